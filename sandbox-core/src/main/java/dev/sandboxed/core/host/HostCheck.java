@@ -1,0 +1,7 @@
+package dev.sandboxed.core.host;
+
+/** A single host capability check run by {@code sandboxed doctor} and by tests deciding whether to skip. */
+@FunctionalInterface
+public interface HostCheck {
+    CheckResult run();
+}

@@ -1,0 +1,80 @@
+package dev.sandboxed.core.spec;
+
+import java.util.OptionalDouble;
+import java.util.OptionalInt;
+import java.util.OptionalLong;
+
+/**
+ * Cgroup limits for one sandbox. Every field is optional; an absent field means "no limit asked for".
+ * A sandbox that asks for a limit never runs without it.
+ *
+ * @param memoryMax     hard memory limit in bytes (memory.max / memory.limit_in_bytes)
+ * @param memoryHigh    memory throttling threshold in bytes (v2 memory.high)
+ * @param memorySwapMax swap limit in bytes (v2 memory.swap.max; v1 memsw is memoryMax + this)
+ * @param cpus          CPU bandwidth in CPUs, for example 0.5 (cpu.max / cfs quota)
+ * @param cpuWeight     relative CPU weight 1..10000 (v2 cpu.weight; v1 shares are derived)
+ * @param cpusetCpus    allowed CPUs, for example "0-1" (cpuset.cpus)
+ * @param cpusetMems    allowed memory nodes, for example "0" (cpuset.mems)
+ * @param pidsMax       maximum number of processes and threads (pids.max)
+ * @param ioWeight      relative IO weight 1..10000 (v2 io.weight)
+ */
+public record ResourceLimits(
+        OptionalLong memoryMax,
+        OptionalLong memoryHigh,
+        OptionalLong memorySwapMax,
+        OptionalDouble cpus,
+        OptionalInt cpuWeight,
+        String cpusetCpus,
+        String cpusetMems,
+        OptionalLong pidsMax,
+        OptionalInt ioWeight) {
+
+    public static final ResourceLimits NONE = new ResourceLimits(OptionalLong.empty(), OptionalLong.empty(),
+            OptionalLong.empty(), OptionalDouble.empty(), OptionalInt.empty(), null, null, OptionalLong.empty(),
+            OptionalInt.empty());
+
+    /** True when no limit at all is asked for, so no cgroup is needed for limits. */
+    public boolean isEmpty() {
+        return this.equals(NONE);
+    }
+
+    public ResourceLimits withMemoryMax(long bytes) {
+        return new ResourceLimits(OptionalLong.of(bytes), memoryHigh, memorySwapMax, cpus, cpuWeight, cpusetCpus,
+                cpusetMems, pidsMax, ioWeight);
+    }
+
+    public ResourceLimits withMemoryHigh(long bytes) {
+        return new ResourceLimits(memoryMax, OptionalLong.of(bytes), memorySwapMax, cpus, cpuWeight, cpusetCpus,
+                cpusetMems, pidsMax, ioWeight);
+    }
+
+    public ResourceLimits withMemorySwapMax(long bytes) {
+        return new ResourceLimits(memoryMax, memoryHigh, OptionalLong.of(bytes), cpus, cpuWeight, cpusetCpus,
+                cpusetMems, pidsMax, ioWeight);
+    }
+
+    public ResourceLimits withCpus(double value) {
+        return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, OptionalDouble.of(value), cpuWeight,
+                cpusetCpus, cpusetMems, pidsMax, ioWeight);
+    }
+
+    public ResourceLimits withCpuWeight(int weight) {
+        return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, OptionalInt.of(weight), cpusetCpus,
+                cpusetMems, pidsMax, ioWeight);
+    }
+
+    public ResourceLimits withCpuset(String cpusList, String memsList) {
+        return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, cpuWeight, cpusList, memsList,
+                pidsMax, ioWeight);
+    }
+
+    public ResourceLimits withPidsMax(long max) {
+        return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, cpuWeight, cpusetCpus, cpusetMems,
+                OptionalLong.of(max), ioWeight);
+    }
+
+    public ResourceLimits withIoWeight(int weight) {
+        return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, cpuWeight, cpusetCpus, cpusetMems,
+                pidsMax, OptionalInt.of(weight));
+    }
+}
