@@ -1,0 +1,310 @@
+#define _GNU_SOURCE
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/capability.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MAX_ARGS 4096
+
+#ifndef CLOSE_RANGE_CLOEXEC
+#define CLOSE_RANGE_CLOEXEC (1U << 2)
+#endif
+
+struct exec_desc {
+    char *argv[MAX_ARGS + 1];
+    char *envp[MAX_ARGS + 1];
+    char *cwd;
+    uid_t uid;
+    gid_t gid;
+    gid_t groups[64];
+    int ngroups; /* -1: leave supplementary groups alone (setgroups is denied) */
+    uint64_t cap_bounding;
+    uint64_t cap_effective;
+    int new_session;
+    int no_new_privs;
+    const unsigned char *filter;
+    uint32_t filter_len;
+    int notify;
+};
+
+/* Reports a failure to the parent through the status socket and exits. */
+static void child_fail(int status_sock, const char *step, int err) __attribute__((noreturn));
+static void child_fail(int status_sock, const char *step, int err) {
+    struct msg *m = malloc(sizeof *m);
+    if (m != NULL) {
+        msg_init(m, K_EXEC_FAILED);
+        msg_put_str(m, F_STEP, step);
+        msg_put_u32(m, F_ERRNO, (uint32_t)err);
+        msg_send(status_sock, m, NULL, 0);
+    }
+    _exit(127);
+}
+
+static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
+    memset(d, 0, sizeof *d);
+    d->ngroups = -1;
+    int argc = 0, envc = 0;
+    size_t pos = 0;
+    struct field fl;
+    while (msg_next(m, &pos, &fl)) {
+        switch (fl.tag) {
+        case F_ARG:
+            if (argc == MAX_ARGS) return fail(f, E2BIG, "parse process: too many arguments");
+            d->argv[argc++] = field_strdup(&fl);
+            break;
+        case F_ENV:
+            if (envc == MAX_ARGS) return fail(f, E2BIG, "parse process: too many environment variables");
+            d->envp[envc++] = field_strdup(&fl);
+            break;
+        case F_CWD: d->cwd = field_strdup(&fl); break;
+        case F_UID: d->uid = field_u32(&fl); break;
+        case F_GID: d->gid = field_u32(&fl); break;
+        case F_GROUPS:
+            d->ngroups = (int)(fl.len / 4);
+            if (d->ngroups > 64) return fail(f, E2BIG, "parse process: more than 64 groups");
+            memcpy(d->groups, fl.data, (size_t)d->ngroups * 4);
+            break;
+        case F_CAPS:
+            d->cap_bounding = field_u64(&fl, 0);
+            d->cap_effective = field_u64(&fl, 8);
+            break;
+        case F_NEW_SESSION: d->new_session = (int)field_u32(&fl); break;
+        case F_NO_NEW_PRIVS: d->no_new_privs = (int)field_u32(&fl); break;
+        case F_SECCOMP: d->filter = fl.data; d->filter_len = fl.len; break;
+        case F_SECCOMP_NOTIFY: d->notify = 1; break;
+        default: break;
+        }
+    }
+    if (argc == 0) {
+        return fail(f, EINVAL, "parse process: no command");
+    }
+    if (d->cwd == NULL) {
+        d->cwd = strdup("/");
+    }
+    return 0;
+}
+
+static int apply_rlimits(const struct msg *m) {
+    size_t pos = 0;
+    struct field fl;
+    while (msg_next(m, &pos, &fl)) {
+        if (fl.tag != F_RLIMIT || fl.len < 20) continue;
+        uint32_t resource;
+        memcpy(&resource, fl.data, 4);
+        struct rlimit rl;
+        uint64_t soft, hard;
+        memcpy(&soft, fl.data + 4, 8);
+        memcpy(&hard, fl.data + 12, 8);
+        rl.rlim_cur = soft;
+        rl.rlim_max = hard;
+        if (setrlimit((int)resource, &rl) < 0) return -1;
+    }
+    return 0;
+}
+
+static int last_cap(void) {
+    int cap = 40;
+    char buf[16] = {0};
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, buf, sizeof buf - 1) > 0) cap = atoi(buf);
+        close(fd);
+    }
+    return cap;
+}
+
+/* Drops the bounding set, switches identity, then sets the exact capability sets (inheritable and
+ * ambient stay empty: CVE-2022-29162). */
+static const char *apply_identity(const struct exec_desc *d, int cap_last) {
+    for (int cap = 0; cap <= cap_last; cap++) {
+        if (!(d->cap_bounding & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+            return "drop capability from the bounding set";
+        }
+    }
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
+        return "clear ambient capabilities";
+    }
+    if (d->ngroups >= 0 && setgroups((size_t)d->ngroups, d->groups) < 0) {
+        return "setgroups";
+    }
+    if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
+        return "keep capabilities across setuid";
+    }
+    if (setresgid(d->gid, d->gid, d->gid) < 0) {
+        return "setresgid";
+    }
+    if (setresuid(d->uid, d->uid, d->uid) < 0) {
+        return "setresuid";
+    }
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
+    struct __user_cap_data_struct data[2];
+    memset(data, 0, sizeof data);
+    data[0].effective = data[0].permitted = (uint32_t)d->cap_effective;
+    data[1].effective = data[1].permitted = (uint32_t)(d->cap_effective >> 32);
+    if (syscall(SYS_capset, &hdr, data) < 0) {
+        return "capset";
+    }
+    if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
+        return "reset keep-capabilities";
+    }
+    return NULL;
+}
+
+static const char *env_path(char *const envp[]) {
+    for (int i = 0; envp[i] != NULL; i++) {
+        if (strncmp(envp[i], "PATH=", 5) == 0) return envp[i] + 5;
+    }
+    return NULL;
+}
+
+/* execve with a PATH search over the sandbox's own environment. Returns the most telling errno. */
+static int exec_search(char *const argv[], char *const envp[]) {
+    const char *file = argv[0];
+    if (strchr(file, '/') != NULL) {
+        execve(file, argv, envp);
+        return errno;
+    }
+    const char *path = env_path(envp);
+    if (path == NULL) {
+        return ENOENT;
+    }
+    int result = ENOENT;
+    char candidate[4096];
+    while (*path) {
+        const char *end = strchr(path, ':');
+        size_t n = end ? (size_t)(end - path) : strlen(path);
+        if (n == 0) {
+            snprintf(candidate, sizeof candidate, "%s", file);
+        } else {
+            snprintf(candidate, sizeof candidate, "%.*s/%s", (int)n, path, file);
+        }
+        execve(candidate, argv, envp);
+        if (errno == EACCES) {
+            result = EACCES; /* found but not executable: keep looking, report it if nothing else runs */
+        } else if (errno != ENOENT && errno != ENOTDIR) {
+            return errno;
+        }
+        path = end ? end + 1 : path + n;
+    }
+    return result;
+}
+
+static void child(const struct msg *m, const struct exec_desc *d, const int fds[3], int status_sock) {
+    sigset_t none;
+    sigemptyset(&none);
+    for (int sig = 1; sig < NSIG; sig++) {
+        signal(sig, SIG_DFL);
+    }
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (d->new_session && setsid() < 0) child_fail(status_sock, "setsid", errno);
+    /* Move stdio out of the way first so dup2 onto 0..2 cannot clobber a source. */
+    int high[3];
+    for (int i = 0; i < 3; i++) {
+        high[i] = fcntl(fds[i], F_DUPFD_CLOEXEC, 10);
+        if (high[i] < 0) child_fail(status_sock, "duplicate stdio", errno);
+    }
+    for (int i = 0; i < 3; i++) {
+        if (dup2(high[i], i) < 0) child_fail(status_sock, "dup2 stdio", errno);
+    }
+    /* Only 0..2 reach the workload: everything else closes at execve. */
+    if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) child_fail(status_sock, "close_range", errno);
+    if (apply_rlimits(m) < 0) child_fail(status_sock, "setrlimit", errno);
+    int cap_last = last_cap();
+    const char *step = apply_identity(d, cap_last);
+    if (step != NULL) child_fail(status_sock, step, errno);
+    if (chdir(d->cwd) < 0) {
+        char step_buf[600];
+        snprintf(step_buf, sizeof step_buf, "chdir %s", d->cwd);
+        child_fail(status_sock, step_buf, errno);
+    }
+    char cwd[4096];
+    /* A working directory outside the root shows up as "(unreachable)" (CVE-2024-21626). */
+    if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') child_fail(status_sock, "verify working directory is inside the root", EPERM);
+    if (d->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(status_sock, "set no_new_privs", errno);
+    if (d->filter != NULL) {
+        struct sock_fprog prog = {
+            .len = (unsigned short)(d->filter_len / sizeof(struct sock_filter)),
+            .filter = (struct sock_filter *)(void *)d->filter,
+        };
+        unsigned int flags = d->notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0;
+        long listener = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+        if (listener < 0) child_fail(status_sock, "load seccomp filter", errno);
+        if (d->notify) {
+            struct msg *lm = malloc(sizeof *lm);
+            int lfd = (int)listener;
+            if (lm == NULL) child_fail(status_sock, "allocate listener message", ENOMEM);
+            msg_init(lm, K_STARTED);
+            if (msg_send(status_sock, lm, &lfd, 1) < 0) child_fail(status_sock, "hand over seccomp listener", errno);
+            close(lfd);
+        }
+    }
+    int err = exec_search(d->argv, d->envp);
+    char step_buf[600];
+    snprintf(step_buf, sizeof step_buf, "execute %s", d->argv[0]);
+    child_fail(status_sock, step_buf, err);
+}
+
+pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f) {
+    static struct exec_desc d;
+    *listener = -1;
+    if (parse(m, &d, f) < 0) {
+        return -1;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        return fail(f, errno, "socketpair for exec status");
+    }
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(sv[0]);
+        close(sv[1]);
+        return fail(f, errno, "fork");
+    }
+    if (pid == 0) {
+        close(sv[0]);
+        child(m, &d, fds, sv[1]);
+    }
+    close(sv[1]);
+    for (int i = 0; d.argv[i]; i++) free(d.argv[i]);
+    for (int i = 0; d.envp[i]; i++) free(d.envp[i]);
+    free(d.cwd);
+    /* EOF on the status socket means execve succeeded (the child's end was close-on-exec). */
+    static struct msg status;
+    int rc;
+    pid_t result = pid;
+    while ((rc = msg_recv(sv[0], &status)) > 0) {
+        if (msg_kind(&status) == K_STARTED && status.nfds == 1) {
+            *listener = status.fds[0];
+            continue;
+        }
+        if (msg_kind(&status) == K_EXEC_FAILED) {
+            struct field fl;
+            char *step = msg_find(&status, F_STEP, &fl) ? field_strdup(&fl) : NULL;
+            int err = msg_find(&status, F_ERRNO, &fl) ? (int)field_u32(&fl) : EIO;
+            fail(f, err, "%s", step ? step : "start process");
+            free(step);
+            waitpid(pid, NULL, 0);
+            result = -1;
+        }
+    }
+    close(sv[0]);
+    if (result < 0 && *listener >= 0) {
+        close(*listener);
+        *listener = -1;
+    }
+    return result;
+}

@@ -1,0 +1,16 @@
+/* Starting one workload process inside the sandbox, with its identity and hardening. */
+#ifndef SANDBOX_EXEC_H
+#define SANDBOX_EXEC_H
+
+#include <sys/types.h>
+#include "msg.h"
+#include "util.h"
+
+/*
+ * Forks and execs the process a K_EXEC message describes, with fds[0..2] as its stdio.
+ * Returns the pid once execve succeeded, or -1 with the failed step in `f`.
+ * When the filter asks for user notifications, *listener receives the seccomp listener fd.
+ */
+pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f);
+
+#endif

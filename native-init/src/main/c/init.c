@@ -1,0 +1,297 @@
+#define _GNU_SOURCE
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "exec.h"
+#include "msg.h"
+
+#define MAX_PROCS 1024
+#define MAX_LISTENERS 64
+#define MAX_DENIALS 256
+
+struct proc {
+    uint32_t exec_id;
+    pid_t pid;
+    int main;
+};
+
+struct denial {
+    uint32_t arch;
+    uint32_t nr;
+    uint64_t count;
+};
+
+static struct proc procs[MAX_PROCS];
+static int nprocs;
+static int listeners[MAX_LISTENERS];
+static uint32_t listener_errno[MAX_LISTENERS];
+static int nlisteners;
+static struct denial denials[MAX_DENIALS];
+static int ndenials;
+static int denials_dirty;
+static int control_fd = -1;
+static struct msg in;
+static struct msg out;
+
+/* In our own pid namespace kill(-1) reaches exactly the sandbox; without one it would reach every
+ * process of this user on the host, so then only the processes we started are signalled. */
+static void signal_all(int sig) {
+    if (getpid() == 1) {
+        kill(-1, sig);
+        return;
+    }
+    for (int i = 0; i < nprocs; i++) {
+        kill(procs[i].pid, sig);
+    }
+}
+
+static void terminate(int code) __attribute__((noreturn));
+static void terminate(int code) {
+    signal_all(SIGKILL);
+    while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
+    }
+    _exit(code);
+}
+
+static void send_or_die(void) {
+    if (msg_send(control_fd, &out, NULL, 0) < 0) {
+        terminate(125); /* Java is gone: nothing of the sandbox may outlive it */
+    }
+}
+
+static void report_failure(uint32_t kind, uint32_t exec_id, const struct failure *f) {
+    msg_init(&out, kind);
+    msg_put_u32(&out, F_EXEC_ID, exec_id);
+    msg_put_str(&out, F_STEP, f->step);
+    msg_put_u32(&out, F_ERRNO, (uint32_t)f->err);
+    send_or_die();
+}
+
+static void send_denials(void) {
+    if (!denials_dirty) return;
+    msg_init(&out, K_DENIALS);
+    for (int i = 0; i < ndenials; i++) {
+        msg_put(&out, F_DENIAL, &denials[i], sizeof denials[i]);
+    }
+    denials_dirty = 0;
+    send_or_die();
+}
+
+static void handle_exec(void) {
+    struct field fl;
+    uint32_t exec_id = msg_find(&in, F_EXEC_ID, &fl) ? field_u32(&fl) : 0;
+    int is_main = msg_find(&in, F_MAIN, &fl) && field_u32(&fl);
+    struct failure f = {0};
+    if (in.nfds != 3) {
+        fail(&f, EINVAL, "start process: expected 3 stdio descriptors, got %d", in.nfds);
+        report_failure(K_EXEC_FAILED, exec_id, &f);
+    } else if (nprocs == MAX_PROCS) {
+        fail(&f, EAGAIN, "start process: more than %d processes started", MAX_PROCS);
+        report_failure(K_EXEC_FAILED, exec_id, &f);
+    } else {
+        int listener = -1;
+        pid_t pid = exec_start(&in, in.fds, &listener, &f);
+        if (pid < 0) {
+            report_failure(K_EXEC_FAILED, exec_id, &f);
+        } else {
+            procs[nprocs++] = (struct proc){ .exec_id = exec_id, .pid = pid, .main = is_main };
+            if (listener >= 0) {
+                if (nlisteners < MAX_LISTENERS) {
+                    listener_errno[nlisteners] = msg_find(&in, F_SECCOMP_NOTIFY, &fl) ? field_u32(&fl) : EPERM;
+                    listeners[nlisteners++] = listener;
+                } else {
+                    close(listener); /* further notifications fail with ENOSYS in the workload */
+                }
+            }
+            msg_init(&out, K_STARTED);
+            msg_put_u32(&out, F_EXEC_ID, exec_id);
+            msg_put_u32(&out, F_PID, (uint32_t)pid);
+            send_or_die();
+        }
+    }
+    for (int i = 0; i < in.nfds; i++) {
+        close(in.fds[i]);
+    }
+    if (is_main && f.err != 0) {
+        terminate(f.err == ENOENT ? 127 : 126);
+    }
+}
+
+static void handle_signal_request(void) {
+    struct field fl;
+    uint32_t exec_id = msg_find(&in, F_EXEC_ID, &fl) ? field_u32(&fl) : 0;
+    int sig = msg_find(&in, F_SIGNO, &fl) ? (int)field_u32(&fl) : SIGTERM;
+    if (exec_id == 0) {
+        signal_all(sig);
+        return;
+    }
+    for (int i = 0; i < nprocs; i++) {
+        if (procs[i].exec_id == exec_id) {
+            kill(procs[i].pid, sig);
+        }
+    }
+}
+
+static void handle_control(void) {
+    int rc = msg_recv(control_fd, &in);
+    if (rc <= 0) {
+        terminate(125); /* EOF: the JVM died or closed the sandbox */
+    }
+    switch (msg_kind(&in)) {
+    case K_EXEC: handle_exec(); break;
+    case K_SIGNAL: handle_signal_request(); break;
+    case K_SHUTDOWN: terminate(0);
+    default: break;
+    }
+    if (msg_kind(&in) != K_EXEC) {
+        for (int i = 0; i < in.nfds; i++) close(in.fds[i]);
+    }
+}
+
+static int exit_code(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+    return 125;
+}
+
+static void reap(void) {
+    int status;
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (int i = 0; i < nprocs; i++) {
+            if (procs[i].pid != pid) continue;
+            struct proc p = procs[i];
+            procs[i] = procs[--nprocs];
+            send_denials();
+            msg_init(&out, K_EXITED);
+            msg_put_u32(&out, F_EXEC_ID, p.exec_id);
+            msg_put_u32(&out, F_STATUS, (uint32_t)status);
+            send_or_die();
+            if (p.main) {
+                terminate(exit_code(status));
+            }
+            break;
+        }
+        /* Anything else is an orphan re-parented to us: reaping it is all PID 1 owes it. */
+    }
+}
+
+static void forward_signal(int sig) {
+    int sent = 0;
+    for (int i = 0; i < nprocs; i++) {
+        if (procs[i].main) {
+            kill(procs[i].pid, sig);
+            sent = 1;
+        }
+    }
+    if (!sent) {
+        for (int i = 0; i < nprocs; i++) kill(procs[i].pid, sig);
+    }
+}
+
+static void count_denial(uint32_t arch, uint32_t nr) {
+    for (int i = 0; i < ndenials; i++) {
+        if (denials[i].arch == arch && denials[i].nr == nr) {
+            denials[i].count++;
+            denials_dirty = 1;
+            return;
+        }
+    }
+    if (ndenials < MAX_DENIALS) {
+        denials[ndenials++] = (struct denial){ .arch = arch, .nr = nr, .count = 1 };
+        denials_dirty = 1;
+    }
+}
+
+/* Answers one refused syscall with the policy's errno, and counts it for the denial report. */
+static void handle_notification(int idx) {
+    struct seccomp_notif req;
+    struct seccomp_notif_resp resp;
+    memset(&req, 0, sizeof req);
+    if (ioctl(listeners[idx], SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+        return; /* the target died meanwhile (ENOENT), or an interrupted receive: nothing to answer */
+    }
+    count_denial(req.data.arch, (uint32_t)req.data.nr);
+    memset(&resp, 0, sizeof resp);
+    resp.id = req.id;
+    resp.error = -(int)listener_errno[idx];
+    resp.val = 0;
+    ioctl(listeners[idx], SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+void init_loop(int control) {
+    control_fd = control;
+    /* Not dumpable: nothing in the sandbox may ptrace us or open /proc/1/fd or /proc/1/exe. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    sigset_t mask;
+    sigemptyset(&mask);
+    int forwarded[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH, SIGCONT };
+    sigaddset(&mask, SIGCHLD);
+    for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&mask, forwarded[i]);
+    signal(SIGPIPE, SIG_IGN);
+    struct failure f = {0};
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+        fail(&f, errno, "block signals in init");
+        report_failure(K_SETUP_FAILED, 0, &f);
+        _exit(125);
+    }
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) {
+        fail(&f, errno, "signalfd in init");
+        report_failure(K_SETUP_FAILED, 0, &f);
+        _exit(125);
+    }
+    msg_init(&out, K_READY);
+    send_or_die();
+    for (;;) {
+        struct pollfd pfds[2 + MAX_LISTENERS];
+        pfds[0] = (struct pollfd){ .fd = control_fd, .events = POLLIN };
+        pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+        for (int i = 0; i < nlisteners; i++) {
+            pfds[2 + i] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
+        }
+        int n = poll(pfds, (nfds_t)(2 + nlisteners), -1);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            terminate(125);
+        }
+        if (pfds[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) == sizeof si) {
+                if (si.ssi_signo == SIGCHLD) {
+                    reap();
+                } else {
+                    forward_signal((int)si.ssi_signo);
+                }
+            }
+            reap();
+        }
+        for (int i = nlisteners - 1; i >= 0; i--) {
+            short ev = pfds[2 + i].revents;
+            if (ev & POLLIN) {
+                handle_notification(i);
+            } else if (ev & (POLLHUP | POLLERR | POLLNVAL)) {
+                /* Every process using this filter is gone. */
+                close(listeners[i]);
+                listeners[i] = listeners[nlisteners - 1];
+                listener_errno[i] = listener_errno[nlisteners - 1];
+                nlisteners--;
+            }
+        }
+        if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            handle_control();
+        }
+    }
+}

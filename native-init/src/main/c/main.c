@@ -1,0 +1,101 @@
+/*
+ * sandbox-init: the small native half of Sandboxed.
+ *
+ * Started once per JVM as `sandbox-init server` with a SOCK_SEQPACKET control socket on fd 3. It re-executes
+ * itself from a sealed memfd, then creates sandboxes on request. Each sandbox's PID 1 is a fork of this
+ * process that talks to Java directly over its own socket. All policy comes from Java (protocol.h).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/sendfile.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "protocol.h"
+#include "server.h"
+#include "util.h"
+
+#define CONTROL_FD 3
+#define SEALED_MARK "--sealed"
+
+extern char **environ;
+
+/*
+ * Runs this binary from a sealed, anonymous copy, so that nothing inside a sandbox can modify or
+ * re-open for writing the executable that host-side processes run (CVE-2019-5736; runc's exeseal).
+ */
+static int reexec_sealed(char *argv0) {
+    int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (self < 0) {
+        perror("sandbox-init: open /proc/self/exe");
+        return -1;
+    }
+    struct stat st;
+    if (fstat(self, &st) < 0) {
+        perror("sandbox-init: stat /proc/self/exe");
+        return -1;
+    }
+    int mem = memfd_create("sandbox-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (mem < 0) {
+        perror("sandbox-init: memfd_create");
+        return -1;
+    }
+    off_t left = st.st_size;
+    while (left > 0) {
+        ssize_t n = sendfile(mem, self, NULL, (size_t)left);
+        if (n <= 0) {
+            perror("sandbox-init: copy into memfd");
+            return -1;
+        }
+        left -= n;
+    }
+    close(self);
+    if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+        perror("sandbox-init: seal memfd");
+        return -1;
+    }
+    char *args[] = { argv0, "server", SEALED_MARK, NULL };
+    fexecve(mem, args, environ);
+    perror("sandbox-init: fexecve sealed copy");
+    return -1;
+}
+
+int main(int argc, char **argv) {
+    if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
+        printf("sandbox-init protocol %d\n", PROTOCOL_VERSION);
+        return 0;
+    }
+    if (argc < 2 || strcmp(argv[1], "server") != 0) {
+        fprintf(stderr, "usage: sandbox-init server   (started by the Sandboxed Java runtime, control socket on fd 3)\n"
+                        "       sandbox-init --version\n");
+        return 2;
+    }
+    if (fcntl(CONTROL_FD, F_GETFD) < 0) {
+        fprintf(stderr, "sandbox-init: no control socket on fd %d\n", CONTROL_FD);
+        return 2;
+    }
+    /* Nothing the JVM left open may reach a sandbox. */
+    if (sys_close_range(CONTROL_FD + 1, ~0U, 0) < 0) {
+        perror("sandbox-init: close_range");
+        return 125;
+    }
+    int sealed = argc >= 3 && strcmp(argv[2], SEALED_MARK) == 0;
+    if (!sealed) {
+        reexec_sealed(argv[0]);
+        return 125;
+    }
+    if (fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
+        perror("sandbox-init: mark control socket close-on-exec");
+        return 125;
+    }
+    /* Not dumpable: the server holds the JVM's control socket. */
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    return server_loop(CONTROL_FD);
+}

@@ -1,0 +1,158 @@
+#define _GNU_SOURCE
+#include "msg.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+void msg_init(struct msg *m, uint32_t kind) {
+    m->len = 0;
+    m->nfds = 0;
+    msg_put_u32(m, F_KIND, kind);
+}
+
+int msg_put(struct msg *m, uint32_t tag, const void *data, uint32_t len) {
+    if (m->len + 8 + (size_t)len > sizeof m->buf) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    memcpy(m->buf + m->len, &tag, 4);
+    memcpy(m->buf + m->len + 4, &len, 4);
+    if (len > 0) {
+        memcpy(m->buf + m->len + 8, data, len);
+    }
+    m->len += 8 + (size_t)len;
+    return 0;
+}
+
+int msg_put_u32(struct msg *m, uint32_t tag, uint32_t value) {
+    return msg_put(m, tag, &value, sizeof value);
+}
+
+int msg_put_str(struct msg *m, uint32_t tag, const char *s) {
+    return msg_put(m, tag, s, (uint32_t)strlen(s));
+}
+
+int msg_send(int sock, const struct msg *m, const int *fds, int nfds) {
+    struct iovec iov = { .iov_base = (void *)m->buf, .iov_len = m->len };
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+        struct cmsghdr align;
+    } control;
+    struct msghdr hdr = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (nfds > 0) {
+        memset(&control, 0, sizeof control);
+        hdr.msg_control = control.buf;
+        hdr.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&hdr);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * (size_t)nfds);
+    }
+    ssize_t n;
+    do {
+        n = sendmsg(sock, &hdr, MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    return n < 0 ? -1 : 0;
+}
+
+int msg_recv(int sock, struct msg *m) {
+    struct iovec iov = { .iov_base = m->buf, .iov_len = sizeof m->buf };
+    union {
+        char buf[CMSG_SPACE(sizeof(int) * MAX_FDS)];
+        struct cmsghdr align;
+    } control;
+    struct msghdr hdr = {
+        .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = control.buf, .msg_controllen = sizeof control.buf,
+    };
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &hdr, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) {
+        return -1;
+    }
+    m->nfds = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&hdr); c != NULL; c = CMSG_NXTHDR(&hdr, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+            int count = (int)((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+            for (int i = 0; i < count; i++) {
+                int fd;
+                memcpy(&fd, CMSG_DATA(c) + (size_t)i * sizeof(int), sizeof fd);
+                if (m->nfds < MAX_FDS) {
+                    m->fds[m->nfds++] = fd;
+                } else {
+                    close(fd);
+                }
+            }
+        }
+    }
+    if (n == 0) {
+        return 0;
+    }
+    if (hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    m->len = (size_t)n;
+    return 1;
+}
+
+int msg_next(const struct msg *m, size_t *pos, struct field *f) {
+    if (*pos + 8 > m->len) {
+        return 0;
+    }
+    memcpy(&f->tag, m->buf + *pos, 4);
+    memcpy(&f->len, m->buf + *pos + 4, 4);
+    if ((size_t)f->len > m->len - *pos - 8) {
+        return 0; /* truncated field: stop reading rather than overrun */
+    }
+    f->data = m->buf + *pos + 8;
+    *pos += 8 + (size_t)f->len;
+    return 1;
+}
+
+int msg_find(const struct msg *m, uint32_t tag, struct field *f) {
+    size_t pos = 0;
+    while (msg_next(m, &pos, f)) {
+        if (f->tag == tag) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+uint32_t msg_kind(const struct msg *m) {
+    struct field f;
+    return msg_find(m, F_KIND, &f) ? field_u32(&f) : 0;
+}
+
+uint32_t field_u32(const struct field *f) {
+    uint32_t v = 0;
+    if (f->len >= 4) {
+        memcpy(&v, f->data, 4);
+    }
+    return v;
+}
+
+uint64_t field_u64(const struct field *f, size_t offset) {
+    uint64_t v = 0;
+    if (f->len >= offset + 8) {
+        memcpy(&v, f->data + offset, 8);
+    }
+    return v;
+}
+
+char *field_strdup(const struct field *f) {
+    char *s = malloc((size_t)f->len + 1);
+    if (s == NULL) {
+        return NULL;
+    }
+    memcpy(s, f->data, f->len);
+    s[f->len] = '\0';
+    return s;
+}

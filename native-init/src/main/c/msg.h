@@ -1,0 +1,40 @@
+/* Building, sending, receiving and reading protocol messages (see protocol.h). */
+#ifndef SANDBOX_MSG_H
+#define SANDBOX_MSG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "protocol.h"
+
+struct msg {
+    unsigned char buf[MAX_MESSAGE];
+    size_t len;
+    int fds[MAX_FDS];
+    int nfds;
+};
+
+struct field {
+    uint32_t tag;
+    uint32_t len;
+    const unsigned char *data;
+};
+
+/* Writing */
+void msg_init(struct msg *m, uint32_t kind);
+int msg_put(struct msg *m, uint32_t tag, const void *data, uint32_t len);
+int msg_put_u32(struct msg *m, uint32_t tag, uint32_t value);
+int msg_put_str(struct msg *m, uint32_t tag, const char *s);
+int msg_send(int sock, const struct msg *m, const int *fds, int nfds);
+
+/* Reading. msg_recv returns 1 for a message, 0 on EOF, -1 on error (errno set). */
+int msg_recv(int sock, struct msg *m);
+uint32_t msg_kind(const struct msg *m);
+/* Iterates fields: start with *pos = 0; returns 1 while a field was read. */
+int msg_next(const struct msg *m, size_t *pos, struct field *f);
+int msg_find(const struct msg *m, uint32_t tag, struct field *f);
+uint32_t field_u32(const struct field *f);
+uint64_t field_u64(const struct field *f, size_t offset);
+/* Copies a string field into a fresh NUL-terminated heap buffer (caller frees). */
+char *field_strdup(const struct field *f);
+
+#endif

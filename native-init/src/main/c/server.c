@@ -1,0 +1,265 @@
+#define _GNU_SOURCE
+#include "server.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "init.h"
+#include "msg.h"
+#include "setup.h"
+#include "util.h"
+
+static struct msg request;
+static struct msg reply;
+
+static int write_proc_file(pid_t pid, const char *name, const struct field *fl, struct failure *f) {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/%s", pid, name);
+    if (write_file(path, (const char *)fl->data, fl->len) < 0) {
+        return fail(f, errno, "write %s", path);
+    }
+    return 0;
+}
+
+/* Runs newuidmap/newgidmap for the child: argv from Java with the pid inserted as argv[1]. */
+static int run_map_command(pid_t pid, const struct field *fl, struct failure *f) {
+    char *args[64];
+    char pidbuf[16];
+    int argc = 0;
+    snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+    const char *s = (const char *)fl->data;
+    const char *end = s + fl->len;
+    while (s < end && argc < 62) {
+        args[argc++] = (char *)s;
+        if (argc == 1) args[argc++] = pidbuf;
+        s += strnlen(s, (size_t)(end - s)) + 1;
+    }
+    args[argc] = NULL;
+    if (argc < 2 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse id map command");
+    }
+    pid_t helper = fork();
+    if (helper < 0) {
+        return fail(f, errno, "fork %s", args[0]);
+    }
+    if (helper == 0) {
+        int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+        if (devnull >= 0) {
+            dup2(devnull, 0);
+            dup2(devnull, 1);
+        }
+        char *env[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        execve(args[0], args, env);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(helper, &status, 0) < 0) {
+        if (errno != EINTR) return fail(f, errno, "wait for %s", args[0]);
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        return fail(f, EPERM, "%s %s exited with status %d", args[0], pidbuf,
+                    WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+    }
+    return 0;
+}
+
+/* Everything the parent does between clone() and releasing the child: id maps and cgroups. */
+static int prepare_child(pid_t pid, struct failure *f) {
+    struct field fl;
+    if (msg_find(&request, F_SETGROUPS, &fl) && write_proc_file(pid, "setgroups", &fl, f) < 0) return -1;
+    if (msg_find(&request, F_UID_MAP_CMD, &fl)) {
+        if (run_map_command(pid, &fl, f) < 0) return -1;
+    } else if (msg_find(&request, F_UID_MAP, &fl) && write_proc_file(pid, "uid_map", &fl, f) < 0) {
+        return -1;
+    }
+    if (msg_find(&request, F_GID_MAP_CMD, &fl)) {
+        if (run_map_command(pid, &fl, f) < 0) return -1;
+    } else if (msg_find(&request, F_GID_MAP, &fl) && write_proc_file(pid, "gid_map", &fl, f) < 0) {
+        return -1;
+    }
+    /* The init joins its cgroups before it is released, so the workload never runs unlimited. */
+    char pidbuf[16];
+    int len = snprintf(pidbuf, sizeof pidbuf, "%d", pid);
+    size_t pos = 0;
+    while (msg_next(&request, &pos, &fl)) {
+        if (fl.tag != F_CGROUP_PROCS) continue;
+        char *path = field_strdup(&fl);
+        if (path == NULL) return fail(f, ENOMEM, "copy cgroup path");
+        if (write_file(path, pidbuf, (size_t)len) < 0) {
+            fail(f, errno, "write pid to %s", path);
+            free(path);
+            return -1;
+        }
+        free(path);
+    }
+    return 0;
+}
+
+static void report_setup_failure(int sock, const struct failure *f) {
+    static struct msg m;
+    msg_init(&m, K_SETUP_FAILED);
+    msg_put_str(&m, F_STEP, f->step);
+    msg_put_u32(&m, F_ERRNO, (uint32_t)f->err);
+    msg_send(sock, &m, NULL, 0);
+}
+
+/* The child: wait until the parent wrote our maps, then set up and become the sandbox's init. */
+static void child_main(int control, int signal_fd, int sync_read, int sock) __attribute__((noreturn));
+static void child_main(int control, int signal_fd, int sync_read, int sock) {
+    struct failure f = {0};
+    /* Die with the server. The server is single-threaded, so this cannot fire on a thread exit; the
+     * race with a server that died before this line is closed by the sync pipe's EOF below. */
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+        fail(&f, errno, "set parent-death signal");
+        report_setup_failure(sock, &f);
+        _exit(125);
+    }
+    close(control);
+    close(signal_fd);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    char go;
+    ssize_t n;
+    do {
+        n = read(sync_read, &go, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) {
+        _exit(125); /* the server failed to prepare us (it reports why) or died */
+    }
+    close(sync_read);
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0) {
+        fail(&f, errno, "redirect init stdio to /dev/null");
+        report_setup_failure(sock, &f);
+        _exit(125);
+    }
+    close(devnull);
+    if (sandbox_setup(&request, &f) < 0) {
+        report_setup_failure(sock, &f);
+        _exit(125);
+    }
+    init_loop(sock);
+}
+
+static void handle_create(int control, int signal_fd) {
+    struct failure f = {0};
+    struct field fl;
+    int sock = request.nfds == 1 ? request.fds[0] : -1;
+    pid_t pid = -1;
+    int sync[2] = { -1, -1 };
+    if (sock < 0) {
+        fail(&f, EINVAL, "create sandbox: expected 1 control socket, got %d descriptors", request.nfds);
+        goto failed;
+    }
+    uint64_t flags = msg_find(&request, F_CLONE_FLAGS, &fl) ? field_u64(&fl, 0) : 0;
+    if (pipe2(sync, O_CLOEXEC) < 0) {
+        fail(&f, errno, "pipe for sandbox start-up");
+        goto failed;
+    }
+    /* A raw clone: fork semantics plus the new namespaces; in a new pid namespace the child is PID 1. */
+    pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
+    if (pid < 0) {
+        fail(&f, errno, "clone with namespace flags 0x%llx", (unsigned long long)flags);
+        goto failed;
+    }
+    if (pid == 0) {
+        close(sync[1]);
+        child_main(control, signal_fd, sync[0], sock);
+    }
+    close(sync[0]);
+    sync[0] = -1;
+    if (prepare_child(pid, &f) < 0) {
+        goto failed;
+    }
+    if (write(sync[1], "1", 1) != 1) {
+        fail(&f, errno, "release sandbox init");
+        goto failed;
+    }
+    close(sync[1]);
+    close(sock);
+    msg_init(&reply, K_CREATED);
+    msg_put_u32(&reply, F_PID, (uint32_t)pid);
+    if (msg_send(control, &reply, NULL, 0) < 0) {
+        exit(0);
+    }
+    return;
+
+failed:
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+    if (sync[0] >= 0) close(sync[0]);
+    if (sync[1] >= 0) close(sync[1]);
+    for (int i = 0; i < request.nfds; i++) close(request.fds[i]);
+    msg_init(&reply, K_CREATE_FAILED);
+    msg_put_str(&reply, F_STEP, f.step);
+    msg_put_u32(&reply, F_ERRNO, (uint32_t)f.err);
+    if (msg_send(control, &reply, NULL, 0) < 0) {
+        exit(0);
+    }
+}
+
+int server_loop(int control) {
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
+        perror("sandbox-init: block SIGCHLD");
+        return 125;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (signal_fd < 0) {
+        perror("sandbox-init: signalfd");
+        return 125;
+    }
+    msg_init(&reply, K_HELLO);
+    msg_put_u32(&reply, F_VERSION, PROTOCOL_VERSION);
+    if (msg_send(control, &reply, NULL, 0) < 0) {
+        return 0;
+    }
+    for (;;) {
+        struct pollfd pfds[2] = {
+            { .fd = control, .events = POLLIN },
+            { .fd = signal_fd, .events = POLLIN },
+        };
+        if (poll(pfds, 2, -1) < 0) {
+            if (errno == EINTR) continue;
+            perror("sandbox-init: poll");
+            return 125;
+        }
+        if (pfds[1].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(signal_fd, &si, sizeof si) == sizeof si) {
+            }
+            while (waitpid(-1, NULL, WNOHANG) > 0) {
+            }
+        }
+        if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
+            int rc = msg_recv(control, &request);
+            if (rc <= 0) {
+                /* The JVM closed us or died: our sandboxes die with us (parent-death signal) and with
+                 * their own control sockets. */
+                return 0;
+            }
+            if (msg_kind(&request) == K_CREATE) {
+                handle_create(control, signal_fd);
+            } else {
+                for (int i = 0; i < request.nfds; i++) close(request.fds[i]);
+            }
+        }
+    }
+}

@@ -1,0 +1,464 @@
+#define _GNU_SOURCE
+#include "setup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <linux/openat2.h>
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#define MAX_OPS 512
+/* The new root is assembled on top of /tmp inside the private mount namespace (bubblewrap does the
+ * same): every host source is opened before, so hiding the host's /tmp hides nothing we need. */
+#define STAGING "/tmp"
+
+struct op {
+    struct mount_op hdr;
+    const char *src;
+    const char *dst;
+    const char *fstype;
+    const char *data;
+    int src_fd; /* OP_BIND: the host source, opened before the staging root hides anything */
+};
+
+static int sys_openat2(int dirfd, const char *path, struct open_how *how) {
+    return (int)syscall(SYS_openat2, dirfd, path, how, sizeof *how);
+}
+
+static int sys_open_tree(int dirfd, const char *path, unsigned int flags) {
+    return (int)syscall(SYS_open_tree, dirfd, path, flags);
+}
+
+static int sys_move_mount(int from_dirfd, const char *from, int to_dirfd, const char *to, unsigned int flags) {
+    return (int)syscall(SYS_move_mount, from_dirfd, from, to_dirfd, to, flags);
+}
+
+static int sys_mount_setattr(int dirfd, const char *path, unsigned int flags, struct mount_attr *attr) {
+    return (int)syscall(SYS_mount_setattr, dirfd, path, flags, attr, sizeof *attr);
+}
+
+static int sys_pivot_root(const char *new_root, const char *put_old) {
+    return (int)syscall(SYS_pivot_root, new_root, put_old);
+}
+
+/* Opens a path inside the new root. Symlinks are followed but can never leave the root, so a
+ * hostile rootfs cannot redirect a mount onto the host (the CVE class runc fixed with securejoin). */
+static int open_in_root(int rootfd, const char *path, int extra_flags) {
+    struct open_how how = {
+        .flags = (unsigned long long)(O_PATH | O_CLOEXEC | extra_flags),
+        .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS,
+    };
+    while (*path == '/') {
+        path++;
+    }
+    return sys_openat2(rootfd, *path ? path : ".", &how);
+}
+
+static void split_path(const char *path, char *parent, size_t parent_size, const char **base) {
+    const char *slash = strrchr(path, '/');
+    if (slash == NULL) {
+        snprintf(parent, parent_size, "/");
+        *base = path;
+        return;
+    }
+    size_t n = (size_t)(slash - path);
+    if (n >= parent_size) {
+        n = parent_size - 1;
+    }
+    memcpy(parent, path, n);
+    parent[n] = '\0';
+    if (n == 0) {
+        snprintf(parent, parent_size, "/");
+    }
+    *base = slash + 1;
+}
+
+/* mkdir -p inside the root; returns an O_PATH fd of the directory. */
+static int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
+    int fd = open_in_root(rootfd, path, 0);
+    if (fd >= 0 || errno != ENOENT) {
+        return fd;
+    }
+    char parent[4096];
+    const char *base;
+    split_path(path, parent, sizeof parent, &base);
+    int pfd = mkdir_in_root(rootfd, parent, 0755);
+    if (pfd < 0) {
+        return -1;
+    }
+    if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST) {
+        int saved = errno;
+        close(pfd);
+        errno = saved;
+        return -1;
+    }
+    close(pfd);
+    return open_in_root(rootfd, path, 0);
+}
+
+static int mkfile_in_root(int rootfd, const char *path) {
+    int fd = open_in_root(rootfd, path, 0);
+    if (fd >= 0 || errno != ENOENT) {
+        return fd;
+    }
+    char parent[4096];
+    const char *base;
+    split_path(path, parent, sizeof parent, &base);
+    int pfd = mkdir_in_root(rootfd, parent, 0755);
+    if (pfd < 0) {
+        return -1;
+    }
+    int file = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+    int saved = errno;
+    close(pfd);
+    if (file < 0 && saved != EEXIST) {
+        errno = saved;
+        return -1;
+    }
+    if (file >= 0) {
+        close(file);
+    }
+    return open_in_root(rootfd, path, 0);
+}
+
+static int open_target(int rootfd, const struct op *op) {
+    if (op->hdr.flags & OPF_CREATE_DIR) {
+        return mkdir_in_root(rootfd, op->dst, 0755);
+    }
+    if (op->hdr.flags & OPF_CREATE_FILE) {
+        return mkfile_in_root(rootfd, op->dst);
+    }
+    return open_in_root(rootfd, op->dst, 0);
+}
+
+static unsigned long long attr_flags(unsigned int flags) {
+    unsigned long long attr = 0;
+    if (flags & OPF_RDONLY) attr |= MOUNT_ATTR_RDONLY;
+    if (flags & OPF_NOSUID) attr |= MOUNT_ATTR_NOSUID;
+    if (flags & OPF_NODEV) attr |= MOUNT_ATTR_NODEV;
+    if (flags & OPF_NOEXEC) attr |= MOUNT_ATTR_NOEXEC;
+    return attr;
+}
+
+/* Clones the mount tree at `source_fd`, applies attributes while it is still detached (so it is never
+ * visible writable), and attaches it at `target_fd`. */
+static int attach_clone(int source_fd, int target_fd, int recursive, unsigned long long attrs) {
+    int tree = sys_open_tree(source_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
+                                                (recursive ? AT_RECURSIVE : 0));
+    if (tree < 0) {
+        return -1;
+    }
+    if (attrs != 0) {
+        struct mount_attr attr = { .attr_set = attrs };
+        if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr) < 0) {
+            int saved = errno;
+            close(tree);
+            errno = saved;
+            return -1;
+        }
+    }
+    int rc = sys_move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    return rc;
+}
+
+static int mount_on_fd(const char *source, int target_fd, const char *fstype, unsigned long flags,
+                       const char *data) {
+    char target[64];
+    snprintf(target, sizeof target, "/proc/self/fd/%d", target_fd);
+    return mount(source, target, fstype, flags, data);
+}
+
+static int open_devnull(struct failure *f) {
+    int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+    if (fd < 0) {
+        return fail(f, errno, "open /dev/null for masking");
+    }
+    struct stat st;
+    /* Masking with a fake /dev/null would expose what we meant to hide (runc checks this too). */
+    if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
+        close(fd);
+        return fail(f, EINVAL, "check /dev/null is the null device (1:3) before masking");
+    }
+    return fd;
+}
+
+static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f) {
+    int optional = op->hdr.flags & OPF_OPTIONAL;
+    switch (op->hdr.op) {
+    case OP_MKDIR: {
+        int fd = mkdir_in_root(rootfd, op->dst, 0755);
+        if (fd < 0) {
+            return fail(f, errno, "mkdir %s", op->dst);
+        }
+        close(fd);
+        return 0;
+    }
+    case OP_SYMLINK: {
+        char parent[4096];
+        const char *base;
+        split_path(op->dst, parent, sizeof parent, &base);
+        int pfd = mkdir_in_root(rootfd, parent, 0755);
+        if (pfd < 0) {
+            return fail(f, errno, "mkdir %s for symlink %s", parent, op->dst);
+        }
+        int rc = symlinkat(op->src, pfd, base);
+        int saved = errno;
+        close(pfd);
+        if (rc < 0 && !(saved == EEXIST && optional)) {
+            return fail(f, saved, "symlink %s -> %s", op->dst, op->src);
+        }
+        return 0;
+    }
+    case OP_BIND: {
+        if (op->src_fd < 0) {
+            return 0; /* optional source that does not exist */
+        }
+        struct stat st;
+        if (fstat(op->src_fd, &st) < 0) {
+            return fail(f, errno, "stat bind source %s", op->src);
+        }
+        struct op target = *op;
+        target.hdr.flags &= ~(unsigned int)(OPF_CREATE_DIR | OPF_CREATE_FILE);
+        target.hdr.flags |= S_ISDIR(st.st_mode) ? OPF_CREATE_DIR : OPF_CREATE_FILE;
+        int tfd = open_target(rootfd, &target);
+        if (tfd < 0) {
+            return fail(f, errno, "create mount point %s for bind of %s", op->dst, op->src);
+        }
+        int rc = attach_clone(op->src_fd, tfd, op->hdr.flags & OPF_RECURSIVE, attr_flags(op->hdr.flags));
+        int saved = errno;
+        close(tfd);
+        if (rc < 0) {
+            return fail(f, saved, "bind %s on %s", op->src, op->dst);
+        }
+        return 0;
+    }
+    case OP_MOUNT: {
+        int tfd = open_target(rootfd, op);
+        if (tfd < 0) {
+            if (optional && errno == ENOENT) return 0;
+            return fail(f, errno, "open mount point %s for %s", op->dst, op->fstype);
+        }
+        int rc = mount_on_fd(op->src, tfd, op->fstype, (unsigned long)op->hdr.mountflags, op->data);
+        int saved = errno;
+        close(tfd);
+        if (rc < 0) {
+            return fail(f, saved, "mount %s on %s", op->fstype, op->dst);
+        }
+        return 0;
+    }
+    case OP_READONLY: {
+        int tfd = open_in_root(rootfd, op->dst, 0);
+        if (tfd < 0) {
+            if (errno == ENOENT) return 0; /* nothing to protect */
+            return fail(f, errno, "open %s to make it read-only", op->dst);
+        }
+        int rc = attach_clone(tfd, tfd, 1, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
+        int saved = errno;
+        close(tfd);
+        if (rc < 0) {
+            return fail(f, saved, "make %s read-only", op->dst);
+        }
+        return 0;
+    }
+    case OP_MASK: {
+        int tfd = open_in_root(rootfd, op->dst, 0);
+        if (tfd < 0) {
+            if (errno == ENOENT) return 0; /* nothing to hide */
+            return fail(f, errno, "open %s to mask it", op->dst);
+        }
+        struct stat st;
+        int rc;
+        if (fstat(tfd, &st) < 0) {
+            rc = -1;
+        } else if (S_ISDIR(st.st_mode)) {
+            rc = mount_on_fd("tmpfs", tfd, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000");
+        } else {
+            rc = attach_clone(devnull_fd, tfd, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
+        }
+        int saved = errno;
+        close(tfd);
+        if (rc < 0) {
+            return fail(f, saved, "mask %s", op->dst);
+        }
+        return 0;
+    }
+    case OP_ROOT_READONLY: {
+        struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+        if (sys_mount_setattr(rootfd, "", AT_EMPTY_PATH, &attr) < 0) {
+            return fail(f, errno, "make the root read-only");
+        }
+        return 0;
+    }
+    default:
+        return fail(f, EINVAL, "unknown mount operation %u for %s", op->hdr.op, op->dst);
+    }
+}
+
+static int parse_ops(const struct msg *m, struct op *ops, int *count, struct failure *f) {
+    size_t pos = 0;
+    struct field fl;
+    int n = 0;
+    while (msg_next(m, &pos, &fl)) {
+        if (fl.tag != F_MOUNT_OP) {
+            continue;
+        }
+        if (n == MAX_OPS) {
+            return fail(f, E2BIG, "parse mounts: more than %d operations", MAX_OPS);
+        }
+        if (fl.len < sizeof(struct mount_op) + 4 || fl.data[fl.len - 1] != '\0') {
+            return fail(f, EINVAL, "parse mount operation %d", n);
+        }
+        struct op *op = &ops[n];
+        memcpy(&op->hdr, fl.data, sizeof op->hdr);
+        /* The strings live in the message buffer, which outlives the set-up. */
+        const char *s = (const char *)fl.data + sizeof op->hdr;
+        const char *end = (const char *)fl.data + fl.len;
+        const char **slots[] = { &op->src, &op->dst, &op->fstype, &op->data };
+        for (int i = 0; i < 4; i++) {
+            if (s >= end) {
+                return fail(f, EINVAL, "parse mount operation %d: missing string %d", n, i);
+            }
+            *slots[i] = s;
+            s += strlen(s) + 1;
+        }
+        if (*op->data == '\0') op->data = NULL;
+        op->src_fd = -1;
+        n++;
+    }
+    *count = n;
+    return 0;
+}
+
+static int open_sources(struct op *ops, int count, struct failure *f) {
+    for (int i = 0; i < count; i++) {
+        if (ops[i].hdr.op != OP_BIND) {
+            continue;
+        }
+        ops[i].src_fd = open(ops[i].src, O_PATH | O_CLOEXEC);
+        if (ops[i].src_fd < 0 && !(errno == ENOENT && (ops[i].hdr.flags & OPF_OPTIONAL))) {
+            return fail(f, errno, "open bind source %s", ops[i].src);
+        }
+    }
+    return 0;
+}
+
+static int setup_mounts(const struct msg *m, struct failure *f) {
+    static struct op ops[MAX_OPS];
+    int count = 0;
+    if (parse_ops(m, ops, &count, f) < 0 || open_sources(ops, count, f) < 0) {
+        return -1;
+    }
+    int devnull_fd = open_devnull(f);
+    if (devnull_fd < 0) {
+        return -1;
+    }
+    /* Nothing we mount may propagate back to the host. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
+        return fail(f, errno, "make mounts private (mount --make-rprivate /)");
+    }
+    struct field root;
+    if (msg_find(m, F_ROOT_BIND, &root)) {
+        char *dir = field_strdup(&root);
+        int dirfd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+        if (dirfd < 0) {
+            return fail(f, errno, "open root directory %s", dir ? dir : "?");
+        }
+        int target = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (target < 0 || attach_clone(dirfd, target, 1, 0) < 0) {
+            return fail(f, errno, "bind root directory %s", dir);
+        }
+        close(target);
+        close(dirfd);
+        free(dir);
+    } else if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+        return fail(f, errno, "mount tmpfs for the new root on " STAGING);
+    }
+    int rootfd = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0) {
+        return fail(f, errno, "open the new root");
+    }
+    for (int i = 0; i < count; i++) {
+        if (apply_op(rootfd, &ops[i], devnull_fd, f) < 0) {
+            return -1;
+        }
+        if (ops[i].src_fd >= 0) {
+            close(ops[i].src_fd);
+        }
+    }
+    close(devnull_fd);
+    /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new root
+     * (the trick runc and crun use: no directory for the old root is needed). */
+    if (fchdir(rootfd) < 0) {
+        return fail(f, errno, "chdir to the new root");
+    }
+    if (sys_pivot_root(".", ".") < 0) {
+        return fail(f, errno, "pivot_root");
+    }
+    if (umount2(".", MNT_DETACH) < 0) {
+        return fail(f, errno, "detach the old root");
+    }
+    if (chdir("/") < 0) {
+        return fail(f, errno, "chdir / in the new root");
+    }
+    close(rootfd);
+    return 0;
+}
+
+static int loopback_up(struct failure *f) {
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0) {
+        return fail(f, errno, "socket for bringing up lo");
+    }
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof ifr);
+    snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
+    if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+        close(s);
+        return fail(f, errno, "read flags of lo");
+    }
+    ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+    if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+        close(s);
+        return fail(f, errno, "bring up lo");
+    }
+    close(s);
+    return 0;
+}
+
+int sandbox_setup(const struct msg *m, struct failure *f) {
+    struct field fl;
+    if (msg_find(m, F_CGROUP_NS, &fl) && field_u32(&fl)) {
+        /* After the server put us into our cgroups, so the namespace root is the sandbox's cgroup. */
+        if (unshare(CLONE_NEWCGROUP) < 0) {
+            return fail(f, errno, "unshare cgroup namespace");
+        }
+    }
+    if (msg_find(m, F_HOSTNAME, &fl)) {
+        if (sethostname((const char *)fl.data, fl.len) < 0) {
+            return fail(f, errno, "sethostname");
+        }
+    }
+    if (msg_find(m, F_LOOPBACK_UP, &fl) && field_u32(&fl) && loopback_up(f) < 0) {
+        return -1;
+    }
+    if (!(msg_find(m, F_NO_PIVOT, &fl) && field_u32(&fl))) {
+        if (setup_mounts(m, f) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}

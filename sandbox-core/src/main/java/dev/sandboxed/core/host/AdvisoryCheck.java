@@ -1,0 +1,25 @@
+package dev.sandboxed.core.host;
+
+import java.util.Objects;
+
+/**
+ * Marks a check whose FAIL is reported but does not stop {@link HostReport#sandboxesCanRun()}: it explains another
+ * check's failure or concerns an optional feature. Unwrapped checks are essential.
+ *
+ * @param delegate the check to run
+ */
+public record AdvisoryCheck(HostCheck delegate) implements HostCheck {
+
+    public AdvisoryCheck {
+        Objects.requireNonNull(delegate, "delegate");
+    }
+
+    public static HostCheck of(HostCheck check) {
+        return new AdvisoryCheck(check);
+    }
+
+    @Override
+    public CheckResult run() {
+        return delegate.run();
+    }
+}

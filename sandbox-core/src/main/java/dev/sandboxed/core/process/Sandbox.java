@@ -1,0 +1,427 @@
+package dev.sandboxed.core.process;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.sandboxed.core.cgroup.ResourceUsage;
+import dev.sandboxed.core.cgroup.SandboxCgroup;
+import dev.sandboxed.core.seccomp.SeccompFilter;
+import dev.sandboxed.core.seccomp.SyscallArch;
+import dev.sandboxed.core.seccomp.SyscallTable;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.Stdio;
+import dev.sandboxed.core.state.StateDirectory;
+
+/**
+ * A running sandbox: fresh namespaces, its own root, limits and a seccomp filter, with sandbox-init as
+ * PID 1. Run processes in it with {@link #exec} (to completion) or {@link #spawn} (in the background),
+ * from any thread. {@link #close()} kills everything in it and removes every trace; it is idempotent.
+ *
+ * <pre>{@code
+ * try (Sandbox sandbox = Sandbox.start(SandboxSpec.defaults())) {
+ *     ExecResult r = sandbox.exec("sh", "-c", "echo hello");
+ * }
+ * }</pre>
+ */
+public final class Sandbox implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Sandbox.class.getName());
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+
+    /** Lifecycle of a sandbox. */
+    public enum State { RUNNING, ENDED, CLOSED }
+
+    private final String id;
+    private final SandboxSpec spec;
+    private final IdMapPlan ids;
+    private final Optional<SeccompFilter> seccomp;
+    private final ControlSocket socket;
+    private final SandboxCgroup cgroup;
+    private final StateDirectory.Entry stateEntry;
+    private final int initPid;
+    private final Runnable onClose;
+    private final AtomicInteger nextExecId = new AtomicInteger(1);
+    private final Map<Integer, SandboxProcess> processes = new ConcurrentHashMap<>();
+    private final Map<Long, Long> denials = new ConcurrentHashMap<>();
+    private final CompletableFuture<Void> ready = new CompletableFuture<>();
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Thread reader;
+    private volatile long oomKillsSeen;
+    private volatile SandboxProcess mainProcess;
+
+    Sandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, ControlSocket socket,
+            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, Runnable onClose) {
+        this.id = id;
+        this.spec = spec;
+        this.ids = ids;
+        this.seccomp = seccomp;
+        this.socket = socket;
+        this.cgroup = cgroup;
+        this.stateEntry = stateEntry;
+        this.initPid = initPid;
+        this.onClose = onClose;
+        this.reader = new Thread(this::readLoop, "sandbox-" + id);
+        this.reader.setDaemon(true);
+        this.reader.start();
+    }
+
+    /** Starts a sandbox with the shared runtime (configured from {@code sandboxed.*} system properties). */
+    public static Sandbox start(SandboxSpec spec) {
+        return SandboxRuntime.shared().start(spec);
+    }
+
+    /** Waits until sandbox-init reports the sandbox set up; throws the failed step otherwise. */
+    void awaitReady() {
+        try {
+            ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException re ? re : new SandboxException("set up sandbox", e.getCause());
+        } catch (TimeoutException e) {
+            throw new SandboxException("set up sandbox: no answer from sandbox-init within " + READY_TIMEOUT.toSeconds() + " s", 0);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxException("interrupted while setting up sandbox", e);
+        }
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public SandboxSpec spec() {
+        return spec;
+    }
+
+    /** The host pid of the sandbox's init (PID 1 inside). */
+    public int pid() {
+        return initPid;
+    }
+
+    public State state() {
+        if (closed.get()) {
+            return State.CLOSED;
+        }
+        return ended.isDone() ? State.ENDED : State.RUNNING;
+    }
+
+    /** Runs a command to completion with the spec's defaults. */
+    public ExecResult exec(String... command) {
+        return exec(ProcessSpec.of(command));
+    }
+
+    /**
+     * Runs a process to completion, collecting its output. On timeout the process is killed and the
+     * result's reason is {@link ExitReason#TIMED_OUT}.
+     */
+    public ExecResult exec(ProcessSpec process) {
+        Instant start = Instant.now();
+        SandboxProcess p = spawn(process);
+        Future<byte[]> out = drain(p.stdout(), process.stdout());
+        Future<byte[]> err = drain(p.stderr(), process.stderr());
+        closeQuietly(p.stdin());
+        ExitStatus status;
+        if (process.timeout().isPresent()) {
+            Optional<ExitStatus> done = p.waitFor(process.timeout().get());
+            if (done.isEmpty()) {
+                p.killForTimeout();
+                status = p.waitFor();
+            } else {
+                status = done.get();
+            }
+        } else {
+            status = p.waitFor();
+        }
+        return new ExecResult(p.command(), status, join(out), join(err), Duration.between(start, Instant.now()));
+    }
+
+    /** Starts a process in the background. Piped streams must be read (or closed) by the caller. */
+    public SandboxProcess spawn(ProcessSpec process) {
+        return launch(process, false);
+    }
+
+    /**
+     * Starts the sandbox's main process: when it exits, the sandbox ends with its status, as a
+     * container does with its entrypoint. Used by {@code sandboxed run}.
+     */
+    public SandboxProcess runMain(ProcessSpec process) {
+        SandboxProcess p = launch(process, true);
+        mainProcess = p;
+        return p;
+    }
+
+    private SandboxProcess launch(ProcessSpec process, boolean main) {
+        ensureRunning();
+        process.user().ifPresent(u -> ids.check("user", u));
+        int execId = nextExecId.getAndIncrement();
+        SandboxProcess p = new SandboxProcess(this, execId, process.command());
+        Message message = ProcessMessages.exec(execId, main, spec, process, ids, seccomp);
+        StdioSetup stdio = StdioSetup.open(process);
+        processes.put(execId, p);
+        try {
+            socket.send(message, stdio.childFds());
+        } catch (RuntimeException e) {
+            processes.remove(execId);
+            stdio.closeParentEnds();
+            throw e;
+        } finally {
+            stdio.closeChildEnds();
+        }
+        p.attachStreams(stdio.stdin(), stdio.stdout(), stdio.stderr());
+        try {
+            p.awaitStart();
+        } catch (RuntimeException e) {
+            processes.remove(execId);
+            stdio.closeParentEnds();
+            throw e;
+        }
+        return p;
+    }
+
+    void signal(int execId, int signal) {
+        if (state() == State.RUNNING) {
+            socket.send(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, execId).putU32(Protocol.F_SIGNO, signal));
+        }
+    }
+
+    /** Sends a signal to every process in the sandbox. */
+    public void signalAll(int signal) {
+        signal(0, signal);
+    }
+
+    /**
+     * Graceful stop: SIGTERM to every process, up to {@code grace} for them to exit, then SIGKILL of
+     * everything and removal of the sandbox.
+     */
+    public void stop(Duration grace) {
+        if (state() == State.RUNNING) {
+            signalAll(Native.SIGTERM);
+            long deadline = System.nanoTime() + grace.toNanos();
+            for (SandboxProcess p : new ArrayList<>(processes.values())) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0 || p.waitFor(Duration.ofNanos(left)).isEmpty()) {
+                    break;
+                }
+            }
+        }
+        close();
+    }
+
+    /** Waits until the sandbox ends (its main process exited); the main process's status if it had one. */
+    public Optional<ExitStatus> waitFor(Duration timeout) {
+        try {
+            ended.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (ExecutionException e) {
+            throw new SandboxException("wait for sandbox", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxException("interrupted while waiting for sandbox " + id, e);
+        }
+        SandboxProcess main = mainProcess;
+        return main == null ? Optional.empty() : Optional.of(main.waitFor());
+    }
+
+    /** Current resource usage (final after the sandbox ended); not available where no cgroup could be made. */
+    public ResourceUsage usage() {
+        return closed.get() ? lastUsage : cgroup.usage();
+    }
+
+    private volatile ResourceUsage lastUsage = ResourceUsage.NOT_AVAILABLE;
+
+    /** Syscalls the seccomp filter refused, by name, with how often (e.g. {@code keyctl=3}). */
+    public Map<String, Long> seccompDenials() {
+        Map<String, Long> named = new LinkedHashMap<>();
+        denials.forEach((key, count) -> named.merge(syscallName(key), count, Long::sum));
+        return Collections.unmodifiableMap(named);
+    }
+
+    private static String syscallName(long key) {
+        int arch = (int) (key >>> 32);
+        long nr = key & 0xffffffffL;
+        for (SyscallArch a : SyscallArch.values()) {
+            if (a.auditArch() == arch) {
+                if (a == SyscallArch.X86_64 && (nr & SyscallArch.X32_SYSCALL_BIT) != 0) {
+                    continue;
+                }
+                return SyscallTable.of(a).nameOf(nr);
+            }
+        }
+        return "syscall " + nr;
+    }
+
+    /** Kills everything in the sandbox and removes all it left on the host. Idempotent. */
+    @Override
+    public void close() {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        try {
+            if (!ended.isDone()) {
+                try {
+                    socket.send(Message.of(Protocol.K_SHUTDOWN));
+                } catch (RuntimeException alreadyGone) {
+                    // the init exited meanwhile
+                }
+                try {
+                    ended.get(5, TimeUnit.SECONDS);
+                } catch (Exception e) {
+                    Native.kill(initPid, Native.SIGKILL);
+                }
+            }
+            socket.close();
+            try {
+                reader.join(5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            try {
+                lastUsage = cgroup.usage();
+            } catch (RuntimeException e) {
+                lastUsage = ResourceUsage.NOT_AVAILABLE;
+            }
+            cgroup.close();
+        } finally {
+            stateEntry.remove();
+            onClose.run();
+        }
+    }
+
+    private void ensureRunning() {
+        if (state() != State.RUNNING) {
+            throw new IllegalStateException("sandbox " + id + " is " + state().name().toLowerCase() + "; start a new one");
+        }
+    }
+
+    private void readLoop() {
+        try {
+            ControlSocket.Received r;
+            while ((r = socket.receive()) != null) {
+                for (int fd : r.fds()) {
+                    Native.close(fd);
+                }
+                dispatch(r.message());
+            }
+        } catch (RuntimeException e) {
+            if (!closed.get()) {
+                LOG.log(Level.WARNING, "lost the connection to sandbox " + id, e);
+            }
+        } finally {
+            ended.complete(null);
+            SandboxException gone = new SandboxException("sandbox " + id + " ended during set-up (sandbox-init exited)", 0);
+            ready.completeExceptionally(gone);
+            ExitStatus killed = new ExitStatus(137, java.util.OptionalInt.of(9), ExitReason.SANDBOX_ENDED);
+            for (SandboxProcess p : processes.values()) {
+                p.failedToStartIfPending(gone);
+                p.exited(killed);
+            }
+        }
+    }
+
+    private void dispatch(Message m) {
+        switch (m.kind()) {
+            case Protocol.K_READY -> ready.complete(null);
+            case Protocol.K_SETUP_FAILED -> ready.completeExceptionally(
+                    new SandboxException(m.string(Protocol.F_STEP, "set up sandbox"), m.u32(Protocol.F_ERRNO, 0)));
+            case Protocol.K_STARTED -> withProcess(m, p -> p.started(m.u32(Protocol.F_PID, -1)));
+            case Protocol.K_EXEC_FAILED -> withProcess(m, p -> {
+                processes.remove(p.execId());
+                p.failedToStart(new SandboxException(m.string(Protocol.F_STEP, "start process"), m.u32(Protocol.F_ERRNO, 0)));
+            });
+            case Protocol.K_EXITED -> withProcess(m, p -> {
+                processes.remove(p.execId());
+                p.exited(classify(ExitStatus.fromWaitStatus(m.u32(Protocol.F_STATUS, 0))));
+            });
+            case Protocol.K_DENIALS -> {
+                for (Message.Field f : m.fields()) {
+                    if (f.tag() == Protocol.F_DENIAL) {
+                        long arch = f.u64(0) & 0xffffffffL;
+                        long nr = f.u64(0) >>> 32;
+                        denials.put((arch << 32) | nr, f.u64(8));
+                    }
+                }
+            }
+            default -> LOG.log(Level.DEBUG, "sandbox " + id + ": ignoring message kind " + m.kind());
+        }
+    }
+
+    /** SIGKILL while the cgroup counted a new OOM kill: the OOM killer did it. */
+    private ExitStatus classify(ExitStatus status) {
+        if (status.signal().orElse(0) == Native.SIGKILL) {
+            try {
+                long kills = cgroup.usage().oomKills();
+                if (kills > oomKillsSeen) {
+                    oomKillsSeen = kills;
+                    return status.withReason(ExitReason.OOM_KILLED);
+                }
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "could not read OOM kills of sandbox " + id, e);
+            }
+        }
+        return status;
+    }
+
+    private void withProcess(Message m, java.util.function.Consumer<SandboxProcess> action) {
+        SandboxProcess p = processes.get(m.u32(Protocol.F_EXEC_ID, -1));
+        if (p != null) {
+            action.accept(p);
+        }
+    }
+
+    private static Future<byte[]> drain(InputStream in, Stdio kind) {
+        if (!(kind instanceof Stdio.Pipe)) {
+            return CompletableFuture.completedFuture(new byte[0]);
+        }
+        return Drainers.submit(() -> {
+            try (in) {
+                ByteArrayOutputStream buf = new ByteArrayOutputStream();
+                in.transferTo(buf);
+                return buf.toByteArray();
+            }
+        });
+    }
+
+    private static byte[] join(Future<byte[]> f) {
+        try {
+            return f.get();
+        } catch (ExecutionException e) {
+            return new byte[0];
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new byte[0];
+        }
+    }
+
+    private static void closeQuietly(OutputStream s) {
+        try {
+            s.close();
+        } catch (IOException ignored) {
+            // nothing to tell: the process may already have exited
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "sandbox " + id + " (pid " + initPid + ", " + state().name().toLowerCase() + ")";
+    }
+}

@@ -1,0 +1,252 @@
+package dev.sandboxed.core.process;
+
+import static dev.sandboxed.core.process.Protocol.*;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import dev.sandboxed.core.cgroup.CgroupCleaner;
+import dev.sandboxed.core.cgroup.CgroupConfig;
+import dev.sandboxed.core.cgroup.CgroupManager;
+import dev.sandboxed.core.cgroup.SandboxCgroup;
+import dev.sandboxed.core.host.CheckResult;
+import dev.sandboxed.core.host.HostFacts;
+import dev.sandboxed.core.rootfs.MountOp;
+import dev.sandboxed.core.rootfs.MountPlan;
+import dev.sandboxed.core.seccomp.SeccompFilter;
+import dev.sandboxed.core.seccomp.SeccompFilters;
+import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.state.SandboxState;
+import dev.sandboxed.core.state.StateDirectory;
+
+/**
+ * Starts sandboxes: turns a spec into a complete set-up description for sandbox-init, with its cgroup
+ * and state directory, and keeps track of the sandboxes this JVM owns. One per JVM is usual
+ * ({@link #shared()}); it starts the sandbox-init server on first use and removes what dead JVMs left.
+ */
+public final class SandboxRuntime implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(SandboxRuntime.class.getName());
+    private static final SecureRandom RANDOM = new SecureRandom();
+    private static volatile SandboxRuntime shared;
+
+    private final RuntimeConfig config;
+    private final StateDirectory stateDirectory;
+    private final CgroupManager cgroups;
+    private final Set<Sandbox> open = ConcurrentHashMap.newKeySet();
+    private InitServer server;
+
+    private SandboxRuntime(RuntimeConfig config) {
+        this.config = config;
+        this.stateDirectory = StateDirectory.forCurrentUser(config.stateDirectory(), Native.uid());
+        CgroupConfig.Builder cg = CgroupConfig.builder();
+        config.cgroupParent().ifPresent(cg::parent);
+        this.cgroups = CgroupManager.detect(cg.build());
+        int removed = stateDirectory.removeAbandoned(SandboxRuntime::cleanAbandoned);
+        if (removed > 0) {
+            LOG.log(Level.INFO, "removed {0} sandbox(es) left by JVMs that died", removed);
+        }
+    }
+
+    /** The JVM-wide runtime, configured from system properties; closed when the JVM exits. */
+    public static SandboxRuntime shared() {
+        SandboxRuntime r = shared;
+        if (r == null) {
+            synchronized (SandboxRuntime.class) {
+                r = shared;
+                if (r == null) {
+                    r = create(RuntimeConfig.fromSystemProperties());
+                    SandboxRuntime finalR = r;
+                    Runtime.getRuntime().addShutdownHook(new Thread(finalR::close, "sandboxed-shutdown"));
+                    shared = r;
+                }
+            }
+        }
+        return r;
+    }
+
+    public static SandboxRuntime create(RuntimeConfig config) {
+        return new SandboxRuntime(config);
+    }
+
+    public RuntimeConfig config() {
+        return config;
+    }
+
+    public CgroupManager cgroups() {
+        return cgroups;
+    }
+
+    public StateDirectory stateDirectory() {
+        return stateDirectory;
+    }
+
+    /** Sandboxes started here and not yet closed. */
+    public Set<Sandbox> openSandboxes() {
+        return Set.copyOf(open);
+    }
+
+    /**
+     * Starts a sandbox. Everything that can be checked is checked before anything is created on the host;
+     * a failure afterwards removes what was created and names the step and errno.
+     */
+    public Sandbox start(SandboxSpec spec) {
+        HostFacts facts = HostFacts.current();
+        if (!spec.has(Namespace.USER) && !facts.isRoot()) {
+            throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
+        }
+        IdMapPlan ids = IdMapPlan.decide(spec.idMapping(), facts);
+        if (spec.has(Namespace.USER)) {
+            ids.check("user", spec.user());
+        }
+        Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
+                spec.reportSeccompDenials());
+        MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
+        if (!spec.limits().isEmpty()) {
+            CheckResult check = cgroups.check(spec.limits());
+            if (check.status() == CheckResult.Status.FAIL) {
+                throw new SandboxException("apply resource limits: " + check.detail()
+                        + (check.fix().isEmpty() ? "" : "; fix: " + check.fix()), 0);
+            }
+        }
+        String id = newId();
+        SandboxCgroup cgroup = spec.limits().isEmpty() && !spec.trackUsage()
+                ? CgroupManager.none().create(id, spec.limits())
+                : cgroups.create(id, spec.limits());
+        StateDirectory.Entry state = null;
+        int[] pair = null;
+        Sandbox sandbox = null;
+        try {
+            state = stateDirectory.create(id);
+            pair = Native.seqpacketPair("sandbox " + id);
+            Message create = createMessage(spec, ids, mounts, cgroup);
+            int pid = server().create(create, pair[1]);
+            Native.close(pair[1]);
+            pair[1] = -1;
+            sandbox = new Sandbox(id, spec, ids, seccomp, new ControlSocket(pair[0]), cgroup, state, pid,
+                    () -> open.remove(sandboxFor(id)));
+            pair[0] = -1;
+            open.add(sandbox);
+            state.write(new SandboxState(id, ProcessHandle.current().pid(), pid, startTime(pid),
+                    cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(), spec.toString()));
+            sandbox.awaitReady();
+            return sandbox;
+        } catch (RuntimeException e) {
+            if (sandbox != null) {
+                sandbox.close();
+            } else {
+                if (pair != null) {
+                    Native.close(pair[0]);
+                    Native.close(pair[1]);
+                }
+                cgroup.close();
+                if (state != null) {
+                    state.remove();
+                }
+            }
+            throw e;
+        }
+    }
+
+    private Sandbox sandboxFor(String id) {
+        for (Sandbox s : open) {
+            if (s.id().equals(id)) {
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private synchronized InitServer server() {
+        if (server == null) {
+            server = InitServer.start();
+        }
+        return server;
+    }
+
+    static Message createMessage(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup) {
+        long flags = 0;
+        if (spec.has(Namespace.USER)) flags |= CLONE_NEWUSER;
+        if (spec.has(Namespace.MOUNT)) flags |= CLONE_NEWNS;
+        if (spec.has(Namespace.PID)) flags |= CLONE_NEWPID;
+        if (spec.has(Namespace.NET)) flags |= CLONE_NEWNET;
+        if (spec.has(Namespace.IPC)) flags |= CLONE_NEWIPC;
+        if (spec.has(Namespace.UTS)) flags |= CLONE_NEWUTS;
+        Message m = Message.of(K_CREATE).putU64(F_CLONE_FLAGS, flags);
+        if (spec.has(Namespace.USER)) {
+            ids.setgroups().ifPresent(v -> m.putString(F_SETGROUPS, v));
+            if (!ids.uidMapCommand().isEmpty()) {
+                m.put(F_UID_MAP_CMD, Message.nulSeparated(ids.uidMapCommand()));
+                m.put(F_GID_MAP_CMD, Message.nulSeparated(ids.gidMapCommand()));
+            } else {
+                m.putString(F_UID_MAP, ids.uidMap());
+                m.putString(F_GID_MAP, ids.gidMap());
+            }
+        }
+        for (Path procs : cgroup.procsFiles()) {
+            m.putString(F_CGROUP_PROCS, procs.toString());
+        }
+        if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
+        if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
+        if (spec.has(Namespace.NET)) m.putU32(F_LOOPBACK_UP, 1);
+        if (!spec.has(Namespace.MOUNT)) {
+            m.putU32(F_NO_PIVOT, 1);
+        } else {
+            mounts.rootBind().ifPresent(dir -> m.putString(F_ROOT_BIND, dir));
+            for (MountOp op : mounts.ops()) {
+                m.put(F_MOUNT_OP, op.encode());
+            }
+        }
+        return m;
+    }
+
+    private static String newId() {
+        byte[] bytes = new byte[6];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    /** Field 22 of /proc/PID/stat: tells a process from a later one that reused its pid. */
+    static long startTime(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String afterComm = stat.substring(stat.lastIndexOf(')') + 2);
+            return Long.parseLong(afterComm.split(" ")[19]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    private static void cleanAbandoned(SandboxState state) {
+        if (state.initPid() > 0 && state.initStartTime() != 0 && startTime(state.initPid()) == state.initStartTime()) {
+            Native.kill((int) state.initPid(), Native.SIGKILL);
+        }
+        CgroupCleaner.removeStale(state.cgroups().stream().map(Path::of).toList());
+    }
+
+    /** Closes every sandbox this runtime started, then the sandbox-init server. */
+    @Override
+    public synchronized void close() {
+        for (Sandbox s : List.copyOf(open)) {
+            try {
+                s.close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "closing " + s + " failed", e);
+            }
+        }
+        if (server != null) {
+            server.close();
+            server = null;
+        }
+    }
+}

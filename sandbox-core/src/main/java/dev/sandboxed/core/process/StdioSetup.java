@@ -1,0 +1,104 @@
+package dev.sandboxed.core.process;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.Stdio;
+
+/**
+ * The three descriptors handed to a new process and, for pipes, the Java ends kept here.
+ * Child ends are closed as soon as they were sent; parent ends live with the process handle.
+ */
+final class StdioSetup {
+    private final int[] childFds = new int[3];
+    private final boolean[] ownedChild = new boolean[3];
+    private OutputStream stdin;
+    private InputStream stdout;
+    private InputStream stderr;
+
+    private StdioSetup() {
+    }
+
+    static StdioSetup open(ProcessSpec process) {
+        StdioSetup s = new StdioSetup();
+        try {
+            s.stdin = (OutputStream) s.setUp(0, process.stdin(), true);
+            s.stdout = (InputStream) s.setUp(1, process.stdout(), false);
+            s.stderr = (InputStream) s.setUp(2, process.stderr(), false);
+        } catch (RuntimeException e) {
+            s.closeChildEnds();
+            s.closeParentEnds();
+            throw e;
+        }
+        return s;
+    }
+
+    /** Returns the Java-side stream for a pipe, else null. */
+    private Object setUp(int index, Stdio stdio, boolean input) {
+        String name = new String[] {"stdin", "stdout", "stderr"}[index];
+        if (stdio instanceof Stdio.Inherit) {
+            childFds[index] = index; // the JVM's own 0, 1 or 2; not ours to close
+            return null;
+        }
+        if (stdio instanceof Stdio.Discard) {
+            childFds[index] = Native.open("/dev/null", input ? Native.O_RDONLY : Native.O_WRONLY, 0, name);
+            ownedChild[index] = true;
+            return null;
+        }
+        if (stdio instanceof Stdio.File f) {
+            int flags = input ? Native.O_RDONLY
+                    : Native.O_WRONLY | Native.O_CREAT | (f.append() ? Native.O_APPEND : Native.O_TRUNC);
+            childFds[index] = Native.open(f.path().toString(), flags, 0644, name);
+            ownedChild[index] = true;
+            return null;
+        }
+        int[] pipe = Native.pipe(name);
+        if (input) {
+            childFds[index] = pipe[0];
+            ownedChild[index] = true;
+            return Native.adoptOutput(pipe[1]);
+        }
+        childFds[index] = pipe[1];
+        ownedChild[index] = true;
+        return Native.adoptInput(pipe[0]);
+    }
+
+    int[] childFds() {
+        return childFds;
+    }
+
+    OutputStream stdin() {
+        return stdin;
+    }
+
+    InputStream stdout() {
+        return stdout;
+    }
+
+    InputStream stderr() {
+        return stderr;
+    }
+
+    void closeChildEnds() {
+        for (int i = 0; i < 3; i++) {
+            if (ownedChild[i]) {
+                Native.close(childFds[i]);
+                ownedChild[i] = false;
+            }
+        }
+    }
+
+    void closeParentEnds() {
+        for (AutoCloseable c : new AutoCloseable[] {stdin, stdout, stderr}) {
+            if (c != null) {
+                try {
+                    c.close();
+                } catch (Exception ignored) {
+                    // closing a pipe end cannot fail in a way that matters here
+                }
+            }
+        }
+    }
+}

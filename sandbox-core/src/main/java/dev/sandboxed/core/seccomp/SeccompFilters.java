@@ -1,0 +1,72 @@
+package dev.sandboxed.core.seccomp;
+
+import dev.sandboxed.core.spec.Capability;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * What the sandbox runtime calls: the filter for a profile and a capability set, compiled once
+ * per distinct combination and then served from memory.
+ */
+public final class SeccompFilters {
+    private static final Map<Key, Optional<SeccompFilter>> CACHE = new ConcurrentHashMap<>();
+
+    /** Profiles are compared by identity: SeccompProfiles hands out one instance per profile. */
+    private record Key(ProfileIdentity profile, long caps, SyscallArch arch, KernelVersion kernel, boolean notifyDenials) {
+    }
+
+    private static final class ProfileIdentity {
+        private final SeccompProfile profile;
+
+        ProfileIdentity(SeccompProfile profile) {
+            this.profile = profile;
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof ProfileIdentity && ((ProfileIdentity) o).profile == profile;
+        }
+
+        @Override
+        public int hashCode() {
+            return System.identityHashCode(profile);
+        }
+    }
+
+    private static volatile KernelVersion hostKernel;
+
+    private SeccompFilters() {
+    }
+
+    /**
+     * The filter for a sandbox on this host.
+     *
+     * @param profileNameOrPath "default", "docker-default", "unconfined" or a JSON profile path
+     * @param caps              the capabilities the sandboxed process holds
+     * @param notifyDenials     report default-action denials through SECCOMP_RET_USER_NOTIF
+     * @return the filter, or empty when the profile is unconfined and nothing must be loaded
+     */
+    public static Optional<SeccompFilter> forSandbox(String profileNameOrPath, Set<Capability> caps, boolean notifyDenials) {
+        return forSandbox(SeccompProfiles.named(profileNameOrPath), caps, SyscallArch.nativeArch(), host(), notifyDenials);
+    }
+
+    /** The filter for an explicit architecture and kernel (used by tests and by tools that cross-compile). */
+    public static Optional<SeccompFilter> forSandbox(SeccompProfile profile, Set<Capability> caps, SyscallArch arch,
+                                                     KernelVersion kernel, boolean notifyDenials) {
+        Key key = new Key(new ProfileIdentity(profile), Capability.mask(caps), arch, kernel, notifyDenials);
+        return CACHE.computeIfAbsent(key, k -> profile.policy(caps, arch, kernel)
+                .map(policy -> SeccompCompiler.compile(policy, arch, notifyDenials)));
+    }
+
+    private static KernelVersion host() {
+        KernelVersion kernel = hostKernel;
+        if (kernel == null) {
+            kernel = KernelVersion.host();
+            hostKernel = kernel;
+        }
+        return kernel;
+    }
+}

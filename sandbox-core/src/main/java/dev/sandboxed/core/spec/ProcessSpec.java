@@ -1,0 +1,177 @@
+package dev.sandboxed.core.spec;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * One process to run in a sandbox: its command, extra environment, working directory, user, stdio and
+ * timeout. Anything not set comes from the sandbox's spec.
+ */
+public final class ProcessSpec {
+    private final List<String> command;
+    private final Map<String, String> environment;
+    private final String workdir;
+    private final UserSpec user;
+    private final Stdio stdin;
+    private final Stdio stdout;
+    private final Stdio stderr;
+    private final Duration timeout;
+
+    private ProcessSpec(Builder b) {
+        this.command = List.copyOf(b.command);
+        this.environment = Map.copyOf(b.environment);
+        this.workdir = b.workdir;
+        this.user = b.user;
+        this.stdin = b.stdin;
+        this.stdout = b.stdout;
+        this.stderr = b.stderr;
+        this.timeout = b.timeout;
+    }
+
+    public static ProcessSpec of(String... command) {
+        return builder(command).build();
+    }
+
+    public static Builder builder(String... command) {
+        return new Builder().command(List.of(command));
+    }
+
+    public static Builder builder(List<String> command) {
+        return new Builder().command(command);
+    }
+
+    public List<String> command() {
+        return command;
+    }
+
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public Optional<String> workdir() {
+        return Optional.ofNullable(workdir);
+    }
+
+    public Optional<UserSpec> user() {
+        return Optional.ofNullable(user);
+    }
+
+    public Stdio stdin() {
+        return stdin;
+    }
+
+    public Stdio stdout() {
+        return stdout;
+    }
+
+    public Stdio stderr() {
+        return stderr;
+    }
+
+    public Optional<Duration> timeout() {
+        return Optional.ofNullable(timeout);
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder().command(command);
+        b.environment.putAll(environment);
+        b.workdir = workdir;
+        b.user = user;
+        b.stdin = stdin;
+        b.stdout = stdout;
+        b.stderr = stderr;
+        b.timeout = timeout;
+        return b;
+    }
+
+    /** The command as a shell would show it, for messages. */
+    public String commandLine() {
+        return String.join(" ", command);
+    }
+
+    @Override
+    public String toString() {
+        return commandLine();
+    }
+
+    public static final class Builder {
+        private final List<String> command = new ArrayList<>();
+        private final Map<String, String> environment = new LinkedHashMap<>();
+        private String workdir;
+        private UserSpec user;
+        private Stdio stdin = Stdio.discard();
+        private Stdio stdout = Stdio.pipe();
+        private Stdio stderr = Stdio.pipe();
+        private Duration timeout;
+
+        public Builder command(List<String> argv) {
+            command.clear();
+            command.addAll(argv);
+            return this;
+        }
+
+        public Builder env(String name, String value) {
+            SandboxSpec.checkEnv(name, value);
+            environment.put(name, value);
+            return this;
+        }
+
+        public Builder workdir(String dir) {
+            this.workdir = SandboxPaths.insidePath("workdir", dir);
+            return this;
+        }
+
+        public Builder user(UserSpec u) {
+            this.user = Objects.requireNonNull(u, "user");
+            return this;
+        }
+
+        public Builder stdin(Stdio s) {
+            this.stdin = Objects.requireNonNull(s, "stdin");
+            return this;
+        }
+
+        public Builder stdout(Stdio s) {
+            this.stdout = Objects.requireNonNull(s, "stdout");
+            return this;
+        }
+
+        public Builder stderr(Stdio s) {
+            this.stderr = Objects.requireNonNull(s, "stderr");
+            return this;
+        }
+
+        /** All three of stdin, stdout and stderr from the JVM, as a CLI wants. */
+        public Builder inheritIo() {
+            return stdin(Stdio.inherit()).stdout(Stdio.inherit()).stderr(Stdio.inherit());
+        }
+
+        public Builder timeout(Duration t) {
+            if (t != null && (t.isNegative() || t.isZero())) {
+                throw new SpecException("timeout", t + " must be positive");
+            }
+            this.timeout = t;
+            return this;
+        }
+
+        public ProcessSpec build() {
+            if (command.isEmpty() || command.get(0).isEmpty()) {
+                throw new SpecException("command", "no command given; expected a program and its arguments");
+            }
+            for (String arg : command) {
+                if (arg == null || arg.indexOf('\0') >= 0) {
+                    throw new SpecException("command", "an argument is null or contains a NUL byte");
+                }
+            }
+            if (stdin instanceof Stdio.File f && !java.nio.file.Files.isReadable(f.path())) {
+                throw new SpecException("stdin", "file '" + f.path() + "' does not exist or is not readable");
+            }
+            return new ProcessSpec(this);
+        }
+    }
+}

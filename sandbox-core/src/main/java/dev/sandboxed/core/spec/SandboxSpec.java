@@ -1,0 +1,370 @@
+package dev.sandboxed.core.spec;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.EnumMap;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Everything about one sandbox, validated when built: nothing is created on the host for a spec that
+ * would fail. Immutable; build one with {@link #builder()}.
+ */
+public final class SandboxSpec {
+    public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})");
+    private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
+
+    private final Set<Namespace> namespaces;
+    private final RootFs rootfs;
+    private final List<Mount> mounts;
+    private final boolean readOnlyRoot;
+    private final String hostname;
+    private final Map<String, String> environment;
+    private final String workdir;
+    private final UserSpec user;
+    private final Map<Rlimit, Rlimit.Value> rlimits;
+    private final ResourceLimits limits;
+    private final String seccompProfile;
+    private final boolean reportSeccompDenials;
+    private final Set<Capability> capabilities;
+    private final IdMappingMode idMapping;
+    private final boolean hideHome;
+    private final boolean trackUsage;
+
+    private SandboxSpec(Builder b) {
+        this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
+        this.rootfs = b.rootfs;
+        this.mounts = List.copyOf(b.mounts);
+        this.readOnlyRoot = b.readOnlyRoot;
+        this.hostname = b.hostname;
+        this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(b.environment));
+        this.workdir = b.workdir;
+        this.user = b.user;
+        this.rlimits = Collections.unmodifiableMap(new EnumMap<>(b.rlimits));
+        this.limits = b.limits;
+        this.seccompProfile = b.seccompProfile;
+        this.reportSeccompDenials = b.reportSeccompDenials;
+        this.capabilities = b.capabilities.isEmpty() ? Set.of()
+                : Collections.unmodifiableSet(EnumSet.copyOf(b.capabilities));
+        this.idMapping = b.idMapping;
+        this.hideHome = b.hideHome;
+        this.trackUsage = b.trackUsage;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** A sandbox with every default: host root read-only, no network, Docker's capabilities and seccomp profile. */
+    public static SandboxSpec defaults() {
+        return builder().build();
+    }
+
+    public Set<Namespace> namespaces() {
+        return namespaces;
+    }
+
+    public boolean has(Namespace ns) {
+        return namespaces.contains(ns);
+    }
+
+    public NetworkMode network() {
+        return has(Namespace.NET) ? NetworkMode.NONE : NetworkMode.HOST;
+    }
+
+    public RootFs rootfs() {
+        return rootfs;
+    }
+
+    public List<Mount> mounts() {
+        return mounts;
+    }
+
+    public boolean readOnlyRoot() {
+        return readOnlyRoot;
+    }
+
+    public String hostname() {
+        return hostname;
+    }
+
+    /** The environment every process starts with (clean by default: PATH and HOME only). */
+    public Map<String, String> environment() {
+        return environment;
+    }
+
+    public String workdir() {
+        return workdir;
+    }
+
+    public UserSpec user() {
+        return user;
+    }
+
+    public Map<Rlimit, Rlimit.Value> rlimits() {
+        return rlimits;
+    }
+
+    public ResourceLimits limits() {
+        return limits;
+    }
+
+    /** {@code default}, {@code unconfined}, {@code docker-default} or the path of a Docker/OCI JSON profile. */
+    public String seccompProfile() {
+        return seccompProfile;
+    }
+
+    public boolean reportSeccompDenials() {
+        return reportSeccompDenials;
+    }
+
+    public Set<Capability> capabilities() {
+        return capabilities;
+    }
+
+    public IdMappingMode idMapping() {
+        return idMapping;
+    }
+
+    /** Whether /home, /root and the caller's home are hidden in a host-root sandbox. */
+    public boolean hideHome() {
+        return hideHome;
+    }
+
+    /**
+     * Whether the sandbox gets a cgroup for usage statistics even without limits (when the host allows
+     * one). Off saves the cost of a cgroup per sandbox.
+     */
+    public boolean trackUsage() {
+        return trackUsage;
+    }
+
+    public Builder toBuilder() {
+        Builder b = new Builder();
+        b.namespaces = EnumSet.copyOf(namespaces);
+        b.rootfs = rootfs;
+        b.mounts.addAll(mounts);
+        b.readOnlyRoot = readOnlyRoot;
+        b.hostname = hostname;
+        b.environment.clear();
+        b.environment.putAll(environment);
+        b.workdir = workdir;
+        b.user = user;
+        b.rlimits.putAll(rlimits);
+        b.limits = limits;
+        b.seccompProfile = seccompProfile;
+        b.reportSeccompDenials = reportSeccompDenials;
+        b.capabilities = capabilities.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(capabilities);
+        b.idMapping = idMapping;
+        b.hideHome = hideHome;
+        b.trackUsage = trackUsage;
+        return b;
+    }
+
+    @Override
+    public String toString() {
+        return "SandboxSpec{rootfs=" + rootfs + ", namespaces=" + namespaces + ", hostname=" + hostname
+                + ", user=" + user + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
+                + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
+                + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", env=" + environment.keySet() + "}";
+    }
+
+    static void checkEnv(String name, String value) {
+        if (name == null || !ENV_NAME.matcher(name).matches()) {
+            throw new SpecException("env", "variable name '" + name + "' is empty or contains '=' or NUL");
+        }
+        if (value == null || value.indexOf('\0') >= 0) {
+            throw new SpecException("env", "value of " + name + " is null or contains a NUL byte");
+        }
+    }
+
+    public static final class Builder {
+        private Set<Namespace> namespaces = EnumSet.allOf(Namespace.class);
+        private RootFs rootfs = RootFs.host();
+        private final List<Mount> mounts = new ArrayList<>();
+        private boolean readOnlyRoot;
+        private String hostname = "sandbox";
+        private final Map<String, String> environment = new LinkedHashMap<>();
+        private String workdir = "/";
+        private UserSpec user = UserSpec.ROOT;
+        private final Map<Rlimit, Rlimit.Value> rlimits = new EnumMap<>(Rlimit.class);
+        private ResourceLimits limits = ResourceLimits.NONE;
+        private String seccompProfile = "default";
+        private boolean reportSeccompDenials = true;
+        private Set<Capability> capabilities = EnumSet.copyOf(Capability.DOCKER_DEFAULT);
+        private IdMappingMode idMapping = IdMappingMode.AUTO;
+        private boolean hideHome = true;
+        private boolean trackUsage = true;
+
+        private Builder() {
+            environment.put("PATH", DEFAULT_PATH);
+            environment.put("HOME", "/root");
+        }
+
+        public Builder rootfs(RootFs root) {
+            this.rootfs = Objects.requireNonNull(root, "rootfs");
+            return this;
+        }
+
+        /** Switches a namespace off; the sandbox then shares the host's (user namespaces cannot be switched off without root). */
+        public Builder withoutNamespace(Namespace ns) {
+            namespaces.remove(ns);
+            return this;
+        }
+
+        public Builder namespaces(Set<Namespace> set) {
+            namespaces = set.isEmpty() ? EnumSet.noneOf(Namespace.class) : EnumSet.copyOf(set);
+            return this;
+        }
+
+        public Builder network(NetworkMode mode) {
+            if (mode == NetworkMode.HOST) {
+                namespaces.remove(Namespace.NET);
+            } else {
+                namespaces.add(Namespace.NET);
+            }
+            return this;
+        }
+
+        public Builder mount(Mount mount) {
+            mounts.add(Objects.requireNonNull(mount, "mount"));
+            return this;
+        }
+
+        public Builder bindReadOnly(String source, String target) {
+            return mount(Mount.bind(source, target, true));
+        }
+
+        public Builder bindWritable(String source, String target) {
+            return mount(Mount.bind(source, target, false));
+        }
+
+        public Builder tmpfs(String target, long sizeBytes) {
+            return mount(Mount.tmpfs(target, sizeBytes, 01777));
+        }
+
+        public Builder readOnlyRoot(boolean value) {
+            this.readOnlyRoot = value;
+            return this;
+        }
+
+        public Builder hostname(String name) {
+            if (name == null || !HOSTNAME.matcher(name).matches()) {
+                throw new SpecException("hostname", "'" + name + "' is not a hostname: 1-64 letters, digits, '.' or '-', starting with a letter or digit");
+            }
+            this.hostname = name;
+            return this;
+        }
+
+        public Builder env(String name, String value) {
+            checkEnv(name, value);
+            environment.put(name, value);
+            return this;
+        }
+
+        /** Passes a variable of the JVM's environment through, if it is set. */
+        public Builder passEnv(String name) {
+            String value = System.getenv(name);
+            if (value != null) {
+                env(name, value);
+            }
+            return this;
+        }
+
+        public Builder workdir(String dir) {
+            this.workdir = SandboxPaths.insidePath("workdir", dir);
+            return this;
+        }
+
+        public Builder user(UserSpec u) {
+            this.user = Objects.requireNonNull(u, "user");
+            return this;
+        }
+
+        /** {@code UID[:GID]} or a name from the root filesystem's /etc/passwd. */
+        public Builder user(String text) {
+            return user(UserSpec.parse(text, rootfs));
+        }
+
+        public Builder rlimit(Rlimit which, long soft, long hard) {
+            rlimits.put(which, new Rlimit.Value(soft, hard));
+            return this;
+        }
+
+        public Builder limits(ResourceLimits value) {
+            this.limits = Objects.requireNonNull(value, "limits");
+            return this;
+        }
+
+        public Builder memory(long bytes) {
+            return limits(limits.withMemoryMax(bytes));
+        }
+
+        public Builder cpus(double cpus) {
+            return limits(limits.withCpus(cpus));
+        }
+
+        public Builder pids(long max) {
+            return limits(limits.withPidsMax(max));
+        }
+
+        public Builder seccomp(String profile) {
+            if (profile == null || profile.isBlank()) {
+                throw new SpecException("seccomp", "empty profile; allowed: default, unconfined, docker-default or a JSON file path");
+            }
+            this.seccompProfile = profile;
+            return this;
+        }
+
+        public Builder reportSeccompDenials(boolean value) {
+            this.reportSeccompDenials = value;
+            return this;
+        }
+
+        public Builder capabilities(Set<Capability> caps) {
+            this.capabilities = caps.isEmpty() ? EnumSet.noneOf(Capability.class) : EnumSet.copyOf(caps);
+            return this;
+        }
+
+        public Builder addCapability(Capability cap) {
+            capabilities.add(cap);
+            return this;
+        }
+
+        public Builder dropCapability(Capability cap) {
+            capabilities.remove(cap);
+            return this;
+        }
+
+        public Builder idMapping(IdMappingMode mode) {
+            this.idMapping = Objects.requireNonNull(mode, "idMapping");
+            return this;
+        }
+
+        public Builder hideHome(boolean value) {
+            this.hideHome = value;
+            return this;
+        }
+
+        public Builder trackUsage(boolean value) {
+            this.trackUsage = value;
+            return this;
+        }
+
+        public SandboxSpec build() {
+            if (namespaces.contains(Namespace.PID) && !namespaces.contains(Namespace.MOUNT)) {
+                throw new SpecException("namespaces", "a pid namespace needs a mount namespace for its own /proc; keep MOUNT or drop PID");
+            }
+            if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
+                throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");
+            }
+            return new SandboxSpec(this);
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package dev.sandboxed.core.spec;
+
+import java.nio.file.Path;
+
+/** Where a sandboxed process's stdin, stdout or stderr goes. */
+public sealed interface Stdio permits Stdio.Pipe, Stdio.Inherit, Stdio.File, Stdio.Discard {
+
+    /** A pipe to Java: read it from the process handle. The default. */
+    record Pipe() implements Stdio {
+    }
+
+    /** The JVM's own descriptor (0, 1 or 2): what the CLI uses. */
+    record Inherit() implements Stdio {
+    }
+
+    /** A host file: read from for stdin; created or truncated (or appended to) for output. */
+    record File(Path path, boolean append) implements Stdio {
+    }
+
+    /** /dev/null. */
+    record Discard() implements Stdio {
+    }
+
+    static Stdio pipe() {
+        return new Pipe();
+    }
+
+    static Stdio inherit() {
+        return new Inherit();
+    }
+
+    static Stdio discard() {
+        return new Discard();
+    }
+
+    static Stdio file(Path path) {
+        return new File(path.toAbsolutePath(), false);
+    }
+
+    static Stdio appendTo(Path path) {
+        return new File(path.toAbsolutePath(), true);
+    }
+}
