@@ -2,6 +2,8 @@ package dev.sandboxed.core.process;
 
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
+import java.io.FilterInputStream;
+import java.io.InputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -99,9 +101,11 @@ public final class Native {
      * /proc/self/fd gives the stream its own open file (this works for pipes), so the JDK owns
      * and closes it like any other stream.
      */
-    public static FileInputStream adoptInput(int fd) {
+    public static InputStream adoptInput(int fd) {
         try {
-            return new FileInputStream("/proc/self/fd/" + fd);
+            // Wrapped: FileInputStream.readAllBytes seeks, which a pipe refuses (ESPIPE) on JDK 17.
+            return new FilterInputStream(new FileInputStream("/proc/self/fd/" + fd)) {
+            };
         } catch (IOException e) {
             throw new SandboxException("adopt pipe descriptor " + fd + ": " + e.getMessage(), 0);
         } finally {

@@ -1,0 +1,64 @@
+package dev.sandboxed.core.cli;
+
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+
+import dev.sandboxed.core.spec.SpecException;
+
+/** Entry point of {@code java -jar sandboxed.jar}: {@code run} and {@code doctor}. */
+public final class Main {
+    private static final String USAGE = """
+            usage: sandboxed run [options] -- CMD [ARG...]   run CMD in a fresh sandbox (see `sandboxed run --help`)
+                   sandboxed doctor [--cgroup-parent PATH]   check this host and print the fix for what is missing
+                   sandboxed version""";
+
+    private Main() {
+    }
+
+    public static void main(String[] args) {
+        System.exit(run(Arrays.asList(args), System.out, System.err));
+    }
+
+    static int run(List<String> args, PrintStream out, PrintStream err) {
+        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("help")) {
+            out.println(USAGE);
+            return args.isEmpty() ? RunCommand.SANDBOX_ERROR : 0;
+        }
+        try {
+            switch (args.get(0)) {
+                case "run" -> {
+                    List<String> rest = args.subList(1, args.size());
+                    if (!rest.isEmpty() && rest.get(0).equals("--help")) {
+                        out.println(RunOptions.USAGE);
+                        return 0;
+                    }
+                    return new RunCommand(err).run(RunOptions.parse(rest));
+                }
+                case "doctor" -> {
+                    String parent = args.size() >= 3 && args.get(1).equals("--cgroup-parent") ? args.get(2) : null;
+                    return new DoctorCommand(out).run(parent);
+                }
+                case "version", "--version" -> {
+                    out.println("sandboxed " + version());
+                    return 0;
+                }
+                default -> {
+                    err.println("sandboxed: unknown command '" + args.get(0) + "'\n" + USAGE);
+                    return RunCommand.SANDBOX_ERROR;
+                }
+            }
+        } catch (UsageException e) {
+            err.println("sandboxed: " + e.getMessage());
+            return RunCommand.SANDBOX_ERROR;
+        } catch (SpecException e) {
+            err.println("sandboxed: invalid " + e.getMessage());
+            return RunCommand.SANDBOX_ERROR;
+        }
+    }
+
+    private static String version() {
+        String v = Main.class.getPackage().getImplementationVersion();
+        return v == null ? "0.1.0-SNAPSHOT" : v;
+    }
+}

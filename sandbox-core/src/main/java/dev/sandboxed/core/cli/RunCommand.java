@@ -1,0 +1,115 @@
+package dev.sandboxed.core.cli;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.sandboxed.core.cgroup.ResourceUsage;
+import dev.sandboxed.core.process.Errno;
+import dev.sandboxed.core.process.ExitReason;
+import dev.sandboxed.core.process.ExitStatus;
+import dev.sandboxed.core.process.RuntimeConfig;
+import dev.sandboxed.core.process.Sandbox;
+import dev.sandboxed.core.process.SandboxException;
+import dev.sandboxed.core.process.SandboxProcess;
+import dev.sandboxed.core.process.SandboxRuntime;
+
+/** {@code sandboxed run}: CMD in a fresh sandbox with the caller's stdio, exiting with CMD's status. */
+final class RunCommand {
+    static final int SANDBOX_ERROR = 125;
+    static final int CANNOT_EXECUTE = 126;
+    static final int NOT_FOUND = 127;
+
+    private final PrintStream err;
+
+    RunCommand(PrintStream err) {
+        this.err = err;
+    }
+
+    int run(RunOptions options) {
+        RuntimeConfig config = RuntimeConfig.fromSystemProperties();
+        if (options.cgroupParent.isPresent()) {
+            config = config.withCgroupParent(options.cgroupParent.get());
+        }
+        Instant start = Instant.now();
+        try (SandboxRuntime runtime = SandboxRuntime.create(config);
+                Sandbox sandbox = runtime.start(options.spec)) {
+            SandboxProcess main;
+            try {
+                main = sandbox.runMain(options.process);
+            } catch (SandboxException e) {
+                err.println("sandboxed: " + e.getMessage());
+                return e.errno() == 2 ? NOT_FOUND : CANNOT_EXECUTE;
+            }
+            SignalForwarding.forward(main);
+            ExitStatus status;
+            if (options.timeout.isPresent()) {
+                Optional<ExitStatus> done = main.waitFor(options.timeout.get());
+                if (done.isEmpty()) {
+                    err.println("sandboxed: " + options.process.commandLine() + " ran longer than "
+                            + options.timeout.get().toMillis() + " ms; killed");
+                    main.kill();
+                    status = main.waitFor().withReason(ExitReason.TIMED_OUT);
+                } else {
+                    status = done.get();
+                }
+            } else {
+                status = main.waitFor();
+            }
+            if (status.reason() == ExitReason.OOM_KILLED) {
+                err.println("sandboxed: " + options.process.commandLine() + " was killed by the OOM killer (memory limit)");
+            }
+            sandbox.close();
+            if (options.statsFile.isPresent()) {
+                writeStats(options, sandbox, status, Duration.between(start, Instant.now()));
+            }
+            return status.exitCode();
+        } catch (SandboxException e) {
+            err.println("sandboxed: " + e.getMessage());
+            return SANDBOX_ERROR;
+        } catch (RuntimeException e) {
+            err.println("sandboxed: " + e.getMessage());
+            return SANDBOX_ERROR;
+        }
+    }
+
+    private void writeStats(RunOptions options, Sandbox sandbox, ExitStatus status, Duration elapsed) {
+        ResourceUsage usage = sandbox.usage();
+        Map<String, Object> stats = new LinkedHashMap<>();
+        stats.put("command", options.process.command());
+        stats.put("exitCode", status.exitCode());
+        stats.put("exitReason", status.reason().name());
+        stats.put("signal", status.signal().isPresent() ? status.signal().getAsInt() : null);
+        stats.put("durationMillis", elapsed.toMillis());
+        Map<String, Object> u = new LinkedHashMap<>();
+        u.put("available", usage.memoryPeakBytes() >= 0 || usage.pidsPeak() >= 0);
+        u.put("memoryPeakBytes", usage.memoryPeakBytes());
+        u.put("memoryCurrentBytes", usage.memoryCurrentBytes());
+        u.put("cpuUserMillis", usage.cpuUser().toMillis());
+        u.put("cpuSystemMillis", usage.cpuSystem().toMillis());
+        u.put("cpuThrottledMillis", usage.cpuThrottled().toMillis());
+        u.put("pidsPeak", usage.pidsPeak());
+        u.put("oomKills", usage.oomKills());
+        u.put("pidsLimitHits", usage.pidsLimitHits());
+        stats.put("usage", u);
+        stats.put("seccompDenials", sandbox.seccompDenials());
+        try {
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
+                    .writeValue(Files.newBufferedWriter(options.statsFile.get()), stats);
+        } catch (IOException e) {
+            err.println("sandboxed: write stats to " + options.statsFile.get() + ": " + e.getMessage());
+        }
+    }
+
+    static String describe(int errno) {
+        return Errno.describe(errno);
+    }
+}

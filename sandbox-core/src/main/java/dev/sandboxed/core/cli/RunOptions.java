@@ -1,0 +1,149 @@
+package dev.sandboxed.core.cli;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import dev.sandboxed.core.spec.Mount;
+import dev.sandboxed.core.spec.NetworkMode;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.RootFs;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.Sizes;
+import dev.sandboxed.core.spec.SpecException;
+
+/**
+ * The options of {@code sandboxed run}, parsed into a spec. Every option is validated here, so a typo
+ * is reported before anything is created on the host.
+ */
+final class RunOptions {
+    static final String USAGE = """
+            usage: sandboxed run [options] -- CMD [ARG...]
+              --rootfs host|DIR          root filesystem (default: the host's, read-only)
+              --bind SRC:DST[:ro|:rw]    bind a host path (read-only unless :rw); repeatable
+              --tmpfs DST[:size=N]       a private tmpfs; repeatable
+              --workdir DIR              working directory inside (default /)
+              --env K=V                  set a variable (the environment is clean by default); repeatable
+              --pass-env K               pass a variable of the caller's environment through; repeatable
+              --hostname H               hostname inside (default sandbox)
+              --user UID[:GID]           user inside (default 0:0)
+              --net none|host            network: only lo (default) or the host's
+              --read-only                make the root read-only
+              --memory N                 memory limit, e.g. 64m
+              --cpus N                   CPU limit, e.g. 0.5
+              --pids N                   maximum number of processes
+              --timeout DURATION         kill CMD after e.g. 30s
+              --seccomp default|unconfined|FILE
+              --stats FILE               write resource usage and exit status as JSON
+              --cgroup-parent PATH       create the sandbox's cgroup under PATH
+            exit code: CMD's own; 128+N when killed by signal N; 125 sandbox error; 126 CMD cannot be executed; 127 CMD not found""";
+
+    final SandboxSpec spec;
+    final ProcessSpec process;
+    final Optional<Duration> timeout;
+    final Optional<Path> statsFile;
+    final Optional<String> cgroupParent;
+
+    private RunOptions(SandboxSpec spec, ProcessSpec process, Optional<Duration> timeout, Optional<Path> statsFile,
+            Optional<String> cgroupParent) {
+        this.spec = spec;
+        this.process = process;
+        this.timeout = timeout;
+        this.statsFile = statsFile;
+        this.cgroupParent = cgroupParent;
+    }
+
+    static RunOptions parse(List<String> args) {
+        SandboxSpec.Builder spec = SandboxSpec.builder();
+        List<Runnable> afterRootfs = new ArrayList<>();
+        Duration timeout = null;
+        Path stats = null;
+        String cgroupParent = null;
+        int i = 0;
+        for (; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (arg.equals("--")) {
+                i++;
+                break;
+            }
+            if (!arg.startsWith("--")) {
+                break; // the command starts here
+            }
+            String name = arg;
+            String value;
+            int eq = arg.indexOf('=');
+            if (eq > 0) {
+                name = arg.substring(0, eq);
+                value = arg.substring(eq + 1);
+            } else if (name.equals("--read-only")) {
+                value = "";
+            } else {
+                if (i + 1 >= args.size()) {
+                    throw new UsageException(name + " needs a value\n" + USAGE);
+                }
+                value = args.get(++i);
+            }
+            final String v = value;
+            switch (name) {
+                case "--rootfs" -> spec.rootfs(RootFs.parse(v));
+                case "--bind" -> spec.mount(Mount.parseBind(v));
+                case "--tmpfs" -> spec.mount(Mount.parseTmpfs(v));
+                case "--workdir" -> spec.workdir(v);
+                case "--env" -> {
+                    int e = v.indexOf('=');
+                    if (e <= 0) {
+                        throw new SpecException("env", "'" + v + "' is not K=V");
+                    }
+                    spec.env(v.substring(0, e), v.substring(e + 1));
+                }
+                case "--pass-env" -> spec.passEnv(v);
+                case "--hostname" -> spec.hostname(v);
+                case "--user" -> afterRootfs.add(() -> spec.user(v)); // names are looked up in the chosen rootfs
+                case "--net" -> spec.network(NetworkMode.parse(v));
+                case "--read-only" -> spec.readOnlyRoot(true);
+                case "--memory" -> spec.memory(Sizes.parseBytes("memory", v));
+                case "--cpus" -> spec.cpus(parseCpus(v));
+                case "--pids" -> spec.pids(parsePids(v));
+                case "--timeout" -> timeout = Sizes.parseDuration("timeout", v);
+                case "--seccomp" -> spec.seccomp(v);
+                case "--stats" -> stats = Path.of(v).toAbsolutePath();
+                case "--cgroup-parent" -> cgroupParent = v;
+                default -> throw new UsageException("unknown option " + name + "\n" + USAGE);
+            }
+        }
+        afterRootfs.forEach(Runnable::run);
+        List<String> command = args.subList(Math.min(i, args.size()), args.size());
+        if (command.isEmpty()) {
+            throw new UsageException("no command given\n" + USAGE);
+        }
+        ProcessSpec process = ProcessSpec.builder(command).inheritIo().build();
+        return new RunOptions(spec.build(), process, Optional.ofNullable(timeout), Optional.ofNullable(stats),
+                Optional.ofNullable(cgroupParent));
+    }
+
+    private static double parseCpus(String v) {
+        try {
+            double cpus = Double.parseDouble(v);
+            if (!(cpus > 0) || Double.isInfinite(cpus)) {
+                throw new NumberFormatException();
+            }
+            return cpus;
+        } catch (NumberFormatException e) {
+            throw new SpecException("cpus", "'" + v + "' is not a positive number of CPUs such as 0.5 or 2");
+        }
+    }
+
+    private static long parsePids(String v) {
+        try {
+            long pids = Long.parseLong(v);
+            if (pids < 1) {
+                throw new NumberFormatException();
+            }
+            return pids;
+        } catch (NumberFormatException e) {
+            throw new SpecException("pids", "'" + v + "' is not a positive whole number of processes");
+        }
+    }
+}

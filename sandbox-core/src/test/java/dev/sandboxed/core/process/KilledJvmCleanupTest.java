@@ -1,0 +1,78 @@
+package dev.sandboxed.core.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.sandboxed.core.state.SandboxState;
+import dev.sandboxed.core.testing.Probes;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** kill -9 of a JVM that owns sandboxes: no process, mount, cgroup or directory may remain. */
+@RequiresSandbox
+class KilledJvmCleanupTest {
+
+    @Test
+    void nothingSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
+        Set<String> mountsBefore = Probes.hostMountPoints();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process owner = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                "-Dsandboxed.state.dir=" + stateDir, OwnerJvmMain.class.getName())
+                .redirectErrorStream(true).start();
+        List<Integer> initPids = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("READY")) {
+                if (line.startsWith("SANDBOX ")) {
+                    String[] parts = line.split(" ");
+                    initPids.add(Integer.parseInt(parts[1]));
+                    ids.add(parts[2]);
+                }
+            }
+            assertThat(line).as("child JVM output until it was ready").isEqualTo("READY");
+            assertThat(initPids).hasSize(2).allMatch(Probes::processAlive);
+            List<SandboxState> states = new ArrayList<>();
+            for (String id : ids) {
+                states.add(new ObjectMapper().readValue(stateDir.resolve(id).resolve("state.json").toFile(), SandboxState.class));
+            }
+
+            owner.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            assertThat(owner.waitFor(10, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(Probes.eventually(10, () -> initPids.stream().noneMatch(Probes::processAlive)))
+                    .as("sandbox inits die with their JVM").isTrue();
+            assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
+
+            // The next runtime to use this state directory removes what the dead JVM left.
+            try (SandboxRuntime next = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty()))) {
+                for (String id : ids) {
+                    assertThat(stateDir.resolve(id)).doesNotExist();
+                }
+                for (SandboxState state : states) {
+                    for (String cgroup : state.cgroups()) {
+                        assertThat(Path.of(cgroup)).doesNotExist();
+                    }
+                }
+            }
+            try (var left = Files.list(stateDir)) {
+                assertThat(left.toList()).isEmpty();
+            }
+        } finally {
+            owner.destroyForcibly();
+        }
+    }
+}

@@ -1,0 +1,116 @@
+package dev.sandboxed.core.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import org.junit.jupiter.api.Test;
+
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.Probes;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** Stopping, closing, the main process, and many sandboxes at once: nothing may be left behind. */
+@RequiresSandbox
+class LifecycleTest {
+
+    @Test
+    void closeKillsEverythingAndRemovesState() {
+        Set<String> mountsBefore = Probes.hostMountPoints();
+        Sandbox s = Sandbox.start(SandboxSpec.defaults());
+        s.spawn(ProcessSpec.of("sleep", "60"));
+        int pid = s.pid();
+        java.nio.file.Path stateDir = SandboxRuntime.shared().stateDirectory().root().resolve(s.id());
+        assertThat(stateDir.resolve("state.json")).exists();
+        s.close();
+        s.close(); // idempotent
+        assertThat(s.state()).isEqualTo(Sandbox.State.CLOSED);
+        assertThat(Probes.eventually(5, () -> !Probes.processAlive(pid))).isTrue();
+        assertThat(stateDir).doesNotExist();
+        assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
+    }
+
+    @Test
+    void gracefulStopSendsTermThenKills() throws Exception {
+        Sandbox s = Sandbox.start(SandboxSpec.defaults());
+        SandboxProcess polite = s.spawn(ProcessSpec.of("sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"));
+        SandboxProcess stubborn = s.spawn(ProcessSpec.of("sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"));
+        Thread.sleep(100);
+        s.stop(Duration.ofMillis(500));
+        assertThat(polite.waitFor().exitCode()).isZero();
+        assertThat(stubborn.waitFor().reason()).isIn(ExitReason.SANDBOX_ENDED, ExitReason.SIGNALED);
+        assertThat(s.state()).isEqualTo(Sandbox.State.CLOSED);
+    }
+
+    @Test
+    void sandboxEndsWithItsMainProcess() {
+        try (Sandbox s = Sandbox.start(SandboxSpec.defaults())) {
+            SandboxProcess main = s.runMain(ProcessSpec.of("sh", "-c", "sleep 60 & exit 5"));
+            assertThat(s.waitFor(Duration.ofSeconds(10))).hasValueSatisfying(st -> assertThat(st.exitCode()).isEqualTo(5));
+            assertThat(main.waitFor().exitCode()).isEqualTo(5);
+            assertThat(s.state()).isEqualTo(Sandbox.State.ENDED);
+            assertThat(Probes.eventually(5, () -> !Probes.processAlive(s.pid()))).isTrue();
+        }
+    }
+
+    @Test
+    void initForwardsSignalsFromTheHostToTheMainProcess() throws Exception {
+        try (Sandbox s = Sandbox.start(SandboxSpec.defaults())) {
+            SandboxProcess main = s.runMain(ProcessSpec.of("sh", "-c", "trap 'exit 42' TERM; echo up; while :; do sleep 0.05; done"));
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(main.stdout())).readLine()).isEqualTo("up");
+            Native.kill(s.pid(), Native.SIGTERM);
+            assertThat(main.waitFor(Duration.ofSeconds(10))).hasValueSatisfying(st -> assertThat(st.exitCode()).isEqualTo(42));
+        }
+    }
+
+    @Test
+    void thirtyTwoSandboxesFromEightThreads() throws Exception {
+        ExecutorService pool = Executors.newFixedThreadPool(8);
+        CountDownLatch go = new CountDownLatch(1);
+        ConcurrentLinkedQueue<Integer> pids = new ConcurrentLinkedQueue<>();
+        try {
+            List<Future<String>> results = new ArrayList<>();
+            for (int i = 0; i < 32; i++) {
+                String name = "box" + i;
+                results.add(pool.submit(() -> {
+                    go.await();
+                    try (Sandbox s = Sandbox.start(SandboxSpec.builder().hostname(name).build())) {
+                        pids.add(s.pid());
+                        return s.exec("hostname").stdout().trim();
+                    }
+                }));
+            }
+            go.countDown();
+            for (int i = 0; i < 32; i++) {
+                assertThat(results.get(i).get()).isEqualTo("box" + i);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(pids).hasSize(32);
+        assertThat(Probes.eventually(10, () -> pids.stream().noneMatch(Probes::processAlive))).isTrue();
+        assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
+    }
+
+    @Test
+    void sandboxStartedFromAShortLivedThreadOutlivesIt() throws Exception {
+        Sandbox[] holder = new Sandbox[1];
+        Thread t = new Thread(() -> holder[0] = Sandbox.start(SandboxSpec.defaults()));
+        t.start();
+        t.join();
+        try (Sandbox s = holder[0]) {
+            Thread.sleep(200);
+            assertThat(s.state()).isEqualTo(Sandbox.State.RUNNING);
+            assertThat(s.exec("echo", "alive").stdout()).isEqualTo("alive\n");
+        }
+    }
+}
