@@ -1,0 +1,116 @@
+package dev.sandboxed.core.process;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import dev.sandboxed.core.cgroup.ResourceUsage;
+import dev.sandboxed.core.host.CheckResult;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.ResourceLimits;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.Probes;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** Limits that really hold, and usage that is really measured, on this host's cgroups (v1 or v2). */
+@RequiresSandbox
+class ResourceLimitsTest {
+    private static final long MIB = 1 << 20;
+
+    @BeforeEach
+    void limitsAvailable() {
+        CheckResult check = SandboxRuntime.shared().cgroups()
+                .check(ResourceLimits.NONE.withMemoryMax(64 * MIB).withPidsMax(20).withCpus(0.5));
+        if (check.status() == CheckResult.Status.FAIL) {
+            System.err.println("SKIPPED resource limit tests: " + check.detail() + " fix: " + check.fix());
+        }
+        Assumptions.assumeTrue(check.status() != CheckResult.Status.FAIL,
+                () -> "cgroup limits unavailable here: " + check.detail() + "; fix: " + check.fix());
+    }
+
+    @Test
+    void memoryHogIsOomKilledAndReportedAsOom() {
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().memory(32 * MIB).build())) {
+            // tail buffers an endless line of zeros until the limit stops it.
+            ExecResult r = s.exec("tail", "/dev/zero");
+            assertThat(r.exitReason()).as(r.toString()).isEqualTo(ExitReason.OOM_KILLED);
+            assertThat(r.exitCode()).isEqualTo(137);
+            ResourceUsage usage = s.usage();
+            assertThat(usage.oomKills()).isGreaterThanOrEqualTo(1);
+            assertThat(usage.memoryPeakBytes()).isBetween(16 * MIB, 33 * MIB);
+            // The sandbox survives its OOM: the next process runs.
+            assertThat(s.exec("echo", "still here").stdout()).isEqualTo("still here\n");
+        }
+    }
+
+    @Test
+    void forkBombHitsThePidsLimitInsideOnly() {
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().pids(20).build())) {
+            ExecResult r = s.exec(ProcessSpec.builder("sh", "-c", "for i in $(seq 40); do sleep 1 & done; wait")
+                    .timeout(Duration.ofSeconds(30)).build());
+            // fork() fails with EAGAIN inside: the shell says "Cannot fork" and gives up.
+            assertThat(r.stderr()).as(r.tail(5)).containsIgnoringCase("fork");
+            assertThat(r.exitCode()).isNotZero();
+            ResourceUsage usage = s.usage();
+            assertThat(usage.pidsPeak()).isLessThanOrEqualTo(20);
+            assertThat(usage.pidsLimitHits()).isGreaterThan(0);
+        }
+        // The host is unaffected: it can still start processes.
+        try (Sandbox other = Sandbox.start(SandboxSpec.defaults())) {
+            assertThat(other.exec("true").succeeded()).isTrue();
+        }
+    }
+
+    @Test
+    void cpuQuotaBoundsCpuTime() {
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().cpus(0.2).build())) {
+            // Spin for one second of wall time; at 0.2 CPU the cgroup may use about 0.2 s of CPU.
+            s.exec("timeout", "1", "sh", "-c", "while :; do :; done");
+            ResourceUsage usage = s.usage();
+            Duration cpu = usage.cpuUser().plus(usage.cpuSystem());
+            assertThat(cpu).isLessThan(Duration.ofMillis(600));
+            assertThat(cpu).isGreaterThan(Duration.ofMillis(50));
+        }
+    }
+
+    @Test
+    void peakMemoryOfAKnownAllocation() {
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().memory(256 * MIB).build())) {
+            ExecResult r = s.exec("python3", "-c",
+                    "b = bytearray(64 * 1024 * 1024)\nfor i in range(0, len(b), 4096): b[i] = 1\nprint('ok')");
+            assertThat(r.stdout()).as(r.tail(5)).isEqualTo("ok\n");
+            long peak = s.usage().memoryPeakBytes();
+            assertThat(peak).isBetween(64 * MIB, 64 * MIB + 48 * MIB);
+        }
+    }
+
+    @Test
+    void manySandboxesLeaveNoCgroupBehind() {
+        java.util.List<java.nio.file.Path> dirs = new java.util.ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            try (Sandbox s = Sandbox.start(SandboxSpec.builder().memory(64 * MIB).trackUsage(true).build())) {
+                if (i % 50 == 0) {
+                    assertThat(s.exec("true").succeeded()).isTrue();
+                }
+                dirs.addAll(cgroupDirectories(s));
+            }
+        }
+        assertThat(dirs).isNotEmpty();
+        assertThat(Probes.eventually(5, () -> dirs.stream().noneMatch(java.nio.file.Files::exists))).isTrue();
+    }
+
+    private static java.util.List<java.nio.file.Path> cgroupDirectories(Sandbox s) {
+        try {
+            java.nio.file.Path state = SandboxRuntime.shared().stateDirectory().root().resolve(s.id()).resolve("state.json");
+            dev.sandboxed.core.state.SandboxState st = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .readValue(state.toFile(), dev.sandboxed.core.state.SandboxState.class);
+            return st.cgroups().stream().map(java.nio.file.Path::of).toList();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}
