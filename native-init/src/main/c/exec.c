@@ -116,7 +116,12 @@ static int apply_rlimits(const struct msg *m) {
     return 0;
 }
 
+/* Read once, in the init, so each started process does not open /proc again. */
 static int last_cap(void) {
+    static int cached = -1;
+    if (cached >= 0) {
+        return cached;
+    }
     int cap = 40;
     char buf[16] = {0};
     int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
@@ -124,6 +129,7 @@ static int last_cap(void) {
         if (read(fd, buf, sizeof buf - 1) > 0) cap = atoi(buf);
         close(fd);
     }
+    cached = cap;
     return cap;
 }
 
@@ -203,7 +209,7 @@ static int exec_search(char *const argv[], char *const envp[]) {
     return result;
 }
 
-static void child(const struct msg *m, const struct exec_desc *d, const int fds[3], int status_sock) {
+static void child(const struct msg *m, const struct exec_desc *d, const int fds[3], int status_sock, int cap_last) {
     sigset_t none;
     sigemptyset(&none);
     for (int sig = 1; sig < NSIG; sig++) {
@@ -223,7 +229,6 @@ static void child(const struct msg *m, const struct exec_desc *d, const int fds[
     /* Only 0..2 reach the workload: everything else closes at execve. */
     if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) child_fail(status_sock, "close_range", errno);
     if (apply_rlimits(m) < 0) child_fail(status_sock, "setrlimit", errno);
-    int cap_last = last_cap();
     const char *step = apply_identity(d, cap_last);
     if (step != NULL) child_fail(status_sock, step, errno);
     if (chdir(d->cwd) < 0) {
@@ -264,6 +269,7 @@ pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct fa
     if (parse(m, &d, f) < 0) {
         return -1;
     }
+    int cap_last = last_cap();
     int sv[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         return fail(f, errno, "socketpair for exec status");
@@ -276,7 +282,7 @@ pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct fa
     }
     if (pid == 0) {
         close(sv[0]);
-        child(m, &d, fds, sv[1]);
+        child(m, &d, fds, sv[1], cap_last);
     }
     close(sv[1]);
     for (int i = 0; d.argv[i]; i++) free(d.argv[i]);

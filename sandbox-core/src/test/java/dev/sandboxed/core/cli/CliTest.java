@@ -1,0 +1,103 @@
+package dev.sandboxed.core.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** `sandboxed run` and `doctor` as a user calls them: exit codes, messages and the stats file. */
+@RequiresSandbox
+class CliTest {
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    private int run(String... args) {
+        return Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String stderr() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void exitCodeIsTheCommandsOwn() {
+        assertThat(run("run", "--", "sh", "-c", "exit 7")).isEqualTo(7);
+        assertThat(run("run", "sh", "-c", "exit 0")).isZero();
+    }
+
+    @Test
+    void killedBySignalGives128PlusN() {
+        assertThat(run("run", "--", "sh", "-c", "kill -TERM $$")).isEqualTo(143);
+    }
+
+    @Test
+    void notFoundAndNotExecutable() {
+        assertThat(run("run", "--", "no-such-program")).isEqualTo(127);
+        assertThat(stderr()).contains("sandboxed: execute no-such-program: No such file or directory (ENOENT)");
+        assertThat(run("run", "--", "/etc/passwd")).isEqualTo(126);
+        assertThat(stderr()).contains("Permission denied (EACCES)");
+    }
+
+    @Test
+    void badOptionsAreSandboxErrorsWithOneLineReasons() {
+        assertThat(run("run", "--memory", "lots", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("sandboxed: invalid memory: 'lots' is not a size");
+        assertThat(run("run", "--net", "bridge", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("allowed: none, host");
+        assertThat(run("run", "--bogus", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("unknown option --bogus");
+        assertThat(run("run", "--bind", "/no/such:/x", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("mounts.bind.source: '/no/such' does not exist on the host");
+        assertThat(run("run")).isEqualTo(125);
+        assertThat(stderr()).contains("no command given");
+    }
+
+    @Test
+    void timeoutKillsTheCommand() {
+        assertThat(run("run", "--timeout", "300ms", "--", "sleep", "30")).isEqualTo(137);
+        assertThat(stderr()).contains("ran longer than 300 ms; killed");
+    }
+
+    @Test
+    void optionsReachTheSandbox(@TempDir Path dir) throws Exception {
+        Path stats = dir.resolve("stats.json");
+        int code = run("run", "--hostname", "clihost", "--env", "GREETING=hi", "--bind", dir + ":/out:rw",
+                "--workdir", "/out", "--tmpfs", "/scratch:size=1m", "--stats", stats.toString(), "--",
+                "sh", "-c", "test \"$(hostname)\" = clihost && test \"$GREETING\" = hi && test \"$(pwd)\" = /out "
+                        + "&& touch /scratch/ok && echo done > result");
+        assertThat(code).as(stderr()).isZero();
+        assertThat(dir.resolve("result")).hasContent("done");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> json = new ObjectMapper().readValue(stats.toFile(), Map.class);
+        assertThat(json).containsEntry("exitCode", 0).containsEntry("exitReason", "EXITED").containsKey("usage")
+                .containsKey("seccompDenials");
+    }
+
+    @Test
+    void statsReportSeccompDenials(@TempDir Path dir) throws Exception {
+        Path stats = dir.resolve("stats.json");
+        run("run", "--stats", stats.toString(), "--", "unshare", "-U", "true");
+        @SuppressWarnings("unchecked")
+        Map<String, Object> json = new ObjectMapper().readValue(stats.toFile(), Map.class);
+        assertThat(json.get("seccompDenials")).asString().contains("unshare");
+    }
+
+    @Test
+    void doctorPassesOnAHostThatRunsSandboxes() {
+        assertThat(run("doctor")).as(out.toString(StandardCharsets.UTF_8)).isZero();
+        String report = out.toString(StandardCharsets.UTF_8);
+        assertThat(report).contains("user namespaces").contains("sandbox start").contains("sandboxes can run on this host");
+    }
+}
