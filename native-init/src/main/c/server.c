@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -115,8 +116,8 @@ static void report_setup_failure(int sock, const struct failure *f) {
 }
 
 /* The child: wait until the parent wrote our maps, then set up and become the sandbox's init. */
-static void child_main(int control, int signal_fd, int sync_read, int sock) __attribute__((noreturn));
-static void child_main(int control, int signal_fd, int sync_read, int sock) {
+static void child_main(int control, int signal_fd, int sync_fd, int sock) __attribute__((noreturn));
+static void child_main(int control, int signal_fd, int sync_fd, int sock) {
     struct failure f = {0};
     /* Die with the server. The server is single-threaded, so this cannot fire on a thread exit; the
      * race with a server that died before this line is closed by the sync pipe's EOF below. */
@@ -127,18 +128,29 @@ static void child_main(int control, int signal_fd, int sync_read, int sock) {
     }
     close(control);
     close(signal_fd);
+    /* The server is not dumpable, and we inherited that: our /proc/PID files would then belong to root and
+     * an unprivileged server could not write our id maps. We hold nothing of the server's any more; the
+     * init turns dumpable off again before it runs anything (init_loop). */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
+        fail(&f, errno, "make sandbox init dumpable for its id maps");
+        report_setup_failure(sock, &f);
+        _exit(125);
+    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
+    if (write(sync_fd, "m", 1) != 1) {
+        _exit(125); /* the server died */
+    }
     char go;
     ssize_t n;
     do {
-        n = read(sync_read, &go, 1);
+        n = read(sync_fd, &go, 1);
     } while (n < 0 && errno == EINTR);
     if (n != 1) {
         _exit(125); /* the server failed to prepare us (it reports why) or died */
     }
-    close(sync_read);
+    close(sync_fd);
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0) {
         fail(&f, errno, "redirect init stdio to /dev/null");
@@ -164,8 +176,9 @@ static void handle_create(int control, int signal_fd) {
         goto failed;
     }
     uint64_t flags = msg_find(&request, F_CLONE_FLAGS, &fl) ? field_u64(&fl, 0) : 0;
-    if (pipe2(sync, O_CLOEXEC) < 0) {
-        fail(&f, errno, "pipe for sandbox start-up");
+    /* Start-up handshake: the child says when its id maps may be written, the server says when they are. */
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
+        fail(&f, errno, "socketpair for sandbox start-up");
         goto failed;
     }
     /* A raw clone: fork semantics plus the new namespaces; in a new pid namespace the child is PID 1. */
@@ -180,6 +193,15 @@ static void handle_create(int control, int signal_fd) {
     }
     close(sync[0]);
     sync[0] = -1;
+    char ready;
+    ssize_t got;
+    do {
+        got = read(sync[1], &ready, 1);
+    } while (got < 0 && errno == EINTR);
+    if (got != 1) {
+        fail(&f, got < 0 ? errno : ECHILD, "wait for sandbox init to start");
+        goto failed;
+    }
     if (prepare_child(pid, &f) < 0) {
         goto failed;
     }

@@ -33,6 +33,9 @@ final class CgroupReaper {
 
     /** Kills everything, then rmdirs children before parents; EBUSY is retried until the timeout. */
     void remove(List<Path> dirs, Duration timeout) {
+        if (removeIfEmpty(dirs)) {
+            return;
+        }
         long deadline = System.nanoTime() + timeout.toNanos();
         killAll(dirs, deadline, timeout);
         long sleepUs = FIRST_SLEEP_US;
@@ -59,6 +62,23 @@ final class CgroupReaper {
             killAll(dirs, deadline, timeout);
             sleepUs = sleep(sleepUs);
         }
+    }
+
+    /**
+     * The usual case: the sandbox has ended, so its cgroups are empty leaves and a plain rmdir each is all it
+     * takes. Returns false (having removed what it could) when anything is still busy or has children.
+     */
+    private boolean removeIfEmpty(List<Path> dirs) {
+        for (Path dir : dirs) {
+            try {
+                files.fs().rmdir(dir);
+            } catch (NoSuchFileException gone) {
+                // already removed
+            } catch (IOException busyOrNotEmpty) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private void killAll(List<Path> dirs, long deadline, Duration timeout) {

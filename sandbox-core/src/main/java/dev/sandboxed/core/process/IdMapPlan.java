@@ -27,7 +27,10 @@ public record IdMapPlan(Optional<String> setgroups, String uidMap, String gidMap
 
     private static final long MAX_INSIDE = 65536;
 
-    public static IdMapPlan decide(IdMappingMode mode, HostFacts facts) {
+    /**
+     * @param sandboxUser the sandbox's default user: under AUTO a range is only set up when it is not root
+     */
+    public static IdMapPlan decide(IdMappingMode mode, HostFacts facts, UserSpec sandboxUser) {
         int uid = facts.uid();
         int gid = facts.gid();
         if (facts.isRoot()) {
@@ -35,7 +38,9 @@ public record IdMapPlan(Optional<String> setgroups, String uidMap, String gidMap
             return new IdMapPlan(Optional.empty(), "0 0 " + MAX_INSIDE, "0 0 " + MAX_INSIDE, List.of(), List.of(),
                     (int) MAX_INSIDE - 1);
         }
-        if (mode == IdMappingMode.AUTO && facts.newuidmapUsable() && facts.subuidRange().isPresent()
+        boolean wantRange = mode == IdMappingMode.RANGE
+                || (mode == IdMappingMode.AUTO && !sandboxUser.equals(UserSpec.ROOT));
+        if (wantRange && facts.newuidmapUsable() && facts.subuidRange().isPresent()
                 && facts.subgidRange().isPresent()) {
             IdMapTools tools = new IdMapTools(HostEnvironment.system());
             Optional<String> newuidmap = tools.newuidmap().path().map(Object::toString);
@@ -50,6 +55,11 @@ public record IdMapPlan(Optional<String> setgroups, String uidMap, String gidMap
                         (int) count);
             }
         }
+        if (mode == IdMappingMode.RANGE) {
+            throw new SpecException("idMapping", "RANGE needs newuidmap/newgidmap (package uidmap) and an /etc/subuid and "
+                    + "/etc/subgid range for this user: `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER`; "
+                    + "allowed without them: AUTO, SINGLE");
+        }
         return new IdMapPlan(Optional.of("deny"), "0 " + uid + " 1", "0 " + gid + " 1", List.of(), List.of(), 0);
     }
 
@@ -62,8 +72,9 @@ public record IdMapPlan(Optional<String> setgroups, String uidMap, String gidMap
     public void check(String field, UserSpec user) {
         if (user.uid() > highestId || user.gid() > highestId) {
             String why = highestId == 0
-                    ? "only uid/gid 0 exists inside without a subordinate id range; add one with "
-                            + "`sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER` and install uidmap (see `sandboxed doctor`)"
+                    ? "only uid/gid 0 exists in a sandbox with the single id mapping; start it with idMapping(RANGE) or a "
+                            + "non-root sandbox user (needs a subordinate id range: `sudo usermod --add-subuids 100000-165535 "
+                            + "--add-subgids 100000-165535 $USER` and package uidmap; see `sandboxed doctor`)"
                     : "ids above " + highestId + " are not mapped";
             throw new SpecException(field, "user " + user + " is not mapped inside the sandbox: " + why);
         }

@@ -105,7 +105,7 @@ public final class SandboxRuntime implements AutoCloseable {
         if (!spec.has(Namespace.USER) && !facts.isRoot()) {
             throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
         }
-        IdMapPlan ids = IdMapPlan.decide(spec.idMapping(), facts);
+        IdMapPlan ids = IdMapPlan.decide(spec.idMapping(), facts, spec.user());
         if (spec.has(Namespace.USER)) {
             ids.check("user", spec.user());
         }

@@ -126,16 +126,33 @@ class ProcessesTest {
     }
 
     @Test
-    void processesRunAsTheRequestedUserWhenIdsAreMapped() {
-        IdMapPlan plan = IdMapPlan.decide(dev.sandboxed.core.spec.IdMappingMode.AUTO, dev.sandboxed.core.host.HostFacts.current());
-        if (plan.highestId() >= 1000) {
-            ExecResult r = sandbox.exec(ProcessSpec.builder("sh", "-c", "id -u; id -g; grep CapEff /proc/self/status")
-                    .user(new dev.sandboxed.core.spec.UserSpec(1000, 1000)).build());
-            assertThat(r.stdout()).startsWith("1000\n1000\nCapEff:\t0000000000000000");
-        } else {
-            assertThatThrownBy(() -> sandbox.exec(ProcessSpec.builder("id").user(new dev.sandboxed.core.spec.UserSpec(1000, 1000)).build()))
+    void singleMappingOnlyHasRootAndSaysHowToGetMore() {
+        if (dev.sandboxed.core.host.HostFacts.current().isRoot()) {
+            return; // real root always maps a full range
+        }
+        try (Sandbox single = Sandbox.start(SandboxSpec.builder().idMapping(dev.sandboxed.core.spec.IdMappingMode.SINGLE).build())) {
+            assertThat(single.exec("cat", "/proc/self/uid_map").stdout().trim().split("\\s+"))
+                    .containsExactly("0", Long.toString(Native.uid()), "1");
+            assertThatThrownBy(() -> single.exec(ProcessSpec.builder("id").user(new dev.sandboxed.core.spec.UserSpec(1000, 1000)).build()))
                     .isInstanceOf(dev.sandboxed.core.spec.SpecException.class)
-                    .hasMessageContaining("not mapped");
+                    .hasMessageContaining("not mapped").hasMessageContaining("idMapping(RANGE)");
+        }
+    }
+
+    @Test
+    void processesRunAsTheRequestedUserWhenIdsAreMapped() {
+        dev.sandboxed.core.spec.UserSpec user1000 = new dev.sandboxed.core.spec.UserSpec(1000, 1000);
+        dev.sandboxed.core.host.HostFacts facts = dev.sandboxed.core.host.HostFacts.current();
+        boolean rangeAvailable = facts.isRoot() || (facts.newuidmapUsable() && facts.subuidRange().isPresent());
+        org.junit.jupiter.api.Assumptions.assumeTrue(rangeAvailable,
+                "no subordinate id range or newuidmap for this user: only uid 0 exists inside (see doctor)");
+        try (Sandbox ranged = Sandbox.start(SandboxSpec.builder().idMapping(dev.sandboxed.core.spec.IdMappingMode.RANGE).build())) {
+            ExecResult r = ranged.exec(ProcessSpec.builder("sh", "-c", "id -u; id -g; grep CapEff /proc/self/status")
+                    .user(user1000).build());
+            assertThat(r.stdout()).startsWith("1000\n1000\nCapEff:\t0000000000000000");
+        }
+        try (Sandbox user = Sandbox.start(SandboxSpec.builder().user(user1000).build())) {
+            assertThat(user.exec("id", "-u").stdout()).isEqualTo("1000\n");
         }
     }
 }

@@ -1,0 +1,192 @@
+package dev.sandboxed.bench;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+
+/** The table, the promised ratios and the per-feature differences; also as a JSON tree. */
+final class Report {
+    /** A ratio of medians the product promises (target is an upper bound), or an informative one (no target). */
+    record Ratio(String name, String numerator, String denominator, Double target) {
+    }
+
+    /** An added cost: median(with) - median(without), and the same for p90. */
+    record Difference(String name, String with, String without) {
+    }
+
+    static final List<Ratio> RATIOS = List.of(
+            new Ratio("P1 / bwrap", "p1", "bwrap", 0.6),
+            new Ratio("P1 / unshare", "p1", "unshare", 1.2),
+            new Ratio("P2 / plain spawn", "p2", "plain", 1.2),
+            new Ratio("P1 / crun", "p1", "crun", null),
+            new Ratio("P1 / plain spawn", "p1", "plain", null),
+            new Ratio("P1 unconfined / bwrap", "p1-unconfined", "bwrap", null),
+            new Ratio("P1 unconfined / unshare", "p1-unconfined", "unshare", null));
+
+    static final List<Difference> DIFFERENCES = List.of(
+            new Difference("seccomp default profile (default - unconfined)", "p1", "p1-unconfined"),
+            new Difference("seccomp denial reports (reports on - off)", "p1", "p1-no-denial-reports"),
+            new Difference("cgroup per sandbox, usage only (trackUsage on - off)", "p1-track-usage", "p1"),
+            new Difference("cgroup per sandbox with memory limit (on - off)", "p1-cgroup-memory", "p1"),
+            new Difference("idMapping AUTO - SINGLE", "p1", "p1-single"));
+
+    private final Map<String, Object> environment;
+    private final int iterations;
+    private final int warmup;
+    private final List<Bench.Result> results;
+
+    Report(Map<String, Object> environment, int iterations, int warmup, List<Bench.Result> results) {
+        this.environment = environment;
+        this.iterations = iterations;
+        this.warmup = warmup;
+        this.results = results;
+    }
+
+    private Optional<Stats> stats(String key) {
+        return results.stream().filter(r -> r.key.equals(key) && r.stats != null).map(r -> r.stats).findFirst();
+    }
+
+    void print(PrintStream out) {
+        out.println();
+        out.printf(Locale.ROOT, "Results (%d iterations after %d warm-up, ms; as %s)%n", iterations, warmup,
+                environment.get("user"));
+        String line = "-".repeat(104);
+        out.println(line);
+        out.printf(Locale.ROOT, "%-22s %9s %9s %9s %9s %9s  %s%n", "case", "median", "p90", "min", "mean", "max", "description");
+        out.println(line);
+        for (Bench.Result r : results) {
+            if (r.stats == null) {
+                out.printf(Locale.ROOT, "%-22s %9s %9s %9s %9s %9s  %s%n", r.key, "-", "-", "-", "-", "-",
+                        r.label + " (skipped: " + firstLine(r.skipped) + ")");
+                continue;
+            }
+            Stats s = r.stats;
+            out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f %9.2f %9.2f  %s%s%n", r.key, s.medianMs(), s.p90Ms(),
+                    s.minMs(), s.meanMs(), s.maxMs(), r.label, r.note == null ? "" : " [" + r.note + "]");
+            if (r.phases != null) {
+                r.phases.forEach((phase, ps) -> out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f %9.2f %9.2f  %s%n",
+                        "  " + r.key + "." + phase, ps.medianMs(), ps.p90Ms(), ps.minMs(), ps.meanMs(), ps.maxMs(),
+                        "  phase of " + r.key + ": " + phaseText(phase)));
+            }
+        }
+        out.println(line);
+        out.println("load average at start / end: " + environment.get("loadAverageAtStart") + " / "
+                + environment.get("loadAverageAtEnd"));
+        out.println();
+        out.println("Ratios of medians (p90 ratio in brackets); targets are upper bounds, reported, not asserted:");
+        for (Map<String, Object> r : ratios()) {
+            Object value = r.get("median");
+            String target = r.get("target") == null ? "" : String.format(Locale.ROOT, "target <= %.2f: %s",
+                    (Double) r.get("target"), value == null ? "n/a" : ((Double) value <= (Double) r.get("target") ? "within" : "over"));
+            out.printf(Locale.ROOT, "  %-26s %s  %s%n", r.get("name"),
+                    value == null ? "n/a (" + r.get("missing") + ")"
+                            : String.format(Locale.ROOT, "%6.3f [%6.3f]", (Double) value, (Double) r.get("p90")),
+                    target);
+        }
+        out.println();
+        out.println("Added cost, median (p90) in ms:");
+        for (Map<String, Object> d : differences()) {
+            Object value = d.get("medianMs");
+            out.printf(Locale.ROOT, "  %-54s %s%n", d.get("name"), value == null ? "n/a (" + d.get("missing") + ")"
+                    : String.format(Locale.ROOT, "%+7.2f (%+7.2f)", (Double) value, (Double) d.get("p90Ms")));
+        }
+        for (Bench.Result r : results) {
+            if (r.skipped != null) {
+                out.println();
+                out.println("Skipped " + r.key + ": " + r.skipped);
+            }
+        }
+    }
+
+    private static String phaseText(String phase) {
+        return switch (phase) {
+            case "start" -> "Sandbox.start until ready";
+            case "exec" -> "exec(/bin/true) until exit";
+            case "close" -> "close(): kill, reap, remove";
+            default -> phase;
+        };
+    }
+
+    private static String firstLine(String s) {
+        int nl = s.indexOf('\n');
+        String first = nl < 0 ? s : s.substring(0, nl);
+        return first.length() > 90 ? first.substring(0, 87) + "..." : first;
+    }
+
+    List<Map<String, Object>> ratios() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Ratio r : RATIOS) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", r.name());
+            m.put("numerator", r.numerator());
+            m.put("denominator", r.denominator());
+            m.put("target", r.target());
+            Optional<Stats> a = stats(r.numerator());
+            Optional<Stats> b = stats(r.denominator());
+            if (a.isPresent() && b.isPresent()) {
+                m.put("median", a.get().medianMs() / b.get().medianMs());
+                m.put("p90", a.get().p90Ms() / b.get().p90Ms());
+                if (r.target() != null) {
+                    m.put("withinTarget", a.get().medianMs() / b.get().medianMs() <= r.target());
+                }
+            } else {
+                m.put("median", null);
+                m.put("missing", a.isEmpty() ? r.numerator() + " not measured" : r.denominator() + " not measured");
+            }
+            list.add(m);
+        }
+        return list;
+    }
+
+    List<Map<String, Object>> differences() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (Difference d : DIFFERENCES) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("name", d.name());
+            m.put("with", d.with());
+            m.put("without", d.without());
+            Optional<Stats> a = stats(d.with());
+            Optional<Stats> b = stats(d.without());
+            if (a.isPresent() && b.isPresent()) {
+                m.put("medianMs", a.get().medianMs() - b.get().medianMs());
+                m.put("p90Ms", a.get().p90Ms() - b.get().p90Ms());
+            } else {
+                m.put("medianMs", null);
+                m.put("missing", a.isEmpty() ? d.with() + " not measured" : d.without() + " not measured");
+            }
+            list.add(m);
+        }
+        return list;
+    }
+
+    Map<String, Object> toJson() {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("environment", environment);
+        root.put("iterations", iterations);
+        root.put("warmup", warmup);
+        root.put("unit", "ms");
+        List<Map<String, Object>> cases = new ArrayList<>();
+        for (Bench.Result r : results) {
+            Map<String, Object> c = new LinkedHashMap<>();
+            c.put("key", r.key);
+            c.put("description", r.label);
+            c.put("skipped", r.skipped);
+            c.put("stats", r.stats);
+            if (r.note != null) {
+                c.put("note", r.note);
+            }
+            if (r.phases != null) {
+                c.put("phases", r.phases);
+            }
+            cases.add(c);
+        }
+        root.put("cases", cases);
+        root.put("ratios", ratios());
+        root.put("differences", differences());
+        return root;
+    }
+}
