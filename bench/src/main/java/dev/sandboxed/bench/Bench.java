@@ -23,6 +23,7 @@ import dev.sandboxed.core.process.IdMapPlan;
 import dev.sandboxed.core.process.Sandbox;
 import dev.sandboxed.core.process.SandboxRuntime;
 import dev.sandboxed.core.spec.IdMappingMode;
+import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 
 /**
@@ -120,7 +121,7 @@ public final class Bench {
         Map<String, Object> env = environment(facts);
         out.printf(Locale.ROOT, "sandboxed-bench: %d warm-up + %d timed iterations per case, as %s (uid %d), %s cores, kernel %s, Java %s%n",
                 warmup, iterations, facts.userName(), facts.uid(), env.get("cpus"), env.get("kernel"), env.get("java"));
-        out.println("P1 idMapping AUTO resolves to: " + env.get("idMappingAuto") + "; SINGLE: " + env.get("idMappingSingle"));
+        out.println("P1 idMapping AUTO resolves to: " + env.get("idMappingAuto") + "; RANGE: " + env.get("idMappingRange"));
         out.println("cgroups: " + env.get("cgroups") + "; load average (1/5/15 min): " + env.get("loadAverageAtStart"));
         if (busy(env.get("loadAverageAtStart"))) {
             out.println("WARNING: the machine is busy (1-minute load average above 0.5): figures will be noisy and inflated;"
@@ -152,7 +153,7 @@ public final class Bench {
         sandbox("p1", "P1: start + exec /bin/true + close (defaults, trackUsage off)", p1().build(), new Phases(iterations));
         sandbox("p1-unconfined", "P1, seccomp unconfined", p1().seccomp("unconfined").build(), null);
         sandbox("p1-no-denial-reports", "P1, default seccomp without denial reports", p1().reportSeccompDenials(false).build(), null);
-        sandbox("p1-single", "P1, idMapping SINGLE", p1().idMapping(IdMappingMode.SINGLE).build(), null);
+        sandbox("p1-range", "P1, idMapping RANGE (newuidmap)", p1().idMapping(IdMappingMode.RANGE).build(), null);
         sandbox("p1-track-usage", "P1 + cgroup (trackUsage on, no limit)", p1().trackUsage(true).build(), null);
         sandbox("p1-cgroup-memory", "P1 + cgroup (trackUsage on, memory 256 MiB)",
                 p1().trackUsage(true).memory(MEMORY_LIMIT).build(), null);
@@ -343,8 +344,12 @@ public final class Bench {
         env.put("java", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
         env.put("jdkLaunchMechanism", System.getProperty("jdk.lang.Process.launchMechanism", "default (POSIX_SPAWN)"));
         env.put("loadAverageAtStart", loadAverage());
-        env.put("idMappingAuto", describe(IdMapPlan.decide(IdMappingMode.AUTO, facts)));
-        env.put("idMappingSingle", describe(IdMapPlan.decide(IdMappingMode.SINGLE, facts)));
+        env.put("idMappingAuto", describe(IdMapPlan.decide(IdMappingMode.AUTO, facts, UserSpec.ROOT)));
+        try {
+            env.put("idMappingRange", describe(IdMapPlan.decide(IdMappingMode.RANGE, facts, UserSpec.ROOT)));
+        } catch (RuntimeException e) {
+            env.put("idMappingRange", "unavailable: " + e.getMessage());
+        }
         try {
             env.put("cgroups", SandboxRuntime.shared().cgroups().version());
         } catch (RuntimeException e) {
