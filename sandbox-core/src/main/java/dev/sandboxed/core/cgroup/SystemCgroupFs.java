@@ -82,8 +82,13 @@ final class SystemCgroupFs implements CgroupFs {
 
     @Override
     public int uid() {
-        // /proc/self is owned by the effective uid of the reading process.
-        return ownerUid(Path.of("/proc/self"));
+        // The directory /proc/self points to is owned by the effective uid of the reading process (the link
+        // itself belongs to root, so it must be followed).
+        try {
+            return (Integer) Files.getAttribute(Path.of("/proc/self/"), "unix:uid");
+        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
+            return -1;
+        }
     }
 
     @Override

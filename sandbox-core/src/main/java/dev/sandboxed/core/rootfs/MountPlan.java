@@ -96,8 +96,14 @@ public final class MountPlan {
         } catch (IOException e) {
             throw new IllegalStateException("cannot list the host root: " + e.getMessage(), e);
         }
-        // /sys read-only: tools read it (CPU counts); what is sensitive is masked below.
-        ops.add(MountOp.bind("/sys", "/sys", roFlags | OPF_OPTIONAL));
+        // /sys read-only: tools read it (CPU counts); what is sensitive is masked below. With its own network
+        // namespace the sandbox gets a fresh sysfs (one mount, and /sys/class/net shows only its lo); without,
+        // the kernel only allows a bind of the host's.
+        if (spec.has(Namespace.NET)) {
+            ops.add(MountOp.mount("sysfs", "/sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
+        } else {
+            ops.add(MountOp.bind("/sys", "/sys", roFlags | OPF_OPTIONAL));
+        }
         ops.add(MountOp.mount("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755"));
         if (spec.hideHome()) {
             ops.add(MountOp.mount("tmpfs", "/home", MS_NOSUID | MS_NODEV, "mode=0755"));
