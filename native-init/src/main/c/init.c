@@ -144,6 +144,27 @@ static void handle_signal_request(void) {
     }
 }
 
+/* Hands Java our user and network namespaces, so another sandbox can share our network. */
+static void handle_get_namespaces(void) {
+    int fds[2];
+    fds[0] = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+    fds[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+    if (fds[0] < 0 || fds[1] < 0) {
+        struct failure f = {0};
+        fail(&f, errno, "open the sandbox's namespace files");
+        if (fds[0] >= 0) close(fds[0]);
+        if (fds[1] >= 0) close(fds[1]);
+        report_failure(K_EXEC_FAILED, 0, &f);
+        return;
+    }
+    msg_init(&out, K_NAMESPACES);
+    if (msg_send(control_fd, &out, fds, 2) < 0) {
+        terminate(125);
+    }
+    close(fds[0]);
+    close(fds[1]);
+}
+
 static void handle_control(void) {
     int rc = msg_recv(control_fd, &in);
     if (rc <= 0) {
@@ -153,6 +174,7 @@ static void handle_control(void) {
     case K_EXEC: handle_exec(); break;
     case K_SIGNAL: handle_signal_request(); break;
     case K_SHUTDOWN: terminate(0);
+    case K_GET_NAMESPACES: handle_get_namespaces(); break;
     default: break;
     }
     if (msg_kind(&in) != K_EXEC) {

@@ -28,10 +28,12 @@ enum kind {
     K_EXEC_FAILED = 13,   /* F_EXEC_ID, F_STEP, F_ERRNO */
     K_EXITED = 14,        /* F_EXEC_ID, F_STATUS (raw wait status) */
     K_DENIALS = 15,       /* F_DENIAL repeated: seccomp refusals counted so far */
+    K_NAMESPACES = 16,    /* fds: [user namespace, network namespace] of the sandbox */
     /* Java -> sandbox init */
     K_EXEC = 20,          /* process description; fds: [stdin, stdout, stderr] */
     K_SIGNAL = 21,        /* F_EXEC_ID (0: every process), F_SIGNO */
     K_SHUTDOWN = 22,      /* kill everything and exit */
+    K_GET_NAMESPACES = 23,/* answered with K_NAMESPACES */
 };
 
 /* Field tags. */
@@ -62,6 +64,7 @@ enum tag {
     F_ROOT_BIND = 33,     /* string: host directory bound as the new root; absent: empty tmpfs root */
     F_MOUNT_OP = 34,      /* struct mount_op header + "src\0dst\0fstype\0data\0" */
     F_NO_PIVOT = 35,      /* u32: keep the host root (no mount namespace) */
+    F_JOIN = 36,          /* u32: join the user and network namespaces passed as fds 1 and 2 of K_CREATE */
 
     /* K_EXEC: one process */
     F_ARG = 40,           /* string, repeated */

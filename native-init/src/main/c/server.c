@@ -115,9 +115,51 @@ static void report_setup_failure(int sock, const struct failure *f) {
     msg_send(sock, &m, NULL, 0);
 }
 
+/*
+ * Joins another sandbox's user and network namespaces, then creates the rest. With a new pid namespace
+ * the init is a further child (our sibling, by CLONE_PARENT, so the server stays its parent); we hand its
+ * pid to the server and exit. Returns in the process that goes on to become the init.
+ */
+static int join_namespaces(const int join_fds[2], uint64_t flags, int sync_fd, struct failure *f) {
+    if (setns(join_fds[0], CLONE_NEWUSER) < 0) {
+        return fail(f, errno, "join the user namespace of the sandbox whose network is shared");
+    }
+    if (setns(join_fds[1], CLONE_NEWNET) < 0) {
+        return fail(f, errno, "join the network namespace of the sandbox whose network is shared");
+    }
+    close(join_fds[0]);
+    close(join_fds[1]);
+    unsigned long rest = (unsigned long)flags & (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWPID);
+    if (rest != 0 && unshare((int)rest) < 0) {
+        return fail(f, errno, "unshare namespaces 0x%lx", rest);
+    }
+    pid_t init = getpid();
+    if (rest & CLONE_NEWPID) {
+        init = (pid_t)syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+        if (init < 0) {
+            return fail(f, errno, "clone the init into its pid namespace");
+        }
+        if (init > 0) {
+            if (write(sync_fd, &init, sizeof init) != (ssize_t)sizeof init) {
+                kill(init, SIGKILL);
+            }
+            _exit(0);
+        }
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
+            return fail(f, errno, "set parent-death signal");
+        }
+        return 0;
+    }
+    if (write(sync_fd, &init, sizeof init) != (ssize_t)sizeof init) {
+        return fail(f, errno, "report the init pid");
+    }
+    return 0;
+}
+
 /* The child: wait until the parent wrote our maps, then set up and become the sandbox's init. */
-static void child_main(int control, int signal_fd, int sync_fd, int sock) __attribute__((noreturn));
-static void child_main(int control, int signal_fd, int sync_fd, int sock) {
+static void child_main(int control, int signal_fd, int sync_fd, int sock, const int *join_fds, uint64_t flags)
+    __attribute__((noreturn));
+static void child_main(int control, int signal_fd, int sync_fd, int sock, const int *join_fds, uint64_t flags) {
     struct failure f = {0};
     /* Die with the server. The server is single-threaded, so this cannot fire on a thread exit; the
      * race with a server that died before this line is closed by the sync pipe's EOF below. */
@@ -150,6 +192,10 @@ static void child_main(int control, int signal_fd, int sync_fd, int sock) {
     if (n != 1) {
         _exit(125); /* the server failed to prepare us (it reports why) or died */
     }
+    if (join_fds != NULL && join_namespaces(join_fds, flags, sync_fd, &f) < 0) {
+        report_setup_failure(sock, &f);
+        _exit(125);
+    }
     close(sync_fd);
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0) {
@@ -168,11 +214,13 @@ static void child_main(int control, int signal_fd, int sync_fd, int sock) {
 static void handle_create(int control, int signal_fd) {
     struct failure f = {0};
     struct field fl;
-    int sock = request.nfds == 1 ? request.fds[0] : -1;
+    int join = msg_find(&request, F_JOIN, &fl) && field_u32(&fl);
+    int expected_fds = join ? 3 : 1;
+    int sock = request.nfds == expected_fds ? request.fds[0] : -1;
     pid_t pid = -1;
     int sync[2] = { -1, -1 };
     if (sock < 0) {
-        fail(&f, EINVAL, "create sandbox: expected 1 control socket, got %d descriptors", request.nfds);
+        fail(&f, EINVAL, "create sandbox: expected %d descriptors, got %d", expected_fds, request.nfds);
         goto failed;
     }
     uint64_t flags = msg_find(&request, F_CLONE_FLAGS, &fl) ? field_u64(&fl, 0) : 0;
@@ -182,14 +230,16 @@ static void handle_create(int control, int signal_fd) {
         goto failed;
     }
     /* A raw clone: fork semantics plus the new namespaces; in a new pid namespace the child is PID 1. */
-    pid = (pid_t)syscall(SYS_clone, (unsigned long)flags | SIGCHLD, NULL, NULL, NULL, 0);
+    /* Joining: namespaces come from setns in the child, so the clone itself creates none. */
+    uint64_t clone_flags = join ? 0 : flags;
+    pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
     if (pid < 0) {
-        fail(&f, errno, "clone with namespace flags 0x%llx", (unsigned long long)flags);
+        fail(&f, errno, "clone with namespace flags 0x%llx", (unsigned long long)clone_flags);
         goto failed;
     }
     if (pid == 0) {
         close(sync[1]);
-        child_main(control, signal_fd, sync[0], sock);
+        child_main(control, signal_fd, sync[0], sock, join ? &request.fds[1] : NULL, flags);
     }
     close(sync[0]);
     sync[0] = -1;
@@ -208,6 +258,21 @@ static void handle_create(int control, int signal_fd) {
     if (write(sync[1], "1", 1) != 1) {
         fail(&f, errno, "release sandbox init");
         goto failed;
+    }
+    if (join) {
+        /* The init is the joining child's own child; if it reported no pid it failed and told Java why
+         * on the sandbox socket, so Java still gets the precise step. */
+        pid_t init;
+        ssize_t r;
+        do {
+            r = read(sync[1], &init, sizeof init);
+        } while (r < 0 && errno == EINTR);
+        if (r == (ssize_t)sizeof init && init > 0) {
+            waitpid(pid, NULL, 0);
+            pid = init;
+        }
+        close(request.fds[1]);
+        close(request.fds[2]);
     }
     close(sync[1]);
     close(sock);

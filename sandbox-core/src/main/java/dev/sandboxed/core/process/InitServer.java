@@ -53,11 +53,12 @@ final class InitServer implements AutoCloseable {
     }
 
     /**
-     * Asks the server to clone a sandbox init and hands it {@code sandboxSocket}; returns the init's
+     * Asks the server to clone a sandbox init and hands it {@code fds} (its socket, then the namespaces it
+     * joins, if any); returns the init's
      * host pid. One request at a time: the server is single-threaded anyway.
      */
-    synchronized int create(Message request, int sandboxSocket) {
-        socket.send(request, sandboxSocket);
+    synchronized int create(Message request, int... fds) {
+        socket.send(request, fds);
         ControlSocket.Received reply = socket.receive();
         if (reply == null) {
             throw new SandboxException("create sandbox: the sandbox-init server exited", 0);

@@ -15,9 +15,11 @@ public final class Protocol {
     public static final int K_EXEC_FAILED = 13;
     public static final int K_EXITED = 14;
     public static final int K_DENIALS = 15;
+    public static final int K_NAMESPACES = 16;
     public static final int K_EXEC = 20;
     public static final int K_SIGNAL = 21;
     public static final int K_SHUTDOWN = 22;
+    public static final int K_GET_NAMESPACES = 23;
 
     // Field tags.
     public static final int F_KIND = 1;
@@ -42,6 +44,7 @@ public final class Protocol {
     public static final int F_ROOT_BIND = 33;
     public static final int F_MOUNT_OP = 34;
     public static final int F_NO_PIVOT = 35;
+    public static final int F_JOIN = 36;
     public static final int F_ARG = 40;
     public static final int F_ENV = 41;
     public static final int F_CWD = 42;

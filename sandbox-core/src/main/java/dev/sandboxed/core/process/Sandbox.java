@@ -59,6 +59,7 @@ public final class Sandbox implements AutoCloseable {
     private final StateDirectory.Entry stateEntry;
     private final int initPid;
     private final Runnable onClose;
+    private final SandboxRuntime runtime;
     private final AtomicInteger nextExecId = new AtomicInteger(1);
     private final Map<Integer, SandboxProcess> processes = new ConcurrentHashMap<>();
     private final Map<Long, Long> denials = new ConcurrentHashMap<>();
@@ -66,11 +67,12 @@ public final class Sandbox implements AutoCloseable {
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Thread reader;
+    private volatile CompletableFuture<int[]> namespaces;
     private volatile long oomKillsSeen;
     private volatile SandboxProcess mainProcess;
 
     Sandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, ControlSocket socket,
-            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, Runnable onClose) {
+            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, SandboxRuntime runtime, Runnable onClose) {
         this.id = id;
         this.spec = spec;
         this.ids = ids;
@@ -80,6 +82,7 @@ public final class Sandbox implements AutoCloseable {
         this.stateEntry = stateEntry;
         this.initPid = initPid;
         this.onClose = onClose;
+        this.runtime = runtime;
         this.reader = new Thread(this::readLoop, "sandbox-" + id);
         this.reader.setDaemon(true);
         this.reader.start();
@@ -203,6 +206,36 @@ public final class Sandbox implements AutoCloseable {
         }
     }
 
+    /** The sandbox's user and network namespace files, for a sandbox that shares its network. Caller closes them. */
+    synchronized int[] namespaceFds() {
+        ensureRunning();
+        CompletableFuture<int[]> pending = new CompletableFuture<>();
+        namespaces = pending;
+        try {
+            socket.send(Message.of(Protocol.K_GET_NAMESPACES));
+            return pending.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new SandboxException("get the namespaces of sandbox " + id + " to share its network", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxException("interrupted while getting the namespaces of sandbox " + id, e);
+        } finally {
+            namespaces = null;
+        }
+    }
+
+    IdMapPlan idMapPlan() {
+        return ids;
+    }
+
+    /**
+     * Starts another sandbox in this one's network namespace (and user namespace): they reach each other on
+     * 127.0.0.1, as containers of one pod do; everything else (root, processes, hostname) stays separate.
+     */
+    public Sandbox startSharingNetwork(SandboxSpec other) {
+        return runtime.start(other, this);
+    }
+
     /** Sends a signal to every process in the sandbox. */
     public void signalAll(int signal) {
         signal(0, signal);
@@ -317,6 +350,11 @@ public final class Sandbox implements AutoCloseable {
         try {
             ControlSocket.Received r;
             while ((r = socket.receive()) != null) {
+                CompletableFuture<int[]> pendingNamespaces = namespaces;
+                if (r.message().kind() == Protocol.K_NAMESPACES && pendingNamespaces != null) {
+                    pendingNamespaces.complete(r.fds());
+                    continue;
+                }
                 for (int fd : r.fds()) {
                     Native.close(fd);
                 }
@@ -330,6 +368,10 @@ public final class Sandbox implements AutoCloseable {
             ended.complete(null);
             SandboxException gone = new SandboxException("sandbox " + id + " ended during set-up (sandbox-init exited)", 0);
             ready.completeExceptionally(gone);
+            CompletableFuture<int[]> pendingNamespaces = namespaces;
+            if (pendingNamespaces != null) {
+                pendingNamespaces.completeExceptionally(gone);
+            }
             ExitStatus killed = new ExitStatus(137, java.util.OptionalInt.of(9), ExitReason.SANDBOX_ENDED);
             for (SandboxProcess p : processes.values()) {
                 p.failedToStartIfPending(gone);

@@ -101,11 +101,23 @@ public final class SandboxRuntime implements AutoCloseable {
      * a failure afterwards removes what was created and names the step and errno.
      */
     public Sandbox start(SandboxSpec spec) {
+        return start(spec, null);
+    }
+
+    /**
+     * Starts a sandbox that shares the network (and user) namespace of {@code networkOwner}, or its own when
+     * {@code networkOwner} is null.
+     */
+    public Sandbox start(SandboxSpec spec, Sandbox networkOwner) {
         HostFacts facts = HostFacts.current();
         if (!spec.has(Namespace.USER) && !facts.isRoot()) {
             throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
         }
-        IdMapPlan ids = IdMapPlan.decide(spec.idMapping(), facts, spec.user());
+        if (networkOwner != null && (!spec.has(Namespace.NET) || !spec.has(Namespace.USER))) {
+            throw new SpecException("network", "a sandbox that shares another's network needs the USER and NET namespaces "
+                    + "in its spec (they are the other sandbox's)");
+        }
+        IdMapPlan ids = networkOwner != null ? networkOwner.idMapPlan() : IdMapPlan.decide(spec.idMapping(), facts, spec.user());
         if (spec.has(Namespace.USER)) {
             ids.check("user", spec.user());
         }
@@ -129,11 +141,22 @@ public final class SandboxRuntime implements AutoCloseable {
         try {
             state = stateDirectory.create(id);
             pair = Native.seqpacketPair("sandbox " + id);
-            Message create = createMessage(spec, ids, mounts, cgroup);
-            int pid = server().create(create, pair[1]);
+            Message create = createMessage(spec, ids, mounts, cgroup, networkOwner != null);
+            int pid;
+            if (networkOwner != null) {
+                int[] shared = networkOwner.namespaceFds();
+                try {
+                    pid = server().create(create, pair[1], shared[0], shared[1]);
+                } finally {
+                    Native.close(shared[0]);
+                    Native.close(shared[1]);
+                }
+            } else {
+                pid = server().create(create, pair[1]);
+            }
             Native.close(pair[1]);
             pair[1] = -1;
-            sandbox = new Sandbox(id, spec, ids, seccomp, new ControlSocket(pair[0]), cgroup, state, pid,
+            sandbox = new Sandbox(id, spec, ids, seccomp, new ControlSocket(pair[0]), cgroup, state, pid, this,
                     () -> open.remove(sandboxFor(id)));
             pair[0] = -1;
             open.add(sandbox);
@@ -175,6 +198,11 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     static Message createMessage(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup) {
+        return createMessage(spec, ids, mounts, cgroup, false);
+    }
+
+    /** With {@code join}, the user and network namespaces are another sandbox's, passed as descriptors. */
+    static Message createMessage(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup, boolean join) {
         long flags = 0;
         if (spec.has(Namespace.USER)) flags |= CLONE_NEWUSER;
         if (spec.has(Namespace.MOUNT)) flags |= CLONE_NEWNS;
@@ -183,7 +211,9 @@ public final class SandboxRuntime implements AutoCloseable {
         if (spec.has(Namespace.IPC)) flags |= CLONE_NEWIPC;
         if (spec.has(Namespace.UTS)) flags |= CLONE_NEWUTS;
         Message m = Message.of(K_CREATE).putU64(F_CLONE_FLAGS, flags);
-        if (spec.has(Namespace.USER)) {
+        if (join) {
+            m.putU32(F_JOIN, 1);
+        } else if (spec.has(Namespace.USER)) {
             ids.setgroups().ifPresent(v -> m.putString(F_SETGROUPS, v));
             if (!ids.uidMapCommand().isEmpty()) {
                 m.put(F_UID_MAP_CMD, Message.nulSeparated(ids.uidMapCommand()));
@@ -198,7 +228,7 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
         if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
-        if (spec.has(Namespace.NET)) m.putU32(F_LOOPBACK_UP, 1);
+        if (spec.has(Namespace.NET) && !join) m.putU32(F_LOOPBACK_UP, 1);
         if (!spec.has(Namespace.MOUNT)) {
             m.putU32(F_NO_PIVOT, 1);
         } else {
