@@ -122,7 +122,7 @@ public final class SandboxRuntime implements AutoCloseable {
             ids.check("user", spec.user());
         }
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
-                spec.reportSeccompDenials());
+                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
         if (!spec.limits().isEmpty()) {
             CheckResult check = cgroups.check(spec.limits());

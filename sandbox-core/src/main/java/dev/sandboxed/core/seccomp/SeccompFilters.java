@@ -15,7 +15,8 @@ public final class SeccompFilters {
     private static final Map<Key, Optional<SeccompFilter>> CACHE = new ConcurrentHashMap<>();
 
     /** Profiles are compared by identity: SeccompProfiles hands out one instance per profile. */
-    private record Key(ProfileIdentity profile, long caps, SyscallArch arch, KernelVersion kernel, boolean notifyDenials) {
+    private record Key(ProfileIdentity profile, long caps, SyscallArch arch, KernelVersion kernel, boolean notifyDenials,
+                       boolean allowNestedNamespaces) {
     }
 
     private static final class ProfileIdentity {
@@ -42,7 +43,8 @@ public final class SeccompFilters {
     }
 
     /**
-     * The filter for a sandbox on this host.
+     * The filter for a sandbox on this host, with nested namespaces refused as the profile says.
+     * Same as {@link #forSandbox(String, Set, boolean, boolean) forSandbox(profileNameOrPath, caps, notifyDenials, false)}.
      *
      * @param profileNameOrPath "default", "docker-default", "unconfined" or a JSON profile path
      * @param caps              the capabilities the sandboxed process holds
@@ -50,14 +52,41 @@ public final class SeccompFilters {
      * @return the filter, or empty when the profile is unconfined and nothing must be loaded
      */
     public static Optional<SeccompFilter> forSandbox(String profileNameOrPath, Set<Capability> caps, boolean notifyDenials) {
-        return forSandbox(SeccompProfiles.named(profileNameOrPath), caps, SyscallArch.nativeArch(), host(), notifyDenials);
+        return forSandbox(profileNameOrPath, caps, notifyDenials, false);
+    }
+
+    /**
+     * The filter for a sandbox on this host.
+     *
+     * @param profileNameOrPath     "default", "docker-default", "unconfined" or a JSON profile path
+     * @param caps                  the capabilities the sandboxed process holds
+     * @param notifyDenials         report default-action denials through SECCOMP_RET_USER_NOTIF
+     * @param allowNestedNamespaces also allow unshare, setns, clone with namespace flags, mount,
+     *                              umount2, pivot_root and the new mount API, so the sandbox can
+     *                              create nested user namespaces; see {@code NestedNamespaces}.
+     *                              Changes nothing for the unconfined profile.
+     * @return the filter, or empty when the profile is unconfined and nothing must be loaded
+     */
+    public static Optional<SeccompFilter> forSandbox(String profileNameOrPath, Set<Capability> caps, boolean notifyDenials,
+                                                     boolean allowNestedNamespaces) {
+        return forSandbox(SeccompProfiles.named(profileNameOrPath), caps, SyscallArch.nativeArch(), host(), notifyDenials,
+                allowNestedNamespaces);
     }
 
     /** The filter for an explicit architecture and kernel (used by tests and by tools that cross-compile). */
     public static Optional<SeccompFilter> forSandbox(SeccompProfile profile, Set<Capability> caps, SyscallArch arch,
                                                      KernelVersion kernel, boolean notifyDenials) {
-        Key key = new Key(new ProfileIdentity(profile), Capability.mask(caps), arch, kernel, notifyDenials);
+        return forSandbox(profile, caps, arch, kernel, notifyDenials, false);
+    }
+
+    /** The filter for an explicit architecture and kernel, optionally allowing nested namespaces. */
+    public static Optional<SeccompFilter> forSandbox(SeccompProfile profile, Set<Capability> caps, SyscallArch arch,
+                                                     KernelVersion kernel, boolean notifyDenials,
+                                                     boolean allowNestedNamespaces) {
+        Key key = new Key(new ProfileIdentity(profile), Capability.mask(caps), arch, kernel, notifyDenials,
+                allowNestedNamespaces);
         return CACHE.computeIfAbsent(key, k -> profile.policy(caps, arch, kernel)
+                .map(policy -> allowNestedNamespaces ? NestedNamespaces.allow(policy) : policy)
                 .map(policy -> SeccompCompiler.compile(policy, arch, notifyDenials)));
     }
 

@@ -3,7 +3,7 @@
  *
  * <h2>For the runtime</h2>
  * <pre>{@code
- * Optional<SeccompFilter> filter = SeccompFilters.forSandbox("default", caps, notifyDenials);
+ * Optional<SeccompFilter> filter = SeccompFilters.forSandbox("default", caps, notifyDenials, allowNestedNamespaces);
  * // empty: the profile is "unconfined", load nothing
  * byte[] sockFilters = filter.get().bytes();   // struct sock_filter[], little-endian, 8 bytes each
  * int count = filter.get().program().instructionCount();
@@ -14,8 +14,11 @@
  * }</pre>
  * The profile name is {@code default} (Docker's profile plus TIOCSTI/TIOCLINUX refusals),
  * {@code docker-default}, {@code unconfined}, or a path to a Docker/OCI JSON profile. Bad
- * profiles raise {@link dev.sandboxed.core.spec.SpecException}. Filters are compiled once per
- * profile, capability set, architecture and mode, then served from memory.
+ * profiles raise {@link dev.sandboxed.core.spec.SpecException}. {@code allowNestedNamespaces}
+ * additionally allows unshare, setns, clone with namespace flags, mount, umount2, pivot_root and
+ * the new mount API (see {@code NestedNamespaces}); everything else
+ * keeps the profile's decision. Filters are compiled once per profile, capability set,
+ * architecture, mode and nested-namespace setting, then served from memory.
  *
  * <h2>Pipeline</h2>
  * {@link dev.sandboxed.core.seccomp.OciProfileParser} reads JSON into an

@@ -36,6 +36,7 @@ public final class SandboxSpec {
     private final IdMappingMode idMapping;
     private final boolean hideHome;
     private final boolean trackUsage;
+    private final boolean allowNestedUserNamespaces;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -55,6 +56,7 @@ public final class SandboxSpec {
         this.idMapping = b.idMapping;
         this.hideHome = b.hideHome;
         this.trackUsage = b.trackUsage;
+        this.allowNestedUserNamespaces = b.allowNestedUserNamespaces;
     }
 
     public static Builder builder() {
@@ -145,6 +147,15 @@ public final class SandboxSpec {
         return trackUsage;
     }
 
+    /**
+     * Whether processes may create nested user namespaces (and mount in them), e.g. to run bubblewrap or
+     * {@code unshare -U} inside a test. Off by default: the seccomp filter refuses unshare, setns, clone with
+     * namespace flags and the mount calls, as Docker's profile does.
+     */
+    public boolean allowNestedUserNamespaces() {
+        return allowNestedUserNamespaces;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.namespaces = EnumSet.copyOf(namespaces);
@@ -164,6 +175,7 @@ public final class SandboxSpec {
         b.idMapping = idMapping;
         b.hideHome = hideHome;
         b.trackUsage = trackUsage;
+        b.allowNestedUserNamespaces = allowNestedUserNamespaces;
         return b;
     }
 
@@ -172,7 +184,8 @@ public final class SandboxSpec {
         return "SandboxSpec{rootfs=" + rootfs + ", namespaces=" + namespaces + ", hostname=" + hostname
                 + ", user=" + user + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
                 + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
-                + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", env=" + environment.keySet() + "}";
+                + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
+                + allowNestedUserNamespaces + ", env=" + environment.keySet() + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -201,6 +214,7 @@ public final class SandboxSpec {
         private IdMappingMode idMapping = IdMappingMode.AUTO;
         private boolean hideHome = true;
         private boolean trackUsage = true;
+        private boolean allowNestedUserNamespaces;
 
         private Builder() {
             environment.put("PATH", DEFAULT_PATH);
@@ -349,6 +363,11 @@ public final class SandboxSpec {
 
         public Builder hideHome(boolean value) {
             this.hideHome = value;
+            return this;
+        }
+
+        public Builder allowNestedUserNamespaces(boolean value) {
+            this.allowNestedUserNamespaces = value;
             return this;
         }
 

@@ -126,6 +126,24 @@ class ProcessesTest {
     }
 
     @Test
+    void nestedUserNamespacesAreRefusedUnlessAllowed() {
+        ExecResult refused = sandbox.exec("unshare", "-U", "true");
+        assertThat(refused.exitCode()).isNotZero();
+        assertThat(refused.stderr()).contains("Operation not permitted");
+        try (Sandbox nested = Sandbox.start(SandboxSpec.builder().allowNestedUserNamespaces(true).build())) {
+            ExecResult r = nested.exec("unshare", "-Ur", "sh", "-c", "id -u; cat /proc/self/uid_map");
+            assertThat(r.exitCode()).as(r.tail(5)).isZero();
+            assertThat(r.stdout()).startsWith("0\n");
+            int keyctl = dev.sandboxed.core.seccomp.SyscallTable.of(dev.sandboxed.core.seccomp.SyscallArch.nativeArch())
+                    .numberOf("keyctl").orElseThrow();
+            assertThat(nested.exec("python3", "-c", "import ctypes,sys; "
+                    + "sys.exit(0 if ctypes.CDLL(None).syscall(" + keyctl + ", 0, 0, 0, 0, 0) == -1 else 1)").exitCode())
+                    .as("keyctl stays refused").isZero();
+            assertThat(nested.seccompDenials()).containsKey("keyctl");
+        }
+    }
+
+    @Test
     void singleMappingOnlyHasRootAndSaysHowToGetMore() {
         if (dev.sandboxed.core.host.HostFacts.current().isRoot()) {
             return; // real root always maps a full range
