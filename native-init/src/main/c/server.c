@@ -171,8 +171,8 @@ static void child_main(int control, int signal_fd, int sync_fd, int sock, const 
     close(control);
     close(signal_fd);
     /* The server is not dumpable, and we inherited that: our /proc/PID files would then belong to root and
-     * an unprivileged server could not write our id maps. We hold nothing of the server's any more; the
-     * init turns dumpable off again before it runs anything (init_loop). */
+     * an unprivileged server could not write our id maps. Until the maps are written we hold nothing of the
+     * server's and no host path; dumpable goes off again as soon as the server releases us. */
     if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
         fail(&f, errno, "make sandbox init dumpable for its id maps");
         report_setup_failure(sock, &f);
@@ -191,6 +191,12 @@ static void child_main(int control, int signal_fd, int sync_fd, int sock, const 
     } while (n < 0 && errno == EINTR);
     if (n != 1) {
         _exit(125); /* the server failed to prepare us (it reports why) or died */
+    }
+    /* Our maps are written: not dumpable again before we open any host path. */
+    if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+        fail(&f, errno, "make sandbox init not dumpable");
+        report_setup_failure(sock, &f);
+        _exit(125);
     }
     if (join_fds != NULL && join_namespaces(join_fds, flags, sync_fd, &f) < 0) {
         report_setup_failure(sock, &f);
