@@ -56,6 +56,8 @@ enum tag {
     F_UID_MAP_CMD = 24,   /* NUL-separated argv; the pid is inserted as argv[1] (newuidmap) */
     F_GID_MAP_CMD = 25,   /* NUL-separated argv (newgidmap) */
     F_CGROUP_PROCS = 26,  /* string, repeated: cgroup.procs files to write the init pid into */
+    F_CGROUP_DIR = 27,    /* string: cgroup v2 directory to clone the init straight into (CLONE_INTO_CGROUP);
+                             F_CGROUP_PROCS is the fallback where clone3 is missing */
 
     /* K_CREATE: work done by the sandbox init before it reports K_READY */
     F_CGROUP_NS = 30,     /* u32: unshare the cgroup namespace after joining the cgroups */

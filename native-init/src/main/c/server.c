@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,7 +77,7 @@ static int run_map_command(pid_t pid, const struct field *fl, struct failure *f)
 }
 
 /* Everything the parent does between clone() and releasing the child: id maps and cgroups. */
-static int prepare_child(pid_t pid, struct failure *f) {
+static int prepare_child(pid_t pid, int in_cgroup_already, struct failure *f) {
     struct field fl;
     if (msg_find(&request, F_SETGROUPS, &fl) && write_proc_file(pid, "setgroups", &fl, f) < 0) return -1;
     if (msg_find(&request, F_UID_MAP_CMD, &fl)) {
@@ -90,6 +91,9 @@ static int prepare_child(pid_t pid, struct failure *f) {
         return -1;
     }
     /* The init joins its cgroups before it is released, so the workload never runs unlimited. */
+    if (in_cgroup_already) {
+        return 0;
+    }
     char pidbuf[16];
     int len = snprintf(pidbuf, sizeof pidbuf, "%d", pid);
     size_t pos = 0;
@@ -217,6 +221,36 @@ static void child_main(int control, int signal_fd, int sync_fd, int sock, const 
     init_loop(sock);
 }
 
+/*
+ * clone3 with CLONE_INTO_CGROUP: the init starts life in its cgroup (v2), without the migration a write to
+ * cgroup.procs costs. Returns -1 with f->err == 0 where the kernel lacks clone3, so the caller falls back.
+ */
+static pid_t clone_into_cgroup(const struct field *dir_field, uint64_t flags, struct failure *f) {
+    char *dir = field_strdup(dir_field);
+    if (dir == NULL) {
+        return fail(f, ENOMEM, "copy cgroup directory");
+    }
+    int cgroup_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (cgroup_fd < 0) {
+        fail(f, errno, "open cgroup %s", dir);
+        free(dir);
+        return -1;
+    }
+    struct clone_args args;
+    memset(&args, 0, sizeof args);
+    args.flags = flags | CLONE_INTO_CGROUP;
+    args.exit_signal = SIGCHLD;
+    args.cgroup = (uint64_t)cgroup_fd;
+    pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof args);
+    int saved = errno;
+    close(cgroup_fd); /* in the child too: the init keeps no descriptor of a host cgroup */
+    if (pid < 0 && saved != ENOSYS && saved != E2BIG) {
+        fail(f, saved, "clone into cgroup %s", dir);
+    }
+    free(dir);
+    return pid;
+}
+
 static void handle_create(int control, int signal_fd) {
     struct failure f = {0};
     struct field fl;
@@ -238,7 +272,17 @@ static void handle_create(int control, int signal_fd) {
     /* A raw clone: fork semantics plus the new namespaces; in a new pid namespace the child is PID 1. */
     /* Joining: namespaces come from setns in the child, so the clone itself creates none. */
     uint64_t clone_flags = join ? 0 : flags;
-    pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+    int in_cgroup = 0;
+    if (msg_find(&request, F_CGROUP_DIR, &fl)) {
+        pid = clone_into_cgroup(&fl, clone_flags, &f);
+        if (pid < 0 && f.err != 0) {
+            goto failed;
+        }
+        in_cgroup = pid >= 0;
+    }
+    if (!in_cgroup) {
+        pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+    }
     if (pid < 0) {
         fail(&f, errno, "clone with namespace flags 0x%llx", (unsigned long long)clone_flags);
         goto failed;
@@ -258,7 +302,7 @@ static void handle_create(int control, int signal_fd) {
         fail(&f, got < 0 ? errno : ECHILD, "wait for sandbox init to start");
         goto failed;
     }
-    if (prepare_child(pid, &f) < 0) {
+    if (prepare_child(pid, in_cgroup, &f) < 0) {
         goto failed;
     }
     if (write(sync[1], "1", 1) != 1) {

@@ -11,11 +11,13 @@ final class CgroupSandbox implements SandboxCgroup {
     private final UsageReader reader;
     private final CgroupReaper reaper;
     private final Duration timeout;
+    private final boolean unified;
     private long maxMemorySeen = -1;
     private long maxPidsSeen = -1;
     private ResourceUsage finalUsage;
 
-    CgroupSandbox(List<Path> directories, UsageReader reader, CgroupReaper reaper, Duration timeout) {
+    CgroupSandbox(List<Path> directories, UsageReader reader, CgroupReaper reaper, Duration timeout, boolean unified) {
+        this.unified = unified;
         this.directories = List.copyOf(directories);
         this.procsFiles = this.directories.stream().map(d -> d.resolve("cgroup.procs")).toList();
         this.reader = reader;
@@ -26,6 +28,11 @@ final class CgroupSandbox implements SandboxCgroup {
     @Override
     public List<Path> procsFiles() {
         return procsFiles;
+    }
+
+    @Override
+    public java.util.Optional<Path> cloneIntoDirectory() {
+        return unified && directories.size() == 1 ? java.util.Optional.of(directories.get(0)) : java.util.Optional.empty();
     }
 
     @Override

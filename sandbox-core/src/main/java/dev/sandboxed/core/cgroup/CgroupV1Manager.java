@@ -184,7 +184,7 @@ final class CgroupV1Manager implements CgroupManager {
         V1Stats stats = new V1Stats(files, Optional.ofNullable(dirByController.get("memory")),
                 Optional.ofNullable(dirByController.get("cpuacct")), Optional.ofNullable(dirByController.get("cpu")),
                 Optional.ofNullable(dirByController.get("pids")));
-        return new CgroupSandbox(created, stats, reaper, config.removeTimeout());
+        return new CgroupSandbox(created, stats, reaper, config.removeTimeout(), false);
     }
 
     /** Creates a configured parent that does not exist yet (cpuset directories need cpus/mems before use). */

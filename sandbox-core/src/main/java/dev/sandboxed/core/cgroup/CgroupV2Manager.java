@@ -133,7 +133,7 @@ final class CgroupV2Manager implements CgroupManager {
             }
             throw e;
         }
-        return new CgroupSandbox(List.of(dir), new V2Stats(files, dir), reaper, config.removeTimeout());
+        return new CgroupSandbox(List.of(dir), new V2Stats(files, dir), reaper, config.removeTimeout(), true);
     }
 
     /** Creates a missing configured parent, moves this JVM into its leaf, enables controllers. */

@@ -2,6 +2,7 @@ package dev.sandboxed.core.cgroup;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The cgroup(s) of one sandbox. The runtime passes {@link #procsFiles()} to sandbox-init, which writes the init
@@ -14,6 +15,14 @@ public interface SandboxCgroup extends AutoCloseable {
 
     /** cgroup.procs files the init pid must be written into: one on v2, one per hierarchy on v1, none when no cgroup. */
     List<Path> procsFiles();
+
+    /**
+     * On cgroup v2, the one directory the init can be cloned straight into (clone3 with CLONE_INTO_CGROUP),
+     * which spares the migration a write to cgroup.procs costs; empty on v1 and without a cgroup.
+     */
+    default Optional<Path> cloneIntoDirectory() {
+        return Optional.empty();
+    }
 
     /** Every directory created for this sandbox, for the state file and {@link CgroupCleaner#removeStale}. */
     List<Path> directories();

@@ -38,6 +38,7 @@ public final class Protocol {
     public static final int F_UID_MAP_CMD = 24;
     public static final int F_GID_MAP_CMD = 25;
     public static final int F_CGROUP_PROCS = 26;
+    public static final int F_CGROUP_DIR = 27;
     public static final int F_CGROUP_NS = 30;
     public static final int F_HOSTNAME = 31;
     public static final int F_LOOPBACK_UP = 32;

@@ -47,15 +47,24 @@ public final class SandboxRuntime implements AutoCloseable {
     private InitServer server;
 
     private SandboxRuntime(RuntimeConfig config) {
+        this(config, detectCgroups(config));
+    }
+
+    /** With a given cgroup manager: for tests that aim the runtime at a particular cgroup hierarchy. */
+    SandboxRuntime(RuntimeConfig config, CgroupManager cgroups) {
         this.config = config;
         this.stateDirectory = StateDirectory.forCurrentUser(config.stateDirectory(), Native.uid());
-        CgroupConfig.Builder cg = CgroupConfig.builder();
-        config.cgroupParent().ifPresent(cg::parent);
-        this.cgroups = CgroupManager.detect(cg.build());
+        this.cgroups = cgroups;
         int removed = stateDirectory.removeAbandoned(SandboxRuntime::cleanAbandoned);
         if (removed > 0) {
             LOG.log(Level.INFO, "removed {0} sandbox(es) left by JVMs that died", removed);
         }
+    }
+
+    private static CgroupManager detectCgroups(RuntimeConfig config) {
+        CgroupConfig.Builder cg = CgroupConfig.builder();
+        config.cgroupParent().ifPresent(cg::parent);
+        return CgroupManager.detect(cg.build());
     }
 
     /** The JVM-wide runtime, configured from system properties; closed when the JVM exits. */
@@ -226,6 +235,7 @@ public final class SandboxRuntime implements AutoCloseable {
         for (Path procs : cgroup.procsFiles()) {
             m.putString(F_CGROUP_PROCS, procs.toString());
         }
+        cgroup.cloneIntoDirectory().ifPresent(dir -> m.putString(F_CGROUP_DIR, dir.toString()));
         if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
         if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
         if (spec.has(Namespace.NET) && !join) m.putU32(F_LOOPBACK_UP, 1);
