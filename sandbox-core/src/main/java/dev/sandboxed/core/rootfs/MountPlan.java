@@ -65,6 +65,9 @@ public final class MountPlan {
         }
         procAndDev(ops, spec);
         ops.add(MountOp.mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777"));
+        if (spec.rootfs().isHost()) {
+            checkTargetsCanBeCreated(spec.mounts());
+        }
         for (Mount m : spec.mounts()) {
             ops.add(toOp(m));
         }
@@ -116,6 +119,34 @@ public final class MountPlan {
             ops.add(MountOp.bind("/root", "/root", roFlags | OPF_OPTIONAL));
         }
         ops.add(MountOp.mkdir("/mnt"));
+    }
+
+    /**
+     * In the host view the top level is a fresh tmpfs, but every host directory bound onto it is read-only, so
+     * below one of those a mount point can only be where the host already has that path (or below an earlier
+     * mount of the spec). Checked here, so the spec fails before anything is created instead of with EROFS
+     * half-way through the set-up.
+     */
+    private static void checkTargetsCanBeCreated(List<Mount> mounts) {
+        List<String> earlier = new ArrayList<>();
+        for (Mount m : mounts) {
+            String target = m.target();
+            String top = "/" + target.substring(1).split("/")[0];
+            boolean belowHostDirectory = !HOST_ROOT_SKIPPED.contains(top.substring(1)) && Files.exists(Path.of(top))
+                    && !top.equals(target);
+            boolean belowEarlierMount = earlier.stream().anyMatch(d -> under(target, d));
+            if (belowHostDirectory && !belowEarlierMount && !Files.exists(Path.of(target))) {
+                String field = m instanceof Mount.Bind ? "mounts.bind.target" : "mounts.tmpfs.target";
+                throw new dev.sandboxed.core.spec.SpecException(field, "'" + target + "' does not exist on the host, and "
+                        + top + " is the host's, read-only in the sandbox, so no mount point can be made there; use an "
+                        + "existing directory, a new top-level one such as /data, or one under /mnt, /tmp or /home");
+            }
+            earlier.add(target);
+        }
+    }
+
+    private static boolean under(String path, String dir) {
+        return path.equals(dir) || path.startsWith(dir + "/");
     }
 
     private static void procAndDev(List<MountOp> ops, SandboxSpec spec) {

@@ -1,0 +1,30 @@
+package dev.sandboxed.junit;
+
+import java.util.Locale;
+
+/**
+ * When a container's sandbox is removed, as {@code @TempDir}'s cleanup mode. A kept sandbox stays running (its
+ * pid is reported so it can be entered with {@code nsenter}) until the test run ends.
+ */
+public enum CleanupMode {
+    /** Not set here: an outer level or {@code sandboxed.cleanup} decides ({@link #ALWAYS} if nothing does). */
+    DEFAULT,
+    /** Removed when its scope ends, whatever the outcome. */
+    ALWAYS,
+    /** Removed when its scope ends only if no test in it failed; kept for inspection otherwise. */
+    ON_SUCCESS,
+    /** Kept until the test run ends. */
+    NEVER;
+
+    static CleanupMode parse(String key, String text) {
+        try {
+            CleanupMode mode = valueOf(text.trim().toUpperCase(Locale.ROOT).replace('-', '_'));
+            if (mode != DEFAULT) {
+                return mode;
+            }
+        } catch (IllegalArgumentException e) {
+            // reported below
+        }
+        throw new dev.sandboxed.core.spec.SpecException(key, "'" + text + "' is not a cleanup mode; allowed: always, on_success, never");
+    }
+}

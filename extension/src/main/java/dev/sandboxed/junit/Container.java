@@ -1,0 +1,318 @@
+package dev.sandboxed.junit;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import dev.sandboxed.core.cgroup.ResourceUsage;
+import dev.sandboxed.core.process.ExecResult;
+import dev.sandboxed.core.process.ExitStatus;
+import dev.sandboxed.core.process.Sandbox;
+import dev.sandboxed.core.process.SandboxProcess;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.Stdio;
+
+/**
+ * A running sandbox that a test talks to: run commands in it to completion ({@link #exec}) or in the background
+ * ({@link #start}), put files in and take them out, and read its resource usage. Injected by
+ * {@link SandboxedExtension} as a parameter (test method, lifecycle method, constructor) or into a
+ * {@link Sandboxed}-annotated field; the extension removes it when its scope ends.
+ *
+ * <p>For Testcontainers users: {@code execInContainer} is {@link #exec(String...)}, {@code copyFileToContainer} is
+ * {@link #copyFileInto(Path, String)} or {@link #writeFile(String, byte[])}, {@code copyFileFromContainer} is
+ * {@link #copyFileOut(String, Path)} or {@link #readFile(String)}.
+ *
+ * <p>Thread-safe: several threads may exec in one container at once.
+ */
+// CloseableResource is deprecated since JUnit 5.13 (AutoCloseable suffices there); older 5.x versions need it.
+@SuppressWarnings("deprecation")
+public final class Container implements AutoCloseable, ExtensionContext.Store.CloseableResource {
+    private static final int HISTORY = 10;
+
+    private final String name;
+    private final Sandbox sandbox;
+    private final Optional<Duration> defaultTimeout;
+    private final int tailLines;
+    private final Runnable onClose;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final Deque<ExecResult> history = new ArrayDeque<>();
+    private final List<ContainerProcess> processes = new ArrayList<>();
+
+    Container(String name, Sandbox sandbox, Optional<Duration> defaultTimeout, int tailLines, Runnable onClose) {
+        this.name = name;
+        this.sandbox = sandbox;
+        this.defaultTimeout = defaultTimeout;
+        this.tailLines = tailLines;
+        this.onClose = onClose;
+    }
+
+    /** The name this container was declared with ({@code default} unless named). */
+    public String name() {
+        return name;
+    }
+
+    /** The sandbox id (also the name of its cgroup and state directory). */
+    public String id() {
+        return sandbox.id();
+    }
+
+    /** The host pid of the sandbox's init (PID 1 inside); {@code nsenter -t PID -a} enters it. */
+    public int pid() {
+        return sandbox.pid();
+    }
+
+    public SandboxSpec spec() {
+        return sandbox.spec();
+    }
+
+    /** The underlying core sandbox, for what this handle does not offer. */
+    public Sandbox sandbox() {
+        return sandbox;
+    }
+
+    public boolean isRunning() {
+        return sandbox.state() == Sandbox.State.RUNNING;
+    }
+
+    /**
+     * Runs a command to completion and returns its exit code, reason, stdout, stderr and duration. A failing
+     * command does not throw: assert on the result, e.g. with {@link SandboxAssertions#assertThat(ExecResult)}.
+     * (Testcontainers: {@code execInContainer}.)
+     */
+    public ExecResult exec(String... command) {
+        return exec(ProcessSpec.of(command));
+    }
+
+    /** Runs {@code script} with {@code sh -c}. */
+    public ExecResult execShell(String script) {
+        return exec("sh", "-c", script);
+    }
+
+    /** Runs a process to completion; the container's default timeout applies unless the spec sets one. */
+    public ExecResult exec(ProcessSpec process) {
+        ExecResult result = sandbox.exec(withDefaults(process));
+        remember(result);
+        return result;
+    }
+
+    /** Starts a command in the background; see {@link ContainerProcess}. Killed when the container is removed. */
+    public ContainerProcess start(String... command) {
+        return start(ProcessSpec.builder(command).stdin(Stdio.pipe()).build());
+    }
+
+    /** Starts {@code script} with {@code sh -c} in the background. */
+    public ContainerProcess startShell(String script) {
+        return start("sh", "-c", script);
+    }
+
+    /**
+     * Starts a process in the background. Its stdout and stderr must be pipes (the default) so that they can be
+     * collected; the default timeout does not apply to background processes.
+     */
+    public ContainerProcess start(ProcessSpec process) {
+        if (!(process.stdout() instanceof Stdio.Pipe) || !(process.stderr() instanceof Stdio.Pipe)) {
+            throw new IllegalArgumentException("a background process needs piped stdout and stderr; use exec for other stdio");
+        }
+        SandboxProcess p = sandbox.spawn(process);
+        ContainerProcess cp = new ContainerProcess(p, "sandbox-" + id() + "-" + p.pid(), tailLines);
+        synchronized (processes) {
+            // Only the latest are kept for diagnostics; closing the sandbox kills all of them anyway.
+            processes.add(cp);
+            if (processes.size() > HISTORY) {
+                processes.remove(0);
+            }
+        }
+        return cp;
+    }
+
+    /**
+     * Writes {@code content} to {@code path} inside the sandbox, creating parent directories. The path is resolved
+     * by a process in the sandbox, so symbolic links cannot lead out of it. (Testcontainers: {@code copyFileToContainer}.)
+     *
+     * @throws UncheckedIOException when the file cannot be written (e.g. a read-only location)
+     */
+    public void writeFile(String path, byte[] content) {
+        checkPath(path);
+        try (InputStream in = new java.io.ByteArrayInputStream(content)) {
+            writeFile(path, in);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Writes UTF-8 text; see {@link #writeFile(String, byte[])}. */
+    public void writeString(String path, String content) {
+        writeFile(path, content.getBytes(StandardCharsets.UTF_8));
+    }
+
+    /** Copies a host file to {@code path} inside the sandbox; see {@link #writeFile(String, byte[])}. */
+    public void copyFileInto(Path hostFile, String path) {
+        checkPath(path);
+        try (InputStream in = Files.newInputStream(hostFile)) {
+            writeFile(path, in);
+        } catch (IOException e) {
+            throw new UncheckedIOException("read " + hostFile, e);
+        }
+    }
+
+    private void writeFile(String path, InputStream content) throws IOException {
+        ProcessSpec spec = ProcessSpec.builder("sh", "-c", "mkdir -p -- \"$(dirname -- \"$1\")\" && cat > \"$1\"", "sandboxed-write", path)
+                .stdin(Stdio.pipe()).stdout(Stdio.discard()).build();
+        SandboxProcess p = sandbox.spawn(spec);
+        CompletableFuture<byte[]> err = drain(p.stderr());
+        IOException writeFailure = null;
+        try (OutputStream stdin = p.stdin()) {
+            content.transferTo(stdin);
+        } catch (IOException e) {
+            writeFailure = e; // cat exited early; its stderr says why
+        }
+        ExitStatus status = p.waitFor();
+        if (!status.succeeded()) {
+            throw new UncheckedIOException(new IOException("cannot write " + path + " in container '" + name + "': "
+                    + new String(err.join(), StandardCharsets.UTF_8).strip() + " (" + status + ")", writeFailure));
+        }
+        if (writeFailure != null) {
+            throw writeFailure;
+        }
+    }
+
+    /**
+     * Reads a file inside the sandbox (resolved by a process in it, so links cannot lead out).
+     * (Testcontainers: {@code copyFileFromContainer}.)
+     *
+     * @throws UncheckedIOException when it cannot be read
+     */
+    public byte[] readFile(String path) {
+        checkPath(path);
+        ExecResult r = sandbox.exec(ProcessSpec.of("cat", "--", path));
+        if (!r.succeeded()) {
+            throw new UncheckedIOException(new IOException("cannot read " + path + " in container '" + name + "': "
+                    + r.stderr().strip() + " (" + r.status() + ")"));
+        }
+        return r.stdoutBytes();
+    }
+
+    /** Reads a UTF-8 text file; see {@link #readFile(String)}. */
+    public String readString(String path) {
+        return new String(readFile(path), StandardCharsets.UTF_8);
+    }
+
+    /** Copies a file from inside the sandbox to a host file; see {@link #readFile(String)}. */
+    public void copyFileOut(String path, Path hostFile) {
+        byte[] content = readFile(path);
+        try {
+            Files.write(hostFile, content);
+        } catch (IOException e) {
+            throw new UncheckedIOException("write " + hostFile, e);
+        }
+    }
+
+    /** Whether {@code path} exists inside the sandbox (as a file, directory or dangling link). */
+    public boolean exists(String path) {
+        checkPath(path);
+        return sandbox.exec(ProcessSpec.of("sh", "-c", "test -e \"$1\" || test -L \"$1\"", "sandboxed-exists", path)).succeeded();
+    }
+
+    /** Current resource usage; after removal, the final usage. Values are -1 where the host cannot measure them. */
+    public ResourceUsage usage() {
+        return sandbox.usage();
+    }
+
+    /** Syscalls the seccomp filter refused, by name and count. */
+    public Map<String, Long> seccompDenials() {
+        return sandbox.seccompDenials();
+    }
+
+    /** Removes the sandbox: kills every process in it. Idempotent; the extension calls it when the scope ends. */
+    @Override
+    public void close() {
+        if (closed.compareAndSet(false, true)) {
+            try {
+                sandbox.close();
+            } finally {
+                onClose.run();
+            }
+        }
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    int tailLines() {
+        return tailLines;
+    }
+
+    /** The last exec results, oldest first. */
+    List<ExecResult> history() {
+        synchronized (history) {
+            return List.copyOf(history);
+        }
+    }
+
+    List<ContainerProcess> backgroundProcesses() {
+        synchronized (processes) {
+            return List.copyOf(processes);
+        }
+    }
+
+    private void remember(ExecResult result) {
+        synchronized (history) {
+            history.addLast(result);
+            while (history.size() > HISTORY) {
+                history.removeFirst();
+            }
+        }
+    }
+
+    private ProcessSpec withDefaults(ProcessSpec process) {
+        if (process.timeout().isPresent() || defaultTimeout.isEmpty()) {
+            return process;
+        }
+        return process.toBuilder().timeout(defaultTimeout.get()).build();
+    }
+
+    private static void checkPath(String path) {
+        if (path == null || path.isEmpty() || path.indexOf('\0') >= 0) {
+            throw new IllegalArgumentException("path '" + path + "' is empty or contains a NUL byte");
+        }
+    }
+
+    private static CompletableFuture<byte[]> drain(InputStream in) {
+        CompletableFuture<byte[]> result = new CompletableFuture<>();
+        Thread t = new Thread(() -> {
+            try (in) {
+                ByteArrayOutputStream buf = new ByteArrayOutputStream();
+                in.transferTo(buf);
+                result.complete(buf.toByteArray());
+            } catch (IOException e) {
+                result.complete(new byte[0]);
+            }
+        }, "sandbox-drain");
+        t.setDaemon(true);
+        t.start();
+        return result;
+    }
+
+    @Override
+    public String toString() {
+        return "container '" + name + "' (" + sandbox + ")";
+    }
+}

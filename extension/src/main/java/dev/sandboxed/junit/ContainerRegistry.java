@@ -1,0 +1,98 @@
+package dev.sandboxed.junit;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+/**
+ * The containers of one scope (a test or a class), kept in that scope's extension store. Closing it removes them
+ * according to their cleanup mode; JUnit closes it when the scope ends even if afterEach/afterAll never ran.
+ */
+// CloseableResource is deprecated since JUnit 5.13 (AutoCloseable suffices there); older 5.x versions need it.
+@SuppressWarnings("deprecation")
+final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.CloseableResource {
+    private static final System.Logger LOG = System.getLogger(ContainerRegistry.class.getName());
+
+    private final String scopeName;
+    private final Map<String, Entry> containers = new LinkedHashMap<>();
+    private volatile boolean failed;
+
+    private record Entry(Container container, CleanupMode cleanup) {
+    }
+
+    ContainerRegistry(String scopeName) {
+        this.scopeName = scopeName;
+    }
+
+    synchronized Optional<Container> get(String name) {
+        return Optional.ofNullable(containers.get(name)).map(Entry::container);
+    }
+
+    /** The container called {@code name}, created by {@code factory} on first use. */
+    synchronized Container getOrCreate(String name, CleanupMode cleanup, Supplier<Container> factory) {
+        Entry e = containers.get(name);
+        if (e == null) {
+            e = new Entry(factory.get(), cleanup);
+            containers.put(name, e);
+        }
+        return e.container();
+    }
+
+    synchronized List<Container> containers() {
+        return containers.values().stream().map(Entry::container).toList();
+    }
+
+    /** A test in this scope failed: ON_SUCCESS containers are kept. */
+    void markFailed() {
+        failed = true;
+    }
+
+    /**
+     * Removes every container whose cleanup mode says so, newest first; returns a line for each one kept.
+     * Idempotent.
+     */
+    List<String> closeContainers() {
+        List<Entry> entries;
+        synchronized (this) {
+            entries = new ArrayList<>(containers.values());
+            containers.clear();
+        }
+        Collections.reverse(entries);
+        List<String> kept = new ArrayList<>();
+        RuntimeException failure = null;
+        for (Entry e : entries) {
+            boolean keep = e.cleanup() == CleanupMode.NEVER || (e.cleanup() == CleanupMode.ON_SUCCESS && failed);
+            if (keep && e.container().isRunning()) {
+                String line = "kept " + e.container() + " of " + scopeName + " (cleanup " + e.cleanup()
+                        + "); enter it with: nsenter -t " + e.container().pid() + " -a";
+                kept.add(line);
+                LOG.log(System.Logger.Level.WARNING, line);
+                continue;
+            }
+            try {
+                e.container().close();
+            } catch (RuntimeException ex) {
+                if (failure == null) {
+                    failure = ex;
+                } else {
+                    failure.addSuppressed(ex);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
+        }
+        return kept;
+    }
+
+    @Override
+    public void close() {
+        closeContainers();
+    }
+}

@@ -1,0 +1,79 @@
+package dev.sandboxed.junit;
+
+import java.util.Locale;
+import java.util.Optional;
+
+import org.junit.jupiter.api.extension.ExtensionContext;
+
+import dev.sandboxed.core.process.RuntimeConfig;
+import dev.sandboxed.core.spec.SpecException;
+
+/**
+ * The {@code sandboxed.*} configuration parameters, read through JUnit (junit-platform.properties, system
+ * properties, Surefire's {@code configurationParameters}).
+ */
+final class ExtensionConfig {
+    static final String ROOTFS = "sandboxed.rootfs";
+    static final String MEMORY = "sandboxed.memory";
+    static final String CPUS = "sandboxed.cpus";
+    static final String PIDS = "sandboxed.pids";
+    static final String NETWORK = "sandboxed.network";
+    static final String SECCOMP = "sandboxed.seccomp";
+    static final String TIMEOUT = "sandboxed.timeout";
+    static final String CLEANUP = "sandboxed.cleanup";
+    static final String STATE_DIR = RuntimeConfig.STATE_DIR_PROPERTY;
+    static final String CGROUP_PARENT = RuntimeConfig.CGROUP_PARENT_PROPERTY;
+    static final String MAX_CONCURRENT = "sandboxed.maxConcurrent";
+    static final String UNSUPPORTED = "sandboxed.unsupported";
+    static final String DIAGNOSTIC_LINES = "sandboxed.diagnostics.lines";
+    /** Treats the host as unsupported with the given reason: lets a build check its fail/skip policy anywhere. */
+    static final String SIMULATE_UNSUPPORTED = "sandboxed.unsupported.simulate";
+
+    /** What to do when the host cannot run the sandbox a test asks for. */
+    enum UnsupportedPolicy { FAIL, SKIP }
+
+    private final ExtensionContext context;
+
+    ExtensionConfig(ExtensionContext context) {
+        this.context = context;
+    }
+
+    Optional<String> get(String key) {
+        return context.getConfigurationParameter(key).map(String::trim).filter(s -> !s.isEmpty());
+    }
+
+    RuntimeConfig runtimeConfig() {
+        return new RuntimeConfig(get(STATE_DIR), get(CGROUP_PARENT));
+    }
+
+    int maxConcurrent() {
+        int fallback = Math.max(4, 4 * Runtime.getRuntime().availableProcessors());
+        return get(MAX_CONCURRENT).map(text -> {
+            try {
+                int value = Integer.parseInt(text);
+                if (value > 0) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new SpecException(MAX_CONCURRENT, "'" + text + "' is not a positive number of sandboxes");
+        }).orElse(fallback);
+    }
+
+    UnsupportedPolicy unsupportedPolicy() {
+        return get(UNSUPPORTED).map(text -> switch (text.toLowerCase(Locale.ROOT)) {
+            case "fail" -> UnsupportedPolicy.FAIL;
+            case "skip" -> UnsupportedPolicy.SKIP;
+            default -> throw new SpecException(UNSUPPORTED, "'" + text + "' is not a policy; allowed: fail, skip");
+        }).orElse(UnsupportedPolicy.FAIL);
+    }
+
+    int diagnosticLines() {
+        return get(DIAGNOSTIC_LINES).map(Integer::parseInt).orElse(20);
+    }
+
+    Optional<String> simulatedUnsupportedReason() {
+        return get(SIMULATE_UNSUPPORTED);
+    }
+}

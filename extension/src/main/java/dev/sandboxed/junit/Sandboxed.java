@@ -1,0 +1,100 @@
+package dev.sandboxed.junit;
+
+import java.lang.annotation.Documented;
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Inherited;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Runs tests with rootless Linux sandboxes and injects {@link Container} handles to them.
+ *
+ * <p>Put it on a test class, a test method, a {@link Container} field or parameter, or on your own
+ * meta-annotation. Settings refine each other from the outside in: configuration parameters
+ * ({@code sandboxed.*}), enclosing classes, superclasses, the test class, the method, then the field or
+ * parameter. Empty strings and {@code DEFAULT} values mean "not set here".
+ *
+ * <pre>{@code
+ * @Sandboxed(memory = "64m", network = "none")
+ * class CliTest {
+ *     @Test
+ *     void printsVersion(Container sandbox) {
+ *         assertThat(sandbox.exec("mytool", "--version")).succeeded().stdoutContains("1.2");
+ *     }
+ * }
+ * }</pre>
+ *
+ * <p>Several containers in one test are told apart by {@link #name()}; one may join the network namespace of
+ * another with {@code network = "container:NAME"}.
+ */
+@Target({ElementType.TYPE, ElementType.METHOD, ElementType.FIELD, ElementType.PARAMETER, ElementType.ANNOTATION_TYPE})
+@Retention(RetentionPolicy.RUNTIME)
+@Documented
+@Inherited
+@ExtendWith(SandboxedExtension.class)
+public @interface Sandboxed {
+
+    /** The container's name, for several containers in one test; on a class or method it names the default. */
+    String name() default "";
+
+    /** {@code host} (the host's root, read-only, homes hidden) or the absolute path of a root directory. */
+    String rootfs() default "";
+
+    /** Hard memory limit such as {@code 64m}; needs cgroups. */
+    String memory() default "";
+
+    /** CPU bandwidth in CPUs such as {@code 0.5}; needs cgroups. */
+    String cpus() default "";
+
+    /** Maximum number of processes and threads; needs cgroups. */
+    String pids() default "";
+
+    /**
+     * {@code none} (own namespace with only {@code lo}, the default), {@code host}, or {@code container:NAME} to
+     * share the network namespace of container NAME of the same test (declare NAME's parameter first: a container
+     * that does not exist yet is created with the class's and method's settings).
+     */
+    String network() default "";
+
+    /** {@code default}, {@code unconfined}, {@code docker-default} or the path of an OCI/Docker JSON profile. */
+    String seccomp() default "";
+
+    /** The hostname inside the sandbox. */
+    String hostname() default "";
+
+    /** Working directory of processes, an absolute path inside the sandbox. */
+    String workdir() default "";
+
+    /** {@code UID[:GID]} or a user name of the root filesystem. */
+    String user() default "";
+
+    /** Environment variables as {@code NAME=value}; added to those of outer levels. */
+    String[] env() default {};
+
+    /** Bind mounts, added to those of outer levels. */
+    Bind[] bind() default {};
+
+    /** Tmpfs mounts, added to those of outer levels. */
+    Tmpfs[] tmpfs() default {};
+
+    /**
+     * Mounts in string form: {@code SRC:DST[:ro|:rw]} for a bind mount (read-only unless {@code :rw}) or
+     * {@code tmpfs:DST[:size=N,mode=OCTAL]}.
+     */
+    String[] mounts() default {};
+
+    /** Whether the root filesystem is read-only. */
+    Toggle readOnlyRoot() default Toggle.DEFAULT;
+
+    /** Default timeout of every exec such as {@code 30s}; a timed-out process ends with reason TIMED_OUT. */
+    String timeout() default "";
+
+    /** When the sandbox is removed; see {@link CleanupMode}. */
+    CleanupMode cleanup() default CleanupMode.DEFAULT;
+
+    /** Whether a container lives for one test or for the whole class; static fields are always class scoped. */
+    Scope scope() default Scope.DEFAULT;
+}

@@ -1,0 +1,375 @@
+package dev.sandboxed.junit;
+
+import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+import org.junit.jupiter.api.MediaType;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtensionConfigurationException;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
+import org.junit.jupiter.api.extension.TestInstantiationAwareExtension;
+import org.junit.platform.commons.support.AnnotationSupport;
+import org.junit.platform.commons.support.HierarchyTraversalMode;
+import org.opentest4j.TestAbortedException;
+
+import dev.sandboxed.core.spec.SpecException;
+
+/**
+ * The JUnit Jupiter extension behind {@link Sandboxed}: injects {@link Container}s into parameters and fields,
+ * keeps them per test or per class, removes them when their scope ends (in afterEach/afterAll and, should those
+ * not run, through the extension store), and attaches {@link SandboxDiagnostics} to failures.
+ *
+ * <p>Registered by {@code @Sandboxed}; {@code @ExtendWith(SandboxedExtension.class)} works too. Safe under
+ * parallel execution; {@code sandboxed.maxConcurrent} caps the sandboxes alive at once.
+ */
+public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback,
+        ParameterResolver, TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler,
+        TestInstantiationAwareExtension {
+
+    static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SandboxedExtension.class);
+
+    /** Constructor parameters of per-method test instances get the test's context, so their containers are per test. */
+    @Override
+    public ExtensionContextScope getTestInstantiationExtensionContextScope(ExtensionContext rootContext) {
+        return ExtensionContextScope.TEST_METHOD;
+    }
+
+    @Override
+    public void beforeAll(ExtensionContext context) throws Exception {
+        Class<?> testClass = context.getRequiredTestClass();
+        // Only class-scoped containers are checked here; tests are checked one by one so each reports for itself.
+        List<SandboxedSettings> needed = new ArrayList<>();
+        List<Field> fields = containerFields(testClass, true);
+        for (Field f : fields) {
+            needed.add(settings(context, f));
+        }
+        requireHost(context, needed);
+        for (Field f : fields) {
+            inject(f, null, resolve(context, settings(context, f), Scope.CLASS));
+        }
+    }
+
+    @Override
+    public void beforeEach(ExtensionContext context) throws Exception {
+        Method method = context.getRequiredTestMethod();
+        List<SandboxedSettings> needed = new ArrayList<>();
+        if (SandboxedSettings.declares(method) || declaredOnClasses(context.getRequiredTestClass())) {
+            needed.add(settings(context, null));
+        }
+        List<Object> instances = context.getRequiredTestInstances().getAllInstances();
+        List<Field> fields = new ArrayList<>();
+        for (Object instance : instances) {
+            fields.addAll(containerFields(instance.getClass(), false));
+        }
+        for (Field f : fields) {
+            needed.add(settings(context, f));
+        }
+        // Parameters are checked here too: an abort thrown while resolving a parameter would count as a failure.
+        for (java.lang.reflect.Parameter p : method.getParameters()) {
+            if (p.getType() == Container.class) {
+                needed.add(settings(context, p));
+            }
+        }
+        requireHost(context, needed);
+        boolean perClass = context.getTestInstanceLifecycle().orElse(TestInstance.Lifecycle.PER_METHOD)
+                == TestInstance.Lifecycle.PER_CLASS;
+        for (Object instance : instances) {
+            for (Field f : containerFields(instance.getClass(), false)) {
+                SandboxedSettings s = settings(context, f);
+                Scope scope = s.scope().orElse(perClass ? Scope.CLASS : Scope.DEFAULT);
+                inject(f, instance, resolve(context, s, scope));
+            }
+        }
+    }
+
+    @Override
+    public void afterEach(ExtensionContext context) {
+        Optional<Throwable> failure = context.getExecutionException().filter(t -> !(t instanceof TestAbortedException));
+        if (failure.isPresent()) {
+            // ON_SUCCESS containers of this test and of every enclosing class are kept.
+            for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
+                ownRegistry(c).ifPresent(ContainerRegistry::markFailed);
+            }
+        }
+        ownRegistry(context).ifPresent(r -> report(context, r.closeContainers()));
+    }
+
+    @Override
+    public void afterAll(ExtensionContext context) {
+        if (context.getExecutionException().filter(t -> !(t instanceof TestAbortedException)).isPresent()) {
+            ownRegistry(context).ifPresent(ContainerRegistry::markFailed);
+        }
+        ownRegistry(context).ifPresent(r -> report(context, r.closeContainers()));
+    }
+
+    @Override
+    public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
+        return parameterContext.getParameter().getType() == Container.class;
+    }
+
+    @Override
+    public Object resolveParameter(ParameterContext parameterContext, ExtensionContext context) {
+        SandboxedSettings s = settings(context, null);
+        parameterContext.findAnnotation(Sandboxed.class).ifPresent(a -> s.refine(new AnnotationHolder(a)));
+        for (Bind b : parameterContext.findRepeatableAnnotations(Bind.class)) {
+            s.refine(new AnnotationHolder(b));
+        }
+        for (Tmpfs t : parameterContext.findRepeatableAnnotations(Tmpfs.class)) {
+            s.refine(new AnnotationHolder(t));
+        }
+        return resolve(context, s, s.scope().orElse(Scope.DEFAULT));
+    }
+
+    @Override
+    public void handleTestExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        throw attachDiagnostics(context, throwable);
+    }
+
+    @Override
+    public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        throw attachDiagnostics(context, throwable);
+    }
+
+    @Override
+    public void handleBeforeEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        throw attachDiagnostics(context, throwable);
+    }
+
+    @Override
+    public void handleAfterEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        throw attachDiagnostics(context, throwable);
+    }
+
+    @Override
+    public void handleAfterAllMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        throw attachDiagnostics(context, throwable);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * The container called {@code settings.name()} for this context: class-scoped ones live in the class's store,
+     * per-test ones in the test's. A DEFAULT scope reuses a class-scoped container of the same name unless the test
+     * asks for different settings.
+     */
+    private Container resolve(ExtensionContext context, SandboxedSettings settings, Scope scope) {
+        return resolve(context, settings, scope, new HashSet<>());
+    }
+
+    private Container resolve(ExtensionContext context, SandboxedSettings settings, Scope scope, Set<String> resolving) {
+        String name = settings.name();
+        if (!resolving.add(name)) {
+            throw new SpecException("network", "containers " + resolving + " join each other's networks in a cycle");
+        }
+        boolean classLevel = context.getTestMethod().isEmpty();
+        ExtensionContext owner;
+        if (scope == Scope.CLASS || (scope == Scope.DEFAULT && classLevel)) {
+            owner = classContext(context);
+        } else if (scope == Scope.TEST && classLevel) {
+            throw new SpecException("scope", "container '" + name + "' is declared per test (scope TEST) but is "
+                    + "requested where no test runs (a @BeforeAll method, a static field or a per-class constructor)");
+        } else if (scope == Scope.DEFAULT && !settings.refinedBelowClass()) {
+            // Reuse the class's container only if this test asks for nothing different.
+            Optional<Container> shared = classScoped(context, name);
+            if (shared.isPresent()) {
+                return shared.get();
+            }
+            owner = context;
+        } else {
+            owner = context;
+        }
+        ExtensionConfig config = new ExtensionConfig(context);
+        ContainerRegistry registry = registry(owner);
+        return registry.getOrCreate(name, settings.cleanup(), () -> ContainerFactory.create(context, config, settings,
+                other -> resolve(context, settings(context, null).withName(other), Scope.DEFAULT, resolving)));
+    }
+
+    /** A class-scoped container called {@code name} of this class or an enclosing one. */
+    private static Optional<Container> classScoped(ExtensionContext context, String name) {
+        for (ExtensionContext c = context.getParent().orElse(null); c != null; c = c.getParent().orElse(null)) {
+            Optional<Container> found = ownRegistry(c).flatMap(r -> r.get(name));
+            if (found.isPresent()) {
+                return found;
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static ExtensionContext classContext(ExtensionContext context) {
+        ExtensionContext c = context;
+        while (c.getTestMethod().isPresent()) {
+            c = c.getParent().orElseThrow();
+        }
+        return c;
+    }
+
+    private static ContainerRegistry registry(ExtensionContext context) {
+        // Keyed by unique id: a store lookup also sees the parents' stores, whose registries are other scopes'.
+        return context.getStore(NAMESPACE).getOrComputeIfAbsent(registryKey(context),
+                k -> new ContainerRegistry(context.getDisplayName()), ContainerRegistry.class);
+    }
+
+    private static Optional<ContainerRegistry> ownRegistry(ExtensionContext context) {
+        return Optional.ofNullable(context.getStore(NAMESPACE).get(registryKey(context), ContainerRegistry.class));
+    }
+
+    private static String registryKey(ExtensionContext context) {
+        return "containers:" + context.getUniqueId();
+    }
+
+    /** Every container this context can see: its own, then those of enclosing scopes. */
+    static List<Container> visibleContainers(ExtensionContext context) {
+        Set<Container> all = new LinkedHashSet<>();
+        for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
+            ownRegistry(c).ifPresent(r -> all.addAll(r.containers()));
+        }
+        return List.copyOf(all);
+    }
+
+    /** Settings from configuration, enclosing classes, the class hierarchy, the method and {@code element}. */
+    private static SandboxedSettings settings(ExtensionContext context, AnnotatedElement element) {
+        SandboxedSettings s = SandboxedSettings.fromConfig(new ExtensionConfig(context));
+        for (Class<?> c : classChain(context.getRequiredTestClass())) {
+            s.refine(c);
+        }
+        s.classLevelsApplied();
+        context.getTestMethod().ifPresent(s::refine);
+        if (element != null) {
+            s.refine(element);
+        }
+        return s;
+    }
+
+    /** Outermost enclosing class first, each with its superclasses first. */
+    private static List<Class<?>> classChain(Class<?> testClass) {
+        List<Class<?>> outerFirst = new ArrayList<>();
+        for (Class<?> c = testClass; c != null; c = isInner(c) ? c.getEnclosingClass() : null) {
+            outerFirst.add(0, c);
+        }
+        List<Class<?>> chain = new ArrayList<>();
+        for (Class<?> c : outerFirst) {
+            List<Class<?>> hierarchy = new ArrayList<>();
+            for (Class<?> h = c; h != null && h != Object.class; h = h.getSuperclass()) {
+                hierarchy.add(0, h);
+            }
+            chain.addAll(hierarchy);
+        }
+        return chain;
+    }
+
+    private static boolean isInner(Class<?> c) {
+        return c.getEnclosingClass() != null && !Modifier.isStatic(c.getModifiers());
+    }
+
+    private static boolean declaredOnClasses(Class<?> testClass) {
+        return classChain(testClass).stream().anyMatch(SandboxedSettings::declares);
+    }
+
+    private static List<Field> containerFields(Class<?> type, boolean statics) {
+        List<Field> fields = AnnotationSupport.findAnnotatedFields(type, Sandboxed.class,
+                f -> Modifier.isStatic(f.getModifiers()) == statics, HierarchyTraversalMode.TOP_DOWN);
+        for (Field f : fields) {
+            if (f.getType() != Container.class) {
+                throw new ExtensionConfigurationException("@Sandboxed field " + f.getDeclaringClass().getSimpleName() + "."
+                        + f.getName() + " must be of type " + Container.class.getName() + ", not " + f.getType().getName());
+            }
+            if (Modifier.isFinal(f.getModifiers())) {
+                throw new ExtensionConfigurationException("@Sandboxed field " + f.getName() + " must not be final");
+            }
+        }
+        return fields;
+    }
+
+    private static void inject(Field field, Object instance, Container container) throws IllegalAccessException {
+        field.setAccessible(true);
+        field.set(instance, container);
+    }
+
+    private static void requireHost(ExtensionContext context, List<SandboxedSettings> needed) {
+        if (needed.isEmpty()) {
+            return;
+        }
+        ExtensionConfig config = new ExtensionConfig(context);
+        for (SandboxedSettings s : needed) {
+            HostSupport.require(config, Runtimes.runtime(context, config), s.limits());
+        }
+    }
+
+    private static Throwable attachDiagnostics(ExtensionContext context, Throwable throwable) {
+        if (throwable instanceof TestAbortedException) {
+            return throwable;
+        }
+        for (Throwable s : throwable.getSuppressed()) {
+            if (s instanceof SandboxDiagnostics) {
+                return throwable;
+            }
+        }
+        List<Container> containers = visibleContainers(context);
+        if (containers.isEmpty()) {
+            return throwable;
+        }
+        String report = FailureReport.render(containers);
+        throwable.addSuppressed(new SandboxDiagnostics(report));
+        publish(context, report);
+        return throwable;
+    }
+
+    private static void publish(ExtensionContext context, String report) {
+        try {
+            context.publishReportEntry("sandboxed.diagnostics", report);
+        } catch (RuntimeException e) {
+            // Reporting must never hide the test's own failure.
+        }
+        try {
+            context.publishFile("sandboxed-diagnostics.txt", MediaType.TEXT_PLAIN_UTF_8,
+                    path -> Files.writeString(path, report));
+        } catch (RuntimeException | LinkageError e) {
+            // No output directory configured, or a JUnit without publishFile: the suppressed exception has it all.
+        }
+    }
+
+    private static void report(ExtensionContext context, List<String> kept) {
+        for (String line : kept) {
+            try {
+                context.publishReportEntry("sandboxed.kept", line);
+            } catch (RuntimeException e) {
+                // already logged by the registry
+            }
+        }
+    }
+
+    /** Lets a parameter's annotation be applied like an annotated element's. */
+    private record AnnotationHolder(java.lang.annotation.Annotation annotation) implements AnnotatedElement {
+        @Override
+        public <T extends java.lang.annotation.Annotation> T getAnnotation(Class<T> type) {
+            return type.isInstance(annotation) ? type.cast(annotation) : null;
+        }
+
+        @Override
+        public java.lang.annotation.Annotation[] getAnnotations() {
+            return new java.lang.annotation.Annotation[] {annotation};
+        }
+
+        @Override
+        public java.lang.annotation.Annotation[] getDeclaredAnnotations() {
+            return getAnnotations();
+        }
+    }
+}

@@ -1,0 +1,47 @@
+package dev.sandboxed.junit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collection;
+import java.util.Map;
+
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import org.junit.platform.testkit.engine.EngineTestKit;
+
+import dev.sandboxed.core.process.SandboxRuntime;
+
+/** Runs fixture classes on the Jupiter engine, as junit-pioneer does, and checks nothing was left behind. */
+final class Kit {
+    private Kit() {
+    }
+
+    static EngineExecutionResults run(Class<?> fixture, Map<String, String> parameters) {
+        return EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture))
+                .configurationParameters(parameters).execute();
+    }
+
+    static EngineExecutionResults run(Class<?> fixture) {
+        return run(fixture, Map.of());
+    }
+
+    /** No sandbox of this JVM is open and none of the given init pids is still alive. */
+    static void assertNothingLeft(Collection<Integer> initPids) {
+        assertThat(SandboxRuntime.shared().openSandboxes()).as("open sandboxes").isEmpty();
+        // The killed init is reaped by its parent (the sandbox-init server) asynchronously: allow it a moment.
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        for (int pid : initPids) {
+            while (Files.exists(Path.of("/proc/" + pid)) && System.nanoTime() < deadline) {
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
+            assertThat(Files.exists(Path.of("/proc/" + pid))).as("init pid %d still running", pid).isFalse();
+        }
+    }
+}
