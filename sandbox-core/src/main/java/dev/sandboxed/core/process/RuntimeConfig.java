@@ -7,17 +7,29 @@ import java.util.Optional;
  *
  * @param stateDirectory where sandbox state lives ({@code sandboxed.state.dir}); default per user
  * @param cgroupParent   cgroup under which sandboxes get theirs ({@code sandboxed.cgroup.parent})
+ * @param prestart       keep the next sandbox of the last-used specs started in the background
+ *                       ({@code sandboxed.prestart}, default true), so a start takes one that is ready
  */
-public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent) {
+public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart) {
     public static final String STATE_DIR_PROPERTY = "sandboxed.state.dir";
     public static final String CGROUP_PARENT_PROPERTY = "sandboxed.cgroup.parent";
+    public static final String PRESTART_PROPERTY = "sandboxed.prestart";
+
+    public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent) {
+        this(stateDirectory, cgroupParent, true);
+    }
 
     public static RuntimeConfig fromSystemProperties() {
-        return new RuntimeConfig(property(STATE_DIR_PROPERTY), property(CGROUP_PARENT_PROPERTY));
+        return new RuntimeConfig(property(STATE_DIR_PROPERTY), property(CGROUP_PARENT_PROPERTY),
+                !"false".equalsIgnoreCase(property(PRESTART_PROPERTY).orElse("true")));
     }
 
     public RuntimeConfig withCgroupParent(String parent) {
-        return new RuntimeConfig(stateDirectory, Optional.ofNullable(parent).filter(s -> !s.isBlank()));
+        return new RuntimeConfig(stateDirectory, Optional.ofNullable(parent).filter(s -> !s.isBlank()), prestart);
+    }
+
+    public RuntimeConfig withPrestart(boolean value) {
+        return new RuntimeConfig(stateDirectory, cgroupParent, value);
     }
 
     private static Optional<String> property(String name) {

@@ -44,6 +44,7 @@ public final class SandboxRuntime implements AutoCloseable {
     private final StateDirectory stateDirectory;
     private final CgroupManager cgroups;
     private final Set<Sandbox> open = ConcurrentHashMap.newKeySet();
+    private final Prestarted prestarted = new Prestarted(this::startNow);
     private InitServer server;
 
     private SandboxRuntime(RuntimeConfig config) {
@@ -118,6 +119,20 @@ public final class SandboxRuntime implements AutoCloseable {
      * {@code networkOwner} is null.
      */
     public Sandbox start(SandboxSpec spec, Sandbox networkOwner) {
+        boolean prestart = networkOwner == null && config.prestart();
+        Sandbox sandbox = prestart ? prestarted.take(spec) : null;
+        if (sandbox == null) {
+            sandbox = startNow(spec, networkOwner);
+        }
+        open.add(sandbox);
+        if (prestart) {
+            prestarted.prepare(spec); // only for specs that just started fine
+        }
+        return sandbox;
+    }
+
+    /** Creates a sandbox now; it is tracked in {@link #openSandboxes()} once handed out. */
+    private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner) {
         HostFacts facts = HostFacts.current();
         if (!spec.has(Namespace.USER) && !facts.isRoot()) {
             throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
@@ -166,9 +181,8 @@ public final class SandboxRuntime implements AutoCloseable {
             Native.close(pair[1]);
             pair[1] = -1;
             sandbox = new Sandbox(id, spec, ids, seccomp, new ControlSocket(pair[0]), cgroup, state, pid, this,
-                    () -> open.remove(sandboxFor(id)));
+                    () -> open.removeIf(s -> s.id().equals(id)));
             pair[0] = -1;
-            open.add(sandbox);
             state.write(new SandboxState(id, ProcessHandle.current().pid(), pid, startTime(pid),
                     cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(), spec.toString()));
             sandbox.awaitReady();
@@ -188,15 +202,6 @@ public final class SandboxRuntime implements AutoCloseable {
             }
             throw e;
         }
-    }
-
-    private Sandbox sandboxFor(String id) {
-        for (Sandbox s : open) {
-            if (s.id().equals(id)) {
-                return s;
-            }
-        }
-        return null;
     }
 
     private synchronized InitServer server() {
@@ -276,7 +281,13 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /** Closes every sandbox this runtime started, then the sandbox-init server. */
     @Override
-    public synchronized void close() {
+    public void close() {
+        // Outside the lock: a prestart under way needs the server (synchronized) to finish.
+        prestarted.close();
+        closeOpenSandboxesAndServer();
+    }
+
+    private synchronized void closeOpenSandboxesAndServer() {
         for (Sandbox s : List.copyOf(open)) {
             try {
                 s.close();

@@ -179,6 +179,31 @@ public final class SandboxSpec {
         return b;
     }
 
+    /** Specs are equal when every setting is: two such sandboxes are indistinguishable when they start. */
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof SandboxSpec other)) {
+            return false;
+        }
+        return readOnlyRoot == other.readOnlyRoot && reportSeccompDenials == other.reportSeccompDenials
+                && hideHome == other.hideHome && trackUsage == other.trackUsage
+                && allowNestedUserNamespaces == other.allowNestedUserNamespaces
+                && namespaces.equals(other.namespaces) && rootfs.equals(other.rootfs) && mounts.equals(other.mounts)
+                && hostname.equals(other.hostname) && environment.equals(other.environment)
+                && workdir.equals(other.workdir) && user.equals(other.user) && rlimits.equals(other.rlimits)
+                && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
+                && capabilities.equals(other.capabilities) && idMapping == other.idMapping;
+    }
+
+    @Override
+    public int hashCode() {
+        return java.util.Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, limits,
+                seccompProfile, capabilities, idMapping);
+    }
+
     @Override
     public String toString() {
         return "SandboxSpec{rootfs=" + rootfs + ", namespaces=" + namespaces + ", hostname=" + hostname

@@ -1,0 +1,110 @@
+package dev.sandboxed.core.process;
+
+import java.lang.System.Logger.Level;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.function.BiFunction;
+
+import dev.sandboxed.core.spec.SandboxSpec;
+
+/**
+ * Sandboxes started ahead of time for the specs used last, so the next start with an equal spec takes one that
+ * is ready instead of waiting for namespaces, mounts and pivot_root. Test suites start many sandboxes with the
+ * same spec (one per test), and the work overlaps with the previous test. At most {@link #MAX_SPECS} specs are
+ * kept, one sandbox each; a prestarted sandbox is a fresh one that nothing ran in yet, identical to what a
+ * start would create.
+ */
+final class Prestarted implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(Prestarted.class.getName());
+    static final int MAX_SPECS = 2;
+
+    private final BiFunction<SandboxSpec, Sandbox, Sandbox> starter;
+    private final Map<SandboxSpec, Sandbox> ready = new LinkedHashMap<>();
+    private final Set<SandboxSpec> pending = new HashSet<>();
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sandboxed-prestart");
+        t.setDaemon(true);
+        return t;
+    });
+    private boolean closed;
+
+    Prestarted(BiFunction<SandboxSpec, Sandbox, Sandbox> starter) {
+        this.starter = starter;
+    }
+
+    /** A ready sandbox for {@code spec}, or null. */
+    Sandbox take(SandboxSpec spec) {
+        Sandbox s;
+        synchronized (this) {
+            s = ready.remove(spec);
+        }
+        if (s != null && s.state() != Sandbox.State.RUNNING) {
+            s.close(); // its init died while waiting (OOM killer, a signal from outside): never hand that out
+            return null;
+        }
+        return s;
+    }
+
+    /** Starts the next sandbox for {@code spec} in the background, unless one is ready or on its way. */
+    void prepare(SandboxSpec spec) {
+        synchronized (this) {
+            if (closed || ready.containsKey(spec) || !pending.add(spec)) {
+                return;
+            }
+        }
+        worker.execute(() -> {
+            Sandbox s;
+            try {
+                s = starter.apply(spec, null);
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "prestarting a sandbox failed; the next start does the work itself", e);
+                synchronized (this) {
+                    pending.remove(spec);
+                }
+                return;
+            }
+            List<Sandbox> surplus = new ArrayList<>();
+            synchronized (this) {
+                pending.remove(spec);
+                if (closed) {
+                    surplus.add(s);
+                } else {
+                    ready.put(spec, s);
+                    while (ready.size() > MAX_SPECS) {
+                        SandboxSpec oldest = ready.keySet().iterator().next();
+                        surplus.add(ready.remove(oldest));
+                    }
+                }
+            }
+            surplus.forEach(Sandbox::close);
+        });
+    }
+
+    /** Closes every sandbox waiting here; later {@link #prepare} calls do nothing. */
+    @Override
+    public void close() {
+        List<Sandbox> waiting;
+        synchronized (this) {
+            closed = true;
+            waiting = new ArrayList<>(ready.values());
+            ready.clear();
+        }
+        worker.shutdown();
+        try {
+            worker.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        synchronized (this) {
+            waiting.addAll(ready.values());
+            ready.clear();
+        }
+        waiting.forEach(Sandbox::close);
+    }
+}
