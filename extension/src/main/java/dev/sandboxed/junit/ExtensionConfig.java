@@ -43,7 +43,11 @@ final class ExtensionConfig {
     }
 
     RuntimeConfig runtimeConfig() {
-        return new RuntimeConfig(get(STATE_DIR), get(CGROUP_PARENT));
+        // A key the configuration leaves out falls back to the system property, as the shared runtime reads it.
+        RuntimeConfig fromProperties = RuntimeConfig.fromSystemProperties();
+        return new RuntimeConfig(get(STATE_DIR).or(fromProperties::stateDirectory),
+                get(CGROUP_PARENT).or(fromProperties::cgroupParent),
+                get(RuntimeConfig.PRESTART_PROPERTY).map(v -> !"false".equalsIgnoreCase(v)).orElse(fromProperties.prestart()));
     }
 
     int maxConcurrent() {
