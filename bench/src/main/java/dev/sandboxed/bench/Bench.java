@@ -21,6 +21,7 @@ import dev.sandboxed.core.host.HostFacts;
 import dev.sandboxed.core.process.ExecResult;
 import dev.sandboxed.core.process.IdMapPlan;
 import dev.sandboxed.core.process.Sandbox;
+import dev.sandboxed.core.process.RuntimeConfig;
 import dev.sandboxed.core.process.SandboxRuntime;
 import dev.sandboxed.core.spec.IdMappingMode;
 import dev.sandboxed.core.spec.UserSpec;
@@ -42,6 +43,10 @@ public final class Bench {
     private final int warmup;
     private final PrintStream out;
     private final List<Result> results = new ArrayList<>();
+    /** P1 itself: the default runtime behaviour, which keeps the next sandbox of a spec started. */
+    private final SandboxRuntime prestarting = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true));
+    /** P2 and the P1 variants: every start does all the work, so feature costs are not hidden. */
+    private final SandboxRuntime cold = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(false));
 
     Bench(int iterations, int warmup, PrintStream out) {
         this.iterations = iterations;
@@ -149,14 +154,17 @@ public final class Bench {
         // P2 needs one sandbox running throughout.
         Sandbox running = p2();
 
-        // P1 and its variants.
-        sandbox("p1", "P1: start + exec /bin/true + close (defaults, trackUsage off)", p1().build(), new Phases(iterations));
-        sandbox("p1-unconfined", "P1, seccomp unconfined", p1().seccomp("unconfined").build(), null);
-        sandbox("p1-no-denial-reports", "P1, default seccomp without denial reports", p1().reportSeccompDenials(false).build(), null);
-        sandbox("p1-range", "P1, idMapping RANGE (newuidmap)", p1().idMapping(IdMappingMode.RANGE).build(), null);
-        sandbox("p1-track-usage", "P1 + cgroup (trackUsage on, no limit)", p1().trackUsage(true).build(), null);
-        sandbox("p1-cgroup-memory", "P1 + cgroup (trackUsage on, memory 256 MiB)",
-                p1().trackUsage(true).memory(MEMORY_LIMIT).build(), null);
+        // P1 and its variants. P1 runs on a runtime of its own that prestarts the next sandbox of the spec (the
+        // default); the variants run without prestart, so their differences show what each feature costs.
+        sandbox("p1", "P1: start + exec /bin/true + close (defaults: prestart on, trackUsage off)", p1().build(),
+                new Phases(iterations), prestarting);
+        sandbox("p1-cold", "P1 without prestart: every start creates its sandbox", p1().build(), null, cold);
+        sandbox("p1-unconfined", "P1 cold, seccomp unconfined", p1().seccomp("unconfined").build(), null, cold);
+        sandbox("p1-no-denial-reports", "P1 cold, default seccomp without denial reports", p1().reportSeccompDenials(false).build(), null, cold);
+        sandbox("p1-range", "P1 cold, idMapping RANGE (newuidmap)", p1().idMapping(IdMappingMode.RANGE).build(), null, cold);
+        sandbox("p1-track-usage", "P1 cold + cgroup (trackUsage on, no limit)", p1().trackUsage(true).build(), null, cold);
+        sandbox("p1-cgroup-memory", "P1 cold + cgroup (trackUsage on, memory 256 MiB)",
+                p1().trackUsage(true).memory(MEMORY_LIMIT).build(), null, cold);
 
         try {
             runRounds();
@@ -167,6 +175,8 @@ public final class Bench {
             if (crun != null) {
                 crun.close();
             }
+            prestarting.close();
+            cold.close();
         }
         env.put("loadAverageAtEnd", loadAverage());
         return new Report(env, iterations, warmup, results);
@@ -176,10 +186,10 @@ public final class Bench {
         measure(key, label, () -> Peers.probe(command), () -> Peers.spawnAndWait(command), null);
     }
 
-    private void sandbox(String key, String label, SandboxSpec spec, Phases phases) {
+    private void sandbox(String key, String label, SandboxSpec spec, Phases phases, SandboxRuntime runtime) {
         String[] note = new String[1];
         Supplier<Optional<String>> probe = () -> {
-            try (Sandbox s = Sandbox.start(spec)) {
+            try (Sandbox s = runtime.start(spec)) {
                 ExecResult r = s.exec(Peers.TRUE);
                 if (!r.succeeded()) {
                     return Optional.of("/bin/true in the sandbox: " + r + "\n" + r.tail(5));
@@ -194,13 +204,13 @@ public final class Bench {
         };
         Runnable op = phases == null
                 ? () -> {
-                    try (Sandbox s = Sandbox.start(spec)) {
+                    try (Sandbox s = runtime.start(spec)) {
                         check(s.exec(Peers.TRUE));
                     }
                 }
                 : () -> {
                     long t0 = System.nanoTime();
-                    Sandbox s = Sandbox.start(spec);
+                    Sandbox s = runtime.start(spec);
                     long t1;
                     long t2;
                     try {
@@ -223,7 +233,7 @@ public final class Bench {
         String label = "P2: exec /bin/true into one running sandbox (P1 spec)";
         Sandbox s;
         try {
-            s = Sandbox.start(p1().build());
+            s = cold.start(p1().build());
         } catch (RuntimeException e) {
             skip("p2", label, "cannot start a sandbox: " + e);
             return null;
