@@ -43,9 +43,9 @@ public final class Bench {
     private final int warmup;
     private final PrintStream out;
     private final List<Result> results = new ArrayList<>();
-    /** P1 itself: the default runtime behaviour, which keeps the next sandbox of a spec started. */
+    /** P1 with the opt-in prestart: the runtime keeps the next sandbox of a spec started. */
     private final SandboxRuntime prestarting = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true));
-    /** P2 and the P1 variants: every start does all the work, so feature costs are not hidden. */
+    /** P1, P2 and the variants, as the runtime works by default: every start does all the work. */
     private final SandboxRuntime cold = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(false));
 
     Bench(int iterations, int warmup, PrintStream out) {
@@ -154,16 +154,17 @@ public final class Bench {
         // P2 needs one sandbox running throughout.
         Sandbox running = p2();
 
-        // P1 and its variants. P1 runs on a runtime of its own that prestarts the next sandbox of the spec (the
-        // default); the variants run without prestart, so their differences show what each feature costs.
-        sandbox("p1", "P1: start + exec /bin/true + close (defaults: prestart on, trackUsage off)", p1().build(),
-                new Phases(iterations), prestarting);
-        sandbox("p1-cold", "P1 without prestart: every start creates its sandbox", p1().build(), null, cold);
-        sandbox("p1-unconfined", "P1 cold, seccomp unconfined", p1().seccomp("unconfined").build(), null, cold);
-        sandbox("p1-no-denial-reports", "P1 cold, default seccomp without denial reports", p1().reportSeccompDenials(false).build(), null, cold);
-        sandbox("p1-range", "P1 cold, idMapping RANGE (newuidmap)", p1().idMapping(IdMappingMode.RANGE).build(), null, cold);
-        sandbox("p1-track-usage", "P1 cold + cgroup (trackUsage on, no limit)", p1().trackUsage(true).build(), null, cold);
-        sandbox("p1-cgroup-memory", "P1 cold + cgroup (trackUsage on, memory 256 MiB)",
+        // P1 and its variants, with the runtime's default (no prestart); P1 also on a runtime that prestarts the
+        // next sandbox of the spec (opt-in: sandboxed.prestart=true).
+        sandbox("p1", "P1: start + exec /bin/true + close (defaults, trackUsage off)", p1().build(),
+                new Phases(iterations), cold);
+        sandbox("p1-prestart", "P1 with sandboxed.prestart=true: the next sandbox is started in the background",
+                p1().build(), null, prestarting);
+        sandbox("p1-unconfined", "P1, seccomp unconfined", p1().seccomp("unconfined").build(), null, cold);
+        sandbox("p1-no-denial-reports", "P1, default seccomp without denial reports", p1().reportSeccompDenials(false).build(), null, cold);
+        sandbox("p1-range", "P1, idMapping RANGE (newuidmap)", p1().idMapping(IdMappingMode.RANGE).build(), null, cold);
+        sandbox("p1-track-usage", "P1 + cgroup (trackUsage on, no limit)", p1().trackUsage(true).build(), null, cold);
+        sandbox("p1-cgroup-memory", "P1 + cgroup (trackUsage on, memory 256 MiB)",
                 p1().trackUsage(true).memory(MEMORY_LIMIT).build(), null, cold);
 
         try {

@@ -47,7 +47,7 @@ final class ExtensionConfig {
         RuntimeConfig fromProperties = RuntimeConfig.fromSystemProperties();
         return new RuntimeConfig(get(STATE_DIR).or(fromProperties::stateDirectory),
                 get(CGROUP_PARENT).or(fromProperties::cgroupParent),
-                get(RuntimeConfig.PRESTART_PROPERTY).map(v -> !"false".equalsIgnoreCase(v)).orElse(fromProperties.prestart()));
+                get(RuntimeConfig.PRESTART_PROPERTY).map("true"::equalsIgnoreCase).orElse(fromProperties.prestart()));
     }
 
     int maxConcurrent() {

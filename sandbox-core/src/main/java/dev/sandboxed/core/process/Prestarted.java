@@ -18,7 +18,8 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * is ready instead of waiting for namespaces, mounts and pivot_root. Test suites start many sandboxes with the
  * same spec (one per test), and the work overlaps with the previous test. At most {@link #MAX_SPECS} specs are
  * kept, one sandbox each; a prestarted sandbox is a fresh one that nothing ran in yet, identical to what a
- * start would create.
+ * start would create at the moment it was prepared (its bind mounts refer to the sources as they were then).
+ * Opt-in: {@link RuntimeConfig#prestart()}.
  */
 final class Prestarted implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Prestarted.class.getName());

@@ -8,7 +8,10 @@ import java.util.Optional;
  * @param stateDirectory where sandbox state lives ({@code sandboxed.state.dir}); default per user
  * @param cgroupParent   cgroup under which sandboxes get theirs ({@code sandboxed.cgroup.parent})
  * @param prestart       keep the next sandbox of the last-used specs started in the background
- *                       ({@code sandboxed.prestart}, default true), so a start takes one that is ready
+ *                       ({@code sandboxed.prestart}, default false), so a start takes one that is ready. Off by
+ *                       default: a prestarted sandbox binds its mounts when it is prepared, so a bind source
+ *                       that is deleted and re-created in between would show the old directory; and on a
+ *                       2-core machine the background start competes with the foreground work (see bench).
  */
 public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart) {
     public static final String STATE_DIR_PROPERTY = "sandboxed.state.dir";
@@ -16,12 +19,12 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
     public static final String PRESTART_PROPERTY = "sandboxed.prestart";
 
     public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent) {
-        this(stateDirectory, cgroupParent, true);
+        this(stateDirectory, cgroupParent, false);
     }
 
     public static RuntimeConfig fromSystemProperties() {
         return new RuntimeConfig(property(STATE_DIR_PROPERTY), property(CGROUP_PARENT_PROPERTY),
-                !"false".equalsIgnoreCase(property(PRESTART_PROPERTY).orElse("true")));
+                "true".equalsIgnoreCase(property(PRESTART_PROPERTY).orElse("false")));
     }
 
     public RuntimeConfig withCgroupParent(String parent) {

@@ -53,6 +53,11 @@ class PrestartTest {
     }
 
     @Test
+    void prestartIsOffByDefault() {
+        assertThat(new RuntimeConfig(Optional.empty(), Optional.empty()).prestart()).isFalse();
+    }
+
+    @Test
     void prestartCanBeSwitchedOff() throws Exception {
         java.nio.file.Path stateDir = java.nio.file.Files.createTempDirectory("sandboxed-noprestart-state");
         try (SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), false))) {
