@@ -84,8 +84,13 @@ static void split_path(const char *path, char *parent, size_t parent_size, const
     *base = slash + 1;
 }
 
-/* mkdir -p inside the root; returns an O_PATH fd of the directory. */
-static int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
+enum node_kind { NODE_DIR, NODE_FILE };
+
+/*
+ * Creates path inside the root if it is missing (parents as directories, the last one as `kind`) and returns
+ * an O_PATH fd of it. Each step is resolved inside the root, so a symlink cannot lead the creation outside.
+ */
+static int create_in_root(int rootfd, const char *path, enum node_kind kind) {
     int fd = open_in_root(rootfd, path, 0);
     if (fd >= 0 || errno != ENOENT) {
         return fd;
@@ -93,51 +98,38 @@ static int mkdir_in_root(int rootfd, const char *path, mode_t mode) {
     char parent[4096];
     const char *base;
     split_path(path, parent, sizeof parent, &base);
-    int pfd = mkdir_in_root(rootfd, parent, 0755);
+    int pfd = create_in_root(rootfd, parent, NODE_DIR);
     if (pfd < 0) {
         return -1;
     }
-    if (mkdirat(pfd, base, mode) < 0 && errno != EEXIST) {
-        int saved = errno;
-        close(pfd);
+    int rc;
+    if (kind == NODE_DIR) {
+        rc = mkdirat(pfd, base, 0755);
+    } else {
+        rc = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (rc >= 0) {
+            close(rc);
+        }
+    }
+    int saved = errno;
+    close(pfd);
+    if (rc < 0 && saved != EEXIST) {
         errno = saved;
         return -1;
     }
-    close(pfd);
     return open_in_root(rootfd, path, 0);
 }
 
-static int mkfile_in_root(int rootfd, const char *path) {
-    int fd = open_in_root(rootfd, path, 0);
-    if (fd >= 0 || errno != ENOENT) {
-        return fd;
-    }
-    char parent[4096];
-    const char *base;
-    split_path(path, parent, sizeof parent, &base);
-    int pfd = mkdir_in_root(rootfd, parent, 0755);
-    if (pfd < 0) {
-        return -1;
-    }
-    int file = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-    int saved = errno;
-    close(pfd);
-    if (file < 0 && saved != EEXIST) {
-        errno = saved;
-        return -1;
-    }
-    if (file >= 0) {
-        close(file);
-    }
-    return open_in_root(rootfd, path, 0);
+static int mkdir_in_root(int rootfd, const char *path) {
+    return create_in_root(rootfd, path, NODE_DIR);
 }
 
 static int open_target(int rootfd, const struct op *op) {
     if (op->hdr.flags & OPF_CREATE_DIR) {
-        return mkdir_in_root(rootfd, op->dst, 0755);
+        return create_in_root(rootfd, op->dst, NODE_DIR);
     }
     if (op->hdr.flags & OPF_CREATE_FILE) {
-        return mkfile_in_root(rootfd, op->dst);
+        return create_in_root(rootfd, op->dst, NODE_FILE);
     }
     return open_in_root(rootfd, op->dst, 0);
 }
@@ -200,7 +192,7 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
     int optional = op->hdr.flags & OPF_OPTIONAL;
     switch (op->hdr.op) {
     case OP_MKDIR: {
-        int fd = mkdir_in_root(rootfd, op->dst, 0755);
+        int fd = mkdir_in_root(rootfd, op->dst);
         if (fd < 0) {
             return fail(f, errno, "mkdir %s", op->dst);
         }
@@ -211,7 +203,7 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
         char parent[4096];
         const char *base;
         split_path(op->dst, parent, sizeof parent, &base);
-        int pfd = mkdir_in_root(rootfd, parent, 0755);
+        int pfd = mkdir_in_root(rootfd, parent);
         if (pfd < 0) {
             return fail(f, errno, "mkdir %s for symlink %s", parent, op->dst);
         }
