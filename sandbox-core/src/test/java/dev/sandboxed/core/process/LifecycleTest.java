@@ -42,9 +42,12 @@ class LifecycleTest {
     @Test
     void gracefulStopSendsTermThenKills() throws Exception {
         Sandbox s = Sandbox.start(SandboxSpec.defaults());
-        SandboxProcess polite = s.spawn(ProcessSpec.of("sh", "-c", "trap 'exit 0' TERM; while :; do sleep 0.05; done"));
-        SandboxProcess stubborn = s.spawn(ProcessSpec.of("sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"));
-        Thread.sleep(100);
+        SandboxProcess polite = s.spawn(ProcessSpec.of("sh", "-c", "trap 'exit 0' TERM; echo ready; while :; do sleep 0.05; done"));
+        SandboxProcess stubborn = s.spawn(ProcessSpec.of("sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"));
+        // Both have installed their traps once they said so.
+        for (SandboxProcess p : new SandboxProcess[] {polite, stubborn}) {
+            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(p.stdout())).readLine()).isEqualTo("ready");
+        }
         s.stop(Duration.ofMillis(500));
         assertThat(polite.waitFor().exitCode()).isZero();
         assertThat(stubborn.waitFor().reason()).isIn(ExitReason.SANDBOX_ENDED, ExitReason.SIGNALED);
