@@ -70,8 +70,9 @@ final class CgroupSandbox implements SandboxCgroup {
                 return;
             }
         }
-        reaper.killAll(directories, timeout);
-        ResourceUsage last = usage(); // the counters die with the directory
+        // The counters die with the directory. Usually the sandbox has ended and its cgroups are empty, so the
+        // removal is a plain rmdir; when something still runs, remove() kills it and retries.
+        ResourceUsage last = usage();
         reaper.remove(directories, timeout);
         synchronized (this) {
             finalUsage = last;

@@ -328,12 +328,12 @@ public final class Sandbox implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            cgroup.close();
             try {
-                lastUsage = cgroup.usage();
+                lastUsage = cgroup.usage(); // the values read just before the cgroup was removed
             } catch (RuntimeException e) {
                 lastUsage = ResourceUsage.NOT_AVAILABLE;
             }
-            cgroup.close();
         } finally {
             stateEntry.remove();
             onClose.run();
