@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "init.h"
+#include "setup.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -277,6 +278,10 @@ void init_loop(int control) {
     }
     msg_init(&out, K_READY);
     send_or_die();
+    if (sandbox_detach_old_root(&f) < 0) {
+        report_failure(K_SETUP_FAILED, 0, &f);
+        terminate(125);
+    }
     for (;;) {
         struct pollfd pfds[2 + MAX_LISTENERS];
         pfds[0] = (struct pollfd){ .fd = control_fd, .events = POLLIN };

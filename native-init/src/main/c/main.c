@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
 #include <stdio.h>
@@ -94,6 +95,13 @@ int main(int argc, char **argv) {
     if (fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {
         perror("sandbox-init: mark control socket close-on-exec");
         return 125;
+    }
+    /* Every signal back to its default, whatever the JVM left ignored: the sandboxes' processes inherit
+     * this, so they need to reset only SIGPIPE, which the server and the inits ignore. */
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP) {
+            signal(sig, SIG_DFL); /* fails, harmlessly, for the signals glibc reserves */
+        }
     }
     /* Not dumpable: the server holds the JVM's control socket. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);

@@ -174,20 +174,10 @@ static void child_main(int control, int signal_fd, int sync_fd, int sock, const 
     }
     close(control);
     close(signal_fd);
-    /* The server is not dumpable, and we inherited that: our /proc/PID files would then belong to root and
-     * an unprivileged server could not write our id maps. Until the maps are written we hold nothing of the
-     * server's and no host path; dumpable goes off again as soon as the server releases us. */
-    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
-        fail(&f, errno, "make sandbox init dumpable for its id maps");
-        report_setup_failure(sock, &f);
-        _exit(125);
-    }
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
-    if (write(sync_fd, "m", 1) != 1) {
-        _exit(125); /* the server died */
-    }
+    /* Wait until the server wrote our id maps (we were born dumpable for that, see handle_create). */
     char go;
     ssize_t n;
     do {
@@ -264,7 +254,7 @@ static void handle_create(int control, int signal_fd) {
         goto failed;
     }
     uint64_t flags = msg_find(&request, F_CLONE_FLAGS, &fl) ? field_u64(&fl, 0) : 0;
-    /* Start-up handshake: the child says when its id maps may be written, the server says when they are. */
+    /* Start-up handshake: the server says when the child's id maps are written. */
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sync) < 0) {
         fail(&f, errno, "socketpair for sandbox start-up");
         goto failed;
@@ -273,6 +263,16 @@ static void handle_create(int control, int signal_fd) {
     /* Joining: namespaces come from setns in the child, so the clone itself creates none. */
     uint64_t clone_flags = join ? 0 : flags;
     int in_cgroup = 0;
+    /*
+     * The child is born dumpable: a non-dumpable process's /proc/PID files belong to root, and an
+     * unprivileged server could not write its id maps. The child holds nothing of ours and no host path
+     * until the maps are written, and turns non-dumpable before it opens any. The server itself is
+     * dumpable only for the clone: it holds the JVM's control socket.
+     */
+    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
+        fail(&f, errno, "make the sandbox init dumpable for its id maps");
+        goto failed;
+    }
     if (msg_find(&request, F_CGROUP_DIR, &fl)) {
         pid = clone_into_cgroup(&fl, clone_flags, &f);
         if (pid < 0 && f.err != 0) {
@@ -282,6 +282,9 @@ static void handle_create(int control, int signal_fd) {
     }
     if (!in_cgroup) {
         pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | SIGCHLD, NULL, NULL, NULL, 0);
+    }
+    if (pid != 0) {
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     }
     if (pid < 0) {
         fail(&f, errno, "clone with namespace flags 0x%llx", (unsigned long long)clone_flags);
@@ -293,15 +296,6 @@ static void handle_create(int control, int signal_fd) {
     }
     close(sync[0]);
     sync[0] = -1;
-    char ready;
-    ssize_t got;
-    do {
-        got = read(sync[1], &ready, 1);
-    } while (got < 0 && errno == EINTR);
-    if (got != 1) {
-        fail(&f, got < 0 ? errno : ECHILD, "wait for sandbox init to start");
-        goto failed;
-    }
     if (prepare_child(pid, in_cgroup, &f) < 0) {
         goto failed;
     }
@@ -334,6 +328,7 @@ static void handle_create(int control, int signal_fd) {
     return;
 
 failed:
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     if (pid > 0) {
         kill(pid, SIGKILL);
         waitpid(pid, NULL, 0);

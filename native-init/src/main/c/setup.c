@@ -348,6 +348,9 @@ static int open_sources(struct op *ops, int count, struct failure *f) {
     return 0;
 }
 
+/* Set between pivot_root and the detach of the old root that sandbox_detach_old_root does. */
+static int old_root_attached;
+
 static int setup_mounts(const struct msg *m, struct failure *f) {
     static struct op ops[MAX_OPS];
     int count = 0;
@@ -400,13 +403,22 @@ static int setup_mounts(const struct msg *m, struct failure *f) {
     if (sys_pivot_root(".", ".") < 0) {
         return fail(f, errno, "pivot_root");
     }
+    close(rootfd);
+    old_root_attached = 1;
+    return 0;
+}
+
+int sandbox_detach_old_root(struct failure *f) {
+    if (!old_root_attached) {
+        return 0;
+    }
     if (umount2(".", MNT_DETACH) < 0) {
         return fail(f, errno, "detach the old root");
     }
+    old_root_attached = 0;
     if (chdir("/") < 0) {
         return fail(f, errno, "chdir / in the new root");
     }
-    close(rootfd);
     return 0;
 }
 

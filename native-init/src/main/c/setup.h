@@ -8,4 +8,12 @@
 /* Applies the K_CREATE description: cgroup namespace, hostname, loopback, mounts, pivot_root. */
 int sandbox_setup(const struct msg *create, struct failure *f);
 
+/*
+ * The last set-up step: detaches the old root that pivot_root left stacked on the new one. Split from
+ * sandbox_setup because the detach waits for an RCU grace period: the init reports ready first and does
+ * this before it reads any request, so Java's next request is prepared meanwhile and nothing can run in
+ * the sandbox before the old root is gone.
+ */
+int sandbox_detach_old_root(struct failure *f);
+
 #endif

@@ -15,6 +15,7 @@ public final class ControlSocket implements AutoCloseable {
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int MSG_TRUNC = 0x20;
     private static final int MSG_CTRUNC = 0x8;
+    private static final int POLLIN = 0x1;
     private static final int MAX_MESSAGE = 256 * 1024;
     private static final int MAX_FDS = 8;
     // struct msghdr / iovec / cmsghdr on LP64 Linux (x86_64, aarch64).
@@ -26,7 +27,6 @@ public final class ControlSocket implements AutoCloseable {
     private final int fd;
     private final Object sendLock = new Object();
     private final Object receiveLock = new Object();
-    private Pointer receiveBuffer;
     private volatile boolean closed;
 
     public ControlSocket(int fd) {
@@ -42,29 +42,24 @@ public final class ControlSocket implements AutoCloseable {
     }
 
     public void send(Message message, int... fds) {
-        byte[] bytes = message.toBytes();
-        Runtime rt = Native.runtime();
-        Pointer data = Memory.allocateDirect(rt, Math.max(1, bytes.length));
-        data.put(0, bytes, 0, bytes.length);
-        Pointer iov = Memory.allocateDirect(rt, IOVEC_SIZE, true);
-        iov.putPointer(0, data);
-        iov.putLong(8, bytes.length);
-        Pointer hdr = Memory.allocateDirect(rt, MSGHDR_SIZE, true);
-        hdr.putPointer(16, iov);
-        hdr.putLong(24, 1);
-        Pointer control = null;
-        if (fds.length > 0) {
-            int space = CMSG_HEADER + align8(fds.length * 4);
-            control = Memory.allocateDirect(rt, space, true);
-            control.putLong(0, CMSG_HEADER + fds.length * 4L);
-            control.putInt(8, SOL_SOCKET);
-            control.putInt(12, SCM_RIGHTS);
-            for (int i = 0; i < fds.length; i++) {
-                control.putInt(CMSG_HEADER + i * 4L, fds[i]);
-            }
-            hdr.putPointer(32, control);
-            hdr.putLong(40, space);
+        if (fds.length > MAX_FDS) {
+            throw new IllegalArgumentException("at most " + MAX_FDS + " descriptors per message, got " + fds.length);
         }
+        byte[] bytes = message.toBytes();
+        IoBuffers io = IoBuffers.forThisThread();
+        Pointer data = io.data(bytes.length);
+        data.put(0, bytes, 0, bytes.length);
+        long controlLength = 0;
+        if (fds.length > 0) {
+            controlLength = CMSG_HEADER + align8(fds.length * 4);
+            io.control.putLong(0, CMSG_HEADER + fds.length * 4L);
+            io.control.putInt(8, SOL_SOCKET);
+            io.control.putInt(12, SCM_RIGHTS);
+            for (int i = 0; i < fds.length; i++) {
+                io.control.putInt(CMSG_HEADER + i * 4L, fds[i]);
+            }
+        }
+        Pointer hdr = io.header(bytes.length, controlLength);
         synchronized (sendLock) {
             long n;
             do {
@@ -74,25 +69,38 @@ public final class ControlSocket implements AutoCloseable {
                 throw Native.failure("send " + message.kindName() + " to sandbox-init");
             }
         }
-        reachabilityFence(data, iov, control);
+    }
+
+    /**
+     * Waits until a message (or the other side's hang-up) can be received, at most {@code timeoutMillis};
+     * false when the time ran out.
+     */
+    public boolean awaitReadable(long timeoutMillis) {
+        IoBuffers io = IoBuffers.forThisThread();
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (true) {
+            long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
+            io.pollfd.putInt(0, fd);
+            io.pollfd.putInt(4, POLLIN); // events, and revents cleared
+            int n = Native.libc().poll(io.pollfd, 1, (int) Math.min(left, Integer.MAX_VALUE));
+            if (n > 0) {
+                return true;
+            }
+            if (n == 0) {
+                return false;
+            }
+            if (Native.lastErrno() != Errno.EINTR) {
+                throw Native.failure("poll the socket to sandbox-init");
+            }
+        }
     }
 
     /** Blocks for the next message; null when the other side closed or died. */
     public Received receive() {
         synchronized (receiveLock) {
-            Runtime rt = Native.runtime();
-            if (receiveBuffer == null) {
-                receiveBuffer = Memory.allocateDirect(rt, MAX_MESSAGE);
-            }
-            Pointer iov = Memory.allocateDirect(rt, IOVEC_SIZE, true);
-            iov.putPointer(0, receiveBuffer);
-            iov.putLong(8, MAX_MESSAGE);
-            Pointer control = Memory.allocateDirect(rt, CONTROL_SIZE, true);
-            Pointer hdr = Memory.allocateDirect(rt, MSGHDR_SIZE, true);
-            hdr.putPointer(16, iov);
-            hdr.putLong(24, 1);
-            hdr.putPointer(32, control);
-            hdr.putLong(40, CONTROL_SIZE);
+            IoBuffers io = IoBuffers.forThisThread();
+            Pointer data = io.data(MAX_MESSAGE);
+            Pointer hdr = io.header(MAX_MESSAGE, CONTROL_SIZE);
             long n;
             do {
                 n = Native.libc().recvmsg(fd, hdr, MSG_CMSG_CLOEXEC);
@@ -103,7 +111,7 @@ public final class ControlSocket implements AutoCloseable {
                 }
                 throw Native.failure("receive from sandbox-init");
             }
-            int[] fds = readFds(control, hdr.getLong(40));
+            int[] fds = readFds(io.control, hdr.getLong(40));
             if (n == 0) {
                 for (int received : fds) {
                     Native.close(received);
@@ -114,9 +122,57 @@ public final class ControlSocket implements AutoCloseable {
                 throw new SandboxException("receive from sandbox-init: message truncated", 90);
             }
             byte[] bytes = new byte[(int) n];
-            receiveBuffer.get(0, bytes, 0, bytes.length);
-            reachabilityFence(iov, control, hdr);
+            data.get(0, bytes, 0, bytes.length);
             return new Received(Message.parse(bytes), fds);
+        }
+    }
+
+    /**
+     * The native msghdr, iovec, control and data memory of one thread's sendmsg and recvmsg calls. Kept per
+     * thread, because fresh native memory per call (a 256 KiB receive buffer is a fresh mmap) cost page faults
+     * and unmaps on every message; a thread makes one call at a time.
+     */
+    private static final class IoBuffers {
+        private static final ThreadLocal<IoBuffers> PER_THREAD = ThreadLocal.withInitial(IoBuffers::new);
+
+        private final Runtime rt = Native.runtime();
+        private final Pointer hdr = Memory.allocateDirect(rt, MSGHDR_SIZE, true);
+        private final Pointer iov = Memory.allocateDirect(rt, IOVEC_SIZE, true);
+        private final Pointer control = Memory.allocateDirect(rt, CONTROL_SIZE, true);
+        private final Pointer pollfd = Memory.allocateDirect(rt, 8, true);
+        private Pointer data;
+        private long dataSize;
+
+        static IoBuffers forThisThread() {
+            return PER_THREAD.get();
+        }
+
+        /** At least {@code size} bytes of data memory. */
+        Pointer data(long size) {
+            if (size > dataSize) {
+                long grown = Math.max(size, 16 * 1024);
+                data = Memory.allocateDirect(rt, grown);
+                dataSize = grown;
+            }
+            return data;
+        }
+
+        /** The msghdr for one call: the data buffer as its only iovec, and the control buffer when asked. */
+        Pointer header(long dataLength, long controlLength) {
+            iov.putPointer(0, data);
+            iov.putLong(8, dataLength);
+            hdr.putLong(0, 0); // msg_name
+            hdr.putLong(8, 0); // msg_namelen and padding
+            hdr.putPointer(16, iov);
+            hdr.putLong(24, 1);
+            if (controlLength > 0) {
+                hdr.putPointer(32, control);
+            } else {
+                hdr.putLong(32, 0);
+            }
+            hdr.putLong(40, controlLength);
+            hdr.putLong(48, 0); // msg_flags
+            return hdr;
         }
     }
 
@@ -138,12 +194,6 @@ public final class ControlSocket implements AutoCloseable {
 
     private static int align8(int n) {
         return (n + 7) & ~7;
-    }
-
-    @SuppressWarnings("unused")
-    private static void reachabilityFence(Object... keep) {
-        // Direct memory is freed when its Pointer is collected; this keeps it alive across the native call.
-        java.lang.ref.Reference.reachabilityFence(keep);
     }
 
     /** Wakes a blocked reader; the descriptor itself is released by {@link #close()}. */

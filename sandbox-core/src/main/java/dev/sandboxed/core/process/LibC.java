@@ -20,6 +20,9 @@ public interface LibC {
     int shutdown(int fd, int how);
 
     @SaveError
+    int poll(Pointer fds, long nfds, int timeoutMillis);
+
+    @SaveError
     int close(int fd);
 
     @SaveError

@@ -15,7 +15,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -46,6 +48,8 @@ import dev.sandboxed.core.state.StateDirectory;
 public final class Sandbox implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Sandbox.class.getName());
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    /** Each open sandbox has one thread reading its control socket, taken from here. */
+    private static final ExecutorService READERS = DaemonPool.named("sandbox-control");
 
     /** Lifecycle of a sandbox. */
     public enum State { RUNNING, ENDED, CLOSED }
@@ -63,12 +67,13 @@ public final class Sandbox implements AutoCloseable {
     private final AtomicInteger nextExecId = new AtomicInteger(1);
     private final Map<Integer, SandboxProcess> processes = new ConcurrentHashMap<>();
     private final Map<Long, Long> denials = new ConcurrentHashMap<>();
-    private final CompletableFuture<Void> ready = new CompletableFuture<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
-    private final Thread reader;
+    private final CountDownLatch readerDone = new CountDownLatch(1);
     private volatile CompletableFuture<int[]> namespaces;
     private volatile long oomKillsSeen;
+    /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
+    private volatile SandboxException lateSetupFailure;
     private volatile SandboxProcess mainProcess;
 
     Sandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, ControlSocket socket,
@@ -83,9 +88,6 @@ public final class Sandbox implements AutoCloseable {
         this.initPid = initPid;
         this.onClose = onClose;
         this.runtime = runtime;
-        this.reader = new Thread(this::readLoop, "sandbox-" + id);
-        this.reader.setDaemon(true);
-        this.reader.start();
     }
 
     /** Starts a sandbox with the shared runtime (configured from {@code sandboxed.*} system properties). */
@@ -93,17 +95,41 @@ public final class Sandbox implements AutoCloseable {
         return SandboxRuntime.shared().start(spec);
     }
 
-    /** Waits until sandbox-init reports the sandbox set up; throws the failed step otherwise. */
+    /**
+     * Waits until sandbox-init reports the sandbox set up; throws the failed step otherwise. The starting
+     * thread reads that answer itself (a hand-over from a reader thread costs a wake-up); afterwards, and
+     * also after a failure, the sandbox's reader thread takes the socket over.
+     */
     void awaitReady() {
         try {
-            ready.get(READY_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : new SandboxException("set up sandbox", e.getCause());
-        } catch (TimeoutException e) {
-            throw new SandboxException("set up sandbox: no answer from sandbox-init within " + READY_TIMEOUT.toSeconds() + " s", 0);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while setting up sandbox", e);
+            receiveReadyAnswer();
+        } finally {
+            READERS.execute(this::readLoop);
+        }
+    }
+
+    private void receiveReadyAnswer() {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0 || !socket.awaitReadable(left)) {
+                throw new SandboxException("set up sandbox: no answer from sandbox-init within " + READY_TIMEOUT.toSeconds() + " s", 0);
+            }
+            ControlSocket.Received r = socket.receive();
+            if (r == null) {
+                throw new SandboxException("sandbox " + id + " ended during set-up (sandbox-init exited)", 0);
+            }
+            for (int fd : r.fds()) {
+                Native.close(fd);
+            }
+            Message m = r.message();
+            if (m.kind() == Protocol.K_READY) {
+                return;
+            }
+            if (m.kind() == Protocol.K_SETUP_FAILED) {
+                throw new SandboxException(m.string(Protocol.F_STEP, "set up sandbox"), m.u32(Protocol.F_ERRNO, 0));
+            }
+            dispatch(m);
         }
     }
 
@@ -138,7 +164,9 @@ public final class Sandbox implements AutoCloseable {
      */
     public ExecResult exec(ProcessSpec process) {
         Instant start = Instant.now();
-        SandboxProcess p = spawn(process);
+        // No wait for the start-up answer: a failure to start completes the exit with its exception, and
+        // waiting twice would cost a second wake-up per exec.
+        SandboxProcess p = launch(process, false, false);
         Future<byte[]> out = drain(p.stdout(), process.stdout());
         Future<byte[]> err = drain(p.stderr(), process.stderr());
         closeQuietly(p.stdin());
@@ -159,7 +187,7 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts a process in the background. Piped streams must be read (or closed) by the caller. */
     public SandboxProcess spawn(ProcessSpec process) {
-        return launch(process, false);
+        return launch(process, false, true);
     }
 
     /**
@@ -167,12 +195,12 @@ public final class Sandbox implements AutoCloseable {
      * container does with its entrypoint. Used by {@code sandboxed run}.
      */
     public SandboxProcess runMain(ProcessSpec process) {
-        SandboxProcess p = launch(process, true);
+        SandboxProcess p = launch(process, true, true);
         mainProcess = p;
         return p;
     }
 
-    private SandboxProcess launch(ProcessSpec process, boolean main) {
+    private SandboxProcess launch(ProcessSpec process, boolean main, boolean awaitStart) {
         ensureRunning();
         process.user().ifPresent(u -> ids.check("user", u));
         int execId = nextExecId.getAndIncrement();
@@ -190,6 +218,9 @@ public final class Sandbox implements AutoCloseable {
             stdio.closeChildEnds();
         }
         p.attachStreams(stdio.stdin(), stdio.stdout(), stdio.stderr());
+        if (!awaitStart) {
+            return p;
+        }
         try {
             p.awaitStart();
         } catch (RuntimeException e) {
@@ -324,7 +355,7 @@ public final class Sandbox implements AutoCloseable {
             }
             socket.close();
             try {
-                reader.join(5000);
+                readerDone.await(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -366,8 +397,9 @@ public final class Sandbox implements AutoCloseable {
             }
         } finally {
             ended.complete(null);
-            SandboxException gone = new SandboxException("sandbox " + id + " ended during set-up (sandbox-init exited)", 0);
-            ready.completeExceptionally(gone);
+            SandboxException late = lateSetupFailure;
+            SandboxException gone = late != null ? late
+                    : new SandboxException("sandbox " + id + " ended during set-up (sandbox-init exited)", 0);
             CompletableFuture<int[]> pendingNamespaces = namespaces;
             if (pendingNamespaces != null) {
                 pendingNamespaces.completeExceptionally(gone);
@@ -377,14 +409,14 @@ public final class Sandbox implements AutoCloseable {
                 p.failedToStartIfPending(gone);
                 p.exited(killed);
             }
+            readerDone.countDown();
         }
     }
 
     private void dispatch(Message m) {
         switch (m.kind()) {
-            case Protocol.K_READY -> ready.complete(null);
-            case Protocol.K_SETUP_FAILED -> ready.completeExceptionally(
-                    new SandboxException(m.string(Protocol.F_STEP, "set up sandbox"), m.u32(Protocol.F_ERRNO, 0)));
+            case Protocol.K_SETUP_FAILED -> lateSetupFailure =
+                    new SandboxException(m.string(Protocol.F_STEP, "set up sandbox"), m.u32(Protocol.F_ERRNO, 0));
             case Protocol.K_STARTED -> withProcess(m, p -> p.started(m.u32(Protocol.F_PID, -1)));
             case Protocol.K_EXEC_FAILED -> withProcess(m, p -> {
                 processes.remove(p.execId());

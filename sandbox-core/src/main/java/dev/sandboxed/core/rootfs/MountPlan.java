@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Stream;
 
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
@@ -84,17 +83,14 @@ public final class MountPlan {
      */
     private static void hostView(List<MountOp> ops, SandboxSpec spec, Optional<Path> callerHome) {
         int roFlags = OPF_RDONLY | OPF_RECURSIVE | OPF_NOSUID | OPF_NODEV;
-        try (Stream<Path> entries = Files.list(Path.of("/"))) {
-            for (Path entry : entries.sorted().toList()) {
-                String name = entry.getFileName().toString();
-                if (HOST_ROOT_SKIPPED.contains(name)) {
+        try {
+            for (HostRootEntries.Entry entry : HostRootEntries.current()) {
+                if (HOST_ROOT_SKIPPED.contains(entry.name())) {
                     continue;
                 }
-                if (Files.isSymbolicLink(entry)) {
-                    ops.add(MountOp.symlink(Files.readSymbolicLink(entry).toString(), "/" + name));
-                } else if (Files.isDirectory(entry)) {
-                    ops.add(MountOp.bind(entry.toString(), "/" + name, roFlags));
-                }
+                String target = "/" + entry.name();
+                ops.add(entry.symlinkTarget().map(link -> MountOp.symlink(link, target))
+                        .orElseGet(() -> MountOp.bind(target, target, roFlags)));
             }
         } catch (IOException e) {
             throw new IllegalStateException("cannot list the host root: " + e.getMessage(), e);

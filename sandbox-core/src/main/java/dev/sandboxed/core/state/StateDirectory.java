@@ -89,7 +89,8 @@ public final class StateDirectory {
         public void write(SandboxState state) {
             Path tmp = dir.resolve("state.json.tmp");
             try {
-                JSON.writeValue(tmp.toFile(), state);
+                // Written aside and renamed: a JVM killed mid-write never leaves a torn state.json behind.
+                Files.write(tmp, JSON.writeValueAsBytes(state));
                 Files.move(tmp, dir.resolve("state.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
                 throw new UncheckedIOException("write " + dir.resolve("state.json"), e);
@@ -100,9 +101,13 @@ public final class StateDirectory {
         public void remove() {
             try {
                 Files.deleteIfExists(dir.resolve("state.json"));
-                Files.deleteIfExists(dir.resolve("state.json.tmp"));
                 Files.deleteIfExists(dir.resolve("lock"));
-                Files.deleteIfExists(dir);
+                try {
+                    Files.delete(dir);
+                } catch (java.nio.file.DirectoryNotEmptyException tornWrite) {
+                    Files.deleteIfExists(dir.resolve("state.json.tmp")); // only after a failed write
+                    Files.delete(dir);
+                }
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "could not remove sandbox state " + dir + ": " + e);
             } finally {
