@@ -76,8 +76,8 @@ static int run_map_command(pid_t pid, const struct field *fl, struct failure *f)
     return 0;
 }
 
-/* Everything the parent does between clone() and releasing the child: id maps and cgroups. */
-static int prepare_child(pid_t pid, int in_cgroup_already, struct failure *f) {
+/* Writes the child's id maps: until they are, it waits and holds nothing. */
+static int write_id_maps(pid_t pid, struct failure *f) {
     struct field fl;
     if (msg_find(&request, F_SETGROUPS, &fl) && write_proc_file(pid, "setgroups", &fl, f) < 0) return -1;
     if (msg_find(&request, F_UID_MAP_CMD, &fl)) {
@@ -90,10 +90,12 @@ static int prepare_child(pid_t pid, int in_cgroup_already, struct failure *f) {
     } else if (msg_find(&request, F_GID_MAP, &fl) && write_proc_file(pid, "gid_map", &fl, f) < 0) {
         return -1;
     }
-    /* The init joins its cgroups before it is released, so the workload never runs unlimited. */
-    if (in_cgroup_already) {
-        return 0;
-    }
+    return 0;
+}
+
+/* Moves the child into its cgroups (cgroup.procs); the init starts no process before this is done. */
+static int join_cgroups(pid_t pid, struct failure *f) {
+    struct field fl;
     char pidbuf[16];
     int len = snprintf(pidbuf, sizeof pidbuf, "%d", pid);
     size_t pos = 0;
@@ -192,11 +194,14 @@ static void child_main(int control, int signal_fd, int sync_fd, int sock, const 
         report_setup_failure(sock, &f);
         _exit(125);
     }
-    if (join_fds != NULL && join_namespaces(join_fds, flags, sync_fd, &f) < 0) {
-        report_setup_failure(sock, &f);
-        _exit(125);
+    if (join_fds != NULL) {
+        if (join_namespaces(join_fds, flags, sync_fd, &f) < 0) {
+            report_setup_failure(sock, &f);
+            _exit(125);
+        }
+        close(sync_fd);
+        sync_fd = -1;
     }
-    close(sync_fd);
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0) {
         fail(&f, errno, "redirect init stdio to /dev/null");
@@ -205,6 +210,20 @@ static void child_main(int control, int signal_fd, int sync_fd, int sock, const 
     }
     close(devnull);
     if (sandbox_setup(&request, &f) < 0) {
+        report_setup_failure(sock, &f);
+        _exit(125);
+    }
+    if (sync_fd >= 0) {
+        /* The server moves us into our cgroups meanwhile; nothing may start before that is done. */
+        do {
+            n = read(sync_fd, &go, 1);
+        } while (n < 0 && errno == EINTR);
+        if (n != 1) {
+            _exit(125); /* the server failed to (it reports why) or died */
+        }
+        close(sync_fd);
+    }
+    if (sandbox_enter_cgroup_namespace(&request, &f) < 0) {
         report_setup_failure(sock, &f);
         _exit(125);
     }
@@ -296,14 +315,18 @@ static void handle_create(int control, int signal_fd) {
     }
     close(sync[0]);
     sync[0] = -1;
-    if (prepare_child(pid, in_cgroup, &f) < 0) {
-        goto failed;
-    }
-    if (write(sync[1], "1", 1) != 1) {
-        fail(&f, errno, "release sandbox init");
+    if (write_id_maps(pid, &f) < 0) {
         goto failed;
     }
     if (join) {
+        /* The joining child forks the init, which inherits its cgroups: they must be joined first. */
+        if (!in_cgroup && join_cgroups(pid, &f) < 0) {
+            goto failed;
+        }
+        if (write(sync[1], "1", 1) != 1) {
+            fail(&f, errno, "release sandbox init");
+            goto failed;
+        }
         /* The init is the joining child's own child; if it reported no pid it failed and told Java why
          * on the sandbox socket, so Java still gets the precise step. */
         pid_t init;
@@ -317,6 +340,23 @@ static void handle_create(int control, int signal_fd) {
         }
         close(request.fds[1]);
         close(request.fds[2]);
+    } else {
+        /*
+         * Released first, then moved into its cgroups: a v1 cgroup.procs write waits for an RCU grace
+         * period (about 2 ms here), which now overlaps the init's mount set-up. The init waits for the
+         * second byte before it reports ready, so nothing runs in the sandbox outside its cgroups.
+         */
+        if (write(sync[1], "1", 1) != 1) {
+            fail(&f, errno, "release sandbox init");
+            goto failed;
+        }
+        if (!in_cgroup && join_cgroups(pid, &f) < 0) {
+            goto failed;
+        }
+        if (write(sync[1], "2", 1) != 1) {
+            fail(&f, errno, "tell sandbox init its cgroups are joined");
+            goto failed;
+        }
     }
     close(sync[1]);
     close(sock);

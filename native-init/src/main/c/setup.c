@@ -443,14 +443,16 @@ static int loopback_up(struct failure *f) {
     return 0;
 }
 
+int sandbox_enter_cgroup_namespace(const struct msg *m, struct failure *f) {
+    struct field fl;
+    if (msg_find(m, F_CGROUP_NS, &fl) && field_u32(&fl) && unshare(CLONE_NEWCGROUP) < 0) {
+        return fail(f, errno, "unshare cgroup namespace");
+    }
+    return 0;
+}
+
 int sandbox_setup(const struct msg *m, struct failure *f) {
     struct field fl;
-    if (msg_find(m, F_CGROUP_NS, &fl) && field_u32(&fl)) {
-        /* After the server put us into our cgroups, so the namespace root is the sandbox's cgroup. */
-        if (unshare(CLONE_NEWCGROUP) < 0) {
-            return fail(f, errno, "unshare cgroup namespace");
-        }
-    }
     if (msg_find(m, F_HOSTNAME, &fl)) {
         if (sethostname((const char *)fl.data, fl.len) < 0) {
             return fail(f, errno, "sethostname");

@@ -5,8 +5,11 @@
 #include "msg.h"
 #include "util.h"
 
-/* Applies the K_CREATE description: cgroup namespace, hostname, loopback, mounts, pivot_root. */
+/* Applies the K_CREATE description: hostname, loopback, mounts, pivot_root. */
 int sandbox_setup(const struct msg *create, struct failure *f);
+
+/* A new cgroup namespace when asked for; only once the init is in its cgroups, so they are its root. */
+int sandbox_enter_cgroup_namespace(const struct msg *create, struct failure *f);
 
 /*
  * The last set-up step: detaches the old root that pivot_root left stacked on the new one. Split from

@@ -22,8 +22,10 @@ import dev.sandboxed.core.process.ExecResult;
 import dev.sandboxed.core.process.IdMapPlan;
 import dev.sandboxed.core.process.Sandbox;
 import dev.sandboxed.core.process.RuntimeConfig;
+import dev.sandboxed.core.process.ExitStatus;
 import dev.sandboxed.core.process.SandboxRuntime;
 import dev.sandboxed.core.spec.IdMappingMode;
+import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 
@@ -154,18 +156,19 @@ public final class Bench {
         // P2 needs one sandbox running throughout.
         Sandbox running = p2();
 
-        // P1 and its variants, with the runtime's default (no prestart); P1 also on a runtime that prestarts the
-        // next sandbox of the spec (opt-in: sandboxed.prestart=true).
-        sandbox("p1", "P1: start + exec /bin/true + close (defaults, trackUsage off)", p1().build(),
+        // P1 is a one-shot sandbox running /bin/true (Sandbox.run: what `sandboxed run` and bwrap do); the
+        // variants differ from it in one setting. P1 as a @Sandboxed test uses it (start, exec, close) is
+        // measured too, with its phases, and on a runtime that prestarts the next sandbox of the spec (opt-in).
+        oneShot("p1", "P1: one-shot sandbox running /bin/true (Sandbox.run; defaults, trackUsage off)", p1().build());
+        sandbox("p1-start-exec-close", "P1 as start + exec /bin/true + close (how a test uses a sandbox)", p1().build(),
                 new Phases(iterations), cold);
-        sandbox("p1-prestart", "P1 with sandboxed.prestart=true: the next sandbox is started in the background",
+        sandbox("p1-prestart", "start + exec + close with sandboxed.prestart=true: the next sandbox is started in the background",
                 p1().build(), null, prestarting);
-        sandbox("p1-unconfined", "P1, seccomp unconfined", p1().seccomp("unconfined").build(), null, cold);
-        sandbox("p1-no-denial-reports", "P1, default seccomp without denial reports", p1().reportSeccompDenials(false).build(), null, cold);
-        sandbox("p1-range", "P1, idMapping RANGE (newuidmap)", p1().idMapping(IdMappingMode.RANGE).build(), null, cold);
-        sandbox("p1-track-usage", "P1 + cgroup (trackUsage on, no limit)", p1().trackUsage(true).build(), null, cold);
-        sandbox("p1-cgroup-memory", "P1 + cgroup (trackUsage on, memory 256 MiB)",
-                p1().trackUsage(true).memory(MEMORY_LIMIT).build(), null, cold);
+        oneShot("p1-unconfined", "P1, seccomp unconfined", p1().seccomp("unconfined").build());
+        oneShot("p1-no-denial-reports", "P1, default seccomp without denial reports", p1().reportSeccompDenials(false).build());
+        oneShot("p1-range", "P1, idMapping RANGE (newuidmap)", p1().idMapping(IdMappingMode.RANGE).build());
+        oneShot("p1-track-usage", "P1 + cgroup (trackUsage on, no limit)", p1().trackUsage(true).build());
+        oneShot("p1-cgroup-memory", "P1 + cgroup (trackUsage on, memory 256 MiB)", p1().trackUsage(true).memory(MEMORY_LIMIT).build());
 
         try {
             runRounds();
@@ -224,6 +227,30 @@ public final class Bench {
                     phases.record(t1 - t0, t2 - t1, System.nanoTime() - t2);
                 };
         measure(key, label, probe, op, phases);
+        if (note[0] != null && !results.isEmpty()) {
+            results.get(results.size() - 1).note = note[0];
+        }
+    }
+
+    /** A one-shot sandbox: {@code runtime.run(spec, /bin/true)}, set-up, process and removal in one call. */
+    private void oneShot(String key, String label, SandboxSpec spec) {
+        ProcessSpec trueProcess = ProcessSpec.of(Peers.TRUE);
+        String[] note = new String[1];
+        Supplier<Optional<String>> probe = () -> {
+            try (Sandbox s = cold.startWithMain(spec, trueProcess)) {
+                ExitStatus status = s.mainProcess().orElseThrow().waitFor();
+                if (status.exitCode() != 0) {
+                    return Optional.of("/bin/true in the sandbox: " + status);
+                }
+                if (spec.trackUsage() || !spec.limits().isEmpty()) {
+                    note[0] = s.usage() == ResourceUsage.NOT_AVAILABLE ? "no cgroup was made (usage not available)" : "cgroup made";
+                }
+                return Optional.empty();
+            } catch (RuntimeException e) {
+                return Optional.of(e.toString());
+            }
+        };
+        measure(key, label, probe, () -> check(cold.run(spec, trueProcess)), null);
         if (note[0] != null && !results.isEmpty()) {
             results.get(results.size() - 1).note = note[0];
         }

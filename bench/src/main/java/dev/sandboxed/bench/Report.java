@@ -22,15 +22,17 @@ final class Report {
             new Ratio("P1 / bwrap", "p1", "bwrap", 0.6),
             new Ratio("P1 / unshare", "p1", "unshare", 1.2),
             new Ratio("P2 / plain spawn", "p2", "plain", 1.2),
-            new Ratio("P1 with prestart / bwrap", "p1-prestart", "bwrap", null),
-            new Ratio("P1 with prestart / unshare", "p1-prestart", "unshare", null),
+            new Ratio("P1 as start+exec+close / bwrap", "p1-start-exec-close", "bwrap", null),
+            new Ratio("P1 as start+exec+close / unshare", "p1-start-exec-close", "unshare", null),
+            new Ratio("start+exec+close with prestart / bwrap", "p1-prestart", "bwrap", null),
             new Ratio("P1 / crun", "p1", "crun", null),
             new Ratio("P1 / plain spawn", "p1", "plain", null),
             new Ratio("P1 unconfined / bwrap", "p1-unconfined", "bwrap", null),
             new Ratio("P1 unconfined / unshare", "p1-unconfined", "unshare", null));
 
     static final List<Difference> DIFFERENCES = List.of(
-            new Difference("prestart (on - off)", "p1-prestart", "p1"),
+            new Difference("start+exec+close instead of one-shot", "p1-start-exec-close", "p1"),
+            new Difference("prestart (on - off), start+exec+close", "p1-prestart", "p1-start-exec-close"),
             new Difference("seccomp default profile (default - unconfined)", "p1", "p1-unconfined"),
             new Difference("seccomp denial reports (reports on - off)", "p1", "p1-no-denial-reports"),
             new Difference("cgroup per sandbox, usage only (trackUsage on - off)", "p1-track-usage", "p1"),

@@ -41,10 +41,10 @@ final class RunCommand {
         }
         Instant start = Instant.now();
         try (SandboxRuntime runtime = SandboxRuntime.create(config);
-                Sandbox sandbox = runtime.start(options.spec)) {
-            SandboxProcess main;
+                Sandbox sandbox = runtime.startWithMain(options.spec, options.process)) {
+            SandboxProcess main = sandbox.mainProcess().orElseThrow();
             try {
-                main = sandbox.runMain(options.process);
+                main.awaitStarted();
             } catch (SandboxException e) {
                 err.println("sandboxed: " + e.getMessage());
                 return e.errno() == 2 ? NOT_FOUND : CANNOT_EXECUTE;

@@ -100,11 +100,16 @@ public final class ControlSocket implements AutoCloseable {
         synchronized (receiveLock) {
             IoBuffers io = IoBuffers.forThisThread();
             Pointer data = io.data(MAX_MESSAGE);
-            Pointer hdr = io.header(MAX_MESSAGE, CONTROL_SIZE);
+            Pointer hdr;
             long n;
+            int errno;
             do {
+                hdr = io.header(MAX_MESSAGE, CONTROL_SIZE); // a failed call may have changed its lengths
                 n = Native.libc().recvmsg(fd, hdr, MSG_CMSG_CLOEXEC);
-            } while (n < 0 && Native.lastErrno() == Errno.EINTR && !closed);
+                errno = n < 0 ? Native.lastErrno() : 0;
+                // ECONNRESET: the init exited with our messages unread (a set-up failure while a process was
+                // queued). The error is reported once; what it sent before is still queued, then EOF.
+            } while (n < 0 && (errno == Errno.EINTR || errno == Errno.ECONNRESET) && !closed);
             if (n < 0) {
                 if (closed) {
                     return null;

@@ -166,7 +166,20 @@ public final class Sandbox implements AutoCloseable {
         Instant start = Instant.now();
         // No wait for the start-up answer: a failure to start completes the exit with its exception, and
         // waiting twice would cost a second wake-up per exec.
-        SandboxProcess p = launch(process, false, false);
+        return complete(launch(process, false, false), process, start);
+    }
+
+    /**
+     * Runs one process in a fresh sandbox, to completion, and removes the sandbox: a one-shot sandbox, as
+     * {@code bwrap ... CMD} or {@code sandboxed run} give. Quicker than {@code start} plus {@code exec}: the
+     * process goes to sandbox-init with the set-up, and the sandbox ends with it.
+     */
+    public static ExecResult run(SandboxSpec spec, ProcessSpec process) {
+        return SandboxRuntime.shared().run(spec, process);
+    }
+
+    /** Collects the output of a process launched with piped streams and waits for it, within its timeout. */
+    ExecResult complete(SandboxProcess p, ProcessSpec process, Instant start) {
         Future<byte[]> out = drain(p.stdout(), process.stdout());
         Future<byte[]> err = drain(p.stderr(), process.stderr());
         closeQuietly(p.stdin());
@@ -198,6 +211,21 @@ public final class Sandbox implements AutoCloseable {
         SandboxProcess p = launch(process, true, true);
         mainProcess = p;
         return p;
+    }
+
+    /**
+     * Sends the main process right behind the set-up description, before the sandbox is ready: sandbox-init
+     * starts it as soon as the set-up is done. Whether it started shows in its exit (or {@code awaitStarted}).
+     */
+    SandboxProcess sendMainBeforeReady(ProcessSpec process) {
+        SandboxProcess p = launch(process, true, false);
+        mainProcess = p;
+        return p;
+    }
+
+    /** The main process, once one was started ({@link #runMain}, or {@link SandboxRuntime#startWithMain}). */
+    public Optional<SandboxProcess> mainProcess() {
+        return Optional.ofNullable(mainProcess);
     }
 
     private SandboxProcess launch(ProcessSpec process, boolean main, boolean awaitStart) {

@@ -67,6 +67,14 @@ public final class SandboxProcess {
         return execId;
     }
 
+    /**
+     * Waits until the process started; throws the start failure (e.g. the command was not found, with
+     * errno ENOENT).
+     */
+    public void awaitStarted() {
+        awaitStart();
+    }
+
     /** Waits for the start-up answer; throws the start failure (e.g. the command was not found). */
     void awaitStart() {
         try {

@@ -25,6 +25,7 @@ import dev.sandboxed.core.rootfs.MountPlan;
 import dev.sandboxed.core.seccomp.SeccompFilter;
 import dev.sandboxed.core.seccomp.SeccompFilters;
 import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.state.SandboxState;
@@ -131,8 +132,37 @@ public final class SandboxRuntime implements AutoCloseable {
         return sandbox;
     }
 
-    /** Creates a sandbox now; it is tracked in {@link #openSandboxes()} once handed out. */
+    /**
+     * Starts a sandbox whose main process is {@code main}: the process description follows the set-up
+     * description at once, so sandbox-init starts it as soon as the sandbox is ready, without a round trip
+     * through Java. The sandbox ends when its main process exits; get it from {@link Sandbox#mainProcess()}.
+     * A main process that cannot start shows as the failure of its {@code waitFor} or {@code awaitStarted}.
+     */
+    public Sandbox startWithMain(SandboxSpec spec, ProcessSpec main) {
+        if (config.prestart()) {
+            Sandbox sandbox = start(spec);
+            sandbox.runMain(main);
+            return sandbox;
+        }
+        Sandbox sandbox = startNow(spec, null, main);
+        open.add(sandbox);
+        return sandbox;
+    }
+
+    /** Runs one process in a fresh sandbox to completion and removes the sandbox; see {@link Sandbox#run}. */
+    public ExecResult run(SandboxSpec spec, ProcessSpec process) {
+        Instant start = Instant.now();
+        try (Sandbox sandbox = startWithMain(spec, process)) {
+            return sandbox.complete(sandbox.mainProcess().orElseThrow(), process, start);
+        }
+    }
+
     private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner) {
+        return startNow(spec, networkOwner, null);
+    }
+
+    /** Creates a sandbox now; it is tracked in {@link #openSandboxes()} once handed out. */
+    private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner, ProcessSpec main) {
         HostFacts facts = HostFacts.current();
         if (!spec.has(Namespace.USER) && !facts.isRoot()) {
             throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
@@ -144,6 +174,9 @@ public final class SandboxRuntime implements AutoCloseable {
         IdMapPlan ids = networkOwner != null ? networkOwner.idMapPlan() : IdMapPlan.decide(spec.idMapping(), facts, spec.user());
         if (spec.has(Namespace.USER)) {
             ids.check("user", spec.user());
+        }
+        if (main != null) {
+            main.user().ifPresent(u -> ids.check("user", u));
         }
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
                 spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
@@ -183,9 +216,20 @@ public final class SandboxRuntime implements AutoCloseable {
             sandbox = new Sandbox(id, spec, ids, seccomp, new ControlSocket(pair[0]), cgroup, state, pid, this,
                     () -> open.removeIf(s -> s.id().equals(id)));
             pair[0] = -1;
+            SandboxException mainNotSent = null;
+            if (main != null) {
+                try {
+                    sandbox.sendMainBeforeReady(main);
+                } catch (SandboxException e) {
+                    mainNotSent = e; // most likely the set-up failed and the init is gone: awaitReady says why
+                }
+            }
             state.write(new SandboxState(id, ProcessHandle.current().pid(), pid, startTime(pid),
                     cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(), spec.toString()));
             sandbox.awaitReady();
+            if (mainNotSent != null) {
+                throw mainNotSent;
+            }
             return sandbox;
         } catch (RuntimeException e) {
             if (sandbox != null) {

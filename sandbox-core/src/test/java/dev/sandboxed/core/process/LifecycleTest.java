@@ -1,6 +1,7 @@
 package dev.sandboxed.core.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -63,6 +64,52 @@ class LifecycleTest {
             assertThat(s.state()).isEqualTo(Sandbox.State.ENDED);
             assertThat(Probes.eventually(5, () -> !Probes.processAlive(s.pid()))).isTrue();
         }
+    }
+
+    @Test
+    void oneShotRunReturnsTheOutputAndLeavesNothing() {
+        Set<String> mountsBefore = Probes.hostMountPoints();
+        java.nio.file.Path states = SandboxRuntime.shared().stateDirectory().root();
+        ExecResult r = Sandbox.run(SandboxSpec.defaults(),
+                ProcessSpec.of("sh", "-c", "echo out; echo err >&2; sleep 60 & echo $$; exit 3"));
+        assertThat(r.exitCode()).isEqualTo(3);
+        assertThat(r.stdout().lines().toList()).containsExactly("out", "2"); // sh is pid 2: the init is 1
+        assertThat(r.stderr()).isEqualTo("err\n");
+        assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
+        assertThat(Probes.eventually(5, () -> {
+            try (var entries = java.nio.file.Files.list(states)) {
+                return entries.findAny().isEmpty();
+            } catch (java.io.IOException e) {
+                return false;
+            }
+        })).isTrue();
+        assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
+    }
+
+    @Test
+    void oneShotRunOfAMissingCommandNamesTheStep() {
+        assertThatThrownBy(() -> Sandbox.run(SandboxSpec.defaults(), ProcessSpec.of("no-such-command-here")))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("execute no-such-command-here")
+                .satisfies(e -> assertThat(((SandboxException) e).errno()).isEqualTo(2));
+        assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
+    }
+
+    @Test
+    void oneShotRunIsKilledAtItsTimeout() {
+        ExecResult r = Sandbox.run(SandboxSpec.defaults(),
+                ProcessSpec.builder("sleep", "60").timeout(Duration.ofMillis(200)).build());
+        assertThat(r.status().reason()).isEqualTo(ExitReason.TIMED_OUT);
+    }
+
+    @Test
+    void oneShotRunReportsAFailedSetUpStep() {
+        // A directory onto a file: only the mount itself can tell, inside the sandbox.
+        SandboxSpec bad = SandboxSpec.builder().bindReadOnly("/etc", "/etc/hostname").build();
+        assertThatThrownBy(() -> Sandbox.run(bad, ProcessSpec.of("true")))
+                .isInstanceOf(SandboxException.class)
+                .hasMessageContaining("/etc/hostname");
+        assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
     }
 
     @Test
