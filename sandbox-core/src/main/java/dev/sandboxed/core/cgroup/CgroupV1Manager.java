@@ -230,6 +230,14 @@ final class CgroupV1Manager implements CgroupManager {
                         + " (the IO scheduler has no weights)");
             }
         }
+        if (!l.ioMax().isEmpty()) {
+            Parent p = parentFor("blkio");
+            if (p.problem().isEmpty() && files.fs().exists(p.dir())
+                    && !files.fs().exists(p.dir().resolve("blkio.throttle.read_bps_device"))) {
+                return Optional.of("ioMax needs blkio.throttle.read_bps_device, missing in " + p.dir()
+                        + " (kernel built without CONFIG_BLK_DEV_THROTTLING)");
+            }
+        }
         return Optional.empty();
     }
 

@@ -27,7 +27,7 @@ final class Controllers {
         if (l.pidsMax().isPresent()) {
             s.add("pids");
         }
-        if (l.ioWeight().isPresent()) {
+        if (l.ioWeight().isPresent() || !l.ioMax().isEmpty()) {
             s.add("io");
         }
         return s;

@@ -1,5 +1,6 @@
 package dev.sandboxed.core.cgroup;
 
+import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.ResourceLimits;
 
 import java.nio.file.Path;
@@ -38,6 +39,12 @@ final class V1Limits {
         }
         l.pidsMax().ifPresent(v -> write("pids", "pids.max", Long.toString(v)));
         l.ioWeight().ifPresent(v -> writeBlkioWeight(blkioWeightFromIoWeight(v)));
+        for (IoMax m : l.ioMax()) {
+            m.readBps().ifPresent(v -> write("blkio", "blkio.throttle.read_bps_device", m.device() + " " + v));
+            m.writeBps().ifPresent(v -> write("blkio", "blkio.throttle.write_bps_device", m.device() + " " + v));
+            m.readIops().ifPresent(v -> write("blkio", "blkio.throttle.read_iops_device", m.device() + " " + v));
+            m.writeIops().ifPresent(v -> write("blkio", "blkio.throttle.write_iops_device", m.device() + " " + v));
+        }
     }
 
     /** Inverse of the OCI/crun shares-to-weight mapping: weight 100 (the v2 default) gives 2597, 1 gives 2. */

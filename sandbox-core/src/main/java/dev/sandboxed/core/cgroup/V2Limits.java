@@ -34,6 +34,8 @@ final class V2Limits {
         }
         l.pidsMax().ifPresent(v -> write("pids.max", Long.toString(v), "pids"));
         l.ioWeight().ifPresent(v -> write("io.weight", "default " + v, "io"));
+        // One line per device: the kernel takes io.max writes device by device.
+        l.ioMax().forEach(m -> write("io.max", m.ioMaxLine(), "io"));
     }
 
     private void write(String name, String value, String controller) {

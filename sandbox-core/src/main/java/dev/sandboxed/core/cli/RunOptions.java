@@ -3,9 +3,12 @@ package dev.sandboxed.core.cli;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
+import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -34,6 +37,10 @@ final class RunOptions {
               --memory N                 memory limit, e.g. 64m
               --cpus N                   CPU limit, e.g. 0.5
               --pids N                   maximum number of processes
+              --device-read-bps DEV:RATE, --device-write-bps DEV:RATE
+                                         IO bandwidth limit for a block device (/dev/sda or 8:0), e.g. 8:0:1m
+              --device-read-iops DEV:N, --device-write-iops DEV:N
+                                         IO operations per second for a block device; each repeatable
               --timeout DURATION         kill CMD after e.g. 30s
               --seccomp default|unconfined|FILE
               --stats FILE               write resource usage and exit status as JSON
@@ -58,6 +65,7 @@ final class RunOptions {
     static RunOptions parse(List<String> args) {
         SandboxSpec.Builder spec = SandboxSpec.builder();
         List<Runnable> afterRootfs = new ArrayList<>();
+        Map<String, IoMax.Builder> io = new LinkedHashMap<>();
         Duration timeout = null;
         Path stats = null;
         String cgroupParent = null;
@@ -106,6 +114,10 @@ final class RunOptions {
                 case "--memory" -> spec.memory(Sizes.parseBytes("memory", v));
                 case "--cpus" -> spec.cpus(parseCpus(v));
                 case "--pids" -> spec.pids(parsePids(v));
+                case "--device-read-bps" -> ioLimit(io, name, v).readBps(Sizes.parseBytes("device-read-bps", rate(name, v)));
+                case "--device-write-bps" -> ioLimit(io, name, v).writeBps(Sizes.parseBytes("device-write-bps", rate(name, v)));
+                case "--device-read-iops" -> ioLimit(io, name, v).readIops(parseIops(name, rate(name, v)));
+                case "--device-write-iops" -> ioLimit(io, name, v).writeIops(parseIops(name, rate(name, v)));
                 case "--timeout" -> timeout = Sizes.parseDuration("timeout", v);
                 case "--seccomp" -> spec.seccomp(v);
                 case "--stats" -> stats = Path.of(v).toAbsolutePath();
@@ -114,6 +126,7 @@ final class RunOptions {
             }
         }
         afterRootfs.forEach(Runnable::run);
+        io.values().forEach(device -> spec.ioMax(device.build()));
         List<String> command = args.subList(Math.min(i, args.size()), args.size());
         if (command.isEmpty()) {
             throw new UsageException("no command given\n" + USAGE);
@@ -121,6 +134,33 @@ final class RunOptions {
         ProcessSpec process = ProcessSpec.builder(command).inheritIo().build();
         return new RunOptions(spec.build(), process, Optional.ofNullable(timeout), Optional.ofNullable(stats),
                 Optional.ofNullable(cgroupParent));
+    }
+
+    /** The device of {@code DEV:VALUE} (a /dev path or MAJOR:MINOR), with its limits so far. */
+    private static IoMax.Builder ioLimit(Map<String, IoMax.Builder> io, String option, String v) {
+        int colon = v.lastIndexOf(':');
+        if (colon <= 0) {
+            throw new SpecException(option.substring(2), "'" + v + "' is not DEVICE:VALUE, e.g. /dev/sda:1m or 8:0:1m");
+        }
+        String device = v.substring(0, colon);
+        String numbers = device.startsWith("/") ? IoMax.deviceNumbers(Path.of(device)) : device;
+        return io.computeIfAbsent(numbers, IoMax::of);
+    }
+
+    private static String rate(String option, String v) {
+        return v.substring(v.lastIndexOf(':') + 1);
+    }
+
+    private static long parseIops(String option, String v) {
+        try {
+            long n = Long.parseLong(v);
+            if (n < 1) {
+                throw new NumberFormatException();
+            }
+            return n;
+        } catch (NumberFormatException e) {
+            throw new SpecException(option.substring(2), "'" + v + "' is not a positive whole number of operations per second");
+        }
     }
 
     private static double parseCpus(String v) {

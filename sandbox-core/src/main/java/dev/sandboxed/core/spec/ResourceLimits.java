@@ -1,5 +1,7 @@
 package dev.sandboxed.core.spec;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.OptionalDouble;
 import java.util.OptionalInt;
 import java.util.OptionalLong;
@@ -17,6 +19,7 @@ import java.util.OptionalLong;
  * @param cpusetMems    allowed memory nodes, for example "0" (cpuset.mems)
  * @param pidsMax       maximum number of processes and threads (pids.max)
  * @param ioWeight      relative IO weight 1..10000 (v2 io.weight)
+ * @param ioMax         IO bandwidth limits, at most one per block device (v2 io.max, v1 blkio.throttle)
  */
 public record ResourceLimits(
         OptionalLong memoryMax,
@@ -27,11 +30,16 @@ public record ResourceLimits(
         String cpusetCpus,
         String cpusetMems,
         OptionalLong pidsMax,
-        OptionalInt ioWeight) {
+        OptionalInt ioWeight,
+        List<IoMax> ioMax) {
+
+    public ResourceLimits {
+        ioMax = List.copyOf(ioMax);
+    }
 
     public static final ResourceLimits NONE = new ResourceLimits(OptionalLong.empty(), OptionalLong.empty(),
             OptionalLong.empty(), OptionalDouble.empty(), OptionalInt.empty(), null, null, OptionalLong.empty(),
-            OptionalInt.empty());
+            OptionalInt.empty(), List.of());
 
     /** True when no limit at all is asked for, so no cgroup is needed for limits. */
     public boolean isEmpty() {
@@ -40,41 +48,54 @@ public record ResourceLimits(
 
     public ResourceLimits withMemoryMax(long bytes) {
         return new ResourceLimits(OptionalLong.of(bytes), memoryHigh, memorySwapMax, cpus, cpuWeight, cpusetCpus,
-                cpusetMems, pidsMax, ioWeight);
+                cpusetMems, pidsMax, ioWeight, ioMax);
     }
 
     public ResourceLimits withMemoryHigh(long bytes) {
         return new ResourceLimits(memoryMax, OptionalLong.of(bytes), memorySwapMax, cpus, cpuWeight, cpusetCpus,
-                cpusetMems, pidsMax, ioWeight);
+                cpusetMems, pidsMax, ioWeight, ioMax);
     }
 
     public ResourceLimits withMemorySwapMax(long bytes) {
         return new ResourceLimits(memoryMax, memoryHigh, OptionalLong.of(bytes), cpus, cpuWeight, cpusetCpus,
-                cpusetMems, pidsMax, ioWeight);
+                cpusetMems, pidsMax, ioWeight, ioMax);
     }
 
     public ResourceLimits withCpus(double value) {
         return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, OptionalDouble.of(value), cpuWeight,
-                cpusetCpus, cpusetMems, pidsMax, ioWeight);
+                cpusetCpus, cpusetMems, pidsMax, ioWeight, ioMax);
     }
 
     public ResourceLimits withCpuWeight(int weight) {
         return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, OptionalInt.of(weight), cpusetCpus,
-                cpusetMems, pidsMax, ioWeight);
+                cpusetMems, pidsMax, ioWeight, ioMax);
     }
 
     public ResourceLimits withCpuset(String cpusList, String memsList) {
         return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, cpuWeight, cpusList, memsList,
-                pidsMax, ioWeight);
+                pidsMax, ioWeight, ioMax);
     }
 
     public ResourceLimits withPidsMax(long max) {
         return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, cpuWeight, cpusetCpus, cpusetMems,
-                OptionalLong.of(max), ioWeight);
+                OptionalLong.of(max), ioWeight, ioMax);
     }
 
     public ResourceLimits withIoWeight(int weight) {
         return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, cpuWeight, cpusetCpus, cpusetMems,
-                pidsMax, OptionalInt.of(weight));
+                pidsMax, OptionalInt.of(weight), ioMax);
+    }
+
+    /** Adds the IO limits of one device, replacing earlier ones for the same device. */
+    public ResourceLimits withIoMax(IoMax limit) {
+        List<IoMax> devices = new ArrayList<>();
+        for (IoMax m : ioMax) {
+            if (!m.device().equals(limit.device())) {
+                devices.add(m);
+            }
+        }
+        devices.add(limit);
+        return new ResourceLimits(memoryMax, memoryHigh, memorySwapMax, cpus, cpuWeight, cpusetCpus, cpusetMems,
+                pidsMax, ioWeight, devices);
     }
 }

@@ -353,6 +353,11 @@ public final class SandboxSpec {
             return limits(limits.withPidsMax(max));
         }
 
+        /** IO bandwidth limits for one block device; see {@link IoMax#of} and {@link IoMax#forDevice}. */
+        public Builder ioMax(IoMax limit) {
+            return limits(limits.withIoMax(limit));
+        }
+
         public Builder seccomp(String profile) {
             if (profile == null || profile.isBlank()) {
                 throw new SpecException("seccomp", "empty profile; allowed: default, unconfined, docker-default or a JSON file path");

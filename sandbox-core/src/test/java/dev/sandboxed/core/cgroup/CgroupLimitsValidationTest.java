@@ -1,5 +1,6 @@
 package dev.sandboxed.core.cgroup;
 
+import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.SpecException;
 
@@ -50,6 +51,29 @@ class CgroupLimitsValidationTest {
         rejected(R.withCpuset("3-1", null), "limits.cpusetCpus", "reversed");
         rejected(R.withCpuset(null, "0;1"), "limits.cpusetMems", "list like");
         rejected(null, "limits", "ResourceLimits.NONE");
+    }
+
+    @Test
+    void rejectsIoMaxWithoutADeviceNumberOrALimit() {
+        ioMaxRejected(() -> IoMax.of("/dev/sda").readBps(1).build(), "limits.ioMax.device", "MAJOR:MINOR such as 8:0");
+        ioMaxRejected(() -> IoMax.of("8:0").build(), "limits.ioMax", "has no limit");
+        ioMaxRejected(() -> IoMax.of("8:0").writeIops(0).build(), "limits.ioMax.writeIops", ">= 1 per second");
+        ioMaxRejected(() -> IoMax.forDevice(Path.of("/etc/passwd")), "limits.ioMax.device", "not a block device");
+    }
+
+    @Test
+    void ioMaxReplacesTheLimitsOfTheSameDevice() {
+        ResourceLimits l = R.withIoMax(IoMax.of("8:0").readBps(100).build()).withIoMax(IoMax.of("8:16").readIops(5).build())
+                .withIoMax(IoMax.of("8:0").writeBps(7).build());
+        assertThat(l.ioMax()).extracting(IoMax::ioMaxLine).containsExactly("8:16 riops=5", "8:0 wbps=7");
+        assertThat(l.isEmpty()).isFalse();
+        assertThat(Controllers.requiredV2(l)).contains("io");
+        assertThat(Controllers.requiredV1(l)).contains("blkio");
+    }
+
+    private static void ioMaxRejected(org.assertj.core.api.ThrowableAssert.ThrowingCallable build, String field, String text) {
+        assertThatThrownBy(build).isInstanceOf(SpecException.class).hasMessageContaining(text)
+                .extracting(e -> ((SpecException) e).field()).isEqualTo(field);
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.sandboxed.core.cgroup;
 
 import dev.sandboxed.core.host.CheckResult;
+import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.ResourceLimits;
 
 import org.junit.jupiter.api.AfterEach;
@@ -315,6 +316,34 @@ class CgroupV2ManagerTest {
             assertThat(read(d.resolve("io.weight"))).isEqualTo("default 50");
             assertThat(read(s.resolve("cgroup.subtree_control"))).isEqualTo("cpuset io memory pids");
         }
+    }
+
+    @Test
+    void ioMaxIsWrittenDeviceByDeviceInTheKernelsFormat() throws Exception {
+        FakeCgroup2Kernel k = new FakeCgroup2Kernel(tmp.resolve("all"), UID);
+        Path s = k.chain(SCOPE, "cpu io memory pids", UID, JVM);
+        CgroupManager m = CgroupManager.detect(k.config(tmp, SCOPE).build());
+        ResourceLimits limits = ResourceLimits.NONE
+                .withIoMax(IoMax.of("8:16").readBps(2_097_152).writeIops(120).build())
+                .withIoMax(IoMax.of("259:0").writeBps(1_048_576).build());
+        try (SandboxCgroup sb = m.create("t-17", limits)) {
+            Path d = sb.directories().get(0);
+            // The example of the kernel's cgroup-v2 documentation, plus a second device.
+            assertThat(read(d.resolve("io.max")).lines().toList()).containsExactly(
+                    "8:16 rbps=2097152 wbps=max riops=max wiops=120",
+                    "259:0 rbps=max wbps=1048576 riops=max wiops=max");
+            assertThat(read(s.resolve("cgroup.subtree_control"))).contains("io");
+        }
+    }
+
+    @Test
+    void ioMaxWithoutTheIoControllerNamesTheMissingController() throws Exception {
+        FakeCgroup2Kernel k = new FakeCgroup2Kernel(tmp.resolve("all"), UID);
+        k.chain(SCOPE, "cpu memory pids", UID, JVM); // io is not offered
+        CgroupManager m = CgroupManager.detect(k.config(tmp, SCOPE).build());
+        CheckResult r = m.check(ResourceLimits.NONE.withIoMax(IoMax.of("8:0").readIops(10).build()));
+        assertThat(r.status()).isEqualTo(CheckResult.Status.FAIL);
+        assertThat(r.detail()).contains("io");
     }
 
     @Test

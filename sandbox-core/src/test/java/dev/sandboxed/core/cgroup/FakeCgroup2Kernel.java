@@ -176,6 +176,7 @@ class FakeCgroup2Kernel implements CgroupFs {
                     set(d.resolve("cgroup.procs"), "");
                 }
             }
+            case "io.max" -> set(file, ioMax(read(file), value, file));
             case "memory.max", "memory.high", "memory.swap.max", "pids.max" -> {
                 if (!value.strip().matches("max|\\d+")) {
                     throw new FileSystemException(file.toString(), null, "Invalid argument");
@@ -184,6 +185,49 @@ class FakeCgroup2Kernel implements CgroupFs {
             }
             default -> set(file, value);
         }
+    }
+
+    /**
+     * io.max as the kernel keeps it (Documentation/admin-guide/cgroup-v2.rst, "IO Interface Files"): a write
+     * names one device and some of rbps, wbps, riops, wiops; reading shows one line per limited device with
+     * all four keys, "max" where unlimited, and a device whose keys are all "max" drops out.
+     */
+    private static String ioMax(String current, String write, Path file) throws IOException {
+        Map<String, Map<String, String>> devices = new java.util.LinkedHashMap<>();
+        for (String line : current.split("\n")) {
+            if (!line.isBlank()) {
+                String[] parts = line.trim().split("\\s+");
+                Map<String, String> keys = new java.util.LinkedHashMap<>();
+                for (int i = 1; i < parts.length; i++) {
+                    String[] kv = parts[i].split("=");
+                    keys.put(kv[0], kv[1]);
+                }
+                devices.put(parts[0], keys);
+            }
+        }
+        String[] parts = write.trim().split("\\s+");
+        if (parts.length < 2 || !parts[0].matches("\\d+:\\d+")) {
+            throw new FileSystemException(file.toString(), null, "Invalid argument");
+        }
+        Map<String, String> keys = devices.computeIfAbsent(parts[0], d -> new java.util.LinkedHashMap<>(
+                Map.of("rbps", "max", "wbps", "max", "riops", "max", "wiops", "max")));
+        for (int i = 1; i < parts.length; i++) {
+            String[] kv = parts[i].split("=", 2);
+            if (kv.length != 2 || !Set.of("rbps", "wbps", "riops", "wiops").contains(kv[0]) || !kv[1].matches("max|\\d+")) {
+                throw new FileSystemException(file.toString(), null, "Invalid argument");
+            }
+            keys.put(kv[0], kv[1]);
+        }
+        StringBuilder out = new StringBuilder();
+        for (Map.Entry<String, Map<String, String>> d : devices.entrySet()) {
+            Map<String, String> k = d.getValue();
+            if (k.values().stream().allMatch("max"::equals)) {
+                continue;
+            }
+            out.append(d.getKey()).append(" rbps=").append(k.get("rbps")).append(" wbps=").append(k.get("wbps"))
+                    .append(" riops=").append(k.get("riops")).append(" wiops=").append(k.get("wiops")).append('\n');
+        }
+        return out.toString();
     }
 
     private void subtreeControl(Path dir, String value) throws IOException {

@@ -62,6 +62,12 @@ class CliTest {
         assertThat(stderr()).contains("mounts.bind.source: '/no/such' does not exist on the host");
         assertThat(run("run")).isEqualTo(125);
         assertThat(stderr()).contains("no command given");
+        assertThat(run("run", "--device-read-bps", "sda", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("device-read-bps: 'sda' is not DEVICE:VALUE");
+        assertThat(run("run", "--device-write-iops", "8:0:lots", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("'lots' is not a positive whole number of operations per second");
+        assertThat(run("run", "--device-read-bps", "/etc/passwd:1m", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("/etc/passwd is not a block device");
     }
 
     @Test

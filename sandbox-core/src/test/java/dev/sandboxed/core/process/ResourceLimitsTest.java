@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.cgroup.ResourceUsage;
 import dev.sandboxed.core.host.CheckResult;
+import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -101,6 +102,61 @@ class ResourceLimitsTest {
         }
         assertThat(dirs).isNotEmpty();
         assertThat(Probes.eventually(5, () -> dirs.stream().noneMatch(java.nio.file.Files::exists))).isTrue();
+    }
+
+    @Test
+    void ioMaxLandsInTheKernelForARealBlockDevice() throws Exception {
+        String device = firstWholeDisk();
+        Assumptions.assumeTrue(device != null, "no block device under /sys/dev/block on this host");
+        IoMax limit = IoMax.of(device).readBps(MIB).writeIops(50).build();
+        CheckResult check = SandboxRuntime.shared().cgroups().check(ResourceLimits.NONE.withIoMax(limit));
+        if (check.status() == CheckResult.Status.FAIL) {
+            System.err.println("SKIPPED ioMax test: " + check.detail() + " fix: " + check.fix());
+        }
+        Assumptions.assumeTrue(check.status() != CheckResult.Status.FAIL, () -> "io limits unavailable: " + check.detail());
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().ioMax(limit).build())) {
+            java.util.List<String> written = new java.util.ArrayList<>();
+            for (java.nio.file.Path dir : cgroupDirectories(s)) {
+                for (String name : new String[] {"io.max", "blkio.throttle.read_bps_device", "blkio.throttle.write_iops_device"}) {
+                    java.nio.file.Path file = dir.resolve(name);
+                    if (java.nio.file.Files.exists(file)) {
+                        written.add(name + ": " + java.nio.file.Files.readString(file).strip());
+                    }
+                }
+            }
+            // v2 shows one line with all four keys; v1 one file per key. Either way the kernel took the device.
+            assertThat(written).as("limits in %s", cgroupDirectories(s)).isNotEmpty().allSatisfy(line -> {
+                if (line.startsWith("io.max")) {
+                    assertThat(line).contains(device + " rbps=1048576").contains("wiops=50");
+                }
+            });
+            if (written.get(0).startsWith("blkio")) {
+                assertThat(written).contains("blkio.throttle.read_bps_device: " + device + " 1048576",
+                        "blkio.throttle.write_iops_device: " + device + " 50");
+            }
+            assertThat(s.exec("true").succeeded()).isTrue();
+        }
+    }
+
+    /** MAJOR:MINOR of a whole disk (partitions are refused by io.max), or null. */
+    private static String firstWholeDisk() throws java.io.IOException {
+        java.nio.file.Path block = java.nio.file.Path.of("/sys/dev/block");
+        if (!java.nio.file.Files.isDirectory(block)) {
+            return null;
+        }
+        try (var entries = java.nio.file.Files.list(block)) {
+            return entries.filter(e -> !java.nio.file.Files.exists(e.resolve("partition")))
+                    .filter(e -> !realPath(e).contains("/virtual/")) // loop, ram: no throttling
+                    .map(e -> e.getFileName().toString()).sorted().findFirst().orElse(null);
+        }
+    }
+
+    private static String realPath(java.nio.file.Path p) {
+        try {
+            return p.toRealPath().toString();
+        } catch (java.io.IOException e) {
+            return "/virtual/"; // unreadable: not a candidate
+        }
     }
 
     private static java.util.List<java.nio.file.Path> cgroupDirectories(Sandbox s) {
