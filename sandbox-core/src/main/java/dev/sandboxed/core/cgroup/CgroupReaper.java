@@ -19,6 +19,9 @@ import java.util.Set;
 final class CgroupReaper {
     /** Polling starts fast (a SIGKILLed process is usually gone within a millisecond) and backs off to 20 ms. */
     private static final long FIRST_SLEEP_US = 250;
+    /** Before any kill: how long to keep retrying a plain rmdir while the last process finishes exiting. */
+    private static final long EXITING_GRACE_US = 2_000;
+    private static final long EXITING_FIRST_SLEEP_US = 25;
     private static final long MAX_SLEEP_US = 20_000;
     private static final long RESWEEP_NANOS = 100_000_000L;
     private final CgroupFiles files;
@@ -33,7 +36,7 @@ final class CgroupReaper {
 
     /** Kills everything, then rmdirs children before parents; EBUSY is retried until the timeout. */
     void remove(List<Path> dirs, Duration timeout) {
-        if (removeIfEmpty(dirs)) {
+        if (removeIfEmpty(dirs) || removeOnceExited(dirs)) {
             return;
         }
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -68,6 +71,26 @@ final class CgroupReaper {
      * The usual case: the sandbox has ended, so its cgroups are empty leaves and a plain rmdir each is all it
      * takes. Returns false (having removed what it could) when anything is still busy or has children.
      */
+    /**
+     * A sandbox that just ended often still has its init in the cgroup: the init's control socket closes
+     * before the kernel takes it out of its cgroups (namespace teardown comes in between). Retrying the rmdir
+     * for a moment is far cheaper than the kill rounds below.
+     */
+    private boolean removeOnceExited(List<Path> dirs) {
+        long waited = 0;
+        for (long us = EXITING_FIRST_SLEEP_US; waited < EXITING_GRACE_US; us *= 2) {
+            java.util.concurrent.locks.LockSupport.parkNanos(us * 1000);
+            waited += us;
+            if (Thread.currentThread().isInterrupted()) {
+                return false;
+            }
+            if (removeIfEmpty(dirs)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     private boolean removeIfEmpty(List<Path> dirs) {
         for (Path dir : dirs) {
             try {
