@@ -49,6 +49,8 @@ public final class Bench {
     private final SandboxRuntime prestarting = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true));
     /** P1, P2 and the variants, as the runtime works by default: every start does all the work. */
     private final SandboxRuntime cold = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(false));
+    /** On a hybrid host: a runtime that puts sandbox cgroups into the cgroup2 tree, or null. */
+    private CgroupV2Runtime cgroupV2;
 
     Bench(int iterations, int warmup, PrintStream out) {
         this.iterations = iterations;
@@ -169,6 +171,13 @@ public final class Bench {
         oneShot("p1-range", "P1, idMapping RANGE (newuidmap)", p1().idMapping(IdMappingMode.RANGE).build());
         oneShot("p1-track-usage", "P1 + cgroup (trackUsage on, no limit)", p1().trackUsage(true).build());
         oneShot("p1-cgroup-memory", "P1 + cgroup (trackUsage on, memory 256 MiB)", p1().trackUsage(true).memory(MEMORY_LIMIT).build());
+        cgroupV2 = CgroupV2Runtime.onHybridHost(whyNot);
+        String v2Label = "P1 + a cgroup v2 cgroup (trackUsage on; clone3 into it; this hybrid host's bare cgroup2 tree)";
+        if (cgroupV2 == null) {
+            skip("p1-cgroup-v2", v2Label, whyNot.get(whyNot.size() - 1));
+        } else {
+            oneShot("p1-cgroup-v2", v2Label, p1().trackUsage(true).build(), cgroupV2.runtime());
+        }
 
         try {
             runRounds();
@@ -178,6 +187,9 @@ public final class Bench {
             }
             if (crun != null) {
                 crun.close();
+            }
+            if (cgroupV2 != null) {
+                cgroupV2.close();
             }
             prestarting.close();
             cold.close();
@@ -232,12 +244,16 @@ public final class Bench {
         }
     }
 
-    /** A one-shot sandbox: {@code runtime.run(spec, /bin/true)}, set-up, process and removal in one call. */
     private void oneShot(String key, String label, SandboxSpec spec) {
+        oneShot(key, label, spec, cold);
+    }
+
+    /** A one-shot sandbox: {@code runtime.run(spec, /bin/true)}, set-up, process and removal in one call. */
+    private void oneShot(String key, String label, SandboxSpec spec, SandboxRuntime runtime) {
         ProcessSpec trueProcess = ProcessSpec.of(Peers.TRUE);
         String[] note = new String[1];
         Supplier<Optional<String>> probe = () -> {
-            try (Sandbox s = cold.startWithMain(spec, trueProcess)) {
+            try (Sandbox s = runtime.startWithMain(spec, trueProcess)) {
                 ExitStatus status = s.mainProcess().orElseThrow().waitFor();
                 if (status.exitCode() != 0) {
                     return Optional.of("/bin/true in the sandbox: " + status);
@@ -250,7 +266,7 @@ public final class Bench {
                 return Optional.of(e.toString());
             }
         };
-        measure(key, label, probe, () -> check(cold.run(spec, trueProcess)), null);
+        measure(key, label, probe, () -> check(runtime.run(spec, trueProcess)), null);
         if (note[0] != null && !results.isEmpty()) {
             results.get(results.size() - 1).note = note[0];
         }

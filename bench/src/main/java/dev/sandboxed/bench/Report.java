@@ -37,6 +37,7 @@ final class Report {
             new Difference("seccomp denial reports (reports on - off)", "p1", "p1-no-denial-reports"),
             new Difference("cgroup per sandbox, usage only (trackUsage on - off)", "p1-track-usage", "p1"),
             new Difference("cgroup per sandbox with memory limit (on - off)", "p1-cgroup-memory", "p1"),
+            new Difference("cgroup v2 per sandbox, clone3 into it (on - off)", "p1-cgroup-v2", "p1"),
             new Difference("idMapping RANGE - AUTO", "p1-range", "p1"));
 
     private final Map<String, Object> environment;

@@ -26,6 +26,9 @@ public interface LibC {
     int close(int fd);
 
     @SaveError
+    long read(int fd, @Out byte[] buffer, long count);
+
+    @SaveError
     int pipe2(@Out int[] fds, int flags);
 
     @SaveError

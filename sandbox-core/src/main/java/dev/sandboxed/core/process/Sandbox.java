@@ -101,11 +101,32 @@ public final class Sandbox implements AutoCloseable {
      * also after a failure, the sandbox's reader thread takes the socket over.
      */
     void awaitReady() {
+        awaitReady(true);
+    }
+
+    /**
+     * With {@code handOver} false the caller keeps the socket after the ready answer and must receive from it
+     * (see OneShot); after a failure a reader thread takes over all the same, so close() can finish.
+     */
+    void awaitReady(boolean handOver) {
+        boolean ready = false;
         try {
             receiveReadyAnswer();
+            ready = true;
         } finally {
-            READERS.execute(this::readLoop);
+            if (handOver || !ready) {
+                startReader();
+            }
         }
+    }
+
+    /** A reader thread takes the socket: it dispatches every message until the init hangs up. */
+    void startReader() {
+        READERS.execute(this::readLoop);
+    }
+
+    ControlSocket socket() {
+        return socket;
     }
 
     private void receiveReadyAnswer() {
@@ -223,18 +244,33 @@ public final class Sandbox implements AutoCloseable {
         return p;
     }
 
+    /** As {@link #sendMainBeforeReady}, with the output pipes left to the caller as descriptors (see OneShot). */
+    Launched sendMainBeforeReadyRaw(ProcessSpec process) {
+        Launched l = launch(process, true, false, true);
+        mainProcess = l.process();
+        return l;
+    }
+
     /** The main process, once one was started ({@link #runMain}, or {@link SandboxRuntime#startWithMain}). */
     public Optional<SandboxProcess> mainProcess() {
         return Optional.ofNullable(mainProcess);
     }
 
     private SandboxProcess launch(ProcessSpec process, boolean main, boolean awaitStart) {
+        return launch(process, main, awaitStart, false).process();
+    }
+
+    /** A process just sent to the init, and its stdio (raw pipe ends when asked for). */
+    record Launched(SandboxProcess process, StdioSetup stdio) {
+    }
+
+    private Launched launch(ProcessSpec process, boolean main, boolean awaitStart, boolean rawPipes) {
         ensureRunning();
         process.user().ifPresent(u -> ids.check("user", u));
         int execId = nextExecId.getAndIncrement();
         SandboxProcess p = new SandboxProcess(this, execId, process.command());
         Message message = ProcessMessages.exec(execId, main, spec, process, ids, seccomp);
-        StdioSetup stdio = StdioSetup.open(process);
+        StdioSetup stdio = rawPipes ? StdioSetup.openRaw(process) : StdioSetup.open(process);
         processes.put(execId, p);
         try {
             socket.send(message, stdio.childFds());
@@ -247,7 +283,7 @@ public final class Sandbox implements AutoCloseable {
         }
         p.attachStreams(stdio.stdin(), stdio.stdout(), stdio.stderr());
         if (!awaitStart) {
-            return p;
+            return new Launched(p, stdio);
         }
         try {
             p.awaitStart();
@@ -256,7 +292,7 @@ public final class Sandbox implements AutoCloseable {
             stdio.closeParentEnds();
             throw e;
         }
-        return p;
+        return new Launched(p, stdio);
     }
 
     void signal(int execId, int signal) {
@@ -409,36 +445,49 @@ public final class Sandbox implements AutoCloseable {
         try {
             ControlSocket.Received r;
             while ((r = socket.receive()) != null) {
-                CompletableFuture<int[]> pendingNamespaces = namespaces;
-                if (r.message().kind() == Protocol.K_NAMESPACES && pendingNamespaces != null) {
-                    pendingNamespaces.complete(r.fds());
-                    continue;
-                }
-                for (int fd : r.fds()) {
-                    Native.close(fd);
-                }
-                dispatch(r.message());
+                handleReceived(r);
             }
         } catch (RuntimeException e) {
             if (!closed.get()) {
                 LOG.log(Level.WARNING, "lost the connection to sandbox " + id, e);
             }
         } finally {
-            ended.complete(null);
-            SandboxException late = lateSetupFailure;
-            SandboxException gone = late != null ? late
-                    : new SandboxException("sandbox " + id + " ended during set-up (sandbox-init exited)", 0);
-            CompletableFuture<int[]> pendingNamespaces = namespaces;
-            if (pendingNamespaces != null) {
-                pendingNamespaces.completeExceptionally(gone);
-            }
-            ExitStatus killed = new ExitStatus(137, java.util.OptionalInt.of(9), ExitReason.SANDBOX_ENDED);
-            for (SandboxProcess p : processes.values()) {
-                p.failedToStartIfPending(gone);
-                p.exited(killed);
-            }
-            readerDone.countDown();
+            hungUp();
         }
+    }
+
+    /** One message from the init, on whichever thread receives for the sandbox. */
+    void handleReceived(ControlSocket.Received r) {
+        CompletableFuture<int[]> pendingNamespaces = namespaces;
+        if (r.message().kind() == Protocol.K_NAMESPACES && pendingNamespaces != null) {
+            pendingNamespaces.complete(r.fds());
+            return;
+        }
+        for (int fd : r.fds()) {
+            Native.close(fd);
+        }
+        dispatch(r.message());
+    }
+
+    /** The init hung up (or the connection broke): everything still waiting learns the sandbox ended. */
+    void hungUp() {
+        if (readerDone.getCount() == 0) {
+            return;
+        }
+        ended.complete(null);
+        SandboxException late = lateSetupFailure;
+        SandboxException gone = late != null ? late
+                : new SandboxException("sandbox " + id + " ended during set-up (sandbox-init exited)", 0);
+        CompletableFuture<int[]> pendingNamespaces = namespaces;
+        if (pendingNamespaces != null) {
+            pendingNamespaces.completeExceptionally(gone);
+        }
+        ExitStatus killed = new ExitStatus(137, java.util.OptionalInt.of(9), ExitReason.SANDBOX_ENDED);
+        for (SandboxProcess p : processes.values()) {
+            p.failedToStartIfPending(gone);
+            p.exited(killed);
+        }
+        readerDone.countDown();
     }
 
     private void dispatch(Message m) {

@@ -90,6 +90,15 @@ public final class SandboxRuntime implements AutoCloseable {
         return new SandboxRuntime(config);
     }
 
+    /**
+     * A runtime whose sandboxes get their cgroups from {@code cgroups}, for example a manager detected with a
+     * {@link dev.sandboxed.core.cgroup.CgroupConfig} that names another hierarchy (the benchmark measures the
+     * cgroup v2 path this way on hybrid hosts).
+     */
+    public static SandboxRuntime create(RuntimeConfig config, CgroupManager cgroups) {
+        return new SandboxRuntime(config, cgroups);
+    }
+
     public RuntimeConfig config() {
         return config;
     }
@@ -144,7 +153,8 @@ public final class SandboxRuntime implements AutoCloseable {
             sandbox.runMain(main);
             return sandbox;
         }
-        Sandbox sandbox = startNow(spec, null, main);
+        checkUserIsMapped(spec, main);
+        Sandbox sandbox = startNow(spec, null, s -> s.sendMainBeforeReady(main), true);
         open.add(sandbox);
         return sandbox;
     }
@@ -152,17 +162,42 @@ public final class SandboxRuntime implements AutoCloseable {
     /** Runs one process in a fresh sandbox to completion and removes the sandbox; see {@link Sandbox#run}. */
     public ExecResult run(SandboxSpec spec, ProcessSpec process) {
         Instant start = Instant.now();
-        try (Sandbox sandbox = startWithMain(spec, process)) {
-            return sandbox.complete(sandbox.mainProcess().orElseThrow(), process, start);
+        if (config.prestart()) {
+            try (Sandbox sandbox = startWithMain(spec, process)) {
+                return sandbox.complete(sandbox.mainProcess().orElseThrow(), process, start);
+            }
+        }
+        checkUserIsMapped(spec, process);
+        Sandbox.Launched[] main = new Sandbox.Launched[1];
+        Sandbox sandbox = startNow(spec, null, s -> main[0] = s.sendMainBeforeReadyRaw(process), false);
+        open.add(sandbox);
+        try (sandbox) {
+            return OneShot.collect(sandbox, main[0], process, start);
         }
     }
 
     private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner) {
-        return startNow(spec, networkOwner, null);
+        return startNow(spec, networkOwner, null, true);
     }
 
-    /** Creates a sandbox now; it is tracked in {@link #openSandboxes()} once handed out. */
-    private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner, ProcessSpec main) {
+    /** A main process's user must exist in the sandbox's id mapping: checked before anything is created. */
+    private static void checkUserIsMapped(SandboxSpec spec, ProcessSpec process) {
+        if (process.user().isPresent() && spec.has(Namespace.USER)) {
+            IdMapPlan.decide(spec.idMapping(), HostFacts.current(), spec.user()).check("user", process.user().get());
+        }
+    }
+
+    /** How the main process goes out with the set-up: sent on the new sandbox before it is ready. */
+    @FunctionalInterface
+    private interface MainSender {
+        void send(Sandbox sandbox);
+    }
+
+    /**
+     * Creates a sandbox now; it is tracked in {@link #openSandboxes()} once handed out. With {@code readerThread}
+     * false the caller receives from the sandbox's socket itself once it is ready.
+     */
+    private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner, MainSender main, boolean readerThread) {
         HostFacts facts = HostFacts.current();
         if (!spec.has(Namespace.USER) && !facts.isRoot()) {
             throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
@@ -175,9 +210,7 @@ public final class SandboxRuntime implements AutoCloseable {
         if (spec.has(Namespace.USER)) {
             ids.check("user", spec.user());
         }
-        if (main != null) {
-            main.user().ifPresent(u -> ids.check("user", u));
-        }
+
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
                 spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
@@ -219,14 +252,14 @@ public final class SandboxRuntime implements AutoCloseable {
             SandboxException mainNotSent = null;
             if (main != null) {
                 try {
-                    sandbox.sendMainBeforeReady(main);
+                    main.send(sandbox);
                 } catch (SandboxException e) {
                     mainNotSent = e; // most likely the set-up failed and the init is gone: awaitReady says why
                 }
             }
             state.write(new SandboxState(id, ProcessHandle.current().pid(), pid, startTime(pid),
                     cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(), spec.toString()));
-            sandbox.awaitReady();
+            sandbox.awaitReady(readerThread);
             if (mainNotSent != null) {
                 throw mainNotSent;
             }

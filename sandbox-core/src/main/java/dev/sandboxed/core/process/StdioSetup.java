@@ -14,6 +14,9 @@ import dev.sandboxed.core.spec.Stdio;
 final class StdioSetup {
     private final int[] childFds = new int[3];
     private final boolean[] ownedChild = new boolean[3];
+    /** With {@link #openRaw}: the Java ends of pipes as plain descriptors (-1 where not a pipe). */
+    private final int[] rawParentFds = {-1, -1, -1};
+    private boolean raw;
     private OutputStream stdin;
     private InputStream stdout;
     private InputStream stderr;
@@ -33,6 +36,30 @@ final class StdioSetup {
             throw e;
         }
         return s;
+    }
+
+    /**
+     * Like {@link #open}, but the Java ends of pipes stay plain descriptors, for a caller that polls them
+     * itself (a one-shot sandbox collects its process's output on the calling thread).
+     */
+    static StdioSetup openRaw(ProcessSpec process) {
+        StdioSetup s = new StdioSetup();
+        s.raw = true;
+        try {
+            s.setUp(0, process.stdin(), true);
+            s.setUp(1, process.stdout(), false);
+            s.setUp(2, process.stderr(), false);
+        } catch (RuntimeException e) {
+            s.closeChildEnds();
+            s.closeParentEnds();
+            throw e;
+        }
+        return s;
+    }
+
+    /** The Java end of stream {@code index} (0 stdin, 1 stdout, 2 stderr) after {@link #openRaw}, or -1. */
+    int rawParentFd(int index) {
+        return rawParentFds[index];
     }
 
     /** Returns the Java-side stream for a pipe, else null. */
@@ -55,6 +82,12 @@ final class StdioSetup {
             return null;
         }
         int[] pipe = Native.pipe(name);
+        if (raw) {
+            childFds[index] = input ? pipe[0] : pipe[1];
+            ownedChild[index] = true;
+            rawParentFds[index] = input ? pipe[1] : pipe[0];
+            return null;
+        }
         if (input) {
             childFds[index] = pipe[0];
             ownedChild[index] = true;
@@ -91,6 +124,12 @@ final class StdioSetup {
     }
 
     void closeParentEnds() {
+        for (int i = 0; i < 3; i++) {
+            if (rawParentFds[i] >= 0) {
+                Native.close(rawParentFds[i]);
+                rawParentFds[i] = -1;
+            }
+        }
         for (AutoCloseable c : new AutoCloseable[] {stdin, stdout, stderr}) {
             if (c != null) {
                 try {
