@@ -15,7 +15,6 @@ public final class ControlSocket implements AutoCloseable {
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int MSG_TRUNC = 0x20;
     private static final int MSG_CTRUNC = 0x8;
-    private static final int POLLIN = 0x1;
     private static final int MAX_MESSAGE = 256 * 1024;
     private static final int MAX_FDS = 8;
     // struct msghdr / iovec / cmsghdr on LP64 Linux (x86_64, aarch64).
@@ -76,21 +75,16 @@ public final class ControlSocket implements AutoCloseable {
      * false when the time ran out.
      */
     public boolean awaitReadable(long timeoutMillis) {
-        IoBuffers io = IoBuffers.forThisThread();
+        PollSet poll = new PollSet(1);
+        poll.watch(0, fd);
         long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
         while (true) {
             long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
-            io.pollfd.putInt(0, fd);
-            io.pollfd.putInt(4, POLLIN); // events, and revents cleared
-            int n = Native.libc().poll(io.pollfd, 1, (int) Math.min(left, Integer.MAX_VALUE));
-            if (n > 0) {
+            if (poll.await(left)) {
                 return true;
             }
-            if (n == 0) {
+            if (System.nanoTime() >= deadline) {
                 return false;
-            }
-            if (Native.lastErrno() != Errno.EINTR) {
-                throw Native.failure("poll the socket to sandbox-init");
             }
         }
     }
@@ -144,7 +138,6 @@ public final class ControlSocket implements AutoCloseable {
         private final Pointer hdr = Memory.allocateDirect(rt, MSGHDR_SIZE, true);
         private final Pointer iov = Memory.allocateDirect(rt, IOVEC_SIZE, true);
         private final Pointer control = Memory.allocateDirect(rt, CONTROL_SIZE, true);
-        private final Pointer pollfd = Memory.allocateDirect(rt, 8, true);
         private Pointer data;
         private long dataSize;
 
