@@ -98,7 +98,9 @@ static int create_in_root(int rootfd, const char *path, enum node_kind kind) {
     char parent[4096];
     const char *base;
     split_path(path, parent, sizeof parent, &base);
-    int pfd = create_in_root(rootfd, parent, NODE_DIR);
+    /* Most mount points sit right below the root: use it as it is rather than open it again. */
+    int parent_is_root = strcmp(parent, "/") == 0;
+    int pfd = parent_is_root ? rootfd : create_in_root(rootfd, parent, NODE_DIR);
     if (pfd < 0) {
         return -1;
     }
@@ -112,7 +114,9 @@ static int create_in_root(int rootfd, const char *path, enum node_kind kind) {
         }
     }
     int saved = errno;
-    close(pfd);
+    if (!parent_is_root) {
+        close(pfd);
+    }
     if (rc < 0 && saved != EEXIST) {
         errno = saved;
         return -1;
@@ -203,13 +207,16 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
         char parent[4096];
         const char *base;
         split_path(op->dst, parent, sizeof parent, &base);
-        int pfd = mkdir_in_root(rootfd, parent);
+        int parent_is_root = strcmp(parent, "/") == 0;
+        int pfd = parent_is_root ? rootfd : mkdir_in_root(rootfd, parent);
         if (pfd < 0) {
             return fail(f, errno, "mkdir %s for symlink %s", parent, op->dst);
         }
         int rc = symlinkat(op->src, pfd, base);
         int saved = errno;
-        close(pfd);
+        if (!parent_is_root) {
+            close(pfd);
+        }
         if (rc < 0 && !(saved == EEXIST && optional)) {
             return fail(f, saved, "symlink %s -> %s", op->dst, op->src);
         }
