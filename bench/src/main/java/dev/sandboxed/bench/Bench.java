@@ -85,17 +85,32 @@ public final class Bench {
                 System.exit(2);
             }
         }
+        if (json != null && !writable(json)) {
+            // Checked now, not after minutes of measuring.
+            System.err.println("sandboxed-bench: --json " + json + ": cannot write there (permissions, or a file of another user)");
+            System.exit(2);
+        }
         Bench bench = new Bench(iterations, warmup, System.out);
         Report report = bench.run();
         report.print(System.out);
         if (json != null) {
-            Path parent = json.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(json.toFile(), report.toJson());
             System.out.println("JSON written to " + json.toAbsolutePath());
         }
+    }
+
+    /** The file can be written: it exists and is writable, or its directory can be made and written. */
+    private static boolean writable(Path file) {
+        Path absolute = file.toAbsolutePath();
+        if (Files.exists(absolute)) {
+            return Files.isRegularFile(absolute) && Files.isWritable(absolute);
+        }
+        try {
+            Files.createDirectories(absolute.getParent());
+        } catch (IOException e) {
+            return false;
+        }
+        return Files.isWritable(absolute.getParent());
     }
 
     private static void usage(PrintStream s) {
