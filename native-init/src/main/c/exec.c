@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -43,9 +44,10 @@ struct exec_desc {
 };
 
 /*
- * What the child hands back. The child runs in the init's memory (CLONE_VM) while the init waits
- * (CLONE_VFORK), so it writes its failure straight into this and the init reads it once the child
- * has exec'd or exited. Nothing here may call malloc or touch the init's other state.
+ * What the child hands back. Normally the child runs in the init's memory (CLONE_VM) while the init waits
+ * (CLONE_VFORK), so it writes its failure straight into this and the init reads it once the child has
+ * exec'd or exited; nothing in the child may then call malloc or touch the init's other state. A forked
+ * child (see needs_own_memory) sends its failure over status_sock instead.
  */
 struct child_args {
     const struct msg *m;
@@ -53,6 +55,7 @@ struct child_args {
     const int *fds;
     int status_sock;
     int cap_last;
+    int forked;
     struct failure failure;
 };
 
@@ -60,6 +63,13 @@ static void child_fail(struct child_args *a, const char *step, int err) __attrib
 static void child_fail(struct child_args *a, const char *step, int err) {
     snprintf(a->failure.step, sizeof a->failure.step, "%s", step);
     a->failure.err = err != 0 ? err : EIO;
+    if (a->forked) {
+        static struct msg report; /* our own copy of the init's memory: no one else reads it */
+        msg_init(&report, K_EXEC_FAILED);
+        msg_put_str(&report, F_STEP, a->failure.step);
+        msg_put_u32(&report, F_ERRNO, (uint32_t)a->failure.err);
+        msg_send(a->status_sock, &report, NULL, 0);
+    }
     _exit(127);
 }
 
@@ -262,7 +272,9 @@ static int child(void *arg) {
     }
     char cwd[4096];
     /* A working directory outside the root shows up as "(unreachable)" (CVE-2024-21626). */
-    if (getcwd(cwd, sizeof cwd) == NULL || cwd[0] != '/') child_fail(a, "verify working directory is inside the root", EPERM);
+    /* The raw syscall: glibc's getcwd falls back to a directory walk that mallocs, and the child may share
+     * the init's heap. A path outside the root comes back as "(unreachable)/...". */
+    if (syscall(SYS_getcwd, cwd, sizeof cwd) <= 0 || cwd[0] != '/') child_fail(a, "verify working directory is inside the root", EPERM);
     if (d->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(a, "set no_new_privs", errno);
     if (d->filter != NULL) {
         struct sock_fprog prog = {
@@ -287,49 +299,140 @@ static int child(void *arg) {
     child_fail(a, step_buf, err);
 }
 
-/* The child's stack. It runs while the init is suspended, so one is enough. */
-static char child_stack[128 * 1024] __attribute__((aligned(16)));
+#define CHILD_STACK_SIZE (128 * 1024)
+#define GUARD_SIZE 4096
+
+/* The child's stack, made once; it runs while the init is suspended, so one is enough. The page below it
+ * is inaccessible, so an overflow faults instead of overwriting the init's data. */
+static char *child_stack_top(struct failure *f) {
+    static char *top;
+    if (top == NULL) {
+        char *base = mmap(NULL, CHILD_STACK_SIZE + GUARD_SIZE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (base == MAP_FAILED) {
+            fail(f, errno, "map the stack for starting processes");
+            return NULL;
+        }
+        if (mprotect(base, GUARD_SIZE, PROT_NONE) < 0) {
+            fail(f, errno, "protect the guard page of the process-start stack");
+            munmap(base, CHILD_STACK_SIZE + GUARD_SIZE);
+            return NULL;
+        }
+        top = base + GUARD_SIZE + CHILD_STACK_SIZE;
+    }
+    return top;
+}
+
+/* fs.suid_dumpable, read once: 0 (default), 1 (debug) or 2 (suidsafe, as systemd-coredump sets it). */
+static int suid_dumpable(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        char buf[8] = {0};
+        int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
+        cached = 0;
+        if (fd >= 0) {
+            if (read(fd, buf, sizeof buf - 1) > 0) cached = atoi(buf);
+            close(fd);
+        }
+    }
+    return cached;
+}
+
+/*
+ * A uid or gid change makes the kernel set the dumpable flag of the changing task's memory to
+ * fs.suid_dumpable. With CLONE_VM that memory is the init's; at 1 ("debug") the init would become
+ * ptrace-able by same-uid processes in the sandbox. Such a child gets its own memory (a plain fork).
+ */
+static int needs_own_memory(const struct exec_desc *d) {
+    return (d->uid != getuid() || d->gid != getgid()) && suid_dumpable() == 1;
+}
 
 /*
  * Starts a process the way posix_spawn does: clone(CLONE_VM | CLONE_VFORK) shares the init's memory
  * until execve, so no page tables are copied and neither side takes copy-on-write faults afterwards
  * (a plain fork cost about 0.8 ms here, most of the exec).
  */
+static pid_t start_child(const struct exec_desc *d, const struct msg *m, const int fds[3], int *listener,
+                         struct failure *f) {
+    int forked = needs_own_memory(d);
+    char *stack = NULL;
+    if (!forked && (stack = child_stack_top(f)) == NULL) {
+        return -1;
+    }
+    int sv[2] = { -1, -1 };
+    if ((d->notify || forked) && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        return fail(f, errno, "socketpair for starting a process");
+    }
+    static struct child_args args;
+    args = (struct child_args){ .m = m, .d = d, .fds = fds, .status_sock = sv[1], .cap_last = last_cap(),
+                                .forked = forked };
+    args.failure.err = 0;
+    pid_t pid;
+    if (forked) {
+        pid = fork();
+        if (pid == 0) {
+            close(sv[0]);
+            child(&args);
+        }
+    } else {
+        pid = clone(child, stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
+        int saved = errno;
+        /* The child's uid change may have set our shared memory's dumpable flag: the init stays not dumpable. */
+        prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+        errno = saved;
+    }
+    int start_errno = errno;
+    if (sv[1] >= 0) close(sv[1]);
+    if (pid < 0) {
+        if (sv[0] >= 0) close(sv[0]);
+        return fail(f, start_errno, forked ? "fork the process" : "clone the process");
+    }
+    /* Here the child has exec'd (success) or exited, and said why: in args.failure, or over the socket. */
+    if (args.failure.err != 0) {
+        if (sv[0] >= 0) close(sv[0]);
+        waitpid(pid, NULL, 0);
+        return fail(f, args.failure.err, "%s", args.failure.step);
+    }
+    if (sv[0] < 0) {
+        return pid;
+    }
+    /* EOF means execve succeeded: the child's end was close-on-exec. */
+    static struct msg status;
+    int failed = 0;
+    while (msg_recv(sv[0], &status) > 0) {
+        struct field fl;
+        if (msg_kind(&status) == K_STARTED && status.nfds == 1) {
+            *listener = status.fds[0];
+        } else if (msg_kind(&status) == K_EXEC_FAILED) {
+            char step[512] = "start process";
+            if (msg_find(&status, F_STEP, &fl)) {
+                snprintf(step, sizeof step, "%.*s", (int)fl.len, (const char *)fl.data);
+            }
+            fail(f, msg_find(&status, F_ERRNO, &fl) ? (int)field_u32(&fl) : EIO, "%s", step);
+            failed = 1;
+        }
+    }
+    close(sv[0]);
+    if (failed) {
+        if (*listener >= 0) {
+            close(*listener);
+            *listener = -1;
+        }
+        waitpid(pid, NULL, 0);
+        return -1;
+    }
+    return pid;
+}
+
 pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f) {
     static struct exec_desc d;
     *listener = -1;
     if (parse(m, &d, f) < 0) {
         return -1;
     }
-    int sv[2] = { -1, -1 };
-    if (d.notify && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-        return fail(f, errno, "socketpair for the seccomp listener");
-    }
-    static struct child_args args;
-    args = (struct child_args){ .m = m, .d = &d, .fds = fds, .status_sock = sv[1], .cap_last = last_cap() };
-    args.failure.err = 0;
-    pid_t pid = clone(child, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD, &args);
-    int clone_errno = errno;
-    if (sv[1] >= 0) close(sv[1]);
+    pid_t pid = start_child(&d, m, fds, listener, f);
     for (int i = 0; d.argv[i]; i++) free(d.argv[i]);
     for (int i = 0; d.envp[i]; i++) free(d.envp[i]);
     free(d.cwd);
-    if (pid < 0) {
-        if (sv[0] >= 0) close(sv[0]);
-        return fail(f, clone_errno, "clone the process");
-    }
-    /* Here the child has exec'd (success) or exited (args.failure says why). */
-    if (args.failure.err != 0) {
-        if (sv[0] >= 0) close(sv[0]);
-        waitpid(pid, NULL, 0);
-        return fail(f, args.failure.err, "%s", args.failure.step);
-    }
-    if (sv[0] >= 0) {
-        static struct msg status;
-        if (msg_recv(sv[0], &status) > 0 && msg_kind(&status) == K_STARTED && status.nfds == 1) {
-            *listener = status.fds[0];
-        }
-        close(sv[0]);
-    }
     return pid;
 }

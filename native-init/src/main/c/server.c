@@ -260,6 +260,11 @@ static pid_t clone_into_cgroup(const struct field *dir_field, uint64_t flags, st
     return pid;
 }
 
+/* The released child exited already (reaped here), or hung up its end of the start-up socket (EPIPE). */
+static int child_gone(pid_t pid, int write_errno) {
+    return write_errno == EPIPE || waitpid(pid, NULL, WNOHANG) == pid;
+}
+
 static void handle_create(int control, int signal_fd) {
     struct failure f = {0};
     struct field fl;
@@ -288,7 +293,7 @@ static void handle_create(int control, int signal_fd) {
      * until the maps are written, and turns non-dumpable before it opens any. The server itself is
      * dumpable only for the clone: it holds the JVM's control socket.
      */
-    if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) {
+    if (!join && prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) < 0) { /* joining writes no id maps */
         fail(&f, errno, "make the sandbox init dumpable for its id maps");
         goto failed;
     }
@@ -350,14 +355,19 @@ static void handle_create(int control, int signal_fd) {
             fail(&f, errno, "release sandbox init");
             goto failed;
         }
+        /* Meanwhile the init may have failed its set-up: then it told Java why on its own socket, and Java
+         * must hear that rather than the cgroup write or the second byte that its exit made fail. */
         if (!in_cgroup && join_cgroups(pid, &f) < 0) {
+            if (child_gone(pid, 0)) goto created;
             goto failed;
         }
         if (write(sync[1], "2", 1) != 1) {
+            if (child_gone(pid, errno)) goto created;
             fail(&f, errno, "tell sandbox init its cgroups are joined");
             goto failed;
         }
     }
+created:
     close(sync[1]);
     close(sock);
     msg_init(&reply, K_CREATED);
