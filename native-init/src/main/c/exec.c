@@ -147,7 +147,7 @@ static int apply_rlimits(const struct msg *m) {
     return 0;
 }
 
-/* Read once, in the init, so each started process does not open /proc again. */
+/* Read once, in the server (exec_prepare), so no sandbox opens /proc for it again. */
 static int last_cap(void) {
     static int cached = -1;
     if (cached >= 0) {
@@ -302,8 +302,9 @@ static int child(void *arg) {
 #define CHILD_STACK_SIZE (128 * 1024)
 #define GUARD_SIZE 4096
 
-/* The child's stack, made once; it runs while the init is suspended, so one is enough. The page below it
- * is inaccessible, so an overflow faults instead of overwriting the init's data. */
+/* The child's stack, made once in the server (exec_prepare) and inherited by every init; the child runs
+ * while its init is suspended, so one is enough. The page below it is inaccessible, so an overflow faults
+ * instead of overwriting the init's data. */
 static char *child_stack_top(struct failure *f) {
     static char *top;
     if (top == NULL) {
@@ -422,6 +423,11 @@ static pid_t start_child(const struct exec_desc *d, const struct msg *m, const i
         return -1;
     }
     return pid;
+}
+
+int exec_prepare(struct failure *f) {
+    last_cap();
+    return child_stack_top(f) == NULL ? -1 : 0;
 }
 
 pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f) {

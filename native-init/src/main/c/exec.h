@@ -13,4 +13,10 @@
  */
 pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f);
 
+/*
+ * Done once in the server, so every sandbox's init inherits it instead of redoing it: the stack for
+ * starting processes (with its guard page) and the kernel's last capability number.
+ */
+int exec_prepare(struct failure *f);
+
 #endif

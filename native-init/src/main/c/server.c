@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "server.h"
+#include "exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -403,6 +404,11 @@ int server_loop(int control) {
         return 125;
     }
     signal(SIGPIPE, SIG_IGN);
+    struct failure prep = {0};
+    if (exec_prepare(&prep) < 0) {
+        fprintf(stderr, "sandbox-init: %s: %s\n", prep.step, strerror(prep.err));
+        return 125;
+    }
     int signal_fd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
     if (signal_fd < 0) {
         perror("sandbox-init: signalfd");
