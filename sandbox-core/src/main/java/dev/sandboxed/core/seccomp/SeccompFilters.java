@@ -2,6 +2,7 @@ package dev.sandboxed.core.seccomp;
 
 import dev.sandboxed.core.spec.Capability;
 
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -87,7 +88,19 @@ public final class SeccompFilters {
                 allowNestedNamespaces);
         return CACHE.computeIfAbsent(key, k -> profile.policy(caps, arch, kernel)
                 .map(policy -> allowNestedNamespaces ? NestedNamespaces.allow(policy) : policy)
-                .map(policy -> SeccompCompiler.compile(policy, arch, notifyDenials)));
+                .map(policy -> SeccompCompiler.compile(policy, arch, notifyDenials && canReportDenials(policy))));
+    }
+
+    /**
+     * Between loading the filter and execve, a starting process hands its init the notification listener
+     * (sendmsg, close) and then calls execve, while its init waits for it. A refused call there would wait
+     * forever for an answer only that init could give, so a profile that does not always allow these calls
+     * gets plain errno denials, without reports.
+     */
+    static final List<String> CALLS_BEFORE_EXEC = List.of("sendmsg", "close", "execve");
+
+    static boolean canReportDenials(SeccompPolicy policy) {
+        return CALLS_BEFORE_EXEC.stream().allMatch(policy::alwaysAllows);
     }
 
     private static KernelVersion host() {

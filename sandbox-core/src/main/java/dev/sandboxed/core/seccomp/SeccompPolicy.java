@@ -29,4 +29,17 @@ public record SeccompPolicy(SeccompAction defaultAction, Set<SyscallArch> abis, 
         return defaultAction.kind() == SeccompAction.Kind.ERRNO
                 ? OptionalInt.of(defaultAction.errno()) : OptionalInt.empty();
     }
+
+    /**
+     * True when {@code syscall} is always allowed: the first rule naming it allows it without conditions, or
+     * no rule names it and the default allows. A conditional first rule counts as not always.
+     */
+    public boolean alwaysAllows(String syscall) {
+        for (SyscallRule rule : rules) {
+            if (rule.syscall().equals(syscall)) {
+                return rule.isUnconditional() && rule.action().kind() == SeccompAction.Kind.ALLOW;
+            }
+        }
+        return defaultAction.kind() == SeccompAction.Kind.ALLOW;
+    }
 }

@@ -122,6 +122,11 @@ public final class SandboxSpec {
         return seccompProfile;
     }
 
+    /**
+     * Whether refused syscalls are counted for {@code Sandbox.seccompDenials()} (default true). A profile that
+     * does not always allow sendmsg, close and execve gets plain errno refusals without reports: a process
+     * makes those calls while its init waits for it to start, so no one could answer the report.
+     */
     public boolean reportSeccompDenials() {
         return reportSeccompDenials;
     }
