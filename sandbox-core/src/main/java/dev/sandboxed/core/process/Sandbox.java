@@ -97,16 +97,9 @@ public final class Sandbox implements AutoCloseable {
 
     /**
      * Waits until sandbox-init reports the sandbox set up; throws the failed step otherwise. The starting
-     * thread reads that answer itself (a hand-over from a reader thread costs a wake-up); afterwards, and
-     * also after a failure, the sandbox's reader thread takes the socket over.
-     */
-    void awaitReady() {
-        awaitReady(true);
-    }
-
-    /**
-     * With {@code handOver} false the caller keeps the socket after the ready answer and must receive from it
-     * (see OneShot); after a failure a reader thread takes over all the same, so close() can finish.
+     * thread reads that answer itself (a hand-over from a reader thread costs a wake-up). Afterwards the
+     * sandbox's reader thread takes the socket over, unless {@code handOver} is false: then the caller keeps
+     * receiving (see OneShot). After a failure a reader thread takes over all the same, so close() can finish.
      */
     void awaitReady(boolean handOver) {
         boolean ready = false;
