@@ -147,21 +147,25 @@ static int apply_rlimits(const struct msg *m) {
     return 0;
 }
 
+/* A number from a /proc/sys file, or `fallback` when it cannot be read. */
+static int read_sysctl(const char *path, int fallback) {
+    char buf[16] = {0};
+    int value = fallback;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        if (read(fd, buf, sizeof buf - 1) > 0) value = atoi(buf);
+        close(fd);
+    }
+    return value;
+}
+
 /* Read once, in the server (exec_prepare), so no sandbox opens /proc for it again. */
 static int last_cap(void) {
     static int cached = -1;
-    if (cached >= 0) {
-        return cached;
+    if (cached < 0) {
+        cached = read_sysctl("/proc/sys/kernel/cap_last_cap", 40);
     }
-    int cap = 40;
-    char buf[16] = {0};
-    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        if (read(fd, buf, sizeof buf - 1) > 0) cap = atoi(buf);
-        close(fd);
-    }
-    cached = cap;
-    return cap;
+    return cached;
 }
 
 /* Drops the bounding set, switches identity, then sets the exact capability sets (inheritable and
@@ -328,13 +332,7 @@ static char *child_stack_top(struct failure *f) {
 static int suid_dumpable(void) {
     static int cached = -1;
     if (cached < 0) {
-        char buf[8] = {0};
-        int fd = open("/proc/sys/fs/suid_dumpable", O_RDONLY | O_CLOEXEC);
-        cached = 0;
-        if (fd >= 0) {
-            if (read(fd, buf, sizeof buf - 1) > 0) cached = atoi(buf);
-            close(fd);
-        }
+        cached = read_sysctl("/proc/sys/fs/suid_dumpable", 0);
     }
     return cached;
 }

@@ -114,10 +114,10 @@ final class RunOptions {
                 case "--memory" -> spec.memory(Sizes.parseBytes("memory", v));
                 case "--cpus" -> spec.cpus(parseCpus(v));
                 case "--pids" -> spec.pids(parsePids(v));
-                case "--device-read-bps" -> ioLimit(io, name, v).readBps(Sizes.parseBytes("device-read-bps", rate(name, v)));
-                case "--device-write-bps" -> ioLimit(io, name, v).writeBps(Sizes.parseBytes("device-write-bps", rate(name, v)));
-                case "--device-read-iops" -> ioLimit(io, name, v).readIops(parseIops(name, rate(name, v)));
-                case "--device-write-iops" -> ioLimit(io, name, v).writeIops(parseIops(name, rate(name, v)));
+                case "--device-read-bps" -> ioLimit(io, name, v).readBps(Sizes.parseBytes("device-read-bps", rate(v)));
+                case "--device-write-bps" -> ioLimit(io, name, v).writeBps(Sizes.parseBytes("device-write-bps", rate(v)));
+                case "--device-read-iops" -> ioLimit(io, name, v).readIops(parseIops(name, rate(v)));
+                case "--device-write-iops" -> ioLimit(io, name, v).writeIops(parseIops(name, rate(v)));
                 case "--timeout" -> timeout = Sizes.parseDuration("timeout", v);
                 case "--seccomp" -> spec.seccomp(v);
                 case "--stats" -> stats = Path.of(v).toAbsolutePath();
@@ -147,7 +147,8 @@ final class RunOptions {
         return io.computeIfAbsent(numbers, IoMax::of);
     }
 
-    private static String rate(String option, String v) {
+    /** The VALUE of {@code DEV:VALUE}. */
+    private static String rate(String v) {
         return v.substring(v.lastIndexOf(':') + 1);
     }
 

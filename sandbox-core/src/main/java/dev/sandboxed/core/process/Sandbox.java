@@ -74,7 +74,7 @@ public final class Sandbox implements AutoCloseable {
     private volatile long oomKillsSeen;
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
-    private volatile SandboxProcess mainProcess;
+    private volatile Launched mainLaunch;
 
     Sandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, ControlSocket socket,
             SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, SandboxRuntime runtime, Runnable onClose) {
@@ -222,31 +222,28 @@ public final class Sandbox implements AutoCloseable {
      * container does with its entrypoint. Used by {@code sandboxed run}.
      */
     public SandboxProcess runMain(ProcessSpec process) {
-        SandboxProcess p = launch(process, true, true);
-        mainProcess = p;
-        return p;
+        mainLaunch = launch(process, true, true, false);
+        return mainLaunch.process();
     }
 
     /**
      * Sends the main process right behind the set-up description, before the sandbox is ready: sandbox-init
      * starts it as soon as the set-up is done. Whether it started shows in its exit (or {@code awaitStarted}).
+     * With {@code rawPipes} its output pipes are left to the caller as descriptors (see OneShot).
      */
-    SandboxProcess sendMainBeforeReady(ProcessSpec process) {
-        SandboxProcess p = launch(process, true, false);
-        mainProcess = p;
-        return p;
+    Launched sendMainBeforeReady(ProcessSpec process, boolean rawPipes) {
+        mainLaunch = launch(process, true, false, rawPipes);
+        return mainLaunch;
     }
 
-    /** As {@link #sendMainBeforeReady}, with the output pipes left to the caller as descriptors (see OneShot). */
-    Launched sendMainBeforeReadyRaw(ProcessSpec process) {
-        Launched l = launch(process, true, false, true);
-        mainProcess = l.process();
-        return l;
+    /** The main process as launched, with its stdio (raw descriptors for a one-shot sandbox), or null. */
+    Launched mainLaunch() {
+        return mainLaunch;
     }
 
     /** The main process, once one was started ({@link #runMain}, or {@link SandboxRuntime#startWithMain}). */
     public Optional<SandboxProcess> mainProcess() {
-        return Optional.ofNullable(mainProcess);
+        return Optional.ofNullable(mainLaunch).map(Launched::process);
     }
 
     private SandboxProcess launch(ProcessSpec process, boolean main, boolean awaitStart) {
@@ -359,8 +356,7 @@ public final class Sandbox implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new SandboxException("interrupted while waiting for sandbox " + id, e);
         }
-        SandboxProcess main = mainProcess;
-        return main == null ? Optional.empty() : Optional.of(main.waitFor());
+        return mainProcess().map(SandboxProcess::waitFor);
     }
 
     /** Current resource usage (final after the sandbox ended); not available where no cgroup could be made. */

@@ -153,8 +153,7 @@ public final class SandboxRuntime implements AutoCloseable {
             sandbox.runMain(main);
             return sandbox;
         }
-        checkUserIsMapped(spec, main);
-        Sandbox sandbox = startNow(spec, null, s -> s.sendMainBeforeReady(main), true);
+        Sandbox sandbox = startNow(spec, null, main, false);
         open.add(sandbox);
         return sandbox;
     }
@@ -167,37 +166,23 @@ public final class SandboxRuntime implements AutoCloseable {
                 return sandbox.complete(sandbox.mainProcess().orElseThrow(), process, start);
             }
         }
-        checkUserIsMapped(spec, process);
-        Sandbox.Launched[] main = new Sandbox.Launched[1];
-        Sandbox sandbox = startNow(spec, null, s -> main[0] = s.sendMainBeforeReadyRaw(process), false);
+        Sandbox sandbox = startNow(spec, null, process, true);
         open.add(sandbox);
         try (sandbox) {
-            return OneShot.collect(sandbox, main[0], process, start);
+            return OneShot.collect(sandbox, sandbox.mainLaunch(), process, start);
         }
     }
 
     private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner) {
-        return startNow(spec, networkOwner, null, true);
-    }
-
-    /** A main process's user must exist in the sandbox's id mapping: checked before anything is created. */
-    private static void checkUserIsMapped(SandboxSpec spec, ProcessSpec process) {
-        if (process.user().isPresent() && spec.has(Namespace.USER)) {
-            IdMapPlan.decide(spec.idMapping(), HostFacts.current(), spec.user()).check("user", process.user().get());
-        }
-    }
-
-    /** How the main process goes out with the set-up: sent on the new sandbox before it is ready. */
-    @FunctionalInterface
-    private interface MainSender {
-        void send(Sandbox sandbox);
+        return startNow(spec, networkOwner, null, false);
     }
 
     /**
-     * Creates a sandbox now; it is tracked in {@link #openSandboxes()} once handed out. With {@code readerThread}
-     * false the caller receives from the sandbox's socket itself once it is ready.
+     * Creates a sandbox now; it is tracked in {@link #openSandboxes()} once handed out. A {@code main} process
+     * is sent right behind the set-up description. With {@code oneShot} its output pipes stay descriptors and
+     * the caller receives from the sandbox's socket itself once it is ready (see OneShot).
      */
-    private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner, MainSender main, boolean readerThread) {
+    private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner, ProcessSpec main, boolean oneShot) {
         HostFacts facts = HostFacts.current();
         if (!spec.has(Namespace.USER) && !facts.isRoot()) {
             throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
@@ -210,7 +195,9 @@ public final class SandboxRuntime implements AutoCloseable {
         if (spec.has(Namespace.USER)) {
             ids.check("user", spec.user());
         }
-
+        if (main != null) {
+            main.user().ifPresent(u -> ids.check("user", u));
+        }
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
                 spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
@@ -252,14 +239,14 @@ public final class SandboxRuntime implements AutoCloseable {
             SandboxException mainNotSent = null;
             if (main != null) {
                 try {
-                    main.send(sandbox);
+                    sandbox.sendMainBeforeReady(main, oneShot);
                 } catch (SandboxException e) {
                     mainNotSent = e; // most likely the set-up failed and the init is gone: awaitReady says why
                 }
             }
             state.write(new SandboxState(id, ProcessHandle.current().pid(), pid, startTime(pid),
                     cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(), spec.toString()));
-            sandbox.awaitReady(readerThread);
+            sandbox.awaitReady(!oneShot);
             if (mainNotSent != null) {
                 throw mainNotSent;
             }

@@ -25,17 +25,7 @@ final class StdioSetup {
     }
 
     static StdioSetup open(ProcessSpec process) {
-        StdioSetup s = new StdioSetup();
-        try {
-            s.stdin = (OutputStream) s.setUp(0, process.stdin(), true);
-            s.stdout = (InputStream) s.setUp(1, process.stdout(), false);
-            s.stderr = (InputStream) s.setUp(2, process.stderr(), false);
-        } catch (RuntimeException e) {
-            s.closeChildEnds();
-            s.closeParentEnds();
-            throw e;
-        }
-        return s;
+        return open(process, false);
     }
 
     /**
@@ -43,12 +33,16 @@ final class StdioSetup {
      * itself (a one-shot sandbox collects its process's output on the calling thread).
      */
     static StdioSetup openRaw(ProcessSpec process) {
+        return open(process, true);
+    }
+
+    private static StdioSetup open(ProcessSpec process, boolean raw) {
         StdioSetup s = new StdioSetup();
-        s.raw = true;
+        s.raw = raw;
         try {
-            s.setUp(0, process.stdin(), true);
-            s.setUp(1, process.stdout(), false);
-            s.setUp(2, process.stderr(), false);
+            s.stdin = (OutputStream) s.setUp(0, process.stdin(), true);
+            s.stdout = (InputStream) s.setUp(1, process.stdout(), false);
+            s.stderr = (InputStream) s.setUp(2, process.stderr(), false);
         } catch (RuntimeException e) {
             s.closeChildEnds();
             s.closeParentEnds();
