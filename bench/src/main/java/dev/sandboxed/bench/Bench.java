@@ -348,6 +348,7 @@ public final class Bench {
             for (int c = 0; c < live.size(); c++) {
                 Result r = live.get((c + round) % live.size());
                 if (r.skipped == null) {
+                    settle();
                     runOnce(r);
                 }
             }
@@ -366,10 +367,15 @@ public final class Bench {
                 if (r.skipped != null) {
                     continue;
                 }
+                settle(); // what the case before left to do in the background is not this case's cost
+                long busy0 = CpuTime.machineBusyJiffies();
                 long t0 = System.nanoTime();
                 if (runOnce(r)) {
                     samples[index][round] = System.nanoTime() - t0;
                 }
+                settle(); // this case's own background work (removals, cgroups made ahead) is its CPU cost
+                r.cpuJiffies += CpuTime.machineBusyJiffies() - busy0;
+                r.cpuRuns++;
             }
             if (round % step == step - 1) {
                 out.print('.');
@@ -387,6 +393,19 @@ public final class Bench {
             }
             r.op = null;
             r.phaseRecorder = null;
+        }
+    }
+
+    /**
+     * Waits until no runtime has background work left: the time an operation takes is what its caller waits
+     * for, and what it hands to background threads (removing a closed sandbox's cgroups, making the next
+     * cgroups ahead, prestarting) shows in the CPU column instead of in the next case's time.
+     */
+    private void settle() {
+        cold.awaitIdle();
+        prestarting.awaitIdle();
+        if (cgroupV2 != null) {
+            cgroupV2.runtime().awaitIdle();
         }
     }
 
@@ -496,6 +515,14 @@ public final class Bench {
         Map<String, Stats> phases;
         Runnable op;
         Phases phaseRecorder;
+        /** Machine-wide busy CPU over the timed runs and their background work, and how many runs. */
+        long cpuJiffies;
+        int cpuRuns;
+
+        /** Machine-wide CPU time per run in ms (all processes: the JVM, sandbox-init, peers, kernel threads). */
+        Double cpuMsPerRun() {
+            return cpuRuns == 0 ? null : cpuJiffies * CpuTime.MS_PER_JIFFY / cpuRuns;
+        }
 
         Result(String key, String label, Stats stats, String skipped) {
             this.key = key;

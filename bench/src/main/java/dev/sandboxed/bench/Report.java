@@ -56,30 +56,41 @@ final class Report {
         return results.stream().filter(r -> r.key.equals(key) && r.stats != null).map(r -> r.stats).findFirst();
     }
 
+    private Optional<Double> cpu(String key) {
+        return results.stream().filter(r -> r.key.equals(key) && r.stats != null && r.cpuMsPerRun() != null)
+                .map(Bench.Result::cpuMsPerRun).findFirst();
+    }
+
     void print(PrintStream out) {
         out.println();
         out.printf(Locale.ROOT, "Results (%d iterations after %d warm-up, ms; as %s)%n", iterations, warmup,
                 environment.get("user"));
-        String line = "-".repeat(104);
+        String line = "-".repeat(114);
         out.println(line);
-        out.printf(Locale.ROOT, "%-22s %9s %9s %9s %9s %9s  %s%n", "case", "median", "p90", "min", "mean", "max", "description");
+        out.printf(Locale.ROOT, "%-22s %9s %9s %9s %9s %9s %9s  %s%n", "case", "median", "p90", "min", "mean", "max",
+                "cpu", "description");
         out.println(line);
         for (Bench.Result r : results) {
             if (r.stats == null) {
-                out.printf(Locale.ROOT, "%-22s %9s %9s %9s %9s %9s  %s%n", r.key, "-", "-", "-", "-", "-",
+                out.printf(Locale.ROOT, "%-22s %9s %9s %9s %9s %9s %9s  %s%n", r.key, "-", "-", "-", "-", "-", "-",
                         r.label + " (skipped: " + firstLine(r.skipped) + ")");
                 continue;
             }
             Stats s = r.stats;
-            out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f %9.2f %9.2f  %s%s%n", r.key, s.medianMs(), s.p90Ms(),
-                    s.minMs(), s.meanMs(), s.maxMs(), r.label, r.note == null ? "" : " [" + r.note + "]");
+            Double cpu = r.cpuMsPerRun();
+            out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f %9.2f %9.2f %9s  %s%s%n", r.key, s.medianMs(), s.p90Ms(),
+                    s.minMs(), s.meanMs(), s.maxMs(), cpu == null ? "-" : String.format(Locale.ROOT, "%.2f", cpu),
+                    r.label, r.note == null ? "" : " [" + r.note + "]");
             if (r.phases != null) {
-                r.phases.forEach((phase, ps) -> out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f %9.2f %9.2f  %s%n",
-                        "  " + r.key + "." + phase, ps.medianMs(), ps.p90Ms(), ps.minMs(), ps.meanMs(), ps.maxMs(),
+                r.phases.forEach((phase, ps) -> out.printf(Locale.ROOT, "%-22s %9.2f %9.2f %9.2f %9.2f %9.2f %9s  %s%n",
+                        "  " + r.key + "." + phase, ps.medianMs(), ps.p90Ms(), ps.minMs(), ps.meanMs(), ps.maxMs(), "",
                         "  phase of " + r.key + ": " + phaseText(phase)));
             }
         }
         out.println(line);
+        out.println("cpu: busy CPU time of the whole machine per run in ms (JVM, sandbox-init, children, kernel threads),"
+                + " including the background work the run leaves (cgroup and state removal, cgroups made ahead); the"
+                + " times exclude it: the runtimes are idle before each timed run");
         out.println("load average at start / end: " + environment.get("loadAverageAtStart") + " / "
                 + environment.get("loadAverageAtEnd"));
         out.println();
@@ -94,11 +105,13 @@ final class Report {
                     target);
         }
         out.println();
-        out.println("Added cost, median (p90) in ms:");
+        out.println("Added cost in ms: median (p90) of the time, and the machine's CPU time per run:");
         for (Map<String, Object> d : differences()) {
             Object value = d.get("medianMs");
-            out.printf(Locale.ROOT, "  %-54s %s%n", d.get("name"), value == null ? "n/a (" + d.get("missing") + ")"
-                    : String.format(Locale.ROOT, "%+7.2f (%+7.2f)", (Double) value, (Double) d.get("p90Ms")));
+            Object cpu = d.get("cpuMs");
+            out.printf(Locale.ROOT, "  %-54s %s%s%n", d.get("name"), value == null ? "n/a (" + d.get("missing") + ")"
+                    : String.format(Locale.ROOT, "%+7.2f (%+7.2f)", (Double) value, (Double) d.get("p90Ms")),
+                    cpu == null ? "" : String.format(Locale.ROOT, "   cpu %+6.2f", (Double) cpu));
         }
         for (Bench.Result r : results) {
             if (r.skipped != null) {
@@ -112,7 +125,7 @@ final class Report {
         return switch (phase) {
             case "start" -> "Sandbox.start until ready";
             case "exec" -> "exec(/bin/true) until exit";
-            case "close" -> "close(): kill, reap, remove";
+            case "close" -> "close(): kill and reap (cgroup and state removal follow in the background)";
             default -> phase;
         };
     }
@@ -160,6 +173,9 @@ final class Report {
             if (a.isPresent() && b.isPresent()) {
                 m.put("medianMs", a.get().medianMs() - b.get().medianMs());
                 m.put("p90Ms", a.get().p90Ms() - b.get().p90Ms());
+                Optional<Double> ca = cpu(d.with());
+                Optional<Double> cb = cpu(d.without());
+                m.put("cpuMs", ca.isPresent() && cb.isPresent() ? ca.get() - cb.get() : null);
             } else {
                 m.put("medianMs", null);
                 m.put("missing", a.isEmpty() ? d.with() + " not measured" : d.without() + " not measured");
@@ -182,6 +198,7 @@ final class Report {
             c.put("description", r.label);
             c.put("skipped", r.skipped);
             c.put("stats", r.stats);
+            c.put("cpuMsPerRun", r.cpuMsPerRun());
             if (r.note != null) {
                 c.put("note", r.note);
             }

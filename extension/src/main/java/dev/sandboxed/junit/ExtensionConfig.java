@@ -47,7 +47,8 @@ final class ExtensionConfig {
         RuntimeConfig fromProperties = RuntimeConfig.fromSystemProperties();
         return new RuntimeConfig(get(STATE_DIR).or(fromProperties::stateDirectory),
                 get(CGROUP_PARENT).or(fromProperties::cgroupParent),
-                get(RuntimeConfig.PRESTART_PROPERTY).map("true"::equalsIgnoreCase).orElse(fromProperties.prestart()));
+                get(RuntimeConfig.PRESTART_PROPERTY).map("true"::equalsIgnoreCase).orElse(fromProperties.prestart()),
+                get(RuntimeConfig.CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(fromProperties.cgroupPool()));
     }
 
     int maxConcurrent() {

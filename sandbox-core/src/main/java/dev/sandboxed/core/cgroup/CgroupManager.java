@@ -51,7 +51,21 @@ public interface CgroupManager {
      * @throws CgroupException when a limit cannot be enforced here or a cgroup operation fails (nothing is left
      *                         behind)
      */
-    SandboxCgroup create(String sandboxId, ResourceLimits limits);
+    default SandboxCgroup create(String sandboxId, ResourceLimits limits) {
+        return create(sandboxId, limits, false);
+    }
+
+    /**
+     * {@link #create(String, ResourceLimits)} for a sandbox whose processes all die with its init when
+     * {@code diesWithInit} (it has its own pid namespace): killing them needs no freezer, so v1 makes none.
+     */
+    SandboxCgroup create(String sandboxId, ResourceLimits limits, boolean diesWithInit);
+
+    /**
+     * Every directory {@link #create} could make for {@code sandboxId} on this host, existing or not. A JVM killed
+     * between creating a sandbox's cgroups and recording them leaves only the id behind; this finds them.
+     */
+    java.util.List<java.nio.file.Path> directoriesFor(String sandboxId);
 
     /** "v2", "v1" (also for hybrid hosts, whose controllers are on v1) or "none". */
     String version();

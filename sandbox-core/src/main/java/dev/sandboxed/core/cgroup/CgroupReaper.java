@@ -68,10 +68,6 @@ final class CgroupReaper {
     }
 
     /**
-     * The usual case: the sandbox has ended, so its cgroups are empty leaves and a plain rmdir each is all it
-     * takes. Returns false (having removed what it could) when anything is still busy or has children.
-     */
-    /**
      * A sandbox that just ended often still has its init in the cgroup: the init's control socket closes
      * before the kernel takes it out of its cgroups (namespace teardown comes in between). Retrying the rmdir
      * for a moment is far cheaper than the kill rounds below.
@@ -91,6 +87,10 @@ final class CgroupReaper {
         return false;
     }
 
+    /**
+     * The usual case: the sandbox has ended, so its cgroups are empty leaves and a plain rmdir each is all it
+     * takes. Returns false (having removed what it could) when anything is still busy or has children.
+     */
     private boolean removeIfEmpty(List<Path> dirs) {
         for (Path dir : dirs) {
             try {

@@ -21,9 +21,9 @@ import java.util.TreeSet;
  * (relative to each controller mount) or this process's own cgroup in that hierarchy.
  *
  * <p>Besides the hierarchies the limits need, memory, cpuacct and pids are created for usage stats, and freezer
- * for a race-free kill, when writable. Each extra hierarchy costs one more cgroup.procs write on the C side;
+ * for a race-free kill of a sandbox without its own pid namespace, when writable. Each extra hierarchy costs one more cgroup.procs write on the C side;
  * measured on Linux 6.18: about 0.35 ms for the first write after idle (RCU grace period) and 0.04 ms for each
- * further one, mkdir 0.02-0.08 ms. A pool of pre-created cgroups would only save the mkdir, so there is none.
+ * further one, mkdir 0.02-0.08 ms. The runtime makes them ahead of need (see CgroupPool in the process package).
  */
 final class CgroupV1Manager implements CgroupManager {
     static final List<String> STATS_CONTROLLERS = List.of("memory", "cpuacct", "pids", "freezer");
@@ -122,7 +122,7 @@ final class CgroupV1Manager implements CgroupManager {
     }
 
     @Override
-    public SandboxCgroup create(String sandboxId, ResourceLimits limits) {
+    public SandboxCgroup create(String sandboxId, ResourceLimits limits, boolean diesWithInit) {
         LimitsValidator.validate(limits);
         String dirName = SandboxNames.directoryName(sandboxId);
         unsupported(limits).ifPresent(u -> {
@@ -144,6 +144,9 @@ final class CgroupV1Manager implements CgroupManager {
                     + describe(failed) + "; fix: " + fix(failed));
         }
         for (String c : STATS_CONTROLLERS) {
+            if (c.equals("freezer") && diesWithInit) {
+                continue; // each mkdir, cgroup.procs write and rmdir costs; this one would only serve the kill
+            }
             Parent p = parentFor(c);
             if (p.problem().isEmpty()) {
                 byMount.putIfAbsent(p.hierarchy().mountPoint(), p);
@@ -185,6 +188,19 @@ final class CgroupV1Manager implements CgroupManager {
                 Optional.ofNullable(dirByController.get("cpuacct")), Optional.ofNullable(dirByController.get("cpu")),
                 Optional.ofNullable(dirByController.get("pids")));
         return new CgroupSandbox(created, stats, reaper, config.removeTimeout(), false);
+    }
+
+    @Override
+    public List<Path> directoriesFor(String sandboxId) {
+        String dirName = SandboxNames.directoryName(sandboxId);
+        Set<Path> dirs = new LinkedHashSet<>();
+        for (String c : layout.v1().keySet()) {
+            Parent p = parentFor(c);
+            if (p.dir() != null) {
+                dirs.add(p.dir().resolve(dirName));
+            }
+        }
+        return List.copyOf(dirs);
     }
 
     /** Creates a configured parent that does not exist yet (cpuset directories need cpus/mems before use). */

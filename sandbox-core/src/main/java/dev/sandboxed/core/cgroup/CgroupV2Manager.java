@@ -95,7 +95,7 @@ final class CgroupV2Manager implements CgroupManager {
     private volatile Prepared prepared;
 
     @Override
-    public SandboxCgroup create(String sandboxId, ResourceLimits limits) {
+    public SandboxCgroup create(String sandboxId, ResourceLimits limits, boolean diesWithInit) {
         LimitsValidator.validate(limits);
         SandboxNames.directoryName(sandboxId); // a bad id fails here, before anything is touched
         Prepared ready = prepared;
@@ -161,6 +161,14 @@ final class CgroupV2Manager implements CgroupManager {
             throw e;
         }
         return new CgroupSandbox(List.of(dir), new V2Stats(files, dir), reaper, config.removeTimeout(), true);
+    }
+
+    @Override
+    public List<Path> directoriesFor(String sandboxId) {
+        String dirName = SandboxNames.directoryName(sandboxId);
+        Prepared ready = prepared;
+        V2Placement p = ready != null ? ready.placement() : planner.plan();
+        return p.parent() == null ? List.of() : List.of(p.parent().resolve(dirName));
     }
 
     /** Creates a missing configured parent, moves this JVM into its leaf, enables controllers. */

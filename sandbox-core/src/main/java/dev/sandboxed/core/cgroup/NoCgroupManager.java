@@ -23,12 +23,17 @@ final class NoCgroupManager implements CgroupManager {
     }
 
     @Override
-    public SandboxCgroup create(String sandboxId, ResourceLimits limits) {
+    public SandboxCgroup create(String sandboxId, ResourceLimits limits, boolean diesWithInit) {
         LimitsValidator.validate(limits);
         if (!limits.isEmpty()) {
             throw new CgroupException("cannot enforce resource limits for sandbox " + sandboxId + ": " + reason);
         }
         return NoopSandboxCgroup.INSTANCE;
+    }
+
+    @Override
+    public java.util.List<java.nio.file.Path> directoriesFor(String sandboxId) {
+        return java.util.List.of();
     }
 
     @Override

@@ -19,9 +19,28 @@ final class SystemCgroupFs implements CgroupFs {
     private SystemCgroupFs() {
     }
 
+    /** Per thread: Files.readString allocates and grows a fresh buffer per read (cgroup files report size 0). */
+    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8192));
+
     @Override
     public String read(Path file) throws IOException {
-        return Files.readString(file, StandardCharsets.UTF_8);
+        ByteBuffer buf = READ_BUFFER.get();
+        buf.clear();
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+            while (ch.read(buf) >= 0) {
+                if (!buf.hasRemaining()) { // a long cgroup.procs: grow, keep what was read
+                    ByteBuffer bigger = ByteBuffer.allocateDirect(buf.capacity() * 2);
+                    buf.flip();
+                    bigger.put(buf);
+                    buf = bigger;
+                    READ_BUFFER.set(buf);
+                }
+            }
+        }
+        buf.flip();
+        byte[] bytes = new byte[buf.remaining()];
+        buf.get(bytes);
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     @Override

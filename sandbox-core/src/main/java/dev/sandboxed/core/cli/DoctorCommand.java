@@ -46,7 +46,7 @@ final class DoctorCommand {
     /** Starting a real sandbox is the only proof that counts. */
     private static CheckResult liveSandbox(String cgroupParent) {
         String name = "sandbox start";
-        RuntimeConfig config = RuntimeConfig.fromSystemProperties().withCgroupParent(cgroupParent);
+        RuntimeConfig config = RuntimeConfig.fromSystemProperties().withCgroupParent(cgroupParent).withCgroupPool(0);
         try (SandboxRuntime runtime = SandboxRuntime.create(config);
                 Sandbox sandbox = runtime.start(SandboxSpec.defaults())) {
             ExecResult r = sandbox.exec("/bin/sh", "-c", "echo ok");

@@ -35,7 +35,8 @@ final class RunCommand {
     }
 
     int run(RunOptions options) {
-        RuntimeConfig config = RuntimeConfig.fromSystemProperties();
+        // One sandbox per command: a cgroup made ahead would only be removed again at exit.
+        RuntimeConfig config = RuntimeConfig.fromSystemProperties().withCgroupPool(0);
         if (options.cgroupParent.isPresent()) {
             config = config.withCgroupParent(options.cgroupParent.get());
         }

@@ -87,6 +87,19 @@ final class Prestarted implements AutoCloseable {
         });
     }
 
+    /** Waits until the work handed to the background thread so far is done (at once when closed). */
+    void awaitIdle() {
+        try {
+            worker.submit(() -> { }).get();
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // nothing more runs there
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     /** Closes every sandbox waiting here; later {@link #prepare} calls do nothing. */
     @Override
     public void close() {

@@ -359,12 +359,26 @@ public final class Sandbox implements AutoCloseable {
         return mainProcess().map(SandboxProcess::waitFor);
     }
 
-    /** Current resource usage (final after the sandbox ended); not available where no cgroup could be made. */
-    public ResourceUsage usage() {
-        return closed.get() ? lastUsage : cgroup.usage();
+    /** The sandbox's cgroup directories on the host (one per v1 hierarchy, one on v2), empty without a cgroup. */
+    public List<java.nio.file.Path> cgroupDirectories() {
+        return cgroup.directories();
     }
 
-    private volatile ResourceUsage lastUsage = ResourceUsage.NOT_AVAILABLE;
+    /**
+     * Current resource usage; after {@link #close()} the final values, read just before the cgroups were removed
+     * (this waits for that removal, which is also how to know it is done). Not available where no cgroup could
+     * be made.
+     */
+    public ResourceUsage usage() {
+        CompletableFuture<ResourceUsage> removed = removal;
+        if (removed != null) {
+            return removed.join();
+        }
+        return cgroup.usage(); // also while closing: the cgroups stay until the removal
+    }
+
+    /** Completes with the final usage once the cgroups and the state entry are gone; set by close(). */
+    private volatile CompletableFuture<ResourceUsage> removal;
 
     /** Syscalls the seccomp filter refused, by name, with how often (e.g. {@code keyctl=3}). */
     public Map<String, Long> seccompDenials() {
@@ -387,7 +401,11 @@ public final class Sandbox implements AutoCloseable {
         return "syscall " + nr;
     }
 
-    /** Kills everything in the sandbox and removes all it left on the host. Idempotent. */
+    /**
+     * Ends the sandbox: when this returns, every process in it has been killed and reaped by its init, which hung
+     * up only then and is itself exiting. Its cgroups (after their final usage is read) and state entry are removed
+     * right after, off this thread; {@link #usage()} waits for that, and so does closing the runtime. Idempotent.
+     */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
@@ -412,14 +430,8 @@ public final class Sandbox implements AutoCloseable {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            cgroup.close();
-            try {
-                lastUsage = cgroup.usage(); // the values read just before the cgroup was removed
-            } catch (RuntimeException e) {
-                lastUsage = ResourceUsage.NOT_AVAILABLE;
-            }
         } finally {
-            stateEntry.remove();
+            removal = runtime.removal().remove(id, cgroup, stateEntry);
             onClose.run();
         }
     }

@@ -46,6 +46,8 @@ public final class SandboxRuntime implements AutoCloseable {
     private final CgroupManager cgroups;
     private final Set<Sandbox> open = ConcurrentHashMap.newKeySet();
     private final Prestarted prestarted = new Prestarted(this::startNow);
+    private final CgroupPool cgroupPool;
+    private final BackgroundRemoval removal = new BackgroundRemoval();
     private InitServer server;
 
     private SandboxRuntime(RuntimeConfig config) {
@@ -57,7 +59,8 @@ public final class SandboxRuntime implements AutoCloseable {
         this.config = config;
         this.stateDirectory = StateDirectory.forCurrentUser(config.stateDirectory(), Native.uid());
         this.cgroups = cgroups;
-        int removed = stateDirectory.removeAbandoned(SandboxRuntime::cleanAbandoned);
+        this.cgroupPool = new CgroupPool(config.cgroupPool(), this::makeCgroupAhead);
+        int removed = stateDirectory.removeAbandoned(this::cleanAbandoned);
         if (removed > 0) {
             LOG.log(Level.INFO, "removed {0} sandbox(es) left by JVMs that died", removed);
         }
@@ -201,22 +204,28 @@ public final class SandboxRuntime implements AutoCloseable {
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
                 spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
-        if (!spec.limits().isEmpty()) {
+        boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
+        CgroupPool.Key cgroupKey = new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID));
+        CgroupPool.Slot slot = wantsCgroup ? cgroupPool.take(cgroupKey) : null;
+        if (slot == null && !spec.limits().isEmpty()) {
             CheckResult check = cgroups.check(spec.limits());
             if (check.status() == CheckResult.Status.FAIL) {
                 throw new SandboxException("apply resource limits: " + check.detail()
                         + (check.fix().isEmpty() ? "" : "; fix: " + check.fix()), 0);
             }
         }
-        String id = newId();
-        SandboxCgroup cgroup = spec.limits().isEmpty() && !spec.trackUsage()
-                ? CgroupManager.none().create(id, spec.limits())
-                : cgroups.create(id, spec.limits());
-        StateDirectory.Entry state = null;
+        String id = slot != null ? slot.id() : newId();
+        StateDirectory.Entry state = slot != null ? slot.state() : null;
+        SandboxCgroup cgroup = slot != null ? slot.cgroup() : null;
         int[] pair = null;
         Sandbox sandbox = null;
         try {
-            state = stateDirectory.create(id);
+            if (state == null) {
+                // The entry (and its lock) first: a JVM killed after the mkdirs below leaves at least the id.
+                state = stateDirectory.create(id);
+                cgroup = wantsCgroup ? cgroups.create(id, spec.limits(), cgroupKey.diesWithInit())
+                        : CgroupManager.none().create(id, spec.limits());
+            }
             pair = Native.seqpacketPair("sandbox " + id);
             Message create = createMessage(spec, ids, mounts, cgroup, networkOwner != null);
             int pid;
@@ -250,6 +259,9 @@ public final class SandboxRuntime implements AutoCloseable {
             if (mainNotSent != null) {
                 throw mainNotSent;
             }
+            if (wantsCgroup) {
+                cgroupPool.refill(cgroupKey); // only for limits that just worked
+            }
             return sandbox;
         } catch (RuntimeException e) {
             if (sandbox != null) {
@@ -259,7 +271,9 @@ public final class SandboxRuntime implements AutoCloseable {
                     Native.close(pair[0]);
                     Native.close(pair[1]);
                 }
-                cgroup.close();
+                if (cgroup != null) {
+                    cgroup.close();
+                }
                 if (state != null) {
                     state.remove();
                 }
@@ -336,19 +350,79 @@ public final class SandboxRuntime implements AutoCloseable {
         }
     }
 
-    private static void cleanAbandoned(SandboxState state) {
-        if (state.initPid() > 0 && state.initStartTime() != 0 && startTime(state.initPid()) == state.initStartTime()) {
-            Native.kill((int) state.initPid(), Native.SIGKILL);
+    /**
+     * A cgroup for a sandbox yet to start, with the id and state entry it will have. The state records the
+     * directories (no init yet), so a JVM killed while it holds the cgroup leaves nothing unaccounted for.
+     */
+    private CgroupPool.Slot makeCgroupAhead(CgroupPool.Key key) {
+        String id = newId();
+        StateDirectory.Entry state = stateDirectory.create(id);
+        SandboxCgroup cgroup = null;
+        try {
+            cgroup = cgroups.create(id, key.limits(), key.diesWithInit());
+            state.write(new SandboxState(id, ProcessHandle.current().pid(), 0, 0,
+                    cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(),
+                    POOLED + key.limits()));
+            return new CgroupPool.Slot(id, state, cgroup);
+        } catch (RuntimeException e) {
+            try {
+                if (cgroup != null) {
+                    cgroup.close();
+                }
+            } finally {
+                state.remove();
+            }
+            throw e;
         }
-        CgroupCleaner.removeStale(state.cgroups().stream().map(Path::of).toList());
     }
 
-    /** Closes every sandbox this runtime started, then the sandbox-init server. */
+    /** The spec summary of a state entry that holds a pooled cgroup, not (yet) a sandbox. */
+    static final String POOLED = "pooled cgroup for ";
+
+    /**
+     * Kills a dead JVM's sandbox init and removes its cgroups: those its state names, and, in case it died
+     * before recording them, wherever this host's cgroup manager would have made them for that id.
+     */
+    private void cleanAbandoned(String id, Optional<SandboxState> state) {
+        state.ifPresent(s -> {
+            if (s.initPid() > 0 && s.initStartTime() != 0 && startTime(s.initPid()) == s.initStartTime()) {
+                Native.kill((int) s.initPid(), Native.SIGKILL);
+            }
+        });
+        Set<Path> dirs = new java.util.LinkedHashSet<>();
+        state.ifPresent(s -> s.cgroups().forEach(c -> dirs.add(Path.of(c))));
+        if (state.isEmpty() || state.get().cgroups().isEmpty()) {
+            dirs.addAll(cgroups.directoriesFor(id));
+        }
+        CgroupCleaner.removeStale(List.copyOf(dirs));
+    }
+
+    /**
+     * Waits until the work this runtime does in the background is done: sandboxes being prestarted, cgroups being
+     * made ahead, and the removal of closed sandboxes (their cgroups and state entries). For tests that check the
+     * host is clean and benchmarks that want a quiet machine between measurements.
+     */
+    public void awaitIdle() {
+        prestarted.awaitIdle();
+        cgroupPool.awaitIdle();
+        removal.awaitIdle();
+    }
+
+    BackgroundRemoval removal() {
+        return removal;
+    }
+
+    /**
+     * Closes every sandbox this runtime started and the sandbox-init server, removes the cgroups made ahead, and
+     * waits until everything the sandboxes left on the host is removed.
+     */
     @Override
     public void close() {
         // Outside the lock: a prestart under way needs the server (synchronized) to finish.
         prestarted.close();
+        cgroupPool.close();
         closeOpenSandboxesAndServer();
+        removal.close();
     }
 
     private synchronized void closeOpenSandboxesAndServer() {

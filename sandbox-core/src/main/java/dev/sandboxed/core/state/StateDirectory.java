@@ -97,6 +97,19 @@ public final class StateDirectory {
             }
         }
 
+        /**
+         * Releases the lock but keeps the entry: what it names could not be removed, and a later runtime's
+         * {@link #removeAbandoned} retries.
+         */
+        public void release() {
+            try {
+                lock.release();
+                channel.close();
+            } catch (IOException ignored) {
+                // the descriptor is gone either way
+            }
+        }
+
         /** Deletes the directory and releases the lock. */
         public void remove() {
             try {
@@ -111,19 +124,14 @@ public final class StateDirectory {
             } catch (IOException e) {
                 LOG.log(Level.WARNING, "could not remove sandbox state " + dir + ": " + e);
             } finally {
-                try {
-                    lock.release();
-                    channel.close();
-                } catch (IOException ignored) {
-                    // the descriptor is gone either way
-                }
+                release();
             }
         }
     }
 
     /**
      * Sandboxes whose owner died: their lock can be taken. Each is handed to {@code cleaner} with its lock
-     * held, then its directory is removed.
+     * held, then its directory is removed; an entry whose clean-up fails is kept for the next attempt.
      */
     public int removeAbandoned(AbandonedSandboxCleaner cleaner) {
         int removed = 0;
@@ -149,7 +157,13 @@ public final class StateDirectory {
                     Optional<SandboxState> state = Files.isRegularFile(stateFile)
                             ? Optional.of(JSON.readValue(stateFile.toFile(), SandboxState.class))
                             : Optional.empty();
-                    state.ifPresent(cleaner::clean);
+                    try {
+                        cleaner.clean(dir.getFileName().toString(), state);
+                    } catch (RuntimeException e) {
+                        // Keep the entry so a later runtime tries again; this one still starts.
+                        LOG.log(Level.WARNING, "could not clean abandoned sandbox " + dir + ": " + e.getMessage());
+                        continue;
+                    }
                     Files.deleteIfExists(stateFile);
                     Files.deleteIfExists(dir.resolve("state.json.tmp"));
                     Files.deleteIfExists(lockFile);
@@ -167,9 +181,12 @@ public final class StateDirectory {
         return removed;
     }
 
-    /** Removes what a dead owner left behind: processes and cgroups. */
+    /**
+     * Removes what a dead owner left behind: processes and cgroups. The state is empty when the owner died
+     * before writing it; the id (the directory's name) is all there is then.
+     */
     @FunctionalInterface
     public interface AbandonedSandboxCleaner {
-        void clean(SandboxState state);
+        void clean(String id, Optional<SandboxState> state);
     }
 }

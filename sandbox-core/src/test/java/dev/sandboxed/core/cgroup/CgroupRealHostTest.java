@@ -106,6 +106,23 @@ class CgroupRealHostTest {
     }
 
     @Test
+    void aSandboxThatDiesWithItsInitGetsNoFreezer() {
+        assumeTrue(manager.version().equals("v1"), "the freezer is a v1 hierarchy; v2 freezes in every cgroup");
+        try (SandboxCgroup withPidNamespace = manager.create(RUN + "pidns", ResourceLimits.NONE, true);
+                SandboxCgroup without = manager.create(RUN + "nopidns", ResourceLimits.NONE, false)) {
+            CREATED.addAll(withPidNamespace.directories());
+            CREATED.addAll(without.directories());
+            assertThat(withPidNamespace.directories()).noneMatch(d -> Files.exists(d.resolve("freezer.state")))
+                    .isNotEmpty();
+            boolean freezerUsable = without.directories().stream().anyMatch(d -> Files.exists(d.resolve("freezer.state")));
+            if (!freezerUsable) {
+                System.out.println("no writable v1 freezer here: only the sandbox with a pid namespace was checked");
+            }
+            assertThat(without.directories()).hasSize(withPidNamespace.directories().size() + (freezerUsable ? 1 : 0));
+        }
+    }
+
+    @Test
     void measureCreateAttachAndRemoveCost() throws Exception {
         int n = 20;
         long[] create = new long[n];

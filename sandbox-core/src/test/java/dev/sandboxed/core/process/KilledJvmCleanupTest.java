@@ -29,9 +29,12 @@ class KilledJvmCleanupTest {
     void nothingSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
         Set<String> mountsBefore = Probes.hostMountPoints();
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process owner = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                "-Dsandboxed.state.dir=" + stateDir, OwnerJvmMain.class.getName())
-                .redirectErrorStream(true).start();
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "-Dsandboxed.state.dir=" + stateDir));
+        RuntimeConfig.fromSystemProperties().cgroupParent()
+                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
+        command.add(OwnerJvmMain.class.getName());
+        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<Integer> initPids = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
@@ -45,10 +48,15 @@ class KilledJvmCleanupTest {
             }
             assertThat(line).as("child JVM output until it was ready").isEqualTo("READY");
             assertThat(initPids).hasSize(2).allMatch(Probes::processAlive);
+            // The sandboxes' entries and those of the cgroups the runtime made ahead for the next sandboxes.
             List<SandboxState> states = new ArrayList<>();
-            for (String id : ids) {
-                states.add(new ObjectMapper().readValue(stateDir.resolve(id).resolve("state.json").toFile(), SandboxState.class));
+            try (var entries = Files.list(stateDir)) {
+                for (Path entry : entries.toList()) {
+                    states.add(new ObjectMapper().readValue(entry.resolve("state.json").toFile(), SandboxState.class));
+                }
             }
+            assertThat(states).extracting(SandboxState::id).containsAll(ids);
+            assertThat(states).as("cgroups made ahead").anyMatch(s -> s.spec().startsWith(SandboxRuntime.POOLED));
 
             owner.destroyForcibly(); // SIGKILL: no shutdown hook runs
             assertThat(owner.waitFor(10, TimeUnit.SECONDS)).isTrue();
@@ -73,6 +81,30 @@ class KilledJvmCleanupTest {
             }
         } finally {
             owner.destroyForcibly();
+        }
+    }
+
+    @Test
+    void cgroupsMadeBeforeTheirStateWasWrittenAreFoundById(@TempDir Path stateDir) throws Exception {
+        RuntimeConfig config = new RuntimeConfig(Optional.of(stateDir.toString()),
+                RuntimeConfig.fromSystemProperties().cgroupParent(), false, 0);
+        String id = "0123456789ab";
+        List<Path> dirs;
+        try (SandboxRuntime runtime = SandboxRuntime.create(config)) {
+            // What a JVM killed between the mkdirs and the state write leaves: an entry with only its lock file,
+            // and cgroups that nothing names.
+            Files.createDirectory(stateDir.resolve(id));
+            Files.createFile(stateDir.resolve(id).resolve("lock"));
+            dirs = runtime.cgroups().create(id, dev.sandboxed.core.spec.ResourceLimits.NONE, true).directories();
+        }
+        if (dirs.isEmpty()) {
+            System.err.println("SKIPPED unrecorded cgroup clean-up: no writable cgroup here");
+        }
+        org.junit.jupiter.api.Assumptions.assumeFalse(dirs.isEmpty(), "no writable cgroup here");
+        assertThat(dirs).allMatch(Files::isDirectory);
+        try (SandboxRuntime next = SandboxRuntime.create(config)) {
+            assertThat(dirs).allSatisfy(d -> assertThat(d).doesNotExist());
+            assertThat(stateDir.resolve(id)).doesNotExist();
         }
     }
 }

@@ -32,11 +32,15 @@ class LifecycleTest {
         int pid = s.pid();
         java.nio.file.Path stateDir = SandboxRuntime.shared().stateDirectory().root().resolve(s.id());
         assertThat(stateDir.resolve("state.json")).exists();
+        java.util.List<java.nio.file.Path> cgroups = s.cgroupDirectories();
+        assertThat(cgroups).as("default spec tracks usage in a cgroup").isNotEmpty().allMatch(java.nio.file.Files::isDirectory);
         s.close();
         s.close(); // idempotent
         assertThat(s.state()).isEqualTo(Sandbox.State.CLOSED);
         assertThat(Probes.eventually(5, () -> !Probes.processAlive(pid))).isTrue();
+        s.usage(); // waits until the cgroups and the state entry are removed
         assertThat(stateDir).doesNotExist();
+        assertThat(cgroups).allSatisfy(d -> assertThat(d).doesNotExist());
         assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
     }
 
@@ -76,14 +80,25 @@ class LifecycleTest {
         assertThat(r.stdout().lines().toList()).containsExactly("out", "2"); // sh is pid 2: the init is 1
         assertThat(r.stderr()).isEqualTo("err\n");
         assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
-        assertThat(Probes.eventually(5, () -> {
-            try (var entries = java.nio.file.Files.list(states)) {
-                return entries.findAny().isEmpty();
-            } catch (java.io.IOException e) {
-                return false;
-            }
-        })).isTrue();
+        // What stays is the runtime's cgroups made ahead for the next sandboxes, each with its own state entry.
+        assertThat(Probes.eventually(5, () -> onlyPooledCgroupsIn(states))).isTrue();
         assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
+    }
+
+    private static boolean onlyPooledCgroupsIn(java.nio.file.Path states) {
+        try (var entries = java.nio.file.Files.list(states)) {
+            for (java.nio.file.Path entry : entries.toList()) {
+                java.nio.file.Path file = entry.resolve("state.json");
+                if (!java.nio.file.Files.exists(file) || !new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readValue(file.toFile(), dev.sandboxed.core.state.SandboxState.class).spec()
+                        .startsWith(SandboxRuntime.POOLED)) {
+                    return false;
+                }
+            }
+            return true;
+        } catch (java.io.IOException e) {
+            return false;
+        }
     }
 
     @Test

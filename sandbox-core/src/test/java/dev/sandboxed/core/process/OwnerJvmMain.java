@@ -14,6 +14,7 @@ public final class OwnerJvmMain {
             s.spawn(ProcessSpec.of("sleep", "300"));
             System.out.println("SANDBOX " + s.pid() + " " + s.id());
         }
+        SandboxRuntime.shared().awaitIdle(); // the cgroups made ahead are recorded too
         System.out.println("READY");
         System.out.flush();
         Thread.sleep(300_000);

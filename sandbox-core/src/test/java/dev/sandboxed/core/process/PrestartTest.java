@@ -43,7 +43,8 @@ class PrestartTest {
     @Test
     void closingTheRuntimeStopsPrestartedSandboxes() throws Exception {
         java.nio.file.Path stateDir = java.nio.file.Files.createTempDirectory("sandboxed-prestart-state");
-        SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), true));
+        // No cgroups made ahead: the state directory then holds only what prestart made.
+        SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), true, 0));
         runtime.start(SandboxSpec.defaults()).close();
         // The prestarted one shows up in the state directory (it is cleaned like any other after a crash).
         assertThat(Probes.eventually(10, () -> countEntries(stateDir) == 1)).isTrue();
@@ -60,7 +61,7 @@ class PrestartTest {
     @Test
     void prestartCanBeSwitchedOff() throws Exception {
         java.nio.file.Path stateDir = java.nio.file.Files.createTempDirectory("sandboxed-noprestart-state");
-        try (SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), false))) {
+        try (SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), false, 0))) {
             runtime.start(SandboxSpec.defaults()).close();
             Thread.sleep(300);
             assertThat(countEntries(stateDir)).isZero();

@@ -160,13 +160,6 @@ class ResourceLimitsTest {
     }
 
     private static java.util.List<java.nio.file.Path> cgroupDirectories(Sandbox s) {
-        try {
-            java.nio.file.Path state = SandboxRuntime.shared().stateDirectory().root().resolve(s.id()).resolve("state.json");
-            dev.sandboxed.core.state.SandboxState st = new com.fasterxml.jackson.databind.ObjectMapper()
-                    .readValue(state.toFile(), dev.sandboxed.core.state.SandboxState.class);
-            return st.cgroups().stream().map(java.nio.file.Path::of).toList();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        }
+        return s.cgroupDirectories();
     }
 }

@@ -1,0 +1,89 @@
+package dev.sandboxed.core.process;
+
+import java.lang.System.Logger.Level;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import dev.sandboxed.core.cgroup.ResourceUsage;
+import dev.sandboxed.core.cgroup.SandboxCgroup;
+import dev.sandboxed.core.state.StateDirectory;
+
+/**
+ * Removes what an ended sandbox leaves on the host: reads its cgroups' final usage, removes them (killing
+ * anything still inside), then removes its state entry. On one background thread, so that close() returns
+ * as soon as the sandbox's init is gone: measured here, the final read and the rmdirs took about 1 ms of a
+ * sandbox's life (cold code and cold caches right after the sandbox ran), half a P1's budget for a cgroup.
+ *
+ * <p>Nothing can leak through the delay. The state entry, which names the cgroups, goes last, so a JVM killed
+ * before the removal finished leaves the entry for the next runtime to act on; closing the runtime (also at
+ * JVM exit) waits for every removal; and {@link Sandbox#usage()} after close waits for this sandbox's.
+ */
+final class BackgroundRemoval implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(BackgroundRemoval.class.getName());
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sandboxed-removal");
+        t.setDaemon(true);
+        return t;
+    });
+
+    /**
+     * Removes the sandbox's cgroups and state entry; completes with the cgroups' final usage once both are
+     * gone ({@link ResourceUsage#NOT_AVAILABLE} when the usage could not be read). Runs on the calling thread
+     * once this is closed.
+     */
+    CompletableFuture<ResourceUsage> remove(String sandboxId, SandboxCgroup cgroup, StateDirectory.Entry state) {
+        CompletableFuture<ResourceUsage> done = new CompletableFuture<>();
+        Runnable task = () -> done.complete(removeNow(sandboxId, cgroup, state));
+        try {
+            worker.execute(task);
+        } catch (RejectedExecutionException closed) {
+            task.run();
+        }
+        return done;
+    }
+
+    private static ResourceUsage removeNow(String sandboxId, SandboxCgroup cgroup, StateDirectory.Entry state) {
+        ResourceUsage last;
+        try {
+            cgroup.close(); // reads the final usage, then removes
+            last = cgroup.usage();
+        } catch (RuntimeException e) {
+            // The entry stays: it names the cgroups, and the next runtime retries their removal.
+            LOG.log(Level.WARNING, "removing the cgroups of sandbox " + sandboxId + " failed; the next runtime"
+                    + " to start retries", e);
+            state.release();
+            return ResourceUsage.NOT_AVAILABLE;
+        }
+        state.remove();
+        return last;
+    }
+
+    /** Waits until the work handed to the background thread so far is done (at once when closed). */
+    void awaitIdle() {
+        try {
+            worker.submit(() -> { }).get();
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            // nothing more runs there
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Waits for every removal handed over so far; later ones run on the caller's thread. */
+    @Override
+    public void close() {
+        worker.shutdown();
+        try {
+            if (!worker.awaitTermination(60, TimeUnit.SECONDS)) {
+                LOG.log(Level.WARNING, "sandbox removals still running after 60 s");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
