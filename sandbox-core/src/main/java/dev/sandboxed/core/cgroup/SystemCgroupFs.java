@@ -19,28 +19,24 @@ final class SystemCgroupFs implements CgroupFs {
     private SystemCgroupFs() {
     }
 
-    /** Per thread: Files.readString allocates and grows a fresh buffer per read (cgroup files report size 0). */
-    private static final ThreadLocal<ByteBuffer> READ_BUFFER = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8192));
+    /** Cgroup files report size 0, so Files.readString starts small and grows a new array per read. */
+    private static final int READ_BUFFER = 8192;
+    private static final ThreadLocal<ByteBuffer> BUFFERS = ThreadLocal.withInitial(() -> ByteBuffer.allocate(READ_BUFFER));
 
     @Override
     public String read(Path file) throws IOException {
-        ByteBuffer buf = READ_BUFFER.get();
+        ByteBuffer buf = BUFFERS.get();
         buf.clear();
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
             while (ch.read(buf) >= 0) {
-                if (!buf.hasRemaining()) { // a long cgroup.procs: grow, keep what was read
-                    ByteBuffer bigger = ByteBuffer.allocateDirect(buf.capacity() * 2);
+                if (!buf.hasRemaining()) { // a long cgroup.procs: grow for this read only
+                    ByteBuffer bigger = ByteBuffer.allocate(buf.capacity() * 2);
                     buf.flip();
-                    bigger.put(buf);
-                    buf = bigger;
-                    READ_BUFFER.set(buf);
+                    buf = bigger.put(buf);
                 }
             }
         }
-        buf.flip();
-        byte[] bytes = new byte[buf.remaining()];
-        buf.get(bytes);
-        return new String(bytes, StandardCharsets.UTF_8);
+        return new String(buf.array(), 0, buf.position(), StandardCharsets.UTF_8);
     }
 
     @Override

@@ -31,12 +31,19 @@ final class BackgroundRemoval implements AutoCloseable {
 
     /**
      * Removes the sandbox's cgroups and state entry; completes with the cgroups' final usage once both are
-     * gone ({@link ResourceUsage#NOT_AVAILABLE} when the usage could not be read). Runs on the calling thread
-     * once this is closed.
+     * gone, or exceptionally with the reason they could not be removed. Runs on the calling thread once this
+     * is closed.
      */
     CompletableFuture<ResourceUsage> remove(String sandboxId, SandboxCgroup cgroup, StateDirectory.Entry state) {
         CompletableFuture<ResourceUsage> done = new CompletableFuture<>();
-        Runnable task = () -> done.complete(removeNow(sandboxId, cgroup, state));
+        Runnable task = () -> {
+            try {
+                done.complete(removeNow(sandboxId, cgroup, state));
+            } catch (Throwable t) { // whoever waits in usage() learns why, and never waits forever
+                done.completeExceptionally(t);
+                throw t;
+            }
+        };
         try {
             worker.execute(task);
         } catch (RejectedExecutionException closed) {
@@ -45,6 +52,7 @@ final class BackgroundRemoval implements AutoCloseable {
         return done;
     }
 
+    /** The final usage; throws (keeping the state entry) when the cgroups could not be emptied and removed. */
     private static ResourceUsage removeNow(String sandboxId, SandboxCgroup cgroup, StateDirectory.Entry state) {
         ResourceUsage last;
         try {
@@ -55,7 +63,7 @@ final class BackgroundRemoval implements AutoCloseable {
             LOG.log(Level.WARNING, "removing the cgroups of sandbox " + sandboxId + " failed; the next runtime"
                     + " to start retries", e);
             state.release();
-            return ResourceUsage.NOT_AVAILABLE;
+            throw e;
         }
         state.remove();
         return last;

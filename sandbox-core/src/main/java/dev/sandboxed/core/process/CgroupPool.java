@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
@@ -86,7 +87,13 @@ final class CgroupPool implements AutoCloseable {
             making.merge(limits, missing, Integer::sum);
         }
         for (int i = 0; i < missing; i++) {
-            worker.execute(() -> make(limits));
+            try {
+                worker.execute(() -> make(limits));
+            } catch (RejectedExecutionException closedMeanwhile) {
+                synchronized (this) {
+                    making.computeIfPresent(limits, (k, n) -> n > 1 ? n - 1 : null);
+                }
+            }
         }
     }
 
@@ -99,7 +106,7 @@ final class CgroupPool implements AutoCloseable {
         }
         List<Slot> surplus = new ArrayList<>();
         synchronized (this) {
-            making.merge(limits, -1, Integer::sum);
+            making.computeIfPresent(limits, (k, n) -> n > 1 ? n - 1 : null);
             if (slot != null) {
                 Deque<Slot> slots = ready.get(limits);
                 if (closed || slots == null) {

@@ -59,7 +59,7 @@ final class Prestarted implements AutoCloseable {
                 return;
             }
         }
-        worker.execute(() -> {
+        Runnable start = () -> {
             Sandbox s;
             try {
                 s = starter.apply(spec, null);
@@ -84,7 +84,14 @@ final class Prestarted implements AutoCloseable {
                 }
             }
             surplus.forEach(Sandbox::close);
-        });
+        };
+        try {
+            worker.execute(start);
+        } catch (java.util.concurrent.RejectedExecutionException closedMeanwhile) {
+            synchronized (this) {
+                pending.remove(spec);
+            }
+        }
     }
 
     /** Waits until the work handed to the background thread so far is done (at once when closed). */

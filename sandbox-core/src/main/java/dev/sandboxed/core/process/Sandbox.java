@@ -368,11 +368,19 @@ public final class Sandbox implements AutoCloseable {
      * Current resource usage; after {@link #close()} the final values, read just before the cgroups were removed
      * (this waits for that removal, which is also how to know it is done). Not available where no cgroup could
      * be made.
+     *
+     * @throws dev.sandboxed.core.cgroup.CgroupException after close, when the cgroups could not be emptied and
+     *                                                   removed (the next runtime to start retries)
      */
     public ResourceUsage usage() {
         CompletableFuture<ResourceUsage> removed = removal;
         if (removed != null) {
-            return removed.join();
+            try {
+                return removed.join();
+            } catch (java.util.concurrent.CompletionException e) {
+                throw new dev.sandboxed.core.cgroup.CgroupException("sandbox " + id + " ended, but removing its cgroups"
+                        + " failed: " + e.getCause().getMessage(), e.getCause());
+            }
         }
         return cgroup.usage(); // also while closing: the cgroups stay until the removal
     }
@@ -402,8 +410,8 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
-     * Ends the sandbox: when this returns, every process in it has been killed and reaped by its init, which hung
-     * up only then and is itself exiting. Its cgroups (after their final usage is read) and state entry are removed
+     * Ends the sandbox: when this returns, every process in it has been killed: its init kills and reaps them all
+     * before it hangs up (and, without a pid namespace, whatever escaped the init is killed through the cgroup). Its cgroups (after their final usage is read) and state entry are removed
      * right after, off this thread; {@link #usage()} waits for that, and so does closing the runtime. Idempotent.
      */
     @Override
@@ -429,6 +437,11 @@ public final class Sandbox implements AutoCloseable {
                 readerDone.await(5, TimeUnit.SECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+            if (!spec.has(dev.sandboxed.core.spec.Namespace.PID)) {
+                // Without its own pid namespace, what the init's children left running (double forks) does not
+                // die with it: kill it here, so nothing of the sandbox runs once close() returns.
+                cgroup.killAll();
             }
         } finally {
             removal = runtime.removal().remove(id, cgroup, stateEntry);

@@ -49,6 +49,8 @@ public final class SandboxRuntime implements AutoCloseable {
     private final CgroupPool cgroupPool;
     private final BackgroundRemoval removal = new BackgroundRemoval();
     private InitServer server;
+    /** Closes the runtime at JVM exit if nobody did: its cgroups made ahead and pending removals must not stay. */
+    private final Thread closeAtExit = new Thread(this::close, "sandboxed-shutdown");
 
     private SandboxRuntime(RuntimeConfig config) {
         this(config, detectCgroups(config));
@@ -60,10 +62,11 @@ public final class SandboxRuntime implements AutoCloseable {
         this.stateDirectory = StateDirectory.forCurrentUser(config.stateDirectory(), Native.uid());
         this.cgroups = cgroups;
         this.cgroupPool = new CgroupPool(config.cgroupPool(), this::makeCgroupAhead);
-        int removed = stateDirectory.removeAbandoned(this::cleanAbandoned);
+        int removed = stateDirectory.removeAbandoned(SandboxRuntime::cleanAbandoned);
         if (removed > 0) {
             LOG.log(Level.INFO, "removed {0} sandbox(es) left by JVMs that died", removed);
         }
+        Runtime.getRuntime().addShutdownHook(closeAtExit);
     }
 
     private static CgroupManager detectCgroups(RuntimeConfig config) {
@@ -72,7 +75,7 @@ public final class SandboxRuntime implements AutoCloseable {
         return CgroupManager.detect(cg.build());
     }
 
-    /** The JVM-wide runtime, configured from system properties; closed when the JVM exits. */
+    /** The JVM-wide runtime, configured from system properties; closed when the JVM exits (as every runtime is). */
     public static SandboxRuntime shared() {
         SandboxRuntime r = shared;
         if (r == null) {
@@ -80,8 +83,6 @@ public final class SandboxRuntime implements AutoCloseable {
                 r = shared;
                 if (r == null) {
                     r = create(RuntimeConfig.fromSystemProperties());
-                    SandboxRuntime finalR = r;
-                    Runtime.getRuntime().addShutdownHook(new Thread(finalR::close, "sandboxed-shutdown"));
                     shared = r;
                 }
             }
@@ -221,8 +222,7 @@ public final class SandboxRuntime implements AutoCloseable {
         Sandbox sandbox = null;
         try {
             if (state == null) {
-                // The entry (and its lock) first: a JVM killed after the mkdirs below leaves at least the id.
-                state = stateDirectory.create(id);
+                state = reserve(id, wantsCgroup, spec.toString());
                 cgroup = wantsCgroup ? cgroups.create(id, spec.limits(), cgroupKey.diesWithInit())
                         : CgroupManager.none().create(id, spec.limits());
             }
@@ -356,10 +356,11 @@ public final class SandboxRuntime implements AutoCloseable {
      */
     private CgroupPool.Slot makeCgroupAhead(CgroupPool.Key key) {
         String id = newId();
-        StateDirectory.Entry state = stateDirectory.create(id);
+        StateDirectory.Entry state = reserve(id, true, POOLED + key.limits());
         SandboxCgroup cgroup = null;
         try {
             cgroup = cgroups.create(id, key.limits(), key.diesWithInit());
+            // Now the directories it has, not all it might have had: a later clean-up touches only those.
             state.write(new SandboxState(id, ProcessHandle.current().pid(), 0, 0,
                     cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(),
                     POOLED + key.limits()));
@@ -380,21 +381,34 @@ public final class SandboxRuntime implements AutoCloseable {
     static final String POOLED = "pooled cgroup for ";
 
     /**
-     * Kills a dead JVM's sandbox init and removes its cgroups: those its state names, and, in case it died
-     * before recording them, wherever this host's cgroup manager would have made them for that id.
+     * A new sandbox's state entry, its lock held. With {@code recordCgroups}, every directory its cgroup may get
+     * is recorded before any exists, so a JVM killed at any later point leaves an entry naming all it made.
      */
-    private void cleanAbandoned(String id, Optional<SandboxState> state) {
-        state.ifPresent(s -> {
-            if (s.initPid() > 0 && s.initStartTime() != 0 && startTime(s.initPid()) == s.initStartTime()) {
-                Native.kill((int) s.initPid(), Native.SIGKILL);
+    StateDirectory.Entry reserve(String id, boolean recordCgroups, String summary) {
+        StateDirectory.Entry state = stateDirectory.create(id);
+        if (recordCgroups) {
+            try {
+                state.write(new SandboxState(id, ProcessHandle.current().pid(), 0, 0,
+                        cgroups.directoriesFor(id).stream().map(Path::toString).toList(), Instant.now().toString(),
+                        summary));
+            } catch (RuntimeException e) {
+                state.remove();
+                throw e;
             }
-        });
-        Set<Path> dirs = new java.util.LinkedHashSet<>();
-        state.ifPresent(s -> s.cgroups().forEach(c -> dirs.add(Path.of(c))));
-        if (state.isEmpty() || state.get().cgroups().isEmpty()) {
-            dirs.addAll(cgroups.directoriesFor(id));
         }
-        CgroupCleaner.removeStale(List.copyOf(dirs));
+        return state;
+    }
+
+    /** Kills a dead JVM's sandbox init and removes the cgroups its state names (those that exist). */
+    private static void cleanAbandoned(String id, Optional<SandboxState> state) {
+        if (state.isEmpty()) {
+            return; // died before recording anything: it made nothing either
+        }
+        SandboxState s = state.get();
+        if (s.initPid() > 0 && s.initStartTime() != 0 && startTime(s.initPid()) == s.initStartTime()) {
+            Native.kill((int) s.initPid(), Native.SIGKILL);
+        }
+        CgroupCleaner.removeStale(s.cgroups().stream().map(Path::of).toList());
     }
 
     /**
@@ -418,6 +432,11 @@ public final class SandboxRuntime implements AutoCloseable {
      */
     @Override
     public void close() {
+        try {
+            Runtime.getRuntime().removeShutdownHook(closeAtExit);
+        } catch (IllegalStateException exiting) {
+            // this is the hook running, or another one during exit
+        }
         // Outside the lock: a prestart under way needs the server (synchronized) to finish.
         prestarted.close();
         cgroupPool.close();

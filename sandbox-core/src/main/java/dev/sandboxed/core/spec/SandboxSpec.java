@@ -415,6 +415,12 @@ public final class SandboxSpec {
             if (namespaces.contains(Namespace.PID) && !namespaces.contains(Namespace.MOUNT)) {
                 throw new SpecException("namespaces", "a pid namespace needs a mount namespace for its own /proc; keep MOUNT or drop PID");
             }
+            if (namespaces.contains(Namespace.USER) && namespaces.contains(Namespace.MOUNT)
+                    && !namespaces.contains(Namespace.PID)) {
+                // The kernel lets a user namespace mount proc only for a pid namespace it owns.
+                throw new SpecException("namespaces", "the fresh /proc of a user namespace needs its own pid namespace;"
+                        + " keep PID (a sandbox that shares the host's pids has to drop USER too, which only root may)");
+            }
             if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
                 throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");
             }

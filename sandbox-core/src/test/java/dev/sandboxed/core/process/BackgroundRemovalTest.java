@@ -42,8 +42,8 @@ class BackgroundRemovalTest {
     void aFailedRemovalKeepsTheStateEntryForTheNextRuntime() {
         StateDirectory states = new StateDirectory(stateRoot);
         try (BackgroundRemoval removal = new BackgroundRemoval()) {
-            ResourceUsage usage = removal.remove("s2", new FakeCgroup(true), states.create("s2")).join();
-            assertThat(usage).isEqualTo(ResourceUsage.NOT_AVAILABLE);
+            var done = removal.remove("s2", new FakeCgroup(true), states.create("s2"));
+            assertThatThrownBy(done::join).hasCauseInstanceOf(CgroupException.class).hasMessageContaining("EBUSY");
         }
         assertThat(stateRoot.resolve("s2")).isDirectory();
         // Its lock is free, so the next runtime's scan takes the entry and retries.

@@ -63,6 +63,14 @@ class BadSpecTest {
     }
 
     @Test
+    void aUserNamespaceWithoutAPidNamespaceCannotMountItsProc() {
+        rejected(() -> SandboxSpec.builder().withoutNamespace(dev.sandboxed.core.spec.Namespace.PID).build(),
+                "namespaces", "own pid namespace", "keep PID");
+        SandboxSpec.builder().withoutNamespace(dev.sandboxed.core.spec.Namespace.USER)
+                .withoutNamespace(dev.sandboxed.core.spec.Namespace.PID).build(); // root's way to share the host's pids
+    }
+
+    @Test
     void otherFields() {
         rejected(() -> SandboxSpec.builder().hostname("bad host!").build(), "hostname", "letters, digits");
         rejected(() -> SandboxSpec.builder().env("A=B", "x").build(), "env", "'='");

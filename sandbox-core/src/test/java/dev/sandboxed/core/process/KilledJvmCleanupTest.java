@@ -85,20 +85,19 @@ class KilledJvmCleanupTest {
     }
 
     @Test
-    void cgroupsMadeBeforeTheirStateWasWrittenAreFoundById(@TempDir Path stateDir) throws Exception {
+    void cgroupsOfASandboxWhoseJvmDiedDuringItsStartAreRemoved(@TempDir Path stateDir) throws Exception {
         RuntimeConfig config = new RuntimeConfig(Optional.of(stateDir.toString()),
                 RuntimeConfig.fromSystemProperties().cgroupParent(), false, 0);
         String id = "0123456789ab";
         List<Path> dirs;
         try (SandboxRuntime runtime = SandboxRuntime.create(config)) {
-            // What a JVM killed between the mkdirs and the state write leaves: an entry with only its lock file,
-            // and cgroups that nothing names.
-            Files.createDirectory(stateDir.resolve(id));
-            Files.createFile(stateDir.resolve(id).resolve("lock"));
+            // What a start does before the init exists, then the JVM "dies": its lock goes, the entry stays.
+            var entry = runtime.reserve(id, true, "a start cut short");
             dirs = runtime.cgroups().create(id, dev.sandboxed.core.spec.ResourceLimits.NONE, true).directories();
+            entry.release();
         }
         if (dirs.isEmpty()) {
-            System.err.println("SKIPPED unrecorded cgroup clean-up: no writable cgroup here");
+            System.err.println("SKIPPED clean-up of a start cut short: no writable cgroup here");
         }
         org.junit.jupiter.api.Assumptions.assumeFalse(dirs.isEmpty(), "no writable cgroup here");
         assertThat(dirs).allMatch(Files::isDirectory);

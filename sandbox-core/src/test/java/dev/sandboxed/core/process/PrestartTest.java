@@ -46,8 +46,9 @@ class PrestartTest {
         // No cgroups made ahead: the state directory then holds only what prestart made.
         SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), true, 0));
         runtime.start(SandboxSpec.defaults()).close();
+        runtime.awaitIdle(); // the prestart done, the closed sandbox's entry removed
         // The prestarted one shows up in the state directory (it is cleaned like any other after a crash).
-        assertThat(Probes.eventually(10, () -> countEntries(stateDir) == 1)).isTrue();
+        assertThat(countEntries(stateDir)).isEqualTo(1);
         runtime.close();
         assertThat(countEntries(stateDir)).isZero();
         java.nio.file.Files.delete(stateDir);
@@ -63,7 +64,7 @@ class PrestartTest {
         java.nio.file.Path stateDir = java.nio.file.Files.createTempDirectory("sandboxed-noprestart-state");
         try (SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), false, 0))) {
             runtime.start(SandboxSpec.defaults()).close();
-            Thread.sleep(300);
+            runtime.awaitIdle();
             assertThat(countEntries(stateDir)).isZero();
         }
         java.nio.file.Files.delete(stateDir);
