@@ -3,7 +3,6 @@ package dev.sandboxed.core.process;
 import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -23,11 +22,7 @@ import dev.sandboxed.core.state.StateDirectory;
  */
 final class BackgroundRemoval implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(BackgroundRemoval.class.getName());
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "sandboxed-removal");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService worker = DaemonPool.background("sandboxed-removal");
 
     /**
      * Removes the sandbox's cgroups and state entry; completes with the cgroups' final usage once both are

@@ -10,7 +10,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -53,11 +52,7 @@ final class CgroupPool implements AutoCloseable {
     /** Access order: the limits used longest ago are dropped first. */
     private final LinkedHashMap<Key, Deque<Slot>> ready = new LinkedHashMap<>(8, 0.75f, true);
     private final Map<Key, Integer> making = new HashMap<>();
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "sandboxed-cgroup-pool");
-        t.setDaemon(true);
-        return t;
-    });
+    private final ExecutorService worker = DaemonPool.background("sandboxed-cgroup-pool");
     private boolean closed;
 
     /** {@code depth} 0 keeps nothing: every take misses and nothing is made in the background. */

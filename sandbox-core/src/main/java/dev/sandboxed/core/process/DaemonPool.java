@@ -12,6 +12,21 @@ final class DaemonPool {
     private DaemonPool() {
     }
 
+    /**
+     * A single daemon thread for work that may wait: it runs at nice 10, so the kernel gives the CPU to the
+     * sandboxes and the test first and this thread the gaps (on Linux, a thread's nice value is its own).
+     */
+    static ExecutorService background(String name) {
+        return Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(() -> {
+                Native.lowerThreadPriority();
+                r.run();
+            }, name);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
     /** A pool whose threads are named {@code prefix-N}; idle threads end after a minute. */
     static ExecutorService named(String prefix) {
         AtomicInteger count = new AtomicInteger();

@@ -58,6 +58,11 @@ public interface LibC {
 
     int geteuid();
 
+    int gettid();
+
+    @SaveError
+    int setpriority(int which, int who, int prio);
+
     int getpid();
 
     String strerror(int errno);

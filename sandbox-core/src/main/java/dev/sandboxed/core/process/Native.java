@@ -124,6 +124,11 @@ public final class Native {
         }
     }
 
+    /** Nice 10 for the calling thread only; best effort (a failure leaves it at its priority). */
+    static void lowerThreadPriority() {
+        LIBC.setpriority(0 /* PRIO_PROCESS: with a thread id, that thread */, LIBC.gettid(), 10);
+    }
+
     public static boolean kill(int pid, int signal) {
         return LIBC.kill(pid, signal) == 0;
     }
