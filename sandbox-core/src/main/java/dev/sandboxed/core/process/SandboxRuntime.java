@@ -360,11 +360,7 @@ public final class SandboxRuntime implements AutoCloseable {
         SandboxCgroup cgroup = null;
         try {
             cgroup = cgroups.create(id, key.limits(), key.diesWithInit());
-            // Now the directories it has, not all it might have had: a later clean-up touches only those.
-            state.write(new SandboxState(id, ProcessHandle.current().pid(), 0, 0,
-                    cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(),
-                    POOLED + key.limits()));
-            return new CgroupPool.Slot(id, state, cgroup);
+            return new CgroupPool.Slot(id, state, cgroup); // its state names where the cgroup may be: enough
         } catch (RuntimeException e) {
             try {
                 if (cgroup != null) {

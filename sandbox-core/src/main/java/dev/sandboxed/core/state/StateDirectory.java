@@ -21,7 +21,9 @@ import dev.sandboxed.core.process.PrivateDirectory;
 
 /**
  * The per-user directory holding one sub-directory per live sandbox ({@code state.json} and a {@code lock}
- * held by the owning JVM). Under {@code $XDG_RUNTIME_DIR/sandboxed}, else {@code <tmp>/sandboxed-<uid>}, 0700.
+ * held by the owning JVM). Under {@code $XDG_RUNTIME_DIR/sandboxed}, else {@code /dev/shm/sandboxed-<uid>}, else
+ * {@code <tmp>/sandboxed-<uid>}; 0700. A tmpfs, because what it describes (processes, cgroups) dies with the machine,
+ * and because every sandbox creates and removes entries: on a journaled disk that cost about 0.3 ms each.
  */
 public final class StateDirectory {
     private static final System.Logger LOG = System.getLogger(StateDirectory.class.getName());
@@ -40,8 +42,11 @@ public final class StateDirectory {
             dir = Path.of(configured.get());
         } else {
             String runtime = System.getenv("XDG_RUNTIME_DIR");
+            Path shm = Path.of("/dev/shm");
             if (runtime != null && !runtime.isEmpty() && Files.isDirectory(Path.of(runtime)) && Files.isWritable(Path.of(runtime))) {
                 dir = Path.of(runtime, "sandboxed");
+            } else if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+                dir = shm.resolve("sandboxed-" + uid);
             } else {
                 dir = Path.of(System.getProperty("java.io.tmpdir", "/tmp"), "sandboxed-" + uid);
             }
