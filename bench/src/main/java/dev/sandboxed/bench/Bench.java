@@ -387,6 +387,7 @@ public final class Bench {
             Result r = live.get(c);
             if (r.skipped == null) {
                 r.stats = Stats.of(samples[c]);
+                r.samples = samples[c];
                 if (r.phaseRecorder != null) {
                     r.phases = r.phaseRecorder.summary();
                 }
@@ -515,6 +516,8 @@ public final class Bench {
         Map<String, Stats> phases;
         Runnable op;
         Phases phaseRecorder;
+        /** The timed runs in round order (a round runs every case once), for differences paired by round. */
+        long[] samples;
         /** Machine-wide busy CPU over the timed runs and their background work, and how many runs. */
         long cpuJiffies;
         int cpuRuns;

@@ -56,6 +56,10 @@ final class Report {
         return results.stream().filter(r -> r.key.equals(key) && r.stats != null).map(r -> r.stats).findFirst();
     }
 
+    private Optional<long[]> samples(String key) {
+        return results.stream().filter(r -> r.key.equals(key) && r.samples != null).map(r -> r.samples).findFirst();
+    }
+
     private Optional<Double> cpu(String key) {
         return results.stream().filter(r -> r.key.equals(key) && r.stats != null && r.cpuMsPerRun() != null)
                 .map(Bench.Result::cpuMsPerRun).findFirst();
@@ -105,12 +109,14 @@ final class Report {
                     target);
         }
         out.println();
-        out.println("Added cost in ms: median (p90) of the time, and the machine's CPU time per run:");
+        out.println("Added cost in ms: difference of the medians (of the p90s), median of the differences paired by round,");
+        out.println("and the machine's CPU time per run:");
         for (Map<String, Object> d : differences()) {
             Object value = d.get("medianMs");
             Object cpu = d.get("cpuMs");
             out.printf(Locale.ROOT, "  %-54s %s%s%n", d.get("name"), value == null ? "n/a (" + d.get("missing") + ")"
-                    : String.format(Locale.ROOT, "%+7.2f (%+7.2f)", (Double) value, (Double) d.get("p90Ms")),
+                    : String.format(Locale.ROOT, "%+7.2f (%+7.2f)   paired %+6.2f", (Double) value, (Double) d.get("p90Ms"),
+                            (Double) d.get("pairedMedianMs")),
                     cpu == null ? "" : String.format(Locale.ROOT, "   cpu %+6.2f", (Double) cpu));
         }
         for (Bench.Result r : results) {
@@ -173,6 +179,10 @@ final class Report {
             if (a.isPresent() && b.isPresent()) {
                 m.put("medianMs", a.get().medianMs() - b.get().medianMs());
                 m.put("p90Ms", a.get().p90Ms() - b.get().p90Ms());
+                Optional<long[]> sa = samples(d.with());
+                Optional<long[]> sb = samples(d.without());
+                m.put("pairedMedianMs", sa.isPresent() && sb.isPresent()
+                        ? Stats.pairedMedianDifferenceMs(sa.get(), sb.get()) : null);
                 Optional<Double> ca = cpu(d.with());
                 Optional<Double> cb = cpu(d.without());
                 m.put("cpuMs", ca.isPresent() && cb.isPresent() ? ca.get() - cb.get() : null);
