@@ -20,6 +20,11 @@ public record KernelVersion(int major, int minor, int patch, String release) imp
             .thenComparingInt(KernelVersion::minor)
             .thenComparingInt(KernelVersion::patch);
 
+    /** A release given by its numbers only, e.g. a profile's {@code minKernel}. */
+    public KernelVersion(int major, int minor, int patch) {
+        this(major, minor, patch, major + "." + minor + "." + patch);
+    }
+
     /** Parses a release string; empty when it does not start with {@code major.minor}. */
     public static Optional<KernelVersion> parse(String release) {
         if (release == null) {
@@ -43,6 +48,21 @@ public record KernelVersion(int major, int minor, int patch, String release) imp
         return HostFiles.readTrimmed(host.proc("sys/kernel/osrelease")).flatMap(KernelVersion::parse);
     }
 
+    /**
+     * The running kernel for code without a {@link HostEnvironment}: /proc/sys/kernel/osrelease, else the
+     * {@code os.version} property (the same release on Linux JVMs).
+     */
+    public static KernelVersion host() {
+        String release;
+        try {
+            release = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/osrelease"));
+        } catch (java.io.IOException | SecurityException e) {
+            release = System.getProperty("os.version", ""); // /proc hidden
+        }
+        String seen = release.strip();
+        return parse(seen).orElseThrow(() -> new IllegalStateException("cannot tell the kernel version from '" + seen + "'"));
+    }
+
     public boolean atLeast(int wantedMajor, int wantedMinor) {
         return major > wantedMajor || (major == wantedMajor && minor >= wantedMinor);
     }
@@ -50,6 +70,17 @@ public record KernelVersion(int major, int minor, int patch, String release) imp
     @Override
     public int compareTo(KernelVersion other) {
         return ORDER.compare(this, other);
+    }
+
+    /** Equal when the numbers are: the distribution's suffix does not change what the kernel offers. */
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof KernelVersion k && compareTo(k) == 0;
+    }
+
+    @Override
+    public int hashCode() {
+        return (major * 1000 + minor) * 1000 + patch;
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.spec.Capability;
+import dev.sandboxed.core.host.KernelVersion;
 
 /**
  * Denial reports turn default-action refusals into user notifications that the sandbox's init answers. A
