@@ -4,6 +4,7 @@ import dev.sandboxed.core.spec.Capability;
 
 import java.util.Optional;
 import java.util.Set;
+
 import dev.sandboxed.core.host.KernelVersion;
 
 /**

@@ -10,6 +10,7 @@ import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
 import dev.sandboxed.core.host.KernelVersion;
 
 /** The compiler on hand-built policies: ABI separation, comparisons, long jumps, size and speed. */

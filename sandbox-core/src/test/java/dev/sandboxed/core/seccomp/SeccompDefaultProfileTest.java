@@ -9,6 +9,7 @@ import java.util.EnumSet;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.sandboxed.core.host.KernelVersion;
 
 /** Specific decisions of the built-in default profile that a sandbox relies on. */

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Set;
 
 import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.sandboxed.core.host.KernelVersion;
 
 /**

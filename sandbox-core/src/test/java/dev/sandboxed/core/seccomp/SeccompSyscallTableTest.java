@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.sandboxed.core.host.KernelVersion;
 
 /** The generated tables hold the numbers the kernel ABI fixes, and regenerate identically. */
