@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 
+import dev.sandboxed.core.process.RuntimeConfig;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SpecException;
@@ -102,6 +103,11 @@ class SettingsTest {
                 .isInstanceOf(SpecException.class).hasMessageContaining("/does/not/exist"));
         assertThat(failures(Kit.run(Plain.class, Map.of(ExtensionConfig.CLEANUP, "sometimes")))).singleElement()
                 .satisfies(t -> assertThat(rootCause(t)).hasMessageContaining("allowed: always, on_success, never"));
+        assertThat(failures(Kit.run(Plain.class, Map.of(RuntimeConfig.CGROUP_POOL_PROPERTY, "lots")))).singleElement()
+                .satisfies(t -> assertThat(rootCause(t)).isInstanceOf(SpecException.class)
+                        .hasMessageContaining(RuntimeConfig.CGROUP_POOL_PROPERTY).hasMessageContaining("'lots' is not a number"));
+        assertThat(failures(Kit.run(Plain.class, Map.of(RuntimeConfig.CGROUP_POOL_PROPERTY, "99")))).singleElement()
+                .satisfies(t -> assertThat(rootCause(t)).hasMessageContaining("between 0 and 16"));
         Kit.assertNothingLeft(List.of());
     }
 
