@@ -66,7 +66,11 @@ public final class SandboxRuntime implements AutoCloseable {
         if (removed > 0) {
             LOG.log(Level.INFO, "removed {0} sandbox(es) left by JVMs that died", removed);
         }
-        Runtime.getRuntime().addShutdownHook(closeAtExit);
+        try {
+            Runtime.getRuntime().addShutdownHook(closeAtExit);
+        } catch (IllegalStateException exiting) {
+            // made during JVM exit (by another hook): whoever made it closes it
+        }
     }
 
     private static CgroupManager detectCgroups(RuntimeConfig config) {
