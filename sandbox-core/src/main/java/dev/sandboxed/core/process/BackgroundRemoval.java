@@ -4,7 +4,6 @@ import java.lang.System.Logger.Level;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 
 import dev.sandboxed.core.cgroup.ResourceUsage;
 import dev.sandboxed.core.cgroup.SandboxCgroup;
@@ -66,27 +65,14 @@ final class BackgroundRemoval implements AutoCloseable {
 
     /** Waits until the work handed to the background thread so far is done (at once when closed). */
     void awaitIdle() {
-        try {
-            worker.submit(() -> { }).get();
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // nothing more runs there
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        DaemonPool.awaitIdle(worker);
     }
 
     /** Waits for every removal handed over so far; later ones run on the caller's thread. */
     @Override
     public void close() {
-        worker.shutdown();
-        try {
-            if (!worker.awaitTermination(60, TimeUnit.SECONDS)) {
-                LOG.log(Level.WARNING, "sandbox removals still running after 60 s");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+        if (!DaemonPool.shutdownAndWait(worker, 60)) {
+            LOG.log(Level.WARNING, "sandbox removals still running after 60 s");
         }
     }
 }

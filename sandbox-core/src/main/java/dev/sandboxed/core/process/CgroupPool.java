@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
 import dev.sandboxed.core.cgroup.SandboxCgroup;
@@ -121,15 +120,7 @@ final class CgroupPool implements AutoCloseable {
 
     /** Waits until the work handed to the background thread so far is done (at once when closed). */
     void awaitIdle() {
-        try {
-            worker.submit(() -> { }).get();
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // nothing more runs there
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        DaemonPool.awaitIdle(worker);
     }
 
     /** How many cgroups are ready now, over all limits. */
@@ -143,12 +134,7 @@ final class CgroupPool implements AutoCloseable {
         synchronized (this) {
             closed = true;
         }
-        worker.shutdown();
-        try {
-            worker.awaitTermination(30, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        DaemonPool.shutdownAndWait(worker, 30);
         List<Slot> all = new ArrayList<>();
         synchronized (this) {
             ready.values().forEach(all::addAll);

@@ -27,6 +27,30 @@ final class DaemonPool {
         });
     }
 
+    /** Waits until what was handed to a single-thread {@code worker} so far is done; at once when it is shut down. */
+    static void awaitIdle(ExecutorService worker) {
+        try {
+            worker.submit(() -> { }).get();
+        } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+            // nothing more runs there
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Lets {@code worker} finish what it was given, up to {@code seconds}; whether it did. */
+    static boolean shutdownAndWait(ExecutorService worker, long seconds) {
+        worker.shutdown();
+        try {
+            return worker.awaitTermination(seconds, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
     /** A pool whose threads are named {@code prefix-N}; idle threads end after a minute. */
     static ExecutorService named(String prefix) {
         AtomicInteger count = new AtomicInteger();

@@ -96,15 +96,7 @@ final class Prestarted implements AutoCloseable {
 
     /** Waits until the work handed to the background thread so far is done (at once when closed). */
     void awaitIdle() {
-        try {
-            worker.submit(() -> { }).get();
-        } catch (java.util.concurrent.RejectedExecutionException closed) {
-            // nothing more runs there
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        DaemonPool.awaitIdle(worker);
     }
 
     /** Closes every sandbox waiting here; later {@link #prepare} calls do nothing. */
@@ -116,12 +108,7 @@ final class Prestarted implements AutoCloseable {
             waiting = new ArrayList<>(ready.values());
             ready.clear();
         }
-        worker.shutdown();
-        try {
-            worker.awaitTermination(30, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        DaemonPool.shutdownAndWait(worker, 30);
         synchronized (this) {
             waiting.addAll(ready.values());
             ready.clear();
