@@ -328,7 +328,8 @@ static char *child_stack_top(struct failure *f) {
     return top;
 }
 
-/* fs.suid_dumpable, read once: 0 (default), 1 (debug) or 2 (suidsafe, as systemd-coredump sets it). */
+/* fs.suid_dumpable, read once in the server (exec_prepare): 0 (default), 1 (debug) or 2 (suidsafe, as
+ * systemd-coredump sets it). */
 static int suid_dumpable(void) {
     static int cached = -1;
     if (cached < 0) {
@@ -425,6 +426,7 @@ static pid_t start_child(const struct exec_desc *d, const struct msg *m, const i
 
 int exec_prepare(struct failure *f) {
     last_cap();
+    suid_dumpable();
     return child_stack_top(f) == NULL ? -1 : 0;
 }
 

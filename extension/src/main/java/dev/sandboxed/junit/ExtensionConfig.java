@@ -44,11 +44,7 @@ final class ExtensionConfig {
 
     RuntimeConfig runtimeConfig() {
         // A key the configuration leaves out falls back to the system property, as the shared runtime reads it.
-        RuntimeConfig fromProperties = RuntimeConfig.fromSystemProperties();
-        return new RuntimeConfig(get(STATE_DIR).or(fromProperties::stateDirectory),
-                get(CGROUP_PARENT).or(fromProperties::cgroupParent),
-                get(RuntimeConfig.PRESTART_PROPERTY).map("true"::equalsIgnoreCase).orElse(fromProperties.prestart()),
-                get(RuntimeConfig.CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(fromProperties.cgroupPool()));
+        return RuntimeConfig.from(key -> get(key).or(() -> Optional.ofNullable(System.getProperty(key))));
     }
 
     int maxConcurrent() {

@@ -49,7 +49,8 @@ final class CgroupV1Manager implements CgroupManager {
     record Parent(String controller, CgroupLayout.Hierarchy hierarchy, Path dir, Optional<String> problem) {
     }
 
-    Parent parentFor(String controller) {
+    /** Where a controller's sandbox cgroups go, from the layout and configuration alone (no file is looked at). */
+    private Parent placement(String controller) {
         CgroupLayout.Hierarchy h = layout.v1().get(controller);
         if (h == null) {
             return new Parent(controller, null, null, Optional.of("controller " + controller + " is not mounted"));
@@ -67,6 +68,17 @@ final class CgroupV1Manager implements CgroupManager {
             return new Parent(controller, h, null, Optional.of("this process's " + controller
                     + " cgroup is not visible below " + h.mountPoint()));
         }
+        return new Parent(controller, h, dir, Optional.empty());
+    }
+
+    /** The placement, and whether this user can create cgroups there. */
+    Parent parentFor(String controller) {
+        Parent p = placement(controller);
+        if (p.problem().isPresent()) {
+            return p;
+        }
+        CgroupLayout.Hierarchy h = p.hierarchy();
+        Path dir = p.dir();
         Path existing = dir;
         while (!files.fs().exists(existing) && !existing.equals(h.mountPoint())) {
             existing = existing.getParent();
@@ -195,7 +207,7 @@ final class CgroupV1Manager implements CgroupManager {
         String dirName = SandboxNames.directoryName(sandboxId);
         Set<Path> dirs = new LinkedHashSet<>();
         for (String c : layout.v1().keySet()) {
-            Parent p = parentFor(c);
+            Parent p = placement(c);
             if (p.dir() != null) {
                 dirs.add(p.dir().resolve(dirName));
             }

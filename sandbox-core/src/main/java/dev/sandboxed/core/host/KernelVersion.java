@@ -53,14 +53,10 @@ public record KernelVersion(int major, int minor, int patch, String release) imp
      * {@code os.version} property (the same release on Linux JVMs).
      */
     public static KernelVersion host() {
-        String release;
-        try {
-            release = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/osrelease"));
-        } catch (java.io.IOException | SecurityException e) {
-            release = System.getProperty("os.version", ""); // /proc hidden
-        }
-        String seen = release.strip();
-        return parse(seen).orElseThrow(() -> new IllegalStateException("cannot tell the kernel version from '" + seen + "'"));
+        String release = HostFiles.readTrimmed(java.nio.file.Path.of("/proc/sys/kernel/osrelease"))
+                .orElseGet(() -> System.getProperty("os.version", "").strip()); // /proc hidden
+        return parse(release).orElseThrow(() -> new IllegalStateException("cannot tell the kernel version from '"
+                + release + "'"));
     }
 
     public boolean atLeast(int wantedMajor, int wantedMinor) {

@@ -44,9 +44,18 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
     }
 
     public static RuntimeConfig fromSystemProperties() {
-        return new RuntimeConfig(property(STATE_DIR_PROPERTY), property(CGROUP_PARENT_PROPERTY),
-                "true".equalsIgnoreCase(property(PRESTART_PROPERTY).orElse("false")),
-                property(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL));
+        return from(RuntimeConfig::property);
+    }
+
+    /**
+     * From the {@code sandboxed.*} keys as {@code lookup} finds them (blank counts as absent), e.g. JUnit
+     * configuration parameters that fall back to system properties.
+     */
+    public static RuntimeConfig from(java.util.function.Function<String, Optional<String>> lookup) {
+        java.util.function.Function<String, Optional<String>> get = key -> lookup.apply(key).filter(v -> !v.isBlank());
+        return new RuntimeConfig(get.apply(STATE_DIR_PROPERTY), get.apply(CGROUP_PARENT_PROPERTY),
+                "true".equalsIgnoreCase(get.apply(PRESTART_PROPERTY).orElse("false")),
+                get.apply(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL));
     }
 
     /** A pool depth as written in a property or configuration parameter. */
