@@ -155,7 +155,7 @@ static void handle_get_namespaces(void) {
         fail(&f, errno, "open the sandbox's namespace files");
         if (fds[0] >= 0) close(fds[0]);
         if (fds[1] >= 0) close(fds[1]);
-        report_failure(K_EXEC_FAILED, 0, &f);
+        report_failure(K_NAMESPACES_FAILED, 0, &f);
         return;
     }
     msg_init(&out, K_NAMESPACES);

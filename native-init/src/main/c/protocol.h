@@ -29,6 +29,7 @@ enum kind {
     K_EXITED = 14,        /* F_EXEC_ID, F_STATUS (raw wait status) */
     K_DENIALS = 15,       /* F_DENIAL repeated: seccomp refusals counted so far */
     K_NAMESPACES = 16,    /* fds: [user namespace, network namespace] of the sandbox */
+    K_NAMESPACES_FAILED = 17, /* F_STEP, F_ERRNO: answer to K_GET_NAMESPACES when the files cannot be opened */
     /* Java -> sandbox init */
     K_EXEC = 20,          /* process description; fds: [stdin, stdout, stderr] */
     K_SIGNAL = 21,        /* F_EXEC_ID (0: every process), F_SIGNO */

@@ -16,6 +16,7 @@ public final class Protocol {
     public static final int K_EXITED = 14;
     public static final int K_DENIALS = 15;
     public static final int K_NAMESPACES = 16;
+    public static final int K_NAMESPACES_FAILED = 17;
     public static final int K_EXEC = 20;
     public static final int K_SIGNAL = 21;
     public static final int K_SHUTDOWN = 22;

@@ -299,7 +299,12 @@ public final class Sandbox implements AutoCloseable {
         try {
             socket.send(Message.of(Protocol.K_GET_NAMESPACES));
             return pending.get(10, TimeUnit.SECONDS);
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SandboxException failed) {
+                throw failed;
+            }
+            throw new SandboxException("get the namespaces of sandbox " + id + " to share its network", e.getCause());
+        } catch (TimeoutException e) {
             throw new SandboxException("get the namespaces of sandbox " + id + " to share its network", e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -475,6 +480,12 @@ public final class Sandbox implements AutoCloseable {
         CompletableFuture<int[]> pendingNamespaces = namespaces;
         if (r.message().kind() == Protocol.K_NAMESPACES && pendingNamespaces != null) {
             pendingNamespaces.complete(r.fds());
+            return;
+        }
+        if (r.message().kind() == Protocol.K_NAMESPACES_FAILED && pendingNamespaces != null) {
+            Message m = r.message();
+            pendingNamespaces.completeExceptionally(
+                    new SandboxException(m.string(Protocol.F_STEP, "open the sandbox's namespace files"), m.u32(Protocol.F_ERRNO, 0)));
             return;
         }
         for (int fd : r.fds()) {

@@ -1,6 +1,7 @@
 package dev.sandboxed.core.process;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -64,5 +65,16 @@ class SharedNetworkTest {
         assertThat(client.exec("echo", "still up").stdout()).isEqualTo("still up\n");
         client.close();
         assertThat(Probes.eventually(5, () -> !Probes.processAlive(clientPid))).isTrue();
+    }
+
+    @Test
+    void aFailureToOpenTheOwnersNamespaceFilesReachesTheCallerAtOnce() {
+        // A tmpfs over /proc hides the owner init's /proc/self/ns: the init answers with the step and errno.
+        try (Sandbox app = Sandbox.start(SandboxSpec.builder().tmpfs("/proc", 0).build())) {
+            assertThatThrownBy(() -> app.startSharingNetwork(SandboxSpec.defaults()))
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessageContaining("namespace files")
+                    .extracting(e -> ((SandboxException) e).errnoName()).isEqualTo("ENOENT");
+        }
     }
 }
