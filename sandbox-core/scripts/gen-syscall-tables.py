@@ -100,7 +100,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--include", default="/usr/include")
     parser.add_argument("--out", default=os.path.join(here, "..", "src", "main", "resources",
-                                                      "dev", "sandboxed", "core", "seccomp"))
+                                                      "dev", "sandboxed", "core", "internal", "seccomp"))
     opts = parser.parse_args()
     x86 = os.path.join(opts.include, "x86_64-linux-gnu")
     if not os.path.isdir(os.path.join(x86, "asm")):

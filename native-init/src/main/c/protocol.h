@@ -4,7 +4,7 @@
  * Transport: AF_UNIX SOCK_SEQPACKET, one message per packet, file descriptors in SCM_RIGHTS.
  * A message is a sequence of fields: u32 tag, u32 length, then `length` bytes (no padding),
  * native byte order. The first field is always F_KIND. Java mirrors these numbers in
- * dev.sandboxed.core.process.Protocol; change both together.
+ * dev.sandboxed.core.internal.protocol.Protocol; change both together.
  */
 #ifndef SANDBOX_PROTOCOL_H
 #define SANDBOX_PROTOCOL_H

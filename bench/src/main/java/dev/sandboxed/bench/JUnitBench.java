@@ -15,7 +15,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
-import dev.sandboxed.core.process.Sandbox;
+import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.junit.Container;
 import dev.sandboxed.junit.Sandboxed;

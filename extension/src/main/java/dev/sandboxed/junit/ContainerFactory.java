@@ -4,8 +4,8 @@ import java.util.function.Function;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import dev.sandboxed.core.process.Sandbox;
-import dev.sandboxed.core.process.SandboxRuntime;
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.spec.SandboxSpec;
 
 /** Turns settings into a running {@link Container}: spec, host check, concurrency permit, start. */

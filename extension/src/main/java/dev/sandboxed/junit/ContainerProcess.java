@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
-import dev.sandboxed.core.process.ExecResult;
-import dev.sandboxed.core.process.ExitStatus;
-import dev.sandboxed.core.process.SandboxProcess;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.SandboxProcess;
 
 /**
  * A process running in the background in a {@link Container}, from {@link Container#start}. Its stdout and
@@ -152,7 +152,7 @@ public final class ContainerProcess {
     ExecResult snapshot() {
         ExitStatus status = process.onExit().getNow(null);
         return new ExecResult(command(), status == null ? new ExitStatus(-1, java.util.OptionalInt.empty(),
-                dev.sandboxed.core.process.ExitReason.EXITED) : status, stdout.bytes(), stderr.bytes(),
+                dev.sandboxed.core.result.ExitReason.EXITED) : status, stdout.bytes(), stderr.bytes(),
                 Duration.between(started, Instant.now()));
     }
 

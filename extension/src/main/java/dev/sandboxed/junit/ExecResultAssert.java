@@ -7,8 +7,8 @@ import org.assertj.core.api.AbstractAssert;
 import org.assertj.core.api.AbstractStringAssert;
 import org.assertj.core.api.Assertions;
 
-import dev.sandboxed.core.process.ExecResult;
-import dev.sandboxed.core.process.ExitReason;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
 
 /**
  * AssertJ assertions on a finished process. Every failure message shows the command, how it ended and the last

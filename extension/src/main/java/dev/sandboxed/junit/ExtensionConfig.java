@@ -5,7 +5,7 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import dev.sandboxed.core.process.RuntimeConfig;
+import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.spec.SpecException;
 
 /**

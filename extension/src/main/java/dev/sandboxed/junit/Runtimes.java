@@ -5,8 +5,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import dev.sandboxed.core.process.RuntimeConfig;
-import dev.sandboxed.core.process.SandboxRuntime;
+import dev.sandboxed.core.RuntimeConfig;
+import dev.sandboxed.core.SandboxRuntime;
 
 /**
  * The sandbox runtime for a test run and the cap on concurrent sandboxes, both kept in the root store so every

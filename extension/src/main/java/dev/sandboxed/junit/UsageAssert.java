@@ -7,7 +7,7 @@ import org.assertj.core.api.AbstractDurationAssert;
 import org.assertj.core.api.AbstractLongAssert;
 import org.assertj.core.api.Assertions;
 
-import dev.sandboxed.core.cgroup.ResourceUsage;
+import dev.sandboxed.core.result.ResourceUsage;
 
 /**
  * AssertJ assertions on a sandbox's resource usage. A value the host cannot measure (no cgroup for the sandbox)

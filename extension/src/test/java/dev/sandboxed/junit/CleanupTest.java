@@ -15,7 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
-import dev.sandboxed.core.process.SandboxRuntime;
+import dev.sandboxed.core.SandboxRuntime;
 
 /** No sandbox survives a failing, aborted or timed-out test; cleanup modes keep them only when asked. */
 class CleanupTest {

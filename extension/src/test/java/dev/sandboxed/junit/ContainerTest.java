@@ -13,8 +13,8 @@ import java.time.Duration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.sandboxed.core.process.ExecResult;
-import dev.sandboxed.core.process.ExitReason;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.spec.ProcessSpec;
 
 /** The Container handle against real sandboxes. */

@@ -42,7 +42,7 @@ class DiagnosticsTest {
 
     @BeforeEach
     void clean() {
-        assertThat(dev.sandboxed.core.process.SandboxRuntime.shared().openSandboxes()).isEmpty();
+        assertThat(dev.sandboxed.core.SandboxRuntime.shared().openSandboxes()).isEmpty();
     }
 
     @Test

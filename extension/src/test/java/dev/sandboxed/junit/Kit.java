@@ -11,7 +11,7 @@ import java.util.Map;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
 
-import dev.sandboxed.core.process.SandboxRuntime;
+import dev.sandboxed.core.SandboxRuntime;
 
 /** Runs fixture classes on the Jupiter engine, as junit-pioneer does, and checks nothing was left behind. */
 final class Kit {

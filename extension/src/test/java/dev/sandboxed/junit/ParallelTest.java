@@ -11,7 +11,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.process.SandboxRuntime;
+import dev.sandboxed.core.SandboxRuntime;
 
 /** Parallel execution: every test gets its own sandbox, and sandboxed.maxConcurrent caps how many live at once. */
 class ParallelTest {

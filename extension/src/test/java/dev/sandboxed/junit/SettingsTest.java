@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 
-import dev.sandboxed.core.process.RuntimeConfig;
+import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SpecException;

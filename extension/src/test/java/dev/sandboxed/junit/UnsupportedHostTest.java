@@ -91,9 +91,9 @@ class UnsupportedHostTest {
     @Sandboxed(pids = "64")
     static class WithLimit {
         static boolean expectSupported() {
-            return dev.sandboxed.core.process.SandboxRuntime.shared().cgroups()
+            return dev.sandboxed.core.SandboxRuntime.shared().cgroups()
                     .check(dev.sandboxed.core.spec.ResourceLimits.NONE.withPidsMax(64)).status()
-                    != dev.sandboxed.core.host.CheckResult.Status.FAIL;
+                    != dev.sandboxed.core.internal.host.CheckResult.Status.FAIL;
         }
 
         @Test

@@ -9,7 +9,7 @@ import java.net.SocketTimeoutException;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.process.ExecResult;
+import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.junit.Container;
 import dev.sandboxed.junit.Sandboxed;
 

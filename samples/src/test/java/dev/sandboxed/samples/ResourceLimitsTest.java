@@ -5,7 +5,7 @@ import static dev.sandboxed.junit.SandboxAssertions.mebibytes;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.process.ExecResult;
+import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.junit.Container;
 import dev.sandboxed.junit.Sandboxed;
 

@@ -12,15 +12,15 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-import dev.sandboxed.core.cgroup.ResourceUsage;
-import dev.sandboxed.core.process.Errno;
-import dev.sandboxed.core.process.ExitReason;
-import dev.sandboxed.core.process.ExitStatus;
-import dev.sandboxed.core.process.RuntimeConfig;
-import dev.sandboxed.core.process.Sandbox;
-import dev.sandboxed.core.process.SandboxException;
-import dev.sandboxed.core.process.SandboxProcess;
-import dev.sandboxed.core.process.SandboxRuntime;
+import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.result.Errno;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.RuntimeConfig;
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.SandboxProcess;
+import dev.sandboxed.core.SandboxRuntime;
 
 /** {@code sandboxed run}: CMD in a fresh sandbox with the caller's stdio, exiting with CMD's status. */
 final class RunCommand {

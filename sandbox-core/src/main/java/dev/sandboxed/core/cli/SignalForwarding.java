@@ -1,6 +1,6 @@
 package dev.sandboxed.core.cli;
 
-import dev.sandboxed.core.process.SandboxProcess;
+import dev.sandboxed.core.SandboxProcess;
 
 /**
  * Passes SIGINT, SIGTERM and SIGHUP received by the CLI on to the sandboxed command: it runs in its own

@@ -21,8 +21,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import dev.sandboxed.core.process.Sandbox;
-import dev.sandboxed.core.rootfs.MountPlan;
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.SandboxSpec;

@@ -17,8 +17,8 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
-import dev.sandboxed.core.process.Sandbox;
-import dev.sandboxed.core.rootfs.MountPlan;
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.internal.rootfs.MountPlan;
 
 /**
  * Escape attempts inside a sandbox with every default (host view, all namespaces, Docker's capabilities,

@@ -4,7 +4,7 @@ import org.junit.jupiter.api.extension.ConditionEvaluationResult;
 import org.junit.jupiter.api.extension.ExecutionCondition;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import dev.sandboxed.core.host.HostFacts;
+import dev.sandboxed.core.internal.host.HostFacts;
 
 /**
  * Enables sandbox tests only where user namespaces work. The reason is printed, so a skip is never silent;

@@ -1,0 +1,87 @@
+package dev.sandboxed.core;
+
+import java.util.Optional;
+
+import dev.sandboxed.core.spec.SpecException;
+
+/**
+ * Host-side settings of a {@link SandboxRuntime}, usually from {@code sandboxed.*} system properties.
+ *
+ * @param stateDirectory where sandbox state lives ({@code sandboxed.state.dir}); default per user
+ * @param cgroupParent   cgroup under which sandboxes get theirs ({@code sandboxed.cgroup.parent})
+ * @param prestart       keep the next sandbox of the last-used specs started in the background
+ *                       ({@code sandboxed.prestart}, default false), so a start takes one that is ready. Off by
+ *                       default: a prestarted sandbox binds its mounts when it is prepared, so a bind source
+ *                       that is deleted and re-created in between would show the old directory; and on a
+ *                       2-core machine the background start competes with the foreground work (see bench).
+ * @param cgroupPool     how many cgroups to keep made ahead for each of the last-used limits
+ *                       ({@code sandboxed.cgroup.pool}, default {@value #DEFAULT_CGROUP_POOL}, 0 to make each at
+ *                       start); see {@link CgroupPool}. A one-shot command line sets 0: nothing would take them.
+ */
+public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
+        int cgroupPool) {
+    public static final String STATE_DIR_PROPERTY = "sandboxed.state.dir";
+    public static final String CGROUP_PARENT_PROPERTY = "sandboxed.cgroup.parent";
+    public static final String PRESTART_PROPERTY = "sandboxed.prestart";
+    public static final String CGROUP_POOL_PROPERTY = "sandboxed.cgroup.pool";
+    public static final int DEFAULT_CGROUP_POOL = 2;
+    /** More would only hold kernel memory: a start takes one, and one is made while the sandbox runs. */
+    public static final int MAX_CGROUP_POOL = 16;
+
+    public RuntimeConfig {
+        if (cgroupPool < 0 || cgroupPool > MAX_CGROUP_POOL) {
+            throw new SpecException(CGROUP_POOL_PROPERTY, "must be between 0 and " + MAX_CGROUP_POOL + ", was "
+                    + cgroupPool);
+        }
+    }
+
+    public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart) {
+        this(stateDirectory, cgroupParent, prestart, DEFAULT_CGROUP_POOL);
+    }
+
+    public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent) {
+        this(stateDirectory, cgroupParent, false);
+    }
+
+    public static RuntimeConfig fromSystemProperties() {
+        return from(RuntimeConfig::property);
+    }
+
+    /**
+     * From the {@code sandboxed.*} keys as {@code lookup} finds them (blank counts as absent), e.g. JUnit
+     * configuration parameters that fall back to system properties.
+     */
+    public static RuntimeConfig from(java.util.function.Function<String, Optional<String>> lookup) {
+        java.util.function.Function<String, Optional<String>> get = key -> lookup.apply(key).filter(v -> !v.isBlank());
+        return new RuntimeConfig(get.apply(STATE_DIR_PROPERTY), get.apply(CGROUP_PARENT_PROPERTY),
+                "true".equalsIgnoreCase(get.apply(PRESTART_PROPERTY).orElse("false")),
+                get.apply(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL));
+    }
+
+    /** A pool depth as written in a property or configuration parameter. */
+    public static int parsePool(String text) {
+        try {
+            return Integer.parseInt(text.strip());
+        } catch (NumberFormatException e) {
+            throw new SpecException(CGROUP_POOL_PROPERTY, "'" + text + "' is not a number; use 0 to "
+                    + MAX_CGROUP_POOL + " cgroups per limits (0 turns the pool off)");
+        }
+    }
+
+    public RuntimeConfig withCgroupParent(String parent) {
+        return new RuntimeConfig(stateDirectory, Optional.ofNullable(parent).filter(s -> !s.isBlank()), prestart,
+                cgroupPool);
+    }
+
+    public RuntimeConfig withPrestart(boolean value) {
+        return new RuntimeConfig(stateDirectory, cgroupParent, value, cgroupPool);
+    }
+
+    public RuntimeConfig withCgroupPool(int depth) {
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, depth);
+    }
+
+    private static Optional<String> property(String name) {
+        return Optional.ofNullable(System.getProperty(name)).filter(s -> !s.isBlank());
+    }
+}

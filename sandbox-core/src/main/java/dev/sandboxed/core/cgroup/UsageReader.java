@@ -1,6 +1,0 @@
-package dev.sandboxed.core.cgroup;
-
-/** Reads a {@link ResourceUsage} snapshot from a sandbox's cgroup files (v1 and v2 differ). */
-interface UsageReader {
-    ResourceUsage read();
-}

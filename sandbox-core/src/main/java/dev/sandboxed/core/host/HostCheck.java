@@ -1,7 +1,0 @@
-package dev.sandboxed.core.host;
-
-/** A single host capability check run by {@code sandboxed doctor} and by tests deciding whether to skip. */
-@FunctionalInterface
-public interface HostCheck {
-    CheckResult run();
-}

@@ -1,0 +1,23 @@
+package dev.sandboxed.core.internal.cgroup;
+
+import dev.sandboxed.core.spec.SpecException;
+
+/** Directory names of sandbox cgroups. */
+final class SandboxNames {
+    static final String PREFIX = "sandboxed-";
+    private static final int MAX_ID = 200; // NAME_MAX is 255
+
+    private SandboxNames() {
+    }
+
+    /** {@code sandboxed-<id>} with characters outside [A-Za-z0-9_.-] replaced, so the id cannot escape the parent. */
+    static String directoryName(String sandboxId) {
+        if (sandboxId == null || sandboxId.isBlank()) {
+            throw new SpecException("sandboxId", "must not be empty");
+        }
+        if (sandboxId.length() > MAX_ID) {
+            throw new SpecException("sandboxId", "must be at most " + MAX_ID + " characters");
+        }
+        return PREFIX + sandboxId.replaceAll("[^A-Za-z0-9_.-]", "_");
+    }
+}

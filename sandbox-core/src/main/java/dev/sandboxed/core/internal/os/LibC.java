@@ -1,0 +1,69 @@
+package dev.sandboxed.core.internal.os;
+
+import jnr.ffi.Pointer;
+import jnr.ffi.annotations.Out;
+import jnr.ffi.annotations.SaveError;
+import jnr.ffi.byref.IntByReference;
+
+/** The few libc calls the JVM lacks: socket pairs with descriptor passing, pipes, spawning, signals. */
+public interface LibC {
+    @SaveError
+    int socketpair(int domain, int type, int protocol, @Out int[] sv);
+
+    @SaveError
+    long sendmsg(int fd, Pointer msghdr, int flags);
+
+    @SaveError
+    long recvmsg(int fd, Pointer msghdr, int flags);
+
+    @SaveError
+    int shutdown(int fd, int how);
+
+    @SaveError
+    int poll(Pointer fds, long nfds, int timeoutMillis);
+
+    @SaveError
+    int close(int fd);
+
+    @SaveError
+    long read(int fd, @Out byte[] buffer, long count);
+
+    @SaveError
+    int pipe2(@Out int[] fds, int flags);
+
+    @SaveError
+    int open(String path, int flags, int mode);
+
+    @SaveError
+    int kill(int pid, int signal);
+
+    @SaveError
+    int waitpid(int pid, @Out int[] status, int options);
+
+    @SaveError
+    int posix_spawn(IntByReference pid, String path, Pointer fileActions, Pointer attributes, Pointer argv,
+            Pointer envp);
+
+    int posix_spawn_file_actions_init(Pointer fileActions);
+
+    int posix_spawn_file_actions_adddup2(Pointer fileActions, int fd, int newFd);
+
+    int posix_spawn_file_actions_addopen(Pointer fileActions, int fd, String path, int flags, int mode);
+
+    int posix_spawn_file_actions_destroy(Pointer fileActions);
+
+    int getuid();
+
+    int getgid();
+
+    int geteuid();
+
+    int gettid();
+
+    @SaveError
+    int setpriority(int which, int who, int prio);
+
+    int getpid();
+
+    String strerror(int errno);
+}

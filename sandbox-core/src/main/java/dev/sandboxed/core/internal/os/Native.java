@@ -1,0 +1,196 @@
+package dev.sandboxed.core.internal.os;
+
+import java.io.FileInputStream;
+import java.io.FileOutputStream;
+import java.io.FilterInputStream;
+import java.io.InputStream;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+
+import jnr.ffi.LibraryLoader;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import jnr.ffi.byref.IntByReference;
+import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.Errno;
+
+/**
+ * Typed access to {@link LibC}: every call checks its result and turns a failure into a
+ * {@link SandboxException} that names the step and the errno.
+ */
+public final class Native {
+    public static final int AF_UNIX = 1;
+    public static final int SOCK_SEQPACKET = 5;
+    public static final int SOCK_CLOEXEC = 0x80000;
+    public static final int O_RDONLY = 0;
+    public static final int O_WRONLY = 1;
+    public static final int O_RDWR = 2;
+    public static final int O_CREAT = 0x40;
+    public static final int O_TRUNC = 0x200;
+    public static final int O_APPEND = 0x400;
+    public static final int O_CLOEXEC = 0x80000;
+    public static final int SHUT_RDWR = 2;
+    public static final int WNOHANG = 1;
+    public static final int SIGKILL = 9;
+    public static final int SIGTERM = 15;
+
+    private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+
+    private Native() {
+    }
+
+    public static LibC libc() {
+        return LIBC;
+    }
+
+    public static Runtime runtime() {
+        return RUNTIME;
+    }
+
+    public static int lastErrno() {
+        return RUNTIME.getLastError();
+    }
+
+    public static SandboxException failure(String step) {
+        return new SandboxException(step, lastErrno());
+    }
+
+    /** A connected SOCK_SEQPACKET pair, close-on-exec in this process. */
+    public static int[] seqpacketPair(String purpose) {
+        int[] sv = new int[2];
+        if (LIBC.socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+            throw failure("socketpair for " + purpose);
+        }
+        return sv;
+    }
+
+    /** A pipe, close-on-exec in this process: [read end, write end]. */
+    public static int[] pipe(String purpose) {
+        int[] fds = new int[2];
+        if (LIBC.pipe2(fds, O_CLOEXEC) < 0) {
+            throw failure("pipe for " + purpose);
+        }
+        return fds;
+    }
+
+    public static int open(String path, int flags, int mode, String purpose) {
+        int fd = LIBC.open(path, flags | O_CLOEXEC, mode);
+        if (fd < 0) {
+            throw failure("open " + path + " for " + purpose);
+        }
+        return fd;
+    }
+
+    public static void close(int fd) {
+        if (fd >= 0) {
+            LIBC.close(fd);
+        }
+    }
+
+    /** Wakes a thread blocked in recvmsg on this socket (close alone would not). */
+    public static void shutdown(int fd) {
+        if (fd >= 0) {
+            LIBC.shutdown(fd, SHUT_RDWR);
+        }
+    }
+
+    /**
+     * Turns a raw descriptor into a Java stream and closes the raw one. Re-opening through
+     * /proc/self/fd gives the stream its own open file (this works for pipes), so the JDK owns
+     * and closes it like any other stream.
+     */
+    public static InputStream adoptInput(int fd) {
+        try {
+            // Wrapped: FileInputStream.readAllBytes seeks, which a pipe refuses (ESPIPE) on JDK 17.
+            return new FilterInputStream(new FileInputStream("/proc/self/fd/" + fd)) {
+            };
+        } catch (IOException e) {
+            throw new SandboxException("adopt pipe descriptor " + fd + ": " + e.getMessage(), 0);
+        } finally {
+            close(fd);
+        }
+    }
+
+    /** Like {@link #adoptInput} for a write end. */
+    public static FileOutputStream adoptOutput(int fd) {
+        try {
+            return new FileOutputStream("/proc/self/fd/" + fd);
+        } catch (IOException e) {
+            throw new SandboxException("adopt pipe descriptor " + fd + ": " + e.getMessage(), 0);
+        } finally {
+            close(fd);
+        }
+    }
+
+    /** Nice 10 for the calling thread only; best effort (a failure leaves it at its priority). */
+    public static void lowerThreadPriority() {
+        LIBC.setpriority(0 /* PRIO_PROCESS: with a thread id, that thread */, LIBC.gettid(), 10);
+    }
+
+    public static boolean kill(int pid, int signal) {
+        return LIBC.kill(pid, signal) == 0;
+    }
+
+    /** Reaps a child started with {@link #spawn}; returns true once it has exited. */
+    public static boolean reap(int pid, boolean block) {
+        int[] status = new int[1];
+        int rc = LIBC.waitpid(pid, status, block ? 0 : WNOHANG);
+        return rc == pid || (rc < 0 && lastErrno() != Errno.EINTR);
+    }
+
+    public static int uid() {
+        return LIBC.getuid();
+    }
+
+    public static int gid() {
+        return LIBC.getgid();
+    }
+
+    public static int pid() {
+        return LIBC.getpid();
+    }
+
+    /**
+     * posix_spawn with stdin from /dev/null and {@code passFd} as descriptor 3 in the child.
+     * The JDK's ProcessBuilder cannot hand a child a socket, which is why this exists.
+     */
+    public static int spawn(String path, List<String> argv, List<String> env, int passFd) {
+        Pointer actions = Memory.allocateDirect(RUNTIME, 256, true);
+        if (LIBC.posix_spawn_file_actions_init(actions) != 0) {
+            throw new SandboxException("posix_spawn_file_actions_init", Errno.EINVAL);
+        }
+        try {
+            LIBC.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
+            LIBC.posix_spawn_file_actions_adddup2(actions, passFd, 3);
+            IntByReference pid = new IntByReference();
+            List<Pointer> keepAlive = new ArrayList<>();
+            int rc = LIBC.posix_spawn(pid, path, actions, null, stringArray(argv, keepAlive),
+                    stringArray(env, keepAlive));
+            if (rc != 0) {
+                throw new SandboxException("spawn " + path, rc);
+            }
+            return pid.intValue();
+        } finally {
+            LIBC.posix_spawn_file_actions_destroy(actions);
+        }
+    }
+
+    /** A NULL-terminated char* array; the strings stay reachable through {@code keepAlive}. */
+    private static Pointer stringArray(List<String> values, List<Pointer> keepAlive) {
+        int ptr = RUNTIME.addressSize();
+        Pointer array = Memory.allocateDirect(RUNTIME, (values.size() + 1) * ptr, true);
+        for (int i = 0; i < values.size(); i++) {
+            byte[] bytes = values.get(i).getBytes(StandardCharsets.UTF_8);
+            Pointer s = Memory.allocateDirect(RUNTIME, bytes.length + 1, true);
+            s.put(0, bytes, 0, bytes.length);
+            array.putPointer((long) i * ptr, s);
+            keepAlive.add(s);
+        }
+        keepAlive.add(array);
+        return array;
+    }
+}

@@ -1,0 +1,51 @@
+package dev.sandboxed.core.internal.os;
+
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import dev.sandboxed.core.result.Errno;
+
+/** poll(2) over a few descriptors, for a thread that serves several of them itself. */
+public final class PollSet {
+    static final short POLLIN = 0x1;
+    private static final int POLLFD_SIZE = 8;
+
+    private final int[] fds;
+    private final short[] revents;
+    private final Pointer pollfds;
+
+    public PollSet(int size) {
+        fds = new int[size];
+        revents = new short[size];
+        pollfds = Memory.allocateDirect(Native.runtime(), size * POLLFD_SIZE, true);
+    }
+
+    /** Watches slot {@code i} for input (or hang-up); -1 leaves it out. */
+    public void watch(int i, int fd) {
+        fds[i] = fd;
+    }
+
+    /**
+     * Waits up to {@code timeoutMillis} (-1: no limit) until a watched descriptor is readable or hung up;
+     * returns whether one is. EINTR counts as nothing ready.
+     */
+    public boolean await(long timeoutMillis) {
+        for (int i = 0; i < fds.length; i++) {
+            pollfds.putInt((long) i * POLLFD_SIZE, fds[i]); // the kernel skips negative descriptors
+            pollfds.putShort((long) i * POLLFD_SIZE + 4, POLLIN);
+            pollfds.putShort((long) i * POLLFD_SIZE + 6, (short) 0);
+        }
+        int n = Native.libc().poll(pollfds, fds.length, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
+        if (n < 0 && Native.lastErrno() != Errno.EINTR) {
+            throw Native.failure("poll sandbox descriptors");
+        }
+        for (int i = 0; i < fds.length; i++) {
+            revents[i] = n > 0 ? pollfds.getShort((long) i * POLLFD_SIZE + 6) : 0;
+        }
+        return n > 0;
+    }
+
+    /** After {@link #await}: slot {@code i} has input, or its other end is gone (a read will not block). */
+    public boolean ready(int i) {
+        return fds[i] >= 0 && revents[i] != 0;
+    }
+}

@@ -1,0 +1,214 @@
+package dev.sandboxed.core.internal.protocol;
+
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
+import jnr.ffi.Runtime;
+import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.Errno;
+import dev.sandboxed.core.internal.os.PollSet;
+import dev.sandboxed.core.internal.os.Native;
+
+/**
+ * One end of a SOCK_SEQPACKET socket to sandbox-init: whole messages, with file descriptors passed
+ * as SCM_RIGHTS. Sends may come from any thread; receives from one reader thread at a time.
+ */
+public final class ControlSocket implements AutoCloseable {
+    private static final int SOL_SOCKET = 1;
+    private static final int SCM_RIGHTS = 1;
+    private static final int MSG_NOSIGNAL = 0x4000;
+    private static final int MSG_CMSG_CLOEXEC = 0x40000000;
+    private static final int MSG_TRUNC = 0x20;
+    private static final int MSG_CTRUNC = 0x8;
+    private static final int MAX_MESSAGE = 256 * 1024;
+    private static final int MAX_FDS = 8;
+    // struct msghdr / iovec / cmsghdr on LP64 Linux (x86_64, aarch64).
+    private static final int MSGHDR_SIZE = 56;
+    private static final int IOVEC_SIZE = 16;
+    private static final int CMSG_HEADER = 16;
+    private static final int CONTROL_SIZE = CMSG_HEADER + MAX_FDS * 4;
+
+    private final int fd;
+    private final Object sendLock = new Object();
+    private final Object receiveLock = new Object();
+    private volatile boolean closed;
+
+    public ControlSocket(int fd) {
+        this.fd = fd;
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    /** A received message and the descriptors that came with it (owned by the caller). */
+    public record Received(Message message, int[] fds) {
+    }
+
+    public void send(Message message, int... fds) {
+        if (fds.length > MAX_FDS) {
+            throw new IllegalArgumentException("at most " + MAX_FDS + " descriptors per message, got " + fds.length);
+        }
+        byte[] bytes = message.toBytes();
+        IoBuffers io = IoBuffers.forThisThread();
+        Pointer data = io.data(bytes.length);
+        data.put(0, bytes, 0, bytes.length);
+        long controlLength = 0;
+        if (fds.length > 0) {
+            controlLength = CMSG_HEADER + align8(fds.length * 4);
+            io.control.putLong(0, CMSG_HEADER + fds.length * 4L);
+            io.control.putInt(8, SOL_SOCKET);
+            io.control.putInt(12, SCM_RIGHTS);
+            for (int i = 0; i < fds.length; i++) {
+                io.control.putInt(CMSG_HEADER + i * 4L, fds[i]);
+            }
+        }
+        Pointer hdr = io.header(bytes.length, controlLength);
+        synchronized (sendLock) {
+            long n;
+            do {
+                n = Native.libc().sendmsg(fd, hdr, MSG_NOSIGNAL);
+            } while (n < 0 && Native.lastErrno() == Errno.EINTR);
+            if (n < 0) {
+                throw Native.failure("send " + message.kindName() + " to sandbox-init");
+            }
+        }
+    }
+
+    /**
+     * Waits until a message (or the other side's hang-up) can be received, at most {@code timeoutMillis};
+     * false when the time ran out.
+     */
+    public boolean awaitReadable(long timeoutMillis) {
+        PollSet poll = new PollSet(1);
+        poll.watch(0, fd);
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (true) {
+            long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
+            if (poll.await(left)) {
+                return true;
+            }
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+        }
+    }
+
+    /** Blocks for the next message; null when the other side closed or died. */
+    public Received receive() {
+        synchronized (receiveLock) {
+            IoBuffers io = IoBuffers.forThisThread();
+            Pointer data = io.data(MAX_MESSAGE);
+            Pointer hdr;
+            long n;
+            int errno;
+            do {
+                hdr = io.header(MAX_MESSAGE, CONTROL_SIZE); // a failed call may have changed its lengths
+                n = Native.libc().recvmsg(fd, hdr, MSG_CMSG_CLOEXEC);
+                errno = n < 0 ? Native.lastErrno() : 0;
+                // ECONNRESET: the init exited with our messages unread (a set-up failure while a process was
+                // queued). The error is reported once; what it sent before is still queued, then EOF.
+            } while (n < 0 && (errno == Errno.EINTR || errno == Errno.ECONNRESET) && !closed);
+            if (n < 0) {
+                if (closed) {
+                    return null;
+                }
+                throw Native.failure("receive from sandbox-init");
+            }
+            int[] fds = readFds(io.control, hdr.getLong(40));
+            if (n == 0) {
+                for (int received : fds) {
+                    Native.close(received);
+                }
+                return null;
+            }
+            if ((hdr.getInt(48) & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+                throw new SandboxException("receive from sandbox-init: message truncated", 90);
+            }
+            byte[] bytes = new byte[(int) n];
+            data.get(0, bytes, 0, bytes.length);
+            return new Received(Message.parse(bytes), fds);
+        }
+    }
+
+    /**
+     * The native msghdr, iovec, control and data memory of one thread's sendmsg and recvmsg calls. Kept per
+     * thread, because fresh native memory per call (a 256 KiB receive buffer is a fresh mmap) cost page faults
+     * and unmaps on every message; a thread makes one call at a time.
+     */
+    private static final class IoBuffers {
+        private static final ThreadLocal<IoBuffers> PER_THREAD = ThreadLocal.withInitial(IoBuffers::new);
+
+        private final Runtime rt = Native.runtime();
+        private final Pointer hdr = Memory.allocateDirect(rt, MSGHDR_SIZE, true);
+        private final Pointer iov = Memory.allocateDirect(rt, IOVEC_SIZE, true);
+        private final Pointer control = Memory.allocateDirect(rt, CONTROL_SIZE, true);
+        private Pointer data;
+        private long dataSize;
+
+        static IoBuffers forThisThread() {
+            return PER_THREAD.get();
+        }
+
+        /** At least {@code size} bytes of data memory. */
+        Pointer data(long size) {
+            if (size > dataSize) {
+                long grown = Math.max(size, 16 * 1024);
+                data = Memory.allocateDirect(rt, grown);
+                dataSize = grown;
+            }
+            return data;
+        }
+
+        /** The msghdr for one call: the data buffer as its only iovec, and the control buffer when asked. */
+        Pointer header(long dataLength, long controlLength) {
+            iov.putPointer(0, data);
+            iov.putLong(8, dataLength);
+            hdr.putLong(0, 0); // msg_name
+            hdr.putLong(8, 0); // msg_namelen and padding
+            hdr.putPointer(16, iov);
+            hdr.putLong(24, 1);
+            if (controlLength > 0) {
+                hdr.putPointer(32, control);
+            } else {
+                hdr.putLong(32, 0);
+            }
+            hdr.putLong(40, controlLength);
+            hdr.putLong(48, 0); // msg_flags
+            return hdr;
+        }
+    }
+
+    private static int[] readFds(Pointer control, long controlLength) {
+        if (controlLength < CMSG_HEADER) {
+            return new int[0];
+        }
+        long cmsgLen = control.getLong(0);
+        if (control.getInt(8) != SOL_SOCKET || control.getInt(12) != SCM_RIGHTS || cmsgLen < CMSG_HEADER) {
+            return new int[0];
+        }
+        int count = (int) ((cmsgLen - CMSG_HEADER) / 4);
+        int[] fds = new int[count];
+        for (int i = 0; i < count; i++) {
+            fds[i] = control.getInt(CMSG_HEADER + i * 4L);
+        }
+        return fds;
+    }
+
+    private static int align8(int n) {
+        return (n + 7) & ~7;
+    }
+
+    /** Wakes a blocked reader; the descriptor itself is released by {@link #close()}. */
+    public void shutdown() {
+        closed = true;
+        Native.shutdown(fd);
+    }
+
+    @Override
+    public void close() {
+        shutdown();
+        synchronized (receiveLock) {
+            Native.close(fd);
+        }
+    }
+}

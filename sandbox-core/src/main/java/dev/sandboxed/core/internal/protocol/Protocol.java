@@ -1,0 +1,99 @@
+package dev.sandboxed.core.internal.protocol;
+
+
+/** Numbers of the wire protocol; mirrors native-init/src/main/c/protocol.h. Change both together. */
+public final class Protocol {
+    public static final int VERSION = 1;
+
+    // Message kinds.
+    public static final int K_CREATE = 1;
+    public static final int K_CREATED = 2;
+    public static final int K_CREATE_FAILED = 3;
+    public static final int K_HELLO = 4;
+    public static final int K_READY = 10;
+    public static final int K_SETUP_FAILED = 11;
+    public static final int K_STARTED = 12;
+    public static final int K_EXEC_FAILED = 13;
+    public static final int K_EXITED = 14;
+    public static final int K_DENIALS = 15;
+    public static final int K_NAMESPACES = 16;
+    public static final int K_NAMESPACES_FAILED = 17;
+    public static final int K_EXEC = 20;
+    public static final int K_SIGNAL = 21;
+    public static final int K_SHUTDOWN = 22;
+    public static final int K_GET_NAMESPACES = 23;
+
+    // Field tags.
+    public static final int F_KIND = 1;
+    public static final int F_STEP = 2;
+    public static final int F_ERRNO = 3;
+    public static final int F_PID = 4;
+    public static final int F_VERSION = 5;
+    public static final int F_STATUS = 6;
+    public static final int F_EXEC_ID = 7;
+    public static final int F_SIGNO = 8;
+    public static final int F_DENIAL = 9;
+    public static final int F_CLONE_FLAGS = 20;
+    public static final int F_SETGROUPS = 21;
+    public static final int F_UID_MAP = 22;
+    public static final int F_GID_MAP = 23;
+    public static final int F_UID_MAP_CMD = 24;
+    public static final int F_GID_MAP_CMD = 25;
+    public static final int F_CGROUP_PROCS = 26;
+    public static final int F_CGROUP_DIR = 27;
+    public static final int F_CGROUP_NS = 30;
+    public static final int F_HOSTNAME = 31;
+    public static final int F_LOOPBACK_UP = 32;
+    public static final int F_ROOT_BIND = 33;
+    public static final int F_MOUNT_OP = 34;
+    public static final int F_NO_PIVOT = 35;
+    public static final int F_JOIN = 36;
+    public static final int F_ARG = 40;
+    public static final int F_ENV = 41;
+    public static final int F_CWD = 42;
+    public static final int F_UID = 43;
+    public static final int F_GID = 44;
+    public static final int F_GROUPS = 45;
+    public static final int F_CAPS = 46;
+    public static final int F_RLIMIT = 47;
+    public static final int F_SECCOMP = 48;
+    public static final int F_SECCOMP_NOTIFY = 49;
+    public static final int F_MAIN = 50;
+    public static final int F_NEW_SESSION = 51;
+    public static final int F_NO_NEW_PRIVS = 52;
+
+    // Mount operations (struct mount_op.op) and their flags.
+    public static final int OP_MOUNT = 1;
+    public static final int OP_BIND = 2;
+    public static final int OP_MKDIR = 3;
+    public static final int OP_SYMLINK = 4;
+    public static final int OP_READONLY = 5;
+    public static final int OP_MASK = 6;
+    public static final int OP_ROOT_READONLY = 7;
+    public static final int OPF_RDONLY = 1;
+    public static final int OPF_RECURSIVE = 2;
+    public static final int OPF_CREATE_DIR = 4;
+    public static final int OPF_CREATE_FILE = 8;
+    public static final int OPF_OPTIONAL = 16;
+    public static final int OPF_NOSUID = 32;
+    public static final int OPF_NODEV = 64;
+    public static final int OPF_NOEXEC = 128;
+
+    // clone(2) namespace flags.
+    public static final long CLONE_NEWNS = 0x00020000L;
+    public static final long CLONE_NEWCGROUP = 0x02000000L;
+    public static final long CLONE_NEWUTS = 0x04000000L;
+    public static final long CLONE_NEWIPC = 0x08000000L;
+    public static final long CLONE_NEWUSER = 0x10000000L;
+    public static final long CLONE_NEWPID = 0x20000000L;
+    public static final long CLONE_NEWNET = 0x40000000L;
+
+    // mount(2) flags.
+    public static final long MS_RDONLY = 1;
+    public static final long MS_NOSUID = 2;
+    public static final long MS_NODEV = 4;
+    public static final long MS_NOEXEC = 8;
+
+    private Protocol() {
+    }
+}

@@ -1,0 +1,197 @@
+package dev.sandboxed.core.internal.state;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import dev.sandboxed.core.internal.os.PrivateDirectory;
+
+/**
+ * The per-user directory holding one sub-directory per live sandbox ({@code state.json} and a {@code lock}
+ * held by the owning JVM). Under {@code $XDG_RUNTIME_DIR/sandboxed}, else {@code /dev/shm/sandboxed-<uid>}, else
+ * {@code <tmp>/sandboxed-<uid>}; 0700. A tmpfs, because what it describes (processes, cgroups) dies with the machine,
+ * and because every sandbox creates and removes entries: on a journaled disk that cost about 0.3 ms each.
+ */
+public final class StateDirectory {
+    private static final System.Logger LOG = System.getLogger(StateDirectory.class.getName());
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final Path root;
+
+    public StateDirectory(Path root) {
+        this.root = root;
+    }
+
+    /** The default location for this user; {@code configured} (sandboxed.state.dir) wins when given. */
+    public static StateDirectory forCurrentUser(Optional<String> configured, int uid) {
+        Path dir;
+        if (configured.isPresent()) {
+            dir = Path.of(configured.get());
+        } else {
+            String runtime = System.getenv("XDG_RUNTIME_DIR");
+            Path shm = Path.of("/dev/shm");
+            if (runtime != null && !runtime.isEmpty() && Files.isDirectory(Path.of(runtime)) && Files.isWritable(Path.of(runtime))) {
+                dir = Path.of(runtime, "sandboxed");
+            } else if (Files.isDirectory(shm) && Files.isWritable(shm)) {
+                dir = shm.resolve("sandboxed-" + uid);
+            } else {
+                dir = Path.of(System.getProperty("java.io.tmpdir", "/tmp"), "sandboxed-" + uid);
+            }
+        }
+        try {
+            return new StateDirectory(PrivateDirectory.ensure(dir));
+        } catch (IOException e) {
+            throw new UncheckedIOException("create the sandbox state directory " + dir, e);
+        }
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** Creates the directory of a new sandbox and takes its lock; the lock is held until {@link Entry#remove()}. */
+    public Entry create(String id) {
+        Path dir = root.resolve(id);
+        try {
+            Files.createDirectory(dir);
+            FileChannel channel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+            FileLock lock = channel.lock();
+            return new Entry(dir, channel, lock);
+        } catch (IOException e) {
+            throw new UncheckedIOException("create state directory " + dir, e);
+        }
+    }
+
+    /** One sandbox's directory, owned by this JVM. */
+    public static final class Entry {
+        private final Path dir;
+        private final FileChannel channel;
+        private final FileLock lock;
+
+        private Entry(Path dir, FileChannel channel, FileLock lock) {
+            this.dir = dir;
+            this.channel = channel;
+            this.lock = lock;
+        }
+
+        public Path directory() {
+            return dir;
+        }
+
+        public void write(SandboxState state) {
+            Path tmp = dir.resolve("state.json.tmp");
+            try {
+                // Written aside and renamed: a JVM killed mid-write never leaves a torn state.json behind.
+                Files.write(tmp, JSON.writeValueAsBytes(state));
+                Files.move(tmp, dir.resolve("state.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            } catch (IOException e) {
+                throw new UncheckedIOException("write " + dir.resolve("state.json"), e);
+            }
+        }
+
+        /**
+         * Releases the lock but keeps the entry: what it names could not be removed, and a later runtime's
+         * {@link #removeAbandoned} retries.
+         */
+        public void release() {
+            try {
+                lock.release();
+                channel.close();
+            } catch (IOException ignored) {
+                // the descriptor is gone either way
+            }
+        }
+
+        /** Deletes the directory and releases the lock. */
+        public void remove() {
+            try {
+                Files.deleteIfExists(dir.resolve("state.json"));
+                Files.deleteIfExists(dir.resolve("lock"));
+                try {
+                    Files.delete(dir);
+                } catch (java.nio.file.DirectoryNotEmptyException tornWrite) {
+                    Files.deleteIfExists(dir.resolve("state.json.tmp")); // only after a failed write
+                    Files.delete(dir);
+                }
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "could not remove sandbox state " + dir + ": " + e);
+            } finally {
+                release();
+            }
+        }
+    }
+
+    /**
+     * Sandboxes whose owner died: their lock can be taken. Each is handed to {@code cleaner} with its lock
+     * held, then its directory is removed; an entry whose clean-up fails is kept for the next attempt.
+     */
+    public int removeAbandoned(AbandonedSandboxCleaner cleaner) {
+        int removed = 0;
+        List<Path> dirs = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(root)) {
+            stream.forEach(dirs::add);
+        } catch (IOException e) {
+            LOG.log(Level.WARNING, "could not list " + root + ": " + e);
+            return 0;
+        }
+        for (Path dir : dirs) {
+            Path lockFile = dir.resolve("lock");
+            if (!Files.isRegularFile(lockFile)) {
+                continue;
+            }
+            try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
+                FileLock lock = channel.tryLock();
+                if (lock == null) {
+                    continue; // a live JVM owns it
+                }
+                try {
+                    Path stateFile = dir.resolve("state.json");
+                    Optional<SandboxState> state = Files.isRegularFile(stateFile)
+                            ? Optional.of(JSON.readValue(stateFile.toFile(), SandboxState.class))
+                            : Optional.empty();
+                    try {
+                        cleaner.clean(dir.getFileName().toString(), state);
+                    } catch (RuntimeException e) {
+                        // Keep the entry so a later runtime tries again; this one still starts.
+                        LOG.log(Level.WARNING, "could not clean abandoned sandbox " + dir + ": " + e.getMessage());
+                        continue;
+                    }
+                    Files.deleteIfExists(stateFile);
+                    Files.deleteIfExists(dir.resolve("state.json.tmp"));
+                    Files.deleteIfExists(lockFile);
+                    Files.deleteIfExists(dir);
+                    removed++;
+                } finally {
+                    lock.release();
+                }
+            } catch (OverlappingFileLockException ownedHere) {
+                // this JVM holds it: alive
+            } catch (IOException e) {
+                LOG.log(Level.WARNING, "could not clean abandoned sandbox " + dir + ": " + e);
+            }
+        }
+        return removed;
+    }
+
+    /**
+     * Removes what a dead owner left behind: processes and cgroups. The state is empty when the owner died
+     * before writing it; the id (the directory's name) is all there is then.
+     */
+    @FunctionalInterface
+    public interface AbandonedSandboxCleaner {
+        void clean(String id, Optional<SandboxState> state);
+    }
+}

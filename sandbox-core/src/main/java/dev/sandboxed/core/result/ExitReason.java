@@ -1,0 +1,16 @@
+package dev.sandboxed.core.result;
+
+
+/** Why a process ended. */
+public enum ExitReason {
+    /** It exited by itself; see the exit code. */
+    EXITED,
+    /** A signal ended it; the exit code is 128 + the signal number. */
+    SIGNALED,
+    /** The kernel's OOM killer ended it because the sandbox reached its memory limit. */
+    OOM_KILLED,
+    /** It ran past its timeout and was killed. */
+    TIMED_OUT,
+    /** The sandbox ended (closed, or its JVM-side connection was lost) before the process did. */
+    SANDBOX_ENDED
+}

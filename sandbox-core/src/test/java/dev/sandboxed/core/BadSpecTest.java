@@ -1,0 +1,98 @@
+package dev.sandboxed.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.ThrowingSupplier;
+
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.RootFs;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.Sizes;
+import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** Bad input is rejected with the field and what is allowed, and nothing is created on the host. */
+class BadSpecTest {
+
+    private static void rejected(ThrowingSupplier<?> build, String field, String... phrases) {
+        assertThatThrownBy(build::get)
+                .isInstanceOf(SpecException.class)
+                .satisfies(e -> assertThat(((SpecException) e).field()).isEqualTo(field))
+                .hasMessageStartingWith(field + ": ")
+                .hasMessageContainingAll(phrases);
+    }
+
+    @Test
+    void missingBindSource() {
+        rejected(() -> SandboxSpec.builder().bindReadOnly("/no/such/dir", "/data").build(),
+                "mounts.bind.source", "/no/such/dir", "does not exist");
+    }
+
+    @Test
+    void relativePaths() {
+        rejected(() -> SandboxSpec.builder().bindReadOnly("/tmp", "data").build(), "mounts.bind.target", "relative");
+        rejected(() -> SandboxSpec.builder().workdir("work").build(), "workdir", "relative");
+        rejected(() -> SandboxSpec.builder().bindReadOnly("tmp", "/data").build(), "mounts.bind.source", "relative");
+    }
+
+    @Test
+    void dotDotEscapes() {
+        rejected(() -> SandboxSpec.builder().bindReadOnly("/tmp", "/data/../../etc").build(), "mounts.bind.target", "'..'");
+        rejected(() -> SandboxSpec.builder().tmpfs("/x/../..", 0).build(), "mounts.tmpfs.target", "'..'");
+        rejected(() -> SandboxSpec.builder().workdir("/../etc").build(), "workdir", "'..'");
+    }
+
+    @Test
+    void badSizes() {
+        rejected(() -> Sizes.parseBytes("memory", "12zz"), "memory", "not a size", "64m");
+        rejected(() -> Sizes.parseBytes("memory", "-5"), "memory", "not a size");
+        rejected(() -> SandboxSpec.builder().tmpfs("/x", -1).build(), "mounts.tmpfs.size", "negative");
+        rejected(() -> Sizes.parseDuration("timeout", "0s"), "timeout", "positive");
+    }
+
+    @Test
+    void unknownUserAndOutOfRangeIds() {
+        rejected(() -> SandboxSpec.builder().user("no-such-user-xyz").build(), "user", "unknown user", "/etc/passwd");
+        rejected(() -> SandboxSpec.builder().user("70000").build(), "user", "0..65535");
+    }
+
+    @Test
+    void aUserNamespaceWithoutAPidNamespaceCannotMountItsProc() {
+        rejected(() -> SandboxSpec.builder().withoutNamespace(dev.sandboxed.core.spec.Namespace.PID).build(),
+                "namespaces", "own pid namespace", "keep PID");
+        SandboxSpec.builder().withoutNamespace(dev.sandboxed.core.spec.Namespace.USER)
+                .withoutNamespace(dev.sandboxed.core.spec.Namespace.PID).build(); // root's way to share the host's pids
+    }
+
+    @Test
+    void otherFields() {
+        rejected(() -> SandboxSpec.builder().hostname("bad host!").build(), "hostname", "letters, digits");
+        rejected(() -> SandboxSpec.builder().env("A=B", "x").build(), "env", "'='");
+        rejected(() -> ProcessSpec.builder().build(), "command", "no command");
+        rejected(() -> RootFs.directory(Path.of("/no/such/root")), "rootfs", "does not exist");
+        rejected(() -> dev.sandboxed.core.spec.NetworkMode.parse("bridge"), "network", "allowed: none, host");
+    }
+
+    @Test
+    @RequiresSandbox
+    void nothingIsCreatedForARejectedSpec(@org.junit.jupiter.api.io.TempDir Path state) throws Exception {
+        try (SandboxRuntime runtime = SandboxRuntime.create(
+                new RuntimeConfig(java.util.Optional.of(state.toString()), java.util.Optional.empty(), true))) {
+            rejected(() -> runtime.start(SandboxSpec.builder().seccomp("/no/such/profile.json").build()),
+                    "seccomp", "/no/such/profile.json");
+            rejected(() -> runtime.start(SandboxSpec.builder().bindReadOnly("/tmp", "/usr/no/such/dir").build()),
+                    "mounts.bind.target", "/usr is the host's, read-only");
+            Thread.sleep(200); // a rejected spec is never prestarted either
+            try (var s = Files.list(state)) {
+                assertThat(s.toList()).isEmpty();
+            }
+            assertThat(runtime.openSandboxes()).isEmpty();
+        }
+    }
+}

@@ -1,0 +1,78 @@
+package dev.sandboxed.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.internal.state.SandboxState;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** Cgroups made ahead on this host's real cgroups: taken by the next start, and removed with the runtime. */
+@RequiresSandbox
+class CgroupPoolRuntimeTest {
+
+    @Test
+    void theNextSandboxTakesACgroupMadeAheadAndCloseRemovesTheRest(@TempDir Path stateDir) throws Exception {
+        RuntimeConfig config = new RuntimeConfig(Optional.of(stateDir.toString()),
+                RuntimeConfig.fromSystemProperties().cgroupParent(), false, 2);
+        SandboxSpec spec = SandboxSpec.builder().trackUsage(true).pids(50).build();
+        List<Path> pooledDirs = new ArrayList<>();
+        try (SandboxRuntime runtime = SandboxRuntime.create(config)) {
+            CheckResult check = runtime.cgroups().check(spec.limits());
+            if (check.status() != CheckResult.Status.OK) {
+                System.err.println("SKIPPED cgroup pool test: " + check.render());
+            }
+            Assumptions.assumeTrue(check.status() == CheckResult.Status.OK, check::render);
+            try (Sandbox first = runtime.start(spec)) {
+                assertThat(first.cgroupDirectories()).isNotEmpty();
+            }
+            runtime.awaitIdle();
+            List<SandboxState> pooled = pooledStates(stateDir);
+            assertThat(pooled).hasSize(2);
+            for (SandboxState s : pooled) {
+                // The state names every directory the cgroup may have, recorded before they were made.
+                s.cgroups().stream().map(Path::of).filter(Files::isDirectory).forEach(pooledDirs::add);
+            }
+            assertThat(pooledDirs).isNotEmpty().allMatch(Files::isDirectory);
+            // Limits are written when the cgroup is made, not when it is taken.
+            assertThat(pooledDirs).filteredOn(d -> Files.exists(d.resolve("pids.max")))
+                    .allSatisfy(d -> assertThat(Files.readString(d.resolve("pids.max")).strip()).isEqualTo("50"));
+
+            try (Sandbox next = runtime.start(spec)) {
+                assertThat(pooled).extracting(SandboxState::id).contains(next.id());
+                assertThat(next.cgroupDirectories()).allMatch(pooledDirs::contains);
+                assertThat(next.exec("true").succeeded()).isTrue();
+                assertThat(next.usage().pidsPeak()).isGreaterThanOrEqualTo(1);
+            }
+        }
+        assertThat(pooledDirs).allSatisfy(d -> assertThat(d).doesNotExist());
+        try (var left = Files.list(stateDir)) {
+            assertThat(left.toList()).isEmpty();
+        }
+    }
+
+    private static List<SandboxState> pooledStates(Path stateDir) throws Exception {
+        List<SandboxState> out = new ArrayList<>();
+        try (var entries = Files.list(stateDir)) {
+            for (Path entry : entries.toList()) {
+                SandboxState s = new ObjectMapper().readValue(entry.resolve("state.json").toFile(), SandboxState.class);
+                if (s.spec().startsWith(SandboxRuntime.POOLED)) {
+                    out.add(s);
+                }
+            }
+        }
+        return out;
+    }
+}

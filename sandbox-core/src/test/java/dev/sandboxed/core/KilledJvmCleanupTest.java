@@ -1,0 +1,109 @@
+package dev.sandboxed.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import dev.sandboxed.core.internal.state.SandboxState;
+import dev.sandboxed.core.testing.Probes;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** kill -9 of a JVM that owns sandboxes: no process, mount, cgroup or directory may remain. */
+@RequiresSandbox
+class KilledJvmCleanupTest {
+
+    @Test
+    void nothingSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
+        Set<String> mountsBefore = Probes.hostMountPoints();
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "-Dsandboxed.state.dir=" + stateDir));
+        RuntimeConfig.fromSystemProperties().cgroupParent()
+                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
+        command.add(OwnerJvmMain.class.getName());
+        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
+        List<Integer> initPids = new ArrayList<>();
+        List<String> ids = new ArrayList<>();
+        try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
+            String line;
+            while ((line = out.readLine()) != null && !line.equals("READY")) {
+                if (line.startsWith("SANDBOX ")) {
+                    String[] parts = line.split(" ");
+                    initPids.add(Integer.parseInt(parts[1]));
+                    ids.add(parts[2]);
+                }
+            }
+            assertThat(line).as("child JVM output until it was ready").isEqualTo("READY");
+            assertThat(initPids).hasSize(2).allMatch(Probes::processAlive);
+            // The sandboxes' entries and those of the cgroups the runtime made ahead for the next sandboxes.
+            List<SandboxState> states = new ArrayList<>();
+            try (var entries = Files.list(stateDir)) {
+                for (Path entry : entries.toList()) {
+                    states.add(new ObjectMapper().readValue(entry.resolve("state.json").toFile(), SandboxState.class));
+                }
+            }
+            assertThat(states).extracting(SandboxState::id).containsAll(ids);
+            assertThat(states).as("cgroups made ahead").anyMatch(s -> s.spec().startsWith(SandboxRuntime.POOLED));
+
+            owner.destroyForcibly(); // SIGKILL: no shutdown hook runs
+            assertThat(owner.waitFor(10, TimeUnit.SECONDS)).isTrue();
+
+            assertThat(Probes.eventually(10, () -> initPids.stream().noneMatch(Probes::processAlive)))
+                    .as("sandbox inits die with their JVM").isTrue();
+            assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
+
+            // The next runtime to use this state directory removes what the dead JVM left.
+            try (SandboxRuntime next = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty()))) {
+                for (String id : ids) {
+                    assertThat(stateDir.resolve(id)).doesNotExist();
+                }
+                for (SandboxState state : states) {
+                    for (String cgroup : state.cgroups()) {
+                        assertThat(Path.of(cgroup)).doesNotExist();
+                    }
+                }
+            }
+            try (var left = Files.list(stateDir)) {
+                assertThat(left.toList()).isEmpty();
+            }
+        } finally {
+            owner.destroyForcibly();
+        }
+    }
+
+    @Test
+    void cgroupsOfASandboxWhoseJvmDiedDuringItsStartAreRemoved(@TempDir Path stateDir) throws Exception {
+        RuntimeConfig config = new RuntimeConfig(Optional.of(stateDir.toString()),
+                RuntimeConfig.fromSystemProperties().cgroupParent(), false, 0);
+        String id = "0123456789ab";
+        List<Path> dirs;
+        try (SandboxRuntime runtime = SandboxRuntime.create(config)) {
+            // What a start does before the init exists, then the JVM "dies": its lock goes, the entry stays.
+            var entry = runtime.reserve(id, true, "a start cut short");
+            dirs = runtime.cgroups().create(id, dev.sandboxed.core.spec.ResourceLimits.NONE, true).directories();
+            entry.release();
+        }
+        if (dirs.isEmpty()) {
+            System.err.println("SKIPPED clean-up of a start cut short: no writable cgroup here");
+        }
+        org.junit.jupiter.api.Assumptions.assumeFalse(dirs.isEmpty(), "no writable cgroup here");
+        assertThat(dirs).allMatch(Files::isDirectory);
+        try (SandboxRuntime next = SandboxRuntime.create(config)) {
+            assertThat(dirs).allSatisfy(d -> assertThat(d).doesNotExist());
+            assertThat(stateDir.resolve(id)).doesNotExist();
+        }
+    }
+}

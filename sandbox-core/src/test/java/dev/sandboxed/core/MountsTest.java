@@ -1,0 +1,125 @@
+package dev.sandboxed.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.RequiresSandbox;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.SandboxException;
+
+/** Bind mounts, tmpfs mounts, a read-only root and a directory root filesystem. */
+@RequiresSandbox
+class MountsTest {
+
+    @Test
+    void writableBindIsSharedWithTheHost(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("in.txt"), "from host");
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().bindWritable(dir.toString(), "/work").build())) {
+            ExecResult r = s.exec("sh", "-c", "cat /work/in.txt && echo from sandbox > /work/out.txt");
+            assertThat(r.stdout()).isEqualTo("from host");
+        }
+        assertThat(Files.readString(dir.resolve("out.txt"))).isEqualTo("from sandbox\n");
+    }
+
+    @Test
+    void readOnlyBindRefusesWrites(@TempDir Path dir) throws Exception {
+        Files.writeString(dir.resolve("data"), "keep");
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().bindReadOnly(dir.toString(), "/data").build())) {
+            ExecResult r = s.exec("sh", "-c", "echo changed > /data/data");
+            assertThat(r.exitCode()).isNotZero();
+            assertThat(r.stderr()).contains("Read-only file system");
+            assertThat(s.exec("cat", "/data/data").stdout()).isEqualTo("keep");
+        }
+        assertThat(Files.readString(dir.resolve("data"))).isEqualTo("keep");
+    }
+
+    @Test
+    void bindTargetsAreCreatedInsideTheSandboxOnly(@TempDir Path dir) {
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().bindReadOnly(dir.toString(), "/mnt/deep/new/dir").build())) {
+            assertThat(s.exec("test", "-d", "/mnt/deep/new/dir").exitCode()).isZero();
+        }
+        assertThat(Path.of("/mnt/deep")).doesNotExist();
+        // Under a read-only host directory no mount point can be made: the spec is refused up front, saying why.
+        assertThatThrownBy(() -> Sandbox.start(SandboxSpec.builder().bindReadOnly(dir.toString(), "/opt/deep/new/dir").build()))
+                .isInstanceOf(dev.sandboxed.core.spec.SpecException.class)
+                .hasMessageStartingWith("mounts.bind.target: '/opt/deep/new/dir' does not exist on the host")
+                .hasMessageContaining("/opt is the host's, read-only");
+        assertThat(Path.of("/opt/deep")).doesNotExist();
+        // A directory that exists on the host is a fine mount point, and so is anything below an earlier mount.
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().tmpfs("/opt", 0).bindReadOnly(dir.toString(), "/opt/deep/dir").build())) {
+            assertThat(s.exec("test", "-d", "/opt/deep/dir").exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void tmpfsHasItsSizeLimit() {
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().tmpfs("/scratch", 1 << 20).build())) {
+            ExecResult fits = s.exec("sh", "-c", "head -c 500000 /dev/zero > /scratch/a");
+            assertThat(fits.exitCode()).isZero();
+            ExecResult full = s.exec("sh", "-c", "head -c 2000000 /dev/zero > /scratch/b");
+            assertThat(full.exitCode()).isNotZero();
+            assertThat(full.stderr()).contains("No space left on device");
+        }
+    }
+
+    @Test
+    void readOnlyRootRefusesNewTopLevelFiles() {
+        try (Sandbox rw = Sandbox.start(SandboxSpec.defaults());
+                Sandbox ro = Sandbox.start(SandboxSpec.builder().readOnlyRoot(true).build())) {
+            assertThat(rw.exec("touch", "/new-file").exitCode()).isZero();
+            ExecResult r = ro.exec("touch", "/new-file");
+            assertThat(r.exitCode()).isNotZero();
+            assertThat(r.stderr()).contains("Read-only file system");
+            // /tmp stays writable in a read-only root.
+            assertThat(ro.exec("touch", "/tmp/ok").exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void directoryRootFilesystem(@TempDir Path root) throws Exception {
+        Path busybox = Path.of("/bin/busybox");
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(busybox),
+                "busybox-static is not installed (apt-get install busybox-static); .ci/run installs it");
+        Path bin = Files.createDirectories(root.resolve("bin"));
+        Files.copy(busybox, bin.resolve("busybox"));
+        Files.createSymbolicLink(bin.resolve("sh"), Path.of("busybox"));
+        Files.createDirectories(root.resolve("etc"));
+        Files.writeString(root.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().rootfs(dev.sandboxed.core.spec.RootFs.directory(root))
+                .env("PATH", "/bin").build())) {
+            ExecResult r = s.exec("sh", "-c", "busybox ls / | tr '\\n' ' '; busybox cat /etc/passwd");
+            assertThat(r.exitCode()).as(r.tail(5)).isZero();
+            assertThat(r.stdout()).contains("bin", "etc", "proc", "dev", "tmp").contains("root:x:0:0");
+            assertThat(s.exec("sh", "-c", "busybox ls /usr").exitCode()).isNotZero();
+        }
+    }
+
+    @Test
+    void symlinkInRootfsCannotRedirectAMountOntoTheHost(@TempDir Path root) throws Exception {
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/busybox")),
+                "busybox-static is not installed (apt-get install busybox-static); .ci/run installs it");
+        Path outside = Files.createTempDirectory("sandboxed-outside");
+        try {
+            Files.createDirectories(root.resolve("bin"));
+            Files.copy(Path.of("/bin/busybox"), root.resolve("bin/busybox"));
+            // A hostile rootfs: /mnt points at a host directory by absolute path.
+            Files.createSymbolicLink(root.resolve("mnt"), outside);
+            // Resolved inside the root, the link leads nowhere: the start fails instead of mounting on the host.
+            assertThatThrownBy(() -> Sandbox.start(SandboxSpec.builder().rootfs(dev.sandboxed.core.spec.RootFs.directory(root))
+                    .tmpfs("/mnt/x", 0).env("PATH", "/bin").build()))
+                    .isInstanceOf(SandboxException.class)
+                    .hasMessageStartingWith("open mount point /mnt/x for tmpfs");
+            assertThat(outside.resolve("x")).doesNotExist();
+        } finally {
+            Files.deleteIfExists(outside.resolve("x"));
+            Files.deleteIfExists(outside);
+        }
+    }
+}

@@ -1,0 +1,80 @@
+package dev.sandboxed.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.Probes;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** Sandboxes started ahead of time are fresh, match their spec exactly, and never outlive the runtime. */
+@RequiresSandbox
+class PrestartTest {
+
+    @Test
+    void theNextSandboxOfASpecIsFreshAndSeparate() {
+        SandboxSpec spec = SandboxSpec.builder().hostname("warm").env("MARK", "1").build();
+        try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true))) {
+            int firstPid;
+            try (Sandbox first = runtime.start(spec)) {
+                firstPid = first.pid();
+                first.exec("sh", "-c", "echo left-behind > /tmp/marker");
+            }
+            assertThat(Probes.eventually(10, () -> true)).isTrue();
+            for (int i = 0; i < 3; i++) {
+                try (Sandbox next = runtime.start(spec)) {
+                    assertThat(next.pid()).isNotEqualTo(firstPid);
+                    assertThat(next.exec("sh", "-c", "test -e /tmp/marker && echo dirty || echo clean").stdout()).isEqualTo("clean\n");
+                    assertThat(next.exec("hostname").stdout()).isEqualTo("warm\n");
+                    assertThat(next.exec("sh", "-c", "echo $MARK").stdout()).isEqualTo("1\n");
+                    assertThat(runtime.openSandboxes()).containsExactly(next);
+                }
+            }
+            // A different spec never gets a sandbox prepared for another one.
+            try (Sandbox other = runtime.start(SandboxSpec.builder().hostname("cold").build())) {
+                assertThat(other.exec("hostname").stdout()).isEqualTo("cold\n");
+            }
+        }
+    }
+
+    @Test
+    void closingTheRuntimeStopsPrestartedSandboxes() throws Exception {
+        java.nio.file.Path stateDir = java.nio.file.Files.createTempDirectory("sandboxed-prestart-state");
+        // No cgroups made ahead: the state directory then holds only what prestart made.
+        SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), true, 0));
+        runtime.start(SandboxSpec.defaults()).close();
+        runtime.awaitIdle(); // the prestart done, the closed sandbox's entry removed
+        // The prestarted one shows up in the state directory (it is cleaned like any other after a crash).
+        assertThat(countEntries(stateDir)).isEqualTo(1);
+        runtime.close();
+        assertThat(countEntries(stateDir)).isZero();
+        java.nio.file.Files.delete(stateDir);
+    }
+
+    @Test
+    void prestartIsOffByDefault() {
+        assertThat(new RuntimeConfig(Optional.empty(), Optional.empty()).prestart()).isFalse();
+    }
+
+    @Test
+    void prestartCanBeSwitchedOff() throws Exception {
+        java.nio.file.Path stateDir = java.nio.file.Files.createTempDirectory("sandboxed-noprestart-state");
+        try (SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), false, 0))) {
+            runtime.start(SandboxSpec.defaults()).close();
+            runtime.awaitIdle();
+            assertThat(countEntries(stateDir)).isZero();
+        }
+        java.nio.file.Files.delete(stateDir);
+    }
+
+    private static long countEntries(java.nio.file.Path dir) {
+        try (var s = java.nio.file.Files.list(dir)) {
+            return s.count();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+}

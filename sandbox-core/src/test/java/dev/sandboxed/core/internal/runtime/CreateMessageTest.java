@@ -1,0 +1,124 @@
+package dev.sandboxed.core.internal.runtime;
+
+import static dev.sandboxed.core.internal.protocol.Protocol.*;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import org.junit.jupiter.api.Test;
+
+import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.UserSpec;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.SandboxRuntime;
+
+/** The complete set-up description handed to sandbox-init, computed without touching the host. */
+class CreateMessageTest {
+    private static final IdMapPlan SINGLE = new IdMapPlan(Optional.of("deny"), "0 1000 1", "0 1000 1", List.of(), List.of(), 0);
+
+    private static final SandboxCgroup CGROUP = new SandboxCgroup() {
+        @Override
+        public List<Path> procsFiles() {
+            return List.of(Path.of("/sys/fs/cgroup/sandboxed-x/cgroup.procs"));
+        }
+
+        @Override
+        public List<Path> directories() {
+            return List.of(Path.of("/sys/fs/cgroup/sandboxed-x"));
+        }
+
+        @Override
+        public ResourceUsage usage() {
+            return ResourceUsage.NOT_AVAILABLE;
+        }
+
+        @Override
+        public void killAll() {
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private static Message create(SandboxSpec spec, IdMapPlan ids) {
+        return Message.parse(SandboxRuntime.createMessage(spec, ids, MountPlan.forSpec(spec, Optional.empty()), CGROUP).toBytes());
+    }
+
+    @Test
+    void defaultSpecAsksForEveryNamespaceAndTheSingleMapping() {
+        Message m = create(SandboxSpec.builder().hostname("h1").build(), SINGLE);
+        assertThat(m.kind()).isEqualTo(K_CREATE);
+        long flags = m.find(F_CLONE_FLAGS).orElseThrow().u64(0);
+        assertThat(flags).isEqualTo(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWIPC | CLONE_NEWUTS);
+        assertThat(m.string(F_SETGROUPS, null)).isEqualTo("deny");
+        assertThat(m.string(F_UID_MAP, null)).isEqualTo("0 1000 1");
+        assertThat(m.find(F_UID_MAP_CMD)).isEmpty();
+        assertThat(m.u32(F_CGROUP_NS, 0)).isEqualTo(1);
+        assertThat(m.string(F_HOSTNAME, null)).isEqualTo("h1");
+        assertThat(m.u32(F_LOOPBACK_UP, 0)).isEqualTo(1);
+        assertThat(m.string(F_CGROUP_PROCS, null)).isEqualTo("/sys/fs/cgroup/sandboxed-x/cgroup.procs");
+        assertThat(m.fields().stream().filter(f -> f.tag() == F_MOUNT_OP).count()).isGreaterThan(20);
+    }
+
+    @Test
+    void rangeMappingUsesTheHelpersAndAllowsGroups() {
+        IdMapPlan range = new IdMapPlan(Optional.empty(), "", "",
+                List.of("/usr/bin/newuidmap", "0", "1000", "1", "1", "100000", "65535"),
+                List.of("/usr/bin/newgidmap", "0", "1000", "1", "1", "100000", "65535"), 65535);
+        Message m = create(SandboxSpec.defaults(), range);
+        assertThat(m.find(F_SETGROUPS)).isEmpty();
+        assertThat(m.find(F_UID_MAP)).isEmpty();
+        assertThat(new String(m.find(F_UID_MAP_CMD).orElseThrow().data())).isEqualTo("/usr/bin/newuidmap\0" + "0\0" + "1000\0" + "1\0" + "1\0" + "100000\0" + "65535\0");
+        assertThat(range.canSetGroups()).isTrue();
+        assertThat(SINGLE.canSetGroups()).isFalse();
+    }
+
+    @Test
+    void switchedOffNamespacesAreNotCreated() {
+        Message m = create(SandboxSpec.builder().withoutNamespace(Namespace.NET).withoutNamespace(Namespace.UTS)
+                .withoutNamespace(Namespace.CGROUP).build(), SINGLE);
+        long flags = m.find(F_CLONE_FLAGS).orElseThrow().u64(0);
+        assertThat(flags & (CLONE_NEWNET | CLONE_NEWUTS)).isZero();
+        assertThat(m.find(F_LOOPBACK_UP)).isEmpty();
+        assertThat(m.find(F_HOSTNAME)).isEmpty();
+        assertThat(m.find(F_CGROUP_NS)).isEmpty();
+    }
+
+    @Test
+    void execMessageCarriesIdentityCapabilitiesAndHardening() {
+        SandboxSpec spec = SandboxSpec.builder().env("A", "1").workdir("/tmp").build();
+        Message m = Message.parse(ProcessMessages.exec(7, true, spec,
+                ProcessSpec.builder("sh", "-c", "x").env("B", "2").user(new UserSpec(0, 0)).build(), SINGLE, Optional.empty()).toBytes());
+        assertThat(m.kind()).isEqualTo(K_EXEC);
+        assertThat(m.u32(F_EXEC_ID, 0)).isEqualTo(7);
+        assertThat(m.u32(F_MAIN, 0)).isEqualTo(1);
+        assertThat(m.fields().stream().filter(f -> f.tag() == F_ARG).map(Message.Field::string)).containsExactly("sh", "-c", "x");
+        assertThat(m.fields().stream().filter(f -> f.tag() == F_ENV).map(Message.Field::string))
+                .contains("A=1", "B=2", "PATH=" + SandboxSpec.DEFAULT_PATH);
+        assertThat(m.string(F_CWD, null)).isEqualTo("/tmp");
+        assertThat(m.find(F_GROUPS)).as("setgroups is denied under the single mapping").isEmpty();
+        assertThat(m.find(F_CAPS).orElseThrow().u64(0)).isEqualTo(0xa80425fbL);
+        assertThat(m.find(F_CAPS).orElseThrow().u64(8)).isEqualTo(0xa80425fbL);
+        assertThat(m.u32(F_NO_NEW_PRIVS, 0)).isEqualTo(1);
+        assertThat(m.u32(F_NEW_SESSION, 0)).isEqualTo(1);
+    }
+
+    @Test
+    void nonRootUsersHoldNoCapabilities() {
+        IdMapPlan range = new IdMapPlan(Optional.empty(), "", "", List.of("x"), List.of("y"), 65535);
+        Message m = Message.parse(ProcessMessages.exec(1, false, SandboxSpec.defaults(),
+                ProcessSpec.builder("id").user(new UserSpec(1000, 1000)).build(), range, Optional.empty()).toBytes());
+        assertThat(m.find(F_CAPS).orElseThrow().u64(0)).isEqualTo(0xa80425fbL);
+        assertThat(m.find(F_CAPS).orElseThrow().u64(8)).isZero();
+        assertThat(m.find(F_GROUPS)).isPresent();
+        assertThat(m.fields().stream().filter(f -> f.tag() == F_ENV).map(Message.Field::string)).contains("HOME=/");
+    }
+}
