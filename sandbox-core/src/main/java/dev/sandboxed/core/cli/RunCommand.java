@@ -41,6 +41,7 @@ final class RunCommand {
             config = config.withCgroupParent(options.cgroupParent.get());
         }
         Instant start = Instant.now();
+        SignalForwarding signals = SignalForwarding.install();
         try (SandboxRuntime runtime = SandboxRuntime.create(config);
                 Sandbox sandbox = runtime.startWithMain(options.spec, options.process)) {
             SandboxProcess main = sandbox.mainProcess().orElseThrow();
@@ -50,7 +51,7 @@ final class RunCommand {
                 err.println("sandboxed: " + e.getMessage());
                 return e.errno() == 2 ? NOT_FOUND : CANNOT_EXECUTE;
             }
-            SignalForwarding.forward(main);
+            signals.to(main);
             ExitStatus status;
             if (options.timeout.isPresent()) {
                 Optional<ExitStatus> done = main.waitFor(options.timeout.get());

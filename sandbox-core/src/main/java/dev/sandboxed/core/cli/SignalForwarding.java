@@ -1,24 +1,74 @@
 package dev.sandboxed.core.cli;
 
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.ArrayList;
+import java.util.List;
+
 import dev.sandboxed.core.SandboxProcess;
 
 /**
  * Passes SIGINT, SIGTERM and SIGHUP received by the CLI on to the sandboxed command: it runs in its own
  * session (no controlling terminal of the host), so the terminal's Ctrl-C reaches only us.
+ *
+ * <p>{@code sun.misc.Signal} (module jdk.unsupported) is the only way to handle a signal in Java. It is reached
+ * by reflection: a direct reference draws a javac warning no lint option can turn off, and the build uses
+ * {@code -Werror}.
  */
 final class SignalForwarding {
+    private SandboxProcess target;
+    private final List<Integer> pending = new ArrayList<>();
+
     private SignalForwarding() {
     }
 
-    @SuppressWarnings("removal")
-    static void forward(SandboxProcess main) {
-        for (String name : new String[] {"INT", "TERM", "HUP"}) {
-            try {
-                sun.misc.Signal signal = new sun.misc.Signal(name);
-                sun.misc.Signal.handle(signal, s -> main.signal(s.getNumber()));
-            } catch (IllegalArgumentException unavailable) {
-                // the JVM reserves this signal (e.g. with -Xrs); the default handling stays
+    /**
+     * Takes the signals over before the command starts, so that one arriving while it starts is not lost (it would
+     * end the CLI by the JVM's default handling and leave the command without it): it is delivered on {@link #to}.
+     */
+    static SignalForwarding install() {
+        SignalForwarding forwarding = new SignalForwarding();
+        forwarding.handleSignals();
+        return forwarding;
+    }
+
+    /** From now on signals go to {@code main}; those that came before it started are sent now. */
+    synchronized void to(SandboxProcess main) {
+        target = main;
+        pending.forEach(main::signal);
+        pending.clear();
+    }
+
+    private synchronized void received(int signal) {
+        if (target != null) {
+            target.signal(signal);
+        } else {
+            pending.add(signal);
+        }
+    }
+
+    private void handleSignals() {
+        try {
+            Class<?> signalClass = Class.forName("sun.misc.Signal");
+            Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
+            Method handle = signalClass.getMethod("handle", signalClass, handlerClass);
+            Method number = signalClass.getMethod("getNumber");
+            Object handler = Proxy.newProxyInstance(SignalForwarding.class.getClassLoader(),
+                    new Class<?>[] {handlerClass}, (proxy, method, args) -> {
+                        if (method.getName().equals("handle")) {
+                            received((Integer) number.invoke(args[0]));
+                        }
+                        return null;
+                    });
+            for (String name : new String[] {"INT", "TERM", "HUP"}) {
+                try {
+                    handle.invoke(null, signalClass.getConstructor(String.class).newInstance(name), handler);
+                } catch (ReflectiveOperationException | IllegalArgumentException unavailable) {
+                    // the JVM reserves this signal (e.g. with -Xrs); the default handling stays
+                }
             }
+        } catch (ReflectiveOperationException unavailable) {
+            // a JDK without jdk.unsupported: signals end the CLI, and the sandbox dies with it
         }
     }
 }

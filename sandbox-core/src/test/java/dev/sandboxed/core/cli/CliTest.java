@@ -2,12 +2,15 @@ package dev.sandboxed.core.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
+import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +43,23 @@ class CliTest {
     @Test
     void killedBySignalGives128PlusN() {
         assertThat(run("run", "--", "sh", "-c", "kill -TERM $$")).isEqualTo(143);
+    }
+
+    @Test
+    void aSignalToTheCliReachesTheCommand() throws Exception {
+        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        Process cli = new ProcessBuilder(java.toString(), "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "run", "--", "sh", "-c", "trap 'exit 7' TERM; echo ready; while :; do sleep 0.1; done")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            BufferedReader lines = new BufferedReader(new InputStreamReader(cli.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(lines.readLine()).isEqualTo("ready");
+            cli.toHandle().destroy(); // SIGTERM to the CLI's JVM
+            assertThat(cli.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(cli.exitValue()).as("the command's own exit after its TERM trap ran").isEqualTo(7);
+        } finally {
+            cli.destroyForcibly();
+        }
     }
 
     @Test
