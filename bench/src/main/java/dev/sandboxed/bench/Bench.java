@@ -16,18 +16,18 @@ import java.util.function.Supplier;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-import dev.sandboxed.core.result.ResourceUsage;
-import dev.sandboxed.core.internal.host.HostFacts;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.internal.runtime.IdMapPlan;
-import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.RuntimeConfig;
-import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.internal.host.HostFacts;
+import dev.sandboxed.core.internal.runtime.IdMapPlan;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.IdMappingMode;
 import dev.sandboxed.core.spec.ProcessSpec;
-import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.UserSpec;
 
 /**
  * Start-up benchmark: how long a whole sandbox running {@code /bin/true} takes (P1, and variants), how long

@@ -6,10 +6,10 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-import dev.sandboxed.core.internal.cgroup.CgroupConfig;
-import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.internal.cgroup.CgroupConfig;
+import dev.sandboxed.core.internal.cgroup.CgroupManager;
 
 /**
  * On a hybrid host (controllers on v1, an empty cgroup2 tree beside them) the default runtime uses v1. This

@@ -20,11 +20,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 
-import dev.sandboxed.core.result.ResourceUsage;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxProcess;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Stdio;

@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
+import dev.sandboxed.core.SandboxProcess;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitStatus;
-import dev.sandboxed.core.SandboxProcess;
 
 /**
  * A process running in the background in a {@link Container}, from {@link Container#start}. Its stdout and

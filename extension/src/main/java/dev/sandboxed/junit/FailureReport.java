@@ -4,8 +4,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 
-import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ResourceUsage;
 
 /** The diagnostics text for a failed test: each container's spec, usage, denials and its processes' last output. */
 final class FailureReport {

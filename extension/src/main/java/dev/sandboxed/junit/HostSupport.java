@@ -5,13 +5,13 @@ import java.util.Optional;
 
 import org.opentest4j.TestAbortedException;
 
-import dev.sandboxed.core.internal.cgroup.CgroupConfig;
-import dev.sandboxed.core.internal.doctor.CgroupDoctorCheck;
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.internal.host.HostFacts;
-import dev.sandboxed.core.internal.doctor.HostProbe;
 import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.internal.cgroup.CgroupConfig;
+import dev.sandboxed.core.internal.doctor.CgroupDoctorCheck;
+import dev.sandboxed.core.internal.doctor.HostProbe;
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.spec.ResourceLimits;
 
 /**

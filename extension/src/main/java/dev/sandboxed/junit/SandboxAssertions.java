@@ -1,7 +1,7 @@
 package dev.sandboxed.junit;
 
-import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ResourceUsage;
 
 /**
  * Entry point for AssertJ assertions on sandbox results; import statically next to AssertJ's own.

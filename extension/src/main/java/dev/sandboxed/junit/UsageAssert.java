@@ -1,6 +1,5 @@
 package dev.sandboxed.junit;
 
-import java.time.Duration;
 
 import org.assertj.core.api.AbstractAssert;
 import org.assertj.core.api.AbstractDurationAssert;

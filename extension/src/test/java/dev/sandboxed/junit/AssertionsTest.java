@@ -12,10 +12,10 @@ import java.util.OptionalInt;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.ResourceUsage;
 
 /** Assertion messages show the command, how it ended and its last output; usage checks explain missing values. */
 class AssertionsTest {

@@ -46,6 +46,7 @@ class DiagnosticsTest {
     }
 
     @Test
+    @SuppressWarnings("deprecation") // OutputDirectoryProvider's replacement is JUnit 6 only; the project builds on 5.14
     void failureCarriesDiagnostics(@TempDir Path outputDir) throws Exception {
         EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
                 .selectors(org.junit.platform.engine.discovery.DiscoverySelectors.selectClass(Failing.class))

@@ -40,7 +40,8 @@ class NoNetworkTest {
                     Integer.toString(server.getLocalPort()));
             assertThat(attempt).hasExitCode(3).stdoutContains("refused");
             boolean accepted;
-            try (var ignored = server.accept()) {
+            try {
+                server.accept().close();
                 accepted = true;
             } catch (SocketTimeoutException e) {
                 accepted = false;

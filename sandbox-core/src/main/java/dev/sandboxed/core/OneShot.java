@@ -4,13 +4,13 @@ import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.time.Instant;
 
-import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.internal.os.Native;
-import dev.sandboxed.core.result.ExitStatus;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.result.Errno;
-import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.os.PollSet;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.result.Errno;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.spec.ProcessSpec;
 
 /**
  * Runs a one-shot sandbox's main process to completion on the calling thread: one poll loop over the init's

@@ -24,28 +24,28 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.internal.runtime.DaemonPool;
+import dev.sandboxed.core.internal.runtime.Drainers;
+import dev.sandboxed.core.internal.runtime.IdMapPlan;
+import dev.sandboxed.core.internal.runtime.ProcessMessages;
+import dev.sandboxed.core.internal.runtime.StdioSetup;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.seccomp.SyscallArch;
 import dev.sandboxed.core.internal.seccomp.SyscallTable;
+import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Stdio;
-import dev.sandboxed.core.internal.state.StateDirectory;
-import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.internal.runtime.IdMapPlan;
-import dev.sandboxed.core.internal.runtime.DaemonPool;
-import dev.sandboxed.core.internal.protocol.Protocol;
-import dev.sandboxed.core.internal.protocol.Message;
-import dev.sandboxed.core.internal.protocol.ControlSocket;
-import dev.sandboxed.core.internal.os.Native;
-import dev.sandboxed.core.result.ExitStatus;
-import dev.sandboxed.core.result.ExitReason;
-import dev.sandboxed.core.internal.runtime.StdioSetup;
-import dev.sandboxed.core.internal.runtime.ProcessMessages;
-import dev.sandboxed.core.internal.runtime.Drainers;
 
 /**
  * A running sandbox: fresh namespaces, its own root, limits and a seccomp filter, with sandbox-init as

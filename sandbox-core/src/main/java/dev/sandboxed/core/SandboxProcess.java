@@ -10,10 +10,11 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.result.ExitReason;
-import dev.sandboxed.core.internal.os.Native;
 
 /**
  * A process running inside a sandbox: its streams (when piped), its pid inside the sandbox, waiting and

@@ -20,26 +20,26 @@ import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.host.HostFacts;
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountOp;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
+import dev.sandboxed.core.internal.runtime.CgroupPool;
+import dev.sandboxed.core.internal.runtime.IdMapPlan;
+import dev.sandboxed.core.internal.runtime.InitServer;
+import dev.sandboxed.core.internal.runtime.Prestarted;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.seccomp.SeccompFilters;
+import dev.sandboxed.core.internal.state.SandboxState;
+import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
-import dev.sandboxed.core.internal.state.SandboxState;
-import dev.sandboxed.core.internal.state.StateDirectory;
-import dev.sandboxed.core.internal.runtime.Prestarted;
-import dev.sandboxed.core.internal.runtime.InitServer;
-import dev.sandboxed.core.internal.runtime.CgroupPool;
-import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
-import dev.sandboxed.core.internal.os.Native;
-import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.internal.runtime.IdMapPlan;
-import dev.sandboxed.core.internal.protocol.Message;
-import dev.sandboxed.core.internal.protocol.ControlSocket;
 
 /**
  * Starts sandboxes: turns a spec into a complete set-up description for sandbox-init, with its cgroup

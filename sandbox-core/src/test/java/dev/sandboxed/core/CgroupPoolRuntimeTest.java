@@ -8,15 +8,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.internal.state.SandboxState;
+import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /** Cgroups made ahead on this host's real cgroups: taken by the next start, and removed with the runtime. */

@@ -13,7 +13,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
-import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
 

@@ -10,10 +10,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.internal.os.Native;
 
 /** What a default sandbox looks like from inside: its own PID 1, ids, network, hostname, /tmp, /dev and fds. */
 @RequiresSandbox

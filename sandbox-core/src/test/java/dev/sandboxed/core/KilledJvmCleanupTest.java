@@ -12,10 +12,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-
-import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.testing.Probes;
@@ -25,6 +24,7 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 @RequiresSandbox
 class KilledJvmCleanupTest {
 
+    @SuppressWarnings("try") // creating the next runtime is the act under test
     @Test
     void nothingSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
         Set<String> mountsBefore = Probes.hostMountPoints();
@@ -84,6 +84,7 @@ class KilledJvmCleanupTest {
         }
     }
 
+    @SuppressWarnings("try") // creating the next runtime is the act under test
     @Test
     void cgroupsOfASandboxWhoseJvmDiedDuringItsStartAreRemoved(@TempDir Path stateDir) throws Exception {
         RuntimeConfig config = new RuntimeConfig(Optional.of(stateDir.toString()),

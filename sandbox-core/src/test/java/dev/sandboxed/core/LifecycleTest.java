@@ -15,15 +15,15 @@ import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.runtime.CgroupPool;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
-import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.result.ExitReason;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.internal.runtime.CgroupPool;
-import dev.sandboxed.core.internal.os.Native;
 
 /** Stopping, closing, the main process, and many sandboxes at once: nothing may be left behind. */
 @RequiresSandbox
@@ -75,6 +75,7 @@ class LifecycleTest {
         }
     }
 
+    @SuppressWarnings("try") // closing inside the block is the act under test
     @Test
     void withoutAPidNamespaceCloseStillKillsWhatOutlivedTheInitsChildren() throws Exception {
         boolean root = dev.sandboxed.core.internal.host.HostFacts.current().isRoot();

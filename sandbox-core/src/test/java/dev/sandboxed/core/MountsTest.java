@@ -9,10 +9,10 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.sandboxed.core.spec.SandboxSpec;
-import dev.sandboxed.core.testing.RequiresSandbox;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.RequiresSandbox;
 
 /** Bind mounts, tmpfs mounts, a read-only root and a directory root filesystem. */
 @RequiresSandbox

@@ -17,15 +17,15 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Stdio;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
-import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.result.ExitReason;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.internal.os.Native;
 
 /** Exit codes, signals, reaping, concurrency and timeouts of processes in one long-lived sandbox. */
 @RequiresSandbox

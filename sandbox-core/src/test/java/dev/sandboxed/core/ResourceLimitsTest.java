@@ -8,16 +8,16 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
-import dev.sandboxed.core.result.ExitReason;
-import dev.sandboxed.core.result.ExecResult;
 
 /** Limits that really hold, and usage that is really measured, on this host's cgroups (v1 or v2). */
 @RequiresSandbox

@@ -8,12 +8,12 @@ import java.io.InputStreamReader;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
-import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.result.SandboxException;
 
 /** Two sandboxes in one network namespace (an app and its client), a third one outside it. */
 @RequiresSandbox

@@ -4,16 +4,16 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
 
-import dev.sandboxed.core.internal.cgroup.CgroupConfig;
-import dev.sandboxed.core.internal.doctor.CgroupDoctorCheck;
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.internal.doctor.HostCheck;
-import dev.sandboxed.core.internal.doctor.HostProbe;
-import dev.sandboxed.core.internal.doctor.HostReport;
-import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.internal.cgroup.CgroupConfig;
+import dev.sandboxed.core.internal.doctor.CgroupDoctorCheck;
+import dev.sandboxed.core.internal.doctor.HostCheck;
+import dev.sandboxed.core.internal.doctor.HostProbe;
+import dev.sandboxed.core.internal.doctor.HostReport;
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.SandboxSpec;
 
 /**

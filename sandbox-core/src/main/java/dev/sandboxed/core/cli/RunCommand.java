@@ -12,15 +12,15 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
-import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.RuntimeConfig;
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.SandboxProcess;
+import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
-import dev.sandboxed.core.RuntimeConfig;
-import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.SandboxProcess;
-import dev.sandboxed.core.SandboxRuntime;
 
 /** {@code sandboxed run}: CMD in a fresh sandbox with the caller's stdio, exiting with CMD's status. */
 final class RunCommand {
@@ -34,6 +34,7 @@ final class RunCommand {
         this.err = err;
     }
 
+    @SuppressWarnings("try") // the sandbox is closed early on purpose: the stats need its final usage
     int run(RunOptions options) {
         // One sandbox per command: a cgroup made ahead would only be removed again at exit.
         RuntimeConfig config = RuntimeConfig.fromSystemProperties().withCgroupPool(0);

@@ -1,7 +1,5 @@
 package dev.sandboxed.core.result;
 
-import dev.sandboxed.core.internal.protocol.Protocol;
-import dev.sandboxed.core.internal.protocol.Message;
 
 /** Linux errno numbers, their symbolic names and messages, so failures read like strerror(3). */
 public final class Errno {

@@ -14,9 +14,9 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assumptions;
 
+import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 

@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.cgroup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+
 import dev.sandboxed.core.result.ResourceUsage;
 
 /** A sandbox's cgroup directories on v1 or v2; the version-specific parts are the usage reader and the reaper. */

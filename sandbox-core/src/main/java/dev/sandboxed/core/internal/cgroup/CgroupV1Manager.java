@@ -1,8 +1,5 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.spec.ResourceLimits;
-
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -15,6 +12,9 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /**
  * Sandbox cgroups on v1 (and hybrid) hosts: one directory per needed hierarchy, below the configured parent

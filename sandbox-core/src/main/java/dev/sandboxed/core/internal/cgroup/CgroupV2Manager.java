@@ -1,8 +1,5 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.spec.ResourceLimits;
-
 import java.io.IOException;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -13,6 +10,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /**
  * Sandbox cgroups on the unified (v2) hierarchy: one directory per sandbox below the parent chosen by

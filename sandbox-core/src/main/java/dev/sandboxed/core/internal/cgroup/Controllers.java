@@ -1,11 +1,11 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.spec.ResourceLimits;
-
 import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.Set;
 import java.util.TreeSet;
+
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /** Which controllers a set of limits needs. */
 final class Controllers {

@@ -1,9 +1,9 @@
 package dev.sandboxed.core.internal.cgroup;
 
+import java.util.regex.Pattern;
+
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.SpecException;
-
-import java.util.regex.Pattern;
 
 /**
  * Rejects limits that are wrong on any host before anything is created. Field names are

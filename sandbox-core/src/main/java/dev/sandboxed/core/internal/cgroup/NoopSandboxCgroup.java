@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.cgroup;
 
 import java.nio.file.Path;
 import java.util.List;
+
 import dev.sandboxed.core.result.ResourceUsage;
 
 /** A sandbox that runs without its own cgroup: nothing to write the pid into, nothing to measure or remove. */

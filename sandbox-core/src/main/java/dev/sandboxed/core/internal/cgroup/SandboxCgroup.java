@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.cgroup;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+
 import dev.sandboxed.core.result.ResourceUsage;
 
 /**

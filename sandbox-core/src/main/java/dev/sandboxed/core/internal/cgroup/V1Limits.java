@@ -1,10 +1,10 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.spec.IoMax;
-import dev.sandboxed.core.spec.ResourceLimits;
-
 import java.nio.file.Path;
 import java.util.Map;
+
+import dev.sandboxed.core.spec.IoMax;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /** Writes {@link ResourceLimits} into v1 sandbox cgroups (one directory per controller). */
 final class V1Limits {

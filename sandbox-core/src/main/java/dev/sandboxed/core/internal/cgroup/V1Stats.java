@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+
 import dev.sandboxed.core.result.ResourceUsage;
 
 /**

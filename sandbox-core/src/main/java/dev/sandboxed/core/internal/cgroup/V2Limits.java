@@ -1,8 +1,8 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.spec.ResourceLimits;
-
 import java.nio.file.Path;
+
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /** Writes {@link ResourceLimits} into a v2 sandbox cgroup. A limit whose file is missing is an error. */
 final class V2Limits {

@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.cgroup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
+
 import dev.sandboxed.core.result.ResourceUsage;
 
 /** Usage from a cgroup v2 directory (memory.current/peak/events, cpu.stat, pids.current/peak/events). */

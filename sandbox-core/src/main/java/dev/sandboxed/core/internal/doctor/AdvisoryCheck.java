@@ -1,6 +1,7 @@
 package dev.sandboxed.core.internal.doctor;
 
 import java.util.Objects;
+
 import dev.sandboxed.core.internal.host.CheckResult;
 
 /**

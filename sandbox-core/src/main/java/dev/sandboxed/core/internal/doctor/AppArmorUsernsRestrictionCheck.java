@@ -2,10 +2,11 @@ package dev.sandboxed.core.internal.doctor;
 
 import java.util.OptionalLong;
 import java.util.function.Supplier;
-import dev.sandboxed.core.internal.host.UserNamespaceSysctls;
-import dev.sandboxed.core.internal.host.UserIdentity;
-import dev.sandboxed.core.internal.host.HostEnvironment;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.UserIdentity;
+import dev.sandboxed.core.internal.host.UserNamespaceSysctls;
 
 /**
  * Ubuntu 23.10+ sets {@code kernel.apparmor_restrict_unprivileged_userns=1}: unprivileged processes may only

@@ -1,18 +1,18 @@
 package dev.sandboxed.core.internal.doctor;
 
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.spec.ResourceLimits;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import dev.sandboxed.core.internal.cgroup.CgroupManager;
-import dev.sandboxed.core.internal.cgroup.CgroupLayout;
-import dev.sandboxed.core.internal.cgroup.CgroupException;
-import dev.sandboxed.core.internal.cgroup.CgroupDiscovery;
+
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
+import dev.sandboxed.core.internal.cgroup.CgroupDiscovery;
+import dev.sandboxed.core.internal.cgroup.CgroupException;
+import dev.sandboxed.core.internal.cgroup.CgroupLayout;
+import dev.sandboxed.core.internal.cgroup.CgroupManager;
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /**
  * {@code sandboxed doctor} line for cgroups: the version, which controllers this user can use for sandboxes and

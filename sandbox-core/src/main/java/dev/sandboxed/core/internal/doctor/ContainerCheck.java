@@ -1,9 +1,9 @@
 package dev.sandboxed.core.internal.doctor;
 
-import dev.sandboxed.core.internal.host.UserNamespaceProbe;
-import dev.sandboxed.core.internal.host.HostEnvironment;
-import dev.sandboxed.core.internal.host.ContainerEvidence;
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.ContainerEvidence;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.UserNamespaceProbe;
 
 /**
  * Explains a failed user namespace probe when running inside a container: the usual cause is the runtime's default

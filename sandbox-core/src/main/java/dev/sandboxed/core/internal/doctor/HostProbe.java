@@ -3,12 +3,13 @@ package dev.sandboxed.core.internal.doctor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
-import dev.sandboxed.core.internal.host.UserNamespaceProbe;
-import dev.sandboxed.core.internal.host.UserIdentity;
-import dev.sandboxed.core.internal.host.SubordinateIds;
-import dev.sandboxed.core.internal.host.Memo;
-import dev.sandboxed.core.internal.host.IdMapTools;
+
 import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.IdMapTools;
+import dev.sandboxed.core.internal.host.Memo;
+import dev.sandboxed.core.internal.host.SubordinateIds;
+import dev.sandboxed.core.internal.host.UserIdentity;
+import dev.sandboxed.core.internal.host.UserNamespaceProbe;
 
 /** The standard set of host checks behind {@code sandboxed doctor}, in report order. */
 public final class HostProbe {

@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.doctor;
 
 import java.util.ArrayList;
 import java.util.List;
+
 import dev.sandboxed.core.internal.host.CheckResult;
 
 /**

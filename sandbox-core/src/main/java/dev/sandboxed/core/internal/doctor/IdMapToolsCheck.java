@@ -3,10 +3,11 @@ package dev.sandboxed.core.internal.doctor;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
-import dev.sandboxed.core.internal.host.UserIdentity;
-import dev.sandboxed.core.internal.host.IdMapTools;
-import dev.sandboxed.core.internal.host.IdMapTool;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.IdMapTool;
+import dev.sandboxed.core.internal.host.IdMapTools;
+import dev.sandboxed.core.internal.host.UserIdentity;
 
 /** {@code newuidmap}/{@code newgidmap} are needed to apply subordinate ranges as an unprivileged user. */
 public final class IdMapToolsCheck implements HostCheck {

@@ -1,9 +1,10 @@
 package dev.sandboxed.core.internal.doctor;
 
 import java.util.Optional;
-import dev.sandboxed.core.internal.host.KernelVersion;
-import dev.sandboxed.core.internal.host.HostEnvironment;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.KernelVersion;
 
 /** The kernel must be 5.12+: recursive read-only bind mounts are made with {@code mount_setattr(2)}. */
 public final class KernelVersionCheck implements HostCheck {

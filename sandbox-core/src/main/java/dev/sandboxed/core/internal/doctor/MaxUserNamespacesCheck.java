@@ -1,9 +1,10 @@
 package dev.sandboxed.core.internal.doctor;
 
 import java.util.OptionalLong;
-import dev.sandboxed.core.internal.host.UserNamespaceSysctls;
-import dev.sandboxed.core.internal.host.HostEnvironment;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.UserNamespaceSysctls;
 
 /** {@code user.max_user_namespaces} must be above 0; at 0 nobody, not even root, can create a user namespace. */
 public final class MaxUserNamespacesCheck implements HostCheck {

@@ -1,10 +1,11 @@
 package dev.sandboxed.core.internal.doctor;
 
 import java.util.Optional;
-import dev.sandboxed.core.internal.host.KernelVersion;
-import dev.sandboxed.core.internal.host.HostFiles;
-import dev.sandboxed.core.internal.host.HostEnvironment;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.HostFiles;
+import dev.sandboxed.core.internal.host.KernelVersion;
 
 /** Overlay mounts inside a user namespace need the overlay file system and Linux 5.11+. */
 public final class OverlayCheck implements HostCheck {

@@ -6,10 +6,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.stream.Collectors;
-import dev.sandboxed.core.internal.host.ProcStatus;
-import dev.sandboxed.core.internal.host.HostFiles;
-import dev.sandboxed.core.internal.host.HostEnvironment;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.HostFiles;
+import dev.sandboxed.core.internal.host.ProcStatus;
 
 /**
  * Seccomp filtering must be available with every filter action the sandbox policy compiles to; only

@@ -2,10 +2,11 @@ package dev.sandboxed.core.internal.doctor;
 
 import java.util.List;
 import java.util.function.Supplier;
-import dev.sandboxed.core.internal.host.UserIdentity;
-import dev.sandboxed.core.internal.host.SubordinateIds;
-import dev.sandboxed.core.internal.host.IdRange;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.IdRange;
+import dev.sandboxed.core.internal.host.SubordinateIds;
+import dev.sandboxed.core.internal.host.UserIdentity;
 
 /**
  * Subordinate id ranges are optional: without them a sandbox maps only the caller's own id, but running as

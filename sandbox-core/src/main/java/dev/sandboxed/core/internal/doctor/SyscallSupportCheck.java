@@ -1,9 +1,10 @@
 package dev.sandboxed.core.internal.doctor;
 
 import java.util.Optional;
-import dev.sandboxed.core.internal.host.KernelVersion;
-import dev.sandboxed.core.internal.host.HostEnvironment;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.KernelVersion;
 
 /**
  * openat2 and pidfd_open (5.6) and close_range (5.9), inferred from the kernel version because probing them would

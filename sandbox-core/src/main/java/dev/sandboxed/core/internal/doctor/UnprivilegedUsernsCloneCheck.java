@@ -2,10 +2,11 @@ package dev.sandboxed.core.internal.doctor;
 
 import java.util.OptionalLong;
 import java.util.function.Supplier;
-import dev.sandboxed.core.internal.host.UserNamespaceSysctls;
-import dev.sandboxed.core.internal.host.UserIdentity;
-import dev.sandboxed.core.internal.host.HostEnvironment;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.UserIdentity;
+import dev.sandboxed.core.internal.host.UserNamespaceSysctls;
 
 /** Debian and older Ubuntu kernels carry {@code kernel.unprivileged_userns_clone}; 0 blocks non-root users. */
 public final class UnprivilegedUsernsCloneCheck implements HostCheck {

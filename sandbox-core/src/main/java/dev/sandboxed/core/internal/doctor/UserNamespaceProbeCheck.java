@@ -1,9 +1,10 @@
 package dev.sandboxed.core.internal.doctor;
 
 import java.util.function.Supplier;
-import dev.sandboxed.core.internal.host.UserNamespaceProbe;
-import dev.sandboxed.core.internal.host.UserIdentity;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.UserIdentity;
+import dev.sandboxed.core.internal.host.UserNamespaceProbe;
 
 /**
  * Reports the outcome of actually creating a user namespace. This also runs as root: inside a container root has

@@ -3,8 +3,8 @@ package dev.sandboxed.core.internal.os;
 import java.io.FileInputStream;
 import java.io.FileOutputStream;
 import java.io.FilterInputStream;
-import java.io.InputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,8 +14,9 @@ import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 import jnr.ffi.byref.IntByReference;
-import dev.sandboxed.core.result.SandboxException;
+
 import dev.sandboxed.core.result.Errno;
+import dev.sandboxed.core.result.SandboxException;
 
 /**
  * Typed access to {@link LibC}: every call checks its result and turns a failure into a

@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.os;
 
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
+
 import dev.sandboxed.core.result.Errno;
 
 /** poll(2) over a few descriptors, for a thread that serves several of them itself. */

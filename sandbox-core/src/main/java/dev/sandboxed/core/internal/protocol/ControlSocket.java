@@ -3,10 +3,11 @@ package dev.sandboxed.core.internal.protocol;
 import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
-import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.result.Errno;
-import dev.sandboxed.core.internal.os.PollSet;
+
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.os.PollSet;
+import dev.sandboxed.core.result.Errno;
+import dev.sandboxed.core.result.SandboxException;
 
 /**
  * One end of a SOCK_SEQPACKET socket to sandbox-init: whole messages, with file descriptors passed

@@ -5,9 +5,9 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 
-import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.result.ResourceUsage;
 
 /**
  * Removes what an ended sandbox leaves on the host: reads its cgroups' final usage, removes them (killing

@@ -14,8 +14,8 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
-import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /**
  * Sandbox cgroups made ahead of need, so that a start takes one that exists, limits written, instead of

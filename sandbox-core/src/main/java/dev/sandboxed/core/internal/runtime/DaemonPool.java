@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.runtime;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
+
 import dev.sandboxed.core.internal.os.Native;
 
 /**

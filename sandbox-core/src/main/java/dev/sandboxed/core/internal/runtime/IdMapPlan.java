@@ -3,10 +3,10 @@ package dev.sandboxed.core.internal.runtime;
 import java.util.List;
 import java.util.Optional;
 
+import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.host.IdMapTools;
 import dev.sandboxed.core.internal.host.IdRange;
-import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.spec.IdMappingMode;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.spec.UserSpec;

@@ -13,9 +13,10 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
-import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.internal.os.PrivateDirectory;
+
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.os.PrivateDirectory;
+import dev.sandboxed.core.result.SandboxException;
 
 /**
  * Locates sandbox-init on the classpath, checks it against the SHA-256 recorded at build time, and

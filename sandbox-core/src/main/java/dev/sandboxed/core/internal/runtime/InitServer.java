@@ -3,11 +3,12 @@ package dev.sandboxed.core.internal.runtime;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.List;
-import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.internal.protocol.Protocol;
-import dev.sandboxed.core.internal.protocol.Message;
-import dev.sandboxed.core.internal.protocol.ControlSocket;
+
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.result.SandboxException;
 
 /**
  * The JVM's one sandbox-init server: a single-threaded process that clones sandboxes on request.

@@ -8,14 +8,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
+import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.Rlimit;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.UserSpec;
-import dev.sandboxed.core.result.Errno;
-import dev.sandboxed.core.internal.protocol.Message;
 
 /** Builds the K_EXEC message for one process: the spec's defaults merged with the process's own settings. */
 public final class ProcessMessages {

@@ -1,12 +1,11 @@
 package dev.sandboxed.core.internal.runtime;
 
-import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.Stdio;
-import dev.sandboxed.core.internal.os.Native;
 
 /**
  * The three descriptors handed to a new process and, for pipes, the Java ends kept here.

@@ -1,13 +1,13 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.SpecException;
-
 import java.io.ByteArrayOutputStream;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
+
+import dev.sandboxed.core.spec.SpecException;
 
 /**
  * Lays a {@link FilterNode} graph out as BPF instructions.

@@ -1,13 +1,12 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.Capability;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /**
  * The built-in {@code default} profile: Docker's default profile (shipped unchanged as

@@ -1,11 +1,11 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.internal.seccomp.FilterNode.Branch;
-import dev.sandboxed.core.internal.seccomp.FilterNode.Load;
-
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+
+import dev.sandboxed.core.internal.seccomp.FilterNode.Branch;
+import dev.sandboxed.core.internal.seccomp.FilterNode.Load;
 
 /**
  * Builds the whole filter as a {@link FilterNode} graph: check {@code seccomp_data.arch}, keep

@@ -1,11 +1,5 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.DeserializationFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sandboxed.core.spec.SpecException;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.math.BigInteger;
@@ -18,7 +12,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.SpecException;
 
 /**
  * Reads Docker/OCI seccomp profile JSON (the format of moby's default.json and of

@@ -1,7 +1,5 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.Capability;
-
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.HashSet;
@@ -11,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /**
  * Turns an {@link OciProfile} into the {@link SeccompPolicy} that runc + libseccomp would load

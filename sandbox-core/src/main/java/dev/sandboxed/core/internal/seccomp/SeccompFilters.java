@@ -1,7 +1,5 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.Capability;
-
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -9,6 +7,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /**
  * What the sandbox runtime calls: the filter for a profile and a capability set, compiled once

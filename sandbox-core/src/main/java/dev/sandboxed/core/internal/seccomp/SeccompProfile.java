@@ -1,11 +1,10 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.Capability;
-
 import java.util.Optional;
 import java.util.Set;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /**
  * A named seccomp profile: something that, given the sandbox's capabilities and the native

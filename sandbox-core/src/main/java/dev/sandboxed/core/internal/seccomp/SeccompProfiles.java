@@ -1,7 +1,5 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.SpecException;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -11,6 +9,8 @@ import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+
+import dev.sandboxed.core.spec.SpecException;
 
 /**
  * Finds seccomp profiles by name: the built-in {@value #DEFAULT}, {@value #DOCKER_DEFAULT} and

@@ -1,11 +1,10 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.Capability;
-
 import java.util.Optional;
 import java.util.Set;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /** The {@code unconfined} profile: no filter is loaded at all. */
 final class UnconfinedProfile implements SeccompProfile {

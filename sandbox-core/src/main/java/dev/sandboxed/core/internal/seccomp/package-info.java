@@ -30,4 +30,3 @@
  * kernel UAPI headers by {@code sandbox-core/scripts/gen-syscall-tables.py}.
  */
 package dev.sandboxed.core.internal.seccomp;
-

@@ -1,6 +1,6 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -9,7 +9,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
 
 /** Discovery from mountinfo and /proc/self/cgroup samples in src/test/resources/cgroup. */
 class CgroupDiscoveryTest {

@@ -1,17 +1,17 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.spec.IoMax;
-import dev.sandboxed.core.spec.ResourceLimits;
-import dev.sandboxed.core.spec.SpecException;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import dev.sandboxed.core.spec.IoMax;
+import dev.sandboxed.core.spec.ResourceLimits;
+import dev.sandboxed.core.spec.SpecException;
 
 /** Limits that are wrong on every host are rejected, naming the field, before anything is created. */
 class CgroupLimitsValidationTest {

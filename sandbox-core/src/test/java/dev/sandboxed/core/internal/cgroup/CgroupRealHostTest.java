@@ -1,11 +1,7 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.spec.ResourceLimits;
-
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -15,9 +11,13 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /**
  * Real cgroups on this host (v1 or v2). Needs root or a delegated parent in the {@value CgroupConfig#PARENT_PROPERTY}

@@ -1,11 +1,7 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.spec.ResourceLimits;
-
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -13,9 +9,13 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /**
  * v1 placement decisions for a rootless user (uid 1000) on a tree of root-owned v1 mounts in a temp directory,

@@ -1,22 +1,22 @@
 package dev.sandboxed.core.internal.cgroup;
 
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.spec.IoMax;
-import dev.sandboxed.core.spec.ResourceLimits;
-
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.IoMax;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /** CgroupV2Manager against a fake cgroup2 kernel, as an unprivileged user (uid 1000) in a systemd scope. */
 class CgroupV2ManagerTest {
@@ -74,6 +74,7 @@ class CgroupV2ManagerTest {
         assertThat(scope.resolve("sandboxed-t-1")).doesNotExist();
     }
 
+    @SuppressWarnings("try") // the cgroup only has to exist while the block runs
     @Test
     void jvmAndSiblingsMoveToLeafBeforeControllersAreEnabled() throws Exception {
         try (SandboxCgroup sb = manager().create("t-2", ResourceLimits.NONE.withMemoryMax(32L << 20))) {
@@ -386,6 +387,7 @@ class CgroupV2ManagerTest {
         }
     }
 
+    @SuppressWarnings("try") // the cgroup only has to exist while the block runs
     @Test
     void existingSandboxDirectoryIsAnError() throws Exception {
         CgroupManager m = manager();

@@ -1,14 +1,14 @@
 package dev.sandboxed.core.internal.doctor;
 
-import dev.sandboxed.core.internal.host.CheckResult;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
-
-import static org.assertj.core.api.Assertions.assertThat;
 import dev.sandboxed.core.internal.cgroup.FakeCgroup2Kernel;
+import dev.sandboxed.core.internal.host.CheckResult;
 
 class CgroupDoctorCheckTest {
     static final String SCOPE = "/user.slice/user-1000.slice/user@1000.service/app.slice/run-u7.scope";

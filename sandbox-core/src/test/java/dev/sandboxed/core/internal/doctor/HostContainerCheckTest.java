@@ -2,15 +2,17 @@ package dev.sandboxed.core.internal.doctor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sandboxed.core.internal.host.CheckResult.Status;
 import java.nio.file.Path;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.sandboxed.core.internal.host.UserNamespaceProbe;
-import dev.sandboxed.core.internal.host.HostEnvironment;
-import dev.sandboxed.core.internal.host.FakeHost;
-import dev.sandboxed.core.internal.host.ContainerEvidence;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.CheckResult.Status;
+import dev.sandboxed.core.internal.host.ContainerEvidence;
+import dev.sandboxed.core.internal.host.FakeHost;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.UserNamespaceProbe;
 
 class HostContainerCheckTest {
     @TempDir

@@ -2,17 +2,19 @@ package dev.sandboxed.core.internal.doctor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sandboxed.core.internal.host.CheckResult.Status;
 import java.nio.file.Path;
 import java.util.Optional;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import dev.sandboxed.core.internal.host.KernelVersion;
-import dev.sandboxed.core.internal.host.HostEnvironment;
-import dev.sandboxed.core.internal.host.FakeHost;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.CheckResult.Status;
+import dev.sandboxed.core.internal.host.FakeHost;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.KernelVersion;
 
 class HostKernelChecksTest {
     @TempDir

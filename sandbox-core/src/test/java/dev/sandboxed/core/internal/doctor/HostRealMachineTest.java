@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+
 import org.junit.jupiter.api.Test;
-import dev.sandboxed.core.internal.host.KernelVersion;
-import dev.sandboxed.core.internal.host.HostFacts;
+
 import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.HostFacts;
+import dev.sandboxed.core.internal.host.KernelVersion;
 
 /**
  * Runs the probes against the machine the build runs on. The project's development and CI hosts run Linux 6.x with

@@ -2,13 +2,15 @@ package dev.sandboxed.core.internal.doctor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sandboxed.core.internal.host.CheckResult.Status;
 import java.nio.file.Path;
 import java.util.List;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.sandboxed.core.internal.host.FakeHost;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.CheckResult.Status;
+import dev.sandboxed.core.internal.host.FakeHost;
 
 class HostReportTest {
     @TempDir

@@ -2,12 +2,14 @@ package dev.sandboxed.core.internal.doctor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sandboxed.core.internal.host.CheckResult.Status;
 import java.nio.file.Path;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.sandboxed.core.internal.host.FakeHost;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.CheckResult.Status;
+import dev.sandboxed.core.internal.host.FakeHost;
 
 class HostSeccompCheckTest {
     private static final String ALL = "kill_process kill_thread trap errno user_notif trace log allow\n";

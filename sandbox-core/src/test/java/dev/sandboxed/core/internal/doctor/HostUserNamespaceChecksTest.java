@@ -2,19 +2,21 @@ package dev.sandboxed.core.internal.doctor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sandboxed.core.internal.host.CheckResult.Status;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.function.Supplier;
+
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import dev.sandboxed.core.internal.host.UserNamespaceSysctls;
-import dev.sandboxed.core.internal.host.UserNamespaceProbe;
-import dev.sandboxed.core.internal.host.UserIdentity;
-import dev.sandboxed.core.internal.host.HostEnvironment;
-import dev.sandboxed.core.internal.host.FakeHost;
-import dev.sandboxed.core.internal.host.CommandRunner;
+
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.CheckResult.Status;
+import dev.sandboxed.core.internal.host.CommandRunner;
+import dev.sandboxed.core.internal.host.FakeHost;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.host.UserIdentity;
+import dev.sandboxed.core.internal.host.UserNamespaceProbe;
+import dev.sandboxed.core.internal.host.UserNamespaceSysctls;
 
 class HostUserNamespaceChecksTest {
     private static final Supplier<UserIdentity> ROOT = () -> new UserIdentity(0, 0, 0, "root");

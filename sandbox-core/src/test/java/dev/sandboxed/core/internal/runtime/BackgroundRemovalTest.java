@@ -12,12 +12,12 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.sandboxed.core.internal.cgroup.CgroupException;
-import dev.sandboxed.core.result.ResourceUsage;
-import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
-import dev.sandboxed.core.spec.SpecException;
-import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.RuntimeConfig;
+import dev.sandboxed.core.internal.cgroup.CgroupException;
+import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.SpecException;
 
 /** Removal after close: final usage first, the state entry last, and kept when the cgroups could not go. */
 class BackgroundRemovalTest {

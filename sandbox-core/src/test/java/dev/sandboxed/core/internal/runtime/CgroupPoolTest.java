@@ -10,10 +10,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
-import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.ResourceLimits;
 
 /** Cgroups made ahead: per limits, bounded, refilled, and everything released on close. */
 class CgroupPoolTest {

@@ -9,15 +9,15 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.UserSpec;
-import dev.sandboxed.core.internal.protocol.Message;
-import dev.sandboxed.core.SandboxRuntime;
 
 /** The complete set-up description handed to sandbox-init, computed without touching the host. */
 class CreateMessageTest {

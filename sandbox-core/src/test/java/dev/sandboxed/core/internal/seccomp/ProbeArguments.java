@@ -1,13 +1,13 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import com.fasterxml.jackson.databind.JsonNode;
-
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+
+import com.fasterxml.jackson.databind.JsonNode;
 
 /**
  * Argument vectors worth trying for a syscall: every value a profile compares with, its

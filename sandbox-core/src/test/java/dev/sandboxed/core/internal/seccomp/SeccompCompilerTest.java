@@ -1,6 +1,7 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
 import java.util.EnumSet;
@@ -8,8 +9,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
 

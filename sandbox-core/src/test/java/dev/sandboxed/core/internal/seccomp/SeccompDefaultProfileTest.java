@@ -1,16 +1,16 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.Capability;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.EnumSet;
 import java.util.Set;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /** Specific decisions of the built-in default profile that a sandbox relies on. */
 class SeccompDefaultProfileTest {

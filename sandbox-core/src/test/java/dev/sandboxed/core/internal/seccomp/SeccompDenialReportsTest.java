@@ -8,8 +8,8 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /**
  * Denial reports turn default-action refusals into user notifications that the sandbox's init answers. A

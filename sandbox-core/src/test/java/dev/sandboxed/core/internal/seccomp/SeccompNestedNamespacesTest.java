@@ -1,10 +1,6 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.sandboxed.core.spec.Capability;
-import org.junit.jupiter.api.DynamicTest;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestFactory;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -14,9 +10,13 @@ import java.util.Set;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /**
  * The {@code allowNestedNamespaces} opt-in: exactly the namespace and mount syscalls become

@@ -1,16 +1,17 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import dev.sandboxed.core.spec.SpecException;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.sandboxed.core.spec.SpecException;
 
 /** Bad profiles are rejected with a SpecException that names the field and what is allowed. */
 class SeccompProfileParserTest {

@@ -1,17 +1,17 @@
 package dev.sandboxed.core.internal.seccomp;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import dev.sandboxed.core.spec.Capability;
-import org.junit.jupiter.api.Test;
+import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 
-import static org.assertj.core.api.Assertions.assertThat;
+import com.fasterxml.jackson.databind.JsonNode;
+import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
 
 /**
  * How runc and libseccomp combine rules (unconditional rules win, rules repeating the default
