@@ -113,7 +113,10 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
             break;
         case F_NEW_SESSION: d->new_session = (int)field_u32(&fl); break;
         case F_NO_NEW_PRIVS: d->no_new_privs = (int)field_u32(&fl); break;
-        case F_SECCOMP: d->filter = fl.data; d->filter_len = fl.len; break;
+        case F_SECCOMP:
+            d->filter = fl.data;
+            d->filter_len = fl.len;
+            break;
         case F_SECCOMP_NOTIFY: d->notify = 1; break;
         default: break;
         }
@@ -149,7 +152,7 @@ static int apply_rlimits(const struct msg *m) {
 
 /* A number from a /proc/sys file, or `fallback` when it cannot be read. */
 static int read_sysctl(const char *path, int fallback) {
-    char buf[16] = {0};
+    char buf[16] = { 0 };
     int value = fallback;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -278,7 +281,8 @@ static int child(void *arg) {
     /* A working directory outside the root shows up as "(unreachable)" (CVE-2024-21626). */
     /* The raw syscall: glibc's getcwd falls back to a directory walk that mallocs, and the child may share
      * the init's heap. A path outside the root comes back as "(unreachable)/...". */
-    if (syscall(SYS_getcwd, cwd, sizeof cwd) <= 0 || cwd[0] != '/') child_fail(a, "verify working directory is inside the root", EPERM);
+    if (syscall(SYS_getcwd, cwd, sizeof cwd) <= 0 || cwd[0] != '/')
+        child_fail(a, "verify working directory is inside the root", EPERM);
     if (d->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(a, "set no_new_privs", errno);
     if (d->filter != NULL) {
         struct sock_fprog prog = {
@@ -364,8 +368,9 @@ static pid_t start_child(const struct exec_desc *d, const struct msg *m, const i
         return fail(f, errno, "socketpair for starting a process");
     }
     static struct child_args args;
-    args = (struct child_args){ .m = m, .d = d, .fds = fds, .status_sock = sv[1], .cap_last = last_cap(),
-                                .forked = forked };
+    args = (struct child_args){
+        .m = m, .d = d, .fds = fds, .status_sock = sv[1], .cap_last = last_cap(), .forked = forked
+    };
     args.failure.err = 0;
     pid_t pid;
     if (forked) {

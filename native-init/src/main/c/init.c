@@ -94,7 +94,7 @@ static void handle_exec(void) {
     struct field fl;
     uint32_t exec_id = msg_find(&in, F_EXEC_ID, &fl) ? field_u32(&fl) : 0;
     int is_main = msg_find(&in, F_MAIN, &fl) && field_u32(&fl);
-    struct failure f = {0};
+    struct failure f = { 0 };
     if (in.nfds != 3) {
         fail(&f, EINVAL, "start process: expected 3 stdio descriptors, got %d", in.nfds);
         report_failure(K_EXEC_FAILED, exec_id, &f);
@@ -151,7 +151,7 @@ static void handle_get_namespaces(void) {
     fds[0] = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
     fds[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (fds[0] < 0 || fds[1] < 0) {
-        struct failure f = {0};
+        struct failure f = { 0 };
         fail(&f, errno, "open the sandbox's namespace files");
         if (fds[0] >= 0) close(fds[0]);
         if (fds[1] >= 0) close(fds[1]);
@@ -264,7 +264,7 @@ void init_loop(int control) {
     sigaddset(&mask, SIGCHLD);
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&mask, forwarded[i]);
     signal(SIGPIPE, SIG_IGN);
-    struct failure f = {0};
+    struct failure f = { 0 };
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
         fail(&f, errno, "block signals in init");
         report_failure(K_SETUP_FAILED, 0, &f);

@@ -66,8 +66,10 @@ int msg_recv(int sock, struct msg *m) {
         struct cmsghdr align;
     } control;
     struct msghdr hdr = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = control.buf, .msg_controllen = sizeof control.buf,
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof control.buf,
     };
     ssize_t n;
     do {

@@ -167,7 +167,7 @@ static int join_namespaces(const int join_fds[2], uint64_t flags, int sync_fd, s
 static void child_main(int control, int signal_fd, int sync_fd, int sock, const int *join_fds, uint64_t flags)
     __attribute__((noreturn));
 static void child_main(int control, int signal_fd, int sync_fd, int sock, const int *join_fds, uint64_t flags) {
-    struct failure f = {0};
+    struct failure f = { 0 };
     /* Die with the server. The server is single-threaded, so this cannot fire on a thread exit; the
      * race with a server that died before this line is closed by the sync pipe's EOF below. */
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0) {
@@ -267,7 +267,7 @@ static int child_gone(pid_t pid, int write_errno) {
 }
 
 static void handle_create(int control, int signal_fd) {
-    struct failure f = {0};
+    struct failure f = { 0 };
     struct field fl;
     int join = msg_find(&request, F_JOIN, &fl) && field_u32(&fl);
     int expected_fds = join ? 3 : 1;
@@ -404,7 +404,7 @@ int server_loop(int control) {
         return 125;
     }
     signal(SIGPIPE, SIG_IGN);
-    struct failure prep = {0};
+    struct failure prep = { 0 };
     if (exec_prepare(&prep) < 0) {
         fprintf(stderr, "sandbox-init: %s: %s\n", prep.step, strerror(prep.err));
         return 125;

@@ -150,8 +150,8 @@ static unsigned long long attr_flags(unsigned int flags) {
 /* Clones the mount tree at `source_fd`, applies attributes while it is still detached (so it is never
  * visible writable), and attaches it at `target_fd`. */
 static int attach_clone(int source_fd, int target_fd, int recursive, unsigned long long attrs) {
-    int tree = sys_open_tree(source_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-                                                (recursive ? AT_RECURSIVE : 0));
+    int tree = sys_open_tree(source_fd, "",
+                             OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
     if (tree < 0) {
         return -1;
     }
@@ -171,8 +171,7 @@ static int attach_clone(int source_fd, int target_fd, int recursive, unsigned lo
     return rc;
 }
 
-static int mount_on_fd(const char *source, int target_fd, const char *fstype, unsigned long flags,
-                       const char *data) {
+static int mount_on_fd(const char *source, int target_fd, const char *fstype, unsigned long flags, const char *data) {
     char target[64];
     snprintf(target, sizeof target, "/proc/self/fd/%d", target_fd);
     return mount(source, target, fstype, flags, data);
@@ -302,8 +301,7 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
         }
         return 0;
     }
-    default:
-        return fail(f, EINVAL, "unknown mount operation %u for %s", op->hdr.op, op->dst);
+    default: return fail(f, EINVAL, "unknown mount operation %u for %s", op->hdr.op, op->dst);
     }
 }
 
