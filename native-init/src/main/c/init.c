@@ -17,6 +17,7 @@
 
 #include "exec.h"
 #include "msg.h"
+#include "parse.h"
 
 #define MAX_PROCS 1024
 #define MAX_LISTENERS 64
@@ -84,7 +85,9 @@ static void send_denials(void) {
     if (!denials_dirty) return;
     msg_init(&out, K_DENIALS);
     for (int i = 0; i < ndenials; i++) {
-        msg_put(&out, F_DENIAL, &denials[i], sizeof denials[i]);
+        unsigned char value[DENIAL_LEN];
+        encode_denial(value, denials[i].arch, denials[i].nr, denials[i].count);
+        msg_put(&out, F_DENIAL, value, sizeof value);
     }
     denials_dirty = 0;
     send_or_die();

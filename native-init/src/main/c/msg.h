@@ -4,7 +4,29 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "protocol.h"
+
+/* Native-order integers at any offset of a wire buffer (no alignment needed). */
+static inline uint32_t wire_get_u32(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint64_t wire_get_u64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void wire_put_u32(unsigned char *p, uint32_t v) {
+    memcpy(p, &v, sizeof v);
+}
+
+static inline void wire_put_u64(unsigned char *p, uint64_t v) {
+    memcpy(p, &v, sizeof v);
+}
 
 struct msg {
     unsigned char buf[MAX_MESSAGE];

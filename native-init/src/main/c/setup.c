@@ -18,19 +18,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "parse.h"
+
 #define MAX_OPS 512
 /* The new root is assembled on top of /tmp inside the private mount namespace (bubblewrap does the
  * same): every host source is opened before, so hiding the host's /tmp hides nothing we need. */
 #define STAGING "/tmp"
-
-struct op {
-    struct mount_op hdr;
-    const char *src;
-    const char *dst;
-    const char *fstype;
-    const char *data;
-    int src_fd; /* OP_BIND: the host source, opened before the staging root hides anything */
-};
 
 static int sys_openat2(int dirfd, const char *path, struct open_how *how) {
     return (int)syscall(SYS_openat2, dirfd, path, how, sizeof *how);
@@ -128,11 +121,11 @@ static int mkdir_in_root(int rootfd, const char *path) {
     return create_in_root(rootfd, path, NODE_DIR);
 }
 
-static int open_target(int rootfd, const struct op *op) {
-    if (op->hdr.flags & OPF_CREATE_DIR) {
+static int open_target(int rootfd, const struct mount_op *op) {
+    if (op->flags & OPF_CREATE_DIR) {
         return create_in_root(rootfd, op->dst, NODE_DIR);
     }
-    if (op->hdr.flags & OPF_CREATE_FILE) {
+    if (op->flags & OPF_CREATE_FILE) {
         return create_in_root(rootfd, op->dst, NODE_FILE);
     }
     return open_in_root(rootfd, op->dst, 0);
@@ -191,9 +184,10 @@ static int open_devnull(struct failure *f) {
     return fd;
 }
 
-static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f) {
-    int optional = op->hdr.flags & OPF_OPTIONAL;
-    switch (op->hdr.op) {
+/* `src_fd` is the host source of an OP_BIND, opened before the staging root hid anything (-1: none). */
+static int apply_op(int rootfd, const struct mount_op *op, int src_fd, int devnull_fd, struct failure *f) {
+    int optional = op->flags & OPF_OPTIONAL;
+    switch (op->op) {
     case OP_MKDIR: {
         int fd = mkdir_in_root(rootfd, op->dst);
         if (fd < 0) {
@@ -222,21 +216,21 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
         return 0;
     }
     case OP_BIND: {
-        if (op->src_fd < 0) {
+        if (src_fd < 0) {
             return 0; /* optional source that does not exist */
         }
         struct stat st;
-        if (fstat(op->src_fd, &st) < 0) {
+        if (fstat(src_fd, &st) < 0) {
             return fail(f, errno, "stat bind source %s", op->src);
         }
-        struct op target = *op;
-        target.hdr.flags &= ~(unsigned int)(OPF_CREATE_DIR | OPF_CREATE_FILE);
-        target.hdr.flags |= S_ISDIR(st.st_mode) ? OPF_CREATE_DIR : OPF_CREATE_FILE;
+        struct mount_op target = *op;
+        target.flags &= ~(unsigned int)(OPF_CREATE_DIR | OPF_CREATE_FILE);
+        target.flags |= S_ISDIR(st.st_mode) ? OPF_CREATE_DIR : OPF_CREATE_FILE;
         int tfd = open_target(rootfd, &target);
         if (tfd < 0) {
             return fail(f, errno, "create mount point %s for bind of %s", op->dst, op->src);
         }
-        int rc = attach_clone(op->src_fd, tfd, op->hdr.flags & OPF_RECURSIVE, attr_flags(op->hdr.flags));
+        int rc = attach_clone(src_fd, tfd, op->flags & OPF_RECURSIVE, attr_flags(op->flags));
         int saved = errno;
         close(tfd);
         if (rc < 0) {
@@ -250,7 +244,7 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
             if (optional && errno == ENOENT) return 0;
             return fail(f, errno, "open mount point %s for %s", op->dst, op->fstype);
         }
-        int rc = mount_on_fd(op->src, tfd, op->fstype, (unsigned long)op->hdr.mountflags, op->data);
+        int rc = mount_on_fd(op->src, tfd, op->fstype, (unsigned long)op->mountflags, op->data);
         int saved = errno;
         close(tfd);
         if (rc < 0) {
@@ -301,52 +295,18 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
         }
         return 0;
     }
-    default: return fail(f, EINVAL, "unknown mount operation %u for %s", op->hdr.op, op->dst);
+    default: return fail(f, EINVAL, "unknown mount operation %u for %s", op->op, op->dst);
     }
 }
 
-static int parse_ops(const struct msg *m, struct op *ops, int *count, struct failure *f) {
-    size_t pos = 0;
-    struct field fl;
-    int n = 0;
-    while (msg_next(m, &pos, &fl)) {
-        if (fl.tag != F_MOUNT_OP) {
-            continue;
-        }
-        if (n == MAX_OPS) {
-            return fail(f, E2BIG, "parse mounts: more than %d operations", MAX_OPS);
-        }
-        if (fl.len < sizeof(struct mount_op) + 4 || fl.data[fl.len - 1] != '\0') {
-            return fail(f, EINVAL, "parse mount operation %d", n);
-        }
-        struct op *op = &ops[n];
-        memcpy(&op->hdr, fl.data, sizeof op->hdr);
-        /* The strings live in the message buffer, which outlives the set-up. */
-        const char *s = (const char *)fl.data + sizeof op->hdr;
-        const char *end = (const char *)fl.data + fl.len;
-        const char **slots[] = { &op->src, &op->dst, &op->fstype, &op->data };
-        for (int i = 0; i < 4; i++) {
-            if (s >= end) {
-                return fail(f, EINVAL, "parse mount operation %d: missing string %d", n, i);
-            }
-            *slots[i] = s;
-            s += strlen(s) + 1;
-        }
-        if (*op->data == '\0') op->data = NULL;
-        op->src_fd = -1;
-        n++;
-    }
-    *count = n;
-    return 0;
-}
-
-static int open_sources(struct op *ops, int count, struct failure *f) {
+static int open_sources(const struct mount_op *ops, int *src_fds, int count, struct failure *f) {
     for (int i = 0; i < count; i++) {
-        if (ops[i].hdr.op != OP_BIND) {
+        src_fds[i] = -1;
+        if (ops[i].op != OP_BIND) {
             continue;
         }
-        ops[i].src_fd = open(ops[i].src, O_PATH | O_CLOEXEC);
-        if (ops[i].src_fd < 0 && !(errno == ENOENT && (ops[i].hdr.flags & OPF_OPTIONAL))) {
+        src_fds[i] = open(ops[i].src, O_PATH | O_CLOEXEC);
+        if (src_fds[i] < 0 && !(errno == ENOENT && (ops[i].flags & OPF_OPTIONAL))) {
             return fail(f, errno, "open bind source %s", ops[i].src);
         }
     }
@@ -357,9 +317,10 @@ static int open_sources(struct op *ops, int count, struct failure *f) {
 static int old_root_attached;
 
 static int setup_mounts(const struct msg *m, struct failure *f) {
-    static struct op ops[MAX_OPS];
+    static struct mount_op ops[MAX_OPS];
+    static int src_fds[MAX_OPS];
     int count = 0;
-    if (parse_ops(m, ops, &count, f) < 0 || open_sources(ops, count, f) < 0) {
+    if (parse_mount_ops(m, ops, MAX_OPS, &count, f) < 0 || open_sources(ops, src_fds, count, f) < 0) {
         return -1;
     }
     int devnull_fd = open_devnull(f);
@@ -392,11 +353,11 @@ static int setup_mounts(const struct msg *m, struct failure *f) {
         return fail(f, errno, "open the new root");
     }
     for (int i = 0; i < count; i++) {
-        if (apply_op(rootfd, &ops[i], devnull_fd, f) < 0) {
+        if (apply_op(rootfd, &ops[i], src_fds[i], devnull_fd, f) < 0) {
             return -1;
         }
-        if (ops[i].src_fd >= 0) {
-            close(ops[i].src_fd);
+        if (src_fds[i] >= 0) {
+            close(src_fds[i]);
         }
     }
     close(devnull_fd);
