@@ -35,6 +35,13 @@ int msg_put_str(struct msg *m, uint32_t tag, const char *s) {
     return msg_put(m, tag, s, (uint32_t)strlen(s));
 }
 
+int msg_put_failure(struct msg *m, const struct failure *f) {
+    if (msg_put_str(m, F_STEP, f->step) < 0) {
+        return -1;
+    }
+    return msg_put_u32(m, F_ERRNO, (uint32_t)f->err);
+}
+
 int msg_send(int sock, const struct msg *m, const int *fds, int nfds) {
     struct iovec iov = { .iov_base = (void *)m->buf, .iov_len = m->len };
     union {
@@ -126,6 +133,12 @@ int msg_find(const struct msg *m, uint32_t tag, struct field *f) {
         }
     }
     return 0;
+}
+
+void msg_close_fds(const struct msg *m) {
+    for (int i = 0; i < m->nfds; i++) {
+        close(m->fds[i]);
+    }
 }
 
 uint32_t msg_kind(const struct msg *m) {

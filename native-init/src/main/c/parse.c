@@ -91,3 +91,55 @@ int parse_groups(const struct field *fl, gid_t *groups, int max, int *count, str
     *count = n;
     return 0;
 }
+
+int parse_create_request(const struct msg *m, struct create_request *req, struct failure *f) {
+    *req = (struct create_request){ .msg = m, .sock = -1, .join_fds = { -1, -1 } };
+    struct field join = { 0 }, clone_flags = { 0 }, fl;
+    size_t pos = 0;
+    while (msg_next(m, &pos, &fl)) {
+        struct field *slot = NULL;
+        switch (fl.tag) {
+        case F_JOIN: slot = &join; break;
+        case F_CLONE_FLAGS: slot = &clone_flags; break;
+        case F_SETGROUPS: slot = &req->setgroups; break;
+        case F_UID_MAP: slot = &req->uid_map; break;
+        case F_GID_MAP: slot = &req->gid_map; break;
+        case F_UID_MAP_CMD: slot = &req->uid_map_cmd; break;
+        case F_GID_MAP_CMD: slot = &req->gid_map_cmd; break;
+        case F_CGROUP_DIR: slot = &req->cgroup_dir; break;
+        default: break;
+        }
+        if (slot != NULL && !field_present(slot)) *slot = fl;
+    }
+    req->join = field_present(&join) && field_u32(&join);
+    int expected_fds = req->join ? 3 : 1;
+    if (m->nfds != expected_fds) {
+        return fail(f, EINVAL, "create sandbox: expected %d descriptors, got %d", expected_fds, m->nfds);
+    }
+    if (field_present(&clone_flags) && clone_flags.len != 8) {
+        return fail(f, EINVAL, "create sandbox: F_CLONE_FLAGS is %u bytes, expected 8", clone_flags.len);
+    }
+    req->clone_flags = field_present(&clone_flags) ? wire_get_u64(clone_flags.data) : 0;
+    req->sock = m->fds[0];
+    if (req->join) {
+        req->join_fds[0] = m->fds[1];
+        req->join_fds[1] = m->fds[2];
+    }
+    return 0;
+}
+
+int parse_map_command(const struct field *fl, char *pid, char *args[], int max, struct failure *f) {
+    int argc = 0;
+    const char *s = (const char *)fl->data;
+    const char *end = s + fl->len;
+    while (s < end && argc < max - 2) {
+        args[argc++] = (char *)s;
+        if (argc == 1) args[argc++] = pid;
+        s += strnlen(s, (size_t)(end - s)) + 1;
+    }
+    args[argc] = NULL;
+    if (argc < 2 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse id map command");
+    }
+    return 0;
+}

@@ -1,5 +1,5 @@
 /*
- * Parsers of the structured fields (layouts in protocol.h). They read the wire
+ * Parsers of the K_CREATE request and of the structured fields (layouts in protocol.h). They read the wire
  * bytes field by field at the documented offsets and check every length, so the layout of a C struct never
  * defines the wire format. No syscalls and no global state: the unit and fuzz tests run them directly.
  */
@@ -11,6 +11,25 @@
 
 #include "msg.h"
 #include "util.h"
+
+/* K_CREATE, as the server needs it. An absent field has data == NULL (field_present). */
+struct create_request {
+    const struct msg *msg; /* the whole request: repeated F_CGROUP_PROCS, and the init's own set-up */
+    int join;              /* F_JOIN: setns into another sandbox's user and network namespaces */
+    uint64_t clone_flags;  /* F_CLONE_FLAGS */
+    int sock;              /* fds[0]: the sandbox's control socket */
+    int join_fds[2];       /* fds[1] and fds[2] when joining (user, network namespace), else -1 */
+    struct field setgroups, uid_map, gid_map, uid_map_cmd, gid_map_cmd, cgroup_dir;
+};
+
+/* Checks the descriptors and reads the fields of a K_CREATE message; the first of a repeated field counts. */
+int parse_create_request(const struct msg *m, struct create_request *req, struct failure *f);
+
+/*
+ * F_UID_MAP_CMD / F_GID_MAP_CMD: the NUL-separated argv with `pid` inserted as argv[1], into `args` (at most
+ * `max` slots, NULL-terminated). The strings point into the field.
+ */
+int parse_map_command(const struct field *fl, char *pid, char *args[], int max, struct failure *f);
 
 /* One F_MOUNT_OP, decoded. The strings point into the message buffer, which outlives the set-up. */
 struct mount_op {
