@@ -63,18 +63,21 @@ struct child_args {
     struct failure failure;
 };
 
-static void child_fail(struct child_args *a, const char *step, int err) __attribute__((noreturn));
-static void child_fail(struct child_args *a, const char *step, int err) {
-    snprintf(a->failure.step, sizeof a->failure.step, "%s", step);
-    a->failure.err = err != 0 ? err : EIO;
+/* Hands the failure in a->failure back (see struct child_args) and ends the child. */
+static _Noreturn void child_failed(struct child_args *a) {
+    if (a->failure.err == 0) a->failure.err = EIO;
     if (a->forked) {
         static struct msg report; /* our own copy of the init's memory: no one else reads it */
         msg_init(&report, K_EXEC_FAILED);
-        msg_put_str(&report, F_STEP, a->failure.step);
-        msg_put_u32(&report, F_ERRNO, (uint32_t)a->failure.err);
+        msg_put_failure(&report, &a->failure);
         msg_send(a->status_sock, &report, NULL, 0);
     }
     _exit(127);
+}
+
+static _Noreturn void child_fail(struct child_args *a, const char *step, int err) {
+    fail(&a->failure, err, "%s", step);
+    child_failed(a);
 }
 
 static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
@@ -171,26 +174,26 @@ static int last_cap(void) {
 
 /* Drops the bounding set, switches identity, then sets the exact capability sets (inheritable and
  * ambient stay empty: CVE-2022-29162). */
-static const char *apply_identity(const struct exec_desc *d, int cap_last) {
+static int apply_identity(const struct exec_desc *d, int cap_last, struct failure *f) {
     for (int cap = 0; cap <= cap_last; cap++) {
         if (!(d->caps.bounding & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-            return "drop capability from the bounding set";
+            return fail(f, errno, "drop capability from the bounding set");
         }
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
-        return "clear ambient capabilities";
+        return fail(f, errno, "clear ambient capabilities");
     }
     if (d->ngroups >= 0 && setgroups((size_t)d->ngroups, d->groups) < 0) {
-        return "setgroups";
+        return fail(f, errno, "setgroups");
     }
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
-        return "keep capabilities across setuid";
+        return fail(f, errno, "keep capabilities across setuid");
     }
     if (setresgid(d->gid, d->gid, d->gid) < 0) {
-        return "setresgid";
+        return fail(f, errno, "setresgid");
     }
     if (setresuid(d->uid, d->uid, d->uid) < 0) {
-        return "setresuid";
+        return fail(f, errno, "setresuid");
     }
     struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
     struct __user_cap_data_struct data[2];
@@ -198,12 +201,12 @@ static const char *apply_identity(const struct exec_desc *d, int cap_last) {
     data[0].effective = data[0].permitted = (uint32_t)d->caps.effective;
     data[1].effective = data[1].permitted = (uint32_t)(d->caps.effective >> 32);
     if (syscall(SYS_capset, &hdr, data) < 0) {
-        return "capset";
+        return fail(f, errno, "capset");
     }
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
-        return "reset keep-capabilities";
+        return fail(f, errno, "reset keep-capabilities");
     }
-    return NULL;
+    return 0;
 }
 
 static const char *env_path(char *const envp[]) {
@@ -268,8 +271,7 @@ static int child(void *arg) {
     /* Only 0..2 reach the workload: everything else closes at execve. */
     if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) child_fail(a, "close_range", errno);
     if (apply_rlimits(d) < 0) child_fail(a, "setrlimit", errno);
-    const char *step = apply_identity(d, a->cap_last);
-    if (step != NULL) child_fail(a, step, errno);
+    if (apply_identity(d, a->cap_last, &a->failure) < 0) child_failed(a);
     if (chdir(d->cwd) < 0) {
         char step_buf[600];
         snprintf(step_buf, sizeof step_buf, "chdir %s", d->cwd);

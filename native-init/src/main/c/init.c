@@ -76,8 +76,7 @@ static void send_or_die(void) {
 static void report_failure(uint32_t kind, uint32_t exec_id, const struct failure *f) {
     msg_init(&out, kind);
     msg_put_u32(&out, F_EXEC_ID, exec_id);
-    msg_put_str(&out, F_STEP, f->step);
-    msg_put_u32(&out, F_ERRNO, (uint32_t)f->err);
+    msg_put_failure(&out, f);
     send_or_die();
 }
 
@@ -125,9 +124,7 @@ static void handle_exec(void) {
             send_or_die();
         }
     }
-    for (int i = 0; i < in.nfds; i++) {
-        close(in.fds[i]);
-    }
+    msg_close_fds(&in);
     if (is_main && f.err != 0) {
         terminate(f.err == ENOENT ? 127 : 126);
     }
@@ -182,7 +179,7 @@ static void handle_control(void) {
     default: break;
     }
     if (msg_kind(&in) != K_EXEC) {
-        for (int i = 0; i < in.nfds; i++) close(in.fds[i]);
+        msg_close_fds(&in);
     }
 }
 
