@@ -20,7 +20,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "parse.h"
+
 #define MAX_ARGS 4096
+#define MAX_GROUPS 64
+#define MAX_RLIMITS 64
 
 #ifndef CLOSE_RANGE_CLOEXEC
 #define CLOSE_RANGE_CLOEXEC (1U << 2)
@@ -32,10 +36,11 @@ struct exec_desc {
     char *cwd;
     uid_t uid;
     gid_t gid;
-    gid_t groups[64];
+    gid_t groups[MAX_GROUPS];
     int ngroups; /* -1: leave supplementary groups alone (setgroups is denied) */
-    uint64_t cap_bounding;
-    uint64_t cap_effective;
+    struct caps caps;
+    struct rlimit_setting rlimits[MAX_RLIMITS];
+    int nrlimits;
     int new_session;
     int no_new_privs;
     const unsigned char *filter;
@@ -50,7 +55,6 @@ struct exec_desc {
  * child (see needs_own_memory) sends its failure over status_sock instead.
  */
 struct child_args {
-    const struct msg *m;
     const struct exec_desc *d;
     const int *fds;
     int status_sock;
@@ -59,18 +63,21 @@ struct child_args {
     struct failure failure;
 };
 
-static void child_fail(struct child_args *a, const char *step, int err) __attribute__((noreturn));
-static void child_fail(struct child_args *a, const char *step, int err) {
-    snprintf(a->failure.step, sizeof a->failure.step, "%s", step);
-    a->failure.err = err != 0 ? err : EIO;
+/* Hands the failure in a->failure back (see struct child_args) and ends the child. */
+static _Noreturn void child_failed(struct child_args *a) {
+    if (a->failure.err == 0) a->failure.err = EIO;
     if (a->forked) {
         static struct msg report; /* our own copy of the init's memory: no one else reads it */
         msg_init(&report, K_EXEC_FAILED);
-        msg_put_str(&report, F_STEP, a->failure.step);
-        msg_put_u32(&report, F_ERRNO, (uint32_t)a->failure.err);
+        msg_put_failure(&report, &a->failure);
         msg_send(a->status_sock, &report, NULL, 0);
     }
     _exit(127);
+}
+
+static _Noreturn void child_fail(struct child_args *a, const char *step, int err) {
+    fail(&a->failure, err, "%s", step);
+    child_failed(a);
 }
 
 static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
@@ -79,8 +86,8 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
     d->uid = 0;
     d->gid = 0;
     d->ngroups = -1;
-    d->cap_bounding = 0;
-    d->cap_effective = 0;
+    d->caps = (struct caps){ 0 };
+    d->nrlimits = 0;
     d->new_session = 0;
     d->no_new_privs = 0;
     d->filter = NULL;
@@ -103,17 +110,24 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
         case F_UID: d->uid = field_u32(&fl); break;
         case F_GID: d->gid = field_u32(&fl); break;
         case F_GROUPS:
-            d->ngroups = (int)(fl.len / 4);
-            if (d->ngroups > 64) return fail(f, E2BIG, "parse process: more than 64 groups");
-            memcpy(d->groups, fl.data, (size_t)d->ngroups * 4);
+            if (parse_groups(&fl, d->groups, MAX_GROUPS, &d->ngroups, f) < 0) return -1;
             break;
         case F_CAPS:
-            d->cap_bounding = field_u64(&fl, 0);
-            d->cap_effective = field_u64(&fl, 8);
+            if (parse_caps(&fl, &d->caps, f) < 0) return -1;
+            break;
+        case F_RLIMIT:
+            if (d->nrlimits == MAX_RLIMITS) return fail(f, E2BIG, "parse process: more than %d rlimits", MAX_RLIMITS);
+            if (parse_rlimit(&fl, &d->rlimits[d->nrlimits++], f) < 0) return -1;
             break;
         case F_NEW_SESSION: d->new_session = (int)field_u32(&fl); break;
         case F_NO_NEW_PRIVS: d->no_new_privs = (int)field_u32(&fl); break;
-        case F_SECCOMP: d->filter = fl.data; d->filter_len = fl.len; break;
+        case F_SECCOMP:
+            if (fl.len % sizeof(struct sock_filter) != 0) {
+                return fail(f, EINVAL, "parse process: F_SECCOMP is %u bytes, not whole instructions", fl.len);
+            }
+            d->filter = fl.data;
+            d->filter_len = fl.len;
+            break;
         case F_SECCOMP_NOTIFY: d->notify = 1; break;
         default: break;
         }
@@ -129,27 +143,17 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
     return 0;
 }
 
-static int apply_rlimits(const struct msg *m) {
-    size_t pos = 0;
-    struct field fl;
-    while (msg_next(m, &pos, &fl)) {
-        if (fl.tag != F_RLIMIT || fl.len < 20) continue;
-        uint32_t resource;
-        memcpy(&resource, fl.data, 4);
-        struct rlimit rl;
-        uint64_t soft, hard;
-        memcpy(&soft, fl.data + 4, 8);
-        memcpy(&hard, fl.data + 12, 8);
-        rl.rlim_cur = soft;
-        rl.rlim_max = hard;
-        if (setrlimit((int)resource, &rl) < 0) return -1;
+static int apply_rlimits(const struct exec_desc *d) {
+    for (int i = 0; i < d->nrlimits; i++) {
+        struct rlimit rl = { .rlim_cur = d->rlimits[i].soft, .rlim_max = d->rlimits[i].hard };
+        if (setrlimit((int)d->rlimits[i].resource, &rl) < 0) return -1;
     }
     return 0;
 }
 
 /* A number from a /proc/sys file, or `fallback` when it cannot be read. */
 static int read_sysctl(const char *path, int fallback) {
-    char buf[16] = {0};
+    char buf[16] = { 0 };
     int value = fallback;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
@@ -170,39 +174,39 @@ static int last_cap(void) {
 
 /* Drops the bounding set, switches identity, then sets the exact capability sets (inheritable and
  * ambient stay empty: CVE-2022-29162). */
-static const char *apply_identity(const struct exec_desc *d, int cap_last) {
+static int apply_identity(const struct exec_desc *d, int cap_last, struct failure *f) {
     for (int cap = 0; cap <= cap_last; cap++) {
-        if (!(d->cap_bounding & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
-            return "drop capability from the bounding set";
+        if (!(d->caps.bounding & (1ULL << cap)) && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL) {
+            return fail(f, errno, "drop capability from the bounding set");
         }
     }
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL) {
-        return "clear ambient capabilities";
+        return fail(f, errno, "clear ambient capabilities");
     }
     if (d->ngroups >= 0 && setgroups((size_t)d->ngroups, d->groups) < 0) {
-        return "setgroups";
+        return fail(f, errno, "setgroups");
     }
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0) {
-        return "keep capabilities across setuid";
+        return fail(f, errno, "keep capabilities across setuid");
     }
     if (setresgid(d->gid, d->gid, d->gid) < 0) {
-        return "setresgid";
+        return fail(f, errno, "setresgid");
     }
     if (setresuid(d->uid, d->uid, d->uid) < 0) {
-        return "setresuid";
+        return fail(f, errno, "setresuid");
     }
     struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
     struct __user_cap_data_struct data[2];
     memset(data, 0, sizeof data);
-    data[0].effective = data[0].permitted = (uint32_t)d->cap_effective;
-    data[1].effective = data[1].permitted = (uint32_t)(d->cap_effective >> 32);
+    data[0].effective = data[0].permitted = (uint32_t)d->caps.effective;
+    data[1].effective = data[1].permitted = (uint32_t)(d->caps.effective >> 32);
     if (syscall(SYS_capset, &hdr, data) < 0) {
-        return "capset";
+        return fail(f, errno, "capset");
     }
     if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0) {
-        return "reset keep-capabilities";
+        return fail(f, errno, "reset keep-capabilities");
     }
-    return NULL;
+    return 0;
 }
 
 static const char *env_path(char *const envp[]) {
@@ -266,9 +270,8 @@ static int child(void *arg) {
     }
     /* Only 0..2 reach the workload: everything else closes at execve. */
     if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) child_fail(a, "close_range", errno);
-    if (apply_rlimits(a->m) < 0) child_fail(a, "setrlimit", errno);
-    const char *step = apply_identity(d, a->cap_last);
-    if (step != NULL) child_fail(a, step, errno);
+    if (apply_rlimits(d) < 0) child_fail(a, "setrlimit", errno);
+    if (apply_identity(d, a->cap_last, &a->failure) < 0) child_failed(a);
     if (chdir(d->cwd) < 0) {
         char step_buf[600];
         snprintf(step_buf, sizeof step_buf, "chdir %s", d->cwd);
@@ -278,7 +281,8 @@ static int child(void *arg) {
     /* A working directory outside the root shows up as "(unreachable)" (CVE-2024-21626). */
     /* The raw syscall: glibc's getcwd falls back to a directory walk that mallocs, and the child may share
      * the init's heap. A path outside the root comes back as "(unreachable)/...". */
-    if (syscall(SYS_getcwd, cwd, sizeof cwd) <= 0 || cwd[0] != '/') child_fail(a, "verify working directory is inside the root", EPERM);
+    if (syscall(SYS_getcwd, cwd, sizeof cwd) <= 0 || cwd[0] != '/')
+        child_fail(a, "verify working directory is inside the root", EPERM);
     if (d->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) child_fail(a, "set no_new_privs", errno);
     if (d->filter != NULL) {
         struct sock_fprog prog = {
@@ -352,8 +356,7 @@ static int needs_own_memory(const struct exec_desc *d) {
  * until execve, so no page tables are copied and neither side takes copy-on-write faults afterwards
  * (a plain fork cost about 0.8 ms here, most of the exec).
  */
-static pid_t start_child(const struct exec_desc *d, const struct msg *m, const int fds[3], int *listener,
-                         struct failure *f) {
+static pid_t start_child(const struct exec_desc *d, const int fds[3], int *listener, struct failure *f) {
     int forked = needs_own_memory(d);
     char *stack = NULL;
     if (!forked && (stack = child_stack_top(f)) == NULL) {
@@ -364,8 +367,7 @@ static pid_t start_child(const struct exec_desc *d, const struct msg *m, const i
         return fail(f, errno, "socketpair for starting a process");
     }
     static struct child_args args;
-    args = (struct child_args){ .m = m, .d = d, .fds = fds, .status_sock = sv[1], .cap_last = last_cap(),
-                                .forked = forked };
+    args = (struct child_args){ .d = d, .fds = fds, .status_sock = sv[1], .cap_last = last_cap(), .forked = forked };
     args.failure.err = 0;
     pid_t pid;
     if (forked) {
@@ -436,7 +438,7 @@ pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct fa
     if (parse(m, &d, f) < 0) {
         return -1;
     }
-    pid_t pid = start_child(&d, m, fds, listener, f);
+    pid_t pid = start_child(&d, fds, listener, f);
     for (int i = 0; d.argv[i]; i++) free(d.argv[i]);
     for (int i = 0; d.envp[i]; i++) free(d.envp[i]);
     free(d.cwd);

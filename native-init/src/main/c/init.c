@@ -17,6 +17,7 @@
 
 #include "exec.h"
 #include "msg.h"
+#include "parse.h"
 
 #define MAX_PROCS 1024
 #define MAX_LISTENERS 64
@@ -75,8 +76,7 @@ static void send_or_die(void) {
 static void report_failure(uint32_t kind, uint32_t exec_id, const struct failure *f) {
     msg_init(&out, kind);
     msg_put_u32(&out, F_EXEC_ID, exec_id);
-    msg_put_str(&out, F_STEP, f->step);
-    msg_put_u32(&out, F_ERRNO, (uint32_t)f->err);
+    msg_put_failure(&out, f);
     send_or_die();
 }
 
@@ -84,7 +84,9 @@ static void send_denials(void) {
     if (!denials_dirty) return;
     msg_init(&out, K_DENIALS);
     for (int i = 0; i < ndenials; i++) {
-        msg_put(&out, F_DENIAL, &denials[i], sizeof denials[i]);
+        unsigned char value[DENIAL_LEN];
+        encode_denial(value, denials[i].arch, denials[i].nr, denials[i].count);
+        msg_put(&out, F_DENIAL, value, sizeof value);
     }
     denials_dirty = 0;
     send_or_die();
@@ -94,7 +96,7 @@ static void handle_exec(void) {
     struct field fl;
     uint32_t exec_id = msg_find(&in, F_EXEC_ID, &fl) ? field_u32(&fl) : 0;
     int is_main = msg_find(&in, F_MAIN, &fl) && field_u32(&fl);
-    struct failure f = {0};
+    struct failure f = { 0 };
     if (in.nfds != 3) {
         fail(&f, EINVAL, "start process: expected 3 stdio descriptors, got %d", in.nfds);
         report_failure(K_EXEC_FAILED, exec_id, &f);
@@ -122,9 +124,7 @@ static void handle_exec(void) {
             send_or_die();
         }
     }
-    for (int i = 0; i < in.nfds; i++) {
-        close(in.fds[i]);
-    }
+    msg_close_fds(&in);
     if (is_main && f.err != 0) {
         terminate(f.err == ENOENT ? 127 : 126);
     }
@@ -151,7 +151,7 @@ static void handle_get_namespaces(void) {
     fds[0] = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
     fds[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
     if (fds[0] < 0 || fds[1] < 0) {
-        struct failure f = {0};
+        struct failure f = { 0 };
         fail(&f, errno, "open the sandbox's namespace files");
         if (fds[0] >= 0) close(fds[0]);
         if (fds[1] >= 0) close(fds[1]);
@@ -179,7 +179,7 @@ static void handle_control(void) {
     default: break;
     }
     if (msg_kind(&in) != K_EXEC) {
-        for (int i = 0; i < in.nfds; i++) close(in.fds[i]);
+        msg_close_fds(&in);
     }
 }
 
@@ -264,7 +264,7 @@ void init_loop(int control) {
     sigaddset(&mask, SIGCHLD);
     for (size_t i = 0; i < sizeof forwarded / sizeof forwarded[0]; i++) sigaddset(&mask, forwarded[i]);
     signal(SIGPIPE, SIG_IGN);
-    struct failure f = {0};
+    struct failure f = { 0 };
     if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0) {
         fail(&f, errno, "block signals in init");
         report_failure(K_SETUP_FAILED, 0, &f);

@@ -74,8 +74,9 @@ int main(int argc, char **argv) {
         return 0;
     }
     if (argc < 2 || strcmp(argv[1], "server") != 0) {
-        fprintf(stderr, "usage: sandbox-init server   (started by the Sandboxed Java runtime, control socket on fd 3)\n"
-                        "       sandbox-init --version\n");
+        fprintf(stderr,
+                "usage: sandbox-init server   (started by the Sandboxed Java runtime, control socket on fd 3)\n"
+                "       sandbox-init --version\n");
         return 2;
     }
     if (fcntl(CONTROL_FD, F_GETFD) < 0) {

@@ -18,8 +18,8 @@ int msg_put(struct msg *m, uint32_t tag, const void *data, uint32_t len) {
         errno = EMSGSIZE;
         return -1;
     }
-    memcpy(m->buf + m->len, &tag, 4);
-    memcpy(m->buf + m->len + 4, &len, 4);
+    wire_put_u32(m->buf + m->len, tag);
+    wire_put_u32(m->buf + m->len + 4, len);
     if (len > 0) {
         memcpy(m->buf + m->len + 8, data, len);
     }
@@ -33,6 +33,13 @@ int msg_put_u32(struct msg *m, uint32_t tag, uint32_t value) {
 
 int msg_put_str(struct msg *m, uint32_t tag, const char *s) {
     return msg_put(m, tag, s, (uint32_t)strlen(s));
+}
+
+int msg_put_failure(struct msg *m, const struct failure *f) {
+    if (msg_put_str(m, F_STEP, f->step) < 0) {
+        return -1;
+    }
+    return msg_put_u32(m, F_ERRNO, (uint32_t)f->err);
 }
 
 int msg_send(int sock, const struct msg *m, const int *fds, int nfds) {
@@ -66,8 +73,10 @@ int msg_recv(int sock, struct msg *m) {
         struct cmsghdr align;
     } control;
     struct msghdr hdr = {
-        .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = control.buf, .msg_controllen = sizeof control.buf,
+        .msg_iov = &iov,
+        .msg_iovlen = 1,
+        .msg_control = control.buf,
+        .msg_controllen = sizeof control.buf,
     };
     ssize_t n;
     do {
@@ -106,8 +115,8 @@ int msg_next(const struct msg *m, size_t *pos, struct field *f) {
     if (*pos + 8 > m->len) {
         return 0;
     }
-    memcpy(&f->tag, m->buf + *pos, 4);
-    memcpy(&f->len, m->buf + *pos + 4, 4);
+    f->tag = wire_get_u32(m->buf + *pos);
+    f->len = wire_get_u32(m->buf + *pos + 4);
     if ((size_t)f->len > m->len - *pos - 8) {
         return 0; /* truncated field: stop reading rather than overrun */
     }
@@ -126,25 +135,23 @@ int msg_find(const struct msg *m, uint32_t tag, struct field *f) {
     return 0;
 }
 
+void msg_close_fds(const struct msg *m) {
+    for (int i = 0; i < m->nfds; i++) {
+        close(m->fds[i]);
+    }
+}
+
 uint32_t msg_kind(const struct msg *m) {
     struct field f;
     return msg_find(m, F_KIND, &f) ? field_u32(&f) : 0;
 }
 
 uint32_t field_u32(const struct field *f) {
-    uint32_t v = 0;
-    if (f->len >= 4) {
-        memcpy(&v, f->data, 4);
-    }
-    return v;
+    return f->len >= 4 ? wire_get_u32(f->data) : 0;
 }
 
 uint64_t field_u64(const struct field *f, size_t offset) {
-    uint64_t v = 0;
-    if (f->len >= offset + 8) {
-        memcpy(&v, f->data + offset, 8);
-    }
-    return v;
+    return f->len >= offset + 8 ? wire_get_u64(f->data + offset) : 0;
 }
 
 char *field_strdup(const struct field *f) {

@@ -4,7 +4,30 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include "protocol.h"
+#include "util.h"
+
+/* Native-order integers at any offset of a wire buffer (no alignment needed). */
+static inline uint32_t wire_get_u32(const unsigned char *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint64_t wire_get_u64(const unsigned char *p) {
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void wire_put_u32(unsigned char *p, uint32_t v) {
+    memcpy(p, &v, sizeof v);
+}
+
+static inline void wire_put_u64(unsigned char *p, uint64_t v) {
+    memcpy(p, &v, sizeof v);
+}
 
 struct msg {
     unsigned char buf[MAX_MESSAGE];
@@ -24,6 +47,8 @@ void msg_init(struct msg *m, uint32_t kind);
 int msg_put(struct msg *m, uint32_t tag, const void *data, uint32_t len);
 int msg_put_u32(struct msg *m, uint32_t tag, uint32_t value);
 int msg_put_str(struct msg *m, uint32_t tag, const char *s);
+/* Adds F_STEP and F_ERRNO: the failure a *_FAILED message reports. */
+int msg_put_failure(struct msg *m, const struct failure *f);
 int msg_send(int sock, const struct msg *m, const int *fds, int nfds);
 
 /* Reading. msg_recv returns 1 for a message, 0 on EOF, -1 on error (errno set). */
@@ -32,6 +57,12 @@ uint32_t msg_kind(const struct msg *m);
 /* Iterates fields: start with *pos = 0; returns 1 while a field was read. */
 int msg_next(const struct msg *m, size_t *pos, struct field *f);
 int msg_find(const struct msg *m, uint32_t tag, struct field *f);
+/* Closes the descriptors a received message carried. */
+void msg_close_fds(const struct msg *m);
+/* A field msg_next or msg_find filled in, as opposed to a zeroed one (data is never NULL then). */
+static inline int field_present(const struct field *f) {
+    return f->data != NULL;
+}
 uint32_t field_u32(const struct field *f);
 uint64_t field_u64(const struct field *f, size_t offset);
 /* Copies a string field into a fresh NUL-terminated heap buffer (caller frees). */

@@ -18,19 +18,12 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "parse.h"
+
 #define MAX_OPS 512
 /* The new root is assembled on top of /tmp inside the private mount namespace (bubblewrap does the
  * same): every host source is opened before, so hiding the host's /tmp hides nothing we need. */
 #define STAGING "/tmp"
-
-struct op {
-    struct mount_op hdr;
-    const char *src;
-    const char *dst;
-    const char *fstype;
-    const char *data;
-    int src_fd; /* OP_BIND: the host source, opened before the staging root hides anything */
-};
 
 static int sys_openat2(int dirfd, const char *path, struct open_how *how) {
     return (int)syscall(SYS_openat2, dirfd, path, how, sizeof *how);
@@ -90,6 +83,22 @@ enum node_kind { NODE_DIR, NODE_FILE };
  * Creates path inside the root if it is missing (parents as directories, the last one as `kind`) and returns
  * an O_PATH fd of it. Each step is resolved inside the root, so a symlink cannot lead the creation outside.
  */
+static int create_in_root(int rootfd, const char *path, enum node_kind kind);
+
+/*
+ * The directory that holds `path` (created if missing), its last component in *base and the parent's path in
+ * `parent`. Most mount points sit right below the root: then it is rootfd as it is rather than opened again;
+ * otherwise a new fd, also left in *owned for the caller to close.
+ */
+static int parent_dir(int rootfd, const char *path, char *parent, size_t size, const char **base, int *owned) {
+    split_path(path, parent, size, base);
+    if (strcmp(parent, "/") == 0) {
+        return rootfd;
+    }
+    *owned = create_in_root(rootfd, parent, NODE_DIR);
+    return *owned;
+}
+
 static int create_in_root(int rootfd, const char *path, enum node_kind kind) {
     int fd = open_in_root(rootfd, path, 0);
     if (fd >= 0 || errno != ENOENT) {
@@ -97,10 +106,8 @@ static int create_in_root(int rootfd, const char *path, enum node_kind kind) {
     }
     char parent[4096];
     const char *base;
-    split_path(path, parent, sizeof parent, &base);
-    /* Most mount points sit right below the root: use it as it is rather than open it again. */
-    int parent_is_root = strcmp(parent, "/") == 0;
-    int pfd = parent_is_root ? rootfd : create_in_root(rootfd, parent, NODE_DIR);
+    int owned AUTO_CLOSE = -1;
+    int pfd = parent_dir(rootfd, path, parent, sizeof parent, &base, &owned);
     if (pfd < 0) {
         return -1;
     }
@@ -109,16 +116,9 @@ static int create_in_root(int rootfd, const char *path, enum node_kind kind) {
         rc = mkdirat(pfd, base, 0755);
     } else {
         rc = openat(pfd, base, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
-        if (rc >= 0) {
-            close(rc);
-        }
+        close_keep_errno(rc);
     }
-    int saved = errno;
-    if (!parent_is_root) {
-        close(pfd);
-    }
-    if (rc < 0 && saved != EEXIST) {
-        errno = saved;
+    if (rc < 0 && errno != EEXIST) {
         return -1;
     }
     return open_in_root(rootfd, path, 0);
@@ -128,11 +128,11 @@ static int mkdir_in_root(int rootfd, const char *path) {
     return create_in_root(rootfd, path, NODE_DIR);
 }
 
-static int open_target(int rootfd, const struct op *op) {
-    if (op->hdr.flags & OPF_CREATE_DIR) {
+static int open_target(int rootfd, const struct mount_op *op) {
+    if (op->flags & OPF_CREATE_DIR) {
         return create_in_root(rootfd, op->dst, NODE_DIR);
     }
-    if (op->hdr.flags & OPF_CREATE_FILE) {
+    if (op->flags & OPF_CREATE_FILE) {
         return create_in_root(rootfd, op->dst, NODE_FILE);
     }
     return open_in_root(rootfd, op->dst, 0);
@@ -150,131 +150,107 @@ static unsigned long long attr_flags(unsigned int flags) {
 /* Clones the mount tree at `source_fd`, applies attributes while it is still detached (so it is never
  * visible writable), and attaches it at `target_fd`. */
 static int attach_clone(int source_fd, int target_fd, int recursive, unsigned long long attrs) {
-    int tree = sys_open_tree(source_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH |
-                                                (recursive ? AT_RECURSIVE : 0));
+    int tree AUTO_CLOSE = sys_open_tree(
+        source_fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0));
     if (tree < 0) {
         return -1;
     }
     if (attrs != 0) {
         struct mount_attr attr = { .attr_set = attrs };
         if (sys_mount_setattr(tree, "", AT_EMPTY_PATH | (recursive ? AT_RECURSIVE : 0), &attr) < 0) {
-            int saved = errno;
-            close(tree);
-            errno = saved;
             return -1;
         }
     }
-    int rc = sys_move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
-    int saved = errno;
-    close(tree);
-    errno = saved;
-    return rc;
+    return sys_move_mount(tree, "", target_fd, "", MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH);
 }
 
-static int mount_on_fd(const char *source, int target_fd, const char *fstype, unsigned long flags,
-                       const char *data) {
+static int mount_on_fd(const char *source, int target_fd, const char *fstype, unsigned long flags, const char *data) {
     char target[64];
     snprintf(target, sizeof target, "/proc/self/fd/%d", target_fd);
     return mount(source, target, fstype, flags, data);
 }
 
 static int open_devnull(struct failure *f) {
-    int fd = open("/dev/null", O_PATH | O_CLOEXEC);
+    int fd AUTO_CLOSE = open("/dev/null", O_PATH | O_CLOEXEC);
     if (fd < 0) {
         return fail(f, errno, "open /dev/null for masking");
     }
     struct stat st;
     /* Masking with a fake /dev/null would expose what we meant to hide (runc checks this too). */
     if (fstat(fd, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(1, 3)) {
-        close(fd);
         return fail(f, EINVAL, "check /dev/null is the null device (1:3) before masking");
     }
-    return fd;
+    return take_fd(&fd);
 }
 
-static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f) {
-    int optional = op->hdr.flags & OPF_OPTIONAL;
-    switch (op->hdr.op) {
+/* `src_fd` is the host source of an OP_BIND, opened before the staging root hid anything (-1: none). */
+static int apply_op(int rootfd, const struct mount_op *op, int src_fd, int devnull_fd, struct failure *f) {
+    int optional = op->flags & OPF_OPTIONAL;
+    switch (op->op) {
     case OP_MKDIR: {
-        int fd = mkdir_in_root(rootfd, op->dst);
+        int fd AUTO_CLOSE = mkdir_in_root(rootfd, op->dst);
         if (fd < 0) {
             return fail(f, errno, "mkdir %s", op->dst);
         }
-        close(fd);
         return 0;
     }
     case OP_SYMLINK: {
         char parent[4096];
         const char *base;
-        split_path(op->dst, parent, sizeof parent, &base);
-        int parent_is_root = strcmp(parent, "/") == 0;
-        int pfd = parent_is_root ? rootfd : mkdir_in_root(rootfd, parent);
+        int owned AUTO_CLOSE = -1;
+        int pfd = parent_dir(rootfd, op->dst, parent, sizeof parent, &base, &owned);
         if (pfd < 0) {
             return fail(f, errno, "mkdir %s for symlink %s", parent, op->dst);
         }
-        int rc = symlinkat(op->src, pfd, base);
-        int saved = errno;
-        if (!parent_is_root) {
-            close(pfd);
-        }
-        if (rc < 0 && !(saved == EEXIST && optional)) {
-            return fail(f, saved, "symlink %s -> %s", op->dst, op->src);
+        if (symlinkat(op->src, pfd, base) < 0 && !(errno == EEXIST && optional)) {
+            return fail(f, errno, "symlink %s -> %s", op->dst, op->src);
         }
         return 0;
     }
     case OP_BIND: {
-        if (op->src_fd < 0) {
+        if (src_fd < 0) {
             return 0; /* optional source that does not exist */
         }
         struct stat st;
-        if (fstat(op->src_fd, &st) < 0) {
+        if (fstat(src_fd, &st) < 0) {
             return fail(f, errno, "stat bind source %s", op->src);
         }
-        struct op target = *op;
-        target.hdr.flags &= ~(unsigned int)(OPF_CREATE_DIR | OPF_CREATE_FILE);
-        target.hdr.flags |= S_ISDIR(st.st_mode) ? OPF_CREATE_DIR : OPF_CREATE_FILE;
-        int tfd = open_target(rootfd, &target);
+        struct mount_op target = *op;
+        target.flags &= ~(unsigned int)(OPF_CREATE_DIR | OPF_CREATE_FILE);
+        target.flags |= S_ISDIR(st.st_mode) ? OPF_CREATE_DIR : OPF_CREATE_FILE;
+        int tfd AUTO_CLOSE = open_target(rootfd, &target);
         if (tfd < 0) {
             return fail(f, errno, "create mount point %s for bind of %s", op->dst, op->src);
         }
-        int rc = attach_clone(op->src_fd, tfd, op->hdr.flags & OPF_RECURSIVE, attr_flags(op->hdr.flags));
-        int saved = errno;
-        close(tfd);
-        if (rc < 0) {
-            return fail(f, saved, "bind %s on %s", op->src, op->dst);
+        if (attach_clone(src_fd, tfd, op->flags & OPF_RECURSIVE, attr_flags(op->flags)) < 0) {
+            return fail(f, errno, "bind %s on %s", op->src, op->dst);
         }
         return 0;
     }
     case OP_MOUNT: {
-        int tfd = open_target(rootfd, op);
+        int tfd AUTO_CLOSE = open_target(rootfd, op);
         if (tfd < 0) {
             if (optional && errno == ENOENT) return 0;
             return fail(f, errno, "open mount point %s for %s", op->dst, op->fstype);
         }
-        int rc = mount_on_fd(op->src, tfd, op->fstype, (unsigned long)op->hdr.mountflags, op->data);
-        int saved = errno;
-        close(tfd);
-        if (rc < 0) {
-            return fail(f, saved, "mount %s on %s", op->fstype, op->dst);
+        if (mount_on_fd(op->src, tfd, op->fstype, (unsigned long)op->mountflags, op->data) < 0) {
+            return fail(f, errno, "mount %s on %s", op->fstype, op->dst);
         }
         return 0;
     }
     case OP_READONLY: {
-        int tfd = open_in_root(rootfd, op->dst, 0);
+        int tfd AUTO_CLOSE = open_in_root(rootfd, op->dst, 0);
         if (tfd < 0) {
             if (errno == ENOENT) return 0; /* nothing to protect */
             return fail(f, errno, "open %s to make it read-only", op->dst);
         }
-        int rc = attach_clone(tfd, tfd, 1, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV);
-        int saved = errno;
-        close(tfd);
-        if (rc < 0) {
-            return fail(f, saved, "make %s read-only", op->dst);
+        if (attach_clone(tfd, tfd, 1, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0) {
+            return fail(f, errno, "make %s read-only", op->dst);
         }
         return 0;
     }
     case OP_MASK: {
-        int tfd = open_in_root(rootfd, op->dst, 0);
+        int tfd AUTO_CLOSE = open_in_root(rootfd, op->dst, 0);
         if (tfd < 0) {
             if (errno == ENOENT) return 0; /* nothing to hide */
             return fail(f, errno, "open %s to mask it", op->dst);
@@ -288,10 +264,8 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
         } else {
             rc = attach_clone(devnull_fd, tfd, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NOEXEC);
         }
-        int saved = errno;
-        close(tfd);
         if (rc < 0) {
-            return fail(f, saved, "mask %s", op->dst);
+            return fail(f, errno, "mask %s", op->dst);
         }
         return 0;
     }
@@ -302,53 +276,18 @@ static int apply_op(int rootfd, struct op *op, int devnull_fd, struct failure *f
         }
         return 0;
     }
-    default:
-        return fail(f, EINVAL, "unknown mount operation %u for %s", op->hdr.op, op->dst);
+    default: return fail(f, EINVAL, "unknown mount operation %u for %s", op->op, op->dst);
     }
 }
 
-static int parse_ops(const struct msg *m, struct op *ops, int *count, struct failure *f) {
-    size_t pos = 0;
-    struct field fl;
-    int n = 0;
-    while (msg_next(m, &pos, &fl)) {
-        if (fl.tag != F_MOUNT_OP) {
-            continue;
-        }
-        if (n == MAX_OPS) {
-            return fail(f, E2BIG, "parse mounts: more than %d operations", MAX_OPS);
-        }
-        if (fl.len < sizeof(struct mount_op) + 4 || fl.data[fl.len - 1] != '\0') {
-            return fail(f, EINVAL, "parse mount operation %d", n);
-        }
-        struct op *op = &ops[n];
-        memcpy(&op->hdr, fl.data, sizeof op->hdr);
-        /* The strings live in the message buffer, which outlives the set-up. */
-        const char *s = (const char *)fl.data + sizeof op->hdr;
-        const char *end = (const char *)fl.data + fl.len;
-        const char **slots[] = { &op->src, &op->dst, &op->fstype, &op->data };
-        for (int i = 0; i < 4; i++) {
-            if (s >= end) {
-                return fail(f, EINVAL, "parse mount operation %d: missing string %d", n, i);
-            }
-            *slots[i] = s;
-            s += strlen(s) + 1;
-        }
-        if (*op->data == '\0') op->data = NULL;
-        op->src_fd = -1;
-        n++;
-    }
-    *count = n;
-    return 0;
-}
-
-static int open_sources(struct op *ops, int count, struct failure *f) {
+static int open_sources(const struct mount_op *ops, int *src_fds, int count, struct failure *f) {
     for (int i = 0; i < count; i++) {
-        if (ops[i].hdr.op != OP_BIND) {
+        src_fds[i] = -1;
+        if (ops[i].op != OP_BIND) {
             continue;
         }
-        ops[i].src_fd = open(ops[i].src, O_PATH | O_CLOEXEC);
-        if (ops[i].src_fd < 0 && !(errno == ENOENT && (ops[i].hdr.flags & OPF_OPTIONAL))) {
+        src_fds[i] = open(ops[i].src, O_PATH | O_CLOEXEC);
+        if (src_fds[i] < 0 && !(errno == ENOENT && (ops[i].flags & OPF_OPTIONAL))) {
             return fail(f, errno, "open bind source %s", ops[i].src);
         }
     }
@@ -358,13 +297,35 @@ static int open_sources(struct op *ops, int count, struct failure *f) {
 /* Set between pivot_root and the detach of the old root that sandbox_detach_old_root does. */
 static int old_root_attached;
 
+/* The new root on STAGING: the F_ROOT_BIND directory bound there, or an empty tmpfs. */
+static int stage_root(const struct msg *m, struct failure *f) {
+    struct field root;
+    if (!msg_find(m, F_ROOT_BIND, &root)) {
+        if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+            return fail(f, errno, "mount tmpfs for the new root on " STAGING);
+        }
+        return 0;
+    }
+    char *dir AUTO_FREE = field_strdup(&root);
+    int dirfd AUTO_CLOSE = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
+    if (dirfd < 0) {
+        return fail(f, errno, "open root directory %s", dir ? dir : "?");
+    }
+    int target AUTO_CLOSE = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (target < 0 || attach_clone(dirfd, target, 1, 0) < 0) {
+        return fail(f, errno, "bind root directory %s", dir);
+    }
+    return 0;
+}
+
 static int setup_mounts(const struct msg *m, struct failure *f) {
-    static struct op ops[MAX_OPS];
+    static struct mount_op ops[MAX_OPS];
+    static int src_fds[MAX_OPS];
     int count = 0;
-    if (parse_ops(m, ops, &count, f) < 0 || open_sources(ops, count, f) < 0) {
+    if (parse_mount_ops(m, ops, MAX_OPS, &count, f) < 0 || open_sources(ops, src_fds, count, f) < 0) {
         return -1;
     }
-    int devnull_fd = open_devnull(f);
+    int devnull_fd AUTO_CLOSE = open_devnull(f);
     if (devnull_fd < 0) {
         return -1;
     }
@@ -372,36 +333,21 @@ static int setup_mounts(const struct msg *m, struct failure *f) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
         return fail(f, errno, "make mounts private (mount --make-rprivate /)");
     }
-    struct field root;
-    if (msg_find(m, F_ROOT_BIND, &root)) {
-        char *dir = field_strdup(&root);
-        int dirfd = dir ? open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
-        if (dirfd < 0) {
-            return fail(f, errno, "open root directory %s", dir ? dir : "?");
-        }
-        int target = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
-        if (target < 0 || attach_clone(dirfd, target, 1, 0) < 0) {
-            return fail(f, errno, "bind root directory %s", dir);
-        }
-        close(target);
-        close(dirfd);
-        free(dir);
-    } else if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
-        return fail(f, errno, "mount tmpfs for the new root on " STAGING);
+    if (stage_root(m, f) < 0) {
+        return -1;
     }
-    int rootfd = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int rootfd AUTO_CLOSE = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) {
         return fail(f, errno, "open the new root");
     }
     for (int i = 0; i < count; i++) {
-        if (apply_op(rootfd, &ops[i], devnull_fd, f) < 0) {
+        if (apply_op(rootfd, &ops[i], src_fds[i], devnull_fd, f) < 0) {
             return -1;
         }
-        if (ops[i].src_fd >= 0) {
-            close(ops[i].src_fd);
+        if (src_fds[i] >= 0) {
+            close(src_fds[i]);
         }
     }
-    close(devnull_fd);
     /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new root
      * (the trick runc and crun use: no directory for the old root is needed). */
     if (fchdir(rootfd) < 0) {
@@ -410,7 +356,6 @@ static int setup_mounts(const struct msg *m, struct failure *f) {
     if (sys_pivot_root(".", ".") < 0) {
         return fail(f, errno, "pivot_root");
     }
-    close(rootfd);
     old_root_attached = 1;
     return 0;
 }
@@ -430,7 +375,7 @@ int sandbox_detach_old_root(struct failure *f) {
 }
 
 static int loopback_up(struct failure *f) {
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int s AUTO_CLOSE = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0) {
         return fail(f, errno, "socket for bringing up lo");
     }
@@ -438,15 +383,12 @@ static int loopback_up(struct failure *f) {
     memset(&ifr, 0, sizeof ifr);
     snprintf(ifr.ifr_name, sizeof ifr.ifr_name, "lo");
     if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
-        close(s);
         return fail(f, errno, "read flags of lo");
     }
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
     if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
-        close(s);
         return fail(f, errno, "bring up lo");
     }
-    close(s);
     return 0;
 }
 

@@ -18,8 +18,16 @@ int fail(struct failure *f, int err, const char *fmt, ...) {
     return -1;
 }
 
+void close_keep_errno(int fd) {
+    if (fd >= 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+    }
+}
+
 int write_file(const char *path, const char *buf, size_t len) {
-    int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+    int fd AUTO_CLOSE = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
         return -1;
     }
@@ -30,14 +38,11 @@ int write_file(const char *path, const char *buf, size_t len) {
             if (errno == EINTR) {
                 continue;
             }
-            int saved = errno;
-            close(fd);
-            errno = saved;
             return -1;
         }
         done += (size_t)n;
     }
-    return close(fd);
+    return close(take_fd(&fd));
 }
 
 int sys_pidfd_open(int pid) {

@@ -139,6 +139,8 @@ static int judge_refused(const char *what, struct outcome o, int accept_enosys) 
 }
 
 /* ---- native x86_64 / generic syscalls that must be refused --------------------------------------- */
+/* The syscall attempts below are one-liners that read as a table: clang-format leaves them alone. */
+/* clang-format off */
 
 static long c_keyctl(const void *a) { (void)a; return syscall(SYS_keyctl, 1 /* KEYCTL_JOIN_SESSION_KEYRING */, BAD_PTR, 0, 0, 0); }
 static long c_add_key(const void *a) { (void)a; return syscall(SYS_add_key, BAD_PTR, BAD_PTR, NULL, 0, -2 /* process keyring */); }
@@ -227,6 +229,7 @@ static long c_i386_getpid(const void *a) { (void)a; return int80(20, 0, 0, 0); }
 static long c_i386_keyctl(const void *a) { (void)a; return int80(288, 1, 1 /* bad pointer */, 0); }
 static long c_i386_unshare_user(const void *a) { (void)a; return int80(310, CLONE_NEWUSER, 0, 0); }
 #endif
+/* clang-format on */
 
 /* ---- /proc/self/status ---------------------------------------------------------------------------- */
 
@@ -265,11 +268,12 @@ static int probe_caps(const char *arg) {
         return verdict(UNEXPECTED, "cannot read the Cap* lines of /proc/self/status");
     }
     char sets[256];
-    snprintf(sets, sizeof sets, "CapInh=%016llx CapPrm=%016llx CapEff=%016llx CapBnd=%016llx CapAmb=%016llx",
-             inh, prm, eff, bnd, amb);
+    snprintf(sets, sizeof sets, "CapInh=%016llx CapPrm=%016llx CapEff=%016llx CapBnd=%016llx CapAmb=%016llx", inh, prm,
+             eff, bnd, amb);
     if (inh != 0 || amb != 0) return verdict(ESCAPED, "inheritable/ambient not empty: %s", sets);
     if (bnd != expected) return verdict(ESCAPED, "bounding set is not %016llx: %s", expected, sets);
-    if ((prm & ~bnd) != 0 || (eff & ~bnd) != 0) return verdict(ESCAPED, "capabilities beyond the bounding set: %s", sets);
+    if ((prm & ~bnd) != 0 || (eff & ~bnd) != 0)
+        return verdict(ESCAPED, "capabilities beyond the bounding set: %s", sets);
     if (getuid() == 0 && (prm != expected || eff != expected)) {
         return verdict(UNEXPECTED, "root does not hold the expected set: %s", sets);
     }
@@ -321,7 +325,8 @@ static int probe_masked(const char *path) {
         char first[256] = "";
         int n = count_entries(path, first, sizeof first);
         if (n < 0) {
-            if (errno == EACCES || errno == EPERM) return verdict(SECURE, "%s: directory unreadable (%s)", path, strerror(errno));
+            if (errno == EACCES || errno == EPERM)
+                return verdict(SECURE, "%s: directory unreadable (%s)", path, strerror(errno));
             return verdict(UNEXPECTED, "%s: opendir: %s", path, strerror(errno));
         }
         if (n == 0) return verdict(SECURE, "%s: empty directory", path);
@@ -341,7 +346,8 @@ static int probe_masked(const char *path) {
                        S_ISCHR(st.st_mode) && st.st_rdev == makedev(1, 3) ? " (bound to /dev/null)" : "");
     }
     if (n < 0) {
-        if (saved == EACCES || saved == EPERM || saved == EIO) return verdict(SECURE, "%s: read fails with %s", path, strerror(saved));
+        if (saved == EACCES || saved == EPERM || saved == EIO)
+            return verdict(SECURE, "%s: read fails with %s", path, strerror(saved));
         return verdict(UNEXPECTED, "%s: read: %s", path, strerror(saved));
     }
     return verdict(ESCAPED, "%s: %zd bytes readable", path, n);
@@ -363,7 +369,8 @@ static int probe_readonly(const char *path) {
         close(fd);
         return verdict(ESCAPED, "%s opened for writing", path);
     }
-    if (errno == EROFS || errno == EACCES) return verdict(SECURE, "%s: read-only mount, open for writing: %s", path, strerror(errno));
+    if (errno == EROFS || errno == EACCES)
+        return verdict(SECURE, "%s: read-only mount, open for writing: %s", path, strerror(errno));
     return verdict(UNEXPECTED, "%s: open for writing failed with %s, expected EROFS", path, strerror(errno));
 }
 
@@ -428,7 +435,8 @@ static int same_file(const struct stat *a, const struct stat *b) {
 /* The working directory is inside the root: getcwd gives an absolute path that leads to ".". */
 static int check_cwd(void) {
     char cwd[4096];
-    if (getcwd(cwd, sizeof cwd) == NULL) return verdict(ESCAPED, "getcwd fails (%s): cwd is outside the root", strerror(errno));
+    if (getcwd(cwd, sizeof cwd) == NULL)
+        return verdict(ESCAPED, "getcwd fails (%s): cwd is outside the root", strerror(errno));
     if (cwd[0] != '/') return verdict(ESCAPED, "cwd \"%s\" is outside the root", cwd);
     struct stat dot, named;
     if (stat(".", &dot) < 0 || stat(cwd, &named) < 0) return verdict(ESCAPED, "cwd %s is not reachable by name", cwd);
@@ -527,7 +535,9 @@ static int probe_exe_sealed(const char *path) {
     if (path == NULL) return verdict(UNEXPECTED, "usage: probe exe_sealed <path>");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno == EACCES || errno == EPERM) return verdict(UNSUPPORTED, "%s: %s (needs CAP_SYS_PTRACE over the non-dumpable init)", path, strerror(errno));
+        if (errno == EACCES || errno == EPERM)
+            return verdict(UNSUPPORTED, "%s: %s (needs CAP_SYS_PTRACE over the non-dumpable init)", path,
+                           strerror(errno));
         return verdict(UNEXPECTED, "%s: %s", path, strerror(errno));
     }
     int seals = fcntl(fd, F_GET_SEALS);
@@ -542,7 +552,8 @@ static int probe_exe_sealed(const char *path) {
         int werr = errno;
         close(wfd);
         if (n == 1) return verdict(ESCAPED, "%s: wrote a byte into the sealed binary", path);
-        return verdict(SECURE, "%s: seals 0x%x; open for writing works but write fails (%s)", path, seals, strerror(werr));
+        return verdict(SECURE, "%s: seals 0x%x; open for writing works but write fails (%s)", path, seals,
+                       strerror(werr));
     }
     return verdict(SECURE, "%s: seals 0x%x; open for writing fails (%s)", path, seals, strerror(errno));
 }
@@ -556,7 +567,8 @@ static int probe_hidden(const char *path) {
         return verdict(UNEXPECTED, "%s: %s", path, strerror(errno));
     }
     if (S_ISSOCK(st.st_mode)) return verdict(ESCAPED, "%s is a socket in the sandbox", path);
-    if (!S_ISDIR(st.st_mode)) return verdict(ESCAPED, "%s is visible (mode %o, %lld bytes)", path, st.st_mode, (long long)st.st_size);
+    if (!S_ISDIR(st.st_mode))
+        return verdict(ESCAPED, "%s is visible (mode %o, %lld bytes)", path, st.st_mode, (long long)st.st_size);
     char first[256] = "";
     int n = count_entries(path, first, sizeof first);
     if (n < 0) return verdict(ESCAPED, "%s exists and is the host's (opendir: %s)", path, strerror(errno));
@@ -573,7 +585,8 @@ static int probe_no_ctty(void) {
         close(fd);
         return verdict(ESCAPED, "/dev/tty opens: the process has a controlling terminal");
     }
-    if (sid != getpid()) return verdict(ESCAPED, "not a session leader (sid %d, pid %d): shares the caller's session", sid, getpid());
+    if (sid != getpid())
+        return verdict(ESCAPED, "not a session leader (sid %d, pid %d): shares the caller's session", sid, getpid());
     return verdict(SECURE, "own session (sid %d), /dev/tty: %s", sid, strerror(tty_err));
 }
 
@@ -644,7 +657,8 @@ static const struct refusal REFUSALS[] = {
 static int probe_clone3(void) {
     struct outcome o = in_child(c_clone3, NULL);
     if (o.signal != 0) return verdict(UNEXPECTED, "clone3: child ended by signal %d", o.signal);
-    if (o.ret == -1 && o.err == ENOSYS) return verdict(SECURE, "clone3: ENOSYS (libc falls back to clone, whose flags seccomp can see)");
+    if (o.ret == -1 && o.err == ENOSYS)
+        return verdict(SECURE, "clone3: ENOSYS (libc falls back to clone, whose flags seccomp can see)");
     return verdict(ESCAPED, "clone3 reached the kernel (ret=%ld errno=%d %s)", o.ret, o.err, strerror(o.err));
 }
 
@@ -659,7 +673,8 @@ static int probe_clone_plain(void) {
 /* i386 calls through int $0x80. The host may lack ia32 emulation: then int $0x80 faults (SIGSEGV). */
 static int probe_i386(call_fn fn, const char *what) {
     struct outcome probe = in_child(c_i386_getpid, NULL);
-    if (probe.signal == SIGSEGV || probe.signal == SIGBUS) return verdict(UNSUPPORTED, "no ia32 emulation on this kernel (int $0x80 faults)");
+    if (probe.signal == SIGSEGV || probe.signal == SIGBUS)
+        return verdict(UNSUPPORTED, "no ia32 emulation on this kernel (int $0x80 faults)");
     struct outcome o = in_child(fn, NULL);
     if (o.signal == SIGSEGV) return verdict(UNSUPPORTED, "int $0x80 faults: no ia32 emulation");
     return judge_refused(what, o, 1);
@@ -669,10 +684,13 @@ static int probe_i386(call_fn fn, const char *what) {
 static int usage(void) {
     fprintf(stderr, "usage: probe <name> [argument]\n  syscall refusals:");
     for (size_t i = 0; i < sizeof REFUSALS / sizeof REFUSALS[0]; i++) fprintf(stderr, " %s", REFUSALS[i].name);
-    fprintf(stderr, "\n  other: clone3 clone_plain i386_getpid i386_keyctl i386_unshare_user x32_available caps [mask] no_new_privs\n"
-                    "         seccomp_mode masked <path> readonly <file> readonly_dir <dir> remount_rw <path> fds cwd\n"
-                    "         cwd_after_chroot proc1_root [pid] proc1_exe [read|write] [pid] ptrace_init [pid|child] exe_sealed <path>\n"
-                    "         hidden <path> no_ctty\n");
+    fprintf(stderr,
+            "\n  other: clone3 clone_plain i386_getpid i386_keyctl i386_unshare_user x32_available caps [mask] "
+            "no_new_privs\n"
+            "         seccomp_mode masked <path> readonly <file> readonly_dir <dir> remount_rw <path> fds cwd\n"
+            "         cwd_after_chroot proc1_root [pid] proc1_exe [read|write] [pid] ptrace_init [pid|child] "
+            "exe_sealed <path>\n"
+            "         hidden <path> no_ctty\n");
     return UNEXPECTED;
 }
 
@@ -691,11 +709,13 @@ int main(int argc, char **argv) {
     if (strcmp(name, "clone_plain") == 0) return probe_clone_plain();
 #if defined(__x86_64__)
     if (strcmp(name, "i386_keyctl") == 0) return probe_i386(c_i386_keyctl, "i386 keyctl via int $0x80");
-    if (strcmp(name, "i386_unshare_user") == 0) return probe_i386(c_i386_unshare_user, "i386 unshare(CLONE_NEWUSER) via int $0x80");
+    if (strcmp(name, "i386_unshare_user") == 0)
+        return probe_i386(c_i386_unshare_user, "i386 unshare(CLONE_NEWUSER) via int $0x80");
     if (strcmp(name, "i386_getpid") == 0) {
         struct outcome o = in_child(c_i386_getpid, NULL);
         if (o.signal == SIGSEGV) return verdict(UNSUPPORTED, "no ia32 emulation on this kernel");
-        if (o.signal == 0 && o.ret > 0) return verdict(SECURE, "i386 getpid allowed (as in Docker's profile): %ld", o.ret);
+        if (o.signal == 0 && o.ret > 0)
+            return verdict(SECURE, "i386 getpid allowed (as in Docker's profile): %ld", o.ret);
         return verdict(UNEXPECTED, "i386 getpid: ret=%ld errno=%s signal=%d", o.ret, strerror(o.err), o.signal);
     }
     if (strcmp(name, "x32_available") == 0) {

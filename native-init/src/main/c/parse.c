@@ -1,0 +1,145 @@
+#define _GNU_SOURCE
+#include "parse.h"
+
+#include <errno.h>
+#include <string.h>
+
+int parse_mount_op(const struct field *fl, int index, struct mount_op *op, struct failure *f) {
+    /* The header, then four strings of at least their NUL each, and the field ends with a NUL. */
+    if (fl->len < MOUNT_OP_STRINGS + 4 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse mount operation %d", index);
+    }
+    op->op = wire_get_u32(fl->data + MOUNT_OP_OP);
+    op->flags = wire_get_u32(fl->data + MOUNT_OP_FLAGS);
+    op->mountflags = wire_get_u64(fl->data + MOUNT_OP_MOUNTFLAGS);
+    const char *s = (const char *)fl->data + MOUNT_OP_STRINGS;
+    const char *end = (const char *)fl->data + fl->len;
+    const char **slots[] = { &op->src, &op->dst, &op->fstype, &op->data };
+    for (int i = 0; i < 4; i++) {
+        if (s >= end) {
+            return fail(f, EINVAL, "parse mount operation %d: missing string %d", index, i);
+        }
+        *slots[i] = s;
+        s += strlen(s) + 1; /* bounded: the field's last byte is a NUL */
+    }
+    if (*op->data == '\0') op->data = NULL;
+    return 0;
+}
+
+int parse_mount_ops(const struct msg *m, struct mount_op *ops, int max, int *count, struct failure *f) {
+    size_t pos = 0;
+    struct field fl;
+    int n = 0;
+    while (msg_next(m, &pos, &fl)) {
+        if (fl.tag != F_MOUNT_OP) continue;
+        if (n == max) {
+            return fail(f, E2BIG, "parse mounts: more than %d operations", max);
+        }
+        if (parse_mount_op(&fl, n, &ops[n], f) < 0) {
+            return -1;
+        }
+        n++;
+    }
+    *count = n;
+    return 0;
+}
+
+/* A structured field must have exactly its documented length. */
+static int check_len(const struct field *fl, uint32_t expected, const char *name, struct failure *f) {
+    if (fl->len != expected) {
+        return fail(f, EINVAL, "parse process: %s is %u bytes, expected %u", name, fl->len, expected);
+    }
+    return 0;
+}
+
+int parse_caps(const struct field *fl, struct caps *caps, struct failure *f) {
+    if (check_len(fl, CAPS_LEN, "F_CAPS", f) < 0) {
+        return -1;
+    }
+    caps->bounding = wire_get_u64(fl->data + CAPS_BOUNDING);
+    caps->effective = wire_get_u64(fl->data + CAPS_EFFECTIVE);
+    return 0;
+}
+
+int parse_rlimit(const struct field *fl, struct rlimit_setting *r, struct failure *f) {
+    if (check_len(fl, RLIMIT_LEN, "F_RLIMIT", f) < 0) {
+        return -1;
+    }
+    r->resource = wire_get_u32(fl->data + RLIMIT_RESOURCE);
+    r->soft = wire_get_u64(fl->data + RLIMIT_SOFT);
+    r->hard = wire_get_u64(fl->data + RLIMIT_HARD);
+    return 0;
+}
+
+void encode_denial(unsigned char out[DENIAL_LEN], uint32_t arch, uint32_t nr, uint64_t count) {
+    wire_put_u32(out + DENIAL_ARCH, arch);
+    wire_put_u32(out + DENIAL_NR, nr);
+    wire_put_u64(out + DENIAL_COUNT, count);
+}
+
+int parse_groups(const struct field *fl, gid_t *groups, int max, int *count, struct failure *f) {
+    if (fl->len % 4 != 0) {
+        return fail(f, EINVAL, "parse process: F_GROUPS is %u bytes, not a multiple of 4", fl->len);
+    }
+    if (fl->len / 4 > (uint32_t)max) {
+        return fail(f, E2BIG, "parse process: more than %d groups", max);
+    }
+    int n = (int)(fl->len / 4);
+    for (int i = 0; i < n; i++) {
+        groups[i] = (gid_t)wire_get_u32(fl->data + (size_t)i * 4);
+    }
+    *count = n;
+    return 0;
+}
+
+int parse_create_request(const struct msg *m, struct create_request *req, struct failure *f) {
+    *req = (struct create_request){ .msg = m, .sock = -1, .join_fds = { -1, -1 } };
+    struct field join = { 0 }, clone_flags = { 0 }, fl;
+    size_t pos = 0;
+    while (msg_next(m, &pos, &fl)) {
+        struct field *slot = NULL;
+        switch (fl.tag) {
+        case F_JOIN: slot = &join; break;
+        case F_CLONE_FLAGS: slot = &clone_flags; break;
+        case F_SETGROUPS: slot = &req->setgroups; break;
+        case F_UID_MAP: slot = &req->uid_map; break;
+        case F_GID_MAP: slot = &req->gid_map; break;
+        case F_UID_MAP_CMD: slot = &req->uid_map_cmd; break;
+        case F_GID_MAP_CMD: slot = &req->gid_map_cmd; break;
+        case F_CGROUP_DIR: slot = &req->cgroup_dir; break;
+        default: break;
+        }
+        if (slot != NULL && !field_present(slot)) *slot = fl;
+    }
+    req->join = field_present(&join) && field_u32(&join);
+    int expected_fds = req->join ? 3 : 1;
+    if (m->nfds != expected_fds) {
+        return fail(f, EINVAL, "create sandbox: expected %d descriptors, got %d", expected_fds, m->nfds);
+    }
+    if (field_present(&clone_flags) && clone_flags.len != 8) {
+        return fail(f, EINVAL, "create sandbox: F_CLONE_FLAGS is %u bytes, expected 8", clone_flags.len);
+    }
+    req->clone_flags = field_present(&clone_flags) ? wire_get_u64(clone_flags.data) : 0;
+    req->sock = m->fds[0];
+    if (req->join) {
+        req->join_fds[0] = m->fds[1];
+        req->join_fds[1] = m->fds[2];
+    }
+    return 0;
+}
+
+int parse_map_command(const struct field *fl, char *pid, char *args[], int max, struct failure *f) {
+    int argc = 0;
+    const char *s = (const char *)fl->data;
+    const char *end = s + fl->len;
+    while (s < end && argc < max - 2) {
+        args[argc++] = (char *)s;
+        if (argc == 1) args[argc++] = pid;
+        s += strnlen(s, (size_t)(end - s)) + 1;
+    }
+    args[argc] = NULL;
+    if (argc < 2 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse id map command");
+    }
+    return 0;
+}

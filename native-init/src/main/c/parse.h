@@ -1,0 +1,74 @@
+/*
+ * Parsers of the K_CREATE request and of the structured fields (layouts in protocol.h). They read the wire
+ * bytes field by field at the documented offsets and check every length, so the layout of a C struct never
+ * defines the wire format. No syscalls and no global state: the unit and fuzz tests run them directly.
+ */
+#ifndef SANDBOX_PARSE_H
+#define SANDBOX_PARSE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "msg.h"
+#include "util.h"
+
+/* K_CREATE, as the server needs it. An absent field has data == NULL (field_present). */
+struct create_request {
+    const struct msg *msg; /* the whole request: repeated F_CGROUP_PROCS, and the init's own set-up */
+    int join;              /* F_JOIN: setns into another sandbox's user and network namespaces */
+    uint64_t clone_flags;  /* F_CLONE_FLAGS */
+    int sock;              /* fds[0]: the sandbox's control socket */
+    int join_fds[2];       /* fds[1] and fds[2] when joining (user, network namespace), else -1 */
+    struct field setgroups, uid_map, gid_map, uid_map_cmd, gid_map_cmd, cgroup_dir;
+};
+
+/* Checks the descriptors and reads the fields of a K_CREATE message; the first of a repeated field counts. */
+int parse_create_request(const struct msg *m, struct create_request *req, struct failure *f);
+
+/*
+ * F_UID_MAP_CMD / F_GID_MAP_CMD: the NUL-separated argv with `pid` inserted as argv[1], into `args` (at most
+ * `max` slots, NULL-terminated). The strings point into the field.
+ */
+int parse_map_command(const struct field *fl, char *pid, char *args[], int max, struct failure *f);
+
+/* One F_MOUNT_OP, decoded. The strings point into the message buffer, which outlives the set-up. */
+struct mount_op {
+    uint32_t op;         /* OP_* */
+    uint32_t flags;      /* OPF_* */
+    uint64_t mountflags; /* MS_* */
+    const char *src;
+    const char *dst;
+    const char *fstype;
+    const char *data; /* NULL when empty */
+};
+
+/* Decodes one F_MOUNT_OP field; `index` only names it in the failure. */
+int parse_mount_op(const struct field *fl, int index, struct mount_op *op, struct failure *f);
+
+/* Decodes every F_MOUNT_OP of a message in order, at most `max` of them. */
+int parse_mount_ops(const struct msg *m, struct mount_op *ops, int max, int *count, struct failure *f);
+
+/* F_CAPS, decoded. */
+struct caps {
+    uint64_t bounding;
+    uint64_t effective; /* also the permitted set */
+};
+
+int parse_caps(const struct field *fl, struct caps *caps, struct failure *f);
+
+/* One F_RLIMIT, decoded. */
+struct rlimit_setting {
+    uint32_t resource;
+    uint64_t soft;
+    uint64_t hard;
+};
+
+int parse_rlimit(const struct field *fl, struct rlimit_setting *r, struct failure *f);
+
+/* F_GROUPS: at most `max` gids into `groups`; *count is how many (0 for an empty field). */
+int parse_groups(const struct field *fl, gid_t *groups, int max, int *count, struct failure *f);
+
+/* Writes one F_DENIAL value (DENIAL_LEN bytes) into `out`. */
+void encode_denial(unsigned char out[DENIAL_LEN], uint32_t arch, uint32_t nr, uint64_t count);
+
+#endif
