@@ -32,7 +32,6 @@ final class OneShot {
     private OneShot(Sandbox sandbox, Sandbox.Launched main) {
         this.sandbox = sandbox;
         this.process = main.process();
-        fds[CONTROL] = sandbox.socket().fd();
         fds[STDOUT] = main.stdio().rawParentFd(1);
         fds[STDERR] = main.stdio().rawParentFd(2);
         int stdin = main.stdio().rawParentFd(0);
@@ -54,7 +53,12 @@ final class OneShot {
         long deadline = spec.timeout().map(t -> System.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
         boolean killed = false;
         PollSet poll = new PollSet(3);
+        // Held for the whole loop: a close() from another thread (the runtime's, at exit) wakes the poll with a
+        // hang-up, and the descriptor number stays the socket's until this loop has stopped using it.
+        boolean holding = false;
         try {
+            fds[CONTROL] = sandbox.socket().descriptor().acquire();
+            holding = true;
             while (fds[CONTROL] >= 0 || fds[STDOUT] >= 0 || fds[STDERR] >= 0) {
                 for (int i = 0; i < 3; i++) {
                     poll.watch(i, fds[i]);
@@ -79,6 +83,9 @@ final class OneShot {
                 }
             }
         } finally {
+            if (holding) {
+                sandbox.socket().descriptor().release();
+            }
             for (int i : new int[] {STDOUT, STDERR}) {
                 if (fds[i] >= 0) {
                     Native.close(fds[i]);

@@ -79,6 +79,10 @@ public final class Sandbox implements AutoCloseable {
     private final SandboxRuntime runtime;
     private final AtomicInteger nextExecId = new AtomicInteger(1);
     private final Map<Integer, SandboxProcess> processes = new ConcurrentHashMap<>();
+    /** Guards {@link #connectionGone} against a process registered while the hang-up completes the others. */
+    private final Object registration = new Object();
+    /** Set once by the hang-up: no process can be registered afterwards (nothing would ever complete it). */
+    private boolean connectionGone;
     private final Map<Long, Long> denials = new ConcurrentHashMap<>();
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -274,13 +278,13 @@ public final class Sandbox implements AutoCloseable {
         SandboxProcess p = new SandboxProcess(this, execId, process.command());
         Message message = ProcessMessages.exec(execId, main, spec, process, ids, seccomp);
         StdioSetup stdio = rawPipes ? StdioSetup.openRaw(process) : StdioSetup.open(process);
-        processes.put(execId, p);
         try {
+            register(p);
             socket.send(message, stdio.childFds());
         } catch (RuntimeException e) {
             processes.remove(execId);
             stdio.closeParentEnds();
-            throw e;
+            throw state() == State.RUNNING ? e : notRunning(e);
         } finally {
             stdio.closeChildEnds();
         }
@@ -298,9 +302,28 @@ public final class Sandbox implements AutoCloseable {
         return new Launched(p, stdio);
     }
 
+    /**
+     * Adds a process whose exec message is about to be sent. Once the init hung up nothing would complete it, so
+     * then it is refused; before, the hang-up completes it (it sees every process registered until then).
+     */
+    private void register(SandboxProcess p) {
+        synchronized (registration) {
+            if (connectionGone) {
+                throw notRunning(null);
+            }
+            processes.put(p.execId(), p);
+        }
+    }
+
     void signal(int execId, int signal) {
         if (state() == State.RUNNING) {
-            socket.send(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, execId).putU32(Protocol.F_SIGNO, signal));
+            try {
+                socket.send(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, execId).putU32(Protocol.F_SIGNO, signal));
+            } catch (RuntimeException e) {
+                if (state() == State.RUNNING) {
+                    throw e;
+                } // closed or ended meanwhile: everything in it is being killed anyway
+            }
         }
     }
 
@@ -310,7 +333,11 @@ public final class Sandbox implements AutoCloseable {
         CompletableFuture<int[]> pending = new CompletableFuture<>();
         namespaces = pending;
         try {
-            socket.send(Message.of(Protocol.K_GET_NAMESPACES));
+            try {
+                socket.send(Message.of(Protocol.K_GET_NAMESPACES));
+            } catch (RuntimeException e) {
+                throw state() == State.RUNNING ? e : notRunning(e);
+            }
             return pending.get(10, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
             if (e.getCause() instanceof SandboxException failed) {
@@ -469,8 +496,13 @@ public final class Sandbox implements AutoCloseable {
 
     private void ensureRunning() {
         if (state() != State.RUNNING) {
-            throw new IllegalStateException("sandbox " + id + " is " + state().name().toLowerCase() + "; start a new one");
+            throw notRunning(null);
         }
+    }
+
+    /** The failure of a use that lost to close() (or to the sandbox's end), whatever part of it failed. */
+    private IllegalStateException notRunning(Throwable cause) {
+        return new IllegalStateException("sandbox " + id + " is " + state().name().toLowerCase() + "; start a new one", cause);
     }
 
     private void readLoop() {
@@ -513,6 +545,11 @@ public final class Sandbox implements AutoCloseable {
             return;
         }
         ended.complete(null);
+        List<SandboxProcess> left;
+        synchronized (registration) {
+            connectionGone = true;
+            left = List.copyOf(processes.values());
+        }
         SandboxException late = lateSetupFailure;
         SandboxException gone = late != null ? late
                 : new SandboxException("sandbox " + id + " ended during set-up (sandbox-init exited)", 0);
@@ -521,7 +558,7 @@ public final class Sandbox implements AutoCloseable {
             pendingNamespaces.completeExceptionally(gone);
         }
         ExitStatus killed = new ExitStatus(137, java.util.OptionalInt.of(9), ExitReason.SANDBOX_ENDED);
-        for (SandboxProcess p : processes.values()) {
+        for (SandboxProcess p : left) {
             p.failedToStartIfPending(gone);
             p.exited(killed);
         }

@@ -257,7 +257,7 @@ public final class SandboxRuntime implements AutoCloseable {
             }
             Native.close(pair[1]);
             pair[1] = -1;
-            sandbox = new Sandbox(id, spec, ids, seccomp, new ControlSocket(pair[0]), cgroup, state, pid, this,
+            sandbox = new Sandbox(id, spec, ids, seccomp, new ControlSocket(pair[0], "sandbox " + id), cgroup, state, pid, this,
                     () -> open.removeIf(s -> s.id().equals(id)));
             pair[0] = -1;
             SandboxException mainNotSent = null;
