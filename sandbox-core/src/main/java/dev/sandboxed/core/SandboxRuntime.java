@@ -1,7 +1,5 @@
 package dev.sandboxed.core;
 
-import static dev.sandboxed.core.internal.protocol.Protocol.*;
-
 import java.io.IOException;
 import java.lang.System.Logger.Level;
 import java.nio.file.Files;
@@ -23,10 +21,10 @@ import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
-import dev.sandboxed.core.internal.rootfs.MountOp;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
+import dev.sandboxed.core.internal.runtime.CreateMessage;
 import dev.sandboxed.core.internal.runtime.IdMapPlan;
 import dev.sandboxed.core.internal.runtime.InitServer;
 import dev.sandboxed.core.internal.runtime.Prestarted;
@@ -242,7 +240,8 @@ public final class SandboxRuntime implements AutoCloseable {
                         : CgroupManager.none().create(id, spec.limits());
             }
             pair = Native.seqpacketPair("sandbox " + id);
-            Message create = createMessage(spec, ids, mounts, cgroup, networkOwner != null);
+            Message create = networkOwner != null ? CreateMessage.joiningNetwork(spec, ids, mounts, cgroup)
+                    : CreateMessage.of(spec, ids, mounts, cgroup);
             int pid;
             if (networkOwner != null) {
                 int[] shared = networkOwner.namespaceFds();
@@ -302,50 +301,6 @@ public final class SandboxRuntime implements AutoCloseable {
             server = InitServer.start();
         }
         return server;
-    }
-
-    public static Message createMessage(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup) {
-        return createMessage(spec, ids, mounts, cgroup, false);
-    }
-
-    /** With {@code join}, the user and network namespaces are another sandbox's, passed as descriptors. */
-    public static Message createMessage(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup, boolean join) {
-        long flags = 0;
-        if (spec.has(Namespace.USER)) flags |= CLONE_NEWUSER;
-        if (spec.has(Namespace.MOUNT)) flags |= CLONE_NEWNS;
-        if (spec.has(Namespace.PID)) flags |= CLONE_NEWPID;
-        if (spec.has(Namespace.NET)) flags |= CLONE_NEWNET;
-        if (spec.has(Namespace.IPC)) flags |= CLONE_NEWIPC;
-        if (spec.has(Namespace.UTS)) flags |= CLONE_NEWUTS;
-        Message m = Message.of(K_CREATE).putU64(F_CLONE_FLAGS, flags);
-        if (join) {
-            m.putU32(F_JOIN, 1);
-        } else if (spec.has(Namespace.USER)) {
-            ids.setgroups().ifPresent(v -> m.putString(F_SETGROUPS, v));
-            if (!ids.uidMapCommand().isEmpty()) {
-                m.put(F_UID_MAP_CMD, Message.nulSeparated(ids.uidMapCommand()));
-                m.put(F_GID_MAP_CMD, Message.nulSeparated(ids.gidMapCommand()));
-            } else {
-                m.putString(F_UID_MAP, ids.uidMap());
-                m.putString(F_GID_MAP, ids.gidMap());
-            }
-        }
-        for (Path procs : cgroup.procsFiles()) {
-            m.putString(F_CGROUP_PROCS, procs.toString());
-        }
-        cgroup.cloneIntoDirectory().ifPresent(dir -> m.putString(F_CGROUP_DIR, dir.toString()));
-        if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
-        if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
-        if (spec.has(Namespace.NET) && !join) m.putU32(F_LOOPBACK_UP, 1);
-        if (!spec.has(Namespace.MOUNT)) {
-            m.putU32(F_NO_PIVOT, 1);
-        } else {
-            mounts.rootBind().ifPresent(dir -> m.putString(F_ROOT_BIND, dir));
-            for (MountOp op : mounts.ops()) {
-                m.put(F_MOUNT_OP, op.encode());
-            }
-        }
-        return m;
     }
 
     private static String newId() {

@@ -9,7 +9,6 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
@@ -49,7 +48,7 @@ class CreateMessageTest {
     };
 
     private static Message create(SandboxSpec spec, IdMapPlan ids) {
-        return Message.parse(SandboxRuntime.createMessage(spec, ids, MountPlan.forSpec(spec, Optional.empty()), CGROUP).toBytes());
+        return Message.parse(CreateMessage.of(spec, ids, MountPlan.forSpec(spec, Optional.empty()), CGROUP).toBytes());
     }
 
     @Test
