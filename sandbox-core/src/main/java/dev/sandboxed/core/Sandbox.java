@@ -8,8 +8,6 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,11 +30,11 @@ import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.runtime.DaemonPool;
 import dev.sandboxed.core.internal.runtime.Drainers;
 import dev.sandboxed.core.internal.runtime.IdMapPlan;
+import dev.sandboxed.core.internal.runtime.OomClassifier;
 import dev.sandboxed.core.internal.runtime.ProcessMessages;
 import dev.sandboxed.core.internal.runtime.StdioSetup;
+import dev.sandboxed.core.internal.seccomp.SeccompDenials;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
-import dev.sandboxed.core.internal.seccomp.SyscallArch;
-import dev.sandboxed.core.internal.seccomp.SyscallTable;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitReason;
@@ -83,12 +81,12 @@ public final class Sandbox implements AutoCloseable {
     private final Object registration = new Object();
     /** Set once by the hang-up: no process can be registered afterwards (nothing would ever complete it). */
     private boolean connectionGone;
-    private final Map<Long, Long> denials = new ConcurrentHashMap<>();
+    private final SeccompDenials denials = new SeccompDenials();
+    private final OomClassifier oom;
     private final CompletableFuture<Void> ended = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch readerDone = new CountDownLatch(1);
     private volatile CompletableFuture<int[]> namespaces;
-    private volatile long oomKillsSeen;
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
     private volatile Launched mainLaunch;
@@ -105,6 +103,7 @@ public final class Sandbox implements AutoCloseable {
         this.initPid = initPid;
         this.onClose = onClose;
         this.runtime = runtime;
+        this.oom = new OomClassifier(id, cgroup);
     }
 
     /** Starts a sandbox with the shared runtime (configured from {@code sandboxed.*} system properties). */
@@ -435,23 +434,7 @@ public final class Sandbox implements AutoCloseable {
 
     /** Syscalls the seccomp filter refused, by name, with how often (e.g. {@code keyctl=3}). */
     public Map<String, Long> seccompDenials() {
-        Map<String, Long> named = new LinkedHashMap<>();
-        denials.forEach((key, count) -> named.merge(syscallName(key), count, Long::sum));
-        return Collections.unmodifiableMap(named);
-    }
-
-    private static String syscallName(long key) {
-        int arch = (int) (key >>> 32);
-        long nr = key & 0xffffffffL;
-        for (SyscallArch a : SyscallArch.values()) {
-            if (a.auditArch() == arch) {
-                if (a == SyscallArch.X86_64 && (nr & SyscallArch.X32_SYSCALL_BIT) != 0) {
-                    continue;
-                }
-                return SyscallTable.of(a).nameOf(nr);
-            }
-        }
-        return "syscall " + nr;
+        return denials.byName();
     }
 
     /**
@@ -576,35 +559,17 @@ public final class Sandbox implements AutoCloseable {
             });
             case Protocol.K_EXITED -> withProcess(m, p -> {
                 processes.remove(p.execId());
-                p.exited(classify(ExitStatus.fromWaitStatus(m.u32(Protocol.F_STATUS, 0))));
+                p.exited(oom.classify(ExitStatus.fromWaitStatus(m.u32(Protocol.F_STATUS, 0))));
             });
             case Protocol.K_DENIALS -> {
                 for (Message.Field f : m.fields()) {
                     if (f.tag() == Protocol.F_DENIAL) {
-                        long arch = f.u64(0) & 0xffffffffL;
-                        long nr = f.u64(0) >>> 32;
-                        denials.put((arch << 32) | nr, f.u64(8));
+                        denials.record(f.u64(0), f.u64(8));
                     }
                 }
             }
             default -> LOG.log(Level.DEBUG, "sandbox " + id + ": ignoring message kind " + m.kind());
         }
-    }
-
-    /** SIGKILL while the cgroup counted a new OOM kill: the OOM killer did it. */
-    private ExitStatus classify(ExitStatus status) {
-        if (status.signal().orElse(0) == Native.SIGKILL) {
-            try {
-                long kills = cgroup.usage().oomKills();
-                if (kills > oomKillsSeen) {
-                    oomKillsSeen = kills;
-                    return status.withReason(ExitReason.OOM_KILLED);
-                }
-            } catch (RuntimeException e) {
-                LOG.log(Level.DEBUG, "could not read OOM kills of sandbox " + id, e);
-            }
-        }
-        return status;
     }
 
     private void withProcess(Message m, java.util.function.Consumer<SandboxProcess> action) {
