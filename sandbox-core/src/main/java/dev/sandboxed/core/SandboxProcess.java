@@ -7,14 +7,11 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 import dev.sandboxed.core.internal.os.Native;
-import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.internal.runtime.ProcessState;
+import dev.sandboxed.core.internal.runtime.RunningSandbox;
 import dev.sandboxed.core.result.ExitStatus;
-import dev.sandboxed.core.result.SandboxException;
 
 /**
  * A process running inside a sandbox: its streams (when piped), its pid inside the sandbox, waiting and
@@ -22,54 +19,17 @@ import dev.sandboxed.core.result.SandboxException;
  */
 public final class SandboxProcess {
     private final Sandbox sandbox;
-    private final int execId;
-    private final List<String> command;
-    private final Instant started = Instant.now();
-    private final CompletableFuture<Integer> pid = new CompletableFuture<>();
-    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
-    private volatile OutputStream stdin = OutputStream.nullOutputStream();
-    private volatile InputStream stdout = InputStream.nullInputStream();
-    private volatile InputStream stderr = InputStream.nullInputStream();
-    private volatile boolean timedOut;
+    private final ProcessState state;
+    private final OutputStream stdin;
+    private final InputStream stdout;
+    private final InputStream stderr;
 
-    SandboxProcess(Sandbox sandbox, int execId, List<String> command) {
+    SandboxProcess(Sandbox sandbox, RunningSandbox.Launched launched) {
         this.sandbox = sandbox;
-        this.execId = execId;
-        this.command = List.copyOf(command);
-    }
-
-    void attachStreams(OutputStream in, InputStream out, InputStream err) {
-        if (in != null) {
-            this.stdin = in;
-        }
-        if (out != null) {
-            this.stdout = out;
-        }
-        if (err != null) {
-            this.stderr = err;
-        }
-    }
-
-    // Called by the sandbox's reader thread.
-    void started(int insidePid) {
-        pid.complete(insidePid);
-    }
-
-    void failedToStart(SandboxException e) {
-        pid.completeExceptionally(e);
-        exit.completeExceptionally(e);
-    }
-
-    void failedToStartIfPending(SandboxException e) {
-        pid.completeExceptionally(e);
-    }
-
-    void exited(ExitStatus status) {
-        exit.complete(timedOut && status.reason() == ExitReason.SIGNALED ? status.withReason(ExitReason.TIMED_OUT) : status);
-    }
-
-    int execId() {
-        return execId;
+        this.state = launched.state();
+        this.stdin = Optional.ofNullable(launched.stdio().stdin()).orElse(OutputStream.nullOutputStream());
+        this.stdout = Optional.ofNullable(launched.stdio().stdout()).orElse(InputStream.nullInputStream());
+        this.stderr = Optional.ofNullable(launched.stdio().stderr()).orElse(InputStream.nullInputStream());
     }
 
     /**
@@ -77,35 +37,20 @@ public final class SandboxProcess {
      * errno ENOENT).
      */
     public void awaitStarted() {
-        awaitStart();
-    }
-
-    /** Waits for the start-up answer; throws the start failure (e.g. the command was not found). */
-    void awaitStart() {
-        try {
-            pid.get();
-        } catch (ExecutionException e) {
-            if (e.getCause() instanceof RuntimeException re) {
-                throw re;
-            }
-            throw new SandboxException("start " + String.join(" ", command), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while starting " + String.join(" ", command), e);
-        }
+        state.awaitStart();
     }
 
     public List<String> command() {
-        return command;
+        return state.command();
     }
 
     /** The pid inside the sandbox. */
     public int pid() {
-        return pid.getNow(-1);
+        return state.pidNow();
     }
 
     public Instant startedAt() {
-        return started;
+        return state.sentAt();
     }
 
     /** The process's stdin when piped; an empty sink otherwise. Close it to send EOF. */
@@ -123,44 +68,28 @@ public final class SandboxProcess {
     }
 
     public boolean isAlive() {
-        return !exit.isDone();
+        return state.isAlive();
     }
 
     /** Completes when the process has ended. */
     public CompletableFuture<ExitStatus> onExit() {
-        return exit;
+        return state.exit();
     }
 
     /** Waits until the process ends. */
     public ExitStatus waitFor() {
-        try {
-            return exit.get();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : new SandboxException("wait", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while waiting for " + String.join(" ", command), e);
-        }
+        return state.waitFor();
     }
 
     /** Waits at most {@code timeout}; empty if the process is still running. */
     public Optional<ExitStatus> waitFor(Duration timeout) {
-        try {
-            return Optional.of(exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
-        } catch (TimeoutException e) {
-            return Optional.empty();
-        } catch (ExecutionException e) {
-            throw e.getCause() instanceof RuntimeException re ? re : new SandboxException("wait", e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while waiting for " + String.join(" ", command), e);
-        }
+        return state.waitFor(timeout);
     }
 
     /** Sends a signal (e.g. 15 for SIGTERM) to the process. */
     public void signal(int signal) {
         if (isAlive()) {
-            sandbox.signal(execId, signal);
+            sandbox.signal(state, signal);
         }
     }
 
@@ -169,14 +98,8 @@ public final class SandboxProcess {
         signal(Native.SIGKILL);
     }
 
-    /** Kills the process because it ran too long; its exit reason becomes TIMED_OUT. */
-    void killForTimeout() {
-        timedOut = true;
-        kill();
-    }
-
     @Override
     public String toString() {
-        return "process " + pid() + " `" + String.join(" ", command) + "`" + (isAlive() ? " (running)" : " (" + exit.getNow(null) + ")");
+        return state.toString();
     }
 }

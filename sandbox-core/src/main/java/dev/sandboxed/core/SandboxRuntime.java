@@ -1,14 +1,9 @@
 package dev.sandboxed.core;
 
-import static dev.sandboxed.core.internal.protocol.Protocol.*;
 
-import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -17,29 +12,21 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.sandboxed.core.internal.cgroup.CgroupCleaner;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
-import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
-import dev.sandboxed.core.internal.host.CheckResult;
-import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
-import dev.sandboxed.core.internal.protocol.ControlSocket;
-import dev.sandboxed.core.internal.protocol.Message;
-import dev.sandboxed.core.internal.rootfs.MountOp;
-import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
-import dev.sandboxed.core.internal.runtime.IdMapPlan;
 import dev.sandboxed.core.internal.runtime.InitServer;
+import dev.sandboxed.core.internal.runtime.MainOutput;
+import dev.sandboxed.core.internal.runtime.OneShot;
 import dev.sandboxed.core.internal.runtime.Prestarted;
-import dev.sandboxed.core.internal.seccomp.SeccompFilter;
-import dev.sandboxed.core.internal.seccomp.SeccompFilters;
+import dev.sandboxed.core.internal.runtime.RunningSandbox;
+import dev.sandboxed.core.internal.runtime.SandboxStarter;
+import dev.sandboxed.core.internal.runtime.StartRequest;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ExecResult;
-import dev.sandboxed.core.result.SandboxException;
-import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
-import dev.sandboxed.core.spec.SpecException;
 
 /**
  * Starts sandboxes: turns a spec into a complete set-up description for sandbox-init, with its cgroup
@@ -48,7 +35,6 @@ import dev.sandboxed.core.spec.SpecException;
  */
 public final class SandboxRuntime implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(SandboxRuntime.class.getName());
-    private static final SecureRandom RANDOM = new SecureRandom();
     private static volatile SandboxRuntime shared;
 
     private final RuntimeConfig config;
@@ -56,9 +42,10 @@ public final class SandboxRuntime implements AutoCloseable {
     private final CgroupManager cgroups;
     private final Set<Sandbox> open = ConcurrentHashMap.newKeySet();
     private final Prestarted<Sandbox> prestarted =
-            new Prestarted<>(spec -> startNow(spec, null), s -> s.state() == Sandbox.State.RUNNING);
-    private final CgroupPool cgroupPool;
+            new Prestarted<>(spec -> newSandbox(StartRequest.of(spec)), s -> s.state() == Sandbox.State.RUNNING);
     private final BackgroundRemoval removal = new BackgroundRemoval();
+    private final SandboxStarter starter;
+    private final CgroupPool cgroupPool;
     private InitServer server;
     /** Closes the runtime at JVM exit if nobody did: its cgroups made ahead and pending removals must not stay. */
     private final Thread closeAtExit = new Thread(this::close, "sandboxed-shutdown");
@@ -72,7 +59,8 @@ public final class SandboxRuntime implements AutoCloseable {
         this.config = config;
         this.stateDirectory = StateDirectory.forCurrentUser(config.stateDirectory(), Native.uid());
         this.cgroups = cgroups;
-        this.cgroupPool = new CgroupPool(config.cgroupPool(), this::makeCgroupAhead);
+        this.starter = new SandboxStarter(stateDirectory, cgroups, config.cgroupPool(), this::server, removal);
+        this.cgroupPool = starter.cgroupPool();
         int removed = stateDirectory.removeAbandoned(SandboxRuntime::cleanAbandoned);
         if (removed > 0) {
             LOG.log(Level.INFO, "removed {0} sandbox(es) left by JVMs that died", removed);
@@ -148,15 +136,18 @@ public final class SandboxRuntime implements AutoCloseable {
      * {@code networkOwner} is null.
      */
     public Sandbox start(SandboxSpec spec, Sandbox networkOwner) {
-        boolean prestart = networkOwner == null && config.prestart();
-        Sandbox sandbox = prestart ? prestarted.take(spec) : null;
+        if (networkOwner != null) {
+            return startTracked(StartRequest.sharingNetworkOf(spec, networkOwner.running()));
+        }
+        if (!config.prestart()) {
+            return startTracked(StartRequest.of(spec));
+        }
+        Sandbox sandbox = prestarted.take(spec);
         if (sandbox == null) {
-            sandbox = startNow(spec, networkOwner);
+            sandbox = newSandbox(StartRequest.of(spec));
         }
         open.add(sandbox);
-        if (prestart) {
-            prestarted.prepare(spec); // only for specs that just started fine
-        }
+        prestarted.prepare(spec); // only for specs that just started fine
         return sandbox;
     }
 
@@ -167,134 +158,33 @@ public final class SandboxRuntime implements AutoCloseable {
      * A main process that cannot start shows as the failure of its {@code waitFor} or {@code awaitStarted}.
      */
     public Sandbox startWithMain(SandboxSpec spec, ProcessSpec main) {
-        if (config.prestart()) {
-            Sandbox sandbox = start(spec);
-            sandbox.runMain(main);
-            return sandbox;
+        return startTracked(StartRequest.withMain(spec, main, MainOutput.PIPES_TO_READER));
+    }
+
+    /**
+     * Runs one process in a fresh sandbox to completion and removes the sandbox; see {@link Sandbox#run}. The
+     * calling thread collects the output and the init's messages itself, in one poll loop, whatever
+     * {@code sandboxed.prestart} says (a prestarted sandbox has a reader thread already: it would cost wake-ups).
+     */
+    public ExecResult run(SandboxSpec spec, ProcessSpec process) {
+        Instant start = Instant.now();
+        try (Sandbox sandbox = startTracked(StartRequest.withMain(spec, process, MainOutput.COLLECT_ON_CALLER))) {
+            return OneShot.collect(sandbox.running(), process, start);
         }
-        Sandbox sandbox = startNow(spec, null, main, false);
+    }
+
+    /** A new sandbox, tracked in {@link #openSandboxes()}. */
+    private Sandbox startTracked(StartRequest request) {
+        Sandbox sandbox = newSandbox(request);
         open.add(sandbox);
         return sandbox;
     }
 
-    /** Runs one process in a fresh sandbox to completion and removes the sandbox; see {@link Sandbox#run}. */
-    public ExecResult run(SandboxSpec spec, ProcessSpec process) {
-        Instant start = Instant.now();
-        if (config.prestart()) {
-            try (Sandbox sandbox = startWithMain(spec, process)) {
-                return sandbox.complete(sandbox.mainProcess().orElseThrow(), process, start);
-            }
-        }
-        Sandbox sandbox = startNow(spec, null, process, true);
-        open.add(sandbox);
-        try (sandbox) {
-            return OneShot.collect(sandbox, sandbox.mainLaunch(), process, start);
-        }
-    }
-
-    private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner) {
-        return startNow(spec, networkOwner, null, false);
-    }
-
-    /**
-     * Creates a sandbox now; it is tracked in {@link #openSandboxes()} once handed out. A {@code main} process
-     * is sent right behind the set-up description. With {@code oneShot} its output pipes stay descriptors and
-     * the caller receives from the sandbox's socket itself once it is ready (see OneShot).
-     */
-    private Sandbox startNow(SandboxSpec spec, Sandbox networkOwner, ProcessSpec main, boolean oneShot) {
-        HostFacts facts = HostFacts.current();
-        if (!spec.has(Namespace.USER) && !facts.isRoot()) {
-            throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
-        }
-        if (networkOwner != null && (!spec.has(Namespace.NET) || !spec.has(Namespace.USER))) {
-            throw new SpecException("network", "a sandbox that shares another's network needs the USER and NET namespaces "
-                    + "in its spec (they are the other sandbox's)");
-        }
-        IdMapPlan ids = networkOwner != null ? networkOwner.idMapPlan() : IdMapPlan.decide(spec.idMapping(), facts, spec.user());
-        if (spec.has(Namespace.USER)) {
-            ids.check("user", spec.user());
-        }
-        if (main != null) {
-            main.user().ifPresent(u -> ids.check("user", u));
-        }
-        Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
-                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
-        MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
-        boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
-        CgroupPool.Key cgroupKey = new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID));
-        CgroupPool.Slot slot = wantsCgroup ? cgroupPool.take(cgroupKey) : null;
-        if (slot == null && !spec.limits().isEmpty()) {
-            CheckResult check = cgroups.check(spec.limits());
-            if (check.status() == CheckResult.Status.FAIL) {
-                throw new SandboxException("apply resource limits: " + check.detail()
-                        + (check.fix().isEmpty() ? "" : "; fix: " + check.fix()), 0);
-            }
-        }
-        String id = slot != null ? slot.id() : newId();
-        StateDirectory.Entry state = slot != null ? slot.state() : null;
-        SandboxCgroup cgroup = slot != null ? slot.cgroup() : null;
-        int[] pair = null;
-        Sandbox sandbox = null;
-        try {
-            if (state == null) {
-                state = reserve(id, wantsCgroup, spec.toString());
-                cgroup = wantsCgroup ? cgroups.create(id, spec.limits(), cgroupKey.diesWithInit())
-                        : CgroupManager.none().create(id, spec.limits());
-            }
-            pair = Native.seqpacketPair("sandbox " + id);
-            Message create = createMessage(spec, ids, mounts, cgroup, networkOwner != null);
-            int pid;
-            if (networkOwner != null) {
-                int[] shared = networkOwner.namespaceFds();
-                try {
-                    pid = server().create(create, pair[1], shared[0], shared[1]);
-                } finally {
-                    Native.close(shared[0]);
-                    Native.close(shared[1]);
-                }
-            } else {
-                pid = server().create(create, pair[1]);
-            }
-            Native.close(pair[1]);
-            pair[1] = -1;
-            sandbox = new Sandbox(id, spec, ids, seccomp, new ControlSocket(pair[0]), cgroup, state, pid, this,
-                    () -> open.removeIf(s -> s.id().equals(id)));
-            pair[0] = -1;
-            SandboxException mainNotSent = null;
-            if (main != null) {
-                try {
-                    sandbox.sendMainBeforeReady(main, oneShot);
-                } catch (SandboxException e) {
-                    mainNotSent = e; // most likely the set-up failed and the init is gone: awaitReady says why
-                }
-            }
-            state.write(new SandboxState(id, ProcessHandle.current().pid(), pid, startTime(pid),
-                    cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(), spec.toString()));
-            sandbox.awaitReady(!oneShot);
-            if (mainNotSent != null) {
-                throw mainNotSent;
-            }
-            if (wantsCgroup) {
-                cgroupPool.refill(cgroupKey); // only for limits that just worked
-            }
-            return sandbox;
-        } catch (RuntimeException e) {
-            if (sandbox != null) {
-                sandbox.close();
-            } else {
-                if (pair != null) {
-                    Native.close(pair[0]);
-                    Native.close(pair[1]);
-                }
-                if (cgroup != null) {
-                    cgroup.close();
-                }
-                if (state != null) {
-                    state.remove();
-                }
-            }
-            throw e;
-        }
+    /** A new sandbox; it is tracked in {@link #openSandboxes()} once handed out. */
+    private Sandbox newSandbox(StartRequest request) {
+        RunningSandbox running = starter.start(request);
+        String id = running.id();
+        return new Sandbox(running, this, () -> open.removeIf(s -> s.id().equals(id)));
     }
 
     private synchronized InitServer server() {
@@ -304,110 +194,12 @@ public final class SandboxRuntime implements AutoCloseable {
         return server;
     }
 
-    public static Message createMessage(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup) {
-        return createMessage(spec, ids, mounts, cgroup, false);
-    }
-
-    /** With {@code join}, the user and network namespaces are another sandbox's, passed as descriptors. */
-    public static Message createMessage(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup, boolean join) {
-        long flags = 0;
-        if (spec.has(Namespace.USER)) flags |= CLONE_NEWUSER;
-        if (spec.has(Namespace.MOUNT)) flags |= CLONE_NEWNS;
-        if (spec.has(Namespace.PID)) flags |= CLONE_NEWPID;
-        if (spec.has(Namespace.NET)) flags |= CLONE_NEWNET;
-        if (spec.has(Namespace.IPC)) flags |= CLONE_NEWIPC;
-        if (spec.has(Namespace.UTS)) flags |= CLONE_NEWUTS;
-        Message m = Message.of(K_CREATE).putU64(F_CLONE_FLAGS, flags);
-        if (join) {
-            m.putU32(F_JOIN, 1);
-        } else if (spec.has(Namespace.USER)) {
-            ids.setgroups().ifPresent(v -> m.putString(F_SETGROUPS, v));
-            if (!ids.uidMapCommand().isEmpty()) {
-                m.put(F_UID_MAP_CMD, Message.nulSeparated(ids.uidMapCommand()));
-                m.put(F_GID_MAP_CMD, Message.nulSeparated(ids.gidMapCommand()));
-            } else {
-                m.putString(F_UID_MAP, ids.uidMap());
-                m.putString(F_GID_MAP, ids.gidMap());
-            }
-        }
-        for (Path procs : cgroup.procsFiles()) {
-            m.putString(F_CGROUP_PROCS, procs.toString());
-        }
-        cgroup.cloneIntoDirectory().ifPresent(dir -> m.putString(F_CGROUP_DIR, dir.toString()));
-        if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
-        if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
-        if (spec.has(Namespace.NET) && !join) m.putU32(F_LOOPBACK_UP, 1);
-        if (!spec.has(Namespace.MOUNT)) {
-            m.putU32(F_NO_PIVOT, 1);
-        } else {
-            mounts.rootBind().ifPresent(dir -> m.putString(F_ROOT_BIND, dir));
-            for (MountOp op : mounts.ops()) {
-                m.put(F_MOUNT_OP, op.encode());
-            }
-        }
-        return m;
-    }
-
-    private static String newId() {
-        byte[] bytes = new byte[6];
-        RANDOM.nextBytes(bytes);
-        return HexFormat.of().formatHex(bytes);
-    }
-
-    /** Field 22 of /proc/PID/stat: tells a process from a later one that reused its pid. */
-    static long startTime(long pid) {
-        try {
-            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
-            String afterComm = stat.substring(stat.lastIndexOf(')') + 2);
-            return Long.parseLong(afterComm.split(" ")[19]);
-        } catch (IOException | RuntimeException e) {
-            return 0;
-        }
-    }
-
-    /**
-     * A cgroup for a sandbox yet to start, with the id and state entry it will have. The state records the
-     * directories (no init yet), so a JVM killed while it holds the cgroup leaves nothing unaccounted for.
-     */
-    private CgroupPool.Slot makeCgroupAhead(CgroupPool.Key key) {
-        String id = newId();
-        StateDirectory.Entry state = reserve(id, true, POOLED + key.limits());
-        SandboxCgroup cgroup = null;
-        try {
-            cgroup = cgroups.create(id, key.limits(), key.diesWithInit());
-            return new CgroupPool.Slot(id, state, cgroup); // its state names where the cgroup may be: enough
-        } catch (RuntimeException e) {
-            try {
-                if (cgroup != null) {
-                    cgroup.close();
-                }
-            } finally {
-                state.remove();
-            }
-            throw e;
-        }
-    }
-
     /** The spec summary of a state entry that holds a pooled cgroup, not (yet) a sandbox. */
-    static final String POOLED = "pooled cgroup for ";
+    static final String POOLED = SandboxStarter.POOLED;
 
-    /**
-     * A new sandbox's state entry, its lock held. With {@code recordCgroups}, every directory its cgroup may get
-     * is recorded before any exists, so a JVM killed at any later point leaves an entry naming all it made.
-     */
+    /** A new sandbox's state entry, its lock held (see {@link SandboxStarter#reserve}). */
     StateDirectory.Entry reserve(String id, boolean recordCgroups, String summary) {
-        StateDirectory.Entry state = stateDirectory.create(id);
-        if (recordCgroups) {
-            try {
-                state.write(new SandboxState(id, ProcessHandle.current().pid(), 0, 0,
-                        cgroups.directoriesFor(id).stream().map(Path::toString).toList(), Instant.now().toString(),
-                        summary));
-            } catch (RuntimeException e) {
-                state.remove();
-                throw e;
-            }
-        }
-        return state;
+        return starter.reserve(id, recordCgroups, summary);
     }
 
     /** Kills a dead JVM's sandbox init and removes the cgroups its state names (those that exist). */
@@ -416,7 +208,7 @@ public final class SandboxRuntime implements AutoCloseable {
             return; // died before recording anything: it made nothing either
         }
         SandboxState s = state.get();
-        if (s.initPid() > 0 && s.initStartTime() != 0 && startTime(s.initPid()) == s.initStartTime()) {
+        if (s.initPid() > 0 && s.initStartTime() != 0 && SandboxStarter.startTime(s.initPid()) == s.initStartTime()) {
             Native.kill((int) s.initPid(), Native.SIGKILL);
         }
         CgroupCleaner.removeStale(s.cgroups().stream().map(Path::of).toList());
@@ -431,10 +223,6 @@ public final class SandboxRuntime implements AutoCloseable {
         prestarted.awaitIdle();
         cgroupPool.awaitIdle();
         removal.awaitIdle();
-    }
-
-    BackgroundRemoval removal() {
-        return removal;
     }
 
     /**

@@ -4,6 +4,7 @@ import jnr.ffi.Memory;
 import jnr.ffi.Pointer;
 import jnr.ffi.Runtime;
 
+import dev.sandboxed.core.internal.os.Fd;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.os.PollSet;
 import dev.sandboxed.core.result.Errno;
@@ -11,7 +12,9 @@ import dev.sandboxed.core.result.SandboxException;
 
 /**
  * One end of a SOCK_SEQPACKET socket to sandbox-init: whole messages, with file descriptors passed
- * as SCM_RIGHTS. Sends may come from any thread; receives from one reader thread at a time.
+ * as SCM_RIGHTS. Sends may come from any thread; receives from one reader thread at a time. Every call holds
+ * the descriptor ({@link Fd}) for its system call, so {@link #close()} racing a send never lets that send reach a
+ * closed descriptor or one whose number was meanwhile reused: the send fails with {@link Fd.ClosedException}.
  */
 public final class ControlSocket implements AutoCloseable {
     private static final int SOL_SOCKET = 1;
@@ -28,16 +31,18 @@ public final class ControlSocket implements AutoCloseable {
     private static final int CMSG_HEADER = 16;
     private static final int CONTROL_SIZE = CMSG_HEADER + MAX_FDS * 4;
 
-    private final int fd;
+    private final Fd fd;
     private final Object sendLock = new Object();
     private final Object receiveLock = new Object();
     private volatile boolean closed;
 
-    public ControlSocket(int fd) {
-        this.fd = fd;
+    /** Takes ownership of socket {@code fd}; {@code peer} names the other end in errors. */
+    public ControlSocket(int fd, String peer) {
+        this.fd = new Fd(fd, "socket to " + peer);
     }
 
-    public int fd() {
+    /** The socket, for a caller that polls it beside other descriptors (it must acquire it for that). */
+    public Fd descriptor() {
         return fd;
     }
 
@@ -65,12 +70,17 @@ public final class ControlSocket implements AutoCloseable {
         }
         Pointer hdr = io.header(bytes.length, controlLength);
         synchronized (sendLock) {
-            long n;
-            do {
-                n = Native.libc().sendmsg(fd, hdr, MSG_NOSIGNAL);
-            } while (n < 0 && Native.lastErrno() == Errno.EINTR);
-            if (n < 0) {
-                throw Native.failure("send " + message.kindName() + " to sandbox-init");
+            int socket = fd.acquire();
+            try {
+                long n;
+                do {
+                    n = Native.libc().sendmsg(socket, hdr, MSG_NOSIGNAL);
+                } while (n < 0 && Native.lastErrno() == Errno.EINTR);
+                if (n < 0) {
+                    throw Native.failure("send " + message.kindName() + " to sandbox-init");
+                }
+            } finally {
+                fd.release();
             }
         }
     }
@@ -81,54 +91,75 @@ public final class ControlSocket implements AutoCloseable {
      */
     public boolean awaitReadable(long timeoutMillis) {
         PollSet poll = new PollSet(1);
-        poll.watch(0, fd);
-        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
-        while (true) {
-            long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
-            if (poll.await(left)) {
-                return true;
+        if (fd.isClosed()) {
+            return true; // receive() answers at once: the connection is gone
+        }
+        poll.watch(0, fd.acquire());
+        try {
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            while (true) {
+                long left = Math.max(0, (deadline - System.nanoTime()) / 1_000_000L);
+                if (poll.await(left)) {
+                    return true;
+                }
+                if (System.nanoTime() >= deadline) {
+                    return false;
+                }
             }
-            if (System.nanoTime() >= deadline) {
-                return false;
+        } finally {
+            fd.release();
+        }
+    }
+
+    /** Blocks for the next message; null when the other side closed or died, or this side was closed. */
+    public Received receive() {
+        synchronized (receiveLock) {
+            int socket;
+            try {
+                socket = fd.acquire();
+            } catch (Fd.ClosedException e) {
+                return null;
+            }
+            try {
+                return receive(socket);
+            } finally {
+                fd.release();
             }
         }
     }
 
-    /** Blocks for the next message; null when the other side closed or died. */
-    public Received receive() {
-        synchronized (receiveLock) {
-            IoBuffers io = IoBuffers.forThisThread();
-            Pointer data = io.data(MAX_MESSAGE);
-            Pointer hdr;
-            long n;
-            int errno;
-            do {
-                hdr = io.header(MAX_MESSAGE, CONTROL_SIZE); // a failed call may have changed its lengths
-                n = Native.libc().recvmsg(fd, hdr, MSG_CMSG_CLOEXEC);
-                errno = n < 0 ? Native.lastErrno() : 0;
-                // ECONNRESET: the init exited with our messages unread (a set-up failure while a process was
-                // queued). The error is reported once; what it sent before is still queued, then EOF.
-            } while (n < 0 && (errno == Errno.EINTR || errno == Errno.ECONNRESET) && !closed);
-            if (n < 0) {
-                if (closed) {
-                    return null;
-                }
-                throw Native.failure("receive from sandbox-init");
-            }
-            int[] fds = readFds(io.control, hdr.getLong(40));
-            if (n == 0) {
-                for (int received : fds) {
-                    Native.close(received);
-                }
+    private Received receive(int socket) {
+        IoBuffers io = IoBuffers.forThisThread();
+        Pointer data = io.data(MAX_MESSAGE);
+        Pointer hdr;
+        long n;
+        int errno;
+        do {
+            hdr = io.header(MAX_MESSAGE, CONTROL_SIZE); // a failed call may have changed its lengths
+            n = Native.libc().recvmsg(socket, hdr, MSG_CMSG_CLOEXEC);
+            errno = n < 0 ? Native.lastErrno() : 0;
+            // ECONNRESET: the init exited with our messages unread (a set-up failure while a process was
+            // queued). The error is reported once; what it sent before is still queued, then EOF.
+        } while (n < 0 && (errno == Errno.EINTR || errno == Errno.ECONNRESET) && !closed);
+        if (n < 0) {
+            if (closed) {
                 return null;
             }
-            if ((hdr.getInt(48) & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
-                throw new SandboxException("receive from sandbox-init: message truncated", 90);
-            }
-            byte[] bytes = new byte[(int) n];
-            data.get(0, bytes, 0, bytes.length);
-            return new Received(Message.parse(bytes), fds);
+            throw Native.failure("receive from sandbox-init");
         }
+        int[] fds = readFds(io.control, hdr.getLong(40));
+        if (n == 0) {
+            for (int received : fds) {
+                Native.close(received);
+            }
+            return null;
+        }
+        if ((hdr.getInt(48) & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
+            throw new SandboxException("receive from sandbox-init: message truncated", 90);
+        }
+        byte[] bytes = new byte[(int) n];
+        data.get(0, bytes, 0, bytes.length);
+        return new Received(Message.parse(bytes), fds);
     }
 
     /**
@@ -199,17 +230,29 @@ public final class ControlSocket implements AutoCloseable {
         return (n + 7) & ~7;
     }
 
-    /** Wakes a blocked reader; the descriptor itself is released by {@link #close()}. */
+    /** Wakes a blocked reader (or poller); the descriptor itself is released by {@link #close()}. */
     public void shutdown() {
         closed = true;
-        Native.shutdown(fd);
+        int socket;
+        try {
+            socket = fd.acquire();
+        } catch (Fd.ClosedException alreadyClosed) {
+            return;
+        }
+        try {
+            Native.shutdown(socket);
+        } finally {
+            fd.release();
+        }
     }
 
+    /**
+     * Wakes a blocked reader and refuses every later send; the descriptor is closed as soon as no call is using
+     * it (a reader woken here is the last, usually).
+     */
     @Override
     public void close() {
         shutdown();
-        synchronized (receiveLock) {
-            Native.close(fd);
-        }
+        fd.close();
     }
 }

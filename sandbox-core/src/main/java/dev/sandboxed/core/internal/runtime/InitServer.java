@@ -37,7 +37,7 @@ public final class InitServer implements AutoCloseable {
         } finally {
             Native.close(pair[1]);
         }
-        ControlSocket socket = new ControlSocket(pair[0]);
+        ControlSocket socket = new ControlSocket(pair[0], "the sandbox-init server");
         ControlSocket.Received hello = socket.receive();
         if (hello == null || hello.message().kind() != Protocol.K_HELLO) {
             socket.close();

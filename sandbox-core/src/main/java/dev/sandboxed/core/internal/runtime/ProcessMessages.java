@@ -22,10 +22,10 @@ public final class ProcessMessages {
     private ProcessMessages() {
     }
 
-    public static Message exec(int execId, boolean main, SandboxSpec spec, ProcessSpec process, IdMapPlan ids,
+    public static Message exec(int execId, ProcessRole role, SandboxSpec spec, ProcessSpec process, IdMapPlan ids,
             Optional<SeccompFilter> seccomp) {
         UserSpec user = process.user().orElse(spec.user());
-        Message m = Message.of(K_EXEC).putU32(F_EXEC_ID, execId).putU32(F_MAIN, main ? 1 : 0);
+        Message m = Message.of(K_EXEC).putU32(F_EXEC_ID, execId).putU32(F_MAIN, role == ProcessRole.MAIN ? 1 : 0);
         for (String arg : process.command()) {
             m.putString(F_ARG, arg);
         }

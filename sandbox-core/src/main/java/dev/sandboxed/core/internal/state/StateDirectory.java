@@ -13,6 +13,8 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -58,6 +60,13 @@ public final class StateDirectory {
         }
     }
 
+    /**
+     * The entries whose lock this JVM holds. A lock on a file is the process's (fcntl), and closing any descriptor
+     * of that file in the process drops it: {@link #removeAbandoned} opening and closing the lock file of an entry
+     * this JVM holds (another runtime here, on the same directory) would unlock it for every other JVM to remove.
+     */
+    private static final Set<Path> HELD = ConcurrentHashMap.newKeySet();
+
     public Path root() {
         return root;
     }
@@ -69,6 +78,7 @@ public final class StateDirectory {
             Files.createDirectory(dir);
             FileChannel channel = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
             FileLock lock = channel.lock();
+            HELD.add(dir.toAbsolutePath().normalize());
             return new Entry(dir, channel, lock);
         } catch (IOException e) {
             throw new UncheckedIOException("create state directory " + dir, e);
@@ -112,6 +122,8 @@ public final class StateDirectory {
                 channel.close();
             } catch (IOException ignored) {
                 // the descriptor is gone either way
+            } finally {
+                HELD.remove(dir.toAbsolutePath().normalize());
             }
         }
 
@@ -149,7 +161,7 @@ public final class StateDirectory {
         }
         for (Path dir : dirs) {
             Path lockFile = dir.resolve("lock");
-            if (!Files.isRegularFile(lockFile)) {
+            if (HELD.contains(dir.toAbsolutePath().normalize()) || !Files.isRegularFile(lockFile)) {
                 continue;
             }
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {

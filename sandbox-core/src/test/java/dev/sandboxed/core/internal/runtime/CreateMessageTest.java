@@ -9,7 +9,6 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
@@ -49,7 +48,7 @@ class CreateMessageTest {
     };
 
     private static Message create(SandboxSpec spec, IdMapPlan ids) {
-        return Message.parse(SandboxRuntime.createMessage(spec, ids, MountPlan.forSpec(spec, Optional.empty()), CGROUP).toBytes());
+        return Message.parse(CreateMessage.of(spec, ids, MountPlan.forSpec(spec, Optional.empty()), CGROUP).toBytes());
     }
 
     @Test
@@ -95,7 +94,7 @@ class CreateMessageTest {
     @Test
     void execMessageCarriesIdentityCapabilitiesAndHardening() {
         SandboxSpec spec = SandboxSpec.builder().env("A", "1").workdir("/tmp").build();
-        Message m = Message.parse(ProcessMessages.exec(7, true, spec,
+        Message m = Message.parse(ProcessMessages.exec(7, ProcessRole.MAIN, spec,
                 ProcessSpec.builder("sh", "-c", "x").env("B", "2").user(new UserSpec(0, 0)).build(), SINGLE, Optional.empty()).toBytes());
         assertThat(m.kind()).isEqualTo(K_EXEC);
         assertThat(m.u32(F_EXEC_ID, 0)).isEqualTo(7);
@@ -114,7 +113,7 @@ class CreateMessageTest {
     @Test
     void nonRootUsersHoldNoCapabilities() {
         IdMapPlan range = new IdMapPlan(Optional.empty(), "", "", List.of("x"), List.of("y"), 65535);
-        Message m = Message.parse(ProcessMessages.exec(1, false, SandboxSpec.defaults(),
+        Message m = Message.parse(ProcessMessages.exec(1, ProcessRole.EXTRA, SandboxSpec.defaults(),
                 ProcessSpec.builder("id").user(new UserSpec(1000, 1000)).build(), range, Optional.empty()).toBytes());
         assertThat(m.find(F_CAPS).orElseThrow().u64(0)).isEqualTo(0xa80425fbL);
         assertThat(m.find(F_CAPS).orElseThrow().u64(8)).isZero();

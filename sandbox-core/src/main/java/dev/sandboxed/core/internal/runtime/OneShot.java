@@ -1,4 +1,4 @@
-package dev.sandboxed.core;
+package dev.sandboxed.core.internal.runtime;
 
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
@@ -7,6 +7,7 @@ import java.time.Instant;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.os.PollSet;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.runtime.RunningSandbox.Launched;
 import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitStatus;
@@ -17,22 +18,21 @@ import dev.sandboxed.core.spec.ProcessSpec;
  * socket and the process's output pipes. No reader or drainer thread is involved, and each wake-up such a
  * thread would need costs a fraction of a millisecond on a small VM, a sizeable share of a whole sandbox.
  */
-final class OneShot {
+public final class OneShot {
     private static final int CONTROL = 0;
     private static final int STDOUT = 1;
     private static final int STDERR = 2;
 
-    private final Sandbox sandbox;
-    private final SandboxProcess process;
+    private final InitConnection connection;
+    private final ProcessState process;
     private final int[] fds = {-1, -1, -1};
     private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     private final byte[] chunk = new byte[16 * 1024];
 
-    private OneShot(Sandbox sandbox, Sandbox.Launched main) {
-        this.sandbox = sandbox;
-        this.process = main.process();
-        fds[CONTROL] = sandbox.socket().fd();
+    private OneShot(InitConnection connection, Launched main) {
+        this.connection = connection;
+        this.process = main.state();
         fds[STDOUT] = main.stdio().rawParentFd(1);
         fds[STDERR] = main.stdio().rawParentFd(2);
         int stdin = main.stdio().rawParentFd(0);
@@ -46,15 +46,20 @@ final class OneShot {
      * (it ends with its main process). On the process's timeout it is killed and its reason is TIMED_OUT.
      * The sandbox's socket must not have a reader thread yet; if this fails half-way, one takes over.
      */
-    static ExecResult collect(Sandbox sandbox, Sandbox.Launched main, ProcessSpec spec, Instant start) {
-        return new OneShot(sandbox, main).run(spec, start);
+    public static ExecResult collect(RunningSandbox sandbox, ProcessSpec spec, Instant start) {
+        return new OneShot(sandbox.connection(), sandbox.main().orElseThrow()).run(spec, start);
     }
 
     private ExecResult run(ProcessSpec spec, Instant start) {
         long deadline = spec.timeout().map(t -> System.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
         boolean killed = false;
         PollSet poll = new PollSet(3);
+        // Held for the whole loop: a close() from another thread (the runtime's, at exit) wakes the poll with a
+        // hang-up, and the descriptor number stays the socket's until this loop has stopped using it.
+        boolean holding = false;
         try {
+            fds[CONTROL] = connection.socket().descriptor().acquire();
+            holding = true;
             while (fds[CONTROL] >= 0 || fds[STDOUT] >= 0 || fds[STDERR] >= 0) {
                 for (int i = 0; i < 3; i++) {
                     poll.watch(i, fds[i]);
@@ -63,7 +68,7 @@ final class OneShot {
                         : Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000);
                 if (!poll.await(wait)) {
                     if (!killed && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline && process.isAlive()) {
-                        process.killForTimeout();
+                        connection.killForTimeout(process);
                         killed = true;
                     }
                     continue;
@@ -79,13 +84,16 @@ final class OneShot {
                 }
             }
         } finally {
+            if (holding) {
+                connection.socket().descriptor().release();
+            }
             for (int i : new int[] {STDOUT, STDERR}) {
                 if (fds[i] >= 0) {
                     Native.close(fds[i]);
                 }
             }
             if (fds[CONTROL] >= 0) {
-                sandbox.startReader(); // we stop receiving half-way: a reader thread finishes the job
+                connection.startReader(); // we stop receiving half-way: a reader thread finishes the job
             }
         }
         ExitStatus status = process.waitFor(); // throws the start failure, e.g. command not found
@@ -94,12 +102,12 @@ final class OneShot {
     }
 
     private void receive() {
-        ControlSocket.Received r = sandbox.socket().receive();
+        ControlSocket.Received r = connection.socket().receive();
         if (r == null) {
             fds[CONTROL] = -1;
-            sandbox.hungUp();
+            connection.hungUp();
         } else {
-            sandbox.handleReceived(r);
+            connection.handle(r);
         }
     }
 

@@ -1,0 +1,67 @@
+package dev.sandboxed.core.internal.runtime;
+
+import static dev.sandboxed.core.internal.protocol.Protocol.*;
+
+import java.nio.file.Path;
+
+import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.rootfs.MountOp;
+import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.SandboxSpec;
+
+/** The K_CREATE message: the complete set-up description of one sandbox that sandbox-init carries out. */
+public final class CreateMessage {
+    private CreateMessage() {
+    }
+
+    /** A sandbox with namespaces of its own. */
+    public static Message of(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup) {
+        return build(spec, ids, mounts, cgroup, false);
+    }
+
+    /** A sandbox whose user and network namespaces are another sandbox's, passed as descriptors with the message. */
+    public static Message joiningNetwork(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup) {
+        return build(spec, ids, mounts, cgroup, true);
+    }
+
+    private static Message build(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup, boolean join) {
+        long flags = 0;
+        if (spec.has(Namespace.USER)) flags |= CLONE_NEWUSER;
+        if (spec.has(Namespace.MOUNT)) flags |= CLONE_NEWNS;
+        if (spec.has(Namespace.PID)) flags |= CLONE_NEWPID;
+        if (spec.has(Namespace.NET)) flags |= CLONE_NEWNET;
+        if (spec.has(Namespace.IPC)) flags |= CLONE_NEWIPC;
+        if (spec.has(Namespace.UTS)) flags |= CLONE_NEWUTS;
+        Message m = Message.of(K_CREATE).putU64(F_CLONE_FLAGS, flags);
+        if (join) {
+            m.putU32(F_JOIN, 1);
+        } else if (spec.has(Namespace.USER)) {
+            ids.setgroups().ifPresent(v -> m.putString(F_SETGROUPS, v));
+            if (!ids.uidMapCommand().isEmpty()) {
+                m.put(F_UID_MAP_CMD, Message.nulSeparated(ids.uidMapCommand()));
+                m.put(F_GID_MAP_CMD, Message.nulSeparated(ids.gidMapCommand()));
+            } else {
+                m.putString(F_UID_MAP, ids.uidMap());
+                m.putString(F_GID_MAP, ids.gidMap());
+            }
+        }
+        for (Path procs : cgroup.procsFiles()) {
+            m.putString(F_CGROUP_PROCS, procs.toString());
+        }
+        cgroup.cloneIntoDirectory().ifPresent(dir -> m.putString(F_CGROUP_DIR, dir.toString()));
+        if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
+        if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
+        if (spec.has(Namespace.NET) && !join) m.putU32(F_LOOPBACK_UP, 1);
+        if (!spec.has(Namespace.MOUNT)) {
+            m.putU32(F_NO_PIVOT, 1);
+        } else {
+            mounts.rootBind().ifPresent(dir -> m.putString(F_ROOT_BIND, dir));
+            for (MountOp op : mounts.ops()) {
+                m.put(F_MOUNT_OP, op.encode());
+            }
+        }
+        return m;
+    }
+}

@@ -1,0 +1,362 @@
+package dev.sandboxed.core.internal.runtime;
+
+import java.lang.System.Logger.Level;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.internal.seccomp.SeccompDenials;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.SandboxException;
+
+/**
+ * The connection to one sandbox's init (its PID 1): owns the socket, the thread that reads it, and the
+ * bookkeeping of the processes it was asked to run. Every message from the init is dispatched here, on whichever
+ * thread receives for the sandbox: the starting thread until the sandbox is ready, then a reader thread, or the
+ * caller of a one-shot sandbox ({@link OneShot}) throughout.
+ *
+ * <p>Lifecycle: running until {@link #beginClose()} (closed) or the init's hang-up (ended). A process is only
+ * registered while the init is connected, under the same lock the hang-up takes, so every registered process is
+ * completed: by its own answers, or by the hang-up (with {@link ExitReason#SANDBOX_ENDED}).
+ */
+public final class InitConnection {
+    private static final System.Logger LOG = System.getLogger(InitConnection.class.getName());
+    private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    /** Each open sandbox has one thread reading its control socket, taken from here. */
+    private static final ExecutorService READERS = DaemonPool.named("sandbox-control");
+
+    /** Who receives from the socket once the sandbox is ready. */
+    public enum AfterReady {
+        READER_THREAD,
+        /** The starting thread goes on receiving (a one-shot sandbox, see {@link OneShot}). */
+        CALLER_RECEIVES
+    }
+
+    private final String sandboxId;
+    private final ControlSocket socket;
+    private final OomClassifier oom;
+    private final SeccompDenials denials = new SeccompDenials();
+    private final AtomicInteger nextExecId = new AtomicInteger(1);
+    private final Map<Integer, ProcessState> processes = new ConcurrentHashMap<>();
+    /** Guards {@link #hungUp} against a process registered while the hang-up completes the others. */
+    private final Object registration = new Object();
+    private boolean hungUp;
+    private final CompletableFuture<Void> ended = new CompletableFuture<>();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final CountDownLatch readerDone = new CountDownLatch(1);
+    private volatile CompletableFuture<int[]> namespaces;
+    /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
+    private volatile SandboxException lateSetupFailure;
+
+    public InitConnection(String sandboxId, ControlSocket socket, OomClassifier oom) {
+        this.sandboxId = sandboxId;
+        this.socket = socket;
+        this.oom = oom;
+    }
+
+    /**
+     * Waits until sandbox-init reports the sandbox set up; throws the failed step otherwise. The starting
+     * thread reads that answer itself (a hand-over from a reader thread costs a wake-up). After a failure a reader
+     * thread takes over whatever {@code next} says, so that a close can finish.
+     */
+    public void awaitReady(AfterReady next) {
+        boolean ready = false;
+        try {
+            receiveReadyAnswer();
+            ready = true;
+        } finally {
+            if (next == AfterReady.READER_THREAD || !ready) {
+                startReader();
+            }
+        }
+    }
+
+    /** A reader thread takes the socket: it dispatches every message until the init hangs up. */
+    void startReader() {
+        READERS.execute(this::readLoop);
+    }
+
+    ControlSocket socket() {
+        return socket;
+    }
+
+    private void receiveReadyAnswer() {
+        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        while (true) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0 || !socket.awaitReadable(left)) {
+                throw new SandboxException("set up sandbox: no answer from sandbox-init within " + READY_TIMEOUT.toSeconds() + " s", 0);
+            }
+            ControlSocket.Received r = socket.receive();
+            if (r == null) {
+                throw new SandboxException("sandbox " + sandboxId + " ended during set-up (sandbox-init exited)", 0);
+            }
+            for (int fd : r.fds()) {
+                Native.close(fd);
+            }
+            Message m = r.message();
+            if (m.kind() == Protocol.K_READY) {
+                return;
+            }
+            if (m.kind() == Protocol.K_SETUP_FAILED) {
+                throw new SandboxException(m.string(Protocol.F_STEP, "set up sandbox"), m.u32(Protocol.F_ERRNO, 0));
+            }
+            dispatch(m);
+        }
+    }
+
+    public boolean isClosed() {
+        return closed.get();
+    }
+
+    /** Completes when the init hung up: it exited, with everything in the sandbox. */
+    public CompletableFuture<Void> ended() {
+        return ended;
+    }
+
+    public boolean isRunning() {
+        return !closed.get() && !ended.isDone();
+    }
+
+    /** Throws {@link #notRunning} unless the sandbox is running. */
+    public void ensureRunning() {
+        if (!isRunning()) {
+            throw notRunning(null);
+        }
+    }
+
+    /** The failure of a use that lost to close() (or to the sandbox's end), whatever part of it failed. */
+    public IllegalStateException notRunning(Throwable cause) {
+        String state = closed.get() ? "closed" : ended.isDone() ? "ended" : "running";
+        return new IllegalStateException("sandbox " + sandboxId + " is " + state + "; start a new one", cause);
+    }
+
+    /**
+     * Sends the exec message of a new process with its stdio's child ends (closed here, sent or not). On failure the
+     * parent ends are closed too; a send that lost to close() fails with {@link #notRunning}.
+     */
+    public ProcessState send(List<String> command, IntFunction<Message> execMessage, StdioSetup stdio) {
+        int execId = nextExecId.getAndIncrement();
+        ProcessState p = new ProcessState(execId, command);
+        try {
+            register(p);
+            socket.send(execMessage.apply(execId), stdio.childFds());
+        } catch (RuntimeException e) {
+            processes.remove(execId);
+            stdio.closeParentEnds();
+            throw isRunning() ? e : notRunning(e);
+        } finally {
+            stdio.closeChildEnds();
+        }
+        return p;
+    }
+
+    /**
+     * Adds a process whose exec message is about to be sent. Once the init hung up nothing would complete it, so
+     * then it is refused; before, the hang-up completes it (it sees every process registered until then).
+     */
+    private void register(ProcessState p) {
+        synchronized (registration) {
+            if (hungUp) {
+                throw notRunning(null);
+            }
+            processes.put(p.execId(), p);
+        }
+    }
+
+    /** Signals one process ({@code execId} 0: every process); nothing once the sandbox is no longer running. */
+    public void signal(int execId, int signal) {
+        if (isRunning()) {
+            try {
+                socket.send(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, execId).putU32(Protocol.F_SIGNO, signal));
+            } catch (RuntimeException e) {
+                if (isRunning()) {
+                    throw e;
+                } // closed or ended meanwhile: everything in it is being killed anyway
+            }
+        }
+    }
+
+    /** Kills a process because it ran too long; its exit reason becomes TIMED_OUT. */
+    public void killForTimeout(ProcessState p) {
+        p.markTimedOut();
+        if (p.isAlive()) {
+            signal(p.execId(), Native.SIGKILL);
+        }
+    }
+
+    /** The sandbox's user and network namespace files, for a sandbox that shares its network. Caller closes them. */
+    public synchronized int[] namespaceFds() {
+        ensureRunning();
+        CompletableFuture<int[]> pending = new CompletableFuture<>();
+        namespaces = pending;
+        try {
+            try {
+                socket.send(Message.of(Protocol.K_GET_NAMESPACES));
+            } catch (RuntimeException e) {
+                throw isRunning() ? e : notRunning(e);
+            }
+            return pending.get(10, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof SandboxException failed) {
+                throw failed;
+            }
+            throw new SandboxException("get the namespaces of sandbox " + sandboxId + " to share its network", e.getCause());
+        } catch (TimeoutException e) {
+            throw new SandboxException("get the namespaces of sandbox " + sandboxId + " to share its network", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxException("interrupted while getting the namespaces of sandbox " + sandboxId, e);
+        } finally {
+            namespaces = null;
+        }
+    }
+
+    /** Syscalls the seccomp filter refused, by name, with how often. */
+    public Map<String, Long> denials() {
+        return denials.byName();
+    }
+
+    /** Processes still registered, for a graceful stop. */
+    public List<ProcessState> processes() {
+        return List.copyOf(processes.values());
+    }
+
+    /** True for the first call only: from then on nothing new is sent, and the caller shuts the sandbox down. */
+    public boolean beginClose() {
+        return closed.compareAndSet(false, true);
+    }
+
+    /**
+     * Asks the init to kill everything and exit, and waits for its hang-up (SIGKILL to {@code initPid} after 5 s);
+     * then closes the socket and waits for the reader to finish.
+     */
+    public void shutDown(int initPid) {
+        if (!ended.isDone()) {
+            try {
+                socket.send(Message.of(Protocol.K_SHUTDOWN));
+            } catch (RuntimeException alreadyGone) {
+                // the init exited meanwhile
+            }
+            try {
+                ended.get(5, TimeUnit.SECONDS);
+            } catch (Exception e) {
+                Native.kill(initPid, Native.SIGKILL);
+            }
+        }
+        socket.close();
+        try {
+            readerDone.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void readLoop() {
+        try {
+            ControlSocket.Received r;
+            while ((r = socket.receive()) != null) {
+                handle(r);
+            }
+        } catch (RuntimeException e) {
+            if (!closed.get()) {
+                LOG.log(Level.WARNING, "lost the connection to sandbox " + sandboxId, e);
+            }
+        } finally {
+            hungUp();
+        }
+    }
+
+    /** One message from the init, on whichever thread receives for the sandbox. */
+    void handle(ControlSocket.Received r) {
+        CompletableFuture<int[]> pendingNamespaces = namespaces;
+        if (r.message().kind() == Protocol.K_NAMESPACES && pendingNamespaces != null) {
+            pendingNamespaces.complete(r.fds());
+            return;
+        }
+        if (r.message().kind() == Protocol.K_NAMESPACES_FAILED && pendingNamespaces != null) {
+            Message m = r.message();
+            pendingNamespaces.completeExceptionally(
+                    new SandboxException(m.string(Protocol.F_STEP, "open the sandbox's namespace files"), m.u32(Protocol.F_ERRNO, 0)));
+            return;
+        }
+        for (int fd : r.fds()) {
+            Native.close(fd);
+        }
+        dispatch(r.message());
+    }
+
+    /** The init hung up (or the connection broke): everything still waiting learns the sandbox ended. */
+    void hungUp() {
+        if (readerDone.getCount() == 0) {
+            return;
+        }
+        ended.complete(null);
+        List<ProcessState> left;
+        synchronized (registration) {
+            hungUp = true;
+            left = List.copyOf(processes.values());
+        }
+        SandboxException late = lateSetupFailure;
+        SandboxException gone = late != null ? late
+                : new SandboxException("sandbox " + sandboxId + " ended during set-up (sandbox-init exited)", 0);
+        CompletableFuture<int[]> pendingNamespaces = namespaces;
+        if (pendingNamespaces != null) {
+            pendingNamespaces.completeExceptionally(gone);
+        }
+        ExitStatus killed = new ExitStatus(137, OptionalInt.of(9), ExitReason.SANDBOX_ENDED);
+        for (ProcessState p : left) {
+            p.failedToStartIfPending(gone);
+            p.exited(killed);
+        }
+        readerDone.countDown();
+    }
+
+    private void dispatch(Message m) {
+        switch (m.kind()) {
+            case Protocol.K_SETUP_FAILED -> lateSetupFailure =
+                    new SandboxException(m.string(Protocol.F_STEP, "set up sandbox"), m.u32(Protocol.F_ERRNO, 0));
+            case Protocol.K_STARTED -> withProcess(m, p -> p.started(m.u32(Protocol.F_PID, -1)));
+            case Protocol.K_EXEC_FAILED -> withProcess(m, p -> {
+                processes.remove(p.execId());
+                p.failedToStart(new SandboxException(m.string(Protocol.F_STEP, "start process"), m.u32(Protocol.F_ERRNO, 0)));
+            });
+            case Protocol.K_EXITED -> withProcess(m, p -> {
+                processes.remove(p.execId());
+                p.exited(oom.classify(ExitStatus.fromWaitStatus(m.u32(Protocol.F_STATUS, 0))));
+            });
+            case Protocol.K_DENIALS -> {
+                for (Message.Field f : m.fields()) {
+                    if (f.tag() == Protocol.F_DENIAL) {
+                        denials.record(f.u64(0), f.u64(8));
+                    }
+                }
+            }
+            default -> LOG.log(Level.DEBUG, "sandbox " + sandboxId + ": ignoring message kind " + m.kind());
+        }
+    }
+
+    private void withProcess(Message m, Consumer<ProcessState> action) {
+        ProcessState p = processes.get(m.u32(Protocol.F_EXEC_ID, -1));
+        if (p != null) {
+            action.accept(p);
+        }
+    }
+}

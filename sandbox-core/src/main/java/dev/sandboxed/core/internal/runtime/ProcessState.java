@@ -1,0 +1,129 @@
+package dev.sandboxed.core.internal.runtime;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.SandboxException;
+
+/**
+ * What the init reported about one process so far: its pid inside the sandbox once started, its exit status once
+ * ended (or the reason it never started). Completed by whichever thread receives for the sandbox.
+ */
+public final class ProcessState {
+    private final int execId;
+    private final List<String> command;
+    private final Instant sentAt = Instant.now();
+    private final CompletableFuture<Integer> pid = new CompletableFuture<>();
+    private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
+    private volatile boolean timedOut;
+
+    ProcessState(int execId, List<String> command) {
+        this.execId = execId;
+        this.command = List.copyOf(command);
+    }
+
+    public int execId() {
+        return execId;
+    }
+
+    public List<String> command() {
+        return command;
+    }
+
+    /** When it was handed to the init. */
+    public Instant sentAt() {
+        return sentAt;
+    }
+
+    void started(int insidePid) {
+        pid.complete(insidePid);
+    }
+
+    void failedToStart(SandboxException e) {
+        pid.completeExceptionally(e);
+        exit.completeExceptionally(e);
+    }
+
+    void failedToStartIfPending(SandboxException e) {
+        pid.completeExceptionally(e);
+    }
+
+    void exited(ExitStatus status) {
+        exit.complete(timedOut && status.reason() == ExitReason.SIGNALED ? status.withReason(ExitReason.TIMED_OUT) : status);
+    }
+
+    /** It is being killed for running too long: its exit reason becomes TIMED_OUT. */
+    void markTimedOut() {
+        timedOut = true;
+    }
+
+    /** Waits for the start-up answer; throws the start failure (e.g. the command was not found). */
+    public void awaitStart() {
+        try {
+            pid.get();
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException re) {
+                throw re;
+            }
+            throw new SandboxException("start " + String.join(" ", command), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxException("interrupted while starting " + String.join(" ", command), e);
+        }
+    }
+
+    /** The pid inside the sandbox; -1 until it started. */
+    public int pidNow() {
+        return pid.getNow(-1);
+    }
+
+    public boolean isAlive() {
+        return !exit.isDone();
+    }
+
+    public CompletableFuture<ExitStatus> exit() {
+        return exit;
+    }
+
+    /** Waits until the process ends; throws the start failure if it never started. */
+    public ExitStatus waitFor() {
+        try {
+            return exit.get();
+        } catch (ExecutionException | InterruptedException e) {
+            throw waitFailed(e);
+        }
+    }
+
+    /** Waits at most {@code timeout}; empty if the process is still running. */
+    public Optional<ExitStatus> waitFor(Duration timeout) {
+        try {
+            return Optional.of(exit.get(timeout.toNanos(), TimeUnit.NANOSECONDS));
+        } catch (TimeoutException e) {
+            return Optional.empty();
+        } catch (ExecutionException | InterruptedException e) {
+            throw waitFailed(e);
+        }
+    }
+
+    /** The start failure a wait ends with, or the interruption of the waiting thread. */
+    private RuntimeException waitFailed(Exception e) {
+        if (e instanceof InterruptedException) {
+            Thread.currentThread().interrupt();
+            return new SandboxException("interrupted while waiting for " + String.join(" ", command), e);
+        }
+        return e.getCause() instanceof RuntimeException re ? re : new SandboxException("wait", e.getCause());
+    }
+
+    @Override
+    public String toString() {
+        return "process " + pidNow() + " `" + String.join(" ", command) + "`" + (isAlive() ? " (running)" : " (" + exit.getNow(null) + ")");
+    }
+}

@@ -1,0 +1,161 @@
+package dev.sandboxed.core.internal.runtime;
+
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.function.Function;
+
+import dev.sandboxed.core.internal.cgroup.CgroupException;
+import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.seccomp.SeccompFilter;
+import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+
+/**
+ * A sandbox as {@link SandboxStarter} made it: its init's connection, its cgroup and state entry, and what every
+ * process started in it needs (id mapping, seccomp filter). Launches processes and takes the sandbox down again.
+ */
+public final class RunningSandbox {
+    private final String id;
+    private final SandboxSpec spec;
+    private final IdMapPlan ids;
+    private final Optional<SeccompFilter> seccomp;
+    private final InitConnection connection;
+    private final SandboxCgroup cgroup;
+    private final StateDirectory.Entry stateEntry;
+    private final int initPid;
+    private final BackgroundRemoval removal;
+    private volatile Launched main;
+    /** Completes with the final usage once the cgroups and the state entry are gone; set by close(). */
+    private volatile CompletableFuture<ResourceUsage> removed;
+
+    RunningSandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, InitConnection connection,
+            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, BackgroundRemoval removal) {
+        this.id = id;
+        this.spec = spec;
+        this.ids = ids;
+        this.seccomp = seccomp;
+        this.connection = connection;
+        this.cgroup = cgroup;
+        this.stateEntry = stateEntry;
+        this.initPid = initPid;
+        this.removal = removal;
+    }
+
+    /** A process just sent to the init, and its stdio (raw pipe ends for a one-shot sandbox's main process). */
+    public record Launched(ProcessState state, StdioSetup stdio) {
+    }
+
+    public String id() {
+        return id;
+    }
+
+    public SandboxSpec spec() {
+        return spec;
+    }
+
+    public IdMapPlan ids() {
+        return ids;
+    }
+
+    public InitConnection connection() {
+        return connection;
+    }
+
+    public int initPid() {
+        return initPid;
+    }
+
+    public List<java.nio.file.Path> cgroupDirectories() {
+        return cgroup.directories();
+    }
+
+    /** The main process, once one was sent. */
+    public Optional<Launched> main() {
+        return Optional.ofNullable(main);
+    }
+
+    /**
+     * Sends a process without waiting for its start-up answer: a failure to start completes its exit with the
+     * exception (waiting for both answers would cost a second wake-up per exec).
+     */
+    public Launched launch(ProcessSpec process) {
+        return launch(process, ProcessRole.EXTRA, StdioSetup::open);
+    }
+
+    /** Sends a process and waits until it started; throws the start failure (e.g. command not found). */
+    public Launched spawn(ProcessSpec process) {
+        Launched l = launch(process);
+        try {
+            l.state().awaitStart();
+        } catch (RuntimeException e) {
+            l.stdio().closeParentEnds();
+            throw e;
+        }
+        return l;
+    }
+
+    /**
+     * Sends the main process: the sandbox ends when it exits. Sent before the sandbox is ready, the init starts it as
+     * soon as the set-up is done. Whether it started shows in its exit.
+     */
+    public Launched launchMain(ProcessSpec process, MainOutput output) {
+        Launched l = launch(process, ProcessRole.MAIN,
+                output == MainOutput.COLLECT_ON_CALLER ? StdioSetup::openRaw : StdioSetup::open);
+        main = l;
+        return l;
+    }
+
+    private Launched launch(ProcessSpec process, ProcessRole role, Function<ProcessSpec, StdioSetup> stdioFor) {
+        connection.ensureRunning();
+        process.user().ifPresent(u -> ids.check("user", u));
+        StdioSetup stdio = stdioFor.apply(process);
+        ProcessState state = connection.send(process.command(),
+                execId -> ProcessMessages.exec(execId, role, spec, process, ids, seccomp), stdio);
+        return new Launched(state, stdio);
+    }
+
+    /**
+     * Current resource usage; after {@link #close} the final values, waiting for the removal.
+     *
+     * @throws CgroupException after close, when the cgroups could not be emptied and removed
+     */
+    public ResourceUsage usage() {
+        CompletableFuture<ResourceUsage> done = removed;
+        if (done != null) {
+            try {
+                return done.join();
+            } catch (CompletionException e) {
+                throw new CgroupException("sandbox " + id + " ended, but removing its cgroups"
+                        + " failed: " + e.getCause().getMessage(), e.getCause());
+            }
+        }
+        return cgroup.usage(); // also while closing: the cgroups stay until the removal
+    }
+
+    /**
+     * Ends the sandbox: every process in it is killed when this returns (without a pid namespace, what escaped the
+     * init is killed through the cgroup); its cgroups and state entry are removed right after, in the background.
+     * The first call runs {@code afterwards} at its end, whatever happened; later calls do nothing.
+     */
+    public void close(Runnable afterwards) {
+        if (!connection.beginClose()) {
+            return;
+        }
+        try {
+            connection.shutDown(initPid);
+            if (!spec.has(Namespace.PID)) {
+                // Without its own pid namespace, what the init's children left running (double forks) does not
+                // die with it: kill it here, so nothing of the sandbox runs once close() returns.
+                cgroup.killAll();
+            }
+        } finally {
+            removed = removal.remove(id, cgroup, stateEntry);
+            afterwards.run();
+        }
+    }
+}

@@ -1,0 +1,281 @@
+package dev.sandboxed.core.internal.runtime;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Instant;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.function.Supplier;
+
+import dev.sandboxed.core.internal.cgroup.CgroupManager;
+import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostFacts;
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.internal.seccomp.SeccompFilter;
+import dev.sandboxed.core.internal.seccomp.SeccompFilters;
+import dev.sandboxed.core.internal.state.SandboxState;
+import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
+
+/**
+ * The one way a sandbox starts, in named phases: <b>plan</b> (every check that needs nothing on the host),
+ * <b>reserve</b> (id, cgroup and state entry, from the pool made ahead or made now), <b>describe</b> (the
+ * create message), <b>clone</b> (the server clones the init; the main process, if any, follows at once) and
+ * <b>await ready</b>. A failure in any phase goes through one rollback that undoes what the phases reached.
+ */
+public final class SandboxStarter {
+    private static final SecureRandom RANDOM = new SecureRandom();
+    /** The spec summary of a state entry that holds a pooled cgroup, not (yet) a sandbox. */
+    public static final String POOLED = "pooled cgroup for ";
+
+    private final StateDirectory stateDirectory;
+    private final CgroupManager cgroups;
+    private final CgroupPool cgroupPool;
+    private final Supplier<InitServer> server;
+    private final BackgroundRemoval removal;
+
+    public SandboxStarter(StateDirectory stateDirectory, CgroupManager cgroups, int cgroupPoolDepth,
+            Supplier<InitServer> server, BackgroundRemoval removal) {
+        this.stateDirectory = stateDirectory;
+        this.cgroups = cgroups;
+        this.cgroupPool = new CgroupPool(cgroupPoolDepth, this::makeCgroupAhead);
+        this.server = server;
+        this.removal = removal;
+    }
+
+    public CgroupPool cgroupPool() {
+        return cgroupPool;
+    }
+
+    /** What the checks decided, before anything exists on the host. */
+    private record Plan(StartRequest request, IdMapPlan ids, Optional<SeccompFilter> seccomp, MountPlan mounts,
+            boolean wantsCgroup, CgroupPool.Key cgroupKey) {
+        SandboxSpec spec() {
+            return request.spec();
+        }
+    }
+
+    /** What a start has made so far, for the rollback. */
+    private static final class Underway {
+        String id;
+        StateDirectory.Entry state;
+        SandboxCgroup cgroup;
+        ControlSocket socket;
+        RunningSandbox sandbox;
+    }
+
+    /**
+     * Starts a sandbox. Everything that can be checked is checked before anything is created on the host; a failure
+     * afterwards removes what was created and names the step and errno. With {@link MainOutput#COLLECT_ON_CALLER}
+     * the caller receives from the sandbox's socket once it is ready ({@link OneShot#collect}).
+     */
+    public RunningSandbox start(StartRequest request) {
+        Plan plan = plan(request);
+        Underway made = new Underway();
+        try {
+            reserve(plan, made);
+            Message create = describe(plan, made);
+            clone(plan, made, create);
+            awaitReady(plan, made);
+            return made.sandbox;
+        } catch (RuntimeException e) {
+            rollBack(made);
+            throw e;
+        }
+    }
+
+    private Plan plan(StartRequest request) {
+        SandboxSpec spec = request.spec();
+        HostFacts facts = HostFacts.current();
+        if (!spec.has(Namespace.USER) && !facts.isRoot()) {
+            throw new SpecException("namespaces", "only root can run a sandbox without a user namespace; keep USER");
+        }
+        if (request.networkOwner().isPresent() && (!spec.has(Namespace.NET) || !spec.has(Namespace.USER))) {
+            throw new SpecException("network", "a sandbox that shares another's network needs the USER and NET namespaces "
+                    + "in its spec (they are the other sandbox's)");
+        }
+        IdMapPlan ids = request.networkOwner().map(RunningSandbox::ids)
+                .orElseGet(() -> IdMapPlan.decide(spec.idMapping(), facts, spec.user()));
+        if (spec.has(Namespace.USER)) {
+            ids.check("user", spec.user());
+        }
+        request.main().flatMap(m -> m.user()).ifPresent(u -> ids.check("user", u));
+        Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
+                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
+        MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
+        boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
+        return new Plan(request, ids, seccomp, mounts, wantsCgroup, new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID)));
+    }
+
+    /** Id, cgroup and state entry: one made ahead when the pool has it, else made now. */
+    private void reserve(Plan plan, Underway made) {
+        SandboxSpec spec = plan.spec();
+        CgroupPool.Slot slot = plan.wantsCgroup() ? cgroupPool.take(plan.cgroupKey()) : null;
+        if (slot != null) {
+            made.id = slot.id();
+            made.state = slot.state();
+            made.cgroup = slot.cgroup();
+            return;
+        }
+        if (!spec.limits().isEmpty()) {
+            CheckResult check = cgroups.check(spec.limits());
+            if (check.status() == CheckResult.Status.FAIL) {
+                throw new SandboxException("apply resource limits: " + check.detail()
+                        + (check.fix().isEmpty() ? "" : "; fix: " + check.fix()), 0);
+            }
+        }
+        made.id = newId();
+        made.state = reserve(made.id, plan.wantsCgroup(), spec.toString());
+        made.cgroup = plan.wantsCgroup() ? cgroups.create(made.id, spec.limits(), plan.cgroupKey().diesWithInit())
+                : CgroupManager.none().create(made.id, spec.limits());
+    }
+
+    private static Message describe(Plan plan, Underway made) {
+        return plan.request().networkOwner().isPresent()
+                ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
+                : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
+    }
+
+    /**
+     * The server clones the init, handing it its end of a new socket (and the namespaces it joins); the main
+     * process follows right behind, so the init starts it as soon as it is set up, without a round trip.
+     */
+    private void clone(Plan plan, Underway made, Message create) {
+        int[] pair = Native.seqpacketPair("sandbox " + made.id);
+        made.socket = new ControlSocket(pair[0], "sandbox " + made.id);
+        int pid;
+        try {
+            Optional<RunningSandbox> owner = plan.request().networkOwner();
+            if (owner.isPresent()) {
+                int[] shared = owner.get().connection().namespaceFds();
+                try {
+                    pid = server.get().create(create, pair[1], shared[0], shared[1]);
+                } finally {
+                    Native.close(shared[0]);
+                    Native.close(shared[1]);
+                }
+            } else {
+                pid = server.get().create(create, pair[1]);
+            }
+        } finally {
+            Native.close(pair[1]);
+        }
+        InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup));
+        made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
+                made.state, pid, removal);
+    }
+
+    /**
+     * Sends the main process (if any), records the init in the state entry, and waits for the init's answer. A
+     * main process that could not be sent most likely means the set-up failed and the init is gone: the ready
+     * answer says why, so that failure comes first.
+     */
+    private void awaitReady(Plan plan, Underway made) {
+        RunningSandbox sandbox = made.sandbox;
+        SandboxException mainNotSent = null;
+        if (plan.request().main().isPresent()) {
+            try {
+                sandbox.launchMain(plan.request().main().get(), plan.request().mainOutput());
+            } catch (SandboxException e) {
+                mainNotSent = e;
+            }
+        }
+        int pid = sandbox.initPid();
+        made.state.write(new SandboxState(made.id, ProcessHandle.current().pid(), pid, startTime(pid),
+                made.cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(),
+                plan.spec().toString()));
+        sandbox.connection().awaitReady(plan.request().mainOutput() == MainOutput.COLLECT_ON_CALLER
+                ? InitConnection.AfterReady.CALLER_RECEIVES : InitConnection.AfterReady.READER_THREAD);
+        if (mainNotSent != null) {
+            throw mainNotSent;
+        }
+        if (plan.wantsCgroup()) {
+            cgroupPool.refill(plan.cgroupKey()); // only for limits that just worked
+        }
+    }
+
+    /** Undoes what the phases reached: a cloned sandbox closes as any other does, else its parts go one by one. */
+    private static void rollBack(Underway made) {
+        if (made.sandbox != null) {
+            made.sandbox.close(() -> { });
+            return;
+        }
+        if (made.socket != null) {
+            made.socket.close();
+        }
+        if (made.cgroup != null) {
+            made.cgroup.close();
+        }
+        if (made.state != null) {
+            made.state.remove();
+        }
+    }
+
+    private static String newId() {
+        byte[] bytes = new byte[6];
+        RANDOM.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    /** Field 22 of /proc/PID/stat: tells a process from a later one that reused its pid. */
+    public static long startTime(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc/" + pid + "/stat"));
+            String afterComm = stat.substring(stat.lastIndexOf(')') + 2);
+            return Long.parseLong(afterComm.split(" ")[19]);
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
+    }
+
+    /**
+     * A cgroup for a sandbox yet to start, with the id and state entry it will have. The state records the
+     * directories (no init yet), so a JVM killed while it holds the cgroup leaves nothing unaccounted for.
+     */
+    private CgroupPool.Slot makeCgroupAhead(CgroupPool.Key key) {
+        String id = newId();
+        StateDirectory.Entry state = reserve(id, true, POOLED + key.limits());
+        SandboxCgroup cgroup = null;
+        try {
+            cgroup = cgroups.create(id, key.limits(), key.diesWithInit());
+            return new CgroupPool.Slot(id, state, cgroup); // its state names where the cgroup may be: enough
+        } catch (RuntimeException e) {
+            try {
+                if (cgroup != null) {
+                    cgroup.close();
+                }
+            } finally {
+                state.remove();
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * A new sandbox's state entry, its lock held. With {@code recordCgroups}, every directory its cgroup may get
+     * is recorded before any exists, so a JVM killed at any later point leaves an entry naming all it made.
+     */
+    public StateDirectory.Entry reserve(String id, boolean recordCgroups, String summary) {
+        StateDirectory.Entry state = stateDirectory.create(id);
+        if (recordCgroups) {
+            try {
+                state.write(new SandboxState(id, ProcessHandle.current().pid(), 0, 0,
+                        cgroups.directoriesFor(id).stream().map(Path::toString).toList(), Instant.now().toString(),
+                        summary));
+            } catch (RuntimeException e) {
+                state.remove();
+                throw e;
+            }
+        }
+        return state;
+    }
+}

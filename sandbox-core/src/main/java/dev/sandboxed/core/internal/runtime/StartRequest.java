@@ -1,0 +1,30 @@
+package dev.sandboxed.core.internal.runtime;
+
+import java.util.Optional;
+
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+
+/**
+ * What to start: a sandbox for {@code spec}, in the network (and user) namespace of {@code networkOwner} if given,
+ * with {@code main} sent right behind its set-up description if given, whose output is collected as
+ * {@code mainOutput} says.
+ */
+public record StartRequest(SandboxSpec spec, Optional<RunningSandbox> networkOwner, Optional<ProcessSpec> main,
+        MainOutput mainOutput) {
+
+    /** A sandbox of its own, no process yet. */
+    public static StartRequest of(SandboxSpec spec) {
+        return new StartRequest(spec, Optional.empty(), Optional.empty(), MainOutput.PIPES_TO_READER);
+    }
+
+    /** A sandbox in {@code owner}'s network and user namespaces. */
+    public static StartRequest sharingNetworkOf(SandboxSpec spec, RunningSandbox owner) {
+        return new StartRequest(spec, Optional.of(owner), Optional.empty(), MainOutput.PIPES_TO_READER);
+    }
+
+    /** A sandbox that runs {@code main} as soon as it is set up and ends with it. */
+    public static StartRequest withMain(SandboxSpec spec, ProcessSpec main, MainOutput output) {
+        return new StartRequest(spec, Optional.empty(), Optional.of(main), output);
+    }
+}
