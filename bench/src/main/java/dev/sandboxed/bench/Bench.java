@@ -440,7 +440,7 @@ public final class Bench {
             env.put("idMappingRange", "unavailable: " + e.getMessage());
         }
         try {
-            env.put("cgroups", SandboxRuntime.shared().cgroups().version());
+            env.put("cgroups", SandboxRuntime.shared().cgroupVersion());
         } catch (RuntimeException e) {
             env.put("cgroups", "unknown: " + e);
         }

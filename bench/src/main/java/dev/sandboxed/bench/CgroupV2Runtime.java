@@ -8,12 +8,10 @@ import java.util.Optional;
 
 import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.SandboxRuntime;
-import dev.sandboxed.core.internal.cgroup.CgroupConfig;
-import dev.sandboxed.core.internal.cgroup.CgroupManager;
 
 /**
  * On a hybrid host (controllers on v1, an empty cgroup2 tree beside them) the default runtime uses v1. This
- * aims a second runtime at the cgroup2 tree, so the benchmark also shows what the v2 path costs: a cgroup
+ * aims a second runtime at the cgroup2 tree ({@code sandboxed.cgroup.version=v2}), so the benchmark also shows what the v2 path costs: a cgroup
  * made per sandbox and the init cloned straight into it (clone3 with CLONE_INTO_CGROUP). The tree has no
  * controllers, so it measures the mechanism, not the controllers' own accounting.
  */
@@ -22,12 +20,10 @@ final class CgroupV2Runtime implements AutoCloseable {
 
     private final SandboxRuntime runtime;
     private final Path parentDir;
-    private final Path scratch;
 
-    private CgroupV2Runtime(SandboxRuntime runtime, Path parentDir, Path scratch) {
+    private CgroupV2Runtime(SandboxRuntime runtime, Path parentDir) {
         this.runtime = runtime;
         this.parentDir = parentDir;
-        this.scratch = scratch;
     }
 
     /** Null (with the reason added to {@code whyNot}) unless this is a hybrid host with a writable cgroup2 tree. */
@@ -46,20 +42,14 @@ final class CgroupV2Runtime implements AutoCloseable {
                 return null;
             }
             Path root = Path.of(cgroup2.get());
-            Path scratch = Files.createTempDirectory("sandboxed-bench-cgroup2");
-            Path mountinfo = Files.writeString(scratch.resolve("mountinfo"),
-                    "40 25 0:35 / " + root + " rw,relatime shared:9 - cgroup2 cgroup2 rw\n");
-            String own = Files.readAllLines(Path.of("/proc/self/cgroup")).stream().filter(l -> l.startsWith("0::"))
-                    .findFirst().orElse("0::/");
-            Path procCgroup = Files.writeString(scratch.resolve("cgroup"), own + "\n");
-            CgroupManager v2 = CgroupManager.detect(CgroupConfig.builder().mountinfo(mountinfo).procCgroup(procCgroup)
-                    .parent(PARENT).build());
-            if (!v2.version().equals("v2")) {
-                whyNot.add("the cgroup2 tree at " + root + " was not usable: " + v2.version());
+            SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(false)
+                    .withCgroupV2(true).withCgroupParent(PARENT));
+            if (!runtime.cgroupVersion().equals("v2")) {
+                runtime.close();
+                whyNot.add("the cgroup2 tree at " + root + " was not usable: " + runtime.cgroupVersion());
                 return null;
             }
-            SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(false), v2);
-            return new CgroupV2Runtime(runtime, root.resolve(PARENT), scratch);
+            return new CgroupV2Runtime(runtime, root.resolve(PARENT));
         } catch (IOException | RuntimeException e) {
             whyNot.add("cannot set up a cgroup2 runtime: " + e);
             return null;
@@ -75,9 +65,6 @@ final class CgroupV2Runtime implements AutoCloseable {
         runtime.close();
         try {
             Files.deleteIfExists(parentDir); // ours: made for this run, empty once every sandbox is closed
-            Files.deleteIfExists(scratch.resolve("mountinfo"));
-            Files.deleteIfExists(scratch.resolve("cgroup"));
-            Files.deleteIfExists(scratch);
         } catch (IOException e) {
             System.err.println("could not remove " + parentDir + ": " + e);
         }

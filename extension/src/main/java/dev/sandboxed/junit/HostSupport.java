@@ -10,7 +10,6 @@ import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.doctor.CgroupDoctorCheck;
 import dev.sandboxed.core.internal.doctor.HostProbe;
-import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.spec.ResourceLimits;
 
@@ -49,10 +48,10 @@ final class HostSupport {
                     + doctor(runtime.config()));
         }
         if (!limits.isEmpty()) {
-            CheckResult check = runtime.cgroups().check(limits);
-            if (check.status() == CheckResult.Status.FAIL) {
+            Optional<String> unsupported = runtime.limitsUnsupported(limits);
+            if (unsupported.isPresent()) {
                 return Optional.of("The test asks for resource limits (" + describe(limits) + "), which need a cgroup this user "
-                        + "can write: " + check.detail() + (check.fix().isEmpty() ? "" : "\nFix: " + check.fix())
+                        + "can write: " + unsupported.get().replace("; fix: ", "\nFix: ")
                         + "\nOr point " + ExtensionConfig.CGROUP_PARENT + " at a cgroup delegated to this user.");
             }
         }

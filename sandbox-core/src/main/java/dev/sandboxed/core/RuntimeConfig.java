@@ -16,14 +16,18 @@ import dev.sandboxed.core.spec.SpecException;
  *                       2-core machine the background start competes with the foreground work (see bench).
  * @param cgroupPool     how many cgroups to keep made ahead for each of the last-used limits
  *                       ({@code sandboxed.cgroup.pool}, default {@value #DEFAULT_CGROUP_POOL}, 0 to make each at
- *                       start); see {@link CgroupPool}. A one-shot command line sets 0: nothing would take them.
+ *                       start). A one-shot command line sets 0: nothing would take them.
+ * @param cgroupV2       on a host with v1 controllers and a cgroup2 tree beside them (hybrid), put sandboxes in the
+ *                       cgroup2 tree ({@code sandboxed.cgroup.version=v2}; default {@code auto}: the v1 controllers,
+ *                       which are the ones that enforce limits there). Elsewhere it changes nothing.
  */
 public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
-        int cgroupPool) {
+        int cgroupPool, boolean cgroupV2) {
     public static final String STATE_DIR_PROPERTY = "sandboxed.state.dir";
     public static final String CGROUP_PARENT_PROPERTY = "sandboxed.cgroup.parent";
     public static final String PRESTART_PROPERTY = "sandboxed.prestart";
     public static final String CGROUP_POOL_PROPERTY = "sandboxed.cgroup.pool";
+    public static final String CGROUP_VERSION_PROPERTY = "sandboxed.cgroup.version";
     public static final int DEFAULT_CGROUP_POOL = 2;
     /** More would only hold kernel memory: a start takes one, and one is made while the sandbox runs. */
     public static final int MAX_CGROUP_POOL = 16;
@@ -33,6 +37,11 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
             throw new SpecException(CGROUP_POOL_PROPERTY, "must be between 0 and " + MAX_CGROUP_POOL + ", was "
                     + cgroupPool);
         }
+    }
+
+    public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
+            int cgroupPool) {
+        this(stateDirectory, cgroupParent, prestart, cgroupPool, false);
     }
 
     public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart) {
@@ -55,7 +64,17 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
         java.util.function.Function<String, Optional<String>> get = key -> lookup.apply(key).filter(v -> !v.isBlank());
         return new RuntimeConfig(get.apply(STATE_DIR_PROPERTY), get.apply(CGROUP_PARENT_PROPERTY),
                 "true".equalsIgnoreCase(get.apply(PRESTART_PROPERTY).orElse("false")),
-                get.apply(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL));
+                get.apply(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL),
+                get.apply(CGROUP_VERSION_PROPERTY).map(RuntimeConfig::parseCgroupVersion).orElse(false));
+    }
+
+    /** {@code auto} or {@code v2} as written in a property or configuration parameter: whether v2 is asked for. */
+    public static boolean parseCgroupVersion(String text) {
+        return switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
+            case "auto" -> false;
+            case "v2" -> true;
+            default -> throw new SpecException(CGROUP_VERSION_PROPERTY, "'" + text + "'; allowed: auto, v2");
+        };
     }
 
     /** A pool depth as written in a property or configuration parameter. */
@@ -70,15 +89,19 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
 
     public RuntimeConfig withCgroupParent(String parent) {
         return new RuntimeConfig(stateDirectory, Optional.ofNullable(parent).filter(s -> !s.isBlank()), prestart,
-                cgroupPool);
+                cgroupPool, cgroupV2);
     }
 
     public RuntimeConfig withPrestart(boolean value) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, value, cgroupPool);
+        return new RuntimeConfig(stateDirectory, cgroupParent, value, cgroupPool, cgroupV2);
     }
 
     public RuntimeConfig withCgroupPool(int depth) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, depth);
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, depth, cgroupV2);
+    }
+
+    public RuntimeConfig withCgroupV2(boolean value) {
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, value);
     }
 
     private static Optional<String> property(String name) {

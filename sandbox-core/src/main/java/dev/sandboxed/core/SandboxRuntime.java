@@ -12,6 +12,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import dev.sandboxed.core.internal.cgroup.CgroupCleaner;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
+import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
@@ -26,6 +27,7 @@ import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.SandboxSpec;
 
 /**
@@ -73,7 +75,7 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     private static CgroupManager detectCgroups(RuntimeConfig config) {
-        CgroupConfig.Builder cg = CgroupConfig.builder();
+        CgroupConfig.Builder cg = CgroupConfig.builder().preferV2(config.cgroupV2());
         config.cgroupParent().ifPresent(cg::parent);
         return CgroupManager.detect(cg.build());
     }
@@ -97,25 +99,35 @@ public final class SandboxRuntime implements AutoCloseable {
         return new SandboxRuntime(config);
     }
 
-    /**
-     * A runtime whose sandboxes get their cgroups from {@code cgroups}, for example a manager detected with a
-     * {@link dev.sandboxed.core.internal.cgroup.CgroupConfig} that names another hierarchy (the benchmark measures the
-     * cgroup v2 path this way on hybrid hosts).
-     */
-    public static SandboxRuntime create(RuntimeConfig config, CgroupManager cgroups) {
-        return new SandboxRuntime(config, cgroups);
-    }
-
     public RuntimeConfig config() {
         return config;
     }
 
-    public CgroupManager cgroups() {
+    CgroupManager cgroups() {
         return cgroups;
     }
 
-    public StateDirectory stateDirectory() {
+    StateDirectory stateDirectory() {
         return stateDirectory;
+    }
+
+    /**
+     * Why sandboxes of this runtime cannot have {@code limits} on this host, with the fix (for example a cgroup
+     * to delegate); empty when they can. Nothing is created to find out.
+     *
+     * @throws dev.sandboxed.core.spec.SpecException when a limit is invalid on any host
+     */
+    public Optional<String> limitsUnsupported(ResourceLimits limits) {
+        CheckResult check = cgroups.check(limits);
+        if (check.status() != CheckResult.Status.FAIL) {
+            return Optional.empty();
+        }
+        return Optional.of(check.detail() + (check.fix().isEmpty() ? "" : "; fix: " + check.fix()));
+    }
+
+    /** The cgroup version sandboxes of this runtime get: "v2", "v1" (also on hybrid hosts) or "none". */
+    public String cgroupVersion() {
+        return cgroups.version();
     }
 
     /** Sandboxes started here and not yet closed. */

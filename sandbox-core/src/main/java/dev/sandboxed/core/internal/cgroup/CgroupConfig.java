@@ -26,8 +26,10 @@ public final class CgroupConfig {
     private final Path procCgroup;
     private final Duration removeTimeout;
     private final CgroupFs fs;
+    private final boolean preferV2;
 
     private CgroupConfig(Builder b) {
+        this.preferV2 = b.preferV2;
         this.parent = b.parent;
         this.mountinfo = b.mountinfo;
         this.procCgroup = b.procCgroup;
@@ -73,6 +75,11 @@ public final class CgroupConfig {
         return fs;
     }
 
+    /** On a hybrid host, whether sandboxes get their cgroups in the cgroup2 tree instead of the v1 controllers. */
+    public boolean preferV2() {
+        return preferV2;
+    }
+
     /** Builder; every setting is optional. */
     public static final class Builder {
         private String parent;
@@ -80,8 +87,15 @@ public final class CgroupConfig {
         private Path procCgroup = Path.of("/proc/self/cgroup");
         private Duration removeTimeout = Duration.ofSeconds(10);
         private CgroupFs fs = SystemCgroupFs.INSTANCE;
+        private boolean preferV2;
 
         private Builder() {
+        }
+
+        /** On a hybrid host, use the cgroup2 tree (whatever controllers it has) instead of the v1 controllers. */
+        public Builder preferV2(boolean value) {
+            this.preferV2 = value;
+            return this;
         }
 
         /** Parent cgroup; null or blank means none. */

@@ -1,5 +1,7 @@
 package dev.sandboxed.core.internal.cgroup;
 
+import java.util.Map;
+
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.spec.ResourceLimits;
 
@@ -22,6 +24,9 @@ public interface CgroupManager {
             return new NoCgroupManager(e.getMessage());
         }
         CgroupFiles files = new CgroupFiles(config.fs());
+        if (layout.mode() == CgroupLayout.Mode.HYBRID && config.preferV2()) {
+            layout = new CgroupLayout(CgroupLayout.Mode.V2, layout.unified(), Map.of());
+        }
         return switch (layout.mode()) {
             case V2 -> new CgroupV2Manager(layout, config, files);
             case V1, HYBRID -> new CgroupV1Manager(layout, config, files);

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.Set;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Discovery from mountinfo and /proc/self/cgroup samples in src/test/resources/cgroup. */
 class CgroupDiscoveryTest {
@@ -36,6 +38,15 @@ class CgroupDiscoveryTest {
             assertThat(h.ownDir()).contains(Path.of(
                     "/sys/fs/cgroup/user.slice/user-1000.slice/user@1000.service/app.slice/run-r3b1f0c.scope"));
         });
+    }
+
+    @Test
+    void aHybridHostGivesTheV1ControllersUnlessV2IsAskedFor(@TempDir Path dir) throws IOException {
+        Path mountinfo = Files.writeString(dir.resolve("mountinfo"), resource("mountinfo-hybrid-v1.txt"));
+        Path procCgroup = Files.writeString(dir.resolve("cgroup"), resource("proc-cgroup-hybrid-v1.txt"));
+        CgroupConfig.Builder config = CgroupConfig.builder().mountinfo(mountinfo).procCgroup(procCgroup);
+        assertThat(CgroupManager.detect(config.build()).version()).isEqualTo("v1");
+        assertThat(CgroupManager.detect(config.preferV2(true).build()).version()).isEqualTo("v2");
     }
 
     @Test

@@ -76,6 +76,15 @@ class BackgroundRemovalTest {
         assertThat(RuntimeConfig.parsePool(" 0 ")).isZero();
     }
 
+    @Test
+    void cgroupVersionIsAutoOrV2() {
+        assertThat(RuntimeConfig.from(key -> Optional.empty()).cgroupV2()).isFalse();
+        assertThat(RuntimeConfig.from(key -> key.equals(RuntimeConfig.CGROUP_VERSION_PROPERTY) ? Optional.of("V2")
+                : Optional.empty()).cgroupV2()).isTrue();
+        assertThatThrownBy(() -> RuntimeConfig.parseCgroupVersion("v1")).isInstanceOf(SpecException.class)
+                .hasMessageContaining(RuntimeConfig.CGROUP_VERSION_PROPERTY).hasMessageContaining("allowed: auto, v2");
+    }
+
     private static final class FakeCgroup implements SandboxCgroup {
         private final boolean failClose;
         private final List<String> events = new ArrayList<>();
