@@ -23,13 +23,11 @@ public final class ControlSocket implements AutoCloseable {
     private static final int MSG_CMSG_CLOEXEC = 0x40000000;
     private static final int MSG_TRUNC = 0x20;
     private static final int MSG_CTRUNC = 0x8;
-    private static final int MAX_MESSAGE = 256 * 1024;
-    private static final int MAX_FDS = 8;
     // struct msghdr / iovec / cmsghdr on LP64 Linux (x86_64, aarch64).
     private static final int MSGHDR_SIZE = 56;
     private static final int IOVEC_SIZE = 16;
     private static final int CMSG_HEADER = 16;
-    private static final int CONTROL_SIZE = CMSG_HEADER + MAX_FDS * 4;
+    private static final int CONTROL_SIZE = CMSG_HEADER + Protocol.MAX_FDS * 4;
 
     private final Fd fd;
     private final Object sendLock = new Object();
@@ -51,8 +49,8 @@ public final class ControlSocket implements AutoCloseable {
     }
 
     public void send(Message message, int... fds) {
-        if (fds.length > MAX_FDS) {
-            throw new IllegalArgumentException("at most " + MAX_FDS + " descriptors per message, got " + fds.length);
+        if (fds.length > Protocol.MAX_FDS) {
+            throw new IllegalArgumentException("at most " + Protocol.MAX_FDS + " descriptors per message, got " + fds.length);
         }
         byte[] bytes = message.toBytes();
         IoBuffers io = IoBuffers.forThisThread();
@@ -130,12 +128,12 @@ public final class ControlSocket implements AutoCloseable {
 
     private Received receive(int socket) {
         IoBuffers io = IoBuffers.forThisThread();
-        Pointer data = io.data(MAX_MESSAGE);
+        Pointer data = io.data(Protocol.MAX_MESSAGE);
         Pointer hdr;
         long n;
         int errno;
         do {
-            hdr = io.header(MAX_MESSAGE, CONTROL_SIZE); // a failed call may have changed its lengths
+            hdr = io.header(Protocol.MAX_MESSAGE, CONTROL_SIZE); // a failed call may have changed its lengths
             n = Native.libc().recvmsg(socket, hdr, MSG_CMSG_CLOEXEC);
             errno = n < 0 ? Native.lastErrno() : 0;
             // ECONNRESET: the init exited with our messages unread (a set-up failure while a process was

@@ -22,6 +22,10 @@ public final class Message {
             return ByteBuffer.wrap(data).order(ORDER).getInt();
         }
 
+        public int u32(int offset) {
+            return ByteBuffer.wrap(data).order(ORDER).getInt(offset);
+        }
+
         public long u64(int offset) {
             return ByteBuffer.wrap(data).order(ORDER).getLong(offset);
         }

@@ -1,9 +1,14 @@
 package dev.sandboxed.core.internal.protocol;
 
 
-/** Numbers of the wire protocol; mirrors native-init/src/main/c/protocol.h. Change both together. */
+/**
+ * Numbers of the wire protocol. native-init/src/main/c/protocol.h is the source: ProtocolHeaderTest checks that every
+ * constant and layout offset there has its twin here with the same value, so change the header, then this.
+ */
 public final class Protocol {
-    public static final int VERSION = 1;
+    public static final int PROTOCOL_VERSION = 1;
+    public static final int MAX_MESSAGE = 256 * 1024;
+    public static final int MAX_FDS = 8;
 
     // Message kinds.
     public static final int K_CREATE = 1;
@@ -62,7 +67,24 @@ public final class Protocol {
     public static final int F_NEW_SESSION = 51;
     public static final int F_NO_NEW_PRIVS = 52;
 
-    // Mount operations (struct mount_op.op) and their flags.
+    // Layouts of the structured fields: byte offsets and lengths.
+    public static final int DENIAL_ARCH = 0;
+    public static final int DENIAL_NR = 4;
+    public static final int DENIAL_COUNT = 8;
+    public static final int DENIAL_LEN = 16;
+    public static final int CAPS_BOUNDING = 0;
+    public static final int CAPS_EFFECTIVE = 8;
+    public static final int CAPS_LEN = 16;
+    public static final int RLIMIT_RESOURCE = 0;
+    public static final int RLIMIT_SOFT = 4;
+    public static final int RLIMIT_HARD = 12;
+    public static final int RLIMIT_LEN = 20;
+    public static final int MOUNT_OP_OP = 0;
+    public static final int MOUNT_OP_FLAGS = 4;
+    public static final int MOUNT_OP_MOUNTFLAGS = 8;
+    public static final int MOUNT_OP_STRINGS = 16;
+
+    // Mount operations (F_MOUNT_OP) and their flags.
     public static final int OP_MOUNT = 1;
     public static final int OP_BIND = 2;
     public static final int OP_MKDIR = 3;

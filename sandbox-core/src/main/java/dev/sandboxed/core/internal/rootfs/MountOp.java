@@ -45,9 +45,9 @@ public record MountOp(int op, int flags, long mountFlags, String source, String 
     /** The wire form: struct mount_op followed by four NUL-terminated strings. */
     public byte[] encode() {
         byte[] strings = Message.nulSeparated(List.of(source, target, fstype, data));
-        ByteBuffer buf = ByteBuffer.allocate(16 + strings.length).order(ByteOrder.nativeOrder());
-        buf.putInt(op).putInt(flags).putLong(mountFlags).put(strings);
-        return buf.array();
+        return ByteBuffer.allocate(MOUNT_OP_STRINGS + strings.length).order(ByteOrder.nativeOrder())
+                .putInt(MOUNT_OP_OP, op).putInt(MOUNT_OP_FLAGS, flags).putLong(MOUNT_OP_MOUNTFLAGS, mountFlags)
+                .put(MOUNT_OP_STRINGS, strings).array();
     }
 
     @Override

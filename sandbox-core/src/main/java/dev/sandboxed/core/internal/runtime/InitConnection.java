@@ -345,7 +345,7 @@ public final class InitConnection {
             case Protocol.K_DENIALS -> {
                 for (Message.Field f : m.fields()) {
                     if (f.tag() == Protocol.F_DENIAL) {
-                        denials.record(f.u64(0), f.u64(8));
+                        denials.record(f.u32(Protocol.DENIAL_ARCH), f.u32(Protocol.DENIAL_NR), f.u64(Protocol.DENIAL_COUNT));
                     }
                 }
             }

@@ -45,10 +45,10 @@ public final class InitServer implements AutoCloseable {
             throw new SandboxException("start sandbox-init server (" + binary + "): it exited before saying hello; see its message on stderr", 0);
         }
         int version = hello.message().u32(Protocol.F_VERSION, 0);
-        if (version != Protocol.VERSION) {
+        if (version != Protocol.PROTOCOL_VERSION) {
             socket.close();
             Native.reap(pid, true);
-            throw new SandboxException("start sandbox-init server: protocol " + version + ", expected " + Protocol.VERSION, 0);
+            throw new SandboxException("start sandbox-init server: protocol " + version + ", expected " + Protocol.PROTOCOL_VERSION, 0);
         }
         LOG.log(Level.DEBUG, "sandbox-init server {0} started from {1}", pid, binary);
         return new InitServer(pid, socket);

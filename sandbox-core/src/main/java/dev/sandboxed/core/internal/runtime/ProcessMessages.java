@@ -44,10 +44,12 @@ public final class ProcessMessages {
         long caps = Capability.mask(spec.capabilities());
         // Like Docker: a non-root user keeps the bounding set but holds no capabilities.
         long effective = user.uid() == 0 ? caps : 0;
-        m.put(F_CAPS, ByteBuffer.allocate(16).order(ByteOrder.nativeOrder()).putLong(caps).putLong(effective).array());
+        m.put(F_CAPS, ByteBuffer.allocate(CAPS_LEN).order(ByteOrder.nativeOrder()).putLong(CAPS_BOUNDING, caps)
+                .putLong(CAPS_EFFECTIVE, effective).array());
         for (Map.Entry<Rlimit, Rlimit.Value> r : spec.rlimits().entrySet()) {
-            m.put(F_RLIMIT, ByteBuffer.allocate(20).order(ByteOrder.nativeOrder())
-                    .putInt(r.getKey().resource()).putLong(r.getValue().soft()).putLong(r.getValue().hard()).array());
+            m.put(F_RLIMIT, ByteBuffer.allocate(RLIMIT_LEN).order(ByteOrder.nativeOrder())
+                    .putInt(RLIMIT_RESOURCE, r.getKey().resource()).putLong(RLIMIT_SOFT, r.getValue().soft())
+                    .putLong(RLIMIT_HARD, r.getValue().hard()).array());
         }
         m.putU32(F_NEW_SESSION, 1);
         m.putU32(F_NO_NEW_PRIVS, 1);

@@ -13,11 +13,9 @@ public final class SeccompDenials {
     /** Running count by (audit arch << 32 | number). */
     private final Map<Long, Long> counts = new ConcurrentHashMap<>();
 
-    /** One report field: the low 32 bits of {@code archAndNumber} are the audit arch, the high ones the number. */
-    public void record(long archAndNumber, long count) {
-        long arch = archAndNumber & 0xffffffffL;
-        long nr = archAndNumber >>> 32;
-        counts.put((arch << 32) | nr, count);
+    /** One report: how often syscall {@code nr} of audit architecture {@code auditArch} was refused so far. */
+    public void record(int auditArch, int nr, long count) {
+        counts.put(((auditArch & 0xffffffffL) << 32) | (nr & 0xffffffffL), count);
     }
 
     /** By syscall name, with how often (e.g. {@code keyctl=3}). */
