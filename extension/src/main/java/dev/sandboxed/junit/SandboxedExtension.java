@@ -45,6 +45,10 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SandboxedExtension.class);
 
+    /** Made by JUnit, for {@code @Sandboxed} and {@code @ExtendWith}. */
+    public SandboxedExtension() {
+    }
+
     /** Constructor parameters of per-method test instances get the test's context, so their containers are per test. */
     @Override
     public ExtensionContextScope getTestInstantiationExtensionContextScope(ExtensionContext rootContext) {

@@ -100,6 +100,9 @@ public final class ProcessSpec {
     }
 
     public static final class Builder {
+        private Builder() {
+        }
+
         private final List<String> command = new ArrayList<>();
         private final Map<String, String> environment = new LinkedHashMap<>();
         private String workdir;

@@ -38,10 +38,23 @@ public final class Native {
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
 
-    private static final LibC LIBC = LibraryLoader.create(LibC.class).load("c");
+    private static final String ASM_PROPERTY = "jnr.ffi.asm.enabled";
+    private static final LibC LIBC = loadLibC();
     private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
 
     private Native() {
+    }
+
+    /**
+     * On the module path this package is not exported, and jnr-ffi's generated classes (in a class loader of their
+     * own) cannot implement LibC; its reflective loader (java.lang.reflect.Proxy) can. Chosen only there, and only
+     * when nobody chose a loader already: the class path keeps the faster generated one.
+     */
+    private static LibC loadLibC() {
+        if (Native.class.getModule().isNamed() && System.getProperty(ASM_PROPERTY) == null) {
+            System.setProperty(ASM_PROPERTY, "false");
+        }
+        return LibraryLoader.create(LibC.class).load("c");
     }
 
     public static LibC libc() {

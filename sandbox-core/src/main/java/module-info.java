@@ -1,0 +1,27 @@
+/**
+ * Sandboxed core: rootless Linux sandboxes from Java. The API is {@code dev.sandboxed.core} (start sandboxes, run
+ * processes), {@code dev.sandboxed.core.spec} (what a sandbox and a process look like) and
+ * {@code dev.sandboxed.core.result} (what comes back). Everything under {@code internal} may change in any release;
+ * it is exported only to Sandboxed's own modules.
+ */
+// "module": the qualified exports name modules this one is compiled without; "requires-automatic": jnr-ffi has
+// no module descriptor, only an Automatic-Module-Name.
+@SuppressWarnings({"module", "requires-automatic"})
+module dev.sandboxed.core {
+    requires com.fasterxml.jackson.databind;
+    requires org.jnrproject.ffi;
+    requires static jdk.unsupported; // sun.misc.Signal for the CLI, reached by reflection
+
+    exports dev.sandboxed.core;
+    exports dev.sandboxed.core.result;
+    exports dev.sandboxed.core.spec;
+
+    // For the JUnit extension (host support and diagnostics) and the CLI.
+    exports dev.sandboxed.core.internal.cgroup to dev.sandboxed.junit;
+    exports dev.sandboxed.core.internal.doctor to dev.sandboxed.junit;
+    exports dev.sandboxed.core.internal.host to dev.sandboxed.junit;
+
+    // jnr-ffi implements LibC at run time; Jackson reads and writes the state entries.
+    exports dev.sandboxed.core.internal.os to org.jnrproject.ffi;
+    opens dev.sandboxed.core.internal.state to com.fasterxml.jackson.databind;
+}
