@@ -1,6 +1,7 @@
 package dev.sandboxed.junit;
 
 import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
@@ -24,7 +25,8 @@ import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.extension.TestInstantiationAwareExtension;
+import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
+import org.junit.jupiter.api.extension.TestInstancePreConstructCallback;
 import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.commons.support.HierarchyTraversalMode;
 import org.opentest4j.TestAbortedException;
@@ -41,7 +43,7 @@ import dev.sandboxed.core.spec.SpecException;
  */
 public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback,
         ParameterResolver, TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler,
-        TestInstantiationAwareExtension {
+        TestInstancePreConstructCallback {
 
     static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SandboxedExtension.class);
 
@@ -49,6 +51,25 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
     @Override
     public ExtensionContextScope getTestInstantiationExtensionContextScope(ExtensionContext rootContext) {
         return ExtensionContextScope.TEST_METHOD;
+    }
+
+    /**
+     * Checks the host for the constructor's containers before the instance is made: an abort thrown while resolving
+     * a constructor parameter would count as a failure, so {@code sandboxed.unsupported=skip} would not skip.
+     */
+    @Override
+    public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
+        Constructor<?>[] constructors = factoryContext.getTestClass().getDeclaredConstructors();
+        if (constructors.length != 1) {
+            return; // JUnit itself rejects the class
+        }
+        List<SandboxedSettings> needed = new ArrayList<>();
+        for (java.lang.reflect.Parameter p : constructors[0].getParameters()) {
+            if (p.getType() == Container.class) {
+                needed.add(settings(context, p));
+            }
+        }
+        requireHost(context, needed);
     }
 
     @Override
