@@ -26,6 +26,6 @@ public enum CleanupMode {
         } catch (IllegalArgumentException e) {
             // reported below
         }
-        throw new dev.sandboxed.core.spec.SpecException(key, "'" + text + "' is not a cleanup mode; allowed: always, on_success, never");
+        throw new SandboxedConfigurationException(key, "'" + text + "' is not a cleanup mode; expected always, on_success or never");
     }
 }

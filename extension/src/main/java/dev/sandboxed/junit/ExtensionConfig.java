@@ -44,7 +44,11 @@ final class ExtensionConfig {
 
     RuntimeConfig runtimeConfig() {
         // A key the configuration leaves out falls back to the system property, as the shared runtime reads it.
-        return RuntimeConfig.from(key -> get(key).or(() -> Optional.ofNullable(System.getProperty(key))));
+        try {
+            return RuntimeConfig.from(key -> get(key).or(() -> Optional.ofNullable(System.getProperty(key))));
+        } catch (SpecException e) {
+            throw SandboxedConfigurationException.of(e.field(), e, null);
+        }
     }
 
     int maxConcurrent() {
@@ -58,7 +62,8 @@ final class ExtensionConfig {
             } catch (NumberFormatException e) {
                 // reported below
             }
-            throw new SpecException(MAX_CONCURRENT, "'" + text + "' is not a positive number of sandboxes");
+            throw new SandboxedConfigurationException(MAX_CONCURRENT, "'" + text + "' is not a positive whole number; "
+                    + "expected the number of sandboxes allowed at once such as 8");
         }).orElse(fallback);
     }
 
@@ -66,12 +71,23 @@ final class ExtensionConfig {
         return get(UNSUPPORTED).map(text -> switch (text.toLowerCase(Locale.ROOT)) {
             case "fail" -> UnsupportedPolicy.FAIL;
             case "skip" -> UnsupportedPolicy.SKIP;
-            default -> throw new SpecException(UNSUPPORTED, "'" + text + "' is not a policy; allowed: fail, skip");
+            default -> throw new SandboxedConfigurationException(UNSUPPORTED, "'" + text + "' is not a policy; expected fail or skip");
         }).orElse(UnsupportedPolicy.FAIL);
     }
 
     int diagnosticLines() {
-        return get(DIAGNOSTIC_LINES).map(Integer::parseInt).orElse(20);
+        return get(DIAGNOSTIC_LINES).map(text -> {
+            try {
+                int value = Integer.parseInt(text);
+                if (value >= 0) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new SandboxedConfigurationException(DIAGNOSTIC_LINES, "'" + text + "' is not a whole number >= 0; "
+                    + "expected the output lines shown per process such as 20");
+        }).orElse(20);
     }
 
     Optional<String> simulatedUnsupportedReason() {

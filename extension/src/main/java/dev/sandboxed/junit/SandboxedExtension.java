@@ -7,7 +7,6 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -19,10 +18,10 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
-import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
@@ -31,7 +30,6 @@ import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.commons.support.HierarchyTraversalMode;
 import org.opentest4j.TestAbortedException;
 
-import dev.sandboxed.core.spec.SpecException;
 
 /**
  * The JUnit Jupiter extension behind {@link Sandboxed}: injects {@link Container}s into parameters and fields,
@@ -54,8 +52,10 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
     }
 
     /**
-     * Checks the host for the constructor's containers before the instance is made: an abort thrown while resolving
-     * a constructor parameter would count as a failure, so {@code sandboxed.unsupported=skip} would not skip.
+     * Checks the host for the constructor's containers and creates them before the instance is made: an abort or a bad
+     * setting thrown while JUnit resolves a constructor parameter would reach the test wrapped in a
+     * ParameterResolutionException (a failure even with {@code sandboxed.unsupported=skip}). Resolving the parameter
+     * then finds the container made here.
      */
     @Override
     public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
@@ -70,6 +70,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             }
         }
         requireHost(context, needed);
+        for (SandboxedSettings s : needed) {
+            resolve(context, s, s.scope().orElse(Scope.DEFAULT));
+        }
     }
 
     @Override
@@ -83,7 +86,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
         requireHost(context, needed);
         for (Field f : fields) {
-            inject(f, null, resolve(context, settings(context, f), Scope.CLASS));
+            SandboxedSettings s = settings(context, f);
+            // Static fields are class scoped; an explicit TEST is refused by resolve.
+            inject(f, null, resolve(context, s, s.scope().orElse(Scope.CLASS)));
         }
     }
 
@@ -160,27 +165,27 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void handleTestExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleBeforeEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleAfterEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleAfterAllMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -191,21 +196,15 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
      * asks for different settings.
      */
     private Container resolve(ExtensionContext context, SandboxedSettings settings, Scope scope) {
-        return resolve(context, settings, scope, new HashSet<>());
-    }
-
-    private Container resolve(ExtensionContext context, SandboxedSettings settings, Scope scope, Set<String> resolving) {
         String name = settings.name();
-        if (!resolving.add(name)) {
-            throw new SpecException("network", "containers " + resolving + " join each other's networks in a cycle");
-        }
         boolean classLevel = context.getTestMethod().isEmpty();
         ExtensionContext owner;
         if (scope == Scope.CLASS || (scope == Scope.DEFAULT && classLevel)) {
             owner = classContext(context);
         } else if (scope == Scope.TEST && classLevel) {
-            throw new SpecException("scope", "container '" + name + "' is declared per test (scope TEST) but is "
-                    + "requested where no test runs (a @BeforeAll method, a static field or a per-class constructor)");
+            throw new SandboxedConfigurationException("scope", "TEST for container '" + name + "', which is requested where "
+                    + "no test runs (a @BeforeAll method, a static field or a per-class constructor); expected CLASS or "
+                    + "DEFAULT there");
         } else if (scope == Scope.DEFAULT && !settings.refinedBelowClass()) {
             // Reuse the class's container only if this test asks for nothing different.
             Optional<Container> shared = classScoped(context, name);
@@ -218,19 +217,24 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
         ExtensionConfig config = new ExtensionConfig(context);
         ContainerRegistry registry = registry(owner);
-        return registry.getOrCreate(name, settings.cleanup(), () -> ContainerFactory.create(context, config, settings,
-                other -> resolve(context, settings(context, null).withName(other), Scope.DEFAULT, resolving)));
+        return registry.getOrCreate(name, settings.cleanup(),
+                () -> ContainerFactory.create(context, config, settings, other -> visible(context, other)));
     }
 
-    /** A class-scoped container called {@code name} of this class or an enclosing one. */
-    private static Optional<Container> classScoped(ExtensionContext context, String name) {
-        for (ExtensionContext c = context.getParent().orElse(null); c != null; c = c.getParent().orElse(null)) {
+    /** The container called {@code name} that this context already has: its own or an enclosing scope's. */
+    private static Optional<Container> visible(ExtensionContext context, String name) {
+        for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
             Optional<Container> found = ownRegistry(c).flatMap(r -> r.get(name));
             if (found.isPresent()) {
                 return found;
             }
         }
         return Optional.empty();
+    }
+
+    /** A class-scoped container called {@code name} of this class or an enclosing one. */
+    private static Optional<Container> classScoped(ExtensionContext context, String name) {
+        return context.getParent().flatMap(parent -> visible(parent, name));
     }
 
     private static ExtensionContext classContext(ExtensionContext context) {
@@ -307,12 +311,14 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         List<Field> fields = AnnotationSupport.findAnnotatedFields(type, Sandboxed.class,
                 f -> Modifier.isStatic(f.getModifiers()) == statics, HierarchyTraversalMode.TOP_DOWN);
         for (Field f : fields) {
+            String field = "@Sandboxed field " + f.getDeclaringClass().getSimpleName() + "." + f.getName();
             if (f.getType() != Container.class) {
-                throw new ExtensionConfigurationException("@Sandboxed field " + f.getDeclaringClass().getSimpleName() + "."
-                        + f.getName() + " must be of type " + Container.class.getName() + ", not " + f.getType().getName());
+                throw new SandboxedConfigurationException(field, "its type " + f.getType().getName() + " must be of type "
+                        + Container.class.getName() + "; expected a non-final field of type Container");
             }
             if (Modifier.isFinal(f.getModifiers())) {
-                throw new ExtensionConfigurationException("@Sandboxed field " + f.getName() + " must not be final");
+                throw new SandboxedConfigurationException(field, "it must not be final; expected a non-final field of "
+                        + "type Container");
             }
         }
         return fields;
@@ -331,6 +337,19 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         for (SandboxedSettings s : needed) {
             HostSupport.require(config, Runtimes.runtime(context, config), s.limits());
         }
+    }
+
+    /**
+     * A bad setting found while JUnit resolved a Container parameter reaches the test as itself, as it does from
+     * every other place, not as the ParameterResolutionException JUnit wraps around it.
+     */
+    private static Throwable unwrap(Throwable throwable) {
+        if (throwable instanceof ParameterResolutionException
+                && (throwable.getCause() instanceof SandboxedConfigurationException
+                        || throwable.getCause() instanceof SandboxUnavailableException)) {
+            return throwable.getCause();
+        }
+        return throwable;
     }
 
     private static Throwable attachDiagnostics(ExtensionContext context, Throwable throwable) {
