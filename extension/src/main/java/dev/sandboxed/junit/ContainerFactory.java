@@ -22,12 +22,7 @@ final class ContainerFactory {
                             Function<String, Optional<Container>> peers) {
         // Build and check the whole spec first: a bad setting must fail before anything is created.
         int tailLines = config.diagnosticLines();
-        SandboxSpec spec;
-        try {
-            spec = settings.toSpecBuilder().build();
-        } catch (SpecException e) {
-            throw SandboxedConfigurationException.of(e);
-        }
+        SandboxSpec spec = settings.toSpec(context);
         // network = "container:NAME": this sandbox joins NAME's network (and user) namespace, as in a pod.
         Sandbox networkOwner = settings.networkContainer()
                 .map(other -> networkOwner(settings.networkField(), settings.name(), other, peers))

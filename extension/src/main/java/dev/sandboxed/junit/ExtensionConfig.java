@@ -21,6 +21,8 @@ final class ExtensionConfig {
     static final String SECCOMP = "sandboxed.seccomp";
     static final String TIMEOUT = "sandboxed.timeout";
     static final String CLEANUP = "sandboxed.cleanup";
+    /** Comma-separated {@link SandboxCustomizer} classes applied to every container, before any annotation's. */
+    static final String CUSTOMIZERS = "sandboxed.customizers";
     static final String STATE_DIR = RuntimeConfig.STATE_DIR_PROPERTY;
     static final String CGROUP_PARENT = RuntimeConfig.CGROUP_PARENT_PROPERTY;
     static final String MAX_CONCURRENT = "sandboxed.maxConcurrent";

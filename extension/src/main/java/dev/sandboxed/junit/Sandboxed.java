@@ -99,4 +99,12 @@ public @interface Sandboxed {
 
     /** Whether a container lives for one test or for the whole class; static fields are always class scoped. */
     Scope scope() default Scope.DEFAULT;
+
+    /**
+     * {@link SandboxCustomizer}s that change the core spec with its typed builder, for what no attribute here
+     * expresses (capabilities, rlimits, id mapping, namespaces, cgroup limits beyond memory, cpus and pids ...).
+     * They run after the settings of every level, outer levels' customizers first, so what they set wins; added to
+     * those of outer levels.
+     */
+    Class<? extends SandboxCustomizer>[] customizers() default {};
 }

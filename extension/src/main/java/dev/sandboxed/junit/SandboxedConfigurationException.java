@@ -59,7 +59,7 @@ public class SandboxedConfigurationException extends ExtensionConfigurationExcep
         return new SandboxedConfigurationException(field, problem, e);
     }
 
-    /** The core's rejection, under the core's own field name (a spec a customizer built, a profile the runtime read). */
+    /** The core's rejection under its own field name, e.g. a seccomp profile the runtime compiles when it starts. */
     static SandboxedConfigurationException of(SpecException e) {
         return of(e.field(), e, null);
     }

@@ -13,6 +13,7 @@ import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 
 import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
@@ -70,6 +71,7 @@ final class SandboxedSettings {
     private Duration timeout;
     private CleanupMode cleanup;
     private Scope scope;
+    private final List<Customizers.Declared> customizers = new ArrayList<>();
     /** How many levels changed the container itself (not just its name or scope), and how many of them were classes. */
     private int contributions;
     private int classContributions;
@@ -96,6 +98,13 @@ final class SandboxedSettings {
         config.get(ExtensionConfig.SECCOMP).ifPresent(v -> s.seccomp(ExtensionConfig.SECCOMP, v));
         config.get(ExtensionConfig.TIMEOUT).ifPresent(v -> s.timeout(ExtensionConfig.TIMEOUT, v));
         s.cleanup = config.get(ExtensionConfig.CLEANUP).map(t -> CleanupMode.parse(ExtensionConfig.CLEANUP, t)).orElse(null);
+        config.get(ExtensionConfig.CUSTOMIZERS).ifPresent(v -> {
+            for (String className : v.split(",")) {
+                if (!className.isBlank()) {
+                    s.customizers.add(Customizers.load(ExtensionConfig.CUSTOMIZERS, className));
+                }
+            }
+        });
         return s;
     }
 
@@ -119,6 +128,7 @@ final class SandboxedSettings {
         s.timeout = timeout;
         s.cleanup = cleanup;
         s.scope = scope;
+        s.customizers.addAll(customizers);
         s.contributions = contributions;
         s.classContributions = classContributions;
         return s;
@@ -164,7 +174,7 @@ final class SandboxedSettings {
         boolean changesContainer = java.util.stream.Stream.of(a.rootfs(), a.memory(), a.cpus(), a.pids(), a.network(),
                         a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout()).anyMatch(v -> !v.isEmpty())
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
-                || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT;
+                || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
         if (changesContainer) {
             contributions++;
         }
@@ -215,6 +225,9 @@ final class SandboxedSettings {
         }
         if (a.scope() != Scope.DEFAULT) {
             scope = a.scope();
+        }
+        for (Class<? extends SandboxCustomizer> type : a.customizers()) {
+            customizers.add(Customizers.instantiate(Customizers.FIELD, type));
         }
     }
 
@@ -388,10 +401,10 @@ final class SandboxedSettings {
     }
 
     /**
-     * The core spec. A {@code container:NAME} network is left to the caller, which knows the other container
-     * (see {@link ContainerFactory}).
+     * The core spec: the settings, then the customizers, outermost first. A {@code container:NAME} network is left to
+     * the caller, which knows the other container (see {@link ContainerFactory}).
      */
-    SandboxSpec.Builder toSpecBuilder() {
+    private SandboxSpec.Builder toSpecBuilder(ExtensionContext context) {
         SandboxSpec.Builder b = SandboxSpec.builder();
         if (rootfs != null) {
             b.rootfs(rootfs);
@@ -423,7 +436,22 @@ final class SandboxedSettings {
         if (readOnlyRoot != null) {
             b.readOnlyRoot(readOnlyRoot);
         }
+        for (Customizers.Declared c : customizers) {
+            c.apply(b, context);
+        }
         return b;
+    }
+
+    /** The checked core spec; see {@link #toSpecBuilder}. */
+    SandboxSpec toSpec(ExtensionContext context) {
+        SandboxSpec.Builder b = toSpecBuilder(context);
+        try {
+            return b.build();
+        } catch (SpecException e) {
+            // The settings alone always build; only what customizers set can clash (namespaces, for example).
+            throw new SandboxedConfigurationException(Customizers.FIELD, customizers.stream().map(Customizers.Declared::name)
+                    .toList() + " built an invalid spec: " + e.getMessage(), e);
+        }
     }
 
     @Override
@@ -431,6 +459,7 @@ final class SandboxedSettings {
         return "name=" + name() + ", rootfs=" + rootfs + ", memory=" + memory + ", cpus=" + cpus + ", pids=" + pids
                 + ", network=" + (networkContainer != null ? CONTAINER_PREFIX + networkContainer : network)
                 + ", seccomp=" + seccomp + ", hostname=" + hostname + ", mounts=" + mounts
-                + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout + ", cleanup=" + cleanup() + ", scope=" + scope;
+                + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout + ", cleanup=" + cleanup() + ", scope=" + scope
+                + ", customizers=" + customizers.stream().map(Customizers.Declared::name).toList();
     }
 }

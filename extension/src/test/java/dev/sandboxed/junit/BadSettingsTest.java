@@ -12,6 +12,7 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -20,6 +21,8 @@ import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineTestKit;
 
 import dev.sandboxed.core.RuntimeConfig;
+import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.SandboxSpec;
 
 /**
  * Every bad value, whether an annotation attribute or a configuration parameter, and wherever it is declared (class,
@@ -185,8 +188,93 @@ class BadSettingsTest {
         }
 
         @Test
+        @Sandboxed(customizers = NeedsArgument.class)
+        void customizerWithoutNoArgConstructor(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(customizers = AbstractCustomizer.class)
+        void abstractCustomizer(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(customizers = InnerCustomizer.class)
+        void innerCustomizer(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(customizers = ThrowingConstructor.class)
+        void customizerConstructorThrows(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        void customizerSetsABadValue(@Sandboxed(customizers = BadHostname.class) Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(customizers = Failing.class)
+        void customizerFails(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(customizers = NoMountNamespace.class)
+        void customizerBuildsAnInvalidSpec(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
         void plain(Container c) {
             bodiesRun++;
+        }
+    }
+
+    static class NoOp implements SandboxCustomizer {
+        @Override
+        public void customize(SandboxSpec.Builder spec, ExtensionContext context) {
+        }
+    }
+
+    static class NeedsArgument extends NoOp {
+        NeedsArgument(int unused) {
+        }
+    }
+
+    abstract static class AbstractCustomizer implements SandboxCustomizer {
+    }
+
+    class InnerCustomizer extends NoOp {
+    }
+
+    static class ThrowingConstructor extends NoOp {
+        ThrowingConstructor() {
+            throw new IllegalStateException("deliberate");
+        }
+    }
+
+    static class BadHostname implements SandboxCustomizer {
+        @Override
+        public void customize(SandboxSpec.Builder spec, ExtensionContext context) {
+            spec.hostname("-bad-");
+        }
+    }
+
+    static class Failing implements SandboxCustomizer {
+        @Override
+        public void customize(SandboxSpec.Builder spec, ExtensionContext context) throws Exception {
+            throw new java.io.IOException("deliberate");
+        }
+    }
+
+    static class NoMountNamespace implements SandboxCustomizer {
+        @Override
+        public void customize(SandboxSpec.Builder spec, ExtensionContext context) {
+            spec.withoutNamespace(Namespace.MOUNT);
         }
     }
 
@@ -301,6 +389,15 @@ class BadSettingsTest {
                 method("rootfs", "rootfs", "expected host or the path of a root directory"),
                 method("timeout", "timeout", "expected e.g. 500ms, 30s, 5m"),
                 method("timeoutZero", "timeout", "expected a positive duration"),
+                method("customizerWithoutNoArgConstructor", "customizers", "NeedsArgument' has no constructor without "
+                        + "parameters; expected a class implementing dev.sandboxed.junit.SandboxCustomizer with a constructor"),
+                method("abstractCustomizer", "customizers", "AbstractCustomizer' is abstract; expected a class implementing"),
+                method("innerCustomizer", "customizers", "InnerCustomizer' is an inner class"),
+                method("customizerConstructorThrows", "customizers", "ThrowingConstructor' threw "
+                        + "java.lang.IllegalStateException: deliberate; expected a class implementing"),
+                method("customizerSetsABadValue", "customizers", "BadHostname' set hostname: '-bad-' is not a hostname: 1-64"),
+                method("customizerFails", "customizers", "Failing' failed: java.io.IOException: deliberate"),
+                method("customizerBuildsAnInvalidSpec", "customizers", "NoMountNamespace] built an invalid spec: namespaces:"),
                 fixture(BeforeEachParameter.class, "mounts", "does not exist on the host; expected SRC:DST"),
                 fixture(ConstructorParameter.class, "network", "'container:db' names no container of this test; " + network),
                 fixture(ScopeTestWhereNoTestRuns.class, "scope", "expected CLASS or DEFAULT"),
@@ -317,6 +414,9 @@ class BadSettingsTest {
                 config(ExtensionConfig.SECCOMP, "/does/not/exist.json", "built-in profiles"),
                 config(ExtensionConfig.TIMEOUT, "soon", "expected e.g. 500ms, 30s, 5m"),
                 config(ExtensionConfig.CLEANUP, "sometimes", "expected always, on_success or never"),
+                config(ExtensionConfig.CUSTOMIZERS, "com.example.NoSuchCustomizer", "class 'com.example.NoSuchCustomizer' "
+                        + "cannot be loaded (java.lang.ClassNotFoundException: com.example.NoSuchCustomizer); expected the "
+                        + "binary name of a class implementing"),
                 config(ExtensionConfig.MAX_CONCURRENT, "0", "expected the number of sandboxes allowed at once"),
                 config(ExtensionConfig.UNSUPPORTED, "ignore", "expected fail or skip"),
                 config(ExtensionConfig.DIAGNOSTIC_LINES, "many", "expected the output lines shown per process"),
