@@ -24,7 +24,8 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * builder, so what they set wins; those of outer levels ({@code sandboxed.customizers}, enclosing classes,
  * superclasses, class) run before those of inner ones (method, field, parameter). Name them in
  * {@link Sandboxed#customizers()} or {@code sandboxed.customizers} (each class is instantiated through its
- * no-argument constructor, which need not be public). A class may be instantiated more than once;
+ * no-argument constructor, which need not be public), or register them in code with
+ * {@link SandboxedExtension#builder()}. A class may be instantiated more than once;
  * {@link #customize} runs once per container and should only configure the builder. Anything it throws fails the
  * test with a {@link SandboxedConfigurationException} for field {@code customizers}.
  *

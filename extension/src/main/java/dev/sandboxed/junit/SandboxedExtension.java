@@ -9,8 +9,10 @@ import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.MediaType;
 import org.junit.jupiter.api.TestInstance;
@@ -23,6 +25,7 @@ import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
 import org.junit.jupiter.api.extension.TestInstancePreConstructCallback;
@@ -30,20 +33,74 @@ import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.commons.support.HierarchyTraversalMode;
 import org.opentest4j.TestAbortedException;
 
+import dev.sandboxed.core.spec.SandboxSpec;
+
 
 /**
  * The JUnit Jupiter extension behind {@link Sandboxed}: injects {@link Container}s into parameters and fields,
  * keeps them per test or per class, removes them when their scope ends (in afterEach/afterAll and, should those
  * not run, through the extension store), and attaches {@link SandboxDiagnostics} to failures.
  *
- * <p>Registered by {@code @Sandboxed}; {@code @ExtendWith(SandboxedExtension.class)} works too. Safe under
- * parallel execution; {@code sandboxed.maxConcurrent} caps the sandboxes alive at once.
+ * <p>Registered by {@code @Sandboxed}; {@code @ExtendWith(SandboxedExtension.class)} works too. To customize the
+ * spec in code, register a configured instance on a static field:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static SandboxedExtension sandboxes = SandboxedExtension.builder()
+ *         .customize(spec -> spec.rlimit(Rlimit.NOFILE, 1024, 1024).addCapability(Capability.SYS_PTRACE))
+ *         .build();
+ * }</pre>
+ *
+ * <p>Its customizers apply, as a level of the class that declares the field, to every container of that class
+ * (whatever {@code @Sandboxed} also says); the instance registered innermost does the work for a class and any
+ * other instance, such as the one {@code @Sandboxed} registers, stands aside, so containers are made once. Safe
+ * under parallel execution; {@code sandboxed.maxConcurrent} caps the sandboxes alive at once.
  */
 public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback,
         ParameterResolver, TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler,
         TestInstancePreConstructCallback {
 
     static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SandboxedExtension.class);
+
+    private final List<SandboxCustomizer> customizers;
+
+    /** The extension {@code @Sandboxed} and {@code @ExtendWith} register: no customizers of its own. */
+    public SandboxedExtension() {
+        this(List.of());
+    }
+
+    private SandboxedExtension(List<SandboxCustomizer> customizers) {
+        this.customizers = List.copyOf(customizers);
+    }
+
+    /** A builder for an instance to register with {@code @RegisterExtension} on a static field. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link SandboxedExtension} with {@link SandboxCustomizer}s. */
+    public static final class Builder {
+        private final List<SandboxCustomizer> customizers = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** Adds a customizer that only needs the spec builder; customizers run in the order added. */
+        public Builder customize(Consumer<SandboxSpec.Builder> customizer) {
+            Objects.requireNonNull(customizer, "customizer");
+            return customize((spec, context) -> customizer.accept(spec));
+        }
+
+        /** Adds a customizer; customizers run in the order added. */
+        public Builder customize(SandboxCustomizer customizer) {
+            customizers.add(Objects.requireNonNull(customizer, "customizer"));
+            return this;
+        }
+
+        public SandboxedExtension build() {
+            return new SandboxedExtension(customizers);
+        }
+    }
 
     /** Constructor parameters of per-method test instances get the test's context, so their containers are per test. */
     @Override
@@ -59,6 +116,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
      */
     @Override
     public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
+        if (!acting(context)) {
+            return;
+        }
         Constructor<?>[] constructors = factoryContext.getTestClass().getDeclaredConstructors();
         if (constructors.length != 1) {
             return; // JUnit itself rejects the class
@@ -77,6 +137,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        if (!acting(context)) {
+            return;
+        }
         Class<?> testClass = context.getRequiredTestClass();
         // Only class-scoped containers are checked here; tests are checked one by one so each reports for itself.
         List<SandboxedSettings> needed = new ArrayList<>();
@@ -94,6 +157,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void beforeEach(ExtensionContext context) throws Exception {
+        if (!acting(context)) {
+            return;
+        }
         Method method = context.getRequiredTestMethod();
         List<SandboxedSettings> needed = new ArrayList<>();
         if (SandboxedSettings.declares(method) || declaredOnClasses(context.getRequiredTestClass())) {
@@ -127,6 +193,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void afterEach(ExtensionContext context) {
+        if (!acting(context)) {
+            return;
+        }
         Optional<Throwable> failure = context.getExecutionException().filter(t -> !(t instanceof TestAbortedException));
         if (failure.isPresent()) {
             // ON_SUCCESS containers of this test and of every enclosing class are kept.
@@ -139,6 +208,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void afterAll(ExtensionContext context) {
+        if (!acting(context)) {
+            return;
+        }
         if (context.getExecutionException().filter(t -> !(t instanceof TestAbortedException)).isPresent()) {
             ownRegistry(context).ifPresent(ContainerRegistry::markFailed);
         }
@@ -147,7 +219,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == Container.class;
+        return parameterContext.getParameter().getType() == Container.class && acting(extensionContext);
     }
 
     @Override
@@ -165,26 +237,41 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void handleTestExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        if (!acting(context)) {
+            throw throwable;
+        }
         throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        if (!acting(context)) {
+            throw throwable;
+        }
         throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleBeforeEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        if (!acting(context)) {
+            throw throwable;
+        }
         throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleAfterEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        if (!acting(context)) {
+            throw throwable;
+        }
         throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleAfterAllMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        if (!acting(context)) {
+            throw throwable;
+        }
         throw attachDiagnostics(context, unwrap(throwable));
     }
 
@@ -273,6 +360,11 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         SandboxedSettings s = SandboxedSettings.fromConfig(new ExtensionConfig(context));
         for (Class<?> c : classChain(context.getRequiredTestClass())) {
             s.refine(c);
+            for (Registration r : registrations(c)) {
+                s.addCustomizers(r.source(), r.extension().orElseThrow(() -> new SandboxedConfigurationException(r.source(),
+                        "it is not static; expected a static field, so that it acts before the test instance exists"))
+                        .customizers);
+            }
         }
         s.classLevelsApplied();
         context.getTestMethod().ifPresent(s::refine);
@@ -280,6 +372,52 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             s.refine(element);
         }
         return s;
+    }
+
+    /** A {@code @RegisterExtension} field of type SandboxedExtension: its value if static (else empty). */
+    private record Registration(String source, Optional<SandboxedExtension> extension) {
+    }
+
+    /** The SandboxedExtension fields registered with {@code @RegisterExtension} that {@code type} itself declares. */
+    private static List<Registration> registrations(Class<?> type) {
+        List<Registration> found = new ArrayList<>();
+        for (Field f : type.getDeclaredFields()) {
+            if (!f.isAnnotationPresent(RegisterExtension.class) || !SandboxedExtension.class.isAssignableFrom(f.getType())) {
+                continue;
+            }
+            String source = "@RegisterExtension field " + type.getSimpleName() + "." + f.getName();
+            if (!Modifier.isStatic(f.getModifiers())) {
+                found.add(new Registration(source, Optional.empty()));
+                continue;
+            }
+            try {
+                f.setAccessible(true);
+                found.add(new Registration(source, Optional.ofNullable((SandboxedExtension) f.get(null))));
+            } catch (IllegalAccessException | RuntimeException e) {
+                throw new SandboxedConfigurationException(source, "cannot be read (" + e + "); expected an accessible "
+                        + "static field", e);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Whether this instance does the work for the context's test class: the innermost SandboxedExtension registered
+     * on a static field if there is one, else the one {@code @Sandboxed} or {@code @ExtendWith} registered. Any other
+     * stands aside, so that containers are made and parameters resolved once.
+     */
+    private boolean acting(ExtensionContext context) {
+        Optional<Class<?>> testClass = context.getTestClass();
+        if (testClass.isEmpty()) {
+            return true;
+        }
+        SandboxedExtension innermost = null;
+        for (Class<?> c : classChain(testClass.get())) {
+            for (Registration r : registrations(c)) {
+                innermost = r.extension().orElse(innermost);
+            }
+        }
+        return innermost == null || innermost == this;
     }
 
     /** Outermost enclosing class first, each with its superclasses first. */

@@ -231,6 +231,18 @@ final class SandboxedSettings {
         }
     }
 
+    /** Customizers registered with a {@link SandboxedExtension} that {@code source} declares, as one level. */
+    SandboxedSettings addCustomizers(String source, List<SandboxCustomizer> registered) {
+        if (!registered.isEmpty()) {
+            contributions++;
+        }
+        for (int i = 0; i < registered.size(); i++) {
+            customizers.add(new Customizers.Declared(Customizers.FIELD, "customizer " + (i + 1) + " of " + source,
+                    registered.get(i)));
+        }
+        return this;
+    }
+
     private void rootfs(String field, String text) {
         rootfs = check(field, ROOTFS_EXPECTED, () -> RootFs.parse(text.trim()));
     }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 
@@ -31,11 +32,13 @@ import dev.sandboxed.core.spec.SandboxSpec;
 class CustomizerTest {
     static final List<String> ORDER = new CopyOnWriteArrayList<>();
     static final List<Integer> PIDS = new CopyOnWriteArrayList<>();
+    static final List<Integer> OPEN = new CopyOnWriteArrayList<>();
 
     @BeforeEach
     void reset() {
         ORDER.clear();
         PIDS.clear();
+        OPEN.clear();
     }
 
     private static List<Throwable> failures(EngineExecutionResults results) {
@@ -261,6 +264,66 @@ class CustomizerTest {
         results.testEvents().assertStatistics(s -> s.succeeded(1));
         assertThat(ORDER).containsExactly("FromConfig", "Outer", "Base", "Klass", "Method", "Parameter");
         Kit.assertNothingLeft(PIDS);
+    }
+
+    @Sandboxed(hostname = "annotated")
+    static class Programmatic {
+        @RegisterExtension
+        static SandboxedExtension sandboxes = SandboxedExtension.builder()
+                .customize(spec -> spec.rlimit(Rlimit.NOFILE, 77, 77))
+                .customize((spec, context) -> spec.env("CLASS", context.getRequiredTestClass().getSimpleName()))
+                .build();
+
+        @Sandboxed
+        Container field;
+
+        private final Container fromConstructor;
+
+        Programmatic(Container fromConstructor) {
+            this.fromConstructor = fromConstructor;
+        }
+
+        @Test
+        void registeredCustomizersApply(Container c) {
+            OPEN.add(SandboxRuntime.shared().openSandboxes().size());
+            assertThat(c.id()).isEqualTo(field.id()).isEqualTo(fromConstructor.id());
+            assertThat(sh(c, "ulimit -n; hostname; echo $CLASS")).isEqualTo("77\nannotated\nProgrammatic");
+        }
+
+        @Nested
+        class Inside {
+            @Test
+            void nestedClassesToo(@Sandboxed(name = "few", customizers = FewFiles.class) Container c) {
+                OPEN.add(SandboxRuntime.shared().openSandboxes().size());
+                assertThat(sh(c, "ulimit -n; echo $CLASS")).isEqualTo("123\nInside");
+            }
+        }
+    }
+
+    @Test
+    void aRegisteredExtensionAppliesItsCustomizersAndMakesEachContainerOnce() {
+        EngineExecutionResults results = Kit.run(Programmatic.class);
+        assertThat(failures(results)).isEmpty();
+        results.testEvents().assertStatistics(s -> s.succeeded(2));
+        // The nested test has the enclosing instance's container too.
+        assertThat(OPEN).containsExactlyInAnyOrder(1, 2);
+        Kit.assertNothingLeft(PIDS);
+    }
+
+    static class NotStatic {
+        @RegisterExtension
+        SandboxedExtension sandboxes = SandboxedExtension.builder().customize(spec -> spec.hostname("x")).build();
+
+        @Test
+        void test(Container c) {
+        }
+    }
+
+    @Test
+    void aRegisteredExtensionMustBeStatic() {
+        assertThat(failures(Kit.run(NotStatic.class))).singleElement().satisfies(t -> assertThat(t)
+                .isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessageContaining("@RegisterExtension field NotStatic.sandboxes").hasMessageContaining("static"));
     }
 
     private static boolean isRoot() {
