@@ -16,10 +16,11 @@ module dev.sandboxed.core {
     exports dev.sandboxed.core.result;
     exports dev.sandboxed.core.spec;
 
-    // For the JUnit extension (host support and diagnostics) and the CLI.
+    // For the JUnit extension: host support, diagnostics, and seccomp profiles checked where they are declared.
     exports dev.sandboxed.core.internal.cgroup to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.doctor to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.host to dev.sandboxed.junit;
+    exports dev.sandboxed.core.internal.seccomp to dev.sandboxed.junit;
 
     // jnr-ffi implements LibC at run time; Jackson reads and writes the state entries.
     exports dev.sandboxed.core.internal.os to org.jnrproject.ffi;

@@ -4,7 +4,8 @@ import java.util.Locale;
 
 /**
  * When a container's sandbox is removed, as {@code @TempDir}'s cleanup mode. A kept sandbox stays running (its
- * pid is reported so it can be entered with {@code nsenter}) until the test run ends.
+ * pid is reported so it can be entered with {@code nsenter}) until the test run ends; it no longer counts against
+ * {@code sandboxed.maxConcurrent}.
  */
 public enum CleanupMode {
     /** Not set here: an outer level or {@code sandboxed.cleanup} decides ({@link #ALWAYS} if nothing does). */
@@ -25,6 +26,6 @@ public enum CleanupMode {
         } catch (IllegalArgumentException e) {
             // reported below
         }
-        throw new dev.sandboxed.core.spec.SpecException(key, "'" + text + "' is not a cleanup mode; allowed: always, on_success, never");
+        throw new SandboxedConfigurationException(key, "'" + text + "' is not a cleanup mode; expected always, on_success or never");
     }
 }

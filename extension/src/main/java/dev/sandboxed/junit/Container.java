@@ -50,17 +50,19 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     private final Sandbox sandbox;
     private final Optional<Duration> defaultTimeout;
     private final int tailLines;
-    private final Runnable onClose;
+    private final Runnable releasePermit;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final AtomicBoolean permitReleased = new AtomicBoolean();
     private final Deque<ExecResult> history = new ArrayDeque<>();
     private final List<ContainerProcess> processes = new ArrayList<>();
 
-    Container(String name, Sandbox sandbox, Optional<Duration> defaultTimeout, int tailLines, Runnable onClose) {
+    /** @param releasePermit gives back the {@code sandboxed.maxConcurrent} permit this sandbox holds */
+    Container(String name, Sandbox sandbox, Optional<Duration> defaultTimeout, int tailLines, Runnable releasePermit) {
         this.name = name;
         this.sandbox = sandbox;
         this.defaultTimeout = defaultTimeout;
         this.tailLines = tailLines;
-        this.onClose = onClose;
+        this.releasePermit = releasePermit;
     }
 
     /** The name this container was declared with ({@code default} unless named). */
@@ -247,8 +249,18 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
             try {
                 sandbox.close();
             } finally {
-                onClose.run();
+                releasePermit();
             }
+        }
+    }
+
+    /**
+     * Gives back this sandbox's {@code sandboxed.maxConcurrent} permit and leaves it running: a sandbox kept after
+     * its test ({@link CleanupMode}) must not count against the cap, or the next test would wait for it. Idempotent.
+     */
+    void releasePermit() {
+        if (permitReleased.compareAndSet(false, true)) {
+            releasePermit.run();
         }
     }
 

@@ -54,7 +54,8 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
     }
 
     /**
-     * Removes every container whose cleanup mode says so, newest first; returns a line for each one kept.
+     * Removes every container whose cleanup mode says so, newest first; the others keep running but give back their
+     * concurrency permit. Returns a line for each one kept.
      * Idempotent.
      */
     List<String> closeContainers() {
@@ -73,6 +74,7 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
                         + "); enter it with: nsenter -t " + e.container().pid() + " -a";
                 kept.add(line);
                 LOG.log(System.Logger.Level.WARNING, line);
+                e.container().releasePermit();
                 continue;
             }
             try {

@@ -21,6 +21,8 @@ final class ExtensionConfig {
     static final String SECCOMP = "sandboxed.seccomp";
     static final String TIMEOUT = "sandboxed.timeout";
     static final String CLEANUP = "sandboxed.cleanup";
+    /** Comma-separated {@link SandboxCustomizer} classes applied to every container, before any annotation's. */
+    static final String CUSTOMIZERS = "sandboxed.customizers";
     static final String STATE_DIR = RuntimeConfig.STATE_DIR_PROPERTY;
     static final String CGROUP_PARENT = RuntimeConfig.CGROUP_PARENT_PROPERTY;
     static final String MAX_CONCURRENT = "sandboxed.maxConcurrent";
@@ -44,7 +46,11 @@ final class ExtensionConfig {
 
     RuntimeConfig runtimeConfig() {
         // A key the configuration leaves out falls back to the system property, as the shared runtime reads it.
-        return RuntimeConfig.from(key -> get(key).or(() -> Optional.ofNullable(System.getProperty(key))));
+        try {
+            return RuntimeConfig.from(key -> get(key).or(() -> Optional.ofNullable(System.getProperty(key))));
+        } catch (SpecException e) {
+            throw SandboxedConfigurationException.of(e.field(), e, null);
+        }
     }
 
     int maxConcurrent() {
@@ -58,7 +64,8 @@ final class ExtensionConfig {
             } catch (NumberFormatException e) {
                 // reported below
             }
-            throw new SpecException(MAX_CONCURRENT, "'" + text + "' is not a positive number of sandboxes");
+            throw new SandboxedConfigurationException(MAX_CONCURRENT, "'" + text + "' is not a positive whole number; "
+                    + "expected the number of sandboxes allowed at once such as 8");
         }).orElse(fallback);
     }
 
@@ -66,12 +73,23 @@ final class ExtensionConfig {
         return get(UNSUPPORTED).map(text -> switch (text.toLowerCase(Locale.ROOT)) {
             case "fail" -> UnsupportedPolicy.FAIL;
             case "skip" -> UnsupportedPolicy.SKIP;
-            default -> throw new SpecException(UNSUPPORTED, "'" + text + "' is not a policy; allowed: fail, skip");
+            default -> throw new SandboxedConfigurationException(UNSUPPORTED, "'" + text + "' is not a policy; expected fail or skip");
         }).orElse(UnsupportedPolicy.FAIL);
     }
 
     int diagnosticLines() {
-        return get(DIAGNOSTIC_LINES).map(Integer::parseInt).orElse(20);
+        return get(DIAGNOSTIC_LINES).map(text -> {
+            try {
+                int value = Integer.parseInt(text);
+                if (value >= 0) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new SandboxedConfigurationException(DIAGNOSTIC_LINES, "'" + text + "' is not a whole number >= 0; "
+                    + "expected the output lines shown per process such as 20");
+        }).orElse(20);
     }
 
     Optional<String> simulatedUnsupportedReason() {

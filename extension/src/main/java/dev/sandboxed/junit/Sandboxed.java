@@ -15,7 +15,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * <p>Put it on a test class, a test method, a {@link Container} field or parameter, or on your own
  * meta-annotation. Settings refine each other from the outside in: configuration parameters
  * ({@code sandboxed.*}), enclosing classes, superclasses, the test class, the method, then the field or
- * parameter. Empty strings and {@code DEFAULT} values mean "not set here".
+ * parameter. Empty strings and {@code DEFAULT} values mean "not set here". A bad value, wherever it is declared,
+ * fails the test with a {@link SandboxedConfigurationException} naming the attribute or parameter and what is
+ * allowed, before any sandbox of that test starts.
  *
  * <pre>{@code
  * @Sandboxed(memory = "64m", network = "none")
@@ -54,8 +56,8 @@ public @interface Sandboxed {
 
     /**
      * {@code none} (own namespace with only {@code lo}, the default), {@code host}, or {@code container:NAME} to
-     * share the network namespace of container NAME of the same test (declare NAME's parameter first: a container
-     * that does not exist yet is created with the class's and method's settings).
+     * share the network namespace of container NAME, which must exist already: declared before this one (an earlier
+     * parameter or field) or class scoped.
      */
     String network() default "";
 
@@ -97,4 +99,12 @@ public @interface Sandboxed {
 
     /** Whether a container lives for one test or for the whole class; static fields are always class scoped. */
     Scope scope() default Scope.DEFAULT;
+
+    /**
+     * {@link SandboxCustomizer}s that change the core spec with its typed builder, for what no attribute here
+     * expresses (capabilities, rlimits, id mapping, namespaces, cgroup limits beyond memory, cpus and pids ...).
+     * They run after the settings of every level, outer levels' customizers first, so what they set wins; added to
+     * those of outer levels.
+     */
+    Class<? extends SandboxCustomizer>[] customizers() default {};
 }

@@ -1,16 +1,18 @@
 package dev.sandboxed.junit;
 
 import java.lang.reflect.AnnotatedElement;
+import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.MediaType;
 import org.junit.jupiter.api.TestInstance;
@@ -18,35 +20,86 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
-import org.junit.jupiter.api.extension.ExtensionConfigurationException;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
-import org.junit.jupiter.api.extension.TestInstantiationAwareExtension;
+import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
+import org.junit.jupiter.api.extension.TestInstancePreConstructCallback;
 import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.commons.support.HierarchyTraversalMode;
 import org.opentest4j.TestAbortedException;
 
-import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.spec.SandboxSpec;
+
 
 /**
  * The JUnit Jupiter extension behind {@link Sandboxed}: injects {@link Container}s into parameters and fields,
  * keeps them per test or per class, removes them when their scope ends (in afterEach/afterAll and, should those
  * not run, through the extension store), and attaches {@link SandboxDiagnostics} to failures.
  *
- * <p>Registered by {@code @Sandboxed}; {@code @ExtendWith(SandboxedExtension.class)} works too. Safe under
- * parallel execution; {@code sandboxed.maxConcurrent} caps the sandboxes alive at once.
+ * <p>Registered by {@code @Sandboxed}; {@code @ExtendWith(SandboxedExtension.class)} works too. To customize the
+ * spec in code, register a configured instance on a static field:
+ *
+ * <pre>{@code
+ * @RegisterExtension
+ * static SandboxedExtension sandboxes = SandboxedExtension.builder()
+ *         .customize(spec -> spec.rlimit(Rlimit.NOFILE, 1024, 1024).addCapability(Capability.SYS_PTRACE))
+ *         .build();
+ * }</pre>
+ *
+ * <p>Its customizers apply, as a level of the class that declares the field, to every container of that class
+ * (whatever {@code @Sandboxed} also says); the instance registered innermost does the work for a class and any
+ * other instance, such as the one {@code @Sandboxed} registers, stands aside, so containers are made once. Safe
+ * under parallel execution; {@code sandboxed.maxConcurrent} caps the sandboxes alive at once.
  */
 public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback,
         ParameterResolver, TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler,
-        TestInstantiationAwareExtension {
+        TestInstancePreConstructCallback {
 
     static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SandboxedExtension.class);
 
-    /** Made by JUnit, for {@code @Sandboxed} and {@code @ExtendWith}. */
+    private final List<SandboxCustomizer> customizers;
+
+    /** The extension {@code @Sandboxed} and {@code @ExtendWith} register: no customizers of its own. */
     public SandboxedExtension() {
+        this(List.of());
+    }
+
+    private SandboxedExtension(List<SandboxCustomizer> customizers) {
+        this.customizers = List.copyOf(customizers);
+    }
+
+    /** A builder for an instance to register with {@code @RegisterExtension} on a static field. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Builds a {@link SandboxedExtension} with {@link SandboxCustomizer}s. */
+    public static final class Builder {
+        private final List<SandboxCustomizer> customizers = new ArrayList<>();
+
+        private Builder() {
+        }
+
+        /** Adds a customizer that only needs the spec builder; customizers run in the order added. */
+        public Builder customize(Consumer<SandboxSpec.Builder> customizer) {
+            Objects.requireNonNull(customizer, "customizer");
+            return customize((spec, context) -> customizer.accept(spec));
+        }
+
+        /** Adds a customizer; customizers run in the order added. */
+        public Builder customize(SandboxCustomizer customizer) {
+            customizers.add(Objects.requireNonNull(customizer, "customizer"));
+            return this;
+        }
+
+        public SandboxedExtension build() {
+            return new SandboxedExtension(customizers);
+        }
     }
 
     /** Constructor parameters of per-method test instances get the test's context, so their containers are per test. */
@@ -55,8 +108,38 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         return ExtensionContextScope.TEST_METHOD;
     }
 
+    /**
+     * Checks the host for the constructor's containers and creates them before the instance is made: an abort or a bad
+     * setting thrown while JUnit resolves a constructor parameter would reach the test wrapped in a
+     * ParameterResolutionException (a failure even with {@code sandboxed.unsupported=skip}). Resolving the parameter
+     * then finds the container made here.
+     */
+    @Override
+    public void preConstructTestInstance(TestInstanceFactoryContext factoryContext, ExtensionContext context) {
+        if (!acting(context)) {
+            return;
+        }
+        Constructor<?>[] constructors = factoryContext.getTestClass().getDeclaredConstructors();
+        if (constructors.length != 1) {
+            return; // JUnit itself rejects the class
+        }
+        List<SandboxedSettings> needed = new ArrayList<>();
+        for (java.lang.reflect.Parameter p : constructors[0].getParameters()) {
+            if (p.getType() == Container.class) {
+                needed.add(settings(context, p));
+            }
+        }
+        requireHost(context, needed);
+        for (SandboxedSettings s : needed) {
+            resolve(context, s, s.scope().orElse(Scope.DEFAULT));
+        }
+    }
+
     @Override
     public void beforeAll(ExtensionContext context) throws Exception {
+        if (!acting(context)) {
+            return;
+        }
         Class<?> testClass = context.getRequiredTestClass();
         // Only class-scoped containers are checked here; tests are checked one by one so each reports for itself.
         List<SandboxedSettings> needed = new ArrayList<>();
@@ -66,12 +149,17 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
         requireHost(context, needed);
         for (Field f : fields) {
-            inject(f, null, resolve(context, settings(context, f), Scope.CLASS));
+            SandboxedSettings s = settings(context, f);
+            // Static fields are class scoped; an explicit TEST is refused by resolve.
+            inject(f, null, resolve(context, s, s.scope().orElse(Scope.CLASS)));
         }
     }
 
     @Override
     public void beforeEach(ExtensionContext context) throws Exception {
+        if (!acting(context)) {
+            return;
+        }
         Method method = context.getRequiredTestMethod();
         List<SandboxedSettings> needed = new ArrayList<>();
         if (SandboxedSettings.declares(method) || declaredOnClasses(context.getRequiredTestClass())) {
@@ -105,6 +193,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void afterEach(ExtensionContext context) {
+        if (!acting(context)) {
+            return;
+        }
         Optional<Throwable> failure = context.getExecutionException().filter(t -> !(t instanceof TestAbortedException));
         if (failure.isPresent()) {
             // ON_SUCCESS containers of this test and of every enclosing class are kept.
@@ -117,6 +208,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void afterAll(ExtensionContext context) {
+        if (!acting(context)) {
+            return;
+        }
         if (context.getExecutionException().filter(t -> !(t instanceof TestAbortedException)).isPresent()) {
             ownRegistry(context).ifPresent(ContainerRegistry::markFailed);
         }
@@ -125,7 +219,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public boolean supportsParameter(ParameterContext parameterContext, ExtensionContext extensionContext) {
-        return parameterContext.getParameter().getType() == Container.class;
+        return parameterContext.getParameter().getType() == Container.class && acting(extensionContext);
     }
 
     @Override
@@ -143,27 +237,42 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
 
     @Override
     public void handleTestExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        if (!acting(context)) {
+            throw throwable;
+        }
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleBeforeAllMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        if (!acting(context)) {
+            throw throwable;
+        }
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleBeforeEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        if (!acting(context)) {
+            throw throwable;
+        }
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleAfterEachMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        if (!acting(context)) {
+            throw throwable;
+        }
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     @Override
     public void handleAfterAllMethodExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
-        throw attachDiagnostics(context, throwable);
+        if (!acting(context)) {
+            throw throwable;
+        }
+        throw attachDiagnostics(context, unwrap(throwable));
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -174,21 +283,15 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
      * asks for different settings.
      */
     private Container resolve(ExtensionContext context, SandboxedSettings settings, Scope scope) {
-        return resolve(context, settings, scope, new HashSet<>());
-    }
-
-    private Container resolve(ExtensionContext context, SandboxedSettings settings, Scope scope, Set<String> resolving) {
         String name = settings.name();
-        if (!resolving.add(name)) {
-            throw new SpecException("network", "containers " + resolving + " join each other's networks in a cycle");
-        }
         boolean classLevel = context.getTestMethod().isEmpty();
         ExtensionContext owner;
         if (scope == Scope.CLASS || (scope == Scope.DEFAULT && classLevel)) {
             owner = classContext(context);
         } else if (scope == Scope.TEST && classLevel) {
-            throw new SpecException("scope", "container '" + name + "' is declared per test (scope TEST) but is "
-                    + "requested where no test runs (a @BeforeAll method, a static field or a per-class constructor)");
+            throw new SandboxedConfigurationException("scope", "TEST for container '" + name + "', which is requested where "
+                    + "no test runs (a @BeforeAll method, a static field or a per-class constructor); expected CLASS or "
+                    + "DEFAULT there");
         } else if (scope == Scope.DEFAULT && !settings.refinedBelowClass()) {
             // Reuse the class's container only if this test asks for nothing different.
             Optional<Container> shared = classScoped(context, name);
@@ -201,19 +304,24 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
         ExtensionConfig config = new ExtensionConfig(context);
         ContainerRegistry registry = registry(owner);
-        return registry.getOrCreate(name, settings.cleanup(), () -> ContainerFactory.create(context, config, settings,
-                other -> resolve(context, settings(context, null).withName(other), Scope.DEFAULT, resolving)));
+        return registry.getOrCreate(name, settings.cleanup(),
+                () -> ContainerFactory.create(context, config, settings, other -> visible(context, other)));
     }
 
-    /** A class-scoped container called {@code name} of this class or an enclosing one. */
-    private static Optional<Container> classScoped(ExtensionContext context, String name) {
-        for (ExtensionContext c = context.getParent().orElse(null); c != null; c = c.getParent().orElse(null)) {
+    /** The container called {@code name} that this context already has: its own or an enclosing scope's. */
+    private static Optional<Container> visible(ExtensionContext context, String name) {
+        for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
             Optional<Container> found = ownRegistry(c).flatMap(r -> r.get(name));
             if (found.isPresent()) {
                 return found;
             }
         }
         return Optional.empty();
+    }
+
+    /** A class-scoped container called {@code name} of this class or an enclosing one. */
+    private static Optional<Container> classScoped(ExtensionContext context, String name) {
+        return context.getParent().flatMap(parent -> visible(parent, name));
     }
 
     private static ExtensionContext classContext(ExtensionContext context) {
@@ -252,6 +360,11 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         SandboxedSettings s = SandboxedSettings.fromConfig(new ExtensionConfig(context));
         for (Class<?> c : classChain(context.getRequiredTestClass())) {
             s.refine(c);
+            for (Registration r : registrations(c)) {
+                s.addCustomizers(r.source(), r.extension().orElseThrow(() -> new SandboxedConfigurationException(r.source(),
+                        "it is not static; expected a static field, so that it acts before the test instance exists"))
+                        .customizers);
+            }
         }
         s.classLevelsApplied();
         context.getTestMethod().ifPresent(s::refine);
@@ -259,6 +372,52 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             s.refine(element);
         }
         return s;
+    }
+
+    /** A {@code @RegisterExtension} field of type SandboxedExtension: its value if static (else empty). */
+    private record Registration(String source, Optional<SandboxedExtension> extension) {
+    }
+
+    /** The SandboxedExtension fields registered with {@code @RegisterExtension} that {@code type} itself declares. */
+    private static List<Registration> registrations(Class<?> type) {
+        List<Registration> found = new ArrayList<>();
+        for (Field f : type.getDeclaredFields()) {
+            if (!f.isAnnotationPresent(RegisterExtension.class) || !SandboxedExtension.class.isAssignableFrom(f.getType())) {
+                continue;
+            }
+            String source = "@RegisterExtension field " + type.getSimpleName() + "." + f.getName();
+            if (!Modifier.isStatic(f.getModifiers())) {
+                found.add(new Registration(source, Optional.empty()));
+                continue;
+            }
+            try {
+                f.setAccessible(true);
+                found.add(new Registration(source, Optional.ofNullable((SandboxedExtension) f.get(null))));
+            } catch (IllegalAccessException | RuntimeException e) {
+                throw new SandboxedConfigurationException(source, "cannot be read (" + e + "); expected an accessible "
+                        + "static field", e);
+            }
+        }
+        return found;
+    }
+
+    /**
+     * Whether this instance does the work for the context's test class: the innermost SandboxedExtension registered
+     * on a static field if there is one, else the one {@code @Sandboxed} or {@code @ExtendWith} registered. Any other
+     * stands aside, so that containers are made and parameters resolved once.
+     */
+    private boolean acting(ExtensionContext context) {
+        Optional<Class<?>> testClass = context.getTestClass();
+        if (testClass.isEmpty()) {
+            return true;
+        }
+        SandboxedExtension innermost = null;
+        for (Class<?> c : classChain(testClass.get())) {
+            for (Registration r : registrations(c)) {
+                innermost = r.extension().orElse(innermost);
+            }
+        }
+        return innermost == null || innermost == this;
     }
 
     /** Outermost enclosing class first, each with its superclasses first. */
@@ -290,12 +449,14 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         List<Field> fields = AnnotationSupport.findAnnotatedFields(type, Sandboxed.class,
                 f -> Modifier.isStatic(f.getModifiers()) == statics, HierarchyTraversalMode.TOP_DOWN);
         for (Field f : fields) {
+            String field = "@Sandboxed field " + f.getDeclaringClass().getSimpleName() + "." + f.getName();
             if (f.getType() != Container.class) {
-                throw new ExtensionConfigurationException("@Sandboxed field " + f.getDeclaringClass().getSimpleName() + "."
-                        + f.getName() + " must be of type " + Container.class.getName() + ", not " + f.getType().getName());
+                throw new SandboxedConfigurationException(field, "its type " + f.getType().getName() + " must be of type "
+                        + Container.class.getName() + "; expected a non-final field of type Container");
             }
             if (Modifier.isFinal(f.getModifiers())) {
-                throw new ExtensionConfigurationException("@Sandboxed field " + f.getName() + " must not be final");
+                throw new SandboxedConfigurationException(field, "it must not be final; expected a non-final field of "
+                        + "type Container");
             }
         }
         return fields;
@@ -314,6 +475,19 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         for (SandboxedSettings s : needed) {
             HostSupport.require(config, Runtimes.runtime(context, config), s.limits());
         }
+    }
+
+    /**
+     * A bad setting found while JUnit resolved a Container parameter reaches the test as itself, as it does from
+     * every other place, not as the ParameterResolutionException JUnit wraps around it.
+     */
+    private static Throwable unwrap(Throwable throwable) {
+        if (throwable instanceof ParameterResolutionException
+                && (throwable.getCause() instanceof SandboxedConfigurationException
+                        || throwable.getCause() instanceof SandboxUnavailableException)) {
+            return throwable.getCause();
+        }
+        return throwable;
     }
 
     private static Throwable attachDiagnostics(ExtensionContext context, Throwable throwable) {

@@ -6,12 +6,17 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 
+import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.ResourceLimits;
@@ -22,19 +27,40 @@ import dev.sandboxed.core.spec.SpecException;
 
 /**
  * The effective settings of one container: configuration defaults refined by each {@link Sandboxed} level, from
- * the outermost to the innermost. Unset values are null. Mutable while layering; {@link #copy()} before refining
- * a shared instance.
+ * the outermost to the innermost. Unset values are null. Each value is checked where it is declared, so a bad one
+ * fails with a {@link SandboxedConfigurationException} naming the attribute ({@code memory}) or the configuration
+ * parameter ({@code sandboxed.memory}) it came from; only bind mounts (whose source a test may create first) and the
+ * user (whose name depends on the root) are checked when the spec is built. Mutable while layering; {@link #copy()}
+ * before refining a shared instance.
  */
 final class SandboxedSettings {
     static final String DEFAULT_NAME = "default";
     private static final String CONTAINER_PREFIX = "container:";
 
+    static final String ROOTFS_EXPECTED = "host or the path of a root directory";
+    static final String SIZE_EXPECTED = "a positive size in bytes or with k, m, g (e.g. 64m)";
+    static final String CPUS_EXPECTED = "a positive number of CPUs such as 0.5 or 2";
+    static final String PIDS_EXPECTED = "a positive whole number of processes such as 64";
+    static final String NETWORK_EXPECTED = "none, host or container:NAME of a container declared before it";
+    static final String SECCOMP_EXPECTED = "default, unconfined, docker-default or the path of an OCI/Docker JSON profile";
+    static final String PATH_EXPECTED = "an absolute path inside the sandbox such as /work";
+    static final String USER_EXPECTED = "UID[:GID] (0..65535) or a user name of the root filesystem";
+    static final String ENV_EXPECTED = "NAME=value";
+    static final String MOUNTS_EXPECTED = "SRC:DST[:ro|:rw] with an existing host path SRC, or tmpfs:DST[:size=N,mode=OCTAL]";
+    static final String BIND_EXPECTED = "an existing host path as source and an absolute target other than /";
+    static final String TMPFS_EXPECTED = "an absolute target other than /, a size such as 16m and an octal mode such as 0755";
+    static final String DURATION_EXPECTED = "a positive duration such as 500ms, 30s or 5m";
+
     private String name;
-    private String rootfs;
-    private String memory;
-    private String cpus;
-    private String pids;
-    private String network;
+    private RootFs rootfs;
+    private Long memory;
+    private Double cpus;
+    private Long pids;
+    /** {@code network}: a mode, or the name of the container whose network this one joins; at most one is set. */
+    private NetworkMode network;
+    private String networkContainer;
+    /** Where {@code network} was set: the attribute or the configuration parameter, for messages. */
+    private String networkField;
     private String seccomp;
     private String hostname;
     private String workdir;
@@ -42,15 +68,19 @@ final class SandboxedSettings {
     private final Map<String, String> env = new LinkedHashMap<>();
     private final List<MountDeclaration> mounts = new ArrayList<>();
     private Boolean readOnlyRoot;
-    private String timeout;
+    private Duration timeout;
     private CleanupMode cleanup;
     private Scope scope;
+    private final List<Customizers.Declared> customizers = new ArrayList<>();
     /** How many levels changed the container itself (not just its name or scope), and how many of them were classes. */
     private int contributions;
     private int classContributions;
 
-    /** A mount, turned into a core {@link Mount} (which checks the host path) only when the spec is built. */
-    private record MountDeclaration(String text, Supplier<Mount> factory) {
+    /**
+     * A mount as declared; {@code factory} makes the core {@link Mount}, which checks a bind's host path, when the
+     * spec is built.
+     */
+    private record MountDeclaration(String field, String text, String expected, Supplier<Mount> factory) {
         @Override
         public String toString() {
             return text;
@@ -60,14 +90,21 @@ final class SandboxedSettings {
     /** Defaults from configuration parameters. */
     static SandboxedSettings fromConfig(ExtensionConfig config) {
         SandboxedSettings s = new SandboxedSettings();
-        s.rootfs = config.get(ExtensionConfig.ROOTFS).orElse(null);
-        s.memory = config.get(ExtensionConfig.MEMORY).orElse(null);
-        s.cpus = config.get(ExtensionConfig.CPUS).orElse(null);
-        s.pids = config.get(ExtensionConfig.PIDS).orElse(null);
-        s.network = config.get(ExtensionConfig.NETWORK).orElse(null);
-        s.seccomp = config.get(ExtensionConfig.SECCOMP).orElse(null);
-        s.timeout = config.get(ExtensionConfig.TIMEOUT).orElse(null);
+        config.get(ExtensionConfig.ROOTFS).ifPresent(v -> s.rootfs(ExtensionConfig.ROOTFS, v));
+        config.get(ExtensionConfig.MEMORY).ifPresent(v -> s.memory(ExtensionConfig.MEMORY, v));
+        config.get(ExtensionConfig.CPUS).ifPresent(v -> s.cpus(ExtensionConfig.CPUS, v));
+        config.get(ExtensionConfig.PIDS).ifPresent(v -> s.pids(ExtensionConfig.PIDS, v));
+        config.get(ExtensionConfig.NETWORK).ifPresent(v -> s.network(ExtensionConfig.NETWORK, v));
+        config.get(ExtensionConfig.SECCOMP).ifPresent(v -> s.seccomp(ExtensionConfig.SECCOMP, v));
+        config.get(ExtensionConfig.TIMEOUT).ifPresent(v -> s.timeout(ExtensionConfig.TIMEOUT, v));
         s.cleanup = config.get(ExtensionConfig.CLEANUP).map(t -> CleanupMode.parse(ExtensionConfig.CLEANUP, t)).orElse(null);
+        config.get(ExtensionConfig.CUSTOMIZERS).ifPresent(v -> {
+            for (String className : v.split(",")) {
+                if (!className.isBlank()) {
+                    s.customizers.add(Customizers.load(ExtensionConfig.CUSTOMIZERS, className));
+                }
+            }
+        });
         return s;
     }
 
@@ -79,6 +116,8 @@ final class SandboxedSettings {
         s.cpus = cpus;
         s.pids = pids;
         s.network = network;
+        s.networkContainer = networkContainer;
+        s.networkField = networkField;
         s.seccomp = seccomp;
         s.hostname = hostname;
         s.workdir = workdir;
@@ -89,6 +128,7 @@ final class SandboxedSettings {
         s.timeout = timeout;
         s.cleanup = cleanup;
         s.scope = scope;
+        s.customizers.addAll(customizers);
         s.contributions = contributions;
         s.classContributions = classContributions;
         return s;
@@ -134,25 +174,32 @@ final class SandboxedSettings {
         boolean changesContainer = java.util.stream.Stream.of(a.rootfs(), a.memory(), a.cpus(), a.pids(), a.network(),
                         a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout()).anyMatch(v -> !v.isEmpty())
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
-                || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT;
+                || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
         if (changesContainer) {
             contributions++;
         }
         name = pick(a.name(), name);
-        rootfs = pick(a.rootfs(), rootfs);
-        memory = pick(a.memory(), memory);
-        cpus = pick(a.cpus(), cpus);
-        pids = pick(a.pids(), pids);
-        network = pick(a.network(), network);
-        seccomp = pick(a.seccomp(), seccomp);
-        hostname = pick(a.hostname(), hostname);
-        workdir = pick(a.workdir(), workdir);
+        ifSet(a.rootfs(), v -> rootfs("rootfs", v));
+        ifSet(a.memory(), v -> memory("memory", v));
+        ifSet(a.cpus(), v -> cpus("cpus", v));
+        ifSet(a.pids(), v -> pids("pids", v));
+        ifSet(a.network(), v -> network("network", v));
+        ifSet(a.seccomp(), v -> seccomp("seccomp", v));
+        // The core's message for a bad hostname already spells out the rules.
+        ifSet(a.hostname(), v -> hostname = check("hostname", null, () -> {
+            SandboxSpec.builder().hostname(v);
+            return v;
+        }));
+        ifSet(a.workdir(), v -> workdir = check("workdir", PATH_EXPECTED, () -> {
+            SandboxSpec.builder().workdir(v);
+            return v;
+        }));
         user = pick(a.user(), user);
-        timeout = pick(a.timeout(), timeout);
+        ifSet(a.timeout(), v -> timeout("timeout", v));
         for (String entry : a.env()) {
             int eq = entry.indexOf('=');
             if (eq <= 0) {
-                throw new SpecException("env", "'" + entry + "' is not NAME=value");
+                throw new SandboxedConfigurationException("env", "'" + entry + "' is not NAME=value; expected " + ENV_EXPECTED);
             }
             env.put(entry.substring(0, eq), entry.substring(eq + 1));
         }
@@ -164,10 +211,10 @@ final class SandboxedSettings {
         }
         for (String text : a.mounts()) {
             if (text.startsWith("tmpfs:")) {
-                String rest = text.substring("tmpfs:".length());
-                mounts.add(new MountDeclaration(text, () -> Mount.parseTmpfs(rest)));
+                Mount tmpfs = check("mounts", MOUNTS_EXPECTED, () -> Mount.parseTmpfs(text.substring("tmpfs:".length())));
+                mounts.add(new MountDeclaration("mounts", text, MOUNTS_EXPECTED, () -> tmpfs));
             } else {
-                mounts.add(new MountDeclaration(text, () -> Mount.parseBind(absoluteSource(text))));
+                mounts.add(new MountDeclaration("mounts", text, MOUNTS_EXPECTED, () -> Mount.parseBind(absoluteSource(text))));
             }
         }
         if (a.readOnlyRoot() != Toggle.DEFAULT) {
@@ -179,28 +226,121 @@ final class SandboxedSettings {
         if (a.scope() != Scope.DEFAULT) {
             scope = a.scope();
         }
+        for (Class<? extends SandboxCustomizer> type : a.customizers()) {
+            customizers.add(Customizers.instantiate(Customizers.FIELD, type));
+        }
+    }
+
+    /** Customizers registered with a {@link SandboxedExtension} that {@code source} declares, as one level. */
+    SandboxedSettings addCustomizers(String source, List<SandboxCustomizer> registered) {
+        if (!registered.isEmpty()) {
+            contributions++;
+        }
+        for (int i = 0; i < registered.size(); i++) {
+            customizers.add(new Customizers.Declared(Customizers.FIELD, "customizer " + (i + 1) + " of " + source,
+                    registered.get(i)));
+        }
+        return this;
+    }
+
+    private void rootfs(String field, String text) {
+        rootfs = check(field, ROOTFS_EXPECTED, () -> RootFs.parse(text.trim()));
+    }
+
+    private void memory(String field, String text) {
+        memory = positive(field, text, "a size", SIZE_EXPECTED, t -> check(field, SIZE_EXPECTED, () -> Sizes.parseBytes(field, t)));
+    }
+
+    private void cpus(String field, String text) {
+        cpus = positive(field, text, "a number", CPUS_EXPECTED, Double::parseDouble);
+    }
+
+    private void pids(String field, String text) {
+        pids = positive(field, text, "a whole number", PIDS_EXPECTED, Long::parseLong);
+    }
+
+    /** {@code text} parsed, if it is a positive finite number. */
+    private static <T extends Number> T positive(String field, String text, String kind, String expected,
+                                                 Function<String, T> parse) {
+        T value;
+        try {
+            value = parse.apply(text.trim());
+        } catch (NumberFormatException e) {
+            throw new SandboxedConfigurationException(field, "'" + text + "' is not " + kind + "; expected " + expected);
+        }
+        if (!(value.doubleValue() > 0) || Double.isInfinite(value.doubleValue())) {
+            throw new SandboxedConfigurationException(field, "'" + text + "' is not positive; expected " + expected);
+        }
+        return value;
+    }
+
+    private void network(String field, String text) {
+        networkField = field;
+        String t = text.trim();
+        if (t.toLowerCase(Locale.ROOT).startsWith(CONTAINER_PREFIX)) {
+            String other = t.substring(CONTAINER_PREFIX.length()).trim();
+            if (other.isEmpty()) {
+                throw new SandboxedConfigurationException(field, "'" + text + "' names no container; expected " + NETWORK_EXPECTED);
+            }
+            network = null;
+            networkContainer = other;
+        } else {
+            try {
+                network = NetworkMode.parse(t);
+            } catch (SpecException e) {
+                throw new SandboxedConfigurationException(field, "'" + text + "' is not a network; expected " + NETWORK_EXPECTED, e);
+            }
+            networkContainer = null;
+        }
+    }
+
+    private void seccomp(String field, String text) {
+        // A profile file is read (and cached) now, so a missing or malformed one is reported with its field.
+        seccomp = check(field, SECCOMP_EXPECTED, () -> {
+            SeccompProfiles.named(text.trim());
+            return text.trim();
+        });
+    }
+
+    private void timeout(String field, String text) {
+        timeout = check(field, DURATION_EXPECTED, () -> Sizes.parseDuration(field, text));
+    }
+
+    /** {@code parse}'s value, or a {@link SandboxedConfigurationException} for {@code field} if the core rejects it. */
+    private static <T> T check(String field, String expected, Supplier<T> parse) {
+        try {
+            return parse.get();
+        } catch (SpecException e) {
+            throw SandboxedConfigurationException.of(field, e, expected);
+        }
+    }
+
+    private static void ifSet(String value, Consumer<String> setter) {
+        if (!value.isEmpty()) {
+            setter.accept(value);
+        }
     }
 
     private void addBind(Bind bind) {
         contributions++;
         String text = bind.source() + ":" + bind.target() + (bind.readOnly() ? ":ro" : ":rw");
-        mounts.add(new MountDeclaration(text, () -> Mount.bind(Path.of(bind.source()).toAbsolutePath().toString(),
-                bind.target(), bind.readOnly())));
+        mounts.add(new MountDeclaration("bind", text, BIND_EXPECTED, () -> Mount.bind(
+                Path.of(bind.source()).toAbsolutePath().toString(), bind.target(), bind.readOnly())));
     }
 
     private void addTmpfs(Tmpfs tmpfs) {
         contributions++;
         String text = "tmpfs:" + tmpfs.target() + ":size=" + tmpfs.size() + ",mode=" + tmpfs.mode();
-        mounts.add(new MountDeclaration(text, () -> {
-            long size = tmpfs.size().isBlank() ? 0 : Sizes.parseBytes("tmpfs.size", tmpfs.size());
-            int mode;
-            try {
-                mode = Integer.parseInt(tmpfs.mode(), 8);
-            } catch (NumberFormatException e) {
-                throw new SpecException("tmpfs.mode", "'" + tmpfs.mode() + "' is not an octal mode such as 0755");
-            }
-            return Mount.tmpfs(tmpfs.target(), size, mode);
-        }));
+        long size = tmpfs.size().isBlank() ? 0 : check("tmpfs.size", SIZE_EXPECTED, () -> Sizes.parseBytes("tmpfs.size", tmpfs.size()));
+        int mode;
+        try {
+            mode = Integer.parseInt(tmpfs.mode(), 8);
+        } catch (NumberFormatException e) {
+            throw new SandboxedConfigurationException("tmpfs.mode", "'" + tmpfs.mode() + "' is not an octal mode; expected "
+                    + "an octal mode such as 0755");
+        }
+        Mount mount = check("tmpfs", TMPFS_EXPECTED, () -> Mount.tmpfs(tmpfs.target(), size, mode));
+        mounts.add(new MountDeclaration("tmpfs", text, TMPFS_EXPECTED, () -> mount));
     }
 
     /** Bind sources may be relative to the JVM's working directory (the module, under Maven). */
@@ -234,11 +374,6 @@ final class SandboxedSettings {
         return name == null ? DEFAULT_NAME : name;
     }
 
-    SandboxedSettings withName(String value) {
-        this.name = value;
-        return this;
-    }
-
     Optional<Scope> scope() {
         return Optional.ofNullable(scope);
     }
@@ -249,56 +384,46 @@ final class SandboxedSettings {
 
     /** The per-exec default timeout, if any. */
     Optional<Duration> timeout() {
-        return Optional.ofNullable(timeout).map(t -> Sizes.parseDuration("timeout", t));
+        return Optional.ofNullable(timeout);
     }
 
     /** The container whose network namespace this one joins ({@code network = "container:NAME"}). */
     Optional<String> networkContainer() {
-        if (network != null && network.startsWith(CONTAINER_PREFIX)) {
-            String other = network.substring(CONTAINER_PREFIX.length()).trim();
-            if (other.isEmpty()) {
-                throw new SpecException("network", "'" + network + "' names no container; expected container:NAME");
-            }
-            return Optional.of(other);
-        }
-        return Optional.empty();
+        return Optional.ofNullable(networkContainer);
+    }
+
+    /** {@code network} or {@code sandboxed.network}: where the network was set. */
+    String networkField() {
+        return networkField;
     }
 
     /** Only the cgroup limits, to check host support before anything starts. */
     ResourceLimits limits() {
         ResourceLimits limits = ResourceLimits.NONE;
         if (memory != null) {
-            limits = limits.withMemoryMax(Sizes.parseBytes("memory", memory));
+            limits = limits.withMemoryMax(memory);
         }
         if (cpus != null) {
-            try {
-                limits = limits.withCpus(Double.parseDouble(cpus.trim()));
-            } catch (NumberFormatException e) {
-                throw new SpecException("cpus", "'" + cpus + "' is not a number of CPUs such as 0.5 or 2");
-            }
+            limits = limits.withCpus(cpus);
         }
         if (pids != null) {
-            try {
-                limits = limits.withPidsMax(Long.parseLong(pids.trim()));
-            } catch (NumberFormatException e) {
-                throw new SpecException("pids", "'" + pids + "' is not a whole number of processes");
-            }
+            limits = limits.withPidsMax(pids);
         }
         return limits;
     }
 
     /**
-     * The core spec. A {@code container:NAME} network is left to the caller, which knows the other container
-     * (see {@link ContainerFactory}).
+     * The core spec: the settings, then the customizers, outermost first. A {@code container:NAME} network is left to
+     * the caller, which knows the other container (see {@link ContainerFactory}).
      */
-    SandboxSpec.Builder toSpecBuilder() {
+    private SandboxSpec.Builder toSpecBuilder(ExtensionContext context) {
         SandboxSpec.Builder b = SandboxSpec.builder();
         if (rootfs != null) {
-            b.rootfs(RootFs.parse(rootfs));
+            b.rootfs(rootfs);
         }
         b.limits(limits());
-        if (network != null && networkContainer().isEmpty()) {
-            b.network(NetworkMode.parse(network));
+        if (network != null) {
+            b.network(network);
         }
         if (seccomp != null) {
             b.seccomp(seccomp);
@@ -310,22 +435,43 @@ final class SandboxedSettings {
             b.workdir(workdir);
         }
         if (user != null) {
-            b.user(user);
+            check("user", USER_EXPECTED, () -> b.user(user));
         }
-        env.forEach(b::env);
+        env.forEach((k, v) -> check("env", ENV_EXPECTED, () -> b.env(k, v)));
         for (MountDeclaration m : mounts) {
-            b.mount(m.factory().get());
+            try {
+                b.mount(m.factory().get());
+            } catch (SpecException e) {
+                throw SandboxedConfigurationException.of(m.field(), m.text(), e, m.expected());
+            }
         }
         if (readOnlyRoot != null) {
             b.readOnlyRoot(readOnlyRoot);
         }
+        for (Customizers.Declared c : customizers) {
+            c.apply(b, context);
+        }
         return b;
+    }
+
+    /** The checked core spec; see {@link #toSpecBuilder}. */
+    SandboxSpec toSpec(ExtensionContext context) {
+        SandboxSpec.Builder b = toSpecBuilder(context);
+        try {
+            return b.build();
+        } catch (SpecException e) {
+            // The settings alone always build; only what customizers set can clash (namespaces, for example).
+            throw new SandboxedConfigurationException(Customizers.FIELD, customizers.stream().map(Customizers.Declared::name)
+                    .toList() + " built an invalid spec: " + e.getMessage(), e);
+        }
     }
 
     @Override
     public String toString() {
         return "name=" + name() + ", rootfs=" + rootfs + ", memory=" + memory + ", cpus=" + cpus + ", pids=" + pids
-                + ", network=" + network + ", seccomp=" + seccomp + ", hostname=" + hostname + ", mounts=" + mounts
-                + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout + ", cleanup=" + cleanup() + ", scope=" + scope;
+                + ", network=" + (networkContainer != null ? CONTAINER_PREFIX + networkContainer : network)
+                + ", seccomp=" + seccomp + ", hostname=" + hostname + ", mounts=" + mounts
+                + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout + ", cleanup=" + cleanup() + ", scope=" + scope
+                + ", customizers=" + customizers.stream().map(Customizers.Declared::name).toList();
     }
 }

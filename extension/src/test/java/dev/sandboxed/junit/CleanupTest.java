@@ -2,9 +2,11 @@ package dev.sandboxed.junit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -12,7 +14,10 @@ import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 
 import dev.sandboxed.core.SandboxRuntime;
@@ -136,5 +141,44 @@ class CleanupTest {
         assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
         // A closed container's processes ended with it.
         assertThat(c.usage()).isNotNull();
+    }
+
+    @Sandboxed(cleanup = CleanupMode.ON_SUCCESS)
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class KeptOnes {
+        @Test
+        @Order(1)
+        void failsAndIsKept(Container c) {
+            track(c);
+            fail("deliberate");
+        }
+
+        @Test
+        @Order(2)
+        @Sandboxed(cleanup = CleanupMode.NEVER)
+        void passesAndIsKept(Container c) {
+            track(c);
+        }
+
+        @Test
+        @Order(3)
+        void needsAPermit(Container c) {
+            track(c);
+        }
+    }
+
+    @Test
+    void keptSandboxesDoNotCountAgainstTheConcurrencyCap() {
+        // With one sandbox allowed at once, a kept sandbox holding its permit would make the next test wait 10 minutes.
+        try {
+            assertTimeoutPreemptively(Duration.ofSeconds(60), () -> Kit.run(KeptOnes.class,
+                    Map.of(ExtensionConfig.MAX_CONCURRENT, "1")).testEvents().assertStatistics(s -> s.succeeded(2).failed(1)));
+            assertThat(CONTAINERS).hasSize(3);
+            assertThat(CONTAINERS.subList(0, 2)).allSatisfy(c -> assertThat(c.isRunning()).as("kept").isTrue());
+            assertThat(CONTAINERS.get(2).isRunning()).isFalse();
+        } finally {
+            CONTAINERS.forEach(Container::close);
+        }
+        Kit.assertNothingLeft(PIDS);
     }
 }
