@@ -1,4 +1,4 @@
-package dev.sandboxed.core.cli;
+package dev.sandboxed.cli;
 
 /** The command line was wrong; the message says what and how to fix it. Exit code 125, like docker. */
 final class UsageException extends RuntimeException {

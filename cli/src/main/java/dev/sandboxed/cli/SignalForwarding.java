@@ -1,4 +1,4 @@
-package dev.sandboxed.core.cli;
+package dev.sandboxed.cli;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;

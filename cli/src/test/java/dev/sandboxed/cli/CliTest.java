@@ -1,4 +1,4 @@
-package dev.sandboxed.core.cli;
+package dev.sandboxed.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,4 +1,4 @@
-package dev.sandboxed.core.cli;
+package dev.sandboxed.cli;
 
 import java.io.PrintStream;
 import java.util.Arrays;
