@@ -30,8 +30,7 @@ import dev.sandboxed.core.spec.SpecException;
  * the outermost to the innermost. Unset values are null. Each value is checked where it is declared, so a bad one
  * fails with a {@link SandboxedConfigurationException} naming the attribute ({@code memory}) or the configuration
  * parameter ({@code sandboxed.memory}) it came from; only bind mounts (whose source a test may create first) and the
- * user (whose name depends on the root) are checked when the spec is built. Mutable while layering; {@link #copy()}
- * before refining a shared instance.
+ * user (whose name depends on the root) are checked when the spec is built. Mutable while layering.
  */
 final class SandboxedSettings {
     static final String DEFAULT_NAME = "default";
@@ -108,31 +107,6 @@ final class SandboxedSettings {
         return s;
     }
 
-    SandboxedSettings copy() {
-        SandboxedSettings s = new SandboxedSettings();
-        s.name = name;
-        s.rootfs = rootfs;
-        s.memory = memory;
-        s.cpus = cpus;
-        s.pids = pids;
-        s.network = network;
-        s.networkContainer = networkContainer;
-        s.networkField = networkField;
-        s.seccomp = seccomp;
-        s.hostname = hostname;
-        s.workdir = workdir;
-        s.user = user;
-        s.env.putAll(env);
-        s.mounts.addAll(mounts);
-        s.readOnlyRoot = readOnlyRoot;
-        s.timeout = timeout;
-        s.cleanup = cleanup;
-        s.scope = scope;
-        s.customizers.addAll(customizers);
-        s.contributions = contributions;
-        s.classContributions = classContributions;
-        return s;
-    }
 
     /** Refines these settings with what {@code element} declares itself (directly or through meta-annotations). */
     SandboxedSettings refine(AnnotatedElement element) {
