@@ -39,6 +39,7 @@ public class FakeCgroup2Kernel implements CgroupFs {
     public final List<String> writes = new ArrayList<>();
     private final Map<String, String> failWrites = new LinkedHashMap<>();
 
+    @SuppressWarnings("this-escape") // the root files are written before any subclass (a test tweak) runs, as intended
     public FakeCgroup2Kernel(Path mount, int uid) {
         this.mount = mount;
         this.uid = uid;
