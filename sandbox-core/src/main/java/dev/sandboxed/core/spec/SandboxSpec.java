@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -28,6 +29,7 @@ public final class SandboxSpec {
     private final Map<String, String> environment;
     private final String workdir;
     private final UserSpec user;
+    private final String userName;
     private final Map<Rlimit, Rlimit.Value> rlimits;
     private final ResourceLimits limits;
     private final String seccompProfile;
@@ -47,6 +49,7 @@ public final class SandboxSpec {
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(b.environment));
         this.workdir = b.workdir;
         this.user = b.user;
+        this.userName = b.userName;
         this.rlimits = Collections.unmodifiableMap(new EnumMap<>(b.rlimits));
         this.limits = b.limits;
         this.seccompProfile = b.seccompProfile;
@@ -105,8 +108,23 @@ public final class SandboxSpec {
         return workdir;
     }
 
+    /**
+     * The user processes run as. A user given by name is looked up in the root filesystem when the sandbox starts;
+     * until then it has no ids (see {@link #userName()}).
+     *
+     * @throws IllegalStateException for a user given by name
+     */
     public UserSpec user() {
+        if (userName != null) {
+            throw new IllegalStateException("user '" + userName + "' is looked up in the root filesystem when the"
+                    + " sandbox starts");
+        }
         return user;
+    }
+
+    /** {@code NAME[:GROUP]} as given, when the user is given by name and not looked up yet. */
+    public Optional<String> userName() {
+        return Optional.ofNullable(userName);
     }
 
     public Map<Rlimit, Rlimit.Value> rlimits() {
@@ -172,6 +190,7 @@ public final class SandboxSpec {
         b.environment.putAll(environment);
         b.workdir = workdir;
         b.user = user;
+        b.userName = userName;
         b.rlimits.putAll(rlimits);
         b.limits = limits;
         b.seccompProfile = seccompProfile;
@@ -198,21 +217,21 @@ public final class SandboxSpec {
                 && allowNestedUserNamespaces == other.allowNestedUserNamespaces
                 && namespaces.equals(other.namespaces) && rootfs.equals(other.rootfs) && mounts.equals(other.mounts)
                 && hostname.equals(other.hostname) && environment.equals(other.environment)
-                && workdir.equals(other.workdir) && user.equals(other.user) && rlimits.equals(other.rlimits)
+                && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, limits,
+        return java.util.Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
                 seccompProfile, capabilities, idMapping);
     }
 
     @Override
     public String toString() {
         return "SandboxSpec{rootfs=" + rootfs + ", namespaces=" + namespaces + ", hostname=" + hostname
-                + ", user=" + user + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
+                + ", user=" + (userName != null ? userName : user) + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
                 + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
                 + allowNestedUserNamespaces + ", env=" + environment.keySet() + "}";
@@ -236,6 +255,7 @@ public final class SandboxSpec {
         private final Map<String, String> environment = new LinkedHashMap<>();
         private String workdir = "/";
         private UserSpec user = UserSpec.ROOT;
+        private String userName;
         private final Map<Rlimit, Rlimit.Value> rlimits = new EnumMap<>(Rlimit.class);
         private ResourceLimits limits = ResourceLimits.NONE;
         private String seccompProfile = "default";
@@ -328,12 +348,22 @@ public final class SandboxSpec {
 
         public Builder user(UserSpec u) {
             this.user = Objects.requireNonNull(u, "user");
+            this.userName = null;
             return this;
         }
 
-        /** {@code UID[:GID]} or a name from the root filesystem's /etc/passwd. */
+        /**
+         * {@code UID[:GID]}, or {@code NAME[:GROUP]} from the root filesystem's /etc/passwd and /etc/group: names are
+         * looked up when the sandbox starts, in the root it gets, without following links out of it.
+         */
         public Builder user(String text) {
-            return user(UserSpec.parse(text, rootfs));
+            if (UserSpec.isIds(text)) {
+                return user(UserSpec.parseIds(text));
+            }
+            UserSpec.checkNames(text);
+            this.user = UserSpec.ROOT;
+            this.userName = text;
+            return this;
         }
 
         public Builder rlimit(Rlimit which, long soft, long hard) {

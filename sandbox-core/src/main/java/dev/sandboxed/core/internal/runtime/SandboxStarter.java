@@ -17,6 +17,7 @@ import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.seccomp.SeccompFilters;
 import dev.sandboxed.core.internal.state.SandboxState;
@@ -79,7 +80,7 @@ public final class SandboxStarter {
      * the caller receives from the sandbox's socket once it is ready ({@link OneShot#collect}).
      */
     public RunningSandbox start(StartRequest request) {
-        Plan plan = plan(request);
+        Plan plan = plan(request.withSpec(RootUsers.resolve(request.spec())));
         Underway made = new Underway();
         try {
             reserve(plan, made);
