@@ -39,6 +39,7 @@ public final class SandboxSpec {
     private final boolean hideHome;
     private final boolean trackUsage;
     private final boolean allowNestedUserNamespaces;
+    private final boolean allowCompatArchitectures;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -60,6 +61,7 @@ public final class SandboxSpec {
         this.hideHome = b.hideHome;
         this.trackUsage = b.trackUsage;
         this.allowNestedUserNamespaces = b.allowNestedUserNamespaces;
+        this.allowCompatArchitectures = b.allowCompatArchitectures;
     }
 
     public static Builder builder() {
@@ -179,6 +181,16 @@ public final class SandboxSpec {
         return allowNestedUserNamespaces;
     }
 
+    /**
+     * Whether the seccomp filter judges 32-bit and x32 calls (i386 {@code int $0x80} and x32 on x86_64) by the
+     * profile's rules, as Docker does, so 32-bit binaries run. Off by default: only the native ABI's calls are
+     * judged, and a call of any other ABI kills the process (SIGSYS), like systemd's
+     * {@code SystemCallArchitectures=native}.
+     */
+    public boolean allowCompatArchitectures() {
+        return allowCompatArchitectures;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.namespaces = EnumSet.copyOf(namespaces);
@@ -200,6 +212,7 @@ public final class SandboxSpec {
         b.hideHome = hideHome;
         b.trackUsage = trackUsage;
         b.allowNestedUserNamespaces = allowNestedUserNamespaces;
+        b.allowCompatArchitectures = allowCompatArchitectures;
         return b;
     }
 
@@ -215,6 +228,7 @@ public final class SandboxSpec {
         return readOnlyRoot == other.readOnlyRoot && reportSeccompDenials == other.reportSeccompDenials
                 && hideHome == other.hideHome && trackUsage == other.trackUsage
                 && allowNestedUserNamespaces == other.allowNestedUserNamespaces
+                && allowCompatArchitectures == other.allowCompatArchitectures
                 && namespaces.equals(other.namespaces) && rootfs.equals(other.rootfs) && mounts.equals(other.mounts)
                 && hostname.equals(other.hostname) && environment.equals(other.environment)
                 && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
@@ -225,7 +239,7 @@ public final class SandboxSpec {
     @Override
     public int hashCode() {
         return java.util.Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
-                seccompProfile, capabilities, idMapping);
+                seccompProfile, capabilities, idMapping, allowCompatArchitectures);
     }
 
     @Override
@@ -234,7 +248,7 @@ public final class SandboxSpec {
                 + ", user=" + (userName != null ? userName : user) + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
                 + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
-                + allowNestedUserNamespaces + ", env=" + environment.keySet() + "}";
+                + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", env=" + environment.keySet() + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -265,6 +279,7 @@ public final class SandboxSpec {
         private boolean hideHome = true;
         private boolean trackUsage = true;
         private boolean allowNestedUserNamespaces;
+        private boolean allowCompatArchitectures;
 
         private Builder() {
             environment.put("PATH", DEFAULT_PATH);
@@ -433,6 +448,12 @@ public final class SandboxSpec {
 
         public Builder allowNestedUserNamespaces(boolean value) {
             this.allowNestedUserNamespaces = value;
+            return this;
+        }
+
+        /** Lets 32-bit and x32 calls through the seccomp filter as the profile allows them; see the getter. */
+        public Builder allowCompatArchitectures(boolean value) {
+            this.allowCompatArchitectures = value;
             return this;
         }
 

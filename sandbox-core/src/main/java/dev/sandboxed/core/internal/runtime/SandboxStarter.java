@@ -111,7 +111,7 @@ public final class SandboxStarter {
         }
         request.main().flatMap(m -> m.user()).ifPresent(u -> ids.check("user", u));
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
-                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
+                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces(), spec.allowCompatArchitectures());
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
         boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
         return new Plan(request, ids, seccomp, mounts, wantsCgroup, new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID)));
