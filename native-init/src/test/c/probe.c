@@ -685,7 +685,8 @@ static int usage(void) {
     fprintf(stderr, "usage: probe <name> [argument]\n  syscall refusals:");
     for (size_t i = 0; i < sizeof REFUSALS / sizeof REFUSALS[0]; i++) fprintf(stderr, " %s", REFUSALS[i].name);
     fprintf(stderr,
-            "\n  other: clone3 clone_plain i386_getpid i386_keyctl i386_unshare_user x32_available caps [mask] "
+            "\n  other: clone3 clone_plain i386_getpid i386_getpid_refused i386_keyctl i386_unshare_user x32_available "
+            "caps [mask] "
             "no_new_privs\n"
             "         seccomp_mode masked <path> readonly <file> readonly_dir <dir> remount_rw <path> fds cwd\n"
             "         cwd_after_chroot proc1_root [pid] proc1_exe [read|write] [pid] ptrace_init [pid|child] "
@@ -711,11 +712,12 @@ int main(int argc, char **argv) {
     if (strcmp(name, "i386_keyctl") == 0) return probe_i386(c_i386_keyctl, "i386 keyctl via int $0x80");
     if (strcmp(name, "i386_unshare_user") == 0)
         return probe_i386(c_i386_unshare_user, "i386 unshare(CLONE_NEWUSER) via int $0x80");
+    if (strcmp(name, "i386_getpid_refused") == 0) return probe_i386(c_i386_getpid, "i386 getpid via int $0x80");
     if (strcmp(name, "i386_getpid") == 0) {
         struct outcome o = in_child(c_i386_getpid, NULL);
         if (o.signal == SIGSEGV) return verdict(UNSUPPORTED, "no ia32 emulation on this kernel");
         if (o.signal == 0 && o.ret > 0)
-            return verdict(SECURE, "i386 getpid allowed (as in Docker's profile): %ld", o.ret);
+            return verdict(SECURE, "i386 getpid allowed (compat architectures opted in, as in Docker): %ld", o.ret);
         return verdict(UNEXPECTED, "i386 getpid: ret=%ld errno=%s signal=%d", o.ret, strerror(o.err), o.signal);
     }
     if (strcmp(name, "x32_available") == 0) {

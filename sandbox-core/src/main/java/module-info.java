@@ -20,6 +20,7 @@ module dev.sandboxed.core {
     exports dev.sandboxed.core.internal.cgroup to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.doctor to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.host to dev.sandboxed.junit;
+    exports dev.sandboxed.core.internal.rootfs to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.seccomp to dev.sandboxed.junit;
 
     // jnr-ffi implements LibC at run time; Jackson reads and writes the state entries.

@@ -31,7 +31,7 @@ final class RunOptions {
               --env K=V                  set a variable (the environment is clean by default); repeatable
               --pass-env K               pass a variable of the caller's environment through; repeatable
               --hostname H               hostname inside (default sandbox)
-              --user UID[:GID]           user inside (default 0:0)
+              --user USER[:GROUP]        user inside, ids or names from the rootfs's /etc/passwd (default 0:0)
               --net none|host            network: only lo (default) or the host's
               --read-only                make the root read-only
               --memory N                 memory limit, e.g. 64m
@@ -43,6 +43,8 @@ final class RunOptions {
                                          IO operations per second for a block device; each repeatable
               --timeout DURATION         kill CMD after e.g. 30s
               --seccomp default|unconfined|FILE
+              --seccomp-compat-arch      also let 32-bit (i386) and x32 calls through, as the profile allows
+                                         them (default: native calls only; others kill the process)
               --stats FILE               write resource usage and exit status as JSON
               --cgroup-parent PATH       create the sandbox's cgroup under PATH
             exit code: CMD's own; 128+N when killed by signal N; 125 sandbox error; 126 CMD cannot be executed; 127 CMD not found""";
@@ -85,7 +87,7 @@ final class RunOptions {
             if (eq > 0) {
                 name = arg.substring(0, eq);
                 value = arg.substring(eq + 1);
-            } else if (name.equals("--read-only")) {
+            } else if (name.equals("--read-only") || name.equals("--seccomp-compat-arch")) {
                 value = "";
             } else {
                 if (i + 1 >= args.size()) {
@@ -120,6 +122,7 @@ final class RunOptions {
                 case "--device-write-iops" -> ioLimit(io, name, v).writeIops(parseIops(name, rate(v)));
                 case "--timeout" -> timeout = Sizes.parseDuration("timeout", v);
                 case "--seccomp" -> spec.seccomp(v);
+                case "--seccomp-compat-arch" -> spec.allowCompatArchitectures(true);
                 case "--stats" -> stats = Path.of(v).toAbsolutePath();
                 case "--cgroup-parent" -> cgroupParent = v;
                 default -> throw new UsageException("unknown option " + name + "\n" + USAGE);

@@ -90,6 +90,19 @@ class CliTest {
     }
 
     @Test
+    void cgroupParentThatLeavesTheDelegatedCgroupIsRefusedWithoutAFix() {
+        assertThat(run("run", "--cgroup-parent", "..", "--memory", "64m", "--", "true")).isEqualTo(125);
+        assertThat(run("doctor", "--cgroup-parent", "/")).isEqualTo(125);
+        assertThat(stderr().lines()).containsExactly(
+                "sandboxed: invalid sandboxed.cgroup.parent: '..' '..' is not allowed (it would leave the delegated"
+                        + " cgroup); give a cgroup below the cgroup root, e.g. sandboxed-ci or"
+                        + " /user.slice/user-1000.slice/user@1000.service/sandboxed.slice",
+                "sandboxed: invalid sandboxed.cgroup.parent: '/' is the cgroup root; give a cgroup below the cgroup"
+                        + " root, e.g. sandboxed-ci or /user.slice/user-1000.slice/user@1000.service/sandboxed.slice");
+        assertThat(stderr()).doesNotContain("chown");
+    }
+
+    @Test
     void timeoutKillsTheCommand() {
         assertThat(run("run", "--timeout", "300ms", "--", "sleep", "30")).isEqualTo(137);
         assertThat(stderr()).contains("ran longer than 300 ms; killed");

@@ -16,6 +16,7 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 
+import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -431,13 +432,17 @@ final class SandboxedSettings {
     /** The checked core spec; see {@link #toSpecBuilder}. */
     SandboxSpec toSpec(ExtensionContext context) {
         SandboxSpec.Builder b = toSpecBuilder(context);
+        SandboxSpec spec;
         try {
-            return b.build();
+            spec = b.build();
         } catch (SpecException e) {
             // The settings alone always build; only what customizers set can clash (namespaces, for example).
             throw new SandboxedConfigurationException(Customizers.FIELD, customizers.stream().map(Customizers.Declared::name)
                     .toList() + " built an invalid spec: " + e.getMessage(), e);
         }
+        // A user name is looked up now (in the root it names, through the no-escape reader), so a bad one is a
+        // settings error like any other, reported before the container starts.
+        return check("user", USER_EXPECTED, () -> RootUsers.resolve(spec));
     }
 
     @Override

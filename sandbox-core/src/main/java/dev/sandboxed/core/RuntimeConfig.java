@@ -2,6 +2,7 @@ package dev.sandboxed.core;
 
 import java.util.Optional;
 
+import dev.sandboxed.core.internal.cgroup.CgroupParentPath;
 import dev.sandboxed.core.spec.SpecException;
 
 /**
@@ -37,6 +38,7 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
             throw new SpecException(CGROUP_POOL_PROPERTY, "must be between 0 and " + MAX_CGROUP_POOL + ", was "
                     + cgroupPool);
         }
+        cgroupParent.filter(p -> !p.isBlank()).ifPresent(CgroupParentPath::check); // fails before anything exists
     }
 
     public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,

@@ -57,8 +57,12 @@ class BadSpecTest {
 
     @Test
     void unknownUserAndOutOfRangeIds() {
-        rejected(() -> SandboxSpec.builder().user("no-such-user-xyz").build(), "user", "unknown user", "/etc/passwd");
+        rejected(() -> Sandbox.start(SandboxSpec.builder().user("no-such-user-xyz").build()), "user", "unknown user",
+                "/etc/passwd");
         rejected(() -> SandboxSpec.builder().user("70000").build(), "user", "0..65535");
+        rejected(() -> SandboxSpec.builder().user("a:b:c").build(), "user", "NAME[:GROUP]");
+        rejected(() -> SandboxSpec.builder().user("../x").build(), "user", "'/'");
+        rejected(() -> SandboxSpec.builder().user(":x").build(), "user", "empty name");
     }
 
     @Test

@@ -48,11 +48,6 @@ public final class RootFs {
         return directory;
     }
 
-    /** Where this root keeps a file, as seen from the host (for reading /etc/passwd). */
-    public Path hostPathOf(String absolutePath) {
-        return directory == null ? Path.of(absolutePath) : directory.resolve(absolutePath.substring(1));
-    }
-
     @Override
     public boolean equals(Object o) {
         return o instanceof RootFs other && Objects.equals(directory, other.directory);

@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -28,6 +29,7 @@ public final class SandboxSpec {
     private final Map<String, String> environment;
     private final String workdir;
     private final UserSpec user;
+    private final String userName;
     private final Map<Rlimit, Rlimit.Value> rlimits;
     private final ResourceLimits limits;
     private final String seccompProfile;
@@ -37,6 +39,7 @@ public final class SandboxSpec {
     private final boolean hideHome;
     private final boolean trackUsage;
     private final boolean allowNestedUserNamespaces;
+    private final boolean allowCompatArchitectures;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -47,6 +50,7 @@ public final class SandboxSpec {
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(b.environment));
         this.workdir = b.workdir;
         this.user = b.user;
+        this.userName = b.userName;
         this.rlimits = Collections.unmodifiableMap(new EnumMap<>(b.rlimits));
         this.limits = b.limits;
         this.seccompProfile = b.seccompProfile;
@@ -57,6 +61,7 @@ public final class SandboxSpec {
         this.hideHome = b.hideHome;
         this.trackUsage = b.trackUsage;
         this.allowNestedUserNamespaces = b.allowNestedUserNamespaces;
+        this.allowCompatArchitectures = b.allowCompatArchitectures;
     }
 
     public static Builder builder() {
@@ -105,8 +110,23 @@ public final class SandboxSpec {
         return workdir;
     }
 
+    /**
+     * The user processes run as. A user given by name is looked up in the root filesystem when the sandbox starts;
+     * until then it has no ids (see {@link #userName()}).
+     *
+     * @throws IllegalStateException for a user given by name
+     */
     public UserSpec user() {
+        if (userName != null) {
+            throw new IllegalStateException("user '" + userName + "' is looked up in the root filesystem when the"
+                    + " sandbox starts");
+        }
         return user;
+    }
+
+    /** {@code NAME[:GROUP]} as given, when the user is given by name and not looked up yet. */
+    public Optional<String> userName() {
+        return Optional.ofNullable(userName);
     }
 
     public Map<Rlimit, Rlimit.Value> rlimits() {
@@ -161,6 +181,16 @@ public final class SandboxSpec {
         return allowNestedUserNamespaces;
     }
 
+    /**
+     * Whether the seccomp filter judges 32-bit and x32 calls (i386 {@code int $0x80} and x32 on x86_64) by the
+     * profile's rules, as Docker does, so 32-bit binaries run. Off by default: only the native ABI's calls are
+     * judged, and a call of any other ABI kills the process (SIGSYS), like systemd's
+     * {@code SystemCallArchitectures=native}.
+     */
+    public boolean allowCompatArchitectures() {
+        return allowCompatArchitectures;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.namespaces = EnumSet.copyOf(namespaces);
@@ -172,6 +202,7 @@ public final class SandboxSpec {
         b.environment.putAll(environment);
         b.workdir = workdir;
         b.user = user;
+        b.userName = userName;
         b.rlimits.putAll(rlimits);
         b.limits = limits;
         b.seccompProfile = seccompProfile;
@@ -181,6 +212,7 @@ public final class SandboxSpec {
         b.hideHome = hideHome;
         b.trackUsage = trackUsage;
         b.allowNestedUserNamespaces = allowNestedUserNamespaces;
+        b.allowCompatArchitectures = allowCompatArchitectures;
         return b;
     }
 
@@ -196,26 +228,27 @@ public final class SandboxSpec {
         return readOnlyRoot == other.readOnlyRoot && reportSeccompDenials == other.reportSeccompDenials
                 && hideHome == other.hideHome && trackUsage == other.trackUsage
                 && allowNestedUserNamespaces == other.allowNestedUserNamespaces
+                && allowCompatArchitectures == other.allowCompatArchitectures
                 && namespaces.equals(other.namespaces) && rootfs.equals(other.rootfs) && mounts.equals(other.mounts)
                 && hostname.equals(other.hostname) && environment.equals(other.environment)
-                && workdir.equals(other.workdir) && user.equals(other.user) && rlimits.equals(other.rlimits)
+                && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping;
     }
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, limits,
-                seccompProfile, capabilities, idMapping);
+        return java.util.Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
+                seccompProfile, capabilities, idMapping, allowCompatArchitectures);
     }
 
     @Override
     public String toString() {
         return "SandboxSpec{rootfs=" + rootfs + ", namespaces=" + namespaces + ", hostname=" + hostname
-                + ", user=" + user + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
+                + ", user=" + (userName != null ? userName : user) + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
                 + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
-                + allowNestedUserNamespaces + ", env=" + environment.keySet() + "}";
+                + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", env=" + environment.keySet() + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -236,6 +269,7 @@ public final class SandboxSpec {
         private final Map<String, String> environment = new LinkedHashMap<>();
         private String workdir = "/";
         private UserSpec user = UserSpec.ROOT;
+        private String userName;
         private final Map<Rlimit, Rlimit.Value> rlimits = new EnumMap<>(Rlimit.class);
         private ResourceLimits limits = ResourceLimits.NONE;
         private String seccompProfile = "default";
@@ -245,6 +279,7 @@ public final class SandboxSpec {
         private boolean hideHome = true;
         private boolean trackUsage = true;
         private boolean allowNestedUserNamespaces;
+        private boolean allowCompatArchitectures;
 
         private Builder() {
             environment.put("PATH", DEFAULT_PATH);
@@ -328,12 +363,22 @@ public final class SandboxSpec {
 
         public Builder user(UserSpec u) {
             this.user = Objects.requireNonNull(u, "user");
+            this.userName = null;
             return this;
         }
 
-        /** {@code UID[:GID]} or a name from the root filesystem's /etc/passwd. */
+        /**
+         * {@code UID[:GID]}, or {@code NAME[:GROUP]} from the root filesystem's /etc/passwd and /etc/group: names are
+         * looked up when the sandbox starts, in the root it gets, without following links out of it.
+         */
         public Builder user(String text) {
-            return user(UserSpec.parse(text, rootfs));
+            if (UserSpec.isIds(text)) {
+                return user(UserSpec.parseIds(text));
+            }
+            UserSpec.checkNames(text);
+            this.user = UserSpec.ROOT;
+            this.userName = text;
+            return this;
         }
 
         public Builder rlimit(Rlimit which, long soft, long hard) {
@@ -403,6 +448,12 @@ public final class SandboxSpec {
 
         public Builder allowNestedUserNamespaces(boolean value) {
             this.allowNestedUserNamespaces = value;
+            return this;
+        }
+
+        /** Lets 32-bit and x32 calls through the seccomp filter as the profile allows them; see the getter. */
+        public Builder allowCompatArchitectures(boolean value) {
+            this.allowCompatArchitectures = value;
             return this;
         }
 

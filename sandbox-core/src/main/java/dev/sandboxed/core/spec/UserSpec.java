@@ -1,10 +1,5 @@
 package dev.sandboxed.core.spec;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
 /** The uid and gid a process runs as inside the sandbox. */
 public record UserSpec(int uid, int gid) {
     public static final UserSpec ROOT = new UserSpec(0, 0);
@@ -19,47 +14,41 @@ public record UserSpec(int uid, int gid) {
     }
 
     /**
-     * Parses {@code UID[:GID]} or {@code NAME[:GROUP]}; names are looked up in the root filesystem's
-     * /etc/passwd and /etc/group, as they would be inside the sandbox.
+     * Parses {@code UID[:GID]}. Names ({@code NAME[:GROUP]}) are looked up in the sandbox's root filesystem when it
+     * starts: see {@link SandboxSpec.Builder#user(String)}.
      */
-    public static UserSpec parse(String text, RootFs rootfs) {
+    public static UserSpec parseIds(String text) {
         String[] parts = text.split(":", 2);
-        int uid;
-        int gid;
-        if (isNumber(parts[0])) {
-            uid = Integer.parseInt(parts[0]);
-            gid = uid;
-        } else {
-            String[] entry = lookup(rootfs, "/etc/passwd", parts[0], "user");
-            uid = Integer.parseInt(entry[2]);
-            gid = Integer.parseInt(entry[3]);
+        if (!isNumber(parts[0]) || (parts.length == 2 && !isNumber(parts[1]))) {
+            throw new SpecException("user", "'" + text + "' is not UID[:GID] with ids 0..65535");
         }
-        if (parts.length == 2) {
-            gid = isNumber(parts[1]) ? Integer.parseInt(parts[1])
-                    : Integer.parseInt(lookup(rootfs, "/etc/group", parts[1], "group")[2]);
-        }
-        return new UserSpec(uid, gid);
+        int uid = Integer.parseInt(parts[0]);
+        return new UserSpec(uid, parts.length == 2 ? Integer.parseInt(parts[1]) : uid);
     }
 
-    private static boolean isNumber(String s) {
+    /** Whether {@code text} is {@code UID[:GID]}, as opposed to a name for either part. */
+    public static boolean isIds(String text) {
+        String[] parts = text.split(":", 2);
+        return isNumber(parts[0]) && (parts.length == 1 || isNumber(parts[1]));
+    }
+
+    /** A uid or gid as text: digits only, short enough to be an int. */
+    public static boolean isNumber(String s) {
         return !s.isEmpty() && s.length() < 10 && s.chars().allMatch(Character::isDigit);
     }
 
-    private static String[] lookup(RootFs rootfs, String file, String name, String what) {
-        Path path = rootfs.hostPathOf(file);
-        List<String> lines;
-        try {
-            lines = Files.readAllLines(path);
-        } catch (IOException e) {
-            throw new SpecException("user", "unknown " + what + " '" + name + "': cannot read " + path + " (" + e.getMessage() + "); use a numeric id");
+    /** Checks the syntax of {@code NAME[:GROUP]} (either part may be an id), before any file is read. */
+    static void checkNames(String text) {
+        String[] parts = text.split(":", -1);
+        if (parts.length > 2 || text.chars().anyMatch(c -> c < 0x21 || c == '/' || c == 0x7f)) {
+            throw new SpecException("user", "'" + text + "' is not NAME[:GROUP] or UID[:GID] (names have no spaces,"
+                    + " '/' or control characters)");
         }
-        for (String line : lines) {
-            String[] fields = line.split(":", -1);
-            if (fields.length >= 4 && fields[0].equals(name) && isNumber(fields[2])) {
-                return fields;
+        for (String part : parts) {
+            if (part.isEmpty()) {
+                throw new SpecException("user", "'" + text + "' has an empty name; use NAME[:GROUP] or UID[:GID]");
             }
         }
-        throw new SpecException("user", "unknown " + what + " '" + name + "' (not in " + path + "); use a numeric id or a name listed there");
     }
 
     @Override

@@ -165,7 +165,7 @@ class EscapeProbeControlTest {
     }
 
     @ParameterizedTest(name = "{0} through int 0x80 without seccomp")
-    @ValueSource(strings = {"i386_keyctl", "i386_unshare_user"})
+    @ValueSource(strings = {"i386_keyctl", "i386_unshare_user", "i386_getpid_refused"})
     void i386ProbesReachTheKernelWithoutSeccomp(String probe) {
         Probe.run(unconfined(), probe).assertEscaped();
     }

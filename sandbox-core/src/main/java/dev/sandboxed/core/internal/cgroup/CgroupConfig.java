@@ -98,9 +98,9 @@ public final class CgroupConfig {
             return this;
         }
 
-        /** Parent cgroup; null or blank means none. */
+        /** Parent cgroup; null or blank means none; the cgroup root or a path with '..' is refused. */
         public Builder parent(String value) {
-            this.parent = value == null || value.isBlank() ? null : value.strip();
+            this.parent = value == null || value.isBlank() ? null : CgroupParentPath.check(value);
             return this;
         }
 

@@ -56,9 +56,13 @@ final class CgroupV1Manager implements CgroupManager {
             return new Parent(controller, null, null, Optional.of("controller " + controller + " is not mounted"));
         }
         Path dir;
-        if (config.parent().isPresent()) {
+        if (config.parent().isPresent() && CgroupParentPath.isFilesystemPath(config.parent().get())) {
+            return new Parent(controller, h, null, Optional.of("configured parent " + config.parent().get()
+                    + " is a filesystem path; on cgroup v1 it is a cgroup path relative to every controller mount"
+                    + " (e.g. sandboxed-ci for " + h.mountPoint().resolve("sandboxed-ci") + ")"));
+        } else if (config.parent().isPresent()) {
             dir = h.mountPoint().resolve(config.parent().get().replaceFirst("^/+", "")).normalize();
-            if (!dir.startsWith(h.mountPoint())) {
+            if (!CgroupParentPath.isBelow(dir, h.mountPoint())) {
                 return new Parent(controller, h, null, Optional.of("configured parent " + config.parent().get()
                         + " escapes " + h.mountPoint()));
             }
@@ -277,17 +281,28 @@ final class CgroupV1Manager implements CgroupManager {
         return String.join("; ", out);
     }
 
-    /** The mkdir+chown commands CI runs once, plus the property pointing at them. */
+    /**
+     * The mkdir+chown commands CI runs once, plus the property pointing at them. They name only the delegated
+     * directories (strictly below each mount), never a mount point or anything above it.
+     */
     private String fix(List<Parent> ps) {
         String parent = config.parent().orElse("sandboxed-ci");
         Set<String> dirs = new TreeSet<>();
+        boolean unplaced = false;
         for (Parent p : ps) {
-            if (p.hierarchy() != null) {
-                dirs.add(p.hierarchy().mountPoint().resolve(parent.replaceFirst("^/+", "")).toString());
+            if (p.hierarchy() == null) {
+                continue;
+            }
+            Path dir = config.parent().isPresent() ? p.dir() : p.hierarchy().mountPoint().resolve(parent);
+            if (dir != null && CgroupParentPath.isBelow(dir, p.hierarchy().mountPoint())) {
+                dirs.add(dir.normalize().toString());
+            } else {
+                unplaced = true;
             }
         }
         if (dirs.isEmpty()) {
-            return "mount the missing v1 controllers, or run on a cgroup v2 host";
+            return unplaced ? "run with -D" + CgroupConfig.PARENT_PROPERTY + "=<a cgroup path such as sandboxed-ci>"
+                    : "mount the missing v1 controllers, or run on a cgroup v2 host";
         }
         String list = String.join(" ", dirs);
         String user = System.getProperty("user.name", "$USER");

@@ -100,12 +100,17 @@ final class V2Planner {
                 Optional.empty(), "");
     }
 
-    /** Absolute paths below the mount are taken as they are, anything else is relative to the mount. */
+    /**
+     * Filesystem paths (below the mount or /sys) must lie strictly below the mount and are taken as they are; anything else is
+     * a cgroup path relative to the mount. Null when the result is not strictly below the mount.
+     */
     Path resolve(String value) {
         Path p = Path.of(value);
-        Path abs = p.isAbsolute() && p.normalize().startsWith(mount) ? p : mount.resolve(strip(value));
+        boolean filesystemPath = p.isAbsolute() && p.normalize().startsWith(mount)
+                || CgroupParentPath.isFilesystemPath(value);
+        Path abs = filesystemPath ? p : mount.resolve(strip(value));
         Path norm = abs.normalize();
-        return norm.startsWith(mount) ? norm : null;
+        return CgroupParentPath.isBelow(norm, mount) ? norm : null;
     }
 
     private static String strip(String v) {

@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.os;
 import jnr.ffi.Pointer;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
+import jnr.ffi.annotations.Variadic;
 import jnr.ffi.byref.IntByReference;
 
 /** The few libc calls the JVM lacks: socket pairs with descriptor passing, pipes, spawning, signals. */
@@ -33,6 +34,14 @@ public interface LibC {
 
     @SaveError
     int open(String path, int flags, int mode);
+
+    /** syscall(2), for calls glibc has no wrapper for (openat2). */
+    @SaveError
+    @Variadic(fixedCount = 1)
+    long syscall(long number, long a1, String a2, Pointer a3, long a4);
+
+    @SaveError
+    int statx(int dirfd, String path, int flags, int mask, Pointer statxbuf);
 
     @SaveError
     int kill(int pid, int signal);

@@ -17,6 +17,7 @@ import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.seccomp.SeccompFilters;
 import dev.sandboxed.core.internal.state.SandboxState;
@@ -79,7 +80,7 @@ public final class SandboxStarter {
      * the caller receives from the sandbox's socket once it is ready ({@link OneShot#collect}).
      */
     public RunningSandbox start(StartRequest request) {
-        Plan plan = plan(request);
+        Plan plan = plan(request.withSpec(RootUsers.resolve(request.spec())));
         Underway made = new Underway();
         try {
             reserve(plan, made);
@@ -110,7 +111,7 @@ public final class SandboxStarter {
         }
         request.main().flatMap(m -> m.user()).ifPresent(u -> ids.check("user", u));
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
-                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces());
+                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces(), spec.allowCompatArchitectures());
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
         boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
         return new Plan(request, ids, seccomp, mounts, wantsCgroup, new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID)));

@@ -27,4 +27,9 @@ public record StartRequest(SandboxSpec spec, Optional<RunningSandbox> networkOwn
     public static StartRequest withMain(SandboxSpec spec, ProcessSpec main, MainOutput output) {
         return new StartRequest(spec, Optional.empty(), Optional.of(main), output);
     }
+
+    /** The same request for {@code other}, e.g. the spec with its user names looked up. */
+    public StartRequest withSpec(SandboxSpec other) {
+        return new StartRequest(other, networkOwner, main, mainOutput);
+    }
 }

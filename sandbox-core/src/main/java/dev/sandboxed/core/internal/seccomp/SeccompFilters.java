@@ -18,7 +18,7 @@ public final class SeccompFilters {
 
     /** Profiles are compared by identity: SeccompProfiles hands out one instance per profile. */
     private record Key(ProfileIdentity profile, long caps, SyscallArch arch, KernelVersion kernel, boolean notifyDenials,
-                       boolean allowNestedNamespaces) {
+                       boolean allowNestedNamespaces, boolean compatArchitectures) {
     }
 
     private static final class ProfileIdentity {
@@ -71,8 +71,20 @@ public final class SeccompFilters {
      */
     public static Optional<SeccompFilter> forSandbox(String profileNameOrPath, Set<Capability> caps, boolean notifyDenials,
                                                      boolean allowNestedNamespaces) {
+        return forSandbox(profileNameOrPath, caps, notifyDenials, allowNestedNamespaces, false);
+    }
+
+    /**
+     * The filter for a sandbox on this host.
+     *
+     * @param compatArchitectures also judge the compat ABIs the profile lists (i386 and x32 on x86_64) by its
+     *                            rules, as Docker does; false kills every call of a non-native ABI, like systemd's
+     *                            {@code SystemCallArchitectures=native}. See {@link CompatArchitectures}.
+     */
+    public static Optional<SeccompFilter> forSandbox(String profileNameOrPath, Set<Capability> caps, boolean notifyDenials,
+                                                     boolean allowNestedNamespaces, boolean compatArchitectures) {
         return forSandbox(SeccompProfiles.named(profileNameOrPath), caps, SyscallArch.nativeArch(), host(), notifyDenials,
-                allowNestedNamespaces);
+                allowNestedNamespaces, compatArchitectures);
     }
 
     /** The filter for an explicit architecture and kernel (used by tests and by tools that cross-compile). */
@@ -81,13 +93,24 @@ public final class SeccompFilters {
         return forSandbox(profile, caps, arch, kernel, notifyDenials, false);
     }
 
-    /** The filter for an explicit architecture and kernel, optionally allowing nested namespaces. */
+    /**
+     * The filter for an explicit architecture and kernel, optionally allowing nested namespaces, judging every ABI
+     * the profile lists (the compat opt-in: exactly what the profile file states).
+     */
     public static Optional<SeccompFilter> forSandbox(SeccompProfile profile, Set<Capability> caps, SyscallArch arch,
                                                      KernelVersion kernel, boolean notifyDenials,
                                                      boolean allowNestedNamespaces) {
+        return forSandbox(profile, caps, arch, kernel, notifyDenials, allowNestedNamespaces, true);
+    }
+
+    /** The filter for an explicit architecture and kernel, with every choice explicit. */
+    public static Optional<SeccompFilter> forSandbox(SeccompProfile profile, Set<Capability> caps, SyscallArch arch,
+                                                     KernelVersion kernel, boolean notifyDenials,
+                                                     boolean allowNestedNamespaces, boolean compatArchitectures) {
         Key key = new Key(new ProfileIdentity(profile), Capability.mask(caps), arch, kernel, notifyDenials,
-                allowNestedNamespaces);
+                allowNestedNamespaces, compatArchitectures);
         return CACHE.computeIfAbsent(key, k -> profile.policy(caps, arch, kernel)
+                .map(policy -> compatArchitectures ? policy : CompatArchitectures.nativeOnly(policy, arch))
                 .map(policy -> allowNestedNamespaces ? NestedNamespaces.allow(policy) : policy)
                 .map(policy -> SeccompCompiler.compile(policy, arch, notifyDenials && canReportDenials(policy))));
     }

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.ResourceLimits;
+import dev.sandboxed.core.spec.SpecException;
 
 /**
  * v1 placement decisions for a rootless user (uid 1000) on a tree of root-owned v1 mounts in a temp directory,
@@ -83,6 +84,31 @@ class CgroupV1CheckTest {
         assertThat(r.detail()).contains("memory=" + root.resolve("memory/sandboxed-ci"))
                 .contains("pids=" + root.resolve("pids/sandboxed-ci")).doesNotContain("freezer");
         assertThat(m.check(ResourceLimits.NONE.withMemorySwapMax(1)).status()).isEqualTo(CheckResult.Status.FAIL);
+    }
+
+    @Test
+    void configuredParentFixNamesOnlyTheDelegatedDirectories() {
+        CheckResult r = manager("/ci/sandboxes/").check(ResourceLimits.NONE.withPidsMax(10));
+        assertThat(r.status()).isEqualTo(CheckResult.Status.FAIL);
+        assertThat(r.fix()).isEqualTo("sudo mkdir -p " + root.resolve("pids/ci/sandboxes") + " && sudo chown -R "
+                + System.getProperty("user.name") + " " + root.resolve("pids/ci/sandboxes"));
+    }
+
+    @Test
+    void parentsThatAreTheRootOrLeaveItAreRefusedBeforeUse() {
+        for (String parent : List.of("..", "../x", "ci/../..", "ci/..", "/", ".", "//./", "a/\0b")) {
+            assertThatThrownBy(() -> manager(parent)).as(parent).isInstanceOf(SpecException.class)
+                    .hasMessageStartingWith(CgroupConfig.PARENT_PROPERTY + ": '" + parent + "' ")
+                    .hasMessageContaining("give a cgroup below the cgroup root").hasMessageNotContaining("\n");
+        }
+    }
+
+    @Test
+    void filesystemPathAsV1ParentIsRefusedWithoutAChownFix() {
+        CheckResult r = manager("/sys/fs/cgroup/memory").check(ResourceLimits.NONE.withPidsMax(10));
+        assertThat(r.status()).isEqualTo(CheckResult.Status.FAIL);
+        assertThat(r.detail()).contains("is a filesystem path");
+        assertThat(r.fix()).doesNotContain("chown").contains("-D" + CgroupConfig.PARENT_PROPERTY);
     }
 
     @Test

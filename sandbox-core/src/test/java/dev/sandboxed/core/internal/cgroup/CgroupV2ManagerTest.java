@@ -17,6 +17,7 @@ import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.ResourceLimits;
+import dev.sandboxed.core.spec.SpecException;
 
 /** CgroupV2Manager against a fake cgroup2 kernel, as an unprivileged user (uid 1000) in a systemd scope. */
 class CgroupV2ManagerTest {
@@ -374,10 +375,22 @@ class CgroupV2ManagerTest {
 
     @Test
     void configuredParentOutsideTheMountIsRejected() throws Exception {
-        CgroupManager m = CgroupManager.detect(kernel.config(tmp, SCOPE).parent("../../etc").build());
+        assertThatThrownBy(() -> kernel.config(tmp, SCOPE).parent("../../etc")).isInstanceOf(SpecException.class)
+                .hasMessageStartingWith(CgroupConfig.PARENT_PROPERTY + ": '../../etc' '..' is not allowed");
+        CgroupManager m = CgroupManager.detect(kernel.config(tmp, SCOPE).parent("/sys/fs/etc").build());
         CheckResult r = m.check(ResourceLimits.NONE.withPidsMax(3));
         assertThat(r.status()).isEqualTo(CheckResult.Status.FAIL);
         assertThat(r.detail()).contains("not below the cgroup2 mount");
+        assertThat(r.fix()).doesNotContain("chown");
+    }
+
+    @Test
+    void theMountItselfIsNeverAParentToHandOver() throws Exception {
+        CgroupManager m = CgroupManager.detect(kernel.config(tmp, SCOPE).parent(kernel.mount.toString()).build());
+        CheckResult r = m.check(ResourceLimits.NONE.withPidsMax(3));
+        assertThat(r.status()).isEqualTo(CheckResult.Status.FAIL);
+        assertThat(r.detail()).contains("not below the cgroup2 mount");
+        assertThat(r.fix()).doesNotContain("chown");
     }
 
     @Test
