@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -54,6 +55,7 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts a sandbox with the shared runtime (configured from {@code sandboxed.*} system properties). */
     public static Sandbox start(SandboxSpec spec) {
+        Objects.requireNonNull(spec, "spec");
         return SandboxRuntime.shared().start(spec);
     }
 
@@ -84,6 +86,7 @@ public final class Sandbox implements AutoCloseable {
 
     /** Runs a command to completion with the spec's defaults. */
     public ExecResult exec(String... command) {
+        Objects.requireNonNull(command, "command");
         return exec(ProcessSpec.of(command));
     }
 
@@ -92,6 +95,7 @@ public final class Sandbox implements AutoCloseable {
      * result's reason is {@link ExitReason#TIMED_OUT}.
      */
     public ExecResult exec(ProcessSpec process) {
+        Objects.requireNonNull(process, "process");
         Instant start = Instant.now();
         return Drainers.complete(connection, running.launch(process), process, start);
     }
@@ -102,11 +106,14 @@ public final class Sandbox implements AutoCloseable {
      * process goes to sandbox-init with the set-up, and the sandbox ends with it.
      */
     public static ExecResult run(SandboxSpec spec, ProcessSpec process) {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(process, "process");
         return SandboxRuntime.shared().run(spec, process);
     }
 
     /** Starts a process in the background. Piped streams must be read (or closed) by the caller. */
     public SandboxProcess spawn(ProcessSpec process) {
+        Objects.requireNonNull(process, "process");
         return new SandboxProcess(this, running.spawn(process));
     }
 
@@ -115,6 +122,7 @@ public final class Sandbox implements AutoCloseable {
      * container does with its entrypoint. Used by {@code sandboxed run}.
      */
     public SandboxProcess runMain(ProcessSpec process) {
+        Objects.requireNonNull(process, "process");
         RunningSandbox.Launched launched = running.launchMain(process, MainOutput.PIPES_TO_READER);
         try {
             launched.state().awaitStart();
@@ -140,6 +148,7 @@ public final class Sandbox implements AutoCloseable {
      * 127.0.0.1, as containers of one pod do; everything else (root, processes, hostname) stays separate.
      */
     public Sandbox startSharingNetwork(SandboxSpec other) {
+        Objects.requireNonNull(other, "other");
         return runtime.start(other, this);
     }
 
@@ -153,6 +162,7 @@ public final class Sandbox implements AutoCloseable {
      * everything and removal of the sandbox.
      */
     public void stop(Duration grace) {
+        Objects.requireNonNull(grace, "grace");
         if (state() == State.RUNNING) {
             signalAll(Native.SIGTERM);
             long deadline = System.nanoTime() + grace.toNanos();
@@ -168,6 +178,7 @@ public final class Sandbox implements AutoCloseable {
 
     /** Waits until the sandbox ends (its main process exited); the main process's status if it had one. */
     public Optional<ExitStatus> waitFor(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
         try {
             connection.ended().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
