@@ -92,7 +92,10 @@ public final class Sandbox implements AutoCloseable {
 
     /**
      * Runs a process to completion, collecting its output. On timeout the process is killed and the
-     * result's reason is {@link ExitReason#TIMED_OUT}.
+     * result's reason is {@link ExitReason#TIMED_OUT}. A command that fails does not throw, nor does one that cannot
+     * start: its result has exit code 127 ({@link ExitReason#NOT_FOUND}) or 126 ({@link ExitReason#NOT_EXECUTABLE}),
+     * as a shell gives, and the failed step with its errno in stderr, e.g.
+     * {@code sandboxed: execute foo: No such file or directory (ENOENT)}.
      */
     public ExecResult exec(ProcessSpec process) {
         Objects.requireNonNull(process, "process");
@@ -103,7 +106,8 @@ public final class Sandbox implements AutoCloseable {
     /**
      * Runs one process in a fresh sandbox, to completion, and removes the sandbox: a one-shot sandbox, as
      * {@code bwrap ... CMD} or {@code sandboxed run} give. Quicker than {@code start} plus {@code exec}: the
-     * process goes to sandbox-init with the set-up, and the sandbox ends with it.
+     * process goes to sandbox-init with the set-up, and the sandbox ends with it. A command that cannot start gives
+     * a result with exit code 127 or 126, as {@link #exec(ProcessSpec)} does; a sandbox that cannot start throws.
      */
     public static ExecResult run(SandboxSpec spec, ProcessSpec process) {
         Objects.requireNonNull(spec, "spec");

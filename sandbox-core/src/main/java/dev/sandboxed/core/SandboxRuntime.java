@@ -171,7 +171,8 @@ public final class SandboxRuntime implements AutoCloseable {
      * Starts a sandbox whose main process is {@code main}: the process description follows the set-up
      * description at once, so sandbox-init starts it as soon as the sandbox is ready, without a round trip
      * through Java. The sandbox ends when its main process exits; get it from {@link Sandbox#mainProcess()}.
-     * A main process that cannot start shows as the failure of its {@code waitFor} or {@code awaitStarted}.
+     * A main process that cannot start shows as the failure of its {@code awaitStarted}, and as exit code 127
+     * ({@code NOT_FOUND}) or 126 ({@code NOT_EXECUTABLE}) from its {@code waitFor}.
      */
     public Sandbox startWithMain(SandboxSpec spec, ProcessSpec main) {
         Objects.requireNonNull(spec, "spec");

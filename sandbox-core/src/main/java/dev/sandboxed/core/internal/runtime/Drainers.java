@@ -55,7 +55,8 @@ public final class Drainers {
         } else {
             status = p.waitFor();
         }
-        return new ExecResult(p.command(), status, join(out), join(err), Duration.between(start, Instant.now()));
+        return new ExecResult(p.command(), status, join(out), p.stderrWithStartFailure(join(err)),
+                Duration.between(start, Instant.now()));
     }
 
     private static Future<byte[]> drain(InputStream in, Stdio kind) {

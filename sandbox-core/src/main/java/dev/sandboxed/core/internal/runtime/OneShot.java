@@ -96,8 +96,9 @@ public final class OneShot {
                 connection.startReader(); // we stop receiving half-way: a reader thread finishes the job
             }
         }
-        ExitStatus status = process.waitFor(); // throws the start failure, e.g. command not found
-        return new ExecResult(process.command(), status, stdout.toByteArray(), stderr.toByteArray(),
+        ExitStatus status = process.waitFor(); // 127 or 126 when it could not start
+        return new ExecResult(process.command(), status, stdout.toByteArray(),
+                process.stderrWithStartFailure(stderr.toByteArray()),
                 Duration.between(start, Instant.now()));
     }
 
