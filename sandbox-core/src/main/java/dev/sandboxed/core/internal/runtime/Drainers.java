@@ -1,10 +1,8 @@
 package dev.sandboxed.core.internal.runtime;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -16,14 +14,15 @@ import java.util.concurrent.Future;
 import dev.sandboxed.core.internal.runtime.RunningSandbox.Launched;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
-import dev.sandboxed.core.spec.Stdio;
 
 /**
  * Collects the output of processes with piped streams on daemon threads, reused across execs so an exec does not
  * pay for thread start-up, while the caller waits for the exit.
  */
 public final class Drainers {
+    private static final System.Logger LOG = System.getLogger(Drainers.class.getName());
     private static final ExecutorService POOL = DaemonPool.named("sandbox-output");
 
     private Drainers() {
@@ -40,8 +39,9 @@ public final class Drainers {
     public static ExecResult complete(InitConnection connection, Launched launched, ProcessSpec process, Instant start) {
         ProcessState p = launched.state();
         StdioSetup stdio = launched.stdio();
-        Future<byte[]> out = drain(stdio.stdout(), process.stdout());
-        Future<byte[]> err = drain(stdio.stderr(), process.stderr());
+        OutputSinks sinks = OutputSinks.of(process);
+        Future<Void> out = drain(stdio.stdout(), sinks.stdout());
+        Future<Void> err = drain(stdio.stderr(), sinks.stderr());
         closeQuietly(stdio.stdin());
         ExitStatus status;
         if (process.timeout().isPresent()) {
@@ -55,31 +55,48 @@ public final class Drainers {
         } else {
             status = p.waitFor();
         }
-        return new ExecResult(p.command(), status, join(out), p.stderrWithStartFailure(join(err)),
-                Duration.between(start, Instant.now()));
+        join(out, "stdout", p);
+        join(err, "stderr", p);
+        return sinks.result(p, status, start);
     }
 
-    private static Future<byte[]> drain(InputStream in, Stdio kind) {
-        if (in == null || !(kind instanceof Stdio.Pipe)) {
-            return CompletableFuture.completedFuture(new byte[0]);
+    /** Copies a pipe (null: not piped) into {@code into} until EOF, on a pool thread. */
+    private static Future<Void> drain(InputStream in, OutputStream into) {
+        if (in == null) {
+            return CompletableFuture.completedFuture(null);
         }
         return submit(() -> {
             try (in) {
-                ByteArrayOutputStream buf = new ByteArrayOutputStream();
-                in.transferTo(buf);
-                return buf.toByteArray();
+                in.transferTo(into);
             }
+            return null;
         });
     }
 
-    private static byte[] join(Future<byte[]> f) {
+    /**
+     * For a background process: copies a pipe into the caller's stream until EOF. A failure closes the pipe, so the
+     * process learns of it (EPIPE), and is logged.
+     */
+    public static void pump(InputStream in, OutputStream into, String what) {
+        submit(() -> {
+            try (in) {
+                in.transferTo(into);
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "streaming " + what + " failed", e);
+            }
+            return null;
+        });
+    }
+
+    /** Output that could not be collected fails the call: it is never lost silently. */
+    private static void join(Future<Void> f, String stream, ProcessState p) {
         try {
-            return f.get();
+            f.get();
         } catch (ExecutionException e) {
-            return new byte[0];
+            throw new SandboxException("collect " + stream + " of " + String.join(" ", p.command()), e.getCause());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return new byte[0];
+            throw new SandboxException("interrupted while collecting " + stream + " of " + String.join(" ", p.command()), e);
         }
     }
 

@@ -1,7 +1,8 @@
 package dev.sandboxed.core.internal.runtime;
 
-import java.io.ByteArrayOutputStream;
-import java.time.Duration;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 
 import dev.sandboxed.core.internal.os.Native;
@@ -11,6 +12,7 @@ import dev.sandboxed.core.internal.runtime.RunningSandbox.Launched;
 import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
 
 /**
@@ -26,12 +28,12 @@ public final class OneShot {
     private final InitConnection connection;
     private final ProcessState process;
     private final int[] fds = {-1, -1, -1};
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    private final OutputSinks sinks;
     private final byte[] chunk = new byte[16 * 1024];
 
-    private OneShot(InitConnection connection, Launched main) {
+    private OneShot(InitConnection connection, Launched main, ProcessSpec spec) {
         this.connection = connection;
+        this.sinks = OutputSinks.of(spec);
         this.process = main.state();
         fds[STDOUT] = main.stdio().rawParentFd(1);
         fds[STDERR] = main.stdio().rawParentFd(2);
@@ -47,7 +49,7 @@ public final class OneShot {
      * The sandbox's socket must not have a reader thread yet; if this fails half-way, one takes over.
      */
     public static ExecResult collect(RunningSandbox sandbox, ProcessSpec spec, Instant start) {
-        return new OneShot(sandbox.connection(), sandbox.main().orElseThrow()).run(spec, start);
+        return new OneShot(sandbox.connection(), sandbox.main().orElseThrow(), spec).run(spec, start);
     }
 
     private ExecResult run(ProcessSpec spec, Instant start) {
@@ -77,10 +79,10 @@ public final class OneShot {
                     receive();
                 }
                 if (poll.ready(STDOUT)) {
-                    drain(STDOUT, stdout);
+                    drain(STDOUT, sinks.stdout());
                 }
                 if (poll.ready(STDERR)) {
-                    drain(STDERR, stderr);
+                    drain(STDERR, sinks.stderr());
                 }
             }
         } finally {
@@ -97,9 +99,7 @@ public final class OneShot {
             }
         }
         ExitStatus status = process.waitFor(); // 127 or 126 when it could not start
-        return new ExecResult(process.command(), status, stdout.toByteArray(),
-                process.stderrWithStartFailure(stderr.toByteArray()),
-                Duration.between(start, Instant.now()));
+        return sinks.result(process, status, start);
     }
 
     private void receive() {
@@ -113,13 +113,23 @@ public final class OneShot {
     }
 
     /** One read from a pipe that poll reported ready; EOF (or a broken pipe) closes it. */
-    private void drain(int index, ByteArrayOutputStream into) {
+    private void drain(int index, OutputStream into) {
         long n = Native.libc().read(fds[index], chunk, chunk.length);
         if (n > 0) {
-            into.write(chunk, 0, (int) n);
+            write(into, (int) n, index);
         } else if (n == 0 || Native.lastErrno() != Errno.EINTR) {
             Native.close(fds[index]);
             fds[index] = -1;
+        }
+    }
+
+    /** Output that cannot be passed on (the caller's stream failed) fails the run: it is never lost silently. */
+    private void write(OutputStream into, int n, int index) {
+        try {
+            into.write(chunk, 0, n);
+        } catch (IOException e) {
+            throw new SandboxException("collect " + (index == STDOUT ? "stdout" : "stderr") + " of "
+                    + String.join(" ", process.command()), new UncheckedIOException(e));
         }
     }
 }

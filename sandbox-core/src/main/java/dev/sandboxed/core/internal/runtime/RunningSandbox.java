@@ -96,6 +96,7 @@ public final class RunningSandbox {
             l.stdio().closeParentEnds();
             throw e;
         }
+        l.stdio().pumpStreams(process, process.commandLine());
         return l;
     }
 
