@@ -3,16 +3,21 @@ package dev.sandboxed.core.internal.runtime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 import dev.sandboxed.core.internal.runtime.RunningSandbox.Launched;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -22,6 +27,9 @@ import dev.sandboxed.core.spec.ProcessSpec;
  * pay for thread start-up, while the caller waits for the exit.
  */
 public final class Drainers {
+    /** After the kill at the deadline: how long what the kill freed may take to drain before collection stops. */
+    static final Duration KILL_GRACE = Duration.ofSeconds(2);
+    private static final Duration NO_LIMIT = Duration.ofNanos(Long.MAX_VALUE);
     private static final System.Logger LOG = System.getLogger(Drainers.class.getName());
     private static final ExecutorService POOL = DaemonPool.named("sandbox-output");
 
@@ -33,44 +41,57 @@ public final class Drainers {
     }
 
     /**
-     * Collects the output of a process launched with piped streams and waits for it, within its timeout (then it is
-     * killed, reason TIMED_OUT).
+     * Collects the output of a process launched with piped streams and waits for it. Its timeout is a deadline for
+     * the whole call: then the process and its process group are killed ({@link InitConnection#killWithGroup}),
+     * collection stops (after a short grace for what the kill freed), and the result's reason is TIMED_OUT, with
+     * the output collected so far.
      */
     public static ExecResult complete(InitConnection connection, Launched launched, ProcessSpec process, Instant start) {
         ProcessState p = launched.state();
         StdioSetup stdio = launched.stdio();
         OutputSinks sinks = OutputSinks.of(process);
-        Future<Void> out = drain(stdio.stdout(), sinks.stdout());
-        Future<Void> err = drain(stdio.stderr(), sinks.stderr());
+        CompletableFuture<Void> out = drain(stdio.stdout(), sinks.stdout());
+        CompletableFuture<Void> err = drain(stdio.stderr(), sinks.stderr());
         closeQuietly(stdio.stdin());
-        ExitStatus status;
-        if (process.timeout().isPresent()) {
-            Optional<ExitStatus> done = p.waitFor(process.timeout().get());
-            if (done.isEmpty()) {
-                connection.killForTimeout(p);
-                status = p.waitFor();
-            } else {
-                status = done.get();
-            }
-        } else {
-            status = p.waitFor();
+        CompletableFuture<Void> finished = CompletableFuture.allOf(p.exit(), out, err);
+        boolean timedOut = !await(finished, process.timeout().orElse(NO_LIMIT), p);
+        if (timedOut) {
+            connection.killForTimeout(p);
+            await(finished, KILL_GRACE, p); // what escaped the kill keeps its pipe; it is left behind
         }
-        join(out, "stdout", p);
-        join(err, "stderr", p);
-        return sinks.result(p, status, start);
+        ExitStatus status = p.waitFor();
+        throwIfFailed(out, "stdout", p);
+        throwIfFailed(err, "stderr", p);
+        return sinks.result(p, timedOut ? status.withReason(ExitReason.TIMED_OUT) : status, start);
+    }
+
+    /** Whether {@code done} completed (either way) within {@code limit}. */
+    private static boolean await(CompletableFuture<Void> done, Duration limit, ProcessState p) {
+        try {
+            done.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+            return true;
+        } catch (ExecutionException e) {
+            return true;
+        } catch (TimeoutException e) {
+            return false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SandboxException("interrupted while running " + String.join(" ", p.command()), e);
+        }
     }
 
     /** Copies a pipe (null: not piped) into {@code into} until EOF, on a pool thread. */
-    private static Future<Void> drain(InputStream in, OutputStream into) {
+    private static CompletableFuture<Void> drain(InputStream in, OutputStream into) {
         if (in == null) {
             return CompletableFuture.completedFuture(null);
         }
-        return submit(() -> {
+        return CompletableFuture.runAsync(() -> {
             try (in) {
                 in.transferTo(into);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
-            return null;
-        });
+        }, POOL);
     }
 
     /**
@@ -89,14 +110,11 @@ public final class Drainers {
     }
 
     /** Output that could not be collected fails the call: it is never lost silently. */
-    private static void join(Future<Void> f, String stream, ProcessState p) {
+    private static void throwIfFailed(CompletableFuture<Void> f, String stream, ProcessState p) {
         try {
-            f.get();
-        } catch (ExecutionException e) {
+            f.getNow(null);
+        } catch (CompletionException e) {
             throw new SandboxException("collect " + stream + " of " + String.join(" ", p.command()), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while collecting " + stream + " of " + String.join(" ", p.command()), e);
         }
     }
 

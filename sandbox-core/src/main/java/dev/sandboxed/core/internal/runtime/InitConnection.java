@@ -183,9 +183,13 @@ public final class InitConnection {
 
     /** Signals one process ({@code execId} 0: every process); nothing once the sandbox is no longer running. */
     public void signal(int execId, int signal) {
+        sendSignal(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, execId).putU32(Protocol.F_SIGNO, signal));
+    }
+
+    private void sendSignal(Message signal) {
         if (isRunning()) {
             try {
-                socket.send(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, execId).putU32(Protocol.F_SIGNO, signal));
+                socket.send(signal);
             } catch (RuntimeException e) {
                 if (isRunning()) {
                     throw e;
@@ -197,9 +201,22 @@ public final class InitConnection {
     /** Kills a process because it ran too long; its exit reason becomes TIMED_OUT. */
     public void killForTimeout(ProcessState p) {
         p.markTimedOut();
-        if (p.isAlive()) {
-            signal(p.execId(), Native.SIGKILL);
+        killWithGroup(p);
+    }
+
+    /**
+     * SIGKILL to a process and to the process group it leads (it was started in a new session): what it left
+     * running in the background and holding its pipes dies too, as far as the sandbox can tell (in a sandbox
+     * without its own pid namespace only the process itself is killed). Also once the process itself has exited.
+     */
+    public void killWithGroup(ProcessState p) {
+        int group = p.pidNow();
+        Message kill = Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, p.execId())
+                .putU32(Protocol.F_SIGNO, Native.SIGKILL);
+        if (group > 1) {
+            kill.putU32(Protocol.F_PGID, group);
         }
+        sendSignal(kill);
     }
 
     /** The sandbox's user and network namespace files, for a sandbox that shares its network. Caller closes them. */

@@ -11,6 +11,7 @@ import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.runtime.RunningSandbox.Launched;
 import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -45,7 +46,8 @@ public final class OneShot {
 
     /**
      * Collects output and messages until the process has exited, its pipes are at EOF and the init hung up
-     * (it ends with its main process). On the process's timeout it is killed and its reason is TIMED_OUT.
+     * (it ends with its main process). The process's timeout is a deadline for all of it: then the process and its
+     * process group are killed, collection stops (after a short grace), and the reason is TIMED_OUT.
      * The sandbox's socket must not have a reader thread yet; if this fails half-way, one takes over.
      */
     public static ExecResult collect(RunningSandbox sandbox, ProcessSpec spec, Instant start) {
@@ -54,7 +56,8 @@ public final class OneShot {
 
     private ExecResult run(ProcessSpec spec, Instant start) {
         long deadline = spec.timeout().map(t -> System.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
-        boolean killed = false;
+        long stopAt = Long.MAX_VALUE;
+        boolean timedOut = false;
         PollSet poll = new PollSet(3);
         // Held for the whole loop: a close() from another thread (the runtime's, at exit) wakes the poll with a
         // hang-up, and the descriptor number stays the socket's until this loop has stopped using it.
@@ -63,26 +66,20 @@ public final class OneShot {
             fds[CONTROL] = connection.socket().descriptor().acquire();
             holding = true;
             while (fds[CONTROL] >= 0 || fds[STDOUT] >= 0 || fds[STDERR] >= 0) {
+                long now = System.nanoTime();
+                if (!timedOut && now >= deadline) {
+                    connection.killForTimeout(process);
+                    timedOut = true;
+                    stopAt = now + Drainers.KILL_GRACE.toNanos();
+                }
+                if (now >= stopAt) {
+                    break; // what escaped the kill still holds a pipe: collection stops here
+                }
                 for (int i = 0; i < 3; i++) {
                     poll.watch(i, fds[i]);
                 }
-                long wait = killed || deadline == Long.MAX_VALUE ? -1
-                        : Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000);
-                if (!poll.await(wait)) {
-                    if (!killed && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline && process.isAlive()) {
-                        connection.killForTimeout(process);
-                        killed = true;
-                    }
-                    continue;
-                }
-                if (poll.ready(CONTROL)) {
-                    receive();
-                }
-                if (poll.ready(STDOUT)) {
-                    drain(STDOUT, sinks.stdout());
-                }
-                if (poll.ready(STDERR)) {
-                    drain(STDERR, sinks.stderr());
+                if (poll.await(millisUntil(timedOut ? stopAt : deadline))) {
+                    serveReady(poll);
                 }
             }
         } finally {
@@ -99,7 +96,24 @@ public final class OneShot {
             }
         }
         ExitStatus status = process.waitFor(); // 127 or 126 when it could not start
-        return sinks.result(process, status, start);
+        return sinks.result(process, timedOut ? status.withReason(ExitReason.TIMED_OUT) : status, start);
+    }
+
+    /** A poll timeout in milliseconds until {@code nanoTime}, rounded up; -1 (no limit) for Long.MAX_VALUE. */
+    private static long millisUntil(long nanoTime) {
+        return nanoTime == Long.MAX_VALUE ? -1 : Math.max(0, (nanoTime - System.nanoTime() + 999_999) / 1_000_000);
+    }
+
+    private void serveReady(PollSet poll) {
+        if (poll.ready(CONTROL)) {
+            receive();
+        }
+        if (poll.ready(STDOUT)) {
+            drain(STDOUT, sinks.stdout());
+        }
+        if (poll.ready(STDERR)) {
+            drain(STDERR, sinks.stderr());
+        }
     }
 
     private void receive() {
