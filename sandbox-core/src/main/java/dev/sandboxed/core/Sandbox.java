@@ -21,6 +21,7 @@ import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 
@@ -28,6 +29,9 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * A running sandbox: fresh namespaces, its own root, limits and a seccomp filter, with sandbox-init as
  * PID 1. Run processes in it with {@link #exec} (to completion) or {@link #spawn} (in the background),
  * from any thread. {@link #close()} kills everything in it and removes every trace; it is idempotent.
+ * The blocking calls ({@link #start}, {@link #run}, {@link #exec}, {@link #waitFor}) answer {@link Thread#interrupt()}:
+ * they kill what they started, set the interrupt flag again and throw
+ * {@link dev.sandboxed.core.result.SandboxInterruptedException} (its cause an {@link InterruptedException}).
  *
  * <pre>{@code
  * try (Sandbox sandbox = Sandbox.start(SandboxSpec.defaults())) {
@@ -190,8 +194,7 @@ public final class Sandbox implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new SandboxException("wait for sandbox", e.getCause());
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while waiting for sandbox " + id(), e);
+            throw SandboxInterruptedException.restoringFlag("interrupted while waiting for sandbox " + id(), e);
         }
         return mainProcess().map(SandboxProcess::waitFor);
     }

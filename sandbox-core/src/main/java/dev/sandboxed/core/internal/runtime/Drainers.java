@@ -20,6 +20,7 @@ import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.ProcessSpec;
 
 /**
@@ -54,10 +55,16 @@ public final class Drainers {
         CompletableFuture<Void> err = drain(stdio.stderr(), sinks.stderr());
         closeQuietly(stdio.stdin());
         CompletableFuture<Void> finished = CompletableFuture.allOf(p.exit(), out, err);
-        boolean timedOut = !await(finished, process.timeout().orElse(NO_LIMIT), p);
-        if (timedOut) {
-            connection.killForTimeout(p);
-            await(finished, KILL_GRACE, p); // what escaped the kill keeps its pipe; it is left behind
+        boolean timedOut;
+        try {
+            timedOut = !await(finished, process.timeout().orElse(NO_LIMIT));
+            if (timedOut) {
+                connection.killForTimeout(p);
+                await(finished, KILL_GRACE); // what escaped the kill keeps its pipe; it is left behind
+            }
+        } catch (InterruptedException e) {
+            connection.killWithGroup(p);
+            throw SandboxInterruptedException.restoringFlag("interrupted while running " + p.command() + "; killed it", e);
         }
         ExitStatus status = p.waitFor();
         throwIfFailed(out, "stdout", p);
@@ -66,7 +73,7 @@ public final class Drainers {
     }
 
     /** Whether {@code done} completed (either way) within {@code limit}. */
-    private static boolean await(CompletableFuture<Void> done, Duration limit, ProcessState p) {
+    private static boolean await(CompletableFuture<Void> done, Duration limit) throws InterruptedException {
         try {
             done.get(limit.toNanos(), TimeUnit.NANOSECONDS);
             return true;
@@ -74,9 +81,6 @@ public final class Drainers {
             return true;
         } catch (TimeoutException e) {
             return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while running " + String.join(" ", p.command()), e);
         }
     }
 

@@ -25,6 +25,7 @@ import dev.sandboxed.core.internal.seccomp.SeccompDenials;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 
 /**
  * The connection to one sandbox's init (its PID 1): owns the socket, the thread that reads it, and the
@@ -39,6 +40,8 @@ import dev.sandboxed.core.result.SandboxException;
 public final class InitConnection {
     private static final System.Logger LOG = System.getLogger(InitConnection.class.getName());
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    /** A poll loop looks at the interrupt flag this often: poll(2) does not answer Thread.interrupt(). */
+    static final long INTERRUPT_CHECK_MILLIS = 100;
     /** Each open sandbox has one thread reading its control socket, taken from here. */
     private static final ExecutorService READERS = DaemonPool.named("sandbox-control");
 
@@ -101,8 +104,14 @@ public final class InitConnection {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (true) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
-            if (left <= 0 || !socket.awaitReadable(left)) {
+            if (left <= 0) {
                 throw new SandboxException("set up sandbox: no answer from sandbox-init within " + READY_TIMEOUT.toSeconds() + " s", 0);
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw new SandboxInterruptedException("interrupted while starting sandbox " + sandboxId, new InterruptedException());
+            }
+            if (!socket.awaitReadable(Math.min(left, INTERRUPT_CHECK_MILLIS))) {
+                continue;
             }
             ControlSocket.Received r = socket.receive();
             if (r == null) {
@@ -239,8 +248,7 @@ public final class InitConnection {
         } catch (TimeoutException e) {
             throw new SandboxException("get the namespaces of sandbox " + sandboxId + " to share its network", e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while getting the namespaces of sandbox " + sandboxId, e);
+            throw SandboxInterruptedException.restoringFlag("interrupted while getting the namespaces of sandbox " + sandboxId, e);
         } finally {
             namespaces = null;
         }
@@ -272,18 +280,12 @@ public final class InitConnection {
             } catch (RuntimeException alreadyGone) {
                 // the init exited meanwhile
             }
-            try {
-                ended.get(5, TimeUnit.SECONDS);
-            } catch (Exception e) {
+            if (!Uninterruptibly.await(ended, Duration.ofSeconds(5))) {
                 Native.kill(initPid, Native.SIGKILL);
             }
         }
         socket.close();
-        try {
-            readerDone.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibly.await(readerDone, Duration.ofSeconds(5));
     }
 
     private void readLoop() {

@@ -14,6 +14,7 @@ import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.ProcessSpec;
 
 /**
@@ -75,10 +76,16 @@ public final class OneShot {
                 if (now >= stopAt) {
                     break; // what escaped the kill still holds a pipe: collection stops here
                 }
+                if (Thread.currentThread().isInterrupted()) {
+                    connection.killWithGroup(process);
+                    throw new SandboxInterruptedException("interrupted while running " + process.command() + "; killed it",
+                            new InterruptedException());
+                }
                 for (int i = 0; i < 3; i++) {
                     poll.watch(i, fds[i]);
                 }
-                if (poll.await(millisUntil(timedOut ? stopAt : deadline))) {
+                long wait = millisUntil(timedOut ? stopAt : deadline);
+                if (poll.await(wait < 0 ? InitConnection.INTERRUPT_CHECK_MILLIS : Math.min(wait, InitConnection.INTERRUPT_CHECK_MILLIS))) {
                     serveReady(poll);
                 }
             }

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 
 /**
  * What the init reported about one process so far: its pid inside the sandbox once started, its exit status once
@@ -93,8 +94,7 @@ public final class ProcessState {
             }
             throw new SandboxException("start " + String.join(" ", command), e.getCause());
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while starting " + String.join(" ", command), e);
+            throw SandboxInterruptedException.restoringFlag("interrupted while starting " + String.join(" ", command), e);
         }
     }
 
@@ -133,9 +133,8 @@ public final class ProcessState {
 
     /** The start failure a wait ends with, or the interruption of the waiting thread. */
     private RuntimeException waitFailed(Exception e) {
-        if (e instanceof InterruptedException) {
-            Thread.currentThread().interrupt();
-            return new SandboxException("interrupted while waiting for " + String.join(" ", command), e);
+        if (e instanceof InterruptedException ie) {
+            return SandboxInterruptedException.restoringFlag("interrupted while waiting for " + String.join(" ", command), ie);
         }
         return e.getCause() instanceof RuntimeException re ? re : new SandboxException("wait", e.getCause());
     }
