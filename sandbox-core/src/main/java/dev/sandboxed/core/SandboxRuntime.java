@@ -208,7 +208,12 @@ public final class SandboxRuntime implements AutoCloseable {
         return new Sandbox(running, this, () -> open.removeIf(s -> s.id().equals(id)));
     }
 
+    /** The server; a new one when there is none yet or the last one died (its sandboxes died with it). */
     private synchronized InitServer server() {
+        if (server != null && server.hasDied()) {
+            server.close();
+            server = null;
+        }
         if (server == null) {
             server = InitServer.start();
         }
