@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.time.Duration;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.result.ExecResult;
@@ -23,33 +21,25 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 class TimeoutDeadlineTest {
     private static final Duration TIMEOUT = Duration.ofSeconds(1);
     private static final Duration BOUND = Duration.ofSeconds(20);
-    private static Sandbox sandbox;
-
-    @BeforeAll
-    static void start() {
-        sandbox = Sandbox.start(SandboxSpec.defaults());
-    }
-
-    @AfterAll
-    static void stop() {
-        sandbox.close();
-    }
-
     @Test
     void execStopsAtTheDeadlineThoughABackgroundChildHoldsThePipe() {
-        ExecResult r = assertTimeoutPreemptively(BOUND,
-                () -> sandbox.exec(timed("sh", "-c", "sleep 300 & echo started")));
-        assertThat(r.exitReason()).isEqualTo(ExitReason.TIMED_OUT);
-        assertThat(r.stdout()).isEqualTo("started\n");
-        ExecResult left = sandbox.exec("sh", "-c", "cat /proc/[0-9]*/comm");
-        assertThat(left.stdout()).as("the background child was killed with its group").doesNotContain("sleep");
+        try (Sandbox sandbox = Sandbox.start(SandboxSpec.defaults())) {
+            ExecResult r = assertTimeoutPreemptively(BOUND,
+                    () -> sandbox.exec(timed("sh", "-c", "sleep 300 & echo started")));
+            assertThat(r.exitReason()).isEqualTo(ExitReason.TIMED_OUT);
+            assertThat(r.stdout()).isEqualTo("started\n");
+            ExecResult left = sandbox.exec("sh", "-c", "cat /proc/[0-9]*/comm");
+            assertThat(left.stdout()).as("the background child was killed with its group").doesNotContain("sleep");
+        }
     }
 
     @Test
     void execOfEndlessOutputStopsAtTheDeadline() {
-        ExecResult r = assertTimeoutPreemptively(BOUND, () -> sandbox.exec(timed("yes")));
-        assertThat(r.exitReason()).isEqualTo(ExitReason.TIMED_OUT);
-        assertThat(r.stdout()).startsWith("y\ny\n");
+        try (Sandbox sandbox = Sandbox.start(SandboxSpec.defaults())) {
+            ExecResult r = assertTimeoutPreemptively(BOUND, () -> sandbox.exec(timed("yes")));
+            assertThat(r.exitReason()).isEqualTo(ExitReason.TIMED_OUT);
+            assertThat(r.stdout()).startsWith("y\ny\n");
+        }
     }
 
     @Test
