@@ -134,6 +134,10 @@ static void handle_signal_request(void) {
     struct field fl;
     uint32_t exec_id = msg_find(&in, F_EXEC_ID, &fl) ? field_u32(&fl) : 0;
     int sig = msg_find(&in, F_SIGNO, &fl) ? (int)field_u32(&fl) : SIGTERM;
+    /* In our own pid namespace every group is the sandbox's; on the host a group id may be another's. */
+    if (msg_find(&in, F_PGID, &fl) && field_u32(&fl) > 1 && getpid() == 1) {
+        kill(-(pid_t)field_u32(&fl), sig);
+    }
     if (exec_id == 0) {
         signal_all(sig);
         return;

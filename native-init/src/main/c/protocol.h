@@ -32,7 +32,7 @@ enum kind {
     K_NAMESPACES_FAILED = 17, /* F_STEP, F_ERRNO: answer to K_GET_NAMESPACES when the files cannot be opened */
     /* Java -> sandbox init */
     K_EXEC = 20,           /* process description; fds: [stdin, stdout, stderr] */
-    K_SIGNAL = 21,         /* F_EXEC_ID (0: every process), F_SIGNO */
+    K_SIGNAL = 21,         /* F_EXEC_ID (0: every process), F_SIGNO, optional F_PGID */
     K_SHUTDOWN = 22,       /* kill everything and exit */
     K_GET_NAMESPACES = 23, /* answered with K_NAMESPACES */
 };
@@ -48,6 +48,8 @@ enum tag {
     F_EXEC_ID = 7, /* u32 */
     F_SIGNO = 8,   /* u32 */
     F_DENIAL = 9,  /* 16 bytes: u32 arch @0, u32 nr @4, u64 count @8 (DENIAL_* below) */
+    F_PGID = 10,   /* u32, K_SIGNAL: also signal this process group (the one a process started with F_NEW_SESSION
+                      leads, which may outlive it); only where the init has its own pid namespace */
 
     /* K_CREATE: work done by the server around clone() */
     F_CLONE_FLAGS = 20,  /* u64: CLONE_NEW* flags for clone() */

@@ -25,8 +25,6 @@ import dev.sandboxed.core.result.SandboxException;
 /** {@code sandboxed run}: CMD in a fresh sandbox with the caller's stdio, exiting with CMD's status. */
 final class RunCommand {
     static final int SANDBOX_ERROR = 125;
-    static final int CANNOT_EXECUTE = 126;
-    static final int NOT_FOUND = 127;
 
     private final PrintStream err;
 
@@ -50,7 +48,7 @@ final class RunCommand {
                 main.awaitStarted();
             } catch (SandboxException e) {
                 err.println("sandboxed: " + e.getMessage());
-                return e.errno() == 2 ? NOT_FOUND : CANNOT_EXECUTE;
+                return ExitStatus.notStarted(e.errno()).exitCode(); // 127 or 126, as exec gives
             }
             signals.to(main);
             ExitStatus status;

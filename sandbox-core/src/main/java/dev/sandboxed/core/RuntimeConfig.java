@@ -34,6 +34,8 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
     public static final int MAX_CGROUP_POOL = 16;
 
     public RuntimeConfig {
+        java.util.Objects.requireNonNull(stateDirectory, "stateDirectory");
+        java.util.Objects.requireNonNull(cgroupParent, "cgroupParent");
         if (cgroupPool < 0 || cgroupPool > MAX_CGROUP_POOL) {
             throw new SpecException(CGROUP_POOL_PROPERTY, "must be between 0 and " + MAX_CGROUP_POOL + ", was "
                     + cgroupPool);
@@ -63,6 +65,7 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
      * configuration parameters that fall back to system properties.
      */
     public static RuntimeConfig from(java.util.function.Function<String, Optional<String>> lookup) {
+        java.util.Objects.requireNonNull(lookup, "lookup");
         java.util.function.Function<String, Optional<String>> get = key -> lookup.apply(key).filter(v -> !v.isBlank());
         return new RuntimeConfig(get.apply(STATE_DIR_PROPERTY), get.apply(CGROUP_PARENT_PROPERTY),
                 "true".equalsIgnoreCase(get.apply(PRESTART_PROPERTY).orElse("false")),

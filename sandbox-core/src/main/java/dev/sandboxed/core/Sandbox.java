@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -20,6 +21,7 @@ import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 
@@ -27,6 +29,9 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * A running sandbox: fresh namespaces, its own root, limits and a seccomp filter, with sandbox-init as
  * PID 1. Run processes in it with {@link #exec} (to completion) or {@link #spawn} (in the background),
  * from any thread. {@link #close()} kills everything in it and removes every trace; it is idempotent.
+ * The blocking calls ({@link #start}, {@link #run}, {@link #exec}, {@link #waitFor}) answer {@link Thread#interrupt()}:
+ * they kill what they started, set the interrupt flag again and throw
+ * {@link dev.sandboxed.core.result.SandboxInterruptedException} (its cause an {@link InterruptedException}).
  *
  * <pre>{@code
  * try (Sandbox sandbox = Sandbox.start(SandboxSpec.defaults())) {
@@ -54,6 +59,7 @@ public final class Sandbox implements AutoCloseable {
 
     /** Starts a sandbox with the shared runtime (configured from {@code sandboxed.*} system properties). */
     public static Sandbox start(SandboxSpec spec) {
+        Objects.requireNonNull(spec, "spec");
         return SandboxRuntime.shared().start(spec);
     }
 
@@ -84,14 +90,19 @@ public final class Sandbox implements AutoCloseable {
 
     /** Runs a command to completion with the spec's defaults. */
     public ExecResult exec(String... command) {
+        Objects.requireNonNull(command, "command");
         return exec(ProcessSpec.of(command));
     }
 
     /**
      * Runs a process to completion, collecting its output. On timeout the process is killed and the
-     * result's reason is {@link ExitReason#TIMED_OUT}.
+     * result's reason is {@link ExitReason#TIMED_OUT}. A command that fails does not throw, nor does one that cannot
+     * start: its result has exit code 127 ({@link ExitReason#NOT_FOUND}) or 126 ({@link ExitReason#NOT_EXECUTABLE}),
+     * as a shell gives, and the failed step with its errno in stderr, e.g.
+     * {@code sandboxed: execute foo: No such file or directory (ENOENT)}.
      */
     public ExecResult exec(ProcessSpec process) {
+        Objects.requireNonNull(process, "process");
         Instant start = Instant.now();
         return Drainers.complete(connection, running.launch(process), process, start);
     }
@@ -99,14 +110,18 @@ public final class Sandbox implements AutoCloseable {
     /**
      * Runs one process in a fresh sandbox, to completion, and removes the sandbox: a one-shot sandbox, as
      * {@code bwrap ... CMD} or {@code sandboxed run} give. Quicker than {@code start} plus {@code exec}: the
-     * process goes to sandbox-init with the set-up, and the sandbox ends with it.
+     * process goes to sandbox-init with the set-up, and the sandbox ends with it. A command that cannot start gives
+     * a result with exit code 127 or 126, as {@link #exec(ProcessSpec)} does; a sandbox that cannot start throws.
      */
     public static ExecResult run(SandboxSpec spec, ProcessSpec process) {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(process, "process");
         return SandboxRuntime.shared().run(spec, process);
     }
 
     /** Starts a process in the background. Piped streams must be read (or closed) by the caller. */
     public SandboxProcess spawn(ProcessSpec process) {
+        Objects.requireNonNull(process, "process");
         return new SandboxProcess(this, running.spawn(process));
     }
 
@@ -115,6 +130,7 @@ public final class Sandbox implements AutoCloseable {
      * container does with its entrypoint. Used by {@code sandboxed run}.
      */
     public SandboxProcess runMain(ProcessSpec process) {
+        Objects.requireNonNull(process, "process");
         RunningSandbox.Launched launched = running.launchMain(process, MainOutput.PIPES_TO_READER);
         try {
             launched.state().awaitStart();
@@ -140,6 +156,7 @@ public final class Sandbox implements AutoCloseable {
      * 127.0.0.1, as containers of one pod do; everything else (root, processes, hostname) stays separate.
      */
     public Sandbox startSharingNetwork(SandboxSpec other) {
+        Objects.requireNonNull(other, "other");
         return runtime.start(other, this);
     }
 
@@ -153,6 +170,7 @@ public final class Sandbox implements AutoCloseable {
      * everything and removal of the sandbox.
      */
     public void stop(Duration grace) {
+        Objects.requireNonNull(grace, "grace");
         if (state() == State.RUNNING) {
             signalAll(Native.SIGTERM);
             long deadline = System.nanoTime() + grace.toNanos();
@@ -168,6 +186,7 @@ public final class Sandbox implements AutoCloseable {
 
     /** Waits until the sandbox ends (its main process exited); the main process's status if it had one. */
     public Optional<ExitStatus> waitFor(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
         try {
             connection.ended().get(timeout.toNanos(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
@@ -175,8 +194,7 @@ public final class Sandbox implements AutoCloseable {
         } catch (ExecutionException e) {
             throw new SandboxException("wait for sandbox", e.getCause());
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while waiting for sandbox " + id(), e);
+            throw SandboxInterruptedException.restoringFlag("interrupted while waiting for sandbox " + id(), e);
         }
         return mainProcess().map(SandboxProcess::waitFor);
     }

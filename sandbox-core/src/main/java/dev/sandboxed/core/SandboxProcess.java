@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
@@ -83,6 +84,7 @@ public final class SandboxProcess {
 
     /** Waits at most {@code timeout}; empty if the process is still running. */
     public Optional<ExitStatus> waitFor(Duration timeout) {
+        Objects.requireNonNull(timeout, "timeout");
         return state.waitFor(timeout);
     }
 

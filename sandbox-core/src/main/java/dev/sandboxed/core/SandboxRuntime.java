@@ -5,6 +5,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -96,6 +97,7 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     public static SandboxRuntime create(RuntimeConfig config) {
+        Objects.requireNonNull(config, "config");
         return new SandboxRuntime(config);
     }
 
@@ -118,6 +120,7 @@ public final class SandboxRuntime implements AutoCloseable {
      * @throws dev.sandboxed.core.spec.SpecException when a limit is invalid on any host
      */
     public Optional<String> limitsUnsupported(ResourceLimits limits) {
+        Objects.requireNonNull(limits, "limits");
         CheckResult check = cgroups.check(limits);
         if (check.status() != CheckResult.Status.FAIL) {
             return Optional.empty();
@@ -148,6 +151,7 @@ public final class SandboxRuntime implements AutoCloseable {
      * {@code networkOwner} is null.
      */
     public Sandbox start(SandboxSpec spec, Sandbox networkOwner) {
+        Objects.requireNonNull(spec, "spec");
         if (networkOwner != null) {
             return startTracked(StartRequest.sharingNetworkOf(spec, networkOwner.running()));
         }
@@ -167,9 +171,12 @@ public final class SandboxRuntime implements AutoCloseable {
      * Starts a sandbox whose main process is {@code main}: the process description follows the set-up
      * description at once, so sandbox-init starts it as soon as the sandbox is ready, without a round trip
      * through Java. The sandbox ends when its main process exits; get it from {@link Sandbox#mainProcess()}.
-     * A main process that cannot start shows as the failure of its {@code waitFor} or {@code awaitStarted}.
+     * A main process that cannot start shows as the failure of its {@code awaitStarted}, and as exit code 127
+     * ({@code NOT_FOUND}) or 126 ({@code NOT_EXECUTABLE}) from its {@code waitFor}.
      */
     public Sandbox startWithMain(SandboxSpec spec, ProcessSpec main) {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(main, "main");
         return startTracked(StartRequest.withMain(spec, main, MainOutput.PIPES_TO_READER));
     }
 
@@ -179,6 +186,8 @@ public final class SandboxRuntime implements AutoCloseable {
      * {@code sandboxed.prestart} says (a prestarted sandbox has a reader thread already: it would cost wake-ups).
      */
     public ExecResult run(SandboxSpec spec, ProcessSpec process) {
+        Objects.requireNonNull(spec, "spec");
+        Objects.requireNonNull(process, "process");
         Instant start = Instant.now();
         try (Sandbox sandbox = startTracked(StartRequest.withMain(spec, process, MainOutput.COLLECT_ON_CALLER))) {
             return OneShot.collect(sandbox.running(), process, start);
@@ -199,7 +208,12 @@ public final class SandboxRuntime implements AutoCloseable {
         return new Sandbox(running, this, () -> open.removeIf(s -> s.id().equals(id)));
     }
 
+    /** The server; a new one when there is none yet or the last one died (its sandboxes died with it). */
     private synchronized InitServer server() {
+        if (server != null && server.hasDied()) {
+            server.close();
+            server = null;
+        }
         if (server == null) {
             server = InitServer.start();
         }

@@ -147,11 +147,11 @@ class LifecycleTest {
     }
 
     @Test
-    void oneShotRunOfAMissingCommandNamesTheStep() {
-        assertThatThrownBy(() -> Sandbox.run(SandboxSpec.defaults(), ProcessSpec.of("no-such-command-here")))
-                .isInstanceOf(SandboxException.class)
-                .hasMessageContaining("execute no-such-command-here")
-                .satisfies(e -> assertThat(((SandboxException) e).errno()).isEqualTo(2));
+    void oneShotRunOfAMissingCommandGivesExitCode127WithTheStep() {
+        ExecResult missing = Sandbox.run(SandboxSpec.defaults(), ProcessSpec.of("no-such-command-here"));
+        assertThat(missing.exitCode()).isEqualTo(127);
+        assertThat(missing.exitReason()).isEqualTo(ExitReason.NOT_FOUND);
+        assertThat(missing.stderr()).isEqualTo("sandboxed: execute no-such-command-here: No such file or directory (ENOENT)\n");
         assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
     }
 

@@ -54,17 +54,26 @@ class ProcessesTest {
     }
 
     @Test
-    void missingAndNonExecutableCommandsNameTheStepAndErrno() {
-        assertThatThrownBy(() -> sandbox.exec("no-such-command"))
+    void missingAndNonExecutableCommandsGiveAShellsExitCodeWithTheStepAndErrno() {
+        ExecResult missing = sandbox.exec("no-such-command");
+        assertThat(missing.exitCode()).isEqualTo(127);
+        assertThat(missing.exitReason()).isEqualTo(ExitReason.NOT_FOUND);
+        assertThat(missing.stderr()).isEqualTo("sandboxed: execute no-such-command: No such file or directory (ENOENT)\n");
+        ExecResult notExecutable = sandbox.exec("/etc/passwd");
+        assertThat(notExecutable.exitCode()).isEqualTo(126);
+        assertThat(notExecutable.exitReason()).isEqualTo(ExitReason.NOT_EXECUTABLE);
+        assertThat(notExecutable.stderr()).contains("EACCES");
+        ExecResult noWorkdir = sandbox.exec(ProcessSpec.builder("true").workdir("/does/not/exist").build());
+        assertThat(noWorkdir.exitCode()).isEqualTo(127);
+        assertThat(noWorkdir.stderr()).contains("chdir /does/not/exist: No such file or directory (ENOENT)");
+    }
+
+    @Test
+    void spawnOfAMissingCommandThrowsTheStepAndErrno() {
+        assertThatThrownBy(() -> sandbox.spawn(ProcessSpec.of("no-such-command")))
                 .isInstanceOf(SandboxException.class)
                 .hasMessage("execute no-such-command: No such file or directory (ENOENT)")
                 .satisfies(e -> assertThat(((SandboxException) e).errnoName()).isEqualTo("ENOENT"));
-        assertThatThrownBy(() -> sandbox.exec("/etc/passwd"))
-                .isInstanceOf(SandboxException.class)
-                .hasMessageContaining("EACCES");
-        assertThatThrownBy(() -> sandbox.exec(ProcessSpec.builder("true").workdir("/does/not/exist").build()))
-                .isInstanceOf(SandboxException.class)
-                .hasMessage("chdir /does/not/exist: No such file or directory (ENOENT)");
     }
 
     @Test

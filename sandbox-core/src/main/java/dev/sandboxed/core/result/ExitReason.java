@@ -12,5 +12,9 @@ public enum ExitReason {
     /** It ran past its timeout and was killed. */
     TIMED_OUT,
     /** The sandbox ended (closed, or its JVM-side connection was lost) before the process did. */
-    SANDBOX_ENDED
+    SANDBOX_ENDED,
+    /** It never started: the command (or its working directory) was not found; exit code 127, as a shell gives. */
+    NOT_FOUND,
+    /** It never started: found, but it cannot be executed (permissions, format, set-up); exit code 126. */
+    NOT_EXECUTABLE
 }

@@ -16,6 +16,15 @@ public record ExitStatus(int exitCode, OptionalInt signal, ExitReason reason) {
         return new ExitStatus(128 + termSig, OptionalInt.of(termSig), ExitReason.SIGNALED);
     }
 
+    /**
+     * The status of a process that could not be started, as a shell reports it: 127 when something was not found
+     * (errno ENOENT), else 126.
+     */
+    public static ExitStatus notStarted(int errno) {
+        return errno == Errno.ENOENT ? new ExitStatus(127, OptionalInt.empty(), ExitReason.NOT_FOUND)
+                : new ExitStatus(126, OptionalInt.empty(), ExitReason.NOT_EXECUTABLE);
+    }
+
     public ExitStatus withReason(ExitReason newReason) {
         return new ExitStatus(exitCode, signal, newReason);
     }
@@ -32,6 +41,8 @@ public record ExitStatus(int exitCode, OptionalInt signal, ExitReason reason) {
             case OOM_KILLED -> "killed by the OOM killer (memory limit reached, exit code " + exitCode + ")";
             case TIMED_OUT -> "timed out and was killed (exit code " + exitCode + ")";
             case SANDBOX_ENDED -> "ended with its sandbox (exit code " + exitCode + ")";
+            case NOT_FOUND -> "could not start: not found (exit code " + exitCode + ")";
+            case NOT_EXECUTABLE -> "could not start: cannot execute (exit code " + exitCode + ")";
         };
     }
 }

@@ -21,6 +21,7 @@ public final class ProcessSpec {
     private final Stdio stdout;
     private final Stdio stderr;
     private final Duration timeout;
+    private final int maxOutputBytes;
 
     private ProcessSpec(Builder b) {
         this.command = List.copyOf(b.command);
@@ -31,6 +32,7 @@ public final class ProcessSpec {
         this.stdout = b.stdout;
         this.stderr = b.stderr;
         this.timeout = b.timeout;
+        this.maxOutputBytes = b.maxOutputBytes;
     }
 
     public static ProcessSpec of(String... command) {
@@ -77,6 +79,15 @@ public final class ProcessSpec {
         return Optional.ofNullable(timeout);
     }
 
+    /**
+     * How much of each piped output stream (stdout, stderr) a run to completion keeps in memory: the first and the
+     * last half of this many bytes; what lies between is dropped and counted (see
+     * {@code ExecResult.stdoutTruncatedBytes()}). Stream larger output with {@link Stdio#to} or {@link Stdio#file}.
+     */
+    public int maxOutputBytes() {
+        return maxOutputBytes;
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder().command(command);
         b.environment.putAll(environment);
@@ -86,6 +97,7 @@ public final class ProcessSpec {
         b.stdout = stdout;
         b.stderr = stderr;
         b.timeout = timeout;
+        b.maxOutputBytes = maxOutputBytes;
         return b;
     }
 
@@ -99,6 +111,11 @@ public final class ProcessSpec {
         return commandLine();
     }
 
+    /** Of each output stream, by default. */
+    public static final int DEFAULT_MAX_OUTPUT_BYTES = 16 << 20;
+    /** At most: a byte array holds no more, and two such streams would not fit most heaps. */
+    public static final int MAX_OUTPUT_BYTES = 1 << 30;
+
     public static final class Builder {
         private Builder() {
         }
@@ -111,6 +128,7 @@ public final class ProcessSpec {
         private Stdio stdout = Stdio.pipe();
         private Stdio stderr = Stdio.pipe();
         private Duration timeout;
+        private int maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES;
 
         public Builder command(List<String> argv) {
             command.clear();
@@ -162,6 +180,15 @@ public final class ProcessSpec {
             return this;
         }
 
+        /** See {@link ProcessSpec#maxOutputBytes()}. */
+        public Builder maxOutputBytes(long bytes) {
+            if (bytes < 0 || bytes > MAX_OUTPUT_BYTES) {
+                throw new SpecException("maxOutputBytes", bytes + " must be between 0 and " + MAX_OUTPUT_BYTES);
+            }
+            this.maxOutputBytes = (int) bytes;
+            return this;
+        }
+
         public ProcessSpec build() {
             if (command.isEmpty() || command.get(0).isEmpty()) {
                 throw new SpecException("command", "no command given; expected a program and its arguments");
@@ -170,6 +197,9 @@ public final class ProcessSpec {
                 if (arg == null || arg.indexOf('\0') >= 0) {
                     throw new SpecException("command", "an argument is null or contains a NUL byte");
                 }
+            }
+            if (stdin instanceof Stdio.Stream) {
+                throw new SpecException("stdin", "Stdio.to(OutputStream) is for stdout and stderr only");
             }
             if (stdin instanceof Stdio.File f && !java.nio.file.Files.isReadable(f.path())) {
                 throw new SpecException("stdin", "file '" + f.path() + "' does not exist or is not readable");

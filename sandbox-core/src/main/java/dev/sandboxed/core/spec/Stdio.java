@@ -1,9 +1,11 @@
 package dev.sandboxed.core.spec;
 
+import java.io.OutputStream;
 import java.nio.file.Path;
+import java.util.Objects;
 
 /** Where a sandboxed process's stdin, stdout or stderr goes. */
-public sealed interface Stdio permits Stdio.Pipe, Stdio.Inherit, Stdio.File, Stdio.Discard {
+public sealed interface Stdio permits Stdio.Pipe, Stdio.Inherit, Stdio.File, Stdio.Discard, Stdio.Stream {
 
     /** A pipe to Java: read it from the process handle. The default. */
     record Pipe() implements Stdio {
@@ -15,6 +17,16 @@ public sealed interface Stdio permits Stdio.Pipe, Stdio.Inherit, Stdio.File, Std
 
     /** A host file: read from for stdin; created or truncated (or appended to) for output. */
     record File(Path path, boolean append) implements Stdio {
+    }
+
+    /**
+     * Output streamed to {@code out} as it comes (stdout and stderr only), instead of being kept: for output too large
+     * for memory. Written from a collecting thread; not closed here.
+     */
+    record Stream(OutputStream out) implements Stdio {
+        public Stream {
+            Objects.requireNonNull(out, "out");
+        }
     }
 
     /** /dev/null. */
@@ -31,6 +43,11 @@ public sealed interface Stdio permits Stdio.Pipe, Stdio.Inherit, Stdio.File, Std
 
     static Stdio discard() {
         return new Discard();
+    }
+
+    /** See {@link Stream}. */
+    static Stdio to(OutputStream out) {
+        return new Stream(out);
     }
 
     static Stdio file(Path path) {

@@ -74,5 +74,9 @@ public interface LibC {
 
     int getpid();
 
+    /** For system calls libc has no wrapper for here (pidfd_open). */
+    @SaveError
+    int syscall(long number, int arg1, int arg2);
+
     String strerror(int errno);
 }

@@ -156,6 +156,14 @@ public final class Native {
         return rc == pid || (rc < 0 && lastErrno() != Errno.EINTR);
     }
 
+    /** pidfd_open(2): the same number on x86_64 and aarch64. */
+    private static final long SYS_PIDFD_OPEN = 434;
+
+    /** A pidfd for {@code pid} (see {@link PollSet#awaitExit}), or -1 where the kernel has none. */
+    public static int pidfdOpen(int pid) {
+        return LIBC.syscall(SYS_PIDFD_OPEN, pid, 0);
+    }
+
     public static int uid() {
         return LIBC.getuid();
     }

@@ -45,6 +45,22 @@ public final class PollSet {
         return n > 0;
     }
 
+    /**
+     * Waits up to {@code timeoutMillis} until the process of {@code pidfd} has exited (with all its threads);
+     * whether it has.
+     */
+    public static boolean awaitExit(int pidfd, long timeoutMillis) {
+        PollSet poll = new PollSet(1);
+        poll.watch(0, pidfd);
+        long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+        while (!poll.await(Math.max(0, (deadline - System.nanoTime()) / 1_000_000L))) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** After {@link #await}: slot {@code i} has input, or its other end is gone (a read will not block). */
     public boolean ready(int i) {
         return fds[i] >= 0 && revents[i] != 0;

@@ -38,6 +38,7 @@ public final class Protocol {
     public static final int F_EXEC_ID = 7;
     public static final int F_SIGNO = 8;
     public static final int F_DENIAL = 9;
+    public static final int F_PGID = 10;
     public static final int F_CLONE_FLAGS = 20;
     public static final int F_SETGROUPS = 21;
     public static final int F_UID_MAP = 22;

@@ -25,6 +25,7 @@ import dev.sandboxed.core.internal.seccomp.SeccompDenials;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 
 /**
  * The connection to one sandbox's init (its PID 1): owns the socket, the thread that reads it, and the
@@ -39,6 +40,8 @@ import dev.sandboxed.core.result.SandboxException;
 public final class InitConnection {
     private static final System.Logger LOG = System.getLogger(InitConnection.class.getName());
     private static final Duration READY_TIMEOUT = Duration.ofSeconds(60);
+    /** A poll loop looks at the interrupt flag this often: poll(2) does not answer Thread.interrupt(). */
+    static final long INTERRUPT_CHECK_MILLIS = 100;
     /** Each open sandbox has one thread reading its control socket, taken from here. */
     private static final ExecutorService READERS = DaemonPool.named("sandbox-control");
 
@@ -101,8 +104,14 @@ public final class InitConnection {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (true) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
-            if (left <= 0 || !socket.awaitReadable(left)) {
+            if (left <= 0) {
                 throw new SandboxException("set up sandbox: no answer from sandbox-init within " + READY_TIMEOUT.toSeconds() + " s", 0);
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                throw new SandboxInterruptedException("interrupted while starting sandbox " + sandboxId, new InterruptedException());
+            }
+            if (!socket.awaitReadable(Math.min(left, INTERRUPT_CHECK_MILLIS))) {
+                continue;
             }
             ControlSocket.Received r = socket.receive();
             if (r == null) {
@@ -183,9 +192,13 @@ public final class InitConnection {
 
     /** Signals one process ({@code execId} 0: every process); nothing once the sandbox is no longer running. */
     public void signal(int execId, int signal) {
+        sendSignal(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, execId).putU32(Protocol.F_SIGNO, signal));
+    }
+
+    private void sendSignal(Message signal) {
         if (isRunning()) {
             try {
-                socket.send(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, execId).putU32(Protocol.F_SIGNO, signal));
+                socket.send(signal);
             } catch (RuntimeException e) {
                 if (isRunning()) {
                     throw e;
@@ -197,9 +210,22 @@ public final class InitConnection {
     /** Kills a process because it ran too long; its exit reason becomes TIMED_OUT. */
     public void killForTimeout(ProcessState p) {
         p.markTimedOut();
-        if (p.isAlive()) {
-            signal(p.execId(), Native.SIGKILL);
+        killWithGroup(p);
+    }
+
+    /**
+     * SIGKILL to a process and to the process group it leads (it was started in a new session): what it left
+     * running in the background and holding its pipes dies too, as far as the sandbox can tell (in a sandbox
+     * without its own pid namespace only the process itself is killed). Also once the process itself has exited.
+     */
+    public void killWithGroup(ProcessState p) {
+        int group = p.pidNow();
+        Message kill = Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, p.execId())
+                .putU32(Protocol.F_SIGNO, Native.SIGKILL);
+        if (group > 1) {
+            kill.putU32(Protocol.F_PGID, group);
         }
+        sendSignal(kill);
     }
 
     /** The sandbox's user and network namespace files, for a sandbox that shares its network. Caller closes them. */
@@ -222,8 +248,7 @@ public final class InitConnection {
         } catch (TimeoutException e) {
             throw new SandboxException("get the namespaces of sandbox " + sandboxId + " to share its network", e);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while getting the namespaces of sandbox " + sandboxId, e);
+            throw SandboxInterruptedException.restoringFlag("interrupted while getting the namespaces of sandbox " + sandboxId, e);
         } finally {
             namespaces = null;
         }
@@ -255,18 +280,12 @@ public final class InitConnection {
             } catch (RuntimeException alreadyGone) {
                 // the init exited meanwhile
             }
-            try {
-                ended.get(5, TimeUnit.SECONDS);
-            } catch (Exception e) {
+            if (!Uninterruptibly.await(ended, Duration.ofSeconds(5))) {
                 Native.kill(initPid, Native.SIGKILL);
             }
         }
         socket.close();
-        try {
-            readerDone.await(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        Uninterruptibly.await(readerDone, Duration.ofSeconds(5));
     }
 
     private void readLoop() {

@@ -3,11 +3,13 @@ package dev.sandboxed.core.internal.runtime;
 import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
 
 /**
@@ -19,6 +21,24 @@ public final class InitServer implements AutoCloseable {
 
     private final int pid;
     private final ControlSocket socket;
+    /** Guards {@link #death}: the server is reaped once, by whichever thread finds it dead first. */
+    private final Object fate = new Object();
+    private ExitStatus death;
+
+    /** The server died; {@link #beforeRequest()}: already before the request was sent, so nothing of it was made. */
+    public static final class DiedException extends SandboxException {
+        private static final long serialVersionUID = 1L;
+        private final boolean beforeRequest;
+
+        DiedException(String message, boolean beforeRequest) {
+            super(message, 0);
+            this.beforeRequest = beforeRequest;
+        }
+
+        public boolean beforeRequest() {
+            return beforeRequest;
+        }
+    }
 
     private InitServer(int pid, ControlSocket socket) {
         this.pid = pid;
@@ -64,10 +84,14 @@ public final class InitServer implements AutoCloseable {
      * host pid. One request at a time: the server is single-threaded anyway.
      */
     public synchronized int create(Message request, int... fds) {
-        socket.send(request, fds);
+        try {
+            socket.send(request, fds);
+        } catch (SandboxException e) {
+            throw diedOr(e, true);
+        }
         ControlSocket.Received reply = socket.receive();
         if (reply == null) {
-            throw new SandboxException("create sandbox: the sandbox-init server exited", 0);
+            throw diedOr(new SandboxException("create sandbox: the sandbox-init server hung up", 0), false);
         }
         for (int fd : reply.fds()) {
             Native.close(fd);
@@ -79,9 +103,50 @@ public final class InitServer implements AutoCloseable {
         throw new SandboxException(m.string(Protocol.F_STEP, "create sandbox"), m.u32(Protocol.F_ERRNO, 0));
     }
 
+    /** The server's socket failed: it is dying (it closes the socket only at exit), so it is reaped here. */
+    private SandboxException diedOr(SandboxException failure, boolean beforeRequest) {
+        Native.kill(pid, Native.SIGKILL); // no effect on how it died if it is exiting already
+        return death(true).<SandboxException>map(message -> new DiedException(message, beforeRequest)).orElse(failure);
+    }
+
+    /** Whether the server has died; it is reaped if so, and the next request goes to a new one. */
+    public boolean hasDied() {
+        return death(false).isPresent();
+    }
+
+    /** {@code failure} of a start this server took part in, explained by the server's death if it died. */
+    public RuntimeException explain(RuntimeException failure) {
+        if (failure instanceof DiedException) {
+            return failure;
+        }
+        return death(false).<RuntimeException>map(message -> new SandboxException(message, failure)).orElse(failure);
+    }
+
+    /** "sandbox-init server died (signal N)" once it died and was reaped; empty while it runs. */
+    private Optional<String> death(boolean block) {
+        synchronized (fate) {
+            if (death == null) {
+                int[] status = new int[1];
+                if (Native.libc().waitpid(pid, status, block ? 0 : Native.WNOHANG) == pid) {
+                    death = ExitStatus.fromWaitStatus(status[0]);
+                    LOG.log(Level.WARNING, "sandbox-init server {0} died ({1}); the next start gets a new one", pid, describe(death));
+                }
+            }
+            return Optional.ofNullable(death).map(d -> "sandbox-init server died (" + describe(d) + ")");
+        }
+    }
+
+    private static String describe(ExitStatus status) {
+        return status.signal().isPresent() ? "signal " + status.signal().getAsInt() : "exit code " + status.exitCode();
+    }
+
     @Override
     public void close() {
         socket.close();
-        Native.reap(pid, true);
+        synchronized (fate) {
+            if (death == null) {
+                Native.reap(pid, true);
+            }
+        }
     }
 }

@@ -1,7 +1,8 @@
 package dev.sandboxed.core.internal.runtime;
 
-import java.io.ByteArrayOutputStream;
-import java.time.Duration;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.time.Instant;
 
 import dev.sandboxed.core.internal.os.Native;
@@ -10,7 +11,10 @@ import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.runtime.RunningSandbox.Launched;
 import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.ProcessSpec;
 
 /**
@@ -26,12 +30,12 @@ public final class OneShot {
     private final InitConnection connection;
     private final ProcessState process;
     private final int[] fds = {-1, -1, -1};
-    private final ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-    private final ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+    private final OutputSinks sinks;
     private final byte[] chunk = new byte[16 * 1024];
 
-    private OneShot(InitConnection connection, Launched main) {
+    private OneShot(InitConnection connection, Launched main, ProcessSpec spec) {
         this.connection = connection;
+        this.sinks = OutputSinks.of(spec);
         this.process = main.state();
         fds[STDOUT] = main.stdio().rawParentFd(1);
         fds[STDERR] = main.stdio().rawParentFd(2);
@@ -43,16 +47,18 @@ public final class OneShot {
 
     /**
      * Collects output and messages until the process has exited, its pipes are at EOF and the init hung up
-     * (it ends with its main process). On the process's timeout it is killed and its reason is TIMED_OUT.
+     * (it ends with its main process). The process's timeout is a deadline for all of it: then the process and its
+     * process group are killed, collection stops (after a short grace), and the reason is TIMED_OUT.
      * The sandbox's socket must not have a reader thread yet; if this fails half-way, one takes over.
      */
     public static ExecResult collect(RunningSandbox sandbox, ProcessSpec spec, Instant start) {
-        return new OneShot(sandbox.connection(), sandbox.main().orElseThrow()).run(spec, start);
+        return new OneShot(sandbox.connection(), sandbox.main().orElseThrow(), spec).run(spec, start);
     }
 
     private ExecResult run(ProcessSpec spec, Instant start) {
         long deadline = spec.timeout().map(t -> System.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
-        boolean killed = false;
+        long stopAt = Long.MAX_VALUE;
+        boolean timedOut = false;
         PollSet poll = new PollSet(3);
         // Held for the whole loop: a close() from another thread (the runtime's, at exit) wakes the poll with a
         // hang-up, and the descriptor number stays the socket's until this loop has stopped using it.
@@ -61,26 +67,26 @@ public final class OneShot {
             fds[CONTROL] = connection.socket().descriptor().acquire();
             holding = true;
             while (fds[CONTROL] >= 0 || fds[STDOUT] >= 0 || fds[STDERR] >= 0) {
+                long now = System.nanoTime();
+                if (!timedOut && now >= deadline) {
+                    connection.killForTimeout(process);
+                    timedOut = true;
+                    stopAt = now + Drainers.KILL_GRACE.toNanos();
+                }
+                if (now >= stopAt) {
+                    break; // what escaped the kill still holds a pipe: collection stops here
+                }
+                if (Thread.currentThread().isInterrupted()) {
+                    connection.killWithGroup(process);
+                    throw new SandboxInterruptedException("interrupted while running " + process.command() + "; killed it",
+                            new InterruptedException());
+                }
                 for (int i = 0; i < 3; i++) {
                     poll.watch(i, fds[i]);
                 }
-                long wait = killed || deadline == Long.MAX_VALUE ? -1
-                        : Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000);
-                if (!poll.await(wait)) {
-                    if (!killed && deadline != Long.MAX_VALUE && System.nanoTime() >= deadline && process.isAlive()) {
-                        connection.killForTimeout(process);
-                        killed = true;
-                    }
-                    continue;
-                }
-                if (poll.ready(CONTROL)) {
-                    receive();
-                }
-                if (poll.ready(STDOUT)) {
-                    drain(STDOUT, stdout);
-                }
-                if (poll.ready(STDERR)) {
-                    drain(STDERR, stderr);
+                long wait = millisUntil(timedOut ? stopAt : deadline);
+                if (poll.await(wait < 0 ? InitConnection.INTERRUPT_CHECK_MILLIS : Math.min(wait, InitConnection.INTERRUPT_CHECK_MILLIS))) {
+                    serveReady(poll);
                 }
             }
         } finally {
@@ -96,9 +102,25 @@ public final class OneShot {
                 connection.startReader(); // we stop receiving half-way: a reader thread finishes the job
             }
         }
-        ExitStatus status = process.waitFor(); // throws the start failure, e.g. command not found
-        return new ExecResult(process.command(), status, stdout.toByteArray(), stderr.toByteArray(),
-                Duration.between(start, Instant.now()));
+        ExitStatus status = process.waitFor(); // 127 or 126 when it could not start
+        return sinks.result(process, timedOut ? status.withReason(ExitReason.TIMED_OUT) : status, start);
+    }
+
+    /** A poll timeout in milliseconds until {@code nanoTime}, rounded up; -1 (no limit) for Long.MAX_VALUE. */
+    private static long millisUntil(long nanoTime) {
+        return nanoTime == Long.MAX_VALUE ? -1 : Math.max(0, (nanoTime - System.nanoTime() + 999_999) / 1_000_000);
+    }
+
+    private void serveReady(PollSet poll) {
+        if (poll.ready(CONTROL)) {
+            receive();
+        }
+        if (poll.ready(STDOUT)) {
+            drain(STDOUT, sinks.stdout());
+        }
+        if (poll.ready(STDERR)) {
+            drain(STDERR, sinks.stderr());
+        }
     }
 
     private void receive() {
@@ -112,13 +134,23 @@ public final class OneShot {
     }
 
     /** One read from a pipe that poll reported ready; EOF (or a broken pipe) closes it. */
-    private void drain(int index, ByteArrayOutputStream into) {
+    private void drain(int index, OutputStream into) {
         long n = Native.libc().read(fds[index], chunk, chunk.length);
         if (n > 0) {
-            into.write(chunk, 0, (int) n);
+            write(into, (int) n, index);
         } else if (n == 0 || Native.lastErrno() != Errno.EINTR) {
             Native.close(fds[index]);
             fds[index] = -1;
+        }
+    }
+
+    /** Output that cannot be passed on (the caller's stream failed) fails the run: it is never lost silently. */
+    private void write(OutputStream into, int n, int index) {
+        try {
+            into.write(chunk, 0, n);
+        } catch (IOException e) {
+            throw new SandboxException("collect " + (index == STDOUT ? "stdout" : "stderr") + " of "
+                    + String.join(" ", process.command()), new UncheckedIOException(e));
         }
     }
 }

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeoutException;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 
 /**
  * What the init reported about one process so far: its pid inside the sandbox once started, its exit status once
@@ -24,6 +25,7 @@ public final class ProcessState {
     private final CompletableFuture<Integer> pid = new CompletableFuture<>();
     private final CompletableFuture<ExitStatus> exit = new CompletableFuture<>();
     private volatile boolean timedOut;
+    private volatile SandboxException startFailure;
 
     ProcessState(int execId, List<String> command) {
         this.execId = execId;
@@ -47,9 +49,26 @@ public final class ProcessState {
         pid.complete(insidePid);
     }
 
+    /** It never started: its start fails with {@code e}, its exit is 127 or 126 as a shell would give. */
     void failedToStart(SandboxException e) {
+        startFailure = e;
         pid.completeExceptionally(e);
-        exit.completeExceptionally(e);
+        exit.complete(ExitStatus.notStarted(e.errno()));
+    }
+
+    /**
+     * {@code stderr} of a finished process, followed by why it never started (step and errno) if it did not: what a
+     * shell would print for a command it cannot run.
+     */
+    public byte[] stderrWithStartFailure(byte[] stderr) {
+        SandboxException e = startFailure;
+        if (e == null) {
+            return stderr;
+        }
+        byte[] line = ("sandboxed: " + e.getMessage() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] both = java.util.Arrays.copyOf(stderr, stderr.length + line.length);
+        System.arraycopy(line, 0, both, stderr.length, line.length);
+        return both;
     }
 
     void failedToStartIfPending(SandboxException e) {
@@ -75,8 +94,7 @@ public final class ProcessState {
             }
             throw new SandboxException("start " + String.join(" ", command), e.getCause());
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new SandboxException("interrupted while starting " + String.join(" ", command), e);
+            throw SandboxInterruptedException.restoringFlag("interrupted while starting " + String.join(" ", command), e);
         }
     }
 
@@ -93,7 +111,7 @@ public final class ProcessState {
         return exit;
     }
 
-    /** Waits until the process ends; throws the start failure if it never started. */
+    /** Waits until the process ends; one that never started ended with 127 or 126 (see {@link #awaitStart}). */
     public ExitStatus waitFor() {
         try {
             return exit.get();
@@ -115,9 +133,8 @@ public final class ProcessState {
 
     /** The start failure a wait ends with, or the interruption of the waiting thread. */
     private RuntimeException waitFailed(Exception e) {
-        if (e instanceof InterruptedException) {
-            Thread.currentThread().interrupt();
-            return new SandboxException("interrupted while waiting for " + String.join(" ", command), e);
+        if (e instanceof InterruptedException ie) {
+            return SandboxInterruptedException.restoringFlag("interrupted while waiting for " + String.join(" ", command), ie);
         }
         return e.getCause() instanceof RuntimeException re ? re : new SandboxException("wait", e.getCause());
     }

@@ -1,5 +1,6 @@
 package dev.sandboxed.core.internal.runtime;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -8,6 +9,7 @@ import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.CgroupException;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ResourceUsage;
@@ -28,6 +30,7 @@ public final class RunningSandbox {
     private final SandboxCgroup cgroup;
     private final StateDirectory.Entry stateEntry;
     private final int initPid;
+    private final InitExit initExit;
     private final BackgroundRemoval removal;
     private volatile Launched main;
     /** Completes with the final usage once the cgroups and the state entry are gone; set by close(). */
@@ -43,6 +46,7 @@ public final class RunningSandbox {
         this.cgroup = cgroup;
         this.stateEntry = stateEntry;
         this.initPid = initPid;
+        this.initExit = InitExit.watch(initPid);
         this.removal = removal;
     }
 
@@ -96,6 +100,7 @@ public final class RunningSandbox {
             l.stdio().closeParentEnds();
             throw e;
         }
+        l.stdio().pumpStreams(process, process.commandLine());
         return l;
     }
 
@@ -148,12 +153,17 @@ public final class RunningSandbox {
         }
         try {
             connection.shutDown(initPid);
+            if (!initExit.await(Duration.ofSeconds(5))) {
+                Native.kill(initPid, Native.SIGKILL); // it hung up but does not exit: it must not outlive close()
+                initExit.await(Duration.ofSeconds(5));
+            }
             if (!spec.has(Namespace.PID)) {
                 // Without its own pid namespace, what the init's children left running (double forks) does not
                 // die with it: kill it here, so nothing of the sandbox runs once close() returns.
                 cgroup.killAll();
             }
         } finally {
+            initExit.close();
             removed = removal.remove(id, cgroup, stateEntry);
             afterwards.run();
         }

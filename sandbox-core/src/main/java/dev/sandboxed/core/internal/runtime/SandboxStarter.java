@@ -71,6 +71,7 @@ public final class SandboxStarter {
         StateDirectory.Entry state;
         SandboxCgroup cgroup;
         ControlSocket socket;
+        InitServer server;
         RunningSandbox sandbox;
     }
 
@@ -90,7 +91,7 @@ public final class SandboxStarter {
             return made.sandbox;
         } catch (RuntimeException e) {
             rollBack(made);
-            throw e;
+            throw made.server == null ? e : made.server.explain(e);
         }
     }
 
@@ -155,17 +156,13 @@ public final class SandboxStarter {
         made.socket = new ControlSocket(pair[0], "sandbox " + made.id);
         int pid;
         try {
-            Optional<RunningSandbox> owner = plan.request().networkOwner();
-            if (owner.isPresent()) {
-                int[] shared = owner.get().connection().namespaceFds();
-                try {
-                    pid = server.get().create(create, pair[1], shared[0], shared[1]);
-                } finally {
-                    Native.close(shared[0]);
-                    Native.close(shared[1]);
+            try {
+                pid = create(plan, made, create, pair[1]);
+            } catch (InitServer.DiedException e) {
+                if (!e.beforeRequest()) {
+                    throw e; // it died with our sandbox half made
                 }
-            } else {
-                pid = server.get().create(create, pair[1]);
+                pid = create(plan, made, create, pair[1]); // it was dead already: a new one takes the request
             }
         } finally {
             Native.close(pair[1]);
@@ -173,6 +170,22 @@ public final class SandboxStarter {
         InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup));
         made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
                 made.state, pid, removal);
+    }
+
+    /** One create request to the current server (a new one if the last died), with the namespaces a sandbox joins. */
+    private int create(Plan plan, Underway made, Message create, int socket) {
+        made.server = server.get();
+        Optional<RunningSandbox> owner = plan.request().networkOwner();
+        if (owner.isEmpty()) {
+            return made.server.create(create, socket);
+        }
+        int[] shared = owner.get().connection().namespaceFds();
+        try {
+            return made.server.create(create, socket, shared[0], shared[1]);
+        } finally {
+            Native.close(shared[0]);
+            Native.close(shared[1]);
+        }
     }
 
     /**

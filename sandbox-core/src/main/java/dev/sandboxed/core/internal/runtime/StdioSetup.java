@@ -92,6 +92,21 @@ public final class StdioSetup {
         return Native.adoptInput(pipe[0]);
     }
 
+    /**
+     * For a background process: output streamed to the caller ({@link Stdio.Stream}) is copied there from now on,
+     * on a pool thread, and no longer offered as a stream to read.
+     */
+    public void pumpStreams(ProcessSpec process, String what) {
+        if (process.stdout() instanceof Stdio.Stream s && stdout != null) {
+            Drainers.pump(stdout, s.out(), "stdout of " + what);
+            stdout = null;
+        }
+        if (process.stderr() instanceof Stdio.Stream s && stderr != null) {
+            Drainers.pump(stderr, s.out(), "stderr of " + what);
+            stderr = null;
+        }
+    }
+
     public int[] childFds() {
         return childFds;
     }
