@@ -126,21 +126,27 @@ class LifecycleTest {
         assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
     }
 
+    /**
+     * This JVM's entries are all pooled cgroups. Other JVMs of the same user (parallel builds) share the directory,
+     * so entries are told apart by their owner; one still being written has no state file yet and is skipped.
+     */
     private static boolean onlyPooledCgroupsIn(java.nio.file.Path states) {
+        long self = ProcessHandle.current().pid();
         try (var entries = java.nio.file.Files.list(states)) {
-            List<java.nio.file.Path> all = entries.toList();
-            if (all.size() > RuntimeConfig.DEFAULT_CGROUP_POOL * CgroupPool.MAX_LIMITS) {
-                return false; // more than the pool ever keeps: something leaks entries
-            }
-            for (java.nio.file.Path entry : all) {
+            List<dev.sandboxed.core.internal.state.SandboxState> ours = new java.util.ArrayList<>();
+            for (java.nio.file.Path entry : entries.toList()) {
                 java.nio.file.Path file = entry.resolve("state.json");
-                if (!java.nio.file.Files.exists(file) || !new com.fasterxml.jackson.databind.ObjectMapper()
-                        .readValue(file.toFile(), dev.sandboxed.core.internal.state.SandboxState.class).spec()
-                        .startsWith(SandboxRuntime.POOLED)) {
-                    return false;
+                if (java.nio.file.Files.exists(file)) {
+                    var state = new com.fasterxml.jackson.databind.ObjectMapper().readValue(file.toFile(),
+                            dev.sandboxed.core.internal.state.SandboxState.class);
+                    if (state.ownerPid() == self) {
+                        ours.add(state);
+                    }
                 }
             }
-            return true;
+            // more than the pool ever keeps means something leaks entries
+            return ours.size() <= RuntimeConfig.DEFAULT_CGROUP_POOL * CgroupPool.MAX_LIMITS
+                    && ours.stream().allMatch(state -> state.spec().startsWith(SandboxRuntime.POOLED));
         } catch (java.io.IOException e) {
             return false;
         }
