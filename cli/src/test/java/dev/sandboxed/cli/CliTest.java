@@ -11,10 +11,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -67,6 +71,33 @@ class CliTest {
         assertThat(stderr()).contains("sandboxed: execute no-such-program: No such file or directory (ENOENT)");
         assertThat(run("run", "--", "/etc/passwd")).isEqualTo(126);
         assertThat(stderr()).contains("Permission denied (EACCES)");
+    }
+
+    /** Bad input: its exit code, and exactly one line on stderr with these key words. */
+    static Stream<Arguments> badInputs() {
+        return Stream.of(
+                bad(125, List.of("timeout: '9999999999999999h'", "maximum of 8760h"), "--timeout", "9999999999999999h"),
+                bad(125, List.of("timeout: '3000000h'", "maximum of 8760h"), "--timeout", "3000000h"),
+                bad(125, List.of("timeout: '99999999999999999999m'", "not a duration"), "--timeout", "99999999999999999999m"),
+                bad(125, List.of("timeout: '0s'", "positive"), "--timeout", "0s"));
+    }
+
+    private static Arguments bad(int exitCode, List<String> keyWords, String... options) {
+        List<String> args = new java.util.ArrayList<>(List.of("run"));
+        args.addAll(List.of(options));
+        if (!args.contains("--")) {
+            args.addAll(List.of("--", "true"));
+        }
+        return Arguments.of(String.join(" ", options), args, exitCode, keyWords);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInputs")
+    void badInputGivesItsExitCodeAndOneLine(String name, List<String> args, int exitCode, List<String> keyWords) {
+        int code = run(args.toArray(String[]::new));
+        assertThat(stderr().lines()).as("stderr of %s", args).hasSize(1)
+                .first().asString().startsWith("sandboxed: ").contains(keyWords);
+        assertThat(code).as(stderr()).isEqualTo(exitCode);
     }
 
     @Test

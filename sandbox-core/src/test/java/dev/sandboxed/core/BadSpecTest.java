@@ -53,6 +53,9 @@ class BadSpecTest {
         rejected(() -> Sizes.parseBytes("memory", "-5"), "memory", "not a size");
         rejected(() -> SandboxSpec.builder().tmpfs("/x", -1).build(), "mounts.tmpfs.size", "negative");
         rejected(() -> Sizes.parseDuration("timeout", "0s"), "timeout", "positive");
+        rejected(() -> Sizes.parseDuration("timeout", "9999999999999999h"), "timeout", "maximum of 8760h");
+        rejected(() -> Sizes.parseDuration("timeout", "3000000h"), "timeout", "maximum of 8760h");
+        rejected(() -> ProcessSpec.builder("true").timeout(java.time.Duration.ofDays(366)), "timeout", "maximum");
     }
 
     @Test

@@ -155,10 +155,7 @@ public final class ProcessSpec {
         }
 
         public Builder timeout(Duration t) {
-            if (t != null && (t.isNegative() || t.isZero())) {
-                throw new SpecException("timeout", t + " must be positive");
-            }
-            this.timeout = t;
+            this.timeout = t == null ? null : Sizes.checkDuration("timeout", t.toString(), t);
             return this;
         }
 
