@@ -79,7 +79,9 @@ class CliTest {
                 bad(125, List.of("timeout: '9999999999999999h'", "maximum of 8760h"), "--timeout", "9999999999999999h"),
                 bad(125, List.of("timeout: '3000000h'", "maximum of 8760h"), "--timeout", "3000000h"),
                 bad(125, List.of("timeout: '99999999999999999999m'", "not a duration"), "--timeout", "99999999999999999999m"),
-                bad(125, List.of("timeout: '0s'", "positive"), "--timeout", "0s"));
+                bad(125, List.of("timeout: '0s'", "positive"), "--timeout", "0s"),
+                bad(125, List.of("hostname: '" + "h".repeat(65) + "'", "1-64 bytes"), "--hostname", "h".repeat(65)),
+                bad(125, List.of("hostname: 'a_b'", "letters, digits, '.' or '-'"), "--hostname", "a_b"));
     }
 
     private static Arguments bad(int exitCode, List<String> keyWords, String... options) {
@@ -118,6 +120,13 @@ class CliTest {
         assertThat(stderr()).contains("'lots' is not a positive whole number of operations per second");
         assertThat(run("run", "--device-read-bps", "/etc/passwd:1m", "--", "true")).isEqualTo(125);
         assertThat(stderr()).contains("/etc/passwd is not a block device");
+    }
+
+    @Test
+    void aHostnameOfTheKernelsMaximumLength() {
+        String longest = "h".repeat(64); // __NEW_UTS_LEN
+        assertThat(run("run", "--hostname", longest, "--", "sh", "-c", "test \"$(hostname)\" = " + longest))
+                .as(stderr()).isZero();
     }
 
     @Test

@@ -75,6 +75,9 @@ class BadSpecTest {
     @Test
     void otherFields() {
         rejected(() -> SandboxSpec.builder().hostname("bad host!").build(), "hostname", "letters, digits");
+        rejected(() -> SandboxSpec.builder().hostname("h".repeat(65)).build(), "hostname", "1-64 bytes");
+        rejected(() -> SandboxSpec.builder().hostname("hé").build(), "hostname", "letters, digits");
+        assertThat(SandboxSpec.builder().hostname("h".repeat(64)).build().hostname()).hasSize(64); // __NEW_UTS_LEN
         rejected(() -> SandboxSpec.builder().env("A=B", "x").build(), "env", "'='");
         rejected(() -> ProcessSpec.builder().build(), "command", "no command");
         rejected(() -> RootFs.directory(Path.of("/no/such/root")), "rootfs", "does not exist");

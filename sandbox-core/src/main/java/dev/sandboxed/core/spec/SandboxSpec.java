@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  */
 public final class SandboxSpec {
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})");
+    /** Linux takes up to 64 bytes (__NEW_UTS_LEN); every allowed character is ASCII, so one byte each. */
+    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]{0,63}");
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
 
     private final Set<Namespace> namespaces;
@@ -300,7 +301,7 @@ public final class SandboxSpec {
 
         public Builder hostname(String name) {
             if (name == null || !HOSTNAME.matcher(name).matches()) {
-                throw new SpecException("hostname", "'" + name + "' is not a hostname: 1-64 letters, digits, '.' or '-', starting with a letter or digit");
+                throw new SpecException("hostname", "'" + name + "' is not a hostname: 1-64 bytes of letters, digits, '.' or '-', starting with a letter or digit");
             }
             this.hostname = name;
             return this;
