@@ -79,6 +79,9 @@ final class RunOptions {
             if (!arg.startsWith("--")) {
                 break; // the command starts here
             }
+            if (arg.equals("--help")) {
+                throw new HelpRequested();
+            }
             String name = arg;
             String value;
             int eq = arg.indexOf('=');
@@ -89,7 +92,7 @@ final class RunOptions {
                 value = "";
             } else {
                 if (i + 1 >= args.size()) {
-                    throw new UsageException(name + " needs a value\n" + USAGE);
+                    throw new UsageException(name + " needs a value");
                 }
                 value = args.get(++i);
             }
@@ -122,18 +125,27 @@ final class RunOptions {
                 case "--seccomp" -> spec.seccomp(v);
                 case "--stats" -> stats = Path.of(v).toAbsolutePath();
                 case "--cgroup-parent" -> cgroupParent = v;
-                default -> throw new UsageException("unknown option " + name + "\n" + USAGE);
+                default -> throw new UsageException("unknown option " + name);
             }
         }
         afterRootfs.forEach(Runnable::run);
         io.values().forEach(device -> spec.ioMax(device.build()));
         List<String> command = args.subList(Math.min(i, args.size()), args.size());
         if (command.isEmpty()) {
-            throw new UsageException("no command given\n" + USAGE);
+            throw new UsageException("no command given");
         }
         ProcessSpec process = ProcessSpec.builder(command).inheritIo().build();
         return new RunOptions(spec.build(), process, Optional.ofNullable(timeout), Optional.ofNullable(stats),
                 Optional.ofNullable(cgroupParent));
+    }
+
+    /** {@code --help} among the options: the usage is printed instead of running anything. */
+    static final class HelpRequested extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        HelpRequested() {
+            super("--help", null, false, false);
+        }
     }
 
     /** The device of {@code DEV:VALUE} (a /dev path or MAJOR:MINOR), with its limits so far. */

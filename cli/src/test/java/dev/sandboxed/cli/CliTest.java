@@ -75,22 +75,26 @@ class CliTest {
 
     /** Bad input: its exit code, and exactly one line on stderr with these key words. */
     static Stream<Arguments> badInputs() {
+        String longHostname = "h".repeat(65);
         return Stream.of(
-                bad(125, List.of("timeout: '9999999999999999h'", "maximum of 8760h"), "--timeout", "9999999999999999h"),
-                bad(125, List.of("timeout: '3000000h'", "maximum of 8760h"), "--timeout", "3000000h"),
-                bad(125, List.of("timeout: '99999999999999999999m'", "not a duration"), "--timeout", "99999999999999999999m"),
-                bad(125, List.of("timeout: '0s'", "positive"), "--timeout", "0s"),
-                bad(125, List.of("hostname: '" + "h".repeat(65) + "'", "1-64 bytes"), "--hostname", "h".repeat(65)),
-                bad(125, List.of("hostname: 'a_b'", "letters, digits, '.' or '-'"), "--hostname", "a_b"));
+                bad(125, List.of("timeout: '9999999999999999h'", "maximum of 8760h"),
+                        "run", "--timeout", "9999999999999999h", "--", "true"),
+                bad(125, List.of("timeout: '3000000h'", "maximum of 8760h"), "run", "--timeout", "3000000h", "--", "true"),
+                bad(125, List.of("timeout: '99999999999999999999m'", "not a duration"),
+                        "run", "--timeout", "99999999999999999999m", "--", "true"),
+                bad(125, List.of("timeout: '0s'", "positive"), "run", "--timeout", "0s", "--", "true"),
+                bad(125, List.of("hostname: '" + longHostname + "'", "1-64 bytes"), "run", "--hostname", longHostname, "--", "true"),
+                bad(125, List.of("hostname: 'a_b'", "letters, digits, '.' or '-'"), "run", "--hostname", "a_b", "--", "true"),
+                bad(125, List.of("unknown option --bogus", "see `sandboxed run --help`"), "run", "--bogus", "--", "true"),
+                bad(125, List.of("--memory needs a value", "see `sandboxed run --help`"), "run", "--memory"),
+                bad(125, List.of("no command given", "see `sandboxed run --help`"), "run"),
+                bad(125, List.of("no command given", "see `sandboxed run --help`"), "run", "--read-only", "--"),
+                bad(125, List.of("unknown command 'runn'", "see `sandboxed --help`"), "runn", "true"),
+                bad(125, List.of("no command given", "see `sandboxed --help`")));
     }
 
-    private static Arguments bad(int exitCode, List<String> keyWords, String... options) {
-        List<String> args = new java.util.ArrayList<>(List.of("run"));
-        args.addAll(List.of(options));
-        if (!args.contains("--")) {
-            args.addAll(List.of("--", "true"));
-        }
-        return Arguments.of(String.join(" ", options), args, exitCode, keyWords);
+    private static Arguments bad(int exitCode, List<String> keyWords, String... args) {
+        return Arguments.of("sandboxed " + String.join(" ", args), List.of(args), exitCode, keyWords);
     }
 
     @ParameterizedTest(name = "{0}")
@@ -120,6 +124,15 @@ class CliTest {
         assertThat(stderr()).contains("'lots' is not a positive whole number of operations per second");
         assertThat(run("run", "--device-read-bps", "/etc/passwd:1m", "--", "true")).isEqualTo(125);
         assertThat(stderr()).contains("/etc/passwd is not a block device");
+    }
+
+    @Test
+    void helpPrintsTheUsage() {
+        assertThat(run("run", "--help")).isZero();
+        assertThat(run("run", "--memory", "64m", "--help", "--", "true")).isZero();
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--timeout DURATION").contains("usage: sandboxed run");
+        assertThat(stderr()).isEmpty();
     }
 
     @Test
