@@ -28,7 +28,9 @@ public final class Main {
         try {
             switch (args.get(0)) {
                 case "run" -> {
-                    return new RunCommand(err).run(RunOptions.parse(args.subList(1, args.size())));
+                    RunOptions options = RunOptions.parse(args.subList(1, args.size()));
+                    CliLogging.configure(options.verbose);
+                    return new RunCommand(err).run(options);
                 }
                 case "doctor" -> {
                     String parent = args.size() >= 3 && args.get(1).equals("--cgroup-parent") ? args.get(2) : null;

@@ -45,6 +45,7 @@ final class RunOptions {
               --seccomp default|unconfined|FILE
               --stats FILE               write resource usage and exit status as JSON
               --cgroup-parent PATH       create the sandbox's cgroup under PATH
+              --verbose                  log what the runtime does (by default only warnings)
             exit code: CMD's own; 128+N when killed by signal N; 125 sandbox error; 126 CMD cannot be executed; 127 CMD not found""";
 
     final SandboxSpec spec;
@@ -52,14 +53,16 @@ final class RunOptions {
     final Optional<Duration> timeout;
     final Optional<Path> statsFile;
     final Optional<String> cgroupParent;
+    final boolean verbose;
 
     private RunOptions(SandboxSpec spec, ProcessSpec process, Optional<Duration> timeout, Optional<Path> statsFile,
-            Optional<String> cgroupParent) {
+            Optional<String> cgroupParent, boolean verbose) {
         this.spec = spec;
         this.process = process;
         this.timeout = timeout;
         this.statsFile = statsFile;
         this.cgroupParent = cgroupParent;
+        this.verbose = verbose;
     }
 
     static RunOptions parse(List<String> args) {
@@ -69,6 +72,7 @@ final class RunOptions {
         Duration timeout = null;
         Path stats = null;
         String cgroupParent = null;
+        boolean verbose = false;
         int i = 0;
         for (; i < args.size(); i++) {
             String arg = args.get(i);
@@ -88,7 +92,7 @@ final class RunOptions {
             if (eq > 0) {
                 name = arg.substring(0, eq);
                 value = arg.substring(eq + 1);
-            } else if (name.equals("--read-only")) {
+            } else if (name.equals("--read-only") || name.equals("--verbose")) {
                 value = "";
             } else {
                 if (i + 1 >= args.size()) {
@@ -125,6 +129,7 @@ final class RunOptions {
                 case "--seccomp" -> spec.seccomp(v);
                 case "--stats" -> stats = Path.of(v).toAbsolutePath();
                 case "--cgroup-parent" -> cgroupParent = v;
+                case "--verbose" -> verbose = true;
                 default -> throw new UsageException("unknown option " + name);
             }
         }
@@ -136,7 +141,7 @@ final class RunOptions {
         }
         ProcessSpec process = ProcessSpec.builder(command).inheritIo().build();
         return new RunOptions(spec.build(), process, Optional.ofNullable(timeout), Optional.ofNullable(stats),
-                Optional.ofNullable(cgroupParent));
+                Optional.ofNullable(cgroupParent), verbose);
     }
 
     /** {@code --help} among the options: the usage is printed instead of running anything. */

@@ -127,6 +127,16 @@ class CliTest {
     }
 
     @Test
+    void theRuntimesInfoLinesStayOutOfTheCommandsStderrUnlessVerbose() {
+        System.Logger runtimeLog = System.getLogger("dev.sandboxed.core.SandboxRuntime");
+        assertThat(run("run", "--", "true")).isZero();
+        assertThat(runtimeLog.isLoggable(System.Logger.Level.INFO)).isFalse();
+        assertThat(runtimeLog.isLoggable(System.Logger.Level.WARNING)).isTrue();
+        assertThat(run("run", "--verbose", "--", "true")).isZero();
+        assertThat(runtimeLog.isLoggable(System.Logger.Level.INFO)).isTrue();
+    }
+
+    @Test
     void helpPrintsTheUsage() {
         assertThat(run("run", "--help")).isZero();
         assertThat(run("run", "--memory", "64m", "--help", "--", "true")).isZero();
