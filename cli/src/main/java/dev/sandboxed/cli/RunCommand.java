@@ -108,7 +108,7 @@ final class RunCommand {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                     .writeValue(Files.newBufferedWriter(options.statsFile.get()), stats);
         } catch (IOException e) {
-            err.println("sandboxed: write stats to " + options.statsFile.get() + ": " + e.getMessage());
+            err.println("sandboxed: write stats to " + options.statsFile.get() + ": " + StatsFile.reason(e));
         }
     }
 

@@ -127,7 +127,7 @@ final class RunOptions {
                 case "--device-write-iops" -> ioLimit(io, name, v).writeIops(parseIops(name, rate(v)));
                 case "--timeout" -> timeout = Sizes.parseDuration("timeout", v);
                 case "--seccomp" -> spec.seccomp(v);
-                case "--stats" -> stats = Path.of(v).toAbsolutePath();
+                case "--stats" -> stats = StatsFile.check(v);
                 case "--cgroup-parent" -> cgroupParent = v;
                 case "--verbose" -> verbose = true;
                 default -> throw new UsageException("unknown option " + name);

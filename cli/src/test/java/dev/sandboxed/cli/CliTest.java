@@ -90,7 +90,12 @@ class CliTest {
                 bad(125, List.of("no command given", "see `sandboxed run --help`"), "run"),
                 bad(125, List.of("no command given", "see `sandboxed run --help`"), "run", "--read-only", "--"),
                 bad(125, List.of("unknown command 'runn'", "see `sandboxed --help`"), "runn", "true"),
-                bad(125, List.of("no command given", "see `sandboxed --help`")));
+                bad(125, List.of("no command given", "see `sandboxed --help`")),
+                bad(125, List.of("stats: cannot write '/nonexistent/dir/s.json'", "/nonexistent/dir does not exist (ENOENT)"),
+                        "run", "--stats", "/nonexistent/dir/s.json", "--", "true"),
+                bad(125, List.of("stats: cannot write '/tmp'", "directory (EISDIR)"), "run", "--stats", "/tmp", "--", "true"),
+                bad(125, List.of("stats: cannot write '/etc/passwd/s.json'", "/etc/passwd is not a directory (ENOTDIR)"),
+                        "run", "--stats", "/etc/passwd/s.json", "--", "true"));
     }
 
     private static Arguments bad(int exitCode, List<String> keyWords, String... args) {
