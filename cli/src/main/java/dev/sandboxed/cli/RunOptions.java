@@ -160,7 +160,7 @@ final class RunOptions {
             throw new SpecException(option.substring(2), "'" + v + "' is not DEVICE:VALUE, e.g. /dev/sda:1m or 8:0:1m");
         }
         String device = v.substring(0, colon);
-        String numbers = device.startsWith("/") ? IoMax.deviceNumbers(Path.of(device)) : device;
+        String numbers = device.startsWith("/") ? IoMax.deviceNumbers(option.substring(2), Path.of(device)) : device;
         return io.computeIfAbsent(numbers, IoMax::of);
     }
 

@@ -95,7 +95,11 @@ class CliTest {
                         "run", "--stats", "/nonexistent/dir/s.json", "--", "true"),
                 bad(125, List.of("stats: cannot write '/tmp'", "directory (EISDIR)"), "run", "--stats", "/tmp", "--", "true"),
                 bad(125, List.of("stats: cannot write '/etc/passwd/s.json'", "/etc/passwd is not a directory (ENOTDIR)"),
-                        "run", "--stats", "/etc/passwd/s.json", "--", "true"));
+                        "run", "--stats", "/etc/passwd/s.json", "--", "true"),
+                bad(125, List.of("device-read-bps: no such device: /nonexistent does not exist (ENOENT)"),
+                        "run", "--device-read-bps", "/nonexistent:1m", "--", "true"),
+                bad(125, List.of("device-write-iops: /etc/passwd is not a block device"),
+                        "run", "--device-write-iops", "/etc/passwd:10", "--", "true"));
     }
 
     private static Arguments bad(int exitCode, List<String> keyWords, String... args) {
