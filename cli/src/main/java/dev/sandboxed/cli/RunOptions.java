@@ -12,6 +12,7 @@ import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
@@ -194,14 +195,16 @@ final class RunOptions {
     }
 
     private static long parsePids(String v) {
+        long pids;
         try {
-            long pids = Long.parseLong(v);
-            if (pids < 1) {
-                throw new NumberFormatException();
-            }
-            return pids;
+            pids = Long.parseLong(v);
         } catch (NumberFormatException e) {
-            throw new SpecException("pids", "'" + v + "' is not a positive whole number of processes");
+            throw new SpecException("pids", "'" + v + "' is not a whole number of processes");
         }
+        if (pids < ResourceLimits.MIN_PIDS) {
+            throw new SpecException("pids", "'" + v + "' is too few: at least " + ResourceLimits.MIN_PIDS
+                    + " (the sandbox's init and the command; each further process or thread needs one more)");
+        }
+        return pids;
     }
 }

@@ -99,7 +99,10 @@ class CliTest {
                 bad(125, List.of("device-read-bps: no such device: /nonexistent does not exist (ENOENT)"),
                         "run", "--device-read-bps", "/nonexistent:1m", "--", "true"),
                 bad(125, List.of("device-write-iops: /etc/passwd is not a block device"),
-                        "run", "--device-write-iops", "/etc/passwd:10", "--", "true"));
+                        "run", "--device-write-iops", "/etc/passwd:10", "--", "true"),
+                bad(125, List.of("pids: '1' is too few: at least 2", "the sandbox's init and the command"),
+                        "run", "--pids", "1", "--", "true"),
+                bad(125, List.of("pids: 'many' is not a whole number"), "run", "--pids", "many", "--", "true"));
     }
 
     private static Arguments bad(int exitCode, List<String> keyWords, String... args) {
@@ -159,6 +162,11 @@ class CliTest {
         String longest = "h".repeat(64); // __NEW_UTS_LEN
         assertThat(run("run", "--hostname", longest, "--", "sh", "-c", "test \"$(hostname)\" = " + longest))
                 .as(stderr()).isZero();
+    }
+
+    @Test
+    void theSmallestPidsLimitRunsACommand() {
+        assertThat(run("run", "--pids", "2", "--", "sh", "-c", "echo ok")).as(stderr()).isZero();
     }
 
     @Test
