@@ -50,7 +50,7 @@ final class RunCommand {
                 main.awaitStarted();
             } catch (SandboxException e) {
                 err.println("sandboxed: " + e.getMessage());
-                return e.errno() == 2 ? NOT_FOUND : CANNOT_EXECUTE;
+                return commandNotFound(e) ? NOT_FOUND : CANNOT_EXECUTE;
             }
             signals.to(main);
             ExitStatus status;
@@ -110,6 +110,14 @@ final class RunCommand {
         } catch (IOException e) {
             err.println("sandboxed: write stats to " + options.statsFile.get() + ": " + StatsFile.reason(e));
         }
+    }
+
+    /**
+     * 127 is only for the program itself missing: ENOENT from execve. ENOENT of an earlier step (a missing
+     * working directory) means the command could not be executed: 126.
+     */
+    private static boolean commandNotFound(SandboxException e) {
+        return e.errno() == Errno.ENOENT && e.step().startsWith("execute ");
     }
 
     static String describe(int errno) {

@@ -102,7 +102,11 @@ class CliTest {
                         "run", "--device-write-iops", "/etc/passwd:10", "--", "true"),
                 bad(125, List.of("pids: '1' is too few: at least 2", "the sandbox's init and the command"),
                         "run", "--pids", "1", "--", "true"),
-                bad(125, List.of("pids: 'many' is not a whole number"), "run", "--pids", "many", "--", "true"));
+                bad(125, List.of("pids: 'many' is not a whole number"), "run", "--pids", "many", "--", "true"),
+                bad(126, List.of("chdir /no/such/dir", "No such file or directory (ENOENT)"),
+                        "run", "--workdir", "/no/such/dir", "--", "true"),
+                bad(127, List.of("execute no-such-program", "(ENOENT)"), "run", "--", "no-such-program"),
+                bad(126, List.of("execute /etc/passwd", "(EACCES)"), "run", "--", "/etc/passwd"));
     }
 
     private static Arguments bad(int exitCode, List<String> keyWords, String... args) {
