@@ -36,6 +36,8 @@ final class RunOptions {
               --net none|host            network: only lo (default) or the host's
               --read-only                make the root read-only
               --memory N                 memory limit, e.g. 64m
+              --tmp-size N, --shm-size N size of /tmp and /dev/shm (default: half and a quarter of --memory,
+                                         else 1g and 64m)
               --cpus N                   CPU limit, e.g. 0.5
               --pids N                   maximum number of processes
               --device-read-bps DEV:RATE, --device-write-bps DEV:RATE
@@ -120,6 +122,8 @@ final class RunOptions {
                 case "--net" -> spec.network(NetworkMode.parse(v));
                 case "--read-only" -> spec.readOnlyRoot(true);
                 case "--memory" -> spec.memory(Sizes.parseBytes("memory", v));
+                case "--tmp-size" -> spec.tmpSize(Sizes.parseBytes("tmp-size", v));
+                case "--shm-size" -> spec.shmSize(Sizes.parseBytes("shm-size", v));
                 case "--cpus" -> spec.cpus(parseCpus(v));
                 case "--pids" -> spec.pids(parsePids(v));
                 case "--device-read-bps" -> ioLimit(io, name, v).readBps(Sizes.parseBytes("device-read-bps", rate(v)));

@@ -106,7 +106,9 @@ class CliTest {
                 bad(126, List.of("chdir /no/such/dir", "No such file or directory (ENOENT)"),
                         "run", "--workdir", "/no/such/dir", "--", "true"),
                 bad(127, List.of("execute no-such-program", "(ENOENT)"), "run", "--", "no-such-program"),
-                bad(126, List.of("execute /etc/passwd", "(EACCES)"), "run", "--", "/etc/passwd"));
+                bad(126, List.of("execute /etc/passwd", "(EACCES)"), "run", "--", "/etc/passwd"),
+                bad(125, List.of("tmp-size: 'huge'", "not a size"), "run", "--tmp-size", "huge", "--", "true"),
+                bad(125, List.of("shmSize: 0 is not a size"), "run", "--shm-size", "0", "--", "true"));
     }
 
     private static Arguments bad(int exitCode, List<String> keyWords, String... args) {
@@ -171,6 +173,13 @@ class CliTest {
     @Test
     void theSmallestPidsLimitRunsACommand() {
         assertThat(run("run", "--pids", "2", "--", "sh", "-c", "echo ok")).as(stderr()).isZero();
+    }
+
+    @Test
+    void fillingTmpGivesNoSpaceLeft() {
+        // head fails with ENOSPC (exit 1) once 1 MiB is written; the OOM killer or no limit would not stop it there.
+        assertThat(run("run", "--tmp-size", "1m", "--", "sh", "-c",
+                "head -c 2000000 /dev/zero > /tmp/f; test $? -eq 1 && test $(wc -c < /tmp/f) -le 1048576")).isZero();
     }
 
     @Test
