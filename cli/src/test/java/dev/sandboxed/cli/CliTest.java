@@ -108,18 +108,23 @@ class CliTest {
                 bad(127, List.of("execute no-such-program", "(ENOENT)"), "run", "--", "no-such-program"),
                 bad(126, List.of("execute /etc/passwd", "(EACCES)"), "run", "--", "/etc/passwd"),
                 bad(125, List.of("tmp-size: 'huge'", "not a size"), "run", "--tmp-size", "huge", "--", "true"),
-                bad(125, List.of("shmSize: 0 is not a size"), "run", "--shm-size", "0", "--", "true"));
+                bad(125, List.of("shmSize: 0 is not a size"), "run", "--shm-size", "0", "--", "true"),
+                bad(125, List.of("command: argument 1 is 204800 bytes", "at most 131071", "MAX_ARG_STRLEN"),
+                        "run", "--", "echo", "x".repeat(200 * 1024)),
+                bad(125, List.of("env: BIG=... is 204804 bytes", "MAX_ARG_STRLEN"),
+                        "run", "--env", "BIG=" + "x".repeat(200 * 1024), "--", "true"));
     }
 
     private static Arguments bad(int exitCode, List<String> keyWords, String... args) {
-        return Arguments.of("sandboxed " + String.join(" ", args), List.of(args), exitCode, keyWords);
+        String name = "sandboxed " + String.join(" ", args);
+        return Arguments.of(name.length() > 100 ? name.substring(0, 100) + "..." : name, List.of(args), exitCode, keyWords);
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("badInputs")
     void badInputGivesItsExitCodeAndOneLine(String name, List<String> args, int exitCode, List<String> keyWords) {
         int code = run(args.toArray(String[]::new));
-        assertThat(stderr().lines()).as("stderr of %s", args).hasSize(1)
+        assertThat(stderr().lines()).as("stderr of %s", name).hasSize(1)
                 .first().asString().startsWith("sandboxed: ").contains(keyWords);
         assertThat(code).as(stderr()).isEqualTo(exitCode);
     }

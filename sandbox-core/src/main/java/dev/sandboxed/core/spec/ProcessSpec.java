@@ -99,6 +99,18 @@ public final class ProcessSpec {
         return commandLine();
     }
 
+    /** Linux's limit on one argument or environment string, its NUL included (MAX_ARG_STRLEN, 32 pages). */
+    public static final int MAX_ARG_STRLEN = 128 * 1024;
+
+    /** A longer string would fail execve with E2BIG inside the sandbox; refused here, before anything starts. */
+    static void checkExecString(String field, String what, String value) {
+        int bytes = value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes >= MAX_ARG_STRLEN) {
+            throw new SpecException(field, what + " is " + bytes + " bytes; Linux takes at most " + (MAX_ARG_STRLEN - 1)
+                    + " bytes per argument or variable (MAX_ARG_STRLEN)");
+        }
+    }
+
     public static final class Builder {
         private Builder() {
         }
@@ -163,10 +175,12 @@ public final class ProcessSpec {
             if (command.isEmpty() || command.get(0).isEmpty()) {
                 throw new SpecException("command", "no command given; expected a program and its arguments");
             }
-            for (String arg : command) {
+            for (int i = 0; i < command.size(); i++) {
+                String arg = command.get(i);
                 if (arg == null || arg.indexOf('\0') >= 0) {
                     throw new SpecException("command", "an argument is null or contains a NUL byte");
                 }
+                checkExecString("command", "argument " + i, arg);
             }
             if (stdin instanceof Stdio.File f && !java.nio.file.Files.isReadable(f.path())) {
                 throw new SpecException("stdin", "file '" + f.path() + "' does not exist or is not readable");

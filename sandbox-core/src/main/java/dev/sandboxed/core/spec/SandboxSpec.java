@@ -259,6 +259,7 @@ public final class SandboxSpec {
         if (value == null || value.indexOf('\0') >= 0) {
             throw new SpecException("env", "value of " + name + " is null or contains a NUL byte");
         }
+        ProcessSpec.checkExecString("env", name + "=...", name + "=" + value);
     }
 
     public static final class Builder {
