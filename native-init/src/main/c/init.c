@@ -126,7 +126,8 @@ static void handle_exec(void) {
     }
     msg_close_fds(&in);
     if (is_main && f.err != 0) {
-        terminate(f.err == ENOENT ? 127 : 126);
+        /* 127 only when the program is missing; ENOENT of an earlier step (chdir) is "cannot execute". */
+        terminate(f.err == ENOENT && strncmp(f.step, "execute ", 8) == 0 ? 127 : 126);
     }
 }
 

@@ -21,19 +21,16 @@ public final class Main {
     }
 
     static int run(List<String> args, PrintStream out, PrintStream err) {
-        if (args.isEmpty() || args.get(0).equals("--help") || args.get(0).equals("help")) {
-            out.println(USAGE);
-            return args.isEmpty() ? RunCommand.SANDBOX_ERROR : 0;
+        if (args.isEmpty()) {
+            err.println("sandboxed: no command given; see `sandboxed --help`");
+            return RunCommand.SANDBOX_ERROR;
         }
         try {
             switch (args.get(0)) {
                 case "run" -> {
-                    List<String> rest = args.subList(1, args.size());
-                    if (!rest.isEmpty() && rest.get(0).equals("--help")) {
-                        out.println(RunOptions.USAGE);
-                        return 0;
-                    }
-                    return new RunCommand(err).run(RunOptions.parse(rest));
+                    RunOptions options = RunOptions.parse(args.subList(1, args.size()));
+                    CliLogging.configure(options.verbose);
+                    return new RunCommand(err).run(options);
                 }
                 case "doctor" -> {
                     String parent = args.size() >= 3 && args.get(1).equals("--cgroup-parent") ? args.get(2) : null;
@@ -43,13 +40,20 @@ public final class Main {
                     out.println("sandboxed " + version());
                     return 0;
                 }
+                case "help", "--help", "-h" -> {
+                    out.println(USAGE);
+                    return 0;
+                }
                 default -> {
-                    err.println("sandboxed: unknown command '" + args.get(0) + "'\n" + USAGE);
+                    err.println("sandboxed: unknown command '" + args.get(0) + "'; see `sandboxed --help`");
                     return RunCommand.SANDBOX_ERROR;
                 }
             }
+        } catch (RunOptions.HelpRequested e) {
+            out.println(RunOptions.USAGE);
+            return 0;
         } catch (UsageException e) {
-            err.println("sandboxed: " + e.getMessage());
+            err.println("sandboxed: " + e.getMessage() + "; see `sandboxed run --help`");
             return RunCommand.SANDBOX_ERROR;
         } catch (SpecException e) {
             err.println("sandboxed: invalid " + e.getMessage());

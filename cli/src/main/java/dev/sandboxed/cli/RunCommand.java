@@ -48,7 +48,7 @@ final class RunCommand {
                 main.awaitStarted();
             } catch (SandboxException e) {
                 err.println("sandboxed: " + e.getMessage());
-                return ExitStatus.notStarted(e.errno()).exitCode(); // 127 or 126, as exec gives
+                return ExitStatus.notStarted(e.step(), e.errno()).exitCode(); // 127 or 126, as exec gives
             }
             signals.to(main);
             ExitStatus status;
@@ -106,9 +106,14 @@ final class RunCommand {
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT)
                     .writeValue(Files.newBufferedWriter(options.statsFile.get()), stats);
         } catch (IOException e) {
-            err.println("sandboxed: write stats to " + options.statsFile.get() + ": " + e.getMessage());
+            err.println("sandboxed: write stats to " + options.statsFile.get() + ": " + StatsFile.reason(e));
         }
     }
+
+    /**
+     * 127 is only for the program itself missing: ENOENT from execve. ENOENT of an earlier step (a missing
+     * working directory) means the command could not be executed: 126.
+     */
 
     static String describe(int errno) {
         return Errno.describe(errno);

@@ -12,6 +12,7 @@ import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
@@ -35,6 +36,8 @@ final class RunOptions {
               --net none|host            network: only lo (default) or the host's
               --read-only                make the root read-only
               --memory N                 memory limit, e.g. 64m
+              --tmp-size N, --shm-size N size of /tmp and /dev/shm (default: half and a quarter of --memory,
+                                         else 1g and 64m)
               --cpus N                   CPU limit, e.g. 0.5
               --pids N                   maximum number of processes
               --device-read-bps DEV:RATE, --device-write-bps DEV:RATE
@@ -47,6 +50,7 @@ final class RunOptions {
                                          them (default: native calls only; others kill the process)
               --stats FILE               write resource usage and exit status as JSON
               --cgroup-parent PATH       create the sandbox's cgroup under PATH
+              --verbose                  log what the runtime does (by default only warnings)
             exit code: CMD's own; 128+N when killed by signal N; 125 sandbox error; 126 CMD cannot be executed; 127 CMD not found""";
 
     final SandboxSpec spec;
@@ -54,14 +58,16 @@ final class RunOptions {
     final Optional<Duration> timeout;
     final Optional<Path> statsFile;
     final Optional<String> cgroupParent;
+    final boolean verbose;
 
     private RunOptions(SandboxSpec spec, ProcessSpec process, Optional<Duration> timeout, Optional<Path> statsFile,
-            Optional<String> cgroupParent) {
+            Optional<String> cgroupParent, boolean verbose) {
         this.spec = spec;
         this.process = process;
         this.timeout = timeout;
         this.statsFile = statsFile;
         this.cgroupParent = cgroupParent;
+        this.verbose = verbose;
     }
 
     static RunOptions parse(List<String> args) {
@@ -71,6 +77,7 @@ final class RunOptions {
         Duration timeout = null;
         Path stats = null;
         String cgroupParent = null;
+        boolean verbose = false;
         int i = 0;
         for (; i < args.size(); i++) {
             String arg = args.get(i);
@@ -81,17 +88,20 @@ final class RunOptions {
             if (!arg.startsWith("--")) {
                 break; // the command starts here
             }
+            if (arg.equals("--help")) {
+                throw new HelpRequested();
+            }
             String name = arg;
             String value;
             int eq = arg.indexOf('=');
             if (eq > 0) {
                 name = arg.substring(0, eq);
                 value = arg.substring(eq + 1);
-            } else if (name.equals("--read-only") || name.equals("--seccomp-compat-arch")) {
+            } else if (name.equals("--read-only") || name.equals("--seccomp-compat-arch") || name.equals("--verbose")) {
                 value = "";
             } else {
                 if (i + 1 >= args.size()) {
-                    throw new UsageException(name + " needs a value\n" + USAGE);
+                    throw new UsageException(name + " needs a value");
                 }
                 value = args.get(++i);
             }
@@ -114,6 +124,8 @@ final class RunOptions {
                 case "--net" -> spec.network(NetworkMode.parse(v));
                 case "--read-only" -> spec.readOnlyRoot(true);
                 case "--memory" -> spec.memory(Sizes.parseBytes("memory", v));
+                case "--tmp-size" -> spec.tmpSize(Sizes.parseBytes("tmp-size", v));
+                case "--shm-size" -> spec.shmSize(Sizes.parseBytes("shm-size", v));
                 case "--cpus" -> spec.cpus(parseCpus(v));
                 case "--pids" -> spec.pids(parsePids(v));
                 case "--device-read-bps" -> ioLimit(io, name, v).readBps(Sizes.parseBytes("device-read-bps", rate(v)));
@@ -123,20 +135,30 @@ final class RunOptions {
                 case "--timeout" -> timeout = Sizes.parseDuration("timeout", v);
                 case "--seccomp" -> spec.seccomp(v);
                 case "--seccomp-compat-arch" -> spec.allowCompatArchitectures(true);
-                case "--stats" -> stats = Path.of(v).toAbsolutePath();
+                case "--stats" -> stats = StatsFile.check(v);
                 case "--cgroup-parent" -> cgroupParent = v;
-                default -> throw new UsageException("unknown option " + name + "\n" + USAGE);
+                case "--verbose" -> verbose = true;
+                default -> throw new UsageException("unknown option " + name);
             }
         }
         afterRootfs.forEach(Runnable::run);
         io.values().forEach(device -> spec.ioMax(device.build()));
         List<String> command = args.subList(Math.min(i, args.size()), args.size());
         if (command.isEmpty()) {
-            throw new UsageException("no command given\n" + USAGE);
+            throw new UsageException("no command given");
         }
         ProcessSpec process = ProcessSpec.builder(command).inheritIo().build();
         return new RunOptions(spec.build(), process, Optional.ofNullable(timeout), Optional.ofNullable(stats),
-                Optional.ofNullable(cgroupParent));
+                Optional.ofNullable(cgroupParent), verbose);
+    }
+
+    /** {@code --help} among the options: the usage is printed instead of running anything. */
+    static final class HelpRequested extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        HelpRequested() {
+            super("--help", null, false, false);
+        }
     }
 
     /** The device of {@code DEV:VALUE} (a /dev path or MAJOR:MINOR), with its limits so far. */
@@ -146,7 +168,7 @@ final class RunOptions {
             throw new SpecException(option.substring(2), "'" + v + "' is not DEVICE:VALUE, e.g. /dev/sda:1m or 8:0:1m");
         }
         String device = v.substring(0, colon);
-        String numbers = device.startsWith("/") ? IoMax.deviceNumbers(Path.of(device)) : device;
+        String numbers = device.startsWith("/") ? IoMax.deviceNumbers(option.substring(2), Path.of(device)) : device;
         return io.computeIfAbsent(numbers, IoMax::of);
     }
 
@@ -180,14 +202,16 @@ final class RunOptions {
     }
 
     private static long parsePids(String v) {
+        long pids;
         try {
-            long pids = Long.parseLong(v);
-            if (pids < 1) {
-                throw new NumberFormatException();
-            }
-            return pids;
+            pids = Long.parseLong(v);
         } catch (NumberFormatException e) {
-            throw new SpecException("pids", "'" + v + "' is not a positive whole number of processes");
+            throw new SpecException("pids", "'" + v + "' is not a whole number of processes");
         }
+        if (pids < ResourceLimits.MIN_PIDS) {
+            throw new SpecException("pids", "'" + v + "' is too few: at least " + ResourceLimits.MIN_PIDS
+                    + " (the sandbox's init and the command; each further process or thread needs one more)");
+        }
+        return pids;
     }
 }

@@ -11,10 +11,14 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -69,6 +73,62 @@ class CliTest {
         assertThat(stderr()).contains("Permission denied (EACCES)");
     }
 
+    /** Bad input: its exit code, and exactly one line on stderr with these key words. */
+    static Stream<Arguments> badInputs() {
+        String longHostname = "h".repeat(65);
+        return Stream.of(
+                bad(125, List.of("timeout: '9999999999999999h'", "maximum of 8760h"),
+                        "run", "--timeout", "9999999999999999h", "--", "true"),
+                bad(125, List.of("timeout: '3000000h'", "maximum of 8760h"), "run", "--timeout", "3000000h", "--", "true"),
+                bad(125, List.of("timeout: '99999999999999999999m'", "not a duration"),
+                        "run", "--timeout", "99999999999999999999m", "--", "true"),
+                bad(125, List.of("timeout: '0s'", "positive"), "run", "--timeout", "0s", "--", "true"),
+                bad(125, List.of("hostname: '" + longHostname + "'", "1-64 bytes"), "run", "--hostname", longHostname, "--", "true"),
+                bad(125, List.of("hostname: 'a_b'", "letters, digits, '.' or '-'"), "run", "--hostname", "a_b", "--", "true"),
+                bad(125, List.of("unknown option --bogus", "see `sandboxed run --help`"), "run", "--bogus", "--", "true"),
+                bad(125, List.of("--memory needs a value", "see `sandboxed run --help`"), "run", "--memory"),
+                bad(125, List.of("no command given", "see `sandboxed run --help`"), "run"),
+                bad(125, List.of("no command given", "see `sandboxed run --help`"), "run", "--read-only", "--"),
+                bad(125, List.of("unknown command 'runn'", "see `sandboxed --help`"), "runn", "true"),
+                bad(125, List.of("no command given", "see `sandboxed --help`")),
+                bad(125, List.of("stats: cannot write '/nonexistent/dir/s.json'", "/nonexistent/dir does not exist (ENOENT)"),
+                        "run", "--stats", "/nonexistent/dir/s.json", "--", "true"),
+                bad(125, List.of("stats: cannot write '/tmp'", "directory (EISDIR)"), "run", "--stats", "/tmp", "--", "true"),
+                bad(125, List.of("stats: cannot write '/etc/passwd/s.json'", "/etc/passwd is not a directory (ENOTDIR)"),
+                        "run", "--stats", "/etc/passwd/s.json", "--", "true"),
+                bad(125, List.of("device-read-bps: no such device: /nonexistent does not exist (ENOENT)"),
+                        "run", "--device-read-bps", "/nonexistent:1m", "--", "true"),
+                bad(125, List.of("device-write-iops: /etc/passwd is not a block device"),
+                        "run", "--device-write-iops", "/etc/passwd:10", "--", "true"),
+                bad(125, List.of("pids: '1' is too few: at least 2", "the sandbox's init and the command"),
+                        "run", "--pids", "1", "--", "true"),
+                bad(125, List.of("pids: 'many' is not a whole number"), "run", "--pids", "many", "--", "true"),
+                bad(126, List.of("chdir /no/such/dir", "No such file or directory (ENOENT)"),
+                        "run", "--workdir", "/no/such/dir", "--", "true"),
+                bad(127, List.of("execute no-such-program", "(ENOENT)"), "run", "--", "no-such-program"),
+                bad(126, List.of("execute /etc/passwd", "(EACCES)"), "run", "--", "/etc/passwd"),
+                bad(125, List.of("tmp-size: 'huge'", "not a size"), "run", "--tmp-size", "huge", "--", "true"),
+                bad(125, List.of("shmSize: 0 is not a size"), "run", "--shm-size", "0", "--", "true"),
+                bad(125, List.of("command: argument 1 is 204800 bytes", "at most 131071", "MAX_ARG_STRLEN"),
+                        "run", "--", "echo", "x".repeat(200 * 1024)),
+                bad(125, List.of("env: BIG=... is 204804 bytes", "MAX_ARG_STRLEN"),
+                        "run", "--env", "BIG=" + "x".repeat(200 * 1024), "--", "true"));
+    }
+
+    private static Arguments bad(int exitCode, List<String> keyWords, String... args) {
+        String name = "sandboxed " + String.join(" ", args);
+        return Arguments.of(name.length() > 100 ? name.substring(0, 100) + "..." : name, List.of(args), exitCode, keyWords);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("badInputs")
+    void badInputGivesItsExitCodeAndOneLine(String name, List<String> args, int exitCode, List<String> keyWords) {
+        int code = run(args.toArray(String[]::new));
+        assertThat(stderr().lines()).as("stderr of %s", name).hasSize(1)
+                .first().asString().startsWith("sandboxed: ").contains(keyWords);
+        assertThat(code).as(stderr()).isEqualTo(exitCode);
+    }
+
     @Test
     void badOptionsAreSandboxErrorsWithOneLineReasons() {
         assertThat(run("run", "--memory", "lots", "--", "true")).isEqualTo(125);
@@ -100,6 +160,44 @@ class CliTest {
                 "sandboxed: invalid sandboxed.cgroup.parent: '/' is the cgroup root; give a cgroup below the cgroup"
                         + " root, e.g. sandboxed-ci or /user.slice/user-1000.slice/user@1000.service/sandboxed.slice");
         assertThat(stderr()).doesNotContain("chown");
+    }
+
+    @Test
+    void theRuntimesInfoLinesStayOutOfTheCommandsStderrUnlessVerbose() {
+        System.Logger runtimeLog = System.getLogger("dev.sandboxed.core.SandboxRuntime");
+        assertThat(run("run", "--", "true")).isZero();
+        assertThat(runtimeLog.isLoggable(System.Logger.Level.INFO)).isFalse();
+        assertThat(runtimeLog.isLoggable(System.Logger.Level.WARNING)).isTrue();
+        assertThat(run("run", "--verbose", "--", "true")).isZero();
+        assertThat(runtimeLog.isLoggable(System.Logger.Level.INFO)).isTrue();
+    }
+
+    @Test
+    void helpPrintsTheUsage() {
+        assertThat(run("run", "--help")).isZero();
+        assertThat(run("run", "--memory", "64m", "--help", "--", "true")).isZero();
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("--timeout DURATION").contains("usage: sandboxed run");
+        assertThat(stderr()).isEmpty();
+    }
+
+    @Test
+    void aHostnameOfTheKernelsMaximumLength() {
+        String longest = "h".repeat(64); // __NEW_UTS_LEN
+        assertThat(run("run", "--hostname", longest, "--", "sh", "-c", "test \"$(hostname)\" = " + longest))
+                .as(stderr()).isZero();
+    }
+
+    @Test
+    void theSmallestPidsLimitRunsACommand() {
+        assertThat(run("run", "--pids", "2", "--", "sh", "-c", "echo ok")).as(stderr()).isZero();
+    }
+
+    @Test
+    void fillingTmpGivesNoSpaceLeft() {
+        // head fails with ENOSPC (exit 1) once 1 MiB is written; the OOM killer or no limit would not stop it there.
+        assertThat(run("run", "--tmp-size", "1m", "--", "sh", "-c",
+                "head -c 2000000 /dev/zero > /tmp/f; test $? -eq 1 && test $(wc -c < /tmp/f) -le 1048576")).isZero();
     }
 
     @Test

@@ -375,7 +375,7 @@ class BadSettingsTest {
                 method("networkDeclaredAfter", "network", "'container:db' names no container of this test; " + network),
                 method("networkOfItself", "network", "names this container itself; " + network),
                 method("seccomp", "seccomp", "built-in profiles"),
-                method("hostname", "hostname", "is not a hostname: 1-64 letters, digits"),
+                method("hostname", "hostname", "is not a hostname: 1-64 bytes of letters, digits"),
                 method("workdir", "workdir", "expected an absolute path"),
                 method("user", "user", "expected UID[:GID] (0..65535) or a user name"),
                 method("env", "env", "expected NAME=value"),

@@ -53,6 +53,9 @@ class BadSpecTest {
         rejected(() -> Sizes.parseBytes("memory", "-5"), "memory", "not a size");
         rejected(() -> SandboxSpec.builder().tmpfs("/x", -1).build(), "mounts.tmpfs.size", "negative");
         rejected(() -> Sizes.parseDuration("timeout", "0s"), "timeout", "positive");
+        rejected(() -> Sizes.parseDuration("timeout", "9999999999999999h"), "timeout", "maximum of 8760h");
+        rejected(() -> Sizes.parseDuration("timeout", "3000000h"), "timeout", "maximum of 8760h");
+        rejected(() -> ProcessSpec.builder("true").timeout(java.time.Duration.ofDays(366)), "timeout", "maximum");
     }
 
     @Test
@@ -76,6 +79,9 @@ class BadSpecTest {
     @Test
     void otherFields() {
         rejected(() -> SandboxSpec.builder().hostname("bad host!").build(), "hostname", "letters, digits");
+        rejected(() -> SandboxSpec.builder().hostname("h".repeat(65)).build(), "hostname", "1-64 bytes");
+        rejected(() -> SandboxSpec.builder().hostname("hé").build(), "hostname", "letters, digits");
+        assertThat(SandboxSpec.builder().hostname("h".repeat(64)).build().hostname()).hasSize(64); // __NEW_UTS_LEN
         rejected(() -> SandboxSpec.builder().env("A=B", "x").build(), "env", "'='");
         rejected(() -> ProcessSpec.builder().build(), "command", "no command");
         rejected(() -> RootFs.directory(Path.of("/no/such/root")), "rootfs", "does not exist");

@@ -19,6 +19,16 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 class MountsTest {
 
     @Test
+    void tmpAndShmAreSizedFromTheMemoryLimitSoFillingThemGivesEnospc() {
+        SandboxSpec spec = SandboxSpec.builder().memory(64L << 20).build();
+        ExecResult r = Sandbox.run(spec, dev.sandboxed.core.spec.ProcessSpec.of("sh", "-c",
+                "grep -E ' /(tmp|dev/shm) ' /proc/mounts; head -c 40000000 /dev/zero > /tmp/f; echo rc=$?"));
+        assertThat(r.stdout()).contains("/tmp tmpfs").contains("size=32768k").contains("size=16384k").contains("rc=1");
+        assertThat(r.stderr()).contains("No space left on device");
+        assertThat(r.exitCode()).isZero();
+    }
+
+    @Test
     void writableBindIsSharedWithTheHost(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("in.txt"), "from host");
         try (Sandbox s = Sandbox.start(SandboxSpec.builder().bindWritable(dir.toString(), "/work").build())) {

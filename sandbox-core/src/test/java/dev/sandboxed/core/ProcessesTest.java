@@ -64,7 +64,7 @@ class ProcessesTest {
         assertThat(notExecutable.exitReason()).isEqualTo(ExitReason.NOT_EXECUTABLE);
         assertThat(notExecutable.stderr()).contains("EACCES");
         ExecResult noWorkdir = sandbox.exec(ProcessSpec.builder("true").workdir("/does/not/exist").build());
-        assertThat(noWorkdir.exitCode()).isEqualTo(127);
+        assertThat(noWorkdir.exitCode()).as("127 is only for a command not found, as in the CLI").isEqualTo(126);
         assertThat(noWorkdir.stderr()).contains("chdir /does/not/exist: No such file or directory (ENOENT)");
     }
 

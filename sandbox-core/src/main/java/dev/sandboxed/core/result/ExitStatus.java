@@ -17,11 +17,12 @@ public record ExitStatus(int exitCode, OptionalInt signal, ExitReason reason) {
     }
 
     /**
-     * The status of a process that could not be started, as a shell reports it: 127 when something was not found
-     * (errno ENOENT), else 126.
+     * The status of a process that could not be started, as a shell reports it: 127 when the command was not found
+     * (ENOENT from {@code execute ...}), else 126 (for example a missing working directory: {@code chdir ...}).
      */
-    public static ExitStatus notStarted(int errno) {
-        return errno == Errno.ENOENT ? new ExitStatus(127, OptionalInt.empty(), ExitReason.NOT_FOUND)
+    public static ExitStatus notStarted(String step, int errno) {
+        return errno == Errno.ENOENT && step.startsWith("execute ")
+                ? new ExitStatus(127, OptionalInt.empty(), ExitReason.NOT_FOUND)
                 : new ExitStatus(126, OptionalInt.empty(), ExitReason.NOT_EXECUTABLE);
     }
 

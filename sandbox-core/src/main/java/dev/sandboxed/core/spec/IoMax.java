@@ -2,6 +2,7 @@ package dev.sandboxed.core.spec;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,17 +51,24 @@ public record IoMax(String device, OptionalLong readBps, OptionalLong writeBps, 
 
     /** The MAJOR:MINOR of a block device node such as {@code /dev/sda}. */
     public static String deviceNumbers(Path blockDevice) {
+        return deviceNumbers("limits.ioMax.device", blockDevice);
+    }
+
+    /** The MAJOR:MINOR of a block device node; a SpecException for {@code field} says why it is none. */
+    public static String deviceNumbers(String field, Path blockDevice) {
         try {
             if (!"block".equals(deviceType(blockDevice))) {
-                throw new SpecException("limits.ioMax.device", blockDevice + " is not a block device");
+                throw new SpecException(field, blockDevice + " is not a block device; expected e.g. /dev/sda or 8:0");
             }
             long rdev = ((Number) Files.getAttribute(blockDevice, "unix:rdev")).longValue();
             // Linux dev_t: major in bits 8-19 and 32-43, minor in bits 0-7 and 20-39 (gnu_dev_major/minor).
             long major = ((rdev >>> 8) & 0xfff) | ((rdev >>> 32) & ~0xfffL);
             long minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xffL);
             return major + ":" + minor;
+        } catch (NoSuchFileException e) {
+            throw new SpecException(field, "no such device: " + blockDevice + " does not exist (ENOENT)");
         } catch (IOException e) {
-            throw new SpecException("limits.ioMax.device", "cannot read " + blockDevice + ": " + e.getMessage());
+            throw new SpecException(field, "cannot read " + blockDevice + ": " + e);
         }
     }
 

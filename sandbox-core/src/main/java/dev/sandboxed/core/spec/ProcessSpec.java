@@ -116,6 +116,18 @@ public final class ProcessSpec {
     /** At most: a byte array holds no more, and two such streams would not fit most heaps. */
     public static final int MAX_OUTPUT_BYTES = 1 << 30;
 
+    /** Linux's limit on one argument or environment string, its NUL included (MAX_ARG_STRLEN, 32 pages). */
+    public static final int MAX_ARG_STRLEN = 128 * 1024;
+
+    /** A longer string would fail execve with E2BIG inside the sandbox; refused here, before anything starts. */
+    static void checkExecString(String field, String what, String value) {
+        int bytes = value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes >= MAX_ARG_STRLEN) {
+            throw new SpecException(field, what + " is " + bytes + " bytes; Linux takes at most " + (MAX_ARG_STRLEN - 1)
+                    + " bytes per argument or variable (MAX_ARG_STRLEN)");
+        }
+    }
+
     public static final class Builder {
         private Builder() {
         }
@@ -173,10 +185,7 @@ public final class ProcessSpec {
         }
 
         public Builder timeout(Duration t) {
-            if (t != null && (t.isNegative() || t.isZero())) {
-                throw new SpecException("timeout", t + " must be positive");
-            }
-            this.timeout = t;
+            this.timeout = t == null ? null : Sizes.checkDuration("timeout", t.toString(), t);
             return this;
         }
 
@@ -193,10 +202,12 @@ public final class ProcessSpec {
             if (command.isEmpty() || command.get(0).isEmpty()) {
                 throw new SpecException("command", "no command given; expected a program and its arguments");
             }
-            for (String arg : command) {
+            for (int i = 0; i < command.size(); i++) {
+                String arg = command.get(i);
                 if (arg == null || arg.indexOf('\0') >= 0) {
                     throw new SpecException("command", "an argument is null or contains a NUL byte");
                 }
+                checkExecString("command", "argument " + i, arg);
             }
             if (stdin instanceof Stdio.Stream) {
                 throw new SpecException("stdin", "Stdio.to(OutputStream) is for stdout and stderr only");

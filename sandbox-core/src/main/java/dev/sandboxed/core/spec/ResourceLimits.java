@@ -37,6 +37,13 @@ public record ResourceLimits(
         ioMax = List.copyOf(ioMax);
     }
 
+    /**
+     * The smallest pids.max that starts a command: the sandbox's init is one process and the command another
+     * (measured: 1 fails with EAGAIN when the command is cloned, 2 runs {@code sh -c 'echo ok'}). Every further
+     * process or thread of the command needs one more.
+     */
+    public static final long MIN_PIDS = 2;
+
     public static final ResourceLimits NONE = new ResourceLimits(OptionalLong.empty(), OptionalLong.empty(),
             OptionalLong.empty(), OptionalDouble.empty(), OptionalInt.empty(), null, null, OptionalLong.empty(),
             OptionalInt.empty(), List.of());

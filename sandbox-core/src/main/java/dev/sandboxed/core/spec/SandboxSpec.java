@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -18,7 +19,12 @@ import java.util.regex.Pattern;
  */
 public final class SandboxSpec {
     public static final String DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
-    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9.-]{0,62})");
+    /** Linux takes up to 64 bytes (__NEW_UTS_LEN); every allowed character is ASCII, so one byte each. */
+    private static final Pattern HOSTNAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9.-]{0,63}");
+    /** /tmp without a memory limit: 1 GiB, where the kernel's default would be half of the host's RAM. */
+    public static final long DEFAULT_TMP_SIZE = 1L << 30;
+    /** /dev/shm without a memory limit: Docker's default. */
+    public static final long DEFAULT_SHM_SIZE = 64L << 20;
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
 
     private final Set<Namespace> namespaces;
@@ -40,6 +46,8 @@ public final class SandboxSpec {
     private final boolean trackUsage;
     private final boolean allowNestedUserNamespaces;
     private final boolean allowCompatArchitectures;
+    private final OptionalLong tmpSize;
+    private final OptionalLong shmSize;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -62,6 +70,8 @@ public final class SandboxSpec {
         this.trackUsage = b.trackUsage;
         this.allowNestedUserNamespaces = b.allowNestedUserNamespaces;
         this.allowCompatArchitectures = b.allowCompatArchitectures;
+        this.tmpSize = b.tmpSize;
+        this.shmSize = b.shmSize;
     }
 
     public static Builder builder() {
@@ -191,6 +201,26 @@ public final class SandboxSpec {
         return allowCompatArchitectures;
     }
 
+    /**
+     * The size of the sandbox's /tmp tmpfs in bytes: as set, else half the memory limit when there is one, else
+     * {@link #DEFAULT_TMP_SIZE}. tmpfs pages count against the memory limit, so a /tmp as large as the limit would
+     * end a writer with the OOM killer; half of it (with /dev/shm at most a quarter) leaves the processes a quarter
+     * of the limit, and a writer that fills /tmp gets ENOSPC.
+     */
+    public long tmpSize() {
+        return tmpSize.orElse(memoryLimit().map(m -> m / 2).orElse(DEFAULT_TMP_SIZE));
+    }
+
+    /** The size of /dev/shm in bytes: as set, else {@link #DEFAULT_SHM_SIZE} or a quarter of the memory limit if less. */
+    public long shmSize() {
+        return shmSize.orElse(Math.min(DEFAULT_SHM_SIZE, memoryLimit().map(m -> m / 4).orElse(DEFAULT_SHM_SIZE)));
+    }
+
+    private java.util.Optional<Long> memoryLimit() {
+        OptionalLong max = limits.memoryMax();
+        return max.isPresent() ? java.util.Optional.of(max.getAsLong()) : java.util.Optional.empty();
+    }
+
     public Builder toBuilder() {
         Builder b = new Builder();
         b.namespaces = EnumSet.copyOf(namespaces);
@@ -213,6 +243,8 @@ public final class SandboxSpec {
         b.trackUsage = trackUsage;
         b.allowNestedUserNamespaces = allowNestedUserNamespaces;
         b.allowCompatArchitectures = allowCompatArchitectures;
+        b.tmpSize = tmpSize;
+        b.shmSize = shmSize;
         return b;
     }
 
@@ -233,13 +265,14 @@ public final class SandboxSpec {
                 && hostname.equals(other.hostname) && environment.equals(other.environment)
                 && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
-                && capabilities.equals(other.capabilities) && idMapping == other.idMapping;
+                && capabilities.equals(other.capabilities) && idMapping == other.idMapping
+                && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize);
     }
 
     @Override
     public int hashCode() {
         return java.util.Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
-                seccompProfile, capabilities, idMapping, allowCompatArchitectures);
+                seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize);
     }
 
     @Override
@@ -248,7 +281,8 @@ public final class SandboxSpec {
                 + ", user=" + (userName != null ? userName : user) + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
                 + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
-                + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", env=" + environment.keySet() + "}";
+                + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", tmpSize="
+                + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet() + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -258,6 +292,7 @@ public final class SandboxSpec {
         if (value == null || value.indexOf('\0') >= 0) {
             throw new SpecException("env", "value of " + name + " is null or contains a NUL byte");
         }
+        ProcessSpec.checkExecString("env", name + "=...", name + "=" + value);
     }
 
     public static final class Builder {
@@ -280,6 +315,8 @@ public final class SandboxSpec {
         private boolean trackUsage = true;
         private boolean allowNestedUserNamespaces;
         private boolean allowCompatArchitectures;
+        private OptionalLong tmpSize = OptionalLong.empty();
+        private OptionalLong shmSize = OptionalLong.empty();
 
         private Builder() {
             environment.put("PATH", DEFAULT_PATH);
@@ -335,7 +372,7 @@ public final class SandboxSpec {
 
         public Builder hostname(String name) {
             if (name == null || !HOSTNAME.matcher(name).matches()) {
-                throw new SpecException("hostname", "'" + name + "' is not a hostname: 1-64 letters, digits, '.' or '-', starting with a letter or digit");
+                throw new SpecException("hostname", "'" + name + "' is not a hostname: 1-64 bytes of letters, digits, '.' or '-', starting with a letter or digit");
             }
             this.hostname = name;
             return this;
@@ -455,6 +492,25 @@ public final class SandboxSpec {
         public Builder allowCompatArchitectures(boolean value) {
             this.allowCompatArchitectures = value;
             return this;
+        }
+
+        /** The size of /tmp in bytes (see {@link SandboxSpec#tmpSize()} for the default). */
+        public Builder tmpSize(long bytes) {
+            this.tmpSize = OptionalLong.of(positiveSize("tmpSize", bytes));
+            return this;
+        }
+
+        /** The size of /dev/shm in bytes (see {@link SandboxSpec#shmSize()} for the default). */
+        public Builder shmSize(long bytes) {
+            this.shmSize = OptionalLong.of(positiveSize("shmSize", bytes));
+            return this;
+        }
+
+        private static long positiveSize(String field, long bytes) {
+            if (bytes < 1) {
+                throw new SpecException(field, bytes + " is not a size; expected at least 1 byte (e.g. 64m)");
+            }
+            return bytes;
         }
 
         public Builder trackUsage(boolean value) {

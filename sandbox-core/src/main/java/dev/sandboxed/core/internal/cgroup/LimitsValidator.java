@@ -59,9 +59,9 @@ final class LimitsValidator {
         cpuList("limits.cpusetCpus", l.cpusetCpus());
         cpuList("limits.cpusetMems", l.cpusetMems());
         l.pidsMax().ifPresent(v -> {
-            if (v < 1) {
-                throw new SpecException("limits.pidsMax", "must be >= 1 (the sandbox init itself is a process), got "
-                        + v);
+            if (v < ResourceLimits.MIN_PIDS) {
+                throw new SpecException("limits.pidsMax", "must be >= " + ResourceLimits.MIN_PIDS
+                        + " (the sandbox's init and the command; each further process or thread needs one more), got " + v);
             }
         });
     }

@@ -63,7 +63,7 @@ public final class MountPlan {
             ops.add(MountOp.mkdir("/tmp"));
         }
         procAndDev(ops, spec);
-        ops.add(MountOp.mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777"));
+        ops.add(MountOp.mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=" + spec.tmpSize()));
         if (spec.rootfs().isHost()) {
             checkTargetsCanBeCreated(spec.mounts());
         }
@@ -154,7 +154,7 @@ public final class MountPlan {
         }
         ops.add(MountOp.mount("devpts", "/dev/pts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=620"));
         ops.add(MountOp.symlink("pts/ptmx", "/dev/ptmx"));
-        ops.add(MountOp.mount("tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV, "mode=1777"));
+        ops.add(MountOp.mount("tmpfs", "/dev/shm", MS_NOSUID | MS_NODEV, "mode=1777,size=" + spec.shmSize()));
         if (spec.has(Namespace.IPC)) {
             ops.add(new MountOp(OP_MOUNT, OPF_CREATE_DIR | OPF_OPTIONAL, MS_NOSUID | MS_NODEV | MS_NOEXEC, "mqueue",
                     "/dev/mqueue", "mqueue", ""));

@@ -53,7 +53,7 @@ public final class ProcessState {
     void failedToStart(SandboxException e) {
         startFailure = e;
         pid.completeExceptionally(e);
-        exit.complete(ExitStatus.notStarted(e.errno()));
+        exit.complete(ExitStatus.notStarted(e.step(), e.errno()));
     }
 
     /**

@@ -46,7 +46,8 @@ class CgroupLimitsValidationTest {
         rejected(R.withCpuWeight(0), "limits.cpuWeight", "between 1 and 10000");
         rejected(R.withCpuWeight(10001), "limits.cpuWeight", "between 1 and 10000");
         rejected(R.withIoWeight(0), "limits.ioWeight", "between 1 and 10000");
-        rejected(R.withPidsMax(0), "limits.pidsMax", ">= 1");
+        rejected(R.withPidsMax(0), "limits.pidsMax", ">= 2");
+        rejected(R.withPidsMax(1), "limits.pidsMax", "init and the command");
         rejected(R.withCpuset("0-a", null), "limits.cpusetCpus", "list like");
         rejected(R.withCpuset("3-1", null), "limits.cpusetCpus", "reversed");
         rejected(R.withCpuset(null, "0;1"), "limits.cpusetMems", "list like");
@@ -79,7 +80,7 @@ class CgroupLimitsValidationTest {
     @Test
     void acceptsBoundaries() {
         assertThatCode(() -> LimitsValidator.validate(R.withCpus(0.01).withMemoryMax(4L << 20).withMemoryHigh(4L << 20)
-                .withMemorySwapMax(0).withCpuWeight(1).withIoWeight(10000).withPidsMax(1).withCpuset("0-1,3", "0")))
+                .withMemorySwapMax(0).withCpuWeight(1).withIoWeight(10000).withPidsMax(2).withCpuset("0-1,3", "0")))
                 .doesNotThrowAnyException();
         assertThat(LimitsValidator.cpuQuotaUsec(0.333)).isEqualTo(33300);
     }

@@ -28,7 +28,7 @@ class MountPlanTest {
         assertThat(plan.rootBind()).isEmpty();
         assertThat(ops).contains("bind /usr on /usr (ro)", "mount tmpfs on /run (mode=0755)", "mount tmpfs on /home (mode=0755)",
                 "mount tmpfs on /root (mode=0700)", "mount tmpfs on /srv/users/alice (mode=0700)", "mount proc on /proc",
-                "mount tmpfs on /tmp (mode=1777)", "mount sysfs on /sys", "symlink /dev/ptmx -> pts/ptmx");
+                "mount tmpfs on /tmp (mode=1777,size=1073741824)", "mount tmpfs on /dev/shm (mode=1777,size=67108864)", "mount sysfs on /sys", "symlink /dev/ptmx -> pts/ptmx");
         assertThat(ops).doesNotContain("bind /proc on /proc (ro)", "bind /run on /run (ro)", "bind /home on /home (ro)");
         for (String masked : MountPlan.MASKED_PATHS) {
             assertThat(ops).contains("mask " + masked);
