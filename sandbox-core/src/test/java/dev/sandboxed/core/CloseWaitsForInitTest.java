@@ -46,6 +46,12 @@ class CloseWaitsForInitTest {
             return String.valueOf(stat.charAt(stat.lastIndexOf(')') + 2));
         } catch (NoSuchFileException e) {
             return "gone";
+        } catch (IOException e) {
+            // the process vanished between open and read: the kernel answers ESRCH
+            if (!Files.exists(Path.of("/proc/" + pid))) {
+                return "gone";
+            }
+            throw e;
         }
     }
 }
