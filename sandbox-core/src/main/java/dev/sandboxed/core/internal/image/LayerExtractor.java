@@ -87,7 +87,7 @@ public final class LayerExtractor {
         long skipped = 0;
         TarArchiveInputStream in = new TarArchiveInputStream(tar, StandardCharsets.UTF_8.name());
         TarArchiveEntry e;
-        while ((e = in.getNextEntry()) != null) {
+        while ((e = nextEntry(in)) != null) {
             List<String> name = components(e.getName(), "entry");
             if (name.isEmpty()) {
                 continue; // "./": the layer's root, whose attributes overlayfs takes from the topmost layer anyway
@@ -160,16 +160,34 @@ public final class LayerExtractor {
             }
             setAttributes(dest, e);
         }
-        in.transferTo(OutputStream.nullOutputStream()); // the end blocks, so the digest covers the whole blob
         for (int i = dirs.size() - 1; i >= 0; i--) {
             setAttributes(dirs.get(i).path(), dirs.get(i).entry());
         }
         return new Result(entries, skipped);
     }
 
-    /** The components of an entry name: "./" prefixes dropped; absolute names and ".." refused. */
+    /**
+     * The next entry, or null at the end. A tar that ends right after its last entry's data, without the padding and
+     * end-of-archive blocks, is complete (umoci 0.4 writes such layers; the digest still covers every byte): a
+     * truncation inside an entry's data fails while that data is read, never here.
+     */
+    private static TarArchiveEntry nextEntry(TarArchiveInputStream in) throws IOException {
+        try {
+            return in.getNextEntry();
+        } catch (IOException e) {
+            if ("Truncated TAR archive".equals(e.getMessage())) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The components of an entry name: "./" prefixes dropped; absolute names and ".." refused, except "/" alone, the
+     * layer's root, which umoci writes.
+     */
     static List<String> components(String name, String what) {
-        if (name.startsWith("/")) {
+        if (name.startsWith("/") && !name.chars().allMatch(c -> c == '/')) {
             throw new LayerException(what + " '" + name + "' is an absolute path; a layer holds only relative names");
         }
         List<String> parts = new ArrayList<>();
