@@ -245,6 +245,10 @@ public final class SandboxSpec {
         private boolean hideHome = true;
         private boolean trackUsage = true;
         private boolean allowNestedUserNamespaces;
+        /** What the caller set, which an image's defaults never replace. */
+        private final Set<String> explicitEnv = new java.util.HashSet<>();
+        private boolean explicitWorkdir;
+        private boolean explicitUser;
 
         private Builder() {
             environment.put("PATH", DEFAULT_PATH);
@@ -253,6 +257,33 @@ public final class SandboxSpec {
 
         public Builder rootfs(RootFs root) {
             this.rootfs = Objects.requireNonNull(root, "rootfs");
+            return this;
+        }
+
+        /**
+         * The image's layers as the root (stacked read-only by overlayfs, with a writable layer of this sandbox's own
+         * that disappears with it), and its configuration as the defaults of every process: its Env over the default
+         * PATH and HOME, its WorkingDir (created if missing) and its User, resolved through the image's own /etc/passwd.
+         * What the caller sets with {@link #env}, {@link #workdir} and {@link #user} wins, before or after this call.
+         * The image's default command is {@code image.config().command(...)}.
+         */
+        public Builder image(dev.sandboxed.core.image.Image image) {
+            this.rootfs = RootFs.image(image);
+            var config = image.config();
+            for (String entry : config.env()) {
+                int eq = entry.indexOf('=');
+                String name = eq < 0 ? entry : entry.substring(0, eq);
+                if (!explicitEnv.contains(name) && !name.isEmpty()) {
+                    checkEnv(name, eq < 0 ? "" : entry.substring(eq + 1));
+                    environment.put(name, eq < 0 ? "" : entry.substring(eq + 1));
+                }
+            }
+            if (!explicitWorkdir) {
+                this.workdir = config.workingDir().isEmpty() ? "/" : SandboxPaths.insidePath("workdir", config.workingDir());
+            }
+            if (!explicitUser) {
+                this.user = config.user().isEmpty() ? UserSpec.ROOT : UserSpec.parse(config.user(), rootfs);
+            }
             return this;
         }
 
@@ -309,6 +340,7 @@ public final class SandboxSpec {
         public Builder env(String name, String value) {
             checkEnv(name, value);
             environment.put(name, value);
+            explicitEnv.add(name);
             return this;
         }
 
@@ -323,11 +355,13 @@ public final class SandboxSpec {
 
         public Builder workdir(String dir) {
             this.workdir = SandboxPaths.insidePath("workdir", dir);
+            this.explicitWorkdir = true;
             return this;
         }
 
         public Builder user(UserSpec u) {
             this.user = Objects.requireNonNull(u, "user");
+            this.explicitUser = true;
             return this;
         }
 

@@ -1,8 +1,6 @@
 package dev.sandboxed.core.spec;
 
 import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.List;
 
 /** The uid and gid a process runs as inside the sandbox. */
@@ -46,10 +44,10 @@ public record UserSpec(int uid, int gid) {
     }
 
     private static String[] lookup(RootFs rootfs, String file, String name, String what) {
-        Path path = rootfs.hostPathOf(file);
+        String path = rootfs.isImage() ? file + " of " + rootfs : rootfs.hostPathOf(file).toString();
         List<String> lines;
         try {
-            lines = Files.readAllLines(path);
+            lines = rootfs.readLines(file);
         } catch (IOException e) {
             throw new SpecException("user", "unknown " + what + " '" + name + "': cannot read " + path + " (" + e.getMessage() + "); use a numeric id");
         }
