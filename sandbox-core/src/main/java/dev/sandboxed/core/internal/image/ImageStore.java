@@ -142,7 +142,12 @@ public final class ImageStore {
                     VerifyingInputStream verifying = new VerifyingInputStream(raw, layer.digest(), layer.size(),
                             "layer of " + name, n -> listener.onEvent(new PullEvent(Kind.PROGRESS, name, layer.digest(), n,
                                     layer.size())))) {
-                extractor.extract(LayerExtractor.decompressed(verifying), work);
+                try {
+                    extractor.extract(LayerExtractor.decompressed(verifying), work);
+                } catch (IOException | LayerException e) {
+                    verifying.verify(); // other bytes than the manifest names: that, not their unpacking, is the error
+                    throw e;
+                }
                 long bytes = verifying.verify();
                 cache.commit(work, cache.layerDirectory(layer.digest()));
                 done = true;
