@@ -115,6 +115,11 @@ public final class TestRegistry {
                 Thread.currentThread().interrupt();
             }
             process.destroyForcibly();
+            try (var files = Files.walk(work)) {
+                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                // a temporary directory; the system cleans it eventually
+            }
         }));
         HttpClient http = HttpClient.newHttpClient();
         Instant deadline = Instant.now().plusSeconds(30);

@@ -68,6 +68,11 @@ public final class ImageCache {
         return root;
     }
 
+    /** The cache that holds an extracted layer's directory ({@code ROOT/layers/sha256/HEX}). */
+    public static Path rootOfLayer(Path layerDirectory) {
+        return layerDirectory.getParent().getParent().getParent();
+    }
+
     public Path layerDirectory(String digest) {
         return root.resolve("layers/sha256").resolve(hex(digest));
     }

@@ -15,27 +15,22 @@ import java.util.HexFormat;
 import dev.sandboxed.core.internal.os.Native;
 
 /**
- * The /etc/hostname and /etc/hosts of an image sandbox: files named by their content in a private directory of the
- * user's ({@code $XDG_RUNTIME_DIR/sandboxed-etc}, else {@code /dev/shm/sandboxed-etc-UID}), written once and bound
- * read-only into every sandbox with that hostname.
+ * The /etc/hostname and /etc/hosts of an image sandbox: files named by their content in the image cache's
+ * {@code etc/} directory (the user's own), written once and bound read-only into every sandbox with that hostname.
  */
 record EtcFiles(Path hostname, Path hosts) {
 
-    static EtcFiles forHostname(String name) {
+    static EtcFiles forHostname(Path cacheRoot, String name) {
         String hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + name + "\n";
         try {
-            Path dir = directory();
+            Path dir = directory(cacheRoot.resolve("etc"));
             return new EtcFiles(write(dir, name + "\n"), write(dir, hosts));
         } catch (IOException e) {
             throw new UncheckedIOException("write /etc/hostname and /etc/hosts for an image sandbox: " + e.getMessage(), e);
         }
     }
 
-    private static Path directory() throws IOException {
-        String runtime = System.getenv("XDG_RUNTIME_DIR");
-        Path dir = runtime != null && !runtime.isBlank() && Files.isDirectory(Path.of(runtime))
-                ? Path.of(runtime, "sandboxed-etc")
-                : Path.of("/dev/shm", "sandboxed-etc-" + Native.libc().getuid());
+    private static Path directory(Path dir) throws IOException {
         if (!Files.isDirectory(dir)) {
             try {
                 Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -112,7 +113,7 @@ public final class MountPlan {
         }
         ops.add(MountOp.mount("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755"));
         ops.add(MountOp.mkdir(spec.workdir()));
-        EtcFiles etc = EtcFiles.forHostname(spec.hostname());
+        EtcFiles etc = EtcFiles.forHostname(ImageCache.rootOfLayer(spec.rootfs().image().layers().get(0)), spec.hostname());
         int roFile = OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC;
         ops.add(MountOp.bind(etc.hostname().toString(), "/etc/hostname", roFile));
         ops.add(MountOp.bind(etc.hosts().toString(), "/etc/hosts", roFile));
