@@ -127,6 +127,44 @@ class ImagePullTest {
     }
 
     @Test
+    void zstdLayersFromTheRegistry() {
+        Image image = images.pull(registry.host() + "/test/busybox:zstd");
+        assertThat(image.layers()).as("other blobs than the gzip ones")
+                .doesNotContainAnyElementsOf(images.pull(registry.host() + "/test/busybox:1").layers());
+        assertThat(text(image, "/work/greeting")).isEqualTo("hello from the image\n");
+        assertThat(text(image, "/etc/removed")).isNull();
+    }
+
+    @Test
+    void anIndexGivesThisHostsPlatform() throws Exception {
+        Image image = images.pull(registry.host() + "/test/busybox:multi");
+        assertThat(image.digest()).as("the manifest for this host, not the s390x one listed first")
+                .isEqualTo(registry.busyboxManifestDigest());
+        assertThat(text(image, "/work/greeting")).isEqualTo("hello from the image\n");
+        Image fromLayout = images.pull("oci:" + registry.layout() + ":multi");
+        assertThat(fromLayout.digest()).isEqualTo(image.digest());
+    }
+
+    @Test
+    void twoJvmsPullingAtOnceExtractEachLayerOnce() throws Exception {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<Process> jvms = new java.util.ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            jvms.add(new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), PullJvmMain.class.getName(),
+                    cache.toString(), registry.host() + "/test/busybox:1").redirectErrorStream(true).start());
+        }
+        StringBuilder output = new StringBuilder();
+        for (Process jvm : jvms) {
+            output.append(new String(jvm.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
+            assertThat(jvm.waitFor(120, TimeUnit.SECONDS)).isTrue();
+            assertThat(jvm.exitValue()).as(output.toString()).isZero();
+        }
+        assertThat(output.toString().lines().filter(l -> l.startsWith("extracted"))).as(output.toString()).hasSize(2)
+                .doesNotHaveDuplicates();
+        assertThat(output.toString().lines().filter(l -> l.equals("done"))).hasSize(2);
+    }
+
+    @Test
     void removeDeletesTheLayers() {
         Image image = images.pull(registry.host() + "/test/busybox:1");
         assertThat(images.remove(registry.host() + "/test/busybox:1")).isTrue();

@@ -14,7 +14,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Assumptions;
+
+import dev.sandboxed.core.internal.image.Manifests;
+import dev.sandboxed.core.internal.image.VerifyingInputStream;
 
 /**
  * A real registry on loopback for the image tests: Debian's {@code docker-registry} on a free port with its storage in
@@ -24,6 +31,7 @@ import org.junit.jupiter.api.Assumptions;
  */
 public final class TestRegistry {
     public static final List<String> TOOLS = List.of("docker-registry", "umoci", "skopeo", "busybox");
+    private static final ObjectMapper JSON = new ObjectMapper();
     private static TestRegistry instance;
     private static String unavailable;
 
@@ -176,6 +184,63 @@ public final class TestRegistry {
                 "--config.env", "GREETING=hi", "--config.env", "PATH=/bin", "--config.workingdir", "/work",
                 "--config.user", "app", "--config.exposedports", "8080/tcp");
         push("busybox", "test/busybox:1");
+        // zstd layers: recompressed into a layout of their own (a push alone would reuse the gzip blobs).
+        Path zstd = work.resolve("zstd-layout");
+        run("skopeo", "--insecure-policy", "copy", "--quiet", "--dest-compress-format", "zstd", "--dest-compress",
+                "oci:" + layout + ":busybox", "oci:" + zstd + ":busybox");
+        run("skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false", "--format", "oci",
+                "oci:" + zstd + ":busybox", "docker://" + host() + "/test/busybox:zstd");
+        addMultiPlatformIndex();
+        push("multi", "test/busybox:multi", "--all");
+    }
+
+    /** The busybox manifest's digest in the layout. */
+    public String busyboxManifestDigest() throws IOException {
+        for (JsonNode m : JSON.readTree(Files.readAllBytes(layout.resolve("index.json"))).path("manifests")) {
+            if (m.path("annotations").path("org.opencontainers.image.ref.name").asText().equals("busybox")) {
+                return m.path("digest").asText();
+            }
+        }
+        throw new IOException("no busybox in " + layout);
+    }
+
+    /**
+     * Tags {@code multi} in the layout: an OCI index of the busybox manifest for this host's platform and, listed
+     * first, another manifest (the same with an annotation) for linux/s390x, which platform selection must skip.
+     */
+    private void addMultiPlatformIndex() throws IOException {
+        String busybox = busyboxManifestDigest();
+        ObjectNode other = (ObjectNode) JSON.readTree(blob(busybox));
+        other.putObject("annotations").put("test.platform", "linux/s390x");
+        byte[] otherBytes = JSON.writeValueAsBytes(other);
+        String otherDigest = writeBlob(otherBytes);
+        String[] host = Manifests.hostPlatform().split("/");
+        ObjectNode index = JSON.createObjectNode().put("schemaVersion", 2).put("mediaType", Manifests.OCI_INDEX);
+        ObjectNode s390x = index.putArray("manifests").addObject().put("mediaType", Manifests.OCI_MANIFEST)
+                .put("digest", otherDigest).put("size", otherBytes.length);
+        s390x.putObject("platform").put("os", "linux").put("architecture", "s390x");
+        ObjectNode native_ = ((ArrayNode) index.get("manifests")).addObject().put("mediaType", Manifests.OCI_MANIFEST)
+                .put("digest", busybox).put("size", blob(busybox).length);
+        ObjectNode platform = native_.putObject("platform").put("os", host[0]).put("architecture", host[1]);
+        if (host.length > 2) {
+            platform.put("variant", host[2]);
+        }
+        byte[] indexBytes = JSON.writeValueAsBytes(index);
+        ObjectNode top = (ObjectNode) JSON.readTree(Files.readAllBytes(layout.resolve("index.json")));
+        ObjectNode entry = ((ArrayNode) top.get("manifests")).addObject().put("mediaType", Manifests.OCI_INDEX)
+                .put("digest", writeBlob(indexBytes)).put("size", indexBytes.length);
+        entry.putObject("annotations").put("org.opencontainers.image.ref.name", "multi");
+        Files.write(layout.resolve("index.json"), JSON.writeValueAsBytes(top));
+    }
+
+    private byte[] blob(String digest) throws IOException {
+        return Files.readAllBytes(layout.resolve("blobs/sha256").resolve(digest.substring(7)));
+    }
+
+    private String writeBlob(byte[] data) throws IOException {
+        String digest = VerifyingInputStream.sha256(data);
+        Files.write(layout.resolve("blobs/sha256").resolve(digest.substring(7)), data);
+        return digest;
     }
 
     public void push(String layoutTag, String repositoryAndTag, String... extra) throws IOException, InterruptedException {

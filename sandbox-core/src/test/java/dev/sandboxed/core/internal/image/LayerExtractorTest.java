@@ -143,6 +143,20 @@ class LayerExtractorTest {
     }
 
     @Test
+    void ownersAreKeptOnlyAsRoot() throws IOException {
+        byte[] tar = new TarBuilder().owned("data/pg", "x", 999, 999).build();
+        extract(tar, layer);
+        assertThat(Files.getAttribute(layer.resolve("data/pg"), "unix:uid")).isEqualTo(
+                Files.getAttribute(tmp, "unix:uid")); // rootless: the caller's, root inside the sandbox
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.sandboxed.core.internal.os.Native.libc().geteuid() == 0,
+                "keeping owners needs real root");
+        Path asRoot = Files.createDirectory(tmp.resolve("root"));
+        new LayerExtractor(true).extract(new ByteArrayInputStream(tar), asRoot);
+        assertThat(Files.getAttribute(asRoot.resolve("data/pg"), "unix:uid")).isEqualTo(999);
+        assertThat(Files.getAttribute(asRoot.resolve("data/pg"), "unix:gid")).isEqualTo(999);
+    }
+
+    @Test
     void gzipZstdAndPlainLayers() throws IOException {
         byte[] tar = new TarBuilder().file("etc/motd", "hello").build();
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
