@@ -11,7 +11,7 @@ import dev.sandboxed.core.image.PullListener.PullEvent.Kind;
 /** {@code sandboxed pull REF} and {@code sandboxed images [--digests] | images rm REF}. */
 final class ImageCommands {
     static final String USAGE = """
-            usage: sandboxed pull REF                 REF: [REGISTRY/]NAME[:TAG][@DIGEST] or oci:PATH[:TAG]
+            usage: sandboxed pull REF                 REF: [REGISTRY/]NAME[:TAG][@DIGEST], oci:PATH[:TAG], docker-archive:PATH
                    sandboxed images [--digests]       list the pulled images
                    sandboxed images rm REF            forget REF and delete the layers no other image uses""";
     private final PrintStream out;

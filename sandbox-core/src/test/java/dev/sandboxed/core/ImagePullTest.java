@@ -127,6 +127,24 @@ class ImagePullTest {
     }
 
     @Test
+    void pullsADockerArchive() throws Exception {
+        Path archive = cache.resolveSibling(cache.getFileName() + "-busybox.tar");
+        try {
+            TestRegistry.run("skopeo", "--insecure-policy", "copy", "--quiet", "oci:" + registry.layout() + ":busybox",
+                    "docker-archive:" + archive + ":test/busybox:1");
+            Image image = images.pull("docker-archive:" + archive);
+            assertThat(text(image, "/work/greeting")).isEqualTo("hello from the image\n");
+            assertThat(text(image, "/etc/removed")).isNull();
+            assertThat(image.config().entrypoint()).containsExactly("/bin/sh", "-c");
+            assertThat(images.pull("docker-archive:" + archive + ":test/busybox:1").id()).isEqualTo(image.id());
+            assertThatThrownBy(() -> images.pull("docker-archive:" + archive + ":other:2")).isInstanceOf(ImageException.class)
+                    .hasMessageContaining("none tagged other:2");
+        } finally {
+            Files.deleteIfExists(archive);
+        }
+    }
+
+    @Test
     void zstdLayersFromTheRegistry() {
         Image image = images.pull(registry.host() + "/test/busybox:zstd");
         assertThat(image.layers()).as("other blobs than the gzip ones")

@@ -27,6 +27,17 @@ public sealed interface ImageSource {
         }
     }
 
+    /**
+     * A {@code docker save} or {@code skopeo copy ... docker-archive:} tarball; {@code reference} picks one of its
+     * images by its RepoTags entry when it holds several.
+     */
+    record DockerArchive(Path file, Optional<String> reference) implements ImageSource {
+        @Override
+        public String canonical() {
+            return "docker-archive:" + file + reference.map(r -> ":" + r).orElse("");
+        }
+    }
+
     static ImageSource parse(String text) {
         if (text == null || text.isBlank()) {
             throw ImageException.badReference("reference", "is empty; expected [REGISTRY/]NAME[:TAG][@DIGEST] or oci:PATH[:TAG]");
@@ -48,8 +59,17 @@ public sealed interface ImageSource {
             return new OciLayout(Path.of(rest).toAbsolutePath().normalize(), tag);
         }
         if (text.startsWith("docker-archive:")) {
-            throw ImageException.badReference("transport", "docker-archive: is not supported yet; convert it with "
-                    + "'skopeo copy docker-archive:PATH oci:DIR:TAG' and use oci:DIR:TAG");
+            String rest = text.substring("docker-archive:".length());
+            Optional<String> reference = Optional.empty();
+            int colon = rest.indexOf(':');
+            if (colon >= 0 && !java.nio.file.Files.exists(Path.of(rest))) {
+                reference = Optional.of(rest.substring(colon + 1));
+                rest = rest.substring(0, colon);
+            }
+            if (rest.isEmpty()) {
+                throw ImageException.badReference("path", "'" + text + "' names no archive");
+            }
+            return new DockerArchive(Path.of(rest).toAbsolutePath().normalize(), reference);
         }
         String ref = text.startsWith("docker://") ? text.substring("docker://".length()) : text;
         int colon = ref.indexOf(':');

@@ -59,7 +59,9 @@ class ImageRefTest {
         assertThat(ImageSource.parse("oci:/tmp/layout:v1")).isEqualTo(new ImageSource.OciLayout(Path.of("/tmp/layout"), Optional.of("v1")));
         assertThat(ImageSource.parse("oci:/tmp/layout")).isEqualTo(new ImageSource.OciLayout(Path.of("/tmp/layout"), Optional.empty()));
         assertThatThrownBy(() -> ImageSource.parse("ftp:x/y")).hasMessageStartingWith("image.transport:");
-        assertThatThrownBy(() -> ImageSource.parse("docker-archive:/x.tar")).hasMessageStartingWith("image.transport:");
+        assertThat(ImageSource.parse("docker-archive:/x.tar")).isEqualTo(new ImageSource.DockerArchive(Path.of("/x.tar"), Optional.empty()));
+        assertThat(ImageSource.parse("docker-archive:/x.tar:app:1"))
+                .isEqualTo(new ImageSource.DockerArchive(Path.of("/x.tar"), Optional.of("app:1")));
     }
 
     @Test

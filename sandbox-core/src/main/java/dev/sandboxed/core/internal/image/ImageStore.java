@@ -66,6 +66,11 @@ public final class ImageStore {
                     return done.get();
                 }
             }
+            if (source instanceof ImageSource.DockerArchive archive) {
+                try (DockerArchiveSource blobs = new DockerArchiveSource(archive.file(), archive.reference())) {
+                    return fetch(source, blobs, listener);
+                }
+            }
             return fetch(source, sourceOf(source), listener);
         });
     }
