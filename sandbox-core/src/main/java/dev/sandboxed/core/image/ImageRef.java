@@ -39,26 +39,15 @@ public final class ImageRef {
             throw ImageException.badReference("reference", "'" + text + "' contains white space or control characters");
         }
         String rest = text;
-        String digest = null;
         int at = rest.indexOf('@');
-        if (at >= 0) {
-            digest = rest.substring(at + 1);
-            rest = rest.substring(0, at);
-            if (!DIGEST.matcher(digest).matches()) {
-                throw ImageException.badReference("digest", "'" + digest + "' in '" + text
-                        + "' is not sha256: followed by 64 lower-case hex digits");
-            }
-        }
-        String tag = null;
+        String digest = at < 0 ? null : checked(rest.substring(at + 1), DIGEST, "digest", text,
+                "is not sha256: followed by 64 lower-case hex digits");
+        rest = at < 0 ? rest : rest.substring(0, at);
         int colon = rest.lastIndexOf(':');
-        if (colon > rest.lastIndexOf('/')) {
-            tag = rest.substring(colon + 1);
-            rest = rest.substring(0, colon);
-            if (!TAG.matcher(tag).matches()) {
-                throw ImageException.badReference("tag", "'" + tag + "' in '" + text
-                        + "' is not a tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'");
-            }
-        }
+        boolean tagged = colon > rest.lastIndexOf('/');
+        String tag = !tagged ? null : checked(rest.substring(colon + 1), TAG, "tag", text,
+                "is not a tag: up to 128 letters, digits, '_', '.' or '-', not starting with '.' or '-'");
+        rest = tagged ? rest.substring(0, colon) : rest;
         String registry = DOCKER_HUB;
         int slash = rest.indexOf('/');
         if (slash >= 0) {
@@ -92,6 +81,13 @@ public final class ImageRef {
             tag = "latest";
         }
         return new ImageRef(registry, rest, tag, digest);
+    }
+
+    private static String checked(String value, Pattern pattern, String field, String text, String problem) {
+        if (!pattern.matcher(value).matches()) {
+            throw ImageException.badReference(field, "'" + value + "' in '" + text + "' " + problem);
+        }
+        return value;
     }
 
     /** The registry host (and port): {@code docker.io}, {@code ghcr.io}, {@code localhost:5000}. */

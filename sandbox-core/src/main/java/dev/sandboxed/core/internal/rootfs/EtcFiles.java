@@ -8,10 +8,8 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.HexFormat;
 
+import dev.sandboxed.core.internal.image.VerifyingInputStream;
 import dev.sandboxed.core.internal.os.Native;
 
 /**
@@ -47,7 +45,7 @@ record EtcFiles(Path hostname, Path hosts) {
 
     private static Path write(Path dir, String content) throws IOException {
         byte[] data = content.getBytes(StandardCharsets.UTF_8);
-        Path file = dir.resolve(sha256(data));
+        Path file = dir.resolve(VerifyingInputStream.sha256(data).substring("sha256:".length()));
         if (!Files.exists(file)) {
             Path tmp = Files.createTempFile(dir, "new-", ".tmp");
             Files.write(tmp, data);
@@ -55,13 +53,5 @@ record EtcFiles(Path hostname, Path hosts) {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         }
         return file;
-    }
-
-    private static String sha256(byte[] data) {
-        try {
-            return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(data));
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException(e);
-        }
     }
 }
