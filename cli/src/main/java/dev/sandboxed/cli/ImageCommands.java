@@ -5,6 +5,7 @@ import java.util.List;
 
 import dev.sandboxed.core.Images;
 import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.image.ImageSource;
 import dev.sandboxed.core.image.PullListener;
 import dev.sandboxed.core.image.PullListener.PullEvent.Kind;
 
@@ -35,7 +36,8 @@ final class ImageCommands {
         if (args.size() != 1 || args.get(0).startsWith("-")) {
             throw new UsageException("pull takes one image reference\n" + USAGE);
         }
-        Image image = Images.defaults().pull(args.get(0), progress(err));
+        // Like docker pull: ask the source again, so a moved tag is followed (unchanged layers stay cached).
+        Image image = Images.defaults().pull(ImageSource.parse(args.get(0)), progress(err), true);
         out.println(image.source() + "@" + image.digest());
         return 0;
     }
