@@ -44,6 +44,27 @@ int parse_mount_ops(const struct msg *m, struct mount_op *ops, int max, int *cou
     return 0;
 }
 
+int parse_root_overlay(const struct field *fl, const char *layers[], int max, int *count, struct failure *f) {
+    if (fl->len == 0 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse image layers: the field does not end with a NUL");
+    }
+    const char *s = (const char *)fl->data;
+    const char *end = s + fl->len;
+    int n = 0;
+    while (s < end) {
+        if (n == max) {
+            return fail(f, E2BIG, "parse image layers: more than %d layers", max);
+        }
+        if (*s != '/' || strpbrk(s, ":,") != NULL) {
+            return fail(f, EINVAL, "parse image layers: layer %d is not an absolute path without ':' or ','", n);
+        }
+        layers[n++] = s;
+        s += strlen(s) + 1; /* bounded: the field's last byte is a NUL */
+    }
+    *count = n;
+    return 0;
+}
+
 /* A structured field must have exactly its documented length. */
 static int check_len(const struct field *fl, uint32_t expected, const char *name, struct failure *f) {
     if (fl->len != expected) {

@@ -48,6 +48,12 @@ int parse_mount_op(const struct field *fl, int index, struct mount_op *op, struc
 /* Decodes every F_MOUNT_OP of a message in order, at most `max` of them. */
 int parse_mount_ops(const struct msg *m, struct mount_op *ops, int max, int *count, struct failure *f);
 
+/*
+ * F_ROOT_OVERLAY: the layer directories, topmost first, into `layers` (at most `max`; pointers into the field).
+ * Each must be an absolute path without ':' or ',' (overlayfs's option separators) and the field must end with a NUL.
+ */
+int parse_root_overlay(const struct field *fl, const char *layers[], int max, int *count, struct failure *f);
+
 /* F_CAPS, decoded. */
 struct caps {
     uint64_t bounding;

@@ -70,6 +70,8 @@ enum tag {
     F_MOUNT_OP = 34, /* u32 op @0, u32 flags @4, u64 mountflags @8, then @16 "src\0dst\0fstype\0data\0" (MOUNT_OP_*) */
     F_NO_PIVOT = 35, /* u32: keep the host root (no mount namespace) */
     F_JOIN = 36,     /* u32: join the user and network namespaces passed as fds 1 and 2 of K_CREATE */
+    F_ROOT_OVERLAY = 37, /* NUL-terminated host directories, topmost first: the new root is an overlayfs of these
+                            read-only layers (userxattr) with a writable upper on a private tmpfs; see ROOT_OVERLAY_MAX */
 
     /* K_EXEC: one process */
     F_ARG = 40,            /* string, repeated */
@@ -124,6 +126,9 @@ enum tag {
 #define RLIMIT_SOFT 4
 #define RLIMIT_HARD 12
 #define RLIMIT_LEN 20
+
+/* F_ROOT_OVERLAY: at most this many layers (overlayfs itself allows 500). */
+#define ROOT_OVERLAY_MAX 128
 
 /*
  * F_MOUNT_OP (Java -> sandbox init): at least MOUNT_OP_STRINGS + 4 bytes, the last one a NUL.

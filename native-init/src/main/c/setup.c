@@ -297,9 +297,64 @@ static int open_sources(const struct mount_op *ops, int *src_fds, int count, str
 /* Set between pivot_root and the detach of the old root that sandbox_detach_old_root does. */
 static int old_root_attached;
 
-/* The new root on STAGING: the F_ROOT_BIND directory bound there, or an empty tmpfs. */
-static int stage_root(const struct msg *m, struct failure *f) {
+/* Where the new root is assembled: STAGING itself, or STAGING/root for an image (its upper layer lives beside). */
+#define OVERLAY_ROOT STAGING "/root"
+
+/*
+ * An image's layers as the new root: overlayfs with the layers as its read-only lower directories and a writable
+ * upper on a tmpfs of this sandbox, which disappears with it (the tmpfs is only reachable through the overlay once
+ * the old root is detached). The layers are opened before STAGING is covered and named by /proc/self/fd/N, so a
+ * cache under /tmp stays reachable and the mount options stay short. `userxattr` makes overlayfs read whiteouts and
+ * opaque directories the way an unprivileged user can write them (Linux 5.11).
+ */
+static int stage_overlay_root(const struct field *fl, struct failure *f) {
+    const char *layers[ROOT_OVERLAY_MAX];
+    int count = 0;
+    if (parse_root_overlay(fl, layers, ROOT_OVERLAY_MAX, &count, f) < 0) {
+        return -1;
+    }
+    int fds[ROOT_OVERLAY_MAX];
+    int opened = 0;
+    int rc = -1;
+    static char data[ROOT_OVERLAY_MAX * 24 + 128];
+    size_t used = (size_t)snprintf(data, sizeof data, "userxattr,lowerdir=");
+    for (; opened < count; opened++) {
+        fds[opened] = open(layers[opened], O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (fds[opened] < 0) {
+            fail(f, errno, "open image layer %s", layers[opened]);
+            goto out;
+        }
+        used += (size_t)snprintf(data + used, sizeof data - used, "%s/proc/self/fd/%d", opened ? ":" : "", fds[opened]);
+    }
+    snprintf(data + used, sizeof data - used, ",upperdir=" STAGING "/upper,workdir=" STAGING "/work");
+    if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
+        fail(f, errno, "mount tmpfs for the image's writable layer on " STAGING);
+        goto out;
+    }
+    if (mkdir(STAGING "/upper", 0755) < 0 || mkdir(STAGING "/work", 0700) < 0 || mkdir(OVERLAY_ROOT, 0755) < 0) {
+        fail(f, errno, "mkdir the overlay directories in " STAGING);
+        goto out;
+    }
+    if (mount("overlay", OVERLAY_ROOT, "overlay", MS_NOSUID | MS_NODEV, data) < 0) {
+        fail(f, errno, "mount overlay of %d image layers as the new root", count);
+        goto out;
+    }
+    rc = 0;
+out:
+    for (int i = 0; i < opened; i++) {
+        close(fds[i]);
+    }
+    return rc;
+}
+
+/* The new root on STAGING: the F_ROOT_BIND directory bound there, an image's layers, or an empty tmpfs. */
+static int stage_root(const struct msg *m, const char **root_path, struct failure *f) {
     struct field root;
+    *root_path = STAGING;
+    if (msg_find(m, F_ROOT_OVERLAY, &root)) {
+        *root_path = OVERLAY_ROOT;
+        return stage_overlay_root(&root, f);
+    }
     if (!msg_find(m, F_ROOT_BIND, &root)) {
         if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
             return fail(f, errno, "mount tmpfs for the new root on " STAGING);
@@ -333,10 +388,11 @@ static int setup_mounts(const struct msg *m, struct failure *f) {
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) {
         return fail(f, errno, "make mounts private (mount --make-rprivate /)");
     }
-    if (stage_root(m, f) < 0) {
+    const char *root_path;
+    if (stage_root(m, &root_path, f) < 0) {
         return -1;
     }
-    int rootfd AUTO_CLOSE = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    int rootfd AUTO_CLOSE = open(root_path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0) {
         return fail(f, errno, "open the new root");
     }

@@ -1,7 +1,8 @@
 /**
  * Sandboxed core: rootless Linux sandboxes from Java. The API is {@code dev.sandboxed.core} (start sandboxes, run
  * processes), {@code dev.sandboxed.core.spec} (what a sandbox and a process look like) and
- * {@code dev.sandboxed.core.result} (what comes back). Everything under {@code internal} may change in any release;
+ * {@code dev.sandboxed.core.result} (what comes back) and {@code dev.sandboxed.core.image} (image references
+ * and pulled images). Everything under {@code internal} may change in any release;
  * it is exported only to Sandboxed's own modules.
  */
 // "module": the qualified exports name modules this one is compiled without; "requires-automatic": jnr-ffi has
@@ -10,9 +11,13 @@
 module dev.sandboxed.core {
     requires com.fasterxml.jackson.databind;
     requires org.jnrproject.ffi;
+    requires org.apache.commons.compress;
+    requires com.github.luben.zstd_jni;
+    requires java.net.http;
     requires static jdk.unsupported; // sun.misc.Signal for the CLI, reached by reflection
 
     exports dev.sandboxed.core;
+    exports dev.sandboxed.core.image;
     exports dev.sandboxed.core.result;
     exports dev.sandboxed.core.spec;
 

@@ -279,6 +279,28 @@ static void test_mount_op_rejects_malformed(void) {
           failed_with(&f, EINVAL, "parse mount operation 2: missing string 3"));
 }
 
+static void test_root_overlay(void) {
+    static const char layers[] = "/cache/layers/b\0/cache/layers/a\0";
+    struct field fl = unaligned_field(K_CREATE, F_ROOT_OVERLAY, layers, sizeof layers - 1);
+    const char *out[4];
+    int count = -1;
+    struct failure f = { 0 };
+    CHECK(parse_root_overlay(&fl, out, 4, &count, &f) == 0 && count == 2);
+    CHECK(strcmp(out[0], "/cache/layers/b") == 0 && strcmp(out[1], "/cache/layers/a") == 0);
+    CHECK(parse_root_overlay(&fl, out, 1, &count, &f) == -1 &&
+          failed_with(&f, E2BIG, "parse image layers: more than 1"));
+    struct field bad = { .tag = F_ROOT_OVERLAY, .len = sizeof layers - 2, .data = (const unsigned char *)layers };
+    CHECK(parse_root_overlay(&bad, out, 4, &count, &f) == -1 && failed_with(&f, EINVAL, "parse image layers"));
+    static const char relative[] = "/ok\0rel\0";
+    struct field rel = { .tag = F_ROOT_OVERLAY, .len = sizeof relative - 1, .data = (const unsigned char *)relative };
+    CHECK(parse_root_overlay(&rel, out, 4, &count, &f) == -1 && failed_with(&f, EINVAL, "parse image layers: layer 1"));
+    static const char option[] = "/a:b\0";
+    struct field opt = { .tag = F_ROOT_OVERLAY, .len = sizeof option - 1, .data = (const unsigned char *)option };
+    CHECK(parse_root_overlay(&opt, out, 4, &count, &f) == -1 && failed_with(&f, EINVAL, "parse image layers: layer 0"));
+    struct field empty = { .tag = F_ROOT_OVERLAY, .len = 0, .data = (const unsigned char *)layers };
+    CHECK(parse_root_overlay(&empty, out, 4, &count, &f) == -1);
+}
+
 static void test_mount_ops_repeated_and_bounded(void) {
     unsigned char b[256];
     new_msg(K_CREATE);
@@ -462,6 +484,7 @@ int main(void) {
     RUN(test_mount_op);
     RUN(test_mount_op_rejects_malformed);
     RUN(test_mount_ops_repeated_and_bounded);
+    RUN(test_root_overlay);
     RUN(test_caps);
     RUN(test_rlimit_unaligned);
     RUN(test_groups);

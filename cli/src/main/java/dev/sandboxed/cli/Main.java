@@ -4,12 +4,16 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
 
+import dev.sandboxed.core.image.ImageException;
 import dev.sandboxed.core.spec.SpecException;
 
 /** Entry point of {@code java -jar sandboxed.jar}: {@code run} and {@code doctor}. */
 public final class Main {
     private static final String USAGE = """
             usage: sandboxed run [options] -- CMD [ARG...]   run CMD in a fresh sandbox (see `sandboxed run --help`)
+                   sandboxed run --image REF [options] [-- CMD [ARG...]]   run an image's command (or CMD) in it
+                   sandboxed pull REF                      pull an image into the cache (REF: NAME[:TAG], oci:DIR[:TAG])
+                   sandboxed images [--digests] | images rm REF
                    sandboxed doctor [--cgroup-parent PATH]   check this host and print the fix for what is missing
                    sandboxed version""";
 
@@ -28,9 +32,15 @@ public final class Main {
         try {
             switch (args.get(0)) {
                 case "run" -> {
-                    RunOptions options = RunOptions.parse(args.subList(1, args.size()));
+                    RunOptions options = RunOptions.parse(args.subList(1, args.size()), ImageCommands.progress(err));
                     CliLogging.configure(options.verbose);
                     return new RunCommand(err).run(options);
+                }
+                case "pull" -> {
+                    return new ImageCommands(out, err).pull(args.subList(1, args.size()));
+                }
+                case "images" -> {
+                    return new ImageCommands(out, err).images(args.subList(1, args.size()));
                 }
                 case "doctor" -> {
                     String parent = args.size() >= 3 && args.get(1).equals("--cgroup-parent") ? args.get(2) : null;
@@ -57,6 +67,12 @@ public final class Main {
             return RunCommand.SANDBOX_ERROR;
         } catch (SpecException e) {
             err.println("sandboxed: invalid " + e.getMessage());
+            return RunCommand.SANDBOX_ERROR;
+        } catch (ImageException e) {
+            err.println("sandboxed: " + e.getMessage());
+            return RunCommand.SANDBOX_ERROR;
+        } catch (java.io.UncheckedIOException e) {
+            err.println("sandboxed: " + e.getMessage());
             return RunCommand.SANDBOX_ERROR;
         }
     }

@@ -8,6 +8,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import dev.sandboxed.core.Images;
+import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.image.ImageSource;
+import dev.sandboxed.core.image.PullListener;
 import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -25,7 +29,11 @@ import dev.sandboxed.core.spec.SpecException;
 final class RunOptions {
     static final String USAGE = """
             usage: sandboxed run [options] -- CMD [ARG...]
+                   sandboxed run --image REF [--entrypoint PATH] [options] [-- CMD [ARG...]]
               --rootfs host|DIR          root filesystem (default: the host's, read-only)
+              --image REF                the root is this image (pulled if missing), its config the defaults;
+                                         CMD replaces the image's Cmd and keeps its Entrypoint
+              --entrypoint PATH          replaces the image's Entrypoint (and drops its Cmd), as docker run does
               --bind SRC:DST[:ro|:rw]    bind a host path (read-only unless :rw); repeatable
               --tmpfs DST[:size=N]       a private tmpfs; repeatable
               --workdir DIR              working directory inside (default /)
@@ -71,7 +79,13 @@ final class RunOptions {
     }
 
     static RunOptions parse(List<String> args) {
+        return parse(args, PullListener.NONE);
+    }
+
+    static RunOptions parse(List<String> args, PullListener pullProgress) {
         SandboxSpec.Builder spec = SandboxSpec.builder();
+        String imageRef = null;
+        Optional<List<String>> entrypoint = Optional.empty();
         List<Runnable> afterRootfs = new ArrayList<>();
         Map<String, IoMax.Builder> io = new LinkedHashMap<>();
         Duration timeout = null;
@@ -108,6 +122,8 @@ final class RunOptions {
             final String v = value;
             switch (name) {
                 case "--rootfs" -> spec.rootfs(RootFs.parse(v));
+                case "--image" -> imageRef = v;
+                case "--entrypoint" -> entrypoint = Optional.of(v.isEmpty() ? List.of() : List.of(v));
                 case "--bind" -> spec.mount(Mount.parseBind(v));
                 case "--tmpfs" -> spec.mount(Mount.parseTmpfs(v));
                 case "--workdir" -> spec.workdir(v);
@@ -141,9 +157,23 @@ final class RunOptions {
                 default -> throw new UsageException("unknown option " + name);
             }
         }
+        if (imageRef == null && entrypoint.isPresent()) {
+            throw new UsageException("--entrypoint needs --image\n" + USAGE);
+        }
+        // Checked before the pull, so a typo costs no download.
+        Image image = imageRef == null ? null : Images.defaults().pull(checkedReference(imageRef), pullProgress);
+        if (image != null) {
+            spec.image(image);
+        }
         afterRootfs.forEach(Runnable::run);
         io.values().forEach(device -> spec.ioMax(device.build()));
         List<String> command = args.subList(Math.min(i, args.size()), args.size());
+        if (image != null) {
+            command = image.config().command(entrypoint, command);
+            if (command.isEmpty()) {
+                throw new UsageException("image " + image.source() + " has no Entrypoint or Cmd; give CMD\n" + USAGE);
+            }
+        }
         if (command.isEmpty()) {
             throw new UsageException("no command given");
         }
@@ -159,6 +189,11 @@ final class RunOptions {
         HelpRequested() {
             super("--help", null, false, false);
         }
+    }
+
+    private static String checkedReference(String ref) {
+        ImageSource.parse(ref);
+        return ref;
     }
 
     /** The device of {@code DEV:VALUE} (a /dev path or MAJOR:MINOR), with its limits so far. */

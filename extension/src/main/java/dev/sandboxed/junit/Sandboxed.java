@@ -45,6 +45,13 @@ public @interface Sandboxed {
     /** {@code host} (the host's root, read-only, homes hidden) or the absolute path of a root directory. */
     String rootfs() default "";
 
+    /**
+     * An image as the root instead: {@code [REGISTRY/]NAME[:TAG][@DIGEST]} or {@code oci:PATH[:TAG]}, pulled into the
+     * user's cache before the first test that needs it (once: later tests and JVMs find it there), its Env, WorkingDir
+     * and User the defaults. A registry error fails the test with the reference and the registry's answer.
+     */
+    String image() default "";
+
     /** Hard memory limit such as {@code 64m}; needs cgroups. */
     String memory() default "";
 

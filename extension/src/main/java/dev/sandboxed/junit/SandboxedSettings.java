@@ -16,6 +16,9 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 
+import dev.sandboxed.core.Images;
+import dev.sandboxed.core.image.ImageException;
+import dev.sandboxed.core.image.ImageSource;
 import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
 import dev.sandboxed.core.spec.Mount;
@@ -53,6 +56,7 @@ final class SandboxedSettings {
 
     private String name;
     private RootFs rootfs;
+    private String image;
     private Long memory;
     private Double cpus;
     private Long pids;
@@ -146,7 +150,7 @@ final class SandboxedSettings {
     }
 
     private void apply(Sandboxed a) {
-        boolean changesContainer = java.util.stream.Stream.of(a.rootfs(), a.memory(), a.cpus(), a.pids(), a.network(),
+        boolean changesContainer = java.util.stream.Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
                         a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout()).anyMatch(v -> !v.isEmpty())
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
                 || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
@@ -155,6 +159,7 @@ final class SandboxedSettings {
         }
         name = pick(a.name(), name);
         ifSet(a.rootfs(), v -> rootfs("rootfs", v));
+        ifSet(a.image(), v -> image = checkImage(v.trim()));
         ifSet(a.memory(), v -> memory("memory", v));
         ifSet(a.cpus(), v -> cpus("cpus", v));
         ifSet(a.pids(), v -> pids("pids", v));
@@ -216,6 +221,16 @@ final class SandboxedSettings {
                     registered.get(i)));
         }
         return this;
+    }
+
+    private static String checkImage(String text) {
+        try {
+            ImageSource.parse(text);
+            return text;
+        } catch (ImageException e) {
+            throw new SandboxedConfigurationException("image", e.getMessage()
+                    + "; expected [REGISTRY/]NAME[:TAG][@DIGEST] or oci:PATH[:TAG]");
+        }
     }
 
     private void rootfs(String field, String text) {
@@ -393,8 +408,15 @@ final class SandboxedSettings {
      */
     private SandboxSpec.Builder toSpecBuilder(ExtensionContext context) {
         SandboxSpec.Builder b = SandboxSpec.builder();
+        if (rootfs != null && image != null) {
+            throw new SandboxedConfigurationException("image", "both rootfs=" + rootfs + " and image=" + image
+                    + " are set; give one of them");
+        }
         if (rootfs != null) {
             b.rootfs(rootfs);
+        }
+        if (image != null) {
+            b.image(Images.defaults().pull(image)); // answered from the cache after the first pull
         }
         b.limits(limits());
         if (network != null) {
@@ -447,7 +469,7 @@ final class SandboxedSettings {
 
     @Override
     public String toString() {
-        return "name=" + name() + ", rootfs=" + rootfs + ", memory=" + memory + ", cpus=" + cpus + ", pids=" + pids
+        return "name=" + name() + ", rootfs=" + rootfs + (image != null ? ", image=" + image : "") + ", memory=" + memory + ", cpus=" + cpus + ", pids=" + pids
                 + ", network=" + (networkContainer != null ? CONTAINER_PREFIX + networkContainer : network)
                 + ", seccomp=" + seccomp + ", hostname=" + hostname + ", mounts=" + mounts
                 + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout + ", cleanup=" + cleanup() + ", scope=" + scope

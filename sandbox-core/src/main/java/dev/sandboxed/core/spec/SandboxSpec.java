@@ -317,6 +317,10 @@ public final class SandboxSpec {
         private boolean allowCompatArchitectures;
         private OptionalLong tmpSize = OptionalLong.empty();
         private OptionalLong shmSize = OptionalLong.empty();
+        /** What the caller set, which an image's defaults never replace. */
+        private final Set<String> explicitEnv = new java.util.HashSet<>();
+        private boolean explicitWorkdir;
+        private boolean explicitUser;
 
         private Builder() {
             environment.put("PATH", DEFAULT_PATH);
@@ -325,6 +329,34 @@ public final class SandboxSpec {
 
         public Builder rootfs(RootFs root) {
             this.rootfs = Objects.requireNonNull(root, "rootfs");
+            return this;
+        }
+
+        /**
+         * The image's layers as the root (stacked read-only by overlayfs, with a writable layer of this sandbox's own
+         * that disappears with it), and its configuration as the defaults of every process: its Env over the default
+         * PATH and HOME, its WorkingDir (created if missing) and its User, resolved through the image's own /etc/passwd.
+         * What the caller sets with {@link #env}, {@link #workdir} and {@link #user} wins, before or after this call.
+         * The image's default command is {@code image.config().command(...)}.
+         */
+        public Builder image(dev.sandboxed.core.image.Image image) {
+            this.rootfs = RootFs.image(image);
+            var config = image.config();
+            for (String entry : config.env()) {
+                int eq = entry.indexOf('=');
+                String name = eq < 0 ? entry : entry.substring(0, eq);
+                if (!explicitEnv.contains(name) && !name.isEmpty()) {
+                    checkEnv(name, eq < 0 ? "" : entry.substring(eq + 1));
+                    environment.put(name, eq < 0 ? "" : entry.substring(eq + 1));
+                }
+            }
+            if (!explicitWorkdir) {
+                this.workdir = config.workingDir().isEmpty() ? "/" : SandboxPaths.insidePath("workdir", config.workingDir());
+            }
+            if (!explicitUser) {
+                // A name is looked up in the image's own /etc/passwd when the sandbox starts.
+                setUser(config.user().isEmpty() ? "0" : config.user());
+            }
             return this;
         }
 
@@ -381,6 +413,7 @@ public final class SandboxSpec {
         public Builder env(String name, String value) {
             checkEnv(name, value);
             environment.put(name, value);
+            explicitEnv.add(name);
             return this;
         }
 
@@ -395,12 +428,14 @@ public final class SandboxSpec {
 
         public Builder workdir(String dir) {
             this.workdir = SandboxPaths.insidePath("workdir", dir);
+            this.explicitWorkdir = true;
             return this;
         }
 
         public Builder user(UserSpec u) {
             this.user = Objects.requireNonNull(u, "user");
             this.userName = null;
+            this.explicitUser = true;
             return this;
         }
 
@@ -409,13 +444,20 @@ public final class SandboxSpec {
          * looked up when the sandbox starts, in the root it gets, without following links out of it.
          */
         public Builder user(String text) {
+            setUser(text);
+            this.explicitUser = true;
+            return this;
+        }
+
+        private void setUser(String text) {
             if (UserSpec.isIds(text)) {
-                return user(UserSpec.parseIds(text));
+                this.user = UserSpec.parseIds(text);
+                this.userName = null;
+                return;
             }
             UserSpec.checkNames(text);
             this.user = UserSpec.ROOT;
             this.userName = text;
-            return this;
         }
 
         public Builder rlimit(Rlimit which, long soft, long hard) {

@@ -40,7 +40,8 @@ public final class HostProbe {
                 new SubordinateIdsCheck(SubordinateIds.of(host), identity),
                 new IdMapToolsCheck(new IdMapTools(host), identity),
                 new SeccompCheck(host),
-                new OverlayCheck(host));
+                new OverlayCheck(host),
+                AdvisoryCheck.of(new ImageOwnershipCheck(identity)));
     }
 
     /**

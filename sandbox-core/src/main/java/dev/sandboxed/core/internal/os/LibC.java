@@ -79,4 +79,16 @@ public interface LibC {
     int syscall(long number, int arg1, int arg2);
 
     String strerror(int errno);
+
+    /** Image layers: whiteouts (character device 0:0, allowed unprivileged since Linux 5.8), FIFOs, devices as root. */
+    @SaveError
+    int mknod(String path, int mode, long dev);
+
+    /** Image layers: modes with the setuid, setgid and sticky bits, which the JDK cannot set. */
+    @SaveError
+    int chmod(String path, int mode);
+
+    /** Image layers: ownership, when running as real root (never follows a symbolic link). */
+    @SaveError
+    int lchown(String path, int uid, int gid);
 }

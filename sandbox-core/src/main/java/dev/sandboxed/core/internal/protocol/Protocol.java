@@ -54,6 +54,8 @@ public final class Protocol {
     public static final int F_MOUNT_OP = 34;
     public static final int F_NO_PIVOT = 35;
     public static final int F_JOIN = 36;
+    public static final int F_ROOT_OVERLAY = 37;
+    public static final int ROOT_OVERLAY_MAX = 128;
     public static final int F_ARG = 40;
     public static final int F_ENV = 41;
     public static final int F_CWD = 42;

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 
+import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -34,11 +35,18 @@ public final class MountPlan {
             "lost+found", "sys", "media", "mnt", "boot");
 
     private final Optional<String> rootBind;
+    private final List<String> rootLayers;
     private final List<MountOp> ops;
 
-    private MountPlan(Optional<String> rootBind, List<MountOp> ops) {
+    private MountPlan(Optional<String> rootBind, List<String> rootLayers, List<MountOp> ops) {
         this.rootBind = rootBind;
+        this.rootLayers = List.copyOf(rootLayers);
         this.ops = List.copyOf(ops);
+    }
+
+    /** An image root's layer directories, topmost first (overlayfs's lowerdir order); empty for other roots. */
+    public List<String> rootLayers() {
+        return rootLayers;
     }
 
     /** The host directory bound as the root, or empty for a fresh tmpfs root (the host view). */
@@ -53,9 +61,21 @@ public final class MountPlan {
     public static MountPlan forSpec(SandboxSpec spec, Optional<Path> callerHome) {
         List<MountOp> ops = new ArrayList<>();
         Optional<String> rootBind;
+        List<String> rootLayers = new ArrayList<>();
         if (spec.rootfs().isHost()) {
             rootBind = Optional.empty();
             hostView(ops, spec, callerHome);
+        } else if (spec.rootfs().isImage()) {
+            rootBind = Optional.empty();
+            List<Path> layers = spec.rootfs().image().layers();
+            if (layers.size() > ROOT_OVERLAY_MAX) {
+                throw new dev.sandboxed.core.spec.SpecException("rootfs", "image " + spec.rootfs().image().source()
+                        + " has " + layers.size() + " layers; at most " + ROOT_OVERLAY_MAX + " can be stacked");
+            }
+            for (int i = layers.size() - 1; i >= 0; i--) {
+                rootLayers.add(layers.get(i).toString());
+            }
+            imageView(ops, spec);
         } else {
             rootBind = Optional.of(spec.rootfs().directory().toString());
             ops.add(MountOp.mkdir("/proc"));
@@ -73,7 +93,31 @@ public final class MountPlan {
         if (spec.readOnlyRoot()) {
             ops.add(MountOp.rootReadOnly());
         }
-        return new MountPlan(rootBind, ops);
+        return new MountPlan(rootBind, rootLayers, ops);
+    }
+
+    /**
+     * An image's root: overlayfs over its layers (staged by sandbox-init from {@link #rootLayers()}), then what a
+     * container runtime adds, as Docker does: the working directory if the image lacks it, /sys read-only, an empty
+     * /run, and /etc/hostname, /etc/hosts and /etc/resolv.conf bound read-only from files made for the sandbox (the
+     * resolver's from the host). Writes to the image's files go to the sandbox's own upper layer.
+     */
+    private static void imageView(List<MountOp> ops, SandboxSpec spec) {
+        ops.add(MountOp.mkdir("/proc"));
+        ops.add(MountOp.mkdir("/dev"));
+        ops.add(MountOp.mkdir("/tmp"));
+        if (spec.has(Namespace.NET)) {
+            ops.add(MountOp.mount("sysfs", "/sys", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, ""));
+        } else {
+            ops.add(MountOp.bind("/sys", "/sys", OPF_RDONLY | OPF_RECURSIVE | OPF_NOSUID | OPF_NODEV | OPF_OPTIONAL));
+        }
+        ops.add(MountOp.mount("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755"));
+        ops.add(MountOp.mkdir(spec.workdir()));
+        EtcFiles etc = EtcFiles.forHostname(ImageCache.rootOfLayer(spec.rootfs().image().layers().get(0)), spec.hostname());
+        int roFile = OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC;
+        ops.add(MountOp.bind(etc.hostname().toString(), "/etc/hostname", roFile));
+        ops.add(MountOp.bind(etc.hosts().toString(), "/etc/hosts", roFile));
+        ops.add(MountOp.bind("/etc/resolv.conf", "/etc/resolv.conf", roFile | OPF_OPTIONAL));
     }
 
     /**

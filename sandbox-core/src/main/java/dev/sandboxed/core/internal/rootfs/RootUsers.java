@@ -1,5 +1,6 @@
 package dev.sandboxed.core.internal.rootfs;
 
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 
@@ -29,32 +30,25 @@ public final class RootUsers {
     /** {@code NAME[:GROUP]} (either part may be an id) in {@code rootfs}. */
     public static UserSpec lookup(String text, RootFs rootfs) {
         String[] parts = text.split(":", 2);
-        Path root = rootfs.isHost() ? Path.of("/") : rootfs.directory();
         int uid;
         int gid;
         if (UserSpec.isNumber(parts[0])) {
             uid = Integer.parseInt(parts[0]);
             gid = uid;
         } else {
-            String[] entry = entry(root, "/etc/passwd", parts[0], "user");
+            String[] entry = entry(rootfs, "/etc/passwd", parts[0], "user");
             uid = Integer.parseInt(entry[2]);
             gid = Integer.parseInt(entry[3]);
         }
         if (parts.length == 2) {
             gid = UserSpec.isNumber(parts[1]) ? Integer.parseInt(parts[1])
-                    : Integer.parseInt(entry(root, "/etc/group", parts[1], "group")[2]);
+                    : Integer.parseInt(entry(rootfs, "/etc/group", parts[1], "group")[2]);
         }
         return new UserSpec(uid, gid);
     }
 
-    private static String[] entry(Path root, String file, String name, String what) {
-        String text;
-        try {
-            text = new String(RootFiles.read(root, file, RootFiles.DEFAULT_MAX_BYTES), StandardCharsets.UTF_8);
-        } catch (RootFileException e) {
-            throw new SpecException("user", "cannot look up " + what + " '" + name + "': " + e.getMessage()
-                    + "; use a numeric id");
-        }
+    private static String[] entry(RootFs rootfs, String file, String name, String what) {
+        String text = new String(read(rootfs, file, name, what), StandardCharsets.UTF_8);
         int idField = what.equals("user") ? 3 : 2; // passwd has uid and gid, group only gid
         for (String line : text.split("\n")) {
             String[] fields = line.split(":", -1);
@@ -63,7 +57,27 @@ public final class RootUsers {
                 return fields;
             }
         }
-        throw new SpecException("user", "unknown " + what + " '" + name + "' (not in " + file + " in root " + root
+        throw new SpecException("user", "unknown " + what + " '" + name + "' (not in " + file + " of " + describe(rootfs)
                 + "); use a numeric id or a name listed there");
+    }
+
+    /** The file as the sandbox will see it: in the image's stacked layers, or under the root directory. */
+    private static byte[] read(RootFs rootfs, String file, String name, String what) {
+        String failure;
+        try {
+            if (rootfs.isImage()) {
+                return rootfs.image().readFile(file).orElseThrow(
+                        () -> new SpecException("user", "cannot look up " + what + " '" + name + "': " + file
+                                + " is not a regular file in " + describe(rootfs) + "; use a numeric id"));
+            }
+            return RootFiles.read(rootfs.isHost() ? Path.of("/") : rootfs.directory(), file, RootFiles.DEFAULT_MAX_BYTES);
+        } catch (RootFileException | UncheckedIOException e) {
+            failure = e.getMessage();
+        }
+        throw new SpecException("user", "cannot look up " + what + " '" + name + "': " + failure + "; use a numeric id");
+    }
+
+    private static String describe(RootFs rootfs) {
+        return rootfs.isImage() ? "image " + rootfs.image().source() : "root " + (rootfs.isHost() ? "/" : rootfs.directory());
     }
 }

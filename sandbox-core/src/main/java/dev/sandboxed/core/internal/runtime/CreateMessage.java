@@ -58,6 +58,9 @@ public final class CreateMessage {
             m.putU32(F_NO_PIVOT, 1);
         } else {
             mounts.rootBind().ifPresent(dir -> m.putString(F_ROOT_BIND, dir));
+            if (!mounts.rootLayers().isEmpty()) {
+                m.put(F_ROOT_OVERLAY, Message.nulSeparated(mounts.rootLayers()));
+            }
             for (MountOp op : mounts.ops()) {
                 m.put(F_MOUNT_OP, op.encode());
             }

@@ -85,4 +85,27 @@ class MountPlanTest {
         assertThat(b.getLong()).isZero();
         assertThat(new String(bytes, 16, bytes.length - 16, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("/src\0/dst\0\0\0");
     }
+
+    @Test
+    void anImageRootStacksItsLayersTopmostFirstWithTheUsualMounts(@org.junit.jupiter.api.io.TempDir Path cache)
+            throws java.io.IOException {
+        Path lower = java.nio.file.Files.createDirectories(cache.resolve("layers/sha256/" + "a".repeat(64)));
+        Path upper = java.nio.file.Files.createDirectories(cache.resolve("layers/sha256/" + "b".repeat(64)));
+        dev.sandboxed.core.image.Image image = new dev.sandboxed.core.image.Image("test", "sha256:" + "0".repeat(64),
+                "sha256:" + "1".repeat(64), "linux/amd64", new dev.sandboxed.core.image.ImageConfig(List.of(), List.of(),
+                        List.of("A=1"), "/srv/app", "", java.util.Set.of(), Optional.empty(), "", java.util.Map.of()),
+                List.of(lower, upper), 0);
+        SandboxSpec spec = SandboxSpec.builder().image(image).build();
+        MountPlan plan = MountPlan.forSpec(spec, Optional.empty());
+        assertThat(plan.rootBind()).isEmpty();
+        assertThat(plan.rootLayers()).containsExactly(upper.toString(), lower.toString());
+        List<String> ops = describe(plan);
+        assertThat(ops).contains("mount proc on /proc", "mount tmpfs on /tmp (mode=1777)", "mkdir /srv/app",
+                "mask /proc/kcore", "bind /etc/resolv.conf on /etc/resolv.conf (ro)");
+        assertThat(ops).noneMatch(op -> op.startsWith("bind /usr"));
+        assertThat(ops.stream().filter(op -> op.endsWith("on /etc/hosts (ro)") || op.endsWith("on /etc/hostname (ro)")))
+                .hasSize(2).allSatisfy(op -> assertThat(op).contains(cache.resolve("etc").toString()));
+        assertThat(spec.environment()).containsEntry("A", "1").containsKey("PATH");
+        assertThat(spec.workdir()).isEqualTo("/srv/app");
+    }
 }

@@ -1,0 +1,72 @@
+package dev.sandboxed.cli;
+
+import java.io.PrintStream;
+import java.util.List;
+
+import dev.sandboxed.core.Images;
+import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.image.ImageSource;
+import dev.sandboxed.core.image.PullListener;
+import dev.sandboxed.core.image.PullListener.PullEvent.Kind;
+
+/** {@code sandboxed pull REF} and {@code sandboxed images [--digests] | images rm REF}. */
+final class ImageCommands {
+    static final String USAGE = """
+            usage: sandboxed pull REF                 REF: [REGISTRY/]NAME[:TAG][@DIGEST], oci:PATH[:TAG], docker-archive:PATH
+                   sandboxed images [--digests]       list the pulled images
+                   sandboxed images rm REF            forget REF and delete the layers no other image uses""";
+    private final PrintStream out;
+    private final PrintStream err;
+
+    ImageCommands(PrintStream out, PrintStream err) {
+        this.out = out;
+        this.err = err;
+    }
+
+    /** Pull progress on stderr, one line per step (layers resolved, extracted, taken from the cache). */
+    static PullListener progress(PrintStream err) {
+        return event -> {
+            if (event.kind() != Kind.PROGRESS) {
+                err.println(event);
+            }
+        };
+    }
+
+    int pull(List<String> args) {
+        if (args.size() != 1 || args.get(0).startsWith("-")) {
+            throw new UsageException("pull takes one image reference\n" + USAGE);
+        }
+        // Like docker pull: ask the source again, so a moved tag is followed (unchanged layers stay cached).
+        Image image = Images.defaults().pull(ImageSource.parse(args.get(0)), progress(err), true);
+        out.println(image.source() + "@" + image.digest());
+        return 0;
+    }
+
+    int images(List<String> args) {
+        if (args.size() == 2 && args.get(0).equals("rm")) {
+            if (!Images.defaults().remove(args.get(1))) {
+                err.println("sandboxed: " + args.get(1) + " is not pulled");
+                return 1;
+            }
+            return 0;
+        }
+        boolean digests = args.equals(List.of("--digests"));
+        if (!args.isEmpty() && !digests) {
+            throw new UsageException("unknown arguments " + args + "\n" + USAGE);
+        }
+        out.println(String.format("%-50s %-14s %-16s %10s", "SOURCE", "IMAGE ID", "PLATFORM", "SIZE")
+                + (digests ? " DIGEST" : ""));
+        for (Image image : Images.defaults().list()) {
+            out.println(String.format("%-50s %-14s %-16s %10s", image.source(), image.id().substring(7, 19),
+                    image.platform(), human(image.size())) + (digests ? " " + image.digest() : ""));
+        }
+        return 0;
+    }
+
+    private static String human(long bytes) {
+        if (bytes < 1024 * 1024) {
+            return String.format("%.1fkB", bytes / 1024.0);
+        }
+        return String.format("%.1fMB", bytes / (1024.0 * 1024));
+    }
+}

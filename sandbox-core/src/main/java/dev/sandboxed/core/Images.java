@@ -1,0 +1,140 @@
+package dev.sandboxed.core;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.image.ImageSource;
+import dev.sandboxed.core.image.PullListener;
+import dev.sandboxed.core.internal.image.ImageCache;
+import dev.sandboxed.core.internal.image.ImageStore;
+import dev.sandboxed.core.internal.image.LayerExtractor;
+import dev.sandboxed.core.internal.image.RegistryCredentials;
+
+/**
+ * The user's image store: pull images from a registry ({@code [REGISTRY/]NAME[:TAG][@DIGEST]}) or an OCI layout
+ * ({@code oci:PATH[:TAG]}) into the per-user cache, list, inspect and remove them. A pulled image is the root of a
+ * sandbox with {@code SandboxSpec.builder().image(image)}:
+ *
+ * <pre>{@code
+ * Image busybox = Images.defaults().pull("busybox:1.36");
+ * ExecResult r = Sandbox.run(SandboxSpec.builder().image(busybox).build(), ProcessSpec.of("sh", "-c", "echo hi"));
+ * }</pre>
+ *
+ * A source already in the cache is answered without any network request. The cache is
+ * {@code sandboxed.image.cache}, else {@code $XDG_CACHE_HOME/sandboxed}, else {@code ~/.cache/sandboxed};
+ * {@code sandboxed.image.insecure-registries} (comma-separated hosts) are reached over plain HTTP, as loopback
+ * registries always are.
+ */
+public final class Images {
+    private static volatile Images defaults;
+    private final ImageStore store;
+
+    private Images(ImageStore store) {
+        this.store = store;
+    }
+
+    /** The store of the default cache directory and Docker's credentials. */
+    public static Images defaults() {
+        Images d = defaults;
+        if (d == null) {
+            synchronized (Images.class) {
+                if (defaults == null || !defaults.cacheDirectory().equals(ImageCache.defaultDirectory().toAbsolutePath().normalize())) {
+                    defaults = builder().build();
+                }
+                d = defaults;
+            }
+        }
+        return d;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    public Path cacheDirectory() {
+        return store.cache().root();
+    }
+
+    public Image pull(String source) {
+        return pull(source, PullListener.NONE);
+    }
+
+    public Image pull(String source, PullListener listener) {
+        return pull(ImageSource.parse(source), listener, false);
+    }
+
+    /** Pulls {@code source}; with {@code refresh}, asks the source again even when the cache has it (a moved tag). */
+    public Image pull(ImageSource source, PullListener listener, boolean refresh) {
+        try {
+            return store.pull(source, listener, refresh);
+        } catch (IOException e) {
+            throw new UncheckedIOException("pull " + source.canonical() + ": " + e.getMessage(), e);
+        }
+    }
+
+    public List<Image> list() {
+        return store.list();
+    }
+
+    public Optional<Image> inspect(String source) {
+        return store.inspect(ImageSource.parse(source).canonical());
+    }
+
+    /** Forgets a pulled source and deletes the layers no other image uses; false if it was not pulled. */
+    public boolean remove(String source) {
+        try {
+            return store.remove(ImageSource.parse(source).canonical());
+        } catch (IOException e) {
+            throw new UncheckedIOException("remove " + source + ": " + e.getMessage(), e);
+        }
+    }
+
+    public static final class Builder {
+        private Path cacheDirectory = ImageCache.defaultDirectory();
+        private Path dockerConfig = RegistryCredentials.defaultDockerConfig();
+        private final Map<String, String[]> credentials = new LinkedHashMap<>();
+        private final Set<String> insecure = new LinkedHashSet<>();
+
+        private Builder() {
+            String list = System.getProperty("sandboxed.image.insecure-registries", "");
+            Arrays.stream(list.split(",")).map(String::strip).filter(s -> !s.isEmpty()).forEach(insecure::add);
+        }
+
+        public Builder cacheDirectory(Path dir) {
+            this.cacheDirectory = dir;
+            return this;
+        }
+
+        /** Docker's config.json to read {@code auths} from (default {@code $DOCKER_CONFIG/config.json}). */
+        public Builder dockerConfig(Path file) {
+            this.dockerConfig = file;
+            return this;
+        }
+
+        /** A user name and password for {@code registry} ({@code ghcr.io}, {@code localhost:5000}). */
+        public Builder credentials(String registry, String user, String password) {
+            credentials.put(registry, new String[] {user, password});
+            return this;
+        }
+
+        /** A registry reached over plain HTTP although it is not on the loopback interface. */
+        public Builder insecureRegistry(String registry) {
+            insecure.add(registry);
+            return this;
+        }
+
+        public Images build() {
+            return new Images(new ImageStore(new ImageCache(cacheDirectory), new RegistryCredentials(credentials,
+                    dockerConfig), insecure, LayerExtractor.forThisProcess()));
+        }
+    }
+}

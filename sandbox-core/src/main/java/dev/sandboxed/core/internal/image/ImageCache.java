@@ -1,0 +1,184 @@
+package dev.sandboxed.core.internal.image;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * The per-user, content-addressed image cache ({@code sandboxed.image.cache}, else {@code $XDG_CACHE_HOME/sandboxed},
+ * else {@code ~/.cache/sandboxed}), shared by every JVM of the user:
+ * <ul>
+ * <li>{@code blobs/sha256/HEX}: manifests and configs, verified before they are stored;
+ * <li>{@code layers/sha256/HEX}: each layer blob extracted in its own directory (overlayfs's lower layers);
+ * <li>{@code images/HEX.json}: what a source (a reference or layout) resolved to, HEX the SHA-256 of its text;
+ * <li>{@code tmp/}: work in progress, named with the pulling process's pid; {@code locks/}: lock files.
+ * </ul>
+ * Everything is made in {@code tmp/} and renamed into place when complete, so a reader only ever sees finished
+ * entries, and an interrupted pull leaves nothing but a temporary directory that the next pull removes once its
+ * process is gone. Work on one key is serialised across JVMs by a lock file, and within a JVM by a lock object (a
+ * JVM cannot hold two locks of one file).
+ */
+public final class ImageCache {
+    public static final String PROPERTY = "sandboxed.image.cache";
+    private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+    private final Path root;
+
+    public ImageCache(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+        try {
+            for (String dir : new String[] {"blobs/sha256", "layers/sha256", "images", "tmp", "locks"}) {
+                Files.createDirectories(this.root.resolve(dir));
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("create the image cache " + this.root + ": " + e.getMessage(), e);
+        }
+        removeAbandonedWork();
+    }
+
+    /** The default place, from the system property, XDG_CACHE_HOME or the home directory. */
+    public static Path defaultDirectory() {
+        String configured = System.getProperty(PROPERTY);
+        if (configured != null && !configured.isBlank()) {
+            return Path.of(configured);
+        }
+        String xdg = System.getenv("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+            return Path.of(xdg, "sandboxed");
+        }
+        return Path.of(System.getProperty("user.home"), ".cache", "sandboxed");
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** The cache that holds an extracted layer's directory ({@code ROOT/layers/sha256/HEX}). */
+    public static Path rootOfLayer(Path layerDirectory) {
+        return layerDirectory.getParent().getParent().getParent();
+    }
+
+    public Path layerDirectory(String digest) {
+        return root.resolve("layers/sha256").resolve(hex(digest));
+    }
+
+    public boolean hasLayer(String digest) {
+        return Files.isDirectory(layerDirectory(digest), LinkOption.NOFOLLOW_LINKS);
+    }
+
+    public Path imagesDirectory() {
+        return root.resolve("images");
+    }
+
+    public Path indexFile(String source) {
+        return imagesDirectory().resolve(hex(VerifyingInputStream.sha256(source.getBytes(StandardCharsets.UTF_8))) + ".json");
+    }
+
+    public Optional<byte[]> blob(String digest) {
+        try {
+            return Optional.of(Files.readAllBytes(root.resolve("blobs/sha256").resolve(hex(digest))));
+        } catch (NoSuchFileException e) {
+            return Optional.empty();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Stores a verified blob (a manifest or config) under its digest. */
+    public void putBlob(String digest, byte[] data) throws IOException {
+        VerifyingInputStream.verified(data, digest, "blob");
+        writeAtomically(root.resolve("blobs/sha256").resolve(hex(digest)), data);
+    }
+
+    /** Writes a file by renaming a finished temporary file over it. */
+    public void writeAtomically(Path file, byte[] data) throws IOException {
+        Path tmp = root.resolve("tmp").resolve(ProcessHandle.current().pid() + "-" + System.nanoTime() + ".part");
+        Files.write(tmp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    /** A new private directory for work in progress, named after this process. */
+    public Path newWorkDirectory(String what) throws IOException {
+        return Files.createTempDirectory(root.resolve("tmp"), ProcessHandle.current().pid() + "-" + what + "-",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+
+    /** Renames a finished work directory into place; false when another process finished the same work first. */
+    public boolean commit(Path work, Path destination) throws IOException {
+        try {
+            Files.move(work, destination, StandardCopyOption.ATOMIC_MOVE);
+            return true;
+        } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
+            LayerExtractor.removeExisting(work);
+            return false;
+        } catch (IOException e) {
+            if (Files.isDirectory(destination)) {
+                LayerExtractor.removeExisting(work); // rename(2) over a non-empty directory: ENOTEMPTY
+                return false;
+            }
+            throw e;
+        }
+    }
+
+    /** Runs {@code work} holding the lock named {@code key}, across threads and across processes. */
+    public <T> T locked(String key, IoSupplier<T> work) throws IOException {
+        Path lockFile = root.resolve("locks").resolve(key + ".lock");
+        ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(lockFile, k -> new ReentrantLock());
+        jvmLock.lock();
+        try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.lock(); // released when the channel closes
+            try {
+                return work.get();
+            } finally {
+                lock.release();
+            }
+        } finally {
+            jvmLock.unlock();
+        }
+    }
+
+    @FunctionalInterface
+    public interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
+    /** Removes the work directories and files of processes that no longer run (an interrupted pull). */
+    private void removeAbandonedWork() {
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(root.resolve("tmp"))) {
+            for (Path entry : entries) {
+                String name = entry.getFileName().toString();
+                int dash = name.indexOf('-');
+                long pid = dash > 0 && name.substring(0, dash).chars().allMatch(Character::isDigit)
+                        ? Long.parseLong(name.substring(0, dash)) : -1;
+                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                    LayerExtractor.removeExisting(entry);
+                }
+            }
+        } catch (IOException e) {
+            System.getLogger(ImageCache.class.getName()).log(System.Logger.Level.WARNING,
+                    "image cache: cannot remove abandoned work in " + root.resolve("tmp") + ": " + e.getMessage());
+        }
+    }
+
+    static String hex(String digest) {
+        if (!digest.matches("sha256:[a-f0-9]{64}")) {
+            throw new IllegalArgumentException("not a sha256 digest: " + digest);
+        }
+        return digest.substring("sha256:".length());
+    }
+}

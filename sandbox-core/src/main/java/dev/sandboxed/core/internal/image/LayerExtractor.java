@@ -1,0 +1,297 @@
+package dev.sandboxed.core.internal.image;
+
+import java.io.BufferedInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.zip.GZIPInputStream;
+
+import com.github.luben.zstd.ZstdInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+
+import dev.sandboxed.core.internal.os.Native;
+
+/**
+ * Extracts one image layer (a tar, plain, gzip or zstd) into its own empty directory, in the form overlayfs stacks:
+ * a whiteout ({@code .wh.NAME}) becomes a character device 0:0, which any user may create since Linux 5.8, and an
+ * opaque marker ({@code .wh..wh..opq}) the {@code user.overlay.opaque} attribute that overlayfs reads when mounted
+ * with {@code userxattr} in a user namespace (Linux 5.11). This is the layout rootless Podman's native overlay
+ * driver uses, without fuse-overlayfs or a copy.
+ *
+ * <p>Nothing is ever written outside the directory: absolute names and {@code ..} are refused, every parent of an
+ * entry is checked with lstat to be a real directory made by this extraction (a symbolic link as a parent is refused,
+ * never followed), an entry replaces what was at its name instead of writing through it (files are created with
+ * O_EXCL, which does not follow a link), and a hard link must point at a non-directory already extracted here. The
+ * directory is private to one extraction, so nothing changes between a check and its use.
+ *
+ * <p>Modes are kept (setuid, setgid and sticky bits included) and applied to directories last; ownership is kept
+ * only when running as real root, otherwise everything belongs to the caller (root inside the sandbox). Device nodes
+ * are skipped unless running as root.
+ */
+public final class LayerExtractor {
+    private static final System.Logger LOG = System.getLogger(LayerExtractor.class.getName());
+    private static final String WHITEOUT = ".wh.";
+    private static final String OPAQUE = ".wh..wh..opq";
+    private static final int S_IFCHR = 0020000;
+    private static final int S_IFBLK = 0060000;
+    private static final int S_IFIFO = 0010000;
+
+    private final boolean asRoot;
+
+    public LayerExtractor(boolean asRoot) {
+        this.asRoot = asRoot;
+    }
+
+    public static LayerExtractor forThisProcess() {
+        return new LayerExtractor(Native.libc().geteuid() == 0);
+    }
+
+    /** What a layer held: entries written and entries skipped (device nodes rootless, unknown types). */
+    public record Result(long entries, long skipped) {}
+
+    /** The tar inside a gzip or zstd stream, or the stream itself: recognised by its magic bytes. */
+    public static InputStream decompressed(InputStream raw) throws IOException {
+        BufferedInputStream in = new BufferedInputStream(raw, 1 << 16);
+        in.mark(4);
+        byte[] magic = in.readNBytes(4);
+        in.reset();
+        if (magic.length >= 2 && (magic[0] & 0xff) == 0x1f && (magic[1] & 0xff) == 0x8b) {
+            return new GZIPInputStream(in, 1 << 16);
+        }
+        if (magic.length == 4 && (magic[0] & 0xff) == 0x28 && (magic[1] & 0xff) == 0xb5 && (magic[2] & 0xff) == 0x2f
+                && (magic[3] & 0xff) == 0xfd) {
+            return new ZstdInputStream(in);
+        }
+        return in;
+    }
+
+    /** Extracts the tar read from {@code tar} (already decompressed) into the existing, empty directory {@code root}. */
+    public Result extract(InputStream tar, Path root) throws IOException {
+        record Dir(Path path, TarArchiveEntry entry) {}
+        List<Dir> dirs = new ArrayList<>();
+        long entries = 0;
+        long skipped = 0;
+        TarArchiveInputStream in = new TarArchiveInputStream(tar, StandardCharsets.UTF_8.name());
+        TarArchiveEntry e;
+        while ((e = nextEntry(in)) != null) {
+            List<String> name = components(e.getName(), "entry");
+            if (name.isEmpty()) {
+                continue; // "./": the layer's root, whose attributes overlayfs takes from the topmost layer anyway
+            }
+            Path parent = parents(root, name.subList(0, name.size() - 1), e.getName(), true);
+            String base = name.get(name.size() - 1);
+            entries++;
+            if (base.equals(OPAQUE)) {
+                setOpaque(parent);
+                continue;
+            }
+            if (base.startsWith(WHITEOUT + WHITEOUT)) {
+                continue; // aufs metadata (.wh..wh.plnk and the like)
+            }
+            if (base.startsWith(WHITEOUT)) {
+                Path hidden = parent.resolve(base.substring(WHITEOUT.length()));
+                removeExisting(hidden);
+                mknod(hidden, S_IFCHR, 0);
+                continue;
+            }
+            Path dest = parent.resolve(base);
+            if (e.isDirectory()) {
+                if (!Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
+                    removeExisting(dest);
+                    Files.createDirectory(dest);
+                }
+                dirs.add(new Dir(dest, e));
+                continue;
+            }
+            removeExisting(dest);
+            if (e.isSymbolicLink()) {
+                // The text is kept as it is: the kernel resolves it inside the sandbox's root, never here.
+                Files.createSymbolicLink(dest, Path.of(e.getLinkName()));
+                if (asRoot) {
+                    lchown(dest, e);
+                }
+                continue;
+            } else if (e.isLink()) {
+                List<String> targetName = components(e.getLinkName(), "hard link target");
+                if (targetName.isEmpty()) {
+                    throw new LayerException("hard link " + e.getName() + " points at the layer's root");
+                }
+                Path target = parents(root, targetName.subList(0, targetName.size() - 1), e.getLinkName(), false)
+                        .resolve(targetName.get(targetName.size() - 1));
+                BasicFileAttributes attrs = lstat(target);
+                if (attrs == null || attrs.isDirectory()) {
+                    throw new LayerException("hard link " + e.getName() + " -> " + e.getLinkName()
+                            + ": the target is not a file extracted earlier in this layer");
+                }
+                Files.createLink(dest, target);
+                continue; // a hard link shares the target's attributes
+            } else if (e.isCharacterDevice() || e.isBlockDevice()) {
+                if (!asRoot) {
+                    LOG.log(System.Logger.Level.INFO, "image layer: skipped device node " + e.getName()
+                            + " (only root can create device nodes; the sandbox's /dev has the usual ones)");
+                    skipped++;
+                    continue;
+                }
+                mknod(dest, e.isCharacterDevice() ? S_IFCHR : S_IFBLK, makedev(e.getDevMajor(), e.getDevMinor()));
+            } else if (e.isFIFO()) {
+                mknod(dest, S_IFIFO, 0);
+            } else if (e.isFile()) {
+                try (OutputStream out = Files.newOutputStream(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    in.transferTo(out);
+                }
+            } else {
+                LOG.log(System.Logger.Level.INFO, "image layer: skipped " + e.getName() + " of unknown tar type");
+                skipped++;
+                continue;
+            }
+            setAttributes(dest, e);
+        }
+        for (int i = dirs.size() - 1; i >= 0; i--) {
+            setAttributes(dirs.get(i).path(), dirs.get(i).entry());
+        }
+        return new Result(entries, skipped);
+    }
+
+    /**
+     * The next entry, or null at the end. A tar that ends right after its last entry's data, without the padding and
+     * end-of-archive blocks, is complete (umoci 0.4 writes such layers; the digest still covers every byte): a
+     * truncation inside an entry's data fails while that data is read, never here.
+     */
+    private static TarArchiveEntry nextEntry(TarArchiveInputStream in) throws IOException {
+        try {
+            return in.getNextEntry();
+        } catch (IOException e) {
+            if ("Truncated TAR archive".equals(e.getMessage())) {
+                return null;
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The components of an entry name: "./" prefixes dropped; absolute names and ".." refused, except "/" alone, the
+     * layer's root, which umoci writes.
+     */
+    static List<String> components(String name, String what) {
+        if (name.startsWith("/") && !name.chars().allMatch(c -> c == '/')) {
+            throw new LayerException(what + " '" + name + "' is an absolute path; a layer holds only relative names");
+        }
+        List<String> parts = new ArrayList<>();
+        for (String part : name.split("/")) {
+            if (part.isEmpty() || part.equals(".")) {
+                continue;
+            }
+            if (part.equals("..") || part.indexOf('\0') >= 0) {
+                throw new LayerException(what + " '" + name + "' contains '..'; it could leave the layer's directory");
+            }
+            parts.add(part);
+        }
+        return parts;
+    }
+
+    /**
+     * The directory {@code root/names...}, every component checked with lstat to be a real directory (created when
+     * missing and {@code create}); a symbolic link or a file on the way is refused, never followed.
+     */
+    private static Path parents(Path root, List<String> names, String entry, boolean create) throws IOException {
+        Path dir = root;
+        for (String part : names) {
+            dir = dir.resolve(part);
+            BasicFileAttributes attrs = lstat(dir);
+            if (attrs == null && create) {
+                Files.createDirectory(dir);
+            } else if (attrs == null) {
+                throw new LayerException("'" + entry + "': " + root.relativize(dir) + " does not exist in this layer");
+            } else if (!attrs.isDirectory()) {
+                throw new LayerException("'" + entry + "': " + root.relativize(dir) + " is "
+                        + (attrs.isSymbolicLink() ? "a symbolic link" : "not a directory")
+                        + "; refusing to write through it");
+            }
+        }
+        return dir;
+    }
+
+    private static BasicFileAttributes lstat(Path p) throws IOException {
+        try {
+            return Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
+            return null;
+        }
+    }
+
+    /** Removes what is at {@code p} (a whole directory tree, never following a link), as tar does before it writes. */
+    static void removeExisting(Path p) throws IOException {
+        BasicFileAttributes attrs = lstat(p);
+        if (attrs == null) {
+            return;
+        }
+        if (attrs.isDirectory()) {
+            makeWritable(p);
+            try (DirectoryStream<Path> children = Files.newDirectoryStream(p)) {
+                for (Path child : children) {
+                    removeExisting(child);
+                }
+            }
+        }
+        Files.delete(p);
+    }
+
+    /** Owner write and search on a directory, so a tree extracted with read-only directories can be removed. */
+    static void makeWritable(Path dir) throws IOException {
+        int mode = (Integer) Files.getAttribute(dir, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        if ((mode & 0300) != 0300) {
+            chmod(dir, (mode & 07777) | 0700);
+        }
+    }
+
+    private void setAttributes(Path p, TarArchiveEntry e) throws IOException {
+        if (asRoot) {
+            lchown(p, e);
+        }
+        chmod(p, e.getMode() & 07777); // after chown, which clears setuid and setgid
+        Files.setLastModifiedTime(p, FileTime.from(e.getLastModifiedTime().toInstant()));
+    }
+
+    private static void lchown(Path p, TarArchiveEntry e) throws IOException {
+        if (Native.libc().lchown(p.toString(), (int) e.getLongUserId(), (int) e.getLongGroupId()) != 0) {
+            throw new IOException("chown " + p + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+    }
+
+    private static void chmod(Path p, int mode) throws IOException {
+        if (Native.libc().chmod(p.toString(), mode) != 0) {
+            throw new IOException("chmod " + p + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+    }
+
+    private static void mknod(Path p, int type, long dev) throws IOException {
+        if (Native.libc().mknod(p.toString(), type | 0600, dev) != 0) {
+            throw new IOException("mknod " + p + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+    }
+
+    private static void setOpaque(Path dir) throws IOException {
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(dir, UserDefinedFileAttributeView.class,
+                LinkOption.NOFOLLOW_LINKS);
+        view.write("overlay.opaque", ByteBuffer.wrap(new byte[] {'y'}));
+    }
+
+    /** glibc's makedev. */
+    static long makedev(long major, long minor) {
+        return ((major & 0xfffff000L) << 32) | ((major & 0xfffL) << 8) | ((minor & 0xffffff00L) << 12) | (minor & 0xffL);
+    }
+}

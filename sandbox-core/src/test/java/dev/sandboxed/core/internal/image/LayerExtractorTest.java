@@ -1,0 +1,204 @@
+package dev.sandboxed.core.internal.image;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.util.List;
+import java.util.zip.GZIPOutputStream;
+
+import com.github.luben.zstd.Zstd;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.image.ImageConfig;
+import dev.sandboxed.core.testing.TarBuilder;
+
+/** Hostile layers, each trick in its own tar written here: nothing may land outside the layer's directory. */
+class LayerExtractorTest {
+    @TempDir
+    Path tmp;
+    Path outside;
+    Path secret;
+    Path layer;
+    private final LayerExtractor rootless = new LayerExtractor(false);
+
+    @BeforeEach
+    void setUp() throws IOException {
+        outside = Files.createDirectory(tmp.resolve("outside"));
+        secret = Files.writeString(outside.resolve("secret"), "original");
+        layer = Files.createDirectory(tmp.resolve("layer"));
+    }
+
+    private LayerExtractor.Result extract(byte[] tar, Path into) throws IOException {
+        return rootless.extract(LayerExtractor.decompressed(new ByteArrayInputStream(tar)), into);
+    }
+
+    private void assertOutsideUntouched() throws IOException {
+        assertThat(Files.readString(secret)).isEqualTo("original");
+        try (var files = Files.list(outside)) {
+            assertThat(files).containsExactly(secret);
+        }
+    }
+
+    @Test
+    void refusesAbsoluteNames() {
+        byte[] tar = new TarBuilder().file(outside.resolve("evil").toString(), "x").build();
+        assertThatThrownBy(() -> extract(tar, layer)).isInstanceOf(LayerException.class).hasMessageContaining("absolute");
+    }
+
+    @Test
+    void refusesDotDot() throws IOException {
+        byte[] tar = new TarBuilder().file("a/../../outside/evil", "x").build();
+        assertThatThrownBy(() -> extract(tar, layer)).isInstanceOf(LayerException.class).hasMessageContaining("..");
+        assertOutsideUntouched();
+    }
+
+    @Test
+    void neverWritesThroughASymlinkedParent() throws IOException {
+        byte[] tar = new TarBuilder().symlink("link", outside.toString()).file("link/evil", "x").build();
+        assertThatThrownBy(() -> extract(tar, layer)).isInstanceOf(LayerException.class).hasMessageContaining("symbolic link");
+        assertOutsideUntouched();
+    }
+
+    @Test
+    void aFileReplacesALinkInsteadOfWritingThroughIt() throws IOException {
+        byte[] tar = new TarBuilder().symlink("x", secret.toString()).file("x", "replaced").build();
+        extract(tar, layer);
+        assertOutsideUntouched();
+        assertThat(Files.isSymbolicLink(layer.resolve("x"))).isFalse();
+        assertThat(Files.readString(layer.resolve("x"))).isEqualTo("replaced");
+    }
+
+    @Test
+    void hardLinksStayInsideTheLayer() throws IOException {
+        assertThatThrownBy(() -> extract(new TarBuilder().hardlink("h", "../outside/secret").build(), layer))
+                .isInstanceOf(LayerException.class);
+        assertThatThrownBy(() -> extract(new TarBuilder().hardlink("h", secret.toString()).build(), layer))
+                .isInstanceOf(LayerException.class);
+        Path other = Files.createDirectory(tmp.resolve("other"));
+        // A hard link to a symbolic link that points out, then a write at the hard link's name.
+        byte[] tar = new TarBuilder().symlink("s", secret.toString()).hardlink("h", "s").file("h", "written").build();
+        extract(tar, other);
+        assertOutsideUntouched();
+        assertThat(Files.readString(other.resolve("h"))).isEqualTo("written");
+        Path third = Files.createDirectory(tmp.resolve("third"));
+        extract(new TarBuilder().file("f", "data").hardlink("g", "./f").build(), third);
+        assertThat(Files.readString(third.resolve("g"))).isEqualTo("data");
+        assertThat(Files.getAttribute(third.resolve("g"), "unix:nlink")).isEqualTo(2);
+    }
+
+    @Test
+    void aSymlinkReplacedByADirectory() throws IOException {
+        // Within one layer: the directory entry replaces the link, and the file goes into the real directory.
+        extract(new TarBuilder().symlink("a", outside.toString()).dir("a", 0755).file("a/f", "in").build(), layer);
+        assertOutsideUntouched();
+        assertThat(Files.isDirectory(layer.resolve("a"), LinkOption.NOFOLLOW_LINKS)).isTrue();
+        assertThat(Files.readString(layer.resolve("a/f"))).isEqualTo("in");
+        // Across layers: each has its own directory, so the lower link is never under the upper's files.
+        Path lower = Files.createDirectory(tmp.resolve("lower"));
+        Path upper = Files.createDirectory(tmp.resolve("upper"));
+        extract(new TarBuilder().symlink("b", outside.toString()).build(), lower);
+        extract(new TarBuilder().dir("b", 0755).file("b/f", "in").build(), upper);
+        assertOutsideUntouched();
+        assertThat(Files.readString(upper.resolve("b/f"))).isEqualTo("in");
+    }
+
+    @Test
+    void whiteoutsAndOpaqueDirectoriesBecomeOverlayfsOnes() throws IOException {
+        extract(new TarBuilder().file(".wh.gone", "").dir("d", 0755).file("d/.wh..wh..opq", "").file("d/kept", "k")
+                .file(".wh..wh.plnk", "").build(), layer);
+        Path gone = layer.resolve("gone");
+        assertThat((Integer) Files.getAttribute(gone, "unix:mode", LinkOption.NOFOLLOW_LINKS) & 0170000).isEqualTo(0020000);
+        assertThat(Files.getAttribute(gone, "unix:rdev", LinkOption.NOFOLLOW_LINKS)).isEqualTo(0L);
+        UserDefinedFileAttributeView view = Files.getFileAttributeView(layer.resolve("d"), UserDefinedFileAttributeView.class);
+        ByteBuffer value = ByteBuffer.allocate(4);
+        view.read("overlay.opaque", value);
+        assertThat(new String(value.array(), 0, value.position(), StandardCharsets.UTF_8)).isEqualTo("y");
+        assertThat(layer.resolve(".wh..wh.plnk")).doesNotExist();
+        assertThat(layer.resolve("d/.wh..wh..opq")).doesNotExist();
+    }
+
+    @Test
+    void modesAreKeptAndDeviceNodesSkippedRootless() throws IOException {
+        var result = extract(new TarBuilder().dir("ro", 0555).file("ro/suid", "#!", 04755).file("plain", "p", 0600)
+                .charDevice("dev/null", 1, 3).build(), layer);
+        assertThat(Files.getAttribute(layer.resolve("ro"), "unix:mode")).isEqualTo(040555);
+        assertThat(Files.getAttribute(layer.resolve("ro/suid"), "unix:mode")).isEqualTo(0104755);
+        assertThat(Files.getAttribute(layer.resolve("plain"), "unix:mode")).isEqualTo(0100600);
+        assertThat(layer.resolve("dev/null")).doesNotExist();
+        assertThat(result.skipped()).isEqualTo(1);
+        LayerExtractor.removeExisting(layer); // read-only directories included
+        assertThat(layer).doesNotExist();
+    }
+
+    @Test
+    void ownersAreKeptOnlyAsRoot() throws IOException {
+        byte[] tar = new TarBuilder().owned("data/pg", "x", 999, 999).build();
+        extract(tar, layer);
+        assertThat(Files.getAttribute(layer.resolve("data/pg"), "unix:uid")).isEqualTo(
+                Files.getAttribute(tmp, "unix:uid")); // rootless: the caller's, root inside the sandbox
+        org.junit.jupiter.api.Assumptions.assumeTrue(dev.sandboxed.core.internal.os.Native.libc().geteuid() == 0,
+                "keeping owners needs real root");
+        Path asRoot = Files.createDirectory(tmp.resolve("root"));
+        new LayerExtractor(true).extract(new ByteArrayInputStream(tar), asRoot);
+        assertThat(Files.getAttribute(asRoot.resolve("data/pg"), "unix:uid")).isEqualTo(999);
+        assertThat(Files.getAttribute(asRoot.resolve("data/pg"), "unix:gid")).isEqualTo(999);
+    }
+
+    @Test
+    void gzipZstdAndPlainLayers() throws IOException {
+        byte[] tar = new TarBuilder().file("etc/motd", "hello").build();
+        ByteArrayOutputStream gz = new ByteArrayOutputStream();
+        try (GZIPOutputStream out = new GZIPOutputStream(gz)) {
+            out.write(tar);
+        }
+        for (byte[] blob : List.of(tar, gz.toByteArray(), Zstd.compress(tar))) {
+            Path dir = Files.createTempDirectory(tmp, "l");
+            extract(blob, dir);
+            assertThat(Files.readString(dir.resolve("etc/motd"))).isEqualTo("hello");
+        }
+    }
+
+    @Test
+    void aWrongDigestIsRejected() {
+        byte[] tar = new TarBuilder().file("f", "x").build();
+        String wrong = VerifyingInputStream.sha256("other".getBytes(StandardCharsets.UTF_8));
+        assertThatThrownBy(() -> {
+            try (VerifyingInputStream in = new VerifyingInputStream(new ByteArrayInputStream(tar), wrong, tar.length,
+                    "layer", n -> {})) {
+                rootless.extract(LayerExtractor.decompressed(in), layer);
+                in.verify();
+            }
+        }).hasMessageContaining("rejected");
+    }
+
+    @Test
+    void filesOfTheImageAreReadInsideIt() throws IOException {
+        Path lower = Files.createDirectory(tmp.resolve("l1"));
+        Path upper = Files.createDirectory(tmp.resolve("l2"));
+        extract(new TarBuilder().file("etc/passwd.real", "app:x:999:999::/home/app:/bin/sh\n")
+                .symlink("etc/passwd", "../../../../etc/passwd.real").file("etc/hidden", "h")
+                .symlink("etc/escape", secret.toString()).file("opq/old", "o").build(), lower);
+        extract(new TarBuilder().file("etc/.wh.hidden", "").file("opq/.wh..wh..opq", "").file("opq/new", "n").build(), upper);
+        Image image = new Image("test", "sha256:" + "0".repeat(64), "sha256:" + "1".repeat(64), "linux/amd64",
+                new ImageConfig(List.of(), List.of(), List.of(), "", "", java.util.Set.of(), java.util.Optional.empty(), "",
+                        java.util.Map.of()), List.of(lower, upper), 0);
+        assertThat(image.readFile("/etc/passwd")).map(b -> new String(b, StandardCharsets.UTF_8))
+                .contains("app:x:999:999::/home/app:/bin/sh\n");
+        assertThat(image.readFile("/etc/hidden")).isEmpty();
+        assertThat(image.readFile("/etc/escape")).isEmpty(); // the link resolves inside the image, where there is none
+        assertThat(image.readFile("/opq/old")).isEmpty();
+        assertThat(image.readFile("/opq/new")).isPresent();
+    }
+}
