@@ -43,7 +43,7 @@ class ImageSandboxTest {
     void theImagesDefaultCommandRunsWithItsConfig() {
         SandboxSpec spec = SandboxSpec.builder().image(image).build();
         assertThat(spec.workdir()).isEqualTo("/work");
-        assertThat(spec.user()).isEqualTo(new UserSpec(999, 999));
+        assertThat(spec.userName()).as("looked up in the image's /etc/passwd at start").contains("app");
         ExecResult r = Sandbox.run(spec, ProcessSpec.builder(image.config().command(Optional.empty(), List.of())).build());
         assertThat(r.succeeded()).as(r.toString()).isTrue();
         assertThat(r.stdout()).isEqualTo("default-cmd\n/work\n999\n");

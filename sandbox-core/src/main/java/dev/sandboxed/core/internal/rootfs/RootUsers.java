@@ -57,7 +57,7 @@ public final class RootUsers {
                 return fields;
             }
         }
-        throw new SpecException("user", "unknown " + what + " '" + name + "' (not in " + file + " of " + describe(rootfs)
+        throw new SpecException("user", "unknown " + what + " '" + name + "' (not in " + file + " in " + describe(rootfs)
                 + "); use a numeric id or a name listed there");
     }
 
