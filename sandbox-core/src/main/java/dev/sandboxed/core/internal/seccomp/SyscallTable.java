@@ -15,7 +15,8 @@ import java.util.TreeMap;
 
 /**
  * Syscall names and numbers of one ABI, loaded from the tables that
- * {@code scripts/gen-syscall-tables.py} generates from the kernel UAPI headers.
+ * {@code scripts/gen-syscall-tables.py} generates from the kernel's syscall table files
+ * ({@code scripts/syscall-tables}).
  */
 public final class SyscallTable {
     private static final Map<SyscallArch, SyscallTable> TABLES = Collections.synchronizedMap(new EnumMap<>(SyscallArch.class));
