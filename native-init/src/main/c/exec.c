@@ -22,7 +22,6 @@
 
 #include "parse.h"
 
-#define MAX_ARGS 4096
 #define MAX_GROUPS 64
 #define MAX_RLIMITS 64
 
@@ -31,8 +30,7 @@
 #endif
 
 struct exec_desc {
-    char *argv[MAX_ARGS + 1];
-    char *envp[MAX_ARGS + 1];
+    struct exec_strings strings; /* argv and envp, sized to what the message (and its memfd) held */
     char *cwd;
     uid_t uid;
     gid_t gid;
@@ -81,7 +79,7 @@ static _Noreturn void child_fail(struct child_args *a, const char *step, int err
 }
 
 static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
-    /* Field by field: zeroing the whole 64 KiB of argument slots would fault in pages for nothing. */
+    d->strings = (struct exec_strings){ 0 };
     d->cwd = NULL;
     d->uid = 0;
     d->gid = 0;
@@ -93,20 +91,16 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
     d->filter = NULL;
     d->filter_len = 0;
     d->notify = 0;
-    int argc = 0, envc = 0;
+    struct field argv_memfd = { 0 };
     size_t pos = 0;
     struct field fl;
     while (msg_next(m, &pos, &fl)) {
         switch (fl.tag) {
-        case F_ARG:
-            if (argc == MAX_ARGS) return fail(f, E2BIG, "parse process: too many arguments");
-            d->argv[argc++] = field_strdup(&fl);
+        case F_ARGV_MEMFD: argv_memfd = fl; break;
+        case F_CWD:
+            free(d->cwd);
+            d->cwd = field_strdup(&fl);
             break;
-        case F_ENV:
-            if (envc == MAX_ARGS) return fail(f, E2BIG, "parse process: too many environment variables");
-            d->envp[envc++] = field_strdup(&fl);
-            break;
-        case F_CWD: d->cwd = field_strdup(&fl); break;
         case F_UID: d->uid = field_u32(&fl); break;
         case F_GID: d->gid = field_u32(&fl); break;
         case F_GROUPS:
@@ -132,10 +126,20 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
         default: break;
         }
     }
-    d->argv[argc] = NULL;
-    d->envp[envc] = NULL;
-    if (argc == 0) {
-        return fail(f, EINVAL, "parse process: no command");
+    /* A large process: its strings are in a sealed memfd (fds[3]), mapped only while they are copied. */
+    const unsigned char *memfd = NULL;
+    size_t memfd_len = 0;
+    if (field_present(&argv_memfd)) {
+        if (m->nfds != 4) {
+            return fail(f, EINVAL, "parse process: F_ARGV_MEMFD without its descriptor");
+        }
+        memfd_len = field_u32(&argv_memfd);
+        if (map_sealed_memfd(m->fds[3], memfd_len, MAX_ARGV_MEMFD, &memfd, f) < 0) return -1;
+    }
+    int rc = parse_exec_strings(m, memfd, memfd_len, &d->strings, f);
+    if (memfd != NULL) munmap((void *)memfd, memfd_len);
+    if (rc < 0) {
+        return -1;
     }
     if (d->cwd == NULL) {
         d->cwd = strdup("/");
@@ -301,9 +305,9 @@ static int child(void *arg) {
             close(lfd);
         }
     }
-    int err = exec_search(d->argv, d->envp);
+    int err = exec_search(d->strings.argv, d->strings.envp);
     char step_buf[600];
-    snprintf(step_buf, sizeof step_buf, "execute %s", d->argv[0]);
+    snprintf(step_buf, sizeof step_buf, "execute %s", d->strings.argv[0]);
     child_fail(a, step_buf, err);
 }
 
@@ -435,12 +439,9 @@ int exec_prepare(struct failure *f) {
 pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f) {
     static struct exec_desc d;
     *listener = -1;
-    if (parse(m, &d, f) < 0) {
-        return -1;
-    }
-    pid_t pid = start_child(&d, fds, listener, f);
-    for (int i = 0; d.argv[i]; i++) free(d.argv[i]);
-    for (int i = 0; d.envp[i]; i++) free(d.envp[i]);
+    pid_t pid = parse(m, &d, f) < 0 ? -1 : start_child(&d, fds, listener, f);
+    exec_strings_free(&d.strings);
     free(d.cwd);
+    d.cwd = NULL;
     return pid;
 }

@@ -97,8 +97,9 @@ static void handle_exec(void) {
     uint32_t exec_id = msg_find(&in, F_EXEC_ID, &fl) ? field_u32(&fl) : 0;
     int is_main = msg_find(&in, F_MAIN, &fl) && field_u32(&fl);
     struct failure f = { 0 };
-    if (in.nfds != 3) {
-        fail(&f, EINVAL, "start process: expected 3 stdio descriptors, got %d", in.nfds);
+    int expected_fds = msg_find(&in, F_ARGV_MEMFD, &fl) ? 4 : 3; /* stdio, and the memfd of a large process */
+    if (in.nfds != expected_fds) {
+        fail(&f, EINVAL, "start process: expected %d descriptors, got %d", expected_fds, in.nfds);
         report_failure(K_EXEC_FAILED, exec_id, &f);
     } else if (nprocs == MAX_PROCS) {
         fail(&f, EAGAIN, "start process: more than %d processes started", MAX_PROCS);

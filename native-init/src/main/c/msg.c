@@ -111,18 +111,22 @@ int msg_recv(int sock, struct msg *m) {
     return 1;
 }
 
-int msg_next(const struct msg *m, size_t *pos, struct field *f) {
-    if (*pos + 8 > m->len) {
+int fields_next(const unsigned char *buf, size_t len, size_t *pos, struct field *f) {
+    if (*pos > len || len - *pos < 8) {
         return 0;
     }
-    f->tag = wire_get_u32(m->buf + *pos);
-    f->len = wire_get_u32(m->buf + *pos + 4);
-    if ((size_t)f->len > m->len - *pos - 8) {
+    f->tag = wire_get_u32(buf + *pos);
+    f->len = wire_get_u32(buf + *pos + 4);
+    if ((size_t)f->len > len - *pos - 8) {
         return 0; /* truncated field: stop reading rather than overrun */
     }
-    f->data = m->buf + *pos + 8;
+    f->data = buf + *pos + 8;
     *pos += 8 + (size_t)f->len;
     return 1;
+}
+
+int msg_next(const struct msg *m, size_t *pos, struct field *f) {
+    return fields_next(m->buf, m->len, pos, f);
 }
 
 int msg_find(const struct msg *m, uint32_t tag, struct field *f) {

@@ -56,6 +56,8 @@ int msg_recv(int sock, struct msg *m);
 uint32_t msg_kind(const struct msg *m);
 /* Iterates fields: start with *pos = 0; returns 1 while a field was read. */
 int msg_next(const struct msg *m, size_t *pos, struct field *f);
+/* The same over any buffer of fields (an argument memfd); stops at the end or before a truncated field. */
+int fields_next(const unsigned char *buf, size_t len, size_t *pos, struct field *f);
 int msg_find(const struct msg *m, uint32_t tag, struct field *f);
 /* Closes the descriptors a received message carried. */
 void msg_close_fds(const struct msg *m);

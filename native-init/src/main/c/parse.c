@@ -2,6 +2,7 @@
 #include "parse.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 int parse_mount_op(const struct field *fl, int index, struct mount_op *op, struct failure *f) {
@@ -163,4 +164,75 @@ int parse_map_command(const struct field *fl, char *pid, char *args[], int max, 
         return fail(f, EINVAL, "parse id map command");
     }
     return 0;
+}
+
+/*
+ * Counts the F_ARG (counts[0]) and F_ENV (counts[1]) fields of a buffer of fields. `only_strings`: the buffer
+ * of an argument memfd, where any other field, or bytes that do not form whole fields, are an error.
+ */
+static int count_strings(const unsigned char *buf, size_t len, int only_strings, size_t counts[2], struct failure *f) {
+    size_t pos = 0;
+    struct field fl;
+    while (fields_next(buf, len, &pos, &fl)) {
+        if (fl.tag == F_ARG || fl.tag == F_ENV) {
+            counts[fl.tag == F_ENV]++;
+        } else if (only_strings) {
+            return fail(f, EINVAL, "parse argument memfd: field %u at byte %zu is neither F_ARG nor F_ENV", fl.tag,
+                        pos - fl.len - 8);
+        }
+    }
+    if (only_strings && pos != len) {
+        return fail(f, EINVAL, "parse argument memfd: a truncated field at byte %zu of %zu", pos, len);
+    }
+    return 0;
+}
+
+/* Copies the F_ARG and F_ENV fields of a buffer into the tables, after what they hold (counted beforehand). */
+static int copy_strings(const unsigned char *buf, size_t len, struct exec_strings *s, struct failure *f) {
+    size_t pos = 0;
+    struct field fl;
+    while (fields_next(buf, len, &pos, &fl)) {
+        if (fl.tag != F_ARG && fl.tag != F_ENV) continue;
+        char *copy = field_strdup(&fl);
+        if (copy == NULL) {
+            return fail(f, ENOMEM, "copy the arguments and environment of the process");
+        }
+        if (fl.tag == F_ARG) {
+            s->argv[s->argc++] = copy;
+        } else {
+            s->envp[s->envc++] = copy;
+        }
+    }
+    return 0;
+}
+
+int parse_exec_strings(const struct msg *m, const unsigned char *memfd, size_t memfd_len, struct exec_strings *s,
+                       struct failure *f) {
+    *s = (struct exec_strings){ 0 };
+    size_t counts[2] = { 0, 0 };
+    if (count_strings(m->buf, m->len, 0, counts, f) < 0 || count_strings(memfd, memfd_len, 1, counts, f) < 0) {
+        return -1;
+    }
+    if (counts[0] == 0) {
+        return fail(f, EINVAL, "parse process: no command");
+    }
+    /* Bounded: every string takes at least a field header of the message or of the (size-checked) memfd. */
+    s->argv = calloc(counts[0] + 1, sizeof *s->argv);
+    s->envp = calloc(counts[1] + 1, sizeof *s->envp);
+    if (s->argv == NULL || s->envp == NULL) {
+        return fail(f, ENOMEM, "allocate the argument tables of the process (%zu arguments, %zu variables)", counts[0],
+                    counts[1]);
+    }
+    if (copy_strings(m->buf, m->len, s, f) < 0 || copy_strings(memfd, memfd_len, s, f) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+void exec_strings_free(struct exec_strings *s) {
+    for (size_t i = 0; i < s->argc; i++) free(s->argv[i]);
+    for (size_t i = 0; i < s->envc; i++) free(s->envp[i]);
+    free(s->argv);
+    free(s->envp);
+    *s = (struct exec_strings){ 0 };
 }

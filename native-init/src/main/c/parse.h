@@ -74,6 +74,27 @@ int parse_rlimit(const struct field *fl, struct rlimit_setting *r, struct failur
 /* F_GROUPS: at most `max` gids into `groups`; *count is how many (0 for an empty field). */
 int parse_groups(const struct field *fl, gid_t *groups, int max, int *count, struct failure *f);
 
+/*
+ * The arguments and environment of a K_EXEC (F_ARG, F_ENV), as execve takes them: tables sized to what they
+ * hold, each NULL-terminated, of heap copies of the strings. Free with exec_strings_free.
+ */
+struct exec_strings {
+    char **argv;
+    char **envp;
+    size_t argc;
+    size_t envc;
+};
+
+/*
+ * Gathers the F_ARG and F_ENV fields of message `m`, then those of the bytes of its argument memfd (`memfd`,
+ * `memfd_len`; NULL and 0 without one), which must hold whole F_ARG and F_ENV fields and nothing else
+ * (protocol.h, F_ARGV_MEMFD). Fails without a command. `*s` is set even on failure: free it either way.
+ */
+int parse_exec_strings(const struct msg *m, const unsigned char *memfd, size_t memfd_len, struct exec_strings *s,
+                       struct failure *f);
+
+void exec_strings_free(struct exec_strings *s);
+
 /* Writes one F_DENIAL value (DENIAL_LEN bytes) into `out`. */
 void encode_denial(unsigned char out[DENIAL_LEN], uint32_t arch, uint32_t nr, uint64_t count);
 

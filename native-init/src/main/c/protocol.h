@@ -12,6 +12,9 @@
 #define PROTOCOL_VERSION 1
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_FDS 8
+/* The most bytes an argument memfd (F_ARGV_MEMFD) may hold: more than execve accepts (a quarter of the stack
+ * rlimit, 2 MiB with the usual 8 MiB), so the kernel is what refuses a description that is merely too long. */
+#define MAX_ARGV_MEMFD (4 * 1024 * 1024)
 
 /* Message kinds (value of F_KIND). */
 enum kind {
@@ -31,7 +34,7 @@ enum kind {
     K_NAMESPACES = 16,        /* fds: [user namespace, network namespace] of the sandbox */
     K_NAMESPACES_FAILED = 17, /* F_STEP, F_ERRNO: answer to K_GET_NAMESPACES when the files cannot be opened */
     /* Java -> sandbox init */
-    K_EXEC = 20,           /* process description; fds: [stdin, stdout, stderr] */
+    K_EXEC = 20,           /* process description; fds: [stdin, stdout, stderr, argument memfd if F_ARGV_MEMFD] */
     K_SIGNAL = 21,         /* F_EXEC_ID (0: every process), F_SIGNO, optional F_PGID */
     K_SHUTDOWN = 22,       /* kill everything and exit */
     K_GET_NAMESPACES = 23, /* answered with K_NAMESPACES */
@@ -87,6 +90,7 @@ enum tag {
     F_MAIN = 50,           /* u32: when this process exits, the sandbox ends with its status */
     F_NEW_SESSION = 51,    /* u32: setsid() so the process has no controlling terminal */
     F_NO_NEW_PRIVS = 52,   /* u32 */
+    F_ARGV_MEMFD = 53,     /* u32: size in bytes of the argument memfd, fds[3] (see below) */
 };
 
 /*
@@ -129,6 +133,16 @@ enum tag {
 
 /* F_ROOT_OVERLAY: at most this many layers (overlayfs itself allows 500). */
 #define ROOT_OVERLAY_MAX 128
+
+/*
+ * F_ARGV_MEMFD (Java -> sandbox init, K_EXEC): arguments and environment too large for one message (Java sends
+ * them this way above 64 KiB; a message is at most MAX_MESSAGE, and the socket buffers cap it lower) travel in a
+ * memfd, passed as the fourth descriptor after stdin, stdout and stderr. The field's u32 is its size, at most
+ * MAX_ARGV_MEMFD. Before sending, Java seals it against every change (F_SEAL_SHRINK, F_SEAL_GROW,
+ * F_SEAL_WRITE, F_SEAL_SEAL); the init refuses one that is not sealed or whose size differs.
+ * Content: F_ARG and F_ENV fields in the message encoding (u32 tag, u32 length, bytes; native order, no
+ * padding, no NUL), nothing else and no partial field. They count after those in the message itself, if any.
+ */
 
 /*
  * F_MOUNT_OP (Java -> sandbox init): at least MOUNT_OP_STRINGS + 4 bytes, the last one a NUL.

@@ -6,6 +6,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -51,4 +53,35 @@ int sys_pidfd_open(int pid) {
 
 int sys_close_range(unsigned int first, unsigned int last, unsigned int flags) {
     return (int)syscall(SYS_close_range, first, last, flags);
+}
+
+int map_sealed_memfd(int fd, size_t size, size_t max, const unsigned char **data, struct failure *f) {
+    *data = NULL;
+    if (size > max) {
+        return fail(f, E2BIG, "read argument memfd: %zu bytes, more than the %zu allowed", size, max);
+    }
+    int seals = fcntl(fd, F_GET_SEALS);
+    if (seals < 0) {
+        return fail(f, errno, "read the seals of the argument memfd");
+    }
+    int required = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+    if ((seals & required) != required) {
+        return fail(f, EPERM, "argument memfd is not sealed against changes (seals 0x%x)", (unsigned)seals);
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0) {
+        return fail(f, errno, "stat the argument memfd");
+    }
+    if (st.st_size < 0 || (size_t)st.st_size != size) {
+        return fail(f, EINVAL, "argument memfd holds %lld bytes, the message says %zu", (long long)st.st_size, size);
+    }
+    if (size == 0) {
+        return 0;
+    }
+    void *p = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    if (p == MAP_FAILED) {
+        return fail(f, errno, "map the argument memfd (%zu bytes)", size);
+    }
+    *data = p;
+    return 0;
 }

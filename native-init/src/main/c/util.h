@@ -42,6 +42,12 @@ static inline int take_fd(int *fd) {
 /* Writes all of buf to a file by path (used for /proc/PID/uid_map and cgroup.procs). */
 int write_file(const char *path, const char *buf, size_t len);
 
+/*
+ * Maps a memfd read-only once it is sealed against every change (shrink, grow, write, seal) and holds exactly
+ * `size` bytes, at most `max` (else E2BIG). *data stays NULL for an empty one; undo with munmap(*data, size).
+ */
+int map_sealed_memfd(int fd, size_t size, size_t max, const unsigned char **data, struct failure *f);
+
 /* Thin wrappers for syscalls glibc 2.36 does not wrap. */
 int sys_pidfd_open(int pid);
 int sys_close_range(unsigned int first, unsigned int last, unsigned int flags);

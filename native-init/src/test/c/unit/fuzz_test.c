@@ -27,10 +27,11 @@ static uint32_t below(uint32_t n) {
     return (uint32_t)(next_random() % n);
 }
 
-static const uint32_t TAGS[] = { F_KIND,         F_STEP,       F_ERRNO,   F_PID,         F_CLONE_FLAGS,
-                                 F_SETGROUPS,    F_UID_MAP,    F_GID_MAP, F_UID_MAP_CMD, F_GID_MAP_CMD,
-                                 F_CGROUP_PROCS, F_CGROUP_DIR, F_JOIN,    F_MOUNT_OP,    F_CAPS,
-                                 F_RLIMIT,       F_GROUPS,     F_DENIAL,  F_ARG,         99 };
+static const uint32_t TAGS[] = {
+    F_KIND,        F_STEP,        F_ERRNO,        F_PID,        F_CLONE_FLAGS, F_SETGROUPS, F_UID_MAP, F_GID_MAP,
+    F_UID_MAP_CMD, F_GID_MAP_CMD, F_CGROUP_PROCS, F_CGROUP_DIR, F_JOIN,        F_MOUNT_OP,  F_CAPS,    F_RLIMIT,
+    F_GROUPS,      F_DENIAL,      F_ARG,          F_ENV,        F_ARGV_MEMFD,  99
+};
 
 /* A field of plausible length for its tag: exact, one off, or random. */
 static uint32_t field_len(uint32_t tag) {
@@ -106,6 +107,45 @@ static void expect_failure_reported(int rc, const struct failure *f) {
     if (rc < 0) CHECK(f->err != 0 && f->step[0] != '\0');
 }
 
+/* The strings of a parsed K_EXEC: NULL-terminated tables, sized within what the fields could hold. */
+static void check_exec_strings(int rc, const struct exec_strings *s, const struct failure *f, size_t bytes) {
+    expect_failure_reported(rc, f);
+    if (rc == 0) {
+        CHECK(s->argc >= 1 && s->argc <= bytes / 8 && s->envc <= bytes / 8);
+        CHECK(s->argv[s->argc] == NULL && s->envp[s->envc] == NULL);
+        for (size_t i = 0; i < s->argc; i++) CHECK(s->argv[i] != NULL);
+        for (size_t i = 0; i < s->envc; i++) CHECK(s->envp[i] != NULL);
+    }
+}
+
+/*
+ * The content of an argument memfd (F_ARGV_MEMFD): valid F_ARG and F_ENV fields, sometimes another tag, then
+ * mutated like a message, in a heap buffer of exactly its length so a read past it aborts the run.
+ */
+static void exercise_argv_memfd(const struct msg *m) {
+    static struct msg content;
+    msg_unseal(&content);
+    content.len = 0;
+    int fields = (int)below(12);
+    static unsigned char data[512];
+    for (int i = 0; i < fields; i++) {
+        uint32_t tag = below(16) == 0 ? TAGS[below(sizeof TAGS / sizeof TAGS[0])] : below(2) ? F_ARG : F_ENV;
+        uint32_t len = below(4) == 0 ? below(sizeof data) : below(16);
+        fill(data, len);
+        if (msg_put(&content, tag, data, len) < 0) break;
+    }
+    if (below(2)) mutate(&content);
+    unsigned char *exact = malloc(content.len > 0 ? content.len : 1);
+    if (exact == NULL) return;
+    memcpy(exact, content.buf, content.len);
+    struct exec_strings s;
+    struct failure f = { 0 };
+    int rc = parse_exec_strings(m, exact, content.len, &s, &f);
+    check_exec_strings(rc, &s, &f, m->len + content.len);
+    exec_strings_free(&s);
+    free(exact);
+}
+
 /* Every parser over one message. */
 static void exercise(const struct msg *m) {
     size_t pos = 0, last = 0;
@@ -179,6 +219,12 @@ static void exercise(const struct msg *m) {
     rc = parse_mount_ops(m, ops, (int)max, &count, &g);
     expect_failure_reported(rc, &g);
     if (rc == 0) CHECK(count >= 0 && (uint32_t)count <= max);
+    struct exec_strings s;
+    struct failure h = { 0 };
+    rc = parse_exec_strings(m, NULL, 0, &s, &h);
+    check_exec_strings(rc, &s, &h, m->len);
+    exec_strings_free(&s);
+    exercise_argv_memfd(m);
     (void)msg_kind(m);
 }
 

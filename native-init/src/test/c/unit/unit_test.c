@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -450,6 +451,160 @@ static void test_map_command(void) {
     CHECK(parse_map_command(&fl, pid, args, 8, &f) == 0 && args[6] == NULL);
 }
 
+/* ---- arguments and environment (F_ARG, F_ENV, F_ARGV_MEMFD) ---------------------------------------------- */
+
+/* Fields in the message encoding, as an argument memfd holds them: a heap buffer of exactly their size (so
+ * AddressSanitizer catches a read past it), built up by put_string. */
+struct fields_buf {
+    unsigned char *data;
+    size_t len;
+};
+
+static void put_string(struct fields_buf *b, uint32_t tag, const char *s) {
+    size_t n = strlen(s);
+    b->data = realloc(b->data, b->len + 8 + n);
+    wire_put_u32(b->data + b->len, tag);
+    wire_put_u32(b->data + b->len + 4, (uint32_t)n);
+    memcpy(b->data + b->len + 8, s, n);
+    b->len += 8 + n;
+}
+
+static void test_exec_strings_from_the_message(void) {
+    new_msg(K_EXEC);
+    msg_put_str(m, F_ARG, "sh");
+    msg_put_str(m, F_ENV, "A=1");
+    msg_put_str(m, F_CWD, "/tmp");
+    msg_put_str(m, F_ARG, "-c");
+    msg_put(m, F_ARG, NULL, 0);
+    msg_seal(m);
+    struct exec_strings s;
+    struct failure f = { 0 };
+    CHECK(parse_exec_strings(m, NULL, 0, &s, &f) == 0);
+    CHECK(s.argc == 3 && strcmp(s.argv[0], "sh") == 0 && strcmp(s.argv[1], "-c") == 0 && s.argv[2][0] == '\0');
+    CHECK(s.argv[3] == NULL);
+    CHECK(s.envc == 1 && strcmp(s.envp[0], "A=1") == 0 && s.envp[1] == NULL);
+    exec_strings_free(&s);
+    CHECK(s.argv == NULL && s.envp == NULL && s.argc == 0);
+}
+
+static void test_exec_strings_without_a_command(void) {
+    new_msg(K_EXEC);
+    msg_put_str(m, F_ENV, "A=1");
+    msg_seal(m);
+    struct exec_strings s;
+    struct failure f = { 0 };
+    CHECK(parse_exec_strings(m, NULL, 0, &s, &f) == -1 && failed_with(&f, EINVAL, "parse process: no command"));
+    exec_strings_free(&s);
+    struct fields_buf b = { 0 };
+    put_string(&b, F_ENV, "B=2");
+    CHECK(parse_exec_strings(m, b.data, b.len, &s, &f) == -1 && failed_with(&f, EINVAL, "parse process: no command"));
+    exec_strings_free(&s);
+    free(b.data);
+}
+
+static void test_exec_strings_from_a_memfd_follow_the_message(void) {
+    new_msg(K_EXEC);
+    msg_put_str(m, F_ARG, "sh");
+    msg_put_str(m, F_ENV, "A=1");
+    msg_seal(m);
+    static char big[100000];
+    memset(big, 'x', sizeof big - 1);
+    struct fields_buf b = { 0 };
+    put_string(&b, F_ARG, big);
+    put_string(&b, F_ENV, "B=2");
+    put_string(&b, F_ARG, "last");
+    struct exec_strings s;
+    struct failure f = { 0 };
+    CHECK(parse_exec_strings(m, b.data, b.len, &s, &f) == 0);
+    CHECK(s.argc == 3 && strcmp(s.argv[0], "sh") == 0 && strcmp(s.argv[1], big) == 0);
+    CHECK(strcmp(s.argv[2], "last") == 0 && s.argv[3] == NULL);
+    CHECK(s.envc == 2 && strcmp(s.envp[0], "A=1") == 0 && strcmp(s.envp[1], "B=2") == 0 && s.envp[2] == NULL);
+    exec_strings_free(&s);
+    /* An empty memfd adds nothing. */
+    CHECK(parse_exec_strings(m, b.data, 0, &s, &f) == 0 && s.argc == 1 && s.envc == 1);
+    exec_strings_free(&s);
+    free(b.data);
+}
+
+static void test_exec_strings_tables_are_sized_to_what_they_hold(void) {
+    new_msg(K_EXEC);
+    msg_seal(m);
+    struct fields_buf b = { 0 };
+    for (int i = 0; i < 10000; i++) { /* beyond the 4096 slots of the old fixed table */
+        char arg[16];
+        snprintf(arg, sizeof arg, "%d", i);
+        put_string(&b, F_ARG, arg);
+        put_string(&b, F_ENV, "V=");
+    }
+    struct exec_strings s;
+    struct failure f = { 0 };
+    CHECK(parse_exec_strings(m, b.data, b.len, &s, &f) == 0);
+    CHECK(s.argc == 10000 && s.envc == 10000 && strcmp(s.argv[9999], "9999") == 0);
+    CHECK(s.argv[10000] == NULL && s.envp[10000] == NULL);
+    exec_strings_free(&s);
+    free(b.data);
+}
+
+static void test_exec_strings_memfd_holds_only_whole_string_fields(void) {
+    new_msg(K_EXEC);
+    msg_put_str(m, F_ARG, "sh");
+    msg_seal(m);
+    struct exec_strings s;
+    struct failure f = { 0 };
+    struct fields_buf b = { 0 };
+    put_string(&b, F_ARG, "a");
+    put_string(&b, F_CWD, "/");
+    CHECK(parse_exec_strings(m, b.data, b.len, &s, &f) == -1 &&
+          failed_with(&f, EINVAL, "parse argument memfd: field 42 at byte 9 is neither"));
+    exec_strings_free(&s);
+    free(b.data);
+    b = (struct fields_buf){ 0 };
+    put_string(&b, F_ARG, "abc");
+    for (size_t cut = 1; cut < b.len; cut++) { /* cut anywhere: in the header or in the data */
+        unsigned char *exact = malloc(cut);
+        memcpy(exact, b.data, cut);
+        CHECK(parse_exec_strings(m, exact, cut, &s, &f) == -1 &&
+              failed_with(&f, EINVAL, "parse argument memfd: a truncated field at byte 0"));
+        exec_strings_free(&s);
+        free(exact);
+    }
+    free(b.data);
+}
+
+/* A memfd holding `content`, sealed with `seals`. */
+static int memfd_with(const void *content, size_t len, int seals) {
+    int fd = memfd_create("unit-test", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    CHECK(fd >= 0);
+    CHECK(write(fd, content, len) == (ssize_t)len);
+    if (seals != 0) CHECK(fcntl(fd, F_ADD_SEALS, seals) == 0);
+    return fd;
+}
+
+static void test_map_sealed_memfd(void) {
+    const int all = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL;
+    const unsigned char *data;
+    struct failure f = { 0 };
+    int fd = memfd_with("hello", 5, all);
+    CHECK(map_sealed_memfd(fd, 5, 16, &data, &f) == 0 && data != NULL && memcmp(data, "hello", 5) == 0);
+    if (data != NULL) munmap((void *)data, 5);
+    CHECK(map_sealed_memfd(fd, 4, 16, &data, &f) == -1 && data == NULL &&
+          failed_with(&f, EINVAL, "argument memfd holds 5 bytes, the message says 4"));
+    CHECK(map_sealed_memfd(fd, 5, 4, &data, &f) == -1 && data == NULL &&
+          failed_with(&f, E2BIG, "read argument memfd: 5 bytes, more than the 4 allowed"));
+    close(fd);
+    fd = memfd_with("hello", 5, all & ~F_SEAL_WRITE);
+    CHECK(map_sealed_memfd(fd, 5, 16, &data, &f) == -1 && failed_with(&f, EPERM, "argument memfd is not sealed"));
+    close(fd);
+    fd = memfd_with("", 0, all);
+    CHECK(map_sealed_memfd(fd, 0, 16, &data, &f) == 0 && data == NULL);
+    close(fd);
+    int pipes[2];
+    CHECK(pipe(pipes) == 0);
+    CHECK(map_sealed_memfd(pipes[0], 0, 16, &data, &f) == -1 && failed_with(&f, EINVAL, "read the seals"));
+    close(pipes[0]);
+    close(pipes[1]);
+}
+
 static int passed, failed;
 
 static void run(const char *name, void (*test)(void)) {
@@ -492,6 +647,12 @@ int main(void) {
     RUN(test_create_request);
     RUN(test_create_request_join);
     RUN(test_map_command);
+    RUN(test_exec_strings_from_the_message);
+    RUN(test_exec_strings_without_a_command);
+    RUN(test_exec_strings_from_a_memfd_follow_the_message);
+    RUN(test_exec_strings_tables_are_sized_to_what_they_hold);
+    RUN(test_exec_strings_memfd_holds_only_whole_string_fields);
+    RUN(test_map_sealed_memfd);
     msg_unseal(m);
     free(m);
     printf("%d passed, %d failed\n", passed, failed);

@@ -1,12 +1,13 @@
 package dev.sandboxed.core.internal.os;
 
 import jnr.ffi.Pointer;
+import jnr.ffi.annotations.In;
 import jnr.ffi.annotations.Out;
 import jnr.ffi.annotations.SaveError;
 import jnr.ffi.annotations.Variadic;
 import jnr.ffi.byref.IntByReference;
 
-/** The few libc calls the JVM lacks: socket pairs with descriptor passing, pipes, spawning, signals. */
+/** The few libc calls the JVM lacks: socket pairs with descriptor passing, pipes, sealed memfds, spawning, signals. */
 public interface LibC {
     @SaveError
     int socketpair(int domain, int type, int protocol, @Out int[] sv);
@@ -31,6 +32,16 @@ public interface LibC {
 
     @SaveError
     int pipe2(@Out int[] fds, int flags);
+
+    @SaveError
+    int memfd_create(String name, int flags);
+
+    @SaveError
+    long write(int fd, @In byte[] buffer, long count);
+
+    @SaveError
+    @Variadic(fixedCount = 2)
+    int fcntl(int fd, int command, int argument);
 
     @SaveError
     int open(String path, int flags, int mode);

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 import jnr.ffi.LibraryLoader;
@@ -37,6 +38,14 @@ public final class Native {
     public static final int WNOHANG = 1;
     public static final int SIGKILL = 9;
     public static final int SIGTERM = 15;
+    public static final int MFD_CLOEXEC = 1;
+    public static final int MFD_ALLOW_SEALING = 2;
+    public static final int F_ADD_SEALS = 1033;
+    public static final int F_GET_SEALS = 1034;
+    public static final int F_SEAL_SEAL = 1;
+    public static final int F_SEAL_SHRINK = 2;
+    public static final int F_SEAL_GROW = 4;
+    public static final int F_SEAL_WRITE = 8;
 
     private static final String ASM_PROPERTY = "jnr.ffi.asm.enabled";
     private static final LibC LIBC = loadLibC();
@@ -89,6 +98,47 @@ public final class Native {
             throw failure("pipe for " + purpose);
         }
         return fds;
+    }
+
+    /**
+     * A memfd holding {@code content}, sealed against any change (shrink, grow, write, and further seals), close-on-exec
+     * in this process. The caller closes it.
+     */
+    public static int sealedMemfd(String name, byte[] content) {
+        int fd = LIBC.memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+        if (fd < 0) {
+            throw failure("memfd_create " + name);
+        }
+        try {
+            int written = 0;
+            while (written < content.length) {
+                byte[] rest = written == 0 ? content : Arrays.copyOfRange(content, written, content.length);
+                long n = LIBC.write(fd, rest, rest.length);
+                if (n < 0 && lastErrno() == Errno.EINTR) {
+                    continue;
+                }
+                if (n <= 0) {
+                    throw failure("write " + content.length + " bytes to memfd " + name);
+                }
+                written += (int) n;
+            }
+            if (LIBC.fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+                throw failure("seal memfd " + name);
+            }
+            return fd;
+        } catch (RuntimeException e) {
+            LIBC.close(fd);
+            throw e;
+        }
+    }
+
+    /** The seals of a memfd (F_SEAL_*). */
+    public static int seals(int fd) {
+        int seals = LIBC.fcntl(fd, F_GET_SEALS, 0);
+        if (seals < 0) {
+            throw failure("read the seals of descriptor " + fd);
+        }
+        return seals;
     }
 
     public static int open(String path, int flags, int mode, String purpose) {

@@ -1,6 +1,8 @@
 package dev.sandboxed.core.internal.protocol;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
@@ -46,6 +48,11 @@ public final class Message {
     public static Message of(int kind) {
         Message m = new Message(new ByteArrayOutputStream(256), new ArrayList<>());
         return m.putU32(Protocol.F_KIND, kind);
+    }
+
+    /** Fields without a kind: what an argument memfd holds (F_ARG and F_ENV, see F_ARGV_MEMFD in protocol.h). */
+    public static Message fields(int initialCapacity) {
+        return new Message(new ByteArrayOutputStream(initialCapacity), new ArrayList<>());
     }
 
     public static Message parse(byte[] bytes) {
@@ -99,6 +106,22 @@ public final class Message {
             b.write(0);
         }
         return b.toByteArray();
+    }
+
+    /** Appends the fields of {@code other}, in their order. */
+    public Message putFields(Message other) {
+        try {
+            other.out.writeTo(out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // one byte array into another: cannot happen
+        }
+        fields.addAll(other.fields);
+        return this;
+    }
+
+    /** The encoded size in bytes. */
+    public int size() {
+        return out.size();
     }
 
     public byte[] toBytes() {

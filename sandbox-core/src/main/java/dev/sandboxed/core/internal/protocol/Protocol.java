@@ -9,6 +9,7 @@ public final class Protocol {
     public static final int PROTOCOL_VERSION = 1;
     public static final int MAX_MESSAGE = 256 * 1024;
     public static final int MAX_FDS = 8;
+    public static final int MAX_ARGV_MEMFD = 4 * 1024 * 1024;
 
     // Message kinds.
     public static final int K_CREATE = 1;
@@ -69,6 +70,7 @@ public final class Protocol {
     public static final int F_MAIN = 50;
     public static final int F_NEW_SESSION = 51;
     public static final int F_NO_NEW_PRIVS = 52;
+    public static final int F_ARGV_MEMFD = 53;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;

@@ -158,15 +158,18 @@ public final class InitConnection {
     }
 
     /**
-     * Sends the exec message of a new process with its stdio's child ends (closed here, sent or not). On failure the
-     * parent ends are closed too; a send that lost to close() fails with {@link #notRunning}.
+     * Sends the exec message of a new process with its stdio's child ends and its argument memfd, if any (closed here,
+     * sent or not). On failure the parent ends are closed too; a send that lost to close() fails with
+     * {@link #notRunning}.
      */
-    public ProcessState send(List<String> command, IntFunction<Message> execMessage, StdioSetup stdio) {
+    public ProcessState send(List<String> command, IntFunction<ExecMessage> execMessage, StdioSetup stdio) {
         int execId = nextExecId.getAndIncrement();
         ProcessState p = new ProcessState(execId, command);
         try {
             register(p);
-            socket.send(execMessage.apply(execId), stdio.childFds());
+            try (ExecMessage exec = execMessage.apply(execId)) {
+                socket.send(exec.message(), exec.fds(stdio.childFds()));
+            }
         } catch (RuntimeException e) {
             processes.remove(execId);
             stdio.closeParentEnds();

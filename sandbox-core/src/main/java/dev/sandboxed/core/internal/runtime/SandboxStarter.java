@@ -111,6 +111,7 @@ public final class SandboxStarter {
             ids.check("user", spec.user());
         }
         request.main().flatMap(m -> m.user()).ifPresent(u -> ids.check("user", u));
+        request.main().ifPresent(m -> ProcessMessages.checkSize(spec, m));
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
                 spec.reportSeccompDenials(), spec.allowNestedUserNamespaces(), spec.allowCompatArchitectures());
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));

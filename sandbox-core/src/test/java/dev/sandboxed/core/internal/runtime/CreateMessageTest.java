@@ -2,7 +2,9 @@ package dev.sandboxed.core.internal.runtime;
 
 import static dev.sandboxed.core.internal.protocol.Protocol.*;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
@@ -10,12 +12,14 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.spec.UserSpec;
 
 /** The complete set-up description handed to sandbox-init, computed without touching the host. */
@@ -95,7 +99,7 @@ class CreateMessageTest {
     void execMessageCarriesIdentityCapabilitiesAndHardening() {
         SandboxSpec spec = SandboxSpec.builder().env("A", "1").workdir("/tmp").build();
         Message m = Message.parse(ProcessMessages.exec(7, ProcessRole.MAIN, spec,
-                ProcessSpec.builder("sh", "-c", "x").env("B", "2").user(new UserSpec(0, 0)).build(), SINGLE, Optional.empty()).toBytes());
+                ProcessSpec.builder("sh", "-c", "x").env("B", "2").user(new UserSpec(0, 0)).build(), SINGLE, Optional.empty()).message().toBytes());
         assertThat(m.kind()).isEqualTo(K_EXEC);
         assertThat(m.u32(F_EXEC_ID, 0)).isEqualTo(7);
         assertThat(m.u32(F_MAIN, 0)).isEqualTo(1);
@@ -114,10 +118,70 @@ class CreateMessageTest {
     void nonRootUsersHoldNoCapabilities() {
         IdMapPlan range = new IdMapPlan(Optional.empty(), "", "", List.of("x"), List.of("y"), 65535);
         Message m = Message.parse(ProcessMessages.exec(1, ProcessRole.EXTRA, SandboxSpec.defaults(),
-                ProcessSpec.builder("id").user(new UserSpec(1000, 1000)).build(), range, Optional.empty()).toBytes());
+                ProcessSpec.builder("id").user(new UserSpec(1000, 1000)).build(), range, Optional.empty()).message().toBytes());
         assertThat(m.find(F_CAPS).orElseThrow().u64(0)).isEqualTo(0xa80425fbL);
         assertThat(m.find(F_CAPS).orElseThrow().u64(8)).isZero();
         assertThat(m.find(F_GROUPS)).isPresent();
         assertThat(m.fields().stream().filter(f -> f.tag() == F_ENV).map(Message.Field::string)).contains("HOME=/");
+    }
+
+    @Test
+    void smallProcessesCarryTheirStringsInTheMessage() {
+        try (ExecMessage exec = ProcessMessages.exec(1, ProcessRole.EXTRA, SandboxSpec.defaults(),
+                ProcessSpec.of("echo", "x".repeat(60_000)), SINGLE, Optional.empty())) {
+            assertThat(exec.argvMemfd()).isEqualTo(-1);
+            assertThat(exec.fds(new int[] {5, 6, 7})).containsExactly(5, 6, 7);
+            Message m = Message.parse(exec.message().toBytes());
+            assertThat(m.find(F_ARGV_MEMFD)).isEmpty();
+            assertThat(m.fields().stream().filter(f -> f.tag() == F_ARG).count()).isEqualTo(2);
+        }
+    }
+
+    @Test
+    void largeProcessesCarryTheirStringsInASealedMemfd() throws Exception {
+        List<String> command = new java.util.ArrayList<>(List.of("echo"));
+        for (int i = 0; i < 10; i++) {
+            command.add(i + "x".repeat(10_000));
+        }
+        ProcessSpec process = ProcessSpec.builder(command).env("BIG", "y".repeat(50_000)).build();
+        try (ExecMessage exec = ProcessMessages.exec(1, ProcessRole.EXTRA, SandboxSpec.defaults(), process, SINGLE,
+                Optional.empty())) {
+            assertThat(exec.argvMemfd()).isGreaterThanOrEqualTo(0);
+            assertThat(exec.fds(new int[] {5, 6, 7})).containsExactly(5, 6, 7, exec.argvMemfd());
+            assertThat(Native.seals(exec.argvMemfd())).isEqualTo(
+                    Native.F_SEAL_SHRINK | Native.F_SEAL_GROW | Native.F_SEAL_WRITE | Native.F_SEAL_SEAL);
+            Message m = Message.parse(exec.message().toBytes());
+            assertThat(m.fields()).noneMatch(f -> f.tag() == F_ARG || f.tag() == F_ENV);
+            assertThat(m.find(F_CWD)).as("the rest stays in the message").isPresent();
+            byte[] content = Files.readAllBytes(Path.of("/proc/self/fd/" + exec.argvMemfd()));
+            assertThat(m.u32(F_ARGV_MEMFD, 0)).isEqualTo(content.length);
+            Message strings = Message.parse(content);
+            assertThat(strings.fields()).allMatch(f -> f.tag() == F_ARG || f.tag() == F_ENV);
+            assertThat(strings.fields().stream().filter(f -> f.tag() == F_ARG).map(Message.Field::string))
+                    .containsExactlyElementsOf(command);
+            assertThat(strings.fields().stream().filter(f -> f.tag() == F_ENV).map(Message.Field::string))
+                    .contains("BIG=" + "y".repeat(50_000), "PATH=" + SandboxSpec.DEFAULT_PATH);
+        }
+    }
+
+    @Test
+    void processesBeyondWhatTheInitTakesAreRefusedNamingTheLargerPart() {
+        List<String> command = new java.util.ArrayList<>(List.of("echo"));
+        for (int i = 0; i < 50; i++) {
+            command.add("x".repeat(100_000));
+        }
+        assertThatThrownBy(() -> ProcessMessages.exec(1, ProcessRole.EXTRA, SandboxSpec.defaults(),
+                ProcessSpec.of(command.toArray(String[]::new)), SINGLE, Optional.empty()))
+                .isInstanceOf(SpecException.class).hasMessageStartingWith("command: arguments (5000")
+                .hasMessageContaining("at most 4194304").hasMessageNotContaining("\n");
+        ProcessSpec.Builder env = ProcessSpec.builder("true");
+        for (int i = 0; i < 50; i++) {
+            env.env("V" + i, "x".repeat(100_000));
+        }
+        assertThatThrownBy(() -> ProcessMessages.exec(1, ProcessRole.EXTRA, SandboxSpec.defaults(), env.build(),
+                SINGLE, Optional.empty())).isInstanceOf(SpecException.class).hasMessageStartingWith("env: arguments");
+        assertThatThrownBy(() -> ProcessMessages.checkSize(SandboxSpec.defaults(), env.build()))
+                .as("the check before a one-shot sandbox is made").hasMessageStartingWith("env: arguments");
+        ProcessMessages.checkSize(SandboxSpec.defaults(), ProcessSpec.of("x".repeat(100_000)));
     }
 }
