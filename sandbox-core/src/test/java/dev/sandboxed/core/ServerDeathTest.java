@@ -1,6 +1,7 @@
 package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.IOException;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -36,7 +38,7 @@ class ServerDeathTest {
 
                 ExitStatus ended = sleeper.waitFor();
                 assertThat(ended.reason()).isEqualTo(ExitReason.SANDBOX_ENDED);
-                assertThat(running.waitFor(Duration.ofSeconds(10))).isNotNull();
+                running.waitFor(Duration.ofSeconds(10)); // no main process: only the state tells that it ended
                 assertThat(running.state()).isEqualTo(Sandbox.State.ENDED);
 
                 try (Sandbox next = runtime.start(SandboxSpec.defaults())) {
@@ -45,6 +47,26 @@ class ServerDeathTest {
                 }
                 assertThat(Files.exists(Path.of("/proc/" + server))).as("the dead server was reaped").isFalse();
                 running.close();
+            }
+        });
+    }
+
+    @Test
+    void aRequestTheServerCannotTakeLeavesItAndItsSandboxesRunning() {
+        assertTimeoutPreemptively(Duration.ofSeconds(30), () -> {
+            try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withCgroupPool(0));
+                    Sandbox running = runtime.start(SandboxSpec.defaults())) {
+                int server = parentOf(running.pid());
+                // A set-up description larger than one message: the send is refused (EMSGSIZE), nothing more.
+                SandboxSpec.Builder huge = SandboxSpec.builder();
+                for (int i = 0; i < 2500; i++) {
+                    huge.tmpfs("/mnt/" + "m".repeat(100) + i, 0);
+                }
+                assertThatThrownBy(() -> runtime.start(huge.build())).isInstanceOf(SandboxException.class);
+                assertThat(running.exec("echo", "still here").stdout()).isEqualTo("still here\n");
+                try (Sandbox next = runtime.start(SandboxSpec.defaults())) {
+                    assertThat(parentOf(next.pid())).as("the same server").isEqualTo(server);
+                }
             }
         });
     }

@@ -7,6 +7,8 @@ public final class Errno {
     public static final int ENOENT = 2;
     public static final int EINTR = 4;
     public static final int ECONNRESET = 104;
+    public static final int EPIPE = 32;
+    public static final int ENOTCONN = 107;
     public static final int EAGAIN = 11;
     public static final int EACCES = 13;
     public static final int EINVAL = 22;

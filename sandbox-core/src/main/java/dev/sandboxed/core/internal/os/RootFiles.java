@@ -24,8 +24,10 @@ public final class RootFiles {
 
     private static final long SYS_OPENAT2 = 437; // the same on x86_64 and aarch64 (asm-generic numbering)
     private static final int O_PATH = 0x200000;
-    private static final int O_DIRECTORY = 0x10000;
-    private static final int O_NOFOLLOW = 0x20000;
+    // O_DIRECTORY and O_NOFOLLOW differ between architectures (arm64 uses the generic values, x86 its own).
+    private static final boolean ARM64 = "aarch64".equals(System.getProperty("os.arch"));
+    private static final int O_DIRECTORY = ARM64 ? 040000 : 0200000;
+    private static final int O_NOFOLLOW = ARM64 ? 0100000 : 0400000;
     private static final int O_NONBLOCK = 0x800;
     private static final long RESOLVE_NO_MAGICLINKS = 0x02;
     private static final long RESOLVE_IN_ROOT = 0x10;

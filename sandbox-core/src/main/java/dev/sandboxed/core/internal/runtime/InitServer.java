@@ -9,6 +9,7 @@ import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
 
@@ -87,7 +88,9 @@ public final class InitServer implements AutoCloseable {
         try {
             socket.send(request, fds);
         } catch (SandboxException e) {
-            throw diedOr(e, true);
+            // Only a broken connection means the server is going; a refused message (EMSGSIZE, ...) says nothing
+            // about it, and killing it would take every running sandbox of this JVM with it.
+            throw brokenConnection(e) ? diedOr(e, true) : e;
         }
         ControlSocket.Received reply = socket.receive();
         if (reply == null) {
@@ -101,6 +104,10 @@ public final class InitServer implements AutoCloseable {
             return m.u32(Protocol.F_PID, -1);
         }
         throw new SandboxException(m.string(Protocol.F_STEP, "create sandbox"), m.u32(Protocol.F_ERRNO, 0));
+    }
+
+    private static boolean brokenConnection(SandboxException e) {
+        return e.errno() == Errno.EPIPE || e.errno() == Errno.ECONNRESET || e.errno() == Errno.ENOTCONN;
     }
 
     /** The server's socket failed: it is dying (it closes the socket only at exit), so it is reaped here. */
