@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -499,9 +500,9 @@ public final class Bench {
                 return null;
             }
             Map<String, Stats> m = new LinkedHashMap<>();
-            m.put("start", Stats.of(java.util.Arrays.copyOf(samples[0], count)));
-            m.put("exec", Stats.of(java.util.Arrays.copyOf(samples[1], count)));
-            m.put("close", Stats.of(java.util.Arrays.copyOf(samples[2], count)));
+            m.put("start", Stats.of(Arrays.copyOf(samples[0], count)));
+            m.put("exec", Stats.of(Arrays.copyOf(samples[1], count)));
+            m.put("close", Stats.of(Arrays.copyOf(samples[2], count)));
             return m;
         }
     }

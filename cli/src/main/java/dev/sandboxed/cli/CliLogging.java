@@ -1,5 +1,6 @@
 package dev.sandboxed.cli;
 
+import java.util.Locale;
 import java.util.logging.ConsoleHandler;
 import java.util.logging.Formatter;
 import java.util.logging.Handler;
@@ -32,7 +33,7 @@ final class CliLogging {
     private static final class OneLine extends Formatter {
         @Override
         public String format(LogRecord record) {
-            String line = "sandboxed: " + record.getLevel().getName().toLowerCase(java.util.Locale.ROOT) + ": "
+            String line = "sandboxed: " + record.getLevel().getName().toLowerCase(Locale.ROOT) + ": "
                     + formatMessage(record);
             Throwable thrown = record.getThrown();
             if (thrown != null) {

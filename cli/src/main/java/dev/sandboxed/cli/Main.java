@@ -1,6 +1,7 @@
 package dev.sandboxed.cli;
 
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 
@@ -71,7 +72,7 @@ public final class Main {
         } catch (ImageException e) {
             err.println("sandboxed: " + e.getMessage());
             return RunCommand.SANDBOX_ERROR;
-        } catch (java.io.UncheckedIOException e) {
+        } catch (UncheckedIOException e) {
             err.println("sandboxed: " + e.getMessage());
             return RunCommand.SANDBOX_ERROR;
         }

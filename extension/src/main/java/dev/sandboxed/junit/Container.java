@@ -1,5 +1,6 @@
 package dev.sandboxed.junit;
 
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -152,7 +153,7 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
      */
     public void writeFile(String path, byte[] content) {
         checkPath(path);
-        try (InputStream in = new java.io.ByteArrayInputStream(content)) {
+        try (InputStream in = new ByteArrayInputStream(content)) {
             writeFile(path, in);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -7,10 +7,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
 import dev.sandboxed.core.SandboxProcess;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 
 /**
@@ -151,8 +153,8 @@ public final class ContainerProcess {
     /** The output so far and, if the process ended, its status; for diagnostics. */
     ExecResult snapshot() {
         ExitStatus status = process.onExit().getNow(null);
-        return new ExecResult(command(), status == null ? new ExitStatus(-1, java.util.OptionalInt.empty(),
-                dev.sandboxed.core.result.ExitReason.EXITED) : status, stdout.bytes(), stderr.bytes(),
+        return new ExecResult(command(), status == null ? new ExitStatus(-1, OptionalInt.empty(),
+                ExitReason.EXITED) : status, stdout.bytes(), stderr.bytes(),
                 Duration.between(started, Instant.now()));
     }
 

@@ -1,10 +1,12 @@
 package dev.sandboxed.junit;
 
+import java.lang.annotation.Annotation;
 import java.lang.reflect.AnnotatedElement;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.Parameter;
 import java.nio.file.Files;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -124,7 +126,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             return; // JUnit itself rejects the class
         }
         List<SandboxedSettings> needed = new ArrayList<>();
-        for (java.lang.reflect.Parameter p : constructors[0].getParameters()) {
+        for (Parameter p : constructors[0].getParameters()) {
             if (p.getType() == Container.class) {
                 needed.add(settings(context, p));
             }
@@ -174,7 +176,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             needed.add(settings(context, f));
         }
         // Parameters are checked here too: an abort thrown while resolving a parameter would count as a failure.
-        for (java.lang.reflect.Parameter p : method.getParameters()) {
+        for (Parameter p : method.getParameters()) {
             if (p.getType() == Container.class) {
                 needed.add(settings(context, p));
             }
@@ -534,19 +536,19 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
     }
 
     /** Lets a parameter's annotation be applied like an annotated element's. */
-    private record AnnotationHolder(java.lang.annotation.Annotation annotation) implements AnnotatedElement {
+    private record AnnotationHolder(Annotation annotation) implements AnnotatedElement {
         @Override
-        public <T extends java.lang.annotation.Annotation> T getAnnotation(Class<T> type) {
+        public <T extends Annotation> T getAnnotation(Class<T> type) {
             return type.isInstance(annotation) ? type.cast(annotation) : null;
         }
 
         @Override
-        public java.lang.annotation.Annotation[] getAnnotations() {
-            return new java.lang.annotation.Annotation[] {annotation};
+        public Annotation[] getAnnotations() {
+            return new Annotation[] {annotation};
         }
 
         @Override
-        public java.lang.annotation.Annotation[] getDeclaredAnnotations() {
+        public Annotation[] getDeclaredAnnotations() {
             return getAnnotations();
         }
     }

@@ -1,5 +1,6 @@
 package dev.sandboxed.junit;
 
+import java.lang.annotation.Annotation;
 import java.lang.reflect.AnnotatedElement;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,6 +13,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
@@ -132,7 +134,7 @@ final class SandboxedSettings {
     }
 
     /** An annotation of a class that its superclass does not already contribute (that level is applied separately). */
-    private static <A extends java.lang.annotation.Annotation> Optional<A> findOwn(AnnotatedElement element, Class<A> type) {
+    private static <A extends Annotation> Optional<A> findOwn(AnnotatedElement element, Class<A> type) {
         Optional<A> found = AnnotationSupport.findAnnotation(element, type);
         if (found.isPresent() && element instanceof Class<?> c && c.getSuperclass() != null
                 && AnnotationSupport.findAnnotation(c.getSuperclass(), type).equals(found)) {
@@ -141,7 +143,7 @@ final class SandboxedSettings {
         return found;
     }
 
-    private static <A extends java.lang.annotation.Annotation> List<A> ownRepeatable(AnnotatedElement element, Class<A> type) {
+    private static <A extends Annotation> List<A> ownRepeatable(AnnotatedElement element, Class<A> type) {
         List<A> found = new ArrayList<>(AnnotationSupport.findRepeatableAnnotations(element, type));
         if (element instanceof Class<?> c && c.getSuperclass() != null) {
             found.removeAll(AnnotationSupport.findRepeatableAnnotations(c.getSuperclass(), type));
@@ -150,7 +152,7 @@ final class SandboxedSettings {
     }
 
     private void apply(Sandboxed a) {
-        boolean changesContainer = java.util.stream.Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
+        boolean changesContainer = Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
                         a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout()).anyMatch(v -> !v.isEmpty())
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
                 || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;

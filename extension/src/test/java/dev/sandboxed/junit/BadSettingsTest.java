@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
+import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -267,7 +269,7 @@ class BadSettingsTest {
     static class Failing implements SandboxCustomizer {
         @Override
         public void customize(SandboxSpec.Builder spec, ExtensionContext context) throws Exception {
-            throw new java.io.IOException("deliberate");
+            throw new IOException("deliberate");
         }
     }
 
@@ -279,7 +281,7 @@ class BadSettingsTest {
     }
 
     static class BeforeEachParameter {
-        @org.junit.jupiter.api.BeforeEach
+        @BeforeEach
         void setUp(@Sandboxed(mounts = "/does/not/exist:/x") Container c) {
             bodiesRun++;
         }
@@ -312,7 +314,7 @@ class BadSettingsTest {
     }
 
     static class PerTestBeforeAllParameter {
-        @org.junit.jupiter.api.BeforeAll
+        @BeforeAll
         static void setUp(@Sandboxed(scope = Scope.TEST) Container c) {
             bodiesRun++;
         }
@@ -390,11 +392,11 @@ class BadSettingsTest {
                 method("timeout", "timeout", "expected e.g. 500ms, 30s, 5m"),
                 method("timeoutZero", "timeout", "expected a positive duration"),
                 method("customizerWithoutNoArgConstructor", "customizers", "NeedsArgument' has no constructor without "
-                        + "parameters; expected a class implementing dev.sandboxed.junit.SandboxCustomizer with a constructor"),
+                        + "parameters; expected a class implementing SandboxCustomizer with a constructor"),
                 method("abstractCustomizer", "customizers", "AbstractCustomizer' is abstract; expected a class implementing"),
                 method("innerCustomizer", "customizers", "InnerCustomizer' is an inner class"),
                 method("customizerConstructorThrows", "customizers", "ThrowingConstructor' threw "
-                        + "java.lang.IllegalStateException: deliberate; expected a class implementing"),
+                        + "IllegalStateException: deliberate; expected a class implementing"),
                 method("customizerSetsABadValue", "customizers", "BadHostname' set hostname: '-bad-' is not a hostname: 1-64"),
                 method("customizerFails", "customizers", "Failing' failed: java.io.IOException: deliberate"),
                 method("customizerBuildsAnInvalidSpec", "customizers", "NoMountNamespace] built an invalid spec: namespaces:"),
@@ -415,7 +417,7 @@ class BadSettingsTest {
                 config(ExtensionConfig.TIMEOUT, "soon", "expected e.g. 500ms, 30s, 5m"),
                 config(ExtensionConfig.CLEANUP, "sometimes", "expected always, on_success or never"),
                 config(ExtensionConfig.CUSTOMIZERS, "com.example.NoSuchCustomizer", "class 'com.example.NoSuchCustomizer' "
-                        + "cannot be loaded (java.lang.ClassNotFoundException: com.example.NoSuchCustomizer); expected the "
+                        + "cannot be loaded (ClassNotFoundException: com.example.NoSuchCustomizer); expected the "
                         + "binary name of a class implementing"),
                 config(ExtensionConfig.MAX_CONCURRENT, "0", "expected the number of sandboxes allowed at once"),
                 config(ExtensionConfig.UNSUPPORTED, "ignore", "expected fail or skip"),

@@ -3,6 +3,7 @@ package dev.sandboxed.junit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -12,13 +13,18 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.platform.engine.TestDescriptor;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.engine.reporting.FileEntry;
+import org.junit.platform.engine.reporting.OutputDirectoryProvider;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
 import org.junit.platform.testkit.engine.EventType;
+
+import dev.sandboxed.core.SandboxRuntime;
 
 /** A failing test's report carries the sandbox's spec, last output, exit reasons and usage. */
 class DiagnosticsTest {
@@ -42,22 +48,22 @@ class DiagnosticsTest {
 
     @BeforeEach
     void clean() {
-        assertThat(dev.sandboxed.core.SandboxRuntime.shared().openSandboxes()).isEmpty();
+        assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
     }
 
     @Test
     @SuppressWarnings("deprecation") // OutputDirectoryProvider's replacement is JUnit 6 only; the project builds on 5.14
     void failureCarriesDiagnostics(@TempDir Path outputDir) throws Exception {
         EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
-                .selectors(org.junit.platform.engine.discovery.DiscoverySelectors.selectClass(Failing.class))
-                .outputDirectoryProvider(new org.junit.platform.engine.reporting.OutputDirectoryProvider() {
+                .selectors(DiscoverySelectors.selectClass(Failing.class))
+                .outputDirectoryProvider(new OutputDirectoryProvider() {
                     @Override
                     public Path getRootDirectory() {
                         return outputDir;
                     }
 
                     @Override
-                    public Path createOutputDirectory(org.junit.platform.engine.TestDescriptor descriptor) throws java.io.IOException {
+                    public Path createOutputDirectory(TestDescriptor descriptor) throws IOException {
                         return Files.createDirectories(outputDir.resolve(Integer.toHexString(descriptor.getUniqueId().hashCode())));
                     }
                 })

@@ -19,6 +19,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 
 /** Injection in every position, scopes, nesting, inheritance and meta-annotations, through the engine. */
@@ -258,7 +259,7 @@ class InjectionTest {
     @Test
     void wrongFieldTypeIsAConfigurationError() {
         List<Throwable> failures = Kit.run(BadField.class).testEvents().failed().stream()
-                .map(e -> e.getRequiredPayload(org.junit.platform.engine.TestExecutionResult.class).getThrowable().orElseThrow())
+                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow())
                 .toList();
         assertThat(failures).singleElement().satisfies(t -> assertThat(t).hasMessageContaining("must be of type"));
     }

@@ -2,6 +2,7 @@ package dev.sandboxed.junit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -119,7 +120,7 @@ class SettingsTest {
             ContainerProcess server = app.startShell("python3 -c \"import socket; s=socket.socket(); "
                     + "s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(('127.0.0.1', 18081)); s.listen(); "
                     + "print('up', flush=True); c,_=s.accept(); c.sendall(b'pong'); c.close()\"");
-            server.awaitLine("up", java.time.Duration.ofSeconds(30));
+            server.awaitLine("up", Duration.ofSeconds(30));
             assertThat(client.exec("python3", "-c", "import socket; print(socket.create_connection(('127.0.0.1', 18081)).recv(4).decode())")
                     .stdout()).isEqualTo("pong\n");
             app.exec("touch", "/tmp/app-only");

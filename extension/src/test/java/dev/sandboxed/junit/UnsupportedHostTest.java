@@ -14,6 +14,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
 
+import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.spec.ResourceLimits;
+
 /** On a host that cannot run the sandbox: fail with the reason by default, skip when configured; never pass. */
 class UnsupportedHostTest {
     static final AtomicInteger BODIES_RUN = new AtomicInteger();
@@ -126,8 +129,8 @@ class UnsupportedHostTest {
     @Sandboxed(pids = "64")
     static class WithLimit {
         static boolean expectSupported() {
-            return dev.sandboxed.core.SandboxRuntime.shared()
-                    .limitsUnsupported(dev.sandboxed.core.spec.ResourceLimits.NONE.withPidsMax(64)).isEmpty();
+            return SandboxRuntime.shared()
+                    .limitsUnsupported(ResourceLimits.NONE.withPidsMax(64)).isEmpty();
         }
 
         @Test

@@ -1,6 +1,9 @@
 package dev.sandboxed.core;
 
+import java.util.Locale;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.CgroupParentPath;
 import dev.sandboxed.core.spec.SpecException;
@@ -34,8 +37,8 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
     public static final int MAX_CGROUP_POOL = 16;
 
     public RuntimeConfig {
-        java.util.Objects.requireNonNull(stateDirectory, "stateDirectory");
-        java.util.Objects.requireNonNull(cgroupParent, "cgroupParent");
+        Objects.requireNonNull(stateDirectory, "stateDirectory");
+        Objects.requireNonNull(cgroupParent, "cgroupParent");
         if (cgroupPool < 0 || cgroupPool > MAX_CGROUP_POOL) {
             throw new SpecException(CGROUP_POOL_PROPERTY, "must be between 0 and " + MAX_CGROUP_POOL + ", was "
                     + cgroupPool);
@@ -64,9 +67,9 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
      * From the {@code sandboxed.*} keys as {@code lookup} finds them (blank counts as absent), e.g. JUnit
      * configuration parameters that fall back to system properties.
      */
-    public static RuntimeConfig from(java.util.function.Function<String, Optional<String>> lookup) {
-        java.util.Objects.requireNonNull(lookup, "lookup");
-        java.util.function.Function<String, Optional<String>> get = key -> lookup.apply(key).filter(v -> !v.isBlank());
+    public static RuntimeConfig from(Function<String, Optional<String>> lookup) {
+        Objects.requireNonNull(lookup, "lookup");
+        Function<String, Optional<String>> get = key -> lookup.apply(key).filter(v -> !v.isBlank());
         return new RuntimeConfig(get.apply(STATE_DIR_PROPERTY), get.apply(CGROUP_PARENT_PROPERTY),
                 "true".equalsIgnoreCase(get.apply(PRESTART_PROPERTY).orElse("false")),
                 get.apply(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL),
@@ -75,7 +78,7 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
 
     /** {@code auto} or {@code v2} as written in a property or configuration parameter: whether v2 is asked for. */
     public static boolean parseCgroupVersion(String text) {
-        return switch (text.strip().toLowerCase(java.util.Locale.ROOT)) {
+        return switch (text.strip().toLowerCase(Locale.ROOT)) {
             case "auto" -> false;
             case "v2" -> true;
             default -> throw new SpecException(CGROUP_VERSION_PROPERTY, "'" + text + "'; allowed: auto, v2");

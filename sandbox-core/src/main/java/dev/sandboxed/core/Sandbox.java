@@ -1,5 +1,6 @@
 package dev.sandboxed.core;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -200,7 +201,7 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /** The sandbox's cgroup directories on the host (one per v1 hierarchy, one on v2), empty without a cgroup. */
-    public List<java.nio.file.Path> cgroupDirectories() {
+    public List<Path> cgroupDirectories() {
         return running.cgroupDirectories();
     }
 

@@ -2,6 +2,7 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.lang.module.ModuleDescriptor;
@@ -89,7 +90,7 @@ class ArchitectureTest {
                 .allSatisfy(e -> assertThat(e.targets()).doesNotContain("ALL-UNNAMED"));
     }
 
-    private static ModuleDescriptor descriptor() throws URISyntaxException, java.io.IOException {
+    private static ModuleDescriptor descriptor() throws URISyntaxException, IOException {
         Path classes = Path.of(Sandbox.class.getProtectionDomain().getCodeSource().getLocation().toURI());
         try (var in = Files.newInputStream(classes.resolve("module-info.class"))) {
             return ModuleDescriptor.read(in);

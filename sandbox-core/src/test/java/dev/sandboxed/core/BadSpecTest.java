@@ -5,10 +5,15 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.ThrowingSupplier;
+import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -55,7 +60,7 @@ class BadSpecTest {
         rejected(() -> Sizes.parseDuration("timeout", "0s"), "timeout", "positive");
         rejected(() -> Sizes.parseDuration("timeout", "9999999999999999h"), "timeout", "maximum of 8760h");
         rejected(() -> Sizes.parseDuration("timeout", "3000000h"), "timeout", "maximum of 8760h");
-        rejected(() -> ProcessSpec.builder("true").timeout(java.time.Duration.ofDays(366)), "timeout", "maximum");
+        rejected(() -> ProcessSpec.builder("true").timeout(Duration.ofDays(366)), "timeout", "maximum");
     }
 
     @Test
@@ -70,10 +75,10 @@ class BadSpecTest {
 
     @Test
     void aUserNamespaceWithoutAPidNamespaceCannotMountItsProc() {
-        rejected(() -> SandboxSpec.builder().withoutNamespace(dev.sandboxed.core.spec.Namespace.PID).build(),
+        rejected(() -> SandboxSpec.builder().withoutNamespace(Namespace.PID).build(),
                 "namespaces", "own pid namespace", "keep PID");
-        SandboxSpec.builder().withoutNamespace(dev.sandboxed.core.spec.Namespace.USER)
-                .withoutNamespace(dev.sandboxed.core.spec.Namespace.PID).build(); // root's way to share the host's pids
+        SandboxSpec.builder().withoutNamespace(Namespace.USER)
+                .withoutNamespace(Namespace.PID).build(); // root's way to share the host's pids
     }
 
     @Test
@@ -85,14 +90,14 @@ class BadSpecTest {
         rejected(() -> SandboxSpec.builder().env("A=B", "x").build(), "env", "'='");
         rejected(() -> ProcessSpec.builder().build(), "command", "no command");
         rejected(() -> RootFs.directory(Path.of("/no/such/root")), "rootfs", "does not exist");
-        rejected(() -> dev.sandboxed.core.spec.NetworkMode.parse("bridge"), "network", "allowed: none, host");
+        rejected(() -> NetworkMode.parse("bridge"), "network", "allowed: none, host");
     }
 
     @Test
     @RequiresSandbox
-    void nothingIsCreatedForARejectedSpec(@org.junit.jupiter.api.io.TempDir Path state) throws Exception {
+    void nothingIsCreatedForARejectedSpec(@TempDir Path state) throws Exception {
         try (SandboxRuntime runtime = SandboxRuntime.create(
-                new RuntimeConfig(java.util.Optional.of(state.toString()), java.util.Optional.empty(), true))) {
+                new RuntimeConfig(Optional.of(state.toString()), Optional.empty(), true))) {
             rejected(() -> runtime.start(SandboxSpec.builder().seccomp("/no/such/profile.json").build()),
                     "seccomp", "/no/such/profile.json");
             rejected(() -> runtime.start(SandboxSpec.builder().bindReadOnly("/tmp", "/usr/no/such/dir").build()),

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.TreeMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -17,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Collectors;
 
 import org.junit.jupiter.api.Test;
 
@@ -107,7 +109,7 @@ class ExecCloseRaceTest {
                 rounds, millis, ran.get(), refused.get(), unexpected.size());
         synchronized (unexpected) {
             unexpected.stream().map(u -> u.replaceAll("[0-9a-f]{12}", "<id>"))
-                    .collect(java.util.stream.Collectors.groupingBy(u -> u, java.util.TreeMap::new, java.util.stream.Collectors.counting()))
+                    .collect(Collectors.groupingBy(u -> u, TreeMap::new, Collectors.counting()))
                     .forEach((u, n) -> System.out.println("  " + n + " x " + u));
         }
         assertThat(unexpected).isEmpty();

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
@@ -166,7 +167,7 @@ class ImagePullTest {
     @Test
     void twoJvmsPullingAtOnceExtractEachLayerOnce() throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<Process> jvms = new java.util.ArrayList<>();
+        List<Process> jvms = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
             jvms.add(new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"), PullJvmMain.class.getName(),
                     cache.toString(), registry.host() + "/test/busybox:1").redirectErrorStream(true).start());

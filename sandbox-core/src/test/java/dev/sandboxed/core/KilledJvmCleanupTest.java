@@ -13,10 +13,12 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.internal.state.SandboxState;
+import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -94,13 +96,13 @@ class KilledJvmCleanupTest {
         try (SandboxRuntime runtime = SandboxRuntime.create(config)) {
             // What a start does before the init exists, then the JVM "dies": its lock goes, the entry stays.
             var entry = runtime.reserve(id, true, "a start cut short");
-            dirs = runtime.cgroups().create(id, dev.sandboxed.core.spec.ResourceLimits.NONE, true).directories();
+            dirs = runtime.cgroups().create(id, ResourceLimits.NONE, true).directories();
             entry.release();
         }
         if (dirs.isEmpty()) {
             System.err.println("SKIPPED clean-up of a start cut short: no writable cgroup here");
         }
-        org.junit.jupiter.api.Assumptions.assumeFalse(dirs.isEmpty(), "no writable cgroup here");
+        Assumptions.assumeFalse(dirs.isEmpty(), "no writable cgroup here");
         assertThat(dirs).allMatch(Files::isDirectory);
         try (SandboxRuntime next = SandboxRuntime.create(config)) {
             assertThat(dirs).allSatisfy(d -> assertThat(d).doesNotExist());

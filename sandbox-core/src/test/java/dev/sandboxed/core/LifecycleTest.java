@@ -3,6 +3,11 @@ package dev.sandboxed.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -13,13 +18,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
+import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.Probes;
@@ -35,10 +45,10 @@ class LifecycleTest {
         Sandbox s = Sandbox.start(SandboxSpec.defaults());
         s.spawn(ProcessSpec.of("sleep", "60"));
         int pid = s.pid();
-        java.nio.file.Path stateDir = SandboxRuntime.shared().stateDirectory().root().resolve(s.id());
+        Path stateDir = SandboxRuntime.shared().stateDirectory().root().resolve(s.id());
         assertThat(stateDir.resolve("state.json")).exists();
-        java.util.List<java.nio.file.Path> cgroups = s.cgroupDirectories(); // none where no cgroup is writable
-        assertThat(cgroups).allMatch(java.nio.file.Files::isDirectory);
+        List<Path> cgroups = s.cgroupDirectories(); // none where no cgroup is writable
+        assertThat(cgroups).allMatch(Files::isDirectory);
         s.close();
         s.close(); // idempotent
         assertThat(s.state()).isEqualTo(Sandbox.State.CLOSED);
@@ -56,7 +66,7 @@ class LifecycleTest {
         SandboxProcess stubborn = s.spawn(ProcessSpec.of("sh", "-c", "trap '' TERM; echo ready; while :; do sleep 0.05; done"));
         // Both have installed their traps once they said so.
         for (SandboxProcess p : new SandboxProcess[] {polite, stubborn}) {
-            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(p.stdout())).readLine()).isEqualTo("ready");
+            assertThat(new BufferedReader(new InputStreamReader(p.stdout())).readLine()).isEqualTo("ready");
         }
         s.stop(Duration.ofMillis(500));
         assertThat(polite.waitFor().exitCode()).isZero();
@@ -78,22 +88,22 @@ class LifecycleTest {
     @SuppressWarnings("try") // closing inside the block is the act under test
     @Test
     void withoutAPidNamespaceCloseStillKillsWhatOutlivedTheInitsChildren() throws Exception {
-        boolean root = dev.sandboxed.core.internal.host.HostFacts.current().isRoot();
+        boolean root = HostFacts.current().isRoot();
         if (!root) {
             System.err.println("SKIPPED orphan kill test: sharing the host's pids needs no user namespace, which needs root");
         }
-        org.junit.jupiter.api.Assumptions.assumeTrue(root, "sharing the host's pid namespace needs root");
-        SandboxSpec spec = SandboxSpec.builder().withoutNamespace(dev.sandboxed.core.spec.Namespace.USER)
-                .withoutNamespace(dev.sandboxed.core.spec.Namespace.PID).build();
-        java.nio.file.Path stat;
+        Assumptions.assumeTrue(root, "sharing the host's pid namespace needs root");
+        SandboxSpec spec = SandboxSpec.builder().withoutNamespace(Namespace.USER)
+                .withoutNamespace(Namespace.PID).build();
+        Path stat;
         try (Sandbox s = Sandbox.start(spec)) {
             if (s.cgroupDirectories().isEmpty()) {
                 System.err.println("SKIPPED orphan kill test: no writable cgroup here, so nothing holds an orphan");
             }
-            org.junit.jupiter.api.Assumptions.assumeFalse(s.cgroupDirectories().isEmpty(), "no writable cgroup here");
+            Assumptions.assumeFalse(s.cgroupDirectories().isEmpty(), "no writable cgroup here");
             // The shell exits at once; its background sleep is nobody's child in the sandbox any more.
             String pid = s.exec("sh", "-c", "sleep 300 >/dev/null 2>&1 & echo $!").stdout().strip();
-            stat = java.nio.file.Path.of("/proc", pid, "stat");
+            stat = Path.of("/proc", pid, "stat");
             assertThat(Probes.eventually(5, () -> state(stat).equals("S"))).as("the orphan sleeps").isTrue();
             s.close();
             // Killed, not just about to be: it may linger as a zombie, but it sleeps no more.
@@ -102,11 +112,11 @@ class LifecycleTest {
     }
 
     /** The state letter in /proc/PID/stat, or "" once the process is gone. */
-    private static String state(java.nio.file.Path stat) {
+    private static String state(Path stat) {
         try {
-            String text = java.nio.file.Files.readString(stat);
+            String text = Files.readString(stat);
             return text.substring(text.lastIndexOf(')') + 2, text.lastIndexOf(')') + 3);
-        } catch (java.io.IOException gone) {
+        } catch (IOException gone) {
             return "";
         }
     }
@@ -114,7 +124,7 @@ class LifecycleTest {
     @Test
     void oneShotRunReturnsTheOutputAndLeavesNothing() {
         Set<String> mountsBefore = Probes.hostMountPoints();
-        java.nio.file.Path states = SandboxRuntime.shared().stateDirectory().root();
+        Path states = SandboxRuntime.shared().stateDirectory().root();
         ExecResult r = Sandbox.run(SandboxSpec.defaults(),
                 ProcessSpec.of("sh", "-c", "echo out; echo err >&2; sleep 60 & echo $$; exit 3"));
         assertThat(r.exitCode()).isEqualTo(3);
@@ -130,15 +140,15 @@ class LifecycleTest {
      * This JVM's entries are all pooled cgroups. Other JVMs of the same user (parallel builds) share the directory,
      * so entries are told apart by their owner; one still being written has no state file yet and is skipped.
      */
-    private static boolean onlyPooledCgroupsIn(java.nio.file.Path states) {
+    private static boolean onlyPooledCgroupsIn(Path states) {
         long self = ProcessHandle.current().pid();
-        try (var entries = java.nio.file.Files.list(states)) {
-            List<dev.sandboxed.core.internal.state.SandboxState> ours = new java.util.ArrayList<>();
-            for (java.nio.file.Path entry : entries.toList()) {
-                java.nio.file.Path file = entry.resolve("state.json");
-                if (java.nio.file.Files.exists(file)) {
-                    var state = new com.fasterxml.jackson.databind.ObjectMapper().readValue(file.toFile(),
-                            dev.sandboxed.core.internal.state.SandboxState.class);
+        try (var entries = Files.list(states)) {
+            List<SandboxState> ours = new ArrayList<>();
+            for (Path entry : entries.toList()) {
+                Path file = entry.resolve("state.json");
+                if (Files.exists(file)) {
+                    var state = new ObjectMapper().readValue(file.toFile(),
+                            SandboxState.class);
                     if (state.ownerPid() == self) {
                         ours.add(state);
                     }
@@ -147,7 +157,7 @@ class LifecycleTest {
             // more than the pool ever keeps means something leaks entries
             return ours.size() <= RuntimeConfig.DEFAULT_CGROUP_POOL * CgroupPool.MAX_LIMITS
                     && ours.stream().allMatch(state -> state.spec().startsWith(SandboxRuntime.POOLED));
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return false;
         }
     }
@@ -182,7 +192,7 @@ class LifecycleTest {
     void initForwardsSignalsFromTheHostToTheMainProcess() throws Exception {
         try (Sandbox s = Sandbox.start(SandboxSpec.defaults())) {
             SandboxProcess main = s.runMain(ProcessSpec.of("sh", "-c", "trap 'exit 42' TERM; echo up; while :; do sleep 0.05; done"));
-            assertThat(new java.io.BufferedReader(new java.io.InputStreamReader(main.stdout())).readLine()).isEqualTo("up");
+            assertThat(new BufferedReader(new InputStreamReader(main.stdout())).readLine()).isEqualTo("up");
             Native.kill(s.pid(), Native.SIGTERM);
             assertThat(main.waitFor(Duration.ofSeconds(10))).hasValueSatisfying(st -> assertThat(st.exitCode()).isEqualTo(42));
         }

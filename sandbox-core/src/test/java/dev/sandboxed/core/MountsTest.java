@@ -6,12 +6,16 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /** Bind mounts, tmpfs mounts, a read-only root and a directory root filesystem. */
@@ -21,7 +25,7 @@ class MountsTest {
     @Test
     void tmpAndShmAreSizedFromTheMemoryLimitSoFillingThemGivesEnospc() {
         SandboxSpec spec = SandboxSpec.builder().memory(64L << 20).build();
-        ExecResult r = Sandbox.run(spec, dev.sandboxed.core.spec.ProcessSpec.of("sh", "-c",
+        ExecResult r = Sandbox.run(spec, ProcessSpec.of("sh", "-c",
                 "grep -E ' /(tmp|dev/shm) ' /proc/mounts; head -c 40000000 /dev/zero > /tmp/f; echo rc=$?"));
         assertThat(r.stdout()).contains("/tmp tmpfs").contains("size=32768k").contains("size=16384k").contains("rc=1");
         assertThat(r.stderr()).contains("No space left on device");
@@ -58,7 +62,7 @@ class MountsTest {
         assertThat(Path.of("/mnt/deep")).doesNotExist();
         // Under a read-only host directory no mount point can be made: the spec is refused up front, saying why.
         assertThatThrownBy(() -> Sandbox.start(SandboxSpec.builder().bindReadOnly(dir.toString(), "/opt/deep/new/dir").build()))
-                .isInstanceOf(dev.sandboxed.core.spec.SpecException.class)
+                .isInstanceOf(SpecException.class)
                 .hasMessageStartingWith("mounts.bind.target: '/opt/deep/new/dir' does not exist on the host")
                 .hasMessageContaining("/opt is the host's, read-only");
         assertThat(Path.of("/opt/deep")).doesNotExist();
@@ -95,14 +99,14 @@ class MountsTest {
     @Test
     void directoryRootFilesystem(@TempDir Path root) throws Exception {
         Path busybox = Path.of("/bin/busybox");
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(busybox),
+        Assumptions.assumeTrue(Files.isExecutable(busybox),
                 "busybox-static is not installed (apt-get install busybox-static); .ci/run installs it");
         Path bin = Files.createDirectories(root.resolve("bin"));
         Files.copy(busybox, bin.resolve("busybox"));
         Files.createSymbolicLink(bin.resolve("sh"), Path.of("busybox"));
         Files.createDirectories(root.resolve("etc"));
         Files.writeString(root.resolve("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n");
-        try (Sandbox s = Sandbox.start(SandboxSpec.builder().rootfs(dev.sandboxed.core.spec.RootFs.directory(root))
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().rootfs(RootFs.directory(root))
                 .env("PATH", "/bin").build())) {
             ExecResult r = s.exec("sh", "-c", "busybox ls / | tr '\\n' ' '; busybox cat /etc/passwd");
             assertThat(r.exitCode()).as(r.tail(5)).isZero();
@@ -113,7 +117,7 @@ class MountsTest {
 
     @Test
     void symlinkInRootfsCannotRedirectAMountOntoTheHost(@TempDir Path root) throws Exception {
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/busybox")),
+        Assumptions.assumeTrue(Files.isExecutable(Path.of("/bin/busybox")),
                 "busybox-static is not installed (apt-get install busybox-static); .ci/run installs it");
         Path outside = Files.createTempDirectory("sandboxed-outside");
         try {
@@ -122,7 +126,7 @@ class MountsTest {
             // A hostile rootfs: /mnt points at a host directory by absolute path.
             Files.createSymbolicLink(root.resolve("mnt"), outside);
             // Resolved inside the root, the link leads nowhere: the start fails instead of mounting on the host.
-            assertThatThrownBy(() -> Sandbox.start(SandboxSpec.builder().rootfs(dev.sandboxed.core.spec.RootFs.directory(root))
+            assertThatThrownBy(() -> Sandbox.start(SandboxSpec.builder().rootfs(RootFs.directory(root))
                     .tmpfs("/mnt/x", 0).env("PATH", "/bin").build()))
                     .isInstanceOf(SandboxException.class)
                     .hasMessageStartingWith("open mount point /mnt/x for tmpfs");

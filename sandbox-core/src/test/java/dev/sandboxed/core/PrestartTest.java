@@ -2,6 +2,10 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
@@ -42,7 +46,7 @@ class PrestartTest {
 
     @Test
     void closingTheRuntimeStopsPrestartedSandboxes() throws Exception {
-        java.nio.file.Path stateDir = java.nio.file.Files.createTempDirectory("sandboxed-prestart-state");
+        Path stateDir = Files.createTempDirectory("sandboxed-prestart-state");
         // No cgroups made ahead: the state directory then holds only what prestart made.
         SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), true, 0));
         runtime.start(SandboxSpec.defaults()).close();
@@ -51,7 +55,7 @@ class PrestartTest {
         assertThat(countEntries(stateDir)).isEqualTo(1);
         runtime.close();
         assertThat(countEntries(stateDir)).isZero();
-        java.nio.file.Files.delete(stateDir);
+        Files.delete(stateDir);
     }
 
     @Test
@@ -61,20 +65,20 @@ class PrestartTest {
 
     @Test
     void prestartCanBeSwitchedOff() throws Exception {
-        java.nio.file.Path stateDir = java.nio.file.Files.createTempDirectory("sandboxed-noprestart-state");
+        Path stateDir = Files.createTempDirectory("sandboxed-noprestart-state");
         try (SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), false, 0))) {
             runtime.start(SandboxSpec.defaults()).close();
             runtime.awaitIdle();
             assertThat(countEntries(stateDir)).isZero();
         }
-        java.nio.file.Files.delete(stateDir);
+        Files.delete(stateDir);
     }
 
-    private static long countEntries(java.nio.file.Path dir) {
-        try (var s = java.nio.file.Files.list(dir)) {
+    private static long countEntries(Path dir) {
+        try (var s = Files.list(dir)) {
             return s.count();
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 }

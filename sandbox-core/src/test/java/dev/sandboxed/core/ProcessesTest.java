@@ -14,16 +14,23 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.seccomp.SyscallArch;
+import dev.sandboxed.core.internal.seccomp.SyscallTable;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.IdMappingMode;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.spec.Stdio;
+import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -146,7 +153,7 @@ class ProcessesTest {
             ExecResult r = nested.exec("unshare", "-Ur", "sh", "-c", "id -u; cat /proc/self/uid_map");
             assertThat(r.exitCode()).as(r.tail(5)).isZero();
             assertThat(r.stdout()).startsWith("0\n");
-            int keyctl = dev.sandboxed.core.internal.seccomp.SyscallTable.of(dev.sandboxed.core.internal.seccomp.SyscallArch.nativeArch())
+            int keyctl = SyscallTable.of(SyscallArch.nativeArch())
                     .numberOf("keyctl").orElseThrow();
             assertThat(nested.exec("python3", "-c", "import ctypes,sys; "
                     + "sys.exit(0 if ctypes.CDLL(None).syscall(" + keyctl + ", 0, 0, 0, 0, 0) == -1 else 1)").exitCode())
@@ -157,26 +164,26 @@ class ProcessesTest {
 
     @Test
     void singleMappingOnlyHasRootAndSaysHowToGetMore() {
-        if (dev.sandboxed.core.internal.host.HostFacts.current().isRoot()) {
+        if (HostFacts.current().isRoot()) {
             return; // real root always maps a full range
         }
-        try (Sandbox single = Sandbox.start(SandboxSpec.builder().idMapping(dev.sandboxed.core.spec.IdMappingMode.SINGLE).build())) {
+        try (Sandbox single = Sandbox.start(SandboxSpec.builder().idMapping(IdMappingMode.SINGLE).build())) {
             assertThat(single.exec("cat", "/proc/self/uid_map").stdout().trim().split("\\s+"))
                     .containsExactly("0", Long.toString(Native.uid()), "1");
-            assertThatThrownBy(() -> single.exec(ProcessSpec.builder("id").user(new dev.sandboxed.core.spec.UserSpec(1000, 1000)).build()))
-                    .isInstanceOf(dev.sandboxed.core.spec.SpecException.class)
+            assertThatThrownBy(() -> single.exec(ProcessSpec.builder("id").user(new UserSpec(1000, 1000)).build()))
+                    .isInstanceOf(SpecException.class)
                     .hasMessageContaining("not mapped").hasMessageContaining("idMapping(RANGE)");
         }
     }
 
     @Test
     void processesRunAsTheRequestedUserWhenIdsAreMapped() {
-        dev.sandboxed.core.spec.UserSpec user1000 = new dev.sandboxed.core.spec.UserSpec(1000, 1000);
-        dev.sandboxed.core.internal.host.HostFacts facts = dev.sandboxed.core.internal.host.HostFacts.current();
+        UserSpec user1000 = new UserSpec(1000, 1000);
+        HostFacts facts = HostFacts.current();
         boolean rangeAvailable = facts.isRoot() || (facts.newuidmapUsable() && facts.subuidRange().isPresent());
-        org.junit.jupiter.api.Assumptions.assumeTrue(rangeAvailable,
+        Assumptions.assumeTrue(rangeAvailable,
                 "no subordinate id range or newuidmap for this user: only uid 0 exists inside (see doctor)");
-        try (Sandbox ranged = Sandbox.start(SandboxSpec.builder().idMapping(dev.sandboxed.core.spec.IdMappingMode.RANGE).build())) {
+        try (Sandbox ranged = Sandbox.start(SandboxSpec.builder().idMapping(IdMappingMode.RANGE).build())) {
             ExecResult r = ranged.exec(ProcessSpec.builder("sh", "-c", "id -u; id -g; grep CapEff /proc/self/status")
                     .user(user1000).build());
             assertThat(r.stdout()).startsWith("1000\n1000\nCapEff:\t0000000000000000");

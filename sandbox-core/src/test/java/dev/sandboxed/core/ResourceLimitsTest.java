@@ -2,7 +2,12 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
@@ -93,7 +98,7 @@ class ResourceLimitsTest {
 
     @Test
     void manySandboxesLeaveNoCgroupBehind() {
-        java.util.List<java.nio.file.Path> dirs = new java.util.ArrayList<>();
+        List<Path> dirs = new ArrayList<>();
         for (int i = 0; i < 200; i++) {
             try (Sandbox s = Sandbox.start(SandboxSpec.builder().memory(64 * MIB).trackUsage(true).build())) {
                 if (i % 50 == 0) {
@@ -103,7 +108,7 @@ class ResourceLimitsTest {
             }
         }
         assertThat(dirs).isNotEmpty();
-        assertThat(Probes.eventually(5, () -> dirs.stream().noneMatch(java.nio.file.Files::exists))).isTrue();
+        assertThat(Probes.eventually(5, () -> dirs.stream().noneMatch(Files::exists))).isTrue();
     }
 
     @Test
@@ -117,12 +122,12 @@ class ResourceLimitsTest {
         }
         Assumptions.assumeTrue(check.status() != CheckResult.Status.FAIL, () -> "io limits unavailable: " + check.detail());
         try (Sandbox s = Sandbox.start(SandboxSpec.builder().ioMax(limit).build())) {
-            java.util.List<String> written = new java.util.ArrayList<>();
-            for (java.nio.file.Path dir : cgroupDirectories(s)) {
+            List<String> written = new ArrayList<>();
+            for (Path dir : cgroupDirectories(s)) {
                 for (String name : new String[] {"io.max", "blkio.throttle.read_bps_device", "blkio.throttle.write_iops_device"}) {
-                    java.nio.file.Path file = dir.resolve(name);
-                    if (java.nio.file.Files.exists(file)) {
-                        written.add(name + ": " + java.nio.file.Files.readString(file).strip());
+                    Path file = dir.resolve(name);
+                    if (Files.exists(file)) {
+                        written.add(name + ": " + Files.readString(file).strip());
                     }
                 }
             }
@@ -141,27 +146,27 @@ class ResourceLimitsTest {
     }
 
     /** MAJOR:MINOR of a whole disk (partitions are refused by io.max), or null. */
-    private static String firstWholeDisk() throws java.io.IOException {
-        java.nio.file.Path block = java.nio.file.Path.of("/sys/dev/block");
-        if (!java.nio.file.Files.isDirectory(block)) {
+    private static String firstWholeDisk() throws IOException {
+        Path block = Path.of("/sys/dev/block");
+        if (!Files.isDirectory(block)) {
             return null;
         }
-        try (var entries = java.nio.file.Files.list(block)) {
-            return entries.filter(e -> !java.nio.file.Files.exists(e.resolve("partition")))
+        try (var entries = Files.list(block)) {
+            return entries.filter(e -> !Files.exists(e.resolve("partition")))
                     .filter(e -> !realPath(e).contains("/virtual/")) // loop, ram: no throttling
                     .map(e -> e.getFileName().toString()).sorted().findFirst().orElse(null);
         }
     }
 
-    private static String realPath(java.nio.file.Path p) {
+    private static String realPath(Path p) {
         try {
             return p.toRealPath().toString();
-        } catch (java.io.IOException e) {
+        } catch (IOException e) {
             return "/virtual/"; // unreadable: not a candidate
         }
     }
 
-    private static java.util.List<java.nio.file.Path> cgroupDirectories(Sandbox s) {
+    private static List<Path> cgroupDirectories(Sandbox s) {
         return s.cgroupDirectories();
     }
 }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
+import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.junit.Container;
 import dev.sandboxed.junit.Sandboxed;
 
@@ -37,7 +38,7 @@ class SharedSandboxIT {
     @Order(3)
     void configuredTimeoutApplies() {
         // sandboxed.timeout = 30s from Failsafe's configurationParameters; a shorter per-exec timeout still wins.
-        assertThat(shared.exec(dev.sandboxed.core.spec.ProcessSpec.builder("sleep", "10")
+        assertThat(shared.exec(ProcessSpec.builder("sleep", "10")
                 .timeout(Duration.ofMillis(100)).build())).timedOut();
     }
 }

@@ -1,5 +1,6 @@
 package dev.sandboxed.core.image;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -27,7 +28,7 @@ public record ImageConfig(List<String> entrypoint, List<String> cmd, List<String
      * Cmd is dropped as Docker does.
      */
     public List<String> command(Optional<List<String>> entrypointOverride, List<String> cmdOverride) {
-        List<String> argv = new java.util.ArrayList<>(entrypointOverride.orElse(entrypoint));
+        List<String> argv = new ArrayList<>(entrypointOverride.orElse(entrypoint));
         argv.addAll(!cmdOverride.isEmpty() || entrypointOverride.isPresent() ? cmdOverride : cmd);
         return List.copyOf(argv);
     }

@@ -1,5 +1,6 @@
 package dev.sandboxed.core.image;
 
+import java.util.Locale;
 import java.util.Optional;
 import java.util.regex.Pattern;
 
@@ -53,7 +54,7 @@ public final class ImageRef {
         if (slash >= 0) {
             String first = rest.substring(0, slash);
             if (first.contains(".") || first.contains(":") || first.equals("localhost") || first.startsWith("[")
-                    || !first.equals(first.toLowerCase(java.util.Locale.ROOT))) {
+                    || !first.equals(first.toLowerCase(Locale.ROOT))) {
                 if (!HOST.matcher(first).matches()) {
                     throw ImageException.badReference("registry", "'" + first + "' in '" + text
                             + "' is not a host name with an optional :PORT");

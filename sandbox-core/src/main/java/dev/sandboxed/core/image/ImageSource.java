@@ -1,5 +1,6 @@
 package dev.sandboxed.core.image;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 
@@ -62,7 +63,7 @@ public sealed interface ImageSource {
             String rest = text.substring("docker-archive:".length());
             Optional<String> reference = Optional.empty();
             int colon = rest.indexOf(':');
-            if (colon >= 0 && !java.nio.file.Files.exists(Path.of(rest))) {
+            if (colon >= 0 && !Files.exists(Path.of(rest))) {
                 reference = Optional.of(rest.substring(colon + 1));
                 rest = rest.substring(0, colon);
             }

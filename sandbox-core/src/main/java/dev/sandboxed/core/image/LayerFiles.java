@@ -12,6 +12,7 @@ import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
@@ -29,7 +30,7 @@ final class LayerFiles {
 
     LayerFiles(List<Path> layersBottomFirst) {
         List<Path> copy = new ArrayList<>(layersBottomFirst);
-        java.util.Collections.reverse(copy);
+        Collections.reverse(copy);
         this.layersTopFirst = copy;
     }
 

@@ -1,5 +1,7 @@
 package dev.sandboxed.core.spec;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -121,7 +123,7 @@ public final class ProcessSpec {
 
     /** A longer string would fail execve with E2BIG inside the sandbox; refused here, before anything starts. */
     static void checkExecString(String field, String what, String value) {
-        int bytes = value.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        int bytes = value.getBytes(StandardCharsets.UTF_8).length;
         if (bytes >= MAX_ARG_STRLEN) {
             throw new SpecException(field, what + " is " + bytes + " bytes; Linux takes at most " + (MAX_ARG_STRLEN - 1)
                     + " bytes per argument or variable (MAX_ARG_STRLEN)");
@@ -212,7 +214,7 @@ public final class ProcessSpec {
             if (stdin instanceof Stdio.Stream) {
                 throw new SpecException("stdin", "Stdio.to(OutputStream) is for stdout and stderr only");
             }
-            if (stdin instanceof Stdio.File f && !java.nio.file.Files.isReadable(f.path())) {
+            if (stdin instanceof Stdio.File f && !Files.isReadable(f.path())) {
                 throw new SpecException("stdin", "file '" + f.path() + "' does not exist or is not readable");
             }
             return new ProcessSpec(this);

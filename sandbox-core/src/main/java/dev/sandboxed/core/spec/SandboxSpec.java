@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,6 +13,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
+
+import dev.sandboxed.core.image.Image;
 
 /**
  * Everything about one sandbox, validated when built: nothing is created on the host for a spec that
@@ -216,9 +219,9 @@ public final class SandboxSpec {
         return shmSize.orElse(Math.min(DEFAULT_SHM_SIZE, memoryLimit().map(m -> m / 4).orElse(DEFAULT_SHM_SIZE)));
     }
 
-    private java.util.Optional<Long> memoryLimit() {
+    private Optional<Long> memoryLimit() {
         OptionalLong max = limits.memoryMax();
-        return max.isPresent() ? java.util.Optional.of(max.getAsLong()) : java.util.Optional.empty();
+        return max.isPresent() ? Optional.of(max.getAsLong()) : Optional.empty();
     }
 
     public Builder toBuilder() {
@@ -271,7 +274,7 @@ public final class SandboxSpec {
 
     @Override
     public int hashCode() {
-        return java.util.Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
+        return Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
                 seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize);
     }
 
@@ -318,7 +321,7 @@ public final class SandboxSpec {
         private OptionalLong tmpSize = OptionalLong.empty();
         private OptionalLong shmSize = OptionalLong.empty();
         /** What the caller set, which an image's defaults never replace. */
-        private final Set<String> explicitEnv = new java.util.HashSet<>();
+        private final Set<String> explicitEnv = new HashSet<>();
         private boolean explicitWorkdir;
         private boolean explicitUser;
 
@@ -339,7 +342,7 @@ public final class SandboxSpec {
          * What the caller sets with {@link #env}, {@link #workdir} and {@link #user} wins, before or after this call.
          * The image's default command is {@code image.config().command(...)}.
          */
-        public Builder image(dev.sandboxed.core.image.Image image) {
+        public Builder image(Image image) {
             this.rootfs = RootFs.image(image);
             var config = image.config();
             for (String entry : config.env()) {

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
@@ -66,10 +69,10 @@ class ImageRefTest {
 
     @Test
     void commandFollowsDockerRun() {
-        ImageConfig config = new ImageConfig(java.util.List.of("/entry"), java.util.List.of("a", "b"), java.util.List.of(),
-                "", "", java.util.Set.of(), Optional.empty(), "", java.util.Map.of());
-        assertThat(config.command(Optional.empty(), java.util.List.of())).containsExactly("/entry", "a", "b");
-        assertThat(config.command(Optional.empty(), java.util.List.of("c"))).containsExactly("/entry", "c");
-        assertThat(config.command(Optional.of(java.util.List.of("/sh")), java.util.List.of())).containsExactly("/sh");
+        ImageConfig config = new ImageConfig(List.of("/entry"), List.of("a", "b"), List.of(),
+                "", "", Set.of(), Optional.empty(), "", Map.of());
+        assertThat(config.command(Optional.empty(), List.of())).containsExactly("/entry", "a", "b");
+        assertThat(config.command(Optional.empty(), List.of("c"))).containsExactly("/entry", "c");
+        assertThat(config.command(Optional.of(List.of("/sh")), List.of())).containsExactly("/sh");
     }
 }

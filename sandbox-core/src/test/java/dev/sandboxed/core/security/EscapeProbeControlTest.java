@@ -2,6 +2,8 @@ package dev.sandboxed.core.security;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,8 +89,8 @@ class EscapeProbeControlTest {
                     bounding = Long.parseUnsignedLong(line.substring(7).trim(), 16);
                 }
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
         EnumSet<Capability> caps = EnumSet.noneOf(Capability.class);
         for (Capability c : Capability.values()) {
@@ -301,7 +303,7 @@ class EscapeProbeControlTest {
     private static boolean hasEntries(Path dir) {
         try (Stream<Path> s = Files.list(dir)) {
             return s.findAny().isPresent();
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
             return false;
         }
     }

@@ -233,7 +233,7 @@ class EscapeProbeTest {
         // From the host: the sandbox's init (and the server it was forked from) runs a sealed memfd copy.
         Probe.Result r = Probe.runOnHost("exe_sealed", "/proc/" + sandbox.pid() + "/exe");
         if (r.exitCode() == Probe.UNSUPPORTED) {
-            org.junit.jupiter.api.Assumptions.abort("only root can open a non-dumpable process's /proc/PID/exe (that "
+            Assumptions.abort("only root can open a non-dumpable process's /proc/PID/exe (that "
                     + "refusal is the protection itself): " + r.verdictLine());
         }
         r.assertSecure();

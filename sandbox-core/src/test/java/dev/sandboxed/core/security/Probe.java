@@ -3,7 +3,9 @@ package dev.sandboxed.core.security;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.io.File;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,7 +133,7 @@ final class Probe {
             Path err = Files.createTempFile("probe", ".err");
             try {
                 Process p = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-                        .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+                        .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null"))).start();
                 if (!p.waitFor(TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
                     p.destroyForcibly();
                     fail("probe " + command + " on the host did not finish within " + TIMEOUT);
@@ -143,7 +145,7 @@ final class Probe {
                 Files.deleteIfExists(err);
             }
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);

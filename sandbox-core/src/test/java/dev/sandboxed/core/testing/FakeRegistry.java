@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -76,7 +77,7 @@ public final class FakeRegistry implements AutoCloseable {
         Map<String, String> headers = new HashMap<>();
         for (String line; (line = in.readLine()) != null && !line.isEmpty(); ) {
             int colon = line.indexOf(':');
-            headers.put(line.substring(0, colon).trim().toLowerCase(java.util.Locale.ROOT), line.substring(colon + 1).trim());
+            headers.put(line.substring(0, colon).trim().toLowerCase(Locale.ROOT), line.substring(colon + 1).trim());
         }
         String target = requestLine.split(" ")[1];
         String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;

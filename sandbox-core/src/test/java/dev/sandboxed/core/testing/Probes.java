@@ -1,8 +1,11 @@
 package dev.sandboxed.core.testing;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -19,13 +22,13 @@ public final class Probes {
     public static Set<String> hostMountPoints() {
         try (Stream<String> lines = Files.lines(Path.of("/proc/self/mountinfo"))) {
             return lines.map(l -> l.split(" ")[4]).collect(Collectors.toSet());
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
     /** Waits up to {@code seconds} for a condition that becomes true asynchronously (process exit, cleanup). */
-    public static boolean eventually(int seconds, java.util.function.BooleanSupplier condition) {
+    public static boolean eventually(int seconds, BooleanSupplier condition) {
         long deadline = System.nanoTime() + seconds * 1_000_000_000L;
         while (System.nanoTime() < deadline) {
             if (condition.getAsBoolean()) {

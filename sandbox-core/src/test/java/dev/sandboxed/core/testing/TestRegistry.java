@@ -1,16 +1,19 @@
 package dev.sandboxed.core.testing;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -96,7 +99,7 @@ public final class TestRegistry {
     private static TestRegistry start() throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("sandboxed-registry-");
         int port;
-        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             port = s.getLocalPort();
         }
         Path config = Files.writeString(work.resolve("config.yml"), String.join("\n",
@@ -124,7 +127,7 @@ public final class TestRegistry {
             }
             process.destroyForcibly();
             try (var files = Files.walk(work)) {
-                files.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+                files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             } catch (IOException e) {
                 // a temporary directory; the system cleans it eventually
             }
@@ -256,7 +259,7 @@ public final class TestRegistry {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out;
         try (var in = p.getInputStream()) {
-            out = new String(in.readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            out = new String(in.readAllBytes(), StandardCharsets.UTF_8);
         }
         if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
             throw new IOException(String.join(" ", command) + " failed: " + out);

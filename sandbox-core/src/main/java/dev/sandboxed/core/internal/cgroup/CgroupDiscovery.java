@@ -7,6 +7,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /** Builds a {@link CgroupLayout} from mountinfo and /proc/self/cgroup. */
 public final class CgroupDiscovery {
@@ -40,7 +41,7 @@ public final class CgroupDiscovery {
         for (MountInfo m : mounts) {
             if (m.isV2()) {
                 if (unified.isEmpty()) { // first mount wins; later ones are bind mounts of the same tree
-                    unified = Optional.of(new CgroupLayout.Hierarchy(m.mountPoint(), java.util.Set.of(),
+                    unified = Optional.of(new CgroupLayout.Hierarchy(m.mountPoint(), Set.of(),
                             ownDir(m, ownPaths.get(""))));
                 }
                 continue;

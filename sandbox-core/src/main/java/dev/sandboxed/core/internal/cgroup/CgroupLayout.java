@@ -1,6 +1,7 @@
 package dev.sandboxed.core.internal.cgroup;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -35,6 +36,6 @@ public record CgroupLayout(Mode mode, Optional<Hierarchy> unified, Map<String, H
 
     /** Human-readable version: "v2", "v1", "hybrid" or "none". */
     public String describe() {
-        return mode.name().toLowerCase(java.util.Locale.ROOT);
+        return mode.name().toLowerCase(Locale.ROOT);
     }
 }

@@ -1,5 +1,7 @@
 package dev.sandboxed.core.internal.cgroup;
 
+import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 import dev.sandboxed.core.internal.host.CheckResult;
@@ -70,7 +72,7 @@ public interface CgroupManager {
      * Every directory {@link #create} could make for {@code sandboxId} on this host, existing or not. A JVM killed
      * between creating a sandbox's cgroups and recording them leaves only the id behind; this finds them.
      */
-    java.util.List<java.nio.file.Path> directoriesFor(String sandboxId);
+    List<Path> directoriesFor(String sandboxId);
 
     /** "v2", "v1" (also for hybrid hosts, whose controllers are on v1) or "none". */
     String version();

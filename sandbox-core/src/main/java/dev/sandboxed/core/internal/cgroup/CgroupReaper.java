@@ -9,6 +9,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * Kills every process in a set of cgroup directories (including cgroups the workload nested below them) and
@@ -75,7 +76,7 @@ final class CgroupReaper {
     private boolean removeOnceExited(List<Path> dirs) {
         long waited = 0;
         for (long us = EXITING_FIRST_SLEEP_US; waited < EXITING_GRACE_US; us *= 2) {
-            java.util.concurrent.locks.LockSupport.parkNanos(us * 1000);
+            LockSupport.parkNanos(us * 1000);
             waited += us;
             if (Thread.currentThread().isInterrupted()) {
                 return false;
@@ -209,7 +210,7 @@ final class CgroupReaper {
     }
 
     private static long sleep(long us) {
-        java.util.concurrent.locks.LockSupport.parkNanos(us * 1000);
+        LockSupport.parkNanos(us * 1000);
         if (Thread.interrupted()) {
             Thread.currentThread().interrupt();
             throw new CgroupException("interrupted while waiting for sandbox cgroup to empty");

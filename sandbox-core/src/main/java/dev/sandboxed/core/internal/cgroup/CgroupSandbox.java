@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.cgroup;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
 import dev.sandboxed.core.result.ResourceUsage;
 
@@ -33,8 +34,8 @@ final class CgroupSandbox implements SandboxCgroup {
     }
 
     @Override
-    public java.util.Optional<Path> cloneIntoDirectory() {
-        return unified && directories.size() == 1 ? java.util.Optional.of(directories.get(0)) : java.util.Optional.empty();
+    public Optional<Path> cloneIntoDirectory() {
+        return unified && directories.size() == 1 ? Optional.of(directories.get(0)) : Optional.empty();
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * One cgroup mount from /proc/self/mountinfo (proc(5)): mount root, mount point, filesystem type and, for v1,
@@ -37,7 +38,7 @@ record MountInfo(String root, Path mountPoint, String fsType, Set<String> contro
             if (!type.equals("cgroup") && !type.equals("cgroup2")) {
                 continue;
             }
-            Set<String> controllers = new java.util.TreeSet<>();
+            Set<String> controllers = new TreeSet<>();
             if (type.equals("cgroup") && right.length >= 3) {
                 for (String opt : right[2].split(",")) {
                     if (opt.startsWith("name=")) {

@@ -1,5 +1,8 @@
 package dev.sandboxed.core.internal.cgroup;
 
+import java.nio.file.Path;
+import java.util.List;
+
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.spec.ResourceLimits;
 
@@ -32,8 +35,8 @@ final class NoCgroupManager implements CgroupManager {
     }
 
     @Override
-    public java.util.List<java.nio.file.Path> directoriesFor(String sandboxId) {
-        return java.util.List.of();
+    public List<Path> directoriesFor(String sandboxId) {
+        return List.of();
     }
 
     @Override

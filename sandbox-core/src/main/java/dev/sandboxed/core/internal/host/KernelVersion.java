@@ -1,5 +1,6 @@
 package dev.sandboxed.core.internal.host;
 
+import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -53,7 +54,7 @@ public record KernelVersion(int major, int minor, int patch, String release) imp
      * {@code os.version} property (the same release on Linux JVMs).
      */
     public static KernelVersion host() {
-        String release = HostFiles.readTrimmed(java.nio.file.Path.of("/proc/sys/kernel/osrelease"))
+        String release = HostFiles.readTrimmed(Path.of("/proc/sys/kernel/osrelease"))
                 .orElseGet(() -> System.getProperty("os.version", "").strip()); // /proc hidden
         return parse(release).orElseThrow(() -> new IllegalStateException("cannot tell the kernel version from '"
                 + release + "'"));

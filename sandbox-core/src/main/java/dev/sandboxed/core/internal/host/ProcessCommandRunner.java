@@ -1,5 +1,6 @@
 package dev.sandboxed.core.internal.host;
 
+import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -18,7 +19,7 @@ public final class ProcessCommandRunner implements CommandRunner {
     public Result run(List<String> command, Duration timeout) throws IOException {
         Process process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
-                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                .redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .start();
         // Read on another thread: a child that fills the pipe would otherwise never exit.
         CompletableFuture<String> output = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));

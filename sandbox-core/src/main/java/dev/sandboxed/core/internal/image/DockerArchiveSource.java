@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.image;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.DigestInputStream;
@@ -81,7 +82,7 @@ public final class DockerArchiveSource implements BlobSource, AutoCloseable {
             throw new IllegalStateException(e);
         }
         try (InputStream in = new DigestInputStream(tar.getInputStream(entry), sha256)) {
-            in.transferTo(java.io.OutputStream.nullOutputStream());
+            in.transferTo(OutputStream.nullOutputStream());
         }
         String digest = "sha256:" + HexFormat.of().formatHex(sha256.digest());
         byDigest.put(digest, entry);

@@ -3,12 +3,15 @@ package dev.sandboxed.core.internal.image;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -57,7 +60,7 @@ public final class ImageStore {
                 return cached.get();
             }
         }
-        String lockKey = "pull-" + ImageCache.hex(VerifyingInputStream.sha256(name.getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+        String lockKey = "pull-" + ImageCache.hex(VerifyingInputStream.sha256(name.getBytes(StandardCharsets.UTF_8)));
         return cache.locked(lockKey, () -> {
             if (!refresh) {
                 Optional<Image> done = inspect(name); // another JVM finished it while this one waited
@@ -201,7 +204,7 @@ public final class ImageStore {
         for (JsonNode record : records()) {
             load(record).ifPresent(images::add);
         }
-        images.sort(java.util.Comparator.comparing(Image::source));
+        images.sort(Comparator.comparing(Image::source));
         return images;
     }
 
@@ -244,7 +247,7 @@ public final class ImageStore {
                     if (Files.exists(dir)) {
                         // Out of sight first (one rename), then deleted: no pull ever sees half a layer.
                         Path doomed = cache.newWorkDirectory("removed");
-                        Files.move(dir, doomed.resolve("layer"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                        Files.move(dir, doomed.resolve("layer"), StandardCopyOption.ATOMIC_MOVE);
                         LayerExtractor.removeExisting(doomed);
                     }
                     return null;

@@ -14,6 +14,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -169,7 +170,7 @@ public final class RegistryClient implements BlobSource {
         Map<String, String> params = new LinkedHashMap<>();
         Matcher m = PARAM.matcher(challenge);
         while (m.find()) {
-            params.put(m.group(1).toLowerCase(java.util.Locale.ROOT), m.group(2));
+            params.put(m.group(1).toLowerCase(Locale.ROOT), m.group(2));
         }
         String realm = params.get("realm");
         if (realm == null) {

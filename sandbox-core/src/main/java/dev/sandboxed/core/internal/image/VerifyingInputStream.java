@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.image;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
@@ -78,7 +79,7 @@ public final class VerifyingInputStream extends FilterInputStream {
 
     /** Reads to the end, then checks the digest and the size. */
     public long verify() throws IOException {
-        transferTo(java.io.OutputStream.nullOutputStream());
+        transferTo(OutputStream.nullOutputStream());
         String actual = "sha256:" + HexFormat.of().formatHex(sha256.digest());
         if (!actual.equals(expectedDigest)) {
             throw new ImageException(what + " has digest " + actual + ", not " + expectedDigest

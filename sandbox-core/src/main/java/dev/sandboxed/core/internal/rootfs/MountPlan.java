@@ -14,6 +14,7 @@ import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
 
 /**
  * Decides how a sandbox's root filesystem is assembled: which host paths are bound read-only, what is
@@ -69,7 +70,7 @@ public final class MountPlan {
             rootBind = Optional.empty();
             List<Path> layers = spec.rootfs().image().layers();
             if (layers.size() > ROOT_OVERLAY_MAX) {
-                throw new dev.sandboxed.core.spec.SpecException("rootfs", "image " + spec.rootfs().image().source()
+                throw new SpecException("rootfs", "image " + spec.rootfs().image().source()
                         + " has " + layers.size() + " layers; at most " + ROOT_OVERLAY_MAX + " can be stacked");
             }
             for (int i = layers.size() - 1; i >= 0; i--) {
@@ -177,7 +178,7 @@ public final class MountPlan {
             boolean belowEarlierMount = earlier.stream().anyMatch(d -> under(target, d));
             if (belowHostDirectory && !belowEarlierMount && !Files.exists(Path.of(target))) {
                 String field = m instanceof Mount.Bind ? "mounts.bind.target" : "mounts.tmpfs.target";
-                throw new dev.sandboxed.core.spec.SpecException(field, "'" + target + "' does not exist on the host, and "
+                throw new SpecException(field, "'" + target + "' does not exist on the host, and "
                         + top + " is the host's, read-only in the sandbox, so no mount point can be made there; use an "
                         + "existing directory, a new top-level one such as /data, or one under /mnt, /tmp or /home");
             }

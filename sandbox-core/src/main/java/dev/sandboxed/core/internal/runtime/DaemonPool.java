@@ -1,7 +1,10 @@
 package dev.sandboxed.core.internal.runtime;
 
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sandboxed.core.internal.os.Native;
@@ -33,9 +36,9 @@ public final class DaemonPool {
     static void awaitIdle(ExecutorService worker) {
         try {
             worker.submit(() -> { }).get();
-        } catch (java.util.concurrent.RejectedExecutionException shutDown) {
+        } catch (RejectedExecutionException shutDown) {
             // nothing more runs there
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             throw new IllegalStateException(e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -46,7 +49,7 @@ public final class DaemonPool {
     static boolean shutdownAndWait(ExecutorService worker, long seconds) {
         worker.shutdown();
         try {
-            return worker.awaitTermination(seconds, java.util.concurrent.TimeUnit.SECONDS);
+            return worker.awaitTermination(seconds, TimeUnit.SECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -92,7 +93,7 @@ public final class Prestarted<S extends AutoCloseable> implements AutoCloseable 
         };
         try {
             worker.execute(start);
-        } catch (java.util.concurrent.RejectedExecutionException closedMeanwhile) {
+        } catch (RejectedExecutionException closedMeanwhile) {
             synchronized (this) {
                 pending.remove(spec);
             }

@@ -1,7 +1,9 @@
 package dev.sandboxed.core.internal.runtime;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -65,8 +67,8 @@ public final class ProcessState {
         if (e == null) {
             return stderr;
         }
-        byte[] line = ("sandboxed: " + e.getMessage() + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8);
-        byte[] both = java.util.Arrays.copyOf(stderr, stderr.length + line.length);
+        byte[] line = ("sandboxed: " + e.getMessage() + "\n").getBytes(StandardCharsets.UTF_8);
+        byte[] both = Arrays.copyOf(stderr, stderr.length + line.length);
         System.arraycopy(line, 0, both, stderr.length, line.length);
         return both;
     }

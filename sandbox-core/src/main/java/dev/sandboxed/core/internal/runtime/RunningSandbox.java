@@ -1,5 +1,6 @@
 package dev.sandboxed.core.internal.runtime;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -74,7 +75,7 @@ public final class RunningSandbox {
         return initPid;
     }
 
-    public List<java.nio.file.Path> cgroupDirectories() {
+    public List<Path> cgroupDirectories() {
         return cgroup.directories();
     }
 

@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.TreeSet;
 
 /**
  * The decision for every syscall number of one ABI, as sorted ranges covering 0..2^32-1, so the
@@ -91,7 +92,7 @@ final class SyscallRanges {
     }
 
     private static long[] boundaries(SyscallTable table) {
-        java.util.TreeSet<Long> points = new java.util.TreeSet<>();
+        TreeSet<Long> points = new TreeSet<>();
         for (int nr : table.entries().values()) {
             long n = Integer.toUnsignedLong(nr);
             points.add(n);

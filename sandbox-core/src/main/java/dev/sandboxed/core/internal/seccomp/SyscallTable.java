@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.TreeMap;
@@ -41,7 +42,7 @@ public final class SyscallTable {
     }
 
     private static SyscallTable load(SyscallArch arch) {
-        String resource = "syscalls-" + arch.name().toLowerCase(java.util.Locale.ROOT) + ".txt";
+        String resource = "syscalls-" + arch.name().toLowerCase(Locale.ROOT) + ".txt";
         if (arch == SyscallArch.X86) {
             resource = "syscalls-i386.txt";
         }

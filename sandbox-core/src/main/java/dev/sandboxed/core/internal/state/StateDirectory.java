@@ -6,9 +6,11 @@ import java.lang.System.Logger.Level;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryNotEmptyException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -106,7 +108,7 @@ public final class StateDirectory {
             try {
                 // Written aside and renamed: a JVM killed mid-write never leaves a torn state.json behind.
                 Files.write(tmp, JSON.writeValueAsBytes(state));
-                Files.move(tmp, dir.resolve("state.json"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                Files.move(tmp, dir.resolve("state.json"), StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException e) {
                 throw new UncheckedIOException("write " + dir.resolve("state.json"), e);
             }
@@ -134,7 +136,7 @@ public final class StateDirectory {
                 Files.deleteIfExists(dir.resolve("lock"));
                 try {
                     Files.delete(dir);
-                } catch (java.nio.file.DirectoryNotEmptyException tornWrite) {
+                } catch (DirectoryNotEmptyException tornWrite) {
                     Files.deleteIfExists(dir.resolve("state.json.tmp")); // only after a failed write
                     Files.delete(dir);
                 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Path;
 
+import org.assertj.core.api.ThrowableAssert;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -72,7 +73,7 @@ class CgroupLimitsValidationTest {
         assertThat(Controllers.requiredV1(l)).contains("blkio");
     }
 
-    private static void ioMaxRejected(org.assertj.core.api.ThrowableAssert.ThrowingCallable build, String field, String text) {
+    private static void ioMaxRejected(ThrowableAssert.ThrowingCallable build, String field, String text) {
         assertThatThrownBy(build).isInstanceOf(SpecException.class).hasMessageContaining(text)
                 .extracting(e -> ((SpecException) e).field()).isEqualTo(field);
     }

@@ -4,9 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -160,7 +162,7 @@ class CgroupRealHostTest {
 
     private static double median(long[] nanos) {
         long[] s = nanos.clone();
-        java.util.Arrays.sort(s);
+        Arrays.sort(s);
         return s[s.length / 2] / 1e6;
     }
 
@@ -259,7 +261,7 @@ class CgroupRealHostTest {
         try {
             return Files.readString(p);
         } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            throw new UncheckedIOException(e);
         }
     }
 }

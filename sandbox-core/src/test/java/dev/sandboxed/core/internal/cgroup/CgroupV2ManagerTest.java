@@ -3,6 +3,8 @@ package dev.sandboxed.core.internal.cgroup;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -243,8 +245,8 @@ class CgroupV2ManagerTest {
                 if (pid == 6001) { // it forked a child just before dying
                     try {
                         write(sandboxDir[0].resolve("cgroup.procs"), "6003");
-                    } catch (java.io.IOException e) {
-                        throw new java.io.UncheckedIOException(e);
+                    } catch (IOException e) {
+                        throw new UncheckedIOException(e);
                     }
                 }
             }

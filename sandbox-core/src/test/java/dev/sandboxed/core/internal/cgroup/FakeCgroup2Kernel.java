@@ -9,6 +9,7 @@ import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -18,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
@@ -144,7 +146,7 @@ public class FakeCgroup2Kernel implements CgroupFs {
         Path mi = Files.writeString(tmp.resolve(base + "mountinfo"), mountinfo());
         Path pc = Files.writeString(tmp.resolve(base + "cgroup"), "0::" + ownCgroup + "\n");
         return CgroupConfig.builder().mountinfo(mi).procCgroup(pc).fs(this)
-                .removeTimeout(java.time.Duration.ofSeconds(2));
+                .removeTimeout(Duration.ofSeconds(2));
     }
 
     // ---- CgroupFs ----
@@ -194,11 +196,11 @@ public class FakeCgroup2Kernel implements CgroupFs {
      * all four keys, "max" where unlimited, and a device whose keys are all "max" drops out.
      */
     private static String ioMax(String current, String write, Path file) throws IOException {
-        Map<String, Map<String, String>> devices = new java.util.LinkedHashMap<>();
+        Map<String, Map<String, String>> devices = new LinkedHashMap<>();
         for (String line : current.split("\n")) {
             if (!line.isBlank()) {
                 String[] parts = line.trim().split("\\s+");
-                Map<String, String> keys = new java.util.LinkedHashMap<>();
+                Map<String, String> keys = new LinkedHashMap<>();
                 for (int i = 1; i < parts.length; i++) {
                     String[] kv = parts[i].split("=");
                     keys.put(kv[0], kv[1]);
@@ -210,7 +212,7 @@ public class FakeCgroup2Kernel implements CgroupFs {
         if (parts.length < 2 || !parts[0].matches("\\d+:\\d+")) {
             throw new FileSystemException(file.toString(), null, "Invalid argument");
         }
-        Map<String, String> keys = devices.computeIfAbsent(parts[0], d -> new java.util.LinkedHashMap<>(
+        Map<String, String> keys = devices.computeIfAbsent(parts[0], d -> new LinkedHashMap<>(
                 Map.of("rbps", "max", "wbps", "max", "riops", "max", "wiops", "max")));
         for (int i = 1; i < parts.length; i++) {
             String[] kv = parts[i].split("=", 2);
@@ -478,11 +480,11 @@ public class FakeCgroup2Kernel implements CgroupFs {
      * Ownership as the fake kernel sees it. Kept in a table rather than set with chown(2), which only root may
      * do: the suite also runs as an unprivileged user.
      */
-    private static final java.util.Map<Path, Integer> OWNERS = new java.util.concurrent.ConcurrentHashMap<>();
+    private static final Map<Path, Integer> OWNERS = new ConcurrentHashMap<>();
 
     static void chown(Path p, int owner) throws IOException {
         if (!Files.exists(p, LinkOption.NOFOLLOW_LINKS)) {
-            throw new java.nio.file.NoSuchFileException(p.toString());
+            throw new NoSuchFileException(p.toString());
         }
         OWNERS.put(p.toAbsolutePath().normalize(), owner);
     }

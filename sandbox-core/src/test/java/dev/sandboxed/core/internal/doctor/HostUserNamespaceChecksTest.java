@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Supplier;
 
 import org.junit.jupiter.api.Test;
@@ -70,7 +71,7 @@ class HostUserNamespaceChecksTest {
         HostEnvironment enabled = new FakeHost(root).proc("sys/kernel/unprivileged_userns_clone", "1").environment();
         assertThat(new UnprivilegedUsernsCloneCheck(enabled, BOB).run().status()).isEqualTo(Status.OK);
 
-        HostEnvironment absent = HostEnvironment.underRoot(root.resolve("other"), java.util.Map.of(),
+        HostEnvironment absent = HostEnvironment.underRoot(root.resolve("other"), Map.of(),
                 (c, t) -> CommandRunner.Result.exited(0, ""));
         CheckResult result = new UnprivilegedUsernsCloneCheck(absent, BOB).run();
         assertThat(result.status()).isEqualTo(Status.OK);

@@ -13,15 +13,20 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
 import java.util.zip.GZIPOutputStream;
 
 import com.github.luben.zstd.Zstd;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.image.ImageConfig;
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.testing.TarBuilder;
 
 /** Hostile layers, each trick in its own tar written here: nothing may land outside the layer's directory. */
@@ -148,7 +153,7 @@ class LayerExtractorTest {
         extract(tar, layer);
         assertThat(Files.getAttribute(layer.resolve("data/pg"), "unix:uid")).isEqualTo(
                 Files.getAttribute(tmp, "unix:uid")); // rootless: the caller's, root inside the sandbox
-        org.junit.jupiter.api.Assumptions.assumeTrue(dev.sandboxed.core.internal.os.Native.libc().geteuid() == 0,
+        Assumptions.assumeTrue(Native.libc().geteuid() == 0,
                 "keeping owners needs real root");
         Path asRoot = Files.createDirectory(tmp.resolve("root"));
         new LayerExtractor(true).extract(new ByteArrayInputStream(tar), asRoot);
@@ -192,8 +197,8 @@ class LayerExtractorTest {
                 .symlink("etc/escape", secret.toString()).file("opq/old", "o").build(), lower);
         extract(new TarBuilder().file("etc/.wh.hidden", "").file("opq/.wh..wh..opq", "").file("opq/new", "n").build(), upper);
         Image image = new Image("test", "sha256:" + "0".repeat(64), "sha256:" + "1".repeat(64), "linux/amd64",
-                new ImageConfig(List.of(), List.of(), List.of(), "", "", java.util.Set.of(), java.util.Optional.empty(), "",
-                        java.util.Map.of()), List.of(lower, upper), 0);
+                new ImageConfig(List.of(), List.of(), List.of(), "", "", Set.of(), Optional.empty(), "",
+                        Map.of()), List.of(lower, upper), 0);
         assertThat(image.readFile("/etc/passwd")).map(b -> new String(b, StandardCharsets.UTF_8))
                 .contains("app:x:999:999::/home/app:/bin/sh\n");
         assertThat(image.readFile("/etc/hidden")).isEmpty();

@@ -3,13 +3,22 @@ package dev.sandboxed.core.internal.rootfs;
 import static dev.sandboxed.core.internal.protocol.Protocol.*;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.image.ImageConfig;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -79,21 +88,21 @@ class MountPlanTest {
     @Test
     void encodingIsTheWireLayout() {
         byte[] bytes = MountOp.bind("/src", "/dst", OPF_RDONLY).encode();
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes).order(java.nio.ByteOrder.nativeOrder());
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.nativeOrder());
         assertThat(b.getInt()).isEqualTo(OP_BIND);
         assertThat(b.getInt()).isEqualTo(OPF_RDONLY);
         assertThat(b.getLong()).isZero();
-        assertThat(new String(bytes, 16, bytes.length - 16, java.nio.charset.StandardCharsets.UTF_8)).isEqualTo("/src\0/dst\0\0\0");
+        assertThat(new String(bytes, 16, bytes.length - 16, StandardCharsets.UTF_8)).isEqualTo("/src\0/dst\0\0\0");
     }
 
     @Test
-    void anImageRootStacksItsLayersTopmostFirstWithTheUsualMounts(@org.junit.jupiter.api.io.TempDir Path cache)
-            throws java.io.IOException {
-        Path lower = java.nio.file.Files.createDirectories(cache.resolve("layers/sha256/" + "a".repeat(64)));
-        Path upper = java.nio.file.Files.createDirectories(cache.resolve("layers/sha256/" + "b".repeat(64)));
-        dev.sandboxed.core.image.Image image = new dev.sandboxed.core.image.Image("test", "sha256:" + "0".repeat(64),
-                "sha256:" + "1".repeat(64), "linux/amd64", new dev.sandboxed.core.image.ImageConfig(List.of(), List.of(),
-                        List.of("A=1"), "/srv/app", "", java.util.Set.of(), Optional.empty(), "", java.util.Map.of()),
+    void anImageRootStacksItsLayersTopmostFirstWithTheUsualMounts(@TempDir Path cache)
+            throws IOException {
+        Path lower = Files.createDirectories(cache.resolve("layers/sha256/" + "a".repeat(64)));
+        Path upper = Files.createDirectories(cache.resolve("layers/sha256/" + "b".repeat(64)));
+        Image image = new Image("test", "sha256:" + "0".repeat(64),
+                "sha256:" + "1".repeat(64), "linux/amd64", new ImageConfig(List.of(), List.of(),
+                        List.of("A=1"), "/srv/app", "", Set.of(), Optional.empty(), "", Map.of()),
                 List.of(lower, upper), 0);
         SandboxSpec spec = SandboxSpec.builder().image(image).build();
         MountPlan plan = MountPlan.forSpec(spec, Optional.empty());

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
@@ -139,7 +140,7 @@ class CreateMessageTest {
 
     @Test
     void largeProcessesCarryTheirStringsInASealedMemfd() throws Exception {
-        List<String> command = new java.util.ArrayList<>(List.of("echo"));
+        List<String> command = new ArrayList<>(List.of("echo"));
         for (int i = 0; i < 10; i++) {
             command.add(i + "x".repeat(10_000));
         }
@@ -166,7 +167,7 @@ class CreateMessageTest {
 
     @Test
     void processesBeyondWhatTheInitTakesAreRefusedNamingTheLargerPart() {
-        List<String> command = new java.util.ArrayList<>(List.of("echo"));
+        List<String> command = new ArrayList<>(List.of("echo"));
         for (int i = 0; i < 50; i++) {
             command.add("x".repeat(100_000));
         }

@@ -6,6 +6,7 @@ import java.math.BigInteger;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -231,7 +232,7 @@ final class ReferenceProfileEvaluator {
     }
 
     private static boolean sameIndexTwice(List<JsonNode> conds) {
-        Set<Integer> seen = new java.util.HashSet<>();
+        Set<Integer> seen = new HashSet<>();
         for (JsonNode c : conds) {
             if (!seen.add(c.get("index").asInt())) {
                 return true;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Random;
@@ -12,6 +13,8 @@ import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.internal.host.KernelVersion;
+import dev.sandboxed.core.spec.Capability;
+import dev.sandboxed.core.spec.SpecException;
 
 /** The compiler on hand-built policies: ABI separation, comparisons, long jumps, size and speed. */
 class SeccompCompilerTest {
@@ -110,7 +113,7 @@ class SeccompCompilerTest {
                 SeccompAction expected = firstMatch(p, name, args);
                 long nr = table.numberOf(name).orElseThrow();
                 assertThat(BpfInterpreter.decide(program, SeccompData.of(X86_64, nr, args)))
-                        .as("%s%s under %s", name, java.util.Arrays.toString(args), rules).isEqualTo(expected);
+                        .as("%s%s under %s", name, Arrays.toString(args), rules).isEqualTo(expected);
                 checked++;
             }
         }
@@ -184,7 +187,7 @@ class SeccompCompilerTest {
         assertThat(worst).isLessThan(30);
 
         BpfProgram defaultProgram = SeccompFilters.forSandbox(SeccompProfiles.builtInDefault(),
-                dev.sandboxed.core.spec.Capability.DOCKER_DEFAULT, SyscallArch.X86_64, new KernelVersion(6, 1, 0), false)
+                Capability.DOCKER_DEFAULT, SyscallArch.X86_64, new KernelVersion(6, 1, 0), false)
                 .orElseThrow().program();
         int worstDefault = 0;
         for (int nr = 0; nr < 460; nr++) {
@@ -204,7 +207,7 @@ class SeccompCompilerTest {
         });
         SeccompPolicy huge = new SeccompPolicy(EPERM, Set.of(), rules);
         assertThatThrownBy(() -> SeccompCompiler.compile(huge, SyscallArch.X86_64, false))
-                .isInstanceOf(dev.sandboxed.core.spec.SpecException.class).hasMessageContaining("4096");
+                .isInstanceOf(SpecException.class).hasMessageContaining("4096");
     }
 
     @Test

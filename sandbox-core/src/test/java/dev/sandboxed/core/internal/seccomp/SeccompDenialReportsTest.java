@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.seccomp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -40,7 +41,7 @@ class SeccompDenialReportsTest {
 
     private static SeccompPolicy allowList(String... allowed) {
         return new SeccompPolicy(SeccompAction.errno(1), Set.of(SyscallArch.X86_64),
-                java.util.Arrays.stream(allowed).map(s -> SyscallRule.unconditional(s, SeccompAction.ALLOW)).toList());
+                Arrays.stream(allowed).map(s -> SyscallRule.unconditional(s, SeccompAction.ALLOW)).toList());
     }
 
     @Test

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -72,7 +74,7 @@ class SeccompNestedNamespacesTest {
         SeccompFilter arm = filter(SeccompProfiles.builtInDefault(), Capability.DOCKER_DEFAULT, SyscallArch.AARCH64, false, true);
         for (String syscall : NESTED) {
             for (long[] args : NESTED_ARGS) {
-                String what = syscall + java.util.Arrays.toString(args);
+                String what = syscall + Arrays.toString(args);
                 assertThat(call(x86, X86_64, SyscallArch.X86_64, syscall, args)).as("x86_64 " + what).isEqualTo(SeccompAction.ALLOW);
                 assertThat(call(x86, I386, SyscallArch.X86, syscall, args)).as("i386 " + what).isEqualTo(SeccompAction.ALLOW);
                 assertThat(call(x86, X86_64, SyscallArch.X32, syscall, args)).as("x32 " + what).isEqualTo(SeccompAction.ALLOW);
@@ -169,7 +171,7 @@ class SeccompNestedNamespacesTest {
         BpfInterpreter.verify(on);
         assertThat(on.instructionCount()).isLessThan(4096);
         List<String> mismatches = new ArrayList<>();
-        Set<String> changed = new java.util.TreeSet<>();
+        Set<String> changed = new TreeSet<>();
         int probes = 0;
         List<Object[]> abis = arch == SyscallArch.AARCH64
                 ? List.<Object[]>of(new Object[] {"aarch64", AARCH64, 0L})
@@ -183,7 +185,7 @@ class SeccompNestedNamespacesTest {
                 List<long[]> vectors = new ArrayList<>(name == null ? List.of(new long[6])
                         : ProbeArguments.forSyscall(json, name, name.equals("ioctl") ? Set.of(0x5412L, 0x541CL) : Set.of()));
                 for (long[] extra : NESTED_ARGS) {
-                    vectors.add(java.util.Arrays.copyOf(extra, 6));
+                    vectors.add(Arrays.copyOf(extra, 6));
                 }
                 for (long[] args : vectors) {
                     probes++;
@@ -195,7 +197,7 @@ class SeccompNestedNamespacesTest {
                     }
                     if (!after.equals(expected) && mismatches.size() < 25) {
                         mismatches.add(String.format("%s nr=%d (%s) args=%s: without the flag %s, with it %s, expected %s",
-                                abi[0], nr, name, java.util.Arrays.toString(args), before, after, expected));
+                                abi[0], nr, name, Arrays.toString(args), before, after, expected));
                     }
                 }
             }

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -100,7 +102,7 @@ class SeccompProfileDecisionsTest {
                     outcomes.merge(expected, 1, Integer::sum);
                     if (expected != actual && mismatches.size() < 25) {
                         mismatches.add(String.format("%s nr=%d (%s) args=%s: expected %s, program says %s", abi.table, nr, name,
-                                java.util.Arrays.toString(args), SeccompAction.fromReturnValue(expected),
+                                Arrays.toString(args), SeccompAction.fromReturnValue(expected),
                                 SeccompAction.fromReturnValue(actual)));
                     }
                 }
@@ -145,7 +147,7 @@ class SeccompProfileDecisionsTest {
 
     /** Every listed number, every gap up to past the end, and a few far-away numbers. */
     private static Set<Long> numbersToTry(Abi abi, TreeMap<Long, String> table) {
-        Set<Long> numbers = new java.util.TreeSet<>();
+        Set<Long> numbers = new TreeSet<>();
         long base = abi.table.equals("x32") ? ReferenceTables.X32_BIT : 0;
         for (long nr = base; nr <= table.lastKey() + 16; nr++) {
             numbers.add(nr);

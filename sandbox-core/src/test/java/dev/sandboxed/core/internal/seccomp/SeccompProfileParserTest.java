@@ -8,6 +8,7 @@ import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import org.assertj.core.api.Assertions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,7 +26,7 @@ class SeccompProfileParserTest {
     }
 
     private static SpecException rejection(String file) {
-        Throwable thrown = org.assertj.core.api.Assertions.catchThrowable(() -> SeccompProfiles.named(resource(file).toString()));
+        Throwable thrown = Assertions.catchThrowable(() -> SeccompProfiles.named(resource(file).toString()));
         assertThat(thrown).isInstanceOf(SpecException.class);
         return (SpecException) thrown;
     }

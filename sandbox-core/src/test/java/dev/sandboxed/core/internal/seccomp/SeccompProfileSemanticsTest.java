@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.seccomp;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.HashSet;
 import java.util.List;
@@ -85,7 +86,7 @@ class SeccompProfileSemanticsTest {
                         for (var entry : ReferenceTables.load(abi).entrySet()) {
                             for (long[] args : ProbeArguments.forSyscall(json, entry.getValue(), Set.of())) {
                                 assertThat(BpfInterpreter.run(program, SeccompData.of(audit, entry.getKey(), args)).returnValue())
-                                        .as("%s %s %s", abi, entry.getValue(), java.util.Arrays.toString(args))
+                                        .as("%s %s %s", abi, entry.getValue(), Arrays.toString(args))
                                         .isEqualTo(reference.decide(audit, entry.getKey(), args));
                                 checked++;
                             }

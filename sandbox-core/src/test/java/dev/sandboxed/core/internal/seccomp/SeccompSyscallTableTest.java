@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -116,7 +117,7 @@ class SeccompSyscallTableTest {
     private static String runGenerator(String... args) throws IOException, InterruptedException {
         Path script = Path.of("scripts/gen-syscall-tables.py");
         Assumptions.assumeTrue(Files.isRegularFile(script), "run from the sandbox-core directory");
-        List<String> command = new java.util.ArrayList<>(List.of("python3", script.toString()));
+        List<String> command = new ArrayList<>(List.of("python3", script.toString()));
         command.addAll(List.of(args));
         Process p;
         try {
