@@ -392,11 +392,11 @@ class BadSettingsTest {
                 method("timeout", "timeout", "expected e.g. 500ms, 30s, 5m"),
                 method("timeoutZero", "timeout", "expected a positive duration"),
                 method("customizerWithoutNoArgConstructor", "customizers", "NeedsArgument' has no constructor without "
-                        + "parameters; expected a class implementing SandboxCustomizer with a constructor"),
+                        + "parameters; expected a class implementing dev.sandboxed.junit.SandboxCustomizer with a constructor"),
                 method("abstractCustomizer", "customizers", "AbstractCustomizer' is abstract; expected a class implementing"),
                 method("innerCustomizer", "customizers", "InnerCustomizer' is an inner class"),
                 method("customizerConstructorThrows", "customizers", "ThrowingConstructor' threw "
-                        + "IllegalStateException: deliberate; expected a class implementing"),
+                        + "java.lang.IllegalStateException: deliberate; expected a class implementing"),
                 method("customizerSetsABadValue", "customizers", "BadHostname' set hostname: '-bad-' is not a hostname: 1-64"),
                 method("customizerFails", "customizers", "Failing' failed: java.io.IOException: deliberate"),
                 method("customizerBuildsAnInvalidSpec", "customizers", "NoMountNamespace] built an invalid spec: namespaces:"),
@@ -417,7 +417,7 @@ class BadSettingsTest {
                 config(ExtensionConfig.TIMEOUT, "soon", "expected e.g. 500ms, 30s, 5m"),
                 config(ExtensionConfig.CLEANUP, "sometimes", "expected always, on_success or never"),
                 config(ExtensionConfig.CUSTOMIZERS, "com.example.NoSuchCustomizer", "class 'com.example.NoSuchCustomizer' "
-                        + "cannot be loaded (ClassNotFoundException: com.example.NoSuchCustomizer); expected the "
+                        + "cannot be loaded (java.lang.ClassNotFoundException: com.example.NoSuchCustomizer); expected the "
                         + "binary name of a class implementing"),
                 config(ExtensionConfig.MAX_CONCURRENT, "0", "expected the number of sandboxes allowed at once"),
                 config(ExtensionConfig.UNSUPPORTED, "ignore", "expected fail or skip"),
