@@ -15,11 +15,16 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 import com.github.luben.zstd.ZstdInputStream;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -38,7 +43,8 @@ import dev.sandboxed.core.internal.os.Native;
  * O_EXCL, which does not follow a link), and a hard link must point at a non-directory already extracted here. The
  * directory is private to one extraction, so nothing changes between a check and its use.
  *
- * <p>Modes are kept (setuid, setgid and sticky bits included) and applied to directories last; ownership is kept
+ * <p>Modes are kept (setuid, setgid and sticky bits included) and applied to directories last, through a descriptor
+ * opened without following links (a later entry may have replaced a directory with a link); ownership is kept
  * only when running as real root, otherwise everything belongs to the caller (root inside the sandbox). Device nodes
  * are skipped unless running as root.
  */
@@ -49,6 +55,20 @@ public final class LayerExtractor {
     private static final int S_IFCHR = 0020000;
     private static final int S_IFBLK = 0060000;
     private static final int S_IFIFO = 0010000;
+    private static final long SYS_OPENAT2 = 437; // the same on x86_64 and aarch64 (asm-generic numbering)
+    private static final int OPEN_HOW_SIZE = 24; // struct open_how {u64 flags; u64 mode; u64 resolve}
+    private static final int O_PATH = 0x200000;
+    private static final int O_DIRECTORY = 0x10000;
+    private static final int O_NOFOLLOW = 0x20000;
+    private static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    private static final long RESOLVE_NO_SYMLINKS = 0x04;
+    private static final long RESOLVE_BENEATH = 0x08;
+    private static final long UTIME_OMIT = (1L << 30) - 2;
+    private static final int ENOENT = 2;
+    private static final int EINTR = 4;
+    private static final int EAGAIN = 11;
+    private static final int ENOTDIR = 20;
+    private static final int ELOOP = 40;
 
     private final boolean asRoot;
 
@@ -81,8 +101,8 @@ public final class LayerExtractor {
 
     /** Extracts the tar read from {@code tar} (already decompressed) into the existing, empty directory {@code root}. */
     public Result extract(InputStream tar, Path root) throws IOException {
-        record Dir(Path path, TarArchiveEntry entry) {}
-        List<Dir> dirs = new ArrayList<>();
+        // Each directory once, at its first position (parents before children), with its last entry's attributes.
+        Map<Path, TarArchiveEntry> dirs = new LinkedHashMap<>();
         long entries = 0;
         long skipped = 0;
         TarArchiveInputStream in = new TarArchiveInputStream(tar, StandardCharsets.UTF_8.name());
@@ -114,7 +134,7 @@ public final class LayerExtractor {
                     removeExisting(dest);
                     Files.createDirectory(dest);
                 }
-                dirs.add(new Dir(dest, e));
+                dirs.put(dest, e);
                 continue;
             }
             removeExisting(dest);
@@ -160,10 +180,81 @@ public final class LayerExtractor {
             }
             setAttributes(dest, e);
         }
-        for (int i = dirs.size() - 1; i >= 0; i--) {
-            setAttributes(dirs.get(i).path(), dirs.get(i).entry());
-        }
+        setDirectoryAttributes(root, dirs);
         return new Result(entries, skipped);
+    }
+
+    /**
+     * Owners, modes and times of the directories, children before parents (a read-only parent still lets them be
+     * reached). Each is opened again beneath {@code root} without following any link (openat2 with
+     * RESOLVE_NO_SYMLINKS and RESOLVE_BENEATH, O_NOFOLLOW and O_DIRECTORY) and changed through that descriptor: a
+     * later entry may have replaced the directory, or one of its parents, with a link, and what the link points at
+     * must never get the directory's mode (a setuid {@code d/} then {@code d -> /etc/shadow}). A directory replaced
+     * that way is skipped.
+     */
+    private void setDirectoryAttributes(Path root, Map<Path, TarArchiveEntry> dirs) throws IOException {
+        if (dirs.isEmpty()) {
+            return;
+        }
+        int rootFd = Native.libc().open(root.toString(), O_PATH | O_DIRECTORY | Native.O_CLOEXEC, 0);
+        if (rootFd < 0) {
+            throw new IOException("open " + root + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+        try {
+            Pointer how = Memory.allocateDirect(Native.runtime(), OPEN_HOW_SIZE, true);
+            how.putLong(0, Native.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | Native.O_CLOEXEC);
+            how.putLong(8, 0);
+            how.putLong(16, RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+            List<Map.Entry<Path, TarArchiveEntry>> order = new ArrayList<>(dirs.entrySet());
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Path dir = order.get(i).getKey();
+                int fd = openBeneath(rootFd, root.relativize(dir).toString(), how);
+                if (fd < 0) {
+                    LOG.log(System.Logger.Level.DEBUG, "image layer: " + root.relativize(dir)
+                            + " is no longer a directory; its directory entry's attributes are not applied");
+                    continue;
+                }
+                try {
+                    setAttributes(fd, dir, order.get(i).getValue());
+                } finally {
+                    Native.close(fd);
+                }
+            }
+        } finally {
+            Native.close(rootFd);
+        }
+    }
+
+    /** The directory {@code relative} beneath {@code rootFd}, or -1 when a link, a non-directory or nothing is there. */
+    private static int openBeneath(int rootFd, String relative, Pointer how) throws IOException {
+        for (int attempt = 1;; attempt++) {
+            long fd = Native.libc().syscall(SYS_OPENAT2, rootFd, relative, how, OPEN_HOW_SIZE);
+            if (fd >= 0) {
+                return (int) fd;
+            }
+            int errno = Native.lastErrno();
+            if ((errno == EAGAIN || errno == EINTR) && attempt < 8) {
+                continue;
+            }
+            if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT) {
+                return -1;
+            }
+            throw new IOException("openat2 " + relative + ": " + Native.libc().strerror(errno));
+        }
+    }
+
+    private void setAttributes(int fd, Path dir, TarArchiveEntry e) throws IOException {
+        if (asRoot && Native.libc().fchown(fd, (int) e.getLongUserId(), (int) e.getLongGroupId()) != 0) {
+            throw new IOException("chown " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+        if (Native.libc().fchmod(fd, e.getMode() & 07777) != 0) { // after chown, which clears setuid and setgid
+            throw new IOException("chmod " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+        Instant mtime = e.getLastModifiedTime().toInstant();
+        long[] times = {0, UTIME_OMIT, mtime.getEpochSecond(), mtime.getNano()};
+        if (Native.libc().futimens(fd, times) != 0) {
+            throw new IOException("utimensat " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
     }
 
     /**

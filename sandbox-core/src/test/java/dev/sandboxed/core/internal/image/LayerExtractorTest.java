@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.time.Instant;
 import java.util.List;
 import java.util.zip.GZIPOutputStream;
 
@@ -112,6 +115,25 @@ class LayerExtractorTest {
         extract(new TarBuilder().dir("b", 0755).file("b/f", "in").build(), upper);
         assertOutsideUntouched();
         assertThat(Files.readString(upper.resolve("b/f"))).isEqualTo("in");
+    }
+
+    @Test
+    void directoryAttributesNeverReachWhatReplacedTheDirectory() throws IOException {
+        FileTime old = FileTime.from(Instant.parse("2001-02-03T04:05:06Z"));
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Files.setLastModifiedTime(secret, old);
+        Files.setLastModifiedTime(outside, old);
+        Object outsideMode = Files.getAttribute(outside, "unix:mode");
+        // The directory itself replaced by a link, and a directory whose parent was replaced by a link.
+        extract(new TarBuilder().dir("d", 06777).symlink("d", secret.toString()).dir("a", 0755).dir("a/secret", 06777)
+                .symlink("a", outside.toString()).dir("kept", 0750).build(), layer);
+        assertThat(Files.getAttribute(secret, "unix:mode")).isEqualTo(0100600);
+        assertThat(Files.getLastModifiedTime(secret)).isEqualTo(old);
+        assertThat(Files.getAttribute(outside, "unix:mode")).isEqualTo(outsideMode);
+        assertThat(Files.getLastModifiedTime(outside)).isEqualTo(old);
+        assertOutsideUntouched();
+        assertThat(Files.isSymbolicLink(layer.resolve("d"))).isTrue();
+        assertThat(Files.getAttribute(layer.resolve("kept"), "unix:mode")).isEqualTo(040750);
     }
 
     @Test
