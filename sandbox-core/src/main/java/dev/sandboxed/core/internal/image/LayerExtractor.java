@@ -123,7 +123,13 @@ public final class LayerExtractor {
                 continue; // aufs metadata (.wh..wh.plnk and the like)
             }
             if (base.startsWith(WHITEOUT)) {
-                Path hidden = parent.resolve(base.substring(WHITEOUT.length()));
+                String hiddenName = base.substring(WHITEOUT.length());
+                if (hiddenName.isEmpty() || hiddenName.equals(".") || hiddenName.equals("..")
+                        || hiddenName.indexOf('/') >= 0) {
+                    // ".wh.", ".wh.." and ".wh..." would remove the directory itself or its parent, not a sibling.
+                    throw new LayerException("whiteout '" + e.getName() + "' names no file beside it");
+                }
+                Path hidden = parent.resolve(hiddenName);
                 removeExisting(hidden);
                 mknod(hidden, S_IFCHR, 0);
                 continue;

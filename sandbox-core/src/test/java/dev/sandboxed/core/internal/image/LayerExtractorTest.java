@@ -152,6 +152,21 @@ class LayerExtractorTest {
     }
 
     @Test
+    void whiteoutsNamingNoSiblingAreRefused() throws IOException {
+        // ".wh." would hide the directory itself, ".wh.." its ".", ".wh..." its parent: the layer's or the cache's.
+        for (String whiteout : List.of(".wh.", ".wh..", ".wh...", "sub/.wh.", "sub/.wh..", "sub/.wh...")) {
+            Path dir = Files.createTempDirectory(tmp, "l");
+            byte[] tar = new TarBuilder().file("keep", "k").dir("sub", 0755).file("sub/keep", "k").file(whiteout, "")
+                    .build();
+            assertThatThrownBy(() -> extract(tar, dir)).isInstanceOf(LayerException.class)
+                    .hasMessageContaining(whiteout);
+            assertOutsideUntouched();
+            assertThat(Files.readString(dir.resolve("keep"))).isEqualTo("k");
+            assertThat(Files.readString(dir.resolve("sub/keep"))).isEqualTo("k");
+        }
+    }
+
+    @Test
     void modesAreKeptAndDeviceNodesSkippedRootless() throws IOException {
         var result = extract(new TarBuilder().dir("ro", 0555).file("ro/suid", "#!", 04755).file("plain", "p", 0600)
                 .charDevice("dev/null", 1, 3).build(), layer);
