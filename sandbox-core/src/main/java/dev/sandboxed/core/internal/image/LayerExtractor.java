@@ -1,6 +1,7 @@
 package dev.sandboxed.core.internal.image;
 
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -70,10 +71,38 @@ public final class LayerExtractor {
     private static final int ENOTDIR = 20;
     private static final int ELOOP = 40;
 
-    private final boolean asRoot;
+    /** System property: the most bytes one layer may unpack to (its tar, and the files written). */
+    public static final String MAX_LAYER_BYTES = "sandboxed.image.max-layer-bytes";
+    /** System property: the most entries one layer may hold. */
+    public static final String MAX_LAYER_ENTRIES = "sandboxed.image.max-layer-entries";
+    static final long DEFAULT_MAX_LAYER_BYTES = 16L << 30;
+    static final long DEFAULT_MAX_LAYER_ENTRIES = 1_000_000;
 
+    private final boolean asRoot;
+    private final long maxBytes;
+    private final long maxEntries;
+
+    /** Limits from {@link #MAX_LAYER_BYTES} and {@link #MAX_LAYER_ENTRIES}, else 16 GiB and a million entries. */
     public LayerExtractor(boolean asRoot) {
         this.asRoot = asRoot;
+        this.maxBytes = limit(MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_BYTES);
+        this.maxEntries = limit(MAX_LAYER_ENTRIES, DEFAULT_MAX_LAYER_ENTRIES);
+    }
+
+    private static long limit(String property, long fallback) {
+        String value = System.getProperty(property);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            long limit = Long.parseLong(value.strip());
+            if (limit > 0) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(property + "=" + value + ": expected a positive whole number");
     }
 
     public static LayerExtractor forThisProcess() {
@@ -105,9 +134,15 @@ public final class LayerExtractor {
         Map<Path, TarArchiveEntry> dirs = new LinkedHashMap<>();
         long entries = 0;
         long skipped = 0;
-        TarArchiveInputStream in = new TarArchiveInputStream(tar, StandardCharsets.UTF_8.name());
+        long[] written = {0};
+        TarArchiveInputStream in = new TarArchiveInputStream(new Bounded(tar), StandardCharsets.UTF_8.name());
         TarArchiveEntry e;
+        long headers = 0;
         while ((e = nextEntry(in)) != null) {
+            if (++headers > maxEntries) {
+                throw new LayerException("the layer holds more than " + maxEntries + " entries (" + MAX_LAYER_ENTRIES
+                        + "); refused at '" + e.getName() + "'");
+            }
             List<String> name = components(e.getName(), "entry");
             if (name.isEmpty()) {
                 continue; // "./": the layer's root, whose attributes overlayfs takes from the topmost layer anyway
@@ -177,7 +212,7 @@ public final class LayerExtractor {
                 mknod(dest, S_IFIFO, 0);
             } else if (e.isFile()) {
                 try (OutputStream out = Files.newOutputStream(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                    in.transferTo(out);
+                    copy(in, out, written, e);
                 }
             } else {
                 LOG.log(System.Logger.Level.INFO, "image layer: skipped " + e.getName() + " of unknown tar type");
@@ -260,6 +295,60 @@ public final class LayerExtractor {
         long[] times = {0, UTIME_OMIT, mtime.getEpochSecond(), mtime.getNano()};
         if (Native.libc().futimens(fd, times) != 0) {
             throw new IOException("utimensat " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+    }
+
+    /** Copies an entry's data, counted against the limit: a sparse entry unpacks to more than its tar holds. */
+    private void copy(InputStream in, OutputStream out, long[] written, TarArchiveEntry e) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            written[0] += n;
+            if (written[0] > maxBytes) {
+                throw tooBig("'" + e.getName() + "'");
+            }
+            out.write(buffer, 0, n);
+        }
+    }
+
+    private LayerException tooBig(String where) {
+        return new LayerException("the layer unpacks to more than " + maxBytes + " bytes (" + MAX_LAYER_BYTES
+                + "); refused at " + where);
+    }
+
+    /** The decompressed tar, failing once it exceeds the byte limit (a small compressed blob can unpack to any size). */
+    private final class Bounded extends FilterInputStream {
+        private long count;
+
+        Bounded(InputStream in) {
+            super(in);
+        }
+
+        private long counted(long n) {
+            if (n > 0) {
+                count += n;
+                if (count > maxBytes) {
+                    throw tooBig("byte " + maxBytes + " of its tar");
+                }
+            }
+            return n;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            counted(b < 0 ? -1 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return (int) counted(super.read(b, off, len));
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            return counted(super.skip(n));
         }
     }
 

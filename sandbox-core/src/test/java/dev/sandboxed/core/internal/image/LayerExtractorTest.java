@@ -167,6 +167,32 @@ class LayerExtractorTest {
     }
 
     @Test
+    void whatALayerUnpacksIsBounded() throws IOException {
+        LayerExtractor bytesCapped = withProperty("sandboxed.image.max-layer-bytes", "8192");
+        byte[] big = new TarBuilder().file("big", "x".repeat(20_000)).build();
+        assertThatThrownBy(() -> bytesCapped.extract(new ByteArrayInputStream(big), layer))
+                .isInstanceOf(LayerException.class).hasMessageContaining("sandboxed.image.max-layer-bytes");
+        LayerExtractor entriesCapped = withProperty("sandboxed.image.max-layer-entries", "3");
+        byte[] many = new TarBuilder().file("a", "").file("b", "").file("c", "").file("d", "").build();
+        Path other = Files.createDirectory(tmp.resolve("other"));
+        assertThatThrownBy(() -> entriesCapped.extract(new ByteArrayInputStream(many), other))
+                .isInstanceOf(LayerException.class).hasMessageContaining("sandboxed.image.max-layer-entries");
+        Path third = Files.createDirectory(tmp.resolve("third"));
+        assertThat(rootless.extract(new ByteArrayInputStream(many), third).entries()).isEqualTo(4); // defaults
+        assertThatThrownBy(() -> withProperty("sandboxed.image.max-layer-bytes", "lots"))
+                .hasMessageContaining("sandboxed.image.max-layer-bytes");
+    }
+
+    private static LayerExtractor withProperty(String key, String value) {
+        System.setProperty(key, value);
+        try {
+            return new LayerExtractor(false);
+        } finally {
+            System.clearProperty(key);
+        }
+    }
+
+    @Test
     void modesAreKeptAndDeviceNodesSkippedRootless() throws IOException {
         var result = extract(new TarBuilder().dir("ro", 0555).file("ro/suid", "#!", 04755).file("plain", "p", 0600)
                 .charDevice("dev/null", 1, 3).build(), layer);
