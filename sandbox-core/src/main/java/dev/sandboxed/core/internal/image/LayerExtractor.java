@@ -147,6 +147,8 @@ public final class LayerExtractor {
             if (name.isEmpty()) {
                 continue; // "./": the layer's root, whose attributes overlayfs takes from the topmost layer anyway
             }
+            ownerId(e.getLongUserId(), "uid", e);
+            ownerId(e.getLongGroupId(), "gid", e);
             Path parent = parents(root, name.subList(0, name.size() - 1), e.getName(), true);
             String base = name.get(name.size() - 1);
             entries++;
@@ -285,7 +287,8 @@ public final class LayerExtractor {
     }
 
     private void setAttributes(int fd, Path dir, TarArchiveEntry e) throws IOException {
-        if (asRoot && Native.libc().fchown(fd, (int) e.getLongUserId(), (int) e.getLongGroupId()) != 0) {
+        if (asRoot && Native.libc().fchown(fd, ownerId(e.getLongUserId(), "uid", e), ownerId(e.getLongGroupId(), "gid",
+                e)) != 0) {
             throw new IOException("chown " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
         }
         if (Native.libc().fchmod(fd, e.getMode() & 07777) != 0) { // after chown, which clears setuid and setgid
@@ -452,8 +455,21 @@ public final class LayerExtractor {
         Files.setLastModifiedTime(p, FileTime.from(e.getLastModifiedTime().toInstant()));
     }
 
+    /**
+     * A uid or gid as the 32-bit uid_t/gid_t that chown takes: 0 to 2^32-2 ((uid_t) -1 means "leave unchanged"), never
+     * silently truncated to another owner.
+     */
+    static int ownerId(long id, String what, TarArchiveEntry e) {
+        if (id < 0 || id > 0xFFFF_FFFEL) {
+            throw new LayerException("'" + e.getName() + "': " + what + " " + id + " is not a valid Linux " + what
+                    + " (0 to 4294967294)");
+        }
+        return (int) id;
+    }
+
     private static void lchown(Path p, TarArchiveEntry e) throws IOException {
-        if (Native.libc().lchown(p.toString(), (int) e.getLongUserId(), (int) e.getLongGroupId()) != 0) {
+        if (Native.libc().lchown(p.toString(), ownerId(e.getLongUserId(), "uid", e), ownerId(e.getLongGroupId(), "gid",
+                e)) != 0) {
             throw new IOException("chown " + p + ": " + Native.libc().strerror(Native.lastErrno()));
         }
     }

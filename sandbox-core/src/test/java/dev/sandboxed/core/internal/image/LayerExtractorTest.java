@@ -220,6 +220,16 @@ class LayerExtractorTest {
     }
 
     @Test
+    void ownersBeyondUidTAreRefused() {
+        for (long id : List.of(1L << 32, (1L << 32) - 1, (1L << 32) + 999)) {
+            assertThatThrownBy(() -> extract(new TarBuilder().owned("f", "x", id, 0).build(), layer))
+                    .isInstanceOf(LayerException.class).hasMessageContaining(Long.toString(id));
+            assertThatThrownBy(() -> extract(new TarBuilder().owned("g", "x", 0, id).build(), layer))
+                    .isInstanceOf(LayerException.class).hasMessageContaining(Long.toString(id));
+        }
+    }
+
+    @Test
     void gzipZstdAndPlainLayers() throws IOException {
         byte[] tar = new TarBuilder().file("etc/motd", "hello").build();
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
