@@ -183,6 +183,9 @@ public final class LayerExtractor {
             removeExisting(dest);
             if (e.isSymbolicLink()) {
                 // The text is kept as it is: the kernel resolves it inside the sandbox's root, never here.
+                if (e.getLinkName().indexOf('\0') >= 0) {
+                    throw new LayerException("symbolic link '" + e.getName() + "': its text holds a NUL byte");
+                }
                 Files.createSymbolicLink(dest, Path.of(e.getLinkName()));
                 if (asRoot) {
                     lchown(dest, e);

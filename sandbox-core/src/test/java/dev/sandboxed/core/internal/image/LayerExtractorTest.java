@@ -230,6 +230,12 @@ class LayerExtractorTest {
     }
 
     @Test
+    void aLinkTextWithANulIsRefused() {
+        byte[] tar = new TarBuilder().symlink("s", "x".repeat(120) + "\0/etc/shadow").build();
+        assertThatThrownBy(() -> extract(tar, layer)).isInstanceOf(LayerException.class).hasMessageContaining("'s'");
+    }
+
+    @Test
     void gzipZstdAndPlainLayers() throws IOException {
         byte[] tar = new TarBuilder().file("etc/motd", "hello").build();
         ByteArrayOutputStream gz = new ByteArrayOutputStream();
