@@ -16,6 +16,7 @@ public final class TarBuilder {
 
     public TarBuilder() {
         tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+        tar.setBigNumberMode(TarArchiveOutputStream.BIGNUMBER_POSIX);
     }
 
     public TarBuilder file(String name, String content, int mode) {
@@ -56,7 +57,7 @@ public final class TarBuilder {
         return put(e, null);
     }
 
-    public TarBuilder owned(String name, String content, int uid, int gid) {
+    public TarBuilder owned(String name, String content, long uid, long gid) {
         byte[] data = content.getBytes(StandardCharsets.UTF_8);
         TarArchiveEntry e = new TarArchiveEntry(name, true);
         e.setMode(0100644);

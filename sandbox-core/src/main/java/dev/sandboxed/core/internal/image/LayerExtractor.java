@@ -1,6 +1,7 @@
 package dev.sandboxed.core.internal.image;
 
 import java.io.BufferedInputStream;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -15,11 +16,16 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 import com.github.luben.zstd.ZstdInputStream;
+import jnr.ffi.Memory;
+import jnr.ffi.Pointer;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -38,7 +44,8 @@ import dev.sandboxed.core.internal.os.Native;
  * O_EXCL, which does not follow a link), and a hard link must point at a non-directory already extracted here. The
  * directory is private to one extraction, so nothing changes between a check and its use.
  *
- * <p>Modes are kept (setuid, setgid and sticky bits included) and applied to directories last; ownership is kept
+ * <p>Modes are kept (setuid, setgid and sticky bits included) and applied to directories last, through a descriptor
+ * opened without following links (a later entry may have replaced a directory with a link); ownership is kept
  * only when running as real root, otherwise everything belongs to the caller (root inside the sandbox). Device nodes
  * are skipped unless running as root.
  */
@@ -49,11 +56,53 @@ public final class LayerExtractor {
     private static final int S_IFCHR = 0020000;
     private static final int S_IFBLK = 0060000;
     private static final int S_IFIFO = 0010000;
+    private static final long SYS_OPENAT2 = 437; // the same on x86_64 and aarch64 (asm-generic numbering)
+    private static final int OPEN_HOW_SIZE = 24; // struct open_how {u64 flags; u64 mode; u64 resolve}
+    private static final int O_PATH = 0x200000;
+    private static final int O_DIRECTORY = 0x10000;
+    private static final int O_NOFOLLOW = 0x20000;
+    private static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    private static final long RESOLVE_NO_SYMLINKS = 0x04;
+    private static final long RESOLVE_BENEATH = 0x08;
+    private static final long UTIME_OMIT = (1L << 30) - 2;
+    private static final int ENOENT = 2;
+    private static final int EINTR = 4;
+    private static final int EAGAIN = 11;
+    private static final int ENOTDIR = 20;
+    private static final int ELOOP = 40;
+
+    /** System property: the most bytes one layer may unpack to (its tar, and the files written). */
+    public static final String MAX_LAYER_BYTES = "sandboxed.image.max-layer-bytes";
+    /** System property: the most entries one layer may hold. */
+    public static final String MAX_LAYER_ENTRIES = "sandboxed.image.max-layer-entries";
+    static final long DEFAULT_MAX_LAYER_BYTES = 16L << 30;
+    static final long DEFAULT_MAX_LAYER_ENTRIES = 1_000_000;
 
     private final boolean asRoot;
+    private final long maxBytes;
+    private final long maxEntries;
 
+    /** Limits from {@link #MAX_LAYER_BYTES} and {@link #MAX_LAYER_ENTRIES}, else 16 GiB and a million entries. */
     public LayerExtractor(boolean asRoot) {
         this.asRoot = asRoot;
+        this.maxBytes = limit(MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_BYTES);
+        this.maxEntries = limit(MAX_LAYER_ENTRIES, DEFAULT_MAX_LAYER_ENTRIES);
+    }
+
+    private static long limit(String property, long fallback) {
+        String value = System.getProperty(property);
+        if (value == null || value.isBlank()) {
+            return fallback;
+        }
+        try {
+            long limit = Long.parseLong(value.strip());
+            if (limit > 0) {
+                return limit;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new IllegalArgumentException(property + "=" + value + ": expected a positive whole number");
     }
 
     public static LayerExtractor forThisProcess() {
@@ -81,17 +130,25 @@ public final class LayerExtractor {
 
     /** Extracts the tar read from {@code tar} (already decompressed) into the existing, empty directory {@code root}. */
     public Result extract(InputStream tar, Path root) throws IOException {
-        record Dir(Path path, TarArchiveEntry entry) {}
-        List<Dir> dirs = new ArrayList<>();
+        // Each directory once, at its first position (parents before children), with its last entry's attributes.
+        Map<Path, TarArchiveEntry> dirs = new LinkedHashMap<>();
         long entries = 0;
         long skipped = 0;
-        TarArchiveInputStream in = new TarArchiveInputStream(tar, StandardCharsets.UTF_8.name());
+        long[] written = {0};
+        TarArchiveInputStream in = new TarArchiveInputStream(new Bounded(tar), StandardCharsets.UTF_8.name());
         TarArchiveEntry e;
+        long headers = 0;
         while ((e = nextEntry(in)) != null) {
+            if (++headers > maxEntries) {
+                throw new LayerException("the layer holds more than " + maxEntries + " entries (" + MAX_LAYER_ENTRIES
+                        + "); refused at '" + e.getName() + "'");
+            }
             List<String> name = components(e.getName(), "entry");
             if (name.isEmpty()) {
                 continue; // "./": the layer's root, whose attributes overlayfs takes from the topmost layer anyway
             }
+            ownerId(e.getLongUserId(), "uid", e);
+            ownerId(e.getLongGroupId(), "gid", e);
             Path parent = parents(root, name.subList(0, name.size() - 1), e.getName(), true);
             String base = name.get(name.size() - 1);
             entries++;
@@ -103,7 +160,13 @@ public final class LayerExtractor {
                 continue; // aufs metadata (.wh..wh.plnk and the like)
             }
             if (base.startsWith(WHITEOUT)) {
-                Path hidden = parent.resolve(base.substring(WHITEOUT.length()));
+                String hiddenName = base.substring(WHITEOUT.length());
+                if (hiddenName.isEmpty() || hiddenName.equals(".") || hiddenName.equals("..")
+                        || hiddenName.indexOf('/') >= 0) {
+                    // ".wh.", ".wh.." and ".wh..." would remove the directory itself or its parent, not a sibling.
+                    throw new LayerException("whiteout '" + e.getName() + "' names no file beside it");
+                }
+                Path hidden = parent.resolve(hiddenName);
                 removeExisting(hidden);
                 mknod(hidden, S_IFCHR, 0);
                 continue;
@@ -114,12 +177,15 @@ public final class LayerExtractor {
                     removeExisting(dest);
                     Files.createDirectory(dest);
                 }
-                dirs.add(new Dir(dest, e));
+                dirs.put(dest, e);
                 continue;
             }
             removeExisting(dest);
             if (e.isSymbolicLink()) {
                 // The text is kept as it is: the kernel resolves it inside the sandbox's root, never here.
+                if (e.getLinkName().indexOf('\0') >= 0) {
+                    throw new LayerException("symbolic link '" + e.getName() + "': its text holds a NUL byte");
+                }
                 Files.createSymbolicLink(dest, Path.of(e.getLinkName()));
                 if (asRoot) {
                     lchown(dest, e);
@@ -151,7 +217,7 @@ public final class LayerExtractor {
                 mknod(dest, S_IFIFO, 0);
             } else if (e.isFile()) {
                 try (OutputStream out = Files.newOutputStream(dest, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                    in.transferTo(out);
+                    copy(in, out, written, e);
                 }
             } else {
                 LOG.log(System.Logger.Level.INFO, "image layer: skipped " + e.getName() + " of unknown tar type");
@@ -160,10 +226,136 @@ public final class LayerExtractor {
             }
             setAttributes(dest, e);
         }
-        for (int i = dirs.size() - 1; i >= 0; i--) {
-            setAttributes(dirs.get(i).path(), dirs.get(i).entry());
-        }
+        setDirectoryAttributes(root, dirs);
         return new Result(entries, skipped);
+    }
+
+    /**
+     * Owners, modes and times of the directories, children before parents (a read-only parent still lets them be
+     * reached). Each is opened again beneath {@code root} without following any link (openat2 with
+     * RESOLVE_NO_SYMLINKS and RESOLVE_BENEATH, O_NOFOLLOW and O_DIRECTORY) and changed through that descriptor: a
+     * later entry may have replaced the directory, or one of its parents, with a link, and what the link points at
+     * must never get the directory's mode (a setuid {@code d/} then {@code d -> /etc/shadow}). A directory replaced
+     * that way is skipped.
+     */
+    private void setDirectoryAttributes(Path root, Map<Path, TarArchiveEntry> dirs) throws IOException {
+        if (dirs.isEmpty()) {
+            return;
+        }
+        int rootFd = Native.libc().open(root.toString(), O_PATH | O_DIRECTORY | Native.O_CLOEXEC, 0);
+        if (rootFd < 0) {
+            throw new IOException("open " + root + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+        try {
+            Pointer how = Memory.allocateDirect(Native.runtime(), OPEN_HOW_SIZE, true);
+            how.putLong(0, Native.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | Native.O_CLOEXEC);
+            how.putLong(8, 0);
+            how.putLong(16, RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
+            List<Map.Entry<Path, TarArchiveEntry>> order = new ArrayList<>(dirs.entrySet());
+            for (int i = order.size() - 1; i >= 0; i--) {
+                Path dir = order.get(i).getKey();
+                int fd = openBeneath(rootFd, root.relativize(dir).toString(), how);
+                if (fd < 0) {
+                    LOG.log(System.Logger.Level.DEBUG, "image layer: " + root.relativize(dir)
+                            + " is no longer a directory; its directory entry's attributes are not applied");
+                    continue;
+                }
+                try {
+                    setAttributes(fd, dir, order.get(i).getValue());
+                } finally {
+                    Native.close(fd);
+                }
+            }
+        } finally {
+            Native.close(rootFd);
+        }
+    }
+
+    /** The directory {@code relative} beneath {@code rootFd}, or -1 when a link, a non-directory or nothing is there. */
+    private static int openBeneath(int rootFd, String relative, Pointer how) throws IOException {
+        for (int attempt = 1;; attempt++) {
+            long fd = Native.libc().syscall(SYS_OPENAT2, rootFd, relative, how, OPEN_HOW_SIZE);
+            if (fd >= 0) {
+                return (int) fd;
+            }
+            int errno = Native.lastErrno();
+            if ((errno == EAGAIN || errno == EINTR) && attempt < 8) {
+                continue;
+            }
+            if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT) {
+                return -1;
+            }
+            throw new IOException("openat2 " + relative + ": " + Native.libc().strerror(errno));
+        }
+    }
+
+    private void setAttributes(int fd, Path dir, TarArchiveEntry e) throws IOException {
+        if (asRoot && Native.libc().fchown(fd, ownerId(e.getLongUserId(), "uid", e), ownerId(e.getLongGroupId(), "gid",
+                e)) != 0) {
+            throw new IOException("chown " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+        if (Native.libc().fchmod(fd, e.getMode() & 07777) != 0) { // after chown, which clears setuid and setgid
+            throw new IOException("chmod " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+        Instant mtime = e.getLastModifiedTime().toInstant();
+        long[] times = {0, UTIME_OMIT, mtime.getEpochSecond(), mtime.getNano()};
+        if (Native.libc().futimens(fd, times) != 0) {
+            throw new IOException("utimensat " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+        }
+    }
+
+    /** Copies an entry's data, counted against the limit: a sparse entry unpacks to more than its tar holds. */
+    private void copy(InputStream in, OutputStream out, long[] written, TarArchiveEntry e) throws IOException {
+        byte[] buffer = new byte[1 << 16];
+        int n;
+        while ((n = in.read(buffer)) > 0) {
+            written[0] += n;
+            if (written[0] > maxBytes) {
+                throw tooBig("'" + e.getName() + "'");
+            }
+            out.write(buffer, 0, n);
+        }
+    }
+
+    private LayerException tooBig(String where) {
+        return new LayerException("the layer unpacks to more than " + maxBytes + " bytes (" + MAX_LAYER_BYTES
+                + "); refused at " + where);
+    }
+
+    /** The decompressed tar, failing once it exceeds the byte limit (a small compressed blob can unpack to any size). */
+    private final class Bounded extends FilterInputStream {
+        private long count;
+
+        Bounded(InputStream in) {
+            super(in);
+        }
+
+        private long counted(long n) {
+            if (n > 0) {
+                count += n;
+                if (count > maxBytes) {
+                    throw tooBig("byte " + maxBytes + " of its tar");
+                }
+            }
+            return n;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            counted(b < 0 ? -1 : 1);
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            return (int) counted(super.read(b, off, len));
+        }
+
+        @Override
+        public long skip(long n) throws IOException {
+            return counted(super.skip(n));
+        }
     }
 
     /**
@@ -266,8 +458,21 @@ public final class LayerExtractor {
         Files.setLastModifiedTime(p, FileTime.from(e.getLastModifiedTime().toInstant()));
     }
 
+    /**
+     * A uid or gid as the 32-bit uid_t/gid_t that chown takes: 0 to 2^32-2 ((uid_t) -1 means "leave unchanged"), never
+     * silently truncated to another owner.
+     */
+    static int ownerId(long id, String what, TarArchiveEntry e) {
+        if (id < 0 || id > 0xFFFF_FFFEL) {
+            throw new LayerException("'" + e.getName() + "': " + what + " " + id + " is not a valid Linux " + what
+                    + " (0 to 4294967294)");
+        }
+        return (int) id;
+    }
+
     private static void lchown(Path p, TarArchiveEntry e) throws IOException {
-        if (Native.libc().lchown(p.toString(), (int) e.getLongUserId(), (int) e.getLongGroupId()) != 0) {
+        if (Native.libc().lchown(p.toString(), ownerId(e.getLongUserId(), "uid", e), ownerId(e.getLongGroupId(), "gid",
+                e)) != 0) {
             throw new IOException("chown " + p + ": " + Native.libc().strerror(Native.lastErrno()));
         }
     }

@@ -102,4 +102,16 @@ public interface LibC {
     /** Image layers: ownership, when running as real root (never follows a symbolic link). */
     @SaveError
     int lchown(String path, int uid, int gid);
+
+    /** Image layers: a directory's mode through a descriptor opened without following links. */
+    @SaveError
+    int fchmod(int fd, int mode);
+
+    /** Image layers: a directory's owner through a descriptor opened without following links. */
+    @SaveError
+    int fchown(int fd, int uid, int gid);
+
+    /** Image layers: a directory's times, {@code struct timespec[2]} (atime, mtime) as four longs. */
+    @SaveError
+    int futimens(int fd, @In long[] times);
 }

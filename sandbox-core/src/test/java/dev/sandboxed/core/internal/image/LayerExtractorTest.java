@@ -11,7 +11,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -120,6 +123,25 @@ class LayerExtractorTest {
     }
 
     @Test
+    void directoryAttributesNeverReachWhatReplacedTheDirectory() throws IOException {
+        FileTime old = FileTime.from(Instant.parse("2001-02-03T04:05:06Z"));
+        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
+        Files.setLastModifiedTime(secret, old);
+        Files.setLastModifiedTime(outside, old);
+        Object outsideMode = Files.getAttribute(outside, "unix:mode");
+        // The directory itself replaced by a link, and a directory whose parent was replaced by a link.
+        extract(new TarBuilder().dir("d", 06777).symlink("d", secret.toString()).dir("a", 0755).dir("a/secret", 06777)
+                .symlink("a", outside.toString()).dir("kept", 0750).build(), layer);
+        assertThat(Files.getAttribute(secret, "unix:mode")).isEqualTo(0100600);
+        assertThat(Files.getLastModifiedTime(secret)).isEqualTo(old);
+        assertThat(Files.getAttribute(outside, "unix:mode")).isEqualTo(outsideMode);
+        assertThat(Files.getLastModifiedTime(outside)).isEqualTo(old);
+        assertOutsideUntouched();
+        assertThat(Files.isSymbolicLink(layer.resolve("d"))).isTrue();
+        assertThat(Files.getAttribute(layer.resolve("kept"), "unix:mode")).isEqualTo(040750);
+    }
+
+    @Test
     void whiteoutsAndOpaqueDirectoriesBecomeOverlayfsOnes() throws IOException {
         extract(new TarBuilder().file(".wh.gone", "").dir("d", 0755).file("d/.wh..wh..opq", "").file("d/kept", "k")
                 .file(".wh..wh.plnk", "").build(), layer);
@@ -132,6 +154,47 @@ class LayerExtractorTest {
         assertThat(new String(value.array(), 0, value.position(), StandardCharsets.UTF_8)).isEqualTo("y");
         assertThat(layer.resolve(".wh..wh.plnk")).doesNotExist();
         assertThat(layer.resolve("d/.wh..wh..opq")).doesNotExist();
+    }
+
+    @Test
+    void whiteoutsNamingNoSiblingAreRefused() throws IOException {
+        // ".wh." would hide the directory itself, ".wh.." its ".", ".wh..." its parent: the layer's or the cache's.
+        for (String whiteout : List.of(".wh.", ".wh..", ".wh...", "sub/.wh.", "sub/.wh..", "sub/.wh...")) {
+            Path dir = Files.createTempDirectory(tmp, "l");
+            byte[] tar = new TarBuilder().file("keep", "k").dir("sub", 0755).file("sub/keep", "k").file(whiteout, "")
+                    .build();
+            assertThatThrownBy(() -> extract(tar, dir)).isInstanceOf(LayerException.class)
+                    .hasMessageContaining(whiteout);
+            assertOutsideUntouched();
+            assertThat(Files.readString(dir.resolve("keep"))).isEqualTo("k");
+            assertThat(Files.readString(dir.resolve("sub/keep"))).isEqualTo("k");
+        }
+    }
+
+    @Test
+    void whatALayerUnpacksIsBounded() throws IOException {
+        LayerExtractor bytesCapped = withProperty("sandboxed.image.max-layer-bytes", "8192");
+        byte[] big = new TarBuilder().file("big", "x".repeat(20_000)).build();
+        assertThatThrownBy(() -> bytesCapped.extract(new ByteArrayInputStream(big), layer))
+                .isInstanceOf(LayerException.class).hasMessageContaining("sandboxed.image.max-layer-bytes");
+        LayerExtractor entriesCapped = withProperty("sandboxed.image.max-layer-entries", "3");
+        byte[] many = new TarBuilder().file("a", "").file("b", "").file("c", "").file("d", "").build();
+        Path other = Files.createDirectory(tmp.resolve("other"));
+        assertThatThrownBy(() -> entriesCapped.extract(new ByteArrayInputStream(many), other))
+                .isInstanceOf(LayerException.class).hasMessageContaining("sandboxed.image.max-layer-entries");
+        Path third = Files.createDirectory(tmp.resolve("third"));
+        assertThat(rootless.extract(new ByteArrayInputStream(many), third).entries()).isEqualTo(4); // defaults
+        assertThatThrownBy(() -> withProperty("sandboxed.image.max-layer-bytes", "lots"))
+                .hasMessageContaining("sandboxed.image.max-layer-bytes");
+    }
+
+    private static LayerExtractor withProperty(String key, String value) {
+        System.setProperty(key, value);
+        try {
+            return new LayerExtractor(false);
+        } finally {
+            System.clearProperty(key);
+        }
     }
 
     @Test
@@ -159,6 +222,22 @@ class LayerExtractorTest {
         new LayerExtractor(true).extract(new ByteArrayInputStream(tar), asRoot);
         assertThat(Files.getAttribute(asRoot.resolve("data/pg"), "unix:uid")).isEqualTo(999);
         assertThat(Files.getAttribute(asRoot.resolve("data/pg"), "unix:gid")).isEqualTo(999);
+    }
+
+    @Test
+    void ownersBeyondUidTAreRefused() {
+        for (long id : List.of(1L << 32, (1L << 32) - 1, (1L << 32) + 999)) {
+            assertThatThrownBy(() -> extract(new TarBuilder().owned("f", "x", id, 0).build(), layer))
+                    .isInstanceOf(LayerException.class).hasMessageContaining(Long.toString(id));
+            assertThatThrownBy(() -> extract(new TarBuilder().owned("g", "x", 0, id).build(), layer))
+                    .isInstanceOf(LayerException.class).hasMessageContaining(Long.toString(id));
+        }
+    }
+
+    @Test
+    void aLinkTextWithANulIsRefused() {
+        byte[] tar = new TarBuilder().symlink("s", "x".repeat(120) + "\0/etc/shadow").build();
+        assertThatThrownBy(() -> extract(tar, layer)).isInstanceOf(LayerException.class).hasMessageContaining("'s'");
     }
 
     @Test
