@@ -24,8 +24,6 @@ import java.util.Map;
 import java.util.zip.GZIPInputStream;
 
 import com.github.luben.zstd.ZstdInputStream;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
@@ -56,18 +54,8 @@ public final class LayerExtractor {
     private static final int S_IFCHR = 0020000;
     private static final int S_IFBLK = 0060000;
     private static final int S_IFIFO = 0010000;
-    private static final long SYS_OPENAT2 = 437; // the same on x86_64 and aarch64 (asm-generic numbering)
-    private static final int OPEN_HOW_SIZE = 24; // struct open_how {u64 flags; u64 mode; u64 resolve}
-    private static final int O_PATH = 0x200000;
-    private static final int O_DIRECTORY = 0x10000;
-    private static final int O_NOFOLLOW = 0x20000;
-    private static final long RESOLVE_NO_MAGICLINKS = 0x02;
-    private static final long RESOLVE_NO_SYMLINKS = 0x04;
-    private static final long RESOLVE_BENEATH = 0x08;
     private static final long UTIME_OMIT = (1L << 30) - 2;
     private static final int ENOENT = 2;
-    private static final int EINTR = 4;
-    private static final int EAGAIN = 11;
     private static final int ENOTDIR = 20;
     private static final int ELOOP = 40;
 
@@ -233,7 +221,7 @@ public final class LayerExtractor {
     /**
      * Owners, modes and times of the directories, children before parents (a read-only parent still lets them be
      * reached). Each is opened again beneath {@code root} without following any link (openat2 with
-     * RESOLVE_NO_SYMLINKS and RESOLVE_BENEATH, O_NOFOLLOW and O_DIRECTORY) and changed through that descriptor: a
+     * RESOLVE_NO_SYMLINKS and RESOLVE_BENEATH, O_NOFOLLOW and Native.O_DIRECTORY) and changed through that descriptor: a
      * later entry may have replaced the directory, or one of its parents, with a link, and what the link points at
      * must never get the directory's mode (a setuid {@code d/} then {@code d -> /etc/shadow}). A directory replaced
      * that way is skipped.
@@ -242,19 +230,15 @@ public final class LayerExtractor {
         if (dirs.isEmpty()) {
             return;
         }
-        int rootFd = Native.libc().open(root.toString(), O_PATH | O_DIRECTORY | Native.O_CLOEXEC, 0);
+        int rootFd = Native.libc().open(root.toString(), Native.O_PATH | Native.O_DIRECTORY | Native.O_CLOEXEC, 0);
         if (rootFd < 0) {
             throw new IOException("open " + root + ": " + Native.libc().strerror(Native.lastErrno()));
         }
         try {
-            Pointer how = Memory.allocateDirect(Native.runtime(), OPEN_HOW_SIZE, true);
-            how.putLong(0, Native.O_RDONLY | O_DIRECTORY | O_NOFOLLOW | Native.O_CLOEXEC);
-            how.putLong(8, 0);
-            how.putLong(16, RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH);
             List<Map.Entry<Path, TarArchiveEntry>> order = new ArrayList<>(dirs.entrySet());
             for (int i = order.size() - 1; i >= 0; i--) {
                 Path dir = order.get(i).getKey();
-                int fd = openBeneath(rootFd, root.relativize(dir).toString(), how);
+                int fd = openBeneath(rootFd, root.relativize(dir).toString());
                 if (fd < 0) {
                     LOG.log(System.Logger.Level.DEBUG, "image layer: " + root.relativize(dir)
                             + " is no longer a directory; its directory entry's attributes are not applied");
@@ -272,21 +256,17 @@ public final class LayerExtractor {
     }
 
     /** The directory {@code relative} beneath {@code rootFd}, or -1 when a link, a non-directory or nothing is there. */
-    private static int openBeneath(int rootFd, String relative, Pointer how) throws IOException {
-        for (int attempt = 1;; attempt++) {
-            long fd = Native.libc().syscall(SYS_OPENAT2, rootFd, relative, how, OPEN_HOW_SIZE);
-            if (fd >= 0) {
-                return (int) fd;
-            }
-            int errno = Native.lastErrno();
-            if ((errno == EAGAIN || errno == EINTR) && attempt < 8) {
-                continue;
-            }
-            if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT) {
-                return -1;
-            }
-            throw new IOException("openat2 " + relative + ": " + Native.libc().strerror(errno));
+    private static int openBeneath(int rootFd, String relative) throws IOException {
+        int fd = Native.openat2(rootFd, relative, Native.O_RDONLY | Native.O_DIRECTORY | Native.O_NOFOLLOW | Native.O_CLOEXEC,
+                Native.RESOLVE_NO_MAGICLINKS | Native.RESOLVE_NO_SYMLINKS | Native.RESOLVE_BENEATH);
+        if (fd >= 0) {
+            return fd;
         }
+        int errno = Native.lastErrno();
+        if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT) {
+            return -1;
+        }
+        throw new IOException("openat2 " + relative + ": " + Native.libc().strerror(errno));
     }
 
     private void setAttributes(int fd, Path dir, TarArchiveEntry e) throws IOException {

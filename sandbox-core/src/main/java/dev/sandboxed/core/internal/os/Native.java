@@ -47,6 +47,18 @@ public final class Native {
     public static final int F_SEAL_GROW = 4;
     public static final int F_SEAL_WRITE = 8;
 
+    public static final int O_PATH = 0x200000;
+    // O_DIRECTORY and O_NOFOLLOW differ between architectures: arm64 has the generic values, x86 its own.
+    private static final boolean ARM64 = "aarch64".equals(System.getProperty("os.arch"));
+    public static final int O_DIRECTORY = ARM64 ? 040000 : 0200000;
+    public static final int O_NOFOLLOW = ARM64 ? 0100000 : 0400000;
+    public static final long RESOLVE_NO_MAGICLINKS = 0x02;
+    public static final long RESOLVE_NO_SYMLINKS = 0x04;
+    public static final long RESOLVE_BENEATH = 0x08;
+    public static final long RESOLVE_IN_ROOT = 0x10;
+    private static final long SYS_OPENAT2 = 437; // the same on x86_64 and aarch64 (asm-generic numbering)
+    private static final int OPEN_HOW_SIZE = 24; // struct open_how {u64 flags; u64 mode; u64 resolve}
+    private static final int OPENAT2_ATTEMPTS = 8;
     private static final String ASM_PROPERTY = "jnr.ffi.asm.enabled";
     private static final LibC LIBC = loadLibC();
     private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
@@ -64,6 +76,24 @@ public final class Native {
             System.setProperty(ASM_PROPERTY, "false");
         }
         return LibraryLoader.create(LibC.class).load("c");
+    }
+
+    /**
+     * openat2(2) of {@code path} relative to {@code dirFd}: a descriptor, or -1 with the errno in {@link #lastErrno()}.
+     * EAGAIN (a rename elsewhere raced a restricted resolution; the kernel asks for a retry) and EINTR are retried.
+     */
+    public static int openat2(int dirFd, String path, long flags, long resolve) {
+        Pointer how = Memory.allocateDirect(RUNTIME, OPEN_HOW_SIZE, true);
+        how.putLong(0, flags);
+        how.putLong(8, 0);
+        how.putLong(16, resolve);
+        for (int attempt = 1;; attempt++) {
+            long fd = LIBC.syscall(SYS_OPENAT2, dirFd, path, how, OPEN_HOW_SIZE);
+            int errno = fd < 0 ? lastErrno() : 0;
+            if (fd >= 0 || (errno != Errno.EAGAIN && errno != Errno.EINTR) || attempt == OPENAT2_ATTEMPTS) {
+                return (int) fd;
+            }
+        }
     }
 
     public static LibC libc() {

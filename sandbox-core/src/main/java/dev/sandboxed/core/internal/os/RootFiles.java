@@ -11,7 +11,7 @@ import dev.sandboxed.core.result.Errno;
 /**
  * Reads a file inside a root directory the way the sandbox would see it, never anything outside it. The path is
  * resolved by openat2(2) with RESOLVE_IN_ROOT relative to the root ({@code ..} and absolute symlinks stay in the
- * root, as after chroot), magic links are refused, and the last component must not be a link (O_NOFOLLOW). Only a
+ * root, as after chroot), magic links are refused, and the last component must not be a link (Native.O_NOFOLLOW). Only a
  * regular file is read, through the descriptor that was checked, and only up to a size cap: a link to /etc/shadow,
  * /dev/zero or a FIFO must neither leak host data, exhaust memory nor hang.
  *
@@ -22,16 +22,7 @@ public final class RootFiles {
     /** Enough for any passwd, group or image configuration file. */
     public static final long DEFAULT_MAX_BYTES = 4L << 20;
 
-    private static final long SYS_OPENAT2 = 437; // the same on x86_64 and aarch64 (asm-generic numbering)
-    private static final int O_PATH = 0x200000;
-    // O_DIRECTORY and O_NOFOLLOW differ between architectures (arm64 uses the generic values, x86 its own).
-    private static final boolean ARM64 = "aarch64".equals(System.getProperty("os.arch"));
-    private static final int O_DIRECTORY = ARM64 ? 040000 : 0200000;
-    private static final int O_NOFOLLOW = ARM64 ? 0100000 : 0400000;
     private static final int O_NONBLOCK = 0x800;
-    private static final long RESOLVE_NO_MAGICLINKS = 0x02;
-    private static final long RESOLVE_IN_ROOT = 0x10;
-    private static final int OPEN_HOW_SIZE = 24; // struct open_how {u64 flags; u64 mode; u64 resolve}
     private static final int AT_EMPTY_PATH = 0x1000;
     private static final int STATX_TYPE = 0x1;
     private static final int STATX_SIZE = 0x200;
@@ -43,7 +34,6 @@ public final class RootFiles {
     private static final int ENOSYS = 38;
     private static final int ELOOP = 40;
     private static final int EXDEV = 18;
-    private static final int ATTEMPTS = 8;
 
     private RootFiles() {
     }
@@ -55,7 +45,7 @@ public final class RootFiles {
      */
     public static byte[] read(Path root, String pathInside, long maxBytes) throws RootFileException {
         String where = pathInside + " in root " + root;
-        int rootFd = Native.libc().open(root.toString(), O_PATH | O_DIRECTORY | Native.O_CLOEXEC, 0);
+        int rootFd = Native.libc().open(root.toString(), Native.O_PATH | Native.O_DIRECTORY | Native.O_CLOEXEC, 0);
         if (rootFd < 0) {
             throw new RootFileException(where + ": cannot open the root: " + Errno.describe(Native.lastErrno()));
         }
@@ -73,22 +63,12 @@ public final class RootFiles {
     }
 
     private static int openInRoot(int rootFd, String pathInside, String where) throws RootFileException {
-        Pointer how = Memory.allocateDirect(Native.runtime(), OPEN_HOW_SIZE, true);
-        how.putLong(0, Native.O_RDONLY | O_NOFOLLOW | O_NONBLOCK | Native.O_CLOEXEC);
-        how.putLong(8, 0);
-        how.putLong(16, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
-        for (int attempt = 1;; attempt++) {
-            long fd = Native.libc().syscall(SYS_OPENAT2, rootFd, pathInside, how, OPEN_HOW_SIZE);
-            if (fd >= 0) {
-                return (int) fd;
-            }
-            int errno = Native.lastErrno();
-            // EAGAIN: a rename elsewhere raced the in-root resolution; the kernel asks for a retry.
-            if ((errno == Errno.EAGAIN || errno == Errno.EINTR) && attempt < ATTEMPTS) {
-                continue;
-            }
-            throw new RootFileException(where + ": " + openFailure(errno));
+        int fd = Native.openat2(rootFd, pathInside, Native.O_RDONLY | Native.O_NOFOLLOW | O_NONBLOCK | Native.O_CLOEXEC,
+                Native.RESOLVE_IN_ROOT | Native.RESOLVE_NO_MAGICLINKS);
+        if (fd < 0) {
+            throw new RootFileException(where + ": " + openFailure(Native.lastErrno()));
         }
+        return fd;
     }
 
     private static String openFailure(int errno) {
