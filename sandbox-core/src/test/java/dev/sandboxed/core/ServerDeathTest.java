@@ -40,6 +40,9 @@ class ServerDeathTest {
                 assertThat(ended.reason()).isEqualTo(ExitReason.SANDBOX_ENDED);
                 running.waitFor(Duration.ofSeconds(10)); // no main process: only the state tells that it ended
                 assertThat(running.state()).isEqualTo(Sandbox.State.ENDED);
+                // Its end says why, and the dead server is reaped then, not at the next start.
+                assertThatThrownBy(() -> running.exec("true")).hasMessageContaining("sandbox-init server died (signal 9)");
+                assertThat(Files.exists(Path.of("/proc/" + server))).as("the dead server was reaped").isFalse();
 
                 try (Sandbox next = runtime.start(SandboxSpec.defaults())) {
                     assertThat(next.exec("echo", "ok").stdout()).isEqualTo("ok\n");

@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -16,6 +17,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.IntFunction;
+import java.util.function.Supplier;
 
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
@@ -55,6 +57,7 @@ public final class InitConnection {
     private final String sandboxId;
     private final ControlSocket socket;
     private final OomClassifier oom;
+    private final Supplier<Optional<String>> serverFate;
     private final SeccompDenials denials = new SeccompDenials();
     private final AtomicInteger nextExecId = new AtomicInteger(1);
     private final Map<Integer, ProcessState> processes = new ConcurrentHashMap<>();
@@ -68,10 +71,15 @@ public final class InitConnection {
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
 
-    public InitConnection(String sandboxId, ControlSocket socket, OomClassifier oom) {
+    /**
+     * @param serverFate why the server that made this sandbox died, if it did (it is reaped on asking): the inits it
+     *                   made die with it, and their hang-up says so
+     */
+    public InitConnection(String sandboxId, ControlSocket socket, OomClassifier oom, Supplier<Optional<String>> serverFate) {
         this.sandboxId = sandboxId;
         this.socket = socket;
         this.oom = oom;
+        this.serverFate = serverFate;
     }
 
     /**
@@ -115,7 +123,7 @@ public final class InitConnection {
             }
             ControlSocket.Received r = socket.receive();
             if (r == null) {
-                throw new SandboxException("sandbox " + sandboxId + " ended during set-up (sandbox-init exited)", 0);
+                throw new SandboxException(endedBecause(), 0);
             }
             for (int fd : r.fds()) {
                 Native.close(fd);
@@ -154,7 +162,8 @@ public final class InitConnection {
     /** The failure of a use that lost to close() (or to the sandbox's end), whatever part of it failed. */
     public IllegalStateException notRunning(Throwable cause) {
         String state = closed.get() ? "closed" : ended.isDone() ? "ended" : "running";
-        return new IllegalStateException("sandbox " + sandboxId + " is " + state + "; start a new one", cause);
+        String why = closed.get() ? "" : serverFate.get().map(fate -> " (" + fate + ")").orElse("");
+        return new IllegalStateException("sandbox " + sandboxId + " is " + state + why + "; start a new one", cause);
     }
 
     /**
@@ -337,8 +346,7 @@ public final class InitConnection {
             left = List.copyOf(processes.values());
         }
         SandboxException late = lateSetupFailure;
-        SandboxException gone = late != null ? late
-                : new SandboxException("sandbox " + sandboxId + " ended during set-up (sandbox-init exited)", 0);
+        SandboxException gone = late != null ? late : new SandboxException(endedBecause(), 0);
         CompletableFuture<int[]> pendingNamespaces = namespaces;
         if (pendingNamespaces != null) {
             pendingNamespaces.completeExceptionally(gone);
@@ -380,5 +388,10 @@ public final class InitConnection {
         if (p != null) {
             action.accept(p);
         }
+    }
+
+    /** Why the init hung up: its server died (and took it along), or the init itself exited during set-up. */
+    private String endedBecause() {
+        return "sandbox " + sandboxId + " ended: " + serverFate.get().orElse("sandbox-init exited during set-up");
     }
 }

@@ -116,6 +116,11 @@ public final class InitServer implements AutoCloseable {
         return death(true).<SandboxException>map(message -> new DiedException(message, beforeRequest)).orElse(failure);
     }
 
+    /** Why the server died ({@code sandbox-init server died (signal 9)}), reaping it; empty while it runs. */
+    public Optional<String> deathIfAny() {
+        return death(false);
+    }
+
     /** Whether the server has died; it is reaped if so, and the next request goes to a new one. */
     public boolean hasDied() {
         return death(false).isPresent();

@@ -168,7 +168,8 @@ public final class SandboxStarter {
         } finally {
             Native.close(pair[1]);
         }
-        InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup));
+        InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup),
+                made.server::deathIfAny);
         made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
                 made.state, pid, removal);
     }
