@@ -89,10 +89,11 @@ public final class ControlSocket implements AutoCloseable {
      */
     public boolean awaitReadable(long timeoutMillis) {
         PollSet poll = new PollSet(1);
-        if (fd.isClosed()) {
-            return true; // receive() answers at once: the connection is gone
+        try {
+            poll.watch(0, fd.acquire());
+        } catch (Fd.ClosedException e) {
+            return true; // closed (also by a close racing this call): receive() answers null at once
         }
-        poll.watch(0, fd.acquire());
         try {
             long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
             while (true) {
@@ -146,14 +147,15 @@ public final class ControlSocket implements AutoCloseable {
             throw Native.failure("receive from sandbox-init");
         }
         int[] fds = readFds(io.control, hdr.getLong(40));
-        if (n == 0) {
+        boolean truncated = (hdr.getInt(48) & (MSG_TRUNC | MSG_CTRUNC)) != 0;
+        if (n == 0 || truncated) {
             for (int received : fds) {
-                Native.close(received);
+                Native.close(received); // nobody can use descriptors of a message that is gone or cut short
+            }
+            if (truncated) {
+                throw new SandboxException("receive from sandbox-init: message truncated", 90);
             }
             return null;
-        }
-        if ((hdr.getInt(48) & (MSG_TRUNC | MSG_CTRUNC)) != 0) {
-            throw new SandboxException("receive from sandbox-init: message truncated", 90);
         }
         byte[] bytes = new byte[(int) n];
         data.get(0, bytes, 0, bytes.length);

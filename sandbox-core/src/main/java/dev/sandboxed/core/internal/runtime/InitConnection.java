@@ -245,13 +245,16 @@ public final class InitConnection {
         ensureRunning();
         CompletableFuture<int[]> pending = new CompletableFuture<>();
         namespaces = pending;
+        boolean handedOver = false;
         try {
             try {
                 socket.send(Message.of(Protocol.K_GET_NAMESPACES));
             } catch (RuntimeException e) {
                 throw isRunning() ? e : notRunning(e);
             }
-            return pending.get(10, TimeUnit.SECONDS);
+            int[] fds = pending.get(10, TimeUnit.SECONDS);
+            handedOver = true;
+            return fds;
         } catch (ExecutionException e) {
             if (e.getCause() instanceof SandboxException failed) {
                 throw failed;
@@ -263,6 +266,16 @@ public final class InitConnection {
             throw SandboxInterruptedException.restoringFlag("interrupted while getting the namespaces of sandbox " + sandboxId, e);
         } finally {
             namespaces = null;
+            // Descriptors that arrive after the wait gave up are nobody's: close them (handle() does it if later).
+            if (!handedOver && !pending.cancel(false) && !pending.isCompletedExceptionally()) {
+                closeAll(pending.join());
+            }
+        }
+    }
+
+    private static void closeAll(int[] fds) {
+        for (int fd : fds) {
+            Native.close(fd);
         }
     }
 
@@ -319,7 +332,9 @@ public final class InitConnection {
     void handle(ControlSocket.Received r) {
         CompletableFuture<int[]> pendingNamespaces = namespaces;
         if (r.message().kind() == Protocol.K_NAMESPACES && pendingNamespaces != null) {
-            pendingNamespaces.complete(r.fds());
+            if (!pendingNamespaces.complete(r.fds())) {
+                closeAll(r.fds()); // the caller stopped waiting
+            }
             return;
         }
         if (r.message().kind() == Protocol.K_NAMESPACES_FAILED && pendingNamespaces != null) {
@@ -328,9 +343,7 @@ public final class InitConnection {
                     new SandboxException(m.string(Protocol.F_STEP, "open the sandbox's namespace files"), m.u32(Protocol.F_ERRNO, 0)));
             return;
         }
-        for (int fd : r.fds()) {
-            Native.close(fd);
-        }
+        closeAll(r.fds());
         dispatch(r.message());
     }
 
