@@ -12,6 +12,10 @@ public final class Errno {
     public static final int EAGAIN = 11;
     public static final int EACCES = 13;
     public static final int EINVAL = 22;
+    public static final int EXDEV = 18;
+    public static final int ENOTDIR = 20;
+    public static final int ENOSYS = 38;
+    public static final int ELOOP = 40;
 
     private Errno() {
     }

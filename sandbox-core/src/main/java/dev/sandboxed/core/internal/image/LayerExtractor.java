@@ -28,6 +28,7 @@ import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.result.Errno;
 
 /**
  * Extracts one image layer (a tar, plain, gzip or zstd) into its own empty directory, in the form overlayfs stacks:
@@ -55,9 +56,6 @@ public final class LayerExtractor {
     private static final int S_IFBLK = 0060000;
     private static final int S_IFIFO = 0010000;
     private static final long UTIME_OMIT = (1L << 30) - 2;
-    private static final int ENOENT = 2;
-    private static final int ENOTDIR = 20;
-    private static final int ELOOP = 40;
 
     /** System property: the most bytes one layer may unpack to (its tar, and the files written). */
     public static final String MAX_LAYER_BYTES = "sandboxed.image.max-layer-bytes";
@@ -232,7 +230,7 @@ public final class LayerExtractor {
         }
         int rootFd = Native.libc().open(root.toString(), Native.O_PATH | Native.O_DIRECTORY | Native.O_CLOEXEC, 0);
         if (rootFd < 0) {
-            throw new IOException("open " + root + ": " + Native.libc().strerror(Native.lastErrno()));
+            throw new IOException("open " + root + ": " + Errno.describe(Native.lastErrno()));
         }
         try {
             List<Map.Entry<Path, TarArchiveEntry>> order = new ArrayList<>(dirs.entrySet());
@@ -263,24 +261,24 @@ public final class LayerExtractor {
             return fd;
         }
         int errno = Native.lastErrno();
-        if (errno == ELOOP || errno == ENOTDIR || errno == ENOENT) {
+        if (errno == Errno.ELOOP || errno == Errno.ENOTDIR || errno == Errno.ENOENT) {
             return -1;
         }
-        throw new IOException("openat2 " + relative + ": " + Native.libc().strerror(errno));
+        throw new IOException("openat2 " + relative + ": " + Errno.describe(errno));
     }
 
     private void setAttributes(int fd, Path dir, TarArchiveEntry e) throws IOException {
         if (asRoot && Native.libc().fchown(fd, ownerId(e.getLongUserId(), "uid", e), ownerId(e.getLongGroupId(), "gid",
                 e)) != 0) {
-            throw new IOException("chown " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+            throw new IOException("chown " + dir + ": " + Errno.describe(Native.lastErrno()));
         }
         if (Native.libc().fchmod(fd, e.getMode() & 07777) != 0) { // after chown, which clears setuid and setgid
-            throw new IOException("chmod " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+            throw new IOException("chmod " + dir + ": " + Errno.describe(Native.lastErrno()));
         }
         Instant mtime = e.getLastModifiedTime().toInstant();
         long[] times = {0, UTIME_OMIT, mtime.getEpochSecond(), mtime.getNano()};
         if (Native.libc().futimens(fd, times) != 0) {
-            throw new IOException("utimensat " + dir + ": " + Native.libc().strerror(Native.lastErrno()));
+            throw new IOException("utimensat " + dir + ": " + Errno.describe(Native.lastErrno()));
         }
     }
 
@@ -453,19 +451,19 @@ public final class LayerExtractor {
     private static void lchown(Path p, TarArchiveEntry e) throws IOException {
         if (Native.libc().lchown(p.toString(), ownerId(e.getLongUserId(), "uid", e), ownerId(e.getLongGroupId(), "gid",
                 e)) != 0) {
-            throw new IOException("chown " + p + ": " + Native.libc().strerror(Native.lastErrno()));
+            throw new IOException("chown " + p + ": " + Errno.describe(Native.lastErrno()));
         }
     }
 
     private static void chmod(Path p, int mode) throws IOException {
         if (Native.libc().chmod(p.toString(), mode) != 0) {
-            throw new IOException("chmod " + p + ": " + Native.libc().strerror(Native.lastErrno()));
+            throw new IOException("chmod " + p + ": " + Errno.describe(Native.lastErrno()));
         }
     }
 
     private static void mknod(Path p, int type, long dev) throws IOException {
         if (Native.libc().mknod(p.toString(), type | 0600, dev) != 0) {
-            throw new IOException("mknod " + p + ": " + Native.libc().strerror(Native.lastErrno()));
+            throw new IOException("mknod " + p + ": " + Errno.describe(Native.lastErrno()));
         }
     }
 

@@ -89,7 +89,6 @@ public interface LibC {
     @SaveError
     int syscall(long number, int arg1, int arg2);
 
-    String strerror(int errno);
 
     /** Image layers: whiteouts (character device 0:0, allowed unprivileged since Linux 5.8), FIFOs, devices as root. */
     @SaveError

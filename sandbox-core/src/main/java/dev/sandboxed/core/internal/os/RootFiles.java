@@ -31,9 +31,6 @@ public final class RootFiles {
     private static final int STX_SIZE = 0x28; // u64
     private static final int S_IFMT = 0170000;
     private static final int S_IFREG = 0100000;
-    private static final int ENOSYS = 38;
-    private static final int ELOOP = 40;
-    private static final int EXDEV = 18;
 
     private RootFiles() {
     }
@@ -73,9 +70,9 @@ public final class RootFiles {
 
     private static String openFailure(int errno) {
         return switch (errno) {
-            case ELOOP -> "is a symbolic link, which is not followed (" + Errno.name(errno) + ")";
-            case EXDEV -> "resolves outside the root (" + Errno.name(errno) + ")";
-            case ENOSYS -> "openat2(2) is not available: Linux 5.12 or newer is required (ENOSYS)";
+            case Errno.ELOOP -> "is a symbolic link, which is not followed (" + Errno.name(errno) + ")";
+            case Errno.EXDEV -> "resolves outside the root (" + Errno.name(errno) + ")";
+            case Errno.ENOSYS -> "openat2(2) is not available: Linux 5.12 or newer is required (Errno.ENOSYS)";
             default -> Errno.describe(errno);
         };
     }

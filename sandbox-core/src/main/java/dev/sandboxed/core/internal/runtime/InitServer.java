@@ -75,9 +75,6 @@ public final class InitServer implements AutoCloseable {
         return new InitServer(pid, socket);
     }
 
-    int pid() {
-        return pid;
-    }
 
     /**
      * Asks the server to clone a sandbox init and hands it {@code fds} (its socket, then the namespaces it
