@@ -67,6 +67,20 @@ class CliImageTest {
     }
 
     @Test
+    void pruneRemovesWhatNoSandboxOfThisJvmUsesAndSaysWhatItFreed() {
+        String other = TestRegistry.get().host() + "/test/busybox:zstd"; // other layers, never started here
+        assertThat(run("pull", other)).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(run("run", "--image", ref, "--", "true")).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(run("images", "prune", "--max-size", "lots")).isEqualTo(125);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max-size", "'lots' is not a size").hasLineCount(1);
+        assertThat(run("images", "prune")).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains("removed " + other, "deleted layer sha256:",
+                "Total reclaimed space: ").doesNotContain("removed " + ref);
+        assertThat(run("images")).isZero();
+        assertThat(out.toString(StandardCharsets.UTF_8)).contains(ref).doesNotContain(other);
+    }
+
+    @Test
     void badReferencesAndMissingImagesAreOneLine() {
         assertThat(run("run", "--image", "busybox:-bad", "--", "true")).isEqualTo(125);
         assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("sandboxed: image.tag: ").hasLineCount(1);
