@@ -3,11 +3,13 @@ package dev.sandboxed.core;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
@@ -134,6 +136,8 @@ public final class Images {
         private final Map<String, String[]> credentials = new LinkedHashMap<>();
         private final Set<String> insecure = new LinkedHashSet<>();
         private long maxCacheBytes = -1;
+        private String helperPath = System.getenv().getOrDefault("PATH", "");
+        private Duration helperTimeout = Duration.ofSeconds(30);
 
         private Builder() {
             String list = System.getProperty("sandboxed.image.insecure-registries", "");
@@ -161,9 +165,30 @@ public final class Images {
             return this;
         }
 
-        /** Docker's config.json to read {@code auths} from (default {@code $DOCKER_CONFIG/config.json}). */
+        /**
+         * Docker's config.json to read {@code credHelpers}, {@code credsStore} and {@code auths} from (default
+         * {@code $DOCKER_CONFIG/config.json}, else {@code ~/.docker/config.json}).
+         */
         public Builder dockerConfig(Path file) {
             this.dockerConfig = file;
+            return this;
+        }
+
+        /**
+         * Where Docker credential helpers ({@code docker-credential-NAME}, named by config.json's
+         * {@code credHelpers} and {@code credsStore}) are looked for, as a PATH value; default this process's PATH.
+         */
+        public Builder credentialHelperPath(String path) {
+            this.helperPath = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        /** How long a credential helper may take to answer (default 30 s). */
+        public Builder credentialHelperTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("credentialHelperTimeout: " + timeout + " is not positive");
+            }
+            this.helperTimeout = timeout;
             return this;
         }
 
@@ -181,7 +206,7 @@ public final class Images {
 
         public Images build() {
             return new Images(new ImageStore(new ImageCache(cacheDirectory), new RegistryCredentials(credentials,
-                    dockerConfig), insecure, LayerExtractor.forThisProcess(), maxCacheBytes));
+                    dockerConfig, helperPath, helperTimeout), insecure, LayerExtractor.forThisProcess(), maxCacheBytes));
         }
     }
 }
