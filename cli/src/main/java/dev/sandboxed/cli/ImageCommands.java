@@ -8,7 +8,6 @@ import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.image.ImageSource;
 import dev.sandboxed.core.image.PruneResult;
 import dev.sandboxed.core.image.PullListener;
-import dev.sandboxed.core.image.PullListener.PullEvent.Kind;
 import dev.sandboxed.core.spec.Sizes;
 
 /** {@code sandboxed pull REF} and {@code sandboxed images [--digests] | images rm REF | images prune}. */
@@ -29,13 +28,9 @@ final class ImageCommands {
         this.err = err;
     }
 
-    /** Pull progress on stderr, one line per step (layers resolved, extracted, taken from the cache). */
+    /** Pull progress on stderr: one line per layer, or a redrawn line on a terminal (see {@link PullProgress}). */
     static PullListener progress(PrintStream err) {
-        return event -> {
-            if (event.kind() != Kind.PROGRESS) {
-                err.println(event);
-            }
-        };
+        return PullProgress.forStderr(err);
     }
 
     int pull(List<String> args) {

@@ -50,6 +50,9 @@ class CliImageTest {
     void pullThenList() {
         assertThat(run("pull", ref)).as(err.toString(StandardCharsets.UTF_8)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).startsWith(ref + "@sha256:");
+        assertThat(err.toString(StandardCharsets.UTF_8).lines()).as("progress, one line per layer (no terminal here)")
+                .filteredOn(l -> l.startsWith("pull " + ref + ": layer sha256:")).hasSize(2)
+                .allMatch(l -> l.matches(".* [0-9.]+ MiB done \\((cached|downloaded in [0-9.]+ s)\\)"));
         assertThat(run("images", "--digests")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains(ref, "linux/", "sha256:");
     }
