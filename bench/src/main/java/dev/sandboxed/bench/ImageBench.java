@@ -225,7 +225,10 @@ public final class ImageBench {
                 "docker://" + host + "/bench/busybox:1");
         exec("umoci", "tag", "--image", layout + ":busybox", "big");
         String target = "/opt/" + tree.getFileName();
-        exec("umoci", "insert", "--rootless", "--image", layout + ":big", tree.toString(), target);
+        // A copy of our own: rootless umoci insert changes the modes of what it reads to read it all.
+        Path copy = work.resolve("tree");
+        exec("cp", "-r", tree.toString(), copy.toString());
+        exec("umoci", "insert", "--rootless", "--image", layout + ":big", copy.toString(), target);
         exec("skopeo", "--insecure-policy", "copy", "--quiet", "--dest-tls-verify=false", "oci:" + layout + ":big",
                 "docker://" + host + "/bench/big:1");
         out.printf(Locale.ROOT, "images: bench/busybox:1 (busybox-static), bench/big:1 (+ %s as %s)%n", tree, target);
