@@ -224,13 +224,18 @@ public final class TestRegistry {
      */
     public Secured withHtpasswd(String htpasswdLines) throws IOException, InterruptedException {
         Path htpasswd = Files.writeString(Files.createTempFile(work, "htpasswd-", ""), htpasswdLines);
-        int securedPort = freePort();
-        String name = "htpasswd-" + securedPort;
-        Process secured = serve(work, name, securedPort, List.of(
+        return withAuth(List.of(
                 "auth:",
                 "  htpasswd:",
                 "    realm: sandboxed-test",
                 "    path: " + htpasswd));
+    }
+
+    /** A second docker-registry over the same storage with the given {@code auth:} configuration lines. */
+    public Secured withAuth(List<String> authLines) throws IOException, InterruptedException {
+        int securedPort = freePort();
+        String name = "secured-" + securedPort;
+        Process secured = serve(work, name, securedPort, authLines);
         awaitReady(work, name, secured, securedPort, 401);
         return new Secured("127.0.0.1:" + securedPort, secured);
     }
