@@ -53,7 +53,7 @@ public final class ImageBench {
         Path tree = Path.of("/usr/lib/python3.11");
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
-                case "--cold" -> cold = Integer.parseInt(args[++i]);
+                case "--cold" -> cold = Integer.parseInt(args[++i]); // 0: skip the cold case
                 case "--warm" -> warm = Integer.parseInt(args[++i]);
                 case "--tree" -> tree = Path.of(args[++i]);
                 default -> {
@@ -82,8 +82,12 @@ public final class ImageBench {
         out.printf(Locale.ROOT, "image bench: uid %d, load %s%n", uid(), load());
         startRegistry();
         String big = buildAndPush(tree);
-        cold(big, coldRounds);
-        warm(warmRounds);
+        if (coldRounds > 0) {
+            cold(big, coldRounds);
+        }
+        if (warmRounds > 0) {
+            warm(warmRounds);
+        }
         out.printf(Locale.ROOT, "load at end %s%n", load());
     }
 
