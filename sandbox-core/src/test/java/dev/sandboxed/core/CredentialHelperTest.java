@@ -84,6 +84,10 @@ class CredentialHelperTest {
                     .hasSize(2);
             assertThat(registry.tokenRequests).first().asString()
                     .startsWith("POST ").contains("grant_type=refresh_token", "refresh_token=refresh-me", "service=fake");
+            registry.tokenRequests.clear();
+            assertThat(images("{\"auths\":{\"" + registry.host() + "\":{\"identitytoken\":\"refresh-me\"}}}")
+                    .pull(registry.host() + "/test/busybox:busybox").layers()).as("an identity token from auths").hasSize(2);
+            assertThat(registry.tokenRequests).first().asString().startsWith("POST ").contains("refresh_token=refresh-me");
         }
     }
 
