@@ -115,11 +115,6 @@ public final class LayerExtractor {
         return owners;
     }
 
-    /** Without rootless owners: every file the caller's. */
-    public static LayerExtractor forThisProcess() {
-        return new LayerExtractor(Native.libc().geteuid() == 0);
-    }
-
     /**
      * What a layer held: entries written, entries skipped (device nodes rootless, unknown types), entries given an
      * owner other than the caller rootless ({@code owned}), and entries that wanted one but stay the caller's
