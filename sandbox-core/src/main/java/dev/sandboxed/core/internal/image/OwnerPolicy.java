@@ -42,7 +42,13 @@ public record OwnerPolicy(Mode mode, Optional<IdRange> uids, Optional<IdRange> g
         FALLBACK
     }
 
-    private static final Memo<OwnerPolicy> CURRENT = new Memo<>(() -> forHost(HostEnvironment.system()));
+    private static final Memo<OwnerPolicy> CURRENT = new Memo<>(() -> {
+        try {
+            return forHost(HostEnvironment.system());
+        } catch (RuntimeException e) { // an unreadable /proc/self/status: pulls still work, as the caller's files
+            return fallback("cannot tell who this process is (" + e.getMessage() + ")", "see `sandboxed doctor`");
+        }
+    });
 
     /** The policy of this JVM's host, decided once. */
     public static OwnerPolicy current() {
