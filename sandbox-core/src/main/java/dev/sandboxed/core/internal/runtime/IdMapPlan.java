@@ -96,6 +96,11 @@ public record IdMapPlan(Optional<String> setgroups, String uidMap, String gidMap
                         (int) count);
             }
         }
+        if (mode == IdMappingMode.RANGE && !imageOwners.isEmpty()) {
+            throw new SpecException("rootfs", "image " + imageName + " has files owned by other users, which only the "
+                    + "RANGE id mapping shows, and it needs newuidmap/newgidmap (package uidmap), usable by this user; "
+                    + "or remove the image and pull it again to have all its files owned by root");
+        }
         if (mode == IdMappingMode.RANGE) {
             throw new SpecException("idMapping", "RANGE needs newuidmap/newgidmap (package uidmap) and an /etc/subuid and "
                     + "/etc/subgid range for this user: `sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $USER`; "

@@ -38,7 +38,8 @@ class IdMapPlanTest {
         // The fake host has no privileged newuidmap: RANGE's own refusal shows that AUTO asked for it.
         assertThatThrownBy(() -> IdMapPlan.decide(IdMappingMode.AUTO, bob("bob:100000:65536\n"), UserSpec.ROOT,
                 List.of(new OwnerMark(100000, 100000, 999)), "img")).isInstanceOf(SpecException.class)
-                .hasMessageStartingWith("idMapping: RANGE needs newuidmap/newgidmap");
+                .hasMessageStartingWith("rootfs: image img has files owned by other users, which only the RANGE id mapping shows,"
+                        + " and it needs newuidmap/newgidmap");
     }
 
     @Test
