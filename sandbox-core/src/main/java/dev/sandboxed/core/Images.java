@@ -18,6 +18,7 @@ import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.internal.image.ImageStore;
 import dev.sandboxed.core.internal.image.LayerExtractor;
 import dev.sandboxed.core.internal.image.RegistryCredentials;
+import dev.sandboxed.core.internal.runtime.InitBinary;
 
 /**
  * The user's image store: pull images from a registry ({@code [REGISTRY/]NAME[:TAG][@DIGEST]}) or an OCI layout
@@ -133,8 +134,9 @@ public final class Images {
         }
 
         public Images build() {
-            return new Images(new ImageStore(new ImageCache(cacheDirectory), new RegistryCredentials(credentials,
-                    dockerConfig), insecure, LayerExtractor.forThisProcess()));
+            LayerExtractor extractor = LayerExtractor.forThisProcess(InitBinary::locate);
+            return new Images(new ImageStore(new ImageCache(cacheDirectory, extractor.owners()),
+                    new RegistryCredentials(credentials, dockerConfig), insecure, extractor));
         }
     }
 }

@@ -38,8 +38,15 @@ public final class ImageCache {
     public static final String PROPERTY = "sandboxed.image.cache";
     private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
     private final Path root;
+    private final Optional<OwnerApplier> owners;
 
     public ImageCache(Path root) {
+        this(root, Optional.empty());
+    }
+
+    /** {@code owners}: removes trees whose files a rootless layer's owners hold ({@link #deleteTree}). */
+    public ImageCache(Path root, Optional<OwnerApplier> owners) {
+        this.owners = owners;
         this.root = root.toAbsolutePath().normalize();
         try {
             for (String dir : new String[] {"blobs/sha256", "layers/sha256", "images", "tmp", "locks"}) {
@@ -124,11 +131,11 @@ public final class ImageCache {
             Files.move(work, destination, StandardCopyOption.ATOMIC_MOVE);
             return true;
         } catch (FileAlreadyExistsException | AtomicMoveNotSupportedException e) {
-            LayerExtractor.removeExisting(work);
+            deleteTree(work);
             return false;
         } catch (IOException e) {
             if (Files.isDirectory(destination)) {
-                LayerExtractor.removeExisting(work); // rename(2) over a non-empty directory: ENOTEMPTY
+                deleteTree(work); // rename(2) over a non-empty directory: ENOTEMPTY
                 return false;
             }
             throw e;
@@ -166,12 +173,30 @@ public final class ImageCache {
                 long pid = dash > 0 && name.substring(0, dash).chars().allMatch(Character::isDigit)
                         ? Long.parseLong(name.substring(0, dash)) : -1;
                 if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
-                    LayerExtractor.removeExisting(entry);
+                    deleteTree(entry);
                 }
             }
         } catch (IOException e) {
             System.getLogger(ImageCache.class.getName()).log(System.Logger.Level.WARNING,
                     "image cache: cannot remove abandoned work in " + root.resolve("tmp") + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Removes a tree of the cache (a layer, work in progress), never following a link. Rootless, a layer's files may
+     * belong to the caller's subordinate ids, which the caller cannot remove: what is left then is removed from inside
+     * a user namespace with that range.
+     */
+    public void deleteTree(Path tree) throws IOException {
+        try {
+            LayerExtractor.removeExisting(tree);
+        } catch (IOException e) {
+            if (owners.isEmpty() || !owners.get().active()) {
+                throw new IOException("remove " + tree + ": " + e.getMessage() + " (files owned by your subordinate ids"
+                        + " need them mapped: " + owners.map(o -> o.policy().reason()).orElse("no owner remover")
+                        + ")", e);
+            }
+            owners.get().removeTree(tree);
         }
     }
 
