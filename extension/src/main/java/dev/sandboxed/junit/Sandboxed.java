@@ -55,7 +55,8 @@ public @interface Sandboxed {
     /**
      * An image as the root instead: {@code [REGISTRY/]NAME[:TAG][@DIGEST]} or {@code oci:PATH[:TAG]}, pulled into the
      * user's cache before the first test that needs it (once: later tests and JVMs find it there), its Env, WorkingDir
-     * and User the defaults. A registry error fails the test with the reference and the registry's answer.
+     * and User the defaults. A registry error fails the test with the reference and the registry's answer. Only the
+     * root: nothing runs in it until the test execs, unless {@link #start()} or {@link #command()} says so.
      */
     String image() default "";
 

@@ -128,6 +128,22 @@ class ServiceTest {
         Kit.assertNothingLeft(List.of());
     }
 
+    @Sandboxed(command = "/no/such/server")
+    static class CannotStart {
+        @Test
+        void test(Container c) {
+            pids.add(c.pid());
+        }
+    }
+
+    @Test
+    void aMainProcessThatCannotStartFailsTheTestWithTheReason() {
+        Throwable t = onlyFailure(Kit.run(CannotStart.class));
+        assertThat(t).hasMessageContaining("/no/such/server").hasMessageContaining("ENOENT");
+        assertThat(pids).isEmpty();
+        Kit.assertNothingLeft(List.of());
+    }
+
     @Sandboxed(command = {"sh", "-c", "echo still-starting; exec sleep 600"}, waitFor = {"log:still", "port:1234"},
             waitTimeout = "700ms")
     static class NeverReady {

@@ -24,7 +24,8 @@ public final class Wait {
 
     /**
      * A TCP socket (IPv4 or IPv6, any address) listening on {@code port} in the sandbox's network namespace, as the
-     * kernel's socket tables show it: works before, and without, publishing the port, and opens no connection.
+     * kernel's socket tables show it: works before, and without, publishing the port, and opens no connection. (A
+     * sandbox on the host's network sees the host's sockets.)
      */
     public static WaitStrategy forListeningPort(int port) {
         return new PortWait(port, WaitStrategy.DEFAULT_TIMEOUT);
