@@ -98,6 +98,20 @@ class WaitTest {
     }
 
     @Test
+    void aProcessLogKeepsTheLastLinesAndCountsThemAll() {
+        sandbox(SandboxSpec.defaults());
+        ProcessLog log = spawn("sh", "-c", "seq 1 20000; printf 'no newline\r\nlast'");
+        Wait.forLogLine("^last$").awaitOn(sandbox, log);
+        assertThat(log.lineCount()).isEqualTo(20002);
+        assertThat(log.linesFrom(0)).hasSize(10_000).startsWith("10003");
+        assertThat(log.tail(3)).containsExactly("20000", "no newline", "last");
+        assertThat(log.stdout()).startsWith("1\n2\n").endsWith("no newline\r\nlast");
+        // A log-line wait needs a process's output to read.
+        assertThatThrownBy(() -> Wait.forLogLine("x").awaitOn(sandbox)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("needs the output of a process");
+    }
+
+    @Test
     void aCommandWaitRetriesUntilItSucceeds() {
         sandbox(SandboxSpec.defaults());
         sandbox.spawn(ProcessSpec.of("sh", "-c", "sleep 0.6; touch /tmp/ready; sleep 60"));
