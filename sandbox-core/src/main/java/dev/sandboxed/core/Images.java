@@ -45,10 +45,12 @@ public final class Images {
 
     /** The store of the default cache directory and Docker's credentials. */
     public static Images defaults() {
+        // The directory is looked up each time: a changed sandboxed.image.cache gets a store of its own.
+        Path directory = ImageCache.defaultDirectory().toAbsolutePath().normalize();
         Images d = defaults;
-        if (d == null) {
+        if (d == null || !d.cacheDirectory().equals(directory)) {
             synchronized (Images.class) {
-                if (defaults == null || !defaults.cacheDirectory().equals(ImageCache.defaultDirectory().toAbsolutePath().normalize())) {
+                if (defaults == null || !defaults.cacheDirectory().equals(directory)) {
                     defaults = builder().build();
                 }
                 d = defaults;
