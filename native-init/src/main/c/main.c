@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "owners.h"
 #include "protocol.h"
 #include "server.h"
 #include "util.h"
@@ -73,9 +74,13 @@ int main(int argc, char **argv) {
         printf("sandbox-init protocol %d\n", PROTOCOL_VERSION);
         return 0;
     }
+    if (argc >= 2 && (strcmp(argv[1], "--apply-owners") == 0 || strcmp(argv[1], "--remove-tree") == 0)) {
+        return owners_main(argc, argv);
+    }
     if (argc < 2 || strcmp(argv[1], "server") != 0) {
         fprintf(stderr,
                 "usage: sandbox-init server   (started by the Sandboxed Java runtime, control socket on fd 3)\n"
+                "       sandbox-init --apply-owners|--remove-tree DIR NEWUIDMAP ARGS... -- NEWGIDMAP ARGS...\n"
                 "       sandbox-init --version\n");
         return 2;
     }

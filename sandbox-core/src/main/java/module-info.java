@@ -20,6 +20,7 @@ module dev.sandboxed.core {
     exports dev.sandboxed.core.image;
     exports dev.sandboxed.core.result;
     exports dev.sandboxed.core.spec;
+    exports dev.sandboxed.core.wait;
 
     // For the JUnit extension: host support, diagnostics, and seccomp profiles checked where they are declared.
     exports dev.sandboxed.core.internal.cgroup to dev.sandboxed.junit;

@@ -4,8 +4,10 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 
 import java.io.PrintStream;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.platform.launcher.Launcher;
@@ -15,19 +17,17 @@ import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
-import dev.sandboxed.core.Sandbox;
-import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.junit.Container;
 import dev.sandboxed.junit.Sandboxed;
 
 /**
- * The cost @Sandboxed adds to a test: 200 trivial tests with and without the annotation in one JVM, through the
- * JUnit Platform launcher as Surefire runs them, next to P1 measured in the same run.
- *
- * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.JUnitBench [--tests 200] [--rounds 3]</pre>
+ * P5: what {@code @Sandboxed} adds to a test. 200 trivial tests with a sandbox injected against the same 200 without
+ * one, through the JUnit Platform launcher in this JVM as Surefire runs them, runs alternating; the overhead per test
+ * is (sandboxed total - plain total) / 200 per pair of runs, and the median of the pairs is reported.
  */
-public final class JUnitBench {
+final class JUnitBench implements BenchGroup {
     static final int TESTS = 200;
+    static final double TARGET_MS = 1.0;
 
     /** 200 trivial tests. */
     public static class Plain {
@@ -36,7 +36,7 @@ public final class JUnitBench {
         }
     }
 
-    /** The same 200 tests, each with its own sandbox injected. */
+    /** The same 200 tests, each with its own sandbox (the extension's defaults) injected. */
     @Sandboxed
     public static class WithSandbox {
         @RepeatedTest(TESTS)
@@ -44,46 +44,58 @@ public final class JUnitBench {
         }
     }
 
-    /** The same 200 tests, each running /bin/true in its own sandbox: the JUnit counterpart of P1. */
-    @Sandboxed
-    public static class WithSandboxAndExec {
-        @RepeatedTest(TESTS)
-        void trivial(Container sandbox) {
-            if (!sandbox.exec("/bin/true").succeeded()) {
-                throw new AssertionError("/bin/true failed in the sandbox");
-            }
-        }
+    @Override
+    public String name() {
+        return "p5";
     }
 
-    private JUnitBench() {
-    }
-
-    public static void main(String[] args) {
-        int rounds = args.length >= 2 && args[0].equals("--rounds") ? Integer.parseInt(args[1]) : 3;
-        PrintStream out = System.out;
+    @Override
+    public Map<String, Object> run(BenchOptions options, PrintStream out) {
+        out.printf(Locale.ROOT, "== p5: %d trivial @Sandboxed tests vs %d plain ones, JUnit Platform launcher, %d"
+                + " alternating runs each%n", TESTS, TESTS, options.repeats());
+        Map<String, Object> json = new LinkedHashMap<>();
         Launcher launcher = LauncherFactory.create();
-        run(launcher, Plain.class); // warm-up: class loading, JIT, the sandbox-init server
-        run(launcher, WithSandboxAndExec.class);
         List<Double> plain = new ArrayList<>();
         List<Double> sandboxed = new ArrayList<>();
-        List<Double> withExec = new ArrayList<>();
-        List<Double> p1 = new ArrayList<>();
-        for (int i = 0; i < rounds; i++) {
-            plain.add(run(launcher, Plain.class));
-            sandboxed.add(run(launcher, WithSandbox.class));
-            withExec.add(run(launcher, WithSandboxAndExec.class));
-            p1.add(p1());
+        try {
+            run(launcher, Plain.class); // warm-up: class loading, JIT, the extension's runtime and server
+            run(launcher, WithSandbox.class);
+            out.print("  runs ");
+            for (int i = 0; i < options.repeats(); i++) {
+                // Alternate which goes first, so neither always follows the other's leftovers.
+                if (i % 2 == 0) {
+                    plain.add(run(launcher, Plain.class));
+                    sandboxed.add(run(launcher, WithSandbox.class));
+                } else {
+                    sandboxed.add(run(launcher, WithSandbox.class));
+                    plain.add(run(launcher, Plain.class));
+                }
+                out.print('.');
+                out.flush();
+            }
+            out.println(" done");
+        } catch (RuntimeException e) {
+            out.println("  FAILED: " + e);
+            json.put("skipped", "failed while measuring: " + e);
+            return json;
         }
-        double plainMs = median(plain) / TESTS;
-        double sandboxMs = median(sandboxed) / TESTS;
-        double execMs = median(withExec) / TESTS;
-        double p1Ms = median(p1) / TESTS;
-        out.printf(Locale.ROOT, "JUnit benchmark: %d tests per class, median of %d rounds, ms per test%n", TESTS, rounds);
-        out.printf(Locale.ROOT, "  plain test                                  %7.2f%n", plainMs);
-        out.printf(Locale.ROOT, "  @Sandboxed, Container injected              %7.2f  (added %.2f)%n", sandboxMs, sandboxMs - plainMs);
-        out.printf(Locale.ROOT, "  @Sandboxed, exec /bin/true                  %7.2f  (added %.2f)%n", execMs, execMs - plainMs);
-        out.printf(Locale.ROOT, "  P1 in the same JVM (core: start, exec, close) %5.2f%n", p1Ms);
-        out.printf(Locale.ROOT, "  added per test with exec minus P1: %.2f ms (target <= 1 ms)%n", execMs - plainMs - p1Ms);
+        double[] overheads = new double[plain.size()];
+        for (int i = 0; i < overheads.length; i++) {
+            overheads[i] = (sandboxed.get(i) - plain.get(i)) / TESTS;
+        }
+        double overhead = Stats.median(overheads);
+        double plainMs = Stats.median(plain.stream().mapToDouble(Double::doubleValue).toArray());
+        double sandboxedMs = Stats.median(sandboxed.stream().mapToDouble(Double::doubleValue).toArray());
+        out.printf(Locale.ROOT, "  totals (medians): plain %.1f ms, @Sandboxed %.1f ms for %d tests%n", plainMs, sandboxedMs, TESTS);
+        out.printf(Locale.ROOT, "  overhead per test, median of pairs: %.2f ms   goal <= %.1f ms: %s%n", overhead, TARGET_MS,
+                overhead <= TARGET_MS ? "met" : "NOT met");
+        json.put("tests", TESTS);
+        json.put("plainTotalsMs", plain);
+        json.put("sandboxedTotalsMs", sandboxed);
+        json.put("overheadPerTestMs", overhead);
+        json.put("targetMs", TARGET_MS);
+        json.put("withinTarget", overhead <= TARGET_MS);
+        return json;
     }
 
     /** Wall time of one launcher run of {@code testClass}, in ms; fails loudly if any test did not pass. */
@@ -101,23 +113,5 @@ public final class JUnitBench {
                     + " of " + TESTS + " passed" + why);
         }
         return ms;
-    }
-
-    /** P1 as in {@link Bench}, TESTS times, total ms. */
-    private static double p1() {
-        SandboxSpec spec = SandboxSpec.defaults();
-        long t0 = System.nanoTime();
-        for (int i = 0; i < TESTS; i++) {
-            try (Sandbox s = Sandbox.start(spec)) {
-                s.exec("/bin/true");
-            }
-        }
-        return (System.nanoTime() - t0) / 1e6;
-    }
-
-    private static double median(List<Double> values) {
-        List<Double> sorted = new ArrayList<>(values);
-        sorted.sort(Double::compare);
-        return sorted.get(sorted.size() / 2);
     }
 }

@@ -22,6 +22,11 @@ public record Stats(int n, double minMs, double medianMs, double p90Ms, double m
                 ms(sorted[sorted.length - 1]), sum / sorted.length / 1e6);
     }
 
+    /** How far the slow tail reaches: p90 / median. */
+    public double spread() {
+        return p90Ms / medianMs;
+    }
+
     /**
      * The median of the per-round differences {@code with[i] - without[i]}, in ms. Both cases ran in the same
      * round, moments apart, so the machine's slow drift (which moves every median by up to a quarter between
@@ -29,12 +34,32 @@ public record Stats(int n, double minMs, double medianMs, double p90Ms, double m
      */
     public static double pairedMedianDifferenceMs(long[] with, long[] without) {
         int n = Math.min(with.length, without.length);
-        long[] d = new long[n];
+        double[] d = new double[n];
         for (int i = 0; i < n; i++) {
             d[i] = with[i] - without[i];
         }
-        Arrays.sort(d);
-        return ms(n % 2 == 1 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2);
+        return median(d) / 1e6;
+    }
+
+    /** The median of the per-round ratios {@code a[i] / b[i]}: like the paired difference, free of slow drift. */
+    public static double pairedMedianRatio(long[] a, long[] b) {
+        int n = Math.min(a.length, b.length);
+        double[] r = new double[n];
+        for (int i = 0; i < n; i++) {
+            r[i] = (double) a[i] / b[i];
+        }
+        return median(r);
+    }
+
+    /** The median (mean of the middle two for an even count). */
+    public static double median(double[] values) {
+        if (values.length == 0) {
+            throw new IllegalArgumentException("no values");
+        }
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
     /** Nearest rank: the smallest sample with at least p percent of the samples at or below it. */

@@ -29,6 +29,8 @@ import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Stdio;
+import dev.sandboxed.core.wait.ReadinessException;
+import dev.sandboxed.core.wait.WaitStrategy;
 
 /**
  * A running sandbox that a test talks to: run commands in it to completion ({@link #exec}) or in the background
@@ -56,6 +58,10 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     private final AtomicBoolean permitReleased = new AtomicBoolean();
     private final Deque<ExecResult> history = new ArrayDeque<>();
     private final List<ContainerProcess> processes = new ArrayList<>();
+    private volatile ContainerProcess main;
+    /** What {@link #awaitReady()} still has to await (null once done), and how it ended if it failed. */
+    private WaitStrategy pendingWait;
+    private ReadinessException notReady;
 
     /** @param releasePermit gives back the {@code sandboxed.maxConcurrent} permit this sandbox holds */
     Container(String name, Sandbox sandbox, Optional<Duration> defaultTimeout, int tailLines, Runnable releasePermit) {
@@ -88,6 +94,64 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     /** The underlying core sandbox, for what this handle does not offer. */
     public Sandbox sandbox() {
         return sandbox;
+    }
+
+    /**
+     * The container's main process, started before the test ({@link Sandboxed#start()}, {@link Sandboxed#command()}):
+     * its output so far, its state, and waits on it. When it exits the sandbox ends, as a container does.
+     *
+     * @throws IllegalStateException when the container has no main process
+     */
+    public ContainerProcess mainProcess() {
+        ContainerProcess m = main;
+        if (m == null) {
+            throw new IllegalStateException(this + " has no main process; set start = true or a command on @Sandboxed");
+        }
+        return m;
+    }
+
+    /**
+     * Waits until {@code wait} is met, watching the main process if there is one (its output is what a log-line wait
+     * reads; its exit fails the wait at once), else the sandbox. For waits set up in code, e.g. in a
+     * {@code @BeforeEach} method, before the test body runs.
+     *
+     * @throws ReadinessException when it is not met in time, or the main process exits first
+     */
+    public void await(WaitStrategy wait) {
+        ContainerProcess m = main;
+        if (m != null) {
+            m.await(wait);
+        } else {
+            wait.awaitOn(sandbox);
+        }
+    }
+
+    /** Starts the main process; {@code wait} (if any) is awaited by {@link #awaitReady()}. */
+    void startMain(ProcessSpec process, Optional<WaitStrategy> wait) {
+        main = new ContainerProcess(sandbox, sandbox.runMain(process), tailLines);
+        synchronized (this) {
+            pendingWait = wait.orElse(null);
+        }
+    }
+
+    /**
+     * Awaits the declared readiness once, whoever asks first: a class-scoped container is awaited by its first test
+     * and every later test sees the same outcome, the failure included.
+     */
+    synchronized void awaitReady() {
+        if (notReady != null) {
+            throw notReady;
+        }
+        if (pendingWait != null) {
+            WaitStrategy wait = pendingWait;
+            pendingWait = null;
+            try {
+                await(wait);
+            } catch (ReadinessException e) {
+                notReady = e;
+                throw e;
+            }
+        }
     }
 
     public boolean isRunning() {
@@ -134,7 +198,7 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
             throw new IllegalArgumentException("a background process needs piped stdout and stderr; use exec for other stdio");
         }
         SandboxProcess p = sandbox.spawn(process);
-        ContainerProcess cp = new ContainerProcess(p, "sandbox-" + id() + "-" + p.pid(), tailLines);
+        ContainerProcess cp = new ContainerProcess(sandbox, p, tailLines);
         synchronized (processes) {
             // Only the latest are kept for diagnostics; closing the sandbox kills all of them anyway.
             processes.add(cp);
@@ -278,6 +342,10 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
         synchronized (history) {
             return List.copyOf(history);
         }
+    }
+
+    Optional<ContainerProcess> main() {
+        return Optional.ofNullable(main);
     }
 
     List<ContainerProcess> backgroundProcesses() {

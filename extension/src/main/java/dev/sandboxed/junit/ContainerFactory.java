@@ -1,5 +1,6 @@
 package dev.sandboxed.junit;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 
@@ -7,8 +8,12 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.wait.Wait;
+import dev.sandboxed.core.wait.WaitStrategy;
 
 /** Turns settings into a running {@link Container}: spec, host check, concurrency permit, start. */
 final class ContainerFactory {
@@ -23,6 +28,11 @@ final class ContainerFactory {
         // Build and check the whole spec first: a bad setting must fail before anything is created.
         int tailLines = config.diagnosticLines();
         SandboxSpec spec = settings.toSpec(context);
+        Optional<SandboxedSettings.Service> service = settings.service();
+        List<String> mainCommand = service.map(s -> mainCommand(s, spec)).orElse(null);
+        if (mainCommand != null) {
+            check("command", () -> ProcessSpec.of(mainCommand.toArray(String[]::new)));
+        }
         // network = "container:NAME": this sandbox joins NAME's network (and user) namespace, as in a pod.
         Sandbox networkOwner = settings.networkContainer()
                 .map(other -> networkOwner(settings.networkField(), settings.name(), other, peers))
@@ -41,7 +51,59 @@ final class ContainerFactory {
             release.run();
             throw e;
         }
-        return new Container(settings.name(), sandbox, settings.timeout(), tailLines, release);
+        Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release);
+        if (service.isPresent()) {
+            try {
+                container.startMain(ProcessSpec.builder(mainCommand).build(), readiness(service.get(), spec));
+            } catch (RuntimeException e) {
+                container.close();
+                throw e;
+            }
+        }
+        return container;
+    }
+
+    /**
+     * The main process's command: {@code command} replaces the image's Cmd and keeps its Entrypoint, as
+     * {@code docker run IMAGE CMD...} does; without an image it is the whole command.
+     */
+    private static List<String> mainCommand(SandboxedSettings.Service service, SandboxSpec spec) {
+        if (!spec.rootfs().isImage()) {
+            return service.command().orElseThrow();
+        }
+        Image image = spec.rootfs().image();
+        List<String> argv = image.config().command(Optional.empty(), service.command().orElse(List.of()));
+        if (argv.isEmpty()) {
+            throw new SandboxedConfigurationException("start", "image " + image.source() + " has no Entrypoint or Cmd "
+                    + "to start; expected a command");
+        }
+        return argv;
+    }
+
+    /** The declared waits, else the image's health check where it has one; all within the service's timeout. */
+    private static Optional<WaitStrategy> readiness(SandboxedSettings.Service service, SandboxSpec spec) {
+        List<WaitStrategy> waits = service.waits();
+        if (waits.isEmpty() && hasHealthcheck(spec)) {
+            waits = List.of(Wait.forHealthcheck());
+        }
+        if (waits.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(Wait.allOf(waits.stream().map(w -> w.withTimeout(service.timeout())).toArray(WaitStrategy[]::new))
+                .withTimeout(service.timeout()));
+    }
+
+    private static boolean hasHealthcheck(SandboxSpec spec) {
+        return spec.rootfs().isImage() && spec.rootfs().image().config().healthcheck()
+                .filter(h -> !h.test().isEmpty() && !h.test().get(0).equals("NONE")).isPresent();
+    }
+
+    private static void check(String field, Runnable build) {
+        try {
+            build.run();
+        } catch (SpecException e) {
+            throw SandboxedConfigurationException.of(field, e, "a program and its arguments");
+        }
     }
 
     private static Sandbox networkOwner(String field, String name, String other,

@@ -1,7 +1,5 @@
 package dev.sandboxed.junit;
 
-import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -10,10 +8,14 @@ import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.regex.Pattern;
 
+import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxProcess;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.wait.ProcessLog;
+import dev.sandboxed.core.wait.ReadinessException;
+import dev.sandboxed.core.wait.WaitStrategy;
 
 /**
  * A process running in the background in a {@link Container}, from {@link Container#start}. Its stdout and
@@ -26,36 +28,17 @@ import dev.sandboxed.core.result.ExitStatus;
  * }</pre>
  */
 public final class ContainerProcess {
+    private final Sandbox sandbox;
     private final SandboxProcess process;
-    private final OutputLog stdout = new OutputLog();
-    private final OutputLog stderr = new OutputLog();
+    private final ProcessLog log;
     private final Instant started = Instant.now();
     private final int tailLines;
 
-    ContainerProcess(SandboxProcess process, String name, int tailLines) {
+    ContainerProcess(Sandbox sandbox, SandboxProcess process, int tailLines) {
+        this.sandbox = sandbox;
         this.process = process;
         this.tailLines = tailLines;
-        pump(process.stdout(), stdout, name + "-stdout");
-        pump(process.stderr(), stderr, name + "-stderr");
-    }
-
-    // One daemon thread per stream: a background process may write for as long as the test runs.
-    private static void pump(InputStream in, OutputLog log, String threadName) {
-        Thread t = new Thread(() -> {
-            byte[] buf = new byte[8192];
-            try (in) {
-                int n;
-                while ((n = in.read(buf)) > 0) {
-                    log.append(buf, n);
-                }
-            } catch (IOException e) {
-                // The sandbox closed the pipe: the process is gone.
-            } finally {
-                log.close();
-            }
-        }, threadName);
-        t.setDaemon(true);
-        t.start();
+        this.log = ProcessLog.follow(process);
     }
 
     public List<String> command() {
@@ -72,14 +55,33 @@ public final class ContainerProcess {
         return process.stdin();
     }
 
-    /** Everything written to stdout so far. */
+    /** Everything written to stdout so far (the last 16 MiB of it). */
     public String stdout() {
-        return stdout.text();
+        return log.stdout();
     }
 
-    /** Everything written to stderr so far. */
+    /** Everything written to stderr so far (the last 16 MiB of it). */
     public String stderr() {
-        return stderr.text();
+        return log.stderr();
+    }
+
+    /** Its output as the core collects it: lines of both streams in arrival order, for {@link #await} and more. */
+    public ProcessLog log() {
+        return log;
+    }
+
+    /**
+     * Waits until {@code wait} is met in this process's container, watching this process: its output is what a
+     * log-line wait reads, and its exit fails the wait at once.
+     *
+     * <pre>{@code
+     * server.await(Wait.allOf(Wait.forListeningPort(8080), Wait.forLogLine("started").times(2)));
+     * }</pre>
+     *
+     * @throws ReadinessException when it is not met in time, or the process exits first
+     */
+    public void await(WaitStrategy wait) {
+        wait.awaitOn(sandbox, log);
     }
 
     public boolean isAlive() {
@@ -99,12 +101,12 @@ public final class ContainerProcess {
     public String awaitLine(Pattern pattern, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
-            Optional<String> line = stdout.firstMatch(pattern).or(() -> stderr.firstMatch(pattern));
+            Optional<String> line = log.linesFrom(0).stream().filter(l -> pattern.matcher(l).find()).findFirst();
             if (line.isPresent()) {
                 return line.get();
             }
             long left = deadline - System.nanoTime();
-            boolean ended = stdout.isClosed() && stderr.isClosed();
+            boolean ended = log.isClosed();
             if (left <= 0 || ended) {
                 String how = ended ? "its output ended (" + (isAlive() ? "streams closed" : process.onExit().getNow(null)) + ")"
                         : "still running after " + timeout.toMillis() + " ms";
@@ -112,8 +114,7 @@ public final class ContainerProcess {
                         + pattern + "/: " + how + "\n" + snapshot().tail(tailLines));
             }
             try {
-                // Poll both streams: a line may arrive on either.
-                stdout.awaitChange(Math.min(left, 20_000_000L));
+                log.awaitChange(left);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw new AwaitTimeoutException("interrupted while waiting for /" + pattern + "/ from `"
@@ -154,22 +155,18 @@ public final class ContainerProcess {
     ExecResult snapshot() {
         ExitStatus status = process.onExit().getNow(null);
         return new ExecResult(command(), status == null ? new ExitStatus(-1, OptionalInt.empty(),
-                ExitReason.EXITED) : status, stdout.bytes(), stderr.bytes(),
+                ExitReason.EXITED) : status, log.stdoutBytes(), log.stderrBytes(),
                 Duration.between(started, Instant.now()));
     }
 
     private ExecResult result(ExitStatus status) {
         // The pumps finish right after the process's pipes close; give them a moment to collect the last bytes.
-        long deadline = System.nanoTime() + 2_000_000_000L;
         try {
-            while (!(stdout.isClosed() && stderr.isClosed()) && System.nanoTime() < deadline) {
-                stdout.awaitChange(10_000_000L);
-                stderr.awaitChange(1_000_000L);
-            }
+            log.awaitClosed(2_000_000_000L);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        return new ExecResult(command(), status, stdout.bytes(), stderr.bytes(), Duration.between(started, Instant.now()));
+        return new ExecResult(command(), status, log.stdoutBytes(), log.stderrBytes(), Duration.between(started, Instant.now()));
     }
 
     @Override

@@ -3,6 +3,7 @@ package dev.sandboxed.junit;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ResourceUsage;
@@ -23,7 +24,15 @@ final class FailureReport {
             out.append("\nseccomp denials: ").append(c.seccompDenials().isEmpty() ? "none" : c.seccompDenials());
             List<ExecResult> history = c.history();
             List<ContainerProcess> background = c.backgroundProcesses();
-            if (history.isEmpty() && background.isEmpty()) {
+            Optional<ContainerProcess> main = c.main();
+            if (main.isPresent()) {
+                ExecResult r = main.get().snapshot();
+                String how = main.get().isAlive() ? "`" + String.join(" ", r.command()) + "` still running after "
+                        + r.duration().toMillis() + " ms"
+                        : describe(r) + "; the sandbox ended with it";
+                out.append("\nmain process ").append(how).append('\n').append(indent(r.tail(c.tailLines())));
+            }
+            if (history.isEmpty() && background.isEmpty() && main.isEmpty()) {
                 out.append("\nprocesses: none run");
             }
             for (ExecResult r : history) {

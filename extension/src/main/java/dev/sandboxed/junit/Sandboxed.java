@@ -29,6 +29,13 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * }
  * }</pre>
  *
+ * <p>A service, started and ready before the test (the image's Entrypoint and Cmd, or {@link #command()}):
+ *
+ * <pre>{@code
+ * @Test
+ * void answers(@Sandboxed(image = "my-server:1", start = true, waitFor = "port:8080") Container server) { ... }
+ * }</pre>
+ *
  * <p>Several containers in one test are told apart by {@link #name()}; one may join the network namespace of
  * another with {@code network = "container:NAME"}.
  */
@@ -48,9 +55,37 @@ public @interface Sandboxed {
     /**
      * An image as the root instead: {@code [REGISTRY/]NAME[:TAG][@DIGEST]} or {@code oci:PATH[:TAG]}, pulled into the
      * user's cache before the first test that needs it (once: later tests and JVMs find it there), its Env, WorkingDir
-     * and User the defaults. A registry error fails the test with the reference and the registry's answer.
+     * and User the defaults. A registry error fails the test with the reference and the registry's answer. Only the
+     * root: nothing runs in it until the test execs, unless {@link #start()} or {@link #command()} says so.
      */
     String image() default "";
+
+    /**
+     * Starts the image's Entrypoint and Cmd as the container's main process before the test, as {@code docker run}
+     * does, and waits until it is ready ({@link #waitFor()}; by default the image's HEALTHCHECK if it has one). The
+     * sandbox ends when the main process exits. Without it (the default) an image is only the root: nothing runs in it
+     * until the test execs. See {@link Container#mainProcess()}.
+     */
+    boolean start() default false;
+
+    /**
+     * The main process, for an image or any other root: with an image it replaces the image's Cmd and keeps its
+     * Entrypoint, as {@code docker run IMAGE CMD...} does. Setting it implies {@link #start()}.
+     */
+    String[] command() default {};
+
+    /**
+     * What the started container must show before the test runs, each met in turn: {@code port:PORT} (a TCP socket
+     * listening on it inside the container), {@code log:REGEX} (a line of the main process's stdout or stderr matching
+     * it), {@code log*N:REGEX} (the N-th such line), {@code command:SHELL-SCRIPT} (run with {@code /bin/sh -c} until it
+     * exits 0) or {@code healthcheck} (the image's HEALTHCHECK, run as Docker runs it). Needs {@link #start()} or
+     * {@link #command()}. An inner level's list replaces an outer one's. When the main process exits first, the test
+     * fails at once with its exit status and last output lines.
+     */
+    String[] waitFor() default {};
+
+    /** How long all of {@link #waitFor()} may take, such as {@code 2m}; {@code 60s} by default. */
+    String waitTimeout() default "";
 
     /** Hard memory limit such as {@code 64m}; needs cgroups. */
     String memory() default "";

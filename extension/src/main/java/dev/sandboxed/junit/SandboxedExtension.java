@@ -36,6 +36,7 @@ import org.junit.platform.commons.support.HierarchyTraversalMode;
 import org.opentest4j.TestAbortedException;
 
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.wait.ReadinessException;
 
 
 /**
@@ -298,6 +299,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             // Reuse the class's container only if this test asks for nothing different.
             Optional<Container> shared = classScoped(context, name);
             if (shared.isPresent()) {
+                shared.get().awaitReady();
                 return shared.get();
             }
             owner = context;
@@ -306,8 +308,11 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
         ExtensionConfig config = new ExtensionConfig(context);
         ContainerRegistry registry = registry(owner);
-        return registry.getOrCreate(name, settings.cleanup(),
+        Container container = registry.getOrCreate(name, settings.cleanup(),
                 () -> ContainerFactory.create(context, config, settings, other -> visible(context, other)));
+        // Registered first, so a service that never gets ready is in the diagnostics and cleaned up by its mode.
+        container.awaitReady();
+        return container;
     }
 
     /** The container called {@code name} that this context already has: its own or an enclosing scope's. */
@@ -486,7 +491,8 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
     private static Throwable unwrap(Throwable throwable) {
         if (throwable instanceof ParameterResolutionException
                 && (throwable.getCause() instanceof SandboxedConfigurationException
-                        || throwable.getCause() instanceof SandboxUnavailableException)) {
+                        || throwable.getCause() instanceof SandboxUnavailableException
+                        || throwable.getCause() instanceof ReadinessException)) {
             return throwable.getCause();
         }
         return throwable;

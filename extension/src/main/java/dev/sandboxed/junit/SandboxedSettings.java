@@ -30,6 +30,7 @@ import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.wait.WaitStrategy;
 
 /**
  * The effective settings of one container: configuration defaults refined by each {@link Sandboxed} level, from
@@ -77,6 +78,11 @@ final class SandboxedSettings {
     private Duration timeout;
     private CleanupMode cleanup;
     private Scope scope;
+    /** {@code start}/{@code command}: the main process (null: the image's Cmd); {@code waitFor}, {@code waitTimeout}. */
+    private boolean start;
+    private List<String> command;
+    private List<WaitStrategy> waits;
+    private Duration waitTimeout;
     private final List<Customizers.Declared> customizers = new ArrayList<>();
     /** How many levels changed the container itself (not just its name or scope), and how many of them were classes. */
     private int contributions;
@@ -153,7 +159,8 @@ final class SandboxedSettings {
 
     private void apply(Sandboxed a) {
         boolean changesContainer = Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
-                        a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout()).anyMatch(v -> !v.isEmpty())
+                        a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout()).anyMatch(v -> !v.isEmpty())
+                || a.start() || a.command().length > 0 || a.waitFor().length > 0
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
                 || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
         if (changesContainer) {
@@ -178,6 +185,18 @@ final class SandboxedSettings {
         }));
         user = pick(a.user(), user);
         ifSet(a.timeout(), v -> timeout("timeout", v));
+        start |= a.start();
+        if (a.command().length > 0) {
+            if (a.command()[0].isEmpty()) {
+                throw new SandboxedConfigurationException("command", "the program is empty; expected a program and its "
+                        + "arguments such as {\"redis-server\", \"--port\", \"6380\"}");
+            }
+            command = List.of(a.command());
+        }
+        if (a.waitFor().length > 0) {
+            waits = Stream.of(a.waitFor()).map(WaitSyntax::parse).toList();
+        }
+        ifSet(a.waitTimeout(), v -> waitTimeout = check("waitTimeout", DURATION_EXPECTED, () -> Sizes.parseDuration("waitTimeout", v)));
         for (String entry : a.env()) {
             int eq = entry.indexOf('=');
             if (eq <= 0) {
@@ -379,6 +398,34 @@ final class SandboxedSettings {
         return Optional.ofNullable(timeout);
     }
 
+    /**
+     * The main process to start and what to await, if the container is a service ({@code start}, {@code command});
+     * checked before anything is pulled or started.
+     */
+    Optional<Service> service() {
+        boolean starts = start || command != null;
+        if (!starts) {
+            if (waits != null || waitTimeout != null) {
+                throw new SandboxedConfigurationException(waits != null ? WaitSyntax.FIELD : "waitTimeout", "the container "
+                        + "starts no main process to wait for; expected start = true or a command with it");
+            }
+            return Optional.empty();
+        }
+        if (command == null && image == null) {
+            throw new SandboxedConfigurationException("start", "the container has no image whose Entrypoint and Cmd "
+                    + "could start; expected an image, or a command");
+        }
+        return Optional.of(new Service(Optional.ofNullable(command), waits == null ? List.of() : waits,
+                waitTimeout == null ? WaitStrategy.DEFAULT_TIMEOUT : waitTimeout));
+    }
+
+    /**
+     * A container with a main process: {@code command} replaces the image's Cmd (or is the whole command without an
+     * image); {@code waits} empty means the defaults (the image's health check, if any).
+     */
+    record Service(Optional<List<String>> command, List<WaitStrategy> waits, Duration timeout) {
+    }
+
     /** The container whose network namespace this one joins ({@code network = "container:NAME"}). */
     Optional<String> networkContainer() {
         return Optional.ofNullable(networkContainer);
@@ -414,6 +461,7 @@ final class SandboxedSettings {
             throw new SandboxedConfigurationException("image", "both rootfs=" + rootfs + " and image=" + image
                     + " are set; give one of them");
         }
+        service(); // its settings are checked before the image is pulled
         if (rootfs != null) {
             b.rootfs(rootfs);
         }
@@ -474,7 +522,9 @@ final class SandboxedSettings {
         return "name=" + name() + ", rootfs=" + rootfs + (image != null ? ", image=" + image : "") + ", memory=" + memory + ", cpus=" + cpus + ", pids=" + pids
                 + ", network=" + (networkContainer != null ? CONTAINER_PREFIX + networkContainer : network)
                 + ", seccomp=" + seccomp + ", hostname=" + hostname + ", mounts=" + mounts
-                + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout + ", cleanup=" + cleanup() + ", scope=" + scope
+                + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout
+                + (start || command != null ? ", start=true" + (command != null ? ", command=" + command : "") : "")
+                + (waits != null ? ", waitFor=" + waits : "") + (waitTimeout != null ? ", waitTimeout=" + waitTimeout : "") + ", cleanup=" + cleanup() + ", scope=" + scope
                 + ", customizers=" + customizers.stream().map(Customizers.Declared::name).toList();
     }
 }

@@ -43,6 +43,60 @@ class BadSettingsTest {
     @ExtendWith(SandboxedExtension.class)
     static class Methods {
         @Test
+        @Sandboxed(command = {"sleep", "60"}, waitFor = "bogus")
+        void waitForKind(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(command = {"sleep", "60"}, waitFor = {"port:80", "port:99999"})
+        void waitForPort(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(command = {"sleep", "60"}, waitFor = "log*0:ready")
+        void waitForLogCount(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(command = {"sleep", "60"}, waitFor = "log:(unclosed")
+        void waitForLogRegex(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(command = {"sleep", "60"}, waitFor = "command:")
+        void waitForEmptyCommand(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(waitFor = "port:80")
+        void waitForWithoutStart(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(command = {"sleep", "60"}, waitTimeout = "soon")
+        void waitTimeout(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(start = true)
+        void startWithoutImage(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(command = "")
+        void emptyCommand(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
         @Sandboxed(memory = "lots")
         void memory(Container c) {
             bodiesRun++;
@@ -365,7 +419,17 @@ class BadSettingsTest {
 
     static Stream<Arguments> badValues() {
         String network = "expected none, host or container:NAME of a container declared before it";
+        String waits = "expected port:PORT (1-65535), log:REGEX, log*N:REGEX (the N-th matching line), command:SHELL-SCRIPT or healthcheck";
         return Stream.of(
+                method("waitForKind", "waitFor", "'bogus' is not a wait; " + waits),
+                method("waitForPort", "waitFor", "'port:99999' is not a port between 1 and 65535; " + waits),
+                method("waitForLogCount", "waitFor", "'log*0:ready' does not give a positive count N in log*N; " + waits),
+                method("waitForLogRegex", "waitFor", "'log:(unclosed' has a bad regular expression (Unclosed group"),
+                method("waitForEmptyCommand", "waitFor", "'command:' gives no value after 'command:'; " + waits),
+                method("waitForWithoutStart", "waitFor", "starts no main process to wait for; expected start = true or a command"),
+                method("waitTimeout", "waitTimeout", "expected e.g. 500ms, 30s, 5m"),
+                method("startWithoutImage", "start", "has no image whose Entrypoint and Cmd could start; expected an image, or a command"),
+                method("emptyCommand", "command", "the program is empty; expected a program and its arguments"),
                 method("memory", "memory", "expected bytes or a number with k, m, g"),
                 method("memoryZero", "memory", "expected a positive size"),
                 method("cpus", "cpus", "expected a positive number of CPUs"),

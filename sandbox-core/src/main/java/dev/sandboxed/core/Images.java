@@ -21,6 +21,7 @@ import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.internal.image.ImageStore;
 import dev.sandboxed.core.internal.image.LayerExtractor;
 import dev.sandboxed.core.internal.image.RegistryCredentials;
+import dev.sandboxed.core.internal.runtime.InitBinary;
 import dev.sandboxed.core.spec.Sizes;
 
 /**
@@ -51,10 +52,12 @@ public final class Images {
 
     /** The store of the default cache directory and Docker's credentials. */
     public static Images defaults() {
+        // The directory is looked up each time: a changed sandboxed.image.cache gets a store of its own.
+        Path directory = ImageCache.defaultDirectory().toAbsolutePath().normalize();
         Images d = defaults;
-        if (d == null) {
+        if (d == null || !d.cacheDirectory().equals(directory)) {
             synchronized (Images.class) {
-                if (defaults == null || !defaults.cacheDirectory().equals(ImageCache.defaultDirectory().toAbsolutePath().normalize())) {
+                if (defaults == null || !defaults.cacheDirectory().equals(directory)) {
                     defaults = builder().build();
                 }
                 d = defaults;
@@ -205,8 +208,10 @@ public final class Images {
         }
 
         public Images build() {
-            return new Images(new ImageStore(new ImageCache(cacheDirectory), new RegistryCredentials(credentials,
-                    dockerConfig, helperPath, helperTimeout), insecure, LayerExtractor.forThisProcess(), maxCacheBytes));
+            LayerExtractor extractor = LayerExtractor.forThisProcess(InitBinary::locate);
+            return new Images(new ImageStore(new ImageCache(cacheDirectory, extractor.owners()),
+                    new RegistryCredentials(credentials, dockerConfig, helperPath, helperTimeout), insecure, extractor,
+                    maxCacheBytes));
         }
     }
 }

@@ -85,7 +85,7 @@ class ArchitectureTest {
         ModuleDescriptor module = descriptor();
         Set<String> unqualified = module.exports().stream().filter(e -> !e.isQualified())
                 .map(ModuleDescriptor.Exports::source).collect(Collectors.toCollection(TreeSet::new));
-        assertThat(unqualified).containsExactly(CORE, CORE + ".image", CORE + ".result", CORE + ".spec");
+        assertThat(unqualified).containsExactly(CORE, CORE + ".image", CORE + ".result", CORE + ".spec", CORE + ".wait");
         assertThat(module.exports().stream().filter(ModuleDescriptor.Exports::isQualified))
                 .allSatisfy(e -> assertThat(e.targets()).doesNotContain("ALL-UNNAMED"));
     }

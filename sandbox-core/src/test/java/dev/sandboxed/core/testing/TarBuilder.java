@@ -67,6 +67,33 @@ public final class TarBuilder {
         return put(e, data);
     }
 
+    /** A file with any mode and owner (setuid bits included). */
+    public TarBuilder ownedFile(String name, String content, int mode, long uid, long gid) {
+        byte[] data = content.getBytes(StandardCharsets.UTF_8);
+        TarArchiveEntry e = new TarArchiveEntry(name, true);
+        e.setMode(0100000 | mode);
+        e.setSize(data.length);
+        e.setUserId(uid);
+        e.setGroupId(gid);
+        return put(e, data);
+    }
+
+    public TarBuilder ownedDir(String name, int mode, long uid, long gid) {
+        TarArchiveEntry e = new TarArchiveEntry(name.endsWith("/") ? name : name + "/", true);
+        e.setMode(040000 | mode);
+        e.setUserId(uid);
+        e.setGroupId(gid);
+        return put(e, null);
+    }
+
+    public TarBuilder ownedSymlink(String name, String target, long uid, long gid) {
+        TarArchiveEntry e = new TarArchiveEntry(name, TarConstants.LF_SYMLINK, true);
+        e.setLinkName(target);
+        e.setUserId(uid);
+        e.setGroupId(gid);
+        return put(e, null);
+    }
+
     private TarBuilder put(TarArchiveEntry e, byte[] data) {
         try {
             tar.putArchiveEntry(e);

@@ -24,6 +24,10 @@ public final class CgroupParentPath {
         if (v.indexOf('\0') >= 0 || v.indexOf('\n') >= 0) {
             throw refused(value, "contains a control character");
         }
+        if (v.contains("${")) { // a build tool passed its placeholder through: never make a cgroup of that name
+            throw refused(value, "is an unexpanded build property; set -Dsandboxed.cgroup.parent=NAME or leave it"
+                    + " empty");
+        }
         for (String part : v.split("/")) {
             if (part.equals("..")) {
                 throw refused(value, "'..' is not allowed (it would leave the delegated cgroup)");

@@ -10,6 +10,7 @@ import dev.sandboxed.core.internal.host.Memo;
 import dev.sandboxed.core.internal.host.SubordinateIds;
 import dev.sandboxed.core.internal.host.UserIdentity;
 import dev.sandboxed.core.internal.host.UserNamespaceProbe;
+import dev.sandboxed.core.internal.image.OwnerPolicy;
 
 /** The standard set of host checks behind {@code sandboxed doctor}, in report order. */
 public final class HostProbe {
@@ -41,7 +42,7 @@ public final class HostProbe {
                 new IdMapToolsCheck(new IdMapTools(host), identity),
                 new SeccompCheck(host),
                 new OverlayCheck(host),
-                AdvisoryCheck.of(new ImageOwnershipCheck(identity)));
+                AdvisoryCheck.of(new ImageOwnershipCheck(new Memo<>(() -> OwnerPolicy.forHost(host)))));
     }
 
     /**

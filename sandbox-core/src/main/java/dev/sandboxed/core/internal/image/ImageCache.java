@@ -40,8 +40,15 @@ public final class ImageCache {
     private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
     private static final Map<Path, SharedLock> SHARED_LOCKS = new ConcurrentHashMap<>();
     private final Path root;
+    private final Optional<OwnerApplier> owners;
 
     public ImageCache(Path root) {
+        this(root, Optional.empty());
+    }
+
+    /** {@code owners}: removes trees whose files a rootless layer's owners hold ({@link #deleteTree}). */
+    public ImageCache(Path root, Optional<OwnerApplier> owners) {
+        this.owners = owners;
         this.root = root.toAbsolutePath().normalize();
         try {
             for (String dir : new String[] {"blobs/sha256", "layers/sha256", "images", "tmp", "locks"}) {
@@ -237,11 +244,6 @@ public final class ImageCache {
         deleteTree(doomed);
     }
 
-    /** Deletes a tree of the cache; the one place the cache deletes directories (work, layers, abandoned pulls). */
-    public static void deleteTree(Path tree) throws IOException {
-        LayerExtractor.removeExisting(tree);
-    }
-
     @FunctionalInterface
     public interface IoSupplier<T> {
         T get() throws IOException;
@@ -262,6 +264,24 @@ public final class ImageCache {
         } catch (IOException e) {
             System.getLogger(ImageCache.class.getName()).log(System.Logger.Level.WARNING,
                     "image cache: cannot remove abandoned work in " + root.resolve("tmp") + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Removes a tree of the cache (a layer, work in progress), never following a link; the one place the cache
+     * deletes trees. Rootless, a layer's files may belong to the caller's subordinate ids, which the caller cannot
+     * remove: what is left then is removed from inside a user namespace with that range.
+     */
+    public void deleteTree(Path tree) throws IOException {
+        try {
+            LayerExtractor.removeExisting(tree);
+        } catch (IOException e) {
+            if (owners.isEmpty() || !owners.get().active()) {
+                throw new IOException("remove " + tree + ": " + e.getMessage() + " (files owned by your subordinate ids"
+                        + " need them mapped: " + owners.map(o -> o.policy().reason()).orElse("no owner remover")
+                        + ")", e);
+            }
+            owners.get().removeTree(tree);
         }
     }
 

@@ -153,9 +153,11 @@ public final class ImageStore {
         }
         JsonNode config = Manifests.parse(configBytes, "config of " + name);
         Manifests.config(config); // fails here, not at the first start, when the config is malformed
+        long ownersDropped = 0;
         for (Manifests.Descriptor layer : manifest.layers()) {
-            pullLayer(name, blobs, layer, listener);
+            ownersDropped += pullLayer(name, blobs, layer, listener);
         }
+        extractor.ownersWarning(name, ownersDropped).ifPresent(w -> LOG.log(System.Logger.Level.WARNING, w));
         cache.putBlob(manifest.config().digest(), configBytes);
         cache.putBlob(manifestDigest, manifestBytes);
         ObjectNode record = Manifests.JSON.createObjectNode();
@@ -171,17 +173,19 @@ public final class ImageStore {
         return load(record).orElseThrow(() -> new ImageException(name + ": pulled, but not found in the cache"));
     }
 
-    private void pullLayer(String name, BlobSource blobs, Manifests.Descriptor layer, PullListener listener)
+    /** Extracts a layer unless cached; returns how many of its files stay root's though the image owns them otherwise. */
+    private long pullLayer(String name, BlobSource blobs, Manifests.Descriptor layer, PullListener listener)
             throws IOException {
         if (cache.hasLayer(layer.digest())) {
             listener.onEvent(new PullEvent(Kind.CACHED, name, layer.digest(), 0, layer.size()));
-            return;
+            return 0;
         }
-        cache.locked("layer-" + ImageCache.hex(layer.digest()), () -> {
+        return cache.locked("layer-" + ImageCache.hex(layer.digest()), () -> {
             if (cache.hasLayer(layer.digest())) {
                 listener.onEvent(new PullEvent(Kind.CACHED, name, layer.digest(), 0, layer.size()));
-                return null;
+                return 0L;
             }
+            LayerExtractor.Result result;
             Path work = cache.newWorkDirectory("layer");
             boolean done = false;
             try (InputStream raw = blobs.blob(layer.digest());
@@ -189,7 +193,7 @@ public final class ImageStore {
                             "layer of " + name, n -> listener.onEvent(new PullEvent(Kind.PROGRESS, name, layer.digest(), n,
                                     layer.size())))) {
                 try {
-                    extractor.extract(LayerExtractor.decompressed(verifying), work);
+                    result = extractor.extract(LayerExtractor.decompressed(verifying), work);
                 } catch (IOException | LayerException e) {
                     verifying.verify(); // other bytes than the manifest names: that, not their unpacking, is the error
                     throw e;
@@ -202,10 +206,10 @@ public final class ImageStore {
                 throw new ImageException(name + ": layer " + layer.digest() + " refused: " + e.getMessage(), e);
             } finally {
                 if (!done && Files.exists(work)) {
-                    ImageCache.deleteTree(work);
+                    cache.deleteTree(work);
                 }
             }
-            return null;
+            return result.ownersDropped();
         });
     }
 

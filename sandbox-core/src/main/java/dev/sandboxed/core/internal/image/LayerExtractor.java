@@ -21,6 +21,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.zip.GZIPInputStream;
 
 import com.github.luben.zstd.ZstdInputStream;
@@ -44,9 +47,11 @@ import dev.sandboxed.core.result.Errno;
  * directory is private to one extraction, so nothing changes between a check and its use.
  *
  * <p>Modes are kept (setuid, setgid and sticky bits included) and applied to directories last, through a descriptor
- * opened without following links (a later entry may have replaced a directory with a link); ownership is kept
- * only when running as real root, otherwise everything belongs to the caller (root inside the sandbox). Device nodes
- * are skipped unless running as root.
+ * opened without following links (a later entry may have replaced a directory with a link). Owners: real root
+ * chowns each entry itself; rootless, the entries not owned by 0:0 are given their owners afterwards by an
+ * {@link OwnerApplier} inside a user namespace mapped to the caller's subordinate range, and the layer is marked with
+ * that range ({@link OwnerMark}); without a range everything belongs to the caller (root inside the sandbox). Device
+ * nodes are skipped unless running as root.
  */
 public final class LayerExtractor {
     private static final System.Logger LOG = System.getLogger(LayerExtractor.class.getName());
@@ -65,12 +70,19 @@ public final class LayerExtractor {
     static final long DEFAULT_MAX_LAYER_ENTRIES = 1_000_000;
 
     private final boolean asRoot;
+    private final Optional<OwnerApplier> owners;
     private final long maxBytes;
     private final long maxEntries;
 
     /** Limits from {@link #MAX_LAYER_BYTES} and {@link #MAX_LAYER_ENTRIES}, else 16 GiB and a million entries. */
     public LayerExtractor(boolean asRoot) {
+        this(asRoot, Optional.empty());
+    }
+
+    /** Rootless, {@code owners} gives the files their image owners (when it has a range). */
+    public LayerExtractor(boolean asRoot, Optional<OwnerApplier> owners) {
         this.asRoot = asRoot;
+        this.owners = owners;
         this.maxBytes = limit(MAX_LAYER_BYTES, DEFAULT_MAX_LAYER_BYTES);
         this.maxEntries = limit(MAX_LAYER_ENTRIES, DEFAULT_MAX_LAYER_ENTRIES);
     }
@@ -91,12 +103,28 @@ public final class LayerExtractor {
         throw new IllegalArgumentException(property + "=" + value + ": expected a positive whole number");
     }
 
-    public static LayerExtractor forThisProcess() {
-        return new LayerExtractor(Native.libc().geteuid() == 0);
+    /** {@code initBinary}: the verified sandbox-init that gives rootless owners. */
+    public static LayerExtractor forThisProcess(Supplier<Path> initBinary) {
+        boolean root = Native.libc().geteuid() == 0;
+        return new LayerExtractor(root, root ? Optional.empty()
+                : Optional.of(new OwnerApplier(OwnerPolicy.current(), initBinary)));
     }
 
-    /** What a layer held: entries written and entries skipped (device nodes rootless, unknown types). */
-    public record Result(long entries, long skipped) {}
+    /** What gives rootless owners; empty as root, or when none was given. */
+    public Optional<OwnerApplier> owners() {
+        return owners;
+    }
+
+    /**
+     * What a layer held: entries written, entries skipped (device nodes rootless, unknown types), entries given an
+     * owner other than the caller rootless ({@code owned}), and entries that wanted one but stay the caller's
+     * ({@code ownersDropped}: no subordinate range, or an id above it).
+     */
+    public record Result(long entries, long skipped, long owned, long ownersDropped) {
+        public Result(long entries, long skipped) {
+            this(entries, skipped, 0, 0);
+        }
+    }
 
     /** The tar inside a gzip or zstd stream, or the stream itself: recognised by its magic bytes. */
     public static InputStream decompressed(InputStream raw) throws IOException {
@@ -118,6 +146,8 @@ public final class LayerExtractor {
     public Result extract(InputStream tar, Path root) throws IOException {
         // Each directory once, at its first position (parents before children), with its last entry's attributes.
         Map<Path, TarArchiveEntry> dirs = new LinkedHashMap<>();
+        // Rootless: the owners to give afterwards, by relative path; an entry replacing a path forgets what was there.
+        TreeMap<String, OwnerApplier.Owner> wanted = new TreeMap<>();
         long entries = 0;
         long skipped = 0;
         long[] written = {0};
@@ -137,6 +167,7 @@ public final class LayerExtractor {
             ownerId(e.getLongGroupId(), "gid", e);
             Path parent = parents(root, name.subList(0, name.size() - 1), e.getName(), true);
             String base = name.get(name.size() - 1);
+            String relative = String.join("/", name);
             entries++;
             if (base.equals(OPAQUE)) {
                 setOpaque(parent);
@@ -153,6 +184,7 @@ public final class LayerExtractor {
                     throw new LayerException("whiteout '" + e.getName() + "' names no file beside it");
                 }
                 Path hidden = parent.resolve(hiddenName);
+                forget(wanted, relative.substring(0, relative.length() - base.length()) + hiddenName);
                 removeExisting(hidden);
                 mknod(hidden, S_IFCHR, 0);
                 continue;
@@ -160,12 +192,15 @@ public final class LayerExtractor {
             Path dest = parent.resolve(base);
             if (e.isDirectory()) {
                 if (!Files.isDirectory(dest, LinkOption.NOFOLLOW_LINKS)) {
+                    forget(wanted, relative);
                     removeExisting(dest);
                     Files.createDirectory(dest);
                 }
                 dirs.put(dest, e);
+                want(wanted, relative, e);
                 continue;
             }
+            forget(wanted, relative);
             removeExisting(dest);
             if (e.isSymbolicLink()) {
                 // The text is kept as it is: the kernel resolves it inside the sandbox's root, never here.
@@ -176,6 +211,7 @@ public final class LayerExtractor {
                 if (asRoot) {
                     lchown(dest, e);
                 }
+                want(wanted, relative, e);
                 continue;
             } else if (e.isLink()) {
                 List<String> targetName = components(e.getLinkName(), "hard link target");
@@ -211,9 +247,86 @@ public final class LayerExtractor {
                 continue;
             }
             setAttributes(dest, e);
+            want(wanted, relative, e);
         }
         setDirectoryAttributes(root, dirs);
-        return new Result(entries, skipped);
+        if (wanted.isEmpty()) {
+            return new Result(entries, skipped);
+        }
+        return giveOwners(root, wanted, entries, skipped);
+    }
+
+    /** Rootless: an entry not owned by 0:0 is to get its owner after extraction. */
+    private void want(TreeMap<String, OwnerApplier.Owner> wanted, String relative, TarArchiveEntry e) {
+        int uid = ownerId(e.getLongUserId(), "uid", e);
+        int gid = ownerId(e.getLongGroupId(), "gid", e);
+        if (asRoot) {
+            return;
+        }
+        if (uid != 0 || gid != 0) {
+            wanted.put(relative, new OwnerApplier.Owner(uid, gid, e.getMode() & 07777));
+        } else {
+            wanted.remove(relative); // a directory's later entry, owned by root after all
+        }
+    }
+
+    /** A path replaced or whited out: neither it nor anything that was beneath it gets an owner. */
+    private static void forget(TreeMap<String, OwnerApplier.Owner> wanted, String relative) {
+        wanted.remove(relative);
+        wanted.subMap(relative + "/", relative + "0").clear(); // '0' follows '/': exactly the paths beneath
+    }
+
+    /**
+     * Gives the wanted owners through the applier, ids above the range's count left the caller's; marks the layer
+     * first, so a layer whose owners were given is never unmarked. Without a range, or on a file system without user
+     * attributes, every file stays the caller's.
+     */
+    private Result giveOwners(Path root, TreeMap<String, OwnerApplier.Owner> wanted, long entries, long skipped)
+            throws IOException {
+        if (owners.isEmpty() || !owners.get().active()) {
+            return new Result(entries, skipped, 0, wanted.size());
+        }
+        OwnerPolicy policy = owners.get().policy();
+        Map<String, OwnerApplier.Owner> given = new LinkedHashMap<>();
+        long highest = 0;
+        for (Map.Entry<String, OwnerApplier.Owner> w : wanted.entrySet()) {
+            OwnerApplier.Owner o = w.getValue();
+            long uid = Integer.toUnsignedLong(o.uid());
+            long gid = Integer.toUnsignedLong(o.gid());
+            if (uid <= policy.count() && gid <= policy.count()) {
+                given.put(w.getKey(), o);
+                highest = Math.max(highest, Math.max(uid, gid));
+            }
+        }
+        long dropped = wanted.size() - given.size();
+        if (dropped > 0) {
+            LOG.log(System.Logger.Level.WARNING, "image layer: " + dropped + " entries have a uid or gid above "
+                    + policy.count() + ", the highest your subordinate range maps (e.g. '" + wanted.keySet().stream()
+                            .filter(k -> !given.containsKey(k)).findFirst().orElse("") + "'); they stay owned by root");
+        }
+        if (given.isEmpty()) {
+            return new Result(entries, skipped, 0, dropped);
+        }
+        try {
+            policy.mark(highest).write(root);
+        } catch (IOException e) {
+            LOG.log(System.Logger.Level.WARNING, "image layer: cannot record its owners on " + root + " ("
+                    + e.getMessage() + "); its files stay owned by root: the cache's file system needs user attributes");
+            return new Result(entries, skipped, 0, wanted.size());
+        }
+        owners.get().apply(root, given);
+        return new Result(entries, skipped, given.size(), dropped);
+    }
+
+    /** The warning for an image whose layers wanted owners this host cannot give, with the fix; empty otherwise. */
+    public Optional<String> ownersWarning(String image, long dropped) {
+        if (dropped == 0 || asRoot || owners.map(OwnerApplier::active).orElse(false)) {
+            return Optional.empty(); // with a range, only ids above it were dropped: each layer said so
+        }
+        return Optional.of("image " + image + ": " + dropped + " files are owned by other users in the image, but here"
+                + " they are all owned by root inside the sandbox: " + owners.map(o -> o.policy().reason() + "; fix: "
+                        + o.policy().fix() + ", then remove the image and pull it again")
+                        .orElse("this extractor gives no owners"));
     }
 
     /**

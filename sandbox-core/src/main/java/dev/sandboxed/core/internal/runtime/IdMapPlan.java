@@ -3,11 +3,14 @@ package dev.sandboxed.core.internal.runtime;
 import java.util.List;
 import java.util.Optional;
 
+import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.host.IdMapTools;
 import dev.sandboxed.core.internal.host.IdRange;
+import dev.sandboxed.core.internal.image.OwnerMark;
 import dev.sandboxed.core.spec.IdMappingMode;
+import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.spec.UserSpec;
 
@@ -31,6 +34,44 @@ public record IdMapPlan(Optional<String> setgroups, String uidMap, String gidMap
      * @param sandboxUser the sandbox's default user: under AUTO a range is only set up when it is not root
      */
     public static IdMapPlan decide(IdMappingMode mode, HostFacts facts, UserSpec sandboxUser) {
+        return decide(mode, facts, sandboxUser, List.of(), "");
+    }
+
+    /** The plan for a spec: its mode, user, and the owners its image's layers were given ({@link OwnerMark}). */
+    public static IdMapPlan forSpec(SandboxSpec spec, HostFacts facts) {
+        if (!spec.rootfs().isImage() || facts.isRoot()) {
+            return decide(spec.idMapping(), facts, spec.user());
+        }
+        Image image = spec.rootfs().image();
+        return decide(spec.idMapping(), facts, spec.user(), OwnerMark.of(image.layers()), image.source());
+    }
+
+    /**
+     * @param imageOwners the marks of a rootless image's layers whose files belong to subordinate ids: such an image
+     *                    needs the range those owners were given with, so AUTO takes RANGE for it (two newuidmap
+     *                    runs, about 12 ms a start), and SINGLE is refused
+     * @param imageName   the image, for the messages
+     */
+    public static IdMapPlan decide(IdMappingMode mode, HostFacts facts, UserSpec sandboxUser, List<OwnerMark> imageOwners,
+            String imageName) {
+        if (!facts.isRoot() && !imageOwners.isEmpty()) {
+            if (mode == IdMappingMode.SINGLE) {
+                throw new SpecException("idMapping", "image " + imageName + " has files owned by other users than root"
+                        + " (given your subordinate ids when it was pulled); SINGLE maps only you, so they would be"
+                        + " nobody's; allowed for this image: AUTO, RANGE");
+            }
+            for (OwnerMark mark : imageOwners) {
+                if (!mark.fits(facts.subuidRange(), facts.subgidRange())) {
+                    throw new SpecException("rootfs", "image " + imageName + " was given owners with subordinate uids from "
+                            + mark.uidStart() + " and gids from " + mark.gidStart() + " (ids up to " + mark.highest()
+                            + "), but /etc/subuid and /etc/subgid now give " + facts.subuidRange().map(Object::toString)
+                                    .orElse("no uids") + " and " + facts.subgidRange().map(Object::toString)
+                                    .orElse("no gids") + "; remove it (`sandboxed images rm " + imageName
+                            + "`) and pull it again");
+                }
+            }
+            mode = IdMappingMode.RANGE;
+        }
         int uid = facts.uid();
         int gid = facts.gid();
         if (facts.isRoot()) {
@@ -54,6 +95,11 @@ public record IdMapPlan(Optional<String> setgroups, String uidMap, String gidMap
                         List.of(newgidmap.get(), "0", Integer.toString(gid), "1", "1", Long.toString(gids.start()), Long.toString(count)),
                         (int) count);
             }
+        }
+        if (mode == IdMappingMode.RANGE && !imageOwners.isEmpty()) {
+            throw new SpecException("rootfs", "image " + imageName + " has files owned by other users, which only the "
+                    + "RANGE id mapping shows, and it needs newuidmap/newgidmap (package uidmap), usable by this user; "
+                    + "or remove the image and pull it again to have all its files owned by root");
         }
         if (mode == IdMappingMode.RANGE) {
             throw new SpecException("idMapping", "RANGE needs newuidmap/newgidmap (package uidmap) and an /etc/subuid and "

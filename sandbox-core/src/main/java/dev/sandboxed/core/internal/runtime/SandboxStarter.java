@@ -106,7 +106,7 @@ public final class SandboxStarter {
                     + "in its spec (they are the other sandbox's)");
         }
         IdMapPlan ids = request.networkOwner().map(RunningSandbox::ids)
-                .orElseGet(() -> IdMapPlan.decide(spec.idMapping(), facts, spec.user()));
+                .orElseGet(() -> IdMapPlan.forSpec(spec, facts));
         if (spec.has(Namespace.USER)) {
             ids.check("user", spec.user());
         }

@@ -104,6 +104,13 @@ class CgroupV1CheckTest {
     }
 
     @Test
+    void anUnexpandedBuildPropertyIsRefusedInsteadOfBecomingACgroup() {
+        assertThatThrownBy(() -> manager("${sandboxed.cgroup.parent}")).isInstanceOf(SpecException.class)
+                .hasMessageStartingWith(CgroupConfig.PARENT_PROPERTY + ": '${sandboxed.cgroup.parent}' ")
+                .hasMessageContaining("unexpanded build property").hasMessageNotContaining("\n");
+    }
+
+    @Test
     void filesystemPathAsV1ParentIsRefusedWithoutAChownFix() {
         CheckResult r = manager("/sys/fs/cgroup/memory").check(ResourceLimits.NONE.withPidsMax(10));
         assertThat(r.status()).isEqualTo(CheckResult.Status.FAIL);

@@ -29,6 +29,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.image.ImageConfig;
+import dev.sandboxed.core.internal.host.IdMapTool;
+import dev.sandboxed.core.internal.host.UserIdentity;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.testing.TarBuilder;
 
@@ -222,6 +224,34 @@ class LayerExtractorTest {
         new LayerExtractor(true).extract(new ByteArrayInputStream(tar), asRoot);
         assertThat(Files.getAttribute(asRoot.resolve("data/pg"), "unix:uid")).isEqualTo(999);
         assertThat(Files.getAttribute(asRoot.resolve("data/pg"), "unix:gid")).isEqualTo(999);
+    }
+
+    @Test
+    void rootlessWithoutARangeOwnersAreCountedAndTheWarningNamesTheFix() throws IOException {
+        OwnerPolicy none = OwnerPolicy.decide(new UserIdentity(1000, 1000, 1000, "alice"),
+                Optional.empty(), Optional.empty(), new IdMapTool("newuidmap",
+                        Optional.empty(), IdMapTool.Privilege.MISSING),
+                new IdMapTool("newgidmap", Optional.empty(),
+                        IdMapTool.Privilege.MISSING));
+        LayerExtractor extractor = new LayerExtractor(false, Optional.of(new OwnerApplier(none, () -> {
+            throw new AssertionError("no applier runs without a range");
+        })));
+        byte[] tar = new TarBuilder().ownedDir("data", 0700, 999, 999).ownedFile("data/pg", "x", 0600, 999, 999)
+                .ownedFile("replaced", "x", 0644, 999, 999).ownedFile("replaced", "y", 0644, 0, 0)
+                .ownedDir("gone", 0755, 5, 5).ownedFile("gone/f", "x", 0644, 5, 5).ownedFile(".wh.gone", "", 0644, 0, 0)
+                .ownedSymlink("link", "data/pg", 1000, 50).ownedFile("suid", "#!", 04755, 0, 0).build();
+        LayerExtractor.Result r = extractor.extract(new ByteArrayInputStream(tar), layer);
+        assertThat(r.ownersDropped()).as("data, data/pg, link; the replaced and whited-out entries are forgotten")
+                .isEqualTo(3);
+        assertThat(r.owned()).isZero();
+        assertThat(OwnerMark.read(layer)).isEmpty();
+        assertThat(Files.getAttribute(layer.resolve("suid"), "unix:mode")).isEqualTo(0104755);
+        assertThat(extractor.ownersWarning("img", r.ownersDropped())).hasValueSatisfying(w -> assertThat(w)
+                .startsWith("image img: 3 files are owned by other users in the image, but here they are all owned by"
+                        + " root inside the sandbox: no /etc/subuid range for alice; fix: `sudo usermod --add-subuids"
+                        + " 100000-165535 --add-subgids 100000-165535 alice`"));
+        assertThat(extractor.ownersWarning("img", 0)).isEmpty();
+        assertThat(new LayerExtractor(true).ownersWarning("img", 3)).isEmpty();
     }
 
     @Test

@@ -1,0 +1,213 @@
+package dev.sandboxed.core.wait;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.sandboxed.core.Images;
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.image.Healthcheck;
+import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.RequiresSandbox;
+import dev.sandboxed.core.testing.ServiceImages;
+
+/** Every readiness wait against real processes in real sandboxes. */
+@RequiresSandbox
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class WaitTest {
+    /** Listens on {@code sys.argv[1]} at {@code sys.argv[2]} (0.0.0.0 or ::) after a pause, then serves one client. */
+    private static final String SERVER = """
+            import socket, sys, time
+            print('starting', flush=True); time.sleep(0.7)
+            s = socket.socket(socket.AF_INET6 if ':' in sys.argv[2] else socket.AF_INET)
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind((sys.argv[2], int(sys.argv[1]))); s.listen()
+            c, _ = s.accept(); c.sendall(b'hello\\n'); c.close(); time.sleep(60)
+            """;
+    /** Connects once, without retrying: fails unless something listens already. */
+    private static final String CLIENT = """
+            import socket, sys
+            c = socket.create_connection((sys.argv[2], int(sys.argv[1])), timeout=5); print(c.recv(100).decode().strip())
+            """;
+
+    private Sandbox sandbox;
+
+    private Sandbox sandbox(SandboxSpec spec) {
+        sandbox = Sandbox.start(spec);
+        return sandbox;
+    }
+
+    @AfterEach
+    void close() {
+        if (sandbox != null) {
+            sandbox.close();
+        }
+    }
+
+    private ProcessLog spawn(String... command) {
+        return ProcessLog.follow(sandbox.spawn(ProcessSpec.of(command)));
+    }
+
+    @Test
+    void aPortWaitReturnsOnceTheServerListens() {
+        sandbox(SandboxSpec.defaults());
+        for (String address : List.of("127.0.0.1", "::1")) {
+            String port = address.equals("::1") ? "18086" : "18084";
+            ProcessLog server = spawn("python3", "-c", SERVER, port, address);
+            Wait.forListeningPort(Integer.parseInt(port)).awaitOn(sandbox, server);
+            // One connection attempt, no retry: it succeeds only if the socket listened when the wait returned.
+            ExecResult client = sandbox.exec("python3", "-c", CLIENT, port, address);
+            assertThat(client.stdout()).as(client.toString()).isEqualTo("hello\n");
+            assertThat(server.linesFrom(0)).containsExactly("starting");
+        }
+    }
+
+    @Test
+    void aPortWaitWithoutAProcessWatchesTheSandbox() {
+        sandbox(SandboxSpec.defaults());
+        sandbox.spawn(ProcessSpec.of("sh", "-c", "sleep 0.5; exec busybox nc -l -p 18085 -e echo hi"));
+        Wait.forListeningPort(18085).awaitOn(sandbox);
+        assertThat(sandbox.exec("busybox", "nc", "127.0.0.1", "18085").stdout()).isEqualTo("hi\n");
+    }
+
+    @Test
+    void aLogWaitWaitsForTheNthMatchOnEitherStream() {
+        sandbox(SandboxSpec.defaults());
+        ProcessLog log = spawn("sh", "-c", "echo noise; for i in 1 2 3 4; do echo tick $i; sleep 0.2; done >&2; echo done; sleep 60");
+        Wait.forLogLine("^tick \\d$").times(3).awaitOn(sandbox, log);
+        assertThat(log.linesFrom(0)).contains("noise", "tick 1", "tick 2", "tick 3");
+        // The next match after a point: only lines that come later count.
+        Wait.forLogLine("tick|done").afterLine(log.lineCount()).awaitOn(sandbox, log);
+        Wait.forLogLine("done").awaitOn(sandbox, log);
+        assertThat(log.stderr()).startsWith("tick 1\ntick 2\ntick 3\ntick 4\n");
+        assertThat(log.stdout()).isEqualTo("noise\ndone\n");
+    }
+
+    @Test
+    void aProcessLogKeepsTheLastLinesAndCountsThemAll() {
+        sandbox(SandboxSpec.defaults());
+        ProcessLog log = spawn("sh", "-c", "seq 1 20000; printf 'no newline\r\nlast'");
+        Wait.forLogLine("^last$").awaitOn(sandbox, log);
+        assertThat(log.lineCount()).isEqualTo(20002);
+        assertThat(log.linesFrom(0)).hasSize(10_000).startsWith("10003");
+        assertThat(log.tail(3)).containsExactly("20000", "no newline", "last");
+        assertThat(log.stdout()).startsWith("1\n2\n").endsWith("no newline\r\nlast");
+        // A log-line wait needs a process's output to read.
+        assertThatThrownBy(() -> Wait.forLogLine("x").awaitOn(sandbox)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("needs the output of a process");
+    }
+
+    @Test
+    void aCommandWaitRetriesUntilItSucceeds() {
+        sandbox(SandboxSpec.defaults());
+        sandbox.spawn(ProcessSpec.of("sh", "-c", "sleep 0.6; touch /tmp/ready; sleep 60"));
+        assertThat(sandbox.exec("test", "-e", "/tmp/ready").exitCode()).isEqualTo(1);
+        Wait.forCommand("test", "-e", "/tmp/ready").awaitOn(sandbox);
+        assertThat(sandbox.exec("test", "-e", "/tmp/ready").exitCode()).isZero();
+    }
+
+    @Test
+    void aHealthCheckPassesOnceItsTestDoes() {
+        sandbox(SandboxSpec.defaults());
+        ProcessLog log = spawn("sh", "-c", "sleep 0.6; touch /tmp/ok; sleep 60");
+        Healthcheck check = new Healthcheck(List.of("CMD-SHELL", "test -e /tmp/ok"), Duration.ofMillis(100),
+                Duration.ofSeconds(5), Duration.ofSeconds(30), 1);
+        Wait.forHealthcheck(check).awaitOn(sandbox, log);
+        assertThat(sandbox.exec("test", "-e", "/tmp/ok").exitCode()).isZero();
+    }
+
+    @Test
+    void aHealthCheckFailingRetriesTimesAfterItsStartPeriodIsUnhealthy() {
+        sandbox(SandboxSpec.defaults());
+        ProcessLog log = spawn("sh", "-c", "echo up; sleep 60");
+        Healthcheck check = new Healthcheck(List.of("CMD", "sh", "-c", "echo not yet >&2; exit 1"), Duration.ofMillis(50),
+                Duration.ofSeconds(5), Duration.ZERO, 3);
+        ReadinessException e = catchThrowableOfType(ReadinessException.class, () -> Wait.forHealthcheck(check).awaitOn(sandbox, log));
+        assertThat(e.getMessage()).contains("the health check [CMD, sh, -c, echo not yet >&2; exit 1]",
+                "unhealthy after 3 failed checks in a row", "last try: exited with code 1: not yet", "running", "  up");
+    }
+
+    @Test
+    void theImagesHealthCheckIsRunAsDockerDoes(@TempDir Path cache) throws Exception {
+        Path layout = ServiceImages.layout(Path.of("target/wait-layout"));
+        ServiceImages.tag(layout, "health", "sleep 0.6; touch /tmp/healthy; echo serving; sleep 60",
+                List.of("CMD-SHELL", "test -e /tmp/healthy"), Duration.ofMillis(100), 30);
+        Image image = Images.builder().cacheDirectory(cache).build().pull("oci:" + layout.toAbsolutePath() + ":health");
+        assertThat(image.config().healthcheck()).isPresent();
+        sandbox(SandboxSpec.builder().image(image).build());
+        ProcessLog main = ProcessLog.follow(sandbox.runMain(ProcessSpec.builder(
+                image.config().command(Optional.empty(), List.of())).build()));
+        Wait.forHealthcheck().awaitOn(sandbox, main);
+        assertThat(sandbox.exec("test", "-e", "/tmp/healthy").exitCode()).isZero();
+
+        // Without an image (or one without a health check) there is nothing to run: it fails at once, saying so.
+        try (Sandbox plain = Sandbox.start(SandboxSpec.defaults())) {
+            assertThatThrownBy(() -> Wait.forHealthcheck().awaitOn(plain)).isInstanceOf(ReadinessException.class)
+                    .hasMessageContaining("not an image with a HEALTHCHECK");
+        }
+    }
+
+    @Test
+    void aTimeoutSaysWhatWasAwaitedAndShowsTheLastLinesAndTheState() {
+        sandbox(SandboxSpec.defaults());
+        ProcessLog log = spawn("sh", "-c", "for i in $(seq 1 25); do echo line $i; done; sleep 60");
+        Wait.forLogLine("line 25").awaitOn(sandbox, log);
+        ReadinessException e = catchThrowableOfType(ReadinessException.class, () -> Wait.allOf(Wait.forLogLine("line 1$"),
+                Wait.forListeningPort(9).withTimeout(Duration.ofMillis(300))).awaitOn(sandbox, log));
+        assertThat(e.getMessage()).startsWith("not ready: waited ")
+                // The step of allOf that failed is named, the ones met before it are not.
+                .contains(" for a TCP socket listening on port 9: timed out after 0.3 s; nothing listens on it yet\n")
+                .contains("process `sh -c for i in $(seq 1 25); do echo line $i; done; sleep 60`: running")
+                .contains("last 20 output lines:\n  line 6\n").endsWith("  line 25");
+        assertThat(e.lastLines()).hasSize(20).doesNotContain("line 5");
+        assertThat(e.awaited()).contains("port 9");
+    }
+
+    @Test
+    void aProcessThatExitsEarlyFailsTheWaitAtOnce() {
+        sandbox(SandboxSpec.defaults());
+        ProcessLog log = spawn("sh", "-c", "echo starting; echo 'fatal: no config' >&2; exit 3");
+        // A minute to wait, but the process is gone: the failure says so instead of timing out.
+        ReadinessException e = catchThrowableOfType(ReadinessException.class, () -> Wait.forListeningPort(5432).awaitOn(sandbox, log));
+        assertThat(e.getMessage()).contains("the process ended first: it exited with code 3")
+                .doesNotContain("timed out").contains("fatal: no config");
+        assertThat(e.processState()).endsWith("exited with code 3");
+
+        // A line printed just before the exit still counts.
+        ProcessLog last = spawn("sh", "-c", "echo ready; exit 0");
+        Wait.forLogLine("ready").awaitOn(sandbox, last);
+    }
+
+    @Test
+    void theMainProcessEndingEndsTheWait() {
+        sandbox(SandboxSpec.defaults());
+        ProcessLog main = ProcessLog.follow(sandbox.runMain(ProcessSpec.of("sh", "-c", "echo bye; exit 4")));
+        assertThatThrownBy(() -> Wait.forCommand("false").awaitOn(sandbox, main)).isInstanceOf(ReadinessException.class)
+                .hasMessageContaining("exited with code 4").hasMessageContaining("bye").hasMessageNotContaining("timed out");
+    }
+
+    @Test
+    void badArgumentsAreRefusedWhenTheWaitIsMade() {
+        assertThatThrownBy(() -> Wait.forListeningPort(0)).hasMessage("port 0 is not between 1 and 65535");
+        assertThatThrownBy(() -> Wait.forLogLine("x").times(0)).hasMessage("times 0 is not positive");
+        assertThatThrownBy(() -> Wait.forCommand()).hasMessageContaining("no command given");
+        assertThatThrownBy(() -> Wait.forListeningPort(1).withTimeout(Duration.ZERO)).hasMessage("timeout PT0S is not positive");
+        assertThatThrownBy(() -> Wait.forHealthcheck(new Healthcheck(List.of("NONE"), Duration.ZERO, Duration.ZERO,
+                Duration.ZERO, 0))).hasMessageContaining("(NONE disables it)");
+        assertThat(Wait.forLogLine("ready").times(2)).hasToString("2 lines matching /ready/ on stdout or stderr");
+    }
+}
