@@ -109,7 +109,7 @@ public final class Images {
     }
 
     /**
-     * Removes the images no sandbox of a live JVM uses, least recently used first (last pulled, resolved or
+     * Removes the images no running sandbox (of any JVM) uses, least recently used first (last pulled, resolved or
      * started from), until the cache's layers and blobs take at most {@code maxBytes}, and every layer no image
      * references; {@code prune(0)} removes every image not in use. Waits for pulls in progress (in any JVM).
      */

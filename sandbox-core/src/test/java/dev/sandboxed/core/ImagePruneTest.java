@@ -161,7 +161,7 @@ class ImagePruneTest {
 
     @Test
     @RequiresSandbox
-    void anImageASandboxOfThisJvmRanFromIsKeptAndItsUseNoted() throws Exception {
+    void anImageARunningSandboxUsesIsKeptUntilItEndsAndItsUseNoted() throws Exception {
         TestRegistry registry = TestRegistry.get();
         Images cache = Images.builder().cacheDirectory(tmp.resolve("cache2")).build();
         Image busybox = cache.pull("oci:" + registry.layout() + ":busybox");
@@ -177,11 +177,18 @@ class ImagePruneTest {
             }).findFirst().orElseThrow();
         }
         Files.setLastModifiedTime(record, FileTime.from(Instant.now().minusSeconds(3600)));
-        ExecResult r = Sandbox.run(SandboxSpec.builder().image(busybox).build(), ProcessSpec.of("/bin/true"));
-        assertThat(r.succeeded()).as(r.toString()).isTrue();
-        assertThat(Files.getLastModifiedTime(record).toInstant()).as("the start noted the use")
-                .isAfter(Instant.now().minusSeconds(60));
-        assertThat(cache.prune(0).removedImages()).containsExactly(other.source());
-        assertThat(busybox.layers()).allSatisfy(dir -> assertThat(dir).isDirectory());
+        try (Sandbox running = Sandbox.start(SandboxSpec.builder().image(busybox).build())) {
+            ExecResult r = running.exec("/bin/true");
+            assertThat(r.succeeded()).as(r.toString()).isTrue();
+            assertThat(Files.getLastModifiedTime(record).toInstant()).as("the start noted the use")
+                    .isAfter(Instant.now().minusSeconds(60));
+            assertThat(cache.prune(0).removedImages()).containsExactly(other.source());
+            assertThat(busybox.layers()).allSatisfy(dir -> assertThat(dir).isDirectory());
+            ExecResult again = Sandbox.run(SandboxSpec.builder().image(busybox).build(), ProcessSpec.of("/bin/true"));
+            assertThat(again.succeeded()).as("a second sandbox of the image, ended: the first still runs").isTrue();
+            assertThat(cache.prune(0).removedImages()).isEmpty();
+        }
+        assertThat(cache.prune(0).removedImages()).as("unused once its sandbox ended").containsExactly(busybox.source());
+        assertThat(busybox.layers()).allSatisfy(dir -> assertThat(dir).doesNotExist());
     }
 }

@@ -271,7 +271,7 @@ public final class ImageStore {
     }
 
     /**
-     * Forgets a source and removes the layers no other pulled image uses; layers a sandbox of a live JVM runs from
+     * Forgets a source and removes the layers no other pulled image uses; layers a running sandbox (of any JVM) uses
      * stay until a later prune finds them unused.
      */
     public boolean remove(String source) throws IOException {
@@ -291,7 +291,7 @@ public final class ImageStore {
     /**
      * Removes the images not in use, least recently used first (by their records' modification times, which pulls
      * and sandbox starts set), until the layers and blobs the cache holds take at most {@code maxBytes}; and
-     * always the layers and blobs no image references. Images a sandbox of a live JVM uses, those in {@code keep}
+     * always the layers and blobs no image references. Images a running sandbox (of any JVM) uses, those in {@code keep}
      * and, unless it is null, those used at or after {@code usedSince} stay.
      */
     public PruneResult prune(long maxBytes, Set<String> keep, FileTime usedSince) throws IOException {

@@ -26,10 +26,10 @@ import dev.sandboxed.core.image.ImageException;
 
 /**
  * Which images sandboxes use, so that a prune keeps them, and when they were last used, so that it removes the least
- * recently used first. A JVM that starts a sandbox from an image holds a shared lock on {@code locks/use-HEX.lock}
- * (HEX the manifest digest) until it exits, and sets the image record's modification time, at most once a minute:
- * after the first start, a start costs a map look-up. A prune takes each such lock exclusively, without waiting;
- * one it cannot take is in use by a live JVM.
+ * recently used first. While a JVM runs sandboxes from an image it holds a shared lock on {@code locks/use-HEX.lock}
+ * (HEX the manifest digest), taken as the first of them starts ({@link #started}) and released as the last one
+ * ends ({@link #ended}); a start also sets the image record's modification time, at most once a minute. A prune
+ * takes each such lock exclusively, without waiting: one it cannot take is in use.
  */
 public final class ImageUse {
     private static final long TOUCH_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
@@ -40,18 +40,21 @@ public final class ImageUse {
     private ImageUse() {
     }
 
+    /** This JVM's use of one image of one cache: how many of its sandboxes run, and the lock they hold. */
     private static final class Held {
-        final FileChannel channel;
+        final Path lockFile;
         final Path record;
+        volatile int running;
         volatile long touched;
+        FileChannel channel; // guarded by this
 
-        Held(FileChannel channel, Path record) {
-            this.channel = channel;
+        Held(Path lockFile, Path record) {
+            this.lockFile = lockFile;
             this.record = record;
         }
     }
 
-    /** Called as a sandbox starts from {@code image}: keeps it from prunes while this JVM lives, notes the use. */
+    /** Called as a sandbox starts from {@code image}: keeps it from prunes until {@link #ended}, notes the use. */
     public static void started(Image image) {
         Path root = ImageCache.rootOfLayer(image.layers().get(0));
         String key = root + "\0" + image.digest();
@@ -60,22 +63,46 @@ public final class ImageUse {
             if (!Files.isDirectory(root.resolve("locks"), LinkOption.NOFOLLOW_LINKS)) {
                 return; // layers outside an image cache (made by hand): no prune removes them
             }
-            SCAN.readLock().lock();
-            try {
-                held = HELD.computeIfAbsent(key, k -> acquire(root, image));
-            } finally {
-                SCAN.readLock().unlock();
+            held = HELD.computeIfAbsent(key, k -> new Held(useLock(root, image.digest()),
+                    ImageCache.indexFile(root, image.source())));
+        }
+        synchronized (held) {
+            if (held.running == 0) {
+                SCAN.readLock().lock();
+                try {
+                    held.channel = acquire(held.lockFile, root, image);
+                } finally {
+                    SCAN.readLock().unlock();
+                }
             }
+            held.running++;
         }
         long now = System.nanoTime();
-        if (now - held.touched > TOUCH_INTERVAL_NANOS || held.touched == 0) {
+        if (held.touched == 0 || now - held.touched > TOUCH_INTERVAL_NANOS) {
             held.touched = now == 0 ? 1 : now;
             touch(held.record);
         }
     }
 
-    private static Held acquire(Path root, Image image) {
-        Path lockFile = useLock(root, image.digest());
+    /** Called as a sandbox from {@code image} has ended: the last one of this JVM releases the use lock. */
+    public static void ended(Image image) {
+        Held held = HELD.get(ImageCache.rootOfLayer(image.layers().get(0)) + "\0" + image.digest());
+        if (held == null) {
+            return;
+        }
+        synchronized (held) {
+            if (held.running > 0 && --held.running == 0) {
+                try {
+                    held.channel.close(); // releases the lock
+                } catch (IOException e) {
+                    // the lock goes with the descriptor anyway
+                }
+                held.channel = null;
+            }
+        }
+    }
+
+    private static FileChannel acquire(Path lockFile, Path root, Image image) {
         try {
             FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.READ,
                     StandardOpenOption.WRITE);
@@ -92,7 +119,7 @@ public final class ImageUse {
                             + " (images prune or rm); pull it again");
                 }
             }
-            return new Held(channel, ImageCache.indexFile(root, image.source()));
+            return channel;
         } catch (IOException e) {
             throw new UncheckedIOException("lock image " + image.source() + " in " + lockFile + ": " + e.getMessage(), e);
         }
@@ -115,16 +142,16 @@ public final class ImageUse {
     }
 
     /**
-     * The manifest digests in use by a live JVM. The use locks not in use stay locked by {@code scan} until it is
+     * The manifest digests sandboxes of this or another JVM use. The use locks not in use stay locked by {@code scan} until it is
      * closed, so that no sandbox starts from them meanwhile: close it when the removals are done.
      */
     static Scan scan(Path cacheRoot) throws IOException {
         SCAN.writeLock().lock();
         Scan scan = new Scan();
         try {
-            for (String key : HELD.keySet()) {
-                if (key.startsWith(cacheRoot + "\0")) {
-                    scan.inUse.add(key.substring(key.indexOf('\0') + 1));
+            for (Map.Entry<String, Held> e : HELD.entrySet()) {
+                if (e.getKey().startsWith(cacheRoot + "\0") && e.getValue().running > 0) {
+                    scan.inUse.add(e.getKey().substring(e.getKey().indexOf('\0') + 1));
                 }
             }
             try (DirectoryStream<Path> locks = Files.newDirectoryStream(cacheRoot.resolve("locks"), "use-*.lock")) {

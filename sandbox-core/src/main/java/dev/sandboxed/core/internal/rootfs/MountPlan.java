@@ -77,7 +77,7 @@ public final class MountPlan {
             for (int i = layers.size() - 1; i >= 0; i--) {
                 rootLayers.add(layers.get(i).toString());
             }
-            ImageUse.started(spec.rootfs().image()); // kept from prunes while this JVM lives; notes the use
+            ImageUse.started(spec.rootfs().image()); // kept from prunes until the sandbox ends; notes the use
             imageView(ops, spec);
         } else {
             rootBind = Optional.of(spec.rootfs().directory().toString());
