@@ -22,6 +22,12 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
 #define TURN_BUDGET (4u << 20)
 #define MAX_EVENTS 64
 #define UDP_MAX 65536
+/*
+ * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer); a connection that
+ * never fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is spent the
+ * kernel refuses and the pipe stays as it was.
+ */
+#define BIG_PIPE (1 << 20)
 
 struct conn;
 
@@ -47,9 +53,10 @@ struct conn {
     int fd[2];
     int pipe[2][2]; /* pipe[d]: bytes read from fd[d] on their way to fd[1 - d]; [0] read end, [1] write end */
     size_t pending[2];
-    size_t capacity;
-    int eof[2];  /* fd[d] has no more to read */
-    int shut[2]; /* fd[1 - d] got its SHUT_WR */
+    size_t capacity[2]; /* of pipe[d] */
+    int grown[2];       /* pipe[d] was offered BIG_PIPE */
+    int eof[2];         /* fd[d] has no more to read */
+    int shut[2];        /* fd[1 - d] got its SHUT_WR */
     enum conn_state state;
     int tried_ipv6;
     uint32_t request_id;
@@ -240,8 +247,18 @@ static struct conn *new_conn(struct mapping *map, int accepted) {
         if (pipe2(c->pipe[i], O_NONBLOCK | O_CLOEXEC) < 0) return c;
     }
     int size = fcntl(c->pipe[0][0], F_GETPIPE_SZ);
-    c->capacity = size > 0 ? (size_t)size : 65536;
+    c->capacity[0] = c->capacity[1] = size > 0 ? (size_t)size : 65536;
     return c;
+}
+
+/* Room left in pipe[d]; a pipe found full is grown once. */
+static size_t room(struct conn *c, int d) {
+    if (c->pending[d] == c->capacity[d] && !c->grown[d]) {
+        c->grown[d] = 1;
+        int size = fcntl(c->pipe[d][1], F_SETPIPE_SZ, BIG_PIPE);
+        if (size > 0 && (size_t)size > c->capacity[d]) c->capacity[d] = (size_t)size;
+    }
+    return c->capacity[d] - c->pending[d];
 }
 
 /* Moves what fd[d] has to fd[1 - d] until neither side can take a step, or the budget is spent. */
@@ -249,9 +266,9 @@ static int move(struct conn *c, int d, size_t *budget) {
     int src = c->fd[d], dst = c->fd[1 - d];
     for (;;) {
         int progressed = 0;
-        if (!c->eof[d] && c->pending[d]<c->capacity && * budget> 0) {
-            ssize_t n =
-                splice(src, NULL, c->pipe[d][1], NULL, c->capacity - c->pending[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        size_t space = room(c, d);
+        if (!c->eof[d] && space > 0 && *budget > 0) {
+            ssize_t n = splice(src, NULL, c->pipe[d][1], NULL, space, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 c->pending[d] += (size_t)n;
                 *budget = *budget > (size_t)n ? *budget - (size_t)n : 0;
