@@ -286,6 +286,54 @@ class PortPublishingTest {
     }
 
     @Test
+    void aMappingCarriesAtMost1024ConnectionsAtOnce() throws Exception {
+        // The server never accepts: the kernel completes its connections into the backlog, so each holds a slot.
+        String holder = "import socket, time\n"
+                + "s = socket.socket(); s.bind(('127.0.0.1', 8090)); s.listen(4096); print('listening', flush=True)\n"
+                + "time.sleep(3600)\n";
+        List<java.nio.channels.SocketChannel> clients = new ArrayList<>();
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(8090)).build())) {
+            awaitListening(s.spawn(ProcessSpec.of("python3", "-c", holder)));
+            InetSocketAddress mapped = new InetSocketAddress("127.0.0.1", s.mappedPort(8090));
+            for (int i = 0; i < 1100; i++) {
+                java.nio.channels.SocketChannel c = java.nio.channels.SocketChannel.open();
+                clients.add(c);
+                try {
+                    c.connect(mapped);
+                    c.configureBlocking(false);
+                } catch (IOException resetAlready) {
+                    // one over the limit, reset before connect() returned
+                }
+            }
+            java.nio.ByteBuffer buffer = java.nio.ByteBuffer.allocate(1);
+            assertThat(Probes.eventually(20, () -> clients.stream().filter(c -> {
+                try {
+                    return !c.isConnected() || c.read(buffer.clear()) < 0;
+                } catch (IOException reset) {
+                    return true;
+                }
+            }).count() == 1100 - 1024)).as("connections over the limit are reset, the others held").isTrue();
+        } finally {
+            for (java.nio.channels.SocketChannel c : clients) {
+                c.close();
+            }
+        }
+    }
+
+    @Test
+    void aServerListeningOnlyOnIpv6LoopbackIsReachedToo() throws Exception {
+        String server = "import socket\n"
+                + "s = socket.socket(socket.AF_INET6); s.bind(('::1', 8091)); s.listen(); print('listening', flush=True)\n"
+                + "c, _ = s.accept(); c.sendall(b'over ipv6\\n'); c.close()\n";
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(8091)).build())) {
+            awaitListening(s.spawn(ProcessSpec.of("python3", "-c", server)));
+            try (Socket c = new Socket("127.0.0.1", s.mappedPort(8091))) {
+                assertThat(new String(c.getInputStream().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("over ipv6\n");
+            }
+        }
+    }
+
+    @Test
     void aFixedHostPortInUseFailsTheStartNamingIt() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
