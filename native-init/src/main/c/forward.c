@@ -24,7 +24,7 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
 #define UDP_MAX 65536
 /*
  * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer); a connection that
- * never fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is spent the
+ * never half fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is spent the
  * kernel refuses and the pipe stays as it was.
  */
 #define BIG_PIPE (1 << 20)
@@ -251,9 +251,12 @@ static struct conn *new_conn(struct mapping *map, int accepted) {
     return c;
 }
 
-/* Room left in pipe[d]; a pipe found full is grown once. */
+/*
+ * Room left in pipe[d]. A pipe found half full is grown once: it is full before its bytes reach its capacity when
+ * they sit in partly used pages (socket buffers spliced in), so "full" cannot be told from the byte count alone.
+ */
 static size_t room(struct conn *c, int d) {
-    if (c->pending[d] == c->capacity[d] && !c->grown[d]) {
+    if (c->pending[d] >= c->capacity[d] / 2 && !c->grown[d]) {
         c->grown[d] = 1;
         int size = fcntl(c->pipe[d][1], F_SETPIPE_SZ, BIG_PIPE);
         if (size > 0 && (size_t)size > c->capacity[d]) c->capacity[d] = (size_t)size;
