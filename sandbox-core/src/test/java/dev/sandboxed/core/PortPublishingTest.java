@@ -377,6 +377,16 @@ class PortPublishingTest {
     }
 
     @Test
+    void aOneShotSandboxReachesAnExposedPortToo() throws Exception {
+        // Its caller receives the init's messages itself, the host connection requests among them.
+        try (ServerSocket exposed = helloServer("one-shot")) {
+            ExecResult r = Sandbox.run(SandboxSpec.builder().exposeHostPort(exposed.getLocalPort()).build(),
+                    ProcessSpec.of("python3", "-c", CONNECT, "host.sandboxed.internal", "" + exposed.getLocalPort()));
+            assertThat(r.stdout()).as(r.tail(5)).isEqualTo("one-shot\n");
+        }
+    }
+
+    @Test
     void withoutExposedPortsNothingOfTheHostIsReachable() throws Exception {
         try (ServerSocket host = helloServer("host"); Sandbox s = Sandbox.start(SandboxSpec.defaults())) {
             for (String address : List.of("127.0.0.1", "127.0.0.2")) {
