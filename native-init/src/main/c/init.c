@@ -183,7 +183,10 @@ static void handle_publish(void) {
         forward_publish(&p, &f);
     }
     if (f.err != 0) {
-        report_failure(K_SETUP_FAILED, 0, &f);
+        msg_init(&out, K_PUBLISH_FAILED);
+        msg_put_u32(&out, F_PORT, p.port);
+        msg_put_failure(&out, &f);
+        send_or_die();
     }
 }
 

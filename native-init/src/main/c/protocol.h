@@ -35,6 +35,8 @@ enum kind {
     K_NAMESPACES_FAILED = 17, /* F_STEP, F_ERRNO: answer to K_GET_NAMESPACES when the files cannot be opened */
     K_HOST_CONNECT = 18,      /* F_REQUEST_ID, F_PORT: a connection to an exposed host port (F_EXPOSE_PORT) was
                                  accepted inside; Java answers with K_HOST_SOCKET */
+    K_PUBLISH_FAILED = 19,    /* F_PORT, F_STEP, F_ERRNO: a K_PUBLISH the init could not act on (the mapping is
+                                 gone: its socket closed) */
     /* Java -> sandbox init */
     K_EXEC = 20,           /* process description; fds: [stdin, stdout, stderr, argument memfd if F_ARGV_MEMFD] */
     K_SIGNAL = 21,         /* F_EXEC_ID (0: every process), F_SIGNO, optional F_PGID */

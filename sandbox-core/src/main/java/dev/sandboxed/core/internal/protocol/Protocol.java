@@ -25,6 +25,7 @@ public final class Protocol {
     public static final int K_NAMESPACES = 16;
     public static final int K_NAMESPACES_FAILED = 17;
     public static final int K_HOST_CONNECT = 18;
+    public static final int K_PUBLISH_FAILED = 19;
     public static final int K_EXEC = 20;
     public static final int K_SIGNAL = 21;
     public static final int K_SHUTDOWN = 22;

@@ -427,6 +427,10 @@ public final class InitConnection {
                 }
             }
             case Protocol.K_HOST_CONNECT -> answerHostConnect(m);
+            // Only where the init runs out of resources (Java sends no more mappings than it takes): say so.
+            case Protocol.K_PUBLISH_FAILED -> LOG.log(Level.WARNING, "sandbox " + sandboxId + ": port "
+                    + m.u32(Protocol.F_PORT, 0) + " is not forwarded: " + new SandboxException(
+                            m.string(Protocol.F_STEP, "publish port"), m.u32(Protocol.F_ERRNO, 0)).getMessage());
             default -> LOG.log(Level.DEBUG, "sandbox " + sandboxId + ": ignoring message kind " + m.kind());
         }
     }
