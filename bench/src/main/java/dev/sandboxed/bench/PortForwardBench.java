@@ -25,7 +25,9 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * Throughput and connect latency through a published port against a direct loopback connection to the same server
  * (a python3 process on the host, the same script in a sandbox). Not a test: prints medians and ratios.
  *
- * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.PortForwardBench [GiB] [runs] [connects]</pre>
+ * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.PortForwardBench [GiB] [runs] [connects] [SECCOMP]</pre>
+ *
+ * SECCOMP is the sandbox's profile ({@code default}; {@code unconfined} shows what the filter costs the server).
  */
 public final class PortForwardBench {
     /** 'S': reads to EOF, answers the count; 'G' + u64: sends that many bytes; 'E': echoes one byte. */
@@ -61,18 +63,19 @@ public final class PortForwardBench {
         long bytes = (args.length > 0 ? Long.parseLong(args[0]) : 1) << 30;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int connects = args.length > 2 ? Integer.parseInt(args[2]) : 300;
+        String seccomp = args.length > 3 ? args[3] : "default";
         int hostPort;
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             hostPort = probe.getLocalPort();
         }
         Process direct = new ProcessBuilder("python3", "-c", SERVER, "" + hostPort).redirectErrorStream(true).start();
-        try (Sandbox sandbox = Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(8080)).build())) {
+        try (Sandbox sandbox = Sandbox.start(SandboxSpec.builder().seccomp(seccomp).publish(PortMapping.tcp(8080)).build())) {
             awaitListening(direct.getInputStream());
             SandboxProcess server = sandbox.spawn(ProcessSpec.of("python3", "-c", SERVER, "8080"));
             awaitListening(server.stdout());
             int mapped = sandbox.mappedPort(8080);
-            System.out.printf(Locale.ROOT, "%d MiB per transfer, %d runs; %d connects; user %s%n", bytes >> 20, runs,
-                    connects, System.getProperty("user.name"));
+            System.out.printf(Locale.ROOT, "%d MiB per transfer, %d runs; %d connects; user %s; seccomp %s%n", bytes >> 20,
+                    runs, connects, System.getProperty("user.name"), seccomp);
             for (int warm = 0; warm < 2; warm++) {
                 upload(hostPort, bytes / 4);
                 upload(mapped, bytes / 4);
