@@ -236,3 +236,70 @@ void exec_strings_free(struct exec_strings *s) {
     free(s->envp);
     *s = (struct exec_strings){ 0 };
 }
+
+/* A port field: exactly 4 bytes holding 1..65535. */
+static int parse_port(const struct field *fl, const char *what, uint32_t *port, struct failure *f) {
+    if (fl->len != 4) {
+        return fail(f, EINVAL, "%s: F_PORT is %u bytes, expected 4", what, fl->len);
+    }
+    *port = wire_get_u32(fl->data);
+    if (*port == 0 || *port > 65535) {
+        return fail(f, EINVAL, "%s: port %u is not 1..65535", what, *port);
+    }
+    return 0;
+}
+
+int parse_publish(const struct msg *m, struct publish_request *p, struct failure *f) {
+    *p = (struct publish_request){ .fd = -1 };
+    struct field port, transport;
+    if (m->nfds != 1) {
+        return fail(f, EINVAL, "publish port: expected 1 descriptor, got %d", m->nfds);
+    }
+    if (!msg_find(m, F_PORT, &port) || !msg_find(m, F_TRANSPORT, &transport)) {
+        return fail(f, EINVAL, "publish port: F_PORT or F_TRANSPORT missing");
+    }
+    if (parse_port(&port, "publish port", &p->port, f) < 0) return -1;
+    p->transport = transport.len == 4 ? wire_get_u32(transport.data) : 0;
+    if (p->transport != TRANSPORT_TCP && p->transport != TRANSPORT_UDP) {
+        return fail(f, EINVAL, "publish port %u: transport is not TRANSPORT_TCP or TRANSPORT_UDP", p->port);
+    }
+    p->fd = m->fds[0];
+    return 0;
+}
+
+int parse_host_socket(const struct msg *m, struct host_socket_answer *a, struct failure *f) {
+    *a = (struct host_socket_answer){ .fd = -1 };
+    struct field id, err;
+    if (!msg_find(m, F_REQUEST_ID, &id) || id.len != 4) {
+        return fail(f, EINVAL, "host socket: F_REQUEST_ID missing or not 4 bytes");
+    }
+    a->id = wire_get_u32(id.data);
+    if (m->nfds > 1) {
+        return fail(f, EINVAL, "host socket: expected at most 1 descriptor, got %d", m->nfds);
+    }
+    if (m->nfds == 1) {
+        a->fd = m->fds[0];
+        return 0;
+    }
+    a->err = msg_find(m, F_ERRNO, &err) && err.len == 4 ? wire_get_u32(err.data) : 0;
+    if (a->err == 0 || a->err > 4095) a->err = ECONNREFUSED;
+    return 0;
+}
+
+int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count, struct failure *f) {
+    size_t pos = 0;
+    struct field fl;
+    int n = 0;
+    *count = 0;
+    while (msg_next(m, &pos, &fl)) {
+        if (fl.tag != F_EXPOSE_PORT) continue;
+        if (n == max) {
+            return fail(f, E2BIG, "expose host ports: more than %d", max);
+        }
+        uint32_t port;
+        if (parse_port(&fl, "expose host port", &port, f) < 0) return -1;
+        ports[n++] = (uint16_t)port;
+    }
+    *count = n;
+    return 0;
+}

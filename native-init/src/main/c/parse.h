@@ -95,6 +95,28 @@ int parse_exec_strings(const struct msg *m, const unsigned char *memfd, size_t m
 
 void exec_strings_free(struct exec_strings *s);
 
+/* K_PUBLISH, decoded: forward traffic of the host socket `fd` to 127.0.0.1:port inside. */
+struct publish_request {
+    uint32_t port;      /* F_PORT, 1..65535 */
+    uint32_t transport; /* F_TRANSPORT: TRANSPORT_TCP or TRANSPORT_UDP */
+    int fd;             /* fds[0] */
+};
+
+/* Checks the one descriptor and the fields of a K_PUBLISH message. */
+int parse_publish(const struct msg *m, struct publish_request *p, struct failure *f);
+
+/* K_HOST_SOCKET, decoded: the socket (fds[0]) for request `id`, or fd -1 and the errno Java's connect failed with. */
+struct host_socket_answer {
+    uint32_t id;  /* F_REQUEST_ID */
+    int fd;       /* fds[0], or -1 */
+    uint32_t err; /* F_ERRNO when there is no fd (ECONNREFUSED if Java sent none) */
+};
+
+int parse_host_socket(const struct msg *m, struct host_socket_answer *a, struct failure *f);
+
+/* The F_EXPOSE_PORT fields of a K_CREATE: at most `max` ports, each 1..65535, into `ports`. */
+int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count, struct failure *f);
+
 /* Writes one F_DENIAL value (DENIAL_LEN bytes) into `out`. */
 void encode_denial(unsigned char out[DENIAL_LEN], uint32_t arch, uint32_t nr, uint64_t count);
 

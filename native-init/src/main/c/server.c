@@ -213,7 +213,7 @@ static _Noreturn void child_main(const struct create_request *req, int control, 
         close(sync_fd);
     }
     if (sandbox_enter_cgroup_namespace(req->msg, &f) < 0) setup_failed(req->sock, &f);
-    init_loop(req->sock);
+    init_loop(req->sock, req->msg);
 }
 
 /* The start-up handshake, and (unless joining, which writes no id maps) a dumpable server for the clone. */

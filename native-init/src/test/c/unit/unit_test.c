@@ -605,6 +605,105 @@ static void test_map_sealed_memfd(void) {
     close(pipes[1]);
 }
 
+/* ---- port forwarding messages ------------------------------------------------------------------------------ */
+
+static void test_publish(void) {
+    struct publish_request p;
+    struct failure f = { 0 };
+    new_msg(K_PUBLISH);
+    msg_put_u32(m, F_PORT, 8080);
+    msg_put_u32(m, F_TRANSPORT, TRANSPORT_UDP);
+    m->nfds = 1;
+    m->fds[0] = 42;
+    msg_seal(m);
+    CHECK(parse_publish(m, &p, &f) == 0 && p.port == 8080 && p.transport == TRANSPORT_UDP && p.fd == 42);
+    m->nfds = 0;
+    CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port: expected 1 descriptor") &&
+          p.fd == -1);
+}
+
+static void test_publish_rejects_bad_port_and_transport(void) {
+    struct publish_request p;
+    const uint32_t ports[] = { 0, 65536, 0xffffffffu };
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        struct failure f = { 0 };
+        new_msg(K_PUBLISH);
+        msg_put_u32(m, F_PORT, ports[i]);
+        msg_put_u32(m, F_TRANSPORT, TRANSPORT_TCP);
+        m->nfds = 1;
+        msg_seal(m);
+        CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port: port"));
+    }
+    struct failure f = { 0 };
+    new_msg(K_PUBLISH);
+    msg_put_u32(m, F_PORT, 53);
+    msg_put_u32(m, F_TRANSPORT, 3);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port 53: transport"));
+    new_msg(K_PUBLISH);
+    msg_put(m, F_PORT, "\x50\x00", 2);
+    msg_put_u32(m, F_TRANSPORT, TRANSPORT_TCP);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port: F_PORT is 2 bytes"));
+    new_msg(K_PUBLISH);
+    msg_put_u32(m, F_PORT, 80);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port: F_PORT or F_TRANSPORT missing"));
+}
+
+static void test_host_socket(void) {
+    struct host_socket_answer a;
+    struct failure f = { 0 };
+    new_msg(K_HOST_SOCKET);
+    msg_put_u32(m, F_REQUEST_ID, 7);
+    m->nfds = 1;
+    m->fds[0] = 9;
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == 0 && a.id == 7 && a.fd == 9);
+    new_msg(K_HOST_SOCKET);
+    msg_put_u32(m, F_REQUEST_ID, 8);
+    msg_put_u32(m, F_ERRNO, ECONNREFUSED);
+    m->nfds = 0;
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == 0 && a.id == 8 && a.fd == -1 && a.err == ECONNREFUSED);
+    new_msg(K_HOST_SOCKET);
+    msg_put_u32(m, F_REQUEST_ID, 8);
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == 0 && a.fd == -1 && a.err != 0); /* no errno: still a refusal */
+    new_msg(K_HOST_SOCKET);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == -1 && failed_with(&f, EINVAL, "host socket: F_REQUEST_ID"));
+    new_msg(K_HOST_SOCKET);
+    msg_put_u32(m, F_REQUEST_ID, 1);
+    m->nfds = 2;
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == -1 && failed_with(&f, EINVAL, "host socket: expected at most 1"));
+}
+
+static void test_expose_ports(void) {
+    uint16_t ports[2];
+    int count = -1;
+    struct failure f = { 0 };
+    new_msg(K_CREATE);
+    msg_put_u32(m, F_EXPOSE_PORT, 9090);
+    msg_put_str(m, F_HOSTNAME, "h");
+    msg_put_u32(m, F_EXPOSE_PORT, 1);
+    msg_seal(m);
+    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == 0 && count == 2 && ports[0] == 9090 && ports[1] == 1);
+    CHECK(parse_expose_ports(m, ports, 1, &count, &f) == -1 && failed_with(&f, E2BIG, "expose host ports"));
+    new_msg(K_CREATE);
+    msg_put_u32(m, F_EXPOSE_PORT, 70000);
+    msg_seal(m);
+    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == -1 && failed_with(&f, EINVAL, "expose host port: port 70000"));
+    new_msg(K_CREATE);
+    msg_seal(m);
+    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == 0 && count == 0);
+}
+
 static int passed, failed;
 
 static void run(const char *name, void (*test)(void)) {
@@ -653,6 +752,10 @@ int main(void) {
     RUN(test_exec_strings_tables_are_sized_to_what_they_hold);
     RUN(test_exec_strings_memfd_holds_only_whole_string_fields);
     RUN(test_map_sealed_memfd);
+    RUN(test_publish);
+    RUN(test_publish_rejects_bad_port_and_transport);
+    RUN(test_host_socket);
+    RUN(test_expose_ports);
     msg_unseal(m);
     free(m);
     printf("%d passed, %d failed\n", passed, failed);

@@ -155,7 +155,8 @@ public final class SandboxRuntime implements AutoCloseable {
         if (networkOwner != null) {
             return startTracked(StartRequest.sharingNetworkOf(spec, networkOwner.running()));
         }
-        if (!config.prestart()) {
+        // A sandbox started ahead would hold host ports meanwhile (a fixed one cannot be held twice).
+        if (!config.prestart() || !spec.publishedPorts().isEmpty()) {
             return startTracked(StartRequest.of(spec));
         }
         Sandbox sandbox = prestarted.take(spec);

@@ -28,6 +28,8 @@ public final class SandboxSpec {
     public static final long DEFAULT_TMP_SIZE = 1L << 30;
     /** /dev/shm without a memory limit: Docker's default. */
     public static final long DEFAULT_SHM_SIZE = 64L << 20;
+    /** Published plus exposed ports per sandbox: what its init forwards (FORWARD_MAX_MAPPINGS). */
+    private static final int MAX_PORT_MAPPINGS = 64;
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
 
     private final Set<Namespace> namespaces;
@@ -51,6 +53,8 @@ public final class SandboxSpec {
     private final boolean allowCompatArchitectures;
     private final OptionalLong tmpSize;
     private final OptionalLong shmSize;
+    private final List<PortMapping> publishedPorts;
+    private final List<Integer> exposedHostPorts;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -75,6 +79,8 @@ public final class SandboxSpec {
         this.allowCompatArchitectures = b.allowCompatArchitectures;
         this.tmpSize = b.tmpSize;
         this.shmSize = b.shmSize;
+        this.publishedPorts = List.copyOf(b.publishedPorts);
+        this.exposedHostPorts = List.copyOf(b.exposedHostPorts);
     }
 
     public static Builder builder() {
@@ -100,6 +106,19 @@ public final class SandboxSpec {
 
     public RootFs rootfs() {
         return rootfs;
+    }
+
+    /** Sandbox ports reachable from the host through a loopback port each (see {@code Sandbox.mappedPort}). */
+    public List<PortMapping> publishedPorts() {
+        return publishedPorts;
+    }
+
+    /**
+     * Ports of the host's loopback (127.0.0.1) reachable inside the sandbox as {@code host.sandboxed.internal:PORT}
+     * (127.0.0.2 on the sandbox's {@code lo}); no other host port is.
+     */
+    public List<Integer> exposedHostPorts() {
+        return exposedHostPorts;
     }
 
     public List<Mount> mounts() {
@@ -248,6 +267,8 @@ public final class SandboxSpec {
         b.allowCompatArchitectures = allowCompatArchitectures;
         b.tmpSize = tmpSize;
         b.shmSize = shmSize;
+        b.publishedPorts.addAll(publishedPorts);
+        b.exposedHostPorts.addAll(exposedHostPorts);
         return b;
     }
 
@@ -269,13 +290,15 @@ public final class SandboxSpec {
                 && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping
-                && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize);
+                && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize)
+                && publishedPorts.equals(other.publishedPorts) && exposedHostPorts.equals(other.exposedHostPorts);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
-                seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize);
+                seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, publishedPorts,
+                exposedHostPorts);
     }
 
     @Override
@@ -285,7 +308,9 @@ public final class SandboxSpec {
                 + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
                 + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", tmpSize="
-                + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet() + "}";
+                + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet()
+                + (publishedPorts.isEmpty() ? "" : ", publish=" + publishedPorts)
+                + (exposedHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposedHostPorts) + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -320,6 +345,8 @@ public final class SandboxSpec {
         private boolean allowCompatArchitectures;
         private OptionalLong tmpSize = OptionalLong.empty();
         private OptionalLong shmSize = OptionalLong.empty();
+        private final List<PortMapping> publishedPorts = new ArrayList<>();
+        private final List<Integer> exposedHostPorts = new ArrayList<>();
         /** What the caller set, which an image's defaults never replace. */
         private final Set<String> explicitEnv = new HashSet<>();
         private boolean explicitWorkdir;
@@ -563,6 +590,25 @@ public final class SandboxSpec {
             return this;
         }
 
+        /** Publishes sandbox ports on host loopback ports (needs the sandbox's own network namespace). */
+        public Builder publish(PortMapping... mappings) {
+            for (PortMapping m : mappings) {
+                publishedPorts.add(Objects.requireNonNull(m, "publish"));
+            }
+            return this;
+        }
+
+        /** Makes these ports of the host's 127.0.0.1 reachable inside as {@code host.sandboxed.internal:PORT}. */
+        public Builder exposeHostPort(int... ports) {
+            for (int port : ports) {
+                if (port < 1 || port > 65535) {
+                    throw new SpecException("exposeHostPort", "port " + port + " is not 1..65535");
+                }
+                exposedHostPorts.add(port);
+            }
+            return this;
+        }
+
         public SandboxSpec build() {
             if (namespaces.contains(Namespace.PID) && !namespaces.contains(Namespace.MOUNT)) {
                 throw new SpecException("namespaces", "a pid namespace needs a mount namespace for its own /proc; keep MOUNT or drop PID");
@@ -576,7 +622,29 @@ public final class SandboxSpec {
             if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
                 throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");
             }
+            checkPorts();
             return new SandboxSpec(this);
+        }
+
+        /** Forwarding runs in the sandbox's own network namespace, by its init; at most 64 mappings (the init's). */
+        private void checkPorts() {
+            if ((!publishedPorts.isEmpty() || !exposedHostPorts.isEmpty()) && !namespaces.contains(Namespace.NET)) {
+                throw new SpecException(publishedPorts.isEmpty() ? "exposeHostPort" : "publish", "needs the sandbox's own"
+                        + " network namespace (network none); with network host the sandbox shares the host's ports");
+            }
+            if (publishedPorts.size() + exposedHostPorts.size() > MAX_PORT_MAPPINGS) {
+                throw new SpecException("publish", "more than " + MAX_PORT_MAPPINGS + " published and exposed ports");
+            }
+            Set<String> seen = new HashSet<>();
+            for (PortMapping m : publishedPorts) {
+                if (!seen.add(m.containerPort() + "/" + m.transport())) {
+                    throw new SpecException("publish", m.containerPort() + "/" + m.transport() + " is published twice;"
+                            + " publish each sandbox port once");
+                }
+            }
+            if (new HashSet<>(exposedHostPorts).size() != exposedHostPorts.size()) {
+                throw new SpecException("exposeHostPort", "a port is exposed twice: " + exposedHostPorts);
+            }
         }
     }
 }

@@ -24,10 +24,14 @@ public final class Protocol {
     public static final int K_DENIALS = 15;
     public static final int K_NAMESPACES = 16;
     public static final int K_NAMESPACES_FAILED = 17;
+    public static final int K_HOST_CONNECT = 18;
+    public static final int K_PUBLISH_FAILED = 19;
     public static final int K_EXEC = 20;
     public static final int K_SIGNAL = 21;
     public static final int K_SHUTDOWN = 22;
     public static final int K_GET_NAMESPACES = 23;
+    public static final int K_PUBLISH = 24;
+    public static final int K_HOST_SOCKET = 25;
 
     // Field tags.
     public static final int F_KIND = 1;
@@ -40,6 +44,9 @@ public final class Protocol {
     public static final int F_SIGNO = 8;
     public static final int F_DENIAL = 9;
     public static final int F_PGID = 10;
+    public static final int F_PORT = 11;
+    public static final int F_TRANSPORT = 12;
+    public static final int F_REQUEST_ID = 13;
     public static final int F_CLONE_FLAGS = 20;
     public static final int F_SETGROUPS = 21;
     public static final int F_UID_MAP = 22;
@@ -56,7 +63,14 @@ public final class Protocol {
     public static final int F_NO_PIVOT = 35;
     public static final int F_JOIN = 36;
     public static final int F_ROOT_OVERLAY = 37;
+    public static final int F_EXPOSE_PORT = 38;
     public static final int ROOT_OVERLAY_MAX = 128;
+    public static final int TRANSPORT_TCP = 1;
+    public static final int TRANSPORT_UDP = 2;
+    public static final int FORWARD_MAX_MAPPINGS = 64;
+    public static final int FORWARD_MAX_CONNECTIONS = 1024;
+    public static final int FORWARD_MAX_UDP_PEERS = 256;
+    public static final int FORWARD_UDP_IDLE_SECONDS = 60;
     public static final int F_ARG = 40;
     public static final int F_ENV = 41;
     public static final int F_CWD = 42;

@@ -114,7 +114,8 @@ public final class MountPlan {
         }
         ops.add(MountOp.mount("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755"));
         ops.add(MountOp.mkdir(spec.workdir()));
-        EtcFiles etc = EtcFiles.forHostname(ImageCache.rootOfLayer(spec.rootfs().image().layers().get(0)), spec.hostname());
+        EtcFiles etc = EtcFiles.forHostname(ImageCache.rootOfLayer(spec.rootfs().image().layers().get(0)), spec.hostname(),
+                !spec.exposedHostPorts().isEmpty());
         int roFile = OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC;
         ops.add(MountOp.bind(etc.hostname().toString(), "/etc/hostname", roFile));
         ops.add(MountOp.bind(etc.hosts().toString(), "/etc/hosts", roFile));
@@ -160,6 +161,10 @@ public final class MountPlan {
             ops.add(MountOp.bind("/root", "/root", roFlags | OPF_OPTIONAL));
         }
         ops.add(MountOp.mkdir("/mnt"));
+        if (!spec.exposedHostPorts().isEmpty()) {
+            ops.add(MountOp.bind(EtcFiles.hostHostsWithHostInternal(ImageCache.defaultDirectory()).toString(), "/etc/hosts",
+                    OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC));
+        }
     }
 
     /**

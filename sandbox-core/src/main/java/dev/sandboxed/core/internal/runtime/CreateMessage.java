@@ -54,6 +54,9 @@ public final class CreateMessage {
         if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
         if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
         if (spec.has(Namespace.NET) && !join) m.putU32(F_LOOPBACK_UP, 1);
+        for (int port : spec.exposedHostPorts()) {
+            m.putU32(F_EXPOSE_PORT, port);
+        }
         if (!spec.has(Namespace.MOUNT)) {
             m.putU32(F_NO_PIVOT, 1);
         } else {

@@ -73,6 +73,7 @@ public final class SandboxStarter {
         ControlSocket socket;
         InitServer server;
         RunningSandbox sandbox;
+        PublishedPorts ports = PublishedPorts.none();
     }
 
     /**
@@ -84,6 +85,7 @@ public final class SandboxStarter {
         Plan plan = plan(request.withSpec(RootUsers.resolve(request.spec())));
         Underway made = new Underway();
         try {
+            made.ports = PublishedPorts.bind(plan.spec().publishedPorts());
             reserve(plan, made);
             Message create = describe(plan, made);
             clone(plan, made, create);
@@ -170,8 +172,9 @@ public final class SandboxStarter {
         }
         InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup),
                 made.server::deathIfAny);
+        connection.exposeHostPorts(plan.spec().exposedHostPorts());
         made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
-                made.state, pid, removal);
+                made.state, pid, removal, made.ports);
     }
 
     /** One create request to the current server (a new one if the last died), with the namespaces a sandbox joins. */
@@ -198,6 +201,9 @@ public final class SandboxStarter {
     private void awaitReady(Plan plan, Underway made) {
         RunningSandbox sandbox = made.sandbox;
         SandboxException mainNotSent = null;
+        // Queued before the main process, so the init forwards before it starts anything; the host sockets listen
+        // already, so a connection made from now on waits in their backlog until the init accepts it.
+        made.ports.sendTo(sandbox.connection().socket());
         if (plan.request().main().isPresent()) {
             try {
                 sandbox.launchMain(plan.request().main().get(), plan.request().mainOutput());
@@ -221,6 +227,7 @@ public final class SandboxStarter {
 
     /** Undoes what the phases reached: a cloned sandbox closes as any other does, else its parts go one by one. */
     private static void rollBack(Underway made) {
+        made.ports.close();
         if (made.sandbox != null) {
             made.sandbox.close(() -> { });
             return;
