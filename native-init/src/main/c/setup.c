@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "netlink.h"
 #include "parse.h"
 
 #define MAX_OPS 512
@@ -448,6 +449,37 @@ static int loopback_up(struct failure *f) {
     return 0;
 }
 
+/*
+ * eth0, the sandbox's end of its network's veth (the server made it, down, in our namespace): no IPv6 link-local
+ * address (the network stays quiet: no DAD, no router solicitations), up, and the address Java allotted. No
+ * default route: only the network's own subnet is reachable.
+ */
+static int network_up(const struct field *address, struct failure *f) {
+    struct net_address a;
+    if (parse_net_address(address, &a, f) < 0) {
+        return -1;
+    }
+    int nl AUTO_CLOSE = nl_open();
+    if (nl < 0) {
+        return fail(f, -nl, "open a rtnetlink socket for eth0");
+    }
+    int index = nl_link_index(nl, "eth0");
+    if (index < 0) {
+        return fail(f, -index, "find eth0, the sandbox's end of its network");
+    }
+    int rc = nl_link_no_ipv6_ll(nl, index);
+    if (rc < 0 && rc != -EAFNOSUPPORT) { /* EAFNOSUPPORT: no IPv6 at all */
+        return fail(f, -rc, "turn off IPv6 link-local on eth0");
+    }
+    if ((rc = nl_link_up(nl, index)) < 0) {
+        return fail(f, -rc, "bring up eth0");
+    }
+    if ((rc = nl_addr_add(nl, index, a.addr, a.prefix)) < 0) {
+        return fail(f, -rc, "add the network address to eth0");
+    }
+    return 0;
+}
+
 int sandbox_enter_cgroup_namespace(const struct msg *m, struct failure *f) {
     struct field fl;
     if (msg_find(m, F_CGROUP_NS, &fl) && field_u32(&fl) && unshare(CLONE_NEWCGROUP) < 0) {
@@ -464,6 +496,9 @@ int sandbox_setup(const struct msg *m, struct failure *f) {
         }
     }
     if (msg_find(m, F_LOOPBACK_UP, &fl) && field_u32(&fl) && loopback_up(f) < 0) {
+        return -1;
+    }
+    if (msg_find(m, F_NET_ADDRESS, &fl) && network_up(&fl, f) < 0) {
         return -1;
     }
     if (!(msg_find(m, F_NO_PIVOT, &fl) && field_u32(&fl))) {
