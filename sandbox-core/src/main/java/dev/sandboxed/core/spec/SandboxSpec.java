@@ -1,6 +1,7 @@
 package dev.sandboxed.core.spec;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -51,6 +52,7 @@ public final class SandboxSpec {
     private final boolean allowCompatArchitectures;
     private final OptionalLong tmpSize;
     private final OptionalLong shmSize;
+    private final Optional<NetworkJoin> joinedNetwork;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -75,6 +77,7 @@ public final class SandboxSpec {
         this.allowCompatArchitectures = b.allowCompatArchitectures;
         this.tmpSize = b.tmpSize;
         this.shmSize = b.shmSize;
+        this.joinedNetwork = b.joinedNetwork;
     }
 
     public static Builder builder() {
@@ -96,6 +99,15 @@ public final class SandboxSpec {
 
     public NetworkMode network() {
         return has(Namespace.NET) ? NetworkMode.NONE : NetworkMode.HOST;
+    }
+
+    /**
+     * The network this sandbox joins, if any: a network of the runtime that starts it
+     * ({@code SandboxRuntime.createNetwork}), where it gets an address of its own and its hostname and aliases
+     * resolve for every member.
+     */
+    public Optional<NetworkJoin> joinedNetwork() {
+        return joinedNetwork;
     }
 
     public RootFs rootfs() {
@@ -248,6 +260,7 @@ public final class SandboxSpec {
         b.allowCompatArchitectures = allowCompatArchitectures;
         b.tmpSize = tmpSize;
         b.shmSize = shmSize;
+        b.joinedNetwork = joinedNetwork;
         return b;
     }
 
@@ -269,13 +282,14 @@ public final class SandboxSpec {
                 && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping
-                && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize);
+                && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize)
+                && joinedNetwork.equals(other.joinedNetwork);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
-                seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize);
+                seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, joinedNetwork);
     }
 
     @Override
@@ -285,7 +299,8 @@ public final class SandboxSpec {
                 + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
                 + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", tmpSize="
-                + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet() + "}";
+                + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet()
+                + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("") + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -320,6 +335,7 @@ public final class SandboxSpec {
         private boolean allowCompatArchitectures;
         private OptionalLong tmpSize = OptionalLong.empty();
         private OptionalLong shmSize = OptionalLong.empty();
+        private Optional<NetworkJoin> joinedNetwork = Optional.empty();
         /** What the caller set, which an image's defaults never replace. */
         private final Set<String> explicitEnv = new HashSet<>();
         private boolean explicitWorkdir;
@@ -380,6 +396,20 @@ public final class SandboxSpec {
             } else {
                 namespaces.add(Namespace.NET);
             }
+            return this;
+        }
+
+        /**
+         * Joins the network {@code name} of the runtime that starts the sandbox (made with
+         * {@code SandboxRuntime.createNetwork(name)}; it must be open then): the sandbox gets its own network
+         * namespace with an address on the network, reaches the other members (and only them) by address, hostname
+         * or alias, and its hostname and {@code aliases} resolve to its address for every member. Implies a network
+         * namespace of its own ({@link NetworkMode#NONE} plus the network).
+         */
+        public Builder joinNetwork(String name, String... aliases) {
+            Objects.requireNonNull(aliases, "aliases");
+            this.joinedNetwork = Optional.of(new NetworkJoin(name, Arrays.asList(aliases)));
+            namespaces.add(Namespace.NET);
             return this;
         }
 
@@ -572,6 +602,10 @@ public final class SandboxSpec {
                 // The kernel lets a user namespace mount proc only for a pid namespace it owns.
                 throw new SpecException("namespaces", "the fresh /proc of a user namespace needs its own pid namespace;"
                         + " keep PID (a sandbox that shares the host's pids has to drop USER too, which only root may)");
+            }
+            if (joinedNetwork.isPresent() && !namespaces.contains(Namespace.NET)) {
+                throw new SpecException("network", "joining network '" + joinedNetwork.get().network()
+                        + "' needs a network namespace of its own; do not use the host's network (NetworkMode.HOST)");
             }
             if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
                 throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");

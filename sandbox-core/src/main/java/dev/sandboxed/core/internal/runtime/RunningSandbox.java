@@ -33,12 +33,14 @@ public final class RunningSandbox {
     private final int initPid;
     private final InitExit initExit;
     private final BackgroundRemoval removal;
+    private final Optional<RuntimeNetwork.Member> networkMember;
     private volatile Launched main;
     /** Completes with the final usage once the cgroups and the state entry are gone; set by close(). */
     private volatile CompletableFuture<ResourceUsage> removed;
 
     RunningSandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, InitConnection connection,
-            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, BackgroundRemoval removal) {
+            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, BackgroundRemoval removal,
+            Optional<RuntimeNetwork.Member> networkMember) {
         this.id = id;
         this.spec = spec;
         this.ids = ids;
@@ -49,6 +51,12 @@ public final class RunningSandbox {
         this.initPid = initPid;
         this.initExit = InitExit.watch(initPid);
         this.removal = removal;
+        this.networkMember = networkMember;
+    }
+
+    /** Its place on the network it joined, if any. */
+    public Optional<RuntimeNetwork.Member> networkMember() {
+        return networkMember;
     }
 
     /** A process just sent to the init, and its stdio (raw pipe ends for a one-shot sandbox's main process). */
@@ -165,6 +173,7 @@ public final class RunningSandbox {
             }
         } finally {
             initExit.close();
+            networkMember.ifPresent(RuntimeNetwork.Member::leave);
             removed = removal.remove(id, cgroup, stateEntry);
             afterwards.run();
         }
