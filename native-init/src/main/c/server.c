@@ -50,6 +50,23 @@ struct network {
 
 static struct network networks[MAX_NETWORKS];
 
+/* The server's answer to a member whose eth0 is up: its bridge port forwards (anything else: it did not come up). */
+#define PORT_UP 'p'
+
+/*
+ * Members whose eth0 the init is bringing up after its mounts: the server waits for each one's byte in its poll
+ * loop, then for its bridge port, without holding up other requests meanwhile.
+ */
+#define MAX_PENDING 64
+
+struct pending_port {
+    int sync; /* the server's end of the start-up socket; -1: a free slot */
+    struct network *network;
+    char veth[16];
+};
+
+static struct pending_port pending[MAX_PENDING];
+
 static struct network *find_network(uint32_t id) {
     for (int i = 0; i < MAX_NETWORKS; i++) {
         if (networks[i].used && networks[i].id == id) return &networks[i];
@@ -61,6 +78,9 @@ static struct network *find_network(uint32_t id) {
 static void close_network_sockets(void) {
     for (int i = 0; i < MAX_NETWORKS; i++) {
         if (networks[i].used) close(networks[i].nl);
+    }
+    for (int i = 0; i < MAX_PENDING; i++) {
+        if (pending[i].sync >= 0) close(pending[i].sync);
     }
 }
 
@@ -161,7 +181,7 @@ static _Noreturn void setup_failed(int sock, const struct failure *f) {
 }
 
 /* Waits for the server's next start-up byte. None: the server failed to prepare us (it reports why) or died. */
-static void await_server(int sync_fd) {
+static char await_server(int sync_fd) {
     char go;
     ssize_t n;
     do {
@@ -169,6 +189,22 @@ static void await_server(int sync_fd) {
     } while (n < 0 && errno == EINTR);
     if (n != 1) {
         _exit(125);
+    }
+    return go;
+}
+
+/*
+ * On a network: eth0 up, then the server waits (on its own time) until the bridge forwards for our veth and
+ * answers PORT_UP. Reporting ready before that would let a first ARP request be dropped, and the sandbox's first
+ * connection would wait a whole second for the retry.
+ */
+static void join_network(const struct create_request *req, int sync_fd) {
+    struct failure f = { 0 };
+    if (sandbox_network_up(req->msg, &f) < 0) setup_failed(req->sock, &f);
+    if (write(sync_fd, "e", 1) != 1) _exit(125);
+    if (await_server(sync_fd) != PORT_UP) {
+        fail(&f, ETIMEDOUT, "bridge port of the sandbox's veth did not come up");
+        setup_failed(req->sock, &f);
     }
 }
 
@@ -250,6 +286,7 @@ static _Noreturn void child_main(const struct create_request *req, int control, 
     if (sync_fd >= 0) {
         /* The server moves us into our cgroups meanwhile; nothing may start before that is done. */
         await_server(sync_fd);
+        if (req->on_network) join_network(req, sync_fd);
         close(sync_fd);
     }
     if (sandbox_enter_cgroup_namespace(req->msg, &f) < 0) setup_failed(req->sock, &f);
@@ -362,19 +399,16 @@ static long elapsed_ns(const struct timespec *since) {
  * causes. Until then the bridge has not enabled the port (the carrier news arrives asynchronously), an ARP request
  * is dropped, and the first connection of the sandbox would wait for ARP's retry, a whole second later.
  */
-static int await_bridge_port(const struct creation *c, struct failure *f) {
+static int await_bridge_port(const struct pending_port *p) {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        int state = nl_link_operstate(c->network->nl, c->veth);
-        if (state < 0) {
-            return fail(f, -state, "read the state of the sandbox's bridge port %s", c->veth);
-        }
+        int state = nl_link_operstate(p->network->nl, p->veth);
         if (state == IF_OPER_UP) {
             return 0;
         }
-        if (waitpid(c->pid, NULL, WNOHANG) == c->pid || elapsed_ns(&start) > PORT_UP_TIMEOUT_NS) {
-            return fail(f, ETIMEDOUT, "bridge port of the sandbox's veth did not come up");
+        if (state < 0 || elapsed_ns(&start) > PORT_UP_TIMEOUT_NS) {
+            return -1;
         }
         struct timespec pause = { 0, 20000 };
         nanosleep(&pause, NULL);
@@ -395,9 +429,50 @@ static int plug_into_network(struct creation *c, struct failure *f) {
     return 0;
 }
 
+/* The init's byte came (eth0 is up), or its end closed: answer PORT_UP once the port forwards, else nothing. */
+static void finish_pending(struct pending_port *p) {
+    char byte;
+    ssize_t n;
+    do {
+        n = read(p->sync, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 1) {
+        char answer = await_bridge_port(p) == 0 ? PORT_UP : 'x';
+        if (write(p->sync, &answer, 1) != 1) {
+            /* the init is gone: it told Java why, or Java sees it die */
+        }
+    }
+    close(p->sync);
+    p->sync = -1;
+}
+
+/* Hands the server's end of the start-up socket to the poll loop; with no free slot, waits here instead. */
+static void await_port_later(struct creation *c) {
+    struct pending_port *p = NULL;
+    for (int i = 0; i < MAX_PENDING && p == NULL; i++) {
+        if (pending[i].sync < 0) p = &pending[i];
+    }
+    struct pending_port here;
+    if (p == NULL) p = &here;
+    *p = (struct pending_port){ .sync = c->sync[1], .network = c->network };
+    memcpy(p->veth, c->veth, sizeof p->veth);
+    c->sync[1] = -1;
+    if (p == &here) finish_pending(p);
+}
+
+/* A network going away: its pending members get no answer (their inits fail their set-up). */
+static void drop_pending(const struct network *net) {
+    for (int i = 0; i < MAX_PENDING; i++) {
+        if (pending[i].sync >= 0 && pending[i].network == net) {
+            close(pending[i].sync);
+            pending[i].sync = -1;
+        }
+    }
+}
+
 /*
- * Released first, then moved into its cgroups: a v1 cgroup.procs write waits for an RCU grace period (about
- * 2 ms here), which now overlaps the init's mount set-up. The init waits for the second byte before it
+ * Released first, then plugged into its network and moved into its cgroups: the veth (about 0.5 ms) and a v1
+ * cgroup.procs write (an RCU grace period, about 2 ms here) overlap the init's mount set-up. The init waits for the second byte before it
  * reports ready, so nothing runs in the sandbox outside its cgroups.
  */
 static int release_child(const struct create_request *req, struct creation *c, struct failure *f) {
@@ -406,15 +481,19 @@ static int release_child(const struct create_request *req, struct creation *c, s
     }
     /* Meanwhile the init may have failed its set-up: then it told Java why on its own socket, and Java
      * must hear that rather than the cgroup write or the second byte that its exit made fail. */
-    if (!c->in_cgroup && join_cgroups(c->pid, req, f) < 0) {
+    /* The veth, while the init mounts (unless it failed already: then Java hears its own reason). */
+    if (c->network != NULL && plug_into_network(c, f) < 0) {
         return child_gone(c->pid, 0) ? 0 : -1;
     }
-    if (c->network != NULL && await_bridge_port(c, f) < 0) {
+    if (!c->in_cgroup && join_cgroups(c->pid, req, f) < 0) {
         return child_gone(c->pid, 0) ? 0 : -1;
     }
     if (write(c->sync[1], "2", 1) != 1) {
         int err = errno;
         return child_gone(c->pid, err) ? 0 : fail(f, err, "tell sandbox init its cgroups are joined");
+    }
+    if (c->network != NULL) {
+        await_port_later(c);
     }
     return 0;
 }
@@ -432,9 +511,6 @@ static int create_sandbox(const struct create_request *req, int control, int sig
     close(c->sync[0]);
     c->sync[0] = -1;
     if (write_id_maps(c->pid, req, f) < 0) {
-        return -1;
-    }
-    if (c->network != NULL && plug_into_network(c, f) < 0) {
         return -1;
     }
     return req->join ? release_joining_child(req, c, f) : release_child(req, c, f);
@@ -634,6 +710,7 @@ static void handle_network_remove(const struct msg *request) {
     if (parse_network_id(request, &id, &f) < 0) return;
     struct network *net = find_network(id);
     if (net != NULL) {
+        drop_pending(net);
         close(net->nl);
         *net = (struct network){ 0 };
     }
@@ -664,15 +741,24 @@ int server_loop(int control) {
     if (msg_send(control, &reply, NULL, 0) < 0) {
         return 0;
     }
+    for (int i = 0; i < MAX_PENDING; i++) pending[i].sync = -1;
     for (;;) {
-        struct pollfd pfds[2] = {
+        struct pollfd pfds[2 + MAX_PENDING] = {
             { .fd = control, .events = POLLIN },
             { .fd = signal_fd, .events = POLLIN },
         };
-        if (poll(pfds, 2, -1) < 0) {
+        for (int i = 0; i < MAX_PENDING; i++) {
+            pfds[2 + i] = (struct pollfd){ .fd = pending[i].sync, .events = POLLIN }; /* -1: ignored */
+        }
+        if (poll(pfds, 2 + MAX_PENDING, -1) < 0) {
             if (errno == EINTR) continue;
             perror("sandbox-init: poll");
             return 125;
+        }
+        for (int i = 0; i < MAX_PENDING; i++) {
+            if (pending[i].sync >= 0 && (pfds[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                finish_pending(&pending[i]);
+            }
         }
         if (pfds[1].revents & POLLIN) {
             struct signalfd_siginfo si;

@@ -454,9 +454,13 @@ static int loopback_up(struct failure *f) {
  * address (the network stays quiet: no DAD, no router solicitations), up, and the address Java allotted. No
  * default route: only the network's own subnet is reachable.
  */
-static int network_up(const struct field *address, struct failure *f) {
+int sandbox_network_up(const struct msg *m, struct failure *f) {
+    struct field address;
+    if (!msg_find(m, F_NET_ADDRESS, &address)) {
+        return 0;
+    }
     struct net_address a;
-    if (parse_net_address(address, &a, f) < 0) {
+    if (parse_net_address(&address, &a, f) < 0) {
         return -1;
     }
     int nl AUTO_CLOSE = nl_open();
@@ -496,9 +500,6 @@ int sandbox_setup(const struct msg *m, struct failure *f) {
         }
     }
     if (msg_find(m, F_LOOPBACK_UP, &fl) && field_u32(&fl) && loopback_up(f) < 0) {
-        return -1;
-    }
-    if (msg_find(m, F_NET_ADDRESS, &fl) && network_up(&fl, f) < 0) {
         return -1;
     }
     if (!(msg_find(m, F_NO_PIVOT, &fl) && field_u32(&fl))) {
