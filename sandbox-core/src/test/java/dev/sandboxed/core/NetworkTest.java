@@ -141,6 +141,8 @@ class NetworkTest {
             // No route beyond the network: only its own subnet, no default route.
             ExecResult routes = inside.exec("sh", "-c", "tail -n +2 /proc/net/route | cut -f1,2");
             assertThat(routes.stdout()).isEqualTo("eth0\t" + hexSubnet(address) + "\n");
+            // No IPv6 on eth0 either (no link-local address: the network stays quiet).
+            assertThat(inside.exec("cat", "/proc/net/if_inet6").stdout()).doesNotContain("eth0").contains("lo");
             ExecResult beyond = send(inside, "192.0.2.1", 80, "x");
             assertThat(beyond.stdout()).contains("unreachable");
             // The member still serves its own network.
