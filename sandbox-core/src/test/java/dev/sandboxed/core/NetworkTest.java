@@ -7,6 +7,9 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -14,6 +17,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -190,6 +194,26 @@ class NetworkTest {
         try (Network again = runtime.createNetwork("short-lived");
                 Sandbox s = runtime.start(member("short-lived", "m"))) {
             assertThat(s.exec("true").exitCode()).isZero();
+        }
+    }
+
+    @Test
+    void aNetworkWhoseServerDiedSaysSoAndMembersElsewhereStillStart() throws Exception {
+        try (Network net = runtime.createNetwork("orphaned")) {
+            int server;
+            try (Sandbox first = runtime.start(member("orphaned", "first"))) {
+                String stat = Files.readString(Path.of("/proc/" + first.pid() + "/stat"));
+                server = Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
+                Native.kill(server, Native.SIGKILL);
+                first.waitFor(Duration.ofSeconds(10));
+            }
+            assertThatThrownBy(() -> runtime.start(member("orphaned", "second")))
+                    .hasMessageContaining("join network 'orphaned': the network is gone: it died with its sandbox-init server");
+            // A new server makes new networks.
+            try (Network fresh = runtime.createNetwork("fresh");
+                    Sandbox s = runtime.start(member("fresh", "s"))) {
+                assertThat(resolve(s, "s")).isEqualTo(s.address().get());
+            }
         }
     }
 
