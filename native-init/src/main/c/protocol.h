@@ -29,7 +29,7 @@ enum kind {
     /* server -> Java */
     K_NETWORK_CREATED = 6, /* F_NETWORK */
     K_NETWORK_FAILED = 7,  /* F_NETWORK, F_STEP, F_ERRNO */
-    /* Java -> server, no answer: the server lets go of the network; it goes once its last member is gone */
+    /* Java -> server, no answer: the server closes the network's socket, and the namespace goes (members first) */
     K_NETWORK_REMOVE = 8, /* F_NETWORK */
     /* sandbox init -> Java */
     K_READY = 10,

@@ -32,7 +32,7 @@ static struct msg reply;
 
 /*
  * The live networks: each an rtnetlink socket opened inside the network's namespace by its holder, which then
- * exited. The namespaces live only by these sockets (and the members' veths): they go with the server, also when
+ * exited. The namespaces live only by these sockets (a veth holds no reference): they go with the server, also when
  * the JVM is killed, and nothing is left on the host.
  */
 #define MAX_NETWORKS 64
@@ -702,7 +702,7 @@ static void handle_network_create(int control, const struct msg *request) {
     send_reply(control);
 }
 
-/* No answer: the network's namespace goes once its last member is gone (their veths hold it). */
+/* No answer. The namespace goes with the socket, and members still on it lose their eth0 (Java closes them first). */
 static void handle_network_remove(const struct msg *request) {
     struct failure f = { 0 };
     uint32_t id;

@@ -131,7 +131,7 @@ public final class InitServer implements AutoCloseable {
         }
     }
 
-    /** Lets the server drop network {@code id} (no answer); its namespace goes with its last member. */
+    /** Lets the server drop network {@code id} (no answer): its namespace goes, so close its members first. */
     public synchronized void removeNetwork(int id) {
         try {
             socket.send(Message.of(Protocol.K_NETWORK_REMOVE).putU32(Protocol.F_NETWORK, id));

@@ -166,8 +166,8 @@ public final class RuntimeNetwork {
     }
 
     /**
-     * Takes no new members, and lets the server drop the network (its namespace goes once no member holds it).
-     * The caller closes the members first.
+     * Takes no new members, and lets the server drop the network: its namespace goes with the server's socket (a
+     * veth holds no reference), and members still on it would lose their eth0, so the caller closes them first.
      */
     public void close() {
         synchronized (this) {
