@@ -19,11 +19,25 @@ struct create_request {
     uint64_t clone_flags;  /* F_CLONE_FLAGS */
     int sock;              /* fds[0]: the sandbox's control socket */
     int join_fds[2];       /* fds[1] and fds[2] when joining (user, network namespace), else -1 */
+    int on_network;        /* F_NETWORK present: the sandbox gets a veth of that network as eth0 */
+    uint32_t network;      /* F_NETWORK */
     struct field setgroups, uid_map, gid_map, uid_map_cmd, gid_map_cmd, cgroup_dir;
 };
 
 /* Checks the descriptors and reads the fields of a K_CREATE message; the first of a repeated field counts. */
 int parse_create_request(const struct msg *m, struct create_request *req, struct failure *f);
+
+/* K_NETWORK_CREATE: the network's id and the id maps of its holder (strings point into the message). */
+struct network_request {
+    uint32_t id;
+    struct field setgroups, uid_map, gid_map;
+};
+
+/* Reads a K_NETWORK_CREATE (no descriptors; F_NETWORK, F_UID_MAP and F_GID_MAP required). */
+int parse_network_request(const struct msg *m, struct network_request *req, struct failure *f);
+
+/* The F_NETWORK of a K_NETWORK_REMOVE. */
+int parse_network_id(const struct msg *m, uint32_t *id, struct failure *f);
 
 /*
  * F_UID_MAP_CMD / F_GID_MAP_CMD: the NUL-separated argv with `pid` inserted as argv[1], into `args` (at most
@@ -53,6 +67,15 @@ int parse_mount_ops(const struct msg *m, struct mount_op *ops, int max, int *cou
  * Each must be an absolute path without ':' or ',' (overlayfs's option separators) and the field must end with a NUL.
  */
 int parse_root_overlay(const struct field *fl, const char *layers[], int max, int *count, struct failure *f);
+
+/* F_NET_ADDRESS, decoded. */
+struct net_address {
+    uint32_t addr; /* network byte order, as in struct in_addr */
+    uint8_t prefix;
+};
+
+/* Decodes F_NET_ADDRESS: exactly NET_ADDRESS_LEN bytes, a prefix of 8 to 30, not the subnet's first or last address. */
+int parse_net_address(const struct field *fl, struct net_address *a, struct failure *f);
 
 /* F_CAPS, decoded. */
 struct caps {

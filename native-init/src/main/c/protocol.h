@@ -9,7 +9,7 @@
 #ifndef SANDBOX_PROTOCOL_H
 #define SANDBOX_PROTOCOL_H
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_FDS 8
 /* The most bytes an argument memfd (F_ARGV_MEMFD) may hold: more than execve accepts (a quarter of the stack
@@ -24,6 +24,13 @@ enum kind {
     K_CREATED = 2,       /* F_PID: host pid of the sandbox init */
     K_CREATE_FAILED = 3, /* F_STEP, F_ERRNO */
     K_HELLO = 4,         /* F_VERSION: sent by the server once it is ready */
+    /* Java -> server: a network (a bridge in a network namespace of its own), kept by the server's descriptors */
+    K_NETWORK_CREATE = 5, /* F_NETWORK, F_SETGROUPS, F_UID_MAP, F_GID_MAP (the maps of the network's holder) */
+    /* server -> Java */
+    K_NETWORK_CREATED = 6, /* F_NETWORK */
+    K_NETWORK_FAILED = 7,  /* F_NETWORK, F_STEP, F_ERRNO */
+    /* Java -> server, no answer: the server closes the network's socket, and the namespace goes (members first) */
+    K_NETWORK_REMOVE = 8, /* F_NETWORK */
     /* sandbox init -> Java */
     K_READY = 10,
     K_SETUP_FAILED = 11,      /* F_STEP, F_ERRNO */
@@ -75,6 +82,8 @@ enum tag {
     F_CGROUP_PROCS = 26, /* string, repeated: cgroup.procs files to write the init pid into */
     F_CGROUP_DIR = 27,   /* string: cgroup v2 directory to clone the init straight into (CLONE_INTO_CGROUP);
                              F_CGROUP_PROCS is the fallback where clone3 is missing */
+    F_NETWORK = 28,      /* u32: network id (K_NETWORK_*); in K_CREATE: the live network the sandbox joins, whose
+                            veth the server plugs into the sandbox's new network namespace as eth0 (not with F_JOIN) */
 
     /* K_CREATE: work done by the sandbox init before it reports K_READY */
     F_CGROUP_NS = 30,   /* u32: unshare the cgroup namespace after joining the cgroups */
@@ -88,6 +97,7 @@ enum tag {
                             read-only layers (userxattr) with a writable upper on a private tmpfs; see ROOT_OVERLAY_MAX */
     F_EXPOSE_PORT = 38,  /* u32, repeated (at most FORWARD_MAX_MAPPINGS): the init listens on EXPOSE_ADDRESS:port inside
                             before it reports ready, and forwards each connection to the host's 127.0.0.1:port */
+    F_NET_ADDRESS = 39,  /* NET_ADDRESS_LEN bytes (NET_ADDRESS_* below): the IPv4 address of eth0 (with F_NETWORK) */
 
     /* K_EXEC: one process */
     F_ARG = 40,            /* string, repeated */
@@ -160,6 +170,16 @@ enum tag {
 #define FORWARD_UDP_IDLE_SECONDS 60
 /* Inside the sandbox, exposed host ports listen here (on lo; 127.0.0.0/8 is local without any route set up). */
 #define EXPOSE_ADDRESS "127.0.0.2"
+
+/*
+ * F_NET_ADDRESS (Java -> sandbox init, K_CREATE): exactly NET_ADDRESS_LEN bytes. The init gives eth0 this address
+ * (no IPv6 link-local, no default route: only the network's own subnet is reachable).
+ *   0  4 bytes  the IPv4 address in network byte order (as in struct in_addr), not native order
+ *   4  u8       prefix length, 8 to 30
+ */
+#define NET_ADDRESS_ADDR 0
+#define NET_ADDRESS_PREFIX 4
+#define NET_ADDRESS_LEN 5
 
 /* F_ROOT_OVERLAY: at most this many layers (overlayfs itself allows 500). */
 #define ROOT_OVERLAY_MAX 128

@@ -27,11 +27,12 @@ static uint32_t below(uint32_t n) {
     return (uint32_t)(next_random() % n);
 }
 
-static const uint32_t TAGS[] = { F_KIND,        F_STEP,     F_ERRNO,       F_PID,         F_CLONE_FLAGS,  F_SETGROUPS,
-                                 F_UID_MAP,     F_GID_MAP,  F_UID_MAP_CMD, F_GID_MAP_CMD, F_CGROUP_PROCS, F_CGROUP_DIR,
-                                 F_JOIN,        F_MOUNT_OP, F_CAPS,        F_RLIMIT,      F_GROUPS,       F_DENIAL,
-                                 F_ARG,         F_ENV,      F_ARGV_MEMFD,  F_PORT,        F_TRANSPORT,    F_REQUEST_ID,
-                                 F_EXPOSE_PORT, 99 };
+static const uint32_t TAGS[] = { F_KIND,         F_STEP,        F_ERRNO,     F_PID,         F_CLONE_FLAGS,
+                                 F_SETGROUPS,    F_UID_MAP,     F_GID_MAP,   F_UID_MAP_CMD, F_GID_MAP_CMD,
+                                 F_CGROUP_PROCS, F_CGROUP_DIR,  F_JOIN,      F_MOUNT_OP,    F_CAPS,
+                                 F_RLIMIT,       F_GROUPS,      F_DENIAL,    F_ARG,         F_ENV,
+                                 F_ARGV_MEMFD,   F_PORT,        F_TRANSPORT, F_REQUEST_ID,  F_EXPOSE_PORT,
+                                 F_NETWORK,      F_NET_ADDRESS, 99 };
 
 /* A field of plausible length for its tag: exact, one off, or random. */
 static uint32_t field_len(uint32_t tag) {
@@ -45,6 +46,7 @@ static uint32_t field_len(uint32_t tag) {
     case F_TRANSPORT:
     case F_REQUEST_ID:
     case F_EXPOSE_PORT: exact = 4; break;
+    case F_NET_ADDRESS: exact = NET_ADDRESS_LEN; break;
     case F_MOUNT_OP: exact = MOUNT_OP_STRINGS + 4 + below(40); break;
     default: exact = 4 * below(6); break;
     }
@@ -66,8 +68,8 @@ static void fill(unsigned char *p, uint32_t len) {
 
 static void build_valid(struct msg *m) {
     msg_unseal(m);
-    static const uint32_t KINDS[] = { K_CREATE, K_EXEC, K_PUBLISH, K_HOST_SOCKET };
-    msg_init(m, KINDS[below(4)]);
+    static const uint32_t KINDS[] = { K_CREATE, K_EXEC, K_PUBLISH, K_HOST_SOCKET, K_NETWORK_CREATE };
+    msg_init(m, KINDS[below(5)]);
     int fields = (int)below(24);
     static unsigned char data[1024];
     for (int i = 0; i < fields; i++) {
@@ -222,6 +224,12 @@ static void exercise(const struct msg *m) {
             if (rc == 0) CHECK(n >= 0 && n <= 64 && (uint32_t)n * 4 == fl.len);
             break;
         }
+        case F_NET_ADDRESS: {
+            struct net_address a;
+            rc = parse_net_address(&fl, &a, &f);
+            if (rc == 0) CHECK(fl.len == NET_ADDRESS_LEN && a.prefix >= 8 && a.prefix <= 30);
+            break;
+        }
         case F_UID_MAP_CMD:
         case F_GID_MAP_CMD: {
             char pid[] = "1";
@@ -244,6 +252,11 @@ static void exercise(const struct msg *m) {
     int rc = parse_create_request(m, &req, &f);
     expect_failure_reported(rc, &f);
     if (rc == 0) CHECK(req.sock == m->fds[0] && req.msg == m);
+    struct network_request net;
+    struct failure n = { 0 };
+    rc = parse_network_request(m, &net, &n);
+    expect_failure_reported(rc, &n);
+    if (rc == 0) CHECK(m->nfds == 0 && field_present(&net.uid_map) && field_present(&net.gid_map));
     static struct mount_op ops[512];
     int count = -1;
     uint32_t max = below(2) ? 512 : below(4);

@@ -83,6 +83,11 @@ public final class Sandbox implements AutoCloseable {
         return running.initPid();
     }
 
+    /** Its address on the network it joined ({@code SandboxSpec.Builder.joinNetwork}), e.g. {@code 10.89.1.2}. */
+    public Optional<String> address() {
+        return running.networkMember().map(m -> m.address());
+    }
+
     public State state() {
         if (connection.isClosed()) {
             return State.CLOSED;

@@ -1,6 +1,7 @@
 package dev.sandboxed.core.spec;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -55,6 +56,7 @@ public final class SandboxSpec {
     private final OptionalLong shmSize;
     private final List<PortMapping> publishedPorts;
     private final List<Integer> exposedHostPorts;
+    private final Optional<NetworkJoin> joinedNetwork;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -81,6 +83,7 @@ public final class SandboxSpec {
         this.shmSize = b.shmSize;
         this.publishedPorts = List.copyOf(b.publishedPorts);
         this.exposedHostPorts = List.copyOf(b.exposedHostPorts);
+        this.joinedNetwork = b.joinedNetwork;
     }
 
     public static Builder builder() {
@@ -102,6 +105,15 @@ public final class SandboxSpec {
 
     public NetworkMode network() {
         return has(Namespace.NET) ? NetworkMode.NONE : NetworkMode.HOST;
+    }
+
+    /**
+     * The network this sandbox joins, if any: a network of the runtime that starts it
+     * ({@code SandboxRuntime.createNetwork}), where it gets an address of its own and its hostname and aliases
+     * resolve for every member.
+     */
+    public Optional<NetworkJoin> joinedNetwork() {
+        return joinedNetwork;
     }
 
     public RootFs rootfs() {
@@ -269,6 +281,7 @@ public final class SandboxSpec {
         b.shmSize = shmSize;
         b.publishedPorts.addAll(publishedPorts);
         b.exposedHostPorts.addAll(exposedHostPorts);
+        b.joinedNetwork = joinedNetwork;
         return b;
     }
 
@@ -291,14 +304,15 @@ public final class SandboxSpec {
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping
                 && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize)
-                && publishedPorts.equals(other.publishedPorts) && exposedHostPorts.equals(other.exposedHostPorts);
+                && publishedPorts.equals(other.publishedPorts) && exposedHostPorts.equals(other.exposedHostPorts)
+                && joinedNetwork.equals(other.joinedNetwork);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
                 seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, publishedPorts,
-                exposedHostPorts);
+                exposedHostPorts, joinedNetwork);
     }
 
     @Override
@@ -310,7 +324,8 @@ public final class SandboxSpec {
                 + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", tmpSize="
                 + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet()
                 + (publishedPorts.isEmpty() ? "" : ", publish=" + publishedPorts)
-                + (exposedHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposedHostPorts) + "}";
+                + (exposedHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposedHostPorts)
+                + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("") + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -347,6 +362,7 @@ public final class SandboxSpec {
         private OptionalLong shmSize = OptionalLong.empty();
         private final List<PortMapping> publishedPorts = new ArrayList<>();
         private final List<Integer> exposedHostPorts = new ArrayList<>();
+        private Optional<NetworkJoin> joinedNetwork = Optional.empty();
         /** What the caller set, which an image's defaults never replace. */
         private final Set<String> explicitEnv = new HashSet<>();
         private boolean explicitWorkdir;
@@ -407,6 +423,20 @@ public final class SandboxSpec {
             } else {
                 namespaces.add(Namespace.NET);
             }
+            return this;
+        }
+
+        /**
+         * Joins the network {@code name} of the runtime that starts the sandbox (made with
+         * {@code SandboxRuntime.createNetwork(name)}; it must be open then): the sandbox gets its own network
+         * namespace with an address on the network, reaches the other members (and only them) by address, hostname
+         * or alias, and its hostname and {@code aliases} resolve to its address for every member. Implies a network
+         * namespace of its own ({@link NetworkMode#NONE} plus the network).
+         */
+        public Builder joinNetwork(String name, String... aliases) {
+            Objects.requireNonNull(aliases, "aliases");
+            this.joinedNetwork = Optional.of(new NetworkJoin(name, Arrays.asList(aliases)));
+            namespaces.add(Namespace.NET);
             return this;
         }
 
@@ -618,6 +648,10 @@ public final class SandboxSpec {
                 // The kernel lets a user namespace mount proc only for a pid namespace it owns.
                 throw new SpecException("namespaces", "the fresh /proc of a user namespace needs its own pid namespace;"
                         + " keep PID (a sandbox that shares the host's pids has to drop USER too, which only root may)");
+            }
+            if (joinedNetwork.isPresent() && !namespaces.contains(Namespace.NET)) {
+                throw new SpecException("network", "joining network '" + joinedNetwork.get().network()
+                        + "' needs a network namespace of its own; do not use the host's network (NetworkMode.HOST)");
             }
             if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
                 throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");
