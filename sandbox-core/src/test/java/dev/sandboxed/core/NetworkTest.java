@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.NetworkMode;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
@@ -99,6 +103,36 @@ class NetworkTest {
             // An unknown name fails (at once: no name server).
             assertThat(resolve(beta, "gamma")).isEqualTo("unresolved");
             assertThat(alpha.exec("cat", "/proc/net/dev").stdout()).contains("eth0:");
+        }
+    }
+
+    @Test
+    void aMemberPublishesAPortAndReachesAnExposedHostPortByName() throws Exception {
+        try (ServerSocket host = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+                Network net = runtime.createNetwork("mixed");
+                Sandbox web = runtime.start(SandboxSpec.builder().hostname("web").joinNetwork("mixed")
+                        .publish(PortMapping.tcp(8080)).exposeHostPort(host.getLocalPort()).build());
+                Sandbox peer = runtime.start(member("mixed", "peer"))) {
+            Thread answer = new Thread(() -> {
+                try (Socket c = host.accept()) {
+                    c.getOutputStream().write("from the host\n".getBytes(StandardCharsets.US_ASCII));
+                } catch (IOException e) {
+                    // the assertion on the client's output reports it
+                }
+            });
+            answer.start();
+            ExecResult fromHost = web.exec("python3", "-c", "import socket, sys; c = socket.create_connection("
+                    + "('host.sandboxed.internal', int(sys.argv[1])), timeout=10); print(c.recv(100).decode(), end='')",
+                    Integer.toString(host.getLocalPort()));
+            answer.join();
+            assertThat(fromHost.stdout()).as(fromHost.tail(5)).isEqualTo("from the host\n");
+            SandboxProcess server = serve(web, 2);
+            assertThat(send(peer, "web", 8080, "peer").stdout()).isEqualTo("PEER\n");
+            try (Socket c = new Socket(web.host(), web.mappedPort(8080))) {
+                c.getOutputStream().write("test".getBytes(StandardCharsets.US_ASCII));
+                assertThat(new String(c.getInputStream().readAllBytes(), StandardCharsets.US_ASCII)).isEqualTo("TEST");
+            }
+            assertThat(server.waitFor().exitCode()).isZero();
         }
     }
 

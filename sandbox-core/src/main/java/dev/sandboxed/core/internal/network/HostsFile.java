@@ -18,7 +18,12 @@ import java.util.List;
  * so a reader never sees it torn, and since addresses are never reused a stale line cannot name a newcomer.
  */
 public final class HostsFile implements AutoCloseable {
-    static final String HEADER = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n";
+    /**
+     * The file is shared by all members, so it names the exposed-host-port address for all of them (see
+     * EtcFiles.HOST_INTERNAL); in a member that exposes no port nothing listens there and a connection is refused.
+     */
+    static final String HEADER = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            + "127.0.0.2\thost.sandboxed.internal\n";
 
     private final Path path;
     private final FileChannel channel;
