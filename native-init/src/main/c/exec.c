@@ -147,7 +147,19 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
     return 0;
 }
 
+/* 0: the init kept the limit it was started with, which its children inherit. */
+static unsigned long nofile_soft;
+
+void exec_set_nofile_soft(unsigned long soft) {
+    nofile_soft = soft;
+}
+
 static int apply_rlimits(const struct exec_desc *d) {
+    struct rlimit nofile;
+    if (nofile_soft != 0 && getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
+        nofile.rlim_cur = nofile_soft; /* the usual value, not the one the init raised for forwarding */
+        if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) return -1;
+    }
     for (int i = 0; i < d->nrlimits; i++) {
         struct rlimit rl = { .rlim_cur = d->rlimits[i].soft, .rlim_max = d->rlimits[i].hard };
         if (setrlimit((int)d->rlimits[i].resource, &rl) < 0) return -1;

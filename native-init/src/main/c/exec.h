@@ -19,4 +19,7 @@ pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct fa
  */
 int exec_prepare(struct failure *f);
 
+/* The RLIMIT_NOFILE soft limit started processes get, when the init raised its own (port forwarding). */
+void exec_set_nofile_soft(unsigned long soft);
+
 #endif

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "exec.h"
+#include "forward.h"
 #include "msg.h"
 #include "parse.h"
 
@@ -172,6 +173,54 @@ static void handle_get_namespaces(void) {
     close(fds[1]);
 }
 
+static void handle_publish(void) {
+    struct publish_request p;
+    struct failure f = { 0 };
+    if (parse_publish(&in, &p, &f) < 0) {
+        msg_close_fds(&in);
+    } else {
+        in.nfds = 0; /* forward_publish owns it now */
+        forward_publish(&p, &f);
+    }
+    if (f.err != 0) {
+        msg_init(&out, K_PUBLISH_FAILED);
+        msg_put_u32(&out, F_PORT, p.port);
+        msg_put_failure(&out, &f);
+        send_or_die();
+    }
+}
+
+static void handle_host_socket(void) {
+    struct host_socket_answer a;
+    struct failure f = { 0 };
+    if (parse_host_socket(&in, &a, &f) < 0) {
+        msg_close_fds(&in);
+        return;
+    }
+    in.nfds = 0;
+    forward_host_socket(&a);
+}
+
+/* A connection to an exposed host port was accepted inside: Java connects on the host and hands us the socket. */
+static void ask_host(uint32_t request_id, uint32_t port) {
+    msg_init(&out, K_HOST_CONNECT);
+    msg_put_u32(&out, F_REQUEST_ID, request_id);
+    msg_put_u32(&out, F_PORT, port);
+    send_or_die();
+}
+
+/* Listeners for the exposed host ports, before the sandbox is reported ready. */
+static int expose_ports(const struct msg *create, struct failure *f) {
+    uint16_t ports[FORWARD_MAX_MAPPINGS];
+    int count;
+    if (parse_expose_ports(create, ports, FORWARD_MAX_MAPPINGS, &count, f) < 0) return -1;
+    forward_set_ask_host(ask_host);
+    for (int i = 0; i < count; i++) {
+        if (forward_expose(ports[i], f) < 0) return -1;
+    }
+    return 0;
+}
+
 static void handle_control(void) {
     int rc = msg_recv(control_fd, &in);
     if (rc <= 0) {
@@ -182,6 +231,8 @@ static void handle_control(void) {
     case K_SIGNAL: handle_signal_request(); break;
     case K_SHUTDOWN: terminate(0);
     case K_GET_NAMESPACES: handle_get_namespaces(); break;
+    case K_PUBLISH: handle_publish(); break;
+    case K_HOST_SOCKET: handle_host_socket(); break;
     default: break;
     }
     if (msg_kind(&in) != K_EXEC) {
@@ -260,7 +311,7 @@ static void handle_notification(int idx) {
     ioctl(listeners[idx], SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
-void init_loop(int control) {
+void init_loop(int control, const struct msg *create) {
     control_fd = control;
     /* Not dumpable: nothing in the sandbox may ptrace us or open /proc/1/fd or /proc/1/exe. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -282,6 +333,10 @@ void init_loop(int control) {
         report_failure(K_SETUP_FAILED, 0, &f);
         _exit(125);
     }
+    if (expose_ports(create, &f) < 0) {
+        report_failure(K_SETUP_FAILED, 0, &f);
+        _exit(125);
+    }
     msg_init(&out, K_READY);
     send_or_die();
     if (sandbox_detach_old_root(&f) < 0) {
@@ -289,17 +344,19 @@ void init_loop(int control) {
         terminate(125);
     }
     for (;;) {
-        struct pollfd pfds[2 + MAX_LISTENERS];
+        struct pollfd pfds[3 + MAX_LISTENERS];
         pfds[0] = (struct pollfd){ .fd = control_fd, .events = POLLIN };
         pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+        pfds[2] = (struct pollfd){ .fd = forward_fd(), .events = POLLIN }; /* -1 (ignored) until forwarding */
         for (int i = 0; i < nlisteners; i++) {
-            pfds[2 + i] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
+            pfds[3 + i] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
         }
-        int n = poll(pfds, (nfds_t)(2 + nlisteners), -1);
+        int n = poll(pfds, (nfds_t)(3 + nlisteners), forward_timeout_ms());
         if (n < 0) {
             if (errno == EINTR) continue;
             terminate(125);
         }
+        forward_run();
         if (pfds[1].revents & POLLIN) {
             struct signalfd_siginfo si;
             while (read(sfd, &si, sizeof si) == sizeof si) {
@@ -312,7 +369,7 @@ void init_loop(int control) {
             reap();
         }
         for (int i = nlisteners - 1; i >= 0; i--) {
-            short ev = pfds[2 + i].revents;
+            short ev = pfds[3 + i].revents;
             if (ev & POLLIN) {
                 handle_notification(i);
             } else if (ev & (POLLHUP | POLLERR | POLLNVAL)) {

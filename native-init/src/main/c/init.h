@@ -2,7 +2,12 @@
 #ifndef SANDBOX_INIT_H
 #define SANDBOX_INIT_H
 
-/* Runs until the main process exits, Java asks for shutdown, or Java goes away. Never returns. */
-void init_loop(int control) __attribute__((noreturn));
+#include "msg.h"
+
+/*
+ * Runs until the main process exits, Java asks for shutdown, or Java goes away. Never returns. `create` is the
+ * K_CREATE request, for the set-up the init does itself before it reports ready (F_EXPOSE_PORT).
+ */
+void init_loop(int control, const struct msg *create) __attribute__((noreturn));
 
 #endif

@@ -1,7 +1,9 @@
 #define _GNU_SOURCE
 #include "parse.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +76,23 @@ static int check_len(const struct field *fl, uint32_t expected, const char *name
     return 0;
 }
 
+int parse_net_address(const struct field *fl, struct net_address *a, struct failure *f) {
+    if (fl->len != NET_ADDRESS_LEN) {
+        return fail(f, EINVAL, "parse network address: F_NET_ADDRESS is %u bytes, expected %d", fl->len,
+                    NET_ADDRESS_LEN);
+    }
+    memcpy(&a->addr, fl->data + NET_ADDRESS_ADDR, 4);
+    a->prefix = fl->data[NET_ADDRESS_PREFIX];
+    if (a->prefix < 8 || a->prefix > 30) {
+        return fail(f, EINVAL, "parse network address: prefix /%u is not within /8 to /30", a->prefix);
+    }
+    uint32_t host = ntohl(a->addr) & ((1u << (32 - a->prefix)) - 1);
+    if (host == 0 || host == (1u << (32 - a->prefix)) - 1) {
+        return fail(f, EINVAL, "parse network address: the subnet's own or broadcast address");
+    }
+    return 0;
+}
+
 int parse_caps(const struct field *fl, struct caps *caps, struct failure *f) {
     if (check_len(fl, CAPS_LEN, "F_CAPS", f) < 0) {
         return -1;
@@ -116,7 +135,7 @@ int parse_groups(const struct field *fl, gid_t *groups, int max, int *count, str
 
 int parse_create_request(const struct msg *m, struct create_request *req, struct failure *f) {
     *req = (struct create_request){ .msg = m, .sock = -1, .join_fds = { -1, -1 } };
-    struct field join = { 0 }, clone_flags = { 0 }, fl;
+    struct field join = { 0 }, clone_flags = { 0 }, network = { 0 }, address = { 0 }, fl;
     size_t pos = 0;
     while (msg_next(m, &pos, &fl)) {
         struct field *slot = NULL;
@@ -129,6 +148,8 @@ int parse_create_request(const struct msg *m, struct create_request *req, struct
         case F_UID_MAP_CMD: slot = &req->uid_map_cmd; break;
         case F_GID_MAP_CMD: slot = &req->gid_map_cmd; break;
         case F_CGROUP_DIR: slot = &req->cgroup_dir; break;
+        case F_NETWORK: slot = &network; break;
+        case F_NET_ADDRESS: slot = &address; break;
         default: break;
         }
         if (slot != NULL && !field_present(slot)) *slot = fl;
@@ -142,10 +163,55 @@ int parse_create_request(const struct msg *m, struct create_request *req, struct
         return fail(f, EINVAL, "create sandbox: F_CLONE_FLAGS is %u bytes, expected 8", clone_flags.len);
     }
     req->clone_flags = field_present(&clone_flags) ? wire_get_u64(clone_flags.data) : 0;
+    if (field_present(&network)) {
+        if (network.len != 4) {
+            return fail(f, EINVAL, "create sandbox: F_NETWORK is %u bytes, expected 4", network.len);
+        }
+        if (req->join) {
+            return fail(f, EINVAL, "create sandbox: a sandbox that shares another's network cannot join a network");
+        }
+        if (!(req->clone_flags & CLONE_NEWNET)) {
+            return fail(f, EINVAL, "create sandbox: joining a network needs a network namespace of its own");
+        }
+        struct net_address a;
+        if (!field_present(&address)) {
+            return fail(f, EINVAL, "create sandbox: F_NETWORK without F_NET_ADDRESS");
+        }
+        if (parse_net_address(&address, &a, f) < 0) {
+            return -1;
+        }
+        req->on_network = 1;
+        req->network = wire_get_u32(network.data);
+    }
     req->sock = m->fds[0];
     if (req->join) {
         req->join_fds[0] = m->fds[1];
         req->join_fds[1] = m->fds[2];
+    }
+    return 0;
+}
+
+int parse_network_id(const struct msg *m, uint32_t *id, struct failure *f) {
+    struct field fl;
+    if (!msg_find(m, F_NETWORK, &fl) || fl.len != 4) {
+        return fail(f, EINVAL, "parse network request: F_NETWORK missing or not 4 bytes");
+    }
+    *id = wire_get_u32(fl.data);
+    return 0;
+}
+
+int parse_network_request(const struct msg *m, struct network_request *req, struct failure *f) {
+    *req = (struct network_request){ 0 };
+    if (m->nfds != 0) {
+        return fail(f, EINVAL, "create network: expected no descriptors, got %d", m->nfds);
+    }
+    if (parse_network_id(m, &req->id, f) < 0) {
+        return -1;
+    }
+    struct field fl;
+    if (msg_find(m, F_SETGROUPS, &fl)) req->setgroups = fl;
+    if (!msg_find(m, F_UID_MAP, &req->uid_map) || !msg_find(m, F_GID_MAP, &req->gid_map)) {
+        return fail(f, EINVAL, "create network: the holder's F_UID_MAP or F_GID_MAP is missing");
     }
     return 0;
 }
@@ -235,4 +301,71 @@ void exec_strings_free(struct exec_strings *s) {
     free(s->argv);
     free(s->envp);
     *s = (struct exec_strings){ 0 };
+}
+
+/* A port field: exactly 4 bytes holding 1..65535. */
+static int parse_port(const struct field *fl, const char *what, uint32_t *port, struct failure *f) {
+    if (fl->len != 4) {
+        return fail(f, EINVAL, "%s: F_PORT is %u bytes, expected 4", what, fl->len);
+    }
+    *port = wire_get_u32(fl->data);
+    if (*port == 0 || *port > 65535) {
+        return fail(f, EINVAL, "%s: port %u is not 1..65535", what, *port);
+    }
+    return 0;
+}
+
+int parse_publish(const struct msg *m, struct publish_request *p, struct failure *f) {
+    *p = (struct publish_request){ .fd = -1 };
+    struct field port, transport;
+    if (m->nfds != 1) {
+        return fail(f, EINVAL, "publish port: expected 1 descriptor, got %d", m->nfds);
+    }
+    if (!msg_find(m, F_PORT, &port) || !msg_find(m, F_TRANSPORT, &transport)) {
+        return fail(f, EINVAL, "publish port: F_PORT or F_TRANSPORT missing");
+    }
+    if (parse_port(&port, "publish port", &p->port, f) < 0) return -1;
+    p->transport = transport.len == 4 ? wire_get_u32(transport.data) : 0;
+    if (p->transport != TRANSPORT_TCP && p->transport != TRANSPORT_UDP) {
+        return fail(f, EINVAL, "publish port %u: transport is not TRANSPORT_TCP or TRANSPORT_UDP", p->port);
+    }
+    p->fd = m->fds[0];
+    return 0;
+}
+
+int parse_host_socket(const struct msg *m, struct host_socket_answer *a, struct failure *f) {
+    *a = (struct host_socket_answer){ .fd = -1 };
+    struct field id, err;
+    if (!msg_find(m, F_REQUEST_ID, &id) || id.len != 4) {
+        return fail(f, EINVAL, "host socket: F_REQUEST_ID missing or not 4 bytes");
+    }
+    a->id = wire_get_u32(id.data);
+    if (m->nfds > 1) {
+        return fail(f, EINVAL, "host socket: expected at most 1 descriptor, got %d", m->nfds);
+    }
+    if (m->nfds == 1) {
+        a->fd = m->fds[0];
+        return 0;
+    }
+    a->err = msg_find(m, F_ERRNO, &err) && err.len == 4 ? wire_get_u32(err.data) : 0;
+    if (a->err == 0 || a->err > 4095) a->err = ECONNREFUSED;
+    return 0;
+}
+
+int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count, struct failure *f) {
+    size_t pos = 0;
+    struct field fl;
+    int n = 0;
+    *count = 0;
+    while (msg_next(m, &pos, &fl)) {
+        if (fl.tag != F_EXPOSE_PORT) continue;
+        if (n == max) {
+            return fail(f, E2BIG, "expose host ports: more than %d", max);
+        }
+        uint32_t port;
+        if (parse_port(&fl, "expose host port", &port, f) < 0) return -1;
+        ports[n++] = (uint16_t)port;
+    }
+    *count = n;
+    return 0;
 }

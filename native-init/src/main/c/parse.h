@@ -19,11 +19,25 @@ struct create_request {
     uint64_t clone_flags;  /* F_CLONE_FLAGS */
     int sock;              /* fds[0]: the sandbox's control socket */
     int join_fds[2];       /* fds[1] and fds[2] when joining (user, network namespace), else -1 */
+    int on_network;        /* F_NETWORK present: the sandbox gets a veth of that network as eth0 */
+    uint32_t network;      /* F_NETWORK */
     struct field setgroups, uid_map, gid_map, uid_map_cmd, gid_map_cmd, cgroup_dir;
 };
 
 /* Checks the descriptors and reads the fields of a K_CREATE message; the first of a repeated field counts. */
 int parse_create_request(const struct msg *m, struct create_request *req, struct failure *f);
+
+/* K_NETWORK_CREATE: the network's id and the id maps of its holder (strings point into the message). */
+struct network_request {
+    uint32_t id;
+    struct field setgroups, uid_map, gid_map;
+};
+
+/* Reads a K_NETWORK_CREATE (no descriptors; F_NETWORK, F_UID_MAP and F_GID_MAP required). */
+int parse_network_request(const struct msg *m, struct network_request *req, struct failure *f);
+
+/* The F_NETWORK of a K_NETWORK_REMOVE. */
+int parse_network_id(const struct msg *m, uint32_t *id, struct failure *f);
 
 /*
  * F_UID_MAP_CMD / F_GID_MAP_CMD: the NUL-separated argv with `pid` inserted as argv[1], into `args` (at most
@@ -53,6 +67,15 @@ int parse_mount_ops(const struct msg *m, struct mount_op *ops, int max, int *cou
  * Each must be an absolute path without ':' or ',' (overlayfs's option separators) and the field must end with a NUL.
  */
 int parse_root_overlay(const struct field *fl, const char *layers[], int max, int *count, struct failure *f);
+
+/* F_NET_ADDRESS, decoded. */
+struct net_address {
+    uint32_t addr; /* network byte order, as in struct in_addr */
+    uint8_t prefix;
+};
+
+/* Decodes F_NET_ADDRESS: exactly NET_ADDRESS_LEN bytes, a prefix of 8 to 30, not the subnet's first or last address. */
+int parse_net_address(const struct field *fl, struct net_address *a, struct failure *f);
 
 /* F_CAPS, decoded. */
 struct caps {
@@ -94,6 +117,28 @@ int parse_exec_strings(const struct msg *m, const unsigned char *memfd, size_t m
                        struct failure *f);
 
 void exec_strings_free(struct exec_strings *s);
+
+/* K_PUBLISH, decoded: forward traffic of the host socket `fd` to 127.0.0.1:port inside. */
+struct publish_request {
+    uint32_t port;      /* F_PORT, 1..65535 */
+    uint32_t transport; /* F_TRANSPORT: TRANSPORT_TCP or TRANSPORT_UDP */
+    int fd;             /* fds[0] */
+};
+
+/* Checks the one descriptor and the fields of a K_PUBLISH message. */
+int parse_publish(const struct msg *m, struct publish_request *p, struct failure *f);
+
+/* K_HOST_SOCKET, decoded: the socket (fds[0]) for request `id`, or fd -1 and the errno Java's connect failed with. */
+struct host_socket_answer {
+    uint32_t id;  /* F_REQUEST_ID */
+    int fd;       /* fds[0], or -1 */
+    uint32_t err; /* F_ERRNO when there is no fd (ECONNREFUSED if Java sent none) */
+};
+
+int parse_host_socket(const struct msg *m, struct host_socket_answer *a, struct failure *f);
+
+/* The F_EXPOSE_PORT fields of a K_CREATE: at most `max` ports, each 1..65535, into `ports`. */
+int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count, struct failure *f);
 
 /* Writes one F_DENIAL value (DENIAL_LEN bytes) into `out`. */
 void encode_denial(unsigned char out[DENIAL_LEN], uint32_t arch, uint32_t nr, uint64_t count);

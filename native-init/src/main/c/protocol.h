@@ -9,7 +9,7 @@
 #ifndef SANDBOX_PROTOCOL_H
 #define SANDBOX_PROTOCOL_H
 
-#define PROTOCOL_VERSION 1
+#define PROTOCOL_VERSION 2
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_FDS 8
 /* The most bytes an argument memfd (F_ARGV_MEMFD) may hold: more than execve accepts (a quarter of the stack
@@ -24,6 +24,13 @@ enum kind {
     K_CREATED = 2,       /* F_PID: host pid of the sandbox init */
     K_CREATE_FAILED = 3, /* F_STEP, F_ERRNO */
     K_HELLO = 4,         /* F_VERSION: sent by the server once it is ready */
+    /* Java -> server: a network (a bridge in a network namespace of its own), kept by the server's descriptors */
+    K_NETWORK_CREATE = 5, /* F_NETWORK, F_SETGROUPS, F_UID_MAP, F_GID_MAP (the maps of the network's holder) */
+    /* server -> Java */
+    K_NETWORK_CREATED = 6, /* F_NETWORK */
+    K_NETWORK_FAILED = 7,  /* F_NETWORK, F_STEP, F_ERRNO */
+    /* Java -> server, no answer: the server closes the network's socket, and the namespace goes (members first) */
+    K_NETWORK_REMOVE = 8, /* F_NETWORK */
     /* sandbox init -> Java */
     K_READY = 10,
     K_SETUP_FAILED = 11,      /* F_STEP, F_ERRNO */
@@ -33,26 +40,37 @@ enum kind {
     K_DENIALS = 15,           /* F_DENIAL repeated: seccomp refusals counted so far */
     K_NAMESPACES = 16,        /* fds: [user namespace, network namespace] of the sandbox */
     K_NAMESPACES_FAILED = 17, /* F_STEP, F_ERRNO: answer to K_GET_NAMESPACES when the files cannot be opened */
+    K_HOST_CONNECT = 18,      /* F_REQUEST_ID, F_PORT: a connection to an exposed host port (F_EXPOSE_PORT) was
+                                 accepted inside; Java answers with K_HOST_SOCKET */
+    K_PUBLISH_FAILED = 19,    /* F_PORT, F_STEP, F_ERRNO: a K_PUBLISH the init could not act on (the mapping is
+                                 gone: its socket closed) */
     /* Java -> sandbox init */
     K_EXEC = 20,           /* process description; fds: [stdin, stdout, stderr, argument memfd if F_ARGV_MEMFD] */
     K_SIGNAL = 21,         /* F_EXEC_ID (0: every process), F_SIGNO, optional F_PGID */
     K_SHUTDOWN = 22,       /* kill everything and exit */
     K_GET_NAMESPACES = 23, /* answered with K_NAMESPACES */
+    K_PUBLISH = 24,        /* F_PORT, F_TRANSPORT; fds: [host socket]: a listening TCP or bound UDP socket of the
+                              host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*) */
+    K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port], or no fd
+                              and F_ERRNO when Java could not connect it */
 };
 
 /* Field tags. */
 enum tag {
-    F_KIND = 1,    /* u32 */
-    F_STEP = 2,    /* string: the setup step that failed */
-    F_ERRNO = 3,   /* u32 */
-    F_PID = 4,     /* u32 */
-    F_VERSION = 5, /* u32 */
-    F_STATUS = 6,  /* u32: raw wait status */
-    F_EXEC_ID = 7, /* u32 */
-    F_SIGNO = 8,   /* u32 */
-    F_DENIAL = 9,  /* 16 bytes: u32 arch @0, u32 nr @4, u64 count @8 (DENIAL_* below) */
-    F_PGID = 10,   /* u32, K_SIGNAL: also signal this process group (the one a process started with F_NEW_SESSION
+    F_KIND = 1,        /* u32 */
+    F_STEP = 2,        /* string: the setup step that failed */
+    F_ERRNO = 3,       /* u32 */
+    F_PID = 4,         /* u32 */
+    F_VERSION = 5,     /* u32 */
+    F_STATUS = 6,      /* u32: raw wait status */
+    F_EXEC_ID = 7,     /* u32 */
+    F_SIGNO = 8,       /* u32 */
+    F_DENIAL = 9,      /* 16 bytes: u32 arch @0, u32 nr @4, u64 count @8 (DENIAL_* below) */
+    F_PGID = 10,       /* u32, K_SIGNAL: also signal this process group (the one a process started with F_NEW_SESSION
                       leads, which may outlive it); only where the init has its own pid namespace */
+    F_PORT = 11,       /* u32: a TCP or UDP port, 1..65535 */
+    F_TRANSPORT = 12,  /* u32: TRANSPORT_TCP or TRANSPORT_UDP */
+    F_REQUEST_ID = 13, /* u32: pairs K_HOST_CONNECT with its K_HOST_SOCKET */
 
     /* K_CREATE: work done by the server around clone() */
     F_CLONE_FLAGS = 20,  /* u64: CLONE_NEW* flags for clone() */
@@ -64,6 +82,8 @@ enum tag {
     F_CGROUP_PROCS = 26, /* string, repeated: cgroup.procs files to write the init pid into */
     F_CGROUP_DIR = 27,   /* string: cgroup v2 directory to clone the init straight into (CLONE_INTO_CGROUP);
                              F_CGROUP_PROCS is the fallback where clone3 is missing */
+    F_NETWORK = 28,      /* u32: network id (K_NETWORK_*); in K_CREATE: the live network the sandbox joins, whose
+                            veth the server plugs into the sandbox's new network namespace as eth0 (not with F_JOIN) */
 
     /* K_CREATE: work done by the sandbox init before it reports K_READY */
     F_CGROUP_NS = 30,   /* u32: unshare the cgroup namespace after joining the cgroups */
@@ -75,6 +95,9 @@ enum tag {
     F_JOIN = 36,     /* u32: join the user and network namespaces passed as fds 1 and 2 of K_CREATE */
     F_ROOT_OVERLAY = 37, /* NUL-terminated host directories, topmost first: the new root is an overlayfs of these
                             read-only layers (userxattr) with a writable upper on a private tmpfs; see ROOT_OVERLAY_MAX */
+    F_EXPOSE_PORT = 38,  /* u32, repeated (at most FORWARD_MAX_MAPPINGS): the init listens on EXPOSE_ADDRESS:port inside
+                            before it reports ready, and forwards each connection to the host's 127.0.0.1:port */
+    F_NET_ADDRESS = 39,  /* NET_ADDRESS_LEN bytes (NET_ADDRESS_* below): the IPv4 address of eth0 (with F_NETWORK) */
 
     /* K_EXEC: one process */
     F_ARG = 40,            /* string, repeated */
@@ -130,6 +153,33 @@ enum tag {
 #define RLIMIT_SOFT 4
 #define RLIMIT_HARD 12
 #define RLIMIT_LEN 20
+
+/* F_TRANSPORT values. */
+#define TRANSPORT_TCP 1
+#define TRANSPORT_UDP 2
+
+/*
+ * Port forwarding by the sandbox init (K_PUBLISH, F_EXPOSE_PORT). At most FORWARD_MAX_MAPPINGS mappings of either
+ * kind per sandbox; each TCP mapping carries at most FORWARD_MAX_CONNECTIONS connections at once (one more is
+ * accepted and reset), each UDP mapping at most FORWARD_MAX_UDP_PEERS client addresses, a peer idle for
+ * FORWARD_UDP_IDLE_SECONDS is forgotten (the oldest goes first when the table is full).
+ */
+#define FORWARD_MAX_MAPPINGS 64
+#define FORWARD_MAX_CONNECTIONS 1024
+#define FORWARD_MAX_UDP_PEERS 256
+#define FORWARD_UDP_IDLE_SECONDS 60
+/* Inside the sandbox, exposed host ports listen here (on lo; 127.0.0.0/8 is local without any route set up). */
+#define EXPOSE_ADDRESS "127.0.0.2"
+
+/*
+ * F_NET_ADDRESS (Java -> sandbox init, K_CREATE): exactly NET_ADDRESS_LEN bytes. The init gives eth0 this address
+ * (no IPv6 link-local, no default route: only the network's own subnet is reachable).
+ *   0  4 bytes  the IPv4 address in network byte order (as in struct in_addr), not native order
+ *   4  u8       prefix length, 8 to 30
+ */
+#define NET_ADDRESS_ADDR 0
+#define NET_ADDRESS_PREFIX 4
+#define NET_ADDRESS_LEN 5
 
 /* F_ROOT_OVERLAY: at most this many layers (overlayfs itself allows 500). */
 #define ROOT_OVERLAY_MAX 128

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <linux/if.h>
 #include <linux/sched.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,10 +17,12 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "init.h"
 #include "msg.h"
+#include "netlink.h"
 #include "parse.h"
 #include "setup.h"
 #include "util.h"
@@ -27,11 +30,67 @@
 /* Replies to Java on the control socket; the server's only one, so one buffer. */
 static struct msg reply;
 
+/*
+ * The live networks: each an rtnetlink socket opened inside the network's namespace by its holder, which then
+ * exited. The namespaces live only by these sockets (a veth holds no reference): they go with the server, also when
+ * the JVM is killed, and nothing is left on the host.
+ */
+#define MAX_NETWORKS 64
+#define BRIDGE_NAME "br0"
+/* How long a new member's bridge port may take to forward (it takes tens of microseconds). */
+#define PORT_UP_TIMEOUT_NS 1000000000L
+
+struct network {
+    int used;
+    uint32_t id;
+    int nl;         /* rtnetlink socket of the network's namespace */
+    int bridge;     /* ifindex of BRIDGE_NAME there */
+    uint32_t veths; /* veths made so far: names are never reused, so none clashes with one still being torn down */
+};
+
+static struct network networks[MAX_NETWORKS];
+
+/* The server's answer to a member whose eth0 is up: its bridge port forwards (anything else: it did not come up). */
+#define PORT_UP 'p'
+
+/*
+ * Members whose eth0 the init is bringing up after its mounts: the server waits for each one's byte in its poll
+ * loop, then for its bridge port, without holding up other requests meanwhile.
+ */
+#define MAX_PENDING 64
+
+struct pending_port {
+    int sync; /* the server's end of the start-up socket; -1: a free slot */
+    struct network *network;
+    char veth[16];
+};
+
+static struct pending_port pending[MAX_PENDING];
+
+static struct network *find_network(uint32_t id) {
+    for (int i = 0; i < MAX_NETWORKS; i++) {
+        if (networks[i].used && networks[i].id == id) return &networks[i];
+    }
+    return NULL;
+}
+
+/* In a child of the server: no network socket may stay open in a sandbox or a holder. */
+static void close_network_sockets(void) {
+    for (int i = 0; i < MAX_NETWORKS; i++) {
+        if (networks[i].used) close(networks[i].nl);
+    }
+    for (int i = 0; i < MAX_PENDING; i++) {
+        if (pending[i].sync >= 0) close(pending[i].sync);
+    }
+}
+
 /* Where one creation stands: what the failure path must undo, and what the success path reports. */
 struct creation {
-    pid_t pid;     /* the cloned child; after a join with a new pid namespace, the init it forked */
-    int sync[2];   /* start-up handshake: [0] the child's end, [1] the server's */
-    int in_cgroup; /* cloned straight into F_CGROUP_DIR: no cgroup.procs to write */
+    pid_t pid;               /* the cloned child; after a join with a new pid namespace, the init it forked */
+    int sync[2];             /* start-up handshake: [0] the child's end, [1] the server's */
+    int in_cgroup;           /* cloned straight into F_CGROUP_DIR: no cgroup.procs to write */
+    struct network *network; /* the network it joins, if any */
+    char veth[16];           /* the network's end of its veth */
 };
 
 static int write_proc_file(pid_t pid, const char *name, const struct field *fl, struct failure *f) {
@@ -122,7 +181,7 @@ static _Noreturn void setup_failed(int sock, const struct failure *f) {
 }
 
 /* Waits for the server's next start-up byte. None: the server failed to prepare us (it reports why) or died. */
-static void await_server(int sync_fd) {
+static char await_server(int sync_fd) {
     char go;
     ssize_t n;
     do {
@@ -130,6 +189,22 @@ static void await_server(int sync_fd) {
     } while (n < 0 && errno == EINTR);
     if (n != 1) {
         _exit(125);
+    }
+    return go;
+}
+
+/*
+ * On a network: eth0 up, then the server waits (on its own time) until the bridge forwards for our veth and
+ * answers PORT_UP. Reporting ready before that would let a first ARP request be dropped, and the sandbox's first
+ * connection would wait a whole second for the retry.
+ */
+static void join_network(const struct create_request *req, int sync_fd) {
+    struct failure f = { 0 };
+    if (sandbox_network_up(req->msg, &f) < 0) setup_failed(req->sock, &f);
+    if (write(sync_fd, "e", 1) != 1) _exit(125);
+    if (await_server(sync_fd) != PORT_UP) {
+        fail(&f, ETIMEDOUT, "bridge port of the sandbox's veth did not come up");
+        setup_failed(req->sock, &f);
     }
 }
 
@@ -185,6 +260,7 @@ static _Noreturn void child_main(const struct create_request *req, int control, 
     }
     close(control);
     close(signal_fd);
+    close_network_sockets();
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -210,10 +286,11 @@ static _Noreturn void child_main(const struct create_request *req, int control, 
     if (sync_fd >= 0) {
         /* The server moves us into our cgroups meanwhile; nothing may start before that is done. */
         await_server(sync_fd);
+        if (req->on_network) join_network(req, sync_fd);
         close(sync_fd);
     }
     if (sandbox_enter_cgroup_namespace(req->msg, &f) < 0) setup_failed(req->sock, &f);
-    init_loop(req->sock);
+    init_loop(req->sock, req->msg);
 }
 
 /* The start-up handshake, and (unless joining, which writes no id maps) a dumpable server for the clone. */
@@ -311,9 +388,91 @@ static int release_joining_child(const struct create_request *req, struct creati
     return 0;
 }
 
+static long elapsed_ns(const struct timespec *since) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - since->tv_sec) * 1000000000L + (now.tv_nsec - since->tv_nsec);
+}
+
 /*
- * Released first, then moved into its cgroups: a v1 cgroup.procs write waits for an RCU grace period (about
- * 2 ms here), which now overlaps the init's mount set-up. The init waits for the second byte before it
+ * Waits until the network's end of the sandbox's veth is operationally up, which the init's bringing up eth0
+ * causes. Until then the bridge has not enabled the port (the carrier news arrives asynchronously), an ARP request
+ * is dropped, and the first connection of the sandbox would wait for ARP's retry, a whole second later.
+ */
+static int await_bridge_port(const struct pending_port *p) {
+    struct timespec start;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        int state = nl_link_operstate(p->network->nl, p->veth);
+        if (state == IF_OPER_UP) {
+            return 0;
+        }
+        if (state < 0 || elapsed_ns(&start) > PORT_UP_TIMEOUT_NS) {
+            return -1;
+        }
+        struct timespec pause = { 0, 20000 };
+        nanosleep(&pause, NULL);
+    }
+}
+
+/*
+ * The sandbox's eth0: one message makes a veth pair, the network's end up and a port of the bridge, the other end
+ * (down) straight into the new network namespace of the child. The child's pid cannot be reused meanwhile: it is
+ * our unreaped child. If anything fails later the child is killed, and its namespace takes the pair with it.
+ */
+static int plug_into_network(struct creation *c, struct failure *f) {
+    snprintf(c->veth, sizeof c->veth, "veth%u", c->network->veths++);
+    int rc = nl_veth_create(c->network->nl, c->veth, c->network->bridge, "eth0", c->pid);
+    if (rc < 0) {
+        return fail(f, -rc, "create the veth of network %u into the sandbox", c->network->id);
+    }
+    return 0;
+}
+
+/* The init's byte came (eth0 is up), or its end closed: answer PORT_UP once the port forwards, else nothing. */
+static void finish_pending(struct pending_port *p) {
+    char byte;
+    ssize_t n;
+    do {
+        n = read(p->sync, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n == 1) {
+        char answer = await_bridge_port(p) == 0 ? PORT_UP : 'x';
+        if (write(p->sync, &answer, 1) != 1) {
+            /* the init is gone: it told Java why, or Java sees it die */
+        }
+    }
+    close(p->sync);
+    p->sync = -1;
+}
+
+/* Hands the server's end of the start-up socket to the poll loop; with no free slot, waits here instead. */
+static void await_port_later(struct creation *c) {
+    struct pending_port *p = NULL;
+    for (int i = 0; i < MAX_PENDING && p == NULL; i++) {
+        if (pending[i].sync < 0) p = &pending[i];
+    }
+    struct pending_port here;
+    if (p == NULL) p = &here;
+    *p = (struct pending_port){ .sync = c->sync[1], .network = c->network };
+    memcpy(p->veth, c->veth, sizeof p->veth);
+    c->sync[1] = -1;
+    if (p == &here) finish_pending(p);
+}
+
+/* A network going away: its pending members get no answer (their inits fail their set-up). */
+static void drop_pending(const struct network *net) {
+    for (int i = 0; i < MAX_PENDING; i++) {
+        if (pending[i].sync >= 0 && pending[i].network == net) {
+            close(pending[i].sync);
+            pending[i].sync = -1;
+        }
+    }
+}
+
+/*
+ * Released first, then plugged into its network and moved into its cgroups: the veth (about 0.5 ms) and a v1
+ * cgroup.procs write (an RCU grace period, about 2 ms here) overlap the init's mount set-up. The init waits for the second byte before it
  * reports ready, so nothing runs in the sandbox outside its cgroups.
  */
 static int release_child(const struct create_request *req, struct creation *c, struct failure *f) {
@@ -322,12 +481,19 @@ static int release_child(const struct create_request *req, struct creation *c, s
     }
     /* Meanwhile the init may have failed its set-up: then it told Java why on its own socket, and Java
      * must hear that rather than the cgroup write or the second byte that its exit made fail. */
+    /* The veth, while the init mounts (unless it failed already: then Java hears its own reason). */
+    if (c->network != NULL && plug_into_network(c, f) < 0) {
+        return child_gone(c->pid, 0) ? 0 : -1;
+    }
     if (!c->in_cgroup && join_cgroups(c->pid, req, f) < 0) {
         return child_gone(c->pid, 0) ? 0 : -1;
     }
     if (write(c->sync[1], "2", 1) != 1) {
         int err = errno;
         return child_gone(c->pid, err) ? 0 : fail(f, err, "tell sandbox init its cgroups are joined");
+    }
+    if (c->network != NULL) {
+        await_port_later(c);
     }
     return 0;
 }
@@ -370,6 +536,13 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
     struct create_request req;
     struct creation c = { .pid = -1, .sync = { -1, -1 } };
     int rc = parse_create_request(request, &req, &f);
+    if (rc == 0 && req.on_network) {
+        c.network = find_network(req.network);
+        if (c.network == NULL) {
+            rc = fail(&f, ENOENT, "create sandbox: network %u does not exist (removed, or made by an earlier server)",
+                      req.network);
+        }
+    }
     if (rc == 0) {
         rc = create_sandbox(&req, control, signal_fd, &c, &f);
     }
@@ -387,6 +560,160 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
         msg_put_u32(&reply, F_PID, (uint32_t)c.pid);
     }
     send_reply(control);
+}
+
+/* The holder's report: a failure, or none with the socket in SCM_RIGHTS. */
+static int send_holder_report(int sock, const struct failure *f, int fd) {
+    struct iovec iov = { (void *)f, sizeof *f };
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    memset(cbuf, 0, sizeof cbuf);
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
+    if (fd >= 0) {
+        m.msg_control = cbuf;
+        m.msg_controllen = sizeof cbuf;
+        struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+        cm->cmsg_level = SOL_SOCKET;
+        cm->cmsg_type = SCM_RIGHTS;
+        cm->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+    }
+    return sendmsg(sock, &m, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/*
+ * The network's holder, in new user and network namespaces: once its maps are written it turns off IPv6
+ * link-local addresses for every link made there (IFLA_AF_SPEC is refused at creation), makes the bridge and
+ * hands the server a rtnetlink socket of the namespace, then exits. Nothing else ever runs there.
+ */
+static _Noreturn void holder_main(int sock) {
+    struct failure f = { 0 };
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    char go;
+    if (read(sock, &go, 1) != 1) _exit(125);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    int nl = nl_open();
+    int rc = nl;
+    if (nl < 0) {
+        fail(&f, -rc, "open a rtnetlink socket in the network's namespace");
+    } else if (write_file("/proc/sys/net/ipv6/conf/default/addr_gen_mode", "1", 1) < 0 && errno != ENOENT) {
+        fail(&f, errno, "turn off IPv6 link-local addresses in the network's namespace");
+    } else if ((rc = nl_bridge_create(nl, BRIDGE_NAME)) < 0) {
+        fail(&f, -rc, "create the network's bridge");
+    }
+    send_holder_report(sock, &f, f.err == 0 ? nl : -1);
+    _exit(f.err == 0 ? 0 : 125);
+}
+
+/* Receives the holder's report: its socket, or its failure copied into f. */
+static int receive_holder_report(int sock, int *nl, struct failure *f) {
+    struct failure report = { 0 };
+    struct iovec iov = { &report, sizeof report };
+    char cbuf[CMSG_SPACE(sizeof(int))];
+    struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
+    ssize_t n;
+    do {
+        n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof report) {
+        return fail(f, n < 0 ? errno : EPROTO, "receive the report of the network's holder");
+    }
+    struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
+    if (cm != NULL && cm->cmsg_type == SCM_RIGHTS) {
+        memcpy(nl, CMSG_DATA(cm), sizeof *nl);
+    }
+    if (report.err != 0 || *nl < 0) {
+        report.step[sizeof report.step - 1] = '\0';
+        return fail(f, report.err != 0 ? report.err : EPROTO, "%s", report.step);
+    }
+    return 0;
+}
+
+/* Clones the holder, writes its maps, and takes the socket it hands back; the holder is reaped either way. */
+static int make_network(const struct network_request *req, struct network *net, struct failure *f) {
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        return fail(f, errno, "socketpair for the network's holder");
+    }
+    /* Born dumpable, as a sandbox init is, so its /proc maps are ours to write (see prepare_startup). */
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0);
+    pid_t holder = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, 0);
+    int clone_errno = errno;
+    if (holder == 0) {
+        /* Nothing of the server's stays open in the holder but its own end. */
+        int keep = sv[1];
+        if (keep > 3) sys_close_range(3, (unsigned)keep - 1, 0);
+        sys_close_range((unsigned)keep + 1, ~0U, 0);
+        if (keep < 3) _exit(125);
+        holder_main(keep);
+    }
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    close(sv[1]);
+    int sock AUTO_CLOSE = sv[0];
+    if (holder < 0) {
+        return fail(f, clone_errno, "clone the network's holder (new user and network namespaces)");
+    }
+    int nl = -1;
+    int rc = -1;
+    if ((!field_present(&req->setgroups) || write_proc_file(holder, "setgroups", &req->setgroups, f) == 0) &&
+        write_proc_file(holder, "uid_map", &req->uid_map, f) == 0 &&
+        write_proc_file(holder, "gid_map", &req->gid_map, f) == 0) {
+        if (write(sock, "1", 1) != 1) {
+            fail(f, errno, "release the network's holder");
+        } else {
+            rc = receive_holder_report(sock, &nl, f);
+        }
+    }
+    if (rc < 0) kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    if (rc < 0) {
+        close_keep_errno(nl);
+        return -1;
+    }
+    int bridge = nl_link_index(nl, BRIDGE_NAME);
+    if (bridge < 0) {
+        close(nl);
+        return fail(f, -bridge, "find the network's bridge");
+    }
+    *net = (struct network){ .used = 1, .id = req->id, .nl = nl, .bridge = bridge };
+    return 0;
+}
+
+static void handle_network_create(int control, const struct msg *request) {
+    struct failure f = { 0 };
+    struct network_request req;
+    struct network *slot = NULL;
+    int rc = parse_network_request(request, &req, &f);
+    if (rc == 0 && find_network(req.id) != NULL) {
+        rc = fail(&f, EEXIST, "create network: network %u exists already", req.id);
+    }
+    for (int i = 0; rc == 0 && slot == NULL && i < MAX_NETWORKS; i++) {
+        if (!networks[i].used) slot = &networks[i];
+    }
+    if (rc == 0 && slot == NULL) {
+        rc = fail(&f, EMFILE, "create network: %d networks exist already, the most one server keeps", MAX_NETWORKS);
+    }
+    if (rc == 0) {
+        rc = make_network(&req, slot, &f);
+    }
+    msg_close_fds(request);
+    msg_init(&reply, rc == 0 ? K_NETWORK_CREATED : K_NETWORK_FAILED);
+    msg_put_u32(&reply, F_NETWORK, req.id);
+    if (rc < 0) msg_put_failure(&reply, &f);
+    send_reply(control);
+}
+
+/* No answer. The namespace goes with the socket, and members still on it lose their eth0 (Java closes them first). */
+static void handle_network_remove(const struct msg *request) {
+    struct failure f = { 0 };
+    uint32_t id;
+    msg_close_fds(request);
+    if (parse_network_id(request, &id, &f) < 0) return;
+    struct network *net = find_network(id);
+    if (net != NULL) {
+        drop_pending(net);
+        close(net->nl);
+        *net = (struct network){ 0 };
+    }
 }
 
 int server_loop(int control) {
@@ -414,15 +741,24 @@ int server_loop(int control) {
     if (msg_send(control, &reply, NULL, 0) < 0) {
         return 0;
     }
+    for (int i = 0; i < MAX_PENDING; i++) pending[i].sync = -1;
     for (;;) {
-        struct pollfd pfds[2] = {
+        struct pollfd pfds[2 + MAX_PENDING] = {
             { .fd = control, .events = POLLIN },
             { .fd = signal_fd, .events = POLLIN },
         };
-        if (poll(pfds, 2, -1) < 0) {
+        for (int i = 0; i < MAX_PENDING; i++) {
+            pfds[2 + i] = (struct pollfd){ .fd = pending[i].sync, .events = POLLIN }; /* -1: ignored */
+        }
+        if (poll(pfds, 2 + MAX_PENDING, -1) < 0) {
             if (errno == EINTR) continue;
             perror("sandbox-init: poll");
             return 125;
+        }
+        for (int i = 0; i < MAX_PENDING; i++) {
+            if (pending[i].sync >= 0 && (pfds[2 + i].revents & (POLLIN | POLLHUP | POLLERR))) {
+                finish_pending(&pending[i]);
+            }
         }
         if (pfds[1].revents & POLLIN) {
             struct signalfd_siginfo si;
@@ -438,10 +774,11 @@ int server_loop(int control) {
                  * their own control sockets. */
                 return 0;
             }
-            if (msg_kind(&request) == K_CREATE) {
-                handle_create(control, signal_fd, &request);
-            } else {
-                msg_close_fds(&request);
+            switch (msg_kind(&request)) {
+            case K_CREATE: handle_create(control, signal_fd, &request); break;
+            case K_NETWORK_CREATE: handle_network_create(control, &request); break;
+            case K_NETWORK_REMOVE: handle_network_remove(&request); break;
+            default: msg_close_fds(&request); break;
             }
         }
     }

@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "netlink.h"
 #include "parse.h"
 
 #define MAX_OPS 512
@@ -444,6 +445,41 @@ static int loopback_up(struct failure *f) {
     ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
     if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
         return fail(f, errno, "bring up lo");
+    }
+    return 0;
+}
+
+/*
+ * eth0, the sandbox's end of its network's veth (the server made it, down, in our namespace): no IPv6 link-local
+ * address (the network stays quiet: no DAD, no router solicitations), up, and the address Java allotted. No
+ * default route: only the network's own subnet is reachable.
+ */
+int sandbox_network_up(const struct msg *m, struct failure *f) {
+    struct field address;
+    if (!msg_find(m, F_NET_ADDRESS, &address)) {
+        return 0;
+    }
+    struct net_address a;
+    if (parse_net_address(&address, &a, f) < 0) {
+        return -1;
+    }
+    int nl AUTO_CLOSE = nl_open();
+    if (nl < 0) {
+        return fail(f, -nl, "open a rtnetlink socket for eth0");
+    }
+    int index = nl_link_index(nl, "eth0");
+    if (index < 0) {
+        return fail(f, -index, "find eth0, the sandbox's end of its network");
+    }
+    int rc = nl_link_no_ipv6_ll(nl, index);
+    if (rc < 0 && rc != -EAFNOSUPPORT) { /* EAFNOSUPPORT: no IPv6 at all */
+        return fail(f, -rc, "turn off IPv6 link-local on eth0");
+    }
+    if ((rc = nl_link_up(nl, index)) < 0) {
+        return fail(f, -rc, "bring up eth0");
+    }
+    if ((rc = nl_addr_add(nl, index, a.addr, a.prefix)) < 0) {
+        return fail(f, -rc, "add the network address to eth0");
     }
     return 0;
 }

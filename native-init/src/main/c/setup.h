@@ -8,6 +8,12 @@
 /* Applies the K_CREATE description: hostname, loopback, mounts, pivot_root. */
 int sandbox_setup(const struct msg *create, struct failure *f);
 
+/*
+ * With F_NET_ADDRESS: eth0, which the server made in our namespace meanwhile, gets the address and comes up. After
+ * sandbox_setup, so the server's veth creation runs while the init mounts.
+ */
+int sandbox_network_up(const struct msg *create, struct failure *f);
+
 /* A new cgroup namespace when asked for; only once the init is in its cgroups, so they are its root. */
 int sandbox_enter_cgroup_namespace(const struct msg *create, struct failure *f);
 

@@ -27,11 +27,12 @@ static uint32_t below(uint32_t n) {
     return (uint32_t)(next_random() % n);
 }
 
-static const uint32_t TAGS[] = {
-    F_KIND,        F_STEP,        F_ERRNO,        F_PID,        F_CLONE_FLAGS, F_SETGROUPS, F_UID_MAP, F_GID_MAP,
-    F_UID_MAP_CMD, F_GID_MAP_CMD, F_CGROUP_PROCS, F_CGROUP_DIR, F_JOIN,        F_MOUNT_OP,  F_CAPS,    F_RLIMIT,
-    F_GROUPS,      F_DENIAL,      F_ARG,          F_ENV,        F_ARGV_MEMFD,  99
-};
+static const uint32_t TAGS[] = { F_KIND,         F_STEP,        F_ERRNO,     F_PID,         F_CLONE_FLAGS,
+                                 F_SETGROUPS,    F_UID_MAP,     F_GID_MAP,   F_UID_MAP_CMD, F_GID_MAP_CMD,
+                                 F_CGROUP_PROCS, F_CGROUP_DIR,  F_JOIN,      F_MOUNT_OP,    F_CAPS,
+                                 F_RLIMIT,       F_GROUPS,      F_DENIAL,    F_ARG,         F_ENV,
+                                 F_ARGV_MEMFD,   F_PORT,        F_TRANSPORT, F_REQUEST_ID,  F_EXPOSE_PORT,
+                                 F_NETWORK,      F_NET_ADDRESS, 99 };
 
 /* A field of plausible length for its tag: exact, one off, or random. */
 static uint32_t field_len(uint32_t tag) {
@@ -41,6 +42,11 @@ static uint32_t field_len(uint32_t tag) {
     case F_RLIMIT: exact = RLIMIT_LEN; break;
     case F_DENIAL: exact = DENIAL_LEN; break;
     case F_CLONE_FLAGS: exact = 8; break;
+    case F_PORT:
+    case F_TRANSPORT:
+    case F_REQUEST_ID:
+    case F_EXPOSE_PORT: exact = 4; break;
+    case F_NET_ADDRESS: exact = NET_ADDRESS_LEN; break;
     case F_MOUNT_OP: exact = MOUNT_OP_STRINGS + 4 + below(40); break;
     default: exact = 4 * below(6); break;
     }
@@ -62,7 +68,8 @@ static void fill(unsigned char *p, uint32_t len) {
 
 static void build_valid(struct msg *m) {
     msg_unseal(m);
-    msg_init(m, below(2) ? K_CREATE : K_EXEC);
+    static const uint32_t KINDS[] = { K_CREATE, K_EXEC, K_PUBLISH, K_HOST_SOCKET, K_NETWORK_CREATE };
+    msg_init(m, KINDS[below(5)]);
     int fields = (int)below(24);
     static unsigned char data[1024];
     for (int i = 0; i < fields; i++) {
@@ -146,6 +153,33 @@ static void exercise_argv_memfd(const struct msg *m) {
     free(exact);
 }
 
+/* The port forwarding parsers: values in range or a reported failure, and descriptors only from the message. */
+static void exercise_forwarding(const struct msg *m) {
+    struct failure f = { 0 };
+    struct publish_request p;
+    int rc = parse_publish(m, &p, &f);
+    expect_failure_reported(rc, &f);
+    if (rc == 0) {
+        CHECK(p.port >= 1 && p.port <= 65535 && p.fd == m->fds[0] && m->nfds == 1);
+        CHECK(p.transport == TRANSPORT_TCP || p.transport == TRANSPORT_UDP);
+    }
+    struct failure g = { 0 };
+    struct host_socket_answer a;
+    rc = parse_host_socket(m, &a, &g);
+    expect_failure_reported(rc, &g);
+    if (rc == 0) CHECK(a.fd >= 0 ? a.fd == m->fds[0] : (a.err > 0 && a.err <= 4095));
+    struct failure h = { 0 };
+    uint16_t ports[FORWARD_MAX_MAPPINGS];
+    int count = -1;
+    int max = below(2) ? FORWARD_MAX_MAPPINGS : (int)below(3);
+    rc = parse_expose_ports(m, ports, max, &count, &h);
+    expect_failure_reported(rc, &h);
+    if (rc == 0) {
+        CHECK(count >= 0 && count <= max);
+        for (int i = 0; i < count; i++) CHECK(ports[i] != 0);
+    }
+}
+
 /* Every parser over one message. */
 static void exercise(const struct msg *m) {
     size_t pos = 0, last = 0;
@@ -190,6 +224,12 @@ static void exercise(const struct msg *m) {
             if (rc == 0) CHECK(n >= 0 && n <= 64 && (uint32_t)n * 4 == fl.len);
             break;
         }
+        case F_NET_ADDRESS: {
+            struct net_address a;
+            rc = parse_net_address(&fl, &a, &f);
+            if (rc == 0) CHECK(fl.len == NET_ADDRESS_LEN && a.prefix >= 8 && a.prefix <= 30);
+            break;
+        }
         case F_UID_MAP_CMD:
         case F_GID_MAP_CMD: {
             char pid[] = "1";
@@ -212,6 +252,11 @@ static void exercise(const struct msg *m) {
     int rc = parse_create_request(m, &req, &f);
     expect_failure_reported(rc, &f);
     if (rc == 0) CHECK(req.sock == m->fds[0] && req.msg == m);
+    struct network_request net;
+    struct failure n = { 0 };
+    rc = parse_network_request(m, &net, &n);
+    expect_failure_reported(rc, &n);
+    if (rc == 0) CHECK(m->nfds == 0 && field_present(&net.uid_map) && field_present(&net.gid_map));
     static struct mount_op ops[512];
     int count = -1;
     uint32_t max = below(2) ? 512 : below(4);
@@ -225,6 +270,7 @@ static void exercise(const struct msg *m) {
     check_exec_strings(rc, &s, &h, m->len);
     exec_strings_free(&s);
     exercise_argv_memfd(m);
+    exercise_forwarding(m);
     (void)msg_kind(m);
 }
 

@@ -3,6 +3,7 @@
  * plain buffers and a socketpair. Prints one line per failed check and finally "N passed, M failed".
  */
 #define _GNU_SOURCE
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
@@ -429,6 +430,104 @@ static void test_create_request_join(void) {
     CHECK(parse_create_request(m, &req, &f) == -1 && failed_with(&f, EINVAL, "create sandbox: F_CLONE_FLAGS"));
 }
 
+static void put_address(unsigned char b[NET_ADDRESS_LEN], const char *ip, uint8_t prefix) {
+    struct in_addr a;
+    inet_pton(AF_INET, ip, &a);
+    memcpy(b + NET_ADDRESS_ADDR, &a, 4);
+    b[NET_ADDRESS_PREFIX] = prefix;
+}
+
+static void test_net_address(void) {
+    unsigned char b[NET_ADDRESS_LEN + 1];
+    put_address(b, "10.89.3.7", 24);
+    struct field fl = { .tag = F_NET_ADDRESS, .len = NET_ADDRESS_LEN, .data = b };
+    struct net_address a;
+    struct failure f = { 0 };
+    CHECK(parse_net_address(&fl, &a, &f) == 0 && a.prefix == 24 && ntohl(a.addr) == 0x0a590307u);
+    fl.len = NET_ADDRESS_LEN + 1;
+    CHECK(parse_net_address(&fl, &a, &f) == -1 && failed_with(&f, EINVAL, "parse network address: F_NET_ADDRESS is 6"));
+    fl.len = NET_ADDRESS_LEN;
+    put_address(b, "10.89.3.7", 31);
+    CHECK(parse_net_address(&fl, &a, &f) == -1 && failed_with(&f, EINVAL, "parse network address: prefix /31"));
+    put_address(b, "10.89.3.7", 7);
+    CHECK(parse_net_address(&fl, &a, &f) == -1 && failed_with(&f, EINVAL, "parse network address: prefix /7"));
+    put_address(b, "10.89.3.0", 24);
+    CHECK(parse_net_address(&fl, &a, &f) == -1 && failed_with(&f, EINVAL, "parse network address: the subnet"));
+    put_address(b, "10.89.3.255", 24);
+    CHECK(parse_net_address(&fl, &a, &f) == -1 && failed_with(&f, EINVAL, "parse network address: the subnet"));
+}
+
+static void test_create_request_network(void) {
+    unsigned char addr[NET_ADDRESS_LEN];
+    put_address(addr, "10.89.1.2", 24);
+    uint64_t flags = 0x40000000; /* CLONE_NEWNET */
+    new_msg(K_CREATE);
+    msg_put(m, F_CLONE_FLAGS, &flags, 8);
+    msg_put_u32(m, F_NETWORK, 7);
+    msg_put(m, F_NET_ADDRESS, addr, sizeof addr);
+    m->nfds = 1;
+    msg_seal(m);
+    struct create_request req;
+    struct failure f = { 0 };
+    CHECK(parse_create_request(m, &req, &f) == 0 && req.on_network && req.network == 7);
+    new_msg(K_CREATE);
+    msg_put(m, F_CLONE_FLAGS, &flags, 8);
+    msg_put_u32(m, F_NETWORK, 7);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_create_request(m, &req, &f) == -1 && failed_with(&f, EINVAL, "create sandbox: F_NETWORK without"));
+    new_msg(K_CREATE);
+    msg_put_u32(m, F_NETWORK, 7);
+    msg_put(m, F_NET_ADDRESS, addr, sizeof addr);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_create_request(m, &req, &f) == -1 &&
+          failed_with(&f, EINVAL, "create sandbox: joining a network needs"));
+    new_msg(K_CREATE);
+    msg_put_u32(m, F_JOIN, 1);
+    msg_put_u32(m, F_NETWORK, 7);
+    m->nfds = 3;
+    msg_seal(m);
+    CHECK(parse_create_request(m, &req, &f) == -1 && failed_with(&f, EINVAL, "create sandbox: a sandbox that shares"));
+    new_msg(K_CREATE);
+    msg_put(m, F_CLONE_FLAGS, &flags, 8);
+    msg_put(m, F_NETWORK, addr, 2);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_create_request(m, &req, &f) == -1 && failed_with(&f, EINVAL, "create sandbox: F_NETWORK is 2 bytes"));
+}
+
+static void test_network_request(void) {
+    new_msg(K_NETWORK_CREATE);
+    msg_put_u32(m, F_NETWORK, 3);
+    msg_put_str(m, F_SETGROUPS, "deny");
+    msg_put_str(m, F_UID_MAP, "0 1000 1");
+    msg_put_str(m, F_GID_MAP, "0 1000 1");
+    msg_seal(m);
+    struct network_request req;
+    struct failure f = { 0 };
+    CHECK(parse_network_request(m, &req, &f) == 0 && req.id == 3 && field_present(&req.setgroups));
+    CHECK(req.uid_map.len == 8 && memcmp(req.gid_map.data, "0 1000 1", 8) == 0);
+    m->nfds = 1;
+    CHECK(parse_network_request(m, &req, &f) == -1 && failed_with(&f, EINVAL, "create network: expected no"));
+    new_msg(K_NETWORK_CREATE);
+    msg_put_u32(m, F_NETWORK, 3);
+    msg_put_str(m, F_UID_MAP, "0 0 1");
+    msg_seal(m);
+    CHECK(parse_network_request(m, &req, &f) == -1 && failed_with(&f, EINVAL, "create network: the holder's"));
+    new_msg(K_NETWORK_CREATE);
+    msg_put_str(m, F_UID_MAP, "0 0 1");
+    msg_put_str(m, F_GID_MAP, "0 0 1");
+    msg_seal(m);
+    CHECK(parse_network_request(m, &req, &f) == -1 && failed_with(&f, EINVAL, "parse network request: F_NETWORK"));
+    CHECK(!field_present(&req.setgroups));
+    uint32_t id = 0;
+    new_msg(K_NETWORK_REMOVE);
+    msg_put_u32(m, F_NETWORK, 9);
+    msg_seal(m);
+    CHECK(parse_network_id(m, &id, &f) == 0 && id == 9);
+}
+
 static void test_map_command(void) {
     static const char cmd[] = "/usr/bin/newuidmap\0000\0001000\0001\0";
     struct field fl = { .tag = F_UID_MAP_CMD, .len = sizeof cmd - 1, .data = (const unsigned char *)cmd };
@@ -605,6 +704,105 @@ static void test_map_sealed_memfd(void) {
     close(pipes[1]);
 }
 
+/* ---- port forwarding messages ------------------------------------------------------------------------------ */
+
+static void test_publish(void) {
+    struct publish_request p;
+    struct failure f = { 0 };
+    new_msg(K_PUBLISH);
+    msg_put_u32(m, F_PORT, 8080);
+    msg_put_u32(m, F_TRANSPORT, TRANSPORT_UDP);
+    m->nfds = 1;
+    m->fds[0] = 42;
+    msg_seal(m);
+    CHECK(parse_publish(m, &p, &f) == 0 && p.port == 8080 && p.transport == TRANSPORT_UDP && p.fd == 42);
+    m->nfds = 0;
+    CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port: expected 1 descriptor") &&
+          p.fd == -1);
+}
+
+static void test_publish_rejects_bad_port_and_transport(void) {
+    struct publish_request p;
+    const uint32_t ports[] = { 0, 65536, 0xffffffffu };
+    for (size_t i = 0; i < sizeof ports / sizeof ports[0]; i++) {
+        struct failure f = { 0 };
+        new_msg(K_PUBLISH);
+        msg_put_u32(m, F_PORT, ports[i]);
+        msg_put_u32(m, F_TRANSPORT, TRANSPORT_TCP);
+        m->nfds = 1;
+        msg_seal(m);
+        CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port: port"));
+    }
+    struct failure f = { 0 };
+    new_msg(K_PUBLISH);
+    msg_put_u32(m, F_PORT, 53);
+    msg_put_u32(m, F_TRANSPORT, 3);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port 53: transport"));
+    new_msg(K_PUBLISH);
+    msg_put(m, F_PORT, "\x50\x00", 2);
+    msg_put_u32(m, F_TRANSPORT, TRANSPORT_TCP);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port: F_PORT is 2 bytes"));
+    new_msg(K_PUBLISH);
+    msg_put_u32(m, F_PORT, 80);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_publish(m, &p, &f) == -1 && failed_with(&f, EINVAL, "publish port: F_PORT or F_TRANSPORT missing"));
+}
+
+static void test_host_socket(void) {
+    struct host_socket_answer a;
+    struct failure f = { 0 };
+    new_msg(K_HOST_SOCKET);
+    msg_put_u32(m, F_REQUEST_ID, 7);
+    m->nfds = 1;
+    m->fds[0] = 9;
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == 0 && a.id == 7 && a.fd == 9);
+    new_msg(K_HOST_SOCKET);
+    msg_put_u32(m, F_REQUEST_ID, 8);
+    msg_put_u32(m, F_ERRNO, ECONNREFUSED);
+    m->nfds = 0;
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == 0 && a.id == 8 && a.fd == -1 && a.err == ECONNREFUSED);
+    new_msg(K_HOST_SOCKET);
+    msg_put_u32(m, F_REQUEST_ID, 8);
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == 0 && a.fd == -1 && a.err != 0); /* no errno: still a refusal */
+    new_msg(K_HOST_SOCKET);
+    m->nfds = 1;
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == -1 && failed_with(&f, EINVAL, "host socket: F_REQUEST_ID"));
+    new_msg(K_HOST_SOCKET);
+    msg_put_u32(m, F_REQUEST_ID, 1);
+    m->nfds = 2;
+    msg_seal(m);
+    CHECK(parse_host_socket(m, &a, &f) == -1 && failed_with(&f, EINVAL, "host socket: expected at most 1"));
+}
+
+static void test_expose_ports(void) {
+    uint16_t ports[2];
+    int count = -1;
+    struct failure f = { 0 };
+    new_msg(K_CREATE);
+    msg_put_u32(m, F_EXPOSE_PORT, 9090);
+    msg_put_str(m, F_HOSTNAME, "h");
+    msg_put_u32(m, F_EXPOSE_PORT, 1);
+    msg_seal(m);
+    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == 0 && count == 2 && ports[0] == 9090 && ports[1] == 1);
+    CHECK(parse_expose_ports(m, ports, 1, &count, &f) == -1 && failed_with(&f, E2BIG, "expose host ports"));
+    new_msg(K_CREATE);
+    msg_put_u32(m, F_EXPOSE_PORT, 70000);
+    msg_seal(m);
+    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == -1 && failed_with(&f, EINVAL, "expose host port: port 70000"));
+    new_msg(K_CREATE);
+    msg_seal(m);
+    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == 0 && count == 0);
+}
+
 static int passed, failed;
 
 static void run(const char *name, void (*test)(void)) {
@@ -646,6 +844,9 @@ int main(void) {
     RUN(test_denial_layout);
     RUN(test_create_request);
     RUN(test_create_request_join);
+    RUN(test_net_address);
+    RUN(test_create_request_network);
+    RUN(test_network_request);
     RUN(test_map_command);
     RUN(test_exec_strings_from_the_message);
     RUN(test_exec_strings_without_a_command);
@@ -653,6 +854,10 @@ int main(void) {
     RUN(test_exec_strings_tables_are_sized_to_what_they_hold);
     RUN(test_exec_strings_memfd_holds_only_whole_string_fields);
     RUN(test_map_sealed_memfd);
+    RUN(test_publish);
+    RUN(test_publish_rejects_bad_port_and_transport);
+    RUN(test_host_socket);
+    RUN(test_expose_ports);
     msg_unseal(m);
     free(m);
     printf("%d passed, %d failed\n", passed, failed);

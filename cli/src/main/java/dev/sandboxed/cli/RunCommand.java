@@ -21,6 +21,7 @@ import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.PortMapping;
 
 /** {@code sandboxed run}: CMD in a fresh sandbox with the caller's stdio, exiting with CMD's status. */
 final class RunCommand {
@@ -43,6 +44,7 @@ final class RunCommand {
         SignalForwarding signals = SignalForwarding.install();
         try (SandboxRuntime runtime = SandboxRuntime.create(config);
                 Sandbox sandbox = runtime.startWithMain(options.spec, options.process)) {
+            reportEphemeralPorts(sandbox);
             SandboxProcess main = sandbox.mainProcess().orElseThrow();
             try {
                 main.awaitStarted();
@@ -80,6 +82,18 @@ final class RunCommand {
             err.println("sandboxed: " + e.getMessage());
             return SANDBOX_ERROR;
         }
+    }
+
+    /** Where ephemeral mappings ended up: the caller has no other way to learn it. */
+    private void reportEphemeralPorts(Sandbox sandbox) {
+        for (PortMapping m : sandbox.spec().publishedPorts()) {
+            if (m.hostPort() == 0) {
+                String host = m.hostAddress().contains(":") ? "[" + m.hostAddress() + "]" : m.hostAddress();
+                err.println("published " + host + ":" + sandbox.mappedPort(m.containerPort(), m.transport()) + " -> "
+                        + m.containerPort() + "/" + m.transport());
+            }
+        }
+        err.flush();
     }
 
     private void writeStats(RunOptions options, Sandbox sandbox, ExitStatus status, Duration elapsed) {

@@ -15,6 +15,7 @@ import dev.sandboxed.core.image.PullListener;
 import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.RootFs;
@@ -42,6 +43,12 @@ final class RunOptions {
               --hostname H               hostname inside (default sandbox)
               --user USER[:GROUP]        user inside, ids or names from the rootfs's /etc/passwd (default 0:0)
               --net none|host            network: only lo (default) or the host's
+              --publish [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|/udp]
+                                         reach a port of the sandbox on a host loopback port (ephemeral unless
+                                         HOST_PORT; HOST_IP 127.0.0.1 unless another loopback one); repeatable
+              --publish-all              publish every port the image exposes (ExposedPorts), on ephemeral ports
+              --expose-host-port PORT    the host's 127.0.0.1:PORT is host.sandboxed.internal:PORT inside;
+                                         repeatable (no other host port is reachable)
               --read-only                make the root read-only
               --memory N                 memory limit, e.g. 64m
               --tmp-size N, --shm-size N size of /tmp and /dev/shm (default: half and a quarter of --memory,
@@ -92,6 +99,7 @@ final class RunOptions {
         Path stats = null;
         String cgroupParent = null;
         boolean verbose = false;
+        boolean publishAll = false;
         int i = 0;
         for (; i < args.size(); i++) {
             String arg = args.get(i);
@@ -111,7 +119,8 @@ final class RunOptions {
             if (eq > 0) {
                 name = arg.substring(0, eq);
                 value = arg.substring(eq + 1);
-            } else if (name.equals("--read-only") || name.equals("--seccomp-compat-arch") || name.equals("--verbose")) {
+            } else if (name.equals("--read-only") || name.equals("--seccomp-compat-arch") || name.equals("--verbose")
+                    || name.equals("--publish-all")) {
                 value = "";
             } else {
                 if (i + 1 >= args.size()) {
@@ -138,6 +147,9 @@ final class RunOptions {
                 case "--hostname" -> spec.hostname(v);
                 case "--user" -> afterRootfs.add(() -> spec.user(v)); // names are looked up in the chosen rootfs
                 case "--net" -> spec.network(NetworkMode.parse(v));
+                case "--publish" -> spec.publish(PortMapping.parse(v));
+                case "--publish-all" -> publishAll = true;
+                case "--expose-host-port" -> spec.exposeHostPort(parsePort(v));
                 case "--read-only" -> spec.readOnlyRoot(true);
                 case "--memory" -> spec.memory(Sizes.parseBytes("memory", v));
                 case "--tmp-size" -> spec.tmpSize(Sizes.parseBytes("tmp-size", v));
@@ -160,10 +172,16 @@ final class RunOptions {
         if (imageRef == null && entrypoint.isPresent()) {
             throw new UsageException("--entrypoint needs --image\n" + USAGE);
         }
+        if (imageRef == null && publishAll) {
+            throw new UsageException("--publish-all needs --image (it publishes the image's ExposedPorts)\n" + USAGE);
+        }
         // Checked before the pull, so a typo costs no download.
         Image image = imageRef == null ? null : Images.defaults().pull(checkedReference(imageRef), pullProgress);
         if (image != null) {
             spec.image(image);
+            if (publishAll) {
+                publishExposedPorts(spec, image);
+            }
         }
         afterRootfs.forEach(Runnable::run);
         io.values().forEach(device -> spec.ioMax(device.build()));
@@ -210,6 +228,30 @@ final class RunOptions {
     /** The VALUE of {@code DEV:VALUE}. */
     private static String rate(String v) {
         return v.substring(v.lastIndexOf(':') + 1);
+    }
+
+    /** The image's ExposedPorts ({@code 80/tcp}, {@code 53/udp}) on ephemeral loopback ports. */
+    private static void publishExposedPorts(SandboxSpec.Builder spec, Image image) {
+        for (String port : image.config().exposedPorts().stream().sorted().toList()) {
+            try {
+                spec.publish(PortMapping.parse(port));
+            } catch (SpecException e) {
+                throw new SpecException("publish-all", "image " + image.source() + " exposes '" + port
+                        + "', which is not PORT[/tcp|/udp]; publish its ports one by one with --publish");
+            }
+        }
+    }
+
+    private static int parsePort(String v) {
+        try {
+            int port = Integer.parseInt(v);
+            if (port < 1 || port > 65535) {
+                throw new NumberFormatException();
+            }
+            return port;
+        } catch (NumberFormatException e) {
+            throw new SpecException("expose-host-port", "'" + v + "' is not a port number 1..65535");
+        }
     }
 
     private static long parseIops(String option, String v) {

@@ -91,6 +91,16 @@ class CliImageTest {
     }
 
     @Test
+    void publishAllTakesTheImagesExposedPortsAndExposedHostPortsHaveTheirName() {
+        assertThat(run("run", "--image", ref, "--publish-all", "--", "true")).as(err.toString(StandardCharsets.UTF_8))
+                .isZero();
+        assertThat(err.toString(StandardCharsets.UTF_8)).containsPattern("published 127\\.0\\.0\\.1:\\d+ -> 8080/tcp");
+        assertThat(run("run", "--image", ref, "--expose-host-port", "9090", "--",
+                "grep -x '127.0.0.2\thost.sandboxed.internal' /etc/hosts")).isZero();
+        assertThat(run("run", "--image", ref, "--", "grep -q host.sandboxed.internal /etc/hosts")).isEqualTo(1);
+    }
+
+    @Test
     void badReferencesAndMissingImagesAreOneLine() {
         assertThat(run("run", "--image", "busybox:-bad", "--", "true")).isEqualTo(125);
         assertThat(err.toString(StandardCharsets.UTF_8)).startsWith("sandboxed: image.tag: ").hasLineCount(1);

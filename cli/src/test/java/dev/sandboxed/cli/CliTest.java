@@ -150,6 +150,55 @@ class CliTest {
     }
 
     @Test
+    void publishedPortIsPrintedAndReachable() throws Exception {
+        String server = "import socket\n"
+                + "s = socket.socket(); s.bind(('127.0.0.1', 8080)); s.listen()\n"
+                + "c, _ = s.accept(); c.sendall(b'from the sandbox\\n'); c.close()\n";
+        var result = new java.util.concurrent.CompletableFuture<Integer>();
+        Thread cli = new Thread(() -> result.complete(run("run", "--publish", "8080", "--", "python3", "-c", server)));
+        cli.start();
+        java.util.regex.Matcher published = null;
+        for (int i = 0; i < 200 && published == null; i++) {
+            java.util.regex.Matcher m = java.util.regex.Pattern.compile("published 127\\.0\\.0\\.1:(\\d+) -> 8080/tcp")
+                    .matcher(stderr());
+            published = m.find() ? m : null;
+            Thread.sleep(50);
+        }
+        assertThat(published).as(stderr()).isNotNull();
+        String line = null;
+        for (int i = 0; i < 100 && line == null; i++) { // the server binds a moment after the sandbox starts
+            try (java.net.Socket s = new java.net.Socket("127.0.0.1", Integer.parseInt(published.group(1)))) {
+                line = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.UTF_8)).readLine();
+            } catch (java.io.IOException notYet) {
+                Thread.sleep(50);
+            }
+        }
+        assertThat(line).isEqualTo("from the sandbox");
+        assertThat(result.get(30, TimeUnit.SECONDS)).as(stderr()).isZero();
+    }
+
+    @Test
+    void anExposedHostPortIsReachableInside() throws Exception {
+        try (java.net.ServerSocket host = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            Thread t = new Thread(() -> {
+                try (java.net.Socket c = host.accept()) {
+                    c.getOutputStream().write("hello from the host\n".getBytes(StandardCharsets.UTF_8));
+                } catch (java.io.IOException closed) {
+                    // the test failed already
+                }
+            });
+            t.setDaemon(true);
+            t.start();
+            String client = "import socket, sys\n"
+                    + "c = socket.create_connection(('host.sandboxed.internal', int(sys.argv[1])), timeout=5)\n"
+                    + "sys.exit(0 if c.makefile().readline() == 'hello from the host\\n' else 3)\n";
+            int port = host.getLocalPort();
+            assertThat(run("run", "--expose-host-port", "" + port, "--", "python3", "-c", client, "" + port))
+                    .as(stderr()).isZero();
+        }
+    }
+
+    @Test
     void cgroupParentThatLeavesTheDelegatedCgroupIsRefusedWithoutAFix() {
         assertThat(run("run", "--cgroup-parent", "..", "--memory", "64m", "--", "true")).isEqualTo(125);
         assertThat(run("doctor", "--cgroup-parent", "/")).isEqualTo(125);

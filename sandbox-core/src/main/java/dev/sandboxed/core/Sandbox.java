@@ -23,6 +23,7 @@ import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.result.SandboxInterruptedException;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 
@@ -80,6 +81,11 @@ public final class Sandbox implements AutoCloseable {
     /** The host pid of the sandbox's init (PID 1 inside). */
     public int pid() {
         return running.initPid();
+    }
+
+    /** Its address on the network it joined ({@code SandboxSpec.Builder.joinNetwork}), e.g. {@code 10.89.1.2}. */
+    public Optional<String> address() {
+        return running.networkMember().map(m -> m.address());
     }
 
     public State state() {
@@ -159,6 +165,28 @@ public final class Sandbox implements AutoCloseable {
     public Sandbox startSharingNetwork(SandboxSpec other) {
         Objects.requireNonNull(other, "other");
         return runtime.start(other, this);
+    }
+
+    /**
+     * The host port that TCP port {@code containerPort} of the sandbox is published on ({@link SandboxSpec.Builder#publish}).
+     *
+     * @throws IllegalArgumentException when that port is not published (the message names the published ones)
+     */
+    public int mappedPort(int containerPort) {
+        return mappedPort(containerPort, PortMapping.Transport.TCP);
+    }
+
+    /** The host port that {@code containerPort} over {@code transport} is published on. */
+    public int mappedPort(int containerPort, PortMapping.Transport transport) {
+        return running.mappedPort(containerPort, Objects.requireNonNull(transport, "transport"));
+    }
+
+    /**
+     * The host address the published ports listen on: 127.0.0.1 unless the first mapping asked for another loopback
+     * address ({@link PortMapping#withHostAddress}).
+     */
+    public String host() {
+        return spec().publishedPorts().stream().findFirst().map(PortMapping::hostAddress).orElse("127.0.0.1");
     }
 
     /** Sends a signal to every process in the sandbox. */

@@ -5,6 +5,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -23,14 +24,17 @@ import dev.sandboxed.core.internal.runtime.MainOutput;
 import dev.sandboxed.core.internal.runtime.OneShot;
 import dev.sandboxed.core.internal.runtime.Prestarted;
 import dev.sandboxed.core.internal.runtime.RunningSandbox;
+import dev.sandboxed.core.internal.runtime.RuntimeNetwork;
 import dev.sandboxed.core.internal.runtime.SandboxStarter;
 import dev.sandboxed.core.internal.runtime.StartRequest;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.spec.NetworkJoin;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
 
 /**
  * Starts sandboxes: turns a spec into a complete set-up description for sandbox-init, with its cgroup
@@ -45,6 +49,8 @@ public final class SandboxRuntime implements AutoCloseable {
     private final StateDirectory stateDirectory;
     private final CgroupManager cgroups;
     private final Set<Sandbox> open = ConcurrentHashMap.newKeySet();
+    /** The open networks by name; a closed one's name is kept (mapped to it) so joining it says it is closed. */
+    private final Map<String, Network> networks = new ConcurrentHashMap<>();
     private final Prestarted<Sandbox> prestarted =
             new Prestarted<>(spec -> newSandbox(StartRequest.of(spec)), s -> s.state() == Sandbox.State.RUNNING);
     private final BackgroundRemoval removal = new BackgroundRemoval();
@@ -140,6 +146,57 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     /**
+     * Makes a network that sandboxes of this runtime join by {@code name} (see {@link Network}). The name is free
+     * again once the network is closed; the runtime's close closes it too.
+     *
+     * @throws dev.sandboxed.core.spec.SpecException for a name that is not a network name, or one in use
+     */
+    public Network createNetwork(String name) {
+        NetworkJoin.checkName(name);
+        synchronized (networks) {
+            Network existing = networks.get(name);
+            if (existing != null && !existing.isClosed()) {
+                throw new SpecException("network", "a network named '" + name + "' is open already in this runtime");
+            }
+            Network network = new Network(RuntimeNetwork.create(name, server(), stateDirectory), this);
+            networks.put(name, network);
+            return network;
+        }
+    }
+
+    /** The open network named {@code name}, if any. */
+    public Optional<Network> network(String name) {
+        return Optional.ofNullable(networks.get(name)).filter(n -> !n.isClosed());
+    }
+
+    /** Closes the sandboxes still on {@code network}, then the network. */
+    void closeNetwork(Network network) {
+        for (Sandbox s : List.copyOf(open)) {
+            if (s.running().networkMember().map(m -> m.network() == network.internal()).orElse(false)) {
+                s.close();
+            }
+        }
+        network.internal().close();
+    }
+
+    /** The request for a spec that joins a network: the network it names, which must be open. */
+    private StartRequest withNetwork(StartRequest request) {
+        Optional<NetworkJoin> join = request.spec().joinedNetwork();
+        if (join.isEmpty()) {
+            return request;
+        }
+        Network network = networks.get(join.get().network());
+        if (network == null) {
+            throw new SpecException("network", "no network named '" + join.get().network() + "' in this runtime; make it"
+                    + " first with SandboxRuntime.createNetwork(\"" + join.get().network() + "\")");
+        }
+        if (network.isClosed()) {
+            throw new SpecException("network", "network '" + join.get().network() + "' is closed and takes no new members");
+        }
+        return request.onNetwork(network.internal());
+    }
+
+    /**
      * Starts a sandbox. Everything that can be checked is checked before anything is created on the host;
      * a failure afterwards removes what was created and names the step and errno.
      */
@@ -156,7 +213,9 @@ public final class SandboxRuntime implements AutoCloseable {
         if (networkOwner != null) {
             return startTracked(StartRequest.sharingNetworkOf(spec, networkOwner.running()));
         }
-        if (!config.prestart()) {
+        // A sandbox started ahead would hold host ports meanwhile (a fixed one cannot be held twice), and a network
+        // member's address is given when it starts.
+        if (!config.prestart() || !spec.publishedPorts().isEmpty() || spec.joinedNetwork().isPresent()) {
             return startTracked(StartRequest.of(spec));
         }
         Sandbox sandbox = prestarted.take(spec);
@@ -204,7 +263,7 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /** A new sandbox; it is tracked in {@link #openSandboxes()} once handed out. */
     private Sandbox newSandbox(StartRequest request) {
-        RunningSandbox running = starter.start(request);
+        RunningSandbox running = starter.start(withNetwork(request));
         String id = running.id();
         return new Sandbox(running, this, () -> {
             open.removeIf(s -> s.id().equals(id));
@@ -275,6 +334,16 @@ public final class SandboxRuntime implements AutoCloseable {
         removal.close();
     }
 
+    private void closeNetworks() {
+        for (Network network : List.copyOf(networks.values())) {
+            try {
+                network.internal().close();
+            } catch (RuntimeException e) {
+                LOG.log(Level.WARNING, "closing " + network + " failed", e);
+            }
+        }
+    }
+
     private synchronized void closeOpenSandboxesAndServer() {
         for (Sandbox s : List.copyOf(open)) {
             try {
@@ -283,6 +352,7 @@ public final class SandboxRuntime implements AutoCloseable {
                 LOG.log(Level.WARNING, "closing " + s + " failed", e);
             }
         }
+        closeNetworks();
         if (server != null) {
             server.close();
             server = null;

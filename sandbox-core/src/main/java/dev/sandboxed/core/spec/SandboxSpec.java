@@ -1,6 +1,7 @@
 package dev.sandboxed.core.spec;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.EnumSet;
@@ -28,6 +29,8 @@ public final class SandboxSpec {
     public static final long DEFAULT_TMP_SIZE = 1L << 30;
     /** /dev/shm without a memory limit: Docker's default. */
     public static final long DEFAULT_SHM_SIZE = 64L << 20;
+    /** Published plus exposed ports per sandbox: what its init forwards (FORWARD_MAX_MAPPINGS). */
+    private static final int MAX_PORT_MAPPINGS = 64;
     private static final Pattern ENV_NAME = Pattern.compile("[^=\\x00]+");
 
     private final Set<Namespace> namespaces;
@@ -51,6 +54,9 @@ public final class SandboxSpec {
     private final boolean allowCompatArchitectures;
     private final OptionalLong tmpSize;
     private final OptionalLong shmSize;
+    private final List<PortMapping> publishedPorts;
+    private final List<Integer> exposedHostPorts;
+    private final Optional<NetworkJoin> joinedNetwork;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -75,6 +81,9 @@ public final class SandboxSpec {
         this.allowCompatArchitectures = b.allowCompatArchitectures;
         this.tmpSize = b.tmpSize;
         this.shmSize = b.shmSize;
+        this.publishedPorts = List.copyOf(b.publishedPorts);
+        this.exposedHostPorts = List.copyOf(b.exposedHostPorts);
+        this.joinedNetwork = b.joinedNetwork;
     }
 
     public static Builder builder() {
@@ -98,8 +107,30 @@ public final class SandboxSpec {
         return has(Namespace.NET) ? NetworkMode.NONE : NetworkMode.HOST;
     }
 
+    /**
+     * The network this sandbox joins, if any: a network of the runtime that starts it
+     * ({@code SandboxRuntime.createNetwork}), where it gets an address of its own and its hostname and aliases
+     * resolve for every member.
+     */
+    public Optional<NetworkJoin> joinedNetwork() {
+        return joinedNetwork;
+    }
+
     public RootFs rootfs() {
         return rootfs;
+    }
+
+    /** Sandbox ports reachable from the host through a loopback port each (see {@code Sandbox.mappedPort}). */
+    public List<PortMapping> publishedPorts() {
+        return publishedPorts;
+    }
+
+    /**
+     * Ports of the host's loopback (127.0.0.1) reachable inside the sandbox as {@code host.sandboxed.internal:PORT}
+     * (127.0.0.2 on the sandbox's {@code lo}); no other host port is.
+     */
+    public List<Integer> exposedHostPorts() {
+        return exposedHostPorts;
     }
 
     public List<Mount> mounts() {
@@ -248,6 +279,9 @@ public final class SandboxSpec {
         b.allowCompatArchitectures = allowCompatArchitectures;
         b.tmpSize = tmpSize;
         b.shmSize = shmSize;
+        b.publishedPorts.addAll(publishedPorts);
+        b.exposedHostPorts.addAll(exposedHostPorts);
+        b.joinedNetwork = joinedNetwork;
         return b;
     }
 
@@ -269,13 +303,16 @@ public final class SandboxSpec {
                 && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping
-                && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize);
+                && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize)
+                && publishedPorts.equals(other.publishedPorts) && exposedHostPorts.equals(other.exposedHostPorts)
+                && joinedNetwork.equals(other.joinedNetwork);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
-                seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize);
+                seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, publishedPorts,
+                exposedHostPorts, joinedNetwork);
     }
 
     @Override
@@ -285,7 +322,10 @@ public final class SandboxSpec {
                 + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
                 + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", tmpSize="
-                + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet() + "}";
+                + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet()
+                + (publishedPorts.isEmpty() ? "" : ", publish=" + publishedPorts)
+                + (exposedHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposedHostPorts)
+                + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("") + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -320,6 +360,9 @@ public final class SandboxSpec {
         private boolean allowCompatArchitectures;
         private OptionalLong tmpSize = OptionalLong.empty();
         private OptionalLong shmSize = OptionalLong.empty();
+        private final List<PortMapping> publishedPorts = new ArrayList<>();
+        private final List<Integer> exposedHostPorts = new ArrayList<>();
+        private Optional<NetworkJoin> joinedNetwork = Optional.empty();
         /** What the caller set, which an image's defaults never replace. */
         private final Set<String> explicitEnv = new HashSet<>();
         private boolean explicitWorkdir;
@@ -380,6 +423,20 @@ public final class SandboxSpec {
             } else {
                 namespaces.add(Namespace.NET);
             }
+            return this;
+        }
+
+        /**
+         * Joins the network {@code name} of the runtime that starts the sandbox (made with
+         * {@code SandboxRuntime.createNetwork(name)}; it must be open then): the sandbox gets its own network
+         * namespace with an address on the network, reaches the other members (and only them) by address, hostname
+         * or alias, and its hostname and {@code aliases} resolve to its address for every member. Implies a network
+         * namespace of its own ({@link NetworkMode#NONE} plus the network).
+         */
+        public Builder joinNetwork(String name, String... aliases) {
+            Objects.requireNonNull(aliases, "aliases");
+            this.joinedNetwork = Optional.of(new NetworkJoin(name, Arrays.asList(aliases)));
+            namespaces.add(Namespace.NET);
             return this;
         }
 
@@ -563,6 +620,25 @@ public final class SandboxSpec {
             return this;
         }
 
+        /** Publishes sandbox ports on host loopback ports (needs the sandbox's own network namespace). */
+        public Builder publish(PortMapping... mappings) {
+            for (PortMapping m : mappings) {
+                publishedPorts.add(Objects.requireNonNull(m, "publish"));
+            }
+            return this;
+        }
+
+        /** Makes these ports of the host's 127.0.0.1 reachable inside as {@code host.sandboxed.internal:PORT}. */
+        public Builder exposeHostPort(int... ports) {
+            for (int port : ports) {
+                if (port < 1 || port > 65535) {
+                    throw new SpecException("exposeHostPort", "port " + port + " is not 1..65535");
+                }
+                exposedHostPorts.add(port);
+            }
+            return this;
+        }
+
         public SandboxSpec build() {
             if (namespaces.contains(Namespace.PID) && !namespaces.contains(Namespace.MOUNT)) {
                 throw new SpecException("namespaces", "a pid namespace needs a mount namespace for its own /proc; keep MOUNT or drop PID");
@@ -573,10 +649,36 @@ public final class SandboxSpec {
                 throw new SpecException("namespaces", "the fresh /proc of a user namespace needs its own pid namespace;"
                         + " keep PID (a sandbox that shares the host's pids has to drop USER too, which only root may)");
             }
+            if (joinedNetwork.isPresent() && !namespaces.contains(Namespace.NET)) {
+                throw new SpecException("network", "joining network '" + joinedNetwork.get().network()
+                        + "' needs a network namespace of its own; do not use the host's network (NetworkMode.HOST)");
+            }
             if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
                 throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");
             }
+            checkPorts();
             return new SandboxSpec(this);
+        }
+
+        /** Forwarding runs in the sandbox's own network namespace, by its init; at most 64 mappings (the init's). */
+        private void checkPorts() {
+            if ((!publishedPorts.isEmpty() || !exposedHostPorts.isEmpty()) && !namespaces.contains(Namespace.NET)) {
+                throw new SpecException(publishedPorts.isEmpty() ? "exposeHostPort" : "publish", "needs the sandbox's own"
+                        + " network namespace (network none); with network host the sandbox shares the host's ports");
+            }
+            if (publishedPorts.size() + exposedHostPorts.size() > MAX_PORT_MAPPINGS) {
+                throw new SpecException("publish", "more than " + MAX_PORT_MAPPINGS + " published and exposed ports");
+            }
+            Set<String> seen = new HashSet<>();
+            for (PortMapping m : publishedPorts) {
+                if (!seen.add(m.containerPort() + "/" + m.transport())) {
+                    throw new SpecException("publish", m.containerPort() + "/" + m.transport() + " is published twice;"
+                            + " publish each sandbox port once");
+                }
+            }
+            if (new HashSet<>(exposedHostPorts).size() != exposedHostPorts.size()) {
+                throw new SpecException("exposeHostPort", "a port is exposed twice: " + exposedHostPorts);
+            }
         }
     }
 }

@@ -22,6 +22,24 @@ public interface LibC {
     int shutdown(int fd, int how);
 
     @SaveError
+    int socket(int domain, int type, int protocol);
+
+    @SaveError
+    int bind(int fd, @In byte[] address, int length);
+
+    @SaveError
+    int listen(int fd, int backlog);
+
+    @SaveError
+    int connect(int fd, @In byte[] address, int length);
+
+    @SaveError
+    int getsockname(int fd, @Out byte[] address, @In @Out int[] length);
+
+    @SaveError
+    int setsockopt(int fd, int level, int name, @In int[] value, int length);
+
+    @SaveError
     int poll(Pointer fds, long nfds, int timeoutMillis);
 
     @SaveError

@@ -6,7 +6,7 @@ package dev.sandboxed.core.internal.protocol;
  * constant and layout offset there has its twin here with the same value, so change the header, then this.
  */
 public final class Protocol {
-    public static final int PROTOCOL_VERSION = 1;
+    public static final int PROTOCOL_VERSION = 2;
     public static final int MAX_MESSAGE = 256 * 1024;
     public static final int MAX_FDS = 8;
     public static final int MAX_ARGV_MEMFD = 4 * 1024 * 1024;
@@ -16,6 +16,10 @@ public final class Protocol {
     public static final int K_CREATED = 2;
     public static final int K_CREATE_FAILED = 3;
     public static final int K_HELLO = 4;
+    public static final int K_NETWORK_CREATE = 5;
+    public static final int K_NETWORK_CREATED = 6;
+    public static final int K_NETWORK_FAILED = 7;
+    public static final int K_NETWORK_REMOVE = 8;
     public static final int K_READY = 10;
     public static final int K_SETUP_FAILED = 11;
     public static final int K_STARTED = 12;
@@ -24,10 +28,14 @@ public final class Protocol {
     public static final int K_DENIALS = 15;
     public static final int K_NAMESPACES = 16;
     public static final int K_NAMESPACES_FAILED = 17;
+    public static final int K_HOST_CONNECT = 18;
+    public static final int K_PUBLISH_FAILED = 19;
     public static final int K_EXEC = 20;
     public static final int K_SIGNAL = 21;
     public static final int K_SHUTDOWN = 22;
     public static final int K_GET_NAMESPACES = 23;
+    public static final int K_PUBLISH = 24;
+    public static final int K_HOST_SOCKET = 25;
 
     // Field tags.
     public static final int F_KIND = 1;
@@ -40,6 +48,9 @@ public final class Protocol {
     public static final int F_SIGNO = 8;
     public static final int F_DENIAL = 9;
     public static final int F_PGID = 10;
+    public static final int F_PORT = 11;
+    public static final int F_TRANSPORT = 12;
+    public static final int F_REQUEST_ID = 13;
     public static final int F_CLONE_FLAGS = 20;
     public static final int F_SETGROUPS = 21;
     public static final int F_UID_MAP = 22;
@@ -48,6 +59,7 @@ public final class Protocol {
     public static final int F_GID_MAP_CMD = 25;
     public static final int F_CGROUP_PROCS = 26;
     public static final int F_CGROUP_DIR = 27;
+    public static final int F_NETWORK = 28;
     public static final int F_CGROUP_NS = 30;
     public static final int F_HOSTNAME = 31;
     public static final int F_LOOPBACK_UP = 32;
@@ -56,7 +68,15 @@ public final class Protocol {
     public static final int F_NO_PIVOT = 35;
     public static final int F_JOIN = 36;
     public static final int F_ROOT_OVERLAY = 37;
+    public static final int F_EXPOSE_PORT = 38;
+    public static final int F_NET_ADDRESS = 39;
     public static final int ROOT_OVERLAY_MAX = 128;
+    public static final int TRANSPORT_TCP = 1;
+    public static final int TRANSPORT_UDP = 2;
+    public static final int FORWARD_MAX_MAPPINGS = 64;
+    public static final int FORWARD_MAX_CONNECTIONS = 1024;
+    public static final int FORWARD_MAX_UDP_PEERS = 256;
+    public static final int FORWARD_UDP_IDLE_SECONDS = 60;
     public static final int F_ARG = 40;
     public static final int F_ENV = 41;
     public static final int F_CWD = 42;
@@ -88,6 +108,9 @@ public final class Protocol {
     public static final int MOUNT_OP_FLAGS = 4;
     public static final int MOUNT_OP_MOUNTFLAGS = 8;
     public static final int MOUNT_OP_STRINGS = 16;
+    public static final int NET_ADDRESS_ADDR = 0;
+    public static final int NET_ADDRESS_PREFIX = 4;
+    public static final int NET_ADDRESS_LEN = 5;
 
     // Mount operations (F_MOUNT_OP) and their flags.
     public static final int OP_MOUNT = 1;

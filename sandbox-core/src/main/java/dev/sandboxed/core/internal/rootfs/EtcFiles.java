@@ -18,14 +18,31 @@ import dev.sandboxed.core.internal.os.Native;
  * {@code etc/} directory (the user's own), written once and bound read-only into every sandbox with that hostname.
  */
 record EtcFiles(Path hostname, Path hosts) {
+    /** The name of the host's loopback inside a sandbox that exposes host ports (where its init listens). */
+    static final String HOST_INTERNAL = "127.0.0.2\thost.sandboxed.internal\n";
 
-    static EtcFiles forHostname(Path cacheRoot, String name) {
-        String hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + name + "\n";
+    static EtcFiles forHostname(Path cacheRoot, String name, boolean hostInternal) {
+        String hosts = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\t" + name + "\n"
+                + (hostInternal ? HOST_INTERNAL : "");
         try {
             Path dir = directory(cacheRoot.resolve("etc"));
             return new EtcFiles(write(dir, name + "\n"), write(dir, hosts));
         } catch (IOException e) {
             throw new UncheckedIOException("write /etc/hostname and /etc/hosts for an image sandbox: " + e.getMessage(), e);
+        }
+    }
+
+    /** The host's /etc/hosts plus {@link #HOST_INTERNAL}, for a host-root sandbox that exposes host ports. */
+    static Path hostHostsWithHostInternal(Path cacheRoot) {
+        try {
+            String hosts = Files.isRegularFile(Path.of("/etc/hosts")) ? Files.readString(Path.of("/etc/hosts")) : "";
+            if (!hosts.isEmpty() && !hosts.endsWith("\n")) {
+                hosts += "\n";
+            }
+            Files.createDirectories(cacheRoot);
+            return write(directory(cacheRoot.resolve("etc")), hosts + HOST_INTERNAL);
+        } catch (IOException e) {
+            throw new UncheckedIOException("write the /etc/hosts of a sandbox that exposes host ports: " + e.getMessage(), e);
         }
     }
 

@@ -60,7 +60,16 @@ public final class MountPlan {
         return ops;
     }
 
+    /** The /etc files of a network's members: its hosts file (changed in place) and a resolv.conf without servers. */
+    public record NetworkEtc(Path hosts, Path resolvConf) {
+    }
+
     public static MountPlan forSpec(SandboxSpec spec, Optional<Path> callerHome) {
+        return forSpec(spec, callerHome, Optional.empty());
+    }
+
+    /** With {@code network}: the network's hosts file and resolv.conf, bound read-only over the root's. */
+    public static MountPlan forSpec(SandboxSpec spec, Optional<Path> callerHome, Optional<NetworkEtc> network) {
         List<MountOp> ops = new ArrayList<>();
         Optional<String> rootBind;
         List<String> rootLayers = new ArrayList<>();
@@ -78,7 +87,7 @@ public final class MountPlan {
                 rootLayers.add(layers.get(i).toString());
             }
             ImageUse.started(spec.rootfs().image()); // kept from prunes until the sandbox ends; notes the use
-            imageView(ops, spec);
+            imageView(ops, spec, network.isPresent());
         } else {
             rootBind = Optional.of(spec.rootfs().directory().toString());
             ops.add(MountOp.mkdir("/proc"));
@@ -87,6 +96,7 @@ public final class MountPlan {
         }
         procAndDev(ops, spec);
         ops.add(MountOp.mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=" + spec.tmpSize()));
+        network.ifPresent(etc -> networkEtc(ops, etc));
         if (spec.rootfs().isHost()) {
             checkTargetsCanBeCreated(spec.mounts());
         }
@@ -105,7 +115,17 @@ public final class MountPlan {
      * /run, and /etc/hostname, /etc/hosts and /etc/resolv.conf bound read-only from files made for the sandbox (the
      * resolver's from the host). Writes to the image's files go to the sandbox's own upper layer.
      */
-    private static void imageView(List<MountOp> ops, SandboxSpec spec) {
+    /**
+     * A network member's names: the bind must be of the file itself (in the host view /etc is the host's, read-only),
+     * and the file is changed in place, never replaced. Optional: a root without /etc/hosts keeps resolving nothing.
+     */
+    private static void networkEtc(List<MountOp> ops, NetworkEtc etc) {
+        int roFile = OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC | OPF_OPTIONAL;
+        ops.add(MountOp.bind(etc.hosts().toString(), "/etc/hosts", roFile));
+        ops.add(MountOp.bind(etc.resolvConf().toString(), "/etc/resolv.conf", roFile));
+    }
+
+    private static void imageView(List<MountOp> ops, SandboxSpec spec, boolean onNetwork) {
         ops.add(MountOp.mkdir("/proc"));
         ops.add(MountOp.mkdir("/dev"));
         ops.add(MountOp.mkdir("/tmp"));
@@ -116,11 +136,14 @@ public final class MountPlan {
         }
         ops.add(MountOp.mount("tmpfs", "/run", MS_NOSUID | MS_NODEV, "mode=0755"));
         ops.add(MountOp.mkdir(spec.workdir()));
-        EtcFiles etc = EtcFiles.forHostname(ImageCache.rootOfLayer(spec.rootfs().image().layers().get(0)), spec.hostname());
+        EtcFiles etc = EtcFiles.forHostname(ImageCache.rootOfLayer(spec.rootfs().image().layers().get(0)), spec.hostname(),
+                !spec.exposedHostPorts().isEmpty());
         int roFile = OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC;
         ops.add(MountOp.bind(etc.hostname().toString(), "/etc/hostname", roFile));
-        ops.add(MountOp.bind(etc.hosts().toString(), "/etc/hosts", roFile));
-        ops.add(MountOp.bind("/etc/resolv.conf", "/etc/resolv.conf", roFile | OPF_OPTIONAL));
+        if (!onNetwork) { // a network member's come later
+            ops.add(MountOp.bind(etc.hosts().toString(), "/etc/hosts", roFile));
+            ops.add(MountOp.bind("/etc/resolv.conf", "/etc/resolv.conf", roFile | OPF_OPTIONAL));
+        }
     }
 
     /**
@@ -162,6 +185,10 @@ public final class MountPlan {
             ops.add(MountOp.bind("/root", "/root", roFlags | OPF_OPTIONAL));
         }
         ops.add(MountOp.mkdir("/mnt"));
+        if (!spec.exposedHostPorts().isEmpty()) {
+            ops.add(MountOp.bind(EtcFiles.hostHostsWithHostInternal(ImageCache.defaultDirectory()).toString(), "/etc/hosts",
+                    OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC));
+        }
     }
 
     /**

@@ -26,6 +26,20 @@ public final class CreateMessage {
         return build(spec, ids, mounts, cgroup, true);
     }
 
+    /**
+     * Adds what joining network {@code network} takes: its id (the server plugs the sandbox's veth into it) and the
+     * address the init gives eth0.
+     */
+    public static void onNetwork(Message create, int network, String address, int prefix) {
+        byte[] value = new byte[NET_ADDRESS_LEN];
+        String[] octets = address.split("\\.");
+        for (int i = 0; i < 4; i++) {
+            value[NET_ADDRESS_ADDR + i] = (byte) Integer.parseInt(octets[i]);
+        }
+        value[NET_ADDRESS_PREFIX] = (byte) prefix;
+        create.putU32(F_NETWORK, network).put(F_NET_ADDRESS, value);
+    }
+
     private static Message build(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup, boolean join) {
         long flags = 0;
         if (spec.has(Namespace.USER)) flags |= CLONE_NEWUSER;
@@ -54,6 +68,9 @@ public final class CreateMessage {
         if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
         if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
         if (spec.has(Namespace.NET) && !join) m.putU32(F_LOOPBACK_UP, 1);
+        for (int port : spec.exposedHostPorts()) {
+            m.putU32(F_EXPOSE_PORT, port);
+        }
         if (!spec.has(Namespace.MOUNT)) {
             m.putU32(F_NO_PIVOT, 1);
         } else {

@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
@@ -19,11 +20,13 @@ import java.util.function.Consumer;
 import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
+import dev.sandboxed.core.internal.os.HostSockets;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.seccomp.SeccompDenials;
+import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
@@ -68,6 +71,8 @@ public final class InitConnection {
     private final AtomicBoolean closed = new AtomicBoolean();
     private final CountDownLatch readerDone = new CountDownLatch(1);
     private volatile CompletableFuture<int[]> namespaces;
+    /** Host ports the init may ask a socket for (K_HOST_CONNECT): the spec's exposed ones, nothing else. */
+    private volatile Set<Integer> exposedHostPorts = Set.of();
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
 
@@ -106,6 +111,35 @@ public final class InitConnection {
 
     ControlSocket socket() {
         return socket;
+    }
+
+    void exposeHostPorts(List<Integer> ports) {
+        exposedHostPorts = Set.copyOf(ports);
+    }
+
+    /**
+     * A connection to an exposed host port was accepted inside: connect to the host's 127.0.0.1:PORT (non-blocking;
+     * the init waits for the outcome) and hand the socket over, or tell the init why there is none.
+     */
+    private void answerHostConnect(Message m) {
+        int id = m.u32(Protocol.F_REQUEST_ID, 0);
+        int port = m.u32(Protocol.F_PORT, 0);
+        Message answer = Message.of(Protocol.K_HOST_SOCKET).putU32(Protocol.F_REQUEST_ID, id);
+        int fd = exposedHostPorts.contains(port) ? HostSockets.connectLoopback(port) : -1;
+        try {
+            if (fd < 0) {
+                answer.putU32(Protocol.F_ERRNO, exposedHostPorts.contains(port) ? Native.lastErrno() : Errno.EACCES);
+                socket.send(answer);
+            } else {
+                socket.send(answer, fd);
+            }
+        } catch (RuntimeException e) {
+            if (isRunning()) {
+                LOG.log(Level.WARNING, "sandbox " + sandboxId + ": could not hand over a connection to host port " + port, e);
+            }
+        } finally {
+            Native.close(fd);
+        }
     }
 
     private void receiveReadyAnswer() {
@@ -392,6 +426,11 @@ public final class InitConnection {
                     }
                 }
             }
+            case Protocol.K_HOST_CONNECT -> answerHostConnect(m);
+            // Only where the init runs out of resources (Java sends no more mappings than it takes): say so.
+            case Protocol.K_PUBLISH_FAILED -> LOG.log(Level.WARNING, "sandbox " + sandboxId + ": port "
+                    + m.u32(Protocol.F_PORT, 0) + " is not forwarded: " + new SandboxException(
+                            m.string(Protocol.F_STEP, "publish port"), m.u32(Protocol.F_ERRNO, 0)).getMessage());
             default -> LOG.log(Level.DEBUG, "sandbox " + sandboxId + ": ignoring message kind " + m.kind());
         }
     }

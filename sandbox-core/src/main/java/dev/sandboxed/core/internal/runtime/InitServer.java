@@ -103,6 +103,46 @@ public final class InitServer implements AutoCloseable {
         throw new SandboxException(m.string(Protocol.F_STEP, "create sandbox"), m.u32(Protocol.F_ERRNO, 0));
     }
 
+    /**
+     * Asks the server to make network {@code id}: a holder in new user and network namespaces (with these id maps;
+     * {@code setgroups} null to leave it) makes the bridge and hands the server a socket of that namespace.
+     */
+    public synchronized void createNetwork(int id, String setgroups, String uidMap, String gidMap) {
+        Message request = Message.of(Protocol.K_NETWORK_CREATE).putU32(Protocol.F_NETWORK, id);
+        if (setgroups != null) {
+            request.putString(Protocol.F_SETGROUPS, setgroups);
+        }
+        request.putString(Protocol.F_UID_MAP, uidMap).putString(Protocol.F_GID_MAP, gidMap);
+        try {
+            socket.send(request);
+        } catch (SandboxException e) {
+            throw brokenConnection(e) ? diedOr(e, true) : e;
+        }
+        ControlSocket.Received reply = socket.receive();
+        if (reply == null) {
+            throw diedOr(new SandboxException("create network: the sandbox-init server hung up", 0), false);
+        }
+        for (int fd : reply.fds()) {
+            Native.close(fd);
+        }
+        Message m = reply.message();
+        if (m.kind() != Protocol.K_NETWORK_CREATED) {
+            throw new SandboxException(m.string(Protocol.F_STEP, "create network"), m.u32(Protocol.F_ERRNO, 0));
+        }
+    }
+
+    /** Lets the server drop network {@code id} (no answer): its namespace goes, so close its members first. */
+    public synchronized void removeNetwork(int id) {
+        try {
+            socket.send(Message.of(Protocol.K_NETWORK_REMOVE).putU32(Protocol.F_NETWORK, id));
+        } catch (SandboxException e) {
+            if (!brokenConnection(e)) {
+                throw e;
+            }
+            // a dying server drops every network anyway
+        }
+    }
+
     private static boolean brokenConnection(SandboxException e) {
         return e.errno() == Errno.EPIPE || e.errno() == Errno.ECONNRESET || e.errno() == Errno.ENOTCONN;
     }

@@ -15,6 +15,7 @@ import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 
@@ -33,12 +34,15 @@ public final class RunningSandbox {
     private final int initPid;
     private final InitExit initExit;
     private final BackgroundRemoval removal;
+    private final PublishedPorts ports;
+    private final Optional<RuntimeNetwork.Member> networkMember;
     private volatile Launched main;
     /** Completes with the final usage once the cgroups and the state entry are gone; set by close(). */
     private volatile CompletableFuture<ResourceUsage> removed;
 
     RunningSandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, InitConnection connection,
-            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, BackgroundRemoval removal) {
+            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, BackgroundRemoval removal,
+            PublishedPorts ports, Optional<RuntimeNetwork.Member> networkMember) {
         this.id = id;
         this.spec = spec;
         this.ids = ids;
@@ -49,6 +53,23 @@ public final class RunningSandbox {
         this.initPid = initPid;
         this.initExit = InitExit.watch(initPid);
         this.removal = removal;
+        this.ports = ports;
+        this.networkMember = networkMember;
+    }
+
+    /** The host port a published sandbox port got; IllegalArgumentException naming the published ones otherwise. */
+    public int mappedPort(int containerPort, PortMapping.Transport transport) {
+        return ports.find(containerPort, transport).hostPort();
+    }
+
+    /** The host address a published sandbox port listens on. */
+    public String mappedAddress(int containerPort, PortMapping.Transport transport) {
+        return ports.find(containerPort, transport).mapping().hostAddress();
+    }
+
+    /** Its place on the network it joined, if any. */
+    public Optional<RuntimeNetwork.Member> networkMember() {
+        return networkMember;
     }
 
     /** A process just sent to the init, and its stdio (raw pipe ends for a one-shot sandbox's main process). */
@@ -165,6 +186,7 @@ public final class RunningSandbox {
             }
         } finally {
             initExit.close();
+            networkMember.ifPresent(RuntimeNetwork.Member::leave);
             removed = removal.remove(id, cgroup, stateEntry);
             afterwards.run();
         }

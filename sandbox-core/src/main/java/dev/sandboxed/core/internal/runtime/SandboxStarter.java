@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
@@ -72,7 +74,9 @@ public final class SandboxStarter {
         SandboxCgroup cgroup;
         ControlSocket socket;
         InitServer server;
+        RuntimeNetwork.Member member;
         RunningSandbox sandbox;
+        PublishedPorts ports = PublishedPorts.none();
     }
 
     /**
@@ -84,6 +88,7 @@ public final class SandboxStarter {
         Plan plan = plan(request.withSpec(RootUsers.resolve(request.spec())));
         Underway made = new Underway();
         try {
+            made.ports = PublishedPorts.bind(plan.spec().publishedPorts());
             reserve(plan, made);
             Message create = describe(plan, made);
             clone(plan, made, create);
@@ -105,6 +110,13 @@ public final class SandboxStarter {
             throw new SpecException("network", "a sandbox that shares another's network needs the USER and NET namespaces "
                     + "in its spec (they are the other sandbox's)");
         }
+        if (spec.joinedNetwork().isPresent() != request.network().isPresent()) {
+            throw new IllegalStateException("the spec's network and the request's differ: " + spec.joinedNetwork());
+        }
+        if (request.network().isPresent() && request.networkOwner().isPresent()) {
+            throw new SpecException("network", "a sandbox that shares another's network namespace cannot also join "
+                    + "network '" + request.network().get().name() + "'");
+        }
         IdMapPlan ids = request.networkOwner().map(RunningSandbox::ids)
                 .orElseGet(() -> IdMapPlan.forSpec(spec, facts));
         if (spec.has(Namespace.USER)) {
@@ -114,7 +126,8 @@ public final class SandboxStarter {
         request.main().ifPresent(m -> ProcessMessages.checkSize(spec, m));
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
                 spec.reportSeccompDenials(), spec.allowNestedUserNamespaces(), spec.allowCompatArchitectures());
-        MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of));
+        MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of),
+                request.network().map(n -> new MountPlan.NetworkEtc(n.hostsFile(), n.resolvConf())));
         boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
         return new Plan(request, ids, seccomp, mounts, wantsCgroup, new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID)));
     }
@@ -122,6 +135,12 @@ public final class SandboxStarter {
     /** Id, cgroup and state entry: one made ahead when the pool has it, else made now. */
     private void reserve(Plan plan, Underway made) {
         SandboxSpec spec = plan.spec();
+        if (plan.request().network().isPresent()) {
+            List<String> names = new ArrayList<>();
+            names.add(spec.hostname());
+            names.addAll(spec.joinedNetwork().orElseThrow().aliases());
+            made.member = plan.request().network().get().join(names);
+        }
         CgroupPool.Slot slot = plan.wantsCgroup() ? cgroupPool.take(plan.cgroupKey()) : null;
         if (slot != null) {
             made.id = slot.id();
@@ -143,9 +162,14 @@ public final class SandboxStarter {
     }
 
     private static Message describe(Plan plan, Underway made) {
-        return plan.request().networkOwner().isPresent()
+        Message create = plan.request().networkOwner().isPresent()
                 ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
                 : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
+        if (made.member != null) {
+            CreateMessage.onNetwork(create, made.member.network().id(), made.member.address(),
+                    made.member.network().prefix());
+        }
+        return create;
     }
 
     /**
@@ -170,13 +194,19 @@ public final class SandboxStarter {
         }
         InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup),
                 made.server::deathIfAny);
+        connection.exposeHostPorts(plan.spec().exposedHostPorts());
         made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
-                made.state, pid, removal);
+                made.state, pid, removal, made.ports, Optional.ofNullable(made.member));
     }
 
     /** One create request to the current server (a new one if the last died), with the namespaces a sandbox joins. */
     private int create(Plan plan, Underway made, Message create, int socket) {
         made.server = server.get();
+        Optional<RuntimeNetwork> network = plan.request().network();
+        if (network.isPresent() && network.get().server() != made.server) {
+            throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
+                    + " with its sandbox-init server", 0);
+        }
         Optional<RunningSandbox> owner = plan.request().networkOwner();
         if (owner.isEmpty()) {
             return made.server.create(create, socket);
@@ -198,6 +228,9 @@ public final class SandboxStarter {
     private void awaitReady(Plan plan, Underway made) {
         RunningSandbox sandbox = made.sandbox;
         SandboxException mainNotSent = null;
+        // Queued before the main process, so the init forwards before it starts anything; the host sockets listen
+        // already, so a connection made from now on waits in their backlog until the init accepts it.
+        made.ports.sendTo(sandbox.connection().socket());
         if (plan.request().main().isPresent()) {
             try {
                 sandbox.launchMain(plan.request().main().get(), plan.request().mainOutput());
@@ -221,6 +254,10 @@ public final class SandboxStarter {
 
     /** Undoes what the phases reached: a cloned sandbox closes as any other does, else its parts go one by one. */
     private static void rollBack(Underway made) {
+        made.ports.close();
+        if (made.member != null && made.sandbox == null) {
+            made.member.leave();
+        }
         if (made.sandbox != null) {
             made.sandbox.close(() -> { });
             return;

@@ -133,6 +133,7 @@ public final class StateDirectory {
         public void remove() {
             try {
                 Files.deleteIfExists(dir.resolve("state.json"));
+                deleteEntryFiles(dir);
                 Files.deleteIfExists(dir.resolve("lock"));
                 try {
                     Files.delete(dir);
@@ -145,6 +146,15 @@ public final class StateDirectory {
             } finally {
                 release();
             }
+        }
+    }
+
+    /** The files a network's entry holds besides its lock: its members' /etc/hosts and /etc/resolv.conf. */
+    private static final List<String> NETWORK_FILES = List.of("hosts", "resolv.conf");
+
+    private static void deleteEntryFiles(Path dir) throws IOException {
+        for (String name : NETWORK_FILES) {
+            Files.deleteIfExists(dir.resolve(name));
         }
     }
 
@@ -185,6 +195,7 @@ public final class StateDirectory {
                     }
                     Files.deleteIfExists(stateFile);
                     Files.deleteIfExists(dir.resolve("state.json.tmp"));
+                    deleteEntryFiles(dir);
                     Files.deleteIfExists(lockFile);
                     Files.deleteIfExists(dir);
                     removed++;

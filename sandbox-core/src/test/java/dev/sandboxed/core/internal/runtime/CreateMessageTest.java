@@ -57,6 +57,21 @@ class CreateMessageTest {
     }
 
     @Test
+    void aNetworkMemberCarriesTheNetworkAndItsAddressAndBindsTheNetworksEtcFiles() {
+        SandboxSpec spec = SandboxSpec.builder().joinNetwork("backend", "db").build();
+        MountPlan plan = MountPlan.forSpec(spec, Optional.empty(),
+                Optional.of(new MountPlan.NetworkEtc(Path.of("/state/net-1/hosts"), Path.of("/state/net-1/resolv.conf"))));
+        Message built = CreateMessage.of(spec, SINGLE, plan, CGROUP);
+        CreateMessage.onNetwork(built, 7, "10.89.3.200", 24);
+        Message m = Message.parse(built.toBytes());
+        assertThat(m.u32(F_NETWORK, 0)).isEqualTo(7);
+        assertThat(m.find(F_NET_ADDRESS).orElseThrow().data()).containsExactly(10, 89, 3, (byte) 200, 24);
+        assertThat(plan.ops()).filteredOn(op -> op.target().startsWith("/etc/"))
+                .extracting(op -> op.source() + " -> " + op.target())
+                .containsExactly("/state/net-1/hosts -> /etc/hosts", "/state/net-1/resolv.conf -> /etc/resolv.conf");
+    }
+
+    @Test
     void defaultSpecAsksForEveryNamespaceAndTheSingleMapping() {
         Message m = create(SandboxSpec.builder().hostname("h1").build(), SINGLE);
         assertThat(m.kind()).isEqualTo(K_CREATE);

@@ -1,0 +1,530 @@
+#define _GNU_SOURCE
+#include "forward.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "exec.h"
+
+/* What an epoll event points at: the first member of each of these structs says which one it is. */
+enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
+
+/* A connection is moved at most this much per turn, so one fast transfer cannot starve the others. */
+#define TURN_BUDGET (4u << 20)
+#define MAX_EVENTS 64
+#define UDP_MAX 65536
+/*
+ * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer); a connection that
+ * never half fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is spent the
+ * kernel refuses and the pipe stays as it was.
+ */
+#define BIG_PIPE (1 << 20)
+
+struct conn;
+
+struct mapping {
+    int type; /* EP_LISTENER or EP_UDP */
+    int fd;
+    int expose; /* accepted inside the sandbox, the other end comes from Java; else accepted on the host */
+    uint32_t port;
+    int count; /* open connections or known UDP peers */
+    struct peer *peers;
+};
+
+/* One socket of a connection: [0] the accepted one, [1] the one this init or Java connected. */
+struct side {
+    int type; /* EP_SIDE */
+    struct conn *conn;
+};
+
+enum conn_state { WAIT_HOST, CONNECTING, OPEN, CLOSED };
+
+struct conn {
+    struct side side[2];
+    int fd[2];
+    int pipe[2][2]; /* pipe[d]: bytes read from fd[d] on their way to fd[1 - d]; [0] read end, [1] write end */
+    size_t pending[2];
+    size_t capacity[2]; /* of pipe[d] */
+    int grown[2];       /* pipe[d] was offered BIG_PIPE */
+    int eof[2];         /* fd[d] has no more to read */
+    int shut[2];        /* fd[1 - d] got its SHUT_WR */
+    enum conn_state state;
+    int tried_ipv6;
+    uint32_t request_id;
+    struct mapping *map;
+    struct conn *prev, *next; /* every connection */
+    int again;                /* on the again list: its turn ended with work left */
+    struct conn *again_next;
+    struct conn *dead_next; /* closed, freed after the current batch of events (which may still name it) */
+};
+
+struct peer {
+    int type; /* EP_PEER */
+    int fd;   /* connected to 127.0.0.1:port inside */
+    struct sockaddr_storage addr;
+    socklen_t addr_len;
+    struct timespec last;
+    struct mapping *map;
+    struct peer *next;
+    struct peer *dead_next;
+};
+
+static int epoll_fd = -1;
+static forward_ask_host ask_host;
+static struct mapping *mappings[FORWARD_MAX_MAPPINGS];
+static int nmappings;
+static struct conn *conns;
+static struct conn *again_list;
+static struct conn *dead_conns;
+static struct peer *dead_peers;
+static uint32_t next_request_id = 1;
+static int npeers;
+static unsigned char datagram[UDP_MAX];
+
+void forward_set_ask_host(forward_ask_host ask) {
+    ask_host = ask;
+}
+
+int forward_fd(void) {
+    return epoll_fd;
+}
+
+/*
+ * Made on first use: the epoll instance, and the descriptor limit raised to the hard one (a connection holds six
+ * descriptors); the processes the init starts get the soft limit back (exec_set_nofile_soft).
+ */
+static int ensure_started(struct failure *f) {
+    if (epoll_fd >= 0) return 0;
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        exec_set_nofile_soft(rl.rlim_cur);
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+    epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    return epoll_fd < 0 ? fail(f, errno, "create the epoll instance for port forwarding") : 0;
+}
+
+static int watch(int fd, uint32_t events, void *ptr) {
+    struct epoll_event ev = { .events = events, .data.ptr = ptr };
+    return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static struct mapping *add_mapping(int type, int fd, int expose, uint32_t port, struct failure *f) {
+    if (nmappings == FORWARD_MAX_MAPPINGS) {
+        fail(f, ENOSPC, "forward port %u: more than %d mappings", port, FORWARD_MAX_MAPPINGS);
+        return NULL;
+    }
+    struct mapping *map = calloc(1, sizeof *map);
+    if (map == NULL) {
+        fail(f, ENOMEM, "forward port %u", port);
+        return NULL;
+    }
+    *map = (struct mapping){ .type = type, .fd = fd, .expose = expose, .port = port };
+    if (watch(fd, EPOLLIN, map) < 0) {
+        fail(f, errno, "forward port %u: watch the socket", port);
+        free(map);
+        return NULL;
+    }
+    mappings[nmappings++] = map;
+    return map;
+}
+
+int forward_publish(const struct publish_request *p, struct failure *f) {
+    int fd AUTO_CLOSE = p->fd;
+    if (ensure_started(f) < 0) return -1;
+    /* Our own copy's flags: accept4 and recvfrom below must not block the init. */
+    int flags = fcntl(fd, F_GETFL);
+    if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0) {
+        return fail(f, errno, "publish port %u: make the host socket non-blocking", p->port);
+    }
+    int type = p->transport == TRANSPORT_UDP ? EP_UDP : EP_LISTENER;
+    if (add_mapping(type, fd, 0, p->port, f) == NULL) return -1;
+    take_fd(&fd);
+    return 0;
+}
+
+int forward_expose(uint16_t port, struct failure *f) {
+    if (ensure_started(f) < 0) return -1;
+    int fd AUTO_CLOSE = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return fail(f, errno, "expose host port %u: socket", port);
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
+    inet_pton(AF_INET, EXPOSE_ADDRESS, &sa.sin_addr);
+    if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        return fail(f, errno, "expose host port %u: listen on %s:%u in the sandbox", port, EXPOSE_ADDRESS, port);
+    }
+    if (listen(fd, 4096) < 0) return fail(f, errno, "expose host port %u: listen", port);
+    if (add_mapping(EP_LISTENER, fd, 1, port, f) == NULL) return -1;
+    take_fd(&fd);
+    return 0;
+}
+
+/* An abortive close: the peer sees a reset, as it would from a port nobody listens on. */
+static void reset(int fd) {
+    struct linger lg = { .l_onoff = 1, .l_linger = 0 };
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    close(fd);
+}
+
+static void close_conn(struct conn *c, int abortive) {
+    if (c->again) {
+        for (struct conn **p = &again_list; *p != NULL; p = &(*p)->again_next) {
+            if (*p == c) {
+                *p = c->again_next;
+                break;
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (c->fd[i] >= 0) {
+            if (abortive) {
+                reset(c->fd[i]);
+            } else {
+                close(c->fd[i]);
+            }
+        }
+        for (int j = 0; j < 2; j++) {
+            if (c->pipe[i][j] >= 0) close(c->pipe[i][j]);
+        }
+    }
+    if (c->prev != NULL) c->prev->next = c->next;
+    if (c->next != NULL) c->next->prev = c->prev;
+    if (conns == c) conns = c->next;
+    c->map->count--;
+    c->state = CLOSED;
+    c->dead_next = dead_conns;
+    dead_conns = c;
+}
+
+static int connect_inside(struct conn *c, int ipv6) {
+    int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int rc;
+    if (ipv6) {
+        struct sockaddr_in6 sa = { .sin6_family = AF_INET6, .sin6_port = htons((uint16_t)c->map->port) };
+        sa.sin6_addr = in6addr_loopback;
+        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    } else {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)c->map->port) };
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
+    }
+    if (rc < 0 && errno != EINPROGRESS) {
+        close_keep_errno(fd);
+        return -1;
+    }
+    c->fd[1] = fd;
+    c->state = CONNECTING;
+    return watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[1]);
+}
+
+static struct conn *new_conn(struct mapping *map, int accepted) {
+    struct conn *c = calloc(1, sizeof *c);
+    if (c == NULL) return NULL;
+    c->fd[0] = accepted;
+    c->fd[1] = -1;
+    c->map = map;
+    for (int i = 0; i < 2; i++) {
+        c->side[i] = (struct side){ .type = EP_SIDE, .conn = c };
+        c->pipe[i][0] = c->pipe[i][1] = -1;
+    }
+    c->next = conns;
+    if (conns != NULL) conns->prev = c;
+    conns = c;
+    map->count++;
+    for (int i = 0; i < 2; i++) {
+        if (pipe2(c->pipe[i], O_NONBLOCK | O_CLOEXEC) < 0) return c;
+    }
+    int size = fcntl(c->pipe[0][0], F_GETPIPE_SZ);
+    c->capacity[0] = c->capacity[1] = size > 0 ? (size_t)size : 65536;
+    return c;
+}
+
+/*
+ * Room left in pipe[d]. A pipe found half full is grown once: it is full before its bytes reach its capacity when
+ * they sit in partly used pages (socket buffers spliced in), so "full" cannot be told from the byte count alone.
+ */
+static size_t room(struct conn *c, int d) {
+    if (c->pending[d] >= c->capacity[d] / 2 && !c->grown[d]) {
+        c->grown[d] = 1;
+        int size = fcntl(c->pipe[d][1], F_SETPIPE_SZ, BIG_PIPE);
+        if (size > 0 && (size_t)size > c->capacity[d]) c->capacity[d] = (size_t)size;
+    }
+    return c->capacity[d] - c->pending[d];
+}
+
+/* Moves what fd[d] has to fd[1 - d] until neither side can take a step, or the budget is spent. */
+static int move(struct conn *c, int d, size_t *budget) {
+    int src = c->fd[d], dst = c->fd[1 - d];
+    for (;;) {
+        int progressed = 0;
+        size_t space = room(c, d);
+        if (!c->eof[d] && space > 0 && *budget > 0) {
+            ssize_t n = splice(src, NULL, c->pipe[d][1], NULL, space, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) {
+                c->pending[d] += (size_t)n;
+                *budget = *budget > (size_t)n ? *budget - (size_t)n : 0;
+                progressed = 1;
+            } else if (n == 0) {
+                c->eof[d] = 1;
+                progressed = 1;
+            } else if (errno != EAGAIN && errno != EINTR) {
+                return -1;
+            }
+        }
+        if (c->pending[d] > 0) {
+            ssize_t n = splice(c->pipe[d][0], NULL, dst, NULL, c->pending[d], SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) {
+                c->pending[d] -= (size_t)n;
+                progressed = 1;
+            } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                return -1; /* the receiving side is gone */
+            }
+        }
+        if (c->eof[d] && c->pending[d] == 0 && !c->shut[d]) {
+            shutdown(dst, SHUT_WR); /* half-close travels on */
+            c->shut[d] = 1;
+        }
+        if (!progressed) return 0;
+    }
+}
+
+/* One turn of an open connection; it closes when both directions ended or either side failed. */
+static void pump(struct conn *c) {
+    size_t budget = TURN_BUDGET;
+    for (int d = 0; d < 2; d++) {
+        if (move(c, d, &budget) < 0) {
+            close_conn(c, 0);
+            return;
+        }
+    }
+    if (c->shut[0] && c->shut[1]) {
+        close_conn(c, 0);
+        return;
+    }
+    if (budget == 0 && !c->again) {
+        c->again = 1; /* data may be left on a socket whose edge was consumed */
+        c->again_next = again_list;
+        again_list = c;
+    }
+}
+
+/* The connection towards the server (inside, or on the host) completed or failed. */
+static void connected(struct conn *c) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(c->fd[1], SOL_SOCKET, SO_ERROR, &err, &len) < 0) err = errno;
+    if (err == EINPROGRESS || err == EALREADY) return;
+    if (err == 0) {
+        int probe = 0; /* a completed connect reports no error but may still be unconnected: ask the peer */
+        struct sockaddr_storage peer;
+        socklen_t plen = sizeof peer;
+        if (getpeername(c->fd[1], (struct sockaddr *)&peer, &plen) < 0) probe = errno;
+        if (probe == ENOTCONN) return;
+        err = probe;
+    }
+    if (err != 0) {
+        if (!c->map->expose && !c->tried_ipv6) {
+            c->tried_ipv6 = 1;
+            close(c->fd[1]);
+            c->fd[1] = -1;
+            if (connect_inside(c, 1) == 0) return;
+        }
+        close_conn(c, 1); /* refused: the client learns at once */
+        return;
+    }
+    c->state = OPEN;
+    pump(c);
+}
+
+static void on_side(struct side *s) {
+    struct conn *c = s->conn;
+    if (c->state == OPEN) {
+        pump(c);
+    } else if (c->state == CONNECTING && s == &c->side[1]) {
+        connected(c);
+    }
+    /* Else the client spoke before the server side exists: its bytes wait in its socket. */
+}
+
+static void on_accept(struct mapping *map) {
+    for (int i = 0; i < 64; i++) {
+        int fd = accept4(map->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) return;
+        if (map->count >= FORWARD_MAX_CONNECTIONS) {
+            reset(fd);
+            continue;
+        }
+        struct conn *c = new_conn(map, fd);
+        if (c == NULL) {
+            reset(fd);
+            continue;
+        }
+        if (c->pipe[1][1] < 0 || watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[0]) < 0) {
+            close_conn(c, 1);
+            continue;
+        }
+        if (map->expose) {
+            c->state = WAIT_HOST;
+            c->request_id = next_request_id++;
+            ask_host(c->request_id, map->port);
+        } else if (connect_inside(c, 0) < 0) {
+            close_conn(c, 1);
+        }
+    }
+}
+
+void forward_host_socket(const struct host_socket_answer *a) {
+    struct conn *c = conns;
+    while (c != NULL && !(c->state == WAIT_HOST && c->request_id == a->id)) c = c->next;
+    if (c == NULL) {
+        if (a->fd >= 0) close(a->fd);
+        return;
+    }
+    if (a->fd < 0) {
+        close_conn(c, 1);
+        return;
+    }
+    c->fd[1] = a->fd;
+    c->state = CONNECTING;
+    if (watch(a->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[1]) < 0) close_conn(c, 1);
+}
+
+static void drop_peer(struct peer *p) {
+    struct peer **at = &p->map->peers;
+    while (*at != p) at = &(*at)->next;
+    *at = p->next;
+    close(p->fd);
+    p->type = 0; /* an event of this batch for it is ignored */
+    p->map->count--;
+    npeers--;
+    p->dead_next = dead_peers;
+    dead_peers = p;
+}
+
+static struct peer *find_peer(struct mapping *map, const struct sockaddr_storage *addr, socklen_t len) {
+    struct peer *oldest = NULL;
+    for (struct peer *p = map->peers; p != NULL; p = p->next) {
+        if (p->addr_len == len && memcmp(&p->addr, addr, len) == 0) return p;
+        if (oldest == NULL || p->last.tv_sec < oldest->last.tv_sec) oldest = p;
+    }
+    if (map->count >= FORWARD_MAX_UDP_PEERS && oldest != NULL) drop_peer(oldest);
+    struct peer *p = calloc(1, sizeof *p);
+    if (p == NULL) return NULL;
+    p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)map->port) };
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || watch(p->fd, EPOLLIN, p) < 0) {
+        if (p->fd >= 0) close(p->fd);
+        free(p);
+        return NULL;
+    }
+    p->type = EP_PEER;
+    p->addr = *addr;
+    p->addr_len = len;
+    p->map = map;
+    p->next = map->peers;
+    map->peers = p;
+    map->count++;
+    npeers++;
+    return p;
+}
+
+/* Datagrams from host clients, each sent on by the client's own socket inside. */
+static void on_udp(struct mapping *map) {
+    for (int i = 0; i < 64; i++) {
+        struct sockaddr_storage from;
+        socklen_t len = sizeof from;
+        ssize_t n = recvfrom(map->fd, datagram, sizeof datagram, MSG_DONTWAIT, (struct sockaddr *)&from, &len);
+        if (n < 0) return;
+        struct peer *p = find_peer(map, &from, len);
+        if (p == NULL) continue;
+        clock_gettime(CLOCK_MONOTONIC, &p->last);
+        send(p->fd, datagram, (size_t)n, MSG_DONTWAIT); /* UDP: what cannot be sent is lost */
+    }
+}
+
+/* Replies from the server inside, back to the client they belong to. */
+static void on_peer(struct peer *p) {
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(p->fd, datagram, sizeof datagram, MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) return;
+            continue; /* ECONNREFUSED: an earlier datagram found no server; keep the peer */
+        }
+        clock_gettime(CLOCK_MONOTONIC, &p->last);
+        sendto(p->map->fd, datagram, (size_t)n, MSG_DONTWAIT, (struct sockaddr *)&p->addr, p->addr_len);
+    }
+}
+
+static void expire_peers(void) {
+    if (npeers == 0) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    for (int i = 0; i < nmappings; i++) {
+        struct peer *p = mappings[i]->peers;
+        while (p != NULL) {
+            struct peer *next = p->next;
+            if (now.tv_sec - p->last.tv_sec >= FORWARD_UDP_IDLE_SECONDS) drop_peer(p);
+            p = next;
+        }
+    }
+}
+
+static void handle_events(void);
+
+int forward_timeout_ms(void) {
+    if (again_list != NULL) return 0;
+    return npeers > 0 ? 1000 : -1;
+}
+
+void forward_run(void) {
+    if (epoll_fd < 0) return;
+    /* Those whose last turn ended on the budget go first: their events were consumed already. */
+    struct conn *again = again_list;
+    again_list = NULL;
+    for (struct conn *c = again; c != NULL; c = c->again_next) c->again = 0;
+    while (again != NULL) {
+        struct conn *c = again;
+        again = c->again_next;
+        if (c->state == OPEN) pump(c);
+    }
+    handle_events();
+    expire_peers();
+    while (dead_conns != NULL) {
+        struct conn *c = dead_conns;
+        dead_conns = c->dead_next;
+        free(c);
+    }
+    while (dead_peers != NULL) {
+        struct peer *p = dead_peers;
+        dead_peers = p->dead_next;
+        free(p);
+    }
+}
+
+static void handle_events(void) {
+    struct epoll_event events[MAX_EVENTS];
+    int n = epoll_wait(epoll_fd, events, MAX_EVENTS, 0);
+    for (int i = 0; i < n; i++) {
+        int *type = events[i].data.ptr;
+        switch (*type) {
+        case EP_LISTENER: on_accept(events[i].data.ptr); break;
+        case EP_UDP: on_udp(events[i].data.ptr); break;
+        case EP_PEER: on_peer(events[i].data.ptr); break;
+        case EP_SIDE: on_side(events[i].data.ptr); break;
+        default: break;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+/*
+ * Port forwarding by the sandbox init, which lives in the sandbox's network namespace: host sockets published
+ * into the sandbox (K_PUBLISH) and host ports exposed inside it (F_EXPOSE_PORT). TCP bytes move with splice(2)
+ * through a pipe per direction; UDP datagrams are relayed per client address. Limits: FORWARD_* in protocol.h.
+ * Nothing here exists (not even the epoll instance) until a sandbox forwards something.
+ */
+#ifndef SANDBOX_FORWARD_H
+#define SANDBOX_FORWARD_H
+
+#include <stdint.h>
+
+#include "parse.h"
+#include "util.h"
+
+/* Asks Java for a host socket connecting to 127.0.0.1:port (K_HOST_CONNECT); forward_host_socket gets the answer. */
+typedef void (*forward_ask_host)(uint32_t request_id, uint32_t port);
+
+void forward_set_ask_host(forward_ask_host ask);
+
+/* Forwards a published host socket's traffic to 127.0.0.1:p->port here. Takes p->fd, also on failure. */
+int forward_publish(const struct publish_request *p, struct failure *f);
+
+/* Listens on EXPOSE_ADDRESS:port here and forwards each connection to the host's 127.0.0.1:port. */
+int forward_expose(uint16_t port, struct failure *f);
+
+/* Java's answer to a K_HOST_CONNECT. Takes a->fd. */
+void forward_host_socket(const struct host_socket_answer *a);
+
+/* The descriptor to poll for input (-1 while nothing is forwarded), and how long the poll may sleep (-1: forever). */
+int forward_fd(void);
+int forward_timeout_ms(void);
+
+/* Moves what is ready without blocking; forgets idle UDP peers. */
+void forward_run(void);
+
+#endif
