@@ -1,6 +1,5 @@
 package example;
 
-import static dev.sandboxed.junit.SandboxAssertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -21,8 +20,9 @@ import dev.sandboxed.junit.SandboxDiagnostics;
 import dev.sandboxed.junit.Sandboxed;
 
 /**
- * What every supported JUnit must run: parameter, field and constructor injection, assertions, and a failing exec
- * reported as a result (the constructor path uses the instantiation callback whose scoping newer JUnits refine).
+ * What every supported JUnit must run: parameter, field and constructor injection, a failing exec reported as a
+ * result, and diagnostics on a failure (the constructor path uses the instantiation callback newer JUnits refine).
+ * No AssertJ: the project depends on the BOM, sandboxed-junit and JUnit only, as a user without AssertJ would.
  */
 @Sandboxed(hostname = "compat")
 class CompatTest {
@@ -44,20 +44,20 @@ class CompatTest {
 
     @Test
     void parameterRunsCommands(Container container) {
-        assertThat(container.exec("hostname")).succeeded().hasStdout("compat");
+        assertEquals("compat\n", container.exec("hostname").stdout());
         assertEquals(seenBeforeEach, container.id(), "one container per test for the unnamed parameter");
     }
 
     @Test
     void constructorAndFieldAreInjected() {
-        assertThat(fromConstructor.exec("sh", "-c", "echo ok")).succeeded().hasStdout("ok");
-        assertThat(field.exec("hostname")).succeeded().hasStdout("compat");
+        assertEquals("ok\n", fromConstructor.exec("sh", "-c", "echo ok").stdout());
+        assertEquals("compat\n", field.exec("hostname").stdout());
         assertNotEquals(fromConstructor.id(), field.id(), "a named field is its own container");
     }
 
     @Test
     void failingCommandIsAResult(Container container) {
-        assertThat(container.exec("sh", "-c", "exit 3")).hasExitCode(3);
+        assertEquals(3, container.exec("sh", "-c", "exit 3").exitCode());
     }
 
     /** A failing @Sandboxed test still gets its diagnostics, and nothing of a newer JUnit is needed for that. */
@@ -79,7 +79,7 @@ class CompatTest {
     static class FailsInside {
         @Test
         void fails(Container container) {
-            assertThat(container.exec("sh", "-c", "echo inner; exit 1")).succeeded();
+            assertTrue(container.exec("sh", "-c", "echo inner; exit 1").succeeded(), "inner command fails");
         }
     }
 }
