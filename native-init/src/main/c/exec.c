@@ -154,13 +154,19 @@ void exec_set_nofile_soft(unsigned long soft) {
     nofile_soft = soft;
 }
 
-static int apply_rlimits(const struct exec_desc *d) {
-    struct rlimit nofile;
-    if (nofile_soft != 0 && getrlimit(RLIMIT_NOFILE, &nofile) == 0) {
-        nofile.rlim_cur = nofile_soft; /* the usual value, not the one the init raised for forwarding */
-        if (setrlimit(RLIMIT_NOFILE, &nofile) < 0) return -1;
+/*
+ * The limits of the spec, RLIMIT_NOFILE apart (`nofile` 0: all others; 1: only it). Sending a descriptor (the
+ * seccomp listener) fails with ETOOMANYREFS when the sender's open-file limit is below the number of descriptors
+ * its user has in flight on unix sockets anywhere on the machine, so a low limit is set only after that hand-over.
+ */
+static int apply_rlimits(const struct exec_desc *d, int nofile) {
+    struct rlimit current;
+    if (nofile && nofile_soft != 0 && getrlimit(RLIMIT_NOFILE, &current) == 0) {
+        current.rlim_cur = nofile_soft; /* the usual value, not the one the init raised for forwarding */
+        if (setrlimit(RLIMIT_NOFILE, &current) < 0) return -1;
     }
     for (int i = 0; i < d->nrlimits; i++) {
+        if ((d->rlimits[i].resource == RLIMIT_NOFILE) != (nofile != 0)) continue;
         struct rlimit rl = { .rlim_cur = d->rlimits[i].soft, .rlim_max = d->rlimits[i].hard };
         if (setrlimit((int)d->rlimits[i].resource, &rl) < 0) return -1;
     }
@@ -286,7 +292,8 @@ static int child(void *arg) {
     }
     /* Only 0..2 reach the workload: everything else closes at execve. */
     if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) child_fail(a, "close_range", errno);
-    if (apply_rlimits(d) < 0) child_fail(a, "setrlimit", errno);
+    int hand_over = d->filter != NULL && d->notify;
+    if (apply_rlimits(d, 0) < 0 || (!hand_over && apply_rlimits(d, 1) < 0)) child_fail(a, "setrlimit", errno);
     if (apply_identity(d, a->cap_last, &a->failure) < 0) child_failed(a);
     if (chdir(d->cwd) < 0) {
         char step_buf[600];
@@ -317,6 +324,7 @@ static int child(void *arg) {
             close(lfd);
         }
     }
+    if (hand_over && apply_rlimits(d, 1) < 0) child_fail(a, "setrlimit RLIMIT_NOFILE", errno);
     int err = exec_search(d->strings.argv, d->strings.envp);
     char step_buf[600];
     snprintf(step_buf, sizeof step_buf, "execute %s", d->strings.argv[0]);

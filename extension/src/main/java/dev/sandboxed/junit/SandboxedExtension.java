@@ -105,7 +105,10 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
     }
 
-    /** Constructor parameters of per-method test instances get the test's context, so their containers are per test. */
+    /**
+     * Constructor parameters of per-method test instances get the test's context, so their containers are per test.
+     * JUnit 5.12+ calls this; older ones never load the return type (see {@link JUnitFeatures}).
+     */
     @Override
     public ExtensionContextScope getTestInstantiationExtensionContextScope(ExtensionContext rootContext) {
         return ExtensionContextScope.TEST_METHOD;
@@ -143,6 +146,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         if (!acting(context)) {
             return;
         }
+        JUnitFeatures.reportMissing();
         Class<?> testClass = context.getRequiredTestClass();
         // Only class-scoped containers are checked here; tests are checked one by one so each reports for itself.
         List<SandboxedSettings> needed = new ArrayList<>();
@@ -523,11 +527,14 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         } catch (RuntimeException e) {
             // Reporting must never hide the test's own failure.
         }
+        if (!JUnitFeatures.PUBLISH_FILE) {
+            return; // JUnit before 5.14 (logged once): the report entry and the suppressed exception have it all
+        }
         try {
             context.publishFile("sandboxed-diagnostics.txt", MediaType.TEXT_PLAIN_UTF_8,
                     path -> Files.writeString(path, report));
-        } catch (RuntimeException | LinkageError e) {
-            // No output directory configured, or a JUnit without publishFile: the suppressed exception has it all.
+        } catch (RuntimeException e) {
+            // No output directory configured: the suppressed exception has it all.
         }
     }
 
