@@ -14,7 +14,7 @@ public final class Main {
             usage: sandboxed run [options] -- CMD [ARG...]   run CMD in a fresh sandbox (see `sandboxed run --help`)
                    sandboxed run --image REF [options] [-- CMD [ARG...]]   run an image's command (or CMD) in it
                    sandboxed pull REF                      pull an image into the cache (REF: NAME[:TAG], oci:DIR[:TAG])
-                   sandboxed images [--digests] | images rm REF
+                   sandboxed images [--digests] | images rm REF | images prune [--max-size SIZE]
                    sandboxed doctor [--cgroup-parent PATH]   check this host and print the fix for what is missing
                    sandboxed version""";
 

@@ -15,6 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.Images;
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
 import dev.sandboxed.core.testing.TestRegistry;
 
@@ -50,6 +53,9 @@ class CliImageTest {
     void pullThenList() {
         assertThat(run("pull", ref)).as(err.toString(StandardCharsets.UTF_8)).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).startsWith(ref + "@sha256:");
+        assertThat(err.toString(StandardCharsets.UTF_8).lines()).as("progress, one line per layer (no terminal here)")
+                .filteredOn(l -> l.startsWith("pull " + ref + ": layer sha256:")).hasSize(2)
+                .allMatch(l -> l.matches(".* [0-9.]+ MiB done \\((cached|downloaded in [0-9.]+ s)\\)"));
         assertThat(run("images", "--digests")).isZero();
         assertThat(out.toString(StandardCharsets.UTF_8)).contains(ref, "linux/", "sha256:");
     }
@@ -64,6 +70,24 @@ class CliImageTest {
                 .isZero();
         assertThat(run("run", "--image", ref, "--entrypoint", "/bin/false")).isEqualTo(1);
         assertThat(run("run", "--image", ref, "--entrypoint", "/bin/sh", "--", "-c", "exit 4")).isEqualTo(4);
+    }
+
+    @Test
+    void pruneRemovesWhatNoSandboxOfThisJvmUsesAndSaysWhatItFreed() {
+        String other = TestRegistry.get().host() + "/test/busybox:zstd"; // other layers, never started here
+        assertThat(run("pull", other)).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(run("pull", ref)).as(err.toString(StandardCharsets.UTF_8)).isZero();
+        assertThat(run("images", "prune", "--max-size", "lots")).isEqualTo(125);
+        assertThat(err.toString(StandardCharsets.UTF_8)).contains("--max-size", "'lots' is not a size").hasLineCount(1);
+        // A sandbox running from ref (as a test of another JVM would have) keeps it.
+        try (Sandbox running = Sandbox.start(SandboxSpec.builder().image(Images.defaults().pull(ref)).build())) {
+            assertThat(running.exec("/bin/true").succeeded()).isTrue();
+            assertThat(run("images", "prune")).as(err.toString(StandardCharsets.UTF_8)).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains("removed " + other, "deleted layer sha256:",
+                    "Total reclaimed space: ").doesNotContain("removed " + ref);
+            assertThat(run("images")).isZero();
+            assertThat(out.toString(StandardCharsets.UTF_8)).contains(ref).doesNotContain(other);
+        }
     }
 
     @Test

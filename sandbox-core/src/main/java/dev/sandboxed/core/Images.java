@@ -3,22 +3,26 @@ package dev.sandboxed.core;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.image.ImageSource;
+import dev.sandboxed.core.image.PruneResult;
 import dev.sandboxed.core.image.PullListener;
 import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.internal.image.ImageStore;
 import dev.sandboxed.core.internal.image.LayerExtractor;
 import dev.sandboxed.core.internal.image.RegistryCredentials;
 import dev.sandboxed.core.internal.runtime.InitBinary;
+import dev.sandboxed.core.spec.Sizes;
 
 /**
  * The user's image store: pull images from a registry ({@code [REGISTRY/]NAME[:TAG][@DIGEST]}) or an OCI layout
@@ -33,9 +37,12 @@ import dev.sandboxed.core.internal.runtime.InitBinary;
  * A source already in the cache is answered without any network request. The cache is
  * {@code sandboxed.image.cache}, else {@code $XDG_CACHE_HOME/sandboxed}, else {@code ~/.cache/sandboxed};
  * {@code sandboxed.image.insecure-registries} (comma-separated hosts) are reached over plain HTTP, as loopback
- * registries always are.
+ * registries always are. {@code sandboxed.image.cache.max-size} bounds the cache: after each pull, the least
+ * recently used images not in use are removed until it fits (see {@link #prune}).
  */
 public final class Images {
+    /** A bound ({@code 10g}, {@code 500m}) the cache is pruned to after each pull. */
+    public static final String MAX_SIZE_PROPERTY = "sandboxed.image.cache.max-size";
     private static volatile Images defaults;
     private final ImageStore store;
 
@@ -101,15 +108,59 @@ public final class Images {
         }
     }
 
+    /**
+     * Removes the images no running sandbox (of any JVM) uses, least recently used first (last pulled, resolved or
+     * started from), until the cache's layers and blobs take at most {@code maxBytes}, and every layer no image
+     * references; {@code prune(0)} removes every image not in use. Waits for pulls in progress (in any JVM).
+     */
+    public PruneResult prune(long maxBytes) {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes: " + maxBytes + " is negative; expected 0 or more bytes");
+        }
+        try {
+            return store.prune(maxBytes, Set.of(), null);
+        } catch (IOException e) {
+            throw new UncheckedIOException("prune the image cache " + cacheDirectory() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The bytes the cache's layers and blobs take on disk, each shared layer counted once. */
+    public long cacheBytes() {
+        try {
+            return store.cacheBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException("size the image cache " + cacheDirectory() + ": " + e.getMessage(), e);
+        }
+    }
+
     public static final class Builder {
         private Path cacheDirectory = ImageCache.defaultDirectory();
         private Path dockerConfig = RegistryCredentials.defaultDockerConfig();
         private final Map<String, String[]> credentials = new LinkedHashMap<>();
         private final Set<String> insecure = new LinkedHashSet<>();
+        private long maxCacheBytes = -1;
+        private String helperPath = System.getenv().getOrDefault("PATH", "");
+        private Duration helperTimeout = Duration.ofSeconds(30);
 
         private Builder() {
             String list = System.getProperty("sandboxed.image.insecure-registries", "");
             Arrays.stream(list.split(",")).map(String::strip).filter(s -> !s.isEmpty()).forEach(insecure::add);
+            String max = System.getProperty(MAX_SIZE_PROPERTY, "");
+            if (!max.isBlank()) {
+                maxCacheBytes = Sizes.parseBytes(MAX_SIZE_PROPERTY, max);
+            }
+        }
+
+        /**
+         * After each pull that fetched something, prune the cache to {@code maxBytes} on a background thread
+         * (the image just pulled is kept); default {@code sandboxed.image.cache.max-size}, else no bound.
+         */
+        public Builder maxCacheSize(long maxBytes) {
+            if (maxBytes < 0) {
+                throw new IllegalArgumentException("maxCacheSize: " + maxBytes + " is negative; expected 0 or more bytes");
+            }
+            this.maxCacheBytes = maxBytes;
+            return this;
         }
 
         public Builder cacheDirectory(Path dir) {
@@ -117,9 +168,30 @@ public final class Images {
             return this;
         }
 
-        /** Docker's config.json to read {@code auths} from (default {@code $DOCKER_CONFIG/config.json}). */
+        /**
+         * Docker's config.json to read {@code credHelpers}, {@code credsStore} and {@code auths} from (default
+         * {@code $DOCKER_CONFIG/config.json}, else {@code ~/.docker/config.json}).
+         */
         public Builder dockerConfig(Path file) {
             this.dockerConfig = file;
+            return this;
+        }
+
+        /**
+         * Where Docker credential helpers ({@code docker-credential-NAME}, named by config.json's
+         * {@code credHelpers} and {@code credsStore}) are looked for, as a PATH value; default this process's PATH.
+         */
+        public Builder credentialHelperPath(String path) {
+            this.helperPath = Objects.requireNonNull(path, "path");
+            return this;
+        }
+
+        /** How long a credential helper may take to answer (default 30 s). */
+        public Builder credentialHelperTimeout(Duration timeout) {
+            if (timeout.isNegative() || timeout.isZero()) {
+                throw new IllegalArgumentException("credentialHelperTimeout: " + timeout + " is not positive");
+            }
+            this.helperTimeout = timeout;
             return this;
         }
 
@@ -138,7 +210,8 @@ public final class Images {
         public Images build() {
             LayerExtractor extractor = LayerExtractor.forThisProcess(InitBinary::locate);
             return new Images(new ImageStore(new ImageCache(cacheDirectory, extractor.owners()),
-                    new RegistryCredentials(credentials, dockerConfig), insecure, extractor));
+                    new RegistryCredentials(credentials, dockerConfig, helperPath, helperTimeout), insecure, extractor,
+                    maxCacheBytes));
         }
     }
 }

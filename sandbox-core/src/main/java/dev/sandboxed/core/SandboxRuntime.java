@@ -15,6 +15,7 @@ import dev.sandboxed.core.internal.cgroup.CgroupCleaner;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
@@ -264,7 +265,12 @@ public final class SandboxRuntime implements AutoCloseable {
     private Sandbox newSandbox(StartRequest request) {
         RunningSandbox running = starter.start(withNetwork(request));
         String id = running.id();
-        return new Sandbox(running, this, () -> open.removeIf(s -> s.id().equals(id)));
+        return new Sandbox(running, this, () -> {
+            open.removeIf(s -> s.id().equals(id));
+            if (request.spec().rootfs().isImage()) {
+                ImageUse.ended(request.spec().rootfs().image()); // its start (the mount plan) noted the use
+            }
+        });
     }
 
     /** The server; a new one when there is none yet or the last one died (its sandboxes died with it). */

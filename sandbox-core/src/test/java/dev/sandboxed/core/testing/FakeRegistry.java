@@ -36,6 +36,7 @@ public final class FakeRegistry implements AutoCloseable {
     private final String basicCredentials;
     private volatile boolean corruptLayers;
     /** The query strings the token endpoint was asked with. */
+    private volatile String identityToken;
     public final List<String> tokenRequests = new CopyOnWriteArrayList<>();
 
     /** {@code userPassword} "USER:PASSWORD" guards the token endpoint (BEARER) or everything (BASIC); null: none. */
@@ -52,6 +53,11 @@ public final class FakeRegistry implements AutoCloseable {
 
     public String host() {
         return "127.0.0.1:" + server.getLocalPort();
+    }
+
+    /** The refresh token the token endpoint accepts in a POST (an identity token); null: none. */
+    public void identityToken(String value) {
+        identityToken = value;
     }
 
     public void corruptLayers(boolean value) {
@@ -83,6 +89,26 @@ public final class FakeRegistry implements AutoCloseable {
         String path = target.contains("?") ? target.substring(0, target.indexOf('?')) : target;
         String authorization = headers.getOrDefault("authorization", "");
         OutputStream out = s.getOutputStream();
+        if (path.equals("/token") && requestLine.startsWith("POST ")) {
+            // The OAuth2 refresh-token exchange a client with an identity token makes.
+            char[] body = new char[Integer.parseInt(headers.getOrDefault("content-length", "0"))];
+            for (int n = 0; n < body.length; ) {
+                int r = in.read(body, n, body.length - n);
+                if (r < 0) {
+                    break;
+                }
+                n += r;
+            }
+            String form = new String(body);
+            tokenRequests.add("POST " + form);
+            if (identityToken == null || !form.contains("grant_type=refresh_token")
+                    || !form.contains("refresh_token=" + identityToken)) {
+                respond(out, 401, Map.of(), "{\"errors\":[{\"code\":\"UNAUTHORIZED\",\"message\":\"bad refresh token\"}]}".getBytes());
+                return;
+            }
+            respond(out, 200, Map.of("Content-Type", "application/json"), ("{\"access_token\":\"" + TOKEN + "\"}").getBytes());
+            return;
+        }
         if (path.equals("/token")) {
             tokenRequests.add(target.substring(target.indexOf('?') + 1));
             if (basicCredentials != null && !basicCredentials.equals(authorization)) {

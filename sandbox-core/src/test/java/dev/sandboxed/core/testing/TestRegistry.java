@@ -98,57 +98,17 @@ public final class TestRegistry {
 
     private static TestRegistry start() throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("sandboxed-registry-");
-        int port;
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            port = s.getLocalPort();
-        }
-        Path config = Files.writeString(work.resolve("config.yml"), String.join("\n",
-                "version: 0.1",
-                "log:",
-                "  level: warn",
-                "  accesslog:",
-                "    disabled: true",
-                "storage:",
-                "  filesystem:",
-                "    rootdirectory: " + work.resolve("storage"),
-                "  delete:",
-                "    enabled: true",
-                "http:",
-                "  addr: 127.0.0.1:" + port,
-                ""));
-        Process process = new ProcessBuilder(find("docker-registry").toString(), "serve", config.toString())
-                .redirectErrorStream(true).redirectOutput(work.resolve("registry.log").toFile()).start();
+        int port = freePort();
+        Process process = serve(work, "registry", port, List.of());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            process.destroy();
-            try {
-                process.waitFor(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            process.destroyForcibly();
+            stop(process);
             try (var files = Files.walk(work)) {
                 files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
             } catch (IOException e) {
                 // a temporary directory; the system cleans it eventually
             }
         }));
-        HttpClient http = HttpClient.newHttpClient();
-        Instant deadline = Instant.now().plusSeconds(30);
-        while (true) {
-            try {
-                int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/"))
-                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
-                if (status == 200) {
-                    break;
-                }
-            } catch (IOException e) {
-                // not listening yet
-            }
-            if (!process.isAlive() || Instant.now().isAfter(deadline)) {
-                throw new IOException("docker-registry did not start: " + Files.readString(work.resolve("registry.log")));
-            }
-            Thread.sleep(100);
-        }
+        awaitReady(work, "registry", process, port, 200);
         TestRegistry registry = new TestRegistry(work, process, port, work.resolve("layout"));
         registry.buildImages();
         return registry;
@@ -195,6 +155,97 @@ public final class TestRegistry {
                 "oci:" + zstd + ":busybox", "docker://" + host() + "/test/busybox:zstd");
         addMultiPlatformIndex();
         push("multi", "test/busybox:multi", "--all");
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return s.getLocalPort();
+        }
+    }
+
+    /** Starts docker-registry on {@code port} over this registry's storage, with {@code extra} config lines. */
+    private static Process serve(Path work, String name, int port, List<String> extra) throws IOException {
+        List<String> lines = new ArrayList<>(List.of(
+                "version: 0.1",
+                "log:",
+                "  level: warn",
+                "  accesslog:",
+                "    disabled: true",
+                "storage:",
+                "  filesystem:",
+                "    rootdirectory: " + work.resolve("storage"),
+                "  delete:",
+                "    enabled: true",
+                "http:",
+                "  addr: 127.0.0.1:" + port));
+        lines.addAll(extra);
+        lines.add("");
+        Path config = Files.writeString(work.resolve(name + ".yml"), String.join("\n", lines));
+        return new ProcessBuilder(find("docker-registry").toString(), "serve", config.toString())
+                .redirectErrorStream(true).redirectOutput(work.resolve(name + ".log").toFile()).start();
+    }
+
+    private static void awaitReady(Path work, String name, Process process, int port, int readyStatus)
+            throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newHttpClient();
+        Instant deadline = Instant.now().plusSeconds(30);
+        while (true) {
+            try {
+                int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/"))
+                        .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
+                if (status == readyStatus) {
+                    return;
+                }
+            } catch (IOException e) {
+                // not listening yet
+            }
+            if (!process.isAlive() || Instant.now().isAfter(deadline)) {
+                stop(process);
+                throw new IOException("docker-registry did not start: " + Files.readString(work.resolve(name + ".log")));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    private static void stop(Process process) {
+        process.destroy();
+        try {
+            process.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        process.destroyForcibly();
+    }
+
+    /**
+     * A second docker-registry over the same storage (so with the same images) that wants basic auth checked
+     * against {@code htpasswdLines} (bcrypt entries), as a private registry with {@code auth: htpasswd} does.
+     * Stop it with {@code close()}.
+     */
+    public Secured withHtpasswd(String htpasswdLines) throws IOException, InterruptedException {
+        Path htpasswd = Files.writeString(Files.createTempFile(work, "htpasswd-", ""), htpasswdLines);
+        return withAuth(List.of(
+                "auth:",
+                "  htpasswd:",
+                "    realm: sandboxed-test",
+                "    path: " + htpasswd));
+    }
+
+    /** A second docker-registry over the same storage with the given {@code auth:} configuration lines. */
+    public Secured withAuth(List<String> authLines) throws IOException, InterruptedException {
+        int securedPort = freePort();
+        String name = "secured-" + securedPort;
+        Process secured = serve(work, name, securedPort, authLines);
+        awaitReady(work, name, secured, securedPort, 401);
+        return new Secured("127.0.0.1:" + securedPort, secured);
+    }
+
+    /** A registry started by {@link #withHtpasswd}. */
+    public record Secured(String host, Process process) implements AutoCloseable {
+        @Override
+        public void close() {
+            stop(process);
+        }
     }
 
     /** The busybox manifest's digest in the layout. */

@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * The per-user, content-addressed image cache ({@code sandboxed.image.cache}, else {@code $XDG_CACHE_HOME/sandboxed},
@@ -37,6 +38,7 @@ import java.util.concurrent.locks.ReentrantLock;
 public final class ImageCache {
     public static final String PROPERTY = "sandboxed.image.cache";
     private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
+    private static final Map<Path, SharedLock> SHARED_LOCKS = new ConcurrentHashMap<>();
     private final Path root;
     private final Optional<OwnerApplier> owners;
 
@@ -93,7 +95,12 @@ public final class ImageCache {
     }
 
     public Path indexFile(String source) {
-        return imagesDirectory().resolve(hex(VerifyingInputStream.sha256(source.getBytes(StandardCharsets.UTF_8))) + ".json");
+        return indexFile(root, source);
+    }
+
+    /** The record of what {@code source} resolved to in the cache at {@code root}. */
+    static Path indexFile(Path root, String source) {
+        return root.resolve("images").resolve(hex(VerifyingInputStream.sha256(source.getBytes(StandardCharsets.UTF_8))) + ".json");
     }
 
     public Optional<byte[]> blob(String digest) {
@@ -159,6 +166,84 @@ public final class ImageCache {
         }
     }
 
+    /**
+     * Runs {@code work} holding the lock {@code key} shared with other shared holders (pulls hold the store lock
+     * so), across threads and processes; {@link #exclusive} waits for every shared holder. A JVM cannot hold two
+     * locks of one file, so its threads share one file lock, taken by the first and released by the last.
+     */
+    public <T> T shared(String key, IoSupplier<T> work) throws IOException {
+        SharedLock k = SHARED_LOCKS.computeIfAbsent(root.resolve("locks").resolve(key + ".lock"), SharedLock::new);
+        k.jvm.readLock().lock();
+        try {
+            synchronized (k) {
+                if (k.holders == 0) {
+                    FileChannel channel = FileChannel.open(k.file, StandardOpenOption.CREATE, StandardOpenOption.READ,
+                            StandardOpenOption.WRITE);
+                    try {
+                        channel.lock(0, Long.MAX_VALUE, true);
+                    } catch (IOException | RuntimeException e) {
+                        channel.close();
+                        throw e;
+                    }
+                    k.channel = channel;
+                }
+                k.holders++;
+            }
+            try {
+                return work.get();
+            } finally {
+                synchronized (k) {
+                    if (--k.holders == 0) {
+                        k.channel.close(); // releases the lock
+                        k.channel = null;
+                    }
+                }
+            }
+        } finally {
+            k.jvm.readLock().unlock();
+        }
+    }
+
+    /** Runs {@code work} holding the lock {@code key} alone: no {@link #shared} holder in any process. */
+    public <T> T exclusive(String key, IoSupplier<T> work) throws IOException {
+        SharedLock k = SHARED_LOCKS.computeIfAbsent(root.resolve("locks").resolve(key + ".lock"), SharedLock::new);
+        k.jvm.writeLock().lock();
+        try (FileChannel channel = FileChannel.open(k.file, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+            channel.lock();
+            return work.get();
+        } finally {
+            k.jvm.writeLock().unlock();
+        }
+    }
+
+    private static final class SharedLock {
+        final Path file;
+        final ReentrantReadWriteLock jvm = new ReentrantReadWriteLock();
+        int holders;
+        FileChannel channel;
+
+        SharedLock(Path file) {
+            this.file = file;
+        }
+    }
+
+    /**
+     * Deletes a cache entry in use by nobody (a layer directory, a record's layers): renamed out of sight into
+     * {@code tmp/} first, so no reader ever sees half of it, then deleted.
+     */
+    public void retire(Path entry) throws IOException {
+        if (!Files.exists(entry, LinkOption.NOFOLLOW_LINKS)) {
+            return;
+        }
+        Path doomed = newWorkDirectory("removed");
+        try {
+            Files.move(entry, doomed.resolve("entry"), StandardCopyOption.ATOMIC_MOVE);
+        } catch (NoSuchFileException e) {
+            // removed meanwhile
+        }
+        deleteTree(doomed);
+    }
+
     @FunctionalInterface
     public interface IoSupplier<T> {
         T get() throws IOException;
@@ -183,9 +268,9 @@ public final class ImageCache {
     }
 
     /**
-     * Removes a tree of the cache (a layer, work in progress), never following a link. Rootless, a layer's files may
-     * belong to the caller's subordinate ids, which the caller cannot remove: what is left then is removed from inside
-     * a user namespace with that range.
+     * Removes a tree of the cache (a layer, work in progress), never following a link; the one place the cache
+     * deletes trees. Rootless, a layer's files may belong to the caller's subordinate ids, which the caller cannot
+     * remove: what is left then is removed from inside a user namespace with that range.
      */
     public void deleteTree(Path tree) throws IOException {
         try {

@@ -5,15 +5,20 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -23,6 +28,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.image.ImageException;
 import dev.sandboxed.core.image.ImageSource;
+import dev.sandboxed.core.image.PruneResult;
 import dev.sandboxed.core.image.PullListener;
 import dev.sandboxed.core.image.PullListener.PullEvent;
 import dev.sandboxed.core.image.PullListener.PullEvent.Kind;
@@ -34,15 +40,20 @@ import dev.sandboxed.core.image.PullListener.PullEvent.Kind;
  * other's lock and the second finds the layers done.
  */
 public final class ImageStore {
+    /** Held shared by pulls and exclusively by removals, so no removal takes a layer a pull has not recorded yet. */
+    private static final String STORE_LOCK = "store";
     private static final System.Logger LOG = System.getLogger(ImageStore.class.getName());
     private final ImageCache cache;
     private final RegistryCredentials credentials;
     private final Set<String> insecureRegistries;
     private final LayerExtractor extractor;
+    private final long maxCacheBytes;
 
+    /** {@code maxCacheBytes}: the bound a prune after each pull applies, or -1 for none. */
     public ImageStore(ImageCache cache, RegistryCredentials credentials, Set<String> insecureRegistries,
-            LayerExtractor extractor) {
+            LayerExtractor extractor, long maxCacheBytes) {
         this.cache = cache;
+        this.maxCacheBytes = maxCacheBytes;
         this.credentials = credentials;
         this.insecureRegistries = Set.copyOf(insecureRegistries);
         this.extractor = extractor;
@@ -57,15 +68,17 @@ public final class ImageStore {
         if (!refresh) {
             Optional<Image> cached = inspect(name);
             if (cached.isPresent()) {
+                ImageUse.touch(cache.indexFile(name));
                 listener.onEvent(new PullEvent(Kind.CACHED, name, cached.get().digest(), 0, 0));
                 return cached.get();
             }
         }
         String lockKey = "pull-" + ImageCache.hex(VerifyingInputStream.sha256(name.getBytes(StandardCharsets.UTF_8)));
-        return cache.locked(lockKey, () -> {
+        Image image = cache.shared(STORE_LOCK, () -> cache.locked(lockKey, () -> {
             if (!refresh) {
                 Optional<Image> done = inspect(name); // another JVM finished it while this one waited
                 if (done.isPresent()) {
+                    ImageUse.touch(cache.indexFile(name));
                     listener.onEvent(new PullEvent(Kind.CACHED, name, done.get().digest(), 0, 0));
                     return done.get();
                 }
@@ -76,7 +89,31 @@ public final class ImageStore {
                 }
             }
             return fetch(source, sourceOf(source), listener);
-        });
+        }));
+        if (maxCacheBytes >= 0) {
+            pruneInBackground(image);
+        }
+        return image;
+    }
+
+    /** The configured bound, applied after a pull on a thread of its own; the image just pulled is kept. */
+    private void pruneInBackground(Image pulled) {
+        FileTime requested = FileTime.fromMillis(System.currentTimeMillis() - 1000);
+        Thread t = new Thread(() -> {
+            try {
+                // Images pulled or used since (by a later pull of this JVM, say) stay too: they are the newest.
+                PruneResult r = prune(maxCacheBytes, Set.of(pulled.digest()), requested);
+                if (!r.removedImages().isEmpty() || r.reclaimedBytes() > 0) {
+                    LOG.log(System.Logger.Level.INFO, "image cache " + cache.root() + " over " + maxCacheBytes
+                            + " bytes: removed " + r.removedImages() + ", " + r.reclaimedBytes() + " bytes freed");
+                }
+            } catch (IOException | RuntimeException e) {
+                LOG.log(System.Logger.Level.WARNING, "image cache " + cache.root() + ": prune after a pull failed: "
+                        + e.getMessage());
+            }
+        }, "sandboxed-image-prune");
+        t.setDaemon(true);
+        t.start();
     }
 
     private BlobSource sourceOf(ImageSource source) {
@@ -214,11 +251,15 @@ public final class ImageStore {
     }
 
     private List<JsonNode> records() {
-        List<JsonNode> records = new ArrayList<>();
+        return new ArrayList<>(recordFiles().values());
+    }
+
+    private Map<Path, JsonNode> recordFiles() {
+        Map<Path, JsonNode> records = new LinkedHashMap<>();
         try (DirectoryStream<Path> files = Files.newDirectoryStream(cache.imagesDirectory(), "*.json")) {
             for (Path file : files) {
                 try {
-                    records.add(Manifests.parse(Files.readAllBytes(file), file.toString()));
+                    records.put(file, Manifests.parse(Files.readAllBytes(file), file.toString()));
                 } catch (NoSuchFileException e) {
                     // removed meanwhile
                 }
@@ -230,35 +271,159 @@ public final class ImageStore {
     }
 
     /**
-     * Forgets a source and removes the layers no other pulled image uses. A sandbox running from a removed layer
-     * keeps it: overlayfs holds the directories it stacked.
+     * Forgets a source and removes the layers no other pulled image uses; layers a running sandbox (of any JVM) uses
+     * stay until a later prune finds them unused.
      */
     public boolean remove(String source) throws IOException {
-        Path index = cache.indexFile(source);
-        if (!Files.exists(index)) {
-            return false;
+        return cache.exclusive(STORE_LOCK, () -> {
+            Path index = cache.indexFile(source);
+            if (!Files.exists(index)) {
+                return false;
+            }
+            try (ImageUse.Scan scan = ImageUse.scan(cache.root())) {
+                Files.deleteIfExists(index);
+                removeUnused(scan.inUse, Set.of(), new ArrayList<>());
+            }
+            return true;
+        });
+    }
+
+    /**
+     * Removes the images not in use, least recently used first (by their records' modification times, which pulls
+     * and sandbox starts set), until the layers and blobs the cache holds take at most {@code maxBytes}; and
+     * always the layers and blobs no image references. Images a running sandbox (of any JVM) uses, those in {@code keep}
+     * and, unless it is null, those used at or after {@code usedSince} stay.
+     */
+    public PruneResult prune(long maxBytes, Set<String> keep, FileTime usedSince) throws IOException {
+        if (maxBytes < 0) {
+            throw new IllegalArgumentException("maxBytes: " + maxBytes + " is negative; expected 0 or more bytes");
         }
-        JsonNode record = Manifests.parse(Files.readAllBytes(index), index.toString());
-        Files.deleteIfExists(index);
-        Set<String> inUse = new HashSet<>();
-        for (JsonNode other : records()) {
-            other.path("layers").forEach(l -> inUse.add(l.asText()));
-        }
-        for (JsonNode layer : record.path("layers")) {
-            String digest = layer.asText();
-            if (!inUse.contains(digest)) {
-                cache.locked("layer-" + ImageCache.hex(digest), () -> {
-                    Path dir = cache.layerDirectory(digest);
-                    if (Files.exists(dir)) {
-                        // Out of sight first (one rename), then deleted: no pull ever sees half a layer.
-                        Path doomed = cache.newWorkDirectory("removed");
-                        Files.move(dir, doomed.resolve("layer"), StandardCopyOption.ATOMIC_MOVE);
-                        cache.deleteTree(doomed);
+        return cache.exclusive(STORE_LOCK, () -> {
+            try (ImageUse.Scan scan = ImageUse.scan(cache.root())) {
+                List<String> removedImages = new ArrayList<>();
+                List<String> removedLayers = new ArrayList<>();
+                long freed = removeUnused(scan.inUse, keep, removedLayers);
+                long total = cacheBytes();
+                List<Map.Entry<Path, JsonNode>> candidates = new ArrayList<>();
+                for (Map.Entry<Path, JsonNode> r : recordFiles().entrySet()) {
+                    String digest = r.getValue().path("digest").asText();
+                    boolean recent = usedSince != null && lastUse(r.getKey()).compareTo(usedSince) >= 0;
+                    if (!scan.inUse.contains(digest) && !keep.contains(digest) && !recent) {
+                        candidates.add(r);
                     }
-                    return null;
-                });
+                }
+                candidates.sort(Comparator.comparing(e -> lastUse(e.getKey())));
+                for (Map.Entry<Path, JsonNode> victim : candidates) {
+                    if (total <= maxBytes) {
+                        break;
+                    }
+                    Files.deleteIfExists(victim.getKey());
+                    removedImages.add(victim.getValue().path("source").asText());
+                    long more = removeUnused(scan.inUse, keep, removedLayers);
+                    freed += more;
+                    total -= more;
+                }
+                return new PruneResult(removedImages, removedLayers, freed, total);
+            }
+        });
+    }
+
+    private static FileTime lastUse(Path record) {
+        try {
+            return Files.getLastModifiedTime(record);
+        } catch (IOException e) {
+            return FileTime.fromMillis(0);
+        }
+    }
+
+    /**
+     * Deletes the layers and blobs that no record, no image in use and no digest in {@code keep} references;
+     * returns the bytes freed, adding the layers' digests to {@code removed}.
+     */
+    private long removeUnused(Set<String> inUse, Set<String> keep, List<String> removed) throws IOException {
+        Set<String> layers = new HashSet<>();
+        Set<String> blobs = new HashSet<>();
+        for (JsonNode record : recordFiles().values()) {
+            record.path("layers").forEach(l -> layers.add(l.asText()));
+            blobs.add(record.path("digest").asText());
+            blobs.add(record.path("config").asText());
+        }
+        Set<String> manifests = new HashSet<>(inUse);
+        manifests.addAll(keep);
+        for (String digest : manifests) {
+            blobs.add(digest);
+            Optional<byte[]> manifest = cache.blob(digest);
+            if (manifest.isPresent()) { // the layers of a sandbox that runs from an image pulled again since
+                Manifests.Manifest m = Manifests.manifest(Manifests.parse(manifest.get(), "manifest " + digest));
+                m.layers().forEach(l -> layers.add(l.digest()));
+                blobs.add(m.config().digest());
             }
         }
-        return true;
+        long freed = 0;
+        for (String digest : entries(cache.root().resolve("layers/sha256"))) {
+            if (!layers.contains(digest)) {
+                long bytes = treeBytes(cache.layerDirectory(digest));
+                cache.locked("layer-" + ImageCache.hex(digest), () -> {
+                    cache.retire(cache.layerDirectory(digest));
+                    return null;
+                });
+                removed.add(digest);
+                freed += bytes;
+            }
+        }
+        for (String digest : entries(cache.root().resolve("blobs/sha256"))) {
+            if (!blobs.contains(digest)) {
+                Path blob = cache.root().resolve("blobs/sha256").resolve(ImageCache.hex(digest));
+                long bytes = treeBytes(blob);
+                if (Files.deleteIfExists(blob)) {
+                    freed += bytes;
+                }
+            }
+        }
+        return freed;
+    }
+
+    /** The bytes of the layers and blobs in the cache (each layer once, however many images share it). */
+    public long cacheBytes() throws IOException {
+        long total = 0;
+        for (String digest : entries(cache.root().resolve("layers/sha256"))) {
+            total += treeBytes(cache.layerDirectory(digest));
+        }
+        for (String digest : entries(cache.root().resolve("blobs/sha256"))) {
+            total += treeBytes(cache.root().resolve("blobs/sha256").resolve(ImageCache.hex(digest)));
+        }
+        return total;
+    }
+
+    /** The digests of a {@code sha256} directory's entries (skipping anything else found there). */
+    private static List<String> entries(Path dir) throws IOException {
+        List<String> digests = new ArrayList<>();
+        try (DirectoryStream<Path> entries = Files.newDirectoryStream(dir)) {
+            for (Path e : entries) {
+                String name = e.getFileName().toString();
+                if (name.matches("[a-f0-9]{64}")) {
+                    digests.add("sha256:" + name);
+                }
+            }
+        }
+        return digests;
+    }
+
+    /** The bytes of a file or of the files in a tree, not following links; parts that cannot be read count 0. */
+    static long treeBytes(Path tree) throws IOException {
+        long[] total = {0};
+        Files.walkFileTree(tree, new SimpleFileVisitor<>() {
+            @Override
+            public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) {
+                total[0] += attrs.isRegularFile() ? attrs.size() : 0;
+                return FileVisitResult.CONTINUE;
+            }
+
+            @Override
+            public FileVisitResult visitFileFailed(Path file, IOException e) {
+                return FileVisitResult.CONTINUE; // gone meanwhile, or not readable (owned by another id)
+            }
+        });
+        return total[0];
     }
 }

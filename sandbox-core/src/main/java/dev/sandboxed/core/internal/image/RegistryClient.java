@@ -154,13 +154,15 @@ public final class RegistryClient implements BlobSource {
 
     /** The Authorization header that answers a challenge: Basic with the credentials, or a Bearer token. */
     private String authenticate(String challenge) throws IOException {
-        Optional<String[]> creds = credentials.forRegistry(ref.registry());
-        String basic = creds.map(c -> "Basic " + Base64.getEncoder().encodeToString((c[0] + ":" + c[1])
-                .getBytes(StandardCharsets.UTF_8))).orElse(null);
+        Optional<RegistryCredentials.Credential> creds = credentials.forRegistry(ref.registry());
+        String basic = creds.filter(c -> !c.identityToken()).map(c -> "Basic " + Base64.getEncoder()
+                .encodeToString((c.user() + ":" + c.secret()).getBytes(StandardCharsets.UTF_8))).orElse(null);
         if (challenge.regionMatches(true, 0, "Basic", 0, 5)) {
             if (basic == null) {
-                throw new ImageException("registry " + ref.registry() + " asks for a user name and password for " + ref
-                        + "; run 'docker login " + ref.registry() + "' or configure credentials");
+                throw new ImageException("registry " + ref.registry() + " answered 401 (" + challenge + ") and asks for a"
+                        + " user name and password for " + ref + (creds.isPresent() ? ", but the credentials found are an"
+                        + " identity token" : ", and none are configured") + "; run 'docker login " + ref.registry()
+                        + "' or configure credentials (Images.builder().credentials)");
             }
             return basic;
         }
@@ -188,7 +190,14 @@ public final class RegistryClient implements BlobSource {
                     + " over plain HTTP; refused");
         }
         HttpRequest.Builder request = HttpRequest.newBuilder(tokenUri).timeout(Duration.ofMinutes(1)).GET();
-        if (basic != null) {
+        if (creds.isPresent() && creds.get().identityToken()) {
+            // An identity token is an OAuth2 refresh token: exchanged by a POST, as Docker does.
+            String form = query + "&grant_type=refresh_token&client_id=sandboxed&refresh_token="
+                    + URLEncoder.encode(creds.get().secret(), StandardCharsets.UTF_8);
+            request = HttpRequest.newBuilder(URI.create(realm)).timeout(Duration.ofMinutes(1))
+                    .header("Content-Type", "application/x-www-form-urlencoded")
+                    .POST(HttpRequest.BodyPublishers.ofString(form));
+        } else if (basic != null) {
             request.header("Authorization", basic);
         }
         HttpResponse<InputStream> response = send(request.build());
