@@ -64,6 +64,8 @@ public final class Drainers {
             }
         } catch (InterruptedException e) {
             connection.killWithGroup(p);
+            // "killed it" holds when the call returns: the process is reaped, not only signalled (bounded wait).
+            Uninterruptibly.await(p.exit(), KILL_GRACE);
             throw SandboxInterruptedException.restoringFlag("interrupted while running " + p.command() + "; killed it", e);
         }
         ExitStatus status = p.waitFor();
