@@ -123,6 +123,28 @@ class WaitTest {
     }
 
     @Test
+    void anHttpsWaitChecksTheCertificateUnlessToldNotTo() {
+        sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18093)).build());
+        // A self-signed certificate, made in the sandbox with the host's openssl.
+        ExecResult cert = sandbox.exec("sh", "-c", "mkdir -p /tmp/tls /tmp/www && echo ok > /tmp/www/health.txt && cd /tmp/tls"
+                + " && openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout key.pem -out cert.pem");
+        assertThat(cert.exitCode()).as(cert.toString()).isZero();
+        ProcessLog server = spawn("python3", "-c", """
+                import http.server, ssl, functools
+                h = functools.partial(http.server.SimpleHTTPRequestHandler, directory='/tmp/www')
+                s = http.server.HTTPServer(('127.0.0.1', 18093), h)
+                c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain('/tmp/tls/cert.pem', '/tmp/tls/key.pem')
+                s.socket = c.wrap_socket(s.socket, server_side=True); print('serving', flush=True); s.serve_forever()
+                """);
+        Wait.forLogLine("serving").awaitOn(sandbox, server);
+        // The JVM's trust store does not know the certificate: the handshake fails, try after try.
+        ReadinessException e = catchThrowableOfType(ReadinessException.class, () -> Wait.forHttp("/health.txt")
+                .usingTls().withTimeout(Duration.ofSeconds(1)).awaitOn(sandbox, server));
+        assertThat(e.getMessage()).contains("last try at https://127.0.0.1:" + sandbox.mappedPort(18093) + "/health.txt: SSLHandshakeException");
+        Wait.forHttp("/health.txt").allowInsecure().forResponsePredicate(body -> body.equals("ok\n")).awaitOn(sandbox, server);
+    }
+
+    @Test
     void anHttpWaitSaysWhenNothingAnswersAndWhenThePortIsNotPublished() {
         sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18092)).build());
         ProcessLog idle = spawn("sh", "-c", "echo idle; sleep 60");
