@@ -85,7 +85,8 @@ public @interface Sandboxed {
      * exits 0), {@code healthcheck} (the image's HEALTHCHECK, run as Docker runs it) or
      * {@code http:PORT[/PATH][=STATUS[,STATUS...]]} (an HTTP GET of PATH, {@code /} by default, through the published
      * mapping of PORT, which {@link #publish()} or {@link #publishAll()} must publish, until it answers one of the
-     * statuses, 200 by default: {@code http:8080/health}, {@code http:8080/ready=200,204}). Needs {@link #start()} or
+     * statuses, 200 by default: {@code http:8080/health}, {@code http:8080/ready=200,204}; a query ending in
+     * {@code =DIGITS} needs the statuses after it). Needs {@link #start()} or
      * {@link #command()}. An inner level's list replaces an outer one's. When the main process exits first, the test
      * fails at once with its exit status and last output lines.
      */
