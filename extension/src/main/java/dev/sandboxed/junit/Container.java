@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +27,7 @@ import dev.sandboxed.core.SandboxProcess;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Stdio;
@@ -94,6 +96,36 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     /** The underlying core sandbox, for what this handle does not offer. */
     public Sandbox sandbox() {
         return sandbox;
+    }
+
+    /**
+     * The host port that TCP port {@code containerPort} of the container is published on ({@link Sandboxed#publish()},
+     * {@link Sandboxed#publishAll()}): connect to {@link #host()} on it. Testcontainers' {@code getMappedPort}.
+     *
+     * @throws IllegalArgumentException when that port is not published (the message names the published ones)
+     */
+    public int mappedPort(int containerPort) {
+        return sandbox.mappedPort(containerPort);
+    }
+
+    /** The host port that {@code containerPort} over {@code transport} (TCP or UDP) is published on. */
+    public int mappedPort(int containerPort, PortMapping.Transport transport) {
+        return sandbox.mappedPort(containerPort, transport);
+    }
+
+    /** The host address the published ports listen on: a loopback address, {@code 127.0.0.1} unless asked otherwise. */
+    public String host() {
+        return sandbox.host();
+    }
+
+    /**
+     * {@code http://HOST:MAPPED_PORT/PATH} for a published TCP port, e.g. {@code container.url(8080, "/health")};
+     * a path without a leading {@code /} gets one.
+     */
+    public URI url(int containerPort, String path) {
+        String host = host().contains(":") ? "[" + host() + "]" : host();
+        String p = path == null || path.isEmpty() ? "/" : path.startsWith("/") ? path : "/" + path;
+        return URI.create("http://" + host + ":" + mappedPort(containerPort) + p);
     }
 
     /**

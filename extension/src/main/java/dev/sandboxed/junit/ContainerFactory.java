@@ -9,9 +9,11 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.wait.HttpWait;
 import dev.sandboxed.core.wait.Wait;
 import dev.sandboxed.core.wait.WaitStrategy;
 
@@ -33,6 +35,7 @@ final class ContainerFactory {
         if (mainCommand != null) {
             check("command", () -> ProcessSpec.of(mainCommand.toArray(String[]::new)));
         }
+        service.ifPresent(s -> checkHttpPorts(s.waits(), spec));
         // network = "container:NAME": this sandbox joins NAME's network (and user) namespace, as in a pod.
         Sandbox networkOwner = settings.networkContainer()
                 .map(other -> networkOwner(settings.networkField(), settings.name(), other, peers))
@@ -91,6 +94,22 @@ final class ContainerFactory {
         }
         return Optional.of(Wait.allOf(waits.stream().map(w -> w.withTimeout(service.timeout())).toArray(WaitStrategy[]::new))
                 .withTimeout(service.timeout()));
+    }
+
+    /** An {@code http:PORT} wait goes through PORT's mapping: the port must be published. */
+    private static void checkHttpPorts(List<WaitStrategy> waits, SandboxSpec spec) {
+        for (WaitStrategy w : waits) {
+            if (w instanceof HttpWait http) {
+                int port = http.port().orElseThrow();
+                if (spec.publishedPorts().stream().noneMatch(m -> m.containerPort() == port
+                        && m.transport() == PortMapping.Transport.TCP)) {
+                    throw new SandboxedConfigurationException(WaitSyntax.FIELD, "'" + w + "' needs port " + port
+                            + " published, but publish has " + (spec.publishedPorts().isEmpty() ? "none"
+                            : spec.publishedPorts()) + "; expected publish = \"" + port + "\" (or port:" + port
+                            + " to wait without publishing)");
+                }
+            }
+        }
     }
 
     private static boolean hasHealthcheck(SandboxSpec spec) {

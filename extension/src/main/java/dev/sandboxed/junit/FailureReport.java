@@ -7,6 +7,7 @@ import java.util.Optional;
 
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.PortMapping;
 
 /** The diagnostics text for a failed test: each container's spec, usage, denials and its processes' last output. */
 final class FailureReport {
@@ -20,6 +21,9 @@ final class FailureReport {
             out.append("\n\n== container '").append(c.name()).append("': sandbox ").append(c.id())
                     .append(", init pid ").append(c.pid()).append(", ").append(c.sandbox().state().name().toLowerCase(Locale.ROOT));
             out.append("\nspec: ").append(c.spec());
+            for (PortMapping m : c.spec().publishedPorts()) {
+                out.append("\npublished ").append(published(c, m));
+            }
             out.append("\nusage: ").append(safeUsage(c));
             out.append("\nseccomp denials: ").append(c.seccompDenials().isEmpty() ? "none" : c.seccompDenials());
             List<ExecResult> history = c.history();
@@ -46,6 +50,18 @@ final class FailureReport {
             }
         }
         return out.toString();
+    }
+
+    /** {@code 127.0.0.1:41234 -> 8080/tcp}, as the test reaches it. */
+    private static String published(Container c, PortMapping m) {
+        String host = m.hostAddress().contains(":") ? "[" + m.hostAddress() + "]" : m.hostAddress();
+        String port;
+        try {
+            port = Integer.toString(c.mappedPort(m.containerPort(), m.transport()));
+        } catch (RuntimeException e) {
+            port = m.hostPort() == 0 ? "?" : Integer.toString(m.hostPort()); // the sandbox is gone
+        }
+        return host + ":" + port + " -> " + m.containerPort() + "/" + m.transport();
     }
 
     private static String safeUsage(Container c) {

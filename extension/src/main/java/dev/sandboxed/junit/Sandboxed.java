@@ -33,7 +33,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <pre>{@code
  * @Test
- * void answers(@Sandboxed(image = "my-server:1", start = true, waitFor = "port:8080") Container server) { ... }
+ * void answers(@Sandboxed(image = "my-server:1", start = true, publish = "8080", waitFor = "http:8080/health")
+ *              Container server) throws Exception {
+ *     HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.url(8080, "/hello")).build(),
+ *             HttpResponse.BodyHandlers.ofString());
+ * }
  * }</pre>
  *
  * <p>Several containers in one test are told apart by {@link #name()}; one may join the network namespace of
@@ -78,7 +82,11 @@ public @interface Sandboxed {
      * What the started container must show before the test runs, each met in turn: {@code port:PORT} (a TCP socket
      * listening on it inside the container), {@code log:REGEX} (a line of the main process's stdout or stderr matching
      * it), {@code log*N:REGEX} (the N-th such line), {@code command:SHELL-SCRIPT} (run with {@code /bin/sh -c} until it
-     * exits 0) or {@code healthcheck} (the image's HEALTHCHECK, run as Docker runs it). Needs {@link #start()} or
+     * exits 0), {@code healthcheck} (the image's HEALTHCHECK, run as Docker runs it) or
+     * {@code http:PORT[/PATH][=STATUS[,STATUS...]]} (an HTTP GET of PATH, {@code /} by default, through the published
+     * mapping of PORT, which {@link #publish()} or {@link #publishAll()} must publish, until it answers one of the
+     * statuses, 200 by default: {@code http:8080/health}, {@code http:8080/ready=200,204}; a query ending in
+     * {@code =DIGITS} needs the statuses after it). Needs {@link #start()} or
      * {@link #command()}. An inner level's list replaces an outer one's. When the main process exits first, the test
      * fails at once with its exit status and last output lines.
      */
@@ -102,6 +110,28 @@ public @interface Sandboxed {
      * parameter or field) or class scoped.
      */
     String network() default "";
+
+    /**
+     * Container ports reachable from the test on host loopback ports, in docker's {@code -p} syntax:
+     * {@code [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|/udp]}, such as {@code "8080"} (an ephemeral port of
+     * 127.0.0.1), {@code "9000:8080"} (a fixed one) or {@code "127.0.0.1::53/udp"}; HOST_IP must be a loopback
+     * address. Ask {@link Container#mappedPort(int)} and {@link Container#host()} where a port went. Needs the
+     * container's own network ({@code none}, the default); added to those of outer levels.
+     */
+    String[] publish() default {};
+
+    /**
+     * Publishes every port the image declares (its ExposedPorts) on ephemeral loopback ports, besides
+     * {@link #publish()}: Testcontainers and Sandboxed publish nothing unless asked. Needs {@link #image()}.
+     */
+    boolean publishAll() default false;
+
+    /**
+     * Host loopback ports the container may reach as {@code host.sandboxed.internal:PORT} (for a server the test
+     * runs), and no other host port; added to those of outer levels. For a port known only at run time, call
+     * {@code exposeHostPort} on the spec in a {@link SandboxCustomizer}.
+     */
+    int[] exposeHostPorts() default {};
 
     /** {@code default}, {@code unconfined}, {@code docker-default} or the path of an OCI/Docker JSON profile. */
     String seccomp() default "";

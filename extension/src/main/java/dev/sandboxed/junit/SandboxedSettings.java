@@ -25,6 +25,7 @@ import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -55,6 +56,9 @@ final class SandboxedSettings {
     static final String MOUNTS_EXPECTED = "SRC:DST[:ro|:rw] with an existing host path SRC, or tmpfs:DST[:size=N,mode=OCTAL]";
     static final String BIND_EXPECTED = "an existing host path as source and an absolute target other than /";
     static final String TMPFS_EXPECTED = "an absolute target other than /, a size such as 16m and an octal mode such as 0755";
+    static final String PUBLISH_EXPECTED = "[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|/udp] with a loopback HOST_IP,"
+            + " e.g. 8080, 9000:8080 or 127.0.0.1::53/udp";
+    static final String EXPOSE_EXPECTED = "host ports 1..65535, each once";
     static final String DURATION_EXPECTED = "a positive duration such as 500ms, 30s or 5m";
 
     private String name;
@@ -73,6 +77,10 @@ final class SandboxedSettings {
     private String workdir;
     private String user;
     private final Map<String, String> env = new LinkedHashMap<>();
+    /** {@code publish}, {@code publishAll}, {@code exposeHostPorts}: added up over the levels. */
+    private final List<PortMapping> publish = new ArrayList<>();
+    private boolean publishAll;
+    private final List<Integer> exposeHostPorts = new ArrayList<>();
     private final List<MountDeclaration> mounts = new ArrayList<>();
     private Boolean readOnlyRoot;
     private Duration timeout;
@@ -160,7 +168,8 @@ final class SandboxedSettings {
     private void apply(Sandboxed a) {
         boolean changesContainer = Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
                         a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout()).anyMatch(v -> !v.isEmpty())
-                || a.start() || a.command().length > 0 || a.waitFor().length > 0
+                || a.start() || a.command().length > 0 || a.waitFor().length > 0 || a.publish().length > 0
+                || a.publishAll() || a.exposeHostPorts().length > 0
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
                 || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
         if (changesContainer) {
@@ -197,6 +206,14 @@ final class SandboxedSettings {
             waits = Stream.of(a.waitFor()).map(WaitSyntax::parse).toList();
         }
         ifSet(a.waitTimeout(), v -> waitTimeout = check("waitTimeout", DURATION_EXPECTED, () -> Sizes.parseDuration("waitTimeout", v)));
+        for (String text : a.publish()) {
+            publish.add(check("publish", PUBLISH_EXPECTED, () -> PortMapping.parse(text.strip())));
+        }
+        publishAll |= a.publishAll();
+        for (int port : a.exposeHostPorts()) {
+            check("exposeHostPorts", EXPOSE_EXPECTED, () -> SandboxSpec.builder().exposeHostPort(port));
+            exposeHostPorts.add(port);
+        }
         for (String entry : a.env()) {
             int eq = entry.indexOf('=');
             if (eq <= 0) {
@@ -495,10 +512,30 @@ final class SandboxedSettings {
         if (readOnlyRoot != null) {
             b.readOnlyRoot(readOnlyRoot);
         }
+        publishPorts(b);
         for (Customizers.Declared c : customizers) {
             c.apply(b, context);
         }
         return b;
+    }
+
+    /** {@code publish}, the image's ExposedPorts with {@code publishAll}, and {@code exposeHostPorts}. */
+    private void publishPorts(SandboxSpec.Builder b) {
+        List<PortMapping> all = new ArrayList<>(publish);
+        if (publishAll) {
+            if (image == null) {
+                throw new SandboxedConfigurationException("publishAll", "the container has no image whose ExposedPorts "
+                        + "could be published; expected an image, or publish = {...}");
+            }
+            for (String port : Images.defaults().pull(image).config().exposedPorts().stream().sorted().toList()) {
+                PortMapping m = check("publishAll", "image ports such as 80/tcp", () -> PortMapping.parse(port));
+                if (all.stream().noneMatch(p -> p.containerPort() == m.containerPort() && p.transport() == m.transport())) {
+                    all.add(m);
+                }
+            }
+        }
+        b.publish(all.toArray(PortMapping[]::new));
+        exposeHostPorts.forEach(b::exposeHostPort);
     }
 
     /** The checked core spec; see {@link #toSpecBuilder}. */
@@ -508,6 +545,12 @@ final class SandboxedSettings {
         try {
             spec = b.build();
         } catch (SpecException e) {
+            if ((e.field().equals("publish") || e.field().equals("exposeHostPort"))
+                    && (!publish.isEmpty() || publishAll || !exposeHostPorts.isEmpty())) {
+                // A port published twice, or ports with network = host.
+                throw SandboxedConfigurationException.of(e.field().equals("publish") ? "publish" : "exposeHostPorts",
+                        e, e.field().equals("publish") ? PUBLISH_EXPECTED : EXPOSE_EXPECTED);
+            }
             // The settings alone always build; only what customizers set can clash (namespaces, for example).
             throw new SandboxedConfigurationException(Customizers.FIELD, customizers.stream().map(Customizers.Declared::name)
                     .toList() + " built an invalid spec: " + e.getMessage(), e);
@@ -524,6 +567,8 @@ final class SandboxedSettings {
                 + ", seccomp=" + seccomp + ", hostname=" + hostname + ", mounts=" + mounts
                 + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout
                 + (start || command != null ? ", start=true" + (command != null ? ", command=" + command : "") : "")
+                + (publish.isEmpty() ? "" : ", publish=" + publish) + (publishAll ? ", publishAll=true" : "")
+                + (exposeHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposeHostPorts)
                 + (waits != null ? ", waitFor=" + waits : "") + (waitTimeout != null ? ", waitTimeout=" + waitTimeout : "") + ", cleanup=" + cleanup() + ", scope=" + scope
                 + ", customizers=" + customizers.stream().map(Customizers.Declared::name).toList();
     }

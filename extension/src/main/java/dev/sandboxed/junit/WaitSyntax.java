@@ -3,7 +3,9 @@ package dev.sandboxed.junit;
 import java.util.Locale;
 import java.util.regex.Pattern;
 import java.util.regex.PatternSyntaxException;
+import java.util.stream.Stream;
 
+import dev.sandboxed.core.wait.HttpWait;
 import dev.sandboxed.core.wait.Wait;
 import dev.sandboxed.core.wait.WaitStrategy;
 
@@ -11,7 +13,7 @@ import dev.sandboxed.core.wait.WaitStrategy;
 final class WaitSyntax {
     static final String FIELD = "waitFor";
     static final String EXPECTED = "port:PORT (1-65535), log:REGEX, log*N:REGEX (the N-th matching line), "
-            + "command:SHELL-SCRIPT or healthcheck";
+            + "command:SHELL-SCRIPT, healthcheck or http:PORT[/PATH][=STATUS[,STATUS...]]";
 
     private WaitSyntax() {
     }
@@ -38,6 +40,9 @@ final class WaitSyntax {
             }
             throw bad(text, "is not a port between 1 and 65535");
         }
+        if (kind.equals("http")) {
+            return http(text, value.strip());
+        }
         if (kind.equals("command")) {
             return Wait.forShell(value);
         }
@@ -60,6 +65,37 @@ final class WaitSyntax {
             }
         }
         throw bad(text, "is not a wait");
+    }
+
+    /** {@code PORT[/PATH][=STATUS[,STATUS...]]}; a {@code =} followed by other than status codes is part of the path. */
+    private static HttpWait http(String text, String value) {
+        String statuses = null;
+        int eq = value.lastIndexOf('=');
+        if (eq >= 0 && value.substring(eq + 1).matches("[0-9]{1,3}(,[0-9]{1,3})*")) {
+            statuses = value.substring(eq + 1);
+            value = value.substring(0, eq);
+        }
+        int slash = value.indexOf('/');
+        String portText = slash < 0 ? value : value.substring(0, slash);
+        String path = slash < 0 ? "/" : value.substring(slash);
+        int port;
+        try {
+            port = portText.length() > 5 ? 0 : Integer.parseInt(portText);
+        } catch (NumberFormatException e) {
+            port = 0;
+        }
+        if (port < 1 || port > 65535) {
+            throw bad(text, "does not start with a port between 1 and 65535");
+        }
+        try {
+            HttpWait wait = Wait.forHttp(path).forPort(port);
+            if (statuses != null) {
+                wait = wait.forStatusCode(Stream.of(statuses.split(",")).mapToInt(Integer::parseInt).toArray());
+            }
+            return wait;
+        } catch (IllegalArgumentException e) {
+            throw bad(text, "has a bad " + e.getMessage());
+        }
     }
 
     private static SandboxedConfigurationException bad(String text, String problem) {

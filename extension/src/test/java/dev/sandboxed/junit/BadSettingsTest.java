@@ -73,6 +73,54 @@ class BadSettingsTest {
         }
 
         @Test
+        @Sandboxed(command = {"sleep", "60"}, waitFor = "http:web/health")
+        void waitForHttpPort(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(command = {"sleep", "60"}, waitFor = "http:8080/health", publish = "9090")
+        void waitForHttpUnpublished(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(publish = "8080/sctp")
+        void publishTransport(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(publish = "10.0.0.1::8080")
+        void publishNotLoopback(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(publish = {"8080", "127.0.0.1:0:8080"})
+        void publishTwice(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(publish = "8080", network = "host")
+        void publishOnTheHostNetwork(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(publishAll = true)
+        void publishAllWithoutImage(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        @Sandboxed(exposeHostPorts = 70000)
+        void exposeHostPorts(Container c) {
+            bodiesRun++;
+        }
+
+        @Test
         @Sandboxed(waitFor = "port:80")
         void waitForWithoutStart(Container c) {
             bodiesRun++;
@@ -419,13 +467,22 @@ class BadSettingsTest {
 
     static Stream<Arguments> badValues() {
         String network = "expected none, host or container:NAME of a container declared before it";
-        String waits = "expected port:PORT (1-65535), log:REGEX, log*N:REGEX (the N-th matching line), command:SHELL-SCRIPT or healthcheck";
+        String waits = "expected port:PORT (1-65535), log:REGEX, log*N:REGEX (the N-th matching line), command:SHELL-SCRIPT, healthcheck or http:PORT[/PATH][=STATUS[,STATUS...]]";
         return Stream.of(
                 method("waitForKind", "waitFor", "'bogus' is not a wait; " + waits),
                 method("waitForPort", "waitFor", "'port:99999' is not a port between 1 and 65535; " + waits),
                 method("waitForLogCount", "waitFor", "'log*0:ready' does not give a positive count N in log*N; " + waits),
                 method("waitForLogRegex", "waitFor", "'log:(unclosed' has a bad regular expression (Unclosed group"),
                 method("waitForEmptyCommand", "waitFor", "'command:' gives no value after 'command:'; " + waits),
+                method("waitForHttpPort", "waitFor", "'http:web/health' does not start with a port between 1 and 65535; " + waits),
+                method("waitForHttpUnpublished", "waitFor", "'an HTTP GET of /health on port 8080 to answer 200' needs port 8080"
+                        + " published, but publish has [127.0.0.1::9090/tcp]; expected publish = \"8080\" (or port:8080"),
+                method("publishTransport", "publish", "'8080/sctp': transport 'sctp' is not tcp or udp; allowed: [HOST_IP:]"),
+                method("publishNotLoopback", "publish", "host address '10.0.0.1' is not a loopback address; allowed: 127.x.y.z"),
+                method("publishTwice", "publish", "8080/tcp is published twice; publish each sandbox port once"),
+                method("publishOnTheHostNetwork", "publish", "needs the sandbox's own"),
+                method("publishAllWithoutImage", "publishAll", "no image whose ExposedPorts could be published"),
+                method("exposeHostPorts", "exposeHostPorts", "port 70000 is not 1..65535; expected host ports 1..65535"),
                 method("waitForWithoutStart", "waitFor", "starts no main process to wait for; expected start = true or a command"),
                 method("waitTimeout", "waitTimeout", "expected e.g. 500ms, 30s, 5m"),
                 method("startWithoutImage", "start", "has no image whose Entrypoint and Cmd could start; expected an image, or a command"),

@@ -31,6 +31,16 @@ public final class Wait {
         return new PortWait(port, WaitStrategy.DEFAULT_TIMEOUT);
     }
 
+    /**
+     * An HTTP GET of {@code path} (such as {@code /health}) through the published mapping of a sandbox port
+     * ({@link HttpWait#forPort}; the port must be published), until it answers 200 ({@link HttpWait#forStatusCode}
+     * for others), each try within 5 s. Plain HTTP unless {@link HttpWait#usingTls()}; a self-signed certificate
+     * needs {@link HttpWait#allowInsecure()}.
+     */
+    public static HttpWait forHttp(String path) {
+        return new HttpWait(path, 0, new int[] {200}, null, "GET", false, false, WaitStrategy.DEFAULT_TIMEOUT);
+    }
+
     /** A line of the watched process's stdout or stderr in which {@code regex} is found; {@code .times(n)} for more. */
     public static LogLineWait forLogLine(Pattern regex) {
         return new LogLineWait(regex, 1, 0, WaitStrategy.DEFAULT_TIMEOUT);

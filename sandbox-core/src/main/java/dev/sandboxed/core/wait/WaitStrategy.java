@@ -12,7 +12,7 @@ import dev.sandboxed.core.Sandbox;
  * Every wait fails at once, without waiting out its timeout, when the watched process exits (or, without one, the
  * sandbox ends) before it is met.
  */
-public abstract sealed class WaitStrategy permits PortWait, LogLineWait, CommandWait, HealthcheckWait, AllOfWait {
+public abstract sealed class WaitStrategy permits PortWait, HttpWait, LogLineWait, CommandWait, HealthcheckWait, AllOfWait {
     /** Used unless {@link #withTimeout} says otherwise. */
     public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(60);
 

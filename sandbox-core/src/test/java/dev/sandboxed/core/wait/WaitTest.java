@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -20,6 +24,7 @@ import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.image.Healthcheck;
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -82,6 +87,79 @@ class WaitTest {
         sandbox.spawn(ProcessSpec.of("sh", "-c", "sleep 0.5; exec busybox nc -l -p 18085 -e echo hi"));
         Wait.forListeningPort(18085).awaitOn(sandbox);
         assertThat(sandbox.exec("busybox", "nc", "127.0.0.1", "18085").stdout()).isEqualTo("hi\n");
+    }
+
+    /** A python3 http.server on {@code port} serving /tmp/www (with index.html and health.txt), after {@code delay}. */
+    private ProcessLog httpServer(int port, String delay) {
+        return spawn("sh", "-c", "mkdir -p /tmp/www && echo ok > /tmp/www/health.txt && echo home > /tmp/www/index.html"
+                + " && sleep " + delay + " && exec python3 -m http.server " + port + " --bind 127.0.0.1 --directory /tmp/www");
+    }
+
+    @Test
+    void anHttpWaitReturnsOnceTheServerAnswersThroughThePublishedPort() throws Exception {
+        sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18090)).build());
+        // The server starts late: the first tries find nothing (the mapping exists, nothing listens behind it).
+        ProcessLog server = httpServer(18090, "0.7");
+        Wait.forHttp("/health.txt").forPort(18090).forResponsePredicate(body -> body.equals("ok\n")).awaitOn(sandbox, server);
+        // One request, no retry: it succeeds only if the server answered when the wait returned.
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://" + sandbox.host() + ":" + sandbox.mappedPort(18090) + "/index.html")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(response.statusCode()).isEqualTo(200);
+        assertThat(response.body()).isEqualTo("home\n");
+        // Without forPort, the only published TCP port is asked; HEAD and a set of statuses.
+        Wait.forHttp("/missing").withMethod("HEAD").forStatusCode(404, 410).awaitOn(sandbox);
+    }
+
+    @Test
+    void anHttpWaitWithAnotherStatusTimesOutNamingTheUrlAndTheLastStatus() {
+        sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18091)).build());
+        ProcessLog server = httpServer(18091, "0");
+        ReadinessException e = catchThrowableOfType(ReadinessException.class, () -> Wait.forHttp("/nothing-here")
+                .forPort(18091).withTimeout(Duration.ofSeconds(2)).awaitOn(sandbox, server));
+        String url = "http://127.0.0.1:" + sandbox.mappedPort(18091) + "/nothing-here";
+        assertThat(e.getMessage()).contains("for an HTTP GET of /nothing-here on port 18091 to answer 200: timed out after 2.0 s")
+                .contains("last answer from " + url + ": status 404").contains("\"GET /nothing-here HTTP/1.1\" 404");
+    }
+
+    @Test
+    void anHttpsWaitChecksTheCertificateUnlessToldNotTo() {
+        sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18093)).build());
+        // A self-signed certificate, made in the sandbox with the host's openssl.
+        ExecResult cert = sandbox.exec("sh", "-c", "mkdir -p /tmp/tls /tmp/www && echo ok > /tmp/www/health.txt && cd /tmp/tls"
+                + " && openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost -days 1 -keyout key.pem -out cert.pem");
+        assertThat(cert.exitCode()).as(cert.toString()).isZero();
+        ProcessLog server = spawn("python3", "-c", """
+                import http.server, ssl, functools
+                h = functools.partial(http.server.SimpleHTTPRequestHandler, directory='/tmp/www')
+                s = http.server.HTTPServer(('127.0.0.1', 18093), h)
+                c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER); c.load_cert_chain('/tmp/tls/cert.pem', '/tmp/tls/key.pem')
+                s.socket = c.wrap_socket(s.socket, server_side=True); print('serving', flush=True); s.serve_forever()
+                """);
+        Wait.forLogLine("serving").awaitOn(sandbox, server);
+        // The JVM's trust store does not know the certificate: the handshake fails, try after try.
+        ReadinessException e = catchThrowableOfType(ReadinessException.class, () -> Wait.forHttp("/health.txt")
+                .usingTls().withTimeout(Duration.ofSeconds(1)).awaitOn(sandbox, server));
+        assertThat(e.getMessage()).contains("last try at https://127.0.0.1:" + sandbox.mappedPort(18093) + "/health.txt: SSLHandshakeException");
+        Wait.forHttp("/health.txt").allowInsecure().forResponsePredicate(body -> body.equals("ok\n")).awaitOn(sandbox, server);
+    }
+
+    @Test
+    void anHttpWaitSaysWhenNothingAnswersAndWhenThePortIsNotPublished() {
+        sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18092)).build());
+        ProcessLog idle = spawn("sh", "-c", "echo idle; sleep 60");
+        ReadinessException e = catchThrowableOfType(ReadinessException.class, () -> Wait.forHttp("/")
+                .forPort(18092).withTimeout(Duration.ofMillis(800)).awaitOn(sandbox, idle));
+        assertThat(e.getMessage()).contains("last try at http://127.0.0.1:" + sandbox.mappedPort(18092) + "/: ")
+                .contains("  idle");
+        assertThatThrownBy(() -> Wait.forHttp("/").forPort(8080).awaitOn(sandbox, idle))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("port 8080/tcp is not published, so an HTTP wait cannot reach it; publish it"
+                        + " (SandboxSpec.Builder.publish(PortMapping.tcp(8080))) or wait with Wait.forListeningPort(8080)");
+        assertThatThrownBy(() -> Wait.forHttp("no-slash")).hasMessageContaining("does not start with /");
+        assertThatThrownBy(() -> Wait.forHttp("/").forStatusCode(700)).hasMessage("status code 700 is not between 100 and 599");
+        assertThat(Wait.forHttp("/h").forPort(80).usingTls().forStatusCode(200, 204))
+                .hasToString("an HTTPS GET of /h on port 80 to answer 200 or 204");
     }
 
     @Test
