@@ -3,6 +3,7 @@ package dev.sandboxed.core.wait;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -237,6 +238,23 @@ class WaitTest {
             assertThatThrownBy(() -> Wait.forHealthcheck().awaitOn(plain)).isInstanceOf(ReadinessException.class)
                     .hasMessageContaining("not an image with a HEALTHCHECK");
         }
+    }
+
+    @Test
+    void anImageWithoutAnIntervalIsRetriedEverySecondUntilHealthy(@TempDir Path cache) throws Exception {
+        Path layout = ServiceImages.layout(Path.of("target/wait-layout"));
+        // No interval: Docker's 30 s. The first try comes before the marker and fails; the next must not wait 30 s.
+        ServiceImages.tag(layout, "health-slow", "sleep 1.5; touch /tmp/healthy; sleep 60",
+                List.of("CMD-SHELL", "echo try >> /tmp/tries; test -e /tmp/healthy"), Duration.ZERO, 0);
+        Image image = Images.builder().cacheDirectory(cache).build().pull("oci:" + layout.toAbsolutePath() + ":health-slow");
+        assertThat(image.config().healthcheck().orElseThrow().interval()).isZero();
+        sandbox(SandboxSpec.builder().image(image).build());
+        ProcessLog main = ProcessLog.follow(sandbox.runMain(ProcessSpec.builder(
+                image.config().command(Optional.empty(), List.of())).build()));
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Wait.forHealthcheck().awaitOn(sandbox, main));
+        // It failed at least once (so it retried) and never counted those failures as unhealthy (retries 3 by default).
+        String tries = sandbox.exec("cat", "/tmp/tries").stdout();
+        assertThat(tries.lines().count()).isBetween(2L, 20L);
     }
 
     @Test
