@@ -191,6 +191,24 @@ class WaitTest {
     }
 
     @Test
+    void aProcessLogCutsLongLinesAndCapsWhatItKeeps() {
+        sandbox(SandboxSpec.defaults());
+        // 300 lines of 1 MiB: cut to 64 KiB each they still come to more than the 16 MiB kept of all lines.
+        ProcessLog log = spawn("python3", "-c", "import sys\nfor i in range(300): sys.stdout.write('%03d' % i + 'x' * 1048573 + '\\n')\n"
+                + "print('ready', flush=True)");
+        Wait.forLogLine("^ready$").awaitOn(sandbox, log);
+        assertThat(log.lineCount()).isEqualTo(301);
+        assertThat(log.keptLineBytes()).isPositive().isLessThanOrEqualTo(ProcessLog.MAX_LINES_BYTES);
+        List<String> kept = log.linesFrom(0);
+        assertThat(kept.size()).isBetween(200, 299);
+        assertThat(kept.get(kept.size() - 2)).startsWith("299xxx").endsWith("x [... " + (1048576 - 65536) + " bytes cut]")
+                .hasSize(65536 + " [... 983040 bytes cut]".length());
+        assertThat(kept).last().isEqualTo("ready");
+        // The oldest lines went first; their numbers still count.
+        assertThat(kept.get(0)).startsWith(String.format("%03d", 301 - kept.size()));
+    }
+
+    @Test
     void aCommandWaitRetriesUntilItSucceeds() {
         sandbox(SandboxSpec.defaults());
         sandbox.spawn(ProcessSpec.of("sh", "-c", "sleep 0.6; touch /tmp/ready; sleep 60"));
