@@ -14,12 +14,18 @@ import dev.sandboxed.core.spec.RootFs;
  * {@code CMD-SHELL} through {@code /bin/sh -c}) every interval, each try killed after its timeout, healthy at the first
  * success, unhealthy after {@code retries} failures in a row, failures within the start period not counted. Docker's
  * defaults where the image has zeros: interval and timeout 30 s, retries 3, no start period. Unlike Docker, the first
- * try runs at once rather than one interval after the start: a test is waiting.
+ * try runs at once rather than one interval after the start, and until healthy a try runs every second (the interval
+ * if shorter), as Docker's start interval does: a test is waiting, and a server that is not up at the first try must
+ * not cost a whole 30 s interval. Only one failure per interval counts toward {@code retries} (the first failing try
+ * after the start period, then the first at least one interval after the last counted one), so unhealthy comes no
+ * sooner than Docker would say it.
  */
 final class HealthcheckWait extends WaitStrategy {
     static final Duration DEFAULT_INTERVAL = Duration.ofSeconds(30);
     static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(30);
     static final int DEFAULT_RETRIES = 3;
+    /** How often to try until healthy; Docker's start interval, which images cannot set here yet. */
+    static final Duration START_INTERVAL = Duration.ofSeconds(1);
 
     /** Empty: the image's own. */
     private final Optional<Healthcheck> check;
@@ -69,7 +75,9 @@ final class HealthcheckWait extends WaitStrategy {
         Duration interval = orDefault(h.interval(), DEFAULT_INTERVAL);
         Duration tryTimeout = orDefault(h.timeout(), DEFAULT_TIMEOUT);
         int retries = h.retries() > 0 ? h.retries() : DEFAULT_RETRIES;
+        long pause = Math.min(interval.toNanos(), START_INTERVAL.toNanos());
         long started = System.nanoTime();
+        long countFrom = started + h.startPeriod().toNanos();
         int failures = 0;
         String last = "no try yet";
         while (true) {
@@ -86,10 +94,14 @@ final class HealthcheckWait extends WaitStrategy {
                 return;
             }
             last = CommandWait.describe(r);
-            if (System.nanoTime() - started >= h.startPeriod().toNanos() && ++failures >= retries) {
-                throw target.failure(this, "unhealthy after " + failures + " failed checks in a row; " + last);
+            long now = System.nanoTime();
+            if (now - countFrom >= 0) {
+                countFrom = now + interval.toNanos();
+                if (++failures >= retries) {
+                    throw target.failure(this, "unhealthy after " + failures + " failed checks in a row; " + last);
+                }
             }
-            target.pause(Math.min(interval.toNanos(), deadline - System.nanoTime()), true);
+            target.pause(Math.min(pause, deadline - System.nanoTime()), true);
         }
     }
 

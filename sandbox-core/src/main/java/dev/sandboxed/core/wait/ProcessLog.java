@@ -18,16 +18,25 @@ import dev.sandboxed.core.spec.ProcessSpec;
  * The output of a {@link SandboxProcess}, collected as it comes: a server's log to wait on ({@link Wait#forLogLine})
  * and to show when something goes wrong. {@link #follow} takes over the process's stdout and stderr (read them from
  * here afterwards), reading each on a daemon thread until the process closes it. Keeps the last 16 MiB of each
- * stream and the last 10,000 lines of both, in the order they arrived; counts every line ever seen. Thread-safe.
+ * stream and the last 10,000 lines of both, in the order they arrived, at most 16 MiB of them in all (oldest dropped
+ * first); counts every line ever seen. A line longer than 64 KiB is kept as its first 64 KiB followed by
+ * {@code [... N bytes cut]}, and log-line waits match that text: a process writing long lines must not fill the JVM.
+ * Thread-safe.
  */
 public final class ProcessLog {
     private static final int MAX_BYTES = ProcessSpec.DEFAULT_MAX_OUTPUT_BYTES;
     private static final int MAX_LINES = 10_000;
+    /** The most kept of one line, in bytes; the rest is counted and cut. */
+    static final int MAX_LINE_BYTES = 64 * 1024;
+    /** The most kept of all lines together, in bytes. */
+    static final long MAX_LINES_BYTES = 16L * 1024 * 1024;
 
     private final SandboxProcess process;
     private final Stream stdout = new Stream();
     private final Stream stderr = new Stream();
     private final Deque<String> lines = new ArrayDeque<>();
+    /** The UTF-8 size of {@link #lines}, kept at most {@link #MAX_LINES_BYTES}. */
+    private long linesBytes;
     /** Lines seen in all, kept or dropped: line {@code i} (from 0) is kept if {@code i >= seen - lines.size()}. */
     private long seen;
 
@@ -78,28 +87,45 @@ public final class ProcessLog {
         int start = 0;
         for (int i = 0; i < len; i++) {
             if (buf[i] == '\n') {
-                stream.partial.write(buf, start, i - start);
+                writePartial(stream, buf, start, i - start);
                 addLine(stream);
                 start = i + 1;
             }
         }
-        // A line without its end is kept to MAX_BYTES: a binary stream must not grow it forever.
-        stream.partial.write(buf, start, Math.min(len - start, Math.max(0, MAX_BYTES - stream.partial.size())));
+        writePartial(stream, buf, start, len - start);
         notifyAll();
+    }
+
+    // Keeps a line's first MAX_LINE_BYTES and counts the rest: a binary stream or a long line must not grow it forever.
+    private static void writePartial(Stream stream, byte[] buf, int off, int len) {
+        int keep = Math.min(len, Math.max(0, MAX_LINE_BYTES - stream.partial.size()));
+        stream.partial.write(buf, off, keep);
+        stream.cut += len - keep;
     }
 
     private void addLine(Stream stream) {
         String line = stream.partial.toString(StandardCharsets.UTF_8);
         stream.partial.reset();
-        lines.addLast(line.endsWith("\r") ? line.substring(0, line.length() - 1) : line);
+        if (stream.cut > 0) {
+            line = line + " [... " + stream.cut + " bytes cut]";
+            stream.cut = 0;
+        } else if (line.endsWith("\r")) {
+            line = line.substring(0, line.length() - 1);
+        }
+        lines.addLast(line);
+        linesBytes += utf8Size(line);
         seen++;
-        if (lines.size() > MAX_LINES) {
-            lines.removeFirst();
+        while (lines.size() > MAX_LINES || linesBytes > MAX_LINES_BYTES) {
+            linesBytes -= utf8Size(lines.removeFirst());
         }
     }
 
+    private static int utf8Size(String line) {
+        return line.getBytes(StandardCharsets.UTF_8).length;
+    }
+
     private synchronized void close(Stream stream) {
-        if (stream.partial.size() > 0) {
+        if (stream.partial.size() > 0 || stream.cut > 0) {
             addLine(stream);
         }
         stream.closed = true;
@@ -126,6 +152,11 @@ public final class ProcessLog {
     /** Complete lines of stdout and stderr seen so far, kept or not (a partial last line counts once its stream ends). */
     public synchronized long lineCount() {
         return seen;
+    }
+
+    /** The UTF-8 size of the kept lines (after cutting long ones), at most 16 MiB. */
+    public synchronized long keptLineBytes() {
+        return linesBytes;
     }
 
     /** The kept lines from line {@code index} on (counting from 0 as {@link #lineCount()} does), in arrival order. */
@@ -188,6 +219,8 @@ public final class ProcessLog {
     private static final class Stream {
         final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         final ByteArrayOutputStream partial = new ByteArrayOutputStream();
+        /** Bytes of the current line beyond {@link #MAX_LINE_BYTES}, not kept. */
+        long cut;
         boolean closed;
     }
 }

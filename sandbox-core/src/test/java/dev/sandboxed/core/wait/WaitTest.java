@@ -3,6 +3,7 @@ package dev.sandboxed.core.wait;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -190,6 +191,24 @@ class WaitTest {
     }
 
     @Test
+    void aProcessLogCutsLongLinesAndCapsWhatItKeeps() {
+        sandbox(SandboxSpec.defaults());
+        // 300 lines of 1 MiB: cut to 64 KiB each they still come to more than the 16 MiB kept of all lines.
+        ProcessLog log = spawn("python3", "-c", "import sys\nfor i in range(300): sys.stdout.write('%03d' % i + 'x' * 1048573 + '\\n')\n"
+                + "print('ready', flush=True)");
+        Wait.forLogLine("^ready$").awaitOn(sandbox, log);
+        assertThat(log.lineCount()).isEqualTo(301);
+        assertThat(log.keptLineBytes()).isPositive().isLessThanOrEqualTo(ProcessLog.MAX_LINES_BYTES);
+        List<String> kept = log.linesFrom(0);
+        assertThat(kept.size()).isBetween(200, 299);
+        assertThat(kept.get(kept.size() - 2)).startsWith("299xxx").endsWith("x [... " + (1048576 - 65536) + " bytes cut]")
+                .hasSize(65536 + " [... 983040 bytes cut]".length());
+        assertThat(kept).last().isEqualTo("ready");
+        // The oldest lines went first; their numbers still count.
+        assertThat(kept.get(0)).startsWith(String.format("%03d", 301 - kept.size()));
+    }
+
+    @Test
     void aCommandWaitRetriesUntilItSucceeds() {
         sandbox(SandboxSpec.defaults());
         sandbox.spawn(ProcessSpec.of("sh", "-c", "sleep 0.6; touch /tmp/ready; sleep 60"));
@@ -237,6 +256,23 @@ class WaitTest {
             assertThatThrownBy(() -> Wait.forHealthcheck().awaitOn(plain)).isInstanceOf(ReadinessException.class)
                     .hasMessageContaining("not an image with a HEALTHCHECK");
         }
+    }
+
+    @Test
+    void anImageWithoutAnIntervalIsRetriedEverySecondUntilHealthy(@TempDir Path cache) throws Exception {
+        Path layout = ServiceImages.layout(Path.of("target/wait-layout"));
+        // No interval: Docker's 30 s. The first try comes before the marker and fails; the next must not wait 30 s.
+        ServiceImages.tag(layout, "health-slow", "sleep 1.5; touch /tmp/healthy; sleep 60",
+                List.of("CMD-SHELL", "echo try >> /tmp/tries; test -e /tmp/healthy"), Duration.ZERO, 0);
+        Image image = Images.builder().cacheDirectory(cache).build().pull("oci:" + layout.toAbsolutePath() + ":health-slow");
+        assertThat(image.config().healthcheck().orElseThrow().interval()).isZero();
+        sandbox(SandboxSpec.builder().image(image).build());
+        ProcessLog main = ProcessLog.follow(sandbox.runMain(ProcessSpec.builder(
+                image.config().command(Optional.empty(), List.of())).build()));
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> Wait.forHealthcheck().awaitOn(sandbox, main));
+        // It failed at least once (so it retried) and never counted those failures as unhealthy (retries 3 by default).
+        String tries = sandbox.exec("cat", "/tmp/tries").stdout();
+        assertThat(tries.lines().count()).isBetween(2L, 20L);
     }
 
     @Test
