@@ -17,6 +17,8 @@ final class WaitTarget {
     static final int TAIL_LINES = 20;
     /** How long the last bytes of an exited process may take to arrive before its log is judged. */
     private static final long DRAIN_NANOS = 1_000_000_000L;
+    /** How long an exec refused at the end of a sandbox waits for the runtime to see that end. */
+    private static final long ENDING_NANOS = 2_000_000_000L;
 
     private final Sandbox sandbox;
     private final Optional<ProcessLog> log;
@@ -102,11 +104,31 @@ final class WaitTarget {
         try {
             return sandbox.exec(process);
         } catch (RuntimeException e) {
-            if (ended()) {
+            if (endsSoon()) {
                 throw failure(wait, endedReason());
             }
             throw e;
         }
+    }
+
+    /**
+     * Whether the sandbox or the watched process has ended, or does within a moment: an exec can meet the closed
+     * socket of an init that just exited before the runtime has read its exit.
+     */
+    private boolean endsSoon() {
+        long deadline = System.nanoTime() + ENDING_NANOS;
+        while (!ended()) {
+            if (System.nanoTime() >= deadline) {
+                return false;
+            }
+            try {
+                Thread.sleep(10);
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+                return ended();
+            }
+        }
+        return true;
     }
 
     ReadinessException failure(WaitStrategy wait, String reason) {
