@@ -15,6 +15,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import dev.sandboxed.core.Network;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.NetworkJoin;
@@ -112,6 +113,46 @@ class NetworkTest {
         for (String name : NETWORKS) {
             assertThat(SandboxRuntime.shared().network(name)).as(name).isEmpty();
         }
+        Kit.assertNothingLeft(PIDS);
+    }
+
+    static class ReadmeExample {
+        @Test
+        void appTalksToDb(@Sandboxed(name = "db", network = "net:backend", aliases = "postgres", publish = "8080",
+                command = {"python3", "-m", "http.server", "8080"}, waitFor = "port:8080") Container db,
+                          @Sandboxed(name = "app", network = "net:backend") Container app) throws Exception {
+            network(db);
+            ExecResult r = app.exec("python3", "-c", "import urllib.request as u; u.urlopen('http://postgres:8080/')");
+            assertThat(r.exitCode()).as(r.toString()).isZero();
+            // A member's published port still reaches the test.
+            assertThat(Http.status(Http.get(db.url(8080, "/")))).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void theReadmeExampleWorksAndPublishingToo() {
+        Kit.run(ReadmeExample.class).testEvents().assertStatistics(s -> s.succeeded(1).failed(0));
+        assertThat(SandboxRuntime.shared().network(NETWORKS.get(0))).isEmpty();
+        Kit.assertNothingLeft(PIDS);
+    }
+
+    static class Kept {
+        @Test
+        void kept(@Sandboxed(name = "db", network = "net:backend", cleanup = CleanupMode.NEVER) Container db,
+                  @Sandboxed(name = "app", network = "net:backend") Container app) {
+            network(db);
+            assertThat(app.exec("python3", "-c", "import socket; print(socket.gethostbyname('db'))").stdout().trim())
+                    .isEqualTo(db.sandbox().address().orElseThrow());
+        }
+    }
+
+    @Test
+    void aKeptContainerKeepsItsNetwork() {
+        Kit.run(Kept.class).testEvents().assertStatistics(s -> s.succeeded(1).failed(0));
+        Network network = SandboxRuntime.shared().network(NETWORKS.get(0)).orElseThrow();
+        assertThat(SandboxRuntime.shared().openSandboxes()).hasSize(1);
+        // Closing the network closes the kept member.
+        network.close();
         Kit.assertNothingLeft(PIDS);
     }
 
