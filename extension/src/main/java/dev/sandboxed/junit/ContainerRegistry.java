@@ -12,7 +12,8 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * The containers of one scope (a test or a class), and the networks they made, kept in that scope's extension store.
- * Closing it removes the containers according to their cleanup mode, then the networks; JUnit closes it when the scope ends even if afterEach/afterAll never ran.
+ * Closing it removes the containers according to their cleanup mode, then the networks; JUnit closes it when the
+ * scope ends even if afterEach/afterAll never ran.
  */
 // CloseableResource is deprecated since JUnit 5.13 (AutoCloseable suffices there); older 5.x versions need it.
 @SuppressWarnings("deprecation")
