@@ -2,13 +2,16 @@ package dev.sandboxed.junit;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import dev.sandboxed.core.Network;
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.spec.NetworkJoin;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -24,9 +27,11 @@ final class ContainerFactory {
 
     /**
      * @param peers finds another container this test can already see, for {@code network = "container:NAME"}
+     * @param networks the runtime network for {@code network = "net:NAME"}, made on first use
      */
     static Container create(ExtensionContext context, ExtensionConfig config, SandboxedSettings settings,
-                            Function<String, Optional<Container>> peers) {
+                            Function<String, Optional<Container>> peers,
+                            BiFunction<String, SandboxRuntime, Network> networks) {
         // Build and check the whole spec first: a bad setting must fail before anything is created.
         int tailLines = config.diagnosticLines();
         SandboxSpec spec = settings.toSpec(context);
@@ -45,7 +50,7 @@ final class ContainerFactory {
         Runnable release = Runtimes.acquirePermit(context, config);
         Sandbox sandbox;
         try {
-            sandbox = runtime.start(spec, networkOwner);
+            sandbox = runtime.start(onRuntimeNetwork(spec, runtime, networks), networkOwner);
         } catch (SpecException e) {
             // Found only when the runtime reads it, e.g. a seccomp profile that compiles to too large a filter.
             release.run();
@@ -64,6 +69,20 @@ final class ContainerFactory {
             }
         }
         return container;
+    }
+
+    /**
+     * {@code net:NAME}: the spec joins NAME's runtime network (unique to the test or class) instead, made now that
+     * every setting is checked.
+     */
+    private static SandboxSpec onRuntimeNetwork(SandboxSpec spec, SandboxRuntime runtime,
+                                                BiFunction<String, SandboxRuntime, Network> networks) {
+        Optional<NetworkJoin> join = spec.joinedNetwork();
+        if (join.isEmpty()) {
+            return spec;
+        }
+        String runtimeName = networks.apply(join.get().network(), runtime).name();
+        return spec.toBuilder().joinNetwork(runtimeName, join.get().aliases().toArray(String[]::new)).build();
     }
 
     /**

@@ -11,8 +11,9 @@ import java.util.function.Supplier;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
- * The containers of one scope (a test or a class), kept in that scope's extension store. Closing it removes them
- * according to their cleanup mode; JUnit closes it when the scope ends even if afterEach/afterAll never ran.
+ * The containers of one scope (a test or a class), and the networks they made, kept in that scope's extension store.
+ * Closing it removes the containers according to their cleanup mode, then the networks; JUnit closes it when the
+ * scope ends even if afterEach/afterAll never ran.
  */
 // CloseableResource is deprecated since JUnit 5.13 (AutoCloseable suffices there); older 5.x versions need it.
 @SuppressWarnings("deprecation")
@@ -21,6 +22,7 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
 
     private final String scopeName;
     private final Map<String, Entry> containers = new LinkedHashMap<>();
+    private final NetworkRegistry networks;
     private volatile boolean failed;
 
     private record Entry(Container container, CleanupMode cleanup) {
@@ -28,6 +30,12 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
 
     ContainerRegistry(String scopeName) {
         this.scopeName = scopeName;
+        this.networks = new NetworkRegistry(scopeName);
+    }
+
+    /** The networks ({@code net:NAME}) of this scope. */
+    NetworkRegistry networks() {
+        return networks;
     }
 
     synchronized Optional<Container> get(String name) {
@@ -55,7 +63,7 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
 
     /**
      * Removes every container whose cleanup mode says so, newest first; the others keep running but give back their
-     * concurrency permit. Returns a line for each one kept.
+     * concurrency permit. Then closes the networks no kept container is on. Returns a line for each one kept.
      * Idempotent.
      */
     List<String> closeContainers() {
@@ -85,6 +93,16 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
                 } else {
                     failure.addSuppressed(ex);
                 }
+            }
+        }
+        // After the containers: closing a network would close its members, whatever their cleanup mode.
+        try {
+            kept.addAll(networks.closeNetworks());
+        } catch (RuntimeException ex) {
+            if (failure == null) {
+                failure = ex;
+            } else {
+                failure.addSuppressed(ex);
             }
         }
         if (failure != null) {

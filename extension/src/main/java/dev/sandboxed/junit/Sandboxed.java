@@ -40,8 +40,17 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * }
  * }</pre>
  *
- * <p>Several containers in one test are told apart by {@link #name()}; one may join the network namespace of
- * another with {@code network = "container:NAME"}.
+ * <p>Several containers in one test are told apart by {@link #name()}; they reach each other by name on a network
+ * of the test ({@code network = "net:NAME"}), or one joins the network namespace of another with
+ * {@code network = "container:NAME"}:
+ *
+ * <pre>{@code
+ * @Test
+ * void talks(@Sandboxed(name = "db", network = "net:backend", aliases = "postgres", command = {"my-db"}) Container db,
+ *            @Sandboxed(name = "app", network = "net:backend") Container app) {
+ *     assertThat(app.exec("nc", "-z", "postgres", "5432")).succeeded();
+ * }
+ * }</pre>
  */
 @Target({ElementType.TYPE, ElementType.METHOD, ElementType.FIELD, ElementType.PARAMETER, ElementType.ANNOTATION_TYPE})
 @Retention(RetentionPolicy.RUNTIME)
@@ -105,11 +114,24 @@ public @interface Sandboxed {
     String pids() default "";
 
     /**
-     * {@code none} (own namespace with only {@code lo}, the default), {@code host}, or {@code container:NAME} to
-     * share the network namespace of container NAME, which must exist already: declared before this one (an earlier
-     * parameter or field) or class scoped.
+     * {@code none} (own namespace with only {@code lo}, the default), {@code host}, {@code net:NAME} to join the
+     * test's private network NAME, or {@code container:NAME} to share the network namespace of container NAME, which
+     * must exist already: declared before this one (an earlier parameter or field) or class scoped.
+     *
+     * <p>{@code net:NAME}: the containers of one test that name NAME are on one network, made when the first of them
+     * starts and closed after the test's containers; class-scoped containers make one for the class instead, closed
+     * after the class's containers, which the test's containers naming NAME join too. Each scope gets a network of
+     * its own, so tests running in parallel with the same NAME never see each other. A member reaches the others by
+     * container name (its {@link #name()}: the member's hostname unless {@link #hostname()} sets one, then an alias),
+     * by {@link #aliases()} and by address, and nothing else.
      */
     String network() default "";
+
+    /**
+     * More names under which the other members of its {@code net:NAME} network reach this container, besides its
+     * name; host names of 1-63 letters, digits, '.' or '-'. An inner level's list replaces an outer one's.
+     */
+    String[] aliases() default {};
 
     /**
      * Container ports reachable from the test on host loopback ports, in docker's {@code -p} syntax:

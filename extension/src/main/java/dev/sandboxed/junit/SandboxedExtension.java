@@ -35,6 +35,8 @@ import org.junit.platform.commons.support.AnnotationSupport;
 import org.junit.platform.commons.support.HierarchyTraversalMode;
 import org.opentest4j.TestAbortedException;
 
+import dev.sandboxed.core.Network;
+import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.wait.ReadinessException;
 
@@ -313,7 +315,8 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         ExtensionConfig config = new ExtensionConfig(context);
         ContainerRegistry registry = registry(owner);
         Container container = registry.getOrCreate(name, settings.cleanup(),
-                () -> ContainerFactory.create(context, config, settings, other -> visible(context, other)));
+                () -> ContainerFactory.create(context, config, settings, other -> visible(context, other),
+                        (network, runtime) -> network(owner, network, runtime)));
         // Registered first, so a service that never gets ready is in the diagnostics and cleaned up by its mode.
         container.awaitReady();
         return container;
@@ -328,6 +331,20 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             }
         }
         return Optional.empty();
+    }
+
+    /**
+     * The runtime network for {@code net:NAME} of a container that {@code owner} keeps: one an enclosing scope made
+     * already (a test's container joins its class's), else one made for {@code owner}, closed with it.
+     */
+    private static Network network(ExtensionContext owner, String name, SandboxRuntime runtime) {
+        for (ExtensionContext c = owner; c != null; c = c.getParent().orElse(null)) {
+            Optional<Network> found = ownRegistry(c).flatMap(r -> r.networks().get(name));
+            if (found.isPresent()) {
+                return found.get();
+            }
+        }
+        return registry(owner).networks().getOrCreate(name, runtime);
     }
 
     /** A class-scoped container called {@code name} of this class or an enclosing one. */

@@ -24,6 +24,7 @@ import dev.sandboxed.core.image.ImageSource;
 import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
 import dev.sandboxed.core.spec.Mount;
+import dev.sandboxed.core.spec.NetworkJoin;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ResourceLimits;
@@ -43,12 +44,17 @@ import dev.sandboxed.core.wait.WaitStrategy;
 final class SandboxedSettings {
     static final String DEFAULT_NAME = "default";
     private static final String CONTAINER_PREFIX = "container:";
+    private static final String NET_PREFIX = "net:";
 
     static final String ROOTFS_EXPECTED = "host or the path of a root directory";
     static final String SIZE_EXPECTED = "a positive size in bytes or with k, m, g (e.g. 64m)";
     static final String CPUS_EXPECTED = "a positive number of CPUs such as 0.5 or 2";
     static final String PIDS_EXPECTED = "a positive whole number of processes such as 64";
-    static final String NETWORK_EXPECTED = "none, host or container:NAME of a container declared before it";
+    static final String NETWORK_EXPECTED = "none, host, net:NAME (a network of the test or class; NAME of 1-63 lower-case"
+            + " letters, digits, '_', '.' or '-', starting with a letter or digit) or container:NAME of a container"
+            + " declared before it";
+    static final String ALIASES_EXPECTED = "host names of 1-63 letters, digits, '.' or '-', starting with a letter or"
+            + " digit, with network = \"net:NAME\"";
     static final String SECCOMP_EXPECTED = "default, unconfined, docker-default or the path of an OCI/Docker JSON profile";
     static final String PATH_EXPECTED = "an absolute path inside the sandbox such as /work";
     static final String USER_EXPECTED = "UID[:GID] (0..65535) or a user name of the root filesystem";
@@ -70,6 +76,9 @@ final class SandboxedSettings {
     /** {@code network}: a mode, or the name of the container whose network this one joins; at most one is set. */
     private NetworkMode network;
     private String networkContainer;
+    /** {@code net:NAME}: the network of the test or class this container joins, and its extra names there. */
+    private String networkName;
+    private List<String> aliases = List.of();
     /** Where {@code network} was set: the attribute or the configuration parameter, for messages. */
     private String networkField;
     private String seccomp;
@@ -169,7 +178,7 @@ final class SandboxedSettings {
         boolean changesContainer = Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
                         a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout()).anyMatch(v -> !v.isEmpty())
                 || a.start() || a.command().length > 0 || a.waitFor().length > 0 || a.publish().length > 0
-                || a.publishAll() || a.exposeHostPorts().length > 0
+                || a.publishAll() || a.exposeHostPorts().length > 0 || a.aliases().length > 0
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
                 || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
         if (changesContainer) {
@@ -182,6 +191,9 @@ final class SandboxedSettings {
         ifSet(a.cpus(), v -> cpus("cpus", v));
         ifSet(a.pids(), v -> pids("pids", v));
         ifSet(a.network(), v -> network("network", v));
+        if (a.aliases().length > 0) {
+            aliases = check("aliases", ALIASES_EXPECTED, () -> new NetworkJoin("n", List.of(a.aliases())).aliases());
+        }
         ifSet(a.seccomp(), v -> seccomp("seccomp", v));
         // The core's message for a bad hostname already spells out the rules.
         ifSet(a.hostname(), v -> hostname = check("hostname", null, () -> {
@@ -312,6 +324,21 @@ final class SandboxedSettings {
             }
             network = null;
             networkContainer = other;
+            networkName = null;
+        } else if (t.toLowerCase(Locale.ROOT).startsWith(NET_PREFIX)) {
+            String name = t.substring(NET_PREFIX.length());
+            if (name.isEmpty()) {
+                throw new SandboxedConfigurationException(field, "'" + text + "' names no network; expected " + NETWORK_EXPECTED);
+            }
+            try {
+                NetworkJoin.checkName(name);
+            } catch (SpecException e) {
+                throw new SandboxedConfigurationException(field, "'" + text + "': '" + name + "' is not a network name;"
+                        + " expected " + NETWORK_EXPECTED);
+            }
+            network = null;
+            networkContainer = null;
+            networkName = name;
         } else {
             try {
                 network = NetworkMode.parse(t);
@@ -319,6 +346,7 @@ final class SandboxedSettings {
                 throw new SandboxedConfigurationException(field, "'" + text + "' is not a network; expected " + NETWORK_EXPECTED, e);
             }
             networkContainer = null;
+            networkName = null;
         }
     }
 
@@ -448,6 +476,11 @@ final class SandboxedSettings {
         return Optional.ofNullable(networkContainer);
     }
 
+    /** The network of the test or class this container joins ({@code network = "net:NAME"}), by the test's name. */
+    Optional<String> networkName() {
+        return Optional.ofNullable(networkName);
+    }
+
     /** {@code network} or {@code sandboxed.network}: where the network was set. */
     String networkField() {
         return networkField;
@@ -495,6 +528,7 @@ final class SandboxedSettings {
         if (hostname != null) {
             b.hostname(hostname);
         }
+        joinNetwork(b);
         if (workdir != null) {
             b.workdir(workdir);
         }
@@ -517,6 +551,37 @@ final class SandboxedSettings {
             c.apply(b, context);
         }
         return b;
+    }
+
+    /**
+     * {@code net:NAME}: joins NAME (the caller swaps in the runtime's name for it, see {@link ContainerFactory}) with
+     * the container's name as its hostname, unless {@code hostname} sets one, and as an alias besides, so the other
+     * members reach it by name; then {@code aliases}.
+     */
+    private void joinNetwork(SandboxSpec.Builder b) {
+        if (networkName == null) {
+            if (!aliases.isEmpty()) {
+                throw new SandboxedConfigurationException("aliases", aliases + " given, but the container joins no "
+                        + "network; expected " + ALIASES_EXPECTED);
+            }
+            return;
+        }
+        String own = name();
+        try {
+            new NetworkJoin(networkName, List.of(own));
+        } catch (SpecException e) {
+            throw new SandboxedConfigurationException(networkField, "the container name '" + own + "' is not a host "
+                    + "name, which a container on network '" + networkName + "' needs so that the others reach it by "
+                    + "name; expected a name of 1-63 letters, digits, '.' or '-', starting with a letter or digit");
+        }
+        String host = hostname != null ? hostname : own;
+        b.hostname(host);
+        List<String> all = new ArrayList<>();
+        if (!host.equals(own)) {
+            all.add(own);
+        }
+        aliases.stream().filter(alias -> !alias.equals(host) && !all.contains(alias)).forEach(all::add);
+        b.joinNetwork(networkName, all.toArray(String[]::new));
     }
 
     /** {@code publish}, the image's ExposedPorts with {@code publishAll}, and {@code exposeHostPorts}. */
@@ -563,7 +628,9 @@ final class SandboxedSettings {
     @Override
     public String toString() {
         return "name=" + name() + ", rootfs=" + rootfs + (image != null ? ", image=" + image : "") + ", memory=" + memory + ", cpus=" + cpus + ", pids=" + pids
-                + ", network=" + (networkContainer != null ? CONTAINER_PREFIX + networkContainer : network)
+                + ", network=" + (networkContainer != null ? CONTAINER_PREFIX + networkContainer
+                        : networkName != null ? NET_PREFIX + networkName : network)
+                + (aliases.isEmpty() ? "" : ", aliases=" + aliases)
                 + ", seccomp=" + seccomp + ", hostname=" + hostname + ", mounts=" + mounts
                 + ", readOnlyRoot=" + readOnlyRoot + ", timeout=" + timeout
                 + (start || command != null ? ", start=true" + (command != null ? ", command=" + command : "") : "")

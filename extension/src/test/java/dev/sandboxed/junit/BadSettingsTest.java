@@ -203,6 +203,37 @@ class BadSettingsTest {
         }
 
         @Test
+        void netWithoutName(@Sandboxed(network = "net:") Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        void netWithBadCharacters(@Sandboxed(network = "net:Back end!") Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        void netMemberWithoutHostName(@Sandboxed(name = "my_db", network = "net:backend") Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        void badAlias(@Sandboxed(name = "db", network = "net:backend", aliases = "no such alias") Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        void aliasesWithoutNet(@Sandboxed(name = "db", aliases = "postgres") Container c) {
+            bodiesRun++;
+        }
+
+        @Test
+        void badNetAfterAGoodMember(@Sandboxed(name = "db", network = "net:backend") Container db,
+                                    @Sandboxed(name = "app", network = "net:-x") Container app) {
+            bodiesRun++;
+        }
+
+        @Test
         @Sandboxed(seccomp = "/does/not/exist.json")
         void seccomp(Container c) {
             bodiesRun++;
@@ -466,7 +497,11 @@ class BadSettingsTest {
     }
 
     static Stream<Arguments> badValues() {
-        String network = "expected none, host or container:NAME of a container declared before it";
+        String network = "expected none, host, net:NAME (a network of the test or class; NAME of 1-63 lower-case "
+                + "letters, digits, '_', '.' or '-', starting with a letter or digit) or container:NAME of a container "
+                + "declared before it";
+        String aliases = "expected host names of 1-63 letters, digits, '.' or '-', starting with a letter or digit, "
+                + "with network = \"net:NAME\"";
         String waits = "expected port:PORT (1-65535), log:REGEX, log*N:REGEX (the N-th matching line), command:SHELL-SCRIPT, healthcheck or http:PORT[/PATH][=STATUS[,STATUS...]]";
         return Stream.of(
                 method("waitForKind", "waitFor", "'bogus' is not a wait; " + waits),
@@ -497,6 +532,13 @@ class BadSettingsTest {
                 method("networkOfNoContainer", "network", "'container:db' names no container of this test; " + network),
                 method("networkDeclaredAfter", "network", "'container:db' names no container of this test; " + network),
                 method("networkOfItself", "network", "names this container itself; " + network),
+                method("netWithoutName", "network", "'net:' names no network; " + network),
+                method("netWithBadCharacters", "network", "'net:Back end!': 'Back end!' is not a network name; " + network),
+                method("netMemberWithoutHostName", "network", "the container name 'my_db' is not a host name, which a "
+                        + "container on network 'backend' needs so that the others reach it by name; expected a name of"),
+                method("badAlias", "aliases", "'no such alias' is not a hostname"),
+                method("aliasesWithoutNet", "aliases", "[postgres] given, but the container joins no network; " + aliases),
+                method("badNetAfterAGoodMember", "network", "'net:-x': '-x' is not a network name; " + network),
                 method("seccomp", "seccomp", "built-in profiles"),
                 method("hostname", "hostname", "is not a hostname: 1-64 bytes of letters, digits"),
                 method("workdir", "workdir", "expected an absolute path"),
