@@ -28,6 +28,13 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
  * kernel refuses and the pipe stays as it was.
  */
 #define BIG_PIPE (1 << 20)
+/*
+ * At most this many K_HOST_CONNECT requests wait for Java at once: beyond it the exposed listeners are not watched
+ * (their clients wait in the backlog), so a flood of connections cannot fill the control socket both ways. An
+ * answer that does not come within HOST_ANSWER_SECONDS frees its slot: the client gets a reset.
+ */
+#define HOST_ASKS_MAX 64
+#define HOST_ANSWER_SECONDS 10
 
 struct conn;
 
@@ -60,6 +67,7 @@ struct conn {
     enum conn_state state;
     int tried_ipv6;
     uint32_t request_id;
+    struct timespec asked; /* when K_HOST_CONNECT went out (WAIT_HOST) */
     struct mapping *map;
     struct conn *prev, *next; /* every connection */
     int again;                /* on the again list: its turn ended with work left */
@@ -88,6 +96,8 @@ static struct conn *dead_conns;
 static struct peer *dead_peers;
 static uint32_t next_request_id = 1;
 static int npeers;
+static int host_asks;     /* connections in WAIT_HOST */
+static int expose_paused; /* the exposed listeners are not watched while host_asks is at HOST_ASKS_MAX */
 static unsigned char datagram[UDP_MAX];
 
 void forward_set_ask_host(forward_ask_host ask) {
@@ -117,6 +127,22 @@ static int ensure_started(struct failure *f) {
 static int watch(int fd, uint32_t events, void *ptr) {
     struct epoll_event ev = { .events = events, .data.ptr = ptr };
     return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void watch_exposed(int on) {
+    expose_paused = !on;
+    for (int i = 0; i < nmappings; i++) {
+        if (!mappings[i]->expose) continue;
+        struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = mappings[i] };
+        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, mappings[i]->fd, &ev);
+    }
+}
+
+/* A connection leaves WAIT_HOST: its slot is free again. */
+static void host_answered(struct conn *c) {
+    if (c->state != WAIT_HOST) return;
+    host_asks--;
+    if (expose_paused && host_asks < HOST_ASKS_MAX) watch_exposed(1);
 }
 
 static struct mapping *add_mapping(int type, int fd, int expose, uint32_t port, struct failure *f) {
@@ -178,6 +204,7 @@ static void reset(int fd) {
 }
 
 static void close_conn(struct conn *c, int abortive) {
+    host_answered(c);
     if (c->again) {
         for (struct conn **p = &again_list; *p != NULL; p = &(*p)->again_next) {
             if (*p == c) {
@@ -360,6 +387,7 @@ static void on_side(struct side *s) {
 
 static void on_accept(struct mapping *map) {
     for (int i = 0; i < 64; i++) {
+        if (map->expose && host_asks >= HOST_ASKS_MAX) return; /* an event of this batch, before the pause */
         int fd = accept4(map->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) return;
         if (map->count >= FORWARD_MAX_CONNECTIONS) {
@@ -378,7 +406,13 @@ static void on_accept(struct mapping *map) {
         if (map->expose) {
             c->state = WAIT_HOST;
             c->request_id = next_request_id++;
+            clock_gettime(CLOCK_MONOTONIC, &c->asked);
+            host_asks++;
             ask_host(c->request_id, map->port);
+            if (host_asks >= HOST_ASKS_MAX) {
+                watch_exposed(0);
+                return;
+            }
         } else if (connect_inside(c, 0) < 0) {
             close_conn(c, 1);
         }
@@ -396,6 +430,7 @@ void forward_host_socket(const struct host_socket_answer *a) {
         close_conn(c, 1);
         return;
     }
+    host_answered(c);
     c->fd[1] = a->fd;
     c->state = CONNECTING;
     if (watch(a->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[1]) < 0) close_conn(c, 1);
@@ -482,11 +517,22 @@ static void expire_peers(void) {
     }
 }
 
+/* Requests Java never answered (it could not send): their clients get a reset and their slots come free. */
+static void expire_host_asks(void) {
+    if (host_asks == 0) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    for (struct conn *c = conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->state == WAIT_HOST && now.tv_sec - c->asked.tv_sec >= HOST_ANSWER_SECONDS) close_conn(c, 1);
+    }
+}
+
 static void handle_events(void);
 
 int forward_timeout_ms(void) {
     if (again_list != NULL) return 0;
-    return npeers > 0 ? 1000 : -1;
+    return npeers > 0 || host_asks > 0 ? 1000 : -1;
 }
 
 void forward_run(void) {
@@ -502,6 +548,7 @@ void forward_run(void) {
     }
     handle_events();
     expire_peers();
+    expire_host_asks();
     while (dead_conns != NULL) {
         struct conn *c = dead_conns;
         dead_conns = c->dead_next;

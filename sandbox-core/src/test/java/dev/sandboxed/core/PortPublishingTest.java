@@ -2,6 +2,7 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -394,6 +396,31 @@ class PortPublishingTest {
                 ExecResult other = s.exec("python3", "-c", CONNECT, address, "" + hidden.getLocalPort());
                 assertThat(other.exitCode()).as(address + ": " + other.tail(5)).isEqualTo(3);
             }
+        }
+    }
+
+    @Test
+    void aFloodOfConnectionsToAnExposedPortLeavesTheSandboxUsable() throws Exception {
+        // Each connection is a request to this JVM: a thousand at once must not fill the control socket both ways.
+        String flood = """
+                import resource, socket, sys
+                soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+                held = []
+                for i in range(1000):
+                    c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.2', int(sys.argv[1]))); held.append(c)
+                print(len(held))
+                """;
+        try (ServerSocket exposed = helloServer("flooded")) {
+            assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+                try (Sandbox s = Sandbox.start(SandboxSpec.builder().exposeHostPort(exposed.getLocalPort()).build())) {
+                    ExecResult r = s.exec("python3", "-c", flood, "" + exposed.getLocalPort());
+                    assertThat(r.stdout()).as(r.tail(5)).isEqualTo("1000\n");
+                    assertThat(s.exec("echo", "alive").stdout()).isEqualTo("alive\n");
+                    assertThat(s.exec("python3", "-c", CONNECT, "127.0.0.2", "" + exposed.getLocalPort()).stdout())
+                            .isEqualTo("flooded\n");
+                }
+            });
         }
     }
 

@@ -49,6 +49,11 @@ public final class InitConnection {
     static final long INTERRUPT_CHECK_MILLIS = 100;
     /** Each open sandbox has one thread reading its control socket, taken from here. */
     private static final ExecutorService READERS = DaemonPool.named("sandbox-control");
+    /**
+     * Answers to K_HOST_CONNECT are connected and sent from here, never from the reader: a reader blocked in a send
+     * to an init blocked in its own send would hold both forever (the init keeps at most 64 requests open).
+     */
+    private static final ExecutorService HOST_CONNECTS = DaemonPool.named("sandbox-host-connect");
 
     /** Who receives from the socket once the sandbox is ready. */
     public enum AfterReady {
@@ -426,7 +431,7 @@ public final class InitConnection {
                     }
                 }
             }
-            case Protocol.K_HOST_CONNECT -> answerHostConnect(m);
+            case Protocol.K_HOST_CONNECT -> HOST_CONNECTS.execute(() -> answerHostConnect(m));
             // Only where the init runs out of resources (Java sends no more mappings than it takes): say so.
             case Protocol.K_PUBLISH_FAILED -> LOG.log(Level.WARNING, "sandbox " + sandboxId + ": port "
                     + m.u32(Protocol.F_PORT, 0) + " is not forwarded: " + new SandboxException(
