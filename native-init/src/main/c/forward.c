@@ -35,6 +35,13 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
  */
 #define HOST_ASKS_MAX 64
 #define HOST_ANSWER_SECONDS 10
+/*
+ * Descriptors forwarding leaves to everything else: the control socket, an exec's stdio, seccomp listeners (64),
+ * the mappings' sockets (64) and slack. The rest of the hard limit is shared by all mappings: a TCP connection
+ * takes CONN_FDS (two sockets, two pipes), a UDP peer one. A message whose descriptors find no room would fail.
+ */
+#define FD_RESERVE 256
+#define CONN_FDS 6
 
 struct conn;
 
@@ -43,7 +50,8 @@ struct mapping {
     int fd;
     int expose; /* accepted inside the sandbox, the other end comes from Java; else accepted on the host */
     uint32_t port;
-    int count; /* open connections or known UDP peers */
+    int count;  /* open connections or known UDP peers */
+    int paused; /* accept4 ran out of descriptors: not watched until a connection closes */
     struct peer *peers;
 };
 
@@ -96,7 +104,10 @@ static struct conn *dead_conns;
 static struct peer *dead_peers;
 static uint32_t next_request_id = 1;
 static int npeers;
-static int host_asks;     /* connections in WAIT_HOST */
+static int nconns;
+static long fd_budget = 1024 - FD_RESERVE; /* descriptors forwarding may hold, from the hard limit */
+static int accept_paused;                  /* some mapping is paused */
+static int host_asks;                      /* connections in WAIT_HOST */
 static int expose_paused; /* the exposed listeners are not watched while host_asks is at HOST_ASKS_MAX */
 static unsigned char datagram[UDP_MAX];
 
@@ -115,10 +126,14 @@ int forward_fd(void) {
 static int ensure_started(struct failure *f) {
     if (epoll_fd >= 0) return 0;
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        exec_set_nofile_soft(rl.rlim_cur);
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            exec_set_nofile_soft(rl.rlim_cur);
+            rl.rlim_cur = rl.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &rl) < 0) getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        rlim_t usable = rl.rlim_cur > (1u << 30) ? (1u << 30) : rl.rlim_cur;
+        fd_budget = (long)usable > FD_RESERVE ? (long)usable - FD_RESERVE : 0;
     }
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     return epoll_fd < 0 ? fail(f, errno, "create the epoll instance for port forwarding") : 0;
@@ -132,10 +147,35 @@ static int watch(int fd, uint32_t events, void *ptr) {
 static void watch_exposed(int on) {
     expose_paused = !on;
     for (int i = 0; i < nmappings; i++) {
-        if (!mappings[i]->expose) continue;
+        if (!mappings[i]->expose || (on && mappings[i]->paused)) continue;
         struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = mappings[i] };
         epoll_ctl(epoll_fd, EPOLL_CTL_MOD, mappings[i]->fd, &ev);
     }
+}
+
+/* Descriptors were freed: listeners that ran out of them are watched again. */
+static void resume_accepting(void) {
+    if (!accept_paused) return;
+    accept_paused = 0;
+    for (int i = 0; i < nmappings; i++) {
+        struct mapping *map = mappings[i];
+        if (!map->paused) continue;
+        map->paused = 0;
+        if (map->expose && expose_paused) continue; /* watch_exposed(1) brings it back */
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = map };
+        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, map->fd, &ev);
+    }
+}
+
+static void pause_accepting(struct mapping *map) {
+    struct epoll_event ev = { .events = 0, .data.ptr = map };
+    epoll_ctl(epoll_fd, EPOLL_CTL_MOD, map->fd, &ev);
+    map->paused = 1;
+    accept_paused = 1;
+}
+
+static int fds_left(long needed) {
+    return (long)nconns * CONN_FDS + npeers + needed <= fd_budget;
 }
 
 /* A connection leaves WAIT_HOST: its slot is free again. */
@@ -229,6 +269,8 @@ static void close_conn(struct conn *c, int abortive) {
     if (c->next != NULL) c->next->prev = c->prev;
     if (conns == c) conns = c->next;
     c->map->count--;
+    nconns--;
+    resume_accepting();
     c->state = CLOSED;
     c->dead_next = dead_conns;
     dead_conns = c;
@@ -270,6 +312,7 @@ static struct conn *new_conn(struct mapping *map, int accepted) {
     if (conns != NULL) conns->prev = c;
     conns = c;
     map->count++;
+    nconns++;
     for (int i = 0; i < 2; i++) {
         if (pipe2(c->pipe[i], O_NONBLOCK | O_CLOEXEC) < 0) return c;
     }
@@ -389,8 +432,12 @@ static void on_accept(struct mapping *map) {
     for (int i = 0; i < 64; i++) {
         if (map->expose && host_asks >= HOST_ASKS_MAX) return; /* an event of this batch, before the pause */
         int fd = accept4(map->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return;
-        if (map->count >= FORWARD_MAX_CONNECTIONS) {
+        if (fd < 0) {
+            /* Out of descriptors (another holder than ours): wait for a connection to close, do not spin. */
+            if (errno == EMFILE || errno == ENFILE) pause_accepting(map);
+            return;
+        }
+        if (map->count >= FORWARD_MAX_CONNECTIONS || !fds_left(CONN_FDS)) {
             reset(fd);
             continue;
         }
@@ -444,6 +491,7 @@ static void drop_peer(struct peer *p) {
     p->type = 0; /* an event of this batch for it is ignored */
     p->map->count--;
     npeers--;
+    resume_accepting();
     p->dead_next = dead_peers;
     dead_peers = p;
 }
@@ -455,6 +503,7 @@ static struct peer *find_peer(struct mapping *map, const struct sockaddr_storage
         if (oldest == NULL || p->last.tv_sec < oldest->last.tv_sec) oldest = p;
     }
     if (map->count >= FORWARD_MAX_UDP_PEERS && oldest != NULL) drop_peer(oldest);
+    if (!fds_left(1)) return NULL; /* the datagram is lost, as UDP may lose it */
     struct peer *p = calloc(1, sizeof *p);
     if (p == NULL) return NULL;
     p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
