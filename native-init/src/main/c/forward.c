@@ -359,6 +359,7 @@ static int move(struct conn *c, int d, size_t *budget) {
                 c->pending[d] -= (size_t)n;
                 progressed = 1;
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                if (n == 0) errno = EPIPE;
                 return -1; /* the receiving side is gone */
             }
         }
@@ -375,7 +376,8 @@ static void pump(struct conn *c) {
     size_t budget = TURN_BUDGET;
     for (int d = 0; d < 2; d++) {
         if (move(c, d, &budget) < 0) {
-            close_conn(c, 0);
+            /* A side that was reset or went away: the other learns by a reset, so a cut-off stream never looks whole. */
+            close_conn(c, errno == ECONNRESET || errno == EPIPE);
             return;
         }
     }

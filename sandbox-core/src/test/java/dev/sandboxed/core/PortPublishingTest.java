@@ -235,6 +235,32 @@ class PortPublishingTest {
     }
 
     @Test
+    void aServerResetInsideResetsTheHostConnection() throws Exception {
+        // The response is cut off: the host client must not see it end as if it were complete.
+        String resetting = """
+                import socket, struct
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(('127.0.0.1', 8090)); s.listen(8)
+                print('listening', flush=True)
+                c, _ = s.accept()
+                c.recv(1)
+                c.sendall(b'x' * 100000)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                c.close()
+                """;
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(8090)).build())) {
+            awaitListening(s.spawn(ProcessSpec.of("python3", "-c", resetting)));
+            try (Socket c = new Socket()) {
+                c.connect(new InetSocketAddress(s.host(), s.mappedPort(8090)), 10_000);
+                c.setSoTimeout(60_000);
+                c.getOutputStream().write('?');
+                assertThatThrownBy(() -> c.getInputStream().readAllBytes())
+                        .isInstanceOf(SocketException.class).hasMessageContaining("reset");
+            }
+        }
+    }
+
+    @Test
     void udpEchoPerClient() throws IOException {
         int port = sandbox.mappedPort(5353, PortMapping.Transport.UDP);
         try (DatagramSocket a = new DatagramSocket(0, InetAddress.getLoopbackAddress());
