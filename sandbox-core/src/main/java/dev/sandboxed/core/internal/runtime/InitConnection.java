@@ -129,6 +129,9 @@ public final class InitConnection {
     private void answerHostConnect(Message m) {
         int id = m.u32(Protocol.F_REQUEST_ID, 0);
         int port = m.u32(Protocol.F_PORT, 0);
+        if (!isRunning()) {
+            return; // closed while this waited its turn: nobody takes the answer
+        }
         Message answer = Message.of(Protocol.K_HOST_SOCKET).putU32(Protocol.F_REQUEST_ID, id);
         int fd = exposedHostPorts.contains(port) ? HostSockets.connectLoopback(port) : -1;
         try {
