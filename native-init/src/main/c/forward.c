@@ -25,7 +25,7 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
 /*
  * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer); a connection that
  * never half fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is spent the
- * kernel refuses and the pipe stays as it was.
+ * kernel refuses and the pipe stays as it was: it is not asked again for that pipe.
  */
 #define BIG_PIPE (1 << 20)
 /*
@@ -313,12 +313,20 @@ static struct conn *new_conn(struct mapping *map, int accepted) {
     conns = c;
     map->count++;
     nconns++;
-    for (int i = 0; i < 2; i++) {
-        if (pipe2(c->pipe[i], O_NONBLOCK | O_CLOEXEC) < 0) return c;
-    }
-    int size = fcntl(c->pipe[0][0], F_GETPIPE_SZ);
-    c->capacity[0] = c->capacity[1] = size > 0 ? (size_t)size : 65536;
     return c;
+}
+
+/*
+ * pipe[d] is made when fd[d] first has bytes: pipes count against the user's pipe budget (pipe-user-pages-soft,
+ * shared with everything else the user runs), and idle connections, or the quiet direction of one, need none.
+ * Over that budget the kernel makes pipes of one page: the capacity is asked, not assumed.
+ */
+static int ensure_pipe(struct conn *c, int d) {
+    if (c->pipe[d][1] >= 0) return 0;
+    if (pipe2(c->pipe[d], O_NONBLOCK | O_CLOEXEC) < 0) return -1;
+    int size = fcntl(c->pipe[d][0], F_GETPIPE_SZ);
+    c->capacity[d] = size > 0 ? (size_t)size : 4096;
+    return 0;
 }
 
 /*
@@ -339,7 +347,20 @@ static int move(struct conn *c, int d, size_t *budget) {
     int src = c->fd[d], dst = c->fd[1 - d];
     for (;;) {
         int progressed = 0;
-        size_t space = room(c, d);
+        if (!c->eof[d] && *budget > 0 && c->pipe[d][1] < 0) {
+            char byte;
+            ssize_t n = recv(src, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n > 0) {
+                if (ensure_pipe(c, d) < 0) return -1;
+                progressed = 1;
+            } else if (n == 0) {
+                c->eof[d] = 1;
+                progressed = 1;
+            } else if (errno != EAGAIN && errno != EINTR) {
+                return -1;
+            }
+        }
+        size_t space = c->pipe[d][1] >= 0 ? room(c, d) : 0;
         if (!c->eof[d] && space > 0 && *budget > 0) {
             ssize_t n = splice(src, NULL, c->pipe[d][1], NULL, space, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
@@ -377,7 +398,7 @@ static void pump(struct conn *c) {
     for (int d = 0; d < 2; d++) {
         if (move(c, d, &budget) < 0) {
             /* A side that was reset or went away: the other learns by a reset, so a cut-off stream never looks whole. */
-            close_conn(c, errno == ECONNRESET || errno == EPIPE);
+            close_conn(c, errno == ECONNRESET || errno == EPIPE || errno == EMFILE || errno == ENFILE);
             return;
         }
     }
@@ -448,7 +469,7 @@ static void on_accept(struct mapping *map) {
             reset(fd);
             continue;
         }
-        if (c->pipe[1][1] < 0 || watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[0]) < 0) {
+        if (watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[0]) < 0) {
             close_conn(c, 1);
             continue;
         }

@@ -296,6 +296,47 @@ class PortPublishingTest {
         assertThat(Probes.eventually(5, () -> countEntries(fds) <= before)).as("init fds").isTrue();
     }
 
+    @Test
+    void idleConnectionsHoldNoPipe() throws Exception {
+        Path fds = Path.of("/proc/" + sandbox.pid() + "/fd");
+        // The init is not dumpable: only real root may list its descriptors.
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(fds), "the init's descriptors are readable");
+        echoRoundTrip(new byte[] {1});
+        settledCount(fds);
+        long socketsBefore = countLinks(fds, "socket:");
+        long pipesBefore = countLinks(fds, "pipe:");
+        List<Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                idle.add(connect(8080));
+            }
+            // Each is accepted and connected inside (two sockets) but has carried no byte: no pipe yet.
+            assertThat(Probes.eventually(30, () -> countLinks(fds, "socket:") >= socketsBefore + 40)).isTrue();
+            assertThat(countLinks(fds, "pipe:")).isEqualTo(pipesBefore);
+            Socket first = idle.get(0);
+            first.getOutputStream().write('x');
+            assertThat(first.getInputStream().read()).isEqualTo('x');
+        } finally {
+            for (Socket s : idle) {
+                s.close();
+            }
+        }
+    }
+
+    private static long countLinks(Path fds, String prefix) {
+        try (var list = Files.list(fds)) {
+            return list.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith(prefix);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** The descriptor count once it has stayed the same for 200 ms (at most 5 s). */
     private static long settledCount(Path fds) {
         long last = countEntries(fds);
