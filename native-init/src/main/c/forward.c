@@ -25,9 +25,23 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
 /*
  * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer); a connection that
  * never half fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is spent the
- * kernel refuses and the pipe stays as it was.
+ * kernel refuses and the pipe stays as it was: it is not asked again for that pipe.
  */
 #define BIG_PIPE (1 << 20)
+/*
+ * At most this many K_HOST_CONNECT requests wait for Java at once: beyond it the exposed listeners are not watched
+ * (their clients wait in the backlog), so a flood of connections cannot fill the control socket both ways. An
+ * answer that does not come within HOST_ANSWER_SECONDS frees its slot: the client gets a reset.
+ */
+#define HOST_ASKS_MAX 64
+#define HOST_ANSWER_SECONDS 10
+/*
+ * Descriptors forwarding leaves to everything else: the control socket, an exec's stdio, seccomp listeners (64),
+ * the mappings' sockets (64) and slack. The rest of the hard limit is shared by all mappings: a TCP connection
+ * takes CONN_FDS (two sockets, two pipes), a UDP peer one. A message whose descriptors find no room would fail.
+ */
+#define FD_RESERVE 256
+#define CONN_FDS 6
 
 struct conn;
 
@@ -36,7 +50,8 @@ struct mapping {
     int fd;
     int expose; /* accepted inside the sandbox, the other end comes from Java; else accepted on the host */
     uint32_t port;
-    int count; /* open connections or known UDP peers */
+    int count;  /* open connections or known UDP peers */
+    int paused; /* accept4 ran out of descriptors: not watched until a connection closes */
     struct peer *peers;
 };
 
@@ -60,6 +75,7 @@ struct conn {
     enum conn_state state;
     int tried_ipv6;
     uint32_t request_id;
+    struct timespec asked; /* when K_HOST_CONNECT went out (WAIT_HOST) */
     struct mapping *map;
     struct conn *prev, *next; /* every connection */
     int again;                /* on the again list: its turn ended with work left */
@@ -88,6 +104,11 @@ static struct conn *dead_conns;
 static struct peer *dead_peers;
 static uint32_t next_request_id = 1;
 static int npeers;
+static int nconns;
+static long fd_budget = 1024 - FD_RESERVE; /* descriptors forwarding may hold, from the hard limit */
+static int accept_paused;                  /* some mapping is paused */
+static int host_asks;                      /* connections in WAIT_HOST */
+static int expose_paused; /* the exposed listeners are not watched while host_asks is at HOST_ASKS_MAX */
 static unsigned char datagram[UDP_MAX];
 
 void forward_set_ask_host(forward_ask_host ask) {
@@ -105,10 +126,14 @@ int forward_fd(void) {
 static int ensure_started(struct failure *f) {
     if (epoll_fd >= 0) return 0;
     struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        exec_set_nofile_soft(rl.rlim_cur);
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+        if (rl.rlim_cur < rl.rlim_max) {
+            exec_set_nofile_soft(rl.rlim_cur);
+            rl.rlim_cur = rl.rlim_max;
+            if (setrlimit(RLIMIT_NOFILE, &rl) < 0) getrlimit(RLIMIT_NOFILE, &rl);
+        }
+        rlim_t usable = rl.rlim_cur > (1u << 30) ? (1u << 30) : rl.rlim_cur;
+        fd_budget = (long)usable > FD_RESERVE ? (long)usable - FD_RESERVE : 0;
     }
     epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     return epoll_fd < 0 ? fail(f, errno, "create the epoll instance for port forwarding") : 0;
@@ -117,6 +142,47 @@ static int ensure_started(struct failure *f) {
 static int watch(int fd, uint32_t events, void *ptr) {
     struct epoll_event ev = { .events = events, .data.ptr = ptr };
     return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+}
+
+static void watch_exposed(int on) {
+    expose_paused = !on;
+    for (int i = 0; i < nmappings; i++) {
+        if (!mappings[i]->expose || (on && mappings[i]->paused)) continue;
+        struct epoll_event ev = { .events = on ? EPOLLIN : 0, .data.ptr = mappings[i] };
+        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, mappings[i]->fd, &ev);
+    }
+}
+
+/* Descriptors were freed: listeners that ran out of them are watched again. */
+static void resume_accepting(void) {
+    if (!accept_paused) return;
+    accept_paused = 0;
+    for (int i = 0; i < nmappings; i++) {
+        struct mapping *map = mappings[i];
+        if (!map->paused) continue;
+        map->paused = 0;
+        if (map->expose && expose_paused) continue; /* watch_exposed(1) brings it back */
+        struct epoll_event ev = { .events = EPOLLIN, .data.ptr = map };
+        epoll_ctl(epoll_fd, EPOLL_CTL_MOD, map->fd, &ev);
+    }
+}
+
+static void pause_accepting(struct mapping *map) {
+    struct epoll_event ev = { .events = 0, .data.ptr = map };
+    epoll_ctl(epoll_fd, EPOLL_CTL_MOD, map->fd, &ev);
+    map->paused = 1;
+    accept_paused = 1;
+}
+
+static int fds_left(long needed) {
+    return (long)nconns * CONN_FDS + npeers + needed <= fd_budget;
+}
+
+/* A connection leaves WAIT_HOST: its slot is free again. */
+static void host_answered(struct conn *c) {
+    if (c->state != WAIT_HOST) return;
+    host_asks--;
+    if (expose_paused && host_asks < HOST_ASKS_MAX) watch_exposed(1);
 }
 
 static struct mapping *add_mapping(int type, int fd, int expose, uint32_t port, struct failure *f) {
@@ -178,6 +244,7 @@ static void reset(int fd) {
 }
 
 static void close_conn(struct conn *c, int abortive) {
+    host_answered(c);
     if (c->again) {
         for (struct conn **p = &again_list; *p != NULL; p = &(*p)->again_next) {
             if (*p == c) {
@@ -202,6 +269,8 @@ static void close_conn(struct conn *c, int abortive) {
     if (c->next != NULL) c->next->prev = c->prev;
     if (conns == c) conns = c->next;
     c->map->count--;
+    nconns--;
+    resume_accepting();
     c->state = CLOSED;
     c->dead_next = dead_conns;
     dead_conns = c;
@@ -243,12 +312,21 @@ static struct conn *new_conn(struct mapping *map, int accepted) {
     if (conns != NULL) conns->prev = c;
     conns = c;
     map->count++;
-    for (int i = 0; i < 2; i++) {
-        if (pipe2(c->pipe[i], O_NONBLOCK | O_CLOEXEC) < 0) return c;
-    }
-    int size = fcntl(c->pipe[0][0], F_GETPIPE_SZ);
-    c->capacity[0] = c->capacity[1] = size > 0 ? (size_t)size : 65536;
+    nconns++;
     return c;
+}
+
+/*
+ * pipe[d] is made when fd[d] first has bytes: pipes count against the user's pipe budget (pipe-user-pages-soft,
+ * shared with everything else the user runs), and idle connections, or the quiet direction of one, need none.
+ * Over that budget the kernel makes pipes of one page: the capacity is asked, not assumed.
+ */
+static int ensure_pipe(struct conn *c, int d) {
+    if (c->pipe[d][1] >= 0) return 0;
+    if (pipe2(c->pipe[d], O_NONBLOCK | O_CLOEXEC) < 0) return -1;
+    int size = fcntl(c->pipe[d][0], F_GETPIPE_SZ);
+    c->capacity[d] = size > 0 ? (size_t)size : 4096;
+    return 0;
 }
 
 /*
@@ -269,7 +347,20 @@ static int move(struct conn *c, int d, size_t *budget) {
     int src = c->fd[d], dst = c->fd[1 - d];
     for (;;) {
         int progressed = 0;
-        size_t space = room(c, d);
+        if (!c->eof[d] && *budget > 0 && c->pipe[d][1] < 0) {
+            char byte;
+            ssize_t n = recv(src, &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+            if (n > 0) {
+                if (ensure_pipe(c, d) < 0) return -1;
+                progressed = 1;
+            } else if (n == 0) {
+                c->eof[d] = 1;
+                progressed = 1;
+            } else if (errno != EAGAIN && errno != EINTR) {
+                return -1;
+            }
+        }
+        size_t space = c->pipe[d][1] >= 0 ? room(c, d) : 0;
         if (!c->eof[d] && space > 0 && *budget > 0) {
             ssize_t n = splice(src, NULL, c->pipe[d][1], NULL, space, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
@@ -289,6 +380,7 @@ static int move(struct conn *c, int d, size_t *budget) {
                 c->pending[d] -= (size_t)n;
                 progressed = 1;
             } else if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+                if (n == 0) errno = EPIPE;
                 return -1; /* the receiving side is gone */
             }
         }
@@ -305,7 +397,8 @@ static void pump(struct conn *c) {
     size_t budget = TURN_BUDGET;
     for (int d = 0; d < 2; d++) {
         if (move(c, d, &budget) < 0) {
-            close_conn(c, 0);
+            /* A side that was reset or went away: the other learns by a reset, so a cut-off stream never looks whole. */
+            close_conn(c, errno == ECONNRESET || errno == EPIPE || errno == EMFILE || errno == ENFILE);
             return;
         }
     }
@@ -360,9 +453,14 @@ static void on_side(struct side *s) {
 
 static void on_accept(struct mapping *map) {
     for (int i = 0; i < 64; i++) {
+        if (map->expose && host_asks >= HOST_ASKS_MAX) return; /* an event of this batch, before the pause */
         int fd = accept4(map->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (fd < 0) return;
-        if (map->count >= FORWARD_MAX_CONNECTIONS) {
+        if (fd < 0) {
+            /* Out of descriptors (another holder than ours): wait for a connection to close, do not spin. */
+            if (errno == EMFILE || errno == ENFILE) pause_accepting(map);
+            return;
+        }
+        if (map->count >= FORWARD_MAX_CONNECTIONS || !fds_left(CONN_FDS)) {
             reset(fd);
             continue;
         }
@@ -371,14 +469,20 @@ static void on_accept(struct mapping *map) {
             reset(fd);
             continue;
         }
-        if (c->pipe[1][1] < 0 || watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[0]) < 0) {
+        if (watch(fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[0]) < 0) {
             close_conn(c, 1);
             continue;
         }
         if (map->expose) {
             c->state = WAIT_HOST;
             c->request_id = next_request_id++;
+            clock_gettime(CLOCK_MONOTONIC, &c->asked);
+            host_asks++;
             ask_host(c->request_id, map->port);
+            if (host_asks >= HOST_ASKS_MAX) {
+                watch_exposed(0);
+                return;
+            }
         } else if (connect_inside(c, 0) < 0) {
             close_conn(c, 1);
         }
@@ -396,6 +500,7 @@ void forward_host_socket(const struct host_socket_answer *a) {
         close_conn(c, 1);
         return;
     }
+    host_answered(c);
     c->fd[1] = a->fd;
     c->state = CONNECTING;
     if (watch(a->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[1]) < 0) close_conn(c, 1);
@@ -409,6 +514,7 @@ static void drop_peer(struct peer *p) {
     p->type = 0; /* an event of this batch for it is ignored */
     p->map->count--;
     npeers--;
+    resume_accepting();
     p->dead_next = dead_peers;
     dead_peers = p;
 }
@@ -420,6 +526,7 @@ static struct peer *find_peer(struct mapping *map, const struct sockaddr_storage
         if (oldest == NULL || p->last.tv_sec < oldest->last.tv_sec) oldest = p;
     }
     if (map->count >= FORWARD_MAX_UDP_PEERS && oldest != NULL) drop_peer(oldest);
+    if (!fds_left(1)) return NULL; /* the datagram is lost, as UDP may lose it */
     struct peer *p = calloc(1, sizeof *p);
     if (p == NULL) return NULL;
     p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -482,11 +589,22 @@ static void expire_peers(void) {
     }
 }
 
+/* Requests Java never answered (it could not send): their clients get a reset and their slots come free. */
+static void expire_host_asks(void) {
+    if (host_asks == 0) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    for (struct conn *c = conns, *next; c != NULL; c = next) {
+        next = c->next;
+        if (c->state == WAIT_HOST && now.tv_sec - c->asked.tv_sec >= HOST_ANSWER_SECONDS) close_conn(c, 1);
+    }
+}
+
 static void handle_events(void);
 
 int forward_timeout_ms(void) {
     if (again_list != NULL) return 0;
-    return npeers > 0 ? 1000 : -1;
+    return npeers > 0 || host_asks > 0 ? 1000 : -1;
 }
 
 void forward_run(void) {
@@ -502,6 +620,7 @@ void forward_run(void) {
     }
     handle_events();
     expire_peers();
+    expire_host_asks();
     while (dead_conns != NULL) {
         struct conn *c = dead_conns;
         dead_conns = c->dead_next;

@@ -47,6 +47,7 @@ static int denials_dirty;
 static int control_fd = -1;
 static struct msg in;
 static struct msg out;
+static int in_truncated; /* in lost its descriptors (MSG_CTRUNC) */
 
 /* In our own pid namespace kill(-1) reaches exactly the sandbox; without one it would reach every
  * process of this user on the host, so then only the processes we started are signalled. */
@@ -100,7 +101,11 @@ static void handle_exec(void) {
     struct failure f = { 0 };
     int expected_fds = msg_find(&in, F_ARGV_MEMFD, &fl) ? 4 : 3; /* stdio, and the memfd of a large process */
     if (in.nfds != expected_fds) {
-        fail(&f, EINVAL, "start process: expected %d descriptors, got %d", expected_fds, in.nfds);
+        if (in_truncated) {
+            fail(&f, EMFILE, "start process: sandbox-init has no descriptor left for its stdio");
+        } else {
+            fail(&f, EINVAL, "start process: expected %d descriptors, got %d", expected_fds, in.nfds);
+        }
         report_failure(K_EXEC_FAILED, exec_id, &f);
     } else if (nprocs == MAX_PROCS) {
         fail(&f, EAGAIN, "start process: more than %d processes started", MAX_PROCS);
@@ -178,6 +183,7 @@ static void handle_publish(void) {
     struct failure f = { 0 };
     if (parse_publish(&in, &p, &f) < 0) {
         msg_close_fds(&in);
+        if (in_truncated) f.err = EMFILE;
     } else {
         in.nfds = 0; /* forward_publish owns it now */
         forward_publish(&p, &f);
@@ -223,7 +229,9 @@ static int expose_ports(const struct msg *create, struct failure *f) {
 
 static void handle_control(void) {
     int rc = msg_recv(control_fd, &in);
-    if (rc <= 0) {
+    /* Our descriptor table is full: the message came without its descriptors, and fails on its own below. */
+    in_truncated = rc < 0 && errno == EMFILE;
+    if (rc <= 0 && !in_truncated) {
         terminate(125); /* EOF: the JVM died or closed the sandbox */
     }
     switch (msg_kind(&in)) {

@@ -103,8 +103,18 @@ int msg_recv(int sock, struct msg *m) {
     if (n == 0) {
         return 0;
     }
-    if (hdr.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+    if (hdr.msg_flags & MSG_TRUNC) {
+        msg_close_fds(m);
+        m->nfds = 0;
         errno = EMSGSIZE;
+        return -1;
+    }
+    if (hdr.msg_flags & MSG_CTRUNC) {
+        /* The message is whole but its descriptors did not fit (our table is full): keep it, without them. */
+        msg_close_fds(m);
+        m->nfds = 0;
+        m->len = (size_t)n;
+        errno = EMFILE;
         return -1;
     }
     m->len = (size_t)n;

@@ -51,7 +51,10 @@ int msg_put_str(struct msg *m, uint32_t tag, const char *s);
 int msg_put_failure(struct msg *m, const struct failure *f);
 int msg_send(int sock, const struct msg *m, const int *fds, int nfds);
 
-/* Reading. msg_recv returns 1 for a message, 0 on EOF, -1 on error (errno set). */
+/*
+ * Reading. msg_recv returns 1 for a message, 0 on EOF, -1 on error (errno set). errno EMFILE: the message arrived
+ * but its descriptors did not fit in our table; m holds it without descriptors (those that came are closed).
+ */
 int msg_recv(int sock, struct msg *m);
 uint32_t msg_kind(const struct msg *m);
 /* Iterates fields: start with *pos = 0; returns 1 while a field was read. */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -220,6 +221,34 @@ static void test_send_and_receive(void) {
     close(fd);
     close(sv[0]);
     CHECK(msg_recv(sv[1], &in) == 0); /* EOF */
+    close(sv[1]);
+}
+
+/* A full descriptor table: the message still arrives, without its descriptors, and says so (EMFILE). */
+static void test_receive_without_room_for_descriptors(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+    new_msg(K_EXEC);
+    msg_put_str(m, F_ARG, "true");
+    int fds[3];
+    for (int i = 0; i < 3; i++) fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(msg_send(sv[0], m, fds, 3) == 0);
+    int lowest_free = dup(0);
+    close(lowest_free);
+    struct rlimit saved, low;
+    CHECK(getrlimit(RLIMIT_NOFILE, &saved) == 0);
+    low = (struct rlimit){ .rlim_cur = (rlim_t)lowest_free + 1, .rlim_max = saved.rlim_max };
+    CHECK(setrlimit(RLIMIT_NOFILE, &low) == 0); /* room for one of the three */
+    static struct msg in;
+    errno = 0;
+    int rc = msg_recv(sv[1], &in);
+    int err = errno;
+    CHECK(setrlimit(RLIMIT_NOFILE, &saved) == 0);
+    CHECK(rc == -1 && err == EMFILE);
+    CHECK(in.nfds == 0 && in.len == m->len && msg_kind(&in) == K_EXEC);
+    CHECK(fcntl(lowest_free, F_GETFD) < 0); /* the one that came was closed */
+    for (int i = 0; i < 3; i++) close(fds[i]);
+    close(sv[0]);
     close(sv[1]);
 }
 
@@ -834,6 +863,7 @@ int main(void) {
     RUN(test_put_failure);
     RUN(test_send_and_receive);
     RUN(test_receive_oversized_message);
+    RUN(test_receive_without_room_for_descriptors);
     RUN(test_mount_op);
     RUN(test_mount_op_rejects_malformed);
     RUN(test_mount_ops_repeated_and_bounded);

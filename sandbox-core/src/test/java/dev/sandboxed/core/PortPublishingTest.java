@@ -2,6 +2,7 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -20,6 +21,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HexFormat;
@@ -233,6 +235,32 @@ class PortPublishingTest {
     }
 
     @Test
+    void aServerResetInsideResetsTheHostConnection() throws Exception {
+        // The response is cut off: the host client must not see it end as if it were complete.
+        String resetting = """
+                import socket, struct
+                s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(('127.0.0.1', 8090)); s.listen(8)
+                print('listening', flush=True)
+                c, _ = s.accept()
+                c.recv(1)
+                c.sendall(b'x' * 100000)
+                c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+                c.close()
+                """;
+        try (Sandbox s = Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(8090)).build())) {
+            awaitListening(s.spawn(ProcessSpec.of("python3", "-c", resetting)));
+            try (Socket c = new Socket()) {
+                c.connect(new InetSocketAddress(s.host(), s.mappedPort(8090)), 10_000);
+                c.setSoTimeout(60_000);
+                c.getOutputStream().write('?');
+                assertThatThrownBy(() -> c.getInputStream().readAllBytes())
+                        .isInstanceOf(SocketException.class).hasMessageContaining("reset");
+            }
+        }
+    }
+
+    @Test
     void udpEchoPerClient() throws IOException {
         int port = sandbox.mappedPort(5353, PortMapping.Transport.UDP);
         try (DatagramSocket a = new DatagramSocket(0, InetAddress.getLoopbackAddress());
@@ -266,6 +294,47 @@ class PortPublishingTest {
             echoRoundTrip(new byte[] {(byte) i});
         }
         assertThat(Probes.eventually(5, () -> countEntries(fds) <= before)).as("init fds").isTrue();
+    }
+
+    @Test
+    void idleConnectionsHoldNoPipe() throws Exception {
+        Path fds = Path.of("/proc/" + sandbox.pid() + "/fd");
+        // The init is not dumpable: only real root may list its descriptors.
+        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(fds), "the init's descriptors are readable");
+        echoRoundTrip(new byte[] {1});
+        settledCount(fds);
+        long socketsBefore = countLinks(fds, "socket:");
+        long pipesBefore = countLinks(fds, "pipe:");
+        List<Socket> idle = new ArrayList<>();
+        try {
+            for (int i = 0; i < 20; i++) {
+                idle.add(connect(8080));
+            }
+            // Each is accepted and connected inside (two sockets) but has carried no byte: no pipe yet.
+            assertThat(Probes.eventually(30, () -> countLinks(fds, "socket:") >= socketsBefore + 40)).isTrue();
+            assertThat(countLinks(fds, "pipe:")).isEqualTo(pipesBefore);
+            Socket first = idle.get(0);
+            first.getOutputStream().write('x');
+            assertThat(first.getInputStream().read()).isEqualTo('x');
+        } finally {
+            for (Socket s : idle) {
+                s.close();
+            }
+        }
+    }
+
+    private static long countLinks(Path fds, String prefix) {
+        try (var list = Files.list(fds)) {
+            return list.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith(prefix);
+                } catch (IOException gone) {
+                    return false;
+                }
+            }).count();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The descriptor count once it has stayed the same for 200 ms (at most 5 s). */
@@ -395,6 +464,32 @@ class PortPublishingTest {
                 assertThat(other.exitCode()).as(address + ": " + other.tail(5)).isEqualTo(3);
             }
         }
+    }
+
+    @Test
+    void aFloodOfConnectionsToAnExposedPortLeavesTheSandboxUsable() throws Exception {
+        // Each connection is a request to this JVM: a thousand at once must not fill the control socket both ways.
+        String flood = """
+                import resource, socket, sys
+                soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+                resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+                held = []
+                for i in range(1000):
+                    c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.2', int(sys.argv[1]))); held.append(c)
+                print(len(held))
+                """;
+        try (ServerSocket exposed = helloServer("flooded")) {
+            assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
+                try (Sandbox s = Sandbox.start(SandboxSpec.builder().exposeHostPort(exposed.getLocalPort()).build())) {
+                    ExecResult r = s.exec("python3", "-c", flood, "" + exposed.getLocalPort());
+                    assertThat(r.stdout()).as(r.tail(5)).isEqualTo("1000\n");
+                    assertThat(s.exec("echo", "alive").stdout()).isEqualTo("alive\n");
+                    assertThat(s.exec("python3", "-c", CONNECT, "127.0.0.2", "" + exposed.getLocalPort()).stdout())
+                            .isEqualTo("flooded\n");
+                }
+            });
+        }
+        settledCount(Path.of("/proc/self/fd")); // late answers still closing their host sockets: not the next test's
     }
 
     @Test

@@ -49,6 +49,11 @@ public final class InitConnection {
     static final long INTERRUPT_CHECK_MILLIS = 100;
     /** Each open sandbox has one thread reading its control socket, taken from here. */
     private static final ExecutorService READERS = DaemonPool.named("sandbox-control");
+    /**
+     * Answers to K_HOST_CONNECT are connected and sent from here, never from the reader: a reader blocked in a send
+     * to an init blocked in its own send would hold both forever (the init keeps at most 64 requests open).
+     */
+    private static final ExecutorService HOST_CONNECTS = DaemonPool.named("sandbox-host-connect");
 
     /** Who receives from the socket once the sandbox is ready. */
     public enum AfterReady {
@@ -124,6 +129,9 @@ public final class InitConnection {
     private void answerHostConnect(Message m) {
         int id = m.u32(Protocol.F_REQUEST_ID, 0);
         int port = m.u32(Protocol.F_PORT, 0);
+        if (!isRunning()) {
+            return; // closed while this waited its turn: nobody takes the answer
+        }
         Message answer = Message.of(Protocol.K_HOST_SOCKET).putU32(Protocol.F_REQUEST_ID, id);
         int fd = exposedHostPorts.contains(port) ? HostSockets.connectLoopback(port) : -1;
         try {
@@ -426,7 +434,7 @@ public final class InitConnection {
                     }
                 }
             }
-            case Protocol.K_HOST_CONNECT -> answerHostConnect(m);
+            case Protocol.K_HOST_CONNECT -> HOST_CONNECTS.execute(() -> answerHostConnect(m));
             // Only where the init runs out of resources (Java sends no more mappings than it takes): say so.
             case Protocol.K_PUBLISH_FAILED -> LOG.log(Level.WARNING, "sandbox " + sandboxId + ": port "
                     + m.u32(Protocol.F_PORT, 0) + " is not forwarded: " + new SandboxException(
