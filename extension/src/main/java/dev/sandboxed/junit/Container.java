@@ -118,12 +118,18 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
         return sandbox.host();
     }
 
+    /** The host address TCP port {@code containerPort} is published on (mappings may use different ones). */
+    public String host(int containerPort) {
+        return sandbox.host(containerPort);
+    }
+
     /**
      * {@code http://HOST:MAPPED_PORT/PATH} for a published TCP port, e.g. {@code container.url(8080, "/health")};
      * a path without a leading {@code /} gets one.
      */
     public URI url(int containerPort, String path) {
-        String host = host().contains(":") ? "[" + host() + "]" : host();
+        String address = host(containerPort);
+        String host = address.contains(":") ? "[" + address + "]" : address;
         String p = path == null || path.isEmpty() ? "/" : path.startsWith("/") ? path : "/" + path;
         return URI.create("http://" + host + ":" + mappedPort(containerPort) + p);
     }

@@ -189,6 +189,16 @@ public final class Sandbox implements AutoCloseable {
         return spec().publishedPorts().stream().findFirst().map(PortMapping::hostAddress).orElse("127.0.0.1");
     }
 
+    /**
+     * The host address TCP port {@code containerPort} is published on: mappings may use different loopback
+     * addresses, and {@link #host()} names only the first one's.
+     *
+     * @throws IllegalArgumentException when that port is not published (the message names the published ones)
+     */
+    public String host(int containerPort) {
+        return running.mappedAddress(containerPort, PortMapping.Transport.TCP);
+    }
+
     /** Sends a signal to every process in the sandbox. */
     public void signalAll(int signal) {
         connection.signal(0, signal);

@@ -117,7 +117,8 @@ public final class HttpWait extends WaitStrategy {
                     + " reach it; publish it (SandboxSpec.Builder.publish(PortMapping.tcp(" + containerPort + ")))"
                     + " or wait with Wait.forListeningPort(" + containerPort + ")");
         }
-        String host = sandbox.host().contains(":") ? "[" + sandbox.host() + "]" : sandbox.host();
+        String address = sandbox.host(containerPort);
+        String host = address.contains(":") ? "[" + address + "]" : address;
         URI uri = URI.create((tls ? "https" : "http") + "://" + host + ":" + sandbox.mappedPort(containerPort) + path);
         HttpClient client = client();
         String[] last = {null};

@@ -113,6 +113,18 @@ class WaitTest {
     }
 
     @Test
+    void anHttpWaitAsksThePortOnItsOwnMappingsAddress() {
+        // The first mapping listens on 127.0.0.2, the waited-for one on 127.0.0.1: host() names only the first.
+        sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18094).withHostAddress("127.0.0.2"), PortMapping.tcp(18095))
+                .build());
+        assertThat(sandbox.host()).isEqualTo("127.0.0.2");
+        assertThat(sandbox.host(18094)).isEqualTo("127.0.0.2");
+        assertThat(sandbox.host(18095)).isEqualTo("127.0.0.1");
+        ProcessLog server = httpServer(18095, "0");
+        Wait.forHttp("/health.txt").forPort(18095).withTimeout(Duration.ofSeconds(20)).awaitOn(sandbox, server);
+    }
+
+    @Test
     void anHttpWaitWithAnotherStatusTimesOutNamingTheUrlAndTheLastStatus() {
         sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18091)).build());
         ProcessLog server = httpServer(18091, "0");
