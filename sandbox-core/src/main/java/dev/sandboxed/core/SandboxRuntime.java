@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
+import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.cgroup.CgroupCleaner;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
@@ -263,13 +264,21 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /** A new sandbox; it is tracked in {@link #openSandboxes()} once handed out. */
     private Sandbox newSandbox(StartRequest request) {
-        RunningSandbox running = starter.start(withNetwork(request));
+        // An image in use is kept from prunes, in every JVM, from before its layers are mounted until the sandbox ends.
+        Optional<Image> image = request.spec().rootfs().isImage() ? Optional.of(request.spec().rootfs().image())
+                : Optional.empty();
+        image.ifPresent(ImageUse::started);
+        RunningSandbox running;
+        try {
+            running = starter.start(withNetwork(request));
+        } catch (RuntimeException | Error e) {
+            image.ifPresent(ImageUse::ended);
+            throw e;
+        }
         String id = running.id();
         return new Sandbox(running, this, () -> {
             open.removeIf(s -> s.id().equals(id));
-            if (request.spec().rootfs().isImage()) {
-                ImageUse.ended(request.spec().rootfs().image()); // its start (the mount plan) noted the use
-            }
+            image.ifPresent(ImageUse::ended);
         });
     }
 

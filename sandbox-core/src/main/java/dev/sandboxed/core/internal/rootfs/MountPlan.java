@@ -11,7 +11,6 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.sandboxed.core.internal.image.ImageCache;
-import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -86,7 +85,6 @@ public final class MountPlan {
             for (int i = layers.size() - 1; i >= 0; i--) {
                 rootLayers.add(layers.get(i).toString());
             }
-            ImageUse.started(spec.rootfs().image()); // kept from prunes until the sandbox ends; notes the use
             imageView(ops, spec, network.isPresent());
         } else {
             rootBind = Optional.of(spec.rootfs().directory().toString());
