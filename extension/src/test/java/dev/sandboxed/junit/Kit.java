@@ -6,8 +6,10 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
 
@@ -43,5 +45,31 @@ final class Kit {
             }
             assertThat(Files.exists(Path.of("/proc/" + pid))).as("init pid %d still running", pid).isFalse();
         }
+    }
+
+    /** All {@code n} tests succeeded; else the failures, in full. */
+    static void succeeded(EngineExecutionResults results, int n) {
+        assertThat(results.allEvents().failed().stream()
+                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()).toList())
+                .as("failures").isEmpty();
+        results.testEvents().assertStatistics(s -> s.succeeded(n));
+    }
+
+    /** The one failure of the run. */
+    static Throwable onlyFailure(EngineExecutionResults results) {
+        List<Throwable> failures = results.allEvents().failed().stream()
+                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()).toList();
+        assertThat(failures).hasSize(1);
+        return failures.get(0);
+    }
+
+    /** The diagnostics report attached to a failure. */
+    static String diagnostics(Throwable t) {
+        for (Throwable s : t.getSuppressed()) {
+            if (s instanceof SandboxDiagnostics d) {
+                return d.report();
+            }
+        }
+        throw new AssertionError("no diagnostics on " + t, t);
     }
 }

@@ -18,8 +18,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.testkit.engine.EngineExecutionResults;
 
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.PortMapping;
@@ -123,7 +121,7 @@ class PortsTest {
 
     @Test
     void servicesAreReachedThroughTheirMappedPorts() {
-        succeeded(Kit.run(Services.class), 4);
+        Kit.succeeded(Kit.run(Services.class), 4);
         Kit.assertNothingLeft(pids);
     }
 
@@ -154,7 +152,7 @@ class PortsTest {
 
     @Test
     void anExposedHostPortIsReachableAndNoOther() {
-        succeeded(Kit.run(ExposedConstantPort.class), 1);
+        Kit.succeeded(Kit.run(ExposedConstantPort.class), 1);
         Kit.assertNothingLeft(pids);
     }
 
@@ -169,37 +167,14 @@ class PortsTest {
 
     @Test
     void aFailedHttpWaitNamesTheUrlAndTheDiagnosticsTheMappings() {
-        Throwable t = onlyFailure(Kit.run(NeverAnswers.class));
+        Throwable t = Kit.onlyFailure(Kit.run(NeverAnswers.class));
         assertThat(t).isInstanceOf(ReadinessException.class)
                 .hasMessageContaining("for an HTTP GET of /ready on port 18095 to answer 200: timed out after 1.0 s")
                 .hasMessageMatching("(?s).*last try at http://127\\.0\\.0\\.1:\\d+/ready: .*")
                 .hasMessageContaining("serving nothing");
         assertThat(pids).as("the body did not run").isEmpty();
-        assertThat(diagnostics(t)).containsPattern("\npublished 127\\.0\\.0\\.1:\\d+ -> 18095/tcp\n")
+        assertThat(Kit.diagnostics(t)).containsPattern("\npublished 127\\.0\\.0\\.1:\\d+ -> 18095/tcp\n")
                 .containsPattern("\npublished 127\\.0\\.0\\.1:\\d+ -> 18096/udp\n");
         Kit.assertNothingLeft(List.of());
-    }
-
-    private static void succeeded(EngineExecutionResults results, int n) {
-        assertThat(results.allEvents().failed().stream()
-                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()).toList())
-                .as("failures").isEmpty();
-        results.testEvents().assertStatistics(s -> s.succeeded(n));
-    }
-
-    private static Throwable onlyFailure(EngineExecutionResults results) {
-        List<Throwable> failures = results.allEvents().failed().stream()
-                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()).toList();
-        assertThat(failures).hasSize(1);
-        return failures.get(0);
-    }
-
-    private static String diagnostics(Throwable t) {
-        for (Throwable s : t.getSuppressed()) {
-            if (s instanceof SandboxDiagnostics d) {
-                return d.report();
-            }
-        }
-        throw new AssertionError("no diagnostics on " + t, t);
     }
 }

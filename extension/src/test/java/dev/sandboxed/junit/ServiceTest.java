@@ -18,7 +18,6 @@ import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.testkit.engine.EngineExecutionResults;
 
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -103,7 +102,7 @@ class ServiceTest {
 
     @Test
     void servicesStartAndAreReadyBeforeTheTest() {
-        succeeded(Kit.run(Services.class), 5);
+        Kit.succeeded(Kit.run(Services.class), 5);
         Kit.assertNothingLeft(pids);
     }
 
@@ -117,13 +116,13 @@ class ServiceTest {
 
     @Test
     void aMainProcessExitingBeforeReadinessFailsTheTestAtOnce() {
-        Throwable t = onlyFailure(Kit.run(ExitsEarly.class));
+        Throwable t = Kit.onlyFailure(Kit.run(ExitsEarly.class));
         assertThat(t).isInstanceOf(ReadinessException.class)
                 .hasMessageContaining("for a TCP socket listening on port 1234: the process ended first: it exited with code 3")
                 .hasMessageContaining("boom-line").hasMessageContaining("fatal: no config")
                 .hasMessageNotContaining("timed out");
         assertThat(pids).as("the body did not run").isEmpty();
-        assertThat(diagnostics(t)).contains("main process `sh -c echo boom-line;", "exited with code 3",
+        assertThat(Kit.diagnostics(t)).contains("main process `sh -c echo boom-line;", "exited with code 3",
                 "the sandbox ended with it");
         Kit.assertNothingLeft(List.of());
     }
@@ -138,7 +137,7 @@ class ServiceTest {
 
     @Test
     void aMainProcessThatCannotStartFailsTheTestWithTheReason() {
-        Throwable t = onlyFailure(Kit.run(CannotStart.class));
+        Throwable t = Kit.onlyFailure(Kit.run(CannotStart.class));
         assertThat(t).hasMessageContaining("/no/such/server").hasMessageContaining("ENOENT");
         assertThat(pids).isEmpty();
         Kit.assertNothingLeft(List.of());
@@ -155,12 +154,12 @@ class ServiceTest {
 
     @Test
     void aTimeoutSaysWhatWasAwaitedWithTheLastLinesAndTheState() {
-        Throwable t = onlyFailure(Kit.run(NeverReady.class));
+        Throwable t = Kit.onlyFailure(Kit.run(NeverReady.class));
         assertThat(t).isInstanceOf(ReadinessException.class)
                 .hasMessageContaining("for a TCP socket listening on port 1234: timed out after 0.7 s")
                 .hasMessageContaining("process `sh -c echo still-starting; exec sleep 600`: running")
                 .hasMessageContaining("last 1 output line:\n  still-starting");
-        assertThat(diagnostics(t)).contains("main process `sh -c echo still-starting; exec sleep 600` still running");
+        assertThat(Kit.diagnostics(t)).contains("main process `sh -c echo still-starting; exec sleep 600` still running");
         Kit.assertNothingLeft(List.of());
     }
 
@@ -187,7 +186,7 @@ class ServiceTest {
 
     @Test
     void aClassScopedServiceStartsAndWaitsOnce() {
-        succeeded(Kit.run(ClassScoped.class), 2);
+        Kit.succeeded(Kit.run(ClassScoped.class), 2);
         assertThat(pids).hasSize(2).containsOnly(pids.get(0));
         Kit.assertNothingLeft(pids);
     }
@@ -229,9 +228,9 @@ class ServiceTest {
 
     @Test
     void diagnosticsSayTheMainProcessExitedDuringTheTest() {
-        Throwable t = onlyFailure(Kit.run(ExitsDuringTheBody.class));
+        Throwable t = Kit.onlyFailure(Kit.run(ExitsDuringTheBody.class));
         assertThat(t).hasMessage("deliberate");
-        assertThat(diagnostics(t)).contains("main process `sh -c echo going-away; sleep 0.3; exit 5` exited with code 5",
+        assertThat(Kit.diagnostics(t)).contains("main process `sh -c echo going-away; sleep 0.3; exit 5` exited with code 5",
                 "the sandbox ended with it", "going-away");
         Kit.assertNothingLeft(pids);
     }
@@ -251,32 +250,7 @@ class ServiceTest {
 
     @Test
     void waitsSetUpInCodeBeforeTheTestBody() {
-        succeeded(Kit.run(WaitsInCode.class), 1);
+        Kit.succeeded(Kit.run(WaitsInCode.class), 1);
         Kit.assertNothingLeft(pids);
     }
-
-    /** All {@code n} tests succeeded; else the failures, in full. */
-    private static void succeeded(EngineExecutionResults results, int n) {
-        assertThat(results.allEvents().failed().stream()
-                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()).toList())
-                .as("failures").isEmpty();
-        results.testEvents().assertStatistics(s -> s.succeeded(n));
-    }
-
-    private static Throwable onlyFailure(EngineExecutionResults results) {
-        List<Throwable> failures = results.allEvents().failed().stream()
-                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()).toList();
-        assertThat(failures).hasSize(1);
-        return failures.get(0);
-    }
-
-    private static String diagnostics(Throwable t) {
-        for (Throwable s : t.getSuppressed()) {
-            if (s instanceof SandboxDiagnostics d) {
-                return d.report();
-            }
-        }
-        throw new AssertionError("no diagnostics on " + t, t);
-    }
-
 }
