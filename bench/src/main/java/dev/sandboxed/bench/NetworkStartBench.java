@@ -14,7 +14,10 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * the sandbox is ready; the close is not timed. Not a test: prints medians and the median of the per-round
  * differences (issue 14's target: under 1 ms more).
  *
- * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.NetworkStartBench [rounds] [warm-up rounds]</pre>
+ * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.NetworkStartBench [rounds] [warm-up] [idle ms]</pre>
+ *
+ * With an idle time, each start follows that long a sleep, as in a test suite that works between starts: the
+ * runtime's background work (a network's slots made again after a member took one) then has time to finish.
  */
 public final class NetworkStartBench {
     private NetworkStartBench() {
@@ -24,18 +27,19 @@ public final class NetworkStartBench {
     public static void main(String[] args) throws Exception {
         int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 200;
         int warmup = args.length > 1 ? Integer.parseInt(args[1]) : 30;
+        int idleMs = args.length > 2 ? Integer.parseInt(args[2]) : 0;
         SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties());
         SandboxSpec none = SandboxSpec.builder().hostname("member").build();
         SandboxSpec member = SandboxSpec.builder().hostname("member").joinNetwork("bench").build();
-        System.out.printf(Locale.ROOT, "%d rounds after %d warm-up rounds; user %s; load %s%n", rounds, warmup,
-                System.getProperty("user.name"), Bench.loadAverage());
+        System.out.printf(Locale.ROOT, "%d rounds after %d warm-up rounds, %d ms idle before each start; user %s; load %s%n",
+                rounds, warmup, idleMs, System.getProperty("user.name"), Bench.loadAverage());
         long[] withNone = new long[rounds];
         long[] onNetwork = new long[rounds];
         try (Network net = runtime.createNetwork("bench")) {
             for (int i = -warmup; i < rounds; i++) {
                 boolean noneFirst = (i & 1) == 0;
-                long a = time(runtime, noneFirst ? none : member);
-                long b = time(runtime, noneFirst ? member : none);
+                long a = time(runtime, noneFirst ? none : member, idleMs);
+                long b = time(runtime, noneFirst ? member : none, idleMs);
                 if (i >= 0) {
                     withNone[i] = noneFirst ? a : b;
                     onNetwork[i] = noneFirst ? b : a;
@@ -52,7 +56,10 @@ public final class NetworkStartBench {
         runtime.close();
     }
 
-    private static long time(SandboxRuntime runtime, SandboxSpec spec) {
+    private static long time(SandboxRuntime runtime, SandboxSpec spec, int idleMs) throws InterruptedException {
+        if (idleMs > 0) {
+            Thread.sleep(idleMs);
+        }
         long start = System.nanoTime();
         Sandbox sandbox = runtime.start(spec);
         long took = System.nanoTime() - start;
