@@ -87,6 +87,35 @@ class NetworkLifetimeTest {
     }
 
     @Test
+    void aFullNetworkSaysSoInOneLineAndTakesMembersAgainOnceOneLeft() {
+        List<Sandbox> members = new ArrayList<>();
+        SandboxSpec spec = SandboxSpec.builder().hostname("m").trackUsage(false).joinNetwork("crowded").build();
+        try (Network net = runtime.createNetwork("crowded")) {
+            Throwable full = null;
+            while (full == null && members.size() < 260) {
+                try {
+                    members.add(runtime.start(spec));
+                } catch (RuntimeException e) {
+                    full = e;
+                }
+            }
+            assertThat(full).isNotNull().hasMessage("network 'crowded' is full: all its 253 addresses ("
+                    + net.subnet() + ") are in use; close a member first");
+            // Slots being made hold an address until a member takes them: at most two fewer members.
+            assertThat(members.size()).isBetween(251, 253);
+            Sandbox leaver = members.remove(0);
+            leaver.close();
+            RuntimeNetwork.awaitSlots();
+            try (Sandbox again = runtime.start(spec)) {
+                assertThat(again.address()).isPresent();
+                assertThat(again.exec("cat", "/proc/net/dev").stdout()).contains("eth0:");
+            }
+        } finally {
+            members.forEach(Sandbox::close);
+        }
+    }
+
+    @Test
     void slotsAreMadeAheadAndGoWhenTheNetworkCloses() throws Exception {
         RuntimeNetwork.awaitSlots();
         Set<String> before = networkNamespacesHeld();

@@ -265,8 +265,8 @@ public final class RuntimeNetwork {
         }
         Integer host = freed.pollFirst();
         if (host == null) {
-            throw new SandboxException("network '" + name + "' is full: its " + (LAST_HOST - FIRST_HOST + 1)
-                    + " addresses (" + subnet() + ") are all held by members" + (slots.isEmpty() ? "" : " and slots"), 0);
+            throw new SandboxException("network '" + name + "' is full: all its " + (LAST_HOST - FIRST_HOST + 1)
+                    + " addresses (" + subnet() + ") are in use; close a member first", 0);
         }
         return host;
     }
