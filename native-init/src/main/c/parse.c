@@ -182,6 +182,7 @@ int parse_create_request(const struct msg *m, struct create_request *req, struct
         }
         req->on_network = 1;
         req->network = wire_get_u32(network.data);
+        req->net_address = a.addr;
     }
     req->sock = m->fds[0];
     if (req->join) {
@@ -213,6 +214,23 @@ int parse_network_request(const struct msg *m, struct network_request *req, stru
     if (!msg_find(m, F_UID_MAP, &req->uid_map) || !msg_find(m, F_GID_MAP, &req->gid_map)) {
         return fail(f, EINVAL, "create network: the holder's F_UID_MAP or F_GID_MAP is missing");
     }
+    return 0;
+}
+
+int parse_slot_request(const struct msg *m, struct network_request *req, uint32_t address[2], struct failure *f) {
+    if (parse_network_request(m, req, f) < 0) {
+        return -1;
+    }
+    struct field fl;
+    struct net_address a;
+    if (!msg_find(m, F_NET_ADDRESS, &fl)) {
+        return fail(f, EINVAL, "prepare network slot: F_NET_ADDRESS missing");
+    }
+    if (parse_net_address(&fl, &a, f) < 0) {
+        return -1;
+    }
+    address[0] = a.addr;
+    address[1] = a.prefix;
     return 0;
 }
 

@@ -21,6 +21,7 @@ struct create_request {
     int join_fds[2];       /* fds[1] and fds[2] when joining (user, network namespace), else -1 */
     int on_network;        /* F_NETWORK present: the sandbox gets a veth of that network as eth0 */
     uint32_t network;      /* F_NETWORK */
+    uint32_t net_address;  /* F_NET_ADDRESS's address (network byte order), with F_NETWORK */
     struct field setgroups, uid_map, gid_map, uid_map_cmd, gid_map_cmd, cgroup_dir;
 };
 
@@ -35,6 +36,12 @@ struct network_request {
 
 /* Reads a K_NETWORK_CREATE (no descriptors; F_NETWORK, F_UID_MAP and F_GID_MAP required). */
 int parse_network_request(const struct msg *m, struct network_request *req, struct failure *f);
+
+/*
+ * Reads a K_NETWORK_SLOT: as a K_NETWORK_CREATE (the maps are the member's), plus F_NET_ADDRESS into `address`
+ * (whose first field is the address in network byte order, the second the prefix).
+ */
+int parse_slot_request(const struct msg *m, struct network_request *req, uint32_t address[2], struct failure *f);
 
 /* The F_NETWORK of a K_NETWORK_REMOVE. */
 int parse_network_id(const struct msg *m, uint32_t *id, struct failure *f);

@@ -31,6 +31,11 @@ enum kind {
     K_NETWORK_FAILED = 7,  /* F_NETWORK, F_STEP, F_ERRNO */
     /* Java -> server, no answer: the server closes the network's socket, and the namespace goes (members first) */
     K_NETWORK_REMOVE = 8, /* F_NETWORK */
+    /* Java -> server: a prepared member namespace ("slot") of a network, made ahead of the start that claims it */
+    K_NETWORK_SLOT = 9, /* F_NETWORK, F_NET_ADDRESS, F_SETGROUPS, F_UID_MAP, F_GID_MAP (the member's id maps) */
+    /* server -> Java: the slot's namespaces, eth0 up with its address and its bridge port forwarding; a sandbox
+       joins them with F_JOIN. They live as long as someone holds them. Failure: K_NETWORK_FAILED */
+    K_NETWORK_SLOT_READY = 30, /* F_NETWORK; fds: [user namespace, network namespace] */
     /* sandbox init -> Java */
     K_READY = 10,
     K_SETUP_FAILED = 11,      /* F_STEP, F_ERRNO */

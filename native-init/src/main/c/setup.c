@@ -431,7 +431,7 @@ int sandbox_detach_old_root(struct failure *f) {
     return 0;
 }
 
-static int loopback_up(struct failure *f) {
+int loopback_up(struct failure *f) {
     int s AUTO_CLOSE = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0) {
         return fail(f, errno, "socket for bringing up lo");
@@ -463,6 +463,10 @@ int sandbox_network_up(const struct msg *m, struct failure *f) {
     if (parse_net_address(&address, &a, f) < 0) {
         return -1;
     }
+    return eth0_up(a.addr, a.prefix, f);
+}
+
+int eth0_up(uint32_t addr, uint8_t prefix, struct failure *f) {
     int nl AUTO_CLOSE = nl_open();
     if (nl < 0) {
         return fail(f, -nl, "open a rtnetlink socket for eth0");
@@ -478,7 +482,7 @@ int sandbox_network_up(const struct msg *m, struct failure *f) {
     if ((rc = nl_link_up(nl, index)) < 0) {
         return fail(f, -rc, "bring up eth0");
     }
-    if ((rc = nl_addr_add(nl, index, a.addr, a.prefix)) < 0) {
+    if ((rc = nl_addr_add(nl, index, addr, prefix)) < 0) {
         return fail(f, -rc, "add the network address to eth0");
     }
     return 0;

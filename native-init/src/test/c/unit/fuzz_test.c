@@ -257,6 +257,11 @@ static void exercise(const struct msg *m) {
     rc = parse_network_request(m, &net, &n);
     expect_failure_reported(rc, &n);
     if (rc == 0) CHECK(m->nfds == 0 && field_present(&net.uid_map) && field_present(&net.gid_map));
+    uint32_t slot_address[2] = { 0, 0 };
+    struct failure s2 = { 0 };
+    rc = parse_slot_request(m, &net, slot_address, &s2);
+    expect_failure_reported(rc, &s2);
+    if (rc == 0) CHECK(m->nfds == 0 && slot_address[1] >= 8 && slot_address[1] <= 30);
     static struct mount_op ops[512];
     int count = -1;
     uint32_t max = below(2) ? 512 : below(4);

@@ -557,6 +557,34 @@ static void test_network_request(void) {
     CHECK(parse_network_id(m, &id, &f) == 0 && id == 9);
 }
 
+static void test_slot_request(void) {
+    const uint8_t addr[NET_ADDRESS_LEN] = { 10, 89, 3, 7, 24 };
+    new_msg(K_NETWORK_SLOT);
+    msg_put_u32(m, F_NETWORK, 4);
+    msg_put_str(m, F_UID_MAP, "0 1000 1");
+    msg_put_str(m, F_GID_MAP, "0 1000 1");
+    msg_put(m, F_NET_ADDRESS, addr, sizeof addr);
+    msg_seal(m);
+    struct network_request req;
+    uint32_t a[2] = { 0, 0 };
+    struct failure f = { 0 };
+    CHECK(parse_slot_request(m, &req, a, &f) == 0 && req.id == 4 && ntohl(a[0]) == 0x0a590307u && a[1] == 24);
+    new_msg(K_NETWORK_SLOT);
+    msg_put_u32(m, F_NETWORK, 4);
+    msg_put_str(m, F_UID_MAP, "0 1000 1");
+    msg_put_str(m, F_GID_MAP, "0 1000 1");
+    msg_seal(m);
+    CHECK(parse_slot_request(m, &req, a, &f) == -1 && failed_with(&f, EINVAL, "prepare network slot: F_NET_ADDRESS"));
+    const uint8_t broadcast[NET_ADDRESS_LEN] = { 10, 89, 3, 255, 24 };
+    new_msg(K_NETWORK_SLOT);
+    msg_put_u32(m, F_NETWORK, 4);
+    msg_put_str(m, F_UID_MAP, "0 1000 1");
+    msg_put_str(m, F_GID_MAP, "0 1000 1");
+    msg_put(m, F_NET_ADDRESS, broadcast, sizeof broadcast);
+    msg_seal(m);
+    CHECK(parse_slot_request(m, &req, a, &f) == -1 && failed_with(&f, EINVAL, "parse network address: the subnet"));
+}
+
 static void test_map_command(void) {
     static const char cmd[] = "/usr/bin/newuidmap\0000\0001000\0001\0";
     struct field fl = { .tag = F_UID_MAP_CMD, .len = sizeof cmd - 1, .data = (const unsigned char *)cmd };
@@ -877,6 +905,7 @@ int main(void) {
     RUN(test_net_address);
     RUN(test_create_request_network);
     RUN(test_network_request);
+    RUN(test_slot_request);
     RUN(test_map_command);
     RUN(test_exec_strings_from_the_message);
     RUN(test_exec_strings_without_a_command);

@@ -170,13 +170,8 @@ public final class SandboxRuntime implements AutoCloseable {
         return Optional.ofNullable(networks.get(name)).filter(n -> !n.isClosed());
     }
 
-    /** Closes the sandboxes still on {@code network}, then the network. */
+    /** Closes the sandboxes on {@code network} (a start racing the close fails), then the network. */
     void closeNetwork(Network network) {
-        for (Sandbox s : List.copyOf(open)) {
-            if (s.running().networkMember().map(m -> m.network() == network.internal()).orElse(false)) {
-                s.close();
-            }
-        }
         network.internal().close();
     }
 
@@ -269,17 +264,29 @@ public final class SandboxRuntime implements AutoCloseable {
                 : Optional.empty();
         image.ifPresent(ImageUse::started);
         RunningSandbox running;
+        StartRequest onNetwork = null;
         try {
-            running = starter.start(withNetwork(request));
+            onNetwork = withNetwork(request);
+            running = starter.start(onNetwork);
         } catch (RuntimeException | Error e) {
             image.ifPresent(ImageUse::ended);
+            Optional<RuntimeNetwork> network = onNetwork == null ? Optional.empty() : onNetwork.network();
+            if (network.isPresent() && network.get().isClosed() && e instanceof RuntimeException) {
+                throw network.get().closedWhileStarting(e); // whichever step the close cut short
+            }
             throw e;
         }
         String id = running.id();
-        return new Sandbox(running, this, () -> {
+        Sandbox sandbox = new Sandbox(running, this, () -> {
             open.removeIf(s -> s.id().equals(id));
             image.ifPresent(ImageUse::ended);
         });
+        Optional<RuntimeNetwork.Member> member = running.networkMember();
+        if (member.isPresent() && !member.get().admit(sandbox::close)) {
+            sandbox.close();
+            throw member.get().network().closedWhileStarting(null);
+        }
+        return sandbox;
     }
 
     /** The server; a new one when there is none yet or the last one died (its sandboxes died with it). */
@@ -316,11 +323,12 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /**
      * Waits until the work this runtime does in the background is done: sandboxes being prestarted, cgroups being
-     * made ahead, and the removal of closed sandboxes (their cgroups and state entries). For tests that check the
-     * host is clean and benchmarks that want a quiet machine between measurements.
+     * made ahead, network slots being prepared, and the removal of closed sandboxes (their cgroups and state
+     * entries). For tests that check the host is clean and benchmarks that want a quiet machine between measurements.
      */
     public void awaitIdle() {
         prestarted.awaitIdle();
+        RuntimeNetwork.awaitSlots();
         cgroupPool.awaitIdle();
         removal.awaitIdle();
     }

@@ -20,6 +20,8 @@ public final class Protocol {
     public static final int K_NETWORK_CREATED = 6;
     public static final int K_NETWORK_FAILED = 7;
     public static final int K_NETWORK_REMOVE = 8;
+    public static final int K_NETWORK_SLOT = 9;
+    public static final int K_NETWORK_SLOT_READY = 30;
     public static final int K_READY = 10;
     public static final int K_SETUP_FAILED = 11;
     public static final int K_STARTED = 12;

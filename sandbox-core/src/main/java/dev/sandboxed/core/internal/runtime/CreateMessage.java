@@ -31,13 +31,18 @@ public final class CreateMessage {
      * address the init gives eth0.
      */
     public static void onNetwork(Message create, int network, String address, int prefix) {
+        create.putU32(F_NETWORK, network).put(F_NET_ADDRESS, netAddress(address, prefix));
+    }
+
+    /** F_NET_ADDRESS: the dotted IPv4 {@code address} and the {@code prefix} length. */
+    static byte[] netAddress(String address, int prefix) {
         byte[] value = new byte[NET_ADDRESS_LEN];
         String[] octets = address.split("\\.");
         for (int i = 0; i < 4; i++) {
             value[NET_ADDRESS_ADDR + i] = (byte) Integer.parseInt(octets[i]);
         }
         value[NET_ADDRESS_PREFIX] = (byte) prefix;
-        create.putU32(F_NETWORK, network).put(F_NET_ADDRESS, value);
+        return value;
     }
 
     private static Message build(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup, boolean join) {

@@ -139,7 +139,7 @@ public final class SandboxStarter {
             List<String> names = new ArrayList<>();
             names.add(spec.hostname());
             names.addAll(spec.joinedNetwork().orElseThrow().aliases());
-            made.member = plan.request().network().get().join(names);
+            made.member = plan.request().network().get().join(names, plan.ids(), spec.has(Namespace.USER));
         }
         CgroupPool.Slot slot = plan.wantsCgroup() ? cgroupPool.take(plan.cgroupKey()) : null;
         if (slot != null) {
@@ -162,10 +162,12 @@ public final class SandboxStarter {
     }
 
     private static Message describe(Plan plan, Underway made) {
-        Message create = plan.request().networkOwner().isPresent()
+        // A member on a prepared slot joins the slot's namespaces as a sandbox sharing another's network would.
+        boolean slot = made.member != null && made.member.slotNamespaces().isPresent();
+        Message create = plan.request().networkOwner().isPresent() || slot
                 ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
                 : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
-        if (made.member != null) {
+        if (made.member != null && !slot) {
             CreateMessage.onNetwork(create, made.member.network().id(), made.member.address(),
                     made.member.network().prefix());
         }
@@ -206,6 +208,14 @@ public final class SandboxStarter {
         if (network.isPresent() && network.get().server() != made.server) {
             throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
                     + " with its sandbox-init server", 0);
+        }
+        Optional<int[]> slot = made.member == null ? Optional.empty() : made.member.slotNamespaces();
+        if (slot.isPresent()) {
+            try {
+                return made.server.create(create, socket, slot.get()[0], slot.get()[1]);
+            } finally {
+                made.member.releaseSlot(); // the init holds the namespaces now (or failed, and they go)
+            }
         }
         Optional<RunningSandbox> owner = plan.request().networkOwner();
         if (owner.isEmpty()) {
