@@ -226,6 +226,8 @@ enum mount_op_flags {
     OPF_NOSUID = 32,     /* OP_BIND: nosuid */
     OPF_NODEV = 64,      /* OP_BIND: nodev */
     OPF_NOEXEC = 128,    /* OP_BIND: noexec */
+    OPF_DEVICE = 256,    /* OP_BIND of a device node: src is opened without following a symlink and must be the
+                            device data names, "c MAJOR:MINOR" or "b MAJOR:MINOR" */
 };
 
 #endif

@@ -184,6 +184,27 @@ static int open_devnull(struct failure *f) {
     return take_fd(&fd);
 }
 
+/*
+ * An OPF_DEVICE bind's source must be the device its data names ("c 10:229"): opened without following a link, so
+ * a node swapped for a symlink or a file since Java checked it fails here instead of binding something else.
+ */
+static int check_device(const struct mount_op *op, const struct stat *st, struct failure *f) {
+    char type = 0;
+    unsigned int major_nr = 0, minor_nr = 0;
+    if (sscanf(op->data, "%c %u:%u", &type, &major_nr, &minor_nr) != 3 || (type != 'c' && type != 'b')) {
+        return fail(f, EINVAL, "device %s: '%s' is not TYPE MAJOR:MINOR", op->src, op->data);
+    }
+    if (S_ISLNK(st->st_mode)) {
+        return fail(f, ELOOP, "device %s is a symbolic link, not the device %c %u:%u", op->src, type, major_nr,
+                    minor_nr);
+    }
+    int is_type = type == 'c' ? S_ISCHR(st->st_mode) : S_ISBLK(st->st_mode);
+    if (!is_type || major(st->st_rdev) != major_nr || minor(st->st_rdev) != minor_nr) {
+        return fail(f, ENODEV, "device %s is not %c %u:%u", op->src, type, major_nr, minor_nr);
+    }
+    return 0;
+}
+
 /* `src_fd` is the host source of an OP_BIND, opened before the staging root hid anything (-1: none). */
 static int apply_op(int rootfd, const struct mount_op *op, int src_fd, int devnull_fd, struct failure *f) {
     int optional = op->flags & OPF_OPTIONAL;
@@ -215,6 +236,9 @@ static int apply_op(int rootfd, const struct mount_op *op, int src_fd, int devnu
         struct stat st;
         if (fstat(src_fd, &st) < 0) {
             return fail(f, errno, "stat bind source %s", op->src);
+        }
+        if ((op->flags & OPF_DEVICE) && check_device(op, &st, f) < 0) {
+            return -1;
         }
         struct mount_op target = *op;
         target.flags &= ~(unsigned int)(OPF_CREATE_DIR | OPF_CREATE_FILE);
@@ -287,7 +311,8 @@ static int open_sources(const struct mount_op *ops, int *src_fds, int count, str
         if (ops[i].op != OP_BIND) {
             continue;
         }
-        src_fds[i] = open(ops[i].src, O_PATH | O_CLOEXEC);
+        int nofollow = (ops[i].flags & OPF_DEVICE) ? O_NOFOLLOW : 0;
+        src_fds[i] = open(ops[i].src, O_PATH | O_CLOEXEC | nofollow);
         if (src_fds[i] < 0 && !(errno == ENOENT && (ops[i].flags & OPF_OPTIONAL))) {
             return fail(f, errno, "open bind source %s", ops[i].src);
         }

@@ -128,6 +128,7 @@ public final class Protocol {
     public static final int OPF_NOSUID = 32;
     public static final int OPF_NODEV = 64;
     public static final int OPF_NOEXEC = 128;
+    public static final int OPF_DEVICE = 256;
 
     // clone(2) namespace flags.
     public static final long CLONE_NEWNS = 0x00020000L;
