@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "netlink.h"
 #include "parse.h"
 
@@ -399,7 +400,7 @@ static int stage_root(const struct msg *m, const char **root_path, struct failur
     return 0;
 }
 
-static int setup_mounts(const struct msg *m, struct failure *f) {
+static int setup_mounts(const struct msg *m, int control, struct failure *f) {
     static struct mount_op ops[MAX_OPS];
     static int src_fds[MAX_OPS];
     int count = 0;
@@ -429,6 +430,10 @@ static int setup_mounts(const struct msg *m, struct failure *f) {
         if (src_fds[i] >= 0) {
             close(src_fds[i]);
         }
+    }
+    /* Lifecycle hooks: the runtime's run while we wait here, then createContainer ones as our children. */
+    if (hooks_before_pivot(control, m, f) < 0) {
+        return -1;
     }
     /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new root
      * (the trick runc and crun use: no directory for the old root is needed). */
@@ -517,7 +522,7 @@ int sandbox_enter_cgroup_namespace(const struct msg *m, struct failure *f) {
     return 0;
 }
 
-int sandbox_setup(const struct msg *m, struct failure *f) {
+int sandbox_setup(const struct msg *m, int control, struct failure *f) {
     struct field fl;
     if (msg_find(m, F_HOSTNAME, &fl)) {
         if (sethostname((const char *)fl.data, fl.len) < 0) {
@@ -528,9 +533,7 @@ int sandbox_setup(const struct msg *m, struct failure *f) {
         return -1;
     }
     if (!(msg_find(m, F_NO_PIVOT, &fl) && field_u32(&fl))) {
-        if (setup_mounts(m, f) < 0) {
-            return -1;
-        }
+        return setup_mounts(m, control, f);
     }
-    return 0;
+    return hooks_before_pivot(control, m, f); /* no mount namespace: there is no pivot to run them before */
 }
