@@ -81,6 +81,10 @@ public record Hook(Stage stage, String path, List<String> args, List<String> env
         }
         args = List.copyOf(args == null || args.isEmpty() ? List.of(path) : args);
         env = List.copyOf(env == null ? List.of() : env);
+        if (args.size() > 128 || env.size() > 128) {
+            throw new SpecException(args.size() > 128 ? "hooks.args" : "hooks.env", "more than 128 entries; a hook"
+                    + " takes at most 128 arguments and 128 variables");
+        }
         for (String a : args) {
             if (a.indexOf('\0') >= 0) {
                 throw new SpecException("hooks.args", "an argument contains a NUL byte");

@@ -150,7 +150,31 @@ public final class InitConnection {
         }
     }
 
+    /**
+     * Waits until the init paused before pivot_root for the lifecycle hooks (F_HOOK_PAUSE); throws the failed step
+     * otherwise. A reader thread takes over after a failure (as after a failed {@link #awaitReady}), or with
+     * {@link #failPausedStart}, so that a close can finish.
+     */
+    void awaitHooksPaused() {
+        try {
+            receiveUntil(Protocol.K_HOOKS_PAUSED);
+        } catch (RuntimeException e) {
+            startReader();
+            throw e;
+        }
+    }
+
+    /** The start fails while the init is paused: a reader thread takes the socket, so that a close can finish. */
+    SandboxException failPausedStart(SandboxException e) {
+        startReader();
+        return e;
+    }
+
     private void receiveReadyAnswer() {
+        receiveUntil(Protocol.K_READY);
+    }
+
+    private void receiveUntil(int expected) {
         long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
         while (true) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
@@ -171,7 +195,7 @@ public final class InitConnection {
                 Native.close(fd);
             }
             Message m = r.message();
-            if (m.kind() == Protocol.K_READY) {
+            if (m.kind() == expected) {
                 return;
             }
             if (m.kind() == Protocol.K_SETUP_FAILED) {
