@@ -78,6 +78,8 @@ public final class InitConnection {
     private volatile CompletableFuture<int[]> namespaces;
     /** Host ports the init may ask a socket for (K_HOST_CONNECT): the spec's exposed ones, nothing else. */
     private volatile Set<Integer> exposedHostPorts = Set.of();
+    /** Added to the ready timeout: the time the init's own lifecycle hooks may take (see LifecycleHooks). */
+    private volatile Duration hooksAllowance = Duration.ZERO;
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
 
@@ -155,6 +157,10 @@ public final class InitConnection {
      * otherwise. A reader thread takes over after a failure (as after a failed {@link #awaitReady}), or with
      * {@link #failPausedStart}, so that a close can finish.
      */
+    void allowForHooks(Duration time) {
+        hooksAllowance = time;
+    }
+
     void awaitHooksPaused() {
         try {
             receiveUntil(Protocol.K_HOOKS_PAUSED);
@@ -175,11 +181,12 @@ public final class InitConnection {
     }
 
     private void receiveUntil(int expected) {
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        Duration timeout = READY_TIMEOUT.plus(hooksAllowance);
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
             if (left <= 0) {
-                throw new SandboxException("set up sandbox: no answer from sandbox-init within " + READY_TIMEOUT.toSeconds() + " s", 0);
+                throw new SandboxException("set up sandbox: no answer from sandbox-init within " + timeout.toSeconds() + " s", 0);
             }
             if (Thread.currentThread().isInterrupted()) {
                 throw new SandboxInterruptedException("interrupted while starting sandbox " + sandboxId, new InterruptedException());

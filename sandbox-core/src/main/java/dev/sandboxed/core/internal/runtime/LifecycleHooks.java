@@ -5,6 +5,7 @@ import static dev.sandboxed.core.internal.protocol.Protocol.*;
 import java.lang.System.Logger.Level;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -78,6 +79,8 @@ final class LifecycleHooks {
             return;
         }
         InitConnection connection = sandbox.connection();
+        connection.allowForHooks(spec.hooks().stream().filter(h -> h.stage().inContainer()).map(Hook::timeout)
+                .reduce(Duration.ZERO, Duration::plus));
         connection.awaitHooksPaused();
         for (Hook.Stage stage : List.of(Hook.Stage.PRESTART, Hook.Stage.CREATE_RUNTIME)) {
             for (Hook h : spec.hooks(stage)) {
