@@ -122,7 +122,8 @@ static int run_hook(const struct hook *h, struct failure *f) {
     }
     read_tail(out[0], tail, &tail_len);
     close(out[0]);
-    kill(-pid, SIGKILL); /* whatever it left running in its group goes with it */
+    /* What it left running is not killed by group here: once the leader is reaped, its pid (and group id) may be
+     * another's. It is the sandbox's: it dies with the sandbox (its pid namespace, else its cgroup). */
     if (!timed_out && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
         return 0;
     }

@@ -11,7 +11,7 @@ import java.util.Objects;
  * stdin ({@code ociVersion}, {@code id}, {@code status}, {@code pid}, {@code bundle}, {@code annotations}). It runs
  * with the caller's privileges: the runtime stages as a child of the JVM, the container stages as a child of the
  * sandbox's init (root inside its user namespace, which is the caller outside). A hook still running at its timeout
- * is killed (with its process group) and counts as failed. A failed prestart, createRuntime, createContainer or
+ * is killed (a runtime hook with its descendants, a sandbox hook with its process group) and counts as failed. A failed prestart, createRuntime, createContainer or
  * startContainer hook fails the start; a failed poststart or poststop hook is logged and reported, not fatal.
  *
  * @param stage when and where it runs
