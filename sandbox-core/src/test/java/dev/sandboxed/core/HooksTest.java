@@ -22,6 +22,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.Hook;
+import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -182,5 +183,26 @@ class HooksTest {
         assertThat(Sandbox.run(spec, ProcessSpec.of("sh", "-c", "echo main >> /hooks/order")).exitCode()).isZero();
         assertThat(Files.readAllLines(dir.resolve("order")))
                 .isEqualTo(List.of("createRuntime", "startContainer", "main", "poststop"));
+    }
+
+    @Test
+    void withoutAMountNamespaceTheSandboxHooksRunWhereThePivotWouldBe() throws Exception {
+        SandboxSpec spec = SandboxSpec.builder().withoutNamespace(Namespace.PID).withoutNamespace(Namespace.MOUNT)
+                .hook(hook(Hook.Stage.CREATE_CONTAINER, null, "")).hook(hook(Hook.Stage.START_CONTAINER, null, ""))
+                .build();
+        try (Sandbox sandbox = Sandbox.start(spec)) {
+            assertThat(Files.readAllLines(dir.resolve("order"))).containsExactly("createContainer", "startContainer");
+            assertThat(state("startContainer")).containsEntry("status", "created").containsEntry("pid", sandbox.pid());
+        }
+    }
+
+    @Test
+    void aSandboxSharingAnothersNetworkRunsItsOwnHooks() throws Exception {
+        try (Sandbox first = Sandbox.start(SandboxSpec.defaults());
+                Sandbox second = first.startSharingNetwork(SandboxSpec.builder()
+                        .hook(hook(Hook.Stage.CREATE_CONTAINER, null, "")).build())) {
+            assertThat(Files.readAllLines(dir.resolve("order"))).containsExactly("createContainer");
+            assertThat(state("createContainer")).containsEntry("id", second.id());
+        }
     }
 }
