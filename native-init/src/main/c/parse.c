@@ -387,3 +387,41 @@ int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count
     *count = n;
     return 0;
 }
+
+int parse_hook(const struct field *fl, struct hook *h, struct failure *f) {
+    if (fl->len < HOOK_STRINGS + 1 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse hook");
+    }
+    h->stage = wire_get_u32(fl->data + HOOK_STAGE);
+    h->timeout_ms = wire_get_u32(fl->data + HOOK_TIMEOUT_MS);
+    uint32_t argc = wire_get_u32(fl->data + HOOK_ARGC);
+    uint32_t envc = wire_get_u32(fl->data + HOOK_ENVC);
+    if (h->stage != HOOK_STAGE_CREATE_CONTAINER && h->stage != HOOK_STAGE_START_CONTAINER) {
+        return fail(f, EINVAL, "parse hook: stage %u does not run in the sandbox", h->stage);
+    }
+    if (h->timeout_ms == 0 || argc == 0 || argc > HOOK_MAX_ARGS || envc > HOOK_MAX_ENV) {
+        return fail(f, EINVAL, "parse hook: timeout %u ms, %u arguments, %u variables", h->timeout_ms, argc, envc);
+    }
+    const char *s = (const char *)fl->data + HOOK_STRINGS;
+    const char *end = (const char *)fl->data + fl->len;
+    uint32_t total = 1 + argc + envc;
+    for (uint32_t i = 0; i < total; i++) {
+        if (s >= end) {
+            return fail(f, EINVAL, "parse hook: missing string %u", i);
+        }
+        if (i == 0) {
+            h->path = s;
+        } else if (i <= argc) {
+            h->argv[i - 1] = s;
+        } else {
+            h->envp[i - 1 - argc] = s;
+        }
+        s += strlen(s) + 1; /* bounded: the field's last byte is a NUL */
+    }
+    h->argv[argc] = NULL;
+    h->envp[envc] = NULL;
+    if (h->path[0] != '/') {
+        return fail(f, EINVAL, "parse hook: path '%s' is not absolute", h->path);
+    }
+    return 0;
+}

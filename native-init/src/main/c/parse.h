@@ -150,4 +150,16 @@ int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count
 /* Writes one F_DENIAL value (DENIAL_LEN bytes) into `out`. */
 void encode_denial(unsigned char out[DENIAL_LEN], uint32_t arch, uint32_t nr, uint64_t count);
 
+/* One F_HOOK: pointers into the field's data, argv and envp NULL-terminated for execve. */
+struct hook {
+    uint32_t stage;
+    uint32_t timeout_ms;
+    const char *path;
+    const char *argv[HOOK_MAX_ARGS + 1];
+    const char *envp[HOOK_MAX_ENV + 1];
+};
+
+/* Parses one F_HOOK; -1 with the step in `f` for a malformed one (counts, missing strings, a relative path). */
+int parse_hook(const struct field *fl, struct hook *h, struct failure *f);
+
 #endif

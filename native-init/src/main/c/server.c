@@ -286,7 +286,7 @@ static _Noreturn void child_main(const struct create_request *req, int control, 
         setup_failed(req->sock, &f);
     }
     close(devnull);
-    if (sandbox_setup(req->msg, &f) < 0) setup_failed(req->sock, &f);
+    if (sandbox_setup(req->msg, req->sock, &f) < 0) setup_failed(req->sock, &f);
     if (sync_fd >= 0) {
         /* The server moves us into our cgroups meanwhile; nothing may start before that is done. */
         await_server(sync_fd);

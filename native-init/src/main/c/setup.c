@@ -18,6 +18,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "hooks.h"
 #include "netlink.h"
 #include "parse.h"
 
@@ -184,6 +185,27 @@ static int open_devnull(struct failure *f) {
     return take_fd(&fd);
 }
 
+/*
+ * An OPF_DEVICE bind's source must be the device its data names ("c 10:229"): opened without following a link, so
+ * a node swapped for a symlink or a file since Java checked it fails here instead of binding something else.
+ */
+static int check_device(const struct mount_op *op, const struct stat *st, struct failure *f) {
+    char type = 0;
+    unsigned int major_nr = 0, minor_nr = 0;
+    if (sscanf(op->data, "%c %u:%u", &type, &major_nr, &minor_nr) != 3 || (type != 'c' && type != 'b')) {
+        return fail(f, EINVAL, "device %s: '%s' is not TYPE MAJOR:MINOR", op->src, op->data);
+    }
+    if (S_ISLNK(st->st_mode)) {
+        return fail(f, ELOOP, "device %s is a symbolic link, not the device %c %u:%u", op->src, type, major_nr,
+                    minor_nr);
+    }
+    int is_type = type == 'c' ? S_ISCHR(st->st_mode) : S_ISBLK(st->st_mode);
+    if (!is_type || major(st->st_rdev) != major_nr || minor(st->st_rdev) != minor_nr) {
+        return fail(f, ENODEV, "device %s is not %c %u:%u", op->src, type, major_nr, minor_nr);
+    }
+    return 0;
+}
+
 /* `src_fd` is the host source of an OP_BIND, opened before the staging root hid anything (-1: none). */
 static int apply_op(int rootfd, const struct mount_op *op, int src_fd, int devnull_fd, struct failure *f) {
     int optional = op->flags & OPF_OPTIONAL;
@@ -215,6 +237,9 @@ static int apply_op(int rootfd, const struct mount_op *op, int src_fd, int devnu
         struct stat st;
         if (fstat(src_fd, &st) < 0) {
             return fail(f, errno, "stat bind source %s", op->src);
+        }
+        if ((op->flags & OPF_DEVICE) && check_device(op, &st, f) < 0) {
+            return -1;
         }
         struct mount_op target = *op;
         target.flags &= ~(unsigned int)(OPF_CREATE_DIR | OPF_CREATE_FILE);
@@ -287,7 +312,8 @@ static int open_sources(const struct mount_op *ops, int *src_fds, int count, str
         if (ops[i].op != OP_BIND) {
             continue;
         }
-        src_fds[i] = open(ops[i].src, O_PATH | O_CLOEXEC);
+        int nofollow = (ops[i].flags & OPF_DEVICE) ? O_NOFOLLOW : 0;
+        src_fds[i] = open(ops[i].src, O_PATH | O_CLOEXEC | nofollow);
         if (src_fds[i] < 0 && !(errno == ENOENT && (ops[i].flags & OPF_OPTIONAL))) {
             return fail(f, errno, "open bind source %s", ops[i].src);
         }
@@ -374,7 +400,7 @@ static int stage_root(const struct msg *m, const char **root_path, struct failur
     return 0;
 }
 
-static int setup_mounts(const struct msg *m, struct failure *f) {
+static int setup_mounts(const struct msg *m, int control, struct failure *f) {
     static struct mount_op ops[MAX_OPS];
     static int src_fds[MAX_OPS];
     int count = 0;
@@ -404,6 +430,10 @@ static int setup_mounts(const struct msg *m, struct failure *f) {
         if (src_fds[i] >= 0) {
             close(src_fds[i]);
         }
+    }
+    /* Lifecycle hooks: the runtime's run while we wait here, then createContainer ones as our children. */
+    if (hooks_before_pivot(control, m, f) < 0) {
+        return -1;
     }
     /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new root
      * (the trick runc and crun use: no directory for the old root is needed). */
@@ -496,7 +526,7 @@ int sandbox_enter_cgroup_namespace(const struct msg *m, struct failure *f) {
     return 0;
 }
 
-int sandbox_setup(const struct msg *m, struct failure *f) {
+int sandbox_setup(const struct msg *m, int control, struct failure *f) {
     struct field fl;
     if (msg_find(m, F_HOSTNAME, &fl)) {
         if (sethostname((const char *)fl.data, fl.len) < 0) {
@@ -507,9 +537,7 @@ int sandbox_setup(const struct msg *m, struct failure *f) {
         return -1;
     }
     if (!(msg_find(m, F_NO_PIVOT, &fl) && field_u32(&fl))) {
-        if (setup_mounts(m, f) < 0) {
-            return -1;
-        }
+        return setup_mounts(m, control, f);
     }
-    return 0;
+    return hooks_before_pivot(control, m, f); /* no mount namespace: there is no pivot to run them before */
 }

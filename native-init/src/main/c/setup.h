@@ -7,8 +7,11 @@
 #include "msg.h"
 #include "util.h"
 
-/* Applies the K_CREATE description: hostname, loopback, mounts, pivot_root. */
-int sandbox_setup(const struct msg *create, struct failure *f);
+/*
+ * Applies the K_CREATE description: hostname, loopback, mounts, pivot_root. With F_HOOK_PAUSE it pauses before
+ * pivot_root for the lifecycle hooks, talking to Java on `control` (see hooks.h).
+ */
+int sandbox_setup(const struct msg *create, int control, struct failure *f);
 
 /*
  * With F_NET_ADDRESS: eth0, which the server made in our namespace meanwhile, gets the address and comes up. After

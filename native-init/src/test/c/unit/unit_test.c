@@ -292,6 +292,51 @@ static void test_mount_op(void) {
     CHECK(parse_mount_op(&direct, 0, &op, &f) == 0 && op.data != NULL && strcmp(op.data, "size=1m") == 0);
 }
 
+static uint32_t hook_bytes(unsigned char *out, uint32_t stage, uint32_t timeout, uint32_t argc, uint32_t envc,
+                           const char *strings, uint32_t strings_len) {
+    wire_put_u32(out + HOOK_STAGE, stage);
+    wire_put_u32(out + HOOK_TIMEOUT_MS, timeout);
+    wire_put_u32(out + HOOK_ARGC, argc);
+    wire_put_u32(out + HOOK_ENVC, envc);
+    memcpy(out + HOOK_STRINGS, strings, strings_len);
+    return HOOK_STRINGS + strings_len;
+}
+
+static void test_hook(void) {
+    unsigned char b[256];
+    static const char strings[] = "/bin/hook\0hook\0-v\0A=1\0";
+    uint32_t len = hook_bytes(b, HOOK_STAGE_START_CONTAINER, 1500, 2, 1, strings, sizeof strings - 1);
+    struct field fl = unaligned_field(K_CREATE, F_HOOK, b, len);
+    static struct hook h;
+    struct failure f = { 0 };
+    CHECK(parse_hook(&fl, &h, &f) == 0);
+    CHECK(h.stage == HOOK_STAGE_START_CONTAINER && h.timeout_ms == 1500 && strcmp(h.path, "/bin/hook") == 0);
+    CHECK(strcmp(h.argv[0], "hook") == 0 && strcmp(h.argv[1], "-v") == 0 && h.argv[2] == NULL);
+    CHECK(strcmp(h.envp[0], "A=1") == 0 && h.envp[1] == NULL);
+}
+
+static void test_hook_rejects_malformed(void) {
+    unsigned char b[256];
+    static struct hook h;
+    struct failure f = { 0 };
+    static const char one[] = "/bin/hook\0hook\0";
+    uint32_t len = hook_bytes(b, 5, 10, 1, 0, one, sizeof one - 1); /* poststart does not run in the init */
+    struct field fl = { .tag = F_HOOK, .len = len, .data = b };
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook: stage 5"));
+    hook_bytes(b, HOOK_STAGE_CREATE_CONTAINER, 0, 1, 0, one, sizeof one - 1);
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook: timeout 0 ms"));
+    hook_bytes(b, HOOK_STAGE_CREATE_CONTAINER, 10, 2, 0, one, sizeof one - 1); /* says two arguments, has one */
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook: missing string 2"));
+    hook_bytes(b, HOOK_STAGE_CREATE_CONTAINER, 10, HOOK_MAX_ARGS + 1, 0, one, sizeof one - 1);
+    CHECK(parse_hook(&fl, &h, &f) == -1);
+    static const char relative[] = "bin/hook\0hook\0";
+    len = hook_bytes(b, HOOK_STAGE_CREATE_CONTAINER, 10, 1, 0, relative, sizeof relative - 1);
+    fl.len = len;
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook: path 'bin/hook' is not absolute"));
+    fl.len = len - 1; /* no final NUL */
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook"));
+}
+
 static void test_mount_op_rejects_malformed(void) {
     unsigned char b[256];
     uint32_t len = mount_op_bytes(b, OP_MKDIR, 0, 0, "", "/x", "", "");
@@ -894,6 +939,8 @@ int main(void) {
     RUN(test_receive_without_room_for_descriptors);
     RUN(test_mount_op);
     RUN(test_mount_op_rejects_malformed);
+    RUN(test_hook);
+    RUN(test_hook_rejects_malformed);
     RUN(test_mount_ops_repeated_and_bounded);
     RUN(test_root_overlay);
     RUN(test_caps);

@@ -57,6 +57,7 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     private final int tailLines;
     private final Runnable releasePermit;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile List<SandboxCustomizer> callbacks = List.of();
     private final AtomicBoolean permitReleased = new AtomicBoolean();
     private final Deque<ExecResult> history = new ArrayDeque<>();
     private final List<ContainerProcess> processes = new ArrayList<>();
@@ -354,6 +355,41 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
             } finally {
                 releasePermit();
             }
+            runCallbacks("afterClose", c -> c.afterClose(this));
+        }
+    }
+
+    /** The customizers whose {@link SandboxCustomizer#afterStart} and afterClose callbacks this container runs. */
+    void callbacks(List<SandboxCustomizer> customizers) {
+        this.callbacks = List.copyOf(customizers);
+    }
+
+    void afterStart() {
+        runCallbacks("afterStart", c -> c.afterStart(this));
+    }
+
+    private interface Callback {
+        void run(SandboxCustomizer customizer) throws Exception;
+    }
+
+    /** Every callback runs; the first failure is thrown with the later ones suppressed. */
+    private void runCallbacks(String which, Callback callback) {
+        RuntimeException failure = null;
+        for (SandboxCustomizer c : callbacks) {
+            try {
+                callback.run(c);
+            } catch (Exception e) {
+                RuntimeException wrapped = e instanceof RuntimeException r ? r
+                        : new IllegalStateException(which + " of " + c.getClass().getName() + " failed: " + e, e);
+                if (failure == null) {
+                    failure = wrapped;
+                } else {
+                    failure.addSuppressed(wrapped);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

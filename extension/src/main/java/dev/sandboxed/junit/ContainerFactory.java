@@ -60,13 +60,15 @@ final class ContainerFactory {
             throw e;
         }
         Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release);
-        if (service.isPresent()) {
-            try {
+        container.callbacks(settings.customizers());
+        try {
+            if (service.isPresent()) {
                 container.startMain(ProcessSpec.builder(mainCommand).build(), readiness(service.get(), spec));
-            } catch (RuntimeException e) {
-                container.close();
-                throw e;
             }
+            container.afterStart();
+        } catch (RuntimeException e) {
+            container.close();
+            throw e;
         }
         return container;
     }

@@ -255,6 +255,14 @@ public final class Sandbox implements AutoCloseable {
         return running.usage();
     }
 
+    /**
+     * The poststart and poststop hooks of its spec that failed (they do not fail the sandbox), one line each naming
+     * the stage, path, exit status or timeout and the tail of the hook's output; poststop ones once closed.
+     */
+    public List<String> hookFailures() {
+        return running.hookFailures();
+    }
+
     /** Syscalls the seccomp filter refused, by name, with how often (e.g. {@code keyctl=3}). */
     public Map<String, Long> seccompDenials() {
         return connection.denials();

@@ -209,9 +209,10 @@ public final class SandboxRuntime implements AutoCloseable {
         if (networkOwner != null) {
             return startTracked(StartRequest.sharingNetworkOf(spec, networkOwner.running()));
         }
-        // A sandbox started ahead would hold host ports meanwhile (a fixed one cannot be held twice), and a network
-        // member's address is given when it starts.
-        if (!config.prestart() || !spec.publishedPorts().isEmpty() || spec.joinedNetwork().isPresent()) {
+        // A sandbox started ahead would hold host ports meanwhile (a fixed one cannot be held twice), a network
+        // member's address is given when it starts, and lifecycle hooks run when the caller starts it, not ahead.
+        if (!config.prestart() || !spec.publishedPorts().isEmpty() || spec.joinedNetwork().isPresent()
+                || !spec.hooks().isEmpty()) {
             return startTracked(StartRequest.of(spec));
         }
         Sandbox sandbox = prestarted.take(spec);

@@ -36,6 +36,8 @@ public final class SandboxSpec {
     private final Set<Namespace> namespaces;
     private final RootFs rootfs;
     private final List<Mount> mounts;
+    private final List<Device> devices;
+    private final List<Hook> hooks;
     private final boolean readOnlyRoot;
     private final String hostname;
     private final Map<String, String> environment;
@@ -62,6 +64,8 @@ public final class SandboxSpec {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
         this.rootfs = b.rootfs;
         this.mounts = List.copyOf(b.mounts);
+        this.devices = List.copyOf(b.devices);
+        this.hooks = List.copyOf(b.hooks);
         this.readOnlyRoot = b.readOnlyRoot;
         this.hostname = b.hostname;
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(b.environment));
@@ -135,6 +139,21 @@ public final class SandboxSpec {
 
     public List<Mount> mounts() {
         return mounts;
+    }
+
+    /** Host device nodes bound into /dev, each checked to be the device it claims (see {@link Device}). */
+    public List<Device> devices() {
+        return devices;
+    }
+
+    /** Commands run at the OCI lifecycle stages, in the order given within a stage (see {@link Hook}). */
+    public List<Hook> hooks() {
+        return hooks;
+    }
+
+    /** The hooks of one stage, in order. */
+    public List<Hook> hooks(Hook.Stage stage) {
+        return hooks.stream().filter(h -> h.stage() == stage).toList();
     }
 
     public boolean readOnlyRoot() {
@@ -260,6 +279,8 @@ public final class SandboxSpec {
         b.namespaces = EnumSet.copyOf(namespaces);
         b.rootfs = rootfs;
         b.mounts.addAll(mounts);
+        b.devices.addAll(devices);
+        b.hooks.addAll(hooks);
         b.readOnlyRoot = readOnlyRoot;
         b.hostname = hostname;
         b.environment.clear();
@@ -299,6 +320,7 @@ public final class SandboxSpec {
                 && allowNestedUserNamespaces == other.allowNestedUserNamespaces
                 && allowCompatArchitectures == other.allowCompatArchitectures
                 && namespaces.equals(other.namespaces) && rootfs.equals(other.rootfs) && mounts.equals(other.mounts)
+                && devices.equals(other.devices) && hooks.equals(other.hooks)
                 && hostname.equals(other.hostname) && environment.equals(other.environment)
                 && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
@@ -310,7 +332,7 @@ public final class SandboxSpec {
 
     @Override
     public int hashCode() {
-        return Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
+        return Objects.hash(namespaces, rootfs, mounts, devices, hooks, hostname, environment, workdir, user, userName, limits,
                 seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, publishedPorts,
                 exposedHostPorts, joinedNetwork);
     }
@@ -319,7 +341,8 @@ public final class SandboxSpec {
     public String toString() {
         return "SandboxSpec{rootfs=" + rootfs + ", namespaces=" + namespaces + ", hostname=" + hostname
                 + ", user=" + (userName != null ? userName : user) + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
-                + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
+                + ", mounts=" + mounts + (devices.isEmpty() ? "" : ", devices=" + devices)
+                + (hooks.isEmpty() ? "" : ", hooks=" + hooks) + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
                 + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", tmpSize="
                 + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet()
@@ -342,6 +365,8 @@ public final class SandboxSpec {
         private Set<Namespace> namespaces = EnumSet.allOf(Namespace.class);
         private RootFs rootfs = RootFs.host();
         private final List<Mount> mounts = new ArrayList<>();
+        private final List<Device> devices = new ArrayList<>();
+        private final List<Hook> hooks = new ArrayList<>();
         private boolean readOnlyRoot;
         private String hostname = "sandbox";
         private final Map<String, String> environment = new LinkedHashMap<>();
@@ -442,6 +467,18 @@ public final class SandboxSpec {
 
         public Builder mount(Mount mount) {
             mounts.add(Objects.requireNonNull(mount, "mount"));
+            return this;
+        }
+
+        /** Binds a host device node into /dev, once checked to be the device it claims; see {@link Device}. */
+        public Builder device(Device device) {
+            devices.add(Objects.requireNonNull(device, "device"));
+            return this;
+        }
+
+        /** Runs a command at a lifecycle stage; see {@link Hook}. */
+        public Builder hook(Hook hook) {
+            hooks.add(Objects.requireNonNull(hook, "hook"));
             return this;
         }
 
@@ -652,6 +689,15 @@ public final class SandboxSpec {
             if (joinedNetwork.isPresent() && !namespaces.contains(Namespace.NET)) {
                 throw new SpecException("network", "joining network '" + joinedNetwork.get().network()
                         + "' needs a network namespace of its own; do not use the host's network (NetworkMode.HOST)");
+            }
+            if (!namespaces.contains(Namespace.MOUNT) && !devices.isEmpty()) {
+                throw new SpecException("devices", "binding devices needs the MOUNT namespace");
+            }
+            Set<String> devicePaths = new HashSet<>();
+            for (Device d : devices) {
+                if (!devicePaths.add(d.path())) {
+                    throw new SpecException("devices.path", d.path() + " is given twice; bind each device once");
+                }
             }
             if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
                 throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");

@@ -38,6 +38,8 @@ public final class Protocol {
     public static final int K_GET_NAMESPACES = 23;
     public static final int K_PUBLISH = 24;
     public static final int K_HOST_SOCKET = 25;
+    public static final int K_HOOKS_PAUSED = 38;
+    public static final int K_HOOKS_GO = 39;
 
     // Field tags.
     public static final int F_KIND = 1;
@@ -93,6 +95,9 @@ public final class Protocol {
     public static final int F_NEW_SESSION = 51;
     public static final int F_NO_NEW_PRIVS = 52;
     public static final int F_ARGV_MEMFD = 53;
+    public static final int F_HOOK = 64;
+    public static final int F_HOOK_STATE = 65;
+    public static final int F_HOOK_PAUSE = 66;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;
@@ -113,6 +118,16 @@ public final class Protocol {
     public static final int NET_ADDRESS_ADDR = 0;
     public static final int NET_ADDRESS_PREFIX = 4;
     public static final int NET_ADDRESS_LEN = 5;
+    public static final int HOOK_STAGE = 0;
+    public static final int HOOK_TIMEOUT_MS = 4;
+    public static final int HOOK_ARGC = 8;
+    public static final int HOOK_ENVC = 12;
+    public static final int HOOK_STRINGS = 16;
+    public static final int HOOK_MAX_ARGS = 128;
+    public static final int HOOK_MAX_ENV = 128;
+    public static final int HOOK_STATE_MAX = 65536;
+    public static final int HOOK_STAGE_CREATE_CONTAINER = 3;
+    public static final int HOOK_STAGE_START_CONTAINER = 4;
 
     // Mount operations (F_MOUNT_OP) and their flags.
     public static final int OP_MOUNT = 1;
@@ -130,6 +145,7 @@ public final class Protocol {
     public static final int OPF_NOSUID = 32;
     public static final int OPF_NODEV = 64;
     public static final int OPF_NOEXEC = 128;
+    public static final int OPF_DEVICE = 256;
 
     // clone(2) namespace flags.
     public static final long CLONE_NEWNS = 0x00020000L;

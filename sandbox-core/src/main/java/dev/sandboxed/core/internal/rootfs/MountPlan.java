@@ -11,6 +11,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.sandboxed.core.internal.image.ImageCache;
+import dev.sandboxed.core.spec.Device;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -93,6 +94,9 @@ public final class MountPlan {
             ops.add(MountOp.mkdir("/tmp"));
         }
         procAndDev(ops, spec);
+        for (Device d : spec.devices()) {
+            ops.add(MountOp.device(d.hostPath().toString(), d.path(), d.type().letter(), d.major(), d.minor()));
+        }
         ops.add(MountOp.mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=" + spec.tmpSize()));
         network.ifPresent(etc -> networkEtc(ops, etc));
         if (spec.rootfs().isHost()) {

@@ -6,14 +6,17 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.CgroupException;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -37,6 +40,8 @@ public final class RunningSandbox {
     private final PublishedPorts ports;
     private final Optional<RuntimeNetwork.Member> networkMember;
     private volatile Launched main;
+    /** poststart and poststop hooks that failed, one line each. */
+    private final List<String> hookFailures = new CopyOnWriteArrayList<>();
     /** Completes with the final usage once the cgroups and the state entry are gone; set by close(). */
     private volatile CompletableFuture<ResourceUsage> removed;
 
@@ -98,6 +103,20 @@ public final class RunningSandbox {
 
     public List<Path> cgroupDirectories() {
         return cgroup.directories();
+    }
+
+    /** The OCI state its lifecycle hooks get, as created; the state entry's directory stands in for the bundle. */
+    OciState hookState() {
+        return LifecycleHooks.state(this, stateEntry.directory().toString());
+    }
+
+    void reportHookFailures(List<String> failures) {
+        hookFailures.addAll(failures);
+    }
+
+    /** The poststart and poststop hooks that failed so far (they do not fail the sandbox), one line each. */
+    public List<String> hookFailures() {
+        return List.copyOf(hookFailures);
     }
 
     /** The main process, once one was sent. */
@@ -188,7 +207,14 @@ public final class RunningSandbox {
             initExit.close();
             networkMember.ifPresent(RuntimeNetwork.Member::leave);
             removed = removal.remove(id, cgroup, stateEntry);
-            afterwards.run();
+            try {
+                if (!spec.hooks(Hook.Stage.POSTSTOP).isEmpty()) {
+                    reportHookFailures(LifecycleHooks.runReported(spec, Hook.Stage.POSTSTOP,
+                            hookState().withStatus(OciState.Status.STOPPED)));
+                }
+            } finally {
+                afterwards.run();
+            }
         }
     }
 }

@@ -13,6 +13,7 @@ import java.util.function.Supplier;
 
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
@@ -25,6 +26,7 @@ import dev.sandboxed.core.internal.seccomp.SeccompFilters;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
@@ -93,6 +95,8 @@ public final class SandboxStarter {
             Message create = describe(plan, made);
             clone(plan, made, create);
             awaitReady(plan, made);
+            made.sandbox.reportHookFailures(LifecycleHooks.runReported(plan.spec(), Hook.Stage.POSTSTART,
+                    made.sandbox.hookState().withStatus(OciState.Status.RUNNING)));
             return made.sandbox;
         } catch (RuntimeException e) {
             rollBack(made);
@@ -167,6 +171,7 @@ public final class SandboxStarter {
         Message create = plan.request().networkOwner().isPresent() || slot
                 ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
                 : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
+        LifecycleHooks.describe(create, plan.spec());
         if (made.member != null && !slot) {
             CreateMessage.onNetwork(create, made.member.network().id(), made.member.address(),
                     made.member.network().prefix());
@@ -237,6 +242,8 @@ public final class SandboxStarter {
      */
     private void awaitReady(Plan plan, Underway made) {
         RunningSandbox sandbox = made.sandbox;
+        // Lifecycle hooks (issue 16): with any, the init waits before pivot_root until the runtime's have run.
+        LifecycleHooks.beforePivot(sandbox, sandbox.hookState());
         SandboxException mainNotSent = null;
         // Queued before the main process, so the init forwards before it starts anything; the host sockets listen
         // already, so a connection made from now on waits in their backlog until the init accepts it.
