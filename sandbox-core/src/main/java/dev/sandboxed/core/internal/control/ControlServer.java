@@ -1,0 +1,249 @@
+package dev.sandboxed.core.internal.control;
+
+import java.io.IOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.os.UnixSockets;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.internal.runtime.DaemonPool;
+import dev.sandboxed.core.internal.runtime.ProcessState;
+import dev.sandboxed.core.internal.runtime.RunningSandbox;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.UserSpec;
+
+/**
+ * This JVM's operations socket in one state directory (see the package comment): made when the first sandbox there
+ * is registered, answered on daemon threads, removed at JVM exit.
+ */
+public final class ControlServer {
+    private static final System.Logger LOG = System.getLogger(ControlServer.class.getName());
+    private static final Map<Path, ControlServer> BY_DIRECTORY = new ConcurrentHashMap<>();
+    private static final ExecutorService CONNECTIONS = DaemonPool.named("sandboxed-operations");
+
+    private final Path socketPath;
+    private final int listener;
+    private final Map<String, ControlTarget> targets = new ConcurrentHashMap<>();
+
+    private ControlServer(Path socketPath, int listener) {
+        this.socketPath = socketPath;
+        this.listener = listener;
+    }
+
+    /** Where the JVM with pid {@code ownerPid} listens for the sandboxes it keeps in {@code stateRoot}. */
+    public static Path socketPath(Path stateRoot, long ownerPid) {
+        return stateRoot.resolve("jvm-" + ownerPid + ".sock");
+    }
+
+    /** The socket of this JVM in {@code stateRoot}, listening from now on. */
+    public static ControlServer forDirectory(Path stateRoot) {
+        return BY_DIRECTORY.computeIfAbsent(stateRoot.toAbsolutePath().normalize(), ControlServer::open);
+    }
+
+    private static ControlServer open(Path root) {
+        removeDeadSockets(root);
+        Path path = socketPath(root, ProcessHandle.current().pid());
+        ControlServer server = new ControlServer(path, UnixSockets.listen(path, "the sandboxed operations socket"));
+        Thread accepter = new Thread(server::acceptLoop, "sandboxed-operations-accept");
+        accepter.setDaemon(true);
+        accepter.start();
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            Native.shutdown(server.listener); // wakes the accepting thread; the descriptor goes with the JVM
+            path.toFile().delete();
+        }, "sandboxed-operations-close"));
+        return server;
+    }
+
+    /** Socket files of JVMs that are gone (killed before their exit hook ran). */
+    private static void removeDeadSockets(Path root) {
+        try (DirectoryStream<Path> sockets = Files.newDirectoryStream(root, "jvm-*.sock")) {
+            for (Path socket : sockets) {
+                String name = socket.getFileName().toString();
+                String pid = name.substring(4, name.length() - 5);
+                if (!pid.chars().allMatch(Character::isDigit) || Files.exists(Path.of("/proc", pid))) {
+                    continue;
+                }
+                Files.deleteIfExists(socket);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.DEBUG, "could not look for dead operations sockets in " + root + ": " + e);
+        }
+    }
+
+    public Path socketPath() {
+        return socketPath;
+    }
+
+    public void register(ControlTarget target) {
+        targets.put(target.id(), target);
+    }
+
+    public void unregister(String id) {
+        targets.remove(id);
+    }
+
+    private void acceptLoop() {
+        int fd;
+        while ((fd = UnixSockets.accept(listener)) >= 0) {
+            int connection = fd;
+            CONNECTIONS.execute(() -> serve(connection));
+        }
+    }
+
+    private void serve(int fd) {
+        try (ControlSocket socket = new ControlSocket(fd, "a sandboxed command")) {
+            int peer = UnixSockets.peerUid(fd);
+            if (peer != Native.uid()) {
+                // Nothing read, nothing said but the refusal: another user learns no more than the file modes tell.
+                reply(socket, error("refused: uid " + peer + " does not own the sandboxes of this JVM (uid " + Native.uid() + ")"));
+                return;
+            }
+            ControlSocket.Received r = socket.receive();
+            if (r == null) {
+                return;
+            }
+            try {
+                reply(socket, handle(r, socket));
+            } finally {
+                for (int received : r.fds()) {
+                    Native.close(received); // exec took its own: these were handed over or never used
+                }
+            }
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "operations request failed: " + e);
+        }
+    }
+
+    private Map<String, Object> handle(ControlSocket.Received r, ControlSocket socket) {
+        Map<String, Object> request;
+        try {
+            request = ControlJson.decode(r.message());
+        } catch (RuntimeException e) {
+            return error("malformed request: " + e.getMessage());
+        }
+        String op = String.valueOf(request.get("op"));
+        if (op.equals("list")) {
+            List<Map<String, Object>> all = new ArrayList<>();
+            for (ControlTarget t : targets.values()) {
+                all.add(t.describe());
+            }
+            return Map.of("sandboxes", all);
+        }
+        ControlTarget target = targets.get(String.valueOf(request.get("id")));
+        if (target == null) {
+            return error("no sandbox " + request.get("id") + " in JVM " + ProcessHandle.current().pid());
+        }
+        try {
+            switch (op) {
+                case "inspect" -> {
+                    return Map.of("sandbox", target.describe());
+                }
+                case "kill" -> {
+                    target.signalAll(((Number) request.getOrDefault("signal", Native.SIGKILL)).intValue());
+                    return Map.of();
+                }
+                case "rm" -> {
+                    if (!target.isKept() && !Boolean.TRUE.equals(request.get("force"))) {
+                        return error("sandbox " + target.id() + " is in use by its JVM (not kept); stop it there, or"
+                                + " use rm --force");
+                    }
+                    target.remove();
+                    return Map.of();
+                }
+                case "exec" -> {
+                    int[] fds = r.fds();
+                    if (fds.length != 3) {
+                        return error("exec needs the caller's stdin, stdout and stderr, got " + fds.length + " descriptors");
+                    }
+                    return exec(target.running(), request, takeAll(fds), socket);
+                }
+                default -> {
+                    return error("unknown operation '" + op + "'; expected list, inspect, exec, kill or rm");
+                }
+            }
+        } catch (RuntimeException e) { // a bad request (wrong types included) or a sandbox that ended meanwhile
+            return error(e.getMessage());
+        }
+    }
+
+    /** The descriptors, copied; the received array is marked used so the caller does not close them twice. */
+    private static int[] takeAll(int[] fds) {
+        int[] taken = fds.clone();
+        Arrays.fill(fds, -1);
+        return taken;
+    }
+
+    /**
+     * Starts the process with the caller's descriptors and answers with its exit status once it ends. The caller's
+     * {@code signal} requests go to it meanwhile; the caller's hang-up kills it and its group.
+     */
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> exec(RunningSandbox sandbox, Map<String, Object> request, int[] fds,
+            ControlSocket caller) {
+        ProcessSpec.Builder process = ProcessSpec.builder((List<String>) request.get("command"));
+        ((Map<String, String>) request.getOrDefault("env", Map.of())).forEach(process::env);
+        Optional.ofNullable((String) request.get("workdir")).ifPresent(process::workdir);
+        Optional.ofNullable((String) request.get("user")).map(UserSpec::parseIds).ifPresent(process::user);
+        ProcessState p = sandbox.launchPassing(process.build(), fds).state();
+        try {
+            p.awaitStart();
+        } catch (SandboxException e) {
+            ExitStatus status = p.waitFor();
+            return exitReply(status, e.getMessage());
+        }
+        while (true) {
+            Optional<ExitStatus> done = p.waitFor(Duration.ofMillis(100));
+            if (done.isPresent()) {
+                return exitReply(done.get(), null);
+            }
+            if (caller.awaitReadable(0)) {
+                ControlSocket.Received more = caller.receive();
+                if (more == null) {
+                    sandbox.connection().killWithGroup(p); // the caller is gone: nobody reads the output
+                    return exitReply(p.waitFor(), null);
+                }
+                for (int fd : more.fds()) {
+                    Native.close(fd);
+                }
+                Map<String, Object> m = ControlJson.decode(more.message());
+                if ("signal".equals(m.get("op")) && m.get("signal") instanceof Number signal) {
+                    sandbox.connection().signal(p.execId(), signal.intValue());
+                }
+            }
+        }
+    }
+
+    private static Map<String, Object> exitReply(ExitStatus status, String startFailure) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("exitCode", status.exitCode());
+        m.put("reason", status.reason().name());
+        status.signal().ifPresent(s -> m.put("signal", s));
+        if (startFailure != null) {
+            m.put("startFailure", startFailure);
+        }
+        return m;
+    }
+
+    private static Map<String, Object> error(String message) {
+        return Map.of("error", message == null ? "failed" : message);
+    }
+
+    private static void reply(ControlSocket socket, Map<String, Object> reply) {
+        socket.send(ControlJson.encode(Protocol.K_CONTROL_REPLY, reply));
+    }
+}
