@@ -59,7 +59,8 @@ final class ContainerFactory {
             release.run();
             throw e;
         }
-        Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release);
+        Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release,
+                runtime.config().stateDirectory());
         if (service.isPresent()) {
             try {
                 container.startMain(ProcessSpec.builder(mainCommand).build(), readiness(service.get(), spec));
