@@ -128,7 +128,7 @@ final class OpsCommands {
         out.printf("%-12s  %-8s  %-8s  %-6s  %-24s  %-16s  %-9s  %s%n", "ID", "OWNER", "STATE", "AGE", "COMMAND", "LIMITS",
                 "MEMORY", "CPU");
         for (SandboxState s : states) {
-            Map<String, Map<String, Object>> owner = live.computeIfAbsent(s.ownerPid(), pid -> list(dir, pid));
+            Map<String, Map<String, Object>> owner = live.computeIfAbsent(s.ownerPid(), pid -> list(pid));
             Map<String, Object> d = owner == null ? null : owner.get(s.id());
             String state = owner == null ? "stale" : d == null ? "unknown" : String.valueOf(d.get("state"));
             String command = d == null || d.get("command") == null ? "-" : String.join(" ", strings(d.get("command")));
@@ -139,8 +139,8 @@ final class OpsCommands {
     }
 
     /** The owner's answer to list, by id; null when the owner cannot be reached (gone). */
-    private Map<String, Map<String, Object>> list(StateDirectory dir, long pid) {
-        try (ControlClient client = ControlClient.connect(dir.root(), pid)) {
+    private Map<String, Map<String, Object>> list(long pid) {
+        try (ControlClient client = ControlClient.connect(pid)) {
             Map<String, Map<String, Object>> byId = new HashMap<>();
             for (Object o : (List<?>) client.call(Map.of("op", "list")).get("sandboxes")) {
                 Map<String, Object> d = map(o);
@@ -158,7 +158,7 @@ final class OpsCommands {
         SandboxState s = resolve(dir, a.id("inspect"));
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("state", s);
-        try (ControlClient client = ControlClient.connect(dir.root(), s.ownerPid())) {
+        try (ControlClient client = ControlClient.connect(s.ownerPid())) {
             all.put("sandbox", client.call(Map.of("op", "inspect", "id", s.id())).get("sandbox"));
         } catch (SandboxException e) {
             all.put("unreachable", "JVM " + s.ownerPid() + ": " + e.getMessage());
@@ -195,7 +195,7 @@ final class OpsCommands {
             request.put("user", a.user);
         }
         SignalForwarding signals = SignalForwarding.install();
-        try (ControlClient client = connect(dir, s)) {
+        try (ControlClient client = connect(s)) {
             client.send(request, 0, 1, 2); // this process's own stdin, stdout and stderr
             signals.to(signal -> {
                 try {
@@ -217,7 +217,7 @@ final class OpsCommands {
         StateDirectory dir = a.directory();
         SandboxState s = resolve(dir, a.id("kill"));
         int signal = a.rest.size() > 1 ? signal(a.rest.get(1)) : 9;
-        try (ControlClient client = connect(dir, s)) {
+        try (ControlClient client = connect(s)) {
             client.call(Map.of("op", "kill", "id", s.id(), "signal", signal));
         }
         return 0;
@@ -227,16 +227,16 @@ final class OpsCommands {
         Args a = Args.parse(argv, false);
         StateDirectory dir = a.directory();
         SandboxState s = resolve(dir, a.id("rm"));
-        try (ControlClient client = connect(dir, s)) {
+        try (ControlClient client = connect(s)) {
             client.call(Map.of("op", "rm", "id", s.id(), "force", a.force));
         }
         out.println(s.id());
         return 0;
     }
 
-    private static ControlClient connect(StateDirectory dir, SandboxState s) {
+    private static ControlClient connect(SandboxState s) {
         try {
-            return ControlClient.connect(dir.root(), s.ownerPid());
+            return ControlClient.connect(s.ownerPid());
         } catch (SandboxException e) {
             throw new SandboxException("sandbox " + s.id() + " cannot be reached through its JVM " + s.ownerPid() + " ("
                     + e.getMessage() + "); it ended with that JVM, whose state the next JVM to start removes", e);

@@ -1,6 +1,7 @@
 package dev.sandboxed.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.BufferedReader;
@@ -27,8 +28,13 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import dev.sandboxed.core.internal.control.ControlServer;
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.internal.control.ControlClient;
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.NetworkMode;
+import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
@@ -50,7 +56,6 @@ class OpsCommandsTest {
 
     @BeforeAll
     static void startHolder() throws IOException {
-        // Short: the socket path inside must fit sockaddr_un's 107 bytes.
         stateDir = Files.createTempDirectory(Path.of("/tmp"), "sbx-ops");
         List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-cp", System.getProperty("java.class.path"),
                 "-Dsandboxed.state.dir=" + stateDir));
@@ -199,6 +204,20 @@ class OpsCommandsTest {
     }
 
     @Test
+    @Order(6)
+    void aMalformedRequestIsAnsweredWithItsError() {
+        try (ControlClient client = ControlClient.connect(holder.pid())) {
+            assertThatThrownBy(() -> client.call(Map.of("op", "exec", "id", heldId, "command", "not-a-list"), 0, 1, 2))
+                    .isInstanceOf(SandboxException.class).hasMessageContaining("java.util.List");
+        }
+        try (ControlClient client = ControlClient.connect(holder.pid())) {
+            assertThatThrownBy(() -> client.call(Map.of("op", "reboot", "id", heldId)))
+                    .hasMessage("unknown operation 'reboot'; expected list, inspect, exec, kill or rm");
+        }
+        assertThat(psLine(heldId)).contains(" running ");
+    }
+
+    @Test
     @Order(7)
     void rmRefusesASandboxInUseAndRemovesAKeptOne() throws Exception {
         assertThat(run("rm", "--state-dir", stateDir.toString(), heldId)).isEqualTo(125);
@@ -223,17 +242,13 @@ class OpsCommandsTest {
                 + Main.class.getName() + " ps --state-dir " + stateDir));
         assertThat(ps.exitCode()).isEqualTo(125);
         assertThat(ps.stderr()).contains(stateDir + " belongs to uid 0, not to this user");
-        // With the modes loosened, the JVM still refuses by the peer's uid, before reading the request.
-        Path socket = ControlServer.socketPath(stateDir, holder.pid());
-        Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx--x--x"));
-        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-rw-rw-"));
+        // Straight to the JVM's socket, knowing its pid and the sandbox id: refused by the peer's uid.
         try {
             Cli raw = runProcess(List.of("sh", "-c", asSbxci + JAVA + " -cp '" + classpath + "/*:" + classpath + "/classes' "
-                    + RawClient.class.getName() + " " + stateDir + " " + holder.pid() + " " + heldId));
-            assertThat(raw.stdout()).as(raw.stderr()).startsWith("refused: uid 1001 does not own the sandboxes");
+                    + RawClient.class.getName() + " " + holder.pid() + " " + Native.uid() + " " + heldId));
+            assertThat(raw.stdout()).as(raw.stderr())
+                    .isEqualTo("{\"error\":\"refused: uid 1001 does not own the sandboxes of this JVM (uid 0)\"}\n");
         } finally {
-            Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
-            Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx------"));
             deleteTree(classpath);
         }
         assertThat(psLine(heldId)).contains(" running ");
@@ -241,9 +256,33 @@ class OpsCommandsTest {
 
     @Test
     @Order(9)
+    void aProcessInASandboxIsRefusedThoughItRunsAsTheOwner() {
+        // A sandbox on the host's network reaches the abstract socket; its root is this user outside, so the uid
+        // check alone would let it through to the other sandboxes.
+        String script = "import socket, struct, sys\n"
+                + "j = b'{\"op\":\"inspect\",\"id\":\"" + heldId + "\"}'\n"
+                + "msg = struct.pack('=IIIII', 1, 4, 34, 60, len(j)) + j\n"
+                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+                + "s.connect('\\0" + "sandboxed-ops/" + Native.uid() + "/" + holder.pid() + "')\n"
+                + "try:\n    s.send(msg)\nexcept OSError:\n    pass\n"
+                + "try:\n    reply = s.recv(65536)\nexcept ConnectionResetError:\n    reply = s.recv(65536)\n"
+                + "print(reply[20:].decode())\n";
+        try (Sandbox sandbox = Sandbox.start(SandboxSpec.builder().network(NetworkMode.HOST).build())) {
+            ExecResult r = sandbox.exec("python3", "-c", script);
+            assertThat(r.stdout()).as(r.stderr()).startsWith("{\"error\":\"refused: process ")
+                    .contains("is not in this JVM's user namespace");
+        }
+    }
+
+    @Test
+    @Order(10)
     void killSignalsEveryProcess() throws Exception {
         assertThat(run("kill", "--state-dir", stateDir.toString(), heldId, "TERM")).as(stderr()).isZero();
         assertThat(holderOut.readLine()).isEqualTo("main exited 143");
+        // The sandbox ends with its main process, once its init's hang-up reached the owner.
+        for (int i = 0; i < 100 && !psLine(heldId).contains(" ended "); i++) {
+            Thread.sleep(100);
+        }
         assertThat(psLine(heldId)).contains(" ended ");
     }
 

@@ -1,21 +1,31 @@
 package dev.sandboxed.cli;
 
-import java.nio.file.Path;
-import java.util.Map;
+import dev.sandboxed.core.internal.control.ControlServer;
+import dev.sandboxed.core.internal.os.UnixSockets;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.protocol.Protocol;
 
-import dev.sandboxed.core.internal.control.ControlClient;
-import dev.sandboxed.core.result.SandboxException;
-
-/** For {@link OpsCommandsTest}: one inspect request straight to a JVM's socket, printing the answer or the refusal. */
+/**
+ * For {@link OpsCommandsTest}: what another user could do, knowing a JVM's pid, its uid and a sandbox id: connect to
+ * that JVM's operations socket directly (none of ControlClient's checks) and ask for an exec. Prints the answer.
+ * Arguments: PID UID ID.
+ */
 public final class RawClient {
     private RawClient() {
     }
 
     public static void main(String[] args) {
-        try (ControlClient client = ControlClient.connect(Path.of(args[0]), Long.parseLong(args[1]))) {
-            System.out.println(client.call(Map.of("op", "inspect", "id", args[2])));
-        } catch (SandboxException e) {
-            System.out.println(e.getMessage());
+        String name = ControlServer.socketName(Integer.parseInt(args[1]), Long.parseLong(args[0]));
+        try (ControlSocket socket = new ControlSocket(UnixSockets.connect(name, "the JVM"), "the JVM")) {
+            String request = "{\"op\":\"exec\",\"id\":\"" + args[2] + "\",\"command\":[\"id\"]}";
+            try {
+                socket.send(Message.of(Protocol.K_CONTROL_REQUEST).putString(Protocol.F_CONTROL_JSON, request), 0, 1, 2);
+            } catch (RuntimeException refusedBeforeReading) {
+                // the answer is queued all the same
+            }
+            ControlSocket.Received r = socket.receive();
+            System.out.println(r == null ? "hung up" : r.message().string(Protocol.F_CONTROL_JSON, "?"));
         }
     }
 }

@@ -289,7 +289,7 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     /**
-     * This JVM's operations socket in the state directory ({@code sandboxed ps/exec/...}), listening from the first
+     * This JVM's operations socket ({@code sandboxed ps/exec/...}), listening from the first
      * sandbox on; empty (with one warning) where it cannot be made: sandboxes work without it.
      */
     private Optional<ControlServer> operations() {
@@ -297,7 +297,7 @@ public final class SandboxRuntime implements AutoCloseable {
             return Optional.empty();
         }
         try {
-            return Optional.of(ControlServer.forDirectory(stateDirectory.root()));
+            return Optional.of(ControlServer.shared());
         } catch (RuntimeException e) {
             operationsFailed = true;
             LOG.log(Level.WARNING, "sandboxes of this JVM cannot be reached by `sandboxed ps/exec`: " + e.getMessage());

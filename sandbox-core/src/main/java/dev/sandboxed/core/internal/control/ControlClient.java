@@ -1,6 +1,5 @@
 package dev.sandboxed.core.internal.control;
 
-import java.nio.file.Path;
 import java.util.Map;
 
 import dev.sandboxed.core.internal.os.Native;
@@ -20,14 +19,28 @@ public final class ControlClient implements AutoCloseable {
     }
 
     /**
-     * Connects to JVM {@code ownerPid}'s socket in {@code stateRoot}.
+     * Connects to the operations socket of JVM {@code ownerPid} (the owner its sandboxes' state entries name), and
+     * checks that what answers is that JVM of this user: an abstract name can be taken by anyone, and exec hands over
+     * the caller's terminal.
      *
-     * @throws SandboxException with ECONNREFUSED or ENOENT when that JVM is gone, EACCES when the socket is not ours
+     * @throws SandboxException with ECONNREFUSED when that JVM is gone, or when someone else holds its name
      */
-    public static ControlClient connect(Path stateRoot, long ownerPid) {
-        Path path = ControlServer.socketPath(stateRoot, ownerPid);
-        int fd = UnixSockets.connect(path, "JVM " + ownerPid);
-        return new ControlClient(new ControlSocket(fd, "JVM " + ownerPid), ownerPid);
+    public static ControlClient connect(long ownerPid) {
+        int fd = UnixSockets.connect(ControlServer.socketName(Native.uid(), ownerPid), "JVM " + ownerPid);
+        ControlSocket socket = new ControlSocket(fd, "JVM " + ownerPid);
+        UnixSockets.Peer peer;
+        try {
+            peer = UnixSockets.peer(fd);
+        } catch (RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        if (peer.pid() != ownerPid || peer.uid() != Native.uid()) {
+            socket.close();
+            throw new SandboxException("the operations socket of JVM " + ownerPid + " is held by process " + peer.pid()
+                    + " of uid " + peer.uid() + ", not by that JVM of this user; refusing to talk to it", 0);
+        }
+        return new ControlClient(socket, ownerPid);
     }
 
     /** Sends a request, with descriptors ({@code exec}: the stdin, stdout and stderr its process gets). */

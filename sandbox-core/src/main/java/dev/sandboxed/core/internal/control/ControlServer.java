@@ -2,7 +2,6 @@ package dev.sandboxed.core.internal.control;
 
 import java.io.IOException;
 import java.lang.System.Logger.Level;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -28,65 +27,45 @@ import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.UserSpec;
 
 /**
- * This JVM's operations socket in one state directory (see the package comment): made when the first sandbox there
- * is registered, answered on daemon threads, removed at JVM exit.
+ * This JVM's operations socket (see the package comment): listening from the first sandbox on, answered on daemon
+ * threads; being abstract, it goes with the JVM's last descriptor of it, leaving nothing behind.
  */
 public final class ControlServer {
     private static final System.Logger LOG = System.getLogger(ControlServer.class.getName());
-    private static final Map<Path, ControlServer> BY_DIRECTORY = new ConcurrentHashMap<>();
     private static final ExecutorService CONNECTIONS = DaemonPool.named("sandboxed-operations");
+    private static volatile ControlServer shared;
+    /** How long a refused caller's request is waited for, to be discarded: bounded, anyone may connect. */
+    private static final long REFUSED_DRAIN_MILLIS = 200;
 
-    private final Path socketPath;
     private final int listener;
     private final Map<String, ControlTarget> targets = new ConcurrentHashMap<>();
 
-    private ControlServer(Path socketPath, int listener) {
-        this.socketPath = socketPath;
+    private ControlServer(int listener) {
         this.listener = listener;
     }
 
-    /** Where the JVM with pid {@code ownerPid} listens for the sandboxes it keeps in {@code stateRoot}. */
-    public static Path socketPath(Path stateRoot, long ownerPid) {
-        return stateRoot.resolve("jvm-" + ownerPid + ".sock");
+    /** The abstract socket name the JVM with pid {@code ownerPid} of user {@code uid} listens on. */
+    public static String socketName(int uid, long ownerPid) {
+        return "sandboxed-ops/" + uid + "/" + ownerPid;
     }
 
-    /** The socket of this JVM in {@code stateRoot}, listening from now on. */
-    public static ControlServer forDirectory(Path stateRoot) {
-        return BY_DIRECTORY.computeIfAbsent(stateRoot.toAbsolutePath().normalize(), ControlServer::open);
-    }
-
-    private static ControlServer open(Path root) {
-        removeDeadSockets(root);
-        Path path = socketPath(root, ProcessHandle.current().pid());
-        ControlServer server = new ControlServer(path, UnixSockets.listen(path, "the sandboxed operations socket"));
-        Thread accepter = new Thread(server::acceptLoop, "sandboxed-operations-accept");
-        accepter.setDaemon(true);
-        accepter.start();
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            Native.shutdown(server.listener); // wakes the accepting thread; the descriptor goes with the JVM
-            path.toFile().delete();
-        }, "sandboxed-operations-close"));
-        return server;
-    }
-
-    /** Socket files of JVMs that are gone (killed before their exit hook ran). */
-    private static void removeDeadSockets(Path root) {
-        try (DirectoryStream<Path> sockets = Files.newDirectoryStream(root, "jvm-*.sock")) {
-            for (Path socket : sockets) {
-                String name = socket.getFileName().toString();
-                String pid = name.substring(4, name.length() - 5);
-                if (!pid.chars().allMatch(Character::isDigit) || Files.exists(Path.of("/proc", pid))) {
-                    continue;
+    /** This JVM's socket, listening from now on. */
+    public static ControlServer shared() {
+        ControlServer s = shared;
+        if (s == null) {
+            synchronized (ControlServer.class) {
+                s = shared;
+                if (s == null) {
+                    String name = socketName(Native.uid(), ProcessHandle.current().pid());
+                    s = new ControlServer(UnixSockets.listen(name, "the sandboxed operations socket"));
+                    Thread accepter = new Thread(s::acceptLoop, "sandboxed-operations-accept");
+                    accepter.setDaemon(true);
+                    accepter.start();
+                    shared = s;
                 }
-                Files.deleteIfExists(socket);
             }
-        } catch (IOException | RuntimeException e) {
-            LOG.log(Level.DEBUG, "could not look for dead operations sockets in " + root + ": " + e);
         }
-    }
-
-    public Path socketPath() {
-        return socketPath;
+        return s;
     }
 
     public void register(ControlTarget target) {
@@ -107,10 +86,19 @@ public final class ControlServer {
 
     private void serve(int fd) {
         try (ControlSocket socket = new ControlSocket(fd, "a sandboxed command")) {
-            int peer = UnixSockets.peerUid(fd);
-            if (peer != Native.uid()) {
-                // Nothing read, nothing said but the refusal: another user learns no more than the file modes tell.
-                reply(socket, error("refused: uid " + peer + " does not own the sandboxes of this JVM (uid " + Native.uid() + ")"));
+            Optional<String> refusal = refusal(UnixSockets.peer(fd));
+            if (refusal.isPresent()) {
+                // Nothing acted on, nothing said but the refusal. A request already sent is taken off the socket
+                // (its descriptors closed), so the caller reads the refusal rather than a reset.
+                reply(socket, error(refusal.get()));
+                if (socket.awaitReadable(REFUSED_DRAIN_MILLIS)) {
+                    ControlSocket.Received ignored = socket.receive();
+                    if (ignored != null) {
+                        for (int received : ignored.fds()) {
+                            Native.close(received);
+                        }
+                    }
+                }
                 return;
             }
             ControlSocket.Received r = socket.receive();
@@ -126,6 +114,32 @@ public final class ControlServer {
             }
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "operations request failed: " + e);
+        }
+    }
+
+    /**
+     * Why a caller is refused, if it is: only this user, from this JVM's user and mount namespaces. A process inside
+     * a sandbox runs as this user too (its root is mapped to us), and one sharing the host's network namespace could
+     * reach the abstract socket; its namespaces are the sandbox's own (or unreadable: sandbox-init is not dumpable).
+     */
+    private static Optional<String> refusal(UnixSockets.Peer peer) {
+        if (peer.uid() != Native.uid()) {
+            return Optional.of("refused: uid " + peer.uid() + " does not own the sandboxes of this JVM (uid " + Native.uid() + ")");
+        }
+        for (String ns : new String[] {"user", "mnt"}) {
+            String own = namespace("self", ns);
+            if (own == null || !own.equals(namespace(Integer.toString(peer.pid()), ns))) {
+                return Optional.of("refused: process " + peer.pid() + " is not in this JVM's " + ns + " namespace");
+            }
+        }
+        return Optional.empty();
+    }
+
+    private static String namespace(String pid, String ns) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc", pid, "ns", ns)).toString();
+        } catch (IOException | RuntimeException e) {
+            return null;
         }
     }
 
@@ -170,7 +184,7 @@ public final class ControlServer {
                     if (fds.length != 3) {
                         return error("exec needs the caller's stdin, stdout and stderr, got " + fds.length + " descriptors");
                     }
-                    return exec(target.running(), request, takeAll(fds), socket);
+                    return exec(target.running(), request, fds, socket);
                 }
                 default -> {
                     return error("unknown operation '" + op + "'; expected list, inspect, exec, kill or rm");
@@ -181,7 +195,7 @@ public final class ControlServer {
         }
     }
 
-    /** The descriptors, copied; the received array is marked used so the caller does not close them twice. */
+    /** The descriptors, copied; the received array is marked used so that serve() does not close them too. */
     private static int[] takeAll(int[] fds) {
         int[] taken = fds.clone();
         Arrays.fill(fds, -1);
@@ -199,7 +213,8 @@ public final class ControlServer {
         ((Map<String, String>) request.getOrDefault("env", Map.of())).forEach(process::env);
         Optional.ofNullable((String) request.get("workdir")).ifPresent(process::workdir);
         Optional.ofNullable((String) request.get("user")).map(UserSpec::parseIds).ifPresent(process::user);
-        ProcessState p = sandbox.launchPassing(process.build(), fds).state();
+        ProcessSpec spec = process.build(); // a bad request fails before the descriptors change hands
+        ProcessState p = sandbox.launchPassing(spec, takeAll(fds)).state();
         try {
             p.awaitStart();
         } catch (SandboxException e) {

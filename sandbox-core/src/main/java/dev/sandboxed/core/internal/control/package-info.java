@@ -3,10 +3,18 @@
  * {@code kill} and {@code rm}.
  *
  * <p>Only the owning JVM can act on a sandbox: it holds the init's control socket (the only way to start a process in
- * it), the compiled seccomp program and the id map plan. So each JVM that starts a sandbox listens on one
- * AF_UNIX SOCK_SEQPACKET socket, {@code jvm-<pid>.sock} in its state directory (the directory is 0700, the socket
- * 0600), and the CLI reaches a sandbox through the {@code ownerPid} of its state entry. The socket file of a JVM that
- * died is refused (nothing listens) and removed by the next one to start there.
+ * it), the compiled seccomp program and the id map plan. So each JVM that starts a sandbox listens on one AF_UNIX
+ * SOCK_SEQPACKET socket in the abstract namespace, {@code @sandboxed-ops/<uid>/<pid>}, and the CLI reaches a sandbox
+ * through the {@code ownerPid} of its state entry (the state directory, 0700 and the user's own, is what lists
+ * sandboxes and their owners). Abstract, because a file in the state directory would outlive a killed JVM and would be
+ * one more entry there; the socket goes with the JVM's last descriptor of it, and a sandbox in its own network
+ * namespace (the default) cannot even see it.
+ *
+ * <p>Both ends check the other with SO_PEERCRED, since anyone may connect to or take an abstract name. The JVM answers
+ * only a caller of its own uid in its own user and mount namespaces: a process inside a sandbox runs as the same uid
+ * outside (its root is mapped to the owner), and one sharing the host's network namespace reaches the name, but its
+ * namespaces are the sandbox's. The CLI talks only to the process whose pid the state entry names, of its own uid, so
+ * whoever took the name first gets neither a request nor the caller's terminal.
  *
  * <p>Every request is one {@code K_CONTROL_REQUEST} message (protocol.h) whose {@code F_CONTROL_JSON} field is a JSON
  * object ({@code op}: list, inspect, exec, signal, kill, rm), answered by one {@code K_CONTROL_REPLY}. Before reading
