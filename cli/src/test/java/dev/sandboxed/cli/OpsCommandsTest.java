@@ -236,16 +236,16 @@ class OpsCommandsTest {
     void anotherUserIsRefused() throws Exception {
         assumeTrue(Native.uid() == 0, "runs a client as sbxci against root's sandbox: needs root");
         Path classpath = readableClasspath();
-        String asSbxci = "setpriv --reuid=sbxci --regid=sbxci --clear-groups ";
-        // The state directory is 0700 and root's: the other user's CLI refuses it and could not even list it.
-        Cli ps = runProcess(List.of("sh", "-c", asSbxci + JAVA + " -cp '" + classpath + "/*:" + classpath + "/classes' "
-                + Main.class.getName() + " ps --state-dir " + stateDir));
-        assertThat(ps.exitCode()).isEqualTo(125);
-        assertThat(ps.stderr()).contains(stateDir + " belongs to uid 0, not to this user");
-        // Straight to the JVM's socket, knowing its pid and the sandbox id: refused by the peer's uid.
         try {
-            Cli raw = runProcess(List.of("sh", "-c", asSbxci + JAVA + " -cp '" + classpath + "/*:" + classpath + "/classes' "
-                    + RawClient.class.getName() + " " + holder.pid() + " " + Native.uid() + " " + heldId));
+            String java = "setpriv --reuid=sbxci --regid=sbxci --clear-groups " + JAVA + " -cp '" + classpath + "/*:"
+                    + classpath + "/classes' ";
+            // The state directory is 0700 and root's: the other user's CLI refuses it and could not even list it.
+            Cli ps = runProcess(List.of("sh", "-c", java + Main.class.getName() + " ps --state-dir " + stateDir));
+            assertThat(ps.exitCode()).isEqualTo(125);
+            assertThat(ps.stderr()).contains(stateDir + " belongs to uid 0, not to this user");
+            // Straight to the JVM's socket, knowing its pid and the sandbox id: refused by the peer's uid.
+            Cli raw = runProcess(List.of("sh", "-c", java + RawClient.class.getName() + " " + holder.pid() + " "
+                    + Native.uid() + " " + heldId));
             assertThat(raw.stdout()).as(raw.stderr())
                     .isEqualTo("{\"error\":\"refused: uid 1001 does not own the sandboxes of this JVM (uid 0)\"}\n");
         } finally {
@@ -289,6 +289,16 @@ class OpsCommandsTest {
     /** This JVM's class path, copied where another user may read it (root's ~/.m2 is private). */
     private static Path readableClasspath() throws IOException {
         Path dir = Files.createTempDirectory(Path.of("/tmp"), "sbx-ops-cp");
+        try {
+            copyClasspath(dir);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(dir);
+            throw e;
+        }
+        return dir;
+    }
+
+    private static void copyClasspath(Path dir) throws IOException {
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
         int n = 0;
         for (String entry : System.getProperty("java.class.path").split(":")) {
@@ -314,7 +324,6 @@ class OpsCommandsTest {
                 Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(Files.isDirectory(f) ? "rwxr-xr-x" : "rw-r--r--"));
             }
         }
-        return dir;
     }
 
     private static void deleteTree(Path dir) throws IOException {
