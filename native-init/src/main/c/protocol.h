@@ -58,6 +58,10 @@ enum kind {
                               host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*) */
     K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port], or no fd
                               and F_ERRNO when Java could not connect it */
+    /* `sandboxed` CLI <-> the JVM owning a sandbox, on that JVM's operations socket (see the Java package
+       dev.sandboxed.core.internal.control); sandbox-init neither sends nor reads these */
+    K_CONTROL_REQUEST = 34, /* F_CONTROL_JSON; fds: [stdin, stdout, stderr] of the caller for "exec" */
+    K_CONTROL_REPLY = 35,   /* F_CONTROL_JSON */
 
     /* Lifecycle hooks (F_HOOK_PAUSE in K_CREATE): the init stops before pivot_root and says so; Java runs the
        runtime's prestart and createRuntime hooks, then lets it go on with the state JSON the in-sandbox hooks get. */
@@ -124,6 +128,7 @@ enum tag {
     F_NEW_SESSION = 51,    /* u32: setsid() so the process has no controlling terminal */
     F_NO_NEW_PRIVS = 52,   /* u32 */
     F_ARGV_MEMFD = 53,     /* u32: size in bytes of the argument memfd, fds[3] (see below) */
+    F_CONTROL_JSON = 60,   /* string: a K_CONTROL_REQUEST's or K_CONTROL_REPLY's JSON object */
 
     /* Lifecycle hooks the init runs itself, in the sandbox's namespaces */
     F_HOOK = 64,       /* K_CREATE, repeated: a createContainer or startContainer hook (HOOK_* layout below) */

@@ -59,7 +59,8 @@ final class ContainerFactory {
             release.run();
             throw e;
         }
-        Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release);
+        Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release,
+                runtime.config().stateDirectory());
         container.callbacks(settings.customizers());
         try {
             if (service.isPresent()) {

@@ -50,6 +50,7 @@ public final class Sandbox implements AutoCloseable {
     private final SandboxRuntime runtime;
     private final Runnable onClose;
     private volatile SandboxProcess main;
+    private volatile boolean kept;
 
     Sandbox(RunningSandbox running, SandboxRuntime runtime, Runnable onClose) {
         this.running = running;
@@ -197,6 +198,20 @@ public final class Sandbox implements AutoCloseable {
      */
     public String host(int containerPort) {
         return running.mappedAddress(containerPort, PortMapping.Transport.TCP);
+    }
+
+    /**
+     * Marks the sandbox as kept for inspection (the JUnit extension's {@code cleanup = ON_SUCCESS/NEVER} after a
+     * failure): {@code sandboxed ps} lists it as kept and {@code sandboxed rm ID} may close it. It still closes with its
+     * runtime (at the latest when the JVM exits).
+     */
+    public void keep() {
+        kept = true;
+    }
+
+    /** Whether {@link #keep()} was called. */
+    public boolean isKept() {
+        return kept;
     }
 
     /** Sends a signal to every process in the sandbox. */

@@ -15,6 +15,7 @@ import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.cgroup.CgroupCleaner;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
+import dev.sandboxed.core.internal.control.ControlServer;
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.internal.os.Native;
@@ -58,6 +59,7 @@ public final class SandboxRuntime implements AutoCloseable {
     private final SandboxStarter starter;
     private final CgroupPool cgroupPool;
     private InitServer server;
+    private volatile boolean operationsFailed;
     /** Closes the runtime at JVM exit if nobody did: its cgroups made ahead and pending removals must not stay. */
     private final Thread closeAtExit = new Thread(this::close, "sandboxed-shutdown");
 
@@ -278,7 +280,9 @@ public final class SandboxRuntime implements AutoCloseable {
             throw e;
         }
         String id = running.id();
+        Optional<ControlServer> operations = operations();
         Sandbox sandbox = new Sandbox(running, this, () -> {
+            operations.ifPresent(o -> o.unregister(id));
             open.removeIf(s -> s.id().equals(id));
             image.ifPresent(ImageUse::ended);
         });
@@ -287,7 +291,25 @@ public final class SandboxRuntime implements AutoCloseable {
             sandbox.close();
             throw member.get().network().closedWhileStarting(null);
         }
+        operations.ifPresent(o -> o.register(new SandboxControl(sandbox)));
         return sandbox;
+    }
+
+    /**
+     * This JVM's operations socket ({@code sandboxed ps/exec/...}), listening from the first
+     * sandbox on; empty (with one warning) where it cannot be made: sandboxes work without it.
+     */
+    private Optional<ControlServer> operations() {
+        if (operationsFailed) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ControlServer.shared());
+        } catch (RuntimeException e) {
+            operationsFailed = true;
+            LOG.log(Level.WARNING, "sandboxes of this JVM cannot be reached by `sandboxed ps/exec`: " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** The server; a new one when there is none yet or the last one died (its sandboxes died with it). */

@@ -38,6 +38,8 @@ public final class Protocol {
     public static final int K_GET_NAMESPACES = 23;
     public static final int K_PUBLISH = 24;
     public static final int K_HOST_SOCKET = 25;
+    public static final int K_CONTROL_REQUEST = 34;
+    public static final int K_CONTROL_REPLY = 35;
     public static final int K_HOOKS_PAUSED = 38;
     public static final int K_HOOKS_GO = 39;
 
@@ -95,6 +97,7 @@ public final class Protocol {
     public static final int F_NEW_SESSION = 51;
     public static final int F_NO_NEW_PRIVS = 52;
     public static final int F_ARGV_MEMFD = 53;
+    public static final int F_CONTROL_JSON = 60;
     public static final int F_HOOK = 64;
     public static final int F_HOOK_STATE = 65;
     public static final int F_HOOK_PAUSE = 66;

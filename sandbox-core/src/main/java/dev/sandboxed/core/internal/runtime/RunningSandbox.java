@@ -132,6 +132,21 @@ public final class RunningSandbox {
         return launch(process, ProcessRole.EXTRA, StdioSetup::open);
     }
 
+    /**
+     * Sends a process whose stdin, stdout and stderr are {@code fds} (owned here from now on, closed once sent): an
+     * exec asked for from outside this JVM, whose caller reads and writes its own descriptors. The same hardening as
+     * any process: the spec's user, capabilities, rlimits and seccomp filter.
+     */
+    public Launched launchPassing(ProcessSpec process, int[] fds) {
+        StdioSetup stdio = StdioSetup.passing(fds);
+        try {
+            return launch(process, ProcessRole.EXTRA, p -> stdio);
+        } catch (RuntimeException e) {
+            stdio.closeChildEnds();
+            throw e;
+        }
+    }
+
     /** Sends a process and waits until it started; throws the start failure (e.g. command not found). */
     public Launched spawn(ProcessSpec process) {
         Launched l = launch(process);
