@@ -165,6 +165,10 @@ public final class SandboxStarter {
         Message create = plan.request().networkOwner().isPresent()
                 ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
                 : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
+        if (plan.mounts().imageRoot().isPresent()) {
+            boolean disk = plan.mounts().imageRoot().get().diskLayer();
+            CreateMessage.imageRoot(create, plan.mounts(), disk ? Optional.of(DiskLayers.create(made.id)) : Optional.empty());
+        }
         if (made.member != null) {
             CreateMessage.onNetwork(create, made.member.network().id(), made.member.address(),
                     made.member.network().prefix());
@@ -267,6 +271,9 @@ public final class SandboxStarter {
         }
         if (made.cgroup != null) {
             made.cgroup.close();
+        }
+        if (made.id != null) {
+            DiskLayers.removeIfPresent(made.id);
         }
         if (made.state != null) {
             made.state.remove();
