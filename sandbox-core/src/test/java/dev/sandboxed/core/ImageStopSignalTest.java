@@ -40,8 +40,10 @@ class ImageStopSignalTest {
 
     @AfterAll
     static void removeImage() {
+        Images images = ImageRootModesTest.ImageRootFixture.images(work);
+        images.remove(ImageRootModesTest.ImageRootFixture.source(work)); // rootless, only the store can remove layers
         if (image != null) {
-            ImageRootModesTest.ImageRootFixture.images(work).remove(image.source());
+            images.remove(image.source());
         }
     }
 
