@@ -516,7 +516,8 @@ final class SandboxedSettings {
             b.rootfs(rootfs);
         }
         if (image != null) {
-            b.image(Images.defaults().pull(image)); // answered from the cache after the first pull
+            // Answered from the cache after the first pull; what a pull does is reported to the test's reporter.
+            b.image(Images.defaults().pull(image, PullReports.to(context)));
         }
         b.limits(limits());
         if (network != null) {
