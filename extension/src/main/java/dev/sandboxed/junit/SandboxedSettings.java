@@ -32,6 +32,7 @@ import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.spec.WritableLayer;
 import dev.sandboxed.core.wait.WaitStrategy;
 
 /**
@@ -92,6 +93,7 @@ final class SandboxedSettings {
     private final List<Integer> exposeHostPorts = new ArrayList<>();
     private final List<MountDeclaration> mounts = new ArrayList<>();
     private Boolean readOnlyRoot;
+    private WritableLayer writableLayer;
     private Duration timeout;
     private CleanupMode cleanup;
     private Scope scope;
@@ -176,7 +178,7 @@ final class SandboxedSettings {
 
     private void apply(Sandboxed a) {
         boolean changesContainer = Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
-                        a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout()).anyMatch(v -> !v.isEmpty())
+                        a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout(), a.writableLayer()).anyMatch(v -> !v.isEmpty())
                 || a.start() || a.command().length > 0 || a.waitFor().length > 0 || a.publish().length > 0
                 || a.publishAll() || a.exposeHostPorts().length > 0 || a.aliases().length > 0
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
@@ -250,6 +252,8 @@ final class SandboxedSettings {
         if (a.readOnlyRoot() != Toggle.DEFAULT) {
             readOnlyRoot = a.readOnlyRoot() == Toggle.ON;
         }
+        ifSet(a.writableLayer(), v -> writableLayer = check("writableLayer", "tmpfs, tmpfs:SIZE (e.g. tmpfs:256m) or disk",
+                () -> WritableLayer.parse(v)));
         if (a.cleanup() != CleanupMode.DEFAULT) {
             cleanup = a.cleanup();
         }
@@ -543,6 +547,9 @@ final class SandboxedSettings {
             } catch (SpecException e) {
                 throw SandboxedConfigurationException.of(m.field(), m.text(), e, m.expected());
             }
+        }
+        if (writableLayer != null) {
+            b.writableLayer(writableLayer);
         }
         if (readOnlyRoot != null) {
             b.readOnlyRoot(readOnlyRoot);

@@ -74,6 +74,20 @@ class ImageTest {
         }
     }
 
+    @Test
+    @Sandboxed(image = "oci:target/busybox-layout:busybox", user = "0", writableLayer = "tmpfs:1m")
+    void aSmallWritableLayerFillsUp(Container container) {
+        assertThat(container.exec("sh", "-c", "dd if=/dev/zero of=/big bs=64k count=64 2>/dev/null && echo wrote"
+                + " || echo full").stdout()).isEqualTo("full\n");
+    }
+
+    @Test
+    @Sandboxed(image = "oci:target/busybox-layout:busybox", user = "0", writableLayer = "disk")
+    void aDiskWritableLayerTakesMore(Container container) {
+        assertThat(container.exec("sh", "-c", "dd if=/dev/zero of=/big bs=64k count=64 2>/dev/null && echo wrote"
+                + " || echo full").stdout()).isEqualTo("wrote\n");
+    }
+
     @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
     static class Pulls {
         @Test
