@@ -68,6 +68,37 @@ int parse_root_overlay(const struct field *fl, const char *layers[], int max, in
     return 0;
 }
 
+int parse_root_mode(const struct field *fl, struct root_mode *r, struct failure *f) {
+    if (fl->len < ROOT_MODE_HELPER + 1 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse image root mode: F_ROOT_MODE is %u bytes or lacks its final NUL", fl->len);
+    }
+    r->mode = wire_get_u32(fl->data + ROOT_MODE_MODE);
+    r->flags = wire_get_u32(fl->data + ROOT_MODE_FLAGS);
+    r->helper = (const char *)fl->data + ROOT_MODE_HELPER;
+    if (strlen(r->helper) != fl->len - ROOT_MODE_HELPER - 1) {
+        return fail(f, EINVAL, "parse image root mode: the helper path holds a NUL");
+    }
+    if (r->mode > ROOT_MODE_COPY || (r->flags & ~(uint32_t)ROOT_FLAG_LINK) != 0) {
+        return fail(f, EINVAL, "parse image root mode: unknown mode %u or flags %#x", r->mode, r->flags);
+    }
+    if ((r->mode == ROOT_MODE_FUSE) != (*r->helper == '/')) {
+        return fail(f, EINVAL, "parse image root mode: fuse-overlayfs needs an absolute helper path, nothing else one");
+    }
+    return 0;
+}
+
+int parse_root_upper(const struct field *fl, struct root_upper *u, struct failure *f) {
+    if (fl->len < ROOT_UPPER_DIR + 1 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse writable layer: F_ROOT_UPPER is %u bytes or lacks its final NUL", fl->len);
+    }
+    u->size = wire_get_u64(fl->data + ROOT_UPPER_SIZE);
+    u->dir = (const char *)fl->data + ROOT_UPPER_DIR;
+    if (strlen(u->dir) != fl->len - ROOT_UPPER_DIR - 1 || (*u->dir != '\0' && *u->dir != '/')) {
+        return fail(f, EINVAL, "parse writable layer: the directory is not an absolute path");
+    }
+    return 0;
+}
+
 /* A structured field must have exactly its documented length. */
 static int check_len(const struct field *fl, uint32_t expected, const char *name, struct failure *f) {
     if (fl->len != expected) {

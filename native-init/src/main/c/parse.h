@@ -75,6 +75,21 @@ int parse_mount_ops(const struct msg *m, struct mount_op *ops, int max, int *cou
  */
 int parse_root_overlay(const struct field *fl, const char *layers[], int max, int *count, struct failure *f);
 
+/* F_ROOT_MODE: how an image root is assembled; `helper` points into the field (empty unless ROOT_MODE_FUSE). */
+struct root_mode {
+    uint32_t mode;
+    uint32_t flags;
+    const char *helper;
+};
+int parse_root_mode(const struct field *fl, struct root_mode *r, struct failure *f);
+
+/* F_ROOT_UPPER: the writable layer's tmpfs size (0: no limit) or host directory (`dir` non-empty). */
+struct root_upper {
+    uint64_t size;
+    const char *dir;
+};
+int parse_root_upper(const struct field *fl, struct root_upper *u, struct failure *f);
+
 /* F_NET_ADDRESS, decoded. */
 struct net_address {
     uint32_t addr; /* network byte order, as in struct in_addr */

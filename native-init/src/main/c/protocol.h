@@ -135,6 +135,12 @@ enum tag {
     F_HOOK_STATE = 65, /* K_HOOKS_GO, twice: the OCI state JSON createContainer and then startContainer hooks get on
                           stdin (at most HOOK_STATE_MAX bytes each) */
     F_HOOK_PAUSE = 66, /* K_CREATE, u32: stop before pivot_root with K_HOOKS_PAUSED until K_HOOKS_GO */
+
+    /* K_CREATE, with F_ROOT_OVERLAY: how the image root is assembled */
+    F_ROOT_MODE = 56,  /* u32 mode @0 (ROOT_MODE_*), u32 flags @4 (ROOT_FLAG_*), then @8 the NUL-terminated helper path
+                          (the fuse-overlayfs executable for ROOT_MODE_FUSE, else empty); absent: ROOT_MODE_OVERLAY */
+    F_ROOT_UPPER = 57, /* u64 tmpfs size in bytes @0 (0: no limit), then @8 a NUL-terminated host directory that holds
+                          the writable layer instead of a tmpfs (empty: a tmpfs); absent: a tmpfs without a limit */
 };
 
 /*
@@ -223,6 +229,17 @@ enum tag {
 /* Stage numbers: the OCI order (prestart 1 ... poststop 6); only these two run in the init. */
 #define HOOK_STAGE_CREATE_CONTAINER 3
 #define HOOK_STAGE_START_CONTAINER 4
+/* F_ROOT_MODE: the kernel's overlayfs, fuse-overlayfs (a daemon in the sandbox's namespaces), or a copy. */
+#define ROOT_MODE_OVERLAY 0
+#define ROOT_MODE_FUSE 1
+#define ROOT_MODE_COPY 2
+/* F_ROOT_MODE flags: ROOT_MODE_COPY may hard-link the layers' files (only for a root nothing can make writable). */
+#define ROOT_FLAG_LINK 1
+#define ROOT_MODE_MODE 0
+#define ROOT_MODE_FLAGS 4
+#define ROOT_MODE_HELPER 8
+#define ROOT_UPPER_SIZE 0
+#define ROOT_UPPER_DIR 8
 
 /* F_ROOT_OVERLAY: at most this many layers (overlayfs itself allows 500). */
 #define ROOT_OVERLAY_MAX 128

@@ -377,6 +377,32 @@ static void test_root_overlay(void) {
     CHECK(parse_root_overlay(&empty, out, 4, &count, &f) == -1);
 }
 
+static void test_root_mode_and_upper(void) {
+    unsigned char b[64] = { 0 };
+    struct failure f = { 0 };
+    struct root_mode r;
+    wire_put_u32(b + ROOT_MODE_MODE, ROOT_MODE_FUSE);
+    wire_put_u32(b + ROOT_MODE_FLAGS, 0);
+    memcpy(b + ROOT_MODE_HELPER, "/usr/bin/fuse-overlayfs", 24);
+    struct field fl = { .tag = F_ROOT_MODE, .len = ROOT_MODE_HELPER + 24, .data = b };
+    CHECK(parse_root_mode(&fl, &r, &f) == 0 && r.mode == ROOT_MODE_FUSE &&
+          strcmp(r.helper, "/usr/bin/fuse-overlayfs") == 0);
+    wire_put_u32(b + ROOT_MODE_MODE, ROOT_MODE_COPY); /* a copy takes no helper */
+    CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: fuse-overlayfs"));
+    wire_put_u32(b + ROOT_MODE_MODE, 3);
+    CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: unknown mode 3"));
+    fl.len = ROOT_MODE_HELPER; /* no NUL */
+    CHECK(parse_root_mode(&fl, &r, &f) == -1);
+    struct root_upper u;
+    memset(b, 0, sizeof b);
+    wire_put_u64(b + ROOT_UPPER_SIZE, 1u << 20);
+    struct field up = { .tag = F_ROOT_UPPER, .len = ROOT_UPPER_DIR + 1, .data = b };
+    CHECK(parse_root_upper(&up, &u, &f) == 0 && u.size == 1u << 20 && *u.dir == '\0');
+    memcpy(b + ROOT_UPPER_DIR, "rel\0", 4);
+    up.len = ROOT_UPPER_DIR + 4;
+    CHECK(parse_root_upper(&up, &u, &f) == -1 && failed_with(&f, EINVAL, "parse writable layer"));
+}
+
 static void test_mount_ops_repeated_and_bounded(void) {
     unsigned char b[256];
     new_msg(K_CREATE);
@@ -943,6 +969,7 @@ int main(void) {
     RUN(test_hook_rejects_malformed);
     RUN(test_mount_ops_repeated_and_bounded);
     RUN(test_root_overlay);
+    RUN(test_root_mode_and_upper);
     RUN(test_caps);
     RUN(test_rlimit_unaligned);
     RUN(test_groups);

@@ -200,6 +200,12 @@ public @interface Sandboxed {
     /** Whether the root filesystem is read-only. */
     Toggle readOnlyRoot() default Toggle.DEFAULT;
 
+    /**
+     * Where an image root's writes go: {@code tmpfs} (the default, as large as /tmp), {@code tmpfs:SIZE} such as
+     * {@code tmpfs:256m}, or {@code disk} (a directory beside the image cache, removed with the container).
+     */
+    String writableLayer() default "";
+
     /** Default timeout of every exec such as {@code 30s}; a timed-out process ends with reason TIMED_OUT. */
     String timeout() default "";
 

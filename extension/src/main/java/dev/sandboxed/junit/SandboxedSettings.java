@@ -34,6 +34,7 @@ import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.spec.WritableLayer;
 import dev.sandboxed.core.wait.WaitStrategy;
 
 /**
@@ -96,6 +97,7 @@ final class SandboxedSettings {
     private final List<Integer> exposeHostPorts = new ArrayList<>();
     private final List<MountDeclaration> mounts = new ArrayList<>();
     private Boolean readOnlyRoot;
+    private WritableLayer writableLayer;
     private Duration timeout;
     private CleanupMode cleanup;
     private Scope scope;
@@ -182,7 +184,7 @@ final class SandboxedSettings {
 
     private void apply(Sandboxed a) {
         boolean changesContainer = Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
-                        a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout()).anyMatch(v -> !v.isEmpty())
+                        a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout(), a.writableLayer()).anyMatch(v -> !v.isEmpty())
                 || a.start() || a.command().length > 0 || a.waitFor().length > 0 || a.publish().length > 0
                 || a.publishAll() || a.exposeHostPorts().length > 0 || a.aliases().length > 0
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
@@ -263,6 +265,8 @@ final class SandboxedSettings {
         if (a.readOnlyRoot() != Toggle.DEFAULT) {
             readOnlyRoot = a.readOnlyRoot() == Toggle.ON;
         }
+        ifSet(a.writableLayer(), v -> writableLayer = check("writableLayer", "tmpfs, tmpfs:SIZE (e.g. tmpfs:256m) or disk",
+                () -> WritableLayer.parse(v)));
         if (a.cleanup() != CleanupMode.DEFAULT) {
             cleanup = a.cleanup();
         }
@@ -534,7 +538,8 @@ final class SandboxedSettings {
             b.rootfs(rootfs);
         }
         if (image != null) {
-            b.image(Images.defaults().pull(image)); // answered from the cache after the first pull
+            // Answered from the cache after the first pull; what a pull does is reported to the test's reporter.
+            b.image(Images.defaults().pull(image, PullReports.to(context)));
         }
         b.limits(limits());
         if (network != null) {
@@ -560,6 +565,9 @@ final class SandboxedSettings {
             } catch (SpecException e) {
                 throw SandboxedConfigurationException.of(m.field(), m.text(), e, m.expected());
             }
+        }
+        if (writableLayer != null) {
+            b.writableLayer(writableLayer);
         }
         if (readOnlyRoot != null) {
             b.readOnlyRoot(readOnlyRoot);

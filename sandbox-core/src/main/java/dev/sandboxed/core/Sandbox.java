@@ -7,10 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.sandboxed.core.internal.image.StopSignals;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.Drainers;
 import dev.sandboxed.core.internal.runtime.InitConnection;
@@ -220,13 +222,13 @@ public final class Sandbox implements AutoCloseable {
     }
 
     /**
-     * Graceful stop: SIGTERM to every process, up to {@code grace} for them to exit, then SIGKILL of
-     * everything and removal of the sandbox.
+     * Graceful stop: SIGTERM (or the image's StopSignal, as Docker sends it) to every process, up to {@code grace} for
+     * them to exit, then SIGKILL of everything and removal of the sandbox.
      */
     public void stop(Duration grace) {
         Objects.requireNonNull(grace, "grace");
         if (state() == State.RUNNING) {
-            signalAll(Native.SIGTERM);
+            signalAll(stopSignal());
             long deadline = System.nanoTime() + grace.toNanos();
             for (ProcessState p : connection.processes()) {
                 long left = deadline - System.nanoTime();
@@ -236,6 +238,20 @@ public final class Sandbox implements AutoCloseable {
             }
         }
         close();
+    }
+
+    /** SIGTERM, or the image's StopSignal when it names a signal (an unknown name is logged and SIGTERM sent). */
+    private int stopSignal() {
+        if (!spec().rootfs().isImage() || spec().rootfs().image().config().stopSignal().isBlank()) {
+            return Native.SIGTERM;
+        }
+        String name = spec().rootfs().image().config().stopSignal();
+        OptionalInt signal = StopSignals.parse(name);
+        if (signal.isEmpty()) {
+            System.getLogger(Sandbox.class.getName()).log(System.Logger.Level.WARNING, "image "
+                    + spec().rootfs().image().source() + " has StopSignal '" + name + "', which names no signal; sending SIGTERM");
+        }
+        return signal.orElse(Native.SIGTERM);
     }
 
     /** Waits until the sandbox ends (its main process exited); the main process's status if it had one. */

@@ -21,6 +21,7 @@ import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
+import dev.sandboxed.core.internal.runtime.DiskLayers;
 import dev.sandboxed.core.internal.runtime.InitServer;
 import dev.sandboxed.core.internal.runtime.MainOutput;
 import dev.sandboxed.core.internal.runtime.OneShot;
@@ -335,6 +336,7 @@ public final class SandboxRuntime implements AutoCloseable {
     /** Kills a dead JVM's sandbox init and removes the cgroups its state names (those that exist). */
     private static void cleanAbandoned(String id, Optional<SandboxState> state) {
         if (state.isEmpty()) {
+            DiskLayers.removeIfPresent(id); // made before the state was written
             return; // died before recording anything: it made nothing either
         }
         SandboxState s = state.get();
@@ -342,6 +344,7 @@ public final class SandboxRuntime implements AutoCloseable {
             Native.kill((int) s.initPid(), Native.SIGKILL);
         }
         CgroupCleaner.removeStale(s.cgroups().stream().map(Path::of).toList());
+        DiskLayers.removeIfPresent(id);
     }
 
     /**

@@ -59,6 +59,8 @@ public final class SandboxSpec {
     private final List<PortMapping> publishedPorts;
     private final List<Integer> exposedHostPorts;
     private final Optional<NetworkJoin> joinedNetwork;
+    private final Optional<ImageRootMode> imageRootMode;
+    private final WritableLayer writableLayer;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -88,6 +90,8 @@ public final class SandboxSpec {
         this.publishedPorts = List.copyOf(b.publishedPorts);
         this.exposedHostPorts = List.copyOf(b.exposedHostPorts);
         this.joinedNetwork = b.joinedNetwork;
+        this.imageRootMode = b.imageRootMode;
+        this.writableLayer = b.writableLayer;
     }
 
     public static Builder builder() {
@@ -154,6 +158,21 @@ public final class SandboxSpec {
     /** The hooks of one stage, in order. */
     public List<Hook> hooks(Hook.Stage stage) {
         return hooks.stream().filter(h -> h.stage() == stage).toList();
+    }
+
+    /** How an image root is assembled when set; else {@value ImageRootMode#PROPERTY} or what the host supports. */
+    public Optional<ImageRootMode> imageRootMode() {
+        return imageRootMode;
+    }
+
+    /** Where an image root's writes go (a tmpfs by default); see {@link #writableLayerSize()}. */
+    public WritableLayer writableLayer() {
+        return writableLayer;
+    }
+
+    /** The tmpfs writable layer's limit in bytes: as set, else {@link #tmpSize()}; 0 for a disk one (no limit). */
+    public long writableLayerSize() {
+        return writableLayer.onDisk() ? 0 : writableLayer.size().orElse(tmpSize());
     }
 
     public boolean readOnlyRoot() {
@@ -303,6 +322,8 @@ public final class SandboxSpec {
         b.publishedPorts.addAll(publishedPorts);
         b.exposedHostPorts.addAll(exposedHostPorts);
         b.joinedNetwork = joinedNetwork;
+        b.imageRootMode = imageRootMode;
+        b.writableLayer = writableLayer;
         return b;
     }
 
@@ -327,14 +348,15 @@ public final class SandboxSpec {
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping
                 && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize)
                 && publishedPorts.equals(other.publishedPorts) && exposedHostPorts.equals(other.exposedHostPorts)
-                && joinedNetwork.equals(other.joinedNetwork);
+                && joinedNetwork.equals(other.joinedNetwork) && imageRootMode.equals(other.imageRootMode)
+                && writableLayer.equals(other.writableLayer);
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(namespaces, rootfs, mounts, devices, hooks, hostname, environment, workdir, user, userName, limits,
                 seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, publishedPorts,
-                exposedHostPorts, joinedNetwork);
+                exposedHostPorts, joinedNetwork, imageRootMode, writableLayer);
     }
 
     @Override
@@ -348,7 +370,9 @@ public final class SandboxSpec {
                 + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet()
                 + (publishedPorts.isEmpty() ? "" : ", publish=" + publishedPorts)
                 + (exposedHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposedHostPorts)
-                + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("") + "}";
+                + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("")
+                + imageRootMode.map(m -> ", imageRootMode=" + m).orElse("")
+                + (rootfs.isImage() ? ", writableLayer=" + writableLayer : "") + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -383,6 +407,8 @@ public final class SandboxSpec {
         private boolean trackUsage = true;
         private boolean allowNestedUserNamespaces;
         private boolean allowCompatArchitectures;
+        private Optional<ImageRootMode> imageRootMode = Optional.empty();
+        private WritableLayer writableLayer = WritableLayer.tmpfs();
         private OptionalLong tmpSize = OptionalLong.empty();
         private OptionalLong shmSize = OptionalLong.empty();
         private final List<PortMapping> publishedPorts = new ArrayList<>();
@@ -428,6 +454,18 @@ public final class SandboxSpec {
                 // A name is looked up in the image's own /etc/passwd when the sandbox starts.
                 setUser(config.user().isEmpty() ? "0" : config.user());
             }
+            return this;
+        }
+
+        /** Forces how an image root is assembled (else {@value ImageRootMode#PROPERTY}, else what the host supports). */
+        public Builder imageRootMode(ImageRootMode mode) {
+            this.imageRootMode = Optional.of(mode);
+            return this;
+        }
+
+        /** Where an image root's writes go: a tmpfs (optionally of a given size) or a directory on disk. */
+        public Builder writableLayer(WritableLayer layer) {
+            this.writableLayer = Objects.requireNonNull(layer, "writableLayer");
             return this;
         }
 

@@ -101,6 +101,17 @@ public final class Protocol {
     public static final int F_HOOK = 64;
     public static final int F_HOOK_STATE = 65;
     public static final int F_HOOK_PAUSE = 66;
+    public static final int F_ROOT_MODE = 56;
+    public static final int F_ROOT_UPPER = 57;
+    public static final int ROOT_MODE_OVERLAY = 0;
+    public static final int ROOT_MODE_FUSE = 1;
+    public static final int ROOT_MODE_COPY = 2;
+    public static final int ROOT_FLAG_LINK = 1;
+    public static final int ROOT_MODE_MODE = 0;
+    public static final int ROOT_MODE_FLAGS = 4;
+    public static final int ROOT_MODE_HELPER = 8;
+    public static final int ROOT_UPPER_SIZE = 0;
+    public static final int ROOT_UPPER_DIR = 8;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;

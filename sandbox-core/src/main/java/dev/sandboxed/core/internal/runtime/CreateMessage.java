@@ -2,7 +2,11 @@ package dev.sandboxed.core.internal.runtime;
 
 import static dev.sandboxed.core.internal.protocol.Protocol.*;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
 
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.protocol.Message;
@@ -24,6 +28,31 @@ public final class CreateMessage {
     /** A sandbox whose user and network namespaces are another sandbox's, passed as descriptors with the message. */
     public static Message joiningNetwork(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup) {
         return build(spec, ids, mounts, cgroup, true);
+    }
+
+    /**
+     * Adds how an image root is assembled: the mode when it is not the kernel's overlayfs, and the writable layer's
+     * tmpfs limit or {@code diskLayer}, the directory made for it.
+     */
+    public static void imageRoot(Message create, MountPlan mounts, Optional<Path> diskLayer) {
+        if (mounts.imageRoot().isEmpty()) {
+            return;
+        }
+        MountPlan.ImageRoot root = mounts.imageRoot().get();
+        int mode = switch (root.choice().mode()) {
+            case OVERLAY -> ROOT_MODE_OVERLAY;
+            case FUSE_OVERLAYFS -> ROOT_MODE_FUSE;
+            case COPY -> ROOT_MODE_COPY;
+        };
+        if (mode != ROOT_MODE_OVERLAY) {
+            byte[] helper = root.choice().helper().map(Path::toString).orElse("").getBytes(StandardCharsets.UTF_8);
+            create.put(F_ROOT_MODE, ByteBuffer.allocate(ROOT_MODE_HELPER + helper.length + 1).order(ByteOrder.nativeOrder())
+                    .putInt(ROOT_MODE_MODE, mode).putInt(ROOT_MODE_FLAGS, root.linkFiles() ? ROOT_FLAG_LINK : 0)
+                    .put(ROOT_MODE_HELPER, helper).array());
+        }
+        byte[] dir = diskLayer.map(Path::toString).orElse("").getBytes(StandardCharsets.UTF_8);
+        create.put(F_ROOT_UPPER, ByteBuffer.allocate(ROOT_UPPER_DIR + dir.length + 1).order(ByteOrder.nativeOrder())
+                .putLong(ROOT_UPPER_SIZE, diskLayer.isPresent() ? 0 : root.tmpfsSize()).put(ROOT_UPPER_DIR, dir).array());
     }
 
     /**

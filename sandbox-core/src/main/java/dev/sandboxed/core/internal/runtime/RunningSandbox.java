@@ -221,6 +221,9 @@ public final class RunningSandbox {
         } finally {
             initExit.close();
             networkMember.ifPresent(RuntimeNetwork.Member::leave);
+            if (spec.rootfs().isImage() && spec.writableLayer().onDisk()) {
+                DiskLayers.removeIfPresent(id); // its init is gone, so nothing writes there any more
+            }
             removed = removal.remove(id, cgroup, stateEntry);
             try {
                 if (!spec.hooks(Hook.Stage.POSTSTOP).isEmpty()) {

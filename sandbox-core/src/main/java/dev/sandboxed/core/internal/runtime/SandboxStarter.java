@@ -172,6 +172,10 @@ public final class SandboxStarter {
                 ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
                 : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
         LifecycleHooks.describe(create, plan.spec());
+        if (plan.mounts().imageRoot().isPresent()) {
+            boolean disk = plan.mounts().imageRoot().get().diskLayer();
+            CreateMessage.imageRoot(create, plan.mounts(), disk ? Optional.of(DiskLayers.create(made.id)) : Optional.empty());
+        }
         if (made.member != null && !slot) {
             CreateMessage.onNetwork(create, made.member.network().id(), made.member.address(),
                     made.member.network().prefix());
@@ -284,6 +288,9 @@ public final class SandboxStarter {
         }
         if (made.cgroup != null) {
             made.cgroup.close();
+        }
+        if (made.id != null) {
+            DiskLayers.removeIfPresent(made.id);
         }
         if (made.state != null) {
             made.state.remove();
