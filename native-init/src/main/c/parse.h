@@ -36,6 +36,12 @@ struct network_request {
 /* Reads a K_NETWORK_CREATE (no descriptors; F_NETWORK, F_UID_MAP and F_GID_MAP required). */
 int parse_network_request(const struct msg *m, struct network_request *req, struct failure *f);
 
+/* The F_PARKED of a K_UNPARK or K_CREATE. */
+int parse_parked_id(const struct msg *m, uint32_t *id, struct failure *f);
+
+/* K_PARK: no descriptors, F_PARKED and at least one F_CGROUP_PROCS. */
+int parse_park_request(const struct msg *m, uint32_t *id, struct failure *f);
+
 /* The F_NETWORK of a K_NETWORK_REMOVE. */
 int parse_network_id(const struct msg *m, uint32_t *id, struct failure *f);
 

@@ -53,6 +53,11 @@ enum kind {
                               host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*) */
     K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port], or no fd
                               and F_ERRNO when Java could not connect it */
+    /* Java -> server, no answer: a parked process, a child of the server that moves itself into these v1 cgroups
+       (the move waits for an RCU grace period: its time, not a start's) and waits for a K_CREATE naming it (F_PARKED),
+       whose init it then clones there. Without a free slot the server parks nothing: that K_CREATE joins as usual. */
+    K_PARK = 32,   /* F_PARKED (an id Java chooses, unique in the JVM), F_CGROUP_PROCS repeated */
+    K_UNPARK = 33, /* F_PARKED: the parked process exits (Java removes its cgroups, killing what is left there) */
 };
 
 /* Field tags. */
@@ -114,6 +119,10 @@ enum tag {
     F_NEW_SESSION = 51,    /* u32: setsid() so the process has no controlling terminal */
     F_NO_NEW_PRIVS = 52,   /* u32 */
     F_ARGV_MEMFD = 53,     /* u32: size in bytes of the argument memfd, fds[3] (see below) */
+
+    /* K_PARK, K_UNPARK, and K_CREATE: the init is cloned by this parked process, in its cgroups (not with F_JOIN or
+       F_NETWORK); if it is gone, the server clones the init itself and writes F_CGROUP_PROCS */
+    F_PARKED = 54, /* u32 */
 };
 
 /*

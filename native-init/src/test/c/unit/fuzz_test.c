@@ -257,6 +257,11 @@ static void exercise(const struct msg *m) {
     rc = parse_network_request(m, &net, &n);
     expect_failure_reported(rc, &n);
     if (rc == 0) CHECK(m->nfds == 0 && field_present(&net.uid_map) && field_present(&net.gid_map));
+    uint32_t parked_id;
+    struct failure p = { 0 };
+    rc = parse_park_request(m, &parked_id, &p);
+    expect_failure_reported(rc, &p);
+    if (rc == 0) CHECK(m->nfds == 0);
     static struct mount_op ops[512];
     int count = -1;
     uint32_t max = below(2) ? 512 : below(4);

@@ -36,6 +36,8 @@ public final class Protocol {
     public static final int K_GET_NAMESPACES = 23;
     public static final int K_PUBLISH = 24;
     public static final int K_HOST_SOCKET = 25;
+    public static final int K_PARK = 32;
+    public static final int K_UNPARK = 33;
 
     // Field tags.
     public static final int F_KIND = 1;
@@ -91,6 +93,7 @@ public final class Protocol {
     public static final int F_NEW_SESSION = 51;
     public static final int F_NO_NEW_PRIVS = 52;
     public static final int F_ARGV_MEMFD = 53;
+    public static final int F_PARKED = 54;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;

@@ -18,6 +18,7 @@ import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
@@ -75,6 +76,8 @@ public final class SandboxStarter {
         ControlSocket socket;
         InitServer server;
         RuntimeNetwork.Member member;
+        /** The process parked in a pooled cgroup, until the create request takes it or it is let go. */
+        CgroupPool.Parked parked;
         RunningSandbox sandbox;
         PublishedPorts ports = PublishedPorts.none();
     }
@@ -146,6 +149,7 @@ public final class SandboxStarter {
             made.id = slot.id();
             made.state = slot.state();
             made.cgroup = slot.cgroup();
+            made.parked = slot.parked();
             return;
         }
         if (!spec.limits().isEmpty()) {
@@ -203,6 +207,15 @@ public final class SandboxStarter {
     private int create(Plan plan, Underway made, Message create, int socket) {
         made.server = server.get();
         Optional<RuntimeNetwork> network = plan.request().network();
+        if (made.parked != null) {
+            // Its init would miss what a network or a shared namespace takes; a dead server's died with it.
+            if (made.parked.server() == made.server && network.isEmpty() && plan.request().networkOwner().isEmpty()) {
+                create.putU32(Protocol.F_PARKED, made.parked.id());
+            } else {
+                made.parked.release();
+            }
+            made.parked = null;
+        }
         if (network.isPresent() && network.get().server() != made.server) {
             throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
                     + " with its sandbox-init server", 0);
@@ -255,6 +268,9 @@ public final class SandboxStarter {
     /** Undoes what the phases reached: a cloned sandbox closes as any other does, else its parts go one by one. */
     private static void rollBack(Underway made) {
         made.ports.close();
+        if (made.parked != null) {
+            made.parked.release();
+        }
         if (made.member != null && made.sandbox == null) {
             made.member.leave();
         }
@@ -300,7 +316,7 @@ public final class SandboxStarter {
         SandboxCgroup cgroup = null;
         try {
             cgroup = cgroups.create(id, key.limits(), key.diesWithInit());
-            return new CgroupPool.Slot(id, state, cgroup); // its state names where the cgroup may be: enough
+            return new CgroupPool.Slot(id, state, cgroup, park(cgroup)); // its state names where it may be: enough
         } catch (RuntimeException e) {
             try {
                 if (cgroup != null) {
@@ -311,6 +327,20 @@ public final class SandboxStarter {
             }
             throw e;
         }
+    }
+
+    /**
+     * On v1, a process parked in the cgroup ahead, so that the kernel's wait in the move (an RCU grace period,
+     * about 10 ms unless another move happened just before) is not a start's. v2 needs none: the init is cloned
+     * straight into its cgroup. Java never writes the pid itself: the parked process moves itself, so no pid that
+     * may have been reused is ever written.
+     */
+    private CgroupPool.Parked park(SandboxCgroup cgroup) {
+        if (cgroup.procsFiles().isEmpty() || cgroup.cloneIntoDirectory().isPresent()) {
+            return null;
+        }
+        InitServer current = server.get();
+        return new CgroupPool.Parked(current, current.park(cgroup.procsFiles()));
     }
 
     /**
