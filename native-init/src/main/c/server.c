@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <linux/if.h>
 #include <linux/sched.h>
@@ -106,11 +107,20 @@ static void close_network_sockets(void) {
     }
 }
 
-/* In a parked process, whose descriptors are closed already: the tables name none of its own. */
+/*
+ * In a parked process, whose descriptors are closed already: the tables name none of its own. Only entries in use
+ * are written: a page written here is copied, and the init cloned later would keep that copy to itself (its Pss).
+ */
 static void forget_server_tables(void) {
-    memset(networks, 0, sizeof networks);
-    for (int i = 0; i < MAX_PENDING; i++) pending[i].sync = -1;
-    for (int i = 0; i < MAX_PARKED; i++) parked[i].sock = -1;
+    for (int i = 0; i < MAX_NETWORKS; i++) {
+        if (networks[i].used) networks[i] = (struct network){ 0 };
+    }
+    for (int i = 0; i < MAX_PENDING; i++) {
+        if (pending[i].sync >= 0) pending[i].sync = -1;
+    }
+    for (int i = 0; i < MAX_PARKED; i++) {
+        if (parked[i].sock >= 0) parked[i].sock = -1;
+    }
 }
 
 /* Where one creation stands: what the failure path must undo, and what the success path reports. */
@@ -183,7 +193,10 @@ static int write_id_maps(pid_t pid, const struct create_request *req, struct fai
     return write_id_map(pid, "gid_map", &req->gid_map_cmd, &req->gid_map, f);
 }
 
-/* Moves a process into the cgroups of a request (its F_CGROUP_PROCS files). */
+/*
+ * Moves a process into the cgroups of a request (its F_CGROUP_PROCS files). The paths are copied on the stack, not
+ * the heap: in a parked process a heap page written would be copied, and kept by the init it clones.
+ */
 static int join_cgroups_of(pid_t pid, const struct msg *m, struct failure *f) {
     struct field fl;
     char pidbuf[16];
@@ -191,8 +204,12 @@ static int join_cgroups_of(pid_t pid, const struct msg *m, struct failure *f) {
     size_t pos = 0;
     while (msg_next(m, &pos, &fl)) {
         if (fl.tag != F_CGROUP_PROCS) continue;
-        char *path AUTO_FREE = field_strdup(&fl);
-        if (path == NULL) return fail(f, ENOMEM, "copy cgroup path");
+        char path[PATH_MAX];
+        size_t n = strnlen((const char *)fl.data, fl.len);
+        if (n == 0 || n >= sizeof path)
+            return fail(f, ENAMETOOLONG, "cgroup.procs path empty or too long (%u bytes)", fl.len);
+        memcpy(path, fl.data, n);
+        path[n] = '\0';
         if (write_file(path, pidbuf, (size_t)len) < 0) {
             return fail(f, errno, "write pid to %s", path);
         }
