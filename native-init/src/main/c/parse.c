@@ -232,6 +232,26 @@ int parse_network_id(const struct msg *m, uint32_t *id, struct failure *f) {
     return 0;
 }
 
+int parse_parked_id(const struct msg *m, uint32_t *id, struct failure *f) {
+    struct field fl;
+    if (!msg_find(m, F_PARKED, &fl) || fl.len != 4) {
+        return fail(f, EINVAL, "parse parked process: F_PARKED missing or not 4 bytes");
+    }
+    *id = wire_get_u32(fl.data);
+    return 0;
+}
+
+int parse_park_request(const struct msg *m, uint32_t *id, struct failure *f) {
+    if (m->nfds != 0) {
+        return fail(f, EINVAL, "park a process: expected no descriptors, got %d", m->nfds);
+    }
+    struct field fl;
+    if (!msg_find(m, F_CGROUP_PROCS, &fl)) {
+        return fail(f, EINVAL, "park a process: no F_CGROUP_PROCS to join");
+    }
+    return parse_parked_id(m, id, f);
+}
+
 int parse_network_request(const struct msg *m, struct network_request *req, struct failure *f) {
     *req = (struct network_request){ 0 };
     if (m->nfds != 0) {

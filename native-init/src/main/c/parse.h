@@ -42,6 +42,11 @@ int parse_network_request(const struct msg *m, struct network_request *req, stru
  * (whose first field is the address in network byte order, the second the prefix).
  */
 int parse_slot_request(const struct msg *m, struct network_request *req, uint32_t address[2], struct failure *f);
+/* The F_PARKED of a K_UNPARK or K_CREATE. */
+int parse_parked_id(const struct msg *m, uint32_t *id, struct failure *f);
+
+/* K_PARK: no descriptors, F_PARKED and at least one F_CGROUP_PROCS. */
+int parse_park_request(const struct msg *m, uint32_t *id, struct failure *f);
 
 /* The F_NETWORK of a K_NETWORK_REMOVE. */
 int parse_network_id(const struct msg *m, uint32_t *id, struct failure *f);

@@ -67,6 +67,11 @@ enum kind {
        runtime's prestart and createRuntime hooks, then lets it go on with the state JSON the in-sandbox hooks get. */
     K_HOOKS_PAUSED = 38, /* sandbox init -> Java: mounts done, pivot_root not yet */
     K_HOOKS_GO = 39,     /* Java -> sandbox init: F_HOOK_STATE; the init runs its createContainer hooks and goes on */
+    /* Java -> server, no answer: a parked process, a child of the server that moves itself into these v1 cgroups
+       (the move waits for an RCU grace period: its time, not a start's) and waits for a K_CREATE naming it (F_PARKED),
+       whose init it then clones there. Without a free slot the server parks nothing: that K_CREATE joins as usual. */
+    K_PARK = 32,   /* F_PARKED (an id Java chooses, unique in the JVM), F_CGROUP_PROCS repeated */
+    K_UNPARK = 33, /* F_PARKED: the parked process exits (Java removes its cgroups, killing what is left there) */
 };
 
 /* Field tags. */
@@ -141,6 +146,10 @@ enum tag {
                           (the fuse-overlayfs executable for ROOT_MODE_FUSE, else empty); absent: ROOT_MODE_OVERLAY */
     F_ROOT_UPPER = 57, /* u64 tmpfs size in bytes @0 (0: no limit), then @8 a NUL-terminated host directory that holds
                           the writable layer instead of a tmpfs (empty: a tmpfs); absent: a tmpfs without a limit */
+
+    /* K_PARK, K_UNPARK, and K_CREATE: the init is cloned by this parked process, in its cgroups (not with F_JOIN or
+       F_NETWORK); if it is gone, the server clones the init itself and writes F_CGROUP_PROCS */
+    F_PARKED = 54, /* u32 */
 };
 
 /*

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <linux/if.h>
 #include <linux/sched.h>
@@ -70,6 +71,25 @@ struct pending_port {
 
 static struct pending_port pending[MAX_PENDING];
 
+/*
+ * Parked processes (K_PARK): children of the server that moved themselves into a future sandbox's v1 cgroups. A
+ * v1 cgroup.procs write waits for an RCU grace period (about 10 ms) unless another move happened just before; a
+ * parked process pays it in the background, and the init it clones later starts life in the cgroups, as
+ * CLONE_INTO_CGROUP does on v2.
+ */
+#define MAX_PARKED 64
+
+struct parked {
+    int sock; /* the server's end of the parked process's socket; -1: a free slot */
+    uint32_t id;
+    pid_t pid;
+};
+
+static struct parked parked[MAX_PARKED];
+
+/* Its request buffer (a parked process is a copy of the server, whose buffers it leaves alone). */
+static struct msg parked_request;
+
 static struct network *find_network(uint32_t id) {
     for (int i = 0; i < MAX_NETWORKS; i++) {
         if (networks[i].used && networks[i].id == id) return &networks[i];
@@ -77,13 +97,32 @@ static struct network *find_network(uint32_t id) {
     return NULL;
 }
 
-/* In a child of the server: no network socket may stay open in a sandbox or a holder. */
+/* In a child of the server: no network or parked process's socket may stay open in a sandbox or a holder. */
 static void close_network_sockets(void) {
     for (int i = 0; i < MAX_NETWORKS; i++) {
         if (networks[i].used) close(networks[i].nl);
     }
     for (int i = 0; i < MAX_PENDING; i++) {
         if (pending[i].sync >= 0) close(pending[i].sync);
+    }
+    for (int i = 0; i < MAX_PARKED; i++) {
+        if (parked[i].sock >= 0) close(parked[i].sock);
+    }
+}
+
+/*
+ * In a parked process, whose descriptors are closed already: the tables name none of its own. Only entries in use
+ * are written: a page written here is copied, and the init cloned later would keep that copy to itself (its Pss).
+ */
+static void forget_server_tables(void) {
+    for (int i = 0; i < MAX_NETWORKS; i++) {
+        if (networks[i].used) networks[i] = (struct network){ 0 };
+    }
+    for (int i = 0; i < MAX_PENDING; i++) {
+        if (pending[i].sync >= 0) pending[i].sync = -1;
+    }
+    for (int i = 0; i < MAX_PARKED; i++) {
+        if (parked[i].sock >= 0) parked[i].sock = -1;
     }
 }
 
@@ -158,21 +197,33 @@ static int write_id_maps(pid_t pid, const struct create_request *req, struct fai
     return write_id_map(pid, "gid_map", &req->gid_map_cmd, &req->gid_map, f);
 }
 
-/* Moves the child into its cgroups (cgroup.procs); the init starts no process before this is done. */
-static int join_cgroups(pid_t pid, const struct create_request *req, struct failure *f) {
+/*
+ * Moves a process into the cgroups of a request (its F_CGROUP_PROCS files). The paths are copied on the stack, not
+ * the heap: in a parked process a heap page written would be copied, and kept by the init it clones.
+ */
+static int join_cgroups_of(pid_t pid, const struct msg *m, struct failure *f) {
     struct field fl;
     char pidbuf[16];
     int len = snprintf(pidbuf, sizeof pidbuf, "%d", pid);
     size_t pos = 0;
-    while (msg_next(req->msg, &pos, &fl)) {
+    while (msg_next(m, &pos, &fl)) {
         if (fl.tag != F_CGROUP_PROCS) continue;
-        char *path AUTO_FREE = field_strdup(&fl);
-        if (path == NULL) return fail(f, ENOMEM, "copy cgroup path");
+        char path[PATH_MAX];
+        size_t n = strnlen((const char *)fl.data, fl.len);
+        if (n == 0 || n >= sizeof path)
+            return fail(f, ENAMETOOLONG, "cgroup.procs path empty or too long (%u bytes)", fl.len);
+        memcpy(path, fl.data, n);
+        path[n] = '\0';
         if (write_file(path, pidbuf, (size_t)len) < 0) {
             return fail(f, errno, "write pid to %s", path);
         }
     }
     return 0;
+}
+
+/* Moves the child into its cgroups (cgroup.procs); the init starts no process before this is done. */
+static int join_cgroups(pid_t pid, const struct create_request *req, struct failure *f) {
+    return join_cgroups_of(pid, req->msg, f);
 }
 
 /* Tells Java on the sandbox socket which set-up step failed, and ends the would-be init. */
@@ -572,6 +623,131 @@ static int create_sandbox(const struct create_request *req, int control, int sig
     return req->join ? release_joining_child(req, c, f) : release_child(req, c, f);
 }
 
+/*
+ * In a parked process: clones the init of `request` with CLONE_PARENT (the server is its parent, as for any init, and
+ * reaps it) into the cgroups this process is in, writes its id maps and releases it. Returns its pid with
+ * *sync the start-up socket's other end, or -1 with the failed step (an init already cloned is killed).
+ */
+static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, struct failure *f) {
+    struct create_request req;
+    struct creation c = { .pid = -1, .sync = { -1, -1 } };
+    if (parse_create_request(request, &req, f) < 0) return -1;
+    if (req.join || req.on_network) {
+        return fail(f, EINVAL, "create sandbox: a parked process clones no init that joins namespaces or a network");
+    }
+    if (prepare_startup(&req, &c, f) < 0) return -1;
+    c.pid = (pid_t)syscall(SYS_clone, (unsigned long)req.clone_flags | CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+    int clone_errno = errno;
+    if (c.pid == 0) {
+        close(sock);
+        close(c.sync[1]);
+        child_main(&req, -1, -1, c.sync[0]);
+    }
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    close(c.sync[0]);
+    if (c.pid < 0) {
+        close(c.sync[1]);
+        return fail(f, clone_errno, "clone with namespace flags 0x%llx", (unsigned long long)req.clone_flags);
+    }
+    int rc = write_id_maps(c.pid, &req, f);
+    if (rc == 0 && write(c.sync[1], "1", 1) != 1) rc = fail(f, errno, "release sandbox init");
+    if (rc < 0) {
+        kill(c.pid, SIGKILL); /* the server reaps it */
+        close(c.sync[1]);
+        return -1;
+    }
+    *sync = c.sync[1];
+    return c.pid;
+}
+
+/*
+ * A parked process: moves itself into its cgroups, then waits for the K_CREATE naming it and clones that init, or
+ * for the end of its socket (unparked, or the server is gone). It holds no descriptor of the server's but its own
+ * socket and stdio, and dies with the server.
+ */
+static _Noreturn void parked_main(const struct msg *park, int sock, pid_t server) {
+    if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != server) _exit(0);
+    if (sock > 3) sys_close_range(3, (unsigned)sock - 1, 0);
+    sys_close_range((unsigned)sock + 1, ~0U, 0);
+    forget_server_tables();
+    struct failure joined = { 0 };
+    join_cgroups_of(getpid(), park, &joined);
+    int rc;
+    while ((rc = msg_recv(sock, &parked_request)) > 0 && msg_kind(&parked_request) != K_CREATE) {
+        msg_close_fds(&parked_request);
+    }
+    if (rc <= 0) _exit(0);
+    struct failure f = joined;
+    int sync = -1;
+    pid_t init = f.err != 0 ? -1 : clone_parked_init(&parked_request, sock, &sync, &f);
+    if (init > 0) {
+        msg_init(&reply, K_CREATED);
+        msg_put_u32(&reply, F_PID, (uint32_t)init);
+        msg_send(sock, &reply, &sync, 1);
+    } else {
+        msg_init(&reply, K_CREATE_FAILED);
+        msg_put_failure(&reply, &f);
+        msg_send(sock, &reply, NULL, 0);
+    }
+    _exit(0);
+}
+
+/* The parked process a K_CREATE names, taken out of the table; 0 when it names none or one that is not here. */
+static int take_parked(const struct msg *request, const struct create_request *req, struct parked *out) {
+    struct failure ignored = { 0 };
+    uint32_t id;
+    if (req->join || req->on_network || parse_parked_id(request, &id, &ignored) < 0) return 0;
+    for (int i = 0; i < MAX_PARKED; i++) {
+        if (parked[i].sock >= 0 && parked[i].id == id) {
+            *out = parked[i];
+            parked[i].sock = -1;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* A failure a K_CREATE_FAILED reports, into f. */
+static int failure_of(const struct msg *m, struct failure *f) {
+    struct field step, err;
+    int has_step = msg_find(m, F_STEP, &step);
+    int e = msg_find(m, F_ERRNO, &err) && err.len == 4 ? (int)field_u32(&err) : EPROTO;
+    return has_step ? fail(f, e, "%.*s", (int)step.len, (const char *)step.data) : fail(f, e, "create sandbox");
+}
+
+/*
+ * Has the parked process clone the init: 1 when it did (c->pid the init), -1 with the failed step, 0 when the
+ * parked process is gone before it got the request (the caller clones the init itself). The parked process is reaped
+ * before the init may start anything: until then a pids limit counts it.
+ */
+static int create_by_parked(const struct parked *p, const struct msg *request, struct creation *c, struct failure *f) {
+    int sock AUTO_CLOSE = p->sock;
+    if (msg_send(sock, request, request->fds, request->nfds) < 0) {
+        return 0; /* it died (the poll loop reaps it) */
+    }
+    int rc = msg_recv(sock, &parked_request);
+    waitpid(p->pid, NULL, 0); /* it exits once it answered, or has died */
+    if (rc <= 0) {
+        return fail(f, rc < 0 ? errno : EPIPE, "create sandbox: parked process %d ended before it answered", p->pid);
+    }
+    struct field pid;
+    if (msg_kind(&parked_request) != K_CREATED) {
+        msg_close_fds(&parked_request);
+        return failure_of(&parked_request, f);
+    }
+    if (!msg_find(&parked_request, F_PID, &pid) || pid.len != 4 || parked_request.nfds != 1) {
+        msg_close_fds(&parked_request);
+        return fail(f, EPROTO, "create sandbox: parked process %d answered without the init's pid", p->pid);
+    }
+    c->pid = (pid_t)field_u32(&pid);
+    c->sync[1] = parked_request.fds[0];
+    if (write(c->sync[1], "2", 1) != 1) {
+        int err = errno;
+        return child_gone(c->pid, err) ? 1 : fail(f, err, "tell sandbox init its cgroups are joined");
+    }
+    return 1;
+}
+
 /* A failed creation: nothing of it survives. */
 static void abandon(struct creation *c) {
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
@@ -600,7 +776,11 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
                       req.network);
         }
     }
-    if (rc == 0) {
+    struct parked p;
+    if (rc == 0 && take_parked(request, &req, &p)) {
+        rc = create_by_parked(&p, request, &c, &f);
+        rc = rc < 0 ? -1 : rc > 0 ? 0 : create_sandbox(&req, control, signal_fd, &c, &f);
+    } else if (rc == 0) {
         rc = create_sandbox(&req, control, signal_fd, &c, &f);
     }
     if (rc < 0) {
@@ -617,6 +797,44 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
         msg_put_u32(&reply, F_PID, (uint32_t)c.pid);
     }
     send_reply(control);
+}
+
+/* K_PARK, no answer: forks a parked process (see parked_main); without a free slot, parks nothing. */
+static void handle_park(const struct msg *request) {
+    struct failure f = { 0 };
+    uint32_t id;
+    msg_close_fds(request);
+    if (parse_park_request(request, &id, &f) < 0) return;
+    struct parked *slot = NULL;
+    for (int i = 0; i < MAX_PARKED; i++) {
+        if (parked[i].sock >= 0 && parked[i].id == id) return;
+        if (slot == NULL && parked[i].sock < 0) slot = &parked[i];
+    }
+    int sv[2];
+    if (slot == NULL || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) return;
+    pid_t server = getpid();
+    pid_t pid = fork();
+    if (pid == 0) parked_main(request, sv[1], server);
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return;
+    }
+    *slot = (struct parked){ .sock = sv[0], .id = id, .pid = pid };
+}
+
+/* K_UNPARK, no answer: the parked process sees its socket end and exits (the poll loop reaps it). */
+static void handle_unpark(const struct msg *request) {
+    struct failure f = { 0 };
+    uint32_t id;
+    msg_close_fds(request);
+    if (parse_parked_id(request, &id, &f) < 0) return;
+    for (int i = 0; i < MAX_PARKED; i++) {
+        if (parked[i].sock >= 0 && parked[i].id == id) {
+            close(parked[i].sock);
+            parked[i].sock = -1;
+        }
+    }
 }
 
 /* The report of a holder (or a slot's placeholder): a failure, or none with its `n` descriptors in SCM_RIGHTS. */
@@ -910,6 +1128,7 @@ int server_loop(int control) {
         return 0;
     }
     for (int i = 0; i < MAX_PENDING; i++) pending[i].sync = -1;
+    for (int i = 0; i < MAX_PARKED; i++) parked[i].sock = -1;
     for (;;) {
         struct pollfd pfds[2 + MAX_PENDING] = {
             { .fd = control, .events = POLLIN },
@@ -947,6 +1166,8 @@ int server_loop(int control) {
             case K_NETWORK_CREATE: handle_network_create(control, &request); break;
             case K_NETWORK_REMOVE: handle_network_remove(&request); break;
             case K_NETWORK_SLOT: handle_network_slot(control, &request); break;
+            case K_PARK: handle_park(&request); break;
+            case K_UNPARK: handle_unpark(&request); break;
             default: msg_close_fds(&request); break;
             }
         }

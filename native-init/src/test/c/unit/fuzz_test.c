@@ -285,6 +285,11 @@ static void exercise(const struct msg *m) {
     rc = parse_slot_request(m, &net, slot_address, &s2);
     expect_failure_reported(rc, &s2);
     if (rc == 0) CHECK(m->nfds == 0 && slot_address[1] >= 8 && slot_address[1] <= 30);
+    uint32_t parked_id;
+    struct failure p = { 0 };
+    rc = parse_park_request(m, &parked_id, &p);
+    expect_failure_reported(rc, &p);
+    if (rc == 0) CHECK(m->nfds == 0);
     static struct mount_op ops[512];
     int count = -1;
     uint32_t max = below(2) ? 512 : below(4);

@@ -656,6 +656,31 @@ static void test_slot_request(void) {
     CHECK(parse_slot_request(m, &req, a, &f) == -1 && failed_with(&f, EINVAL, "parse network address: the subnet"));
 }
 
+static void test_park_request(void) {
+    struct failure f = { 0 };
+    uint32_t id = 0;
+    new_msg(K_PARK);
+    msg_put_u32(m, F_PARKED, 7);
+    msg_put_str(m, F_CGROUP_PROCS, "/sys/fs/cgroup/memory/x/cgroup.procs");
+    msg_seal(m);
+    CHECK(parse_park_request(m, &id, &f) == 0 && id == 7);
+    m->nfds = 1;
+    CHECK(parse_park_request(m, &id, &f) == -1 && failed_with(&f, EINVAL, "park a process: expected no"));
+    new_msg(K_PARK);
+    msg_put_u32(m, F_PARKED, 7);
+    msg_seal(m);
+    CHECK(parse_park_request(m, &id, &f) == -1 && failed_with(&f, EINVAL, "park a process: no F_CGROUP_PROCS"));
+    new_msg(K_PARK);
+    msg_put_str(m, F_CGROUP_PROCS, "/sys/fs/cgroup/memory/x/cgroup.procs");
+    msg_put(m, F_PARKED, "ab", 2);
+    msg_seal(m);
+    CHECK(parse_park_request(m, &id, &f) == -1 && failed_with(&f, EINVAL, "parse parked process: F_PARKED"));
+    new_msg(K_UNPARK);
+    msg_put_u32(m, F_PARKED, 11);
+    msg_seal(m);
+    CHECK(parse_parked_id(m, &id, &f) == 0 && id == 11);
+}
+
 static void test_map_command(void) {
     static const char cmd[] = "/usr/bin/newuidmap\0000\0001000\0001\0";
     struct field fl = { .tag = F_UID_MAP_CMD, .len = sizeof cmd - 1, .data = (const unsigned char *)cmd };
@@ -980,6 +1005,7 @@ int main(void) {
     RUN(test_create_request_network);
     RUN(test_network_request);
     RUN(test_slot_request);
+    RUN(test_park_request);
     RUN(test_map_command);
     RUN(test_exec_strings_from_the_message);
     RUN(test_exec_strings_without_a_command);

@@ -15,6 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.state.SandboxState;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -60,6 +62,69 @@ class CgroupPoolRuntimeTest {
         try (var left = Files.list(stateDir)) {
             assertThat(left.toList()).isEmpty();
         }
+    }
+
+    /**
+     * On v1 a process waits in each pooled cgroup (it moved itself there) and clones the next init there: that init
+     * and its first process are inside from their first instruction, the parked process is gone before anything
+     * runs (a pids limit of 2 leaves room for exactly the init and one process), and nothing stays behind.
+     */
+    @Test
+    void onV1TheNextInitIsClonedInsideItsPooledCgroupByTheProcessParkedThere(@TempDir Path stateDir) throws Exception {
+        RuntimeConfig config = new RuntimeConfig(Optional.of(stateDir.toString()),
+                RuntimeConfig.fromSystemProperties().cgroupParent(), false, 1);
+        SandboxSpec spec = SandboxSpec.builder().pids(2).memory(32L << 20).build();
+        List<Path> pooledDirs = new ArrayList<>();
+        long parkedPid;
+        try (SandboxRuntime runtime = SandboxRuntime.create(config)) {
+            CheckResult check = runtime.cgroups().check(spec.limits());
+            Assumptions.assumeTrue(check.status() == CheckResult.Status.OK && runtime.cgroupVersion().equals("v1"),
+                    () -> "needs v1 cgroups with pids and memory: " + check.render());
+            assertThat(runtime.run(spec, ProcessSpec.of("true")).succeeded()).isTrue();
+            runtime.awaitIdle();
+            List<SandboxState> pooled = pooledStates(stateDir);
+            assertThat(pooled).hasSize(1);
+            pooled.get(0).cgroups().stream().map(Path::of).filter(Files::isDirectory).forEach(pooledDirs::add);
+            List<Long> parked = awaitProcesses(pooledDirs.get(0));
+            assertThat(parked).hasSize(1);
+            parkedPid = parked.get(0);
+            for (Path dir : pooledDirs) {
+                assertThat(pids(dir)).containsExactly(parkedPid);
+            }
+
+            try (Sandbox next = runtime.start(spec)) {
+                assertThat(next.cgroupDirectories()).containsExactlyInAnyOrderElementsOf(pooledDirs);
+                for (Path dir : pooledDirs) {
+                    assertThat(pids(dir)).containsExactly((long) next.pid());
+                }
+                assertThat(Path.of("/proc/" + parkedPid + "/status")).doesNotExist();
+                assertThat(next.exec("true").succeeded()).isTrue(); // the init and this process: the limit of 2
+                assertThat(next.exec("sh", "-c", "true").exitCode()).isEqualTo(0);
+            }
+            // The memory limit holds for a one-shot sandbox's first and only process.
+            var hog = runtime.run(spec, ProcessSpec.of("tail", "/dev/zero"));
+            assertThat(hog.exitReason()).as(hog.toString()).isEqualTo(ExitReason.OOM_KILLED);
+        }
+        assertThat(pooledDirs).allSatisfy(d -> assertThat(d).doesNotExist());
+        try (var left = Files.list(stateDir)) {
+            assertThat(left.toList()).isEmpty();
+        }
+    }
+
+    /** The pids in a cgroup once any are there: the parked process moves itself in on its own time. */
+    private static List<Long> awaitProcesses(Path dir) throws Exception {
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        List<Long> pids = pids(dir);
+        while (pids.isEmpty() && System.nanoTime() < deadline) {
+            Thread.sleep(10);
+            pids = pids(dir);
+        }
+        return pids;
+    }
+
+    private static List<Long> pids(Path dir) throws Exception {
+        return Files.readAllLines(dir.resolve("cgroup.procs")).stream().filter(l -> !l.isBlank()).map(Long::parseLong)
+                .toList();
     }
 
     private static List<SandboxState> pooledStates(Path stateDir) throws Exception {

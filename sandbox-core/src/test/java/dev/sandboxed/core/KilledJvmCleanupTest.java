@@ -3,6 +3,7 @@ package dev.sandboxed.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,12 +60,24 @@ class KilledJvmCleanupTest {
             }
             assertThat(states).extracting(SandboxState::id).containsAll(ids);
             assertThat(states).as("cgroups made ahead").anyMatch(s -> s.spec().startsWith(SandboxRuntime.POOLED));
+            // On v1 a process waits in each cgroup made ahead, to clone the next init there: it dies with the JVM too.
+            List<Integer> parked = new ArrayList<>();
+            List<Path> pooledProcs = states.stream().filter(s -> s.spec().startsWith(SandboxRuntime.POOLED))
+                    .flatMap(s -> s.cgroups().stream()).map(d -> Path.of(d, "cgroup.procs")).filter(Files::exists)
+                    .toList();
+            if (SandboxRuntime.shared().cgroupVersion().equals("v1")) {
+                assertThat(Probes.eventually(10, () -> pooledProcs.stream().allMatch(p -> !pids(p).isEmpty())))
+                        .as("a parked process in each v1 cgroup made ahead").isTrue();
+            }
+            pooledProcs.forEach(p -> parked.addAll(pids(p)));
 
             owner.destroyForcibly(); // SIGKILL: no shutdown hook runs
             assertThat(owner.waitFor(10, TimeUnit.SECONDS)).isTrue();
 
             assertThat(Probes.eventually(10, () -> initPids.stream().noneMatch(Probes::processAlive)))
                     .as("sandbox inits die with their JVM").isTrue();
+            assertThat(Probes.eventually(10, () -> parked.stream().noneMatch(Probes::processAlive)))
+                    .as("parked processes die with their JVM").isTrue();
             assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
 
             // The next runtime to use this state directory removes what the dead JVM left.
@@ -83,6 +96,14 @@ class KilledJvmCleanupTest {
             }
         } finally {
             owner.destroyForcibly();
+        }
+    }
+
+    private static List<Integer> pids(Path procs) {
+        try {
+            return Files.readAllLines(procs).stream().filter(l -> !l.isBlank()).map(Integer::parseInt).toList();
+        } catch (IOException e) {
+            return List.of(); // removed meanwhile
         }
     }
 

@@ -162,6 +162,25 @@ class LifecycleTest {
         }
     }
 
+    /** What a later JVM needs to clean up after this one (the init to kill, its cgroups), and a short summary. */
+    @Test
+    void aRunningSandboxsStateEntryRecordsItsInitAndCgroups() throws IOException {
+        SandboxRuntime runtime = SandboxRuntime.shared();
+        try (Sandbox sandbox = runtime.start(SandboxSpec.builder().hostname("recorded").build())) {
+            Path file = runtime.stateDirectory().root().resolve(sandbox.id()).resolve("state.json");
+            SandboxState state = new ObjectMapper().readValue(file.toFile(), SandboxState.class);
+            assertThat(state.id()).isEqualTo(sandbox.id());
+            assertThat(state.ownerPid()).isEqualTo(ProcessHandle.current().pid());
+            assertThat(state.initPid()).isEqualTo(sandbox.pid());
+            String stat = Files.readString(Path.of("/proc/" + sandbox.pid() + "/stat"));
+            assertThat(state.initStartTime()).isPositive()
+                    .isEqualTo(Long.parseLong(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[19]));
+            assertThat(state.cgroups()).containsExactlyElementsOf(
+                    sandbox.cgroupDirectories().stream().map(Path::toString).toList());
+            assertThat(state.spec()).isEqualTo("rootfs=host, hostname=recorded");
+        }
+    }
+
     @Test
     void oneShotRunOfAMissingCommandGivesExitCode127WithTheStep() {
         ExecResult missing = Sandbox.run(SandboxSpec.defaults(), ProcessSpec.of("no-such-command-here"));

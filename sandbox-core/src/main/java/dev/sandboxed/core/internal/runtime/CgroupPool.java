@@ -35,10 +35,28 @@ public final class CgroupPool implements AutoCloseable {
     public record Key(ResourceLimits limits, boolean diesWithInit) {
     }
 
-    /** A cgroup with the id and state entry it was made for; the taker owns all three. */
-    public record Slot(String id, StateDirectory.Entry state, SandboxCgroup cgroup) {
+    /** A process of {@code server} waiting in a pooled cgroup to clone the init there ({@link InitServer#park}). */
+    public record Parked(InitServer server, int id) {
+        /** Lets it go; removing its cgroup kills it if it is still there. */
         void release() {
             try {
+                server.unpark(id);
+            } catch (RuntimeException e) {
+                LOG.log(Level.DEBUG, "unparking a process failed; removing its cgroup kills it", e);
+            }
+        }
+    }
+
+    /**
+     * A cgroup with the id and state entry it was made for, and the process parked in it if any (null: none); the
+     * taker owns them all.
+     */
+    public record Slot(String id, StateDirectory.Entry state, SandboxCgroup cgroup, Parked parked) {
+        void release() {
+            try {
+                if (parked != null) {
+                    parked.release();
+                }
                 cgroup.close();
             } finally {
                 state.remove();

@@ -431,15 +431,19 @@ public final class InitConnection {
             hungUp = true;
             left = List.copyOf(processes.values());
         }
-        SandboxException late = lateSetupFailure;
-        SandboxException gone = late != null ? late : new SandboxException(endedBecause(), 0);
         CompletableFuture<int[]> pendingNamespaces = namespaces;
-        if (pendingNamespaces != null) {
-            pendingNamespaces.completeExceptionally(gone);
+        // Built only for someone still waiting: a normal end (every process reported) needs no exception, nor the
+        // server's fate that its message asks for.
+        if ((pendingNamespaces != null && !pendingNamespaces.isDone()) || left.stream().anyMatch(ProcessState::startPending)) {
+            SandboxException late = lateSetupFailure;
+            SandboxException gone = late != null ? late : new SandboxException(endedBecause(), 0);
+            if (pendingNamespaces != null) {
+                pendingNamespaces.completeExceptionally(gone);
+            }
+            left.forEach(p -> p.failedToStartIfPending(gone));
         }
         ExitStatus killed = new ExitStatus(137, OptionalInt.of(9), ExitReason.SANDBOX_ENDED);
         for (ProcessState p : left) {
-            p.failedToStartIfPending(gone);
             p.exited(killed);
         }
         readerDone.countDown();

@@ -4,6 +4,7 @@ import java.lang.System.Logger.Level;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
@@ -19,6 +20,8 @@ import dev.sandboxed.core.result.SandboxException;
  */
 public final class InitServer implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(InitServer.class.getName());
+    /** Parked process ids, unique in the JVM: a request that outlives its server never names another's. */
+    private static final AtomicInteger PARKED_IDS = new AtomicInteger();
 
     private final int pid;
     private final ControlSocket socket;
@@ -158,6 +161,38 @@ public final class InitServer implements AutoCloseable {
             Native.close(fd);
         }
         throw new SandboxException(m.string(Protocol.F_STEP, "prepare network slot"), m.u32(Protocol.F_ERRNO, 0));
+    }
+
+    /**
+     * Has the server fork a process that moves itself into these v1 cgroups and waits there until a create request
+     * names it ({@link Protocol#F_PARKED}): that init starts in the cgroups, and no start waits for the kernel's
+     * grace period in a v1 cgroup move. No answer: a server that could not park one creates that sandbox the usual
+     * way. Returns the id the create request names it by.
+     */
+    public synchronized int park(List<Path> procsFiles) {
+        int id = PARKED_IDS.incrementAndGet();
+        Message request = Message.of(Protocol.K_PARK).putU32(Protocol.F_PARKED, id);
+        for (Path procs : procsFiles) {
+            request.putString(Protocol.F_CGROUP_PROCS, procs.toString());
+        }
+        try {
+            socket.send(request);
+        } catch (SandboxException e) {
+            throw brokenConnection(e) ? diedOr(e, true) : e;
+        }
+        return id;
+    }
+
+    /** Lets the parked process {@code id} exit (no answer); one that is gone or was used is no matter. */
+    public synchronized void unpark(int id) {
+        try {
+            socket.send(Message.of(Protocol.K_UNPARK).putU32(Protocol.F_PARKED, id));
+        } catch (SandboxException e) {
+            if (!brokenConnection(e)) {
+                throw e;
+            }
+            // a dead server's parked processes died with it
+        }
     }
 
     /** Lets the server drop network {@code id} (no answer): its namespace goes, so close its members first. */

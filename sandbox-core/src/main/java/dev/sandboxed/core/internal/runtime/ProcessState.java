@@ -73,6 +73,11 @@ public final class ProcessState {
         return both;
     }
 
+    /** Whether it has not been reported started (nor failed to start) yet. */
+    boolean startPending() {
+        return !pid.isDone();
+    }
+
     void failedToStartIfPending(SandboxException e) {
         pid.completeExceptionally(e);
     }

@@ -19,6 +19,7 @@ import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
@@ -77,6 +78,8 @@ public final class SandboxStarter {
         ControlSocket socket;
         InitServer server;
         RuntimeNetwork.Member member;
+        /** The process parked in a pooled cgroup, until the create request takes it or it is let go. */
+        CgroupPool.Parked parked;
         RunningSandbox sandbox;
         PublishedPorts ports = PublishedPorts.none();
     }
@@ -150,6 +153,7 @@ public final class SandboxStarter {
             made.id = slot.id();
             made.state = slot.state();
             made.cgroup = slot.cgroup();
+            made.parked = slot.parked();
             return;
         }
         if (!spec.limits().isEmpty()) {
@@ -160,7 +164,7 @@ public final class SandboxStarter {
             }
         }
         made.id = newId();
-        made.state = reserve(made.id, plan.wantsCgroup(), spec.toString());
+        made.state = reserve(made.id, plan.wantsCgroup(), summary(spec));
         made.cgroup = plan.wantsCgroup() ? cgroups.create(made.id, spec.limits(), plan.cgroupKey().diesWithInit())
                 : CgroupManager.none().create(made.id, spec.limits());
     }
@@ -214,6 +218,15 @@ public final class SandboxStarter {
     private int create(Plan plan, Underway made, Message create, int socket) {
         made.server = server.get();
         Optional<RuntimeNetwork> network = plan.request().network();
+        if (made.parked != null) {
+            // Its init would miss what a network or a shared namespace takes; a dead server's died with it.
+            if (made.parked.server() == made.server && network.isEmpty() && plan.request().networkOwner().isEmpty()) {
+                create.putU32(Protocol.F_PARKED, made.parked.id());
+            } else {
+                made.parked.release();
+            }
+            made.parked = null;
+        }
         if (network.isPresent() && network.get().server() != made.server) {
             throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
                     + " with its sandbox-init server", 0);
@@ -262,7 +275,7 @@ public final class SandboxStarter {
         int pid = sandbox.initPid();
         made.state.write(new SandboxState(made.id, ProcessHandle.current().pid(), pid, startTime(pid),
                 made.cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(),
-                plan.spec().toString()));
+                summary(plan.spec())));
         sandbox.connection().awaitReady(plan.request().mainOutput() == MainOutput.COLLECT_ON_CALLER
                 ? InitConnection.AfterReady.CALLER_RECEIVES : InitConnection.AfterReady.READER_THREAD);
         if (mainNotSent != null) {
@@ -276,6 +289,9 @@ public final class SandboxStarter {
     /** Undoes what the phases reached: a cloned sandbox closes as any other does, else its parts go one by one. */
     private static void rollBack(Underway made) {
         made.ports.close();
+        if (made.parked != null) {
+            made.parked.release();
+        }
         if (made.member != null && made.sandbox == null) {
             made.member.leave();
         }
@@ -295,6 +311,15 @@ public final class SandboxStarter {
         if (made.state != null) {
             made.state.remove();
         }
+    }
+
+    /**
+     * The state entry's summary of a spec: its root, hostname and limits. Not {@code SandboxSpec.toString()}, which
+     * spells out every field and cost about 8% of a start's JVM time; clean-up needs none of it.
+     */
+    static String summary(SandboxSpec spec) {
+        String summary = "rootfs=" + spec.rootfs() + ", hostname=" + spec.hostname();
+        return spec.limits().isEmpty() ? summary : summary + ", limits=" + spec.limits();
     }
 
     private static String newId() {
@@ -324,7 +349,7 @@ public final class SandboxStarter {
         SandboxCgroup cgroup = null;
         try {
             cgroup = cgroups.create(id, key.limits(), key.diesWithInit());
-            return new CgroupPool.Slot(id, state, cgroup); // its state names where the cgroup may be: enough
+            return new CgroupPool.Slot(id, state, cgroup, park(cgroup)); // its state names where it may be: enough
         } catch (RuntimeException e) {
             try {
                 if (cgroup != null) {
@@ -335,6 +360,20 @@ public final class SandboxStarter {
             }
             throw e;
         }
+    }
+
+    /**
+     * On v1, a process parked in the cgroup ahead, so that the kernel's wait in the move (an RCU grace period,
+     * about 10 ms unless another move happened just before) is not a start's. v2 needs none: the init is cloned
+     * straight into its cgroup. Java never writes the pid itself: the parked process moves itself, so no pid that
+     * may have been reused is ever written.
+     */
+    private CgroupPool.Parked park(SandboxCgroup cgroup) {
+        if (cgroup.procsFiles().isEmpty() || cgroup.cloneIntoDirectory().isPresent()) {
+            return null;
+        }
+        InitServer current = server.get();
+        return new CgroupPool.Parked(current, current.park(cgroup.procsFiles()));
     }
 
     /**

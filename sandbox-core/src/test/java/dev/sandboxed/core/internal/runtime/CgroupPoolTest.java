@@ -30,7 +30,7 @@ class CgroupPoolTest {
     private CgroupPool.Slot make(CgroupPool.Key key) {
         String id = "pool-" + ids.incrementAndGet();
         made.add(id);
-        return new CgroupPool.Slot(id, new StateDirectory(stateRoot).create(id), new RecordingCgroup(id));
+        return new CgroupPool.Slot(id, new StateDirectory(stateRoot).create(id), new RecordingCgroup(id), null);
     }
 
     @Test
