@@ -225,6 +225,12 @@ int forward_expose(uint16_t port, struct failure *f) {
     if (fd < 0) return fail(f, errno, "expose host port %u: socket", port);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /*
+     * Sandboxes sharing one network namespace (startSharingNetwork) may expose the same host port: their inits
+     * (the same user) all listen, the kernel spreads the connections, and the port stays reachable until the last
+     * of them ends.
+     */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
     inet_pton(AF_INET, EXPOSE_ADDRESS, &sa.sin_addr);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
