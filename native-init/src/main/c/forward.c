@@ -35,6 +35,8 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
  */
 #define HOST_ASKS_MAX 64
 #define HOST_ANSWER_SECONDS 10
+/* A UDP client of an exposed port whose host socket has not come yet: this much of its datagrams waits, the rest is lost. */
+#define HELD_BYTES_MAX 65536
 /*
  * Descriptors forwarding leaves to everything else: the control socket, an exec's stdio, seccomp listeners (64),
  * the mappings' sockets (64) and slack. The rest of the hard limit is shared by all mappings: a TCP connection
@@ -83,15 +85,27 @@ struct conn {
     struct conn *dead_next; /* closed, freed after the current batch of events (which may still name it) */
 };
 
+/* A datagram from a client of an exposed UDP port, held until the client's host socket comes. */
+struct held {
+    struct held *next;
+    size_t len;
+    unsigned char data[];
+};
+
+/* A UDP client address with the socket that carries its datagrams on (and their replies back). */
 struct peer {
     int type; /* EP_PEER */
-    int fd;   /* connected to 127.0.0.1:port inside */
+    int fd;   /* connected to 127.0.0.1:port inside (published), or the host's (exposed; -1 while waiting for it) */
     struct sockaddr_storage addr;
     socklen_t addr_len;
     struct timespec last;
     struct mapping *map;
     struct peer *next;
     struct peer *dead_next;
+    int waiting; /* exposed: K_HOST_CONNECT went out, no answer yet */
+    uint32_t request_id;
+    struct held *held, **held_tail;
+    size_t held_bytes;
 };
 
 static int epoll_fd = -1;
@@ -219,9 +233,10 @@ int forward_publish(const struct publish_request *p, struct failure *f) {
     return 0;
 }
 
-int forward_expose(uint16_t port, struct failure *f) {
+int forward_expose(uint16_t port, uint32_t transport, struct failure *f) {
     if (ensure_started(f) < 0) return -1;
-    int fd AUTO_CLOSE = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int udp = transport == TRANSPORT_UDP;
+    int fd AUTO_CLOSE = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fail(f, errno, "expose host port %u: socket", port);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -234,10 +249,11 @@ int forward_expose(uint16_t port, struct failure *f) {
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
     inet_pton(AF_INET, EXPOSE_ADDRESS, &sa.sin_addr);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        return fail(f, errno, "expose host port %u: listen on %s:%u in the sandbox", port, EXPOSE_ADDRESS, port);
+        return fail(f, errno, "expose host port %u%s: %s on %s:%u in the sandbox", port, udp ? "/udp" : "",
+                    udp ? "bind" : "listen", EXPOSE_ADDRESS, port);
     }
-    if (listen(fd, 4096) < 0) return fail(f, errno, "expose host port %u: listen", port);
-    if (add_mapping(EP_LISTENER, fd, 1, port, f) == NULL) return -1;
+    if (!udp && listen(fd, 4096) < 0) return fail(f, errno, "expose host port %u: listen", port);
+    if (add_mapping(udp ? EP_UDP : EP_LISTENER, fd, 1, port, f) == NULL) return -1;
     take_fd(&fd);
     return 0;
 }
@@ -484,7 +500,7 @@ static void on_accept(struct mapping *map) {
             c->request_id = next_request_id++;
             clock_gettime(CLOCK_MONOTONIC, &c->asked);
             host_asks++;
-            ask_host(c->request_id, map->port);
+            ask_host(c->request_id, map->port, TRANSPORT_TCP);
             if (host_asks >= HOST_ASKS_MAX) {
                 watch_exposed(0);
                 return;
@@ -495,11 +511,13 @@ static void on_accept(struct mapping *map) {
     }
 }
 
+static int peer_answered(const struct host_socket_answer *a);
+
 void forward_host_socket(const struct host_socket_answer *a) {
     struct conn *c = conns;
     while (c != NULL && !(c->state == WAIT_HOST && c->request_id == a->id)) c = c->next;
     if (c == NULL) {
-        if (a->fd >= 0) close(a->fd);
+        if (!peer_answered(a) && a->fd >= 0) close(a->fd);
         return;
     }
     if (a->fd < 0) {
@@ -512,11 +530,25 @@ void forward_host_socket(const struct host_socket_answer *a) {
     if (watch(a->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[1]) < 0) close_conn(c, 1);
 }
 
+/* A UDP client's host socket came (or not): it stops waiting, and its slot among the asks is free again. */
+static void peer_stops_waiting(struct peer *p) {
+    if (!p->waiting) return;
+    p->waiting = 0;
+    host_asks--;
+    if (expose_paused && host_asks < HOST_ASKS_MAX) watch_exposed(1);
+}
+
 static void drop_peer(struct peer *p) {
     struct peer **at = &p->map->peers;
     while (*at != p) at = &(*at)->next;
     *at = p->next;
-    close(p->fd);
+    peer_stops_waiting(p);
+    while (p->held != NULL) {
+        struct held *h = p->held;
+        p->held = h->next;
+        free(h);
+    }
+    if (p->fd >= 0) close(p->fd);
     p->type = 0; /* an event of this batch for it is ignored */
     p->map->count--;
     npeers--;
@@ -531,17 +563,23 @@ static struct peer *find_peer(struct mapping *map, const struct sockaddr_storage
         if (p->addr_len == len && memcmp(&p->addr, addr, len) == 0) return p;
         if (oldest == NULL || p->last.tv_sec < oldest->last.tv_sec) oldest = p;
     }
+    if (map->expose && host_asks >= HOST_ASKS_MAX) return NULL; /* a new client of an exposed port must ask Java */
     if (map->count >= FORWARD_MAX_UDP_PEERS && oldest != NULL) drop_peer(oldest);
     if (!fds_left(1)) return NULL; /* the datagram is lost, as UDP may lose it */
     struct peer *p = calloc(1, sizeof *p);
     if (p == NULL) return NULL;
-    p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)map->port) };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || watch(p->fd, EPOLLIN, p) < 0) {
-        if (p->fd >= 0) close(p->fd);
-        free(p);
-        return NULL;
+    p->held_tail = &p->held;
+    if (map->expose) {
+        p->fd = -1; /* Java connects one on the host: K_HOST_CONNECT below */
+    } else {
+        p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)map->port) };
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || watch(p->fd, EPOLLIN, p) < 0) {
+            if (p->fd >= 0) close(p->fd);
+            free(p);
+            return NULL;
+        }
     }
     p->type = EP_PEER;
     p->addr = *addr;
@@ -551,7 +589,55 @@ static struct peer *find_peer(struct mapping *map, const struct sockaddr_storage
     map->peers = p;
     map->count++;
     npeers++;
+    if (map->expose) {
+        p->waiting = 1;
+        p->request_id = next_request_id++;
+        clock_gettime(CLOCK_MONOTONIC, &p->last);
+        host_asks++;
+        ask_host(p->request_id, map->port, TRANSPORT_UDP);
+        if (host_asks >= HOST_ASKS_MAX) watch_exposed(0);
+    }
     return p;
+}
+
+/* Keeps a datagram of a client whose host socket is on its way; beyond HELD_BYTES_MAX it is lost, as UDP may be. */
+static void hold(struct peer *p, size_t len) {
+    if (p->held_bytes + len > HELD_BYTES_MAX) return;
+    struct held *h = malloc(sizeof *h + len);
+    if (h == NULL) return;
+    h->next = NULL;
+    h->len = len;
+    memcpy(h->data, datagram, len);
+    *p->held_tail = h;
+    p->held_tail = &h->next;
+    p->held_bytes += len;
+}
+
+/* Java's answer for a UDP client of an exposed port: 1 if it was one (a->fd is taken), 0 otherwise. */
+static int peer_answered(const struct host_socket_answer *a) {
+    for (int i = 0; i < nmappings; i++) {
+        if (!mappings[i]->expose || mappings[i]->type != EP_UDP) continue;
+        for (struct peer *p = mappings[i]->peers; p != NULL; p = p->next) {
+            if (!p->waiting || p->request_id != a->id) continue;
+            peer_stops_waiting(p);
+            if (a->fd < 0 || watch(a->fd, EPOLLIN, p) < 0) {
+                if (a->fd >= 0) close(a->fd);
+                drop_peer(p); /* its datagrams are lost; the next one asks again */
+                return 1;
+            }
+            p->fd = a->fd;
+            while (p->held != NULL) {
+                struct held *h = p->held;
+                p->held = h->next;
+                send(p->fd, h->data, h->len, MSG_DONTWAIT);
+                free(h);
+            }
+            p->held_tail = &p->held;
+            p->held_bytes = 0;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Datagrams from host clients, each sent on by the client's own socket inside. */
@@ -563,6 +649,10 @@ static void on_udp(struct mapping *map) {
         if (n < 0) return;
         struct peer *p = find_peer(map, &from, len);
         if (p == NULL) continue;
+        if (p->waiting) {
+            hold(p, (size_t)n);
+            continue;
+        }
         clock_gettime(CLOCK_MONOTONIC, &p->last);
         send(p->fd, datagram, (size_t)n, MSG_DONTWAIT); /* UDP: what cannot be sent is lost */
     }
@@ -589,7 +679,8 @@ static void expire_peers(void) {
         struct peer *p = mappings[i]->peers;
         while (p != NULL) {
             struct peer *next = p->next;
-            if (now.tv_sec - p->last.tv_sec >= FORWARD_UDP_IDLE_SECONDS) drop_peer(p);
+            long idle = p->waiting ? HOST_ANSWER_SECONDS : FORWARD_UDP_IDLE_SECONDS;
+            if (now.tv_sec - p->last.tv_sec >= idle) drop_peer(p);
             p = next;
         }
     }

@@ -209,11 +209,15 @@ static void handle_host_socket(void) {
     forward_host_socket(&a);
 }
 
-/* A connection to an exposed host port was accepted inside: Java connects on the host and hands us the socket. */
-static void ask_host(uint32_t request_id, uint32_t port) {
+/*
+ * A connection to an exposed host port was accepted inside, or a new client sent a datagram to an exposed UDP port:
+ * Java connects on the host and hands us the socket.
+ */
+static void ask_host(uint32_t request_id, uint32_t port, uint32_t transport) {
     msg_init(&out, K_HOST_CONNECT);
     msg_put_u32(&out, F_REQUEST_ID, request_id);
     msg_put_u32(&out, F_PORT, port);
+    msg_put_u32(&out, F_TRANSPORT, transport);
     if (outbox_send(&asks, control_fd, &out) < 0) {
         terminate(125); /* Java is gone */
     }
@@ -221,12 +225,12 @@ static void ask_host(uint32_t request_id, uint32_t port) {
 
 /* Listeners for the exposed host ports, before the sandbox is reported ready. */
 static int expose_ports(const struct msg *create, struct failure *f) {
-    uint16_t ports[FORWARD_MAX_MAPPINGS];
+    struct expose_port ports[FORWARD_MAX_MAPPINGS];
     int count;
     if (parse_expose_ports(create, ports, FORWARD_MAX_MAPPINGS, &count, f) < 0) return -1;
     forward_set_ask_host(ask_host);
     for (int i = 0; i < count; i++) {
-        if (forward_expose(ports[i], f) < 0) return -1;
+        if (forward_expose(ports[i].port, ports[i].transport, f) < 0) return -1;
     }
     return 0;
 }

@@ -40,8 +40,9 @@ enum kind {
     K_DENIALS = 15,           /* F_DENIAL repeated: seccomp refusals counted so far */
     K_NAMESPACES = 16,        /* fds: [user namespace, network namespace] of the sandbox */
     K_NAMESPACES_FAILED = 17, /* F_STEP, F_ERRNO: answer to K_GET_NAMESPACES when the files cannot be opened */
-    K_HOST_CONNECT = 18,      /* F_REQUEST_ID, F_PORT: a connection to an exposed host port (F_EXPOSE_PORT) was
-                                 accepted inside; Java answers with K_HOST_SOCKET */
+    K_HOST_CONNECT = 18,      /* F_REQUEST_ID, F_PORT, F_TRANSPORT: a connection to an exposed host port
+                                 (F_EXPOSE_PORT) was accepted inside, or a datagram came from a new client of an exposed
+                                 UDP port (F_EXPOSE_UDP_PORT); Java answers with K_HOST_SOCKET */
     K_PUBLISH_FAILED = 19,    /* F_PORT, F_STEP, F_ERRNO: a K_PUBLISH the init could not act on (the mapping is
                                  gone: its socket closed) */
     /* Java -> sandbox init */
@@ -51,8 +52,8 @@ enum kind {
     K_GET_NAMESPACES = 23, /* answered with K_NAMESPACES */
     K_PUBLISH = 24,        /* F_PORT, F_TRANSPORT; fds: [host socket]: a listening TCP or bound UDP socket of the
                               host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*) */
-    K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port], or no fd
-                              and F_ERRNO when Java could not connect it */
+    K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port, or UDP socket
+                              connected to it], or no fd and F_ERRNO when Java could not connect it */
 };
 
 /* Field tags. */
@@ -71,6 +72,8 @@ enum tag {
     F_PORT = 11,       /* u32: a TCP or UDP port, 1..65535 */
     F_TRANSPORT = 12,  /* u32: TRANSPORT_TCP or TRANSPORT_UDP */
     F_REQUEST_ID = 13, /* u32: pairs K_HOST_CONNECT with its K_HOST_SOCKET */
+    F_EXPOSE_UDP_PORT = 16, /* u32, repeated, K_CREATE: as F_EXPOSE_PORT for UDP: the init binds EXPOSE_ADDRESS:port
+                               inside and relays each client's datagrams through a host socket of its own */
 
     /* K_CREATE: work done by the server around clone() */
     F_CLONE_FLAGS = 20,  /* u64: CLONE_NEW* flags for clone() */

@@ -862,15 +862,16 @@ static void test_host_socket(void) {
 }
 
 static void test_expose_ports(void) {
-    uint16_t ports[2];
+    struct expose_port ports[2];
     int count = -1;
     struct failure f = { 0 };
     new_msg(K_CREATE);
     msg_put_u32(m, F_EXPOSE_PORT, 9090);
     msg_put_str(m, F_HOSTNAME, "h");
-    msg_put_u32(m, F_EXPOSE_PORT, 1);
+    msg_put_u32(m, F_EXPOSE_UDP_PORT, 1);
     msg_seal(m);
-    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == 0 && count == 2 && ports[0] == 9090 && ports[1] == 1);
+    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == 0 && count == 2 && ports[0].port == 9090 &&
+          ports[0].transport == TRANSPORT_TCP && ports[1].port == 1 && ports[1].transport == TRANSPORT_UDP);
     CHECK(parse_expose_ports(m, ports, 1, &count, &f) == -1 && failed_with(&f, E2BIG, "expose host ports"));
     new_msg(K_CREATE);
     msg_put_u32(m, F_EXPOSE_PORT, 70000);
