@@ -23,9 +23,10 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
 #define MAX_EVENTS 64
 #define UDP_MAX 65536
 /*
- * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer); a connection that
- * never half fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is spent the
- * kernel refuses and the pipe stays as it was: it is not asked again for that pipe.
+ * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer), or to the largest
+ * power of two below it that the kernel allows (an unprivileged user gets at most fs.pipe-max-size); a connection
+ * that never half fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is
+ * spent the kernel refuses and the pipe stays as it was: it is not asked again for that pipe.
  */
 #define BIG_PIPE (1 << 20)
 /*
@@ -358,8 +359,11 @@ static int ensure_pipe(struct conn *c, int d) {
 static size_t room(struct conn *c, int d) {
     if (c->pending[d] >= c->capacity[d] / 2 && !c->grown[d]) {
         c->grown[d] = 1;
-        int size = fcntl(c->pipe[d][1], F_SETPIPE_SZ, BIG_PIPE);
-        if (size > 0 && (size_t)size > c->capacity[d]) c->capacity[d] = (size_t)size;
+        for (size_t want = BIG_PIPE; want > c->capacity[d]; want /= 2) {
+            int size = fcntl(c->pipe[d][1], F_SETPIPE_SZ, (int)want);
+            if (size > 0 && (size_t)size > c->capacity[d]) c->capacity[d] = (size_t)size;
+            if (size > 0 || errno != EPERM) break; /* EPERM: above pipe-max-size, or the budget is spent */
+        }
     }
     return c->capacity[d] - c->pending[d];
 }
