@@ -23,9 +23,10 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
 #define MAX_EVENTS 64
 #define UDP_MAX 65536
 /*
- * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer); a connection that
- * never half fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is spent the
- * kernel refuses and the pipe stays as it was: it is not asked again for that pipe.
+ * A pipe that fills up is grown to this once (fewer splice calls per byte of a bulk transfer), or to the largest
+ * power of two below it that the kernel allows (an unprivileged user gets at most fs.pipe-max-size); a connection
+ * that never half fills one keeps the default 64 KiB, and where the user's pipe budget (pipe-user-pages-soft) is
+ * spent the kernel refuses and the pipe stays as it was: it is not asked again for that pipe.
  */
 #define BIG_PIPE (1 << 20)
 /*
@@ -35,6 +36,8 @@ enum endpoint_type { EP_LISTENER = 1, EP_UDP, EP_SIDE, EP_PEER };
  */
 #define HOST_ASKS_MAX 64
 #define HOST_ANSWER_SECONDS 10
+/* A UDP client of an exposed port whose host socket has not come yet: this much of its datagrams waits, the rest is lost. */
+#define HELD_BYTES_MAX 65536
 /*
  * Descriptors forwarding leaves to everything else: the control socket, an exec's stdio, seccomp listeners (64),
  * the mappings' sockets (64) and slack. The rest of the hard limit is shared by all mappings: a TCP connection
@@ -83,15 +86,27 @@ struct conn {
     struct conn *dead_next; /* closed, freed after the current batch of events (which may still name it) */
 };
 
+/* A datagram from a client of an exposed UDP port, held until the client's host socket comes. */
+struct held {
+    struct held *next;
+    size_t len;
+    unsigned char data[];
+};
+
+/* A UDP client address with the socket that carries its datagrams on (and their replies back). */
 struct peer {
     int type; /* EP_PEER */
-    int fd;   /* connected to 127.0.0.1:port inside */
+    int fd;   /* connected to 127.0.0.1:port inside (published), or the host's (exposed; -1 while waiting for it) */
     struct sockaddr_storage addr;
     socklen_t addr_len;
     struct timespec last;
     struct mapping *map;
     struct peer *next;
     struct peer *dead_next;
+    int waiting; /* exposed: K_HOST_CONNECT went out, no answer yet */
+    uint32_t request_id;
+    struct held *held, **held_tail;
+    size_t held_bytes;
 };
 
 static int epoll_fd = -1;
@@ -219,19 +234,27 @@ int forward_publish(const struct publish_request *p, struct failure *f) {
     return 0;
 }
 
-int forward_expose(uint16_t port, struct failure *f) {
+int forward_expose(uint16_t port, uint32_t transport, struct failure *f) {
     if (ensure_started(f) < 0) return -1;
-    int fd AUTO_CLOSE = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int udp = transport == TRANSPORT_UDP;
+    int fd AUTO_CLOSE = socket(AF_INET, (udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) return fail(f, errno, "expose host port %u: socket", port);
     int one = 1;
     setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    /*
+     * Sandboxes sharing one network namespace (startSharingNetwork) may expose the same host port: their inits
+     * (the same user) all listen, the kernel spreads the connections, and the port stays reachable until the last
+     * of them ends.
+     */
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
     inet_pton(AF_INET, EXPOSE_ADDRESS, &sa.sin_addr);
     if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-        return fail(f, errno, "expose host port %u: listen on %s:%u in the sandbox", port, EXPOSE_ADDRESS, port);
+        return fail(f, errno, "expose host port %u%s: %s on %s:%u in the sandbox", port, udp ? "/udp" : "",
+                    udp ? "bind" : "listen", EXPOSE_ADDRESS, port);
     }
-    if (listen(fd, 4096) < 0) return fail(f, errno, "expose host port %u: listen", port);
-    if (add_mapping(EP_LISTENER, fd, 1, port, f) == NULL) return -1;
+    if (!udp && listen(fd, 4096) < 0) return fail(f, errno, "expose host port %u: listen", port);
+    if (add_mapping(udp ? EP_UDP : EP_LISTENER, fd, 1, port, f) == NULL) return -1;
     take_fd(&fd);
     return 0;
 }
@@ -336,8 +359,11 @@ static int ensure_pipe(struct conn *c, int d) {
 static size_t room(struct conn *c, int d) {
     if (c->pending[d] >= c->capacity[d] / 2 && !c->grown[d]) {
         c->grown[d] = 1;
-        int size = fcntl(c->pipe[d][1], F_SETPIPE_SZ, BIG_PIPE);
-        if (size > 0 && (size_t)size > c->capacity[d]) c->capacity[d] = (size_t)size;
+        for (size_t want = BIG_PIPE; want > c->capacity[d]; want /= 2) {
+            int size = fcntl(c->pipe[d][1], F_SETPIPE_SZ, (int)want);
+            if (size > 0 && (size_t)size > c->capacity[d]) c->capacity[d] = (size_t)size;
+            if (size > 0 || errno != EPERM) break; /* EPERM: above pipe-max-size, or the budget is spent */
+        }
     }
     return c->capacity[d] - c->pending[d];
 }
@@ -360,8 +386,12 @@ static int move(struct conn *c, int d, size_t *budget) {
                 return -1;
             }
         }
-        size_t space = c->pipe[d][1] >= 0 ? room(c, d) : 0;
-        if (!c->eof[d] && space > 0 && *budget > 0) {
+        /*
+         * Fill the pipe with all the source has before emptying it: one large splice out (fuller segments, fewer
+         * pushes) instead of one per segment that arrived meanwhile.
+         */
+        size_t space;
+        while (!c->eof[d] && c->pipe[d][1] >= 0 && (space = room(c, d)) > 0 && *budget > 0) {
             ssize_t n = splice(src, NULL, c->pipe[d][1], NULL, space, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 c->pending[d] += (size_t)n;
@@ -370,7 +400,9 @@ static int move(struct conn *c, int d, size_t *budget) {
             } else if (n == 0) {
                 c->eof[d] = 1;
                 progressed = 1;
-            } else if (errno != EAGAIN && errno != EINTR) {
+            } else if (errno == EAGAIN) {
+                break; /* the source is drained, or the pipe has no slot left */
+            } else if (errno != EINTR) {
                 return -1;
             }
         }
@@ -392,10 +424,20 @@ static int move(struct conn *c, int d, size_t *budget) {
     }
 }
 
+/*
+ * What an event says a turn may find: READY_IN(d) fd[d] may have bytes or an EOF, READY_OUT(d) fd[d] may take
+ * bytes. A direction is tried only where one of its ends woke up (edge-triggered: every end that did is drained to
+ * EAGAIN), so the quiet direction of a bulk transfer costs no syscall per wake-up.
+ */
+#define READY_IN(d) (1u << (d))
+#define READY_OUT(d) (4u << (d))
+#define READY_ALL 15u
+
 /* One turn of an open connection; it closes when both directions ended or either side failed. */
-static void pump(struct conn *c) {
+static void pump(struct conn *c, unsigned ready) {
     size_t budget = TURN_BUDGET;
     for (int d = 0; d < 2; d++) {
+        if (!(ready & READY_IN(d)) && !(c->pending[d] > 0 && (ready & READY_OUT(1 - d)))) continue;
         if (move(c, d, &budget) < 0) {
             /* A side that was reset or went away: the other learns by a reset, so a cut-off stream never looks whole. */
             close_conn(c, errno == ECONNRESET || errno == EPIPE || errno == EMFILE || errno == ENFILE);
@@ -438,13 +480,17 @@ static void connected(struct conn *c) {
         return;
     }
     c->state = OPEN;
-    pump(c);
+    pump(c, READY_ALL);
 }
 
-static void on_side(struct side *s) {
+static void on_side(struct side *s, uint32_t events) {
     struct conn *c = s->conn;
     if (c->state == OPEN) {
-        pump(c);
+        int i = s == &c->side[1];
+        unsigned ready = 0;
+        if (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) ready |= READY_IN(i);
+        if (events & (EPOLLOUT | EPOLLHUP | EPOLLERR)) ready |= READY_OUT(i);
+        pump(c, ready);
     } else if (c->state == CONNECTING && s == &c->side[1]) {
         connected(c);
     }
@@ -478,7 +524,7 @@ static void on_accept(struct mapping *map) {
             c->request_id = next_request_id++;
             clock_gettime(CLOCK_MONOTONIC, &c->asked);
             host_asks++;
-            ask_host(c->request_id, map->port);
+            ask_host(c->request_id, map->port, TRANSPORT_TCP);
             if (host_asks >= HOST_ASKS_MAX) {
                 watch_exposed(0);
                 return;
@@ -489,11 +535,13 @@ static void on_accept(struct mapping *map) {
     }
 }
 
+static int peer_answered(const struct host_socket_answer *a);
+
 void forward_host_socket(const struct host_socket_answer *a) {
     struct conn *c = conns;
     while (c != NULL && !(c->state == WAIT_HOST && c->request_id == a->id)) c = c->next;
     if (c == NULL) {
-        if (a->fd >= 0) close(a->fd);
+        if (!peer_answered(a) && a->fd >= 0) close(a->fd);
         return;
     }
     if (a->fd < 0) {
@@ -506,11 +554,25 @@ void forward_host_socket(const struct host_socket_answer *a) {
     if (watch(a->fd, EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, &c->side[1]) < 0) close_conn(c, 1);
 }
 
+/* A UDP client's host socket came (or not): it stops waiting, and its slot among the asks is free again. */
+static void peer_stops_waiting(struct peer *p) {
+    if (!p->waiting) return;
+    p->waiting = 0;
+    host_asks--;
+    if (expose_paused && host_asks < HOST_ASKS_MAX) watch_exposed(1);
+}
+
 static void drop_peer(struct peer *p) {
     struct peer **at = &p->map->peers;
     while (*at != p) at = &(*at)->next;
     *at = p->next;
-    close(p->fd);
+    peer_stops_waiting(p);
+    while (p->held != NULL) {
+        struct held *h = p->held;
+        p->held = h->next;
+        free(h);
+    }
+    if (p->fd >= 0) close(p->fd);
     p->type = 0; /* an event of this batch for it is ignored */
     p->map->count--;
     npeers--;
@@ -525,17 +587,23 @@ static struct peer *find_peer(struct mapping *map, const struct sockaddr_storage
         if (p->addr_len == len && memcmp(&p->addr, addr, len) == 0) return p;
         if (oldest == NULL || p->last.tv_sec < oldest->last.tv_sec) oldest = p;
     }
+    if (map->expose && host_asks >= HOST_ASKS_MAX) return NULL; /* a new client of an exposed port must ask Java */
     if (map->count >= FORWARD_MAX_UDP_PEERS && oldest != NULL) drop_peer(oldest);
     if (!fds_left(1)) return NULL; /* the datagram is lost, as UDP may lose it */
     struct peer *p = calloc(1, sizeof *p);
     if (p == NULL) return NULL;
-    p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)map->port) };
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || watch(p->fd, EPOLLIN, p) < 0) {
-        if (p->fd >= 0) close(p->fd);
-        free(p);
-        return NULL;
+    p->held_tail = &p->held;
+    if (map->expose) {
+        p->fd = -1; /* Java connects one on the host: K_HOST_CONNECT below */
+    } else {
+        p->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)map->port) };
+        sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (p->fd < 0 || connect(p->fd, (struct sockaddr *)&sa, sizeof sa) < 0 || watch(p->fd, EPOLLIN, p) < 0) {
+            if (p->fd >= 0) close(p->fd);
+            free(p);
+            return NULL;
+        }
     }
     p->type = EP_PEER;
     p->addr = *addr;
@@ -545,7 +613,55 @@ static struct peer *find_peer(struct mapping *map, const struct sockaddr_storage
     map->peers = p;
     map->count++;
     npeers++;
+    if (map->expose) {
+        p->waiting = 1;
+        p->request_id = next_request_id++;
+        clock_gettime(CLOCK_MONOTONIC, &p->last);
+        host_asks++;
+        ask_host(p->request_id, map->port, TRANSPORT_UDP);
+        if (host_asks >= HOST_ASKS_MAX) watch_exposed(0);
+    }
     return p;
+}
+
+/* Keeps a datagram of a client whose host socket is on its way; beyond HELD_BYTES_MAX it is lost, as UDP may be. */
+static void hold(struct peer *p, size_t len) {
+    if (p->held_bytes + len > HELD_BYTES_MAX) return;
+    struct held *h = malloc(sizeof *h + len);
+    if (h == NULL) return;
+    h->next = NULL;
+    h->len = len;
+    memcpy(h->data, datagram, len);
+    *p->held_tail = h;
+    p->held_tail = &h->next;
+    p->held_bytes += len;
+}
+
+/* Java's answer for a UDP client of an exposed port: 1 if it was one (a->fd is taken), 0 otherwise. */
+static int peer_answered(const struct host_socket_answer *a) {
+    for (int i = 0; i < nmappings; i++) {
+        if (!mappings[i]->expose || mappings[i]->type != EP_UDP) continue;
+        for (struct peer *p = mappings[i]->peers; p != NULL; p = p->next) {
+            if (!p->waiting || p->request_id != a->id) continue;
+            peer_stops_waiting(p);
+            if (a->fd < 0 || watch(a->fd, EPOLLIN, p) < 0) {
+                if (a->fd >= 0) close(a->fd);
+                drop_peer(p); /* its datagrams are lost; the next one asks again */
+                return 1;
+            }
+            p->fd = a->fd;
+            while (p->held != NULL) {
+                struct held *h = p->held;
+                p->held = h->next;
+                send(p->fd, h->data, h->len, MSG_DONTWAIT);
+                free(h);
+            }
+            p->held_tail = &p->held;
+            p->held_bytes = 0;
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Datagrams from host clients, each sent on by the client's own socket inside. */
@@ -557,6 +673,10 @@ static void on_udp(struct mapping *map) {
         if (n < 0) return;
         struct peer *p = find_peer(map, &from, len);
         if (p == NULL) continue;
+        if (p->waiting) {
+            hold(p, (size_t)n);
+            continue;
+        }
         clock_gettime(CLOCK_MONOTONIC, &p->last);
         send(p->fd, datagram, (size_t)n, MSG_DONTWAIT); /* UDP: what cannot be sent is lost */
     }
@@ -583,7 +703,8 @@ static void expire_peers(void) {
         struct peer *p = mappings[i]->peers;
         while (p != NULL) {
             struct peer *next = p->next;
-            if (now.tv_sec - p->last.tv_sec >= FORWARD_UDP_IDLE_SECONDS) drop_peer(p);
+            long idle = p->waiting ? HOST_ANSWER_SECONDS : FORWARD_UDP_IDLE_SECONDS;
+            if (now.tv_sec - p->last.tv_sec >= idle) drop_peer(p);
             p = next;
         }
     }
@@ -616,7 +737,7 @@ void forward_run(void) {
     while (again != NULL) {
         struct conn *c = again;
         again = c->again_next;
-        if (c->state == OPEN) pump(c);
+        if (c->state == OPEN) pump(c, READY_ALL);
     }
     handle_events();
     expire_peers();
@@ -642,7 +763,7 @@ static void handle_events(void) {
         case EP_LISTENER: on_accept(events[i].data.ptr); break;
         case EP_UDP: on_udp(events[i].data.ptr); break;
         case EP_PEER: on_peer(events[i].data.ptr); break;
-        case EP_SIDE: on_side(events[i].data.ptr); break;
+        case EP_SIDE: on_side(events[i].data.ptr, events[i].events); break;
         default: break;
         }
     }

@@ -12,16 +12,22 @@
 #include "parse.h"
 #include "util.h"
 
-/* Asks Java for a host socket connecting to 127.0.0.1:port (K_HOST_CONNECT); forward_host_socket gets the answer. */
-typedef void (*forward_ask_host)(uint32_t request_id, uint32_t port);
+/*
+ * Asks Java for a host socket connecting to 127.0.0.1:port (K_HOST_CONNECT), TCP or UDP (TRANSPORT_*);
+ * forward_host_socket gets the answer.
+ */
+typedef void (*forward_ask_host)(uint32_t request_id, uint32_t port, uint32_t transport);
 
 void forward_set_ask_host(forward_ask_host ask);
 
 /* Forwards a published host socket's traffic to 127.0.0.1:p->port here. Takes p->fd, also on failure. */
 int forward_publish(const struct publish_request *p, struct failure *f);
 
-/* Listens on EXPOSE_ADDRESS:port here and forwards each connection to the host's 127.0.0.1:port. */
-int forward_expose(uint16_t port, struct failure *f);
+/*
+ * Listens (TCP) or binds (UDP) on EXPOSE_ADDRESS:port here and forwards each connection, or each client's datagrams,
+ * to the host's 127.0.0.1:port through a host socket Java makes.
+ */
+int forward_expose(uint16_t port, uint32_t transport, struct failure *f);
 
 /* Java's answer to a K_HOST_CONNECT. Takes a->fd. */
 void forward_host_socket(const struct host_socket_answer *a);

@@ -49,6 +49,8 @@ static int control_fd = -1;
 static struct msg in;
 static struct msg out;
 static int in_truncated; /* in lost its descriptors (MSG_CTRUNC) */
+/* K_HOST_CONNECT requests waiting for room in the control socket: forwarding never blocks on a busy JVM. */
+static struct outbox asks;
 
 /* In our own pid namespace kill(-1) reaches exactly the sandbox; without one it would reach every
  * process of this user on the host, so then only the processes we started are signalled. */
@@ -208,22 +210,28 @@ static void handle_host_socket(void) {
     forward_host_socket(&a);
 }
 
-/* A connection to an exposed host port was accepted inside: Java connects on the host and hands us the socket. */
-static void ask_host(uint32_t request_id, uint32_t port) {
+/*
+ * A connection to an exposed host port was accepted inside, or a new client sent a datagram to an exposed UDP port:
+ * Java connects on the host and hands us the socket.
+ */
+static void ask_host(uint32_t request_id, uint32_t port, uint32_t transport) {
     msg_init(&out, K_HOST_CONNECT);
     msg_put_u32(&out, F_REQUEST_ID, request_id);
     msg_put_u32(&out, F_PORT, port);
-    send_or_die();
+    msg_put_u32(&out, F_TRANSPORT, transport);
+    if (outbox_send(&asks, control_fd, &out) < 0) {
+        terminate(125); /* Java is gone */
+    }
 }
 
 /* Listeners for the exposed host ports, before the sandbox is reported ready. */
 static int expose_ports(const struct msg *create, struct failure *f) {
-    uint16_t ports[FORWARD_MAX_MAPPINGS];
+    struct expose_port ports[FORWARD_MAX_MAPPINGS];
     int count;
     if (parse_expose_ports(create, ports, FORWARD_MAX_MAPPINGS, &count, f) < 0) return -1;
     forward_set_ask_host(ask_host);
     for (int i = 0; i < count; i++) {
-        if (forward_expose(ports[i], f) < 0) return -1;
+        if (forward_expose(ports[i].port, ports[i].transport, f) < 0) return -1;
     }
     return 0;
 }
@@ -361,7 +369,7 @@ void init_loop(int control, const struct msg *create) {
     }
     for (;;) {
         struct pollfd pfds[3 + MAX_LISTENERS];
-        pfds[0] = (struct pollfd){ .fd = control_fd, .events = POLLIN };
+        pfds[0] = (struct pollfd){ .fd = control_fd, .events = POLLIN | (outbox_pending(&asks) ? POLLOUT : 0) };
         pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         pfds[2] = (struct pollfd){ .fd = forward_fd(), .events = POLLIN }; /* -1 (ignored) until forwarding */
         for (int i = 0; i < nlisteners; i++) {
@@ -395,6 +403,9 @@ void init_loop(int control, const struct msg *create) {
                 listener_errno[i] = listener_errno[nlisteners - 1];
                 nlisteners--;
             }
+        }
+        if ((pfds[0].revents & POLLOUT) && outbox_flush(&asks, control_fd) < 0) {
+            terminate(125);
         }
         if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
             handle_control();

@@ -66,6 +66,56 @@ int msg_send(int sock, const struct msg *m, const int *fds, int nfds) {
     return n < 0 ? -1 : 0;
 }
 
+struct outbox_item {
+    struct outbox_item *next;
+    size_t len;
+    unsigned char buf[];
+};
+
+/* 1: sent, 0: no room, -1: failed. */
+static int send_now(int sock, const unsigned char *buf, size_t len) {
+    ssize_t n;
+    do {
+        n = send(sock, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (n < 0 && errno == EINTR);
+    if (n >= 0) return 1;
+    return errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS ? 0 : -1;
+}
+
+int outbox_flush(struct outbox *o, int sock) {
+    while (o->head != NULL) {
+        struct outbox_item *item = o->head;
+        int rc = send_now(sock, item->buf, item->len);
+        if (rc <= 0) return rc;
+        o->head = item->next;
+        if (o->head == NULL) o->tail = NULL;
+        o->count--;
+        free(item);
+    }
+    return 0;
+}
+
+int outbox_send(struct outbox *o, int sock, const struct msg *m) {
+    if (outbox_flush(o, sock) < 0) return -1;
+    if (o->head == NULL) {
+        int rc = send_now(sock, m->buf, m->len);
+        if (rc != 0) return rc < 0 ? -1 : 0;
+    }
+    struct outbox_item *item = malloc(sizeof *item + m->len);
+    if (item == NULL) return -1;
+    item->next = NULL;
+    item->len = m->len;
+    memcpy(item->buf, m->buf, m->len);
+    if (o->tail != NULL) {
+        o->tail->next = item;
+    } else {
+        o->head = item;
+    }
+    o->tail = item;
+    o->count++;
+    return 0;
+}
+
 int msg_recv(int sock, struct msg *m) {
     struct iovec iov = { .iov_base = m->buf, .iov_len = sizeof m->buf };
     union {

@@ -52,6 +52,24 @@ int msg_put_failure(struct msg *m, const struct failure *f);
 int msg_send(int sock, const struct msg *m, const int *fds, int nfds);
 
 /*
+ * Messages without descriptors that wait, in order, for room in a socket's send buffer: a sender that must never
+ * block (the init asking for host sockets while Java is busy) queues what does not fit. outbox_send sends at once
+ * when nothing waits and the socket has room, else queues a copy; outbox_flush sends what waits until the socket is
+ * full again (poll for POLLOUT while outbox_pending). Both return -1 with errno when the peer is gone or memory is
+ * out, else 0.
+ */
+struct outbox_item;
+struct outbox {
+    struct outbox_item *head, *tail;
+    int count;
+};
+int outbox_send(struct outbox *o, int sock, const struct msg *m);
+int outbox_flush(struct outbox *o, int sock);
+static inline int outbox_pending(const struct outbox *o) {
+    return o->head != NULL;
+}
+
+/*
  * Reading. msg_recv returns 1 for a message, 0 on EOF, -1 on error (errno set). errno EMFILE: the message arrived
  * but its descriptors did not fit in our table; m holds it without descriptors (those that came are closed).
  */

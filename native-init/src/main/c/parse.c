@@ -421,19 +421,20 @@ int parse_host_socket(const struct msg *m, struct host_socket_answer *a, struct 
     return 0;
 }
 
-int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count, struct failure *f) {
+int parse_expose_ports(const struct msg *m, struct expose_port *ports, int max, int *count, struct failure *f) {
     size_t pos = 0;
     struct field fl;
     int n = 0;
     *count = 0;
     while (msg_next(m, &pos, &fl)) {
-        if (fl.tag != F_EXPOSE_PORT) continue;
+        if (fl.tag != F_EXPOSE_PORT && fl.tag != F_EXPOSE_UDP_PORT) continue;
         if (n == max) {
             return fail(f, E2BIG, "expose host ports: more than %d", max);
         }
         uint32_t port;
         if (parse_port(&fl, "expose host port", &port, f) < 0) return -1;
-        ports[n++] = (uint16_t)port;
+        ports[n++] = (struct expose_port){ .port = (uint16_t)port,
+                                           .transport = fl.tag == F_EXPOSE_UDP_PORT ? TRANSPORT_UDP : TRANSPORT_TCP };
     }
     *count = n;
     return 0;

@@ -164,8 +164,14 @@ struct host_socket_answer {
 
 int parse_host_socket(const struct msg *m, struct host_socket_answer *a, struct failure *f);
 
-/* The F_EXPOSE_PORT fields of a K_CREATE: at most `max` ports, each 1..65535, into `ports`. */
-int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count, struct failure *f);
+/* An exposed host port: F_EXPOSE_PORT (TRANSPORT_TCP) or F_EXPOSE_UDP_PORT (TRANSPORT_UDP). */
+struct expose_port {
+    uint16_t port;
+    uint16_t transport;
+};
+
+/* The F_EXPOSE_PORT and F_EXPOSE_UDP_PORT fields of a K_CREATE in order: at most `max`, each 1..65535. */
+int parse_expose_ports(const struct msg *m, struct expose_port *ports, int max, int *count, struct failure *f);
 
 /* Writes one F_DENIAL value (DENIAL_LEN bytes) into `out`. */
 void encode_denial(unsigned char out[DENIAL_LEN], uint32_t arch, uint32_t nr, uint64_t count);

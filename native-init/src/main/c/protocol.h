@@ -45,8 +45,9 @@ enum kind {
     K_DENIALS = 15,           /* F_DENIAL repeated: seccomp refusals counted so far */
     K_NAMESPACES = 16,        /* fds: [user namespace, network namespace] of the sandbox */
     K_NAMESPACES_FAILED = 17, /* F_STEP, F_ERRNO: answer to K_GET_NAMESPACES when the files cannot be opened */
-    K_HOST_CONNECT = 18,      /* F_REQUEST_ID, F_PORT: a connection to an exposed host port (F_EXPOSE_PORT) was
-                                 accepted inside; Java answers with K_HOST_SOCKET */
+    K_HOST_CONNECT = 18,      /* F_REQUEST_ID, F_PORT, F_TRANSPORT: a connection to an exposed host port
+                                 (F_EXPOSE_PORT) was accepted inside, or a datagram came from a new client of an exposed
+                                 UDP port (F_EXPOSE_UDP_PORT); Java answers with K_HOST_SOCKET */
     K_PUBLISH_FAILED = 19,    /* F_PORT, F_STEP, F_ERRNO: a K_PUBLISH the init could not act on (the mapping is
                                  gone: its socket closed) */
     /* Java -> sandbox init */
@@ -56,8 +57,13 @@ enum kind {
     K_GET_NAMESPACES = 23, /* answered with K_NAMESPACES */
     K_PUBLISH = 24,        /* F_PORT, F_TRANSPORT; fds: [host socket]: a listening TCP or bound UDP socket of the
                               host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*) */
-    K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port], or no fd
-                              and F_ERRNO when Java could not connect it */
+    K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port, or UDP socket
+                              connected to it], or no fd and F_ERRNO when Java could not connect it */
+    /* Java -> server, no answer: a parked process, a child of the server that moves itself into these v1 cgroups
+       (the move waits for an RCU grace period: its time, not a start's) and waits for a K_CREATE naming it (F_PARKED),
+       whose init it then clones there. Without a free slot the server parks nothing: that K_CREATE joins as usual. */
+    K_PARK = 32,   /* F_PARKED (an id Java chooses, unique in the JVM), F_CGROUP_PROCS repeated */
+    K_UNPARK = 33, /* F_PARKED: the parked process exits (Java removes its cgroups, killing what is left there) */
     /* `sandboxed` CLI <-> the JVM owning a sandbox, on that JVM's operations socket (see the Java package
        dev.sandboxed.core.internal.control); sandbox-init neither sends nor reads these */
     K_CONTROL_REQUEST = 34, /* F_CONTROL_JSON; fds: [stdin, stdout, stderr] of the caller for "exec" */
@@ -67,11 +73,6 @@ enum kind {
        runtime's prestart and createRuntime hooks, then lets it go on with the state JSON the in-sandbox hooks get. */
     K_HOOKS_PAUSED = 38, /* sandbox init -> Java: mounts done, pivot_root not yet */
     K_HOOKS_GO = 39,     /* Java -> sandbox init: F_HOOK_STATE; the init runs its createContainer hooks and goes on */
-    /* Java -> server, no answer: a parked process, a child of the server that moves itself into these v1 cgroups
-       (the move waits for an RCU grace period: its time, not a start's) and waits for a K_CREATE naming it (F_PARKED),
-       whose init it then clones there. Without a free slot the server parks nothing: that K_CREATE joins as usual. */
-    K_PARK = 32,   /* F_PARKED (an id Java chooses, unique in the JVM), F_CGROUP_PROCS repeated */
-    K_UNPARK = 33, /* F_PARKED: the parked process exits (Java removes its cgroups, killing what is left there) */
 };
 
 /* Field tags. */
@@ -90,6 +91,8 @@ enum tag {
     F_PORT = 11,       /* u32: a TCP or UDP port, 1..65535 */
     F_TRANSPORT = 12,  /* u32: TRANSPORT_TCP or TRANSPORT_UDP */
     F_REQUEST_ID = 13, /* u32: pairs K_HOST_CONNECT with its K_HOST_SOCKET */
+    F_EXPOSE_UDP_PORT = 16, /* u32, repeated, K_CREATE: as F_EXPOSE_PORT for UDP: the init binds EXPOSE_ADDRESS:port
+                               inside and relays each client's datagrams through a host socket of its own */
 
     /* K_CREATE: work done by the server around clone() */
     F_CLONE_FLAGS = 20,  /* u64: CLONE_NEW* flags for clone() */

@@ -178,14 +178,16 @@ static void exercise_forwarding(const struct msg *m) {
     expect_failure_reported(rc, &g);
     if (rc == 0) CHECK(a.fd >= 0 ? a.fd == m->fds[0] : (a.err > 0 && a.err <= 4095));
     struct failure h = { 0 };
-    uint16_t ports[FORWARD_MAX_MAPPINGS];
+    struct expose_port ports[FORWARD_MAX_MAPPINGS];
     int count = -1;
     int max = below(2) ? FORWARD_MAX_MAPPINGS : (int)below(3);
     rc = parse_expose_ports(m, ports, max, &count, &h);
     expect_failure_reported(rc, &h);
     if (rc == 0) {
         CHECK(count >= 0 && count <= max);
-        for (int i = 0; i < count; i++) CHECK(ports[i] != 0);
+        for (int i = 0; i < count; i++) {
+            CHECK(ports[i].port != 0 && (ports[i].transport == TRANSPORT_TCP || ports[i].transport == TRANSPORT_UDP));
+        }
     }
 }
 

@@ -224,6 +224,55 @@ static void test_send_and_receive(void) {
     close(sv[1]);
 }
 
+/* A full send buffer: outbox_send queues instead of blocking, and outbox_flush sends in order once there is room. */
+static void test_outbox_never_blocks(void) {
+    int sv[2];
+    CHECK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+    alarm(20); /* a blocking send would hang here: fail loudly instead */
+    struct outbox o = { 0 };
+    new_msg(K_HOST_CONNECT);
+    msg_put_u32(m, F_REQUEST_ID, 0);
+    CHECK(outbox_send(&o, sv[0], m) == 0 && !outbox_pending(&o)); /* room: sent at once */
+    int filler = 0;
+    while (send(sv[0], m->buf, m->len, MSG_DONTWAIT) > 0) filler++;
+    CHECK(errno == EAGAIN && filler > 0);
+    for (uint32_t id = 1; id <= 100; id++) {
+        new_msg(K_HOST_CONNECT);
+        msg_put_u32(m, F_REQUEST_ID, id);
+        CHECK(outbox_send(&o, sv[0], m) == 0);
+    }
+    CHECK(outbox_pending(&o) && o.count == 100);
+    CHECK(outbox_flush(&o, sv[0]) == 0 && o.count == 100); /* still full */
+    static struct msg in;
+    struct field fl;
+    uint32_t next = 0;
+    int received = 0;
+    for (;;) { /* read everything, flushing as room comes: the ids arrive in order */
+        int rc = recv(sv[1], in.buf, sizeof in.buf, MSG_DONTWAIT);
+        if (rc < 0) {
+            CHECK(errno == EAGAIN);
+            if (!outbox_pending(&o)) break;
+            CHECK(outbox_flush(&o, sv[0]) == 0);
+            continue;
+        }
+        in.len = (size_t)rc;
+        in.nfds = 0;
+        CHECK(msg_kind(&in) == K_HOST_CONNECT && msg_find(&in, F_REQUEST_ID, &fl));
+        uint32_t id = field_u32(&fl);
+        if (received++ <= filler) { /* the first send and the fillers */
+            CHECK(id == 0);
+        } else {
+            CHECK(id == ++next);
+        }
+    }
+    CHECK(next == 100 && o.count == 0);
+    new_msg(K_HOST_CONNECT);
+    close(sv[1]);
+    CHECK(outbox_send(&o, sv[0], m) < 0 && errno == EPIPE); /* the peer is gone: the caller learns */
+    alarm(0);
+    close(sv[0]);
+}
+
 /* A full descriptor table: the message still arrives, without its descriptors, and says so (EMFILE). */
 static void test_receive_without_room_for_descriptors(void) {
     int sv[2];
@@ -937,15 +986,16 @@ static void test_host_socket(void) {
 }
 
 static void test_expose_ports(void) {
-    uint16_t ports[2];
+    struct expose_port ports[2];
     int count = -1;
     struct failure f = { 0 };
     new_msg(K_CREATE);
     msg_put_u32(m, F_EXPOSE_PORT, 9090);
     msg_put_str(m, F_HOSTNAME, "h");
-    msg_put_u32(m, F_EXPOSE_PORT, 1);
+    msg_put_u32(m, F_EXPOSE_UDP_PORT, 1);
     msg_seal(m);
-    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == 0 && count == 2 && ports[0] == 9090 && ports[1] == 1);
+    CHECK(parse_expose_ports(m, ports, 2, &count, &f) == 0 && count == 2 && ports[0].port == 9090 &&
+          ports[0].transport == TRANSPORT_TCP && ports[1].port == 1 && ports[1].transport == TRANSPORT_UDP);
     CHECK(parse_expose_ports(m, ports, 1, &count, &f) == -1 && failed_with(&f, E2BIG, "expose host ports"));
     new_msg(K_CREATE);
     msg_put_u32(m, F_EXPOSE_PORT, 70000);
@@ -986,6 +1036,7 @@ int main(void) {
     RUN(test_string_without_nul);
     RUN(test_put_failure);
     RUN(test_send_and_receive);
+    RUN(test_outbox_never_blocks);
     RUN(test_receive_oversized_message);
     RUN(test_receive_without_room_for_descriptors);
     RUN(test_mount_op);

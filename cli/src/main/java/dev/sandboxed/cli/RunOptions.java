@@ -14,6 +14,7 @@ import dev.sandboxed.core.image.ImageSource;
 import dev.sandboxed.core.image.PullListener;
 import dev.sandboxed.core.spec.Device;
 import dev.sandboxed.core.spec.Hook;
+import dev.sandboxed.core.spec.HostPort;
 import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -49,7 +50,8 @@ final class RunOptions {
                                          reach a port of the sandbox on a host loopback port (ephemeral unless
                                          HOST_PORT; HOST_IP 127.0.0.1 unless another loopback one); repeatable
               --publish-all              publish every port the image exposes (ExposedPorts), on ephemeral ports
-              --expose-host-port PORT    the host's 127.0.0.1:PORT is host.sandboxed.internal:PORT inside;
+              --expose-host-port PORT[/tcp|/udp]
+                                         the host's 127.0.0.1:PORT is host.sandboxed.internal:PORT inside;
                                          repeatable (no other host port is reachable)
               --device /dev/fuse|/dev/net/tun|HOST[:INSIDE]:TYPE:MAJOR:MINOR
                                          bind a host device node into /dev, checked to be that device (type c
@@ -159,7 +161,7 @@ final class RunOptions {
                 case "--net" -> spec.network(NetworkMode.parse(v));
                 case "--publish" -> spec.publish(PortMapping.parse(v));
                 case "--publish-all" -> publishAll = true;
-                case "--expose-host-port" -> spec.exposeHostPort(parsePort(v));
+                case "--expose-host-port" -> spec.exposeHostPort(parseHostPort(v));
                 case "--read-only" -> spec.readOnlyRoot(true);
                 case "--device" -> spec.device(Device.parse(v));
                 case "--hook" -> spec.hook(Hook.parse(v));
@@ -255,15 +257,11 @@ final class RunOptions {
         }
     }
 
-    private static int parsePort(String v) {
+    private static HostPort parseHostPort(String v) {
         try {
-            int port = Integer.parseInt(v);
-            if (port < 1 || port > 65535) {
-                throw new NumberFormatException();
-            }
-            return port;
-        } catch (NumberFormatException e) {
-            throw new SpecException("expose-host-port", "'" + v + "' is not a port number 1..65535");
+            return HostPort.parse(v);
+        } catch (SpecException e) {
+            throw new SpecException("expose-host-port", "'" + v + "' is not PORT[/tcp|/udp] with a port 1..65535");
         }
     }
 

@@ -155,6 +155,12 @@ public @interface Sandboxed {
      */
     int[] exposeHostPorts() default {};
 
+    /**
+     * Host loopback UDP ports the container may send datagrams to as {@code host.sandboxed.internal:PORT}, replies
+     * coming back to each client (a UDP server of the test), and no other host port; added to those of outer levels.
+     */
+    int[] exposeHostUdpPorts() default {};
+
     /** {@code default}, {@code unconfined}, {@code docker-default} or the path of an OCI/Docker JSON profile. */
     String seccomp() default "";
 

@@ -25,6 +25,7 @@ import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
 import dev.sandboxed.core.spec.Device;
 import dev.sandboxed.core.spec.Hook;
+import dev.sandboxed.core.spec.HostPort;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkJoin;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -94,7 +95,7 @@ final class SandboxedSettings {
     /** {@code publish}, {@code publishAll}, {@code exposeHostPorts}: added up over the levels. */
     private final List<PortMapping> publish = new ArrayList<>();
     private boolean publishAll;
-    private final List<Integer> exposeHostPorts = new ArrayList<>();
+    private final List<HostPort> exposeHostPorts = new ArrayList<>();
     private final List<MountDeclaration> mounts = new ArrayList<>();
     private Boolean readOnlyRoot;
     private WritableLayer writableLayer;
@@ -186,7 +187,8 @@ final class SandboxedSettings {
         boolean changesContainer = Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
                         a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout(), a.writableLayer()).anyMatch(v -> !v.isEmpty())
                 || a.start() || a.command().length > 0 || a.waitFor().length > 0 || a.publish().length > 0
-                || a.publishAll() || a.exposeHostPorts().length > 0 || a.aliases().length > 0
+                || a.publishAll() || a.exposeHostPorts().length > 0 || a.exposeHostUdpPorts().length > 0
+                || a.aliases().length > 0
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
                 || a.devices().length > 0 || a.hooks().length > 0
                 || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
@@ -232,8 +234,10 @@ final class SandboxedSettings {
         }
         publishAll |= a.publishAll();
         for (int port : a.exposeHostPorts()) {
-            check("exposeHostPorts", EXPOSE_EXPECTED, () -> SandboxSpec.builder().exposeHostPort(port));
-            exposeHostPorts.add(port);
+            exposeHostPorts.add(check("exposeHostPorts", EXPOSE_EXPECTED, () -> HostPort.tcp(port)));
+        }
+        for (int port : a.exposeHostUdpPorts()) {
+            exposeHostPorts.add(check("exposeHostUdpPorts", EXPOSE_EXPECTED, () -> HostPort.udp(port)));
         }
         for (String entry : a.env()) {
             int eq = entry.indexOf('=');
@@ -628,7 +632,7 @@ final class SandboxedSettings {
             }
         }
         b.publish(all.toArray(PortMapping[]::new));
-        exposeHostPorts.forEach(b::exposeHostPort);
+        b.exposeHostPort(exposeHostPorts.toArray(HostPort[]::new));
     }
 
     /** The checked core spec; see {@link #toSpecBuilder}. */

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -153,6 +156,50 @@ class PortsTest {
     @Test
     void anExposedHostPortIsReachableAndNoOther() {
         Kit.succeeded(Kit.run(ExposedConstantPort.class), 1);
+        Kit.assertNothingLeft(pids);
+    }
+
+    /** A fixed UDP host port, exposed with the annotation: a datagram inside reaches it and the reply comes back. */
+    static class ExposedUdpPort {
+        static DatagramSocket echo;
+
+        @BeforeAll
+        static void start() throws IOException {
+            echo = new DatagramSocket(38918, InetAddress.getLoopbackAddress());
+            Thread t = new Thread(() -> {
+                byte[] buf = new byte[2048];
+                while (!echo.isClosed()) {
+                    try {
+                        DatagramPacket p = new DatagramPacket(buf, buf.length);
+                        echo.receive(p);
+                        echo.send(new DatagramPacket(buf, p.getLength(), p.getSocketAddress()));
+                    } catch (IOException closed) {
+                        return;
+                    }
+                }
+            }, "udp-echo");
+            t.setDaemon(true);
+            t.start();
+        }
+
+        @AfterAll
+        static void stop() {
+            echo.close();
+        }
+
+        @Test
+        void aDatagramIsAnswered(@Sandboxed(exposeHostUdpPorts = 38918) Container c) {
+            pids.add(c.pid());
+            String send = "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(5)\n"
+                    + "s.sendto(b'ping', ('host.sandboxed.internal', 38918)); print(s.recvfrom(100)[0].decode())";
+            ExecResult r = c.exec("python3", "-c", send);
+            assertThat(r.stdout()).as(r.tail(5)).isEqualTo("ping\n");
+        }
+    }
+
+    @Test
+    void anExposedUdpHostPortAnswers() {
+        Kit.succeeded(Kit.run(ExposedUdpPort.class), 1);
         Kit.assertNothingLeft(pids);
     }
 

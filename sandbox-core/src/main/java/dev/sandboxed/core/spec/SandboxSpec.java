@@ -57,7 +57,7 @@ public final class SandboxSpec {
     private final OptionalLong tmpSize;
     private final OptionalLong shmSize;
     private final List<PortMapping> publishedPorts;
-    private final List<Integer> exposedHostPorts;
+    private final List<HostPort> exposedHostPorts;
     private final Optional<NetworkJoin> joinedNetwork;
     private final Optional<ImageRootMode> imageRootMode;
     private final WritableLayer writableLayer;
@@ -137,7 +137,7 @@ public final class SandboxSpec {
      * Ports of the host's loopback (127.0.0.1) reachable inside the sandbox as {@code host.sandboxed.internal:PORT}
      * (127.0.0.2 on the sandbox's {@code lo}); no other host port is.
      */
-    public List<Integer> exposedHostPorts() {
+    public List<HostPort> exposedHostPorts() {
         return exposedHostPorts;
     }
 
@@ -412,7 +412,7 @@ public final class SandboxSpec {
         private OptionalLong tmpSize = OptionalLong.empty();
         private OptionalLong shmSize = OptionalLong.empty();
         private final List<PortMapping> publishedPorts = new ArrayList<>();
-        private final List<Integer> exposedHostPorts = new ArrayList<>();
+        private final List<HostPort> exposedHostPorts = new ArrayList<>();
         private Optional<NetworkJoin> joinedNetwork = Optional.empty();
         /** What the caller set, which an image's defaults never replace. */
         private final Set<String> explicitEnv = new HashSet<>();
@@ -703,13 +703,21 @@ public final class SandboxSpec {
             return this;
         }
 
-        /** Makes these ports of the host's 127.0.0.1 reachable inside as {@code host.sandboxed.internal:PORT}. */
+        /** Makes these TCP ports of the host's 127.0.0.1 reachable inside as {@code host.sandboxed.internal:PORT}. */
         public Builder exposeHostPort(int... ports) {
             for (int port : ports) {
-                if (port < 1 || port > 65535) {
-                    throw new SpecException("exposeHostPort", "port " + port + " is not 1..65535");
-                }
-                exposedHostPorts.add(port);
+                exposedHostPorts.add(HostPort.tcp(port));
+            }
+            return this;
+        }
+
+        /**
+         * Makes these TCP or UDP ports of the host's 127.0.0.1 reachable inside as {@code host.sandboxed.internal:PORT};
+         * each UDP client inside gets a host socket of its own, so replies find it, forgotten after 60 s without traffic.
+         */
+        public Builder exposeHostPort(HostPort... ports) {
+            for (HostPort port : ports) {
+                exposedHostPorts.add(Objects.requireNonNull(port, "exposeHostPort"));
             }
             return this;
         }

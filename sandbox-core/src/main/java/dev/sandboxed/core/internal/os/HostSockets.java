@@ -84,6 +84,25 @@ public final class HostSockets {
         return fd;
     }
 
+    /**
+     * A non-blocking UDP socket connected to {@code 127.0.0.1:port} (on an ephemeral port of its own, so replies reach
+     * only it), or -1 with the errno in {@link Native#lastErrno()}.
+     */
+    public static int connectLoopbackUdp(int port) {
+        int fd = Native.libc().socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | Native.SOCK_CLOEXEC, 0);
+        if (fd < 0) {
+            return -1;
+        }
+        byte[] address = sockaddr("127.0.0.1", port);
+        if (Native.libc().connect(fd, address, address.length) < 0) {
+            int errno = Native.lastErrno();
+            Native.close(fd);
+            Native.runtime().setLastError(errno);
+            return -1;
+        }
+        return fd;
+    }
+
     private static final int EINPROGRESS = 115;
 
     /** struct sockaddr_in (16 bytes) or sockaddr_in6 (28 bytes) of an address literal. */

@@ -12,7 +12,9 @@ import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountOp;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.spec.HostPort;
 import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.SandboxSpec;
 
 /** The K_CREATE message: the complete set-up description of one sandbox that sandbox-init carries out. */
@@ -102,8 +104,8 @@ public final class CreateMessage {
         if (spec.has(Namespace.CGROUP)) m.putU32(F_CGROUP_NS, 1);
         if (spec.has(Namespace.UTS)) m.putString(F_HOSTNAME, spec.hostname());
         if (spec.has(Namespace.NET) && !join) m.putU32(F_LOOPBACK_UP, 1);
-        for (int port : spec.exposedHostPorts()) {
-            m.putU32(F_EXPOSE_PORT, port);
+        for (HostPort port : spec.exposedHostPorts()) {
+            m.putU32(port.transport() == PortMapping.Transport.UDP ? F_EXPOSE_UDP_PORT : F_EXPOSE_PORT, port.port());
         }
         if (!spec.has(Namespace.MOUNT)) {
             m.putU32(F_NO_PIVOT, 1);

@@ -31,6 +31,7 @@ import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.result.SandboxInterruptedException;
+import dev.sandboxed.core.spec.HostPort;
 
 /**
  * The connection to one sandbox's init (its PID 1): owns the socket, the thread that reads it, and the
@@ -77,7 +78,7 @@ public final class InitConnection {
     private final CountDownLatch readerDone = new CountDownLatch(1);
     private volatile CompletableFuture<int[]> namespaces;
     /** Host ports the init may ask a socket for (K_HOST_CONNECT): the spec's exposed ones, nothing else. */
-    private volatile Set<Integer> exposedHostPorts = Set.of();
+    private volatile Set<HostPort> exposedHostPorts = Set.of();
     /** Added to the ready timeout: the time the init's own lifecycle hooks may take (see LifecycleHooks). */
     private volatile Duration hooksAllowance = Duration.ZERO;
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
@@ -120,25 +121,29 @@ public final class InitConnection {
         return socket;
     }
 
-    void exposeHostPorts(List<Integer> ports) {
+    void exposeHostPorts(List<HostPort> ports) {
         exposedHostPorts = Set.copyOf(ports);
     }
 
     /**
-     * A connection to an exposed host port was accepted inside: connect to the host's 127.0.0.1:PORT (non-blocking;
-     * the init waits for the outcome) and hand the socket over, or tell the init why there is none.
+     * A connection to an exposed host port was accepted inside, or a new client inside sent a datagram to an exposed
+     * UDP port: connect to the host's 127.0.0.1:PORT (non-blocking; the init waits for the outcome) and hand the
+     * socket over, or tell the init why there is none.
      */
     private void answerHostConnect(Message m) {
         int id = m.u32(Protocol.F_REQUEST_ID, 0);
         int port = m.u32(Protocol.F_PORT, 0);
+        boolean udp = m.u32(Protocol.F_TRANSPORT, Protocol.TRANSPORT_TCP) == Protocol.TRANSPORT_UDP;
         if (!isRunning()) {
             return; // closed while this waited its turn: nobody takes the answer
         }
         Message answer = Message.of(Protocol.K_HOST_SOCKET).putU32(Protocol.F_REQUEST_ID, id);
-        int fd = exposedHostPorts.contains(port) ? HostSockets.connectLoopback(port) : -1;
+        boolean exposed = port >= 1 && port <= 65535
+                && exposedHostPorts.contains(udp ? HostPort.udp(port) : HostPort.tcp(port));
+        int fd = !exposed ? -1 : udp ? HostSockets.connectLoopbackUdp(port) : HostSockets.connectLoopback(port);
         try {
             if (fd < 0) {
-                answer.putU32(Protocol.F_ERRNO, exposedHostPorts.contains(port) ? Native.lastErrno() : Errno.EACCES);
+                answer.putU32(Protocol.F_ERRNO, exposed ? Native.lastErrno() : Errno.EACCES);
                 socket.send(answer);
             } else {
                 socket.send(answer, fd);
