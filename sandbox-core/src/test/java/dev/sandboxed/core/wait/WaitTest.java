@@ -152,7 +152,7 @@ class WaitTest {
         Wait.forLogLine("serving").awaitOn(sandbox, server);
         // The JVM's trust store does not know the certificate: the handshake fails, try after try.
         ReadinessException e = catchThrowableOfType(ReadinessException.class, () -> Wait.forHttp("/health.txt")
-                .usingTls().withTimeout(Duration.ofSeconds(1)).awaitOn(sandbox, server));
+                .usingTls().withTimeout(Duration.ofSeconds(5)).awaitOn(sandbox, server));
         assertThat(e.getMessage()).contains("last try at https://127.0.0.1:" + sandbox.mappedPort(18093) + "/health.txt: SSLHandshakeException");
         Wait.forHttp("/health.txt").allowInsecure().forResponsePredicate(body -> body.equals("ok\n")).awaitOn(sandbox, server);
     }
