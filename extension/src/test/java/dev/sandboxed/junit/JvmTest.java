@@ -27,6 +27,10 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestReporter;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.platform.engine.TestExecutionResult;
@@ -56,9 +60,13 @@ class JvmTest {
         }
 
         @Test
-        void runsInItsOwnJvm(TestReporter reporter) {
+        @ExtendWith(ConfigProbe.class)
+        void runsInItsOwnJvm(TestReporter reporter, @TempDir Path dir) throws IOException {
             assertThat(Boolean.getBoolean("sandboxed.jvm.child")).as("in the sandboxed JVM").isTrue();
             assertThat(setUp).as("@BeforeEach ran in the same JVM").isEqualTo("set up in " + ProcessHandle.current().pid());
+            assertThat(System.getProperty("jvmtest.option")).as("from sandboxed.jvm.options").isEqualTo("given");
+            assertThat(dir).startsWith(Path.of("/tmp"));
+            Files.writeString(dir.resolve("file"), "@TempDir inside the sandbox");
             reporter.publishEntry("hello", "from the sandboxed JVM");
         }
 
@@ -70,15 +78,25 @@ class JvmTest {
         }
     }
 
+    /** Publishes the configuration parameter {@code jvmtest.config} as the sandboxed JVM's launcher sees it. */
+    static class ConfigProbe implements BeforeEachCallback {
+        @Override
+        public void beforeEach(ExtensionContext context) {
+            context.publishReportEntry("jvmtest.config", context.getConfigurationParameter("jvmtest.config").orElse("unset"));
+        }
+    }
+
     @Test
     void passesInItsOwnJvmWithUsageAndEntries() {
         PARENT_LIFECYCLE.set(0);
-        EngineExecutionResults results = Kit.run(Passing.class);
+        EngineExecutionResults results = Kit.run(Passing.class, Map.of("sandboxed.jvm.options", "-Djvmtest.option=given",
+                "sandboxed.jvm.forward", "jvmtest.config", "jvmtest.config", "passed on"));
         Kit.succeeded(results, 1);
         assertThat(PARENT_LIFECYCLE).as("@BeforeEach/@AfterEach in the parent").hasValue(0);
         List<Map<String, String>> entries = results.allEvents().reportingEntryPublished().stream()
                 .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs()).toList();
         assertThat(entries).anySatisfy(e -> assertThat(e).containsEntry("hello", "from the sandboxed JVM"));
+        assertThat(entries).anySatisfy(e -> assertThat(e).containsEntry("jvmtest.config", "passed on"));
         Map<String, String> usage = entries.stream().filter(e -> e.containsKey("sandboxed.jvm.usage")).findFirst().orElseThrow();
         assertThat(Long.parseLong(usage.get("sandboxed.jvm.memoryPeakBytes"))).as("peak memory of the JVM's sandbox")
                 .isGreaterThan(8L << 20);
@@ -256,7 +274,7 @@ class JvmTest {
     }
 
     @Test
-    void isolatedFromNetworkHomeHostFilesAndCleansProcesses(@org.junit.jupiter.api.io.TempDir Path temp) throws Exception {
+    void isolatedFromNetworkHomeHostFilesAndCleansProcesses() throws Exception {
         Path home = Path.of(System.getProperty("user.home"));
         Path marker = Files.createTempFile(home, "sandboxed-jvm-home-", ".txt");
         String token = "9999." + ThreadLocalRandom.current().nextInt(100_000, 999_999);
