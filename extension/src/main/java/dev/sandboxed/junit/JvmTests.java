@@ -1,5 +1,6 @@
 package dev.sandboxed.junit;
 
+import java.io.OutputStream;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
@@ -12,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
@@ -25,11 +27,13 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 import org.opentest4j.TestAbortedException;
 
+import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.junit.internal.hermetic.ChildMain;
+import dev.sandboxed.junit.internal.hermetic.JvmPool;
 import dev.sandboxed.junit.internal.hermetic.JvmRun;
 import dev.sandboxed.junit.internal.hermetic.Verdict;
 import dev.sandboxed.junit.internal.hermetic.Wire;
@@ -46,6 +50,8 @@ final class JvmTests {
     static final String FORWARD = "sandboxed.jvm.forward";
     /** How long the sandboxed JVM may run unless {@code timeout} or {@code sandboxed.timeout} says otherwise. */
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    /** How many sandboxed JVMs are kept started ahead per test run (fork), each for one later test; 0 for none. */
+    static final String PREPARED = "sandboxed.jvm.prepared";
     /** Report entries with the sandboxed JVM's usage, published for every such test. */
     static final String USAGE_ENTRY = "sandboxed.jvm.usage";
 
@@ -118,17 +124,33 @@ final class JvmTests {
                 .map(Class::getTypeName).collect(Collectors.joining(",")), configuration(config));
         Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
-        JvmRun run = new JvmRun(JvmRun.classPath(anchors(testClass)), options, Optional.of(timeout), System.out, System.err);
+        JvmRun run = new JvmRun(JvmRun.classPath(anchors(testClass)), options, CURRENT_OUT, CURRENT_ERR);
+        Function<SandboxSpec, Sandbox> start = s -> {
+            try {
+                return runtime.start(s);
+            } catch (SpecException e) {
+                throw SandboxedConfigurationException.of(e);
+            }
+        };
+        JvmPool pool = pool(context, config);
+        JvmRun.Key key = run.key(spec);
         Runnable release = Runtimes.acquirePermit(context, config);
         JvmRun.Outcome outcome;
+        boolean startedAhead;
         try {
-            outcome = run.run(spec, request, s -> {
-                try {
-                    return runtime.start(s);
-                } catch (SpecException e) {
-                    throw SandboxedConfigurationException.of(e);
+            Optional<JvmRun.Prepared> ahead = pool.take(key);
+            startedAhead = ahead.isPresent();
+            JvmRun.Prepared jvm = ahead.orElseGet(() -> run.prepare(spec, start));
+            try {
+                // The next test with these settings finds its JVM booted, or booting, while this one runs.
+                if (pool.capacity() > 0 && !pool.has(key)) {
+                    pool.offer(run.prepare(spec, start));
                 }
-            });
+            } catch (RuntimeException | Error e) {
+                jvm.close();
+                throw e;
+            }
+            outcome = run.finish(jvm, request, timeout);
         } finally {
             release.run();
         }
@@ -139,8 +161,8 @@ final class JvmTests {
                 context.publishReportEntry(entries);
             }
         }
-        publishUsage(context, outcome.usage());
-        Optional<Throwable> result = Verdict.of(outcome, Optional.of(timeout), testClass.getClassLoader());
+        publishUsage(context, outcome.usage(), startedAhead);
+        Optional<Throwable> result = Verdict.of(outcome, timeout, testClass.getClassLoader());
         if (result.isPresent()) {
             Throwable t = result.get();
             if (!(t instanceof TestAbortedException)) {
@@ -149,6 +171,64 @@ final class JvmTests {
             throw t;
         }
     }
+
+    /** The run's pool of JVMs started ahead, closed when the run ends. */
+    private static JvmPool pool(ExtensionContext context, ExtensionConfig config) {
+        return context.getRoot().getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent("jvm-pool",
+                k -> new OwnedPool(new JvmPool(prepared(config))), OwnedPool.class).pool();
+    }
+
+    private static int prepared(ExtensionConfig config) {
+        return config.get(PREPARED).map(text -> {
+            try {
+                int value = Integer.parseInt(text);
+                if (value >= 0) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new SandboxedConfigurationException(PREPARED, "'" + text + "' is not a whole number >= 0; expected the "
+                    + "number of sandboxed JVMs started ahead such as 1, or 0 for none");
+        }).orElse(1);
+    }
+
+    /** The pool in the root store: its JVMs are closed when the run ends. */
+    // CloseableResource is deprecated since JUnit 5.13 (AutoCloseable suffices there); older 5.x versions need it.
+    @SuppressWarnings("deprecation")
+    private record OwnedPool(JvmPool pool) implements AutoCloseable, ExtensionContext.Store.CloseableResource {
+        @Override
+        public void close() {
+            pool.close();
+        }
+    }
+
+    /** The child's output goes to this JVM's System.out and System.err of the moment it is written. */
+    private static final OutputStream CURRENT_OUT = new OutputStream() {
+        @Override
+        public void write(int b) {
+            System.out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            System.out.write(b, off, len);
+            System.out.flush();
+        }
+    };
+
+    private static final OutputStream CURRENT_ERR = new OutputStream() {
+        @Override
+        public void write(int b) {
+            System.err.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            System.err.write(b, off, len);
+            System.err.flush();
+        }
+    };
 
     /** Where the child's class path must reach: the test, the launcher and engine, this extension and Jackson. */
     private static List<Class<?>> anchors(Class<?> testClass) {
@@ -180,8 +260,9 @@ final class JvmTests {
         return out;
     }
 
-    private static void publishUsage(ExtensionContext context, ResourceUsage u) {
+    private static void publishUsage(ExtensionContext context, ResourceUsage u, boolean startedAhead) {
         Map<String, String> entries = new LinkedHashMap<>();
+        entries.put("sandboxed.jvm.startedAhead", Boolean.toString(startedAhead));
         entries.put(USAGE_ENTRY, FailureReport.usage(u));
         entries.put("sandboxed.jvm.memoryPeakBytes", Long.toString(u.memoryPeakBytes()));
         entries.put("sandboxed.jvm.cpuMillis", Long.toString(u.cpuUser().plus(u.cpuSystem()).toMillis()));
@@ -196,8 +277,8 @@ final class JvmTests {
 
     private static String diagnostics(JvmRun.Outcome o) {
         return "Sandboxed diagnostics (sandboxed JVM)\nspec: " + o.spec() + "\njvm: `"
-                + String.join(" ", o.result().command()).replaceAll(" -cp \\S+", " -cp ...") + "` " + o.result().status()
-                + " [" + o.result().exitReason() + "] after " + o.result().duration().toMillis() + " ms\nusage: "
+                + String.join(" ", o.command()).replaceAll(" -cp \\S+", " -cp ...") + "` " + o.status()
+                + " [" + o.status().reason() + "] after " + o.duration().toMillis() + " ms\nusage: "
                 + FailureReport.usage(o.usage());
     }
 }

@@ -24,8 +24,10 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -294,6 +296,37 @@ class JvmTest {
         assertThat(outside).doesNotExist();
         assertThat(processWith(token)).as("background process left").isEmpty();
         Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    @TestMethodOrder(MethodOrderer.MethodName.class)
+    static class Two {
+        @Test
+        void first() {
+        }
+
+        @Test
+        void second() {
+        }
+    }
+
+    @Test
+    void nextJvmIsStartedAheadUnlessTurnedOff() {
+        assertThat(startedAhead(Kit.run(Two.class))).containsExactly("false", "true");
+        assertThat(startedAhead(Kit.run(Two.class, Map.of("sandboxed.jvm.prepared", "0")))).containsExactly("false", "false");
+        Kit.assertNothingLeft(List.of());
+        EngineExecutionResults bad = Kit.run(Two.class, Map.of("sandboxed.jvm.prepared", "-1"));
+        bad.testEvents().assertStatistics(st -> st.failed(2));
+        assertThat(bad.testEvents().failed().stream().map(e -> e.getRequiredPayload(TestExecutionResult.class)
+                .getThrowable().orElseThrow())).allSatisfy(t -> assertThat(t).isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessageStartingWith("invalid sandboxed.jvm.prepared: '-1' is not a whole number >= 0"));
+    }
+
+    private static List<String> startedAhead(EngineExecutionResults results) {
+        Kit.succeeded(results, 2);
+        return results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs())
+                .filter(e -> e.containsKey("sandboxed.jvm.startedAhead")).map(e -> e.get("sandboxed.jvm.startedAhead")).toList();
     }
 
     @Sandboxed(jvm = true)

@@ -20,8 +20,7 @@ import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
  * The sandboxed JVM's main: runs exactly one test method with the JUnit Platform Launcher and reports to the parent
- * through {@link Wire}. Arguments: the shared directory, then the class and method (for people reading {@code ps};
- * the request file is what counts).
+ * through {@link Wire}. Argument: the shared directory. It boots, then reads the test to run from its stdin.
  */
 public final class ChildMain {
     private ChildMain() {
@@ -29,7 +28,6 @@ public final class ChildMain {
 
     public static void main(String[] args) throws Exception {
         Path dir = Path.of(args[0]);
-        Wire.Request request = Wire.readRequest(dir);
         Wire.EventWriter events = new Wire.EventWriter(dir);
         AtomicBoolean finished = new AtomicBoolean();
         // A System.exit before the result: say where it was called, which only this JVM can see.
@@ -40,12 +38,15 @@ public final class ChildMain {
                 events.write(exit);
             }
         }, "sandboxed-jvm-exit"));
+        // Boot before the test is known (this JVM may be started ahead): the launcher finds its engines, Jackson loads.
+        Launcher launcher = LauncherFactory.create();
+        Wire.MAPPER.writeValueAsBytes(Wire.event("boot"));
+        Wire.Request request = Wire.readRequest(System.in);
         LauncherDiscoveryRequest discovery = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectMethod(request.className(), request.methodName(), request.parameterTypes()))
                 .configurationParameters(request.configuration())
                 .build();
         Listener listener = new Listener(events);
-        Launcher launcher = LauncherFactory.create();
         launcher.execute(discovery, listener);
         if (!listener.reported) {
             // The class itself failed (a @BeforeAll, its discovery) or the method was not found.

@@ -24,7 +24,9 @@ import java.util.stream.Stream;
 import com.fasterxml.jackson.databind.JsonNode;
 
 import dev.sandboxed.core.Sandbox;
-import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.SandboxProcess;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -34,7 +36,8 @@ import dev.sandboxed.core.spec.Stdio;
 /**
  * Runs one test method in a fresh JVM inside a sandbox: binds what that JVM needs read-only (the JDK, the test class
  * path, the working directory) and a private shared directory writable, starts {@code java} with deliberately chosen
- * options, streams its output, and collects its events and the sandbox's final usage.
+ * options, streams its output, sends it the test on its stdin (so a JVM can be started ahead and boot while another
+ * test runs, see {@link #prepare}), and collects its events and the sandbox's final usage.
  *
  * <p>JVM options, and why: {@code -XX:+UseSerialGC} (one GC thread, the smallest footprint for one test),
  * {@code -XX:TieredStopAtLevel=1} (C1 only: a single test rarely runs long enough for C2 to pay off),
@@ -54,56 +57,135 @@ public final class JvmRun {
 
     private final List<String> classPath;
     private final List<String> extraOptions;
-    private final Optional<Duration> timeout;
     private final OutputStream stdout;
     private final OutputStream stderr;
 
     /**
      * @param classPath    the child's class path (see {@link #classPath})
      * @param extraOptions JVM options appended after the chosen ones
-     * @param timeout      how long the child may run before it is killed
      */
-    public JvmRun(List<String> classPath, List<String> extraOptions, Optional<Duration> timeout, OutputStream stdout,
-                  OutputStream stderr) {
+    public JvmRun(List<String> classPath, List<String> extraOptions, OutputStream stdout, OutputStream stderr) {
         this.classPath = List.copyOf(classPath);
         this.extraOptions = List.copyOf(extraOptions);
-        this.timeout = timeout;
         this.stdout = stdout;
         this.stderr = stderr;
     }
 
-    /** What came back: how the JVM ended, its sandbox's final usage and the events it reported. */
-    public record Outcome(ExecResult result, ResourceUsage usage, List<JsonNode> events, SandboxSpec spec) {
+    /**
+     * What came back: how the JVM ended (TIMED_OUT when it was killed at the timeout), its command and run time, its
+     * sandbox's final usage and the events it reported.
+     */
+    public record Outcome(List<String> command, ExitStatus status, Duration duration, ResourceUsage usage,
+                          List<JsonNode> events, SandboxSpec spec) {
     }
 
     /**
-     * Runs {@code request} in a sandbox made from {@code base} by {@code start}; the sandbox is closed and the shared
-     * directory removed before this returns.
+     * A sandboxed JVM started and booted ahead (the launcher and the protocol loaded), waiting on its stdin for the
+     * test to run. {@link #key()} says what it fits: the sandbox spec and the whole command line.
      */
-    public Outcome run(SandboxSpec base, Wire.Request request, Function<SandboxSpec, Sandbox> start) {
+    public static final class Prepared implements AutoCloseable {
+        private final Key key;
+        private final Path dir;
+        private final Sandbox sandbox;
+        private final SandboxProcess process;
+        private final SandboxSpec spec;
+
+        Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec) {
+            this.key = key;
+            this.dir = dir;
+            this.sandbox = sandbox;
+            this.process = process;
+            this.spec = spec;
+        }
+
+        public Key key() {
+            return key;
+        }
+
+        /** Whether it can still take a test (it did not die while waiting). */
+        public boolean usable() {
+            return process.isAlive();
+        }
+
+        /** Ends it unused: kills its JVM, removes its sandbox and directory. */
+        @Override
+        public void close() {
+            try {
+                sandbox.close();
+            } finally {
+                delete(dir);
+            }
+        }
+    }
+
+    /** What a prepared JVM fits: the spec its sandbox was made from and the command line. */
+    public record Key(SandboxSpec base, List<String> command) {
+    }
+
+    /** The key a JVM prepared now for {@code base} would have. */
+    public Key key(SandboxSpec base) {
+        return new Key(base, command(base));
+    }
+
+    /** Starts a sandboxed JVM for {@code base} made by {@code start}, which boots and then waits for its test. */
+    public Prepared prepare(SandboxSpec base, Function<SandboxSpec, Sandbox> start) {
         Path dir;
         try {
             dir = Files.createTempDirectory("sandboxed-jvm-");
         } catch (IOException e) {
             throw new UncheckedIOException("create the sandboxed JVM's directory", e);
         }
+        Sandbox sandbox = null;
         try {
-            Wire.writeRequest(dir, request);
             SandboxSpec spec = spec(base, dir);
-            ProcessSpec process = process(spec, request);
-            ExecResult result;
-            Sandbox sandbox = start.apply(spec);
-            try {
-                result = sandbox.exec(process);
-            } finally {
+            List<String> command = command(base);
+            sandbox = start.apply(spec);
+            SandboxProcess process = sandbox.spawn(ProcessSpec.builder(command)
+                    .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
+                    .stdin(Stdio.pipe()).stdout(Stdio.to(stdout)).stderr(Stdio.to(stderr)).build());
+            return new Prepared(new Key(base, command), dir, sandbox, process, spec);
+        } catch (RuntimeException | Error e) {
+            if (sandbox != null) {
                 sandbox.close();
             }
-            return new Outcome(result, sandbox.usage(), Wire.readEvents(dir), spec);
-        } catch (IOException e) {
-            throw new UncheckedIOException("talk to the sandboxed JVM through " + dir, e);
-        } finally {
             delete(dir);
+            throw e;
         }
+    }
+
+    /**
+     * Runs {@code request} in {@code jvm}, killing it after {@code timeout}; its sandbox is closed and its directory
+     * removed before this returns.
+     */
+    public Outcome finish(Prepared jvm, Wire.Request request, Duration timeout) {
+        try (jvm) {
+            long t0 = System.nanoTime();
+            try (OutputStream in = jvm.process.stdin()) {
+                in.write(Wire.MAPPER.writeValueAsBytes(request.toJson()));
+                in.write('\n');
+            } catch (IOException e) {
+                // It died while waiting: its exit status says how.
+            }
+            Optional<ExitStatus> ended = jvm.process.waitFor(timeout);
+            ExitStatus status;
+            if (ended.isPresent()) {
+                status = ended.get();
+            } else {
+                jvm.sandbox.close();
+                status = jvm.process.waitFor().withReason(ExitReason.TIMED_OUT);
+            }
+            Duration duration = Duration.ofNanos(System.nanoTime() - t0);
+            jvm.sandbox.close();
+            return new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), Wire.readEvents(jvm.dir),
+                    jvm.spec);
+        } catch (IOException e) {
+            throw new UncheckedIOException("read the sandboxed JVM's events in " + jvm.dir, e);
+        }
+    }
+
+    /** Runs {@code request} in a JVM started for it now; see {@link #prepare} and {@link #finish}. */
+    public Outcome run(SandboxSpec base, Wire.Request request, Duration timeout, Function<SandboxSpec, Sandbox> start) {
+        return finish(prepare(base, start), request, timeout);
     }
 
     /** {@code base} plus the read-only binds the JVM needs and the shared directory. */
@@ -138,21 +220,15 @@ public final class JvmRun {
         return kept.stream().map(Path::toString).toList();
     }
 
-    private ProcessSpec process(SandboxSpec spec, Wire.Request request) {
+    private List<String> command(SandboxSpec base) {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.addAll(options(spec.limits().memoryMax()));
+        argv.addAll(options(base.limits().memoryMax()));
         argv.add("-cp");
         argv.add(String.join(File.pathSeparator, classPath));
         argv.add(CHILD_MAIN);
         argv.add(Wire.DIR_INSIDE);
-        argv.add(request.className());
-        argv.add(request.methodName() + "(" + request.parameterTypes() + ")");
-        ProcessSpec.Builder p = ProcessSpec.builder(argv)
-                .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
-                .stdout(Stdio.to(stdout)).stderr(Stdio.to(stderr));
-        timeout.ifPresent(p::timeout);
-        return p.build();
+        return argv;
     }
 
     /** The chosen JVM options, the parent's own system properties, then the extra options; see the class comment. */

@@ -8,8 +8,8 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.opentest4j.TestAbortedException;
 
-import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.junit.SandboxedJvmException;
 
@@ -21,7 +21,7 @@ public final class Verdict {
     private Verdict() {
     }
 
-    public static Optional<Throwable> of(JvmRun.Outcome outcome, Optional<Duration> timeout, ClassLoader loader) {
+    public static Optional<Throwable> of(JvmRun.Outcome outcome, Duration timeout, ClassLoader loader) {
         List<JsonNode> events = outcome.events();
         for (int i = events.size() - 1; i >= 0; i--) {
             JsonNode e = events.get(i);
@@ -45,8 +45,8 @@ public final class Verdict {
     }
 
     /** The JVM ended without a result: say how, and where System.exit was called if it was. */
-    static SandboxedJvmException death(JvmRun.Outcome outcome, Optional<Duration> timeout) {
-        ExecResult r = outcome.result();
+    static SandboxedJvmException death(JvmRun.Outcome outcome, Duration timeout) {
+        ExitStatus r = outcome.status();
         ResourceUsage u = outcome.usage();
         boolean started = outcome.events().stream().anyMatch(e -> e.path("type").asText().equals("started"));
         String when = started ? "while the test ran" : "before the test started";
@@ -54,22 +54,22 @@ public final class Verdict {
         String limit = outcome.spec().limits().memoryMax().isPresent()
                 ? " of " + mib(outcome.spec().limits().memoryMax().getAsLong()) : "";
         String message;
-        if (r.exitReason() == ExitReason.OOM_KILLED || (u.oomKilled() && r.exitReason() == ExitReason.SIGNALED)) {
+        if (r.reason() == ExitReason.OOM_KILLED || (u.oomKilled() && r.reason() == ExitReason.SIGNALED)) {
             message = "the sandboxed JVM was killed by the OOM killer " + when + ": its sandbox reached the memory limit"
                     + limit + " (peak " + (u.memoryPeakBytes() < 0 ? "n/a" : mib(u.memoryPeakBytes())) + ")";
-        } else if (r.exitReason() == ExitReason.TIMED_OUT) {
-            message = "the sandboxed JVM did not finish within " + timeout.map(Verdict::duration).orElse("its timeout")
+        } else if (r.reason() == ExitReason.TIMED_OUT) {
+            message = "the sandboxed JVM did not finish within " + duration(timeout)
                     + " and was killed " + when + " (timeout; set @Sandboxed(timeout) or sandboxed.timeout)";
-        } else if (r.exitReason() == ExitReason.EXITED) {
+        } else if (r.reason() == ExitReason.EXITED) {
             message = exit.isPresent()
                     ? "the test called System.exit(" + r.exitCode() + "): the sandboxed JVM exited " + when
                     : "the sandboxed JVM exited with code " + r.exitCode() + " " + when + " without reporting a result";
-        } else if (r.exitReason() == ExitReason.SIGNALED) {
-            int signal = r.status().signal().orElse(0);
+        } else if (r.reason() == ExitReason.SIGNALED) {
+            int signal = r.signal().orElse(0);
             message = "the sandboxed JVM " + (signal == 6 || signal == 11 || signal == 7 || signal == 4 ? "crashed" : "was killed")
                     + " (signal " + signal + ") " + when;
         } else {
-            message = "the sandboxed JVM " + r.status() + " " + when + tail(r);
+            message = "the sandboxed JVM " + r + " " + when;
         }
         SandboxedJvmException e = new SandboxedJvmException(message);
         exit.filter(x -> x.has("frames")).ifPresent(x -> {
@@ -77,11 +77,6 @@ public final class Verdict {
             e.setStackTrace(frames.getStackTrace());
         });
         return e;
-    }
-
-    private static String tail(ExecResult r) {
-        String stderr = r.stderr().strip();
-        return stderr.isEmpty() ? "" : ": " + stderr.lines().reduce((a, b) -> b).orElse("");
     }
 
     static String mib(long bytes) {

@@ -16,9 +16,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
- * The protocol between the test JVM and a sandboxed test JVM, through their shared directory: the parent writes
- * {@code request.json} (the test to run and the configuration parameters); the child appends one JSON object per
- * line to {@code events.jsonl} as things happen, each line flushed, so a child that dies mid-test leaves every
+ * The protocol between the test JVM and a sandboxed test JVM: the parent writes the request (the test to run and the
+ * configuration parameters) as one JSON line on the child's stdin, a pipe, once the child has booted; the child appends one JSON object per
+ * line to {@code events.jsonl} in the directory they share as things happen, each line flushed, so a child that dies mid-test leaves every
  * complete event before it. Events ({@code type}): {@code started}, {@code entry} ({@code entries}: a report entry),
  * {@code finished} ({@code status} SUCCESSFUL, FAILED or ABORTED, {@code throwable}), {@code skipped}
  * ({@code reason}) and {@code exit} ({@code frames}: where {@code System.exit} was called).
@@ -26,7 +26,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 public final class Wire {
     /** Where the shared directory is inside the sandbox. */
     public static final String DIR_INSIDE = "/run/sandboxed-jvm";
-    public static final String REQUEST = "request.json";
     public static final String EVENTS = "events.jsonl";
     /** Set in the sandboxed JVM: the extension does not act there, the test runs in place. */
     public static final String CHILD_PROPERTY = "sandboxed.jvm.child";
@@ -54,12 +53,14 @@ public final class Wire {
         }
     }
 
-    static void writeRequest(Path dir, Request request) throws IOException {
-        Files.write(dir.resolve(REQUEST), MAPPER.writeValueAsBytes(request.toJson()));
-    }
-
-    static Request readRequest(Path dir) throws IOException {
-        return Request.fromJson(MAPPER.readTree(dir.resolve(REQUEST).toFile()));
+    /** The child's side: the request, the first line of {@code in}. */
+    static Request readRequest(java.io.InputStream in) throws IOException {
+        java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+        String line = reader.readLine();
+        if (line == null) {
+            throw new java.io.EOFException("no request: the test JVM closed this JVM's stdin");
+        }
+        return Request.fromJson(MAPPER.readTree(line));
     }
 
     /** The complete events the child wrote; a torn last line (the child died writing it) is left out. */
