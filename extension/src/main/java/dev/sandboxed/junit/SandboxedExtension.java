@@ -172,9 +172,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             return;
         }
         Method method = context.getRequiredTestMethod();
-        SandboxedSettings own = settings(context, null);
-        if (own.jvm()) {
+        if (jvmDeclared(context)) {
             // The test runs in a sandboxed JVM (interceptTestMethod): only checked here, nothing is made.
+            SandboxedSettings own = settings(context, null);
             JvmTests.check(context, own);
             requireHost(context, List.of(own));
             return;
@@ -328,7 +328,17 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
     }
 
     private boolean inJvm(ExtensionContext context) {
-        return acting(context) && context.getTestMethod().isPresent() && settings(context, null).jvm();
+        return acting(context) && jvmDeclared(context);
+    }
+
+    /** Whether the test method or one of its classes says {@code jvm = true}; read without the other settings. */
+    private static boolean jvmDeclared(ExtensionContext context) {
+        if (context.getTestMethod().isEmpty()) {
+            return false;
+        }
+        return AnnotationSupport.findAnnotation(context.getRequiredTestMethod(), Sandboxed.class).filter(Sandboxed::jvm).isPresent()
+                || classChain(context.getRequiredTestClass()).stream()
+                        .anyMatch(c -> AnnotationSupport.findAnnotation(c, Sandboxed.class).filter(Sandboxed::jvm).isPresent());
     }
 
     // ---------------------------------------------------------------------------------------------------------

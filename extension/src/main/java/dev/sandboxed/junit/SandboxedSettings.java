@@ -107,8 +107,6 @@ final class SandboxedSettings {
     private final List<Customizers.Declared> customizers = new ArrayList<>();
     private final List<Device> devices = new ArrayList<>();
     private final List<Hook> hooks = new ArrayList<>();
-    /** {@code jvm = true}: the test itself runs in a sandboxed JVM (see {@link JvmTests}). */
-    private boolean jvm;
     /** How many levels changed the container itself (not just its name or scope), and how many of them were classes. */
     private int contributions;
     private int classContributions;
@@ -194,7 +192,6 @@ final class SandboxedSettings {
             contributions++;
         }
         name = pick(a.name(), name);
-        jvm |= a.jvm();
         ifSet(a.rootfs(), v -> rootfs("rootfs", v));
         ifSet(a.image(), v -> image = checkImage(v.trim()));
         ifSet(a.memory(), v -> memory("memory", v));
@@ -490,11 +487,6 @@ final class SandboxedSettings {
      * image); {@code waits} empty means the defaults (the image's health check, if any).
      */
     record Service(Optional<List<String>> command, List<WaitStrategy> waits, Duration timeout) {
-    }
-
-    /** Whether the test itself runs in a sandboxed JVM ({@code jvm = true}). */
-    boolean jvm() {
-        return jvm;
     }
 
     /** The first setting that a sandboxed test JVM does not support yet, named for the message. */
