@@ -1,5 +1,6 @@
 package dev.sandboxed.junit.internal.hermetic;
 
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import java.nio.file.Path;
@@ -9,12 +10,14 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
 import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherConfig;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
@@ -38,9 +41,14 @@ public final class ChildMain {
                 events.write(exit);
             }
         }, "sandboxed-jvm-exit"));
-        // Boot before the test is known (this JVM may be started ahead): the launcher finds its engines, Jackson loads.
+        // Boot before the test is known (this JVM may be started ahead): the launcher finds its engines, Jackson loads,
+        // and a test of its own runs on a launcher without the class path's listeners, which must not see it.
         Launcher launcher = LauncherFactory.create();
-        Wire.MAPPER.writeValueAsBytes(Wire.event("boot"));
+        LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false)
+                .enableLauncherSessionListenerAutoRegistration(false).enablePostDiscoveryFilterAutoRegistration(false)
+                .enableLauncherDiscoveryListenerAutoRegistration(false).build())
+                .execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(Warmup.class)).build());
+        Wire.MAPPER.writeValueAsBytes(ThrowableCodec.encode(new IllegalStateException("boot")));
         Wire.Request request = Wire.readRequest(System.in);
         LauncherDiscoveryRequest discovery = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectMethod(request.className(), request.methodName(), request.parameterTypes()))
@@ -76,6 +84,13 @@ public final class ChildMain {
             }
         }
         return Optional.empty();
+    }
+
+    /** Run while booting, so the engine's execution path is loaded (and compiled) before the test arrives. */
+    static final class Warmup {
+        @Test
+        void warmup() {
+        }
     }
 
     private static final class Listener implements TestExecutionListener {
