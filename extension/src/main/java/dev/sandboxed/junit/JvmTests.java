@@ -5,7 +5,6 @@ import java.lang.annotation.Annotation;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
-import java.lang.reflect.Parameter;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -90,9 +89,11 @@ final class JvmTests {
                 throw unsupported("@TestFactory methods", "a @Test method");
             }
         }
-        for (Parameter p : method.getParameters()) {
-            if (p.getType() == Container.class) {
-                throw unsupported("Container parameters (" + p.getName() + ")", "a test without containers");
+        Class<?>[] types = method.getParameterTypes();
+        for (int i = 0; i < types.length; i++) {
+            if (types[i] == Container.class) {
+                throw unsupported("Container parameters (parameter " + (i + 1) + " of " + method.getName() + ")",
+                        "a test without containers");
             }
         }
         for (Constructor<?> c : testClass.getDeclaredConstructors()) {

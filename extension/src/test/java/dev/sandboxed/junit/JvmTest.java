@@ -24,9 +24,12 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -238,7 +241,8 @@ class JvmTest {
     void hangTimesOutAndFailsThatTestNamingIt() {
         Throwable failure = Kit.onlyFailure(Kit.run(Hanging.class));
         assertThat(failure).isInstanceOf(SandboxedJvmException.class)
-                .hasMessageStartingWith("the sandboxed JVM did not finish within 8 s and was killed while the test ran");
+                .hasMessageStartingWith("the sandboxed JVM did not finish within 8 s and was killed ")
+                .hasMessageEndingWith(" (timeout; set @Sandboxed(timeout) or sandboxed.timeout)");
         Kit.assertNothingLeft(List.of());
     }
 
@@ -338,6 +342,28 @@ class JvmTest {
     }
 
     @Sandboxed(jvm = true)
+    static class Factory {
+        @TestFactory
+        Stream<DynamicTest> tests() {
+            return Stream.of(DynamicTest.dynamicTest("one", () -> { }));
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class Repeated {
+        @RepeatedTest(2)
+        void again() {
+        }
+    }
+
+    static class WithContainer {
+        @Test
+        @Sandboxed(jvm = true)
+        void uses(Container container) {
+        }
+    }
+
+    @Sandboxed(jvm = true)
     static class Outer {
         @Nested
         class Inner {
@@ -351,6 +377,16 @@ class JvmTest {
     void unsupportedConstructsAreRefusedNamingThem() {
         assertThat(Kit.onlyFailure(Kit.run(Parameterized.class))).isInstanceOf(SandboxedConfigurationException.class)
                 .hasMessage("invalid jvm: @ParameterizedTest methods: not supported with jvm = true yet; expected a @Test method");
+        assertThat(Kit.onlyFailure(Kit.run(Factory.class))).isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessage("invalid jvm: @TestFactory methods: not supported with jvm = true yet; expected a @Test method");
+        EngineExecutionResults repeated = Kit.run(Repeated.class);
+        repeated.testEvents().assertStatistics(st -> st.failed(2));
+        assertThat(repeated.testEvents().failed().stream().map(e -> e.getRequiredPayload(TestExecutionResult.class)
+                .getThrowable().orElseThrow())).allSatisfy(t -> assertThat(t).hasMessage("invalid jvm: @RepeatedTest "
+                        + "methods: not supported with jvm = true yet; expected a @Test method"));
+        assertThat(Kit.onlyFailure(Kit.run(WithContainer.class))).isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessage("invalid jvm: Container parameters (parameter 1 of uses): not supported with jvm = true yet; expected a "
+                        + "test without containers");
         assertThat(Kit.onlyFailure(Kit.run(Outer.class))).isInstanceOf(SandboxedConfigurationException.class)
                 .hasMessage("invalid jvm: @Nested test classes: not supported with jvm = true yet; expected a top-level or "
                         + "static nested test class");
