@@ -125,7 +125,12 @@ final class JvmTests {
                 .map(Class::getTypeName).collect(Collectors.joining(",")), configuration(config));
         Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
-        JvmRun run = new JvmRun(JvmRun.classPath(anchors(testClass)), options, CURRENT_OUT, CURRENT_ERR);
+        List<String> classPath = JvmRun.classPath(anchors(testClass));
+        JvmRun.unreachable(classPath).ifPresent(why -> {
+            throw new SandboxedConfigurationException("jvm", "the class path, the working directory and the JDK are "
+                    + "bound at their own paths, but " + why + "; expected them outside /tmp, /run, /proc, /dev and /sys");
+        });
+        JvmRun run = new JvmRun(classPath, options, CURRENT_OUT, CURRENT_ERR);
         Function<SandboxSpec, Sandbox> start = s -> {
             try {
                 return runtime.start(s);

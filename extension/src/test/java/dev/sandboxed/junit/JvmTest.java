@@ -44,6 +44,8 @@ import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.opentest4j.AssertionFailedError;
 import org.opentest4j.TestAbortedException;
 
+import dev.sandboxed.junit.internal.hermetic.JvmRun;
+
 /**
  * {@code @Sandboxed(jvm = true)}: each fixture test runs in a fresh JVM in a sandbox, and its result comes back here as
  * if it had run in place. Properties named {@code jvmtest.*} reach the sandboxed JVM as the parent's system properties.
@@ -390,6 +392,14 @@ class JvmTest {
         assertThat(Kit.onlyFailure(Kit.run(Outer.class))).isInstanceOf(SandboxedConfigurationException.class)
                 .hasMessage("invalid jvm: @Nested test classes: not supported with jvm = true yet; expected a top-level or "
                         + "static nested test class");
+    }
+
+    @Test
+    void classPathUnderAFreshDirectoryIsRefused() {
+        assertThat(JvmRun.unreachable(List.of("/tmp/app.jar"))).hasValue("'/tmp/app.jar' is under /tmp, which the "
+                + "sandbox makes afresh");
+        assertThat(JvmRun.unreachable(List.of("/"))).hasValue("'/' is the root directory, which would hide the sandbox's own /tmp");
+        assertThat(JvmRun.unreachable(JvmRun.classPath(List.of(JvmTest.class)))).isEmpty();
     }
 
     private static Map<String, String> usage(EngineExecutionResults results) {

@@ -198,6 +198,31 @@ public final class JvmRun {
         return b.build();
     }
 
+    /** Directories the sandbox makes afresh: a host path there cannot be bound at its own path. */
+    private static final List<Path> FRESH = List.of(Path.of("/tmp"), Path.of("/run"), Path.of("/proc"), Path.of("/dev"),
+            Path.of("/sys"));
+
+    /**
+     * Why the JDK, the working directory or an entry of {@code classPath} cannot be seen at its own path in the
+     * sandbox (it is {@code /} or under a directory the sandbox makes afresh, such as {@code /tmp}), if one cannot.
+     */
+    public static Optional<String> unreachable(List<String> classPath) {
+        List<String> paths = new ArrayList<>(List.of(System.getProperty("java.home"), System.getProperty("user.dir")));
+        paths.addAll(classPath);
+        for (String entry : paths) {
+            Path p = Path.of(entry).toAbsolutePath().normalize();
+            if (p.getNameCount() == 0) {
+                return Optional.of("'" + entry + "' is the root directory, which would hide the sandbox's own /tmp");
+            }
+            for (Path fresh : FRESH) {
+                if (p.startsWith(fresh)) {
+                    return Optional.of("'" + entry + "' is under " + fresh + ", which the sandbox makes afresh");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
     /** The JDK, the working directory and the class path, without those already inside another. */
     private List<String> readOnlyPaths() {
         Set<Path> wanted = new LinkedHashSet<>();
