@@ -6,8 +6,11 @@ module dev.sandboxed.junit {
     requires transitive dev.sandboxed.core;
     requires transitive org.junit.jupiter.api;
     requires transitive org.assertj.core; // the assertions extend AssertJ's
+    requires com.fasterxml.jackson.databind; // the protocol with a sandboxed test JVM (jvm = true)
+    requires static org.junit.platform.launcher; // only that JVM's main, run on the class path, uses it
 
     exports dev.sandboxed.junit;
+    // dev.sandboxed.junit.internal.hermetic (jvm = true) is not exported.
 
     // JUnit instantiates the extension and reads its annotations reflectively.
     opens dev.sandboxed.junit to org.junit.platform.commons;

@@ -36,7 +36,7 @@ public final class Bench {
 
     /** Every group, in the order they run. */
     static List<BenchGroup> groups() {
-        return List.of(new LatencyBench(), new ThroughputBench(), new MemoryBench(), new JUnitBench());
+        return List.of(new LatencyBench(), new ThroughputBench(), new MemoryBench(), new JUnitBench(), new JvmBench());
     }
 
     private Bench() {

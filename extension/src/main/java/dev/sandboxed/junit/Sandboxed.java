@@ -104,6 +104,18 @@ public @interface Sandboxed {
     /** How long all of {@link #waitFor()} may take, such as {@code 2m}; {@code 60s} by default. */
     String waitTimeout() default "";
 
+    /**
+     * Runs the test itself in a fresh JVM inside the sandbox (on a test method or class): the test instance, its
+     * {@code @BeforeEach} methods, the method and its {@code @AfterEach} methods run there, with network {@code none}
+     * unless declared, the host's directories read-only, the JDK, the working directory and the test class path bound
+     * read-only and a private {@code /tmp}; the other settings (limits, seccomp, binds ...) apply to that JVM. The
+     * result comes back as if the test had run in place. {@code @BeforeAll} and {@code @AfterAll} methods run in this
+     * JVM and again in each sandboxed one (static state is per JVM). Not yet: containers, {@code @Nested},
+     * {@code @ParameterizedTest}, {@code @RepeatedTest}, {@code @TestFactory}, images, services and networks other
+     * than {@code none} and {@code host}, each refused with one line naming it.
+     */
+    boolean jvm() default false;
+
     /** Hard memory limit such as {@code 64m}; needs cgroups. */
     String memory() default "";
 

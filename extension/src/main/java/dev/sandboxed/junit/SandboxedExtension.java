@@ -23,10 +23,12 @@ import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolutionException;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.extension.ReflectiveInvocationContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
 import org.junit.jupiter.api.extension.TestInstanceFactoryContext;
@@ -63,7 +65,7 @@ import dev.sandboxed.core.wait.ReadinessException;
  */
 public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback,
         ParameterResolver, TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler,
-        TestInstancePreConstructCallback {
+        TestInstancePreConstructCallback, InvocationInterceptor {
 
     static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(SandboxedExtension.class);
 
@@ -170,6 +172,13 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             return;
         }
         Method method = context.getRequiredTestMethod();
+        if (jvmDeclared(context)) {
+            // The test runs in a sandboxed JVM (interceptTestMethod): only checked here, nothing is made.
+            SandboxedSettings own = settings(context, null);
+            JvmTests.check(context, own);
+            requireHost(context, List.of(own));
+            return;
+        }
         List<SandboxedSettings> needed = new ArrayList<>();
         if (SandboxedSettings.declares(method) || declaredOnClasses(context.getRequiredTestClass())) {
             needed.add(settings(context, null));
@@ -282,6 +291,54 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             throw throwable;
         }
         throw attachDiagnostics(context, unwrap(throwable));
+    }
+
+    /** {@code jvm = true}: the sandboxed JVM runs the test's {@code @BeforeEach} methods, not this one. */
+    @Override
+    public void interceptBeforeEachMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                          ExtensionContext context) throws Throwable {
+        skipIfInJvm(invocation, context);
+    }
+
+    /** {@code jvm = true}: the test runs in a sandboxed JVM, whose result is thrown here as if it ran in place. */
+    @Override
+    public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                    ExtensionContext context) throws Throwable {
+        if (inJvm(context)) {
+            invocation.skip();
+            JvmTests.run(context, settings(context, null));
+        } else {
+            invocation.proceed();
+        }
+    }
+
+    /** {@code jvm = true}: the sandboxed JVM runs the test's {@code @AfterEach} methods, not this one. */
+    @Override
+    public void interceptAfterEachMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                         ExtensionContext context) throws Throwable {
+        skipIfInJvm(invocation, context);
+    }
+
+    private void skipIfInJvm(Invocation<Void> invocation, ExtensionContext context) throws Throwable {
+        if (inJvm(context)) {
+            invocation.skip();
+        } else {
+            invocation.proceed();
+        }
+    }
+
+    private boolean inJvm(ExtensionContext context) {
+        return acting(context) && jvmDeclared(context);
+    }
+
+    /** Whether the test method or one of its classes says {@code jvm = true}; read without the other settings. */
+    private static boolean jvmDeclared(ExtensionContext context) {
+        if (context.getTestMethod().isEmpty()) {
+            return false;
+        }
+        return AnnotationSupport.findAnnotation(context.getRequiredTestMethod(), Sandboxed.class).filter(Sandboxed::jvm).isPresent()
+                || classChain(context.getRequiredTestClass()).stream()
+                        .anyMatch(c -> AnnotationSupport.findAnnotation(c, Sandboxed.class).filter(Sandboxed::jvm).isPresent());
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -435,6 +492,9 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
      * stands aside, so that containers are made and parameters resolved once.
      */
     private boolean acting(ExtensionContext context) {
+        if (JvmTests.isChild()) {
+            return false; // a sandboxed test JVM: the test runs in place, its parent did the sandboxing
+        }
         Optional<Class<?>> testClass = context.getTestClass();
         if (testClass.isEmpty()) {
             return true;

@@ -497,6 +497,24 @@ final class SandboxedSettings {
     record Service(Optional<List<String>> command, List<WaitStrategy> waits, Duration timeout) {
     }
 
+    /** The first setting that a sandboxed test JVM does not support yet, named for the message. */
+    Optional<String> jvmUnsupported() {
+        if (image != null) {
+            return Optional.of("image");
+        }
+        if (start || command != null || waits != null) {
+            return Optional.of("start, command and waitFor (services)");
+        }
+        if (networkContainer != null || networkName != null) {
+            return Optional.of("network = \"" + (networkContainer != null ? CONTAINER_PREFIX + networkContainer
+                    : NET_PREFIX + networkName) + "\"");
+        }
+        if (!publish.isEmpty() || publishAll) {
+            return Optional.of("publish");
+        }
+        return Optional.empty();
+    }
+
     /** The container whose network namespace this one joins ({@code network = "container:NAME"}). */
     Optional<String> networkContainer() {
         return Optional.ofNullable(networkContainer);

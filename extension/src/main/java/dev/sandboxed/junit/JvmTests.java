@@ -1,0 +1,290 @@
+package dev.sandboxed.junit;
+
+import java.io.OutputStream;
+import java.lang.annotation.Annotation;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestTemplate;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.platform.commons.support.AnnotationSupport;
+import org.opentest4j.TestAbortedException;
+
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.junit.internal.hermetic.ChildMain;
+import dev.sandboxed.junit.internal.hermetic.JvmPool;
+import dev.sandboxed.junit.internal.hermetic.JvmRun;
+import dev.sandboxed.junit.internal.hermetic.Verdict;
+import dev.sandboxed.junit.internal.hermetic.Wire;
+
+/**
+ * {@code @Sandboxed(jvm = true)}: the test's instance, {@code @BeforeEach} methods, the test method and its
+ * {@code @AfterEach} methods run in a fresh JVM in a sandbox made from the test's settings (see {@link JvmRun}); here
+ * they are skipped and the child's result is thrown as if the test had run in place.
+ */
+final class JvmTests {
+    /** Extra JVM options for the sandboxed JVM, whitespace-separated, after the chosen ones (so they win). */
+    static final String OPTIONS = "sandboxed.jvm.options";
+    /** More configuration parameters to pass on, comma-separated, besides the sandboxed.* and junit.jupiter.* below. */
+    static final String FORWARD = "sandboxed.jvm.forward";
+    /** How long the sandboxed JVM may run unless {@code timeout} or {@code sandboxed.timeout} says otherwise. */
+    static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    /** How many sandboxed JVMs are kept started ahead per test run (fork), each for one later test; 0 for none. */
+    static final String PREPARED = "sandboxed.jvm.prepared";
+    /** Report entries with the sandboxed JVM's usage, published for every such test. */
+    static final String USAGE_ENTRY = "sandboxed.jvm.usage";
+
+    /** Configuration parameters the child gets when they are set here (JUnit cannot list them all). */
+    private static final List<String> FORWARDED = List.of(ExtensionConfig.TIMEOUT, ExtensionConfig.DIAGNOSTIC_LINES,
+            "junit.jupiter.displayname.generator.default", "junit.jupiter.testinstance.lifecycle.default",
+            "junit.jupiter.execution.timeout.default", "junit.jupiter.execution.timeout.testable.method.default",
+            "junit.jupiter.execution.timeout.test.method.default", "junit.jupiter.execution.timeout.beforeeach.method.default",
+            "junit.jupiter.execution.timeout.aftereach.method.default", "junit.jupiter.execution.timeout.mode",
+            "junit.jupiter.execution.timeout.thread.mode.default", "junit.jupiter.extensions.autodetection.enabled",
+            "junit.jupiter.conditions.deactivate", "junit.jupiter.tempdir.cleanup.mode.default",
+            "junit.jupiter.tempdir.scope", "junit.jupiter.params.displayname.default");
+
+    private JvmTests() {
+    }
+
+    /** Whether this JVM is a sandboxed test JVM: there the extension stands aside and the test runs in place. */
+    static boolean isChild() {
+        return Boolean.getBoolean(Wire.CHILD_PROPERTY);
+    }
+
+    /** Refuses, before anything starts, what {@code jvm = true} does not support yet; one line naming it. */
+    static void check(ExtensionContext context, SandboxedSettings settings) {
+        Class<?> testClass = context.getRequiredTestClass();
+        Method method = context.getRequiredTestMethod();
+        if (testClass.getEnclosingClass() != null && !Modifier.isStatic(testClass.getModifiers())
+                || AnnotationSupport.isAnnotated(testClass, Nested.class)) {
+            throw unsupported("@Nested test classes", "a top-level or static nested test class");
+        }
+        for (Annotation a : method.getAnnotations()) {
+            if (a.annotationType() != TestTemplate.class && AnnotationSupport.isAnnotated(a.annotationType(), TestTemplate.class)
+                    || a.annotationType() == TestTemplate.class) {
+                throw unsupported("@" + a.annotationType().getSimpleName() + " methods", "a @Test method");
+            }
+            if (a.annotationType() == TestFactory.class || AnnotationSupport.isAnnotated(a.annotationType(), TestFactory.class)) {
+                throw unsupported("@TestFactory methods", "a @Test method");
+            }
+        }
+        Class<?>[] types = method.getParameterTypes();
+        for (int i = 0; i < types.length; i++) {
+            if (types[i] == Container.class) {
+                throw unsupported("Container parameters (parameter " + (i + 1) + " of " + method.getName() + ")",
+                        "a test without containers");
+            }
+        }
+        for (Constructor<?> c : testClass.getDeclaredConstructors()) {
+            if (Arrays.stream(c.getParameterTypes()).anyMatch(t -> t == Container.class)) {
+                throw unsupported("Container constructor parameters", "a test without containers");
+            }
+        }
+        if (!AnnotationSupport.findAnnotatedFields(testClass, Sandboxed.class, f -> f.getType() == Container.class).isEmpty()) {
+            throw unsupported("@Sandboxed Container fields", "a test without containers");
+        }
+        settings.jvmUnsupported().ifPresent(attribute -> {
+            throw unsupported(attribute, "network none or host, limits, seccomp, binds, tmpfs, env, user, hostname, timeout");
+        });
+    }
+
+    private static SandboxedConfigurationException unsupported(String what, String expected) {
+        return new SandboxedConfigurationException("jvm", what + ": not supported with jvm = true yet; expected "
+                + expected);
+    }
+
+    /** Runs the test in its sandboxed JVM and throws its result, as the test would have thrown it here. */
+    static void run(ExtensionContext context, SandboxedSettings settings) throws Throwable {
+        ExtensionConfig config = new ExtensionConfig(context);
+        SandboxSpec spec = settings.toSpec(context);
+        SandboxRuntime runtime = Runtimes.runtime(context, config);
+        Class<?> testClass = context.getRequiredTestClass();
+        Method method = context.getRequiredTestMethod();
+        Wire.Request request = new Wire.Request(testClass.getName(), method.getName(), Arrays.stream(method.getParameterTypes())
+                .map(Class::getTypeName).collect(Collectors.joining(",")), configuration(config));
+        Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
+        List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
+        List<String> classPath = JvmRun.classPath(anchors(testClass));
+        JvmRun.unreachable(classPath).ifPresent(why -> {
+            throw new SandboxedConfigurationException("jvm", "the class path, the working directory and the JDK are "
+                    + "bound at their own paths, but " + why + "; expected them outside /tmp, /run, /proc, /dev and /sys");
+        });
+        JvmRun run = new JvmRun(classPath, options, CURRENT_OUT, CURRENT_ERR);
+        Function<SandboxSpec, Sandbox> start = s -> {
+            try {
+                return runtime.start(s);
+            } catch (SpecException e) {
+                throw SandboxedConfigurationException.of(e);
+            }
+        };
+        JvmPool pool = pool(context, config);
+        JvmRun.Key key = run.key(spec);
+        Runnable release = Runtimes.acquirePermit(context, config);
+        JvmRun.Outcome outcome;
+        boolean startedAhead;
+        try {
+            Optional<JvmRun.Prepared> ahead = pool.take(key);
+            startedAhead = ahead.isPresent();
+            JvmRun.Prepared jvm = ahead.orElseGet(() -> run.prepare(spec, start));
+            try {
+                // The next test with these settings finds its JVM booted, or booting, while this one runs.
+                if (pool.capacity() > 0 && !pool.has(key)) {
+                    pool.offer(run.prepare(spec, start));
+                }
+            } catch (RuntimeException | Error e) {
+                jvm.close();
+                throw e;
+            }
+            outcome = run.finish(jvm, request, timeout);
+        } finally {
+            release.run();
+        }
+        for (JsonNode e : outcome.events()) {
+            if (e.path("type").asText().equals("entry")) {
+                Map<String, String> entries = new LinkedHashMap<>();
+                e.path("entries").fields().forEachRemaining(f -> entries.put(f.getKey(), f.getValue().asText()));
+                context.publishReportEntry(entries);
+            }
+        }
+        publishUsage(context, outcome.usage(), startedAhead);
+        Optional<Throwable> result = Verdict.of(outcome, timeout, testClass.getClassLoader());
+        if (result.isPresent()) {
+            Throwable t = result.get();
+            if (!(t instanceof TestAbortedException)) {
+                t.addSuppressed(new SandboxDiagnostics(diagnostics(outcome)));
+            }
+            throw t;
+        }
+    }
+
+    /** The run's pool of JVMs started ahead, closed when the run ends. */
+    private static JvmPool pool(ExtensionContext context, ExtensionConfig config) {
+        return context.getRoot().getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent("jvm-pool",
+                k -> new OwnedPool(new JvmPool(prepared(config))), OwnedPool.class).pool();
+    }
+
+    private static int prepared(ExtensionConfig config) {
+        return config.get(PREPARED).map(text -> {
+            try {
+                int value = Integer.parseInt(text);
+                if (value >= 0) {
+                    return value;
+                }
+            } catch (NumberFormatException e) {
+                // reported below
+            }
+            throw new SandboxedConfigurationException(PREPARED, "'" + text + "' is not a whole number >= 0; expected the "
+                    + "number of sandboxed JVMs started ahead such as 1, or 0 for none");
+        }).orElse(1);
+    }
+
+    /** The pool in the root store: its JVMs are closed when the run ends. */
+    // CloseableResource is deprecated since JUnit 5.13 (AutoCloseable suffices there); older 5.x versions need it.
+    @SuppressWarnings("deprecation")
+    private record OwnedPool(JvmPool pool) implements AutoCloseable, ExtensionContext.Store.CloseableResource {
+        @Override
+        public void close() {
+            pool.close();
+        }
+    }
+
+    /** The child's output goes to this JVM's System.out and System.err of the moment it is written. */
+    private static final OutputStream CURRENT_OUT = new OutputStream() {
+        @Override
+        public void write(int b) {
+            System.out.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            System.out.write(b, off, len);
+            System.out.flush();
+        }
+    };
+
+    private static final OutputStream CURRENT_ERR = new OutputStream() {
+        @Override
+        public void write(int b) {
+            System.err.write(b);
+        }
+
+        @Override
+        public void write(byte[] b, int off, int len) {
+            System.err.write(b, off, len);
+            System.err.flush();
+        }
+    };
+
+    /** Where the child's class path must reach: the test, the launcher and engine, this extension and Jackson. */
+    private static List<Class<?>> anchors(Class<?> testClass) {
+        List<Class<?>> anchors = new ArrayList<>(List.of(testClass, ChildMain.class, ObjectMapper.class, JsonFactory.class,
+                JsonProperty.class));
+        for (String name : List.of("org.junit.platform.launcher.core.LauncherFactory",
+                "org.junit.jupiter.engine.JupiterTestEngine")) {
+            try {
+                anchors.add(Class.forName(name, false, testClass.getClassLoader()));
+            } catch (ClassNotFoundException | LinkageError e) {
+                throw new SandboxedConfigurationException("jvm", "the test's class path has no " + name + "; expected "
+                        + "junit-platform-launcher and junit-jupiter-engine on it, as Surefire and Gradle provide");
+            }
+        }
+        return anchors;
+    }
+
+    /** The configuration parameters set here that the child gets: the known ones and those {@link #FORWARD} names. */
+    private static Map<String, String> configuration(ExtensionConfig config) {
+        Map<String, String> out = new LinkedHashMap<>();
+        List<String> keys = new ArrayList<>(FORWARDED);
+        config.get(FORWARD).ifPresent(v -> Arrays.stream(v.split(",")).map(String::trim).filter(k -> !k.isEmpty())
+                .forEach(keys::add));
+        for (String key : keys) {
+            config.get(key).ifPresent(v -> out.put(key, v));
+        }
+        // One test, one thread: the child never runs anything beside it.
+        out.put("junit.jupiter.execution.parallel.enabled", "false");
+        return out;
+    }
+
+    private static void publishUsage(ExtensionContext context, ResourceUsage u, boolean startedAhead) {
+        Map<String, String> entries = new LinkedHashMap<>();
+        entries.put("sandboxed.jvm.startedAhead", Boolean.toString(startedAhead));
+        entries.put(USAGE_ENTRY, FailureReport.usage(u));
+        entries.put("sandboxed.jvm.memoryPeakBytes", Long.toString(u.memoryPeakBytes()));
+        entries.put("sandboxed.jvm.cpuMillis", Long.toString(u.cpuUser().plus(u.cpuSystem()).toMillis()));
+        entries.put("sandboxed.jvm.pidsPeak", Long.toString(u.pidsPeak()));
+        entries.put("sandboxed.jvm.oomKills", Long.toString(u.oomKills()));
+        try {
+            context.publishReportEntry(entries);
+        } catch (RuntimeException e) {
+            // reporting must never change the test's result
+        }
+    }
+
+    private static String diagnostics(JvmRun.Outcome o) {
+        return "Sandboxed diagnostics (sandboxed JVM)\nspec: " + o.spec() + "\njvm: `"
+                + String.join(" ", o.command()).replaceAll(" -cp \\S+", " -cp ...") + "` " + o.status()
+                + " [" + o.status().reason() + "] after " + o.duration().toMillis() + " ms\nusage: "
+                + FailureReport.usage(o.usage());
+    }
+}

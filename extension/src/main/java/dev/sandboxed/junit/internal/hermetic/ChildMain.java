@@ -1,0 +1,140 @@
+package dev.sandboxed.junit.internal.hermetic;
+
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.Test;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.reporting.ReportEntry;
+import org.junit.platform.launcher.Launcher;
+import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
+import org.junit.platform.launcher.core.LauncherConfig;
+import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
+import org.junit.platform.launcher.core.LauncherFactory;
+
+/**
+ * The sandboxed JVM's main: runs exactly one test method with the JUnit Platform Launcher and reports to the parent
+ * through {@link Wire}. Argument: the shared directory. It boots, then reads the test to run from its stdin.
+ */
+public final class ChildMain {
+    private ChildMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Path dir = Path.of(args[0]);
+        Wire.EventWriter events = new Wire.EventWriter(dir);
+        AtomicBoolean finished = new AtomicBoolean();
+        // A System.exit before the result: say where it was called, which only this JVM can see.
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            if (!finished.get()) {
+                ObjectNode exit = Wire.event("exit");
+                exiting().ifPresent(frames -> exit.set("frames", frames));
+                events.write(exit);
+            }
+        }, "sandboxed-jvm-exit"));
+        // Boot before the test is known (this JVM may be started ahead): the launcher finds its engines, Jackson loads,
+        // and a test of its own runs on a launcher without the class path's listeners, which must not see it.
+        Launcher launcher = LauncherFactory.create();
+        LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false)
+                .enableLauncherSessionListenerAutoRegistration(false).enablePostDiscoveryFilterAutoRegistration(false)
+                .enableLauncherDiscoveryListenerAutoRegistration(false).build())
+                .execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(Warmup.class)).build());
+        Wire.MAPPER.writeValueAsBytes(ThrowableCodec.encode(new IllegalStateException("boot")));
+        Wire.Request request = Wire.readRequest(System.in);
+        LauncherDiscoveryRequest discovery = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectMethod(request.className(), request.methodName(), request.parameterTypes()))
+                .configurationParameters(request.configuration())
+                .build();
+        Listener listener = new Listener(events);
+        launcher.execute(discovery, listener);
+        if (!listener.reported) {
+            // The class itself failed (a @BeforeAll, its discovery) or the method was not found.
+            Throwable failure = listener.containerFailure != null ? listener.containerFailure
+                    : new IllegalStateException("no test " + request.className() + "#" + request.methodName() + "("
+                            + request.parameterTypes() + ") was found in the sandboxed JVM");
+            events.write(Wire.event("finished").put("status", "FAILED").set("throwable", ThrowableCodec.encode(failure)));
+        }
+        finished.set(true);
+        System.out.flush();
+        System.err.flush();
+        System.exit(0); // threads the test left running must not keep this JVM alive
+    }
+
+    /** The frames of the thread that called System.exit (or Runtime.exit), from its caller on. */
+    private static Optional<ArrayNode> exiting() {
+        for (Map.Entry<Thread, StackTraceElement[]> e : Thread.getAllStackTraces().entrySet()) {
+            StackTraceElement[] frames = e.getValue();
+            for (int i = 0; i < frames.length; i++) {
+                if (frames[i].getClassName().equals("java.lang.System") && frames[i].getMethodName().equals("exit")
+                        || frames[i].getClassName().equals("java.lang.Runtime") && frames[i].getMethodName().equals("exit")
+                        && (i + 1 >= frames.length || !frames[i + 1].getClassName().equals("java.lang.System"))) {
+                    Throwable t = new Throwable();
+                    t.setStackTrace(java.util.Arrays.copyOfRange(frames, i, frames.length));
+                    return Optional.of((ArrayNode) ThrowableCodec.encode(t).get("frames"));
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** Run while booting, so the engine's execution path is loaded (and compiled) before the test arrives. */
+    static final class Warmup {
+        @Test
+        void warmup() {
+        }
+    }
+
+    private static final class Listener implements TestExecutionListener {
+        private final Wire.EventWriter events;
+        volatile boolean reported;
+        volatile Throwable containerFailure;
+
+        Listener(Wire.EventWriter events) {
+            this.events = events;
+        }
+
+        @Override
+        public void executionStarted(TestIdentifier id) {
+            if (id.isTest()) {
+                events.write(Wire.event("started"));
+            }
+        }
+
+        @Override
+        public void executionSkipped(TestIdentifier id, String reason) {
+            if (!reported) {
+                reported = true;
+                events.write(Wire.event("skipped").put("reason", reason));
+            }
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            if (id.isTest()) {
+                reported = true;
+                ObjectNode e = Wire.event("finished").put("status", result.getStatus().name());
+                result.getThrowable().ifPresent(t -> e.set("throwable", ThrowableCodec.encode(t)));
+                events.write(e);
+            } else if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL && containerFailure == null) {
+                containerFailure = result.getThrowable().orElse(null);
+            }
+        }
+
+        @Override
+        public void reportingEntryPublished(TestIdentifier id, ReportEntry entry) {
+            ObjectNode e = Wire.event("entry");
+            ObjectNode entries = e.putObject("entries");
+            entry.getKeyValuePairs().forEach(entries::put);
+            events.write(e);
+        }
+    }
+}

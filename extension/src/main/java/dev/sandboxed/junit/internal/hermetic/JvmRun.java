@@ -1,0 +1,330 @@
+package dev.sandboxed.junit.internal.hermetic;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.URISyntaxException;
+import java.nio.charset.Charset;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.CodeSource;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.SandboxProcess;
+import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.result.ExitStatus;
+import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.Mount;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.Stdio;
+
+/**
+ * Runs one test method in a fresh JVM inside a sandbox: binds what that JVM needs read-only (the JDK, the test class
+ * path, the working directory) and a private shared directory writable, starts {@code java} with deliberately chosen
+ * options, streams its output, sends it the test on its stdin (so a JVM can be started ahead and boot while another
+ * test runs, see {@link #prepare}), and collects its events and the sandbox's final usage.
+ *
+ * <p>JVM options, and why: {@code -XX:+UseSerialGC} (one GC thread, the smallest footprint for one test),
+ * {@code -XX:TieredStopAtLevel=1} (C1 only: a single test rarely runs long enough for C2 to pay off),
+ * {@code -Xshare:auto} (the JDK's class-data archive), {@code -XX:-UsePerfData} (no hsperfdata file), a heap of half
+ * the memory limit (so that a heap overflow is an {@code OutOfMemoryError} in the test and the rest of the limit is
+ * left to metaspace, code, threads and direct buffers) or 256 MiB without one; the parent's {@code -Xmx} and other
+ * options are not copied (they were chosen for a JVM that runs a whole suite). {@code extraOptions} come last, so
+ * they win. The child's {@code java.io.tmpdir} is the sandbox's private {@code /tmp}.
+ */
+public final class JvmRun {
+    static final long DEFAULT_HEAP = 256L << 20;
+    private static final String CHILD_MAIN = ChildMain.class.getName();
+    /** System properties of the parent that describe that JVM, its user or its launcher: never passed on. */
+    private static final List<String> OWN_PROPERTY_PREFIXES = List.of("java.", "jdk.", "sun.", "os.", "user.", "file.",
+            "line.separator", "path.separator", "native.encoding", "stdout.encoding", "stderr.encoding", "surefire.",
+            "awt.", "jnr.", "idea.", "intellij.", "maven.", "basedir", Wire.CHILD_PROPERTY);
+
+    private final List<String> classPath;
+    private final List<String> extraOptions;
+    private final OutputStream stdout;
+    private final OutputStream stderr;
+
+    /**
+     * @param classPath    the child's class path (see {@link #classPath})
+     * @param extraOptions JVM options appended after the chosen ones
+     */
+    public JvmRun(List<String> classPath, List<String> extraOptions, OutputStream stdout, OutputStream stderr) {
+        this.classPath = List.copyOf(classPath);
+        this.extraOptions = List.copyOf(extraOptions);
+        this.stdout = stdout;
+        this.stderr = stderr;
+    }
+
+    /**
+     * What came back: how the JVM ended (TIMED_OUT when it was killed at the timeout), its command and run time, its
+     * sandbox's final usage and the events it reported.
+     */
+    public record Outcome(List<String> command, ExitStatus status, Duration duration, ResourceUsage usage,
+                          List<JsonNode> events, SandboxSpec spec) {
+    }
+
+    /**
+     * A sandboxed JVM started and booted ahead (the launcher and the protocol loaded), waiting on its stdin for the
+     * test to run. {@link #key()} says what it fits: the sandbox spec and the whole command line.
+     */
+    public static final class Prepared implements AutoCloseable {
+        private final Key key;
+        private final Path dir;
+        private final Sandbox sandbox;
+        private final SandboxProcess process;
+        private final SandboxSpec spec;
+
+        Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec) {
+            this.key = key;
+            this.dir = dir;
+            this.sandbox = sandbox;
+            this.process = process;
+            this.spec = spec;
+        }
+
+        public Key key() {
+            return key;
+        }
+
+        /** Whether it can still take a test (it did not die while waiting). */
+        public boolean usable() {
+            return process.isAlive();
+        }
+
+        /** Ends it unused: kills its JVM, removes its sandbox and directory. */
+        @Override
+        public void close() {
+            try {
+                sandbox.close();
+            } finally {
+                delete(dir);
+            }
+        }
+    }
+
+    /** What a prepared JVM fits: the spec its sandbox was made from and the command line. */
+    public record Key(SandboxSpec base, List<String> command) {
+    }
+
+    /** The key a JVM prepared now for {@code base} would have. */
+    public Key key(SandboxSpec base) {
+        return new Key(base, command(base));
+    }
+
+    /** Starts a sandboxed JVM for {@code base} made by {@code start}, which boots and then waits for its test. */
+    public Prepared prepare(SandboxSpec base, Function<SandboxSpec, Sandbox> start) {
+        Path dir;
+        try {
+            dir = Files.createTempDirectory("sandboxed-jvm-");
+        } catch (IOException e) {
+            throw new UncheckedIOException("create the sandboxed JVM's directory", e);
+        }
+        Sandbox sandbox = null;
+        try {
+            SandboxSpec spec = spec(base, dir);
+            List<String> command = command(base);
+            sandbox = start.apply(spec);
+            SandboxProcess process = sandbox.spawn(ProcessSpec.builder(command)
+                    .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
+                    .stdin(Stdio.pipe()).stdout(Stdio.to(stdout)).stderr(Stdio.to(stderr)).build());
+            return new Prepared(new Key(base, command), dir, sandbox, process, spec);
+        } catch (RuntimeException | Error e) {
+            if (sandbox != null) {
+                sandbox.close();
+            }
+            delete(dir);
+            throw e;
+        }
+    }
+
+    /**
+     * Runs {@code request} in {@code jvm}, killing it after {@code timeout}; its sandbox is closed and its directory
+     * removed before this returns.
+     */
+    public Outcome finish(Prepared jvm, Wire.Request request, Duration timeout) {
+        try (jvm) {
+            long t0 = System.nanoTime();
+            try (OutputStream in = jvm.process.stdin()) {
+                in.write(Wire.MAPPER.writeValueAsBytes(request.toJson()));
+                in.write('\n');
+            } catch (IOException e) {
+                // It died while waiting: its exit status says how.
+            }
+            Optional<ExitStatus> ended = jvm.process.waitFor(timeout);
+            ExitStatus status;
+            if (ended.isPresent()) {
+                status = ended.get();
+            } else {
+                jvm.sandbox.close();
+                status = jvm.process.waitFor().withReason(ExitReason.TIMED_OUT);
+            }
+            Duration duration = Duration.ofNanos(System.nanoTime() - t0);
+            jvm.sandbox.close();
+            return new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), Wire.readEvents(jvm.dir),
+                    jvm.spec);
+        } catch (IOException e) {
+            throw new UncheckedIOException("read the sandboxed JVM's events in " + jvm.dir, e);
+        }
+    }
+
+    /** Runs {@code request} in a JVM started for it now; see {@link #prepare} and {@link #finish}. */
+    public Outcome run(SandboxSpec base, Wire.Request request, Duration timeout, Function<SandboxSpec, Sandbox> start) {
+        return finish(prepare(base, start), request, timeout);
+    }
+
+    /** {@code base} plus the read-only binds the JVM needs and the shared directory. */
+    SandboxSpec spec(SandboxSpec base, Path dir) {
+        SandboxSpec.Builder b = base.toBuilder();
+        for (String path : readOnlyPaths()) {
+            b.mount(Mount.bind(path, path, true));
+        }
+        b.mount(Mount.bind(dir.toString(), Wire.DIR_INSIDE, false));
+        return b.build();
+    }
+
+    /** Directories the sandbox makes afresh: a host path there cannot be bound at its own path. */
+    private static final List<Path> FRESH = List.of(Path.of("/tmp"), Path.of("/run"), Path.of("/proc"), Path.of("/dev"),
+            Path.of("/sys"));
+
+    /**
+     * Why the JDK, the working directory or an entry of {@code classPath} cannot be seen at its own path in the
+     * sandbox (it is {@code /} or under a directory the sandbox makes afresh, such as {@code /tmp}), if one cannot.
+     */
+    public static Optional<String> unreachable(List<String> classPath) {
+        List<String> paths = new ArrayList<>(List.of(System.getProperty("java.home"), System.getProperty("user.dir")));
+        paths.addAll(classPath);
+        for (String entry : paths) {
+            Path p = Path.of(entry).toAbsolutePath().normalize();
+            if (p.getNameCount() == 0) {
+                return Optional.of("'" + entry + "' is the root directory, which would hide the sandbox's own /tmp");
+            }
+            for (Path fresh : FRESH) {
+                if (p.startsWith(fresh)) {
+                    return Optional.of("'" + entry + "' is under " + fresh + ", which the sandbox makes afresh");
+                }
+            }
+        }
+        return Optional.empty();
+    }
+
+    /** The JDK, the working directory and the class path, without those already inside another. */
+    private List<String> readOnlyPaths() {
+        Set<Path> wanted = new LinkedHashSet<>();
+        wanted.add(Path.of(System.getProperty("java.home")).toAbsolutePath().normalize());
+        wanted.add(Path.of(System.getProperty("user.dir")).toAbsolutePath().normalize());
+        for (String entry : classPath) {
+            Path p = Path.of(entry).toAbsolutePath().normalize();
+            if (Files.exists(p)) {
+                wanted.add(p);
+            }
+        }
+        List<Path> sorted = new ArrayList<>(wanted);
+        sorted.sort(Comparator.comparingInt(Path::getNameCount));
+        List<Path> kept = new ArrayList<>();
+        for (Path p : sorted) {
+            if (kept.stream().noneMatch(k -> Files.isDirectory(k) && p.startsWith(k))) {
+                kept.add(p);
+            }
+        }
+        return kept.stream().map(Path::toString).toList();
+    }
+
+    private List<String> command(SandboxSpec base) {
+        List<String> argv = new ArrayList<>();
+        argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        argv.addAll(options(base.limits().memoryMax()));
+        argv.add("-cp");
+        argv.add(String.join(File.pathSeparator, classPath));
+        argv.add(CHILD_MAIN);
+        argv.add(Wire.DIR_INSIDE);
+        return argv;
+    }
+
+    /** The chosen JVM options, the parent's own system properties, then the extra options; see the class comment. */
+    List<String> options(OptionalLong memoryLimit) {
+        List<String> o = new ArrayList<>();
+        o.add("-XX:+UseSerialGC");
+        o.add("-XX:TieredStopAtLevel=1");
+        o.add("-Xshare:auto");
+        o.add("-XX:-UsePerfData");
+        long heap = memoryLimit.isPresent() ? Math.max(8L << 20, memoryLimit.getAsLong() / 2) : DEFAULT_HEAP;
+        o.add("-Xmx" + (heap >> 20) + "m");
+        o.add("-Xss1m");
+        o.add("-Djava.io.tmpdir=/tmp");
+        o.add("-D" + Wire.CHILD_PROPERTY + "=true");
+        // Output bytes as the parent's streams would write them.
+        Charset out = Charset.defaultCharset();
+        o.add("-Dfile.encoding=" + out.name());
+        o.add("-Dstdout.encoding=" + System.getProperty("stdout.encoding", out.name()));
+        o.add("-Dstderr.encoding=" + System.getProperty("stderr.encoding", out.name()));
+        o.add("-Dsun.stdout.encoding=" + System.getProperty("sun.stdout.encoding", out.name()));
+        o.add("-Dsun.stderr.encoding=" + System.getProperty("sun.stderr.encoding", out.name()));
+        for (Map.Entry<Object, Object> e : System.getProperties().entrySet()) {
+            String key = String.valueOf(e.getKey());
+            if (OWN_PROPERTY_PREFIXES.stream().noneMatch(key::startsWith)) {
+                o.add("-D" + key + "=" + e.getValue());
+            }
+        }
+        o.addAll(extraOptions);
+        return o;
+    }
+
+    /**
+     * The child's class path: the parent's (class path and module path, the latter run on the class path there), then
+     * where {@code anchors} came from (the launcher, the engine and the test class may come from a class loader the
+     * parent's {@code java.class.path} does not show, as under Surefire's isolated class loader).
+     */
+    public static List<String> classPath(List<Class<?>> anchors) {
+        Set<String> entries = new LinkedHashSet<>();
+        for (String property : List.of("java.class.path", "jdk.module.path")) {
+            String value = System.getProperty(property, "");
+            Stream.of(value.split(File.pathSeparator)).filter(s -> !s.isBlank()).forEach(entries::add);
+        }
+        for (Class<?> anchor : anchors) {
+            location(anchor).ifPresent(entries::add);
+        }
+        return List.copyOf(entries);
+    }
+
+    private static Optional<String> location(Class<?> type) {
+        try {
+            CodeSource source = type.getProtectionDomain().getCodeSource();
+            if (source == null || source.getLocation() == null || !"file".equals(source.getLocation().getProtocol())) {
+                return Optional.empty();
+            }
+            return Optional.of(Path.of(source.getLocation().toURI()).toString());
+        } catch (URISyntaxException | SecurityException | IllegalArgumentException e) {
+            return Optional.empty();
+        }
+    }
+
+    private static void delete(Path dir) {
+        try (Stream<Path> walk = Files.walk(dir)) {
+            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
+                try {
+                    Files.deleteIfExists(p);
+                } catch (IOException e) {
+                    // best effort: a temp directory
+                }
+            });
+        } catch (IOException | UncheckedIOException e) {
+            // best effort
+        }
+    }
+}

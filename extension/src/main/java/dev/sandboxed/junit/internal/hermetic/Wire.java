@@ -1,0 +1,105 @@
+package dev.sandboxed.junit.internal.hermetic;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+/**
+ * The protocol between the test JVM and a sandboxed test JVM: the parent writes the request (the test to run and the
+ * configuration parameters) as one JSON line on the child's stdin, a pipe, once the child has booted; the child appends one JSON object per
+ * line to {@code events.jsonl} in the directory they share as things happen, each line flushed, so a child that dies mid-test leaves every
+ * complete event before it. Events ({@code type}): {@code started}, {@code entry} ({@code entries}: a report entry),
+ * {@code finished} ({@code status} SUCCESSFUL, FAILED or ABORTED, {@code throwable}), {@code skipped}
+ * ({@code reason}) and {@code exit} ({@code frames}: where {@code System.exit} was called).
+ */
+public final class Wire {
+    /** Where the shared directory is inside the sandbox. */
+    public static final String DIR_INSIDE = "/run/sandboxed-jvm";
+    public static final String EVENTS = "events.jsonl";
+    /** Set in the sandboxed JVM: the extension does not act there, the test runs in place. */
+    public static final String CHILD_PROPERTY = "sandboxed.jvm.child";
+
+    static final ObjectMapper MAPPER = new ObjectMapper();
+
+    private Wire() {
+    }
+
+    /** The test the child runs: a method of a class, its parameter types as JUnit's method selector takes them. */
+    public record Request(String className, String methodName, String parameterTypes, Map<String, String> configuration) {
+        ObjectNode toJson() {
+            ObjectNode n = MAPPER.createObjectNode();
+            n.put("class", className).put("method", methodName).put("parameterTypes", parameterTypes);
+            ObjectNode config = n.putObject("configuration");
+            configuration.forEach(config::put);
+            return n;
+        }
+
+        static Request fromJson(JsonNode n) {
+            Map<String, String> config = new java.util.LinkedHashMap<>();
+            n.path("configuration").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
+            return new Request(n.path("class").asText(), n.path("method").asText(), n.path("parameterTypes").asText(),
+                    config);
+        }
+    }
+
+    /** The child's side: the request, the first line of {@code in}. */
+    static Request readRequest(java.io.InputStream in) throws IOException {
+        java.io.BufferedReader reader = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8));
+        String line = reader.readLine();
+        if (line == null) {
+            throw new java.io.EOFException("no request: the test JVM closed this JVM's stdin");
+        }
+        return Request.fromJson(MAPPER.readTree(line));
+    }
+
+    /** The complete events the child wrote; a torn last line (the child died writing it) is left out. */
+    static List<JsonNode> readEvents(Path dir) throws IOException {
+        Path file = dir.resolve(EVENTS);
+        List<JsonNode> events = new ArrayList<>();
+        if (!Files.exists(file)) {
+            return events;
+        }
+        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+            try {
+                events.add(MAPPER.readTree(line));
+            } catch (JsonProcessingException e) {
+                break;
+            }
+        }
+        return events;
+    }
+
+    /** The child's side: appends events, one line each, flushed at once. */
+    static final class EventWriter {
+        private final OutputStream out;
+
+        EventWriter(Path dir) throws IOException {
+            this.out = Files.newOutputStream(dir.resolve(EVENTS));
+        }
+
+        synchronized void write(ObjectNode event) {
+            try {
+                out.write(MAPPER.writeValueAsBytes(event));
+                out.write('\n');
+                out.flush();
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+    }
+
+    static ObjectNode event(String type) {
+        return MAPPER.createObjectNode().put("type", type);
+    }
+}

@@ -1,0 +1,416 @@
+package dev.sandboxed.junit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.lang.invoke.MethodHandles;
+import java.lang.reflect.Field;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.TestReporter;
+import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.reporting.ReportEntry;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import org.opentest4j.AssertionFailedError;
+import org.opentest4j.TestAbortedException;
+
+import dev.sandboxed.junit.internal.hermetic.JvmRun;
+
+/**
+ * {@code @Sandboxed(jvm = true)}: each fixture test runs in a fresh JVM in a sandbox, and its result comes back here as
+ * if it had run in place. Properties named {@code jvmtest.*} reach the sandboxed JVM as the parent's system properties.
+ */
+class JvmTest {
+    /** Counts lifecycle methods that ran in this (the parent) JVM: none should for a jvm = true test. */
+    static final AtomicInteger PARENT_LIFECYCLE = new AtomicInteger();
+
+    @Sandboxed(jvm = true)
+    static class Passing {
+        private String setUp;
+
+        @BeforeEach
+        void setUp() {
+            if (!Boolean.getBoolean("sandboxed.jvm.child")) {
+                PARENT_LIFECYCLE.incrementAndGet();
+            }
+            setUp = "set up in " + ProcessHandle.current().pid();
+        }
+
+        @Test
+        @ExtendWith(ConfigProbe.class)
+        void runsInItsOwnJvm(TestReporter reporter, @TempDir Path dir) throws IOException {
+            assertThat(Boolean.getBoolean("sandboxed.jvm.child")).as("in the sandboxed JVM").isTrue();
+            assertThat(setUp).as("@BeforeEach ran in the same JVM").isEqualTo("set up in " + ProcessHandle.current().pid());
+            assertThat(System.getProperty("jvmtest.option")).as("from sandboxed.jvm.options").isEqualTo("given");
+            assertThat(dir).startsWith(Path.of("/tmp"));
+            Files.writeString(dir.resolve("file"), "@TempDir inside the sandbox");
+            reporter.publishEntry("hello", "from the sandboxed JVM");
+        }
+
+        @AfterEach
+        void tearDown() {
+            if (!Boolean.getBoolean("sandboxed.jvm.child")) {
+                PARENT_LIFECYCLE.incrementAndGet();
+            }
+        }
+    }
+
+    /** Publishes the configuration parameter {@code jvmtest.config} as the sandboxed JVM's launcher sees it. */
+    static class ConfigProbe implements BeforeEachCallback {
+        @Override
+        public void beforeEach(ExtensionContext context) {
+            context.publishReportEntry("jvmtest.config", context.getConfigurationParameter("jvmtest.config").orElse("unset"));
+        }
+    }
+
+    @Test
+    void passesInItsOwnJvmWithUsageAndEntries() {
+        PARENT_LIFECYCLE.set(0);
+        EngineExecutionResults results = Kit.run(Passing.class, Map.of("sandboxed.jvm.options", "-Djvmtest.option=given",
+                "sandboxed.jvm.forward", "jvmtest.config", "jvmtest.config", "passed on"));
+        Kit.succeeded(results, 1);
+        assertThat(PARENT_LIFECYCLE).as("@BeforeEach/@AfterEach in the parent").hasValue(0);
+        List<Map<String, String>> entries = results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs()).toList();
+        assertThat(entries).anySatisfy(e -> assertThat(e).containsEntry("hello", "from the sandboxed JVM"));
+        assertThat(entries).anySatisfy(e -> assertThat(e).containsEntry("jvmtest.config", "passed on"));
+        Map<String, String> usage = entries.stream().filter(e -> e.containsKey("sandboxed.jvm.usage")).findFirst().orElseThrow();
+        assertThat(Long.parseLong(usage.get("sandboxed.jvm.memoryPeakBytes"))).as("peak memory of the JVM's sandbox")
+                .isGreaterThan(8L << 20);
+        assertThat(Long.parseLong(usage.get("sandboxed.jvm.cpuMillis"))).as("CPU time of the JVM").isPositive();
+        assertThat(Long.parseLong(usage.get("sandboxed.jvm.pidsPeak"))).as("JVM threads").isGreaterThan(2);
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class FailingAssertion {
+        @Test
+        void comparesStrings() {
+            assertEquals("expected text", "actual text", "the texts differ");
+        }
+    }
+
+    @Test
+    void assertionFailureKeepsTypeExpectedActualAndStackTrace() {
+        Throwable failure = Kit.onlyFailure(Kit.run(FailingAssertion.class));
+        assertThat(failure).isExactlyInstanceOf(AssertionFailedError.class)
+                .hasMessageStartingWith("the texts differ ==> expected: <expected text> but was: <actual text>");
+        AssertionFailedError a = (AssertionFailedError) failure;
+        assertThat(a.getExpected().getValue()).isEqualTo("expected text");
+        assertThat(a.getActual().getValue()).isEqualTo("actual text");
+        assertThat(failure.getStackTrace()).anySatisfy(f -> {
+            assertThat(f.getClassName()).isEqualTo(FailingAssertion.class.getName());
+            assertThat(f.getMethodName()).isEqualTo("comparesStrings");
+            assertThat(f.getLineNumber()).isPositive();
+        });
+        assertThat(Kit.diagnostics(failure)).contains("sandboxed JVM", "usage: memory");
+    }
+
+    /** Made a hidden class in the sandboxed JVM, so no other JVM can load it by name. */
+    public static class ChildOnlyException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        public ChildOnlyException(String message) {
+            super(message);
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class Unloadable {
+        @Test
+        void throwsHidden() throws Exception {
+            byte[] bytes;
+            try (InputStream in = JvmTest.class.getResourceAsStream("JvmTest$ChildOnlyException.class")) {
+                bytes = in.readAllBytes();
+            }
+            Class<?> hidden = MethodHandles.lookup().defineHiddenClass(bytes, true).lookupClass();
+            RuntimeException e = (RuntimeException) hidden.getConstructor(String.class).newInstance("made in the child");
+            e.initCause(new IllegalStateException("the cause"));
+            throw e;
+        }
+    }
+
+    @Test
+    void unloadableExceptionBecomesAStandInNamingIt() {
+        Throwable failure = Kit.onlyFailure(Kit.run(Unloadable.class));
+        assertThat(failure).isInstanceOf(StandInException.class).hasMessage("made in the child")
+                .hasCauseExactlyInstanceOf(IllegalStateException.class).hasRootCauseMessage("the cause");
+        String original = ((StandInException) failure).originalClassName();
+        assertThat(original).startsWith(ChildOnlyException.class.getName() + "/");
+        assertThat(failure.toString()).isEqualTo(original + ": made in the child");
+        assertThat(failure.getStackTrace()[0].getMethodName()).isEqualTo("newInstance0");
+    }
+
+    @Sandboxed(jvm = true)
+    static class Aborting {
+        @Test
+        void assumesOtherwise() {
+            assumeTrue(false, "not on this host");
+        }
+    }
+
+    @Test
+    void assumptionAborts() {
+        EngineExecutionResults results = Kit.run(Aborting.class);
+        results.testEvents().assertStatistics(s -> s.aborted(1).failed(0).succeeded(0));
+        Throwable t = results.testEvents().aborted().stream().findFirst().orElseThrow()
+                .getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow();
+        assertThat(t).isExactlyInstanceOf(TestAbortedException.class).hasMessage("Assumption failed: not on this host");
+    }
+
+    @Sandboxed(jvm = true)
+    static class Exiting {
+        @Test
+        void exits() {
+            System.exit(3);
+        }
+    }
+
+    @Test
+    void systemExitFailsThatTestNamingIt() {
+        Throwable failure = Kit.onlyFailure(Kit.run(Exiting.class));
+        assertThat(failure).isInstanceOf(SandboxedJvmException.class)
+                .hasMessage("the test called System.exit(3): the sandboxed JVM exited while the test ran");
+        assertThat(failure.getStackTrace()).anySatisfy(f -> assertThat(f.getMethodName()).isEqualTo("exits"));
+    }
+
+    @Sandboxed(jvm = true, memory = "128m")
+    static class Hungry {
+        @Test
+        void allocatesNativeMemory() throws Exception {
+            Field f = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            Object unsafe = f.get(null);
+            var allocate = unsafe.getClass().getMethod("allocateMemory", long.class);
+            var set = unsafe.getClass().getMethod("setMemory", long.class, long.class, byte.class);
+            for (int i = 0; i < 64; i++) { // 1 GiB, far over the limit: the OOM killer ends it first
+                long address = (long) allocate.invoke(unsafe, 16L << 20);
+                set.invoke(unsafe, address, 16L << 20, (byte) 1);
+            }
+        }
+    }
+
+    @Test
+    void oomKillFailsThatTestNamingIt() {
+        EngineExecutionResults results = Kit.run(Hungry.class);
+        Throwable failure = Kit.onlyFailure(results);
+        assertThat(failure).isInstanceOf(SandboxedJvmException.class)
+                .hasMessageStartingWith("the sandboxed JVM was killed by the OOM killer while the test ran: its sandbox "
+                        + "reached the memory limit of 128.0 MiB (peak ");
+        Map<String, String> usage = usage(results);
+        assertThat(Long.parseLong(usage.get("sandboxed.jvm.oomKills"))).isPositive();
+    }
+
+    @Sandboxed(jvm = true, timeout = "8s")
+    static class Hanging {
+        @Test
+        void hangs() throws InterruptedException {
+            Thread.sleep(600_000);
+        }
+    }
+
+    @Test
+    void hangTimesOutAndFailsThatTestNamingIt() {
+        Throwable failure = Kit.onlyFailure(Kit.run(Hanging.class));
+        assertThat(failure).isInstanceOf(SandboxedJvmException.class)
+                .hasMessageStartingWith("the sandboxed JVM did not finish within 8 s and was killed ")
+                .hasMessageEndingWith(" (timeout; set @Sandboxed(timeout) or sandboxed.timeout)");
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class Isolated {
+        @Test
+        void cannotConnect() throws IOException {
+            int port = Integer.getInteger("jvmtest.port");
+            assertThrows(IOException.class, () -> new Socket("127.0.0.1", port).close(), "host loopback");
+            try (Socket s = new Socket()) {
+                assertThrows(IOException.class, () -> s.connect(new InetSocketAddress("192.0.2.1", 80), 2000), "outside");
+            }
+        }
+
+        @Test
+        void cannotSeeTheHome() {
+            Path marker = Path.of(System.getProperty("jvmtest.marker"));
+            assertThat(marker).doesNotExist();
+            assertThat(marker.getParent().resolve(".bash_history")).doesNotExist();
+        }
+
+        @Test
+        void writesOnlyItsTemp() throws IOException {
+            Path outside = Path.of(System.getProperty("jvmtest.outside"));
+            assertThrows(IOException.class, () -> Files.writeString(outside, "escaped"));
+            Path inside = Files.createTempFile("fine", ".txt");
+            Files.writeString(inside, "written");
+            assertThat(inside).hasContent("written");
+        }
+
+        @Test
+        void leavesABackgroundProcess() throws IOException {
+            new ProcessBuilder("sleep", System.getProperty("jvmtest.token")).start();
+        }
+    }
+
+    @Test
+    void isolatedFromNetworkHomeHostFilesAndCleansProcesses() throws Exception {
+        Path home = Path.of(System.getProperty("user.home"));
+        Path marker = Files.createTempFile(home, "sandboxed-jvm-home-", ".txt");
+        String token = "9999." + ThreadLocalRandom.current().nextInt(100_000, 999_999);
+        Path outside = Path.of(System.getProperty("user.dir"), "target", "jvm-escape-" + token);
+        try (ServerSocket server = new ServerSocket(0, 50, java.net.InetAddress.getLoopbackAddress())) {
+            System.setProperty("jvmtest.port", Integer.toString(server.getLocalPort()));
+            System.setProperty("jvmtest.marker", marker.toString());
+            System.setProperty("jvmtest.outside", outside.toString());
+            System.setProperty("jvmtest.token", token);
+            Kit.succeeded(Kit.run(Isolated.class), 4);
+            server.setSoTimeout(50);
+            assertThrows(SocketTimeoutException.class, server::accept, "a connection reached the host");
+        } finally {
+            Stream.of("port", "marker", "outside", "token").forEach(k -> System.clearProperty("jvmtest." + k));
+            Files.deleteIfExists(marker);
+        }
+        assertThat(outside).doesNotExist();
+        assertThat(processWith(token)).as("background process left").isEmpty();
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    @TestMethodOrder(MethodOrderer.MethodName.class)
+    static class Two {
+        @Test
+        void first() {
+        }
+
+        @Test
+        void second() {
+        }
+    }
+
+    @Test
+    void nextJvmIsStartedAheadUnlessTurnedOff() {
+        assertThat(startedAhead(Kit.run(Two.class))).containsExactly("false", "true");
+        assertThat(startedAhead(Kit.run(Two.class, Map.of("sandboxed.jvm.prepared", "0")))).containsExactly("false", "false");
+        Kit.assertNothingLeft(List.of());
+        EngineExecutionResults bad = Kit.run(Two.class, Map.of("sandboxed.jvm.prepared", "-1"));
+        bad.testEvents().assertStatistics(st -> st.failed(2));
+        assertThat(bad.testEvents().failed().stream().map(e -> e.getRequiredPayload(TestExecutionResult.class)
+                .getThrowable().orElseThrow())).allSatisfy(t -> assertThat(t).isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessageStartingWith("invalid sandboxed.jvm.prepared: '-1' is not a whole number >= 0"));
+    }
+
+    private static List<String> startedAhead(EngineExecutionResults results) {
+        Kit.succeeded(results, 2);
+        return results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs())
+                .filter(e -> e.containsKey("sandboxed.jvm.startedAhead")).map(e -> e.get("sandboxed.jvm.startedAhead")).toList();
+    }
+
+    @Sandboxed(jvm = true)
+    static class Parameterized {
+        @ParameterizedTest
+        @ValueSource(ints = 1)
+        void each(int value) {
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class Factory {
+        @TestFactory
+        Stream<DynamicTest> tests() {
+            return Stream.of(DynamicTest.dynamicTest("one", () -> { }));
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class Repeated {
+        @RepeatedTest(2)
+        void again() {
+        }
+    }
+
+    static class WithContainer {
+        @Test
+        @Sandboxed(jvm = true)
+        void uses(Container container) {
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class Outer {
+        @Nested
+        class Inner {
+            @Test
+            void inner() {
+            }
+        }
+    }
+
+    @Test
+    void unsupportedConstructsAreRefusedNamingThem() {
+        assertThat(Kit.onlyFailure(Kit.run(Parameterized.class))).isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessage("invalid jvm: @ParameterizedTest methods: not supported with jvm = true yet; expected a @Test method");
+        assertThat(Kit.onlyFailure(Kit.run(Factory.class))).isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessage("invalid jvm: @TestFactory methods: not supported with jvm = true yet; expected a @Test method");
+        EngineExecutionResults repeated = Kit.run(Repeated.class);
+        repeated.testEvents().assertStatistics(st -> st.failed(2));
+        assertThat(repeated.testEvents().failed().stream().map(e -> e.getRequiredPayload(TestExecutionResult.class)
+                .getThrowable().orElseThrow())).allSatisfy(t -> assertThat(t).hasMessage("invalid jvm: @RepeatedTest "
+                        + "methods: not supported with jvm = true yet; expected a @Test method"));
+        assertThat(Kit.onlyFailure(Kit.run(WithContainer.class))).isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessage("invalid jvm: Container parameters (parameter 1 of uses): not supported with jvm = true yet; expected a "
+                        + "test without containers");
+        assertThat(Kit.onlyFailure(Kit.run(Outer.class))).isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessage("invalid jvm: @Nested test classes: not supported with jvm = true yet; expected a top-level or "
+                        + "static nested test class");
+    }
+
+    @Test
+    void classPathUnderAFreshDirectoryIsRefused() {
+        assertThat(JvmRun.unreachable(List.of("/tmp/app.jar"))).hasValue("'/tmp/app.jar' is under /tmp, which the "
+                + "sandbox makes afresh");
+        assertThat(JvmRun.unreachable(List.of("/"))).hasValue("'/' is the root directory, which would hide the sandbox's own /tmp");
+        assertThat(JvmRun.unreachable(JvmRun.classPath(List.of(JvmTest.class)))).isEmpty();
+    }
+
+    private static Map<String, String> usage(EngineExecutionResults results) {
+        return results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs())
+                .filter(e -> e.containsKey("sandboxed.jvm.usage")).findFirst().orElseThrow();
+    }
+
+    /** A process of this host whose command line holds {@code token}. */
+    private static Optional<Long> processWith(String token) {
+        return ProcessHandle.allProcesses().filter(p -> p.info().commandLine().orElse("").contains(token))
+                .map(ProcessHandle::pid).findFirst();
+    }
+}
