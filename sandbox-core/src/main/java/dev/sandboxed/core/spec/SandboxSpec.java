@@ -57,6 +57,8 @@ public final class SandboxSpec {
     private final List<PortMapping> publishedPorts;
     private final List<Integer> exposedHostPorts;
     private final Optional<NetworkJoin> joinedNetwork;
+    private final boolean egress;
+    private final boolean egressHostLoopback;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
@@ -84,6 +86,8 @@ public final class SandboxSpec {
         this.publishedPorts = List.copyOf(b.publishedPorts);
         this.exposedHostPorts = List.copyOf(b.exposedHostPorts);
         this.joinedNetwork = b.joinedNetwork;
+        this.egress = b.egress;
+        this.egressHostLoopback = b.egressHostLoopback;
     }
 
     public static Builder builder() {
@@ -104,7 +108,16 @@ public final class SandboxSpec {
     }
 
     public NetworkMode network() {
-        return has(Namespace.NET) ? NetworkMode.NONE : NetworkMode.HOST;
+        return !has(Namespace.NET) ? NetworkMode.HOST : egress ? NetworkMode.EGRESS : NetworkMode.NONE;
+    }
+
+    /**
+     * With {@link NetworkMode#EGRESS}: whether the tool's gateway address (10.0.2.2) reaches the host's loopback
+     * (127.0.0.1), so a server the test runs there is reachable. Off by default: then the host's loopback services are
+     * not reachable from the sandbox, only what other hosts (and the host's non-loopback addresses) offer.
+     */
+    public boolean egressHostLoopback() {
+        return egressHostLoopback;
     }
 
     /**
@@ -282,6 +295,8 @@ public final class SandboxSpec {
         b.publishedPorts.addAll(publishedPorts);
         b.exposedHostPorts.addAll(exposedHostPorts);
         b.joinedNetwork = joinedNetwork;
+        b.egress = egress;
+        b.egressHostLoopback = egressHostLoopback;
         return b;
     }
 
@@ -305,14 +320,15 @@ public final class SandboxSpec {
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping
                 && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize)
                 && publishedPorts.equals(other.publishedPorts) && exposedHostPorts.equals(other.exposedHostPorts)
-                && joinedNetwork.equals(other.joinedNetwork);
+                && joinedNetwork.equals(other.joinedNetwork) && egress == other.egress
+                && egressHostLoopback == other.egressHostLoopback;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
                 seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, publishedPorts,
-                exposedHostPorts, joinedNetwork);
+                exposedHostPorts, joinedNetwork, egress, egressHostLoopback);
     }
 
     @Override
@@ -325,7 +341,8 @@ public final class SandboxSpec {
                 + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet()
                 + (publishedPorts.isEmpty() ? "" : ", publish=" + publishedPorts)
                 + (exposedHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposedHostPorts)
-                + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("") + "}";
+                + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("")
+                + (egress ? ", network=egress" + (egressHostLoopback ? "+host-loopback" : "") : "") + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -363,6 +380,8 @@ public final class SandboxSpec {
         private final List<PortMapping> publishedPorts = new ArrayList<>();
         private final List<Integer> exposedHostPorts = new ArrayList<>();
         private Optional<NetworkJoin> joinedNetwork = Optional.empty();
+        private boolean egress;
+        private boolean egressHostLoopback;
         /** What the caller set, which an image's defaults never replace. */
         private final Set<String> explicitEnv = new HashSet<>();
         private boolean explicitWorkdir;
@@ -423,6 +442,13 @@ public final class SandboxSpec {
             } else {
                 namespaces.add(Namespace.NET);
             }
+            this.egress = mode == NetworkMode.EGRESS;
+            return this;
+        }
+
+        /** With {@link NetworkMode#EGRESS}: lets 10.0.2.2 reach the host's loopback; see the getter. */
+        public Builder egressHostLoopback(boolean value) {
+            this.egressHostLoopback = value;
             return this;
         }
 
@@ -653,11 +679,25 @@ public final class SandboxSpec {
                 throw new SpecException("network", "joining network '" + joinedNetwork.get().network()
                         + "' needs a network namespace of its own; do not use the host's network (NetworkMode.HOST)");
             }
+            checkEgress();
             if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
                 throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");
             }
             checkPorts();
             return new SandboxSpec(this);
+        }
+
+        private void checkEgress() {
+            if (egressHostLoopback && !egress) {
+                throw new SpecException("egressHostLoopback", "only applies to network egress (NetworkMode.EGRESS)");
+            }
+            if (egress && !namespaces.contains(Namespace.NET)) {
+                throw new SpecException("network", "egress needs a network namespace of its own; keep NET");
+            }
+            if (egress && joinedNetwork.isPresent()) {
+                throw new SpecException("network", "egress and joining network '" + joinedNetwork.get().network()
+                        + "' do not combine; choose one");
+            }
         }
 
         /** Forwarding runs in the sandbox's own network namespace, by its init; at most 64 mappings (the init's). */

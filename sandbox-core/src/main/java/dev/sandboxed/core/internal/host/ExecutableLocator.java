@@ -12,16 +12,16 @@ import java.util.Set;
  * Finds a host executable the way a shell would, then in the standard system directories, because
  * {@code PATH} is often minimal under CI runners and IDEs while {@code newuidmap} lives in {@code /usr/bin}.
  */
-final class ExecutableLocator {
+public final class ExecutableLocator {
     private static final List<String> SYSTEM_DIRS = List.of("/usr/bin", "/bin", "/usr/sbin", "/sbin");
 
     private final HostEnvironment host;
 
-    ExecutableLocator(HostEnvironment host) {
+    public ExecutableLocator(HostEnvironment host) {
         this.host = host;
     }
 
-    Optional<Path> find(String name) {
+    public Optional<Path> find(String name) {
         for (String dir : searchDirs()) {
             Path candidate = host.file(dir).resolve(name);
             if (Files.isRegularFile(candidate) && Files.isExecutable(candidate)) {

@@ -13,6 +13,7 @@ import java.util.Set;
 import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 
@@ -95,6 +96,10 @@ public final class MountPlan {
         procAndDev(ops, spec);
         ops.add(MountOp.mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=" + spec.tmpSize()));
         network.ifPresent(etc -> networkEtc(ops, etc));
+        if (spec.network() == NetworkMode.EGRESS) {
+            ops.add(MountOp.bind(EtcFiles.egressResolvConf(ImageCache.defaultDirectory()).toString(), "/etc/resolv.conf",
+                    OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC | OPF_OPTIONAL));
+        }
         if (spec.rootfs().isHost()) {
             checkTargetsCanBeCreated(spec.mounts());
         }

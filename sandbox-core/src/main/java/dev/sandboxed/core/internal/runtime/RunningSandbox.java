@@ -10,6 +10,7 @@ import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.CgroupException;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.egress.EgressLink;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.state.StateDirectory;
@@ -36,13 +37,14 @@ public final class RunningSandbox {
     private final BackgroundRemoval removal;
     private final PublishedPorts ports;
     private final Optional<RuntimeNetwork.Member> networkMember;
+    private final Optional<EgressLink> egress;
     private volatile Launched main;
     /** Completes with the final usage once the cgroups and the state entry are gone; set by close(). */
     private volatile CompletableFuture<ResourceUsage> removed;
 
     RunningSandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, InitConnection connection,
             SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, BackgroundRemoval removal,
-            PublishedPorts ports, Optional<RuntimeNetwork.Member> networkMember) {
+            PublishedPorts ports, Optional<RuntimeNetwork.Member> networkMember, Optional<EgressLink> egress) {
         this.id = id;
         this.spec = spec;
         this.ids = ids;
@@ -55,6 +57,12 @@ public final class RunningSandbox {
         this.removal = removal;
         this.ports = ports;
         this.networkMember = networkMember;
+        this.egress = egress;
+    }
+
+    /** The egress tool attached to its network namespace, if it has network egress. */
+    public Optional<EgressLink> egress() {
+        return egress;
     }
 
     /** The host port a published sandbox port got; IllegalArgumentException naming the published ones otherwise. */
@@ -186,6 +194,7 @@ public final class RunningSandbox {
             }
         } finally {
             initExit.close();
+            egress.ifPresent(EgressLink::close); // after the init: nothing inside sends through it any more
             networkMember.ifPresent(RuntimeNetwork.Member::leave);
             removed = removal.remove(id, cgroup, stateEntry);
             afterwards.run();

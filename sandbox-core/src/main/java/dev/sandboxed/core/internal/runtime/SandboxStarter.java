@@ -13,11 +13,15 @@ import java.util.function.Supplier;
 
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.egress.EgressLink;
+import dev.sandboxed.core.internal.egress.EgressTools;
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
@@ -26,6 +30,7 @@ import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 
@@ -45,6 +50,7 @@ public final class SandboxStarter {
     private final CgroupPool cgroupPool;
     private final Supplier<InitServer> server;
     private final BackgroundRemoval removal;
+    private Path guardBinary; // guarded by this
 
     public SandboxStarter(StateDirectory stateDirectory, CgroupManager cgroups, int cgroupPoolDepth,
             Supplier<InitServer> server, BackgroundRemoval removal) {
@@ -61,7 +67,7 @@ public final class SandboxStarter {
 
     /** What the checks decided, before anything exists on the host. */
     private record Plan(StartRequest request, IdMapPlan ids, Optional<SeccompFilter> seccomp, MountPlan mounts,
-            boolean wantsCgroup, CgroupPool.Key cgroupKey) {
+            boolean wantsCgroup, CgroupPool.Key cgroupKey, Optional<EgressTools.Located> egress) {
         SandboxSpec spec() {
             return request.spec();
         }
@@ -76,6 +82,8 @@ public final class SandboxStarter {
         InitServer server;
         RuntimeNetwork.Member member;
         RunningSandbox sandbox;
+        EgressLink egress;
+        int[] namespaces; // the init's user and network namespaces, for the egress tool
         PublishedPorts ports = PublishedPorts.none();
     }
 
@@ -92,6 +100,9 @@ public final class SandboxStarter {
             reserve(plan, made);
             Message create = describe(plan, made);
             clone(plan, made, create);
+            if (made.egress != null) {
+                made.egress.awaitUp(); // before the main process is sent: it starts with the network up
+            }
             awaitReady(plan, made);
             return made.sandbox;
         } catch (RuntimeException e) {
@@ -129,7 +140,10 @@ public final class SandboxStarter {
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of),
                 request.network().map(n -> new MountPlan.NetworkEtc(n.hostsFile(), n.resolvConf())));
         boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
-        return new Plan(request, ids, seccomp, mounts, wantsCgroup, new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID)));
+        Optional<EgressTools.Located> egress = spec.network() == NetworkMode.EGRESS && request.networkOwner().isEmpty()
+                ? Optional.of(new EgressTools(HostEnvironment.system()).forSandbox()) : Optional.empty();
+        return new Plan(request, ids, seccomp, mounts, wantsCgroup, new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID)),
+                egress);
     }
 
     /** Id, cgroup and state entry: one made ahead when the pool has it, else made now. */
@@ -165,6 +179,9 @@ public final class SandboxStarter {
         Message create = plan.request().networkOwner().isPresent()
                 ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
                 : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
+        if (plan.egress().isPresent()) {
+            create.putU32(Protocol.F_NAMESPACES_OUT, 1);
+        }
         if (made.member != null) {
             CreateMessage.onNetwork(create, made.member.network().id(), made.member.address(),
                     made.member.network().prefix());
@@ -192,11 +209,21 @@ public final class SandboxStarter {
         } finally {
             Native.close(pair[1]);
         }
+        if (plan.egress().isPresent()) {
+            // Attached as soon as the namespaces exist, so the tool comes up while the init sets up the mounts.
+            try {
+                made.egress = EgressLink.start(guardBinary(), plan.egress().get(), pid, made.namespaces[0],
+                        made.namespaces[1], plan.spec().egressHostLoopback(), HostFacts.current().isRoot());
+            } finally {
+                Native.close(made.namespaces[0]);
+                Native.close(made.namespaces[1]);
+            }
+        }
         InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup),
                 made.server::deathIfAny);
         connection.exposeHostPorts(plan.spec().exposedHostPorts());
         made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
-                made.state, pid, removal, made.ports, Optional.ofNullable(made.member));
+                made.state, pid, removal, made.ports, Optional.ofNullable(made.member), Optional.ofNullable(made.egress));
     }
 
     /** One create request to the current server (a new one if the last died), with the namespaces a sandbox joins. */
@@ -208,6 +235,10 @@ public final class SandboxStarter {
                     + " with its sandbox-init server", 0);
         }
         Optional<RunningSandbox> owner = plan.request().networkOwner();
+        if (owner.isEmpty() && plan.egress().isPresent()) {
+            made.namespaces = new int[] {-1, -1};
+            return made.server.createWithNamespaces(create, made.namespaces, socket);
+        }
         if (owner.isEmpty()) {
             return made.server.create(create, socket);
         }
@@ -262,6 +293,9 @@ public final class SandboxStarter {
             made.sandbox.close(() -> { });
             return;
         }
+        if (made.egress != null) {
+            made.egress.close();
+        }
         if (made.socket != null) {
             made.socket.close();
         }
@@ -271,6 +305,14 @@ public final class SandboxStarter {
         if (made.state != null) {
             made.state.remove();
         }
+    }
+
+    /** sandbox-init, which runs an egress tool as {@code --guard}; located once. */
+    private synchronized Path guardBinary() {
+        if (guardBinary == null) {
+            guardBinary = InitBinary.locate();
+        }
+        return guardBinary;
     }
 
     private static String newId() {
