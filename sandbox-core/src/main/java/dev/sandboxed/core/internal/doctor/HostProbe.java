@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 
+import dev.sandboxed.core.internal.egress.EgressTools;
 import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.internal.host.IdMapTools;
 import dev.sandboxed.core.internal.host.Memo;
@@ -42,7 +43,8 @@ public final class HostProbe {
                 new IdMapToolsCheck(new IdMapTools(host), identity),
                 new SeccompCheck(host),
                 new OverlayCheck(host),
-                AdvisoryCheck.of(new ImageOwnershipCheck(new Memo<>(() -> OwnerPolicy.forHost(host)))));
+                AdvisoryCheck.of(new ImageOwnershipCheck(new Memo<>(() -> OwnerPolicy.forHost(host)))),
+                AdvisoryCheck.of(new EgressCheck(new EgressTools(host), System.getProperty(EgressTools.TOOL_PROPERTY))));
     }
 
     /**
