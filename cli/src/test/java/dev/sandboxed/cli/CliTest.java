@@ -134,7 +134,9 @@ class CliTest {
         assertThat(run("run", "--memory", "lots", "--", "true")).isEqualTo(125);
         assertThat(stderr()).contains("sandboxed: invalid memory: 'lots' is not a size");
         assertThat(run("run", "--net", "bridge", "--", "true")).isEqualTo(125);
-        assertThat(stderr()).contains("allowed: none, host");
+        assertThat(stderr()).contains("allowed: none, host, egress");
+        assertThat(run("run", "--egress-host-loopback", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("egressHostLoopback").contains("only applies to network egress");
         assertThat(run("run", "--bogus", "--", "true")).isEqualTo(125);
         assertThat(stderr()).contains("unknown option --bogus");
         assertThat(run("run", "--bind", "/no/such:/x", "--", "true")).isEqualTo(125);
