@@ -44,6 +44,13 @@ class CliTest {
     }
 
     @Test
+    void egressGivesTheProcessARouteAndTheToolsResolver() {
+        String check = "grep -q '^nameserver 10.0.2.3$' /etc/resolv.conf && grep -q '^tap0\t00000000' /proc/net/route";
+        assertThat(run("run", "--network", "egress", "--", "sh", "-c", check)).as(stderr()).isZero();
+        assertThat(run("run", "--net", "none", "--", "sh", "-c", check)).isEqualTo(1);
+    }
+
+    @Test
     void killedBySignalGives128PlusN() {
         assertThat(run("run", "--", "sh", "-c", "kill -TERM $$")).isEqualTo(143);
     }
@@ -286,5 +293,7 @@ class CliTest {
         assertThat(run("doctor")).as(out.toString(StandardCharsets.UTF_8)).isZero();
         String report = out.toString(StandardCharsets.UTF_8);
         assertThat(report).contains("user namespaces").contains("sandbox start").contains("sandboxes can run on this host");
+        // CI installs both tools: the line names them and the one egress uses.
+        assertThat(report).contains("network egress").contains("pasta /usr/bin/pasta").contains("egress uses pasta");
     }
 }
