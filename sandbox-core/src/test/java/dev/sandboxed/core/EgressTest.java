@@ -45,7 +45,7 @@ class EgressTest {
     private static final String CLIENT = """
             import socket, sys
             try:
-                c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=5)
+                c = socket.create_connection((sys.argv[1], int(sys.argv[2])), timeout=10)
                 c.sendall(sys.argv[3].encode() + b'\\n'); print(c.makefile().readline().strip())
             except OSError as e:
                 print('error:', e.errno, e.strerror); sys.exit(3)
