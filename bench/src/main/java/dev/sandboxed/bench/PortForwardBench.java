@@ -35,7 +35,7 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * (a python3 process on the host, the same script in a sandbox), and against the port forwarding of slirp4netns
  * ({@code --api-socket}, {@code add_hostfwd}; the server in {@code unshare -Urn}) and of pasta ({@code -t}; the server
  * as pasta's command) where they are installed. The paths take turns within each round, so load changes hit them all
- * alike. Not a test: prints medians, p90s and ratios to direct.
+ * alike. Not a test: prints medians, the slow tail (p10 of throughput, p90 of latency) and ratios to direct.
  *
  * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.PortForwardBench [GiB] [runs] [connects] [SECCOMP]</pre>
  *
@@ -111,9 +111,9 @@ public final class PortForwardBench {
                     lat.computeIfAbsent(path.name(), k -> new ArrayList<>()).add(firstByte(path.port()));
                 }
             }
-            report("upload Gbit/s", up);
-            report("download Gbit/s", down);
-            report("connect + 1-byte echo, us", lat);
+            report("upload Gbit/s", up, true);
+            report("download Gbit/s", down, true);
+            report("connect + 1-byte echo, us", lat, false);
         } finally {
             helpers.forEach(Process::destroyForcibly);
         }
@@ -261,13 +261,14 @@ public final class PortForwardBench {
         return sorted.get(Math.min(n - 1, (int) Math.ceil(p * n) - 1));
     }
 
-    private static void report(String what, Map<String, List<Double>> byPath) {
+    /** Medians, the slow tail (p10 of a rate, p90 of a time) and each median's ratio to direct's. */
+    private static void report(String what, Map<String, List<Double>> byPath, boolean rate) {
         double direct = percentile(byPath.get("direct"), 0.5);
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-26s", what));
         for (var e : byPath.entrySet()) {
             double median = percentile(e.getValue(), 0.5);
-            line.append(String.format(Locale.ROOT, "  %s %.2f (p90 %.2f, %.2fx)", e.getKey(), median,
-                    percentile(e.getValue(), 0.9), median / direct));
+            line.append(String.format(Locale.ROOT, "  %s %.2f (%s %.2f, %.2fx)", e.getKey(), median, rate ? "p10" : "p90",
+                    percentile(e.getValue(), rate ? 0.1 : 0.9), median / direct));
         }
         System.out.println(line);
     }
