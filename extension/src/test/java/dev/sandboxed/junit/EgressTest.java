@@ -45,27 +45,38 @@ class EgressTest {
     }
 
     @Test
-    void theHostsLoopbackOnlyThroughACustomizer(@Sandboxed(network = "egress") Container hermetic,
-            @Sandboxed(network = "egress", customizers = HostLoopback.class) Container open) throws Exception {
-        try (ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            Thread greeter = new Thread(() -> {
-                while (true) {
-                    try (Socket s = server.accept()) {
-                        OutputStream out = s.getOutputStream();
-                        out.write("hello from the host\n".getBytes(StandardCharsets.UTF_8));
-                    } catch (IOException e) {
-                        return;
-                    }
-                }
-            }, "greeter");
-            greeter.setDaemon(true);
-            greeter.start();
-            String port = Integer.toString(server.getLocalPort());
-            ExecResult refused = hermetic.exec("python3", "-c", CLIENT, "10.0.2.2", port);
+    void theHostsLoopbackIsOutOfReachByDefault(@Sandboxed(network = "egress") Container hermetic) throws Exception {
+        try (ServerSocket server = greeter()) {
+            ExecResult refused = hermetic.exec("python3", "-c", CLIENT, "10.0.2.2", "" + server.getLocalPort());
             assertThat(refused.exitCode()).as(refused.stdout()).isEqualTo(3);
-            assertThat(open.sandbox().spec().egressHostLoopback()).isTrue();
-            assertThat(open.exec("python3", "-c", CLIENT, "10.0.2.2", port).stdout().strip())
+        }
+    }
+
+    @Test
+    void aCustomizerOpensTheHostsLoopback(@Sandboxed(network = "egress", customizers = HostLoopback.class)
+            Container open) throws Exception {
+        assertThat(open.sandbox().spec().egressHostLoopback()).isTrue();
+        try (ServerSocket server = greeter()) {
+            assertThat(open.exec("python3", "-c", CLIENT, "10.0.2.2", "" + server.getLocalPort()).stdout().strip())
                     .isEqualTo("hello from the host");
         }
+    }
+
+    /** A server on the host's 127.0.0.1 that greets every connection with one line. */
+    private static ServerSocket greeter() throws IOException {
+        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread greeter = new Thread(() -> {
+            while (true) {
+                try (Socket s = server.accept()) {
+                    OutputStream out = s.getOutputStream();
+                    out.write("hello from the host\n".getBytes(StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    return;
+                }
+            }
+        }, "greeter");
+        greeter.setDaemon(true);
+        greeter.start();
+        return server;
     }
 }
