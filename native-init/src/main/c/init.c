@@ -17,6 +17,7 @@
 
 #include "exec.h"
 #include "forward.h"
+#include "hooks.h"
 #include "msg.h"
 #include "parse.h"
 
@@ -344,6 +345,13 @@ void init_loop(int control, const struct msg *create) {
     if (expose_ports(create, &f) < 0) {
         report_failure(K_SETUP_FAILED, 0, &f);
         _exit(125);
+    }
+    /* startContainer hooks run in the finished sandbox, so the old root goes first; no process runs before them. */
+    if (hooks_any(create, HOOK_STAGE_START_CONTAINER)) {
+        if (sandbox_detach_old_root(&f) < 0 || hooks_run(create, HOOK_STAGE_START_CONTAINER, &f) < 0) {
+            report_failure(K_SETUP_FAILED, 0, &f);
+            terminate(125);
+        }
     }
     msg_init(&out, K_READY);
     send_or_die();

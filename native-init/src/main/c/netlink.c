@@ -160,7 +160,7 @@ int nl_bridge_create(int fd, const char *name) {
     return nl_talk(fd, &r.n, NULL);
 }
 
-int nl_veth_create(int fd, const char *name, int master, const char *peer, pid_t peer_pid) {
+int nl_veth_create(int fd, const char *name, int master, const char *peer, const uint8_t peer_mac[6], pid_t peer_pid) {
     struct nlreq r;
     link_request(&r, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, 0);
     struct ifinfomsg *ifi = NLMSG_DATA(&r.n);
@@ -177,6 +177,7 @@ int nl_veth_create(int fd, const char *name, int master, const char *peer, pid_t
     memcpy((char *)&r.n + r.n.nlmsg_len, &peer_ifi, sizeof peer_ifi);
     r.n.nlmsg_len += NLMSG_ALIGN(sizeof peer_ifi);
     nl_str(&r.n, IFLA_IFNAME, peer);
+    nl_attr(&r.n, IFLA_ADDRESS, peer_mac, 6);
     nl_u32(&r.n, IFLA_NET_NS_PID, (uint32_t)peer_pid);
     nl_end(&r.n, pe);
     nl_end(&r.n, data);

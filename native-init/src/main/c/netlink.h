@@ -26,9 +26,9 @@ int nl_bridge_create(int fd, const char *name);
 
 /*
  * One RTM_NEWLINK: veth `name` in the socket's namespace, up and a port of bridge `master`, its peer `peer`
- * (down) straight in the network namespace of process `peer_pid`.
+ * (down, hardware address `peer_mac`) straight in the network namespace of process `peer_pid`.
  */
-int nl_veth_create(int fd, const char *name, int master, const char *peer, pid_t peer_pid);
+int nl_veth_create(int fd, const char *name, int master, const char *peer, const uint8_t peer_mac[6], pid_t peer_pid);
 
 /* eth0-style set-up inside a sandbox: no IPv6 link-local address, up, then the IPv4 address (network order). */
 int nl_link_no_ipv6_ll(int fd, int index);

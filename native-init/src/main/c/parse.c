@@ -68,6 +68,37 @@ int parse_root_overlay(const struct field *fl, const char *layers[], int max, in
     return 0;
 }
 
+int parse_root_mode(const struct field *fl, struct root_mode *r, struct failure *f) {
+    if (fl->len < ROOT_MODE_HELPER + 1 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse image root mode: F_ROOT_MODE is %u bytes or lacks its final NUL", fl->len);
+    }
+    r->mode = wire_get_u32(fl->data + ROOT_MODE_MODE);
+    r->flags = wire_get_u32(fl->data + ROOT_MODE_FLAGS);
+    r->helper = (const char *)fl->data + ROOT_MODE_HELPER;
+    if (strlen(r->helper) != fl->len - ROOT_MODE_HELPER - 1) {
+        return fail(f, EINVAL, "parse image root mode: the helper path holds a NUL");
+    }
+    if (r->mode > ROOT_MODE_COPY || (r->flags & ~(uint32_t)ROOT_FLAG_LINK) != 0) {
+        return fail(f, EINVAL, "parse image root mode: unknown mode %u or flags %#x", r->mode, r->flags);
+    }
+    if ((r->mode == ROOT_MODE_FUSE) != (*r->helper == '/')) {
+        return fail(f, EINVAL, "parse image root mode: fuse-overlayfs needs an absolute helper path, nothing else one");
+    }
+    return 0;
+}
+
+int parse_root_upper(const struct field *fl, struct root_upper *u, struct failure *f) {
+    if (fl->len < ROOT_UPPER_DIR + 1 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse writable layer: F_ROOT_UPPER is %u bytes or lacks its final NUL", fl->len);
+    }
+    u->size = wire_get_u64(fl->data + ROOT_UPPER_SIZE);
+    u->dir = (const char *)fl->data + ROOT_UPPER_DIR;
+    if (strlen(u->dir) != fl->len - ROOT_UPPER_DIR - 1 || (*u->dir != '\0' && *u->dir != '/')) {
+        return fail(f, EINVAL, "parse writable layer: the directory is not an absolute path");
+    }
+    return 0;
+}
+
 /* A structured field must have exactly its documented length. */
 static int check_len(const struct field *fl, uint32_t expected, const char *name, struct failure *f) {
     if (fl->len != expected) {
@@ -182,6 +213,7 @@ int parse_create_request(const struct msg *m, struct create_request *req, struct
         }
         req->on_network = 1;
         req->network = wire_get_u32(network.data);
+        req->net_address = a.addr;
     }
     req->sock = m->fds[0];
     if (req->join) {
@@ -213,6 +245,23 @@ int parse_network_request(const struct msg *m, struct network_request *req, stru
     if (!msg_find(m, F_UID_MAP, &req->uid_map) || !msg_find(m, F_GID_MAP, &req->gid_map)) {
         return fail(f, EINVAL, "create network: the holder's F_UID_MAP or F_GID_MAP is missing");
     }
+    return 0;
+}
+
+int parse_slot_request(const struct msg *m, struct network_request *req, uint32_t address[2], struct failure *f) {
+    if (parse_network_request(m, req, f) < 0) {
+        return -1;
+    }
+    struct field fl;
+    struct net_address a;
+    if (!msg_find(m, F_NET_ADDRESS, &fl)) {
+        return fail(f, EINVAL, "prepare network slot: F_NET_ADDRESS missing");
+    }
+    if (parse_net_address(&fl, &a, f) < 0) {
+        return -1;
+    }
+    address[0] = a.addr;
+    address[1] = a.prefix;
     return 0;
 }
 
@@ -367,5 +416,43 @@ int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count
         ports[n++] = (uint16_t)port;
     }
     *count = n;
+    return 0;
+}
+
+int parse_hook(const struct field *fl, struct hook *h, struct failure *f) {
+    if (fl->len < HOOK_STRINGS + 1 || fl->data[fl->len - 1] != '\0') {
+        return fail(f, EINVAL, "parse hook");
+    }
+    h->stage = wire_get_u32(fl->data + HOOK_STAGE);
+    h->timeout_ms = wire_get_u32(fl->data + HOOK_TIMEOUT_MS);
+    uint32_t argc = wire_get_u32(fl->data + HOOK_ARGC);
+    uint32_t envc = wire_get_u32(fl->data + HOOK_ENVC);
+    if (h->stage != HOOK_STAGE_CREATE_CONTAINER && h->stage != HOOK_STAGE_START_CONTAINER) {
+        return fail(f, EINVAL, "parse hook: stage %u does not run in the sandbox", h->stage);
+    }
+    if (h->timeout_ms == 0 || argc == 0 || argc > HOOK_MAX_ARGS || envc > HOOK_MAX_ENV) {
+        return fail(f, EINVAL, "parse hook: timeout %u ms, %u arguments, %u variables", h->timeout_ms, argc, envc);
+    }
+    const char *s = (const char *)fl->data + HOOK_STRINGS;
+    const char *end = (const char *)fl->data + fl->len;
+    uint32_t total = 1 + argc + envc;
+    for (uint32_t i = 0; i < total; i++) {
+        if (s >= end) {
+            return fail(f, EINVAL, "parse hook: missing string %u", i);
+        }
+        if (i == 0) {
+            h->path = s;
+        } else if (i <= argc) {
+            h->argv[i - 1] = s;
+        } else {
+            h->envp[i - 1 - argc] = s;
+        }
+        s += strlen(s) + 1; /* bounded: the field's last byte is a NUL */
+    }
+    h->argv[argc] = NULL;
+    h->envp[envc] = NULL;
+    if (h->path[0] != '/') {
+        return fail(f, EINVAL, "parse hook: path '%s' is not absolute", h->path);
+    }
     return 0;
 }

@@ -21,6 +21,7 @@ struct create_request {
     int join_fds[2];       /* fds[1] and fds[2] when joining (user, network namespace), else -1 */
     int on_network;        /* F_NETWORK present: the sandbox gets a veth of that network as eth0 */
     uint32_t network;      /* F_NETWORK */
+    uint32_t net_address;  /* F_NET_ADDRESS's address (network byte order), with F_NETWORK */
     struct field setgroups, uid_map, gid_map, uid_map_cmd, gid_map_cmd, cgroup_dir;
 };
 
@@ -35,6 +36,12 @@ struct network_request {
 
 /* Reads a K_NETWORK_CREATE (no descriptors; F_NETWORK, F_UID_MAP and F_GID_MAP required). */
 int parse_network_request(const struct msg *m, struct network_request *req, struct failure *f);
+
+/*
+ * Reads a K_NETWORK_SLOT: as a K_NETWORK_CREATE (the maps are the member's), plus F_NET_ADDRESS into `address`
+ * (whose first field is the address in network byte order, the second the prefix).
+ */
+int parse_slot_request(const struct msg *m, struct network_request *req, uint32_t address[2], struct failure *f);
 
 /* The F_NETWORK of a K_NETWORK_REMOVE. */
 int parse_network_id(const struct msg *m, uint32_t *id, struct failure *f);
@@ -67,6 +74,21 @@ int parse_mount_ops(const struct msg *m, struct mount_op *ops, int max, int *cou
  * Each must be an absolute path without ':' or ',' (overlayfs's option separators) and the field must end with a NUL.
  */
 int parse_root_overlay(const struct field *fl, const char *layers[], int max, int *count, struct failure *f);
+
+/* F_ROOT_MODE: how an image root is assembled; `helper` points into the field (empty unless ROOT_MODE_FUSE). */
+struct root_mode {
+    uint32_t mode;
+    uint32_t flags;
+    const char *helper;
+};
+int parse_root_mode(const struct field *fl, struct root_mode *r, struct failure *f);
+
+/* F_ROOT_UPPER: the writable layer's tmpfs size (0: no limit) or host directory (`dir` non-empty). */
+struct root_upper {
+    uint64_t size;
+    const char *dir;
+};
+int parse_root_upper(const struct field *fl, struct root_upper *u, struct failure *f);
 
 /* F_NET_ADDRESS, decoded. */
 struct net_address {
@@ -142,5 +164,17 @@ int parse_expose_ports(const struct msg *m, uint16_t *ports, int max, int *count
 
 /* Writes one F_DENIAL value (DENIAL_LEN bytes) into `out`. */
 void encode_denial(unsigned char out[DENIAL_LEN], uint32_t arch, uint32_t nr, uint64_t count);
+
+/* One F_HOOK: pointers into the field's data, argv and envp NULL-terminated for execve. */
+struct hook {
+    uint32_t stage;
+    uint32_t timeout_ms;
+    const char *path;
+    const char *argv[HOOK_MAX_ARGS + 1];
+    const char *envp[HOOK_MAX_ENV + 1];
+};
+
+/* Parses one F_HOOK; -1 with the step in `f` for a malformed one (counts, missing strings, a relative path). */
+int parse_hook(const struct field *fl, struct hook *h, struct failure *f);
 
 #endif

@@ -31,6 +31,11 @@ enum kind {
     K_NETWORK_FAILED = 7,  /* F_NETWORK, F_STEP, F_ERRNO */
     /* Java -> server, no answer: the server closes the network's socket, and the namespace goes (members first) */
     K_NETWORK_REMOVE = 8, /* F_NETWORK */
+    /* Java -> server: a prepared member namespace ("slot") of a network, made ahead of the start that claims it */
+    K_NETWORK_SLOT = 9, /* F_NETWORK, F_NET_ADDRESS, F_SETGROUPS, F_UID_MAP, F_GID_MAP (the member's id maps) */
+    /* server -> Java: the slot's namespaces, eth0 up with its address and its bridge port forwarding; a sandbox
+       joins them with F_JOIN. They live as long as someone holds them. Failure: K_NETWORK_FAILED */
+    K_NETWORK_SLOT_READY = 30, /* F_NETWORK; fds: [user namespace, network namespace] */
     /* sandbox init -> Java */
     K_READY = 10,
     K_SETUP_FAILED = 11,      /* F_STEP, F_ERRNO */
@@ -53,6 +58,15 @@ enum kind {
                               host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*) */
     K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port], or no fd
                               and F_ERRNO when Java could not connect it */
+    /* `sandboxed` CLI <-> the JVM owning a sandbox, on that JVM's operations socket (see the Java package
+       dev.sandboxed.core.internal.control); sandbox-init neither sends nor reads these */
+    K_CONTROL_REQUEST = 34, /* F_CONTROL_JSON; fds: [stdin, stdout, stderr] of the caller for "exec" */
+    K_CONTROL_REPLY = 35,   /* F_CONTROL_JSON */
+
+    /* Lifecycle hooks (F_HOOK_PAUSE in K_CREATE): the init stops before pivot_root and says so; Java runs the
+       runtime's prestart and createRuntime hooks, then lets it go on with the state JSON the in-sandbox hooks get. */
+    K_HOOKS_PAUSED = 38, /* sandbox init -> Java: mounts done, pivot_root not yet */
+    K_HOOKS_GO = 39,     /* Java -> sandbox init: F_HOOK_STATE; the init runs its createContainer hooks and goes on */
 };
 
 /* Field tags. */
@@ -116,6 +130,19 @@ enum tag {
     F_NEW_SESSION = 51,    /* u32: setsid() so the process has no controlling terminal */
     F_NO_NEW_PRIVS = 52,   /* u32 */
     F_ARGV_MEMFD = 53,     /* u32: size in bytes of the argument memfd, fds[3] (see below) */
+    F_CONTROL_JSON = 60,   /* string: a K_CONTROL_REQUEST's or K_CONTROL_REPLY's JSON object */
+
+    /* Lifecycle hooks the init runs itself, in the sandbox's namespaces */
+    F_HOOK = 64,       /* K_CREATE, repeated: a createContainer or startContainer hook (HOOK_* layout below) */
+    F_HOOK_STATE = 65, /* K_HOOKS_GO, twice: the OCI state JSON createContainer and then startContainer hooks get on
+                          stdin (at most HOOK_STATE_MAX bytes each) */
+    F_HOOK_PAUSE = 66, /* K_CREATE, u32: stop before pivot_root with K_HOOKS_PAUSED until K_HOOKS_GO */
+
+    /* K_CREATE, with F_ROOT_OVERLAY: how the image root is assembled */
+    F_ROOT_MODE = 56,  /* u32 mode @0 (ROOT_MODE_*), u32 flags @4 (ROOT_FLAG_*), then @8 the NUL-terminated helper path
+                          (the fuse-overlayfs executable for ROOT_MODE_FUSE, else empty); absent: ROOT_MODE_OVERLAY */
+    F_ROOT_UPPER = 57, /* u64 tmpfs size in bytes @0 (0: no limit), then @8 a NUL-terminated host directory that holds
+                          the writable layer instead of a tmpfs (empty: a tmpfs); absent: a tmpfs without a limit */
 };
 
 /*
@@ -183,6 +210,39 @@ enum tag {
 #define NET_ADDRESS_PREFIX 4
 #define NET_ADDRESS_LEN 5
 
+/*
+ * F_HOOK (Java -> sandbox init, K_CREATE): at least HOOK_STRINGS + 1 bytes, the last one a NUL.
+ *   0   u32 stage       HOOK_STAGE_CREATE_CONTAINER or HOOK_STAGE_START_CONTAINER
+ *   4   u32 timeout_ms  positive: the hook and its process group are killed after this long
+ *   8   u32 argc        1..HOOK_MAX_ARGS
+ *   12  u32 envc        0..HOOK_MAX_ENV
+ *   16  NUL-terminated strings: the absolute path, then argc arguments, then envc "K=V" entries
+ * A hook that exits non-zero, is killed by a signal or runs out of time fails the start (K_SETUP_FAILED names the
+ * stage, path, status and the tail of its output).
+ */
+#define HOOK_STAGE 0
+#define HOOK_TIMEOUT_MS 4
+#define HOOK_ARGC 8
+#define HOOK_ENVC 12
+#define HOOK_STRINGS 16
+#define HOOK_MAX_ARGS 128
+#define HOOK_MAX_ENV 128
+#define HOOK_STATE_MAX 65536
+/* Stage numbers: the OCI order (prestart 1 ... poststop 6); only these two run in the init. */
+#define HOOK_STAGE_CREATE_CONTAINER 3
+#define HOOK_STAGE_START_CONTAINER 4
+/* F_ROOT_MODE: the kernel's overlayfs, fuse-overlayfs (a daemon in the sandbox's namespaces), or a copy. */
+#define ROOT_MODE_OVERLAY 0
+#define ROOT_MODE_FUSE 1
+#define ROOT_MODE_COPY 2
+/* F_ROOT_MODE flags: ROOT_MODE_COPY may hard-link the layers' files (only for a root nothing can make writable). */
+#define ROOT_FLAG_LINK 1
+#define ROOT_MODE_MODE 0
+#define ROOT_MODE_FLAGS 4
+#define ROOT_MODE_HELPER 8
+#define ROOT_UPPER_SIZE 0
+#define ROOT_UPPER_DIR 8
+
 /* F_ROOT_OVERLAY: at most this many layers (overlayfs itself allows 500). */
 #define ROOT_OVERLAY_MAX 128
 
@@ -228,6 +288,8 @@ enum mount_op_flags {
     OPF_NOSUID = 32,     /* OP_BIND: nosuid */
     OPF_NODEV = 64,      /* OP_BIND: nodev */
     OPF_NOEXEC = 128,    /* OP_BIND: noexec */
+    OPF_DEVICE = 256,    /* OP_BIND of a device node: src is opened without following a symlink and must be the
+                            device data names, "c MAJOR:MINOR" or "b MAJOR:MINOR" */
 };
 
 #endif

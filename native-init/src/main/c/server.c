@@ -39,6 +39,8 @@ static struct msg reply;
 #define BRIDGE_NAME "br0"
 /* How long a new member's bridge port may take to forward (it takes tens of microseconds). */
 #define PORT_UP_TIMEOUT_NS 1000000000L
+/* How long a reused address may wait for its former member's veth to go (a namespace is torn down in ~40 ms). */
+#define ADDRESS_FREE_TIMEOUT_NS 2000000000L
 
 struct network {
     int used;
@@ -46,6 +48,7 @@ struct network {
     int nl;         /* rtnetlink socket of the network's namespace */
     int bridge;     /* ifindex of BRIDGE_NAME there */
     uint32_t veths; /* veths made so far: names are never reused, so none clashes with one still being torn down */
+    uint32_t holder[256]; /* by the address's last byte: 1 + the number of the veth that had it last, or 0 */
 };
 
 static struct network networks[MAX_NETWORKS];
@@ -90,6 +93,7 @@ struct creation {
     int sync[2];             /* start-up handshake: [0] the child's end, [1] the server's */
     int in_cgroup;           /* cloned straight into F_CGROUP_DIR: no cgroup.procs to write */
     struct network *network; /* the network it joins, if any */
+    uint32_t address;        /* its address there (network byte order) */
     char veth[16];           /* the network's end of its veth */
     int want_namespaces;     /* F_NAMESPACES_OUT */
     int namespaces[2];       /* then: the init's user and network namespaces, for K_CREATED */
@@ -284,7 +288,7 @@ static _Noreturn void child_main(const struct create_request *req, int control, 
         setup_failed(req->sock, &f);
     }
     close(devnull);
-    if (sandbox_setup(req->msg, &f) < 0) setup_failed(req->sock, &f);
+    if (sandbox_setup(req->msg, req->sock, &f) < 0) setup_failed(req->sock, &f);
     if (sync_fd >= 0) {
         /* The server moves us into our cgroups meanwhile; nothing may start before that is done. */
         await_server(sync_fd);
@@ -401,11 +405,11 @@ static long elapsed_ns(const struct timespec *since) {
  * causes. Until then the bridge has not enabled the port (the carrier news arrives asynchronously), an ARP request
  * is dropped, and the first connection of the sandbox would wait for ARP's retry, a whole second later.
  */
-static int await_bridge_port(const struct pending_port *p) {
+static int await_bridge_port(const struct network *net, const char *veth) {
     struct timespec start;
     clock_gettime(CLOCK_MONOTONIC, &start);
     for (;;) {
-        int state = nl_link_operstate(p->network->nl, p->veth);
+        int state = nl_link_operstate(net->nl, veth);
         if (state == IF_OPER_UP) {
             return 0;
         }
@@ -417,14 +421,66 @@ static int await_bridge_port(const struct pending_port *p) {
     }
 }
 
+/* The byte of an address that tells it from the others of its /24 (the table of holders is indexed by it). */
+static unsigned host_byte(uint32_t address) {
+    return ((const uint8_t *)&address)[3];
+}
+
+/*
+ * An address of a member that left may be given again only once its veth is gone, that is once its namespace was
+ * torn down (about 40 ms after its last process, on the kernel's workqueue): until then that namespace would
+ * still answer ARP for it. Java hands out the address that was free longest, so this rarely waits. Then the
+ * address is recorded as the new veth's, named `veth` (names are never reused either).
+ */
+static int take_address(struct network *net, uint32_t address, char veth[16], struct failure *f) {
+    uint32_t former = net->holder[host_byte(address)];
+    if (former != 0) {
+        char name[16];
+        snprintf(name, sizeof name, "veth%u", former - 1);
+        struct timespec start;
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        int rc;
+        while ((rc = nl_link_index(net->nl, name)) >= 0) {
+            if (elapsed_ns(&start) > ADDRESS_FREE_TIMEOUT_NS) {
+                return fail(f, EADDRINUSE,
+                            "network %u: a former member's namespace still holds the address (another sandbox"
+                            " shares it?)",
+                            net->id);
+            }
+            struct timespec pause = { 0, 1000000 };
+            nanosleep(&pause, NULL);
+        }
+        if (rc != -ENODEV) {
+            return fail(f, -rc, "network %u: look for the veth of the address's former member", net->id);
+        }
+    }
+    net->holder[host_byte(address)] = net->veths + 1;
+    snprintf(veth, 16, "veth%u", net->veths++);
+    return 0;
+}
+
+/*
+ * eth0's hardware address follows from its IPv4 address (02:42 and the four bytes, as Docker does): a member that
+ * reuses a former member's address also has its MAC, so the neighbour caches of the other members stay right.
+ */
+static void mac_of(uint32_t address, uint8_t mac[6]) {
+    mac[0] = 0x02;
+    mac[1] = 0x42;
+    memcpy(mac + 2, &address, 4);
+}
+
 /*
  * The sandbox's eth0: one message makes a veth pair, the network's end up and a port of the bridge, the other end
  * (down) straight into the new network namespace of the child. The child's pid cannot be reused meanwhile: it is
  * our unreaped child. If anything fails later the child is killed, and its namespace takes the pair with it.
  */
 static int plug_into_network(struct creation *c, struct failure *f) {
-    snprintf(c->veth, sizeof c->veth, "veth%u", c->network->veths++);
-    int rc = nl_veth_create(c->network->nl, c->veth, c->network->bridge, "eth0", c->pid);
+    if (take_address(c->network, c->address, c->veth, f) < 0) {
+        return -1;
+    }
+    uint8_t mac[6];
+    mac_of(c->address, mac);
+    int rc = nl_veth_create(c->network->nl, c->veth, c->network->bridge, "eth0", mac, c->pid);
     if (rc < 0) {
         return fail(f, -rc, "create the veth of network %u into the sandbox", c->network->id);
     }
@@ -439,7 +495,7 @@ static void finish_pending(struct pending_port *p) {
         n = read(p->sync, &byte, 1);
     } while (n < 0 && errno == EINTR);
     if (n == 1) {
-        char answer = await_bridge_port(p) == 0 ? PORT_UP : 'x';
+        char answer = await_bridge_port(p->network, p->veth) == 0 ? PORT_UP : 'x';
         if (write(p->sync, &answer, 1) != 1) {
             /* the init is gone: it told Java why, or Java sees it die */
         }
@@ -557,6 +613,7 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
     int rc = parse_create_request(request, &req, &f);
     if (rc == 0 && req.on_network) {
         c.network = find_network(req.network);
+        c.address = req.net_address;
         if (c.network == NULL) {
             rc = fail(&f, ENOENT, "create sandbox: network %u does not exist (removed, or made by an earlier server)",
                       req.network);
@@ -587,20 +644,20 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
     close_keep_errno(c.namespaces[1]);
 }
 
-/* The holder's report: a failure, or none with the socket in SCM_RIGHTS. */
-static int send_holder_report(int sock, const struct failure *f, int fd) {
+/* The report of a holder (or a slot's placeholder): a failure, or none with its `n` descriptors in SCM_RIGHTS. */
+static int send_holder_report(int sock, const struct failure *f, const int *fds, int n) {
     struct iovec iov = { (void *)f, sizeof *f };
-    char cbuf[CMSG_SPACE(sizeof(int))];
+    char cbuf[CMSG_SPACE(2 * sizeof(int))];
     memset(cbuf, 0, sizeof cbuf);
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1 };
-    if (fd >= 0) {
+    if (n > 0) {
         m.msg_control = cbuf;
-        m.msg_controllen = sizeof cbuf;
+        m.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int));
         struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
         cm->cmsg_level = SOL_SOCKET;
         cm->cmsg_type = SCM_RIGHTS;
-        cm->cmsg_len = CMSG_LEN(sizeof(int));
-        memcpy(CMSG_DATA(cm), &fd, sizeof fd);
+        cm->cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+        memcpy(CMSG_DATA(cm), fds, (size_t)n * sizeof(int));
     }
     return sendmsg(sock, &m, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
@@ -625,15 +682,15 @@ static _Noreturn void holder_main(int sock) {
     } else if ((rc = nl_bridge_create(nl, BRIDGE_NAME)) < 0) {
         fail(&f, -rc, "create the network's bridge");
     }
-    send_holder_report(sock, &f, f.err == 0 ? nl : -1);
+    send_holder_report(sock, &f, &nl, f.err == 0 ? 1 : 0);
     _exit(f.err == 0 ? 0 : 125);
 }
 
-/* Receives the holder's report: its socket, or its failure copied into f. */
-static int receive_holder_report(int sock, int *nl, struct failure *f) {
+/* Receives a holder's report: its `want` descriptors into fds (which start as -1), or its failure copied into f. */
+static int receive_holder_report(int sock, int *fds, int want, struct failure *f) {
     struct failure report = { 0 };
     struct iovec iov = { &report, sizeof report };
-    char cbuf[CMSG_SPACE(sizeof(int))];
+    char cbuf[CMSG_SPACE(2 * sizeof(int))];
     struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf };
     ssize_t n;
     do {
@@ -644,9 +701,15 @@ static int receive_holder_report(int sock, int *nl, struct failure *f) {
     }
     struct cmsghdr *cm = CMSG_FIRSTHDR(&m);
     if (cm != NULL && cm->cmsg_type == SCM_RIGHTS) {
-        memcpy(nl, CMSG_DATA(cm), sizeof *nl);
+        size_t got = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+        memcpy(fds, CMSG_DATA(cm), (got < (size_t)want ? got : (size_t)want) * sizeof(int));
+        for (size_t i = (size_t)want; i < got; i++) {
+            int extra;
+            memcpy(&extra, CMSG_DATA(cm) + i * sizeof(int), sizeof extra);
+            close(extra);
+        }
     }
-    if (report.err != 0 || *nl < 0) {
+    if (report.err != 0 || fds[want - 1] < 0) {
         report.step[sizeof report.step - 1] = '\0';
         return fail(f, report.err != 0 ? report.err : EPROTO, "%s", report.step);
     }
@@ -685,7 +748,7 @@ static int make_network(const struct network_request *req, struct network *net, 
         if (write(sock, "1", 1) != 1) {
             fail(f, errno, "release the network's holder");
         } else {
-            rc = receive_holder_report(sock, &nl, f);
+            rc = receive_holder_report(sock, &nl, 1, f);
         }
     }
     if (rc < 0) kill(holder, SIGKILL);
@@ -701,6 +764,111 @@ static int make_network(const struct network_request *req, struct network *net, 
     }
     *net = (struct network){ .used = 1, .id = req->id, .nl = nl, .bridge = bridge };
     return 0;
+}
+
+/*
+ * A slot's placeholder, in new user and network namespaces (the member-to-be's): once its maps are written and the
+ * server made its veth, it brings lo and eth0 up with the member's address, hands the server its two namespaces
+ * and exits. A sandbox that claims the slot joins them: it is then on the network without a veth, an address or
+ * a wait for its bridge port on its own start.
+ */
+static _Noreturn void placeholder_main(int sock, uint32_t addr, uint8_t prefix) {
+    struct failure f = { 0 };
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    char go;
+    if (read(sock, &go, 1) != 1) _exit(125);
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    int ns[2] = { -1, -1 };
+    if (loopback_up(&f) == 0 && eth0_up(addr, prefix, &f) == 0) {
+        ns[0] = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC);
+        ns[1] = open("/proc/self/ns/net", O_RDONLY | O_CLOEXEC);
+        if (ns[0] < 0 || ns[1] < 0) fail(&f, errno, "open the namespaces of a network slot");
+    }
+    send_holder_report(sock, &f, ns, f.err == 0 ? 2 : 0);
+    _exit(f.err == 0 ? 0 : 125);
+}
+
+/*
+ * A slot: the placeholder cloned with the member's id maps, its veth made into it (as a member's, with the
+ * address's MAC), and, once it has eth0 up, the wait for the bridge port. ns[] gets its user and network
+ * namespaces; the placeholder is reaped either way, and a failed slot's namespaces go with it.
+ */
+static int make_slot(struct network *net, const struct network_request *req, const uint32_t address[2], int ns[2],
+                     struct failure *f) {
+    char veth[16];
+    if (take_address(net, address[0], veth, f) < 0) {
+        return -1;
+    }
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        return fail(f, errno, "socketpair for a network slot");
+    }
+    prctl(PR_SET_DUMPABLE, 1, 0, 0, 0); /* for its maps, as for a sandbox init (see prepare_startup) */
+    pid_t holder = (pid_t)syscall(SYS_clone, CLONE_NEWUSER | CLONE_NEWNET | SIGCHLD, NULL, NULL, NULL, 0);
+    int clone_errno = errno;
+    if (holder == 0) {
+        int keep = sv[1];
+        if (keep > 3) sys_close_range(3, (unsigned)keep - 1, 0);
+        sys_close_range((unsigned)keep + 1, ~0U, 0);
+        if (keep < 3) _exit(125);
+        placeholder_main(keep, address[0], (uint8_t)address[1]);
+    }
+    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    close(sv[1]);
+    int sock AUTO_CLOSE = sv[0];
+    if (holder < 0) {
+        return fail(f, clone_errno, "clone a network slot (new user and network namespaces)");
+    }
+    int rc = -1;
+    uint8_t mac[6];
+    mac_of(address[0], mac);
+    if ((!field_present(&req->setgroups) || write_proc_file(holder, "setgroups", &req->setgroups, f) == 0) &&
+        write_proc_file(holder, "uid_map", &req->uid_map, f) == 0 &&
+        write_proc_file(holder, "gid_map", &req->gid_map, f) == 0) {
+        int nl_rc = nl_veth_create(net->nl, veth, net->bridge, "eth0", mac, holder);
+        if (nl_rc < 0) {
+            fail(f, -nl_rc, "create the veth of network %u into a slot", net->id);
+        } else if (write(sock, "1", 1) != 1) {
+            fail(f, errno, "release a network slot's placeholder");
+        } else {
+            rc = receive_holder_report(sock, ns, 2, f);
+        }
+    }
+    if (rc < 0) kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    if (rc == 0 && await_bridge_port(net, veth) < 0) {
+        rc = fail(f, ETIMEDOUT, "bridge port of a network slot's veth did not come up");
+    }
+    if (rc < 0) {
+        close_keep_errno(ns[0]);
+        close_keep_errno(ns[1]);
+        ns[0] = ns[1] = -1;
+    }
+    return rc;
+}
+
+static void handle_network_slot(int control, const struct msg *request) {
+    struct failure f = { 0 };
+    struct network_request req;
+    uint32_t address[2];
+    int ns[2] = { -1, -1 };
+    struct network *net = NULL;
+    int rc = parse_slot_request(request, &req, address, &f);
+    if (rc == 0 && (net = find_network(req.id)) == NULL) {
+        rc = fail(&f, ENOENT, "prepare network slot: network %u does not exist (removed)", req.id);
+    }
+    if (rc == 0) {
+        rc = make_slot(net, &req, address, ns, &f);
+    }
+    msg_close_fds(request);
+    msg_init(&reply, rc == 0 ? K_NETWORK_SLOT_READY : K_NETWORK_FAILED);
+    msg_put_u32(&reply, F_NETWORK, req.id);
+    if (rc < 0) msg_put_failure(&reply, &f);
+    if (msg_send(control, &reply, rc == 0 ? ns : NULL, rc == 0 ? 2 : 0) < 0) {
+        exit(0); /* the JVM is gone */
+    }
+    close_keep_errno(ns[0]);
+    close_keep_errno(ns[1]);
 }
 
 static void handle_network_create(int control, const struct msg *request) {
@@ -803,6 +971,7 @@ int server_loop(int control) {
             case K_CREATE: handle_create(control, signal_fd, &request); break;
             case K_NETWORK_CREATE: handle_network_create(control, &request); break;
             case K_NETWORK_REMOVE: handle_network_remove(&request); break;
+            case K_NETWORK_SLOT: handle_network_slot(control, &request); break;
             default: msg_close_fds(&request); break;
             }
         }

@@ -10,16 +10,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/close_range.h>
 
+#include "hooks.h"
 #include "netlink.h"
 #include "parse.h"
+#include "rootcopy.h"
 
 #define MAX_OPS 512
 /* The new root is assembled on top of /tmp inside the private mount namespace (bubblewrap does the
@@ -184,6 +192,27 @@ static int open_devnull(struct failure *f) {
     return take_fd(&fd);
 }
 
+/*
+ * An OPF_DEVICE bind's source must be the device its data names ("c 10:229"): opened without following a link, so
+ * a node swapped for a symlink or a file since Java checked it fails here instead of binding something else.
+ */
+static int check_device(const struct mount_op *op, const struct stat *st, struct failure *f) {
+    char type = 0;
+    unsigned int major_nr = 0, minor_nr = 0;
+    if (sscanf(op->data, "%c %u:%u", &type, &major_nr, &minor_nr) != 3 || (type != 'c' && type != 'b')) {
+        return fail(f, EINVAL, "device %s: '%s' is not TYPE MAJOR:MINOR", op->src, op->data);
+    }
+    if (S_ISLNK(st->st_mode)) {
+        return fail(f, ELOOP, "device %s is a symbolic link, not the device %c %u:%u", op->src, type, major_nr,
+                    minor_nr);
+    }
+    int is_type = type == 'c' ? S_ISCHR(st->st_mode) : S_ISBLK(st->st_mode);
+    if (!is_type || major(st->st_rdev) != major_nr || minor(st->st_rdev) != minor_nr) {
+        return fail(f, ENODEV, "device %s is not %c %u:%u", op->src, type, major_nr, minor_nr);
+    }
+    return 0;
+}
+
 /* `src_fd` is the host source of an OP_BIND, opened before the staging root hid anything (-1: none). */
 static int apply_op(int rootfd, const struct mount_op *op, int src_fd, int devnull_fd, struct failure *f) {
     int optional = op->flags & OPF_OPTIONAL;
@@ -215,6 +244,9 @@ static int apply_op(int rootfd, const struct mount_op *op, int src_fd, int devnu
         struct stat st;
         if (fstat(src_fd, &st) < 0) {
             return fail(f, errno, "stat bind source %s", op->src);
+        }
+        if ((op->flags & OPF_DEVICE) && check_device(op, &st, f) < 0) {
+            return -1;
         }
         struct mount_op target = *op;
         target.flags &= ~(unsigned int)(OPF_CREATE_DIR | OPF_CREATE_FILE);
@@ -287,7 +319,8 @@ static int open_sources(const struct mount_op *ops, int *src_fds, int count, str
         if (ops[i].op != OP_BIND) {
             continue;
         }
-        src_fds[i] = open(ops[i].src, O_PATH | O_CLOEXEC);
+        int nofollow = (ops[i].flags & OPF_DEVICE) ? O_NOFOLLOW : 0;
+        src_fds[i] = open(ops[i].src, O_PATH | O_CLOEXEC | nofollow);
         if (src_fds[i] < 0 && !(errno == ENOENT && (ops[i].flags & OPF_OPTIONAL))) {
             return fail(f, errno, "open bind source %s", ops[i].src);
         }
@@ -302,23 +335,123 @@ static int old_root_attached;
 #define OVERLAY_ROOT STAGING "/root"
 
 /*
- * An image's layers as the new root: overlayfs with the layers as its read-only lower directories and a writable
- * upper on a tmpfs of this sandbox, which disappears with it (the tmpfs is only reachable through the overlay once
- * the old root is detached). The layers are opened before STAGING is covered and named by /proc/self/fd/N, so a
- * cache under /tmp stays reachable and the mount options stay short. `userxattr` makes overlayfs read whiteouts and
- * opaque directories the way an unprivileged user can write them (Linux 5.11).
+ * fuse-overlayfs as the image root, for kernels without overlayfs in user namespaces: a child of the init, so in the
+ * sandbox's user, mount and pid namespaces (it mounts with the namespace's own rights; /dev/fuse is opened from the
+ * host's /dev before the pivot). It keeps all the namespace's capabilities, so the sandbox's processes, which hold
+ * fewer, can neither trace it nor open its descriptors of the layers; they can kill it, which only takes their own
+ * root away. It dies with the init: killed with the pid namespace, and by PR_SET_PDEATHSIG where there is none
+ * (hence -f: a daemon that forked itself would lose it). Its output goes to a memfd, whose last line is the error when
+ * the mount fails.
  */
-static int stage_overlay_root(const struct field *fl, struct failure *f) {
+/*
+ * fuse-overlayfs reads its lower directories by path (a /proc/self/fd/N name does not work for it): each layer is bound
+ * read-only on STAGING/lower/N, hidden with the rest of STAGING once the old root is detached. Rewrites `data`.
+ */
+static int stage_fuse_lowers(const int *fds, int count, char *data, size_t size, struct failure *f) {
+    if (mkdir(STAGING "/lower", 0700) < 0) {
+        return fail(f, errno, "mkdir " STAGING "/lower");
+    }
+    size_t used = (size_t)snprintf(data, size, "lowerdir=");
+    for (int i = 0; i < count; i++) {
+        char path[64];
+        snprintf(path, sizeof path, STAGING "/lower/%d", i);
+        if (mkdir(path, 0700) < 0) {
+            return fail(f, errno, "mkdir %s", path);
+        }
+        int target AUTO_CLOSE = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (target < 0 ||
+            attach_clone(fds[i], target, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0) {
+            return fail(f, errno, "bind image layer %d on %s", i, path);
+        }
+        used += (size_t)snprintf(data + used, size - used, "%s%s", i ? ":" : "", path);
+    }
+    snprintf(data + used, size - used, ",upperdir=" STAGING "/upper,workdir=" STAGING "/work");
+    return 0;
+}
+
+static int mount_fuse_overlay(const char *helper, int count, const char *options, struct failure *f) {
+    int log AUTO_CLOSE = memfd_create("fuse-overlayfs", MFD_CLOEXEC);
+    if (log < 0) {
+        return fail(f, errno, "memfd for fuse-overlayfs's output");
+    }
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        return fail(f, errno, "fork fuse-overlayfs");
+    }
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != parent) _exit(127);
+        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) _exit(127);
+        syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+        sigset_t none;
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+        char *argv[] = { (char *)helper, "-f", "-o", (char *)options, OVERLAY_ROOT, NULL };
+        char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+        execve(helper, argv, envp);
+        dprintf(2, "exec %s: %s\n", helper, strerror(errno));
+        _exit(127);
+    }
+    struct stat staging, root;
+    if (stat(STAGING, &staging) < 0) {
+        return fail(f, errno, "stat " STAGING);
+    }
+    for (int waited_ms = 0;; waited_ms++) {
+        if (stat(OVERLAY_ROOT, &root) == 0 && root.st_dev != staging.st_dev) {
+            return 0; /* mounted; the daemon serves it from now on */
+        }
+        int status;
+        pid_t done = waitpid(pid, &status, WNOHANG);
+        if (done == pid || waited_ms >= 10000) {
+            if (done != pid) {
+                kill(pid, SIGKILL);
+                waitpid(pid, &status, 0);
+            }
+            char out[400] = "";
+            off_t end = lseek(log, 0, SEEK_END);
+            ssize_t n = pread(log, out, sizeof out - 1, end > (off_t)sizeof out - 1 ? end - (off_t)sizeof out + 1 : 0);
+            out[n > 0 ? n : 0] = '\0';
+            while (n > 0 && out[n - 1] == '\n') {
+                out[--n] = '\0';
+            }
+            char *last = strrchr(out, '\n');
+            return fail(f, done == pid ? EIO : ETIMEDOUT, "mount fuse-overlayfs of %d image layers with %s: %s", count,
+                        helper, *out ? (last ? last + 1 : out) : "it ended without mounting");
+        }
+        struct timespec ms = { .tv_nsec = 1000000 };
+        nanosleep(&ms, NULL);
+    }
+}
+
+/*
+ * An image's layers as the new root, with a writable layer of this sandbox's own on STAGING: a tmpfs (size-limited when
+ * F_ROOT_UPPER says so) or F_ROOT_UPPER's host directory, both only reachable through the root once the old root is
+ * detached. By default overlayfs stacks the layers (`userxattr` makes it read whiteouts and opaque directories the way
+ * an unprivileged user can write them, Linux 5.11); F_ROOT_MODE picks fuse-overlayfs or a copy instead. The layers
+ * are opened before STAGING is covered and named by /proc/self/fd/N, so a cache under /tmp stays reachable and the
+ * mount options stay short.
+ */
+static int stage_overlay_root(const struct msg *m, const struct field *fl, struct failure *f) {
     const char *layers[ROOT_OVERLAY_MAX];
     int count = 0;
     if (parse_root_overlay(fl, layers, ROOT_OVERLAY_MAX, &count, f) < 0) {
+        return -1;
+    }
+    struct root_mode mode = { .mode = ROOT_MODE_OVERLAY, .helper = "" };
+    struct root_upper upper = { .size = 0, .dir = "" };
+    struct field field;
+    if ((msg_find(m, F_ROOT_MODE, &field) && parse_root_mode(&field, &mode, f) < 0) ||
+        (msg_find(m, F_ROOT_UPPER, &field) && parse_root_upper(&field, &upper, f) < 0)) {
         return -1;
     }
     int fds[ROOT_OVERLAY_MAX];
     int opened = 0;
     int rc = -1;
     static char data[ROOT_OVERLAY_MAX * 24 + 128];
-    size_t used = (size_t)snprintf(data, sizeof data, "userxattr,lowerdir=");
+    size_t used =
+        (size_t)snprintf(data, sizeof data, "%slowerdir=", mode.mode == ROOT_MODE_OVERLAY ? "userxattr," : "");
     for (; opened < count; opened++) {
         fds[opened] = open(layers[opened], O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fds[opened] < 0) {
@@ -328,12 +461,45 @@ static int stage_overlay_root(const struct field *fl, struct failure *f) {
         used += (size_t)snprintf(data + used, sizeof data - used, "%s/proc/self/fd/%d", opened ? ":" : "", fds[opened]);
     }
     snprintf(data + used, sizeof data - used, ",upperdir=" STAGING "/upper,workdir=" STAGING "/work");
-    if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
-        fail(f, errno, "mount tmpfs for the image's writable layer on " STAGING);
-        goto out;
+    if (*upper.dir) {
+        int dir AUTO_CLOSE = open(upper.dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        int target AUTO_CLOSE = open(STAGING, O_PATH | O_DIRECTORY | O_CLOEXEC);
+        if (dir < 0 || target < 0 || attach_clone(dir, target, 0, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) < 0) {
+            fail(f, errno, "bind the writable layer's directory %s on " STAGING, upper.dir);
+            goto out;
+        }
+    } else {
+        char options[64];
+        snprintf(options, sizeof options, upper.size ? "mode=0755,size=%llu" : "mode=0755",
+                 (unsigned long long)upper.size);
+        if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, options) < 0) {
+            fail(f, errno, "mount tmpfs for the image's writable layer on " STAGING);
+            goto out;
+        }
     }
     if (mkdir(STAGING "/upper", 0755) < 0 || mkdir(STAGING "/work", 0700) < 0 || mkdir(OVERLAY_ROOT, 0755) < 0) {
         fail(f, errno, "mkdir the overlay directories in " STAGING);
+        goto out;
+    }
+    if (mode.mode == ROOT_MODE_FUSE) {
+        rc = stage_fuse_lowers(fds, count, data, sizeof data, f) < 0 ? -1
+                                                                     : mount_fuse_overlay(mode.helper, count, data, f);
+        goto out;
+    }
+    if (mode.mode == ROOT_MODE_COPY) {
+        int root AUTO_CLOSE = open(OVERLAY_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0) {
+            fail(f, errno, "open " OVERLAY_ROOT " for the copy of the image");
+            goto out;
+        }
+        if (copy_layers(fds, count, root, mode.flags & ROOT_FLAG_LINK, f) < 0) {
+            goto out;
+        }
+        if (mount(OVERLAY_ROOT, OVERLAY_ROOT, NULL, MS_BIND, NULL) < 0) { /* pivot_root wants a mount point */
+            fail(f, errno, "bind the copy of the image on itself");
+            goto out;
+        }
+        rc = 0;
         goto out;
     }
     if (mount("overlay", OVERLAY_ROOT, "overlay", MS_NOSUID | MS_NODEV, data) < 0) {
@@ -354,7 +520,7 @@ static int stage_root(const struct msg *m, const char **root_path, struct failur
     *root_path = STAGING;
     if (msg_find(m, F_ROOT_OVERLAY, &root)) {
         *root_path = OVERLAY_ROOT;
-        return stage_overlay_root(&root, f);
+        return stage_overlay_root(m, &root, f);
     }
     if (!msg_find(m, F_ROOT_BIND, &root)) {
         if (mount("tmpfs", STAGING, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") < 0) {
@@ -374,7 +540,7 @@ static int stage_root(const struct msg *m, const char **root_path, struct failur
     return 0;
 }
 
-static int setup_mounts(const struct msg *m, struct failure *f) {
+static int setup_mounts(const struct msg *m, int control, struct failure *f) {
     static struct mount_op ops[MAX_OPS];
     static int src_fds[MAX_OPS];
     int count = 0;
@@ -405,6 +571,10 @@ static int setup_mounts(const struct msg *m, struct failure *f) {
             close(src_fds[i]);
         }
     }
+    /* Lifecycle hooks: the runtime's run while we wait here, then createContainer ones as our children. */
+    if (hooks_before_pivot(control, m, f) < 0) {
+        return -1;
+    }
     /* pivot_root(".", ".") stacks the old root on the new one; detaching it leaves only the new root
      * (the trick runc and crun use: no directory for the old root is needed). */
     if (fchdir(rootfd) < 0) {
@@ -431,7 +601,7 @@ int sandbox_detach_old_root(struct failure *f) {
     return 0;
 }
 
-static int loopback_up(struct failure *f) {
+int loopback_up(struct failure *f) {
     int s AUTO_CLOSE = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0) {
         return fail(f, errno, "socket for bringing up lo");
@@ -463,6 +633,10 @@ int sandbox_network_up(const struct msg *m, struct failure *f) {
     if (parse_net_address(&address, &a, f) < 0) {
         return -1;
     }
+    return eth0_up(a.addr, a.prefix, f);
+}
+
+int eth0_up(uint32_t addr, uint8_t prefix, struct failure *f) {
     int nl AUTO_CLOSE = nl_open();
     if (nl < 0) {
         return fail(f, -nl, "open a rtnetlink socket for eth0");
@@ -478,7 +652,7 @@ int sandbox_network_up(const struct msg *m, struct failure *f) {
     if ((rc = nl_link_up(nl, index)) < 0) {
         return fail(f, -rc, "bring up eth0");
     }
-    if ((rc = nl_addr_add(nl, index, a.addr, a.prefix)) < 0) {
+    if ((rc = nl_addr_add(nl, index, addr, prefix)) < 0) {
         return fail(f, -rc, "add the network address to eth0");
     }
     return 0;
@@ -492,7 +666,7 @@ int sandbox_enter_cgroup_namespace(const struct msg *m, struct failure *f) {
     return 0;
 }
 
-int sandbox_setup(const struct msg *m, struct failure *f) {
+int sandbox_setup(const struct msg *m, int control, struct failure *f) {
     struct field fl;
     if (msg_find(m, F_HOSTNAME, &fl)) {
         if (sethostname((const char *)fl.data, fl.len) < 0) {
@@ -503,9 +677,7 @@ int sandbox_setup(const struct msg *m, struct failure *f) {
         return -1;
     }
     if (!(msg_find(m, F_NO_PIVOT, &fl) && field_u32(&fl))) {
-        if (setup_mounts(m, f) < 0) {
-            return -1;
-        }
+        return setup_mounts(m, control, f);
     }
-    return 0;
+    return hooks_before_pivot(control, m, f); /* no mount namespace: there is no pivot to run them before */
 }

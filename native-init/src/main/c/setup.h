@@ -2,17 +2,28 @@
 #ifndef SANDBOX_SETUP_H
 #define SANDBOX_SETUP_H
 
+#include <stdint.h>
+
 #include "msg.h"
 #include "util.h"
 
-/* Applies the K_CREATE description: hostname, loopback, mounts, pivot_root. */
-int sandbox_setup(const struct msg *create, struct failure *f);
+/*
+ * Applies the K_CREATE description: hostname, loopback, mounts, pivot_root. With F_HOOK_PAUSE it pauses before
+ * pivot_root for the lifecycle hooks, talking to Java on `control` (see hooks.h).
+ */
+int sandbox_setup(const struct msg *create, int control, struct failure *f);
 
 /*
  * With F_NET_ADDRESS: eth0, which the server made in our namespace meanwhile, gets the address and comes up. After
  * sandbox_setup, so the server's veth creation runs while the init mounts.
  */
 int sandbox_network_up(const struct msg *create, struct failure *f);
+
+/* eth0 (made by the server in our namespace, down) without IPv6 link-local, up, with IPv4 `addr` (network order). */
+int eth0_up(uint32_t addr, uint8_t prefix, struct failure *f);
+
+/* lo up, as F_LOOPBACK_UP asks (a network slot's placeholder does it too). */
+int loopback_up(struct failure *f);
 
 /* A new cgroup namespace when asked for; only once the init is in its cgroups, so they are its root. */
 int sandbox_enter_cgroup_namespace(const struct msg *create, struct failure *f);

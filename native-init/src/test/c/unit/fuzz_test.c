@@ -27,12 +27,13 @@ static uint32_t below(uint32_t n) {
     return (uint32_t)(next_random() % n);
 }
 
-static const uint32_t TAGS[] = { F_KIND,         F_STEP,        F_ERRNO,     F_PID,         F_CLONE_FLAGS,
-                                 F_SETGROUPS,    F_UID_MAP,     F_GID_MAP,   F_UID_MAP_CMD, F_GID_MAP_CMD,
-                                 F_CGROUP_PROCS, F_CGROUP_DIR,  F_JOIN,      F_MOUNT_OP,    F_CAPS,
-                                 F_RLIMIT,       F_GROUPS,      F_DENIAL,    F_ARG,         F_ENV,
-                                 F_ARGV_MEMFD,   F_PORT,        F_TRANSPORT, F_REQUEST_ID,  F_EXPOSE_PORT,
-                                 F_NETWORK,      F_NET_ADDRESS, 99 };
+static const uint32_t TAGS[] = {
+    F_KIND,    F_STEP,        F_ERRNO,       F_PID,          F_CLONE_FLAGS, F_SETGROUPS,   F_UID_MAP,
+    F_GID_MAP, F_UID_MAP_CMD, F_GID_MAP_CMD, F_CGROUP_PROCS, F_CGROUP_DIR,  F_JOIN,        F_MOUNT_OP,
+    F_CAPS,    F_RLIMIT,      F_GROUPS,      F_DENIAL,       F_ARG,         F_ENV,         F_ARGV_MEMFD,
+    F_PORT,    F_TRANSPORT,   F_REQUEST_ID,  F_EXPOSE_PORT,  F_NETWORK,     F_NET_ADDRESS, F_HOOK,
+    99
+};
 
 /* A field of plausible length for its tag: exact, one off, or random. */
 static uint32_t field_len(uint32_t tag) {
@@ -48,6 +49,7 @@ static uint32_t field_len(uint32_t tag) {
     case F_EXPOSE_PORT: exact = 4; break;
     case F_NET_ADDRESS: exact = NET_ADDRESS_LEN; break;
     case F_MOUNT_OP: exact = MOUNT_OP_STRINGS + 4 + below(40); break;
+    case F_HOOK: exact = HOOK_STRINGS + 2 + below(40); break;
     default: exact = 4 * below(6); break;
     }
     switch (below(4)) {
@@ -76,7 +78,14 @@ static void build_valid(struct msg *m) {
         uint32_t tag = TAGS[below(sizeof TAGS / sizeof TAGS[0])];
         uint32_t len = field_len(tag);
         fill(data, len);
-        if (tag == F_MOUNT_OP && len > 0 && below(2)) data[len - 1] = 0;
+        if ((tag == F_MOUNT_OP || tag == F_HOOK) && len > 0 && below(2)) data[len - 1] = 0;
+        if (tag == F_HOOK && len >= HOOK_STRINGS && below(2)) { /* a plausible header, so the strings get parsed */
+            wire_put_u32(data + HOOK_STAGE, HOOK_STAGE_CREATE_CONTAINER + below(2));
+            wire_put_u32(data + HOOK_TIMEOUT_MS, below(3));
+            wire_put_u32(data + HOOK_ARGC, below(5));
+            wire_put_u32(data + HOOK_ENVC, below(5));
+            data[HOOK_STRINGS] = '/';
+        }
         if (msg_put(m, tag, data, len) < 0) break;
     }
     m->nfds = (int)below(4);
@@ -205,6 +214,20 @@ static void exercise(const struct msg *m) {
             }
             break;
         }
+        case F_HOOK: {
+            static struct hook h;
+            rc = parse_hook(&fl, &h, &f);
+            if (rc == 0) {
+                CHECK(inside(&fl, h.path) && h.path[0] == '/' && h.timeout_ms > 0);
+                int argc = 0;
+                while (argc <= HOOK_MAX_ARGS && h.argv[argc] != NULL) CHECK(inside(&fl, h.argv[argc++]));
+                CHECK(argc >= 1 && argc <= HOOK_MAX_ARGS);
+                int envc = 0;
+                while (envc <= HOOK_MAX_ENV && h.envp[envc] != NULL) CHECK(inside(&fl, h.envp[envc++]));
+                CHECK(envc <= HOOK_MAX_ENV);
+            }
+            break;
+        }
         case F_CAPS: {
             struct caps c;
             rc = parse_caps(&fl, &c, &f);
@@ -257,6 +280,11 @@ static void exercise(const struct msg *m) {
     rc = parse_network_request(m, &net, &n);
     expect_failure_reported(rc, &n);
     if (rc == 0) CHECK(m->nfds == 0 && field_present(&net.uid_map) && field_present(&net.gid_map));
+    uint32_t slot_address[2] = { 0, 0 };
+    struct failure s2 = { 0 };
+    rc = parse_slot_request(m, &net, slot_address, &s2);
+    expect_failure_reported(rc, &s2);
+    if (rc == 0) CHECK(m->nfds == 0 && slot_address[1] >= 8 && slot_address[1] <= 30);
     static struct mount_op ops[512];
     int count = -1;
     uint32_t max = below(2) ? 512 : below(4);

@@ -292,6 +292,51 @@ static void test_mount_op(void) {
     CHECK(parse_mount_op(&direct, 0, &op, &f) == 0 && op.data != NULL && strcmp(op.data, "size=1m") == 0);
 }
 
+static uint32_t hook_bytes(unsigned char *out, uint32_t stage, uint32_t timeout, uint32_t argc, uint32_t envc,
+                           const char *strings, uint32_t strings_len) {
+    wire_put_u32(out + HOOK_STAGE, stage);
+    wire_put_u32(out + HOOK_TIMEOUT_MS, timeout);
+    wire_put_u32(out + HOOK_ARGC, argc);
+    wire_put_u32(out + HOOK_ENVC, envc);
+    memcpy(out + HOOK_STRINGS, strings, strings_len);
+    return HOOK_STRINGS + strings_len;
+}
+
+static void test_hook(void) {
+    unsigned char b[256];
+    static const char strings[] = "/bin/hook\0hook\0-v\0A=1\0";
+    uint32_t len = hook_bytes(b, HOOK_STAGE_START_CONTAINER, 1500, 2, 1, strings, sizeof strings - 1);
+    struct field fl = unaligned_field(K_CREATE, F_HOOK, b, len);
+    static struct hook h;
+    struct failure f = { 0 };
+    CHECK(parse_hook(&fl, &h, &f) == 0);
+    CHECK(h.stage == HOOK_STAGE_START_CONTAINER && h.timeout_ms == 1500 && strcmp(h.path, "/bin/hook") == 0);
+    CHECK(strcmp(h.argv[0], "hook") == 0 && strcmp(h.argv[1], "-v") == 0 && h.argv[2] == NULL);
+    CHECK(strcmp(h.envp[0], "A=1") == 0 && h.envp[1] == NULL);
+}
+
+static void test_hook_rejects_malformed(void) {
+    unsigned char b[256];
+    static struct hook h;
+    struct failure f = { 0 };
+    static const char one[] = "/bin/hook\0hook\0";
+    uint32_t len = hook_bytes(b, 5, 10, 1, 0, one, sizeof one - 1); /* poststart does not run in the init */
+    struct field fl = { .tag = F_HOOK, .len = len, .data = b };
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook: stage 5"));
+    hook_bytes(b, HOOK_STAGE_CREATE_CONTAINER, 0, 1, 0, one, sizeof one - 1);
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook: timeout 0 ms"));
+    hook_bytes(b, HOOK_STAGE_CREATE_CONTAINER, 10, 2, 0, one, sizeof one - 1); /* says two arguments, has one */
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook: missing string 2"));
+    hook_bytes(b, HOOK_STAGE_CREATE_CONTAINER, 10, HOOK_MAX_ARGS + 1, 0, one, sizeof one - 1);
+    CHECK(parse_hook(&fl, &h, &f) == -1);
+    static const char relative[] = "bin/hook\0hook\0";
+    len = hook_bytes(b, HOOK_STAGE_CREATE_CONTAINER, 10, 1, 0, relative, sizeof relative - 1);
+    fl.len = len;
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook: path 'bin/hook' is not absolute"));
+    fl.len = len - 1; /* no final NUL */
+    CHECK(parse_hook(&fl, &h, &f) == -1 && failed_with(&f, EINVAL, "parse hook"));
+}
+
 static void test_mount_op_rejects_malformed(void) {
     unsigned char b[256];
     uint32_t len = mount_op_bytes(b, OP_MKDIR, 0, 0, "", "/x", "", "");
@@ -330,6 +375,32 @@ static void test_root_overlay(void) {
     CHECK(parse_root_overlay(&opt, out, 4, &count, &f) == -1 && failed_with(&f, EINVAL, "parse image layers: layer 0"));
     struct field empty = { .tag = F_ROOT_OVERLAY, .len = 0, .data = (const unsigned char *)layers };
     CHECK(parse_root_overlay(&empty, out, 4, &count, &f) == -1);
+}
+
+static void test_root_mode_and_upper(void) {
+    unsigned char b[64] = { 0 };
+    struct failure f = { 0 };
+    struct root_mode r;
+    wire_put_u32(b + ROOT_MODE_MODE, ROOT_MODE_FUSE);
+    wire_put_u32(b + ROOT_MODE_FLAGS, 0);
+    memcpy(b + ROOT_MODE_HELPER, "/usr/bin/fuse-overlayfs", 24);
+    struct field fl = { .tag = F_ROOT_MODE, .len = ROOT_MODE_HELPER + 24, .data = b };
+    CHECK(parse_root_mode(&fl, &r, &f) == 0 && r.mode == ROOT_MODE_FUSE &&
+          strcmp(r.helper, "/usr/bin/fuse-overlayfs") == 0);
+    wire_put_u32(b + ROOT_MODE_MODE, ROOT_MODE_COPY); /* a copy takes no helper */
+    CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: fuse-overlayfs"));
+    wire_put_u32(b + ROOT_MODE_MODE, 3);
+    CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: unknown mode 3"));
+    fl.len = ROOT_MODE_HELPER; /* no NUL */
+    CHECK(parse_root_mode(&fl, &r, &f) == -1);
+    struct root_upper u;
+    memset(b, 0, sizeof b);
+    wire_put_u64(b + ROOT_UPPER_SIZE, 1u << 20);
+    struct field up = { .tag = F_ROOT_UPPER, .len = ROOT_UPPER_DIR + 1, .data = b };
+    CHECK(parse_root_upper(&up, &u, &f) == 0 && u.size == 1u << 20 && *u.dir == '\0');
+    memcpy(b + ROOT_UPPER_DIR, "rel\0", 4);
+    up.len = ROOT_UPPER_DIR + 4;
+    CHECK(parse_root_upper(&up, &u, &f) == -1 && failed_with(&f, EINVAL, "parse writable layer"));
 }
 
 static void test_mount_ops_repeated_and_bounded(void) {
@@ -555,6 +626,34 @@ static void test_network_request(void) {
     msg_put_u32(m, F_NETWORK, 9);
     msg_seal(m);
     CHECK(parse_network_id(m, &id, &f) == 0 && id == 9);
+}
+
+static void test_slot_request(void) {
+    const uint8_t addr[NET_ADDRESS_LEN] = { 10, 89, 3, 7, 24 };
+    new_msg(K_NETWORK_SLOT);
+    msg_put_u32(m, F_NETWORK, 4);
+    msg_put_str(m, F_UID_MAP, "0 1000 1");
+    msg_put_str(m, F_GID_MAP, "0 1000 1");
+    msg_put(m, F_NET_ADDRESS, addr, sizeof addr);
+    msg_seal(m);
+    struct network_request req;
+    uint32_t a[2] = { 0, 0 };
+    struct failure f = { 0 };
+    CHECK(parse_slot_request(m, &req, a, &f) == 0 && req.id == 4 && ntohl(a[0]) == 0x0a590307u && a[1] == 24);
+    new_msg(K_NETWORK_SLOT);
+    msg_put_u32(m, F_NETWORK, 4);
+    msg_put_str(m, F_UID_MAP, "0 1000 1");
+    msg_put_str(m, F_GID_MAP, "0 1000 1");
+    msg_seal(m);
+    CHECK(parse_slot_request(m, &req, a, &f) == -1 && failed_with(&f, EINVAL, "prepare network slot: F_NET_ADDRESS"));
+    const uint8_t broadcast[NET_ADDRESS_LEN] = { 10, 89, 3, 255, 24 };
+    new_msg(K_NETWORK_SLOT);
+    msg_put_u32(m, F_NETWORK, 4);
+    msg_put_str(m, F_UID_MAP, "0 1000 1");
+    msg_put_str(m, F_GID_MAP, "0 1000 1");
+    msg_put(m, F_NET_ADDRESS, broadcast, sizeof broadcast);
+    msg_seal(m);
+    CHECK(parse_slot_request(m, &req, a, &f) == -1 && failed_with(&f, EINVAL, "parse network address: the subnet"));
 }
 
 static void test_map_command(void) {
@@ -866,8 +965,11 @@ int main(void) {
     RUN(test_receive_without_room_for_descriptors);
     RUN(test_mount_op);
     RUN(test_mount_op_rejects_malformed);
+    RUN(test_hook);
+    RUN(test_hook_rejects_malformed);
     RUN(test_mount_ops_repeated_and_bounded);
     RUN(test_root_overlay);
+    RUN(test_root_mode_and_upper);
     RUN(test_caps);
     RUN(test_rlimit_unaligned);
     RUN(test_groups);
@@ -877,6 +979,7 @@ int main(void) {
     RUN(test_net_address);
     RUN(test_create_request_network);
     RUN(test_network_request);
+    RUN(test_slot_request);
     RUN(test_map_command);
     RUN(test_exec_strings_from_the_message);
     RUN(test_exec_strings_without_a_command);

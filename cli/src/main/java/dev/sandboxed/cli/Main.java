@@ -6,6 +6,7 @@ import java.util.Arrays;
 import java.util.List;
 
 import dev.sandboxed.core.image.ImageException;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.SpecException;
 
 /** Entry point of {@code java -jar sandboxed.jar}: {@code run} and {@code doctor}. */
@@ -15,6 +16,8 @@ public final class Main {
                    sandboxed run --image REF [options] [-- CMD [ARG...]]   run an image's command (or CMD) in it
                    sandboxed pull REF                      pull an image into the cache (REF: NAME[:TAG], oci:DIR[:TAG])
                    sandboxed images [--digests] | images rm REF | images prune [--max-size SIZE]
+                   sandboxed ps | inspect ID | exec ID [--] CMD [ARG...] | kill ID [SIGNAL] | rm [--force] ID
+                                                           sandboxes of this user's JVMs (see `sandboxed ps --help`)
                    sandboxed doctor [--cgroup-parent PATH]   check this host and print the fix for what is missing
                    sandboxed version""";
 
@@ -42,6 +45,9 @@ public final class Main {
                 }
                 case "images" -> {
                     return new ImageCommands(out, err).images(args.subList(1, args.size()));
+                }
+                case "ps", "inspect", "exec", "kill", "rm" -> {
+                    return ops(args.get(0), args.subList(1, args.size()), out, err);
                 }
                 case "doctor" -> {
                     String parent = args.size() >= 3 && args.get(1).equals("--cgroup-parent") ? args.get(2) : null;
@@ -74,6 +80,33 @@ public final class Main {
             return RunCommand.SANDBOX_ERROR;
         } catch (UncheckedIOException e) {
             err.println("sandboxed: " + e.getMessage());
+            return RunCommand.SANDBOX_ERROR;
+        }
+    }
+
+    private static int ops(String command, List<String> args, PrintStream out, PrintStream err) {
+        if (args.contains("--help") || args.contains("-h")) {
+            out.println(OpsCommands.USAGE);
+            return 0;
+        }
+        OpsCommands ops = new OpsCommands(out, err);
+        try {
+            return switch (command) {
+                case "ps" -> ops.ps(args);
+                case "inspect" -> ops.inspect(args);
+                case "exec" -> ops.exec(args);
+                case "kill" -> ops.kill(args);
+                default -> ops.rm(args);
+            };
+        } catch (UsageException e) {
+            err.println("sandboxed " + command + ": " + e.getMessage() + "; see `sandboxed " + command + " --help`");
+            return RunCommand.SANDBOX_ERROR;
+        } catch (SandboxException e) {
+            err.println("sandboxed " + command + ": " + e.getMessage());
+            return RunCommand.SANDBOX_ERROR;
+        } catch (UncheckedIOException e) {
+            // The state directory of another user, or none: say which and why.
+            err.println("sandboxed " + command + ": " + e.getMessage() + ": " + e.getCause().getMessage());
             return RunCommand.SANDBOX_ERROR;
         }
     }

@@ -52,7 +52,7 @@ final class RunCommand {
                 err.println("sandboxed: " + e.getMessage());
                 return ExitStatus.notStarted(e.step(), e.errno()).exitCode(); // 127 or 126, as exec gives
             }
-            signals.to(main);
+            signals.to(main::signal);
             ExitStatus status;
             if (options.timeout.isPresent()) {
                 Optional<ExitStatus> done = main.waitFor(options.timeout.get());

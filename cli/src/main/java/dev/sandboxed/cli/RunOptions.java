@@ -12,6 +12,8 @@ import dev.sandboxed.core.Images;
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.image.ImageSource;
 import dev.sandboxed.core.image.PullListener;
+import dev.sandboxed.core.spec.Device;
+import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.IoMax;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -52,6 +54,14 @@ final class RunOptions {
               --publish-all              publish every port the image exposes (ExposedPorts), on ephemeral ports
               --expose-host-port PORT    the host's 127.0.0.1:PORT is host.sandboxed.internal:PORT inside;
                                          repeatable (no other host port is reachable)
+              --device /dev/fuse|/dev/net/tun|HOST[:INSIDE]:TYPE:MAJOR:MINOR
+                                         bind a host device node into /dev, checked to be that device (type c
+                                         or b); repeatable
+              --hook STAGE:PATH          run PATH at an OCI lifecycle stage (prestart, createRuntime,
+                                         createContainer, startContainer, poststart, poststop) with the state
+                                         JSON on stdin; repeatable
+              --hooks FILE               the hooks of an OCI config.json's "hooks" object (path, args, env,
+                                         timeout), or of a whole config.json
               --read-only                make the root read-only
               --memory N                 memory limit, e.g. 64m
               --tmp-size N, --shm-size N size of /tmp and /dev/shm (default: half and a quarter of --memory,
@@ -155,6 +165,9 @@ final class RunOptions {
                 case "--publish-all" -> publishAll = true;
                 case "--expose-host-port" -> spec.exposeHostPort(parsePort(v));
                 case "--read-only" -> spec.readOnlyRoot(true);
+                case "--device" -> spec.device(Device.parse(v));
+                case "--hook" -> spec.hook(Hook.parse(v));
+                case "--hooks" -> OciHooksFile.read(v).forEach(spec::hook);
                 case "--memory" -> spec.memory(Sizes.parseBytes("memory", v));
                 case "--tmp-size" -> spec.tmpSize(Sizes.parseBytes("tmp-size", v));
                 case "--shm-size" -> spec.shmSize(Sizes.parseBytes("shm-size", v));

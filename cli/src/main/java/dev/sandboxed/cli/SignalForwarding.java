@@ -4,11 +4,10 @@ import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.ArrayList;
 import java.util.List;
-
-import dev.sandboxed.core.SandboxProcess;
+import java.util.function.IntConsumer;
 
 /**
- * Passes SIGINT, SIGTERM and SIGHUP received by the CLI on to the sandboxed command: it runs in its own
+ * Passes SIGINT, SIGTERM and SIGHUP received by the CLI on to the sandboxed command (of run or exec): it runs in its own
  * session (no controlling terminal of the host), so the terminal's Ctrl-C reaches only us.
  *
  * <p>{@code sun.misc.Signal} (module jdk.unsupported) is the only way to handle a signal in Java. It is reached
@@ -16,7 +15,7 @@ import dev.sandboxed.core.SandboxProcess;
  * {@code -Werror}.
  */
 final class SignalForwarding {
-    private SandboxProcess target;
+    private IntConsumer target;
     private final List<Integer> pending = new ArrayList<>();
 
     private SignalForwarding() {
@@ -33,15 +32,15 @@ final class SignalForwarding {
     }
 
     /** From now on signals go to {@code main}; those that came before it started are sent now. */
-    synchronized void to(SandboxProcess main) {
+    synchronized void to(IntConsumer main) {
         target = main;
-        pending.forEach(main::signal);
+        pending.forEach(main::accept);
         pending.clear();
     }
 
     private synchronized void received(int signal) {
         if (target != null) {
-            target.signal(signal);
+            target.accept(signal);
         } else {
             pending.add(signal);
         }

@@ -80,6 +80,14 @@ class CliTest {
         assertThat(stderr()).contains("Permission denied (EACCES)");
     }
 
+    @Test
+    void aFailingHookFailsTheRunWithOneLineAndADeviceIsBound() {
+        assertThat(run("run", "--hook", "createRuntime:/bin/false", "--", "true")).isEqualTo(125);
+        assertThat(stderr().strip()).isEqualTo("sandboxed: createRuntime hook /bin/false: exit status 1; no output");
+        assertThat(run("run", "--device", "/dev/null:/dev/mine:c:1:3", "--hook", "startContainer:/bin/true", "--",
+                "sh", "-c", "test -c /dev/mine")).isZero();
+    }
+
     /** Bad input: its exit code, and exactly one line on stderr with these key words. */
     static Stream<Arguments> badInputs() {
         String longHostname = "h".repeat(65);

@@ -3,9 +3,9 @@ package dev.sandboxed.junit;
 import java.util.Locale;
 
 /**
- * When a container's sandbox is removed, as {@code @TempDir}'s cleanup mode. A kept sandbox stays running (its
- * pid is reported so it can be entered with {@code nsenter}) until the test run ends; it no longer counts against
- * {@code sandboxed.maxConcurrent}.
+ * When a container's sandbox is removed, as {@code @TempDir}'s cleanup mode. A kept sandbox stays running until the
+ * test run ends (or {@code sandboxed rm ID}); the report says how to enter it ({@code sandboxed exec ID -- sh}); it
+ * no longer counts against {@code sandboxed.maxConcurrent}.
  */
 public enum CleanupMode {
     /** Not set here: an outer level or {@code sandboxed.cleanup} decides ({@link #ALWAYS} if nothing does). */

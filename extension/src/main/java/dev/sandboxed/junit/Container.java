@@ -56,7 +56,10 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     private final Optional<Duration> defaultTimeout;
     private final int tailLines;
     private final Runnable releasePermit;
+    private final Optional<String> stateDirectory;
+    private volatile boolean keptOnFailure;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private volatile List<SandboxCustomizer> callbacks = List.of();
     private final AtomicBoolean permitReleased = new AtomicBoolean();
     private final Deque<ExecResult> history = new ArrayDeque<>();
     private final List<ContainerProcess> processes = new ArrayList<>();
@@ -65,8 +68,13 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     private WaitStrategy pendingWait;
     private ReadinessException notReady;
 
-    /** @param releasePermit gives back the {@code sandboxed.maxConcurrent} permit this sandbox holds */
-    Container(String name, Sandbox sandbox, Optional<Duration> defaultTimeout, int tailLines, Runnable releasePermit) {
+    /**
+     * @param releasePermit  gives back the {@code sandboxed.maxConcurrent} permit this sandbox holds
+     * @param stateDirectory the runtime's {@code sandboxed.state.dir}, if set: {@code sandboxed exec} needs it too
+     */
+    Container(String name, Sandbox sandbox, Optional<Duration> defaultTimeout, int tailLines, Runnable releasePermit,
+            Optional<String> stateDirectory) {
+        this.stateDirectory = stateDirectory;
         this.name = name;
         this.sandbox = sandbox;
         this.defaultTimeout = defaultTimeout;
@@ -84,7 +92,24 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
         return sandbox.id();
     }
 
-    /** The host pid of the sandbox's init (PID 1 inside); {@code nsenter -t PID -a} enters it. */
+    /**
+     * The command that enters this container from a terminal while the test run goes on (a kept one, see
+     * {@link CleanupMode}): {@code sandboxed exec ID -- sh}, a shell with the container's hardening.
+     */
+    public String enterCommand() {
+        return "sandboxed exec " + stateDirectory.map(d -> "--state-dir " + d + " ").orElse("") + id() + " -- sh";
+    }
+
+    /** Its cleanup mode keeps it when a test fails: the failure's diagnostics say how to enter it. */
+    void keptOnFailure(boolean kept) {
+        keptOnFailure = kept;
+    }
+
+    boolean isKeptOnFailure() {
+        return keptOnFailure;
+    }
+
+    /** The host pid of the sandbox's init (PID 1 inside). */
     public int pid() {
         return sandbox.pid();
     }
@@ -354,6 +379,41 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
             } finally {
                 releasePermit();
             }
+            runCallbacks("afterClose", c -> c.afterClose(this));
+        }
+    }
+
+    /** The customizers whose {@link SandboxCustomizer#afterStart} and afterClose callbacks this container runs. */
+    void callbacks(List<SandboxCustomizer> customizers) {
+        this.callbacks = List.copyOf(customizers);
+    }
+
+    void afterStart() {
+        runCallbacks("afterStart", c -> c.afterStart(this));
+    }
+
+    private interface Callback {
+        void run(SandboxCustomizer customizer) throws Exception;
+    }
+
+    /** Every callback runs; the first failure is thrown with the later ones suppressed. */
+    private void runCallbacks(String which, Callback callback) {
+        RuntimeException failure = null;
+        for (SandboxCustomizer c : callbacks) {
+            try {
+                callback.run(c);
+            } catch (Exception e) {
+                RuntimeException wrapped = e instanceof RuntimeException r ? r
+                        : new IllegalStateException(which + " of " + c.getClass().getName() + " failed: " + e, e);
+                if (failure == null) {
+                    failure = wrapped;
+                } else {
+                    failure.addSuppressed(wrapped);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

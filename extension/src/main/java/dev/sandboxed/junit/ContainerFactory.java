@@ -59,14 +59,17 @@ final class ContainerFactory {
             release.run();
             throw e;
         }
-        Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release);
-        if (service.isPresent()) {
-            try {
+        Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release,
+                runtime.config().stateDirectory());
+        container.callbacks(settings.customizers());
+        try {
+            if (service.isPresent()) {
                 container.startMain(ProcessSpec.builder(mainCommand).build(), readiness(service.get(), spec));
-            } catch (RuntimeException e) {
-                container.close();
-                throw e;
             }
+            container.afterStart();
+        } catch (RuntimeException e) {
+            container.close();
+            throw e;
         }
         return container;
     }

@@ -47,6 +47,7 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
         Entry e = containers.get(name);
         if (e == null) {
             e = new Entry(factory.get(), cleanup);
+            e.container().keptOnFailure(cleanup == CleanupMode.NEVER || cleanup == CleanupMode.ON_SUCCESS);
             containers.put(name, e);
         }
         return e.container();
@@ -78,8 +79,9 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
         for (Entry e : entries) {
             boolean keep = e.cleanup() == CleanupMode.NEVER || (e.cleanup() == CleanupMode.ON_SUCCESS && failed);
             if (keep && e.container().isRunning()) {
+                e.container().sandbox().keep(); // listed as kept by `sandboxed ps`; `sandboxed rm` may remove it
                 String line = "kept " + e.container() + " of " + scopeName + " (cleanup " + e.cleanup()
-                        + "); enter it with: nsenter -t " + e.container().pid() + " -a";
+                        + "); enter it with: " + e.container().enterCommand();
                 kept.add(line);
                 LOG.log(System.Logger.Level.WARNING, line);
                 e.container().releasePermit();

@@ -20,6 +20,9 @@ final class FailureReport {
         for (Container c : containers) {
             out.append("\n\n== container '").append(c.name()).append("': sandbox ").append(c.id())
                     .append(", init pid ").append(c.pid()).append(", ").append(c.sandbox().state().name().toLowerCase(Locale.ROOT));
+            if (c.isKeptOnFailure() && c.isRunning()) {
+                out.append("\nkept after this failure; enter it with: ").append(c.enterCommand());
+            }
             out.append("\nspec: ").append(c.spec());
             for (PortMapping m : c.spec().publishedPorts()) {
                 out.append("\npublished ").append(published(c, m));

@@ -39,4 +39,23 @@ public interface SandboxCustomizer {
      * @param context the test (or, for a class-scoped container, the class) the container is made for
      */
     void customize(SandboxSpec.Builder spec, ExtensionContext context) throws Exception;
+
+    /**
+     * Java's poststart hook: runs once the container is started (its service, if any, started and ready), before the
+     * test sees it; what it throws closes the container and fails the test. Customizers run outer levels first.
+     *
+     * @param container the started container
+     */
+    default void afterStart(Container container) throws Exception {
+    }
+
+    /**
+     * Java's poststop hook: runs once the container was closed (its final usage is there, {@code exec} no longer
+     * works); what it throws fails the test after every callback ran. Not for a container kept by its
+     * {@link CleanupMode}, which is not closed.
+     *
+     * @param container the closed container
+     */
+    default void afterClose(Container container) throws Exception {
+    }
 }

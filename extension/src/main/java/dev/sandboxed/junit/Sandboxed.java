@@ -184,8 +184,29 @@ public @interface Sandboxed {
      */
     String[] mounts() default {};
 
+    /**
+     * Host device nodes bound into /dev, each checked to be that device: {@code /dev/fuse}, {@code /dev/net/tun}, or
+     * {@code HOST[:INSIDE]:TYPE:MAJOR:MINOR} such as {@code /dev/null:/dev/mine:c:1:3}; added to those of outer
+     * levels. A bind keeps the host node's mode and owner, so a rootless container opens only what its user may.
+     */
+    String[] devices() default {};
+
+    /**
+     * Commands run at the OCI lifecycle stages, {@code STAGE:PATH} (prestart, createRuntime, createContainer,
+     * startContainer, poststart, poststop) with the state JSON on stdin; added to those of outer levels. For args, env
+     * and timeouts use a customizer ({@code spec.hook(...)}); for Java code, {@link SandboxCustomizer#afterStart} and
+     * {@link SandboxCustomizer#afterClose}.
+     */
+    String[] hooks() default {};
+
     /** Whether the root filesystem is read-only. */
     Toggle readOnlyRoot() default Toggle.DEFAULT;
+
+    /**
+     * Where an image root's writes go: {@code tmpfs} (the default, as large as /tmp), {@code tmpfs:SIZE} such as
+     * {@code tmpfs:256m}, or {@code disk} (a directory beside the image cache, removed with the container).
+     */
+    String writableLayer() default "";
 
     /** Default timeout of every exec such as {@code 30s}; a timed-out process ends with reason TIMED_OUT. */
     String timeout() default "";

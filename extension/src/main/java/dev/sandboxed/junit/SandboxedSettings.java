@@ -23,6 +23,8 @@ import dev.sandboxed.core.image.ImageException;
 import dev.sandboxed.core.image.ImageSource;
 import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
+import dev.sandboxed.core.spec.Device;
+import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkJoin;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -32,6 +34,7 @@ import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.spec.WritableLayer;
 import dev.sandboxed.core.wait.WaitStrategy;
 
 /**
@@ -59,6 +62,8 @@ final class SandboxedSettings {
     static final String PATH_EXPECTED = "an absolute path inside the sandbox such as /work";
     static final String USER_EXPECTED = "UID[:GID] (0..65535) or a user name of the root filesystem";
     static final String ENV_EXPECTED = "NAME=value";
+    static final String DEVICES_EXPECTED = "/dev/fuse, /dev/net/tun or HOST[:INSIDE]:TYPE:MAJOR:MINOR (e.g. /dev/null:c:1:3)";
+    static final String HOOKS_EXPECTED = "STAGE:PATH with STAGE one of " + Hook.STAGES;
     static final String MOUNTS_EXPECTED = "SRC:DST[:ro|:rw] with an existing host path SRC, or tmpfs:DST[:size=N,mode=OCTAL]";
     static final String BIND_EXPECTED = "an existing host path as source and an absolute target other than /";
     static final String TMPFS_EXPECTED = "an absolute target other than /, a size such as 16m and an octal mode such as 0755";
@@ -92,6 +97,7 @@ final class SandboxedSettings {
     private final List<Integer> exposeHostPorts = new ArrayList<>();
     private final List<MountDeclaration> mounts = new ArrayList<>();
     private Boolean readOnlyRoot;
+    private WritableLayer writableLayer;
     private Duration timeout;
     private CleanupMode cleanup;
     private Scope scope;
@@ -101,6 +107,8 @@ final class SandboxedSettings {
     private List<WaitStrategy> waits;
     private Duration waitTimeout;
     private final List<Customizers.Declared> customizers = new ArrayList<>();
+    private final List<Device> devices = new ArrayList<>();
+    private final List<Hook> hooks = new ArrayList<>();
     /** How many levels changed the container itself (not just its name or scope), and how many of them were classes. */
     private int contributions;
     private int classContributions;
@@ -176,10 +184,11 @@ final class SandboxedSettings {
 
     private void apply(Sandboxed a) {
         boolean changesContainer = Stream.of(a.rootfs(), a.image(), a.memory(), a.cpus(), a.pids(), a.network(),
-                        a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout()).anyMatch(v -> !v.isEmpty())
+                        a.seccomp(), a.hostname(), a.workdir(), a.user(), a.timeout(), a.waitTimeout(), a.writableLayer()).anyMatch(v -> !v.isEmpty())
                 || a.start() || a.command().length > 0 || a.waitFor().length > 0 || a.publish().length > 0
                 || a.publishAll() || a.exposeHostPorts().length > 0 || a.aliases().length > 0
                 || a.env().length > 0 || a.bind().length > 0 || a.tmpfs().length > 0 || a.mounts().length > 0
+                || a.devices().length > 0 || a.hooks().length > 0
                 || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
         if (changesContainer) {
             contributions++;
@@ -247,9 +256,17 @@ final class SandboxedSettings {
                 mounts.add(new MountDeclaration("mounts", text, MOUNTS_EXPECTED, () -> Mount.parseBind(absoluteSource(text))));
             }
         }
+        for (String text : a.devices()) {
+            devices.add(check("devices", DEVICES_EXPECTED, () -> Device.parse(text.strip())));
+        }
+        for (String text : a.hooks()) {
+            hooks.add(check("hooks", HOOKS_EXPECTED, () -> Hook.parse(text.strip())));
+        }
         if (a.readOnlyRoot() != Toggle.DEFAULT) {
             readOnlyRoot = a.readOnlyRoot() == Toggle.ON;
         }
+        ifSet(a.writableLayer(), v -> writableLayer = check("writableLayer", "tmpfs, tmpfs:SIZE (e.g. tmpfs:256m) or disk",
+                () -> WritableLayer.parse(v)));
         if (a.cleanup() != CleanupMode.DEFAULT) {
             cleanup = a.cleanup();
         }
@@ -259,6 +276,11 @@ final class SandboxedSettings {
         for (Class<? extends SandboxCustomizer> type : a.customizers()) {
             customizers.add(Customizers.instantiate(Customizers.FIELD, type));
         }
+    }
+
+    /** The customizers, outermost first: their {@link SandboxCustomizer#afterStart} and afterClose callbacks. */
+    List<SandboxCustomizer> customizers() {
+        return customizers.stream().map(Customizers.Declared::customizer).toList();
     }
 
     /** Customizers registered with a {@link SandboxedExtension} that {@code source} declares, as one level. */
@@ -516,7 +538,8 @@ final class SandboxedSettings {
             b.rootfs(rootfs);
         }
         if (image != null) {
-            b.image(Images.defaults().pull(image)); // answered from the cache after the first pull
+            // Answered from the cache after the first pull; what a pull does is reported to the test's reporter.
+            b.image(Images.defaults().pull(image, PullReports.to(context)));
         }
         b.limits(limits());
         if (network != null) {
@@ -543,10 +566,15 @@ final class SandboxedSettings {
                 throw SandboxedConfigurationException.of(m.field(), m.text(), e, m.expected());
             }
         }
+        if (writableLayer != null) {
+            b.writableLayer(writableLayer);
+        }
         if (readOnlyRoot != null) {
             b.readOnlyRoot(readOnlyRoot);
         }
         publishPorts(b);
+        devices.forEach(b::device);
+        hooks.forEach(b::hook);
         for (Customizers.Declared c : customizers) {
             c.apply(b, context);
         }

@@ -6,11 +6,11 @@ import dev.sandboxed.core.internal.runtime.RuntimeNetwork;
 
 /**
  * A private network of one runtime ({@link SandboxRuntime#createNetwork}), which sandboxes join by its name
- * ({@link dev.sandboxed.core.spec.SandboxSpec.Builder#joinNetwork}). Each member gets its own network namespace and a
- * fresh address on the network's /24 (never one a former member had), reaches the other members by address, hostname
- * or alias, and nothing else: no route to the host (not even its loopback) or beyond. Names resolve through an
- * /etc/hosts of the network's, with no DNS server. No privilege is needed: the bridge lives in a namespace the
- * runtime's own server holds, and goes with it, also when the JVM is killed.
+ * ({@link dev.sandboxed.core.spec.SandboxSpec.Builder#joinNetwork}). Each member gets its own network namespace and an
+ * address on the network's /24 (a former member's only once that member is gone), reaches the other members by
+ * address, hostname or alias, and nothing else: no route to the host (not even its loopback) or beyond. Names resolve
+ * through an /etc/hosts of the network's, with no DNS server. No privilege is needed: the bridge lives in a namespace
+ * the runtime's own server holds, and goes with it, also when the JVM is killed.
  *
  * <pre>{@code
  * try (Network net = runtime.createNetwork("backend");
@@ -47,8 +47,8 @@ public final class Network implements AutoCloseable {
     }
 
     /**
-     * Closes the sandboxes still on the network, then the network: it takes no new members, and its name may be
-     * used for a new one. Idempotent.
+     * Closes the sandboxes still on the network, then the network: it takes no new members (a start racing the close
+     * fails with {@code network 'NAME' was closed}), and its name may be used for a new one. Idempotent.
      */
     @Override
     public void close() {

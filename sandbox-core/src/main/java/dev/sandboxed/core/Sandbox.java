@@ -7,10 +7,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
+import dev.sandboxed.core.internal.image.StopSignals;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.Drainers;
 import dev.sandboxed.core.internal.runtime.InitConnection;
@@ -50,6 +52,7 @@ public final class Sandbox implements AutoCloseable {
     private final SandboxRuntime runtime;
     private final Runnable onClose;
     private volatile SandboxProcess main;
+    private volatile boolean kept;
 
     Sandbox(RunningSandbox running, SandboxRuntime runtime, Runnable onClose) {
         this.running = running;
@@ -199,19 +202,33 @@ public final class Sandbox implements AutoCloseable {
         return running.mappedAddress(containerPort, PortMapping.Transport.TCP);
     }
 
+    /**
+     * Marks the sandbox as kept for inspection (the JUnit extension's {@code cleanup = ON_SUCCESS/NEVER} after a
+     * failure): {@code sandboxed ps} lists it as kept and {@code sandboxed rm ID} may close it. It still closes with its
+     * runtime (at the latest when the JVM exits).
+     */
+    public void keep() {
+        kept = true;
+    }
+
+    /** Whether {@link #keep()} was called. */
+    public boolean isKept() {
+        return kept;
+    }
+
     /** Sends a signal to every process in the sandbox. */
     public void signalAll(int signal) {
         connection.signal(0, signal);
     }
 
     /**
-     * Graceful stop: SIGTERM to every process, up to {@code grace} for them to exit, then SIGKILL of
-     * everything and removal of the sandbox.
+     * Graceful stop: SIGTERM (or the image's StopSignal, as Docker sends it) to every process, up to {@code grace} for
+     * them to exit, then SIGKILL of everything and removal of the sandbox.
      */
     public void stop(Duration grace) {
         Objects.requireNonNull(grace, "grace");
         if (state() == State.RUNNING) {
-            signalAll(Native.SIGTERM);
+            signalAll(stopSignal());
             long deadline = System.nanoTime() + grace.toNanos();
             for (ProcessState p : connection.processes()) {
                 long left = deadline - System.nanoTime();
@@ -221,6 +238,20 @@ public final class Sandbox implements AutoCloseable {
             }
         }
         close();
+    }
+
+    /** SIGTERM, or the image's StopSignal when it names a signal (an unknown name is logged and SIGTERM sent). */
+    private int stopSignal() {
+        if (!spec().rootfs().isImage() || spec().rootfs().image().config().stopSignal().isBlank()) {
+            return Native.SIGTERM;
+        }
+        String name = spec().rootfs().image().config().stopSignal();
+        OptionalInt signal = StopSignals.parse(name);
+        if (signal.isEmpty()) {
+            System.getLogger(Sandbox.class.getName()).log(System.Logger.Level.WARNING, "image "
+                    + spec().rootfs().image().source() + " has StopSignal '" + name + "', which names no signal; sending SIGTERM");
+        }
+        return signal.orElse(Native.SIGTERM);
     }
 
     /** Waits until the sandbox ends (its main process exited); the main process's status if it had one. */
@@ -253,6 +284,14 @@ public final class Sandbox implements AutoCloseable {
      */
     public ResourceUsage usage() {
         return running.usage();
+    }
+
+    /**
+     * The poststart and poststop hooks of its spec that failed (they do not fail the sandbox), one line each naming
+     * the stage, path, exit status or timeout and the tail of the hook's output; poststop ones once closed.
+     */
+    public List<String> hookFailures() {
+        return running.hookFailures();
     }
 
     /** Syscalls the seccomp filter refused, by name, with how often (e.g. {@code keyctl=3}). */

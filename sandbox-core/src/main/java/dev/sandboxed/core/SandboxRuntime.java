@@ -15,11 +15,13 @@ import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.cgroup.CgroupCleaner;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
+import dev.sandboxed.core.internal.control.ControlServer;
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
+import dev.sandboxed.core.internal.runtime.DiskLayers;
 import dev.sandboxed.core.internal.runtime.InitServer;
 import dev.sandboxed.core.internal.runtime.MainOutput;
 import dev.sandboxed.core.internal.runtime.OneShot;
@@ -58,6 +60,7 @@ public final class SandboxRuntime implements AutoCloseable {
     private final SandboxStarter starter;
     private final CgroupPool cgroupPool;
     private InitServer server;
+    private volatile boolean operationsFailed;
     /** Closes the runtime at JVM exit if nobody did: its cgroups made ahead and pending removals must not stay. */
     private final Thread closeAtExit = new Thread(this::close, "sandboxed-shutdown");
 
@@ -170,13 +173,8 @@ public final class SandboxRuntime implements AutoCloseable {
         return Optional.ofNullable(networks.get(name)).filter(n -> !n.isClosed());
     }
 
-    /** Closes the sandboxes still on {@code network}, then the network. */
+    /** Closes the sandboxes on {@code network} (a start racing the close fails), then the network. */
     void closeNetwork(Network network) {
-        for (Sandbox s : List.copyOf(open)) {
-            if (s.running().networkMember().map(m -> m.network() == network.internal()).orElse(false)) {
-                s.close();
-            }
-        }
         network.internal().close();
     }
 
@@ -214,9 +212,10 @@ public final class SandboxRuntime implements AutoCloseable {
         if (networkOwner != null) {
             return startTracked(StartRequest.sharingNetworkOf(spec, networkOwner.running()));
         }
-        // A sandbox started ahead would hold host ports meanwhile (a fixed one cannot be held twice), and a network
-        // member's address is given when it starts.
-        if (!config.prestart() || !spec.publishedPorts().isEmpty() || spec.joinedNetwork().isPresent()) {
+        // A sandbox started ahead would hold host ports meanwhile (a fixed one cannot be held twice), a network
+        // member's address is given when it starts, and lifecycle hooks run when the caller starts it, not ahead.
+        if (!config.prestart() || !spec.publishedPorts().isEmpty() || spec.joinedNetwork().isPresent()
+                || !spec.hooks().isEmpty()) {
             return startTracked(StartRequest.of(spec));
         }
         Sandbox sandbox = prestarted.take(spec);
@@ -269,17 +268,49 @@ public final class SandboxRuntime implements AutoCloseable {
                 : Optional.empty();
         image.ifPresent(ImageUse::started);
         RunningSandbox running;
+        StartRequest onNetwork = null;
         try {
-            running = starter.start(withNetwork(request));
+            onNetwork = withNetwork(request);
+            running = starter.start(onNetwork);
         } catch (RuntimeException | Error e) {
             image.ifPresent(ImageUse::ended);
+            Optional<RuntimeNetwork> network = onNetwork == null ? Optional.empty() : onNetwork.network();
+            if (network.isPresent() && network.get().isClosed() && e instanceof RuntimeException) {
+                throw network.get().closedWhileStarting(e); // whichever step the close cut short
+            }
             throw e;
         }
         String id = running.id();
-        return new Sandbox(running, this, () -> {
+        Optional<ControlServer> operations = operations();
+        Sandbox sandbox = new Sandbox(running, this, () -> {
+            operations.ifPresent(o -> o.unregister(id));
             open.removeIf(s -> s.id().equals(id));
             image.ifPresent(ImageUse::ended);
         });
+        Optional<RuntimeNetwork.Member> member = running.networkMember();
+        if (member.isPresent() && !member.get().admit(sandbox::close)) {
+            sandbox.close();
+            throw member.get().network().closedWhileStarting(null);
+        }
+        operations.ifPresent(o -> o.register(new SandboxControl(sandbox)));
+        return sandbox;
+    }
+
+    /**
+     * This JVM's operations socket ({@code sandboxed ps/exec/...}), listening from the first
+     * sandbox on; empty (with one warning) where it cannot be made: sandboxes work without it.
+     */
+    private Optional<ControlServer> operations() {
+        if (operationsFailed) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(ControlServer.shared());
+        } catch (RuntimeException e) {
+            operationsFailed = true;
+            LOG.log(Level.WARNING, "sandboxes of this JVM cannot be reached by `sandboxed ps/exec`: " + e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** The server; a new one when there is none yet or the last one died (its sandboxes died with it). */
@@ -305,6 +336,7 @@ public final class SandboxRuntime implements AutoCloseable {
     /** Kills a dead JVM's sandbox init and removes the cgroups its state names (those that exist). */
     private static void cleanAbandoned(String id, Optional<SandboxState> state) {
         if (state.isEmpty()) {
+            DiskLayers.removeIfPresent(id); // made before the state was written
             return; // died before recording anything: it made nothing either
         }
         SandboxState s = state.get();
@@ -312,15 +344,17 @@ public final class SandboxRuntime implements AutoCloseable {
             Native.kill((int) s.initPid(), Native.SIGKILL);
         }
         CgroupCleaner.removeStale(s.cgroups().stream().map(Path::of).toList());
+        DiskLayers.removeIfPresent(id);
     }
 
     /**
      * Waits until the work this runtime does in the background is done: sandboxes being prestarted, cgroups being
-     * made ahead, and the removal of closed sandboxes (their cgroups and state entries). For tests that check the
-     * host is clean and benchmarks that want a quiet machine between measurements.
+     * made ahead, network slots being prepared, and the removal of closed sandboxes (their cgroups and state
+     * entries). For tests that check the host is clean and benchmarks that want a quiet machine between measurements.
      */
     public void awaitIdle() {
         prestarted.awaitIdle();
+        RuntimeNetwork.awaitSlots();
         cgroupPool.awaitIdle();
         removal.awaitIdle();
     }

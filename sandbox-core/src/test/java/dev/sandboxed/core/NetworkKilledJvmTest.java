@@ -3,12 +3,16 @@ package dev.sandboxed.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.BufferedReader;
+import java.io.File;
+import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
@@ -19,7 +23,8 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
  * kill -9 of a JVM that owns a network: its members and its sandbox-init server (the only holder of the network's
- * namespace) die, and the next runtime removes the network's state entry (its hosts file).
+ * namespace) die, the namespaces of its prepared slots (held only by the JVM's descriptors) are held by nobody, and
+ * the next runtime removes the network's state entry (its hosts file).
  */
 @RequiresSandbox
 class NetworkKilledJvmTest {
@@ -35,15 +40,20 @@ class NetworkKilledJvmTest {
         command.add(NetworkOwnerJvmMain.class.getName());
         Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
         List<Long> pids = new ArrayList<>();
+        List<String> slots = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
             String line;
             while ((line = out.readLine()) != null && !line.equals("READY")) {
                 if (line.startsWith("SANDBOX ")) {
                     pids.add(Long.parseLong(line.split(" ")[1]));
+                } else if (line.startsWith("SLOT ")) {
+                    slots.add(line.substring("SLOT ".length()));
                 }
             }
             assertThat(line).as("child JVM output until it was ready").isEqualTo("READY");
             assertThat(pids).hasSize(2).allMatch(Probes::processAlive);
+            assertThat(slots).as("the owner's prepared slots").hasSize(2);
+            assertThat(namespaceHolders(slots)).as("processes holding the slots").containsOnly(owner.pid());
             long server = parentOf(pids.get(0));
             assertThat(server).isNotEqualTo(owner.pid());
             pids.add(server);
@@ -55,6 +65,8 @@ class NetworkKilledJvmTest {
             assertThat(owner.waitFor(10, TimeUnit.SECONDS)).isTrue();
             assertThat(Probes.eventually(10, () -> pids.stream().noneMatch(Probes::processAlive)))
                     .as("members and the server that held the network die with their JVM").isTrue();
+            assertThat(Probes.eventually(10, () -> namespaceHolders(slots).isEmpty()))
+                    .as("nobody holds the slots' namespaces any more: the kernel tears them down").isTrue();
 
             try (SandboxRuntime next = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty()))) {
                 try (var left = Files.list(stateDir)) {
@@ -64,6 +76,28 @@ class NetworkKilledJvmTest {
         } finally {
             owner.destroyForcibly();
         }
+    }
+
+    /** The processes (of those this user may inspect) with one of {@code namespaces} as their own or open. */
+    private static Set<Long> namespaceHolders(List<String> namespaces) {
+        Set<Long> holders = new HashSet<>();
+        File[] processes = new File("/proc").listFiles((dir, name) -> name.chars().allMatch(Character::isDigit));
+        for (File process : processes == null ? new File[0] : processes) {
+            long pid = Long.parseLong(process.getName());
+            List<File> links = new ArrayList<>(List.of(new File(process, "ns/net")));
+            File[] fds = new File(process, "fd").listFiles();
+            links.addAll(List.of(fds == null ? new File[0] : fds));
+            for (File link : links) {
+                try {
+                    if (namespaces.contains(Files.readSymbolicLink(link.toPath()).toString())) {
+                        holders.add(pid);
+                    }
+                } catch (IOException | SecurityException notVisible) {
+                    // gone, or another user's
+                }
+            }
+        }
+        return holders;
     }
 
     private static long parentOf(long pid) throws Exception {

@@ -3,7 +3,10 @@ package dev.sandboxed.core;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 
-/** Run in a child JVM by {@link NetworkKilledJvmTest}: owns a network with two members, then waits to be killed. */
+/**
+ * Run in a child JVM by {@link NetworkKilledJvmTest}: owns a network with two members and its prepared slots, then
+ * waits to be killed.
+ */
 public final class NetworkOwnerJvmMain {
     private NetworkOwnerJvmMain() {
     }
@@ -16,7 +19,10 @@ public final class NetworkOwnerJvmMain {
             s.spawn(ProcessSpec.of("sleep", "300"));
             System.out.println("SANDBOX " + s.pid() + " " + s.id());
         }
-        runtime.awaitIdle();
+        runtime.awaitIdle(); // the slots made again after the members took the first two, among others
+        for (String netns : NetworkLifetimeTest.networkNamespacesHeld()) {
+            System.out.println("SLOT " + netns);
+        }
         System.out.println("READY");
         System.out.flush();
         Thread.sleep(300_000);

@@ -36,6 +36,8 @@ public final class SandboxSpec {
     private final Set<Namespace> namespaces;
     private final RootFs rootfs;
     private final List<Mount> mounts;
+    private final List<Device> devices;
+    private final List<Hook> hooks;
     private final boolean readOnlyRoot;
     private final String hostname;
     private final Map<String, String> environment;
@@ -59,11 +61,15 @@ public final class SandboxSpec {
     private final Optional<NetworkJoin> joinedNetwork;
     private final boolean egress;
     private final boolean egressHostLoopback;
+    private final Optional<ImageRootMode> imageRootMode;
+    private final WritableLayer writableLayer;
 
     private SandboxSpec(Builder b) {
         this.namespaces = Collections.unmodifiableSet(EnumSet.copyOf(b.namespaces));
         this.rootfs = b.rootfs;
         this.mounts = List.copyOf(b.mounts);
+        this.devices = List.copyOf(b.devices);
+        this.hooks = List.copyOf(b.hooks);
         this.readOnlyRoot = b.readOnlyRoot;
         this.hostname = b.hostname;
         this.environment = Collections.unmodifiableMap(new LinkedHashMap<>(b.environment));
@@ -88,6 +94,8 @@ public final class SandboxSpec {
         this.joinedNetwork = b.joinedNetwork;
         this.egress = b.egress;
         this.egressHostLoopback = b.egressHostLoopback;
+        this.imageRootMode = b.imageRootMode;
+        this.writableLayer = b.writableLayer;
     }
 
     public static Builder builder() {
@@ -148,6 +156,36 @@ public final class SandboxSpec {
 
     public List<Mount> mounts() {
         return mounts;
+    }
+
+    /** Host device nodes bound into /dev, each checked to be the device it claims (see {@link Device}). */
+    public List<Device> devices() {
+        return devices;
+    }
+
+    /** Commands run at the OCI lifecycle stages, in the order given within a stage (see {@link Hook}). */
+    public List<Hook> hooks() {
+        return hooks;
+    }
+
+    /** The hooks of one stage, in order. */
+    public List<Hook> hooks(Hook.Stage stage) {
+        return hooks.stream().filter(h -> h.stage() == stage).toList();
+    }
+
+    /** How an image root is assembled when set; else {@value ImageRootMode#PROPERTY} or what the host supports. */
+    public Optional<ImageRootMode> imageRootMode() {
+        return imageRootMode;
+    }
+
+    /** Where an image root's writes go (a tmpfs by default); see {@link #writableLayerSize()}. */
+    public WritableLayer writableLayer() {
+        return writableLayer;
+    }
+
+    /** The tmpfs writable layer's limit in bytes: as set, else {@link #tmpSize()}; 0 for a disk one (no limit). */
+    public long writableLayerSize() {
+        return writableLayer.onDisk() ? 0 : writableLayer.size().orElse(tmpSize());
     }
 
     public boolean readOnlyRoot() {
@@ -273,6 +311,8 @@ public final class SandboxSpec {
         b.namespaces = EnumSet.copyOf(namespaces);
         b.rootfs = rootfs;
         b.mounts.addAll(mounts);
+        b.devices.addAll(devices);
+        b.hooks.addAll(hooks);
         b.readOnlyRoot = readOnlyRoot;
         b.hostname = hostname;
         b.environment.clear();
@@ -297,6 +337,8 @@ public final class SandboxSpec {
         b.joinedNetwork = joinedNetwork;
         b.egress = egress;
         b.egressHostLoopback = egressHostLoopback;
+        b.imageRootMode = imageRootMode;
+        b.writableLayer = writableLayer;
         return b;
     }
 
@@ -314,34 +356,39 @@ public final class SandboxSpec {
                 && allowNestedUserNamespaces == other.allowNestedUserNamespaces
                 && allowCompatArchitectures == other.allowCompatArchitectures
                 && namespaces.equals(other.namespaces) && rootfs.equals(other.rootfs) && mounts.equals(other.mounts)
+                && devices.equals(other.devices) && hooks.equals(other.hooks)
                 && hostname.equals(other.hostname) && environment.equals(other.environment)
                 && workdir.equals(other.workdir) && user.equals(other.user) && Objects.equals(userName, other.userName) && rlimits.equals(other.rlimits)
                 && limits.equals(other.limits) && seccompProfile.equals(other.seccompProfile)
                 && capabilities.equals(other.capabilities) && idMapping == other.idMapping
                 && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize)
                 && publishedPorts.equals(other.publishedPorts) && exposedHostPorts.equals(other.exposedHostPorts)
-                && joinedNetwork.equals(other.joinedNetwork) && egress == other.egress
-                && egressHostLoopback == other.egressHostLoopback;
+                && joinedNetwork.equals(other.joinedNetwork) && imageRootMode.equals(other.imageRootMode)
+                && writableLayer.equals(other.writableLayer)
+                && egress == other.egress && egressHostLoopback == other.egressHostLoopback;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(namespaces, rootfs, mounts, hostname, environment, workdir, user, userName, limits,
+        return Objects.hash(namespaces, rootfs, mounts, devices, hooks, hostname, environment, workdir, user, userName, limits,
                 seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, publishedPorts,
-                exposedHostPorts, joinedNetwork, egress, egressHostLoopback);
+                exposedHostPorts, joinedNetwork, imageRootMode, writableLayer, egress, egressHostLoopback);
     }
 
     @Override
     public String toString() {
         return "SandboxSpec{rootfs=" + rootfs + ", namespaces=" + namespaces + ", hostname=" + hostname
                 + ", user=" + (userName != null ? userName : user) + ", workdir=" + workdir + ", readOnlyRoot=" + readOnlyRoot
-                + ", mounts=" + mounts + ", limits=" + limits + ", seccomp=" + seccompProfile
+                + ", mounts=" + mounts + (devices.isEmpty() ? "" : ", devices=" + devices)
+                + (hooks.isEmpty() ? "" : ", hooks=" + hooks) + ", limits=" + limits + ", seccomp=" + seccompProfile
                 + ", capabilities=" + capabilities + ", idMapping=" + idMapping + ", nestedUserNamespaces="
                 + allowNestedUserNamespaces + ", compatArchitectures=" + allowCompatArchitectures + ", tmpSize="
                 + tmpSize() + ", shmSize=" + shmSize() + ", env=" + environment.keySet()
                 + (publishedPorts.isEmpty() ? "" : ", publish=" + publishedPorts)
                 + (exposedHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposedHostPorts)
                 + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("")
+                + imageRootMode.map(m -> ", imageRootMode=" + m).orElse("")
+                + (rootfs.isImage() ? ", writableLayer=" + writableLayer : "")
                 + (egress ? ", network=egress" + (egressHostLoopback ? "+host-loopback" : "") : "") + "}";
     }
 
@@ -359,6 +406,8 @@ public final class SandboxSpec {
         private Set<Namespace> namespaces = EnumSet.allOf(Namespace.class);
         private RootFs rootfs = RootFs.host();
         private final List<Mount> mounts = new ArrayList<>();
+        private final List<Device> devices = new ArrayList<>();
+        private final List<Hook> hooks = new ArrayList<>();
         private boolean readOnlyRoot;
         private String hostname = "sandbox";
         private final Map<String, String> environment = new LinkedHashMap<>();
@@ -375,6 +424,8 @@ public final class SandboxSpec {
         private boolean trackUsage = true;
         private boolean allowNestedUserNamespaces;
         private boolean allowCompatArchitectures;
+        private Optional<ImageRootMode> imageRootMode = Optional.empty();
+        private WritableLayer writableLayer = WritableLayer.tmpfs();
         private OptionalLong tmpSize = OptionalLong.empty();
         private OptionalLong shmSize = OptionalLong.empty();
         private final List<PortMapping> publishedPorts = new ArrayList<>();
@@ -425,6 +476,18 @@ public final class SandboxSpec {
             return this;
         }
 
+        /** Forces how an image root is assembled (else {@value ImageRootMode#PROPERTY}, else what the host supports). */
+        public Builder imageRootMode(ImageRootMode mode) {
+            this.imageRootMode = Optional.of(mode);
+            return this;
+        }
+
+        /** Where an image root's writes go: a tmpfs (optionally of a given size) or a directory on disk. */
+        public Builder writableLayer(WritableLayer layer) {
+            this.writableLayer = Objects.requireNonNull(layer, "writableLayer");
+            return this;
+        }
+
         /** Switches a namespace off; the sandbox then shares the host's (user namespaces cannot be switched off without root). */
         public Builder withoutNamespace(Namespace ns) {
             namespaces.remove(ns);
@@ -468,6 +531,18 @@ public final class SandboxSpec {
 
         public Builder mount(Mount mount) {
             mounts.add(Objects.requireNonNull(mount, "mount"));
+            return this;
+        }
+
+        /** Binds a host device node into /dev, once checked to be the device it claims; see {@link Device}. */
+        public Builder device(Device device) {
+            devices.add(Objects.requireNonNull(device, "device"));
+            return this;
+        }
+
+        /** Runs a command at a lifecycle stage; see {@link Hook}. */
+        public Builder hook(Hook hook) {
+            hooks.add(Objects.requireNonNull(hook, "hook"));
             return this;
         }
 
@@ -680,6 +755,15 @@ public final class SandboxSpec {
                         + "' needs a network namespace of its own; do not use the host's network (NetworkMode.HOST)");
             }
             checkEgress();
+            if (!namespaces.contains(Namespace.MOUNT) && !devices.isEmpty()) {
+                throw new SpecException("devices", "binding devices needs the MOUNT namespace");
+            }
+            Set<String> devicePaths = new HashSet<>();
+            for (Device d : devices) {
+                if (!devicePaths.add(d.path())) {
+                    throw new SpecException("devices.path", d.path() + " is given twice; bind each device once");
+                }
+            }
             if (!namespaces.contains(Namespace.MOUNT) && (!mounts.isEmpty() || !rootfs.isHost() || readOnlyRoot)) {
                 throw new SpecException("namespaces", "mounts, a rootfs directory and a read-only root need the MOUNT namespace");
             }

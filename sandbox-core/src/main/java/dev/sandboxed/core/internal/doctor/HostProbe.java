@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.doctor;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Supplier;
 
 import dev.sandboxed.core.internal.egress.EgressTools;
@@ -12,6 +13,7 @@ import dev.sandboxed.core.internal.host.SubordinateIds;
 import dev.sandboxed.core.internal.host.UserIdentity;
 import dev.sandboxed.core.internal.host.UserNamespaceProbe;
 import dev.sandboxed.core.internal.image.OwnerPolicy;
+import dev.sandboxed.core.spec.ImageRootMode;
 
 /** The standard set of host checks behind {@code sandboxed doctor}, in report order. */
 public final class HostProbe {
@@ -43,6 +45,7 @@ public final class HostProbe {
                 new IdMapToolsCheck(new IdMapTools(host), identity),
                 new SeccompCheck(host),
                 new OverlayCheck(host),
+                AdvisoryCheck.of(new ImageRootCheck(host, Optional.ofNullable(System.getProperty(ImageRootMode.PROPERTY)))),
                 AdvisoryCheck.of(new ImageOwnershipCheck(new Memo<>(() -> OwnerPolicy.forHost(host)))),
                 AdvisoryCheck.of(new EgressCheck(new EgressTools(host), System.getProperty(EgressTools.TOOL_PROPERTY))));
     }

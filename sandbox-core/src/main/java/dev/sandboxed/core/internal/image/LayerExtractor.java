@@ -159,6 +159,10 @@ public final class LayerExtractor {
                 throw new LayerException("the layer holds more than " + maxEntries + " entries (" + MAX_LAYER_ENTRIES
                         + "); refused at '" + e.getName() + "'");
             }
+            FileNames.check("entry", e.getName());
+            if (e.isSymbolicLink() || e.isLink()) {
+                FileNames.check("the link text of " + e.getName(), e.getLinkName());
+            }
             List<String> name = components(e.getName(), "entry");
             if (name.isEmpty()) {
                 continue; // "./": the layer's root, whose attributes overlayfs takes from the topmost layer anyway

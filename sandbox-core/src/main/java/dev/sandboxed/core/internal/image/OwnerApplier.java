@@ -39,13 +39,17 @@ public final class OwnerApplier {
     /** One owner to give: uid, gid and the mode to set again after chown, for a path relative to the layer. */
     public record Owner(int uid, int gid, int mode) {}
 
-    /** Gives each path beneath {@code layer} its owner; paths are relative, '/'-separated, as the extractor made them. */
+    /**
+     * Gives each path beneath {@code layer} its owner; paths are relative, '/'-separated, as the extractor made them,
+     * and go to sandbox-init in the bytes the JVM named the files with (not always UTF-8: see {@link FileNames}).
+     */
     public void apply(Path layer, Map<String, Owner> owners) throws IOException {
         run("--apply-owners", layer, out -> {
             for (Map.Entry<String, Owner> e : owners.entrySet()) {
                 Owner o = e.getValue();
                 out.write((Integer.toUnsignedString(o.uid()) + " " + Integer.toUnsignedString(o.gid()) + " "
-                        + Integer.toOctalString(o.mode() & 07777) + " " + e.getKey()).getBytes(StandardCharsets.UTF_8));
+                        + Integer.toOctalString(o.mode() & 07777) + " ").getBytes(StandardCharsets.US_ASCII));
+                out.write(FileNames.bytes(e.getKey()));
                 out.write(0);
             }
         });

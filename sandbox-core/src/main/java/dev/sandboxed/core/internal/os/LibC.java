@@ -34,6 +34,13 @@ public interface LibC {
     int connect(int fd, @In byte[] address, int length);
 
     @SaveError
+    int accept4(int fd, Pointer address, Pointer length, int flags);
+
+    /** SO_PEERCRED of a unix socket: {@code struct ucred} (pid, uid, gid) as three ints. */
+    @SaveError
+    int getsockopt(int fd, int level, int name, @Out int[] value, @In @Out int[] length);
+
+    @SaveError
     int getsockname(int fd, @Out byte[] address, @In @Out int[] length);
 
     @SaveError

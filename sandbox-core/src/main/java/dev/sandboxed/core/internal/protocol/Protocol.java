@@ -20,6 +20,8 @@ public final class Protocol {
     public static final int K_NETWORK_CREATED = 6;
     public static final int K_NETWORK_FAILED = 7;
     public static final int K_NETWORK_REMOVE = 8;
+    public static final int K_NETWORK_SLOT = 9;
+    public static final int K_NETWORK_SLOT_READY = 30;
     public static final int K_READY = 10;
     public static final int K_SETUP_FAILED = 11;
     public static final int K_STARTED = 12;
@@ -36,6 +38,10 @@ public final class Protocol {
     public static final int K_GET_NAMESPACES = 23;
     public static final int K_PUBLISH = 24;
     public static final int K_HOST_SOCKET = 25;
+    public static final int K_CONTROL_REQUEST = 34;
+    public static final int K_CONTROL_REPLY = 35;
+    public static final int K_HOOKS_PAUSED = 38;
+    public static final int K_HOOKS_GO = 39;
 
     // Field tags.
     public static final int F_KIND = 1;
@@ -92,6 +98,21 @@ public final class Protocol {
     public static final int F_NEW_SESSION = 51;
     public static final int F_NO_NEW_PRIVS = 52;
     public static final int F_ARGV_MEMFD = 53;
+    public static final int F_CONTROL_JSON = 60;
+    public static final int F_HOOK = 64;
+    public static final int F_HOOK_STATE = 65;
+    public static final int F_HOOK_PAUSE = 66;
+    public static final int F_ROOT_MODE = 56;
+    public static final int F_ROOT_UPPER = 57;
+    public static final int ROOT_MODE_OVERLAY = 0;
+    public static final int ROOT_MODE_FUSE = 1;
+    public static final int ROOT_MODE_COPY = 2;
+    public static final int ROOT_FLAG_LINK = 1;
+    public static final int ROOT_MODE_MODE = 0;
+    public static final int ROOT_MODE_FLAGS = 4;
+    public static final int ROOT_MODE_HELPER = 8;
+    public static final int ROOT_UPPER_SIZE = 0;
+    public static final int ROOT_UPPER_DIR = 8;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;
@@ -112,6 +133,16 @@ public final class Protocol {
     public static final int NET_ADDRESS_ADDR = 0;
     public static final int NET_ADDRESS_PREFIX = 4;
     public static final int NET_ADDRESS_LEN = 5;
+    public static final int HOOK_STAGE = 0;
+    public static final int HOOK_TIMEOUT_MS = 4;
+    public static final int HOOK_ARGC = 8;
+    public static final int HOOK_ENVC = 12;
+    public static final int HOOK_STRINGS = 16;
+    public static final int HOOK_MAX_ARGS = 128;
+    public static final int HOOK_MAX_ENV = 128;
+    public static final int HOOK_STATE_MAX = 65536;
+    public static final int HOOK_STAGE_CREATE_CONTAINER = 3;
+    public static final int HOOK_STAGE_START_CONTAINER = 4;
 
     // Mount operations (F_MOUNT_OP) and their flags.
     public static final int OP_MOUNT = 1;
@@ -129,6 +160,7 @@ public final class Protocol {
     public static final int OPF_NOSUID = 32;
     public static final int OPF_NODEV = 64;
     public static final int OPF_NOEXEC = 128;
+    public static final int OPF_DEVICE = 256;
 
     // clone(2) namespace flags.
     public static final long CLONE_NEWNS = 0x00020000L;

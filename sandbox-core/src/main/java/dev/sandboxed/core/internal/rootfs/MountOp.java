@@ -22,6 +22,15 @@ public record MountOp(int op, int flags, long mountFlags, String source, String 
         return new MountOp(OP_BIND, flags, 0, hostSource, target, "", "");
     }
 
+    /**
+     * A host device node bound at {@code target}: sandbox-init opens it without following a link and checks it is
+     * a device of {@code type} ({@code c} or {@code b}) with {@code major:minor} before binding it.
+     */
+    public static MountOp device(String hostNode, String target, char type, int major, int minor) {
+        return new MountOp(OP_BIND, OPF_DEVICE | OPF_NOSUID | OPF_NOEXEC, 0, hostNode, target, "",
+                type + " " + major + ":" + minor);
+    }
+
     public static MountOp mkdir(String target) {
         return new MountOp(OP_MKDIR, 0, 0, "", target, "", "");
     }
@@ -54,7 +63,8 @@ public record MountOp(int op, int flags, long mountFlags, String source, String 
     public String toString() {
         return switch (op) {
             case OP_MOUNT -> "mount " + fstype + " on " + target + (data.isEmpty() ? "" : " (" + data + ")");
-            case OP_BIND -> "bind " + source + " on " + target + ((flags & OPF_RDONLY) != 0 ? " (ro)" : " (rw)");
+            case OP_BIND -> (flags & OPF_DEVICE) != 0 ? "device " + source + " (" + data + ") on " + target
+                    : "bind " + source + " on " + target + ((flags & OPF_RDONLY) != 0 ? " (ro)" : " (rw)");
             case OP_MKDIR -> "mkdir " + target;
             case OP_SYMLINK -> "symlink " + target + " -> " + source;
             case OP_READONLY -> "read-only " + target;

@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.sandboxed.core.internal.image.ImageCache;
+import dev.sandboxed.core.spec.Capability;
+import dev.sandboxed.core.spec.Device;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -39,11 +41,29 @@ public final class MountPlan {
     private final Optional<String> rootBind;
     private final List<String> rootLayers;
     private final List<MountOp> ops;
+    private final Optional<ImageRoot> imageRoot;
 
-    private MountPlan(Optional<String> rootBind, List<String> rootLayers, List<MountOp> ops) {
+    private MountPlan(Optional<String> rootBind, List<String> rootLayers, List<MountOp> ops, Optional<ImageRoot> imageRoot) {
         this.rootBind = rootBind;
         this.rootLayers = List.copyOf(rootLayers);
         this.ops = List.copyOf(ops);
+        this.imageRoot = imageRoot;
+    }
+
+    /**
+     * How an image root's layers are assembled and where its writes go.
+     *
+     * @param linkFiles    a copy may hard-link the layers' files: the root is read-only and the sandbox lacks
+     *                     CAP_SYS_ADMIN, so nothing in it can make the root writable again and change the cache
+     * @param tmpfsSize    the tmpfs writable layer's limit in bytes (0 with a disk layer)
+     * @param diskLayer    the writable layer is a directory on disk, made for the sandbox when it starts
+     */
+    public record ImageRoot(ImageRootChoice choice, boolean linkFiles, long tmpfsSize, boolean diskLayer) {
+    }
+
+    /** For an image root: how it is assembled; empty for other roots. */
+    public Optional<ImageRoot> imageRoot() {
+        return imageRoot;
     }
 
     /** An image root's layer directories, topmost first (overlayfs's lowerdir order); empty for other roots. */
@@ -73,6 +93,7 @@ public final class MountPlan {
         List<MountOp> ops = new ArrayList<>();
         Optional<String> rootBind;
         List<String> rootLayers = new ArrayList<>();
+        Optional<ImageRoot> imageRoot = Optional.empty();
         if (spec.rootfs().isHost()) {
             rootBind = Optional.empty();
             hostView(ops, spec, callerHome);
@@ -87,6 +108,9 @@ public final class MountPlan {
                 rootLayers.add(layers.get(i).toString());
             }
             imageView(ops, spec, network.isPresent());
+            boolean linkFiles = spec.readOnlyRoot() && !spec.capabilities().contains(Capability.SYS_ADMIN);
+            imageRoot = Optional.of(new ImageRoot(ImageRootChoice.forSandbox(spec.imageRootMode()), linkFiles,
+                    spec.writableLayerSize(), spec.writableLayer().onDisk()));
         } else {
             rootBind = Optional.of(spec.rootfs().directory().toString());
             ops.add(MountOp.mkdir("/proc"));
@@ -94,6 +118,9 @@ public final class MountPlan {
             ops.add(MountOp.mkdir("/tmp"));
         }
         procAndDev(ops, spec);
+        for (Device d : spec.devices()) {
+            ops.add(MountOp.device(d.hostPath().toString(), d.path(), d.type().letter(), d.major(), d.minor()));
+        }
         ops.add(MountOp.mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=" + spec.tmpSize()));
         network.ifPresent(etc -> networkEtc(ops, etc));
         if (spec.network() == NetworkMode.EGRESS) {
@@ -109,7 +136,7 @@ public final class MountPlan {
         if (spec.readOnlyRoot()) {
             ops.add(MountOp.rootReadOnly());
         }
-        return new MountPlan(rootBind, rootLayers, ops);
+        return new MountPlan(rootBind, rootLayers, ops, imageRoot);
     }
 
     /**

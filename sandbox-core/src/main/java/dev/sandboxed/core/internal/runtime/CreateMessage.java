@@ -2,7 +2,11 @@ package dev.sandboxed.core.internal.runtime;
 
 import static dev.sandboxed.core.internal.protocol.Protocol.*;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.util.Optional;
 
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.protocol.Message;
@@ -27,17 +31,47 @@ public final class CreateMessage {
     }
 
     /**
+     * Adds how an image root is assembled: the mode when it is not the kernel's overlayfs, and the writable layer's
+     * tmpfs limit or {@code diskLayer}, the directory made for it.
+     */
+    public static void imageRoot(Message create, MountPlan mounts, Optional<Path> diskLayer) {
+        if (mounts.imageRoot().isEmpty()) {
+            return;
+        }
+        MountPlan.ImageRoot root = mounts.imageRoot().get();
+        int mode = switch (root.choice().mode()) {
+            case OVERLAY -> ROOT_MODE_OVERLAY;
+            case FUSE_OVERLAYFS -> ROOT_MODE_FUSE;
+            case COPY -> ROOT_MODE_COPY;
+        };
+        if (mode != ROOT_MODE_OVERLAY) {
+            byte[] helper = root.choice().helper().map(Path::toString).orElse("").getBytes(StandardCharsets.UTF_8);
+            create.put(F_ROOT_MODE, ByteBuffer.allocate(ROOT_MODE_HELPER + helper.length + 1).order(ByteOrder.nativeOrder())
+                    .putInt(ROOT_MODE_MODE, mode).putInt(ROOT_MODE_FLAGS, root.linkFiles() ? ROOT_FLAG_LINK : 0)
+                    .put(ROOT_MODE_HELPER, helper).array());
+        }
+        byte[] dir = diskLayer.map(Path::toString).orElse("").getBytes(StandardCharsets.UTF_8);
+        create.put(F_ROOT_UPPER, ByteBuffer.allocate(ROOT_UPPER_DIR + dir.length + 1).order(ByteOrder.nativeOrder())
+                .putLong(ROOT_UPPER_SIZE, diskLayer.isPresent() ? 0 : root.tmpfsSize()).put(ROOT_UPPER_DIR, dir).array());
+    }
+
+    /**
      * Adds what joining network {@code network} takes: its id (the server plugs the sandbox's veth into it) and the
      * address the init gives eth0.
      */
     public static void onNetwork(Message create, int network, String address, int prefix) {
+        create.putU32(F_NETWORK, network).put(F_NET_ADDRESS, netAddress(address, prefix));
+    }
+
+    /** F_NET_ADDRESS: the dotted IPv4 {@code address} and the {@code prefix} length. */
+    static byte[] netAddress(String address, int prefix) {
         byte[] value = new byte[NET_ADDRESS_LEN];
         String[] octets = address.split("\\.");
         for (int i = 0; i < 4; i++) {
             value[NET_ADDRESS_ADDR + i] = (byte) Integer.parseInt(octets[i]);
         }
         value[NET_ADDRESS_PREFIX] = (byte) prefix;
-        create.putU32(F_NETWORK, network).put(F_NET_ADDRESS, value);
+        return value;
     }
 
     private static Message build(SandboxSpec spec, IdMapPlan ids, MountPlan mounts, SandboxCgroup cgroup, boolean join) {

@@ -78,6 +78,8 @@ public final class InitConnection {
     private volatile CompletableFuture<int[]> namespaces;
     /** Host ports the init may ask a socket for (K_HOST_CONNECT): the spec's exposed ones, nothing else. */
     private volatile Set<Integer> exposedHostPorts = Set.of();
+    /** Added to the ready timeout: the time the init's own lifecycle hooks may take (see LifecycleHooks). */
+    private volatile Duration hooksAllowance = Duration.ZERO;
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
 
@@ -150,12 +152,41 @@ public final class InitConnection {
         }
     }
 
+    /**
+     * Waits until the init paused before pivot_root for the lifecycle hooks (F_HOOK_PAUSE); throws the failed step
+     * otherwise. A reader thread takes over after a failure (as after a failed {@link #awaitReady}), or with
+     * {@link #failPausedStart}, so that a close can finish.
+     */
+    void allowForHooks(Duration time) {
+        hooksAllowance = time;
+    }
+
+    void awaitHooksPaused() {
+        try {
+            receiveUntil(Protocol.K_HOOKS_PAUSED);
+        } catch (RuntimeException e) {
+            startReader();
+            throw e;
+        }
+    }
+
+    /** The start fails while the init is paused: a reader thread takes the socket, so that a close can finish. */
+    SandboxException failPausedStart(SandboxException e) {
+        startReader();
+        return e;
+    }
+
     private void receiveReadyAnswer() {
-        long deadline = System.nanoTime() + READY_TIMEOUT.toNanos();
+        receiveUntil(Protocol.K_READY);
+    }
+
+    private void receiveUntil(int expected) {
+        Duration timeout = READY_TIMEOUT.plus(hooksAllowance);
+        long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             long left = (deadline - System.nanoTime()) / 1_000_000L;
             if (left <= 0) {
-                throw new SandboxException("set up sandbox: no answer from sandbox-init within " + READY_TIMEOUT.toSeconds() + " s", 0);
+                throw new SandboxException("set up sandbox: no answer from sandbox-init within " + timeout.toSeconds() + " s", 0);
             }
             if (Thread.currentThread().isInterrupted()) {
                 throw new SandboxInterruptedException("interrupted while starting sandbox " + sandboxId, new InterruptedException());
@@ -171,7 +202,7 @@ public final class InitConnection {
                 Native.close(fd);
             }
             Message m = r.message();
-            if (m.kind() == Protocol.K_READY) {
+            if (m.kind() == expected) {
                 return;
             }
             if (m.kind() == Protocol.K_SETUP_FAILED) {

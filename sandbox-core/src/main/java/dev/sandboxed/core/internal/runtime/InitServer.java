@@ -148,6 +148,35 @@ public final class InitServer implements AutoCloseable {
         }
     }
 
+    /**
+     * Asks the server for a slot of network {@code id}: new user and network namespaces with {@code ids}' maps, eth0
+     * up with {@code address}/{@code prefix} and its bridge port forwarding. Returns the caller's descriptors of the
+     * [user, network] namespaces, their only holders.
+     */
+    public synchronized int[] prepareSlot(int id, String address, int prefix, IdMapPlan ids) {
+        Message request = Message.of(Protocol.K_NETWORK_SLOT).putU32(Protocol.F_NETWORK, id)
+                .put(Protocol.F_NET_ADDRESS, CreateMessage.netAddress(address, prefix));
+        ids.setgroups().ifPresent(v -> request.putString(Protocol.F_SETGROUPS, v));
+        request.putString(Protocol.F_UID_MAP, ids.uidMap()).putString(Protocol.F_GID_MAP, ids.gidMap());
+        try {
+            socket.send(request);
+        } catch (SandboxException e) {
+            throw brokenConnection(e) ? diedOr(e, true) : e;
+        }
+        ControlSocket.Received reply = socket.receive();
+        if (reply == null) {
+            throw diedOr(new SandboxException("prepare network slot: the sandbox-init server hung up", 0), false);
+        }
+        Message m = reply.message();
+        if (m.kind() == Protocol.K_NETWORK_SLOT_READY && reply.fds().length == 2) {
+            return reply.fds().clone();
+        }
+        for (int fd : reply.fds()) {
+            Native.close(fd);
+        }
+        throw new SandboxException(m.string(Protocol.F_STEP, "prepare network slot"), m.u32(Protocol.F_ERRNO, 0));
+    }
+
     /** Lets the server drop network {@code id} (no answer): its namespace goes, so close its members first. */
     public synchronized void removeNetwork(int id) {
         try {

@@ -6,15 +6,18 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.CgroupException;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.egress.EgressLink;
+import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -39,6 +42,8 @@ public final class RunningSandbox {
     private final Optional<RuntimeNetwork.Member> networkMember;
     private final Optional<EgressLink> egress;
     private volatile Launched main;
+    /** poststart and poststop hooks that failed, one line each. */
+    private final List<String> hookFailures = new CopyOnWriteArrayList<>();
     /** Completes with the final usage once the cgroups and the state entry are gone; set by close(). */
     private volatile CompletableFuture<ResourceUsage> removed;
 
@@ -108,6 +113,20 @@ public final class RunningSandbox {
         return cgroup.directories();
     }
 
+    /** The OCI state its lifecycle hooks get, as created; the state entry's directory stands in for the bundle. */
+    OciState hookState() {
+        return LifecycleHooks.state(this, stateEntry.directory().toString());
+    }
+
+    void reportHookFailures(List<String> failures) {
+        hookFailures.addAll(failures);
+    }
+
+    /** The poststart and poststop hooks that failed so far (they do not fail the sandbox), one line each. */
+    public List<String> hookFailures() {
+        return List.copyOf(hookFailures);
+    }
+
     /** The main process, once one was sent. */
     public Optional<Launched> main() {
         return Optional.ofNullable(main);
@@ -119,6 +138,21 @@ public final class RunningSandbox {
      */
     public Launched launch(ProcessSpec process) {
         return launch(process, ProcessRole.EXTRA, StdioSetup::open);
+    }
+
+    /**
+     * Sends a process whose stdin, stdout and stderr are {@code fds} (owned here from now on, closed once sent): an
+     * exec asked for from outside this JVM, whose caller reads and writes its own descriptors. The same hardening as
+     * any process: the spec's user, capabilities, rlimits and seccomp filter.
+     */
+    public Launched launchPassing(ProcessSpec process, int[] fds) {
+        StdioSetup stdio = StdioSetup.passing(fds);
+        try {
+            return launch(process, ProcessRole.EXTRA, p -> stdio);
+        } catch (RuntimeException e) {
+            stdio.closeChildEnds();
+            throw e;
+        }
     }
 
     /** Sends a process and waits until it started; throws the start failure (e.g. command not found). */
@@ -196,8 +230,18 @@ public final class RunningSandbox {
             initExit.close();
             egress.ifPresent(EgressLink::close); // after the init: nothing inside sends through it any more
             networkMember.ifPresent(RuntimeNetwork.Member::leave);
+            if (spec.rootfs().isImage() && spec.writableLayer().onDisk()) {
+                DiskLayers.removeIfPresent(id); // its init is gone, so nothing writes there any more
+            }
             removed = removal.remove(id, cgroup, stateEntry);
-            afterwards.run();
+            try {
+                if (!spec.hooks(Hook.Stage.POSTSTOP).isEmpty()) {
+                    reportHookFailures(LifecycleHooks.runReported(spec, Hook.Stage.POSTSTOP,
+                            hookState().withStatus(OciState.Status.STOPPED)));
+                }
+            } finally {
+                afterwards.run();
+            }
         }
     }
 }

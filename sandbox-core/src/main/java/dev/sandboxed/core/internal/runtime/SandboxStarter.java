@@ -15,6 +15,7 @@ import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.egress.EgressLink;
 import dev.sandboxed.core.internal.egress.EgressTools;
+import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.internal.host.HostFacts;
@@ -29,6 +30,7 @@ import dev.sandboxed.core.internal.seccomp.SeccompFilters;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -104,6 +106,8 @@ public final class SandboxStarter {
                 made.egress.awaitUp(); // before the main process is sent: it starts with the network up
             }
             awaitReady(plan, made);
+            made.sandbox.reportHookFailures(LifecycleHooks.runReported(plan.spec(), Hook.Stage.POSTSTART,
+                    made.sandbox.hookState().withStatus(OciState.Status.RUNNING)));
             return made.sandbox;
         } catch (RuntimeException e) {
             rollBack(made);
@@ -153,7 +157,7 @@ public final class SandboxStarter {
             List<String> names = new ArrayList<>();
             names.add(spec.hostname());
             names.addAll(spec.joinedNetwork().orElseThrow().aliases());
-            made.member = plan.request().network().get().join(names);
+            made.member = plan.request().network().get().join(names, plan.ids(), spec.has(Namespace.USER));
         }
         CgroupPool.Slot slot = plan.wantsCgroup() ? cgroupPool.take(plan.cgroupKey()) : null;
         if (slot != null) {
@@ -176,13 +180,20 @@ public final class SandboxStarter {
     }
 
     private static Message describe(Plan plan, Underway made) {
-        Message create = plan.request().networkOwner().isPresent()
+        // A member on a prepared slot joins the slot's namespaces as a sandbox sharing another's network would.
+        boolean slot = made.member != null && made.member.slotNamespaces().isPresent();
+        Message create = plan.request().networkOwner().isPresent() || slot
                 ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
                 : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
         if (plan.egress().isPresent()) {
             create.putU32(Protocol.F_NAMESPACES_OUT, 1);
         }
-        if (made.member != null) {
+        LifecycleHooks.describe(create, plan.spec());
+        if (plan.mounts().imageRoot().isPresent()) {
+            boolean disk = plan.mounts().imageRoot().get().diskLayer();
+            CreateMessage.imageRoot(create, plan.mounts(), disk ? Optional.of(DiskLayers.create(made.id)) : Optional.empty());
+        }
+        if (made.member != null && !slot) {
             CreateMessage.onNetwork(create, made.member.network().id(), made.member.address(),
                     made.member.network().prefix());
         }
@@ -234,6 +245,14 @@ public final class SandboxStarter {
             throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
                     + " with its sandbox-init server", 0);
         }
+        Optional<int[]> slot = made.member == null ? Optional.empty() : made.member.slotNamespaces();
+        if (slot.isPresent()) {
+            try {
+                return made.server.create(create, socket, slot.get()[0], slot.get()[1]);
+            } finally {
+                made.member.releaseSlot(); // the init holds the namespaces now (or failed, and they go)
+            }
+        }
         Optional<RunningSandbox> owner = plan.request().networkOwner();
         if (owner.isEmpty() && plan.egress().isPresent()) {
             made.namespaces = new int[] {-1, -1};
@@ -258,6 +277,8 @@ public final class SandboxStarter {
      */
     private void awaitReady(Plan plan, Underway made) {
         RunningSandbox sandbox = made.sandbox;
+        // Lifecycle hooks (issue 16): with any, the init waits before pivot_root until the runtime's have run.
+        LifecycleHooks.beforePivot(sandbox, sandbox.hookState());
         SandboxException mainNotSent = null;
         // Queued before the main process, so the init forwards before it starts anything; the host sockets listen
         // already, so a connection made from now on waits in their backlog until the init accepts it.
@@ -301,6 +322,9 @@ public final class SandboxStarter {
         }
         if (made.cgroup != null) {
             made.cgroup.close();
+        }
+        if (made.id != null) {
+            DiskLayers.removeIfPresent(made.id);
         }
         if (made.state != null) {
             made.state.remove();

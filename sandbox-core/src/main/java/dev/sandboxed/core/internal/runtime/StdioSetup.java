@@ -51,6 +51,22 @@ public final class StdioSetup {
         return s;
     }
 
+    /**
+     * The caller's own descriptors as the process's stdin, stdout and stderr (received from another process, see
+     * {@code internal.control}): owned here from now on, and closed once sent, as pipe ends are.
+     */
+    public static StdioSetup passing(int[] fds) {
+        if (fds.length != 3) {
+            throw new IllegalArgumentException("3 descriptors (stdin, stdout, stderr) expected, got " + fds.length);
+        }
+        StdioSetup s = new StdioSetup();
+        for (int i = 0; i < 3; i++) {
+            s.childFds[i] = fds[i];
+            s.ownedChild[i] = true;
+        }
+        return s;
+    }
+
     /** The Java end of stream {@code index} (0 stdin, 1 stdout, 2 stderr) after {@link #openRaw}, or -1. */
     public int rawParentFd(int index) {
         return rawParentFds[index];

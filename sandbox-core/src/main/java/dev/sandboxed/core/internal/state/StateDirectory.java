@@ -149,6 +149,29 @@ public final class StateDirectory {
         }
     }
 
+    /**
+     * The state of every entry that has one, in no particular order: sandboxes (of every JVM of this user that uses
+     * this directory) and pooled cgroups; an entry being written or removed meanwhile is left out.
+     */
+    public List<SandboxState> list() {
+        List<SandboxState> states = new ArrayList<>();
+        try (DirectoryStream<Path> stream = Files.newDirectoryStream(root)) {
+            for (Path dir : stream) {
+                Path stateFile = dir.resolve("state.json");
+                try {
+                    if (Files.isRegularFile(stateFile)) {
+                        states.add(JSON.readValue(stateFile.toFile(), SandboxState.class));
+                    }
+                } catch (IOException goneOrTorn) {
+                    // removed while listed: no longer a sandbox
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("list " + root, e);
+        }
+        return states;
+    }
+
     /** The files a network's entry holds besides its lock: its members' /etc/hosts and /etc/resolv.conf. */
     private static final List<String> NETWORK_FILES = List.of("hosts", "resolv.conf");
 

@@ -1,0 +1,334 @@
+package dev.sandboxed.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.internal.control.ControlClient;
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.NetworkMode;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/**
+ * {@code sandboxed ps/inspect/exec/kill/rm} against sandboxes another JVM ({@link SandboxHolder}) holds: this JVM and
+ * CLI processes started from it reach them only through the state directory and that JVM's operations socket.
+ */
+@RequiresSandbox
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class OpsCommandsTest {
+    private static final Path JAVA = Path.of(System.getProperty("java.home"), "bin", "java");
+    private static Path stateDir;
+    private static Process holder;
+    private static BufferedReader holderOut;
+    private static String heldId;
+    private static String keptId;
+
+    private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+    @BeforeAll
+    static void startHolder() throws IOException {
+        stateDir = Files.createTempDirectory(Path.of("/tmp"), "sbx-ops");
+        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-cp", System.getProperty("java.class.path"),
+                "-Dsandboxed.state.dir=" + stateDir));
+        String parent = System.getProperty("sandboxed.cgroup.parent");
+        if (parent != null) {
+            command.add("-Dsandboxed.cgroup.parent=" + parent);
+        }
+        command.add(SandboxHolder.class.getName());
+        holder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        holderOut = new BufferedReader(new InputStreamReader(holder.getInputStream(), StandardCharsets.UTF_8));
+        String ready = holderOut.readLine();
+        assertThat(ready).as("the holder's first line").startsWith("ready ");
+        String[] ids = ready.split(" ");
+        heldId = ids[1];
+        keptId = ids[2];
+    }
+
+    @AfterAll
+    static void stopHolder() throws Exception {
+        if (holder != null) {
+            holder.getOutputStream().close(); // the holder closes its runtime at the end of its stdin
+            if (!holder.waitFor(30, TimeUnit.SECONDS)) {
+                holder.destroyForcibly().waitFor();
+            }
+        }
+        try (Stream<Path> files = Files.walk(stateDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    private int run(String... args) {
+        out.reset();
+        err.reset();
+        return Main.run(List.of(args), new PrintStream(out, true, StandardCharsets.UTF_8),
+                new PrintStream(err, true, StandardCharsets.UTF_8));
+    }
+
+    private String stdout() {
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    private String stderr() {
+        return err.toString(StandardCharsets.UTF_8);
+    }
+
+    /** The CLI in a process of its own: exec hands over that process's stdin, stdout and stderr. */
+    private record Cli(int exitCode, String stdout, String stderr) {
+    }
+
+    private static Cli cli(String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-cp", System.getProperty("java.class.path"),
+                Main.class.getName()));
+        command.addAll(List.of(args));
+        return runProcess(command);
+    }
+
+    private static Cli runProcess(List<String> command) throws Exception {
+        Path stderr = Files.createTempFile("sbx-ops", ".err");
+        try {
+            Process p = new ProcessBuilder(command).redirectError(stderr.toFile()).start();
+            p.getOutputStream().close();
+            String stdout = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            return new Cli(p.exitValue(), stdout, Files.readString(stderr));
+        } finally {
+            Files.deleteIfExists(stderr);
+        }
+    }
+
+    private String psLine(String id) {
+        assertThat(run("ps", "--state-dir", stateDir.toString())).as(stderr()).isZero();
+        return stdout().lines().filter(l -> l.startsWith(id)).findFirst().orElse("");
+    }
+
+    @Test
+    @Order(1)
+    void psListsTheSandboxesOfAnotherJvm() {
+        String held = psLine(heldId);
+        assertThat(held).contains(" " + holder.pid() + " ", " running ", "sleep 1000", "mem=64MiB");
+        assertThat(held.split("\\s+")[7]).as("memory now").endsWith("iB"); // read from its cgroup by the owner
+        assertThat(psLine(keptId)).contains(" " + holder.pid() + " ", " kept ");
+        assertThat(stdout().lines().findFirst().orElse("")).startsWith("ID").contains("OWNER", "STATE", "AGE", "COMMAND",
+                "LIMITS", "MEMORY", "CPU");
+    }
+
+    @Test
+    @Order(2)
+    @SuppressWarnings("unchecked")
+    void inspectShowsStateSpecAndUsage() throws Exception {
+        assertThat(run("inspect", "--state-dir", stateDir.toString(), heldId.substring(0, 5))).as(stderr()).isZero();
+        Map<String, Object> json = new ObjectMapper().readValue(stdout(), Map.class);
+        Map<String, Object> state = (Map<String, Object>) json.get("state");
+        Map<String, Object> sandbox = (Map<String, Object>) json.get("sandbox");
+        assertThat(state).containsEntry("id", heldId).containsEntry("ownerPid", (int) holder.pid());
+        assertThat(((Number) state.get("initPid")).intValue()).isPositive();
+        assertThat(sandbox).containsEntry("state", "running").containsEntry("hostname", "opsbox")
+                .containsEntry("command", List.of("sleep", "1000")).containsKeys("usage", "spec", "processes");
+        assertThat((String) sandbox.get("spec")).contains("hostname=opsbox");
+        assertThat((Map<String, Object>) sandbox.get("limits")).containsEntry("memoryMaxBytes", 64 << 20);
+    }
+
+    @Test
+    @Order(3)
+    void execRunsInTheSandboxWithTheCallersStdio() throws Exception {
+        Cli r = cli("exec", "--state-dir", stateDir.toString(), heldId.substring(0, 6), "--", "sh", "-c",
+                "hostname; cat /tmp/marker; echo to-stderr >&2; exit 3");
+        assertThat(r.exitCode()).as(r.stderr()).isEqualTo(3);
+        assertThat(r.stdout()).isEqualTo("opsbox\nheld-file\n");
+        assertThat(r.stderr()).isEqualTo("to-stderr\n");
+    }
+
+    @Test
+    @Order(4)
+    void execIsHardenedAsSandboxExec() throws Exception {
+        // keyctl: refused with EPERM by the default seccomp filter (Docker's profile), which the host allows.
+        String script = "import ctypes, os, platform\n"
+                + "libc = ctypes.CDLL(None, use_errno=True)\n"
+                + "r = libc.syscall({'x86_64': 250, 'aarch64': 219}[platform.machine()], 0, -3, 0)\n"
+                + "print('denied' if r < 0 and ctypes.get_errno() == 1 else 'allowed')\n";
+        Cli inside = cli("exec", "--state-dir", stateDir.toString(), heldId, "python3", "-c", script);
+        assertThat(inside.exitCode()).as(inside.stderr()).isZero();
+        assertThat(inside.stdout()).isEqualTo("denied\n");
+        assertThat(runProcess(List.of("python3", "-c", script)).stdout()).as("the same call on the host").isEqualTo("allowed\n");
+        // Capabilities, no_new_privs and the uid as the spec says: root inside with Docker's set, and no more.
+        Cli status = cli("exec", "--state-dir", stateDir.toString(), heldId, "sh", "-c",
+                "grep -E '^(Uid|CapEff|NoNewPrivs|Seccomp):' /proc/self/status");
+        assertThat(status.stdout()).contains("CapEff:\t00000000a80425fb", "NoNewPrivs:\t1", "Seccomp:\t2")
+                .containsPattern("Uid:\\t0\\t0\\t0\\t0");
+    }
+
+    @Test
+    @Order(5)
+    void execOfAMissingCommandGives127AndTheReason() throws Exception {
+        Cli r = cli("exec", "--state-dir", stateDir.toString(), heldId, "no-such-command");
+        assertThat(r.exitCode()).isEqualTo(127);
+        assertThat(r.stderr()).contains("no-such-command", "ENOENT");
+    }
+
+    @Test
+    @Order(6)
+    void anUnknownOrAmbiguousIdIsOneClearLine() {
+        assertThat(run("exec", "--state-dir", stateDir.toString(), "zzzz", "true")).isEqualTo(125);
+        assertThat(stderr()).startsWith("sandboxed exec: no sandbox 'zzzz' in " + stateDir);
+        assertThat(run("kill", "--state-dir", stateDir.toString(), heldId, "NOPE")).isEqualTo(125);
+        assertThat(stderr()).contains("invalid signal 'NOPE'");
+    }
+
+    @Test
+    @Order(6)
+    void aMalformedRequestIsAnsweredWithItsError() {
+        try (ControlClient client = ControlClient.connect(holder.pid())) {
+            assertThatThrownBy(() -> client.call(Map.of("op", "exec", "id", heldId, "command", "not-a-list"), 0, 1, 2))
+                    .isInstanceOf(SandboxException.class).hasMessageContaining("java.util.List");
+        }
+        try (ControlClient client = ControlClient.connect(holder.pid())) {
+            assertThatThrownBy(() -> client.call(Map.of("op", "reboot", "id", heldId)))
+                    .hasMessage("unknown operation 'reboot'; expected list, inspect, exec, kill or rm");
+        }
+        assertThat(psLine(heldId)).contains(" running ");
+    }
+
+    @Test
+    @Order(7)
+    void rmRefusesASandboxInUseAndRemovesAKeptOne() throws Exception {
+        assertThat(run("rm", "--state-dir", stateDir.toString(), heldId)).isEqualTo(125);
+        assertThat(stderr()).contains("is in use by its JVM (not kept)");
+        assertThat(run("rm", "--state-dir", stateDir.toString(), keptId)).as(stderr()).isZero();
+        // The state entry goes right after the close, on the owner's removal thread.
+        for (int i = 0; i < 100 && !psLine(keptId).isEmpty(); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(psLine(keptId)).isEmpty();
+        assertThat(psLine(heldId)).contains(" running ");
+    }
+
+    @Test
+    @Order(8)
+    void anotherUserIsRefused() throws Exception {
+        assumeTrue(Native.uid() == 0, "runs a client as sbxci against root's sandbox: needs root");
+        Path classpath = readableClasspath();
+        try {
+            String java = "setpriv --reuid=sbxci --regid=sbxci --clear-groups " + JAVA + " -cp '" + classpath + "/*:"
+                    + classpath + "/classes' ";
+            // The state directory is 0700 and root's: the other user's CLI refuses it and could not even list it.
+            Cli ps = runProcess(List.of("sh", "-c", java + Main.class.getName() + " ps --state-dir " + stateDir));
+            assertThat(ps.exitCode()).isEqualTo(125);
+            assertThat(ps.stderr()).contains(stateDir + " belongs to uid 0, not to this user");
+            // Straight to the JVM's socket, knowing its pid and the sandbox id: refused by the peer's uid.
+            Cli raw = runProcess(List.of("sh", "-c", java + RawClient.class.getName() + " " + holder.pid() + " "
+                    + Native.uid() + " " + heldId));
+            assertThat(raw.stdout()).as(raw.stderr())
+                    .isEqualTo("{\"error\":\"refused: uid 1001 does not own the sandboxes of this JVM (uid 0)\"}\n");
+        } finally {
+            deleteTree(classpath);
+        }
+        assertThat(psLine(heldId)).contains(" running ");
+    }
+
+    @Test
+    @Order(9)
+    void aProcessInASandboxIsRefusedThoughItRunsAsTheOwner() {
+        // A sandbox on the host's network reaches the abstract socket; its root is this user outside, so the uid
+        // check alone would let it through to the other sandboxes.
+        String script = "import socket, struct, sys\n"
+                + "j = b'{\"op\":\"inspect\",\"id\":\"" + heldId + "\"}'\n"
+                + "msg = struct.pack('=IIIII', 1, 4, 34, 60, len(j)) + j\n"
+                + "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
+                + "s.connect('\\0" + "sandboxed-ops/" + Native.uid() + "/" + holder.pid() + "')\n"
+                + "try:\n    s.send(msg)\nexcept OSError:\n    pass\n"
+                + "try:\n    reply = s.recv(65536)\nexcept ConnectionResetError:\n    reply = s.recv(65536)\n"
+                + "print(reply[20:].decode())\n";
+        try (Sandbox sandbox = Sandbox.start(SandboxSpec.builder().network(NetworkMode.HOST).build())) {
+            ExecResult r = sandbox.exec("python3", "-c", script);
+            assertThat(r.stdout()).as(r.stderr()).startsWith("{\"error\":\"refused: process ")
+                    .contains("is not in this JVM's user namespace");
+        }
+    }
+
+    @Test
+    @Order(10)
+    void killSignalsEveryProcess() throws Exception {
+        assertThat(run("kill", "--state-dir", stateDir.toString(), heldId, "TERM")).as(stderr()).isZero();
+        assertThat(holderOut.readLine()).isEqualTo("main exited 143");
+        // The sandbox ends with its main process, once its init's hang-up reached the owner.
+        for (int i = 0; i < 100 && !psLine(heldId).contains(" ended "); i++) {
+            Thread.sleep(100);
+        }
+        assertThat(psLine(heldId)).contains(" ended ");
+    }
+
+    /** This JVM's class path, copied where another user may read it (root's ~/.m2 is private). */
+    private static Path readableClasspath() throws IOException {
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "sbx-ops-cp");
+        try {
+            copyClasspath(dir);
+        } catch (IOException | RuntimeException e) {
+            deleteTree(dir);
+            throw e;
+        }
+        return dir;
+    }
+
+    private static void copyClasspath(Path dir) throws IOException {
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        int n = 0;
+        for (String entry : System.getProperty("java.class.path").split(":")) {
+            Path source = Path.of(entry);
+            if (Files.isDirectory(source)) {
+                Path target = dir.resolve("classes");
+                try (Stream<Path> files = Files.walk(source)) {
+                    for (Path f : (Iterable<Path>) files::iterator) {
+                        Path to = target.resolve(source.relativize(f).toString());
+                        if (Files.isDirectory(f)) {
+                            Files.createDirectories(to);
+                        } else if (!Files.exists(to)) {
+                            Files.copy(f, to);
+                        }
+                    }
+                }
+            } else if (Files.isRegularFile(source)) {
+                Files.copy(source, dir.resolve((n++) + "-" + source.getFileName()));
+            }
+        }
+        try (Stream<Path> files = Files.walk(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.setPosixFilePermissions(f, PosixFilePermissions.fromString(Files.isDirectory(f) ? "rwxr-xr-x" : "rw-r--r--"));
+            }
+        }
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (Stream<Path> files = Files.walk(dir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

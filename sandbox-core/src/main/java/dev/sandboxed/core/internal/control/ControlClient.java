@@ -1,0 +1,95 @@
+package dev.sandboxed.core.internal.control;
+
+import java.util.Map;
+
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.os.UnixSockets;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.result.SandboxException;
+
+/** One connection to the operations socket of the JVM that owns a sandbox; one request (and its reply) each. */
+public final class ControlClient implements AutoCloseable {
+    private final ControlSocket socket;
+    private final long ownerPid;
+
+    private ControlClient(ControlSocket socket, long ownerPid) {
+        this.socket = socket;
+        this.ownerPid = ownerPid;
+    }
+
+    /**
+     * Connects to the operations socket of JVM {@code ownerPid} (the owner its sandboxes' state entries name), and
+     * checks that what answers is that JVM of this user: an abstract name can be taken by anyone, and exec hands over
+     * the caller's terminal.
+     *
+     * @throws SandboxException with ECONNREFUSED when that JVM is gone, or when someone else holds its name
+     */
+    public static ControlClient connect(long ownerPid) {
+        int fd = UnixSockets.connect(ControlServer.socketName(Native.uid(), ownerPid), "JVM " + ownerPid);
+        ControlSocket socket = new ControlSocket(fd, "JVM " + ownerPid);
+        UnixSockets.Peer peer;
+        try {
+            peer = UnixSockets.peer(fd);
+        } catch (RuntimeException e) {
+            socket.close();
+            throw e;
+        }
+        if (peer.pid() != ownerPid || peer.uid() != Native.uid()) {
+            socket.close();
+            throw new SandboxException("the operations socket of JVM " + ownerPid + " is held by process " + peer.pid()
+                    + " of uid " + peer.uid() + ", not by that JVM of this user; refusing to talk to it", 0);
+        }
+        return new ControlClient(socket, ownerPid);
+    }
+
+    /** Sends a request, with descriptors ({@code exec}: the stdin, stdout and stderr its process gets). */
+    public void send(Map<String, Object> request, int... fds) {
+        try {
+            socket.send(ControlJson.encode(Protocol.K_CONTROL_REQUEST, request), fds);
+        } catch (SandboxException e) {
+            // A JVM that refuses this caller says why and hangs up without reading: the reason is queued here.
+            ControlSocket.Received r = socket.receive();
+            if (r != null) {
+                for (int fd : r.fds()) {
+                    Native.close(fd);
+                }
+                if (ControlJson.decode(r.message()).get("error") instanceof String error) {
+                    throw new SandboxException(error, 0);
+                }
+            }
+            throw new SandboxException("send the request to JVM " + ownerPid, e);
+        }
+    }
+
+    /**
+     * The reply to the request sent; a reply with {@code error} becomes a SandboxException with that message.
+     *
+     * @throws SandboxException also when the JVM hung up without one
+     */
+    public Map<String, Object> receive() {
+        ControlSocket.Received r = socket.receive();
+        if (r == null) {
+            throw new SandboxException("JVM " + ownerPid + " hung up without an answer", 0);
+        }
+        for (int fd : r.fds()) {
+            Native.close(fd);
+        }
+        Map<String, Object> reply = ControlJson.decode(r.message());
+        if (reply.get("error") instanceof String error) {
+            throw new SandboxException(error, 0);
+        }
+        return reply;
+    }
+
+    /** {@link #send} then {@link #receive}. */
+    public Map<String, Object> call(Map<String, Object> request, int... fds) {
+        send(request, fds);
+        return receive();
+    }
+
+    @Override
+    public void close() {
+        socket.close();
+    }
+}

@@ -1,0 +1,96 @@
+package dev.sandboxed.core.internal.runtime;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.System.Logger.Level;
+import java.nio.file.DirectoryStream;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+
+import dev.sandboxed.core.internal.image.ImageCache;
+import dev.sandboxed.core.internal.image.OwnerApplier;
+import dev.sandboxed.core.internal.image.OwnerPolicy;
+import dev.sandboxed.core.internal.os.PrivateDirectory;
+
+/**
+ * Image sandboxes' writable layers on disk: {@code writable/ID} beside the image cache (the same file system as the
+ * layers), made when the sandbox starts and removed when it closes, or by the next runtime when its JVM died. What the
+ * sandbox wrote there may belong to its subordinate ids: then only {@code sandbox-init --remove-tree} can remove it.
+ */
+public final class DiskLayers {
+    private static final System.Logger LOG = System.getLogger(DiskLayers.class.getName());
+
+    private DiskLayers() {
+    }
+
+    private static Path directory(String sandboxId) {
+        return ImageCache.defaultDirectory().resolve("writable").resolve(sandboxId);
+    }
+
+    /** A new, empty layer directory for the sandbox (0700, as is its parent). */
+    static Path create(String sandboxId) {
+        Path dir = directory(sandboxId);
+        try {
+            PrivateDirectory.ensure(dir.getParent());
+            Files.createDirectory(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            return dir;
+        } catch (IOException e) {
+            throw new UncheckedIOException("create the writable layer " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Removes the sandbox's layer directory if it has one; logs what could not be removed. */
+    public static void removeIfPresent(String sandboxId) {
+        Path dir = directory(sandboxId);
+        if (!Files.exists(dir)) {
+            return;
+        }
+        try {
+            try {
+                deleteTree(dir);
+            } catch (FileSystemException notOurs) {
+                if (notOurs instanceof NoSuchFileException) {
+                    throw notOurs;
+                }
+                OwnerApplier applier = new OwnerApplier(OwnerPolicy.current(), InitBinary::locate);
+                if (!applier.active()) {
+                    throw notOurs;
+                }
+                applier.removeTree(dir);
+            }
+        } catch (IOException | RuntimeException e) {
+            LOG.log(Level.WARNING, "could not remove the writable layer " + dir + ": " + e);
+        }
+    }
+
+    /**
+     * Our own files, each directory made searchable first (overlayfs leaves its work directory at mode 000); without
+     * recursion, since the sandbox may have nested directories deeper than a stack.
+     */
+    private static void deleteTree(Path top) throws IOException {
+        Deque<Path> pending = new ArrayDeque<>(List.of(top));
+        Deque<Path> emptied = new ArrayDeque<>();
+        while (!pending.isEmpty()) {
+            Path p = pending.pop();
+            if (!Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
+                Files.deleteIfExists(p);
+                continue;
+            }
+            Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rwx------"));
+            emptied.push(p);
+            try (DirectoryStream<Path> entries = Files.newDirectoryStream(p)) {
+                entries.forEach(pending::push);
+            }
+        }
+        while (!emptied.isEmpty()) {
+            Files.delete(emptied.pop());
+        }
+    }
+}

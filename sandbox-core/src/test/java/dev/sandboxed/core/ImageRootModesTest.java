@@ -1,0 +1,199 @@
+package dev.sandboxed.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.internal.rootfs.ImageRootChoice;
+import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.spec.ImageRootMode;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.spec.UserSpec;
+import dev.sandboxed.core.spec.WritableLayer;
+import dev.sandboxed.core.testing.Probes;
+import dev.sandboxed.core.testing.RequiresSandbox;
+import dev.sandboxed.core.testing.TarBuilder;
+import dev.sandboxed.core.testing.TestRegistry;
+
+/**
+ * The three ways to assemble an image root, each forced on this host (whose kernel has overlayfs in user namespaces):
+ * the same files, owners, whiteouts and opaque directories, writes private to the sandbox, and nothing left after.
+ * The image, made with umoci: busybox; then a 999:999 directory, a file that the next layer whites out and a directory
+ * it makes opaque; then that layer.
+ */
+@RequiresSandbox
+@Timeout(value = 5, unit = TimeUnit.MINUTES)
+class ImageRootModesTest {
+    @TempDir
+    static Path work;
+    static Images images;
+    static String source;
+    static Image image;
+
+    @BeforeAll
+    static void build() throws Exception {
+        image = ImageRootFixture.pull(work);
+        images = ImageRootFixture.images(work);
+        source = ImageRootFixture.source(work);
+    }
+
+    @AfterAll
+    static void removeImage() {
+        if (images != null) {
+            images.remove(source);
+        }
+    }
+
+    private static SandboxSpec.Builder spec(ImageRootMode mode) {
+        return SandboxSpec.builder().image(image).user(UserSpec.ROOT).imageRootMode(mode);
+    }
+
+    private static ExecResult run(SandboxSpec spec, String script) {
+        return Sandbox.run(spec, ProcessSpec.of("/bin/sh", "-c", script));
+    }
+
+    @ParameterizedTest
+    @EnumSource(ImageRootMode.class)
+    void sameFilesOwnersAndWhiteouts(ImageRootMode mode) {
+        ExecResult r = run(spec(mode).build(), "stat -c '%n %u:%g %a' /data/pg /data/pg/PG_VERSION /data/current;"
+                + " cat /data/pg/PG_VERSION; test -e /etc/gone || echo gone; ls /opq | tr '\\n' ' '; echo;"
+                + " test -x /bin/busybox && echo busybox");
+        assertThat(r.succeeded()).as(r.toString()).isTrue();
+        assertThat(r.stdout()).isEqualTo("/data/pg 999:999 700\n/data/pg/PG_VERSION 999:999 600\n/data/current 999:999 777\n"
+                + "16\ngone\nnew \nbusybox\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ImageRootMode.class)
+    void writesArePrivateToTheSandbox(ImageRootMode mode) throws IOException {
+        ExecResult write = run(spec(mode).build(), "echo 17 > /data/pg/PG_VERSION && echo changed > /opq/new && rm /bin/vi"
+                + " && mkdir /new && cat /data/pg/PG_VERSION /opq/new");
+        assertThat(write.succeeded()).as(write.toString()).isTrue();
+        assertThat(write.stdout()).isEqualTo("17\nchanged\n");
+        ExecResult fresh = run(spec(mode).build(), "cat /data/pg/PG_VERSION /opq/new; test -e /new || echo no-new; test -L /bin/vi && echo vi");
+        assertThat(fresh.stdout()).isEqualTo("16\nnew\nno-new\nvi\n");
+        assertThat(Files.readString(image.layers().get(2).resolve("opq/new"))).as("the layer on the host").isEqualTo("new\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ImageRootMode.class)
+    void aProcessOfUid999WritesItsOwnDirectory(ImageRootMode mode) {
+        ExecResult r = run(spec(mode).user(new UserSpec(999, 999)).build(),
+                "echo row > /data/pg/table && stat -c '%u:%g' /data/pg/table && touch /etc/x 2>/dev/null || echo denied");
+        assertThat(r.succeeded()).as(r.toString()).isTrue();
+        assertThat(r.stdout()).isEqualTo("999:999\ndenied\n");
+    }
+
+    @ParameterizedTest
+    @EnumSource(ImageRootMode.class)
+    void aReadOnlyRootRefusesWrites(ImageRootMode mode) {
+        ExecResult r = run(spec(mode).readOnlyRoot(true).build(), "echo x > /data/pg/PG_VERSION 2>/dev/null || echo refused;"
+                + " cat /data/pg/PG_VERSION");
+        assertThat(r.stdout()).isEqualTo("refused\n16\n");
+    }
+
+    @Test
+    void theFuseDaemonEndsWithTheSandbox() throws Exception {
+        var mountsBefore = Probes.hostMountPoints();
+        long daemon;
+        try (Sandbox sandbox = Sandbox.start(spec(ImageRootMode.FUSE_OVERLAYFS).build())) {
+            assertThat(sandbox.exec("/bin/sh", "-c", "awk '$5 == \"/\" { print $(NF - 2) }' /proc/self/mountinfo").stdout())
+                    .isEqualTo("fuse.fuse-overlayfs\n");
+            Optional<Long> found = ImageRootFixture.fuseDaemonOf(sandbox.pid());
+            assertThat(found).as("fuse-overlayfs, a child of the sandbox's init").isPresent();
+            daemon = found.get();
+        }
+        assertThat(Probes.eventually(10, () -> !Probes.processAlive(daemon))).as("daemon " + daemon + " ended").isTrue();
+        assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
+    }
+
+    @Test
+    void aDiskLayerTakesMoreThanATmpfsLimitAndGoesWithTheSandbox() throws Exception {
+        String write = "dd if=/dev/zero of=/big bs=1M count=24 2>/dev/null && echo wrote || echo full";
+        ExecResult small = run(spec(ImageRootMode.OVERLAY).writableLayer(WritableLayer.tmpfs(16L << 20)).build(), write);
+        assertThat(small.stdout()).isEqualTo("full\n");
+        Path layers = ImageRootFixture.diskLayers();
+        List<Path> before = ImageRootFixture.list(layers);
+        try (Sandbox sandbox = Sandbox.start(spec(ImageRootMode.OVERLAY).writableLayer(WritableLayer.disk()).build())) {
+            assertThat(sandbox.exec("/bin/sh", "-c", write + "; mkdir -p /d/e && chmod 000 /d").stdout()).isEqualTo("wrote\n");
+            assertThat(layers.resolve(sandbox.id())).isDirectory();
+        }
+        assertThat(ImageRootFixture.list(layers)).isEqualTo(before);
+    }
+
+    @Test
+    void anInvalidPropertyNamesItAndTheAllowedValues() {
+        assertThatThrownBy(() -> ImageRootMode.parse("aufs")).isInstanceOf(SpecException.class)
+                .hasMessage("sandboxed.image.rootfs: 'aufs'; allowed: overlay, fuse-overlayfs, copy");
+        assertThat(ImageRootChoice.forSandbox(Optional.empty()).mode()).as("this host's kernel").isEqualTo(ImageRootMode.OVERLAY);
+    }
+
+    /** Not a test: builds the image in {@code work} (shared with the killed-JVM test's child). */
+    static final class ImageRootFixture {
+        private ImageRootFixture() {
+        }
+
+        static String source(Path work) {
+            return "oci:" + work.resolve("layout") + ":modes";
+        }
+
+        static Images images(Path work) {
+            return Images.builder().cacheDirectory(work.resolve("cache")).build();
+        }
+
+        static Image pull(Path work) throws Exception {
+            TestRegistry registry = TestRegistry.get();
+            Path layout = work.resolve("layout");
+            String base = layout + ":modes";
+            TestRegistry.run("umoci", "init", "--layout", layout.toString());
+            TestRegistry.run("umoci", "new", "--image", base);
+            TestRegistry.run("umoci", "insert", "--rootless", "--image", base, registry.work().resolve("rootfs").toString(), "/");
+            byte[] owners = new TarBuilder().ownedDir("data", 0755, 0, 0).ownedDir("data/pg", 0700, 999, 999)
+                    .ownedFile("data/pg/PG_VERSION", "16\n", 0600, 999, 999).ownedSymlink("data/current", "pg", 999, 999)
+                    .file("etc/gone", "x").dir("opq", 0755).file("opq/old", "old").build();
+            byte[] later = new TarBuilder().file("etc/.wh.gone", "").dir("opq", 0755).file("opq/.wh..wh..opq", "")
+                    .file("opq/new", "new\n").build();
+            TestRegistry.run("umoci", "raw", "add-layer", "--image", base, Files.write(work.resolve("owners.tar"), owners).toString());
+            TestRegistry.run("umoci", "raw", "add-layer", "--image", base, Files.write(work.resolve("later.tar"), later).toString());
+            return images(work).pull(source(work));
+        }
+
+        static Path diskLayers() {
+            return dev.sandboxed.core.internal.image.ImageCache.defaultDirectory().resolve("writable");
+        }
+
+        static List<Path> list(Path dir) throws IOException {
+            if (!Files.isDirectory(dir)) {
+                return List.of();
+            }
+            try (var entries = Files.list(dir)) {
+                return entries.sorted().toList();
+            }
+        }
+
+        /** The fuse-overlayfs process whose parent is {@code initPid}. */
+        static Optional<Long> fuseDaemonOf(long initPid) {
+            return ProcessHandle.allProcesses()
+                    .filter(p -> p.parent().map(ProcessHandle::pid).orElse(0L) == initPid)
+                    .filter(p -> p.info().command().orElse("").endsWith("fuse-overlayfs"))
+                    .map(ProcessHandle::pid).findFirst();
+        }
+    }
+}
