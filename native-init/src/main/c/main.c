@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "guard.h"
 #include "owners.h"
 #include "protocol.h"
 #include "server.h"
@@ -77,10 +78,14 @@ int main(int argc, char **argv) {
     if (argc >= 2 && (strcmp(argv[1], "--apply-owners") == 0 || strcmp(argv[1], "--remove-tree") == 0)) {
         return owners_main(argc, argv);
     }
+    if (argc >= 2 && strcmp(argv[1], "--guard") == 0) {
+        return guard_main(argc, argv);
+    }
     if (argc < 2 || strcmp(argv[1], "server") != 0) {
         fprintf(stderr,
                 "usage: sandbox-init server   (started by the Sandboxed Java runtime, control socket on fd 3)\n"
                 "       sandbox-init --apply-owners|--remove-tree DIR NEWUIDMAP ARGS... -- NEWGIDMAP ARGS...\n"
+                "       sandbox-init --guard /PROGRAM ARGS...   (lifeline pipe on fd 3)\n"
                 "       sandbox-init --version\n");
         return 2;
     }

@@ -91,6 +91,8 @@ enum tag {
     F_PORT = 11,       /* u32: a TCP or UDP port, 1..65535 */
     F_TRANSPORT = 12,  /* u32: TRANSPORT_TCP or TRANSPORT_UDP */
     F_REQUEST_ID = 13, /* u32: pairs K_HOST_CONNECT with its K_HOST_SOCKET */
+    F_NAMESPACES_OUT = 14,  /* u32, K_CREATE (not with F_JOIN): K_CREATED carries the init's user and network
+                              namespaces as fds 0 and 1, opened while it is still dumpable (for an egress tool) */
     F_EXPOSE_UDP_PORT = 16, /* u32, repeated, K_CREATE: as F_EXPOSE_PORT for UDP: the init binds EXPOSE_ADDRESS:port
                                inside and relays each client's datagrams through a host socket of its own */
 

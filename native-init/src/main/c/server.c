@@ -134,6 +134,8 @@ struct creation {
     struct network *network; /* the network it joins, if any */
     uint32_t address;        /* its address there (network byte order) */
     char veth[16];           /* the network's end of its veth */
+    int want_namespaces;     /* F_NAMESPACES_OUT */
+    int namespaces[2];       /* then: the init's user and network namespaces, for K_CREATED */
 };
 
 static int write_proc_file(pid_t pid, const char *name, const struct field *fl, struct failure *f) {
@@ -605,6 +607,17 @@ static int release_child(const struct create_request *req, struct creation *c, s
     return 0;
 }
 
+static int open_namespaces(struct creation *c, struct failure *f) {
+    const char *names[2] = { "user", "net" };
+    for (int i = 0; i < 2; i++) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/%s", c->pid, names[i]);
+        c->namespaces[i] = open(path, O_RDONLY | O_CLOEXEC);
+        if (c->namespaces[i] < 0) return fail(f, errno, "open %s", path);
+    }
+    return 0;
+}
+
 /* The steps of one creation in the server. Returns with c->pid the sandbox init, or -1 with the failed step. */
 static int create_sandbox(const struct create_request *req, int control, int signal_fd, struct creation *c,
                           struct failure *f) {
@@ -618,6 +631,10 @@ static int create_sandbox(const struct create_request *req, int control, int sig
     close(c->sync[0]);
     c->sync[0] = -1;
     if (write_id_maps(c->pid, req, f) < 0) {
+        return -1;
+    }
+    /* Before the release: once set up, the init is not dumpable, and an unprivileged caller could not open these. */
+    if (c->want_namespaces && !req->join && open_namespaces(c, f) < 0) {
         return -1;
     }
     return req->join ? release_joining_child(req, c, f) : release_child(req, c, f);
@@ -766,7 +783,9 @@ static void send_reply(int control) {
 static void handle_create(int control, int signal_fd, const struct msg *request) {
     struct failure f = { 0 };
     struct create_request req;
-    struct creation c = { .pid = -1, .sync = { -1, -1 } };
+    struct creation c = { .pid = -1, .sync = { -1, -1 }, .namespaces = { -1, -1 } };
+    struct field want = { 0 };
+    c.want_namespaces = msg_find(request, F_NAMESPACES_OUT, &want) && field_u32(&want);
     int rc = parse_create_request(request, &req, &f);
     if (rc == 0 && req.on_network) {
         c.network = find_network(req.network);
@@ -796,7 +815,13 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
         msg_init(&reply, K_CREATED);
         msg_put_u32(&reply, F_PID, (uint32_t)c.pid);
     }
-    send_reply(control);
+    if (rc == 0 && c.namespaces[1] >= 0) {
+        if (msg_send(control, &reply, c.namespaces, 2) < 0) exit(0); /* the JVM is gone */
+    } else {
+        send_reply(control);
+    }
+    close_keep_errno(c.namespaces[0]);
+    close_keep_errno(c.namespaces[1]);
 }
 
 /* K_PARK, no answer: forks a parked process (see parked_main); without a free slot, parks nothing. */

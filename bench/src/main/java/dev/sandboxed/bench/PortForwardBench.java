@@ -8,12 +8,21 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Stream;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxProcess;
@@ -23,7 +32,10 @@ import dev.sandboxed.core.spec.SandboxSpec;
 
 /**
  * Throughput and connect latency through a published port against a direct loopback connection to the same server
- * (a python3 process on the host, the same script in a sandbox). Not a test: prints medians and ratios.
+ * (a python3 process on the host, the same script in a sandbox), and against the port forwarding of slirp4netns
+ * ({@code --api-socket}, {@code add_hostfwd}; the server in {@code unshare -Urn}) and of pasta ({@code -t}; the server
+ * as pasta's command) where they are installed. The paths take turns within each round, so load changes hit them all
+ * alike. Not a test: prints medians, the slow tail (p10 of throughput, p90 of latency) and ratios to direct.
  *
  * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.PortForwardBench [GiB] [runs] [connects] [SECCOMP]</pre>
  *
@@ -34,7 +46,7 @@ public final class PortForwardBench {
     private static final String SERVER = """
             import socket, struct, sys, threading
             s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen(512)
+            s.bind((sys.argv[2] if len(sys.argv) > 2 else '127.0.0.1', int(sys.argv[1]))); s.listen(512)
             def serve(c):
                 with c:
                     mode = c.recv(1)
@@ -59,46 +71,128 @@ public final class PortForwardBench {
     private PortForwardBench() {
     }
 
+    /** One way to reach a server: its name and the host loopback port that leads to it. */
+    private record Route(String name, int port) {
+    }
+
     public static void main(String[] args) throws Exception {
         long bytes = (args.length > 0 ? Long.parseLong(args[0]) : 1) << 30;
         int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
         int connects = args.length > 2 ? Integer.parseInt(args[2]) : 300;
         String seccomp = args.length > 3 ? args[3] : "default";
-        int hostPort;
-        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            hostPort = probe.getLocalPort();
-        }
-        Process direct = new ProcessBuilder("python3", "-c", SERVER, "" + hostPort).redirectErrorStream(true).start();
+        List<Process> helpers = new ArrayList<>();
         try (Sandbox sandbox = Sandbox.start(SandboxSpec.builder().seccomp(seccomp).publish(PortMapping.tcp(8080)).build())) {
+            int hostPort = freePort();
+            Process direct = start(helpers, "python3", "-c", SERVER, "" + hostPort);
             awaitListening(direct.getInputStream());
             SandboxProcess server = sandbox.spawn(ProcessSpec.of("python3", "-c", SERVER, "8080"));
             awaitListening(server.stdout());
-            int mapped = sandbox.mappedPort(8080);
-            System.out.printf(Locale.ROOT, "%d MiB per transfer, %d runs; %d connects; user %s; seccomp %s%n", bytes >> 20,
-                    runs, connects, System.getProperty("user.name"), seccomp);
-            for (int warm = 0; warm < 2; warm++) {
-                upload(hostPort, bytes / 4);
-                upload(mapped, bytes / 4);
+            List<Route> paths = new ArrayList<>(List.of(new Route("direct", hostPort),
+                    new Route("mapped", sandbox.mappedPort(8080))));
+            slirp4netns(helpers).ifPresent(paths::add);
+            pasta(helpers).ifPresent(paths::add);
+            System.out.printf(Locale.ROOT, "%d MiB per transfer, %d runs; %d connects; user %s; seccomp %s; paths %s%n",
+                    bytes >> 20, runs, connects, System.getProperty("user.name"), seccomp,
+                    paths.stream().map(Route::name).toList());
+            for (Route path : paths) {
+                upload(path.port(), bytes / 4); // warm up
             }
-            List<Double> upDirect = new ArrayList<>(), upMapped = new ArrayList<>();
-            List<Double> downDirect = new ArrayList<>(), downMapped = new ArrayList<>();
+            Map<String, List<Double>> up = new LinkedHashMap<>(), down = new LinkedHashMap<>(), lat = new LinkedHashMap<>();
             for (int i = 0; i < runs; i++) {
-                upDirect.add(upload(hostPort, bytes));
-                upMapped.add(upload(mapped, bytes));
-                downDirect.add(download(hostPort, bytes));
-                downMapped.add(download(mapped, bytes));
+                for (Route path : paths) {
+                    up.computeIfAbsent(path.name(), k -> new ArrayList<>()).add(upload(path.port(), bytes));
+                }
+                for (Route path : paths) {
+                    down.computeIfAbsent(path.name(), k -> new ArrayList<>()).add(download(path.port(), bytes));
+                }
             }
-            List<Double> latDirect = new ArrayList<>(), latMapped = new ArrayList<>();
             for (int i = 0; i < connects; i++) {
-                latDirect.add(firstByte(hostPort));
-                latMapped.add(firstByte(mapped));
+                for (Route path : paths) {
+                    lat.computeIfAbsent(path.name(), k -> new ArrayList<>()).add(firstByte(path.port()));
+                }
             }
-            report("upload Gbit/s", median(upDirect), median(upMapped));
-            report("download Gbit/s", median(downDirect), median(downMapped));
-            report("connect + 1-byte echo, us", median(latDirect), median(latMapped));
+            report("upload Gbit/s", up, true);
+            report("download Gbit/s", down, true);
+            report("connect + 1-byte echo, us", lat, false);
         } finally {
-            direct.destroyForcibly();
+            helpers.forEach(Process::destroyForcibly);
         }
+    }
+
+    private static Process start(List<Process> helpers, String... command) throws IOException {
+        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+        helpers.add(p);
+        return p;
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return probe.getLocalPort();
+        }
+    }
+
+    private static boolean installed(String command) {
+        return Stream.of("/usr/bin/", "/bin/", "/usr/sbin/").anyMatch(d -> Files.isExecutable(Path.of(d + command)));
+    }
+
+    /** The server in {@code unshare -Urn}, slirp4netns attached to it, a host port added through its API socket. */
+    private static Optional<Route> slirp4netns(List<Process> helpers) throws Exception {
+        if (!installed("slirp4netns") || !installed("unshare")) {
+            return Optional.empty();
+        }
+        Process server = start(helpers, "unshare", "-Urn", "python3", "-c", SERVER, "8080", "0.0.0.0");
+        awaitListening(server.getInputStream());
+        Path dir = Files.createTempDirectory("bench-slirp");
+        Path api = dir.resolve("api.sock");
+        dir.toFile().deleteOnExit();
+        api.toFile().deleteOnExit(); // deleted first
+        start(helpers, "slirp4netns", "--configure", "--mtu=65520", "--disable-host-loopback", "--api-socket",
+                api.toString(), "" + server.pid(), "tap0");
+        int port = freePort();
+        String answer = "";
+        for (int i = 0; i < 500 && !answer.contains("return"); i++) {
+            Thread.sleep(10);
+            if (Files.exists(api)) {
+                answer = slirpApi(api, "{\"execute\": \"add_hostfwd\", \"arguments\": {\"proto\": \"tcp\", "
+                        + "\"host_addr\": \"127.0.0.1\", \"host_port\": " + port + ", \"guest_port\": 8080}}");
+            }
+        }
+        if (!answer.contains("return")) {
+            throw new IllegalStateException("slirp4netns add_hostfwd: " + answer);
+        }
+        return Optional.of(new Route("slirp4netns", port));
+    }
+
+    private static String slirpApi(Path socket, String request) {
+        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+            ch.write(ByteBuffer.wrap(request.getBytes(StandardCharsets.UTF_8)));
+            ch.shutdownOutput();
+            return new String(Channels.newInputStream(ch).readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return e.toString();
+        }
+    }
+
+    /** The server as pasta's command in its own namespaces, a host loopback port forwarded with -t. */
+    private static Optional<Route> pasta(List<Process> helpers) throws Exception {
+        if (!installed("pasta")) {
+            return Optional.empty();
+        }
+        int port = freePort();
+        List<String> command = new ArrayList<>(List.of("pasta", "--quiet", "--foreground"));
+        if ("root".equals(System.getProperty("user.name"))) {
+            command.addAll(List.of("--runas", "0:0")); // else it switches to nobody, who cannot map itself
+        }
+        command.addAll(List.of("--config-net", "-t", "127.0.0.1/" + port + ":8080", "-T", "none", "-u", "none", "-U",
+                "none", "--", "python3", "-c", SERVER, "8080", "0.0.0.0"));
+        Process server = start(helpers, command.toArray(String[]::new));
+        BufferedReader out = new BufferedReader(new InputStreamReader(server.getInputStream(), StandardCharsets.UTF_8));
+        for (String line; (line = out.readLine()) != null;) {
+            if (line.equals("listening")) {
+                return Optional.of(new Route("pasta", port));
+            }
+        }
+        throw new IllegalStateException("pasta's server did not start");
     }
 
     private static void awaitListening(InputStream out) throws IOException {
@@ -157,15 +251,25 @@ public final class PortForwardBench {
         return (System.nanoTime() - start) / 1e3;
     }
 
-    private static double median(List<Double> values) {
+    private static double percentile(List<Double> values, double p) {
         List<Double> sorted = new ArrayList<>(values);
         Collections.sort(sorted);
         int n = sorted.size();
-        return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        if (p == 0.5) {
+            return n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
+        }
+        return sorted.get(Math.min(n - 1, (int) Math.ceil(p * n) - 1));
     }
 
-    private static void report(String what, double direct, double mapped) {
-        System.out.printf(Locale.ROOT, "%-28s direct %10.2f   mapped %10.2f   mapped/direct %.2f%n", what, direct, mapped,
-                mapped / direct);
+    /** Medians, the slow tail (p10 of a rate, p90 of a time) and each median's ratio to direct's. */
+    private static void report(String what, Map<String, List<Double>> byPath, boolean rate) {
+        double direct = percentile(byPath.get("direct"), 0.5);
+        StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-26s", what));
+        for (var e : byPath.entrySet()) {
+            double median = percentile(e.getValue(), 0.5);
+            line.append(String.format(Locale.ROOT, "  %s %.2f (%s %.2f, %.2fx)", e.getKey(), median, rate ? "p10" : "p90",
+                    percentile(e.getValue(), rate ? 0.1 : 0.9), median / direct));
+        }
+        System.out.println(line);
     }
 }

@@ -45,7 +45,10 @@ final class RunOptions {
               --pass-env K               pass a variable of the caller's environment through; repeatable
               --hostname H               hostname inside (default sandbox)
               --user USER[:GROUP]        user inside, ids or names from the rootfs's /etc/passwd (default 0:0)
-              --net none|host            network: only lo (default) or the host's
+              --net, --network none|host|egress
+                                         network: only lo (default), the host's, or own plus outbound access
+                                         through pasta or slirp4netns (see doctor)
+              --egress-host-loopback     with egress: 10.0.2.2 reaches the host's 127.0.0.1 (off by default)
               --publish [HOST_IP:][HOST_PORT:]CONTAINER_PORT[/tcp|/udp]
                                          reach a port of the sandbox on a host loopback port (ephemeral unless
                                          HOST_PORT; HOST_IP 127.0.0.1 unless another loopback one); repeatable
@@ -132,7 +135,7 @@ final class RunOptions {
                 name = arg.substring(0, eq);
                 value = arg.substring(eq + 1);
             } else if (name.equals("--read-only") || name.equals("--seccomp-compat-arch") || name.equals("--verbose")
-                    || name.equals("--publish-all")) {
+                    || name.equals("--publish-all") || name.equals("--egress-host-loopback")) {
                 value = "";
             } else {
                 if (i + 1 >= args.size()) {
@@ -158,7 +161,8 @@ final class RunOptions {
                 case "--pass-env" -> spec.passEnv(v);
                 case "--hostname" -> spec.hostname(v);
                 case "--user" -> afterRootfs.add(() -> spec.user(v)); // names are looked up in the chosen rootfs
-                case "--net" -> spec.network(NetworkMode.parse(v));
+                case "--net", "--network" -> spec.network(NetworkMode.parse(v));
+                case "--egress-host-loopback" -> spec.egressHostLoopback(true);
                 case "--publish" -> spec.publish(PortMapping.parse(v));
                 case "--publish-all" -> publishAll = true;
                 case "--expose-host-port" -> spec.exposeHostPort(parseHostPort(v));

@@ -44,6 +44,13 @@ class CliTest {
     }
 
     @Test
+    void egressGivesTheProcessARouteAndTheToolsResolver() {
+        String check = "grep -q '^nameserver 10.0.2.3$' /etc/resolv.conf && grep -q '^tap0\t00000000' /proc/net/route";
+        assertThat(run("run", "--network", "egress", "--", "sh", "-c", check)).as(stderr()).isZero();
+        assertThat(run("run", "--net", "none", "--", "sh", "-c", check)).isEqualTo(1);
+    }
+
+    @Test
     void killedBySignalGives128PlusN() {
         assertThat(run("run", "--", "sh", "-c", "kill -TERM $$")).isEqualTo(143);
     }
@@ -142,7 +149,9 @@ class CliTest {
         assertThat(run("run", "--memory", "lots", "--", "true")).isEqualTo(125);
         assertThat(stderr()).contains("sandboxed: invalid memory: 'lots' is not a size");
         assertThat(run("run", "--net", "bridge", "--", "true")).isEqualTo(125);
-        assertThat(stderr()).contains("allowed: none, host");
+        assertThat(stderr()).contains("allowed: none, host, egress");
+        assertThat(run("run", "--egress-host-loopback", "--", "true")).isEqualTo(125);
+        assertThat(stderr()).contains("egressHostLoopback").contains("only applies to network egress");
         assertThat(run("run", "--bogus", "--", "true")).isEqualTo(125);
         assertThat(stderr()).contains("unknown option --bogus");
         assertThat(run("run", "--bind", "/no/such:/x", "--", "true")).isEqualTo(125);
@@ -292,5 +301,7 @@ class CliTest {
         assertThat(run("doctor")).as(out.toString(StandardCharsets.UTF_8)).isZero();
         String report = out.toString(StandardCharsets.UTF_8);
         assertThat(report).contains("user namespaces").contains("sandbox start").contains("sandboxes can run on this host");
+        // CI installs both tools: the line names them and the one egress uses.
+        assertThat(report).contains("network egress").contains("pasta /usr/bin/pasta").contains("egress uses pasta");
     }
 }

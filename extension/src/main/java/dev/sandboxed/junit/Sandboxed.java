@@ -126,7 +126,9 @@ public @interface Sandboxed {
     String pids() default "";
 
     /**
-     * {@code none} (own namespace with only {@code lo}, the default), {@code host}, {@code net:NAME} to join the
+     * {@code none} (own namespace with only {@code lo}, the default), {@code host}, {@code egress} (own namespace plus
+     * outbound access through pasta or slirp4netns, which must be installed; the host's loopback stays unreachable
+     * unless a {@code SandboxCustomizer} sets {@code egressHostLoopback(true)}), {@code net:NAME} to join the
      * test's private network NAME, or {@code container:NAME} to share the network namespace of container NAME, which
      * must exist already: declared before this one (an earlier parameter or field) or class scoped.
      *

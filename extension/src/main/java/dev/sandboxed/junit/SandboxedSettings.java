@@ -54,7 +54,7 @@ final class SandboxedSettings {
     static final String SIZE_EXPECTED = "a positive size in bytes or with k, m, g (e.g. 64m)";
     static final String CPUS_EXPECTED = "a positive number of CPUs such as 0.5 or 2";
     static final String PIDS_EXPECTED = "a positive whole number of processes such as 64";
-    static final String NETWORK_EXPECTED = "none, host, net:NAME (a network of the test or class; NAME of 1-63 lower-case"
+    static final String NETWORK_EXPECTED = "none, host, egress, net:NAME (a network of the test or class; NAME of 1-63 lower-case"
             + " letters, digits, '_', '.' or '-', starting with a letter or digit) or container:NAME of a container"
             + " declared before it";
     static final String ALIASES_EXPECTED = "host names of 1-63 letters, digits, '.' or '-', starting with a letter or"

@@ -497,7 +497,7 @@ class BadSettingsTest {
     }
 
     static Stream<Arguments> badValues() {
-        String network = "expected none, host, net:NAME (a network of the test or class; NAME of 1-63 lower-case "
+        String network = "expected none, host, egress, net:NAME (a network of the test or class; NAME of 1-63 lower-case "
                 + "letters, digits, '_', '.' or '-', starting with a letter or digit) or container:NAME of a container "
                 + "declared before it";
         String aliases = "expected host names of 1-63 letters, digits, '.' or '-', starting with a letter or digit, "

@@ -90,7 +90,26 @@ class BadSpecTest {
         rejected(() -> SandboxSpec.builder().env("A=B", "x").build(), "env", "'='");
         rejected(() -> ProcessSpec.builder().build(), "command", "no command");
         rejected(() -> RootFs.directory(Path.of("/no/such/root")), "rootfs", "does not exist");
-        rejected(() -> NetworkMode.parse("bridge"), "network", "allowed: none, host");
+        rejected(() -> NetworkMode.parse("bridge"), "network", "allowed: none, host, egress");
+    }
+
+    @Test
+    void egressCombinations() {
+        assertThat(NetworkMode.parse("Egress")).isEqualTo(NetworkMode.EGRESS);
+        SandboxSpec egress = SandboxSpec.builder().network(NetworkMode.EGRESS).build();
+        assertThat(egress.network()).isEqualTo(NetworkMode.EGRESS);
+        assertThat(egress.has(dev.sandboxed.core.spec.Namespace.NET)).isTrue();
+        assertThat(egress.egressHostLoopback()).isFalse();
+        assertThat(egress.toBuilder().egressHostLoopback(true).build().egressHostLoopback()).isTrue();
+        assertThat(egress.toBuilder().build()).isEqualTo(egress);
+        assertThat(egress).isNotEqualTo(SandboxSpec.defaults());
+        assertThat(egress.toBuilder().network(NetworkMode.NONE).build().network()).isEqualTo(NetworkMode.NONE);
+        rejected(() -> SandboxSpec.builder().egressHostLoopback(true).build(), "egressHostLoopback",
+                "only applies to network egress");
+        rejected(() -> SandboxSpec.builder().network(NetworkMode.EGRESS).joinNetwork("backend").build(), "network",
+                "egress and joining network 'backend'");
+        rejected(() -> SandboxSpec.builder().network(NetworkMode.EGRESS)
+                .withoutNamespace(dev.sandboxed.core.spec.Namespace.NET).build(), "network", "keep NET");
     }
 
     @Test

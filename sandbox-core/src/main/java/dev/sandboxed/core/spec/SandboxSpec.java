@@ -59,6 +59,8 @@ public final class SandboxSpec {
     private final List<PortMapping> publishedPorts;
     private final List<HostPort> exposedHostPorts;
     private final Optional<NetworkJoin> joinedNetwork;
+    private final boolean egress;
+    private final boolean egressHostLoopback;
     private final Optional<ImageRootMode> imageRootMode;
     private final WritableLayer writableLayer;
 
@@ -90,6 +92,8 @@ public final class SandboxSpec {
         this.publishedPorts = List.copyOf(b.publishedPorts);
         this.exposedHostPorts = List.copyOf(b.exposedHostPorts);
         this.joinedNetwork = b.joinedNetwork;
+        this.egress = b.egress;
+        this.egressHostLoopback = b.egressHostLoopback;
         this.imageRootMode = b.imageRootMode;
         this.writableLayer = b.writableLayer;
     }
@@ -112,7 +116,16 @@ public final class SandboxSpec {
     }
 
     public NetworkMode network() {
-        return has(Namespace.NET) ? NetworkMode.NONE : NetworkMode.HOST;
+        return !has(Namespace.NET) ? NetworkMode.HOST : egress ? NetworkMode.EGRESS : NetworkMode.NONE;
+    }
+
+    /**
+     * With {@link NetworkMode#EGRESS}: whether the tool's gateway address (10.0.2.2) reaches the host's loopback
+     * (127.0.0.1), so a server the test runs there is reachable. Off by default: then the host's loopback services are
+     * not reachable from the sandbox, only what other hosts (and the host's non-loopback addresses) offer.
+     */
+    public boolean egressHostLoopback() {
+        return egressHostLoopback;
     }
 
     /**
@@ -322,6 +335,8 @@ public final class SandboxSpec {
         b.publishedPorts.addAll(publishedPorts);
         b.exposedHostPorts.addAll(exposedHostPorts);
         b.joinedNetwork = joinedNetwork;
+        b.egress = egress;
+        b.egressHostLoopback = egressHostLoopback;
         b.imageRootMode = imageRootMode;
         b.writableLayer = writableLayer;
         return b;
@@ -349,14 +364,15 @@ public final class SandboxSpec {
                 && tmpSize.equals(other.tmpSize) && shmSize.equals(other.shmSize)
                 && publishedPorts.equals(other.publishedPorts) && exposedHostPorts.equals(other.exposedHostPorts)
                 && joinedNetwork.equals(other.joinedNetwork) && imageRootMode.equals(other.imageRootMode)
-                && writableLayer.equals(other.writableLayer);
+                && writableLayer.equals(other.writableLayer)
+                && egress == other.egress && egressHostLoopback == other.egressHostLoopback;
     }
 
     @Override
     public int hashCode() {
         return Objects.hash(namespaces, rootfs, mounts, devices, hooks, hostname, environment, workdir, user, userName, limits,
                 seccompProfile, capabilities, idMapping, allowCompatArchitectures, tmpSize, shmSize, publishedPorts,
-                exposedHostPorts, joinedNetwork, imageRootMode, writableLayer);
+                exposedHostPorts, joinedNetwork, imageRootMode, writableLayer, egress, egressHostLoopback);
     }
 
     @Override
@@ -372,7 +388,8 @@ public final class SandboxSpec {
                 + (exposedHostPorts.isEmpty() ? "" : ", exposeHostPorts=" + exposedHostPorts)
                 + joinedNetwork.map(j -> ", network=" + j.network() + ", aliases=" + j.aliases()).orElse("")
                 + imageRootMode.map(m -> ", imageRootMode=" + m).orElse("")
-                + (rootfs.isImage() ? ", writableLayer=" + writableLayer : "") + "}";
+                + (rootfs.isImage() ? ", writableLayer=" + writableLayer : "")
+                + (egress ? ", network=egress" + (egressHostLoopback ? "+host-loopback" : "") : "") + "}";
     }
 
     static void checkEnv(String name, String value) {
@@ -414,6 +431,8 @@ public final class SandboxSpec {
         private final List<PortMapping> publishedPorts = new ArrayList<>();
         private final List<HostPort> exposedHostPorts = new ArrayList<>();
         private Optional<NetworkJoin> joinedNetwork = Optional.empty();
+        private boolean egress;
+        private boolean egressHostLoopback;
         /** What the caller set, which an image's defaults never replace. */
         private final Set<String> explicitEnv = new HashSet<>();
         private boolean explicitWorkdir;
@@ -486,6 +505,13 @@ public final class SandboxSpec {
             } else {
                 namespaces.add(Namespace.NET);
             }
+            this.egress = mode == NetworkMode.EGRESS;
+            return this;
+        }
+
+        /** With {@link NetworkMode#EGRESS}: lets 10.0.2.2 reach the host's loopback; see the getter. */
+        public Builder egressHostLoopback(boolean value) {
+            this.egressHostLoopback = value;
             return this;
         }
 
@@ -736,6 +762,7 @@ public final class SandboxSpec {
                 throw new SpecException("network", "joining network '" + joinedNetwork.get().network()
                         + "' needs a network namespace of its own; do not use the host's network (NetworkMode.HOST)");
             }
+            checkEgress();
             if (!namespaces.contains(Namespace.MOUNT) && !devices.isEmpty()) {
                 throw new SpecException("devices", "binding devices needs the MOUNT namespace");
             }
@@ -750,6 +777,19 @@ public final class SandboxSpec {
             }
             checkPorts();
             return new SandboxSpec(this);
+        }
+
+        private void checkEgress() {
+            if (egressHostLoopback && !egress) {
+                throw new SpecException("egressHostLoopback", "only applies to network egress (NetworkMode.EGRESS)");
+            }
+            if (egress && !namespaces.contains(Namespace.NET)) {
+                throw new SpecException("network", "egress needs a network namespace of its own; keep NET");
+            }
+            if (egress && joinedNetwork.isPresent()) {
+                throw new SpecException("network", "egress and joining network '" + joinedNetwork.get().network()
+                        + "' do not combine; choose one");
+            }
         }
 
         /** Forwarding runs in the sandbox's own network namespace, by its init; at most 64 mappings (the init's). */

@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Supplier;
 
+import dev.sandboxed.core.internal.egress.EgressTools;
 import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.internal.host.IdMapTools;
 import dev.sandboxed.core.internal.host.Memo;
@@ -45,7 +46,8 @@ public final class HostProbe {
                 new SeccompCheck(host),
                 new OverlayCheck(host),
                 AdvisoryCheck.of(new ImageRootCheck(host, Optional.ofNullable(System.getProperty(ImageRootMode.PROPERTY)))),
-                AdvisoryCheck.of(new ImageOwnershipCheck(new Memo<>(() -> OwnerPolicy.forHost(host)))));
+                AdvisoryCheck.of(new ImageOwnershipCheck(new Memo<>(() -> OwnerPolicy.forHost(host)))),
+                AdvisoryCheck.of(new EgressCheck(new EgressTools(host), System.getProperty(EgressTools.TOOL_PROPERTY))));
     }
 
     /**

@@ -162,6 +162,15 @@ public final class Native {
         }
     }
 
+    /** An empty memfd, close-on-exec in this process (e.g. a child's output, read back through /proc/self/fd). */
+    public static int memfd(String name) {
+        int fd = LIBC.memfd_create(name, MFD_CLOEXEC);
+        if (fd < 0) {
+            throw failure("memfd_create " + name);
+        }
+        return fd;
+    }
+
     /** The seals of a memfd (F_SEAL_*). */
     public static int seals(int fd) {
         int seals = LIBC.fcntl(fd, F_GET_SEALS, 0);
@@ -261,13 +270,32 @@ public final class Native {
      * The JDK's ProcessBuilder cannot hand a child a socket, which is why this exists.
      */
     public static int spawn(String path, List<String> argv, List<String> env, int passFd) {
+        return spawn(path, argv, env, new int[] {passFd}, -1);
+    }
+
+    /**
+     * As {@link #spawn(String, List, List, int)}, with {@code passFds} as descriptors 3, 4, ... in the child, and its
+     * stdout and stderr on {@code outFd} (inherited when -1).
+     */
+    public static int spawn(String path, List<String> argv, List<String> env, int[] passFds, int outFd) {
+        for (int fd : passFds) {
+            if (fd >= 3 && fd < 3 + passFds.length) { // a dup2 onto it would replace it before it is passed on
+                throw new IllegalArgumentException("descriptor " + fd + " would be overwritten while passed on");
+            }
+        }
         Pointer actions = Memory.allocateDirect(RUNTIME, 256, true);
         if (LIBC.posix_spawn_file_actions_init(actions) != 0) {
             throw new SandboxException("posix_spawn_file_actions_init", Errno.EINVAL);
         }
         try {
             LIBC.posix_spawn_file_actions_addopen(actions, 0, "/dev/null", O_RDONLY, 0);
-            LIBC.posix_spawn_file_actions_adddup2(actions, passFd, 3);
+            for (int i = 0; i < passFds.length; i++) {
+                LIBC.posix_spawn_file_actions_adddup2(actions, passFds[i], 3 + i);
+            }
+            if (outFd >= 0) {
+                LIBC.posix_spawn_file_actions_adddup2(actions, outFd, 1);
+                LIBC.posix_spawn_file_actions_adddup2(actions, outFd, 2);
+            }
             IntByReference pid = new IntByReference();
             List<Pointer> keepAlive = new ArrayList<>();
             int rc = LIBC.posix_spawn(pid, path, actions, null, stringArray(argv, keepAlive),

@@ -59,6 +59,7 @@ public final class Protocol {
     public static final int F_PORT = 11;
     public static final int F_TRANSPORT = 12;
     public static final int F_REQUEST_ID = 13;
+    public static final int F_NAMESPACES_OUT = 14;
     public static final int F_EXPOSE_UDP_PORT = 16;
     public static final int F_CLONE_FLAGS = 20;
     public static final int F_SETGROUPS = 21;

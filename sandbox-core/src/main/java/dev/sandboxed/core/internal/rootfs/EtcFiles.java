@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
+import dev.sandboxed.core.internal.egress.EgressTool;
 import dev.sandboxed.core.internal.image.VerifyingInputStream;
 import dev.sandboxed.core.internal.os.Native;
 
@@ -43,6 +44,17 @@ record EtcFiles(Path hostname, Path hosts) {
             return write(directory(cacheRoot.resolve("etc")), hosts + HOST_INTERNAL);
         } catch (IOException e) {
             throw new UncheckedIOException("write the /etc/hosts of a sandbox that exposes host ports: " + e.getMessage(), e);
+        }
+    }
+
+    /** The /etc/resolv.conf of an egress sandbox: the tool's DNS forwarder only. */
+    static Path egressResolvConf(Path cacheRoot) {
+        try {
+            Files.createDirectories(cacheRoot);
+            return write(directory(cacheRoot.resolve("etc")), "# sandboxed network egress: the DNS forwarder of pasta or"
+                    + " slirp4netns\nnameserver " + EgressTool.DNS + "\n");
+        } catch (IOException e) {
+            throw new UncheckedIOException("write the /etc/resolv.conf of an egress sandbox: " + e.getMessage(), e);
         }
     }
 

@@ -15,6 +15,7 @@ import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.Device;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 
@@ -122,6 +123,10 @@ public final class MountPlan {
         }
         ops.add(MountOp.mount("tmpfs", "/tmp", MS_NOSUID | MS_NODEV, "mode=1777,size=" + spec.tmpSize()));
         network.ifPresent(etc -> networkEtc(ops, etc));
+        if (spec.network() == NetworkMode.EGRESS) {
+            ops.add(MountOp.bind(EtcFiles.egressResolvConf(ImageCache.defaultDirectory()).toString(), "/etc/resolv.conf",
+                    OPF_RDONLY | OPF_NOSUID | OPF_NODEV | OPF_NOEXEC | OPF_OPTIONAL));
+        }
         if (spec.rootfs().isHost()) {
             checkTargetsCanBeCreated(spec.mounts());
         }

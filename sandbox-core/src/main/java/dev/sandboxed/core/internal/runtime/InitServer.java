@@ -85,6 +85,14 @@ public final class InitServer implements AutoCloseable {
      * host pid. One request at a time: the server is single-threaded anyway.
      */
     public synchronized int create(Message request, int... fds) {
+        return createWithNamespaces(request, null, fds);
+    }
+
+    /**
+     * As {@link #create}; with {@code namespaces} (for a request with {@code F_NAMESPACES_OUT}) it receives the init's
+     * user and network namespace descriptors, which the caller closes.
+     */
+    public synchronized int createWithNamespaces(Message request, int[] namespaces, int... fds) {
         try {
             socket.send(request, fds);
         } catch (SandboxException e) {
@@ -96,10 +104,19 @@ public final class InitServer implements AutoCloseable {
         if (reply == null) {
             throw diedOr(new SandboxException("create sandbox: the sandbox-init server hung up", 0), false);
         }
-        for (int fd : reply.fds()) {
-            Native.close(fd);
-        }
         Message m = reply.message();
+        boolean handOver = namespaces != null && m.kind() == Protocol.K_CREATED && reply.fds().length == namespaces.length;
+        for (int i = 0; i < reply.fds().length; i++) {
+            if (handOver) {
+                namespaces[i] = reply.fds()[i];
+            } else {
+                Native.close(reply.fds()[i]);
+            }
+        }
+        if (namespaces != null && m.kind() == Protocol.K_CREATED && !handOver) {
+            throw new SandboxException("create sandbox: the sandbox-init server sent " + reply.fds().length
+                    + " namespace descriptors, expected " + namespaces.length, 0);
+        }
         if (m.kind() == Protocol.K_CREATED) {
             return m.u32(Protocol.F_PID, -1);
         }

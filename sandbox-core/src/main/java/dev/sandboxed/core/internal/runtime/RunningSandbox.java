@@ -11,6 +11,7 @@ import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.CgroupException;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.egress.EgressLink;
 import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
@@ -39,6 +40,7 @@ public final class RunningSandbox {
     private final BackgroundRemoval removal;
     private final PublishedPorts ports;
     private final Optional<RuntimeNetwork.Member> networkMember;
+    private final Optional<EgressLink> egress;
     private volatile Launched main;
     /** poststart and poststop hooks that failed, one line each. */
     private final List<String> hookFailures = new CopyOnWriteArrayList<>();
@@ -47,7 +49,7 @@ public final class RunningSandbox {
 
     RunningSandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, InitConnection connection,
             SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, BackgroundRemoval removal,
-            PublishedPorts ports, Optional<RuntimeNetwork.Member> networkMember) {
+            PublishedPorts ports, Optional<RuntimeNetwork.Member> networkMember, Optional<EgressLink> egress) {
         this.id = id;
         this.spec = spec;
         this.ids = ids;
@@ -60,6 +62,12 @@ public final class RunningSandbox {
         this.removal = removal;
         this.ports = ports;
         this.networkMember = networkMember;
+        this.egress = egress;
+    }
+
+    /** The egress tool attached to its network namespace, if it has network egress. */
+    public Optional<EgressLink> egress() {
+        return egress;
     }
 
     /** The host port a published sandbox port got; IllegalArgumentException naming the published ones otherwise. */
@@ -220,6 +228,7 @@ public final class RunningSandbox {
             }
         } finally {
             initExit.close();
+            egress.ifPresent(EgressLink::close); // after the init: nothing inside sends through it any more
             networkMember.ifPresent(RuntimeNetwork.Member::leave);
             if (spec.rootfs().isImage() && spec.writableLayer().onDisk()) {
                 DiskLayers.removeIfPresent(id); // its init is gone, so nothing writes there any more

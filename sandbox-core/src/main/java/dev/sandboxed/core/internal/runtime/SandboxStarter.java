@@ -13,8 +13,11 @@ import java.util.function.Supplier;
 
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.egress.EgressLink;
+import dev.sandboxed.core.internal.egress.EgressTools;
 import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
@@ -29,6 +32,7 @@ import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.Namespace;
+import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 
@@ -48,6 +52,7 @@ public final class SandboxStarter {
     private final CgroupPool cgroupPool;
     private final Supplier<InitServer> server;
     private final BackgroundRemoval removal;
+    private Path guardBinary; // guarded by this
 
     public SandboxStarter(StateDirectory stateDirectory, CgroupManager cgroups, int cgroupPoolDepth,
             Supplier<InitServer> server, BackgroundRemoval removal) {
@@ -64,7 +69,7 @@ public final class SandboxStarter {
 
     /** What the checks decided, before anything exists on the host. */
     private record Plan(StartRequest request, IdMapPlan ids, Optional<SeccompFilter> seccomp, MountPlan mounts,
-            boolean wantsCgroup, CgroupPool.Key cgroupKey) {
+            boolean wantsCgroup, CgroupPool.Key cgroupKey, Optional<EgressTools.Located> egress) {
         SandboxSpec spec() {
             return request.spec();
         }
@@ -81,6 +86,8 @@ public final class SandboxStarter {
         /** The process parked in a pooled cgroup, until the create request takes it or it is let go. */
         CgroupPool.Parked parked;
         RunningSandbox sandbox;
+        EgressLink egress;
+        int[] namespaces; // the init's user and network namespaces, for the egress tool
         PublishedPorts ports = PublishedPorts.none();
     }
 
@@ -97,6 +104,9 @@ public final class SandboxStarter {
             reserve(plan, made);
             Message create = describe(plan, made);
             clone(plan, made, create);
+            if (made.egress != null) {
+                made.egress.awaitUp(); // before the main process is sent: it starts with the network up
+            }
             awaitReady(plan, made);
             made.sandbox.reportHookFailures(LifecycleHooks.runReported(plan.spec(), Hook.Stage.POSTSTART,
                     made.sandbox.hookState().withStatus(OciState.Status.RUNNING)));
@@ -136,7 +146,10 @@ public final class SandboxStarter {
         MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of),
                 request.network().map(n -> new MountPlan.NetworkEtc(n.hostsFile(), n.resolvConf())));
         boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
-        return new Plan(request, ids, seccomp, mounts, wantsCgroup, new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID)));
+        Optional<EgressTools.Located> egress = spec.network() == NetworkMode.EGRESS && request.networkOwner().isEmpty()
+                ? Optional.of(new EgressTools(HostEnvironment.system()).forSandbox()) : Optional.empty();
+        return new Plan(request, ids, seccomp, mounts, wantsCgroup, new CgroupPool.Key(spec.limits(), spec.has(Namespace.PID)),
+                egress);
     }
 
     /** Id, cgroup and state entry: one made ahead when the pool has it, else made now. */
@@ -175,6 +188,9 @@ public final class SandboxStarter {
         Message create = plan.request().networkOwner().isPresent() || slot
                 ? CreateMessage.joiningNetwork(plan.spec(), plan.ids(), plan.mounts(), made.cgroup)
                 : CreateMessage.of(plan.spec(), plan.ids(), plan.mounts(), made.cgroup);
+        if (plan.egress().isPresent()) {
+            create.putU32(Protocol.F_NAMESPACES_OUT, 1);
+        }
         LifecycleHooks.describe(create, plan.spec());
         if (plan.mounts().imageRoot().isPresent()) {
             boolean disk = plan.mounts().imageRoot().get().diskLayer();
@@ -207,11 +223,21 @@ public final class SandboxStarter {
         } finally {
             Native.close(pair[1]);
         }
+        if (plan.egress().isPresent()) {
+            // Attached as soon as the namespaces exist, so the tool comes up while the init sets up the mounts.
+            try {
+                made.egress = EgressLink.start(guardBinary(), plan.egress().get(), pid, made.namespaces[0],
+                        made.namespaces[1], plan.spec().egressHostLoopback(), HostFacts.current().isRoot());
+            } finally {
+                Native.close(made.namespaces[0]);
+                Native.close(made.namespaces[1]);
+            }
+        }
         InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup),
                 made.server::deathIfAny);
         connection.exposeHostPorts(plan.spec().exposedHostPorts());
         made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
-                made.state, pid, removal, made.ports, Optional.ofNullable(made.member));
+                made.state, pid, removal, made.ports, Optional.ofNullable(made.member), Optional.ofNullable(made.egress));
     }
 
     /** One create request to the current server (a new one if the last died), with the namespaces a sandbox joins. */
@@ -240,6 +266,10 @@ public final class SandboxStarter {
             }
         }
         Optional<RunningSandbox> owner = plan.request().networkOwner();
+        if (owner.isEmpty() && plan.egress().isPresent()) {
+            made.namespaces = new int[] {-1, -1};
+            return made.server.createWithNamespaces(create, made.namespaces, socket);
+        }
         if (owner.isEmpty()) {
             return made.server.create(create, socket);
         }
@@ -299,6 +329,9 @@ public final class SandboxStarter {
             made.sandbox.close(() -> { });
             return;
         }
+        if (made.egress != null) {
+            made.egress.close();
+        }
         if (made.socket != null) {
             made.socket.close();
         }
@@ -320,6 +353,14 @@ public final class SandboxStarter {
     static String summary(SandboxSpec spec) {
         String summary = "rootfs=" + spec.rootfs() + ", hostname=" + spec.hostname();
         return spec.limits().isEmpty() ? summary : summary + ", limits=" + spec.limits();
+    }
+
+    /** sandbox-init, which runs an egress tool as {@code --guard}; located once. */
+    private synchronized Path guardBinary() {
+        if (guardBinary == null) {
+            guardBinary = InitBinary.locate();
+        }
+        return guardBinary;
     }
 
     private static String newId() {

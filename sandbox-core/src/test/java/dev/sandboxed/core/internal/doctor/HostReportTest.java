@@ -71,7 +71,7 @@ class HostReportTest {
                 KernelVersionCheck.NAME, SyscallSupportCheck.NAME, MaxUserNamespacesCheck.NAME,
                 UnprivilegedUsernsCloneCheck.NAME, AppArmorUsernsRestrictionCheck.NAME, UserNamespaceProbeCheck.NAME,
                 ContainerCheck.NAME, SubordinateIdsCheck.NAME, IdMapToolsCheck.NAME, SeccompCheck.NAME,
-                OverlayCheck.NAME, ImageRootCheck.NAME, ImageOwnershipCheck.NAME, "cgroups");
+                OverlayCheck.NAME, ImageRootCheck.NAME, ImageOwnershipCheck.NAME, EgressCheck.NAME, "cgroups");
         assertThat(report.results()).filteredOn(r -> r.status() == Status.FAIL).isEmpty();
         assertThat(report.sandboxesCanRun()).isTrue();
         assertThat(fake.commandsRun).hasSize(1); // probe shared by the probe and container checks
