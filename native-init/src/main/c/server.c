@@ -758,6 +758,10 @@ static int create_by_parked(const struct parked *p, const struct msg *request, s
     }
     c->pid = (pid_t)field_u32(&pid);
     c->sync[1] = parked_request.fds[0];
+    /* As in create_sandbox: before the release, while the init is still dumpable. */
+    if (c->want_namespaces && open_namespaces(c, f) < 0) {
+        return -1;
+    }
     if (write(c->sync[1], "2", 1) != 1) {
         int err = errno;
         return child_gone(c->pid, err) ? 1 : fail(f, err, "tell sandbox init its cgroups are joined");
