@@ -643,11 +643,15 @@ static int create_sandbox(const struct create_request *req, int control, int sig
 /*
  * In a parked process: clones the init of `request` with CLONE_PARENT (the server is its parent, as for any init, and
  * reaps it) into the cgroups this process is in, writes its id maps and releases it. Returns its pid with
- * *sync the start-up socket's other end, or -1 with the failed step (an init already cloned is killed).
+ * *sync the start-up socket's other end, and with F_NAMESPACES_OUT the init's user and network namespaces in
+ * namespaces[] (opened before the release: then the init turns non-dumpable, and an unprivileged server could no
+ * longer open them), or -1 with the failed step (an init already cloned is killed).
  */
-static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, struct failure *f) {
+static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, int namespaces[2], struct failure *f) {
     struct create_request req;
-    struct creation c = { .pid = -1, .sync = { -1, -1 } };
+    struct creation c = { .pid = -1, .sync = { -1, -1 }, .namespaces = { -1, -1 } };
+    struct field want = { 0 };
+    c.want_namespaces = msg_find(request, F_NAMESPACES_OUT, &want) && field_u32(&want);
     if (parse_create_request(request, &req, f) < 0) return -1;
     if (req.join || req.on_network) {
         return fail(f, EINVAL, "create sandbox: a parked process clones no init that joins namespaces or a network");
@@ -667,13 +671,18 @@ static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, s
         return fail(f, clone_errno, "clone with namespace flags 0x%llx", (unsigned long long)req.clone_flags);
     }
     int rc = write_id_maps(c.pid, &req, f);
+    if (rc == 0 && c.want_namespaces) rc = open_namespaces(&c, f);
     if (rc == 0 && write(c.sync[1], "1", 1) != 1) rc = fail(f, errno, "release sandbox init");
     if (rc < 0) {
         kill(c.pid, SIGKILL); /* the server reaps it */
         close(c.sync[1]);
+        close_keep_errno(c.namespaces[0]);
+        close_keep_errno(c.namespaces[1]);
         return -1;
     }
     *sync = c.sync[1];
+    namespaces[0] = c.namespaces[0];
+    namespaces[1] = c.namespaces[1];
     return c.pid;
 }
 
@@ -696,11 +705,13 @@ static _Noreturn void parked_main(const struct msg *park, int sock, pid_t server
     if (rc <= 0) _exit(0);
     struct failure f = joined;
     int sync = -1;
-    pid_t init = f.err != 0 ? -1 : clone_parked_init(&parked_request, sock, &sync, &f);
+    int namespaces[2] = { -1, -1 };
+    pid_t init = f.err != 0 ? -1 : clone_parked_init(&parked_request, sock, &sync, namespaces, &f);
     if (init > 0) {
+        int fds[3] = { sync, namespaces[0], namespaces[1] };
         msg_init(&reply, K_CREATED);
         msg_put_u32(&reply, F_PID, (uint32_t)init);
-        msg_send(sock, &reply, &sync, 1);
+        msg_send(sock, &reply, fds, namespaces[1] >= 0 ? 3 : 1);
     } else {
         msg_init(&reply, K_CREATE_FAILED);
         msg_put_failure(&reply, &f);
@@ -752,15 +763,16 @@ static int create_by_parked(const struct parked *p, const struct msg *request, s
         msg_close_fds(&parked_request);
         return failure_of(&parked_request, f);
     }
-    if (!msg_find(&parked_request, F_PID, &pid) || pid.len != 4 || parked_request.nfds != 1) {
+    int want_fds = c->want_namespaces ? 3 : 1; /* start-up socket, then the namespaces asked for */
+    if (!msg_find(&parked_request, F_PID, &pid) || pid.len != 4 || parked_request.nfds != want_fds) {
         msg_close_fds(&parked_request);
         return fail(f, EPROTO, "create sandbox: parked process %d answered without the init's pid", p->pid);
     }
     c->pid = (pid_t)field_u32(&pid);
     c->sync[1] = parked_request.fds[0];
-    /* As in create_sandbox: before the release, while the init is still dumpable. */
-    if (c->want_namespaces && open_namespaces(c, f) < 0) {
-        return -1;
+    if (c->want_namespaces) {
+        c->namespaces[0] = parked_request.fds[1];
+        c->namespaces[1] = parked_request.fds[2];
     }
     if (write(c->sync[1], "2", 1) != 1) {
         int err = errno;
