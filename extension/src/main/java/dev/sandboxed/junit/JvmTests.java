@@ -128,7 +128,7 @@ final class JvmTests {
         List<String> classPath = JvmRun.classPath(anchors(testClass));
         JvmRun.unreachable(classPath).ifPresent(why -> {
             throw new SandboxedConfigurationException("jvm", "the class path, the working directory and the JDK are "
-                    + "bound at their own paths, but " + why + "; expected them outside /tmp, /run, /proc, /dev and /sys");
+                    + "bound at their own paths, but " + why + "; expected them below /tmp or /run, or elsewhere outside /proc, /dev and /sys");
         });
         JvmRun run = new JvmRun(classPath, options, CURRENT_OUT, CURRENT_ERR);
         Function<SandboxSpec, Sandbox> start = s -> {

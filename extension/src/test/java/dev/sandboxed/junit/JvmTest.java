@@ -7,14 +7,18 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -44,7 +48,10 @@ import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.opentest4j.AssertionFailedError;
 import org.opentest4j.TestAbortedException;
 
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.junit.internal.hermetic.JvmRun;
+import dev.sandboxed.junit.internal.hermetic.Wire;
 
 /**
  * {@code @Sandboxed(jvm = true)}: each fixture test runs in a fresh JVM in a sandbox, and its result comes back here as
@@ -394,10 +401,44 @@ class JvmTest {
                         + "static nested test class");
     }
 
+    /** Run by {@link #classPathEntryUnderTmpIsTheHosts} only: finds a resource that only a /tmp entry has. */
+    static class ReadsTmpEntry {
+        @Test
+        void findsIt() throws IOException {
+            try (InputStream in = ReadsTmpEntry.class.getClassLoader().getResourceAsStream(TMP_RESOURCE)) {
+                assertThat(in).isNotNull();
+                assertThat(new String(in.readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("from the host's /tmp");
+            }
+        }
+    }
+
+    static final String TMP_RESOURCE = "jvmtest-tmp-entry.txt";
+
     @Test
-    void classPathUnderAFreshDirectoryIsRefused() {
-        assertThat(JvmRun.unreachable(List.of("/tmp/app.jar"))).hasValue("'/tmp/app.jar' is under /tmp, which the "
-                + "sandbox makes afresh");
+    void classPathEntryUnderTmpIsTheHosts() throws IOException {
+        // The sandbox has its own /tmp, but a class-path entry there is bound from the host's at its own path.
+        Path entry = Files.createTempDirectory(Path.of("/tmp"), "jvmtest-entry");
+        try {
+            Files.writeString(entry.resolve(TMP_RESOURCE), "from the host's /tmp");
+            List<String> classPath = new ArrayList<>(JvmRun.classPath(List.of(JvmTest.class)));
+            classPath.add(entry.toString());
+            JvmRun.Outcome outcome = new JvmRun(classPath, List.of(), OutputStream.nullOutputStream(),
+                    OutputStream.nullOutputStream()).run(SandboxSpec.defaults(), new Wire.Request(
+                            ReadsTmpEntry.class.getName(), "findsIt", "", Map.of()), Duration.ofMinutes(2), Sandbox::start);
+            assertThat(outcome.events()).as(outcome.events().toString())
+                    .anySatisfy(e -> assertThat(e.path("status").asText()).isEqualTo("SUCCESSFUL"));
+        } finally {
+            Files.deleteIfExists(entry.resolve(TMP_RESOURCE));
+            Files.deleteIfExists(entry);
+        }
+    }
+
+    @Test
+    void classPathHidingTheSandboxsOwnDirectoriesIsRefused() {
+        assertThat(JvmRun.unreachable(List.of("/tmp"))).hasValue("'/tmp' would hide the sandbox's own /tmp");
+        assertThat(JvmRun.unreachable(List.of("/run/"))).hasValue("'/run/' would hide the sandbox's own /run");
+        assertThat(JvmRun.unreachable(List.of("/proc/1/root/app.jar"))).hasValue("'/proc/1/root/app.jar' is under /proc, "
+                + "which the sandbox mounts itself");
         assertThat(JvmRun.unreachable(List.of("/"))).hasValue("'/' is the root directory, which would hide the sandbox's own /tmp");
         assertThat(JvmRun.unreachable(JvmRun.classPath(List.of(JvmTest.class)))).isEmpty();
     }

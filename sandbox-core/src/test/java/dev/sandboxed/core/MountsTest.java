@@ -55,6 +55,37 @@ class MountsTest {
     }
 
     @Test
+    void bindSourcesUnderTheSandboxsFreshDirectoriesAreTheHosts() throws Exception {
+        // /tmp (and /run) are made afresh in the sandbox: a source there must still be the host's directory.
+        Path dir = Files.createTempDirectory(Path.of("/tmp"), "sandboxed-bindsrc");
+        Path run = null;
+        try {
+            Files.writeString(dir.resolve("seen"), "host file");
+            SandboxSpec.Builder b = SandboxSpec.builder().bindReadOnly(dir.toString(), "/data")
+                    .bindReadOnly(dir.toString(), dir.toString());
+            if (Files.isWritable(Path.of("/run"))) {
+                run = Files.createTempDirectory(Path.of("/run"), "sandboxed-bindsrc");
+                Files.writeString(run.resolve("seen"), "host run file");
+                b.bindReadOnly(run.toString(), run.toString());
+            }
+            try (Sandbox s = Sandbox.start(b.build())) {
+                assertThat(s.exec("cat", "/data/seen").stdout()).isEqualTo("host file");
+                assertThat(s.exec("cat", dir.resolve("seen").toString()).stdout()).isEqualTo("host file");
+                if (run != null) {
+                    assertThat(s.exec("cat", run.resolve("seen").toString()).stdout()).isEqualTo("host run file");
+                }
+                // The rest of /tmp stays the sandbox's own.
+                assertThat(s.exec("sh", "-c", "ls -A /tmp | wc -l").stdout().trim()).isEqualTo("1");
+            }
+        } finally {
+            for (Path d : run == null ? new Path[] {dir} : new Path[] {dir, run}) {
+                Files.deleteIfExists(d.resolve("seen"));
+                Files.deleteIfExists(d);
+            }
+        }
+    }
+
+    @Test
     void bindTargetsAreCreatedInsideTheSandboxOnly(@TempDir Path dir) {
         try (Sandbox s = Sandbox.start(SandboxSpec.builder().bindReadOnly(dir.toString(), "/mnt/deep/new/dir").build())) {
             assertThat(s.exec("test", "-d", "/mnt/deep/new/dir").exitCode()).isZero();

@@ -198,13 +198,15 @@ public final class JvmRun {
         return b.build();
     }
 
-    /** Directories the sandbox makes afresh: a host path there cannot be bound at its own path. */
-    private static final List<Path> FRESH = List.of(Path.of("/tmp"), Path.of("/run"), Path.of("/proc"), Path.of("/dev"),
-            Path.of("/sys"));
+    /** The sandbox's own /tmp and /run: a host one bound over it would hide it (and the host's /run is kept out). */
+    private static final List<Path> OWN = List.of(Path.of("/tmp"), Path.of("/run"));
+    /** Kernel file systems the sandbox mounts itself: no mount point can be made in them. */
+    private static final List<Path> KERNEL = List.of(Path.of("/proc"), Path.of("/dev"), Path.of("/sys"));
 
     /**
-     * Why the JDK, the working directory or an entry of {@code classPath} cannot be seen at its own path in the
-     * sandbox (it is {@code /} or under a directory the sandbox makes afresh, such as {@code /tmp}), if one cannot.
+     * Why the JDK, the working directory or an entry of {@code classPath} cannot be bound at its own path in the
+     * sandbox, if one cannot: it is {@code /}, {@code /tmp} or {@code /run} itself, or under {@code /proc}, {@code /dev}
+     * or {@code /sys}. Paths below {@code /tmp} and {@code /run} are fine: bind sources are opened on the host's.
      */
     public static Optional<String> unreachable(List<String> classPath) {
         List<String> paths = new ArrayList<>(List.of(System.getProperty("java.home"), System.getProperty("user.dir")));
@@ -214,9 +216,12 @@ public final class JvmRun {
             if (p.getNameCount() == 0) {
                 return Optional.of("'" + entry + "' is the root directory, which would hide the sandbox's own /tmp");
             }
-            for (Path fresh : FRESH) {
-                if (p.startsWith(fresh)) {
-                    return Optional.of("'" + entry + "' is under " + fresh + ", which the sandbox makes afresh");
+            if (OWN.contains(p)) {
+                return Optional.of("'" + entry + "' would hide the sandbox's own " + p);
+            }
+            for (Path kernel : KERNEL) {
+                if (p.startsWith(kernel)) {
+                    return Optional.of("'" + entry + "' is under " + kernel + ", which the sandbox mounts itself");
                 }
             }
         }
