@@ -1,5 +1,6 @@
 package dev.sandboxed.junit;
 
+import java.lang.annotation.Annotation;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -25,7 +26,8 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
     private final NetworkRegistry networks;
     private volatile boolean failed;
 
-    private record Entry(Container container, CleanupMode cleanup) {
+    /** {@code declared}: what the test's own levels declared for it (see {@link SandboxedSettings#declaredBelowClass}). */
+    private record Entry(Container container, CleanupMode cleanup, List<Annotation> declared) {
     }
 
     ContainerRegistry(String scopeName) {
@@ -42,15 +44,36 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
         return Optional.ofNullable(containers.get(name)).map(Entry::container);
     }
 
-    /** The container called {@code name}, created by {@code factory} on first use. */
-    synchronized Container getOrCreate(String name, CleanupMode cleanup, Supplier<Container> factory) {
+    /**
+     * The container called {@code settings.name()}, created by {@code factory} on first use. A later request that
+     * declares something of its own must declare what the first did: one name is one container, and a second
+     * container needs a name of its own rather than silently getting the first.
+     */
+    synchronized Container getOrCreate(SandboxedSettings settings, Supplier<Container> factory) {
+        String name = settings.name();
+        List<Annotation> declared = settings.declaredBelowClass();
         Entry e = containers.get(name);
         if (e == null) {
-            e = new Entry(factory.get(), cleanup);
+            CleanupMode cleanup = settings.cleanup();
+            e = new Entry(factory.get(), cleanup, declared);
             e.container().keptOnFailure(cleanup == CleanupMode.NEVER || cleanup == CleanupMode.ON_SUCCESS);
             containers.put(name, e);
+        } else {
+            requireAlike(scopeName, name, e.declared(), declared);
         }
         return e.container();
+    }
+
+    /**
+     * A later request for container {@code name} of {@code scopeName} either declares nothing of its own (it refers
+     * to the container) or what the first one declared.
+     */
+    static void requireAlike(String scopeName, String name, List<Annotation> first, List<Annotation> later) {
+        if (!later.isEmpty() && !later.equals(first)) {
+            throw new SandboxedConfigurationException("name", "'" + name + "' already names a container of " + scopeName
+                    + " declared with other settings; expected a distinct name for each differently declared container,"
+                    + " e.g. @Sandboxed(name = \"second\", ...)");
+        }
     }
 
     synchronized List<Container> containers() {

@@ -9,8 +9,10 @@ import java.lang.reflect.Modifier;
 import java.lang.reflect.Parameter;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -188,18 +190,29 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         for (Object instance : instances) {
             fields.addAll(containerFields(instance.getClass(), false));
         }
+        boolean perClass = context.getTestInstanceLifecycle().orElse(TestInstance.Lifecycle.PER_METHOD)
+                == TestInstance.Lifecycle.PER_CLASS;
+        // The test's own containers, in the order they are made: fields now, then the parameters.
+        List<SandboxedSettings> own = new ArrayList<>();
         for (Field f : fields) {
-            needed.add(settings(context, f));
+            SandboxedSettings s = settings(context, f);
+            needed.add(s);
+            if (s.scope().orElse(perClass ? Scope.CLASS : Scope.DEFAULT) != Scope.CLASS) {
+                own.add(s);
+            }
         }
         // Parameters are checked here too: an abort thrown while resolving a parameter would count as a failure.
         for (Parameter p : method.getParameters()) {
             if (p.getType() == Container.class) {
-                needed.add(settings(context, p));
+                SandboxedSettings s = settings(context, p);
+                needed.add(s);
+                if (s.scope().orElse(Scope.DEFAULT) != Scope.CLASS) {
+                    own.add(s);
+                }
             }
         }
+        requireOneDeclarationPerName(context, own);
         requireHost(context, needed);
-        boolean perClass = context.getTestInstanceLifecycle().orElse(TestInstance.Lifecycle.PER_METHOD)
-                == TestInstance.Lifecycle.PER_CLASS;
         for (Object instance : instances) {
             for (Field f : containerFields(instance.getClass(), false)) {
                 SandboxedSettings s = settings(context, f);
@@ -371,12 +384,29 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
         ExtensionConfig config = new ExtensionConfig(context);
         ContainerRegistry registry = registry(owner);
-        Container container = registry.getOrCreate(name, settings.cleanup(),
+        Container container = registry.getOrCreate(settings,
                 () -> ContainerFactory.create(context, config, settings, other -> visible(context, other),
                         (network, runtime) -> network(owner, network, runtime)));
         // Registered first, so a service that never gets ready is in the diagnostics and cleaned up by its mode.
         container.awaitReady();
         return container;
+    }
+
+    /**
+     * What {@link ContainerRegistry#getOrCreate} would refuse among the test's own fields and parameters, found before
+     * any of them starts. One that declares nothing of its own and finds a class-scoped container uses that instead.
+     */
+    private static void requireOneDeclarationPerName(ExtensionContext context, List<SandboxedSettings> own) {
+        Map<String, List<Annotation>> first = new HashMap<>();
+        for (SandboxedSettings s : own) {
+            if (!s.refinedBelowClass() && classScoped(context, s.name()).isPresent()) {
+                continue;
+            }
+            List<Annotation> earlier = first.putIfAbsent(s.name(), s.declaredBelowClass());
+            if (earlier != null) {
+                ContainerRegistry.requireAlike(context.getDisplayName(), s.name(), earlier, s.declaredBelowClass());
+            }
+        }
     }
 
     /** The container called {@code name} that this context already has: its own or an enclosing scope's. */

@@ -113,6 +113,8 @@ final class SandboxedSettings {
     /** How many levels changed the container itself (not just its name or scope), and how many of them were classes. */
     private int contributions;
     private int classContributions;
+    /** What the method, field or parameter added to the container, as declared; null while classes are applied. */
+    private List<Annotation> declaredBelowClass;
 
     /**
      * A mount as declared; {@code factory} makes the core {@link Mount}, which checks a bind's host path, when the
@@ -193,7 +195,7 @@ final class SandboxedSettings {
                 || a.devices().length > 0 || a.hooks().length > 0
                 || a.readOnlyRoot() != Toggle.DEFAULT || a.cleanup() != CleanupMode.DEFAULT || a.customizers().length > 0;
         if (changesContainer) {
-            contributions++;
+            contributed(a);
         }
         name = pick(a.name(), name);
         ifSet(a.rootfs(), v -> rootfs("rootfs", v));
@@ -404,14 +406,14 @@ final class SandboxedSettings {
     }
 
     private void addBind(Bind bind) {
-        contributions++;
+        contributed(bind);
         String text = bind.source() + ":" + bind.target() + (bind.readOnly() ? ":ro" : ":rw");
         mounts.add(new MountDeclaration("bind", text, BIND_EXPECTED, () -> Mount.bind(
                 Path.of(bind.source()).toAbsolutePath().toString(), bind.target(), bind.readOnly())));
     }
 
     private void addTmpfs(Tmpfs tmpfs) {
-        contributions++;
+        contributed(tmpfs);
         String text = "tmpfs:" + tmpfs.target() + ":size=" + tmpfs.size() + ",mode=" + tmpfs.mode();
         long size = tmpfs.size().isBlank() ? 0 : check("tmpfs.size", SIZE_EXPECTED, () -> Sizes.parseBytes("tmpfs.size", tmpfs.size()));
         int mode;
@@ -441,7 +443,24 @@ final class SandboxedSettings {
     /** Marks the class levels as applied: what follows (method, field, parameter) belongs to one test. */
     SandboxedSettings classLevelsApplied() {
         classContributions = contributions;
+        declaredBelowClass = new ArrayList<>();
         return this;
+    }
+
+    /** {@code declaration} changed the container; one below the classes is kept to tell containers apart. */
+    private void contributed(Annotation declaration) {
+        contributions++;
+        if (declaredBelowClass != null) {
+            declaredBelowClass.add(declaration);
+        }
+    }
+
+    /**
+     * What the method, field or parameter declared that changes the container (annotations compare by value), empty
+     * for a mere reference such as {@code @Sandboxed(name = "db")}: two declarations of one name must be equal.
+     */
+    List<Annotation> declaredBelowClass() {
+        return declaredBelowClass == null ? List.of() : List.copyOf(declaredBelowClass);
     }
 
     /**

@@ -19,8 +19,11 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
+
+import dev.sandboxed.core.spec.SandboxSpec;
 
 /** Injection in every position, scopes, nesting, inheritance and meta-annotations, through the engine. */
 class InjectionTest {
@@ -244,6 +247,91 @@ class InjectionTest {
     @Test
     void aSharedContainerIsReusedOnlyWhenTheTestAsksForNothingElse() {
         Kit.run(SharedButRefined.class).testEvents().assertStatistics(s -> s.succeeded(3).failed(0));
+        Kit.assertNothingLeft(PIDS);
+    }
+
+    /** Marks the spec it customizes. */
+    static final class Mark implements SandboxCustomizer {
+        @Override
+        public void customize(SandboxSpec.Builder spec, ExtensionContext context) {
+            spec.env("MARK", "set");
+        }
+    }
+
+    /** Notes each container made, by its test. */
+    static final class Made implements SandboxCustomizer {
+        @Override
+        public void customize(SandboxSpec.Builder spec, ExtensionContext context) {
+            SEEN.merge("made." + context.getRequiredTestMethod().getName(), "x", String::concat);
+        }
+    }
+
+    /** Two parameters of one name (here the default) are one container: declared differently, a settings error. */
+    @Sandboxed(customizers = Made.class)
+    static class OneNameTwice {
+        @Test
+        void aCustomizerMore(@Sandboxed(env = "A=1") Container a,
+                             @Sandboxed(env = "A=1", customizers = Mark.class) Container b) {
+            SEEN.put("ran.aCustomizerMore", b.id());
+        }
+
+        @Test
+        void anotherHostname(@Sandboxed(hostname = "a") Container a, @Sandboxed(hostname = "b") Container b) {
+            SEEN.put("ran.anotherHostname", b.id());
+        }
+
+        @Test
+        void plainThenDeclared(Container a, @Sandboxed(env = "A=1") Container b) {
+            SEEN.put("ran.plainThenDeclared", b.id());
+        }
+
+        @Test
+        void namedTheyAreTwo(@Sandboxed(env = "A=1") Container a,
+                             @Sandboxed(name = "b", env = "A=1", customizers = Mark.class) Container b) {
+            assertThat(a.id()).isNotEqualTo(b.id());
+            assertThat(a.sandbox().spec().environment()).doesNotContainKey("MARK");
+            assertThat(b.sandbox().spec().environment()).containsEntry("MARK", "set");
+            assertThat(b.exec("sh", "-c", "echo $A$MARK").stdout().strip()).isEqualTo("1set");
+            PIDS.add(a.pid());
+            PIDS.add(b.pid());
+        }
+
+        @Test
+        void theSameDeclarationIsOneContainer(@Sandboxed(env = "A=1") Container a, @Sandboxed(env = "A=1") Container b,
+                                              @Sandboxed(name = "default") Container reference) {
+            assertThat(b.id()).isEqualTo(a.id()).isEqualTo(reference.id());
+            PIDS.add(a.pid());
+        }
+    }
+
+    /** The constructor's container is made before the test's parameters are seen: the registry refuses then. */
+    static class ConstructorAndParameterOfOneName {
+        ConstructorAndParameterOfOneName(@Sandboxed(hostname = "ctor") Container c) {
+            PIDS.add(c.pid());
+        }
+
+        @Test
+        void otherSettings(@Sandboxed(hostname = "param") Container c) {
+            SEEN.put("ran.otherSettings", c.id());
+        }
+    }
+
+    @Test
+    void aSecondContainerOfOneNameMustBeDeclaredAlike() {
+        EngineExecutionResults results = Kit.run(OneNameTwice.class);
+        results.testEvents().assertStatistics(s -> s.succeeded(2).failed(3));
+        List<Throwable> failures = results.testEvents().failed().stream()
+                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()).toList();
+        assertThat(failures).allSatisfy(t -> assertThat(t).isInstanceOfSatisfying(SandboxedConfigurationException.class,
+                e -> assertThat(e.field()).isEqualTo("name")).hasMessageContaining("'default' already names a container"));
+        assertThat(SEEN.keySet()).noneMatch(k -> k.startsWith("ran."));
+        // Found before anything of the test starts; the good ones made two containers and one.
+        assertThat(SEEN).doesNotContainKeys("made.aCustomizerMore", "made.anotherHostname", "made.plainThenDeclared")
+                .containsEntry("made.namedTheyAreTwo", "xx").containsEntry("made.theSameDeclarationIsOneContainer", "x");
+        Throwable late = Kit.onlyFailure(Kit.run(ConstructorAndParameterOfOneName.class));
+        assertThat(late).isInstanceOfSatisfying(SandboxedConfigurationException.class, e -> assertThat(e.field()).isEqualTo("name"))
+                .hasMessageContaining("'default' already names a container");
+        assertThat(SEEN).doesNotContainKey("ran.otherSettings");
         Kit.assertNothingLeft(PIDS);
     }
 
