@@ -45,19 +45,17 @@ class EgressTest {
     }
 
     @Test
-    void theHostsLoopbackIsOutOfReachByDefault(@Sandboxed(network = "egress") Container hermetic) throws Exception {
-        try (ServerSocket server = greeter()) {
-            ExecResult refused = hermetic.exec("python3", "-c", CLIENT, "10.0.2.2", "" + server.getLocalPort());
-            assertThat(refused.exitCode()).as(refused.stdout()).isEqualTo(3);
-        }
-    }
-
-    @Test
-    void aCustomizerOpensTheHostsLoopback(@Sandboxed(network = "egress", customizers = HostLoopback.class)
-            Container open) throws Exception {
+    void theHostsLoopbackOnlyThroughACustomizer(@Sandboxed(network = "egress") Container hermetic,
+            @Sandboxed(name = "open", network = "egress", customizers = HostLoopback.class) Container open)
+            throws Exception {
+        assertThat(open.id()).isNotEqualTo(hermetic.id());
+        assertThat(hermetic.sandbox().spec().egressHostLoopback()).isFalse();
         assertThat(open.sandbox().spec().egressHostLoopback()).isTrue();
         try (ServerSocket server = greeter()) {
-            assertThat(open.exec("python3", "-c", CLIENT, "10.0.2.2", "" + server.getLocalPort()).stdout().strip())
+            String port = Integer.toString(server.getLocalPort());
+            ExecResult refused = hermetic.exec("python3", "-c", CLIENT, "10.0.2.2", port);
+            assertThat(refused.exitCode()).as(refused.stdout()).isEqualTo(3);
+            assertThat(open.exec("python3", "-c", CLIENT, "10.0.2.2", port).stdout().strip())
                     .isEqualTo("hello from the host");
         }
     }
