@@ -57,11 +57,14 @@ public final class RegistryClient implements BlobSource {
         return REQUESTS.get();
     }
 
-    /** localhost, 127.0.0.0/8 and ::1, with or without a port: Docker's registries allowed without TLS. */
+    /**
+     * localhost (in any case, as host names are), 127.0.0.0/8 and ::1, with or without a port: Docker's registries
+     * allowed without TLS.
+     */
     static boolean isLoopback(String registry) {
         String host = registry.startsWith("[") ? registry.substring(1, registry.indexOf(']'))
                 : registry.contains(":") ? registry.substring(0, registry.lastIndexOf(':')) : registry;
-        if (host.equals("localhost")) {
+        if (host.equalsIgnoreCase("localhost")) {
             return true;
         }
         if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
