@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLHandshakeException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -149,9 +150,13 @@ public final class RegistryClient implements BlobSource {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while pulling " + ref);
         } catch (IOException e) {
+            String hint = !request.uri().getScheme().equals("https") ? ""
+                    : e instanceof SSLHandshakeException ? "; to trust its certificate, add it or its CA to the JVM's"
+                    + " trust store (-Djavax.net.ssl.trustStore=FILE); sandboxed.image.insecure-registries means plain"
+                    + " HTTP, not unchecked TLS"
+                    : "; plain HTTP is used only for loopback registries and those in sandboxed.image.insecure-registries";
             throw new ImageException("registry " + ref.registry() + " cannot be reached (" + request.uri().getScheme()
-                    + "): " + e + (request.uri().getScheme().equals("https") ? "; plain HTTP is used only for loopback "
-                    + "registries and those in sandboxed.image.insecure-registries" : ""), e);
+                    + "): " + e + hint, e);
         }
     }
 
