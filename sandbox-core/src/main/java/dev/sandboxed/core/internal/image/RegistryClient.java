@@ -170,7 +170,8 @@ public final class RegistryClient implements BlobSource {
                 throw new ImageException("registry " + ref.registry() + " answered 401 (" + challenge + ") and asks for a"
                         + " user name and password for " + ref + (creds.isPresent() ? ", but the credentials found are an"
                         + " identity token" : ", and none are configured") + "; run 'docker login " + ref.registry()
-                        + "' or configure credentials (Images.builder().credentials)");
+                        + "' (credentials are read from Docker's config.json, $DOCKER_CONFIG or ~/.docker, and its credential"
+                        + " helpers) or, in code, give them to Images.builder().credentials");
             }
             return basic;
         }
