@@ -211,7 +211,11 @@ public final class TestRegistry {
     }
 
     private static int freePort(InetAddress address) throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, address)) {
+        return freePort(address, 0);
+    }
+
+    private static int freePort(InetAddress address, int port) throws IOException {
+        try (ServerSocket s = new ServerSocket(port, 1, address)) {
             return s.getLocalPort();
         }
     }
@@ -278,12 +282,25 @@ public final class TestRegistry {
      * Stop it with {@code close()}.
      */
     public Secured withHtpasswd(String htpasswdLines) throws IOException, InterruptedException {
+        return withAuth(htpasswdAuth(htpasswdLines));
+    }
+
+    /**
+     * As {@link #withHtpasswd(String)}, on a fixed loopback address and port, for tests whose annotations must
+     * name the registry in a constant.
+     */
+    public Secured withHtpasswd(String htpasswdLines, InetAddress loopbackAddress, int port)
+            throws IOException, InterruptedException {
+        return serveAt(loopbackAddress, port, htpasswdAuth(htpasswdLines), 401);
+    }
+
+    private List<String> htpasswdAuth(String htpasswdLines) throws IOException {
         Path htpasswd = Files.writeString(Files.createTempFile(work, "htpasswd-", ""), htpasswdLines);
-        return withAuth(List.of(
+        return List.of(
                 "auth:",
                 "  htpasswd:",
                 "    realm: sandboxed-test",
-                "    path: " + htpasswd));
+                "    path: " + htpasswd);
     }
 
     /** A second docker-registry over the same storage with the given {@code auth:} configuration lines. */
@@ -300,15 +317,29 @@ public final class TestRegistry {
      * address of 127.0.0.0/8, say, which a host name resolves to). Its {@code host()} is {@code ADDRESS:PORT}.
      */
     public Secured at(InetAddress loopbackAddress) throws IOException, InterruptedException {
-        if (!loopbackAddress.isLoopbackAddress()) {
-            throw new IllegalArgumentException(loopbackAddress + " is not a loopback address; test servers stay on loopback");
-        }
-        int port = freePort(loopbackAddress);
-        String address = loopbackAddress.getHostAddress();
-        String name = "plain-" + port;
-        Process process = serve(work, name, address, port, List.of());
-        awaitReady(work, name, process, address, port, 200);
+        return serveAt(loopbackAddress, freePort(checkedLoopback(loopbackAddress)), List.of(), 200);
+    }
+
+    /** As {@link #at(InetAddress)}, on a fixed port, for tests whose annotations must name it in a constant. */
+    public Secured at(InetAddress loopbackAddress, int port) throws IOException, InterruptedException {
+        return serveAt(loopbackAddress, port, List.of(), 200);
+    }
+
+    private Secured serveAt(InetAddress loopbackAddress, int port, List<String> extra, int readyStatus)
+            throws IOException, InterruptedException {
+        String address = checkedLoopback(loopbackAddress).getHostAddress();
+        freePort(loopbackAddress, port); // a clear error when the fixed port is taken, before docker-registry starts
+        String name = "plain-" + address + "-" + port;
+        Process process = serve(work, name, address, port, extra);
+        awaitReady(work, name, process, address, port, readyStatus);
         return new Secured(address + ":" + port, process);
+    }
+
+    private static InetAddress checkedLoopback(InetAddress address) {
+        if (!address.isLoopbackAddress()) {
+            throw new IllegalArgumentException(address + " is not a loopback address; test servers stay on loopback");
+        }
+        return address;
     }
 
     /**
@@ -316,9 +347,7 @@ public final class TestRegistry {
      * self-signed certificate openssl makes for {@code name} and the address (so trusted by nobody).
      */
     public Secured withTls(InetAddress loopbackAddress, String name) throws IOException, InterruptedException {
-        if (!loopbackAddress.isLoopbackAddress()) {
-            throw new IllegalArgumentException(loopbackAddress + " is not a loopback address; test servers stay on loopback");
-        }
+        checkedLoopback(loopbackAddress);
         Assumptions.assumeTrue(find("openssl") != null, "no openssl to make a certificate (apt-get install openssl)");
         int port = freePort(loopbackAddress);
         String address = loopbackAddress.getHostAddress();
