@@ -30,6 +30,8 @@ class RegistryTransportTest {
     private static final String PROPERTY = "sandboxed.image.insecure-registries";
     private static TestRegistry.Secured named;
     private static String name;
+    private static String unnamed;
+    private static InetAddress namedAddress;
     @TempDir
     Path tmp;
 
@@ -38,10 +40,24 @@ class RegistryTransportTest {
         TestRegistry registry = TestRegistry.get();
         String host = InetAddress.getLocalHost().getHostName();
         InetAddress[] addresses = loopbackOnly(host);
-        Assumptions.assumeTrue(addresses != null, () -> "this machine's host name " + host
-                + " does not resolve to loopback addresses only, so no non-loopback name reaches a loopback registry");
-        named = registry.at(addresses[0]);
+        if (addresses == null) {
+            unnamed = "this machine's host name " + host + " does not resolve to loopback addresses only, so no"
+                    + " name that is not a loopback one reaches a loopback registry";
+            return;
+        }
+        namedAddress = addresses[0];
+        named = registry.at(namedAddress);
         name = host + named.host().substring(named.host().lastIndexOf(':'));
+    }
+
+    /** The registry by a name that is not a loopback one, or the test is skipped saying why there is none. */
+    private static String name() {
+        Assumptions.assumeTrue(named != null, unnamed);
+        return name;
+    }
+
+    private static String bareName() {
+        return name().substring(0, name().lastIndexOf(':'));
     }
 
     @AfterAll
@@ -75,41 +91,47 @@ class RegistryTransportTest {
 
     @Test
     void aLoopbackAddressIsReachedOverPlainHttp() {
-        assertThat(images().build().pull(named.host() + "/test/busybox:1").layers()).hasSize(2);
+        assertThat(images().build().pull(TestRegistry.get().host() + "/test/busybox:1").layers()).hasSize(2);
+    }
+
+    @Test
+    void localhostInAnyCaseIsReachedOverPlainHttp() {
+        String port = TestRegistry.get().host().substring(TestRegistry.get().host().lastIndexOf(':'));
+        assertThat(images().build().pull("localhost" + port + "/test/busybox:1").layers()).hasSize(2);
+        assertThat(images().build().pull("LOCALHOST" + port + "/test/busybox:1").layers()).hasSize(2);
     }
 
     @Test
     void anotherNameOfTheSameRegistryWantsTlsAndTheErrorNamesTheSetting() {
-        assertThatThrownBy(() -> images().build().pull(name + "/test/busybox:1"))
+        assertThatThrownBy(() -> images().build().pull(name() + "/test/busybox:1"))
                 .isInstanceOf(ImageException.class)
-                .hasMessageStartingWith("registry " + name + " cannot be reached (https): ")
+                .hasMessageStartingWith("registry " + name() + " cannot be reached (https): ")
                 .hasMessageContaining("plain HTTP is used only for loopback registries and those in " + PROPERTY);
     }
 
     @Test
     void listedInTheSettingItIsReachedOverPlainHttp() {
-        System.setProperty(PROPERTY, "other.example:5000, " + name);
-        assertThat(images().build().pull(name + "/test/busybox:1").layers()).hasSize(2);
+        System.setProperty(PROPERTY, "other.example:5000, " + name());
+        assertThat(images().build().pull(name() + "/test/busybox:1").layers()).hasSize(2);
     }
 
     @Test
     void listedThroughTheBuilderItIsReachedOverPlainHttp() {
-        assertThat(images().insecureRegistry(name).build().pull(name + "/test/busybox:1").layers()).hasSize(2);
+        assertThat(images().insecureRegistry(name()).build().pull(name() + "/test/busybox:1").layers()).hasSize(2);
     }
 
     @Test
     void theSettingNamesHostAndPortExactly() {
-        System.setProperty(PROPERTY, name.substring(0, name.lastIndexOf(':')));
-        assertThatThrownBy(() -> images().build().pull(name + "/test/busybox:1"))
+        System.setProperty(PROPERTY, bareName());
+        assertThatThrownBy(() -> images().build().pull(name() + "/test/busybox:1"))
                 .isInstanceOf(ImageException.class)
-                .hasMessageStartingWith("registry " + name + " cannot be reached (https): ");
+                .hasMessageStartingWith("registry " + name() + " cannot be reached (https): ");
     }
 
     @Test
     void anUntrustedCertificateFailsNamingTheTrustStore() throws Exception {
-        try (TestRegistry.Secured tls = TestRegistry.get().withTls(InetAddress.getByName(name.substring(0,
-                name.lastIndexOf(':'))), name.substring(0, name.lastIndexOf(':')))) {
-            String tlsName = name.substring(0, name.lastIndexOf(':')) + tls.host().substring(tls.host().lastIndexOf(':'));
+        try (TestRegistry.Secured tls = TestRegistry.get().withTls(namedAddress, bareName())) {
+            String tlsName = bareName() + tls.host().substring(tls.host().lastIndexOf(':'));
             assertThatThrownBy(() -> images().build().pull(tlsName + "/test/busybox:1"))
                     .isInstanceOf(ImageException.class)
                     .hasMessageStartingWith("registry " + tlsName + " cannot be reached (https): ")
