@@ -30,6 +30,7 @@ class ImagePullFailureTest {
     private static final String HTPASSWD = "tester:$2b$05$45y8cvcxC60P9xsOThTOYumDyniqPiEWrx.n91FrqcIilAxi3omby\n";
     private static TestRegistry.Secured open;
     private static TestRegistry.Secured locked;
+    private static String previousCache;
     @TempDir
     static Path tmp;
 
@@ -39,12 +40,17 @@ class ImagePullFailureTest {
         InetAddress address = InetAddress.getByName(ADDRESS);
         open = registry.at(address, 5013);
         locked = registry.withHtpasswd(HTPASSWD, address, 5014);
+        previousCache = System.getProperty("sandboxed.image.cache");
         System.setProperty("sandboxed.image.cache", tmp.resolve("cache").toString());
     }
 
     @AfterAll
     static void stop() {
-        System.clearProperty("sandboxed.image.cache");
+        if (previousCache == null) {
+            System.clearProperty("sandboxed.image.cache");
+        } else {
+            System.setProperty("sandboxed.image.cache", previousCache);
+        }
         if (open != null) {
             open.close();
         }
