@@ -3,6 +3,7 @@ package dev.sandboxed.core.testing;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
+import java.net.Socket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -10,12 +11,18 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLEngine;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.X509ExtendedTrustManager;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -35,6 +42,8 @@ import dev.sandboxed.core.internal.image.VerifyingInputStream;
 public final class TestRegistry {
     public static final List<String> TOOLS = List.of("docker-registry", "umoci", "skopeo", "busybox");
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** For the readiness probe of a TLS registry with a self-signed certificate only. */
+    private static final SSLContext TRUST_ALL = trustAll();
     private static TestRegistry instance;
     private static String unavailable;
 
@@ -99,7 +108,7 @@ public final class TestRegistry {
     private static TestRegistry start() throws IOException, InterruptedException {
         Path work = Files.createTempDirectory("sandboxed-registry-");
         int port = freePort();
-        Process process = serve(work, "registry", port, List.of());
+        Process process = serve(work, "registry", "127.0.0.1", port, List.of());
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             stop(process);
             try (var files = Files.walk(work)) {
@@ -108,7 +117,7 @@ public final class TestRegistry {
                 // a temporary directory; the system cleans it eventually
             }
         }));
-        awaitReady(work, "registry", process, port, 200);
+        awaitReady(work, "registry", process, "127.0.0.1", port, 200);
         TestRegistry registry = new TestRegistry(work, process, port, work.resolve("layout"));
         registry.buildImages();
         return registry;
@@ -157,14 +166,63 @@ public final class TestRegistry {
         push("multi", "test/busybox:multi", "--all");
     }
 
+    private static SSLContext trustAll() {
+        X509ExtendedTrustManager any = new X509ExtendedTrustManager() {
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType, SSLEngine engine) {
+            }
+
+            @Override
+            public void checkClientTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public void checkServerTrusted(X509Certificate[] chain, String authType) {
+            }
+
+            @Override
+            public X509Certificate[] getAcceptedIssuers() {
+                return new X509Certificate[0];
+            }
+        };
+        try {
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(null, new TrustManager[] {any}, null);
+            return context;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     private static int freePort() throws IOException {
-        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        return freePort(InetAddress.getLoopbackAddress());
+    }
+
+    private static int freePort(InetAddress address) throws IOException {
+        return freePort(address, 0);
+    }
+
+    private static int freePort(InetAddress address, int port) throws IOException {
+        try (ServerSocket s = new ServerSocket(port, 1, address)) {
             return s.getLocalPort();
         }
     }
 
-    /** Starts docker-registry on {@code port} over this registry's storage, with {@code extra} config lines. */
-    private static Process serve(Path work, String name, int port, List<String> extra) throws IOException {
+    /** Starts docker-registry on {@code address:port} over this registry's storage, with {@code extra} config lines. */
+    private static Process serve(Path work, String name, String address, int port, List<String> extra)
+            throws IOException {
         List<String> lines = new ArrayList<>(List.of(
                 "version: 0.1",
                 "log:",
@@ -177,7 +235,7 @@ public final class TestRegistry {
                 "  delete:",
                 "    enabled: true",
                 "http:",
-                "  addr: 127.0.0.1:" + port));
+                "  addr: " + address + ":" + port));
         lines.addAll(extra);
         lines.add("");
         Path config = Files.writeString(work.resolve(name + ".yml"), String.join("\n", lines));
@@ -185,13 +243,14 @@ public final class TestRegistry {
                 .redirectErrorStream(true).redirectOutput(work.resolve(name + ".log").toFile()).start();
     }
 
-    private static void awaitReady(Path work, String name, Process process, int port, int readyStatus)
-            throws IOException, InterruptedException {
-        HttpClient http = HttpClient.newHttpClient();
+    private static void awaitReady(Path work, String name, Process process, String address, int port,
+            int readyStatus) throws IOException, InterruptedException {
+        HttpClient http = HttpClient.newBuilder().sslContext(TRUST_ALL).build();
         Instant deadline = Instant.now().plusSeconds(30);
         while (true) {
             try {
-                int status = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v2/"))
+                String scheme = name.startsWith("tls-") ? "https" : "http";
+                int status = http.send(HttpRequest.newBuilder(URI.create(scheme + "://" + address + ":" + port + "/v2/"))
                         .timeout(Duration.ofSeconds(2)).build(), HttpResponse.BodyHandlers.discarding()).statusCode();
                 if (status == readyStatus) {
                     return;
@@ -223,24 +282,90 @@ public final class TestRegistry {
      * Stop it with {@code close()}.
      */
     public Secured withHtpasswd(String htpasswdLines) throws IOException, InterruptedException {
+        return withAuth(htpasswdAuth(htpasswdLines));
+    }
+
+    /**
+     * As {@link #withHtpasswd(String)}, on a fixed loopback address and port, for tests whose annotations must
+     * name the registry in a constant.
+     */
+    public Secured withHtpasswd(String htpasswdLines, InetAddress loopbackAddress, int port)
+            throws IOException, InterruptedException {
+        return serveAt(loopbackAddress, port, htpasswdAuth(htpasswdLines), 401);
+    }
+
+    private List<String> htpasswdAuth(String htpasswdLines) throws IOException {
         Path htpasswd = Files.writeString(Files.createTempFile(work, "htpasswd-", ""), htpasswdLines);
-        return withAuth(List.of(
+        return List.of(
                 "auth:",
                 "  htpasswd:",
                 "    realm: sandboxed-test",
-                "    path: " + htpasswd));
+                "    path: " + htpasswd);
     }
 
     /** A second docker-registry over the same storage with the given {@code auth:} configuration lines. */
     public Secured withAuth(List<String> authLines) throws IOException, InterruptedException {
         int securedPort = freePort();
         String name = "secured-" + securedPort;
-        Process secured = serve(work, name, securedPort, authLines);
-        awaitReady(work, name, secured, securedPort, 401);
+        Process secured = serve(work, name, "127.0.0.1", securedPort, authLines);
+        awaitReady(work, name, secured, "127.0.0.1", securedPort, 401);
         return new Secured("127.0.0.1:" + securedPort, secured);
     }
 
-    /** A registry started by {@link #withHtpasswd}. */
+    /**
+     * A second docker-registry over the same storage, without auth, listening on {@code loopbackAddress} (another
+     * address of 127.0.0.0/8, say, which a host name resolves to). Its {@code host()} is {@code ADDRESS:PORT}.
+     */
+    public Secured at(InetAddress loopbackAddress) throws IOException, InterruptedException {
+        return serveAt(loopbackAddress, freePort(checkedLoopback(loopbackAddress)), List.of(), 200);
+    }
+
+    /** As {@link #at(InetAddress)}, on a fixed port, for tests whose annotations must name it in a constant. */
+    public Secured at(InetAddress loopbackAddress, int port) throws IOException, InterruptedException {
+        return serveAt(loopbackAddress, port, List.of(), 200);
+    }
+
+    private Secured serveAt(InetAddress loopbackAddress, int port, List<String> extra, int readyStatus)
+            throws IOException, InterruptedException {
+        String address = checkedLoopback(loopbackAddress).getHostAddress();
+        freePort(loopbackAddress, port); // a clear error when the fixed port is taken, before docker-registry starts
+        String name = "plain-" + address + "-" + port;
+        Process process = serve(work, name, address, port, extra);
+        awaitReady(work, name, process, address, port, readyStatus);
+        return new Secured(address + ":" + port, process);
+    }
+
+    private static InetAddress checkedLoopback(InetAddress address) {
+        if (!address.isLoopbackAddress()) {
+            throw new IllegalArgumentException(address + " is not a loopback address; test servers stay on loopback");
+        }
+        return address;
+    }
+
+    /**
+     * A second docker-registry over the same storage, without auth, serving TLS on {@code loopbackAddress} with a
+     * self-signed certificate openssl makes for {@code name} and the address (so trusted by nobody).
+     */
+    public Secured withTls(InetAddress loopbackAddress, String name) throws IOException, InterruptedException {
+        checkedLoopback(loopbackAddress);
+        Assumptions.assumeTrue(find("openssl") != null, "no openssl to make a certificate (apt-get install openssl)");
+        int port = freePort(loopbackAddress);
+        String address = loopbackAddress.getHostAddress();
+        String id = "tls-" + port;
+        Path cert = work.resolve(id + ".crt");
+        Path key = work.resolve(id + ".key");
+        run("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=" + name,
+                "-addext", "subjectAltName=DNS:" + name + ",IP:" + address, "-keyout", key.toString(),
+                "-out", cert.toString());
+        Process process = serve(work, id, address, port, List.of(
+                "  tls:",
+                "    certificate: " + cert,
+                "    key: " + key));
+        awaitReady(work, id, process, address, port, 200);
+        return new Secured(address + ":" + port, process);
+    }
+
+    /** A registry started by {@link #withHtpasswd}, {@link #withAuth}, {@link #at} or {@link #withTls}. */
     public record Secured(String host, Process process) implements AutoCloseable {
         @Override
         public void close() {

@@ -21,6 +21,7 @@ import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import javax.net.ssl.SSLHandshakeException;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -57,11 +58,14 @@ public final class RegistryClient implements BlobSource {
         return REQUESTS.get();
     }
 
-    /** localhost, 127.0.0.0/8 and ::1, with or without a port: Docker's registries allowed without TLS. */
+    /**
+     * localhost (in any case, as host names are), 127.0.0.0/8 and ::1, with or without a port: Docker's registries
+     * allowed without TLS.
+     */
     static boolean isLoopback(String registry) {
         String host = registry.startsWith("[") ? registry.substring(1, registry.indexOf(']'))
                 : registry.contains(":") ? registry.substring(0, registry.lastIndexOf(':')) : registry;
-        if (host.equals("localhost")) {
+        if (host.equalsIgnoreCase("localhost")) {
             return true;
         }
         if (!host.matches("[0-9.]+|[0-9a-fA-F:]+")) {
@@ -146,9 +150,13 @@ public final class RegistryClient implements BlobSource {
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while pulling " + ref);
         } catch (IOException e) {
+            String hint = !request.uri().getScheme().equals("https") ? ""
+                    : e instanceof SSLHandshakeException ? "; to trust its certificate, add it or its CA to the JVM's"
+                    + " trust store (-Djavax.net.ssl.trustStore=FILE); sandboxed.image.insecure-registries means plain"
+                    + " HTTP, not unchecked TLS"
+                    : "; plain HTTP is used only for loopback registries and those in sandboxed.image.insecure-registries";
             throw new ImageException("registry " + ref.registry() + " cannot be reached (" + request.uri().getScheme()
-                    + "): " + e + (request.uri().getScheme().equals("https") ? "; plain HTTP is used only for loopback "
-                    + "registries and those in sandboxed.image.insecure-registries" : ""), e);
+                    + "): " + e + hint, e);
         }
     }
 
@@ -162,7 +170,8 @@ public final class RegistryClient implements BlobSource {
                 throw new ImageException("registry " + ref.registry() + " answered 401 (" + challenge + ") and asks for a"
                         + " user name and password for " + ref + (creds.isPresent() ? ", but the credentials found are an"
                         + " identity token" : ", and none are configured") + "; run 'docker login " + ref.registry()
-                        + "' or configure credentials (Images.builder().credentials)");
+                        + "' (credentials are read from Docker's config.json, $DOCKER_CONFIG or ~/.docker, and its credential"
+                        + " helpers) or, in code, give them to Images.builder().credentials");
             }
             return basic;
         }
