@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -107,6 +109,29 @@ class ImageRootModesTest {
         ExecResult r = run(spec(mode).readOnlyRoot(true).build(), "echo x > /data/pg/PG_VERSION 2>/dev/null || echo refused;"
                 + " cat /data/pg/PG_VERSION");
         assertThat(r.stdout()).isEqualTo("refused\n16\n");
+    }
+
+    /**
+     * Signals to every process (signalAll, and stop's StopSignal) reach fuse-overlayfs's daemon too: it ignores them,
+     * and SIGKILL and SIGSTOP pass it by, so the root stays for the trap that runs on the signal and later execs.
+     */
+    @ParameterizedTest
+    @EnumSource(ImageRootMode.class)
+    void signalsToTheWholeSandboxLeaveTheRoot(ImageRootMode mode) throws Exception {
+        try (Sandbox sandbox = Sandbox.start(spec(mode).build())) {
+            SandboxProcess trapping = sandbox.spawn(ProcessSpec.of("/bin/sh", "-c",
+                    "trap 'cat /data/pg/PG_VERSION; exit 0' USR1; echo ready; while true; do sleep 0.1; done"));
+            assertThat(new String(trapping.stdout().readNBytes(6), StandardCharsets.UTF_8)).isEqualTo("ready\n");
+            sandbox.signalAll(10); // SIGUSR1, as an image's StopSignal
+            assertThat(trapping.waitFor(Duration.ofSeconds(30))).as("the trap ran").hasValueSatisfying(s -> assertThat(s.exitCode()).isZero());
+            assertThat(new String(trapping.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("16\n");
+            for (int signal : new int[] {1, 2, 15, 12, 19, 18, 9}) { // HUP, INT, TERM, USR2, STOP, CONT, KILL
+                sandbox.signalAll(signal);
+            }
+            ExecResult after = sandbox.exec("/bin/cat", "/data/pg/PG_VERSION");
+            assertThat(after.succeeded()).as(after.toString()).isTrue();
+            assertThat(after.stdout()).isEqualTo("16\n");
+        }
     }
 
     @Test
