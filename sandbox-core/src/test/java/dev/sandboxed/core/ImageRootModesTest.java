@@ -38,7 +38,7 @@ import dev.sandboxed.core.testing.TestRegistry;
  * The three ways to assemble an image root, each forced on this host (whose kernel has overlayfs in user namespaces):
  * the same files, owners, whiteouts and opaque directories, writes private to the sandbox, and nothing left after.
  * The image, made with umoci: busybox; then a 999:999 directory, a file that the next layer whites out and a directory
- * it makes opaque; then that layer.
+ * of 501 files it makes opaque; then that layer.
  */
 @RequiresSandbox
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -190,9 +190,13 @@ class ImageRootModesTest {
             TestRegistry.run("umoci", "init", "--layout", layout.toString());
             TestRegistry.run("umoci", "new", "--image", base);
             TestRegistry.run("umoci", "insert", "--rootless", "--image", base, registry.work().resolve("rootfs").toString(), "/");
-            byte[] owners = new TarBuilder().ownedDir("data", 0755, 0, 0).ownedDir("data/pg", 0700, 999, 999)
+            TarBuilder first = new TarBuilder().ownedDir("data", 0755, 0, 0).ownedDir("data/pg", 0700, 999, 999)
                     .ownedFile("data/pg/PG_VERSION", "16\n", 0600, 999, 999).ownedSymlink("data/current", "pg", 999, 999)
-                    .file("etc/gone", "x").dir("opq", 0755).file("opq/old", "old").build();
+                    .file("etc/gone", "x").dir("opq", 0755).file("opq/old", "old");
+            for (int i = 0; i < 500; i++) { // enough that removing while reading the directory hides some from readdir
+                first.file("opq/many-" + i, "x");
+            }
+            byte[] owners = first.build();
             byte[] later = new TarBuilder().file("etc/.wh.gone", "").dir("opq", 0755).file("opq/.wh..wh..opq", "")
                     .file("opq/new", "new\n").build();
             TestRegistry.run("umoci", "raw", "add-layer", "--image", base, Files.write(work.resolve("owners.tar"), owners).toString());
