@@ -5,6 +5,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/seccomp.h>
 #include <poll.h>
 #include <sched.h>
@@ -15,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -75,9 +77,11 @@ static int running(DIR *proc, const char *name) {
  * until one finds nothing running, for children forked while the previous pass read. -1 without our own /proc.
  */
 static int kill_all_but_daemon(void) {
+    struct statfs fs;
     char self[16];
     ssize_t n = readlink("/proc/self", self, sizeof self - 1);
-    if (n != 1 || self[0] != '1') return -1;
+    /* procfs of our pid namespace, not something the sandbox mounted over it */
+    if (statfs("/proc", &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC || n != 1 || self[0] != '1') return -1;
     for (int pass = 0; pass < 100; pass++) {
         DIR *proc = opendir("/proc");
         if (proc == NULL) return -1;
