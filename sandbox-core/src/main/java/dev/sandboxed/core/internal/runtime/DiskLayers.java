@@ -90,7 +90,11 @@ public final class DiskLayers {
     private static void deleteTree(Path top) throws IOException {
         Deque<Opened> levels = new ArrayDeque<>();
         try {
-            levels.push(Opened.open(AT_FDCWD, top.toAbsolutePath().toString(), top));
+            Opened first = Opened.open(AT_FDCWD, top.toAbsolutePath().toString(), top);
+            if (first == null) {
+                throw new FileSystemException(top.toString(), null, "not a directory");
+            }
+            levels.push(first);
             while (!levels.isEmpty()) {
                 Opened level = levels.peek();
                 if (!level.names.hasNext()) {
@@ -105,7 +109,12 @@ public final class DiskLayers {
                 } else if (levels.size() >= MAX_DEPTH) {
                     throw new FileSystemException(top.toString(), null, "more than " + MAX_DEPTH + " levels deep");
                 } else {
-                    levels.push(Opened.open(level.fd, name.toString(), entry));
+                    Opened sub = Opened.open(level.fd, name.toString(), entry);
+                    if (sub == null) {
+                        Files.deleteIfExists(entry); // no longer a directory: a link or file that replaced it
+                    } else {
+                        levels.push(sub);
+                    }
                 }
             }
         } finally {
@@ -126,10 +135,14 @@ public final class DiskLayers {
             this.inParent = inParent;
         }
 
+        /** The directory {@code name} in {@code parentFd}, or null when it is not one (any more). */
         static Opened open(int parentFd, String name, Path inParent) throws IOException {
             byte[] bytes = FileNames.bytes(name);
             int fd = Native.libc().openat(parentFd, Arrays.copyOf(bytes, bytes.length + 1),
                     Native.O_PATH | Native.O_DIRECTORY | Native.O_NOFOLLOW | Native.O_CLOEXEC, 0);
+            if (fd < 0 && (Native.lastErrno() == Errno.ELOOP || Native.lastErrno() == Errno.ENOTDIR)) {
+                return null;
+            }
             if (fd < 0) {
                 throw failure(inParent, "open");
             }
