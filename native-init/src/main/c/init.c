@@ -2,16 +2,21 @@
 #include "init.h"
 #include "setup.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -52,11 +57,61 @@ static int in_truncated; /* in lost its descriptors (MSG_CTRUNC) */
 /* K_HOST_CONNECT requests waiting for room in the control socket: forwarding never blocks on a busy JVM. */
 static struct outbox asks;
 
+/* A process of the sandbox that still runs (not a zombie), read from its /proc/N/stat. */
+static int running(DIR *proc, const char *name) {
+    char path[sizeof((struct dirent *)0)->d_name + 8];
+    snprintf(path, sizeof path, "%s/stat", name);
+    int fd = openat(dirfd(proc), path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    char stat[128];
+    ssize_t n = read(fd, stat, sizeof stat - 1);
+    close(fd);
+    if (n <= 0) return 0;
+    stat[n] = '\0';
+    char *end = strrchr(stat, ')');
+    return end != NULL && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+}
+
+/*
+ * SIGKILL, which the fuse-overlayfs daemon cannot ignore, to every process but it (and us), read from /proc; passes
+ * until one finds nothing running, for children forked while the previous pass read. -1 without our own /proc.
+ */
+static int kill_all_but_daemon(void) {
+    struct statfs fs;
+    char self[16];
+    ssize_t n = readlink("/proc/self", self, sizeof self - 1);
+    /* procfs of our pid namespace, not something the sandbox mounted over it */
+    if (statfs("/proc", &fs) < 0 || fs.f_type != PROC_SUPER_MAGIC || n != 1 || self[0] != '1') return -1;
+    for (int pass = 0; pass < 100; pass++) {
+        DIR *proc = opendir("/proc");
+        if (proc == NULL) return -1;
+        int found = 0;
+        struct dirent *e;
+        while ((e = readdir(proc)) != NULL) {
+            char *end;
+            long pid = strtol(e->d_name, &end, 10);
+            if (*end != '\0' || pid <= 1 || pid == sandbox_fuse_daemon || !running(proc, e->d_name)) continue;
+            kill((pid_t)pid, SIGKILL);
+            found = 1;
+        }
+        closedir(proc);
+        if (!found) return 0;
+        sched_yield();
+    }
+    return 0;
+}
+
 /* In our own pid namespace kill(-1) reaches exactly the sandbox; without one it would reach every
  * process of this user on the host, so then only the processes we started are signalled. */
 static void signal_all(int sig) {
     if (getpid() == 1) {
-        kill(-1, sig);
+        if (sandbox_fuse_daemon > 0 && sig == SIGKILL && kill_all_but_daemon() == 0) {
+            return;
+        }
+        kill(-1, sig); /* the fuse-overlayfs daemon ignores every signal it can */
+        if (sandbox_fuse_daemon > 0 && sig == SIGSTOP) {
+            kill(sandbox_fuse_daemon, SIGCONT);
+        }
         return;
     }
     for (int i = 0; i < nprocs; i++) {
@@ -66,7 +121,11 @@ static void signal_all(int sig) {
 
 static void terminate(int code) __attribute__((noreturn));
 static void terminate(int code) {
-    signal_all(SIGKILL);
+    if (getpid() == 1) {
+        kill(-1, SIGKILL); /* the daemon too: the sandbox ends */
+    } else {
+        signal_all(SIGKILL);
+    }
     while (waitpid(-1, NULL, 0) > 0 || errno == EINTR) {
     }
     _exit(code);

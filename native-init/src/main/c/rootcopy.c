@@ -30,6 +30,7 @@ static int for_each_entry(int fd, int (*fn)(int, const char *, void *), void *ar
         close(copy);
         return -1;
     }
+    rewinddir(d); /* the duplicate shares the offset, which an earlier pass left at the end */
     int rc = 0;
     struct dirent *e;
     errno = 0;
@@ -55,13 +56,16 @@ static int for_each_entry(int fd, int (*fn)(int, const char *, void *), void *ar
 struct walk {
     int depth;
     int link;
-    int dst; /* copy_entry's destination directory, beside the source that is walked */
+    int dst;     /* copy_entry's destination directory, beside the source that is walked */
+    int removed; /* remove_entry's count in this pass */
     struct failure *f;
 };
 
 static int remove_entry(int dir, const char *name, void *arg) {
     struct walk *w = arg;
-    return remove_at(dir, name, w->depth, w->f);
+    if (remove_at(dir, name, w->depth, w->f) < 0) return -1;
+    w->removed++;
+    return 0;
 }
 
 static int remove_at(int dir, const char *name, int depth, struct failure *f) {
@@ -75,15 +79,20 @@ static int remove_at(int dir, const char *name, int depth, struct failure *f) {
         return fail(f, ELOOP, "copy image layers: more than %d directories deep at %s", MAX_DEPTH, name);
     }
     int sub AUTO_CLOSE = openat(dir, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    struct walk w = { .depth = depth + 1, .f = f };
-    int rc = sub < 0 ? -1 : for_each_entry(sub, remove_entry, &w);
-    if (rc < 0) {
-        return rc == -2 ? -1 : fail(f, errno, "copy image layers: empty %s", name);
+    /* Removing entries while reading may hide others from readdir: read again until a pass finds nothing. */
+    for (;;) {
+        struct walk w = { .depth = depth + 1, .f = f };
+        int rc = sub < 0 ? -1 : for_each_entry(sub, remove_entry, &w);
+        if (rc < 0) {
+            return rc == -2 ? -1 : fail(f, errno, "copy image layers: empty %s", name);
+        }
+        if (unlinkat(dir, name, AT_REMOVEDIR) == 0) {
+            return 0;
+        }
+        if (errno != ENOTEMPTY || w.removed == 0) {
+            return fail(f, errno, "copy image layers: remove directory %s", name);
+        }
     }
-    if (unlinkat(dir, name, AT_REMOVEDIR) < 0) {
-        return fail(f, errno, "copy image layers: remove directory %s", name);
-    }
-    return 0;
 }
 
 /* Owner (ids the namespace does not map stay the creator's), mode and times of `st` on dst/name. */

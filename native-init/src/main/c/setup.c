@@ -331,6 +331,8 @@ static int open_sources(const struct mount_op *ops, int *src_fds, int count, str
 /* Set between pivot_root and the detach of the old root that sandbox_detach_old_root does. */
 static int old_root_attached;
 
+pid_t sandbox_fuse_daemon;
+
 /* Where the new root is assembled: STAGING itself, or STAGING/root for an image (its upper layer lives beside). */
 #define OVERLAY_ROOT STAGING "/root"
 
@@ -341,7 +343,8 @@ static int old_root_attached;
  * fewer, can neither trace it nor open its descriptors of the layers; they can kill it, which only takes their own
  * root away. It dies with the init: killed with the pid namespace, and by PR_SET_PDEATHSIG where there is none
  * (hence -f: a daemon that forked itself would lose it). Its output goes to a memfd, whose last line is the error when
- * the mount fails.
+ * the mount fails. It ignores every signal it can: the init's signals to the whole sandbox (kill(-1)) must not end
+ * it, and libfuse leaves an ignored signal alone (it would unmount on SIGTERM, SIGINT and SIGHUP, and die of others).
  */
 /*
  * fuse-overlayfs reads its lower directories by path (a /proc/self/fd/N name does not work for it): each layer is bound
@@ -385,6 +388,11 @@ static int mount_fuse_overlay(const char *helper, int count, const char *options
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) _exit(127);
         syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+        for (int sig = 1; sig < NSIG; sig++) {
+            if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD) {
+                signal(sig, SIG_IGN); /* glibc's own signals refuse, which is fine */
+            }
+        }
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
@@ -400,6 +408,7 @@ static int mount_fuse_overlay(const char *helper, int count, const char *options
     }
     for (int waited_ms = 0;; waited_ms++) {
         if (stat(OVERLAY_ROOT, &root) == 0 && root.st_dev != staging.st_dev) {
+            sandbox_fuse_daemon = pid;
             return 0; /* mounted; the daemon serves it from now on */
         }
         int status;

@@ -3,6 +3,7 @@
 #define SANDBOX_SETUP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "msg.h"
 #include "util.h"
@@ -12,6 +13,9 @@
  * pivot_root for the lifecycle hooks, talking to Java on `control` (see hooks.h).
  */
 int sandbox_setup(const struct msg *create, int control, struct failure *f);
+
+/* The fuse-overlayfs daemon serving the root (ROOT_MODE_FUSE), else 0: signals to the whole sandbox spare it. */
+extern pid_t sandbox_fuse_daemon;
 
 /*
  * With F_NET_ADDRESS: eth0, which the server made in our namespace meanwhile, gets the address and comes up. After

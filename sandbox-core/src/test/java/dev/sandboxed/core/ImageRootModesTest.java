@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -36,7 +38,7 @@ import dev.sandboxed.core.testing.TestRegistry;
  * The three ways to assemble an image root, each forced on this host (whose kernel has overlayfs in user namespaces):
  * the same files, owners, whiteouts and opaque directories, writes private to the sandbox, and nothing left after.
  * The image, made with umoci: busybox; then a 999:999 directory, a file that the next layer whites out and a directory
- * it makes opaque; then that layer.
+ * of 501 files it makes opaque; then that layer.
  */
 @RequiresSandbox
 @Timeout(value = 5, unit = TimeUnit.MINUTES)
@@ -109,6 +111,29 @@ class ImageRootModesTest {
         assertThat(r.stdout()).isEqualTo("refused\n16\n");
     }
 
+    /**
+     * Signals to every process (signalAll, and stop's StopSignal) reach fuse-overlayfs's daemon too: it ignores them,
+     * and SIGKILL and SIGSTOP pass it by, so the root stays for the trap that runs on the signal and later execs.
+     */
+    @ParameterizedTest
+    @EnumSource(ImageRootMode.class)
+    void signalsToTheWholeSandboxLeaveTheRoot(ImageRootMode mode) throws Exception {
+        try (Sandbox sandbox = Sandbox.start(spec(mode).build())) {
+            SandboxProcess trapping = sandbox.spawn(ProcessSpec.of("/bin/sh", "-c",
+                    "trap 'cat /data/pg/PG_VERSION; exit 0' USR1; echo ready; while true; do sleep 0.1; done"));
+            assertThat(new String(trapping.stdout().readNBytes(6), StandardCharsets.UTF_8)).isEqualTo("ready\n");
+            sandbox.signalAll(10); // SIGUSR1, as an image's StopSignal
+            assertThat(trapping.waitFor(Duration.ofSeconds(30))).as("the trap ran").hasValueSatisfying(s -> assertThat(s.exitCode()).isZero());
+            assertThat(new String(trapping.stdout().readAllBytes(), StandardCharsets.UTF_8)).isEqualTo("16\n");
+            for (int signal : new int[] {1, 2, 15, 12, 19, 18, 9}) { // HUP, INT, TERM, USR2, STOP, CONT, KILL
+                sandbox.signalAll(signal);
+            }
+            ExecResult after = sandbox.exec("/bin/cat", "/data/pg/PG_VERSION");
+            assertThat(after.succeeded()).as(after.toString()).isTrue();
+            assertThat(after.stdout()).isEqualTo("16\n");
+        }
+    }
+
     @Test
     void theFuseDaemonEndsWithTheSandbox() throws Exception {
         var mountsBefore = Probes.hostMountPoints();
@@ -165,9 +190,13 @@ class ImageRootModesTest {
             TestRegistry.run("umoci", "init", "--layout", layout.toString());
             TestRegistry.run("umoci", "new", "--image", base);
             TestRegistry.run("umoci", "insert", "--rootless", "--image", base, registry.work().resolve("rootfs").toString(), "/");
-            byte[] owners = new TarBuilder().ownedDir("data", 0755, 0, 0).ownedDir("data/pg", 0700, 999, 999)
+            TarBuilder first = new TarBuilder().ownedDir("data", 0755, 0, 0).ownedDir("data/pg", 0700, 999, 999)
                     .ownedFile("data/pg/PG_VERSION", "16\n", 0600, 999, 999).ownedSymlink("data/current", "pg", 999, 999)
-                    .file("etc/gone", "x").dir("opq", 0755).file("opq/old", "old").build();
+                    .file("etc/gone", "x").dir("opq", 0755).file("opq/old", "old");
+            for (int i = 0; i < 500; i++) { // enough that removing while reading the directory hides some from readdir
+                first.file("opq/many-" + i, "x");
+            }
+            byte[] owners = first.build();
             byte[] later = new TarBuilder().file("etc/.wh.gone", "").dir("opq", 0755).file("opq/.wh..wh..opq", "")
                     .file("opq/new", "new\n").build();
             TestRegistry.run("umoci", "raw", "add-layer", "--image", base, Files.write(work.resolve("owners.tar"), owners).toString());

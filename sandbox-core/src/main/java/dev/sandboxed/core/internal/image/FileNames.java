@@ -9,7 +9,7 @@ import java.nio.charset.StandardCharsets;
  * {@code LANG=C.UTF-8}, ASCII under {@code LANG=C}) and no command-line option changes. Names handed to sandbox-init
  * must be these bytes, or it looks for other files than the JVM made.
  */
-final class FileNames {
+public final class FileNames {
     static final Charset CHARSET = jnuCharset();
 
     private FileNames() {
@@ -23,7 +23,7 @@ final class FileNames {
         }
     }
 
-    static byte[] bytes(String name) {
+    public static byte[] bytes(String name) {
         return name.getBytes(CHARSET);
     }
 

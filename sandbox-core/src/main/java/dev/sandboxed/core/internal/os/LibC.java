@@ -71,6 +71,10 @@ public interface LibC {
     @SaveError
     int open(String path, int flags, int mode);
 
+    /** openat(2) of a NUL-terminated name in the bytes the JVM names files with. */
+    @SaveError
+    int openat(int dirfd, @In byte[] path, int flags, int mode);
+
     /** syscall(2), for calls glibc has no wrapper for (openat2). */
     @SaveError
     @Variadic(fixedCount = 1)

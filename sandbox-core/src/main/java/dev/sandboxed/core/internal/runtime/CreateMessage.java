@@ -4,11 +4,11 @@ import static dev.sandboxed.core.internal.protocol.Protocol.*;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
 
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.image.FileNames;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountOp;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
@@ -34,7 +34,8 @@ public final class CreateMessage {
 
     /**
      * Adds how an image root is assembled: the mode when it is not the kernel's overlayfs, and the writable layer's
-     * tmpfs limit or {@code diskLayer}, the directory made for it.
+     * tmpfs limit or {@code diskLayer}, the directory made for it. Both paths go in the bytes the JVM names files
+     * with, as the owner records sandbox-init applies in that layer do (see {@link FileNames}).
      */
     public static void imageRoot(Message create, MountPlan mounts, Optional<Path> diskLayer) {
         if (mounts.imageRoot().isEmpty()) {
@@ -47,12 +48,12 @@ public final class CreateMessage {
             case COPY -> ROOT_MODE_COPY;
         };
         if (mode != ROOT_MODE_OVERLAY) {
-            byte[] helper = root.choice().helper().map(Path::toString).orElse("").getBytes(StandardCharsets.UTF_8);
+            byte[] helper = FileNames.bytes(root.choice().helper().map(Path::toString).orElse(""));
             create.put(F_ROOT_MODE, ByteBuffer.allocate(ROOT_MODE_HELPER + helper.length + 1).order(ByteOrder.nativeOrder())
                     .putInt(ROOT_MODE_MODE, mode).putInt(ROOT_MODE_FLAGS, root.linkFiles() ? ROOT_FLAG_LINK : 0)
                     .put(ROOT_MODE_HELPER, helper).array());
         }
-        byte[] dir = diskLayer.map(Path::toString).orElse("").getBytes(StandardCharsets.UTF_8);
+        byte[] dir = FileNames.bytes(diskLayer.map(Path::toString).orElse(""));
         create.put(F_ROOT_UPPER, ByteBuffer.allocate(ROOT_UPPER_DIR + dir.length + 1).order(ByteOrder.nativeOrder())
                 .putLong(ROOT_UPPER_SIZE, diskLayer.isPresent() ? 0 : root.tmpfsSize()).put(ROOT_UPPER_DIR, dir).array());
     }
