@@ -202,25 +202,22 @@ public final class InitServer implements AutoCloseable {
 
     /** Lets the parked process {@code id} exit (no answer); one that is gone or was used is no matter. */
     public synchronized void unpark(int id) {
-        try {
-            socket.send(Message.of(Protocol.K_UNPARK).putU32(Protocol.F_PARKED, id));
-        } catch (SandboxException e) {
-            if (!brokenConnection(e)) {
-                throw e;
-            }
-            // a dead server's parked processes died with it
-        }
+        sendUnlessDead(Message.of(Protocol.K_UNPARK).putU32(Protocol.F_PARKED, id)); // a dead one's died with it
     }
 
     /** Lets the server drop network {@code id} (no answer): its namespace goes, so close its members first. */
     public synchronized void removeNetwork(int id) {
+        sendUnlessDead(Message.of(Protocol.K_NETWORK_REMOVE).putU32(Protocol.F_NETWORK, id)); // a dying one drops all
+    }
+
+    /** Sends a request that has no answer; a server that is gone needs it no more (what it held died with it). */
+    private void sendUnlessDead(Message request) {
         try {
-            socket.send(Message.of(Protocol.K_NETWORK_REMOVE).putU32(Protocol.F_NETWORK, id));
+            socket.send(request);
         } catch (SandboxException e) {
             if (!brokenConnection(e)) {
                 throw e;
             }
-            // a dying server drops every network anyway
         }
     }
 
