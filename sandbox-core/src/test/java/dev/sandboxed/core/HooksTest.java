@@ -39,7 +39,9 @@ class HooksTest {
 
     @BeforeEach
     void makeDirectory() throws IOException {
-        dir = Files.createTempDirectory(Files.createDirectories(Path.of("target", "hooks-test")).toAbsolutePath(), "h");
+        // Not under /tmp (where a clone of the project may live): createContainer hooks run while the sandbox's
+        // root is assembled on /tmp, so they cannot see the host's /tmp (README, "Lifecycle hooks").
+        dir = Files.createTempDirectory(Path.of("/var/tmp"), "sandboxed-hooks-test");
     }
 
     @AfterEach
