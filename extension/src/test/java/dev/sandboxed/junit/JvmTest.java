@@ -175,7 +175,12 @@ class JvmTest {
         String original = ((StandInException) failure).originalClassName();
         assertThat(original).startsWith(ChildOnlyException.class.getName() + "/");
         assertThat(failure.toString()).isEqualTo(original + ": made in the child");
-        assertThat(failure.getStackTrace()[0].getMethodName()).isEqualTo("newInstance0");
+        // The child's stack comes along: the throwing test method is in it (the reflective frames above it differ
+        // between JDKs).
+        assertThat(failure.getStackTrace()).anySatisfy(frame -> {
+            assertThat(frame.getClassName()).isEqualTo(Unloadable.class.getName());
+            assertThat(frame.getMethodName()).isEqualTo("throwsHidden");
+        });
     }
 
     @Sandboxed(jvm = true)
