@@ -106,8 +106,12 @@ class OpsCommandsTest {
     }
 
     private static Cli cli(String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(JAVA.toString(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName()));
+        List<String> command = new ArrayList<>(List.of(JAVA.toString()));
+        if (Runtime.version().feature() >= 24) {
+            // jnr's native access warnings would be mixed into the stderr the exec test compares.
+            command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         return runProcess(command);
     }
