@@ -12,12 +12,13 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.testing.LeftBehind;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
  * kill -9 of a JVM with egress sandboxes: the tools (pasta, slirp4netns), which hold the sandboxes' network
- * namespaces, die with it, as do their guards and the sandboxes.
+ * namespaces, die with it, as do their guards and the sandboxes; the next runtime removes their cgroups and state.
  */
 @RequiresSandbox
 class EgressKilledJvmTest {
@@ -60,6 +61,7 @@ class EgressKilledJvmTest {
             all.addAll(sandboxes);
             assertThat(Probes.eventually(10, () -> all.stream().noneMatch(Probes::processAlive)))
                     .as("tools, guards and sandboxes die with their JVM").isTrue();
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();
         }

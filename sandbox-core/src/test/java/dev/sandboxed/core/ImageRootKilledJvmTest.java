@@ -22,6 +22,7 @@ import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.spec.WritableLayer;
+import dev.sandboxed.core.testing.LeftBehind;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -48,7 +49,6 @@ class ImageRootKilledJvmTest {
         }
     }
 
-    @SuppressWarnings("try") // creating the next runtime is the act under test
     @Test
     void nothingOfTheImageRootsSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
         var mountsBefore = Probes.hostMountPoints();
@@ -81,9 +81,8 @@ class ImageRootKilledJvmTest {
                     && !Probes.processAlive(daemon.get()))).as("inits and fuse-overlayfs die with their JVM").isTrue();
             assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
             assertThat(diskLayer).as("left until a runtime cleans up").isDirectory();
-            try (SandboxRuntime next = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty()))) {
-                assertThat(diskLayer).doesNotExist();
-            }
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
+            assertThat(diskLayer).doesNotExist();
         } finally {
             owner.destroyForcibly();
         }

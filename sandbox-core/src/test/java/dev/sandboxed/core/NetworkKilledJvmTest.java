@@ -11,13 +11,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.testing.LeftBehind;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -29,7 +29,6 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 @RequiresSandbox
 class NetworkKilledJvmTest {
 
-    @SuppressWarnings("try") // creating the next runtime is the act under test
     @Test
     void nothingOfANetworkSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
@@ -68,11 +67,7 @@ class NetworkKilledJvmTest {
             assertThat(Probes.eventually(10, () -> namespaceHolders(slots).isEmpty()))
                     .as("nobody holds the slots' namespaces any more: the kernel tears them down").isTrue();
 
-            try (SandboxRuntime next = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty()))) {
-                try (var left = Files.list(stateDir)) {
-                    assertThat(left.toList()).isEmpty();
-                }
-            }
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();
         }
