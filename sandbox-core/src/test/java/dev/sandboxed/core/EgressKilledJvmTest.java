@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.testing.LeftBehind;
+import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -25,13 +26,7 @@ class EgressKilledJvmTest {
 
     @Test
     void theToolsDieWithAKilledJvm(@TempDir Path stateDir) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dsandboxed.state.dir=" + stateDir));
-        RuntimeConfig.fromSystemProperties().cgroupParent()
-                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
-        command.add(EgressOwnerJvmMain.class.getName());
-        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process owner = OwnerJvm.start(stateDir, EgressOwnerJvmMain.class);
         List<Long> sandboxes = new ArrayList<>();
         List<Long> tools = new ArrayList<>();
         List<Long> guards = new ArrayList<>();

@@ -20,6 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.testing.LeftBehind;
+import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -30,13 +31,7 @@ class KilledJvmCleanupTest {
     @Test
     void nothingSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
         Set<String> mountsBefore = Probes.hostMountPoints();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dsandboxed.state.dir=" + stateDir));
-        RuntimeConfig.fromSystemProperties().cgroupParent()
-                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
-        command.add(OwnerJvmMain.class.getName());
-        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process owner = OwnerJvm.start(stateDir, OwnerJvmMain.class);
         List<Integer> initPids = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
