@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.jar.JarFile;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -56,6 +57,13 @@ class ShadedJarTest {
     }
 
     @Test
+    void enablesNativeAccessForJavaMinusJar() throws IOException {
+        try (JarFile jarFile = new JarFile(jar.toFile())) {
+            assertThat(jarFile.getManifest().getMainAttributes().getValue("Enable-Native-Access")).isEqualTo("ALL-UNNAMED");
+        }
+    }
+
+    @Test
     void zstdLoadsItsNativeFromTheJar(@TempDir Path dir) throws Exception {
         Path source = dir.resolve("ZstdRoundTrip.java");
         Files.writeString(source, """
@@ -82,6 +90,8 @@ class ShadedJarTest {
         Result run = java("-jar", jar.toString(), "run", "--", "sh", "-c", "echo hello from $(cat /proc/1/comm)");
         assertThat(run.code).as(run.stderr).isZero();
         assertThat(run.stdout).isEqualTo("hello from sandbox-init\n");
+        // On Java 22+ the manifest's Enable-Native-Access keeps jffi's System.load from warning.
+        assertThat(run.stderr).doesNotContain("restricted method");
     }
 
     private record Result(int code, String stdout, String stderr) {
