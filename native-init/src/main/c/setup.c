@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 
+#include "fusejail.h"
 #include "hooks.h"
 #include "netlink.h"
 #include "parse.h"
@@ -339,9 +340,9 @@ pid_t sandbox_fuse_daemon;
 /*
  * fuse-overlayfs as the image root, for kernels without overlayfs in user namespaces: a child of the init, so in the
  * sandbox's user, mount and pid namespaces (it mounts with the namespace's own rights; /dev/fuse is opened from the
- * host's /dev before the pivot). It keeps all the namespace's capabilities, so the sandbox's processes, which hold
- * fewer, can neither trace it nor open its descriptors of the layers; they can kill it, which only takes their own
- * root away. It dies with the init: killed with the pid namespace, and by PR_SET_PDEATHSIG where there is none
+ * host's /dev before the pivot). It runs confined (fusejail.c): the capabilities it keeps include SYS_ADMIN, so the
+ * sandbox's processes, which lack it, can neither trace it nor open its descriptors of the layers (unless granted
+ * SYS_PTRACE); they can kill it, which only takes their own root away. It dies with the init: killed with the pid namespace, and by PR_SET_PDEATHSIG where there is none
  * (hence -f: a daemon that forked itself would lose it). Its output goes to a memfd, whose last line is the error when
  * the mount fails. It ignores every signal it can: the init's signals to the whole sandbox (kill(-1)) must not end
  * it, and libfuse leaves an ignored signal alone (it would unmount on SIGTERM, SIGINT and SIGHUP, and die of others).
@@ -410,6 +411,10 @@ static int mount_fuse_overlay(const char *helper, int count, const char *options
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
+        if (fuse_daemon_confine() < 0) {
+            dprintf(2, "confine fuse-overlayfs: %s\n", strerror(errno));
+            _exit(127);
+        }
         char *argv[] = { (char *)helper, "-f", "-o", (char *)options, where, NULL };
         char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
         execve(helper, argv, envp);
