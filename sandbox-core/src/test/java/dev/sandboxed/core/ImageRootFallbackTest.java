@@ -208,7 +208,10 @@ class ImageRootFallbackTest {
         assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
     }
 
-    /** doctor assembles roots for real: the tmpfs one with overlayfs, the disk one after overlayfs's refusal. */
+    /**
+     * doctor assembles roots for real: the tmpfs one with overlayfs, the disk one with fuse-overlayfs after overlayfs's
+     * refusal, or with a copy where there is no fuse-overlayfs.
+     */
     @Test
     void doctorProbesAndNamesTheFallbackOfDiskLayers() throws Exception {
         HostEnvironment host = HostEnvironment.system();
@@ -218,6 +221,9 @@ class ImageRootFallbackTest {
                 + " with a disk writable layer: fuse-overlayfs (" + new ExecutableLocator(host).find("fuse-overlayfs")
                         .orElseThrow() + "): overlay refused: mount overlay of 1 image layers as the new root: Invalid"
                 + " argument");
+        assertThat(probe().probe(Optional.empty(), true)).as("without fuse-overlayfs: a copy").isEqualTo(
+                new ImageRootProbe.Outcome(ImageRootProbe.Verdict.ASSEMBLED, ImageRootMode.COPY, "overlay refused: mount"
+                        + " overlay of 1 image layers as the new root: Invalid argument"));
         assertThat(ImageRootModesTest.ImageRootFixture.list(mount)).as("the probe's directories are gone").isEmpty();
         try (var left = Files.list(ImageCache.defaultDirectory())) {
             assertThat(left.filter(p -> p.getFileName().toString().startsWith("probe-")).toList()).isEmpty();
