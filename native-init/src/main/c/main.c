@@ -27,6 +27,7 @@
 #include "guard.h"
 #include "owners.h"
 #include "protocol.h"
+#include "rootprobe.h"
 #include "server.h"
 #include "util.h"
 
@@ -100,11 +101,15 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "--guard") == 0) {
         return guard_main(argc, argv);
     }
+    if (argc >= 2 && strcmp(argv[1], "--probe-root") == 0) {
+        return root_probe_main(argc, argv);
+    }
     if (!sealed && (argc < 2 || strcmp(argv[1], "server") != 0)) {
         fprintf(stderr,
                 "usage: sandbox-init server   (started by the Sandboxed Java runtime, control socket on fd 3)\n"
                 "       sandbox-init --apply-owners|--remove-tree DIR NEWUIDMAP ARGS... -- NEWGIDMAP ARGS...\n"
                 "       sandbox-init --guard /PROGRAM ARGS...   (lifeline pipe on fd 3)\n"
+                "       sandbox-init --probe-root /LAYER /FUSE-OVERLAYFS|'' /DISK-DIRECTORY|''\n"
                 "       sandbox-init --version\n");
         return 2;
     }
