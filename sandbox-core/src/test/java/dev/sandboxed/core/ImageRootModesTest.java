@@ -23,6 +23,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.rootfs.ImageRootChoice;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.ImageRootMode;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -170,6 +171,33 @@ class ImageRootModesTest {
                     + " cat /data/pg/PG_VERSION");
             assertThat(r.stdout()).as(r.toString())
                     .isEqualTo("daemon=found\nmem-refused\nroot-refused\nfd-refused\n16\n");
+        }
+    }
+
+    /**
+     * A process granted SYS_PTRACE could trace the daemon (which keeps CAP_SYS_ADMIN to mount) and have it mount what
+     * the sandbox's filter refuses: such a sandbox never gets fuse-overlayfs. Forced, it is refused before anything
+     * starts; in auto mode the fallback after a refused overlayfs is a copy.
+     */
+    @Test
+    void aSandboxGrantedPtraceGetsNoFuseOverlayfs() {
+        int before = SandboxRuntime.shared().openSandboxes().size();
+        assertThatThrownBy(() -> Sandbox.start(spec(ImageRootMode.FUSE_OVERLAYFS).addCapability(Capability.SYS_PTRACE)
+                .build())).isInstanceOf(SpecException.class)
+                .hasMessageStartingWith("imageRootMode: fuse-overlayfs cannot assemble the root of a sandbox granted"
+                        + " SYS_PTRACE").hasMessageContaining("choose overlay or copy, or leave SYS_PTRACE out");
+        assertThat(SandboxRuntime.shared().openSandboxes()).hasSize(before);
+
+        ImageRootChoice auto = ImageRootChoice.forSandbox(Optional.empty(), true);
+        assertThat(auto.fallback()).isTrue();
+        assertThat(auto.helper()).as("no fuse-overlayfs to fall back to").isEmpty();
+        assertThat(auto.describe()).endsWith("where it is refused, a copy (no fuse-overlayfs for a sandbox granted"
+                + " SYS_PTRACE: it could trace the daemon)");
+        if (ImageRootChoice.forSandbox(Optional.empty()).helper().isPresent()) {
+            assertThat(ImageRootChoice.forSandbox(Optional.empty(), false).helper()).as("others keep it").isPresent();
+        }
+        try (Sandbox traced = Sandbox.start(spec(ImageRootMode.COPY).addCapability(Capability.SYS_PTRACE).build())) {
+            assertThat(traced.exec("cat", "/data/pg/PG_VERSION").stdout()).isEqualTo("16\n");
         }
     }
 

@@ -21,7 +21,16 @@ import dev.sandboxed.core.spec.SpecException;
 public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String reason, boolean fallback) {
     private static volatile ImageRootChoice hostDefault;
 
-    /** For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. */
+    /**
+     * For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. A sandbox
+     * granted SYS_PTRACE ({@code traceable}) gets no fuse-overlayfs: see {@link #withoutFuse()}.
+     */
+    public static ImageRootChoice forSandbox(Optional<ImageRootMode> asked, boolean traceable) {
+        ImageRootChoice choice = forSandbox(asked);
+        return traceable ? choice.withoutFuse() : choice;
+    }
+
+    /** For a sandbox whose processes cannot trace others: as {@link #forSandbox(Optional, boolean)}. */
     public static ImageRootChoice forSandbox(Optional<ImageRootMode> asked) {
         if (asked.isPresent()) {
             return forced(asked.get(), "asked for by the sandbox's spec", "imageRootMode", HostEnvironment.system());
@@ -63,6 +72,24 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
         return new ImageRootChoice(mode, fuse, why, false);
     }
 
+    /**
+     * The choice for a sandbox granted SYS_PTRACE. The fuse-overlayfs daemon lives in the sandbox's pid namespace with
+     * the sandbox's CAP_SYS_ADMIN (to mount): a process that may trace it could have it mount what the sandbox's own
+     * seccomp filter refuses. So a forced fuse-overlayfs is refused, and a fallback goes to a copy instead.
+     */
+    public ImageRootChoice withoutFuse() {
+        if (mode == ImageRootMode.FUSE_OVERLAYFS) {
+            throw new SpecException(forcedField(), "fuse-overlayfs cannot assemble the root of a sandbox granted"
+                    + " SYS_PTRACE: its processes could trace the fuse-overlayfs daemon, which mounts with the sandbox's"
+                    + " CAP_SYS_ADMIN; choose overlay or copy, or leave SYS_PTRACE out");
+        }
+        if (helper.isEmpty()) {
+            return this;
+        }
+        return new ImageRootChoice(mode, Optional.empty(), reason.replaceFirst("fuse-overlayfs \\(.*\\)$", "a copy")
+                + " (no fuse-overlayfs for a sandbox granted SYS_PTRACE: it could trace the daemon)", fallback);
+    }
+
     /** What sandbox-init used after this choice's mode was refused ({@code why}): the same helper, still falling back. */
     public ImageRootChoice fellBackTo(ImageRootMode used, String why) {
         return new ImageRootChoice(used, used == ImageRootMode.COPY ? Optional.empty() : helper, why, true);
@@ -71,6 +98,11 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
     /** Where this choice was forced: the property or the spec's field, for a failure's fix. */
     public String forcedBy() {
         return reason.contains(ImageRootMode.PROPERTY) ? ImageRootMode.PROPERTY : "SandboxSpec.Builder.imageRootMode";
+    }
+
+    /** The setting that forced this choice, as a {@link SpecException} names it. */
+    private String forcedField() {
+        return reason.contains(ImageRootMode.PROPERTY) ? ImageRootMode.PROPERTY : "imageRootMode";
     }
 
     private static Optional<String> fuseUnavailable(HostEnvironment host, Optional<Path> fuse) {

@@ -20,8 +20,12 @@ import dev.sandboxed.core.spec.ImageRootMode;
 public final class ImageRootFallbacks {
     private static final System.Logger LOG = System.getLogger(ImageRootFallbacks.class.getName());
 
-    /** The file systems (device numbers) a root's assembly depends on; -1 for a tmpfs writable layer. */
-    private record Kind(long layers, long writable) {
+    /**
+     * The file systems (device numbers) a root's assembly depends on, -1 for a tmpfs writable layer; and whether the
+     * fallback may use fuse-overlayfs (not for a sandbox granted SYS_PTRACE), so such a sandbox's copy is not
+     * remembered for the others, nor their fuse-overlayfs for it.
+     */
+    private record Kind(long layers, long writable, boolean fuse) {
     }
 
     private final Map<Kind, ImageRootChoice> remembered = new ConcurrentHashMap<>();
@@ -64,7 +68,7 @@ public final class ImageRootFallbacks {
         try {
             long layers = device(Path.of(plan.rootLayers().get(0)));
             long writable = plan.imageRoot().orElseThrow().diskLayer() ? device(diskLayers()) : -1;
-            return Optional.of(new Kind(layers, writable));
+            return Optional.of(new Kind(layers, writable, plan.imageRoot().orElseThrow().choice().helper().isPresent()));
         } catch (IOException | RuntimeException e) {
             return Optional.empty(); // not remembered: the next start tries again
         }
