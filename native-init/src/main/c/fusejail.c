@@ -6,6 +6,7 @@
 #include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -85,23 +86,53 @@ static const int denied[] = {
 };
 #define DENIED (sizeof denied / sizeof denied[0])
 
+/*
+ * Linux 6.1's last system call (set_mempolicy_home_node), the newest these headers and glibc 2.36 know: later ones
+ * answer ENOSYS, as on an older kernel, which glibc takes as "fall back". A deny-list alone would let every call a
+ * newer kernel adds (open_tree_attr, 467, makes detached mounts) through unchecked.
+ */
+#define HIGHEST_KNOWN_SYSCALL 450
+/* New namespaces by clone(2) as by unshare(2); CLONE_NEWTIME shares its bit with the exit signal in clone(2). */
+#define CLONE_NEW_ANY                                                                                                  \
+    (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+
+static uint8_t jump(size_t from, size_t to) {
+    return (uint8_t)(to - from - 1);
+}
+
 static int load_filter(void) {
-    /* arch check, x32 refused, then one comparison per denied call */
-    static struct sock_filter prog[6 + DENIED + 2];
+    /* arch check, x32 refused, clone3 and unknown calls, clone's flags, one comparison per denied call, the ends */
+    static struct sock_filter prog[14 + DENIED];
+    const size_t allow = 8 + DENIED, clone_flags = allow + 1, deny = allow + 4, enosys = allow + 5;
     size_t n = 0;
     prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch));
     prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, NATIVE_ARCH, 1, 0);
     prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_KILL_PROCESS);
     prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr));
 #if defined(__x86_64__)
-    prog[n++] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, (uint8_t)(DENIED + 1), 0);
+    prog[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGE | BPF_K, 0x40000000u, jump(n, deny), 0);
+#else
+    prog[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JA, 0, 0, 0);
 #endif
-    for (size_t i = 0; i < DENIED; i++) {
-        prog[n++] =
-            (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)denied[i], (uint8_t)(DENIED - i), 0);
+    n++;
+    /* clone3 passes its flags in memory seccomp cannot read: ENOSYS makes glibc use clone(2), whose flags it can */
+    prog[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone3, jump(n, enosys), 0);
+    n++;
+    prog[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JGT | BPF_K, HIGHEST_KNOWN_SYSCALL, jump(n, enosys), 0);
+    n++;
+    prog[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_clone, jump(n, clone_flags), 0);
+    n++;
+    for (size_t i = 0; i < DENIED; i++, n++) {
+        prog[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (uint32_t)denied[i], jump(n, deny), 0);
     }
     prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
+    /* clone's flags are its first argument on both architectures; the namespace bits are in the low word */
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, args[0]));
+    prog[n] = (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, CLONE_NEW_ANY, jump(n, deny), 0);
+    n++;
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW);
     prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (EPERM & SECCOMP_RET_DATA));
+    prog[n++] = (struct sock_filter)BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | (ENOSYS & SECCOMP_RET_DATA));
     struct sock_fprog fprog = { .len = (unsigned short)n, .filter = prog };
     return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &fprog);
 }
