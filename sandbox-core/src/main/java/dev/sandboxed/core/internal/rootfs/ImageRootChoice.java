@@ -2,10 +2,14 @@ package dev.sandboxed.core.internal.rootfs;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.EnumSet;
 import java.util.Optional;
+import java.util.Set;
+import java.util.stream.Collectors;
 
 import dev.sandboxed.core.internal.host.ExecutableLocator;
 import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.ImageRootMode;
 import dev.sandboxed.core.spec.SpecException;
 
@@ -22,12 +26,29 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
     private static volatile ImageRootChoice hostDefault;
 
     /**
-     * For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. A sandbox
-     * granted SYS_PTRACE ({@code traceable}) gets no fuse-overlayfs: see {@link #withoutFuse()}.
+     * The capabilities the fuse-overlayfs daemon keeps (FUSE_DAEMON_CAPS in sandbox-init's fusejail.c): a sandbox
+     * process holding all of them, or SYS_PTRACE, passes the kernel's ptrace access check on the daemon.
      */
-    public static ImageRootChoice forSandbox(Optional<ImageRootMode> asked, boolean traceable) {
+    public static final Set<Capability> FUSE_DAEMON_CAPABILITIES = Set.copyOf(EnumSet.of(Capability.CHOWN,
+            Capability.DAC_OVERRIDE, Capability.DAC_READ_SEARCH, Capability.FOWNER, Capability.FSETID,
+            Capability.MKNOD, Capability.SETFCAP, Capability.SYS_ADMIN));
+
+    /**
+     * For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. A sandbox
+     * whose {@code capabilities} would let it reach the fuse-overlayfs daemon gets none: see {@link #withoutFuse()}.
+     */
+    public static ImageRootChoice forSandbox(Optional<ImageRootMode> asked, Set<Capability> capabilities) {
         ImageRootChoice choice = forSandbox(asked);
-        return traceable ? choice.withoutFuse() : choice;
+        return reachesFuseDaemon(capabilities) ? choice.withoutFuse() : choice;
+    }
+
+    /**
+     * Whether a process with {@code capabilities} passes the kernel's ptrace access check on the daemon (same uid):
+     * with SYS_PTRACE, or with every capability the daemon has. Such access reads the daemon's memory and walks its
+     * root, which is the host's mount tree.
+     */
+    static boolean reachesFuseDaemon(Set<Capability> capabilities) {
+        return capabilities.contains(Capability.SYS_PTRACE) || capabilities.containsAll(FUSE_DAEMON_CAPABILITIES);
     }
 
     /** For a sandbox whose processes cannot trace others: as {@link #forSandbox(Optional, boolean)}. */
@@ -73,21 +94,27 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
     }
 
     /**
-     * The choice for a sandbox granted SYS_PTRACE. The fuse-overlayfs daemon lives in the sandbox's pid namespace with
-     * the sandbox's CAP_SYS_ADMIN (to mount): a process that may trace it could have it mount what the sandbox's own
-     * seccomp filter refuses. So a forced fuse-overlayfs is refused, and a fallback goes to a copy instead.
+     * The choice for a sandbox that could reach the fuse-overlayfs daemon ({@link #reachesFuseDaemon}). The daemon
+     * lives in the sandbox's pid namespace with CAP_SYS_ADMIN (to mount) and its root is the host's mount tree: a
+     * process that passes the ptrace check could read and write host files through it. So a forced fuse-overlayfs is
+     * refused, and a fallback goes to a copy instead.
      */
     public ImageRootChoice withoutFuse() {
         if (mode == ImageRootMode.FUSE_OVERLAYFS) {
             throw new SpecException(forcedField(), "fuse-overlayfs cannot assemble the root of a sandbox granted"
-                    + " SYS_PTRACE: its processes could trace the fuse-overlayfs daemon, which mounts with the sandbox's"
-                    + " CAP_SYS_ADMIN; choose overlay or copy, or leave SYS_PTRACE out");
+                    + " SYS_PTRACE or all of " + names(FUSE_DAEMON_CAPABILITIES) + ": its processes could reach the"
+                    + " fuse-overlayfs daemon and the host's files through it; choose overlay or copy, or grant fewer"
+                    + " capabilities");
         }
         if (helper.isEmpty()) {
             return this;
         }
         return new ImageRootChoice(mode, Optional.empty(), reason.replaceFirst("fuse-overlayfs \\(.*\\)$", "a copy")
-                + " (no fuse-overlayfs for a sandbox granted SYS_PTRACE: it could trace the daemon)", fallback);
+                + " (no fuse-overlayfs for a sandbox whose capabilities reach its daemon)", fallback);
+    }
+
+    private static String names(Set<Capability> capabilities) {
+        return capabilities.stream().map(Capability::name).sorted().collect(Collectors.joining(", "));
     }
 
     /** What sandbox-init used after this choice's mode was refused ({@code why}): the same helper, still falling back. */

@@ -22,7 +22,7 @@ public final class ImageRootFallbacks {
 
     /**
      * The file systems (device numbers) a root's assembly depends on, -1 for a tmpfs writable layer; and whether the
-     * fallback may use fuse-overlayfs (not for a sandbox granted SYS_PTRACE), so such a sandbox's copy is not
+     * fallback may use fuse-overlayfs (not for a sandbox whose capabilities reach its daemon), so such a sandbox's copy is not
      * remembered for the others, nor their fuse-overlayfs for it.
      */
     private record Kind(long layers, long writable, boolean fuse) {
