@@ -52,6 +52,10 @@ public final class ImageRootCheck implements HostCheck {
         if (tmpfs.verdict() == Verdict.FAILED) {
             return CheckResult.warn(NAME, detail, "image sandboxes cannot start here: see the error");
         }
+        if (disk.verdict() == Verdict.FAILED) {
+            return CheckResult.warn(NAME, detail, "image sandboxes with a disk writable layer cannot start here: see"
+                    + " the error");
+        }
         if (tmpfs.mode() == ImageRootMode.COPY) {
             return CheckResult.warn(NAME, detail, "apt-get install fuse-overlayfs (and /dev/fuse mode 0666), so"
                     + " sandboxes share the image's layers instead of copying them");

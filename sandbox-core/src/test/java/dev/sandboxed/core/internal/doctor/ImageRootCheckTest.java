@@ -90,6 +90,17 @@ class ImageRootCheckTest {
     }
 
     @Test
+    void aDiskLayerThatFailsWarnsThoughATmpfsOneWorks() {
+        Outcome noSpace = new Outcome(Verdict.FAILED, ImageRootMode.COPY, "copy the image layers: No space left on"
+                + " device");
+        CheckResult r = check(withFuse(), null, assembled(ImageRootMode.OVERLAY, ""), noSpace);
+        assertThat(r.status()).isEqualTo(Status.WARN);
+        assertThat(r.detail()).endsWith("; with a disk writable layer: no mode works: copy failed: copy the image"
+                + " layers: No space left on device");
+        assertThat(r.fix()).startsWith("image sandboxes with a disk writable layer cannot start here");
+    }
+
+    @Test
     void thePropertyWinsWithoutAProbeAndABadValueIsNamed() {
         FakeHost host = new FakeHost(root);
         assertThat(check(host, "copy", null, null).detail()).isEqualTo("copy: set by sandboxed.image.rootfs");
