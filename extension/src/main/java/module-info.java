@@ -10,7 +10,7 @@ module dev.sandboxed.junit {
     requires static org.junit.platform.launcher; // only that JVM's main, run on the class path, uses it
 
     exports dev.sandboxed.junit;
-    // dev.sandboxed.junit.internal.hermetic (jvm = true) is not exported.
+    // dev.sandboxed.junit.internal.hermetic (jvm = true) and .internal.cleanup are not exported.
 
     // JUnit instantiates the extension and reads its annotations reflectively.
     opens dev.sandboxed.junit to org.junit.platform.commons;

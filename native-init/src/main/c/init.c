@@ -421,6 +421,14 @@ void init_loop(int control, const struct msg *create) {
         }
     }
     msg_init(&out, K_READY);
+    if (sandbox_root_outcome.fell_back) {
+        static unsigned char fell[ROOT_FELL_BACK_WHY + sizeof sandbox_root_outcome.why];
+        size_t why = strlen(sandbox_root_outcome.why) + 1;
+        wire_put_u32(fell + ROOT_FELL_BACK_MODE, sandbox_root_outcome.used);
+        wire_put_u32(fell + ROOT_FELL_BACK_ERRNO, (uint32_t)sandbox_root_outcome.first_errno);
+        memcpy(fell + ROOT_FELL_BACK_WHY, sandbox_root_outcome.why, why);
+        msg_put(&out, F_ROOT_FELL_BACK, fell, (uint32_t)(ROOT_FELL_BACK_WHY + why));
+    }
     send_or_die();
     if (sandbox_detach_old_root(&f) < 0) {
         report_failure(K_SETUP_FAILED, 0, &f);

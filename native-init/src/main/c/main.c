@@ -4,6 +4,11 @@
  * Started once per JVM as `sandbox-init server` with a SOCK_SEQPACKET control socket on fd 3. It re-executes
  * itself from a sealed memfd, then creates sandboxes on request. Each sandbox's PID 1 is a fork of this
  * process that talks to Java directly over its own socket. All policy comes from Java (protocol.h).
+ *
+ * Every mode names itself `sandbox-init` (/proc/PID/comm, `ps`, `pgrep -x`): exec'd from the memfd the kernel
+ * would name it after the memfd (`memfd:sandbox-i`), and from the cached file after that file
+ * (`sandbox-init-0123...`). The sealed server runs with the command line `sandbox-init` alone, which its
+ * forks, the sandboxes' inits, keep (inside a sandbox PID 1 shows as `sandbox-init`, not as a server).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -22,11 +27,14 @@
 #include "guard.h"
 #include "owners.h"
 #include "protocol.h"
+#include "rootprobe.h"
 #include "server.h"
 #include "util.h"
 
 #define CONTROL_FD 3
-#define SEALED_MARK "--sealed"
+#define PROCESS_NAME "sandbox-init"
+/* Everything the sealed copy is sealed against: what running from it guarantees. */
+#define SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
 extern char **environ;
 
@@ -34,7 +42,7 @@ extern char **environ;
  * Runs this binary from a sealed, anonymous copy, so that nothing inside a sandbox can modify or
  * re-open for writing the executable that host-side processes run (CVE-2019-5736; runc's exeseal).
  */
-static int reexec_sealed(char *argv0) {
+static int reexec_sealed(void) {
     int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
     if (self < 0) {
         perror("sandbox-init: open /proc/self/exe");
@@ -45,7 +53,7 @@ static int reexec_sealed(char *argv0) {
         perror("sandbox-init: stat /proc/self/exe");
         return -1;
     }
-    int mem = memfd_create("sandbox-init", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    int mem = memfd_create(PROCESS_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (mem < 0) {
         perror("sandbox-init: memfd_create");
         return -1;
@@ -60,17 +68,29 @@ static int reexec_sealed(char *argv0) {
         left -= n;
     }
     close(self);
-    if (fcntl(mem, F_ADD_SEALS, F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+    if (fcntl(mem, F_ADD_SEALS, SEALS) < 0) {
         perror("sandbox-init: seal memfd");
         return -1;
     }
-    char *args[] = { argv0, "server", SEALED_MARK, NULL };
+    /* No arguments: the sealed copy knows itself by its seals (running_sealed), not by anything one could pass. */
+    char *args[] = { PROCESS_NAME, NULL };
     fexecve(mem, args, environ);
     perror("sandbox-init: fexecve sealed copy");
     return -1;
 }
 
+/* Whether this process runs from the sealed copy: a file that takes no write, growth or shrinking. */
+static int running_sealed(void) {
+    int self = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
+    if (self < 0) return 0;
+    int seals = fcntl(self, F_GET_SEALS);
+    close(self);
+    return seals >= 0 && (seals & SEALS) == SEALS;
+}
+
 int main(int argc, char **argv) {
+    prctl(PR_SET_NAME, PROCESS_NAME, 0, 0, 0);
+    int sealed = argc == 1 && running_sealed();
     if (argc >= 2 && strcmp(argv[1], "--version") == 0) {
         printf("sandbox-init protocol %d\n", PROTOCOL_VERSION);
         return 0;
@@ -81,11 +101,15 @@ int main(int argc, char **argv) {
     if (argc >= 2 && strcmp(argv[1], "--guard") == 0) {
         return guard_main(argc, argv);
     }
-    if (argc < 2 || strcmp(argv[1], "server") != 0) {
+    if (argc >= 2 && strcmp(argv[1], "--probe-root") == 0) {
+        return root_probe_main(argc, argv);
+    }
+    if (!sealed && (argc < 2 || strcmp(argv[1], "server") != 0)) {
         fprintf(stderr,
                 "usage: sandbox-init server   (started by the Sandboxed Java runtime, control socket on fd 3)\n"
                 "       sandbox-init --apply-owners|--remove-tree DIR NEWUIDMAP ARGS... -- NEWGIDMAP ARGS...\n"
                 "       sandbox-init --guard /PROGRAM ARGS...   (lifeline pipe on fd 3)\n"
+                "       sandbox-init --probe-root /LAYER /FUSE-OVERLAYFS|'' /DISK-DIRECTORY|''\n"
                 "       sandbox-init --version\n");
         return 2;
     }
@@ -98,9 +122,8 @@ int main(int argc, char **argv) {
         perror("sandbox-init: close_range");
         return 125;
     }
-    int sealed = argc >= 3 && strcmp(argv[2], SEALED_MARK) == 0;
     if (!sealed) {
-        reexec_sealed(argv[0]);
+        reexec_sealed();
         return 125;
     }
     if (fcntl(CONTROL_FD, F_SETFD, FD_CLOEXEC) < 0) {

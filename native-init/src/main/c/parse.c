@@ -78,10 +78,13 @@ int parse_root_mode(const struct field *fl, struct root_mode *r, struct failure 
     if (strlen(r->helper) != fl->len - ROOT_MODE_HELPER - 1) {
         return fail(f, EINVAL, "parse image root mode: the helper path holds a NUL");
     }
-    if (r->mode > ROOT_MODE_COPY || (r->flags & ~(uint32_t)ROOT_FLAG_LINK) != 0) {
+    if (r->mode > ROOT_MODE_COPY || (r->flags & ~(uint32_t)(ROOT_FLAG_LINK | ROOT_FLAG_FALLBACK)) != 0) {
         return fail(f, EINVAL, "parse image root mode: unknown mode %u or flags %#x", r->mode, r->flags);
     }
-    if ((r->mode == ROOT_MODE_FUSE) != (*r->helper == '/')) {
+    /* The helper: fuse-overlayfs's, or overlay's fallback's; an absolute path. */
+    int wants = r->mode == ROOT_MODE_FUSE,
+        may = wants || (r->mode == ROOT_MODE_OVERLAY && (r->flags & ROOT_FLAG_FALLBACK));
+    if ((wants && *r->helper != '/') || (*r->helper && (!may || *r->helper != '/'))) {
         return fail(f, EINVAL, "parse image root mode: fuse-overlayfs needs an absolute helper path, nothing else one");
     }
     return 0;

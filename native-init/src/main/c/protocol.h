@@ -151,6 +151,11 @@ enum tag {
                           (the fuse-overlayfs executable for ROOT_MODE_FUSE, else empty); absent: ROOT_MODE_OVERLAY */
     F_ROOT_UPPER = 57, /* u64 tmpfs size in bytes @0 (0: no limit), then @8 a NUL-terminated host directory that holds
                           the writable layer instead of a tmpfs (empty: a tmpfs); absent: a tmpfs without a limit */
+    /* K_READY, with ROOT_FLAG_FALLBACK: the mode F_ROOT_MODE asked for was refused and another assembled the root:
+       u32 mode used @0 (ROOT_MODE_*), u32 errno of the first refusal @4, then @8 the NUL-terminated refusals */
+    F_ROOT_FELL_BACK = 70,
+    /* K_SETUP_FAILED: the failed step was assembling the image root in this mode (u32, ROOT_MODE_*) */
+    F_ROOT_FAILED = 71,
 
     /* K_PARK, K_UNPARK, and K_CREATE: the init is cloned by this parked process, in its cgroups (not with F_JOIN or
        F_NETWORK); if it is gone, the server clones the init itself and writes F_CGROUP_PROCS */
@@ -249,6 +254,12 @@ enum tag {
 #define ROOT_MODE_COPY 2
 /* F_ROOT_MODE flags: ROOT_MODE_COPY may hard-link the layers' files (only for a root nothing can make writable). */
 #define ROOT_FLAG_LINK 1
+/* F_ROOT_MODE flags: a mode the host refuses gives way to the next: overlay, then fuse-overlayfs (when the helper
+   is named; ROOT_MODE_OVERLAY may name it only with this flag), then a copy; K_READY says so (F_ROOT_FELL_BACK). */
+#define ROOT_FLAG_FALLBACK 2
+#define ROOT_FELL_BACK_MODE 0
+#define ROOT_FELL_BACK_ERRNO 4
+#define ROOT_FELL_BACK_WHY 8
 #define ROOT_MODE_MODE 0
 #define ROOT_MODE_FLAGS 4
 #define ROOT_MODE_HELPER 8

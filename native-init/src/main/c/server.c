@@ -233,6 +233,9 @@ static _Noreturn void setup_failed(int sock, const struct failure *f) {
     static struct msg m;
     msg_init(&m, K_SETUP_FAILED);
     msg_put_failure(&m, f);
+    if (sandbox_root_outcome.failed >= 0) {
+        msg_put_u32(&m, F_ROOT_FAILED, (uint32_t)sandbox_root_outcome.failed);
+    }
     msg_send(sock, &m, NULL, 0);
     _exit(125);
 }

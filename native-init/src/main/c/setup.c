@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <linux/close_range.h>
 
+#include "fusejail.h"
 #include "hooks.h"
 #include "netlink.h"
 #include "parse.h"
@@ -339,9 +340,9 @@ pid_t sandbox_fuse_daemon;
 /*
  * fuse-overlayfs as the image root, for kernels without overlayfs in user namespaces: a child of the init, so in the
  * sandbox's user, mount and pid namespaces (it mounts with the namespace's own rights; /dev/fuse is opened from the
- * host's /dev before the pivot). It keeps all the namespace's capabilities, so the sandbox's processes, which hold
- * fewer, can neither trace it nor open its descriptors of the layers; they can kill it, which only takes their own
- * root away. It dies with the init: killed with the pid namespace, and by PR_SET_PDEATHSIG where there is none
+ * host's /dev before the pivot). It runs confined (fusejail.c): the capabilities it keeps include SYS_ADMIN, so the
+ * sandbox's processes, which lack it, can neither trace it nor open its descriptors of the layers (unless granted
+ * SYS_PTRACE); they can kill it, which only takes their own root away. It dies with the init: killed with the pid namespace, and by PR_SET_PDEATHSIG where there is none
  * (hence -f: a daemon that forked itself would lose it). Its output goes to a memfd, whose last line is the error when
  * the mount fails. It ignores every signal it can: the init's signals to the whole sandbox (kill(-1)) must not end
  * it, and libfuse leaves an ignored signal alone (it would unmount on SIGTERM, SIGINT and SIGHUP, and die of others).
@@ -377,6 +378,10 @@ static int mount_fuse_overlay(const char *helper, int count, const char *options
     if (log < 0) {
         return fail(f, errno, "memfd for fuse-overlayfs's output");
     }
+    int target AUTO_CLOSE = open(OVERLAY_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (target < 0) {
+        return fail(f, errno, "open " OVERLAY_ROOT " for fuse-overlayfs");
+    }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
@@ -387,7 +392,17 @@ static int mount_fuse_overlay(const char *helper, int count, const char *options
         if (getppid() != parent) _exit(127);
         int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
         if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) _exit(127);
+        /* Our root: a copy of the mount tree, not the tree the init's pivot_root re-roots (it moves every process
+         * whose root is the old root onto the new one, here our own mount: a path we resolve would wait on us). */
+        int tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
+        if (tree < 0 || fchdir(tree) < 0 || chroot(".") < 0) {
+            dprintf(2, "give fuse-overlayfs a root of its own: %s\n", strerror(errno));
+            _exit(127);
+        }
         syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+        int mountpoint = fcntl(target, F_DUPFD, 3); /* kept across exec: the init's OVERLAY_ROOT, not our copy's */
+        char where[32];
+        snprintf(where, sizeof where, "/proc/self/fd/%d", mountpoint);
         for (int sig = 1; sig < NSIG; sig++) {
             if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD) {
                 signal(sig, SIG_IGN); /* glibc's own signals refuse, which is fine */
@@ -396,7 +411,11 @@ static int mount_fuse_overlay(const char *helper, int count, const char *options
         sigset_t none;
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
-        char *argv[] = { (char *)helper, "-f", "-o", (char *)options, OVERLAY_ROOT, NULL };
+        if (fuse_daemon_confine() < 0) {
+            dprintf(2, "confine fuse-overlayfs: %s\n", strerror(errno));
+            _exit(127);
+        }
+        char *argv[] = { (char *)helper, "-f", "-o", (char *)options, where, NULL };
         char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
         execve(helper, argv, envp);
         dprintf(2, "exec %s: %s\n", helper, strerror(errno));
@@ -434,13 +453,95 @@ static int mount_fuse_overlay(const char *helper, int count, const char *options
     }
 }
 
+struct root_outcome sandbox_root_outcome = { .fell_back = 0, .failed = -1 };
+
+const char *const sandbox_root_mode_names[] = { "overlay", "fuse-overlayfs", "copy" };
+
+/*
+ * Whether a mode's failure means "this host does not allow it here" (fall back) rather than a fault the next mode would
+ * hit as well. overlayfs, from mount(2) and Documentation/filesystems/overlayfs.rst: EPERM (no overlay in user
+ * namespaces: before Linux 5.11, or a distribution's rule), EACCES (a security module's denial: SELinux and AppArmor
+ * answer so), ENODEV (no overlay in this kernel), EINVAL (a layer overlayfs refuses: an upper on NFS or FUSE lacking
+ * its required features, too deep a stack of file systems, case-folding, `userxattr` unknown before 5.11),
+ * EOPNOTSUPP (a layer's file system lacks an operation overlayfs needs). fuse-overlayfs: any failure (it ends with
+ * its reason in its output, or never mounts), since a copy needs nothing but the files.
+ */
+static int refused(uint32_t mode, int err) {
+    if (mode == ROOT_MODE_FUSE) {
+        return 1;
+    }
+    return mode == ROOT_MODE_OVERLAY &&
+        (err == EPERM || err == EACCES || err == ENODEV || err == EINVAL || err == EOPNOTSUPP);
+}
+
+/* One mode's attempt at the root on OVERLAY_ROOT; `data` holds overlayfs's options (fuse-overlayfs rewrites it). */
+static int assemble_root(const struct root_mode *mode, uint32_t as, const int *fds, int count, char *data, size_t size,
+                         struct failure *f) {
+    if (as == ROOT_MODE_FUSE) {
+        return stage_fuse_lowers(fds, count, data, size, f) < 0 ? -1 : mount_fuse_overlay(mode->helper, count, data, f);
+    }
+    if (as == ROOT_MODE_COPY) {
+        umount2(OVERLAY_ROOT, MNT_DETACH); /* a fuse-overlayfs that mounted and then failed (EINVAL: nothing there) */
+        int root AUTO_CLOSE = open(OVERLAY_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (root < 0) {
+            return fail(f, errno, "open " OVERLAY_ROOT " for the copy of the image");
+        }
+        if (copy_layers(fds, count, root, mode->flags & ROOT_FLAG_LINK, f) < 0) {
+            return -1;
+        }
+        if (mount(OVERLAY_ROOT, OVERLAY_ROOT, NULL, MS_BIND, NULL) < 0) { /* pivot_root wants a mount point */
+            return fail(f, errno, "bind the copy of the image on itself");
+        }
+        return 0;
+    }
+    if (mount("overlay", OVERLAY_ROOT, "overlay", MS_NOSUID | MS_NODEV, data) < 0) {
+        return fail(f, errno, "mount overlay of %d image layers as the new root", count);
+    }
+    return 0;
+}
+
+/*
+ * Tries F_ROOT_MODE's mode and, with ROOT_FLAG_FALLBACK, each next one the host allows after a refusal (overlay, then
+ * fuse-overlayfs when a helper is named, then a copy), recording the refusals for K_READY (F_ROOT_FELL_BACK). A
+ * failure that ends the start names the mode (F_ROOT_FAILED), and after refusals says what was refused first.
+ */
+static int assemble_with_fallback(const struct root_mode *mode, const int *fds, int count, char *data, size_t size,
+                                  struct failure *f) {
+    struct root_outcome *o = &sandbox_root_outcome;
+    size_t used = 0;
+    for (uint32_t as = mode->mode;;) {
+        if (assemble_root(mode, as, fds, count, data, size, f) == 0) {
+            o->used = as;
+            return 0;
+        }
+        if (!(mode->flags & ROOT_FLAG_FALLBACK) || as == ROOT_MODE_COPY || !refused(as, f->err)) {
+            o->failed = (int)as;
+            if (o->fell_back) {
+                struct failure last = *f;
+                fail(f, last.err, "%s, after %s", last.step, o->why);
+            }
+            return -1;
+        }
+        if (!o->fell_back) {
+            o->fell_back = 1;
+            o->first_errno = f->err;
+        }
+        used += (size_t)snprintf(o->why + used, sizeof o->why - used, "%s%s refused: %s: %s", used ? "; " : "",
+                                 sandbox_root_mode_names[as], f->step, strerror(f->err));
+        if (used >= sizeof o->why) {
+            used = sizeof o->why - 1;
+        }
+        as = as == ROOT_MODE_OVERLAY && *mode->helper ? ROOT_MODE_FUSE : ROOT_MODE_COPY;
+    }
+}
+
 /*
  * An image's layers as the new root, with a writable layer of this sandbox's own on STAGING: a tmpfs (size-limited when
  * F_ROOT_UPPER says so) or F_ROOT_UPPER's host directory, both only reachable through the root once the old root is
  * detached. By default overlayfs stacks the layers (`userxattr` makes it read whiteouts and opaque directories the way
- * an unprivileged user can write them, Linux 5.11); F_ROOT_MODE picks fuse-overlayfs or a copy instead. The layers
- * are opened before STAGING is covered and named by /proc/self/fd/N, so a cache under /tmp stays reachable and the
- * mount options stay short.
+ * an unprivileged user can write them, Linux 5.11); F_ROOT_MODE picks fuse-overlayfs or a copy instead, or lets a
+ * refused overlayfs fall back to them. The layers are opened before STAGING is covered and named by /proc/self/fd/N,
+ * so a cache under /tmp stays reachable and the mount options stay short.
  */
 static int stage_overlay_root(const struct msg *m, const struct field *fl, struct failure *f) {
     const char *layers[ROOT_OVERLAY_MAX];
@@ -459,8 +560,7 @@ static int stage_overlay_root(const struct msg *m, const struct field *fl, struc
     int opened = 0;
     int rc = -1;
     static char data[ROOT_OVERLAY_MAX * 24 + 128];
-    size_t used =
-        (size_t)snprintf(data, sizeof data, "%slowerdir=", mode.mode == ROOT_MODE_OVERLAY ? "userxattr," : "");
+    size_t used = (size_t)snprintf(data, sizeof data, "userxattr,lowerdir=");
     for (; opened < count; opened++) {
         fds[opened] = open(layers[opened], O_PATH | O_DIRECTORY | O_CLOEXEC);
         if (fds[opened] < 0) {
@@ -490,37 +590,20 @@ static int stage_overlay_root(const struct msg *m, const struct field *fl, struc
         fail(f, errno, "mkdir the overlay directories in " STAGING);
         goto out;
     }
-    if (mode.mode == ROOT_MODE_FUSE) {
-        rc = stage_fuse_lowers(fds, count, data, sizeof data, f) < 0 ? -1
-                                                                     : mount_fuse_overlay(mode.helper, count, data, f);
-        goto out;
-    }
-    if (mode.mode == ROOT_MODE_COPY) {
-        int root AUTO_CLOSE = open(OVERLAY_ROOT, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (root < 0) {
-            fail(f, errno, "open " OVERLAY_ROOT " for the copy of the image");
-            goto out;
-        }
-        if (copy_layers(fds, count, root, mode.flags & ROOT_FLAG_LINK, f) < 0) {
-            goto out;
-        }
-        if (mount(OVERLAY_ROOT, OVERLAY_ROOT, NULL, MS_BIND, NULL) < 0) { /* pivot_root wants a mount point */
-            fail(f, errno, "bind the copy of the image on itself");
-            goto out;
-        }
-        rc = 0;
-        goto out;
-    }
-    if (mount("overlay", OVERLAY_ROOT, "overlay", MS_NOSUID | MS_NODEV, data) < 0) {
-        fail(f, errno, "mount overlay of %d image layers as the new root", count);
-        goto out;
-    }
-    rc = 0;
+    rc = assemble_with_fallback(&mode, fds, count, data, sizeof data, f);
 out:
     for (int i = 0; i < opened; i++) {
         close(fds[i]);
     }
     return rc;
+}
+
+int sandbox_stage_image_root(const struct msg *m, struct failure *f) {
+    struct field root;
+    if (!msg_find(m, F_ROOT_OVERLAY, &root)) {
+        return fail(f, EINVAL, "no image layers (F_ROOT_OVERLAY)");
+    }
+    return stage_overlay_root(m, &root, f);
 }
 
 /* The new root on STAGING: the F_ROOT_BIND directory bound there, an image's layers, or an empty tmpfs. */

@@ -17,6 +17,21 @@ int sandbox_setup(const struct msg *create, int control, struct failure *f);
 /* The fuse-overlayfs daemon serving the root (ROOT_MODE_FUSE), else 0: signals to the whole sandbox spare it. */
 extern pid_t sandbox_fuse_daemon;
 
+/* How the image root was assembled (F_ROOT_OVERLAY), for K_READY's F_ROOT_FELL_BACK and K_SETUP_FAILED's F_ROOT_FAILED. */
+struct root_outcome {
+    int fell_back;   /* F_ROOT_MODE's mode was refused: `used` assembled the root instead */
+    uint32_t used;   /* ROOT_MODE_* */
+    int first_errno; /* of the first refusal */
+    int failed;      /* ROOT_MODE_* whose failure ended the start, else -1 */
+    char why[768];   /* the refusals, "MODE refused: STEP: ERROR" joined by "; " */
+};
+extern struct root_outcome sandbox_root_outcome;
+/* ROOT_MODE_* as the property sandboxed.image.rootfs spells them. */
+extern const char *const sandbox_root_mode_names[3];
+
+/* F_ROOT_OVERLAY's image root on STAGING, as sandbox_setup assembles it (for --probe-root, in namespaces of its own). */
+int sandbox_stage_image_root(const struct msg *create, struct failure *f);
+
 /*
  * With F_NET_ADDRESS: eth0, which the server made in our namespace meanwhile, gets the address and comes up. After
  * sandbox_setup, so the server's veth creation runs while the init mounts.

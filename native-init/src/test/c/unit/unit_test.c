@@ -438,6 +438,22 @@ static void test_root_mode_and_upper(void) {
           strcmp(r.helper, "/usr/bin/fuse-overlayfs") == 0);
     wire_put_u32(b + ROOT_MODE_MODE, ROOT_MODE_COPY); /* a copy takes no helper */
     CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: fuse-overlayfs"));
+    wire_put_u32(b + ROOT_MODE_MODE, ROOT_MODE_OVERLAY); /* overlay names its fallback's helper, only with the flag */
+    CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: fuse-overlayfs"));
+    wire_put_u32(b + ROOT_MODE_FLAGS, ROOT_FLAG_FALLBACK);
+    CHECK(parse_root_mode(&fl, &r, &f) == 0 && r.mode == ROOT_MODE_OVERLAY && r.flags == ROOT_FLAG_FALLBACK &&
+          strcmp(r.helper, "/usr/bin/fuse-overlayfs") == 0);
+    memcpy(b + ROOT_MODE_HELPER, "usr/bin/fuse-overlayfs", 23); /* relative */
+    fl.len = ROOT_MODE_HELPER + 23;
+    CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: fuse-overlayfs"));
+    b[ROOT_MODE_HELPER] = '\0'; /* no helper: overlay falls back to a copy */
+    fl.len = ROOT_MODE_HELPER + 1;
+    CHECK(parse_root_mode(&fl, &r, &f) == 0 && *r.helper == '\0');
+    wire_put_u32(b + ROOT_MODE_FLAGS, 4);
+    CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: unknown mode 0"));
+    wire_put_u32(b + ROOT_MODE_FLAGS, 0);
+    memcpy(b + ROOT_MODE_HELPER, "/usr/bin/fuse-overlayfs", 24);
+    fl.len = ROOT_MODE_HELPER + 24;
     wire_put_u32(b + ROOT_MODE_MODE, 3);
     CHECK(parse_root_mode(&fl, &r, &f) == -1 && failed_with(&f, EINVAL, "parse image root mode: unknown mode 3"));
     fl.len = ROOT_MODE_HELPER; /* no NUL */

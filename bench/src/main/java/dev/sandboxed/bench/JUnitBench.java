@@ -1,7 +1,5 @@
 package dev.sandboxed.bench;
 
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
-
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,11 +9,7 @@ import java.util.Map;
 
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.platform.launcher.Launcher;
-import org.junit.platform.launcher.LauncherDiscoveryRequest;
-import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
-import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
-import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 import dev.sandboxed.junit.Container;
 import dev.sandboxed.junit.Sandboxed;
@@ -58,17 +52,17 @@ final class JUnitBench implements BenchGroup {
         List<Double> plain = new ArrayList<>();
         List<Double> sandboxed = new ArrayList<>();
         try {
-            run(launcher, Plain.class); // warm-up: class loading, JIT, the extension's runtime and server
-            run(launcher, WithSandbox.class);
+            LauncherRuns.timed(launcher, Plain.class, TESTS); // warm-up: class loading, JIT, the extension's runtime and server
+            LauncherRuns.timed(launcher, WithSandbox.class, TESTS);
             out.print("  runs ");
             for (int i = 0; i < options.repeats(); i++) {
                 // Alternate which goes first, so neither always follows the other's leftovers.
                 if (i % 2 == 0) {
-                    plain.add(run(launcher, Plain.class));
-                    sandboxed.add(run(launcher, WithSandbox.class));
+                    plain.add(LauncherRuns.timed(launcher, Plain.class, TESTS));
+                    sandboxed.add(LauncherRuns.timed(launcher, WithSandbox.class, TESTS));
                 } else {
-                    sandboxed.add(run(launcher, WithSandbox.class));
-                    plain.add(run(launcher, Plain.class));
+                    sandboxed.add(LauncherRuns.timed(launcher, WithSandbox.class, TESTS));
+                    plain.add(LauncherRuns.timed(launcher, Plain.class, TESTS));
                 }
                 out.print('.');
                 out.flush();
@@ -96,22 +90,5 @@ final class JUnitBench implements BenchGroup {
         json.put("targetMs", TARGET_MS);
         json.put("withinTarget", overhead <= TARGET_MS);
         return json;
-    }
-
-    /** Wall time of one launcher run of {@code testClass}, in ms; fails loudly if any test did not pass. */
-    private static double run(Launcher launcher, Class<?> testClass) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build();
-        SummaryGeneratingListener listener = new SummaryGeneratingListener();
-        long t0 = System.nanoTime();
-        launcher.execute(request, listener);
-        double ms = (System.nanoTime() - t0) / 1e6;
-        TestExecutionSummary summary = listener.getSummary();
-        if (summary.getTotalFailureCount() > 0 || summary.getTestsSucceededCount() != TESTS) {
-            StringBuilder why = new StringBuilder();
-            summary.getFailures().stream().limit(3).forEach(f -> why.append('\n').append(f.getException()));
-            throw new IllegalStateException(testClass.getSimpleName() + ": " + summary.getTestsSucceededCount()
-                    + " of " + TESTS + " passed" + why);
-        }
-        return ms;
     }
 }

@@ -1,6 +1,5 @@
 package dev.sandboxed.bench;
 
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
 
 import java.io.IOException;
@@ -14,11 +13,9 @@ import java.util.Map;
 
 import org.junit.jupiter.api.Test;
 import org.junit.platform.launcher.Launcher;
-import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
-import org.junit.platform.launcher.listeners.TestExecutionSummary;
 
 import dev.sandboxed.junit.Sandboxed;
 
@@ -65,18 +62,18 @@ final class JvmBench implements BenchGroup {
         List<Double> hermetic = new ArrayList<>();
         List<Double> fresh = new ArrayList<>();
         try {
-            inPlace(launcher, InPlace.class);
-            inPlace(launcher, Hermetic.class); // warm-up: the runtime, the page cache of the JDK and the class path
+            LauncherRuns.timed(launcher, InPlace.class, TESTS);
+            LauncherRuns.timed(launcher, Hermetic.class, TESTS); // warm-up: the runtime, the page cache of the JDK and the class path
             freshJvms();
             out.print("  runs ");
             for (int i = 0; i < options.repeats(); i++) {
-                inPlace.add(inPlace(launcher, InPlace.class));
+                inPlace.add(LauncherRuns.timed(launcher, InPlace.class, TESTS));
                 if (i % 2 == 0) {
-                    hermetic.add(inPlace(launcher, Hermetic.class));
+                    hermetic.add(LauncherRuns.timed(launcher, Hermetic.class, TESTS));
                     fresh.add(freshJvms());
                 } else {
                     fresh.add(freshJvms());
-                    hermetic.add(inPlace(launcher, Hermetic.class));
+                    hermetic.add(LauncherRuns.timed(launcher, Hermetic.class, TESTS));
                 }
                 out.print('.');
                 out.flush();
@@ -105,23 +102,6 @@ final class JvmBench implements BenchGroup {
         json.put("freshJvmPerTestMs", f);
         json.put("hermeticOverFresh", h / f);
         return json;
-    }
-
-    /** Wall time of one launcher run of {@code testClass} in this JVM, in ms; fails loudly unless all passed. */
-    private static double inPlace(Launcher launcher, Class<?> testClass) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build();
-        SummaryGeneratingListener listener = new SummaryGeneratingListener();
-        long t0 = System.nanoTime();
-        launcher.execute(request, listener);
-        double ms = (System.nanoTime() - t0) / 1e6;
-        TestExecutionSummary summary = listener.getSummary();
-        if (summary.getTotalFailureCount() > 0 || summary.getTestsSucceededCount() != TESTS) {
-            StringBuilder why = new StringBuilder();
-            summary.getFailures().stream().limit(3).forEach(x -> why.append('\n').append(x.getException()));
-            throw new IllegalStateException(testClass.getSimpleName() + ": " + summary.getTestsSucceededCount()
-                    + " of " + TESTS + " passed" + why);
-        }
-        return ms;
     }
 
     /** Wall time of the 10 tests, each in a fresh plain JVM run one after the other, in ms. */

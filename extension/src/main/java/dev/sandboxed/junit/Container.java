@@ -87,7 +87,11 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
         return name;
     }
 
-    /** The sandbox id (also the name of its cgroup and state directory). */
+    /**
+     * The sandbox id, which {@code sandboxed ps} lists and {@code sandboxed exec} takes: also the name of its state
+     * entry; its cgroup, when it has one (resource limits or usage tracking), is {@code sandboxed-<id>} below the
+     * cgroup parent.
+     */
     public String id() {
         return sandbox.id();
     }

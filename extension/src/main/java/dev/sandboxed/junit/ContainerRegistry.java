@@ -11,6 +11,8 @@ import java.util.function.Supplier;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import dev.sandboxed.junit.internal.cleanup.CleanupSteps;
+
 /**
  * The containers of one scope (a test or a class), and the networks they made, kept in that scope's extension store.
  * Closing it removes the containers according to their cleanup mode, then the networks; JUnit closes it when the
@@ -98,7 +100,7 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
         }
         Collections.reverse(entries);
         List<String> kept = new ArrayList<>();
-        RuntimeException failure = null;
+        CleanupSteps steps = new CleanupSteps();
         for (Entry e : entries) {
             boolean keep = e.cleanup() == CleanupMode.NEVER || (e.cleanup() == CleanupMode.ON_SUCCESS && failed);
             if (keep && e.container().isRunning()) {
@@ -110,29 +112,11 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
                 e.container().releasePermit();
                 continue;
             }
-            try {
-                e.container().close();
-            } catch (RuntimeException ex) {
-                if (failure == null) {
-                    failure = ex;
-                } else {
-                    failure.addSuppressed(ex);
-                }
-            }
+            steps.run(e.container()::close);
         }
         // After the containers: closing a network would close its members, whatever their cleanup mode.
-        try {
-            kept.addAll(networks.closeNetworks());
-        } catch (RuntimeException ex) {
-            if (failure == null) {
-                failure = ex;
-            } else {
-                failure.addSuppressed(ex);
-            }
-        }
-        if (failure != null) {
-            throw failure;
-        }
+        steps.run(() -> kept.addAll(networks.closeNetworks()));
+        steps.throwFirstFailure();
         return kept;
     }
 

@@ -10,6 +10,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import dev.sandboxed.core.Network;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.junit.internal.cleanup.CleanupSteps;
 
 /**
  * The runtime networks of one scope (a test or a class) that its containers name with {@code network = "net:NAME"},
@@ -62,7 +63,7 @@ final class NetworkRegistry {
         }
         Collections.reverse(all);
         List<String> kept = new ArrayList<>();
-        RuntimeException failure = null;
+        CleanupSteps steps = new CleanupSteps();
         for (Scoped s : all) {
             boolean inUse = s.runtime().openSandboxes().stream().anyMatch(sandbox -> sandbox.spec().joinedNetwork()
                     .map(j -> j.network().equals(s.network().name())).orElse(false));
@@ -72,19 +73,9 @@ final class NetworkRegistry {
                 LOG.log(System.Logger.Level.WARNING, line);
                 continue;
             }
-            try {
-                s.network().close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+            steps.run(s.network()::close);
         }
-        if (failure != null) {
-            throw failure;
-        }
+        steps.throwFirstFailure();
         return kept;
     }
 }

@@ -22,13 +22,16 @@ class HooksAndDevicesTest {
         PIDS.clear();
     }
 
-    /** Records what each callback sees of the container. */
-    static class Recording implements SandboxCustomizer {
+    /** A customizer for its callbacks only: it leaves the spec as it is. */
+    abstract static class CallbacksOnly implements SandboxCustomizer {
         @Override
         public void customize(dev.sandboxed.core.spec.SandboxSpec.Builder spec,
                               org.junit.jupiter.api.extension.ExtensionContext context) {
         }
+    }
 
+    /** Records what each callback sees of the container. */
+    static class Recording extends CallbacksOnly {
         @Override
         public void afterStart(Container container) {
             PIDS.add(container.pid());
@@ -42,12 +45,7 @@ class HooksAndDevicesTest {
         }
     }
 
-    static class FailingAfterStart implements SandboxCustomizer {
-        @Override
-        public void customize(dev.sandboxed.core.spec.SandboxSpec.Builder spec,
-                              org.junit.jupiter.api.extension.ExtensionContext context) {
-        }
-
+    static class FailingAfterStart extends CallbacksOnly {
         @Override
         public void afterStart(Container container) {
             PIDS.add(container.pid());

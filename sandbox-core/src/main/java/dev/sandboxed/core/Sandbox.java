@@ -73,6 +73,11 @@ public final class Sandbox implements AutoCloseable {
         return running;
     }
 
+    /**
+     * The sandbox id, which {@code sandboxed ps} lists and {@code sandboxed exec} takes: also the name of its state
+     * entry; its cgroup, when it has one (resource limits or usage tracking), is {@code sandboxed-<id>} below the
+     * cgroup parent.
+     */
     public String id() {
         return running.id();
     }

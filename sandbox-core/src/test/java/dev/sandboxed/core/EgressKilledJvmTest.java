@@ -12,25 +12,21 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.testing.LeftBehind;
+import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
  * kill -9 of a JVM with egress sandboxes: the tools (pasta, slirp4netns), which hold the sandboxes' network
- * namespaces, die with it, as do their guards and the sandboxes.
+ * namespaces, die with it, as do their guards and the sandboxes; the next runtime removes their cgroups and state.
  */
 @RequiresSandbox
 class EgressKilledJvmTest {
 
     @Test
     void theToolsDieWithAKilledJvm(@TempDir Path stateDir) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dsandboxed.state.dir=" + stateDir));
-        RuntimeConfig.fromSystemProperties().cgroupParent()
-                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
-        command.add(EgressOwnerJvmMain.class.getName());
-        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process owner = OwnerJvm.start(stateDir, EgressOwnerJvmMain.class);
         List<Long> sandboxes = new ArrayList<>();
         List<Long> tools = new ArrayList<>();
         List<Long> guards = new ArrayList<>();
@@ -60,6 +56,7 @@ class EgressKilledJvmTest {
             all.addAll(sandboxes);
             assertThat(Probes.eventually(10, () -> all.stream().noneMatch(Probes::processAlive)))
                     .as("tools, guards and sandboxes die with their JVM").isTrue();
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();
         }

@@ -19,10 +19,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -31,6 +30,7 @@ import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.testing.ClassRuntime;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -51,17 +51,8 @@ class EgressTest {
                 print('error:', e.errno, e.strerror); sys.exit(3)
             """;
 
-    private static SandboxRuntime runtime;
-
-    @BeforeAll
-    static void startRuntime() {
-        runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties());
-    }
-
-    @AfterAll
-    static void closeRuntime() {
-        runtime.close();
-    }
+    @RegisterExtension
+    static final ClassRuntime runtime = new ClassRuntime();
 
     @AfterEach
     void defaultTool() {

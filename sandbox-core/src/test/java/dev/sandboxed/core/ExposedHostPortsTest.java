@@ -7,7 +7,6 @@ import java.net.DatagramPacket;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.SocketAddress;
 import java.net.SocketException;
 import java.nio.charset.StandardCharsets;
@@ -20,6 +19,7 @@ import org.junit.jupiter.api.Timeout;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.HostPort;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.HelloServer;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /** Host-loopback ports reached from inside as host.sandboxed.internal, beyond the basics of PortPublishingTest. */
@@ -69,7 +69,7 @@ class ExposedHostPortsTest {
 
     @Test
     void onlyTheExposedTransportIsReachable() throws Exception {
-        try (UdpEcho echo = new UdpEcho(); ServerSocket tcp = helloServer("tcp")) {
+        try (UdpEcho echo = new UdpEcho(); ServerSocket tcp = HelloServer.start("tcp")) {
             // The TCP port is exposed, not the UDP one of the same number; and the UDP port is not exposed for TCP.
             try (UdpEcho sameNumber = new UdpEcho(tcp.getLocalPort());
                     Sandbox s = Sandbox.start(SandboxSpec.builder().exposeHostPort(tcp.getLocalPort())
@@ -85,7 +85,7 @@ class ExposedHostPortsTest {
 
     @Test
     void sandboxesSharingANetworkExposeTheSameHostPort() throws Exception {
-        try (ServerSocket host = helloServer("shared")) {
+        try (ServerSocket host = HelloServer.start("shared")) {
             SandboxSpec spec = SandboxSpec.builder().exposeHostPort(host.getLocalPort()).build();
             Sandbox first = Sandbox.start(spec);
             try (Sandbox second = first.startSharingNetwork(spec)) {
@@ -151,22 +151,5 @@ class ExposedHostPortsTest {
         public void close() {
             socket.close();
         }
-    }
-
-    /** A host-loopback server that greets every connection with one line, on a thread of its own. */
-    private static ServerSocket helloServer(String greeting) throws IOException {
-        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread t = new Thread(() -> {
-            while (!server.isClosed()) {
-                try (Socket c = server.accept()) {
-                    c.getOutputStream().write((greeting + "\n").getBytes(StandardCharsets.UTF_8));
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        }, "hello-" + greeting);
-        t.setDaemon(true);
-        t.start();
-        return server;
     }
 }

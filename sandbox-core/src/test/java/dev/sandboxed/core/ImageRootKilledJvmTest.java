@@ -22,6 +22,8 @@ import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.spec.WritableLayer;
+import dev.sandboxed.core.testing.LeftBehind;
+import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -48,17 +50,10 @@ class ImageRootKilledJvmTest {
         }
     }
 
-    @SuppressWarnings("try") // creating the next runtime is the act under test
     @Test
     void nothingOfTheImageRootsSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
         var mountsBefore = Probes.hostMountPoints();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dsandboxed.state.dir=" + stateDir));
-        RuntimeConfig.fromSystemProperties().cgroupParent()
-                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
-        command.addAll(List.of(Owner.class.getName(), work.toString()));
-        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process owner = OwnerJvm.start(stateDir, Owner.class, work.toString());
         try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
             List<Long> inits = new ArrayList<>();
             List<String> ids = new ArrayList<>();
@@ -81,9 +76,8 @@ class ImageRootKilledJvmTest {
                     && !Probes.processAlive(daemon.get()))).as("inits and fuse-overlayfs die with their JVM").isTrue();
             assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
             assertThat(diskLayer).as("left until a runtime cleans up").isDirectory();
-            try (SandboxRuntime next = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty()))) {
-                assertThat(diskLayer).doesNotExist();
-            }
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
+            assertThat(diskLayer).doesNotExist();
         } finally {
             owner.destroyForcibly();
         }

@@ -149,6 +149,30 @@ class ImageRootModesTest {
         assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
     }
 
+    /**
+     * The daemon runs with no_new_privs, a seccomp filter and only the capabilities it uses (see fusejail.c), and a
+     * sandbox's root process, which lacks SYS_ADMIN, can neither trace it nor read its memory or root.
+     */
+    @Test
+    void theFuseDaemonIsConfinedAndOutOfReachOfTheSandboxsProcesses() throws Exception {
+        try (Sandbox sandbox = Sandbox.start(spec(ImageRootMode.FUSE_OVERLAYFS).build())) {
+            long daemon = ImageRootFixture.fuseDaemonOf(sandbox.pid()).orElseThrow();
+            List<String> status = Files.readAllLines(Path.of("/proc/" + daemon + "/status"));
+            // CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, SYS_ADMIN, MKNOD, SETFCAP
+            assertThat(status).contains("NoNewPrivs:\t1", "Seccomp:\t2", "CapInh:\t0000000000000000",
+                    "CapPrm:\t000000008820001f", "CapEff:\t000000008820001f", "CapBnd:\t000000008820001f",
+                    "CapAmb:\t0000000000000000");
+            ExecResult r = sandbox.exec("/bin/sh", "-c", "for p in /proc/[0-9]*; do [ \"$(cat $p/comm)\" = fuse-overlayfs ]"
+                    + " && d=${p#/proc/}; done; echo daemon=${d:+found};"
+                    + " dd if=/proc/$d/mem of=/dev/null bs=1 count=1 2>/dev/null && echo mem-read || echo mem-refused;"
+                    + " ls /proc/$d/root/ >/dev/null 2>&1 && echo root-listed || echo root-refused;"
+                    + " readlink /proc/$d/fd/0 >/dev/null 2>&1 && echo fd-followed || echo fd-refused;"
+                    + " cat /data/pg/PG_VERSION");
+            assertThat(r.stdout()).as(r.toString())
+                    .isEqualTo("daemon=found\nmem-refused\nroot-refused\nfd-refused\n16\n");
+        }
+    }
+
     @Test
     void aDiskLayerTakesMoreThanATmpfsLimitAndGoesWithTheSandbox() throws Exception {
         String write = "dd if=/dev/zero of=/big bs=1M count=24 2>/dev/null && echo wrote || echo full";

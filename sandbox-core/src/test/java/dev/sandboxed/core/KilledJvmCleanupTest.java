@@ -13,13 +13,14 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.spec.ResourceLimits;
+import dev.sandboxed.core.testing.LeftBehind;
+import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -27,17 +28,10 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 @RequiresSandbox
 class KilledJvmCleanupTest {
 
-    @SuppressWarnings("try") // creating the next runtime is the act under test
     @Test
     void nothingSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
         Set<String> mountsBefore = Probes.hostMountPoints();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dsandboxed.state.dir=" + stateDir));
-        RuntimeConfig.fromSystemProperties().cgroupParent()
-                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
-        command.add(OwnerJvmMain.class.getName());
-        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process owner = OwnerJvm.start(stateDir, OwnerJvmMain.class);
         List<Integer> initPids = new ArrayList<>();
         List<String> ids = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
@@ -52,12 +46,7 @@ class KilledJvmCleanupTest {
             assertThat(line).as("child JVM output until it was ready").isEqualTo("READY");
             assertThat(initPids).hasSize(2).allMatch(Probes::processAlive);
             // The sandboxes' entries and those of the cgroups the runtime made ahead for the next sandboxes.
-            List<SandboxState> states = new ArrayList<>();
-            try (var entries = Files.list(stateDir)) {
-                for (Path entry : entries.toList()) {
-                    states.add(new ObjectMapper().readValue(entry.resolve("state.json").toFile(), SandboxState.class));
-                }
-            }
+            List<SandboxState> states = LeftBehind.in(stateDir).states();
             assertThat(states).extracting(SandboxState::id).containsAll(ids);
             assertThat(states).as("cgroups made ahead").anyMatch(s -> s.spec().startsWith(SandboxRuntime.POOLED));
             // On v1 a process waits in each cgroup made ahead, to clone the next init there: it dies with the JVM too.
@@ -81,19 +70,7 @@ class KilledJvmCleanupTest {
             assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
 
             // The next runtime to use this state directory removes what the dead JVM left.
-            try (SandboxRuntime next = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty()))) {
-                for (String id : ids) {
-                    assertThat(stateDir.resolve(id)).doesNotExist();
-                }
-                for (SandboxState state : states) {
-                    for (String cgroup : state.cgroups()) {
-                        assertThat(Path.of(cgroup)).doesNotExist();
-                    }
-                }
-            }
-            try (var left = Files.list(stateDir)) {
-                assertThat(left.toList()).isEmpty();
-            }
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();
         }

@@ -11,13 +11,14 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.testing.LeftBehind;
+import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -29,16 +30,9 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 @RequiresSandbox
 class NetworkKilledJvmTest {
 
-    @SuppressWarnings("try") // creating the next runtime is the act under test
     @Test
     void nothingOfANetworkSurvivesAKilledOwner(@TempDir Path stateDir) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dsandboxed.state.dir=" + stateDir));
-        RuntimeConfig.fromSystemProperties().cgroupParent()
-                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
-        command.add(NetworkOwnerJvmMain.class.getName());
-        Process owner = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process owner = OwnerJvm.start(stateDir, NetworkOwnerJvmMain.class);
         List<Long> pids = new ArrayList<>();
         List<String> slots = new ArrayList<>();
         try (BufferedReader out = new BufferedReader(new InputStreamReader(owner.getInputStream()))) {
@@ -68,11 +62,7 @@ class NetworkKilledJvmTest {
             assertThat(Probes.eventually(10, () -> namespaceHolders(slots).isEmpty()))
                     .as("nobody holds the slots' namespaces any more: the kernel tears them down").isTrue();
 
-            try (SandboxRuntime next = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty()))) {
-                try (var left = Files.list(stateDir)) {
-                    assertThat(left.toList()).isEmpty();
-                }
-            }
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();
         }

@@ -19,15 +19,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.sandboxed.core.internal.runtime.RuntimeNetwork;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.testing.ClassRuntime;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /** A network's life: addresses given again after their members left, prepared slots, and a close racing starts. */
@@ -46,17 +46,8 @@ class NetworkLifetimeTest {
     private static final String CLIENT = "getent hosts client | cut -d' ' -f1;"
             + " exec 3<>/dev/tcp/db/8080 && echo \"$1\" >&3 && head -n 1 <&3";
 
-    private static SandboxRuntime runtime;
-
-    @BeforeAll
-    static void startRuntime() {
-        runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties());
-    }
-
-    @AfterAll
-    static void closeRuntime() {
-        runtime.close();
-    }
+    @RegisterExtension
+    static final ClassRuntime runtime = new ClassRuntime();
 
     private static SandboxSpec member(String network, String hostname) {
         return SandboxSpec.builder().hostname(hostname).joinNetwork(network).build();

@@ -16,9 +16,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.result.ExecResult;
@@ -27,6 +26,7 @@ import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.testing.ClassRuntime;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /** Per-test networks: members reach each other by name, alias and address, and nothing else. */
@@ -52,17 +52,8 @@ class NetworkTest {
             """;
     private static final String RESOLVE = "import socket, sys; print(socket.gethostbyname(sys.argv[1]))";
 
-    private static SandboxRuntime runtime;
-
-    @BeforeAll
-    static void startRuntime() {
-        runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties());
-    }
-
-    @AfterAll
-    static void closeRuntime() {
-        runtime.close();
-    }
+    @RegisterExtension
+    static final ClassRuntime runtime = new ClassRuntime();
 
     private static SandboxSpec member(String network, String hostname, String... aliases) {
         return SandboxSpec.builder().hostname(hostname).joinNetwork(network, aliases).build();

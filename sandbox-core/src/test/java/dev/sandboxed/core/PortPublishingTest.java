@@ -41,6 +41,7 @@ import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.HelloServer;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -451,7 +452,7 @@ class PortPublishingTest {
 
     @Test
     void exposedHostPortIsReachableByNameAndNoOtherHostPortIs() throws Exception {
-        try (ServerSocket exposed = helloServer("exposed"); ServerSocket hidden = helloServer("hidden");
+        try (ServerSocket exposed = HelloServer.start("exposed"); ServerSocket hidden = HelloServer.start("hidden");
                 Sandbox s = Sandbox.start(SandboxSpec.builder().exposeHostPort(exposed.getLocalPort()).build())) {
             ExecResult r = s.exec("python3", "-c", CONNECT, "host.sandboxed.internal", "" + exposed.getLocalPort());
             assertThat(r.stdout()).as(r.tail(5)).isEqualTo("exposed\n");
@@ -478,7 +479,7 @@ class PortPublishingTest {
                     c = socket.socket(); c.setblocking(False); c.connect_ex(('127.0.0.2', int(sys.argv[1]))); held.append(c)
                 print(len(held))
                 """;
-        try (ServerSocket exposed = helloServer("flooded")) {
+        try (ServerSocket exposed = HelloServer.start("flooded")) {
             assertTimeoutPreemptively(Duration.ofSeconds(120), () -> {
                 try (Sandbox s = Sandbox.start(SandboxSpec.builder().exposeHostPort(exposed.getLocalPort()).build())) {
                     ExecResult r = s.exec("python3", "-c", flood, "" + exposed.getLocalPort());
@@ -495,7 +496,7 @@ class PortPublishingTest {
     @Test
     void aOneShotSandboxReachesAnExposedPortToo() throws Exception {
         // Its caller receives the init's messages itself, the host connection requests among them.
-        try (ServerSocket exposed = helloServer("one-shot")) {
+        try (ServerSocket exposed = HelloServer.start("one-shot")) {
             ExecResult r = Sandbox.run(SandboxSpec.builder().exposeHostPort(exposed.getLocalPort()).build(),
                     ProcessSpec.of("python3", "-c", CONNECT, "host.sandboxed.internal", "" + exposed.getLocalPort()));
             assertThat(r.stdout()).as(r.tail(5)).isEqualTo("one-shot\n");
@@ -504,7 +505,7 @@ class PortPublishingTest {
 
     @Test
     void withoutExposedPortsNothingOfTheHostIsReachable() throws Exception {
-        try (ServerSocket host = helloServer("host"); Sandbox s = Sandbox.start(SandboxSpec.defaults())) {
+        try (ServerSocket host = HelloServer.start("host"); Sandbox s = Sandbox.start(SandboxSpec.defaults())) {
             for (String address : List.of("127.0.0.1", "127.0.0.2")) {
                 ExecResult r = s.exec("python3", "-c", CONNECT, address, "" + host.getLocalPort());
                 assertThat(r.exitCode()).as(address + ": " + r.tail(5)).isEqualTo(3);
@@ -531,22 +532,6 @@ class PortPublishingTest {
         }
     }
 
-    /** A host-loopback server that greets every connection with one line, on a thread of its own. */
-    private static ServerSocket helloServer(String greeting) throws IOException {
-        ServerSocket server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
-        Thread t = new Thread(() -> {
-            while (!server.isClosed()) {
-                try (Socket c = server.accept()) {
-                    c.getOutputStream().write((greeting + "\n").getBytes(StandardCharsets.UTF_8));
-                } catch (IOException closed) {
-                    return;
-                }
-            }
-        }, "hello-" + greeting);
-        t.setDaemon(true);
-        t.start();
-        return server;
-    }
 
     private static long countEntries(Path dir) {
         try (var list = Files.list(dir)) {

@@ -16,7 +16,7 @@ public final class SandboxHostCondition implements ExecutionCondition {
         if (HostFacts.current().userNamespacesUsable() || HostFacts.current().isRoot()) {
             return ConditionEvaluationResult.enabled("user namespaces are usable");
         }
-        String reason = "this host cannot create user namespaces; run `java -jar sandbox-core/target/sandboxed.jar doctor` for the fix";
+        String reason = "this host cannot create user namespaces; run `java -jar cli/target/sandboxed.jar doctor` for the fix";
         System.err.println("SKIPPED " + context.getDisplayName() + ": " + reason);
         return ConditionEvaluationResult.disabled(reason);
     }

@@ -6,6 +6,8 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 
+import dev.sandboxed.junit.internal.cleanup.CleanupSteps;
+
 /**
  * Sandboxed JVMs started ahead, at most {@code capacity}, each used for one test only: a test takes one that fits its
  * key (or starts its own), and afterwards one is started for the next test with the same key, which boots while that
@@ -75,20 +77,10 @@ public final class JvmPool implements AutoCloseable {
             all = new ArrayList<>(ready);
             ready.clear();
         }
-        RuntimeException failure = null;
+        CleanupSteps steps = new CleanupSteps();
         for (JvmRun.Prepared p : all) {
-            try {
-                p.close();
-            } catch (RuntimeException e) {
-                if (failure == null) {
-                    failure = e;
-                } else {
-                    failure.addSuppressed(e);
-                }
-            }
+            steps.run(p::close);
         }
-        if (failure != null) {
-            throw failure;
-        }
+        steps.throwFirstFailure();
     }
 }

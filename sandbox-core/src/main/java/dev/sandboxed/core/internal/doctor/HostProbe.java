@@ -12,7 +12,10 @@ import dev.sandboxed.core.internal.host.Memo;
 import dev.sandboxed.core.internal.host.SubordinateIds;
 import dev.sandboxed.core.internal.host.UserIdentity;
 import dev.sandboxed.core.internal.host.UserNamespaceProbe;
+import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.internal.image.OwnerPolicy;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe;
+import dev.sandboxed.core.internal.runtime.InitBinary;
 import dev.sandboxed.core.spec.ImageRootMode;
 
 /** The standard set of host checks behind {@code sandboxed doctor}, in report order. */
@@ -45,7 +48,8 @@ public final class HostProbe {
                 new IdMapToolsCheck(new IdMapTools(host), identity),
                 new SeccompCheck(host),
                 new OverlayCheck(host),
-                AdvisoryCheck.of(new ImageRootCheck(host, Optional.ofNullable(System.getProperty(ImageRootMode.PROPERTY)))),
+                AdvisoryCheck.of(new ImageRootCheck(host, Optional.ofNullable(System.getProperty(ImageRootMode.PROPERTY)),
+                        new ImageRootProbe(host.commands(), InitBinary::locate, ImageCache.defaultDirectory())::probe)),
                 AdvisoryCheck.of(new ImageOwnershipCheck(new Memo<>(() -> OwnerPolicy.forHost(host)))),
                 AdvisoryCheck.of(new EgressCheck(new EgressTools(host), System.getProperty(EgressTools.TOOL_PROPERTY))));
     }

@@ -5,19 +5,28 @@ import java.util.Optional;
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.host.HostEnvironment;
 import dev.sandboxed.core.internal.rootfs.ImageRootChoice;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe.Outcome;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe.Verdict;
 import dev.sandboxed.core.spec.ImageRootMode;
 import dev.sandboxed.core.spec.SpecException;
 
-/** Which way image roots are assembled here (overlayfs, fuse-overlayfs or a copy) and why. */
+/**
+ * Which way image roots are assembled here (overlayfs, fuse-overlayfs or a copy) and why: a mode the property forces,
+ * else what actually assembling a root in a user namespace gave, as sandboxes do it (overlayfs, falling back where it
+ * is refused), on a tmpfs writable layer and, when that differs, on a disk one.
+ */
 public final class ImageRootCheck implements HostCheck {
     static final String NAME = "image roots";
 
     private final HostEnvironment host;
     private final Optional<String> property;
+    private final ImageRootProbe.Prober prober;
 
-    public ImageRootCheck(HostEnvironment host, Optional<String> property) {
+    public ImageRootCheck(HostEnvironment host, Optional<String> property, ImageRootProbe.Prober prober) {
         this.host = host;
         this.property = property;
+        this.prober = prober;
     }
 
     @Override
@@ -29,10 +38,35 @@ public final class ImageRootCheck implements HostCheck {
             return CheckResult.warn(NAME, e.getMessage(), "set " + ImageRootMode.PROPERTY
                     + " to overlay, fuse-overlayfs or copy, or leave it unset");
         }
-        if (choice.mode() == ImageRootMode.COPY && property.filter(p -> !p.isBlank()).isEmpty()) {
-            return CheckResult.warn(NAME, choice.describe(), "apt-get install fuse-overlayfs (or Linux 5.11+ for"
-                    + " overlayfs), so sandboxes share the image's layers instead of copying them");
+        if (!choice.fallback()) {
+            return CheckResult.ok(NAME, choice.describe());
         }
-        return CheckResult.ok(NAME, choice.describe());
+        Outcome tmpfs = prober.probe(choice.helper(), false);
+        if (tmpfs.verdict() == Verdict.NOT_PROBED) {
+            return CheckResult.warn(NAME, "not probed (" + tmpfs.detail() + "); sandboxes use " + choice.describe(),
+                    "fix the user namespace lines above");
+        }
+        Outcome disk = prober.probe(choice.helper(), true);
+        String detail = describe(tmpfs, choice) + (disk.equals(tmpfs) ? ""
+                : "; with a disk writable layer: " + describe(disk, choice));
+        if (tmpfs.verdict() == Verdict.FAILED) {
+            return CheckResult.warn(NAME, detail, "image sandboxes cannot start here: see the error");
+        }
+        if (tmpfs.mode() == ImageRootMode.COPY) {
+            return CheckResult.warn(NAME, detail, "apt-get install fuse-overlayfs (and /dev/fuse mode 0666), so"
+                    + " sandboxes share the image's layers instead of copying them");
+        }
+        return CheckResult.ok(NAME, detail);
+    }
+
+    private static String describe(Outcome o, ImageRootChoice choice) {
+        String helper = o.mode() == ImageRootMode.FUSE_OVERLAYFS ? choice.helper().map(h -> " (" + h + ")").orElse("") : "";
+        return switch (o.verdict()) {
+            case ASSEMBLED -> o.detail().isEmpty()
+                    ? o.mode() + helper + ": assembled an image root in a user namespace, as sandboxes do"
+                    : o.mode() + helper + ": " + o.detail();
+            case FAILED -> "no mode works: " + o.mode() + " failed: " + o.detail();
+            case NOT_PROBED -> "not probed: " + o.detail();
+        };
     }
 }

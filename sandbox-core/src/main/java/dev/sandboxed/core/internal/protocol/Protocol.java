@@ -111,6 +111,12 @@ public final class Protocol {
     public static final int ROOT_MODE_FUSE = 1;
     public static final int ROOT_MODE_COPY = 2;
     public static final int ROOT_FLAG_LINK = 1;
+    public static final int ROOT_FLAG_FALLBACK = 2;
+    public static final int F_ROOT_FELL_BACK = 70;
+    public static final int F_ROOT_FAILED = 71;
+    public static final int ROOT_FELL_BACK_MODE = 0;
+    public static final int ROOT_FELL_BACK_ERRNO = 4;
+    public static final int ROOT_FELL_BACK_WHY = 8;
     public static final int ROOT_MODE_MODE = 0;
     public static final int ROOT_MODE_FLAGS = 4;
     public static final int ROOT_MODE_HELPER = 8;

@@ -6,19 +6,19 @@ import java.util.Optional;
 
 import dev.sandboxed.core.internal.host.ExecutableLocator;
 import dev.sandboxed.core.internal.host.HostEnvironment;
-import dev.sandboxed.core.internal.host.HostFiles;
-import dev.sandboxed.core.internal.host.KernelVersion;
 import dev.sandboxed.core.spec.ImageRootMode;
 import dev.sandboxed.core.spec.SpecException;
 
 /**
- * Which {@link ImageRootMode} assembles image roots, and why: the spec's, else {@value ImageRootMode#PROPERTY}'s,
- * else the kernel's overlayfs where it mounts in user namespaces (Linux 5.11+), else fuse-overlayfs where it is
- * installed and /dev/fuse can be opened, else a copy. {@code doctor} prints the same decision.
+ * Which {@link ImageRootMode} assembles image roots, and why: the spec's, else {@value ImageRootMode#PROPERTY}'s, else
+ * the kernel's overlayfs, which sandbox-init lets fall back where the host refuses it in a user namespace (a security
+ * module, a distribution's rule, a layer on a file system overlayfs will not take): to fuse-overlayfs where it is
+ * installed and /dev/fuse can be opened, else to a copy. {@link ImageRootFallbacks} remembers such a fallback.
  *
- * @param helper the fuse-overlayfs executable, for {@link ImageRootMode#FUSE_OVERLAYFS}
+ * @param helper   the fuse-overlayfs executable, for {@link ImageRootMode#FUSE_OVERLAYFS} or as the fallback's
+ * @param fallback the mode may give way to the next where the host refuses it (not when forced)
  */
-public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String reason) {
+public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String reason, boolean fallback) {
     private static volatile ImageRootChoice hostDefault;
 
     /** For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. */
@@ -26,61 +26,51 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
         if (asked.isPresent()) {
             return forced(asked.get(), "asked for by the sandbox's spec", "imageRootMode", HostEnvironment.system());
         }
+        String property = System.getProperty(ImageRootMode.PROPERTY);
+        if (property != null) {
+            return forHost(HostEnvironment.system(), Optional.of(property)); // may change between sandboxes (tests)
+        }
         ImageRootChoice choice = hostDefault;
         if (choice == null) {
-            choice = forHost(HostEnvironment.system(), Optional.ofNullable(System.getProperty(ImageRootMode.PROPERTY)));
-            if (System.getProperty(ImageRootMode.PROPERTY) == null) {
-                hostDefault = choice; // the probe reads files; a property may change between sandboxes (tests)
-            }
+            choice = forHost(HostEnvironment.system(), Optional.empty());
+            hostDefault = choice; // the fuse-overlayfs look-up reads files
         }
         return choice;
     }
 
-    /** The choice for sandboxes without one in their spec: the property's value when given (validated), else the host's. */
+    /** The choice for sandboxes without one in their spec: the property's value when given (validated), else auto. */
     public static ImageRootChoice forHost(HostEnvironment host, Optional<String> property) {
         Optional<String> configured = property.filter(p -> !p.isBlank());
         if (configured.isPresent()) {
             return forced(ImageRootMode.parse(configured.get()), "set by " + ImageRootMode.PROPERTY, ImageRootMode.PROPERTY,
                     host);
         }
-        Optional<String> noOverlay = overlayUnavailable(host);
-        if (noOverlay.isEmpty()) {
-            return new ImageRootChoice(ImageRootMode.OVERLAY, Optional.empty(),
-                    "the kernel's overlayfs mounts in user namespaces");
-        }
         Optional<Path> fuse = new ExecutableLocator(host).find("fuse-overlayfs");
         Optional<String> noFuse = fuseUnavailable(host, fuse);
-        if (noFuse.isEmpty()) {
-            return new ImageRootChoice(ImageRootMode.FUSE_OVERLAYFS, fuse, noOverlay.get());
-        }
-        return new ImageRootChoice(ImageRootMode.COPY, Optional.empty(), noOverlay.get() + ", and " + noFuse.get()
-                + ": every sandbox copies its image");
+        return new ImageRootChoice(ImageRootMode.OVERLAY, noFuse.isEmpty() ? fuse : Optional.empty(),
+                "the kernel's overlayfs; where it is refused, " + noFuse.map(why -> "a copy (" + why + ")")
+                        .orElseGet(() -> "fuse-overlayfs (" + fuse.get() + ")"), true);
     }
 
     private static ImageRootChoice forced(ImageRootMode mode, String why, String field, HostEnvironment host) {
         if (mode != ImageRootMode.FUSE_OVERLAYFS) {
-            return new ImageRootChoice(mode, Optional.empty(), why);
+            return new ImageRootChoice(mode, Optional.empty(), why, false);
         }
         Optional<Path> fuse = new ExecutableLocator(host).find("fuse-overlayfs");
         fuseUnavailable(host, fuse).ifPresent(reason -> {
             throw new SpecException(field, "fuse-overlayfs cannot be used: " + reason);
         });
-        return new ImageRootChoice(mode, fuse, why);
+        return new ImageRootChoice(mode, fuse, why, false);
     }
 
-    /** Why the kernel's overlayfs cannot stack layers in a user namespace here, if it cannot. */
-    public static Optional<String> overlayUnavailable(HostEnvironment host) {
-        boolean listed = HostFiles.readLines(host.proc("filesystems")).stream().map(String::strip)
-                .anyMatch(line -> line.equals("overlay") || line.endsWith("\toverlay") || line.endsWith(" overlay"));
-        if (!listed) {
-            return Optional.of("overlay is not in " + host.proc("filesystems"));
-        }
-        Optional<KernelVersion> kernel = KernelVersion.read(host);
-        if (kernel.isEmpty() || !kernel.get().atLeast(5, 11)) {
-            return Optional.of(kernel.map(k -> "Linux " + k).orElse("an unknown kernel")
-                    + " does not mount overlayfs in user namespaces (5.11+)");
-        }
-        return Optional.empty();
+    /** What sandbox-init used after this choice's mode was refused ({@code why}): the same helper, still falling back. */
+    public ImageRootChoice fellBackTo(ImageRootMode used, String why) {
+        return new ImageRootChoice(used, used == ImageRootMode.COPY ? Optional.empty() : helper, why, true);
+    }
+
+    /** Where this choice was forced: the property or the spec's field, for a failure's fix. */
+    public String forcedBy() {
+        return reason.contains(ImageRootMode.PROPERTY) ? ImageRootMode.PROPERTY : "SandboxSpec.Builder.imageRootMode";
     }
 
     private static Optional<String> fuseUnavailable(HostEnvironment host, Optional<Path> fuse) {
@@ -97,6 +87,7 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
 
     /** One line for doctor: the mode and why. */
     public String describe() {
-        return mode + helper.map(h -> " (" + h + ")").orElse("") + ": " + reason;
+        String named = mode == ImageRootMode.FUSE_OVERLAYFS ? helper.map(h -> " (" + h + ")").orElse("") : "";
+        return mode + named + ": " + reason;
     }
 }

@@ -61,6 +61,11 @@ public final class MountPlan {
     public record ImageRoot(ImageRootChoice choice, boolean linkFiles, long tmpfsSize, boolean diskLayer) {
     }
 
+    /** This plan with {@code root} assembling its image root instead. */
+    public MountPlan withImageRoot(ImageRoot root) {
+        return new MountPlan(rootBind, rootLayers, ops, Optional.of(root));
+    }
+
     /** For an image root: how it is assembled; empty for other roots. */
     public Optional<ImageRoot> imageRoot() {
         return imageRoot;

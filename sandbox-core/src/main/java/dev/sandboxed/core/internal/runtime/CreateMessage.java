@@ -33,7 +33,7 @@ public final class CreateMessage {
     }
 
     /**
-     * Adds how an image root is assembled: the mode when it is not the kernel's overlayfs, and the writable layer's
+     * Adds how an image root is assembled: the mode unless it is the kernel's overlayfs without a fallback, and the writable layer's
      * tmpfs limit or {@code diskLayer}, the directory made for it. Both paths go in the bytes the JVM names files
      * with, as the owner records sandbox-init applies in that layer do (see {@link FileNames}).
      */
@@ -47,11 +47,11 @@ public final class CreateMessage {
             case FUSE_OVERLAYFS -> ROOT_MODE_FUSE;
             case COPY -> ROOT_MODE_COPY;
         };
-        if (mode != ROOT_MODE_OVERLAY) {
+        if (mode != ROOT_MODE_OVERLAY || root.choice().fallback()) {
             byte[] helper = FileNames.bytes(root.choice().helper().map(Path::toString).orElse(""));
+            int flags = (root.linkFiles() ? ROOT_FLAG_LINK : 0) | (root.choice().fallback() ? ROOT_FLAG_FALLBACK : 0);
             create.put(F_ROOT_MODE, ByteBuffer.allocate(ROOT_MODE_HELPER + helper.length + 1).order(ByteOrder.nativeOrder())
-                    .putInt(ROOT_MODE_MODE, mode).putInt(ROOT_MODE_FLAGS, root.linkFiles() ? ROOT_FLAG_LINK : 0)
-                    .put(ROOT_MODE_HELPER, helper).array());
+                    .putInt(ROOT_MODE_MODE, mode).putInt(ROOT_MODE_FLAGS, flags).put(ROOT_MODE_HELPER, helper).array());
         }
         byte[] dir = FileNames.bytes(diskLayer.map(Path::toString).orElse(""));
         create.put(F_ROOT_UPPER, ByteBuffer.allocate(ROOT_UPPER_DIR + dir.length + 1).order(ByteOrder.nativeOrder())

@@ -100,11 +100,12 @@ public final class InitConnection {
      * thread reads that answer itself (a hand-over from a reader thread costs a wake-up). After a failure a reader
      * thread takes over whatever {@code next} says, so that a close can finish.
      */
-    public void awaitReady(AfterReady next) {
+    public Message awaitReady(AfterReady next) {
         boolean ready = false;
         try {
-            receiveReadyAnswer();
+            Message answer = receiveUntil(Protocol.K_READY);
             ready = true;
+            return answer;
         } finally {
             if (next == AfterReady.READER_THREAD || !ready) {
                 startReader();
@@ -181,11 +182,7 @@ public final class InitConnection {
         return e;
     }
 
-    private void receiveReadyAnswer() {
-        receiveUntil(Protocol.K_READY);
-    }
-
-    private void receiveUntil(int expected) {
+    private Message receiveUntil(int expected) {
         Duration timeout = READY_TIMEOUT.plus(hooksAllowance);
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
@@ -208,10 +205,13 @@ public final class InitConnection {
             }
             Message m = r.message();
             if (m.kind() == expected) {
-                return;
+                return m;
             }
             if (m.kind() == Protocol.K_SETUP_FAILED) {
-                throw new SandboxException(m.string(Protocol.F_STEP, "set up sandbox"), m.u32(Protocol.F_ERRNO, 0));
+                String step = m.string(Protocol.F_STEP, "set up sandbox");
+                int errno = m.u32(Protocol.F_ERRNO, 0);
+                int mode = m.u32(Protocol.F_ROOT_FAILED, -1);
+                throw mode < 0 ? new SandboxException(step, errno) : new ImageRootFailure(step, errno, mode);
             }
             dispatch(m);
         }

@@ -93,17 +93,7 @@ public final class InitServer implements AutoCloseable {
      * user and network namespace descriptors, which the caller closes.
      */
     public synchronized int createWithNamespaces(Message request, int[] namespaces, int... fds) {
-        try {
-            socket.send(request, fds);
-        } catch (SandboxException e) {
-            // Only a broken connection means the server is going; a refused message (EMSGSIZE, ...) says nothing
-            // about it, and killing it would take every running sandbox of this JVM with it.
-            throw brokenConnection(e) ? diedOr(e, true) : e;
-        }
-        ControlSocket.Received reply = socket.receive();
-        if (reply == null) {
-            throw diedOr(new SandboxException("create sandbox: the sandbox-init server hung up", 0), false);
-        }
+        ControlSocket.Received reply = exchange("create sandbox", request, fds);
         Message m = reply.message();
         boolean handOver = namespaces != null && m.kind() == Protocol.K_CREATED && reply.fds().length == namespaces.length;
         for (int i = 0; i < reply.fds().length; i++) {
@@ -133,15 +123,7 @@ public final class InitServer implements AutoCloseable {
             request.putString(Protocol.F_SETGROUPS, setgroups);
         }
         request.putString(Protocol.F_UID_MAP, uidMap).putString(Protocol.F_GID_MAP, gidMap);
-        try {
-            socket.send(request);
-        } catch (SandboxException e) {
-            throw brokenConnection(e) ? diedOr(e, true) : e;
-        }
-        ControlSocket.Received reply = socket.receive();
-        if (reply == null) {
-            throw diedOr(new SandboxException("create network: the sandbox-init server hung up", 0), false);
-        }
+        ControlSocket.Received reply = exchange("create network", request);
         for (int fd : reply.fds()) {
             Native.close(fd);
         }
@@ -161,15 +143,7 @@ public final class InitServer implements AutoCloseable {
                 .put(Protocol.F_NET_ADDRESS, CreateMessage.netAddress(address, prefix));
         ids.setgroups().ifPresent(v -> request.putString(Protocol.F_SETGROUPS, v));
         request.putString(Protocol.F_UID_MAP, ids.uidMap()).putString(Protocol.F_GID_MAP, ids.gidMap());
-        try {
-            socket.send(request);
-        } catch (SandboxException e) {
-            throw brokenConnection(e) ? diedOr(e, true) : e;
-        }
-        ControlSocket.Received reply = socket.receive();
-        if (reply == null) {
-            throw diedOr(new SandboxException("prepare network slot: the sandbox-init server hung up", 0), false);
-        }
+        ControlSocket.Received reply = exchange("prepare network slot", request);
         Message m = reply.message();
         if (m.kind() == Protocol.K_NETWORK_SLOT_READY && reply.fds().length == 2) {
             return reply.fds().clone();
@@ -192,11 +166,7 @@ public final class InitServer implements AutoCloseable {
         for (Path procs : procsFiles) {
             request.putString(Protocol.F_CGROUP_PROCS, procs.toString());
         }
-        try {
-            socket.send(request);
-        } catch (SandboxException e) {
-            throw brokenConnection(e) ? diedOr(e, true) : e;
-        }
+        send(request);
         return id;
     }
 
@@ -208,6 +178,26 @@ public final class InitServer implements AutoCloseable {
     /** Lets the server drop network {@code id} (no answer): its namespace goes, so close its members first. */
     public synchronized void removeNetwork(int id) {
         sendUnlessDead(Message.of(Protocol.K_NETWORK_REMOVE).putU32(Protocol.F_NETWORK, id)); // a dying one drops all
+    }
+
+    /** Sends {@code request} with {@code fds} and returns the server's answer: {@code what} names it in failures. */
+    private ControlSocket.Received exchange(String what, Message request, int... fds) {
+        send(request, fds);
+        ControlSocket.Received reply = socket.receive();
+        if (reply == null) {
+            throw diedOr(new SandboxException(what + ": the sandbox-init server hung up", 0), false);
+        }
+        return reply;
+    }
+
+    private void send(Message request, int... fds) {
+        try {
+            socket.send(request, fds);
+        } catch (SandboxException e) {
+            // Only a broken connection means the server is going; a refused message (EMSGSIZE, ...) says nothing
+            // about it, and killing it would take every running sandbox of this JVM with it.
+            throw brokenConnection(e) ? diedOr(e, true) : e;
+        }
     }
 
     /** Sends a request that has no answer; a server that is gone needs it no more (what it held died with it). */

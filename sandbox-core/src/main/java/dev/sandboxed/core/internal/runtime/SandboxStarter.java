@@ -1,6 +1,7 @@
 package dev.sandboxed.core.internal.runtime;
 
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -23,6 +24,8 @@ import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.internal.rootfs.ImageRootChoice;
+import dev.sandboxed.core.internal.rootfs.ImageRootFallbacks;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
@@ -52,6 +55,8 @@ public final class SandboxStarter {
     private final CgroupPool cgroupPool;
     private final Supplier<InitServer> server;
     private final BackgroundRemoval removal;
+    /** Image root modes this runtime found refused, so later starts skip them. */
+    private final ImageRootFallbacks rootFallbacks = new ImageRootFallbacks();
     private Path guardBinary; // guarded by this
 
     public SandboxStarter(StateDirectory stateDirectory, CgroupManager cgroups, int cgroupPoolDepth,
@@ -143,8 +148,9 @@ public final class SandboxStarter {
         request.main().ifPresent(m -> ProcessMessages.checkSize(spec, m));
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
                 spec.reportSeccompDenials(), spec.allowNestedUserNamespaces(), spec.allowCompatArchitectures());
-        MountPlan mounts = MountPlan.forSpec(spec, Optional.ofNullable(System.getProperty("user.home")).map(Path::of),
-                request.network().map(n -> new MountPlan.NetworkEtc(n.hostsFile(), n.resolvConf())));
+        MountPlan mounts = rootFallbacks.apply(MountPlan.forSpec(spec,
+                Optional.ofNullable(System.getProperty("user.home")).map(Path::of),
+                request.network().map(n -> new MountPlan.NetworkEtc(n.hostsFile(), n.resolvConf()))));
         boolean wantsCgroup = !spec.limits().isEmpty() || spec.trackUsage();
         Optional<EgressTools.Located> egress = spec.network() == NetworkMode.EGRESS && request.networkOwner().isEmpty()
                 ? Optional.of(new EgressTools(HostEnvironment.system()).forSandbox()) : Optional.empty();
@@ -288,6 +294,28 @@ public final class SandboxStarter {
      * answer says why, so that failure comes first.
      */
     private void awaitReady(Plan plan, Underway made) {
+        try {
+            awaitReadyAnswer(plan, made);
+        } catch (ImageRootFailure e) {
+            throw imageRootFailed(plan.mounts().imageRoot().orElseThrow().choice(), e);
+        }
+    }
+
+    /**
+     * A forced mode that failed: one line naming the mode, what forced it, the fix and the error. An auto choice's
+     * failure already says what was refused before (sandbox-init's step).
+     */
+    private static SandboxException imageRootFailed(ImageRootChoice choice, ImageRootFailure e) {
+        if (choice.fallback()) {
+            return new SandboxException("assemble the image root (" + e.mode() + ", the last that the host allowed): "
+                    + e.step(), e.errno());
+        }
+        return new SandboxException("image root mode " + e.mode() + " (" + choice.reason() + "; fix: leave "
+                + choice.forcedBy() + " unset, so that a mode this host refuses falls back to fuse-overlayfs or a copy,"
+                + " or force another) failed: " + e.step(), e.errno());
+    }
+
+    private void awaitReadyAnswer(Plan plan, Underway made) {
         RunningSandbox sandbox = made.sandbox;
         // Lifecycle hooks (issue 16): with any, the init waits before pivot_root until the runtime's have run.
         LifecycleHooks.beforePivot(sandbox, sandbox.hookState());
@@ -306,14 +334,25 @@ public final class SandboxStarter {
         made.state.write(new SandboxState(made.id, ProcessHandle.current().pid(), pid, startTime(pid),
                 made.cgroup.directories().stream().map(Path::toString).toList(), Instant.now().toString(),
                 summary(plan.spec())));
-        sandbox.connection().awaitReady(plan.request().mainOutput() == MainOutput.COLLECT_ON_CALLER
+        Message ready = sandbox.connection().awaitReady(plan.request().mainOutput() == MainOutput.COLLECT_ON_CALLER
                 ? InitConnection.AfterReady.CALLER_RECEIVES : InitConnection.AfterReady.READER_THREAD);
+        ready.find(Protocol.F_ROOT_FELL_BACK).ifPresent(f -> rootFallbacks.fellBack(plan.mounts(),
+                ImageRootFailure.mode(f.u32(Protocol.ROOT_FELL_BACK_MODE)), fellBackWhy(f.data())));
         if (mainNotSent != null) {
             throw mainNotSent;
         }
         if (plan.wantsCgroup()) {
             cgroupPool.refill(plan.cgroupKey()); // only for limits that just worked
         }
+    }
+
+    /** F_ROOT_FELL_BACK's refusals, the NUL-terminated text after the mode and errno. */
+    private static String fellBackWhy(byte[] data) {
+        int end = Protocol.ROOT_FELL_BACK_WHY;
+        while (end < data.length && data[end] != 0) {
+            end++;
+        }
+        return new String(data, Protocol.ROOT_FELL_BACK_WHY, end - Protocol.ROOT_FELL_BACK_WHY, StandardCharsets.UTF_8);
     }
 
     /** Undoes what the phases reached: a cloned sandbox closes as any other does, else its parts go one by one. */

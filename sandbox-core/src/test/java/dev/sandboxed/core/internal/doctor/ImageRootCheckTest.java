@@ -3,6 +3,8 @@ package dev.sandboxed.core.internal.doctor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
@@ -11,51 +13,102 @@ import org.junit.jupiter.api.io.TempDir;
 import dev.sandboxed.core.internal.host.CheckResult;
 import dev.sandboxed.core.internal.host.CheckResult.Status;
 import dev.sandboxed.core.internal.host.FakeHost;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe.Outcome;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe.Verdict;
+import dev.sandboxed.core.spec.ImageRootMode;
 
-/** doctor's "image roots" line: which way image roots are assembled on a host, and why. */
+/**
+ * doctor's "image roots" line: what assembling a root in a user namespace gave (the probe's answers stand in here;
+ * ImageRootFallbackTest runs the real one), or the mode the property forces, without probing.
+ */
 class ImageRootCheckTest {
     @TempDir
     Path root;
+    final List<Boolean> probed = new ArrayList<>();
 
-    private CheckResult check(FakeHost host, String property) {
-        return new ImageRootCheck(host.environment(), Optional.ofNullable(property)).run();
+    private CheckResult check(FakeHost host, String property, Outcome tmpfs, Outcome disk) {
+        return new ImageRootCheck(host.environment(), Optional.ofNullable(property), (helper, diskLayer) -> {
+            probed.add(diskLayer);
+            return diskLayer ? disk : tmpfs;
+        }).run();
+    }
+
+    private static Outcome assembled(ImageRootMode mode, String refusals) {
+        return new Outcome(Verdict.ASSEMBLED, mode, refusals);
+    }
+
+    private FakeHost withFuse() {
+        return new FakeHost(root).executable("/usr/bin/fuse-overlayfs").file("/dev/fuse", "");
     }
 
     @Test
-    void overlayOnANewKernel() {
-        CheckResult r = check(new FakeHost(root).kernel("6.1.0").proc("filesystems", "nodev\toverlay\n"), null);
+    void overlayWhereItMountsForBothKindsOfWritableLayer() {
+        Outcome overlay = assembled(ImageRootMode.OVERLAY, "");
+        CheckResult r = check(withFuse(), null, overlay, overlay);
         assertThat(r.status()).isEqualTo(Status.OK);
-        assertThat(r.detail()).isEqualTo("overlay: the kernel's overlayfs mounts in user namespaces");
+        assertThat(r.detail()).isEqualTo("overlay: assembled an image root in a user namespace, as sandboxes do");
+        assertThat(probed).containsExactly(false, true);
     }
 
     @Test
-    void fuseOverlayfsBefore511WhereInstalledAndDevFuseOpens() {
-        FakeHost host = new FakeHost(root).kernel("5.10.0").proc("filesystems", "nodev\toverlay\n")
-                .executable("/usr/bin/fuse-overlayfs").file("/dev/fuse", "");
-        CheckResult r = check(host, null);
+    void aRefusalNamesTheModeUsedAndWhy() {
+        Outcome fuse = assembled(ImageRootMode.FUSE_OVERLAYFS, "overlay refused: mount overlay of 1 image layers as"
+                + " the new root: Operation not permitted");
+        CheckResult r = check(withFuse(), null, fuse, fuse);
         assertThat(r.status()).isEqualTo(Status.OK);
-        assertThat(r.detail()).startsWith("fuse-overlayfs (" + root + "/usr/bin/fuse-overlayfs): Linux 5.10.0 does not"
-                + " mount overlayfs in user namespaces (5.11+)");
+        assertThat(r.detail()).isEqualTo("fuse-overlayfs (" + root + "/usr/bin/fuse-overlayfs): overlay refused: mount"
+                + " overlay of 1 image layers as the new root: Operation not permitted");
     }
 
     @Test
-    void aCopyWithoutFuseOverlayfsSaysWhyAndTheFix() {
-        CheckResult r = check(new FakeHost(root).kernel("5.10.0").proc("filesystems", "nodev\toverlay\n"), null);
-        assertThat(r.status()).isEqualTo(Status.WARN);
-        assertThat(r.detail()).isEqualTo("copy: Linux 5.10.0 does not mount overlayfs in user namespaces (5.11+), and"
-                + " fuse-overlayfs is not installed (apt-get install fuse-overlayfs): every sandbox copies its image");
-        assertThat(r.fix()).startsWith("apt-get install fuse-overlayfs");
+    void aCopyWarnsWithTheFixAndADifferentDiskLayerIsNamed() {
+        Outcome copy = assembled(ImageRootMode.COPY, "overlay refused: mount overlay of 1 image layers as the new root:"
+                + " Invalid argument");
+        CheckResult r = check(new FakeHost(root), null, assembled(ImageRootMode.OVERLAY, ""), copy);
+        assertThat(r.status()).isEqualTo(Status.OK);
+        assertThat(r.detail()).isEqualTo("overlay: assembled an image root in a user namespace, as sandboxes do; with a"
+                + " disk writable layer: copy: overlay refused: mount overlay of 1 image layers as the new root: Invalid"
+                + " argument");
+        CheckResult everywhere = check(new FakeHost(root), null, copy, copy);
+        assertThat(everywhere.status()).isEqualTo(Status.WARN);
+        assertThat(everywhere.fix()).startsWith("apt-get install fuse-overlayfs");
     }
 
     @Test
-    void thePropertyWinsAndABadValueIsNamed() {
-        FakeHost host = new FakeHost(root).kernel("6.1.0").proc("filesystems", "nodev\toverlay\n");
-        assertThat(check(host, "copy").detail()).isEqualTo("copy: set by sandboxed.image.rootfs");
-        CheckResult bad = check(host, "aufs");
+    void aFailureOrNoProbeWarns() {
+        Outcome noSpace = new Outcome(Verdict.FAILED, ImageRootMode.COPY, "copy the image layers: No space left on"
+                + " device");
+        CheckResult failed = check(withFuse(), null, noSpace, noSpace);
+        assertThat(failed.status()).isEqualTo(Status.WARN);
+        assertThat(failed.detail()).startsWith("no mode works: copy failed: copy the image layers: No space left");
+        CheckResult none = check(withFuse(), null, new Outcome(Verdict.NOT_PROBED, ImageRootMode.OVERLAY,
+                "sandbox-init --probe-root failed (exit 125): clone: Operation not permitted"), null);
+        assertThat(none.status()).isEqualTo(Status.WARN);
+        assertThat(none.detail()).startsWith("not probed (sandbox-init --probe-root failed (exit 125): clone:");
+        assertThat(probed).containsExactly(false, true, false);
+    }
+
+    @Test
+    void thePropertyWinsWithoutAProbeAndABadValueIsNamed() {
+        FakeHost host = new FakeHost(root);
+        assertThat(check(host, "copy", null, null).detail()).isEqualTo("copy: set by sandboxed.image.rootfs");
+        CheckResult bad = check(host, "aufs", null, null);
         assertThat(bad.status()).isEqualTo(Status.WARN);
         assertThat(bad.detail()).isEqualTo("sandboxed.image.rootfs: 'aufs'; allowed: overlay, fuse-overlayfs, copy");
-        CheckResult noFuse = check(host, "fuse-overlayfs");
+        CheckResult noFuse = check(host, "fuse-overlayfs", null, null);
         assertThat(noFuse.detail()).isEqualTo("sandboxed.image.rootfs: fuse-overlayfs cannot be used: fuse-overlayfs is"
                 + " not installed (apt-get install fuse-overlayfs)");
+        assertThat(probed).isEmpty();
+    }
+
+    @Test
+    void theProbesLineIsParsed() {
+        assertThat(ImageRootProbe.parse("overlay\n")).isEqualTo(assembled(ImageRootMode.OVERLAY, ""));
+        assertThat(ImageRootProbe.parse("copy\toverlay refused: x: Invalid argument\n"))
+                .isEqualTo(assembled(ImageRootMode.COPY, "overlay refused: x: Invalid argument"));
+        assertThat(ImageRootProbe.parse("failed\tcopy\tcopy: No space left on device\n"))
+                .isEqualTo(new Outcome(Verdict.FAILED, ImageRootMode.COPY, "copy: No space left on device"));
+        assertThat(ImageRootProbe.parse("garbage").verdict()).isEqualTo(Verdict.NOT_PROBED);
     }
 }

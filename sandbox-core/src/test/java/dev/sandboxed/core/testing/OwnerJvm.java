@@ -1,0 +1,29 @@
+package dev.sandboxed.core.testing;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import dev.sandboxed.core.RuntimeConfig;
+
+/**
+ * A child JVM on this test's class path that owns sandboxes in a state directory of its own, so that a test can kill
+ * it and check what the next runtime on that directory removes ({@link LeftBehind}).
+ */
+public final class OwnerJvm {
+    private OwnerJvm() {
+    }
+
+    /** Starts {@code main} with {@code args}, its stderr merged into stdout; the test's cgroup parent is passed on. */
+    public static Process start(Path stateDir, Class<?> main, String... args) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
+                "-Dsandboxed.state.dir=" + stateDir));
+        RuntimeConfig.fromSystemProperties().cgroupParent()
+                .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
+        command.add(main.getName());
+        command.addAll(List.of(args));
+        return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+}
