@@ -29,7 +29,7 @@ module dev.sandboxed.core {
     exports dev.sandboxed.core.internal.rootfs to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.seccomp to dev.sandboxed.junit;
 
-    // jnr-ffi implements LibC at run time; Jackson reads and writes the state entries.
+    // jnr-ffi implements JnrLibC.Calls at run time (Java 17-21); Jackson reads and writes the state entries.
     exports dev.sandboxed.core.internal.os to org.jnrproject.ffi;
     opens dev.sandboxed.core.internal.state to com.fasterxml.jackson.databind;
 }

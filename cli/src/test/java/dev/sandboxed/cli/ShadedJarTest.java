@@ -60,6 +60,8 @@ class ShadedJarTest {
     void enablesNativeAccessForJavaMinusJar() throws IOException {
         try (JarFile jarFile = new JarFile(jar.toFile())) {
             assertThat(jarFile.getManifest().getMainAttributes().getValue("Enable-Native-Access")).isEqualTo("ALL-UNNAMED");
+            // The core's FFM libc is a versioned entry, used on Java 22+ only when the jar says it is multi-release.
+            assertThat(jarFile.getManifest().getMainAttributes().getValue("Multi-Release")).isEqualTo("true");
         }
     }
 
@@ -90,8 +92,16 @@ class ShadedJarTest {
         Result run = java("-jar", jar.toString(), "run", "--", "sh", "-c", "echo hello from $(cat /proc/1/comm)");
         assertThat(run.code).as(run.stderr).isZero();
         assertThat(run.stdout).isEqualTo("hello from sandbox-init\n");
-        // On Java 22+ the manifest's Enable-Native-Access keeps jffi's System.load from warning.
+        // On Java 22+ the manifest's Enable-Native-Access keeps the FFM downcalls (jffi's System.load when the core
+        // was built by a JDK before 22) from warning; with the FFM classes in the jar there is no warning at all.
         assertThat(run.stderr).doesNotContain("restricted method");
+        boolean ffm;
+        try (JarFile jarFile = new JarFile(jar.toFile())) {
+            ffm = jarFile.getEntry("META-INF/versions/22/dev/sandboxed/core/internal/os/FfmLibC.class") != null;
+        }
+        if (ffm && Runtime.version().feature() >= 22) {
+            assertThat(run.stderr).doesNotContain("WARNING");
+        }
     }
 
     private record Result(int code, String stdout, String stderr) {

@@ -41,7 +41,8 @@ import dev.sandboxed.core.spec.Stdio;
  *
  * <p>JVM options, and why: {@code -XX:+UseSerialGC} (one GC thread, the smallest footprint for one test),
  * {@code -XX:TieredStopAtLevel=1} (C1 only: a single test rarely runs long enough for C2 to pay off),
- * {@code -Xshare:auto} (the JDK's class-data archive), {@code -XX:-UsePerfData} (no hsperfdata file), a heap of half
+ * {@code -Xshare:auto} (the JDK's class-data archive), {@code -XX:-UsePerfData} (no hsperfdata file),
+ * {@code --enable-native-access=ALL-UNNAMED} (Sandboxed's libc calls in the child, without a warning), a heap of half
  * the memory limit (so that a heap overflow is an {@code OutOfMemoryError} in the test and the rest of the limit is
  * left to metaspace, code, threads and direct buffers) or 256 MiB without one; the parent's {@code -Xmx} and other
  * options are not copied (they were chosen for a JVM that runs a whole suite). {@code extraOptions} come last, so
@@ -268,6 +269,7 @@ public final class JvmRun {
         o.add("-XX:TieredStopAtLevel=1");
         o.add("-Xshare:auto");
         o.add("-XX:-UsePerfData");
+        o.add("--enable-native-access=ALL-UNNAMED"); // Java 22+ calls libc through FFM: no warning (17 accepts it)
         long heap = memoryLimit.isPresent() ? Math.max(8L << 20, memoryLimit.getAsLong() / 2) : DEFAULT_HEAP;
         o.add("-Xmx" + (heap >> 20) + "m");
         o.add("-Xss1m");

@@ -78,7 +78,7 @@ public final class HostSockets {
         if (Native.libc().connect(fd, address, address.length) < 0 && Native.lastErrno() != EINPROGRESS) {
             int errno = Native.lastErrno();
             Native.close(fd);
-            Native.runtime().setLastError(errno);
+            Native.libc().setLastErrno(errno);
             return -1;
         }
         return fd;
@@ -97,7 +97,7 @@ public final class HostSockets {
         if (Native.libc().connect(fd, address, address.length) < 0) {
             int errno = Native.lastErrno();
             Native.close(fd);
-            Native.runtime().setLastError(errno);
+            Native.libc().setLastErrno(errno);
             return -1;
         }
         return fd;

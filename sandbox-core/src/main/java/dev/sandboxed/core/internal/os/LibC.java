@@ -1,105 +1,92 @@
 package dev.sandboxed.core.internal.os;
 
-import jnr.ffi.Pointer;
-import jnr.ffi.annotations.In;
-import jnr.ffi.annotations.Out;
-import jnr.ffi.annotations.SaveError;
-import jnr.ffi.annotations.Variadic;
-import jnr.ffi.byref.IntByReference;
+import java.nio.ByteBuffer;
 
-/** The few libc calls the JVM lacks: socket pairs with descriptor passing, pipes, sealed memfds, spawning, signals. */
+/**
+ * The few libc calls the JVM lacks: socket pairs with descriptor passing, pipes, sealed memfds, spawning, signals.
+ * {@link Native} picks the implementation when it loads: the JDK's foreign function API on Java 22 and newer
+ * ({@code FfmLibC}, compiled from {@code src/main/java22}), jnr-ffi before ({@link JnrLibC}), so that jnr-ffi and its
+ * JNI library are never loaded where the JDK can make the calls itself.
+ *
+ * <p>Pointer arguments are direct buffers in native byte order, read and written at absolute offsets from 0; a
+ * pointer stored inside a structure comes from {@link #address}. Calls that fail with -1 leave the errno for
+ * {@link #lastErrno()} of the calling thread.
+ */
 public interface LibC {
-    @SaveError
-    int socketpair(int domain, int type, int protocol, @Out int[] sv);
+    /** The native address of a direct buffer, for pointers inside structures; the buffer must stay reachable. */
+    long address(ByteBuffer direct);
 
-    @SaveError
-    long sendmsg(int fd, Pointer msghdr, int flags);
+    /** The errno of this thread's last failed call. */
+    int lastErrno();
 
-    @SaveError
-    long recvmsg(int fd, Pointer msghdr, int flags);
+    /** Sets what {@link #lastErrno()} answers, for a helper that fails after a clean-up call. */
+    void setLastErrno(int errno);
 
-    @SaveError
+    int socketpair(int domain, int type, int protocol, int[] sv);
+
+    long sendmsg(int fd, ByteBuffer msghdr, int flags);
+
+    long recvmsg(int fd, ByteBuffer msghdr, int flags);
+
     int shutdown(int fd, int how);
 
-    @SaveError
     int socket(int domain, int type, int protocol);
 
-    @SaveError
-    int bind(int fd, @In byte[] address, int length);
+    int bind(int fd, byte[] address, int length);
 
-    @SaveError
     int listen(int fd, int backlog);
 
-    @SaveError
-    int connect(int fd, @In byte[] address, int length);
+    int connect(int fd, byte[] address, int length);
 
-    @SaveError
-    int accept4(int fd, Pointer address, Pointer length, int flags);
+    /** accept4(2) without the peer's address. */
+    int accept4(int fd, int flags);
 
     /** SO_PEERCRED of a unix socket: {@code struct ucred} (pid, uid, gid) as three ints. */
-    @SaveError
-    int getsockopt(int fd, int level, int name, @Out int[] value, @In @Out int[] length);
+    int getsockopt(int fd, int level, int name, int[] value, int[] length);
 
-    @SaveError
-    int getsockname(int fd, @Out byte[] address, @In @Out int[] length);
+    int getsockname(int fd, byte[] address, int[] length);
 
-    @SaveError
-    int setsockopt(int fd, int level, int name, @In int[] value, int length);
+    int setsockopt(int fd, int level, int name, int[] value, int length);
 
-    @SaveError
-    int poll(Pointer fds, long nfds, int timeoutMillis);
+    int poll(ByteBuffer fds, long nfds, int timeoutMillis);
 
-    @SaveError
     int close(int fd);
 
-    @SaveError
-    long read(int fd, @Out byte[] buffer, long count);
+    long read(int fd, byte[] buffer, long count);
 
-    @SaveError
-    int pipe2(@Out int[] fds, int flags);
+    int pipe2(int[] fds, int flags);
 
-    @SaveError
     int memfd_create(String name, int flags);
 
-    @SaveError
-    long write(int fd, @In byte[] buffer, long count);
+    long write(int fd, byte[] buffer, long count);
 
-    @SaveError
-    @Variadic(fixedCount = 2)
+    /** fcntl(2) with an int argument. */
     int fcntl(int fd, int command, int argument);
 
-    @SaveError
     int open(String path, int flags, int mode);
 
     /** openat(2) of a NUL-terminated name in the bytes the JVM names files with. */
-    @SaveError
-    int openat(int dirfd, @In byte[] path, int flags, int mode);
+    int openat(int dirfd, byte[] path, int flags, int mode);
 
-    /** syscall(2), for calls glibc has no wrapper for (openat2). */
-    @SaveError
-    @Variadic(fixedCount = 1)
-    long syscall(long number, long a1, String a2, Pointer a3, long a4);
+    /** openat2(2), which glibc has no wrapper for: {@code how} is a {@code struct open_how} of {@code size} bytes. */
+    long openat2(int dirfd, String path, ByteBuffer how, long size);
 
-    @SaveError
-    int statx(int dirfd, String path, int flags, int mask, Pointer statxbuf);
+    int statx(int dirfd, String path, int flags, int mask, ByteBuffer statxbuf);
 
-    @SaveError
     int kill(int pid, int signal);
 
-    @SaveError
-    int waitpid(int pid, @Out int[] status, int options);
+    int waitpid(int pid, int[] status, int options);
 
-    @SaveError
-    int posix_spawn(IntByReference pid, String path, Pointer fileActions, Pointer attributes, Pointer argv,
-            Pointer envp);
+    /** posix_spawn(3) without attributes; the child's pid in {@code pid[0]}. */
+    int posix_spawn(int[] pid, String path, ByteBuffer fileActions, ByteBuffer argv, ByteBuffer envp);
 
-    int posix_spawn_file_actions_init(Pointer fileActions);
+    int posix_spawn_file_actions_init(ByteBuffer fileActions);
 
-    int posix_spawn_file_actions_adddup2(Pointer fileActions, int fd, int newFd);
+    int posix_spawn_file_actions_adddup2(ByteBuffer fileActions, int fd, int newFd);
 
-    int posix_spawn_file_actions_addopen(Pointer fileActions, int fd, String path, int flags, int mode);
+    int posix_spawn_file_actions_addopen(ByteBuffer fileActions, int fd, String path, int flags, int mode);
 
-    int posix_spawn_file_actions_destroy(Pointer fileActions);
+    int posix_spawn_file_actions_destroy(ByteBuffer fileActions);
 
     int getuid();
 
@@ -109,37 +96,28 @@ public interface LibC {
 
     int gettid();
 
-    @SaveError
     int setpriority(int which, int who, int prio);
 
     int getpid();
 
-    /** For system calls libc has no wrapper for here (pidfd_open). */
-    @SaveError
-    int syscall(long number, int arg1, int arg2);
-
+    /** pidfd_open(2), which glibc has no wrapper for here. */
+    int pidfd_open(int pid, int flags);
 
     /** Image layers: whiteouts (character device 0:0, allowed unprivileged since Linux 5.8), FIFOs, devices as root. */
-    @SaveError
     int mknod(String path, int mode, long dev);
 
     /** Image layers: modes with the setuid, setgid and sticky bits, which the JDK cannot set. */
-    @SaveError
     int chmod(String path, int mode);
 
     /** Image layers: ownership, when running as real root (never follows a symbolic link). */
-    @SaveError
     int lchown(String path, int uid, int gid);
 
     /** Image layers: a directory's mode through a descriptor opened without following links. */
-    @SaveError
     int fchmod(int fd, int mode);
 
     /** Image layers: a directory's owner through a descriptor opened without following links. */
-    @SaveError
     int fchown(int fd, int uid, int gid);
 
     /** Image layers: a directory's times, {@code struct timespec[2]} (atime, mtime) as four longs. */
-    @SaveError
-    int futimens(int fd, @In long[] times);
+    int futimens(int fd, long[] times);
 }

@@ -5,16 +5,12 @@ import java.io.FileOutputStream;
 import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import jnr.ffi.LibraryLoader;
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
-import jnr.ffi.Runtime;
-import jnr.ffi.byref.IntByReference;
 
 import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.SandboxException;
@@ -56,26 +52,17 @@ public final class Native {
     public static final long RESOLVE_NO_SYMLINKS = 0x04;
     public static final long RESOLVE_BENEATH = 0x08;
     public static final long RESOLVE_IN_ROOT = 0x10;
-    private static final long SYS_OPENAT2 = 437; // the same on x86_64 and aarch64 (asm-generic numbering)
     private static final int OPEN_HOW_SIZE = 24; // struct open_how {u64 flags; u64 mode; u64 resolve}
     private static final int OPENAT2_ATTEMPTS = 8;
-    private static final String ASM_PROPERTY = "jnr.ffi.asm.enabled";
-    private static final LibC LIBC = loadLibC();
-    private static final Runtime RUNTIME = Runtime.getRuntime(LIBC);
+    private static final int POINTER_SIZE = 8; // LP64: x86_64 and aarch64
+    private static final LibC LIBC = NativeLibrary.load();
 
     private Native() {
     }
 
-    /**
-     * On the module path this package is not exported, and jnr-ffi's generated classes (in a class loader of their
-     * own) cannot implement LibC; its reflective loader (java.lang.reflect.Proxy) can. Chosen only there, and only
-     * when nobody chose a loader already: the class path keeps the faster generated one.
-     */
-    private static LibC loadLibC() {
-        if (Native.class.getModule().isNamed() && System.getProperty(ASM_PROPERTY) == null) {
-            System.setProperty(ASM_PROPERTY, "false");
-        }
-        return LibraryLoader.create(LibC.class).load("c");
+    /** Native memory for a structure: zeroed, in native byte order; reachable as long as the buffer is. */
+    public static ByteBuffer allocate(int size) {
+        return ByteBuffer.allocateDirect(size).order(ByteOrder.nativeOrder());
     }
 
     /**
@@ -83,12 +70,12 @@ public final class Native {
      * EAGAIN (a rename elsewhere raced a restricted resolution; the kernel asks for a retry) and EINTR are retried.
      */
     public static int openat2(int dirFd, String path, long flags, long resolve) {
-        Pointer how = Memory.allocateDirect(RUNTIME, OPEN_HOW_SIZE, true);
+        ByteBuffer how = allocate(OPEN_HOW_SIZE);
         how.putLong(0, flags);
         how.putLong(8, 0);
         how.putLong(16, resolve);
         for (int attempt = 1;; attempt++) {
-            long fd = LIBC.syscall(SYS_OPENAT2, dirFd, path, how, OPEN_HOW_SIZE);
+            long fd = LIBC.openat2(dirFd, path, how, OPEN_HOW_SIZE);
             int errno = fd < 0 ? lastErrno() : 0;
             if (fd >= 0 || (errno != Errno.EAGAIN && errno != Errno.EINTR) || attempt == OPENAT2_ATTEMPTS) {
                 return (int) fd;
@@ -100,12 +87,13 @@ public final class Native {
         return LIBC;
     }
 
-    public static Runtime runtime() {
-        return RUNTIME;
+    /** Which implementation makes the calls: {@code ffm} (the JDK's, Java 22+) or {@code jnr} (jnr-ffi). */
+    public static String ffi() {
+        return LIBC.getClass().getSimpleName().startsWith("Ffm") ? "ffm" : "jnr";
     }
 
     public static int lastErrno() {
-        return RUNTIME.getLastError();
+        return LIBC.lastErrno();
     }
 
     public static SandboxException failure(String step) {
@@ -245,12 +233,9 @@ public final class Native {
         return rc == pid || (rc < 0 && lastErrno() != Errno.EINTR);
     }
 
-    /** pidfd_open(2): the same number on x86_64 and aarch64. */
-    private static final long SYS_PIDFD_OPEN = 434;
-
     /** A pidfd for {@code pid} (see {@link PollSet#awaitExit}), or -1 where the kernel has none. */
     public static int pidfdOpen(int pid) {
-        return LIBC.syscall(SYS_PIDFD_OPEN, pid, 0);
+        return LIBC.pidfd_open(pid, 0);
     }
 
     public static int uid() {
@@ -283,7 +268,7 @@ public final class Native {
                 throw new IllegalArgumentException("descriptor " + fd + " would be overwritten while passed on");
             }
         }
-        Pointer actions = Memory.allocateDirect(RUNTIME, 256, true);
+        ByteBuffer actions = allocate(256);
         if (LIBC.posix_spawn_file_actions_init(actions) != 0) {
             throw new SandboxException("posix_spawn_file_actions_init", Errno.EINVAL);
         }
@@ -296,28 +281,26 @@ public final class Native {
                 LIBC.posix_spawn_file_actions_adddup2(actions, outFd, 1);
                 LIBC.posix_spawn_file_actions_adddup2(actions, outFd, 2);
             }
-            IntByReference pid = new IntByReference();
-            List<Pointer> keepAlive = new ArrayList<>();
-            int rc = LIBC.posix_spawn(pid, path, actions, null, stringArray(argv, keepAlive),
-                    stringArray(env, keepAlive));
+            int[] pid = new int[1];
+            List<ByteBuffer> keepAlive = new ArrayList<>();
+            int rc = LIBC.posix_spawn(pid, path, actions, stringArray(argv, keepAlive), stringArray(env, keepAlive));
             if (rc != 0) {
                 throw new SandboxException("spawn " + path, rc);
             }
-            return pid.intValue();
+            return pid[0];
         } finally {
             LIBC.posix_spawn_file_actions_destroy(actions);
         }
     }
 
     /** A NULL-terminated char* array; the strings stay reachable through {@code keepAlive}. */
-    private static Pointer stringArray(List<String> values, List<Pointer> keepAlive) {
-        int ptr = RUNTIME.addressSize();
-        Pointer array = Memory.allocateDirect(RUNTIME, (values.size() + 1) * ptr, true);
+    private static ByteBuffer stringArray(List<String> values, List<ByteBuffer> keepAlive) {
+        ByteBuffer array = allocate((values.size() + 1) * POINTER_SIZE);
         for (int i = 0; i < values.size(); i++) {
             byte[] bytes = values.get(i).getBytes(StandardCharsets.UTF_8);
-            Pointer s = Memory.allocateDirect(RUNTIME, bytes.length + 1, true);
+            ByteBuffer s = allocate(bytes.length + 1);
             s.put(0, bytes, 0, bytes.length);
-            array.putPointer((long) i * ptr, s);
+            array.putLong(i * POINTER_SIZE, LIBC.address(s));
             keepAlive.add(s);
         }
         keepAlive.add(array);

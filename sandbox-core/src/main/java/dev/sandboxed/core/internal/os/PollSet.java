@@ -1,7 +1,6 @@
 package dev.sandboxed.core.internal.os;
 
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
+import java.nio.ByteBuffer;
 
 import dev.sandboxed.core.result.Errno;
 
@@ -12,12 +11,12 @@ public final class PollSet {
 
     private final int[] fds;
     private final short[] revents;
-    private final Pointer pollfds;
+    private final ByteBuffer pollfds;
 
     public PollSet(int size) {
         fds = new int[size];
         revents = new short[size];
-        pollfds = Memory.allocateDirect(Native.runtime(), size * POLLFD_SIZE, true);
+        pollfds = Native.allocate(size * POLLFD_SIZE);
     }
 
     /** Watches slot {@code i} for input (or hang-up); -1 leaves it out. */
@@ -31,16 +30,16 @@ public final class PollSet {
      */
     public boolean await(long timeoutMillis) {
         for (int i = 0; i < fds.length; i++) {
-            pollfds.putInt((long) i * POLLFD_SIZE, fds[i]); // the kernel skips negative descriptors
-            pollfds.putShort((long) i * POLLFD_SIZE + 4, POLLIN);
-            pollfds.putShort((long) i * POLLFD_SIZE + 6, (short) 0);
+            pollfds.putInt(i * POLLFD_SIZE, fds[i]); // the kernel skips negative descriptors
+            pollfds.putShort(i * POLLFD_SIZE + 4, POLLIN);
+            pollfds.putShort(i * POLLFD_SIZE + 6, (short) 0);
         }
         int n = Native.libc().poll(pollfds, fds.length, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
         if (n < 0 && Native.lastErrno() != Errno.EINTR) {
             throw Native.failure("poll sandbox descriptors");
         }
         for (int i = 0; i < fds.length; i++) {
-            revents[i] = n > 0 ? pollfds.getShort((long) i * POLLFD_SIZE + 6) : 0;
+            revents[i] = n > 0 ? pollfds.getShort(i * POLLFD_SIZE + 6) : 0;
         }
         return n > 0;
     }

@@ -1,10 +1,8 @@
 package dev.sandboxed.core.internal.os;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
-
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
 
 import dev.sandboxed.core.result.Errno;
 
@@ -78,7 +76,7 @@ public final class RootFiles {
     }
 
     private static void checkRegularFile(int fd, String where, long maxBytes) throws RootFileException {
-        Pointer stx = Memory.allocateDirect(Native.runtime(), STATX_BUFFER, true);
+        ByteBuffer stx = Native.allocate(STATX_BUFFER);
         if (Native.libc().statx(fd, "", AT_EMPTY_PATH, STATX_TYPE | STATX_SIZE, stx) < 0) {
             throw new RootFileException(where + ": statx: " + Errno.describe(Native.lastErrno()));
         }

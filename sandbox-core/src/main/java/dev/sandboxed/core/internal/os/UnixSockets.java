@@ -47,7 +47,7 @@ public final class UnixSockets {
     /** The next connection to a listener; -1 once the listener was shut down. */
     public static int accept(int listener) {
         while (true) {
-            int fd = Native.libc().accept4(listener, null, null, Native.SOCK_CLOEXEC);
+            int fd = Native.libc().accept4(listener, Native.SOCK_CLOEXEC);
             if (fd >= 0) {
                 return fd;
             }

@@ -1,8 +1,6 @@
 package dev.sandboxed.core.internal.protocol;
 
-import jnr.ffi.Memory;
-import jnr.ffi.Pointer;
-import jnr.ffi.Runtime;
+import java.nio.ByteBuffer;
 
 import dev.sandboxed.core.internal.os.Fd;
 import dev.sandboxed.core.internal.os.Native;
@@ -54,7 +52,7 @@ public final class ControlSocket implements AutoCloseable {
         }
         byte[] bytes = message.toBytes();
         IoBuffers io = IoBuffers.forThisThread();
-        Pointer data = io.data(bytes.length);
+        ByteBuffer data = io.data(bytes.length);
         data.put(0, bytes, 0, bytes.length);
         long controlLength = 0;
         if (fds.length > 0) {
@@ -63,10 +61,10 @@ public final class ControlSocket implements AutoCloseable {
             io.control.putInt(8, SOL_SOCKET);
             io.control.putInt(12, SCM_RIGHTS);
             for (int i = 0; i < fds.length; i++) {
-                io.control.putInt(CMSG_HEADER + i * 4L, fds[i]);
+                io.control.putInt(CMSG_HEADER + i * 4, fds[i]);
             }
         }
-        Pointer hdr = io.header(bytes.length, controlLength);
+        ByteBuffer hdr = io.header(bytes.length, controlLength);
         synchronized (sendLock) {
             int socket = fd.acquire();
             try {
@@ -129,8 +127,8 @@ public final class ControlSocket implements AutoCloseable {
 
     private Received receive(int socket) {
         IoBuffers io = IoBuffers.forThisThread();
-        Pointer data = io.data(Protocol.MAX_MESSAGE);
-        Pointer hdr;
+        ByteBuffer data = io.data(Protocol.MAX_MESSAGE);
+        ByteBuffer hdr;
         long n;
         int errno;
         do {
@@ -170,37 +168,40 @@ public final class ControlSocket implements AutoCloseable {
     private static final class IoBuffers {
         private static final ThreadLocal<IoBuffers> PER_THREAD = ThreadLocal.withInitial(IoBuffers::new);
 
-        private final Runtime rt = Native.runtime();
-        private final Pointer hdr = Memory.allocateDirect(rt, MSGHDR_SIZE, true);
-        private final Pointer iov = Memory.allocateDirect(rt, IOVEC_SIZE, true);
-        private final Pointer control = Memory.allocateDirect(rt, CONTROL_SIZE, true);
-        private Pointer data;
-        private long dataSize;
+        private final ByteBuffer hdr = Native.allocate(MSGHDR_SIZE);
+        private final ByteBuffer iov = Native.allocate(IOVEC_SIZE);
+        private final ByteBuffer control = Native.allocate(CONTROL_SIZE);
+        private final long iovAddress = Native.libc().address(iov);
+        private final long controlAddress = Native.libc().address(control);
+        private ByteBuffer data;
+        private long dataAddress;
+        private int dataSize;
 
         static IoBuffers forThisThread() {
             return PER_THREAD.get();
         }
 
         /** At least {@code size} bytes of data memory. */
-        Pointer data(long size) {
+        ByteBuffer data(int size) {
             if (size > dataSize) {
-                long grown = Math.max(size, 16 * 1024);
-                data = Memory.allocateDirect(rt, grown);
+                int grown = Math.max(size, 16 * 1024);
+                data = Native.allocate(grown);
+                dataAddress = Native.libc().address(data);
                 dataSize = grown;
             }
             return data;
         }
 
         /** The msghdr for one call: the data buffer as its only iovec, and the control buffer when asked. */
-        Pointer header(long dataLength, long controlLength) {
-            iov.putPointer(0, data);
+        ByteBuffer header(long dataLength, long controlLength) {
+            iov.putLong(0, dataAddress);
             iov.putLong(8, dataLength);
             hdr.putLong(0, 0); // msg_name
             hdr.putLong(8, 0); // msg_namelen and padding
-            hdr.putPointer(16, iov);
+            hdr.putLong(16, iovAddress);
             hdr.putLong(24, 1);
             if (controlLength > 0) {
-                hdr.putPointer(32, control);
+                hdr.putLong(32, controlAddress);
             } else {
                 hdr.putLong(32, 0);
             }
@@ -210,7 +211,7 @@ public final class ControlSocket implements AutoCloseable {
         }
     }
 
-    private static int[] readFds(Pointer control, long controlLength) {
+    private static int[] readFds(ByteBuffer control, long controlLength) {
         if (controlLength < CMSG_HEADER) {
             return new int[0];
         }
@@ -221,7 +222,7 @@ public final class ControlSocket implements AutoCloseable {
         int count = (int) ((cmsgLen - CMSG_HEADER) / 4);
         int[] fds = new int[count];
         for (int i = 0; i < count; i++) {
-            fds[i] = control.getInt(CMSG_HEADER + i * 4L);
+            fds[i] = control.getInt(CMSG_HEADER + i * 4);
         }
         return fds;
     }

@@ -145,12 +145,6 @@ public final class MountPlan {
     }
 
     /**
-     * An image's root: overlayfs over its layers (staged by sandbox-init from {@link #rootLayers()}), then what a
-     * container runtime adds, as Docker does: the working directory if the image lacks it, /sys read-only, an empty
-     * /run, and /etc/hostname, /etc/hosts and /etc/resolv.conf bound read-only from files made for the sandbox (the
-     * resolver's from the host). Writes to the image's files go to the sandbox's own upper layer.
-     */
-    /**
      * A network member's names: the bind must be of the file itself (in the host view /etc is the host's, read-only),
      * and the file is changed in place, never replaced. Optional: a root without /etc/hosts keeps resolving nothing.
      */
@@ -160,6 +154,12 @@ public final class MountPlan {
         ops.add(MountOp.bind(etc.resolvConf().toString(), "/etc/resolv.conf", roFile));
     }
 
+    /**
+     * An image's root: overlayfs over its layers (staged by sandbox-init from {@link #rootLayers()}), then what a
+     * container runtime adds, as Docker does: the working directory if the image lacks it, /sys read-only, an empty
+     * /run, and /etc/hostname, /etc/hosts and /etc/resolv.conf bound read-only from files made for the sandbox (the
+     * resolver's from the host). Writes to the image's files go to the sandbox's own upper layer.
+     */
     private static void imageView(List<MountOp> ops, SandboxSpec spec, boolean onNetwork) {
         ops.add(MountOp.mkdir("/proc"));
         ops.add(MountOp.mkdir("/dev"));
