@@ -131,7 +131,9 @@ class LifecycleTest {
         assertThat(r.stdout().lines().toList()).containsExactly("out", "2"); // sh is pid 2: the init is 1
         assertThat(r.stderr()).isEqualTo("err\n");
         assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
-        // What stays is the runtime's cgroups made ahead for the next sandboxes, each with its own state entry.
+        // What stays is the runtime's cgroups made ahead for the next sandboxes, each with its own state entry. The
+        // closed sandbox's removal runs in the background: wait for it, not for a time a loaded machine may exceed.
+        SandboxRuntime.shared().awaitIdle();
         assertThat(Probes.eventually(5, () -> onlyPooledCgroupsIn(states))).isTrue();
         assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
     }
