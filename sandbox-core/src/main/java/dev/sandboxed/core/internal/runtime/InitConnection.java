@@ -81,6 +81,10 @@ public final class InitConnection {
     private volatile Set<HostPort> exposedHostPorts = Set.of();
     /** Added to the ready timeout: the time the init's own lifecycle hooks may take (see LifecycleHooks). */
     private volatile Duration hooksAllowance = Duration.ZERO;
+    /** The init's answer to K_DETACH, while one is awaited. */
+    private volatile CompletableFuture<Message> detachAnswer;
+    /** Set once a keeper holds the socket: why nothing runs here any more. */
+    private volatile String keptBy;
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
 
@@ -239,6 +243,9 @@ public final class InitConnection {
 
     /** The failure of a use that lost to close() (or to the sandbox's end), whatever part of it failed. */
     public IllegalStateException notRunning(Throwable cause) {
+        if (keptBy != null) {
+            return new IllegalStateException("sandbox " + sandboxId + " is " + keptBy + "; use `sandboxed exec`", cause);
+        }
         String state = closed.get() ? "closed" : ended.isDone() ? "ended" : "running";
         String why = closed.get() ? "" : serverFate.get().map(fate -> " (" + fate + ")").orElse("");
         return new IllegalStateException("sandbox " + sandboxId + " is " + state + why + "; start a new one", cause);
@@ -392,9 +399,20 @@ public final class InitConnection {
     }
 
     private void readLoop() {
+        boolean detached = false;
         try {
             ControlSocket.Received r;
             while ((r = socket.receive()) != null) {
+                CompletableFuture<Message> detaching = detachAnswer;
+                if (r.message().kind() == Protocol.K_DETACH && detaching != null) {
+                    closeAll(r.fds());
+                    detaching.complete(r.message());
+                    if (r.message().find(Protocol.F_ERRNO).isEmpty()) {
+                        detached = true; // what comes after the answer is the keeper's to read
+                        return;
+                    }
+                    continue;
+                }
                 handle(r);
             }
         } catch (RuntimeException e) {
@@ -402,8 +420,55 @@ public final class InitConnection {
                 LOG.log(Level.WARNING, "lost the connection to sandbox " + sandboxId, e);
             }
         } finally {
-            hungUp();
+            if (!detached) {
+                hungUp();
+            }
         }
+    }
+
+    /**
+     * Has the init outlive this JVM's server (K_DETACH) and stops the reader at its answer: every message after it is
+     * for the keeper that takes the socket over ({@link #handedOver}), or for a new reader ({@link #startReader}) if
+     * that fails. Throws the init's failure (the reader goes on then).
+     */
+    synchronized void detach() {
+        ensureRunning();
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        detachAnswer = answer;
+        try {
+            socket.send(Message.of(Protocol.K_DETACH));
+            Message m = answer.get(10, TimeUnit.SECONDS);
+            if (m.find(Protocol.F_ERRNO).isPresent()) {
+                throw new SandboxException(m.string(Protocol.F_STEP, "detach sandbox init"), m.u32(Protocol.F_ERRNO, 0));
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new SandboxException("detach the init of sandbox " + sandboxId + ": no answer", e);
+        } catch (InterruptedException e) {
+            throw SandboxInterruptedException.restoringFlag("interrupted while keeping sandbox " + sandboxId, e);
+        } finally {
+            detachAnswer = null;
+        }
+    }
+
+    /** The socket, for the keeper; this side gets nothing more from it (after {@link #detach}). Release it after. */
+    int socketFd() {
+        return socket.descriptor().acquire();
+    }
+
+    void releaseSocketFd() {
+        socket.descriptor().release();
+    }
+
+    /**
+     * A keeper holds the socket now ({@code keptBy} says which): processes still registered here end as far as this JVM
+     * can tell (they go on running), and this side's socket is closed.
+     */
+    void handedOver(String keptBy) {
+        this.keptBy = keptBy;
+        closed.set(true);
+        hungUp();
+        // Only this descriptor: a shutdown (as socket.close() does to wake a reader) would end the keeper's too.
+        socket.descriptor().close();
     }
 
     /** One message from the init, on whichever thread receives for the sandbox. */
