@@ -237,6 +237,14 @@ void keeper_main(int sock, int lock_fd, int jvm, const int *drain_fds, int ndrai
     if (ndrains > MAX_DRAINS) ndrains = MAX_DRAINS;
     for (int i = 0; i < ndrains; i++) keep[4 + i] = drains[i] = drain_fds[i];
     close_all_but(keep, 4 + ndrains);
+    /* Not the JVM's stdio either: whoever reads the JVM's output (a build tool) waits for its end. */
+    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (devnull >= 0) {
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(devnull, 2);
+        close(devnull);
+    }
     init_sock = sock;
     setsid(); /* no terminal, no process group of the build's: nothing sent to those reaches us */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0); /* it holds the init's socket */
