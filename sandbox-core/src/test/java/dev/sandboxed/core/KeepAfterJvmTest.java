@@ -73,7 +73,7 @@ class KeepAfterJvmTest {
         try (KeeperClient keeper = KeeperClient.connect(state)) {
             ExecProfile profile = ExecProfile.read(new StateDirectory(stateDir).execProfile(state.id()));
             status = keeper.exec(profile, ProcessSpec.of("sh", "-c", script), new int[] {stdin, pipe[1], pipe[1]}, signals -> {
-            });
+            }).status();
         } finally {
             Native.close(stdin);
             Native.close(pipe[1]);
@@ -138,6 +138,8 @@ class KeepAfterJvmTest {
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();
+            owner.waitFor(10, TimeUnit.SECONDS);
+            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
         }
     }
 
@@ -156,6 +158,8 @@ class KeepAfterJvmTest {
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();
+            owner.waitFor(10, TimeUnit.SECONDS);
+            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
         }
     }
 
@@ -176,6 +180,8 @@ class KeepAfterJvmTest {
                     && !Probes.processAlive(state.ownerPid()))).as("init and keeper gone").isTrue();
         } finally {
             owner.destroyForcibly();
+            owner.waitFor(10, TimeUnit.SECONDS);
+            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
         }
     }
 
@@ -193,6 +199,8 @@ class KeepAfterJvmTest {
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();
+            owner.waitFor(10, TimeUnit.SECONDS);
+            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
         }
     }
 }

@@ -55,11 +55,15 @@ public final class KeeperClient implements AutoCloseable {
         }
     }
 
+    /** How a process run through the keeper ended: its status, and the failed step when it did not start. */
+    public record Outcome(ExitStatus status, String startFailure) {
+    }
+
     /**
      * Runs {@code process} with {@code stdio} (this process's own descriptors, not closed here) and waits for its end;
      * {@code signals} is handed the way to signal it meanwhile. If this client dies, the keeper kills it and its group.
      */
-    public ExitStatus exec(ExecProfile profile, ProcessSpec process, int[] stdio, Consumer<IntConsumer> signals) {
+    public Outcome exec(ExecProfile profile, ProcessSpec process, int[] stdio, Consumer<IntConsumer> signals) {
         try (ExecMessage exec = ProcessMessages.exec(EXEC_ID, ProcessRole.EXTRA, profile, process)) {
             socket.send(exec.message(), exec.fds(stdio));
         }
@@ -80,10 +84,13 @@ public final class KeeperClient implements AutoCloseable {
             }
             Message m = r.message();
             if (m.kind() == Protocol.K_EXEC_FAILED) {
-                return ExitStatus.notStarted(m.string(Protocol.F_STEP, "start process"), m.u32(Protocol.F_ERRNO, 0));
+                SandboxException failure = new SandboxException(m.string(Protocol.F_STEP, "start process"),
+                        m.u32(Protocol.F_ERRNO, 0));
+                return new Outcome(ExitStatus.notStarted(m.string(Protocol.F_STEP, "start process"),
+                        m.u32(Protocol.F_ERRNO, 0)), failure.getMessage());
             }
             if (m.kind() == Protocol.K_EXITED) {
-                return ExitStatus.fromWaitStatus(m.u32(Protocol.F_STATUS, 0));
+                return new Outcome(ExitStatus.fromWaitStatus(m.u32(Protocol.F_STATUS, 0)), null);
             }
         }
     }
