@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -66,7 +67,7 @@ class KeepAfterJvmTest {
     }
 
     /** Runs a shell script in the kept sandbox through its keeper: its status and its stdout and stderr. */
-    private static String exec(Path stateDir, SandboxState state, String script, int expectedExit) throws IOException {
+    private static String exec(Path stateDir, SandboxState state, String script, int expectedExit) {
         int[] pipe = Native.pipe("output");
         int stdin = Native.open("/dev/null", Native.O_RDONLY, 0, "stdin");
         ExitStatus status;
@@ -82,6 +83,8 @@ class KeepAfterJvmTest {
             String output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
             assertThat(status.exitCode()).as("exit of `%s` (output: %s)", script, output).isEqualTo(expectedExit);
             return output;
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
         }
     }
 
@@ -109,6 +112,9 @@ class KeepAfterJvmTest {
             // Its processes run on; a process from outside gets the spec's environment.
             assertThat(exec(stateDir, state, "cat /proc/[0-9]*/comm 2>/dev/null; echo KEPT=$KEPT", 0)).contains("sleep", "KEPT=yes");
             assertThat(exec(stateDir, state, "exit 3", 3)).isEmpty();
+            String ticks = exec(stateDir, state, "wc -l < /tmp/ticks", 0);
+            assertThat(Probes.eventually(10, () -> !exec(stateDir, state, "wc -l < /tmp/ticks", 0).equals(ticks)))
+                    .as("a process writing to its stdout pipe runs on: the keeper drains the pipe").isTrue();
 
             // Not older than its maxAge: the next runtime leaves it alone.
             try (SandboxRuntime next = SandboxRuntime.create(config(stateDir))) {
@@ -119,13 +125,8 @@ class KeepAfterJvmTest {
             try (KeeperClient keeper = KeeperClient.connect(state)) {
                 keeper.signalAll(Native.SIGKILL);
             }
-            assertThat(Probes.eventually(10, () -> {
-                try {
-                    return !exec(stateDir, state, "cat /proc/[0-9]*/comm 2>/dev/null; exit 0", 0).contains("sleep");
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            })).as("kill reached its processes").isTrue();
+            assertThat(Probes.eventually(10, () -> !exec(stateDir, state, "cat /proc/[0-9]*/comm 2>/dev/null; exit 0", 0)
+                    .contains("sleep"))).as("kill reached its processes").isTrue();
 
             try (KeeperClient keeper = KeeperClient.connect(state)) {
                 keeper.remove(new StateDirectory(stateDir));

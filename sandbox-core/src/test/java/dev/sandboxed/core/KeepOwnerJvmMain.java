@@ -21,6 +21,8 @@ public final class KeepOwnerJvmMain {
                 RuntimeConfig.fromSystemProperties().withKeepAfterJvm(args[0].equals("after"), maxAge));
         Sandbox s = runtime.start(SandboxSpec.builder().env("KEPT", "yes").build());
         s.spawn(ProcessSpec.of("sleep", "300"));
+        // Writes to its stdout pipe: after the JVM, only the keeper's draining keeps it from SIGPIPE.
+        s.spawn(ProcessSpec.of("sh", "-c", "while echo tick | tee -a /tmp/ticks; do sleep 0.1; done"));
         System.out.println("SANDBOX " + s.pid() + " " + s.id());
         s.keep();
         System.out.println("KEPT " + s.state());

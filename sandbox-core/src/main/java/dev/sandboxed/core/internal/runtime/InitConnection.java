@@ -70,6 +70,8 @@ public final class InitConnection {
     private final SeccompDenials denials = new SeccompDenials();
     private final AtomicInteger nextExecId = new AtomicInteger(1);
     private final Map<Integer, ProcessState> processes = new ConcurrentHashMap<>();
+    /** The output pipes of the processes registered, by exec id: what a keeper drains once this JVM is gone. */
+    private final Map<Integer, List<String>> outputPipes = new ConcurrentHashMap<>();
     /** Guards {@link #hungUp} against a process registered while the hang-up completes the others. */
     private final Object registration = new Object();
     private boolean hungUp;
@@ -261,11 +263,13 @@ public final class InitConnection {
         ProcessState p = new ProcessState(execId, command);
         try {
             register(p);
+            outputPipes.put(execId, stdio.outputPipes());
             try (ExecMessage exec = execMessage.apply(execId)) {
                 socket.send(exec.message(), exec.fds(stdio.childFds()));
             }
         } catch (RuntimeException e) {
             processes.remove(execId);
+            outputPipes.remove(execId);
             stdio.closeParentEnds();
             throw isRunning() ? e : notRunning(e);
         } finally {
@@ -450,6 +454,11 @@ public final class InitConnection {
         }
     }
 
+    /** The output pipes of the processes still running ({@code pipe:[INODE]}; after {@link #detach} nothing changes them). */
+    List<String> outputPipesOfRunning() {
+        return outputPipes.values().stream().flatMap(List::stream).toList();
+    }
+
     /** The socket, for the keeper; this side gets nothing more from it (after {@link #detach}). Release it after. */
     int socketFd() {
         return socket.descriptor().acquire();
@@ -526,10 +535,12 @@ public final class InitConnection {
             case Protocol.K_STARTED -> withProcess(m, p -> p.started(m.u32(Protocol.F_PID, -1)));
             case Protocol.K_EXEC_FAILED -> withProcess(m, p -> {
                 processes.remove(p.execId());
+                outputPipes.remove(p.execId());
                 p.failedToStart(new SandboxException(m.string(Protocol.F_STEP, "start process"), m.u32(Protocol.F_ERRNO, 0)));
             });
             case Protocol.K_EXITED -> withProcess(m, p -> {
                 processes.remove(p.execId());
+                outputPipes.remove(p.execId());
                 p.exited(oom.classify(ExitStatus.fromWaitStatus(m.u32(Protocol.F_STATUS, 0))));
             });
             case Protocol.K_DENIALS -> {

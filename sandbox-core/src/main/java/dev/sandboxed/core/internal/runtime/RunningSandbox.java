@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.runtime;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -15,6 +16,7 @@ import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.egress.EgressLink;
 import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ResourceUsage;
@@ -218,13 +220,21 @@ public final class RunningSandbox {
         connection.detach();
         int lock = -1;
         int keeper;
+        List<Integer> drains = new ArrayList<>();
         try {
             ExecProfile.of(spec, ids, seccomp).write(stateEntry.execProfile());
             lock = stateEntry.openKeeperLock();
+            drains = OutputPipes.copies(id, connection.outputPipesOfRunning(), Protocol.MAX_FDS - 2);
             int socket = connection.socketFd();
             try {
+                int[] fds = new int[2 + drains.size()];
+                fds[0] = socket;
+                fds[1] = lock;
+                for (int i = 0; i < drains.size(); i++) {
+                    fds[2 + i] = drains.get(i);
+                }
                 // The keeper ends it itself a minute after `until`, should no runtime clean up meanwhile.
-                keeper = server.keep(until.getEpochSecond() + 60, socket, lock);
+                keeper = server.keep(until.getEpochSecond() + 60, fds);
             } finally {
                 connection.releaseSocketFd();
             }
@@ -233,6 +243,7 @@ public final class RunningSandbox {
             throw e;
         } finally {
             Native.close(lock);
+            drains.forEach(Native::close);
         }
         stateEntry.write(stateEntry.read().keptBy(keeper, SandboxStarter.startTime(keeper), until));
         stateEntry.release(); // the keeper's lock keeps the stale clean-up away now
