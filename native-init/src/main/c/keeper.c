@@ -160,7 +160,7 @@ static void exec_for(int c) {
 static void from_client(int c) {
     int rc = msg_recv(clients[c], &in);
     if (rc <= 0) {
-        if (rc < 0) msg_close_fds(&in);
+        in.nfds = 0; /* nothing of it is ours: a failed receive leaves the count of an earlier message */
         drop_client(c);
         return;
     }
