@@ -1,6 +1,7 @@
 package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -26,6 +27,8 @@ import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.testing.LeftBehind;
 import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.Probes;
@@ -184,6 +187,32 @@ class KeepAfterJvmTest {
             owner.waitFor(10, TimeUnit.SECONDS);
             LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
         }
+    }
+
+    @SuppressWarnings("try") // the network is only joined
+    @Test
+    void aSandboxOnARuntimeNetworkIsKeptOnlyUntilItsJvmExits(@TempDir Path stateDir) {
+        try (SandboxRuntime runtime = SandboxRuntime.create(config(stateDir).withKeepAfterJvm(true, Duration.ofHours(1)));
+                Network net = runtime.createNetwork("kept");
+                Sandbox member = runtime.start(SandboxSpec.builder().joinNetwork("kept").build())) {
+            member.keep(); // its network lives in this JVM's server: refused, with one warning
+            assertThat(member.state()).isEqualTo(Sandbox.State.RUNNING);
+            assertThat(member.isKept()).isTrue();
+            assertThat(state(stateDir, member.id()).keptAfterJvm()).isFalse();
+            assertThat(member.exec("true").exitCode()).isZero();
+        }
+        LeftBehind.in(stateDir).assertRemovedByNextRuntime();
+    }
+
+    @Test
+    void badSettingsAreRefusedNamingTheProperty() {
+        assertThatThrownBy(() -> RuntimeConfig.from(key -> key.equals(RuntimeConfig.KEEP_MAX_AGE_PROPERTY)
+                ? Optional.of("soon") : Optional.empty()))
+                .isInstanceOf(SpecException.class).hasMessageStartingWith("sandboxed.keep.maxAge: 'soon' is not a duration");
+        assertThatThrownBy(() -> RuntimeConfig.from(key -> key.equals(RuntimeConfig.KEEP_AFTER_JVM_PROPERTY)
+                ? Optional.of("yes") : Optional.empty()))
+                .isInstanceOf(SpecException.class).hasMessage("sandboxed.keep.afterJvm: 'yes'; allowed: true, false");
+        assertThat(RuntimeConfig.from(key -> Optional.empty()).keepAfterJvm()).as("off by default").isFalse();
     }
 
     @Test
