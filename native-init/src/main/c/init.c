@@ -295,6 +295,21 @@ static int expose_ports(const struct msg *create, struct failure *f) {
     return 0;
 }
 
+/*
+ * The sandbox is kept after its JVM: from now on our parent (the JVM's server) may die without taking us along. The
+ * answer (with F_STEP and F_ERRNO if that failed) tells Java that every message after it is for the keeper that
+ * takes over this socket.
+ */
+static void handle_detach(void) {
+    struct failure f = { 0 };
+    msg_init(&out, K_DETACH);
+    if (prctl(PR_SET_PDEATHSIG, 0, 0, 0, 0) < 0) {
+        fail(&f, errno, "clear the init's parent-death signal");
+        msg_put_failure(&out, &f);
+    }
+    send_or_die();
+}
+
 static void handle_control(void) {
     int rc = msg_recv(control_fd, &in);
     /* Our descriptor table is full: the message came without its descriptors, and fails on its own below. */
@@ -309,6 +324,7 @@ static void handle_control(void) {
     case K_GET_NAMESPACES: handle_get_namespaces(); break;
     case K_PUBLISH: handle_publish(); break;
     case K_HOST_SOCKET: handle_host_socket(); break;
+    case K_DETACH: handle_detach(); break;
     default: break;
     }
     if (msg_kind(&in) != K_EXEC) {

@@ -73,6 +73,12 @@ enum kind {
        runtime's prestart and createRuntime hooks, then lets it go on with the state JSON the in-sandbox hooks get. */
     K_HOOKS_PAUSED = 38, /* sandbox init -> Java: mounts done, pivot_root not yet */
     K_HOOKS_GO = 39,     /* Java -> sandbox init: F_HOOK_STATE; the init runs its createContainer hooks and goes on */
+
+    /* Keeping a sandbox after its JVM (sandboxed.keep.afterJvm): Java detaches the init, then has the server fork a
+       keeper that holds the init's control socket in a session of its own (see keeper.c). */
+    K_KEEP = 43,   /* Java -> server: F_KEEP_UNTIL; fds: [init control socket, keeper lock file, output pipes to drain
+                      once the JVM is gone...]; answered with K_KEEP: F_PID (the keeper), or F_STEP, F_ERRNO */
+    K_DETACH = 44, /* Java -> sandbox init: outlive the server (no parent-death signal); answered with K_DETACH */
 };
 
 /* Field tags. */
@@ -160,6 +166,8 @@ enum tag {
     /* K_PARK, K_UNPARK, and K_CREATE: the init is cloned by this parked process, in its cgroups (not with F_JOIN or
        F_NETWORK); if it is gone, the server clones the init itself and writes F_CGROUP_PROCS */
     F_PARKED = 54, /* u32 */
+
+    F_KEEP_UNTIL = 75, /* u64, K_KEEP: the keeper shuts the sandbox down at this time (seconds since the epoch) */
 };
 
 /*

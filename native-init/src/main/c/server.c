@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "init.h"
+#include "keeper.h"
 #include "msg.h"
 #include "netlink.h"
 #include "parse.h"
@@ -1146,6 +1147,60 @@ static void handle_network_remove(const struct msg *request) {
     }
 }
 
+/*
+ * Forks the keeper of a kept sandbox (see keeper.c) with the request's descriptors: not a process that dies with us,
+ * and one holding nothing of ours. Returns its pid once it holds its lock and socket, or -1 with the failed step.
+ */
+static pid_t start_keeper(const struct msg *request, uint64_t until, struct failure *f) {
+    int jvm AUTO_CLOSE = sys_pidfd_open(getppid());
+    if (jvm < 0) return fail(f, errno, "keep sandbox: open a pidfd of the JVM");
+    int sv[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+        return fail(f, errno, "keep sandbox: socketpair for the keeper");
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        keeper_main(request->fds[0], request->fds[1], jvm, request->fds + 2, request->nfds - 2, until, sv[1]);
+    }
+    close(sv[1]);
+    int sock AUTO_CLOSE = sv[0];
+    if (pid < 0) return fail(f, errno, "keep sandbox: fork the keeper");
+    struct failure report = { 0 };
+    ssize_t n;
+    do {
+        n = read(sock, &report, sizeof report);
+    } while (n < 0 && errno == EINTR);
+    if (n != (ssize_t)sizeof report || report.err != 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        report.step[sizeof report.step - 1] = '\0';
+        return n == (ssize_t)sizeof report ? fail(f, report.err, "%s", report.step)
+                                           : fail(f, n < 0 ? errno : EPROTO, "keep sandbox: the keeper did not start");
+    }
+    return pid; /* reaped by the poll loop when it exits while we run */
+}
+
+static void handle_keep(int control, const struct msg *request) {
+    struct failure f = { 0 };
+    struct field until;
+    pid_t keeper = -1;
+    if (request->nfds < 2) {
+        fail(&f, EINVAL, "keep sandbox: expected the init's socket and the lock file, got %d descriptors",
+             request->nfds);
+    } else {
+        keeper = start_keeper(
+            request, msg_find(request, F_KEEP_UNTIL, &until) && until.len == 8 ? wire_get_u64(until.data) : 0, &f);
+    }
+    msg_close_fds(request); /* the keeper has its own copies */
+    msg_init(&reply, K_KEEP);
+    if (keeper > 0) {
+        msg_put_u32(&reply, F_PID, (uint32_t)keeper);
+    } else {
+        msg_put_failure(&reply, &f);
+    }
+    send_reply(control);
+}
+
 int server_loop(int control) {
     sigset_t mask;
     sigemptyset(&mask);
@@ -1212,6 +1267,7 @@ int server_loop(int control) {
             case K_NETWORK_SLOT: handle_network_slot(control, &request); break;
             case K_PARK: handle_park(&request); break;
             case K_UNPARK: handle_unpark(&request); break;
+            case K_KEEP: handle_keep(control, &request); break;
             default: msg_close_fds(&request); break;
             }
         }

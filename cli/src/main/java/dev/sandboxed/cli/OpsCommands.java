@@ -17,11 +17,15 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
 import dev.sandboxed.core.internal.control.ControlClient;
+import dev.sandboxed.core.internal.control.KeeperClient;
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.runtime.ExecProfile;
 import dev.sandboxed.core.internal.runtime.SandboxStarter;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.UserSpec;
 
 /**
  * {@code sandboxed ps, inspect, exec, kill, rm}: sandboxes of this user's JVMs, reached through the state directory
@@ -128,6 +132,11 @@ final class OpsCommands {
         out.printf("%-12s  %-8s  %-8s  %-6s  %-24s  %-16s  %-9s  %s%n", "ID", "OWNER", "STATE", "AGE", "COMMAND", "LIMITS",
                 "MEMORY", "CPU");
         for (SandboxState s : states) {
+            if (s.keptAfterJvm()) {
+                out.printf("%-12s  %-8d  %-8s  %-6s  %-24s  %-16s  %-9s  %s%n", s.id(), s.ownerPid(),
+                        KeeperClient.alive(s) ? "kept" : "stale", age(s.createdAt()), "-", "-", "-", "-");
+                continue;
+            }
             Map<String, Map<String, Object>> owner = live.computeIfAbsent(s.ownerPid(), pid -> list(pid));
             Map<String, Object> d = owner == null ? null : owner.get(s.id());
             String state = owner == null ? "stale" : d == null ? "unknown" : String.valueOf(d.get("state"));
@@ -158,17 +167,28 @@ final class OpsCommands {
         SandboxState s = resolve(dir, a.id("inspect"));
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("state", s);
+        if (s.keptAfterJvm()) {
+            boolean alive = KeeperClient.alive(s);
+            all.put("sandbox", Map.of("id", s.id(), "state", alive ? "kept" : "stale", "keeperPid", s.ownerPid(),
+                    "initPid", s.initPid(), "keptUntil", s.keptUntil()));
+            print(all);
+            return alive ? 0 : RunCommand.SANDBOX_ERROR;
+        }
         try (ControlClient client = ControlClient.connect(s.ownerPid())) {
             all.put("sandbox", client.call(Map.of("op", "inspect", "id", s.id())).get("sandbox"));
         } catch (SandboxException e) {
             all.put("unreachable", "JVM " + s.ownerPid() + ": " + e.getMessage());
         }
+        print(all);
+        return all.containsKey("sandbox") ? 0 : RunCommand.SANDBOX_ERROR;
+    }
+
+    private void print(Map<String, Object> json) {
         try {
-            out.println(JSON.writeValueAsString(all));
+            out.println(JSON.writeValueAsString(json));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException(e);
         }
-        return all.containsKey("sandbox") ? 0 : RunCommand.SANDBOX_ERROR;
     }
 
     int exec(List<String> argv) {
@@ -183,6 +203,9 @@ final class OpsCommands {
         }
         StateDirectory dir = a.directory();
         SandboxState s = resolve(dir, prefix);
+        if (s.keptAfterJvm()) {
+            return execKept(dir, s, a, command);
+        }
         Map<String, Object> request = new LinkedHashMap<>();
         request.put("op", "exec");
         request.put("id", s.id());
@@ -212,11 +235,43 @@ final class OpsCommands {
         }
     }
 
+    /** exec in a sandbox kept after its JVM: built here from its exec profile, run through its keeper. */
+    private int execKept(StateDirectory dir, SandboxState s, Args a, List<String> command) {
+        ProcessSpec.Builder process = ProcessSpec.builder(command);
+        a.env.forEach(process::env);
+        Optional.ofNullable(a.workdir).ifPresent(process::workdir);
+        Optional.ofNullable(a.user).map(UserSpec::parseIds).ifPresent(process::user);
+        ExecProfile profile = ExecProfile.read(dir.execProfile(s.id()));
+        SignalForwarding signals = SignalForwarding.install();
+        try (KeeperClient keeper = connectKeeper(s)) {
+            KeeperClient.Outcome outcome = keeper.exec(profile, process.build(), new int[] {0, 1, 2}, signals::to);
+            if (outcome.startFailure() != null) {
+                err.println("sandboxed: " + outcome.startFailure());
+            }
+            return outcome.status().exitCode();
+        }
+    }
+
+    private static KeeperClient connectKeeper(SandboxState s) {
+        try {
+            return KeeperClient.connect(s);
+        } catch (SandboxException e) {
+            throw new SandboxException("sandbox " + s.id() + " cannot be reached through its keeper " + s.ownerPid() + " ("
+                    + e.getMessage() + "); it ended with its keeper: `sandboxed rm " + s.id() + "` removes what is left", e);
+        }
+    }
+
     int kill(List<String> argv) {
         Args a = Args.parse(argv, false);
         StateDirectory dir = a.directory();
         SandboxState s = resolve(dir, a.id("kill"));
         int signal = a.rest.size() > 1 ? signal(a.rest.get(1)) : 9;
+        if (s.keptAfterJvm()) {
+            try (KeeperClient keeper = connectKeeper(s)) {
+                keeper.signalAll(signal);
+            }
+            return 0;
+        }
         try (ControlClient client = connect(s)) {
             client.call(Map.of("op", "kill", "id", s.id(), "signal", signal));
         }
@@ -227,8 +282,16 @@ final class OpsCommands {
         Args a = Args.parse(argv, false);
         StateDirectory dir = a.directory();
         SandboxState s = resolve(dir, a.id("rm"));
-        try (ControlClient client = connect(s)) {
-            client.call(Map.of("op", "rm", "id", s.id(), "force", a.force));
+        if (s.keptAfterJvm() && KeeperClient.alive(s)) {
+            try (KeeperClient keeper = connectKeeper(s)) {
+                keeper.remove(dir);
+            }
+        } else if (s.keptAfterJvm() || list(s.ownerPid()) == null) {
+            KeeperClient.removeEntry(dir, s.id()); // its owner is gone: what it left, as the stale clean-up removes it
+        } else {
+            try (ControlClient client = connect(s)) {
+                client.call(Map.of("op", "rm", "id", s.id(), "force", a.force));
+            }
         }
         out.println(s.id());
         return 0;

@@ -1,11 +1,13 @@
 package dev.sandboxed.core;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.CgroupParentPath;
+import dev.sandboxed.core.spec.Sizes;
 import dev.sandboxed.core.spec.SpecException;
 
 /**
@@ -24,14 +26,21 @@ import dev.sandboxed.core.spec.SpecException;
  * @param cgroupV2       on a host with v1 controllers and a cgroup2 tree beside them (hybrid), put sandboxes in the
  *                       cgroup2 tree ({@code sandboxed.cgroup.version=v2}; default {@code auto}: the v1 controllers,
  *                       which are the ones that enforce limits there). Elsewhere it changes nothing.
+ * @param keepAfterJvm   a sandbox kept with {@link Sandbox#keep()} outlives this JVM, held by a keeper process
+ *                       ({@code sandboxed.keep.afterJvm}, default false: it ends with the JVM)
+ * @param keepMaxAge     how long such a sandbox stays after it was kept: then the next runtime's stale clean-up (or,
+ *                       a minute later, its keeper) removes it ({@code sandboxed.keep.maxAge}, default 1h)
  */
 public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
-        int cgroupPool, boolean cgroupV2) {
+        int cgroupPool, boolean cgroupV2, boolean keepAfterJvm, Duration keepMaxAge) {
     public static final String STATE_DIR_PROPERTY = "sandboxed.state.dir";
     public static final String CGROUP_PARENT_PROPERTY = "sandboxed.cgroup.parent";
     public static final String PRESTART_PROPERTY = "sandboxed.prestart";
     public static final String CGROUP_POOL_PROPERTY = "sandboxed.cgroup.pool";
     public static final String CGROUP_VERSION_PROPERTY = "sandboxed.cgroup.version";
+    public static final String KEEP_AFTER_JVM_PROPERTY = "sandboxed.keep.afterJvm";
+    public static final String KEEP_MAX_AGE_PROPERTY = "sandboxed.keep.maxAge";
+    public static final Duration DEFAULT_KEEP_MAX_AGE = Duration.ofHours(1);
     public static final int DEFAULT_CGROUP_POOL = 2;
     /** More would only hold kernel memory: a start takes one, and one is made while the sandbox runs. */
     public static final int MAX_CGROUP_POOL = 16;
@@ -44,6 +53,13 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
                     + cgroupPool);
         }
         cgroupParent.filter(p -> !p.isBlank()).ifPresent(CgroupParentPath::check); // fails before anything exists
+        Objects.requireNonNull(keepMaxAge, "keepMaxAge");
+        Sizes.checkDuration(KEEP_MAX_AGE_PROPERTY, "'" + keepMaxAge + "'", keepMaxAge);
+    }
+
+    public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
+            int cgroupPool, boolean cgroupV2) {
+        this(stateDirectory, cgroupParent, prestart, cgroupPool, cgroupV2, false, DEFAULT_KEEP_MAX_AGE);
     }
 
     public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
@@ -73,7 +89,19 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
         return new RuntimeConfig(get.apply(STATE_DIR_PROPERTY), get.apply(CGROUP_PARENT_PROPERTY),
                 "true".equalsIgnoreCase(get.apply(PRESTART_PROPERTY).orElse("false")),
                 get.apply(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL),
-                get.apply(CGROUP_VERSION_PROPERTY).map(RuntimeConfig::parseCgroupVersion).orElse(false));
+                get.apply(CGROUP_VERSION_PROPERTY).map(RuntimeConfig::parseCgroupVersion).orElse(false),
+                get.apply(KEEP_AFTER_JVM_PROPERTY).map(RuntimeConfig::parseKeepAfterJvm).orElse(false),
+                get.apply(KEEP_MAX_AGE_PROPERTY).map(v -> Sizes.parseDuration(KEEP_MAX_AGE_PROPERTY, v))
+                        .orElse(DEFAULT_KEEP_MAX_AGE));
+    }
+
+    /** {@code true} or {@code false} as written in a property or configuration parameter. */
+    public static boolean parseKeepAfterJvm(String text) {
+        return switch (text.strip().toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new SpecException(KEEP_AFTER_JVM_PROPERTY, "'" + text + "'; allowed: true, false");
+        };
     }
 
     /** {@code auto} or {@code v2} as written in a property or configuration parameter: whether v2 is asked for. */
@@ -97,19 +125,24 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
 
     public RuntimeConfig withCgroupParent(String parent) {
         return new RuntimeConfig(stateDirectory, Optional.ofNullable(parent).filter(s -> !s.isBlank()), prestart,
-                cgroupPool, cgroupV2);
+                cgroupPool, cgroupV2, keepAfterJvm, keepMaxAge);
     }
 
     public RuntimeConfig withPrestart(boolean value) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, value, cgroupPool, cgroupV2);
+        return new RuntimeConfig(stateDirectory, cgroupParent, value, cgroupPool, cgroupV2, keepAfterJvm, keepMaxAge);
     }
 
     public RuntimeConfig withCgroupPool(int depth) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, depth, cgroupV2);
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, depth, cgroupV2, keepAfterJvm, keepMaxAge);
     }
 
     public RuntimeConfig withCgroupV2(boolean value) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, value);
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, value, keepAfterJvm, keepMaxAge);
+    }
+
+    /** Sandboxes kept with {@link Sandbox#keep()} outlive this JVM for at most {@code maxAge} (see the parameters). */
+    public RuntimeConfig withKeepAfterJvm(boolean value, Duration maxAge) {
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, cgroupV2, value, maxAge);
     }
 
     private static Optional<String> property(String name) {

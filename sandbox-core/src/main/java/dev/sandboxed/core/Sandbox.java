@@ -210,10 +210,15 @@ public final class Sandbox implements AutoCloseable {
     /**
      * Marks the sandbox as kept for inspection (the JUnit extension's {@code cleanup = ON_SUCCESS/NEVER} after a
      * failure): {@code sandboxed ps} lists it as kept and {@code sandboxed rm ID} may close it. It still closes with its
-     * runtime (at the latest when the JVM exits).
+     * runtime (at the latest when the JVM exits), unless the runtime's {@link RuntimeConfig#keepAfterJvm()} is set:
+     * then a keeper process takes it over, and it outlives this JVM until {@code sandboxed rm ID} or the stale
+     * clean-up after {@link RuntimeConfig#keepMaxAge()}; from here it is then {@link State#CLOSED}.
      */
     public void keep() {
-        kept = true;
+        if (!kept) {
+            kept = true;
+            runtime.keepAfterJvm(this, onClose);
+        }
     }
 
     /** Whether {@link #keep()} was called. */

@@ -2,7 +2,6 @@ package dev.sandboxed.core;
 
 
 import java.lang.System.Logger.Level;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
@@ -12,7 +11,6 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.sandboxed.core.image.Image;
-import dev.sandboxed.core.internal.cgroup.CgroupCleaner;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.internal.control.ControlServer;
@@ -21,7 +19,6 @@ import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
-import dev.sandboxed.core.internal.runtime.DiskLayers;
 import dev.sandboxed.core.internal.runtime.InitServer;
 import dev.sandboxed.core.internal.runtime.MainOutput;
 import dev.sandboxed.core.internal.runtime.OneShot;
@@ -29,8 +26,8 @@ import dev.sandboxed.core.internal.runtime.Prestarted;
 import dev.sandboxed.core.internal.runtime.RunningSandbox;
 import dev.sandboxed.core.internal.runtime.RuntimeNetwork;
 import dev.sandboxed.core.internal.runtime.SandboxStarter;
+import dev.sandboxed.core.internal.runtime.StaleSandboxes;
 import dev.sandboxed.core.internal.runtime.StartRequest;
-import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.NetworkJoin;
@@ -75,7 +72,7 @@ public final class SandboxRuntime implements AutoCloseable {
         this.cgroups = cgroups;
         this.starter = new SandboxStarter(stateDirectory, cgroups, config.cgroupPool(), this::server, removal);
         this.cgroupPool = starter.cgroupPool();
-        int removed = stateDirectory.removeAbandoned(SandboxRuntime::cleanAbandoned);
+        int removed = stateDirectory.removeAbandoned(StaleSandboxes::clean);
         if (removed > 0) {
             LOG.log(Level.INFO, "removed {0} sandbox(es) left by JVMs that died", removed);
         }
@@ -313,6 +310,35 @@ public final class SandboxRuntime implements AutoCloseable {
         }
     }
 
+    /**
+     * With {@code sandboxed.keep.afterJvm}: hands a sandbox just kept to a keeper that outlives this JVM (it leaves
+     * this runtime then). One that cannot be handed over stays kept until this JVM exits, as it would without the
+     * setting, and one line says why.
+     */
+    void keepAfterJvm(Sandbox sandbox, Runnable leave) {
+        if (!config.keepAfterJvm() || sandbox.state() != Sandbox.State.RUNNING) {
+            return;
+        }
+        RunningSandbox running = sandbox.running();
+        Optional<String> refusal = running.keepAfterJvmRefusal();
+        if (refusal.isPresent()) {
+            LOG.log(Level.WARNING, "sandbox " + sandbox.id() + " is kept until this JVM exits, not after it ("
+                    + RuntimeConfig.KEEP_AFTER_JVM_PROPERTY + "): " + refusal.get());
+            return;
+        }
+        Instant until = Instant.now().plus(config.keepMaxAge());
+        try {
+            int keeper = running.handOver(server(), until);
+            leave.run();
+            LOG.log(Level.INFO, "sandbox " + sandbox.id() + " is kept after this JVM by keeper process " + keeper
+                    + " until " + until + " (" + RuntimeConfig.KEEP_MAX_AGE_PROPERTY + "); `sandboxed exec " + sandbox.id()
+                    + " -- sh` enters it, `sandboxed rm " + sandbox.id() + "` removes it");
+        } catch (RuntimeException e) {
+            LOG.log(Level.WARNING, "sandbox " + sandbox.id() + " is kept until this JVM exits, not after it: "
+                    + e.getMessage());
+        }
+    }
+
     /** The server; a new one when there is none yet or the last one died (its sandboxes died with it). */
     private synchronized InitServer server() {
         if (server != null && server.hasDied()) {
@@ -331,20 +357,6 @@ public final class SandboxRuntime implements AutoCloseable {
     /** A new sandbox's state entry, its lock held (see {@link SandboxStarter#reserve}). */
     StateDirectory.Entry reserve(String id, boolean recordCgroups, String summary) {
         return starter.reserve(id, recordCgroups, summary);
-    }
-
-    /** Kills a dead JVM's sandbox init and removes the cgroups its state names (those that exist). */
-    private static void cleanAbandoned(String id, Optional<SandboxState> state) {
-        if (state.isEmpty()) {
-            DiskLayers.removeIfPresent(id); // made before the state was written
-            return; // died before recording anything: it made nothing either
-        }
-        SandboxState s = state.get();
-        if (s.initPid() > 0 && s.initStartTime() != 0 && SandboxStarter.startTime(s.initPid()) == s.initStartTime()) {
-            Native.kill((int) s.initPid(), Native.SIGKILL);
-        }
-        CgroupCleaner.removeStale(s.cgroups().stream().map(Path::of).toList());
-        DiskLayers.removeIfPresent(id);
     }
 
     /**

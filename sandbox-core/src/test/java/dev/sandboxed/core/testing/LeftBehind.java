@@ -15,6 +15,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.runtime.SandboxStarter;
 import dev.sandboxed.core.internal.state.SandboxState;
 
 /**
@@ -49,6 +51,19 @@ public final class LeftBehind {
 
     public List<SandboxState> states() {
         return states;
+    }
+
+    /**
+     * Kills the keepers of the sandboxes kept after their JVM (sandboxed.keep.afterJvm) here, so that the next runtime
+     * removes them whatever their maxAge: for a test's clean-up after a failure.
+     */
+    public LeftBehind withKeepersKilled() {
+        for (SandboxState state : states) {
+            if (state.keptAfterJvm() && SandboxStarter.startTime(state.ownerPid()) == state.keeperStartTime()) {
+                Native.kill((int) state.ownerPid(), Native.SIGKILL);
+            }
+        }
+        return this;
     }
 
     /** Opens and closes the next runtime on the state directory: no entry and no cgroup the states name may remain. */

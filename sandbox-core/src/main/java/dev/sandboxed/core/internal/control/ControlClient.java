@@ -26,8 +26,13 @@ public final class ControlClient implements AutoCloseable {
      * @throws SandboxException with ECONNREFUSED when that JVM is gone, or when someone else holds its name
      */
     public static ControlClient connect(long ownerPid) {
-        int fd = UnixSockets.connect(ControlServer.socketName(Native.uid(), ownerPid), "JVM " + ownerPid);
-        ControlSocket socket = new ControlSocket(fd, "JVM " + ownerPid);
+        return new ControlClient(open(ownerPid, "JVM " + ownerPid), ownerPid);
+    }
+
+    /** {@link #connect}'s socket: to process {@code ownerPid} (a JVM, or a kept sandbox's keeper), checked. */
+    static ControlSocket open(long ownerPid, String owner) {
+        int fd = UnixSockets.connect(ControlServer.socketName(Native.uid(), ownerPid), owner);
+        ControlSocket socket = new ControlSocket(fd, owner);
         UnixSockets.Peer peer;
         try {
             peer = UnixSockets.peer(fd);
@@ -37,10 +42,10 @@ public final class ControlClient implements AutoCloseable {
         }
         if (peer.pid() != ownerPid || peer.uid() != Native.uid()) {
             socket.close();
-            throw new SandboxException("the operations socket of JVM " + ownerPid + " is held by process " + peer.pid()
-                    + " of uid " + peer.uid() + ", not by that JVM of this user; refusing to talk to it", 0);
+            throw new SandboxException("the operations socket of " + owner + " is held by process " + peer.pid()
+                    + " of uid " + peer.uid() + ", not by that process of this user; refusing to talk to it", 0);
         }
-        return new ControlClient(socket, ownerPid);
+        return socket;
     }
 
     /** Sends a request, with descriptors ({@code exec}: the stdin, stdout and stderr its process gets). */

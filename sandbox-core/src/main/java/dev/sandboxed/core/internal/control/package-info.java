@@ -24,5 +24,11 @@
  * filter, cgroup) with those descriptors, so its output goes straight to the caller's terminal or pipes and nothing
  * is copied. While it runs the caller may send {@code signal} requests for it; when the caller hangs up (killed,
  * Ctrl-C) the process and its group are killed. The reply carries the exit status.
+ *
+ * <p>A sandbox kept after its JVM ({@code sandboxed.keep.afterJvm}) is reached through its keeper instead
+ * ({@link dev.sandboxed.core.internal.control.KeeperClient}; keeper.c in sandbox-init): a detached process that took over
+ * the init's control socket and a lock in the state entry, and listens on the same kind of name with its own pid. It
+ * takes no JSON and decides nothing: the client sends the init's own messages (K_EXEC built from the entry's exec
+ * profile, K_SIGNAL, K_SHUTDOWN), the keeper gives each process an exec id of its own and routes the answers back.
  */
 package dev.sandboxed.core.internal.control;

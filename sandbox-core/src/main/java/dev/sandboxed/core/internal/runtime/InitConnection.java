@@ -70,6 +70,8 @@ public final class InitConnection {
     private final SeccompDenials denials = new SeccompDenials();
     private final AtomicInteger nextExecId = new AtomicInteger(1);
     private final Map<Integer, ProcessState> processes = new ConcurrentHashMap<>();
+    /** The output pipes of the processes registered, by exec id: what a keeper drains once this JVM is gone. */
+    private final Map<Integer, List<String>> outputPipes = new ConcurrentHashMap<>();
     /** Guards {@link #hungUp} against a process registered while the hang-up completes the others. */
     private final Object registration = new Object();
     private boolean hungUp;
@@ -81,6 +83,10 @@ public final class InitConnection {
     private volatile Set<HostPort> exposedHostPorts = Set.of();
     /** Added to the ready timeout: the time the init's own lifecycle hooks may take (see LifecycleHooks). */
     private volatile Duration hooksAllowance = Duration.ZERO;
+    /** The init's answer to K_DETACH, while one is awaited. */
+    private volatile CompletableFuture<Message> detachAnswer;
+    /** Set once a keeper holds the socket: why nothing runs here any more. */
+    private volatile String keptBy;
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
 
@@ -239,6 +245,9 @@ public final class InitConnection {
 
     /** The failure of a use that lost to close() (or to the sandbox's end), whatever part of it failed. */
     public IllegalStateException notRunning(Throwable cause) {
+        if (keptBy != null) {
+            return new IllegalStateException("sandbox " + sandboxId + " is " + keptBy + "; use `sandboxed exec`", cause);
+        }
         String state = closed.get() ? "closed" : ended.isDone() ? "ended" : "running";
         String why = closed.get() ? "" : serverFate.get().map(fate -> " (" + fate + ")").orElse("");
         return new IllegalStateException("sandbox " + sandboxId + " is " + state + why + "; start a new one", cause);
@@ -254,11 +263,13 @@ public final class InitConnection {
         ProcessState p = new ProcessState(execId, command);
         try {
             register(p);
+            outputPipes.put(execId, stdio.outputPipes());
             try (ExecMessage exec = execMessage.apply(execId)) {
                 socket.send(exec.message(), exec.fds(stdio.childFds()));
             }
         } catch (RuntimeException e) {
             processes.remove(execId);
+            outputPipes.remove(execId);
             stdio.closeParentEnds();
             throw isRunning() ? e : notRunning(e);
         } finally {
@@ -392,9 +403,20 @@ public final class InitConnection {
     }
 
     private void readLoop() {
+        boolean detached = false;
         try {
             ControlSocket.Received r;
             while ((r = socket.receive()) != null) {
+                CompletableFuture<Message> detaching = detachAnswer;
+                if (r.message().kind() == Protocol.K_DETACH && detaching != null) {
+                    closeAll(r.fds());
+                    detaching.complete(r.message());
+                    if (r.message().find(Protocol.F_ERRNO).isEmpty()) {
+                        detached = true; // what comes after the answer is the keeper's to read
+                        return;
+                    }
+                    continue;
+                }
                 handle(r);
             }
         } catch (RuntimeException e) {
@@ -402,8 +424,60 @@ public final class InitConnection {
                 LOG.log(Level.WARNING, "lost the connection to sandbox " + sandboxId, e);
             }
         } finally {
-            hungUp();
+            if (!detached) {
+                hungUp();
+            }
         }
+    }
+
+    /**
+     * Has the init outlive this JVM's server (K_DETACH) and stops the reader at its answer: every message after it is
+     * for the keeper that takes the socket over ({@link #handedOver}), or for a new reader ({@link #startReader}) if
+     * that fails. Throws the init's failure (the reader goes on then).
+     */
+    synchronized void detach() {
+        ensureRunning();
+        CompletableFuture<Message> answer = new CompletableFuture<>();
+        detachAnswer = answer;
+        try {
+            socket.send(Message.of(Protocol.K_DETACH));
+            Message m = answer.get(10, TimeUnit.SECONDS);
+            if (m.find(Protocol.F_ERRNO).isPresent()) {
+                throw new SandboxException(m.string(Protocol.F_STEP, "detach sandbox init"), m.u32(Protocol.F_ERRNO, 0));
+            }
+        } catch (ExecutionException | TimeoutException e) {
+            throw new SandboxException("detach the init of sandbox " + sandboxId + ": no answer", e);
+        } catch (InterruptedException e) {
+            throw SandboxInterruptedException.restoringFlag("interrupted while keeping sandbox " + sandboxId, e);
+        } finally {
+            detachAnswer = null;
+        }
+    }
+
+    /** The output pipes of the processes still running ({@code pipe:[INODE]}; after {@link #detach} nothing changes them). */
+    List<String> outputPipesOfRunning() {
+        return outputPipes.values().stream().flatMap(List::stream).toList();
+    }
+
+    /** The socket, for the keeper; this side gets nothing more from it (after {@link #detach}). Release it after. */
+    int socketFd() {
+        return socket.descriptor().acquire();
+    }
+
+    void releaseSocketFd() {
+        socket.descriptor().release();
+    }
+
+    /**
+     * A keeper holds the socket now ({@code keptBy} says which): processes still registered here end as far as this JVM
+     * can tell (they go on running), and this side's socket is closed.
+     */
+    void handedOver(String keptBy) {
+        this.keptBy = keptBy;
+        closed.set(true);
+        hungUp();
+        // Only this descriptor: a shutdown (as socket.close() does to wake a reader) would end the keeper's too.
+        socket.descriptor().close();
     }
 
     /** One message from the init, on whichever thread receives for the sandbox. */
@@ -461,10 +535,12 @@ public final class InitConnection {
             case Protocol.K_STARTED -> withProcess(m, p -> p.started(m.u32(Protocol.F_PID, -1)));
             case Protocol.K_EXEC_FAILED -> withProcess(m, p -> {
                 processes.remove(p.execId());
+                outputPipes.remove(p.execId());
                 p.failedToStart(new SandboxException(m.string(Protocol.F_STEP, "start process"), m.u32(Protocol.F_ERRNO, 0)));
             });
             case Protocol.K_EXITED -> withProcess(m, p -> {
                 processes.remove(p.execId());
+                outputPipes.remove(p.execId());
                 p.exited(oom.classify(ExitStatus.fromWaitStatus(m.u32(Protocol.F_STATUS, 0))));
             });
             case Protocol.K_DENIALS -> {

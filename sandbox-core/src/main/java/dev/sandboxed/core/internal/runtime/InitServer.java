@@ -114,6 +114,24 @@ public final class InitServer implements AutoCloseable {
     }
 
     /**
+     * Has the server fork the keeper of a sandbox kept after this JVM (see keeper.c in sandbox-init): {@code fds} are
+     * the init's control socket, the entry's keeper lock file and output pipes the keeper drains once this JVM is gone.
+     * Returns the keeper's pid once it holds its lock and its operations socket.
+     */
+    public synchronized int keep(long untilEpochSecond, int... fds) {
+        ControlSocket.Received reply = exchange("keep sandbox",
+                Message.of(Protocol.K_KEEP).putU64(Protocol.F_KEEP_UNTIL, untilEpochSecond), fds);
+        for (int fd : reply.fds()) {
+            Native.close(fd);
+        }
+        Message m = reply.message();
+        if (m.kind() == Protocol.K_KEEP && m.find(Protocol.F_PID).isPresent()) {
+            return m.u32(Protocol.F_PID, -1);
+        }
+        throw new SandboxException(m.string(Protocol.F_STEP, "keep sandbox"), m.u32(Protocol.F_ERRNO, 0));
+    }
+
+    /**
      * Asks the server to make network {@code id}: a holder in new user and network namespaces (with these id maps;
      * {@code setgroups} null to leave it) makes the bridge and hands the server a socket of that namespace.
      */

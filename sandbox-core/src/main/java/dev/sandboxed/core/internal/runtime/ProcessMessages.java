@@ -12,10 +12,7 @@ import java.util.Optional;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
-import dev.sandboxed.core.result.Errno;
-import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.ProcessSpec;
-import dev.sandboxed.core.spec.Rlimit;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.spec.UserSpec;
@@ -38,44 +35,49 @@ public final class ProcessMessages {
      */
     public static ExecMessage exec(int execId, ProcessRole role, SandboxSpec spec, ProcessSpec process, IdMapPlan ids,
             Optional<SeccompFilter> seccomp) {
-        UserSpec user = process.user().orElse(spec.user());
+        return exec(execId, role, ExecProfile.of(spec, ids, seccomp), process);
+    }
+
+    /** {@link #exec(int, ProcessRole, SandboxSpec, ProcessSpec, IdMapPlan, Optional)} from a sandbox's exec profile. */
+    public static ExecMessage exec(int execId, ProcessRole role, ExecProfile profile, ProcessSpec process) {
+        int uid = process.user().map(UserSpec::uid).orElse(profile.uid());
+        int gid = process.user().map(UserSpec::gid).orElse(profile.gid());
         Message m = Message.of(K_EXEC).putU32(F_EXEC_ID, execId).putU32(F_MAIN, role == ProcessRole.MAIN ? 1 : 0);
         Message strings = Message.fields(256);
         for (String arg : process.command()) {
             strings.putString(F_ARG, arg);
         }
         int argumentBytes = strings.size();
-        environment(spec, process, user).forEach((k, v) -> strings.putString(F_ENV, k + "=" + v));
+        environment(profile.environment(), process, uid).forEach((k, v) -> strings.putString(F_ENV, k + "=" + v));
         boolean large = strings.size() > INLINE_STRINGS_MAX;
         if (large) {
             checkArgvLimit(argumentBytes, strings.size() - argumentBytes);
         } else {
             m.putFields(strings);
         }
-        m.putString(F_CWD, process.workdir().orElse(spec.workdir()));
-        m.putU32(F_UID, user.uid());
-        m.putU32(F_GID, user.gid());
-        if (ids.canSetGroups()) {
+        m.putString(F_CWD, process.workdir().orElse(profile.workdir()));
+        m.putU32(F_UID, uid);
+        m.putU32(F_GID, gid);
+        if (profile.setGroups()) {
             m.put(F_GROUPS, new byte[0]); // no supplementary groups, as a fresh login would have none here
         }
-        long caps = Capability.mask(spec.capabilities());
+        long caps = profile.capabilities();
         // Like Docker: a non-root user keeps the bounding set but holds no capabilities.
-        long effective = user.uid() == 0 ? caps : 0;
+        long effective = uid == 0 ? caps : 0;
         m.put(F_CAPS, ByteBuffer.allocate(CAPS_LEN).order(ByteOrder.nativeOrder()).putLong(CAPS_BOUNDING, caps)
                 .putLong(CAPS_EFFECTIVE, effective).array());
-        for (Map.Entry<Rlimit, Rlimit.Value> r : spec.rlimits().entrySet()) {
+        for (long[] r : profile.rlimits()) {
             m.put(F_RLIMIT, ByteBuffer.allocate(RLIMIT_LEN).order(ByteOrder.nativeOrder())
-                    .putInt(RLIMIT_RESOURCE, r.getKey().resource()).putLong(RLIMIT_SOFT, r.getValue().soft())
-                    .putLong(RLIMIT_HARD, r.getValue().hard()).array());
+                    .putInt(RLIMIT_RESOURCE, (int) r[0]).putLong(RLIMIT_SOFT, r[1]).putLong(RLIMIT_HARD, r[2]).array());
         }
         m.putU32(F_NEW_SESSION, 1);
         m.putU32(F_NO_NEW_PRIVS, 1);
-        seccomp.ifPresent(filter -> {
-            m.put(F_SECCOMP, filter.bytes());
-            if (filter.notifyDenials()) {
-                m.putU32(F_SECCOMP_NOTIFY, filter.defaultErrno().orElse(Errno.EPERM));
+        if (profile.seccomp() != null) {
+            m.put(F_SECCOMP, profile.seccomp());
+            if (profile.notifyErrno() >= 0) {
+                m.putU32(F_SECCOMP_NOTIFY, profile.notifyErrno());
             }
-        });
+        }
         if (!large) {
             return new ExecMessage(m, -1);
         }
@@ -84,10 +86,10 @@ public final class ProcessMessages {
     }
 
     /** The spec's environment with the process's own over it. */
-    private static Map<String, String> environment(SandboxSpec spec, ProcessSpec process, UserSpec user) {
-        Map<String, String> env = new LinkedHashMap<>(spec.environment());
+    private static Map<String, String> environment(Map<String, String> base, ProcessSpec process, int uid) {
+        Map<String, String> env = new LinkedHashMap<>(base);
         env.putAll(process.environment());
-        if (user.uid() != 0 && "/root".equals(env.get("HOME")) && !process.environment().containsKey("HOME")) {
+        if (uid != 0 && "/root".equals(env.get("HOME")) && !process.environment().containsKey("HOME")) {
             env.put("HOME", "/");
         }
         return env;
@@ -101,7 +103,7 @@ public final class ProcessMessages {
      * @throws SpecException naming the larger part and the limit
      */
     public static void checkSize(SandboxSpec spec, ProcessSpec process) {
-        Map<String, String> env = environment(spec, process, process.user().orElse(spec.user()));
+        Map<String, String> env = environment(spec.environment(), process, process.user().orElse(spec.user()).uid());
         long bound = 0;
         for (String arg : process.command()) {
             bound += 8 + 3L * arg.length();

@@ -2,6 +2,8 @@ package dev.sandboxed.core.internal.runtime;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -14,9 +16,11 @@ import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.egress.EgressLink;
 import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.PortMapping;
@@ -186,6 +190,66 @@ public final class RunningSandbox {
         ProcessState state = connection.send(process.command(),
                 execId -> ProcessMessages.exec(execId, role, spec, process, ids, seccomp), stdio);
         return new Launched(state, stdio);
+    }
+
+    /**
+     * Why this sandbox cannot be kept after its JVM, if it cannot: what it needs from the JVM would end with it.
+     */
+    public Optional<String> keepAfterJvmRefusal() {
+        if (networkMember.isPresent()) {
+            return Optional.of("it is on network '" + networkMember.get().network().name() + "', which ends with this JVM");
+        }
+        if (egress.isPresent()) {
+            return Optional.of("its network egress tool ends with this JVM");
+        }
+        if (!spec.exposedHostPorts().isEmpty()) {
+            return Optional.of("this JVM connects the host ports it reaches (exposeHostPorts)");
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * Hands the sandbox to a keeper that outlives this JVM (see keeper.c in sandbox-init): the init stops dying with the
+     * server, the keeper takes its control socket and the entry's keeper lock, the entry names the keeper as owner and
+     * {@code until}, and this JVM lets go of the entry. From then on only {@code sandboxed exec/kill/rm} (through the
+     * keeper) and the stale clean-up (after {@code until}) reach it. Returns the keeper's pid.
+     *
+     * @throws SandboxException when it cannot be handed over: it stays this JVM's, and ends with it
+     */
+    public int handOver(InitServer server, Instant until) {
+        connection.detach();
+        int lock = -1;
+        int keeper;
+        List<Integer> drains = new ArrayList<>();
+        try {
+            ExecProfile.of(spec, ids, seccomp).write(stateEntry.execProfile());
+            lock = stateEntry.openKeeperLock();
+            drains = OutputPipes.copies(id, connection.outputPipesOfRunning(), Protocol.MAX_FDS - 2);
+            int socket = connection.socketFd();
+            try {
+                int[] fds = new int[2 + drains.size()];
+                fds[0] = socket;
+                fds[1] = lock;
+                for (int i = 0; i < drains.size(); i++) {
+                    fds[2 + i] = drains.get(i);
+                }
+                // The keeper ends it itself a minute after `until`, should no runtime clean up meanwhile.
+                keeper = server.keep(until.getEpochSecond() + 60, fds);
+            } finally {
+                connection.releaseSocketFd();
+            }
+        } catch (RuntimeException e) {
+            connection.startReader(); // still this JVM's
+            throw e;
+        } finally {
+            Native.close(lock);
+            drains.forEach(Native::close);
+        }
+        stateEntry.write(stateEntry.read().keptBy(keeper, SandboxStarter.startTime(keeper), until));
+        stateEntry.release(); // the keeper's lock keeps the stale clean-up away now
+        initExit.close();
+        connection.handedOver("kept after its JVM by keeper " + keeper);
+        return keeper;
     }
 
     /**

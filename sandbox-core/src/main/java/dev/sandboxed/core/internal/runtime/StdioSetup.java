@@ -1,7 +1,13 @@
 package dev.sandboxed.core.internal.runtime;
 
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Objects;
 
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -17,6 +23,8 @@ public final class StdioSetup {
     /** With {@link #openRaw}: the Java ends of pipes as plain descriptors (-1 where not a pipe). */
     private final int[] rawParentFds = {-1, -1, -1};
     private boolean raw;
+    /** The stdout and stderr pipes ({@code pipe:[INODE]}, as /proc/self/fd shows them), for a keeper to drain. */
+    private final String[] outputPipes = new String[2];
     private OutputStream stdin;
     private InputStream stdout;
     private InputStream stderr;
@@ -92,6 +100,9 @@ public final class StdioSetup {
             return null;
         }
         int[] pipe = Native.pipe(name);
+        if (!input) {
+            outputPipes[index - 1] = pipeName(pipe[0]);
+        }
         if (raw) {
             childFds[index] = input ? pipe[0] : pipe[1];
             ownedChild[index] = true;
@@ -120,6 +131,20 @@ public final class StdioSetup {
         if (process.stderr() instanceof Stdio.Stream s && stderr != null) {
             Drainers.pump(stderr, s.out(), "stderr of " + what);
             stderr = null;
+        }
+    }
+
+    /** The stdout and stderr pipes, named as /proc/self/fd shows them (none where a stream is not a pipe). */
+    public List<String> outputPipes() {
+        return Arrays.stream(outputPipes).filter(Objects::nonNull).toList();
+    }
+
+    /** {@code pipe:[INODE]}: the descriptor's number changes when a stream adopts it, the pipe does not. */
+    static String pipeName(int fd) {
+        try {
+            return Files.readSymbolicLink(Path.of("/proc/self/fd/" + fd)).toString();
+        } catch (IOException e) {
+            return null;
         }
     }
 

@@ -1,18 +1,41 @@
 package dev.sandboxed.core.internal.state;
 
+import java.time.Instant;
 import java.util.List;
 
 /**
  * What a sandbox's state file records: enough for a later JVM to remove everything if this one dies.
  *
- * @param id            the sandbox id (also its directory name)
- * @param ownerPid      the pid of the JVM that owns the sandbox
- * @param initPid       the host pid of the sandbox's init, or 0 before it exists
- * @param initStartTime the init's start time (field 22 of /proc/PID/stat) to tell it from a reused pid
- * @param cgroups       the sandbox's cgroup directories
- * @param createdAt     ISO-8601 creation time
- * @param spec          a readable summary of the spec
+ * @param id              the sandbox id (also its directory name)
+ * @param ownerPid        the pid of the JVM that owns the sandbox, or of its keeper once kept after that JVM
+ * @param initPid         the host pid of the sandbox's init, or 0 before it exists
+ * @param initStartTime   the init's start time (field 22 of /proc/PID/stat) to tell it from a reused pid
+ * @param cgroups         the sandbox's cgroup directories
+ * @param createdAt       ISO-8601 creation time
+ * @param spec            a readable summary of the spec
+ * @param keeperStartTime the keeper's start time when kept after its JVM ({@code ownerPid} is the keeper), else 0
+ * @param keptUntil       when kept after its JVM: ISO-8601 time from which the stale clean-up removes it, else null
  */
 public record SandboxState(String id, long ownerPid, long initPid, long initStartTime, List<String> cgroups,
-        String createdAt, String spec) {
+        String createdAt, String spec, long keeperStartTime, String keptUntil) {
+
+    public SandboxState(String id, long ownerPid, long initPid, long initStartTime, List<String> cgroups,
+            String createdAt, String spec) {
+        this(id, ownerPid, initPid, initStartTime, cgroups, createdAt, spec, 0, null);
+    }
+
+    /** Whether a keeper holds it after its JVM ({@code sandboxed.keep.afterJvm}). */
+    public boolean keptAfterJvm() {
+        return keeperStartTime != 0;
+    }
+
+    /** The same state, kept after its JVM by keeper {@code pid} until {@code until}. */
+    public SandboxState keptBy(long pid, long startTime, Instant until) {
+        return new SandboxState(id, pid, initPid, initStartTime, cgroups, createdAt, spec, startTime, until.toString());
+    }
+
+    /** Whether it is kept after its JVM and its time ran out at {@code now}. */
+    public boolean keepExpired(Instant now) {
+        return keptAfterJvm() && keptUntil != null && !now.isBefore(Instant.parse(keptUntil));
+    }
 }

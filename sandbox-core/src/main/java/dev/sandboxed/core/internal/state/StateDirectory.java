@@ -12,14 +12,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Predicate;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.os.PrivateDirectory;
 
 /**
@@ -103,6 +106,15 @@ public final class StateDirectory {
             return dir;
         }
 
+        /** The state last written. */
+        public SandboxState read() {
+            try {
+                return JSON.readValue(dir.resolve("state.json").toFile(), SandboxState.class);
+            } catch (IOException e) {
+                throw new UncheckedIOException("read " + dir.resolve("state.json"), e);
+            }
+        }
+
         public void write(SandboxState state) {
             Path tmp = dir.resolve("state.json.tmp");
             try {
@@ -115,8 +127,23 @@ public final class StateDirectory {
         }
 
         /**
+         * The keeper lock file, created and opened for the keeper of a sandbox kept after this JVM: the keeper locks it
+         * in its own process, and from then on {@link #removeAbandoned} leaves the entry alone while it is held (or
+         * until the state's keptUntil). The descriptor is the caller's.
+         */
+        public int openKeeperLock() {
+            return Native.open(dir.resolve(KEEPER_LOCK).toString(), Native.O_RDWR | Native.O_CREAT | Native.O_CLOEXEC,
+                    0600, "keeper lock of " + dir);
+        }
+
+        /** The file the CLI builds a kept sandbox's processes from (see {@code ExecProfile}). */
+        public Path execProfile() {
+            return dir.resolve(EXEC_PROFILE);
+        }
+
+        /**
          * Releases the lock but keeps the entry: what it names could not be removed, and a later runtime's
-         * {@link #removeAbandoned} retries.
+         * {@link #removeAbandoned} retries; or its keeper holds it now.
          */
         public void release() {
             try {
@@ -172,11 +199,21 @@ public final class StateDirectory {
         return states;
     }
 
-    /** The files a network's entry holds besides its lock: its members' /etc/hosts and /etc/resolv.conf. */
-    private static final List<String> NETWORK_FILES = List.of("hosts", "resolv.conf");
+    static final String KEEPER_LOCK = "keeper.lock";
+    static final String EXEC_PROFILE = "exec.json";
+    /**
+     * The files an entry holds besides its state and lock: a network's members' /etc/hosts and /etc/resolv.conf, a
+     * kept sandbox's keeper lock and exec profile.
+     */
+    private static final List<String> ENTRY_FILES = List.of("hosts", "resolv.conf", KEEPER_LOCK, EXEC_PROFILE);
+
+    /** The exec profile of entry {@code id} (see {@code ExecProfile}). */
+    public Path execProfile(String id) {
+        return root.resolve(id).resolve(EXEC_PROFILE);
+    }
 
     private static void deleteEntryFiles(Path dir) throws IOException {
-        for (String name : NETWORK_FILES) {
+        for (String name : ENTRY_FILES) {
             Files.deleteIfExists(dir.resolve(name));
         }
     }
@@ -186,6 +223,14 @@ public final class StateDirectory {
      * held, then its directory is removed; an entry whose clean-up fails is kept for the next attempt.
      */
     public int removeAbandoned(AbandonedSandboxCleaner cleaner) {
+        return removeAbandoned(id -> true, cleaner);
+    }
+
+    /**
+     * {@link #removeAbandoned(AbandonedSandboxCleaner)} for the entries whose id {@code which} accepts. An entry kept
+     * after its JVM counts as abandoned once its keeper is gone (its keeper lock is free) or its keptUntil passed.
+     */
+    public int removeAbandoned(Predicate<String> which, AbandonedSandboxCleaner cleaner) {
         int removed = 0;
         List<Path> dirs = new ArrayList<>();
         try (DirectoryStream<Path> stream = Files.newDirectoryStream(root)) {
@@ -196,7 +241,8 @@ public final class StateDirectory {
         }
         for (Path dir : dirs) {
             Path lockFile = dir.resolve("lock");
-            if (HELD.contains(dir.toAbsolutePath().normalize()) || !Files.isRegularFile(lockFile)) {
+            if (!which.test(dir.getFileName().toString()) || HELD.contains(dir.toAbsolutePath().normalize())
+                    || !Files.isRegularFile(lockFile)) {
                 continue;
             }
             try (FileChannel channel = FileChannel.open(lockFile, StandardOpenOption.WRITE)) {
@@ -209,6 +255,9 @@ public final class StateDirectory {
                     Optional<SandboxState> state = Files.isRegularFile(stateFile)
                             ? Optional.of(JSON.readValue(stateFile.toFile(), SandboxState.class))
                             : Optional.empty();
+                    if (keptAlive(dir, state)) {
+                        continue;
+                    }
                     try {
                         cleaner.clean(dir.getFileName().toString(), state);
                     } catch (RuntimeException e) {
@@ -232,6 +281,25 @@ public final class StateDirectory {
             }
         }
         return removed;
+    }
+
+    /**
+     * Whether a keeper holds the entry (its lock on {@link #KEEPER_LOCK}) and its time has not run out. An expired one
+     * is cleaned like an abandoned one: the cleaner kills the keeper and the init.
+     */
+    private static boolean keptAlive(Path dir, Optional<SandboxState> state) throws IOException {
+        Path keeperLock = dir.resolve(KEEPER_LOCK);
+        if (!Files.isRegularFile(keeperLock)) {
+            return false;
+        }
+        try (FileChannel channel = FileChannel.open(keeperLock, StandardOpenOption.WRITE)) {
+            FileLock lock = channel.tryLock();
+            if (lock != null) {
+                lock.release();
+                return false; // its keeper is gone
+            }
+        }
+        return state.isEmpty() || !state.get().keepExpired(Instant.now());
     }
 
     /**

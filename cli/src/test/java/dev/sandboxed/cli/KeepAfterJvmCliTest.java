@@ -1,0 +1,97 @@
+package dev.sandboxed.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import dev.sandboxed.core.internal.state.SandboxState;
+import dev.sandboxed.core.testing.LeftBehind;
+import dev.sandboxed.core.testing.OwnerJvm;
+import dev.sandboxed.core.testing.Probes;
+import dev.sandboxed.core.testing.RequiresSandbox;
+
+/** A container kept after its JVM (sandboxed.keep.afterJvm) operated with `sandboxed ps/exec/kill/rm`. */
+@RequiresSandbox
+class KeepAfterJvmCliTest {
+
+    @Test
+    void keptContainerIsOperatedAfterItsJvmExited(@TempDir Path stateDir) throws Exception {
+        Process owner = OwnerJvm.start(stateDir, KeepAfterJvmHolder.class);
+        try {
+            String output = new String(owner.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(owner.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(owner.exitValue()).as(output).isZero();
+            String id = output.lines().filter(l -> l.startsWith("KEPT ")).map(l -> l.substring(5)).findFirst()
+                    .orElseThrow(() -> new AssertionError("child JVM output: " + output));
+            SandboxState state = LeftBehind.in(stateDir).states().stream().filter(s -> s.id().equals(id)).findFirst()
+                    .orElseThrow();
+            assertThat(state.keptAfterJvm()).isTrue();
+
+            assertThat(ps(stateDir)).anySatisfy(line -> assertThat(line).startsWith(id)
+                    .contains(" " + state.ownerPid() + " ").contains(" kept "));
+            Cli exec = cli(stateDir, "exec", id.substring(0, 6), "--", "sh", "-c",
+                    "cat /tmp/evidence; hostname; cat /proc/[0-9]*/comm 2>/dev/null | grep -c sleep; exit 4");
+            assertThat(exec.exit).as(exec.output).isEqualTo(4);
+            assertThat(exec.output).isEqualTo("evidence\nkept\n1\n");
+            Cli missing = cli(stateDir, "exec", id, "--", "/no/such/program");
+            assertThat(missing.exit).isEqualTo(127);
+
+            assertThat(cli(stateDir, "kill", id, "KILL").exit).isZero();
+            assertThat(Probes.eventually(10, () -> cli(stateDir, "exec", id, "--", "sh", "-c",
+                    "cat /proc/[0-9]*/comm 2>/dev/null | grep -c sleep").output.equals("0\n")))
+                    .as("kill reached the container's processes").isTrue();
+
+            Cli rm = cli(stateDir, "rm", id);
+            assertThat(rm.exit).as(rm.output).isZero();
+            assertThat(stateDir.resolve(id)).doesNotExist();
+            assertThat(state.cgroups()).allSatisfy(c -> assertThat(Path.of(c)).doesNotExist());
+            assertThat(Probes.eventually(10, () -> !Probes.processAlive(state.initPid())
+                    && !Probes.processAlive(state.ownerPid()))).as("init and keeper gone").isTrue();
+            assertThat(ps(stateDir)).noneMatch(line -> line.startsWith(id));
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
+        } finally {
+            owner.destroyForcibly();
+            owner.waitFor(10, TimeUnit.SECONDS);
+            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
+        }
+    }
+
+    private record Cli(int exit, String output) {
+    }
+
+    /** The CLI in a process of its own, as from a terminal: exec hands its own stdin, stdout and stderr over. */
+    private static Cli cli(Path stateDir, String... args) {
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), Main.class.getName(), args[0], "--state-dir",
+                stateDir.toString()));
+        argv.addAll(List.of(args).subList(1, args.length));
+        try {
+            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            p.getOutputStream().close();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            return new Cli(p.exitValue(), output);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError(e);
+        }
+    }
+
+    private static List<String> ps(Path stateDir) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        assertThat(Main.run(List.of("ps", "--state-dir", stateDir.toString()), new PrintStream(out, true,
+                StandardCharsets.UTF_8), System.err)).isZero();
+        return out.toString(StandardCharsets.UTF_8).lines().toList();
+    }
+}

@@ -1,0 +1,35 @@
+package dev.sandboxed.core;
+
+import java.time.Duration;
+
+import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.Sizes;
+
+/**
+ * Run in a child JVM by {@link KeepAfterJvmTest}: starts a sandbox with a background process, keeps it (after the JVM
+ * when args[0] is {@code after}, with args[1] as sandboxed.keep.maxAge), then exits (args[2] {@code exit}) or waits to
+ * be killed ({@code wait}).
+ */
+public final class KeepOwnerJvmMain {
+    private KeepOwnerJvmMain() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        Duration maxAge = Sizes.parseDuration(RuntimeConfig.KEEP_MAX_AGE_PROPERTY, args[1]);
+        SandboxRuntime runtime = SandboxRuntime.create(
+                RuntimeConfig.fromSystemProperties().withKeepAfterJvm(args[0].equals("after"), maxAge));
+        Sandbox s = runtime.start(SandboxSpec.builder().env("KEPT", "yes").build());
+        s.spawn(ProcessSpec.of("sleep", "300"));
+        // Writes to its stdout pipe: after the JVM, only the keeper's draining keeps it from SIGPIPE.
+        s.spawn(ProcessSpec.of("sh", "-c", "while echo tick | tee -a /tmp/ticks; do sleep 0.1; done"));
+        System.out.println("SANDBOX " + s.pid() + " " + s.id());
+        s.keep();
+        System.out.println("KEPT " + s.state());
+        System.out.flush();
+        if (args[2].equals("exit")) {
+            System.exit(0); // the runtime closes at exit, as every runtime does
+        }
+        Thread.sleep(300_000);
+    }
+}
