@@ -70,8 +70,8 @@ class KeepAfterJvmCliTest {
 
     /** The CLI in a process of its own, as from a terminal: exec hands its own stdin, stdout and stderr over. */
     private static Cli cli(Path stateDir, String... args) {
-        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), Main.class.getName(), args[0], "--state-dir",
+        List<String> argv = new ArrayList<>(OwnerJvm.java());
+        argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), args[0], "--state-dir",
                 stateDir.toString()));
         argv.addAll(List.of(args).subList(1, args.length));
         try {

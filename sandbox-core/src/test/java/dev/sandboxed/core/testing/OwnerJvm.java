@@ -15,11 +15,19 @@ public final class OwnerJvm {
     private OwnerJvm() {
     }
 
+    /**
+     * This JVM's java launcher with native access granted, as users are told to run Sandboxed: on Java 22+ the core
+     * calls libc through FFM, which otherwise warns on stderr (Java 17 accepts the flag too).
+     */
+    public static List<String> java() {
+        return List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED");
+    }
+
     /** Starts {@code main} with {@code args}, its stderr merged into stdout; the test's cgroup parent is passed on. */
     public static Process start(Path stateDir, Class<?> main, String... args) throws IOException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> command = new ArrayList<>(List.of(java, "-cp", System.getProperty("java.class.path"),
-                "-Dsandboxed.state.dir=" + stateDir));
+        List<String> command = new ArrayList<>(java());
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "-Dsandboxed.state.dir=" + stateDir));
         RuntimeConfig.fromSystemProperties().cgroupParent()
                 .ifPresent(parent -> command.add("-D" + RuntimeConfig.CGROUP_PARENT_PROPERTY + "=" + parent));
         command.add(main.getName());
