@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -47,6 +48,8 @@ public record ExecProfile(Map<String, String> environment, String workdir, int u
     public void write(Path file) {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         try {
+            Files.deleteIfExists(tmp); // left by a JVM killed mid-write: created anew, so with this mode
+            Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
             Files.write(tmp, JSON.writeValueAsBytes(this));
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
