@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -307,12 +308,14 @@ final class OpsCommands {
         Args a = Args.parse(argv, false);
         StateDirectory dir = a.directory();
         SandboxState s = resolve(dir, a.id("rm"));
+        Consumer<String> hookFailures = failure -> err.println("sandboxed: " + s.id() + ": " + failure);
         if (s.keptAfterJvm() && KeeperClient.alive(s)) {
             try (KeeperClient keeper = connectKeeper(s)) {
-                keeper.remove(dir);
+                keeper.remove(dir, hookFailures);
             }
         } else if (s.keptAfterJvm() || list(s.ownerPid()) == null) {
-            KeeperClient.removeEntry(dir, s.id()); // its owner is gone: what it left, as the stale clean-up removes it
+            // its owner is gone: what it left, as the stale clean-up removes it
+            KeeperClient.removeEntry(dir, s.id(), hookFailures);
         } else {
             try (ControlClient client = connect(s)) {
                 client.call(Map.of("op", "rm", "id", s.id(), "force", a.force));

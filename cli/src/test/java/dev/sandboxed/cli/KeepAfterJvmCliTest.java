@@ -5,7 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -68,8 +70,16 @@ class KeepAfterJvmCliTest {
     }
 
     @Test
-    void keptSandboxShowsWhatItsJvmShowed(@TempDir Path stateDir) throws Exception {
-        Process owner = OwnerJvm.start(stateDir, KeepWithMainOwner.class);
+    void keptSandboxShowsWhatItsJvmShowedAndRunsPoststopHooksOnRm(@TempDir Path stateDir, @TempDir Path hooks)
+            throws Exception {
+        Path records = hooks.resolve("records.sh");
+        Files.writeString(records, "#!/bin/sh\ncat > " + hooks.resolve("poststop.json") + "\n");
+        Path fails = hooks.resolve("fails.sh");
+        Files.writeString(fails, "#!/bin/sh\necho broken\nexit 3\n");
+        for (Path script : List.of(records, fails)) {
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        }
+        Process owner = OwnerJvm.start(stateDir, KeepWithMainOwner.class, records.toString(), fails.toString());
         try {
             String output = new String(owner.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(owner.waitFor(60, TimeUnit.SECONDS)).isTrue();
@@ -91,8 +101,14 @@ class KeepAfterJvmCliTest {
             assertThat(sandbox.get("usage").get("memoryCurrentBytes").asLong()).isPositive();
             assertThat(sandbox.get("usage").get("pidsCurrent").asLong()).isGreaterThanOrEqualTo(2); // init and sleep
 
+            // rm runs the poststop hooks once the init is gone; the failing one is reported on its stderr.
             Cli rm = cli(stateDir, "rm", id);
             assertThat(rm.exit).as(rm.output).isZero();
+            assertThat(rm.output).contains(id + ": poststop hook " + fails + ": exit status 3; output: broken");
+            JsonNode stopped = new ObjectMapper().readTree(hooks.resolve("poststop.json").toFile());
+            assertThat(stopped.get("id").asText()).isEqualTo(id);
+            assertThat(stopped.get("status").asText()).isEqualTo("stopped");
+            assertThat(stopped.has("pid")).as("OCI: no pid once stopped").isFalse();
             assertThat(stateDir.resolve(id)).doesNotExist();
             assertThat(state.cgroups()).allSatisfy(c -> assertThat(Path.of(c)).doesNotExist());
             assertThat(Probes.eventually(10, () -> !Probes.processAlive(state.initPid())

@@ -247,7 +247,8 @@ public final class RunningSandbox {
             drains.forEach(Native::close);
         }
         stateEntry.write(stateEntry.read().keptBy(keeper, SandboxStarter.startTime(keeper), until,
-                main().map(m -> m.state().command()).orElse(null), CgroupFigures.limits(spec.limits())));
+                main().map(m -> m.state().command()).orElse(null), CgroupFigures.limits(spec.limits()),
+                LifecycleHooks.poststop(spec, hookState().withStatus(OciState.Status.STOPPED)).orElse(null)));
         stateEntry.release(); // the keeper's lock keeps the stale clean-up away now
         initExit.close();
         connection.handedOver("kept after its JVM by keeper " + keeper);

@@ -19,14 +19,15 @@ import java.util.Map;
  * @param command         when kept after its JVM: its main process's command, if it has one (else null); what
  *                        {@code sandboxed ps} shows, as the JVM would
  * @param limits          when kept after its JVM: its limits as {@code sandboxed ps} shows them, else null
+ * @param poststop        when kept after its JVM with poststop hooks: those and their state JSON, else null
  */
 public record SandboxState(String id, long ownerPid, long initPid, long initStartTime, List<String> cgroups,
         String createdAt, String spec, long keeperStartTime, String keptUntil, List<String> command,
-        Map<String, Object> limits) {
+        Map<String, Object> limits, Poststop poststop) {
 
     public SandboxState(String id, long ownerPid, long initPid, long initStartTime, List<String> cgroups,
             String createdAt, String spec) {
-        this(id, ownerPid, initPid, initStartTime, cgroups, createdAt, spec, 0, null, null, null);
+        this(id, ownerPid, initPid, initStartTime, cgroups, createdAt, spec, 0, null, null, null, null);
     }
 
     /** Whether a keeper holds it after its JVM ({@code sandboxed.keep.afterJvm}). */
@@ -36,11 +37,23 @@ public record SandboxState(String id, long ownerPid, long initPid, long initStar
 
     /**
      * The same state, kept after its JVM by keeper {@code pid} until {@code until}, recording what its JVM showed of it
-     * ({@code command} may be null: no main process).
+     * ({@code command} may be null: no main process) and what its removal runs ({@code poststop} null: nothing).
      */
-    public SandboxState keptBy(long pid, long startTime, Instant until, List<String> command, Map<String, Object> limits) {
+    public SandboxState keptBy(long pid, long startTime, Instant until, List<String> command, Map<String, Object> limits,
+            Poststop poststop) {
         return new SandboxState(id, pid, initPid, initStartTime, cgroups, createdAt, spec, startTime, until.toString(),
-                command, limits);
+                command, limits, poststop);
+    }
+
+    /**
+     * The poststop hooks of a sandbox kept after its JVM, which whoever removes it runs once its init is gone, as the JVM
+     * would have: each gets {@code stateJson} (the OCI state, status stopped) on stdin.
+     */
+    public record Poststop(String stateJson, List<RecordedHook> hooks) {
+    }
+
+    /** A hook as the spec gave it (its stage is poststop). */
+    public record RecordedHook(String path, List<String> args, List<String> env, long timeoutMillis) {
     }
 
     /** Whether it is kept after its JVM and its time ran out at {@code now}. */
