@@ -11,11 +11,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 
+import dev.sandboxed.core.internal.cgroup.CgroupFigures;
+import dev.sandboxed.core.internal.cgroup.RecordedCgroups;
 import dev.sandboxed.core.internal.control.ControlClient;
 import dev.sandboxed.core.internal.control.KeeperClient;
 import dev.sandboxed.core.internal.os.Native;
@@ -132,14 +135,16 @@ final class OpsCommands {
         out.printf("%-12s  %-8s  %-8s  %-6s  %-24s  %-16s  %-9s  %s%n", "ID", "OWNER", "STATE", "AGE", "COMMAND", "LIMITS",
                 "MEMORY", "CPU");
         for (SandboxState s : states) {
+            Map<String, Object> d;
+            String state;
             if (s.keptAfterJvm()) {
-                out.printf("%-12s  %-8d  %-8s  %-6s  %-24s  %-16s  %-9s  %s%n", s.id(), s.ownerPid(),
-                        KeeperClient.alive(s) ? "kept" : "stale", age(s.createdAt()), "-", "-", "-", "-");
-                continue;
+                d = kept(s);
+                state = String.valueOf(d.get("state"));
+            } else {
+                Map<String, Map<String, Object>> owner = live.computeIfAbsent(s.ownerPid(), pid -> list(pid));
+                d = owner == null ? null : owner.get(s.id());
+                state = owner == null ? "stale" : d == null ? "unknown" : String.valueOf(d.get("state"));
             }
-            Map<String, Map<String, Object>> owner = live.computeIfAbsent(s.ownerPid(), pid -> list(pid));
-            Map<String, Object> d = owner == null ? null : owner.get(s.id());
-            String state = owner == null ? "stale" : d == null ? "unknown" : String.valueOf(d.get("state"));
             String command = d == null || d.get("command") == null ? "-" : String.join(" ", strings(d.get("command")));
             out.printf("%-12s  %-8d  %-8s  %-6s  %-24s  %-16s  %-9s  %s%n", s.id(), s.ownerPid(), state, age(s.createdAt()),
                     cut(command, 24), d == null ? "-" : limits(map(d.get("limits"))), memory(d), cpu(d));
@@ -161,6 +166,28 @@ final class OpsCommands {
         }
     }
 
+    /**
+     * A sandbox kept after its JVM as its JVM would describe it: what the entry recorded when it was kept (command,
+     * limits) and its usage now, read from its own cgroups (nothing asks the keeper, which only passes messages on).
+     */
+    private static Map<String, Object> kept(SandboxState s) {
+        boolean alive = KeeperClient.alive(s);
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("id", s.id());
+        d.put("keeperPid", s.ownerPid());
+        d.put("initPid", s.initPid());
+        d.put("state", alive ? "kept" : "stale");
+        d.put("startedAt", s.createdAt());
+        d.put("keptUntil", s.keptUntil());
+        d.put("command", s.command());
+        d.put("limits", s.limits() == null ? Map.of() : s.limits());
+        if (alive) {
+            RecordedCgroups.usage(s.cgroups()).ifPresent(u -> d.put("usage", CgroupFigures.usage(u)));
+        }
+        d.put("spec", s.spec());
+        return d;
+    }
+
     int inspect(List<String> argv) {
         Args a = Args.parse(argv, false);
         StateDirectory dir = a.directory();
@@ -168,11 +195,10 @@ final class OpsCommands {
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("state", s);
         if (s.keptAfterJvm()) {
-            boolean alive = KeeperClient.alive(s);
-            all.put("sandbox", Map.of("id", s.id(), "state", alive ? "kept" : "stale", "keeperPid", s.ownerPid(),
-                    "initPid", s.initPid(), "keptUntil", s.keptUntil()));
+            Map<String, Object> d = kept(s);
+            all.put("sandbox", d);
             print(all);
-            return alive ? 0 : RunCommand.SANDBOX_ERROR;
+            return d.get("state").equals("kept") ? 0 : RunCommand.SANDBOX_ERROR;
         }
         try (ControlClient client = ControlClient.connect(s.ownerPid())) {
             all.put("sandbox", client.call(Map.of("op", "inspect", "id", s.id())).get("sandbox"));
@@ -282,12 +308,14 @@ final class OpsCommands {
         Args a = Args.parse(argv, false);
         StateDirectory dir = a.directory();
         SandboxState s = resolve(dir, a.id("rm"));
+        Consumer<String> hookFailures = failure -> err.println("sandboxed: " + s.id() + ": " + failure);
         if (s.keptAfterJvm() && KeeperClient.alive(s)) {
             try (KeeperClient keeper = connectKeeper(s)) {
-                keeper.remove(dir);
+                keeper.remove(dir, hookFailures);
             }
         } else if (s.keptAfterJvm() || list(s.ownerPid()) == null) {
-            KeeperClient.removeEntry(dir, s.id()); // its owner is gone: what it left, as the stale clean-up removes it
+            // its owner is gone: what it left, as the stale clean-up removes it
+            KeeperClient.removeEntry(dir, s.id(), hookFailures);
         } else {
             try (ControlClient client = connect(s)) {
                 client.call(Map.of("op", "rm", "id", s.id(), "force", a.force));

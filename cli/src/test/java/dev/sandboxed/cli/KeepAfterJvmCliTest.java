@@ -5,11 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -57,6 +61,58 @@ class KeepAfterJvmCliTest {
             assertThat(Probes.eventually(10, () -> !Probes.processAlive(state.initPid())
                     && !Probes.processAlive(state.ownerPid()))).as("init and keeper gone").isTrue();
             assertThat(ps(stateDir)).noneMatch(line -> line.startsWith(id));
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
+        } finally {
+            owner.destroyForcibly();
+            owner.waitFor(10, TimeUnit.SECONDS);
+            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
+        }
+    }
+
+    @Test
+    void keptSandboxShowsWhatItsJvmShowedAndRunsPoststopHooksOnRm(@TempDir Path stateDir, @TempDir Path hooks)
+            throws Exception {
+        Path records = hooks.resolve("records.sh");
+        Files.writeString(records, "#!/bin/sh\ncat > " + hooks.resolve("poststop.json") + "\n");
+        Path fails = hooks.resolve("fails.sh");
+        Files.writeString(fails, "#!/bin/sh\necho broken\nexit 3\n");
+        for (Path script : List.of(records, fails)) {
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
+        }
+        Process owner = OwnerJvm.start(stateDir, KeepWithMainOwner.class, records.toString(), fails.toString());
+        try {
+            String output = new String(owner.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(owner.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(owner.exitValue()).as(output).isZero();
+            String id = output.lines().filter(l -> l.startsWith("KEPT ")).map(l -> l.substring(5)).findFirst()
+                    .orElseThrow(() -> new AssertionError("child JVM output: " + output));
+            SandboxState state = LeftBehind.in(stateDir).states().stream().filter(s -> s.id().equals(id)).findFirst()
+                    .orElseThrow();
+            assertThat(state.keptAfterJvm()).isTrue();
+
+            // As its JVM showed it: the main command, the limits, memory and CPU now (from its own cgroups).
+            assertThat(ps(stateDir)).anySatisfy(line -> assertThat(line).startsWith(id).contains(" kept ")
+                    .contains(" sleep 300 ").contains(" mem=64MiB ").matches(".* mem=64MiB +\\d+(KiB|MiB) .*"));
+            Cli inspect = cli(stateDir, "inspect", id);
+            assertThat(inspect.exit).as(inspect.output).isZero();
+            JsonNode sandbox = new ObjectMapper().readTree(inspect.output).get("sandbox");
+            assertThat(sandbox.get("command").toString()).isEqualTo("[\"sleep\",\"300\"]");
+            assertThat(sandbox.get("limits").get("memoryMaxBytes").asLong()).isEqualTo(64L << 20);
+            assertThat(sandbox.get("usage").get("memoryCurrentBytes").asLong()).isPositive();
+            assertThat(sandbox.get("usage").get("pidsCurrent").asLong()).isGreaterThanOrEqualTo(2); // init and sleep
+
+            // rm runs the poststop hooks once the init is gone; the failing one is reported on its stderr.
+            Cli rm = cli(stateDir, "rm", id);
+            assertThat(rm.exit).as(rm.output).isZero();
+            assertThat(rm.output).contains(id + ": poststop hook " + fails + ": exit status 3; output: broken");
+            JsonNode stopped = new ObjectMapper().readTree(hooks.resolve("poststop.json").toFile());
+            assertThat(stopped.get("id").asText()).isEqualTo(id);
+            assertThat(stopped.get("status").asText()).isEqualTo("stopped");
+            assertThat(stopped.has("pid")).as("OCI: no pid once stopped").isFalse();
+            assertThat(stateDir.resolve(id)).doesNotExist();
+            assertThat(state.cgroups()).allSatisfy(c -> assertThat(Path.of(c)).doesNotExist());
+            assertThat(Probes.eventually(10, () -> !Probes.processAlive(state.initPid())
+                    && !Probes.processAlive(state.ownerPid()))).as("init and keeper gone").isTrue();
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             owner.destroyForcibly();

@@ -8,11 +8,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
+import dev.sandboxed.core.internal.cgroup.CgroupFigures;
 import dev.sandboxed.core.internal.control.ControlTarget;
 import dev.sandboxed.core.internal.runtime.ProcessState;
 import dev.sandboxed.core.internal.runtime.RunningSandbox;
-import dev.sandboxed.core.result.ResourceUsage;
-import dev.sandboxed.core.spec.ResourceLimits;
 
 /** A sandbox of this JVM as {@code sandboxed ps/inspect/exec/kill/rm} reach it (see {@code internal.control}). */
 final class SandboxControl implements ControlTarget {
@@ -47,31 +46,12 @@ final class SandboxControl implements ControlTarget {
         }
         m.put("processes", processes);
         m.put("hostname", sandbox.spec().hostname());
-        m.put("limits", limits(sandbox.spec().limits()));
+        m.put("limits", CgroupFigures.limits(sandbox.spec().limits()));
         if (sandbox.state() == Sandbox.State.RUNNING) {
-            m.put("usage", usage(sandbox.usage()));
+            m.put("usage", CgroupFigures.usage(sandbox.usage()));
         }
         m.put("seccompDenials", sandbox.seccompDenials());
         m.put("spec", sandbox.spec().toString());
-        return m;
-    }
-
-    private static Map<String, Object> limits(ResourceLimits l) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        l.memoryMax().ifPresent(v -> m.put("memoryMaxBytes", v));
-        l.memoryHigh().ifPresent(v -> m.put("memoryHighBytes", v));
-        l.cpus().ifPresent(v -> m.put("cpus", v));
-        l.pidsMax().ifPresent(v -> m.put("pidsMax", v));
-        return m;
-    }
-
-    private static Map<String, Object> usage(ResourceUsage u) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("memoryCurrentBytes", u.memoryCurrentBytes());
-        m.put("memoryPeakBytes", u.memoryPeakBytes());
-        m.put("cpuMillis", u.cpuUser().plus(u.cpuSystem()).toMillis());
-        m.put("pidsCurrent", u.pidsCurrent());
-        m.put("oomKills", u.oomKills());
         return m;
     }
 

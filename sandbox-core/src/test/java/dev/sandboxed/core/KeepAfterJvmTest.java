@@ -10,6 +10,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -168,8 +169,12 @@ class KeepAfterJvmTest {
     }
 
     @Test
-    void keptSandboxOlderThanMaxAgeIsRemovedByTheNextRuntime(@TempDir Path stateDir) throws Exception {
-        Process owner = OwnerJvm.start(stateDir, KeepOwnerJvmMain.class, "after", "1s", "exit");
+    void keptSandboxOlderThanMaxAgeIsRemovedByTheNextRuntime(@TempDir Path stateDir, @TempDir Path hooks)
+            throws Exception {
+        Path hook = hooks.resolve("poststop.sh");
+        Files.writeString(hook, "#!/bin/sh\ncat > " + hooks.resolve("poststop.json") + "\n");
+        Files.setPosixFilePermissions(hook, PosixFilePermissions.fromString("rwx------"));
+        Process owner = OwnerJvm.start(stateDir, KeepOwnerJvmMain.class, "after", "1s", "exit", hook.toString());
         try {
             Kept kept = keepInChild(owner);
             assertThat(owner.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -179,9 +184,14 @@ class KeepAfterJvmTest {
                 Thread.sleep(Math.max(1, Duration.between(Instant.now(), until).toMillis()));
             }
             assertThat(Probes.processAlive(state.ownerPid())).as("its keeper waits for a runtime to remove it").isTrue();
+            assertThat(hooks.resolve("poststop.json")).as("no poststop hook while kept").doesNotExist();
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
             assertThat(Probes.eventually(10, () -> !Probes.processAlive(kept.initPid())
                     && !Probes.processAlive(state.ownerPid()))).as("init and keeper gone").isTrue();
+            // The clean-up ran its poststop hook, as its JVM would have: the OCI state, stopped, on stdin.
+            String stopped = Files.readString(hooks.resolve("poststop.json"));
+            assertThat(stopped).contains("\"id\":\"" + kept.id() + "\"", "\"status\":\"stopped\"")
+                    .doesNotContain("\"pid\"");
         } finally {
             owner.destroyForcibly();
             owner.waitFor(10, TimeUnit.SECONDS);

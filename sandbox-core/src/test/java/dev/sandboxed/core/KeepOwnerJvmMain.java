@@ -2,6 +2,7 @@ package dev.sandboxed.core;
 
 import java.time.Duration;
 
+import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
@@ -9,7 +10,7 @@ import dev.sandboxed.core.spec.Sizes;
 /**
  * Run in a child JVM by {@link KeepAfterJvmTest}: starts a sandbox with a background process, keeps it (after the JVM
  * when args[0] is {@code after}, with args[1] as sandboxed.keep.maxAge), then exits (args[2] {@code exit}) or waits to
- * be killed ({@code wait}).
+ * be killed ({@code wait}); args[3], when given, is a poststop hook.
  */
 public final class KeepOwnerJvmMain {
     private KeepOwnerJvmMain() {
@@ -19,7 +20,11 @@ public final class KeepOwnerJvmMain {
         Duration maxAge = Sizes.parseDuration(RuntimeConfig.KEEP_MAX_AGE_PROPERTY, args[1]);
         SandboxRuntime runtime = SandboxRuntime.create(
                 RuntimeConfig.fromSystemProperties().withKeepAfterJvm(args[0].equals("after"), maxAge));
-        Sandbox s = runtime.start(SandboxSpec.builder().env("KEPT", "yes").build());
+        SandboxSpec.Builder spec = SandboxSpec.builder().env("KEPT", "yes");
+        if (args.length > 3) {
+            spec.hook(Hook.of(Hook.Stage.POSTSTOP, args[3]).withEnv("PATH=/usr/bin:/bin"));
+        }
+        Sandbox s = runtime.start(spec.build());
         s.spawn(ProcessSpec.of("sleep", "300"));
         // Writes to its stdout pipe: after the JVM, only the keeper's draining keeps it from SIGPIPE.
         s.spawn(ProcessSpec.of("sh", "-c", "while echo tick | tee -a /tmp/ticks; do sleep 0.1; done"));

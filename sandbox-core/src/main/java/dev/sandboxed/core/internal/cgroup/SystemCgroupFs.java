@@ -27,7 +27,8 @@ final class SystemCgroupFs implements CgroupFs {
     public String read(Path file) throws IOException {
         ByteBuffer buf = BUFFERS.get();
         buf.clear();
-        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
+        // O_NOFOLLOW: cgroupfs holds no links, so one there is not a cgroup file (a state entry names directories).
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
             while (ch.read(buf) >= 0) {
                 if (!buf.hasRemaining()) { // a long cgroup.procs: grow for this read only
                     ByteBuffer bigger = ByteBuffer.allocate(buf.capacity() * 2);

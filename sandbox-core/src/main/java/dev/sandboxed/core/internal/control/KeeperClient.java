@@ -100,11 +100,17 @@ public final class KeeperClient implements AutoCloseable {
         socket.send(Message.of(Protocol.K_SIGNAL).putU32(Protocol.F_EXEC_ID, 0).putU32(Protocol.F_SIGNO, signal));
     }
 
+    /** {@link #remove(StateDirectory, Consumer)} logging failed poststop hooks. */
+    public void remove(StateDirectory directory) {
+        remove(directory, null);
+    }
+
     /**
      * Ends the sandbox (its init kills everything and hangs up, and so does the keeper), then removes what it leaves on
-     * the host: cgroups, disk layers, state entry.
+     * the host: cgroups, disk layers, state entry; then runs its poststop hooks, handing each failure to
+     * {@code hookFailures} (null: logged as warnings).
      */
-    public void remove(StateDirectory directory) {
+    public void remove(StateDirectory directory, Consumer<String> hookFailures) {
         try {
             socket.send(Message.of(Protocol.K_SHUTDOWN));
             while (socket.receive() != null) {
@@ -113,18 +119,21 @@ public final class KeeperClient implements AutoCloseable {
         } catch (SandboxException goneAlready) {
             // then there is only the entry left to remove
         }
-        removeEntry(directory, state.id());
+        removeEntry(directory, state.id(), hookFailures);
     }
 
     /**
      * Removes entry {@code id} once nobody holds it (its owner JVM and its keeper are gone), waiting up to 5 s for a
-     * keeper that is exiting.
+     * keeper that is exiting; then runs the poststop hooks it recorded when kept after its JVM, handing each failure to
+     * {@code hookFailures} (null: logged as warnings).
      *
      * @throws SandboxException when something still holds it
      */
-    public static void removeEntry(StateDirectory directory, String id) {
+    public static void removeEntry(StateDirectory directory, String id, Consumer<String> hookFailures) {
+        StateDirectory.AbandonedSandboxCleaner cleaner = hookFailures == null ? StaleSandboxes::clean
+                : (entry, s) -> StaleSandboxes.clean(entry, s, hookFailures);
         long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-        while (directory.removeAbandoned(id::equals, StaleSandboxes::clean) == 0) {
+        while (directory.removeAbandoned(id::equals, cleaner) == 0) {
             if (directory.list().stream().noneMatch(s -> s.id().equals(id))) {
                 return; // removed meanwhile
             }

@@ -10,10 +10,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
 
 import dev.sandboxed.core.internal.hooks.HookRunner;
 import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.Hook;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -92,6 +94,30 @@ final class LifecycleHooks {
         }
         connection.socket().send(Message.of(K_HOOKS_GO).putString(F_HOOK_STATE, state.json())
                 .putString(F_HOOK_STATE, state.withStatus(OciState.Status.CREATED).json()));
+    }
+
+    /** The poststop hooks to record for a sandbox kept after its JVM, if it has any. */
+    static Optional<SandboxState.Poststop> poststop(SandboxSpec spec, OciState stopped) {
+        List<SandboxState.RecordedHook> hooks = spec.hooks(Hook.Stage.POSTSTOP).stream()
+                .map(h -> new SandboxState.RecordedHook(h.path(), h.args(), h.env(), h.timeout().toMillis())).toList();
+        return hooks.isEmpty() ? Optional.empty() : Optional.of(new SandboxState.Poststop(stopped.json(), hooks));
+    }
+
+    /**
+     * Runs the poststop hooks recorded for a sandbox kept after its JVM (its init is gone): each failure is handed to
+     * {@code failures}, never thrown.
+     */
+    static void runRecorded(SandboxState.Poststop poststop, Consumer<String> failures) {
+        for (SandboxState.RecordedHook r : poststop.hooks()) {
+            Optional<String> failure;
+            try {
+                Hook h = new Hook(Hook.Stage.POSTSTOP, r.path(), r.args(), r.env(), Duration.ofMillis(r.timeoutMillis()));
+                failure = HookRunner.run(h, poststop.stateJson());
+            } catch (RuntimeException e) { // an entry edited by hand: not a hook the spec could have had
+                failure = Optional.of("poststop hook " + r.path() + ": not run: " + e.getMessage());
+            }
+            failure.ifPresent(failures);
+        }
     }
 
     /** Runs the poststart or poststop hooks: a failure is logged and returned, never thrown. */

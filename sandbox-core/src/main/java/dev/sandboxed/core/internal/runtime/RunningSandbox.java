@@ -12,6 +12,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Function;
 
 import dev.sandboxed.core.internal.cgroup.CgroupException;
+import dev.sandboxed.core.internal.cgroup.CgroupFigures;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.egress.EgressLink;
 import dev.sandboxed.core.internal.hooks.OciState;
@@ -245,7 +246,9 @@ public final class RunningSandbox {
             Native.close(lock);
             drains.forEach(Native::close);
         }
-        stateEntry.write(stateEntry.read().keptBy(keeper, SandboxStarter.startTime(keeper), until));
+        stateEntry.write(stateEntry.read().keptBy(keeper, SandboxStarter.startTime(keeper), until,
+                main().map(m -> m.state().command()).orElse(null), CgroupFigures.limits(spec.limits()),
+                LifecycleHooks.poststop(spec, hookState().withStatus(OciState.Status.STOPPED)).orElse(null)));
         stateEntry.release(); // the keeper's lock keeps the stale clean-up away now
         initExit.close();
         connection.handedOver("kept after its JVM by keeper " + keeper);
