@@ -3,6 +3,7 @@ package dev.sandboxed.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,14 +32,8 @@ class KeepAfterJvmCliTest {
     void keptContainerIsOperatedAfterItsJvmExited(@TempDir Path stateDir) throws Exception {
         Process owner = OwnerJvm.start(stateDir, KeepAfterJvmHolder.class);
         try {
-            String output = new String(owner.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(owner.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(owner.exitValue()).as(output).isZero();
-            String id = output.lines().filter(l -> l.startsWith("KEPT ")).map(l -> l.substring(5)).findFirst()
-                    .orElseThrow(() -> new AssertionError("child JVM output: " + output));
-            SandboxState state = LeftBehind.in(stateDir).states().stream().filter(s -> s.id().equals(id)).findFirst()
-                    .orElseThrow();
-            assertThat(state.keptAfterJvm()).isTrue();
+            SandboxState state = keptBy(owner, stateDir);
+            String id = state.id();
 
             assertThat(ps(stateDir)).anySatisfy(line -> assertThat(line).startsWith(id)
                     .contains(" " + state.ownerPid() + " ").contains(" kept "));
@@ -63,9 +58,7 @@ class KeepAfterJvmCliTest {
             assertThat(ps(stateDir)).noneMatch(line -> line.startsWith(id));
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
-            owner.destroyForcibly();
-            owner.waitFor(10, TimeUnit.SECONDS);
-            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
+            OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure
         }
     }
 
@@ -81,14 +74,8 @@ class KeepAfterJvmCliTest {
         }
         Process owner = OwnerJvm.start(stateDir, KeepWithMainOwner.class, records.toString(), fails.toString());
         try {
-            String output = new String(owner.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(owner.waitFor(60, TimeUnit.SECONDS)).isTrue();
-            assertThat(owner.exitValue()).as(output).isZero();
-            String id = output.lines().filter(l -> l.startsWith("KEPT ")).map(l -> l.substring(5)).findFirst()
-                    .orElseThrow(() -> new AssertionError("child JVM output: " + output));
-            SandboxState state = LeftBehind.in(stateDir).states().stream().filter(s -> s.id().equals(id)).findFirst()
-                    .orElseThrow();
-            assertThat(state.keptAfterJvm()).isTrue();
+            SandboxState state = keptBy(owner, stateDir);
+            String id = state.id();
 
             // As its JVM showed it: the main command, the limits, memory and CPU now (from its own cgroups).
             assertThat(ps(stateDir)).anySatisfy(line -> assertThat(line).startsWith(id).contains(" kept ")
@@ -115,10 +102,21 @@ class KeepAfterJvmCliTest {
                     && !Probes.processAlive(state.ownerPid()))).as("init and keeper gone").isTrue();
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
-            owner.destroyForcibly();
-            owner.waitFor(10, TimeUnit.SECONDS);
-            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
+            OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure
         }
+    }
+
+    /** The entry of the sandbox the child JVM kept ("KEPT ID") before it exited normally. */
+    private static SandboxState keptBy(Process owner, Path stateDir) throws InterruptedException, IOException {
+        String output = new String(owner.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(owner.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(owner.exitValue()).as(output).isZero();
+        String id = output.lines().filter(l -> l.startsWith("KEPT ")).map(l -> l.substring(5)).findFirst()
+                .orElseThrow(() -> new AssertionError("child JVM output: " + output));
+        SandboxState state = LeftBehind.in(stateDir).states().stream().filter(s -> s.id().equals(id)).findFirst()
+                .orElseThrow();
+        assertThat(state.keptAfterJvm()).isTrue();
+        return state;
     }
 
     private record Cli(int exit, String output) {

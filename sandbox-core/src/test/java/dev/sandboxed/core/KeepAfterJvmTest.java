@@ -142,9 +142,7 @@ class KeepAfterJvmTest {
             assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
-            owner.destroyForcibly();
-            owner.waitFor(10, TimeUnit.SECONDS);
-            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
+            OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure
         }
     }
 
@@ -162,9 +160,7 @@ class KeepAfterJvmTest {
             assertThat(Probes.eventually(10, () -> !Probes.processAlive(kept.initPid()))).as("init ends").isTrue();
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
-            owner.destroyForcibly();
-            owner.waitFor(10, TimeUnit.SECONDS);
-            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
+            OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure
         }
     }
 
@@ -193,9 +189,7 @@ class KeepAfterJvmTest {
             assertThat(stopped).contains("\"id\":\"" + kept.id() + "\"", "\"status\":\"stopped\"")
                     .doesNotContain("\"pid\"");
         } finally {
-            owner.destroyForcibly();
-            owner.waitFor(10, TimeUnit.SECONDS);
-            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
+            OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure
         }
     }
 
@@ -238,9 +232,7 @@ class KeepAfterJvmTest {
             assertThat(Probes.eventually(10, () -> !Probes.processAlive(initPid))).as("init ends with its JVM").isTrue();
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
-            owner.destroyForcibly();
-            owner.waitFor(10, TimeUnit.SECONDS);
-            LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime(); // also after a failure
+            OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure
         }
     }
 }

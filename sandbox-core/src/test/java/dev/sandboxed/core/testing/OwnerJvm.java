@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import dev.sandboxed.core.RuntimeConfig;
 
@@ -33,5 +34,15 @@ public final class OwnerJvm {
         command.add(main.getName());
         command.addAll(List.of(args));
         return new ProcessBuilder(command).redirectErrorStream(true).start();
+    }
+
+    /**
+     * Ends a test's owner JVM and whatever it left, also after a failure: kills the JVM and any keeper of its
+     * sandboxes, then checks that the next runtime on its state directory removes everything.
+     */
+    public static void killAndCleanUp(Process owner, Path stateDir) throws InterruptedException {
+        owner.destroyForcibly();
+        owner.waitFor(10, TimeUnit.SECONDS);
+        LeftBehind.in(stateDir).withKeepersKilled().assertRemovedByNextRuntime();
     }
 }
