@@ -85,7 +85,9 @@ final class ContainerFactory {
             throw e;
         }
         if (ahead && prepareNext) {
-            PreparedAhead.of(context).prepare(context, config, runtime, spec);
+            PreparedAhead prepared = PreparedAhead.of(context);
+            container.closeInBackground(prepared::closeLater);
+            prepared.prepare(context, config, runtime, spec);
         }
         return container;
     }

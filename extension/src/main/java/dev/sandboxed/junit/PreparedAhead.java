@@ -17,6 +17,9 @@ import dev.sandboxed.junit.internal.ahead.Ahead;
  * gets it, so the start is off that test's path. Kept in the root store: what no test took is closed at the end of
  * the run (and with the runtime at JVM exit; after a kill -9 the next runtime's clean-up removes it like any other).
  *
+ * <p>Such a test's container is closed in the background too, once the test is done (its permit given back when it
+ * is closed); what a class's tests left is closed when the class ends.
+ *
  * <p>Only for containers that an earlier start cannot tell apart from a later one: no customizer (its callbacks and
  * spec are code), no main process, no bind mount or directory root (a source deleted and made again in between would
  * show the old one), no published or exposed ports (held meanwhile), no network to join, no egress helper, no hooks
@@ -45,7 +48,15 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
      */
     static void classEnded(ExtensionContext classContext) {
         Optional.ofNullable(classContext.getRoot().getStore(SandboxedExtension.NAMESPACE).get(KEY, PreparedAhead.class))
-                .ifPresent(p -> p.ahead.discardFrom(classContext.getUniqueId()));
+                .ifPresent(p -> {
+                    p.ahead.discardFrom(classContext.getUniqueId());
+                    p.ahead.awaitIdle(); // and what its tests left to close in the background is closed
+                });
+    }
+
+    /** Closes a test's container off the test's path, on the thread that starts them ahead. */
+    void closeLater(Container container) {
+        ahead.closeLater(container);
     }
 
     /** Whether a sandbox for {@code spec} may be started ahead (see the class comment). */

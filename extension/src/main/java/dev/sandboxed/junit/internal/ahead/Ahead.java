@@ -20,7 +20,7 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * Sandboxes started ahead, one background thread starting them: after a test gets its sandbox, the next one for the
+ * Sandboxes started ahead, one background thread starting them (and closing those tests are done with): after a test gets its sandbox, the next one for the
  * same key boots while that test runs, and the next test with an equal key takes it instead of waiting for a start.
  * At most {@code capacity} are kept (the oldest is closed when a new one does not fit), each holding one of the
  * caller's permits, so that they count against the cap on sandboxes alive at once; one that was not taken is closed
@@ -155,12 +155,28 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
         theirs.forEach(Entry::discard);
     }
 
-    /** Waits until the background thread has done what it was given so far. */
-    void awaitIdleForTests() {
+    /**
+     * Closes {@code sandbox} on the background thread, off the caller's path (at once on this thread when the pool is
+     * closed); {@link #awaitIdle} and {@link #close} wait for it.
+     */
+    public void closeLater(AutoCloseable sandbox) {
+        try {
+            worker.execute(() -> closeQuietly(sandbox));
+        } catch (RejectedExecutionException closed) {
+            closeQuietly(sandbox);
+        }
+    }
+
+    /** Waits until the background thread has done what it was given so far (at once when the pool is closed). */
+    public void awaitIdle() {
         try {
             worker.submit(() -> { }).get();
-        } catch (ExecutionException | InterruptedException | RejectedExecutionException e) {
+        } catch (RejectedExecutionException closed) {
+            // close() waits for the rest
+        } catch (ExecutionException e) {
             throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

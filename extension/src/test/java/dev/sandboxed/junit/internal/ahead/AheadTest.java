@@ -44,7 +44,7 @@ class AheadTest {
     void anEqualKeyTakesThePreparedOneWithItsPermit() {
         ahead.prepare("a", "t1", permits, start("a"));
         assertThat(permits.availablePermits()).isEqualTo(3);
-        ahead.awaitIdleForTests();
+        ahead.awaitIdle();
         Ahead.Taken<Handle> taken = ahead.take("a", "t2").orElseThrow();
         assertThat(taken.sandbox().key).isEqualTo("a");
         assertThat(ahead.take("a", "t3")).isEmpty();
@@ -59,10 +59,10 @@ class AheadTest {
     void aMissClosesWhatOtherScopesPreparedButKeepsItsOwn() {
         ahead.prepare("a", "t1", permits, start("a"));
         ahead.prepare("b", "t2", permits, start("b"));
-        ahead.awaitIdleForTests();
+        ahead.awaitIdle();
         assertThat(ahead.take("c", "t2")).isEmpty();
         assertThat(ahead.size()).isEqualTo(1);
-        ahead.awaitIdleForTests();
+        ahead.awaitIdle();
         assertThat(closed).extracting(h -> h.key).containsExactly("a");
         assertThat(ahead.take("b", "t3")).isPresent();
         assertThat(permits.availablePermits()).isEqualTo(3); // b's permit went with it
@@ -73,9 +73,9 @@ class AheadTest {
         ahead.prepare("a", "t1", permits, start("a"));
         ahead.prepare("b", "t1", permits, start("b"));
         ahead.prepare("b", "t1", permits, start("b")); // there already
-        ahead.awaitIdleForTests();
+        ahead.awaitIdle();
         ahead.prepare("c", "t1", permits, start("c"));
-        ahead.awaitIdleForTests();
+        ahead.awaitIdle();
         assertThat(started).hasValue(3);
         assertThat(closed).extracting(h -> h.key).containsExactly("a");
         assertThat(permits.availablePermits()).isEqualTo(2);
@@ -98,9 +98,20 @@ class AheadTest {
         ahead.prepare("b", "t1", permits, start("b")); // queued behind a
         assertThat(ahead.take("b", "t2")).isEmpty();
         proceed.countDown();
-        ahead.awaitIdleForTests();
+        ahead.awaitIdle();
         assertThat(started).hasValue(1);
         assertThat(permits.availablePermits()).isEqualTo(3); // a's
+    }
+
+    @Test
+    void closeLaterClosesOffTheCallersThreadAndCloseWaitsForIt() {
+        Handle h = new Handle("a");
+        ahead.closeLater(h);
+        ahead.close();
+        assertThat(closed).containsExactly(h);
+        Handle after = new Handle("b");
+        ahead.closeLater(after); // closed pool: at once
+        assertThat(closed).containsExactly(h, after);
     }
 
     @Test
@@ -119,7 +130,7 @@ class AheadTest {
             h.usable.set(false);
             return h;
         });
-        ahead.awaitIdleForTests();
+        ahead.awaitIdle();
         assertThat(ahead.take("a", "t2")).isEmpty();
         assertThat(closed).hasSize(1);
         assertThat(permits.availablePermits()).isEqualTo(4);
@@ -130,7 +141,7 @@ class AheadTest {
         ahead.prepare("a", "t1", permits, () -> {
             throw new IllegalStateException("deliberate");
         });
-        ahead.awaitIdleForTests();
+        ahead.awaitIdle();
         assertThat(ahead.take("a", "t2")).isEmpty();
         assertThat(permits.availablePermits()).isEqualTo(4);
     }
