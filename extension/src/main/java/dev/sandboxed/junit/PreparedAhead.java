@@ -31,6 +31,7 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
     /** Two: a test with two different containers gets both ahead. */
     static final int CAPACITY = 2;
     private static final String KEY = "prepared-ahead";
+    private static final String CLASS_END_KEY = "prepared-ahead-class-end";
 
     private record Key(SandboxRuntime runtime, SandboxSpec spec) {
     }
@@ -43,15 +44,17 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
     }
 
     /**
-     * Closes what the tests of the class of {@code classContext} prepared, when it ends: nothing of a class outlives
-     * it (a later class would rarely take it, and whoever checks after a class finds nothing open).
+     * When the class of a test that prepared one ends, closes what its tests prepared and waits for what they left to
+     * close in the background: nothing of a class outlives it (a later class would rarely take it, and whoever checks
+     * after a class finds nothing open). Kept in the class's store, so it works however the extension was registered.
      */
-    static void classEnded(ExtensionContext classContext) {
-        Optional.ofNullable(classContext.getRoot().getStore(SandboxedExtension.NAMESPACE).get(KEY, PreparedAhead.class))
-                .ifPresent(p -> {
-                    p.ahead.discardFrom(classContext.getUniqueId());
-                    p.ahead.awaitIdle(); // and what its tests left to close in the background is closed
-                });
+    private record ClassEnd(Ahead<Key, Sandbox> ahead, String classId) implements AutoCloseable,
+            ExtensionContext.Store.CloseableResource {
+        @Override
+        public void close() {
+            ahead.discardFrom(classId);
+            ahead.awaitIdle();
+        }
     }
 
     /** Closes a test's container off the test's path, on the thread that starts them ahead. */
@@ -75,6 +78,13 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
 
     /** Starts the next sandbox for {@code spec} in the background, if a permit is free. */
     void prepare(ExtensionContext context, ExtensionConfig config, SandboxRuntime runtime, SandboxSpec spec) {
+        ExtensionContext testClass = context;
+        while (testClass.getTestMethod().isPresent() && testClass.getParent().isPresent()) {
+            testClass = testClass.getParent().get(); // past test templates (repeated, parameterized) to the class
+        }
+        String classId = testClass.getUniqueId(); // in the key: a store lookup also sees an enclosing class's
+        testClass.getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent(CLASS_END_KEY + classId,
+                k -> new ClassEnd(ahead, classId), ClassEnd.class);
         ahead.prepare(new Key(runtime, spec), context.getUniqueId(), Runtimes.permits(context, config),
                 () -> runtime.start(spec));
     }

@@ -242,7 +242,6 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         if (!acting(context)) {
             return;
         }
-        PreparedAhead.classEnded(context);
         if (context.getExecutionException().filter(t -> !(t instanceof TestAbortedException)).isPresent()) {
             ownRegistry(context).ifPresent(ContainerRegistry::markFailed);
         }

@@ -14,10 +14,13 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.ClassOrderer;
 import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestClassOrder;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -154,6 +157,36 @@ class PrepareAheadTest {
     void oneStartedForAnotherSpecIsClosedUnused() {
         Kit.succeeded(Kit.run(Mismatch.class), 2);
         assertThat(IDS.get("second")).isNotEqualTo(IDS.get("ahead"));
+        assertNothingLeft();
+    }
+
+    /** {@code @Sandboxed} on methods only: the extension gets no class callbacks, yet nothing outlives the class. */
+    @TestClassOrder(ClassOrderer.OrderAnnotation.class)
+    static class MethodLevel {
+        @Nested
+        @Order(1)
+        class Prepares {
+            @Test
+            @Sandboxed
+            void first(Container c) throws Exception {
+                track(c);
+                IDS.put("ahead", startedAhead(c).id());
+            }
+        }
+
+        @Nested
+        @Order(2)
+        class Later {
+            @Test
+            void nothingOfTheEarlierClassIsOpen() {
+                assertThat(open()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void nothingStartedAheadOutlivesItsClass() {
+        Kit.succeeded(Kit.run(MethodLevel.class), 2);
         assertNothingLeft();
     }
 
