@@ -20,7 +20,7 @@ import java.util.function.Predicate;
 import java.util.function.Supplier;
 
 /**
- * Sandboxes started ahead, one background thread starting them (and closing those tests are done with): after a test gets its sandbox, the next one for the
+ * Sandboxes started ahead, one background thread starting them (another closes those tests are done with): after a test gets its sandbox, the next one for the
  * same key boots while that test runs, and the next test with an equal key takes it instead of waiting for a start.
  * At most {@code capacity} are kept (the oldest is closed when a new one does not fit), each holding one of the
  * caller's permits, so that they count against the cap on sandboxes alive at once; one that was not taken is closed
@@ -42,6 +42,12 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
     private final Deque<Entry> entries = new ArrayDeque<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "sandboxed-prepare-ahead");
+        t.setDaemon(true);
+        return t;
+    });
+    /** Closes on a thread of its own: a close waits mostly for the kernel, and must not hold up the next start. */
+    private final ExecutorService closer = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "sandboxed-close-behind");
         t.setDaemon(true);
         return t;
     });
@@ -156,21 +162,26 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
     }
 
     /**
-     * Closes {@code sandbox} on the background thread, off the caller's path (at once on this thread when the pool is
+     * Closes {@code sandbox} in the background, off the caller's path (at once on this thread when the pool is
      * closed); {@link #awaitIdle} and {@link #close} wait for it.
      */
     public void closeLater(AutoCloseable sandbox) {
         try {
-            worker.execute(() -> closeQuietly(sandbox));
+            closer.execute(() -> closeQuietly(sandbox));
         } catch (RejectedExecutionException closed) {
             closeQuietly(sandbox);
         }
     }
 
-    /** Waits until the background thread has done what it was given so far (at once when the pool is closed). */
+    /** Waits until the background threads have done what they were given so far (at once when the pool is closed). */
     public void awaitIdle() {
+        await(worker);
+        await(closer);
+    }
+
+    private static void await(ExecutorService executor) {
         try {
-            worker.submit(() -> { }).get();
+            executor.submit(() -> { }).get();
         } catch (RejectedExecutionException closed) {
             // close() waits for the rest
         } catch (ExecutionException e) {
@@ -192,13 +203,15 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
             closed = true;
         }
         discardAll();
-        worker.shutdown();
-        try {
-            if (!worker.awaitTermination(60, TimeUnit.SECONDS)) {
-                LOG.log(Level.WARNING, "a sandbox started ahead did not finish starting within 60 s; the runtime closes it");
+        for (ExecutorService executor : List.of(worker, closer)) {
+            executor.shutdown();
+            try {
+                if (!executor.awaitTermination(60, TimeUnit.SECONDS)) {
+                    LOG.log(Level.WARNING, "a sandbox started ahead or being closed took over 60 s; the runtime closes it");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 
