@@ -4,7 +4,6 @@ import java.io.OutputStream;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,15 +12,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.TestTemplate;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 import org.opentest4j.TestAbortedException;
@@ -40,7 +36,8 @@ import dev.sandboxed.junit.internal.hermetic.Wire;
 /**
  * {@code @Sandboxed(jvm = true)}: the test's instance, {@code @BeforeEach} methods, the test method and its
  * {@code @AfterEach} methods run in a fresh JVM in a sandbox made from the test's settings (see {@link JvmRun}); here
- * they are skipped and the child's result is thrown as if the test had run in place.
+ * they are skipped and the child's result is thrown as if the test had run in place. The child selects the test by
+ * its unique id: a method of a top-level, static or {@code @Nested} class, or one invocation of a test template.
  */
 final class JvmTests {
     /** Extra JVM options for the sandboxed JVM, whitespace-separated, after the chosen ones (so they win). */
@@ -76,15 +73,7 @@ final class JvmTests {
     static void check(ExtensionContext context, SandboxedSettings settings) {
         Class<?> testClass = context.getRequiredTestClass();
         Method method = context.getRequiredTestMethod();
-        if (testClass.getEnclosingClass() != null && !Modifier.isStatic(testClass.getModifiers())
-                || AnnotationSupport.isAnnotated(testClass, Nested.class)) {
-            throw unsupported("@Nested test classes", "a top-level or static nested test class");
-        }
         for (Annotation a : method.getAnnotations()) {
-            if (a.annotationType() != TestTemplate.class && AnnotationSupport.isAnnotated(a.annotationType(), TestTemplate.class)
-                    || a.annotationType() == TestTemplate.class) {
-                throw unsupported("@" + a.annotationType().getSimpleName() + " methods", "a @Test method");
-            }
             if (a.annotationType() == TestFactory.class || AnnotationSupport.isAnnotated(a.annotationType(), TestFactory.class)) {
                 throw unsupported("@TestFactory methods", "a @Test method");
             }
@@ -101,8 +90,12 @@ final class JvmTests {
                 throw unsupported("Container constructor parameters", "a test without containers");
             }
         }
-        if (!AnnotationSupport.findAnnotatedFields(testClass, Sandboxed.class, f -> f.getType() == Container.class).isEmpty()) {
-            throw unsupported("@Sandboxed Container fields", "a test without containers");
+        // A @Nested class's enclosing instances are made in the sandboxed JVM too: their fields count.
+        for (Class<?> c = testClass; c != null; c = c.isMemberClass() && !java.lang.reflect.Modifier.isStatic(c.getModifiers())
+                ? c.getEnclosingClass() : null) {
+            if (!AnnotationSupport.findAnnotatedFields(c, Sandboxed.class, f -> f.getType() == Container.class).isEmpty()) {
+                throw unsupported("@Sandboxed Container fields", "a test without containers");
+            }
         }
         settings.jvmUnsupported().ifPresent(attribute -> {
             throw unsupported(attribute, "network none or host, limits, seccomp, binds, tmpfs, env, user, hostname, timeout");
@@ -120,9 +113,7 @@ final class JvmTests {
         SandboxSpec spec = settings.toSpec(context);
         SandboxRuntime runtime = Runtimes.runtime(context, config);
         Class<?> testClass = context.getRequiredTestClass();
-        Method method = context.getRequiredTestMethod();
-        Wire.Request request = new Wire.Request(testClass.getName(), method.getName(), Arrays.stream(method.getParameterTypes())
-                .map(Class::getTypeName).collect(Collectors.joining(",")), configuration(config));
+        Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), configuration(config));
         Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
         List<String> classPath = JvmRun.classPath(anchors(testClass));

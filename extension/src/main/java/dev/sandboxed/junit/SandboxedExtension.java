@@ -325,6 +325,13 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
     }
 
+    /** {@code jvm = true}: each invocation runs in its own sandboxed JVM, which selects just that invocation. */
+    @Override
+    public void interceptTestTemplateMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                            ExtensionContext context) throws Throwable {
+        interceptTestMethod(invocation, invocationContext, context);
+    }
+
     /** {@code jvm = true}: the sandboxed JVM runs the test's {@code @AfterEach} methods, not this one. */
     @Override
     public void interceptAfterEachMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,

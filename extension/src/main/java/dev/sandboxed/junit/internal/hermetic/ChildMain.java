@@ -1,7 +1,7 @@
 package dev.sandboxed.junit.internal.hermetic;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectUniqueId;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.UniqueId;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -22,8 +23,11 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
- * The sandboxed JVM's main: runs exactly one test method with the JUnit Platform Launcher and reports to the parent
- * through {@link Wire}. Argument: the shared directory. It boots, then reads the test to run from its stdin.
+ * The sandboxed JVM's main: runs exactly one test, selected by its unique id in the parent, with the JUnit Platform
+ * Launcher and reports to the parent through {@link Wire}. Argument: the shared directory. It boots, then reads the
+ * test to run from its stdin. An invocation of a test template or a dynamic test is identified by its position
+ * ({@code #2}): the child finds it by running the argument source or factory again, and fails it when its display
+ * name differs from the parent's (the source gave other invocations here: not deterministic).
  */
 public final class ChildMain {
     private ChildMain() {
@@ -51,16 +55,17 @@ public final class ChildMain {
         Wire.MAPPER.writeValueAsBytes(ThrowableCodec.encode(new IllegalStateException("boot")));
         Wire.Request request = Wire.readRequest(System.in);
         LauncherDiscoveryRequest discovery = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectMethod(request.className(), request.methodName(), request.parameterTypes()))
+                .selectors(selectUniqueId(request.uniqueId()))
                 .configurationParameters(request.configuration())
                 .build();
-        Listener listener = new Listener(events);
+        Listener listener = new Listener(events, positional(request.uniqueId()) ? request.displayName() : null);
         launcher.execute(discovery, listener);
         if (!listener.reported) {
-            // The class itself failed (a @BeforeAll, its discovery) or the method was not found.
+            // The class itself failed (a @BeforeAll, its discovery) or the test was not found.
             Throwable failure = listener.containerFailure != null ? listener.containerFailure
-                    : new IllegalStateException("no test " + request.className() + "#" + request.methodName() + "("
-                            + request.parameterTypes() + ") was found in the sandboxed JVM");
+                    : new IllegalStateException("no test " + request.uniqueId() + " was found in the sandboxed JVM: "
+                            + "its tests differ from the test JVM's (an argument source or test factory that is not "
+                            + "deterministic?)");
             events.write(Wire.event("finished").put("status", "FAILED").set("throwable", ThrowableCodec.encode(failure)));
         }
         finished.set(true);
@@ -86,6 +91,16 @@ public final class ChildMain {
         return Optional.empty();
     }
 
+    /** Whether the test is identified by its position among its siblings only: an invocation or a dynamic test. */
+    private static boolean positional(String uniqueId) {
+        try {
+            String type = UniqueId.parse(uniqueId).getLastSegment().getType();
+            return type.equals("test-template-invocation") || type.startsWith("dynamic-");
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
     /** Run while booting, so the engine's execution path is loaded (and compiled) before the test arrives. */
     static final class Warmup {
         @Test
@@ -97,14 +112,25 @@ public final class ChildMain {
         private final Wire.EventWriter events;
         volatile boolean reported;
         volatile Throwable containerFailure;
+        /** The display name the test has in the parent, to compare, or null. */
+        private final String expectedName;
+        private volatile String mismatch;
 
-        Listener(Wire.EventWriter events) {
+        Listener(Wire.EventWriter events, String expectedName) {
             this.events = events;
+            this.expectedName = expectedName;
         }
 
         @Override
         public void executionStarted(TestIdentifier id) {
             if (id.isTest()) {
+                if (expectedName != null && !expectedName.equals(id.getDisplayName())) {
+                    UniqueId.Segment last = UniqueId.parse(id.getUniqueId()).getLastSegment();
+                    mismatch = "the sandboxed JVM's " + last.getType() + " " + last.getValue() + " is '"
+                            + id.getDisplayName() + "' but the test JVM's is '" + expectedName + "': argument sources and "
+                            + "test factories of jvm = true tests must give the same tests in both JVMs; not deterministic ones "
+                            + "(random values, the time, the host's state) are refused";
+                }
                 events.write(Wire.event("started"));
             }
         }
@@ -121,8 +147,13 @@ public final class ChildMain {
         public void executionFinished(TestIdentifier id, TestExecutionResult result) {
             if (id.isTest()) {
                 reported = true;
-                ObjectNode e = Wire.event("finished").put("status", result.getStatus().name());
-                result.getThrowable().ifPresent(t -> e.set("throwable", ThrowableCodec.encode(t)));
+                ObjectNode e = Wire.event("finished");
+                if (mismatch != null) {
+                    e.put("status", "FAILED").set("throwable", ThrowableCodec.encode(new IllegalStateException(mismatch)));
+                } else {
+                    e.put("status", result.getStatus().name());
+                    result.getThrowable().ifPresent(t -> e.set("throwable", ThrowableCodec.encode(t)));
+                }
                 events.write(e);
             } else if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL && containerFailure == null) {
                 containerFailure = result.getThrowable().orElse(null);

@@ -35,11 +35,15 @@ public final class Wire {
     private Wire() {
     }
 
-    /** The test the child runs: a method of a class, its parameter types as JUnit's method selector takes them. */
-    public record Request(String className, String methodName, String parameterTypes, Map<String, String> configuration) {
+    /**
+     * The test the child runs: its unique id in the parent (the child's launcher selects exactly that test, also an
+     * invocation of a test template or a dynamic test) and its display name there, which the child compares for
+     * invocations and dynamic tests, which are identified by position only.
+     */
+    public record Request(String uniqueId, String displayName, Map<String, String> configuration) {
         ObjectNode toJson() {
             ObjectNode n = MAPPER.createObjectNode();
-            n.put("class", className).put("method", methodName).put("parameterTypes", parameterTypes);
+            n.put("uniqueId", uniqueId).put("displayName", displayName);
             ObjectNode config = n.putObject("configuration");
             configuration.forEach(config::put);
             return n;
@@ -48,8 +52,7 @@ public final class Wire {
         static Request fromJson(JsonNode n) {
             Map<String, String> config = new java.util.LinkedHashMap<>();
             n.path("configuration").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
-            return new Request(n.path("class").asText(), n.path("method").asText(), n.path("parameterTypes").asText(),
-                    config);
+            return new Request(n.path("uniqueId").asText(), n.path("displayName").asText(), config);
         }
     }
 
