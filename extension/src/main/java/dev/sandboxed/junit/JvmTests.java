@@ -1,9 +1,12 @@
 package dev.sandboxed.junit;
 
+import java.io.File;
 import java.io.OutputStream;
 import java.lang.annotation.Annotation;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -27,6 +30,7 @@ import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.junit.internal.hermetic.Cds;
 import dev.sandboxed.junit.internal.hermetic.ChildMain;
 import dev.sandboxed.junit.internal.hermetic.JvmPool;
 import dev.sandboxed.junit.internal.hermetic.JvmRun;
@@ -48,6 +52,10 @@ final class JvmTests {
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     /** How many sandboxed JVMs are kept started ahead per test run (fork), each for one later test; 0 for none. */
     static final String PREPARED = "sandboxed.jvm.prepared";
+    /** {@code auto} (a class-data archive of the class path's jars, see {@link Cds}) or {@code off}. */
+    static final String CDS = "sandboxed.jvm.cds";
+    /** Where the class-data archives are kept: by default the build's target directory, else the user's cache. */
+    static final String CDS_DIR = "sandboxed.jvm.cds.dir";
     /** Report entries with the sandboxed JVM's usage, published for every such test. */
     static final String USAGE_ENTRY = "sandboxed.jvm.usage";
 
@@ -116,12 +124,13 @@ final class JvmTests {
         Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), configuration(config));
         Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
+        boolean cdsOn = cdsOn(config);
         List<String> classPath = JvmRun.classPath(anchors(testClass));
         JvmRun.unreachable(classPath).ifPresent(why -> {
             throw new SandboxedConfigurationException("jvm", "the class path, the working directory and the JDK are "
                     + "bound at their own paths, but " + why + "; expected them below /tmp or /run, or elsewhere outside /proc, /dev and /sys");
         });
-        JvmRun run = new JvmRun(classPath, options, CURRENT_OUT, CURRENT_ERR);
+        JvmRun run = new JvmRun(cds(context, config, classPath, cdsOn), options, CURRENT_OUT, CURRENT_ERR);
         Function<SandboxSpec, Sandbox> start = s -> {
             try {
                 return runtime.start(s);
@@ -158,7 +167,7 @@ final class JvmTests {
                 context.publishReportEntry(entries);
             }
         }
-        publishUsage(context, outcome.usage(), startedAhead);
+        publishUsage(context, outcome, startedAhead);
         Optional<Throwable> result = Verdict.of(outcome, timeout, testClass.getClassLoader());
         if (result.isPresent()) {
             Throwable t = result.get();
@@ -167,6 +176,39 @@ final class JvmTests {
             }
             throw t;
         }
+    }
+
+    private static boolean cdsOn(ExtensionConfig config) {
+        String value = config.get(CDS).orElse("auto").trim();
+        return switch (value) {
+            case "auto" -> true;
+            case "off" -> false;
+            default -> throw new SandboxedConfigurationException(CDS, "'" + value + "' is not a mode; expected auto (a "
+                    + "class-data archive of the class path's jars, made once) or off");
+        };
+    }
+
+    /** The run's class-data archive for {@code classPath}, one per class path. */
+    private static Cds cds(ExtensionContext context, ExtensionConfig config, List<String> classPath, boolean on) {
+        if (!on) {
+            return Cds.off(classPath);
+        }
+        Path dir = config.get(CDS_DIR).map(Path::of).orElseGet(JvmTests::defaultCdsDir);
+        return context.getRoot().getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent("jvm-cds " + dir + " "
+                + String.join(File.pathSeparator, classPath), k -> Cds.in(dir, classPath), Cds.class);
+    }
+
+    /** The build's target directory (Maven's, then Gradle's build), else the user's cache. */
+    private static Path defaultCdsDir() {
+        Path work = Path.of(System.getProperty("user.dir"));
+        for (String build : List.of("target", "build")) {
+            if (Files.isDirectory(work.resolve(build)) && Files.isWritable(work.resolve(build))) {
+                return work.resolve(build).resolve("sandboxed-cds");
+            }
+        }
+        String cache = System.getenv("XDG_CACHE_HOME");
+        Path base = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("sandboxed").resolve("cds");
     }
 
     /** The run's pool of JVMs started ahead, closed when the run ends. */
@@ -257,9 +299,11 @@ final class JvmTests {
         return out;
     }
 
-    private static void publishUsage(ExtensionContext context, ResourceUsage u, boolean startedAhead) {
+    private static void publishUsage(ExtensionContext context, JvmRun.Outcome outcome, boolean startedAhead) {
+        ResourceUsage u = outcome.usage();
         Map<String, String> entries = new LinkedHashMap<>();
         entries.put("sandboxed.jvm.startedAhead", Boolean.toString(startedAhead));
+        entries.put(CDS, outcome.cds());
         entries.put(USAGE_ENTRY, FailureReport.usage(u));
         entries.put("sandboxed.jvm.memoryPeakBytes", Long.toString(u.memoryPeakBytes()));
         entries.put("sandboxed.jvm.cpuMillis", Long.toString(u.cpuUser().plus(u.cpuSystem()).toMillis()));
