@@ -2,7 +2,6 @@ package dev.sandboxed.junit;
 
 import java.io.File;
 import java.io.OutputStream;
-import java.lang.annotation.Annotation;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
 import java.nio.file.Files;
@@ -15,12 +14,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 import org.opentest4j.TestAbortedException;
@@ -32,6 +32,7 @@ import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.junit.internal.hermetic.Cds;
 import dev.sandboxed.junit.internal.hermetic.ChildMain;
+import dev.sandboxed.junit.internal.hermetic.DynamicListing;
 import dev.sandboxed.junit.internal.hermetic.JvmPool;
 import dev.sandboxed.junit.internal.hermetic.JvmRun;
 import dev.sandboxed.junit.internal.hermetic.Verdict;
@@ -41,7 +42,8 @@ import dev.sandboxed.junit.internal.hermetic.Wire;
  * {@code @Sandboxed(jvm = true)}: the test's instance, {@code @BeforeEach} methods, the test method and its
  * {@code @AfterEach} methods run in a fresh JVM in a sandbox made from the test's settings (see {@link JvmRun}); here
  * they are skipped and the child's result is thrown as if the test had run in place. The child selects the test by
- * its unique id: a method of a top-level, static or {@code @Nested} class, or one invocation of a test template.
+ * its unique id: a method of a top-level, static or {@code @Nested} class, one invocation of a test template, or one
+ * dynamic test (a factory runs in a sandboxed JVM that lists its dynamic tests, then again in each one's JVM).
  */
 final class JvmTests {
     /** Extra JVM options for the sandboxed JVM, whitespace-separated, after the chosen ones (so they win). */
@@ -81,11 +83,6 @@ final class JvmTests {
     static void check(ExtensionContext context, SandboxedSettings settings) {
         Class<?> testClass = context.getRequiredTestClass();
         Method method = context.getRequiredTestMethod();
-        for (Annotation a : method.getAnnotations()) {
-            if (a.annotationType() == TestFactory.class || AnnotationSupport.isAnnotated(a.annotationType(), TestFactory.class)) {
-                throw unsupported("@TestFactory methods", "a @Test method");
-            }
-        }
         Class<?>[] types = method.getParameterTypes();
         for (int i = 0; i < types.length; i++) {
             if (types[i] == Container.class) {
@@ -115,13 +112,40 @@ final class JvmTests {
                 + expected);
     }
 
-    /** Runs the test in its sandboxed JVM and throws its result, as the test would have thrown it here. */
+    /**
+     * Runs the test in its sandboxed JVM and throws its result, as the test would have thrown it here. For a dynamic
+     * test, {@code settings} are its factory's.
+     */
     static void run(ExtensionContext context, SandboxedSettings settings) throws Throwable {
-        ExtensionConfig config = new ExtensionConfig(context);
-        SandboxSpec spec = settings.toSpec(context);
-        SandboxRuntime runtime = Runtimes.runtime(context, config);
-        Class<?> testClass = context.getRequiredTestClass();
-        Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), configuration(config));
+        execute(context, context, settings, false);
+    }
+
+    /** Runs a dynamic test of the factory of {@code factory} in its sandboxed JVM; see {@link #run}. */
+    static void runDynamic(ExtensionContext dynamic, ExtensionContext factory, SandboxedSettings settings) throws Throwable {
+        execute(dynamic, factory, settings, false);
+    }
+
+    /**
+     * Runs the test factory in a sandboxed JVM that lists its dynamic tests without running them, and returns them
+     * rebuilt (see {@link DynamicListing}); a failure of the factory there is thrown here.
+     */
+    static Stream<DynamicNode> listDynamic(ExtensionContext context, SandboxedSettings settings) throws Throwable {
+        return DynamicListing.nodes(execute(context, context, settings, true).events(), context.getUniqueId());
+    }
+
+    /** Whether this is a sandboxed JVM listing a test factory's dynamic tests: they must not run. */
+    static boolean listing() {
+        return isChild() && ChildMain.listing();
+    }
+
+    /** Runs {@code context}'s test in a sandboxed JVM; {@code owner} is its method's context (a dynamic test has none). */
+    private static JvmRun.Outcome execute(ExtensionContext context, ExtensionContext owner, SandboxedSettings settings,
+                                          boolean list) throws Throwable {
+        ExtensionConfig config = new ExtensionConfig(owner);
+        SandboxSpec spec = settings.toSpec(owner);
+        SandboxRuntime runtime = Runtimes.runtime(owner, config);
+        Class<?> testClass = owner.getRequiredTestClass();
+        Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), list, configuration(config));
         Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
         boolean cdsOn = cdsOn(config);
@@ -176,6 +200,7 @@ final class JvmTests {
             }
             throw t;
         }
+        return outcome;
     }
 
     private static boolean cdsOn(ExtensionConfig config) {

@@ -115,8 +115,10 @@ public @interface Sandboxed {
      * there) and each invocation of a {@code @ParameterizedTest}, {@code @RepeatedTest} or other test template, each
      * in its own JVM. Argument sources run here and there and must be deterministic: an invocation whose display name
      * differs there, or that is missing there, fails naming it; a source that varies without showing it in the display
-     * name is undefined. Not yet: containers, {@code @TestFactory}, images, services and networks other than
-     * {@code none} and {@code host}, each refused with one line naming it.
+     * name is undefined. A {@code @TestFactory} runs in a sandboxed JVM that lists its dynamic tests without running
+     * them (never here), then each dynamic test runs in its own sandboxed JVM, which runs the factory (and the
+     * {@code @BeforeEach} methods) again and selects it. Not yet: containers, images, services and networks other
+     * than {@code none} and {@code host}, each refused with one line naming it.
      */
     boolean jvm() default false;
 

@@ -2,6 +2,8 @@ package dev.sandboxed.junit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
 import java.util.List;
 import java.util.Map;
@@ -11,12 +13,15 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -223,6 +228,86 @@ class JvmTemplatesTest {
         List<String> afterAll = entries(results, "afterAll").stream().map(e -> e.get("afterAll")).toList();
         assertThat(tests).hasSize(2).doesNotHaveDuplicates().doesNotContain(JVM);
         assertThat(afterAll).as("@AfterAll in each sandboxed JVM, then here").containsExactly(tests.get(0), tests.get(1), JVM);
+    }
+
+    @Sandboxed(jvm = true)
+    static class Factory {
+        String setUp;
+
+        @BeforeEach
+        void setUp() {
+            countInParent();
+            setUp = JVM;
+        }
+
+        @TestFactory
+        Stream<DynamicNode> tests() {
+            countInParent();
+            return Stream.of(dynamicTest("one", () -> record("one")), dynamicContainer("group", Stream.of(
+                    dynamicTest("two", () -> record("two")),
+                    dynamicTest("fails", () -> {
+                        throw new IllegalStateException("fails in " + (child() ? "the child" : "the parent"));
+                    }))));
+        }
+
+        private void record(String name) {
+            assertThat(setUp).as("@BeforeEach ran in this JVM").isEqualTo(JVM);
+            ran.add(Map.of("dynamic", name, "jvm", JVM, "child", Boolean.toString(child())));
+        }
+
+        /** What ran, published by @AfterEach (after the factory's dynamic tests): an executable has no TestReporter. */
+        final List<Map<String, String>> ran = new java.util.ArrayList<>();
+
+        @AfterEach
+        void publish(TestReporter reporter) {
+            ran.forEach(reporter::publishEntry);
+        }
+    }
+
+    @Test
+    void eachDynamicTestRunsInItsOwnJvmAndTheFactoryNeverHere() {
+        PARENT_LIFECYCLE.set(0);
+        EngineExecutionResults results = Kit.run(Factory.class);
+        results.testEvents().assertStatistics(s -> s.started(3).succeeded(2).failed(1));
+        assertThat(PARENT_LIFECYCLE).as("the factory or @BeforeEach ran in the parent").hasValue(0);
+        assertThat(results.testEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .containsExactly("one", "two", "fails");
+        assertThat(results.containerEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .contains("group");
+        Event failed = results.testEvents().failed().stream().findFirst().orElseThrow();
+        assertThat(failed.getTestDescriptor().getUniqueId().toString()).endsWith("/[dynamic-container:#2]/[dynamic-test:#2]");
+        assertThat(failed.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow())
+                .isExactlyInstanceOf(IllegalStateException.class).hasMessage("fails in the child");
+        List<Map<String, String>> runs = entries(results, "dynamic");
+        assertThat(runs).extracting(e -> e.get("dynamic")).containsExactly("one", "two");
+        assertThat(runs).allSatisfy(e -> assertThat(e).containsEntry("child", "true").doesNotContainEntry("jvm", JVM));
+        assertThat(runs).extracting(e -> e.get("jvm")).doesNotHaveDuplicates();
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class FactoryFailing {
+        @TestFactory
+        Stream<DynamicNode> tests() {
+            throw new IllegalArgumentException("no tests " + (child() ? "in the child" : "in the parent"));
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class FactoryRandom {
+        @TestFactory
+        Stream<DynamicNode> tests() {
+            return Stream.of(dynamicTest("random " + ThreadLocalRandom.current().nextInt(1_000_000, 2_000_000), () -> { }));
+        }
+    }
+
+    @Test
+    void factoryFailuresAndNonDeterministicFactoriesFailNamingIt() {
+        assertThat(Kit.onlyFailure(Kit.run(FactoryFailing.class))).isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("no tests in the child");
+        assertThat(Kit.onlyFailure(Kit.run(FactoryRandom.class))).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("the sandboxed JVM's dynamic-test #1 is 'random ")
+                .hasMessageContaining("' but the test JVM's is 'random ");
     }
 
     private static List<Map<String, String>> entries(EngineExecutionResults results, String key) {

@@ -28,10 +28,8 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
@@ -343,14 +341,6 @@ class JvmTest {
                 .filter(e -> e.containsKey("sandboxed.jvm.startedAhead")).map(e -> e.get("sandboxed.jvm.startedAhead")).toList();
     }
 
-    @Sandboxed(jvm = true)
-    static class Factory {
-        @TestFactory
-        Stream<DynamicTest> tests() {
-            return Stream.of(DynamicTest.dynamicTest("one", () -> { }));
-        }
-    }
-
     static class WithContainer {
         @Test
         @Sandboxed(jvm = true)
@@ -360,8 +350,6 @@ class JvmTest {
 
     @Test
     void unsupportedConstructsAreRefusedNamingThem() {
-        assertThat(Kit.onlyFailure(Kit.run(Factory.class))).isInstanceOf(SandboxedConfigurationException.class)
-                .hasMessage("invalid jvm: @TestFactory methods: not supported with jvm = true yet; expected a @Test method");
         assertThat(Kit.onlyFailure(Kit.run(WithContainer.class))).isInstanceOf(SandboxedConfigurationException.class)
                 .hasMessage("invalid jvm: Container parameters (parameter 1 of uses): not supported with jvm = true yet; expected a "
                         + "test without containers");

@@ -30,7 +30,15 @@ import org.junit.platform.launcher.core.LauncherFactory;
  * name differs from the parent's (the source gave other invocations here: not deterministic).
  */
 public final class ChildMain {
+    /** Set while the child lists a test factory's dynamic tests: the extension skips them, see {@link #listing()}. */
+    private static volatile boolean listing;
+
     private ChildMain() {
+    }
+
+    /** Whether this JVM lists a test factory's dynamic tests, whose executables must then not run. */
+    public static boolean listing() {
+        return listing;
     }
 
     public static void main(String[] args) throws Exception {
@@ -58,7 +66,9 @@ public final class ChildMain {
                 .selectors(selectUniqueId(request.uniqueId()))
                 .configurationParameters(request.configuration())
                 .build();
-        Listener listener = new Listener(events, positional(request.uniqueId()) ? request.displayName() : null);
+        listing = request.list();
+        Listener listener = listing ? new ListingListener(events, request.uniqueId())
+                : new Listener(events, positional(request.uniqueId()) ? request.displayName() : null);
         launcher.execute(discovery, listener);
         if (!listener.reported) {
             // The class itself failed (a @BeforeAll, its discovery) or the test was not found.
@@ -108,8 +118,42 @@ public final class ChildMain {
         }
     }
 
-    private static final class Listener implements TestExecutionListener {
-        private final Wire.EventWriter events;
+    /** Reports a factory's dynamic tests (not run) and then the factory's own result. */
+    private static final class ListingListener extends Listener {
+        private final String factoryId;
+
+        ListingListener(Wire.EventWriter events, String factoryId) {
+            super(events, null);
+            this.factoryId = factoryId;
+        }
+
+        @Override
+        public void dynamicTestRegistered(TestIdentifier id) {
+            ObjectNode e = Wire.event("dynamic").put("uniqueId", id.getUniqueId()).put("displayName", id.getDisplayName())
+                    .put("container", id.isContainer());
+            e.put("parentId", id.getParentId().orElse(""));
+            events.write(e);
+        }
+
+        @Override
+        public void executionStarted(TestIdentifier id) {
+            if (id.getUniqueId().equals(factoryId)) {
+                events.write(Wire.event("started"));
+            }
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            if (id.getUniqueId().equals(factoryId)) {
+                finish(result);
+            } else if (!id.getUniqueId().startsWith(factoryId)) {
+                super.executionFinished(id, result);
+            }
+        }
+    }
+
+    private static class Listener implements TestExecutionListener {
+        final Wire.EventWriter events;
         volatile boolean reported;
         volatile Throwable containerFailure;
         /** The display name the test has in the parent, to compare, or null. */
@@ -146,18 +190,22 @@ public final class ChildMain {
         @Override
         public void executionFinished(TestIdentifier id, TestExecutionResult result) {
             if (id.isTest()) {
-                reported = true;
-                ObjectNode e = Wire.event("finished");
-                if (mismatch != null) {
-                    e.put("status", "FAILED").set("throwable", ThrowableCodec.encode(new IllegalStateException(mismatch)));
-                } else {
-                    e.put("status", result.getStatus().name());
-                    result.getThrowable().ifPresent(t -> e.set("throwable", ThrowableCodec.encode(t)));
-                }
-                events.write(e);
+                finish(result);
             } else if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL && containerFailure == null) {
                 containerFailure = result.getThrowable().orElse(null);
             }
+        }
+
+        void finish(TestExecutionResult result) {
+            reported = true;
+            ObjectNode e = Wire.event("finished");
+            if (mismatch != null) {
+                e.put("status", "FAILED").set("throwable", ThrowableCodec.encode(new IllegalStateException(mismatch)));
+            } else {
+                e.put("status", result.getStatus().name());
+                result.getThrowable().ifPresent(t -> e.set("throwable", ThrowableCodec.encode(t)));
+            }
+            events.write(e);
         }
 
         @Override
