@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
 import static org.junit.jupiter.api.DynamicTest.dynamicTest;
 
+import java.net.URI;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -28,6 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.reporting.ReportEntry;
+import org.junit.platform.engine.support.descriptor.ClasspathResourceSource;
+import org.junit.platform.engine.support.descriptor.FilePosition;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.Event;
 
@@ -243,7 +246,8 @@ class JvmTemplatesTest {
         @TestFactory
         Stream<DynamicNode> tests() {
             countInParent();
-            return Stream.of(dynamicTest("one", () -> record("one")), dynamicContainer("group", Stream.of(
+            return Stream.of(dynamicTest("one", URI.create("classpath:/jvmtemplates/one.txt?line=7"), () -> record("one")),
+                    dynamicContainer("group", Stream.of(
                     dynamicTest("two", () -> record("two")),
                     dynamicTest("fails", () -> {
                         throw new IllegalStateException("fails in " + (child() ? "the child" : "the parent"));
@@ -274,6 +278,8 @@ class JvmTemplatesTest {
                 .containsExactly("one", "two", "fails");
         assertThat(results.containerEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
                 .contains("group");
+        assertThat(results.testEvents().started().stream().findFirst().orElseThrow().getTestDescriptor().getSource())
+                .hasValue(ClasspathResourceSource.from("jvmtemplates/one.txt", FilePosition.from(7)));
         Event failed = results.testEvents().failed().stream().findFirst().orElseThrow();
         assertThat(failed.getTestDescriptor().getUniqueId().toString()).endsWith("/[dynamic-container:#2]/[dynamic-test:#2]");
         assertThat(failed.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow())

@@ -12,8 +12,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.TestSource;
 import org.junit.platform.engine.UniqueId;
 import org.junit.platform.engine.reporting.ReportEntry;
+import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.engine.support.descriptor.ClasspathResourceSource;
+import org.junit.platform.engine.support.descriptor.FilePosition;
+import org.junit.platform.engine.support.descriptor.MethodSource;
+import org.junit.platform.engine.support.descriptor.UriSource;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -111,6 +117,27 @@ public final class ChildMain {
         }
     }
 
+    /** A dynamic node's source as the URI a {@code DynamicTest} takes, which Jupiter turns back into the same source. */
+    static Optional<String> sourceUri(TestSource source) {
+        if (source instanceof UriSource u) {
+            return Optional.of(u.getUri().toString());
+        }
+        if (source instanceof MethodSource m) {
+            return Optional.of("method:" + m.getClassName() + "#" + m.getMethodName() + "(" + m.getMethodParameterTypes() + ")");
+        }
+        if (source instanceof ClassSource c) {
+            return Optional.of("class:" + c.getClassName() + c.getPosition().map(ChildMain::query).orElse(""));
+        }
+        if (source instanceof ClasspathResourceSource r) {
+            return Optional.of("classpath:/" + r.getClasspathResourceName() + r.getPosition().map(ChildMain::query).orElse(""));
+        }
+        return Optional.empty();
+    }
+
+    private static String query(FilePosition p) {
+        return "?line=" + p.getLine() + p.getColumn().map(c -> "&column=" + c).orElse("");
+    }
+
     /** Run while booting, so the engine's execution path is loaded (and compiled) before the test arrives. */
     static final class Warmup {
         @Test
@@ -132,6 +159,7 @@ public final class ChildMain {
             ObjectNode e = Wire.event("dynamic").put("uniqueId", id.getUniqueId()).put("displayName", id.getDisplayName())
                     .put("container", id.isContainer());
             e.put("parentId", id.getParentId().orElse(""));
+            id.getSource().flatMap(ChildMain::sourceUri).ifPresent(uri -> e.put("source", uri));
             events.write(e);
         }
 

@@ -1,5 +1,7 @@
 package dev.sandboxed.junit.internal.hermetic;
 
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,13 +33,26 @@ public final class DynamicListing {
         return under(children, factoryId);
     }
 
+    /** Its source URI (so an IDE finds the code), or null: written by the sandboxed JVM, so a bad one is dropped. */
+    private static URI source(JsonNode n) {
+        if (!n.hasNonNull("source")) {
+            return null;
+        }
+        try {
+            return new URI(n.get("source").asText());
+        } catch (URISyntaxException e) {
+            return null;
+        }
+    }
+
     private static Stream<DynamicNode> under(Map<String, List<JsonNode>> children, String parentId) {
         return children.getOrDefault(parentId, List.of()).stream().map(n -> {
             String name = n.path("displayName").asText();
+            URI source = source(n);
             if (n.path("container").asBoolean()) {
-                return DynamicContainer.dynamicContainer(name, under(children, n.path("uniqueId").asText()));
+                return DynamicContainer.dynamicContainer(name, source, under(children, n.path("uniqueId").asText()));
             }
-            return DynamicTest.dynamicTest(name, () -> {
+            return DynamicTest.dynamicTest(name, source, () -> {
                 throw new IllegalStateException("the dynamic test '" + name + "' runs in a sandboxed JVM, not here");
             });
         });

@@ -22,7 +22,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * complete event before it. Events ({@code type}): {@code started}, {@code entry} ({@code entries}: a report entry),
  * {@code finished} ({@code status} SUCCESSFUL, FAILED or ABORTED, {@code throwable}), {@code skipped}
  * ({@code reason}), {@code exit} ({@code frames}: where {@code System.exit} was called) and, when listing a factory,
- * {@code dynamic} ({@code uniqueId}, {@code parentId}, {@code displayName}, {@code container}).
+ * {@code dynamic} ({@code uniqueId}, {@code parentId}, {@code displayName}, {@code container}, {@code source}: a URI).
  */
 public final class Wire {
     /** Where the shared directory is inside the sandbox. */
