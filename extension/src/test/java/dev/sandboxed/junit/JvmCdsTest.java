@@ -6,6 +6,8 @@ import java.io.File;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -58,12 +60,16 @@ class JvmCdsTest {
 
     @Test
     void archiveIsMadeOnceFromTheFirstJvmAndMappedByLaterOnes(@TempDir Path dir) throws IOException {
+        // Another class path's archives: the one unused for two days goes when this one is made, the recent one stays.
+        Path old = Files.write(dir.resolve("sandboxed-jvm-00000000000000000000.jsa"), new byte[10]);
+        Files.setLastModifiedTime(old, FileTime.fromMillis(System.currentTimeMillis() - Duration.ofDays(2).toMillis()));
+        Path recent = Files.write(dir.resolve("sandboxed-jvm-11111111111111111111.jsa"), new byte[10]);
         EngineExecutionResults results = Kit.run(Three.class, Map.of("sandboxed.jvm.cds.dir", dir.toString(),
                 "sandboxed.jvm.options", OPTIONS));
         Kit.succeeded(results, 3);
         List<Path> archives = archives(dir);
-        assertThat(archives).as("one archive, nothing else left").hasSize(1);
-        Path archive = archives.get(0);
+        assertThat(archives).as("the new archive and the recent one, nothing else left").hasSize(2).contains(recent);
+        Path archive = archives.stream().filter(p -> !p.equals(recent)).findFirst().orElseThrow();
         // The first lists its classes, the second was started ahead while the first ran, the third maps the archive.
         assertThat(entries(results, "sandboxed.jvm.cds")).containsExactly("none yet: this JVM lists its classes for "
                 + archive, "none", archive.toString());

@@ -9,8 +9,10 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashSet;
@@ -20,6 +22,7 @@ import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * Application class-data sharing for sandboxed JVMs: an archive of the classes they load from the jars of their class
@@ -42,12 +45,17 @@ public final class Cds {
     private static final long MAX_LIST_BYTES = 16L << 20;
     private static final Pattern CLASS_NAME = Pattern.compile("[A-Za-z0-9_$/]{1,1000}");
     private static final long DUMP_TIMEOUT_SECONDS = 120;
+    /** How long an archive is kept that no dump renewed: see {@link #prune}. */
+    static final Duration KEEP = Duration.ofDays(1);
+    private static final Pattern OURS = Pattern.compile("sandboxed-jvm-[0-9a-f]{20}\\.jsa(\\.[0-9]+-[0-9a-f]+\\.(lst|log|tmp))?");
 
     private final List<String> jars;
     private final List<String> rest;
     private final Path archive;
     private boolean listing;
     private boolean failed;
+    /** Whether this run marked the archive used (its time), which keeps it from {@link #prune}. */
+    private boolean touched;
 
     private Cds(List<String> jars, List<String> rest, Path archive) {
         this.jars = jars;
@@ -98,6 +106,14 @@ public final class Cds {
             return new Use(List.of(), false, "off");
         }
         if (Files.isRegularFile(archive)) {
+            if (!touched) {
+                touched = true;
+                try {
+                    Files.setLastModifiedTime(archive, FileTime.fromMillis(System.currentTimeMillis()));
+                } catch (IOException | RuntimeException e) {
+                    // another user's: it is pruned by its age
+                }
+            }
             return new Use(List.of("-XX:SharedArchiveFile=" + archive, "-Xlog:cds=off"), false, archive.toString());
         }
         if (listing || failed) {
@@ -170,6 +186,7 @@ public final class Cds {
                 return false;
             }
             Files.move(temp, archive, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            prune(dir);
             return true;
         } catch (IOException | RuntimeException e) {
             LOG.log(System.Logger.Level.INFO, "sandboxed JVMs: the class-data archive " + archive + " was not made; they run "
@@ -194,6 +211,29 @@ public final class Cds {
                     // best effort: a file of our own
                 }
             }
+        }
+    }
+
+    /**
+     * Removes archives not used for {@link #KEEP} (and files a killed dump left): a rebuilt jar makes a new archive,
+     * and the old ones would pile up. One still mapped stays readable; one still wanted is made again.
+     */
+    private void prune(Path dir) {
+        long cutoff = System.currentTimeMillis() - KEEP.toMillis();
+        try (Stream<Path> files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                try {
+                    if (!f.equals(archive) && OURS.matcher(f.getFileName().toString()).matches()
+                            && Files.isRegularFile(f, LinkOption.NOFOLLOW_LINKS)
+                            && Files.getLastModifiedTime(f, LinkOption.NOFOLLOW_LINKS).toMillis() < cutoff) {
+                        Files.deleteIfExists(f);
+                    }
+                } catch (IOException e) {
+                    // another fork removed it, or it is not ours to remove
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            // pruning is best effort
         }
     }
 
