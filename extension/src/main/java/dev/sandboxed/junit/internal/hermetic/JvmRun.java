@@ -41,12 +41,12 @@ import dev.sandboxed.core.spec.Stdio;
  *
  * <p>JVM options, and why: {@code -XX:+UseSerialGC} (one GC thread, the smallest footprint for one test),
  * {@code -XX:TieredStopAtLevel=1} (C1 only: a single test rarely runs long enough for C2 to pay off),
- * {@code -Xshare:auto} (the JDK's class-data archive, or the class path's, see {@link Cds}), {@code -XX:-UsePerfData} (no hsperfdata file),
- * {@code --enable-native-access=ALL-UNNAMED} (Sandboxed's libc calls in the child, without a warning), a heap of half
- * the memory limit (so that a heap overflow is an {@code OutOfMemoryError} in the test and the rest of the limit is
- * left to metaspace, code, threads and direct buffers) or 256 MiB without one; the parent's {@code -Xmx} and other
- * options are not copied (they were chosen for a JVM that runs a whole suite). {@code extraOptions} come last, so
- * they win. The child's {@code java.io.tmpdir} is the sandbox's private {@code /tmp}.
+ * {@code -Xshare:auto} (the JDK's class-data archive, or the class path's, see {@link Cds}),
+ * {@code -XX:-UsePerfData} (no hsperfdata file), {@code --enable-native-access=ALL-UNNAMED} (Sandboxed's libc calls
+ * in the child, without a warning), a heap of half the memory limit (so that a heap overflow is an
+ * {@code OutOfMemoryError} in the test and the rest of the limit is left to metaspace, code, threads and direct
+ * buffers) or 256 MiB without one; the parent's {@code -Xmx} and other options are not copied (they were chosen for a
+ * JVM that runs a whole suite). {@code extraOptions} come last, so they win. The child's {@code java.io.tmpdir} is the sandbox's private {@code /tmp}.
  */
 public final class JvmRun {
     static final long DEFAULT_HEAP = 256L << 20;
