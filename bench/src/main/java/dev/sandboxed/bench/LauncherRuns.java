@@ -2,6 +2,8 @@ package dev.sandboxed.bench;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import java.util.Map;
+
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
@@ -18,7 +20,13 @@ final class LauncherRuns {
      * benchmark of failing tests measures nothing).
      */
     static double timed(Launcher launcher, Class<?> testClass, int tests) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build();
+        return timed(launcher, testClass, tests, Map.of());
+    }
+
+    /** {@link #timed(Launcher, Class, int)} with these configuration parameters. */
+    static double timed(Launcher launcher, Class<?> testClass, int tests, Map<String, String> configuration) {
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass))
+                .configurationParameters(configuration).build();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
         long t0 = System.nanoTime();
         launcher.execute(request, listener);
