@@ -273,8 +273,17 @@ class PortBypassTest {
     void pythonHttpServerOnIpv6AndBusyboxHttpdServeThroughTheBypass() throws Exception {
         try (Sandbox sandbox = runtime.start(SandboxSpec.builder()
                 .publish(PortMapping.tcp(8000), PortMapping.tcp(8001)).build())) {
-            sandbox.spawn(ProcessSpec.of("sh", "-c", "mkdir -p /tmp/www && echo hello > /tmp/www/index.html"
-                    + " && cd /tmp/www && exec python3 -m http.server --bind :: 8000"));
+            SandboxProcess py = sandbox.spawn(ProcessSpec.of("sh", "-c", "mkdir -p /tmp/www && echo hello > "
+                    + "/tmp/www/index.html && cd /tmp/www && exec python3 -u -m http.server --bind :: 8000"));
+            StringBuffer log = new StringBuffer();
+            Thread drain = new Thread(() -> {
+                try {
+                    log.append(new String(py.stderr().readAllBytes(), StandardCharsets.UTF_8));
+                } catch (IOException e) {
+                    log.append(e);
+                }
+            });
+            drain.start();
             sandbox.spawn(ProcessSpec.of("sh", "-c", "while [ ! -f /tmp/www/index.html ]; do sleep 0.05; done;"
                     + " exec busybox httpd -f -p 8001 -h /tmp/www"));
             Wait.forListeningPort(8000).awaitOn(sandbox);
@@ -283,7 +292,7 @@ class PortBypassTest {
             for (int port : List.of(8000, 8001)) {
                 HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://" + sandbox.host() + ":"
                         + sandbox.mappedPort(port) + "/index.html")).build(), HttpResponse.BodyHandlers.ofString());
-                assertThat(r.body()).as("port %d", port).isEqualTo("hello\n");
+                assertThat(r.body()).as(() -> "port " + port + "; http.server: " + log).isEqualTo("hello\n");
             }
             // Bypassed: the servers' own sockets are the host ones, so nothing listens inside but the init's relays.
             String tcp6 = sandbox.exec("cat", "/proc/net/tcp6").stdout() + sandbox.exec("cat", "/proc/net/tcp").stdout();
