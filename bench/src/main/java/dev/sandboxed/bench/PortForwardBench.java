@@ -97,7 +97,7 @@ public final class PortForwardBench {
             pasta(helpers).ifPresent(paths::add);
             System.out.printf(Locale.ROOT, "%d MiB per transfer, %d runs; %d connects; user %s; seccomp %s; paths %s%n",
                     bytes >> 20, runs, connects, System.getProperty("user.name"), seccomp,
-                    paths.stream().map(Route::name).toList());
+                    paths.stream().map(r -> r.name() + " (port " + r.port() + ")").toList());
             for (Route path : paths) {
                 upload(path.port(), bytes / 4); // warm up
             }
@@ -233,8 +233,8 @@ public final class PortForwardBench {
             }
             s.shutdownOutput();
             String count = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            if (Long.parseLong(count) != bytes) {
-                throw new IllegalStateException("server counted " + count + " of " + bytes);
+            if (!count.equals(Long.toString(bytes))) {
+                throw new IllegalStateException("port " + port + ": server counted '" + count + "' of " + bytes);
             }
         }
         return bytes * 8 / ((System.nanoTime() - start) / 1e9) / 1e9;
@@ -252,7 +252,7 @@ public final class PortForwardBench {
             }
         }
         if (got != bytes) {
-            throw new IllegalStateException("received " + got + " of " + bytes);
+            throw new IllegalStateException("port " + port + ": received " + got + " of " + bytes);
         }
         return bytes * 8 / ((System.nanoTime() - start) / 1e9) / 1e9;
     }
