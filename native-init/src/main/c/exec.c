@@ -122,7 +122,8 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
             d->filter = fl.data;
             d->filter_len = fl.len;
             break;
-        case F_SECCOMP_NOTIFY: d->notify = 1; break;
+        case F_SECCOMP_NOTIFY:
+        case F_SECCOMP_BIND: d->notify = 1; break; /* either needs the listener */
         default: break;
         }
     }

@@ -56,7 +56,8 @@ enum kind {
     K_SHUTDOWN = 22,       /* kill everything and exit */
     K_GET_NAMESPACES = 23, /* answered with K_NAMESPACES */
     K_PUBLISH = 24,        /* F_PORT, F_TRANSPORT; fds: [host socket]: a listening TCP or bound UDP socket of the
-                              host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*) */
+                              host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*); with
+                              F_BYPASS fds: [listening TCP socket, its twin of the other family or none] */
     K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port, or UDP socket
                               connected to it], or no fd and F_ERRNO when Java could not connect it */
     /* Java -> server, no answer: a parked process, a child of the server that moves itself into these v1 cgroups
@@ -168,6 +169,16 @@ enum tag {
     F_PARKED = 54, /* u32 */
 
     F_KEEP_UNTIL = 75, /* u64, K_KEEP: the keeper shuts the sandbox down at this time (seconds since the epoch) */
+
+    /* Port bypass (see bypass.c): a server in the sandbox that binds a published TCP port gets the host socket */
+    F_SECCOMP_BIND = 88, /* u32, K_EXEC: the filter sends bind(2) to the listener (RET_USER_NOTIF) for the bypass; the
+                            init loads it with a listener even without F_SECCOMP_NOTIFY, and answers other notifications
+                            with F_SECCOMP_NOTIFY's errno, or ENOSYS (as the kernel would without a listener) */
+    F_BYPASS = 89,       /* u32, K_PUBLISH (TCP): a process binding the port inside may take the host socket; the
+                            second descriptor, if any, is a socket of the other family bound (not listening) to the
+                            same host address and port (an IPv4-mapped IPv6 one for 127.0.0.0/8) */
+    F_PUBLISHED = 90,    /* u32, K_HOST_CONNECT: F_PORT is a bypassed published container port: connect to the host
+                            socket of that mapping (its host address and port), for a connection made inside */
 };
 
 /*

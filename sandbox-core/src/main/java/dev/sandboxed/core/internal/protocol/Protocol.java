@@ -126,6 +126,9 @@ public final class Protocol {
     public static final int ROOT_UPPER_DIR = 8;
     public static final int F_PARKED = 54;
     public static final int F_KEEP_UNTIL = 75;
+    public static final int F_SECCOMP_BIND = 88;
+    public static final int F_BYPASS = 89;
+    public static final int F_PUBLISHED = 90;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;

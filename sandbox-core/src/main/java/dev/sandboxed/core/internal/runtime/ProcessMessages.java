@@ -77,6 +77,9 @@ public final class ProcessMessages {
             if (profile.notifyErrno() >= 0) {
                 m.putU32(F_SECCOMP_NOTIFY, profile.notifyErrno());
             }
+            if (profile.notifyBind()) {
+                m.putU32(F_SECCOMP_BIND, 1);
+            }
         }
         if (!large) {
             return new ExecMessage(m, -1);
