@@ -28,7 +28,8 @@
  * <p>A sandbox kept after its JVM ({@code sandboxed.keep.afterJvm}) is reached through its keeper instead
  * ({@link dev.sandboxed.core.internal.control.KeeperClient}; keeper.c in sandbox-init): a detached process that took over
  * the init's control socket and a lock in the state entry, and listens on the same kind of name with its own pid. It
- * takes no JSON and decides nothing: the client sends the init's own messages (K_EXEC built from the entry's exec
- * profile, K_SIGNAL, K_SHUTDOWN), the keeper gives each process an exec id of its own and routes the answers back.
+ * takes no JSON: the client sends the init's own messages (K_EXEC built from the entry's exec profile, K_SIGNAL,
+ * K_SHUTDOWN), the keeper gives each process an exec id of its own, puts in the capabilities, rlimits and seccomp
+ * program the JVM handed it (whatever the client or a rewritten exec.json says) and routes the answers back.
  */
 package dev.sandboxed.core.internal.control;
