@@ -36,6 +36,7 @@ final class ExecStdio implements AutoCloseable {
     private Thread inputRelay;
     private Thread outputRelay;
     private volatile long endedAt; // nanoTime of the process's exit; 0 while it runs
+    private boolean closed; // guarded by this; SIGWINCH still comes after close, when the master's number is free
 
     private ExecStdio(boolean tty, int[] sandboxEnds, int input, int[] outputs) {
         this.tty = tty;
@@ -107,6 +108,9 @@ final class ExecStdio implements AutoCloseable {
 
     @Override
     public void close() {
+        synchronized (this) {
+            closed = true; // a resize under way ends before the master can close below
+        }
         closeSandboxEnds();
         stopInput();
         if (outputRelay != null && outputRelay.isAlive()) {
@@ -174,7 +178,10 @@ final class ExecStdio implements AutoCloseable {
     }
 
     /** The pty's window size as this terminal's (stdin's, else stdout's), where it has one. */
-    private void resize() {
+    private synchronized void resize() {
+        if (closed) {
+            return;
+        }
         Terminal.windowSize(0).or(() -> Terminal.windowSize(1)).ifPresent(size -> {
             try {
                 Terminal.setWindowSize(input, size[0], size[1]);
