@@ -154,6 +154,7 @@ static int enforce_profile(uint32_t id, struct failure *f) {
     struct field fl;
     while (msg_next(&in, &pos, &fl)) {
         switch (fl.tag) {
+        case F_KIND: /* msg_init put ours */
         case F_EXEC_ID:
         case F_MAIN:
         case F_CAPS:
