@@ -77,9 +77,12 @@ enum kind {
 
     /* Keeping a sandbox after its JVM (sandboxed.keep.afterJvm): Java detaches the init, then has the server fork a
        keeper that holds the init's control socket in a session of its own (see keeper.c). */
-    K_KEEP = 43,   /* Java -> server: F_KEEP_UNTIL; fds: [init control socket, keeper lock file, output pipes to drain
-                      once the JVM is gone...]; answered with K_KEEP: F_PID (the keeper), or F_STEP, F_ERRNO */
-    K_DETACH = 44, /* Java -> sandbox init: outlive the server (no parent-death signal); answered with K_DETACH */
+    K_KEEP = 43,        /* Java -> server: F_KEEP_UNTIL, the profile every process gets (F_CAPS, F_RLIMIT..., F_SECCOMP,
+                      F_SECCOMP_NOTIFY), F_IMAGE_LOCK; fds: [init control socket, keeper lock file, output pipes to
+                      drain once the JVM is gone...]; answered with K_KEEP: F_PID (the keeper), or F_STEP, F_ERRNO */
+    K_DETACH = 44,      /* Java -> sandbox init: outlive the server (no parent-death signal); answered with K_DETACH */
+    K_KEEP_DRAINS = 46, /* Java -> keeper (its operations socket): fds: more output pipes to drain than K_KEEP carries
+                           (the keeper takes up to 64 in all); no answer */
 };
 
 /* Field tags. */
@@ -169,6 +172,7 @@ enum tag {
     F_PARKED = 54, /* u32 */
 
     F_KEEP_UNTIL = 75, /* u64, K_KEEP: the keeper shuts the sandbox down at this time (seconds since the epoch) */
+    F_IMAGE_LOCK = 80, /* string, K_KEEP: the image's use lock file, which the keeper holds a shared lock on */
 
     /* Port bypass (see bypass.c): a server in the sandbox that binds a published TCP port gets the host socket */
     F_SECCOMP_BIND = 88, /* u32, K_EXEC: the filter sends bind(2) to the listener (RET_USER_NOTIF) for the bypass; the
