@@ -31,7 +31,7 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
      */
     public static final Set<Capability> FUSE_DAEMON_CAPABILITIES = Set.copyOf(EnumSet.of(Capability.CHOWN,
             Capability.DAC_OVERRIDE, Capability.DAC_READ_SEARCH, Capability.FOWNER, Capability.FSETID,
-            Capability.MKNOD, Capability.SETFCAP, Capability.SYS_ADMIN));
+            Capability.MKNOD, Capability.SETFCAP));
 
     /**
      * For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. A sandbox
