@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -181,32 +180,35 @@ class ImageRootModesTest {
 
     /**
      * A process granted SYS_PTRACE, or every capability the daemon keeps, passes the kernel's ptrace access check on
-     * the daemon, and the daemon's root is the host's mount tree: such a sandbox never gets fuse-overlayfs. Forced, it
-     * is refused before anything starts; in auto mode the fallback after a refused overlayfs is a copy.
+     * the daemon, and /proc/DAEMON/root leads it into the daemon's root: a read-only tmpfs holding the layers the daemon
+     * serves, the sandbox's writable layer, a read-only /usr with the loader's entries and a read-only /proc. A file of
+     * the host's /tmp, the host's /etc/passwd and /home are not there.
      */
     @ParameterizedTest
     @ValueSource(strings = {"SYS_PTRACE", "DAC_READ_SEARCH"})
-    void aSandboxWhoseCapabilitiesReachTheDaemonGetsNoFuseOverlayfs(String granted) {
-        SandboxSpec.Builder forced = spec(ImageRootMode.FUSE_OVERLAYFS).user(UserSpec.ROOT);
-        Arrays.stream(granted.split(",")).map(Capability::valueOf).forEach(forced::addCapability);
-        Set<Capability> caps = forced.build().capabilities();
+    void aProcessThatReachesTheDaemonFindsOnlyItsRoot(String granted) throws IOException {
+        SandboxSpec.Builder spec = spec(ImageRootMode.FUSE_OVERLAYFS).addCapability(Capability.valueOf(granted));
+        Set<Capability> caps = spec.build().capabilities();
         assertThat(caps.contains(Capability.SYS_PTRACE) || caps.containsAll(ImageRootChoice.FUSE_DAEMON_CAPABILITIES))
                 .as("with the defaults: %s", caps).isTrue();
-        int before = SandboxRuntime.shared().openSandboxes().size();
-        assertThatThrownBy(() -> Sandbox.start(forced.build())).isInstanceOf(SpecException.class)
-                .hasMessageStartingWith("imageRootMode: fuse-overlayfs cannot assemble the root of a sandbox granted"
-                        + " SYS_PTRACE or all of CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, MKNOD, SETFCAP").hasMessageContaining("choose overlay or copy, or grant fewer capabilities");
-        assertThat(SandboxRuntime.shared().openSandboxes()).hasSize(before);
-
-        ImageRootChoice auto = ImageRootChoice.forSandbox(Optional.empty(), forced.build().capabilities());
-        assertThat(auto.fallback()).isTrue();
-        assertThat(auto.helper()).as("no fuse-overlayfs to fall back to").isEmpty();
-        assertThat(auto.describe()).endsWith("where it is refused, a copy (no fuse-overlayfs for a sandbox whose"
-                + " capabilities reach its daemon)");
-        if (ImageRootChoice.forSandbox(Optional.empty()).helper().isPresent()) {
-            assertThat(ImageRootChoice.forSandbox(Optional.empty(), spec(ImageRootMode.COPY).build().capabilities())
-                    .helper()).as("the default capabilities keep it").isPresent();
-        }
+        Path marker = Files.writeString(Files.createTempFile(work, "host-marker", ""), "host\n");
+        ExecResult r = run(spec.build(), "for p in /proc/[0-9]*; do [ \"$(cat $p/comm)\" = fuse-overlayfs ] && d=${p#/proc/};"
+                + " done; r=/proc/$d/root; echo daemon=${d:+found};"
+                + " test -d $r/tmp/upper && echo upper-reached;"
+                + " ls $r/ | tr '\\n' ' '; echo; ls $r/etc | tr '\\n' ' '; echo;"
+                + " test -e $r" + marker + " && echo marker-reached || echo no-marker;"
+                + " test -e $r/etc/passwd && echo passwd-reached || echo no-passwd;"
+                + " test -e $r/home && echo home-reached || echo no-home;"
+                + " touch $r/x $r/usr/x 2>/dev/null && echo wrote || echo read-only;"
+                + " cat /data/pg/PG_VERSION");
+        assertThat(r.succeeded()).as(r.toString()).isTrue();
+        List<String> lines = r.stdout().lines().toList();
+        assertThat(lines).as(r.toString()).hasSize(9);
+        assertThat(lines.subList(0, 2)).containsExactly("daemon=found", "upper-reached");
+        assertThat(lines.get(2).split(" ")).as("the daemon's root").contains("proc", "tmp", "usr")
+                .isSubsetOf("bin", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr");
+        assertThat(lines.get(3).trim()).as("its /etc").isIn("", "ld.so.cache");
+        assertThat(lines.subList(4, 9)).containsExactly("no-marker", "no-passwd", "no-home", "read-only", "16");
     }
 
     @Test
