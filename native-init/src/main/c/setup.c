@@ -576,6 +576,7 @@ static int assemble_with_fallback(const struct root_mode *mode, const int *fds, 
             o->fell_back = 1;
             o->first_errno = f->err;
         }
+        o->last_errno = f->err;
         used += (size_t)snprintf(o->why + used, sizeof o->why - used, "%s%s refused: %s: %s", used ? "; " : "",
                                  sandbox_root_mode_names[as], f->step, strerror(f->err));
         if (used >= sizeof o->why) {
