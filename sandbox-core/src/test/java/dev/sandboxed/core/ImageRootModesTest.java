@@ -23,7 +23,14 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.internal.doctor.ImageRootCheck;
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.ExecutableLocator;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.internal.rootfs.ImageRootChoice;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe;
+import dev.sandboxed.core.internal.runtime.InitBinary;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.ImageRootMode;
@@ -223,6 +230,20 @@ class ImageRootModesTest {
             assertThat(layers.resolve(sandbox.id())).isDirectory();
         }
         assertThat(ImageRootFixture.list(layers)).isEqualTo(before);
+    }
+
+    /** doctor probes a mode the property forces for real, alone: each assembles a root here, on both writable layers. */
+    @ParameterizedTest
+    @EnumSource(ImageRootMode.class)
+    void doctorProbesAForcedMode(ImageRootMode mode) {
+        HostEnvironment host = HostEnvironment.system();
+        ImageRootProbe probe = new ImageRootProbe(host.commands(), InitBinary::locate, ImageCache.defaultDirectory());
+        CheckResult line = new ImageRootCheck(host, Optional.of(mode.toString()), probe::probe).run();
+        String helper = mode == ImageRootMode.FUSE_OVERLAYFS
+                ? " (" + new ExecutableLocator(host).find("fuse-overlayfs").orElseThrow() + ")" : "";
+        assertThat(line.detail()).isEqualTo(mode + helper + ": assembled an image root in a user namespace, as sandboxes"
+                + " do; set by sandboxed.image.rootfs");
+        assertThat(line.status()).isEqualTo(CheckResult.Status.OK);
     }
 
     @Test
