@@ -231,6 +231,37 @@ static int copy_root_entry(const char *jail, const char *name) {
     return symlink(target, dst);
 }
 
+/*
+ * What the sandbox's own /proc hides (MountPlan.MASKED_PATHS), hidden in the daemon's too: a process that reaches the
+ * daemon's root must not read there what its own /proc masks. Files get the null device, directories an empty tmpfs.
+ */
+static int mask_proc(const char *jail) {
+    static const char *const masked[] = { "acpi",       "asound",      "kcore",       "keys", "latency_stats",
+                                          "timer_list", "timer_stats", "sched_debug", "scsi" };
+    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+        char at[PATH_MAX];
+        struct stat st;
+        snprintf(at, sizeof at, "%s/proc/%s", jail, masked[i]);
+        if (lstat(at, &st) < 0) {
+            if (errno == ENOENT) continue;
+            return -1;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000") < 0) {
+                return -1;
+            }
+            continue;
+        }
+        int null = sys_open_tree("/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        int rc = null < 0 || sys_mount_setattr(null, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC) < 0
+            ? -1
+            : (int)syscall(SYS_move_mount, null, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH);
+        if (null >= 0) close(null);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
 int fuse_daemon_enter_root(const char *jail, const char *writable, const char *layers, const char *helper, char *exe,
                            const char **step) {
     static const char *const root_entries[] = { "lib", "lib32", "lib64", "libx32", "bin", "sbin" };
@@ -268,6 +299,8 @@ int fuse_daemon_enter_root(const char *jail, const char *writable, const char *l
          bind_into(jail, "/proc", 0) < 0)) {
         return -1;
     }
+    *step = "mask /proc as the sandbox's";
+    if (mask_proc(jail) < 0) return -1;
     *step = "make its root read-only";
     int root = open(jail, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root < 0 || sys_mount_setattr(root, 0, MOUNT_ATTR_RDONLY) < 0 || fchdir(root) < 0) {

@@ -91,6 +91,8 @@ static int rooted(const char *base) {
     if (statvfs("/proc", &vfs) < 0 || !(vfs.f_flag & ST_RDONLY) || stat("/proc/sys/kernel/overflowuid", &st) < 0) {
         return 29;
     }
+    if (stat("/proc/keys", &st) == 0 && !S_ISCHR(st.st_mode)) return 31; /* masked with the null device */
+    if (stat("/proc/sys/kernel/overflowuid", &st) < 0) return 32;
     return 0;
 }
 

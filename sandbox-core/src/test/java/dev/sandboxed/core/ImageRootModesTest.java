@@ -188,8 +188,8 @@ class ImageRootModesTest {
     /**
      * A process granted SYS_PTRACE, or every capability the daemon keeps, passes the kernel's ptrace access check on
      * the daemon, and /proc/DAEMON/root leads it into the daemon's root: a read-only tmpfs holding the layers the daemon
-     * serves, the sandbox's writable layer, a read-only /usr with the loader's entries and a read-only /proc. A file of
-     * the host's /tmp, the host's /etc/passwd and /home are not there.
+     * serves, the sandbox's writable layer, a read-only /usr with the loader's entries and a read-only /proc masked as
+     * the sandbox's own. A file of the host's /tmp, the host's /etc/passwd and /home are not there.
      */
     @ParameterizedTest
     @ValueSource(strings = {"SYS_PTRACE", "DAC_READ_SEARCH"})
@@ -207,15 +207,17 @@ class ImageRootModesTest {
                 + " test -e $r/etc/passwd && echo passwd-reached || echo no-passwd;"
                 + " test -e $r/home && echo home-reached || echo no-home;"
                 + " touch $r/x $r/usr/x 2>/dev/null && echo wrote || echo read-only;"
+                + " test -c $r/proc/keys && test -c $r/proc/timer_list && echo proc-masked || echo proc-unmasked;"
                 + " cat /data/pg/PG_VERSION");
         assertThat(r.succeeded()).as(r.toString()).isTrue();
         List<String> lines = r.stdout().lines().toList();
-        assertThat(lines).as(r.toString()).hasSize(9);
+        assertThat(lines).as(r.toString()).hasSize(10);
         assertThat(lines.subList(0, 2)).containsExactly("daemon=found", "upper-reached");
         assertThat(lines.get(2).split(" ")).as("the daemon's root").contains("proc", "tmp", "usr")
                 .isSubsetOf("bin", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr");
         assertThat(lines.get(3).trim()).as("its /etc").isIn("", "ld.so.cache");
-        assertThat(lines.subList(4, 9)).containsExactly("no-marker", "no-passwd", "no-home", "read-only", "16");
+        assertThat(lines.subList(4, 10)).containsExactly("no-marker", "no-passwd", "no-home", "read-only",
+                "proc-masked", "16");
     }
 
     @Test
