@@ -12,6 +12,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.AfterAll;
@@ -21,6 +22,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.doctor.ImageRootCheck;
@@ -32,6 +34,7 @@ import dev.sandboxed.core.internal.rootfs.ImageRootChoice;
 import dev.sandboxed.core.internal.rootfs.ImageRootProbe;
 import dev.sandboxed.core.internal.runtime.InitBinary;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.ImageRootMode;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -185,11 +188,44 @@ class ImageRootModesTest {
     }
 
     /**
+     * A process granted SYS_PTRACE, or every capability the daemon keeps, passes the kernel's ptrace access check on
+     * the daemon, which shares the sandbox's pid namespace: it could attach and make syscalls under the daemon's
+     * seccomp filter and capabilities. Such a sandbox never gets fuse-overlayfs. Forced, it is refused before anything
+     * starts; in auto mode the fallback after a refused overlayfs is a copy.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"SYS_PTRACE", "DAC_READ_SEARCH"})
+    void aSandboxWhoseCapabilitiesReachTheDaemonGetsNoFuseOverlayfs(String granted) {
+        SandboxSpec forced = spec(ImageRootMode.FUSE_OVERLAYFS).addCapability(Capability.valueOf(granted)).build();
+        Set<Capability> caps = forced.capabilities();
+        assertThat(caps.contains(Capability.SYS_PTRACE) || caps.containsAll(ImageRootChoice.FUSE_DAEMON_CAPABILITIES))
+                .as("with the defaults: %s", caps).isTrue();
+        int before = SandboxRuntime.shared().openSandboxes().size();
+        assertThatThrownBy(() -> Sandbox.start(forced)).isInstanceOf(SpecException.class)
+                .hasMessage("imageRootMode: fuse-overlayfs cannot assemble the root of a sandbox granted SYS_PTRACE or"
+                        + " all of CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, MKNOD, SETFCAP: its processes"
+                        + " could take over the fuse-overlayfs daemon and leave the sandbox's seccomp filter; choose"
+                        + " overlay or copy, or grant fewer capabilities");
+        assertThat(SandboxRuntime.shared().openSandboxes()).hasSize(before);
+
+        ImageRootChoice auto = ImageRootChoice.forSandbox(Optional.empty(), caps);
+        assertThat(auto.fallback()).isTrue();
+        assertThat(auto.helper()).as("no fuse-overlayfs to fall back to").isEmpty();
+        assertThat(auto.describe()).endsWith("where it is refused, a copy (no fuse-overlayfs for a sandbox whose"
+                + " capabilities reach its daemon)");
+        if (ImageRootChoice.forSandbox(Optional.empty()).helper().isPresent()) {
+            assertThat(ImageRootChoice.forSandbox(Optional.empty(), spec(ImageRootMode.COPY).build().capabilities())
+                    .helper()).as("the default capabilities keep it").isPresent();
+        }
+    }
+
+    /**
      * The daemon's root as /proc/DAEMON/root shows it to whoever passes the ptrace check on the daemon (this JVM: root,
      * or the user owning the sandbox's user namespace): a read-only tmpfs holding the layers the daemon serves, the
      * sandbox's writable layer, a read-only /usr with the loader's entries and a read-only /proc masked as the
      * sandbox's own. A file of the host's /tmp, the host's /etc/passwd and /home are not there. Writability is asked
-     * with access(2), so a root that is the host's gets no file written.
+     * with access(2), so a root that is the host's gets no file written. The sandbox's own processes never get this far
+     * (see above): this root is defence in depth for a daemon taken over some other way.
      */
     @Test
     void theFuseDaemonsRootHoldsOnlyWhatItServes() throws Exception {

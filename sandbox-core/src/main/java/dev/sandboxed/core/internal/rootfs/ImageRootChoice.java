@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 import dev.sandboxed.core.internal.host.ExecutableLocator;
 import dev.sandboxed.core.internal.host.HostEnvironment;
@@ -25,17 +26,31 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
     private static volatile ImageRootChoice hostDefault;
 
     /**
-     * The capabilities the fuse-overlayfs daemon keeps (FUSE_DAEMON_CAPS in sandbox-init's fusejail.c). A sandbox
-     * process holding all of them, or SYS_PTRACE, passes the kernel's ptrace access check on the daemon; that leads
-     * only into the daemon's own root (the layers it serves, the sandbox's writable layer, a read-only /usr and a
-     * read-only /proc of the sandbox's pid namespace), never to the host's other files, so no capability set is
-     * refused fuse-overlayfs.
+     * The capabilities the fuse-overlayfs daemon keeps (FUSE_DAEMON_CAPS in sandbox-init's fusejail.c): a sandbox
+     * process holding all of them, or SYS_PTRACE, passes the kernel's ptrace access check on the daemon.
      */
     public static final Set<Capability> FUSE_DAEMON_CAPABILITIES = Set.copyOf(EnumSet.of(Capability.CHOWN,
             Capability.DAC_OVERRIDE, Capability.DAC_READ_SEARCH, Capability.FOWNER, Capability.FSETID,
             Capability.MKNOD, Capability.SETFCAP));
 
-    /** For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. */
+    /**
+     * For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. A sandbox
+     * whose {@code capabilities} would let it reach the fuse-overlayfs daemon gets none: see {@link #withoutFuse()}.
+     */
+    public static ImageRootChoice forSandbox(Optional<ImageRootMode> asked, Set<Capability> capabilities) {
+        ImageRootChoice choice = forSandbox(asked);
+        return reachesFuseDaemon(capabilities) ? choice.withoutFuse() : choice;
+    }
+
+    /**
+     * Whether a process with {@code capabilities} passes the kernel's ptrace access check on the daemon (same uid, and
+     * the daemon is dumpable): with SYS_PTRACE, or with every capability the daemon has.
+     */
+    static boolean reachesFuseDaemon(Set<Capability> capabilities) {
+        return capabilities.contains(Capability.SYS_PTRACE) || capabilities.containsAll(FUSE_DAEMON_CAPABILITIES);
+    }
+
+    /** For a sandbox whose processes cannot reach the fuse-overlayfs daemon: as {@link #forSandbox(Optional, Set)}. */
     public static ImageRootChoice forSandbox(Optional<ImageRootMode> asked) {
         if (asked.isPresent()) {
             return forced(asked.get(), "asked for by the sandbox's spec", "imageRootMode", HostEnvironment.system());
@@ -77,6 +92,30 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
         return new ImageRootChoice(mode, fuse, why, false);
     }
 
+    /**
+     * The choice for a sandbox that could reach the fuse-overlayfs daemon ({@link #reachesFuseDaemon}). The daemon
+     * lives in the sandbox's pid namespace: a process that passes the ptrace check could attach to it and make
+     * syscalls under its seccomp filter and capabilities instead of the sandbox's (its own root only limits which files
+     * that reaches). So a forced fuse-overlayfs is refused, and a fallback goes to a copy instead.
+     */
+    public ImageRootChoice withoutFuse() {
+        if (mode == ImageRootMode.FUSE_OVERLAYFS) {
+            throw new SpecException(forcedField(), "fuse-overlayfs cannot assemble the root of a sandbox granted"
+                    + " SYS_PTRACE or all of " + names(FUSE_DAEMON_CAPABILITIES) + ": its processes could take over the"
+                    + " fuse-overlayfs daemon and leave the sandbox's seccomp filter; choose overlay or copy, or grant"
+                    + " fewer capabilities");
+        }
+        if (helper.isEmpty()) {
+            return this;
+        }
+        return new ImageRootChoice(mode, Optional.empty(), reason.replaceFirst("fuse-overlayfs \\(.*\\)$", "a copy")
+                + " (no fuse-overlayfs for a sandbox whose capabilities reach its daemon)", fallback);
+    }
+
+    private static String names(Set<Capability> capabilities) {
+        return capabilities.stream().map(Capability::name).sorted().collect(Collectors.joining(", "));
+    }
+
     /** What sandbox-init used after this choice's mode was refused ({@code why}): the same helper, still falling back. */
     public ImageRootChoice fellBackTo(ImageRootMode used, String why) {
         return new ImageRootChoice(used, used == ImageRootMode.COPY ? Optional.empty() : helper, why, true);
@@ -85,6 +124,11 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
     /** Where this choice was forced: the property or the spec's field, for a failure's fix. */
     public String forcedBy() {
         return reason.contains(ImageRootMode.PROPERTY) ? ImageRootMode.PROPERTY : "SandboxSpec.Builder.imageRootMode";
+    }
+
+    /** The setting that forced this choice, as a {@link SpecException} names it. */
+    private String forcedField() {
+        return reason.contains(ImageRootMode.PROPERTY) ? ImageRootMode.PROPERTY : "imageRootMode";
     }
 
     private static Optional<String> fuseUnavailable(HostEnvironment host, Optional<Path> fuse) {

@@ -114,7 +114,7 @@ public final class MountPlan {
             }
             imageView(ops, spec, network.isPresent());
             boolean linkFiles = spec.readOnlyRoot() && !spec.capabilities().contains(Capability.SYS_ADMIN);
-            imageRoot = Optional.of(new ImageRoot(ImageRootChoice.forSandbox(spec.imageRootMode()), linkFiles,
+            imageRoot = Optional.of(new ImageRoot(ImageRootChoice.forSandbox(spec.imageRootMode(), spec.capabilities()), linkFiles,
                     spec.writableLayerSize(), spec.writableLayer().onDisk()));
         } else {
             rootBind = Optional.of(spec.rootfs().directory().toString());
