@@ -458,6 +458,7 @@ void init_loop(int control, const struct msg *create) {
         wire_put_u32(fell + ROOT_FELL_BACK_ERRNO, (uint32_t)sandbox_root_outcome.first_errno);
         memcpy(fell + ROOT_FELL_BACK_WHY, sandbox_root_outcome.why, why);
         msg_put(&out, F_ROOT_FELL_BACK, fell, (uint32_t)(ROOT_FELL_BACK_WHY + why));
+        msg_put_u32(&out, F_ROOT_LAST_ERRNO, (uint32_t)sandbox_root_outcome.last_errno);
     }
     send_or_die();
     if (sandbox_detach_old_root(&f) < 0) {

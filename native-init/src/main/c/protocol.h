@@ -164,6 +164,9 @@ enum tag {
     /* K_READY, with ROOT_FLAG_FALLBACK: the mode F_ROOT_MODE asked for was refused and another assembled the root:
        u32 mode used @0 (ROOT_MODE_*), u32 errno of the first refusal @4, then @8 the NUL-terminated refusals */
     F_ROOT_FELL_BACK = 70,
+    /* K_READY, with F_ROOT_FELL_BACK: u32 errno of the last refusal (ETIMEDOUT: fuse-overlayfs never answered), so
+       Java can tell a passing failure of the next mode from the host's refusal of it */
+    F_ROOT_LAST_ERRNO = 85,
     /* K_SETUP_FAILED: the failed step was assembling the image root in this mode (u32, ROOT_MODE_*) */
     F_ROOT_FAILED = 71,
 

@@ -117,6 +117,7 @@ public final class Protocol {
     public static final int ROOT_FLAG_FALLBACK = 2;
     public static final int F_ROOT_FELL_BACK = 70;
     public static final int F_ROOT_FAILED = 71;
+    public static final int F_ROOT_LAST_ERRNO = 85;
     public static final int ROOT_FELL_BACK_MODE = 0;
     public static final int ROOT_FELL_BACK_ERRNO = 4;
     public static final int ROOT_FELL_BACK_WHY = 8;

@@ -342,7 +342,8 @@ public final class SandboxStarter {
         Message ready = sandbox.connection().awaitReady(plan.request().mainOutput() == MainOutput.COLLECT_ON_CALLER
                 ? InitConnection.AfterReady.CALLER_RECEIVES : InitConnection.AfterReady.READER_THREAD);
         ready.find(Protocol.F_ROOT_FELL_BACK).ifPresent(f -> rootFallbacks.fellBack(plan.mounts(),
-                ImageRootFailure.mode(f.u32(Protocol.ROOT_FELL_BACK_MODE)), fellBackWhy(f.data())));
+                ImageRootFailure.mode(f.u32(Protocol.ROOT_FELL_BACK_MODE)), fellBackWhy(f.data()),
+                ready.u32(Protocol.F_ROOT_LAST_ERRNO, 0)));
         if (mainNotSent != null) {
             throw mainNotSent;
         }
