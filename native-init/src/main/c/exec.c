@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -122,7 +123,8 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
             d->filter = fl.data;
             d->filter_len = fl.len;
             break;
-        case F_SECCOMP_NOTIFY: d->notify = 1; break;
+        case F_SECCOMP_NOTIFY:
+        case F_SECCOMP_BIND: d->notify = 1; break; /* either needs the listener */
         default: break;
         }
     }
@@ -290,6 +292,8 @@ static int child(void *arg) {
     for (int i = 0; i < 3; i++) {
         if (dup2(high[i], i) < 0) child_fail(a, "dup2 stdio", errno);
     }
+    /* A pty given as stdin (sandboxed exec -t) becomes the new session's terminal, for job control and Ctrl-C. */
+    if (d->new_session && isatty(0)) ioctl(0, TIOCSCTTY, 0);
     /* Only 0..2 reach the workload: everything else closes at execve. */
     if (sys_close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) < 0) child_fail(a, "close_range", errno);
     int hand_over = d->filter != NULL && d->notify;

@@ -56,6 +56,16 @@ struct mapping {
     int count;  /* open connections or known UDP peers */
     int paused; /* accept4 ran out of descriptors: not watched until a connection closes */
     struct peer *peers;
+    int published; /* an exposed one relaying to a bypassed published port: K_HOST_CONNECT with F_PUBLISHED */
+    int dead;      /* a relay closed while connections still name it: freed with the last of them */
+    /* Published TCP with F_BYPASS (see forward_bypass): */
+    int bypass;
+    int sock[2];  /* [0] fd (listening at first), [1] its twin of the other family, bound to the same port, or -1 */
+    int active;   /* the one of sock[] that listens */
+    int bypassed; /* a process of the sandbox took sock[active]: the init no longer accepts on it */
+    struct mapping *relay; /* listens inside where that process asked, relaying to the host socket */
+    struct sockaddr_storage relay_addr;
+    socklen_t relay_len;
 };
 
 /* One socket of a connection: [0] the accepted one, [1] the one this init or Java connected. */
@@ -210,7 +220,7 @@ static struct mapping *add_mapping(int type, int fd, int expose, uint32_t port, 
         fail(f, ENOMEM, "forward port %u", port);
         return NULL;
     }
-    *map = (struct mapping){ .type = type, .fd = fd, .expose = expose, .port = port };
+    *map = (struct mapping){ .type = type, .fd = fd, .expose = expose, .port = port, .sock = { -1, -1 } };
     if (watch(fd, EPOLLIN, map) < 0) {
         fail(f, errno, "forward port %u: watch the socket", port);
         free(map);
@@ -222,6 +232,7 @@ static struct mapping *add_mapping(int type, int fd, int expose, uint32_t port, 
 
 int forward_publish(const struct publish_request *p, struct failure *f) {
     int fd AUTO_CLOSE = p->fd;
+    int twin AUTO_CLOSE = p->twin;
     if (ensure_started(f) < 0) return -1;
     /* Our own copy's flags: accept4 and recvfrom below must not block the init. */
     int flags = fcntl(fd, F_GETFL);
@@ -229,7 +240,13 @@ int forward_publish(const struct publish_request *p, struct failure *f) {
         return fail(f, errno, "publish port %u: make the host socket non-blocking", p->port);
     }
     int type = p->transport == TRANSPORT_UDP ? EP_UDP : EP_LISTENER;
-    if (add_mapping(type, fd, 0, p->port, f) == NULL) return -1;
+    struct mapping *map = add_mapping(type, fd, 0, p->port, f);
+    if (map == NULL) return -1;
+    if (p->bypass) {
+        map->bypass = 1;
+        map->sock[0] = fd;
+        map->sock[1] = take_fd(&twin);
+    }
     take_fd(&fd);
     return 0;
 }
@@ -266,6 +283,24 @@ static void reset(int fd) {
     close(fd);
 }
 
+static void drop_mapping(struct mapping *map) {
+    for (int i = 0; i < nmappings; i++) {
+        if (mappings[i] == map) {
+            mappings[i] = mappings[--nmappings];
+            break;
+        }
+    }
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, map->fd, NULL);
+    close(map->fd);
+    map->fd = -1;
+    if (map->paused) resume_accepting();
+    if (map->count == 0) {
+        free(map);
+    } else {
+        map->dead = 1; /* its connections go on; the last one frees it */
+    }
+}
+
 static void close_conn(struct conn *c, int abortive) {
     host_answered(c);
     if (c->again) {
@@ -291,7 +326,8 @@ static void close_conn(struct conn *c, int abortive) {
     if (c->prev != NULL) c->prev->next = c->next;
     if (c->next != NULL) c->next->prev = c->prev;
     if (conns == c) conns = c->next;
-    c->map->count--;
+    if (--c->map->count == 0 && c->map->dead) free(c->map);
+    c->map = NULL;
     nconns--;
     resume_accepting();
     c->state = CLOSED;
@@ -524,7 +560,7 @@ static void on_accept(struct mapping *map) {
             c->request_id = next_request_id++;
             clock_gettime(CLOCK_MONOTONIC, &c->asked);
             host_asks++;
-            ask_host(c->request_id, map->port, TRANSPORT_TCP);
+            ask_host(c->request_id, map->port, TRANSPORT_TCP, map->published);
             if (host_asks >= HOST_ASKS_MAX) {
                 watch_exposed(0);
                 return;
@@ -618,7 +654,7 @@ static struct peer *find_peer(struct mapping *map, const struct sockaddr_storage
         p->request_id = next_request_id++;
         clock_gettime(CLOCK_MONOTONIC, &p->last);
         host_asks++;
-        ask_host(p->request_id, map->port, TRANSPORT_UDP);
+        ask_host(p->request_id, map->port, TRANSPORT_UDP, 0);
         if (host_asks >= HOST_ASKS_MAX) watch_exposed(0);
     }
     return p;
@@ -767,4 +803,97 @@ static void handle_events(void) {
         default: break;
         }
     }
+}
+
+/* The family of a host socket, and whether it is bound to an IPv4-mapped address (it then needs IPV6_V6ONLY 0). */
+static int host_family(int fd, int *mapped) {
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof ss;
+    *mapped = 0;
+    if (fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &len) < 0) return -1;
+    if (ss.ss_family == AF_INET6) *mapped = IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+    return ss.ss_family;
+}
+
+/* The relay listener inside, on the address the process asked for; -1 with errno when that address is not free. */
+static int relay_socket(const struct sockaddr_storage *addr, socklen_t len, int v6only) {
+    int fd = socket(addr->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    if (addr->ss_family == AF_INET6) setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &v6only, sizeof v6only);
+    if (bind(fd, (const struct sockaddr *)addr, len) < 0 || listen(fd, 4096) < 0) {
+        close_keep_errno(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Makes sock[i] the listening one of the pair: the other stops listening (keeping its port: Java bound it explicitly). */
+static int activate(struct mapping *map, int i) {
+    if (map->active == i) return listen(map->sock[i], 4096); /* it may have been shut down by the process */
+    int old = map->sock[map->active];
+    if (!map->bypassed) epoll_ctl(epoll_fd, EPOLL_CTL_DEL, old, NULL);
+    shutdown(old, SHUT_RD); /* a listener's SHUT_RD stops it listening; its queued clients get a reset */
+    if (listen(map->sock[i], 4096) < 0) {
+        listen(old, 4096);
+        if (!map->bypassed) watch(old, EPOLLIN, map);
+        return -1;
+    }
+    map->active = i;
+    map->fd = map->sock[i];
+    if (!map->bypassed) watch(map->fd, EPOLLIN, map);
+    return 0;
+}
+
+int forward_bypass(uint32_t port, const struct sockaddr_storage *addr, unsigned int len, int v6only,
+                   forward_bypass_install install, void *ctx) {
+    struct mapping *map = NULL;
+    for (int i = 0; i < nmappings && map == NULL; i++) {
+        if (mappings[i]->bypass && mappings[i]->port == port) map = mappings[i];
+    }
+    if (map == NULL) return 0;
+    int pick = -1;
+    for (int i = 0; i < 2 && pick < 0; i++) {
+        int mapped;
+        int family = host_family(map->sock[i], &mapped);
+        /* an IPv4-mapped host socket takes IPv4 clients only: an IPv6-only server gets the proxy */
+        if (family == addr->ss_family && !(mapped && v6only)) pick = i;
+    }
+    if (pick < 0) return 0;
+    /* The relay first: where it cannot listen, the process's own bind would fail too, and the kernel says why. */
+    struct mapping *relay = map->relay;
+    int fresh = relay == NULL || map->relay_len != len || memcmp(&map->relay_addr, addr, len) != 0;
+    if (fresh) {
+        if (relay != NULL) drop_mapping(relay); /* a restart on another address: the old one is of no use */
+        map->relay = relay = NULL;
+        int fd = relay_socket(addr, len, v6only);
+        if (fd < 0) return 0;
+        struct failure f = { 0 };
+        relay = add_mapping(EP_LISTENER, fd, 1, port, &f);
+        if (relay == NULL) {
+            close(fd);
+            return 0;
+        }
+        relay->published = 1;
+        if (expose_paused) {
+            struct epoll_event ev = { .events = 0, .data.ptr = relay };
+            epoll_ctl(epoll_fd, EPOLL_CTL_MOD, fd, &ev);
+        }
+    }
+    /* Only a listening socket is handed over (an unconnected one could connect anywhere the host reaches). */
+    if (activate(map, pick) < 0 || install(map->sock[pick], ctx) < 0) {
+        if (fresh) drop_mapping(relay);
+        return 0;
+    }
+    if (fresh) {
+        map->relay = relay;
+        map->relay_addr = *addr;
+        map->relay_len = len;
+    }
+    if (!map->bypassed) {
+        epoll_ctl(epoll_fd, EPOLL_CTL_DEL, map->fd, NULL); /* the process accepts now; the init's copy keeps the port */
+        map->bypassed = 1;
+    }
+    return 1;
 }

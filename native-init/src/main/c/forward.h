@@ -16,7 +16,7 @@
  * Asks Java for a host socket connecting to 127.0.0.1:port (K_HOST_CONNECT), TCP or UDP (TRANSPORT_*);
  * forward_host_socket gets the answer.
  */
-typedef void (*forward_ask_host)(uint32_t request_id, uint32_t port, uint32_t transport);
+typedef void (*forward_ask_host)(uint32_t request_id, uint32_t port, uint32_t transport, int published);
 
 void forward_set_ask_host(forward_ask_host ask);
 
@@ -28,6 +28,19 @@ int forward_publish(const struct publish_request *p, struct failure *f);
  * to the host's 127.0.0.1:port through a host socket Java makes.
  */
 int forward_expose(uint16_t port, uint32_t transport, struct failure *f);
+
+/*
+ * Port bypass (bypass.c): a process of the sandbox binds `port` (a published TCP container port) at addr, a wildcard
+ * or loopback address of its socket's family. If that mapping allows it (F_BYPASS) and has a host socket of that
+ * family, the init listens inside at addr (relaying to the host socket through Java: health checks, network peers),
+ * makes that host socket the listening one, and calls install with it; once that succeeded the init stops accepting
+ * on it. Returns 1 then, 0 when nothing was done (the kernel does the bind as usual). A later bind of the same port (a
+ * restarted server) gets the same socket: the init keeps its copy.
+ */
+typedef int (*forward_bypass_install)(int host_fd, void *ctx);
+struct sockaddr_storage;
+int forward_bypass(uint32_t port, const struct sockaddr_storage *addr, unsigned int len, int v6only,
+                   forward_bypass_install install, void *ctx);
 
 /* Java's answer to a K_HOST_CONNECT. Takes a->fd. */
 void forward_host_socket(const struct host_socket_answer *a);

@@ -2,29 +2,35 @@
 #include "fusejail.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <linux/audit.h>
 #include <linux/capability.h>
 #include <linux/filter.h>
+#include <linux/mount.h>
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 /*
- * What fuse-overlayfs does with privilege: mount itself (SYS_ADMIN, also for trusted.* attributes it tries first),
- * give files the owners and modes its callers ask for (CHOWN, FOWNER, FSETID, SETFCAP for file capabilities), reach
- * any file of the layers and the writable layer whatever its mode (DAC_OVERRIDE, DAC_READ_SEARCH), and make device
- * nodes (MKNOD). Keeping SYS_ADMIN also keeps the daemon out of reach of the sandbox's processes that lack it (and
- * SYS_PTRACE): ptrace needs the tracer's capabilities to cover the tracee's.
+ * What fuse-overlayfs does with privilege: give files the owners and modes its callers ask for (CHOWN, FOWNER, FSETID,
+ * SETFCAP for file capabilities), reach any file of the layers and the writable layer whatever its mode
+ * (DAC_OVERRIDE, DAC_READ_SEARCH), and make device nodes (MKNOD). It does not mount: the init mounts the file system
+ * on a /dev/fuse it opened and hands the daemon that descriptor (/dev/fd/N, libfuse 3.3), so no SYS_ADMIN.
  */
 #define CAP(c) (1ULL << (c))
 #define FUSE_DAEMON_CAPS                                                                                               \
     (CAP(CAP_CHOWN) | CAP(CAP_DAC_OVERRIDE) | CAP(CAP_DAC_READ_SEARCH) | CAP(CAP_FOWNER) | CAP(CAP_FSETID) |           \
-     CAP(CAP_MKNOD) | CAP(CAP_SETFCAP) | CAP(CAP_SYS_ADMIN))
+     CAP(CAP_MKNOD) | CAP(CAP_SETFCAP))
 
 #if defined(__x86_64__)
 #define NATIVE_ARCH AUDIT_ARCH_X86_64
@@ -35,11 +41,10 @@
 #endif
 
 /*
- * Refused with EPERM: the sandbox's own filter (SeccompProfiles) cannot serve here, since it refuses mount(2), which
- * fuse-overlayfs needs to mount itself. These are what a file system daemon never calls and an attacker who took it
- * over would want: tracing and other processes' memory, kernel modules and kexec, BPF and perf, keyrings, new or
- * other namespaces and roots, the new mount API, handles that bypass paths, io_uring (which seccomp cannot see into),
- * and the host's clock, swap and reboot.
+ * Refused with EPERM: what a file system daemon never calls and an attacker who took it over would want: tracing and
+ * other processes' memory, kernel modules and kexec, BPF and perf, keyrings, new or other namespaces and roots, every
+ * mount call (the init mounted for it), handles that bypass paths, io_uring (which seccomp cannot see into), and the
+ * host's clock, swap and reboot.
  */
 static const int denied[] = {
     SYS_ptrace,
@@ -62,6 +67,8 @@ static const int denied[] = {
     SYS_setns,
     SYS_pivot_root,
     SYS_chroot,
+    SYS_mount,
+    SYS_umount2,
     SYS_open_by_handle_at,
     SYS_fsopen,
     SYS_fsmount,
@@ -155,4 +162,152 @@ int fuse_daemon_confine(void) {
         return -1;
     }
     return load_filter();
+}
+
+static int sys_open_tree(const char *path, unsigned int flags) {
+    return (int)syscall(SYS_open_tree, AT_FDCWD, path, flags);
+}
+
+static int sys_mount_setattr(int fd, unsigned int flags, unsigned long long set) {
+    struct mount_attr attr = { .attr_set = set };
+    return (int)syscall(SYS_mount_setattr, fd, "", flags | AT_EMPTY_PATH, &attr, sizeof attr);
+}
+
+/* mkdir -p of `path` (absolute, below the jail), each component 0755. */
+static int make_dirs(char *path) {
+    for (char *p = path + 1;; p++) {
+        if (*p == '/' || *p == '\0') {
+            char c = *p;
+            *p = '\0';
+            int rc = mkdir(path, 0755);
+            *p = c;
+            if (rc < 0 && errno != EEXIST) return -1;
+            if (c == '\0') return 0;
+        }
+    }
+}
+
+/*
+ * The host's `path` (a directory, or a file) bound at the same path below `jail`: read-only, nosuid and nodev with its
+ * submounts, or `writable` without them. Cloned detached and made read-only before it is attached, like attach_clone.
+ */
+static int bind_into(const char *jail, const char *path, int writable) {
+    int tree = sys_open_tree(path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | (writable ? 0 : AT_RECURSIVE));
+    if (tree < 0) return -1;
+    char dst[PATH_MAX];
+    struct stat st;
+    int rc = -1;
+    if (snprintf(dst, sizeof dst, "%s%s", jail, path) >= (int)sizeof dst) {
+        errno = ENAMETOOLONG;
+    } else if (fstat(tree, &st) == 0 && make_dirs(dst) == 0) {
+        if (!S_ISDIR(st.st_mode)) { /* a file's mount point is a file: replace the directory make_dirs made */
+            rmdir(dst);
+            int file = open(dst, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0444);
+            if (file >= 0) close(file);
+        }
+        if (writable ||
+            sys_mount_setattr(tree, AT_RECURSIVE, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV) == 0) {
+            rc = (int)syscall(SYS_move_mount, tree, "", AT_FDCWD, dst, MOVE_MOUNT_F_EMPTY_PATH);
+        }
+    }
+    int saved = errno;
+    close(tree);
+    errno = saved;
+    return rc;
+}
+
+/* The root's entries the loader and the helper's path go through: usr-merged symlinks as they are, else binds. */
+static int copy_root_entry(const char *jail, const char *name) {
+    char path[64], target[PATH_MAX], dst[PATH_MAX];
+    struct stat st;
+    snprintf(path, sizeof path, "/%s", name);
+    if (lstat(path, &st) < 0) return errno == ENOENT ? 0 : -1;
+    if (S_ISDIR(st.st_mode)) return bind_into(jail, path, 0);
+    if (!S_ISLNK(st.st_mode)) return 0;
+    ssize_t n = readlink(path, target, sizeof target - 1);
+    if (n < 0) return -1;
+    target[n] = '\0';
+    snprintf(dst, sizeof dst, "%s%s", jail, path);
+    return symlink(target, dst);
+}
+
+/*
+ * What the sandbox's own /proc hides (MountPlan.MASKED_PATHS), hidden in the daemon's too: a process that reaches the
+ * daemon's root must not read there what its own /proc masks. Files get the null device, directories an empty tmpfs.
+ */
+static int mask_proc(const char *jail) {
+    static const char *const masked[] = { "acpi",       "asound",      "kcore",       "keys", "latency_stats",
+                                          "timer_list", "timer_stats", "sched_debug", "scsi" };
+    for (size_t i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+        char at[PATH_MAX];
+        struct stat st;
+        snprintf(at, sizeof at, "%s/proc/%s", jail, masked[i]);
+        if (lstat(at, &st) < 0) {
+            if (errno == ENOENT) continue;
+            return -1;
+        }
+        if (S_ISDIR(st.st_mode)) {
+            if (mount("tmpfs", at, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=0,mode=000") < 0) {
+                return -1;
+            }
+            continue;
+        }
+        int null = sys_open_tree("/dev/null", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        int rc = null < 0 || sys_mount_setattr(null, 0, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOEXEC) < 0
+            ? -1
+            : (int)syscall(SYS_move_mount, null, "", AT_FDCWD, at, MOVE_MOUNT_F_EMPTY_PATH);
+        if (null >= 0) close(null);
+        if (rc < 0) return -1;
+    }
+    return 0;
+}
+
+int fuse_daemon_enter_root(const char *jail, const char *writable, const char *layers, const char *helper, char *exe,
+                           const char **step) {
+    static const char *const root_entries[] = { "lib", "lib32", "lib64", "libx32", "bin", "sbin" };
+    char at[PATH_MAX];
+    *step = "unshare a mount namespace";
+    if (unshare(CLONE_NEWNS) < 0 || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0) return -1;
+    *step = "mount the tmpfs of its root";
+    if ((mkdir(jail, 0700) < 0 && errno != EEXIST) ||
+        mount("tmpfs", jail, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=16k,nr_inodes=64") < 0) {
+        return -1;
+    }
+    *step = "bind the layers it serves";
+    if (bind_into(jail, writable, 1) < 0 || bind_into(jail, layers, 0) < 0) return -1;
+    *step = "bind /usr read-only";
+    if (bind_into(jail, "/usr", 0) < 0) return -1;
+    *step = "copy the root's lib and bin entries";
+    for (size_t i = 0; i < sizeof root_entries / sizeof root_entries[0]; i++) {
+        if (copy_root_entry(jail, root_entries[i]) < 0) return -1;
+    }
+    *step = "bind /etc/ld.so.cache read-only";
+    if (access("/etc/ld.so.cache", F_OK) == 0 && bind_into(jail, "/etc/ld.so.cache", 0) < 0) return -1;
+    *step = "resolve the helper";
+    if (realpath(helper, exe) == NULL) return -1;
+    if (strncmp(exe, "/usr/", 5) != 0) {
+        *step = "bind the helper read-only";
+        if (bind_into(jail, exe, 0) < 0) return -1;
+    }
+    /* fuse-overlayfs reads /proc/sys/kernel/overflow[ug]id and names descriptors /proc/self/fd/N: a procfs of the
+     * sandbox's pid namespace, read-only; where the kernel refuses a new one (no pid namespace of the sandbox's own), the
+     * init's, bound read-only. */
+    *step = "mount a read-only /proc";
+    snprintf(at, sizeof at, "%s/proc", jail);
+    if (mkdir(at, 0555) < 0 ||
+        (mount("proc", at, "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL) < 0 &&
+         bind_into(jail, "/proc", 0) < 0)) {
+        return -1;
+    }
+    *step = "mask /proc as the sandbox's";
+    if (mask_proc(jail) < 0) return -1;
+    *step = "make its root read-only";
+    int root = open(jail, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root < 0 || sys_mount_setattr(root, 0, MOUNT_ATTR_RDONLY) < 0 || fchdir(root) < 0) {
+        return -1;
+    }
+    close(root);
+    *step = "pivot into its root";
+    if (syscall(SYS_pivot_root, ".", ".") < 0 || umount2(".", MNT_DETACH) < 0 || chdir("/") < 0) return -1;
+    return 0;
 }

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "bypass.h"
 #include "exec.h"
 #include "forward.h"
 #include "hooks.h"
@@ -46,6 +47,10 @@ static struct proc procs[MAX_PROCS];
 static int nprocs;
 static int listeners[MAX_LISTENERS];
 static uint32_t listener_errno[MAX_LISTENERS];
+/* LISTENER_*: what a listener's notifications are */
+static unsigned listener_kind[MAX_LISTENERS];
+#define LISTENER_DENIALS 1 /* F_SECCOMP_NOTIFY: denials, counted and answered with listener_errno */
+#define LISTENER_BIND 2    /* F_SECCOMP_BIND: bind(2) calls for the port bypass */
 static int nlisteners;
 static struct denial denials[MAX_DENIALS];
 static int ndenials;
@@ -181,7 +186,11 @@ static void handle_exec(void) {
             procs[nprocs++] = (struct proc){ .exec_id = exec_id, .pid = pid, .main = is_main };
             if (listener >= 0) {
                 if (nlisteners < MAX_LISTENERS) {
-                    listener_errno[nlisteners] = msg_find(&in, F_SECCOMP_NOTIFY, &fl) ? field_u32(&fl) : EPERM;
+                    int reports = msg_find(&in, F_SECCOMP_NOTIFY, &fl);
+                    /* without denial reports a notification the user's profile asked for gets the kernel's ENOSYS */
+                    listener_errno[nlisteners] = reports ? field_u32(&fl) : ENOSYS;
+                    listener_kind[nlisteners] =
+                        (reports ? LISTENER_DENIALS : 0) | (msg_find(&in, F_SECCOMP_BIND, &fl) ? LISTENER_BIND : 0);
                     listeners[nlisteners++] = listener;
                 } else {
                     close(listener); /* further notifications fail with ENOSYS in the workload */
@@ -273,11 +282,12 @@ static void handle_host_socket(void) {
  * A connection to an exposed host port was accepted inside, or a new client sent a datagram to an exposed UDP port:
  * Java connects on the host and hands us the socket.
  */
-static void ask_host(uint32_t request_id, uint32_t port, uint32_t transport) {
+static void ask_host(uint32_t request_id, uint32_t port, uint32_t transport, int published) {
     msg_init(&out, K_HOST_CONNECT);
     msg_put_u32(&out, F_REQUEST_ID, request_id);
     msg_put_u32(&out, F_PORT, port);
     msg_put_u32(&out, F_TRANSPORT, transport);
+    if (published) msg_put_u32(&out, F_PUBLISHED, 1);
     if (outbox_send(&asks, control_fd, &out) < 0) {
         terminate(125); /* Java is gone */
     }
@@ -395,7 +405,11 @@ static void handle_notification(int idx) {
     if (ioctl(listeners[idx], SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
         return; /* the target died meanwhile (ENOENT), or an interrupted receive: nothing to answer */
     }
-    count_denial(req.data.arch, (uint32_t)req.data.nr);
+    if ((listener_kind[idx] & LISTENER_BIND) && bypass_is_bind(&req)) {
+        bypass_bind(listeners[idx], &req); /* with F_SECCOMP_BIND only our rule notifies bind (see bypass.c) */
+        return;
+    }
+    if (listener_kind[idx] & LISTENER_DENIALS) count_denial(req.data.arch, (uint32_t)req.data.nr);
     memset(&resp, 0, sizeof resp);
     resp.id = req.id;
     resp.error = -(int)listener_errno[idx];
@@ -444,6 +458,7 @@ void init_loop(int control, const struct msg *create) {
         wire_put_u32(fell + ROOT_FELL_BACK_ERRNO, (uint32_t)sandbox_root_outcome.first_errno);
         memcpy(fell + ROOT_FELL_BACK_WHY, sandbox_root_outcome.why, why);
         msg_put(&out, F_ROOT_FELL_BACK, fell, (uint32_t)(ROOT_FELL_BACK_WHY + why));
+        msg_put_u32(&out, F_ROOT_LAST_ERRNO, (uint32_t)sandbox_root_outcome.last_errno);
     }
     send_or_die();
     if (sandbox_detach_old_root(&f) < 0) {
@@ -484,6 +499,7 @@ void init_loop(int control, const struct msg *create) {
                 close(listeners[i]);
                 listeners[i] = listeners[nlisteners - 1];
                 listener_errno[i] = listener_errno[nlisteners - 1];
+                listener_kind[i] = listener_kind[nlisteners - 1];
                 nlisteners--;
             }
         }

@@ -21,15 +21,19 @@
 
 /*
  * The keeper is the Java side of a kept sandbox's init once its JVM is gone: the init lives as long as someone holds
- * the other end of its control socket, and it answers every process with messages that must be read. It takes no
- * decision of its own: each process description comes whole from a `sandboxed` command of the same user (Java,
- * from the exec profile the JVM left in the state entry), and the keeper only gives it an exec id of its own and
- * routes the answers back. A client that hangs up takes its processes along (their groups get SIGKILL).
+ * the other end of its control socket, and it answers every process with messages that must be read. Each process
+ * description comes from a `sandboxed` command of the same user (Java, from the exec profile the JVM left in the
+ * state entry), but what confines it does not: its capabilities, rlimits, seccomp program and no_new_privs are the
+ * ones the JVM handed over with K_KEEP, kept here, whatever the client (or a rewritten exec.json) says. The keeper
+ * gives each process an exec id of its own and routes the answers back. A client that hangs up takes its processes
+ * along (their groups get SIGKILL). It also holds a shared lock on the image's use lock file, so that no prune
+ * removes the image while the sandbox lives.
  */
 
 #define MAX_CLIENTS 16
 #define MAX_ROUTES 256
-#define MAX_DRAINS (MAX_FDS - 2)
+/* Output pipes of the sandbox's processes: K_KEEP brings up to MAX_FDS - 2, K_KEEP_DRAINS from the JVM the rest. */
+#define MAX_DRAINS 64
 /* Far above the ids a JVM gave (counted from 1): a late answer to one of those is never taken for a client's. */
 #define FIRST_ID 0x40000000u
 
@@ -44,8 +48,12 @@ static int clients[MAX_CLIENTS];
 static struct route routes[MAX_ROUTES];
 static uint32_t next_id = FIRST_ID;
 static int init_sock = -1;
+static const struct msg *profile; /* the K_KEEP message (never changed in this process) */
+static int drains[MAX_DRAINS];
+static int ndrains;
 static struct msg in;
 static struct msg out;
+static struct msg relay;
 
 /* Everything but the descriptors in keep[] (sorted here) is closed: the server's sockets must not stay alive. */
 static void close_all_but(int *keep, int n) {
@@ -134,6 +142,54 @@ static int set_u32(struct msg *m, uint32_t tag, uint32_t value) {
     return 0;
 }
 
+/*
+ * The client's K_EXEC as the init gets it: our exec id, never the main process, and the handed-over profile in place
+ * of whatever the client sent for capabilities (none effective for a uid other than 0, as Java does), rlimits,
+ * seccomp and no_new_privs. Everything else (command, environment, user, working directory) is the client's.
+ */
+static int enforce_profile(uint32_t id, struct failure *f) {
+    msg_init(&relay, K_EXEC);
+    uint32_t uid = 0;
+    size_t pos = 0;
+    struct field fl;
+    while (msg_next(&in, &pos, &fl)) {
+        switch (fl.tag) {
+        case F_KIND: /* msg_init put ours */
+        case F_EXEC_ID:
+        case F_MAIN:
+        case F_CAPS:
+        case F_RLIMIT:
+        case F_SECCOMP:
+        case F_SECCOMP_NOTIFY:
+        case F_NO_NEW_PRIVS: continue;
+        case F_UID: uid = fl.len == 4 ? field_u32(&fl) : uid; break;
+        default: break;
+        }
+        if (msg_put(&relay, fl.tag, fl.data, fl.len) < 0) return fail(f, E2BIG, "start process: message too large");
+    }
+    int rc =
+        msg_put_u32(&relay, F_EXEC_ID, id) | msg_put_u32(&relay, F_MAIN, 0) | msg_put_u32(&relay, F_NO_NEW_PRIVS, 1);
+    pos = 0;
+    while (rc == 0 && msg_next(profile, &pos, &fl)) {
+        if (fl.tag == F_CAPS && fl.len == CAPS_LEN) {
+            unsigned char caps[CAPS_LEN];
+            memcpy(caps, fl.data, CAPS_LEN);
+            if (uid != 0) wire_put_u64(caps + CAPS_EFFECTIVE, 0);
+            rc = msg_put(&relay, F_CAPS, caps, CAPS_LEN);
+        } else if (fl.tag == F_RLIMIT || fl.tag == F_SECCOMP || fl.tag == F_SECCOMP_NOTIFY) {
+            rc = msg_put(&relay, fl.tag, fl.data, fl.len);
+        }
+    }
+    return rc < 0 ? fail(f, E2BIG, "start process: message too large with the sandbox's profile") : 0;
+}
+
+static void exec_failed(int c, uint32_t client_id, const struct failure *f) {
+    msg_init(&out, K_EXEC_FAILED);
+    msg_put_u32(&out, F_EXEC_ID, client_id);
+    msg_put_failure(&out, f);
+    if (msg_send(clients[c], &out, NULL, 0) < 0) drop_client(c);
+}
+
 static void exec_for(int c) {
     struct field fl;
     uint32_t client_id = msg_find(&in, F_EXEC_ID, &fl) && fl.len == 4 ? field_u32(&fl) : 0;
@@ -141,20 +197,32 @@ static void exec_for(int c) {
     for (int i = 0; i < MAX_ROUTES && r == NULL; i++) {
         if (routes[i].client < 0) r = &routes[i];
     }
+    struct failure f = { 0 };
     if (r == NULL || client_id == 0 || route_by(c, client_id, 0) != NULL) {
-        struct failure f = { 0 };
         fail(&f, r == NULL ? EAGAIN : EINVAL, "start process: %s",
              r == NULL ? "the keeper runs as many processes as it routes" : "no exec id, or one in use");
-        msg_init(&out, K_EXEC_FAILED);
-        msg_put_u32(&out, F_EXEC_ID, client_id);
-        msg_put_failure(&out, &f);
-        if (msg_send(clients[c], &out, NULL, 0) < 0) drop_client(c);
+        exec_failed(c, client_id, &f);
+        return;
+    }
+    if (enforce_profile(next_id, &f) < 0) {
+        exec_failed(c, client_id, &f);
         return;
     }
     *r = (struct route){ .client = c, .client_id = client_id, .id = next_id++ };
-    set_u32(&in, F_EXEC_ID, r->id);
-    set_u32(&in, F_MAIN, 0); /* the sandbox ends only when its own main process does */
-    to_init(&in, in.fds, in.nfds);
+    to_init(&relay, in.fds, in.nfds);
+}
+
+/*
+ * More output pipes to drain (K_KEEP_DRAINS, from the JVM right after the hand-over; from anyone its clients may
+ * be, since reading and dropping a pipe's data harms nobody), up to MAX_DRAINS; taken from `in`.
+ */
+static void add_drains(void) {
+    for (int i = 0; i < in.nfds; i++) {
+        if (ndrains < MAX_DRAINS) {
+            drains[ndrains++] = in.fds[i];
+            in.fds[i] = -1;
+        }
+    }
 }
 
 static void from_client(int c) {
@@ -167,6 +235,7 @@ static void from_client(int c) {
     struct field fl;
     switch (msg_kind(&in)) {
     case K_EXEC: exec_for(c); break;
+    case K_KEEP_DRAINS: add_drains(); break;
     case K_SIGNAL:
         /* exec id 0 (every process) as it is; a client's own process by our id; anything else is dropped */
         if (msg_find(&in, F_EXEC_ID, &fl) && fl.len == 4 && field_u32(&fl) != 0) {
@@ -230,12 +299,31 @@ static int timeout_ms(uint64_t until) {
     return left > 3600000 ? 3600000 : (int)left;
 }
 
-void keeper_main(int sock, int lock_fd, int jvm, const int *drain_fds, int ndrains, uint64_t until, int report) {
+/* A shared lock on the image's use lock file (F_IMAGE_LOCK), for as long as this process lives; -1 without one. */
+static int lock_image(struct failure *f) {
+    struct field fl;
+    if (!msg_find(profile, F_IMAGE_LOCK, &fl)) return 0;
+    char *path = field_strdup(&fl);
+    if (path == NULL) return fail(f, ENOMEM, "keeper: copy the image lock's path");
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    struct flock lock = { .l_type = F_RDLCK, .l_whence = SEEK_SET };
+    if (fd < 0 || fcntl(fd, F_SETLK, &lock) < 0) {
+        fail(f, errno, "keeper: lock the image's use lock %s", path);
+        if (fd >= 0) close(fd);
+        fd = -1;
+    }
+    free(path);
+    return fd < 0 ? -1 : 0; /* the descriptor stays open: the lock goes with it when we end */
+}
+
+void keeper_main(const struct msg *request, int jvm, uint64_t until, int report) {
     struct failure f = { 0 };
-    int drains[MAX_DRAINS];
-    int keep[4 + MAX_DRAINS] = { sock, lock_fd, jvm, report };
-    if (ndrains > MAX_DRAINS) ndrains = MAX_DRAINS;
-    for (int i = 0; i < ndrains; i++) keep[4 + i] = drains[i] = drain_fds[i];
+    int sock = request->fds[0];
+    int lock_fd = request->fds[1];
+    int keep[4 + MAX_FDS] = { sock, lock_fd, jvm, report };
+    profile = request;
+    ndrains = request->nfds - 2;
+    for (int i = 0; i < ndrains; i++) keep[4 + i] = drains[i] = request->fds[2 + i];
     close_all_but(keep, 4 + ndrains);
     /* Not the JVM's stdio either: whoever reads the JVM's output (a build tool) waits for its end. */
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
@@ -259,7 +347,7 @@ void keeper_main(int sock, int lock_fd, int jvm, const int *drain_fds, int ndrai
     int listener = -1;
     if (fcntl(lock_fd, F_SETLK, &lock) < 0) {
         fail(&f, errno, "keeper: lock the state entry's keeper lock");
-    } else {
+    } else if (lock_image(&f) == 0) {
         listener = listen_ops(&f);
     }
     if (write(report, &f, sizeof f) != (ssize_t)sizeof f || f.err != 0) _exit(125);
@@ -277,6 +365,7 @@ void keeper_main(int sock, int lock_fd, int jvm, const int *drain_fds, int ndrai
         }
         int timeout = shut_down ? -1 : timeout_ms(until);
         int n = poll(pfds, (nfds_t)(3 + MAX_CLIENTS + ndrains), timeout);
+        int polled = ndrains; /* a client may add drains below: they are polled from the next round */
         if (n < 0) {
             if (errno == EINTR) continue;
             _exit(125);
@@ -295,7 +384,7 @@ void keeper_main(int sock, int lock_fd, int jvm, const int *drain_fds, int ndrai
         for (int i = 0; i < MAX_CLIENTS; i++) {
             if (clients[i] >= 0 && pfds[3 + i].revents) from_client(i);
         }
-        for (int i = 0; i < ndrains; i++) {
+        for (int i = 0; i < polled; i++) {
             if (pfds[3 + MAX_CLIENTS + i].revents == 0) continue;
             char discard[16384];
             ssize_t got = read(drains[i], discard, sizeof discard);

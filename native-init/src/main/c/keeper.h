@@ -3,13 +3,16 @@
 
 #include <stdint.h>
 
+#include "msg.h"
+
 /*
- * A kept sandbox's keeper (K_KEEP): holds the init's control socket and the entry's keeper lock, relays the
- * `sandboxed exec/kill/rm` of its user on @sandboxed-ops/UID/PID, drains `drains` once the JVM (`jvm`, a pidfd) is
- * gone, shuts the sandbox down at `until` (seconds since the epoch, 0: never) and exits when the init hangs up.
- * `report` gets one struct failure: err 0 once the lock and the socket are held.
+ * A kept sandbox's keeper (K_KEEP `request`, whose descriptors are the init's control socket, the entry's keeper lock
+ * and output pipes): holds the socket, the lock and a shared lock on F_IMAGE_LOCK, relays the `sandboxed
+ * exec/kill/rm` of its user on @sandboxed-ops/UID/PID with the request's profile enforced, drains the pipes (and
+ * those K_KEEP_DRAINS adds) once the JVM (`jvm`, a pidfd) is gone, shuts the sandbox down at `until` (seconds since
+ * the epoch, 0: never) and exits when the init hangs up. `report` gets one struct failure: err 0 once the locks and
+ * the socket are held.
  */
-_Noreturn void keeper_main(int init_sock, int lock_fd, int jvm, const int *drains, int ndrains, uint64_t until,
-                           int report);
+_Noreturn void keeper_main(const struct msg *request, int jvm, uint64_t until, int report);
 
 #endif

@@ -109,7 +109,7 @@ int main(int argc, char **argv) {
                 "usage: sandbox-init server   (started by the Sandboxed Java runtime, control socket on fd 3)\n"
                 "       sandbox-init --apply-owners|--remove-tree DIR NEWUIDMAP ARGS... -- NEWGIDMAP ARGS...\n"
                 "       sandbox-init --guard /PROGRAM ARGS...   (lifeline pipe on fd 3)\n"
-                "       sandbox-init --probe-root /LAYER /FUSE-OVERLAYFS|'' /DISK-DIRECTORY|''\n"
+                "       sandbox-init --probe-root /LAYER /FUSE-OVERLAYFS|'' /DISK-DIRECTORY|'' [MODE]\n"
                 "       sandbox-init --version\n");
         return 2;
     }

@@ -388,10 +388,11 @@ static int parse_port(const struct field *fl, const char *what, uint32_t *port, 
 }
 
 int parse_publish(const struct msg *m, struct publish_request *p, struct failure *f) {
-    *p = (struct publish_request){ .fd = -1 };
-    struct field port, transport;
-    if (m->nfds != 1) {
-        return fail(f, EINVAL, "publish port: expected 1 descriptor, got %d", m->nfds);
+    *p = (struct publish_request){ .fd = -1, .twin = -1 };
+    struct field port, transport, bypass;
+    p->bypass = msg_find(m, F_BYPASS, &bypass) && bypass.len == 4 && wire_get_u32(bypass.data) != 0;
+    if (m->nfds != 1 && !(p->bypass && m->nfds == 2)) {
+        return fail(f, EINVAL, "publish port: expected %s descriptor, got %d", p->bypass ? "1 or 2" : "1", m->nfds);
     }
     if (!msg_find(m, F_PORT, &port) || !msg_find(m, F_TRANSPORT, &transport)) {
         return fail(f, EINVAL, "publish port: F_PORT or F_TRANSPORT missing");
@@ -401,7 +402,11 @@ int parse_publish(const struct msg *m, struct publish_request *p, struct failure
     if (p->transport != TRANSPORT_TCP && p->transport != TRANSPORT_UDP) {
         return fail(f, EINVAL, "publish port %u: transport is not TRANSPORT_TCP or TRANSPORT_UDP", p->port);
     }
+    if (p->bypass && p->transport != TRANSPORT_TCP) {
+        return fail(f, EINVAL, "publish port %u: F_BYPASS is for TCP only", p->port);
+    }
     p->fd = m->fds[0];
+    if (m->nfds == 2) p->twin = m->fds[1];
     return 0;
 }
 

@@ -150,9 +150,11 @@ struct publish_request {
     uint32_t port;      /* F_PORT, 1..65535 */
     uint32_t transport; /* F_TRANSPORT: TRANSPORT_TCP or TRANSPORT_UDP */
     int fd;             /* fds[0] */
+    int bypass;         /* F_BYPASS */
+    int twin;           /* fds[1] with F_BYPASS, else -1 */
 };
 
-/* Checks the one descriptor and the fields of a K_PUBLISH message. */
+/* Checks the one descriptor (two with F_BYPASS) and the fields of a K_PUBLISH message. */
 int parse_publish(const struct msg *m, struct publish_request *p, struct failure *f);
 
 /* K_HOST_SOCKET, decoded: the socket (fds[0]) for request `id`, or fd -1 and the errno Java's connect failed with. */

@@ -56,7 +56,8 @@ enum kind {
     K_SHUTDOWN = 22,       /* kill everything and exit */
     K_GET_NAMESPACES = 23, /* answered with K_NAMESPACES */
     K_PUBLISH = 24,        /* F_PORT, F_TRANSPORT; fds: [host socket]: a listening TCP or bound UDP socket of the
-                              host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*) */
+                              host whose traffic the init forwards to 127.0.0.1:F_PORT inside (see FORWARD_*); with
+                              F_BYPASS fds: [listening TCP socket, its twin of the other family or none] */
     K_HOST_SOCKET = 25,    /* F_REQUEST_ID; fds: [non-blocking TCP socket connecting to the host port, or UDP socket
                               connected to it], or no fd and F_ERRNO when Java could not connect it */
     /* Java -> server, no answer: a parked process, a child of the server that moves itself into these v1 cgroups
@@ -76,9 +77,12 @@ enum kind {
 
     /* Keeping a sandbox after its JVM (sandboxed.keep.afterJvm): Java detaches the init, then has the server fork a
        keeper that holds the init's control socket in a session of its own (see keeper.c). */
-    K_KEEP = 43,   /* Java -> server: F_KEEP_UNTIL; fds: [init control socket, keeper lock file, output pipes to drain
-                      once the JVM is gone...]; answered with K_KEEP: F_PID (the keeper), or F_STEP, F_ERRNO */
-    K_DETACH = 44, /* Java -> sandbox init: outlive the server (no parent-death signal); answered with K_DETACH */
+    K_KEEP = 43,        /* Java -> server: F_KEEP_UNTIL, the profile every process gets (F_CAPS, F_RLIMIT..., F_SECCOMP,
+                      F_SECCOMP_NOTIFY), F_IMAGE_LOCK; fds: [init control socket, keeper lock file, output pipes to
+                      drain once the JVM is gone...]; answered with K_KEEP: F_PID (the keeper), or F_STEP, F_ERRNO */
+    K_DETACH = 44,      /* Java -> sandbox init: outlive the server (no parent-death signal); answered with K_DETACH */
+    K_KEEP_DRAINS = 46, /* Java -> keeper (its operations socket): fds: more output pipes to drain than K_KEEP carries
+                           (the keeper takes up to 64 in all); no answer */
 };
 
 /* Field tags. */
@@ -160,6 +164,9 @@ enum tag {
     /* K_READY, with ROOT_FLAG_FALLBACK: the mode F_ROOT_MODE asked for was refused and another assembled the root:
        u32 mode used @0 (ROOT_MODE_*), u32 errno of the first refusal @4, then @8 the NUL-terminated refusals */
     F_ROOT_FELL_BACK = 70,
+    /* K_READY, with F_ROOT_FELL_BACK: u32 errno of the last refusal (ETIMEDOUT: fuse-overlayfs never answered), so
+       Java can tell a passing failure of the next mode from the host's refusal of it */
+    F_ROOT_LAST_ERRNO = 85,
     /* K_SETUP_FAILED: the failed step was assembling the image root in this mode (u32, ROOT_MODE_*) */
     F_ROOT_FAILED = 71,
 
@@ -168,6 +175,17 @@ enum tag {
     F_PARKED = 54, /* u32 */
 
     F_KEEP_UNTIL = 75, /* u64, K_KEEP: the keeper shuts the sandbox down at this time (seconds since the epoch) */
+    F_IMAGE_LOCK = 80, /* string, K_KEEP: the image's use lock file, which the keeper holds a shared lock on */
+
+    /* Port bypass (see bypass.c): a server in the sandbox that binds a published TCP port gets the host socket */
+    F_SECCOMP_BIND = 88, /* u32, K_EXEC: the filter sends bind(2) to the listener (RET_USER_NOTIF) for the bypass; the
+                            init loads it with a listener even without F_SECCOMP_NOTIFY, and answers other notifications
+                            with F_SECCOMP_NOTIFY's errno, or ENOSYS (as the kernel would without a listener) */
+    F_BYPASS = 89,       /* u32, K_PUBLISH (TCP): a process binding the port inside may take the host socket; the
+                            second descriptor, if any, is a socket of the other family bound (not listening) to the
+                            same host address and port (an IPv4-mapped IPv6 one for 127.0.0.0/8) */
+    F_PUBLISHED = 90,    /* u32, K_HOST_CONNECT: F_PORT is a bypassed published container port: connect to the host
+                            socket of that mapping (its host address and port), for a connection made inside */
 };
 
 /*

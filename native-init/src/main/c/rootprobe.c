@@ -19,15 +19,15 @@
 
 static struct msg probe;
 
-/* The K_CREATE fields an auto image root of LAYER sends (see CreateMessage.imageRoot). */
-static int describe(const char *layer, const char *helper, const char *disk) {
+/* The K_CREATE fields an image root of LAYER sends (see CreateMessage.imageRoot): auto (`forced` -1), or forced. */
+static int describe(const char *layer, const char *helper, const char *disk, int forced) {
     static unsigned char mode[ROOT_MODE_HELPER + 4096], upper[ROOT_UPPER_DIR + 4096];
     size_t h = strlen(helper) + 1, d = strlen(disk) + 1;
     if (h > 4096 || d > 4096) {
         return -1;
     }
-    wire_put_u32(mode + ROOT_MODE_MODE, ROOT_MODE_OVERLAY);
-    wire_put_u32(mode + ROOT_MODE_FLAGS, ROOT_FLAG_FALLBACK);
+    wire_put_u32(mode + ROOT_MODE_MODE, forced < 0 ? ROOT_MODE_OVERLAY : (uint32_t)forced);
+    wire_put_u32(mode + ROOT_MODE_FLAGS, forced < 0 ? ROOT_FLAG_FALLBACK : 0);
     memcpy(mode + ROOT_MODE_HELPER, helper, h);
     wire_put_u64(upper + ROOT_UPPER_SIZE, 0);
     memcpy(upper + ROOT_UPPER_DIR, disk, d);
@@ -70,12 +70,28 @@ static int write_proc(pid_t pid, const char *name, const char *text) {
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
+/* The optional MODE argument, as sandbox_root_mode_names spell them; -1 for none, -2 for an unknown one. */
+static int forced_mode(int argc, char **argv) {
+    if (argc == 5) {
+        return -1;
+    }
+    for (int m = 0; m < 3; m++) {
+        if (strcmp(argv[5], sandbox_root_mode_names[m]) == 0) {
+            return m;
+        }
+    }
+    return -2;
+}
+
 int root_probe_main(int argc, char **argv) {
-    if (argc != 5 || *argv[2] != '/' || (*argv[3] && *argv[3] != '/') || (*argv[4] && *argv[4] != '/')) {
-        fprintf(stderr, "usage: sandbox-init --probe-root /LAYER /FUSE-OVERLAYFS|'' /DISK-DIRECTORY|''\n");
+    int forced = argc == 5 || argc == 6 ? forced_mode(argc, argv) : -2;
+    if (forced == -2 || *argv[2] != '/' || (*argv[3] && *argv[3] != '/') || (*argv[4] && *argv[4] != '/')) {
+        fprintf(stderr,
+                "usage: sandbox-init --probe-root /LAYER /FUSE-OVERLAYFS|'' /DISK-DIRECTORY|''"
+                " [overlay|fuse-overlayfs|copy]\n");
         return 2;
     }
-    if (describe(argv[2], argv[3], argv[4]) < 0) {
+    if (describe(argv[2], argv[3], argv[4], forced) < 0) {
         fprintf(stderr, "sandbox-init: --probe-root: arguments too long\n");
         return 2;
     }

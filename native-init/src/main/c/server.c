@@ -1160,7 +1160,7 @@ static pid_t start_keeper(const struct msg *request, uint64_t until, struct fail
     }
     pid_t pid = fork();
     if (pid == 0) {
-        keeper_main(request->fds[0], request->fds[1], jvm, request->fds + 2, request->nfds - 2, until, sv[1]);
+        keeper_main(request, jvm, until, sv[1]);
     }
     close(sv[1]);
     int sock AUTO_CLOSE = sv[0];

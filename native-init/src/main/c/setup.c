@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/mount.h>
 #include <linux/openat2.h>
 #include <net/if.h>
@@ -339,13 +340,14 @@ pid_t sandbox_fuse_daemon;
 
 /*
  * fuse-overlayfs as the image root, for kernels without overlayfs in user namespaces: a child of the init, so in the
- * sandbox's user, mount and pid namespaces (it mounts with the namespace's own rights; /dev/fuse is opened from the
- * host's /dev before the pivot). It runs confined (fusejail.c): the capabilities it keeps include SYS_ADMIN, so the
- * sandbox's processes, which lack it, can neither trace it nor open its descriptors of the layers (unless granted
- * SYS_PTRACE); they can kill it, which only takes their own root away. It dies with the init: killed with the pid namespace, and by PR_SET_PDEATHSIG where there is none
- * (hence -f: a daemon that forked itself would lose it). Its output goes to a memfd, whose last line is the error when
- * the mount fails. It ignores every signal it can: the init's signals to the whole sandbox (kill(-1)) must not end
- * it, and libfuse leaves an ignored signal alone (it would unmount on SIGTERM, SIGINT and SIGHUP, and die of others).
+ * sandbox's user and pid namespaces, in a mount namespace and root of its own that hold only the layers it serves and
+ * what its loader needs (fuse_daemon_enter_root), so that /proc/PID/root of the daemon leads to nothing of the host.
+ * The init mounts the file system and hands the daemon the /dev/fuse descriptor; the daemon runs confined
+ * (fusejail.c: no SYS_ADMIN, no mount calls). It dies with the init: killed with the pid namespace, and by
+ * PR_SET_PDEATHSIG where there is none (hence -f: a daemon that forked itself would lose it). Its output goes to a
+ * memfd, whose last line is the error when it fails. It ignores every signal it can: the init's signals to the whole
+ * sandbox (kill(-1)) must not end it, and libfuse leaves an ignored signal alone (it would unmount on SIGTERM, SIGINT
+ * and SIGHUP, and die of others).
  */
 /*
  * fuse-overlayfs reads its lower directories by path (a /proc/self/fd/N name does not work for it): each layer is bound
@@ -373,70 +375,118 @@ static int stage_fuse_lowers(const int *fds, int count, char *data, size_t size,
     return 0;
 }
 
+/* Waits for the daemon's answer to the kernel's first request, in a child: a stat of the mount blocks until then. */
+static pid_t probe_fuse_root(dev_t staging) {
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        if (getppid() != parent) _exit(127);
+        struct stat root;
+        _exit(stat(OVERLAY_ROOT, &root) == 0 && root.st_dev != staging ? 0 : 1);
+    }
+    return pid;
+}
+
+static void reap(pid_t pid) {
+    if (pid > 0) {
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+    }
+}
+
+/* The daemon's child: its own root (fusejail.c), no signals, its confinement, then fuse-overlayfs on /dev/fd/N. */
+static void exec_fuse_daemon(const char *helper, const char *options, int dev, int log, pid_t parent) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent) _exit(127);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) _exit(127);
+    static char exe[PATH_MAX];
+    const char *step = "";
+    if (fuse_daemon_enter_root(STAGING "/jail", STAGING, STAGING "/lower", helper, exe, &step) < 0) {
+        dprintf(2, "give fuse-overlayfs a root of its own: %s: %s\n", step, strerror(errno));
+        _exit(127);
+    }
+    syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
+    int fuse = fcntl(dev, F_DUPFD, 3); /* kept across exec: the connection the init mounted */
+    char where[32];
+    snprintf(where, sizeof where, "/dev/fd/%d", fuse);
+    for (int sig = 1; sig < NSIG; sig++) {
+        if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD) {
+            signal(sig, SIG_IGN); /* glibc's own signals refuse, which is fine */
+        }
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (fuse < 0 || fuse_daemon_confine() < 0) {
+        dprintf(2, "confine fuse-overlayfs: %s\n", strerror(errno));
+        _exit(127);
+    }
+    char *argv[] = { exe, "-f", "-o", (char *)options, where, NULL };
+    char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
+    execve(exe, argv, envp);
+    dprintf(2, "exec %s: %s\n", exe, strerror(errno));
+    _exit(127);
+}
+
+/*
+ * The init mounts the file system itself, on a /dev/fuse it opens (from the host's /dev, before the pivot: opened in
+ * the sandbox's user namespace, as the kernel wants), with the options libfuse would pass for fuse-overlayfs run as
+ * root; the daemon gets the descriptor and so never mounts.
+ */
+static int mount_fuse_connection(int *dev, struct failure *f) {
+    *dev = open("/dev/fuse", O_RDWR | O_CLOEXEC);
+    if (*dev < 0) {
+        return fail(f, errno, "open /dev/fuse for fuse-overlayfs");
+    }
+    char data[160];
+    snprintf(data, sizeof data, "fd=%d,rootmode=40000,user_id=%u,group_id=%u,default_permissions,allow_other", *dev,
+             (unsigned)getuid(), (unsigned)getgid());
+    if (mount("fuse-overlayfs", OVERLAY_ROOT, "fuse.fuse-overlayfs", MS_NODEV | MS_NOATIME, data) < 0) {
+        return fail(f, errno, "mount fuse.fuse-overlayfs on " OVERLAY_ROOT);
+    }
+    return 0;
+}
+
 static int mount_fuse_overlay(const char *helper, int count, const char *options, struct failure *f) {
     int log AUTO_CLOSE = memfd_create("fuse-overlayfs", MFD_CLOEXEC);
     if (log < 0) {
         return fail(f, errno, "memfd for fuse-overlayfs's output");
     }
-    int target AUTO_CLOSE = open(OVERLAY_ROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (target < 0) {
-        return fail(f, errno, "open " OVERLAY_ROOT " for fuse-overlayfs");
+    struct stat staging;
+    if (stat(STAGING, &staging) < 0) {
+        return fail(f, errno, "stat " STAGING);
+    }
+    int dev AUTO_CLOSE = -1;
+    if (mount_fuse_connection(&dev, f) < 0) {
+        return -1;
     }
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
+        umount2(OVERLAY_ROOT, MNT_DETACH);
         return fail(f, errno, "fork fuse-overlayfs");
     }
     if (pid == 0) {
-        prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
-        if (getppid() != parent) _exit(127);
-        int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        if (null < 0 || dup2(null, 0) < 0 || dup2(log, 1) < 0 || dup2(log, 2) < 0) _exit(127);
-        /* Our root: a copy of the mount tree, not the tree the init's pivot_root re-roots (it moves every process
-         * whose root is the old root onto the new one, here our own mount: a path we resolve would wait on us). */
-        int tree = (int)syscall(SYS_open_tree, AT_FDCWD, "/", OPEN_TREE_CLONE | AT_RECURSIVE | OPEN_TREE_CLOEXEC);
-        if (tree < 0 || fchdir(tree) < 0 || chroot(".") < 0) {
-            dprintf(2, "give fuse-overlayfs a root of its own: %s\n", strerror(errno));
-            _exit(127);
-        }
-        syscall(SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC);
-        int mountpoint = fcntl(target, F_DUPFD, 3); /* kept across exec: the init's OVERLAY_ROOT, not our copy's */
-        char where[32];
-        snprintf(where, sizeof where, "/proc/self/fd/%d", mountpoint);
-        for (int sig = 1; sig < NSIG; sig++) {
-            if (sig != SIGKILL && sig != SIGSTOP && sig != SIGCHLD) {
-                signal(sig, SIG_IGN); /* glibc's own signals refuse, which is fine */
-            }
-        }
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        if (fuse_daemon_confine() < 0) {
-            dprintf(2, "confine fuse-overlayfs: %s\n", strerror(errno));
-            _exit(127);
-        }
-        char *argv[] = { (char *)helper, "-f", "-o", (char *)options, where, NULL };
-        char *envp[] = { "PATH=/usr/sbin:/usr/bin:/sbin:/bin", NULL };
-        execve(helper, argv, envp);
-        dprintf(2, "exec %s: %s\n", helper, strerror(errno));
-        _exit(127);
+        exec_fuse_daemon(helper, options, dev, log, parent);
     }
-    struct stat staging, root;
-    if (stat(STAGING, &staging) < 0) {
-        return fail(f, errno, "stat " STAGING);
-    }
+    close(dev); /* the daemon's copy is the connection's last: when it ends, every request fails instead of waiting */
+    dev = -1;
+    pid_t probe = probe_fuse_root(staging.st_dev);
     for (int waited_ms = 0;; waited_ms++) {
-        if (stat(OVERLAY_ROOT, &root) == 0 && root.st_dev != staging.st_dev) {
+        int status = 1;
+        pid_t answered = probe > 0 ? waitpid(probe, &status, WNOHANG) : -1;
+        if (answered == probe && WIFEXITED(status) && WEXITSTATUS(status) == 0) {
             sandbox_fuse_daemon = pid;
             return 0; /* mounted; the daemon serves it from now on */
         }
-        int status;
         pid_t done = waitpid(pid, &status, WNOHANG);
-        if (done == pid || waited_ms >= 10000) {
-            if (done != pid) {
-                kill(pid, SIGKILL);
-                waitpid(pid, &status, 0);
-            }
+        if (answered != 0 || done == pid || waited_ms >= 10000) {
+            int timed_out = answered == 0 && done != pid;
+            if (done != pid) reap(pid);
+            if (answered == 0) reap(probe);
+            umount2(OVERLAY_ROOT, MNT_DETACH);
             char out[400] = "";
             off_t end = lseek(log, 0, SEEK_END);
             ssize_t n = pread(log, out, sizeof out - 1, end > (off_t)sizeof out - 1 ? end - (off_t)sizeof out + 1 : 0);
@@ -445,8 +495,8 @@ static int mount_fuse_overlay(const char *helper, int count, const char *options
                 out[--n] = '\0';
             }
             char *last = strrchr(out, '\n');
-            return fail(f, done == pid ? EIO : ETIMEDOUT, "mount fuse-overlayfs of %d image layers with %s: %s", count,
-                        helper, *out ? (last ? last + 1 : out) : "it ended without mounting");
+            return fail(f, timed_out ? ETIMEDOUT : EIO, "mount fuse-overlayfs of %d image layers with %s: %s", count,
+                        helper, *out ? (last ? last + 1 : out) : "it ended without serving");
         }
         struct timespec ms = { .tv_nsec = 1000000 };
         nanosleep(&ms, NULL);
@@ -526,6 +576,7 @@ static int assemble_with_fallback(const struct root_mode *mode, const int *fds, 
             o->fell_back = 1;
             o->first_errno = f->err;
         }
+        o->last_errno = f->err;
         used += (size_t)snprintf(o->why + used, sizeof o->why - used, "%s%s refused: %s: %s", used ? "; " : "",
                                  sandbox_root_mode_names[as], f->step, strerror(f->err));
         if (used >= sizeof o->why) {

@@ -22,6 +22,7 @@ struct root_outcome {
     int fell_back;   /* F_ROOT_MODE's mode was refused: `used` assembled the root instead */
     uint32_t used;   /* ROOT_MODE_* */
     int first_errno; /* of the first refusal */
+    int last_errno;  /* of the last refusal (F_ROOT_LAST_ERRNO) */
     int failed;      /* ROOT_MODE_* whose failure ended the start, else -1 */
     char why[768];   /* the refusals, "MODE refused: STEP: ERROR" joined by "; " */
 };

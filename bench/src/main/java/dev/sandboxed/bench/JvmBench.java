@@ -21,12 +21,15 @@ import dev.sandboxed.junit.Sandboxed;
 
 /**
  * P6: what {@code @Sandboxed(jvm = true)} costs per test. The same 10 trivial tests run in place, each in its own
- * sandboxed JVM, and each in a fresh plain JVM started by this one (what Surefire's {@code reuseForks=false} costs a
- * test class: {@code java -cp} with no options running the launcher on one method), alternating; per side the total
- * for the 10, and per test the median over runs of (side - in place) / 10.
+ * sandboxed JVM (with the class-data archive, {@code sandboxed.jvm.cds=auto}, and without, {@code off}), and each in a
+ * fresh plain JVM started by this one (what Surefire's {@code reuseForks=false} costs a test class: {@code java -cp}
+ * with no options running the launcher on one method), the last three in rotating order; per side the total for the
+ * 10, and per test the median over runs of (side - in place) / 10.
  */
 final class JvmBench implements BenchGroup {
     static final int TESTS = 10;
+    private static final Map<String, String> CDS_ON = Map.of("sandboxed.jvm.cds", "auto");
+    private static final Map<String, String> CDS_OFF = Map.of("sandboxed.jvm.cds", "off");
 
     /** 10 trivial tests, run in place. */
     public static class InPlace {
@@ -54,26 +57,29 @@ final class JvmBench implements BenchGroup {
 
     @Override
     public Map<String, Object> run(BenchOptions options, PrintStream out) {
-        out.printf(Locale.ROOT, "== p6: %d trivial tests in place, in a sandboxed JVM each (jvm = true), in a fresh plain"
-                + " JVM each; %d alternating runs%n", TESTS, options.repeats());
+        out.printf(Locale.ROOT, "== p6: %d trivial tests in place, in a sandboxed JVM each (jvm = true, with and without "
+                + "the class-data archive), in a fresh plain JVM each; %d alternating runs%n", TESTS, options.repeats());
         Map<String, Object> json = new LinkedHashMap<>();
         Launcher launcher = LauncherFactory.create();
         List<Double> inPlace = new ArrayList<>();
         List<Double> hermetic = new ArrayList<>();
+        List<Double> noCds = new ArrayList<>();
         List<Double> fresh = new ArrayList<>();
         try {
             LauncherRuns.timed(launcher, InPlace.class, TESTS);
-            LauncherRuns.timed(launcher, Hermetic.class, TESTS); // warm-up: the runtime, the page cache of the JDK and the class path
+            // warm-up: the runtime, the page cache of the JDK and the class path, the class-data archive made once
+            LauncherRuns.timed(launcher, Hermetic.class, TESTS, CDS_ON);
+            LauncherRuns.timed(launcher, Hermetic.class, TESTS, CDS_OFF);
             freshJvms();
             out.print("  runs ");
             for (int i = 0; i < options.repeats(); i++) {
                 inPlace.add(LauncherRuns.timed(launcher, InPlace.class, TESTS));
-                if (i % 2 == 0) {
-                    hermetic.add(LauncherRuns.timed(launcher, Hermetic.class, TESTS));
-                    fresh.add(freshJvms());
-                } else {
-                    fresh.add(freshJvms());
-                    hermetic.add(LauncherRuns.timed(launcher, Hermetic.class, TESTS));
+                for (int side = 0; side < 3; side++) {
+                    switch ((i + side) % 3) {
+                        case 0 -> hermetic.add(LauncherRuns.timed(launcher, Hermetic.class, TESTS, CDS_ON));
+                        case 1 -> noCds.add(LauncherRuns.timed(launcher, Hermetic.class, TESTS, CDS_OFF));
+                        default -> fresh.add(freshJvms());
+                    }
                 }
                 out.print('.');
                 out.flush();
@@ -85,22 +91,28 @@ final class JvmBench implements BenchGroup {
             return json;
         }
         double[] hermeticPerTest = new double[inPlace.size()];
+        double[] noCdsPerTest = new double[inPlace.size()];
         double[] freshPerTest = new double[inPlace.size()];
         for (int i = 0; i < inPlace.size(); i++) {
             hermeticPerTest[i] = (hermetic.get(i) - inPlace.get(i)) / TESTS;
+            noCdsPerTest[i] = (noCds.get(i) - inPlace.get(i)) / TESTS;
             freshPerTest[i] = (fresh.get(i) - inPlace.get(i)) / TESTS;
         }
         double h = Stats.median(hermeticPerTest);
+        double n = Stats.median(noCdsPerTest);
         double f = Stats.median(freshPerTest);
-        out.printf(Locale.ROOT, "  per test over in place, median of runs: sandboxed JVM %.0f ms, fresh plain JVM %.0f ms"
-                + " (ratio %.2f)%n", h, f, h / f);
+        out.printf(Locale.ROOT, "  per test over in place, median of runs: sandboxed JVM %.0f ms (without the class-data "
+                + "archive %.0f ms), fresh plain JVM %.0f ms (ratios %.2f and %.2f)%n", h, n, f, h / f, n / f);
         json.put("tests", TESTS);
         json.put("inPlaceTotalsMs", inPlace);
         json.put("hermeticTotalsMs", hermetic);
+        json.put("hermeticNoCdsTotalsMs", noCds);
         json.put("freshJvmTotalsMs", fresh);
         json.put("hermeticPerTestMs", h);
+        json.put("hermeticNoCdsPerTestMs", n);
         json.put("freshJvmPerTestMs", f);
         json.put("hermeticOverFresh", h / f);
+        json.put("hermeticNoCdsOverFresh", n / f);
         return json;
     }
 

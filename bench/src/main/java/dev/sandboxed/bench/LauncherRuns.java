@@ -25,12 +25,23 @@ final class LauncherRuns {
      * benchmark of failing tests measures nothing).
      */
     static double timed(Launcher launcher, Class<?> testClass, int tests) {
-        return timed(launcher, testClass, tests, null);
+        return timed(launcher, testClass, tests, Map.of(), null);
+    }
+
+    /** {@link #timed(Launcher, Class, int)} with these configuration parameters. */
+    static double timed(Launcher launcher, Class<?> testClass, int tests, Map<String, String> configuration) {
+        return timed(launcher, testClass, tests, configuration, null);
     }
 
     /** As {@link #timed(Launcher, Class, int)}, adding each test's own time (start to end event, in ns) to {@code perTest}. */
     static double timed(Launcher launcher, Class<?> testClass, int tests, List<Long> perTest) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass)).build();
+        return timed(launcher, testClass, tests, Map.of(), perTest);
+    }
+
+    private static double timed(Launcher launcher, Class<?> testClass, int tests, Map<String, String> configuration,
+                                List<Long> perTest) {
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass))
+                .configurationParameters(configuration).build();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
         TestExecutionListener each = new TestExecutionListener() {
             private final Map<String, Long> started = new ConcurrentHashMap<>();

@@ -32,7 +32,8 @@ import dev.sandboxed.core.spec.SandboxSpec;
 
 /**
  * Throughput and connect latency through a published port against a direct loopback connection to the same server
- * (a python3 process on the host, the same script in a sandbox), and against the port forwarding of slirp4netns
+ * (a python3 process on the host, the same script in a sandbox; "bypassed": in a sandbox with
+ * sandboxed.publish.bypass=auto, where the server takes the host socket itself), and against the port forwarding of slirp4netns
  * ({@code --api-socket}, {@code add_hostfwd}; the server in {@code unshare -Urn}) and of pasta ({@code -t}; the server
  * as pasta's command) where they are installed. The paths take turns within each round, so load changes hit them all
  * alike. Not a test: prints medians, the slow tail (p10 of throughput, p90 of latency) and ratios to direct.
@@ -81,19 +82,22 @@ public final class PortForwardBench {
         int connects = args.length > 2 ? Integer.parseInt(args[2]) : 300;
         String seccomp = args.length > 3 ? args[3] : "default";
         List<Process> helpers = new ArrayList<>();
-        try (Sandbox sandbox = Sandbox.start(SandboxSpec.builder().seccomp(seccomp).publish(PortMapping.tcp(8080)).build())) {
+        SandboxSpec spec = SandboxSpec.builder().seccomp(seccomp).publish(PortMapping.tcp(8080)).build();
+        try (Sandbox sandbox = Sandbox.start(spec); Sandbox bypassed = startBypassed(spec)) {
             int hostPort = freePort();
             Process direct = start(helpers, "python3", "-c", SERVER, "" + hostPort);
             awaitListening(direct.getInputStream());
             SandboxProcess server = sandbox.spawn(ProcessSpec.of("python3", "-c", SERVER, "8080"));
             awaitListening(server.stdout());
+            SandboxProcess bypassServer = bypassed.spawn(ProcessSpec.of("python3", "-c", SERVER, "8080", "0.0.0.0"));
+            awaitListening(bypassServer.stdout());
             List<Route> paths = new ArrayList<>(List.of(new Route("direct", hostPort),
-                    new Route("mapped", sandbox.mappedPort(8080))));
+                    new Route("mapped", sandbox.mappedPort(8080)), new Route("bypassed", bypassed.mappedPort(8080))));
             slirp4netns(helpers).ifPresent(paths::add);
             pasta(helpers).ifPresent(paths::add);
             System.out.printf(Locale.ROOT, "%d MiB per transfer, %d runs; %d connects; user %s; seccomp %s; paths %s%n",
                     bytes >> 20, runs, connects, System.getProperty("user.name"), seccomp,
-                    paths.stream().map(Route::name).toList());
+                    paths.stream().map(r -> r.name() + " (port " + r.port() + ")").toList());
             for (Route path : paths) {
                 upload(path.port(), bytes / 4); // warm up
             }
@@ -116,6 +120,21 @@ public final class PortForwardBench {
             report("connect + 1-byte echo, us", lat, false);
         } finally {
             helpers.forEach(Process::destroyForcibly);
+        }
+    }
+
+    /** The same sandbox with sandboxed.publish.bypass=auto: its server takes the host socket itself. */
+    private static Sandbox startBypassed(SandboxSpec spec) {
+        String before = System.getProperty("sandboxed.publish.bypass");
+        System.setProperty("sandboxed.publish.bypass", "auto");
+        try {
+            return Sandbox.start(spec);
+        } finally {
+            if (before == null) {
+                System.clearProperty("sandboxed.publish.bypass");
+            } else {
+                System.setProperty("sandboxed.publish.bypass", before);
+            }
         }
     }
 
@@ -214,8 +233,8 @@ public final class PortForwardBench {
             }
             s.shutdownOutput();
             String count = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            if (Long.parseLong(count) != bytes) {
-                throw new IllegalStateException("server counted " + count + " of " + bytes);
+            if (!count.equals(Long.toString(bytes))) {
+                throw new IllegalStateException("port " + port + ": server counted '" + count + "' of " + bytes);
             }
         }
         return bytes * 8 / ((System.nanoTime() - start) / 1e9) / 1e9;
@@ -233,7 +252,7 @@ public final class PortForwardBench {
             }
         }
         if (got != bytes) {
-            throw new IllegalStateException("received " + got + " of " + bytes);
+            throw new IllegalStateException("port " + port + ": received " + got + " of " + bytes);
         }
         return bytes * 8 / ((System.nanoTime() - start) / 1e9) / 1e9;
     }

@@ -38,10 +38,17 @@ final class OpsCommands {
     static final String USAGE = """
             usage: sandboxed ps [--state-dir DIR]                    every sandbox of this user's JVMs
                    sandboxed inspect [--state-dir DIR] ID            its state, spec and usage as JSON
-                   sandboxed exec [-i] [-t] [--env K=V] [--workdir DIR] [--user UID[:GID]] [--state-dir DIR] ID [--] CMD [ARG...]
+                   sandboxed exec [-i] [-t|-T] [--env K=V] [--workdir DIR] [--user UID[:GID]] [--state-dir DIR] ID [--] CMD [ARG...]
                                                                      run CMD in it as Sandbox.exec does (same user,
-                                                                     capabilities, rlimits, seccomp filter, cgroup),
-                                                                     with this terminal's stdin, stdout and stderr
+                                                                     capabilities, rlimits, seccomp filter, cgroup);
+                                                                     its stdin, stdout and stderr are relayed from and
+                                                                     to this terminal's, never handed over:
+                                                                     -t, --tty: a fresh pseudo-terminal (the default
+                                                                     when stdin is a terminal; raw here meanwhile, with
+                                                                     window size changes passed on)
+                                                                     -T, --no-tty: pipes even from a terminal
+                                                                     -i, --interactive: accepted as docker's; stdin is
+                                                                     always relayed (its end closes CMD's stdin)
                    sandboxed kill [--state-dir DIR] ID [SIGNAL]      signal every process in it (default KILL)
                    sandboxed rm [--force] [--state-dir DIR] ID       close a kept sandbox (--force: any sandbox)
               ID: a sandbox id or a unique prefix of one. --state-dir: as sandboxed.state.dir of the JVM that owns it.""";
@@ -66,6 +73,7 @@ final class OpsCommands {
         String workdir;
         String user;
         boolean force;
+        Boolean tty; // null: a pty when stdin is a terminal
         final List<String> rest = new ArrayList<>();
 
         static Args parse(List<String> args, boolean exec) {
@@ -79,8 +87,15 @@ final class OpsCommands {
                     a.stateDir = Optional.of(arg.substring("--state-dir=".length()));
                 } else if (arg.equals("--force") || arg.equals("-f")) {
                     a.force = true;
-                } else if (exec && (arg.equals("-i") || arg.equals("-t") || arg.equals("-it") || arg.equals("-ti"))) {
-                    continue; // the process gets this terminal's descriptors as they are: nothing to allocate
+                } else if (exec && arg.matches("-[itT]+")) {
+                    if (arg.contains("t") && arg.contains("T")) {
+                        throw new UsageException("-t and -T exclude each other");
+                    }
+                    a.tty = arg.contains("t") ? Boolean.TRUE : arg.contains("T") ? Boolean.FALSE : a.tty;
+                } else if (exec && (arg.equals("--tty") || arg.equals("--no-tty"))) {
+                    a.tty = arg.equals("--tty");
+                } else if (exec && arg.equals("--interactive")) {
+                    continue; // stdin is always relayed
                 } else if (exec && (arg.equals("--env") || arg.equals("-e"))) {
                     String kv = value(args, ++i, arg);
                     int eq = kv.indexOf('=');
@@ -244,8 +259,9 @@ final class OpsCommands {
             request.put("user", a.user);
         }
         SignalForwarding signals = SignalForwarding.install();
-        try (ControlClient client = connect(s)) {
-            client.send(request, 0, 1, 2); // this process's own stdin, stdout and stderr
+        try (ControlClient client = connect(s); ExecStdio stdio = ExecStdio.open(tty(a, request))) {
+            client.send(request, stdio.sandboxEnds());
+            stdio.start();
             signals.to(signal -> {
                 try {
                     client.send(Map.of("op", "signal", "signal", signal));
@@ -254,6 +270,7 @@ final class OpsCommands {
                 }
             });
             Map<String, Object> reply = client.receive();
+            stdio.ended();
             if (reply.get("startFailure") != null) {
                 err.println("sandboxed: " + reply.get("startFailure"));
             }
@@ -264,18 +281,38 @@ final class OpsCommands {
     /** exec in a sandbox kept after its JVM: built here from its exec profile, run through its keeper. */
     private int execKept(StateDirectory dir, SandboxState s, Args a, List<String> command) {
         ProcessSpec.Builder process = ProcessSpec.builder(command);
-        a.env.forEach(process::env);
+        Map<String, Object> env = new LinkedHashMap<>(a.env);
+        boolean tty = tty(a, Map.of("env", env));
+        env.forEach((k, v) -> process.env(k, (String) v));
         Optional.ofNullable(a.workdir).ifPresent(process::workdir);
         Optional.ofNullable(a.user).map(UserSpec::parseIds).ifPresent(process::user);
         ExecProfile profile = ExecProfile.read(dir.execProfile(s.id()));
         SignalForwarding signals = SignalForwarding.install();
-        try (KeeperClient keeper = connectKeeper(s)) {
-            KeeperClient.Outcome outcome = keeper.exec(profile, process.build(), new int[] {0, 1, 2}, signals::to);
+        try (KeeperClient keeper = connectKeeper(s); ExecStdio stdio = ExecStdio.open(tty)) {
+            KeeperClient.Outcome outcome = keeper.exec(profile, process.build(), stdio.sandboxEnds(), sender -> {
+                stdio.start();
+                signals.to(sender);
+            });
+            stdio.ended();
             if (outcome.startFailure() != null) {
                 err.println("sandboxed: " + outcome.startFailure());
             }
             return outcome.status().exitCode();
         }
+    }
+
+    /**
+     * Whether exec allocates a pty: as asked, else when stdin is a terminal; with one, the caller's TERM goes into
+     * {@code request}'s env unless given there.
+     */
+    @SuppressWarnings("unchecked")
+    private static boolean tty(Args a, Map<String, Object> request) {
+        boolean tty = a.tty != null ? a.tty : ExecStdio.stdinIsTerminal();
+        String term = System.getenv("TERM");
+        if (tty && term != null) {
+            ((Map<String, Object>) request.get("env")).putIfAbsent("TERM", term);
+        }
+        return tty;
     }
 
     private static KeeperClient connectKeeper(SandboxState s) {

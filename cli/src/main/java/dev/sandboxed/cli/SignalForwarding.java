@@ -47,6 +47,18 @@ final class SignalForwarding {
     }
 
     private void handleSignals() {
+        handle(new String[] {"INT", "TERM", "HUP"}, this::received);
+    }
+
+    /**
+     * Runs {@code action} on each SIGWINCH (the terminal's window size changed); without sun.misc.Signal, or where the
+     * JVM reserves it, nothing happens and the size stays the one set at the start.
+     */
+    static void onWindowChange(Runnable action) {
+        handle(new String[] {"WINCH"}, signal -> action.run());
+    }
+
+    private static void handle(String[] names, IntConsumer action) {
         try {
             Class<?> signalClass = Class.forName("sun.misc.Signal");
             Class<?> handlerClass = Class.forName("sun.misc.SignalHandler");
@@ -55,11 +67,11 @@ final class SignalForwarding {
             Object handler = Proxy.newProxyInstance(SignalForwarding.class.getClassLoader(),
                     new Class<?>[] {handlerClass}, (proxy, method, args) -> {
                         if (method.getName().equals("handle")) {
-                            received((Integer) number.invoke(args[0]));
+                            action.accept((Integer) number.invoke(args[0]));
                         }
                         return null;
                     });
-            for (String name : new String[] {"INT", "TERM", "HUP"}) {
+            for (String name : names) {
                 try {
                     handle.invoke(null, signalClass.getConstructor(String.class).newInstance(name), handler);
                 } catch (ReflectiveOperationException | IllegalArgumentException unavailable) {

@@ -29,7 +29,7 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 class KeepAfterJvmCliTest {
 
     @Test
-    void keptContainerIsOperatedAfterItsJvmExited(@TempDir Path stateDir) throws Exception {
+    void keptContainerIsOperatedAfterItsJvmExited(@TempDir Path stateDir, @TempDir Path files) throws Exception {
         Process owner = OwnerJvm.start(stateDir, KeepAfterJvmHolder.class);
         try {
             SandboxState state = keptBy(owner, stateDir);
@@ -41,6 +41,10 @@ class KeepAfterJvmCliTest {
                     "cat /tmp/evidence; hostname; cat /proc/[0-9]*/comm 2>/dev/null | grep -c sleep; exit 4");
             assertThat(exec.exit).as(exec.output).isEqualTo(4);
             assertThat(exec.output).isEqualTo("evidence\nkept\n1\n");
+            // Its stdin a file: the process gets a pipe the CLI relays, never the caller's own file.
+            Path in = Files.writeString(files.resolve("in"), "relayed\n");
+            Cli stdio = cli(stateDir, in, "exec", id, "--", "sh", "-c", "stat -L -c %F /proc/self/fd/0; cat");
+            assertThat(stdio.output).isEqualTo("fifo\nrelayed\n");
             Cli missing = cli(stateDir, "exec", id, "--", "/no/such/program");
             assertThat(missing.exit).isEqualTo(127);
 
@@ -124,12 +128,21 @@ class KeepAfterJvmCliTest {
 
     /** The CLI in a process of its own, as from a terminal: exec hands its own stdin, stdout and stderr over. */
     private static Cli cli(Path stateDir, String... args) {
+        return cli(stateDir, null, args);
+    }
+
+    /** {@link #cli(Path, String...)} with its stdin read from {@code stdin} (null: an empty pipe). */
+    private static Cli cli(Path stateDir, Path stdin, String... args) {
         List<String> argv = new ArrayList<>(OwnerJvm.java());
         argv.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(), args[0], "--state-dir",
                 stateDir.toString()));
         argv.addAll(List.of(args).subList(1, args.length));
         try {
-            Process p = new ProcessBuilder(argv).redirectErrorStream(true).start();
+            ProcessBuilder builder = new ProcessBuilder(argv).redirectErrorStream(true);
+            if (stdin != null) {
+                builder.redirectInput(stdin.toFile());
+            }
+            Process p = builder.start();
             p.getOutputStream().close();
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -14,12 +14,14 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
 
+import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.RequiresSandbox;
 import dev.sandboxed.junit.CleanupMode;
 import dev.sandboxed.junit.Container;
@@ -84,6 +86,23 @@ class KeptSandboxTest {
             if (seen != null) {
                 seen.close();
             }
+        }
+    }
+
+    @Test
+    void oneThatCannotOutliveTheRunSaysWhyInsteadOfOnlyHowToEnterIt(@TempDir Path stateDir) throws Exception {
+        Process owner = OwnerJvm.start(stateDir, KeepRefusedHolder.class);
+        try {
+            String output = new String(owner.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            assertThat(owner.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            String why = "only until this test run ends, not after it (sandboxed.keep.afterJvm): this JVM connects the"
+                    + " host ports it reaches (exposeHostPorts); enter it before then with: sandboxed exec ";
+            assertThat(output.lines().filter(l -> l.startsWith("FAILURE kept after this failure; ")))
+                    .as(output).singleElement().asString().contains(why);
+            assertThat(output.lines().filter(l -> l.startsWith("KEPT "))).as(output).singleElement().asString()
+                    .contains(why);
+        } finally {
+            OwnerJvm.killAndCleanUp(owner, stateDir);
         }
     }
 

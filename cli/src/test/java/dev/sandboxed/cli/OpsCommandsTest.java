@@ -27,6 +27,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.internal.control.ControlClient;
@@ -116,6 +117,15 @@ class OpsCommandsTest {
         return runProcess(command);
     }
 
+    private static List<String> cliCommand() {
+        List<String> command = new ArrayList<>(List.of(JAVA.toString()));
+        if (Runtime.version().feature() >= 24) {
+            command.addAll(List.of("--enable-native-access=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow"));
+        }
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        return command;
+    }
+
     private static Cli runProcess(List<String> command) throws Exception {
         Path stderr = Files.createTempFile("sbx-ops", ".err");
         try {
@@ -169,6 +179,76 @@ class OpsCommandsTest {
         assertThat(r.exitCode()).as(r.stderr()).isEqualTo(3);
         assertThat(r.stdout()).isEqualTo("opsbox\nheld-file\n");
         assertThat(r.stderr()).isEqualTo("to-stderr\n");
+    }
+
+    @Test
+    @Order(3)
+    void execRelaysPipesAndNeverHandsTheCallersDescriptorsIn(@TempDir Path dir) throws Exception {
+        Path in = Files.writeString(dir.resolve("in"), "from-stdin\n");
+        Path outFile = dir.resolve("out");
+        List<String> command = new ArrayList<>(cliCommand());
+        command.addAll(List.of("exec", "--state-dir", stateDir.toString(), heldId, "--", "sh", "-c",
+                "stat -L -c '%F %d:%i' /proc/self/fd/0 /proc/self/fd/1 /proc/self/fd/2; cat; echo done >&2"));
+        Process p = new ProcessBuilder(command).redirectInput(in.toFile()).redirectOutput(outFile.toFile())
+                .redirectError(dir.resolve("err").toFile()).start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(Files.readString(dir.resolve("err"))).isZero();
+        List<String> lines = Files.readAllLines(outFile);
+        // What the process holds are pipes the CLI made, not the caller's file: nothing to reopen through /proc.
+        assertThat(lines).hasSize(4);
+        String inFile = " " + devIno(in);
+        String outputFile = " " + devIno(outFile);
+        assertThat(lines.subList(0, 3)).allSatisfy(l -> assertThat(l).startsWith("fifo "))
+                .noneMatch(l -> l.endsWith(inFile) || l.endsWith(outputFile));
+        assertThat(lines.get(3)).isEqualTo("from-stdin");
+        assertThat(Files.readString(dir.resolve("err"))).isEqualTo("done\n");
+    }
+
+    private static String devIno(Path file) throws IOException {
+        return Files.getAttribute(file, "unix:dev") + ":" + Files.getAttribute(file, "unix:ino");
+    }
+
+    @Test
+    @Order(3)
+    void execFromATerminalGetsAFreshPtySizedAsItAndRestoresIt(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1) of util-linux for a terminal");
+        StringBuilder cli = new StringBuilder();
+        for (String arg : cliCommand()) {
+            cli.append('\'').append(arg).append("' ");
+        }
+        Path script = Files.writeString(dir.resolve("t.sh"), String.join("\n",
+                "stty rows 45 cols 123",
+                "before=$(stty -g)",
+                "echo outer=$(tty)",
+                cli + "exec --state-dir " + stateDir + " " + heldId + " -- sh -c "
+                        + "'echo inner=$(readlink /proc/self/fd/0); stty size; [ -t 1 ] && echo stdout-tty; exit 5'",
+                "echo exit=$?",
+                "[ \"$before\" = \"$(stty -g)\" ] && echo restored",
+                cli + "exec --state-dir " + stateDir + " " + heldId + " -- sh -c "
+                        + "'trap \"echo got-int; exit 7\" INT; tty; echo ready; while :; do sleep 1; done'",
+                "echo exit=$?", ""));
+        // Its stdin stays open until it ends: at the end of its stdin script(1) types an end-of-file into the terminal.
+        Process p = new ProcessBuilder("/usr/bin/script", "-qec", "sh " + script, "/dev/null")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        StringBuilder output = new StringBuilder();
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = lines.readLine()) != null) {
+                output.append(line.replace("\r", "")).append('\n');
+                if (line.startsWith("ready")) {
+                    p.getOutputStream().write(3); // Ctrl-C, typed: the pty's line discipline makes it a SIGINT
+                    p.getOutputStream().flush();
+                }
+            }
+        }
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        p.getOutputStream().close();
+        String out = output.toString();
+        assertThat(out).contains("\n45 123\n", "\nstdout-tty\n", "\nexit=5\n", "\nrestored\n", "got-int\n",
+                "\nexit=7\n");
+        String outer = out.lines().filter(l -> l.startsWith("outer=")).findFirst().orElseThrow().substring(6);
+        String inner = out.lines().filter(l -> l.startsWith("inner=")).findFirst().orElseThrow().substring(6);
+        assertThat(inner).as("a pty of its own, not the caller's " + outer).matches("/dev/pts/\\d+").isNotEqualTo(outer);
     }
 
     @Test

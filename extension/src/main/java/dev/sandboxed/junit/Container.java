@@ -106,6 +106,17 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
         return "sandboxed exec " + stateDirectory.map(d -> "--state-dir " + d + " ").orElse("") + id() + " -- sh";
     }
 
+    /**
+     * One line for a kept container: how to enter it; when the run keeps containers after it
+     * ({@code sandboxed.keep.afterJvm}) but cannot keep this one, also why it ends with the run.
+     */
+    String keptHint() {
+        return sandbox.keepAfterJvmRefusal()
+                .map(why -> "only until this test run ends, not after it (sandboxed.keep.afterJvm): " + why
+                        + "; enter it before then with: " + enterCommand())
+                .orElse("enter it with: " + enterCommand());
+    }
+
     /** Its cleanup mode keeps it when a test fails: the failure's diagnostics say how to enter it. */
     void keptOnFailure(boolean kept) {
         keptOnFailure = kept;

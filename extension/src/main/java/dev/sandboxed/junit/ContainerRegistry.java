@@ -105,8 +105,8 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
             boolean keep = e.cleanup() == CleanupMode.NEVER || (e.cleanup() == CleanupMode.ON_SUCCESS && failed);
             if (keep && e.container().isRunning()) {
                 e.container().sandbox().keep(); // listed as kept by `sandboxed ps`; `sandboxed rm` may remove it
-                String line = "kept " + e.container() + " of " + scopeName + " (cleanup " + e.cleanup()
-                        + "); enter it with: " + e.container().enterCommand();
+                String line = "kept " + e.container() + " of " + scopeName + " (cleanup " + e.cleanup() + "); "
+                        + e.container().keptHint();
                 kept.add(line);
                 LOG.log(System.Logger.Level.WARNING, line);
                 e.container().releasePermit();

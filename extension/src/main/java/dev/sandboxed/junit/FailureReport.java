@@ -21,7 +21,7 @@ final class FailureReport {
             out.append("\n\n== container '").append(c.name()).append("': sandbox ").append(c.id())
                     .append(", init pid ").append(c.pid()).append(", ").append(c.sandbox().state().name().toLowerCase(Locale.ROOT));
             if (c.isKeptOnFailure() && c.isRunning()) {
-                out.append("\nkept after this failure; enter it with: ").append(c.enterCommand());
+                out.append("\nkept after this failure; ").append(c.keptHint());
             }
             out.append("\nspec: ").append(c.spec());
             for (PortMapping m : c.spec().publishedPorts()) {

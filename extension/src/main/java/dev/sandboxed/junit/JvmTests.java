@@ -1,10 +1,11 @@
 package dev.sandboxed.junit;
 
+import java.io.File;
 import java.io.OutputStream;
-import java.lang.annotation.Annotation;
 import java.lang.reflect.Constructor;
 import java.lang.reflect.Method;
-import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,15 +14,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Nested;
-import org.junit.jupiter.api.TestFactory;
-import org.junit.jupiter.api.TestTemplate;
+import org.junit.jupiter.api.DynamicNode;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.platform.commons.support.AnnotationSupport;
 import org.opentest4j.TestAbortedException;
@@ -31,7 +30,9 @@ import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.junit.internal.hermetic.Cds;
 import dev.sandboxed.junit.internal.hermetic.ChildMain;
+import dev.sandboxed.junit.internal.hermetic.DynamicListing;
 import dev.sandboxed.junit.internal.hermetic.JvmPool;
 import dev.sandboxed.junit.internal.hermetic.JvmRun;
 import dev.sandboxed.junit.internal.hermetic.Verdict;
@@ -40,7 +41,9 @@ import dev.sandboxed.junit.internal.hermetic.Wire;
 /**
  * {@code @Sandboxed(jvm = true)}: the test's instance, {@code @BeforeEach} methods, the test method and its
  * {@code @AfterEach} methods run in a fresh JVM in a sandbox made from the test's settings (see {@link JvmRun}); here
- * they are skipped and the child's result is thrown as if the test had run in place.
+ * they are skipped and the child's result is thrown as if the test had run in place. The child selects the test by
+ * its unique id: a method of a top-level, static or {@code @Nested} class, one invocation of a test template, or one
+ * dynamic test (a factory runs in a sandboxed JVM that lists its dynamic tests, then again in each one's JVM).
  */
 final class JvmTests {
     /** Extra JVM options for the sandboxed JVM, whitespace-separated, after the chosen ones (so they win). */
@@ -51,6 +54,10 @@ final class JvmTests {
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
     /** How many sandboxed JVMs are kept started ahead per test run (fork), each for one later test; 0 for none. */
     static final String PREPARED = "sandboxed.jvm.prepared";
+    /** {@code auto} (a class-data archive of the class path's jars, see {@link Cds}) or {@code off}. */
+    static final String CDS = "sandboxed.jvm.cds";
+    /** Where the class-data archives are kept: by default the build's target directory, else the user's cache. */
+    static final String CDS_DIR = "sandboxed.jvm.cds.dir";
     /** Report entries with the sandboxed JVM's usage, published for every such test. */
     static final String USAGE_ENTRY = "sandboxed.jvm.usage";
 
@@ -76,19 +83,6 @@ final class JvmTests {
     static void check(ExtensionContext context, SandboxedSettings settings) {
         Class<?> testClass = context.getRequiredTestClass();
         Method method = context.getRequiredTestMethod();
-        if (testClass.getEnclosingClass() != null && !Modifier.isStatic(testClass.getModifiers())
-                || AnnotationSupport.isAnnotated(testClass, Nested.class)) {
-            throw unsupported("@Nested test classes", "a top-level or static nested test class");
-        }
-        for (Annotation a : method.getAnnotations()) {
-            if (a.annotationType() != TestTemplate.class && AnnotationSupport.isAnnotated(a.annotationType(), TestTemplate.class)
-                    || a.annotationType() == TestTemplate.class) {
-                throw unsupported("@" + a.annotationType().getSimpleName() + " methods", "a @Test method");
-            }
-            if (a.annotationType() == TestFactory.class || AnnotationSupport.isAnnotated(a.annotationType(), TestFactory.class)) {
-                throw unsupported("@TestFactory methods", "a @Test method");
-            }
-        }
         Class<?>[] types = method.getParameterTypes();
         for (int i = 0; i < types.length; i++) {
             if (types[i] == Container.class) {
@@ -101,8 +95,12 @@ final class JvmTests {
                 throw unsupported("Container constructor parameters", "a test without containers");
             }
         }
-        if (!AnnotationSupport.findAnnotatedFields(testClass, Sandboxed.class, f -> f.getType() == Container.class).isEmpty()) {
-            throw unsupported("@Sandboxed Container fields", "a test without containers");
+        // A @Nested class's enclosing instances are made in the sandboxed JVM too: their fields count.
+        for (Class<?> c = testClass; c != null; c = c.isMemberClass() && !java.lang.reflect.Modifier.isStatic(c.getModifiers())
+                ? c.getEnclosingClass() : null) {
+            if (!AnnotationSupport.findAnnotatedFields(c, Sandboxed.class, f -> f.getType() == Container.class).isEmpty()) {
+                throw unsupported("@Sandboxed Container fields", "a test without containers");
+            }
         }
         settings.jvmUnsupported().ifPresent(attribute -> {
             throw unsupported(attribute, "network none or host, limits, seccomp, binds, tmpfs, env, user, hostname, timeout");
@@ -114,23 +112,49 @@ final class JvmTests {
                 + expected);
     }
 
-    /** Runs the test in its sandboxed JVM and throws its result, as the test would have thrown it here. */
+    /**
+     * Runs the test in its sandboxed JVM and throws its result, as the test would have thrown it here. For a dynamic
+     * test, {@code settings} are its factory's.
+     */
     static void run(ExtensionContext context, SandboxedSettings settings) throws Throwable {
-        ExtensionConfig config = new ExtensionConfig(context);
-        SandboxSpec spec = settings.toSpec(context);
-        SandboxRuntime runtime = Runtimes.runtime(context, config);
-        Class<?> testClass = context.getRequiredTestClass();
-        Method method = context.getRequiredTestMethod();
-        Wire.Request request = new Wire.Request(testClass.getName(), method.getName(), Arrays.stream(method.getParameterTypes())
-                .map(Class::getTypeName).collect(Collectors.joining(",")), configuration(config));
+        execute(context, context, settings, false);
+    }
+
+    /** Runs a dynamic test of the factory of {@code factory} in its sandboxed JVM; see {@link #run}. */
+    static void runDynamic(ExtensionContext dynamic, ExtensionContext factory, SandboxedSettings settings) throws Throwable {
+        execute(dynamic, factory, settings, false);
+    }
+
+    /**
+     * Runs the test factory in a sandboxed JVM that lists its dynamic tests without running them, and returns them
+     * rebuilt (see {@link DynamicListing}); a failure of the factory there is thrown here.
+     */
+    static Stream<DynamicNode> listDynamic(ExtensionContext context, SandboxedSettings settings) throws Throwable {
+        return DynamicListing.nodes(execute(context, context, settings, true).events(), context.getUniqueId());
+    }
+
+    /** Whether this is a sandboxed JVM listing a test factory's dynamic tests: they must not run. */
+    static boolean listing() {
+        return isChild() && ChildMain.listing();
+    }
+
+    /** Runs {@code context}'s test in a sandboxed JVM; {@code owner} is its method's context (a dynamic test has none). */
+    private static JvmRun.Outcome execute(ExtensionContext context, ExtensionContext owner, SandboxedSettings settings,
+                                          boolean list) throws Throwable {
+        ExtensionConfig config = new ExtensionConfig(owner);
+        SandboxSpec spec = settings.toSpec(owner);
+        SandboxRuntime runtime = Runtimes.runtime(owner, config);
+        Class<?> testClass = owner.getRequiredTestClass();
+        Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), list, configuration(config));
         Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
+        boolean cdsOn = cdsOn(config);
         List<String> classPath = JvmRun.classPath(anchors(testClass));
         JvmRun.unreachable(classPath).ifPresent(why -> {
             throw new SandboxedConfigurationException("jvm", "the class path, the working directory and the JDK are "
                     + "bound at their own paths, but " + why + "; expected them below /tmp or /run, or elsewhere outside /proc, /dev and /sys");
         });
-        JvmRun run = new JvmRun(classPath, options, CURRENT_OUT, CURRENT_ERR);
+        JvmRun run = new JvmRun(cds(context, config, classPath, cdsOn), options, CURRENT_OUT, CURRENT_ERR);
         Function<SandboxSpec, Sandbox> start = s -> {
             try {
                 return runtime.start(s);
@@ -167,7 +191,7 @@ final class JvmTests {
                 context.publishReportEntry(entries);
             }
         }
-        publishUsage(context, outcome.usage(), startedAhead);
+        publishUsage(context, outcome, startedAhead);
         Optional<Throwable> result = Verdict.of(outcome, timeout, testClass.getClassLoader());
         if (result.isPresent()) {
             Throwable t = result.get();
@@ -176,6 +200,40 @@ final class JvmTests {
             }
             throw t;
         }
+        return outcome;
+    }
+
+    private static boolean cdsOn(ExtensionConfig config) {
+        String value = config.get(CDS).orElse("auto").trim();
+        return switch (value) {
+            case "auto" -> true;
+            case "off" -> false;
+            default -> throw new SandboxedConfigurationException(CDS, "'" + value + "' is not a mode; expected auto (a "
+                    + "class-data archive of the class path's jars, made once) or off");
+        };
+    }
+
+    /** The run's class-data archive for {@code classPath}, one per class path. */
+    private static Cds cds(ExtensionContext context, ExtensionConfig config, List<String> classPath, boolean on) {
+        if (!on) {
+            return Cds.off(classPath);
+        }
+        Path dir = config.get(CDS_DIR).map(Path::of).orElseGet(JvmTests::defaultCdsDir);
+        return context.getRoot().getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent("jvm-cds " + dir + " "
+                + String.join(File.pathSeparator, classPath), k -> Cds.in(dir, classPath), Cds.class);
+    }
+
+    /** The build's target directory (Maven's, then Gradle's build), else the user's cache. */
+    private static Path defaultCdsDir() {
+        Path work = Path.of(System.getProperty("user.dir"));
+        for (String build : List.of("target", "build")) {
+            if (Files.isDirectory(work.resolve(build)) && Files.isWritable(work.resolve(build))) {
+                return work.resolve(build).resolve("sandboxed-cds");
+            }
+        }
+        String cache = System.getenv("XDG_CACHE_HOME");
+        Path base = cache != null && !cache.isBlank() ? Path.of(cache) : Path.of(System.getProperty("user.home"), ".cache");
+        return base.resolve("sandboxed").resolve("cds");
     }
 
     /** The run's pool of JVMs started ahead, closed when the run ends. */
@@ -266,9 +324,11 @@ final class JvmTests {
         return out;
     }
 
-    private static void publishUsage(ExtensionContext context, ResourceUsage u, boolean startedAhead) {
+    private static void publishUsage(ExtensionContext context, JvmRun.Outcome outcome, boolean startedAhead) {
+        ResourceUsage u = outcome.usage();
         Map<String, String> entries = new LinkedHashMap<>();
         entries.put("sandboxed.jvm.startedAhead", Boolean.toString(startedAhead));
+        entries.put(CDS, outcome.cds());
         entries.put(USAGE_ENTRY, FailureReport.usage(u));
         entries.put("sandboxed.jvm.memoryPeakBytes", Long.toString(u.memoryPeakBytes()));
         entries.put("sandboxed.jvm.cpuMillis", Long.toString(u.cpuUser().plus(u.cpuSystem()).toMillis()));

@@ -110,8 +110,14 @@ public @interface Sandboxed {
      * unless declared, the host's directories read-only, the JDK, the working directory and the test class path bound
      * read-only and a private {@code /tmp}; the other settings (limits, seccomp, binds ...) apply to that JVM. The
      * result comes back as if the test had run in place. {@code @BeforeAll} and {@code @AfterAll} methods run in this
-     * JVM and again in each sandboxed one (static state is per JVM). Not yet: containers, {@code @Nested},
-     * {@code @ParameterizedTest}, {@code @RepeatedTest}, {@code @TestFactory}, images, services and networks other
+     * JVM and again in each sandboxed one (static state is per JVM). The sandboxed JVM selects the test by its unique
+     * id: methods of {@code @Nested} classes (their enclosing instances and {@code @BeforeEach} methods are made and run
+     * there) and each invocation of a {@code @ParameterizedTest}, {@code @RepeatedTest} or other test template, each
+     * in its own JVM. Argument sources run here and there and must be deterministic: an invocation whose display name
+     * differs there, or that is missing there, fails naming it; a source that varies without showing it in the display
+     * name is undefined. A {@code @TestFactory} runs in a sandboxed JVM that lists its dynamic tests without running
+     * them (never here), then each dynamic test runs in its own sandboxed JVM, which runs the factory (and the
+     * {@code @BeforeEach} methods) again and selects it. Not yet: containers, images, services and networks other
      * than {@code none} and {@code host}, each refused with one line naming it.
      */
     boolean jvm() default false;

@@ -24,6 +24,7 @@ import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.DynamicTestInvocationContext;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
 import org.junit.jupiter.api.extension.LifecycleMethodExecutionExceptionHandler;
@@ -323,6 +324,59 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         } else {
             invocation.proceed();
         }
+    }
+
+    /** {@code jvm = true}: each invocation runs in its own sandboxed JVM, which selects just that invocation. */
+    @Override
+    public void interceptTestTemplateMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                            ExtensionContext context) throws Throwable {
+        interceptTestMethod(invocation, invocationContext, context);
+    }
+
+    /**
+     * {@code jvm = true}: the factory runs in a sandboxed JVM, which lists its dynamic tests without running them; the
+     * same names and nesting are returned here, so each dynamic test gets the same unique id as there.
+     */
+    @Override
+    public <T> T interceptTestFactoryMethod(Invocation<T> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                            ExtensionContext context) throws Throwable {
+        if (inJvm(context)) {
+            invocation.skip();
+            @SuppressWarnings("unchecked") // Jupiter takes any stream of DynamicNode, whatever the method declares
+            T nodes = (T) JvmTests.listDynamic(context, settings(context, null));
+            return nodes;
+        }
+        return invocation.proceed();
+    }
+
+    /**
+     * {@code jvm = true}: each dynamic test runs in its own sandboxed JVM, which runs the factory again and selects the
+     * dynamic test by its unique id. In a sandboxed JVM that lists a factory's dynamic tests, none runs.
+     */
+    @Override
+    public void interceptDynamicTest(Invocation<Void> invocation, DynamicTestInvocationContext invocationContext,
+                                     ExtensionContext context) throws Throwable {
+        if (JvmTests.listing()) {
+            invocation.skip();
+            return;
+        }
+        Optional<ExtensionContext> factory = factory(context);
+        if (factory.isPresent() && inJvm(factory.get())) {
+            invocation.skip();
+            JvmTests.runDynamic(context, factory.get(), settings(factory.get(), null));
+        } else {
+            invocation.proceed();
+        }
+    }
+
+    /** The context of the test factory that made this dynamic test: the nearest one with a test method. */
+    private static Optional<ExtensionContext> factory(ExtensionContext context) {
+        for (Optional<ExtensionContext> c = Optional.of(context); c.isPresent(); c = c.get().getParent()) {
+            if (c.get().getTestMethod().isPresent()) {
+                return c;
+            }
+        }
+        return Optional.empty();
     }
 
     /** {@code jvm = true}: the sandboxed JVM runs the test's {@code @AfterEach} methods, not this one. */

@@ -28,20 +28,14 @@ import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Nested;
-import org.junit.jupiter.api.RepeatedTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestReporter;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
@@ -347,29 +341,6 @@ class JvmTest {
                 .filter(e -> e.containsKey("sandboxed.jvm.startedAhead")).map(e -> e.get("sandboxed.jvm.startedAhead")).toList();
     }
 
-    @Sandboxed(jvm = true)
-    static class Parameterized {
-        @ParameterizedTest
-        @ValueSource(ints = 1)
-        void each(int value) {
-        }
-    }
-
-    @Sandboxed(jvm = true)
-    static class Factory {
-        @TestFactory
-        Stream<DynamicTest> tests() {
-            return Stream.of(DynamicTest.dynamicTest("one", () -> { }));
-        }
-    }
-
-    @Sandboxed(jvm = true)
-    static class Repeated {
-        @RepeatedTest(2)
-        void again() {
-        }
-    }
-
     static class WithContainer {
         @Test
         @Sandboxed(jvm = true)
@@ -377,33 +348,11 @@ class JvmTest {
         }
     }
 
-    @Sandboxed(jvm = true)
-    static class Outer {
-        @Nested
-        class Inner {
-            @Test
-            void inner() {
-            }
-        }
-    }
-
     @Test
     void unsupportedConstructsAreRefusedNamingThem() {
-        assertThat(Kit.onlyFailure(Kit.run(Parameterized.class))).isInstanceOf(SandboxedConfigurationException.class)
-                .hasMessage("invalid jvm: @ParameterizedTest methods: not supported with jvm = true yet; expected a @Test method");
-        assertThat(Kit.onlyFailure(Kit.run(Factory.class))).isInstanceOf(SandboxedConfigurationException.class)
-                .hasMessage("invalid jvm: @TestFactory methods: not supported with jvm = true yet; expected a @Test method");
-        EngineExecutionResults repeated = Kit.run(Repeated.class);
-        repeated.testEvents().assertStatistics(st -> st.failed(2));
-        assertThat(repeated.testEvents().failed().stream().map(e -> e.getRequiredPayload(TestExecutionResult.class)
-                .getThrowable().orElseThrow())).allSatisfy(t -> assertThat(t).hasMessage("invalid jvm: @RepeatedTest "
-                        + "methods: not supported with jvm = true yet; expected a @Test method"));
         assertThat(Kit.onlyFailure(Kit.run(WithContainer.class))).isInstanceOf(SandboxedConfigurationException.class)
                 .hasMessage("invalid jvm: Container parameters (parameter 1 of uses): not supported with jvm = true yet; expected a "
                         + "test without containers");
-        assertThat(Kit.onlyFailure(Kit.run(Outer.class))).isInstanceOf(SandboxedConfigurationException.class)
-                .hasMessage("invalid jvm: @Nested test classes: not supported with jvm = true yet; expected a top-level or "
-                        + "static nested test class");
     }
 
     /** Run by {@link #classPathEntryUnderTmpIsTheHosts} only: finds a resource that only a /tmp entry has. */
@@ -429,7 +378,8 @@ class JvmTest {
             classPath.add(entry.toString());
             JvmRun.Outcome outcome = new JvmRun(classPath, List.of(), OutputStream.nullOutputStream(),
                     OutputStream.nullOutputStream()).run(SandboxSpec.defaults(), new Wire.Request(
-                            ReadsTmpEntry.class.getName(), "findsIt", "", Map.of()), Duration.ofMinutes(2), Sandbox::start);
+                            "[engine:junit-jupiter]/[class:" + ReadsTmpEntry.class.getName() + "]/[method:findsIt()]", "findsIt()",
+                            Map.of()), Duration.ofMinutes(2), Sandbox::start);
             assertThat(outcome.events()).as(outcome.events().toString())
                     .anySatisfy(e -> assertThat(e.path("status").asText()).isEqualTo("SUCCESSFUL"));
         } finally {

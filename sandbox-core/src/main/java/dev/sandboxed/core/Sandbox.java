@@ -53,6 +53,8 @@ public final class Sandbox implements AutoCloseable {
     private final Runnable onClose;
     private volatile SandboxProcess main;
     private volatile boolean kept;
+    /** Why {@link #keep()} could not hand it to a keeper (the runtime's log line says it too); null otherwise. */
+    private volatile String handOverFailure;
 
     Sandbox(RunningSandbox running, SandboxRuntime runtime, Runnable onClose) {
         this.running = running;
@@ -217,8 +219,22 @@ public final class Sandbox implements AutoCloseable {
     public void keep() {
         if (!kept) {
             kept = true;
-            runtime.keepAfterJvm(this, onClose);
+            handOverFailure = runtime.keepAfterJvm(this, onClose).orElse(null);
         }
+    }
+
+    /**
+     * Why {@link #keep()} does not (or did not) hand this sandbox to a keeper although its runtime keeps sandboxes
+     * after the JVM ({@link RuntimeConfig#keepAfterJvm()}): it is on a runtime network, has egress or exposed host
+     * ports, or the hand-over failed; it then ends with this JVM. Empty when it can be kept after the JVM, and when the
+     * runtime does not keep sandboxes after the JVM.
+     */
+    public Optional<String> keepAfterJvmRefusal() {
+        String failure = handOverFailure;
+        if (failure != null) {
+            return Optional.of(failure);
+        }
+        return runtime.keepsAfterJvm() && state() == State.RUNNING ? running.keepAfterJvmRefusal() : Optional.empty();
     }
 
     /** Whether {@link #keep()} was called. */

@@ -313,18 +313,18 @@ public final class SandboxRuntime implements AutoCloseable {
     /**
      * With {@code sandboxed.keep.afterJvm}: hands a sandbox just kept to a keeper that outlives this JVM (it leaves
      * this runtime then). One that cannot be handed over stays kept until this JVM exits, as it would without the
-     * setting, and one line says why.
+     * setting, and one line says why; that reason is returned.
      */
-    void keepAfterJvm(Sandbox sandbox, Runnable leave) {
+    Optional<String> keepAfterJvm(Sandbox sandbox, Runnable leave) {
         if (!config.keepAfterJvm() || sandbox.state() != Sandbox.State.RUNNING) {
-            return;
+            return Optional.empty();
         }
         RunningSandbox running = sandbox.running();
         Optional<String> refusal = running.keepAfterJvmRefusal();
         if (refusal.isPresent()) {
             LOG.log(Level.WARNING, "sandbox " + sandbox.id() + " is kept until this JVM exits, not after it ("
                     + RuntimeConfig.KEEP_AFTER_JVM_PROPERTY + "): " + refusal.get());
-            return;
+            return refusal;
         }
         Instant until = Instant.now().plus(config.keepMaxAge());
         try {
@@ -333,10 +333,17 @@ public final class SandboxRuntime implements AutoCloseable {
             LOG.log(Level.INFO, "sandbox " + sandbox.id() + " is kept after this JVM by keeper process " + keeper
                     + " until " + until + " (" + RuntimeConfig.KEEP_MAX_AGE_PROPERTY + "); `sandboxed exec " + sandbox.id()
                     + " -- sh` enters it, `sandboxed rm " + sandbox.id() + "` removes it");
+            return Optional.empty();
         } catch (RuntimeException e) {
             LOG.log(Level.WARNING, "sandbox " + sandbox.id() + " is kept until this JVM exits, not after it: "
                     + e.getMessage());
+            return Optional.of("its hand-over to a keeper failed: " + e.getMessage());
         }
+    }
+
+    /** Whether {@link Sandbox#keep()} hands sandboxes to a keeper that outlives this JVM. */
+    boolean keepsAfterJvm() {
+        return config.keepAfterJvm();
     }
 
     /** The server; a new one when there is none yet or the last one died (its sandboxes died with it). */

@@ -6,9 +6,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -24,7 +25,14 @@ import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.internal.doctor.ImageRootCheck;
+import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.ExecutableLocator;
+import dev.sandboxed.core.internal.host.HostEnvironment;
+import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.internal.rootfs.ImageRootChoice;
+import dev.sandboxed.core.internal.rootfs.ImageRootProbe;
+import dev.sandboxed.core.internal.runtime.InitBinary;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.ImageRootMode;
@@ -155,18 +163,18 @@ class ImageRootModesTest {
 
     /**
      * The daemon runs with no_new_privs, a seccomp filter and only the capabilities it uses (see fusejail.c), and a
-     * sandbox's root process, which lacks SYS_ADMIN, can neither trace it nor read its memory or root.
+     * sandbox's root process, which lacks DAC_READ_SEARCH, can neither trace it nor read its memory or root.
      */
     @Test
     void theFuseDaemonIsConfinedAndOutOfReachOfTheSandboxsProcesses() throws Exception {
         try (Sandbox sandbox = Sandbox.start(spec(ImageRootMode.FUSE_OVERLAYFS).build())) {
             long daemon = ImageRootFixture.fuseDaemonOf(sandbox.pid()).orElseThrow();
             List<String> status = Files.readAllLines(Path.of("/proc/" + daemon + "/status"));
-            // CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, SYS_ADMIN, MKNOD, SETFCAP
+            // CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, MKNOD, SETFCAP
             long mask = ImageRootChoice.FUSE_DAEMON_CAPABILITIES.stream().mapToLong(c -> 1L << c.number()).sum();
-            assertThat(String.format("%016x", mask)).as("Java's copy of the daemon's capabilities").isEqualTo("000000008820001f");
+            assertThat(String.format("%016x", mask)).as("Java's copy of the daemon's capabilities").isEqualTo("000000008800001f");
             assertThat(status).contains("NoNewPrivs:\t1", "Seccomp:\t2", "CapInh:\t0000000000000000",
-                    "CapPrm:\t000000008820001f", "CapEff:\t000000008820001f", "CapBnd:\t000000008820001f",
+                    "CapPrm:\t000000008800001f", "CapEff:\t000000008800001f", "CapBnd:\t000000008800001f",
                     "CapAmb:\t0000000000000000");
             ExecResult r = sandbox.exec("/bin/sh", "-c", "for p in /proc/[0-9]*; do [ \"$(cat $p/comm)\" = fuse-overlayfs ]"
                     + " && d=${p#/proc/}; done; echo daemon=${d:+found};"
@@ -181,25 +189,26 @@ class ImageRootModesTest {
 
     /**
      * A process granted SYS_PTRACE, or every capability the daemon keeps, passes the kernel's ptrace access check on
-     * the daemon, and the daemon's root is the host's mount tree: such a sandbox never gets fuse-overlayfs. Forced, it
-     * is refused before anything starts; in auto mode the fallback after a refused overlayfs is a copy.
+     * the daemon, which shares the sandbox's pid namespace: it could attach and make syscalls under the daemon's
+     * seccomp filter and capabilities. Such a sandbox never gets fuse-overlayfs. Forced, it is refused before anything
+     * starts; in auto mode the fallback after a refused overlayfs is a copy.
      */
     @ParameterizedTest
-    @ValueSource(strings = {"SYS_PTRACE", "SYS_ADMIN,DAC_READ_SEARCH"})
+    @ValueSource(strings = {"SYS_PTRACE", "DAC_READ_SEARCH"})
     void aSandboxWhoseCapabilitiesReachTheDaemonGetsNoFuseOverlayfs(String granted) {
-        SandboxSpec.Builder forced = spec(ImageRootMode.FUSE_OVERLAYFS).user(UserSpec.ROOT);
-        Arrays.stream(granted.split(",")).map(Capability::valueOf).forEach(forced::addCapability);
-        Set<Capability> caps = forced.build().capabilities();
+        SandboxSpec forced = spec(ImageRootMode.FUSE_OVERLAYFS).addCapability(Capability.valueOf(granted)).build();
+        Set<Capability> caps = forced.capabilities();
         assertThat(caps.contains(Capability.SYS_PTRACE) || caps.containsAll(ImageRootChoice.FUSE_DAEMON_CAPABILITIES))
                 .as("with the defaults: %s", caps).isTrue();
         int before = SandboxRuntime.shared().openSandboxes().size();
-        assertThatThrownBy(() -> Sandbox.start(forced.build())).isInstanceOf(SpecException.class)
-                .hasMessageStartingWith("imageRootMode: fuse-overlayfs cannot assemble the root of a sandbox granted"
-                        + " SYS_PTRACE or all of CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, MKNOD, SETFCAP,"
-                        + " SYS_ADMIN").hasMessageContaining("choose overlay or copy, or grant fewer capabilities");
+        assertThatThrownBy(() -> Sandbox.start(forced)).isInstanceOf(SpecException.class)
+                .hasMessage("imageRootMode: fuse-overlayfs cannot assemble the root of a sandbox granted SYS_PTRACE or"
+                        + " all of CHOWN, DAC_OVERRIDE, DAC_READ_SEARCH, FOWNER, FSETID, MKNOD, SETFCAP: its processes"
+                        + " could take over the fuse-overlayfs daemon and leave the sandbox's seccomp filter; choose"
+                        + " overlay or copy, or grant fewer capabilities");
         assertThat(SandboxRuntime.shared().openSandboxes()).hasSize(before);
 
-        ImageRootChoice auto = ImageRootChoice.forSandbox(Optional.empty(), forced.build().capabilities());
+        ImageRootChoice auto = ImageRootChoice.forSandbox(Optional.empty(), caps);
         assertThat(auto.fallback()).isTrue();
         assertThat(auto.helper()).as("no fuse-overlayfs to fall back to").isEmpty();
         assertThat(auto.describe()).endsWith("where it is refused, a copy (no fuse-overlayfs for a sandbox whose"
@@ -207,6 +216,46 @@ class ImageRootModesTest {
         if (ImageRootChoice.forSandbox(Optional.empty()).helper().isPresent()) {
             assertThat(ImageRootChoice.forSandbox(Optional.empty(), spec(ImageRootMode.COPY).build().capabilities())
                     .helper()).as("the default capabilities keep it").isPresent();
+        }
+    }
+
+    /**
+     * The daemon's root as /proc/DAEMON/root shows it to whoever passes the ptrace check on the daemon (this JVM: root,
+     * or the user owning the sandbox's user namespace): a read-only tmpfs holding the layers the daemon serves, the
+     * sandbox's writable layer, a read-only /usr with the loader's entries and a read-only /proc masked as the
+     * sandbox's own. A file of the host's /tmp, the host's /etc/passwd and /home are not there. Writability is asked
+     * with access(2), so a root that is the host's gets no file written. The sandbox's own processes never get this far
+     * (see above): this root is defence in depth for a daemon taken over some other way.
+     */
+    @Test
+    void theFuseDaemonsRootHoldsOnlyWhatItServes() throws Exception {
+        Path marker = Files.writeString(Files.createTempFile(work, "host-marker", ""), "host\n");
+        try (Sandbox sandbox = Sandbox.start(spec(ImageRootMode.FUSE_OVERLAYFS).build())) {
+            String root = "/proc/" + ImageRootFixture.fuseDaemonOf(sandbox.pid()).orElseThrow() + "/root";
+            assertThat(Path.of(root, "tmp/upper")).as("the sandbox's writable layer").isDirectory();
+            assertThat(names(Path.of(root))).as("the daemon's root").contains("proc", "tmp", "usr")
+                    .isSubsetOf("bin", "etc", "lib", "lib32", "lib64", "libx32", "proc", "sbin", "tmp", "usr");
+            assertThat(names(Path.of(root, "etc"))).as("its /etc").isSubsetOf("ld.so.cache");
+            assertThat(Path.of(root + marker)).as("a file of the host's " + marker.getParent()).doesNotExist();
+            assertThat(Path.of(root, "etc/passwd")).doesNotExist();
+            assertThat(Path.of(root, "home")).doesNotExist();
+            assertThat(Files.isWritable(Path.of(root, "tmp/upper"))).as("the writable layer is").isTrue();
+            assertThat(Files.isWritable(Path.of(root))).as("its root is read-only").isFalse();
+            assertThat(Files.isWritable(Path.of(root, "usr"))).as("its /usr is read-only").isFalse();
+            for (String file : new String[] {"proc/keys", "proc/timer_list"}) {
+                assertThat(Files.readAttributes(Path.of(root, file), BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS)
+                        .isOther()).as("%s is the null device", file).isTrue();
+            }
+            assertThat(sandbox.exec("/bin/cat", "/data/pg/PG_VERSION").stdout()).isEqualTo("16\n");
+        }
+    }
+
+    private static List<String> names(Path directory) throws IOException {
+        if (!Files.isDirectory(directory)) {
+            return List.of();
+        }
+        try (var entries = Files.list(directory)) {
+            return entries.map(e -> e.getFileName().toString()).sorted().toList();
         }
     }
 
@@ -222,6 +271,20 @@ class ImageRootModesTest {
             assertThat(layers.resolve(sandbox.id())).isDirectory();
         }
         assertThat(ImageRootFixture.list(layers)).isEqualTo(before);
+    }
+
+    /** doctor probes a mode the property forces for real, alone: each assembles a root here, on both writable layers. */
+    @ParameterizedTest
+    @EnumSource(ImageRootMode.class)
+    void doctorProbesAForcedMode(ImageRootMode mode) {
+        HostEnvironment host = HostEnvironment.system();
+        ImageRootProbe probe = new ImageRootProbe(host.commands(), InitBinary::locate, ImageCache.defaultDirectory());
+        CheckResult line = new ImageRootCheck(host, Optional.of(mode.toString()), probe::probe).run();
+        String helper = mode == ImageRootMode.FUSE_OVERLAYFS
+                ? " (" + new ExecutableLocator(host).find("fuse-overlayfs").orElseThrow() + ")" : "";
+        assertThat(line.detail()).isEqualTo(mode + helper + ": assembled an image root in a user namespace, as sandboxes"
+                + " do; set by sandboxed.image.rootfs");
+        assertThat(line.status()).isEqualTo(CheckResult.Status.OK);
     }
 
     @Test

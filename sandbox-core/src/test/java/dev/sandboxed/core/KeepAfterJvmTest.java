@@ -17,10 +17,14 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.IntStream;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.control.KeeperClient;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.ExecProfile;
@@ -34,6 +38,7 @@ import dev.sandboxed.core.testing.LeftBehind;
 import dev.sandboxed.core.testing.OwnerJvm;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
+import dev.sandboxed.core.testing.TestRegistry;
 
 /** sandboxed.keep.afterJvm: a kept sandbox outlives its JVM, held by a keeper, until rm or its maxAge. */
 @RequiresSandbox
@@ -112,13 +117,31 @@ class KeepAfterJvmTest {
             assertThat(List.of(fields[2], fields[3])).as("the keeper's process group and session (%s)", stat)
                     .containsOnly(Long.toString(state.ownerPid()));
             assertThat(KeeperClient.alive(state)).isTrue();
+            SandboxState reused = new SandboxState(state.id(), state.ownerPid(), state.initPid(), state.initStartTime(),
+                    state.cgroups(), state.createdAt(), state.spec(), state.keeperStartTime() + 1, state.keptUntil(),
+                    state.command(), state.limits(), state.poststop());
+            assertThat(KeeperClient.alive(reused)).as("a process that is not the keeper the entry names").isFalse();
 
             // Its processes run on; a process from outside gets the spec's environment.
             assertThat(exec(stateDir, state, "cat /proc/[0-9]*/comm 2>/dev/null; echo KEPT=$KEPT", 0)).contains("sleep", "KEPT=yes");
             assertThat(exec(stateDir, state, "exit 3", 3)).isEmpty();
-            String ticks = exec(stateDir, state, "wc -l < /tmp/ticks", 0);
-            assertThat(Probes.eventually(10, () -> !exec(stateDir, state, "wc -l < /tmp/ticks", 0).equals(ticks)))
-                    .as("a process writing to its stdout pipe runs on: the keeper drains the pipe").isTrue();
+            String count = "for f in /tmp/ticks-*; do wc -l < $f; done"; // only the numbers: wc aligns them
+            String ticks = exec(stateDir, state, count, 0);
+            assertThat(ticks.lines()).hasSize(KeepOwnerJvmMain.WRITERS);
+            assertThat(Probes.eventually(10, () -> {
+                List<String> now = exec(stateDir, state, count, 0).lines().toList();
+                List<String> before = ticks.lines().toList();
+                return now.size() == before.size()
+                        && IntStream.range(0, now.size()).allMatch(i -> !now.get(i).equals(before.get(i)));
+            })).as("every process writing to its stdout pipe runs on: the keeper drains all their pipes").isTrue();
+
+            // What confines its processes is what the JVM handed the keeper, not what the entry's exec.json says.
+            Path profile = new StateDirectory(stateDir).execProfile(state.id());
+            ObjectNode json = (ObjectNode) new ObjectMapper().readTree(profile.toFile());
+            json.put("capabilities", -1L).putNull("seccomp").put("notifyErrno", -1);
+            Files.write(profile, new ObjectMapper().writeValueAsBytes(json));
+            assertThat(exec(stateDir, state, "grep -E '^(CapEff|Seccomp):' /proc/self/status", 0))
+                    .isEqualTo("CapEff:\t00000000a80425fb\nSeccomp:\t2\n");
 
             // Not older than its maxAge: the next runtime leaves it alone.
             try (SandboxRuntime next = SandboxRuntime.create(config(stateDir))) {
@@ -140,6 +163,32 @@ class KeepAfterJvmTest {
             assertThat(Probes.eventually(10, () -> !Probes.processAlive(kept.initPid())
                     && !Probes.processAlive(state.ownerPid()))).as("init and keeper gone").isTrue();
             assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
+        } finally {
+            OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure
+        }
+    }
+
+    @Test
+    void aKeptSandboxKeepsItsImageFromPrunesUntilRemoved(@TempDir Path stateDir, @TempDir Path cache) throws Exception {
+        String source = "oci:" + TestRegistry.get().layout() + ":busybox";
+        Images images = Images.builder().cacheDirectory(cache).build();
+        Image busybox = images.pull(source);
+        Process owner = OwnerJvm.start(stateDir, KeepImageOwnerJvmMain.class, cache.toString(), source);
+        try {
+            Kept kept = keepInChild(owner);
+            assertThat(owner.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            SandboxState state = state(stateDir, kept.id());
+            // Its JVM, which held the image's use lock, is gone: the keeper holds it now.
+            assertThat(images.prune(0).removedImages()).isEmpty();
+            assertThat(busybox.layers()).allSatisfy(dir -> assertThat(dir).isDirectory());
+            assertThat(exec(stateDir, state, "/bin/busybox echo from-the-image", 0)).isEqualTo("from-the-image\n");
+
+            try (KeeperClient keeper = KeeperClient.connect(state)) {
+                keeper.remove(new StateDirectory(stateDir));
+            }
+            assertThat(Probes.eventually(10, () -> !Probes.processAlive(state.ownerPid()))).isTrue();
+            assertThat(images.prune(0).removedImages()).as("released with its keeper").containsExactly(source);
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {
             OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure

@@ -8,11 +8,14 @@ import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
 
 /**
- * Run in a child JVM by {@link KeepAfterJvmTest}: starts a sandbox with a background process, keeps it (after the JVM
+ * Run in a child JVM by {@link KeepAfterJvmTest}: starts a sandbox with background processes, keeps it (after the JVM
  * when args[0] is {@code after}, with args[1] as sandboxed.keep.maxAge), then exits (args[2] {@code exit}) or waits to
  * be killed ({@code wait}); args[3], when given, is a poststop hook.
  */
 public final class KeepOwnerJvmMain {
+    /** How many processes write ticks to /tmp/ticks-0 and on. */
+    static final int WRITERS = 5;
+
     private KeepOwnerJvmMain() {
     }
 
@@ -26,8 +29,11 @@ public final class KeepOwnerJvmMain {
         }
         Sandbox s = runtime.start(spec.build());
         s.spawn(ProcessSpec.of("sleep", "300"));
-        // Writes to its stdout pipe: after the JVM, only the keeper's draining keeps it from SIGPIPE.
-        s.spawn(ProcessSpec.of("sh", "-c", "while echo tick | tee -a /tmp/ticks; do sleep 0.1; done"));
+        // Each writes to its stdout pipe: after the JVM, only the keeper's draining keeps it from SIGPIPE. With the
+        // sleep, 12 pipes: more than the hand-over message carries (MAX_FDS - 2).
+        for (int i = 0; i < WRITERS; i++) {
+            s.spawn(ProcessSpec.of("sh", "-c", "while echo tick | tee -a /tmp/ticks-" + i + "; do sleep 0.1; done"));
+        }
         System.out.println("SANDBOX " + s.pid() + " " + s.id());
         s.keep();
         System.out.println("KEPT " + s.state());

@@ -1,7 +1,7 @@
 package dev.sandboxed.junit.internal.hermetic;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
-import static org.junit.platform.engine.discovery.DiscoverySelectors.selectMethod;
+import static org.junit.platform.engine.discovery.DiscoverySelectors.selectUniqueId;
 
 import java.nio.file.Path;
 import java.util.Map;
@@ -12,7 +12,14 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.TestSource;
+import org.junit.platform.engine.UniqueId;
 import org.junit.platform.engine.reporting.ReportEntry;
+import org.junit.platform.engine.support.descriptor.ClassSource;
+import org.junit.platform.engine.support.descriptor.ClasspathResourceSource;
+import org.junit.platform.engine.support.descriptor.FilePosition;
+import org.junit.platform.engine.support.descriptor.MethodSource;
+import org.junit.platform.engine.support.descriptor.UriSource;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
 import org.junit.platform.launcher.TestExecutionListener;
@@ -22,11 +29,22 @@ import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.core.LauncherFactory;
 
 /**
- * The sandboxed JVM's main: runs exactly one test method with the JUnit Platform Launcher and reports to the parent
- * through {@link Wire}. Argument: the shared directory. It boots, then reads the test to run from its stdin.
+ * The sandboxed JVM's main: runs exactly one test, selected by its unique id in the parent, with the JUnit Platform
+ * Launcher and reports to the parent through {@link Wire}. Argument: the shared directory. It boots, then reads the
+ * test to run from its stdin. An invocation of a test template or a dynamic test is identified by its position
+ * ({@code #2}): the child finds it by running the argument source or factory again, and fails it when its display
+ * name differs from the parent's (the source gave other invocations here: not deterministic).
  */
 public final class ChildMain {
+    /** Set while the child lists a test factory's dynamic tests: the extension skips them, see {@link #listing()}. */
+    private static volatile boolean listing;
+
     private ChildMain() {
+    }
+
+    /** Whether this JVM lists a test factory's dynamic tests, whose executables must then not run. */
+    public static boolean listing() {
+        return listing;
     }
 
     public static void main(String[] args) throws Exception {
@@ -51,16 +69,19 @@ public final class ChildMain {
         Wire.MAPPER.writeValueAsBytes(ThrowableCodec.encode(new IllegalStateException("boot")));
         Wire.Request request = Wire.readRequest(System.in);
         LauncherDiscoveryRequest discovery = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectMethod(request.className(), request.methodName(), request.parameterTypes()))
+                .selectors(selectUniqueId(request.uniqueId()))
                 .configurationParameters(request.configuration())
                 .build();
-        Listener listener = new Listener(events);
+        listing = request.list();
+        Listener listener = listing ? new ListingListener(events, request.uniqueId())
+                : new Listener(events, positional(request.uniqueId()) ? request.displayName() : null);
         launcher.execute(discovery, listener);
         if (!listener.reported) {
-            // The class itself failed (a @BeforeAll, its discovery) or the method was not found.
+            // The class itself failed (a @BeforeAll, its discovery) or the test was not found.
             Throwable failure = listener.containerFailure != null ? listener.containerFailure
-                    : new IllegalStateException("no test " + request.className() + "#" + request.methodName() + "("
-                            + request.parameterTypes() + ") was found in the sandboxed JVM");
+                    : new IllegalStateException("no test " + request.uniqueId() + " was found in the sandboxed JVM: "
+                            + "its tests differ from the test JVM's (an argument source or test factory that is not "
+                            + "deterministic?)");
             events.write(Wire.event("finished").put("status", "FAILED").set("throwable", ThrowableCodec.encode(failure)));
         }
         finished.set(true);
@@ -86,6 +107,37 @@ public final class ChildMain {
         return Optional.empty();
     }
 
+    /** Whether the test is identified by its position among its siblings only: an invocation or a dynamic test. */
+    private static boolean positional(String uniqueId) {
+        try {
+            String type = UniqueId.parse(uniqueId).getLastSegment().getType();
+            return type.equals("test-template-invocation") || type.startsWith("dynamic-");
+        } catch (RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** A dynamic node's source as the URI a {@code DynamicTest} takes, which Jupiter turns back into the same source. */
+    static Optional<String> sourceUri(TestSource source) {
+        if (source instanceof UriSource u) {
+            return Optional.of(u.getUri().toString());
+        }
+        if (source instanceof MethodSource m) {
+            return Optional.of("method:" + m.getClassName() + "#" + m.getMethodName() + "(" + m.getMethodParameterTypes() + ")");
+        }
+        if (source instanceof ClassSource c) {
+            return Optional.of("class:" + c.getClassName() + c.getPosition().map(ChildMain::query).orElse(""));
+        }
+        if (source instanceof ClasspathResourceSource r) {
+            return Optional.of("classpath:/" + r.getClasspathResourceName() + r.getPosition().map(ChildMain::query).orElse(""));
+        }
+        return Optional.empty();
+    }
+
+    private static String query(FilePosition p) {
+        return "?line=" + p.getLine() + p.getColumn().map(c -> "&column=" + c).orElse("");
+    }
+
     /** Run while booting, so the engine's execution path is loaded (and compiled) before the test arrives. */
     static final class Warmup {
         @Test
@@ -93,18 +145,64 @@ public final class ChildMain {
         }
     }
 
-    private static final class Listener implements TestExecutionListener {
-        private final Wire.EventWriter events;
+    /** Reports a factory's dynamic tests (not run) and then the factory's own result. */
+    private static final class ListingListener extends Listener {
+        private final String factoryId;
+
+        ListingListener(Wire.EventWriter events, String factoryId) {
+            super(events, null);
+            this.factoryId = factoryId;
+        }
+
+        @Override
+        public void dynamicTestRegistered(TestIdentifier id) {
+            ObjectNode e = Wire.event("dynamic").put("uniqueId", id.getUniqueId()).put("displayName", id.getDisplayName())
+                    .put("container", id.isContainer());
+            e.put("parentId", id.getParentId().orElse(""));
+            id.getSource().flatMap(ChildMain::sourceUri).ifPresent(uri -> e.put("source", uri));
+            events.write(e);
+        }
+
+        @Override
+        public void executionStarted(TestIdentifier id) {
+            if (id.getUniqueId().equals(factoryId)) {
+                events.write(Wire.event("started"));
+            }
+        }
+
+        @Override
+        public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+            if (id.getUniqueId().equals(factoryId)) {
+                finish(result);
+            } else if (!id.getUniqueId().startsWith(factoryId)) {
+                super.executionFinished(id, result);
+            }
+        }
+    }
+
+    private static class Listener implements TestExecutionListener {
+        final Wire.EventWriter events;
         volatile boolean reported;
         volatile Throwable containerFailure;
+        /** The display name the test has in the parent, to compare, or null. */
+        private final String expectedName;
+        private volatile String mismatch;
 
-        Listener(Wire.EventWriter events) {
+        Listener(Wire.EventWriter events, String expectedName) {
             this.events = events;
+            this.expectedName = expectedName;
         }
 
         @Override
         public void executionStarted(TestIdentifier id) {
             if (id.isTest()) {
+                if (expectedName != null && !expectedName.equals(id.getDisplayName())) {
+                    UniqueId.Segment last = UniqueId.parse(id.getUniqueId()).getLastSegment();
+                    mismatch = "the sandboxed JVM's " + last.getType() + " " + last.getValue() + " is '"
+                            + id.getDisplayName() + "' but the test JVM's is '" + expectedName + "': argument sources and "
+                            + "test factories of jvm = true tests must give the same tests in both JVMs; not deterministic ones "
+                            + "(random values, the time, the host's state) are refused";
+                }
                 events.write(Wire.event("started"));
             }
         }
@@ -120,13 +218,22 @@ public final class ChildMain {
         @Override
         public void executionFinished(TestIdentifier id, TestExecutionResult result) {
             if (id.isTest()) {
-                reported = true;
-                ObjectNode e = Wire.event("finished").put("status", result.getStatus().name());
-                result.getThrowable().ifPresent(t -> e.set("throwable", ThrowableCodec.encode(t)));
-                events.write(e);
+                finish(result);
             } else if (result.getStatus() != TestExecutionResult.Status.SUCCESSFUL && containerFailure == null) {
                 containerFailure = result.getThrowable().orElse(null);
             }
+        }
+
+        void finish(TestExecutionResult result) {
+            reported = true;
+            ObjectNode e = Wire.event("finished");
+            if (mismatch != null) {
+                e.put("status", "FAILED").set("throwable", ThrowableCodec.encode(new IllegalStateException(mismatch)));
+            } else {
+                e.put("status", result.getStatus().name());
+                result.getThrowable().ifPresent(t -> e.set("throwable", ThrowableCodec.encode(t)));
+            }
+            events.write(e);
         }
 
         @Override

@@ -41,12 +41,12 @@ import dev.sandboxed.core.spec.Stdio;
  *
  * <p>JVM options, and why: {@code -XX:+UseSerialGC} (one GC thread, the smallest footprint for one test),
  * {@code -XX:TieredStopAtLevel=1} (C1 only: a single test rarely runs long enough for C2 to pay off),
- * {@code -Xshare:auto} (the JDK's class-data archive), {@code -XX:-UsePerfData} (no hsperfdata file),
- * {@code --enable-native-access=ALL-UNNAMED} (Sandboxed's libc calls in the child, without a warning), a heap of half
- * the memory limit (so that a heap overflow is an {@code OutOfMemoryError} in the test and the rest of the limit is
- * left to metaspace, code, threads and direct buffers) or 256 MiB without one; the parent's {@code -Xmx} and other
- * options are not copied (they were chosen for a JVM that runs a whole suite). {@code extraOptions} come last, so
- * they win. The child's {@code java.io.tmpdir} is the sandbox's private {@code /tmp}.
+ * {@code -Xshare:auto} (the JDK's class-data archive, or the class path's, see {@link Cds}),
+ * {@code -XX:-UsePerfData} (no hsperfdata file), {@code --enable-native-access=ALL-UNNAMED} (Sandboxed's libc calls
+ * in the child, without a warning), a heap of half the memory limit (so that a heap overflow is an
+ * {@code OutOfMemoryError} in the test and the rest of the limit is left to metaspace, code, threads and direct
+ * buffers) or 256 MiB without one; the parent's {@code -Xmx} and other options are not copied (they were chosen for a
+ * JVM that runs a whole suite). {@code extraOptions} come last, so they win. The child's {@code java.io.tmpdir} is the sandbox's private {@code /tmp}.
  */
 public final class JvmRun {
     static final long DEFAULT_HEAP = 256L << 20;
@@ -56,6 +56,7 @@ public final class JvmRun {
             "line.separator", "path.separator", "native.encoding", "stdout.encoding", "stderr.encoding", "surefire.",
             "awt.", "jnr.", "idea.", "intellij.", "maven.", "basedir", Wire.CHILD_PROPERTY);
 
+    private final Cds cds;
     private final List<String> classPath;
     private final List<String> extraOptions;
     private final OutputStream stdout;
@@ -66,7 +67,16 @@ public final class JvmRun {
      * @param extraOptions JVM options appended after the chosen ones
      */
     public JvmRun(List<String> classPath, List<String> extraOptions, OutputStream stdout, OutputStream stderr) {
-        this.classPath = List.copyOf(classPath);
+        this(Cds.off(classPath), extraOptions, stdout, stderr);
+    }
+
+    /**
+     * @param cds          the class-data archive of the child's class path (which it orders), or {@link Cds#off}
+     * @param extraOptions JVM options appended after the chosen ones
+     */
+    public JvmRun(Cds cds, List<String> extraOptions, OutputStream stdout, OutputStream stderr) {
+        this.cds = cds;
+        this.classPath = cds.classPath();
         this.extraOptions = List.copyOf(extraOptions);
         this.stdout = stdout;
         this.stderr = stderr;
@@ -74,10 +84,10 @@ public final class JvmRun {
 
     /**
      * What came back: how the JVM ended (TIMED_OUT when it was killed at the timeout), its command and run time, its
-     * sandbox's final usage and the events it reported.
+     * sandbox's final usage, the events it reported and its use of the class-data archive (see {@link Cds.Use}).
      */
     public record Outcome(List<String> command, ExitStatus status, Duration duration, ResourceUsage usage,
-                          List<JsonNode> events, SandboxSpec spec) {
+                          List<JsonNode> events, SandboxSpec spec, String cds) {
     }
 
     /**
@@ -90,9 +100,11 @@ public final class JvmRun {
         private final Sandbox sandbox;
         private final SandboxProcess process;
         private final SandboxSpec spec;
+        private final Cds.Use cds;
 
-        Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec) {
+        Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec, Cds.Use cds) {
             this.key = key;
+            this.cds = cds;
             this.dir = dir;
             this.sandbox = sandbox;
             this.process = process;
@@ -119,13 +131,13 @@ public final class JvmRun {
         }
     }
 
-    /** What a prepared JVM fits: the spec its sandbox was made from and the command line. */
+    /** What a prepared JVM fits: the spec its sandbox was made from and the command line (without the CDS options). */
     public record Key(SandboxSpec base, List<String> command) {
     }
 
     /** The key a JVM prepared now for {@code base} would have. */
     public Key key(SandboxSpec base) {
-        return new Key(base, command(base));
+        return new Key(base, command(base, List.of()));
     }
 
     /** Starts a sandboxed JVM for {@code base} made by {@code start}, which boots and then waits for its test. */
@@ -139,12 +151,13 @@ public final class JvmRun {
         Sandbox sandbox = null;
         try {
             SandboxSpec spec = spec(base, dir);
-            List<String> command = command(base);
+            Cds.Use use = cds.next();
+            List<String> command = command(base, use.options());
             sandbox = start.apply(spec);
             SandboxProcess process = sandbox.spawn(ProcessSpec.builder(command)
                     .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
                     .stdin(Stdio.pipe()).stdout(Stdio.to(stdout)).stderr(Stdio.to(stderr)).build());
-            return new Prepared(new Key(base, command), dir, sandbox, process, spec);
+            return new Prepared(key(base), dir, sandbox, process, spec, use);
         } catch (RuntimeException | Error e) {
             if (sandbox != null) {
                 sandbox.close();
@@ -159,6 +172,8 @@ public final class JvmRun {
      * removed before this returns.
      */
     public Outcome finish(Prepared jvm, Wire.Request request, Duration timeout) {
+        List<String> classes = List.of();
+        Outcome outcome;
         try (jvm) {
             long t0 = System.nanoTime();
             try (OutputStream in = jvm.process.stdin()) {
@@ -177,11 +192,19 @@ public final class JvmRun {
             }
             Duration duration = Duration.ofNanos(System.nanoTime() - t0);
             jvm.sandbox.close();
-            return new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), Wire.readEvents(jvm.dir),
-                    jvm.spec);
+            if (jvm.cds.lists()) {
+                classes = Cds.readList(jvm.dir);
+            }
+            outcome = new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), Wire.readEvents(jvm.dir),
+                    jvm.spec, jvm.cds.description());
         } catch (IOException e) {
             throw new UncheckedIOException("read the sandboxed JVM's events in " + jvm.dir, e);
+        } finally {
+            if (jvm.cds.lists()) {
+                cds.create(classes); // also when empty: this run makes no other attempt
+            }
         }
+        return outcome;
     }
 
     /** Runs {@code request} in a JVM started for it now; see {@link #prepare} and {@link #finish}. */
@@ -229,7 +252,7 @@ public final class JvmRun {
         return Optional.empty();
     }
 
-    /** The JDK, the working directory and the class path, without those already inside another. */
+    /** The JDK, the working directory, the class path and the archive, without those already inside another. */
     private List<String> readOnlyPaths() {
         Set<Path> wanted = new LinkedHashSet<>();
         wanted.add(Path.of(System.getProperty("java.home")).toAbsolutePath().normalize());
@@ -240,6 +263,7 @@ public final class JvmRun {
                 wanted.add(p);
             }
         }
+        cds.archive().filter(Files::isRegularFile).ifPresent(wanted::add);
         List<Path> sorted = new ArrayList<>(wanted);
         sorted.sort(Comparator.comparingInt(Path::getNameCount));
         List<Path> kept = new ArrayList<>();
@@ -251,10 +275,10 @@ public final class JvmRun {
         return kept.stream().map(Path::toString).toList();
     }
 
-    private List<String> command(SandboxSpec base) {
+    private List<String> command(SandboxSpec base, List<String> cdsOptions) {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        argv.addAll(options(base.limits().memoryMax()));
+        argv.addAll(options(base.limits().memoryMax(), cdsOptions));
         argv.add("-cp");
         argv.add(String.join(File.pathSeparator, classPath));
         argv.add(CHILD_MAIN);
@@ -262,8 +286,8 @@ public final class JvmRun {
         return argv;
     }
 
-    /** The chosen JVM options, the parent's own system properties, then the extra options; see the class comment. */
-    List<String> options(OptionalLong memoryLimit) {
+    /** The chosen JVM options, the parent's own system properties, the CDS ones, then the extra options. */
+    List<String> options(OptionalLong memoryLimit, List<String> cdsOptions) {
         List<String> o = new ArrayList<>();
         o.add("-XX:+UseSerialGC");
         o.add("-XX:TieredStopAtLevel=1");
@@ -288,6 +312,7 @@ public final class JvmRun {
                 o.add("-D" + key + "=" + e.getValue());
             }
         }
+        o.addAll(cdsOptions);
         o.addAll(extraOptions);
         return o;
     }

@@ -21,7 +21,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * line to {@code events.jsonl} in the directory they share as things happen, each line flushed, so a child that dies mid-test leaves every
  * complete event before it. Events ({@code type}): {@code started}, {@code entry} ({@code entries}: a report entry),
  * {@code finished} ({@code status} SUCCESSFUL, FAILED or ABORTED, {@code throwable}), {@code skipped}
- * ({@code reason}) and {@code exit} ({@code frames}: where {@code System.exit} was called).
+ * ({@code reason}), {@code exit} ({@code frames}: where {@code System.exit} was called) and, when listing a factory,
+ * {@code dynamic} ({@code uniqueId}, {@code parentId}, {@code displayName}, {@code container}, {@code source}: a URI).
  */
 public final class Wire {
     /** Where the shared directory is inside the sandbox. */
@@ -35,11 +36,21 @@ public final class Wire {
     private Wire() {
     }
 
-    /** The test the child runs: a method of a class, its parameter types as JUnit's method selector takes them. */
-    public record Request(String className, String methodName, String parameterTypes, Map<String, String> configuration) {
+    /**
+     * The test the child runs: its unique id in the parent (the child's launcher selects exactly that test, also an
+     * invocation of a test template or a dynamic test) and its display name there, which the child compares for
+     * invocations and dynamic tests, which are identified by position only. With {@code list}, {@code uniqueId} is a
+     * test factory: the child runs it, skips its dynamic tests and reports them ({@code dynamic} events).
+     */
+    public record Request(String uniqueId, String displayName, boolean list, Map<String, String> configuration) {
+        /** The test {@code uniqueId} itself. */
+        public Request(String uniqueId, String displayName, Map<String, String> configuration) {
+            this(uniqueId, displayName, false, configuration);
+        }
+
         ObjectNode toJson() {
             ObjectNode n = MAPPER.createObjectNode();
-            n.put("class", className).put("method", methodName).put("parameterTypes", parameterTypes);
+            n.put("uniqueId", uniqueId).put("displayName", displayName).put("list", list);
             ObjectNode config = n.putObject("configuration");
             configuration.forEach(config::put);
             return n;
@@ -48,8 +59,7 @@ public final class Wire {
         static Request fromJson(JsonNode n) {
             Map<String, String> config = new java.util.LinkedHashMap<>();
             n.path("configuration").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
-            return new Request(n.path("class").asText(), n.path("method").asText(), n.path("parameterTypes").asText(),
-                    config);
+            return new Request(n.path("uniqueId").asText(), n.path("displayName").asText(), n.path("list").asBoolean(), config);
         }
     }
 

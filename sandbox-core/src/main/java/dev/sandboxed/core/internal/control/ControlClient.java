@@ -21,7 +21,7 @@ public final class ControlClient implements AutoCloseable {
     /**
      * Connects to the operations socket of JVM {@code ownerPid} (the owner its sandboxes' state entries name), and
      * checks that what answers is that JVM of this user: an abstract name can be taken by anyone, and exec hands over
-     * the caller's terminal.
+     * the descriptors of the caller's relay.
      *
      * @throws SandboxException with ECONNREFUSED when that JVM is gone, or when someone else holds its name
      */

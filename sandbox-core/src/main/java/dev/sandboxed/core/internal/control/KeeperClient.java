@@ -1,5 +1,6 @@
 package dev.sandboxed.core.internal.control;
 
+import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
@@ -12,6 +13,7 @@ import dev.sandboxed.core.internal.runtime.ExecMessage;
 import dev.sandboxed.core.internal.runtime.ExecProfile;
 import dev.sandboxed.core.internal.runtime.ProcessMessages;
 import dev.sandboxed.core.internal.runtime.ProcessRole;
+import dev.sandboxed.core.internal.runtime.SandboxStarter;
 import dev.sandboxed.core.internal.runtime.StaleSandboxes;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
@@ -22,9 +24,11 @@ import dev.sandboxed.core.spec.ProcessSpec;
 /**
  * A sandbox kept after its JVM ({@code sandboxed.keep.afterJvm}), reached through its keeper (keeper.c in
  * sandbox-init), which holds the init's control socket and passes the init's own messages on: a process is built
- * here from the exec profile the JVM left in the state entry, exactly as that JVM would have built it.
+ * here from the exec profile the JVM left in the state entry, as that JVM would have built it, and the keeper puts in
+ * what confines it (capabilities, rlimits, seccomp) as the JVM handed it over.
  */
 public final class KeeperClient implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(KeeperClient.class.getName());
     /** The exec id of this client's process; the keeper maps it to one of its own. */
     private static final int EXEC_ID = 1;
 
@@ -36,13 +40,26 @@ public final class KeeperClient implements AutoCloseable {
         this.state = state;
     }
 
+    /** How long {@link #remove} waits for the sandbox to end before it kills the keeper. */
+    static final Duration REMOVE_TIMEOUT = Duration.ofSeconds(10);
+
     /**
-     * Connects to the keeper the state names, checking that it is that process of this user.
+     * Connects to the keeper the state names, checking that it is that process of this user, started when the entry
+     * says (not a later process, a JVM say, that got its pid).
      *
      * @throws SandboxException when the keeper is gone (the sandbox ended with it)
      */
     public static KeeperClient connect(SandboxState state) {
-        return new KeeperClient(ControlClient.open(state.ownerPid(), "keeper " + state.ownerPid()), state);
+        ControlSocket socket = ControlClient.open(state.ownerPid(), "keeper " + state.ownerPid());
+        if (!isKeeper(state)) {
+            socket.close();
+            throw new SandboxException("keeper " + state.ownerPid() + " is gone: another process has its pid now", 0);
+        }
+        return new KeeperClient(socket, state);
+    }
+
+    private static boolean isKeeper(SandboxState state) {
+        return SandboxStarter.startTime(state.ownerPid()) == state.keeperStartTime();
     }
 
     /** Whether its keeper answers (it holds the sandbox), else the sandbox is stale. */
@@ -113,8 +130,22 @@ public final class KeeperClient implements AutoCloseable {
     public void remove(StateDirectory directory, Consumer<String> hookFailures) {
         try {
             socket.send(Message.of(Protocol.K_SHUTDOWN));
-            while (socket.receive() != null) {
-                // the keeper passes nothing on to a client without processes; it hangs up once the init did
+            long deadline = System.nanoTime() + REMOVE_TIMEOUT.toNanos();
+            while (true) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0 || !socket.awaitReadable(left)) {
+                    // An init that does not end (stuck in a kernel call): its keeper's end closes its socket, which
+                    // kills it; the entry's clean-up then does the rest.
+                    LOG.log(Level.WARNING, "sandbox " + state.id() + " did not end within " + REMOVE_TIMEOUT.toSeconds()
+                            + " s of its shutdown; killing its keeper " + state.ownerPid());
+                    if (isKeeper(state)) {
+                        Native.kill((int) state.ownerPid(), Native.SIGKILL);
+                    }
+                    break;
+                }
+                if (socket.receive() == null) {
+                    break; // the keeper passes nothing on to a client without processes; it hangs up once the init did
+                }
             }
         } catch (SandboxException goneAlready) {
             // then there is only the entry left to remove

@@ -19,16 +19,17 @@
  * <p>Every request is one {@code K_CONTROL_REQUEST} message (protocol.h) whose {@code F_CONTROL_JSON} field is a JSON
  * object ({@code op}: list, inspect, exec, signal, kill, rm), answered by one {@code K_CONTROL_REPLY}. Before reading
  * a request the JVM checks the peer's uid (SO_PEERCRED) against its own: root included, nobody else gets an answer,
- * even if the file modes were loosened. {@code exec} comes with the caller's stdin, stdout and stderr (SCM_RIGHTS);
- * the JVM starts the process exactly as {@code Sandbox.exec} does (the spec's user, capabilities, rlimits, seccomp
- * filter, cgroup) with those descriptors, so its output goes straight to the caller's terminal or pipes and nothing
- * is copied. While it runs the caller may send {@code signal} requests for it; when the caller hangs up (killed,
- * Ctrl-C) the process and its group are killed. The reply carries the exit status.
+ * even if the file modes were loosened. {@code exec} comes with three descriptors (SCM_RIGHTS) the CLI made for it,
+ * never the caller's own: pipes, or the slave of a fresh pty, which the CLI relays to and from its own stdio; the JVM
+ * starts the process exactly as {@code Sandbox.exec} does (the spec's user, capabilities, rlimits, seccomp filter,
+ * cgroup) with those descriptors. While it runs the caller may send {@code signal} requests for it; when the caller
+ * hangs up (killed, Ctrl-C) the process and its group are killed. The reply carries the exit status.
  *
  * <p>A sandbox kept after its JVM ({@code sandboxed.keep.afterJvm}) is reached through its keeper instead
  * ({@link dev.sandboxed.core.internal.control.KeeperClient}; keeper.c in sandbox-init): a detached process that took over
  * the init's control socket and a lock in the state entry, and listens on the same kind of name with its own pid. It
- * takes no JSON and decides nothing: the client sends the init's own messages (K_EXEC built from the entry's exec
- * profile, K_SIGNAL, K_SHUTDOWN), the keeper gives each process an exec id of its own and routes the answers back.
+ * takes no JSON: the client sends the init's own messages (K_EXEC built from the entry's exec profile, K_SIGNAL,
+ * K_SHUTDOWN), the keeper gives each process an exec id of its own, puts in the capabilities, rlimits and seccomp
+ * program the JVM handed it (whatever the client or a rewritten exec.json says) and routes the answers back.
  */
 package dev.sandboxed.core.internal.control;

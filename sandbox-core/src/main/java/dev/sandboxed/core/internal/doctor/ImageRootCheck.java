@@ -12,9 +12,9 @@ import dev.sandboxed.core.spec.ImageRootMode;
 import dev.sandboxed.core.spec.SpecException;
 
 /**
- * Which way image roots are assembled here (overlayfs, fuse-overlayfs or a copy) and why: a mode the property forces,
- * else what actually assembling a root in a user namespace gave, as sandboxes do it (overlayfs, falling back where it
- * is refused), on a tmpfs writable layer and, when that differs, on a disk one.
+ * Which way image roots are assembled here (overlayfs, fuse-overlayfs or a copy) and why: what actually assembling a
+ * root in a user namespace gave, as sandboxes do it (overlayfs, falling back where it is refused; or only the mode the
+ * property forces), on a tmpfs writable layer and, when that differs, on a disk one.
  */
 public final class ImageRootCheck implements HostCheck {
     static final String NAME = "image roots";
@@ -38,15 +38,15 @@ public final class ImageRootCheck implements HostCheck {
             return CheckResult.warn(NAME, e.getMessage(), "set " + ImageRootMode.PROPERTY
                     + " to overlay, fuse-overlayfs or copy, or leave it unset");
         }
-        if (!choice.fallback()) {
-            return CheckResult.ok(NAME, choice.describe());
-        }
-        Outcome tmpfs = prober.probe(choice.helper(), false);
+        Outcome tmpfs = prober.probe(choice, false);
         if (tmpfs.verdict() == Verdict.NOT_PROBED) {
             return CheckResult.warn(NAME, "not probed (" + tmpfs.detail() + "); sandboxes use " + choice.describe(),
                     "fix the user namespace lines above");
         }
-        Outcome disk = prober.probe(choice.helper(), true);
+        Outcome disk = prober.probe(choice, true);
+        if (!choice.fallback()) {
+            return forced(choice, tmpfs, disk);
+        }
         String detail = describe(tmpfs, choice) + (disk.equals(tmpfs) ? ""
                 : "; with a disk writable layer: " + describe(disk, choice));
         if (tmpfs.verdict() == Verdict.FAILED) {
@@ -61,6 +61,24 @@ public final class ImageRootCheck implements HostCheck {
                     + " sandboxes share the image's layers instead of copying them");
         }
         return CheckResult.ok(NAME, detail);
+    }
+
+    /** A forced mode's probes: it works, or image sandboxes fail until the property changes. */
+    private static CheckResult forced(ImageRootChoice choice, Outcome tmpfs, Outcome disk) {
+        String line = describeForced(tmpfs, choice) + (disk.equals(tmpfs) ? ""
+                : "; with a disk writable layer: " + describeForced(disk, choice)) + "; " + choice.reason();
+        String fix = "unset " + ImageRootMode.PROPERTY + " or force another mode";
+        if (tmpfs.verdict() == Verdict.FAILED) {
+            return CheckResult.warn(NAME, line, "image sandboxes cannot start here: " + fix);
+        }
+        if (disk.verdict() == Verdict.FAILED) {
+            return CheckResult.warn(NAME, line, "image sandboxes with a disk writable layer cannot start here: " + fix);
+        }
+        return CheckResult.ok(NAME, line);
+    }
+
+    private static String describeForced(Outcome o, ImageRootChoice choice) {
+        return o.verdict() == Verdict.FAILED ? o.mode() + " failed: " + o.detail() : describe(o, choice);
     }
 
     private static String describe(Outcome o, ImageRootChoice choice) {

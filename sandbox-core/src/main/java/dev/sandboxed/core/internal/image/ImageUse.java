@@ -16,6 +16,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
@@ -82,6 +83,17 @@ public final class ImageUse {
             held.touched = now == 0 ? 1 : now;
             touch(held.record);
         }
+    }
+
+    /**
+     * The use lock file of {@code image}, for a process that holds it shared on a sandbox's behalf after this JVM (a
+     * kept sandbox's keeper); empty for layers outside an image cache, which no prune removes.
+     */
+    public static Optional<Path> lockFile(Image image) {
+        Path root = ImageCache.rootOfLayer(image.layers().get(0));
+        return Files.isDirectory(root.resolve("locks"), LinkOption.NOFOLLOW_LINKS)
+                ? Optional.of(useLock(root, image.digest()))
+                : Optional.empty();
     }
 
     /** Called as a sandbox from {@code image} has ended: the last one of this JVM releases the use lock. */

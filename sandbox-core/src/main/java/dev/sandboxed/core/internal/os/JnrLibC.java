@@ -101,6 +101,10 @@ final class JnrLibC implements LibC {
         int open(String path, int flags, int mode);
 
         @SaveError
+        @Variadic(fixedCount = 2)
+        int ioctl(int fd, long request, Pointer arg);
+
+        @SaveError
         int openat(int dirfd, @In byte[] path, int flags, int mode);
 
         @SaveError
@@ -280,6 +284,11 @@ final class JnrLibC implements LibC {
     @Override
     public int open(String path, int flags, int mode) {
         return c.open(path, flags, mode);
+    }
+
+    @Override
+    public int ioctl(int fd, long request, ByteBuffer arg) {
+        return c.ioctl(fd, request, p(arg));
     }
 
     @Override

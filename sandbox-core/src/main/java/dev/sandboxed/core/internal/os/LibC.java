@@ -65,6 +65,9 @@ public interface LibC {
 
     int open(String path, int flags, int mode);
 
+    /** ioctl(2) whose argument points at {@code arg} (terminal attributes, window size, a pty's number or lock). */
+    int ioctl(int fd, long request, ByteBuffer arg);
+
     /** openat(2) of a NUL-terminated name in the bytes the JVM names files with. */
     int openat(int dirfd, byte[] path, int flags, int mode);
 

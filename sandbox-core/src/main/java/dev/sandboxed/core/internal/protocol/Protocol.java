@@ -44,6 +44,7 @@ public final class Protocol {
     public static final int K_HOOKS_GO = 39;
     public static final int K_KEEP = 43;
     public static final int K_DETACH = 44;
+    public static final int K_KEEP_DRAINS = 46;
     public static final int K_PARK = 32;
     public static final int K_UNPARK = 33;
 
@@ -116,6 +117,7 @@ public final class Protocol {
     public static final int ROOT_FLAG_FALLBACK = 2;
     public static final int F_ROOT_FELL_BACK = 70;
     public static final int F_ROOT_FAILED = 71;
+    public static final int F_ROOT_LAST_ERRNO = 85;
     public static final int ROOT_FELL_BACK_MODE = 0;
     public static final int ROOT_FELL_BACK_ERRNO = 4;
     public static final int ROOT_FELL_BACK_WHY = 8;
@@ -126,6 +128,10 @@ public final class Protocol {
     public static final int ROOT_UPPER_DIR = 8;
     public static final int F_PARKED = 54;
     public static final int F_KEEP_UNTIL = 75;
+    public static final int F_IMAGE_LOCK = 80;
+    public static final int F_SECCOMP_BIND = 88;
+    public static final int F_BYPASS = 89;
+    public static final int F_PUBLISHED = 90;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;

@@ -31,7 +31,7 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
      */
     public static final Set<Capability> FUSE_DAEMON_CAPABILITIES = Set.copyOf(EnumSet.of(Capability.CHOWN,
             Capability.DAC_OVERRIDE, Capability.DAC_READ_SEARCH, Capability.FOWNER, Capability.FSETID,
-            Capability.MKNOD, Capability.SETFCAP, Capability.SYS_ADMIN));
+            Capability.MKNOD, Capability.SETFCAP));
 
     /**
      * For a sandbox: {@code asked} (the spec's) wins over the property, which wins over the host's default. A sandbox
@@ -43,15 +43,14 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
     }
 
     /**
-     * Whether a process with {@code capabilities} passes the kernel's ptrace access check on the daemon (same uid):
-     * with SYS_PTRACE, or with every capability the daemon has. Such access reads the daemon's memory and walks its
-     * root, which is the host's mount tree.
+     * Whether a process with {@code capabilities} passes the kernel's ptrace access check on the daemon (same uid, and
+     * the daemon is dumpable): with SYS_PTRACE, or with every capability the daemon has.
      */
     static boolean reachesFuseDaemon(Set<Capability> capabilities) {
         return capabilities.contains(Capability.SYS_PTRACE) || capabilities.containsAll(FUSE_DAEMON_CAPABILITIES);
     }
 
-    /** For a sandbox whose processes cannot trace others: as {@link #forSandbox(Optional, boolean)}. */
+    /** For a sandbox whose processes cannot reach the fuse-overlayfs daemon: as {@link #forSandbox(Optional, Set)}. */
     public static ImageRootChoice forSandbox(Optional<ImageRootMode> asked) {
         if (asked.isPresent()) {
             return forced(asked.get(), "asked for by the sandbox's spec", "imageRootMode", HostEnvironment.system());
@@ -95,16 +94,16 @@ public record ImageRootChoice(ImageRootMode mode, Optional<Path> helper, String 
 
     /**
      * The choice for a sandbox that could reach the fuse-overlayfs daemon ({@link #reachesFuseDaemon}). The daemon
-     * lives in the sandbox's pid namespace with CAP_SYS_ADMIN (to mount) and its root is the host's mount tree: a
-     * process that passes the ptrace check could read and write host files through it. So a forced fuse-overlayfs is
-     * refused, and a fallback goes to a copy instead.
+     * lives in the sandbox's pid namespace: a process that passes the ptrace check could attach to it and make
+     * syscalls under its seccomp filter and capabilities instead of the sandbox's (its own root only limits which files
+     * that reaches). So a forced fuse-overlayfs is refused, and a fallback goes to a copy instead.
      */
     public ImageRootChoice withoutFuse() {
         if (mode == ImageRootMode.FUSE_OVERLAYFS) {
             throw new SpecException(forcedField(), "fuse-overlayfs cannot assemble the root of a sandbox granted"
-                    + " SYS_PTRACE or all of " + names(FUSE_DAEMON_CAPABILITIES) + ": its processes could reach the"
-                    + " fuse-overlayfs daemon and the host's files through it; choose overlay or copy, or grant fewer"
-                    + " capabilities");
+                    + " SYS_PTRACE or all of " + names(FUSE_DAEMON_CAPABILITIES) + ": its processes could take over the"
+                    + " fuse-overlayfs daemon and leave the sandbox's seccomp filter; choose overlay or copy, or grant"
+                    + " fewer capabilities");
         }
         if (helper.isEmpty()) {
             return this;

@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import dev.sandboxed.core.internal.image.ImageCache;
@@ -22,8 +23,8 @@ public final class ImageRootFallbacks {
 
     /**
      * The file systems (device numbers) a root's assembly depends on, -1 for a tmpfs writable layer; and whether the
-     * fallback may use fuse-overlayfs (not for a sandbox whose capabilities reach its daemon), so such a sandbox's copy is not
-     * remembered for the others, nor their fuse-overlayfs for it.
+     * fallback may use fuse-overlayfs (it is installed and /dev/fuse usable), so a copy made for lack of it is not
+     * remembered for choices that have it.
      */
     private record Kind(long layers, long writable, boolean fuse) {
     }
@@ -42,12 +43,26 @@ public final class ImageRootFallbacks {
     }
 
     /**
-     * sandbox-init assembled {@code plan}'s root with {@code used} after refusals ({@code why}, as it reported them):
-     * later roots of this kind start with it. Logs once per kind, at INFO, naming why.
+     * Errors of fuse-overlayfs that say nothing about the host: it did not answer in time (a loaded machine), or memory
+     * or processes ran short (the sandbox's own pids limit counts the daemon). The next start tries it again.
      */
-    public void fellBack(MountPlan plan, ImageRootMode used, String why) {
+    private static final Set<Integer> PASSING = Set.of(11, 12, 110); // EAGAIN, ENOMEM, ETIMEDOUT
+
+    /**
+     * sandbox-init assembled {@code plan}'s root with {@code used} after refusals ({@code why}, as it reported them,
+     * the last with {@code lastErrno}): later roots of this kind start with it, or with fuse-overlayfs when only a
+     * passing failure of fuse-overlayfs ({@link #PASSING}) made it a copy. Logs once per kind, at INFO, naming why.
+     */
+    public void fellBack(MountPlan plan, ImageRootMode used, String why, int lastErrno) {
         MountPlan.ImageRoot root = plan.imageRoot().orElseThrow();
-        ImageRootChoice next = root.choice().fellBackTo(used, why);
+        ImageRootMode start = used == ImageRootMode.COPY && root.choice().mode() != ImageRootMode.COPY
+                && root.choice().helper().isPresent() && PASSING.contains(lastErrno) ? ImageRootMode.FUSE_OVERLAYFS : used;
+        if (start == root.choice().mode()) {
+            LOG.log(Level.INFO, "image roots: " + why + "; this root used " + used + ", and the next starts with "
+                    + start + " again: its failure may pass");
+            return;
+        }
+        ImageRootChoice next = root.choice().fellBackTo(start, why);
         Optional<Kind> kind = kind(plan);
         String where = "image layers in " + Path.of(plan.rootLayers().get(0)).getParent() + " with a "
                 + (root.diskLayer() ? "disk writable layer in " + diskLayers() : "tmpfs writable layer");
@@ -56,9 +71,9 @@ public final class ImageRootFallbacks {
             return;
         }
         ImageRootChoice before = remembered.put(kind.get(), next);
-        if (before == null || before.mode() != used) {
-            LOG.log(Level.INFO, "image roots: " + why + "; using " + used + " for " + where + " from now on in this"
-                    + " runtime");
+        if (before == null || before.mode() != start) {
+            LOG.log(Level.INFO, "image roots: " + why + "; using " + start + " for " + where + " from now on in this"
+                    + " runtime" + (start == used ? "" : " (this root: " + used + ", as fuse-overlayfs's failure may pass)"));
         } else {
             LOG.log(Level.DEBUG, "image roots: refused again (a start that raced the first): " + why);
         }

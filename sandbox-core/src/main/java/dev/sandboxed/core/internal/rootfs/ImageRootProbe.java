@@ -17,7 +17,7 @@ import dev.sandboxed.core.internal.os.PrivateDirectory;
 import dev.sandboxed.core.spec.ImageRootMode;
 
 /**
- * Actually assembles an image root the way an auto choice does, for doctor: {@code sandbox-init --probe-root} stacks a
+ * Actually assembles an image root the way a choice does (an auto one, or a forced mode), for doctor: {@code sandbox-init --probe-root} stacks a
  * one-file layer made beside the image cache (so on the cache's file system) in a throwaway user, mount and pid
  * namespace, overlayfs first and what it falls back to after a refusal, on a tmpfs or on a directory where disk
  * writable layers go. A kernel version says nothing of a security module, a distribution's rule or a file system
@@ -46,7 +46,7 @@ public final class ImageRootProbe {
     /** Probes one kind of writable layer; an interface so doctor's tests can answer without namespaces. */
     @FunctionalInterface
     public interface Prober {
-        Outcome probe(Optional<Path> helper, boolean diskLayer);
+        Outcome probe(ImageRootChoice choice, boolean diskLayer);
     }
 
     private final CommandRunner commands;
@@ -60,7 +60,14 @@ public final class ImageRootProbe {
         this.cache = cache;
     }
 
+    /** An auto choice's probe: overlayfs, falling back to fuse-overlayfs with {@code helper} when given, else a copy. */
     public Outcome probe(Optional<Path> helper, boolean diskLayer) {
+        return probe(new ImageRootChoice(ImageRootMode.OVERLAY, helper, "auto", true), diskLayer);
+    }
+
+    /** {@code choice}'s probe: falling back as an auto choice does, or only its mode when forced. */
+    public Outcome probe(ImageRootChoice choice, boolean diskLayer) {
+        Optional<Path> helper = choice.helper();
         List<Path> made = new ArrayList<>();
         try {
             Path top = made(made, Files.createTempDirectory(PrivateDirectory.ensure(cache), "probe-"));
@@ -72,11 +79,14 @@ public final class ImageRootProbe {
                 disk = made(made, Files.createTempDirectory(writable, "probe-",
                         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")))).toString();
             }
-            List<String> command = List.of(initBinary.get().toString(), "--probe-root", layer.toString(),
-                    helper.map(Path::toString).orElse(""), disk);
+            List<String> command = new ArrayList<>(List.of(initBinary.get().toString(), "--probe-root",
+                    layer.toString(), helper.map(Path::toString).orElse(""), disk));
+            if (!choice.fallback()) {
+                command.add(choice.mode().toString());
+            }
             CommandRunner.Result result = commands.run(command, TIMEOUT);
             if (!result.succeeded()) {
-                return new Outcome(Verdict.NOT_PROBED, ImageRootMode.OVERLAY, "sandbox-init --probe-root "
+                return new Outcome(Verdict.NOT_PROBED, choice.mode(), "sandbox-init --probe-root "
                         + (result.timedOut() ? "did not finish in " + TIMEOUT.toSeconds() + " s"
                                 : "failed (exit " + result.exitCode() + "): " + result.output().strip()));
             }

@@ -28,9 +28,10 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * @param rlimits     resource, soft, hard
  * @param seccomp     the BPF program, or null for none
  * @param notifyErrno the errno seccomp notifications are answered with, or -1 without notifications
+ * @param notifyBind  the filter sends bind(2) to the init for the port bypass
  */
 public record ExecProfile(Map<String, String> environment, String workdir, int uid, int gid, long capabilities,
-        List<long[]> rlimits, boolean setGroups, byte[] seccomp, int notifyErrno) {
+        List<long[]> rlimits, boolean setGroups, byte[] seccomp, int notifyErrno, boolean notifyBind) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     public static ExecProfile of(SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp) {
@@ -41,7 +42,13 @@ public record ExecProfile(Map<String, String> environment, String workdir, int u
         return new ExecProfile(new LinkedHashMap<>(spec.environment()), spec.workdir(), spec.user().uid(),
                 spec.user().gid(), Capability.mask(spec.capabilities()), rlimits, ids.canSetGroups(),
                 seccomp.map(SeccompFilter::bytes).orElse(null),
-                seccomp.filter(SeccompFilter::notifyDenials).map(f -> f.defaultErrno().orElse(Errno.EPERM)).orElse(-1));
+                seccomp.filter(SeccompFilter::notifyDenials).map(f -> f.defaultErrno().orElse(Errno.EPERM)).orElse(-1),
+                seccomp.map(SeccompFilter::notifyBind).orElse(false));
+    }
+
+    public ExecProfile(Map<String, String> environment, String workdir, int uid, int gid, long capabilities,
+            List<long[]> rlimits, boolean setGroups, byte[] seccomp, int notifyErrno) {
+        this(environment, workdir, uid, gid, capabilities, rlimits, setGroups, seccomp, notifyErrno, false);
     }
 
     /** Written aside and renamed, 0600 in the private state directory: it holds the environment. */

@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.runtime;
 
 import java.lang.System.Logger.Level;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -32,6 +33,7 @@ import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.HostPort;
+import dev.sandboxed.core.spec.PortMapping;
 
 /**
  * The connection to one sandbox's init (its PID 1): owns the socket, the thread that reads it, and the
@@ -81,6 +83,8 @@ public final class InitConnection {
     private volatile CompletableFuture<int[]> namespaces;
     /** Host ports the init may ask a socket for (K_HOST_CONNECT): the spec's exposed ones, nothing else. */
     private volatile Set<HostPort> exposedHostPorts = Set.of();
+    /** Published TCP ports with the port bypass, by container port: connections made inside reach them (F_PUBLISHED). */
+    private volatile Map<Integer, PublishedPorts.Bound> bypassed = Map.of();
     /** Added to the ready timeout: the time the init's own lifecycle hooks may take (see LifecycleHooks). */
     private volatile Duration hooksAllowance = Duration.ZERO;
     /** The init's answer to K_DETACH, while one is awaited. */
@@ -132,6 +136,16 @@ public final class InitConnection {
         exposedHostPorts = Set.copyOf(ports);
     }
 
+    void bypassPublishedPorts(List<PublishedPorts.Bound> ports) {
+        Map<Integer, PublishedPorts.Bound> tcp = new HashMap<>();
+        for (PublishedPorts.Bound b : ports) {
+            if (b.mapping().transport() == PortMapping.Transport.TCP) {
+                tcp.put(b.mapping().containerPort(), b);
+            }
+        }
+        bypassed = Map.copyOf(tcp);
+    }
+
     /**
      * A connection to an exposed host port was accepted inside, or a new client inside sent a datagram to an exposed
      * UDP port: connect to the host's 127.0.0.1:PORT (non-blocking; the init waits for the outcome) and hand the
@@ -145,9 +159,18 @@ public final class InitConnection {
             return; // closed while this waited its turn: nobody takes the answer
         }
         Message answer = Message.of(Protocol.K_HOST_SOCKET).putU32(Protocol.F_REQUEST_ID, id);
-        boolean exposed = port >= 1 && port <= 65535
-                && exposedHostPorts.contains(udp ? HostPort.udp(port) : HostPort.tcp(port));
-        int fd = !exposed ? -1 : udp ? HostSockets.connectLoopbackUdp(port) : HostSockets.connectLoopback(port);
+        int fd;
+        boolean exposed;
+        if (m.u32(Protocol.F_PUBLISHED, 0) != 0) {
+            // A connection made inside to a server that took a published port's host socket: to that socket.
+            PublishedPorts.Bound b = udp ? null : bypassed.get(port);
+            exposed = b != null;
+            fd = !exposed ? -1 : HostSockets.connect(b.mapping().hostAddress(), b.hostPort());
+        } else {
+            exposed = port >= 1 && port <= 65535
+                    && exposedHostPorts.contains(udp ? HostPort.udp(port) : HostPort.tcp(port));
+            fd = !exposed ? -1 : udp ? HostSockets.connectLoopbackUdp(port) : HostSockets.connectLoopback(port);
+        }
         try {
             if (fd < 0) {
                 answer.putU32(Protocol.F_ERRNO, exposed ? Native.lastErrno() : Errno.EACCES);

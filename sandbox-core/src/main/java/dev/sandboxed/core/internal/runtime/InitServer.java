@@ -115,12 +115,18 @@ public final class InitServer implements AutoCloseable {
 
     /**
      * Has the server fork the keeper of a sandbox kept after this JVM (see keeper.c in sandbox-init): {@code fds} are
-     * the init's control socket, the entry's keeper lock file and output pipes the keeper drains once this JVM is gone.
-     * Returns the keeper's pid once it holds its lock and its operations socket.
+     * the init's control socket, the entry's keeper lock file and output pipes the keeper drains once this JVM is gone;
+     * {@code profile}'s capabilities, rlimits and seccomp program are what the keeper gives every process it starts,
+     * and {@code imageLock} (null: none) a use lock file it holds shared while it lives. Returns the keeper's pid once
+     * it holds its locks and its operations socket.
      */
-    public synchronized int keep(long untilEpochSecond, int... fds) {
-        ControlSocket.Received reply = exchange("keep sandbox",
-                Message.of(Protocol.K_KEEP).putU64(Protocol.F_KEEP_UNTIL, untilEpochSecond), fds);
+    public synchronized int keep(long untilEpochSecond, ExecProfile profile, Path imageLock, int... fds) {
+        Message request = Message.of(Protocol.K_KEEP).putU64(Protocol.F_KEEP_UNTIL, untilEpochSecond);
+        ProcessMessages.putConfinement(request, profile, true);
+        if (imageLock != null) {
+            request.putString(Protocol.F_IMAGE_LOCK, imageLock.toString());
+        }
+        ControlSocket.Received reply = exchange("keep sandbox", request, fds);
         for (int fd : reply.fds()) {
             Native.close(fd);
         }

@@ -9,6 +9,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.os.UnixSockets;
+import dev.sandboxed.core.internal.protocol.ControlSocket;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.protocol.Protocol;
+import dev.sandboxed.core.result.SandboxException;
 
 /**
  * The JVM's read ends of the output pipes of a kept sandbox's running processes, copied for its keeper: once this JVM
@@ -16,6 +21,8 @@ import dev.sandboxed.core.internal.os.Native;
  * in /proc/self/fd ({@code pipe:[INODE]}), since the stream that reads it holds a descriptor of its own.
  */
 final class OutputPipes {
+    /** How many a keeper drains (MAX_DRAINS in keeper.c): the stdout and stderr of 32 processes. */
+    static final int MAX = 64;
     private static final int F_DUPFD_CLOEXEC = 1030;
 
     private OutputPipes() {
@@ -51,9 +58,37 @@ final class OutputPipes {
         }
         if (copies.size() < pipes.size()) {
             System.getLogger(OutputPipes.class.getName()).log(Level.WARNING, "sandbox " + sandboxId + ": its keeper drains "
-                    + copies.size() + " of the " + pipes.size() + " output pipes of its running processes; a process"
-                    + " writing to another one after this JVM ended gets SIGPIPE");
+                    + copies.size() + " of the " + pipes.size() + " output pipes of its running processes (at most " + max
+                    + "); a process writing to another one after this JVM ended gets SIGPIPE");
         }
         return copies;
+    }
+
+    /**
+     * Hands {@code rest} (the copies K_KEEP had no room for; the caller closes them) to keeper {@code keeper} on its
+     * operations socket, K_KEEP_DRAINS messages of up to MAX_FDS each; a failure leaves them to this JVM, with a warning.
+     */
+    static void handRest(String sandboxId, int keeper, List<Integer> rest) {
+        if (rest.isEmpty()) {
+            return;
+        }
+        String name = "sandboxed-ops/" + Native.uid() + "/" + keeper; // ControlServer.socketName, which is above us
+        try {
+            int fd = UnixSockets.connect(name, "keeper " + keeper);
+            try (ControlSocket socket = new ControlSocket(fd, "keeper " + keeper)) {
+                UnixSockets.Peer peer = UnixSockets.peer(fd);
+                if (peer.pid() != keeper || peer.uid() != Native.uid()) {
+                    throw new SandboxException("@" + name + " is held by process " + peer.pid() + ", not the keeper", 0);
+                }
+                for (int i = 0; i < rest.size(); i += Protocol.MAX_FDS) {
+                    List<Integer> chunk = rest.subList(i, Math.min(rest.size(), i + Protocol.MAX_FDS));
+                    socket.send(Message.of(Protocol.K_KEEP_DRAINS), chunk.stream().mapToInt(Integer::intValue).toArray());
+                }
+            }
+        } catch (RuntimeException e) {
+            System.getLogger(OutputPipes.class.getName()).log(Level.WARNING, "sandbox " + sandboxId + ": " + rest.size()
+                    + " output pipes of its processes could not go to its keeper (" + e.getMessage() + "); a process"
+                    + " writing to one of them after this JVM ended gets SIGPIPE");
+        }
     }
 }

@@ -61,28 +61,39 @@ public final class ProcessMessages {
         if (profile.setGroups()) {
             m.put(F_GROUPS, new byte[0]); // no supplementary groups, as a fresh login would have none here
         }
-        long caps = profile.capabilities();
-        // Like Docker: a non-root user keeps the bounding set but holds no capabilities.
-        long effective = uid == 0 ? caps : 0;
-        m.put(F_CAPS, ByteBuffer.allocate(CAPS_LEN).order(ByteOrder.nativeOrder()).putLong(CAPS_BOUNDING, caps)
-                .putLong(CAPS_EFFECTIVE, effective).array());
-        for (long[] r : profile.rlimits()) {
-            m.put(F_RLIMIT, ByteBuffer.allocate(RLIMIT_LEN).order(ByteOrder.nativeOrder())
-                    .putInt(RLIMIT_RESOURCE, (int) r[0]).putLong(RLIMIT_SOFT, r[1]).putLong(RLIMIT_HARD, r[2]).array());
-        }
+        // Like Docker: a non-root user keeps the bounding set but holds no capabilities (keeper.c does the same).
+        putConfinement(m, profile, uid == 0);
         m.putU32(F_NEW_SESSION, 1);
         m.putU32(F_NO_NEW_PRIVS, 1);
-        if (profile.seccomp() != null) {
-            m.put(F_SECCOMP, profile.seccomp());
-            if (profile.notifyErrno() >= 0) {
-                m.putU32(F_SECCOMP_NOTIFY, profile.notifyErrno());
-            }
-        }
         if (!large) {
             return new ExecMessage(m, -1);
         }
         m.putU32(F_ARGV_MEMFD, strings.size());
         return new ExecMessage(m, Native.sealedMemfd("sandbox-argv", strings.toBytes()));
+    }
+
+    /**
+     * The profile's capabilities ({@code effective}: also held, not only bounding), rlimits and seccomp program; also
+     * what K_KEEP hands a keeper, which puts them into every process it starts whatever its client sent.
+     */
+    public static Message putConfinement(Message m, ExecProfile profile, boolean effective) {
+        long caps = profile.capabilities();
+        m.put(F_CAPS, ByteBuffer.allocate(CAPS_LEN).order(ByteOrder.nativeOrder()).putLong(CAPS_BOUNDING, caps)
+                .putLong(CAPS_EFFECTIVE, effective ? caps : 0).array());
+        for (long[] r : profile.rlimits()) {
+            m.put(F_RLIMIT, ByteBuffer.allocate(RLIMIT_LEN).order(ByteOrder.nativeOrder())
+                    .putInt(RLIMIT_RESOURCE, (int) r[0]).putLong(RLIMIT_SOFT, r[1]).putLong(RLIMIT_HARD, r[2]).array());
+        }
+        if (profile.seccomp() != null) {
+            m.put(F_SECCOMP, profile.seccomp());
+            if (profile.notifyErrno() >= 0) {
+                m.putU32(F_SECCOMP_NOTIFY, profile.notifyErrno());
+            }
+            if (profile.notifyBind()) {
+                m.putU32(F_SECCOMP_BIND, 1);
+            }
+        }
+        return m;
     }
 
     /** The spec's environment with the process's own over it. */

@@ -16,6 +16,7 @@ import dev.sandboxed.core.internal.cgroup.CgroupFigures;
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.egress.EgressLink;
 import dev.sandboxed.core.internal.hooks.OciState;
+import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
@@ -223,22 +224,26 @@ public final class RunningSandbox {
         int keeper;
         List<Integer> drains = new ArrayList<>();
         try {
-            ExecProfile.of(spec, ids, seccomp).write(stateEntry.execProfile());
+            ExecProfile profile = ExecProfile.of(spec, ids, seccomp);
+            profile.write(stateEntry.execProfile());
             lock = stateEntry.openKeeperLock();
-            drains = OutputPipes.copies(id, connection.outputPipesOfRunning(), Protocol.MAX_FDS - 2);
+            drains = OutputPipes.copies(id, connection.outputPipesOfRunning(), OutputPipes.MAX);
+            int inKeep = Math.min(drains.size(), Protocol.MAX_FDS - 2);
+            Path imageLock = spec.rootfs().isImage() ? ImageUse.lockFile(spec.rootfs().image()).orElse(null) : null;
             int socket = connection.socketFd();
             try {
-                int[] fds = new int[2 + drains.size()];
+                int[] fds = new int[2 + inKeep];
                 fds[0] = socket;
                 fds[1] = lock;
-                for (int i = 0; i < drains.size(); i++) {
+                for (int i = 0; i < inKeep; i++) {
                     fds[2 + i] = drains.get(i);
                 }
                 // The keeper ends it itself a minute after `until`, should no runtime clean up meanwhile.
-                keeper = server.keep(until.getEpochSecond() + 60, fds);
+                keeper = server.keep(until.getEpochSecond() + 60, profile, imageLock, fds);
             } finally {
                 connection.releaseSocketFd();
             }
+            OutputPipes.handRest(id, keeper, drains.subList(inKeep, drains.size()));
         } catch (RuntimeException e) {
             connection.startReader(); // still this JVM's
             throw e;

@@ -105,7 +105,8 @@ public final class SandboxStarter {
         Plan plan = plan(request.withSpec(RootUsers.resolve(request.spec())));
         Underway made = new Underway();
         try {
-            made.ports = PublishedPorts.bind(plan.spec().publishedPorts());
+            made.ports = PublishedPorts.bind(plan.spec().publishedPorts(),
+                    plan.seccomp().map(SeccompFilter::notifyBind).orElse(false));
             reserve(plan, made);
             Message create = describe(plan, made);
             clone(plan, made, create);
@@ -147,7 +148,8 @@ public final class SandboxStarter {
         request.main().flatMap(m -> m.user()).ifPresent(u -> ids.check("user", u));
         request.main().ifPresent(m -> ProcessMessages.checkSize(spec, m));
         Optional<SeccompFilter> seccomp = SeccompFilters.forSandbox(spec.seccompProfile(), spec.capabilities(),
-                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces(), spec.allowCompatArchitectures());
+                spec.reportSeccompDenials(), spec.allowNestedUserNamespaces(), spec.allowCompatArchitectures(),
+                PublishBypass.wanted(spec));
         MountPlan mounts = rootFallbacks.apply(MountPlan.forSpec(spec,
                 Optional.ofNullable(System.getProperty("user.home")).map(Path::of),
                 request.network().map(n -> new MountPlan.NetworkEtc(n.hostsFile(), n.resolvConf()))));
@@ -242,6 +244,9 @@ public final class SandboxStarter {
         InitConnection connection = new InitConnection(made.id, made.socket, new OomClassifier(made.id, made.cgroup),
                 made.server::deathIfAny);
         connection.exposeHostPorts(plan.spec().exposedHostPorts());
+        if (made.ports.bypass()) {
+            connection.bypassPublishedPorts(made.ports.bound());
+        }
         made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
                 made.state, pid, removal, made.ports, Optional.ofNullable(made.member), Optional.ofNullable(made.egress));
     }
@@ -337,7 +342,8 @@ public final class SandboxStarter {
         Message ready = sandbox.connection().awaitReady(plan.request().mainOutput() == MainOutput.COLLECT_ON_CALLER
                 ? InitConnection.AfterReady.CALLER_RECEIVES : InitConnection.AfterReady.READER_THREAD);
         ready.find(Protocol.F_ROOT_FELL_BACK).ifPresent(f -> rootFallbacks.fellBack(plan.mounts(),
-                ImageRootFailure.mode(f.u32(Protocol.ROOT_FELL_BACK_MODE)), fellBackWhy(f.data())));
+                ImageRootFailure.mode(f.u32(Protocol.ROOT_FELL_BACK_MODE)), fellBackWhy(f.data()),
+                ready.u32(Protocol.F_ROOT_LAST_ERRNO, 0)));
         if (mainNotSent != null) {
             throw mainNotSent;
         }

@@ -11,7 +11,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SeccompCompiler {
     private static final Map<Key, SeccompFilter> CACHE = new ConcurrentHashMap<>();
 
-    private record Key(SeccompPolicy policy, SyscallArch arch, boolean notifyDenials) {
+    private record Key(SeccompPolicy policy, SyscallArch arch, boolean notifyDenials, boolean notifyBind) {
     }
 
     private SeccompCompiler() {
@@ -28,17 +28,26 @@ public final class SeccompCompiler {
      *                       so the init can record the refused syscall and answer with errno n
      */
     public static SeccompFilter compile(SeccompPolicy policy, SyscallArch arch, boolean notifyDenials) {
+        return compile(policy, arch, notifyDenials, false);
+    }
+
+    /**
+     * As {@link #compile(SeccompPolicy, SyscallArch, boolean)}; with {@code notifyBind}, bind(2) is sent to the
+     * listener when the policy always allows it (see {@link BindBypass}), else the filter is as without.
+     */
+    public static SeccompFilter compile(SeccompPolicy policy, SyscallArch arch, boolean notifyDenials, boolean notifyBind) {
         if (!arch.isNative()) {
             throw new IllegalArgumentException("filters are compiled for a native architecture (X86_64, AARCH64), not " + arch);
         }
-        return CACHE.computeIfAbsent(new Key(policy, arch, notifyDenials), SeccompCompiler::compileUncached);
+        return CACHE.computeIfAbsent(new Key(policy, arch, notifyDenials, notifyBind && BindBypass.possible(policy)),
+                SeccompCompiler::compileUncached);
     }
 
     private static SeccompFilter compileUncached(Key key) {
-        SeccompPolicy policy = key.policy();
+        SeccompPolicy policy = key.notifyBind() ? BindBypass.notifyBind(key.policy()) : key.policy();
         boolean notify = key.notifyDenials() && policy.defaultErrno().isPresent();
         SeccompAction defaultAction = notify ? SeccompAction.USER_NOTIF : policy.defaultAction();
         FilterNode root = new FilterGraph(policy, defaultAction).build(key.arch());
-        return new SeccompFilter(BpfEmitter.layOut(root), key.arch(), notify, policy.defaultErrno());
+        return new SeccompFilter(BpfEmitter.layOut(root), key.arch(), notify, policy.defaultErrno(), key.notifyBind());
     }
 }

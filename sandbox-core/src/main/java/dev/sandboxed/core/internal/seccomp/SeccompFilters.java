@@ -18,7 +18,7 @@ public final class SeccompFilters {
 
     /** Profiles are compared by identity: SeccompProfiles hands out one instance per profile. */
     private record Key(ProfileIdentity profile, long caps, SyscallArch arch, KernelVersion kernel, boolean notifyDenials,
-                       boolean allowNestedNamespaces, boolean compatArchitectures) {
+                       boolean allowNestedNamespaces, boolean compatArchitectures, boolean notifyBind) {
     }
 
     private static final class ProfileIdentity {
@@ -83,8 +83,18 @@ public final class SeccompFilters {
      */
     public static Optional<SeccompFilter> forSandbox(String profileNameOrPath, Set<Capability> caps, boolean notifyDenials,
                                                      boolean allowNestedNamespaces, boolean compatArchitectures) {
+        return forSandbox(profileNameOrPath, caps, notifyDenials, allowNestedNamespaces, compatArchitectures, false);
+    }
+
+    /**
+     * As above; with {@code bindBypass}, bind(2) is sent to the init for the port bypass where this host and the
+     * policy allow it ({@link SeccompFilter#notifyBind()} says whether it is).
+     */
+    public static Optional<SeccompFilter> forSandbox(String profileNameOrPath, Set<Capability> caps, boolean notifyDenials,
+                                                     boolean allowNestedNamespaces, boolean compatArchitectures,
+                                                     boolean bindBypass) {
         return forSandbox(SeccompProfiles.named(profileNameOrPath), caps, SyscallArch.nativeArch(), host(), notifyDenials,
-                allowNestedNamespaces, compatArchitectures);
+                allowNestedNamespaces, compatArchitectures, bindBypass && BindBypass.hostSupports(host()));
     }
 
     /** The filter for an explicit architecture and kernel (used by tests and by tools that cross-compile). */
@@ -107,12 +117,21 @@ public final class SeccompFilters {
     public static Optional<SeccompFilter> forSandbox(SeccompProfile profile, Set<Capability> caps, SyscallArch arch,
                                                      KernelVersion kernel, boolean notifyDenials,
                                                      boolean allowNestedNamespaces, boolean compatArchitectures) {
+        return forSandbox(profile, caps, arch, kernel, notifyDenials, allowNestedNamespaces, compatArchitectures, false);
+    }
+
+    /** The filter for an explicit architecture and kernel, with every choice explicit, the bind bypass too. */
+    public static Optional<SeccompFilter> forSandbox(SeccompProfile profile, Set<Capability> caps, SyscallArch arch,
+                                                     KernelVersion kernel, boolean notifyDenials,
+                                                     boolean allowNestedNamespaces, boolean compatArchitectures,
+                                                     boolean notifyBind) {
         Key key = new Key(new ProfileIdentity(profile), Capability.mask(caps), arch, kernel, notifyDenials,
-                allowNestedNamespaces, compatArchitectures);
+                allowNestedNamespaces, compatArchitectures, notifyBind);
         return CACHE.computeIfAbsent(key, k -> profile.policy(caps, arch, kernel)
                 .map(policy -> compatArchitectures ? policy : CompatArchitectures.nativeOnly(policy, arch))
                 .map(policy -> allowNestedNamespaces ? NestedNamespaces.allow(policy) : policy)
-                .map(policy -> SeccompCompiler.compile(policy, arch, notifyDenials && canReportDenials(policy))));
+                .map(policy -> SeccompCompiler.compile(policy, arch, notifyDenials && canReportDenials(policy),
+                        notifyBind)));
     }
 
     /**

@@ -284,8 +284,9 @@ public final class StateDirectory {
     }
 
     /**
-     * Whether a keeper holds the entry (its lock on {@link #KEEPER_LOCK}) and its time has not run out. An expired one
-     * is cleaned like an abandoned one: the cleaner kills the keeper and the init.
+     * Whether a keeper holds the entry (its lock on {@link #KEEPER_LOCK}), the hand-over to it was completed and its time
+     * has not run out. Any other is cleaned like an abandoned one: the cleaner kills the keeper (when the entry names
+     * it) and the init.
      */
     private static boolean keptAlive(Path dir, Optional<SandboxState> state) throws IOException {
         Path keeperLock = dir.resolve(KEEPER_LOCK);
@@ -298,6 +299,11 @@ public final class StateDirectory {
                 lock.release();
                 return false; // its keeper is gone
             }
+        }
+        if (state.isPresent() && !state.get().keptAfterJvm()) {
+            // Its JVM died while handing it over (it writes keptBy before it lets go of the entry): nobody can reach
+            // it, so it is abandoned. Its init is killed, and the keeper ends with it.
+            return false;
         }
         return state.isEmpty() || !state.get().keepExpired(Instant.now());
     }

@@ -59,6 +59,7 @@ final class FfmLibC implements LibC {
     private static final MethodHandle WRITE = errno("write", JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
     private static final MethodHandle FCNTL = handle("fcntl", true, 2, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle OPEN = handle("open", true, 2, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
+    private static final MethodHandle IOCTL = handle("ioctl", true, 2, JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS);
     private static final MethodHandle OPENAT = handle("openat", true, 3, JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
     private static final MethodHandle SYSCALL_OPENAT2 =
             handle("syscall", true, 1, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG);
@@ -412,6 +413,15 @@ final class FfmLibC implements LibC {
             byte[] bytes = utf8(path);
             MemorySegment p = cString(scratch(bytes.length), bytes);
             return (long) SYSCALL_OPENAT2.invokeExact(errnoState(), SYS_OPENAT2, (long) dirfd, p, segment(how), size);
+        } catch (Throwable t) {
+            throw failed(t);
+        }
+    }
+
+    @Override
+    public int ioctl(int fd, long request, ByteBuffer arg) {
+        try {
+            return (int) IOCTL.invokeExact(errnoState(), fd, request, segment(arg));
         } catch (Throwable t) {
             throw failed(t);
         }

@@ -20,16 +20,20 @@ import dev.sandboxed.core.spec.ImageRootMode;
 
 /**
  * doctor's "image roots" line: what assembling a root in a user namespace gave (the probe's answers stand in here;
- * ImageRootFallbackTest runs the real one), or the mode the property forces, without probing.
+ * ImageRootFallbackTest and ImageRootModesTest run the real one), falling back or only the mode the property forces.
  */
 class ImageRootCheckTest {
     @TempDir
     Path root;
     final List<Boolean> probed = new ArrayList<>();
+    final List<ImageRootMode> forced = new ArrayList<>();
 
     private CheckResult check(FakeHost host, String property, Outcome tmpfs, Outcome disk) {
-        return new ImageRootCheck(host.environment(), Optional.ofNullable(property), (helper, diskLayer) -> {
+        return new ImageRootCheck(host.environment(), Optional.ofNullable(property), (choice, diskLayer) -> {
             probed.add(diskLayer);
+            if (!choice.fallback()) {
+                forced.add(choice.mode());
+            }
             return diskLayer ? disk : tmpfs;
         }).run();
     }
@@ -101,9 +105,31 @@ class ImageRootCheckTest {
     }
 
     @Test
-    void thePropertyWinsWithoutAProbeAndABadValueIsNamed() {
+    void aModeThePropertyForcesIsProbedAlone() {
         FakeHost host = new FakeHost(root);
-        assertThat(check(host, "copy", null, null).detail()).isEqualTo("copy: set by sandboxed.image.rootfs");
+        Outcome copy = assembled(ImageRootMode.COPY, "");
+        CheckResult works = check(host, "copy", copy, copy);
+        assertThat(works.status()).isEqualTo(Status.OK);
+        assertThat(works.detail()).isEqualTo("copy: assembled an image root in a user namespace, as sandboxes do; set by"
+                + " sandboxed.image.rootfs");
+        Outcome refused = new Outcome(Verdict.FAILED, ImageRootMode.OVERLAY, "mount overlay of 1 image layers as the new"
+                + " root: Invalid argument");
+        CheckResult disk = check(host, "overlay", assembled(ImageRootMode.OVERLAY, ""), refused);
+        assertThat(disk.status()).isEqualTo(Status.WARN);
+        assertThat(disk.detail()).isEqualTo("overlay: assembled an image root in a user namespace, as sandboxes do; with a"
+                + " disk writable layer: overlay failed: mount overlay of 1 image layers as the new root: Invalid argument;"
+                + " set by sandboxed.image.rootfs");
+        assertThat(disk.fix()).isEqualTo("image sandboxes with a disk writable layer cannot start here: unset"
+                + " sandboxed.image.rootfs or force another mode");
+        CheckResult everywhere = check(host, "overlay", refused, refused);
+        assertThat(everywhere.fix()).startsWith("image sandboxes cannot start here: unset sandboxed.image.rootfs");
+        assertThat(forced).containsExactly(ImageRootMode.COPY, ImageRootMode.COPY, ImageRootMode.OVERLAY,
+                ImageRootMode.OVERLAY, ImageRootMode.OVERLAY, ImageRootMode.OVERLAY);
+    }
+
+    @Test
+    void aBadPropertyIsNamedWithoutAProbe() {
+        FakeHost host = new FakeHost(root);
         CheckResult bad = check(host, "aufs", null, null);
         assertThat(bad.status()).isEqualTo(Status.WARN);
         assertThat(bad.detail()).isEqualTo("sandboxed.image.rootfs: 'aufs'; allowed: overlay, fuse-overlayfs, copy");

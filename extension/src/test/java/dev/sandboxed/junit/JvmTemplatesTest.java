@@ -1,0 +1,323 @@
+package dev.sandboxed.junit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.DynamicContainer.dynamicContainer;
+import static org.junit.jupiter.api.DynamicTest.dynamicTest;
+
+import java.net.URI;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicNode;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.RepetitionInfo;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
+import org.junit.jupiter.api.TestReporter;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.reporting.ReportEntry;
+import org.junit.platform.engine.support.descriptor.ClasspathResourceSource;
+import org.junit.platform.engine.support.descriptor.FilePosition;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
+import org.junit.platform.testkit.engine.Event;
+
+/**
+ * {@code @Sandboxed(jvm = true)} with test templates and {@code @Nested} classes: the sandboxed JVM selects the test by
+ * its unique id, so each invocation runs alone in its own JVM, and a nested test's enclosing instances are made there.
+ */
+class JvmTemplatesTest {
+    /** Differs in every JVM: which JVM a fixture ran in. */
+    static final String JVM = UUID.randomUUID().toString();
+    static final AtomicInteger PARENT_LIFECYCLE = new AtomicInteger();
+
+    static boolean child() {
+        return Boolean.getBoolean("sandboxed.jvm.child");
+    }
+
+    static void countInParent() {
+        if (!child()) {
+            PARENT_LIFECYCLE.incrementAndGet();
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class Parameterized {
+        @ParameterizedTest
+        @ValueSource(ints = {1, 2, 3})
+        void each(int value, TestReporter reporter) {
+            reporter.publishEntry(Map.of("value", Integer.toString(value), "jvm", JVM, "child", Boolean.toString(child())));
+            assertEquals(1, value % 2, "odd");
+        }
+    }
+
+    @Test
+    void eachParameterizedInvocationRunsAloneInItsOwnJvm() {
+        EngineExecutionResults results = Kit.run(Parameterized.class);
+        results.testEvents().assertStatistics(s -> s.started(3).succeeded(2).failed(1));
+        assertThat(results.testEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .containsExactly("[1] 1", "[2] 2", "[3] 3");
+        Event failed = results.testEvents().failed().stream().findFirst().orElseThrow();
+        assertThat(failed.getTestDescriptor().getUniqueId().getLastSegment().getValue()).isEqualTo("#2");
+        assertThat(failed.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow())
+                .hasMessageStartingWith("odd ==> expected: <1> but was: <0>");
+        List<Map<String, String>> runs = entries(results, "value");
+        assertThat(runs).extracting(e -> e.get("value")).containsExactly("1", "2", "3");
+        assertThat(runs).allSatisfy(e -> assertThat(e).containsEntry("child", "true").doesNotContainEntry("jvm", JVM));
+        assertThat(runs).extracting(e -> e.get("jvm")).doesNotHaveDuplicates();
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class Repeated {
+        @RepeatedTest(2)
+        void again(RepetitionInfo info, TestReporter reporter) {
+            reporter.publishEntry(Map.of("repetition", Integer.toString(info.getCurrentRepetition()), "jvm", JVM,
+                    "child", Boolean.toString(child())));
+        }
+    }
+
+    @Test
+    void eachRepetitionRunsInItsOwnJvm() {
+        EngineExecutionResults results = Kit.run(Repeated.class);
+        Kit.succeeded(results, 2);
+        assertThat(results.testEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .containsExactly("repetition 1 of 2", "repetition 2 of 2");
+        List<Map<String, String>> runs = entries(results, "repetition");
+        assertThat(runs).extracting(e -> e.get("repetition")).containsExactly("1", "2");
+        assertThat(runs).allSatisfy(e -> assertThat(e).containsEntry("child", "true").doesNotContainEntry("jvm", JVM));
+        assertThat(runs).extracting(e -> e.get("jvm")).doesNotHaveDuplicates();
+    }
+
+    @Sandboxed(jvm = true)
+    static class Outer {
+        String outerSetUp;
+
+        @BeforeEach
+        void setUpOuter() {
+            countInParent();
+            outerSetUp = JVM;
+        }
+
+        @Nested
+        class Inner {
+            String innerSetUp;
+
+            @BeforeEach
+            void setUpInner() {
+                countInParent();
+                innerSetUp = JVM;
+            }
+
+            @Test
+            void inner(TestReporter reporter) {
+                reporter.publishEntry(Map.of("nested", "inner", "jvm", JVM, "child", Boolean.toString(child())));
+                assertThat(outerSetUp).as("the outer @BeforeEach ran in this JVM").isEqualTo(JVM);
+                assertThat(innerSetUp).as("the inner @BeforeEach ran in this JVM").isEqualTo(JVM);
+            }
+
+            @Nested
+            class Deeper {
+                @Test
+                void fails() {
+                    assertThat(outerSetUp).isEqualTo(JVM);
+                    throw new IllegalStateException("from the deeper class in " + (child() ? "the child" : "the parent"));
+                }
+            }
+        }
+    }
+
+    @Test
+    void nestedTestsRunInTheirOwnJvmWithTheOuterSetUp() {
+        PARENT_LIFECYCLE.set(0);
+        EngineExecutionResults results = Kit.run(Outer.class);
+        results.testEvents().assertStatistics(s -> s.started(2).succeeded(1).failed(1));
+        assertThat(PARENT_LIFECYCLE).as("@BeforeEach methods run in the parent").hasValue(0);
+        assertThat(entries(results, "nested")).singleElement()
+                .satisfies(e -> assertThat(e).containsEntry("child", "true").doesNotContainEntry("jvm", JVM));
+        Event failed = results.testEvents().failed().stream().findFirst().orElseThrow();
+        assertThat(failed.getTestDescriptor().getDisplayName()).isEqualTo("fails()");
+        assertThat(failed.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow())
+                .isExactlyInstanceOf(IllegalStateException.class).hasMessage("from the deeper class in the child");
+    }
+
+    @Sandboxed(jvm = true)
+    static class Random {
+        static Stream<Integer> random() {
+            return Stream.of(ThreadLocalRandom.current().nextInt(1_000_000, 2_000_000));
+        }
+
+        @ParameterizedTest
+        @MethodSource("random")
+        void each(int value) {
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class Fewer {
+        static Stream<Integer> fewer() {
+            return child() ? Stream.of(1) : Stream.of(1, 2);
+        }
+
+        @ParameterizedTest
+        @MethodSource("fewer")
+        void each(int value) {
+        }
+    }
+
+    @Test
+    void sourcesGivingOtherInvocationsInTheSandboxedJvmFailNamingIt() {
+        assertThat(Kit.onlyFailure(Kit.run(Random.class))).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("the sandboxed JVM's test-template-invocation #1 is '[1] ")
+                .hasMessageContaining("but the test JVM's is '[1] ")
+                .hasMessageEndingWith("': argument sources and test factories of jvm = true tests must give the same "
+                        + "tests in both JVMs; not deterministic ones (random values, the time, the host's state) are refused");
+        EngineExecutionResults fewer = Kit.run(Fewer.class);
+        fewer.testEvents().assertStatistics(s -> s.succeeded(1).failed(1));
+        assertThat(Kit.onlyFailure(fewer)).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessage("no test [engine:junit-jupiter]/[class:" + Fewer.class.getName() + "]/[test-template:each(int)]"
+                        + "/[test-template-invocation:#2] was found in the sandboxed JVM: its tests differ from the test "
+                        + "JVM's (an argument source or test factory that is not deterministic?)");
+    }
+
+    @Sandboxed(jvm = true)
+    static class WithBeforeAll {
+        static String beforeAllJvm;
+
+        @BeforeAll
+        static void beforeAll() {
+            countInParent();
+            beforeAllJvm = JVM;
+        }
+
+        @Test
+        void first(TestReporter reporter) {
+            assertThat(beforeAllJvm).as("@BeforeAll ran in this JVM").isEqualTo(JVM);
+            reporter.publishEntry("test", JVM);
+        }
+
+        @Test
+        void second(TestReporter reporter) {
+            assertThat(beforeAllJvm).as("@BeforeAll ran in this JVM").isEqualTo(JVM);
+            reporter.publishEntry("test", JVM);
+        }
+
+        @AfterAll
+        static void afterAll(TestReporter reporter) {
+            countInParent();
+            reporter.publishEntry("afterAll", JVM);
+        }
+    }
+
+    @Test
+    void beforeAllAndAfterAllRunInTheParentAndInEachSandboxedJvm() {
+        PARENT_LIFECYCLE.set(0);
+        EngineExecutionResults results = Kit.run(WithBeforeAll.class);
+        Kit.succeeded(results, 2);
+        assertThat(PARENT_LIFECYCLE).as("@BeforeAll and @AfterAll once each in the parent").hasValue(2);
+        List<String> tests = entries(results, "test").stream().map(e -> e.get("test")).toList();
+        List<String> afterAll = entries(results, "afterAll").stream().map(e -> e.get("afterAll")).toList();
+        assertThat(tests).hasSize(2).doesNotHaveDuplicates().doesNotContain(JVM);
+        assertThat(afterAll).as("@AfterAll in each sandboxed JVM, then here").containsExactly(tests.get(0), tests.get(1), JVM);
+    }
+
+    @Sandboxed(jvm = true)
+    static class Factory {
+        String setUp;
+
+        @BeforeEach
+        void setUp() {
+            countInParent();
+            setUp = JVM;
+        }
+
+        @TestFactory
+        Stream<DynamicNode> tests() {
+            countInParent();
+            return Stream.of(dynamicTest("one", URI.create("classpath:/jvmtemplates/one.txt?line=7"), () -> record("one")),
+                    dynamicContainer("group", Stream.of(
+                    dynamicTest("two", () -> record("two")),
+                    dynamicTest("fails", () -> {
+                        throw new IllegalStateException("fails in " + (child() ? "the child" : "the parent"));
+                    }))));
+        }
+
+        private void record(String name) {
+            assertThat(setUp).as("@BeforeEach ran in this JVM").isEqualTo(JVM);
+            ran.add(Map.of("dynamic", name, "jvm", JVM, "child", Boolean.toString(child())));
+        }
+
+        /** What ran, published by @AfterEach (after the factory's dynamic tests): an executable has no TestReporter. */
+        final List<Map<String, String>> ran = new java.util.ArrayList<>();
+
+        @AfterEach
+        void publish(TestReporter reporter) {
+            ran.forEach(reporter::publishEntry);
+        }
+    }
+
+    @Test
+    void eachDynamicTestRunsInItsOwnJvmAndTheFactoryNeverHere() {
+        PARENT_LIFECYCLE.set(0);
+        EngineExecutionResults results = Kit.run(Factory.class);
+        results.testEvents().assertStatistics(s -> s.started(3).succeeded(2).failed(1));
+        assertThat(PARENT_LIFECYCLE).as("the factory or @BeforeEach ran in the parent").hasValue(0);
+        assertThat(results.testEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .containsExactly("one", "two", "fails");
+        assertThat(results.containerEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .contains("group");
+        assertThat(results.testEvents().started().stream().findFirst().orElseThrow().getTestDescriptor().getSource())
+                .hasValue(ClasspathResourceSource.from("jvmtemplates/one.txt", FilePosition.from(7)));
+        Event failed = results.testEvents().failed().stream().findFirst().orElseThrow();
+        assertThat(failed.getTestDescriptor().getUniqueId().toString()).endsWith("/[dynamic-container:#2]/[dynamic-test:#2]");
+        assertThat(failed.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow())
+                .isExactlyInstanceOf(IllegalStateException.class).hasMessage("fails in the child");
+        List<Map<String, String>> runs = entries(results, "dynamic");
+        assertThat(runs).extracting(e -> e.get("dynamic")).containsExactly("one", "two");
+        assertThat(runs).allSatisfy(e -> assertThat(e).containsEntry("child", "true").doesNotContainEntry("jvm", JVM));
+        assertThat(runs).extracting(e -> e.get("jvm")).doesNotHaveDuplicates();
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class FactoryFailing {
+        @TestFactory
+        Stream<DynamicNode> tests() {
+            throw new IllegalArgumentException("no tests " + (child() ? "in the child" : "in the parent"));
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class FactoryRandom {
+        @TestFactory
+        Stream<DynamicNode> tests() {
+            return Stream.of(dynamicTest("random " + ThreadLocalRandom.current().nextInt(1_000_000, 2_000_000), () -> { }));
+        }
+    }
+
+    @Test
+    void factoryFailuresAndNonDeterministicFactoriesFailNamingIt() {
+        assertThat(Kit.onlyFailure(Kit.run(FactoryFailing.class))).isExactlyInstanceOf(IllegalArgumentException.class)
+                .hasMessage("no tests in the child");
+        assertThat(Kit.onlyFailure(Kit.run(FactoryRandom.class))).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("the sandboxed JVM's dynamic-test #1 is 'random ")
+                .hasMessageContaining("' but the test JVM's is 'random ");
+    }
+
+    private static List<Map<String, String>> entries(EngineExecutionResults results, String key) {
+        return results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs()).filter(e -> e.containsKey(key)).toList();
+    }
+}

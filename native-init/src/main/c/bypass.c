@@ -1,0 +1,234 @@
+/*
+ * The bind(2) notifications of sandboxes with published TCP ports (F_SECCOMP_BIND, as bypass4netns does it).
+ *
+ * A bind of a published container port on a wildcard or loopback address, by an unbound TCP socket, is answered by
+ * putting the mapping's host socket (Java's, listening on the published host address) in place of the process's
+ * socket (SECCOMP_IOCTL_NOTIF_ADDFD with SETFD) and success; forward_bypass does the rest. Everything else is let
+ * through with SECCOMP_USER_NOTIF_FLAG_CONTINUE. CONTINUE is safe here although the kernel then reads the arguments
+ * again (another thread may have changed them since we read them): we decide nothing the kernel acts on, we only
+ * decline to bypass, and the call is one the policy allows as it stands. A positive decision never continues: the
+ * process gets exactly the socket we checked, whatever its memory says afterwards.
+ *
+ * What the process holds then: a host socket listening on the published address and port, and the connections it
+ * accepts there: host loopback connections, which is what publishing the port means. A listening socket cannot
+ * connect or be bound elsewhere. But an accepted TCP socket can be disconnected (connect with AF_UNSPEC) and then
+ * connected again, from the published address to any address the host's loopback reaches: a process that sets out to
+ * do so reaches the host's loopback services. That is why the bypass is opt-in (sandboxed.publish.bypass=auto), for
+ * workloads that are trusted not to try.
+ */
+#define _GNU_SOURCE
+#include "bypass.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include "forward.h"
+#include "util.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+#if defined(__x86_64__)
+#define NATIVE_ARCH AUDIT_ARCH_X86_64
+#include <linux/audit.h>
+#elif defined(__aarch64__)
+#define NATIVE_ARCH AUDIT_ARCH_AARCH64
+#include <linux/audit.h>
+#endif
+
+/* What the process's socket looked like: its options go to the host socket it gets. */
+struct app_socket {
+    int listener;
+    uint64_t id;
+    int fd;      /* its number in the process */
+    int cloexec; /* of that number */
+    int status;  /* file status flags (O_NONBLOCK) */
+    int nodelay;
+    int rcvbuf, sndbuf; /* 0: left as the kernel chose */
+};
+
+static void answer(int listener, uint64_t id, int error, int cont) {
+    struct seccomp_notif_resp resp;
+    memset(&resp, 0, sizeof resp);
+    resp.id = id;
+    resp.error = error;
+    resp.flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
+    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
+}
+
+static int still_valid(int listener, uint64_t id) {
+    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
+}
+
+/* The thread group of a thread (pidfd_open takes a process), from /proc/TID/status; -1 if unknown. */
+static pid_t thread_group(pid_t tid) {
+    char path[32], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0) return -1;
+    buf[n] = '\0';
+    char *t = strstr(buf, "\nTgid:");
+    return t == NULL ? -1 : (pid_t)strtol(t + 6, NULL, 10);
+}
+
+/* Whether descriptor fd of process pid is close-on-exec, from its fdinfo ("flags:" in octal). */
+static int fd_cloexec(pid_t pid, int fd) {
+    char path[48], buf[256];
+    snprintf(path, sizeof path, "/proc/%d/fdinfo/%d", (int)pid, fd);
+    int f = open(path, O_RDONLY | O_CLOEXEC);
+    if (f < 0) return 1;
+    ssize_t n = read(f, buf, sizeof buf - 1);
+    close(f);
+    if (n <= 0) return 1;
+    buf[n] = '\0';
+    char *flags = strstr(buf, "flags:");
+    return flags == NULL || (strtoul(flags + 6, NULL, 8) & O_CLOEXEC) != 0;
+}
+
+static int sockopt(int fd, int level, int name) {
+    int v = 0;
+    socklen_t len = sizeof v;
+    return getsockopt(fd, level, name, &v, &len) < 0 ? -1 : v;
+}
+
+/* A buffer size the process set itself (it differs from a fresh socket's), else 0. */
+static int set_size(int sock, int family, int name) {
+    int fresh = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fresh < 0) return 0;
+    int mine = sockopt(sock, SOL_SOCKET, name), usual = sockopt(fresh, SOL_SOCKET, name);
+    close(fresh);
+    return mine > 0 && mine != usual ? mine : 0;
+}
+
+/* A wildcard or loopback address: where the published port is meant to be served. */
+static int servable(const struct sockaddr_storage *ss) {
+    if (ss->ss_family == AF_INET) {
+        uint32_t a = ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr);
+        return a == INADDR_ANY || (a >> 24) == 127;
+    }
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    if (IN6_IS_ADDR_UNSPECIFIED(a) || IN6_IS_ADDR_LOOPBACK(a)) return 1;
+    return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
+}
+
+/* Gives the host socket the process's options and puts it in place of the process's socket. */
+static int install(int host, void *ctx) {
+    struct app_socket *app = ctx;
+    int flags = fcntl(host, F_GETFL);
+    if (flags < 0 || fcntl(host, F_SETFL, (flags & ~O_NONBLOCK) | (app->status & O_NONBLOCK)) < 0) return -1;
+    setsockopt(host, IPPROTO_TCP, TCP_NODELAY, &app->nodelay, sizeof app->nodelay);
+    if (app->rcvbuf > 0) {
+        int v = app->rcvbuf / 2; /* the kernel reports twice what was set */
+        setsockopt(host, SOL_SOCKET, SO_RCVBUF, &v, sizeof v);
+    }
+    if (app->sndbuf > 0) {
+        int v = app->sndbuf / 2;
+        setsockopt(host, SOL_SOCKET, SO_SNDBUF, &v, sizeof v);
+    }
+    struct seccomp_notif_addfd addfd = {
+        .id = app->id,
+        .flags = SECCOMP_ADDFD_FLAG_SETFD,
+        .srcfd = (uint32_t)host,
+        .newfd = (uint32_t)app->fd,
+        .newfd_flags = app->cloexec ? O_CLOEXEC : 0,
+    };
+    /* Not SECCOMP_ADDFD_FLAG_SEND: the call would return the descriptor's number, and bind must return 0. */
+    if (ioctl(app->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0) return -1;
+    answer(app->listener, app->id, 0, 0);
+    return 0;
+}
+
+int bypass_is_bind(const struct seccomp_notif *req) {
+    uint32_t nr = (uint32_t)req->data.nr;
+#if defined(__x86_64__)
+    return (req->data.arch == AUDIT_ARCH_X86_64 && (nr == SYS_bind || nr == (0x40000000u | SYS_bind))) ||
+        (req->data.arch == AUDIT_ARCH_I386 && nr == 361);
+#elif defined(__aarch64__)
+    return (req->data.arch == AUDIT_ARCH_AARCH64 && nr == SYS_bind) || (req->data.arch == AUDIT_ARCH_ARM && nr == 282);
+#else
+    return nr == SYS_bind;
+#endif
+}
+
+void bypass_bind(int listener, const struct seccomp_notif *req) {
+    int done = 0;
+    int sock = -1, pidfd = -1;
+#ifdef NATIVE_ARCH
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof ss);
+    socklen_t len = (socklen_t)req->data.args[2];
+    pid_t tgid;
+    if (req->data.arch != NATIVE_ARCH || req->data.nr != SYS_bind || len < sizeof(sa_family_t) || len > sizeof ss) {
+        goto out;
+    }
+    struct iovec local = { .iov_base = &ss, .iov_len = len };
+    struct iovec remote = { .iov_base = (void *)(uintptr_t)req->data.args[1], .iov_len = len };
+    if (process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)len) goto out;
+    uint16_t port;
+    if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
+        port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+        len = sizeof(struct sockaddr_in);
+    } else if (ss.ss_family == AF_INET6 && len >= sizeof(struct sockaddr_in6)) {
+        port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+        len = sizeof(struct sockaddr_in6);
+        if (((struct sockaddr_in6 *)&ss)->sin6_scope_id != 0) goto out;
+    } else {
+        goto out;
+    }
+    if (port == 0 || !servable(&ss)) goto out;
+    if ((tgid = thread_group(req->pid)) <= 0) goto out;
+    pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+    /* Still in the call: the memory we read and the process we opened are the caller's (seccomp_unotify(2)). */
+    if (pidfd < 0 || !still_valid(listener, req->id)) goto out;
+    struct app_socket app = { .listener = listener, .id = req->id, .fd = (int)req->data.args[0] };
+    sock = (int)syscall(SYS_pidfd_getfd, pidfd, app.fd, 0);
+    if (sock < 0) goto out;
+    struct sockaddr_storage bound;
+    socklen_t blen = sizeof bound;
+    char dev[64];
+    socklen_t devlen = sizeof dev;
+    /* An unbound TCP socket of the address's family, tied to no device */
+    if (sockopt(sock, SOL_SOCKET, SO_DOMAIN) != ss.ss_family || sockopt(sock, SOL_SOCKET, SO_TYPE) != SOCK_STREAM ||
+        sockopt(sock, SOL_SOCKET, SO_PROTOCOL) != IPPROTO_TCP ||
+        getsockname(sock, (struct sockaddr *)&bound, &blen) < 0 || ((struct sockaddr_in *)&bound)->sin_port != 0 ||
+        (getsockopt(sock, SOL_SOCKET, SO_BINDTODEVICE, dev, &devlen) == 0 && devlen > 0 && dev[0] != '\0')) {
+        goto out;
+    }
+    int v6only = ss.ss_family == AF_INET6 ? sockopt(sock, IPPROTO_IPV6, IPV6_V6ONLY) : 0;
+    app.status = fcntl(sock, F_GETFL);
+    app.cloexec = fd_cloexec(tgid, app.fd);
+    app.nodelay = sockopt(sock, IPPROTO_TCP, TCP_NODELAY) > 0;
+    app.rcvbuf = set_size(sock, ss.ss_family, SO_RCVBUF);
+    app.sndbuf = set_size(sock, ss.ss_family, SO_SNDBUF);
+    if (v6only < 0 || app.status < 0) goto out;
+    done = forward_bypass(port, &ss, len, v6only, install, &app);
+out:
+#else
+    (void)install;
+    (void)servable;
+    (void)thread_group;
+    (void)fd_cloexec;
+    (void)set_size;
+#endif
+    if (sock >= 0) close(sock);
+    if (pidfd >= 0) close(pidfd);
+    if (!done) answer(listener, req->id, 0, 1);
+}
