@@ -2,10 +2,15 @@ package dev.sandboxed.bench;
 
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
+import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
+import org.junit.platform.launcher.TestExecutionListener;
+import org.junit.platform.launcher.TestIdentifier;
 import org.junit.platform.launcher.core.LauncherDiscoveryRequestBuilder;
 import org.junit.platform.launcher.listeners.SummaryGeneratingListener;
 import org.junit.platform.launcher.listeners.TestExecutionSummary;
@@ -20,16 +25,44 @@ final class LauncherRuns {
      * benchmark of failing tests measures nothing).
      */
     static double timed(Launcher launcher, Class<?> testClass, int tests) {
-        return timed(launcher, testClass, tests, Map.of());
+        return timed(launcher, testClass, tests, Map.of(), null);
     }
 
     /** {@link #timed(Launcher, Class, int)} with these configuration parameters. */
     static double timed(Launcher launcher, Class<?> testClass, int tests, Map<String, String> configuration) {
+        return timed(launcher, testClass, tests, configuration, null);
+    }
+
+    /** As {@link #timed(Launcher, Class, int)}, adding each test's own time (start to end event, in ns) to {@code perTest}. */
+    static double timed(Launcher launcher, Class<?> testClass, int tests, List<Long> perTest) {
+        return timed(launcher, testClass, tests, Map.of(), perTest);
+    }
+
+    private static double timed(Launcher launcher, Class<?> testClass, int tests, Map<String, String> configuration,
+                                List<Long> perTest) {
         LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass))
                 .configurationParameters(configuration).build();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
+        TestExecutionListener each = new TestExecutionListener() {
+            private final Map<String, Long> started = new ConcurrentHashMap<>();
+
+            @Override
+            public void executionStarted(TestIdentifier id) {
+                if (id.isTest()) {
+                    started.put(id.getUniqueId(), System.nanoTime());
+                }
+            }
+
+            @Override
+            public void executionFinished(TestIdentifier id, TestExecutionResult result) {
+                Long t = started.remove(id.getUniqueId());
+                if (t != null && perTest != null) {
+                    perTest.add(System.nanoTime() - t);
+                }
+            }
+        };
         long t0 = System.nanoTime();
-        launcher.execute(request, listener);
+        launcher.execute(request, listener, each);
         double ms = (System.nanoTime() - t0) / 1e6;
         TestExecutionSummary summary = listener.getSummary();
         if (summary.getTotalFailureCount() > 0 || summary.getTestsSucceededCount() != tests) {

@@ -73,6 +73,7 @@ public final class ReadmeTable {
         row(out, runs, "P3 CPU per item, sandboxed / bwrap", r -> one(r.at("/groups/p3"), "cpuRatioOfMedians", "%.2f"));
         row(out, runs, "P4 Pss per idle sandbox, inits + server (KiB)", r -> one(r.at("/groups/p4"), "pssPerSandboxKiB", "%.0f"));
         row(out, runs, "P5 overhead per @Sandboxed test (ms)", r -> one(r.at("/groups/p5"), "overheadPerTestMs", "%.2f"));
+        row(out, runs, "P5 same, tests working 20 ms each (ms)", r -> one(r.at("/groups/p5/work"), "overheadPerTestMs", "%.2f"));
     }
 
     private static void row(PrintStream out, List<JsonNode> runs, String label, Function<JsonNode, String> cell) {

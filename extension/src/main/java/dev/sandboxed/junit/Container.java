@@ -19,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 
@@ -60,6 +61,7 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     private volatile boolean keptOnFailure;
     private final AtomicBoolean closed = new AtomicBoolean();
     private volatile List<SandboxCustomizer> callbacks = List.of();
+    private volatile Consumer<Container> closeInBackground;
     private final AtomicBoolean permitReleased = new AtomicBoolean();
     private final Deque<ExecResult> history = new ArrayDeque<>();
     private final List<ContainerProcess> processes = new ArrayList<>();
@@ -383,6 +385,24 @@ public final class Container implements AutoCloseable, ExtensionContext.Store.Cl
     /** Syscalls the seccomp filter refused, by name and count. */
     public Map<String, Long> seccompDenials() {
         return sandbox.seccompDenials();
+    }
+
+    /**
+     * Closes it when its scope ends: off the test's path where {@link #closeInBackground} said how, else now. Its
+     * permit is given back once it is closed.
+     */
+    void closeAtScopeEnd() {
+        Consumer<Container> background = closeInBackground;
+        if (background != null && !closed.get()) {
+            background.accept(this);
+        } else {
+            close();
+        }
+    }
+
+    /** Closes it at the end of its scope with {@code closer}, off the test's path (nothing to call back after it). */
+    void closeInBackground(Consumer<Container> closer) {
+        closeInBackground = closer;
     }
 
     /** Removes the sandbox: kills every process in it. Idempotent; the extension calls it when the scope ends. */

@@ -19,6 +19,7 @@ import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.wait.HttpWait;
 import dev.sandboxed.core.wait.Wait;
 import dev.sandboxed.core.wait.WaitStrategy;
+import dev.sandboxed.junit.internal.ahead.Ahead;
 
 /** Turns settings into a running {@link Container}: spec, host check, concurrency permit, start. */
 final class ContainerFactory {
@@ -28,12 +29,15 @@ final class ContainerFactory {
     /**
      * @param peers finds another container this test can already see, for {@code network = "container:NAME"}
      * @param networks the runtime network for {@code network = "net:NAME"}, made on first use
+     * @param prepareNext whether the next test's container is started ahead once this one is handed out (a test's own
+     *                    container, not a class's: the next class asks for another)
      */
     static Container create(ExtensionContext context, ExtensionConfig config, SandboxedSettings settings,
                             Function<String, Optional<Container>> peers,
-                            BiFunction<String, SandboxRuntime, Network> networks) {
+                            BiFunction<String, SandboxRuntime, Network> networks, boolean prepareNext) {
         // Build and check the whole spec first: a bad setting must fail before anything is created.
         int tailLines = config.diagnosticLines();
+        boolean prepareAhead = config.prepareAhead();
         SandboxSpec spec = settings.toSpec(context);
         Optional<SandboxedSettings.Service> service = settings.service();
         List<String> mainCommand = service.map(s -> mainCommand(s, spec)).orElse(null);
@@ -47,17 +51,26 @@ final class ContainerFactory {
                 .orElse(null);
         SandboxRuntime runtime = Runtimes.runtime(context, config);
         HostSupport.require(config, runtime, spec.limits());
-        Runnable release = Runtimes.acquirePermit(context, config);
+        boolean ahead = prepareAhead && PreparedAhead.eligible(settings, spec);
+        Optional<Ahead.Taken<Sandbox>> taken = ahead ? PreparedAhead.of(context).take(context, runtime, spec)
+                : Optional.empty();
+        Runnable release;
         Sandbox sandbox;
-        try {
-            sandbox = runtime.start(onRuntimeNetwork(spec, runtime, networks), networkOwner);
-        } catch (SpecException e) {
-            // Found only when the runtime reads it, e.g. a seccomp profile that compiles to too large a filter.
-            release.run();
-            throw SandboxedConfigurationException.of(e);
-        } catch (RuntimeException e) {
-            release.run();
-            throw e;
+        if (taken.isPresent()) {
+            sandbox = taken.get().sandbox();
+            release = taken.get().releasePermit();
+        } else {
+            release = Runtimes.acquirePermit(context, config);
+            try {
+                sandbox = runtime.start(onRuntimeNetwork(spec, runtime, networks), networkOwner);
+            } catch (SpecException e) {
+                // Found only when the runtime reads it, e.g. a seccomp profile that compiles to too large a filter.
+                release.run();
+                throw SandboxedConfigurationException.of(e);
+            } catch (RuntimeException e) {
+                release.run();
+                throw e;
+            }
         }
         Container container = new Container(settings.name(), sandbox, settings.timeout(), tailLines, release,
                 runtime.config().stateDirectory());
@@ -70,6 +83,11 @@ final class ContainerFactory {
         } catch (RuntimeException e) {
             container.close();
             throw e;
+        }
+        if (ahead && prepareNext) {
+            PreparedAhead prepared = PreparedAhead.of(context);
+            container.closeInBackground(prepared::closeLater);
+            prepared.prepare(context, config, runtime, spec);
         }
         return container;
     }

@@ -112,7 +112,7 @@ final class ContainerRegistry implements AutoCloseable, ExtensionContext.Store.C
                 e.container().releasePermit();
                 continue;
             }
-            steps.run(e.container()::close);
+            steps.run(e.container()::closeAtScopeEnd);
         }
         // After the containers: closing a network would close its members, whatever their cleanup mode.
         steps.run(() -> kept.addAll(networks.closeNetworks()));

@@ -28,6 +28,8 @@ final class ExtensionConfig {
     static final String MAX_CONCURRENT = "sandboxed.maxConcurrent";
     static final String UNSUPPORTED = "sandboxed.unsupported";
     static final String DIAGNOSTIC_LINES = "sandboxed.diagnostics.lines";
+    /** Start the next test's sandbox while a test runs (see {@link PreparedAhead}); on unless set to false. */
+    static final String PREPARE_AHEAD = "sandboxed.prepareAhead";
     /** Treats the host as unsupported with the given reason: lets a build check its fail/skip policy anywhere. */
     static final String SIMULATE_UNSUPPORTED = "sandboxed.unsupported.simulate";
 
@@ -90,6 +92,14 @@ final class ExtensionConfig {
             throw new SandboxedConfigurationException(DIAGNOSTIC_LINES, "'" + text + "' is not a whole number >= 0; "
                     + "expected the output lines shown per process such as 20");
         }).orElse(20);
+    }
+
+    boolean prepareAhead() {
+        return get(PREPARE_AHEAD).map(text -> switch (text.toLowerCase(Locale.ROOT)) {
+            case "true" -> true;
+            case "false" -> false;
+            default -> throw new SandboxedConfigurationException(PREPARE_AHEAD, "'" + text + "' is not a switch; expected true or false");
+        }).orElse(true);
     }
 
     Optional<String> simulatedUnsupportedReason() {

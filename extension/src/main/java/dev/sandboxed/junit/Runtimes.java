@@ -29,12 +29,25 @@ final class Runtimes {
                 .runtime();
     }
 
-    /** Takes one of the {@code sandboxed.maxConcurrent} permits; the returned action gives it back. */
+    /** The {@code sandboxed.maxConcurrent} permits of this run. */
+    static Semaphore permits(ExtensionContext context, ExtensionConfig config) {
+        int max = config.maxConcurrent();
+        return context.getRoot().getStore(SandboxedExtension.NAMESPACE)
+                .getOrComputeIfAbsent("permits", k -> new Semaphore(max, true), Semaphore.class);
+    }
+
+    /**
+     * Takes one of the {@code sandboxed.maxConcurrent} permits; the returned action gives it back. When none is free,
+     * the sandboxes started ahead give theirs back first: a test never waits for one of them.
+     */
     static Runnable acquirePermit(ExtensionContext context, ExtensionConfig config) {
         int max = config.maxConcurrent();
-        Semaphore permits = context.getRoot().getStore(SandboxedExtension.NAMESPACE)
-                .getOrComputeIfAbsent("permits", k -> new Semaphore(max, true), Semaphore.class);
+        Semaphore permits = permits(context, config);
         try {
+            if (permits.tryAcquire()) {
+                return permits::release;
+            }
+            PreparedAhead.of(context).discardAll();
             if (!permits.tryAcquire(PERMIT_WAIT_MINUTES, TimeUnit.MINUTES)) {
                 throw new SandboxUnavailableException("waited " + PERMIT_WAIT_MINUTES + " minutes for one of the "
                         + max + " sandboxes allowed at once (" + ExtensionConfig.MAX_CONCURRENT + "); does one test need more?");

@@ -440,7 +440,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         ContainerRegistry registry = registry(owner);
         Container container = registry.getOrCreate(settings,
                 () -> ContainerFactory.create(context, config, settings, other -> visible(context, other),
-                        (network, runtime) -> network(owner, network, runtime)));
+                        (network, runtime) -> network(owner, network, runtime), owner.getTestMethod().isPresent()));
         // Registered first, so a service that never gets ready is in the diagnostics and cleaned up by its mode.
         container.awaitReady();
         return container;

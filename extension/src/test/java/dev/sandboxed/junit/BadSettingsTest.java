@@ -585,6 +585,7 @@ class BadSettingsTest {
                 config(ExtensionConfig.MAX_CONCURRENT, "0", "expected the number of sandboxes allowed at once"),
                 config(ExtensionConfig.UNSUPPORTED, "ignore", "expected fail or skip"),
                 config(ExtensionConfig.DIAGNOSTIC_LINES, "many", "expected the output lines shown per process"),
+                config(ExtensionConfig.PREPARE_AHEAD, "maybe", "'maybe' is not a switch; expected true or false"),
                 config(RuntimeConfig.CGROUP_POOL_PROPERTY, "lots", "use 0 to 16 cgroups per limits"),
                 config(RuntimeConfig.CGROUP_POOL_PROPERTY, "99", "must be between 0 and 16"));
     }

@@ -1,0 +1,259 @@
+package dev.sandboxed.junit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.ClassOrderer;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Nested;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.RepeatedTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestClassOrder;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.ParameterContext;
+import org.junit.jupiter.api.extension.ParameterResolver;
+
+import dev.sandboxed.core.Sandbox;
+import dev.sandboxed.core.SandboxRuntime;
+
+/**
+ * {@code sandboxed.prepareAhead}: the next test's sandbox is started while a test runs and handed to the next test
+ * with an equal spec, fresh; one for another spec is closed, and nothing is left when the run ends.
+ */
+class PrepareAheadTest {
+    static final Map<String, String> IDS = new ConcurrentHashMap<>();
+    static final List<Integer> PIDS = new CopyOnWriteArrayList<>();
+    static final List<Path> CGROUPS = new CopyOnWriteArrayList<>();
+    static final AtomicInteger MOST_OPEN = new AtomicInteger();
+    static final List<Integer> FREE_PERMITS = new CopyOnWriteArrayList<>();
+    /** Sandboxes open before a fixture runs (this class's own run may have some): not the fixture's. */
+    static final Set<String> BEFORE = ConcurrentHashMap.newKeySet();
+
+    @BeforeEach
+    void reset() {
+        IDS.clear();
+        PIDS.clear();
+        CGROUPS.clear();
+        MOST_OPEN.set(0);
+        FREE_PERMITS.clear();
+        BEFORE.clear();
+        SandboxRuntime.shared().openSandboxes().forEach(s -> BEFORE.add(s.id()));
+    }
+
+    /** The fixture's open sandboxes. */
+    static List<Sandbox> open() {
+        return SandboxRuntime.shared().openSandboxes().stream().filter(s -> !BEFORE.contains(s.id())).toList();
+    }
+
+    /** Waits for the sandbox started ahead of {@code own}'s successor: open, and neither {@code own} nor seen before. */
+    static Sandbox startedAhead(Container own) throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (System.nanoTime() < deadline) {
+            Optional<Sandbox> other = open().stream()
+                    .filter(s -> !s.id().equals(own.id()) && !IDS.containsValue(s.id())).findFirst();
+            if (other.isPresent()) {
+                PIDS.add(other.get().pid());
+                CGROUPS.addAll(other.get().cgroupDirectories());
+                return other.get();
+            }
+            Thread.sleep(5);
+        }
+        throw new AssertionError("no sandbox was started ahead of the test after " + own);
+    }
+
+    static void track(Container c) {
+        PIDS.add(c.pid());
+        CGROUPS.addAll(c.sandbox().cgroupDirectories());
+    }
+
+    /** The limits file {@code name} of the sandbox's cgroups, if it has one. */
+    static Optional<String> limit(Container c, String name) throws Exception {
+        for (Path dir : c.sandbox().cgroupDirectories()) {
+            if (Files.exists(dir.resolve(name))) {
+                return Optional.of(Files.readString(dir.resolve(name)).trim());
+            }
+        }
+        return Optional.empty();
+    }
+
+    @Sandboxed(pids = "32")
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class Same {
+        @Test
+        @Order(1)
+        void first(Container c) throws Exception {
+            track(c);
+            IDS.put("first", c.id());
+            assertThat(c.exec("sh", "-c", "echo used > /tmp/marker; sleep 1 & echo started").stdout()).isEqualTo("started\n");
+            IDS.put("ahead", startedAhead(c).id());
+        }
+
+        @Test
+        @Order(2)
+        void second(Container c) throws Exception {
+            track(c);
+            IDS.put("second", c.id());
+            // Fresh: only its init ran in it so far, and nothing of the first test's sandbox shows.
+            assertThat(c.usage().pidsCurrent()).isEqualTo(1);
+            assertThat(c.exec("sh", "-c", "echo /proc/[0-9]*").stdout().trim().split(" ")).hasSize(2);
+            assertThat(c.exists("/tmp/marker")).isFalse();
+            assertThat(c.name()).isEqualTo(SandboxedSettings.DEFAULT_NAME);
+            assertThat(c.exec("hostname").stdout().trim()).isEqualTo(c.spec().hostname());
+            assertThat(limit(c, "pids.max")).hasValue("32");
+            assertThat(c.spec().limits().pidsMax()).hasValue(32L);
+            startedAhead(c); // for a third test, which never comes: closed at the end of the run
+        }
+    }
+
+    @Test
+    void theNextTestGetsTheSandboxStartedAheadFresh() {
+        Kit.succeeded(Kit.run(Same.class), 2);
+        assertThat(IDS.get("second")).isEqualTo(IDS.get("ahead")).isNotEqualTo(IDS.get("first"));
+        assertNothingLeft();
+    }
+
+    @Sandboxed
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class Mismatch {
+        @Test
+        @Order(1)
+        void first(Container c) throws Exception {
+            track(c);
+            IDS.put("ahead", startedAhead(c).id());
+        }
+
+        @Test
+        @Order(2)
+        void second(@Sandboxed(hostname = "other") Container c) throws Exception {
+            track(c);
+            IDS.put("second", c.id());
+            assertThat(c.exec("hostname").stdout()).isEqualTo("other\n");
+            String ahead = IDS.get("ahead");
+            long deadline = System.nanoTime() + 30_000_000_000L;
+            while (open().stream().anyMatch(s -> s.id().equals(ahead))
+                    && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(open()).as("the one started for the first spec is closed")
+                    .noneMatch(s -> s.id().equals(ahead));
+        }
+    }
+
+    @Test
+    void oneStartedForAnotherSpecIsClosedUnused() {
+        Kit.succeeded(Kit.run(Mismatch.class), 2);
+        assertThat(IDS.get("second")).isNotEqualTo(IDS.get("ahead"));
+        assertNothingLeft();
+    }
+
+    /** {@code @Sandboxed} on methods only: the extension gets no class callbacks, yet nothing outlives the class. */
+    @TestClassOrder(ClassOrderer.OrderAnnotation.class)
+    static class MethodLevel {
+        @Nested
+        @Order(1)
+        class Prepares {
+            @Test
+            @Sandboxed
+            void first(Container c) throws Exception {
+                track(c);
+                IDS.put("ahead", startedAhead(c).id());
+            }
+        }
+
+        @Nested
+        @Order(2)
+        class Later {
+            @Test
+            void nothingOfTheEarlierClassIsOpen() {
+                assertThat(open()).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void nothingStartedAheadOutlivesItsClass() {
+        Kit.succeeded(Kit.run(MethodLevel.class), 2);
+        assertNothingLeft();
+    }
+
+    /** The run's {@code sandboxed.maxConcurrent} permits, as the extension keeps them. */
+    static class Permits implements ParameterResolver {
+        @Override
+        public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
+            return parameter.getParameter().getType() == Semaphore.class;
+        }
+
+        @Override
+        public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
+            return Runtimes.permits(context, new ExtensionConfig(context));
+        }
+    }
+
+    @Sandboxed
+    @ExtendWith(Permits.class)
+    static class One {
+        @Test
+        void only(Container c, Semaphore permits) {
+            track(c);
+            FREE_PERMITS.add(permits.availablePermits());
+        }
+    }
+
+    @Test
+    void aSandboxStartedAheadHoldsAPermitAndTheSwitchTurnsItOff() {
+        Kit.succeeded(Kit.run(One.class, Map.of(ExtensionConfig.MAX_CONCURRENT, "4")), 1);
+        Kit.succeeded(Kit.run(One.class, Map.of(ExtensionConfig.MAX_CONCURRENT, "4",
+                ExtensionConfig.PREPARE_AHEAD, "false")), 1);
+        // The test's own sandbox holds one permit; the one started ahead another, unless switched off.
+        assertThat(FREE_PERMITS).containsExactly(2, 3);
+        // With a single permit, which the test holds, nothing is started ahead and nobody waits.
+        Kit.succeeded(Kit.run(One.class, Map.of(ExtensionConfig.MAX_CONCURRENT, "1")), 1);
+        assertThat(FREE_PERMITS).containsExactly(2, 3, 0);
+        assertNothingLeft();
+    }
+
+    @Sandboxed
+    static class Parallel {
+        @RepeatedTest(12)
+        void work(Container c) throws Exception {
+            track(c);
+            MOST_OPEN.accumulateAndGet(open().size(), Math::max);
+            assertThat(c.usage().pidsCurrent()).isEqualTo(1);
+            assertThat(c.exec("sh", "-c", "echo /proc/[0-9]*; sleep 0.1").stdout().trim().split(" ")).hasSize(2);
+            MOST_OPEN.accumulateAndGet(open().size(), Math::max);
+        }
+    }
+
+    @Test
+    void parallelTestsEachGetAFreshSandboxWithinTheCap() {
+        Kit.succeeded(Kit.run(Parallel.class, Map.of("junit.jupiter.execution.parallel.enabled", "true",
+                "junit.jupiter.execution.parallel.mode.default", "concurrent",
+                "junit.jupiter.execution.parallel.config.strategy", "fixed",
+                "junit.jupiter.execution.parallel.config.fixed.parallelism", "4",
+                ExtensionConfig.MAX_CONCURRENT, "3")), 12);
+        // Those started ahead count against sandboxed.maxConcurrent too.
+        assertThat(MOST_OPEN.get()).isBetween(1, 3);
+        assertNothingLeft();
+    }
+
+    /** No sandbox open, no init alive, and (once the background removal is done) no cgroup of any of them left. */
+    private static void assertNothingLeft() {
+        Kit.assertNothingLeft(PIDS);
+        SandboxRuntime.shared().awaitIdle();
+        assertThat(CGROUPS).noneMatch(Files::exists);
+    }
+}
