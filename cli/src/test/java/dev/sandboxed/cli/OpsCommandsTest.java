@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.internal.control.ControlClient;
@@ -202,6 +204,33 @@ class OpsCommandsTest {
                 .noneMatch(l -> l.endsWith(inFile) || l.endsWith(outputFile));
         assertThat(lines.get(3)).isEqualTo("from-stdin");
         assertThat(Files.readString(dir.resolve("err"))).isEqualTo("done\n");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"-T", "-t"})
+    @Order(3)
+    void execRelaysAllItsOutputToASlowReader(String mode) throws Exception {
+        // Most of it is still in the pipes (or the pty) when the process exits, and our stdout takes long to take it.
+        List<String> command = new ArrayList<>(cliCommand());
+        command.addAll(List.of("exec", "--state-dir", stateDir.toString(), mode, heldId, "--", "seq", "1", "60000"));
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        p.getOutputStream().close();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[16384];
+        try (var in = p.getInputStream()) {
+            for (int n; (n = in.read(buffer)) > 0; Thread.sleep(150)) {
+                got.write(buffer, 0, n);
+            }
+        }
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isZero();
+        StringBuilder expected = new StringBuilder();
+        for (int i = 1; i <= 60000; i++) {
+            expected.append(i).append(mode.equals("-t") ? "\r\n" : "\n"); // a pty's ONLCR
+        }
+        String output = got.toString(StandardCharsets.UTF_8);
+        assertThat(output.length()).as("bytes relayed").isEqualTo(expected.length());
+        assertThat(output).isEqualTo(expected.toString());
     }
 
     private static String devIno(Path file) throws IOException {
