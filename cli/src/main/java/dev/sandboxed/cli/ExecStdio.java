@@ -46,9 +46,12 @@ final class ExecStdio implements AutoCloseable {
         this.outputs = outputs;
     }
 
-    /** Whether this process's stdin is a terminal (exec then allocates a pty unless told not to). */
-    static boolean stdinIsTerminal() {
-        return Terminal.isTerminal(0);
+    /**
+     * Whether this process's stdin and stdout are both terminals (exec then allocates a pty unless told not to): with
+     * stdout a file or a pipe, a pty would turn its \n into \r\n and merge stderr into it.
+     */
+    static boolean interactive() {
+        return Terminal.isTerminal(0) && Terminal.isTerminal(1);
     }
 
     /** Pipes, or a pty ({@code tty}) sized as this terminal. */

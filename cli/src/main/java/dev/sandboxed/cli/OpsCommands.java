@@ -44,9 +44,11 @@ final class OpsCommands {
                                                                      its stdin, stdout and stderr are relayed from and
                                                                      to this terminal's, never handed over:
                                                                      -t, --tty: a fresh pseudo-terminal (the default
-                                                                     when stdin is a terminal; raw here meanwhile, with
-                                                                     window size changes passed on)
-                                                                     -T, --no-tty: pipes even from a terminal
+                                                                     when stdin and stdout are terminals; raw here
+                                                                     meanwhile, with window size changes passed on;
+                                                                     stderr goes to it too, and LF becomes CR LF)
+                                                                     -T, --no-tty: pipes (stdout, stderr kept apart
+                                                                     and byte-exact) even from a terminal
                                                                      -i, --interactive: accepted as docker's; stdin is
                                                                      always relayed (its end closes CMD's stdin)
                    sandboxed kill [--state-dir DIR] ID [SIGNAL]      signal every process in it (default KILL)
@@ -73,7 +75,7 @@ final class OpsCommands {
         String workdir;
         String user;
         boolean force;
-        Boolean tty; // null: a pty when stdin is a terminal
+        Boolean tty; // null: a pty when stdin and stdout are terminals
         final List<String> rest = new ArrayList<>();
 
         static Args parse(List<String> args, boolean exec) {
@@ -302,12 +304,12 @@ final class OpsCommands {
     }
 
     /**
-     * Whether exec allocates a pty: as asked, else when stdin is a terminal; with one, the caller's TERM goes into
+     * Whether exec allocates a pty: as asked, else when stdin and stdout are terminals; with one, the caller's TERM goes into
      * {@code request}'s env unless given there.
      */
     @SuppressWarnings("unchecked")
     private static boolean tty(Args a, Map<String, Object> request) {
-        boolean tty = a.tty != null ? a.tty : ExecStdio.stdinIsTerminal();
+        boolean tty = a.tty != null ? a.tty : ExecStdio.interactive();
         String term = System.getenv("TERM");
         if (tty && term != null) {
             ((Map<String, Object>) request.get("env")).putIfAbsent("TERM", term);

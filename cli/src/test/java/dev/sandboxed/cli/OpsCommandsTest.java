@@ -281,6 +281,35 @@ class OpsCommandsTest {
     }
 
     @Test
+    @Order(3)
+    void execFromATerminalIntoAFileGetsPipesByteExact(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1) of util-linux for a terminal");
+        StringBuilder cli = new StringBuilder();
+        for (String arg : cliCommand()) {
+            cli.append('\'').append(arg).append("' ");
+        }
+        // stdin is script's terminal, stdout a file: a pty would make every \n a \r\n and put stderr into the file.
+        Path script = Files.writeString(dir.resolve("t.sh"), String.join("\n",
+                "[ -t 0 ] && echo stdin-tty",
+                cli + "exec --state-dir " + stateDir + " " + heldId + " -- python3 -c "
+                        + "'import sys; sys.stdout.buffer.write(bytes(range(256)) * 64); sys.stderr.write(\"to-stderr\\n\")'"
+                        + " > " + dir.resolve("out") + " 2> " + dir.resolve("err"),
+                "echo exit=$?", ""));
+        Process p = new ProcessBuilder("/usr/bin/script", "-qec", "sh " + script, "/dev/null")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).replace("\r", "");
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        p.getOutputStream().close();
+        assertThat(output).contains("stdin-tty\n", "exit=0\n");
+        byte[] expected = new byte[256 * 64];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (byte) i;
+        }
+        assertThat(Files.readAllBytes(dir.resolve("out"))).hasSize(expected.length).isEqualTo(expected);
+        assertThat(Files.readString(dir.resolve("err"))).isEqualTo("to-stderr\n");
+    }
+
+    @Test
     @Order(4)
     void execIsHardenedAsSandboxExec() throws Exception {
         // keyctl: refused with EPERM by the default seccomp filter (Docker's profile), which the host allows.
