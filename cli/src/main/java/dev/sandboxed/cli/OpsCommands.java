@@ -38,7 +38,10 @@ final class OpsCommands {
     static final String USAGE = """
             usage: sandboxed ps [--state-dir DIR]                    every sandbox of this user's JVMs
                    sandboxed inspect [--state-dir DIR] ID            its state, spec and usage as JSON
-                   sandboxed exec [-i] [-t|-T] [--env K=V] [--workdir DIR] [--user UID[:GID]] [--state-dir DIR] ID [--] CMD [ARG...]
+                   sandboxed exec [OPTIONS] ID [OPTIONS --] CMD [ARG...]
+                                                                     OPTIONS: [-i] [-t|-T] [--env K=V] [--workdir DIR]
+                                                                     [--user UID[:GID]] [--state-dir DIR]; after the ID
+                                                                     only when "--" follows them
                                                                      run CMD in it as Sandbox.exec does (same user,
                                                                      capabilities, rlimits, seccomp filter, cgroup);
                                                                      its stdin, stdout and stderr are relayed from and
@@ -80,6 +83,14 @@ final class OpsCommands {
 
         static Args parse(List<String> args, boolean exec) {
             Args a = new Args();
+            int i = a.options(args, exec);
+            a.rest.addAll(args.subList(i, args.size()));
+            return a;
+        }
+
+        /** Takes the options at the start of {@code args}; returns the index of the first argument that is none. */
+        int options(List<String> args, boolean exec) {
+            Args a = this;
             int i = 0;
             for (; i < args.size(); i++) {
                 String arg = args.get(i);
@@ -118,8 +129,7 @@ final class OpsCommands {
                     break;
                 }
             }
-            a.rest.addAll(args.subList(i, args.size()));
-            return a;
+            return i;
         }
 
         private static String value(List<String> args, int i, String option) {
@@ -238,6 +248,17 @@ final class OpsCommands {
         Args a = Args.parse(argv, true);
         String prefix = a.id("exec");
         List<String> command = new ArrayList<>(a.rest.subList(1, a.rest.size()));
+        int dashes = command.indexOf("--");
+        if (dashes > 0 && command.get(0).startsWith("-")) {
+            // ID -w DIR -- CMD: options between the ID and "--" count; without "--" all after the ID is the command
+            List<String> options = command.subList(0, dashes);
+            int taken = a.options(options, true);
+            if (taken < options.size()) {
+                throw new UsageException("exec takes only options between the sandbox ID and --, got '"
+                        + options.get(taken) + "'");
+            }
+            options.clear();
+        }
         if (!command.isEmpty() && command.get(0).equals("--")) {
             command.remove(0);
         }

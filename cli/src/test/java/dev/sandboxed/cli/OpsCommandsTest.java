@@ -185,6 +185,22 @@ class OpsCommandsTest {
 
     @Test
     @Order(3)
+    void execTakesOptionsAfterTheIdOnlyBeforeDashes() throws Exception {
+        Cli r = cli("exec", heldId, "-w", "/tmp", "-e", "X=x1", "--state-dir", stateDir.toString(), "-T", "--", "sh", "-c",
+                "pwd; echo $X");
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo("/tmp\nx1\n");
+        // Without "--" right after the options, what follows the ID is the command, a later "--" included.
+        r = cli("exec", "--state-dir", stateDir.toString(), heldId, "sh", "-c", "echo \"$0 $1\"", "--", "-w");
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo("-- -w\n");
+        r = cli("exec", "--state-dir", stateDir.toString(), heldId, "-w", "/tmp", "pwd", "--", "true");
+        assertThat(r.exitCode()).isEqualTo(RunCommand.SANDBOX_ERROR);
+        assertThat(r.stderr()).contains("exec takes only options between the sandbox ID and --, got 'pwd'");
+    }
+
+    @Test
+    @Order(3)
     void execRelaysPipesAndNeverHandsTheCallersDescriptorsIn(@TempDir Path dir) throws Exception {
         Path in = Files.writeString(dir.resolve("in"), "from-stdin\n");
         Path outFile = dir.resolve("out");
