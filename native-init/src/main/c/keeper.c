@@ -145,7 +145,8 @@ static int set_u32(struct msg *m, uint32_t tag, uint32_t value) {
 /*
  * The client's K_EXEC as the init gets it: our exec id, never the main process, and the handed-over profile in place
  * of whatever the client sent for capabilities (none effective for a uid other than 0, as Java does), rlimits,
- * seccomp and no_new_privs. Everything else (command, environment, user, working directory) is the client's.
+ * seccomp (with its notify errno and bind listener) and no_new_privs. Everything else (command, environment, user,
+ * working directory) is the client's.
  */
 static int enforce_profile(uint32_t id, struct failure *f) {
     msg_init(&relay, K_EXEC);
@@ -161,6 +162,7 @@ static int enforce_profile(uint32_t id, struct failure *f) {
         case F_RLIMIT:
         case F_SECCOMP:
         case F_SECCOMP_NOTIFY:
+        case F_SECCOMP_BIND:
         case F_NO_NEW_PRIVS: continue;
         case F_UID: uid = fl.len == 4 ? field_u32(&fl) : uid; break;
         default: break;
@@ -176,7 +178,8 @@ static int enforce_profile(uint32_t id, struct failure *f) {
             memcpy(caps, fl.data, CAPS_LEN);
             if (uid != 0) wire_put_u64(caps + CAPS_EFFECTIVE, 0);
             rc = msg_put(&relay, F_CAPS, caps, CAPS_LEN);
-        } else if (fl.tag == F_RLIMIT || fl.tag == F_SECCOMP || fl.tag == F_SECCOMP_NOTIFY) {
+        } else if (fl.tag == F_RLIMIT || fl.tag == F_SECCOMP || fl.tag == F_SECCOMP_NOTIFY ||
+                   fl.tag == F_SECCOMP_BIND) {
             rc = msg_put(&relay, fl.tag, fl.data, fl.len);
         }
     }

@@ -17,7 +17,7 @@ import dev.sandboxed.core.result.Errno;
  * caller's terminal is raw meanwhile (keys, Ctrl-C included, go to the pty, whose line discipline makes the signals)
  * and its window size follows SIGWINCH. Without one, three pipes: the end of this stdin closes the process's; its
  * stdout and stderr are relayed until their end, or, when a process it left in the background still holds them, until
- * they are quiet for a moment after the exit (at most {@link #DRAIN_MILLIS}).
+ * they are quiet for a moment after the exit's output is relayed (at most {@link #DRAIN_MILLIS} more).
  */
 final class ExecStdio implements AutoCloseable {
     private static final int QUIET_MILLIS = 100;
@@ -25,6 +25,7 @@ final class ExecStdio implements AutoCloseable {
     private static final int F_GETFL = 3;
     private static final int F_SETFL = 4;
     private static final int O_NONBLOCK = 04000;
+    private static final long FIONREAD = 0x541B;
 
     private final boolean tty;
     private final int[] sandboxEnds; // handed over with the request, then closed here
@@ -45,9 +46,12 @@ final class ExecStdio implements AutoCloseable {
         this.outputs = outputs;
     }
 
-    /** Whether this process's stdin is a terminal (exec then allocates a pty unless told not to). */
-    static boolean stdinIsTerminal() {
-        return Terminal.isTerminal(0);
+    /**
+     * Whether this process's stdin and stdout are both terminals (exec then allocates a pty unless told not to): with
+     * stdout a file or a pipe, a pty would turn its \n into \r\n and merge stderr into it.
+     */
+    static boolean interactive() {
+        return Terminal.isTerminal(0) && Terminal.isTerminal(1);
     }
 
     /** Pipes, or a pty ({@code tty}) sized as this terminal. */
@@ -98,7 +102,7 @@ final class ExecStdio implements AutoCloseable {
         endedAt = System.nanoTime();
         if (outputRelay != null) {
             try {
-                outputRelay.join(); // ends DRAIN_MILLIS after the exit at the latest
+                outputRelay.join(); // once the exit's output is out, DRAIN_MILLIS after at the latest
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -222,28 +226,44 @@ final class ExecStdio implements AutoCloseable {
         }
     }
 
-    /** The process's stdout and stderr to this process's, until their end, or until quiet after the exit. */
+    /**
+     * The process's stdout and stderr to this process's, until their end, or until quiet after the exit. What they
+     * held when the exit was seen is the process's own output and is relayed whatever the time our stdout takes;
+     * only then may a process left in the background holding them cut the relay short: once a poll finds nothing,
+     * for {@link #QUIET_MILLIS} counted from the last completed write, or {@link #DRAIN_MILLIS} after that point.
+     */
     private void relayOutput() {
         int[] to = outputs.length == 1 ? new int[] {1} : new int[] {1, 2};
         int[] from = outputs.clone();
         PollSet poll = new PollSet(from.length);
         byte[] buffer = new byte[16384];
         int open = from.length;
-        long lastData = System.nanoTime();
+        long[] owed = null; // after the exit: what each still holds of the process's output
+        long drainFrom = 0; // when what was owed was relayed
+        long lastWrite = 0;
         while (open > 0) {
             for (int i = 0; i < from.length; i++) {
                 poll.watch(i, from[i]);
             }
-            long ended = endedAt;
-            if (ended != 0) {
-                long now = System.nanoTime();
-                if (now - Math.max(ended, lastData) > QUIET_MILLIS * 1_000_000L
-                        || now - ended > DRAIN_MILLIS * 1_000_000L) {
-                    return; // a process left in the background holds them: what the exec's process wrote is here
-                }
+            if (owed == null && endedAt != 0) {
+                owed = waiting(from);
             }
-            if (!poll.await(QUIET_MILLIS)) {
-                continue;
+            if (owed != null && drainFrom == 0 && Arrays.stream(owed).allMatch(n -> n == 0)) {
+                drainFrom = System.nanoTime();
+            }
+            if (drainFrom == 0) {
+                if (!poll.await(QUIET_MILLIS)) {
+                    continue;
+                }
+            } else if (!poll.await(0)) {
+                long now = System.nanoTime();
+                long quietFor = now - Math.max(drainFrom, lastWrite);
+                long left = Math.min(QUIET_MILLIS * 1_000_000L - quietFor, DRAIN_MILLIS * 1_000_000L - (now - drainFrom));
+                if (left <= 0 || !poll.await((int) Math.max(1, left / 1_000_000L))) {
+                    return; // a process left in the background holds them: what the exec's process wrote is out
+                }
+            } else if (System.nanoTime() - drainFrom > DRAIN_MILLIS * 1_000_000L) {
+                return; // a process left in the background keeps writing
             }
             for (int i = 0; i < from.length; i++) {
                 if (!poll.ready(i)) {
@@ -256,14 +276,32 @@ final class ExecStdio implements AutoCloseable {
                 if (n <= 0) { // the end, or EIO from a pty's master once no process holds its slave
                     from[i] = -1;
                     open--;
+                    if (owed != null) {
+                        owed[i] = 0;
+                    }
                     continue;
                 }
-                lastData = System.nanoTime();
+                if (owed != null) {
+                    owed[i] = Math.max(0, owed[i] - n);
+                }
                 if (to[i] >= 0 && !writeAll(to[i], buffer, (int) n, false)) {
                     to[i] = -1; // our own stdout is gone: the rest is read and dropped, so the process is not stuck
                 }
+                lastWrite = System.nanoTime();
             }
         }
+    }
+
+    /** How many bytes each of {@code fds} (pipes, or a pty's master; -1: ended) holds unread now. */
+    private static long[] waiting(int[] fds) {
+        long[] n = new long[fds.length];
+        ByteBuffer count = Native.allocate(4);
+        for (int i = 0; i < fds.length; i++) {
+            if (fds[i] >= 0 && Native.libc().ioctl(fds[i], FIONREAD, count) == 0) {
+                n[i] = Integer.toUnsignedLong(count.getInt(0));
+            }
+        }
+        return n;
     }
 
     /** Writes all {@code n} bytes; to a non-blocking descriptor ({@code retry}) waiting while it is full and the process runs. */

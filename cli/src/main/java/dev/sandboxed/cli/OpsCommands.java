@@ -38,15 +38,20 @@ final class OpsCommands {
     static final String USAGE = """
             usage: sandboxed ps [--state-dir DIR]                    every sandbox of this user's JVMs
                    sandboxed inspect [--state-dir DIR] ID            its state, spec and usage as JSON
-                   sandboxed exec [-i] [-t|-T] [--env K=V] [--workdir DIR] [--user UID[:GID]] [--state-dir DIR] ID [--] CMD [ARG...]
+                   sandboxed exec [OPTIONS] ID [OPTIONS --] CMD [ARG...]
+                                                                     OPTIONS: [-i] [-t|-T] [--env K=V] [--workdir DIR]
+                                                                     [--user UID[:GID]] [--state-dir DIR]; after the ID
+                                                                     only when "--" follows them
                                                                      run CMD in it as Sandbox.exec does (same user,
                                                                      capabilities, rlimits, seccomp filter, cgroup);
                                                                      its stdin, stdout and stderr are relayed from and
                                                                      to this terminal's, never handed over:
                                                                      -t, --tty: a fresh pseudo-terminal (the default
-                                                                     when stdin is a terminal; raw here meanwhile, with
-                                                                     window size changes passed on)
-                                                                     -T, --no-tty: pipes even from a terminal
+                                                                     when stdin and stdout are terminals; raw here
+                                                                     meanwhile, with window size changes passed on;
+                                                                     stderr goes to it too, and LF becomes CR LF)
+                                                                     -T, --no-tty: pipes (stdout, stderr kept apart
+                                                                     and byte-exact) even from a terminal
                                                                      -i, --interactive: accepted as docker's; stdin is
                                                                      always relayed (its end closes CMD's stdin)
                    sandboxed kill [--state-dir DIR] ID [SIGNAL]      signal every process in it (default KILL)
@@ -73,11 +78,19 @@ final class OpsCommands {
         String workdir;
         String user;
         boolean force;
-        Boolean tty; // null: a pty when stdin is a terminal
+        Boolean tty; // null: a pty when stdin and stdout are terminals
         final List<String> rest = new ArrayList<>();
 
         static Args parse(List<String> args, boolean exec) {
             Args a = new Args();
+            int i = a.options(args, exec);
+            a.rest.addAll(args.subList(i, args.size()));
+            return a;
+        }
+
+        /** Takes the options at the start of {@code args}; returns the index of the first argument that is none. */
+        int options(List<String> args, boolean exec) {
+            Args a = this;
             int i = 0;
             for (; i < args.size(); i++) {
                 String arg = args.get(i);
@@ -116,8 +129,7 @@ final class OpsCommands {
                     break;
                 }
             }
-            a.rest.addAll(args.subList(i, args.size()));
-            return a;
+            return i;
         }
 
         private static String value(List<String> args, int i, String option) {
@@ -236,6 +248,17 @@ final class OpsCommands {
         Args a = Args.parse(argv, true);
         String prefix = a.id("exec");
         List<String> command = new ArrayList<>(a.rest.subList(1, a.rest.size()));
+        int dashes = command.indexOf("--");
+        if (dashes > 0 && command.get(0).startsWith("-")) {
+            // ID -w DIR -- CMD: options between the ID and "--" count; without "--" all after the ID is the command
+            List<String> options = command.subList(0, dashes);
+            int taken = a.options(options, true);
+            if (taken < options.size()) {
+                throw new UsageException("exec takes only options between the sandbox ID and --, got '"
+                        + options.get(taken) + "'");
+            }
+            options.clear();
+        }
         if (!command.isEmpty() && command.get(0).equals("--")) {
             command.remove(0);
         }
@@ -302,12 +325,12 @@ final class OpsCommands {
     }
 
     /**
-     * Whether exec allocates a pty: as asked, else when stdin is a terminal; with one, the caller's TERM goes into
+     * Whether exec allocates a pty: as asked, else when stdin and stdout are terminals; with one, the caller's TERM goes into
      * {@code request}'s env unless given there.
      */
     @SuppressWarnings("unchecked")
     private static boolean tty(Args a, Map<String, Object> request) {
-        boolean tty = a.tty != null ? a.tty : ExecStdio.stdinIsTerminal();
+        boolean tty = a.tty != null ? a.tty : ExecStdio.interactive();
         String term = System.getenv("TERM");
         if (tty && term != null) {
             ((Map<String, Object>) request.get("env")).putIfAbsent("TERM", term);

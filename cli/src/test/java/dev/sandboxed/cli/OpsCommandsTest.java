@@ -28,6 +28,8 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.internal.control.ControlClient;
@@ -183,6 +185,22 @@ class OpsCommandsTest {
 
     @Test
     @Order(3)
+    void execTakesOptionsAfterTheIdOnlyBeforeDashes() throws Exception {
+        Cli r = cli("exec", heldId, "-w", "/tmp", "-e", "X=x1", "--state-dir", stateDir.toString(), "-T", "--", "sh", "-c",
+                "pwd; echo $X");
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo("/tmp\nx1\n");
+        // Without "--" right after the options, what follows the ID is the command, a later "--" included.
+        r = cli("exec", "--state-dir", stateDir.toString(), heldId, "sh", "-c", "echo \"$0 $1\"", "--", "-w");
+        assertThat(r.exitCode()).as(r.stderr()).isZero();
+        assertThat(r.stdout()).isEqualTo("-- -w\n");
+        r = cli("exec", "--state-dir", stateDir.toString(), heldId, "-w", "/tmp", "pwd", "--", "true");
+        assertThat(r.exitCode()).isEqualTo(RunCommand.SANDBOX_ERROR);
+        assertThat(r.stderr()).contains("exec takes only options between the sandbox ID and --, got 'pwd'");
+    }
+
+    @Test
+    @Order(3)
     void execRelaysPipesAndNeverHandsTheCallersDescriptorsIn(@TempDir Path dir) throws Exception {
         Path in = Files.writeString(dir.resolve("in"), "from-stdin\n");
         Path outFile = dir.resolve("out");
@@ -202,6 +220,33 @@ class OpsCommandsTest {
                 .noneMatch(l -> l.endsWith(inFile) || l.endsWith(outputFile));
         assertThat(lines.get(3)).isEqualTo("from-stdin");
         assertThat(Files.readString(dir.resolve("err"))).isEqualTo("done\n");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"-T", "-t"})
+    @Order(3)
+    void execRelaysAllItsOutputToASlowReader(String mode) throws Exception {
+        // Most of it is still in the pipes (or the pty) when the process exits, and our stdout takes long to take it.
+        List<String> command = new ArrayList<>(cliCommand());
+        command.addAll(List.of("exec", "--state-dir", stateDir.toString(), mode, heldId, "--", "seq", "1", "60000"));
+        Process p = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        p.getOutputStream().close();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        byte[] buffer = new byte[16384];
+        try (var in = p.getInputStream()) {
+            for (int n; (n = in.read(buffer)) > 0; Thread.sleep(150)) {
+                got.write(buffer, 0, n);
+            }
+        }
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).isZero();
+        StringBuilder expected = new StringBuilder();
+        for (int i = 1; i <= 60000; i++) {
+            expected.append(i).append(mode.equals("-t") ? "\r\n" : "\n"); // a pty's ONLCR
+        }
+        String output = got.toString(StandardCharsets.UTF_8);
+        assertThat(output.length()).as("bytes relayed").isEqualTo(expected.length());
+        assertThat(output).isEqualTo(expected.toString());
     }
 
     private static String devIno(Path file) throws IOException {
@@ -249,6 +294,35 @@ class OpsCommandsTest {
         String outer = out.lines().filter(l -> l.startsWith("outer=")).findFirst().orElseThrow().substring(6);
         String inner = out.lines().filter(l -> l.startsWith("inner=")).findFirst().orElseThrow().substring(6);
         assertThat(inner).as("a pty of its own, not the caller's " + outer).matches("/dev/pts/\\d+").isNotEqualTo(outer);
+    }
+
+    @Test
+    @Order(3)
+    void execFromATerminalIntoAFileGetsPipesByteExact(@TempDir Path dir) throws Exception {
+        assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1) of util-linux for a terminal");
+        StringBuilder cli = new StringBuilder();
+        for (String arg : cliCommand()) {
+            cli.append('\'').append(arg).append("' ");
+        }
+        // stdin is script's terminal, stdout a file: a pty would make every \n a \r\n and put stderr into the file.
+        Path script = Files.writeString(dir.resolve("t.sh"), String.join("\n",
+                "[ -t 0 ] && echo stdin-tty",
+                cli + "exec --state-dir " + stateDir + " " + heldId + " -- python3 -c "
+                        + "'import sys; sys.stdout.buffer.write(bytes(range(256)) * 64); sys.stderr.write(\"to-stderr\\n\")'"
+                        + " > " + dir.resolve("out") + " 2> " + dir.resolve("err"),
+                "echo exit=$?", ""));
+        Process p = new ProcessBuilder("/usr/bin/script", "-qec", "sh " + script, "/dev/null")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).replace("\r", "");
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        p.getOutputStream().close();
+        assertThat(output).contains("stdin-tty\n", "exit=0\n");
+        byte[] expected = new byte[256 * 64];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (byte) i;
+        }
+        assertThat(Files.readAllBytes(dir.resolve("out"))).hasSize(expected.length).isEqualTo(expected);
+        assertThat(Files.readString(dir.resolve("err"))).isEqualTo("to-stderr\n");
     }
 
     @Test

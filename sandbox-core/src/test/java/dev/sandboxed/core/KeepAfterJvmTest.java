@@ -170,6 +170,30 @@ class KeepAfterJvmTest {
     }
 
     @Test
+    void theBindListenerOfAKeptSandboxIsTheHandedOverProfiles(@TempDir Path stateDir) throws Exception {
+        Process owner = OwnerJvm.start(stateDir, KeepOwnerJvmMain.class, "after-bypass", "1h", "exit");
+        try {
+            Kept kept = keepInChild(owner);
+            assertThat(owner.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            SandboxState state = state(stateDir, kept.id());
+            // Its filter sends bind(2) to the init for the bypass: without the listener for it, bind fails.
+            String bind = "python3 -c \"import socket; s = socket.socket(); s.bind(('0.0.0.0', 8080)); print('bound')\"";
+            assertThat(exec(stateDir, state, bind, 0)).isEqualTo("bound\n");
+            Path profile = new StateDirectory(stateDir).execProfile(state.id());
+            ObjectNode json = (ObjectNode) new ObjectMapper().readTree(profile.toFile());
+            assertThat(json.get("notifyBind").asBoolean()).as("the bypass is on: %s", json).isTrue();
+            Files.write(profile, new ObjectMapper().writeValueAsBytes(json.put("notifyBind", false)));
+            assertThat(exec(stateDir, state, bind, 0)).as("a client that leaves the listener out").isEqualTo("bound\n");
+            try (KeeperClient keeper = KeeperClient.connect(state)) {
+                keeper.remove(new StateDirectory(stateDir));
+            }
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
+        } finally {
+            OwnerJvm.killAndCleanUp(owner, stateDir);
+        }
+    }
+
+    @Test
     void aKeptSandboxKeepsItsImageFromPrunesUntilRemoved(@TempDir Path stateDir, @TempDir Path cache) throws Exception {
         String source = "oci:" + TestRegistry.get().layout() + ":busybox";
         Images images = Images.builder().cacheDirectory(cache).build();

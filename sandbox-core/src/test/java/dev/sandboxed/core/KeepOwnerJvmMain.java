@@ -3,13 +3,15 @@ package dev.sandboxed.core;
 import java.time.Duration;
 
 import dev.sandboxed.core.spec.Hook;
+import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
 
 /**
  * Run in a child JVM by {@link KeepAfterJvmTest}: starts a sandbox with background processes, keeps it (after the JVM
- * when args[0] is {@code after}, with args[1] as sandboxed.keep.maxAge), then exits (args[2] {@code exit}) or waits to
+ * when args[0] is {@code after}, or {@code after-bypass}: then with TCP port 8080 published and the port bypass on;
+ * with args[1] as sandboxed.keep.maxAge), then exits (args[2] {@code exit}) or waits to
  * be killed ({@code wait}); args[3], when given, is a poststop hook.
  */
 public final class KeepOwnerJvmMain {
@@ -21,9 +23,16 @@ public final class KeepOwnerJvmMain {
 
     public static void main(String[] args) throws Exception {
         Duration maxAge = Sizes.parseDuration(RuntimeConfig.KEEP_MAX_AGE_PROPERTY, args[1]);
+        boolean bypass = args[0].equals("after-bypass");
+        if (bypass) {
+            System.setProperty("sandboxed.publish.bypass", "auto");
+        }
         SandboxRuntime runtime = SandboxRuntime.create(
-                RuntimeConfig.fromSystemProperties().withKeepAfterJvm(args[0].equals("after"), maxAge));
+                RuntimeConfig.fromSystemProperties().withKeepAfterJvm(args[0].startsWith("after"), maxAge));
         SandboxSpec.Builder spec = SandboxSpec.builder().env("KEPT", "yes");
+        if (bypass) {
+            spec.publish(PortMapping.tcp(8080));
+        }
         if (args.length > 3) {
             spec.hook(Hook.of(Hook.Stage.POSTSTOP, args[3]).withEnv("PATH=/usr/bin:/bin"));
         }
