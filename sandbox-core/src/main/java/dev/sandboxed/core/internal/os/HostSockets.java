@@ -176,18 +176,7 @@ public final class HostSockets {
      * waits until it is writable), or -1 with the errno in {@link Native#lastErrno()}.
      */
     public static int connectLoopback(int port) {
-        int fd = Native.libc().socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | Native.SOCK_CLOEXEC, 0);
-        if (fd < 0) {
-            return -1;
-        }
-        byte[] address = sockaddr("127.0.0.1", port);
-        if (Native.libc().connect(fd, address, address.length) < 0 && Native.lastErrno() != EINPROGRESS) {
-            int errno = Native.lastErrno();
-            Native.close(fd);
-            Native.libc().setLastErrno(errno);
-            return -1;
-        }
-        return fd;
+        return connect("127.0.0.1", port);
     }
 
     /**
