@@ -26,7 +26,7 @@ import dev.sandboxed.core.testing.ClassRuntime;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
- * With the port bypass every connect in the sandbox is done by the init (sandbox-init's sockcall.c):
+ * With the port bypass (the default) every connect in the sandbox is done by the init (sandbox-init's sockcall.c):
  * a host socket the server accepted can neither be disconnected nor connected elsewhere, and every other connect
  * behaves as the kernel's own.
  */
@@ -118,7 +118,7 @@ class BypassConnectTest {
     @BeforeAll
     static void bypassOn() {
         before = System.getProperty("sandboxed.publish.bypass");
-        System.setProperty("sandboxed.publish.bypass", "auto");
+        System.clearProperty("sandboxed.publish.bypass"); // the default
     }
 
     @AfterAll
