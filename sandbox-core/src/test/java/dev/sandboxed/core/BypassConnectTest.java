@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.spec.IdMappingMode;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -173,7 +174,8 @@ class BypassConnectTest {
 
     @Test
     void aPathnameConnectChecksTheCallersPermissions() throws Exception {
-        try (Sandbox sandbox = runtime.start(SandboxSpec.builder().publish(PortMapping.tcp(8080)).build())) {
+        try (Sandbox sandbox = runtime.start(SandboxSpec.builder().idMapping(IdMappingMode.RANGE)
+                .publish(PortMapping.tcp(8080)).build())) {
             String serve = "import os, socket, time\nos.makedirs('/tmp/p', exist_ok=True); os.chmod('/tmp/p', 0o700)\n"
                     + "s = socket.socket(socket.AF_UNIX); s.bind('/tmp/p/s'); os.chmod('/tmp/p/s', 0o777)\n"
                     + "s.listen(8); open('/tmp/ready', 'w').close(); time.sleep(600)\n";
