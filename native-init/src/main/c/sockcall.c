@@ -236,10 +236,11 @@ static int connect_in_child(int listener, const struct seccomp_notif *req, int s
     root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     snprintf(path, sizeof path, "/proc/%d/cwd", (int)req->pid);
     cwd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root < 0 || cwd < 0) _exit(0); /* the caller is gone (its call with it): nothing to answer */
-    /* Still in the call once all was read: the thread we read is the caller, not a recycled pid. */
-    if (read_creds(req->pid, &c) < 0 || ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) _exit(0);
-    if (become(&c, root, cwd) == 0) {
+    /* Still in the call once all was read: the thread we read is the caller, not a recycled pid. Where something
+     * could not be read although it is, the call fails (EPERM) rather than run in another context, or wait. */
+    int ok = root >= 0 && cwd >= 0 && read_creds(req->pid, &c) == 0;
+    if (ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &req->id) < 0) _exit(0);
+    if (ok && become(&c, root, cwd) == 0) {
         error = connect(sock, (const struct sockaddr *)ss, len) == 0 ? 0 : errno;
     }
     answer(listener, req->id, -error);
