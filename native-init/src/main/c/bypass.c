@@ -11,10 +11,11 @@
  *
  * What the process holds then: a host socket listening on the published address and port, and the connections it
  * accepts there: host loopback connections, which is what publishing the port means. A listening socket cannot
- * connect or be bound elsewhere. But an accepted TCP socket can be disconnected (connect with AF_UNSPEC) and then
- * connected again, from the published address to any address the host's loopback reaches: a process that sets out to
- * do so reaches the host's loopback services. That is why the bypass is opt-in (sandboxed.publish.bypass=auto), for
- * workloads that are trusted not to try.
+ * connect or be bound elsewhere. An accepted one could be disconnected (connect with AF_UNSPEC) and connected again
+ * to any host loopback port: so with the bypass the filter sends every connect to the init too, which refuses it on a
+ * host socket (sockcall.c), and refuses sends with MSG_FASTOPEN (BindBypass.java). A bind of a host socket is refused
+ * here (EACCES). Every other bind continues: should another thread put a host socket on the number meanwhile, the
+ * kernel binds one that is still connected (it never saw AF_UNSPEC), which can then neither listen nor connect.
  */
 #define _GNU_SOURCE
 #include "bypass.h"
@@ -29,11 +30,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
 #include "forward.h"
+#include "sockcall.h"
 #include "util.h"
 
 #ifndef SYS_pidfd_open
@@ -73,20 +76,6 @@ static void answer(int listener, uint64_t id, int error, int cont) {
 
 static int still_valid(int listener, uint64_t id) {
     return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
-
-/* The thread group of a thread (pidfd_open takes a process), from /proc/TID/status; -1 if unknown. */
-static pid_t thread_group(pid_t tid) {
-    char path[32], buf[1024];
-    snprintf(path, sizeof path, "/proc/%d/status", (int)tid);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return -1;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n <= 0) return -1;
-    buf[n] = '\0';
-    char *t = strstr(buf, "\nTgid:");
-    return t == NULL ? -1 : (pid_t)strtol(t + 6, NULL, 10);
 }
 
 /* Whether descriptor fd of process pid is close-on-exec, from its fdinfo ("flags:" in octal). */
@@ -132,6 +121,7 @@ static int servable(const struct sockaddr_storage *ss) {
 /* Gives the host socket the process's options and puts it in place of the process's socket. */
 static int install(int host, void *ctx) {
     struct app_socket *app = ctx;
+    sockcall_host_socket(host); /* before any host socket reaches the sandbox: connects of them are refused */
     int flags = fcntl(host, F_GETFL);
     if (flags < 0 || fcntl(host, F_SETFL, (flags & ~O_NONBLOCK) | (app->status & O_NONBLOCK)) < 0) return -1;
     setsockopt(host, IPPROTO_TCP, TCP_NODELAY, &app->nodelay, sizeof app->nodelay);
@@ -175,7 +165,7 @@ void bypass_bind(int listener, const struct seccomp_notif *req) {
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
     socklen_t len = (socklen_t)req->data.args[2];
-    pid_t tgid;
+    pid_t tgid = -1;
     if (req->data.arch != NATIVE_ARCH || req->data.nr != SYS_bind || len < sizeof(sa_family_t) || len > sizeof ss) {
         goto out;
     }
@@ -194,7 +184,7 @@ void bypass_bind(int listener, const struct seccomp_notif *req) {
         goto out;
     }
     if (port == 0 || !servable(&ss)) goto out;
-    if ((tgid = thread_group(req->pid)) <= 0) goto out;
+    if ((tgid = sockcall_thread_group(req->pid)) <= 0) goto out;
     pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
     /* Still in the call: the memory we read and the process we opened are the caller's (seccomp_unotify(2)). */
     if (pidfd < 0 || !still_valid(listener, req->id)) goto out;
@@ -221,10 +211,19 @@ void bypass_bind(int listener, const struct seccomp_notif *req) {
     if (v6only < 0 || app.status < 0) goto out;
     done = forward_bypass(port, &ss, len, v6only, install, &app);
 out:
+    if (!done && sock < 0 && (int)req->data.args[0] >= 0) {
+        if (pidfd < 0 && (tgid = sockcall_thread_group(req->pid)) > 0) pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+        if (pidfd >= 0) sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
+    }
+    struct stat st;
+    /* A host socket (an accepted one that lost its peer) must not take a host port: see the top of this file. */
+    if (!done && sock >= 0 && fstat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && sockcall_foreign(sock)) {
+        answer(listener, req->id, -EACCES, 0);
+        done = 1;
+    }
 #else
     (void)install;
     (void)servable;
-    (void)thread_group;
     (void)fd_cloexec;
     (void)set_size;
 #endif

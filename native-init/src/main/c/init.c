@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "bypass.h"
+#include "sockcall.h"
 #include "exec.h"
 #include "forward.h"
 #include "hooks.h"
@@ -50,7 +51,7 @@ static uint32_t listener_errno[MAX_LISTENERS];
 /* LISTENER_*: what a listener's notifications are */
 static unsigned listener_kind[MAX_LISTENERS];
 #define LISTENER_DENIALS 1 /* F_SECCOMP_NOTIFY: denials, counted and answered with listener_errno */
-#define LISTENER_BIND 2    /* F_SECCOMP_BIND: bind(2) calls for the port bypass */
+#define LISTENER_BIND 2    /* F_SECCOMP_BIND: bind(2) and connect(2) calls for the port bypass */
 static int nlisteners;
 static struct denial denials[MAX_DENIALS];
 static int ndenials;
@@ -366,7 +367,8 @@ static void reap(void) {
             }
             break;
         }
-        /* Anything else is an orphan re-parented to us: reaping it is all PID 1 owes it. */
+        /* Anything else is a connect's child (sockcall.c) or an orphan re-parented to us: reaping it is all we owe. */
+        sockcall_reaped(pid);
     }
 }
 
@@ -407,6 +409,10 @@ static void handle_notification(int idx) {
     }
     if ((listener_kind[idx] & LISTENER_BIND) && bypass_is_bind(&req)) {
         bypass_bind(listeners[idx], &req); /* with F_SECCOMP_BIND only our rule notifies bind (see bypass.c) */
+        return;
+    }
+    if ((listener_kind[idx] & LISTENER_BIND) && sockcall_is_connect(&req)) {
+        sockcall_connect(listeners[idx], &req); /* and connect (see sockcall.c) */
         return;
     }
     if (listener_kind[idx] & LISTENER_DENIALS) count_denial(req.data.arch, (uint32_t)req.data.nr);

@@ -32,11 +32,13 @@ import dev.sandboxed.core.spec.SandboxSpec;
 
 /**
  * Throughput and connect latency through a published port against a direct loopback connection to the same server
- * (a python3 process on the host, the same script in a sandbox; "bypassed": in a sandbox with
- * sandboxed.publish.bypass=auto, where the server takes the host socket itself), and against the port forwarding of slirp4netns
+ * (a python3 process on the host, the same script in a sandbox with sandboxed.publish.bypass=off; "bypassed": in a
+ * sandbox with the default, auto, where the server takes the host socket itself), and against the port forwarding of slirp4netns
  * ({@code --api-socket}, {@code add_hostfwd}; the server in {@code unshare -Urn}) and of pasta ({@code -t}; the server
  * as pasta's command) where they are installed. The paths take turns within each round, so load changes hit them all
- * alike. Not a test: prints medians, the slow tail (p10 of throughput, p90 of latency) and ratios to direct.
+ * alike. Not a test: prints medians, the slow tail (p10 of throughput, p90 of latency) and ratios to direct. Last,
+ * what the bypass costs connects made inside (the init does each one): a loop of connects to a server in the same
+ * sandbox, blocking and non-blocking, in both sandboxes.
  *
  * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.PortForwardBench [GiB] [runs] [connects] [SECCOMP]</pre>
  *
@@ -68,6 +70,23 @@ public final class PortForwardBench {
             while True:
                 c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
             """;
+    /** argv: count. Connects that many times to a server in the same sandbox; prints us per blocking, non-blocking. */
+    private static final String CONNECTS = """
+            import select, socket, sys, threading, time
+            s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(512); addr = s.getsockname()
+            def serve():
+                while True: s.accept()[0].close()
+            threading.Thread(target=serve, daemon=True).start()
+            n = int(sys.argv[1]); out = []
+            for blocking in (True, False):
+                t = time.perf_counter()
+                for i in range(n):
+                    c = socket.socket(); c.setblocking(blocking)
+                    if c.connect_ex(addr) != 0: select.select([], [c], [])
+                    c.close()
+                out.append((time.perf_counter() - t) / n * 1e6)
+            print('%.1f %.1f' % tuple(out))
+            """;
 
     private PortForwardBench() {
     }
@@ -83,7 +102,7 @@ public final class PortForwardBench {
         String seccomp = args.length > 3 ? args[3] : "default";
         List<Process> helpers = new ArrayList<>();
         SandboxSpec spec = SandboxSpec.builder().seccomp(seccomp).publish(PortMapping.tcp(8080)).build();
-        try (Sandbox sandbox = Sandbox.start(spec); Sandbox bypassed = startBypassed(spec)) {
+        try (Sandbox sandbox = startWith(spec, "off"); Sandbox bypassed = startWith(spec, "auto")) {
             int hostPort = freePort();
             Process direct = start(helpers, "python3", "-c", SERVER, "" + hostPort);
             awaitListening(direct.getInputStream());
@@ -118,15 +137,27 @@ public final class PortForwardBench {
             report("upload Gbit/s", up, true);
             report("download Gbit/s", down, true);
             report("connect + 1-byte echo, us", lat, false);
+            Map<String, List<Double>> blocking = new LinkedHashMap<>(), nonBlocking = new LinkedHashMap<>();
+            for (int i = 0; i < runs; i++) {
+                for (Sandbox s : List.of(sandbox, bypassed)) {
+                    String[] us = s.exec("python3", "-c", CONNECTS, Integer.toString(connects * 10)).stdout().strip()
+                            .split(" ");
+                    String name = s == sandbox ? "off" : "bypass";
+                    blocking.computeIfAbsent(name, k -> new ArrayList<>()).add(Double.parseDouble(us[0]));
+                    nonBlocking.computeIfAbsent(name, k -> new ArrayList<>()).add(Double.parseDouble(us[1]));
+                }
+            }
+            report("connect inside, blocking, us", blocking, false);
+            report("connect inside, non-blocking, us", nonBlocking, false);
         } finally {
             helpers.forEach(Process::destroyForcibly);
         }
     }
 
-    /** The same sandbox with sandboxed.publish.bypass=auto: its server takes the host socket itself. */
-    private static Sandbox startBypassed(SandboxSpec spec) {
+    /** The sandbox with sandboxed.publish.bypass set to {@code bypass} (auto: its server takes the host socket). */
+    private static Sandbox startWith(SandboxSpec spec, String bypass) {
         String before = System.getProperty("sandboxed.publish.bypass");
-        System.setProperty("sandboxed.publish.bypass", "auto");
+        System.setProperty("sandboxed.publish.bypass", bypass);
         try {
             return Sandbox.start(spec);
         } finally {
@@ -280,9 +311,9 @@ public final class PortForwardBench {
         return sorted.get(Math.min(n - 1, (int) Math.ceil(p * n) - 1));
     }
 
-    /** Medians, the slow tail (p10 of a rate, p90 of a time) and each median's ratio to direct's. */
+    /** Medians, the slow tail (p10 of a rate, p90 of a time) and each median's ratio to the first path's. */
     private static void report(String what, Map<String, List<Double>> byPath, boolean rate) {
-        double direct = percentile(byPath.get("direct"), 0.5);
+        double direct = percentile(byPath.values().iterator().next(), 0.5);
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-26s", what));
         for (var e : byPath.entrySet()) {
             double median = percentile(e.getValue(), 0.5);

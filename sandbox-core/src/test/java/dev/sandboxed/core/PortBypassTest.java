@@ -40,7 +40,7 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 import dev.sandboxed.core.wait.Wait;
 
 /**
- * The port bypass (sandboxed.publish.bypass=auto): a real server in a sandbox that binds a published TCP port gets the
+ * The port bypass (sandboxed.publish.bypass=auto, the default): a real server in a sandbox that binds a published TCP port gets the
  * host socket itself; its getsockname shows the host port, which is how these tests know the bypass was used.
  */
 @RequiresSandbox
@@ -100,7 +100,7 @@ class PortBypassTest {
     @BeforeAll
     static void bypassOn() {
         before = System.getProperty("sandboxed.publish.bypass");
-        System.setProperty("sandboxed.publish.bypass", "auto");
+        System.clearProperty("sandboxed.publish.bypass"); // the default
     }
 
     @AfterAll
@@ -328,7 +328,7 @@ class PortBypassTest {
             assertThat(server.awaitListening()).isEqualTo(8080);
             roundTrip(sandbox, 8080, "proxied".getBytes(StandardCharsets.US_ASCII));
         } finally {
-            System.setProperty("sandboxed.publish.bypass", "auto");
+            System.clearProperty("sandboxed.publish.bypass");
         }
     }
 
@@ -341,7 +341,7 @@ class PortBypassTest {
                     .hasMessageContaining("sandboxed.publish.bypass").hasMessageContaining("allowed: auto, off");
             assertThat(runtime.openSandboxes()).isEmpty();
         } finally {
-            System.setProperty("sandboxed.publish.bypass", "auto");
+            System.clearProperty("sandboxed.publish.bypass");
         }
     }
 }

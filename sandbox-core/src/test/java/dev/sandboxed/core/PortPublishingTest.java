@@ -130,8 +130,12 @@ class PortPublishingTest {
     }
 
     private static Socket connect(int containerPort) throws IOException {
+        return connect(sandbox, containerPort);
+    }
+
+    private static Socket connect(Sandbox in, int containerPort) throws IOException {
         Socket s = new Socket();
-        s.connect(new InetSocketAddress(sandbox.host(), sandbox.mappedPort(containerPort)), 10_000);
+        s.connect(new InetSocketAddress(in.host(), in.mappedPort(containerPort)), 10_000);
         s.setSoTimeout(60_000);
         return s;
     }
@@ -299,27 +303,50 @@ class PortPublishingTest {
 
     @Test
     void idleConnectionsHoldNoPipe() throws Exception {
-        Path fds = Path.of("/proc/" + sandbox.pid() + "/fd");
-        // The init is not dumpable: only real root may list its descriptors.
-        org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(fds), "the init's descriptors are readable");
-        echoRoundTrip(new byte[] {1});
-        settledCount(fds);
-        long socketsBefore = countLinks(fds, "socket:");
-        long pipesBefore = countLinks(fds, "pipe:");
-        List<Socket> idle = new ArrayList<>();
-        try {
-            for (int i = 0; i < 20; i++) {
-                idle.add(connect(8080));
+        try (Sandbox proxied = startProxied(SandboxSpec.builder()
+                .publish(PortMapping.tcp(8080), PortMapping.tcp(8082)).build())) {
+            Path fds = Path.of("/proc/" + proxied.pid() + "/fd");
+            // The init is not dumpable: only real root may list its descriptors.
+            org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(fds), "the init's descriptors are readable");
+            awaitListening(proxied.spawn(ProcessSpec.of("python3", "-c", TCP_SERVER)));
+            try (Socket s = connect(proxied, 8080)) {
+                s.getOutputStream().write(1);
+                s.shutdownOutput();
+                assertThat(s.getInputStream().readAllBytes()).containsExactly(1);
             }
-            // Each is accepted and connected inside (two sockets) but has carried no byte: no pipe yet.
-            assertThat(Probes.eventually(30, () -> countLinks(fds, "socket:") >= socketsBefore + 40)).isTrue();
-            assertThat(countLinks(fds, "pipe:")).isEqualTo(pipesBefore);
-            Socket first = idle.get(0);
-            first.getOutputStream().write('x');
-            assertThat(first.getInputStream().read()).isEqualTo('x');
+            settledCount(fds);
+            long socketsBefore = countLinks(fds, "socket:");
+            long pipesBefore = countLinks(fds, "pipe:");
+            List<Socket> idle = new ArrayList<>();
+            try {
+                for (int i = 0; i < 20; i++) {
+                    idle.add(connect(proxied, 8080));
+                }
+                // Each is accepted and connected inside (two sockets) but has carried no byte: no pipe yet.
+                assertThat(Probes.eventually(30, () -> countLinks(fds, "socket:") >= socketsBefore + 40)).isTrue();
+                assertThat(countLinks(fds, "pipe:")).isEqualTo(pipesBefore);
+                Socket first = idle.get(0);
+                first.getOutputStream().write('x');
+                assertThat(first.getInputStream().read()).isEqualTo('x');
+            } finally {
+                for (Socket s : idle) {
+                    s.close();
+                }
+            }
+        }
+    }
+
+    /** A sandbox whose published ports go through the init's relay (sandboxed.publish.bypass=off): its own limits. */
+    private static Sandbox startProxied(SandboxSpec spec) {
+        String before = System.getProperty("sandboxed.publish.bypass");
+        System.setProperty("sandboxed.publish.bypass", "off");
+        try {
+            return Sandbox.start(spec);
         } finally {
-            for (Socket s : idle) {
-                s.close();
+            if (before == null) {
+                System.clearProperty("sandboxed.publish.bypass");
+            } else {
+                System.setProperty("sandboxed.publish.bypass", before);
             }
         }
     }
@@ -383,7 +410,7 @@ class PortPublishingTest {
                 + "s = socket.socket(); s.bind(('127.0.0.1', 8090)); s.listen(4096); print('listening', flush=True)\n"
                 + "time.sleep(3600)\n";
         List<java.nio.channels.SocketChannel> clients = new ArrayList<>();
-        try (Sandbox s = Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(8090)).build())) {
+        try (Sandbox s = startProxied(SandboxSpec.builder().publish(PortMapping.tcp(8090)).build())) {
             awaitListening(s.spawn(ProcessSpec.of("python3", "-c", holder)));
             InetSocketAddress mapped = new InetSocketAddress("127.0.0.1", s.mappedPort(8090));
             for (int i = 0; i < 1100; i++) {

@@ -10,11 +10,12 @@ import dev.sandboxed.core.spec.SpecException;
  * {@code sandboxed.publish.bypass}: whether a server in a sandbox that binds a published TCP port gets the host's
  * listening socket itself (sandbox-init's bypass.c), so its clients reach it over one loopback connection instead
  * of two with the init splicing between. {@code auto}: where seccomp is on, the host has user notification with
- * ADDFD (Linux 5.9) and the profile always allows bind; else the proxy, as with {@code off} (the default).
+ * ADDFD (Linux 5.9) and the profile always allows bind and connect and never io_uring (the default); else the
+ * proxy, as with {@code off}.
  *
- * <p>Off by default: the server then holds host sockets, and a connection it accepted can be disconnected
- * (connect with AF_UNSPEC) and connected again, to any port of the host's loopback; a workload trusted not to try
- * gains the throughput. Read at each start.
+ * <p>The server then holds host sockets, and a connection it accepted could be disconnected (connect with AF_UNSPEC)
+ * and connected again, to any port of the host's loopback: so the filter sends every connect to the init, which
+ * refuses it on a host socket and makes every other one itself (sandbox-init's sockcall.c). Read at each start.
  */
 final class PublishBypass {
     static final String PROPERTY = "sandboxed.publish.bypass";
@@ -28,10 +29,10 @@ final class PublishBypass {
                 .anyMatch(p -> p.transport() == PortMapping.Transport.TCP);
     }
 
-    /** {@code auto} or {@code off} (blank or absent: off); anything else fails naming the property. */
+    /** {@code auto} or {@code off} (blank or absent: auto); anything else fails naming the property. */
     static boolean parse(String value) {
         if (value == null || value.isBlank()) {
-            return false;
+            return true;
         }
         return switch (value.strip().toLowerCase(Locale.ROOT)) {
             case "auto" -> true;

@@ -11,7 +11,7 @@ import java.util.OptionalInt;
  *                       (the init must load it with SECCOMP_FILTER_FLAG_NEW_LISTENER)
  * @param defaultErrno   the errno of the policy's default action, if it is ERRNO: in notify mode
  *                       the init answers every notification with {@code -defaultErrno}
- * @param notifyBind     bind(2) comes as SECCOMP_RET_USER_NOTIF for the port bypass ({@link BindBypass}): the init
+ * @param notifyBind     bind(2) and connect(2) come as SECCOMP_RET_USER_NOTIF for the port bypass ({@link BindBypass}): the init
  *                       must load it with a listener even without denial reports
  */
 public record SeccompFilter(BpfProgram program, SyscallArch arch, boolean notifyDenials, OptionalInt defaultErrno,
