@@ -119,6 +119,15 @@ class OpsCommandsTest {
         return runProcess(command);
     }
 
+    /** The CLI's command line for a shell script, each argument quoted, with a trailing space. */
+    private static String shellQuotedCliCommand() {
+        StringBuilder cli = new StringBuilder();
+        for (String arg : cliCommand()) {
+            cli.append('\'').append(arg).append("' ");
+        }
+        return cli.toString();
+    }
+
     private static List<String> cliCommand() {
         List<String> command = new ArrayList<>(List.of(JAVA.toString()));
         if (Runtime.version().feature() >= 24) {
@@ -257,10 +266,7 @@ class OpsCommandsTest {
     @Order(3)
     void execFromATerminalGetsAFreshPtySizedAsItAndRestoresIt(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1) of util-linux for a terminal");
-        StringBuilder cli = new StringBuilder();
-        for (String arg : cliCommand()) {
-            cli.append('\'').append(arg).append("' ");
-        }
+        String cli = shellQuotedCliCommand();
         Path script = Files.writeString(dir.resolve("t.sh"), String.join("\n",
                 "stty rows 45 cols 123",
                 "before=$(stty -g)",
@@ -300,10 +306,7 @@ class OpsCommandsTest {
     @Order(3)
     void execFromATerminalIntoAFileGetsPipesByteExact(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1) of util-linux for a terminal");
-        StringBuilder cli = new StringBuilder();
-        for (String arg : cliCommand()) {
-            cli.append('\'').append(arg).append("' ");
-        }
+        String cli = shellQuotedCliCommand();
         // stdin is script's terminal, stdout a file: a pty would make every \n a \r\n and put stderr into the file.
         Path script = Files.writeString(dir.resolve("t.sh"), String.join("\n",
                 "[ -t 0 ] && echo stdin-tty",

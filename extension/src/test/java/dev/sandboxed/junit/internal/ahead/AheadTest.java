@@ -40,6 +40,19 @@ class AheadTest {
         return () -> new Handle(key);
     }
 
+    /** A start that counts {@code starting} down, then blocks until {@code proceed} opens (10 s at most). */
+    private Supplier<Handle> startWhenReleased(String key, CountDownLatch starting, CountDownLatch proceed) {
+        return () -> {
+            starting.countDown();
+            try {
+                proceed.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Handle(key);
+        };
+    }
+
     @Test
     void anEqualKeyTakesThePreparedOneWithItsPermit() {
         ahead.prepare("a", "t1", permits, start("a"));
@@ -87,14 +100,7 @@ class AheadTest {
     @Test
     void oneNotStartedYetIsSkippedAndTheCallerStartsItsOwn() throws Exception {
         CountDownLatch proceed = new CountDownLatch(1);
-        ahead.prepare("a", "t1", permits, () -> {
-            try {
-                proceed.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return new Handle("a");
-        });
+        ahead.prepare("a", "t1", permits, startWhenReleased("a", new CountDownLatch(1), proceed));
         ahead.prepare("b", "t1", permits, start("b")); // queued behind a
         assertThat(ahead.take("b", "t2")).isEmpty();
         proceed.countDown();
@@ -150,15 +156,7 @@ class AheadTest {
     void oneDiscardedWhileStartingIsClosedOnceStartedAndCloseWaitsForIt() throws Exception {
         CountDownLatch starting = new CountDownLatch(1);
         CountDownLatch proceed = new CountDownLatch(1);
-        ahead.prepare("a", "t1", permits, () -> {
-            starting.countDown();
-            try {
-                proceed.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return new Handle("a");
-        });
+        ahead.prepare("a", "t1", permits, startWhenReleased("a", starting, proceed));
         ahead.prepare("b", "t1", permits, start("b")); // queued behind a
         assertThat(starting.await(10, TimeUnit.SECONDS)).isTrue();
         ahead.discardAll();
