@@ -112,12 +112,27 @@ class AheadTest {
     @Test
     void closeLaterClosesOffTheCallersThreadAndCloseWaitsForIt() {
         Handle h = new Handle("a");
-        ahead.closeLater(h);
+        ahead.closeLater(h, "t1", "h");
         ahead.close();
         assertThat(closed).containsExactly(h);
         Handle after = new Handle("b");
-        ahead.closeLater(after); // closed pool: at once
+        ahead.closeLater(after, "t1", "after"); // closed pool: at once
         assertThat(closed).containsExactly(h, after);
+        assertThat(ahead.takeCloseFailures("")).isEmpty();
+    }
+
+    @Test
+    void aCloseThatFailsIsKeptForItsOriginAndGivenOnce() {
+        AutoCloseable failing = () -> {
+            throw new IllegalStateException("kill failed");
+        };
+        ahead.closeLater(failing, "[class:A]/[method:m]", "the container of m");
+        ahead.closeLater(new Handle("b"), "[class:A]/[method:n]", "the container of n");
+        ahead.awaitIdle();
+        assertThat(ahead.takeCloseFailures("[class:B]")).isEmpty();
+        assertThat(ahead.takeCloseFailures("[class:A]")).singleElement().satisfies(e -> assertThat(e)
+                .hasMessage("closing the container of m failed: kill failed").hasCauseInstanceOf(IllegalStateException.class));
+        assertThat(ahead.takeCloseFailures("[class:A]")).as("given once").isEmpty();
     }
 
     @Test
