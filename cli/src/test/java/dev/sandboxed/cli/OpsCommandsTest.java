@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -326,6 +327,30 @@ class OpsCommandsTest {
         }
         assertThat(Files.readAllBytes(dir.resolve("out"))).hasSize(expected.length).isEqualTo(expected);
         assertThat(Files.readString(dir.resolve("err"))).isEqualTo("to-stderr\n");
+    }
+
+    @Test
+    @Order(3)
+    void execIntoANonBlockingStdoutWaitsForItsReader() throws Exception {
+        // A parent that shares its stdout non-blocking (python here, then exec): the CLI's writes meet EAGAIN.
+        String script = "python3 -c 'import fcntl, os; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | "
+                + "os.O_NONBLOCK)'; exec " + shellQuotedCliCommand() + "exec --state-dir " + stateDir + " " + heldId
+                + " -- python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 4096)'";
+        Process p = new ProcessBuilder("sh", "-c", script).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        try (InputStream out = p.getInputStream()) {
+            got.write(out.read());
+            Thread.sleep(500); // a slow reader: the pipe fills while the CLI relays
+            out.transferTo(got);
+        }
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        byte[] expected = new byte[256 * 4096];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (byte) i;
+        }
+        assertThat(got.size()).as("bytes relayed").isEqualTo(expected.length);
+        assertThat(got.toByteArray()).isEqualTo(expected);
+        assertThat(p.exitValue()).isZero();
     }
 
     @Test
