@@ -169,6 +169,14 @@ static int watch(int fd, uint32_t events, void *ptr) {
     return epoll_ctl(epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 }
 
+/*
+ * Before a close: epoll drops a registration only when the last copy of the file closes, and a child the init
+ * forked may hold one; its events would then name a conn or peer already freed.
+ */
+static void unwatch(int fd) {
+    epoll_ctl(epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+}
+
 static void watch_exposed(int on) {
     expose_paused = !on;
     for (int i = 0; i < nmappings; i++) {
@@ -313,6 +321,7 @@ static void close_conn(struct conn *c, int abortive) {
     }
     for (int i = 0; i < 2; i++) {
         if (c->fd[i] >= 0) {
+            unwatch(c->fd[i]);
             if (abortive) {
                 reset(c->fd[i]);
             } else {
@@ -508,6 +517,7 @@ static void connected(struct conn *c) {
     if (err != 0) {
         if (!c->map->expose && !c->tried_ipv6) {
             c->tried_ipv6 = 1;
+            unwatch(c->fd[1]);
             close(c->fd[1]);
             c->fd[1] = -1;
             if (connect_inside(c, 1) == 0) return;
@@ -608,7 +618,10 @@ static void drop_peer(struct peer *p) {
         p->held = h->next;
         free(h);
     }
-    if (p->fd >= 0) close(p->fd);
+    if (p->fd >= 0) {
+        unwatch(p->fd);
+        close(p->fd);
+    }
     p->type = 0; /* an event of this batch for it is ignored */
     p->map->count--;
     npeers--;

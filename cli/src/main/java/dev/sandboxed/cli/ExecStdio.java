@@ -304,8 +304,11 @@ final class ExecStdio implements AutoCloseable {
         return n;
     }
 
-    /** Writes all {@code n} bytes; to a non-blocking descriptor ({@code retry}) waiting while it is full and the process runs. */
-    private boolean writeAll(int fd, byte[] buffer, int n, boolean retry) {
+    /**
+     * Writes all {@code n} bytes, waiting while {@code fd} is full: for the process's stdin ({@code toProcess}) while
+     * the process runs, for our own stdout or stderr (non-blocking when a parent shares it so) until a stop is asked.
+     */
+    private boolean writeAll(int fd, byte[] buffer, int n, boolean toProcess) {
         byte[] rest = buffer;
         int left = n;
         while (left > 0) {
@@ -315,7 +318,7 @@ final class ExecStdio implements AutoCloseable {
                 if (errno == Errno.EINTR) {
                     continue;
                 }
-                if (retry && errno == Errno.EAGAIN && endedAt == 0 && !stopRequested()) {
+                if (errno == Errno.EAGAIN && (!toProcess || endedAt == 0) && !stopRequested()) {
                     sleep();
                     continue;
                 }

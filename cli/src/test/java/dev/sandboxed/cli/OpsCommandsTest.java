@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -117,6 +118,15 @@ class OpsCommandsTest {
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName()));
         command.addAll(List.of(args));
         return runProcess(command);
+    }
+
+    /** The CLI's command line for a shell script, each argument quoted, with a trailing space. */
+    private static String shellQuotedCliCommand() {
+        StringBuilder cli = new StringBuilder();
+        for (String arg : cliCommand()) {
+            cli.append('\'').append(arg).append("' ");
+        }
+        return cli.toString();
     }
 
     private static List<String> cliCommand() {
@@ -257,10 +267,7 @@ class OpsCommandsTest {
     @Order(3)
     void execFromATerminalGetsAFreshPtySizedAsItAndRestoresIt(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1) of util-linux for a terminal");
-        StringBuilder cli = new StringBuilder();
-        for (String arg : cliCommand()) {
-            cli.append('\'').append(arg).append("' ");
-        }
+        String cli = shellQuotedCliCommand();
         Path script = Files.writeString(dir.resolve("t.sh"), String.join("\n",
                 "stty rows 45 cols 123",
                 "before=$(stty -g)",
@@ -300,10 +307,7 @@ class OpsCommandsTest {
     @Order(3)
     void execFromATerminalIntoAFileGetsPipesByteExact(@TempDir Path dir) throws Exception {
         assumeTrue(Files.isExecutable(Path.of("/usr/bin/script")), "needs script(1) of util-linux for a terminal");
-        StringBuilder cli = new StringBuilder();
-        for (String arg : cliCommand()) {
-            cli.append('\'').append(arg).append("' ");
-        }
+        String cli = shellQuotedCliCommand();
         // stdin is script's terminal, stdout a file: a pty would make every \n a \r\n and put stderr into the file.
         Path script = Files.writeString(dir.resolve("t.sh"), String.join("\n",
                 "[ -t 0 ] && echo stdin-tty",
@@ -323,6 +327,30 @@ class OpsCommandsTest {
         }
         assertThat(Files.readAllBytes(dir.resolve("out"))).hasSize(expected.length).isEqualTo(expected);
         assertThat(Files.readString(dir.resolve("err"))).isEqualTo("to-stderr\n");
+    }
+
+    @Test
+    @Order(3)
+    void execIntoANonBlockingStdoutWaitsForItsReader() throws Exception {
+        // A parent that shares its stdout non-blocking (python here, then exec): the CLI's writes meet EAGAIN.
+        String script = "python3 -c 'import fcntl, os; fcntl.fcntl(1, fcntl.F_SETFL, fcntl.fcntl(1, fcntl.F_GETFL) | "
+                + "os.O_NONBLOCK)'; exec " + shellQuotedCliCommand() + "exec --state-dir " + stateDir + " " + heldId
+                + " -- python3 -c 'import sys; sys.stdout.buffer.write(bytes(range(256)) * 4096)'";
+        Process p = new ProcessBuilder("sh", "-c", script).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        ByteArrayOutputStream got = new ByteArrayOutputStream();
+        try (InputStream out = p.getInputStream()) {
+            got.write(out.read());
+            Thread.sleep(500); // a slow reader: the pipe fills while the CLI relays
+            out.transferTo(got);
+        }
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        byte[] expected = new byte[256 * 4096];
+        for (int i = 0; i < expected.length; i++) {
+            expected[i] = (byte) i;
+        }
+        assertThat(got.size()).as("bytes relayed").isEqualTo(expected.length);
+        assertThat(got.toByteArray()).isEqualTo(expected);
+        assertThat(p.exitValue()).isZero();
     }
 
     @Test

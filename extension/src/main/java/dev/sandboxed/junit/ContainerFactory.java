@@ -86,7 +86,7 @@ final class ContainerFactory {
         }
         if (ahead && prepareNext) {
             PreparedAhead prepared = PreparedAhead.of(context);
-            container.closeInBackground(prepared::closeLater);
+            container.closeInBackground(c -> prepared.closeLater(c, context));
             prepared.prepare(context, config, runtime, spec);
         }
         return container;

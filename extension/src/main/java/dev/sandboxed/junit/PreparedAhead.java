@@ -1,5 +1,6 @@
 package dev.sandboxed.junit;
 
+import java.util.List;
 import java.util.Optional;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -50,16 +51,27 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
      */
     private record ClassEnd(Ahead<Key, Sandbox> ahead, String classId) implements AutoCloseable,
             ExtensionContext.Store.CloseableResource {
+        /** Fails the class with the first of its tests' containers that did not close cleanly (others suppressed). */
         @Override
         public void close() {
             ahead.discardFrom(classId);
             ahead.awaitIdle();
+            throwFirst(ahead.takeCloseFailures(classId));
         }
     }
 
-    /** Closes a test's container off the test's path, on the thread that starts them ahead. */
-    void closeLater(Container container) {
-        ahead.closeLater(container);
+    private static void throwFirst(List<RuntimeException> failures) {
+        if (!failures.isEmpty()) {
+            RuntimeException first = failures.get(0);
+            failures.subList(1, failures.size()).forEach(first::addSuppressed);
+            throw first;
+        }
+    }
+
+    /** Closes a test's container off the test's path, on a background thread; a failure fails the test's class. */
+    void closeLater(Container container, ExtensionContext context) {
+        ahead.closeLater(container, context.getUniqueId(), "the container '" + container.name() + "' of "
+                + context.getDisplayName() + " (" + container.id() + ")");
     }
 
     /** Whether a sandbox for {@code spec} may be started ahead (see the class comment). */
@@ -97,5 +109,6 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
     @Override
     public void close() {
         ahead.close();
+        throwFirst(ahead.takeCloseFailures("")); // of classes whose end came before their closes were handed over
     }
 }

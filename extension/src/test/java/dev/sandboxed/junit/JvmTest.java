@@ -210,6 +210,25 @@ class JvmTest {
         assertThat(failure.getStackTrace()).anySatisfy(f -> assertThat(f.getMethodName()).isEqualTo("exits"));
     }
 
+    @Sandboxed(jvm = true)
+    static class ReplacesItsEvents {
+        @Test
+        void linksItsEventsFileToAHostFile() throws Exception {
+            Path events = Path.of(Wire.DIR_INSIDE, Wire.EVENTS);
+            Files.delete(events);
+            Files.createSymbolicLink(events, Path.of("/proc/self/status"));
+        }
+    }
+
+    @Test
+    void anEventsFileTheTestReplacedIsNotFollowed() {
+        // The parent reads it after the sandbox is gone: a link would be resolved in the parent's own view.
+        Throwable failure = Kit.onlyFailure(Kit.run(ReplacesItsEvents.class));
+        assertThat(failure).isInstanceOf(java.io.UncheckedIOException.class);
+        assertThat(failure.getCause()).hasMessageEndingWith(
+                "is not a regular file: the sandboxed JVM replaced its events file");
+    }
+
     @Sandboxed(jvm = true, memory = "128m")
     static class Hungry {
         @Test

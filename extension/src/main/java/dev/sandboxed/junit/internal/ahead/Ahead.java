@@ -6,8 +6,10 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -37,8 +39,12 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
     public record Taken<S>(S sandbox, Runnable releasePermit) {
     }
 
+    private record CloseFailure(String origin, RuntimeException failure) {
+    }
+
     private final int capacity;
     private final Predicate<S> usable;
+    private final Queue<CloseFailure> closeFailures = new ConcurrentLinkedQueue<>();
     private final Deque<Entry> entries = new ArrayDeque<>();
     private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "sandboxed-prepare-ahead");
@@ -163,14 +169,37 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
 
     /**
      * Closes {@code sandbox} in the background, off the caller's path (at once on this thread when the pool is
-     * closed); {@link #awaitIdle} and {@link #close} wait for it.
+     * closed); {@link #awaitIdle} and {@link #close} wait for it. A close that fails is kept for
+     * {@link #takeCloseFailures} with {@code origin}: a test's container that did not close cleanly must fail
+     * something, as it did when it was closed on the test's path.
      */
-    public void closeLater(AutoCloseable sandbox) {
+    public void closeLater(AutoCloseable sandbox, String origin, String what) {
+        Runnable close = () -> {
+            try {
+                sandbox.close();
+            } catch (Exception e) {
+                closeFailures.add(new CloseFailure(origin, new IllegalStateException("closing " + what + " failed: "
+                        + e.getMessage(), e)));
+            }
+        };
         try {
-            closer.execute(() -> closeQuietly(sandbox));
+            closer.execute(close);
         } catch (RejectedExecutionException closed) {
-            closeQuietly(sandbox);
+            close.run();
         }
+    }
+
+    /** The failures of {@link #closeLater} so far whose origin starts with {@code originPrefix}, each given once. */
+    public List<RuntimeException> takeCloseFailures(String originPrefix) {
+        List<RuntimeException> taken = new ArrayList<>();
+        for (var it = closeFailures.iterator(); it.hasNext(); ) {
+            CloseFailure f = it.next();
+            if (f.origin.startsWith(originPrefix)) {
+                it.remove();
+                taken.add(f.failure);
+            }
+        }
+        return taken;
     }
 
     /** Waits until the background threads have done what they were given so far (at once when the pool is closed). */
@@ -318,7 +347,7 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
         try {
             sandbox.close();
         } catch (Exception e) {
-            LOG.log(Level.WARNING, "closing a sandbox started ahead failed", e);
+            LOG.log(Level.WARNING, "closing a sandbox started ahead that no test took failed", e);
         }
     }
 }

@@ -22,12 +22,17 @@ public final class DynamicListing {
     private DynamicListing() {
     }
 
-    /** The nodes directly under {@code factoryId}, each container with its own, in the order they were listed. */
+    /**
+     * The nodes directly under {@code factoryId}, each container with its own, in the order they were listed. The
+     * sandboxed JVM wrote the events: a node is taken only under a parent whose unique id its own extends (as JUnit's
+     * do, by a segment), so no listing can nest a node in itself and expand without end.
+     */
     public static Stream<DynamicNode> nodes(List<JsonNode> events, String factoryId) {
         Map<String, List<JsonNode>> children = new LinkedHashMap<>();
         for (JsonNode e : events) {
-            if (e.path("type").asText().equals("dynamic")) {
-                children.computeIfAbsent(e.path("parentId").asText(), k -> new ArrayList<>()).add(e);
+            String parentId = e.path("parentId").asText();
+            if (e.path("type").asText().equals("dynamic") && e.path("uniqueId").asText().startsWith(parentId + "/")) {
+                children.computeIfAbsent(parentId, k -> new ArrayList<>()).add(e);
             }
         }
         return under(children, factoryId);

@@ -1,11 +1,16 @@
 package dev.sandboxed.junit.internal.hermetic;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -73,14 +78,38 @@ public final class Wire {
         return Request.fromJson(MAPPER.readTree(line));
     }
 
-    /** The complete events the child wrote; a torn last line (the child died writing it) is left out. */
+    /** The most the parent reads of the events file: the child writes it, so its size is the child's to choose. */
+    static final int MAX_EVENTS_BYTES = 64 << 20;
+
+    /**
+     * The complete events the child wrote; a torn last line (the child died writing it) is left out. Read after the
+     * sandbox is closed, so nothing swaps the file between the check and the read; still no link is followed and
+     * only a regular file of at most {@link #MAX_EVENTS_BYTES} is read (a FIFO or a link to /dev/zero would hang or
+     * exhaust the test JVM).
+     */
     static List<JsonNode> readEvents(Path dir) throws IOException {
         Path file = dir.resolve(EVENTS);
         List<JsonNode> events = new ArrayList<>();
-        if (!Files.exists(file)) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        } catch (NoSuchFileException e) {
             return events;
         }
-        for (String line : Files.readAllLines(file, StandardCharsets.UTF_8)) {
+        if (!attributes.isRegularFile()) {
+            throw new IOException(file + " is not a regular file: the sandboxed JVM replaced its events file");
+        }
+        byte[] bytes;
+        try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+            bytes = in.readNBytes(MAX_EVENTS_BYTES + 1);
+        }
+        if (bytes.length > MAX_EVENTS_BYTES) {
+            throw new IOException(file + " is larger than " + (MAX_EVENTS_BYTES >> 20) + " MiB: not read");
+        }
+        for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n", -1)) {
+            if (line.isEmpty()) {
+                continue;
+            }
             try {
                 events.add(MAPPER.readTree(line));
             } catch (JsonProcessingException e) {

@@ -40,6 +40,19 @@ class AheadTest {
         return () -> new Handle(key);
     }
 
+    /** A start that counts {@code starting} down, then blocks until {@code proceed} opens (10 s at most). */
+    private Supplier<Handle> startWhenReleased(String key, CountDownLatch starting, CountDownLatch proceed) {
+        return () -> {
+            starting.countDown();
+            try {
+                proceed.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return new Handle(key);
+        };
+    }
+
     @Test
     void anEqualKeyTakesThePreparedOneWithItsPermit() {
         ahead.prepare("a", "t1", permits, start("a"));
@@ -87,14 +100,7 @@ class AheadTest {
     @Test
     void oneNotStartedYetIsSkippedAndTheCallerStartsItsOwn() throws Exception {
         CountDownLatch proceed = new CountDownLatch(1);
-        ahead.prepare("a", "t1", permits, () -> {
-            try {
-                proceed.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return new Handle("a");
-        });
+        ahead.prepare("a", "t1", permits, startWhenReleased("a", new CountDownLatch(1), proceed));
         ahead.prepare("b", "t1", permits, start("b")); // queued behind a
         assertThat(ahead.take("b", "t2")).isEmpty();
         proceed.countDown();
@@ -106,12 +112,27 @@ class AheadTest {
     @Test
     void closeLaterClosesOffTheCallersThreadAndCloseWaitsForIt() {
         Handle h = new Handle("a");
-        ahead.closeLater(h);
+        ahead.closeLater(h, "t1", "h");
         ahead.close();
         assertThat(closed).containsExactly(h);
         Handle after = new Handle("b");
-        ahead.closeLater(after); // closed pool: at once
+        ahead.closeLater(after, "t1", "after"); // closed pool: at once
         assertThat(closed).containsExactly(h, after);
+        assertThat(ahead.takeCloseFailures("")).isEmpty();
+    }
+
+    @Test
+    void aCloseThatFailsIsKeptForItsOriginAndGivenOnce() {
+        AutoCloseable failing = () -> {
+            throw new IllegalStateException("kill failed");
+        };
+        ahead.closeLater(failing, "[class:A]/[method:m]", "the container of m");
+        ahead.closeLater(new Handle("b"), "[class:A]/[method:n]", "the container of n");
+        ahead.awaitIdle();
+        assertThat(ahead.takeCloseFailures("[class:B]")).isEmpty();
+        assertThat(ahead.takeCloseFailures("[class:A]")).singleElement().satisfies(e -> assertThat(e)
+                .hasMessage("closing the container of m failed: kill failed").hasCauseInstanceOf(IllegalStateException.class));
+        assertThat(ahead.takeCloseFailures("[class:A]")).as("given once").isEmpty();
     }
 
     @Test
@@ -150,15 +171,7 @@ class AheadTest {
     void oneDiscardedWhileStartingIsClosedOnceStartedAndCloseWaitsForIt() throws Exception {
         CountDownLatch starting = new CountDownLatch(1);
         CountDownLatch proceed = new CountDownLatch(1);
-        ahead.prepare("a", "t1", permits, () -> {
-            starting.countDown();
-            try {
-                proceed.await(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            return new Handle("a");
-        });
+        ahead.prepare("a", "t1", permits, startWhenReleased("a", starting, proceed));
         ahead.prepare("b", "t1", permits, start("b")); // queued behind a
         assertThat(starting.await(10, TimeUnit.SECONDS)).isTrue();
         ahead.discardAll();

@@ -10,8 +10,8 @@ import dev.sandboxed.core.spec.SpecException;
  * {@code sandboxed.publish.bypass}: whether a server in a sandbox that binds a published TCP port gets the host's
  * listening socket itself (sandbox-init's bypass.c), so its clients reach it over one loopback connection instead
  * of two with the init splicing between. {@code auto}: where seccomp is on, the host has user notification with
- * ADDFD (Linux 5.9) and the profile always allows bind and connect and never io_uring (the default); else the
- * proxy, as with {@code off}.
+ * ADDFD and SO_NETNS_COOKIE (Linux 5.14) and the profile always allows bind and connect and never io_uring (the
+ * default); else the proxy, as with {@code off}.
  *
  * <p>The server then holds host sockets, and a connection it accepted could be disconnected (connect with AF_UNSPEC)
  * and connected again, to any port of the host's loopback: so the filter sends every connect to the init, which

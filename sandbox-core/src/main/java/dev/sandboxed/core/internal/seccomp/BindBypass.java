@@ -27,8 +27,12 @@ final class BindBypass {
     static final long MSG_FASTOPEN = 0x20000000L;
     /** EOPNOTSUPP: what tcp_sendmsg_fastopen answers where the host's net.ipv4.tcp_fastopen disables it. */
     static final int EOPNOTSUPP = 95;
-    /** SECCOMP_IOCTL_NOTIF_ADDFD (5.9) puts the host socket in place of the server's; pidfd_getfd (5.6) reads it. */
-    private static final KernelVersion NEEDED = new KernelVersion(5, 9, 0);
+    /**
+     * SECCOMP_IOCTL_NOTIF_ADDFD (5.9) puts the host socket in place of the server's; pidfd_getfd (5.6) reads it;
+     * SO_NETNS_COOKIE (5.14) tells the init's connect and bind emulation a host socket from the sandbox's own, and
+     * without it every connect and every other bind would be refused.
+     */
+    private static final KernelVersion NEEDED = new KernelVersion(5, 14, 0);
 
     private BindBypass() {
     }

@@ -9,6 +9,8 @@ import java.util.Set;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.host.KernelVersion;
+
 /** The bypass's filter: bind and connect notified, MSG_FASTOPEN refused, and only where nothing connects unseen. */
 class BindBypassTest {
     private static final int X86_64 = SyscallArch.X86_64.auditArch();
@@ -58,5 +60,12 @@ class BindBypassTest {
         assertThat(compat.notifyBind()).isFalse();
         SeccompPolicy allowAll = new SeccompPolicy(SeccompAction.ALLOW, EnumSet.of(SyscallArch.X86_64), List.of());
         assertThat(SeccompCompiler.compile(allowAll, SyscallArch.X86_64, true, true).notifyBind()).isFalse();
+    }
+
+    @Test
+    void kernelsWithoutTheNetworkNamespaceCookieGetNoBypass() {
+        // The init tells host sockets from the sandbox's by SO_NETNS_COOKIE (5.14): without it nothing could connect.
+        assertThat(BindBypass.hostSupports(new KernelVersion(5, 10, 0))).isFalse();
+        assertThat(BindBypass.hostSupports(new KernelVersion(5, 13, 19))).isFalse();
     }
 }
