@@ -31,6 +31,18 @@ public final class CgroupDiscovery {
         return discover(mountinfo, procCgroup);
     }
 
+    /**
+     * The cgroup mount with {@code favordynmods}, if any (see {@link MountInfo#favoringDynamicMoves}); empty also when
+     * mountinfo cannot be read.
+     */
+    public static Optional<Path> favoringDynamicMoves(CgroupConfig config) {
+        try {
+            return MountInfo.favoringDynamicMoves(Files.readString(config.mountinfoFile()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
+    }
+
     public static CgroupLayout discover(String mountinfo, String procCgroup) {
         Map<String, String> ownPaths = parseProcCgroup(procCgroup);
         List<MountInfo> mounts = MountInfo.parse(mountinfo);

@@ -2,7 +2,9 @@ package dev.sandboxed.core.internal.cgroup;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -51,6 +53,28 @@ record MountInfo(String root, Path mountPoint, String fsType, Set<String> contro
             out.add(new MountInfo(unescape(left[3]), Path.of(unescape(left[4])), type, Set.copyOf(controllers)));
         }
         return out;
+    }
+
+    /**
+     * The first cgroup mount whose super options have {@code favordynmods} (Linux 6.0+, v1 and v2): the kernel then
+     * keeps its thread-group lock ready for writers, and a move into a cgroup no longer waits for an RCU grace
+     * period after idle. The lock is one for the whole kernel, so one such mount is enough.
+     */
+    static Optional<Path> favoringDynamicMoves(String mountinfo) {
+        for (String line : mountinfo.split("\n")) {
+            int sep = line.indexOf(" - ");
+            if (sep < 0) {
+                continue;
+            }
+            String[] left = line.substring(0, sep).split(" ");
+            String[] right = line.substring(sep + 3).split(" ");
+            boolean cgroup = right[0].equals("cgroup") || right[0].equals("cgroup2");
+            if (cgroup && left.length >= 5 && right.length >= 3
+                    && Arrays.asList(right[2].split(",")).contains("favordynmods")) {
+                return Optional.of(Path.of(unescape(left[4])));
+            }
+        }
+        return Optional.empty();
     }
 
     /** mountinfo escapes space, tab, newline and backslash as \ooo octal. */

@@ -112,4 +112,14 @@ class CgroupDiscoveryTest {
                 .containsEntry("cpu", "/a").containsEntry("cpuacct", "/a").containsEntry("", "/b")
                 .containsEntry("name=systemd", "/c");
     }
+
+    @Test
+    void aV1OrV2MountWithFavordynmodsIsFoundAndOtherFilesystemsAreNot() {
+        String sysfsOnly = "24 1 0:22 / /sys rw - sysfs sysfs rw,favordynmods\n";
+        assertThat(MountInfo.favoringDynamicMoves(sysfsOnly)).isEmpty();
+        String v1 = sysfsOnly + "32 31 0:29 / /sys/fs/cgroup/cpu rw,relatime - cgroup cgroup rw,cpu\n"
+                + "33 31 0:30 / /sys/fs/cgroup/my\\040pids rw,relatime - cgroup cgroup rw,pids,favordynmods\n";
+        assertThat(MountInfo.favoringDynamicMoves(v1)).contains(Path.of("/sys/fs/cgroup/my pids"));
+        assertThat(MountInfo.favoringDynamicMoves(v1.replace(",favordynmods", ""))).isEmpty();
+    }
 }

@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.doctor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
@@ -43,5 +44,21 @@ class CgroupDoctorCheckTest {
         System.out.println(r.render());
         assertThat(r.detail()).startsWith("cgroup ");
         assertThat(r.status()).isNotEqualTo(CheckResult.Status.FAIL); // no limits is never fatal for the doctor
+    }
+
+    @Test
+    void saysWhetherCgroupMovesWaitAfterIdle(@TempDir Path tmp) throws Exception {
+        FakeCgroup2Kernel k = new FakeCgroup2Kernel(tmp.resolve("cg"), 1000);
+        k.chain(SCOPE, "cpu memory pids", 1000, 77);
+        CheckResult plain = new CgroupDoctorCheck(k.config(tmp, SCOPE).build()).run();
+        assertThat(plain.detail()).contains("no cgroup mount has favordynmods", "mounting cgroup2 with -o favordynmods");
+
+        Path favoring = Files.writeString(tmp.resolve("mountinfo-favoring"), String.join("\n",
+                "24 1 0:22 / /sys rw,nosuid - sysfs sysfs rw,favordynmods",
+                "30 24 0:26 / " + tmp.resolve("cg") + " rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate,favordynmods",
+                ""));
+        CheckResult fast = new CgroupDoctorCheck(k.config(tmp, SCOPE).mountinfo(favoring).build()).run();
+        assertThat(fast.detail()).contains("cgroup moves are fast: favordynmods on " + tmp.resolve("cg"));
+        assertThat(fast.status()).isEqualTo(CheckResult.Status.OK);
     }
 }
