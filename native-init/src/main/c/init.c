@@ -29,7 +29,9 @@
 #include "parse.h"
 
 #define MAX_PROCS 1024
-#define MAX_LISTENERS 64
+/* One per exec'd process whose filter notifies (the bypass, denial reports): as many as processes, or the
+ * processes past the limit would get ENOSYS from every bind and connect. */
+#define MAX_LISTENERS MAX_PROCS
 #define MAX_DENIALS 256
 
 struct proc {
@@ -472,7 +474,7 @@ void init_loop(int control, const struct msg *create) {
         terminate(125);
     }
     for (;;) {
-        struct pollfd pfds[3 + MAX_LISTENERS];
+        static struct pollfd pfds[3 + MAX_LISTENERS]; /* static: untouched entries cost no memory */
         pfds[0] = (struct pollfd){ .fd = control_fd, .events = POLLIN | (outbox_pending(&asks) ? POLLOUT : 0) };
         pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         pfds[2] = (struct pollfd){ .fd = forward_fd(), .events = POLLIN }; /* -1 (ignored) until forwarding */
