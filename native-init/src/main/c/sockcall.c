@@ -17,7 +17,13 @@
  * - anything else (a blocking stream connect, which may wait minutes for an unreachable peer; every other family,
  *   AF_UNIX above all): in a short-lived child of the init that takes the caller's context first, so the init's event
  *   loop never waits. The child answers the notification itself (any holder of the listener may) and exits; the
- *   init reaps it. A blocking object keeps blocking (its flags are shared with the caller), with its SO_SNDTIMEO.
+ *   init reaps it. It shares the init's memory (clone with CLONE_VM, not fork: no page tables to copy, about a
+ *   third of the cost) but not its root, working directory, descriptor table or credentials; it runs on a stack
+ *   of its own, reads only what was copied for it before it started, and makes raw syscalls only (notifcall.h), so
+ *   it never touches the init's errno, heap or stdio and never returns into the init's frames. A uid change sets
+ *   the dumpable flag of the changing task's memory to fs.suid_dumpable: where that is 1 the init's memory would
+ *   become ptrace-able, so there the child gets its own (fork), as in exec.c. A blocking object keeps blocking (its
+ *   flags are shared with the caller), with its SO_SNDTIMEO.
  *   The caller's context: its root and working directory (a pathname resolves from them; opened O_PATH through
  *   /proc/TID before anything changes), its effective and filesystem uid and gid and supplementary groups (search
  *   and write permission on the path; the peer credentials an AF_UNIX server reads), and its effective
@@ -40,12 +46,14 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "exec.h"
 #include "notifcall.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -55,6 +63,10 @@
 /* Children connecting at once; beyond, a blocking connect gets EAGAIN (the init's own process count stays small). */
 #define MAX_CHILDREN 128
 #define MAX_GROUPS 256
+/* A child's stack: its status buffer and groups take 5 KiB; the page below is inaccessible, so an overflow faults
+ * instead of writing into the init's memory. */
+#define STACK_SIZE (32 * 1024)
+#define GUARD_SIZE 4096
 
 /* What a child needs, copied before it starts: the init's stack frame it came from is gone when it runs. */
 struct job {
@@ -65,9 +77,10 @@ struct job {
     struct sockaddr_storage addr;
 };
 
-/* One child at a time per slot (pid 0: free). */
+/* One child at a time per slot (pid 0: free). The stack is kept for the next child once the child is reaped. */
 struct slot {
     pid_t pid;
+    char *stack; /* its top */
     struct job job;
 };
 
@@ -141,7 +154,6 @@ static int read_creds(pid_t tid, struct creds *c) {
     return 0;
 }
 
-#define SYS0(nr) notif_sys(nr, 0, 0, 0, 0, 0, 0)
 #define SYS1(nr, a) notif_sys(nr, (long)(a), 0, 0, 0, 0, 0)
 #define SYS3(nr, a, b, c) notif_sys(nr, (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
@@ -161,6 +173,9 @@ static int become(const struct creds *c, int root, int cwd) {
     }
     SYS1(SYS_setfsgid, (gid_t)c->gid[3]);
     SYS1(SYS_setfsuid, (uid_t)c->uid[3]);
+    /* The changes above set our memory's dumpable flag to fs.suid_dumpable (0 or 2 here): that memory is the init's,
+     * which stays not dumpable. */
+    SYS3(SYS_prctl, PR_SET_DUMPABLE, 0, 0);
     struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
     struct __user_cap_data_struct d[2];
     memset(d, 0, sizeof d);
@@ -198,6 +213,21 @@ static int child(void *arg) {
     __builtin_unreachable();
 }
 
+/* The stack of slot s, mapped on its first use. */
+static char *stack_of(struct slot *s) {
+    if (s->stack == NULL) {
+        char *base =
+            mmap(NULL, STACK_SIZE + GUARD_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+        if (base == MAP_FAILED) return NULL;
+        if (mprotect(base, GUARD_SIZE, PROT_NONE) < 0) {
+            munmap(base, STACK_SIZE + GUARD_SIZE);
+            return NULL;
+        }
+        s->stack = base + GUARD_SIZE + STACK_SIZE;
+    }
+    return s->stack;
+}
+
 /* Connects in a child that answers; 0, or -errno when no child could start (the caller answers then). */
 static int connect_in_child(int listener, const struct seccomp_notif *req, int sock, const struct sockaddr_storage *ss,
                             socklen_t len) {
@@ -208,8 +238,15 @@ static int connect_in_child(int listener, const struct seccomp_notif *req, int s
     if (s == NULL) return -EAGAIN;
     s->job = (struct job){ .listener = listener, .sock = sock, .id = req->id, .tid = (pid_t)req->pid, .len = len };
     memcpy(&s->job.addr, ss, sizeof *ss);
-    pid_t pid = fork();
-    if (pid == 0) child(&s->job);
+    pid_t pid;
+    if (exec_suid_dumpable() == 1) {
+        pid = fork();
+        if (pid == 0) child(&s->job);
+    } else {
+        char *stack = stack_of(s);
+        if (stack == NULL) return -ENOMEM;
+        pid = clone(child, stack, CLONE_VM | SIGCHLD, &s->job);
+    }
     if (pid < 0) return -errno;
     s->pid = pid;
     return 0;
