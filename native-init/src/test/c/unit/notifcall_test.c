@@ -93,11 +93,7 @@ static void test_is_call(void) {
 }
 
 int main(void) {
-    int passed = 0, failed = 0;
-    struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const struct named_test tests[] = {
         { "status_numbers", test_status_numbers },
         { "status_numbers_refuse_what_does_not_fit", test_status_numbers_refuse_what_does_not_fit },
         { "proc_path", test_proc_path },
@@ -106,16 +102,5 @@ int main(void) {
         { "memory_and_descriptors_of_a_process", test_memory_and_descriptors_of_a_process },
         { "is_call", test_is_call },
     };
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        checks_failed_in_test = 0;
-        tests[i].fn();
-        if (checks_failed_in_test) {
-            fprintf(stderr, "FAILED %s\n", tests[i].name);
-            failed++;
-        } else {
-            passed++;
-        }
-    }
-    printf("notifcall: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return run_tests("notifcall", tests, sizeof tests / sizeof tests[0]);
 }
