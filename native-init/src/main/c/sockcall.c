@@ -174,8 +174,9 @@ static int become(const struct creds *c, int root, int cwd) {
     SYS1(SYS_setfsgid, (gid_t)c->gid[3]);
     SYS1(SYS_setfsuid, (uid_t)c->uid[3]);
     /* The changes above set our memory's dumpable flag to fs.suid_dumpable (0 or 2 here): that memory is the init's,
-     * which stays not dumpable. */
+     * which stays not dumpable. They also cleared the parent-death signal. */
     SYS3(SYS_prctl, PR_SET_DUMPABLE, 0, 0);
+    SYS3(SYS_prctl, PR_SET_PDEATHSIG, SIGKILL, 0);
     struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
     struct __user_cap_data_struct d[2];
     memset(d, 0, sizeof d);
