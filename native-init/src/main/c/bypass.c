@@ -32,27 +32,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "forward.h"
+#include "notifcall.h"
 #include "sockcall.h"
 #include "util.h"
-
-#ifndef SYS_pidfd_open
-#define SYS_pidfd_open 434
-#endif
-#ifndef SYS_pidfd_getfd
-#define SYS_pidfd_getfd 438
-#endif
-
-#if defined(__x86_64__)
-#define NATIVE_ARCH AUDIT_ARCH_X86_64
-#include <linux/audit.h>
-#elif defined(__aarch64__)
-#define NATIVE_ARCH AUDIT_ARCH_AARCH64
-#include <linux/audit.h>
-#endif
 
 /* What the process's socket looked like: its options go to the host socket it gets. */
 struct app_socket {
@@ -64,19 +49,6 @@ struct app_socket {
     int nodelay;
     int rcvbuf, sndbuf; /* 0: left as the kernel chose */
 };
-
-static void answer(int listener, uint64_t id, int error, int cont) {
-    struct seccomp_notif_resp resp;
-    memset(&resp, 0, sizeof resp);
-    resp.id = id;
-    resp.error = error;
-    resp.flags = cont ? SECCOMP_USER_NOTIF_FLAG_CONTINUE : 0;
-    ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &resp);
-}
-
-static int still_valid(int listener, uint64_t id) {
-    return ioctl(listener, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) == 0;
-}
 
 /* Whether descriptor fd of process pid is close-on-exec, from its fdinfo ("flags:" in octal). */
 static int fd_cloexec(pid_t pid, int fd) {
@@ -142,20 +114,12 @@ static int install(int host, void *ctx) {
     };
     /* Not SECCOMP_ADDFD_FLAG_SEND: the call would return the descriptor's number, and bind must return 0. */
     if (ioctl(app->listener, SECCOMP_IOCTL_NOTIF_ADDFD, &addfd) < 0) return -1;
-    answer(app->listener, app->id, 0, 0);
+    notif_answer(app->listener, app->id, 0, 0);
     return 0;
 }
 
 int bypass_is_bind(const struct seccomp_notif *req) {
-    uint32_t nr = (uint32_t)req->data.nr;
-#if defined(__x86_64__)
-    return (req->data.arch == AUDIT_ARCH_X86_64 && (nr == SYS_bind || nr == (0x40000000u | SYS_bind))) ||
-        (req->data.arch == AUDIT_ARCH_I386 && nr == 361);
-#elif defined(__aarch64__)
-    return (req->data.arch == AUDIT_ARCH_AARCH64 && nr == SYS_bind) || (req->data.arch == AUDIT_ARCH_ARM && nr == 282);
-#else
-    return nr == SYS_bind;
-#endif
+    return notif_is_call(req, SYS_bind, NOTIF_COMPAT(361, 282));
 }
 
 void bypass_bind(int listener, const struct seccomp_notif *req) {
@@ -169,9 +133,7 @@ void bypass_bind(int listener, const struct seccomp_notif *req) {
     if (req->data.arch != NATIVE_ARCH || req->data.nr != SYS_bind || len < sizeof(sa_family_t) || len > sizeof ss) {
         goto out;
     }
-    struct iovec local = { .iov_base = &ss, .iov_len = len };
-    struct iovec remote = { .iov_base = (void *)(uintptr_t)req->data.args[1], .iov_len = len };
-    if (process_vm_readv(req->pid, &local, 1, &remote, 1, 0) != (ssize_t)len) goto out;
+    if (notif_read_memory(req->pid, req->data.args[1], &ss, len) < 0) goto out;
     uint16_t port;
     if (ss.ss_family == AF_INET && len >= sizeof(struct sockaddr_in)) {
         port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
@@ -184,12 +146,11 @@ void bypass_bind(int listener, const struct seccomp_notif *req) {
         goto out;
     }
     if (port == 0 || !servable(&ss)) goto out;
-    if ((tgid = sockcall_thread_group(req->pid)) <= 0) goto out;
-    pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
+    pidfd = notif_pidfd(req->pid, &tgid);
     /* Still in the call: the memory we read and the process we opened are the caller's (seccomp_unotify(2)). */
-    if (pidfd < 0 || !still_valid(listener, req->id)) goto out;
+    if (pidfd < 0 || !notif_valid(listener, req->id)) goto out;
     struct app_socket app = { .listener = listener, .id = req->id, .fd = (int)req->data.args[0] };
-    sock = (int)syscall(SYS_pidfd_getfd, pidfd, app.fd, 0);
+    sock = notif_getfd(pidfd, app.fd);
     if (sock < 0) goto out;
     struct sockaddr_storage bound;
     socklen_t blen = sizeof bound;
@@ -211,14 +172,14 @@ void bypass_bind(int listener, const struct seccomp_notif *req) {
     if (v6only < 0 || app.status < 0) goto out;
     done = forward_bypass(port, &ss, len, v6only, install, &app);
 out:
-    if (!done && sock < 0 && (int)req->data.args[0] >= 0) {
-        if (pidfd < 0 && (tgid = sockcall_thread_group(req->pid)) > 0) pidfd = (int)syscall(SYS_pidfd_open, tgid, 0);
-        if (pidfd >= 0) sock = (int)syscall(SYS_pidfd_getfd, pidfd, (int)req->data.args[0], 0);
+    if (!done && sock < 0) {
+        if (pidfd < 0) pidfd = notif_pidfd(req->pid, NULL);
+        sock = notif_getfd(pidfd, (int)req->data.args[0]);
     }
     struct stat st;
     /* A host socket (an accepted one that lost its peer) must not take a host port: see the top of this file. */
     if (!done && sock >= 0 && fstat(sock, &st) == 0 && S_ISSOCK(st.st_mode) && sockcall_foreign(sock)) {
-        answer(listener, req->id, -EACCES, 0);
+        notif_answer(listener, req->id, -EACCES, 0);
         done = 1;
     }
 #else
@@ -229,5 +190,5 @@ out:
 #endif
     if (sock >= 0) close(sock);
     if (pidfd >= 0) close(pidfd);
-    if (!done) answer(listener, req->id, 0, 1);
+    if (!done) notif_answer(listener, req->id, 0, 1);
 }

@@ -454,6 +454,10 @@ static pid_t start_child(const struct exec_desc *d, const int fds[3], int *liste
     return pid;
 }
 
+int exec_suid_dumpable(void) {
+    return suid_dumpable();
+}
+
 int exec_prepare(struct failure *f) {
     last_cap();
     suid_dumpable();

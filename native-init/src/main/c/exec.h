@@ -19,6 +19,9 @@ pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct fa
  */
 int exec_prepare(struct failure *f);
 
+/* fs.suid_dumpable as read once in the server: where 1, a child that changes its uid must not share our memory. */
+int exec_suid_dumpable(void);
+
 /* The RLIMIT_NOFILE soft limit started processes get, when the init raised its own (port forwarding). */
 void exec_set_nofile_soft(unsigned long soft);
 

@@ -17,11 +17,8 @@ void sockcall_connect(int listener, const struct seccomp_notif *req);
 /* Whether descriptor fd of thread tid (pidfd_getfd'd as *sock, else -1 when not open) is a host socket. */
 int sockcall_foreign(int sock);
 
-/* A child this file forked ended (init's reap); returns whether it was one. */
+/* A child this file started ended (init's reap); returns whether it was one. */
 int sockcall_reaped(pid_t pid);
-
-/* The thread group of a thread (pidfd_open takes a process), from /proc/TID/status; -1 if unknown. */
-pid_t sockcall_thread_group(pid_t tid);
 
 /* Records the network namespace of the host sockets the bypass hands out (before the first is installed). */
 void sockcall_host_socket(int host);

@@ -165,7 +165,6 @@ static void test_remove_tree_never_follows_links(void) {
 }
 
 int main(void) {
-    int passed = 0, failed = 0;
     CHECK(mkdtemp(top) != NULL);
     snprintf(layer, sizeof layer, "%s/layer", top);
     snprintf(outside, sizeof outside, "%s/outside", top);
@@ -175,10 +174,7 @@ int main(void) {
     snprintf(data, sizeof data, "%s/data", layer);
     CHECK(mkdir(data, 0755) == 0);
     layerfd = open(layer, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    struct {
-        const char *name;
-        void (*fn)(void);
-    } tests[] = {
+    static const struct named_test tests[] = {
         { "parse_accepts_a_record", test_parse_accepts_a_record },
         { "parse_refuses_bad_records", test_parse_refuses_bad_records },
         { "owner_and_mode_are_applied", test_owner_and_mode_are_applied },
@@ -187,18 +183,8 @@ int main(void) {
         { "stream_of_records", test_stream_of_records },
         { "remove_tree_never_follows_links", test_remove_tree_never_follows_links },
     };
-    for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {
-        checks_failed_in_test = 0;
-        tests[i].fn();
-        if (checks_failed_in_test) {
-            fprintf(stderr, "FAILED %s\n", tests[i].name);
-            failed++;
-        } else {
-            passed++;
-        }
-    }
+    int failed = run_tests("owners", tests, sizeof tests / sizeof tests[0]);
     close(layerfd);
     rmdir(top);
-    printf("owners: %d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return failed;
 }

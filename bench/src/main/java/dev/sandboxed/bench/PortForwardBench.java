@@ -38,7 +38,7 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * as pasta's command) where they are installed. The paths take turns within each round, so load changes hit them all
  * alike. Not a test: prints medians, the slow tail (p10 of throughput, p90 of latency) and ratios to direct. Last,
  * what the bypass costs connects made inside (the init does each one): a loop of connects to a server in the same
- * sandbox, blocking and non-blocking, in both sandboxes.
+ * sandbox, blocking and non-blocking, in both sandboxes ({@link ConnectInsideBench}, which also runs alone).
  *
  * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.PortForwardBench [GiB] [runs] [connects] [SECCOMP]</pre>
  *
@@ -70,24 +70,6 @@ public final class PortForwardBench {
             while True:
                 c, _ = s.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
             """;
-    /** argv: count. Connects that many times to a server in the same sandbox; prints us per blocking, non-blocking. */
-    private static final String CONNECTS = """
-            import select, socket, sys, threading, time
-            s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(512); addr = s.getsockname()
-            def serve():
-                while True: s.accept()[0].close()
-            threading.Thread(target=serve, daemon=True).start()
-            n = int(sys.argv[1]); out = []
-            for blocking in (True, False):
-                t = time.perf_counter()
-                for i in range(n):
-                    c = socket.socket(); c.setblocking(blocking)
-                    if c.connect_ex(addr) != 0: select.select([], [c], [])
-                    c.close()
-                out.append((time.perf_counter() - t) / n * 1e6)
-            print('%.1f %.1f' % tuple(out))
-            """;
-
     private PortForwardBench() {
     }
 
@@ -137,25 +119,16 @@ public final class PortForwardBench {
             report("upload Gbit/s", up, true);
             report("download Gbit/s", down, true);
             report("connect + 1-byte echo, us", lat, false);
-            Map<String, List<Double>> blocking = new LinkedHashMap<>(), nonBlocking = new LinkedHashMap<>();
-            for (int i = 0; i < runs; i++) {
-                for (Sandbox s : List.of(sandbox, bypassed)) {
-                    String[] us = s.exec("python3", "-c", CONNECTS, Integer.toString(connects * 10)).stdout().strip()
-                            .split(" ");
-                    String name = s == sandbox ? "off" : "bypass";
-                    blocking.computeIfAbsent(name, k -> new ArrayList<>()).add(Double.parseDouble(us[0]));
-                    nonBlocking.computeIfAbsent(name, k -> new ArrayList<>()).add(Double.parseDouble(us[1]));
-                }
-            }
-            report("connect inside, blocking, us", blocking, false);
-            report("connect inside, non-blocking, us", nonBlocking, false);
+            ConnectInsideBench.Result inside = ConnectInsideBench.measure(sandbox, bypassed, runs, connects * 10);
+            report("connect inside, blocking, us", inside.blocking(), false);
+            report("connect inside, non-blocking, us", inside.nonBlocking(), false);
         } finally {
             helpers.forEach(Process::destroyForcibly);
         }
     }
 
     /** The sandbox with sandboxed.publish.bypass set to {@code bypass} (auto: its server takes the host socket). */
-    private static Sandbox startWith(SandboxSpec spec, String bypass) {
+    static Sandbox startWith(SandboxSpec spec, String bypass) {
         String before = System.getProperty("sandboxed.publish.bypass");
         System.setProperty("sandboxed.publish.bypass", bypass);
         try {
@@ -312,7 +285,7 @@ public final class PortForwardBench {
     }
 
     /** Medians, the slow tail (p10 of a rate, p90 of a time) and each median's ratio to the first path's. */
-    private static void report(String what, Map<String, List<Double>> byPath, boolean rate) {
+    static void report(String what, Map<String, List<Double>> byPath, boolean rate) {
         double direct = percentile(byPath.values().iterator().next(), 0.5);
         StringBuilder line = new StringBuilder(String.format(Locale.ROOT, "%-26s", what));
         for (var e : byPath.entrySet()) {

@@ -111,6 +111,43 @@ class BypassConnectTest {
             print('notsock', errno.errorcode[ctypes.get_errno()])
             """;
 
+    /**
+     * argv: threads, connects per thread. Servers on TCP ports and AF_UNIX paths (absolute and relative to the cwd)
+     * answer each connection with their name, the token the client sent and the client's uid (SO_PEERCRED, unix);
+     * threads make blocking connects at once, each to every server in turn. Prints "ok N" or the first wrong answer.
+     */
+    private static final String CONCURRENT = """
+            import os, socket, struct, sys, threading
+            def serve(s, name, unix):
+                while True:
+                    c, _ = s.accept()
+                    uid = struct.unpack('3i', c.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1] if unix else -1
+                    c.sendall(('%s %s %d' % (name, c.recv(64).decode(), uid)).encode()); c.close()
+            d = '/tmp/c%d' % os.getuid(); os.makedirs(d, exist_ok=True); os.chdir(d)
+            targets = []
+            for i in range(4):
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(64)
+                threading.Thread(target=serve, args=(s, 'tcp%d' % i, False), daemon=True).start()
+                targets.append((socket.AF_INET, s.getsockname(), 'tcp%d' % i, -1))
+                u = socket.socket(socket.AF_UNIX); u.bind('u%d' % i); u.listen(64)
+                threading.Thread(target=serve, args=(u, 'unix%d' % i, True), daemon=True).start()
+                targets.append((socket.AF_UNIX, '%s/u%d' % (d, i) if i % 2 else 'u%d' % i, 'unix%d' % i, os.getuid()))
+            threads, connects, wrong, done = int(sys.argv[1]), int(sys.argv[2]), [], []
+            go = threading.Barrier(threads)
+            def client(t):
+                go.wait()
+                for j in range(connects):
+                    family, addr, name, uid = targets[(t + j) % len(targets)]
+                    c = socket.socket(family); c.connect(addr); token = '%d-%d' % (t, j); c.sendall(token.encode())
+                    got, want = c.recv(64).decode(), '%s %s %d' % (name, token, uid)
+                    c.close()
+                    (done if got == want else wrong).append('%s != %s' % (got, want))
+            ts = [threading.Thread(target=client, args=(t,)) for t in range(threads)]
+            for t in ts: t.start()
+            for t in ts: t.join()
+            print(wrong[0] if wrong else 'ok %d' % len(done))
+            """;
+
     @RegisterExtension
     static final ClassRuntime runtime = new ClassRuntime();
 
@@ -189,6 +226,47 @@ class BypassConnectTest {
                     .user(new UserSpec(1000, 1000)).build());
             assertThat(asUser.stdout()).as(asUser.toString()).isEqualTo("EACCES\n");
             server.kill();
+        }
+    }
+
+    @Test
+    void concurrentBlockingConnectsEachReachTheirOwnPeerAsTheCaller() throws Exception {
+        try (Sandbox sandbox = runtime.start(SandboxSpec.builder().idMapping(IdMappingMode.RANGE)
+                .publish(PortMapping.tcp(8080)).build())) {
+            for (UserSpec user : List.of(new UserSpec(0, 0), new UserSpec(1000, 1000))) {
+                ExecResult r = sandbox.exec(ProcessSpec.builder("python3", "-c", CONCURRENT, "16", "40")
+                        .user(user).build());
+                assertThat(r.stdout()).as(user + ": " + r.stderr()).isEqualTo("ok 640\n");
+            }
+        }
+    }
+
+    @Test
+    void atMost128BlockingConnectsWaitAtOnceAndTheirHelpersAreReaped() throws Exception {
+        // 128 connects wait (SO_SNDTIMEO ends them) on a listener whose full queue drops SYNs; one more gets EAGAIN
+        // at once (EINPROGRESS after its own timeout would mean it waited); after they timed out, the next round gets
+        // the same again: every helper was reaped.
+        String limit = """
+                import errno, socket, struct, threading, time
+                s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0); addr = s.getsockname()
+                held = [socket.socket() for i in range(4)]
+                for c in held: c.setblocking(False); c.connect_ex(addr)
+                def connect(seconds):
+                    c = socket.socket(); c.setsockopt(socket.SOL_SOCKET, socket.SO_SNDTIMEO, struct.pack('ll', seconds, 0))
+                    r = errno.errorcode.get(c.connect_ex(addr), 'ok'); c.close(); return r
+                for round in range(2):
+                    results = []
+                    ts = [threading.Thread(target=lambda: results.append(connect(5))) for i in range(128)]
+                    for t in ts: t.start()
+                    time.sleep(2)
+                    print(round, 'beyond', connect(1), flush=True)
+                    for t in ts: t.join()
+                    print(round, 'waited', sorted(set(results)), len(results), flush=True)
+                """;
+        try (Sandbox sandbox = runtime.start(SandboxSpec.builder().publish(PortMapping.tcp(8080)).build())) {
+            ExecResult r = sandbox.exec("python3", "-c", limit);
+            assertThat(r.stdout().lines()).as(r.stderr()).containsExactly("0 beyond EAGAIN",
+                    "0 waited ['EINPROGRESS'] 128", "1 beyond EAGAIN", "1 waited ['EINPROGRESS'] 128");
         }
     }
 

@@ -19,9 +19,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,6 +33,7 @@ import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.spec.Stdio;
 import dev.sandboxed.core.testing.ClassRuntime;
+import dev.sandboxed.core.testing.Concurrently;
 import dev.sandboxed.core.testing.RequiresSandbox;
 import dev.sandboxed.core.wait.Wait;
 
@@ -174,25 +172,7 @@ class PortBypassTest {
             for (int i = 0; i < 300; i++) {
                 roundTrip(sandbox, 8080, randomBytes(random, 65536));
             }
-            ExecutorService pool = Executors.newFixedThreadPool(64);
-            try {
-                List<Future<?>> done = new ArrayList<>();
-                for (int t = 0; t < 64; t++) {
-                    int seed = t;
-                    done.add(pool.submit(() -> {
-                        Random r = new Random(seed);
-                        for (int i = 0; i < 20; i++) {
-                            roundTrip(sandbox, 8080, randomBytes(r, 16384));
-                        }
-                        return null;
-                    }));
-                }
-                for (Future<?> f : done) {
-                    f.get();
-                }
-            } finally {
-                pool.shutdownNow();
-            }
+            Concurrently.run(64, 20, r -> roundTrip(sandbox, 8080, randomBytes(r, 16384)));
             // A reset by the server reaches the client as one: the response never looks complete.
             try (Socket c = connect(sandbox, 8080)) {
                 c.getOutputStream().write('R');

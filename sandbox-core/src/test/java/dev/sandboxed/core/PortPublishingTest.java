@@ -27,9 +27,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -41,6 +38,7 @@ import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.Concurrently;
 import dev.sandboxed.core.testing.HelloServer;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -173,27 +171,11 @@ class PortPublishingTest {
 
     @Test
     void sixtyFourConcurrentConnections() throws Exception {
-        ExecutorService pool = Executors.newFixedThreadPool(64);
-        try {
-            List<Future<?>> done = new ArrayList<>();
-            for (int t = 0; t < 64; t++) {
-                int seed = t;
-                done.add(pool.submit(() -> {
-                    Random random = new Random(seed);
-                    for (int i = 0; i < 20; i++) {
-                        byte[] data = new byte[1 + random.nextInt(16384)];
-                        random.nextBytes(data);
-                        echoRoundTrip(data);
-                    }
-                    return null;
-                }));
-            }
-            for (Future<?> f : done) {
-                f.get();
-            }
-        } finally {
-            pool.shutdownNow();
-        }
+        Concurrently.run(64, 20, random -> {
+            byte[] data = new byte[1 + random.nextInt(16384)];
+            random.nextBytes(data);
+            echoRoundTrip(data);
+        });
     }
 
     @Test
