@@ -370,7 +370,7 @@ static void reap(void) {
             break;
         }
         /* Anything else is a connect's child (sockcall.c) or an orphan re-parented to us: reaping it is all we owe. */
-        sockcall_reaped(pid);
+        sockcall_reaped(pid, status);
     }
 }
 
@@ -474,6 +474,7 @@ void init_loop(int control, const struct msg *create) {
         terminate(125);
     }
     for (;;) {
+        sockcall_prune(); /* a turn follows every exit, signal and notification: when a caller may stop waiting */
         static struct pollfd pfds[3 + MAX_LISTENERS]; /* static: untouched entries cost no memory */
         pfds[0] = (struct pollfd){ .fd = control_fd, .events = POLLIN | (outbox_pending(&asks) ? POLLOUT : 0) };
         pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };

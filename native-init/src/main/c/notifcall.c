@@ -139,15 +139,13 @@ pid_t notif_thread_group(pid_t tid) {
 int notif_pidfd(pid_t tid, pid_t *tgid) {
     pid_t group = notif_thread_group(tid);
     if (tgid != NULL) *tgid = group;
-    if (group <= 0) return -1;
-    long fd = notif_sys(SYS_pidfd_open, group, 0, 0, 0, 0, 0);
-    return fd < 0 ? -1 : (int)fd;
+    if (group <= 0) return -ESRCH;
+    return (int)notif_sys(SYS_pidfd_open, group, 0, 0, 0, 0, 0);
 }
 
 int notif_getfd(int pidfd, int fd) {
-    if (pidfd < 0 || fd < 0) return -1;
-    long r = notif_sys(SYS_pidfd_getfd, pidfd, fd, 0, 0, 0, 0);
-    return r < 0 ? -1 : (int)r;
+    if (pidfd < 0 || fd < 0) return -EBADF;
+    return (int)notif_sys(SYS_pidfd_getfd, pidfd, fd, 0, 0, 0, 0);
 }
 
 int notif_read_memory(pid_t tid, uint64_t addr, void *buf, size_t len) {

@@ -59,10 +59,10 @@ int notif_status_numbers(const char *status, const char *name, int base, uint64_
 /* The thread group of a thread (pidfd_open takes a process), from /proc/TID/status; -1 if unknown. */
 pid_t notif_thread_group(pid_t tid);
 
-/* A pidfd of the caller's process (its thread group, into *tgid unless NULL), or -1. */
+/* A pidfd of the caller's process (its thread group, into *tgid unless NULL), or -errno (ESRCH: not found). */
 int notif_pidfd(pid_t tid, pid_t *tgid);
 
-/* Descriptor fd of the process behind pidfd, as a descriptor of ours (pidfd_getfd), or -1. */
+/* Descriptor fd of the process behind pidfd, as a descriptor of ours (pidfd_getfd), or -errno (EBADF: not open). */
 int notif_getfd(int pidfd, int fd);
 
 /* Copies len bytes of the caller's memory at addr (process_vm_readv); 0, or -1 unless all of it could be read. */

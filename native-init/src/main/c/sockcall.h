@@ -17,8 +17,10 @@ void sockcall_connect(int listener, const struct seccomp_notif *req);
 /* Whether descriptor fd of thread tid (pidfd_getfd'd as *sock, else -1 when not open) is a host socket. */
 int sockcall_foreign(int sock);
 
-/* A child this file started ended (init's reap); returns whether it was one. */
-int sockcall_reaped(pid_t pid);
+/* A child this file started ended with wait status `status` (init's reap); returns whether it was one. */
+int sockcall_reaped(pid_t pid, int status);
+/* Kills the children whose caller no longer waits for their answer (the init calls it on every turn of its loop). */
+void sockcall_prune(void);
 
 /* Records the network namespace of the host sockets the bypass hands out (before the first is installed). */
 void sockcall_host_socket(int host);

@@ -73,7 +73,9 @@ static void test_memory_and_descriptors_of_a_process(void) {
     int fd = open("/", O_PATH | O_CLOEXEC), taken = notif_getfd(pidfd, fd);
     struct stat a, b;
     CHECK(taken >= 0 && taken != fd && fstat(fd, &a) == 0 && fstat(taken, &b) == 0 && a.st_ino == b.st_ino);
-    CHECK(notif_getfd(pidfd, -1) == -1 && notif_getfd(-1, fd) == -1);
+    CHECK(notif_getfd(pidfd, -1) == -EBADF && notif_getfd(-1, fd) == -EBADF);
+    CHECK(notif_getfd(pidfd, 1000000) == -EBADF);   /* not open in the caller: what the kernel says */
+    CHECK(notif_pidfd(0x7ffffff0, NULL) == -ESRCH); /* no such thread */
     close(taken);
     close(fd);
     close(pidfd);

@@ -9,9 +9,14 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -24,6 +29,7 @@ import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.testing.ClassRuntime;
+import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
@@ -267,6 +273,82 @@ class BypassConnectTest {
             ExecResult r = sandbox.exec("python3", "-c", limit);
             assertThat(r.stdout().lines()).as(r.stderr()).containsExactly("0 beyond EAGAIN",
                     "0 waited ['EINPROGRESS'] 128", "1 beyond EAGAIN", "1 waited ['EINPROGRESS'] 128");
+        }
+    }
+
+    /** The init's children that are clones of it (its name, not an exec'd program's): its connect helpers. */
+    private static List<String> connectHelpers(Sandbox sandbox) {
+        List<String> helpers = new ArrayList<>();
+        try {
+            String init = Files.readString(Path.of("/proc/" + sandbox.pid() + "/comm")).trim();
+            Path children = Path.of("/proc/" + sandbox.pid() + "/task/" + sandbox.pid() + "/children");
+            for (String pid : Files.readString(children).trim().split(" ")) {
+                if (!pid.isEmpty() && Files.readString(Path.of("/proc/" + pid + "/comm")).trim().equals(init)) {
+                    helpers.add(pid);
+                }
+            }
+        } catch (IOException e) {
+            helpers.clear(); // one ended while we read: ask again
+        }
+        return helpers;
+    }
+
+    @Test
+    void aConnectHelperHoldsOnlyItsCallsDescriptorsAndEndsWithItsCaller() throws Exception {
+        try (Sandbox sandbox = runtime.start(SandboxSpec.builder().publish(PortMapping.tcp(8080)).build())) {
+            Path initFds = Path.of("/proc/" + sandbox.pid() + "/fd");
+            // The init and its helpers are not dumpable: only real root may list their descriptors.
+            Assumptions.assumeTrue(Files.isReadable(initFds), "the init's descriptors are readable");
+            // An AF_UNIX listener with a full queue: a blocking connect to it waits in the helper until it ends.
+            String stall = "import os, socket, threading\n"
+                    + "s = socket.socket(socket.AF_UNIX); s.bind('/tmp/full.sock'); s.listen(0)\n"
+                    + "held = [socket.socket(socket.AF_UNIX) for i in range(2)]\n"
+                    + "for c in held: c.setblocking(False); c.connect_ex('/tmp/full.sock')\n"
+                    + "print(threading.get_native_id(), flush=True)\n"
+                    + "socket.socket(socket.AF_UNIX).connect('/tmp/full.sock')\n";
+            SandboxProcess caller = sandbox.spawn(ProcessSpec.of("python3", "-c", stall));
+            BufferedReader out = new BufferedReader(new InputStreamReader(caller.stdout(), StandardCharsets.UTF_8));
+            assertThat(out.readLine()).as("the caller's thread").isNotNull().matches("\\d+");
+            List<String> helpers = new ArrayList<>();
+            assertThat(Probes.eventually(10, () -> {
+                helpers.clear();
+                helpers.addAll(connectHelpers(sandbox));
+                return helpers.size() == 1;
+            })).as("one connect helper waits: %s", helpers).isTrue();
+            Path helperFds = Path.of("/proc/" + helpers.get(0) + "/fd");
+            List<String> targets = new ArrayList<>();
+            try (Stream<Path> fds = Files.list(helperFds)) {
+                for (Path fd : fds.toList()) {
+                    targets.add(Files.readSymbolicLink(fd).toString());
+                }
+            }
+            // The listener and the caller's socket, and the root and working directory it took: no copy of the
+            // init's control socket, epoll or forwarded connections, which it would keep open while it waits.
+            assertThat(targets).as("the helper's descriptors").hasSizeLessThanOrEqualTo(4)
+                    .noneMatch(t -> t.contains("eventpoll") || t.contains("signalfd"));
+            caller.kill();
+            caller.waitFor();
+            assertThat(Probes.eventually(10, () -> !Files.exists(Path.of("/proc/" + helpers.get(0)))))
+                    .as("the helper ends once its caller no longer waits").isTrue();
+        }
+    }
+
+    @Test
+    void aCallerInANestedUserNamespaceGetsNoCapabilitiesForItsConnect() throws Exception {
+        try (Sandbox sandbox = runtime.start(SandboxSpec.builder().idMapping(IdMappingMode.RANGE)
+                .allowNestedUserNamespaces(true).publish(PortMapping.tcp(8080)).build())) {
+            String serve = "import os, socket, time\nos.makedirs('/tmp/p', exist_ok=True); os.chmod('/tmp/p', 0o700)\n"
+                    + "s = socket.socket(socket.AF_UNIX); s.bind('/tmp/p/s'); os.chmod('/tmp/p/s', 0o777)\n"
+                    + "s.listen(8); open('/tmp/ready', 'w').close(); time.sleep(600)\n";
+            SandboxProcess server = sandbox.spawn(ProcessSpec.of("python3", "-c", serve));
+            sandbox.exec("sh", "-c", "while [ ! -f /tmp/ready ]; do sleep 0.05; done");
+            // uid 1000 becomes root of a user namespace of its own: all capabilities, but only there.
+            ExecResult nested = sandbox.exec(ProcessSpec.builder("unshare", "-Ur", "python3", "-c",
+                    "import errno, os, socket\nc = socket.socket(socket.AF_UNIX)\n"
+                            + "print(os.geteuid(), errno.errorcode.get(c.connect_ex('/tmp/p/s'), 'ok'))\n")
+                    .user(new UserSpec(1000, 1000)).build());
+            assertThat(nested.stdout()).as(nested.toString()).isEqualTo("0 EACCES\n");
+            server.kill();
         }
     }
 
