@@ -17,8 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.result.ExitReason;
+import dev.sandboxed.core.spec.IdMappingMode;
+import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -140,6 +143,11 @@ class CgroupPoolRuntimeTest {
                     SandboxProcess server = alpha.spawn(ProcessSpec.of("python3", "-c", SERVER));
                     assertThat(new BufferedReader(new InputStreamReader(server.stdout())).readLine()).isEqualTo("up");
                     assertThat(beta.exec("python3", "-c", CLIENT, "alpha").stdout()).isEqualTo("HI\n");
+                    // One that cannot take a slot gets its veth on its start, from a parked process too.
+                    try (Sandbox gamma = startFromParked(runtime, stateDir, pooledDirs,
+                            () -> runtime.start(withoutSlot()))) {
+                        assertThat(gamma.exec("python3", "-c", CLIENT, "alpha").stdout()).isEqualTo("HI\n");
+                    }
                     try (Sandbox sharer = startFromParked(runtime, stateDir, pooledDirs,
                             () -> alpha.startSharingNetwork(limited))) {
                         // alpha's loopback is the sharer's: its server answers there.
@@ -163,12 +171,12 @@ class CgroupPoolRuntimeTest {
         }
     }
 
-    /** Serves two connections: answers each one's text upper-cased. */
+    /** Serves three connections: answers each one's text upper-cased. */
     private static final String SERVER = """
             import socket
             s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(('0.0.0.0', 8080)); s.listen(); print('up', flush=True)
-            for _ in range(2):
+            for _ in range(3):
                 c, _ = s.accept(); c.sendall(c.recv(100).upper()); c.close()
             """;
     /** Sends "hi" to argv[1]:8080 and prints the answer. */
@@ -179,6 +187,13 @@ class CgroupPoolRuntimeTest {
 
     private static SandboxSpec member(String hostname) {
         return SandboxSpec.builder().hostname(hostname).pids(2).memory(48L << 20).joinNetwork("parked").build();
+    }
+
+    /** A member whose id mapping (rootless) or lack of a user namespace (root) no prepared slot has. */
+    private static SandboxSpec withoutSlot() {
+        SandboxSpec.Builder b = SandboxSpec.builder().hostname("gamma").pids(2).memory(48L << 20).joinNetwork("parked");
+        return (HostFacts.current().isRoot() ? b.withoutNamespace(Namespace.USER) : b.idMapping(IdMappingMode.RANGE))
+                .build();
     }
 
     /**
