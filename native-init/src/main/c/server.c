@@ -627,6 +627,21 @@ static int open_namespaces(struct creation *c, struct failure *f) {
     return 0;
 }
 
+/*
+ * A cloned child waiting for its first byte: its id maps (a map helper runs as the server's child, outside the
+ * sandbox's cgroups), the namespaces asked for, then its release.
+ */
+static int start_child(const struct create_request *req, struct creation *c, struct failure *f) {
+    if (write_id_maps(c->pid, req, f) < 0) {
+        return -1;
+    }
+    /* Before the release: once set up, the init is not dumpable, and an unprivileged caller could not open these. */
+    if (c->want_namespaces && !req->join && open_namespaces(c, f) < 0) {
+        return -1;
+    }
+    return req->join ? release_joining_child(req, c, f) : release_child(req, c, f);
+}
+
 /* The steps of one creation in the server. Returns with c->pid the sandbox init, or -1 with the failed step. */
 static int create_sandbox(const struct create_request *req, int control, int signal_fd, struct creation *c,
                           struct failure *f) {
@@ -639,31 +654,20 @@ static int create_sandbox(const struct create_request *req, int control, int sig
     }
     close(c->sync[0]);
     c->sync[0] = -1;
-    if (write_id_maps(c->pid, req, f) < 0) {
-        return -1;
-    }
-    /* Before the release: once set up, the init is not dumpable, and an unprivileged caller could not open these. */
-    if (c->want_namespaces && !req->join && open_namespaces(c, f) < 0) {
-        return -1;
-    }
-    return req->join ? release_joining_child(req, c, f) : release_child(req, c, f);
+    return start_child(req, c, f);
 }
 
 /*
- * In a parked process: clones the init of `request` with CLONE_PARENT (the server is its parent, as for any init, and
- * reaps it) into the cgroups this process is in, writes its id maps and releases it. Returns its pid with
- * *sync the start-up socket's other end, and with F_NAMESPACES_OUT the init's user and network namespaces in
- * namespaces[] (opened before the release: then the init turns non-dumpable, and an unprivileged server could no
- * longer open them), or -1 with the failed step (an init already cloned is killed). Joining, the child cloned is
- * the one that joins the namespaces (and forks the init): it is not released, the server does that once this
- * process is gone (release_joining_child), as a pids limit counts this process until then.
+ * In a parked process: clones the child of `request` (the init, or joining, the child that joins the namespaces and
+ * forks the init) with CLONE_PARENT, into the cgroups this process is in: the server is its parent, as for any init,
+ * and, once this process is gone, writes its id maps and releases it (start_child), so that a pids limit never counts
+ * this process and the map helpers together with the init. Returns its pid with *sync the start-up socket's other end,
+ * or -1 with the failed step.
  */
-static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, int namespaces[2], struct failure *f) {
+static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, struct failure *f) {
     struct create_request req;
-    struct creation c = { .pid = -1, .sync = { -1, -1 }, .namespaces = { -1, -1 } };
-    struct field want = { 0 };
+    struct creation c = { .pid = -1, .sync = { -1, -1 } };
     if (parse_create_request(request, &req, f) < 0) return -1;
-    c.want_namespaces = msg_find(request, F_NAMESPACES_OUT, &want) && field_u32(&want) && !req.join;
     if (prepare_startup(&req, &c, f) < 0) return -1;
     uint64_t clone_flags = req.join ? 0 : req.clone_flags;
     c.pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
@@ -679,19 +683,7 @@ static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, i
         close(c.sync[1]);
         return fail(f, clone_errno, "clone with namespace flags 0x%llx", (unsigned long long)clone_flags);
     }
-    int rc = write_id_maps(c.pid, &req, f);
-    if (rc == 0 && c.want_namespaces) rc = open_namespaces(&c, f);
-    if (rc == 0 && !req.join && write(c.sync[1], "1", 1) != 1) rc = fail(f, errno, "release sandbox init");
-    if (rc < 0) {
-        kill(c.pid, SIGKILL); /* the server reaps it */
-        close(c.sync[1]);
-        close_keep_errno(c.namespaces[0]);
-        close_keep_errno(c.namespaces[1]);
-        return -1;
-    }
     *sync = c.sync[1];
-    namespaces[0] = c.namespaces[0];
-    namespaces[1] = c.namespaces[1];
     return c.pid;
 }
 
@@ -714,13 +706,11 @@ static _Noreturn void parked_main(const struct msg *park, int sock, pid_t server
     if (rc <= 0) _exit(0);
     struct failure f = joined;
     int sync = -1;
-    int namespaces[2] = { -1, -1 };
-    pid_t init = f.err != 0 ? -1 : clone_parked_init(&parked_request, sock, &sync, namespaces, &f);
+    pid_t init = f.err != 0 ? -1 : clone_parked_init(&parked_request, sock, &sync, &f);
     if (init > 0) {
-        int fds[3] = { sync, namespaces[0], namespaces[1] };
         msg_init(&reply, K_CREATED);
         msg_put_u32(&reply, F_PID, (uint32_t)init);
-        msg_send(sock, &reply, fds, namespaces[1] >= 0 ? 3 : 1);
+        msg_send(sock, &reply, &sync, 1);
     } else {
         msg_init(&reply, K_CREATE_FAILED);
         msg_put_failure(&reply, &f);
@@ -755,8 +745,8 @@ static int failure_of(const struct msg *m, struct failure *f) {
 /*
  * Has the parked process clone the init: 1 when it did (c->pid the init), -1 with the failed step, 0 when the
  * parked process is gone before it got the request (the caller clones the init itself). The parked process is reaped
- * before the init may start anything: until then a pids limit counts it. Then the init is finished as one the server
- * cloned into its cgroups: its veth, or (joining) its release, which the child that joined reports the init's pid to.
+ * before the init is released: until then a pids limit counts it. Then the server goes on as with a child it cloned
+ * into the cgroups itself (start_child).
  */
 static int create_by_parked(const struct parked *p, const struct create_request *req, struct creation *c,
                             struct failure *f) {
@@ -775,19 +765,14 @@ static int create_by_parked(const struct parked *p, const struct create_request 
         msg_close_fds(&parked_request);
         return failure_of(&parked_request, f);
     }
-    int want_fds = c->want_namespaces && !req->join ? 3 : 1; /* start-up socket, then the namespaces asked for */
-    if (!msg_find(&parked_request, F_PID, &pid) || pid.len != 4 || parked_request.nfds != want_fds) {
+    if (!msg_find(&parked_request, F_PID, &pid) || pid.len != 4 || parked_request.nfds != 1) {
         msg_close_fds(&parked_request);
         return fail(f, EPROTO, "create sandbox: parked process %d answered without the init's pid", p->pid);
     }
     c->pid = (pid_t)field_u32(&pid);
     c->sync[1] = parked_request.fds[0];
-    if (want_fds == 3) {
-        c->namespaces[0] = parked_request.fds[1];
-        c->namespaces[1] = parked_request.fds[2];
-    }
     c->in_cgroup = 1;
-    return (req->join ? release_joining_child(req, c, f) : finish_child(req, c, f)) < 0 ? -1 : 1;
+    return start_child(req, c, f) < 0 ? -1 : 1;
 }
 
 /* A failed creation: nothing of it survives. */
