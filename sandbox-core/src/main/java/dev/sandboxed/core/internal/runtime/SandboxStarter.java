@@ -256,6 +256,10 @@ public final class SandboxStarter {
     private InitServer.Created create(Plan plan, Underway made, Message create, int socket) {
         made.server = server.get();
         Optional<RuntimeNetwork> network = plan.request().network();
+        if (network.isPresent() && network.get().server() != made.server) {
+            throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
+                    + " with its sandbox-init server", 0); // the rollback lets the parked process go
+        }
         if (made.parked != null) {
             // It clones the init (or, joining namespaces, the child that joins them); a dead server's died with it.
             if (made.parked.server() == made.server) {
@@ -264,10 +268,6 @@ public final class SandboxStarter {
                 made.parked.release();
             }
             made.parked = null;
-        }
-        if (network.isPresent() && network.get().server() != made.server) {
-            throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
-                    + " with its sandbox-init server", 0);
         }
         Optional<int[]> slot = made.member == null ? Optional.empty() : made.member.slotNamespaces();
         if (slot.isPresent()) {
