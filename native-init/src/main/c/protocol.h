@@ -21,7 +21,7 @@ enum kind {
     /* Java -> server */
     K_CREATE = 1, /* fds: [sandbox control socket] */
     /* server -> Java */
-    K_CREATED = 2,       /* F_PID: host pid of the sandbox init */
+    K_CREATED = 2,       /* F_PID: host pid of the sandbox init; F_PARKED when a parked process cloned it */
     K_CREATE_FAILED = 3, /* F_STEP, F_ERRNO */
     K_HELLO = 4,         /* F_VERSION: sent by the server once it is ready */
     /* Java -> server: a network (a bridge in a network namespace of its own), kept by the server's descriptors */
@@ -170,8 +170,9 @@ enum tag {
     /* K_SETUP_FAILED: the failed step was assembling the image root in this mode (u32, ROOT_MODE_*) */
     F_ROOT_FAILED = 71,
 
-    /* K_PARK, K_UNPARK, and K_CREATE: the init is cloned by this parked process, in its cgroups (not with F_JOIN or
-       F_NETWORK); if it is gone, the server clones the init itself and writes F_CGROUP_PROCS */
+    /* K_PARK, K_UNPARK, and K_CREATE: the init is cloned by this parked process, in its cgroups (with F_JOIN, the
+       child that joins the namespaces and forks the init); if it is gone, the server clones the init itself and
+       writes F_CGROUP_PROCS. K_CREATED carries it back when the parked process did the clone. */
     F_PARKED = 54, /* u32 */
 
     F_KEEP_UNTIL = 75, /* u64, K_KEEP: the keeper shuts the sandbox down at this time (seconds since the epoch) */

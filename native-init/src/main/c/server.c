@@ -584,16 +584,13 @@ static void drop_pending(const struct network *net) {
 }
 
 /*
- * Released first, then plugged into its network and moved into its cgroups: the veth (about 0.5 ms) and a v1
- * cgroup.procs write (an RCU grace period, about 2 ms here) overlap the init's mount set-up. The init waits for the second byte before it
- * reports ready, so nothing runs in the sandbox outside its cgroups.
+ * A released init, setting up its mounts: plugged into its network and moved into its cgroups (unless it was cloned
+ * in them), then the second byte. The veth (about 0.5 ms) and a v1 cgroup.procs write (an RCU grace period, about
+ * 2 ms here) overlap the init's mount set-up. The init waits for the second byte before it reports ready, so nothing
+ * runs in the sandbox outside its cgroups. Meanwhile the init may have failed its set-up: then it told Java why on
+ * its own socket, and Java must hear that rather than the cgroup write or the second byte that its exit made fail.
  */
-static int release_child(const struct create_request *req, struct creation *c, struct failure *f) {
-    if (write(c->sync[1], "1", 1) != 1) {
-        return fail(f, errno, "release sandbox init");
-    }
-    /* Meanwhile the init may have failed its set-up: then it told Java why on its own socket, and Java
-     * must hear that rather than the cgroup write or the second byte that its exit made fail. */
+static int finish_child(const struct create_request *req, struct creation *c, struct failure *f) {
     /* The veth, while the init mounts (unless it failed already: then Java hears its own reason). */
     if (c->network != NULL && plug_into_network(c, f) < 0) {
         return child_gone(c->pid, 0) ? 0 : -1;
@@ -611,6 +608,14 @@ static int release_child(const struct create_request *req, struct creation *c, s
     return 0;
 }
 
+/* Releases the init, then finishes it while it mounts (see finish_child). */
+static int release_child(const struct create_request *req, struct creation *c, struct failure *f) {
+    if (write(c->sync[1], "1", 1) != 1) {
+        return fail(f, errno, "release sandbox init");
+    }
+    return finish_child(req, c, f);
+}
+
 static int open_namespaces(struct creation *c, struct failure *f) {
     const char *names[2] = { "user", "net" };
     for (int i = 0; i < 2; i++) {
@@ -620,6 +625,21 @@ static int open_namespaces(struct creation *c, struct failure *f) {
         if (c->namespaces[i] < 0) return fail(f, errno, "open %s", path);
     }
     return 0;
+}
+
+/*
+ * A cloned child waiting for its first byte: its id maps (a map helper runs as the server's child, outside the
+ * sandbox's cgroups), the namespaces asked for, then its release.
+ */
+static int start_child(const struct create_request *req, struct creation *c, struct failure *f) {
+    if (write_id_maps(c->pid, req, f) < 0) {
+        return -1;
+    }
+    /* Before the release: once set up, the init is not dumpable, and an unprivileged caller could not open these. */
+    if (c->want_namespaces && !req->join && open_namespaces(c, f) < 0) {
+        return -1;
+    }
+    return req->join ? release_joining_child(req, c, f) : release_child(req, c, f);
 }
 
 /* The steps of one creation in the server. Returns with c->pid the sandbox init, or -1 with the failed step. */
@@ -634,34 +654,23 @@ static int create_sandbox(const struct create_request *req, int control, int sig
     }
     close(c->sync[0]);
     c->sync[0] = -1;
-    if (write_id_maps(c->pid, req, f) < 0) {
-        return -1;
-    }
-    /* Before the release: once set up, the init is not dumpable, and an unprivileged caller could not open these. */
-    if (c->want_namespaces && !req->join && open_namespaces(c, f) < 0) {
-        return -1;
-    }
-    return req->join ? release_joining_child(req, c, f) : release_child(req, c, f);
+    return start_child(req, c, f);
 }
 
 /*
- * In a parked process: clones the init of `request` with CLONE_PARENT (the server is its parent, as for any init, and
- * reaps it) into the cgroups this process is in, writes its id maps and releases it. Returns its pid with
- * *sync the start-up socket's other end, and with F_NAMESPACES_OUT the init's user and network namespaces in
- * namespaces[] (opened before the release: then the init turns non-dumpable, and an unprivileged server could no
- * longer open them), or -1 with the failed step (an init already cloned is killed).
+ * In a parked process: clones the child of `request` (the init, or joining, the child that joins the namespaces and
+ * forks the init) with CLONE_PARENT, into the cgroups this process is in: the server is its parent, as for any init,
+ * and, once this process is gone, writes its id maps and releases it (start_child), so that a pids limit never counts
+ * this process and the map helpers together with the init. Returns its pid with *sync the start-up socket's other end,
+ * or -1 with the failed step.
  */
-static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, int namespaces[2], struct failure *f) {
+static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, struct failure *f) {
     struct create_request req;
-    struct creation c = { .pid = -1, .sync = { -1, -1 }, .namespaces = { -1, -1 } };
-    struct field want = { 0 };
-    c.want_namespaces = msg_find(request, F_NAMESPACES_OUT, &want) && field_u32(&want);
+    struct creation c = { .pid = -1, .sync = { -1, -1 } };
     if (parse_create_request(request, &req, f) < 0) return -1;
-    if (req.join || req.on_network) {
-        return fail(f, EINVAL, "create sandbox: a parked process clones no init that joins namespaces or a network");
-    }
     if (prepare_startup(&req, &c, f) < 0) return -1;
-    c.pid = (pid_t)syscall(SYS_clone, (unsigned long)req.clone_flags | CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
+    uint64_t clone_flags = req.join ? 0 : req.clone_flags;
+    c.pid = (pid_t)syscall(SYS_clone, (unsigned long)clone_flags | CLONE_PARENT | SIGCHLD, NULL, NULL, NULL, 0);
     int clone_errno = errno;
     if (c.pid == 0) {
         close(sock);
@@ -672,21 +681,9 @@ static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, i
     close(c.sync[0]);
     if (c.pid < 0) {
         close(c.sync[1]);
-        return fail(f, clone_errno, "clone with namespace flags 0x%llx", (unsigned long long)req.clone_flags);
-    }
-    int rc = write_id_maps(c.pid, &req, f);
-    if (rc == 0 && c.want_namespaces) rc = open_namespaces(&c, f);
-    if (rc == 0 && write(c.sync[1], "1", 1) != 1) rc = fail(f, errno, "release sandbox init");
-    if (rc < 0) {
-        kill(c.pid, SIGKILL); /* the server reaps it */
-        close(c.sync[1]);
-        close_keep_errno(c.namespaces[0]);
-        close_keep_errno(c.namespaces[1]);
-        return -1;
+        return fail(f, clone_errno, "clone with namespace flags 0x%llx", (unsigned long long)clone_flags);
     }
     *sync = c.sync[1];
-    namespaces[0] = c.namespaces[0];
-    namespaces[1] = c.namespaces[1];
     return c.pid;
 }
 
@@ -709,13 +706,11 @@ static _Noreturn void parked_main(const struct msg *park, int sock, pid_t server
     if (rc <= 0) _exit(0);
     struct failure f = joined;
     int sync = -1;
-    int namespaces[2] = { -1, -1 };
-    pid_t init = f.err != 0 ? -1 : clone_parked_init(&parked_request, sock, &sync, namespaces, &f);
+    pid_t init = f.err != 0 ? -1 : clone_parked_init(&parked_request, sock, &sync, &f);
     if (init > 0) {
-        int fds[3] = { sync, namespaces[0], namespaces[1] };
         msg_init(&reply, K_CREATED);
         msg_put_u32(&reply, F_PID, (uint32_t)init);
-        msg_send(sock, &reply, fds, namespaces[1] >= 0 ? 3 : 1);
+        msg_send(sock, &reply, &sync, 1);
     } else {
         msg_init(&reply, K_CREATE_FAILED);
         msg_put_failure(&reply, &f);
@@ -725,10 +720,10 @@ static _Noreturn void parked_main(const struct msg *park, int sock, pid_t server
 }
 
 /* The parked process a K_CREATE names, taken out of the table; 0 when it names none or one that is not here. */
-static int take_parked(const struct msg *request, const struct create_request *req, struct parked *out) {
+static int take_parked(const struct msg *request, struct parked *out) {
     struct failure ignored = { 0 };
     uint32_t id;
-    if (req->join || req->on_network || parse_parked_id(request, &id, &ignored) < 0) return 0;
+    if (parse_parked_id(request, &id, &ignored) < 0) return 0;
     for (int i = 0; i < MAX_PARKED; i++) {
         if (parked[i].sock >= 0 && parked[i].id == id) {
             *out = parked[i];
@@ -750,9 +745,12 @@ static int failure_of(const struct msg *m, struct failure *f) {
 /*
  * Has the parked process clone the init: 1 when it did (c->pid the init), -1 with the failed step, 0 when the
  * parked process is gone before it got the request (the caller clones the init itself). The parked process is reaped
- * before the init may start anything: until then a pids limit counts it.
+ * before the init is released: until then a pids limit counts it. Then the server goes on as with a child it cloned
+ * into the cgroups itself (start_child).
  */
-static int create_by_parked(const struct parked *p, const struct msg *request, struct creation *c, struct failure *f) {
+static int create_by_parked(const struct parked *p, const struct create_request *req, struct creation *c,
+                            struct failure *f) {
+    const struct msg *request = req->msg;
     int sock AUTO_CLOSE = p->sock;
     if (msg_send(sock, request, request->fds, request->nfds) < 0) {
         return 0; /* it died (the poll loop reaps it) */
@@ -767,22 +765,14 @@ static int create_by_parked(const struct parked *p, const struct msg *request, s
         msg_close_fds(&parked_request);
         return failure_of(&parked_request, f);
     }
-    int want_fds = c->want_namespaces ? 3 : 1; /* start-up socket, then the namespaces asked for */
-    if (!msg_find(&parked_request, F_PID, &pid) || pid.len != 4 || parked_request.nfds != want_fds) {
+    if (!msg_find(&parked_request, F_PID, &pid) || pid.len != 4 || parked_request.nfds != 1) {
         msg_close_fds(&parked_request);
         return fail(f, EPROTO, "create sandbox: parked process %d answered without the init's pid", p->pid);
     }
     c->pid = (pid_t)field_u32(&pid);
     c->sync[1] = parked_request.fds[0];
-    if (c->want_namespaces) {
-        c->namespaces[0] = parked_request.fds[1];
-        c->namespaces[1] = parked_request.fds[2];
-    }
-    if (write(c->sync[1], "2", 1) != 1) {
-        int err = errno;
-        return child_gone(c->pid, err) ? 1 : fail(f, err, "tell sandbox init its cgroups are joined");
-    }
-    return 1;
+    c->in_cgroup = 1;
+    return start_child(req, c, f) < 0 ? -1 : 1;
 }
 
 /* A failed creation: nothing of it survives. */
@@ -815,10 +805,13 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
                       req.network);
         }
     }
-    struct parked p;
-    if (rc == 0 && take_parked(request, &req, &p)) {
-        rc = create_by_parked(&p, request, &c, &f);
-        rc = rc < 0 ? -1 : rc > 0 ? 0 : create_sandbox(&req, control, signal_fd, &c, &f);
+    struct parked p = { .sock = -1 };
+    int by_parked = 0;
+    int named = take_parked(request, &p);
+    if (named && rc < 0) close(p.sock); /* unused: it sees its socket end and exits */
+    if (rc == 0 && named) {
+        by_parked = create_by_parked(&p, &req, &c, &f);
+        rc = by_parked < 0 ? -1 : by_parked > 0 ? 0 : create_sandbox(&req, control, signal_fd, &c, &f);
     } else if (rc == 0) {
         rc = create_sandbox(&req, control, signal_fd, &c, &f);
     }
@@ -834,6 +827,7 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
     } else {
         msg_init(&reply, K_CREATED);
         msg_put_u32(&reply, F_PID, (uint32_t)c.pid);
+        if (by_parked > 0) msg_put_u32(&reply, F_PARKED, p.id);
     }
     if (rc == 0 && c.namespaces[1] >= 0) {
         if (msg_send(control, &reply, c.namespaces, 2) < 0) exit(0); /* the JVM is gone */

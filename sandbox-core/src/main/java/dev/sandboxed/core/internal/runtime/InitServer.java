@@ -79,12 +79,15 @@ public final class InitServer implements AutoCloseable {
     }
 
 
+    /** A new sandbox init: its host pid, and whether a process parked in its cgroups cloned it ({@link #park}). */
+    public record Created(int pid, boolean byParked) {
+    }
+
     /**
      * Asks the server to clone a sandbox init and hands it {@code fds} (its socket, then the namespaces it
-     * joins, if any); returns the init's
-     * host pid. One request at a time: the server is single-threaded anyway.
+     * joins, if any). One request at a time: the server is single-threaded anyway.
      */
-    public synchronized int create(Message request, int... fds) {
+    public synchronized Created create(Message request, int... fds) {
         return createWithNamespaces(request, null, fds);
     }
 
@@ -92,7 +95,7 @@ public final class InitServer implements AutoCloseable {
      * As {@link #create}; with {@code namespaces} (for a request with {@code F_NAMESPACES_OUT}) it receives the init's
      * user and network namespace descriptors, which the caller closes.
      */
-    public synchronized int createWithNamespaces(Message request, int[] namespaces, int... fds) {
+    public synchronized Created createWithNamespaces(Message request, int[] namespaces, int... fds) {
         ControlSocket.Received reply = exchange("create sandbox", request, fds);
         Message m = reply.message();
         boolean handOver = namespaces != null && m.kind() == Protocol.K_CREATED && reply.fds().length == namespaces.length;
@@ -108,7 +111,7 @@ public final class InitServer implements AutoCloseable {
                     + " namespace descriptors, expected " + namespaces.length, 0);
         }
         if (m.kind() == Protocol.K_CREATED) {
-            return m.u32(Protocol.F_PID, -1);
+            return new Created(m.u32(Protocol.F_PID, -1), m.find(Protocol.F_PARKED).isPresent());
         }
         throw new SandboxException(m.string(Protocol.F_STEP, "create sandbox"), m.u32(Protocol.F_ERRNO, 0));
     }

@@ -42,6 +42,7 @@ public final class RunningSandbox {
     private final SandboxCgroup cgroup;
     private final StateDirectory.Entry stateEntry;
     private final int initPid;
+    private final boolean clonedByParked;
     private final InitExit initExit;
     private final BackgroundRemoval removal;
     private final PublishedPorts ports;
@@ -54,7 +55,7 @@ public final class RunningSandbox {
     private volatile CompletableFuture<ResourceUsage> removed;
 
     RunningSandbox(String id, SandboxSpec spec, IdMapPlan ids, Optional<SeccompFilter> seccomp, InitConnection connection,
-            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, int initPid, BackgroundRemoval removal,
+            SandboxCgroup cgroup, StateDirectory.Entry stateEntry, InitServer.Created init, BackgroundRemoval removal,
             PublishedPorts ports, Optional<RuntimeNetwork.Member> networkMember, Optional<EgressLink> egress) {
         this.id = id;
         this.spec = spec;
@@ -63,7 +64,8 @@ public final class RunningSandbox {
         this.connection = connection;
         this.cgroup = cgroup;
         this.stateEntry = stateEntry;
-        this.initPid = initPid;
+        this.initPid = init.pid();
+        this.clonedByParked = init.byParked();
         this.initExit = InitExit.watch(initPid);
         this.removal = removal;
         this.ports = ports;
@@ -113,6 +115,11 @@ public final class RunningSandbox {
 
     public int initPid() {
         return initPid;
+    }
+
+    /** Whether a process parked in its v1 cgroups cloned the init, which then started inside them. */
+    public boolean clonedByParked() {
+        return clonedByParked;
     }
 
     public List<Path> cgroupDirectories() {

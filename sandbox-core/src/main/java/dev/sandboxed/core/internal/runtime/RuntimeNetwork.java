@@ -123,10 +123,19 @@ public final class RuntimeNetwork {
         /** Closes this JVM's descriptors of its slot: once its init joined them, or when the start failed. */
         public void releaseSlot() {
             synchronized (network) {
-                if (slot != null) {
-                    slot.close();
-                    slot = null;
-                }
+                dropSlot();
+            }
+        }
+
+        /**
+         * Its slot's descriptors closed, and another slot made in its place. Not before: the server makes one request
+         * at a time, and a slot made while this member's create request waits would hold up its start.
+         */
+        private void dropSlot() {
+            if (slot != null) {
+                slot.close();
+                slot = null;
+                network.refill();
             }
         }
 
@@ -153,10 +162,7 @@ public final class RuntimeNetwork {
                 }
                 left = true;
                 network.admitted.remove(this);
-                if (slot != null) {
-                    slot.close();
-                    slot = null;
-                }
+                dropSlot();
                 network.hosts.remove(line);
                 network.freed.addLast(host);
             }
@@ -251,11 +257,7 @@ public final class RuntimeNetwork {
         Slot slot = canJoinSlot && slotIds.isPresent() && slotIds.get().equals(ids) ? slots.pollFirst() : null;
         int host = slot != null ? slot.host() : takeHost();
         List<String> unique = new ArrayList<>(new LinkedHashSet<>(names));
-        Member member = new Member(this, host, hosts.add(Subnets.address(subnet, host), unique), slot);
-        if (slot != null) {
-            refill();
-        }
-        return member;
+        return new Member(this, host, hosts.add(Subnets.address(subnet, host), unique), slot);
     }
 
     /** A fresh host number while any is left, then the one freed longest ago. */

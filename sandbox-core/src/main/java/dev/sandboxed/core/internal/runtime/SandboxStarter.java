@@ -218,15 +218,15 @@ public final class SandboxStarter {
     private void clone(Plan plan, Underway made, Message create) {
         int[] pair = Native.seqpacketPair("sandbox " + made.id);
         made.socket = new ControlSocket(pair[0], "sandbox " + made.id);
-        int pid;
+        InitServer.Created created;
         try {
             try {
-                pid = create(plan, made, create, pair[1]);
+                created = create(plan, made, create, pair[1]);
             } catch (InitServer.DiedException e) {
                 if (!e.beforeRequest()) {
                     throw e; // it died with our sandbox half made
                 }
-                pid = create(plan, made, create, pair[1]); // it was dead already: a new one takes the request
+                created = create(plan, made, create, pair[1]); // it was dead already: a new one takes the request
             }
         } finally {
             Native.close(pair[1]);
@@ -234,7 +234,7 @@ public final class SandboxStarter {
         if (plan.egress().isPresent()) {
             // Attached as soon as the namespaces exist, so the tool comes up while the init sets up the mounts.
             try {
-                made.egress = EgressLink.start(guardBinary(), plan.egress().get(), pid, made.namespaces[0],
+                made.egress = EgressLink.start(guardBinary(), plan.egress().get(), created.pid(), made.namespaces[0],
                         made.namespaces[1], plan.spec().egressHostLoopback(), HostFacts.current().isRoot());
             } finally {
                 Native.close(made.namespaces[0]);
@@ -248,25 +248,26 @@ public final class SandboxStarter {
             connection.bypassPublishedPorts(made.ports.bound());
         }
         made.sandbox = new RunningSandbox(made.id, plan.spec(), plan.ids(), plan.seccomp(), connection, made.cgroup,
-                made.state, pid, removal, made.ports, Optional.ofNullable(made.member), Optional.ofNullable(made.egress));
+                made.state, created, removal, made.ports, Optional.ofNullable(made.member),
+                Optional.ofNullable(made.egress));
     }
 
     /** One create request to the current server (a new one if the last died), with the namespaces a sandbox joins. */
-    private int create(Plan plan, Underway made, Message create, int socket) {
+    private InitServer.Created create(Plan plan, Underway made, Message create, int socket) {
         made.server = server.get();
         Optional<RuntimeNetwork> network = plan.request().network();
+        if (network.isPresent() && network.get().server() != made.server) {
+            throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
+                    + " with its sandbox-init server", 0); // the rollback lets the parked process go
+        }
         if (made.parked != null) {
-            // Its init would miss what a network or a shared namespace takes; a dead server's died with it.
-            if (made.parked.server() == made.server && network.isEmpty() && plan.request().networkOwner().isEmpty()) {
+            // It clones the init (or, joining namespaces, the child that joins them); a dead server's died with it.
+            if (made.parked.server() == made.server) {
                 create.putU32(Protocol.F_PARKED, made.parked.id());
             } else {
                 made.parked.release();
             }
             made.parked = null;
-        }
-        if (network.isPresent() && network.get().server() != made.server) {
-            throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
-                    + " with its sandbox-init server", 0);
         }
         Optional<int[]> slot = made.member == null ? Optional.empty() : made.member.slotNamespaces();
         if (slot.isPresent()) {
