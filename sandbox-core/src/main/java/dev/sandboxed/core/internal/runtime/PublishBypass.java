@@ -23,10 +23,18 @@ final class PublishBypass {
     private PublishBypass() {
     }
 
-    /** Whether to ask for the bypass for this spec: {@code auto} and a published TCP port. */
+    /**
+     * Below this pids limit the proxy serves: with the bypass each stream connect in progress takes one more process
+     * of the sandbox (the init's helper that connects in the caller's context), and a tight limit would make the
+     * workload's own connects fail with EAGAIN where the kernel's would not.
+     */
+    static final long MIN_PIDS = 64;
+
+    /** Whether to ask for the bypass for this spec: {@code auto}, a published TCP port and room for its helpers. */
     static boolean wanted(SandboxSpec spec) {
-        return parse(System.getProperty(PROPERTY)) && spec.publishedPorts().stream()
-                .anyMatch(p -> p.transport() == PortMapping.Transport.TCP);
+        return parse(System.getProperty(PROPERTY))
+                && spec.publishedPorts().stream().anyMatch(p -> p.transport() == PortMapping.Transport.TCP)
+                && spec.limits().pidsMax().orElse(Long.MAX_VALUE) >= MIN_PIDS;
     }
 
     /** {@code auto} or {@code off} (blank or absent: auto); anything else fails naming the property. */

@@ -260,37 +260,40 @@ public final class SandboxStarter {
             throw new SandboxException("join network '" + network.get().name() + "': the network is gone: it died"
                     + " with its sandbox-init server", 0); // the rollback lets the parked process go
         }
-        if (made.parked != null) {
-            // It clones the init (or, joining namespaces, the child that joins them); a dead server's died with it.
-            if (made.parked.server() == made.server) {
-                create.putU32(Protocol.F_PARKED, made.parked.id());
-            } else {
-                made.parked.release();
-            }
-            made.parked = null;
-        }
-        Optional<int[]> slot = made.member == null ? Optional.empty() : made.member.slotNamespaces();
-        if (slot.isPresent()) {
-            try {
-                return made.server.create(create, socket, slot.get()[0], slot.get()[1]);
-            } finally {
-                made.member.releaseSlot(); // the init holds the namespaces now (or failed, and they go)
-            }
-        }
+        // Before the parked process is named: once named it is the server's, and a failure here must still let it go.
         Optional<RunningSandbox> owner = plan.request().networkOwner();
-        if (owner.isEmpty() && plan.egress().isPresent()) {
-            made.namespaces = new int[] {-1, -1};
-            return made.server.createWithNamespaces(create, made.namespaces, socket);
-        }
-        if (owner.isEmpty()) {
-            return made.server.create(create, socket);
-        }
-        int[] shared = owner.get().connection().namespaceFds();
+        int[] shared = owner.isPresent() ? owner.get().connection().namespaceFds() : null;
         try {
-            return made.server.create(create, socket, shared[0], shared[1]);
+            if (made.parked != null) {
+                // It clones the init (or, joining namespaces, the child that joins them); a dead server's died with it.
+                if (made.parked.server() == made.server) {
+                    create.putU32(Protocol.F_PARKED, made.parked.id());
+                } else {
+                    made.parked.release();
+                }
+                made.parked = null;
+            }
+            Optional<int[]> slot = made.member == null ? Optional.empty() : made.member.slotNamespaces();
+            if (slot.isPresent()) {
+                try {
+                    return made.server.create(create, socket, slot.get()[0], slot.get()[1]);
+                } finally {
+                    made.member.releaseSlot(); // the init holds the namespaces now (or failed, and they go)
+                }
+            }
+            if (shared != null) {
+                return made.server.create(create, socket, shared[0], shared[1]);
+            }
+            if (plan.egress().isPresent()) {
+                made.namespaces = new int[] {-1, -1};
+                return made.server.createWithNamespaces(create, made.namespaces, socket);
+            }
+            return made.server.create(create, socket);
         } finally {
-            Native.close(shared[0]);
-            Native.close(shared[1]);
+            if (shared != null) {
+                Native.close(shared[0]);
+                Native.close(shared[1]);
+            }
         }
     }
 
