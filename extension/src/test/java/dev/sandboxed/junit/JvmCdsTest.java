@@ -48,13 +48,18 @@ class JvmCdsTest {
             report(reporter);
         }
 
-        /** Whether Jackson's ObjectMapper (from a jar, loaded at boot) was mapped from an archive, and the class path. */
+        /**
+         * Whether Jackson's ObjectMapper (from a jar, loaded at boot) and the class of a lambda in the JUnit launcher (made at
+         * boot) were mapped from an archive, and the class path.
+         */
         private static void report(TestReporter reporter) throws IOException {
-            boolean shared;
-            try (Stream<String> lines = Files.lines(Path.of("/tmp/jvmcdstest-classes.txt"))) {
-                shared = lines.anyMatch(l -> l.contains(" com.fasterxml.jackson.databind.ObjectMapper source: shared objects file"));
-            }
-            reporter.publishEntry(Map.of("shared", Boolean.toString(shared), "classPath", System.getProperty("java.class.path")));
+            List<String> lines = Files.readAllLines(Path.of("/tmp/jvmcdstest-classes.txt"));
+            boolean shared = lines.stream().anyMatch(l -> l.contains(" com.fasterxml.jackson.databind.ObjectMapper source: "
+                    + "shared objects file"));
+            boolean lambda = lines.stream().anyMatch(l -> l.contains(" org.junit.platform.launcher.core.LauncherFactory$$Lambda")
+                    && l.endsWith("source: shared objects file"));
+            reporter.publishEntry(Map.of("shared", Boolean.toString(shared), "lambdaShared", Boolean.toString(lambda),
+                    "classPath", System.getProperty("java.class.path")));
         }
     }
 
@@ -74,6 +79,7 @@ class JvmCdsTest {
         assertThat(entries(results, "sandboxed.jvm.cds")).containsExactly("none yet: this JVM lists its classes for "
                 + archive, "none", archive.toString());
         assertThat(entries(results, "shared")).containsExactly("false", "false", "true");
+        assertThat(entries(results, "lambdaShared")).as("lambda classes archived too").containsExactly("false", "false", "true");
         assertThat(entries(results, "classPath")).allSatisfy(JvmCdsTest::jarsFirst);
 
         // A later run maps it from the start; a damaged one is not mapped, and no test notices.
@@ -81,12 +87,14 @@ class JvmCdsTest {
                 "sandboxed.jvm.options", OPTIONS));
         Kit.succeeded(again, 3);
         assertThat(entries(again, "shared")).containsExactly("true", "true", "true");
+        assertThat(entries(again, "lambdaShared")).containsExactly("true", "true", "true");
         Files.delete(archive);
         Files.write(archive, new byte[64 << 10]);
         EngineExecutionResults damaged = Kit.run(Three.class, Map.of("sandboxed.jvm.cds.dir", dir.toString(),
                 "sandboxed.jvm.options", OPTIONS));
         Kit.succeeded(damaged, 3);
         assertThat(entries(damaged, "shared")).containsExactly("false", "false", "false");
+        assertThat(entries(damaged, "lambdaShared")).containsExactly("false", "false", "false");
         assertThat(entries(damaged, "sandboxed.jvm.cds")).containsOnly(archive.toString());
         Kit.assertNothingLeft(List.of());
     }

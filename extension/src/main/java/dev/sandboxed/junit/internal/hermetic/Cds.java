@@ -33,7 +33,8 @@ import java.util.stream.Stream;
  * class in both then comes from the jar), and the archive is of the jars only. The first sandboxed JVM of a run with
  * no archive yet lists the classes it loads ({@code -XX:DumpLoadedClassList}, into its shared directory); after its
  * test this JVM dumps the archive ({@code -Xshare:dump}: classes are loaded and linked, none initialized, so no test
- * code runs) from the class names in that list, which the sandbox could have written, so only names are kept, into a
+ * code runs) from the class names in that list, which the sandbox could have written, so only names are kept (and
+ * the lambda classes and method handle forms it names, each line checked whole, see {@link #readList}), into a
  * temporary file renamed into place: parallel forks each make a whole one. The archive is bound read-only into later
  * sandboxes: a test cannot change what the next JVM maps (JDK 19's {@code -XX:+AutoCreateSharedArchive} would need it
  * writable there, so it is not used). A missing, stale or damaged archive costs only the speed: the JVM runs without
@@ -44,6 +45,19 @@ public final class Cds {
     private static final String LIST = "classes.lst";
     private static final long MAX_LIST_BYTES = 16L << 20;
     private static final Pattern CLASS_NAME = Pattern.compile("[A-Za-z0-9_$/]{1,1000}");
+    private static final String NAME = "[A-Za-z0-9_$/]{1,1000}";
+    private static final String METHOD = "[A-Za-z0-9_$<>]{1,1000}";
+    private static final String TYPE = "\\([A-Za-z0-9_$/;\\[]{0,4000}\\)[A-Za-z0-9_$/;\\[]{1,1000}";
+    /**
+     * A lambda's class made at dump time: host class, interface method, the call site's, erased and instantiated
+     * types, the implementation's kind, class, name and type. The dump resolves that call site of the host class (a
+     * class path or JDK class) only if its bootstrap is the JDK's LambdaMetafactory: no class is initialized.
+     */
+    private static final Pattern LAMBDA_PROXY = Pattern.compile("@lambda-proxy " + NAME + " " + METHOD + " " + TYPE + " "
+            + TYPE + " REF_[A-Za-z]{1,20} " + NAME + " " + METHOD + " " + TYPE + " " + TYPE);
+    /** A method handle form or species the JDK's holder classes are regenerated with at dump time. */
+    private static final Pattern LAMBDA_FORM = Pattern.compile("@lambda-form-invoker \\[(LF_RESOLVE|SPECIES_RESOLVE)\\] "
+            + "[A-Za-z0-9_$.]{1,1000}( [A-Za-z0-9_$]{1,1000}){0,2}");
     private static final long DUMP_TIMEOUT_SECONDS = 120;
     /** How long an archive is kept that no dump renewed: see {@link #prune}. */
     static final Duration KEEP = Duration.ofDays(1);
@@ -124,7 +138,12 @@ public final class Cds {
                 "none yet: this JVM lists its classes for " + archive);
     }
 
-    /** The class names a listing JVM wrote in its shared directory {@code dir}, read as untrusted: names only. */
+    /**
+     * The class names a listing JVM wrote in its shared directory {@code dir}, read as untrusted: names only, and the
+     * lambda classes and method handle forms it used, lines that match their pattern whole (archived, they spare each
+     * JVM spinning some 600 classes at boot). They name only JDK and class path code; a name that is not there makes the
+     * dump skip it or fail, which costs only the speed.
+     */
     static List<String> readList(Path dir) {
         Set<String> names = new LinkedHashSet<>();
         Path file = dir.resolve(LIST);
@@ -141,6 +160,8 @@ public final class Cds {
                 String name = line.split(" ", 2)[0];
                 if (CLASS_NAME.matcher(name).matches()) {
                     names.add(name);
+                } else if (LAMBDA_PROXY.matcher(line).matches() || LAMBDA_FORM.matcher(line).matches()) {
+                    names.add(line);
                 }
             }
         } catch (IOException | RuntimeException e) {
