@@ -69,7 +69,16 @@ final class JvmTests {
             "junit.jupiter.execution.timeout.aftereach.method.default", "junit.jupiter.execution.timeout.mode",
             "junit.jupiter.execution.timeout.thread.mode.default", "junit.jupiter.extensions.autodetection.enabled",
             "junit.jupiter.conditions.deactivate", "junit.jupiter.tempdir.cleanup.mode.default",
-            "junit.jupiter.tempdir.scope", "junit.jupiter.params.displayname.default");
+            "junit.jupiter.tempdir.scope", "junit.jupiter.params.displayname.default",
+            // Display names must come out equal in both JVMs: the child selects its invocation by them.
+            "junit.jupiter.params.displayname.argument.maxlength",
+            "junit.jupiter.execution.timeout.testtemplate.method.default",
+            "junit.jupiter.execution.timeout.testfactory.method.default",
+            "junit.jupiter.execution.timeout.lifecycle.method.default",
+            "junit.jupiter.execution.timeout.beforeall.method.default",
+            "junit.jupiter.execution.timeout.afterall.method.default", "junit.jupiter.tempdir.factory.default",
+            "junit.jupiter.extensions.autodetection.include", "junit.jupiter.extensions.autodetection.exclude",
+            "junit.jupiter.extensions.testinstantiation.extensioncontextscope.default");
 
     private JvmTests() {
     }

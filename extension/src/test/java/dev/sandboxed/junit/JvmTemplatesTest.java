@@ -320,4 +320,19 @@ class JvmTemplatesTest {
         return results.allEvents().reportingEntryPublished().stream()
                 .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs()).filter(e -> e.containsKey(key)).toList();
     }
+
+    @Sandboxed(jvm = true)
+    static class LongArguments {
+        @ParameterizedTest
+        @ValueSource(strings = {"an argument longer than the display name may show", "another long argument, cut too"})
+        void takes(String argument) {
+            assertThat(argument).contains("argument");
+        }
+    }
+
+    @Test
+    void aDisplayNameLengthSetForTheRunReachesEachSandboxedJvm() {
+        // The child finds its invocation by display name: cut there as here, or no invocation would match.
+        Kit.succeeded(Kit.run(LongArguments.class, Map.of("junit.jupiter.params.displayname.argument.maxlength", "8")), 2);
+    }
 }

@@ -50,7 +50,10 @@ public final class Verdict {
         ResourceUsage u = outcome.usage();
         boolean started = outcome.events().stream().anyMatch(e -> e.path("type").asText().equals("started"));
         String when = started ? "while the test ran" : "before the test started";
-        Optional<JsonNode> exit = outcome.events().stream().filter(e -> e.path("type").asText().equals("exit")).findFirst();
+        // The JVM's shutdown hook writes "exit" at every end before a result; only System.exit leaves frames in it (a
+        // JVM that failed to boot or died of an uncaught exception leaves none).
+        Optional<JsonNode> exit = outcome.events().stream().filter(e -> e.path("type").asText().equals("exit"))
+                .filter(e -> e.has("frames")).findFirst();
         String limit = outcome.spec().limits().memoryMax().isPresent()
                 ? " of " + mib(outcome.spec().limits().memoryMax().getAsLong()) : "";
         String message;
@@ -72,7 +75,7 @@ public final class Verdict {
             message = "the sandboxed JVM " + r + " " + when;
         }
         SandboxedJvmException e = new SandboxedJvmException(message);
-        exit.filter(x -> x.has("frames")).ifPresent(x -> {
+        exit.ifPresent(x -> {
             Throwable frames = ThrowableCodec.decode(x, Verdict.class.getClassLoader());
             e.setStackTrace(frames.getStackTrace());
         });
