@@ -232,6 +232,25 @@ class JvmTest {
                 "is not a regular file: the sandboxed JVM replaced its events file");
     }
 
+    @Sandboxed(jvm = true)
+    static class Crashing {
+        @Test
+        void writesToAddressZero() throws Exception {
+            Field f = Class.forName("sun.misc.Unsafe").getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            Object unsafe = f.get(null);
+            unsafe.getClass().getMethod("putLong", long.class, long.class).invoke(unsafe, 0L, 42L);
+        }
+    }
+
+    @Test
+    void aCrashFailsThatTestWithTheHeadOfItsCrashReport() {
+        Throwable failure = Kit.onlyFailure(Kit.run(Crashing.class));
+        assertThat(failure).isInstanceOf(SandboxedJvmException.class)
+                .hasMessageStartingWith("the sandboxed JVM crashed (signal 6) while the test ran; its crash report says:")
+                .hasMessageContaining("SIGSEGV");
+    }
+
     @Sandboxed(jvm = true, memory = "128m")
     static class Hungry {
         @Test

@@ -89,8 +89,9 @@ public final class JvmRun {
      * What came back: how the JVM ended (TIMED_OUT when it was killed at the timeout), its command and run time, its
      * sandbox's final usage, the events it reported and its use of the class-data archive (see {@link Cds.Use}).
      */
+    /** @param crash the head of the JVM's crash report (hs_err), where it crashed and wrote one */
     public record Outcome(List<String> command, ExitStatus status, Duration duration, ResourceUsage usage,
-                          List<JsonNode> events, SandboxSpec spec, String cds) {
+                          List<JsonNode> events, SandboxSpec spec, String cds, Optional<String> crash) {
     }
 
     /**
@@ -199,7 +200,7 @@ public final class JvmRun {
                 classes = Cds.readList(jvm.dir);
             }
             outcome = new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), Wire.readEvents(jvm.dir),
-                    jvm.spec, jvm.cds.description());
+                    jvm.spec, jvm.cds.description(), Wire.readCrashReport(jvm.dir));
         } catch (IOException e) {
             throw new UncheckedIOException("read the sandboxed JVM's events in " + jvm.dir, e);
         } finally {
@@ -302,6 +303,7 @@ public final class JvmRun {
         o.add("-Xmx" + (heap >> 20) + "m");
         o.add("-Xss1m");
         o.add("-Djava.io.tmpdir=/tmp");
+        o.add("-XX:ErrorFile=" + Wire.DIR_INSIDE + "/" + Wire.CRASH_REPORT); // a crash's report, for the failure
         o.add("-D" + Wire.CHILD_PROPERTY + "=true");
         // Output bytes as the parent's streams would write them.
         Charset out = Charset.defaultCharset();

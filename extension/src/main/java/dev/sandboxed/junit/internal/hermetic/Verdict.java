@@ -70,7 +70,8 @@ public final class Verdict {
         } else if (r.reason() == ExitReason.SIGNALED) {
             int signal = r.signal().orElse(0);
             message = "the sandboxed JVM " + (signal == 6 || signal == 11 || signal == 7 || signal == 4 ? "crashed" : "was killed")
-                    + " (signal " + signal + ") " + when;
+                    + " (signal " + signal + ") " + when
+                    + outcome.crash().map(c -> "; its crash report says:\n" + c).orElse("");
         } else {
             message = "the sandboxed JVM " + r + " " + when;
         }

@@ -14,6 +14,7 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -117,6 +118,33 @@ public final class Wire {
             }
         }
         return events;
+    }
+
+    /** The crash report the child JVM writes in the shared directory (-XX:ErrorFile; no pid: one JVM per directory). */
+    static final String CRASH_REPORT = "hs_err.log";
+
+    /**
+     * The summary lines ("# ...") at the head of the child's crash report, if it wrote one: the signal, the JVM and the
+     * problematic frame. Read as the events are: after the sandbox is gone, no link followed, a regular file only.
+     */
+    static Optional<String> readCrashReport(Path dir) {
+        Path file = dir.resolve(CRASH_REPORT);
+        try {
+            if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
+                return Optional.empty();
+            }
+            byte[] head;
+            try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                head = in.readNBytes(8192);
+            }
+            List<String> lines = new String(head, StandardCharsets.UTF_8).lines()
+                    .filter(l -> l.startsWith("# ") && l.length() > 2).map(l -> l.substring(2).strip())
+                    .filter(l -> !l.isEmpty() && !l.startsWith("If you would like") && !l.startsWith("http"))
+                    .limit(8).toList();
+            return lines.isEmpty() ? Optional.empty() : Optional.of(String.join("\n", lines));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /** The child's side: appends events, one line each, flushed at once. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.OptionalInt;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -19,7 +20,7 @@ import dev.sandboxed.core.spec.SandboxSpec;
 class VerdictTest {
     private static JvmRun.Outcome exitedWith(int code, List<JsonNode> events) {
         return new JvmRun.Outcome(List.of("java"), new ExitStatus(code, OptionalInt.empty(), ExitReason.EXITED),
-                Duration.ofMillis(5), ResourceUsage.NOT_AVAILABLE, events, SandboxSpec.defaults(), "off");
+                Duration.ofMillis(5), ResourceUsage.NOT_AVAILABLE, events, SandboxSpec.defaults(), "off", Optional.empty());
     }
 
     @Test
