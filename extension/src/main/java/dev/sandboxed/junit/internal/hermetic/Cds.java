@@ -170,6 +170,14 @@ public final class Cds {
         return List.copyOf(names);
     }
 
+    /**
+     * The JVM that was to list its classes ended without a test (closed unused, or its start failed): a JVM started
+     * later lists instead, or no archive would be made for the rest of the run.
+     */
+    public synchronized void abandonListing() {
+        listing = false;
+    }
+
     /** Dumps the archive from {@code classes} (see {@link #readList}); only logs a failure, then makes no more. */
     public void create(List<String> classes) {
         boolean made = false;

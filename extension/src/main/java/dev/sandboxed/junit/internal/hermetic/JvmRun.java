@@ -105,10 +105,13 @@ public final class JvmRun {
         private final SandboxProcess process;
         private final SandboxSpec spec;
         private final Cds.Use cds;
+        private final Runnable abandonListing;
 
-        Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec, Cds.Use cds) {
+        Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec, Cds.Use cds,
+                 Runnable abandonListing) {
             this.key = key;
             this.cds = cds;
+            this.abandonListing = abandonListing;
             this.dir = dir;
             this.sandbox = sandbox;
             this.process = process;
@@ -124,13 +127,16 @@ public final class JvmRun {
             return process.isAlive();
         }
 
-        /** Ends it unused: kills its JVM, removes its sandbox and directory. */
+        /** Ends it unused: kills its JVM, removes its sandbox and directory; a later JVM lists classes if it was to. */
         @Override
         public void close() {
             try {
                 sandbox.close();
             } finally {
                 delete(dir);
+                if (cds.lists()) {
+                    abandonListing.run();
+                }
             }
         }
     }
@@ -153,20 +159,24 @@ public final class JvmRun {
             throw new UncheckedIOException("create the sandboxed JVM's directory", e);
         }
         Sandbox sandbox = null;
+        Cds.Use use = null;
         try {
             SandboxSpec spec = spec(base, dir);
-            Cds.Use use = cds.next();
+            use = cds.next();
             List<String> command = command(base, use.options());
             sandbox = start.apply(spec);
             SandboxProcess process = sandbox.spawn(ProcessSpec.builder(command)
                     .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
                     .stdin(Stdio.pipe()).stdout(Stdio.to(stdout)).stderr(Stdio.to(stderr)).build());
-            return new Prepared(key(base), dir, sandbox, process, spec, use);
+            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing);
         } catch (RuntimeException | Error e) {
             if (sandbox != null) {
                 sandbox.close();
             }
             delete(dir);
+            if (use != null && use.lists()) {
+                cds.abandonListing();
+            }
             throw e;
         }
     }
