@@ -15,9 +15,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -29,6 +27,7 @@ import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.testing.ClassRuntime;
+import dev.sandboxed.core.testing.ClearedProperty;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
@@ -157,22 +156,8 @@ class BypassConnectTest {
     @RegisterExtension
     static final ClassRuntime runtime = new ClassRuntime();
 
-    private static String before;
-
-    @BeforeAll
-    static void bypassOn() {
-        before = System.getProperty("sandboxed.publish.bypass");
-        System.clearProperty("sandboxed.publish.bypass"); // the default
-    }
-
-    @AfterAll
-    static void restore() {
-        if (before == null) {
-            System.clearProperty("sandboxed.publish.bypass");
-        } else {
-            System.setProperty("sandboxed.publish.bypass", before);
-        }
-    }
+    @RegisterExtension
+    static final ClearedProperty BYPASS_DEFAULT = new ClearedProperty("sandboxed.publish.bypass"); // auto
 
     @Test
     void anAcceptedHostSocketCannotBeDisconnectedNorReachAnotherHostPort() throws Exception {

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.ArrayList;
 import java.util.List;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -16,6 +14,7 @@ import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.ClassRuntime;
+import dev.sandboxed.core.testing.ClearedProperty;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
@@ -31,22 +30,8 @@ class BypassManyProcessesTest {
     @RegisterExtension
     static final ClassRuntime runtime = new ClassRuntime();
 
-    private static String before;
-
-    @BeforeAll
-    static void bypassOn() {
-        before = System.getProperty("sandboxed.publish.bypass");
-        System.clearProperty("sandboxed.publish.bypass"); // the default
-    }
-
-    @AfterAll
-    static void restore() {
-        if (before == null) {
-            System.clearProperty("sandboxed.publish.bypass");
-        } else {
-            System.setProperty("sandboxed.publish.bypass", before);
-        }
-    }
+    @RegisterExtension
+    static final ClearedProperty BYPASS_DEFAULT = new ClearedProperty("sandboxed.publish.bypass"); // auto
 
     @Test
     void aProcessStartedAfterManyStillRunningCanBindAndConnect() throws Exception {

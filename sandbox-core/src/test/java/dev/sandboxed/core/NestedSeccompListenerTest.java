@@ -2,8 +2,6 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -12,6 +10,7 @@ import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.ClassRuntime;
+import dev.sandboxed.core.testing.ClearedProperty;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
@@ -39,22 +38,8 @@ class NestedSeccompListenerTest {
     @RegisterExtension
     static final ClassRuntime runtime = new ClassRuntime();
 
-    private static String before;
-
-    @BeforeAll
-    static void bypassOn() {
-        before = System.getProperty("sandboxed.publish.bypass");
-        System.clearProperty("sandboxed.publish.bypass"); // the default
-    }
-
-    @AfterAll
-    static void restore() {
-        if (before == null) {
-            System.clearProperty("sandboxed.publish.bypass");
-        } else {
-            System.setProperty("sandboxed.publish.bypass", before);
-        }
-    }
+    @RegisterExtension
+    static final ClearedProperty BYPASS_DEFAULT = new ClearedProperty("sandboxed.publish.bypass"); // auto
 
     private static String load(Sandbox sandbox, int flags) {
         ExecResult r = sandbox.exec("python3", "-c", LOAD, Integer.toString(flags));

@@ -20,8 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -33,6 +31,7 @@ import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.spec.Stdio;
 import dev.sandboxed.core.testing.ClassRuntime;
+import dev.sandboxed.core.testing.ClearedProperty;
 import dev.sandboxed.core.testing.Concurrently;
 import dev.sandboxed.core.testing.RequiresSandbox;
 import dev.sandboxed.core.wait.Wait;
@@ -93,22 +92,8 @@ class PortBypassTest {
     @RegisterExtension
     static final ClassRuntime runtime = new ClassRuntime();
 
-    private static String before;
-
-    @BeforeAll
-    static void bypassOn() {
-        before = System.getProperty("sandboxed.publish.bypass");
-        System.clearProperty("sandboxed.publish.bypass"); // the default
-    }
-
-    @AfterAll
-    static void restore() {
-        if (before == null) {
-            System.clearProperty("sandboxed.publish.bypass");
-        } else {
-            System.setProperty("sandboxed.publish.bypass", before);
-        }
-    }
+    @RegisterExtension
+    static final ClearedProperty BYPASS_DEFAULT = new ClearedProperty("sandboxed.publish.bypass"); // auto
 
     private record Server(SandboxProcess process, BufferedReader out) {
         int awaitListening() throws IOException {

@@ -25,21 +25,10 @@ record MountInfo(String root, Path mountPoint, String fsType, Set<String> contro
     /** Parses the cgroup and cgroup2 entries of a mountinfo file; other filesystems are skipped. */
     static List<MountInfo> parse(String mountinfo) {
         List<MountInfo> out = new ArrayList<>();
-        for (String line : mountinfo.split("\n")) {
-            // Format: id parent major:minor root mountpoint options [optional fields...] - fstype source superopts
-            int sep = line.indexOf(" - ");
-            if (sep < 0) {
-                continue;
-            }
-            String[] left = line.substring(0, sep).split(" ");
-            String[] right = line.substring(sep + 3).split(" ");
-            if (left.length < 5 || right.length < 1) {
-                continue;
-            }
+        for (String[][] sides : cgroupLines(mountinfo)) {
+            String[] left = sides[0];
+            String[] right = sides[1];
             String type = right[0];
-            if (!type.equals("cgroup") && !type.equals("cgroup2")) {
-                continue;
-            }
             Set<String> controllers = new TreeSet<>();
             if (type.equals("cgroup") && right.length >= 3) {
                 for (String opt : right[2].split(",")) {
@@ -61,6 +50,20 @@ record MountInfo(String root, Path mountPoint, String fsType, Set<String> contro
      * period after idle. The lock is one for the whole kernel, so one such mount is enough.
      */
     static Optional<Path> favoringDynamicMoves(String mountinfo) {
+        for (String[][] sides : cgroupLines(mountinfo)) {
+            if (sides[1].length >= 3 && Arrays.asList(sides[1][2].split(",")).contains("favordynmods")) {
+                return Optional.of(Path.of(unescape(sides[0][4])));
+            }
+        }
+        return Optional.empty();
+    }
+
+    /**
+     * The cgroup and cgroup2 lines of a mountinfo file, each split at " - " into its fields before (id parent
+     * major:minor root mountpoint options [optional fields...]) and after (fstype source superopts).
+     */
+    private static List<String[][]> cgroupLines(String mountinfo) {
+        List<String[][]> out = new ArrayList<>();
         for (String line : mountinfo.split("\n")) {
             int sep = line.indexOf(" - ");
             if (sep < 0) {
@@ -68,13 +71,11 @@ record MountInfo(String root, Path mountPoint, String fsType, Set<String> contro
             }
             String[] left = line.substring(0, sep).split(" ");
             String[] right = line.substring(sep + 3).split(" ");
-            boolean cgroup = right[0].equals("cgroup") || right[0].equals("cgroup2");
-            if (cgroup && left.length >= 5 && right.length >= 3
-                    && Arrays.asList(right[2].split(",")).contains("favordynmods")) {
-                return Optional.of(Path.of(unescape(left[4])));
+            if (left.length >= 5 && (right[0].equals("cgroup") || right[0].equals("cgroup2"))) {
+                out.add(new String[][] {left, right});
             }
         }
-        return Optional.empty();
+        return out;
     }
 
     /** mountinfo escapes space, tab, newline and backslash as \ooo octal. */
