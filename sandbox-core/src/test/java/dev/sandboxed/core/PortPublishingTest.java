@@ -32,6 +32,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.SandboxException;
@@ -105,21 +107,34 @@ class PortPublishingTest {
             """;
 
     private static Sandbox sandbox;
+    /** The same servers behind the init's splice forwarder (bypass off): what serves UDP, `off` and older kernels. */
+    private static Sandbox proxied;
 
     @BeforeAll
     static void startServers() throws IOException {
-        sandbox = Sandbox.start(SandboxSpec.builder()
+        SandboxSpec spec = SandboxSpec.builder()
                 .publish(PortMapping.tcp(8080), PortMapping.tcp(8081), PortMapping.tcp(8082), PortMapping.udp(5353))
-                .build());
-        awaitListening(sandbox.spawn(ProcessSpec.of("python3", "-c", TCP_SERVER)));
-        awaitListening(sandbox.spawn(ProcessSpec.of("python3", "-c", UDP_SERVER)));
+                .build();
+        sandbox = Sandbox.start(spec);
+        proxied = startProxied(spec);
+        for (Sandbox s : List.of(sandbox, proxied)) {
+            awaitListening(s.spawn(ProcessSpec.of("python3", "-c", TCP_SERVER)));
+            awaitListening(s.spawn(ProcessSpec.of("python3", "-c", UDP_SERVER)));
+        }
     }
 
     @AfterAll
     static void stop() {
-        if (sandbox != null) {
-            sandbox.close();
+        for (Sandbox s : new Sandbox[] {sandbox, proxied}) {
+            if (s != null) {
+                s.close();
+            }
         }
+    }
+
+    /** The shared sandbox for a path: {@code default} (the bypass where the host allows it) or {@code proxied}. */
+    private static Sandbox on(String path) {
+        return path.equals("proxied") ? proxied : sandbox;
     }
 
     private static void awaitListening(SandboxProcess server) throws IOException {
@@ -140,7 +155,11 @@ class PortPublishingTest {
 
     /** Sends {@code data}, shuts down output (the half-close), and expects every byte back before the server's EOF. */
     private static void echoRoundTrip(byte[] data) throws IOException {
-        try (Socket s = connect(8080)) {
+        echoRoundTrip(sandbox, data);
+    }
+
+    private static void echoRoundTrip(Sandbox in, byte[] data) throws IOException {
+        try (Socket s = connect(in, 8080)) {
             s.getOutputStream().write(data);
             s.shutdownOutput();
             byte[] back = s.getInputStream().readAllBytes();
@@ -159,31 +178,34 @@ class PortPublishingTest {
                 .hasMessageContaining("8080/tcp, 8081/tcp, 8082/tcp, 5353/udp");
     }
 
-    @Test
-    void thousandSequentialConnectionsEveryByteChecked() throws IOException {
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "proxied"})
+    void thousandSequentialConnectionsEveryByteChecked(String path) throws IOException {
         Random random = new Random(1);
         for (int i = 0; i < 1000; i++) {
             byte[] data = new byte[1 + random.nextInt(4096)];
             random.nextBytes(data);
-            echoRoundTrip(data);
+            echoRoundTrip(on(path), data);
         }
     }
 
-    @Test
-    void sixtyFourConcurrentConnections() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "proxied"})
+    void sixtyFourConcurrentConnections(String path) throws Exception {
         Concurrently.run(64, 20, random -> {
             byte[] data = new byte[1 + random.nextInt(16384)];
             random.nextBytes(data);
-            echoRoundTrip(data);
+            echoRoundTrip(on(path), data);
         });
     }
 
-    @Test
-    void oneGibibyteEachWayWithAChecksum() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "proxied"})
+    void oneGibibyteEachWayWithAChecksum(String path) throws Exception {
         byte[] block = new byte[1 << 20];
         new Random(7).nextBytes(block);
         MessageDigest sent = MessageDigest.getInstance("SHA-256");
-        try (Socket s = connect(8082)) {
+        try (Socket s = connect(on(path), 8082)) {
             OutputStream out = s.getOutputStream();
             out.write('H');
             for (int i = 0; i < 1024; i++) {
@@ -195,7 +217,7 @@ class PortPublishingTest {
             String digest = new String(s.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
             assertThat(digest).isEqualTo(HexFormat.of().formatHex(sent.digest()));
         }
-        try (Socket s = connect(8082)) {
+        try (Socket s = connect(on(path), 8082)) {
             OutputStream out = s.getOutputStream();
             out.write('R');
             out.write(block);
@@ -221,8 +243,9 @@ class PortPublishingTest {
         }
     }
 
-    @Test
-    void aServerResetInsideResetsTheHostConnection() throws Exception {
+    @ParameterizedTest
+    @ValueSource(strings = {"default", "proxied"})
+    void aServerResetInsideResetsTheHostConnection(String path) throws Exception {
         // The response is cut off: the host client must not see it end as if it were complete.
         String resetting = """
                 import socket, struct
@@ -235,7 +258,8 @@ class PortPublishingTest {
                 c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
                 c.close()
                 """;
-        try (Sandbox s = Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(8090)).build())) {
+        SandboxSpec spec = SandboxSpec.builder().publish(PortMapping.tcp(8090)).build();
+        try (Sandbox s = path.equals("proxied") ? startProxied(spec) : Sandbox.start(spec)) {
             awaitListening(s.spawn(ProcessSpec.of("python3", "-c", resetting)));
             try (Socket c = new Socket()) {
                 c.connect(new InetSocketAddress(s.host(), s.mappedPort(8090)), 10_000);
@@ -270,15 +294,16 @@ class PortPublishingTest {
 
     @Test
     void theInitKeepsNoDescriptorOfFinishedConnections() throws IOException {
-        Path fds = Path.of("/proc/" + sandbox.pid() + "/fd");
+        // The forwarder's: with the bypass the init holds no connection at all.
+        Path fds = Path.of("/proc/" + proxied.pid() + "/fd");
         // The init is not dumpable: only real root may list its descriptors.
         org.junit.jupiter.api.Assumptions.assumeTrue(Files.isReadable(fds), "the init's descriptors are readable");
-        echoRoundTrip(new byte[] {1});
+        echoRoundTrip(proxied, new byte[] {1});
         // The init closes a connection's descriptors when it sees both ends finish, a moment after the client does:
         // count once that first connection is gone (no listener or pipe of it left), and let the rest settle too.
         long before = settledCount(fds);
         for (int i = 0; i < 200; i++) {
-            echoRoundTrip(new byte[] {(byte) i});
+            echoRoundTrip(proxied, new byte[] {(byte) i});
         }
         assertThat(Probes.eventually(5, () -> countEntries(fds) <= before)).as("init fds").isTrue();
     }
