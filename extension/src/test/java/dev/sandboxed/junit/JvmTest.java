@@ -5,9 +5,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.PrintStream;
 import java.lang.invoke.MethodHandles;
 import java.lang.reflect.Field;
 import java.net.InetSocketAddress;
@@ -230,6 +232,52 @@ class JvmTest {
         assertThat(failure).isInstanceOf(java.io.UncheckedIOException.class);
         assertThat(failure.getCause()).hasMessageEndingWith(
                 "is not a regular file: the sandboxed JVM replaced its events file");
+    }
+
+    @Sandboxed(jvm = true)
+    static class Printing {
+        @Test
+        void printsALotThenItsLastLine() {
+            String line = "x".repeat(1023);
+            for (int i = 0; i < 256; i++) {
+                System.out.println(line);
+            }
+            System.out.println("the last line");
+        }
+    }
+
+    @Test
+    void allTheOutputIsOutBeforeTheResult() {
+        // A slow reader of this JVM's stdout: the copy of the child's output lags behind its end.
+        ByteArrayOutputStream captured = new ByteArrayOutputStream();
+        PrintStream slow = new PrintStream(new OutputStream() {
+            @Override
+            public void write(int b) {
+                captured.write(b);
+            }
+
+            @Override
+            public void write(byte[] b, int off, int len) {
+                try {
+                    Thread.sleep(20);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                captured.write(b, off, len);
+            }
+        }, true);
+        PrintStream before = System.out;
+        String output;
+        System.setOut(slow);
+        try {
+            Kit.succeeded(Kit.run(Printing.class), 1);
+            synchronized (captured) {
+                output = captured.toString(StandardCharsets.UTF_8);
+            }
+        } finally {
+            System.setOut(before);
+        }
+        assertThat(output).contains("the last line\n");
     }
 
     @Sandboxed(jvm = true)

@@ -2,6 +2,7 @@ package dev.sandboxed.junit.internal.hermetic;
 
 import java.io.File;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.URISyntaxException;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
@@ -106,9 +108,13 @@ public final class JvmRun {
         private final SandboxSpec spec;
         private final Cds.Use cds;
         private final Runnable abandonListing;
+        private final List<Thread> output;
+        /** Set once {@link #finish} took it for a test: its class listing is then read, not handed on. */
+        private boolean used;
 
         Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec, Cds.Use cds,
-                 Runnable abandonListing) {
+                 Runnable abandonListing, List<Thread> output) {
+            this.output = output;
             this.key = key;
             this.cds = cds;
             this.abandonListing = abandonListing;
@@ -134,9 +140,36 @@ public final class JvmRun {
                 sandbox.close();
             } finally {
                 delete(dir);
-                if (cds.lists()) {
+                if (cds.lists() && !used) {
                     abandonListing.run();
                 }
+            }
+        }
+    }
+
+    /** Copies a sandboxed JVM's output into this JVM's stream until its end, on a thread {@link #finish} joins. */
+    private static Thread pump(InputStream from, OutputStream to, String name) {
+        Thread t = new Thread(() -> {
+            try (from) {
+                from.transferTo(to);
+            } catch (IOException e) {
+                // this JVM's own stream failed, or the pipe ended with the sandbox: nothing more to copy
+            }
+        }, "sandboxed-jvm-" + name);
+        t.setDaemon(true);
+        t.start();
+        return t;
+    }
+
+    /** Waits for the output threads to reach the end of the pipes (the sandbox is gone), 10 s at most. */
+    private static void awaitOutput(List<Thread> output) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        for (Thread t : output) {
+            try {
+                t.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
             }
         }
     }
@@ -167,8 +200,9 @@ public final class JvmRun {
             sandbox = start.apply(spec);
             SandboxProcess process = sandbox.spawn(ProcessSpec.builder(command)
                     .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
-                    .stdin(Stdio.pipe()).stdout(Stdio.to(stdout)).stderr(Stdio.to(stderr)).build());
-            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing);
+                    .stdin(Stdio.pipe()).stdout(Stdio.pipe()).stderr(Stdio.pipe()).build());
+            List<Thread> output = List.of(pump(process.stdout(), stdout, "stdout"), pump(process.stderr(), stderr, "stderr"));
+            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing, output);
         } catch (RuntimeException | Error e) {
             if (sandbox != null) {
                 sandbox.close();
@@ -188,6 +222,7 @@ public final class JvmRun {
     public Outcome finish(Prepared jvm, Wire.Request request, Duration timeout) {
         List<String> classes = List.of();
         Outcome outcome;
+        jvm.used = true;
         try (jvm) {
             long t0 = System.nanoTime();
             try (OutputStream in = jvm.process.stdin()) {
@@ -206,6 +241,7 @@ public final class JvmRun {
             }
             Duration duration = Duration.ofNanos(System.nanoTime() - t0);
             jvm.sandbox.close();
+            awaitOutput(jvm.output); // all it wrote is out before its result is reported, not under the next test
             if (jvm.cds.lists()) {
                 classes = Cds.readList(jvm.dir);
             }
