@@ -119,6 +119,39 @@ class JvmTest {
     }
 
     @Sandboxed(jvm = true)
+    static class FailingMany {
+        @Test
+        void assertsAll() {
+            org.junit.jupiter.api.Assertions.assertAll("two checks", () -> assertEquals(1, 2), () -> assertEquals("a", "b"));
+        }
+
+        @Test
+        void assertsSoftly() {
+            org.assertj.core.api.SoftAssertions.assertSoftly(softly -> {
+                softly.assertThat(1).isEqualTo(2);
+                softly.assertThat("a").isEqualTo("b");
+            });
+        }
+    }
+
+    @Test
+    void multipleFailuresComeBackWithTheirHeadingAndEachFailure() {
+        EngineExecutionResults results = Kit.run(FailingMany.class);
+        List<Throwable> failures = results.testEvents().failed().stream()
+                .map(e -> e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()).toList();
+        assertThat(failures).hasSize(2).allSatisfy(f -> assertThat(f).isInstanceOf(org.opentest4j.MultipleFailuresError.class)
+                .isNotInstanceOf(StandInException.class));
+        for (Throwable f : failures) {
+            List<Throwable> each = ((org.opentest4j.MultipleFailuresError) f).getFailures();
+            assertThat(each).hasSize(2).allSatisfy(e -> assertThat(e).isInstanceOf(AssertionFailedError.class));
+            AssertionFailedError first = (AssertionFailedError) each.get(0);
+            assertThat(List.of(first.getExpected().getStringRepresentation(), first.getActual().getStringRepresentation()))
+                    .as("expected and actual kept").containsExactlyInAnyOrder("1", "2");
+        }
+        assertThat(failures).anySatisfy(f -> assertThat(f).hasMessageStartingWith("two checks (2 failures)"));
+    }
+
+    @Sandboxed(jvm = true)
     static class FailingAssertion {
         @Test
         void comparesStrings() {

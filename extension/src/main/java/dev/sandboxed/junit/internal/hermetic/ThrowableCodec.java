@@ -1,7 +1,9 @@
 package dev.sandboxed.junit.internal.hermetic;
 
 import java.lang.reflect.Constructor;
+import java.util.ArrayList;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
@@ -11,6 +13,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.opentest4j.AssertionFailedError;
+import org.opentest4j.MultipleFailuresError;
 import org.opentest4j.ValueWrapper;
 
 import dev.sandboxed.junit.StandInException;
@@ -56,6 +59,14 @@ public final class ThrowableCodec {
             }
             if (e.getClassLoaderName() != null) {
                 f.put("loader", e.getClassLoaderName());
+            }
+        }
+        if (t instanceof MultipleFailuresError m && depth < MAX_DEPTH) {
+            // assertAll and AssertJ's soft assertions: made again from the heading and the failures, not the message.
+            n.put("heading", heading(m));
+            ArrayNode failures = n.putArray("failures");
+            for (Throwable f : m.getFailures()) {
+                failures.add(encode(f, new IdentityHashMap<>(seen), depth + 1));
             }
         }
         if (t instanceof AssertionFailedError a) {
@@ -141,8 +152,36 @@ public final class ThrowableCodec {
                 return new AssertionFailedError(message, wrapper(n.get("expected")), wrapper(n.get("actual")), cause);
             }
         }
+        if (MultipleFailuresError.class.isAssignableFrom(type) && n.hasNonNull("heading")) {
+            Throwable multiple = multiple(type, n, loader);
+            if (multiple != null) {
+                return multiple;
+            }
+        }
         Throwable made = construct(type, message, cause);
         return made != null ? made : new StandInException(className, message);
+    }
+
+    /**
+     * The heading a MultipleFailuresError was made with: its message's first line without the "(N failures)" it adds
+     * (getHeading() is newer than the opentest4j of JUnit 5.10).
+     */
+    static String heading(MultipleFailuresError m) {
+        String first = m.getMessage() == null ? "" : m.getMessage().strip().lines().findFirst().orElse("");
+        return first.replaceFirst(" ?\\(\\d+ failures?\\)$", "");
+    }
+
+    /** A MultipleFailuresError (or subclass) made with its (String heading, List failures) constructor; else null. */
+    private static Throwable multiple(Class<?> type, JsonNode n, ClassLoader loader) {
+        List<Throwable> failures = new ArrayList<>();
+        for (JsonNode f : n.path("failures")) {
+            failures.add(decode(f, loader));
+        }
+        try {
+            return (Throwable) type.getConstructor(String.class, List.class).newInstance(n.get("heading").asText(), failures);
+        } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+            return null;
+        }
     }
 
     /** The throwable made with a public (String, Throwable), (String) or () constructor that keeps the message. */
