@@ -90,8 +90,9 @@ public final class JvmRun {
     /**
      * What came back: how the JVM ended (TIMED_OUT when it was killed at the timeout), its command and run time, its
      * sandbox's final usage, the events it reported and its use of the class-data archive (see {@link Cds.Use}).
+     *
+     * @param crash the head of the JVM's crash report (hs_err), where it crashed and wrote one
      */
-    /** @param crash the head of the JVM's crash report (hs_err), where it crashed and wrote one */
     public record Outcome(List<String> command, ExitStatus status, Duration duration, ResourceUsage usage,
                           List<JsonNode> events, SandboxSpec spec, String cds, Optional<String> crash) {
     }
