@@ -261,6 +261,19 @@ class BypassConnectTest {
         }
     }
 
+    /** Where each descriptor in a /proc/PID/fd directory points; empty when it cannot be read (the process ended). */
+    private static List<String> descriptorTargets(Path fdDir) {
+        List<String> targets = new ArrayList<>();
+        try (Stream<Path> fds = Files.list(fdDir)) {
+            for (Path fd : fds.toList()) {
+                targets.add(Files.readSymbolicLink(fd).toString());
+            }
+        } catch (IOException e) {
+            targets.clear();
+        }
+        return targets;
+    }
+
     /** The init's children that are clones of it (its name, not an exec'd program's): its connect helpers. */
     private static List<String> connectHelpers(Sandbox sandbox) {
         List<String> helpers = new ArrayList<>();
@@ -294,23 +307,23 @@ class BypassConnectTest {
             SandboxProcess caller = sandbox.spawn(ProcessSpec.of("python3", "-c", stall));
             BufferedReader out = new BufferedReader(new InputStreamReader(caller.stdout(), StandardCharsets.UTF_8));
             assertThat(out.readLine()).as("the caller's thread").isNotNull().matches("\\d+");
-            List<String> helpers = new ArrayList<>();
-            assertThat(Probes.eventually(10, () -> {
-                helpers.clear();
-                helpers.addAll(connectHelpers(sandbox));
-                return helpers.size() == 1;
-            })).as("one connect helper waits: %s", helpers).isTrue();
-            Path helperFds = Path.of("/proc/" + helpers.get(0) + "/fd");
-            List<String> targets = new ArrayList<>();
-            try (Stream<Path> fds = Files.list(helperFds)) {
-                for (Path fd : fds.toList()) {
-                    targets.add(Files.readSymbolicLink(fd).toString());
-                }
-            }
             // The listener and the caller's socket, and the root and working directory it took: no copy of the
-            // init's control socket, epoll or forwarded connections, which it would keep open while it waits.
-            assertThat(targets).as("the helper's descriptors").hasSizeLessThanOrEqualTo(4)
-                    .noneMatch(t -> t.contains("eventpoll") || t.contains("signalfd"));
+            // init's control socket, epoll or forwarded connections, which it would keep open while it waits. Read
+            // until it settles: a helper just cloned holds the init's descriptors for a moment, until it closes them.
+            List<String> helpers = new ArrayList<>();
+            List<String> targets = new ArrayList<>();
+            boolean settled = Probes.eventually(10, () -> {
+                helpers.clear();
+                targets.clear();
+                helpers.addAll(connectHelpers(sandbox));
+                if (helpers.size() != 1) {
+                    return false;
+                }
+                targets.addAll(descriptorTargets(Path.of("/proc/" + helpers.get(0) + "/fd")));
+                return !targets.isEmpty() && targets.size() <= 4 && targets.stream().noneMatch(t -> t.contains("eventpoll") || t.contains("signalfd"));
+            });
+            assertThat(settled).as("one connect helper waits, holding only its call's descriptors: %s %s", helpers, targets)
+                    .isTrue();
             caller.kill();
             caller.waitFor();
             assertThat(Probes.eventually(10, () -> !Files.exists(Path.of("/proc/" + helpers.get(0)))))
