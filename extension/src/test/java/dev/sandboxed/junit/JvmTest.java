@@ -217,6 +217,52 @@ class JvmTest {
         });
     }
 
+    /** A user's own AssertionFailedError, which an IDE shows a diff for. */
+    public static class ComparisonError extends AssertionFailedError {
+        private static final long serialVersionUID = 1L;
+
+        public ComparisonError(String message, Object expected, Object actual) {
+            super(message, expected, actual);
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class FailingSubclass {
+        @Test
+        void throwsOwnSubclass() {
+            throw new ComparisonError("the lists differ", "[a, b]", "[a, c]");
+        }
+
+        @Test
+        void throwsHiddenSubclass() throws Exception {
+            byte[] bytes;
+            try (InputStream in = JvmTest.class.getResourceAsStream("JvmTest$ComparisonError.class")) {
+                bytes = in.readAllBytes();
+            }
+            Class<?> hidden = MethodHandles.lookup().defineHiddenClass(bytes, true).lookupClass();
+            throw (AssertionFailedError) hidden.getConstructor(String.class, Object.class, Object.class)
+                    .newInstance("hidden differs", 1, 2);
+        }
+    }
+
+    @Test
+    void assertionFailedErrorSubclassKeepsTypeOrStandsInWithExpectedAndActual() {
+        EngineExecutionResults results = Kit.run(FailingSubclass.class);
+        Map<String, Throwable> failures = new java.util.HashMap<>();
+        results.testEvents().failed().stream().forEach(e -> failures.put(e.getTestDescriptor().getDisplayName(),
+                e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()));
+        assertThat(failures).containsOnlyKeys("throwsOwnSubclass()", "throwsHiddenSubclass()");
+        Throwable own = failures.get("throwsOwnSubclass()");
+        assertThat(own).isExactlyInstanceOf(ComparisonError.class).hasMessage("the lists differ");
+        assertThat(((AssertionFailedError) own).getExpected().getValue()).isEqualTo("[a, b]");
+        assertThat(((AssertionFailedError) own).getActual().getValue()).isEqualTo("[a, c]");
+        Throwable hidden = failures.get("throwsHiddenSubclass()");
+        assertThat(hidden).isExactlyInstanceOf(StandInAssertionFailedError.class).hasMessage("hidden differs");
+        assertThat(((StandInAssertionFailedError) hidden).originalClassName()).startsWith(ComparisonError.class.getName() + "/");
+        assertThat(((AssertionFailedError) hidden).getExpected().getValue()).isEqualTo(1);
+        assertThat(((AssertionFailedError) hidden).getActual().getValue()).isEqualTo(2);
+    }
+
     @Sandboxed(jvm = true)
     static class Aborting {
         @Test
