@@ -264,6 +264,64 @@ class JvmTest {
     }
 
     @Sandboxed(jvm = true)
+    static class PublishingFiles {
+        @Test
+        void publishesAFileAndADirectory(TestReporter reporter, @TempDir Path dir) throws IOException {
+            Path secret = Files.writeString(dir.resolve("secret"), "only by a link");
+            reporter.publishFile("notes.txt", org.junit.jupiter.api.MediaType.TEXT_PLAIN_UTF_8,
+                    file -> Files.writeString(file, "written in the sandboxed JVM"));
+            reporter.publishDirectory("tree", tree -> {
+                Files.writeString(Files.createDirectories(tree.resolve("sub")).resolve("leaf.txt"), "leaf");
+                Files.createDirectories(tree.resolve("empty"));
+                Files.createSymbolicLink(tree.resolve("link"), secret);
+            });
+        }
+
+        @Test
+        void publishesTooMuch(TestReporter reporter) {
+            // Sparse: 17 MiB long, nothing written.
+            reporter.publishFile("big.bin", org.junit.jupiter.api.MediaType.APPLICATION_OCTET_STREAM, file -> {
+                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+                    f.setLength(17L << 20);
+                }
+            });
+        }
+
+        @Test
+        void publishesALink(TestReporter reporter, @TempDir Path dir) throws IOException {
+            Path secret = Files.writeString(dir.resolve("secret"), "only by a link");
+            reporter.publishFile("link.txt", org.junit.jupiter.api.MediaType.TEXT_PLAIN,
+                    file -> Files.createSymbolicLink(file, secret));
+        }
+    }
+
+    @Test
+    void publishedFilesComeHereWithNameTypeAndContentButNoLinkAndNothingOverTheCap(@TempDir Path output) throws IOException {
+        EngineExecutionResults results = Kit.run(PublishingFiles.class, output);
+        Kit.succeeded(results, 3);
+        Map<String, org.junit.platform.engine.reporting.FileEntry> files = new java.util.HashMap<>();
+        results.allEvents().filter(e -> e.getType() == org.junit.platform.testkit.engine.EventType.FILE_ENTRY_PUBLISHED)
+                .map(e -> e.getRequiredPayload(org.junit.platform.engine.reporting.FileEntry.class))
+                .forEach(f -> files.put(f.getPath().getFileName().toString(), f));
+        assertThat(files).containsOnlyKeys("notes.txt", "tree");
+        org.junit.platform.engine.reporting.FileEntry notes = files.get("notes.txt");
+        assertThat(notes.getPath()).startsWith(output);
+        assertThat(notes.getMediaType()).contains("text/plain; charset=UTF-8");
+        assertThat(Files.readString(notes.getPath())).isEqualTo("written in the sandboxed JVM");
+        Path tree = files.get("tree").getPath();
+        assertThat(Files.readString(tree.resolve("sub/leaf.txt"))).isEqualTo("leaf");
+        assertThat(tree.resolve("empty")).isEmptyDirectory();
+        assertThat(tree.resolve("link")).doesNotExist();
+        List<String> notForwarded = results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs().get("sandboxed.jvm.file"))
+                .filter(java.util.Objects::nonNull).toList();
+        assertThat(notForwarded).containsExactlyInAnyOrder(
+                "tree/link is a symbolic link in the sandboxed JVM: not followed, not forwarded",
+                "big.bin is 17.0 MiB: larger than the 16.0 MiB a published file may be; not forwarded",
+                "link.txt is a symbolic link in the sandboxed JVM: not followed, not forwarded");
+    }
+
+    @Sandboxed(jvm = true)
     static class Aborting {
         @Test
         void assumesOtherwise() {
