@@ -297,7 +297,7 @@ class JvmTest {
 
     @Test
     void publishedFilesComeHereWithNameTypeAndContentButNoLinkAndNothingOverTheCap(@TempDir Path output) throws IOException {
-        EngineExecutionResults results = Kit.run(PublishingFiles.class, output);
+        EngineExecutionResults results = Kit.run(PublishingFiles.class, output, Map.of());
         Kit.succeeded(results, 3);
         Map<String, org.junit.platform.engine.reporting.FileEntry> files = new java.util.HashMap<>();
         results.allEvents().filter(e -> e.getType() == org.junit.platform.testkit.engine.EventType.FILE_ENTRY_PUBLISHED)
@@ -319,6 +319,35 @@ class JvmTest {
                 "tree/link is a symbolic link in the sandboxed JVM: not followed, not forwarded",
                 "big.bin is 17.0 MiB: larger than the 16.0 MiB a published file may be; not forwarded",
                 "link.txt is a symbolic link in the sandboxed JVM: not followed, not forwarded");
+    }
+
+    @Sandboxed(jvm = true)
+    static class PublishingOnASmallHeap {
+        @Test
+        void publishesSixteenMebibytes(TestReporter reporter) {
+            reporter.publishFile("full.bin", org.junit.jupiter.api.MediaType.APPLICATION_OCTET_STREAM, file -> {
+                try (OutputStream out = Files.newOutputStream(file)) {
+                    byte[] chunk = new byte[1 << 16];
+                    for (int i = 0; i < 256; i++) {
+                        out.write(chunk);
+                    }
+                }
+            });
+        }
+    }
+
+    @Test
+    void aFileTheSandboxedJvmHasNoHeapToSendIsNamedAndTheTestStillPasses(@TempDir Path output) {
+        // Its bytes, their base64 and the event's line do not fit in 24 MiB of heap.
+        EngineExecutionResults results = Kit.run(PublishingOnASmallHeap.class, output,
+                Map.of("sandboxed.jvm.options", "-Xmx24m"));
+        Kit.succeeded(results, 1);
+        assertThat(results.allEvents().filter(e -> e.getType() == org.junit.platform.testkit.engine.EventType.FILE_ENTRY_PUBLISHED)
+                .count()).isZero();
+        assertThat(results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs().get("sandboxed.jvm.file"))
+                .filter(java.util.Objects::nonNull)).singleElement().asString()
+                .startsWith("full.bin could not be sent from the sandboxed JVM (java.lang.OutOfMemoryError");
     }
 
     @Sandboxed(jvm = true)

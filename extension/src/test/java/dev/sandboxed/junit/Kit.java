@@ -34,8 +34,8 @@ final class Kit {
 
     /** Runs with JUnit's output directory in {@code outputDir}, where published files go. */
     @SuppressWarnings("deprecation") // OutputDirectoryProvider's replacement is JUnit 6 only; the project builds on 5.14
-    static EngineExecutionResults run(Class<?> fixture, Path outputDir) {
-        return EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture))
+    static EngineExecutionResults run(Class<?> fixture, Path outputDir, Map<String, String> parameters) {
+        return EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture)).configurationParameters(parameters)
                 .outputDirectoryProvider(new OutputDirectoryProvider() {
                     @Override
                     public Path getRootDirectory() {

@@ -254,7 +254,12 @@ public final class ChildMain {
         /** A file or directory the test published (JUnit 5.12+; older ones never call this): its bytes go along. */
         @Override
         public void fileEntryPublished(TestIdentifier id, FileEntry file) {
-            events.write(PublishedFiles.event(file.getPath(), file.getMediaType(), files));
+            try {
+                events.write(PublishedFiles.event(file.getPath(), file.getMediaType(), files));
+            } catch (OutOfMemoryError e) {
+                // A file of up to 16 MiB is some 60 MiB on the heap while it is sent: a small heap cannot send it.
+                events.write(PublishedFiles.unsent(file.getPath(), e));
+            }
         }
     }
 }

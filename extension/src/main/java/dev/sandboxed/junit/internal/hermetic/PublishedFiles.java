@@ -107,6 +107,14 @@ public final class PublishedFiles {
         return e;
     }
 
+    /** The event for a file or directory that could not be sent, saying why. */
+    static ObjectNode unsent(Path path, Throwable why) {
+        String name = String.valueOf(path.getFileName());
+        ObjectNode e = Wire.event("file").put("name", name).put("directory", false);
+        e.putArray("problems").add(name + " could not be sent from the sandboxed JVM (" + why + "); not forwarded");
+        return e;
+    }
+
     /** A regular file's bytes within the budget; else null and the problem said. */
     private static byte[] read(String what, Path file, BasicFileAttributes a, ArrayNode problems, Budget budget)
             throws IOException {
