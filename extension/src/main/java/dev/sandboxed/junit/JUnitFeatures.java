@@ -18,7 +18,7 @@ final class JUnitFeatures {
     /** 5.12+: constructor parameters of per-method test instances see the test method's context. */
     static final boolean INSTANTIATION_SCOPE =
             present("org.junit.jupiter.api.extension.TestInstantiationAwareExtension");
-    /** 5.14+: {@code ExtensionContext.publishFile(name, MediaType, ...)}. */
+    /** 5.14+: {@code ExtensionContext.publishFile(name, MediaType, ...)}, also for a jvm = true test's files. */
     static final boolean PUBLISH_FILE = present("org.junit.jupiter.api.MediaType");
 
     private JUnitFeatures() {
@@ -43,7 +43,8 @@ final class JUnitFeatures {
         }
         if (!publishFile) {
             missing.add("is older than 5.14: failure diagnostics are not published as a file (the report entry "
-                    + "and the suppressed SandboxDiagnostics still carry them)");
+                    + "and the suppressed SandboxDiagnostics still carry them), nor are files a jvm = true test publishes "
+                    + "(a sandboxed.jvm.file report entry names each)");
         }
         return missing;
     }

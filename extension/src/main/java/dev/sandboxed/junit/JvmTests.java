@@ -35,6 +35,7 @@ import dev.sandboxed.junit.internal.hermetic.ChildMain;
 import dev.sandboxed.junit.internal.hermetic.DynamicListing;
 import dev.sandboxed.junit.internal.hermetic.JvmPool;
 import dev.sandboxed.junit.internal.hermetic.JvmRun;
+import dev.sandboxed.junit.internal.hermetic.PublishedFiles;
 import dev.sandboxed.junit.internal.hermetic.Verdict;
 import dev.sandboxed.junit.internal.hermetic.Wire;
 
@@ -193,11 +194,14 @@ final class JvmTests {
         } finally {
             release.run();
         }
+        PublishedFiles.Budget files = new PublishedFiles.Budget();
         for (JsonNode e : outcome.events()) {
             if (e.path("type").asText().equals("entry")) {
                 Map<String, String> entries = new LinkedHashMap<>();
                 e.path("entries").fields().forEachRemaining(f -> entries.put(f.getKey(), f.getValue().asText()));
                 context.publishReportEntry(entries);
+            } else if (e.path("type").asText().equals("file")) {
+                ForwardedFiles.publish(context, e, files);
             }
         }
         publishUsage(context, outcome, startedAhead);

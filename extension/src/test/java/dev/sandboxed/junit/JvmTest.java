@@ -217,6 +217,139 @@ class JvmTest {
         });
     }
 
+    /** A user's own AssertionFailedError, which an IDE shows a diff for. */
+    public static class ComparisonError extends AssertionFailedError {
+        private static final long serialVersionUID = 1L;
+
+        public ComparisonError(String message, Object expected, Object actual) {
+            super(message, expected, actual);
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class FailingSubclass {
+        @Test
+        void throwsOwnSubclass() {
+            throw new ComparisonError("the lists differ", "[a, b]", "[a, c]");
+        }
+
+        @Test
+        void throwsHiddenSubclass() throws Exception {
+            byte[] bytes;
+            try (InputStream in = JvmTest.class.getResourceAsStream("JvmTest$ComparisonError.class")) {
+                bytes = in.readAllBytes();
+            }
+            Class<?> hidden = MethodHandles.lookup().defineHiddenClass(bytes, true).lookupClass();
+            throw (AssertionFailedError) hidden.getConstructor(String.class, Object.class, Object.class)
+                    .newInstance("hidden differs", 1, 2);
+        }
+    }
+
+    @Test
+    void assertionFailedErrorSubclassKeepsTypeOrStandsInWithExpectedAndActual() {
+        EngineExecutionResults results = Kit.run(FailingSubclass.class);
+        Map<String, Throwable> failures = new java.util.HashMap<>();
+        results.testEvents().failed().stream().forEach(e -> failures.put(e.getTestDescriptor().getDisplayName(),
+                e.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow()));
+        assertThat(failures).containsOnlyKeys("throwsOwnSubclass()", "throwsHiddenSubclass()");
+        Throwable own = failures.get("throwsOwnSubclass()");
+        assertThat(own).isExactlyInstanceOf(ComparisonError.class).hasMessage("the lists differ");
+        assertThat(((AssertionFailedError) own).getExpected().getValue()).isEqualTo("[a, b]");
+        assertThat(((AssertionFailedError) own).getActual().getValue()).isEqualTo("[a, c]");
+        Throwable hidden = failures.get("throwsHiddenSubclass()");
+        assertThat(hidden).isExactlyInstanceOf(StandInAssertionFailedError.class).hasMessage("hidden differs");
+        assertThat(((StandInAssertionFailedError) hidden).originalClassName()).startsWith(ComparisonError.class.getName() + "/");
+        assertThat(((AssertionFailedError) hidden).getExpected().getValue()).isEqualTo(1);
+        assertThat(((AssertionFailedError) hidden).getActual().getValue()).isEqualTo(2);
+    }
+
+    @Sandboxed(jvm = true)
+    static class PublishingFiles {
+        @Test
+        void publishesAFileAndADirectory(TestReporter reporter, @TempDir Path dir) throws IOException {
+            Path secret = Files.writeString(dir.resolve("secret"), "only by a link");
+            reporter.publishFile("notes.txt", org.junit.jupiter.api.MediaType.TEXT_PLAIN_UTF_8,
+                    file -> Files.writeString(file, "written in the sandboxed JVM"));
+            reporter.publishDirectory("tree", tree -> {
+                Files.writeString(Files.createDirectories(tree.resolve("sub")).resolve("leaf.txt"), "leaf");
+                Files.createDirectories(tree.resolve("empty"));
+                Files.createSymbolicLink(tree.resolve("link"), secret);
+            });
+        }
+
+        @Test
+        void publishesTooMuch(TestReporter reporter) {
+            // Sparse: 17 MiB long, nothing written.
+            reporter.publishFile("big.bin", org.junit.jupiter.api.MediaType.APPLICATION_OCTET_STREAM, file -> {
+                try (java.io.RandomAccessFile f = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+                    f.setLength(17L << 20);
+                }
+            });
+        }
+
+        @Test
+        void publishesALink(TestReporter reporter, @TempDir Path dir) throws IOException {
+            Path secret = Files.writeString(dir.resolve("secret"), "only by a link");
+            reporter.publishFile("link.txt", org.junit.jupiter.api.MediaType.TEXT_PLAIN,
+                    file -> Files.createSymbolicLink(file, secret));
+        }
+    }
+
+    @Test
+    void publishedFilesComeHereWithNameTypeAndContentButNoLinkAndNothingOverTheCap(@TempDir Path output) throws IOException {
+        EngineExecutionResults results = Kit.run(PublishingFiles.class, output, Map.of());
+        Kit.succeeded(results, 3);
+        Map<String, org.junit.platform.engine.reporting.FileEntry> files = new java.util.HashMap<>();
+        results.allEvents().filter(e -> e.getType() == org.junit.platform.testkit.engine.EventType.FILE_ENTRY_PUBLISHED)
+                .map(e -> e.getRequiredPayload(org.junit.platform.engine.reporting.FileEntry.class))
+                .forEach(f -> files.put(f.getPath().getFileName().toString(), f));
+        assertThat(files).containsOnlyKeys("notes.txt", "tree");
+        org.junit.platform.engine.reporting.FileEntry notes = files.get("notes.txt");
+        assertThat(notes.getPath()).startsWith(output);
+        assertThat(notes.getMediaType()).contains("text/plain; charset=UTF-8");
+        assertThat(Files.readString(notes.getPath())).isEqualTo("written in the sandboxed JVM");
+        Path tree = files.get("tree").getPath();
+        assertThat(Files.readString(tree.resolve("sub/leaf.txt"))).isEqualTo("leaf");
+        assertThat(tree.resolve("empty")).isEmptyDirectory();
+        assertThat(tree.resolve("link")).doesNotExist();
+        List<String> notForwarded = results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs().get("sandboxed.jvm.file"))
+                .filter(java.util.Objects::nonNull).toList();
+        assertThat(notForwarded).containsExactlyInAnyOrder(
+                "tree/link is a symbolic link in the sandboxed JVM: not followed, not forwarded",
+                "big.bin is 17.0 MiB: larger than the 16.0 MiB a published file may be; not forwarded",
+                "link.txt is a symbolic link in the sandboxed JVM: not followed, not forwarded");
+    }
+
+    @Sandboxed(jvm = true)
+    static class PublishingOnASmallHeap {
+        @Test
+        void publishesSixteenMebibytes(TestReporter reporter) {
+            reporter.publishFile("full.bin", org.junit.jupiter.api.MediaType.APPLICATION_OCTET_STREAM, file -> {
+                try (OutputStream out = Files.newOutputStream(file)) {
+                    byte[] chunk = new byte[1 << 16];
+                    for (int i = 0; i < 256; i++) {
+                        out.write(chunk);
+                    }
+                }
+            });
+        }
+    }
+
+    @Test
+    void aFileTheSandboxedJvmHasNoHeapToSendIsNamedAndTheTestStillPasses(@TempDir Path output) {
+        // Its bytes, their base64 and the event's line do not fit in 24 MiB of heap.
+        EngineExecutionResults results = Kit.run(PublishingOnASmallHeap.class, output,
+                Map.of("sandboxed.jvm.options", "-Xmx24m"));
+        Kit.succeeded(results, 1);
+        assertThat(results.allEvents().filter(e -> e.getType() == org.junit.platform.testkit.engine.EventType.FILE_ENTRY_PUBLISHED)
+                .count()).isZero();
+        assertThat(results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs().get("sandboxed.jvm.file"))
+                .filter(java.util.Objects::nonNull)).singleElement().asString()
+                .startsWith("full.bin could not be sent from the sandboxed JVM (java.lang.OutOfMemoryError");
+    }
+
     @Sandboxed(jvm = true)
     static class Aborting {
         @Test

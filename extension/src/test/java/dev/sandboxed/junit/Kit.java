@@ -3,13 +3,16 @@ package dev.sandboxed.junit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 
+import org.junit.platform.engine.TestDescriptor;
 import org.junit.platform.engine.TestExecutionResult;
+import org.junit.platform.engine.reporting.OutputDirectoryProvider;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
 import org.junit.platform.testkit.engine.EngineTestKit;
 
@@ -27,6 +30,23 @@ final class Kit {
 
     static EngineExecutionResults run(Class<?> fixture) {
         return run(fixture, Map.of());
+    }
+
+    /** Runs with JUnit's output directory in {@code outputDir}, where published files go. */
+    @SuppressWarnings("deprecation") // OutputDirectoryProvider's replacement is JUnit 6 only; the project builds on 5.14
+    static EngineExecutionResults run(Class<?> fixture, Path outputDir, Map<String, String> parameters) {
+        return EngineTestKit.engine("junit-jupiter").selectors(selectClass(fixture)).configurationParameters(parameters)
+                .outputDirectoryProvider(new OutputDirectoryProvider() {
+                    @Override
+                    public Path getRootDirectory() {
+                        return outputDir;
+                    }
+
+                    @Override
+                    public Path createOutputDirectory(TestDescriptor descriptor) throws IOException {
+                        return Files.createDirectories(outputDir.resolve(Integer.toHexString(descriptor.getUniqueId().hashCode())));
+                    }
+                }).execute();
     }
 
     /** No sandbox of this JVM is open and none of the given init pids is still alive. */

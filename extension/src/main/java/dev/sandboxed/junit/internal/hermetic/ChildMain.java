@@ -3,6 +3,7 @@ package dev.sandboxed.junit.internal.hermetic;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectUniqueId;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -14,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.engine.TestSource;
 import org.junit.platform.engine.UniqueId;
+import org.junit.platform.engine.reporting.FileEntry;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.engine.support.descriptor.ClassSource;
 import org.junit.platform.engine.support.descriptor.ClasspathResourceSource;
@@ -38,6 +40,8 @@ import org.junit.platform.launcher.core.LauncherFactory;
 public final class ChildMain {
     /** Set while the child lists a test factory's dynamic tests: the extension skips them, see {@link #listing()}. */
     private static volatile boolean listing;
+    /** JUnit's output directory (5.12+), for files the test publishes. */
+    private static final String OUTPUT_DIR = "junit.platform.reporting.output.dir";
 
     private ChildMain() {
     }
@@ -71,6 +75,8 @@ public final class ChildMain {
         LauncherDiscoveryRequest discovery = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectUniqueId(request.uniqueId()))
                 .configurationParameters(request.configuration())
+                // Files the test publishes go inside the sandbox, not to the parent's directory: they are sent as events.
+                .configurationParameter(OUTPUT_DIR, Files.createTempDirectory("sandboxed-junit-output").toString())
                 .build();
         listing = request.list();
         Listener listener = listing ? new ListingListener(events, request.uniqueId())
@@ -182,6 +188,7 @@ public final class ChildMain {
 
     private static class Listener implements TestExecutionListener {
         final Wire.EventWriter events;
+        private final PublishedFiles.Budget files = new PublishedFiles.Budget();
         volatile boolean reported;
         volatile Throwable containerFailure;
         /** The display name the test has in the parent, to compare, or null. */
@@ -242,6 +249,17 @@ public final class ChildMain {
             ObjectNode entries = e.putObject("entries");
             entry.getKeyValuePairs().forEach(entries::put);
             events.write(e);
+        }
+
+        /** A file or directory the test published (JUnit 5.12+; older ones never call this): its bytes go along. */
+        @Override
+        public void fileEntryPublished(TestIdentifier id, FileEntry file) {
+            try {
+                events.write(PublishedFiles.event(file.getPath(), file.getMediaType(), files));
+            } catch (OutOfMemoryError e) {
+                // A file of up to 16 MiB is some 60 MiB on the heap while it is sent: a small heap cannot send it.
+                events.write(PublishedFiles.unsent(file.getPath(), e));
+            }
         }
     }
 }

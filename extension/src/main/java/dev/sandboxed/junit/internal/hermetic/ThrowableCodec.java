@@ -16,12 +16,15 @@ import org.opentest4j.AssertionFailedError;
 import org.opentest4j.MultipleFailuresError;
 import org.opentest4j.ValueWrapper;
 
+import dev.sandboxed.junit.StandInAssertionFailedError;
 import dev.sandboxed.junit.StandInException;
 
 /**
  * A throwable as JSON and back: class name, message, stack trace, cause, suppressed exceptions and, for opentest4j's
- * {@link AssertionFailedError}, expected and actual (values of simple types exactly, others by their string form, which
- * is what an IDE's diff shows). A class the receiving JVM cannot load or make becomes a {@link StandInException}.
+ * {@link AssertionFailedError} and its subclasses, expected and actual (values of simple types exactly, others by their
+ * string form, which is what an IDE's diff shows). A class the receiving JVM cannot load or make becomes a
+ * {@link StandInException}, or a {@link StandInAssertionFailedError} for an {@code AssertionFailedError}: a subclass that
+ * cannot be made with its expected and actual values too, so they are not lost.
  */
 public final class ThrowableCodec {
     /** Deeper cause chains are cut: a cycle or a runaway chain must not stall the report. */
@@ -38,7 +41,8 @@ public final class ThrowableCodec {
     private static ObjectNode encode(Throwable t, Map<Throwable, Boolean> seen, int depth) {
         seen.put(t, Boolean.TRUE);
         ObjectNode n = JSON.objectNode();
-        n.put("class", t instanceof StandInException s ? s.originalClassName() : t.getClass().getName());
+        n.put("class", t instanceof StandInException s ? s.originalClassName()
+                : t instanceof StandInAssertionFailedError s ? s.originalClassName() : t.getClass().getName());
         if (t.getMessage() != null) {
             n.put("message", t.getMessage());
         }
@@ -70,6 +74,7 @@ public final class ThrowableCodec {
             }
         }
         if (t instanceof AssertionFailedError a) {
+            n.put("assertionFailed", true);
             if (a.isExpectedDefined()) {
                 n.set("expected", value(a.getExpected()));
             }
@@ -141,16 +146,20 @@ public final class ThrowableCodec {
         try {
             type = Class.forName(className, false, loader);
         } catch (ClassNotFoundException | LinkageError e) {
-            return new StandInException(className, message);
+            return standIn(className, message, cause, n);
         }
         if (!Throwable.class.isAssignableFrom(type)) {
-            return new StandInException(className, message);
+            return standIn(className, message, cause, n);
         }
-        if (type == AssertionFailedError.class && (n.has("expected") || n.has("actual"))) {
-            // Both are defined whenever the failure was made with them; undefined ones stay undefined below.
-            if (n.has("expected") && n.has("actual")) {
-                return new AssertionFailedError(message, wrapper(n.get("expected")), wrapper(n.get("actual")), cause);
+        // Both are defined whenever the failure was made with them; undefined ones stay undefined below.
+        if (AssertionFailedError.class.isAssignableFrom(type) && n.has("expected") && n.has("actual")) {
+            ValueWrapper expected = wrapper(n.get("expected"));
+            ValueWrapper actual = wrapper(n.get("actual"));
+            if (type == AssertionFailedError.class) {
+                return new AssertionFailedError(message, expected, actual, cause);
             }
+            Throwable made = withValues(type, message, expected, actual, cause);
+            return made != null ? made : new StandInAssertionFailedError(className, message, expected, actual, cause);
         }
         if (MultipleFailuresError.class.isAssignableFrom(type) && n.hasNonNull("heading")) {
             Throwable multiple = multiple(type, n, loader);
@@ -159,7 +168,45 @@ public final class ThrowableCodec {
             }
         }
         Throwable made = construct(type, message, cause);
-        return made != null ? made : new StandInException(className, message);
+        return made != null ? made : standIn(className, message, cause, n);
+    }
+
+    /** What stands in for {@code className}: still an AssertionFailedError, with its values, if it was one. */
+    private static Throwable standIn(String className, String message, Throwable cause, JsonNode n) {
+        if (!n.path("assertionFailed").asBoolean(false)) {
+            return new StandInException(className, message);
+        }
+        if (n.has("expected") && n.has("actual")) {
+            return new StandInAssertionFailedError(className, message, wrapper(n.get("expected")), wrapper(n.get("actual")),
+                    cause);
+        }
+        return new StandInAssertionFailedError(className, message, cause);
+    }
+
+    /**
+     * A subclass of AssertionFailedError made with a public (String, Object, Object[, Throwable]) constructor that
+     * passes the message and values on as they are (it gets the values wrapped, which AssertionFailedError keeps);
+     * else null.
+     */
+    private static Throwable withValues(Class<?> type, String message, ValueWrapper expected, ValueWrapper actual,
+                                        Throwable cause) {
+        Object[][] attempts = {{message, expected, actual, cause}, {message, expected, actual}};
+        Class<?>[][] signatures = {{String.class, Object.class, Object.class, Throwable.class},
+                {String.class, Object.class, Object.class}};
+        for (int i = 0; i < attempts.length; i++) {
+            try {
+                Object made = type.getConstructor(signatures[i]).newInstance(attempts[i]);
+                if (made instanceof AssertionFailedError a && Objects.equals(a.getMessage(), message)
+                        && a.isExpectedDefined() && a.isActualDefined()
+                        && Objects.equals(a.getExpected().getStringRepresentation(), expected.getStringRepresentation())
+                        && Objects.equals(a.getActual().getStringRepresentation(), actual.getStringRepresentation())) {
+                    return a;
+                }
+            } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {
+                // try the next constructor
+            }
+        }
+        return null;
     }
 
     /**
