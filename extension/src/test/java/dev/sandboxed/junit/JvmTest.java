@@ -379,6 +379,30 @@ class JvmTest {
     }
 
     @Sandboxed(jvm = true)
+    static class NonAsciiNames {
+        @Test
+        void writesAndReadsThem(@TempDir Path dir) throws IOException {
+            assertThat(System.getProperty("sun.jnu.encoding")).as("file names encoded as in the parent JVM")
+                    .isEqualTo(System.getProperty("jvmtest.jnu"));
+            assertThat(String.valueOf(System.getenv("LANG"))).isEqualTo(System.getProperty("jvmtest.lang"));
+            String name = "gr\u00fc\u00dfe-\u65e5\u672c-\u00e9.txt";
+            Files.writeString(dir.resolve(name), "\u00e4", StandardCharsets.UTF_8);
+            try (Stream<Path> files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString())).containsExactly(name);
+            }
+            assertThat(Files.readString(dir.resolve(name), StandardCharsets.UTF_8)).isEqualTo("\u00e4");
+        }
+    }
+
+    @Test
+    void nonAsciiFileNamesWorkThereAsHereWithTheParentsLocale() {
+        String jnu = System.getProperty("sun.jnu.encoding");
+        assumeTrue("UTF-8".equals(jnu), "this JVM encodes file names as " + jnu + ", not UTF-8 (LANG, LC_ALL)");
+        Kit.succeeded(Kit.run(NonAsciiNames.class, Map.of("sandboxed.jvm.options", "-Djvmtest.jnu=" + jnu
+                + " -Djvmtest.lang=" + System.getenv("LANG"))), 1);
+    }
+
+    @Sandboxed(jvm = true)
     static class Isolated {
         @Test
         void cannotConnect() throws IOException {
