@@ -402,6 +402,30 @@ class JvmTest {
                 + " -Djvmtest.lang=" + System.getenv("LANG"))), 1);
     }
 
+    /** Run by {@link #classPathOver128KiBIsPassedInAFile} only. */
+    static class LongClassPath {
+        @Test
+        void seesIt() {
+            assertThat(System.getProperty("java.class.path")).hasSizeGreaterThan(128 << 10).contains("padding-3999.jar");
+        }
+    }
+
+    @Test
+    void classPathOver128KiBIsPassedInAFile() {
+        // One argument longer than the kernel's MAX_ARG_STRLEN (128 KiB) would fail exec with E2BIG.
+        List<String> classPath = new ArrayList<>(JvmRun.classPath(List.of(JvmTest.class)));
+        for (int i = 0; i < 4000; i++) {
+            classPath.add(String.format("/nonexistent/sandboxed-jvmtest/a-long-class-path/padding-%04d.jar", i));
+        }
+        JvmRun.Outcome outcome = new JvmRun(classPath, List.of(), OutputStream.nullOutputStream(),
+                OutputStream.nullOutputStream()).run(SandboxSpec.defaults(), new Wire.Request(
+                        "[engine:junit-jupiter]/[class:" + LongClassPath.class.getName() + "]/[method:seesIt()]", "seesIt()",
+                        Map.of()), Duration.ofMinutes(2), Sandbox::start);
+        assertThat(outcome.events()).as(outcome.events().toString())
+                .anySatisfy(e -> assertThat(e.path("status").asText()).isEqualTo("SUCCESSFUL"));
+        assertThat(outcome.command()).as("the class path is not an argument").noneMatch(a -> a.contains("padding-0000.jar"));
+    }
+
     @Sandboxed(jvm = true)
     static class Isolated {
         @Test

@@ -61,7 +61,7 @@ public final class Cds {
     private static final long DUMP_TIMEOUT_SECONDS = 120;
     /** How long an archive is kept that no dump renewed: see {@link #prune}. */
     static final Duration KEEP = Duration.ofDays(1);
-    private static final Pattern OURS = Pattern.compile("sandboxed-jvm-[0-9a-f]{20}\\.jsa(\\.[0-9]+-[0-9a-f]+\\.(lst|log|tmp))?");
+    private static final Pattern OURS = Pattern.compile("sandboxed-jvm-[0-9a-f]{20}\\.jsa(\\.[0-9]+-[0-9a-f]+\\.(lst|log|tmp|args))?");
 
     private final List<String> jars;
     private final List<String> rest;
@@ -197,12 +197,14 @@ public final class Cds {
         Path list = dir.resolve(archive.getFileName() + "." + unique + ".lst");
         Path log = dir.resolve(archive.getFileName() + "." + unique + ".log");
         Path temp = dir.resolve(archive.getFileName() + "." + unique + ".tmp");
+        Path args = dir.resolve(archive.getFileName() + "." + unique + ".args");
         Process p = null;
         try {
             Files.createDirectories(dir);
             Files.write(list, classes, StandardCharsets.UTF_8);
+            JvmRun.writeArgFile(args, jars); // the class path as the sandboxed JVMs get it: maybe over 128 KiB
             p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:dump",
-                    "-XX:SharedClassListFile=" + list, "-XX:SharedArchiveFile=" + temp, "-cp", String.join(":", jars))
+                    "-XX:SharedClassListFile=" + list, "-XX:SharedArchiveFile=" + temp, "@" + args)
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!p.waitFor(DUMP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 LOG.log(System.Logger.Level.INFO, "sandboxed JVMs: the class-data archive " + archive + " was not made "
@@ -233,7 +235,7 @@ public final class Cds {
                     Thread.currentThread().interrupt();
                 }
             }
-            for (Path leftover : List.of(list, log, temp)) {
+            for (Path leftover : List.of(list, log, temp, args)) {
                 try {
                     Files.deleteIfExists(leftover);
                 } catch (IOException e) {

@@ -64,9 +64,12 @@ import dev.sandboxed.core.spec.Stdio;
  * {@link #forwardedOptions}); its output encodings; and, besides the sandbox's environment ({@code PATH} and
  * {@code HOME} unless {@code @Sandboxed(env)} sets more, which wins), its {@code LANG}, {@code LANGUAGE},
  * {@code LC_*} and {@code TZ} (see {@link #forwardedEnvironment}): the locale alone sets how file names are encoded.
+ * The class path is read from an argument file in the shared directory (see {@link #writeArgFile}).
  */
 public final class JvmRun {
     static final long DEFAULT_HEAP = 256L << 20;
+    /** The argument file with the class path, in the shared directory (written before the JVM starts). */
+    static final String CLASS_PATH_ARGS = "class-path.args";
     private static final String CHILD_MAIN = ChildMain.class.getName();
     /** System properties of the parent that describe that JVM, its user or its launcher: never passed on. */
     private static final List<String> OWN_PROPERTY_PREFIXES = List.of("java.", "jdk.", "sun.", "os.", "user.", "file.",
@@ -205,7 +208,7 @@ public final class JvmRun {
 
     /** The key a JVM prepared now for {@code base} would have. */
     public Key key(SandboxSpec base) {
-        return new Key(base, command(base, List.of()));
+        return new Key(base, command(base, List.of(), Optional.empty()));
     }
 
     /** Starts a sandboxed JVM for {@code base} made by {@code start}, which boots and then waits for its test. */
@@ -221,7 +224,12 @@ public final class JvmRun {
         try {
             SandboxSpec spec = spec(base, dir);
             use = cds.next();
-            List<String> command = command(base, use.options());
+            try {
+                writeArgFile(dir.resolve(CLASS_PATH_ARGS), classPath);
+            } catch (IOException e) {
+                throw new UncheckedIOException("write the sandboxed JVM's class path into " + dir, e);
+            }
+            List<String> command = command(base, use.options(), Optional.of(Wire.DIR_INSIDE + "/" + CLASS_PATH_ARGS));
             sandbox = start.apply(spec);
             ProcessSpec.Builder ps = ProcessSpec.builder(command)
                     .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
@@ -357,15 +365,50 @@ public final class JvmRun {
         return kept.stream().map(Path::toString).toList();
     }
 
-    private List<String> command(SandboxSpec base, List<String> cdsOptions) {
+    /** The command line; the class path is {@code -cp} there, or read from {@code argFile} (see {@link #writeArgFile}). */
+    private List<String> command(SandboxSpec base, List<String> cdsOptions, Optional<String> argFile) {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         argv.addAll(options(base.limits().memoryMax(), cdsOptions));
-        argv.add("-cp");
-        argv.add(String.join(File.pathSeparator, classPath));
+        if (argFile.isPresent()) {
+            argv.add("@" + argFile.get());
+        } else {
+            argv.add("-cp");
+            argv.add(String.join(File.pathSeparator, classPath));
+        }
         argv.add(CHILD_MAIN);
         argv.add(Wire.DIR_INSIDE);
         return argv;
+    }
+
+    /**
+     * Writes {@code -cp CLASSPATH} as a {@code java} argument file: a single argument longer than 128 KiB (the kernel's
+     * MAX_ARG_STRLEN) fails exec with E2BIG, and a large project's class path is that long. The path is quoted, with
+     * backslashes, quotes and line ends escaped as the launcher reads them, in the encoding of file names.
+     */
+    static void writeArgFile(Path file, List<String> classPath) throws IOException {
+        String joined = String.join(File.pathSeparator, classPath);
+        StringBuilder quoted = new StringBuilder(joined.length() + 16).append("-cp \"");
+        for (int i = 0; i < joined.length(); i++) {
+            char c = joined.charAt(i);
+            switch (c) {
+                case '\\', '"' -> quoted.append('\\').append(c);
+                case '\n' -> quoted.append("\\n");
+                case '\r' -> quoted.append("\\r");
+                default -> quoted.append(c);
+            }
+        }
+        quoted.append("\"\n");
+        Files.write(file, quoted.toString().getBytes(fileNameCharset()));
+    }
+
+    /** How this JVM encodes file names (the launcher passes the argument file's bytes on as they are). */
+    static Charset fileNameCharset() {
+        try {
+            return Charset.forName(System.getProperty("sun.jnu.encoding", Charset.defaultCharset().name()));
+        } catch (IllegalArgumentException e) {
+            return Charset.defaultCharset();
+        }
     }
 
     /** The chosen JVM options, the parent's own system properties, the CDS ones, then the extra options. */

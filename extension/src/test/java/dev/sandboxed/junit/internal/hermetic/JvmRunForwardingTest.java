@@ -2,12 +2,15 @@ package dev.sandboxed.junit.internal.hermetic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-/** What of the parent's environment and command line a sandboxed JVM gets. */
+/** What of the parent's environment and command line a sandboxed JVM gets, and how its class path is written. */
 class JvmRunForwardingTest {
     @Test
     void localeAndTimeZoneVariablesArePassedOnOnly() {
@@ -32,5 +35,20 @@ class JvmRunForwardingTest {
         assertThat(JvmRun.forwardedOptions(args)).containsExactly("-Duser.timezone=UTC", "-Dfile.encoding=UTF-8",
                 "-Duser.language=de", "-Duser.country=DE", "-Djava.util.logging.config.file=l.p",
                 "-Djdk.net.hosts.file=/etc/h", "-Dsun.stdout.encoding=UTF-8", "-Dline.separator=\n", "-Duser.variant");
+    }
+
+    @Test
+    void classPathArgumentFileQuotesWhatTheLauncherWouldSplitOrEscape(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("cp.args");
+        JvmRun.writeArgFile(file, List.of("/a b/x.jar", "/q\"uote\\d", "/#hash", "/'s"));
+        assertThat(Files.readString(file, JvmRun.fileNameCharset()))
+                .isEqualTo("-cp \"/a b/x.jar:/q\\\"uote\\\\d:/#hash:/'s\"\n");
+        // The launcher reads it back as written (it shows a path property one entry a line).
+        Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "@" + file,
+                "-XshowSettings:properties", "-version").redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), JvmRun.fileNameCharset());
+        assertThat(p.waitFor()).as(out).isZero();
+        assertThat(out.lines().map(String::strip)).as(out).containsSubsequence("java.class.path = /a b/x.jar",
+                "/q\"uote\\d", "/#hash", "/'s");
     }
 }
