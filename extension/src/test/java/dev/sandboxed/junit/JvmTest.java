@@ -25,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestReporter;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -375,6 +378,40 @@ class JvmTest {
         assertThat(failure).isInstanceOf(SandboxedJvmException.class)
                 .hasMessageStartingWith("the sandboxed JVM did not finish within 8 s and was killed ")
                 .hasMessageEndingWith(" (timeout; set @Sandboxed(timeout) or sandboxed.timeout)");
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class ShortTimeout {
+        @Test
+        @Timeout(value = 100, unit = TimeUnit.MILLISECONDS)
+        void quick() {
+            if (!Boolean.getBoolean("sandboxed.jvm.child")) { // no AssertJ: its first use loads some 100 classes
+                throw new AssertionError("not in the sandboxed JVM");
+            }
+        }
+    }
+
+    @Test
+    void timeoutShorterThanAJvmStartBoundsTheTestNotTheStart(@TempDir Path cds) {
+        // A fresh archive directory: this JVM also lists its classes and the archive is dumped after it.
+        Kit.succeeded(Kit.run(ShortTimeout.class, Map.of("sandboxed.jvm.cds.dir", cds.toString())), 1);
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class Oversleeping {
+        @Test
+        @Timeout(value = 100, unit = TimeUnit.MILLISECONDS)
+        void sleeps() throws InterruptedException {
+            Thread.sleep(120_000);
+        }
+    }
+
+    @Test
+    void timeoutOfTheTestFailsItInItsJvmNamingIt() {
+        Throwable failure = Kit.onlyFailure(Kit.run(Oversleeping.class));
+        assertThat(failure).isInstanceOf(TimeoutException.class).hasMessage("sleeps() timed out after 100 milliseconds");
         Kit.assertNothingLeft(List.of());
     }
 
