@@ -6,6 +6,7 @@ module dev.sandboxed.junit {
     requires transitive dev.sandboxed.core;
     requires transitive org.junit.jupiter.api;
     requires transitive org.assertj.core; // the assertions extend AssertJ's
+    requires java.management; // the parent's -D options, passed on to a sandboxed test JVM
     requires com.fasterxml.jackson.databind; // the protocol with a sandboxed test JVM (jvm = true)
     requires static org.junit.platform.launcher; // only that JVM's main, run on the class path, uses it
 

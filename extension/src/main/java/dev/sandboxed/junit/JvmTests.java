@@ -233,7 +233,8 @@ final class JvmTests {
         }
         Path dir = config.get(CDS_DIR).map(Path::of).orElseGet(JvmTests::defaultCdsDir);
         return context.getRoot().getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent("jvm-cds " + dir + " "
-                + String.join(File.pathSeparator, classPath), k -> Cds.in(dir, classPath), Cds.class);
+                + String.join(File.pathSeparator, classPath), k -> new OwnedCds(Cds.in(dir, classPath)), OwnedCds.class)
+                .cds();
     }
 
     /** The build's target directory (Maven's, then Gradle's build), else the user's cache. */
@@ -277,6 +278,15 @@ final class JvmTests {
         @Override
         public void close() {
             pool.close();
+        }
+    }
+
+    /** The archive in the root store: a dump still under way is waited for when the run ends. */
+    @SuppressWarnings("deprecation") // as OwnedPool
+    private record OwnedCds(Cds cds) implements AutoCloseable, ExtensionContext.Store.CloseableResource {
+        @Override
+        public void close() {
+            cds.close();
         }
     }
 

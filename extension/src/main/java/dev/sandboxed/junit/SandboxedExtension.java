@@ -19,11 +19,13 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 import org.junit.jupiter.api.MediaType;
+import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
+import org.junit.jupiter.api.extension.BeforeTestExecutionCallback;
 import org.junit.jupiter.api.extension.DynamicTestInvocationContext;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.InvocationInterceptor;
@@ -66,7 +68,8 @@ import dev.sandboxed.core.wait.ReadinessException;
  * other instance, such as the one {@code @Sandboxed} registers, stands aside, so containers are made once. Safe
  * under parallel execution; {@code sandboxed.maxConcurrent} caps the sandboxes alive at once.
  */
-public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback, AfterEachCallback, AfterAllCallback,
+public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback, BeforeTestExecutionCallback,
+        AfterEachCallback, AfterAllCallback,
         ParameterResolver, TestExecutionExceptionHandler, LifecycleMethodExecutionExceptionHandler,
         TestInstancePreConstructCallback, InvocationInterceptor {
 
@@ -176,7 +179,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
         Method method = context.getRequiredTestMethod();
         if (jvmDeclared(context)) {
-            // The test runs in a sandboxed JVM (interceptTestMethod): only checked here, nothing is made.
+            // The test runs in a sandboxed JVM (beforeTestExecution): only checked here, nothing is made.
             SandboxedSettings own = settings(context, null);
             JvmTests.check(context, own);
             requireHost(context, List.of(own));
@@ -314,13 +317,63 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         skipIfInJvm(invocation, context);
     }
 
-    /** {@code jvm = true}: the test runs in a sandboxed JVM, whose result is thrown here as if it ran in place. */
+    /**
+     * {@code jvm = true}: runs the test (or lists the factory's dynamic tests) in its sandboxed JVM now, just before
+     * the method's interception, and keeps the result for it. JUnit's {@code @Timeout} wraps that interception: there
+     * it would also time the JVM's start, boot and a class-data dump. The sandboxed JVM applies the same
+     * {@code @Timeout} (and the forwarded timeout parameters) to the test's own run.
+     */
+    @Override
+    public void beforeTestExecution(ExtensionContext context) {
+        if (!inJvm(context)) {
+            return;
+        }
+        Object value = null;
+        Throwable failure = null;
+        try {
+            if (AnnotationSupport.isAnnotated(context.getRequiredTestMethod(), TestFactory.class)) {
+                value = JvmTests.listDynamic(context, settings(context, null));
+            } else {
+                JvmTests.run(context, settings(context, null));
+            }
+        } catch (Throwable t) { // thrown where the test method would have thrown it
+            failure = t;
+        }
+        context.getStore(NAMESPACE).put(JVM_RESULT, new JvmResult(value, failure));
+    }
+
+    /** What the sandboxed JVM of a {@code jvm = true} test gave: see {@link #beforeTestExecution}. */
+    private record JvmResult(Object value, Throwable failure) {
+        Object get() throws Throwable {
+            if (failure != null) {
+                throw failure;
+            }
+            return value;
+        }
+    }
+
+    private static final String JVM_RESULT = "jvm-result";
+
+    /** The sandboxed JVM's result kept by {@link #beforeTestExecution}, or that JVM run now if none was kept. */
+    private Object jvmResult(ExtensionContext context, boolean factory) throws Throwable {
+        JvmResult kept = context.getStore(NAMESPACE).remove(JVM_RESULT, JvmResult.class);
+        if (kept != null) {
+            return kept.get();
+        }
+        if (factory) {
+            return JvmTests.listDynamic(context, settings(context, null));
+        }
+        JvmTests.run(context, settings(context, null));
+        return null;
+    }
+
+    /** {@code jvm = true}: the test ran in a sandboxed JVM, whose result is thrown here as if it ran in place. */
     @Override
     public void interceptTestMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
                                     ExtensionContext context) throws Throwable {
         if (inJvm(context)) {
             invocation.skip();
-            JvmTests.run(context, settings(context, null));
+            jvmResult(context, false);
         } else {
             invocation.proceed();
         }
@@ -343,7 +396,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         if (inJvm(context)) {
             invocation.skip();
             @SuppressWarnings("unchecked") // Jupiter takes any stream of DynamicNode, whatever the method declares
-            T nodes = (T) JvmTests.listDynamic(context, settings(context, null));
+            T nodes = (T) jvmResult(context, true);
             return nodes;
         }
         return invocation.proceed();

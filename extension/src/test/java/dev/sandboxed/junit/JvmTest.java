@@ -25,6 +25,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -34,6 +36,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.TestReporter;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.BeforeEachCallback;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
@@ -509,6 +512,88 @@ class JvmTest {
                 .hasMessageStartingWith("the sandboxed JVM did not finish within 8 s and was killed ")
                 .hasMessageEndingWith(" (timeout; set @Sandboxed(timeout) or sandboxed.timeout)");
         Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class ShortTimeout {
+        @Test
+        @Timeout(value = 100, unit = TimeUnit.MILLISECONDS)
+        void quick() {
+            if (!Boolean.getBoolean("sandboxed.jvm.child")) { // no AssertJ: its first use loads some 100 classes
+                throw new AssertionError("not in the sandboxed JVM");
+            }
+        }
+    }
+
+    @Test
+    void timeoutShorterThanAJvmStartBoundsTheTestNotTheStart(@TempDir Path cds) {
+        // A fresh archive directory: this JVM also lists its classes and the archive is dumped after it.
+        Kit.succeeded(Kit.run(ShortTimeout.class, Map.of("sandboxed.jvm.cds.dir", cds.toString())), 1);
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class Oversleeping {
+        @Test
+        @Timeout(value = 100, unit = TimeUnit.MILLISECONDS)
+        void sleeps() throws InterruptedException {
+            Thread.sleep(120_000);
+        }
+    }
+
+    @Test
+    void timeoutOfTheTestFailsItInItsJvmNamingIt() {
+        Throwable failure = Kit.onlyFailure(Kit.run(Oversleeping.class));
+        assertThat(failure).isInstanceOf(TimeoutException.class).hasMessage("sleeps() timed out after 100 milliseconds");
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    static class NonAsciiNames {
+        @Test
+        void writesAndReadsThem(@TempDir Path dir) throws IOException {
+            assertThat(System.getProperty("sun.jnu.encoding")).as("file names encoded as in the parent JVM")
+                    .isEqualTo(System.getProperty("jvmtest.jnu"));
+            assertThat(String.valueOf(System.getenv("LANG"))).isEqualTo(System.getProperty("jvmtest.lang"));
+            String name = "gr\u00fc\u00dfe-\u65e5\u672c-\u00e9.txt";
+            Files.writeString(dir.resolve(name), "\u00e4", StandardCharsets.UTF_8);
+            try (Stream<Path> files = Files.list(dir)) {
+                assertThat(files.map(p -> p.getFileName().toString())).containsExactly(name);
+            }
+            assertThat(Files.readString(dir.resolve(name), StandardCharsets.UTF_8)).isEqualTo("\u00e4");
+        }
+    }
+
+    @Test
+    void nonAsciiFileNamesWorkThereAsHereWithTheParentsLocale() {
+        String jnu = System.getProperty("sun.jnu.encoding");
+        assumeTrue("UTF-8".equals(jnu), "this JVM encodes file names as " + jnu + ", not UTF-8 (LANG, LC_ALL)");
+        Kit.succeeded(Kit.run(NonAsciiNames.class, Map.of("sandboxed.jvm.options", "-Djvmtest.jnu=" + jnu
+                + " -Djvmtest.lang=" + System.getenv("LANG"))), 1);
+    }
+
+    /** Run by {@link #classPathOver128KiBIsPassedInAFile} only. */
+    static class LongClassPath {
+        @Test
+        void seesIt() {
+            assertThat(System.getProperty("java.class.path")).hasSizeGreaterThan(128 << 10).contains("padding-3999.jar");
+        }
+    }
+
+    @Test
+    void classPathOver128KiBIsPassedInAFile() {
+        // One argument longer than the kernel's MAX_ARG_STRLEN (128 KiB) would fail exec with E2BIG.
+        List<String> classPath = new ArrayList<>(JvmRun.classPath(List.of(JvmTest.class)));
+        for (int i = 0; i < 4000; i++) {
+            classPath.add(String.format("/nonexistent/sandboxed-jvmtest/a-long-class-path/padding-%04d.jar", i));
+        }
+        JvmRun.Outcome outcome = new JvmRun(classPath, List.of(), OutputStream.nullOutputStream(),
+                OutputStream.nullOutputStream()).run(SandboxSpec.defaults(), new Wire.Request(
+                        "[engine:junit-jupiter]/[class:" + LongClassPath.class.getName() + "]/[method:seesIt()]", "seesIt()",
+                        Map.of()), Duration.ofMinutes(2), Sandbox::start);
+        assertThat(outcome.events()).as(outcome.events().toString())
+                .anySatisfy(e -> assertThat(e.path("status").asText()).isEqualTo("SUCCESSFUL"));
+        assertThat(outcome.command()).as("the class path is not an argument").noneMatch(a -> a.contains("padding-0000.jar"));
     }
 
     @Sandboxed(jvm = true)

@@ -32,15 +32,16 @@ import java.util.stream.Stream;
  * its class path starts with the archive's. So the child's class path is the jars first, then the directories (a
  * class in both then comes from the jar), and the archive is of the jars only. The first sandboxed JVM of a run with
  * no archive yet lists the classes it loads ({@code -XX:DumpLoadedClassList}, into its shared directory); after its
- * test this JVM dumps the archive ({@code -Xshare:dump}: classes are loaded and linked, none initialized, so no test
- * code runs) from the class names in that list, which the sandbox could have written, so only names are kept (and
+ * test this JVM dumps the archive on a thread of its own, off the tests' path ({@code -Xshare:dump}: classes are
+ * loaded and linked, none initialized, so no test code runs; JVMs started meanwhile run without it; {@link #close}
+ * waits for it at the end of the run) from the class names in that list, which the sandbox could have written, so only names are kept (and
  * the lambda classes and method handle forms it names, each line checked whole, see {@link #readList}), into a
  * temporary file renamed into place: parallel forks each make a whole one. The archive is bound read-only into later
  * sandboxes: a test cannot change what the next JVM maps (JDK 19's {@code -XX:+AutoCreateSharedArchive} would need it
  * writable there, so it is not used). A missing, stale or damaged archive costs only the speed: the JVM runs without
  * it ({@code -Xshare:auto}, its CDS log off), and a failed dump is logged, not thrown.
  */
-public final class Cds {
+public final class Cds implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Cds.class.getName());
     private static final String LIST = "classes.lst";
     private static final long MAX_LIST_BYTES = 16L << 20;
@@ -61,7 +62,7 @@ public final class Cds {
     private static final long DUMP_TIMEOUT_SECONDS = 120;
     /** How long an archive is kept that no dump renewed: see {@link #prune}. */
     static final Duration KEEP = Duration.ofDays(1);
-    private static final Pattern OURS = Pattern.compile("sandboxed-jvm-[0-9a-f]{20}\\.jsa(\\.[0-9]+-[0-9a-f]+\\.(lst|log|tmp))?");
+    private static final Pattern OURS = Pattern.compile("sandboxed-jvm-[0-9a-f]{20}\\.jsa(\\.[0-9]+-[0-9a-f]+\\.(lst|log|tmp|args))?");
 
     private final List<String> jars;
     private final List<String> rest;
@@ -70,6 +71,9 @@ public final class Cds {
     private boolean failed;
     /** Whether this run marked the archive used (its time), which keeps it from {@link #prune}. */
     private boolean touched;
+    /** The dump under way, if one is. */
+    private Thread dumping;
+    private boolean closed;
 
     private Cds(List<String> jars, List<String> rest, Path archive) {
         this.jars = jars;
@@ -178,15 +182,53 @@ public final class Cds {
         listing = false;
     }
 
-    /** Dumps the archive from {@code classes} (see {@link #readList}); only logs a failure, then makes no more. */
+    /**
+     * Dumps the archive from {@code classes} (see {@link #readList}) on a thread of its own, off the test's path (a
+     * dump takes seconds, which a test's timeout would otherwise count): JVMs started meanwhile run without an archive,
+     * those started after it was made map it. Only logs a failure, then makes no more. {@link #close} waits for it.
+     */
     public void create(List<String> classes) {
+        synchronized (this) {
+            if (!classes.isEmpty() && !closed) {
+                dumping = new Thread(() -> finishDump(classes), "sandboxed-cds-dump");
+                dumping.start();
+                return;
+            }
+            listing = false;
+            failed = true;
+        }
+    }
+
+    private void finishDump(List<String> classes) {
         boolean made = false;
         try {
-            made = !classes.isEmpty() && dump(classes);
+            made = dump(classes);
         } finally {
             synchronized (this) {
                 listing = false;
                 failed = !made;
+                dumping = null;
+            }
+        }
+    }
+
+    /**
+     * Waits for a dump under way (bounded by its own timeout of {@value #DUMP_TIMEOUT_SECONDS} s) so that it ends
+     * with the run, its archive whole; makes no more.
+     */
+    @Override
+    public void close() {
+        Thread running;
+        synchronized (this) {
+            closed = true;
+            running = dumping;
+        }
+        if (running != null) {
+            try {
+                running.join();
+            } catch (InterruptedException e) {
+                // the dump still ends within its timeout and removes its files
+                Thread.currentThread().interrupt();
             }
         }
     }
@@ -197,12 +239,14 @@ public final class Cds {
         Path list = dir.resolve(archive.getFileName() + "." + unique + ".lst");
         Path log = dir.resolve(archive.getFileName() + "." + unique + ".log");
         Path temp = dir.resolve(archive.getFileName() + "." + unique + ".tmp");
+        Path args = dir.resolve(archive.getFileName() + "." + unique + ".args");
         Process p = null;
         try {
             Files.createDirectories(dir);
             Files.write(list, classes, StandardCharsets.UTF_8);
+            JvmRun.writeArgFile(args, jars); // the class path as the sandboxed JVMs get it: maybe over 128 KiB
             p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xshare:dump",
-                    "-XX:SharedClassListFile=" + list, "-XX:SharedArchiveFile=" + temp, "-cp", String.join(":", jars))
+                    "-XX:SharedClassListFile=" + list, "-XX:SharedArchiveFile=" + temp, "@" + args)
                     .redirectErrorStream(true).redirectOutput(log.toFile()).start();
             if (!p.waitFor(DUMP_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 LOG.log(System.Logger.Level.INFO, "sandboxed JVMs: the class-data archive " + archive + " was not made "
@@ -233,7 +277,7 @@ public final class Cds {
                     Thread.currentThread().interrupt();
                 }
             }
-            for (Path leftover : List.of(list, log, temp)) {
+            for (Path leftover : List.of(list, log, temp, args)) {
                 try {
                     Files.deleteIfExists(leftover);
                 } catch (IOException e) {

@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
 import java.nio.charset.Charset;
 import java.nio.file.Files;
@@ -19,8 +20,10 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -52,14 +55,38 @@ import dev.sandboxed.core.spec.Stdio;
  * {@code OutOfMemoryError} in the test and the rest of the limit is left to metaspace, code, threads and direct
  * buffers) or 256 MiB without one; the parent's {@code -Xmx} and other options are not copied (they were chosen for a
  * JVM that runs a whole suite). {@code extraOptions} come last, so they win. The child's {@code java.io.tmpdir} is the sandbox's private {@code /tmp}.
+ *
+ * <p>What of the parent the child gets, so that a test behaves there as in place: its system properties except those
+ * of its JVM, launcher and platform ({@code java.*}, {@code user.*}, {@code file.*} ..., see
+ * {@code OWN_PROPERTY_PREFIXES}), with their current values; then the {@code -D} options of its command line among
+ * those ({@code -Duser.timezone=UTC}, {@code -Dfile.encoding}, {@code -Duser.language} from Surefire's
+ * {@code argLine}, say), except those describing the parent JVM, its launcher or its user (see
+ * {@link #forwardedOptions}); its output encodings; and, besides the sandbox's environment ({@code PATH} and
+ * {@code HOME} unless {@code @Sandboxed(env)} sets more, which wins), its {@code LANG}, {@code LANGUAGE},
+ * {@code LC_*} and {@code TZ} (see {@link #forwardedEnvironment}): the locale alone sets how file names are encoded.
+ * The class path is read from an argument file in the shared directory (see {@link #writeArgFile}).
  */
 public final class JvmRun {
     static final long DEFAULT_HEAP = 256L << 20;
+    /** The argument file with the class path, in the shared directory (written before the JVM starts). */
+    static final String CLASS_PATH_ARGS = "class-path.args";
     private static final String CHILD_MAIN = ChildMain.class.getName();
     /** System properties of the parent that describe that JVM, its user or its launcher: never passed on. */
     private static final List<String> OWN_PROPERTY_PREFIXES = List.of("java.", "jdk.", "sun.", "os.", "user.", "file.",
             "line.separator", "path.separator", "native.encoding", "stdout.encoding", "stderr.encoding", "surefire.",
             "awt.", "jnr.", "idea.", "intellij.", "maven.", "basedir", Wire.CHILD_PROPERTY);
+    /**
+     * Properties given as {@code -D} on the parent's command line that still describe the parent JVM, its launcher
+     * (Surefire, Gradle, an IDE) or its user rather than what the test needs: never passed on (names, or prefixes
+     * ending in a dot). The child's {@code java.io.tmpdir} is the sandbox's /tmp, its working directory is set as the
+     * parent's, its user is the sandbox's, its class path is {@link #classPath}.
+     */
+    private static final List<String> NOT_FORWARDED = List.of("java.class.path", "java.home", "java.io.tmpdir",
+            "java.security.manager", "java.system.class.loader", "jdk.module.", "jdk.internal.", "sun.java.",
+            "sun.boot.", "sun.jnu.encoding", "user.dir", "user.home", "user.name", "surefire.", "basedir", "maven.",
+            "idea.", "intellij.", "org.gradle.", Wire.CHILD_PROPERTY);
+    /** The parent's environment variables the child gets: the locale and the time zone (else PATH and HOME only). */
+    private static final Pattern FORWARDED_ENV = Pattern.compile("LANG|LANGUAGE|LC_[A-Z_]+|TZ");
 
     private final Cds cds;
     private final List<String> classPath;
@@ -181,7 +208,7 @@ public final class JvmRun {
 
     /** The key a JVM prepared now for {@code base} would have. */
     public Key key(SandboxSpec base) {
-        return new Key(base, command(base, List.of()));
+        return new Key(base, command(base, List.of(), Optional.empty()));
     }
 
     /** Starts a sandboxed JVM for {@code base} made by {@code start}, which boots and then waits for its test. */
@@ -197,11 +224,23 @@ public final class JvmRun {
         try {
             SandboxSpec spec = spec(base, dir);
             use = cds.next();
-            List<String> command = command(base, use.options());
+            try {
+                writeArgFile(dir.resolve(CLASS_PATH_ARGS), classPath);
+            } catch (IOException e) {
+                throw new UncheckedIOException("write the sandboxed JVM's class path into " + dir, e);
+            }
+            List<String> command = command(base, use.options(), Optional.of(Wire.DIR_INSIDE + "/" + CLASS_PATH_ARGS));
             sandbox = start.apply(spec);
-            SandboxProcess process = sandbox.spawn(ProcessSpec.builder(command)
+            ProcessSpec.Builder ps = ProcessSpec.builder(command)
                     .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
-                    .stdin(Stdio.pipe()).stdout(Stdio.pipe()).stderr(Stdio.pipe()).build());
+                    .stdin(Stdio.pipe()).stdout(Stdio.pipe()).stderr(Stdio.pipe());
+            // The sandbox's settings (@Sandboxed env) win over the parent's locale.
+            forwardedEnvironment(System.getenv()).forEach((name, value) -> {
+                if (!base.environment().containsKey(name)) {
+                    ps.env(name, value);
+                }
+            });
+            SandboxProcess process = sandbox.spawn(ps.build());
             List<Thread> output = List.of(pump(process.stdout(), stdout, "stdout"), pump(process.stderr(), stderr, "stderr"));
             return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing, output);
         } catch (RuntimeException | Error e) {
@@ -326,15 +365,50 @@ public final class JvmRun {
         return kept.stream().map(Path::toString).toList();
     }
 
-    private List<String> command(SandboxSpec base, List<String> cdsOptions) {
+    /** The command line; the class path is {@code -cp} there, or read from {@code argFile} (see {@link #writeArgFile}). */
+    private List<String> command(SandboxSpec base, List<String> cdsOptions, Optional<String> argFile) {
         List<String> argv = new ArrayList<>();
         argv.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         argv.addAll(options(base.limits().memoryMax(), cdsOptions));
-        argv.add("-cp");
-        argv.add(String.join(File.pathSeparator, classPath));
+        if (argFile.isPresent()) {
+            argv.add("@" + argFile.get());
+        } else {
+            argv.add("-cp");
+            argv.add(String.join(File.pathSeparator, classPath));
+        }
         argv.add(CHILD_MAIN);
         argv.add(Wire.DIR_INSIDE);
         return argv;
+    }
+
+    /**
+     * Writes {@code -cp CLASSPATH} as a {@code java} argument file: a single argument longer than 128 KiB (the kernel's
+     * MAX_ARG_STRLEN) fails exec with E2BIG, and a large project's class path is that long. The path is quoted, with
+     * backslashes, quotes and line ends escaped as the launcher reads them, in the encoding of file names.
+     */
+    static void writeArgFile(Path file, List<String> classPath) throws IOException {
+        String joined = String.join(File.pathSeparator, classPath);
+        StringBuilder quoted = new StringBuilder(joined.length() + 16).append("-cp \"");
+        for (int i = 0; i < joined.length(); i++) {
+            char c = joined.charAt(i);
+            switch (c) {
+                case '\\', '"' -> quoted.append('\\').append(c);
+                case '\n' -> quoted.append("\\n");
+                case '\r' -> quoted.append("\\r");
+                default -> quoted.append(c);
+            }
+        }
+        quoted.append("\"\n");
+        Files.write(file, quoted.toString().getBytes(fileNameCharset()));
+    }
+
+    /** How this JVM encodes file names (the launcher passes the argument file's bytes on as they are). */
+    static Charset fileNameCharset() {
+        try {
+            return Charset.forName(System.getProperty("sun.jnu.encoding", Charset.defaultCharset().name()));
+        } catch (IllegalArgumentException e) {
+            return Charset.defaultCharset();
+        }
     }
 
     /** The chosen JVM options, the parent's own system properties, the CDS ones, then the extra options. */
@@ -365,9 +439,50 @@ public final class JvmRun {
                 o.add("-D" + key + "=" + e.getValue());
             }
         }
+        o.addAll(forwardedOptions(ManagementFactory.getRuntimeMXBean().getInputArguments()));
         o.addAll(cdsOptions);
         o.addAll(extraOptions);
         return o;
+    }
+
+    /**
+     * The {@code -Dname=value} options of the parent's command line ({@code inputArguments}, as the JVM reports them:
+     * {@code JAVA_TOOL_OPTIONS}, {@code JDK_JAVA_OPTIONS}, Surefire's {@code argLine} included) whose properties the
+     * parent's own are not passed on for ({@code user.timezone}, {@code user.language}, {@code file.encoding},
+     * {@code java.util.logging.config.file}...): the user chose them for the tests. Those that describe the parent
+     * JVM, its launcher or its user ({@link #NOT_FORWARDED}) are left out; the other properties reach the child with
+     * their current value anyway.
+     */
+    static List<String> forwardedOptions(List<String> inputArguments) {
+        List<String> out = new ArrayList<>();
+        for (String arg : inputArguments) {
+            if (!arg.startsWith("-D") || arg.length() == 2) {
+                continue;
+            }
+            int eq = arg.indexOf('=');
+            String name = eq < 0 ? arg.substring(2) : arg.substring(2, eq);
+            boolean own = OWN_PROPERTY_PREFIXES.stream().anyMatch(name::startsWith);
+            boolean denied = NOT_FORWARDED.stream().anyMatch(d -> d.endsWith(".") ? name.startsWith(d) : name.equals(d));
+            if (own && !denied && !name.isEmpty()) {
+                out.add(arg);
+            }
+        }
+        return out;
+    }
+
+    /**
+     * The variables of the parent's environment {@code env} the child gets besides the sandbox's own: {@code LANG},
+     * {@code LANGUAGE}, {@code LC_*} and {@code TZ}, so that its default locale, time zone and the encoding of file
+     * names ({@code sun.jnu.encoding}, which only the locale sets) are the parent's. Sorted by name.
+     */
+    static Map<String, String> forwardedEnvironment(Map<String, String> env) {
+        Map<String, String> out = new TreeMap<>();
+        env.forEach((name, value) -> {
+            if (FORWARDED_ENV.matcher(name).matches() && value.indexOf('\0') < 0) {
+                out.put(name, value);
+            }
+        });
+        return out;
     }
 
     /**
