@@ -29,6 +29,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * {@code finished} ({@code status} SUCCESSFUL, FAILED or ABORTED, {@code throwable}), {@code skipped}
  * ({@code reason}), {@code exit} ({@code frames}: where {@code System.exit} was called) and, when listing a factory,
  * {@code dynamic} ({@code uniqueId}, {@code parentId}, {@code displayName}, {@code container}, {@code source}: a URI).
+ * The other files the parent reads from that directory (a crash report, a class list) are untrusted: see
+ * {@link #readUntrusted}.
  */
 public final class Wire {
     /** Where the shared directory is inside the sandbox. */
@@ -120,31 +122,40 @@ public final class Wire {
         return events;
     }
 
+    /**
+     * At most {@code max} bytes from the start of {@code file}, a file the sandboxed JVM may have replaced; empty when it
+     * is missing, not a regular file (a FIFO or device would hang or never end the read) or cannot be read. No link is
+     * followed: read in the parent's view, it would reach the parent's files. Read after the sandbox is gone, so nothing
+     * swaps the file between the check and the read.
+     */
+    static Optional<byte[]> readUntrusted(Path file, int max) {
+        try {
+            if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
+                return Optional.empty();
+            }
+            try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.of(in.readNBytes(max));
+            }
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     /** The crash report the child JVM writes in the shared directory (-XX:ErrorFile; no pid: one JVM per directory). */
     static final String CRASH_REPORT = "hs_err.log";
 
     /**
      * The summary lines ("# ...") at the head of the child's crash report, if it wrote one: the signal, the JVM and the
-     * problematic frame. Read as the events are: after the sandbox is gone, no link followed, a regular file only.
+     * problematic frame (see {@link #readUntrusted}).
      */
     static Optional<String> readCrashReport(Path dir) {
-        Path file = dir.resolve(CRASH_REPORT);
-        try {
-            if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
-                return Optional.empty();
-            }
-            byte[] head;
-            try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-                head = in.readNBytes(8192);
-            }
+        return readUntrusted(dir.resolve(CRASH_REPORT), 8192).flatMap(head -> {
             List<String> lines = new String(head, StandardCharsets.UTF_8).lines()
                     .filter(l -> l.startsWith("# ") && l.length() > 2).map(l -> l.substring(2).strip())
                     .filter(l -> !l.isEmpty() && !l.startsWith("If you would like") && !l.startsWith("http"))
                     .limit(8).toList();
             return lines.isEmpty() ? Optional.empty() : Optional.of(String.join("\n", lines));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        });
     }
 
     /** The child's side: appends events, one line each, flushed at once. */
