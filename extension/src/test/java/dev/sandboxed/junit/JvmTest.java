@@ -270,6 +270,36 @@ class JvmTest {
     }
 
     @Sandboxed(jvm = true)
+    static class LocksItsDirectory {
+        @Test
+        void chmodsEverythingInTheSharedDirectoryTo000() throws Exception {
+            Path dir = Path.of(Wire.DIR_INSIDE);
+            Path deep = Files.createDirectories(dir.resolve("a/b/c"));
+            Files.writeString(deep.resolve("file"), "x");
+            Files.createSymbolicLink(dir.resolve("a/link"), Path.of("/proc/self"));
+            var none = java.nio.file.attribute.PosixFilePermissions.fromString("---------");
+            Files.setPosixFilePermissions(deep.resolve("file"), none);
+            Files.setPosixFilePermissions(deep, none);
+            Files.setPosixFilePermissions(deep.getParent(), none);
+            Files.setPosixFilePermissions(dir.resolve("a"), none);
+        }
+    }
+
+    @Test
+    void aSharedDirectoryTheTestLockedIsRemoved() throws IOException {
+        List<Path> before = ownSharedDirectories();
+        Kit.succeeded(Kit.run(LocksItsDirectory.class), 1);
+        assertThat(ownSharedDirectories()).as("shared directories left").isSubsetOf(before);
+    }
+
+    private static List<Path> ownSharedDirectories() throws IOException {
+        String prefix = "sandboxed-jvm-" + ProcessHandle.current().pid() + "-";
+        try (Stream<Path> entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return entries.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
+        }
+    }
+
+    @Sandboxed(jvm = true)
     static class Printing {
         @Test
         void printsALotThenItsLastLine() {

@@ -140,7 +140,7 @@ public final class JvmRun {
             try {
                 sandbox.close();
             } finally {
-                delete(dir);
+                SharedDir.remove(dir);
                 if (cds.lists() && !used) {
                     abandonListing.run();
                 }
@@ -188,7 +188,7 @@ public final class JvmRun {
     public Prepared prepare(SandboxSpec base, Function<SandboxSpec, Sandbox> start) {
         Path dir;
         try {
-            dir = Files.createTempDirectory("sandboxed-jvm-");
+            dir = SharedDir.create();
         } catch (IOException e) {
             throw new UncheckedIOException("create the sandboxed JVM's directory", e);
         }
@@ -208,7 +208,7 @@ public final class JvmRun {
             if (sandbox != null) {
                 sandbox.close();
             }
-            delete(dir);
+            SharedDir.remove(dir);
             if (use != null && use.lists()) {
                 cds.abandonListing();
             }
@@ -396,20 +396,6 @@ public final class JvmRun {
             return Optional.of(Path.of(source.getLocation().toURI()).toString());
         } catch (URISyntaxException | SecurityException | IllegalArgumentException e) {
             return Optional.empty();
-        }
-    }
-
-    private static void delete(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    // best effort: a temp directory
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // best effort
         }
     }
 }
