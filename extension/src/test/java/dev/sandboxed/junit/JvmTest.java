@@ -389,20 +389,93 @@ class JvmTest {
     @Sandboxed(jvm = true)
     static class ReplacesItsEvents {
         @Test
-        void linksItsEventsFileToAHostFile() throws Exception {
+        void linksItsEventsFifoToAHostFile() throws Exception {
             Path events = Path.of(Wire.DIR_INSIDE, Wire.EVENTS);
             Files.delete(events);
             Files.createSymbolicLink(events, Path.of("/proc/self/status"));
+            throw new AssertionError("the test's own failure");
         }
     }
 
     @Test
-    void anEventsFileTheTestReplacedIsNotFollowed() {
-        // The parent reads it after the sandbox is gone: a link would be resolved in the parent's own view.
+    void anEventsFifoTheTestReplacedWithALinkIsNotFollowed() {
+        // The parent reads the FIFO it opened before the sandbox started: a link in its place (resolved in the
+        // parent's own view) is never opened, and the test's own result still arrives.
         Throwable failure = Kit.onlyFailure(Kit.run(ReplacesItsEvents.class));
-        assertThat(failure).isInstanceOf(java.io.UncheckedIOException.class);
-        assertThat(failure.getCause()).hasMessageEndingWith(
-                "is not a regular file: the sandboxed JVM replaced its events file");
+        assertThat(failure).isInstanceOf(AssertionError.class).hasMessage("the test's own failure");
+    }
+
+    @Sandboxed(jvm = true)
+    static class ForgesItsEvents {
+        @Test
+        void replacesItsEventsFifoWithAForgedSuccess() throws Exception {
+            Path events = Path.of(Wire.DIR_INSIDE, Wire.EVENTS);
+            Files.delete(events);
+            Files.writeString(events, "{\"type\":\"started\"}\n{\"type\":\"finished\",\"status\":\"SUCCESSFUL\"}\n");
+            throw new AssertionError("the real failure");
+        }
+    }
+
+    @Test
+    void anEventsFileForgedInTheFifosPlaceIsNotRead() {
+        Throwable failure = Kit.onlyFailure(Kit.run(ForgesItsEvents.class));
+        assertThat(failure).isInstanceOf(AssertionError.class).hasMessage("the real failure");
+    }
+
+    @Sandboxed(jvm = true)
+    static class WritesAnEndlessEventLine {
+        @Test
+        void writesPastTheLineCapThenWaits() throws Exception {
+            try (OutputStream out = Files.newOutputStream(Path.of(Wire.DIR_INSIDE, Wire.EVENTS),
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                byte[] chunk = new byte[1 << 20];
+                java.util.Arrays.fill(chunk, (byte) 'x');
+                for (int i = 0; i < 33; i++) {
+                    out.write(chunk);
+                }
+                Thread.sleep(Long.MAX_VALUE); // only the parent's kill ends it
+            }
+        }
+    }
+
+    @Test
+    void anEventLineOverTheCapKillsTheJvmAndFailsNamingTheCap() {
+        Throwable failure = Kit.onlyFailure(Kit.run(WritesAnEndlessEventLine.class));
+        assertThat(failure).isInstanceOf(java.io.UncheckedIOException.class).hasMessage(
+                "the sandboxed JVM wrote an event line longer than 32 MiB (the cap), so it was killed");
+    }
+
+    @Sandboxed(jvm = true)
+    static class LocksItsDirectory {
+        @Test
+        void chmodsEverythingInTheSharedDirectoryTo000() throws Exception {
+            Path dir = Path.of(Wire.DIR_INSIDE);
+            Path deep = Files.createDirectories(dir.resolve("a/b/c"));
+            Files.writeString(deep.resolve("file"), "x");
+            Files.createSymbolicLink(dir.resolve("a/link"), Path.of("/proc/self"));
+            var none = java.nio.file.attribute.PosixFilePermissions.fromString("---------");
+            Files.setPosixFilePermissions(deep.resolve("file"), none);
+            Files.setPosixFilePermissions(deep, none);
+            Files.setPosixFilePermissions(deep.getParent(), none);
+            Files.setPosixFilePermissions(dir.resolve("a"), none);
+            // The events still arrive (through the FIFO the parent opened), whatever the directory's mode.
+            Files.setPosixFilePermissions(dir.resolve(Wire.EVENTS), none);
+            Files.setPosixFilePermissions(dir, none);
+        }
+    }
+
+    @Test
+    void aSharedDirectoryTheTestLockedIsRemoved() throws IOException {
+        List<Path> before = ownSharedDirectories();
+        Kit.succeeded(Kit.run(LocksItsDirectory.class), 1);
+        assertThat(ownSharedDirectories()).as("shared directories left").isSubsetOf(before);
+    }
+
+    private static List<Path> ownSharedDirectories() throws IOException {
+        String prefix = "sandboxed-jvm-" + ProcessHandle.current().pid() + "-";
+        try (Stream<Path> entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
+            return entries.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
+        }
     }
 
     @Sandboxed(jvm = true)

@@ -1,14 +1,11 @@
 package dev.sandboxed.junit.internal.hermetic;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -150,17 +147,12 @@ public final class Cds implements AutoCloseable {
      */
     static List<String> readList(Path dir) {
         Set<String> names = new LinkedHashSet<>();
-        Path file = dir.resolve(LIST);
+        Optional<byte[]> bytes = Wire.readUntrusted(dir.resolve(LIST), (int) MAX_LIST_BYTES);
+        if (bytes.isEmpty()) {
+            return List.of();
+        }
         try {
-            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-            if (!a.isRegularFile()) {
-                return List.of();
-            }
-            byte[] bytes;
-            try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-                bytes = in.readNBytes((int) MAX_LIST_BYTES);
-            }
-            for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n")) {
+            for (String line : new String(bytes.get(), StandardCharsets.UTF_8).split("\n")) {
                 String name = line.split(" ", 2)[0];
                 if (CLASS_NAME.matcher(name).matches()) {
                     names.add(name);
@@ -168,7 +160,7 @@ public final class Cds implements AutoCloseable {
                     names.add(line);
                 }
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             return List.of();
         }
         return List.copyOf(names);

@@ -137,12 +137,14 @@ public final class JvmRun {
         private final Cds.Use cds;
         private final Runnable abandonListing;
         private final List<Thread> output;
+        private final EventPipe events;
         /** Set once {@link #finish} took it for a test: its class listing is then read, not handed on. */
         private boolean used;
 
         Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec, Cds.Use cds,
-                 Runnable abandonListing, List<Thread> output) {
+                 Runnable abandonListing, List<Thread> output, EventPipe events) {
             this.output = output;
+            this.events = events;
             this.key = key;
             this.cds = cds;
             this.abandonListing = abandonListing;
@@ -167,7 +169,8 @@ public final class JvmRun {
             try {
                 sandbox.close();
             } finally {
-                delete(dir);
+                endQuietly(events);
+                SharedDir.remove(dir);
                 if (cds.lists() && !used) {
                     abandonListing.run();
                 }
@@ -215,12 +218,13 @@ public final class JvmRun {
     public Prepared prepare(SandboxSpec base, Function<SandboxSpec, Sandbox> start) {
         Path dir;
         try {
-            dir = Files.createTempDirectory("sandboxed-jvm-");
+            dir = SharedDir.create();
         } catch (IOException e) {
             throw new UncheckedIOException("create the sandboxed JVM's directory", e);
         }
         Sandbox sandbox = null;
         Cds.Use use = null;
+        EventPipe events = null;
         try {
             SandboxSpec spec = spec(base, dir);
             use = cds.next();
@@ -231,6 +235,8 @@ public final class JvmRun {
             }
             List<String> command = command(base, use.options(), Optional.of(Wire.DIR_INSIDE + "/" + CLASS_PATH_ARGS));
             sandbox = start.apply(spec);
+            // Opened once the sandbox is up: a helper process started with it must not inherit the FIFO.
+            events = EventPipe.create(dir.resolve(Wire.EVENTS));
             ProcessSpec.Builder ps = ProcessSpec.builder(command)
                     .workdir(Path.of(System.getProperty("user.dir")).toAbsolutePath().toString())
                     .stdin(Stdio.pipe()).stdout(Stdio.pipe()).stderr(Stdio.pipe());
@@ -241,17 +247,40 @@ public final class JvmRun {
                 }
             });
             SandboxProcess process = sandbox.spawn(ps.build());
+            events.start(process::kill);
             List<Thread> output = List.of(pump(process.stdout(), stdout, "stdout"), pump(process.stderr(), stderr, "stderr"));
-            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing, output);
+            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing, output, events);
+        } catch (IOException e) {
+            cleanUp(sandbox, events, dir, use);
+            throw new UncheckedIOException("make the sandboxed JVM's events FIFO in " + dir, e);
         } catch (RuntimeException | Error e) {
+            cleanUp(sandbox, events, dir, use);
+            throw e;
+        }
+    }
+
+    private void cleanUp(Sandbox sandbox, EventPipe events, Path dir, Cds.Use use) {
+        try {
             if (sandbox != null) {
                 sandbox.close();
             }
-            delete(dir);
+        } finally {
+            endQuietly(events);
+            SharedDir.remove(dir);
             if (use != null && use.lists()) {
                 cds.abandonListing();
             }
-            throw e;
+        }
+    }
+
+    /** Ends the events reader of a JVM whose result is not wanted (its sandbox is gone). */
+    private static void endQuietly(EventPipe events) {
+        if (events != null) {
+            try {
+                events.end();
+            } catch (IOException e) {
+                // a cap was passed: that JVM's result is not reported anyway
+            }
         }
     }
 
@@ -282,13 +311,14 @@ public final class JvmRun {
             Duration duration = Duration.ofNanos(System.nanoTime() - t0);
             jvm.sandbox.close();
             awaitOutput(jvm.output); // all it wrote is out before its result is reported, not under the next test
+            List<JsonNode> events = jvm.events.end();
             if (jvm.cds.lists()) {
                 classes = Cds.readList(jvm.dir);
             }
-            outcome = new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), Wire.readEvents(jvm.dir),
+            outcome = new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), events,
                     jvm.spec, jvm.cds.description(), Wire.readCrashReport(jvm.dir));
         } catch (IOException e) {
-            throw new UncheckedIOException("read the sandboxed JVM's events in " + jvm.dir, e);
+            throw new UncheckedIOException(e.getMessage(), e);
         } finally {
             if (jvm.cds.lists()) {
                 cds.create(classes); // also when empty: this run makes no other attempt
@@ -511,20 +541,6 @@ public final class JvmRun {
             return Optional.of(Path.of(source.getLocation().toURI()).toString());
         } catch (URISyntaxException | SecurityException | IllegalArgumentException e) {
             return Optional.empty();
-        }
-    }
-
-    private static void delete(Path dir) {
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> {
-                try {
-                    Files.deleteIfExists(p);
-                } catch (IOException e) {
-                    // best effort: a temp directory
-                }
-            });
-        } catch (IOException | UncheckedIOException e) {
-            // best effort
         }
     }
 }

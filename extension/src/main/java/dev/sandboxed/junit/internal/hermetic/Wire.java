@@ -7,33 +7,36 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * The protocol between the test JVM and a sandboxed test JVM: the parent writes the request (the test to run and the
- * configuration parameters) as one JSON line on the child's stdin, a pipe, once the child has booted; the child appends one JSON object per
- * line to {@code events.jsonl} in the directory they share as things happen, each line flushed, so a child that dies mid-test leaves every
- * complete event before it. Events ({@code type}): {@code started}, {@code entry} ({@code entries}: a report entry),
+ * configuration parameters) as one JSON line on the child's stdin, a pipe, once the child has booted; the child writes
+ * one JSON object per line, each in one write, as things happen into {@code events}, a FIFO the parent made in the
+ * directory they share before the child started and reads from its start ({@link EventPipe}: capped, ended by a marker
+ * line of its own once the sandbox is gone), so a child that dies mid-test yields every complete event before it.
+ * Events ({@code type}): {@code started}, {@code entry} ({@code entries}: a report entry), {@code file} (a file or
+ * directory the test published, see {@link PublishedFiles}),
  * {@code finished} ({@code status} SUCCESSFUL, FAILED or ABORTED, {@code throwable}), {@code skipped}
  * ({@code reason}), {@code exit} ({@code frames}: where {@code System.exit} was called) and, when listing a factory,
  * {@code dynamic} ({@code uniqueId}, {@code parentId}, {@code displayName}, {@code container}, {@code source}: a URI).
+ * The other files the parent reads from that directory (a crash report, a class list) are untrusted: see
+ * {@link #readUntrusted}.
  */
 public final class Wire {
     /** Where the shared directory is inside the sandbox. */
     public static final String DIR_INSIDE = "/run/sandboxed-jvm";
-    public static final String EVENTS = "events.jsonl";
+    /** The events FIFO in the shared directory. */
+    public static final String EVENTS = "events";
     /** Set in the sandboxed JVM: the extension does not act there, the test runs in place. */
     public static final String CHILD_PROPERTY = "sandboxed.jvm.child";
 
@@ -79,45 +82,23 @@ public final class Wire {
         return Request.fromJson(MAPPER.readTree(line));
     }
 
-    /** The most the parent reads of the events file: the child writes it, so its size is the child's to choose. */
-    static final int MAX_EVENTS_BYTES = 64 << 20;
-
     /**
-     * The complete events the child wrote; a torn last line (the child died writing it) is left out. Read after the
-     * sandbox is closed, so nothing swaps the file between the check and the read; still no link is followed and
-     * only a regular file of at most {@link #MAX_EVENTS_BYTES} is read (a FIFO or a link to /dev/zero would hang or
-     * exhaust the test JVM).
+     * At most {@code max} bytes from the start of {@code file}, a file the sandboxed JVM may have replaced; empty when it
+     * is missing, not a regular file (a FIFO or device would hang or never end the read) or cannot be read. No link is
+     * followed: read in the parent's view, it would reach the parent's files. Read after the sandbox is gone, so nothing
+     * swaps the file between the check and the read.
      */
-    static List<JsonNode> readEvents(Path dir) throws IOException {
-        Path file = dir.resolve(EVENTS);
-        List<JsonNode> events = new ArrayList<>();
-        BasicFileAttributes attributes;
+    static Optional<byte[]> readUntrusted(Path file, int max) {
         try {
-            attributes = Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
-        } catch (NoSuchFileException e) {
-            return events;
-        }
-        if (!attributes.isRegularFile()) {
-            throw new IOException(file + " is not a regular file: the sandboxed JVM replaced its events file");
-        }
-        byte[] bytes;
-        try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-            bytes = in.readNBytes(MAX_EVENTS_BYTES + 1);
-        }
-        if (bytes.length > MAX_EVENTS_BYTES) {
-            throw new IOException(file + " is larger than " + (MAX_EVENTS_BYTES >> 20) + " MiB: not read");
-        }
-        for (String line : new String(bytes, StandardCharsets.UTF_8).split("\n", -1)) {
-            if (line.isEmpty()) {
-                continue;
+            if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
+                return Optional.empty();
             }
-            try {
-                events.add(MAPPER.readTree(line));
-            } catch (JsonProcessingException e) {
-                break;
+            try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
+                return Optional.of(in.readNBytes(max));
             }
+        } catch (IOException | RuntimeException e) {
+            return Optional.empty();
         }
-        return events;
     }
 
     /** The crash report the child JVM writes in the shared directory (-XX:ErrorFile; no pid: one JVM per directory). */
@@ -125,41 +106,33 @@ public final class Wire {
 
     /**
      * The summary lines ("# ...") at the head of the child's crash report, if it wrote one: the signal, the JVM and the
-     * problematic frame. Read as the events are: after the sandbox is gone, no link followed, a regular file only.
+     * problematic frame (see {@link #readUntrusted}).
      */
     static Optional<String> readCrashReport(Path dir) {
-        Path file = dir.resolve(CRASH_REPORT);
-        try {
-            if (!Files.readAttributes(file, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS).isRegularFile()) {
-                return Optional.empty();
-            }
-            byte[] head;
-            try (InputStream in = Files.newInputStream(file, StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS)) {
-                head = in.readNBytes(8192);
-            }
+        return readUntrusted(dir.resolve(CRASH_REPORT), 8192).flatMap(head -> {
             List<String> lines = new String(head, StandardCharsets.UTF_8).lines()
                     .filter(l -> l.startsWith("# ") && l.length() > 2).map(l -> l.substring(2).strip())
                     .filter(l -> !l.isEmpty() && !l.startsWith("If you would like") && !l.startsWith("http"))
                     .limit(8).toList();
             return lines.isEmpty() ? Optional.empty() : Optional.of(String.join("\n", lines));
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        });
     }
 
-    /** The child's side: appends events, one line each, flushed at once. */
+    /** The child's side: writes events into the FIFO, one line each in one write (unbuffered). */
     static final class EventWriter {
         private final OutputStream out;
 
         EventWriter(Path dir) throws IOException {
-            this.out = Files.newOutputStream(dir.resolve(EVENTS));
+            // Without CREATE: no FIFO (the test removed it) is an error here, not a file nobody reads.
+            this.out = Files.newOutputStream(dir.resolve(EVENTS), StandardOpenOption.WRITE);
         }
 
         synchronized void write(ObjectNode event) {
             try {
-                out.write(MAPPER.writeValueAsBytes(event));
-                out.write('\n');
-                out.flush();
+                byte[] json = MAPPER.writeValueAsBytes(event);
+                byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
+                line[json.length] = '\n';
+                out.write(line);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
