@@ -26,8 +26,9 @@ import dev.sandboxed.core.spec.UserSpec;
 /**
  * What a user waits for: sandbox start-up and exec latencies against bubblewrap, unshare and a plain spawn, round
  * by round with nothing waited for in between (P1, P2), throughput with 4 in flight and the machine's CPU per
- * item (P3), host memory per idle sandbox (P4) and the cost of {@code @Sandboxed} per JUnit test (P5). One JVM,
- * one run; it asserts nothing and exits 0 once it ran (2 on bad options).
+ * item (P3), host memory per idle sandbox (P4), the cost of {@code @Sandboxed} per JUnit test (P5) and of
+ * {@code jvm = true} against Surefire's fresh JVMs (P6). One JVM, one run; it asserts nothing and exits 0 once it
+ * ran (2 on bad options).
  *
  * <pre>java -jar bench/target/sandboxed-bench.jar [--rounds N] [--warmup N] [--repeats N] [--p6-tests N] [--cases A,B]
  *     [--json FILE]</pre>
