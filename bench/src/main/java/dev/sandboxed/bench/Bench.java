@@ -26,10 +26,12 @@ import dev.sandboxed.core.spec.UserSpec;
 /**
  * What a user waits for: sandbox start-up and exec latencies against bubblewrap, unshare and a plain spawn, round
  * by round with nothing waited for in between (P1, P2), throughput with 4 in flight and the machine's CPU per
- * item (P3), host memory per idle sandbox (P4) and the cost of {@code @Sandboxed} per JUnit test (P5). One JVM,
- * one run; it asserts nothing and exits 0 once it ran (2 on bad options).
+ * item (P3), host memory per idle sandbox (P4), the cost of {@code @Sandboxed} per JUnit test (P5) and of
+ * {@code jvm = true} against Surefire's fresh JVMs (P6). One JVM, one run; it asserts nothing and exits 0 once it
+ * ran (2 on bad options).
  *
- * <pre>java -jar bench/target/sandboxed-bench.jar [--rounds N] [--warmup N] [--repeats N] [--cases A,B] [--json FILE]</pre>
+ * <pre>java -jar bench/target/sandboxed-bench.jar [--rounds N] [--warmup N] [--repeats N] [--p6-tests N] [--cases A,B]
+ *     [--json FILE]</pre>
  */
 public final class Bench {
     static final int DEFAULT_ROUNDS = 200;
@@ -96,6 +98,7 @@ public final class Bench {
         Integer rounds = null;
         Integer warmup = null;
         Integer repeats = null;
+        int p6Tests = JvmBench.DEFAULT_TESTS;
         Set<String> cases = new LinkedHashSet<>();
         Path json = null;
         for (int i = 0; i < args.length; i++) {
@@ -111,6 +114,12 @@ public final class Bench {
                 case "--rounds", "-n" -> rounds = atLeast(a, v, 1);
                 case "--warmup", "-w" -> warmup = atLeast(a, v, 0);
                 case "--repeats" -> repeats = atLeast(a, v, 1);
+                case "--p6-tests" -> {
+                    p6Tests = atLeast(a, v, 1);
+                    if (p6Tests > JvmBench.MAX_TESTS) {
+                        throw new IllegalArgumentException(a + " must be at most " + JvmBench.MAX_TESTS + ", got " + v);
+                    }
+                }
                 case "--cases" -> {
                     for (String c : v.split(",")) {
                         if (!c.isBlank()) {
@@ -140,7 +149,7 @@ public final class Bench {
         // A quick run (--rounds 10) shrinks the warm-up and the repeats with it unless they are given.
         int w = warmup != null ? warmup : Math.max(2, Math.min(20, r / 10));
         int p = repeats != null ? repeats : (r < 50 ? 2 : 5);
-        return new BenchOptions(r, w, p, Set.copyOf(cases), json);
+        return new BenchOptions(r, w, p, p6Tests, Set.copyOf(cases), json);
     }
 
     /** The file can be written: it exists and is writable, or its directory can be made and written. */
@@ -159,7 +168,8 @@ public final class Bench {
 
     private static void usage(PrintStream s, List<BenchGroup> groups) {
         s.println("usage: java -jar sandboxed-bench.jar [--rounds N (" + DEFAULT_ROUNDS + ")] [--warmup N (rounds/10, <= 20)]"
-                + " [--repeats N (5; 2 with fewer than 50 rounds)] [--cases A,B,...] [--json FILE]");
+                + " [--repeats N (5; 2 with fewer than 50 rounds)] [--p6-tests N (" + JvmBench.DEFAULT_TESTS + ", <= "
+                + JvmBench.MAX_TESTS + ")] [--cases A,B,...] [--json FILE]");
         List<String> names = new ArrayList<>();
         for (BenchGroup g : groups) {
             names.add(g.name() + (g.caseNames().isEmpty() ? "" : " (" + String.join(", ", new TreeSet<>(g.caseNames())) + ")"));

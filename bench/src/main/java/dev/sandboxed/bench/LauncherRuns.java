@@ -6,6 +6,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 
+import org.junit.platform.engine.DiscoverySelector;
 import org.junit.platform.engine.TestExecutionResult;
 import org.junit.platform.launcher.Launcher;
 import org.junit.platform.launcher.LauncherDiscoveryRequest;
@@ -38,9 +39,19 @@ final class LauncherRuns {
         return timed(launcher, testClass, tests, Map.of(), perTest);
     }
 
+    /** As {@link #timed(Launcher, Class, int)}, for the tests {@code selector} selects. */
+    static double timed(Launcher launcher, DiscoverySelector selector, String name, int tests) {
+        return timed(launcher, selector, name, tests, Map.of(), null);
+    }
+
     private static double timed(Launcher launcher, Class<?> testClass, int tests, Map<String, String> configuration,
                                 List<Long> perTest) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selectClass(testClass))
+        return timed(launcher, selectClass(testClass), testClass.getSimpleName(), tests, configuration, perTest);
+    }
+
+    private static double timed(Launcher launcher, DiscoverySelector selector, String name, int tests,
+                                Map<String, String> configuration, List<Long> perTest) {
+        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request().selectors(selector)
                 .configurationParameters(configuration).build();
         SummaryGeneratingListener listener = new SummaryGeneratingListener();
         TestExecutionListener each = new TestExecutionListener() {
@@ -68,7 +79,7 @@ final class LauncherRuns {
         if (summary.getTotalFailureCount() > 0 || summary.getTestsSucceededCount() != tests) {
             StringBuilder why = new StringBuilder();
             summary.getFailures().stream().limit(3).forEach(f -> why.append('\n').append(f.getException()));
-            throw new IllegalStateException(testClass.getSimpleName() + ": " + summary.getTestsSucceededCount()
+            throw new IllegalStateException(name + ": " + summary.getTestsSucceededCount()
                     + " of " + tests + " passed" + why);
         }
         return ms;

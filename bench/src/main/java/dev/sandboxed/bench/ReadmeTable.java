@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 /**
  * The README's table from the JSON of runs (typically root and rootless): one column per run, medians with p90 in
- * brackets, the ratios, P3, P4 and P5.
+ * brackets, the ratios, P3, P4, P5 and P6 (median of rounds, p90 in brackets).
  *
  * <pre>java -cp bench/target/sandboxed-bench.jar dev.sandboxed.bench.ReadmeTable root.json rootless.json</pre>
  */
@@ -74,6 +74,13 @@ public final class ReadmeTable {
         row(out, runs, "P4 Pss per idle sandbox, inits + server (KiB)", r -> one(r.at("/groups/p4"), "pssPerSandboxKiB", "%.0f"));
         row(out, runs, "P5 overhead per @Sandboxed test (ms)", r -> one(r.at("/groups/p5"), "overheadPerTestMs", "%.2f"));
         row(out, runs, "P5 same, tests working 20 ms each (ms)", r -> one(r.at("/groups/p5/work"), "overheadPerTestMs", "%.2f"));
+        row(out, runs, "P6 hermetic test over in place (ms)", r -> spread(r.at("/groups/p6"), "hermeticPerTestMs", "%.0f"));
+        row(out, runs, "P6 Surefire reuseForks=false over true, per test (ms)", r -> spread(r.at("/groups/p6"),
+                "surefirePerTestMs", "%.0f"));
+        row(out, runs, "P6 plain JVM start (ms)", r -> spread(r.at("/groups/p6"), "plainJvmStartMs", "%.0f"));
+        row(out, runs, "P6 hermetic / plain JVM start (target < 0.5)", r -> spread(r.at("/groups/p6"),
+                "hermeticOverPlainStart", "%.2f"));
+        row(out, runs, "P6 Surefire / plain JVM start", r -> spread(r.at("/groups/p6"), "surefireOverPlainStart", "%.2f"));
     }
 
     private static void row(PrintStream out, List<JsonNode> runs, String label, Function<JsonNode, String> cell) {
@@ -87,6 +94,13 @@ public final class ReadmeTable {
     private static String one(JsonNode group, String field, String format) {
         JsonNode v = group.path(field);
         return v.isNumber() ? String.format(Locale.ROOT, format, v.asDouble()) : skipped(group);
+    }
+
+    /** A P6 figure over rounds: median with p90 in brackets. */
+    private static String spread(JsonNode group, String field, String format) {
+        JsonNode v = group.path(field);
+        return v.path("median").isNumber() ? String.format(Locale.ROOT, format + " (" + format + ")",
+                v.path("median").asDouble(), v.path("p90").asDouble()) : skipped(group);
     }
 
     private static String pair(JsonNode group, String a, String b, String format) {

@@ -62,6 +62,17 @@ public record Stats(int n, double minMs, double medianMs, double p90Ms, double m
         return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
     }
 
+    /** Nearest rank, as for samples: the p90 of 5 values is the largest. */
+    public static double percentile(double[] values, double p) {
+        if (values.length == 0) {
+            throw new IllegalArgumentException("no values");
+        }
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int rank = (int) Math.ceil(p / 100.0 * sorted.length);
+        return sorted[Math.max(0, Math.min(sorted.length - 1, rank - 1))];
+    }
+
     /** Nearest rank: the smallest sample with at least p percent of the samples at or below it. */
     static long percentile(long[] sorted, double p) {
         int rank = (int) Math.ceil(p / 100.0 * sorted.length);
