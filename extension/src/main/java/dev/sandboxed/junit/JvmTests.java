@@ -101,9 +101,7 @@ final class JvmTests {
             }
         }
         for (Constructor<?> c : testClass.getDeclaredConstructors()) {
-            if (Arrays.stream(c.getParameterTypes()).anyMatch(t -> t == Container.class)) {
-                throw unsupported("Container constructor parameters", "a test without containers");
-            }
+            checkConstructor(c);
         }
         // A @Nested class's enclosing instances are made in the sandboxed JVM too: their fields count.
         for (Class<?> c = testClass; c != null; c = c.isMemberClass() && !java.lang.reflect.Modifier.isStatic(c.getModifiers())
@@ -115,6 +113,13 @@ final class JvmTests {
         settings.jvmUnsupported().ifPresent(attribute -> {
             throw unsupported(attribute, "network none or host, limits, seccomp, binds, tmpfs, env, user, hostname, timeout");
         });
+    }
+
+    /** Refuses a constructor with Container parameters; see {@link #check}. */
+    static void checkConstructor(Constructor<?> constructor) {
+        if (Arrays.stream(constructor.getParameterTypes()).anyMatch(t -> t == Container.class)) {
+            throw unsupported("Container constructor parameters", "a test without containers");
+        }
     }
 
     private static SandboxedConfigurationException unsupported(String what, String expected) {
