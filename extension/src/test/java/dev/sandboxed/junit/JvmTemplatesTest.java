@@ -395,4 +395,61 @@ class JvmTemplatesTest {
                 .hasMessageStartingWith("the sandboxed JVM's class-template-invocation #1 is '[1] value=")
                 .hasMessageContaining("but the test JVM's is '[1] value=");
     }
+
+    /** No toString of its own: its display name is {@code Object.toString}'s, with a hash that differs in every JVM. */
+    static final class Opaque {
+        final int n;
+
+        Opaque(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Opaque o && o.n == n;
+        }
+
+        @Override
+        public int hashCode() {
+            return JVM.hashCode() * 31 + n; // as an identity hash: another in each JVM
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class IdentityNames {
+        static Stream<Object> objects() {
+            return Stream.of(new Opaque(1), new Opaque(2));
+        }
+
+        @ParameterizedTest
+        @MethodSource("objects")
+        void each(Opaque opaque, TestReporter reporter) {
+            reporter.publishEntry(Map.of("opaque", Integer.toString(opaque.n), "child", Boolean.toString(child())));
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class LooksLikeIdentity {
+        static Stream<String> addresses() {
+            return Stream.of("user@" + Integer.toHexString(JVM.hashCode()));
+        }
+
+        @ParameterizedTest
+        @MethodSource("addresses")
+        void each(String address) {
+        }
+    }
+
+    @Test
+    void identityHashesInDisplayNamesAreNotTakenForOtherInvocations() {
+        EngineExecutionResults results = Kit.run(IdentityNames.class);
+        Kit.succeeded(results, 2);
+        assertThat(results.testEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .allSatisfy(name -> assertThat(name).contains(Opaque.class.getName() + "@"));
+        assertThat(entries(results, "opaque")).extracting(e -> e.get("opaque") + " " + e.get("child"))
+                .containsExactly("1 true", "2 true");
+        // Text in that form whose part before the @ is no class is the argument's own: it must be equal.
+        assertThat(Kit.onlyFailure(Kit.run(LooksLikeIdentity.class))).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("the sandboxed JVM's test-template-invocation #1 is '[1] user@");
+    }
 }

@@ -199,11 +199,11 @@ public final class ChildMain {
             }
         }
 
-        /** Notes the first node found by position whose display name differs from the parent's. */
+        /** Notes the first node found by position whose display name differs from the parent's but for identity hashes. */
         void compareName(TestIdentifier id) {
             String expected = expectedNames.get(id.getUniqueId());
             if (expected == null || mismatch != null
-                    || expected.equals(id.getDisplayName())) {
+                    || Invocations.sameName(expected, id.getDisplayName(), ChildMain.class.getClassLoader())) {
                 return;
             }
             UniqueId.Segment last = UniqueId.parse(id.getUniqueId()).getLastSegment();
