@@ -354,9 +354,12 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         return testClass.isPresent() && jvmOnClasses(testClass.get()) && !instanceClassMethods(outermost(testClass.get()));
     }
 
-    /** Whether {@code type}, its superclasses or its {@code @Nested} classes, deeply, have non-static class methods. */
+    /**
+     * Whether {@code type}, its superclasses or its {@code @Nested} classes, deeply, have non-static methods that run
+     * here around their tests: {@code @BeforeAll}, {@code @AfterAll} and (JUnit 5.13+) a class template invocation's.
+     */
     private static boolean instanceClassMethods(Class<?> type) {
-        for (Class<? extends Annotation> a : List.of(BeforeAll.class, AfterAll.class)) {
+        for (Class<? extends Annotation> a : CLASS_METHODS) {
             if (!AnnotationSupport.findAnnotatedMethods(type, a, HierarchyTraversalMode.TOP_DOWN).stream()
                     .allMatch(m -> Modifier.isStatic(m.getModifiers()))) {
                 return true;
@@ -370,6 +373,22 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             }
         }
         return false;
+    }
+
+    private static final List<Class<? extends Annotation>> CLASS_METHODS = classMethodAnnotations();
+
+    private static List<Class<? extends Annotation>> classMethodAnnotations() {
+        List<Class<? extends Annotation>> found = new ArrayList<>(List.of(BeforeAll.class, AfterAll.class));
+        // Optional: junit-jupiter-params may be absent or older than 5.13.
+        for (String name : List.of("org.junit.jupiter.params.BeforeParameterizedClassInvocation",
+                "org.junit.jupiter.params.AfterParameterizedClassInvocation")) {
+            try {
+                found.add(Class.forName(name, false, SandboxedExtension.class.getClassLoader()).asSubclass(Annotation.class));
+            } catch (ClassNotFoundException | LinkageError | ClassCastException e) {
+                // not on this class path
+            }
+        }
+        return List.copyOf(found);
     }
 
     private static Class<?> outermost(Class<?> type) {

@@ -15,6 +15,10 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestInstancePostProcessor;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * {@code @Sandboxed(jvm = true)}: the test instance is built in the sandboxed JVM only. Each fixture counts, in a static
@@ -236,5 +240,55 @@ class JvmInstanceTest {
                         + "test without containers");
         assertThat(BUILT_IN_PARENT).hasValue(0);
         Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    @ParameterizedClass
+    @ValueSource(ints = {1, 2})
+    static class ClassTemplate {
+        final String initializer = built();
+        final int value;
+
+        ClassTemplate(int value) {
+            built();
+            this.value = value;
+        }
+
+        @Test
+        void inItsJvm() {
+            assertThat(initializer).isEqualTo("child");
+            assertThat(value).isBetween(1, 2);
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    @ParameterizedClass
+    @ValueSource(ints = {1})
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    static class ClassTemplateWithInstanceSetUp {
+        final String initializer = built();
+        @Parameter
+        int value;
+        String setUp;
+
+        @BeforeParameterizedClassInvocation
+        void setUp() {
+            setUp = initializer + " set up " + value;
+        }
+
+        @Test
+        void inItsJvm() {
+            assertThat(setUp).isEqualTo("child set up 1");
+        }
+    }
+
+    @Test
+    void parameterizedClassInstancesAreBuiltOnlyInTheirJvmUnlessUsedHere() {
+        BUILT_IN_PARENT.set(0);
+        Kit.succeeded(Kit.run(ClassTemplate.class), 2);
+        assertThat(BUILT_IN_PARENT).as("constructors and initializers run in the parent").hasValue(0);
+        BUILT_IN_PARENT.set(0);
+        Kit.succeeded(Kit.run(ClassTemplateWithInstanceSetUp.class), 1);
+        assertThat(BUILT_IN_PARENT).as("a non-static @BeforeParameterizedClassInvocation runs here on the instance").hasValue(1);
     }
 }
