@@ -9,6 +9,7 @@ module dev.sandboxed.junit {
     requires java.management; // the parent's -D options, passed on to a sandboxed test JVM
     requires com.fasterxml.jackson.databind; // the protocol with a sandboxed test JVM (jvm = true)
     requires static org.junit.platform.launcher; // only that JVM's main, run on the class path, uses it
+    requires jdk.unsupported; // a jvm = true test's instance here is made without running its constructor
 
     exports dev.sandboxed.junit;
     // dev.sandboxed.junit.internal.hermetic (jvm = true) and .internal.cleanup are not exported.

@@ -15,7 +15,10 @@ final class JUnitFeatures {
     private static final System.Logger LOG = System.getLogger(JUnitFeatures.class.getName());
     private static final AtomicBoolean REPORTED = new AtomicBoolean();
 
-    /** 5.12+: constructor parameters of per-method test instances see the test method's context. */
+    /**
+     * 5.12+: constructor parameters and the constructor call of per-method test instances see the test method's
+     * context (so a method-level {@code jvm = true} test gets a hollow instance here).
+     */
     static final boolean INSTANTIATION_SCOPE =
             present("org.junit.jupiter.api.extension.TestInstantiationAwareExtension");
     /** 5.14+: {@code ExtensionContext.publishFile(name, MediaType, ...)}, also for a jvm = true test's files. */
@@ -39,7 +42,8 @@ final class JUnitFeatures {
         List<String> missing = new ArrayList<>();
         if (!instantiationScope) {
             missing.add("is older than 5.12: a Container constructor parameter is made once per test class, "
-                    + "not per test (use a method parameter or a field for one per test)");
+                    + "not per test (use a method parameter or a field for one per test), and the instance of a test "
+                    + "whose method (not class) says jvm = true is built in this JVM too, constructor and all");
         }
         if (!publishFile) {
             missing.add("is older than 5.14: failure diagnostics are not published as a file (the report entry "

@@ -33,6 +33,7 @@ import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.junit.internal.hermetic.Cds;
 import dev.sandboxed.junit.internal.hermetic.ChildMain;
 import dev.sandboxed.junit.internal.hermetic.DynamicListing;
+import dev.sandboxed.junit.internal.hermetic.Invocations;
 import dev.sandboxed.junit.internal.hermetic.JvmPool;
 import dev.sandboxed.junit.internal.hermetic.JvmRun;
 import dev.sandboxed.junit.internal.hermetic.PublishedFiles;
@@ -101,9 +102,7 @@ final class JvmTests {
             }
         }
         for (Constructor<?> c : testClass.getDeclaredConstructors()) {
-            if (Arrays.stream(c.getParameterTypes()).anyMatch(t -> t == Container.class)) {
-                throw unsupported("Container constructor parameters", "a test without containers");
-            }
+            checkConstructor(c);
         }
         // A @Nested class's enclosing instances are made in the sandboxed JVM too: their fields count.
         for (Class<?> c = testClass; c != null; c = c.isMemberClass() && !java.lang.reflect.Modifier.isStatic(c.getModifiers())
@@ -115,6 +114,13 @@ final class JvmTests {
         settings.jvmUnsupported().ifPresent(attribute -> {
             throw unsupported(attribute, "network none or host, limits, seccomp, binds, tmpfs, env, user, hostname, timeout");
         });
+    }
+
+    /** Refuses a constructor with Container parameters; see {@link #check}. */
+    static void checkConstructor(Constructor<?> constructor) {
+        if (Arrays.stream(constructor.getParameterTypes()).anyMatch(t -> t == Container.class)) {
+            throw unsupported("Container constructor parameters", "a test without containers");
+        }
     }
 
     private static SandboxedConfigurationException unsupported(String what, String expected) {
@@ -155,7 +161,8 @@ final class JvmTests {
         SandboxSpec spec = settings.toSpec(owner);
         SandboxRuntime runtime = Runtimes.runtime(owner, config);
         Class<?> testClass = owner.getRequiredTestClass();
-        Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), list, configuration(config));
+        Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), list, configuration(config),
+                positional(context));
         Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
         boolean cdsOn = cdsOn(config);
@@ -214,6 +221,20 @@ final class JvmTests {
             throw t;
         }
         return outcome;
+    }
+
+    /**
+     * The display names of the test and its enclosing invocations that the child finds by position: of a
+     * {@code @ParameterizedClass} invocation too, whose tests are selected by their method.
+     */
+    private static Map<String, String> positional(ExtensionContext context) {
+        Map<String, String> names = new LinkedHashMap<>();
+        for (ExtensionContext c = context; c != null; c = c.getParent().orElse(null)) {
+            if (Invocations.positional(c.getUniqueId())) {
+                names.put(c.getUniqueId(), c.getDisplayName());
+            }
+        }
+        return names;
     }
 
     private static boolean cdsOn(ExtensionConfig config) {

@@ -18,6 +18,8 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.function.Consumer;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MediaType;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestInstance;
@@ -46,6 +48,7 @@ import dev.sandboxed.core.Network;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.wait.ReadinessException;
+import dev.sandboxed.junit.internal.hermetic.Hollow;
 
 
 /**
@@ -138,6 +141,10 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         Constructor<?>[] constructors = factoryContext.getTestClass().getDeclaredConstructors();
         if (constructors.length != 1) {
             return; // JUnit itself rejects the class
+        }
+        if (hollow(context, factoryContext.getTestClass())) {
+            // Refused before JUnit resolves the parameters, which would make the containers here.
+            JvmTests.checkConstructor(constructors[0]);
         }
         List<SandboxedSettings> needed = new ArrayList<>();
         for (Parameter p : constructors[0].getParameters()) {
@@ -310,6 +317,88 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         throw attachDiagnostics(context, unwrap(throwable));
     }
 
+    /**
+     * {@code jvm = true}: the sandboxed JVM builds the test instance; this one gets a hollow one, made without running a
+     * constructor or field initializer of the test's code, when every test it serves runs there (see
+     * {@link #hollow}). Constructor parameters were resolved before this call, here.
+     */
+    @Override
+    public <T> T interceptTestClassConstructor(Invocation<T> invocation, ReflectiveInvocationContext<Constructor<T>> invocationContext,
+                                               ExtensionContext context) throws Throwable {
+        Class<T> type = invocationContext.getExecutable().getDeclaringClass();
+        if (acting(context) && hollow(context, type)) {
+            invocation.skip();
+            return Hollow.instance(type);
+        }
+        return invocation.proceed();
+    }
+
+    /**
+     * Whether an instance of {@code type} (the test class or an enclosing class of a {@code @Nested} one), made for
+     * {@code context}, serves {@code jvm = true} tests only and nothing here needs its state. A test method's context
+     * (per-method lifecycle on JUnit 5.12+, see {@link #getTestInstantiationExtensionContextScope}): that test says
+     * {@code jvm = true}. A class's (per-class lifecycle, or an older JUnit): the class or an enclosing one says it, so
+     * all its tests and those of its {@code @Nested} classes run there, and no non-static {@code @BeforeAll} or
+     * {@code @AfterAll} method, which runs here on the instance, is in that tree. Never for a class with a non-static
+     * {@code @RegisterExtension} field: JUnit reads the extension from the instance.
+     */
+    private static boolean hollow(ExtensionContext context, Class<?> type) {
+        if (!AnnotationSupport.findAnnotatedFields(type, RegisterExtension.class, f -> !Modifier.isStatic(f.getModifiers()),
+                HierarchyTraversalMode.TOP_DOWN).isEmpty()) {
+            return false;
+        }
+        if (context.getTestMethod().isPresent()) {
+            return jvmDeclared(context);
+        }
+        Optional<Class<?>> testClass = context.getTestClass();
+        return testClass.isPresent() && jvmOnClasses(testClass.get()) && !instanceClassMethods(outermost(testClass.get()));
+    }
+
+    /**
+     * Whether {@code type}, its superclasses or its {@code @Nested} classes, deeply, have non-static methods that run
+     * here around their tests: {@code @BeforeAll}, {@code @AfterAll} and (JUnit 5.13+) a class template invocation's.
+     */
+    private static boolean instanceClassMethods(Class<?> type) {
+        for (Class<? extends Annotation> a : CLASS_METHODS) {
+            if (!AnnotationSupport.findAnnotatedMethods(type, a, HierarchyTraversalMode.TOP_DOWN).stream()
+                    .allMatch(m -> Modifier.isStatic(m.getModifiers()))) {
+                return true;
+            }
+        }
+        for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
+            for (Class<?> member : c.getDeclaredClasses()) {
+                if (isInner(member) && instanceClassMethods(member)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
+    private static final List<Class<? extends Annotation>> CLASS_METHODS = classMethodAnnotations();
+
+    private static List<Class<? extends Annotation>> classMethodAnnotations() {
+        List<Class<? extends Annotation>> found = new ArrayList<>(List.of(BeforeAll.class, AfterAll.class));
+        // Optional: junit-jupiter-params may be absent or older than 5.13.
+        for (String name : List.of("org.junit.jupiter.params.BeforeParameterizedClassInvocation",
+                "org.junit.jupiter.params.AfterParameterizedClassInvocation")) {
+            try {
+                found.add(Class.forName(name, false, SandboxedExtension.class.getClassLoader()).asSubclass(Annotation.class));
+            } catch (ClassNotFoundException | LinkageError | ClassCastException e) {
+                // not on this class path
+            }
+        }
+        return List.copyOf(found);
+    }
+
+    private static Class<?> outermost(Class<?> type) {
+        Class<?> c = type;
+        while (isInner(c)) {
+            c = c.getEnclosingClass();
+        }
+        return c;
+    }
+
     /** {@code jvm = true}: the sandboxed JVM runs the test's {@code @BeforeEach} methods, not this one. */
     @Override
     public void interceptBeforeEachMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
@@ -457,8 +546,13 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             return false;
         }
         return AnnotationSupport.findAnnotation(context.getRequiredTestMethod(), Sandboxed.class).filter(Sandboxed::jvm).isPresent()
-                || classChain(context.getRequiredTestClass()).stream()
-                        .anyMatch(c -> AnnotationSupport.findAnnotation(c, Sandboxed.class).filter(Sandboxed::jvm).isPresent());
+                || jvmOnClasses(context.getRequiredTestClass());
+    }
+
+    /** Whether the class, a superclass or an enclosing class says {@code jvm = true}: all its tests run there. */
+    private static boolean jvmOnClasses(Class<?> testClass) {
+        return classChain(testClass).stream()
+                .anyMatch(c -> AnnotationSupport.findAnnotation(c, Sandboxed.class).filter(Sandboxed::jvm).isPresent());
     }
 
     // ---------------------------------------------------------------------------------------------------------

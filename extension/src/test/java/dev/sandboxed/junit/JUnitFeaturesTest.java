@@ -15,7 +15,7 @@ class JUnitFeaturesTest {
     @Test
     void eachMissingFeatureSaysWhichVersionAndWhatChanges() {
         assertThat(JUnitFeatures.missing(false, true)).singleElement().asString()
-                .contains("older than 5.12", "constructor parameter", "per test class");
+                .contains("older than 5.12", "constructor parameter", "per test class", "jvm = true", "built in this JVM");
         assertThat(JUnitFeatures.missing(true, false)).singleElement().asString()
                 .contains("older than 5.14", "not published as a file");
         assertThat(JUnitFeatures.missing(false, false)).hasSize(2);

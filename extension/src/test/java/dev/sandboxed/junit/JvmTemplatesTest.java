@@ -24,6 +24,8 @@ import org.junit.jupiter.api.RepetitionInfo;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 import org.junit.jupiter.api.TestReporter;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -334,5 +336,120 @@ class JvmTemplatesTest {
     void aDisplayNameLengthSetForTheRunReachesEachSandboxedJvm() {
         // The child finds its invocation by display name: cut there as here, or no invocation would match.
         Kit.succeeded(Kit.run(LongArguments.class, Map.of("junit.jupiter.params.displayname.argument.maxlength", "8")), 2);
+    }
+
+    @Sandboxed(jvm = true)
+    @ParameterizedClass
+    @ValueSource(ints = {1, 2})
+    static class ClassTemplate {
+        @Parameter
+        int value;
+
+        @Test
+        void first(TestReporter reporter) {
+            reporter.publishEntry(Map.of("classValue", Integer.toString(value), "jvm", JVM, "child", Boolean.toString(child())));
+        }
+
+        @Test
+        void second() {
+            assertEquals(1, value, "the first invocation's value");
+        }
+    }
+
+    @Test
+    void eachTestOfAParameterizedClassInvocationRunsInItsOwnJvm() {
+        EngineExecutionResults results = Kit.run(ClassTemplate.class);
+        results.testEvents().assertStatistics(s -> s.started(4).succeeded(3).failed(1));
+        assertThat(results.containerEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .contains("[1] value=1", "[2] value=2");
+        Event failed = results.testEvents().failed().stream().findFirst().orElseThrow();
+        assertThat(failed.getTestDescriptor().getUniqueId().toString()).endsWith("/[class-template-invocation:#2]/[method:second()]");
+        assertThat(failed.getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow())
+                .hasMessageStartingWith("the first invocation's value ==> expected: <1> but was: <2>");
+        List<Map<String, String>> runs = entries(results, "classValue");
+        assertThat(runs).extracting(e -> e.get("classValue")).containsExactly("1", "2");
+        assertThat(runs).allSatisfy(e -> assertThat(e).containsEntry("child", "true").doesNotContainEntry("jvm", JVM));
+        assertThat(runs).extracting(e -> e.get("jvm")).doesNotHaveDuplicates();
+        Kit.assertNothingLeft(List.of());
+    }
+
+    @Sandboxed(jvm = true)
+    @ParameterizedClass
+    @MethodSource("random")
+    static class ClassTemplateRandom {
+        static Stream<Integer> random() {
+            return Stream.of(ThreadLocalRandom.current().nextInt(1_000_000, 2_000_000));
+        }
+
+        @Parameter
+        int value;
+
+        @Test
+        void test() {
+        }
+    }
+
+    @Test
+    void parameterizedClassSourcesGivingOtherInvocationsFailNamingIt() {
+        assertThat(Kit.onlyFailure(Kit.run(ClassTemplateRandom.class))).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("the sandboxed JVM's class-template-invocation #1 is '[1] value=")
+                .hasMessageContaining("but the test JVM's is '[1] value=");
+    }
+
+    /** No toString of its own: its display name is {@code Object.toString}'s, with a hash that differs in every JVM. */
+    static final class Opaque {
+        final int n;
+
+        Opaque(int n) {
+            this.n = n;
+        }
+
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Opaque o && o.n == n;
+        }
+
+        @Override
+        public int hashCode() {
+            return JVM.hashCode() * 31 + n; // as an identity hash: another in each JVM
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class IdentityNames {
+        static Stream<Object> objects() {
+            return Stream.of(new Opaque(1), new Opaque(2));
+        }
+
+        @ParameterizedTest
+        @MethodSource("objects")
+        void each(Opaque opaque, TestReporter reporter) {
+            reporter.publishEntry(Map.of("opaque", Integer.toString(opaque.n), "child", Boolean.toString(child())));
+        }
+    }
+
+    @Sandboxed(jvm = true)
+    static class LooksLikeIdentity {
+        static Stream<String> addresses() {
+            return Stream.of("user@" + Integer.toHexString(JVM.hashCode()));
+        }
+
+        @ParameterizedTest
+        @MethodSource("addresses")
+        void each(String address) {
+        }
+    }
+
+    @Test
+    void identityHashesInDisplayNamesAreNotTakenForOtherInvocations() {
+        EngineExecutionResults results = Kit.run(IdentityNames.class);
+        Kit.succeeded(results, 2);
+        assertThat(results.testEvents().started().stream().map(e -> e.getTestDescriptor().getDisplayName()))
+                .allSatisfy(name -> assertThat(name).contains(Opaque.class.getName() + "@"));
+        assertThat(entries(results, "opaque")).extracting(e -> e.get("opaque") + " " + e.get("child"))
+                .containsExactly("1 true", "2 true");
+        // Text in that form whose part before the @ is no class is the argument's own: it must be equal.
+        assertThat(Kit.onlyFailure(Kit.run(LooksLikeIdentity.class))).isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageStartingWith("the sandboxed JVM's test-template-invocation #1 is '[1] user@");
     }
 }

@@ -79,8 +79,8 @@ public final class ChildMain {
                 .configurationParameter(OUTPUT_DIR, Files.createTempDirectory("sandboxed-junit-output").toString())
                 .build();
         listing = request.list();
-        Listener listener = listing ? new ListingListener(events, request.uniqueId())
-                : new Listener(events, positional(request.uniqueId()) ? request.displayName() : null);
+        Listener listener = listing ? new ListingListener(events, request.uniqueId(), request.positional())
+                : new Listener(events, request.positional());
         launcher.execute(discovery, listener);
         if (!listener.reported) {
             // The class itself failed (a @BeforeAll, its discovery) or the test was not found.
@@ -111,16 +111,6 @@ public final class ChildMain {
             }
         }
         return Optional.empty();
-    }
-
-    /** Whether the test is identified by its position among its siblings only: an invocation or a dynamic test. */
-    private static boolean positional(String uniqueId) {
-        try {
-            String type = UniqueId.parse(uniqueId).getLastSegment().getType();
-            return type.equals("test-template-invocation") || type.startsWith("dynamic-");
-        } catch (RuntimeException e) {
-            return false;
-        }
     }
 
     /** A dynamic node's source as the URI a {@code DynamicTest} takes, which Jupiter turns back into the same source. */
@@ -155,8 +145,8 @@ public final class ChildMain {
     private static final class ListingListener extends Listener {
         private final String factoryId;
 
-        ListingListener(Wire.EventWriter events, String factoryId) {
-            super(events, null);
+        ListingListener(Wire.EventWriter events, String factoryId, Map<String, String> expectedNames) {
+            super(events, expectedNames);
             this.factoryId = factoryId;
         }
 
@@ -171,6 +161,7 @@ public final class ChildMain {
 
         @Override
         public void executionStarted(TestIdentifier id) {
+            compareName(id);
             if (id.getUniqueId().equals(factoryId)) {
                 events.write(Wire.event("started"));
             }
@@ -191,27 +182,35 @@ public final class ChildMain {
         private final PublishedFiles.Budget files = new PublishedFiles.Budget();
         volatile boolean reported;
         volatile Throwable containerFailure;
-        /** The display name the test has in the parent, to compare, or null. */
-        private final String expectedName;
+        /** The display names, by unique id, of the nodes found by position in the parent, to compare. */
+        private final Map<String, String> expectedNames;
         private volatile String mismatch;
 
-        Listener(Wire.EventWriter events, String expectedName) {
+        Listener(Wire.EventWriter events, Map<String, String> expectedNames) {
             this.events = events;
-            this.expectedName = expectedName;
+            this.expectedNames = expectedNames;
         }
 
         @Override
         public void executionStarted(TestIdentifier id) {
+            compareName(id);
             if (id.isTest()) {
-                if (expectedName != null && !expectedName.equals(id.getDisplayName())) {
-                    UniqueId.Segment last = UniqueId.parse(id.getUniqueId()).getLastSegment();
-                    mismatch = "the sandboxed JVM's " + last.getType() + " " + last.getValue() + " is '"
-                            + id.getDisplayName() + "' but the test JVM's is '" + expectedName + "': argument sources and "
-                            + "test factories of jvm = true tests must give the same tests in both JVMs; not deterministic ones "
-                            + "(random values, the time, the host's state) are refused";
-                }
                 events.write(Wire.event("started"));
             }
+        }
+
+        /** Notes the first node found by position whose display name differs from the parent's but for identity hashes. */
+        void compareName(TestIdentifier id) {
+            String expected = expectedNames.get(id.getUniqueId());
+            if (expected == null || mismatch != null
+                    || Invocations.sameName(expected, id.getDisplayName(), ChildMain.class.getClassLoader())) {
+                return;
+            }
+            UniqueId.Segment last = UniqueId.parse(id.getUniqueId()).getLastSegment();
+            mismatch = "the sandboxed JVM's " + last.getType() + " " + last.getValue() + " is '" + id.getDisplayName()
+                    + "' but the test JVM's is '" + expected + "': argument sources and test factories of jvm = true tests "
+                    + "must give the same tests in both JVMs; not deterministic ones (random values, the time, the host's "
+                    + "state) are refused";
         }
 
         @Override

@@ -50,8 +50,16 @@ public final class Wire {
      * invocation of a test template or a dynamic test) and its display name there, which the child compares for
      * invocations and dynamic tests, which are identified by position only. With {@code list}, {@code uniqueId} is a
      * test factory: the child runs it, skips its dynamic tests and reports them ({@code dynamic} events).
+     * {@code positional}: the display names, by unique id, of the test and its ancestors that are identified by
+     * position (see {@link Invocations}), which the child compares.
      */
-    public record Request(String uniqueId, String displayName, boolean list, Map<String, String> configuration) {
+    public record Request(String uniqueId, String displayName, boolean list, Map<String, String> configuration,
+                          Map<String, String> positional) {
+        public Request(String uniqueId, String displayName, boolean list, Map<String, String> configuration) {
+            this(uniqueId, displayName, list, configuration, Invocations.positional(uniqueId)
+                    ? Map.of(uniqueId, displayName) : Map.of());
+        }
+
         /** The test {@code uniqueId} itself. */
         public Request(String uniqueId, String displayName, Map<String, String> configuration) {
             this(uniqueId, displayName, false, configuration);
@@ -62,13 +70,18 @@ public final class Wire {
             n.put("uniqueId", uniqueId).put("displayName", displayName).put("list", list);
             ObjectNode config = n.putObject("configuration");
             configuration.forEach(config::put);
+            ObjectNode names = n.putObject("positional");
+            positional.forEach(names::put);
             return n;
         }
 
         static Request fromJson(JsonNode n) {
             Map<String, String> config = new java.util.LinkedHashMap<>();
             n.path("configuration").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
-            return new Request(n.path("uniqueId").asText(), n.path("displayName").asText(), n.path("list").asBoolean(), config);
+            Map<String, String> names = new java.util.LinkedHashMap<>();
+            n.path("positional").fields().forEachRemaining(e -> names.put(e.getKey(), e.getValue().asText()));
+            return new Request(n.path("uniqueId").asText(), n.path("displayName").asText(), n.path("list").asBoolean(), config,
+                    names);
         }
     }
 
