@@ -14,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.StreamReadConstraints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -40,7 +42,9 @@ public final class Wire {
     /** Set in the sandboxed JVM: the extension does not act there, the test runs in place. */
     public static final String CHILD_PROPERTY = "sandboxed.jvm.child";
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Strings as long as an event line may be: Jackson's default (20 million characters) is below a 16 MiB file in base64. */
+    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(EventPipe.MAX_LINE).build()).build());
 
     private Wire() {
     }

@@ -71,4 +71,21 @@ class EventPipeTest {
                 .hasMessage("the sandboxed JVM wrote more than 64 MiB of events (the cap), so it was killed");
         assertThat(kills).hasValue(1);
     }
+
+    @Test
+    void anEventHoldingAPublishedFileOfTheCapInBase64IsRead() throws IOException {
+        EventPipe pipe = EventPipe.create(dir.resolve(Wire.EVENTS));
+        AtomicInteger kills = new AtomicInteger();
+        pipe.start(kills::incrementAndGet);
+        String data = "A".repeat((PublishedFiles.MAX_FILE_BYTES + 2) / 3 * 4); // more than Jackson's default limit
+        Wire.EventWriter writer = new Wire.EventWriter(dir);
+        writer.write(Wire.event("file").put("name", "f").put("data", data));
+        writer.write(Wire.event("finished"));
+
+        var events = pipe.end();
+
+        assertThat(events).hasSize(2);
+        assertThat(events.get(0).path("data").asText()).hasSize(data.length());
+        assertThat(kills).hasValue(0);
+    }
 }
