@@ -26,13 +26,14 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * {@code name}, {@code mediaType} (a file's, if it has one), {@code directory}, {@code data} (a file's bytes, base64)
  * or {@code entries} (a directory's: {@code path} relative to it, {@code data} or {@code directory}), and
  * {@code problems}: what was left out and why. The sandbox's files are untrusted: no link is followed, only regular
- * files and directories are read, at most {@link #MAX_FILE_BYTES} a file and {@link #MAX_TOTAL_BYTES} for all a test
- * publishes; the test JVM checks names, paths and sizes again.
+ * files and directories are read, at most {@link #MAX_FILE_BYTES} a file or a directory's files together (an event is
+ * one line, which the test JVM caps: see {@link EventPipe}) and {@link #MAX_TOTAL_BYTES} for all a test publishes;
+ * the test JVM checks names, paths and sizes again.
  */
 public final class PublishedFiles {
-    /** The most one published file may be. */
+    /** The most one published file, or one published directory's files together, may be. */
     public static final int MAX_FILE_BYTES = 16 << 20;
-    /** The most all files one test publishes may be (in base64 they stay below the events' own limit). */
+    /** The most all files one test publishes may be (in base64 they stay below the events' total limit). */
     public static final int MAX_TOTAL_BYTES = 32 << 20;
     /** The most entries and the deepest nesting of one published directory. */
     static final int MAX_ENTRIES = 10_000;
@@ -43,15 +44,40 @@ public final class PublishedFiles {
     private PublishedFiles() {
     }
 
-    /** What may still be carried, for one test: in the sandboxed JVM and again in the test JVM. */
+    /**
+     * What may still be carried, for one test: in the sandboxed JVM and again in the test JVM. A directory's files
+     * travel in one event together, so they share a budget of one file's size (see {@link #directory}) within it.
+     */
     public static final class Budget {
-        private long left = MAX_TOTAL_BYTES;
+        private final long limit;
+        private final String scope;
+        private final Budget outer;
+        private long left;
+
+        public Budget() {
+            this(MAX_TOTAL_BYTES, "the files published by the test", null);
+        }
+
+        private Budget(long limit, String scope, Budget outer) {
+            this.limit = limit;
+            this.scope = scope;
+            this.outer = outer;
+            this.left = limit;
+        }
+
+        /** The share of the published directory {@code name}: at most a file's size, and within this budget. */
+        Budget directory(String name) {
+            return new Budget(MAX_FILE_BYTES, "directory " + name, this);
+        }
 
         /** Takes {@code bytes} if they fit, else says why not (null when they fit). */
         synchronized String take(String what, long bytes) {
             String problem = check(what, bytes);
             if (problem == null) {
                 left -= bytes;
+                if (outer != null) {
+                    outer.take(what, bytes);
+                }
             }
             return problem;
         }
@@ -63,10 +89,9 @@ public final class PublishedFiles {
                         + " a published file may be; not forwarded";
             }
             if (bytes > left) {
-                return what + " (" + mib(bytes) + ") would bring the files published by the test over "
-                        + mib(MAX_TOTAL_BYTES) + "; not forwarded";
+                return what + " (" + mib(bytes) + ") would bring " + scope + " over " + mib(limit) + "; not forwarded";
             }
-            return null;
+            return outer == null ? null : outer.check(what, bytes);
         }
     }
 
@@ -93,7 +118,7 @@ public final class PublishedFiles {
             BasicFileAttributes a = Files.readAttributes(path, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
             if (a.isDirectory()) {
                 e.put("directory", true);
-                directory(path, e.putArray("entries"), problems, budget);
+                directory(path, e.putArray("entries"), problems, budget.directory(name));
             } else {
                 e.put("directory", false);
                 byte[] bytes = read(name, path, a, problems, budget);
@@ -215,6 +240,7 @@ public final class PublishedFiles {
             bytes(name, event.get("data"), budget, problems).ifPresent(b -> entries.add(new Entry("", b)));
             return new Published(name, mediaType, false, entries, problems);
         }
+        Budget share = budget.directory(name);
         for (JsonNode e : event.path("entries")) {
             String path = e.path("path").asText("");
             if (entries.size() >= MAX_ENTRIES || !relativePath(path)) {
@@ -223,7 +249,7 @@ public final class PublishedFiles {
             } else if (e.path("directory").asBoolean(false)) {
                 entries.add(new Entry(path, null));
             } else {
-                bytes(name + "/" + path, e.get("data"), budget, problems).ifPresent(b -> entries.add(new Entry(path, b)));
+                bytes(name + "/" + path, e.get("data"), share, problems).ifPresent(b -> entries.add(new Entry(path, b)));
             }
         }
         return new Published(name, Optional.empty(), true, entries, problems);

@@ -65,4 +65,23 @@ class PublishedFilesTest {
                 new PublishedFiles.Budget()).problems())
                 .containsExactly("big is 16.0 MiB: larger than the 16.0 MiB a published file may be; not forwarded");
     }
+
+    @Test
+    void aDirectorysFilesTogetherStayWithinOneFilesSizeForTheyTravelInOneEvent(@TempDir Path dir) throws Exception {
+        Path published = Files.createDirectory(dir.resolve("d"));
+        Files.write(published.resolve("a"), new byte[12 << 20]);
+        Files.write(published.resolve("b"), new byte[12 << 20]);
+        ObjectNode e = PublishedFiles.event(published, Optional.empty(), new PublishedFiles.Budget());
+        assertThat(e.path("entries")).hasSize(1);
+        assertThat(e.path("problems")).singleElement().satisfies(p -> assertThat(p.asText())
+                .matches("d/[ab] \\(12\\.0 MiB\\) would bring directory d over 16\\.0 MiB; not forwarded"));
+
+        String twelve = Base64.getEncoder().encodeToString(new byte[12 << 20]);
+        ObjectNode forged = Wire.event("file").put("name", "d").put("directory", true);
+        forged.putArray("entries").add(Wire.event("x").put("path", "a").put("data", twelve))
+                .add(Wire.event("x").put("path", "b").put("data", twelve));
+        PublishedFiles.Published p = PublishedFiles.decode(forged, new PublishedFiles.Budget());
+        assertThat(p.entries()).hasSize(1);
+        assertThat(p.problems()).containsExactly("d/b (12.0 MiB) would bring directory d over 16.0 MiB; not forwarded");
+    }
 }
