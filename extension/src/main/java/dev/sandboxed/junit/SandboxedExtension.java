@@ -49,6 +49,7 @@ import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.wait.ReadinessException;
 import dev.sandboxed.junit.internal.hermetic.Hollow;
+import dev.sandboxed.junit.internal.hermetic.InstanceUse;
 
 
 /**
@@ -340,18 +341,22 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
      * {@code jvm = true}. A class's (per-class lifecycle, or an older JUnit): the class or an enclosing one says it, so
      * all its tests and those of its {@code @Nested} classes run there, and no non-static {@code @BeforeAll} or
      * {@code @AfterAll} method, which runs here on the instance, is in that tree. Never for a class with a non-static
-     * {@code @RegisterExtension} field: JUnit reads the extension from the instance.
+     * {@code @RegisterExtension} field: JUnit reads the extension from the instance. Nor when JUnit reads the state of
+     * an instance in that class tree here: {@link InstanceUse}.
      */
     private static boolean hollow(ExtensionContext context, Class<?> type) {
         if (!AnnotationSupport.findAnnotatedFields(type, RegisterExtension.class, f -> !Modifier.isStatic(f.getModifiers()),
                 HierarchyTraversalMode.TOP_DOWN).isEmpty()) {
             return false;
         }
+        Optional<Class<?>> testClass = context.getTestClass();
+        if (testClass.isEmpty() || InstanceUse.readHere(outermost(testClass.get()))) {
+            return false;
+        }
         if (context.getTestMethod().isPresent()) {
             return jvmDeclared(context);
         }
-        Optional<Class<?>> testClass = context.getTestClass();
-        return testClass.isPresent() && jvmOnClasses(testClass.get()) && !instanceClassMethods(outermost(testClass.get()));
+        return jvmOnClasses(testClass.get()) && !instanceClassMethods(outermost(testClass.get()));
     }
 
     /**

@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
 
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -18,7 +21,11 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
+import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.platform.testkit.engine.EngineExecutionResults;
 
 /**
  * {@code @Sandboxed(jvm = true)}: the test instance is built in the sandboxed JVM only. Each fixture counts, in a static
@@ -290,5 +297,92 @@ class JvmInstanceTest {
         BUILT_IN_PARENT.set(0);
         Kit.succeeded(Kit.run(ClassTemplateWithInstanceSetUp.class), 1);
         assertThat(BUILT_IN_PARENT).as("a non-static @BeforeParameterizedClassInvocation runs here on the instance").hasValue(1);
+    }
+
+    @Sandboxed(jvm = true)
+    static class InstanceCondition {
+        final boolean enabled = built() != null;
+
+        boolean enabled() {
+            return enabled;
+        }
+
+        @Test
+        @EnabledIf("enabled")
+        void inItsJvm() {
+            assertThat(enabled).isTrue();
+        }
+    }
+
+    @Test
+    void anInstanceConditionIsEvaluatedHereOnARealInstance() {
+        // JUnit calls a non-static @EnabledIf method here on the instance: a hollow one's false would skip the test.
+        BUILT_IN_PARENT.set(0);
+        EngineExecutionResults results = Kit.run(InstanceCondition.class);
+        Kit.succeeded(results, 1);
+        results.testEvents().assertStatistics(s -> s.skipped(0));
+        assertThat(BUILT_IN_PARENT).hasValue(1);
+    }
+
+    @Sandboxed(jvm = true)
+    @TestInstance(TestInstance.Lifecycle.PER_CLASS)
+    static class InstanceSources {
+        final String initializer = built();
+        final List<String> values = List.of("a", "b", "c");
+        final List<Integer> numbers = List.of(1, 2);
+
+        Stream<String> values() {
+            return values.stream();
+        }
+
+        @ParameterizedTest
+        @MethodSource("values")
+        void fromAMethod(String value) {
+            assertThat(initializer).isEqualTo("child");
+            assertThat(value).isIn(values);
+        }
+
+        @ParameterizedTest
+        @FieldSource("numbers")
+        void fromAField(int number) {
+            assertThat(number).isBetween(1, 2);
+        }
+    }
+
+    @Test
+    void instanceArgumentSourcesAreReadHereFromARealInstance() {
+        // Per-class: JUnit reads a non-static @MethodSource/@FieldSource here from the instance to list the invocations;
+        // the sandboxed JVM lists them again from its own.
+        BUILT_IN_PARENT.set(0);
+        Kit.succeeded(Kit.run(InstanceSources.class), 5);
+        assertThat(BUILT_IN_PARENT).hasValue(1);
+    }
+
+    static final AtomicInteger CLOSED_IN_PARENT = new AtomicInteger();
+
+    @Sandboxed(jvm = true)
+    static class AutoClosing {
+        @AutoClose
+        final AutoCloseable resource = () -> {
+            if (!child()) {
+                CLOSED_IN_PARENT.incrementAndGet();
+            }
+        };
+        final String initializer = built();
+
+        @Test
+        void inItsJvm() {
+            assertThat(initializer).isEqualTo("child");
+        }
+    }
+
+    @Test
+    void anInstanceWithAutoCloseFieldsIsBuiltHereToo() {
+        // JUnit closes @AutoClose fields here: a hollow instance's are null, a warning for each test.
+        BUILT_IN_PARENT.set(0);
+        CLOSED_IN_PARENT.set(0);
+        Kit.succeeded(Kit.run(AutoClosing.class), 1);
+        assertThat(BUILT_IN_PARENT).hasValue(1);
+        assertThat(CLOSED_IN_PARENT).as("closed here").hasValue(1);
     }
 }
