@@ -472,7 +472,8 @@ class JvmTest {
     }
 
     private static List<Path> ownSharedDirectories() throws IOException {
-        String prefix = "sandboxed-jvm-" + ProcessHandle.current().pid() + "-";
+        String namespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString().replaceAll("\\D", "");
+        String prefix = "sandboxed-jvm-" + namespace + "-" + ProcessHandle.current().pid() + "-";
         try (Stream<Path> entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {
             return entries.filter(p -> p.getFileName().toString().startsWith(prefix)).toList();
         }

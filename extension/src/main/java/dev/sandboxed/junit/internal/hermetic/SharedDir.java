@@ -16,16 +16,21 @@ import dev.sandboxed.core.internal.os.OwnTree;
 
 /**
  * The host directory a sandboxed JVM shares with this one (bound writable at {@link Wire#DIR_INSIDE}). Its name,
- * {@code sandboxed-jvm-PID-START-N}, carries this JVM's pid and start time (field 22 of /proc/PID/stat, which tells it
- * from a later process with the same pid), so that a later run removes the directories of a JVM that was killed
- * before it could. Removal never follows a link and makes each directory searchable first: the sandboxed test may
- * chmod what it finds there to 000, which its owner could otherwise not remove without root.
+ * {@code sandboxed-jvm-NS-PID-START-N}, carries this JVM's pid namespace (the inode of /proc/self/ns/pid), pid and
+ * start time (field 22 of /proc/PID/stat, which tells it from a later process with the same pid), so that a later run
+ * removes the directories of a JVM that was killed before it could. Only directories of the same pid namespace are
+ * removed: a pid means nothing in another one (containers sharing one /tmp), and neither do names without a namespace.
+ * Removal never follows a link and makes each directory searchable first: the sandboxed test may chmod what it finds
+ * there to 000, which its owner could otherwise not remove without root.
  */
 final class SharedDir {
     private static final System.Logger LOG = System.getLogger(SharedDir.class.getName());
     static final String PREFIX = "sandboxed-jvm-";
-    private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "(\\d+)-(\\d+)-\\d+");
+    private static final Pattern NAME = Pattern.compile(Pattern.quote(PREFIX) + "(\\d+)-(\\d+)-(\\d+)-\\d+");
+    private static final Pattern NS_LINK = Pattern.compile("pid:\\[(\\d+)]");
     private static final long PID = ProcessHandle.current().pid();
+    /** This JVM's pid namespace; 0 when unknown, which no sweep ever matches. */
+    static final long NAMESPACE = namespace(PID);
     private static final long START = startTime(PID);
     private static final AtomicBoolean SWEPT = new AtomicBoolean();
 
@@ -42,7 +47,7 @@ final class SharedDir {
     }
 
     static Path create(Path base) throws IOException {
-        return Files.createTempDirectory(base, PREFIX + PID + "-" + START + "-");
+        return Files.createTempDirectory(base, PREFIX + NAMESPACE + "-" + PID + "-" + START + "-");
     }
 
     /** Removes {@code dir} and all in it; logs what could not be removed. */
@@ -57,15 +62,19 @@ final class SharedDir {
     }
 
     /**
-     * Removes the shared directories in {@code base} of this user whose JVM is gone (its pid runs no more, or runs a
-     * later process); the number removed.
+     * Removes the shared directories in {@code base} of this user and pid namespace whose JVM is gone (its pid runs no
+     * more, or runs a later process); the number removed. Nothing when this JVM's namespace is unknown.
      */
     static int removeDead(Path base) {
         int removed = 0;
+        if (NAMESPACE == 0) {
+            return 0;
+        }
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(base, PREFIX + "*")) {
             for (Path dir : entries) {
                 Matcher m = NAME.matcher(dir.getFileName().toString());
-                if (m.matches() && ownDirectory(dir) && dead(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)))) {
+                if (m.matches() && m.group(1).equals(Long.toString(NAMESPACE)) && ownDirectory(dir)
+                        && dead(Long.parseLong(m.group(2)), Long.parseLong(m.group(3)))) {
                     remove(dir);
                     removed += Files.exists(dir, LinkOption.NOFOLLOW_LINKS) ? 0 : 1;
                 }
@@ -83,6 +92,23 @@ final class SharedDir {
 
     private static boolean dead(long pid, long start) {
         return startTime(pid) != start;
+    }
+
+    /**
+     * The inode of this process's pid namespace, read from /proc/self/ns/pid ({@code pid:[4026531836]}); 0 when it
+     * cannot be read or /proc is not of this namespace (its "self" is not {@code pid}): then /proc/PID would describe
+     * processes of another namespace, and nothing may be judged dead by it.
+     */
+    static long namespace(long pid) {
+        try {
+            if (!Files.readSymbolicLink(Path.of("/proc/self")).toString().equals(Long.toString(pid))) {
+                return 0;
+            }
+            Matcher m = NS_LINK.matcher(Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString());
+            return m.matches() ? Long.parseLong(m.group(1)) : 0;
+        } catch (IOException | RuntimeException e) {
+            return 0;
+        }
     }
 
     /** Field 22 of /proc/PID/stat, 0 when no such process runs. */

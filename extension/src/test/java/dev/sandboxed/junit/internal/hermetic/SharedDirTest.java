@@ -34,14 +34,12 @@ class SharedDirTest {
 
     @Test
     void aDeadJvmsDirectoriesAreRemovedAndALiveOnesAreNot() throws Exception {
-        Process gone = new ProcessBuilder("sleep", "60").start();
-        long start = SharedDir.startTime(gone.pid());
-        assertThat(start).isPositive();
-        gone.destroyForcibly().waitFor();
-        Path dead = Files.createDirectory(base.resolve("sandboxed-jvm-" + gone.pid() + "-" + start + "-1"));
+        assertThat(SharedDir.NAMESPACE).isPositive();
+        Gone gone = gone();
+        Path dead = Files.createDirectory(base.resolve(name(SharedDir.NAMESPACE, gone.pid, gone.start)));
         lockedTree(dead, base);
         long self = ProcessHandle.current().pid();
-        Path reused = Files.createDirectory(base.resolve("sandboxed-jvm-" + self + "-1-2")); // this pid, another start
+        Path reused = Files.createDirectory(base.resolve(name(SharedDir.NAMESPACE, self, 1))); // this pid, another start
         Path live = SharedDir.create(base);
         Path unnamed = Files.createDirectory(base.resolve("sandboxed-jvm-other"));
 
@@ -51,7 +49,48 @@ class SharedDirTest {
         assertThat(Files.exists(reused, LinkOption.NOFOLLOW_LINKS)).isFalse();
         assertThat(live).isDirectory();
         assertThat(unnamed).isDirectory();
-        assertThat(live.getFileName().toString()).startsWith("sandboxed-jvm-" + self + "-" + SharedDir.startTime(self) + "-");
+        assertThat(live.getFileName().toString())
+                .startsWith("sandboxed-jvm-" + SharedDir.NAMESPACE + "-" + self + "-" + SharedDir.startTime(self) + "-");
+    }
+
+    @Test
+    void anotherPidNamespacesDirectoriesAndNamesWithoutOneAreLeftAlone() throws Exception {
+        Gone gone = gone();
+        // Another container sharing this /tmp: its pids and start times mean nothing here, however dead they look.
+        Path otherNamespace = Files.createDirectory(base.resolve(name(SharedDir.NAMESPACE + 1, gone.pid, gone.start)));
+        Path otherSelf = Files.createDirectory(base.resolve(name(SharedDir.NAMESPACE + 1, ProcessHandle.current().pid(), 1)));
+        Path oldFormat = Files.createDirectory(base.resolve("sandboxed-jvm-" + gone.pid + "-" + gone.start + "-1"));
+        Path sameNamespace = Files.createDirectory(base.resolve(name(SharedDir.NAMESPACE, gone.pid, gone.start)));
+
+        assertThat(SharedDir.removeDead(base)).isEqualTo(1);
+
+        assertThat(otherNamespace).isDirectory();
+        assertThat(otherSelf).isDirectory();
+        assertThat(oldFormat).isDirectory();
+        assertThat(Files.exists(sameNamespace, LinkOption.NOFOLLOW_LINKS)).isFalse();
+    }
+
+    @Test
+    void theNamespaceIsTheInodeOfProcSelfNsPid() throws IOException {
+        String link = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString();
+        assertThat(link).isEqualTo("pid:[" + SharedDir.NAMESPACE + "]");
+        assertThat(SharedDir.namespace(ProcessHandle.current().pid() + 1)).as("/proc of another pid").isZero();
+    }
+
+    private static String name(long namespace, long pid, long start) {
+        return "sandboxed-jvm-" + namespace + "-" + pid + "-" + start + "-1";
+    }
+
+    /** A process that ran and is gone: its pid and start time. */
+    private record Gone(long pid, long start) {
+    }
+
+    private static Gone gone() throws Exception {
+        Process p = new ProcessBuilder("sleep", "60").start();
+        long start = SharedDir.startTime(p.pid());
+        assertThat(start).isPositive();
+        p.destroyForcibly().waitFor();
+        return new Gone(p.pid(), start);
     }
 
     /** What a sandboxed test may leave: directories and files at mode 000, links out of the directory. */

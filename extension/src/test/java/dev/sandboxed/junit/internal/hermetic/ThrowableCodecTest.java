@@ -2,6 +2,9 @@ package dev.sandboxed.junit.internal.hermetic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.Arrays;
+import java.util.List;
+
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.junit.jupiter.api.Test;
 import org.opentest4j.AssertionFailedError;
@@ -85,5 +88,86 @@ class ThrowableCodecTest {
         json.put("class", "com.example.GoneException");
         assertThat(ThrowableCodec.decode(json, ThrowableCodecTest.class.getClassLoader()))
                 .isExactlyInstanceOf(StandInException.class).hasMessage("gone");
+    }
+
+    @Test
+    void hugeMessagesAndValuesAreCutWithAMarkerAndKeepTheirType() throws Exception {
+        String big = "m".repeat(5 << 20);
+        List<String> list = List.of("x".repeat(5 << 20));
+        ObjectNode json = ThrowableCodec.encode(new AssertionFailedError(big, big + "e", list, null));
+        byte[] line = Wire.MAPPER.writeValueAsBytes(json);
+        assertThat(line.length).as("event bytes").isLessThan(4 << 20);
+
+        Throwable back = ThrowableCodec.decode(Wire.MAPPER.readTree(line), ThrowableCodecTest.class.getClassLoader());
+        String cut = "... [truncated: " + (5 << 20) + " characters in all]";
+        assertThat(back).isExactlyInstanceOf(AssertionFailedError.class);
+        assertThat(back.getMessage()).startsWith("mmm").endsWith(cut).hasSize(ThrowableCodec.MAX_TEXT + cut.length());
+        AssertionFailedError a = (AssertionFailedError) back;
+        assertThat(a.getExpected().getValue()).isInstanceOf(String.class);
+        assertThat((String) a.getExpected().getValue()).startsWith("mmm")
+                .endsWith("... [truncated: " + ((5 << 20) + 1) + " characters in all]");
+        // not a string: its string form, cut the same way
+        assertThat(a.getActual().getStringRepresentation()).startsWith("[xxx")
+                .endsWith("... [truncated: " + ((5 << 20) + 2) + " characters in all]");
+    }
+
+    @Test
+    void smallValuesAndMessagesAreNotCut() {
+        AssertionFailedError a = (AssertionFailedError) roundTrip(new AssertionFailedError("short", "a".repeat(1000), null));
+        assertThat(a).hasMessage("short");
+        assertThat(a.getExpected().getValue()).isEqualTo("a".repeat(1000));
+        assertThat(a.getExpected().getStringRepresentation()).isEqualTo("a".repeat(1000));
+        assertThat(a.getActual().getValue()).isNull();
+    }
+
+    @Test
+    void deepCauseChainsWideSuppressionAndLongTracesAreBounded() throws Exception {
+        Throwable chain = new IllegalStateException("root");
+        for (int i = 0; i < 10_000; i++) {
+            chain = new IllegalStateException("level " + i, chain);
+        }
+        Throwable wide = new IllegalStateException("wide", chain);
+        for (int i = 0; i < 1000; i++) {
+            wide.addSuppressed(new IllegalArgumentException("suppressed " + i, chain));
+        }
+        StackTraceElement[] trace = new StackTraceElement[5000];
+        Arrays.setAll(trace, i -> new StackTraceElement("C" + i, "m", "C.java", i));
+        wide.setStackTrace(trace);
+
+        byte[] line = Wire.MAPPER.writeValueAsBytes(ThrowableCodec.encode(wide));
+        assertThat(line.length).as("event bytes").isLessThan(8 << 20);
+
+        Throwable back = ThrowableCodec.decode(Wire.MAPPER.readTree(line), ThrowableCodecTest.class.getClassLoader());
+        assertThat(back.getStackTrace()).hasSize(ThrowableCodec.MAX_FRAMES + 1);
+        assertThat(back.getStackTrace()[ThrowableCodec.MAX_FRAMES].getMethodName()).isEqualTo("[truncated: 5000 frames in all]");
+        int depth = 0;
+        Throwable last = back;
+        for (Throwable c = back; c != null; c = c.getCause()) {
+            depth++;
+            last = c;
+        }
+        assertThat(depth).isLessThanOrEqualTo(34);
+        assertThat(last).isExactlyInstanceOf(StandInException.class);
+        assertThat(((StandInException) last).originalClassName()).isEqualTo(ThrowableCodec.CUT);
+        assertThat(last.getMessage()).startsWith("[truncated: cause chain cut after");
+        Throwable[] suppressed = back.getSuppressed();
+        assertThat(suppressed).hasSizeLessThanOrEqualTo(ThrowableCodec.MAX_CHILDREN + 1);
+        assertThat(suppressed[suppressed.length - 1]).hasMessageEndingWith("more suppressed exceptions not shown]");
+    }
+
+    @Test
+    void forgedEventsWithFieldsMissingDecodeToSomethingSensible() throws Exception {
+        ClassLoader loader = ThrowableCodecTest.class.getClassLoader();
+        Throwable bare = ThrowableCodec.decode(Wire.MAPPER.readTree("{}"), loader);
+        assertThat(bare.getStackTrace()).isEmpty();
+        assertThat(ThrowableCodec.decode(Wire.MAPPER.readTree("{\"class\":\"java.lang.IllegalStateException\",\"frames\":7,"
+                + "\"suppressed\":{},\"cause\":3}"), loader)).isExactlyInstanceOf(IllegalStateException.class);
+        Throwable values = ThrowableCodec.decode(Wire.MAPPER.readTree("{\"class\":\"org.opentest4j.AssertionFailedError\","
+                + "\"message\":\"m\",\"assertionFailed\":true,\"expected\":{\"type\":\"string\"},\"actual\":{}}"), loader);
+        AssertionFailedError a = (AssertionFailedError) values;
+        assertThat(a).hasMessage("m");
+        assertThat(a.getExpected().getValue()).isEqualTo("");
+        assertThat(a.getActual().getStringRepresentation()).isEqualTo("null");
+        assertThat(a.getActual().getValue()).isNull();
     }
 }
