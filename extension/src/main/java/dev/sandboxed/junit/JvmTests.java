@@ -385,9 +385,18 @@ final class JvmTests {
         }
     }
 
+    /**
+     * The command as failure reports show it: system properties by name only, for the parent's (passed on as
+     * {@code -D}) may hold what its build was given, a password among them, and reports are kept and shared.
+     */
+    static String shown(List<String> command) {
+        return command.stream().map(a -> a.startsWith("-D") && a.indexOf('=') > 0 ? a.substring(0, a.indexOf('=')) + "=..." : a)
+                .collect(java.util.stream.Collectors.joining(" "));
+    }
+
     private static String diagnostics(JvmRun.Outcome o) {
         return "Sandboxed diagnostics (sandboxed JVM)\nspec: " + o.spec() + "\njvm: `"
-                + String.join(" ", o.command()).replaceAll(" -cp \\S+", " -cp ...") + "` " + o.status()
+                + shown(o.command()) + "` " + o.status()
                 + " [" + o.status().reason() + "] after " + o.duration().toMillis() + " ms\nusage: "
                 + FailureReport.usage(o.usage());
     }

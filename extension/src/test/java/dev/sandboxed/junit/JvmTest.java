@@ -166,7 +166,13 @@ class JvmTest {
 
     @Test
     void assertionFailureKeepsTypeExpectedActualAndStackTrace() {
-        Throwable failure = Kit.onlyFailure(Kit.run(FailingAssertion.class));
+        Throwable failure;
+        System.setProperty("jvmtest.secret", "hunter2"); // passed on as -D, as a build's -Dpassword=... is
+        try {
+            failure = Kit.onlyFailure(Kit.run(FailingAssertion.class));
+        } finally {
+            System.clearProperty("jvmtest.secret");
+        }
         assertThat(failure).isExactlyInstanceOf(AssertionFailedError.class)
                 .hasMessageStartingWith("the texts differ ==> expected: <expected text> but was: <actual text>");
         AssertionFailedError a = (AssertionFailedError) failure;
@@ -177,7 +183,8 @@ class JvmTest {
             assertThat(f.getMethodName()).isEqualTo("comparesStrings");
             assertThat(f.getLineNumber()).isPositive();
         });
-        assertThat(Kit.diagnostics(failure)).contains("sandboxed JVM", "usage: memory");
+        assertThat(Kit.diagnostics(failure)).contains("sandboxed JVM", "usage: memory", "-Djvmtest.secret=...")
+                .doesNotContain("hunter2");
     }
 
     /** Made a hidden class in the sandboxed JVM, so no other JVM can load it by name. */
