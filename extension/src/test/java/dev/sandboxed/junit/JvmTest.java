@@ -764,6 +764,27 @@ class JvmTest {
                 .hasMessageStartingWith("invalid sandboxed.jvm.prepared: '-1' is not a whole number >= 0"));
     }
 
+    @Test
+    void aJvmStartedAheadAndNeverUsedLeavesNoPipeOpenHere() throws IOException {
+        long before = pipes();
+        // The second test's JVM starts one ahead for a third test, which never comes: closed unused.
+        assertThat(startedAhead(Kit.run(Two.class))).containsExactly("false", "true");
+        assertThat(pipes()).as("pipes open in this JVM").isEqualTo(before);
+    }
+
+    /** Pipes open in this JVM: a sandboxed JVM's stdin, stdout and stderr are pipes. */
+    private static long pipes() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("pipe:");
+                } catch (IOException e) {
+                    return false; // the listing's own descriptor, closed by now
+                }
+            }).count();
+        }
+    }
+
     private static List<String> startedAhead(EngineExecutionResults results) {
         Kit.succeeded(results, 2);
         return results.allEvents().reportingEntryPublished().stream()

@@ -169,6 +169,11 @@ public final class JvmRun {
             try {
                 sandbox.close();
             } finally {
+                try {
+                    process.stdin().close(); // never written: the test it waited for did not come
+                } catch (IOException | RuntimeException e) {
+                    // the JVM is gone; nothing to tell
+                }
                 endQuietly(events);
                 SharedDir.remove(dir);
                 if (cds.lists() && !used) {
