@@ -3,7 +3,6 @@ package dev.sandboxed.junit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -13,14 +12,10 @@ import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.junit.platform.engine.TestDescriptor;
 import org.junit.platform.engine.TestExecutionResult;
-import org.junit.platform.engine.discovery.DiscoverySelectors;
 import org.junit.platform.engine.reporting.FileEntry;
-import org.junit.platform.engine.reporting.OutputDirectoryProvider;
 import org.junit.platform.engine.reporting.ReportEntry;
 import org.junit.platform.testkit.engine.EngineExecutionResults;
-import org.junit.platform.testkit.engine.EngineTestKit;
 import org.junit.platform.testkit.engine.Event;
 import org.junit.platform.testkit.engine.EventType;
 
@@ -52,22 +47,8 @@ class DiagnosticsTest {
     }
 
     @Test
-    @SuppressWarnings("deprecation") // OutputDirectoryProvider's replacement is JUnit 6 only; the project builds on 5.14
     void failureCarriesDiagnostics(@TempDir Path outputDir) throws Exception {
-        EngineExecutionResults results = EngineTestKit.engine("junit-jupiter")
-                .selectors(DiscoverySelectors.selectClass(Failing.class))
-                .outputDirectoryProvider(new OutputDirectoryProvider() {
-                    @Override
-                    public Path getRootDirectory() {
-                        return outputDir;
-                    }
-
-                    @Override
-                    public Path createOutputDirectory(TestDescriptor descriptor) throws IOException {
-                        return Files.createDirectories(outputDir.resolve(Integer.toHexString(descriptor.getUniqueId().hashCode())));
-                    }
-                })
-                .execute();
+        EngineExecutionResults results = Kit.run(Failing.class, outputDir, Map.of());
         results.testEvents().assertStatistics(s -> s.failed(1).succeeded(1));
         Throwable failure = results.testEvents().failed().stream().findFirst().orElseThrow()
                 .getRequiredPayload(TestExecutionResult.class).getThrowable().orElseThrow();
