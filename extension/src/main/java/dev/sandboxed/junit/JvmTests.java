@@ -190,9 +190,7 @@ final class JvmTests {
             JvmRun.Prepared jvm = ahead.orElseGet(() -> run.prepare(spec, start));
             try {
                 // The next test with these settings finds its JVM booted, or booting, while this one runs.
-                if (pool.capacity() > 0 && !pool.has(key)) {
-                    pool.offer(run.prepare(spec, start));
-                }
+                pool.prepareAhead(key, () -> run.prepare(spec, start));
             } catch (RuntimeException | Error e) {
                 jvm.close();
                 throw e;

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import dev.sandboxed.junit.internal.cleanup.CleanupSteps;
 
@@ -14,6 +15,7 @@ import dev.sandboxed.junit.internal.cleanup.CleanupSteps;
  * test's successors run. The oldest is closed when a new one does not fit; all are closed with the pool.
  */
 public final class JvmPool implements AutoCloseable {
+    private static final System.Logger LOG = System.getLogger(JvmPool.class.getName());
     private final int capacity;
     private final Deque<JvmRun.Prepared> ready = new ArrayDeque<>();
     private boolean closed;
@@ -49,6 +51,25 @@ public final class JvmPool implements AutoCloseable {
     /** Whether a JVM for {@code key} is ready already (then none needs starting). */
     public synchronized boolean has(JvmRun.Key key) {
         return ready.stream().anyMatch(p -> p.key().equals(key));
+    }
+
+    /**
+     * Starts a JVM for {@code key} ahead, unless one is ready or none are kept. Failing to is the later test's
+     * concern, not the current one's: it is logged, and that test starts its own JVM (and fails itself if that fails).
+     */
+    public void prepareAhead(JvmRun.Key key, Supplier<JvmRun.Prepared> prepare) {
+        if (capacity == 0 || has(key)) {
+            return;
+        }
+        JvmRun.Prepared jvm;
+        try {
+            jvm = prepare.get();
+        } catch (RuntimeException e) {
+            LOG.log(System.Logger.Level.WARNING, "Sandboxed: could not start a sandboxed JVM ahead for the next test, "
+                    + "which starts its own: " + e, e);
+            return;
+        }
+        offer(jvm);
     }
 
     /** Keeps {@code jvm} for a later test, closing the oldest if the pool is full (or {@code jvm} if it is closed). */
