@@ -76,9 +76,7 @@ class JvmInstanceTest {
 
     @Test
     void aClassLevelTestIsBuiltOnlyInItsJvm() {
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(ClassLevel.class), 1);
-        assertThat(BUILT_IN_PARENT).as("constructors and initializers run in the parent").hasValue(0);
+        assertThat(builtInParent(ClassLevel.class, 1)).as("constructors and initializers run in the parent").isEqualTo(0);
     }
 
     @Sandboxed(jvm = true)
@@ -118,9 +116,7 @@ class JvmInstanceTest {
 
     @Test
     void nestedTestsAndTheirEnclosingInstancesAreBuiltOnlyInTheirJvm() {
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(Outer.class), 3);
-        assertThat(BUILT_IN_PARENT).as("constructors and initializers run in the parent").hasValue(0);
+        assertThat(builtInParent(Outer.class, 3)).as("constructors and initializers run in the parent").isEqualTo(0);
     }
 
     static class MethodLevel {
@@ -140,9 +136,7 @@ class JvmInstanceTest {
 
     @Test
     void aMethodLevelTestIsBuiltOnlyInItsJvmAndTheOthersHere() {
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(MethodLevel.class), 2);
-        assertThat(BUILT_IN_PARENT).as("the test run here only").hasValue(1);
+        assertThat(builtInParent(MethodLevel.class, 2)).as("the test run here only").isEqualTo(1);
     }
 
     @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -191,15 +185,9 @@ class JvmInstanceTest {
 
     @Test
     void aPerClassInstanceIsHollowOnlyWhenAllItsTestsRunInTheirJvmAndNothingHereUsesIt() {
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(PerClassMixed.class), 2);
-        assertThat(BUILT_IN_PARENT).as("one real instance for both tests").hasValue(1);
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(PerClassAllInJvm.class), 1);
-        assertThat(BUILT_IN_PARENT).as("every test runs in a sandboxed JVM").hasValue(0);
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(PerClassWithInstanceBeforeAll.class), 1);
-        assertThat(BUILT_IN_PARENT).as("a non-static @BeforeAll runs here on the instance").hasValue(1);
+        assertThat(builtInParent(PerClassMixed.class, 2)).as("one real instance for both tests").isEqualTo(1);
+        assertThat(builtInParent(PerClassAllInJvm.class, 1)).as("every test runs in a sandboxed JVM").isEqualTo(0);
+        assertThat(builtInParent(PerClassWithInstanceBeforeAll.class, 1)).as("a non-static @BeforeAll runs here on the instance").isEqualTo(1);
     }
 
     static class Recording implements org.junit.jupiter.api.extension.BeforeEachCallback {
@@ -223,9 +211,7 @@ class JvmInstanceTest {
     @Test
     void anInstanceWithAnExtensionFieldIsBuiltHereToo() {
         // JUnit reads a non-static @RegisterExtension field from the instance: a hollow one would have none.
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(InstanceExtension.class), 1);
-        assertThat(BUILT_IN_PARENT).hasValue(1);
+        assertThat(builtInParent(InstanceExtension.class, 1)).isEqualTo(1);
     }
 
     @Sandboxed(jvm = true)
@@ -291,12 +277,8 @@ class JvmInstanceTest {
 
     @Test
     void parameterizedClassInstancesAreBuiltOnlyInTheirJvmUnlessUsedHere() {
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(ClassTemplate.class), 2);
-        assertThat(BUILT_IN_PARENT).as("constructors and initializers run in the parent").hasValue(0);
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(ClassTemplateWithInstanceSetUp.class), 1);
-        assertThat(BUILT_IN_PARENT).as("a non-static @BeforeParameterizedClassInvocation runs here on the instance").hasValue(1);
+        assertThat(builtInParent(ClassTemplate.class, 2)).as("constructors and initializers run in the parent").isEqualTo(0);
+        assertThat(builtInParent(ClassTemplateWithInstanceSetUp.class, 1)).as("a non-static @BeforeParameterizedClassInvocation runs here on the instance").isEqualTo(1);
     }
 
     @Sandboxed(jvm = true)
@@ -353,9 +335,7 @@ class JvmInstanceTest {
     void instanceArgumentSourcesAreReadHereFromARealInstance() {
         // Per-class: JUnit reads a non-static @MethodSource/@FieldSource here from the instance to list the invocations;
         // the sandboxed JVM lists them again from its own.
-        BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(InstanceSources.class), 5);
-        assertThat(BUILT_IN_PARENT).hasValue(1);
+        assertThat(builtInParent(InstanceSources.class, 5)).isEqualTo(1);
     }
 
     static final AtomicInteger CLOSED_IN_PARENT = new AtomicInteger();
@@ -384,5 +364,12 @@ class JvmInstanceTest {
         Kit.succeeded(Kit.run(AutoClosing.class), 1);
         assertThat(BUILT_IN_PARENT).hasValue(1);
         assertThat(CLOSED_IN_PARENT).as("closed here").hasValue(1);
+    }
+
+    /** Runs {@code fixture}, whose {@code passing} tests all pass, and says how many instances the parent built. */
+    private static int builtInParent(Class<?> fixture, int passing) {
+        BUILT_IN_PARENT.set(0);
+        Kit.succeeded(Kit.run(fixture), passing);
+        return BUILT_IN_PARENT.get();
     }
 }
