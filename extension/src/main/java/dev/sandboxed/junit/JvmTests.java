@@ -63,6 +63,13 @@ final class JvmTests {
     /** Report entries with the sandboxed JVM's usage, published for every such test. */
     static final String USAGE_ENTRY = "sandboxed.jvm.usage";
 
+    /**
+     * Where the {@code @BeforeAll}/{@code @AfterAll} methods of a class whose tests all run in sandboxed JVMs run:
+     * {@code child} (only there, around each test: none of the test's code runs outside a sandbox) or {@code both}
+     * (also here, once, as JUnit runs them: to open a host resource the tests must reach or be refused).
+     */
+    static final String CLASS_METHODS = "sandboxed.jvm.classMethods";
+
     /** Configuration parameters the child gets when they are set here (JUnit cannot list them all). */
     private static final List<String> FORWARDED = List.of(ExtensionConfig.TIMEOUT, ExtensionConfig.DIAGNOSTIC_LINES,
             "junit.jupiter.displayname.generator.default", "junit.jupiter.testinstance.lifecycle.default",
@@ -273,6 +280,16 @@ final class JvmTests {
     private static JvmPool pool(ExtensionContext context, ExtensionConfig config) {
         return context.getRoot().getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent("jvm-pool",
                 k -> new OwnedPool(new JvmPool(prepared(config))), OwnedPool.class).pool();
+    }
+
+    /** Whether {@link #CLASS_METHODS} says {@code both}; anything but {@code child} or {@code both} is refused. */
+    static boolean classMethodsHereToo(ExtensionConfig config) {
+        return config.get(CLASS_METHODS).map(text -> switch (text.trim()) {
+            case "child" -> false;
+            case "both" -> true;
+            default -> throw new SandboxedConfigurationException(CLASS_METHODS, "'" + text + "' is not a place; expected "
+                    + "child (@BeforeAll and @AfterAll only in each sandboxed JVM) or both (also in the test JVM)");
+        }).orElse(false);
     }
 
     private static int prepared(ExtensionConfig config) {

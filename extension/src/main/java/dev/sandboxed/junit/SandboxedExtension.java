@@ -356,15 +356,20 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         if (context.getTestMethod().isPresent()) {
             return jvmDeclared(context);
         }
-        return jvmOnClasses(testClass.get()) && !instanceClassMethods(outermost(testClass.get()));
+        return jvmOnClasses(testClass.get())
+                && !instanceClassMethods(outermost(testClass.get()), JvmTests.classMethodsHereToo(new ExtensionConfig(context)));
     }
 
     /**
      * Whether {@code type}, its superclasses or its {@code @Nested} classes, deeply, have non-static methods that run
-     * here around their tests: {@code @BeforeAll}, {@code @AfterAll} and (JUnit 5.13+) a class template invocation's.
+     * here around their tests: a class template invocation's (JUnit 5.13+) and, where {@code allHere} (see
+     * {@link JvmTests#CLASS_METHODS}), {@code @BeforeAll} and {@code @AfterAll}.
      */
-    private static boolean instanceClassMethods(Class<?> type) {
+    private static boolean instanceClassMethods(Class<?> type, boolean allHere) {
         for (Class<? extends Annotation> a : CLASS_METHODS) {
+            if (!allHere && (a == BeforeAll.class || a == AfterAll.class)) {
+                continue; // they run in the sandboxed JVMs only
+            }
             if (!AnnotationSupport.findAnnotatedMethods(type, a, HierarchyTraversalMode.TOP_DOWN).stream()
                     .allMatch(m -> Modifier.isStatic(m.getModifiers()))) {
                 return true;
@@ -372,7 +377,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
         }
         for (Class<?> c = type; c != null && c != Object.class; c = c.getSuperclass()) {
             for (Class<?> member : c.getDeclaredClasses()) {
-                if (isInner(member) && instanceClassMethods(member)) {
+                if (isInner(member) && instanceClassMethods(member, allHere)) {
                     return true;
                 }
             }
@@ -402,6 +407,33 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             c = c.getEnclosingClass();
         }
         return c;
+    }
+
+    /**
+     * {@code jvm = true} on the class (all its tests run in sandboxed JVMs): its {@code @BeforeAll} methods run in
+     * each of them, and here only with {@code sandboxed.jvm.classMethods=both}.
+     */
+    @Override
+    public void interceptBeforeAllMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                         ExtensionContext context) throws Throwable {
+        skipClassMethodIfOnlyThere(invocation, context);
+    }
+
+    /** As {@link #interceptBeforeAllMethod}, for {@code @AfterAll}. */
+    @Override
+    public void interceptAfterAllMethod(Invocation<Void> invocation, ReflectiveInvocationContext<Method> invocationContext,
+                                        ExtensionContext context) throws Throwable {
+        skipClassMethodIfOnlyThere(invocation, context);
+    }
+
+    private void skipClassMethodIfOnlyThere(Invocation<Void> invocation, ExtensionContext context) throws Throwable {
+        Optional<Class<?>> testClass = context.getTestClass();
+        if (acting(context) && testClass.isPresent() && jvmOnClasses(testClass.get())
+                && !JvmTests.classMethodsHereToo(new ExtensionConfig(context))) {
+            invocation.skip();
+        } else {
+            invocation.proceed();
+        }
     }
 
     /** {@code jvm = true}: the sandboxed JVM runs the test's {@code @BeforeEach} methods, not this one. */

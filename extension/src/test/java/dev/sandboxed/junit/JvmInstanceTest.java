@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -187,7 +188,10 @@ class JvmInstanceTest {
     void aPerClassInstanceIsHollowOnlyWhenAllItsTestsRunInTheirJvmAndNothingHereUsesIt() {
         assertThat(builtInParent(PerClassMixed.class, 2)).as("one real instance for both tests").isEqualTo(1);
         assertThat(builtInParent(PerClassAllInJvm.class, 1)).as("every test runs in a sandboxed JVM").isEqualTo(0);
-        assertThat(builtInParent(PerClassWithInstanceBeforeAll.class, 1)).as("a non-static @BeforeAll runs here on the instance").isEqualTo(1);
+        assertThat(builtInParent(PerClassWithInstanceBeforeAll.class, 1)).as("its @BeforeAll runs in the sandboxed JVM only")
+                .isEqualTo(0);
+        assertThat(builtInParent(PerClassWithInstanceBeforeAll.class, 1, Map.of("sandboxed.jvm.classMethods", "both")))
+                .as("a non-static @BeforeAll runs here on the instance too").isEqualTo(1);
     }
 
     static class Recording implements org.junit.jupiter.api.extension.BeforeEachCallback {
@@ -368,8 +372,12 @@ class JvmInstanceTest {
 
     /** Runs {@code fixture}, whose {@code passing} tests all pass, and says how many instances the parent built. */
     private static int builtInParent(Class<?> fixture, int passing) {
+        return builtInParent(fixture, passing, Map.of());
+    }
+
+    private static int builtInParent(Class<?> fixture, int passing, Map<String, String> parameters) {
         BUILT_IN_PARENT.set(0);
-        Kit.succeeded(Kit.run(fixture), passing);
+        Kit.succeeded(Kit.run(fixture, parameters), passing);
         return BUILT_IN_PARENT.get();
     }
 }

@@ -224,15 +224,30 @@ class JvmTemplatesTest {
     }
 
     @Test
-    void beforeAllAndAfterAllRunInTheParentAndInEachSandboxedJvm() {
+    void beforeAllAndAfterAllRunInEachSandboxedJvmOnly() {
         PARENT_LIFECYCLE.set(0);
         EngineExecutionResults results = Kit.run(WithBeforeAll.class);
+        Kit.succeeded(results, 2);
+        assertThat(PARENT_LIFECYCLE).as("@BeforeAll and @AfterAll in the parent").hasValue(0);
+        List<String> tests = entries(results, "test").stream().map(e -> e.get("test")).toList();
+        List<String> afterAll = entries(results, "afterAll").stream().map(e -> e.get("afterAll")).toList();
+        assertThat(tests).hasSize(2).doesNotHaveDuplicates().doesNotContain(JVM);
+        assertThat(afterAll).as("@AfterAll in each sandboxed JVM").containsExactly(tests.get(0), tests.get(1));
+    }
+
+    @Test
+    void beforeAllAndAfterAllRunHereTooWhenAskedTo() {
+        PARENT_LIFECYCLE.set(0);
+        EngineExecutionResults results = Kit.run(WithBeforeAll.class, Map.of("sandboxed.jvm.classMethods", "both"));
         Kit.succeeded(results, 2);
         assertThat(PARENT_LIFECYCLE).as("@BeforeAll and @AfterAll once each in the parent").hasValue(2);
         List<String> tests = entries(results, "test").stream().map(e -> e.get("test")).toList();
         List<String> afterAll = entries(results, "afterAll").stream().map(e -> e.get("afterAll")).toList();
-        assertThat(tests).hasSize(2).doesNotHaveDuplicates().doesNotContain(JVM);
         assertThat(afterAll).as("@AfterAll in each sandboxed JVM, then here").containsExactly(tests.get(0), tests.get(1), JVM);
+        assertThat(Kit.onlyFailure(Kit.run(WithBeforeAll.class, Map.of("sandboxed.jvm.classMethods", "parent"))))
+                .isInstanceOf(SandboxedConfigurationException.class)
+                .hasMessage("invalid sandboxed.jvm.classMethods: 'parent' is not a place; expected child (@BeforeAll and "
+                        + "@AfterAll only in each sandboxed JVM) or both (also in the test JVM)");
     }
 
     @Sandboxed(jvm = true)

@@ -21,7 +21,8 @@ import dev.sandboxed.junit.Sandboxed;
 
 /**
  * Each test runs in its own JVM in a sandbox (network none, the host read-only, 256 MiB). {@code @BeforeAll} and
- * {@code @AfterAll} run in Surefire's JVM and again in each sandboxed JVM; the sandboxed JVMs get Surefire's system
+ * {@code @AfterAll} run in Surefire's JVM ({@code sandboxed.jvm.classMethods=both} in junit-platform.properties;
+ * by default they run only in the sandboxed JVMs) and again in each sandboxed JVM; the sandboxed JVMs get Surefire's system
  * properties, so only Surefire's JVM finds them unset and opens the host server the tests must not reach.
  */
 @Sandboxed(jvm = true, memory = "256m")
