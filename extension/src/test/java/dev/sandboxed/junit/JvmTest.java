@@ -430,6 +430,20 @@ class JvmTest {
     }
 
     @Sandboxed(jvm = true)
+    static class ForgesAReportEntry {
+        @Test
+        void writesAnEntryJUnitRefuses() throws Exception {
+            Files.writeString(Path.of(Wire.DIR_INSIDE, Wire.EVENTS), "{\"type\":\"entry\",\"entries\":{\" \":\"x\"}}\n",
+                    java.nio.file.StandardOpenOption.WRITE);
+        }
+    }
+
+    @Test
+    void aReportEntryJUnitRefusesDoesNotDecideTheResult() {
+        Kit.succeeded(Kit.run(ForgesAReportEntry.class), 1);
+    }
+
+    @Sandboxed(jvm = true)
     static class WritesAnEndlessEventLine {
         @Test
         void writesPastTheLineCapThenWaits() throws Exception {
