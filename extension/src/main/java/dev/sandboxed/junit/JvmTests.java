@@ -120,6 +120,7 @@ final class JvmTests {
                 throw unsupported("@Sandboxed Container fields", "a test without containers");
             }
         }
+        ResourceBudgets.of(testClass, method); // a bad value is refused now, before any JVM starts
         settings.jvmUnsupported().ifPresent(attribute -> {
             throw unsupported(attribute, "network none or host, limits, seccomp, binds, tmpfs, env, user, hostname, timeout");
         });
@@ -170,6 +171,8 @@ final class JvmTests {
         SandboxSpec spec = settings.toSpec(owner);
         SandboxRuntime runtime = Runtimes.runtime(owner, config);
         Class<?> testClass = owner.getRequiredTestClass();
+        // A factory's listing JVM only finds its dynamic tests: the budget is each one's.
+        ResourceBudgets.Budget budget = list ? ResourceBudgets.NONE : ResourceBudgets.of(testClass, owner.getRequiredTestMethod());
         Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), list, configuration(config),
                 positional(context));
         Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
@@ -226,11 +229,16 @@ final class JvmTests {
         }
         publishUsage(context, outcome, startedAhead);
         Optional<Throwable> result = Verdict.of(outcome, timeout, testClass.getClassLoader());
-        if (result.isPresent()) {
-            Throwable t = result.get();
-            if (!(t instanceof TestAbortedException)) {
-                t.addSuppressed(new SandboxDiagnostics(diagnostics(outcome)));
-            }
+        if (result.isPresent() && result.get() instanceof TestAbortedException) {
+            throw result.get();
+        }
+        Optional<? extends Throwable> overBudget = ResourceBudgets.check(budget, outcome.usage(), outcome.usageAtStart());
+        Optional<Throwable> failure = result.isPresent() ? result : overBudget.map(Throwable.class::cast);
+        if (failure.isPresent()) {
+            Throwable t = failure.get();
+            // The test's own failure comes first; going over its budget too is worth knowing beside it.
+            overBudget.filter(o -> o != t).ifPresent(t::addSuppressed);
+            t.addSuppressed(new SandboxDiagnostics(diagnostics(outcome)));
             throw t;
         }
         return outcome;
@@ -398,7 +406,10 @@ final class JvmTests {
         entries.put(CDS, outcome.cds());
         entries.put(USAGE_ENTRY, FailureReport.usage(u));
         entries.put("sandboxed.jvm.memoryPeakBytes", Long.toString(u.memoryPeakBytes()));
-        entries.put("sandboxed.jvm.cpuMillis", Long.toString(u.cpuUser().plus(u.cpuSystem()).toMillis()));
+        entries.put("sandboxed.jvm.cpuMillis", Long.toString(ResourceBudgets.cpu(u).toMillis()));
+        // What a @ResourceBudget(cpuTime) is compared with: the CPU time from the test's start on.
+        outcome.usageAtStart().ifPresent(s -> entries.put("sandboxed.jvm.testCpuMillis",
+                Long.toString(ResourceBudgets.cpu(u).minus(ResourceBudgets.cpu(s)).toMillis())));
         entries.put("sandboxed.jvm.pidsPeak", Long.toString(u.pidsPeak()));
         entries.put("sandboxed.jvm.oomKills", Long.toString(u.oomKills()));
         try {

@@ -193,6 +193,11 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
             requireHost(context, List.of(own));
             return;
         }
+        if (!ResourceBudgets.of(context.getRequiredTestClass(), method).isEmpty()) {
+            throw new SandboxedConfigurationException("ResourceBudget", "it applies to @Sandboxed(jvm = true) tests (the "
+                    + "sandboxed JVM's usage), and " + method.getName() + " runs here; expected jvm = true on the test, or "
+                    + "an assertion on a container's usage(): SandboxAssertions.assertThat(container.usage())");
+        }
         List<SandboxedSettings> needed = new ArrayList<>();
         if (SandboxedSettings.declares(method) || declaredOnClasses(context.getRequiredTestClass())) {
             needed.add(settings(context, null));
@@ -777,7 +782,7 @@ public class SandboxedExtension implements BeforeAllCallback, BeforeEachCallback
     }
 
     /** Outermost enclosing class first, each with its superclasses first. */
-    private static List<Class<?>> classChain(Class<?> testClass) {
+    static List<Class<?>> classChain(Class<?> testClass) {
         List<Class<?>> outerFirst = new ArrayList<>();
         for (Class<?> c = testClass; c != null; c = isInner(c) ? c.getEnclosingClass() : null) {
             outerFirst.add(0, c);

@@ -22,6 +22,7 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -118,10 +119,13 @@ public final class JvmRun {
      * What came back: how the JVM ended (TIMED_OUT when it was killed at the timeout), its command and run time, its
      * sandbox's final usage, the events it reported and its use of the class-data archive (see {@link Cds.Use}).
      *
-     * @param crash the head of the JVM's crash report (hs_err), where it crashed and wrote one
+     * @param crash        the head of the JVM's crash report (hs_err), where it crashed and wrote one
+     * @param usageAtStart the sandbox's usage when the JVM reported its test's start (booted, the test found), read
+     *                     as that event came; absent when it never reported one
      */
     public record Outcome(List<String> command, ExitStatus status, Duration duration, ResourceUsage usage,
-                          List<JsonNode> events, SandboxSpec spec, String cds, Optional<String> crash) {
+                          List<JsonNode> events, SandboxSpec spec, String cds, Optional<String> crash,
+                          Optional<ResourceUsage> usageAtStart) {
     }
 
     /**
@@ -138,11 +142,14 @@ public final class JvmRun {
         private final Runnable abandonListing;
         private final List<Thread> output;
         private final EventPipe events;
+        /** The sandbox's usage when the JVM reported its test's start, taken as that event came. */
+        private final AtomicReference<ResourceUsage> usageAtStart;
         /** Set once {@link #finish} took it for a test: its class listing is then read, not handed on. */
         private boolean used;
 
         Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec, Cds.Use cds,
-                 Runnable abandonListing, List<Thread> output, EventPipe events) {
+                 Runnable abandonListing, List<Thread> output, EventPipe events, AtomicReference<ResourceUsage> usageAtStart) {
+            this.usageAtStart = usageAtStart;
             this.output = output;
             this.events = events;
             this.key = key;
@@ -252,9 +259,16 @@ public final class JvmRun {
                 }
             });
             SandboxProcess process = sandbox.spawn(ps.build());
-            events.start(process::kill);
+            AtomicReference<ResourceUsage> atStart = new AtomicReference<>();
+            Sandbox started = sandbox;
+            // Read as the event comes, so that a budget's CPU time leaves out the JVM's start (see Outcome).
+            events.start(process::kill, e -> {
+                if (atStart.get() == null && e.path("type").asText().equals("started")) {
+                    atStart.set(started.usage());
+                }
+            });
             List<Thread> output = List.of(pump(process.stdout(), stdout, "stdout"), pump(process.stderr(), stderr, "stderr"));
-            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing, output, events);
+            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing, output, events, atStart);
         } catch (IOException e) {
             cleanUp(sandbox, events, dir, use);
             throw new UncheckedIOException("make the sandboxed JVM's events FIFO in " + dir, e);
@@ -321,7 +335,7 @@ public final class JvmRun {
                 classes = Cds.readList(jvm.dir);
             }
             outcome = new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), events,
-                    jvm.spec, jvm.cds.description(), Wire.readCrashReport(jvm.dir));
+                    jvm.spec, jvm.cds.description(), Wire.readCrashReport(jvm.dir), Optional.ofNullable(jvm.usageAtStart.get()));
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         } finally {

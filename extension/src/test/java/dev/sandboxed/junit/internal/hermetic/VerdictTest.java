@@ -20,7 +20,8 @@ import dev.sandboxed.core.spec.SandboxSpec;
 class VerdictTest {
     private static JvmRun.Outcome exitedWith(int code, List<JsonNode> events) {
         return new JvmRun.Outcome(List.of("java"), new ExitStatus(code, OptionalInt.empty(), ExitReason.EXITED),
-                Duration.ofMillis(5), ResourceUsage.NOT_AVAILABLE, events, SandboxSpec.defaults(), "off", Optional.empty());
+                Duration.ofMillis(5), ResourceUsage.NOT_AVAILABLE, events, SandboxSpec.defaults(), "off", Optional.empty(),
+                Optional.empty());
     }
 
     @Test
