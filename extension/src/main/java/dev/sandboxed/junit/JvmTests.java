@@ -29,6 +29,7 @@ import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.Sizes;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.junit.internal.hermetic.Cds;
 import dev.sandboxed.junit.internal.hermetic.ChildMain;
@@ -37,6 +38,7 @@ import dev.sandboxed.junit.internal.hermetic.Invocations;
 import dev.sandboxed.junit.internal.hermetic.JvmPool;
 import dev.sandboxed.junit.internal.hermetic.JvmRun;
 import dev.sandboxed.junit.internal.hermetic.PublishedFiles;
+import dev.sandboxed.junit.internal.hermetic.TestTimeouts;
 import dev.sandboxed.junit.internal.hermetic.Verdict;
 import dev.sandboxed.junit.internal.hermetic.Wire;
 
@@ -54,6 +56,16 @@ final class JvmTests {
     static final String FORWARD = "sandboxed.jvm.forward";
     /** How long the sandboxed JVM may run unless {@code timeout} or {@code sandboxed.timeout} says otherwise. */
     static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(10);
+    /**
+     * How long the sandboxed JVM may run beyond the JUnit timeouts of its test ({@code @Timeout} on the method, its
+     * class or an enclosing one, or the {@code junit.jupiter.execution.timeout.*} defaults) and of its lifecycle
+     * methods that have one, for its start, class initialization and untimed lifecycle methods: with a timeout, the
+     * JVM is killed after the smaller of that sum and {@link #DEFAULT_TIMEOUT} (or {@code timeout}). A duration as for
+     * {@code sandboxed.timeout}; 60 s by default. See {@link TestTimeouts}.
+     */
+    static final String TIMEOUT_ALLOWANCE = TestTimeouts.ALLOWANCE;
+    /** {@link #TIMEOUT_ALLOWANCE}'s default. */
+    static final Duration DEFAULT_TIMEOUT_ALLOWANCE = Duration.ofSeconds(60);
     /** How many sandboxed JVMs are kept started ahead per test run (fork), each for one later test; 0 for none. */
     static final String PREPARED = "sandboxed.jvm.prepared";
     /** {@code auto} (a class-data archive of the class path's jars, see {@link Cds}) or {@code off}. */
@@ -175,8 +187,10 @@ final class JvmTests {
         ResourceBudgets.Budget budget = list ? ResourceBudgets.NONE : ResourceBudgets.of(testClass, owner.getRequiredTestMethod());
         Wire.Request request = new Wire.Request(context.getUniqueId(), context.getDisplayName(), list, configuration(config),
                 positional(context));
-        Duration timeout = settings.timeout().orElse(DEFAULT_TIMEOUT);
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
+        TestTimeouts.Bound bound = new TestTimeouts.Bound(settings.timeout().orElse(DEFAULT_TIMEOUT),
+                TestTimeouts.of(context, owner, config::get, options), timeoutAllowance(config));
+        Duration timeout = bound.timeout();
         boolean cdsOn = cdsOn(config);
         List<String> classPath = JvmRun.classPath(anchors(testClass));
         JvmRun.unreachable(classPath).ifPresent(why -> {
@@ -228,7 +242,7 @@ final class JvmTests {
             }
         }
         publishUsage(context, outcome, startedAhead);
-        Optional<Throwable> result = Verdict.of(outcome, timeout, testClass.getClassLoader());
+        Optional<Throwable> result = Verdict.of(outcome, bound, testClass.getClassLoader());
         if (result.isPresent() && result.get() instanceof TestAbortedException) {
             throw result.get();
         }
@@ -306,6 +320,15 @@ final class JvmTests {
             default -> throw new SandboxedConfigurationException(CLASS_METHODS, "'" + text + "' is not a place; expected "
                     + "child (@BeforeAll and @AfterAll only in each sandboxed JVM) or both (also in the test JVM)");
         }).orElse(false);
+    }
+
+    private static Duration timeoutAllowance(ExtensionConfig config) {
+        try {
+            return config.get(TIMEOUT_ALLOWANCE).map(v -> Sizes.parseDuration(TIMEOUT_ALLOWANCE, v))
+                    .orElse(DEFAULT_TIMEOUT_ALLOWANCE);
+        } catch (SpecException e) {
+            throw SandboxedConfigurationException.of(TIMEOUT_ALLOWANCE, e, SandboxedSettings.DURATION_EXPECTED);
+        }
     }
 
     private static int prepared(ExtensionConfig config) {

@@ -492,7 +492,7 @@ class JvmTest {
         assertThat(ownSharedDirectories()).as("shared directories left").isSubsetOf(before);
     }
 
-    private static List<Path> ownSharedDirectories() throws IOException {
+    static List<Path> ownSharedDirectories() throws IOException {
         String namespace = Files.readSymbolicLink(Path.of("/proc/self/ns/pid")).toString().replaceAll("\\D", "");
         String prefix = "sandboxed-jvm-" + namespace + "-" + ProcessHandle.current().pid() + "-";
         try (Stream<Path> entries = Files.list(Path.of(System.getProperty("java.io.tmpdir")))) {

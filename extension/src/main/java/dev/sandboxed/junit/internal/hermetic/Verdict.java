@@ -1,6 +1,5 @@
 package dev.sandboxed.junit.internal.hermetic;
 
-import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -21,7 +20,7 @@ public final class Verdict {
     private Verdict() {
     }
 
-    public static Optional<Throwable> of(JvmRun.Outcome outcome, Duration timeout, ClassLoader loader) {
+    public static Optional<Throwable> of(JvmRun.Outcome outcome, TestTimeouts.Bound bound, ClassLoader loader) {
         List<JsonNode> events = outcome.events();
         for (int i = events.size() - 1; i >= 0; i--) {
             JsonNode e = events.get(i);
@@ -41,11 +40,11 @@ public final class Verdict {
                 return Optional.of(new TestAbortedException("skipped in the sandboxed JVM: " + e.path("reason").asText()));
             }
         }
-        return Optional.of(death(outcome, timeout));
+        return Optional.of(death(outcome, bound));
     }
 
     /** The JVM ended without a result: say how, and where System.exit was called if it was. */
-    static SandboxedJvmException death(JvmRun.Outcome outcome, Duration timeout) {
+    static SandboxedJvmException death(JvmRun.Outcome outcome, TestTimeouts.Bound bound) {
         ExitStatus r = outcome.status();
         ResourceUsage u = outcome.usage();
         boolean started = outcome.events().stream().anyMatch(e -> e.path("type").asText().equals("started"));
@@ -61,8 +60,7 @@ public final class Verdict {
             message = "the sandboxed JVM was killed by the OOM killer " + when + ": its sandbox reached the memory limit"
                     + limit + " (peak " + (u.memoryPeakBytes() < 0 ? "n/a" : mib(u.memoryPeakBytes())) + ")";
         } else if (r.reason() == ExitReason.TIMED_OUT) {
-            message = "the sandboxed JVM did not finish within " + duration(timeout)
-                    + " and was killed " + when + " (timeout; set @Sandboxed(timeout) or sandboxed.timeout)";
+            message = bound.killed(when);
         } else if (r.reason() == ExitReason.EXITED) {
             message = exit.isPresent()
                     ? "the test called System.exit(" + r.exitCode() + "): the sandboxed JVM exited " + when
@@ -85,9 +83,5 @@ public final class Verdict {
 
     static String mib(long bytes) {
         return String.format(Locale.ROOT, "%.1f MiB", bytes / (1024.0 * 1024));
-    }
-
-    private static String duration(Duration d) {
-        return d.toMillis() % 1000 == 0 ? d.toSeconds() + " s" : d.toMillis() + " ms";
     }
 }

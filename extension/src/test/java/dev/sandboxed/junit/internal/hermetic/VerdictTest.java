@@ -18,6 +18,9 @@ import dev.sandboxed.core.spec.SandboxSpec;
 
 /** How a sandboxed JVM that ended without a result is named. */
 class VerdictTest {
+    private static final TestTimeouts.Bound SECOND = new TestTimeouts.Bound(Duration.ofSeconds(1), Optional.empty(),
+            Duration.ofSeconds(60));
+
     private static JvmRun.Outcome exitedWith(int code, List<JsonNode> events) {
         return new JvmRun.Outcome(List.of("java"), new ExitStatus(code, OptionalInt.empty(), ExitReason.EXITED),
                 Duration.ofMillis(5), ResourceUsage.NOT_AVAILABLE, events, SandboxSpec.defaults(), "off", Optional.empty(),
@@ -28,14 +31,14 @@ class VerdictTest {
     void anExitWithItsFramesIsTheTestsSystemExit() {
         ObjectNode exit = Wire.event("exit");
         exit.set("frames", ThrowableCodec.encode(new IllegalStateException("exit")).get("frames"));
-        assertThat(Verdict.death(exitedWith(3, List.of(Wire.event("started"), exit)), Duration.ofSeconds(1)))
+        assertThat(Verdict.death(exitedWith(3, List.of(Wire.event("started"), exit)), SECOND))
                 .hasMessage("the test called System.exit(3): the sandboxed JVM exited while the test ran");
     }
 
     @Test
     void anExitWithoutFramesIsAJvmThatEndedOnItsOwn() {
         // The shutdown hook's event after a boot failure or an uncaught exception: no System.exit to name.
-        assertThat(Verdict.death(exitedWith(1, List.of(Wire.event("exit"))), Duration.ofSeconds(1)))
+        assertThat(Verdict.death(exitedWith(1, List.of(Wire.event("exit"))), SECOND))
                 .hasMessage("the sandboxed JVM exited with code 1 before the test started without reporting a result");
     }
 }
