@@ -77,7 +77,8 @@ final class JvmTests {
 
     /**
      * Where the {@code @BeforeAll}/{@code @AfterAll} methods of a class whose tests all run in sandboxed JVMs run:
-     * {@code child} (only there, around each test: none of the test's code runs outside a sandbox) or {@code both}
+     * {@code child} (only there, around each test: none of the test's methods runs outside a sandbox, though its
+     * static initializers do, as any instance here initializes the class) or {@code both}
      * (also here, once, as JUnit runs them: to open a host resource the tests must reach or be refused).
      */
     static final String CLASS_METHODS = "sandboxed.jvm.classMethods";
