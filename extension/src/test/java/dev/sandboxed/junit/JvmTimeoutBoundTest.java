@@ -55,7 +55,8 @@ class JvmTimeoutBoundTest {
         Throwable failure = Kit.onlyFailure(Kit.run(HangsInAClassInitializer.class, TWO_SECONDS));
         assertThat(failure).isInstanceOf(SandboxedJvmException.class).hasMessage("the sandboxed JVM did not finish "
                 + "within the test's timeout of 1 s plus the 2 s allowance (sandboxed.jvm.timeoutAllowance) and was "
-                + "killed before the test started");
+                + "killed before the test started (raise sandboxed.jvm.timeoutAllowance if its start or untimed set-up "
+                + "needs longer)");
         assertThat(Kit.diagnostics(failure)).contains("TIMED_OUT");
         Kit.assertNothingLeft(List.of());
         assertThat(JvmTest.ownSharedDirectories()).as("shared directories left").isSubsetOf(dirs);

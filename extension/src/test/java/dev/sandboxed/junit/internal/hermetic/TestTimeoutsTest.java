@@ -124,12 +124,12 @@ class TestTimeoutsTest {
         assertThat(bound.timeout()).isEqualTo(Duration.ofSeconds(3));
         assertThat(bound.killed("before the test started")).isEqualTo("the sandboxed JVM did not finish within the "
                 + "test's timeout of 1 s plus the 2 s allowance (sandboxed.jvm.timeoutAllowance) and was killed before "
-                + "the test started");
+                + "the test started (raise sandboxed.jvm.timeoutAllowance if its start or untimed set-up needs longer)");
         TestTimeouts.Timeouts withLifecycle = new TestTimeouts.Timeouts(Duration.ofMillis(250), Duration.ofSeconds(3));
         assertThat(new TestTimeouts.Bound(TEN_MINUTES, Optional.of(withLifecycle), ALLOWANCE).killed("while the test ran"))
                 .isEqualTo("the sandboxed JVM did not finish within the test's timeout of 250 ms and its lifecycle "
                         + "methods' of 3 s plus the 60 s allowance (sandboxed.jvm.timeoutAllowance) and was killed while "
-                        + "the test ran");
+                        + "the test ran (raise sandboxed.jvm.timeoutAllowance if its start or untimed set-up needs longer)");
         // A sandbox timeout shorter than that stays the bound, and its message.
         TestTimeouts.Bound shorter = new TestTimeouts.Bound(Duration.ofSeconds(2), Optional.of(one), Duration.ofSeconds(2));
         assertThat(shorter.timeout()).isEqualTo(Duration.ofSeconds(2));
@@ -210,5 +210,9 @@ class TestTimeoutsTest {
         assertThat(total(TimedClass.class, "test", onDebug, "-Xmx64m")).contains(Duration.ofSeconds(7));
         assertThat(total(TimedClass.class, "test", Map.of("junit.jupiter.execution.timeout.mode", "enabled")))
                 .contains(Duration.ofSeconds(7));
+        // In place JUnit never kills a JVM stopped at a breakpoint: nor does the bound, whatever the mode.
+        assertThat(total(TimedClass.class, "test", Map.of("junit.jupiter.execution.timeout.mode", "enabled"),
+                "-agentlib:jdwp=transport=dt_socket,server=y")).isEmpty();
+        assertThat(total(TimedClass.class, "test", Map.of(), "-Xrunjdwp:transport=dt_socket")).isEmpty();
     }
 }
