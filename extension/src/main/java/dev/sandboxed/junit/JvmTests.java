@@ -100,7 +100,10 @@ final class JvmTests {
             "junit.jupiter.execution.timeout.beforeall.method.default",
             "junit.jupiter.execution.timeout.afterall.method.default", "junit.jupiter.tempdir.factory.default",
             "junit.jupiter.extensions.autodetection.include", "junit.jupiter.extensions.autodetection.exclude",
-            "junit.jupiter.extensions.testinstantiation.extensioncontextscope.default");
+            "junit.jupiter.extensions.testinstantiation.extensioncontextscope.default",
+            // These change a test's outcome or its report: a strict count fails an invocation in place.
+            "junit.jupiter.params.argumentCountValidation", "junit.platform.stacktrace.pruning.enabled",
+            "junit.jupiter.execution.timeout.threaddump.enabled", "junit.jupiter.params.arguments.conversion.locale.format");
 
     private static final System.Logger LOG = System.getLogger(JvmTests.class.getName());
 

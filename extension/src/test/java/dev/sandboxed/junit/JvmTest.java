@@ -187,6 +187,18 @@ class JvmTest {
                 .doesNotContain("hunter2");
     }
 
+    @Test
+    void stackTracePruningIsTheTestRunsChoiceThereToo() {
+        // The launcher there prunes JUnit's frames by default; a run that turned pruning off gets them all, as in place.
+        Throwable full = Kit.onlyFailure(Kit.run(FailingAssertion.class, Map.of("junit.platform.stacktrace.pruning.enabled",
+                "false")));
+        assertThat(full.getStackTrace()).as("frames of the sandboxed JVM's launcher")
+                .anySatisfy(f -> assertThat(f.getClassName()).startsWith("org.junit.platform.launcher."));
+        Throwable pruned = Kit.onlyFailure(Kit.run(FailingAssertion.class));
+        assertThat(pruned.getStackTrace()).noneSatisfy(f -> assertThat(f.getClassName())
+                .startsWith("org.junit.platform.launcher."));
+    }
+
     /** Made a hidden class in the sandboxed JVM, so no other JVM can load it by name. */
     public static class ChildOnlyException extends RuntimeException {
         private static final long serialVersionUID = 1L;
