@@ -250,7 +250,7 @@ final class JvmTests {
         if (result.isPresent() && result.get() instanceof TestAbortedException) {
             throw result.get();
         }
-        Optional<? extends Throwable> overBudget = ResourceBudgets.check(budget, outcome.usage(), outcome.usageAtStart());
+        Optional<? extends Throwable> overBudget = ResourceBudgets.check(budget, outcome.usage(), outcome.cpuAtStart());
         Optional<Throwable> failure = result.isPresent() ? result : overBudget.map(Throwable.class::cast);
         if (failure.isPresent()) {
             Throwable t = failure.get();
@@ -433,10 +433,12 @@ final class JvmTests {
         entries.put(CDS, outcome.cds());
         entries.put(USAGE_ENTRY, FailureReport.usage(u));
         entries.put("sandboxed.jvm.memoryPeakBytes", Long.toString(u.memoryPeakBytes()));
-        entries.put("sandboxed.jvm.cpuMillis", Long.toString(ResourceBudgets.cpu(u).toMillis()));
-        // What a @ResourceBudget(cpuTime) is compared with: the CPU time from the test's start on.
-        outcome.usageAtStart().ifPresent(s -> entries.put("sandboxed.jvm.testCpuMillis",
-                Long.toString(ResourceBudgets.cpu(u).minus(ResourceBudgets.cpu(s)).toMillis())));
+        // -1 where not measured, as the other figures: a JVM always uses some CPU time.
+        Duration cpu = ResourceBudgets.cpu(u);
+        entries.put("sandboxed.jvm.cpuMillis", Long.toString(cpu.isZero() ? -1 : cpu.toMillis()));
+        // What a @ResourceBudget(cpuTime) is compared with: the CPU time once the JVM, booted, got its test.
+        entries.put("sandboxed.jvm.testCpuMillis", Long.toString(ResourceBudgets.testCpu(u, outcome.cpuAtStart())
+                .map(Duration::toMillis).orElse(-1L)));
         entries.put("sandboxed.jvm.pidsPeak", Long.toString(u.pidsPeak()));
         entries.put("sandboxed.jvm.oomKills", Long.toString(u.oomKills()));
         try {

@@ -25,10 +25,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  *
  * <p>On a class, it applies to each of its tests, {@code @Nested} ones included; each attribute set on a method, or on a
  * class nearer to it, wins over the same attribute further out. Empty strings and 0 mean "no budget here". The figures
- * come from the sandbox's cgroup: where this host keeps none for sandboxes (rootless without a delegated cgroup) a
- * budget fails the test saying so, rather than passing unchecked. Every {@code jvm = true} test publishes its figures
+ * come from the sandbox's cgroup: where this host keeps none for sandboxes (rootless without a delegated cgroup), or
+ * its kernel keeps no peak ({@code memory.peak} needs Linux 5.19 on cgroup v2), a budget on that figure fails the test
+ * saying so, rather than passing unchecked. Every {@code jvm = true} test publishes its figures
  * as report entries ({@code sandboxed.jvm.memoryPeakBytes}, {@code sandboxed.jvm.testCpuMillis},
- * {@code sandboxed.jvm.pidsPeak}), from which a budget can be chosen. On a test without {@code jvm = true} it is
+ * {@code sandboxed.jvm.pidsPeak}; -1 where not measured), from which a budget can be chosen. On a test without {@code jvm = true} it is
  * refused: a container's usage is asserted with {@link SandboxAssertions#assertThat(dev.sandboxed.core.result.ResourceUsage)}.
  */
 @Target({ElementType.TYPE, ElementType.METHOD, ElementType.ANNOTATION_TYPE})
@@ -45,8 +46,10 @@ public @interface ResourceBudget {
     String peakMemory() default "";
 
     /**
-     * User plus system CPU time from the test's start in its JVM (the JVM booted, the test found: its instance,
-     * {@code @BeforeEach}, the method, {@code @AfterEach} and the JVM's exit), e.g. {@code 2s} or {@code 500ms}.
+     * User plus system CPU time of the sandbox once its JVM, booted, got the test: finding it, class initialization,
+     * {@code @BeforeAll}, the instance, {@code @BeforeEach}, the method, {@code @AfterEach}, {@code @AfterAll}, the
+     * JVM's exit and any process the test started; e.g. {@code 2s} or {@code 500ms}. The JVM reports what its boot took
+     * (to the clock tick, 10 ms).
      */
     String cpuTime() default "";
 

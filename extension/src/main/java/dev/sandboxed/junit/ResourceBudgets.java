@@ -51,7 +51,9 @@ final class ResourceBudgets {
         places.add(method);
         for (AnnotatedElement place : places) {
             Optional<ResourceBudget> found = AnnotationSupport.findAnnotation(place, ResourceBudget.class);
-            if (found.isEmpty()) {
+            // A superclass's, found again through @Inherited, was taken (and named) at the superclass already.
+            if (found.isEmpty() || place instanceof Class<?> c && c.getSuperclass() != null
+                    && AnnotationSupport.findAnnotation(c.getSuperclass(), ResourceBudget.class).equals(found)) {
                 continue;
             }
             ResourceBudget b = found.get();
@@ -77,9 +79,9 @@ final class ResourceBudgets {
 
     /**
      * What the sandboxed JVM used beyond {@code budget}, as one failure naming each figure, or nothing when it kept to
-     * it. {@code end} is its sandbox's final usage, {@code atStart} the usage when its test started, if that came.
+     * it. {@code end} is its sandbox's final usage, {@code cpuAtStart} the JVM's CPU time once booted, if it said.
      */
-    static Optional<AssertionFailedError> check(Budget budget, ResourceUsage end, Optional<ResourceUsage> atStart) {
+    static Optional<AssertionFailedError> check(Budget budget, ResourceUsage end, Optional<Duration> cpuAtStart) {
         List<String> over = new ArrayList<>();
         budget.peakMemory().ifPresent(limit -> {
             if (end.memoryPeakBytes() < 0) {
@@ -92,17 +94,16 @@ final class ResourceBudgets {
             }
         });
         budget.cpuTime().ifPresent(limit -> {
-            if (end.equals(ResourceUsage.NOT_AVAILABLE)) {
+            Duration whole = cpu(end);
+            if (whole.isZero()) { // a JVM always uses some: zero is a host without the CPU controller's figures
                 over.add(notMeasured("CPU time", limit));
                 return;
             }
-            Duration whole = cpu(end);
-            // The usage at the test's start comes over the events pipe; without it the JVM's start counts too.
-            Duration test = atStart.map(s -> whole.minus(cpu(s))).orElse(whole);
-            if (test.compareTo(limit.value()) > 0) {
-                over.add("CPU time " + seconds(test) + " from the test's start" + (atStart.isPresent()
-                        ? " (" + seconds(whole) + " with the JVM's start)" : " (the JVM's start included: its start was not"
-                        + " reported)") + " is over " + seconds(limit.value()) + " (" + limit.declared() + ")");
+            Optional<Duration> test = testCpu(end, cpuAtStart);
+            if (test.orElse(whole).compareTo(limit.value()) > 0) {
+                over.add("CPU time " + seconds(test.orElse(whole)) + (test.isPresent() ? " after the JVM's boot ("
+                        + seconds(whole) + " with it)" : " (the JVM's boot included: it did not report its own)")
+                        + " is over " + seconds(limit.value()) + " (" + limit.declared() + ")");
             }
         });
         budget.peakProcesses().ifPresent(limit -> {
@@ -123,6 +124,18 @@ final class ResourceBudgets {
     /** User plus system CPU time. */
     static Duration cpu(ResourceUsage u) {
         return u.cpuUser().plus(u.cpuSystem());
+    }
+
+    /**
+     * The sandbox's CPU time after the JVM got its test: its whole CPU time less what the JVM said its boot took (cut
+     * to the whole: the figure comes from the sandbox). Absent without either figure.
+     */
+    static Optional<Duration> testCpu(ResourceUsage end, Optional<Duration> cpuAtStart) {
+        Duration whole = cpu(end);
+        if (whole.isZero()) {
+            return Optional.empty();
+        }
+        return cpuAtStart.map(start -> whole.minus(start.compareTo(whole) > 0 ? whole : start));
     }
 
     private static String notMeasured(String what, Limit<?> limit) {

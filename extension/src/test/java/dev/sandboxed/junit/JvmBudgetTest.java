@@ -91,8 +91,8 @@ class JvmBudgetTest {
                 .hasMessageContaining("is over 2 (@ResourceBudget(peakProcesses = 2) on Budgets.overProcesses)")
                 .hasMessageNotContaining("peak memory");
         assertThat(failure(byTest, "overCpu()")).hasMessageContaining("CPU time ")
-                .hasMessageContaining(" from the test's start (")
-                .hasMessageContaining(" with the JVM's start) is over 0.001 s (@ResourceBudget(cpuTime = \"1ms\") on "
+                .hasMessageContaining(" after the JVM's boot (")
+                .hasMessageContaining(" with it) is over 0.001 s (@ResourceBudget(cpuTime = \"1ms\") on "
                         + "Budgets.overCpu)");
 
         Throwable own = failure(byTest, "failsAndGoesOver()");

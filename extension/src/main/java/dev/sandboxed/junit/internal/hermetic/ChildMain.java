@@ -5,6 +5,7 @@ import static org.junit.platform.engine.discovery.DiscoverySelectors.selectUniqu
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -72,6 +73,9 @@ public final class ChildMain {
                 .execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(Warmup.class)).build());
         Wire.MAPPER.writeValueAsBytes(ThrowableCodec.encode(new IllegalStateException("boot")));
         Wire.Request request = Wire.readRequest(System.in);
+        // What this JVM used to boot, which a budget's CPU time leaves out (tick-grained; -1 where /proc says nothing).
+        events.write(Wire.event("received").put("cpuNanos",
+                ProcessHandle.current().info().totalCpuDuration().map(Duration::toNanos).orElse(-1L)));
         LauncherDiscoveryRequest discovery = LauncherDiscoveryRequestBuilder.request()
                 .selectors(selectUniqueId(request.uniqueId()))
                 .configurationParameters(request.configuration())

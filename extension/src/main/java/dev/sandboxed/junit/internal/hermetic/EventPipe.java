@@ -14,7 +14,6 @@ import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -42,7 +41,6 @@ final class EventPipe {
     private final byte[] marker;
     private final List<JsonNode> events = new ArrayList<>();
     private Thread reader;
-    private volatile Consumer<JsonNode> observer;
     private volatile String overflow;
     private boolean ended;
 
@@ -68,13 +66,6 @@ final class EventPipe {
 
     /** Reads from now on; {@code kill} ends the sandboxed JVM when it writes more than the caps. */
     synchronized void start(Runnable kill) {
-        start(kill, event -> {
-        });
-    }
-
-    /** As {@link #start(Runnable)}; {@code observer} sees each event on the reading thread as it comes. */
-    synchronized void start(Runnable kill, Consumer<JsonNode> observer) {
-        this.observer = observer;
         reader = new Thread(() -> read(kill), "sandboxed-jvm-events");
         reader.setDaemon(true);
         reader.start();
@@ -142,11 +133,6 @@ final class EventPipe {
             }
             synchronized (events) {
                 events.add(event);
-            }
-            try {
-                observer.accept(event);
-            } catch (RuntimeException e) {
-                // what an observer makes of an event never stops the reading
             }
             return true;
         } catch (JsonProcessingException e) {

@@ -22,7 +22,6 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -120,12 +119,12 @@ public final class JvmRun {
      * sandbox's final usage, the events it reported and its use of the class-data archive (see {@link Cds.Use}).
      *
      * @param crash        the head of the JVM's crash report (hs_err), where it crashed and wrote one
-     * @param usageAtStart the sandbox's usage when the JVM reported its test's start (booted, the test found), read
-     *                     as that event came; absent when it never reported one
+     * @param cpuAtStart   the JVM's own CPU time when it, booted, had read its test (its {@code received} event),
+     *                     as it reported it; absent when it reported none
      */
     public record Outcome(List<String> command, ExitStatus status, Duration duration, ResourceUsage usage,
                           List<JsonNode> events, SandboxSpec spec, String cds, Optional<String> crash,
-                          Optional<ResourceUsage> usageAtStart) {
+                          Optional<Duration> cpuAtStart) {
     }
 
     /**
@@ -143,13 +142,13 @@ public final class JvmRun {
         private final List<Thread> output;
         private final EventPipe events;
         /** The sandbox's usage when the JVM reported its test's start, taken as that event came. */
-        private final AtomicReference<ResourceUsage> usageAtStart;
+        private final KernelPeaks peaks;
         /** Set once {@link #finish} took it for a test: its class listing is then read, not handed on. */
         private boolean used;
 
         Prepared(Key key, Path dir, Sandbox sandbox, SandboxProcess process, SandboxSpec spec, Cds.Use cds,
-                 Runnable abandonListing, List<Thread> output, EventPipe events, AtomicReference<ResourceUsage> usageAtStart) {
-            this.usageAtStart = usageAtStart;
+                 Runnable abandonListing, List<Thread> output, EventPipe events, KernelPeaks peaks) {
+            this.peaks = peaks;
             this.output = output;
             this.events = events;
             this.key = key;
@@ -259,16 +258,10 @@ public final class JvmRun {
                 }
             });
             SandboxProcess process = sandbox.spawn(ps.build());
-            AtomicReference<ResourceUsage> atStart = new AtomicReference<>();
-            Sandbox started = sandbox;
-            // Read as the event comes, so that a budget's CPU time leaves out the JVM's start (see Outcome).
-            events.start(process::kill, e -> {
-                if (atStart.get() == null && e.path("type").asText().equals("started")) {
-                    atStart.set(started.usage());
-                }
-            });
+            events.start(process::kill);
             List<Thread> output = List.of(pump(process.stdout(), stdout, "stdout"), pump(process.stderr(), stderr, "stderr"));
-            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing, output, events, atStart);
+            return new Prepared(key(base), dir, sandbox, process, spec, use, cds::abandonListing, output, events,
+                    KernelPeaks.of(sandbox.cgroupDirectories()));
         } catch (IOException e) {
             cleanUp(sandbox, events, dir, use);
             throw new UncheckedIOException("make the sandboxed JVM's events FIFO in " + dir, e);
@@ -334,8 +327,8 @@ public final class JvmRun {
             if (jvm.cds.lists()) {
                 classes = Cds.readList(jvm.dir);
             }
-            outcome = new Outcome(jvm.process.command(), status, duration, jvm.sandbox.usage(), events,
-                    jvm.spec, jvm.cds.description(), Wire.readCrashReport(jvm.dir), Optional.ofNullable(jvm.usageAtStart.get()));
+            outcome = new Outcome(jvm.process.command(), status, duration, jvm.peaks.keptOnly(jvm.sandbox.usage()), events,
+                    jvm.spec, jvm.cds.description(), Wire.readCrashReport(jvm.dir), cpuAtStart(events));
         } catch (IOException e) {
             throw new UncheckedIOException(e.getMessage(), e);
         } finally {
@@ -344,6 +337,17 @@ public final class JvmRun {
             }
         }
         return outcome;
+    }
+
+    /**
+     * The CPU time the JVM reported in its first {@code received} event (its own, from {@code /proc}): what the test
+     * did after it counts against a budget, its boot does not. Untrusted like every event: a figure above the
+     * sandbox's own is cut to it where it is used.
+     */
+    static Optional<Duration> cpuAtStart(List<JsonNode> events) {
+        return events.stream().filter(e -> e.path("type").asText().equals("received")).findFirst()
+                .filter(e -> e.path("cpuNanos").canConvertToLong() && e.path("cpuNanos").asLong() >= 0)
+                .map(e -> Duration.ofNanos(e.path("cpuNanos").asLong()));
     }
 
     /** Runs {@code request} in a JVM started for it now; see {@link #prepare} and {@link #finish}. */
