@@ -64,14 +64,14 @@ public final class ChildMain {
                 events.write(exit);
             }
         }, "sandboxed-jvm-exit"));
-        // Boot before the test is known (this JVM may be started ahead): the launcher finds its engines, Jackson loads,
+        // Boot before the test is known (this JVM may be started ahead): the launcher finds its engines, the JSON writer loads,
         // and a test of its own runs on a launcher without the class path's listeners, which must not see it.
         Launcher launcher = LauncherFactory.create();
         LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false)
                 .enableLauncherSessionListenerAutoRegistration(false).enablePostDiscoveryFilterAutoRegistration(false)
                 .enableLauncherDiscoveryListenerAutoRegistration(false).build())
                 .execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(Warmup.class)).build());
-        Wire.MAPPER.writeValueAsBytes(ThrowableCodec.encode(new IllegalStateException("boot")));
+        Json.line(ThrowableCodec.encode(new IllegalStateException("boot")));
         Wire.Request request = Wire.readRequest(System.in);
         // What this JVM used to boot, which a budget's CPU time leaves out (tick-grained; -1 where /proc says nothing).
         events.write(Wire.event("received").put("cpuNanos",

@@ -127,7 +127,7 @@ final class EventPipe {
             return true;
         }
         try {
-            JsonNode event = Wire.MAPPER.readTree(line);
+            JsonNode event = Json.readTree(line);
             if (event == null) {
                 return false;
             }

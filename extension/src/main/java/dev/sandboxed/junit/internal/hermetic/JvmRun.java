@@ -307,8 +307,7 @@ public final class JvmRun {
         try (jvm) {
             long t0 = System.nanoTime();
             try (OutputStream in = jvm.process.stdin()) {
-                in.write(Wire.MAPPER.writeValueAsBytes(request.toJson()));
-                in.write('\n');
+                in.write(Json.line(request.toJson()));
             } catch (IOException e) {
                 // It died while waiting: its exit status says how.
             }

@@ -10,14 +10,14 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.core.JsonParseException;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
@@ -41,10 +41,6 @@ public final class Wire {
     public static final String EVENTS = "events";
     /** Set in the sandboxed JVM: the extension does not act there, the test runs in place. */
     public static final String CHILD_PROPERTY = "sandboxed.jvm.child";
-
-    /** Strings as long as an event line may be: Jackson's default (20 million characters) is below a 16 MiB file in base64. */
-    static final ObjectMapper MAPPER = new ObjectMapper(JsonFactory.builder()
-            .streamReadConstraints(StreamReadConstraints.builder().maxStringLength(EventPipe.MAX_LINE).build()).build());
 
     private Wire() {
     }
@@ -70,7 +66,7 @@ public final class Wire {
         }
 
         ObjectNode toJson() {
-            ObjectNode n = MAPPER.createObjectNode();
+            ObjectNode n = Json.NODES.objectNode();
             n.put("uniqueId", uniqueId).put("displayName", displayName).put("list", list);
             ObjectNode config = n.putObject("configuration");
             configuration.forEach(config::put);
@@ -79,13 +75,47 @@ public final class Wire {
             return n;
         }
 
-        static Request fromJson(JsonNode n) {
-            Map<String, String> config = new java.util.LinkedHashMap<>();
-            n.path("configuration").fields().forEachRemaining(e -> config.put(e.getKey(), e.getValue().asText()));
-            Map<String, String> names = new java.util.LinkedHashMap<>();
-            n.path("positional").fields().forEachRemaining(e -> names.put(e.getKey(), e.getValue().asText()));
-            return new Request(n.path("uniqueId").asText(), n.path("displayName").asText(), n.path("list").asBoolean(), config,
-                    names);
+        /** Reads what {@link #toJson} wrote, with the streaming parser alone (see {@link Json}). */
+        static Request parse(String line) throws IOException {
+            String uniqueId = "";
+            String displayName = "";
+            boolean list = false;
+            Map<String, String> config = Map.of();
+            Map<String, String> names = Map.of();
+            try (JsonParser p = Json.FACTORY.createParser(line)) {
+                expect(p, p.nextToken(), JsonToken.START_OBJECT);
+                while (p.nextToken() == JsonToken.FIELD_NAME) {
+                    String field = p.currentName();
+                    p.nextToken();
+                    switch (field) {
+                        case "uniqueId" -> uniqueId = p.getValueAsString("");
+                        case "displayName" -> displayName = p.getValueAsString("");
+                        case "list" -> list = p.getValueAsBoolean();
+                        case "configuration" -> config = strings(p);
+                        case "positional" -> names = strings(p);
+                        default -> p.skipChildren();
+                    }
+                }
+                expect(p, p.currentToken(), JsonToken.END_OBJECT);
+            }
+            return new Request(uniqueId, displayName, list, config, names);
+        }
+
+        private static Map<String, String> strings(JsonParser p) throws IOException {
+            expect(p, p.currentToken(), JsonToken.START_OBJECT);
+            Map<String, String> map = new LinkedHashMap<>();
+            while (p.nextToken() == JsonToken.FIELD_NAME) {
+                String key = p.currentName();
+                p.nextToken();
+                map.put(key, p.getValueAsString(""));
+            }
+            return map;
+        }
+
+        private static void expect(JsonParser p, JsonToken actual, JsonToken expected) throws IOException {
+            if (actual != expected) {
+                throw new JsonParseException(p, "malformed request: " + expected + " expected, not " + actual);
+            }
         }
     }
 
@@ -96,7 +126,7 @@ public final class Wire {
         if (line == null) {
             throw new java.io.EOFException("no request: the test JVM closed this JVM's stdin");
         }
-        return Request.fromJson(MAPPER.readTree(line));
+        return Request.parse(line);
     }
 
     /**
@@ -146,10 +176,7 @@ public final class Wire {
 
         synchronized void write(ObjectNode event) {
             try {
-                byte[] json = MAPPER.writeValueAsBytes(event);
-                byte[] line = java.util.Arrays.copyOf(json, json.length + 1);
-                line[json.length] = '\n';
-                out.write(line);
+                out.write(Json.line(event));
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
@@ -157,6 +184,6 @@ public final class Wire {
     }
 
     static ObjectNode event(String type) {
-        return MAPPER.createObjectNode().put("type", type);
+        return Json.NODES.objectNode().put("type", type);
     }
 }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** The boot CPU time a sandboxed JVM reports, read from its untrusted events. */
 class BootCpuTest {
     private static JsonNode event(String json) throws Exception {
-        return Wire.MAPPER.readTree(json);
+        return Json.readTree(json);
     }
 
     @Test

@@ -95,10 +95,10 @@ class ThrowableCodecTest {
         String big = "m".repeat(5 << 20);
         List<String> list = List.of("x".repeat(5 << 20));
         ObjectNode json = ThrowableCodec.encode(new AssertionFailedError(big, big + "e", list, null));
-        byte[] line = Wire.MAPPER.writeValueAsBytes(json);
+        byte[] line = Json.line(json);
         assertThat(line.length).as("event bytes").isLessThan(4 << 20);
 
-        Throwable back = ThrowableCodec.decode(Wire.MAPPER.readTree(line), ThrowableCodecTest.class.getClassLoader());
+        Throwable back = ThrowableCodec.decode(Json.readTree(line), ThrowableCodecTest.class.getClassLoader());
         String cut = "... [truncated: " + (5 << 20) + " characters in all]";
         assertThat(back).isExactlyInstanceOf(AssertionFailedError.class);
         assertThat(back.getMessage()).startsWith("mmm").endsWith(cut).hasSize(ThrowableCodec.MAX_TEXT + cut.length());
@@ -134,10 +134,10 @@ class ThrowableCodecTest {
         Arrays.setAll(trace, i -> new StackTraceElement("C" + i, "m", "C.java", i));
         wide.setStackTrace(trace);
 
-        byte[] line = Wire.MAPPER.writeValueAsBytes(ThrowableCodec.encode(wide));
+        byte[] line = Json.line(ThrowableCodec.encode(wide));
         assertThat(line.length).as("event bytes").isLessThan(8 << 20);
 
-        Throwable back = ThrowableCodec.decode(Wire.MAPPER.readTree(line), ThrowableCodecTest.class.getClassLoader());
+        Throwable back = ThrowableCodec.decode(Json.readTree(line), ThrowableCodecTest.class.getClassLoader());
         assertThat(back.getStackTrace()).hasSize(ThrowableCodec.MAX_FRAMES + 1);
         assertThat(back.getStackTrace()[ThrowableCodec.MAX_FRAMES].getMethodName()).isEqualTo("[truncated: 5000 frames in all]");
         int depth = 0;
@@ -158,11 +158,11 @@ class ThrowableCodecTest {
     @Test
     void forgedEventsWithFieldsMissingDecodeToSomethingSensible() throws Exception {
         ClassLoader loader = ThrowableCodecTest.class.getClassLoader();
-        Throwable bare = ThrowableCodec.decode(Wire.MAPPER.readTree("{}"), loader);
+        Throwable bare = ThrowableCodec.decode(Json.readTree("{}"), loader);
         assertThat(bare.getStackTrace()).isEmpty();
-        assertThat(ThrowableCodec.decode(Wire.MAPPER.readTree("{\"class\":\"java.lang.IllegalStateException\",\"frames\":7,"
+        assertThat(ThrowableCodec.decode(Json.readTree("{\"class\":\"java.lang.IllegalStateException\",\"frames\":7,"
                 + "\"suppressed\":{},\"cause\":3}"), loader)).isExactlyInstanceOf(IllegalStateException.class);
-        Throwable values = ThrowableCodec.decode(Wire.MAPPER.readTree("{\"class\":\"org.opentest4j.AssertionFailedError\","
+        Throwable values = ThrowableCodec.decode(Json.readTree("{\"class\":\"org.opentest4j.AssertionFailedError\","
                 + "\"message\":\"m\",\"assertionFailed\":true,\"expected\":{\"type\":\"string\"},\"actual\":{}}"), loader);
         AssertionFailedError a = (AssertionFailedError) values;
         assertThat(a).hasMessage("m");
