@@ -343,6 +343,25 @@ class JvmTest {
                 "link.txt is a symbolic link in the sandboxed JVM: not followed, not forwarded");
     }
 
+    /** The sandboxed JVM's output directory has a fixed name: here a mount took it first. */
+    @Sandboxed(jvm = true, tmpfs = @Tmpfs(target = "/tmp/sandboxed-junit-output"))
+    static class PublishingWhereTheOutputNameIsTaken {
+        @Test
+        void publishesAFile(TestReporter reporter) {
+            reporter.publishFile("notes.txt", org.junit.jupiter.api.MediaType.TEXT_PLAIN_UTF_8,
+                    file -> Files.writeString(file, "written beside a mount"));
+        }
+    }
+
+    @Test
+    void filesArePublishedAlsoWhenTheOutputDirectorysNameIsTaken(@TempDir Path output) throws IOException {
+        EngineExecutionResults results = Kit.run(PublishingWhereTheOutputNameIsTaken.class, output, Map.of());
+        Kit.succeeded(results, 1);
+        List<Path> files = results.allEvents().filter(e -> e.getType() == org.junit.platform.testkit.engine.EventType.FILE_ENTRY_PUBLISHED)
+                .map(e -> e.getRequiredPayload(org.junit.platform.engine.reporting.FileEntry.class).getPath()).toList();
+        assertThat(files).singleElement().satisfies(f -> assertThat(Files.readString(f)).isEqualTo("written beside a mount"));
+    }
+
     @Sandboxed(jvm = true)
     static class PublishingOnASmallHeap {
         @Test

@@ -3,6 +3,8 @@ package dev.sandboxed.junit.internal.hermetic;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectClass;
 import static org.junit.platform.engine.discovery.DiscoverySelectors.selectUniqueId;
 
+import java.io.IOException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -72,6 +74,7 @@ public final class ChildMain {
                 .enableLauncherDiscoveryListenerAutoRegistration(false).build())
                 .execute(LauncherDiscoveryRequestBuilder.request().selectors(selectClass(Warmup.class)).build());
         Json.line(ThrowableCodec.encode(new IllegalStateException("boot")));
+        Path output = outputDirectory();
         Wire.Request request = Wire.readRequest(System.in);
         // What this JVM used to boot, which a budget's CPU time leaves out (tick-grained; -1 where /proc says nothing).
         events.write(Wire.event("received").put("cpuNanos",
@@ -80,7 +83,7 @@ public final class ChildMain {
                 .selectors(selectUniqueId(request.uniqueId()))
                 .configurationParameters(request.configuration())
                 // Files the test publishes go inside the sandbox, not to the parent's directory: they are sent as events.
-                .configurationParameter(OUTPUT_DIR, Files.createTempDirectory("sandboxed-junit-output").toString())
+                .configurationParameter(OUTPUT_DIR, output.toString())
                 .build();
         listing = request.list();
         Listener listener = listing ? new ListingListener(events, request.uniqueId(), request.positional())
@@ -98,6 +101,19 @@ public final class ChildMain {
         System.out.flush();
         System.err.flush();
         System.exit(0); // threads the test left running must not keep this JVM alive
+    }
+
+    /**
+     * Where the test's published files go: a fixed name in this sandbox's own temp directory, made before the request,
+     * so no random name is drawn (its SecureRandom costs a booting JVM some 10 ms of CPU time); a random one if a bind
+     * placed something there.
+     */
+    private static Path outputDirectory() throws IOException {
+        try {
+            return Files.createDirectory(Path.of(System.getProperty("java.io.tmpdir"), "sandboxed-junit-output"));
+        } catch (FileAlreadyExistsException e) {
+            return Files.createTempDirectory("sandboxed-junit-output");
+        }
     }
 
     /** The frames of the thread that called System.exit (or Runtime.exit), from its caller on. */
