@@ -276,7 +276,7 @@ public final class ChildMain {
             try {
                 events.write(PublishedFiles.event(file.getPath(), file.getMediaType(), files));
             } catch (OutOfMemoryError e) {
-                // A file of up to 16 MiB is some 60 MiB on the heap while it is sent: a small heap cannot send it.
+                // A file of up to 16 MiB takes several times that on the heap while it is sent: a small heap cannot send it.
                 events.write(PublishedFiles.unsent(file.getPath(), e));
             }
         }

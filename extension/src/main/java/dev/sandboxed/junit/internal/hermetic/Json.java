@@ -2,6 +2,7 @@ package dev.sandboxed.junit.internal.hermetic;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.util.Iterator;
 import java.util.Map;
@@ -30,6 +31,18 @@ final class Json {
 
     /** {@code tree} as one line of JSON, newline included. */
     static byte[] line(JsonNode tree) {
+        return buffered(tree).toByteArray();
+    }
+
+    /**
+     * Writes {@code tree} as one line into {@code out} in a single write, from the buffer it was written into (no copy
+     * of it: a published file's line may be 22 MB).
+     */
+    static void writeLine(JsonNode tree, OutputStream out) throws IOException {
+        buffered(tree).writeTo(out);
+    }
+
+    private static ByteArrayOutputStream buffered(JsonNode tree) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(256);
         try (JsonGenerator g = FACTORY.createGenerator(out)) {
             write(tree, g);
@@ -37,7 +50,7 @@ final class Json {
             throw new UncheckedIOException(e); // not from memory
         }
         out.write('\n');
-        return out.toByteArray();
+        return out;
     }
 
     /** Writes {@code n} as the mapper would: numbers keep their kind, binary data is base64. */
@@ -75,6 +88,8 @@ final class Json {
             g.writeNumber(n.bigIntegerValue());
         } else if (n.isBigDecimal()) {
             g.writeNumber(n.decimalValue());
+        } else if (n.isFloat()) {
+            g.writeNumber(n.floatValue());
         } else {
             g.writeNumber(n.doubleValue());
         }

@@ -176,7 +176,7 @@ public final class Wire {
 
         synchronized void write(ObjectNode event) {
             try {
-                out.write(Json.line(event));
+                Json.writeLine(event, out);
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
