@@ -290,8 +290,15 @@ class JvmTest {
         @Test
         void publishesAFileAndADirectory(TestReporter reporter, @TempDir Path dir) throws IOException {
             Path secret = Files.writeString(dir.resolve("secret"), "only by a link");
-            reporter.publishFile("notes.txt", org.junit.jupiter.api.MediaType.TEXT_PLAIN_UTF_8,
-                    file -> Files.writeString(file, "written in the sandboxed JVM"));
+            reporter.publishFile("notes.txt", org.junit.jupiter.api.MediaType.TEXT_PLAIN_UTF_8, file -> {
+                Files.writeString(file, "written in the sandboxed JVM");
+                Path root = file.getParent(); // JUnit's directory per test, below the sandboxed JVM's output directory
+                while (root.getParent() != null && !root.getFileName().toString().equals("sandboxed-junit-output")) {
+                    root = root.getParent();
+                }
+                reporter.publishEntry("outputDirectory", root + " "
+                        + java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(root)));
+            });
             reporter.publishDirectory("tree", tree -> {
                 Files.writeString(Files.createDirectories(tree.resolve("sub")).resolve("leaf.txt"), "leaf");
                 Files.createDirectories(tree.resolve("empty"));
@@ -330,6 +337,9 @@ class JvmTest {
         assertThat(notes.getPath()).startsWith(output);
         assertThat(notes.getMediaType()).contains("text/plain; charset=UTF-8");
         assertThat(Files.readString(notes.getPath())).isEqualTo("written in the sandboxed JVM");
+        assertThat(results.allEvents().reportingEntryPublished().stream()
+                .map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs().get("outputDirectory"))
+                .filter(java.util.Objects::nonNull)).as("made by its name, the owner's only").containsExactly("/tmp/sandboxed-junit-output rwx------");
         Path tree = files.get("tree").getPath();
         assertThat(Files.readString(tree.resolve("sub/leaf.txt"))).isEqualTo("leaf");
         assertThat(tree.resolve("empty")).isEmptyDirectory();

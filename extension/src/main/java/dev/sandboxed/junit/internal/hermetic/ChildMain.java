@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -104,13 +105,15 @@ public final class ChildMain {
     }
 
     /**
-     * Where the test's published files go: a fixed name in this sandbox's own temp directory, made before the request,
+     * Where the test's published files go: a fixed name in this sandbox's own temp directory, the owner's only as a
+     * temp directory's would be, made before the request,
      * so no random name is drawn (its SecureRandom costs a booting JVM some 10 ms of CPU time); a random one if a bind
      * placed something there.
      */
     private static Path outputDirectory() throws IOException {
         try {
-            return Files.createDirectory(Path.of(System.getProperty("java.io.tmpdir"), "sandboxed-junit-output"));
+            return Files.createDirectory(Path.of(System.getProperty("java.io.tmpdir"), "sandboxed-junit-output"),
+                    PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
         } catch (FileAlreadyExistsException e) {
             return Files.createTempDirectory("sandboxed-junit-output");
         }
