@@ -85,6 +85,25 @@ class JvmTimeoutBoundTest {
         assertThat(sandboxedJvms()).as("sandboxed JVMs left").isZero();
     }
 
+    /** A JVM a debugger may stop, its agent given in the environment: JUnit there times nothing (disabled_on_debug). */
+    @Sandboxed(jvm = true, timeout = "60s",
+            env = "JAVA_TOOL_OPTIONS=-agentlib:jdwp=transport=dt_socket,server=y,suspend=n,address=127.0.0.1:0")
+    static class UnderADebuggerByItsEnvironment {
+        @Test
+        @Timeout(1)
+        void outlastsItsTimeoutAndTheAllowance() throws InterruptedException {
+            Thread.sleep(4000);
+        }
+    }
+
+    @Test
+    void aJvmUnderADebuggerGivenInItsEnvironmentIsNotKilledAtTheBound() {
+        Map<String, String> config = Map.of("sandboxed.jvm.timeoutAllowance", "1s", "junit.jupiter.execution.timeout.mode",
+                "disabled_on_debug");
+        Kit.succeeded(Kit.run(UnderADebuggerByItsEnvironment.class, config), 1);
+        Kit.assertNothingLeft(List.of());
+    }
+
     @Sandboxed(jvm = true)
     static class Untimed {
         @Test

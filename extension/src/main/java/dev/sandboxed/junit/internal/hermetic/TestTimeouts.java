@@ -31,6 +31,9 @@ import org.junit.platform.commons.support.HierarchyTraversalMode;
  * initializer, an uninterruptible loop under {@code SAME_THREAD}) soon after JUnit would have failed the test.
  */
 public final class TestTimeouts {
+    /** The environment variables whose options a JVM ({@code JAVA_TOOL_OPTIONS}, {@code _JAVA_OPTIONS}) or {@code java} reads. */
+    private static final List<String> OPTION_VARIABLES = List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS");
+
     /** The configuration parameter adding the JVM's start and untimed code to the test's timeouts. */
     public static final String ALLOWANCE = "sandboxed.jvm.timeoutAllowance";
     private static final String PREFIX = "junit.jupiter.execution.timeout.";
@@ -110,6 +113,22 @@ public final class TestTimeouts {
         Optional<Duration> own = annotation.isPresent() ? annotation.flatMap(TestTimeouts::duration)
                 : configured(config, kind + ".method", "testable.method", "");
         return own.map(d -> new Timeouts(d, lifecycle(classes, config)));
+    }
+
+    /**
+     * The options the sandboxed JVM runs with, for telling whether a debugger may stop it: {@code options} and those in
+     * the environment variables its JVM and launcher read ({@code environment} is the sandbox's), where a debugger's
+     * agent is often given.
+     */
+    public static List<String> launchOptions(List<String> options, Map<String, String> environment) {
+        List<String> all = new ArrayList<>(options);
+        for (String variable : OPTION_VARIABLES) {
+            String value = environment.getOrDefault(variable, "").strip();
+            if (!value.isEmpty()) {
+                all.addAll(List.of(value.split("\\s+")));
+            }
+        }
+        return all;
     }
 
     /**

@@ -215,4 +215,17 @@ class TestTimeoutsTest {
                 "-agentlib:jdwp=transport=dt_socket,server=y")).isEmpty();
         assertThat(total(TimedClass.class, "test", Map.of(), "-Xrunjdwp:transport=dt_socket")).isEmpty();
     }
+
+    @Test
+    void aDebuggerGivenInTheEnvironmentCountsAsOne() {
+        String agent = "-agentlib:jdwp=transport=dt_socket,server=y";
+        for (String variable : List.of("JAVA_TOOL_OPTIONS", "JDK_JAVA_OPTIONS", "_JAVA_OPTIONS")) {
+            List<String> options = TestTimeouts.launchOptions(List.of("-Xmx64m"), Map.of(variable, " -Dx=1  " + agent + " "));
+            assertThat(options).containsExactly("-Xmx64m", "-Dx=1", agent);
+            assertThat(total(TimedClass.class, "test", Map.of(), options.toArray(String[]::new))).as(variable).isEmpty();
+        }
+        List<String> elsewhere = TestTimeouts.launchOptions(List.of(), Map.of("OTHER", agent, "JAVA_TOOL_OPTIONS", " "));
+        assertThat(elsewhere).isEmpty();
+        assertThat(total(TimedClass.class, "test", Map.of(), elsewhere.toArray(String[]::new))).contains(Duration.ofSeconds(7));
+    }
 }
