@@ -46,6 +46,11 @@ final class ExtensionConfig {
         return context.getConfigurationParameter(key).map(String::trim).filter(s -> !s.isEmpty());
     }
 
+    /** The value as the test's launcher gives it, not trimmed and also when empty: what a test would read in place. */
+    Optional<String> raw(String key) {
+        return context.getConfigurationParameter(key);
+    }
+
     RuntimeConfig runtimeConfig() {
         // A key the configuration leaves out falls back to the system property, as the shared runtime reads it.
         try {

@@ -420,7 +420,7 @@ final class JvmTests {
         config.get(FORWARD).ifPresent(v -> Arrays.stream(v.split(",")).map(String::trim).filter(k -> !k.isEmpty())
                 .forEach(keys::add));
         for (String key : keys) {
-            config.get(key).ifPresent(v -> out.put(key, v));
+            config.raw(key).ifPresent(v -> out.put(key, v)); // as the test would read it in place
         }
         // One test, one thread: the child never runs anything beside it.
         out.put("junit.jupiter.execution.parallel.enabled", "false");

@@ -96,12 +96,47 @@ class JvmTest {
         }
     }
 
-    /** Publishes the configuration parameter {@code jvmtest.config} as the sandboxed JVM's launcher sees it. */
+    /** Publishes the configuration parameters {@code jvmtest.*} as the launcher running the test sees them. */
     static class ConfigProbe implements BeforeEachCallback {
         @Override
         public void beforeEach(ExtensionContext context) {
             context.publishReportEntry("jvmtest.config", context.getConfigurationParameter("jvmtest.config").orElse("unset"));
+            for (String key : List.of("jvmtest.spaced", "jvmtest.empty")) {
+                context.publishReportEntry(key, context.getConfigurationParameter(key).map(v -> "[" + v + "]").orElse("unset"));
+            }
         }
+    }
+
+    /** The same probe, in place. */
+    static class InPlaceConfig {
+        @Test
+        @ExtendWith(ConfigProbe.class)
+        void probes() {
+        }
+    }
+
+    @Test
+    void forwardedParametersReachTheSandboxedJvmAsTheyAreInPlace() {
+        Map<String, String> config = Map.of("sandboxed.jvm.forward", "jvmtest.config, jvmtest.spaced,jvmtest.empty",
+                "jvmtest.config", "passed on", "jvmtest.spaced", "  two  spaces ", "jvmtest.empty", "",
+                "sandboxed.jvm.options", "-Djvmtest.option=given"); // as Passing expects
+        Map<String, String> inPlace = probed(Kit.run(InPlaceConfig.class, config));
+        Map<String, String> sandboxed = probed(Kit.run(Passing.class, config));
+        assertThat(sandboxed).containsEntry("jvmtest.config", "passed on").isEqualTo(inPlace);
+        assertThat(inPlace).containsEntry("jvmtest.spaced", "[  two  spaces ]");
+        Kit.assertNothingLeft(List.of());
+    }
+
+    private static Map<String, String> probed(EngineExecutionResults results) {
+        Kit.succeeded(results, 1);
+        Map<String, String> probed = new java.util.TreeMap<>();
+        results.allEvents().reportingEntryPublished().stream().map(e -> e.getRequiredPayload(ReportEntry.class).getKeyValuePairs())
+                .forEach(e -> e.forEach((k, v) -> {
+                    if (k.startsWith("jvmtest.")) {
+                        probed.put(k, v);
+                    }
+                }));
+        return probed;
     }
 
     @Test
