@@ -67,8 +67,8 @@ public final class ChildMain {
                 events.write(exit);
             }
         }, "sandboxed-jvm-exit"));
-        // Boot before the test is known (this JVM may be started ahead): the launcher finds its engines, the JSON writer loads,
-        // and a test of its own runs on a launcher without the class path's listeners, which must not see it.
+        // Boot before the test is known (this JVM may be started ahead): the launcher finds its engines, the JSON writer
+        // loads, and a test of its own runs on a launcher without the class path's listeners, which must not see it.
         Launcher launcher = LauncherFactory.create();
         LauncherFactory.create(LauncherConfig.builder().enableTestExecutionListenerAutoRegistration(false)
                 .enableLauncherSessionListenerAutoRegistration(false).enablePostDiscoveryFilterAutoRegistration(false)
@@ -105,10 +105,9 @@ public final class ChildMain {
     }
 
     /**
-     * Where the test's published files go: a fixed name in this sandbox's own temp directory, the owner's only as a
-     * temp directory's would be, made before the request,
-     * so no random name is drawn (its SecureRandom costs a booting JVM some 10 ms of CPU time); a random one if a bind
-     * placed something there.
+     * Where the test's published files go: a fixed name in this sandbox's own temp directory, its owner's only as a
+     * temp directory is, made before the request so that no random name is drawn (its SecureRandom costs a booting
+     * JVM some 10 ms of CPU time); a random one if a mount took that name.
      */
     private static Path outputDirectory() throws IOException {
         try {
@@ -279,7 +278,7 @@ public final class ChildMain {
             try {
                 events.write(PublishedFiles.event(file.getPath(), file.getMediaType(), files));
             } catch (OutOfMemoryError e) {
-                // A file of up to 16 MiB takes several times that on the heap while it is sent: a small heap cannot send it.
+                // A file of up to 16 MiB takes several times that on the heap while it is sent: a small heap cannot.
                 events.write(PublishedFiles.unsent(file.getPath(), e));
             }
         }
