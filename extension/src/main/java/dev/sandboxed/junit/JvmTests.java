@@ -193,7 +193,8 @@ final class JvmTests {
                 positional(context));
         List<String> options = config.get(OPTIONS).map(o -> List.of(o.trim().split("\\s+"))).orElse(List.of());
         TestTimeouts.Bound bound = new TestTimeouts.Bound(settings.timeout().orElse(DEFAULT_TIMEOUT),
-                TestTimeouts.of(context, owner, config::get, TestTimeouts.launchOptions(options, spec.environment())),
+                // The timeouts as JUnit reads them there: untrimmed (it ignores "5 s " and so does the bound).
+                TestTimeouts.of(context, owner, config::raw, TestTimeouts.launchOptions(options, spec.environment())),
                 timeoutAllowance(config));
         Duration timeout = bound.timeout();
         boolean cdsOn = cdsOn(config);

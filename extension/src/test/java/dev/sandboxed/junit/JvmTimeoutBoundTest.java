@@ -102,6 +102,25 @@ class JvmTimeoutBoundTest {
                 "disabled_on_debug");
         Kit.succeeded(Kit.run(UnderADebuggerByItsEnvironment.class, config), 1);
         Kit.assertNothingLeft(List.of());
+        assertThat(sandboxedJvms()).as("sandboxed JVMs left").isZero();
+    }
+
+    @Sandboxed(jvm = true, timeout = "60s")
+    static class OutlastsAnIgnoredTimeout {
+        @Test
+        void sleeps() throws InterruptedException {
+            Thread.sleep(4000);
+        }
+    }
+
+    @Test
+    void aTimeoutJUnitIgnoresThereBoundsNothingHere() {
+        // JUnit does not trim: it ignores "1 s " (and logs why), so the test is untimed in the sandboxed JVM.
+        Map<String, String> config = Map.of("sandboxed.jvm.timeoutAllowance", "1s", "junit.jupiter.execution.timeout.default",
+                "1 s ");
+        Kit.succeeded(Kit.run(OutlastsAnIgnoredTimeout.class, config), 1);
+        Kit.assertNothingLeft(List.of());
+        assertThat(sandboxedJvms()).as("sandboxed JVMs left").isZero();
     }
 
     @Sandboxed(jvm = true)

@@ -228,4 +228,12 @@ class TestTimeoutsTest {
         assertThat(elsewhere).isEmpty();
         assertThat(total(TimedClass.class, "test", Map.of(), elsewhere.toArray(String[]::new))).contains(Duration.ofSeconds(7));
     }
+
+    @Test
+    void aValueJUnitIgnoresIsIgnoredHereToo() {
+        assertThat(TestTimeouts.parse("5 s ")).isEmpty();
+        assertThat(TestTimeouts.parse(" 5 s")).isEmpty();
+        assertThat(total(TimedClass.class, "test", Map.of("junit.jupiter.execution.timeout.mode", "disabled ")))
+                .as("JUnit fails a test under an unknown mode there: the bound stays").contains(Duration.ofSeconds(7));
+    }
 }
