@@ -30,9 +30,14 @@ import dev.sandboxed.core.spec.SpecException;
  *                       ({@code sandboxed.keep.afterJvm}, default false: it ends with the JVM)
  * @param keepMaxAge     how long such a sandbox stays after it was kept: then the next runtime's stale clean-up (or,
  *                       a minute later, its keeper) removes it ({@code sandboxed.keep.maxAge}, default 1h)
+ * @param prepareRuns    after {@link SandboxRuntime#run} returns, set up the next sandbox of that spec in the
+ *                       background, so the next run of the spec only starts its process
+ *                       ({@code sandboxed.run.prepareAhead}, default true). One is never used once a bind source was
+ *                       replaced, the host's mount table or root directory changed, or it waited longer than
+ *                       {@code SandboxRuntime}'s limit: a run then sets up its own, as without the setting.
  */
 public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
-        int cgroupPool, boolean cgroupV2, boolean keepAfterJvm, Duration keepMaxAge) {
+        int cgroupPool, boolean cgroupV2, boolean keepAfterJvm, Duration keepMaxAge, boolean prepareRuns) {
     public static final String STATE_DIR_PROPERTY = "sandboxed.state.dir";
     public static final String CGROUP_PARENT_PROPERTY = "sandboxed.cgroup.parent";
     public static final String PRESTART_PROPERTY = "sandboxed.prestart";
@@ -40,6 +45,7 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
     public static final String CGROUP_VERSION_PROPERTY = "sandboxed.cgroup.version";
     public static final String KEEP_AFTER_JVM_PROPERTY = "sandboxed.keep.afterJvm";
     public static final String KEEP_MAX_AGE_PROPERTY = "sandboxed.keep.maxAge";
+    public static final String PREPARE_RUNS_PROPERTY = "sandboxed.run.prepareAhead";
     public static final Duration DEFAULT_KEEP_MAX_AGE = Duration.ofHours(1);
     public static final int DEFAULT_CGROUP_POOL = 2;
     /** More would only hold kernel memory: a start takes one, and one is made while the sandbox runs. */
@@ -55,6 +61,11 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
         cgroupParent.filter(p -> !p.isBlank()).ifPresent(CgroupParentPath::check); // fails before anything exists
         Objects.requireNonNull(keepMaxAge, "keepMaxAge");
         Sizes.checkDuration(KEEP_MAX_AGE_PROPERTY, "'" + keepMaxAge + "'", keepMaxAge);
+    }
+
+    public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
+            int cgroupPool, boolean cgroupV2, boolean keepAfterJvm, Duration keepMaxAge) {
+        this(stateDirectory, cgroupParent, prestart, cgroupPool, cgroupV2, keepAfterJvm, keepMaxAge, true);
     }
 
     public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
@@ -87,20 +98,26 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
         Objects.requireNonNull(lookup, "lookup");
         Function<String, Optional<String>> get = key -> lookup.apply(key).filter(v -> !v.isBlank());
         return new RuntimeConfig(get.apply(STATE_DIR_PROPERTY), get.apply(CGROUP_PARENT_PROPERTY),
-                "true".equalsIgnoreCase(get.apply(PRESTART_PROPERTY).orElse("false")),
+                get.apply(PRESTART_PROPERTY).map(v -> parseBoolean(PRESTART_PROPERTY, v)).orElse(false),
                 get.apply(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL),
                 get.apply(CGROUP_VERSION_PROPERTY).map(RuntimeConfig::parseCgroupVersion).orElse(false),
                 get.apply(KEEP_AFTER_JVM_PROPERTY).map(RuntimeConfig::parseKeepAfterJvm).orElse(false),
                 get.apply(KEEP_MAX_AGE_PROPERTY).map(v -> Sizes.parseDuration(KEEP_MAX_AGE_PROPERTY, v))
-                        .orElse(DEFAULT_KEEP_MAX_AGE));
+                        .orElse(DEFAULT_KEEP_MAX_AGE),
+                get.apply(PREPARE_RUNS_PROPERTY).map(v -> parseBoolean(PREPARE_RUNS_PROPERTY, v)).orElse(true));
     }
 
     /** {@code true} or {@code false} as written in a property or configuration parameter. */
     public static boolean parseKeepAfterJvm(String text) {
+        return parseBoolean(KEEP_AFTER_JVM_PROPERTY, text);
+    }
+
+    /** {@code true} or {@code false} as written for {@code key}; anything else names the key and the two values. */
+    private static boolean parseBoolean(String key, String text) {
         return switch (text.strip().toLowerCase(Locale.ROOT)) {
             case "true" -> true;
             case "false" -> false;
-            default -> throw new SpecException(KEEP_AFTER_JVM_PROPERTY, "'" + text + "'; allowed: true, false");
+            default -> throw new SpecException(key, "'" + text + "'; allowed: true, false");
         };
     }
 
@@ -125,24 +142,30 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
 
     public RuntimeConfig withCgroupParent(String parent) {
         return new RuntimeConfig(stateDirectory, Optional.ofNullable(parent).filter(s -> !s.isBlank()), prestart,
-                cgroupPool, cgroupV2, keepAfterJvm, keepMaxAge);
+                cgroupPool, cgroupV2, keepAfterJvm, keepMaxAge, prepareRuns);
     }
 
     public RuntimeConfig withPrestart(boolean value) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, value, cgroupPool, cgroupV2, keepAfterJvm, keepMaxAge);
+        return new RuntimeConfig(stateDirectory, cgroupParent, value, cgroupPool, cgroupV2, keepAfterJvm, keepMaxAge, prepareRuns);
     }
 
     public RuntimeConfig withCgroupPool(int depth) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, depth, cgroupV2, keepAfterJvm, keepMaxAge);
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, depth, cgroupV2, keepAfterJvm, keepMaxAge, prepareRuns);
     }
 
     public RuntimeConfig withCgroupV2(boolean value) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, value, keepAfterJvm, keepMaxAge);
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, value, keepAfterJvm, keepMaxAge, prepareRuns);
     }
 
     /** Sandboxes kept with {@link Sandbox#keep()} outlive this JVM for at most {@code maxAge} (see the parameters). */
     public RuntimeConfig withKeepAfterJvm(boolean value, Duration maxAge) {
-        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, cgroupV2, value, maxAge);
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, cgroupV2, value, maxAge, prepareRuns);
+    }
+
+    /** Whether {@link SandboxRuntime#run} sets up the next sandbox of a spec ahead (see the parameters). */
+    public RuntimeConfig withPrepareRuns(boolean value) {
+        return new RuntimeConfig(stateDirectory, cgroupParent, prestart, cgroupPool, cgroupV2, keepAfterJvm, keepMaxAge,
+                value);
     }
 
     private static Optional<String> property(String name) {

@@ -127,7 +127,8 @@ public final class Sandbox implements AutoCloseable {
     /**
      * Runs one process in a fresh sandbox, to completion, and removes the sandbox: a one-shot sandbox, as
      * {@code bwrap ... CMD} or {@code sandboxed run} give. Quicker than {@code start} plus {@code exec}: the
-     * process goes to sandbox-init with the set-up, and the sandbox ends with it. A command that cannot start gives
+     * process goes to sandbox-init with the set-up (or to the one set up ahead after the last run of the spec, see
+     * {@link SandboxRuntime#run}), and the sandbox ends with it. A command that cannot start gives
      * a result with exit code 127 or 126, as {@link #exec(ProcessSpec)} does; a sandbox that cannot start throws.
      */
     public static ExecResult run(SandboxSpec spec, ProcessSpec process) {

@@ -9,6 +9,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.cgroup.CgroupConfig;
@@ -51,8 +52,17 @@ public final class SandboxRuntime implements AutoCloseable {
     private final Set<Sandbox> open = ConcurrentHashMap.newKeySet();
     /** The open networks by name; a closed one's name is kept (mapped to it) so joining it says it is closed. */
     private final Map<String, Network> networks = new ConcurrentHashMap<>();
-    private final Prestarted<Sandbox> prestarted =
-            new Prestarted<>(spec -> newSandbox(StartRequest.of(spec)), s -> s.state() == Sandbox.State.RUNNING);
+    private final Prestarted<Sandbox> prestarted = new Prestarted<>("sandboxed-prestart",
+            spec -> newSandbox(StartRequest.of(spec)), s -> s.state() == Sandbox.State.RUNNING, Sandbox::close,
+            Prestarted.MAX_AGE);
+    /** Sandboxes set up ahead for {@link #run}: no reader thread, their process sent when a run takes them. */
+    private final Prestarted<Sandbox> preparedRuns = new Prestarted<>("sandboxed-prepare-run",
+            spec -> newSandbox(StartRequest.preparedForRun(spec)), s -> OneShot.stillAsPrepared(s.running()),
+            s -> {
+                OneShot.release(s.running());
+                s.close();
+            }, Prestarted.MAX_AGE);
+    private final AtomicInteger runsInFlight = new AtomicInteger();
     private final BackgroundRemoval removal = new BackgroundRemoval();
     private final SandboxStarter starter;
     private final CgroupPool cgroupPool;
@@ -209,10 +219,7 @@ public final class SandboxRuntime implements AutoCloseable {
         if (networkOwner != null) {
             return startTracked(StartRequest.sharingNetworkOf(spec, networkOwner.running()));
         }
-        // A sandbox started ahead would hold host ports meanwhile (a fixed one cannot be held twice), a network
-        // member's address is given when it starts, and lifecycle hooks run when the caller starts it, not ahead.
-        if (!config.prestart() || !spec.publishedPorts().isEmpty() || spec.joinedNetwork().isPresent()
-                || !spec.hooks().isEmpty()) {
+        if (!config.prestart() || !canPrepare(spec)) {
             return startTracked(StartRequest.of(spec));
         }
         Sandbox sandbox = prestarted.take(spec);
@@ -222,6 +229,15 @@ public final class SandboxRuntime implements AutoCloseable {
         open.add(sandbox);
         prestarted.prepare(spec); // only for specs that just started fine
         return sandbox;
+    }
+
+    /**
+     * Whether a sandbox of {@code spec} may be set up ahead: one started ahead would hold host ports meanwhile (a
+     * fixed one cannot be held twice), a network member's address is given when it starts, and lifecycle hooks run
+     * when the caller starts it, not ahead.
+     */
+    private static boolean canPrepare(SandboxSpec spec) {
+        return spec.publishedPorts().isEmpty() && spec.joinedNetwork().isEmpty() && spec.hooks().isEmpty();
     }
 
     /**
@@ -239,16 +255,52 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /**
      * Runs one process in a fresh sandbox to completion and removes the sandbox; see {@link Sandbox#run}. The
-     * calling thread collects the output and the init's messages itself, in one poll loop, whatever
-     * {@code sandboxed.prestart} says (a prestarted sandbox has a reader thread already: it would cost wake-ups).
+     * calling thread collects the output and the init's messages itself, in one poll loop. With
+     * {@code sandboxed.run.prepareAhead} (the default) the next sandbox of the spec is set up once this returns,
+     * and the next run of the spec sends its process there (a fresh sandbox still: nothing ran in it).
      */
     public ExecResult run(SandboxSpec spec, ProcessSpec process) {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(process, "process");
         Instant start = Instant.now();
-        try (Sandbox sandbox = startTracked(StartRequest.withMain(spec, process, MainOutput.COLLECT_ON_CALLER))) {
-            return OneShot.collect(sandbox.running(), process, start);
+        // Not for an image root: a sandbox waiting for the next run would keep its image from prunes meanwhile.
+        boolean prepare = config.prepareRuns() && canPrepare(spec) && !spec.rootfs().isImage();
+        // Alone, a run waits for the set-up under way; beside other runs it starts its own at once (that one would
+        // go to one of them, and waiting serialises them behind one background thread).
+        boolean alone = runsInFlight.getAndIncrement() == 0;
+        Sandbox sandbox;
+        Sandbox prepared;
+        try {
+            prepared = prepare ? preparedRuns.take(spec, alone) : null;
+            if (prepared != null) {
+                open.add(prepared);
+            }
+            sandbox = prepared != null ? prepared
+                    : startTracked(StartRequest.withMain(spec, process, MainOutput.COLLECT_ON_CALLER));
+        } catch (RuntimeException | Error e) {
+            runsInFlight.decrementAndGet();
+            throw e;
         }
+        try (sandbox) {
+            return prepared != null ? OneShot.runPrepared(sandbox.running(), process, start)
+                    : OneShot.collect(sandbox.running(), process, start);
+        } finally {
+            runsInFlight.decrementAndGet();
+            if (prepare) {
+                // Only for a spec that just started fine; after the run, so its set-up does not compete with it.
+                preparedRuns.prepare(spec);
+            }
+        }
+    }
+
+    /** How many runs took a sandbox set up ahead (for tests). */
+    long preparedRunsTaken() {
+        return preparedRuns.handedOut();
+    }
+
+    /** The sandboxes set up ahead for runs, ready now (for tests). */
+    List<Sandbox> preparedForRuns() {
+        return preparedRuns.readyNow();
     }
 
     /** A new sandbox, tracked in {@link #openSandboxes()}. */
@@ -373,6 +425,7 @@ public final class SandboxRuntime implements AutoCloseable {
      */
     public void awaitIdle() {
         prestarted.awaitIdle();
+        preparedRuns.awaitIdle();
         RuntimeNetwork.awaitSlots();
         cgroupPool.awaitIdle();
         removal.awaitIdle();
@@ -391,6 +444,7 @@ public final class SandboxRuntime implements AutoCloseable {
         }
         // Outside the lock: a prestart under way needs the server (synchronized) to finish.
         prestarted.close();
+        preparedRuns.close();
         cgroupPool.close();
         closeOpenSandboxesAndServer();
         removal.close();

@@ -7,6 +7,8 @@ import dev.sandboxed.core.result.Errno;
 /** poll(2) over a few descriptors, for a thread that serves several of them itself. */
 public final class PollSet {
     static final short POLLIN = 0x1;
+    private static final short POLLPRI = 0x2;
+    private static final short POLLERR = 0x8;
     private static final int POLLFD_SIZE = 8;
 
     private final int[] fds;
@@ -63,5 +65,20 @@ public final class PollSet {
     /** After {@link #await}: slot {@code i} has input, or its other end is gone (a read will not block). */
     public boolean ready(int i) {
         return fds[i] >= 0 && revents[i] != 0;
+    }
+
+    /**
+     * Whether {@code fd} reports an exceptional condition now, without waiting: for {@code /proc/self/mountinfo} the
+     * mount table changed since the last such poll of that descriptor (the poll itself takes the news).
+     */
+    public static boolean hasPriorityEvent(int fd) {
+        ByteBuffer one = Native.allocate(POLLFD_SIZE);
+        one.putInt(0, fd);
+        one.putShort(4, POLLPRI);
+        int n = Native.libc().poll(one, 1, 0);
+        if (n < 0 && Native.lastErrno() != Errno.EINTR) {
+            throw Native.failure("poll " + fd + " for changes");
+        }
+        return n > 0 && (one.getShort(6) & (POLLPRI | POLLERR)) != 0;
     }
 }

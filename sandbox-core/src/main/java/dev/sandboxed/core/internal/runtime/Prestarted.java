@@ -1,15 +1,18 @@
 package dev.sandboxed.core.internal.runtime;
 
 import java.lang.System.Logger.Level;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -19,43 +22,103 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * Sandboxes started ahead of time for the specs used last, so the next start with an equal spec takes one that
  * is ready instead of waiting for namespaces, mounts and pivot_root. Test suites start many sandboxes with the
  * same spec (one per test), and the work overlaps with the previous test. At most {@link #MAX_SPECS} specs are
- * kept, one sandbox each; a prestarted sandbox is a fresh one that nothing ran in yet, identical to what a
- * start would create at the moment it was prepared (its bind mounts refer to the sources as they were then).
- * Opt-in ({@code sandboxed.prestart}). Generic over the sandbox handle, so this package does not depend on the API.
+ * kept, one sandbox each; a prestarted sandbox is a fresh one that nothing ran in yet. One whose host state
+ * changed since its set-up ({@link PreparedFreshness}), or that waited longer than {@link #MAX_AGE}, is not handed
+ * out: the caller then starts its own, as it would without this. Generic over the sandbox handle, so this package
+ * does not depend on the API.
  *
  * @param <S> the sandbox handle
  */
-public final class Prestarted<S extends AutoCloseable> implements AutoCloseable {
+public final class Prestarted<S> implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Prestarted.class.getName());
     static final int MAX_SPECS = 2;
+    /** Long enough for a test suite's pause between two tests, short enough that what the checks miss is recent. */
+    public static final Duration MAX_AGE = Duration.ofSeconds(30);
+    /** A set-up under way is waited for rather than started again beside it (the server does one at a time). */
+    private static final long PENDING_WAIT_MILLIS = 10_000;
 
-    private final Function<SandboxSpec, S> starter;
-    private final Predicate<S> running;
-    private final Map<SandboxSpec, S> ready = new LinkedHashMap<>();
-    private final Set<SandboxSpec> pending = new HashSet<>();
-    private final ExecutorService worker = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "sandboxed-prestart");
-        t.setDaemon(true);
-        return t;
-    });
-    private boolean closed;
-
-    public Prestarted(Function<SandboxSpec, S> starter, Predicate<S> running) {
-        this.starter = starter;
-        this.running = running;
+    private record Ready<S>(S sandbox, PreparedFreshness freshness) {
     }
 
-    /** A ready sandbox for {@code spec}, or null. */
+    private final Function<SandboxSpec, S> starter;
+    private final Predicate<S> usable;
+    private final Consumer<S> discard;
+    private final Duration maxAge;
+    private final Map<SandboxSpec, Ready<S>> ready = new LinkedHashMap<>();
+    private final Set<SandboxSpec> pending = new HashSet<>();
+    private final ExecutorService worker;
+    private boolean closed;
+    private long handedOut;
+
+    /**
+     * @param starter starts a sandbox for a spec (on the background thread)
+     * @param usable  whether a ready sandbox is still fit to hand out (its init alive and quiet)
+     * @param discard closes a sandbox that is not handed out
+     */
+    public Prestarted(String threadName, Function<SandboxSpec, S> starter, Predicate<S> usable, Consumer<S> discard,
+            Duration maxAge) {
+        this.starter = starter;
+        this.usable = usable;
+        this.discard = discard;
+        this.maxAge = maxAge;
+        this.worker = Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, threadName);
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** A ready sandbox for {@code spec}, or null; waits for one that is being set up. */
     public S take(SandboxSpec spec) {
-        S s;
+        return take(spec, true);
+    }
+
+    /**
+     * A ready sandbox for {@code spec}, or null; with {@code waitForPending}, waits for one that is being set up
+     * (cheaper than a second set-up beside it when nothing else runs).
+     */
+    public S take(SandboxSpec spec, boolean waitForPending) {
+        Ready<S> r;
         synchronized (this) {
-            s = ready.remove(spec);
+            if (waitForPending) {
+                awaitNotPending(spec);
+            }
+            r = ready.remove(spec);
         }
-        if (s != null && !running.test(s)) {
-            closeQuietly(s); // its init died while waiting (OOM killer, a signal from outside): never hand that out
+        if (r == null) {
             return null;
         }
-        return s;
+        Optional<String> stale = r.freshness().staleness(maxAge);
+        if (stale.isPresent() || !usable.test(r.sandbox())) {
+            // Its init died while waiting (OOM killer, a signal from outside), or a fresh one would differ.
+            LOG.log(Level.DEBUG, "not using a sandbox set up ahead: " + stale.orElse("its init is gone or spoke"));
+            discardInBackground(r.sandbox());
+            return null;
+        }
+        synchronized (this) {
+            handedOut++;
+        }
+        return r.sandbox();
+    }
+
+    private void awaitNotPending(SandboxSpec spec) {
+        long deadline = System.nanoTime() + PENDING_WAIT_MILLIS * 1_000_000L;
+        boolean interrupted = false;
+        while (pending.contains(spec) && !closed) {
+            long left = (deadline - System.nanoTime()) / 1_000_000L;
+            if (left <= 0) {
+                break;
+            }
+            try {
+                wait(left);
+            } catch (InterruptedException e) {
+                interrupted = true;
+                break; // the caller starts its own, and sees its interrupt there
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Starts the next sandbox for {@code spec} in the background, unless one is ready or on its way. */
@@ -65,39 +128,56 @@ public final class Prestarted<S extends AutoCloseable> implements AutoCloseable 
                 return;
             }
         }
-        Runnable start = () -> {
-            S s;
-            try {
-                s = starter.apply(spec);
-            } catch (RuntimeException e) {
-                LOG.log(Level.DEBUG, "prestarting a sandbox failed; the next start does the work itself", e);
-                synchronized (this) {
-                    pending.remove(spec);
-                }
-                return;
-            }
-            List<S> surplus = new ArrayList<>();
-            synchronized (this) {
-                pending.remove(spec);
-                if (closed) {
-                    surplus.add(s);
-                } else {
-                    ready.put(spec, s);
-                    while (ready.size() > MAX_SPECS) {
-                        SandboxSpec oldest = ready.keySet().iterator().next();
-                        surplus.add(ready.remove(oldest));
-                    }
-                }
-            }
-            surplus.forEach(Prestarted::closeQuietly);
-        };
         try {
-            worker.execute(start);
+            worker.execute(() -> startFor(spec));
         } catch (RejectedExecutionException closedMeanwhile) {
             synchronized (this) {
                 pending.remove(spec);
+                notifyAll();
             }
         }
+    }
+
+    private void startFor(SandboxSpec spec) {
+        Ready<S> made;
+        try {
+            PreparedFreshness freshness = PreparedFreshness.before(spec);
+            made = new Ready<>(starter.apply(spec), freshness);
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "prestarting a sandbox failed; the next start does the work itself", e);
+            synchronized (this) {
+                pending.remove(spec);
+                notifyAll();
+            }
+            return;
+        }
+        List<S> surplus = new ArrayList<>();
+        synchronized (this) {
+            pending.remove(spec);
+            notifyAll();
+            if (closed) {
+                surplus.add(made.sandbox());
+            } else {
+                ready.put(spec, made);
+                while (ready.size() > MAX_SPECS) {
+                    SandboxSpec oldest = ready.keySet().iterator().next();
+                    surplus.add(ready.remove(oldest).sandbox());
+                }
+            }
+        }
+        surplus.forEach(this::discardQuietly);
+    }
+
+    /** The sandboxes ready now (for tests). */
+    public synchronized List<S> readyNow() {
+        List<S> now = new ArrayList<>();
+        ready.values().forEach(r -> now.add(r.sandbox()));
+        return now;
+    }
+
+    /** How many sandboxes were handed out so far (for tests). */
+    public synchronized long handedOut() {
+        return handedOut;
     }
 
     /** Waits until the work handed to the background thread so far is done (at once when closed). */
@@ -108,24 +188,33 @@ public final class Prestarted<S extends AutoCloseable> implements AutoCloseable 
     /** Closes every sandbox waiting here; later {@link #prepare} calls do nothing. */
     @Override
     public void close() {
-        List<S> waiting;
+        List<S> waiting = new ArrayList<>();
         synchronized (this) {
             closed = true;
-            waiting = new ArrayList<>(ready.values());
+            notifyAll();
+            ready.values().forEach(r -> waiting.add(r.sandbox()));
             ready.clear();
         }
         DaemonPool.shutdownAndWait(worker, 30);
         synchronized (this) {
-            waiting.addAll(ready.values());
+            ready.values().forEach(r -> waiting.add(r.sandbox()));
             ready.clear();
         }
-        waiting.forEach(Prestarted::closeQuietly);
+        waiting.forEach(this::discardQuietly);
     }
 
-    private static void closeQuietly(AutoCloseable sandbox) {
+    private void discardInBackground(S sandbox) {
         try {
-            sandbox.close();
-        } catch (Exception e) {
+            worker.execute(() -> discardQuietly(sandbox));
+        } catch (RejectedExecutionException closedMeanwhile) {
+            discardQuietly(sandbox);
+        }
+    }
+
+    private void discardQuietly(S sandbox) {
+        try {
+            discard.accept(sandbox);
+        } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "closing a prestarted sandbox failed", e);
         }
     }

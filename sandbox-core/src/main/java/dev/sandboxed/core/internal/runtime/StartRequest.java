@@ -28,6 +28,14 @@ public record StartRequest(SandboxSpec spec, Optional<RunningSandbox> networkOwn
         return new StartRequest(spec, Optional.empty(), Optional.of(main), output, Optional.empty());
     }
 
+    /**
+     * A sandbox for {@link OneShot#runPrepared}: set up now, its main process sent later; the socket stays unread
+     * until then, as for a one-shot sandbox.
+     */
+    public static StartRequest preparedForRun(SandboxSpec spec) {
+        return new StartRequest(spec, Optional.empty(), Optional.empty(), MainOutput.COLLECT_ON_CALLER, Optional.empty());
+    }
+
     /** The same request for {@code other}, e.g. the spec with its user names looked up. */
     public StartRequest withSpec(SandboxSpec other) {
         return new StartRequest(other, networkOwner, main, mainOutput, network);

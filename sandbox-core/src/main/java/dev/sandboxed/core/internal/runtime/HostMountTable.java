@@ -1,0 +1,27 @@
+package dev.sandboxed.core.internal.runtime;
+
+import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.os.PollSet;
+
+/**
+ * Counts changes of this JVM's mount table: the kernel flags {@code /proc/self/mountinfo} (poll's POLLPRI) when a
+ * mount is made or removed in the mount namespace, without it being read again. One descriptor, held for the JVM's
+ * life from the first question on.
+ */
+final class HostMountTable {
+    private static int fd = -1;
+    private static long generation;
+
+    private HostMountTable() {
+    }
+
+    /** A number that grows with each change seen since the first call; equal numbers mean no mount changed. */
+    static synchronized long generation() {
+        if (fd < 0) {
+            fd = Native.open("/proc/self/mountinfo", Native.O_RDONLY, 0, "watch the host's mount table");
+        } else if (PollSet.hasPriorityEvent(fd)) {
+            generation++;
+        }
+        return generation;
+    }
+}

@@ -1,0 +1,93 @@
+package dev.sandboxed.core.internal.runtime;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+import dev.sandboxed.core.spec.SandboxSpec;
+
+/** The bookkeeping of sandboxes set up ahead, with strings standing in for sandboxes. */
+class PrestartedTest {
+    private static final SandboxSpec SPEC = SandboxSpec.builder().hostname("a").build();
+
+    private final AtomicInteger made = new AtomicInteger();
+    private final List<String> discarded = new CopyOnWriteArrayList<>();
+
+    private Prestarted<String> prestarted(Duration maxAge, CountDownLatch startsMayFinish) {
+        return new Prestarted<>("test-prestart", spec -> {
+            await(startsMayFinish);
+            return "sandbox-" + made.incrementAndGet();
+        }, s -> true, discarded::add, maxAge);
+    }
+
+    @Test
+    void aReadySandboxIsHandedOutOnce() {
+        try (Prestarted<String> p = prestarted(Duration.ofMinutes(1), new CountDownLatch(0))) {
+            p.prepare(SPEC);
+            p.awaitIdle();
+            assertThat(p.take(SPEC)).isEqualTo("sandbox-1");
+            assertThat(p.take(SPEC, false)).isNull();
+            assertThat(p.take(SandboxSpec.builder().hostname("b").build())).isNull();
+            assertThat(p.handedOut()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void oneThatWaitedLongerThanItsMaximumAgeIsDiscardedNotHandedOut() throws Exception {
+        try (Prestarted<String> p = prestarted(Duration.ofMillis(50), new CountDownLatch(0))) {
+            p.prepare(SPEC);
+            p.awaitIdle();
+            Thread.sleep(100);
+            assertThat(p.take(SPEC)).isNull();
+            p.awaitIdle(); // discarded in the background
+            assertThat(discarded).containsExactly("sandbox-1");
+            assertThat(p.handedOut()).isZero();
+        }
+    }
+
+    @Test
+    void aTakeWaitsForTheSetUpUnderWayOnlyWhenAskedTo() throws Exception {
+        CountDownLatch finish = new CountDownLatch(1);
+        try (Prestarted<String> p = prestarted(Duration.ofMinutes(1), finish)) {
+            p.prepare(SPEC);
+            assertThat(p.take(SPEC, false)).isNull(); // under way: not waited for
+            CompletableFuture<String> waiting = CompletableFuture.supplyAsync(() -> p.take(SPEC, true));
+            Thread.sleep(100);
+            assertThat(waiting).isNotDone();
+            finish.countDown();
+            assertThat(waiting.get(10, TimeUnit.SECONDS)).isEqualTo("sandbox-1");
+            assertThat(made.get()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void closingDiscardsWhatIsReadyAndWhatIsUnderWay() {
+        CountDownLatch finish = new CountDownLatch(1);
+        Prestarted<String> p = prestarted(Duration.ofMinutes(1), finish);
+        p.prepare(SPEC);
+        p.prepare(SandboxSpec.builder().hostname("b").build());
+        finish.countDown();
+        p.close();
+        assertThat(discarded).containsExactlyInAnyOrder("sandbox-1", "sandbox-2");
+        p.prepare(SPEC);
+        assertThat(p.take(SPEC)).isNull();
+        assertThat(made.get()).isEqualTo(2);
+    }
+
+    private static void await(CountDownLatch latch) {
+        try {
+            assertThat(latch.await(10, TimeUnit.SECONDS)).isTrue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+}
