@@ -36,7 +36,10 @@ final class LatencyBench implements BenchGroup {
             "--proc", "/proc", "--dev", "/dev", Peers.TRUE);
 
     /** What a case does: a probe that says why it cannot run (empty when it can) and the timed operation. */
-    record Body(Supplier<Optional<String>> probe, Runnable op) {
+    record Body(Supplier<Optional<String>> probe, Runnable op, Runnable untimedBefore) {
+        Body(Supplier<Optional<String>> probe, Runnable op) {
+            this(probe, op, null);
+        }
     }
 
     /** A case: its key (for --cases), description, idle time before each timed run, and how to make its body. */
@@ -60,6 +63,8 @@ final class LatencyBench implements BenchGroup {
             new Ratio("P1 / unshare, after 200 ms idle", "p1-idle200", "unshare-idle200", null),
             new Ratio("P2 / plain spawn", "p2", "plain", 0.6),
             new Ratio("P1 without cgroup / bwrap", "p1-no-cgroup", "bwrap", null),
+            new Ratio("P1 in a tight loop / bwrap", "p1-tight", "bwrap", null),
+            new Ratio("P1 not prepared ahead / bwrap", "p1-not-prepared", "bwrap", null),
             new Ratio("P1 as start+exec+close / bwrap", "p1-start-exec-close", "bwrap", null),
             new Ratio("P1 / plain spawn", "p1", "plain", null),
             new Ratio("P1 / crun", "p1", "crun", null));
@@ -75,6 +80,8 @@ final class LatencyBench implements BenchGroup {
             new Difference("bwrap after 20 ms idle - back to back", "bwrap-idle20", "bwrap"),
             new Difference("bwrap after 200 ms idle - back to back", "bwrap-idle200", "bwrap"),
             new Difference("start+exec+close instead of one-shot", "p1-start-exec-close", "p1"),
+            new Difference("set-up on the caller's path (not prepared - P1)", "p1-not-prepared", "p1"),
+            new Difference("tight loop - back to back", "p1-tight", "p1"),
             new Difference("seccomp default profile (default - unconfined)", "p1", "p1-unconfined"),
             new Difference("seccomp denial reports (on - off)", "p1", "p1-no-denial-reports"),
             new Difference("memory limit 256 MiB (with - usage cgroup only)", "p1-cgroup-memory", "p1"),
@@ -85,7 +92,7 @@ final class LatencyBench implements BenchGroup {
 
     /** The cases that run the default spec on the shared runtime: they get a usage cgroup where the host allows. */
     static final Set<String> DEFAULT_SPEC_ON_SHARED_RUNTIME =
-            Set.of("p1", "p1-idle20", "p1-idle200", "p1-start-exec-close", "p2");
+            Set.of("p1", "p1-idle20", "p1-idle200", "p1-tight", "p1-not-prepared", "p1-start-exec-close", "p2");
 
     private final List<AutoCloseable> resources = new ArrayList<>();
     private String cgroupNote;
@@ -122,6 +129,10 @@ final class LatencyBench implements BenchGroup {
             d.add(new Def(idled("p1", idle), "P1: Sandbox.run(defaults, /bin/true)" + after(idle), idle, true,
                     () -> oneShot(SandboxRuntime.shared(), SandboxSpec.defaults())));
         }
+        d.add(new Def("p1-tight", "P1 right behind an untimed P1 of the same spec (a tight loop: the next sandbox is"
+                + " still being set up ahead)", 0, true, LatencyBench::tightLoop));
+        d.add(new Def("p1-not-prepared", "P1 with sandboxed.run.prepareAhead=false (set-up on the caller's path)", 0, true,
+                this::notPrepared));
         d.add(new Def("p1-no-cgroup", "P1 with trackUsage(false): no usage cgroup", 0, true,
                 () -> oneShot(SandboxRuntime.shared(), SandboxSpec.builder().trackUsage(false).build())));
         d.add(new Def("p1-start-exec-close", "P1 as Sandbox.start(defaults) + exec /bin/true + close", 0, true,
@@ -171,6 +182,19 @@ final class LatencyBench implements BenchGroup {
         } catch (RuntimeException e) {
             return Optional.of(e.toString());
         }
+    }
+
+    private static Body tightLoop() {
+        SandboxSpec spec = SandboxSpec.defaults();
+        SandboxRuntime runtime = SandboxRuntime.shared();
+        return new Body(() -> probeOneShot(runtime, spec), () -> check(runtime.run(spec, TRUE)),
+                () -> check(runtime.run(spec, TRUE)));
+    }
+
+    private Body notPrepared() {
+        SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrepareRuns(false));
+        resources.add(runtime);
+        return oneShot(runtime, SandboxSpec.defaults());
     }
 
     private Body startExecClose() {
@@ -253,6 +277,7 @@ final class LatencyBench implements BenchGroup {
     static final class Case {
         final Def def;
         Runnable op;
+        Runnable before;
         String skipped;
         String note;
         long[] samples;
@@ -306,6 +331,7 @@ final class LatencyBench implements BenchGroup {
             return;
         }
         c.op = body.op();
+        c.before = body.untimedBefore();
         if (DEFAULT_SPEC_ON_SHARED_RUNTIME.contains(c.def.key())) {
             if (cgroupNote == null) {
                 cgroupNote = cgroupNote();
@@ -351,8 +377,12 @@ final class LatencyBench implements BenchGroup {
                 if (c.def.idleMs() > 0) {
                     sleep(c.def.idleMs());
                 }
-                long t0 = System.nanoTime();
+                long t0 = 0;
                 try {
+                    if (c.before != null) {
+                        c.before.run();
+                    }
+                    t0 = System.nanoTime();
                     c.op.run();
                 } catch (RuntimeException e) {
                     c.skipped = "failed while measuring: " + e;
