@@ -32,9 +32,10 @@ import dev.sandboxed.core.spec.SpecException;
  *                       a minute later, its keeper) removes it ({@code sandboxed.keep.maxAge}, default 1h)
  * @param prepareRuns    after {@link SandboxRuntime#run} returns, set up the next sandbox of that spec in the
  *                       background, so the next run of the spec only starts its process
- *                       ({@code sandboxed.run.prepareAhead}, default true). One is never used once a bind source was
- *                       replaced, the host's mount table or root directory changed, or it waited longer than
- *                       {@code SandboxRuntime}'s limit: a run then sets up its own, as without the setting.
+ *                       ({@code sandboxed.run.prepareAhead}, default true). One is not used when a fresh one would
+ *                       differ (a bind source replaced, the host's mount table, root directory or seccomp profile
+ *                       file changed, the user name resolves otherwise): a run then sets up its own, as without the
+ *                       setting. One nobody takes is closed after 30 s.
  */
 public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
         int cgroupPool, boolean cgroupV2, boolean keepAfterJvm, Duration keepMaxAge, boolean prepareRuns) {

@@ -160,6 +160,11 @@ public final class Sandbox implements AutoCloseable {
         return main;
     }
 
+    /** Its main process was sent after it was set up (to a sandbox set up ahead for a run). */
+    void mainSent() {
+        running.main().ifPresent(l -> main = new SandboxProcess(this, l));
+    }
+
     /** The main process, once one was started ({@link #runMain}, or {@link SandboxRuntime#startWithMain}). */
     public Optional<SandboxProcess> mainProcess() {
         return Optional.ofNullable(main);

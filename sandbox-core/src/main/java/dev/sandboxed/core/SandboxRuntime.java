@@ -32,6 +32,7 @@ import dev.sandboxed.core.internal.runtime.StartRequest;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.NetworkJoin;
+import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.ResourceLimits;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -57,7 +58,7 @@ public final class SandboxRuntime implements AutoCloseable {
             Prestarted.MAX_AGE);
     /** Sandboxes set up ahead for {@link #run}: no reader thread, their process sent when a run takes them. */
     private final Prestarted<Sandbox> preparedRuns = new Prestarted<>("sandboxed-prepare-run",
-            spec -> newSandbox(StartRequest.preparedForRun(spec)), s -> OneShot.stillAsPrepared(s.running()),
+            spec -> newSandbox(StartRequest.preparedForRun(spec), false), s -> OneShot.stillAsPrepared(s.running()),
             s -> {
                 OneShot.release(s.running());
                 s.close();
@@ -263,27 +264,22 @@ public final class SandboxRuntime implements AutoCloseable {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(process, "process");
         Instant start = Instant.now();
-        // Not for an image root: a sandbox waiting for the next run would keep its image from prunes meanwhile.
-        boolean prepare = config.prepareRuns() && canPrepare(spec) && !spec.rootfs().isImage();
+        boolean prepare = config.prepareRuns() && canPrepareRun(spec);
         // Alone, a run waits for the set-up under way; beside other runs it starts its own at once (that one would
         // go to one of them, and waiting serialises them behind one background thread).
         boolean alone = runsInFlight.getAndIncrement() == 0;
         Sandbox sandbox;
-        Sandbox prepared;
         try {
-            prepared = prepare ? preparedRuns.take(spec, alone) : null;
-            if (prepared != null) {
-                open.add(prepared);
+            sandbox = prepare ? takePrepared(spec, process, alone) : null;
+            if (sandbox == null) {
+                sandbox = startTracked(StartRequest.withMain(spec, process, MainOutput.COLLECT_ON_CALLER));
             }
-            sandbox = prepared != null ? prepared
-                    : startTracked(StartRequest.withMain(spec, process, MainOutput.COLLECT_ON_CALLER));
         } catch (RuntimeException | Error e) {
             runsInFlight.decrementAndGet();
             throw e;
         }
-        try (sandbox) {
-            return prepared != null ? OneShot.runPrepared(sandbox.running(), process, start)
-                    : OneShot.collect(sandbox.running(), process, start);
+        try (Sandbox oneShot = sandbox) {
+            return OneShot.collect(oneShot.running(), process, start);
         } finally {
             runsInFlight.decrementAndGet();
             if (prepare) {
@@ -291,6 +287,41 @@ public final class SandboxRuntime implements AutoCloseable {
                 preparedRuns.prepare(spec);
             }
         }
+    }
+
+    /**
+     * Whether the next sandbox of {@code spec} may be set up ahead for a run, beyond {@link #canPrepare}: an image
+     * root would stay in use (kept from prunes) while it waits, egress starts its network helper with the host's
+     * DNS settings of the set-up, and exposed host ports copy the host's /etc/hosts then.
+     */
+    private static boolean canPrepareRun(SandboxSpec spec) {
+        return canPrepare(spec) && !spec.rootfs().isImage() && spec.network() != NetworkMode.EGRESS
+                && spec.exposedHostPorts().isEmpty();
+    }
+
+    /**
+     * A sandbox set up ahead for {@code spec}, {@code process} sent to it as its main process; null when none is
+     * ready and fit, or its init went between the check and the send (the run then starts its own).
+     */
+    private Sandbox takePrepared(SandboxSpec spec, ProcessSpec process, boolean waitForPending) {
+        Sandbox prepared = preparedRuns.take(spec, waitForPending);
+        if (prepared == null) {
+            return null;
+        }
+        open.add(prepared);
+        try {
+            OneShot.sendMain(prepared.running(), process);
+        } catch (SpecException e) {
+            prepared.close();
+            throw e; // a fresh start refuses the same process before anything is created
+        } catch (RuntimeException e) {
+            LOG.log(Level.DEBUG, "a sandbox set up ahead ended before its process was sent; starting another", e);
+            prepared.close();
+            return null;
+        }
+        prepared.mainSent();
+        operations().ifPresent(o -> o.register(new SandboxControl(prepared)));
+        return prepared;
     }
 
     /** How many runs took a sandbox set up ahead (for tests). */
@@ -312,6 +343,14 @@ public final class SandboxRuntime implements AutoCloseable {
 
     /** A new sandbox; it is tracked in {@link #openSandboxes()} once handed out. */
     private Sandbox newSandbox(StartRequest request) {
+        return newSandbox(request, true);
+    }
+
+    /**
+     * A new sandbox; {@code listed}: reachable by {@code sandboxed ps/exec/...} from now on (one set up ahead for a
+     * run is listed once a run takes it: nobody reads its socket before).
+     */
+    private Sandbox newSandbox(StartRequest request, boolean listed) {
         // An image in use is kept from prunes, in every JVM, from before its layers are mounted until the sandbox ends.
         Optional<Image> image = request.spec().rootfs().isImage() ? Optional.of(request.spec().rootfs().image())
                 : Optional.empty();
@@ -341,7 +380,9 @@ public final class SandboxRuntime implements AutoCloseable {
             sandbox.close();
             throw member.get().network().closedWhileStarting(null);
         }
-        operations.ifPresent(o -> o.register(new SandboxControl(sandbox)));
+        if (listed) {
+            operations.ifPresent(o -> o.register(new SandboxControl(sandbox)));
+        }
         return sandbox;
     }
 

@@ -9,17 +9,21 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.internal.control.ControlServer;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.ProcessSpec;
+import dev.sandboxed.core.spec.RootFs;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
 import dev.sandboxed.core.testing.Probes;
@@ -100,6 +104,76 @@ class PreparedRunTest {
             } finally {
                 host("umount", dir.toString());
             }
+        }
+    }
+
+    @Test
+    void aRunGetsTheSeccompProfileFileAsItIsNow(@TempDir Path tmp) throws IOException {
+        Path profile = tmp.resolve("profile.json");
+        Files.writeString(profile, "{\"defaultAction\": \"SCMP_ACT_ALLOW\"}");
+        SandboxSpec spec = SandboxSpec.builder().seccomp(profile.toString()).build();
+        ProcessSpec mkdir = sh("mkdir /tmp/d && echo made || echo refused");
+        try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties())) {
+            assertThat(runtime.run(spec, mkdir).stdout()).isEqualTo("made\n");
+            runtime.awaitIdle();
+            Files.writeString(profile, "{\"defaultAction\": \"SCMP_ACT_ALLOW\", \"syscalls\": [{\"names\": [\"mkdir\","
+                    + " \"mkdirat\"], \"action\": \"SCMP_ACT_ERRNO\"}]}");
+            assertThat(runtime.run(spec, mkdir).stdout()).isEqualTo("refused\n");
+            assertThat(runtime.preparedRunsTaken()).isZero();
+        }
+    }
+
+    @Test
+    void aRunGetsTheUserItsNameNamesNow(@TempDir Path root) throws IOException {
+        Path busybox = Path.of("/bin/busybox");
+        assumeTrue(Files.isExecutable(busybox), "busybox-static is not installed; .ci/run installs it");
+        assumeTrue(maps(1001), "the sandbox maps only uid 0 here (no subordinate ids)");
+        Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x")); // uid 1000 gets in
+        Files.createDirectories(root.resolve("bin"));
+        Files.copy(busybox, root.resolve("bin/busybox"));
+        Path etc = Files.createDirectories(root.resolve("etc"));
+        Files.writeString(etc.resolve("passwd"), "app:x:1000:1000::/:/bin/sh\n");
+        SandboxSpec spec = SandboxSpec.builder().rootfs(RootFs.directory(root)).user("app").build();
+        ProcessSpec id = ProcessSpec.of("/bin/busybox", "id", "-u");
+        try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties())) {
+            assertThat(runtime.run(spec, id).stdout()).isEqualTo("1000\n");
+            runtime.awaitIdle();
+            // As useradd and vipw do: a new file renamed over the old one (the root itself stays the same node).
+            Files.move(Files.writeString(etc.resolve("passwd+"), "app:x:1001:1001::/:/bin/sh\n"), etc.resolve("passwd"),
+                    StandardCopyOption.ATOMIC_MOVE);
+            assertThat(runtime.run(spec, id).stdout()).isEqualTo("1001\n");
+            assertThat(runtime.preparedRunsTaken()).isZero();
+        }
+    }
+
+    private static boolean maps(int uid) {
+        try {
+            return Sandbox.run(SandboxSpec.builder().user(Integer.toString(uid)).build(), ProcessSpec.of("true"))
+                    .exitCode() == 0;
+        } catch (SpecException notMapped) {
+            return false;
+        }
+    }
+
+    @Test
+    void aSandboxSetUpAheadIsListedForOperationsOnlyOnceARunTakesIt() {
+        SandboxSpec spec = SandboxSpec.builder().hostname("listed").build();
+        try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties())) {
+            runtime.run(spec, ProcessSpec.of("true"));
+            runtime.awaitIdle();
+            String id = runtime.preparedForRuns().get(0).id();
+            assertThat(ControlServer.shared().isRegistered(id)).isFalse(); // `sandboxed exec` there would hang
+            CompletableFuture<ExecResult> run = CompletableFuture.supplyAsync(
+                    () -> runtime.run(spec, sh("echo $$; while ! test -e /tmp/go; do sleep 0.05; done")));
+            assertThat(Probes.eventually(10, () -> ControlServer.shared().isRegistered(id))).isTrue();
+            Sandbox taken = runtime.openSandboxes().iterator().next();
+            assertThat(taken.id()).isEqualTo(id);
+            assertThat(taken.mainProcess()).isPresent();
+            taken.exec("touch", "/tmp/go");
+            ExecResult r = run.join();
+            assertThat(r.stdout()).isEqualTo("2\n"); // its process is the first after the init, as in a fresh one
+            assertThat(runtime.preparedRunsTaken()).isEqualTo(1);
+            assertThat(ControlServer.shared().isRegistered(id)).isFalse();
         }
     }
 

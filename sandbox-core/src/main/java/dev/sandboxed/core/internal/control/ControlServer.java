@@ -76,6 +76,11 @@ public final class ControlServer {
         targets.remove(id);
     }
 
+    /** Whether {@code id} is reachable here now. */
+    public boolean isRegistered(String id) {
+        return targets.containsKey(id);
+    }
+
     private void acceptLoop() {
         int fd;
         while ((fd = UnixSockets.accept(listener)) >= 0) {

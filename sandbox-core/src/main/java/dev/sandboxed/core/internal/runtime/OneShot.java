@@ -56,29 +56,28 @@ public final class OneShot {
     }
 
     /**
-     * Runs {@code spec} as the main process of {@code prepared}, a sandbox set up ahead for it whose socket nobody
-     * read since its "ready" ({@link StartRequest#preparedForRun}), and collects it as {@link #collect} does. If it
-     * cannot be sent, a reader thread takes the socket so that the sandbox can close.
+     * Sends {@code spec} as the main process of {@code prepared}, a sandbox set up ahead for it whose socket nobody
+     * read since its "ready" ({@link StartRequest#preparedForRun}); {@link #collect} then runs it. If it cannot be
+     * sent, a reader thread takes the socket so that the sandbox can close.
      */
-    public static ExecResult runPrepared(RunningSandbox prepared, ProcessSpec spec, Instant start) {
+    public static void sendMain(RunningSandbox prepared, ProcessSpec spec) {
         try {
             prepared.launchMain(spec, MainOutput.COLLECT_ON_CALLER);
         } catch (RuntimeException | Error e) {
             prepared.connection().startReader();
             throw e;
         }
-        return collect(prepared, spec, start);
     }
 
     /**
-     * Whether a sandbox set up for {@link #runPrepared} can still take its process: its init alive and silent
+     * Whether a sandbox set up for {@link #sendMain} can still take its process: its init alive and silent
      * since "ready" (a hang-up or any message means it did not stay as set up).
      */
     public static boolean stillAsPrepared(RunningSandbox prepared) {
         return prepared.connection().isRunning() && !prepared.connection().socket().awaitReadable(0);
     }
 
-    /** Before closing a sandbox set up for {@link #runPrepared} that no run took: a reader thread sees its end. */
+    /** Before closing a sandbox set up for {@link #sendMain} that no run took: a reader thread sees its end. */
     public static void release(RunningSandbox prepared) {
         prepared.connection().startReader();
     }

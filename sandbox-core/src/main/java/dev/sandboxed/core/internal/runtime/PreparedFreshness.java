@@ -13,6 +13,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
+import dev.sandboxed.core.internal.rootfs.RootUsers;
+import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
 import dev.sandboxed.core.spec.Device;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -21,15 +23,23 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * What a sandbox set up ahead depended on on the host, taken just before its set-up, so that at its use one can
  * tell whether a sandbox set up then would differ: a bind shows the node its source named when it was made (a
  * directory deleted and made again, or a file replaced by a rename, would show the old one), a host mount made
- * since is missing from it, a host-view root lists the host root's entries of then. Past {@code maxAge} it is not
+ * since is missing from it, a host-view root lists the host root's entries of then, a seccomp profile file and a
+ * user name are read then. Past {@code maxAge} it is not
  * used either, so that nothing the checks miss stays stale for long.
  */
 public record PreparedFreshness(long madeAtNanos, long mountGeneration, Optional<FileTime> hostRootModified,
-        Map<Path, Optional<Object>> sourceIdentities) {
+        Map<Path, Optional<Object>> sourceIdentities, Optional<FileStamp> seccompProfileFile,
+        Optional<String> resolvedUser) {
+
+    /** A file read during the set-up, as far as a rewrite or a replacement changes it. */
+    record FileStamp(Optional<Object> identity, FileTime modified, long size) {
+    }
 
     public PreparedFreshness {
         Objects.requireNonNull(hostRootModified, "hostRootModified");
         Objects.requireNonNull(sourceIdentities, "sourceIdentities");
+        Objects.requireNonNull(seccompProfileFile, "seccompProfileFile");
+        Objects.requireNonNull(resolvedUser, "resolvedUser");
     }
 
     /** The host state {@code spec}'s set-up is about to read. */
@@ -39,11 +49,12 @@ public record PreparedFreshness(long madeAtNanos, long mountGeneration, Optional
             sources.put(source, identity(source));
         }
         return new PreparedFreshness(System.nanoTime(), HostMountTable.generation(),
-                spec.rootfs().isHost() ? modified(Path.of("/")) : Optional.empty(), Map.copyOf(sources));
+                spec.rootfs().isHost() ? modified(Path.of("/")) : Optional.empty(), Map.copyOf(sources),
+                profileFile(spec).flatMap(PreparedFreshness::stamp), resolvedUser(spec));
     }
 
     /** Why a sandbox set up after {@link #before} must not be used now, if it must not. */
-    public Optional<String> staleness(Duration maxAge) {
+    public Optional<String> staleness(SandboxSpec spec, Duration maxAge) {
         if (System.nanoTime() - madeAtNanos > maxAge.toNanos()) {
             return Optional.of("set up more than " + maxAge.toSeconds() + " s ago");
         }
@@ -58,7 +69,43 @@ public record PreparedFreshness(long madeAtNanos, long mountGeneration, Optional
                 return Optional.of("bind source " + e.getKey() + " was replaced");
             }
         }
+        if (seccompProfileFile.isPresent() && !seccompProfileFile.equals(profileFile(spec).flatMap(PreparedFreshness::stamp))) {
+            return Optional.of("the seccomp profile file changed");
+        }
+        if (resolvedUser.isPresent() && !resolvedUser.equals(resolvedUser(spec))) {
+            return Optional.of("user " + spec.userName().orElse("") + " resolves differently now");
+        }
         return Optional.empty();
+    }
+
+    /** A profile given as a file: the filter is built from it at set-up. */
+    private static Optional<Path> profileFile(SandboxSpec spec) {
+        return SeccompProfiles.isBuiltIn(spec.seccompProfile()) ? Optional.empty()
+                : Optional.of(Path.of(spec.seccompProfile()));
+    }
+
+    /**
+     * What a user given by name resolves to in the root's /etc/passwd and /etc/group (read without following links
+     * out of the root), or why it does not; empty without a name.
+     */
+    private static Optional<String> resolvedUser(SandboxSpec spec) {
+        if (spec.userName().isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(RootUsers.lookup(spec.userName().get(), spec.rootfs()).toString());
+        } catch (RuntimeException unknown) {
+            return Optional.of("unresolved: " + unknown.getMessage());
+        }
+    }
+
+    private static Optional<FileStamp> stamp(Path file) {
+        try {
+            BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+            return Optional.of(new FileStamp(Optional.ofNullable(a.fileKey()), a.lastModifiedTime(), a.size()));
+        } catch (IOException e) {
+            return Optional.empty();
+        }
     }
 
     /** The host paths the set-up binds by name (an image's layers are named by digest: they never change). */

@@ -9,9 +9,12 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Predicate;
@@ -23,8 +26,8 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * is ready instead of waiting for namespaces, mounts and pivot_root. Test suites start many sandboxes with the
  * same spec (one per test), and the work overlaps with the previous test. At most {@link #MAX_SPECS} specs are
  * kept, one sandbox each; a prestarted sandbox is a fresh one that nothing ran in yet. One whose host state
- * changed since its set-up ({@link PreparedFreshness}), or that waited longer than {@link #MAX_AGE}, is not handed
- * out: the caller then starts its own, as it would without this. Generic over the sandbox handle, so this package
+ * changed since its set-up ({@link PreparedFreshness}) is not handed out: the caller then starts its own, as it
+ * would without this. One is closed once it waited {@link #MAX_AGE}. Generic over the sandbox handle, so this package
  * does not depend on the API.
  *
  * @param <S> the sandbox handle
@@ -88,10 +91,16 @@ public final class Prestarted<S> implements AutoCloseable {
         if (r == null) {
             return null;
         }
-        Optional<String> stale = r.freshness().staleness(maxAge);
-        if (stale.isPresent() || !usable.test(r.sandbox())) {
+        Optional<String> unfit;
+        try {
+            unfit = r.freshness().staleness(spec, maxAge)
+                    .or(() -> usable.test(r.sandbox()) ? Optional.empty() : Optional.of("its init is gone or spoke"));
+        } catch (RuntimeException e) {
+            unfit = Optional.of("checking it failed: " + e.getMessage());
+        }
+        if (unfit.isPresent()) {
             // Its init died while waiting (OOM killer, a signal from outside), or a fresh one would differ.
-            LOG.log(Level.DEBUG, "not using a sandbox set up ahead: " + stale.orElse("its init is gone or spoke"));
+            LOG.log(Level.DEBUG, "not using a sandbox set up ahead: " + unfit.get());
             discardInBackground(r.sandbox());
             return null;
         }
@@ -166,6 +175,25 @@ public final class Prestarted<S> implements AutoCloseable {
             }
         }
         surplus.forEach(this::discardQuietly);
+        // One nobody takes must not hold its init, cgroup and bind sources until the JVM exits.
+        Executor later = CompletableFuture.delayedExecutor(maxAge.toMillis(), TimeUnit.MILLISECONDS);
+        later.execute(() -> {
+            try {
+                worker.execute(() -> expire(spec, made));
+            } catch (RejectedExecutionException closedMeanwhile) {
+                // close() discarded it
+            }
+        });
+    }
+
+    private void expire(SandboxSpec spec, Ready<S> made) {
+        synchronized (this) {
+            if (ready.get(spec) != made) {
+                return; // taken, replaced or discarded already
+            }
+            ready.remove(spec);
+        }
+        discardQuietly(made.sandbox());
     }
 
     /** The sandboxes ready now (for tests). */

@@ -29,7 +29,7 @@ public record StartRequest(SandboxSpec spec, Optional<RunningSandbox> networkOwn
     }
 
     /**
-     * A sandbox for {@link OneShot#runPrepared}: set up now, its main process sent later; the socket stays unread
+     * A sandbox for {@link OneShot#sendMain}: set up now, its main process sent later; the socket stays unread
      * until then, as for a one-shot sandbox.
      */
     public static StartRequest preparedForRun(SandboxSpec spec) {
