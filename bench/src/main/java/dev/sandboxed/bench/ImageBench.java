@@ -38,7 +38,9 @@ import dev.sandboxed.core.spec.SandboxSpec;
 public final class ImageBench {
     private final PrintStream out;
     private final Path work;
-    private final SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(false));
+    /** Both sides set up on the caller's path: image roots are never prepared ahead, host roots would be. */
+    private final SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(false)
+            .withPrepareRuns(false));
     private Process registry;
     private String host;
 
