@@ -23,6 +23,7 @@ import dev.sandboxed.core.internal.runtime.CgroupPool;
 import dev.sandboxed.core.internal.runtime.InitServer;
 import dev.sandboxed.core.internal.runtime.MainOutput;
 import dev.sandboxed.core.internal.runtime.OneShot;
+import dev.sandboxed.core.internal.runtime.PreparedFreshness;
 import dev.sandboxed.core.internal.runtime.Prestarted;
 import dev.sandboxed.core.internal.runtime.RunningSandbox;
 import dev.sandboxed.core.internal.runtime.RuntimeNetwork;
@@ -54,11 +55,12 @@ public final class SandboxRuntime implements AutoCloseable {
     /** The open networks by name; a closed one's name is kept (mapped to it) so joining it says it is closed. */
     private final Map<String, Network> networks = new ConcurrentHashMap<>();
     private final Prestarted<Sandbox> prestarted = new Prestarted<>("sandboxed-prestart",
-            spec -> newSandbox(StartRequest.of(spec)), s -> s.state() == Sandbox.State.RUNNING, Sandbox::close,
-            Prestarted.MAX_AGE);
+            spec -> newSandbox(StartRequest.of(spec)), PreparedFreshness::before, s -> s.state() == Sandbox.State.RUNNING,
+            Sandbox::close, Prestarted.MAX_AGE);
     /** Sandboxes set up ahead for {@link #run}: no reader thread, their process sent when a run takes them. */
     private final Prestarted<Sandbox> preparedRuns = new Prestarted<>("sandboxed-prepare-run",
-            spec -> newSandbox(StartRequest.preparedForRun(spec), false), s -> OneShot.stillAsPrepared(s.running()),
+            spec -> newSandbox(StartRequest.preparedForRun(spec), false), PreparedFreshness::before,
+            s -> OneShot.stillAsPrepared(s.running()),
             s -> {
                 OneShot.release(s.running());
                 s.close();
@@ -311,7 +313,7 @@ public final class SandboxRuntime implements AutoCloseable {
         open.add(prepared);
         try {
             OneShot.sendMain(prepared.running(), process);
-        } catch (SpecException e) {
+        } catch (SpecException | Error e) {
             prepared.close();
             throw e; // a fresh start refuses the same process before anything is created
         } catch (RuntimeException e) {
@@ -320,7 +322,12 @@ public final class SandboxRuntime implements AutoCloseable {
             return null;
         }
         prepared.mainSent();
-        operations().ifPresent(o -> o.register(new SandboxControl(prepared)));
+        operations().ifPresent(o -> {
+            o.register(new SandboxControl(prepared));
+            if (prepared.state() == Sandbox.State.CLOSED) {
+                o.unregister(prepared.id()); // the runtime's close got there first, and its unregister before this
+            }
+        });
         return prepared;
     }
 

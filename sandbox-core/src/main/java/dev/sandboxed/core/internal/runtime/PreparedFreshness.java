@@ -5,7 +5,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -23,13 +22,13 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * What a sandbox set up ahead depended on on the host, taken just before its set-up, so that at its use one can
  * tell whether a sandbox set up then would differ: a bind shows the node its source named when it was made (a
  * directory deleted and made again, or a file replaced by a rename, would show the old one), a host mount made
- * since is missing from it, a host-view root lists the host root's entries of then, a seccomp profile file and a
- * user name are read then. Past {@code maxAge} it is not
- * used either, so that nothing the checks miss stays stale for long.
+ * since is missing from it, a host-view root lists the host root's entries of then, a seccomp profile file, a
+ * user name and (to hide it) the JVM's home directory are read then. {@link Prestarted} bounds the age besides,
+ * so that nothing these checks miss stays stale for long.
  */
-public record PreparedFreshness(long madeAtNanos, long mountGeneration, Optional<FileTime> hostRootModified,
+public record PreparedFreshness(long mountGeneration, Optional<FileTime> hostRootModified,
         Map<Path, Optional<Object>> sourceIdentities, Optional<FileStamp> seccompProfileFile,
-        Optional<String> resolvedUser) {
+        Optional<String> resolvedUser, Optional<String> hiddenHome) implements Prestarted.Snapshot {
 
     /** A file read during the set-up, as far as a rewrite or a replacement changes it. */
     record FileStamp(Optional<Object> identity, FileTime modified, long size) {
@@ -40,6 +39,7 @@ public record PreparedFreshness(long madeAtNanos, long mountGeneration, Optional
         Objects.requireNonNull(sourceIdentities, "sourceIdentities");
         Objects.requireNonNull(seccompProfileFile, "seccompProfileFile");
         Objects.requireNonNull(resolvedUser, "resolvedUser");
+        Objects.requireNonNull(hiddenHome, "hiddenHome");
     }
 
     /** The host state {@code spec}'s set-up is about to read. */
@@ -48,16 +48,14 @@ public record PreparedFreshness(long madeAtNanos, long mountGeneration, Optional
         for (Path source : sources(spec)) {
             sources.put(source, identity(source));
         }
-        return new PreparedFreshness(System.nanoTime(), HostMountTable.generation(),
+        return new PreparedFreshness(HostMountTable.generation(),
                 spec.rootfs().isHost() ? modified(Path.of("/")) : Optional.empty(), Map.copyOf(sources),
-                profileFile(spec).flatMap(PreparedFreshness::stamp), resolvedUser(spec));
+                profileFile(spec).flatMap(PreparedFreshness::stamp), resolvedUser(spec), hiddenHome(spec));
     }
 
     /** Why a sandbox set up after {@link #before} must not be used now, if it must not. */
-    public Optional<String> staleness(SandboxSpec spec, Duration maxAge) {
-        if (System.nanoTime() - madeAtNanos > maxAge.toNanos()) {
-            return Optional.of("set up more than " + maxAge.toSeconds() + " s ago");
-        }
+    @Override
+    public Optional<String> staleness(SandboxSpec spec) {
         if (HostMountTable.generation() != mountGeneration) {
             return Optional.of("the host's mount table changed");
         }
@@ -75,7 +73,15 @@ public record PreparedFreshness(long madeAtNanos, long mountGeneration, Optional
         if (resolvedUser.isPresent() && !resolvedUser.equals(resolvedUser(spec))) {
             return Optional.of("user " + spec.userName().orElse("") + " resolves differently now");
         }
+        if (!hiddenHome.equals(hiddenHome(spec))) {
+            return Optional.of("the home directory to hide changed");
+        }
         return Optional.empty();
+    }
+
+    /** The JVM's home directory, which the set-up masks with {@code hideHome} (see {@link SandboxStarter}). */
+    private static Optional<String> hiddenHome(SandboxSpec spec) {
+        return spec.hideHome() ? Optional.ofNullable(System.getProperty("user.home")) : Optional.empty();
     }
 
     /** A profile given as a file: the filter is built from it at set-up. */

@@ -9,11 +9,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -40,10 +40,38 @@ public final class Prestarted<S> implements AutoCloseable {
     /** A set-up under way is waited for rather than started again beside it (the server does one at a time). */
     private static final long PENDING_WAIT_MILLIS = 10_000;
 
-    private record Ready<S>(S sandbox, PreparedFreshness freshness) {
+    /** What a sandbox set up ahead depended on, taken before its set-up ({@link PreparedFreshness}). */
+    public interface Snapshot {
+        /** Why a sandbox of {@code spec} set up after this was taken must not be used now, if it must not. */
+        Optional<String> staleness(SandboxSpec spec);
+    }
+
+    /** Closes what waited too long; its one daemon thread ends when nothing is scheduled. */
+    private static final ScheduledThreadPoolExecutor EXPIRY = expiryScheduler();
+
+    private static final class Ready<S> {
+        final S sandbox;
+        final Snapshot snapshot;
+        final long madeAtNanos = System.nanoTime();
+        volatile ScheduledFuture<?> expiry;
+
+        Ready(S sandbox, Snapshot snapshot) {
+            this.sandbox = sandbox;
+            this.snapshot = snapshot;
+        }
+
+        /** Done with it: the scheduled expiry (and what it refers to) goes at once. */
+        S release() {
+            ScheduledFuture<?> e = expiry;
+            if (e != null) {
+                e.cancel(false);
+            }
+            return sandbox;
+        }
     }
 
     private final Function<SandboxSpec, S> starter;
+    private final Function<SandboxSpec, ? extends Snapshot> snapshots;
     private final Predicate<S> usable;
     private final Consumer<S> discard;
     private final Duration maxAge;
@@ -54,13 +82,17 @@ public final class Prestarted<S> implements AutoCloseable {
     private long handedOut;
 
     /**
-     * @param starter starts a sandbox for a spec (on the background thread)
-     * @param usable  whether a ready sandbox is still fit to hand out (its init alive and quiet)
-     * @param discard closes a sandbox that is not handed out
+     * @param starter   starts a sandbox for a spec (on the background thread)
+     * @param snapshots takes what a set-up of a spec depends on, just before it
+     * @param usable    whether a ready sandbox is still fit to hand out (its init alive and quiet)
+     * @param discard   closes a sandbox that is not handed out
+     * @param maxAge    how long a ready sandbox is kept; then it is closed
      */
-    public Prestarted(String threadName, Function<SandboxSpec, S> starter, Predicate<S> usable, Consumer<S> discard,
+    public Prestarted(String threadName, Function<SandboxSpec, S> starter,
+            Function<SandboxSpec, ? extends Snapshot> snapshots, Predicate<S> usable, Consumer<S> discard,
             Duration maxAge) {
         this.starter = starter;
+        this.snapshots = snapshots;
         this.usable = usable;
         this.discard = discard;
         this.maxAge = maxAge;
@@ -91,23 +123,26 @@ public final class Prestarted<S> implements AutoCloseable {
         if (r == null) {
             return null;
         }
+        S sandbox = r.release();
         Optional<String> unfit;
         try {
-            unfit = r.freshness().staleness(spec, maxAge)
-                    .or(() -> usable.test(r.sandbox()) ? Optional.empty() : Optional.of("its init is gone or spoke"));
+            unfit = System.nanoTime() - r.madeAtNanos > maxAge.toNanos()
+                    ? Optional.of("set up more than " + maxAge.toSeconds() + " s ago")
+                    : r.snapshot.staleness(spec)
+                            .or(() -> usable.test(sandbox) ? Optional.empty() : Optional.of("its init is gone or spoke"));
         } catch (RuntimeException e) {
             unfit = Optional.of("checking it failed: " + e.getMessage());
         }
         if (unfit.isPresent()) {
             // Its init died while waiting (OOM killer, a signal from outside), or a fresh one would differ.
             LOG.log(Level.DEBUG, "not using a sandbox set up ahead: " + unfit.get());
-            discardInBackground(r.sandbox());
+            discardInBackground(sandbox);
             return null;
         }
         synchronized (this) {
             handedOut++;
         }
-        return r.sandbox();
+        return sandbox;
     }
 
     private void awaitNotPending(SandboxSpec spec) {
@@ -148,16 +183,21 @@ public final class Prestarted<S> implements AutoCloseable {
     }
 
     private void startFor(SandboxSpec spec) {
-        Ready<S> made;
+        Ready<S> made = null;
         try {
-            PreparedFreshness freshness = PreparedFreshness.before(spec);
-            made = new Ready<>(starter.apply(spec), freshness);
+            Snapshot snapshot = snapshots.apply(spec);
+            made = new Ready<>(starter.apply(spec), snapshot);
         } catch (RuntimeException e) {
             LOG.log(Level.DEBUG, "prestarting a sandbox failed; the next start does the work itself", e);
-            synchronized (this) {
-                pending.remove(spec);
-                notifyAll();
+        } finally {
+            if (made == null) {
+                synchronized (this) {
+                    pending.remove(spec);
+                    notifyAll();
+                }
             }
+        }
+        if (made == null) {
             return;
         }
         List<S> surplus = new ArrayList<>();
@@ -165,25 +205,27 @@ public final class Prestarted<S> implements AutoCloseable {
             pending.remove(spec);
             notifyAll();
             if (closed) {
-                surplus.add(made.sandbox());
+                surplus.add(made.sandbox);
             } else {
                 ready.put(spec, made);
                 while (ready.size() > MAX_SPECS) {
                     SandboxSpec oldest = ready.keySet().iterator().next();
-                    surplus.add(ready.remove(oldest).sandbox());
+                    surplus.add(ready.remove(oldest).release());
                 }
+                // One nobody takes must not hold its init, cgroup and bind sources until the JVM exits.
+                Ready<S> expiring = made;
+                made.expiry = EXPIRY.schedule(() -> expireLater(spec, expiring), maxAge.toMillis(), TimeUnit.MILLISECONDS);
             }
         }
         surplus.forEach(this::discardQuietly);
-        // One nobody takes must not hold its init, cgroup and bind sources until the JVM exits.
-        Executor later = CompletableFuture.delayedExecutor(maxAge.toMillis(), TimeUnit.MILLISECONDS);
-        later.execute(() -> {
-            try {
-                worker.execute(() -> expire(spec, made));
-            } catch (RejectedExecutionException closedMeanwhile) {
-                // close() discarded it
-            }
-        });
+    }
+
+    private void expireLater(SandboxSpec spec, Ready<S> made) {
+        try {
+            worker.execute(() -> expire(spec, made));
+        } catch (RejectedExecutionException closedMeanwhile) {
+            // close() discarded it
+        }
     }
 
     private void expire(SandboxSpec spec, Ready<S> made) {
@@ -193,13 +235,25 @@ public final class Prestarted<S> implements AutoCloseable {
             }
             ready.remove(spec);
         }
-        discardQuietly(made.sandbox());
+        discardQuietly(made.sandbox);
+    }
+
+    private static ScheduledThreadPoolExecutor expiryScheduler() {
+        ScheduledThreadPoolExecutor scheduler = new ScheduledThreadPoolExecutor(1, r -> {
+            Thread t = new Thread(r, "sandboxed-prestart-expiry");
+            t.setDaemon(true);
+            return t;
+        });
+        scheduler.setRemoveOnCancelPolicy(true);
+        scheduler.setKeepAliveTime(10, TimeUnit.SECONDS);
+        scheduler.allowCoreThreadTimeOut(true);
+        return scheduler;
     }
 
     /** The sandboxes ready now (for tests). */
     public synchronized List<S> readyNow() {
         List<S> now = new ArrayList<>();
-        ready.values().forEach(r -> now.add(r.sandbox()));
+        ready.values().forEach(r -> now.add(r.sandbox));
         return now;
     }
 
@@ -220,12 +274,12 @@ public final class Prestarted<S> implements AutoCloseable {
         synchronized (this) {
             closed = true;
             notifyAll();
-            ready.values().forEach(r -> waiting.add(r.sandbox()));
+            ready.values().forEach(r -> waiting.add(r.release()));
             ready.clear();
         }
         DaemonPool.shutdownAndWait(worker, 30);
         synchronized (this) {
-            ready.values().forEach(r -> waiting.add(r.sandbox()));
+            ready.values().forEach(r -> waiting.add(r.release()));
             ready.clear();
         }
         waiting.forEach(this::discardQuietly);

@@ -37,16 +37,16 @@ public final class SeccompProfiles {
     private SeccompProfiles() {
     }
 
-    /**
-     * A built-in profile by name, or else a profile file by path.
-     *
-     * @throws SpecException if there is no such built-in profile and no such file, or the file is invalid
-     */
     /** Whether {@code nameOrPath} names a built-in profile rather than a file. */
     public static boolean isBuiltIn(String nameOrPath) {
         return BUILT_IN.contains(nameOrPath);
     }
 
+    /**
+     * A built-in profile by name, or else a profile file by path.
+     *
+     * @throws SpecException if there is no such built-in profile and no such file, or the file is invalid
+     */
     public static SeccompProfile named(String nameOrPath) {
         if (nameOrPath == null || nameOrPath.isBlank()) {
             throw new SpecException("seccomp", "profile name is empty; allowed: " + BUILT_IN + " or a path to a JSON profile");

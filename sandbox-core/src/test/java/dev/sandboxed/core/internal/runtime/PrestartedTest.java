@@ -4,11 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import org.junit.jupiter.api.Test;
 
@@ -21,12 +23,13 @@ class PrestartedTest {
 
     private final AtomicInteger made = new AtomicInteger();
     private final List<String> discarded = new CopyOnWriteArrayList<>();
+    private final AtomicReference<Optional<String>> stale = new AtomicReference<>(Optional.empty());
 
     private Prestarted<String> prestarted(Duration maxAge, CountDownLatch startsMayFinish) {
         return new Prestarted<>("test-prestart", spec -> {
             await(startsMayFinish);
             return "sandbox-" + made.incrementAndGet();
-        }, s -> true, discarded::add, maxAge);
+        }, spec -> s -> stale.get(), s -> true, discarded::add, maxAge);
     }
 
     @Test
@@ -49,6 +52,36 @@ class PrestartedTest {
             assertThat(Probes.eventually(10, () -> discarded.contains("sandbox-1"))).isTrue();
             assertThat(p.take(SPEC)).isNull();
             assertThat(p.handedOut()).isZero();
+        }
+    }
+
+    @Test
+    void oneWhoseHostStateChangedIsDiscardedNotHandedOut() {
+        try (Prestarted<String> p = prestarted(Duration.ofMinutes(1), new CountDownLatch(0))) {
+            p.prepare(SPEC);
+            p.awaitIdle();
+            stale.set(Optional.of("a bind source was replaced"));
+            assertThat(p.take(SPEC)).isNull();
+            p.awaitIdle();
+            assertThat(discarded).containsExactly("sandbox-1");
+        }
+    }
+
+    @Test
+    void aSetUpThatFailsWithAnErrorLeavesNothingPending() {
+        AtomicInteger attempts = new AtomicInteger();
+        try (Prestarted<String> p = new Prestarted<>("test-prestart", spec -> {
+            if (attempts.incrementAndGet() == 1) {
+                throw new StackOverflowError("first set-up");
+            }
+            return "sandbox-" + attempts.get();
+        }, spec -> s -> Optional.empty(), s -> true, discarded::add, Duration.ofMinutes(1))) {
+            p.prepare(SPEC);
+            p.awaitIdle();
+            assertThat(p.take(SPEC, false)).isNull();
+            p.prepare(SPEC); // the spec is not left pending: this starts the next set-up
+            p.awaitIdle();
+            assertThat(p.take(SPEC)).isEqualTo("sandbox-2");
         }
     }
 
