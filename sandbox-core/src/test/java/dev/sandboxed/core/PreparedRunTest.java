@@ -146,6 +146,25 @@ class PreparedRunTest {
         }
     }
 
+    @Test
+    void aRunHidesTheHomeDirectoryTheJvmHasNow() {
+        String home = System.getProperty("user.home");
+        // Two host directories with files (neither needed by sh), each in turn the JVM's home, which hideHome hides.
+        ProcessSpec count = sh("echo $(ls /usr/share/doc | wc -l) $(ls /etc/default | wc -l)");
+        try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties())) {
+            System.setProperty("user.home", "/usr/share/doc");
+            String first = runtime.run(SandboxSpec.defaults(), count).stdout();
+            assumeTrue(first.startsWith("0 "), "a home outside /home and /root is hidden where the host allows: " + first);
+            assertThat(first).doesNotStartWith("0 0");
+            runtime.awaitIdle();
+            System.setProperty("user.home", "/etc/default");
+            assertThat(runtime.run(SandboxSpec.defaults(), count).stdout()).endsWith(" 0\n").doesNotStartWith("0 ");
+            assertThat(runtime.preparedRunsTaken()).isZero();
+        } finally {
+            System.setProperty("user.home", home);
+        }
+    }
+
     private static boolean maps(int uid) {
         try {
             return Sandbox.run(SandboxSpec.builder().user(Integer.toString(uid)).build(), ProcessSpec.of("true"))
