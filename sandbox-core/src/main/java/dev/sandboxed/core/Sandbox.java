@@ -14,7 +14,6 @@ import java.util.concurrent.TimeoutException;
 
 import dev.sandboxed.core.internal.image.StopSignals;
 import dev.sandboxed.core.internal.os.Native;
-import dev.sandboxed.core.internal.runtime.Drainers;
 import dev.sandboxed.core.internal.runtime.InitConnection;
 import dev.sandboxed.core.internal.runtime.MainOutput;
 import dev.sandboxed.core.internal.runtime.ProcessState;
@@ -121,7 +120,7 @@ public final class Sandbox implements AutoCloseable {
     public ExecResult exec(ProcessSpec process) {
         Objects.requireNonNull(process, "process");
         Instant start = Instant.now();
-        return Drainers.complete(connection, running.launch(process), process, start);
+        return running.exec(process, start);
     }
 
     /**

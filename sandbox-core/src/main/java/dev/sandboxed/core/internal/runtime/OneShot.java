@@ -83,9 +83,7 @@ public final class OneShot {
     }
 
     private ExecResult run(ProcessSpec spec, Instant start) {
-        long deadline = spec.timeout().map(t -> System.nanoTime() + t.toNanos()).orElse(Long.MAX_VALUE);
-        long stopAt = Long.MAX_VALUE;
-        boolean timedOut = false;
+        CollectionDeadline deadline = new CollectionDeadline(connection, process, spec);
         PollSet poll = new PollSet(3);
         // Held for the whole loop: a close() from another thread (the runtime's, at exit) wakes the poll with a
         // hang-up, and the descriptor number stays the socket's until this loop has stopped using it.
@@ -94,13 +92,7 @@ public final class OneShot {
             fds[CONTROL] = connection.socket().descriptor().acquire();
             holding = true;
             while (fds[CONTROL] >= 0 || fds[STDOUT] >= 0 || fds[STDERR] >= 0) {
-                long now = System.nanoTime();
-                if (!timedOut && now >= deadline) {
-                    connection.killForTimeout(process);
-                    timedOut = true;
-                    stopAt = now + Drainers.KILL_GRACE.toNanos();
-                }
-                if (now >= stopAt) {
+                if (!deadline.keepCollecting()) {
                     break; // what escaped the kill still holds a pipe: collection stops here
                 }
                 if (Thread.currentThread().isInterrupted()) {
@@ -111,8 +103,7 @@ public final class OneShot {
                 for (int i = 0; i < 3; i++) {
                     poll.watch(i, fds[i]);
                 }
-                long wait = millisUntil(timedOut ? stopAt : deadline);
-                if (poll.await(wait < 0 ? InitConnection.INTERRUPT_CHECK_MILLIS : Math.min(wait, InitConnection.INTERRUPT_CHECK_MILLIS))) {
+                if (poll.await(deadline.waitMillis())) {
                     serveReady(poll);
                 }
             }
@@ -130,12 +121,7 @@ public final class OneShot {
             }
         }
         ExitStatus status = process.waitFor(); // 127 or 126 when it could not start
-        return sinks.result(process, timedOut ? status.withReason(ExitReason.TIMED_OUT) : status, start);
-    }
-
-    /** A poll timeout in milliseconds until {@code nanoTime}, rounded up; -1 (no limit) for Long.MAX_VALUE. */
-    private static long millisUntil(long nanoTime) {
-        return nanoTime == Long.MAX_VALUE ? -1 : Math.max(0, (nanoTime - System.nanoTime() + 999_999) / 1_000_000);
+        return sinks.result(process, deadline.timedOut() ? status.withReason(ExitReason.TIMED_OUT) : status, start);
     }
 
     private void serveReady(PollSet poll) {

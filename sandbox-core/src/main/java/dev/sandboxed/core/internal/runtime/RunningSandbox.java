@@ -21,6 +21,7 @@ import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.internal.state.StateDirectory;
+import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.Hook;
@@ -166,6 +167,14 @@ public final class RunningSandbox {
             stdio.closeChildEnds();
             throw e;
         }
+    }
+
+    /**
+     * Runs {@code process} to completion: its output is collected on the calling thread ({@link CallerDrain}), its
+     * exit comes through the reader thread. A command that cannot start gives exit code 127 or 126.
+     */
+    public ExecResult exec(ProcessSpec process, Instant start) {
+        return CallerDrain.complete(connection, launch(process, ProcessRole.EXTRA, StdioSetup::openRaw), process, start);
     }
 
     /** Sends a process and waits until it started; throws the start failure (e.g. command not found). */
