@@ -6,10 +6,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.SandboxException;
@@ -48,12 +51,17 @@ class ExecOnCallerTest {
         }
     }
 
-    @Test
-    void outputThatCannotBePassedOnFailsTheExecOnceTheProcessEnded() {
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"IOException", "UncheckedIOException"})
+    void outputThatCannotBePassedOnFailsTheExecOnceTheProcessEnded(String kind) {
         OutputStream failing = new OutputStream() {
             @Override
             public void write(int b) throws IOException {
-                throw new IOException("disk full");
+                IOException e = new IOException("disk full");
+                if (kind.equals("IOException")) {
+                    throw e;
+                }
+                throw new UncheckedIOException(e);
             }
         };
         try (Sandbox s = Sandbox.start(SandboxSpec.defaults())) {

@@ -21,7 +21,8 @@ public sealed interface Stdio permits Stdio.Pipe, Stdio.Inherit, Stdio.File, Std
 
     /**
      * Output streamed to {@code out} as it comes (stdout and stderr only), instead of being kept: for output too large
-     * for memory. Written from a collecting thread; not closed here.
+     * for memory. Written by the thread that collects the process, not closed here: for an exec that is the thread
+     * calling it (a write that blocks holds up the exec's timeout), for a spawned process a pool thread.
      */
     record Stream(OutputStream out) implements Stdio {
         public Stream {

@@ -5,8 +5,8 @@ import java.io.OutputStream;
 
 /**
  * A process's output as kept in memory: at most {@code limit} bytes, the first half and the last half of what was
- * written, with the count of the bytes dropped between them. A drainer writes while the caller may take what was
- * collected so far (at its deadline), hence synchronized.
+ * written, with the count of the bytes dropped between them. Synchronized: the thread collecting a process may be
+ * another than the one that takes what was collected (a spawned process's streams, a keeper's relay).
  */
 final class BoundedOutput extends OutputStream {
     /** What was kept, head then tail, and how many bytes were dropped between them. */
