@@ -8,20 +8,33 @@ import dev.sandboxed.core.result.Errno;
 public final class PollSet {
     static final short POLLIN = 0x1;
     private static final short POLLPRI = 0x2;
-    private static final short POLLERR = 0x8;
     private static final int POLLFD_SIZE = 8;
 
     private final int[] fds;
     private final short[] revents;
     private final ByteBuffer pollfds;
+    private final short events;
 
     public PollSet(int size) {
+        this(size, POLLIN);
+    }
+
+    private PollSet(int size, short events) {
+        this.events = events;
         fds = new int[size];
         revents = new short[size];
         pollfds = Native.allocate(size * POLLFD_SIZE);
     }
 
-    /** Watches slot {@code i} for input (or hang-up); -1 leaves it out. */
+    /**
+     * A set that waits for exceptional conditions (POLLPRI) instead of input: {@code /proc/self/mountinfo} reports a
+     * change of the mount table so, and a poll takes the news.
+     */
+    public static PollSet forPriorityEvents(int size) {
+        return new PollSet(size, POLLPRI);
+    }
+
+    /** Watches slot {@code i} for input (or its events, see {@link #forPriorityEvents}) or hang-up; -1 leaves it out. */
     public void watch(int i, int fd) {
         fds[i] = fd;
     }
@@ -33,7 +46,7 @@ public final class PollSet {
     public boolean await(long timeoutMillis) {
         for (int i = 0; i < fds.length; i++) {
             pollfds.putInt(i * POLLFD_SIZE, fds[i]); // the kernel skips negative descriptors
-            pollfds.putShort(i * POLLFD_SIZE + 4, POLLIN);
+            pollfds.putShort(i * POLLFD_SIZE + 4, events);
             pollfds.putShort(i * POLLFD_SIZE + 6, (short) 0);
         }
         int n = Native.libc().poll(pollfds, fds.length, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
@@ -65,20 +78,5 @@ public final class PollSet {
     /** After {@link #await}: slot {@code i} has input, or its other end is gone (a read will not block). */
     public boolean ready(int i) {
         return fds[i] >= 0 && revents[i] != 0;
-    }
-
-    /**
-     * Whether {@code fd} reports an exceptional condition now, without waiting: for {@code /proc/self/mountinfo} the
-     * mount table changed since the last such poll of that descriptor (the poll itself takes the news).
-     */
-    public static boolean hasPriorityEvent(int fd) {
-        ByteBuffer one = Native.allocate(POLLFD_SIZE);
-        one.putInt(0, fd);
-        one.putShort(4, POLLPRI);
-        int n = Native.libc().poll(one, 1, 0);
-        if (n < 0 && Native.lastErrno() != Errno.EINTR) {
-            throw Native.failure("poll " + fd + " for changes");
-        }
-        return n > 0 && (one.getShort(6) & (POLLPRI | POLLERR)) != 0;
     }
 }

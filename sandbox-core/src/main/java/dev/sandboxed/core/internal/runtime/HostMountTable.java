@@ -9,7 +9,7 @@ import dev.sandboxed.core.internal.os.PollSet;
  * life from the first question on.
  */
 final class HostMountTable {
-    private static int fd = -1;
+    private static PollSet changes;
     private static long generation;
 
     private HostMountTable() {
@@ -17,9 +17,10 @@ final class HostMountTable {
 
     /** A number that grows with each change seen since the first call; equal numbers mean no mount changed. */
     static synchronized long generation() {
-        if (fd < 0) {
-            fd = Native.open("/proc/self/mountinfo", Native.O_RDONLY, 0, "watch the host's mount table");
-        } else if (PollSet.hasPriorityEvent(fd)) {
+        if (changes == null) {
+            changes = PollSet.forPriorityEvents(1); // made once: a poll per question, no allocation
+            changes.watch(0, Native.open("/proc/self/mountinfo", Native.O_RDONLY, 0, "watch the host's mount table"));
+        } else if (changes.await(0)) {
             generation++;
         }
         return generation;
