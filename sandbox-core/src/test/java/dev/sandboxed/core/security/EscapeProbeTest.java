@@ -161,6 +161,15 @@ class EscapeProbeTest {
         Probe.run(sandbox, "caps", DOCKER_CAPS).assertSecure();
     }
 
+    /** The init narrows its own bounding set to its processes' once, rather than each process dropping the rest. */
+    @Test
+    void theInitHoldsNoWiderBoundingSetThanItsProcesses() {
+        sandbox.exec("true");
+        String status = sandbox.exec("cat", "/proc/1/status").stdout();
+        assertThat(status).contains("CapBnd:\t" + DOCKER_CAPS.substring(2) + "\n");
+        Probe.run(sandbox, "caps", DOCKER_CAPS).assertSecure();
+    }
+
     @Test
     void noNewPrivsIsSet() {
         Probe.run(sandbox, "no_new_privs").assertSecure();
