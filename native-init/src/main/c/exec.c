@@ -368,6 +368,7 @@ static int child(void *arg) {
             static struct msg handover;
             int lfd = (int)listener;
             msg_init(&handover, K_STARTED);
+            msg_put_u32(&handover, F_PID, (uint32_t)syscall(SYS_getpid)); /* whose it is (take_listener) */
             if (msg_send(a->status_sock, &handover, &lfd, 1) < 0) child_fail(a, "hand over seccomp listener", errno);
             close(lfd);
         }
@@ -424,6 +425,47 @@ static int needs_own_memory(const struct exec_desc *d) {
 }
 
 /*
+ * One socketpair, made once, over which every process started with CLONE_VM hands its seccomp listener to
+ * the init (one made per process, with its close, took about 20 us). The init's end does not block.
+ */
+static int handover[2] = { -1, -1 };
+
+static int handover_socket(struct failure *f) {
+    if (handover[0] >= 0) return 0;
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, handover) < 0) {
+        return fail(f, errno, "socketpair for handing over seccomp listeners");
+    }
+    if (fcntl(handover[0], F_SETFL, O_NONBLOCK) < 0) {
+        int err = errno;
+        close(handover[0]);
+        close(handover[1]);
+        handover[0] = handover[1] = -1;
+        return fail(f, err, "make the listener hand-over socket non-blocking");
+    }
+    return 0;
+}
+
+/*
+ * Once a child started with CLONE_VM has exec'd or exited: the listener it sent, or -1. Whatever else waits
+ * there (from a child killed between its send and its execve, so never read) is closed, so nothing is
+ * mistaken for a later child's.
+ */
+static int take_listener(pid_t pid) {
+    static struct msg status;
+    int found = -1;
+    while (msg_recv(handover[0], &status) > 0) {
+        struct field fl;
+        if (found < 0 && msg_kind(&status) == K_STARTED && status.nfds == 1 && msg_find(&status, F_PID, &fl) &&
+            (pid_t)field_u32(&fl) == pid) {
+            found = status.fds[0];
+        } else {
+            msg_close_fds(&status);
+        }
+    }
+    return found;
+}
+
+/*
  * Starts a process the way posix_spawn does: clone(CLONE_VM | CLONE_VFORK) shares the init's memory
  * until execve, so no page tables are copied and neither side takes copy-on-write faults afterwards
  * (a plain fork cost about 0.8 ms here, most of the exec).
@@ -438,11 +480,16 @@ static pid_t start_child(const struct exec_desc *d, const int fds[3], int *liste
         return -1;
     }
     int sv[2] = { -1, -1 };
-    if ((d->notify || forked) && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    if (forked && socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
         return fail(f, errno, "socketpair for starting a process");
     }
+    if (!forked && d->notify && handover_socket(f) < 0) {
+        return -1;
+    }
     static struct child_args args;
-    args = (struct child_args){ .d = d, .fds = fds, .status_sock = sv[1], .cap_last = last_cap(), .forked = forked };
+    args = (struct child_args){
+        .d = d, .fds = fds, .status_sock = forked ? sv[1] : handover[1], .cap_last = last_cap(), .forked = forked
+    };
     args.failure.err = 0;
     pid_t pid;
     if (forked) {
@@ -465,8 +512,15 @@ static pid_t start_child(const struct exec_desc *d, const int fds[3], int *liste
         return fail(f, start_errno, forked ? "fork the process" : "clone the process");
     }
     /* Here the child has exec'd (success) or exited, and said why: in args.failure, or over the socket. */
+    if (!forked && d->notify) {
+        *listener = take_listener(pid);
+    }
     if (args.failure.err != 0) {
         if (sv[0] >= 0) close(sv[0]);
+        if (*listener >= 0) {
+            close(*listener);
+            *listener = -1;
+        }
         waitpid(pid, NULL, 0);
         return fail(f, args.failure.err, "%s", args.failure.step);
     }
