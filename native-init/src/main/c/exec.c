@@ -205,8 +205,8 @@ static uint64_t init_bounding = ~0ULL;
 
 /*
  * In the init, before it starts a process: drops from its own bounding set what the process may not keep.
- * The bounding set only limits what a later execve grants; the init never execs again and keeps its
- * effective and permitted sets. Every process of a sandbox gets the same bounding set (its profile's), so
+ * The bounding set only limits what a later execve grants; the init execs nothing after its first process
+ * (hooks and fuse-overlayfs run before it) and keeps its effective and permitted sets. Every process of a sandbox gets the same bounding set (its profile's), so
  * after the first process this does nothing.
  */
 static int narrow_own_bounding(const struct exec_desc *d, int cap_last, struct failure *f) {
@@ -365,11 +365,11 @@ static int child(void *arg) {
         if (listener < 0) child_fail(a, "load seccomp filter", errno);
         if (d->notify) {
             /* Descriptors are not shared with the init (no CLONE_FILES): the listener travels as SCM_RIGHTS. */
-            static struct msg handover;
+            static struct msg started;
             int lfd = (int)listener;
-            msg_init(&handover, K_STARTED);
-            msg_put_u32(&handover, F_PID, (uint32_t)syscall(SYS_getpid)); /* whose it is (take_listener) */
-            if (msg_send(a->status_sock, &handover, &lfd, 1) < 0) child_fail(a, "hand over seccomp listener", errno);
+            msg_init(&started, K_STARTED);
+            msg_put_u32(&started, F_PID, (uint32_t)syscall(SYS_getpid)); /* whose it is (take_listener) */
+            if (msg_send(a->status_sock, &started, &lfd, 1) < 0) child_fail(a, "hand over seccomp listener", errno);
             close(lfd);
         }
     }
@@ -446,9 +446,9 @@ static int handover_socket(struct failure *f) {
 }
 
 /*
- * Once a child started with CLONE_VM has exec'd or exited: the listener it sent, or -1. Whatever else waits
- * there (from a child killed between its send and its execve, so never read) is closed, so nothing is
- * mistaken for a later child's.
+ * Once a child started with CLONE_VM has exec'd or exited: the listener it sent, or -1. The init is suspended
+ * until then, so the socket holds at most that child's message; the pid check and closing anything else are
+ * a defence should a drain ever stop early, so no listener is mistaken for a later child's.
  */
 static int take_listener(pid_t pid) {
     static struct msg status;
