@@ -121,7 +121,7 @@ final class CallerDrain {
     /** "Killed it" holds when the call returns: the process is reaped, not only signalled (bounded wait). */
     private SandboxInterruptedException interrupted(InterruptedException e) {
         connection.killWithGroup(process);
-        Uninterruptibly.await(process.exit(), Drainers.KILL_GRACE);
+        Uninterruptibly.await(process.exit(), CollectionDeadline.KILL_GRACE);
         return SandboxInterruptedException.restoringFlag("interrupted while running " + process.command() + "; killed it",
                 e);
     }

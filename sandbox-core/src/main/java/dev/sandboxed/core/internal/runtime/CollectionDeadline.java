@@ -1,5 +1,7 @@
 package dev.sandboxed.core.internal.runtime;
 
+import java.time.Duration;
+
 import dev.sandboxed.core.spec.ProcessSpec;
 
 /**
@@ -7,6 +9,9 @@ import dev.sandboxed.core.spec.ProcessSpec;
  * and its process group are killed, and collection stops a grace later (what escaped the kill may hold a pipe).
  */
 final class CollectionDeadline {
+    /** After the kill at the deadline: how long what the kill freed may take to drain before collection stops. */
+    static final Duration KILL_GRACE = Duration.ofSeconds(2);
+
     private final InitConnection connection;
     private final ProcessState process;
     private final long deadline;
@@ -25,7 +30,7 @@ final class CollectionDeadline {
         if (!timedOut && now >= deadline) {
             connection.killForTimeout(process);
             timedOut = true;
-            stopAt = now + Drainers.KILL_GRACE.toNanos();
+            stopAt = now + KILL_GRACE.toNanos();
         }
         return now < stopAt;
     }

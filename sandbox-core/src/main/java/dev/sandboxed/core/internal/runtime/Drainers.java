@@ -3,11 +3,9 @@ package dev.sandboxed.core.internal.runtime;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
-
 
 /**
  * Daemon threads, reused, that pump the streams of processes running in the background (a spawned process's output
@@ -15,8 +13,6 @@ import java.util.concurrent.Future;
  * ({@link CallerDrain}).
  */
 public final class Drainers {
-    /** After the kill at the deadline: how long what the kill freed may take to drain before collection stops. */
-    static final Duration KILL_GRACE = Duration.ofSeconds(2);
     private static final System.Logger LOG = System.getLogger(Drainers.class.getName());
     private static final ExecutorService POOL = DaemonPool.named("sandbox-output");
 
