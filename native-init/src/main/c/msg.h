@@ -29,11 +29,12 @@ static inline void wire_put_u64(unsigned char *p, uint64_t v) {
     memcpy(p, &v, sizeof v);
 }
 
+/* The counts come first: a small message then touches one page of the buffer, not its first and its last. */
 struct msg {
-    unsigned char buf[MAX_MESSAGE];
     size_t len;
     int fds[MAX_FDS];
     int nfds;
+    unsigned char buf[MAX_MESSAGE];
 };
 
 struct field {
