@@ -13,7 +13,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/statfs.h>
@@ -425,6 +427,38 @@ static void handle_notification(int idx) {
     ioctl(listeners[idx], SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
+#define STACK_RELEASE_DEPTH (256 * 1024)
+
+/* How many pages right below `end` are mapped without a hole (at most max): mincore fails with ENOMEM on a range
+ * holding an unmapped page, so a binary search finds where the stack's mapping ends. */
+static size_t mapped_pages_below(uintptr_t end, size_t page, size_t max) {
+    unsigned char vec[STACK_RELEASE_DEPTH / 4096];
+    size_t lo = 0, hi = max;
+    while (lo < hi) {
+        size_t mid = (lo + hi + 1) / 2;
+        if (mincore((void *)(end - mid * page), mid * page, vec) == 0) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    return lo;
+}
+
+/*
+ * Gives back the stack pages below the caller's frame: set-up went deep (mounts, hooks) and left them dirty, and an
+ * idle init lives as long as its test, so each is memory per sandbox. Nothing below the stack pointer is live (the
+ * page under it is kept for good measure); the loop's calls fault in fresh pages as they need them. The search stops
+ * where the stack's mapping does: the kernel keeps other mappings a guard gap below it (stack_guard_gap, 1 MiB).
+ */
+static __attribute__((noinline)) void release_stack_below(void) {
+    size_t page = (size_t)getpagesize();
+    volatile unsigned char here = 0;
+    uintptr_t end = ((uintptr_t)&here & ~(uintptr_t)(page - 1)) - page;
+    size_t pages = mapped_pages_below(end, page, STACK_RELEASE_DEPTH / page);
+    if (pages > 0) madvise((void *)(end - pages * page), pages * page, MADV_DONTNEED);
+}
+
 void init_loop(int control, const struct msg *create) {
     control_fd = control;
     /* Not dumpable: nothing in the sandbox may ptrace us or open /proc/1/fd or /proc/1/exe. */
@@ -473,6 +507,7 @@ void init_loop(int control, const struct msg *create) {
         report_failure(K_SETUP_FAILED, 0, &f);
         terminate(125);
     }
+    release_stack_below();
     for (;;) {
         sockcall_prune(); /* a turn follows every exit, signal and notification: when a caller may stop waiting */
         static struct pollfd pfds[3 + MAX_LISTENERS]; /* static: untouched entries cost no memory */

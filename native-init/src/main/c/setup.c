@@ -684,8 +684,9 @@ static int stage_root(const struct msg *m, const char **root_path, struct failur
 }
 
 static int setup_mounts(const struct msg *m, int control, struct failure *f) {
-    static struct mount_op ops[MAX_OPS];
-    static int src_fds[MAX_OPS];
+    /* On the stack, not static: the init gives the pages back once set up (release_stack_below in init.c). */
+    struct mount_op ops[MAX_OPS];
+    int src_fds[MAX_OPS];
     int count = 0;
     if (parse_mount_ops(m, ops, MAX_OPS, &count, f) < 0 || open_sources(ops, src_fds, count, f) < 0) {
         return -1;
