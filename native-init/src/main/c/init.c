@@ -50,12 +50,15 @@ struct denial {
 
 static struct proc procs[MAX_PROCS];
 static int nprocs;
-static int listeners[MAX_LISTENERS];
-static uint32_t listener_errno[MAX_LISTENERS];
-/* LISTENER_*: what a listener's notifications are */
-static unsigned listener_kind[MAX_LISTENERS];
-#define LISTENER_DENIALS 1 /* F_SECCOMP_NOTIFY: denials, counted and answered with listener_errno */
+/* A seccomp listener and how to answer it; one array of them, so the few in use share a page of memory. */
+struct listener {
+    int fd;
+    uint32_t err;  /* the errno a denial gets */
+    unsigned kind; /* LISTENER_*: what its notifications are */
+};
+#define LISTENER_DENIALS 1 /* F_SECCOMP_NOTIFY: denials, counted and answered with err */
 #define LISTENER_BIND 2    /* F_SECCOMP_BIND: bind(2) and connect(2) calls for the port bypass */
+static struct listener listeners[MAX_LISTENERS];
 static int nlisteners;
 static struct denial denials[MAX_DENIALS];
 static int ndenials;
@@ -193,10 +196,12 @@ static void handle_exec(void) {
                 if (nlisteners < MAX_LISTENERS) {
                     int reports = msg_find(&in, F_SECCOMP_NOTIFY, &fl);
                     /* without denial reports a notification the user's profile asked for gets the kernel's ENOSYS */
-                    listener_errno[nlisteners] = reports ? field_u32(&fl) : ENOSYS;
-                    listener_kind[nlisteners] =
-                        (reports ? LISTENER_DENIALS : 0) | (msg_find(&in, F_SECCOMP_BIND, &fl) ? LISTENER_BIND : 0);
-                    listeners[nlisteners++] = listener;
+                    listeners[nlisteners++] = (struct listener){
+                        .fd = listener,
+                        .err = reports ? field_u32(&fl) : ENOSYS,
+                        .kind =
+                            (reports ? LISTENER_DENIALS : 0) | (msg_find(&in, F_SECCOMP_BIND, &fl) ? LISTENER_BIND : 0),
+                    };
                 } else {
                     close(listener); /* further notifications fail with ENOSYS in the workload */
                 }
@@ -408,23 +413,24 @@ static void handle_notification(int idx) {
     struct seccomp_notif req;
     struct seccomp_notif_resp resp;
     memset(&req, 0, sizeof req);
-    if (ioctl(listeners[idx], SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
+    const struct listener *l = &listeners[idx];
+    if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
         return; /* the target died meanwhile (ENOENT), or an interrupted receive: nothing to answer */
     }
-    if ((listener_kind[idx] & LISTENER_BIND) && bypass_is_bind(&req)) {
-        bypass_bind(listeners[idx], &req); /* with F_SECCOMP_BIND only our rule notifies bind (see bypass.c) */
+    if ((l->kind & LISTENER_BIND) && bypass_is_bind(&req)) {
+        bypass_bind(l->fd, &req); /* with F_SECCOMP_BIND only our rule notifies bind (see bypass.c) */
         return;
     }
-    if ((listener_kind[idx] & LISTENER_BIND) && sockcall_is_connect(&req)) {
-        sockcall_connect(listeners[idx], &req); /* and connect (see sockcall.c) */
+    if ((l->kind & LISTENER_BIND) && sockcall_is_connect(&req)) {
+        sockcall_connect(l->fd, &req); /* and connect (see sockcall.c) */
         return;
     }
-    if (listener_kind[idx] & LISTENER_DENIALS) count_denial(req.data.arch, (uint32_t)req.data.nr);
+    if (l->kind & LISTENER_DENIALS) count_denial(req.data.arch, (uint32_t)req.data.nr);
     memset(&resp, 0, sizeof resp);
     resp.id = req.id;
-    resp.error = -(int)listener_errno[idx];
+    resp.error = -(int)l->err;
     resp.val = 0;
-    ioctl(listeners[idx], SECCOMP_IOCTL_NOTIF_SEND, &resp);
+    ioctl(l->fd, SECCOMP_IOCTL_NOTIF_SEND, &resp);
 }
 
 #define STACK_RELEASE_DEPTH (256 * 1024)
@@ -515,7 +521,7 @@ void init_loop(int control, const struct msg *create) {
         pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         pfds[2] = (struct pollfd){ .fd = forward_fd(), .events = POLLIN }; /* -1 (ignored) until forwarding */
         for (int i = 0; i < nlisteners; i++) {
-            pfds[3 + i] = (struct pollfd){ .fd = listeners[i], .events = POLLIN };
+            pfds[3 + i] = (struct pollfd){ .fd = listeners[i].fd, .events = POLLIN };
         }
         int n = poll(pfds, (nfds_t)(3 + nlisteners), forward_timeout_ms());
         if (n < 0) {
@@ -540,11 +546,8 @@ void init_loop(int control, const struct msg *create) {
                 handle_notification(i);
             } else if (ev & (POLLHUP | POLLERR | POLLNVAL)) {
                 /* Every process using this filter is gone. */
-                close(listeners[i]);
-                listeners[i] = listeners[nlisteners - 1];
-                listener_errno[i] = listener_errno[nlisteners - 1];
-                listener_kind[i] = listener_kind[nlisteners - 1];
-                nlisteners--;
+                close(listeners[i].fd);
+                listeners[i] = listeners[--nlisteners];
             }
         }
         if ((pfds[0].revents & POLLOUT) && outbox_flush(&asks, control_fd) < 0) {
