@@ -196,12 +196,10 @@ static void handle_exec(void) {
                 if (nlisteners < MAX_LISTENERS) {
                     int reports = msg_find(&in, F_SECCOMP_NOTIFY, &fl);
                     /* without denial reports a notification the user's profile asked for gets the kernel's ENOSYS */
-                    listeners[nlisteners++] = (struct listener){
-                        .fd = listener,
-                        .err = reports ? field_u32(&fl) : ENOSYS,
-                        .kind =
-                            (reports ? LISTENER_DENIALS : 0) | (msg_find(&in, F_SECCOMP_BIND, &fl) ? LISTENER_BIND : 0),
-                    };
+                    uint32_t err = reports ? field_u32(&fl) : ENOSYS; /* read before msg_find reuses fl */
+                    unsigned kind =
+                        (reports ? LISTENER_DENIALS : 0) | (msg_find(&in, F_SECCOMP_BIND, &fl) ? LISTENER_BIND : 0);
+                    listeners[nlisteners++] = (struct listener){ .fd = listener, .err = err, .kind = kind };
                 } else {
                     close(listener); /* further notifications fail with ENOSYS in the workload */
                 }
