@@ -433,14 +433,14 @@ static void handle_notification(int idx) {
 
 #define STACK_RELEASE_DEPTH (256 * 1024)
 
-/* How many pages right below `end` are mapped without a hole (at most max): mincore fails with ENOMEM on a range
- * holding an unmapped page, so a binary search finds where the stack's mapping ends. */
+/* How many pages right below `end` are mapped without a hole up to the page at `end` (at most max): mincore fails
+ * with ENOMEM on a range holding an unmapped page, so a binary search finds where the stack's mapping ends. */
 static size_t mapped_pages_below(uintptr_t end, size_t page, size_t max) {
-    unsigned char vec[STACK_RELEASE_DEPTH / 4096];
+    unsigned char vec[STACK_RELEASE_DEPTH / 4096 + 1];
     size_t lo = 0, hi = max;
     while (lo < hi) {
         size_t mid = (lo + hi + 1) / 2;
-        if (mincore((void *)(end - mid * page), mid * page, vec) == 0) {
+        if (mincore((void *)(end - mid * page), (mid + 1) * page, vec) == 0) {
             lo = mid;
         } else {
             hi = mid - 1;

@@ -18,12 +18,12 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 /**
  * An idle sandbox costs the host little memory: its init is a clone of the server and owns only the pages it wrote.
  * Set-up's deep stack and its table of mounts are given back once the sandbox is ready, so about a dozen pages stay
- * private to it (17 before they were). Only root reads a non-dumpable process's smaps.
+ * private to it (16 before they were). Only root reads a non-dumpable process's smaps.
  */
 @RequiresSandbox
 class InitFootprintTest {
-    /** Private dirty KiB an idle init may hold: 48 measured on Debian 12 (x86_64), a page or two of slack. */
-    private static final long MAX_PRIVATE_KIB = 56;
+    /** Pages an idle init may hold as its own: 12 measured on Debian 12 (x86_64), two of slack. */
+    private static final long MAX_PRIVATE_PAGES = 14;
 
     @RegisterExtension
     static final ClassRuntime runtime = new ClassRuntime(); // a fresh server: no other class's sandboxes share its pages
@@ -32,15 +32,26 @@ class InitFootprintTest {
     void anIdleInitKeepsFewPagesOfItsOwn() throws IOException, InterruptedException {
         assumeTrue(HostFacts.current().isRoot(), "reading another process's smaps needs root: the init is not dumpable");
         try (Sandbox sandbox = runtime.start(SandboxSpec.defaults())) {
+            long pageKib = pageKib(sandbox.pid());
             // The init gives set-up's pages back just after it says it is ready: give it a moment to get there.
-            long privateKib = rollupKib(sandbox.pid(), "Private_Dirty");
-            for (int i = 0; i < 50 && privateKib > MAX_PRIVATE_KIB; i++) {
+            long pages = rollupKib(sandbox.pid(), "Private_Dirty") / pageKib;
+            for (int i = 0; i < 50 && pages > MAX_PRIVATE_PAGES; i++) {
                 Thread.sleep(20);
-                privateKib = rollupKib(sandbox.pid(), "Private_Dirty");
+                pages = rollupKib(sandbox.pid(), "Private_Dirty") / pageKib;
             }
-            assertThat(privateKib)
-                    .as("KiB of memory only the idle init holds (/proc/PID/smaps_rollup)")
-                    .isLessThanOrEqualTo(MAX_PRIVATE_KIB);
+            assertThat(pages)
+                    .as("pages of memory only the idle init holds (/proc/PID/smaps_rollup, %d KiB each)", pageKib)
+                    .isLessThanOrEqualTo(MAX_PRIVATE_PAGES);
+        }
+    }
+
+    /** The kernel's page size (4 KiB on x86_64, 4, 16 or 64 KiB on aarch64), from the init's first mapping. */
+    private static long pageKib(int pid) throws IOException {
+        try (var lines = Files.lines(Path.of("/proc/" + pid + "/smaps"))) {
+            return lines.filter(l -> l.startsWith("KernelPageSize:"))
+                    .findFirst()
+                    .map(l -> Long.parseLong(l.substring("KernelPageSize:".length()).replace("kB", "").strip()))
+                    .orElseThrow(() -> new AssertionError("no KernelPageSize in /proc/" + pid + "/smaps"));
         }
     }
 
