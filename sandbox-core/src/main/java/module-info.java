@@ -22,11 +22,13 @@ module dev.sandboxed.core {
     exports dev.sandboxed.core.spec;
     exports dev.sandboxed.core.wait;
 
-    // For the JUnit extension: host support, diagnostics, and seccomp profiles checked where they are declared.
+    // For the JUnit extension: host support, diagnostics, seccomp profiles checked where they are declared, and
+    // whether a container started ahead is still what a start now would give (PreparedFreshness).
     exports dev.sandboxed.core.internal.cgroup to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.doctor to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.host to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.rootfs to dev.sandboxed.junit;
+    exports dev.sandboxed.core.internal.runtime to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.seccomp to dev.sandboxed.junit;
 
     // jnr-ffi implements JnrLibC.Calls at run time (Java 17-21), the extension removes its JVMs' shared directories

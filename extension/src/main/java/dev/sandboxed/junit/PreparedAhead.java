@@ -1,5 +1,6 @@
 package dev.sandboxed.junit;
 
+import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Optional;
 
@@ -7,7 +8,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
-import dev.sandboxed.core.spec.Mount;
+import dev.sandboxed.core.internal.runtime.PreparedFreshness;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.junit.internal.ahead.Ahead;
@@ -22,9 +23,11 @@ import dev.sandboxed.junit.internal.ahead.Ahead;
  * is closed); what a class's tests left is closed when the class ends.
  *
  * <p>Only for containers that an earlier start cannot tell apart from a later one: no customizer (its callbacks and
- * spec are code), no main process, no bind mount or directory root (a source deleted and made again in between would
- * show the old one), no published or exposed ports (held meanwhile), no network to join, no egress helper, no hooks
- * (they run when the test starts the container).
+ * spec are code), no main process, no published or exposed ports (held meanwhile), no network to join, no egress
+ * helper, no hooks (they run when the test starts the container). One whose host state changed since it was started
+ * ({@link PreparedFreshness}: a bind source or directory root deleted and made again, the host's mount table, root
+ * directory or seccomp profile file changed, a user name resolving otherwise) is closed, not handed out; the test
+ * starts its own.
  */
 // CloseableResource is deprecated since JUnit 5.13 (AutoCloseable suffices there); older 5.x versions need it.
 @SuppressWarnings("deprecation")
@@ -34,10 +37,30 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
     private static final String KEY = "prepared-ahead";
     private static final String CLASS_END_KEY = "prepared-ahead-class-end";
 
+    private static final System.Logger LOG = System.getLogger(PreparedAhead.class.getName());
+
     private record Key(SandboxRuntime runtime, SandboxSpec spec) {
     }
 
-    private final Ahead<Key, Sandbox> ahead = new Ahead<>(CAPACITY, s -> s.state() == Sandbox.State.RUNNING);
+    /** A sandbox started ahead, with what its set-up read on the host just before it. */
+    record Prepared(Sandbox sandbox, SandboxSpec spec, PreparedFreshness before) implements AutoCloseable {
+        @Override
+        public void close() {
+            sandbox.close();
+        }
+
+        /** Whether it may be handed out: its init still runs, and a start now would give the same sandbox. */
+        boolean usable() {
+            if (sandbox.state() != Sandbox.State.RUNNING) {
+                return false;
+            }
+            Optional<String> stale = before.staleness(spec);
+            stale.ifPresent(why -> LOG.log(Level.DEBUG, "a container started ahead is not used: " + why));
+            return stale.isEmpty();
+        }
+    }
+
+    private final Ahead<Key, Prepared> ahead = new Ahead<>(CAPACITY, Prepared::usable);
 
     static PreparedAhead of(ExtensionContext context) {
         return context.getRoot().getStore(SandboxedExtension.NAMESPACE)
@@ -49,7 +72,7 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
      * close in the background: nothing of a class outlives it (a later class would rarely take it, and whoever checks
      * after a class finds nothing open). Kept in the class's store, so it works however the extension was registered.
      */
-    private record ClassEnd(Ahead<Key, Sandbox> ahead, String classId) implements AutoCloseable,
+    private record ClassEnd(Ahead<Key, Prepared> ahead, String classId) implements AutoCloseable,
             ExtensionContext.Store.CloseableResource {
         /** Fails the class with the first of its tests' containers that did not close cleanly (others suppressed). */
         @Override
@@ -77,15 +100,14 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
     /** Whether a sandbox for {@code spec} may be started ahead (see the class comment). */
     static boolean eligible(SandboxedSettings settings, SandboxSpec spec) {
         return settings.customizers().isEmpty() && settings.service().isEmpty() && settings.networkContainer().isEmpty()
-                && (spec.rootfs().isHost() || spec.rootfs().isImage())
-                && spec.mounts().stream().noneMatch(m -> m instanceof Mount.Bind)
                 && spec.publishedPorts().isEmpty() && spec.exposedHostPorts().isEmpty()
                 && spec.joinedNetwork().isEmpty() && spec.network() != NetworkMode.EGRESS && spec.hooks().isEmpty();
     }
 
     /** The sandbox started ahead for {@code spec}, with the permit it holds; see {@link Ahead#take}. */
     Optional<Ahead.Taken<Sandbox>> take(ExtensionContext context, SandboxRuntime runtime, SandboxSpec spec) {
-        return ahead.take(new Key(runtime, spec), context.getUniqueId());
+        return ahead.take(new Key(runtime, spec), context.getUniqueId())
+                .map(t -> new Ahead.Taken<>(t.sandbox().sandbox(), t.releasePermit()));
     }
 
     /** Starts the next sandbox for {@code spec} in the background, if a permit is free. */
@@ -98,7 +120,10 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
         testClass.getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent(CLASS_END_KEY + classId,
                 k -> new ClassEnd(ahead, classId), ClassEnd.class);
         ahead.prepare(new Key(runtime, spec), context.getUniqueId(), Runtimes.permits(context, config),
-                () -> runtime.start(spec));
+                () -> {
+                    PreparedFreshness before = PreparedFreshness.before(spec); // before: a change during it counts
+                    return new Prepared(runtime.start(spec), spec, before);
+                });
     }
 
     /** Closes what waits here, giving back its permits. */

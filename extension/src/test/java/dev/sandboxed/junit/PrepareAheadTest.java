@@ -160,6 +160,63 @@ class PrepareAheadTest {
         assertNothingLeft();
     }
 
+    /** The bind source of {@link BindSource}, relative to the module's directory. */
+    static final String BIND_SOURCE = "target/prepare-ahead-bind";
+    /** What {@link BindSource}'s first test puts in the source once the next sandbox was started; null: nothing. */
+    static volatile String replaceWith;
+
+    /** Makes the bind source again, holding one file {@code word}: a directory of its own, not the old one. */
+    static void makeBindSource(String word) throws Exception {
+        Path dir = Path.of(BIND_SOURCE);
+        if (Files.exists(dir)) {
+            Files.delete(dir.resolve("word"));
+            Files.delete(dir);
+        }
+        Files.createDirectories(dir);
+        Files.writeString(dir.resolve("word"), word);
+    }
+
+    @Sandboxed(mounts = BIND_SOURCE + ":/data")
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class BindSource {
+        @Test
+        @Order(1)
+        void first(Container c) throws Exception {
+            track(c);
+            assertThat(c.readString("/data/word")).isEqualTo("one");
+            IDS.put("ahead", startedAhead(c).id());
+            if (replaceWith != null) {
+                makeBindSource(replaceWith); // the sandbox started ahead binds the old directory
+            }
+        }
+
+        @Test
+        @Order(2)
+        void second(Container c) {
+            track(c);
+            IDS.put("second", c.id());
+            assertThat(c.readString("/data/word")).isEqualTo(replaceWith == null ? "one" : replaceWith);
+        }
+    }
+
+    @Test
+    void aContainerWithABindMountIsStartedAhead() throws Exception {
+        makeBindSource("one");
+        replaceWith = null;
+        Kit.succeeded(Kit.run(BindSource.class), 2);
+        assertThat(IDS.get("second")).isEqualTo(IDS.get("ahead"));
+        assertNothingLeft();
+    }
+
+    @Test
+    void oneWhoseBindSourceWasReplacedIsNotHandedOut() throws Exception {
+        makeBindSource("one");
+        replaceWith = "two";
+        Kit.succeeded(Kit.run(BindSource.class), 2);
+        assertThat(IDS.get("second")).isNotEqualTo(IDS.get("ahead"));
+        assertNothingLeft();
+    }
+
     /** {@code @Sandboxed} on methods only: the extension gets no class callbacks, yet nothing outlives the class. */
     @TestClassOrder(ClassOrderer.OrderAnnotation.class)
     static class MethodLevel {
