@@ -18,8 +18,9 @@ final class HostMountTable {
     /** A number that grows with each change seen since the first call; equal numbers mean no mount changed. */
     static synchronized long generation() {
         if (changes == null) {
-            changes = PollSet.forPriorityEvents(1); // made once: a poll per question, no allocation
-            changes.watch(0, Native.open("/proc/self/mountinfo", Native.O_RDONLY, 0, "watch the host's mount table"));
+            PollSet watching = PollSet.forPriorityEvents(1); // made once: a poll per question, no allocation
+            watching.watch(0, Native.open("/proc/self/mountinfo", Native.O_RDONLY, 0, "watch the host's mount table"));
+            changes = watching; // only once it watches: after a failed open the next question tries again
         } else if (changes.await(0)) {
             generation++;
         }
