@@ -86,7 +86,9 @@ final class ContainerFactory {
         }
         if (ahead && prepareNext) {
             PreparedAhead prepared = PreparedAhead.of(context);
-            container.closeInBackground(c -> prepared.closeLater(c, context));
+            if (!PreparedAhead.writesToHost(spec)) {
+                container.closeInBackground(c -> prepared.closeLater(c, context));
+            }
             prepared.prepare(context, config, runtime, spec);
         }
         return container;

@@ -3,12 +3,16 @@ package dev.sandboxed.junit;
 import java.lang.System.Logger.Level;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.junit.jupiter.api.extension.ExtensionContext;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.internal.runtime.PreparedFreshness;
+import dev.sandboxed.core.internal.runtime.Prestarted;
+import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.junit.internal.ahead.Ahead;
@@ -24,10 +28,16 @@ import dev.sandboxed.junit.internal.ahead.Ahead;
  *
  * <p>Only for containers that an earlier start cannot tell apart from a later one: no customizer (its callbacks and
  * spec are code), no main process, no published or exposed ports (held meanwhile), no network to join, no egress
- * helper, no hooks (they run when the test starts the container). One whose host state changed since it was started
- * ({@link PreparedFreshness}: a bind source or directory root deleted and made again, the host's mount table, root
- * directory or seccomp profile file changed, a user name resolving otherwise) is closed, not handed out; the test
- * starts its own.
+ * helper, no hooks (they run when the test starts the container). One is not handed out when a start now would
+ * differ ({@link PreparedFreshness}, taken just before it was started: a bind source, device or directory root deleted
+ * and made again, the host's mount table, root directory or seccomp profile file changed, a user name resolving
+ * otherwise, another home directory to hide) or when it waited longer than {@link Prestarted#MAX_AGE} (what those
+ * checks miss does not stay stale for long): it is closed in the background and the test starts its own. A spec
+ * whose sandbox went stale so is not started ahead again in the run (a suite that remakes its bind source before
+ * every test would waste every one).
+ *
+ * <p>A container that writes to the host (a writable bind or directory root) is closed on the test's path, as
+ * without this: what it left running must not write there while the next test runs.
  */
 // CloseableResource is deprecated since JUnit 5.13 (AutoCloseable suffices there); older 5.x versions need it.
 @SuppressWarnings("deprecation")
@@ -42,25 +52,17 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
     private record Key(SandboxRuntime runtime, SandboxSpec spec) {
     }
 
-    /** A sandbox started ahead, with what its set-up read on the host just before it. */
-    record Prepared(Sandbox sandbox, SandboxSpec spec, PreparedFreshness before) implements AutoCloseable {
+    /** A sandbox started ahead, with what its set-up read on the host just before it, and when. */
+    record Prepared(Sandbox sandbox, Key key, PreparedFreshness before, long startedNanos) implements AutoCloseable {
         @Override
         public void close() {
             sandbox.close();
         }
-
-        /** Whether it may be handed out: its init still runs, and a start now would give the same sandbox. */
-        boolean usable() {
-            if (sandbox.state() != Sandbox.State.RUNNING) {
-                return false;
-            }
-            Optional<String> stale = before.staleness(spec);
-            stale.ifPresent(why -> LOG.log(Level.DEBUG, "a container started ahead is not used: " + why));
-            return stale.isEmpty();
-        }
     }
 
-    private final Ahead<Key, Prepared> ahead = new Ahead<>(CAPACITY, Prepared::usable);
+    /** Specs whose sandbox started ahead went stale: not started ahead again. */
+    private final Set<Key> wentStale = ConcurrentHashMap.newKeySet();
+    private final Ahead<Key, Prepared> ahead = new Ahead<>(CAPACITY, this::usable);
 
     static PreparedAhead of(ExtensionContext context) {
         return context.getRoot().getStore(SandboxedExtension.NAMESPACE)
@@ -97,6 +99,35 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
                 + context.getDisplayName() + " (" + container.id() + ")");
     }
 
+    /** Whether it may be handed out: its init still runs, it is not too old, and a start now would be the same. */
+    private boolean usable(Prepared p) {
+        if (p.sandbox().state() != Sandbox.State.RUNNING
+                || System.nanoTime() - p.startedNanos() > Prestarted.MAX_AGE.toNanos()) {
+            return false;
+        }
+        Optional<String> stale;
+        try {
+            stale = p.before().staleness(p.key().spec());
+        } catch (RuntimeException e) { // a host check that failed: a start of its own is the safe answer
+            stale = Optional.of("checking it failed: " + e);
+        }
+        stale.ifPresent(why -> {
+            LOG.log(Level.DEBUG, "a container started ahead is not used, nor started ahead again: " + why);
+            wentStale.add(p.key());
+        });
+        return stale.isEmpty();
+    }
+
+    /**
+     * Whether the container's own processes can write to the host: a writable bind or directory root. Such a one is
+     * closed on the test's path (see the class comment).
+     */
+    static boolean writesToHost(SandboxSpec spec) {
+        boolean directoryRoot = !spec.rootfs().isHost() && !spec.rootfs().isImage();
+        return (directoryRoot && !spec.readOnlyRoot())
+                || spec.mounts().stream().anyMatch(m -> m instanceof Mount.Bind b && !b.readOnly());
+    }
+
     /** Whether a sandbox for {@code spec} may be started ahead (see the class comment). */
     static boolean eligible(SandboxedSettings settings, SandboxSpec spec) {
         return settings.customizers().isEmpty() && settings.service().isEmpty() && settings.networkContainer().isEmpty()
@@ -119,11 +150,15 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
         String classId = testClass.getUniqueId(); // in the key: a store lookup also sees an enclosing class's
         testClass.getStore(SandboxedExtension.NAMESPACE).getOrComputeIfAbsent(CLASS_END_KEY + classId,
                 k -> new ClassEnd(ahead, classId), ClassEnd.class);
-        ahead.prepare(new Key(runtime, spec), context.getUniqueId(), Runtimes.permits(context, config),
-                () -> {
-                    PreparedFreshness before = PreparedFreshness.before(spec); // before: a change during it counts
-                    return new Prepared(runtime.start(spec), spec, before);
-                });
+        Key key = new Key(runtime, spec);
+        if (wentStale.contains(key)) {
+            return;
+        }
+        ahead.prepare(key, context.getUniqueId(), Runtimes.permits(context, config), () -> {
+            long startedNanos = System.nanoTime();
+            PreparedFreshness before = PreparedFreshness.before(spec); // before: a change during the start counts
+            return new Prepared(runtime.start(spec), key, before, startedNanos);
+        });
     }
 
     /** Closes what waits here, giving back its permits. */

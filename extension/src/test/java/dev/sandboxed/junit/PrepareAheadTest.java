@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -29,6 +30,8 @@ import org.junit.jupiter.api.extension.ParameterResolver;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.spec.RootFs;
+import dev.sandboxed.core.spec.SandboxSpec;
 
 /**
  * {@code sandboxed.prepareAhead}: the next test's sandbox is started while a test runs and handed to the next test
@@ -167,13 +170,20 @@ class PrepareAheadTest {
 
     /** Makes the bind source again, holding one file {@code word}: a directory of its own, not the old one. */
     static void makeBindSource(String word) throws Exception {
+        removeBindSource();
+        Files.createDirectories(Path.of(BIND_SOURCE));
+        Files.writeString(Path.of(BIND_SOURCE, "word"), word);
+    }
+
+    static void removeBindSource() throws Exception {
         Path dir = Path.of(BIND_SOURCE);
         if (Files.exists(dir)) {
-            Files.delete(dir.resolve("word"));
-            Files.delete(dir);
+            try (var files = Files.walk(dir)) {
+                for (Path p : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.delete(p);
+                }
+            }
         }
-        Files.createDirectories(dir);
-        Files.writeString(dir.resolve("word"), word);
     }
 
     @Sandboxed(mounts = BIND_SOURCE + ":/data")
@@ -192,10 +202,15 @@ class PrepareAheadTest {
 
         @Test
         @Order(2)
-        void second(Container c) {
+        void second(Container c) throws Exception {
             track(c);
             IDS.put("second", c.id());
             assertThat(c.readString("/data/word")).isEqualTo(replaceWith == null ? "one" : replaceWith);
+            if (replaceWith != null) {
+                Thread.sleep(500); // a start ahead would have begun by now
+                assertThat(open()).as("a spec whose sandbox went stale is not started ahead again")
+                        .allMatch(s -> s.id().equals(c.id()) || s.id().equals(IDS.get("ahead")));
+            }
         }
     }
 
@@ -203,7 +218,11 @@ class PrepareAheadTest {
     void aContainerWithABindMountIsStartedAhead() throws Exception {
         makeBindSource("one");
         replaceWith = null;
-        Kit.succeeded(Kit.run(BindSource.class), 2);
+        try {
+            Kit.succeeded(Kit.run(BindSource.class), 2);
+        } finally {
+            removeBindSource();
+        }
         assertThat(IDS.get("second")).isEqualTo(IDS.get("ahead"));
         assertNothingLeft();
     }
@@ -212,9 +231,59 @@ class PrepareAheadTest {
     void oneWhoseBindSourceWasReplacedIsNotHandedOut() throws Exception {
         makeBindSource("one");
         replaceWith = "two";
-        Kit.succeeded(Kit.run(BindSource.class), 2);
+        try {
+            Kit.succeeded(Kit.run(BindSource.class), 2);
+        } finally {
+            removeBindSource();
+        }
         assertThat(IDS.get("second")).isNotEqualTo(IDS.get("ahead"));
         assertNothingLeft();
+    }
+
+    @Sandboxed(mounts = BIND_SOURCE + ":/data:rw")
+    @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+    static class WritableBind {
+        @Test
+        @Order(1)
+        void first(Container c) throws Exception {
+            track(c);
+            IDS.put("first", c.id());
+            c.exec("sh", "-c", "(while :; do date > /data/clock; sleep 0.01; done) > /dev/null 2>&1 &");
+            IDS.put("ahead", startedAhead(c).id());
+        }
+
+        @Test
+        @Order(2)
+        void second(Container c) {
+            track(c);
+            IDS.put("second", c.id());
+            // Closed on the first test's path: nothing of it writes to the host directory any more.
+            assertThat(open()).noneMatch(s -> s.id().equals(IDS.get("first")));
+        }
+    }
+
+    @Test
+    void oneWritingToTheHostIsClosedBeforeTheNextTest() throws Exception {
+        makeBindSource("one");
+        replaceWith = null;
+        try {
+            Kit.succeeded(Kit.run(WritableBind.class), 2);
+        } finally {
+            removeBindSource();
+        }
+        assertThat(IDS.get("second")).isEqualTo(IDS.get("ahead"));
+        assertNothingLeft();
+    }
+
+    @Test
+    void onlyAWritableBindOrDirectoryRootWritesToTheHost() {
+        String dir = System.getProperty("java.io.tmpdir");
+        assertThat(PreparedAhead.writesToHost(SandboxSpec.defaults())).isFalse();
+        assertThat(PreparedAhead.writesToHost(SandboxSpec.builder().bindReadOnly(dir, "/data").build())).isFalse();
+        assertThat(PreparedAhead.writesToHost(SandboxSpec.builder().bindWritable(dir, "/data").build())).isTrue();
+        SandboxSpec.Builder root = SandboxSpec.builder().rootfs(RootFs.directory(Path.of(dir)));
+        assertThat(PreparedAhead.writesToHost(root.build())).isTrue();
+        assertThat(PreparedAhead.writesToHost(root.readOnlyRoot(true).build())).isFalse();
     }
 
     /** {@code @Sandboxed} on methods only: the extension gets no class callbacks, yet nothing outlives the class. */

@@ -59,7 +59,10 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
     });
     private boolean closed;
 
-    /** @param usable whether a prepared sandbox can still be handed out (its init did not die meanwhile) */
+    /**
+     * @param usable whether a prepared sandbox can still be handed out (its init did not die meanwhile, nothing it
+     *               depends on changed); one that is not is closed in the background
+     */
     public Ahead(int capacity, Predicate<S> usable) {
         this.capacity = capacity;
         this.usable = usable;
@@ -67,7 +70,7 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
 
     /**
      * The sandbox prepared for {@code key}, waiting for it if it is still starting; empty when there is none (or it
-     * failed or died: the caller starts its own). On a miss, what other scopes than {@code origin} prepared is closed:
+     * failed, died or is not usable: the caller starts its own). On a miss, what other scopes than {@code origin} prepared is closed:
      * their successors ask for something else. What {@code origin} itself prepared stays, for a test with several
      * containers.
      */
@@ -310,11 +313,23 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
                 return Optional.empty();
             }
             if (!usable.test(s)) {
-                closeQuietly(s);
-                releasePermit();
+                discardInBackground(s);
                 return Optional.empty();
             }
             return Optional.of(new Taken<>(s, this::releasePermit));
+        }
+
+        /** Closes an unusable one off the caller's path, then gives back its permit (a caller may wait for it). */
+        private void discardInBackground(S s) {
+            Runnable close = () -> {
+                closeQuietly(s);
+                releasePermit();
+            };
+            try {
+                closer.execute(close);
+            } catch (RejectedExecutionException closedMeanwhile) {
+                close.run();
+            }
         }
 
         void discard() {
