@@ -33,8 +33,8 @@ import dev.sandboxed.junit.internal.ahead.Ahead;
  * and made again, the host's mount table, root directory or seccomp profile file changed, a user name resolving
  * otherwise, another home directory to hide) or when it waited longer than {@link Prestarted#MAX_AGE} (what those
  * checks miss does not stay stale for long): it is closed in the background and the test starts its own. A spec
- * whose sandbox went stale so is not started ahead again in the run (a suite that remakes its bind source before
- * every test would waste every one).
+ * whose sandbox differed from a start now is not started ahead again in the run (a suite that remakes its bind
+ * source before every test would waste every one); one that only grew old is.
  *
  * <p>A container that writes to the host (a writable bind or directory root) is closed on the test's path, as
  * without this: what it left running must not write there while the next test runs.
