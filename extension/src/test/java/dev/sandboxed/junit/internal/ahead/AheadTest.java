@@ -153,6 +153,7 @@ class AheadTest {
         });
         ahead.awaitIdle();
         assertThat(ahead.take("a", "t2")).isEmpty();
+        ahead.awaitIdle(); // closed off the caller's path, its permit given back after
         assertThat(closed).hasSize(1);
         assertThat(permits.availablePermits()).isEqualTo(4);
     }
