@@ -206,8 +206,8 @@ static uint64_t init_bounding = ~0ULL;
 /*
  * In the init, before it starts a process: drops from its own bounding set what the process may not keep.
  * The bounding set only limits what a later execve grants; the init execs nothing after its first process
- * (hooks and fuse-overlayfs run before it) and keeps its effective and permitted sets. Every process of a sandbox gets the same bounding set (its profile's), so
- * after the first process this does nothing.
+ * (hooks and fuse-overlayfs run before it) and keeps its effective and permitted sets. Every process of a
+ * sandbox gets the same bounding set (its profile's), so after the first process this does nothing.
  */
 static int narrow_own_bounding(const struct exec_desc *d, int cap_last, struct failure *f) {
     for (int cap = 0; cap <= cap_last && cap < 64; cap++) {

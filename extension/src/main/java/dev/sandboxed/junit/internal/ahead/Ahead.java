@@ -70,9 +70,9 @@ public final class Ahead<K, S extends AutoCloseable> implements AutoCloseable {
 
     /**
      * The sandbox prepared for {@code key}, waiting for it if it is still starting; empty when there is none (or it
-     * failed, died or is not usable: the caller starts its own). On a miss, what other scopes than {@code origin} prepared is closed:
-     * their successors ask for something else. What {@code origin} itself prepared stays, for a test with several
-     * containers.
+     * failed, died or is not usable: the caller starts its own). On a miss, what other scopes than {@code origin}
+     * prepared is closed: their successors ask for something else. What {@code origin} itself prepared stays, for a
+     * test with several containers.
      */
     public Optional<Taken<S>> take(K key, String origin) {
         Entry found = null;
