@@ -3,6 +3,7 @@ package dev.sandboxed.core.internal.runtime;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -27,14 +28,17 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * same spec (one per test), and the work overlaps with the previous test. At most {@link #MAX_SPECS} specs are
  * kept, one sandbox each; a prestarted sandbox is a fresh one that nothing ran in yet. One whose host state
  * changed since its set-up ({@link PreparedFreshness}) is not handed out: the caller then starts its own, as it
- * would without this. One is closed once it waited {@link #MAX_AGE}. Generic over the sandbox handle, so this package
- * does not depend on the API.
+ * would without this. One is closed once it waited {@link #MAX_AGE}. A spec whose sandbox was pushed out unused by
+ * newer specs' is not set up ahead again: more specs take turns than are kept, so its next one would be wasted too.
+ * Generic over the sandbox handle, so this package does not depend on the API.
  *
  * @param <S> the sandbox handle
  */
 public final class Prestarted<S> implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Prestarted.class.getName());
     static final int MAX_SPECS = 2;
+    /** Bounds the memory of specs pushed out; one forgotten is set up ahead once more at worst. */
+    private static final int MAX_CROWDED_OUT = 64;
     /** Long enough for a test suite's pause between two tests, short enough that what the checks miss is recent. */
     public static final Duration MAX_AGE = Duration.ofSeconds(30);
     /** A set-up under way is waited for rather than started again beside it (the server does one at a time). */
@@ -77,6 +81,12 @@ public final class Prestarted<S> implements AutoCloseable {
     private final Duration maxAge;
     private final Map<SandboxSpec, Ready<S>> ready = new LinkedHashMap<>();
     private final Set<SandboxSpec> pending = new HashSet<>();
+    private final Set<SandboxSpec> crowdedOut = Collections.newSetFromMap(new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<SandboxSpec, Boolean> eldest) {
+            return size() > MAX_CROWDED_OUT;
+        }
+    });
     private final ExecutorService worker;
     private boolean closed;
     private long handedOut;
@@ -168,7 +178,7 @@ public final class Prestarted<S> implements AutoCloseable {
     /** Starts the next sandbox for {@code spec} in the background, unless one is ready or on its way. */
     public void prepare(SandboxSpec spec) {
         synchronized (this) {
-            if (closed || ready.containsKey(spec) || !pending.add(spec)) {
+            if (closed || ready.containsKey(spec) || crowdedOut.contains(spec) || !pending.add(spec)) {
                 return;
             }
         }
@@ -211,6 +221,7 @@ public final class Prestarted<S> implements AutoCloseable {
                 while (ready.size() > MAX_SPECS) {
                     SandboxSpec oldest = ready.keySet().iterator().next();
                     surplus.add(ready.remove(oldest).release());
+                    crowdedOut.add(oldest);
                 }
                 // One nobody takes must not hold its init, cgroup and bind sources until the JVM exits.
                 Ready<S> expiring = made;

@@ -101,6 +101,27 @@ class PrestartedTest {
     }
 
     @Test
+    void aSpecPushedOutUnusedIsNotSetUpAheadAgain() {
+        SandboxSpec b = SandboxSpec.builder().hostname("b").build();
+        SandboxSpec c = SandboxSpec.builder().hostname("c").build();
+        try (Prestarted<String> p = prestarted(Duration.ofMinutes(1), new CountDownLatch(0))) {
+            for (SandboxSpec spec : List.of(SPEC, b, c)) { // three specs taking turns, two kept
+                p.prepare(spec);
+                p.awaitIdle();
+            }
+            assertThat(discarded).containsExactly("sandbox-1");
+            p.prepare(SPEC); // its next would be pushed out unused again
+            p.awaitIdle();
+            assertThat(made.get()).isEqualTo(3);
+            assertThat(p.take(SPEC, false)).isNull();
+            assertThat(p.take(b)).isEqualTo("sandbox-2");
+            p.prepare(b); // one that was taken is set up ahead again
+            p.awaitIdle();
+            assertThat(p.take(b)).isEqualTo("sandbox-4");
+        }
+    }
+
+    @Test
     void closingDiscardsWhatIsReadyAndWhatIsUnderWay() {
         CountDownLatch finish = new CountDownLatch(1);
         Prestarted<String> p = prestarted(Duration.ofMinutes(1), finish);
