@@ -11,6 +11,7 @@ import dev.sandboxed.core.Network;
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.image.Image;
+import dev.sandboxed.core.internal.runtime.PrestartOptOut;
 import dev.sandboxed.core.spec.NetworkJoin;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -62,7 +63,8 @@ final class ContainerFactory {
         } else {
             release = Runtimes.acquirePermit(context, config);
             try {
-                sandbox = runtime.start(onRuntimeNetwork(spec, runtime, networks), networkOwner);
+                SandboxSpec onNetwork = onRuntimeNetwork(spec, runtime, networks);
+                sandbox = PrestartOptOut.during(() -> runtime.start(onNetwork, networkOwner)); // ahead is ours
             } catch (SpecException e) {
                 // Found only when the runtime reads it, e.g. a seccomp profile that compiles to too large a filter.
                 release.run();

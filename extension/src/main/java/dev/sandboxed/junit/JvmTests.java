@@ -27,6 +27,7 @@ import org.opentest4j.TestAbortedException;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
+import dev.sandboxed.core.internal.runtime.PrestartOptOut;
 import dev.sandboxed.core.result.ResourceUsage;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.Sizes;
@@ -206,7 +207,7 @@ final class JvmTests {
         JvmRun run = new JvmRun(cds(context, config, classPath, cdsOn), options, CURRENT_OUT, CURRENT_ERR);
         Function<SandboxSpec, Sandbox> start = s -> {
             try {
-                return runtime.start(s);
+                return PrestartOptOut.during(() -> runtime.start(s)); // the JVM pool keeps its own
             } catch (SpecException e) {
                 throw SandboxedConfigurationException.of(e);
             }

@@ -11,6 +11,7 @@ import org.junit.jupiter.api.extension.ExtensionContext;
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.internal.runtime.PreparedFreshness;
+import dev.sandboxed.core.internal.runtime.PrestartOptOut;
 import dev.sandboxed.core.internal.runtime.Prestarted;
 import dev.sandboxed.core.spec.Mount;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -157,7 +158,7 @@ final class PreparedAhead implements AutoCloseable, ExtensionContext.Store.Close
         ahead.prepare(key, context.getUniqueId(), Runtimes.permits(context, config), () -> {
             long startedNanos = System.nanoTime();
             PreparedFreshness before = PreparedFreshness.before(spec); // before: a change during the start counts
-            return new Prepared(runtime.start(spec), key, before, startedNanos);
+            return new Prepared(PrestartOptOut.during(() -> runtime.start(spec)), key, before, startedNanos);
         });
     }
 

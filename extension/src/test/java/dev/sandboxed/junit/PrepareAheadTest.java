@@ -13,6 +13,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.ClassOrderer;
@@ -27,7 +29,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.ExtensionContext;
 import org.junit.jupiter.api.extension.ParameterContext;
 import org.junit.jupiter.api.extension.ParameterResolver;
+import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxRuntime;
 import dev.sandboxed.core.spec.RootFs;
@@ -316,21 +320,24 @@ class PrepareAheadTest {
         assertNothingLeft();
     }
 
-    /** The run's {@code sandboxed.maxConcurrent} permits, as the extension keeps them. */
-    static class Permits implements ParameterResolver {
+    /** The run's {@code sandboxed.maxConcurrent} permits and its runtime, as the extension keeps them. */
+    static class OfTheRun implements ParameterResolver {
         @Override
         public boolean supportsParameter(ParameterContext parameter, ExtensionContext context) {
-            return parameter.getParameter().getType() == Semaphore.class;
+            Class<?> type = parameter.getParameter().getType();
+            return type == Semaphore.class || type == SandboxRuntime.class;
         }
 
         @Override
         public Object resolveParameter(ParameterContext parameter, ExtensionContext context) {
-            return Runtimes.permits(context, new ExtensionConfig(context));
+            ExtensionConfig config = new ExtensionConfig(context);
+            return parameter.getParameter().getType() == Semaphore.class ? Runtimes.permits(context, config)
+                    : Runtimes.runtime(context, config);
         }
     }
 
     @Sandboxed
-    @ExtendWith(Permits.class)
+    @ExtendWith(OfTheRun.class)
     static class One {
         @Test
         void only(Container c, Semaphore permits) {
@@ -373,6 +380,34 @@ class PrepareAheadTest {
                 ExtensionConfig.MAX_CONCURRENT, "3")), 12);
         // Those started ahead count against sandboxed.maxConcurrent too.
         assertThat(MOST_OPEN.get()).isBetween(1, 3);
+        assertNothingLeft();
+    }
+
+    static final AtomicReference<Path> STATE_DIR = new AtomicReference<>();
+    static final List<Long> STATE_ENTRIES = new CopyOnWriteArrayList<>();
+
+    @Sandboxed
+    @ExtendWith(OfTheRun.class)
+    static class Repeated {
+        @RepeatedTest(3)
+        void work(Container c, SandboxRuntime runtime) throws Exception {
+            track(c);
+            runtime.awaitIdle();
+            try (Stream<Path> entries = Files.list(STATE_DIR.get())) {
+                STATE_ENTRIES.add(entries.count());
+            }
+        }
+    }
+
+    @Test
+    void theRuntimePrestartsNothingForTheExtensionsOwnContainers(@TempDir Path stateDir) {
+        STATE_DIR.set(stateDir);
+        STATE_ENTRIES.clear();
+        // Its own runtime (a state directory of its own, no cgroups made ahead): its entries are the containers'.
+        Kit.succeeded(Kit.run(Repeated.class, Map.of(ExtensionConfig.STATE_DIR, stateDir.toString(),
+                RuntimeConfig.CGROUP_POOL_PROPERTY, "0", ExtensionConfig.PREPARE_AHEAD, "false")), 3);
+        // Only the test's own container: none set up for the next start by the runtime (sandboxed.prestart).
+        assertThat(STATE_ENTRIES).containsExactly(1L, 1L, 1L);
         assertNothingLeft();
     }
 

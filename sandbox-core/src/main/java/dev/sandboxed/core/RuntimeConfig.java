@@ -15,11 +15,13 @@ import dev.sandboxed.core.spec.SpecException;
  *
  * @param stateDirectory where sandbox state lives ({@code sandboxed.state.dir}); default per user
  * @param cgroupParent   cgroup under which sandboxes get theirs ({@code sandboxed.cgroup.parent})
- * @param prestart       keep the next sandbox of the last-used specs started in the background
- *                       ({@code sandboxed.prestart}, default false), so a start takes one that is ready. Off by
- *                       default: a prestarted sandbox binds its mounts when it is prepared, so a bind source
- *                       that is deleted and re-created in between would show the old directory; and on a
- *                       2-core machine the background start competes with the foreground work (see bench).
+ * @param prestart       from a spec's second {@link SandboxRuntime#start}, keep its next sandbox started in the
+ *                       background, so the next start takes one that is ready ({@code sandboxed.prestart}, default
+ *                       true). Kept for the two specs started last; a spec whose sandbox was pushed out unused by
+ *                       others is not prestarted again. One is not used when a fresh one would differ (as for
+ *                       {@code prepareRuns}), and one nobody takes is closed after 30 s. Not for the specs
+ *                       {@code prepareRuns} leaves out, and not for the JUnit extension's own containers (it
+ *                       starts the next test's ahead itself).
  * @param cgroupPool     how many cgroups to keep made ahead for each of the last-used limits
  *                       ({@code sandboxed.cgroup.pool}, default {@value #DEFAULT_CGROUP_POOL}, 0 to make each at
  *                       start). A one-shot command line sets 0: nothing would take them.
@@ -84,7 +86,7 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
     }
 
     public RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent) {
-        this(stateDirectory, cgroupParent, false);
+        this(stateDirectory, cgroupParent, true);
     }
 
     public static RuntimeConfig fromSystemProperties() {
@@ -99,7 +101,7 @@ public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cg
         Objects.requireNonNull(lookup, "lookup");
         Function<String, Optional<String>> get = key -> lookup.apply(key).filter(v -> !v.isBlank());
         return new RuntimeConfig(get.apply(STATE_DIR_PROPERTY), get.apply(CGROUP_PARENT_PROPERTY),
-                get.apply(PRESTART_PROPERTY).map(v -> parseBoolean(PRESTART_PROPERTY, v)).orElse(false),
+                get.apply(PRESTART_PROPERTY).map(v -> parseBoolean(PRESTART_PROPERTY, v)).orElse(true),
                 get.apply(CGROUP_POOL_PROPERTY).map(RuntimeConfig::parsePool).orElse(DEFAULT_CGROUP_POOL),
                 get.apply(CGROUP_VERSION_PROPERTY).map(RuntimeConfig::parseCgroupVersion).orElse(false),
                 get.apply(KEEP_AFTER_JVM_PROPERTY).map(RuntimeConfig::parseKeepAfterJvm).orElse(false),

@@ -24,7 +24,9 @@ import dev.sandboxed.core.internal.runtime.InitServer;
 import dev.sandboxed.core.internal.runtime.MainOutput;
 import dev.sandboxed.core.internal.runtime.OneShot;
 import dev.sandboxed.core.internal.runtime.PreparedFreshness;
+import dev.sandboxed.core.internal.runtime.PrestartOptOut;
 import dev.sandboxed.core.internal.runtime.Prestarted;
+import dev.sandboxed.core.internal.runtime.RepeatedSpecs;
 import dev.sandboxed.core.internal.runtime.RunningSandbox;
 import dev.sandboxed.core.internal.runtime.RuntimeNetwork;
 import dev.sandboxed.core.internal.runtime.SandboxStarter;
@@ -32,6 +34,7 @@ import dev.sandboxed.core.internal.runtime.StaleSandboxes;
 import dev.sandboxed.core.internal.runtime.StartRequest;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.NetworkJoin;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -57,6 +60,8 @@ public final class SandboxRuntime implements AutoCloseable {
     private final Prestarted<Sandbox> prestarted = new Prestarted<>("sandboxed-prestart",
             spec -> newSandbox(StartRequest.of(spec)), PreparedFreshness::before, s -> s.state() == Sandbox.State.RUNNING,
             Sandbox::close, Prestarted.MAX_AGE);
+    /** Prestarting begins at a spec's second start. */
+    private final RepeatedSpecs startedSpecs = new RepeatedSpecs();
     /** Sandboxes set up ahead for {@link #run}: no reader thread, their process sent when a run takes them. */
     private final Prestarted<Sandbox> preparedRuns = new Prestarted<>("sandboxed-prepare-run",
             spec -> newSandbox(StartRequest.preparedForRun(spec), false), PreparedFreshness::before,
@@ -222,26 +227,23 @@ public final class SandboxRuntime implements AutoCloseable {
         if (networkOwner != null) {
             return startTracked(StartRequest.sharingNetworkOf(spec, networkOwner.running()));
         }
-        if (!config.prestart() || !canPrepare(spec)) {
+        if (!config.prestart() || !canPrepareAhead(spec) || PrestartOptOut.active()) {
             return startTracked(StartRequest.of(spec));
+        }
+        if (Thread.currentThread().isInterrupted()) { // as a start of its own would: a ready one must not hide it
+            throw new SandboxInterruptedException("interrupted before starting a sandbox", new InterruptedException());
         }
         Sandbox sandbox = prestarted.take(spec);
         if (sandbox == null) {
             sandbox = newSandbox(StartRequest.of(spec));
         }
         open.add(sandbox);
-        prestarted.prepare(spec); // only for specs that just started fine
+        if (startedSpecs.startedBefore(spec)) {
+            prestarted.prepare(spec); // only for specs that just started fine
+        }
         return sandbox;
     }
 
-    /**
-     * Whether a sandbox of {@code spec} may be set up ahead: one started ahead would hold host ports meanwhile (a
-     * fixed one cannot be held twice), a network member's address is given when it starts, and lifecycle hooks run
-     * when the caller starts it, not ahead.
-     */
-    private static boolean canPrepare(SandboxSpec spec) {
-        return spec.publishedPorts().isEmpty() && spec.joinedNetwork().isEmpty() && spec.hooks().isEmpty();
-    }
 
     /**
      * Starts a sandbox whose main process is {@code main}: the process description follows the set-up
@@ -266,7 +268,7 @@ public final class SandboxRuntime implements AutoCloseable {
         Objects.requireNonNull(spec, "spec");
         Objects.requireNonNull(process, "process");
         Instant start = Instant.now();
-        boolean prepare = config.prepareRuns() && canPrepareRun(spec);
+        boolean prepare = config.prepareRuns() && canPrepareAhead(spec);
         // Alone, a run waits for the set-up under way; beside other runs it starts its own at once (that one would
         // go to one of them, and waiting serialises them behind one background thread).
         boolean alone = runsInFlight.getAndIncrement() == 0;
@@ -292,12 +294,15 @@ public final class SandboxRuntime implements AutoCloseable {
     }
 
     /**
-     * Whether the next sandbox of {@code spec} may be set up ahead for a run, beyond {@link #canPrepare}: an image
-     * root would stay in use (kept from prunes) while it waits, egress starts its network helper with the host's
-     * DNS settings of the set-up, and exposed host ports copy the host's /etc/hosts then.
+     * Whether the next sandbox of {@code spec} may be set up ahead (for a start or a run): one started ahead would
+     * hold host ports meanwhile (a fixed one cannot be held twice), a network member's address is given when it
+     * starts, lifecycle hooks run when the caller starts it, an image root would stay in use (kept from prunes)
+     * while it waits, egress runs its network helper from the set-up on with the host's DNS settings then, and
+     * exposed host ports copy the host's /etc/hosts then.
      */
-    private static boolean canPrepareRun(SandboxSpec spec) {
-        return canPrepare(spec) && !spec.rootfs().isImage() && spec.network() != NetworkMode.EGRESS
+    private static boolean canPrepareAhead(SandboxSpec spec) {
+        return spec.publishedPorts().isEmpty() && spec.joinedNetwork().isEmpty() && spec.hooks().isEmpty()
+                && !spec.rootfs().isImage() && spec.network() != NetworkMode.EGRESS
                 && spec.exposedHostPorts().isEmpty();
     }
 
@@ -329,6 +334,16 @@ public final class SandboxRuntime implements AutoCloseable {
             }
         });
         return prepared;
+    }
+
+    /** How many starts took a prestarted sandbox (for tests). */
+    long prestartsTaken() {
+        return prestarted.handedOut();
+    }
+
+    /** The prestarted sandboxes, ready now (for tests). */
+    List<Sandbox> prestartedNow() {
+        return prestarted.readyNow();
     }
 
     /** How many runs took a sandbox set up ahead (for tests). */

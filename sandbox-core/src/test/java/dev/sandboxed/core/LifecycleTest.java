@@ -18,6 +18,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Assumptions;
@@ -133,8 +134,8 @@ class LifecycleTest {
         assertThat(r.stderr()).isEqualTo("err\n");
         assertThat(SandboxRuntime.shared().openSandboxes()).isEmpty();
         // What stays is the runtime's cgroups made ahead for the next sandboxes, each with its own state entry, and
-        // the sandboxes set up ahead for the next runs (one per spec). The closed sandbox's removal runs in the
-        // background: wait for it, not for a time a loaded machine may exceed.
+        // the sandboxes set up ahead for the next runs and starts (one per spec). The closed sandbox's removal runs
+        // in the background: wait for it, not for a time a loaded machine may exceed.
         SandboxRuntime.shared().awaitIdle();
         assertThat(Probes.eventually(5, () -> onlyPooledCgroupsIn(states))).isTrue();
         assertThat(Probes.hostMountPoints()).isEqualTo(mountsBefore);
@@ -146,8 +147,8 @@ class LifecycleTest {
      */
     private static boolean onlyPooledCgroupsIn(Path states) {
         long self = ProcessHandle.current().pid();
-        Set<String> setUpAhead = SandboxRuntime.shared().preparedForRuns().stream().map(Sandbox::id)
-                .collect(Collectors.toSet());
+        Set<String> setUpAhead = Stream.concat(SandboxRuntime.shared().preparedForRuns().stream(),
+                SandboxRuntime.shared().prestartedNow().stream()).map(Sandbox::id).collect(Collectors.toSet());
         try (var entries = Files.list(states)) {
             List<SandboxState> ours = new ArrayList<>();
             for (Path entry : entries.toList()) {

@@ -1,6 +1,7 @@
 package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,6 +11,8 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.runtime.PrestartOptOut;
+import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.Probes;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -47,10 +50,10 @@ class PrestartTest {
     @Test
     void closingTheRuntimeStopsPrestartedSandboxes() throws Exception {
         Path stateDir = Files.createTempDirectory("sandboxed-prestart-state");
-        // No cgroups made ahead: the state directory then holds only what prestart made.
-        SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), true, 0));
+        SandboxRuntime runtime = prestartingInto(stateDir);
         runtime.start(SandboxSpec.defaults()).close();
-        runtime.awaitIdle(); // the prestart done, the closed sandbox's entry removed
+        runtime.start(SandboxSpec.defaults()).close(); // prestarting begins at a spec's second start
+        runtime.awaitIdle(); // the prestart done, the closed sandboxes' entries removed
         // The prestarted one shows up in the state directory (it is cleaned like any other after a crash).
         assertThat(countEntries(stateDir)).isEqualTo(1);
         runtime.close();
@@ -59,8 +62,61 @@ class PrestartTest {
     }
 
     @Test
-    void prestartIsOffByDefault() {
-        assertThat(new RuntimeConfig(Optional.empty(), Optional.empty()).prestart()).isFalse();
+    void prestartIsOnByDefault() {
+        assertThat(new RuntimeConfig(Optional.empty(), Optional.empty()).prestart()).isTrue();
+        assertThat(RuntimeConfig.from(key -> Optional.empty()).prestart()).isTrue();
+        assertThat(RuntimeConfig.from(
+                key -> Optional.of("false").filter(v -> key.equals(RuntimeConfig.PRESTART_PROPERTY))).prestart()).isFalse();
+    }
+
+    @Test
+    void aSpecStartedOnceGetsNoSandboxAheadOneStartedAgainDoes() throws Exception {
+        Path stateDir = Files.createTempDirectory("sandboxed-prestart-once");
+        SandboxSpec spec = SandboxSpec.builder().hostname("once").build();
+        try (SandboxRuntime runtime = prestartingInto(stateDir)) {
+            runtime.start(spec).close();
+            runtime.start(SandboxSpec.builder().hostname("other").build()).close();
+            runtime.awaitIdle();
+            assertThat(countEntries(stateDir)).isZero();
+            runtime.start(spec).close();
+            runtime.awaitIdle();
+            assertThat(countEntries(stateDir)).isEqualTo(1);
+            try (Sandbox third = runtime.start(spec)) {
+                assertThat(runtime.prestartsTaken()).isEqualTo(1);
+                assertThat(third.exec("hostname").stdout()).isEqualTo("once\n");
+            }
+        }
+        Files.delete(stateDir);
+    }
+
+    @Test
+    void anInterruptedStartThrowsAlsoWithASandboxReady() {
+        SandboxSpec spec = SandboxSpec.builder().hostname("interrupted").build();
+        try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true))) {
+            runtime.start(spec).close();
+            runtime.start(spec).close();
+            runtime.awaitIdle();
+            assertThat(runtime.prestartedNow()).hasSize(1);
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(() -> runtime.start(spec)).isInstanceOf(SandboxInterruptedException.class);
+            assertThat(Thread.interrupted()).as("interrupt flag kept").isTrue();
+            assertThat(runtime.openSandboxes()).isEmpty();
+            assertThat(runtime.prestartedNow()).hasSize(1); // still there for the next start
+        }
+    }
+
+    @Test
+    void startsWithinTheOptOutPrestartNothing() throws Exception {
+        Path stateDir = Files.createTempDirectory("sandboxed-prestart-optout");
+        try (SandboxRuntime runtime = prestartingInto(stateDir)) {
+            for (int i = 0; i < 3; i++) {
+                PrestartOptOut.during(() -> runtime.start(SandboxSpec.defaults())).close();
+            }
+            runtime.awaitIdle();
+            assertThat(countEntries(stateDir)).isZero();
+            assertThat(runtime.prestartsTaken()).isZero();
+        }
+        Files.delete(stateDir);
     }
 
     @Test
@@ -72,6 +128,11 @@ class PrestartTest {
             assertThat(countEntries(stateDir)).isZero();
         }
         Files.delete(stateDir);
+    }
+
+    /** A runtime that prestarts, with its state in {@code stateDir} and no cgroups made ahead (no entries of theirs). */
+    private static SandboxRuntime prestartingInto(Path stateDir) {
+        return SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), true, 0));
     }
 
     private static long countEntries(Path dir) {
