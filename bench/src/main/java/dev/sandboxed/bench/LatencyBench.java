@@ -66,6 +66,7 @@ final class LatencyBench implements BenchGroup {
             new Ratio("P1 in a tight loop / bwrap", "p1-tight", "bwrap", null),
             new Ratio("P1 not prepared ahead / bwrap", "p1-not-prepared", "bwrap", null),
             new Ratio("P1 as start+exec+close / bwrap", "p1-start-exec-close", "bwrap", null),
+            new Ratio("P1 as start+exec+close without prestart / bwrap", "p1-start-no-prestart", "bwrap", null),
             new Ratio("P1 / plain spawn", "p1", "plain", null),
             new Ratio("P1 / crun", "p1", "crun", null));
 
@@ -88,11 +89,12 @@ final class LatencyBench implements BenchGroup {
             new Difference("cgroup v2, clone3 into it (- v1)", "p1-cgroup-v2", "p1"),
             new Difference("cgroup v2, clone3 into it (- v1), after 20 ms idle", "p1-cgroup-v2-idle20", "p1-idle20"),
             new Difference("idMapping RANGE - AUTO", "p1-range", "p1"),
-            new Difference("prestart on (start+exec+close)", "p1-prestart", "p1-start-exec-close"));
+            new Difference("prestart (start+exec+close, on - off)", "p1-start-exec-close", "p1-start-no-prestart"));
 
     /** The cases that run the default spec on the shared runtime: they get a usage cgroup where the host allows. */
     static final Set<String> DEFAULT_SPEC_ON_SHARED_RUNTIME =
-            Set.of("p1", "p1-idle20", "p1-idle200", "p1-tight", "p1-not-prepared", "p1-start-exec-close", "p2");
+            Set.of("p1", "p1-idle20", "p1-idle200", "p1-tight", "p1-not-prepared", "p1-start-exec-close",
+                    "p1-start-no-prestart", "p2");
 
     private final List<AutoCloseable> resources = new ArrayList<>();
     private String cgroupNote;
@@ -137,6 +139,7 @@ final class LatencyBench implements BenchGroup {
                 () -> oneShot(SandboxRuntime.shared(), SandboxSpec.builder().trackUsage(false).build())));
         d.add(new Def("p1-start-exec-close", "P1 as Sandbox.start(defaults) + exec /bin/true + close", 0, true,
                 this::startExecClose));
+        d.add(new Def("p1-start-no-prestart", "start+exec+close with sandboxed.prestart=false", 0, true, this::noPrestart));
         d.add(new Def("p2", "P2: exec /bin/true into a running sandbox (defaults)", 0, true, this::p2));
         // Only when asked for by name: the settings P1 is made of, one at a time, and more peers.
         d.add(new Def("p1-unconfined", "P1, seccomp unconfined", 0, false,
@@ -151,7 +154,6 @@ final class LatencyBench implements BenchGroup {
             d.add(new Def(idled("p1-cgroup-v2", idle), "P1 on a runtime using the hybrid host's bare cgroup2 tree (clone3"
                     + " into it)" + after(idle), idle, false, this::cgroupV2));
         }
-        d.add(new Def("p1-prestart", "start+exec+close with sandboxed.prestart=true", 0, false, this::prestart));
         d.add(new Def("crun", "crun run (rootless OCI bundle, busybox rootfs, no cgroup)", 0, false, this::crun));
         return d;
     }
@@ -244,12 +246,12 @@ final class LatencyBench implements BenchGroup {
         return oneShot(v2.runtime(), SandboxSpec.defaults());
     }
 
-    private Body prestart() {
-        SandboxRuntime prestarting = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true));
-        resources.add(prestarting);
+    private Body noPrestart() {
+        SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(false));
+        resources.add(runtime);
         SandboxSpec spec = SandboxSpec.defaults();
-        return new Body(() -> probeOneShot(prestarting, spec), () -> {
-            try (Sandbox s = prestarting.start(spec)) {
+        return new Body(() -> probeOneShot(runtime, spec), () -> {
+            try (Sandbox s = runtime.start(spec)) {
                 check(s.exec(TRUE));
             }
         });
