@@ -29,15 +29,16 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * kept, one sandbox each; a prestarted sandbox is a fresh one that nothing ran in yet. One whose host state
  * changed since its set-up ({@link PreparedFreshness}) is not handed out: the caller then starts its own, as it
  * would without this. One is closed once it waited {@link #MAX_AGE}. A spec whose sandbox was pushed out unused by
- * newer specs' is not set up ahead again: more specs take turns than are kept, so its next one would be wasted too.
- * Generic over the sandbox handle, so this package does not depend on the API.
+ * newer specs' skips its next set-up ahead: where more specs take turns than are kept, that one would be pushed out
+ * too, while a spec that comes back after a phase of others is set up ahead again from its next use. Generic over the
+ * sandbox handle, so this package does not depend on the API.
  *
  * @param <S> the sandbox handle
  */
 public final class Prestarted<S> implements AutoCloseable {
     private static final System.Logger LOG = System.getLogger(Prestarted.class.getName());
     static final int MAX_SPECS = 2;
-    /** Bounds the memory of specs pushed out; one forgotten is set up ahead once more at worst. */
+    /** Bounds the memory of specs pushed out; one forgotten is set up ahead once more, to be pushed out again. */
     private static final int MAX_CROWDED_OUT = 64;
     /** Long enough for a test suite's pause between two tests, short enough that what the checks miss is recent. */
     public static final Duration MAX_AGE = Duration.ofSeconds(30);
@@ -178,7 +179,7 @@ public final class Prestarted<S> implements AutoCloseable {
     /** Starts the next sandbox for {@code spec} in the background, unless one is ready or on its way. */
     public void prepare(SandboxSpec spec) {
         synchronized (this) {
-            if (closed || ready.containsKey(spec) || crowdedOut.contains(spec) || !pending.add(spec)) {
+            if (closed || ready.containsKey(spec) || crowdedOut.remove(spec) || !pending.add(spec)) {
                 return;
             }
         }

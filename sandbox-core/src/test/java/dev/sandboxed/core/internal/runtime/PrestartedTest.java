@@ -101,7 +101,7 @@ class PrestartedTest {
     }
 
     @Test
-    void aSpecPushedOutUnusedIsNotSetUpAheadAgain() {
+    void aSpecPushedOutUnusedSkipsItsNextSetUpAhead() {
         SandboxSpec b = SandboxSpec.builder().hostname("b").build();
         SandboxSpec c = SandboxSpec.builder().hostname("c").build();
         try (Prestarted<String> p = prestarted(Duration.ofMinutes(1), new CountDownLatch(0))) {
@@ -110,14 +110,15 @@ class PrestartedTest {
                 p.awaitIdle();
             }
             assertThat(discarded).containsExactly("sandbox-1");
-            p.prepare(SPEC); // its next would be pushed out unused again
+            assertThat(p.take(SPEC, false)).isNull();
+            p.prepare(SPEC); // it would push out b, which is taken next
             p.awaitIdle();
             assertThat(made.get()).isEqualTo(3);
-            assertThat(p.take(SPEC, false)).isNull();
             assertThat(p.take(b)).isEqualTo("sandbox-2");
-            p.prepare(b); // one that was taken is set up ahead again
+            assertThat(p.take(c)).isEqualTo("sandbox-3");
+            p.prepare(SPEC); // back after the others: set up ahead again
             p.awaitIdle();
-            assertThat(p.take(b)).isEqualTo("sandbox-4");
+            assertThat(p.take(SPEC)).isEqualTo("sandbox-4");
         }
     }
 
