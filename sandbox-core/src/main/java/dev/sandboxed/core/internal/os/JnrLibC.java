@@ -115,6 +115,9 @@ final class JnrLibC implements LibC {
         int statx(int dirfd, String path, int flags, int mask, Pointer statxbuf);
 
         @SaveError
+        int name_to_handle_at(int dirfd, String path, Pointer handle, Pointer mountId, int flags);
+
+        @SaveError
         int kill(int pid, int signal);
 
         @SaveError
@@ -304,6 +307,11 @@ final class JnrLibC implements LibC {
     @Override
     public int statx(int dirfd, String path, int flags, int mask, ByteBuffer statxbuf) {
         return c.statx(dirfd, path, flags, mask, p(statxbuf));
+    }
+
+    @Override
+    public int name_to_handle_at(int dirfd, String path, ByteBuffer handle, ByteBuffer mountId, int flags) {
+        return c.name_to_handle_at(dirfd, path, p(handle), p(mountId), flags);
     }
 
     @Override

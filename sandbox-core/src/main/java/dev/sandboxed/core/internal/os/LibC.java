@@ -76,6 +76,9 @@ public interface LibC {
 
     int statx(int dirfd, String path, int flags, int mask, ByteBuffer statxbuf);
 
+    /** name_to_handle_at(2): {@code handle} a {@code struct file_handle}, {@code mountId} an int. */
+    int name_to_handle_at(int dirfd, String path, ByteBuffer handle, ByteBuffer mountId, int flags);
+
     int kill(int pid, int signal);
 
     int waitpid(int pid, int[] status, int options);

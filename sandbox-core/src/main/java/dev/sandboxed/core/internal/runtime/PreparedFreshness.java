@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 
+import dev.sandboxed.core.internal.os.NodeIdentity;
 import dev.sandboxed.core.internal.rootfs.RootUsers;
 import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
 import dev.sandboxed.core.spec.Device;
@@ -108,7 +109,7 @@ public record PreparedFreshness(long mountGeneration, Optional<FileTime> hostRoo
     private static Optional<FileStamp> stamp(Path file) {
         try {
             BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
-            return Optional.of(new FileStamp(Optional.ofNullable(a.fileKey()), a.lastModifiedTime(), a.size()));
+            return Optional.of(new FileStamp(identity(file), a.lastModifiedTime(), a.size()));
         } catch (IOException e) {
             return Optional.empty();
         }
@@ -131,13 +132,9 @@ public record PreparedFreshness(long mountGeneration, Optional<FileTime> hostRoo
         return paths;
     }
 
-    /** The node {@code path} names (following links, as a bind does): device and inode; empty when there is none. */
+    /** The node {@code path} names (following links, as a bind does); empty when there is none. */
     private static Optional<Object> identity(Path path) {
-        try {
-            return Optional.ofNullable(Files.readAttributes(path, BasicFileAttributes.class).fileKey());
-        } catch (IOException e) {
-            return Optional.empty();
-        }
+        return NodeIdentity.of(path);
     }
 
     private static Optional<FileTime> modified(Path path) {

@@ -65,6 +65,8 @@ final class FfmLibC implements LibC {
             handle("syscall", true, 1, JAVA_LONG, JAVA_LONG, JAVA_LONG, ADDRESS, ADDRESS, JAVA_LONG);
     private static final MethodHandle SYSCALL_2 = handle("syscall", true, 1, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
     private static final MethodHandle STATX = errno("statx", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
+    private static final MethodHandle NAME_TO_HANDLE_AT =
+            errno("name_to_handle_at", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT);
     private static final MethodHandle KILL = errno("kill", JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle WAITPID = errno("waitpid", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle POSIX_SPAWN =
@@ -433,6 +435,18 @@ final class FfmLibC implements LibC {
             byte[] bytes = utf8(path);
             MemorySegment p = cString(scratch(bytes.length), bytes);
             return (int) STATX.invokeExact(errnoState(), dirfd, p, flags, mask, segment(statxbuf));
+        } catch (Throwable t) {
+            throw failed(t);
+        }
+    }
+
+    @Override
+    public int name_to_handle_at(int dirfd, String path, ByteBuffer handle, ByteBuffer mountId, int flags) {
+        try {
+            byte[] bytes = utf8(path);
+            MemorySegment p = cString(scratch(bytes.length), bytes);
+            return (int) NAME_TO_HANDLE_AT.invokeExact(errnoState(), dirfd, p, segment(handle), segment(mountId),
+                    flags);
         } catch (Throwable t) {
             throw failed(t);
         }
