@@ -15,13 +15,14 @@ import dev.sandboxed.core.spec.SpecException;
  *
  * @param stateDirectory where sandbox state lives ({@code sandboxed.state.dir}); default per user
  * @param cgroupParent   cgroup under which sandboxes get theirs ({@code sandboxed.cgroup.parent})
- * @param prestart       from a spec's second {@link SandboxRuntime#start}, keep its next sandbox started in the
- *                       background, so the next start takes one that is ready ({@code sandboxed.prestart}, default
- *                       true). Kept for the two specs started last; a spec whose sandbox was pushed out unused by
- *                       others is not prestarted again. One is not used when a fresh one would differ (as for
- *                       {@code prepareRuns}), and one nobody takes is closed after 30 s. Not for the specs
- *                       {@code prepareRuns} leaves out, and not for the JUnit extension's own containers (it
- *                       starts the next test's ahead itself).
+ * @param prestart       from a spec's second {@link SandboxRuntime#start(SandboxSpec)}, keep its next sandbox
+ *                       started in the background, so the next start takes one that is ready
+ *                       ({@code sandboxed.prestart}, default true). One sandbox for each of the two specs prestarted
+ *                       last; a spec whose sandbox was pushed out unused by another skips its next one. It is not
+ *                       used when a fresh one would differ (as for {@code prepareRuns}), is closed after 30 s
+ *                       unused, and holds its cgroup and its binds' mounts until then. Not for the specs
+ *                       {@code prepareRuns} leaves out, starts that share a network or have a main process, and the
+ *                       JUnit extension's own containers (it starts the next test's ahead itself).
  * @param cgroupPool     how many cgroups to keep made ahead for each of the last-used limits
  *                       ({@code sandboxed.cgroup.pool}, default {@value #DEFAULT_CGROUP_POOL}, 0 to make each at
  *                       start). A one-shot command line sets 0: nothing would take them.
@@ -37,7 +38,8 @@ import dev.sandboxed.core.spec.SpecException;
  *                       ({@code sandboxed.run.prepareAhead}, default true). One is not used when a fresh one would
  *                       differ (a bind source replaced, the host's mount table, root directory or seccomp profile
  *                       file changed, the user name resolves otherwise): a run then sets up its own, as without the
- *                       setting. One nobody takes is closed after 30 s.
+ *                       setting. One nobody takes is closed after 30 s. Kept for the two specs run last; a spec whose
+ *                       sandbox was pushed out unused by another skips its next one.
  */
 public record RuntimeConfig(Optional<String> stateDirectory, Optional<String> cgroupParent, boolean prestart,
         int cgroupPool, boolean cgroupV2, boolean keepAfterJvm, Duration keepMaxAge, boolean prepareRuns) {

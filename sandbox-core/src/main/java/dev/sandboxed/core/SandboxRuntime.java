@@ -57,9 +57,11 @@ public final class SandboxRuntime implements AutoCloseable {
     private final Set<Sandbox> open = ConcurrentHashMap.newKeySet();
     /** The open networks by name; a closed one's name is kept (mapped to it) so joining it says it is closed. */
     private final Map<String, Network> networks = new ConcurrentHashMap<>();
+    /** Sandboxes started ahead for {@link #start}: listed for operations once taken, so nothing runs in them before. */
     private final Prestarted<Sandbox> prestarted = new Prestarted<>("sandboxed-prestart",
-            spec -> newSandbox(StartRequest.of(spec)), PreparedFreshness::before, s -> s.state() == Sandbox.State.RUNNING,
-            Sandbox::close, Prestarted.MAX_AGE);
+            spec -> newSandbox(StartRequest.of(spec), false), PreparedFreshness::before,
+            s -> s.state() == Sandbox.State.RUNNING, Sandbox::close, Prestarted.MAX_AGE);
+    private final AtomicInteger startsInFlight = new AtomicInteger();
     /** Prestarting begins at a spec's second start. */
     private final RepeatedSpecs startedSpecs = new RepeatedSpecs();
     /** Sandboxes set up ahead for {@link #run}: no reader thread, their process sent when a run takes them. */
@@ -230,12 +232,17 @@ public final class SandboxRuntime implements AutoCloseable {
         if (!config.prestart() || !canPrepareAhead(spec) || PrestartOptOut.active()) {
             return startTracked(StartRequest.of(spec));
         }
-        if (Thread.currentThread().isInterrupted()) { // as a start of its own would: a ready one must not hide it
-            throw new SandboxInterruptedException("interrupted before starting a sandbox", new InterruptedException());
-        }
-        Sandbox sandbox = prestarted.take(spec);
-        if (sandbox == null) {
-            sandbox = newSandbox(StartRequest.of(spec));
+        // Alone, a start waits for the set-up under way; beside other starts it starts its own at once (that one
+        // would go to one of them, and waiting serialises them behind one background thread).
+        boolean alone = startsInFlight.getAndIncrement() == 0;
+        Sandbox sandbox;
+        try {
+            sandbox = takePrestarted(spec, alone);
+            if (sandbox == null) {
+                sandbox = newSandbox(StartRequest.of(spec));
+            }
+        } finally {
+            startsInFlight.decrementAndGet();
         }
         open.add(sandbox);
         if (startedSpecs.startedBefore(spec)) {
@@ -244,6 +251,26 @@ public final class SandboxRuntime implements AutoCloseable {
         return sandbox;
     }
 
+    /** A prestarted sandbox of {@code spec}, listed for operations from now on; null when none is ready and fit. */
+    private Sandbox takePrestarted(SandboxSpec spec, boolean waitForPending) {
+        interruptedStart(); // as a start of its own would: a ready one must not hide it
+        Sandbox sandbox = prestarted.take(spec, waitForPending);
+        if (sandbox == null) {
+            return null;
+        }
+        if (Thread.currentThread().isInterrupted()) { // it came while waiting for the one under way
+            sandbox.close();
+            interruptedStart();
+        }
+        listForOperations(sandbox);
+        return sandbox;
+    }
+
+    private static void interruptedStart() {
+        if (Thread.currentThread().isInterrupted()) {
+            throw new SandboxInterruptedException("interrupted before starting a sandbox", new InterruptedException());
+        }
+    }
 
     /**
      * Starts a sandbox whose main process is {@code main}: the process description follows the set-up
@@ -327,13 +354,18 @@ public final class SandboxRuntime implements AutoCloseable {
             return null;
         }
         prepared.mainSent();
+        listForOperations(prepared);
+        return prepared;
+    }
+
+    /** Makes a sandbox set up ahead reachable by {@code sandboxed ps/exec/...} once a caller took it. */
+    private void listForOperations(Sandbox taken) {
         operations().ifPresent(o -> {
-            o.register(new SandboxControl(prepared));
-            if (prepared.state() == Sandbox.State.CLOSED) {
-                o.unregister(prepared.id()); // the runtime's close got there first, and its unregister before this
+            o.register(new SandboxControl(taken));
+            if (taken.state() == Sandbox.State.CLOSED) {
+                o.unregister(taken.id()); // the runtime's close got there first, and its unregister before this
             }
         });
-        return prepared;
     }
 
     /** How many starts took a prestarted sandbox (for tests). */
@@ -485,6 +517,8 @@ public final class SandboxRuntime implements AutoCloseable {
      * Waits until the work this runtime does in the background is done: sandboxes being prestarted, cgroups being
      * made ahead, network slots being prepared, and the removal of closed sandboxes (their cgroups and state
      * entries). For tests that check the host is clean and benchmarks that want a quiet machine between measurements.
+     * What it made ahead stays (cgroups, and one sandbox for each of the specs started or run again last, up to 30
+     * s): only {@link #close()} removes that.
      */
     public void awaitIdle() {
         prestarted.awaitIdle();

@@ -395,6 +395,7 @@ class PortPublishingTest {
     void theMappingEndsWithTheSandboxAndTheJvmKeepsNoDescriptor() throws Exception {
         Path self = Path.of("/proc/self/fd");
         Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(80)).build()).close(); // warm: threads, classes
+        SandboxRuntime.shared().awaitIdle(); // a sandbox an earlier test's start left being started ahead is done
         long before = countEntries(self);
         int port;
         try (Sandbox s = Sandbox.start(SandboxSpec.builder().publish(PortMapping.tcp(80), PortMapping.udp(80))
@@ -462,6 +463,7 @@ class PortPublishingTest {
     void aFixedHostPortInUseFailsTheStartNamingIt() throws IOException {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();
+            SandboxRuntime.shared().awaitIdle(); // a sandbox an earlier test's start left being started ahead is done
             long before = countEntries(Path.of("/proc/self/fd"));
             assertThatThrownBy(() -> Sandbox.start(SandboxSpec.builder()
                     .publish(PortMapping.tcp(80), PortMapping.tcp(8080).withHostPort(port)).build()))

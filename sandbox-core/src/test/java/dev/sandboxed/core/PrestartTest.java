@@ -11,6 +11,7 @@ import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
 
+import dev.sandboxed.core.internal.control.ControlServer;
 import dev.sandboxed.core.internal.runtime.PrestartOptOut;
 import dev.sandboxed.core.result.SandboxInterruptedException;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -102,6 +103,24 @@ class PrestartTest {
             assertThat(Thread.interrupted()).as("interrupt flag kept").isTrue();
             assertThat(runtime.openSandboxes()).isEmpty();
             assertThat(runtime.prestartedNow()).hasSize(1); // still there for the next start
+        }
+    }
+
+    @Test
+    void aPrestartedSandboxIsListedForOperationsOnlyOnceAStartTakesIt() {
+        SandboxSpec spec = SandboxSpec.builder().hostname("unlisted").build();
+        try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true))) {
+            runtime.start(spec).close();
+            runtime.start(spec).close();
+            runtime.awaitIdle();
+            String id = runtime.prestartedNow().get(0).id();
+            // Nobody can `sandboxed exec` into it before a start hands it out as fresh.
+            assertThat(ControlServer.shared().isRegistered(id)).isFalse();
+            try (Sandbox taken = runtime.start(spec)) {
+                assertThat(taken.id()).isEqualTo(id);
+                assertThat(ControlServer.shared().isRegistered(id)).isTrue();
+            }
+            assertThat(ControlServer.shared().isRegistered(id)).isFalse();
         }
     }
 

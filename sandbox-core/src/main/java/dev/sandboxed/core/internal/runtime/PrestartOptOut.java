@@ -14,12 +14,14 @@ public final class PrestartOptOut {
 
     /** Runs {@code start} on this thread with prestarting off for the starts it makes. */
     public static <T> T during(Supplier<T> start) {
-        boolean outer = ACTIVE.get();
+        if (ACTIVE.get()) {
+            return start.get();
+        }
         ACTIVE.set(Boolean.TRUE);
         try {
             return start.get();
         } finally {
-            ACTIVE.set(outer);
+            ACTIVE.remove(); // nothing stays with a thread of the caller's pool
         }
     }
 
