@@ -22,8 +22,9 @@ module dev.sandboxed.core {
     exports dev.sandboxed.core.spec;
     exports dev.sandboxed.core.wait;
 
-    // For the JUnit extension: host support, diagnostics, seccomp profiles checked where they are declared, and
-    // whether a container started ahead is still what a start now would give (PreparedFreshness).
+    // For the JUnit extension: host support, diagnostics, seccomp profiles checked where they are declared, whether
+    // a container started ahead is still what a start now would give (PreparedFreshness), and starts the runtime
+    // prestarts nothing for, as the extension starts its containers ahead itself (PrestartOptOut).
     exports dev.sandboxed.core.internal.cgroup to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.doctor to dev.sandboxed.junit;
     exports dev.sandboxed.core.internal.host to dev.sandboxed.junit;

@@ -52,9 +52,7 @@ class PrestartTest {
     void closingTheRuntimeStopsPrestartedSandboxes() throws Exception {
         Path stateDir = Files.createTempDirectory("sandboxed-prestart-state");
         SandboxRuntime runtime = prestartingInto(stateDir);
-        runtime.start(SandboxSpec.defaults()).close();
-        runtime.start(SandboxSpec.defaults()).close(); // prestarting begins at a spec's second start
-        runtime.awaitIdle(); // the prestart done, the closed sandboxes' entries removed
+        startedTwice(runtime, SandboxSpec.defaults()); // the prestart done, the closed sandboxes' entries removed
         // The prestarted one shows up in the state directory (it is cleaned like any other after a crash).
         assertThat(countEntries(stateDir)).isEqualTo(1);
         runtime.close();
@@ -94,9 +92,7 @@ class PrestartTest {
     void anInterruptedStartThrowsAlsoWithASandboxReady() {
         SandboxSpec spec = SandboxSpec.builder().hostname("interrupted").build();
         try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true))) {
-            runtime.start(spec).close();
-            runtime.start(spec).close();
-            runtime.awaitIdle();
+            startedTwice(runtime, spec);
             assertThat(runtime.prestartedNow()).hasSize(1);
             Thread.currentThread().interrupt();
             assertThatThrownBy(() -> runtime.start(spec)).isInstanceOf(SandboxInterruptedException.class);
@@ -110,9 +106,7 @@ class PrestartTest {
     void aPrestartedSandboxIsListedForOperationsOnlyOnceAStartTakesIt() {
         SandboxSpec spec = SandboxSpec.builder().hostname("unlisted").build();
         try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withPrestart(true))) {
-            runtime.start(spec).close();
-            runtime.start(spec).close();
-            runtime.awaitIdle();
+            startedTwice(runtime, spec);
             String id = runtime.prestartedNow().get(0).id();
             // Nobody can `sandboxed exec` into it before a start hands it out as fresh.
             assertThat(ControlServer.shared().isRegistered(id)).isFalse();
@@ -147,6 +141,13 @@ class PrestartTest {
             assertThat(countEntries(stateDir)).isZero();
         }
         Files.delete(stateDir);
+    }
+
+    /** Starts and closes {@code spec} twice, the second start's prestart done: one sandbox of it is ready. */
+    private static void startedTwice(SandboxRuntime runtime, SandboxSpec spec) {
+        runtime.start(spec).close();
+        runtime.start(spec).close(); // prestarting begins at a spec's second start
+        runtime.awaitIdle();
     }
 
     /** A runtime that prestarts, with its state in {@code stateDir} and no cgroups made ahead (no entries of theirs). */
