@@ -102,7 +102,7 @@ class SeccompCompilerTest {
             }
             SeccompPolicy p = new SeccompPolicy(SeccompAction.KILL_THREAD, Set.of(), rules);
             BpfProgram program = SeccompCompiler.compile(p, SyscallArch.X86_64, false).program();
-            BpfInterpreter.verify(program);
+            BpfVerifier.verify(program);
             longJumps += countLongJumps(program);
             for (int call = 0; call < 3000; call++) {
                 String name = names.get(random.nextInt(45));
@@ -177,7 +177,7 @@ class SeccompCompilerTest {
         assertThat(rules.size()).isGreaterThan(360);
         SeccompPolicy p = new SeccompPolicy(EPERM, EnumSet.of(SyscallArch.X86, SyscallArch.X32), rules);
         BpfProgram program = SeccompCompiler.compile(p, SyscallArch.X86_64, false).program();
-        BpfInterpreter.verify(program);
+        BpfVerifier.verify(program);
         assertThat(program.instructionCount()).isLessThan(4096);
         // A binary search costs about log2(ranges) steps, not a 360-step chain.
         int worst = 0;

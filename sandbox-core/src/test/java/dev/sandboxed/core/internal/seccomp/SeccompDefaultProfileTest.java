@@ -180,7 +180,7 @@ class SeccompDefaultProfileTest {
             for (boolean notify : new boolean[] {false, true}) {
                 BpfProgram program = SeccompFilters.forSandbox(SeccompProfiles.builtInDefault(), Capability.DOCKER_DEFAULT,
                         arch, KERNEL, notify).orElseThrow().program();
-                BpfInterpreter.verify(program);
+                BpfVerifier.verify(program);
                 assertThat(program.instructionCount()).isLessThan(4096);
                 assertThat(program.bytes()).hasSize(program.instructionCount() * 8);
             }

@@ -168,7 +168,7 @@ class SeccompNestedNamespacesTest {
     private static void compare(SeccompProfile profile, JsonNode json, Set<Capability> caps, SyscallArch arch, boolean notify) {
         BpfProgram off = filter(profile, caps, arch, notify, false).program();
         BpfProgram on = filter(profile, caps, arch, notify, true).program();
-        BpfInterpreter.verify(on);
+        BpfVerifier.verify(on);
         assertThat(on.instructionCount()).isLessThan(4096);
         List<String> mismatches = new ArrayList<>();
         Set<String> changed = new TreeSet<>();

@@ -80,7 +80,7 @@ class SeccompProfileDecisionsTest {
                               Set<Capability> caps, SyscallArch arch, boolean notify) {
         SeccompFilter filter = SeccompFilters.forSandbox(profile, caps, arch, KERNEL, notify).orElseThrow();
         BpfProgram program = filter.program();
-        BpfInterpreter.verify(program);
+        BpfVerifier.verify(program);
         Set<String> capNames = new HashSet<>();
         caps.forEach(c -> capNames.add(c.capName()));
         String nativeName = arch == SyscallArch.X86_64 ? "x86_64" : "aarch64";

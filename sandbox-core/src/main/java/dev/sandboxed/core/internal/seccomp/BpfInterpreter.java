@@ -1,14 +1,17 @@
 package dev.sandboxed.core.internal.seccomp;
 
-
 /**
- * A classic-BPF interpreter for the instructions seccomp filters use, written independently of
- * the compiler to run its programs in tests. It also checks what the kernel's verifier checks
- * (seccomp_check_filter / bpf_check_classic) so a program it accepts would load.
+ * A classic-BPF interpreter for the instructions seccomp filters use, written independently of the compiler: it runs
+ * a compiled program on concrete calls, as the kernel would, to find whether the sandbox's init may hold the filter
+ * ({@link InitCalls}), and runs programs in tests.
  */
 final class BpfInterpreter {
-    /** The result of one run. */
-    record Result(int returnValue, int steps) {
+    /**
+     * The result of one run.
+     *
+     * @param argumentsRead bit i set when the program read a word of argument i
+     */
+    record Result(int returnValue, int steps, int argumentsRead) {
         SeccompAction action() {
             return SeccompAction.fromReturnValue(returnValue);
         }
@@ -23,13 +26,13 @@ final class BpfInterpreter {
 
     static Result run(BpfProgram program, SeccompData data) {
         int a = 0;
-        int x = 0;
         int pc = 0;
         int steps = 0;
+        int argumentsRead = 0;
         int n = program.instructionCount();
         while (true) {
             if (pc < 0 || pc >= n) {
-                throw new AssertionError("fell off the program at " + pc);
+                throw new IllegalStateException("fell off the program at " + pc);
             }
             int code = program.code(pc);
             int k = program.k(pc);
@@ -38,6 +41,9 @@ final class BpfInterpreter {
                 case 0x20: // BPF_LD | BPF_W | BPF_ABS
                     checkLoad(k, pc);
                     a = data.word(k);
+                    if (k >= 16) {
+                        argumentsRead |= 1 << ((k - 16) / 8);
+                    }
                     pc++;
                     break;
                 case 0x54: // BPF_ALU | BPF_AND | BPF_K
@@ -60,9 +66,9 @@ final class BpfInterpreter {
                     pc += 1 + ((a & k) != 0 ? program.jt(pc) : program.jf(pc));
                     break;
                 case 0x06: // BPF_RET | BPF_K
-                    return new Result(k, steps);
+                    return new Result(k, steps, argumentsRead);
                 default:
-                    throw new AssertionError("instruction the interpreter does not know: code 0x"
+                    throw new IllegalStateException("instruction the interpreter does not know: code 0x"
                             + Integer.toHexString(code) + " at " + pc);
             }
         }
@@ -70,35 +76,7 @@ final class BpfInterpreter {
 
     private static void checkLoad(int offset, int pc) {
         if (offset < 0 || offset > 60 || offset % 4 != 0) {
-            throw new AssertionError("load outside seccomp_data at " + pc + ": offset " + offset);
-        }
-    }
-
-    /** The structural checks the kernel makes before it accepts a filter. */
-    static void verify(BpfProgram program) {
-        int n = program.instructionCount();
-        if (n == 0 || n > 4096) {
-            throw new AssertionError("program length " + n + " is outside 1..4096");
-        }
-        for (int pc = 0; pc < n; pc++) {
-            int code = program.code(pc);
-            int k = program.k(pc);
-            if (code == 0x05) {
-                if (Integer.toUnsignedLong(k) >= n - pc - 1L) {
-                    throw new AssertionError("JA at " + pc + " jumps outside the program");
-                }
-            } else if ((code & 0x07) == 0x05) {
-                if (pc + 1 + program.jt(pc) >= n || pc + 1 + program.jf(pc) >= n) {
-                    throw new AssertionError("conditional jump at " + pc + " leaves the program");
-                }
-            } else if (code == 0x20) {
-                checkLoad(k, pc);
-            } else if (code != 0x54 && code != 0x06) {
-                throw new AssertionError("unexpected instruction 0x" + Integer.toHexString(code) + " at " + pc);
-            }
-        }
-        if (program.code(n - 1) != 0x06) {
-            throw new AssertionError("the last instruction must return");
+            throw new IllegalStateException("load outside seccomp_data at " + pc + ": offset " + offset);
         }
     }
 }

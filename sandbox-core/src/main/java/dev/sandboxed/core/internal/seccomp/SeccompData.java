@@ -1,6 +1,5 @@
 package dev.sandboxed.core.internal.seccomp;
 
-
 /** struct seccomp_data as the kernel hands it to a filter (little-endian). */
 record SeccompData(int nr, int arch, long instructionPointer, long[] args) {
 
