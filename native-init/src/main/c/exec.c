@@ -79,6 +79,38 @@ static _Noreturn void child_fail(struct child_args *a, const char *step, int err
     child_failed(a);
 }
 
+/*
+ * The filter the init loaded into itself (exec_hold_filter), or NULL: every process it starts inherits it. It points
+ * into the K_CREATE message in the init's own copy of the server's memory, which nothing writes again.
+ */
+static const unsigned char *held_filter;
+static uint32_t held_filter_len;
+static int held_filter_has_listener;
+
+int exec_hold_filter(const unsigned char *filter, uint32_t len, int notify, int *listener) {
+    if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
+        errno = EINVAL;
+        return -1;
+    }
+    struct sock_fprog prog = {
+        .len = (unsigned short)(len / sizeof(struct sock_filter)),
+        .filter = (struct sock_filter *)(void *)filter,
+    };
+    long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+    if (fd < 0) return -1;
+    held_filter = filter;
+    held_filter_len = len;
+    held_filter_has_listener = notify;
+    *listener = notify ? (int)fd : -1;
+    return 0;
+}
+
+/* A process whose filter is the one the init holds inherits it: loading it again would only stack a copy. */
+static int inherits_filter(const struct exec_desc *d) {
+    return d->filter != NULL && held_filter != NULL && d->filter_len == held_filter_len &&
+        memcmp(d->filter, held_filter, held_filter_len) == 0;
+}
+
 static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
     d->strings = (struct exec_strings){ 0 };
     d->cwd = NULL;
@@ -127,6 +159,13 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
         case F_SECCOMP_BIND: d->notify = 1; break; /* either needs the listener */
         default: break;
         }
+    }
+    if (inherits_filter(d)) {
+        d->filter = NULL; /* loaded in the init already: nothing to load, no listener to hand over */
+        d->notify = 0;
+    } else if (d->filter != NULL && d->notify && held_filter_has_listener) {
+        /* Java and the keeper send the held filter's bytes; the kernel allows one listener per chain (EBUSY). */
+        return fail(f, EBUSY, "load seccomp filter: the init holds the sandbox's filter with its listener");
     }
     /* A large process: its strings are in a sealed memfd (fds[3]), mapped only while they are copied. */
     const unsigned char *memfd = NULL;
@@ -316,7 +355,10 @@ static int exec_search(char *const argv[], char *const envp[]) {
     return result;
 }
 
-/* Runs in the child, on its own stack but in the init's memory, until execve. Never returns. */
+/*
+ * Runs in the child, on its own stack but in the init's memory, until execve. Never returns. It runs under the
+ * filter the init holds: a system call added here must be listed in InitCalls.java.
+ */
 static int child(void *arg) {
     struct child_args *a = arg;
     const struct exec_desc *d = a->d;
@@ -466,6 +508,7 @@ static int take_listener(pid_t pid) {
 }
 
 /*
+ * Runs in the init, under the filter it holds (system calls added here go into InitCalls.java).
  * Starts a process the way posix_spawn does: clone(CLONE_VM | CLONE_VFORK) shares the init's memory
  * until execve, so no page tables are copied and neither side takes copy-on-write faults afterwards
  * (a plain fork cost about 0.8 ms here, most of the exec).

@@ -14,6 +14,13 @@
 pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f);
 
 /*
+ * Loads the sandbox's seccomp filter into the calling init, which its processes then inherit; a process whose
+ * message carries the same filter loads nothing. With `notify`, *listener receives the filter's listener, else
+ * -1. Returns -1 with errno when the kernel refuses (processes then load the filter themselves, as before).
+ */
+int exec_hold_filter(const unsigned char *filter, uint32_t len, int notify, int *listener);
+
+/*
  * Done once in the server, so every sandbox's init inherits it instead of redoing it: the stack for
  * starting processes (with its guard page) and the kernel's last capability number.
  */

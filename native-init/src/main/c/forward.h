@@ -2,7 +2,8 @@
  * Port forwarding by the sandbox init, which lives in the sandbox's network namespace: host sockets published
  * into the sandbox (K_PUBLISH) and host ports exposed inside it (F_EXPOSE_PORT). TCP bytes move with splice(2)
  * through a pipe per direction; UDP datagrams are relayed per client address. Limits: FORWARD_* in protocol.h.
- * Nothing here exists (not even the epoll instance) until a sandbox forwards something.
+ * Nothing here exists (not even the epoll instance) until a sandbox forwards something. It runs in the init under
+ * the filter the init may hold: a system call added here must be listed in InitCalls.java.
  */
 #ifndef SANDBOX_FORWARD_H
 #define SANDBOX_FORWARD_H

@@ -142,8 +142,9 @@ enum tag {
     F_GROUPS = 45,         /* u32[] supplementary groups (may be empty): a multiple of 4 bytes, at most 64 */
     F_CAPS = 46,           /* 16 bytes: u64 bounding @0, u64 effective==permitted @8 (CAPS_* below) */
     F_RLIMIT = 47,         /* 20 bytes: u32 resource @0, u64 soft @4, u64 hard @12 (RLIMIT_* below); repeated */
-    F_SECCOMP = 48,        /* kernel struct sock_filter[]: 8 bytes each (u16 code, u8 jt, u8 jf, u32 k) */
-    F_SECCOMP_NOTIFY = 49, /* u32 errno to answer user notifications with (filter uses RET_USER_NOTIF) */
+    F_SECCOMP = 48,        /* kernel struct sock_filter[]: 8 bytes each (u16 code, u8 jt, u8 jf, u32 k); in K_CREATE
+                              one the init loads into itself when ready: a K_EXEC with the same bytes loads nothing */
+    F_SECCOMP_NOTIFY = 49, /* u32 errno to answer user notifications with (filter uses RET_USER_NOTIF); also K_CREATE */
     F_MAIN = 50,           /* u32: when this process exits, the sandbox ends with its status */
     F_NEW_SESSION = 51,    /* u32: setsid() so the process has no controlling terminal */
     F_NO_NEW_PRIVS = 52,   /* u32 */

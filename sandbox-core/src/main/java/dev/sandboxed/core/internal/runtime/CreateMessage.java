@@ -12,6 +12,8 @@ import dev.sandboxed.core.internal.image.FileNames;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountOp;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.internal.seccomp.InitCalls;
+import dev.sandboxed.core.internal.seccomp.SeccompFilter;
 import dev.sandboxed.core.spec.HostPort;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.PortMapping;
@@ -64,6 +66,21 @@ public final class CreateMessage {
      */
     public static void onNetwork(Message create, int network, String address, int prefix) {
         create.putU32(F_NETWORK, network).put(F_NET_ADDRESS, netAddress(address, prefix));
+    }
+
+    /**
+     * Adds the sandbox's seccomp filter for the init to load into itself once it is ready, so its processes inherit
+     * it instead of each loading it; only a filter that allows what the init does from then on ({@link InitCalls}).
+     */
+    public static void filterForInit(Message create, SeccompFilter filter) {
+        if (!InitCalls.allowedBy(filter)) {
+            return;
+        }
+        create.put(F_SECCOMP, filter.bytes());
+        int notifyErrno = ExecProfile.deniedErrno(filter);
+        if (notifyErrno >= 0) {
+            create.putU32(F_SECCOMP_NOTIFY, notifyErrno);
+        }
     }
 
     /** F_NET_ADDRESS: the dotted IPv4 {@code address} and the {@code prefix} length. */

@@ -42,8 +42,12 @@ public record ExecProfile(Map<String, String> environment, String workdir, int u
         return new ExecProfile(new LinkedHashMap<>(spec.environment()), spec.workdir(), spec.user().uid(),
                 spec.user().gid(), Capability.mask(spec.capabilities()), rlimits, ids.canSetGroups(),
                 seccomp.map(SeccompFilter::bytes).orElse(null),
-                seccomp.filter(SeccompFilter::notifyDenials).map(f -> f.defaultErrno().orElse(Errno.EPERM)).orElse(-1),
-                seccomp.map(SeccompFilter::notifyBind).orElse(false));
+                seccomp.map(ExecProfile::deniedErrno).orElse(-1), seccomp.map(SeccompFilter::notifyBind).orElse(false));
+    }
+
+    /** The errno the filter's denial notifications are answered with, or -1 when it reports no denials. */
+    static int deniedErrno(SeccompFilter seccomp) {
+        return seccomp.notifyDenials() ? seccomp.defaultErrno().orElse(Errno.EPERM) : -1;
     }
 
     public ExecProfile(Map<String, String> environment, String workdir, int uid, int gid, long capabilities,

@@ -200,6 +200,7 @@ public final class SandboxStarter {
             create.putU32(Protocol.F_NAMESPACES_OUT, 1);
         }
         LifecycleHooks.describe(create, plan.spec());
+        plan.seccomp().ifPresent(filter -> CreateMessage.filterForInit(create, filter));
         if (plan.mounts().imageRoot().isPresent()) {
             boolean disk = plan.mounts().imageRoot().get().diskLayer();
             CreateMessage.imageRoot(create, plan.mounts(), disk ? Optional.of(DiskLayers.create(made.id)) : Optional.empty());

@@ -13,10 +13,17 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
+import dev.sandboxed.core.internal.host.KernelVersion;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.Message;
 import dev.sandboxed.core.internal.rootfs.MountPlan;
+import dev.sandboxed.core.internal.seccomp.SeccompFilter;
+import dev.sandboxed.core.internal.seccomp.SeccompFilters;
+import dev.sandboxed.core.internal.seccomp.SeccompProfiles;
+import dev.sandboxed.core.internal.seccomp.SyscallArch;
+import dev.sandboxed.core.result.Errno;
 import dev.sandboxed.core.result.ResourceUsage;
+import dev.sandboxed.core.spec.Capability;
 import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -54,6 +61,29 @@ class CreateMessageTest {
 
     private static Message create(SandboxSpec spec, IdMapPlan ids) {
         return Message.parse(CreateMessage.of(spec, ids, MountPlan.forSpec(spec, Optional.empty()), CGROUP).toBytes());
+    }
+
+    @Test
+    void theInitGetsTheFilterToHoldWithItsDenialErrnoButNotOneForThePortBypass() {
+        SeccompFilter reports = SeccompFilters.forSandbox(SeccompProfiles.builtInDefault(), Capability.DOCKER_DEFAULT,
+                SyscallArch.X86_64, new KernelVersion(6, 1, 0), true).orElseThrow();
+        Message create = Message.of(K_CREATE);
+        CreateMessage.filterForInit(create, reports);
+        assertThat(create.find(F_SECCOMP).orElseThrow().data()).isEqualTo(reports.bytes());
+        assertThat(create.find(F_SECCOMP_NOTIFY).orElseThrow().u32()).isEqualTo(Errno.EPERM);
+
+        Message quiet = Message.of(K_CREATE);
+        CreateMessage.filterForInit(quiet, SeccompFilters.forSandbox(SeccompProfiles.builtInDefault(),
+                Capability.DOCKER_DEFAULT, SyscallArch.X86_64, new KernelVersion(6, 1, 0), false).orElseThrow());
+        assertThat(quiet.find(F_SECCOMP)).isPresent();
+        assertThat(quiet.find(F_SECCOMP_NOTIFY)).isEmpty();
+
+        Message bypass = Message.of(K_CREATE);
+        CreateMessage.filterForInit(bypass, SeccompFilters.forSandbox(SeccompProfiles.builtInDefault(),
+                Capability.DOCKER_DEFAULT, SyscallArch.X86_64, new KernelVersion(6, 1, 0), true, false, false, true)
+                .orElseThrow());
+        assertThat(bypass.find(F_SECCOMP)).isEmpty();
+        assertThat(bypass.find(F_SECCOMP_NOTIFY)).isEmpty();
     }
 
     @Test
