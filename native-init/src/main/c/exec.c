@@ -80,12 +80,16 @@ static _Noreturn void child_fail(struct child_args *a, const char *step, int err
 }
 
 /*
- * The filter the init loaded into itself (exec_hold_filter), or NULL: every process it starts inherits it. It points
- * into the K_CREATE message in the init's own copy of the server's memory, which nothing writes again.
+ * The filter the init loaded into itself (exec_hold_filter), or none: every process it starts inherits it. `bytes`
+ * point into the K_CREATE message in the init's own copy of the server's memory, which nothing writes again.
+ * Initialised, so it sits in .data, a page every init writes anyway, not in a page of .bss an idle init never
+ * touches (InitFootprintTest).
  */
-static const unsigned char *held_filter;
-static uint32_t held_filter_len;
-static int held_filter_has_listener;
+static struct {
+    const unsigned char *bytes;
+    uint32_t len;
+    int listener; /* -1: the filter has none */
+} held_filter = { .bytes = NULL, .len = 0, .listener = -1 };
 
 int exec_hold_filter(const unsigned char *filter, uint32_t len, int notify, int *listener) {
     if (len == 0 || len % sizeof(struct sock_filter) != 0 || len / sizeof(struct sock_filter) > BPF_MAXINSNS) {
@@ -98,17 +102,17 @@ int exec_hold_filter(const unsigned char *filter, uint32_t len, int notify, int 
     };
     long fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, notify ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
     if (fd < 0) return -1;
-    held_filter = filter;
-    held_filter_len = len;
-    held_filter_has_listener = notify;
-    *listener = notify ? (int)fd : -1;
+    held_filter.bytes = filter;
+    held_filter.len = len;
+    held_filter.listener = notify ? (int)fd : -1;
+    *listener = held_filter.listener;
     return 0;
 }
 
 /* A process whose filter is the one the init holds inherits it: loading it again would only stack a copy. */
 static int inherits_filter(const struct exec_desc *d) {
-    return d->filter != NULL && held_filter != NULL && d->filter_len == held_filter_len &&
-        memcmp(d->filter, held_filter, held_filter_len) == 0;
+    return d->filter != NULL && held_filter.bytes != NULL && d->filter_len == held_filter.len &&
+        memcmp(d->filter, held_filter.bytes, held_filter.len) == 0;
 }
 
 static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
@@ -163,7 +167,7 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
     if (inherits_filter(d)) {
         d->filter = NULL; /* loaded in the init already: nothing to load, no listener to hand over */
         d->notify = 0;
-    } else if (d->filter != NULL && d->notify && held_filter_has_listener) {
+    } else if (d->filter != NULL && d->notify && held_filter.listener >= 0) {
         /* Java and the keeper send the held filter's bytes; the kernel allows one listener per chain (EBUSY). */
         return fail(f, EBUSY, "load seccomp filter: the init holds the sandbox's filter with its listener");
     }

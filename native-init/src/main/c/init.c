@@ -60,6 +60,9 @@ struct listener {
 #define LISTENER_BIND 2    /* F_SECCOMP_BIND: bind(2) and connect(2) calls for the port bypass */
 static struct listener listeners[MAX_LISTENERS];
 static int nlisteners;
+/* The listener of the filter the init holds (hold_filter), answered like the others; initialised, so it sits in
+ * .data beside control_fd, a page every init writes anyway, rather than dirtying a page of listeners. */
+static struct listener held = { .fd = -1, .err = ENOSYS, .kind = LISTENER_DENIALS };
 static struct denial denials[MAX_DENIALS];
 static int ndenials;
 static int denials_dirty;
@@ -407,11 +410,10 @@ static void count_denial(uint32_t arch, uint32_t nr) {
 }
 
 /* Answers one refused syscall with the policy's errno, and counts it for the denial report. */
-static void handle_notification(int idx) {
+static void handle_notification(const struct listener *l) {
     struct seccomp_notif req;
     struct seccomp_notif_resp resp;
     memset(&req, 0, sizeof req);
-    const struct listener *l = &listeners[idx];
     if (ioctl(l->fd, SECCOMP_IOCTL_NOTIF_RECV, &req) < 0) {
         return; /* the target died meanwhile (ENOENT), or an interrupted receive: nothing to answer */
     }
@@ -441,9 +443,7 @@ static void hold_filter(const struct msg *create) {
     struct field filter, notify;
     if (!msg_find(create, F_SECCOMP, &filter)) return;
     int reports = msg_find(create, F_SECCOMP_NOTIFY, &notify);
-    int listener;
-    if (exec_hold_filter(filter.data, filter.len, reports, &listener) < 0 || listener < 0) return;
-    listeners[nlisteners++] = (struct listener){ .fd = listener, .err = field_u32(&notify), .kind = LISTENER_DENIALS };
+    if (exec_hold_filter(filter.data, filter.len, reports, &held.fd) == 0 && reports) held.err = field_u32(&notify);
 }
 
 #define STACK_RELEASE_DEPTH (256 * 1024)
@@ -526,19 +526,20 @@ void init_loop(int control, const struct msg *create) {
         report_failure(K_SETUP_FAILED, 0, &f);
         terminate(125);
     }
-    release_stack_below();
-    hold_filter(create);
+    hold_filter(create); /* before its stack is given back */
     /* From here on every system call of the init must be listed in InitCalls.java (see hold_filter). */
+    release_stack_below();
     for (;;) {
         sockcall_prune(); /* a turn follows every exit, signal and notification: when a caller may stop waiting */
-        static struct pollfd pfds[3 + MAX_LISTENERS]; /* static: untouched entries cost no memory */
+        static struct pollfd pfds[4 + MAX_LISTENERS]; /* static: untouched entries cost no memory */
         pfds[0] = (struct pollfd){ .fd = control_fd, .events = POLLIN | (outbox_pending(&asks) ? POLLOUT : 0) };
         pfds[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
         pfds[2] = (struct pollfd){ .fd = forward_fd(), .events = POLLIN }; /* -1 (ignored) until forwarding */
+        pfds[3] = (struct pollfd){ .fd = held.fd, .events = POLLIN };      /* -1 (ignored) unless the init holds one */
         for (int i = 0; i < nlisteners; i++) {
-            pfds[3 + i] = (struct pollfd){ .fd = listeners[i].fd, .events = POLLIN };
+            pfds[4 + i] = (struct pollfd){ .fd = listeners[i].fd, .events = POLLIN };
         }
-        int n = poll(pfds, (nfds_t)(3 + nlisteners), forward_timeout_ms());
+        int n = poll(pfds, (nfds_t)(4 + nlisteners), forward_timeout_ms());
         if (n < 0) {
             if (errno == EINTR) continue;
             terminate(125);
@@ -555,10 +556,13 @@ void init_loop(int control, const struct msg *create) {
             }
             reap();
         }
+        if (pfds[3].revents & POLLIN) {
+            handle_notification(&held); /* no hang-up: the init itself runs under that filter */
+        }
         for (int i = nlisteners - 1; i >= 0; i--) {
-            short ev = pfds[3 + i].revents;
+            short ev = pfds[4 + i].revents;
             if (ev & POLLIN) {
-                handle_notification(i);
+                handle_notification(&listeners[i]);
             } else if (ev & (POLLHUP | POLLERR | POLLNVAL)) {
                 /* Every process using this filter is gone. */
                 close(listeners[i].fd);

@@ -22,8 +22,8 @@ import dev.sandboxed.core.testing.RequiresSandbox;
  */
 @RequiresSandbox
 class InitFootprintTest {
-    /** Pages an idle init may hold as its own: 12 measured on Debian 12 (x86_64), two of slack. */
-    private static final long MAX_PRIVATE_PAGES = 14;
+    /** Pages an idle init may hold as its own: 11 measured on Debian 12 (x86_64), one of slack. */
+    private static final long MAX_PRIVATE_PAGES = 12;
 
     @RegisterExtension
     static final ClassRuntime runtime = new ClassRuntime(); // a fresh server: no other class's sandboxes share its pages
