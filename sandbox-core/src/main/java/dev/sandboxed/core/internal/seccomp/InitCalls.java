@@ -32,6 +32,7 @@ public final class InitCalls {
             call("exit"), call("sendmsg"), call("sendto"), call("recvmsg"), call("recvfrom"), call("close"),
             call("openat"), call("newfstatat"), call("getdents64"), call("statfs"), call("readlink", "readlinkat"),
             call("sched_yield"), call("brk"), call("mmap"), call("munmap"), call("restart_syscall"),
+            call("mincore"), call("madvise"), // giving set-up's stack back, right after the load
             call("clock_gettime"), call("getuid"), call("getgid"), call("fstat"),
             call("writev"), call("gettid"), call("tgkill"), // abort (fortify, stack protector): a crash, not a hang
             call("ioctl", 3, 0xC0502100L), call("ioctl", 3, 0xC0182101L), // SECCOMP_IOCTL_NOTIF_RECV, _SEND
