@@ -1,9 +1,11 @@
 package dev.sandboxed.core.internal.seccomp;
 
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The system calls sandbox-init makes once it holds its sandbox's filter (native-init's init.c, from
@@ -57,6 +59,12 @@ public final class InitCalls {
             call("shutdown"), call("getpeername"), call("getsockopt", 3, 1, 4), // SO_ERROR
             call("setsockopt", 3, 1, 13)); // SO_LINGER
 
+    /**
+     * The answer for each filter, as each start asks: about a hundred runs of the program (6 us warm, far more before
+     * the JIT) would otherwise be on every start's path. Filters are compared by content, and few distinct ones exist.
+     */
+    private static final Map<SeccompFilter, Boolean> ANSWERS = new ConcurrentHashMap<>();
+
     private InitCalls() {
     }
 
@@ -80,6 +88,10 @@ public final class InitCalls {
      * judges no argument this list leaves out, and sends no bind(2) to the init.
      */
     public static boolean allowedBy(SeccompFilter filter) {
+        return ANSWERS.computeIfAbsent(filter, InitCalls::check);
+    }
+
+    private static boolean check(SeccompFilter filter) {
         if (filter.notifyBind()) {
             return false;
         }
