@@ -74,7 +74,8 @@ final class BpfInterpreter {
         }
     }
 
-    private static void checkLoad(int offset, int pc) {
+    /** A load must read a whole word of seccomp_data, as the kernel's verifier demands. */
+    static void checkLoad(int offset, int pc) {
         if (offset < 0 || offset > 60 || offset % 4 != 0) {
             throw new IllegalStateException("load outside seccomp_data at " + pc + ": offset " + offset);
         }

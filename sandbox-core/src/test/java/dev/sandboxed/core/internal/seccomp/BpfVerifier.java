@@ -25,19 +25,13 @@ final class BpfVerifier {
                     throw new AssertionError("conditional jump at " + pc + " leaves the program");
                 }
             } else if (code == 0x20) {
-                checkLoad(k, pc);
+                BpfInterpreter.checkLoad(k, pc);
             } else if (code != 0x54 && code != 0x06) {
                 throw new AssertionError("unexpected instruction 0x" + Integer.toHexString(code) + " at " + pc);
             }
         }
         if (program.code(n - 1) != 0x06) {
             throw new AssertionError("the last instruction must return");
-        }
-    }
-
-    private static void checkLoad(int offset, int pc) {
-        if (offset < 0 || offset > 60 || offset % 4 != 0) {
-            throw new AssertionError("load outside seccomp_data at " + pc + ": offset " + offset);
         }
     }
 }
