@@ -3,9 +3,15 @@ package dev.sandboxed.core.internal.seccomp;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.DatagramPacket;
+import java.net.DatagramSocket;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +26,14 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.SandboxProcess;
+import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.result.ExecResult;
+import dev.sandboxed.core.spec.HostPort;
+import dev.sandboxed.core.spec.IdMappingMode;
 import dev.sandboxed.core.spec.PortMapping;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.spec.UserSpec;
 import dev.sandboxed.core.testing.ClearedProperty;
 import dev.sandboxed.core.testing.HelloServer;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -31,8 +41,9 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 /**
  * Keeps {@link InitCalls} in step with the C code: the init holds a filter refusing every call but the listed ones
  * (and what busybox needs), with denial reports on, so an unlisted call of the init waits forever on its own
- * notification and the test times out. It drives what the init does once it holds the filter: starting processes,
- * a published port relayed by the init, an exposed host port, signals and the end of the sandbox.
+ * notification and the test times out. It drives what the init does once it holds the filter: starting processes
+ * (also as another user), TCP and UDP ports published and relayed by the init, exposed TCP and UDP host ports,
+ * signals and the end of the sandbox.
  */
 @RequiresSandbox
 @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
@@ -44,25 +55,44 @@ class InitCallsInSandboxTest {
             "wait4", "dup", "dup3", "pipe", "getpgrp", "setpgid", "getcwd", "stat", "lstat", "fstat", "open",
             "select", "pselect6", "getsockname", "readv");
 
+    /** What python3 -I -S takes besides busybox's needs, for the UDP server and client inside. */
+    private static final Set<String> PYTHON = Set.of("sysinfo");
+
     private static final Path BUSYBOX_BINARY = Path.of("/bin/busybox");
+    private static final Path PYTHON_BINARY = Path.of("/usr/bin/python3");
+    private static final String UDP_ECHO = """
+            import socket
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(('127.0.0.1', 5353))
+            print('listening', flush=True)
+            d, a = s.recvfrom(2048); s.sendto(d, a)
+            """;
+    private static final String UDP_ASK = """
+            import socket, sys
+            s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(30)
+            s.sendto(b'ping', ('127.0.0.2', int(sys.argv[1])))
+            print(s.recvfrom(2048)[0].decode())
+            """;
     private static final String LINE = "through the init's relay\n";
 
     @RegisterExtension
     static final ClearedProperty BYPASS = new ClearedProperty("sandboxed.publish.bypass");
 
-    private static String profile() {
+    private static Path profile(Path tmp) throws IOException {
         Set<String> allowed = new TreeSet<>(InitCalls.names());
         allowed.addAll(BUSYBOX);
-        return "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": ["
+        allowed.addAll(PYTHON);
+        String json = "{\"defaultAction\": \"SCMP_ACT_ERRNO\", \"syscalls\": [{\"names\": ["
                 + allowed.stream().map(n -> "\"" + n + "\"").collect(Collectors.joining(", "))
                 + "], \"action\": \"SCMP_ACT_ALLOW\"}]}";
+        Path profile = tmp.resolve("profile.json");
+        Files.writeString(profile, json);
+        return profile;
     }
 
     @Test
     void theInitDoesItsWorkUnderAFilterAllowingOnlyTheListedCalls(@TempDir Path tmp) throws Exception {
         assumeTrue(Files.isExecutable(BUSYBOX_BINARY), "busybox-static is not installed; .ci/run installs it");
-        Path profile = tmp.resolve("profile.json");
-        Files.writeString(profile, profile());
+        Path profile = profile(tmp);
         System.setProperty("sandboxed.publish.bypass", "off"); // the init relays the published port
         try (ServerSocket hello = HelloServer.start("hello from the host");
                 Sandbox sandbox = Sandbox.start(SandboxSpec.builder().seccomp(profile.toString())
@@ -82,6 +112,75 @@ class InitCallsInSandboxTest {
             SandboxProcess sleeper = sandbox.spawn(ProcessSpec.of("/bin/busybox", "sleep", "600"));
             sandbox.signalAll(15);
             assertThat(sleeper.waitFor().exitCode()).isEqualTo(128 + 15);
+        }
+    }
+
+    @Test
+    void theInitRelaysUdpBothWaysUnderAFilterAllowingOnlyTheListedCalls(@TempDir Path tmp) throws Exception {
+        assumeTrue(Files.isExecutable(BUSYBOX_BINARY), "busybox-static is not installed; .ci/run installs it");
+        assumeTrue(Files.isExecutable(PYTHON_BINARY), "python3 is not installed; .ci/run installs it");
+        System.setProperty("sandboxed.publish.bypass", "off");
+        try (DatagramSocket hostEcho = new DatagramSocket(0, InetAddress.getLoopbackAddress());
+                Sandbox sandbox = Sandbox.start(SandboxSpec.builder().seccomp(profile(tmp).toString())
+                        .publish(PortMapping.udp(5353)).exposeHostPort(HostPort.udp(hostEcho.getLocalPort()))
+                        .build())) {
+            SandboxProcess echo = sandbox.spawn(ProcessSpec.of(PYTHON_BINARY.toString(), "-I", "-S", "-c", UDP_ECHO));
+            assertThat(new BufferedReader(new InputStreamReader(echo.stdout(), StandardCharsets.UTF_8)).readLine())
+                    .isEqualTo("listening");
+            int published = sandbox.mappedPort(5353, PortMapping.Transport.UDP);
+            assertThat(askThroughPublishedPort(published)).isEqualTo("published");
+            assertThat(echo.waitFor().exitCode()).isZero();
+
+            Thread answer = new Thread(() -> echoOnce(hostEcho), "host-udp-echo");
+            answer.setDaemon(true);
+            answer.start();
+            ExecResult asked = sandbox.exec(PYTHON_BINARY.toString(), "-I", "-S", "-c", UDP_ASK,
+                    Integer.toString(hostEcho.getLocalPort()));
+            assertThat(asked.stdout()).as(asked.toString()).isEqualTo("ping\n");
+        }
+    }
+
+    @Test
+    void aProcessOfAnotherUserStartsUnderAFilterAllowingOnlyTheListedCalls(@TempDir Path tmp) throws Exception {
+        assumeTrue(Files.isExecutable(BUSYBOX_BINARY), "busybox-static is not installed; .ci/run installs it");
+        HostFacts facts = HostFacts.current();
+        assumeTrue(facts.isRoot() || (facts.newuidmapUsable() && facts.subuidRange().isPresent()),
+                "no subordinate id range or newuidmap for this user: only uid 0 exists inside (see doctor)");
+        try (Sandbox sandbox = Sandbox.start(SandboxSpec.builder().seccomp(profile(tmp).toString())
+                .idMapping(IdMappingMode.RANGE).build())) {
+            ExecResult id = sandbox.exec(ProcessSpec.builder("/bin/busybox", "id", "-u")
+                    .user(new UserSpec(1000, 1000)).build());
+            assertThat(id.stdout()).as(id.toString()).isEqualTo("1000\n");
+            assertThat(sandbox.exec("/bin/busybox", "true").exitCode()).as("the init still answers").isZero();
+        }
+    }
+
+    /** Sends until the echo inside answers: the first datagram may reach the init before the server binds. */
+    private static String askThroughPublishedPort(int port) throws IOException {
+        try (DatagramSocket client = new DatagramSocket(0, InetAddress.getLoopbackAddress())) {
+            client.setSoTimeout(250);
+            byte[] line = "published".getBytes(StandardCharsets.UTF_8);
+            DatagramPacket back = new DatagramPacket(new byte[64], 64);
+            for (int attempt = 0; attempt < 200; attempt++) {
+                client.send(new DatagramPacket(line, line.length, InetAddress.getLoopbackAddress(), port));
+                try {
+                    client.receive(back);
+                    return new String(back.getData(), 0, back.getLength(), StandardCharsets.UTF_8);
+                } catch (SocketTimeoutException notYet) {
+                    // again
+                }
+            }
+        }
+        throw new AssertionError("nothing came back through UDP port " + port);
+    }
+
+    private static void echoOnce(DatagramSocket socket) {
+        try {
+            DatagramPacket packet = new DatagramPacket(new byte[64], 64);
+            socket.receive(packet);
+            socket.send(new DatagramPacket(packet.getData(), packet.getLength(), packet.getSocketAddress()));
+        } catch (IOException closed) {
+            // the test is over
         }
     }
 
