@@ -21,7 +21,7 @@ import dev.sandboxed.core.internal.cgroup.CgroupFigures;
 import dev.sandboxed.core.internal.cgroup.RecordedCgroups;
 import dev.sandboxed.core.internal.control.ControlClient;
 import dev.sandboxed.core.internal.control.KeeperClient;
-import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.runtime.ExecProfile;
 import dev.sandboxed.core.internal.runtime.SandboxStarter;
 import dev.sandboxed.core.internal.state.SandboxState;
@@ -140,7 +140,7 @@ final class OpsCommands {
         }
 
         StateDirectory directory() {
-            return StateDirectory.forCurrentUser(stateDir, Native.uid());
+            return StateDirectory.forCurrentUser(stateDir, OwnIds.uid());
         }
 
         String id(String command) {

@@ -34,7 +34,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 import dev.sandboxed.core.Sandbox;
 import dev.sandboxed.core.internal.control.ControlClient;
-import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.NetworkMode;
@@ -420,7 +420,7 @@ class OpsCommandsTest {
     @Test
     @Order(8)
     void anotherUserIsRefused() throws Exception {
-        assumeTrue(Native.uid() == 0, "runs a client as sbxci against root's sandbox: needs root");
+        assumeTrue(OwnIds.uid() == 0, "runs a client as sbxci against root's sandbox: needs root");
         Path classpath = readableClasspath();
         try {
             String java = "setpriv --reuid=sbxci --regid=sbxci --clear-groups " + JAVA + " -cp '" + classpath + "/*:"
@@ -431,7 +431,7 @@ class OpsCommandsTest {
             assertThat(ps.stderr()).contains(stateDir + " belongs to uid 0, not to this user");
             // Straight to the JVM's socket, knowing its pid and the sandbox id: refused by the peer's uid.
             Cli raw = runProcess(List.of("sh", "-c", java + RawClient.class.getName() + " " + holder.pid() + " "
-                    + Native.uid() + " " + heldId));
+                    + OwnIds.uid() + " " + heldId));
             assertThat(raw.stdout()).as(raw.stderr())
                     .isEqualTo("{\"error\":\"refused: uid 1001 does not own the sandboxes of this JVM (uid 0)\"}\n");
         } finally {
@@ -449,7 +449,7 @@ class OpsCommandsTest {
                 + "j = b'{\"op\":\"inspect\",\"id\":\"" + heldId + "\"}'\n"
                 + "msg = struct.pack('=IIIII', 1, 4, 34, 60, len(j)) + j\n"
                 + "s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)\n"
-                + "s.connect('\\0" + "sandboxed-ops/" + Native.uid() + "/" + holder.pid() + "')\n"
+                + "s.connect('\\0" + "sandboxed-ops/" + OwnIds.uid() + "/" + holder.pid() + "')\n"
                 + "try:\n    s.send(msg)\nexcept OSError:\n    pass\n"
                 + "try:\n    reply = s.recv(65536)\nexcept ConnectionResetError:\n    reply = s.recv(65536)\n"
                 + "print(reply[20:].decode())\n";

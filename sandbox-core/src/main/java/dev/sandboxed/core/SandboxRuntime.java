@@ -16,8 +16,8 @@ import dev.sandboxed.core.internal.cgroup.CgroupConfig;
 import dev.sandboxed.core.internal.cgroup.CgroupManager;
 import dev.sandboxed.core.internal.control.ControlServer;
 import dev.sandboxed.core.internal.host.CheckResult;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.image.ImageUse;
-import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.BackgroundRemoval;
 import dev.sandboxed.core.internal.runtime.CgroupPool;
 import dev.sandboxed.core.internal.runtime.InitServer;
@@ -88,7 +88,7 @@ public final class SandboxRuntime implements AutoCloseable {
     /** With a given cgroup manager: for tests that aim the runtime at a particular cgroup hierarchy. */
     SandboxRuntime(RuntimeConfig config, CgroupManager cgroups) {
         this.config = config;
-        this.stateDirectory = StateDirectory.forCurrentUser(config.stateDirectory(), Native.uid());
+        this.stateDirectory = StateDirectory.forCurrentUser(config.stateDirectory(), OwnIds.uid());
         this.cgroups = cgroups;
         this.starter = new SandboxStarter(stateDirectory, cgroups, config.cgroupPool(), this::server, removal);
         this.cgroupPool = starter.cgroupPool();

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.RequiresSandbox;
@@ -54,7 +54,7 @@ class IsolationTest {
         String uidMap = sh("cat /proc/self/uid_map");
         String[] first = uidMap.lines().findFirst().orElseThrow().trim().split("\\s+");
         assertThat(first[0]).isEqualTo("0");
-        assertThat(Long.parseLong(first[1])).isEqualTo(Native.uid());
+        assertThat(Long.parseLong(first[1])).isEqualTo(OwnIds.uid());
     }
 
     @Test

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.internal.control.ControlServer;
-import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.RootFs;
@@ -90,7 +90,7 @@ class PreparedRunTest {
 
     @Test
     void aRunSeesAHostMountMadeSinceTheSetUp(@TempDir Path tmp) throws Exception {
-        assumeTrue(Native.uid() == 0, "mounting on the host needs root");
+        assumeTrue(OwnIds.uid() == 0, "mounting on the host needs root");
         Path dir = Files.createDirectories(tmp.resolve("data/sub"));
         SandboxSpec spec = SandboxSpec.builder().bindReadOnly(tmp.resolve("data").toString(), "/data").build();
         try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties())) {

@@ -19,7 +19,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.internal.host.HostFacts;
-import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.seccomp.SyscallArch;
 import dev.sandboxed.core.internal.seccomp.SyscallTable;
 import dev.sandboxed.core.result.ExecResult;
@@ -169,7 +169,7 @@ class ProcessesTest {
         }
         try (Sandbox single = Sandbox.start(SandboxSpec.builder().idMapping(IdMappingMode.SINGLE).build())) {
             assertThat(single.exec("cat", "/proc/self/uid_map").stdout().trim().split("\\s+"))
-                    .containsExactly("0", Long.toString(Native.uid()), "1");
+                    .containsExactly("0", Long.toString(OwnIds.uid()), "1");
             assertThatThrownBy(() -> single.exec(ProcessSpec.builder("id").user(new UserSpec(1000, 1000)).build()))
                     .isInstanceOf(SpecException.class)
                     .hasMessageContaining("not mapped").hasMessageContaining("idMapping(RANGE)");

@@ -10,7 +10,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.state.SandboxState;
 import dev.sandboxed.core.internal.state.StateDirectory;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -38,7 +38,7 @@ class SandboxIdTest {
     void theIdNamesTheStateEntryAndTheCgroupIsSandboxedDashId() throws Exception {
         try (Sandbox sandbox = runtime.start(SandboxSpec.builder().memory(64L << 20).build())) {
             String id = sandbox.id();
-            StateDirectory states = StateDirectory.forCurrentUser(config.stateDirectory(), Native.uid());
+            StateDirectory states = StateDirectory.forCurrentUser(config.stateDirectory(), OwnIds.uid());
             assertThat(states.root().resolve(id)).isDirectory();
             SandboxState state = states.list().stream().filter(s -> s.id().equals(id)).findFirst().orElseThrow();
             assertThat(state.cgroups()).isNotEmpty()

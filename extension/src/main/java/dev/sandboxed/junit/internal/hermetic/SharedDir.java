@@ -11,7 +11,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.os.OwnTree;
 
 /**
@@ -87,7 +87,7 @@ final class SharedDir {
 
     private static boolean ownDirectory(Path dir) throws IOException {
         return Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
-                && ((Number) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue() == Native.uid();
+                && ((Number) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS)).intValue() == OwnIds.uid();
     }
 
     private static boolean dead(long pid, long start) {

@@ -2,6 +2,7 @@ package dev.sandboxed.core.internal.control;
 
 import java.util.Map;
 
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.os.UnixSockets;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
@@ -31,7 +32,7 @@ public final class ControlClient implements AutoCloseable {
 
     /** {@link #connect}'s socket: to process {@code ownerPid} (a JVM, or a kept sandbox's keeper), checked. */
     static ControlSocket open(long ownerPid, String owner) {
-        int fd = UnixSockets.connect(ControlServer.socketName(Native.uid(), ownerPid), owner);
+        int fd = UnixSockets.connect(ControlServer.socketName(OwnIds.uid(), ownerPid), owner);
         ControlSocket socket = new ControlSocket(fd, owner);
         UnixSockets.Peer peer;
         try {
@@ -40,7 +41,7 @@ public final class ControlClient implements AutoCloseable {
             socket.close();
             throw e;
         }
-        if (peer.pid() != ownerPid || peer.uid() != Native.uid()) {
+        if (peer.pid() != ownerPid || peer.uid() != OwnIds.uid()) {
             socket.close();
             throw new SandboxException("the operations socket of " + owner + " is held by process " + peer.pid()
                     + " of uid " + peer.uid() + ", not by that process of this user; refusing to talk to it", 0);

@@ -14,6 +14,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.os.UnixSockets;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
@@ -56,7 +57,7 @@ public final class ControlServer {
             synchronized (ControlServer.class) {
                 s = shared;
                 if (s == null) {
-                    String name = socketName(Native.uid(), ProcessHandle.current().pid());
+                    String name = socketName(OwnIds.uid(), ProcessHandle.current().pid());
                     s = new ControlServer(UnixSockets.listen(name, "the sandboxed operations socket"));
                     Thread accepter = new Thread(s::acceptLoop, "sandboxed-operations-accept");
                     accepter.setDaemon(true);
@@ -128,8 +129,8 @@ public final class ControlServer {
      * reach the abstract socket; its namespaces are the sandbox's own (or unreadable: sandbox-init is not dumpable).
      */
     private static Optional<String> refusal(UnixSockets.Peer peer) {
-        if (peer.uid() != Native.uid()) {
-            return Optional.of("refused: uid " + peer.uid() + " does not own the sandboxes of this JVM (uid " + Native.uid() + ")");
+        if (peer.uid() != OwnIds.uid()) {
+            return Optional.of("refused: uid " + peer.uid() + " does not own the sandboxes of this JVM (uid " + OwnIds.uid() + ")");
         }
         for (String ns : new String[] {"user", "mnt"}) {
             String own = namespace("self", ns);

@@ -30,6 +30,7 @@ import com.github.luben.zstd.ZstdInputStream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.result.Errno;
 
@@ -105,7 +106,7 @@ public final class LayerExtractor {
 
     /** {@code initBinary}: the verified sandbox-init that gives rootless owners. */
     public static LayerExtractor forThisProcess(Supplier<Path> initBinary) {
-        boolean root = Native.libc().geteuid() == 0;
+        boolean root = OwnIds.effectiveUid() == 0;
         return new LayerExtractor(root, root ? Optional.empty()
                 : Optional.of(new OwnerApplier(OwnerPolicy.current(), initBinary)));
     }

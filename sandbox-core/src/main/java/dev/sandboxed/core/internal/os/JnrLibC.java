@@ -135,18 +135,10 @@ final class JnrLibC implements LibC {
 
         int posix_spawn_file_actions_destroy(Pointer fileActions);
 
-        int getuid();
-
-        int getgid();
-
-        int geteuid();
-
         int gettid();
 
         @SaveError
         int setpriority(int which, int who, int prio);
-
-        int getpid();
 
         @SaveError
         int syscall(long number, int arg1, int arg2);
@@ -353,21 +345,6 @@ final class JnrLibC implements LibC {
     }
 
     @Override
-    public int getuid() {
-        return c.getuid();
-    }
-
-    @Override
-    public int getgid() {
-        return c.getgid();
-    }
-
-    @Override
-    public int geteuid() {
-        return c.geteuid();
-    }
-
-    @Override
     public int gettid() {
         return c.gettid();
     }
@@ -375,11 +352,6 @@ final class JnrLibC implements LibC {
     @Override
     public int setpriority(int which, int who, int prio) {
         return c.setpriority(which, who, prio);
-    }
-
-    @Override
-    public int getpid() {
-        return c.getpid();
     }
 
     @Override

@@ -94,17 +94,9 @@ public interface LibC {
 
     int posix_spawn_file_actions_destroy(ByteBuffer fileActions);
 
-    int getuid();
-
-    int getgid();
-
-    int geteuid();
-
     int gettid();
 
     int setpriority(int which, int who, int prio);
-
-    int getpid();
 
     /** pidfd_open(2), which glibc has no wrapper for here. */
     int pidfd_open(int pid, int flags);

@@ -245,18 +245,6 @@ public final class Native {
         return LIBC.pidfd_open(pid, 0);
     }
 
-    public static int uid() {
-        return LIBC.getuid();
-    }
-
-    public static int gid() {
-        return LIBC.getgid();
-    }
-
-    public static int pid() {
-        return LIBC.getpid();
-    }
-
     /**
      * posix_spawn with stdin from /dev/null and {@code passFd} as descriptor 3 in the child.
      * The JDK's ProcessBuilder cannot hand a child a socket, which is why this exists.

@@ -10,6 +10,8 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
+import dev.sandboxed.core.internal.host.OwnIds;
+
 /** A directory only this user can enter: created 0700, and refused if someone else owns it or it is a symlink. */
 public final class PrivateDirectory {
     private PrivateDirectory() {
@@ -29,7 +31,7 @@ public final class PrivateDirectory {
             throw new IOException(dir + " is not a directory (or is a symlink)");
         }
         Object owner = Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS);
-        if (owner instanceof Integer uid && uid != Native.uid()) {
+        if (owner instanceof Integer uid && uid != OwnIds.uid()) {
             throw new IOException(dir + " belongs to uid " + uid + ", not to this user");
         }
         Set<PosixFilePermission> perms = attrs.permissions();

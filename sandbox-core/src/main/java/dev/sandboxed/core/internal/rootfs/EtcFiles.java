@@ -11,8 +11,8 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 
 import dev.sandboxed.core.internal.egress.EgressTool;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.image.VerifyingInputStream;
-import dev.sandboxed.core.internal.os.Native;
 
 /**
  * The /etc/hostname and /etc/hosts of an image sandbox: files named by their content in the image cache's
@@ -67,7 +67,7 @@ record EtcFiles(Path hostname, Path hosts) {
             }
         }
         if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)
-                || (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS) != Native.libc().getuid()) {
+                || (Integer) Files.getAttribute(dir, "unix:uid", LinkOption.NOFOLLOW_LINKS) != OwnIds.uid()) {
             throw new IOException(dir + " is not a directory of this user's");
         }
         return dir;

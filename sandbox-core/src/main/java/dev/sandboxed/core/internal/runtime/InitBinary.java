@@ -14,7 +14,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
 
-import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.os.PrivateDirectory;
 import dev.sandboxed.core.result.SandboxException;
 
@@ -84,7 +84,7 @@ public final class InitBinary {
             return PrivateDirectory.ensure(preferred);
         } catch (IOException e) {
             try {
-                return PrivateDirectory.ensure(Path.of(System.getProperty("java.io.tmpdir"), "sandboxed-cache-" + Native.uid()));
+                return PrivateDirectory.ensure(Path.of(System.getProperty("java.io.tmpdir"), "sandboxed-cache-" + OwnIds.uid()));
             } catch (IOException e2) {
                 throw new UncheckedIOException("create a cache directory for sandbox-init", e2);
             }

@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.os.UnixSockets;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
@@ -72,12 +73,12 @@ final class OutputPipes {
         if (rest.isEmpty()) {
             return;
         }
-        String name = "sandboxed-ops/" + Native.uid() + "/" + keeper; // ControlServer.socketName, which is above us
+        String name = "sandboxed-ops/" + OwnIds.uid() + "/" + keeper; // ControlServer.socketName, which is above us
         try {
             int fd = UnixSockets.connect(name, "keeper " + keeper);
             try (ControlSocket socket = new ControlSocket(fd, "keeper " + keeper)) {
                 UnixSockets.Peer peer = UnixSockets.peer(fd);
-                if (peer.pid() != keeper || peer.uid() != Native.uid()) {
+                if (peer.pid() != keeper || peer.uid() != OwnIds.uid()) {
                     throw new SandboxException("@" + name + " is held by process " + peer.pid() + ", not the keeper", 0);
                 }
                 for (int i = 0; i < rest.size(); i += Protocol.MAX_FDS) {

@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import dev.sandboxed.core.internal.host.HostFacts;
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.internal.network.HostsFile;
 import dev.sandboxed.core.internal.network.Subnets;
 import dev.sandboxed.core.internal.os.Native;
@@ -181,8 +182,8 @@ public final class RuntimeNetwork {
             Path resolv = state.directory().resolve("resolv.conf");
             Files.writeString(resolv, RESOLV_CONF, StandardCharsets.US_ASCII);
             Files.setPosixFilePermissions(resolv, PosixFilePermissions.fromString("rw-r--r--"));
-            boolean root = Native.uid() == 0;
-            server.createNetwork(id, root ? null : "deny", "0 " + Native.uid() + " 1", "0 " + Native.gid() + " 1");
+            boolean root = OwnIds.uid() == 0;
+            server.createNetwork(id, root ? null : "deny", "0 " + OwnIds.uid() + " 1", "0 " + OwnIds.gid() + " 1");
             IdMapPlan defaults = IdMapPlan.forSpec(SandboxSpec.defaults(), HostFacts.current());
             Optional<IdMapPlan> slotIds = defaults.uidMapCommand().isEmpty() ? Optional.of(defaults) : Optional.empty();
             RuntimeNetwork network = new RuntimeNetwork(id, name, subnet, server, state, hosts, resolv, slotIds);

@@ -77,11 +77,7 @@ final class FfmLibC implements LibC {
     private static final MethodHandle FA_ADDOPEN =
             plain("posix_spawn_file_actions_addopen", JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
     private static final MethodHandle FA_DESTROY = plain("posix_spawn_file_actions_destroy", JAVA_INT, ADDRESS);
-    private static final MethodHandle GETUID = plain("getuid", JAVA_INT);
-    private static final MethodHandle GETGID = plain("getgid", JAVA_INT);
-    private static final MethodHandle GETEUID = plain("geteuid", JAVA_INT);
     private static final MethodHandle GETTID = plain("gettid", JAVA_INT);
-    private static final MethodHandle GETPID = plain("getpid", JAVA_INT);
     private static final MethodHandle SETPRIORITY = errno("setpriority", JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle MKNOD = errno("mknod", JAVA_INT, ADDRESS, JAVA_INT, JAVA_LONG);
     private static final MethodHandle CHMOD = errno("chmod", JAVA_INT, ADDRESS, JAVA_INT);
@@ -528,33 +524,6 @@ final class FfmLibC implements LibC {
     }
 
     @Override
-    public int getuid() {
-        try {
-            return (int) GETUID.invokeExact();
-        } catch (Throwable t) {
-            throw failed(t);
-        }
-    }
-
-    @Override
-    public int getgid() {
-        try {
-            return (int) GETGID.invokeExact();
-        } catch (Throwable t) {
-            throw failed(t);
-        }
-    }
-
-    @Override
-    public int geteuid() {
-        try {
-            return (int) GETEUID.invokeExact();
-        } catch (Throwable t) {
-            throw failed(t);
-        }
-    }
-
-    @Override
     public int gettid() {
         try {
             return (int) GETTID.invokeExact();
@@ -567,15 +536,6 @@ final class FfmLibC implements LibC {
     public int setpriority(int which, int who, int prio) {
         try {
             return (int) SETPRIORITY.invokeExact(errnoState(), which, who, prio);
-        } catch (Throwable t) {
-            throw failed(t);
-        }
-    }
-
-    @Override
-    public int getpid() {
-        try {
-            return (int) GETPID.invokeExact();
         } catch (Throwable t) {
             throw failed(t);
         }

@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.internal.host.OwnIds;
 import dev.sandboxed.core.testing.RootDirectories;
 
 /** Reading a file of a root directory never reads, waits on or allocates for anything outside the root's files. */
@@ -82,7 +83,7 @@ class RootFilesTest {
 
     @Test
     void aDeviceNodeIsRefused() throws Exception {
-        assumeThat(Native.uid()).as("mknod needs root").isZero();
+        assumeThat(OwnIds.uid()).as("mknod needs root").isZero();
         Process mknod = new ProcessBuilder("mknod", etc.resolve("passwd").toString(), "c", "1", "5").inheritIO().start();
         assertThat(mknod.waitFor()).isZero();
         refused("/etc/passwd", "is a character device, not a regular file");
