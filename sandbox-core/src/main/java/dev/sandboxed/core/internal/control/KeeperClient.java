@@ -5,6 +5,7 @@ import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
+import dev.sandboxed.core.internal.os.Kill;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
@@ -139,7 +140,7 @@ public final class KeeperClient implements AutoCloseable {
                     LOG.log(Level.WARNING, "sandbox " + state.id() + " did not end within " + REMOVE_TIMEOUT.toSeconds()
                             + " s of its shutdown; killing its keeper " + state.ownerPid());
                     if (isKeeper(state)) {
-                        Native.kill((int) state.ownerPid(), Native.SIGKILL);
+                        Kill.forcibly(state.ownerPid());
                     }
                     break;
                 }
