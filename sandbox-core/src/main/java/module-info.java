@@ -33,7 +33,7 @@ module dev.sandboxed.core {
     exports dev.sandboxed.core.internal.seccomp to dev.sandboxed.junit;
 
     // jnr-ffi implements JnrLibC.Calls at run time (Java 17-21), the extension removes its JVMs' shared directories
-    // (OwnTree) and makes their event FIFOs; Jackson reads and writes the state entries.
+    // (OwnTree); Jackson reads and writes the state entries.
     exports dev.sandboxed.core.internal.os to org.jnrproject.ffi, dev.sandboxed.junit;
     opens dev.sandboxed.core.internal.state to com.fasterxml.jackson.databind;
 }

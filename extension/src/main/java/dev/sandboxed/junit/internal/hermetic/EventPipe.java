@@ -2,6 +2,7 @@ package dev.sandboxed.junit.internal.hermetic;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -17,8 +18,6 @@ import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-
-import dev.sandboxed.core.internal.os.Native;
 
 /**
  * This JVM's end of the events FIFO (see {@link Wire}): made and opened before the sandboxed JVM starts and read on a
@@ -54,13 +53,32 @@ final class EventPipe {
 
     /** Makes the FIFO {@code fifo} (mode 0600) and opens it: nothing blocks, as this JVM holds both ends. */
     static EventPipe create(Path fifo) throws IOException {
-        Native.mkfifo(fifo.toString(), 0600, "the sandboxed JVM's events");
+        makeFifo(fifo);
         FileChannel in = FileChannel.open(fifo, StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS);
         try {
             return new EventPipe(in, FileChannel.open(fifo, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS));
         } catch (IOException | RuntimeException e) {
             in.close();
             throw e;
+        }
+    }
+
+    /** mkfifo(1): the JDK cannot make a FIFO, and a libc call would need native access (a warning on Java 22+). */
+    private static void makeFifo(Path fifo) throws IOException {
+        Process mkfifo =
+                new ProcessBuilder("mkfifo", "-m", "600", "--", fifo.toString()).redirectErrorStream(true).start();
+        String output = new String(mkfifo.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        int status;
+        try {
+            status = mkfifo.waitFor();
+        } catch (InterruptedException e) {
+            mkfifo.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while making " + fifo);
+        }
+        if (status != 0) {
+            throw new IOException(
+                    "mkfifo " + fifo + " for the sandboxed JVM's events failed (exit " + status + "): " + output);
         }
     }
 

@@ -7,6 +7,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +39,26 @@ class EventPipeTest {
         assertThat(events.stream().map(e -> e.path("n").asInt())).isSorted();
         assertThat(events.get(999).path("n").asInt()).isEqualTo(999);
         assertThat(kills).hasValue(0);
+    }
+
+    @Test
+    void theFifoIsTheOwnersAlone() throws IOException {
+        EventPipe pipe = EventPipe.create(dir.resolve(Wire.EVENTS));
+        pipe.start(() -> { });
+        assertThat(Files.isRegularFile(dir.resolve(Wire.EVENTS), LinkOption.NOFOLLOW_LINKS)).isFalse();
+        assertThat(Files.getAttribute(dir.resolve(Wire.EVENTS), "unix:mode", LinkOption.NOFOLLOW_LINKS))
+                .as("a FIFO, mode 0600").isEqualTo(0010600);
+        assertThat(pipe.end()).isEmpty();
+    }
+
+    @Test
+    void somethingAlreadyInItsPlaceIsNeitherReplacedNorFollowed() throws IOException {
+        Path elsewhere = Files.writeString(dir.resolve("elsewhere"), "not events");
+        Files.createSymbolicLink(dir.resolve(Wire.EVENTS), elsewhere);
+        assertThatThrownBy(() -> EventPipe.create(dir.resolve(Wire.EVENTS))).isInstanceOf(IOException.class)
+                .hasMessageContaining("mkfifo " + dir.resolve(Wire.EVENTS)).hasMessageContaining("exists");
+        assertThat(Files.isSymbolicLink(dir.resolve(Wire.EVENTS))).isTrue();
+        assertThat(Files.readString(elsewhere)).isEqualTo("not events");
     }
 
     @Test

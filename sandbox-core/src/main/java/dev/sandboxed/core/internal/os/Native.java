@@ -177,12 +177,6 @@ public final class Native {
     }
 
     /** A FIFO at {@code path} (mknod with S_IFIFO: the JDK cannot make one), with {@code mode}. */
-    public static void mkfifo(String path, int mode, String purpose) {
-        if (LIBC.mknod(path, 0010000 | mode, 0) < 0) {
-            throw failure("mkfifo " + path + " for " + purpose);
-        }
-    }
-
     public static void close(int fd) {
         if (fd >= 0) {
             LIBC.close(fd);
