@@ -171,15 +171,15 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
         /* Java and the keeper send the held filter's bytes; the kernel allows one listener per chain (EBUSY). */
         return fail(f, EBUSY, "load seccomp filter: the init holds the sandbox's filter with its listener");
     }
-    /* A large process: its strings are in a sealed memfd (fds[3]), mapped only while they are copied. */
+    /* A large process: its strings are in a sealed memfd (the last descriptor), mapped only while they are copied. */
     const unsigned char *memfd = NULL;
     size_t memfd_len = 0;
     if (field_present(&argv_memfd)) {
-        if (m->nfds != 4) {
+        if (m->nfds < 1) {
             return fail(f, EINVAL, "parse process: F_ARGV_MEMFD without its descriptor");
         }
         memfd_len = field_u32(&argv_memfd);
-        if (map_sealed_memfd(m->fds[3], memfd_len, MAX_ARGV_MEMFD, &memfd, f) < 0) return -1;
+        if (map_sealed_memfd(m->fds[m->nfds - 1], memfd_len, MAX_ARGV_MEMFD, &memfd, f) < 0) return -1;
     }
     int rc = parse_exec_strings(m, memfd, memfd_len, &d->strings, f);
     if (memfd != NULL) munmap((void *)memfd, memfd_len);

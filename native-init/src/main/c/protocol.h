@@ -51,7 +51,8 @@ enum kind {
     K_PUBLISH_FAILED = 19,    /* F_PORT, F_STEP, F_ERRNO: a K_PUBLISH the init could not act on (the mapping is
                                  gone: its socket closed) */
     /* Java -> sandbox init */
-    K_EXEC = 20,           /* process description; fds: [stdin, stdout, stderr, argument memfd if F_ARGV_MEMFD] */
+    K_EXEC = 20,           /* process description; fds: [stdin, stdout, stderr but those in F_STDIO_NULL, argument
+                              memfd if F_ARGV_MEMFD] */
     K_SIGNAL = 21,         /* F_EXEC_ID (0: every process), F_SIGNO, optional F_PGID */
     K_SHUTDOWN = 22,       /* kill everything and exit */
     K_GET_NAMESPACES = 23, /* answered with K_NAMESPACES */
@@ -148,7 +149,7 @@ enum tag {
     F_MAIN = 50,           /* u32: when this process exits, the sandbox ends with its status */
     F_NEW_SESSION = 51,    /* u32: setsid() so the process has no controlling terminal */
     F_NO_NEW_PRIVS = 52,   /* u32 */
-    F_ARGV_MEMFD = 53,     /* u32: size in bytes of the argument memfd, fds[3] (see below) */
+    F_ARGV_MEMFD = 53,     /* u32: size in bytes of the argument memfd, the last descriptor (see below) */
     F_CONTROL_JSON = 60,   /* string: a K_CONTROL_REQUEST's or K_CONTROL_REPLY's JSON object */
 
     /* Lifecycle hooks the init runs itself, in the sandbox's namespaces */
@@ -188,6 +189,8 @@ enum tag {
                             same host address and port (an IPv4-mapped IPv6 one for 127.0.0.0/8) */
     F_PUBLISHED = 90,    /* u32, K_HOST_CONNECT: F_PORT is a bypassed published container port: connect to the host
                             socket of that mapping (its host address and port), for a connection made inside */
+    F_STDIO_NULL = 91,   /* u32, K_EXEC: bit i set: stream i (0 stdin, 1 stdout, 2 stderr) is the /dev/null the init
+                            opened before any process ran; no descriptor is sent for it */
 };
 
 /*
@@ -300,7 +303,7 @@ enum tag {
 /*
  * F_ARGV_MEMFD (Java -> sandbox init, K_EXEC): arguments and environment too large for one message (Java sends
  * them this way above 64 KiB; a message is at most MAX_MESSAGE, and the socket buffers cap it lower) travel in a
- * memfd, passed as the fourth descriptor after stdin, stdout and stderr. The field's u32 is its size, at most
+ * memfd, passed as the last descriptor, after the stdio ones. The field's u32 is its size, at most
  * MAX_ARGV_MEMFD. Before sending, Java seals it against every change (F_SEAL_SHRINK, F_SEAL_GROW,
  * F_SEAL_WRITE, F_SEAL_SEAL); the init refuses one that is not sealed or whose size differs.
  * Content: F_ARG and F_ENV fields in the message encoding (u32 tag, u32 length, bytes; native order, no

@@ -132,6 +132,7 @@ public final class Protocol {
     public static final int F_SECCOMP_BIND = 88;
     public static final int F_BYPASS = 89;
     public static final int F_PUBLISHED = 90;
+    public static final int F_STDIO_NULL = 91;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;

@@ -289,7 +289,10 @@ public final class InitConnection {
             register(p);
             outputPipes.put(execId, stdio.outputPipes());
             try (ExecMessage exec = execMessage.apply(execId)) {
-                socket.send(exec.message(), exec.fds(stdio.childFds()));
+                if (stdio.nullStreams() != 0) {
+                    exec.message().putU32(Protocol.F_STDIO_NULL, stdio.nullStreams());
+                }
+                socket.send(exec.message(), exec.fds(stdio.sentFds()));
             }
         } catch (RuntimeException e) {
             processes.remove(execId);

@@ -18,8 +18,10 @@ import dev.sandboxed.core.spec.Stdio;
  * Child ends are closed as soon as they were sent; parent ends live with the process handle.
  */
 public final class StdioSetup {
-    private final int[] childFds = new int[3];
+    private final int[] childFds = {-1, -1, -1};
     private final boolean[] ownedChild = new boolean[3];
+    /** Bit i: stream i is discarded, the init's own /dev/null (F_STDIO_NULL), and no descriptor goes with it. */
+    private int nullStreams;
     /** With {@link #openRaw}: the Java ends of pipes as plain descriptors (-1 where not a pipe). */
     private final int[] rawParentFds = {-1, -1, -1};
     private boolean raw;
@@ -88,8 +90,7 @@ public final class StdioSetup {
             return null;
         }
         if (stdio instanceof Stdio.Discard) {
-            childFds[index] = Native.open("/dev/null", input ? Native.O_RDONLY : Native.O_WRONLY, 0, name);
-            ownedChild[index] = true;
+            nullStreams |= 1 << index;
             return null;
         }
         if (stdio instanceof Stdio.File f) {
@@ -148,8 +149,20 @@ public final class StdioSetup {
         }
     }
 
-    public int[] childFds() {
-        return childFds;
+    /** The descriptors that go with the exec message: those of the streams that are not {@link #nullStreams}. */
+    public int[] sentFds() {
+        int[] sent = new int[3 - Integer.bitCount(nullStreams)];
+        for (int i = 0, n = 0; i < 3; i++) {
+            if ((nullStreams & 1 << i) == 0) {
+                sent[n++] = childFds[i];
+            }
+        }
+        return sent;
+    }
+
+    /** The F_STDIO_NULL bits: the streams the init gives its /dev/null. */
+    public int nullStreams() {
+        return nullStreams;
     }
 
     public OutputStream stdin() {
