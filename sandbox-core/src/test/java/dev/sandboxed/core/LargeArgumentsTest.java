@@ -23,6 +23,7 @@ import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.Rlimit;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.spec.SpecException;
+import dev.sandboxed.core.spec.Stdio;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
@@ -115,6 +116,17 @@ class LargeArgumentsTest {
     void largeArgumentsReachASpawnedProcess() throws Exception {
         List<String> args = strings(100, 15_000);
         SandboxProcess p = sandbox.spawn(countingArguments(args));
+        String stdout = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor().exitCode()).isZero();
+        assertThat(stdout).isEqualTo(expectedCountAndDigest(args));
+    }
+
+    /** Stdin piped: the memfd comes after three stdio descriptors (a discarded stdin is the init's own /dev/null). */
+    @Test
+    void largeArgumentsReachAProcessWithEveryStreamSent() throws Exception {
+        List<String> args = strings(100, 15_000);
+        SandboxProcess p = sandbox.spawn(countingArguments(args).toBuilder().stdin(Stdio.pipe()).build());
+        p.stdin().close();
         String stdout = new String(p.stdout().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor().exitCode()).isZero();
         assertThat(stdout).isEqualTo(expectedCountAndDigest(args));
