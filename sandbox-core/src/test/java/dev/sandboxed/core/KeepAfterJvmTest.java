@@ -26,7 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.control.KeeperClient;
-import dev.sandboxed.core.internal.os.Kill;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.ExecProfile;
 import dev.sandboxed.core.internal.state.SandboxState;
@@ -230,7 +229,7 @@ class KeepAfterJvmTest {
             SandboxState state = state(stateDir, kept.id());
             assertThat(exec(stateDir, state, "echo alive", 0)).isEqualTo("alive\n");
 
-            Kill.forcibly(state.ownerPid()); // the keeper: the init's socket closes with it
+            Native.kill((int) state.ownerPid(), Native.SIGKILL); // the keeper: the init's socket closes with it
             assertThat(Probes.eventually(10, () -> !Probes.processAlive(kept.initPid()))).as("init ends").isTrue();
             LeftBehind.in(stateDir).assertRemovedByNextRuntime();
         } finally {

@@ -19,7 +19,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
-import dev.sandboxed.core.internal.os.Kill;
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.NetworkMode;
 import dev.sandboxed.core.spec.PortMapping;
@@ -229,7 +229,7 @@ class NetworkTest {
             try (Sandbox first = runtime.start(member("orphaned", "first"))) {
                 String stat = Files.readString(Path.of("/proc/" + first.pid() + "/stat"));
                 server = Integer.parseInt(stat.substring(stat.lastIndexOf(')') + 2).split(" ")[1]);
-                Kill.forcibly(server);
+                Native.kill(server, Native.SIGKILL);
                 first.waitFor(Duration.ofSeconds(10));
             }
             assertThatThrownBy(() -> runtime.start(member("orphaned", "second")))

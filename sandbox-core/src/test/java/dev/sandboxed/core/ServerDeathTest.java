@@ -12,7 +12,7 @@ import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
-import dev.sandboxed.core.internal.os.Kill;
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.result.ExitReason;
 import dev.sandboxed.core.result.ExitStatus;
 import dev.sandboxed.core.result.SandboxException;
@@ -34,7 +34,7 @@ class ServerDeathTest {
                 Sandbox running = runtime.start(SandboxSpec.defaults());
                 SandboxProcess sleeper = running.spawn(ProcessSpec.of("sleep", "60"));
                 int server = parentOf(running.pid());
-                Kill.forcibly(server);
+                Native.kill(server, Native.SIGKILL);
 
                 ExitStatus ended = sleeper.waitFor();
                 assertThat(ended.reason()).isEqualTo(ExitReason.SANDBOX_ENDED);

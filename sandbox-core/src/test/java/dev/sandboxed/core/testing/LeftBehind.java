@@ -15,7 +15,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.SandboxRuntime;
-import dev.sandboxed.core.internal.os.Kill;
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.SandboxStarter;
 import dev.sandboxed.core.internal.state.SandboxState;
 
@@ -60,7 +60,7 @@ public final class LeftBehind {
     public LeftBehind withKeepersKilled() {
         for (SandboxState state : states) {
             if (state.keptAfterJvm() && SandboxStarter.startTime(state.ownerPid()) == state.keeperStartTime()) {
-                Kill.forcibly(state.ownerPid());
+                Native.kill((int) state.ownerPid(), Native.SIGKILL);
             }
         }
         return this;

@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.function.Consumer;
 import java.util.function.IntConsumer;
 
-import dev.sandboxed.core.internal.os.Kill;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
@@ -140,7 +139,7 @@ public final class KeeperClient implements AutoCloseable {
                     LOG.log(Level.WARNING, "sandbox " + state.id() + " did not end within " + REMOVE_TIMEOUT.toSeconds()
                             + " s of its shutdown; killing its keeper " + state.ownerPid());
                     if (isKeeper(state)) {
-                        Kill.forcibly(state.ownerPid());
+                        Native.kill((int) state.ownerPid(), Native.SIGKILL);
                     }
                     break;
                 }

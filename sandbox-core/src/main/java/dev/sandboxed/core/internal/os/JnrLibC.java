@@ -118,6 +118,9 @@ final class JnrLibC implements LibC {
         int name_to_handle_at(int dirfd, String path, Pointer handle, Pointer mountId, int flags);
 
         @SaveError
+        int kill(int pid, int signal);
+
+        @SaveError
         int waitpid(int pid, @Out int[] status, int options);
 
         @SaveError
@@ -301,6 +304,11 @@ final class JnrLibC implements LibC {
     @Override
     public int name_to_handle_at(int dirfd, String path, ByteBuffer handle, ByteBuffer mountId, int flags) {
         return c.name_to_handle_at(dirfd, path, p(handle), p(mountId), flags);
+    }
+
+    @Override
+    public int kill(int pid, int signal) {
+        return c.kill(pid, signal);
     }
 
     @Override

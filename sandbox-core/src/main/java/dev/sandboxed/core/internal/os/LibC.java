@@ -79,6 +79,8 @@ public interface LibC {
     /** name_to_handle_at(2): {@code handle} a {@code struct file_handle}, {@code mountId} an int. */
     int name_to_handle_at(int dirfd, String path, ByteBuffer handle, ByteBuffer mountId, int flags);
 
+    int kill(int pid, int signal);
+
     int waitpid(int pid, int[] status, int options);
 
     /** posix_spawn(3) without attributes; the child's pid in {@code pid[0]}. */

@@ -223,6 +223,10 @@ public final class Native {
         LIBC.setpriority(0 /* PRIO_PROCESS: with a thread id, that thread */, LIBC.gettid(), 10);
     }
 
+    public static boolean kill(int pid, int signal) {
+        return LIBC.kill(pid, signal) == 0;
+    }
+
     /** Reaps a child started with {@link #spawn}; returns true once it has exited. */
     public static boolean reap(int pid, boolean block) {
         int[] status = new int[1];

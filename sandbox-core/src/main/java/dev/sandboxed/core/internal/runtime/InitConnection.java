@@ -22,7 +22,6 @@ import java.util.function.IntFunction;
 import java.util.function.Supplier;
 
 import dev.sandboxed.core.internal.os.HostSockets;
-import dev.sandboxed.core.internal.os.Kill;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
@@ -422,7 +421,7 @@ public final class InitConnection {
                 // the init exited meanwhile
             }
             if (!Uninterruptibly.await(ended, Duration.ofSeconds(5))) {
-                Kill.forcibly(initPid);
+                Native.kill(initPid, Native.SIGKILL);
             }
         }
         socket.close();

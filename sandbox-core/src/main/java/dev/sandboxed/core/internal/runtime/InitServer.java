@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 
-import dev.sandboxed.core.internal.os.Kill;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
@@ -245,7 +244,7 @@ public final class InitServer implements AutoCloseable {
 
     /** The server's socket failed: it is dying (it closes the socket only at exit), so it is reaped here. */
     private SandboxException diedOr(SandboxException failure, boolean beforeRequest) {
-        Kill.forcibly(pid); // no effect on how it died if it is exiting already
+        Native.kill(pid, Native.SIGKILL); // no effect on how it died if it is exiting already
         return death(true).<SandboxException>map(message -> new DiedException(message, beforeRequest)).orElse(failure);
     }
 

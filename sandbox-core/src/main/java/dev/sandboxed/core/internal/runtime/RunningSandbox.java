@@ -17,7 +17,6 @@ import dev.sandboxed.core.internal.cgroup.SandboxCgroup;
 import dev.sandboxed.core.internal.egress.EgressLink;
 import dev.sandboxed.core.internal.hooks.OciState;
 import dev.sandboxed.core.internal.image.ImageUse;
-import dev.sandboxed.core.internal.os.Kill;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.Protocol;
 import dev.sandboxed.core.internal.seccomp.SeccompFilter;
@@ -307,7 +306,7 @@ public final class RunningSandbox {
         try {
             connection.shutDown(initPid);
             if (!initExit.await(Duration.ofSeconds(5))) {
-                Kill.forcibly(initPid); // it hung up but does not exit: it must not outlive close()
+                Native.kill(initPid, Native.SIGKILL); // it hung up but does not exit: it must not outlive close()
                 initExit.await(Duration.ofSeconds(5));
             }
             if (!spec.has(Namespace.PID)) {

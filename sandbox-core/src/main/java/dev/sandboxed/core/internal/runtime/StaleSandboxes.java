@@ -8,7 +8,7 @@ import java.util.Optional;
 import java.util.function.Consumer;
 
 import dev.sandboxed.core.internal.cgroup.CgroupCleaner;
-import dev.sandboxed.core.internal.os.Kill;
+import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.state.SandboxState;
 
 /**
@@ -40,11 +40,11 @@ public final class StaleSandboxes {
         }
         SandboxState s = state.get();
         if (s.keptAfterJvm() && SandboxStarter.startTime(s.ownerPid()) == s.keeperStartTime()) {
-            Kill.forcibly(s.ownerPid()); // its time ran out: the init's socket closes with it
+            Native.kill((int) s.ownerPid(), Native.SIGKILL); // its time ran out: the init's socket closes with it
         }
         boolean initAlive = s.initPid() > 0 && s.initStartTime() != 0 && initRuns(s);
         if (initAlive) {
-            Kill.forcibly(s.initPid());
+            Native.kill((int) s.initPid(), Native.SIGKILL);
         }
         CgroupCleaner.removeStale(s.cgroups().stream().map(Path::of).toList());
         DiskLayers.removeIfPresent(id);

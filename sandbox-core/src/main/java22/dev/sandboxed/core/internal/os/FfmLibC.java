@@ -67,6 +67,7 @@ final class FfmLibC implements LibC {
     private static final MethodHandle STATX = errno("statx", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS);
     private static final MethodHandle NAME_TO_HANDLE_AT =
             errno("name_to_handle_at", JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, JAVA_INT);
+    private static final MethodHandle KILL = errno("kill", JAVA_INT, JAVA_INT, JAVA_INT);
     private static final MethodHandle WAITPID = errno("waitpid", JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT);
     private static final MethodHandle POSIX_SPAWN =
             errno("posix_spawn", JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);
@@ -442,6 +443,15 @@ final class FfmLibC implements LibC {
             MemorySegment p = cString(scratch(bytes.length), bytes);
             return (int) NAME_TO_HANDLE_AT.invokeExact(errnoState(), dirfd, p, segment(handle), segment(mountId),
                     flags);
+        } catch (Throwable t) {
+            throw failed(t);
+        }
+    }
+
+    @Override
+    public int kill(int pid, int signal) {
+        try {
+            return (int) KILL.invokeExact(errnoState(), pid, signal);
         } catch (Throwable t) {
             throw failed(t);
         }
