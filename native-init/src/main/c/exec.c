@@ -115,7 +115,7 @@ static int inherits_filter(const struct exec_desc *d) {
         memcmp(d->filter, held_filter.bytes, held_filter.len) == 0;
 }
 
-static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
+static int parse(const struct msg *m, int argv_memfd, struct exec_desc *d, struct failure *f) {
     d->strings = (struct exec_strings){ 0 };
     d->cwd = NULL;
     d->uid = 0;
@@ -128,12 +128,12 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
     d->filter = NULL;
     d->filter_len = 0;
     d->notify = 0;
-    struct field argv_memfd = { 0 };
+    struct field argv_memfd_field = { 0 };
     size_t pos = 0;
     struct field fl;
     while (msg_next(m, &pos, &fl)) {
         switch (fl.tag) {
-        case F_ARGV_MEMFD: argv_memfd = fl; break;
+        case F_ARGV_MEMFD: argv_memfd_field = fl; break;
         case F_CWD:
             free(d->cwd);
             d->cwd = field_strdup(&fl);
@@ -171,15 +171,16 @@ static int parse(const struct msg *m, struct exec_desc *d, struct failure *f) {
         /* Java and the keeper send the held filter's bytes; the kernel allows one listener per chain (EBUSY). */
         return fail(f, EBUSY, "load seccomp filter: the init holds the sandbox's filter with its listener");
     }
-    /* A large process: its strings are in a sealed memfd (the last descriptor), mapped only while they are copied. */
+    /* A large process: its strings are in a sealed memfd (the message's last descriptor), mapped only while they are
+     * copied. */
     const unsigned char *memfd = NULL;
     size_t memfd_len = 0;
-    if (field_present(&argv_memfd)) {
-        if (m->nfds < 1) {
+    if (field_present(&argv_memfd_field)) {
+        if (argv_memfd < 0) {
             return fail(f, EINVAL, "parse process: F_ARGV_MEMFD without its descriptor");
         }
-        memfd_len = field_u32(&argv_memfd);
-        if (map_sealed_memfd(m->fds[m->nfds - 1], memfd_len, MAX_ARGV_MEMFD, &memfd, f) < 0) return -1;
+        memfd_len = field_u32(&argv_memfd_field);
+        if (map_sealed_memfd(argv_memfd, memfd_len, MAX_ARGV_MEMFD, &memfd, f) < 0) return -1;
     }
     int rc = parse_exec_strings(m, memfd, memfd_len, &d->strings, f);
     if (memfd != NULL) munmap((void *)memfd, memfd_len);
@@ -612,10 +613,10 @@ int exec_prepare(struct failure *f) {
     return child_stack_top(f) == NULL ? -1 : 0;
 }
 
-pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f) {
+pid_t exec_start(const struct msg *m, const int fds[3], int argv_memfd, int *listener, struct failure *f) {
     static struct exec_desc d;
     *listener = -1;
-    pid_t pid = parse(m, &d, f) < 0 ? -1 : start_child(&d, fds, listener, f);
+    pid_t pid = parse(m, argv_memfd, &d, f) < 0 ? -1 : start_child(&d, fds, listener, f);
     exec_strings_free(&d.strings);
     free(d.cwd);
     d.cwd = NULL;

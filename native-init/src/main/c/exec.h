@@ -7,11 +7,12 @@
 #include "util.h"
 
 /*
- * Forks and execs the process a K_EXEC message describes, with fds[0..2] as its stdio.
+ * Forks and execs the process a K_EXEC message describes, with fds[0..2] as its stdio and, when the message has
+ * F_ARGV_MEMFD, its arguments and environment in argv_memfd (-1 without).
  * Returns the pid once execve succeeded, or -1 with the failed step in `f`.
  * When the filter asks for user notifications, *listener receives the seccomp listener fd.
  */
-pid_t exec_start(const struct msg *m, const int fds[3], int *listener, struct failure *f);
+pid_t exec_start(const struct msg *m, const int fds[3], int argv_memfd, int *listener, struct failure *f);
 
 /*
  * Loads the sandbox's seccomp filter into the calling init, which its processes then inherit; a process whose

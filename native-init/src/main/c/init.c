@@ -67,9 +67,10 @@ static struct denial denials[MAX_DENIALS];
 static int ndenials;
 static int denials_dirty;
 static int control_fd = -1;
-/* Opened before any process of the sandbox runs, so none can have put something else there; given to the streams
- * a K_EXEC names in F_STDIO_NULL, which spares the JVM opening it and passing it in. */
-static int devnull_fd = -1;
+/* The init's stdio: the host's /dev/null, which the server opened in the host's mount namespace (server.c), so
+ * neither the spec's mounts nor a hook can change it. The streams a K_EXEC names in F_STDIO_NULL get it, which
+ * spares the JVM opening it and passing it in; they share one open file (flags, locks), as /dev/null allows. */
+#define INIT_DEVNULL 0
 static struct msg in;
 static struct msg out;
 static int in_truncated; /* in lost its descriptors (MSG_CTRUNC) */
@@ -180,18 +181,23 @@ static void handle_exec(void) {
     uint32_t exec_id = msg_find(&in, F_EXEC_ID, &fl) ? field_u32(&fl) : 0;
     int is_main = msg_find(&in, F_MAIN, &fl) && field_u32(&fl);
     struct failure f = { 0 };
-    uint32_t null_streams = msg_find(&in, F_STDIO_NULL, &fl) ? field_u32(&fl) & 7 : 0;
-    int sent_stdio = 3 - __builtin_popcount(null_streams);
-    int expected_fds = sent_stdio + (msg_find(&in, F_ARGV_MEMFD, &fl) ? 1 : 0); /* and a large process's memfd */
-    if (in.nfds != expected_fds) {
+    int null_valid = 1;
+    uint32_t null_streams = 0;
+    if (msg_find(&in, F_STDIO_NULL, &fl)) {
+        null_valid = fl.len == 4 && field_u32(&fl) <= 7;
+        null_streams = null_valid ? field_u32(&fl) : 0;
+    }
+    int has_memfd = msg_find(&in, F_ARGV_MEMFD, &fl);
+    int expected_fds = 3 - __builtin_popcount(null_streams) + has_memfd; /* and a large process's memfd */
+    if (!null_valid) {
+        fail(&f, EINVAL, "start process: F_STDIO_NULL must be a u32 of stdin (1), stdout (2) and stderr (4) bits");
+        report_failure(K_EXEC_FAILED, exec_id, &f);
+    } else if (in.nfds != expected_fds) {
         if (in_truncated) {
             fail(&f, EMFILE, "start process: sandbox-init has no descriptor left for its stdio");
         } else {
             fail(&f, EINVAL, "start process: expected %d descriptors, got %d", expected_fds, in.nfds);
         }
-        report_failure(K_EXEC_FAILED, exec_id, &f);
-    } else if (null_streams != 0 && devnull_fd < 0) {
-        fail(&f, ENOENT, "start process: the sandbox had no /dev/null to give it as stdio");
         report_failure(K_EXEC_FAILED, exec_id, &f);
     } else if (nprocs == MAX_PROCS) {
         fail(&f, EAGAIN, "start process: more than %d processes started", MAX_PROCS);
@@ -199,8 +205,8 @@ static void handle_exec(void) {
     } else {
         int listener = -1;
         int stdio[3];
-        for (int i = 0, sent = 0; i < 3; i++) stdio[i] = (null_streams & (1u << i)) ? devnull_fd : in.fds[sent++];
-        pid_t pid = exec_start(&in, stdio, &listener, &f);
+        for (int i = 0, sent = 0; i < 3; i++) stdio[i] = (null_streams & (1u << i)) ? INIT_DEVNULL : in.fds[sent++];
+        pid_t pid = exec_start(&in, stdio, has_memfd ? in.fds[in.nfds - 1] : -1, &listener, &f);
         if (pid < 0) {
             report_failure(K_EXEC_FAILED, exec_id, &f);
         } else {
@@ -490,7 +496,6 @@ static __attribute__((noinline)) void release_stack_below(void) {
 
 void init_loop(int control, const struct msg *create) {
     control_fd = control;
-    devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC | O_NOCTTY);
     /* Not dumpable: nothing in the sandbox may ptrace us or open /proc/1/fd or /proc/1/exe. */
     prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
     sigset_t mask;

@@ -55,24 +55,6 @@ static struct msg in;
 static struct msg out;
 static struct msg relay;
 
-/* Everything but the descriptors in keep[] (sorted here) is closed: the server's sockets must not stay alive. */
-static void close_all_but(int *keep, int n) {
-    for (int i = 1; i < n; i++) {
-        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
-            int t = keep[j];
-            keep[j] = keep[j - 1];
-            keep[j - 1] = t;
-        }
-    }
-    unsigned first = 3;
-    for (int i = 0; i < n; i++) {
-        if (keep[i] < 0) continue;
-        if ((unsigned)keep[i] > first) sys_close_range(first, (unsigned)keep[i] - 1, 0);
-        if ((unsigned)keep[i] + 1 > first) first = (unsigned)keep[i] + 1;
-    }
-    sys_close_range(first, ~0U, 0);
-}
-
 static int same_namespace(pid_t pid, const char *ns) {
     char path[64], own[128], theirs[128];
     snprintf(path, sizeof path, "/proc/self/ns/%s", ns);
@@ -327,7 +309,7 @@ void keeper_main(const struct msg *request, int jvm, uint64_t until, int report)
     profile = request;
     ndrains = request->nfds - 2;
     for (int i = 0; i < ndrains; i++) keep[4 + i] = drains[i] = request->fds[2 + i];
-    close_all_but(keep, 4 + ndrains);
+    close_fds_but(keep, 4 + ndrains);
     /* Not the JVM's stdio either: whoever reads the JVM's output (a build tool) waits for its end. */
     int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull >= 0) {

@@ -189,8 +189,8 @@ enum tag {
                             same host address and port (an IPv4-mapped IPv6 one for 127.0.0.0/8) */
     F_PUBLISHED = 90,    /* u32, K_HOST_CONNECT: F_PORT is a bypassed published container port: connect to the host
                             socket of that mapping (its host address and port), for a connection made inside */
-    F_STDIO_NULL = 91,   /* u32, K_EXEC: bit i set: stream i (0 stdin, 1 stdout, 2 stderr) is the /dev/null the init
-                            opened before any process ran; no descriptor is sent for it */
+    F_STDIO_NULL = 91,   /* u32, K_EXEC: bit i set: stream i (0 stdin, 1 stdout, 2 stderr) is the init's own stdio,
+                            the host's /dev/null; no descriptor is sent for it */
 };
 
 /*

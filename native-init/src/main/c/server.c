@@ -31,6 +31,11 @@
 
 /* Replies to Java on the control socket; the server's only one, so one buffer. */
 static struct msg reply;
+/* The host's /dev/null, opened once in the server's (the host's) mount namespace: each init takes it as its stdio
+ * and gives it to the streams a K_EXEC discards (F_STDIO_NULL), so neither the spec's mounts nor a hook decide what
+ * they are, and /proc/PID/fd shows /dev/null (a descriptor opened in the init's own copy of the mounts would show
+ * /null once the old root is detached). */
+static int host_devnull = -1;
 
 /*
  * The live networks: each an rtnetlink socket opened inside the network's namespace by its holder, which then
@@ -337,7 +342,7 @@ static _Noreturn void child_main(const struct create_request *req, int control, 
         close(sync_fd);
         sync_fd = -1;
     }
-    int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
+    int devnull = host_devnull >= 0 ? host_devnull : open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || dup2(devnull, 0) < 0 || dup2(devnull, 1) < 0 || dup2(devnull, 2) < 0) {
         fail(&f, errno, "redirect init stdio to /dev/null");
         setup_failed(req->sock, &f);
@@ -694,8 +699,8 @@ static pid_t clone_parked_init(const struct msg *request, int sock, int *sync, s
  */
 static _Noreturn void parked_main(const struct msg *park, int sock, pid_t server) {
     if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) < 0 || getppid() != server) _exit(0);
-    if (sock > 3) sys_close_range(3, (unsigned)sock - 1, 0);
-    sys_close_range((unsigned)sock + 1, ~0U, 0);
+    int keep[] = { sock, host_devnull }; /* the init it makes takes the host's /dev/null as its stdio */
+    close_fds_but(keep, 2);
     forget_server_tables();
     struct failure joined = { 0 };
     join_cgroups_of(getpid(), park, &joined);
@@ -1214,6 +1219,7 @@ int server_loop(int control) {
         perror("sandbox-init: signalfd");
         return 125;
     }
+    host_devnull = open("/dev/null", O_RDWR | O_CLOEXEC); /* -1: each init opens its own instead */
     static struct msg request;
     msg_init(&reply, K_HELLO);
     msg_put_u32(&reply, F_VERSION, PROTOCOL_VERSION);

@@ -55,6 +55,23 @@ int sys_close_range(unsigned int first, unsigned int last, unsigned int flags) {
     return (int)syscall(SYS_close_range, first, last, flags);
 }
 
+void close_fds_but(int *keep, int n) {
+    for (int i = 1; i < n; i++) {
+        for (int j = i; j > 0 && keep[j - 1] > keep[j]; j--) {
+            int t = keep[j];
+            keep[j] = keep[j - 1];
+            keep[j - 1] = t;
+        }
+    }
+    unsigned first = 3;
+    for (int i = 0; i < n; i++) {
+        if (keep[i] < 0) continue;
+        if ((unsigned)keep[i] > first) sys_close_range(first, (unsigned)keep[i] - 1, 0);
+        if ((unsigned)keep[i] + 1 > first) first = (unsigned)keep[i] + 1;
+    }
+    sys_close_range(first, ~0U, 0);
+}
+
 int map_sealed_memfd(int fd, size_t size, size_t max, const unsigned char **data, struct failure *f) {
     *data = NULL;
     if (size > max) {

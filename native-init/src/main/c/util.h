@@ -51,5 +51,7 @@ int map_sealed_memfd(int fd, size_t size, size_t max, const unsigned char **data
 /* Thin wrappers for syscalls glibc 2.36 does not wrap. */
 int sys_pidfd_open(int pid);
 int sys_close_range(unsigned int first, unsigned int last, unsigned int flags);
+/* Closes every descriptor from 3 up but those in keep[] (sorted in place; -1 entries are ignored). */
+void close_fds_but(int *keep, int n);
 
 #endif

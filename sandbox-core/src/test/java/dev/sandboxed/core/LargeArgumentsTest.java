@@ -132,6 +132,19 @@ class LargeArgumentsTest {
         assertThat(stdout).isEqualTo(expectedCountAndDigest(args));
     }
 
+    /** Every stream discarded: the memfd is the message's only descriptor; the exit code says what arrived. */
+    @Test
+    void largeArgumentsReachAProcessWithEveryStreamDiscarded() throws Exception {
+        List<String> args = strings(100, 15_000);
+        List<String> command = new ArrayList<>(List.of("sh", "-c",
+                "eval last=\\${$#}; test $# -eq 100 && test \"$last\" = \"$0\" && exit 3; exit 1"));
+        command.add(args.get(99));
+        command.addAll(args);
+        SandboxProcess p = sandbox.spawn(ProcessSpec.builder(command).stdout(Stdio.discard()).stderr(Stdio.discard())
+                .build());
+        assertThat(p.waitFor().exitCode()).isEqualTo(3);
+    }
+
     @Test
     void argumentsAboveTheKernelsLimitFailWithE2bigAndTheStep() {
         // 3 MB: below sandbox-init's limit (4 MiB), above execve's (a quarter of the 8 MiB stack limit).
