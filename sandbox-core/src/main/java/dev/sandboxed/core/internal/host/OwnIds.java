@@ -3,8 +3,8 @@ package dev.sandboxed.core.internal.host;
 import java.util.OptionalLong;
 
 /**
- * This JVM's real and effective ids, read once from {@code /proc/self/status}: Java has no {@code getuid()}, a JVM
- * cannot change its ids, and reading a file needs no native call (nor Java 22+'s native access).
+ * This JVM's real and effective ids, read once from {@code /proc/self/status}: Java has no {@code getuid()}, nothing
+ * in the JDK or here changes them, and reading a file needs no native call (nor Java 22+'s native access).
  */
 public final class OwnIds {
     private static final int REAL = 0;
@@ -17,24 +17,22 @@ public final class OwnIds {
     record Ids(int uid, int gid, int effectiveUid) {
     }
 
-    /** Read on first use, so a host without /proc fails where ids are needed, saying why. */
-    private static final class Current {
-        static final Ids IDS = from(ProcStatus.read(HostEnvironment.system()));
-    }
+    /** Read on first use, so a host without /proc fails where ids are needed, saying why (and again if asked again). */
+    private static final Memo<Ids> CURRENT = new Memo<>(() -> from(ProcStatus.read(HostEnvironment.system())));
 
     /** The real uid. */
     public static int uid() {
-        return Current.IDS.uid();
+        return CURRENT.get().uid();
     }
 
     /** The real gid. */
     public static int gid() {
-        return Current.IDS.gid();
+        return CURRENT.get().gid();
     }
 
     /** The effective uid: 0 has root's privileges. */
     public static int effectiveUid() {
-        return Current.IDS.effectiveUid();
+        return CURRENT.get().effectiveUid();
     }
 
     static Ids from(ProcStatus status) {

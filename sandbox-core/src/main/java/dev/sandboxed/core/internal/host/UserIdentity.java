@@ -1,7 +1,5 @@
 package dev.sandboxed.core.internal.host;
 
-import java.util.OptionalLong;
-
 /**
  * Who this process runs as. Java has no {@code getuid()}, so the ids come from {@code /proc/self/status}.
  *
@@ -11,9 +9,6 @@ import java.util.OptionalLong;
  * @param name         the user name from {@code /etc/passwd}, or the JVM's {@code user.name}, or the uid as text
  */
 public record UserIdentity(long uid, long gid, long effectiveUid, String name) {
-    private static final int REAL = 0;
-    private static final int EFFECTIVE = 1;
-
     public boolean isRoot() {
         return effectiveUid == 0;
     }
@@ -25,15 +20,10 @@ public record UserIdentity(long uid, long gid, long effectiveUid, String name) {
      *                               (for example {@code /proc} is not mounted)
      */
     public static UserIdentity read(HostEnvironment host) {
-        ProcStatus status = ProcStatus.read(host);
-        OptionalLong uid = status.column("Uid", REAL);
-        OptionalLong euid = status.column("Uid", EFFECTIVE);
-        OptionalLong gid = status.column("Gid", REAL);
-        if (uid.isEmpty() || euid.isEmpty() || gid.isEmpty()) {
-            throw new IllegalStateException("cannot read Uid:/Gid: from " + host.proc("self/status")
-                    + "; is /proc mounted?");
-        }
-        return new UserIdentity(uid.getAsLong(), gid.getAsLong(), euid.getAsLong(), userName(host, uid.getAsLong()));
+        OwnIds.Ids ids = OwnIds.from(ProcStatus.read(host));
+        long uid = Integer.toUnsignedLong(ids.uid());
+        return new UserIdentity(uid, Integer.toUnsignedLong(ids.gid()), Integer.toUnsignedLong(ids.effectiveUid()),
+                userName(host, uid));
     }
 
     /** /etc/passwd first because the JVM's user.name follows the effective uid and may be "?" for unknown ids. */
