@@ -6,6 +6,7 @@ import java.io.InterruptedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -65,14 +66,22 @@ final class EventPipe {
 
     /** mkfifo(1): the JDK cannot make a FIFO, and a libc call would need native access (a warning on Java 22+). */
     private static void makeFifo(Path fifo) throws IOException {
-        Process mkfifo =
-                new ProcessBuilder("mkfifo", "-m", "600", "--", fifo.toString()).redirectErrorStream(true).start();
+        ProcessBuilder command =
+                new ProcessBuilder("mkfifo", "-m", "600", "--", fifo.toString()).redirectErrorStream(true);
+        command.environment().put("LC_ALL", "C"); // its message goes into ours
+        Process mkfifo;
+        try {
+            mkfifo = command.start();
+        } catch (IOException e) {
+            throw new IOException("cannot run mkfifo (coreutils) to make the sandboxed JVM's event FIFO " + fifo, e);
+        }
         String output = new String(mkfifo.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
         int status;
         try {
             status = mkfifo.waitFor();
         } catch (InterruptedException e) {
             mkfifo.destroyForcibly();
+            Files.deleteIfExists(fifo); // the directory is this JVM's: whatever is there now, mkfifo may have made
             Thread.currentThread().interrupt();
             throw new InterruptedIOException("interrupted while making " + fifo);
         }

@@ -176,7 +176,6 @@ public final class Native {
         return fd;
     }
 
-    /** A FIFO at {@code path} (mknod with S_IFIFO: the JDK cannot make one), with {@code mode}. */
     public static void close(int fd) {
         if (fd >= 0) {
             LIBC.close(fd);
