@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntConsumer;
 
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
@@ -25,9 +26,13 @@ public final class InitServer implements AutoCloseable {
 
     private final int pid;
     private final ControlSocket socket;
-    /** Guards {@link #death}: the server is reaped once, by whichever thread finds it dead first. */
+    /** Sends SIGKILL to a pid: {@link Native#kill} but in tests, which watch that a reaped pid gets none. */
+    private final IntConsumer sigkill;
+    /** Guards {@link #death} and {@link #reaped}: the server is reaped once, by whichever thread gets there first. */
     private final Object fate = new Object();
     private ExitStatus death;
+    /** Once set, {@link #pid} may name another process: nothing signals it any more. */
+    private boolean reaped;
 
     /** The server died; {@link #beforeRequest()}: already before the request was sent, so nothing of it was made. */
     public static final class DiedException extends SandboxException {
@@ -44,12 +49,17 @@ public final class InitServer implements AutoCloseable {
         }
     }
 
-    private InitServer(int pid, ControlSocket socket) {
+    private InitServer(int pid, ControlSocket socket, IntConsumer sigkill) {
         this.pid = pid;
         this.socket = socket;
+        this.sigkill = sigkill;
     }
 
     public static InitServer start() {
+        return start(pid -> Native.kill(pid, Native.SIGKILL));
+    }
+
+    static InitServer start(IntConsumer sigkill) {
         Path binary = InitBinary.locate();
         int[] pair = Native.seqpacketPair("the sandbox-init server");
         int pid;
@@ -75,7 +85,7 @@ public final class InitServer implements AutoCloseable {
             throw new SandboxException("start sandbox-init server: protocol " + version + ", expected " + Protocol.PROTOCOL_VERSION, 0);
         }
         LOG.log(Level.DEBUG, "sandbox-init server {0} started from {1}", pid, binary);
-        return new InitServer(pid, socket);
+        return new InitServer(pid, socket, sigkill);
     }
 
 
@@ -244,7 +254,11 @@ public final class InitServer implements AutoCloseable {
 
     /** The server's socket failed: it is dying (it closes the socket only at exit), so it is reaped here. */
     private SandboxException diedOr(SandboxException failure, boolean beforeRequest) {
-        Native.kill(pid, Native.SIGKILL); // no effect on how it died if it is exiting already
+        synchronized (fate) {
+            if (!reaped) { // unreaped, the pid is still the server's: another thread's hasDied() may have reaped it
+                sigkill.accept(pid); // no effect on how it died if it is exiting already
+            }
+        }
         return death(true).<SandboxException>map(message -> new DiedException(message, beforeRequest)).orElse(failure);
     }
 
@@ -271,7 +285,8 @@ public final class InitServer implements AutoCloseable {
         synchronized (fate) {
             if (death == null) {
                 int[] status = new int[1];
-                if (Native.libc().waitpid(pid, status, block ? 0 : Native.WNOHANG) == pid) {
+                if (!reaped && Native.libc().waitpid(pid, status, block ? 0 : Native.WNOHANG) == pid) {
+                    reaped = true;
                     death = ExitStatus.fromWaitStatus(status[0]);
                     LOG.log(Level.WARNING, "sandbox-init server {0} died ({1}); the next start gets a new one", pid, describe(death));
                 }
@@ -288,9 +303,17 @@ public final class InitServer implements AutoCloseable {
     public void close() {
         socket.close();
         synchronized (fate) {
-            if (death == null) {
-                Native.reap(pid, true);
+            if (!reaped) {
+                while (!Native.reap(pid, true)) {
+                    Thread.onSpinWait(); // EINTR: try again, the pid stays ours until it is reaped
+                }
+                reaped = true;
             }
         }
+    }
+
+    /** The server's host pid, for tests. */
+    int pid() {
+        return pid;
     }
 }
