@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.Optional;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.internal.control.ControlServer;
 import dev.sandboxed.core.internal.runtime.PrestartOptOut;
@@ -49,15 +50,13 @@ class PrestartTest {
     }
 
     @Test
-    void closingTheRuntimeStopsPrestartedSandboxes() throws Exception {
-        Path stateDir = Files.createTempDirectory("sandboxed-prestart-state");
+    void closingTheRuntimeStopsPrestartedSandboxes(@TempDir Path stateDir) {
         SandboxRuntime runtime = prestartingInto(stateDir);
         startedTwice(runtime, SandboxSpec.defaults()); // the prestart done, the closed sandboxes' entries removed
         // The prestarted one shows up in the state directory (it is cleaned like any other after a crash).
         assertThat(countEntries(stateDir)).isEqualTo(1);
         runtime.close();
         assertThat(countEntries(stateDir)).isZero();
-        Files.delete(stateDir);
     }
 
     @Test
@@ -69,8 +68,7 @@ class PrestartTest {
     }
 
     @Test
-    void aSpecStartedOnceGetsNoSandboxAheadOneStartedAgainDoes() throws Exception {
-        Path stateDir = Files.createTempDirectory("sandboxed-prestart-once");
+    void aSpecStartedOnceGetsNoSandboxAheadOneStartedAgainDoes(@TempDir Path stateDir) {
         SandboxSpec spec = SandboxSpec.builder().hostname("once").build();
         try (SandboxRuntime runtime = prestartingInto(stateDir)) {
             runtime.start(spec).close();
@@ -85,7 +83,6 @@ class PrestartTest {
                 assertThat(third.exec("hostname").stdout()).isEqualTo("once\n");
             }
         }
-        Files.delete(stateDir);
     }
 
     @Test
@@ -119,8 +116,7 @@ class PrestartTest {
     }
 
     @Test
-    void startsWithinTheOptOutPrestartNothing() throws Exception {
-        Path stateDir = Files.createTempDirectory("sandboxed-prestart-optout");
+    void startsWithinTheOptOutPrestartNothing(@TempDir Path stateDir) {
         try (SandboxRuntime runtime = prestartingInto(stateDir)) {
             for (int i = 0; i < 3; i++) {
                 PrestartOptOut.during(() -> runtime.start(SandboxSpec.defaults())).close();
@@ -129,18 +125,15 @@ class PrestartTest {
             assertThat(countEntries(stateDir)).isZero();
             assertThat(runtime.prestartsTaken()).isZero();
         }
-        Files.delete(stateDir);
     }
 
     @Test
-    void prestartCanBeSwitchedOff() throws Exception {
-        Path stateDir = Files.createTempDirectory("sandboxed-noprestart-state");
+    void prestartCanBeSwitchedOff(@TempDir Path stateDir) {
         try (SandboxRuntime runtime = SandboxRuntime.create(new RuntimeConfig(Optional.of(stateDir.toString()), Optional.empty(), false, 0))) {
             runtime.start(SandboxSpec.defaults()).close();
             runtime.awaitIdle();
             assertThat(countEntries(stateDir)).isZero();
         }
-        Files.delete(stateDir);
     }
 
     /** Starts and closes {@code spec} twice, the second start's prestart done: one sandbox of it is ready. */
