@@ -75,20 +75,41 @@ final class CgroupFiles {
         }
     }
 
-    /** Parses "key value" lines; lines whose value is not a number (or "max") are ignored. */
+    /**
+     * Parses "key value" lines; lines whose value is not a number (or "max"), or that are not two words, are ignored.
+     * Split by hand: a regex split compiles its pattern on every call, and every sandbox's usage reads memory.stat.
+     */
     static Map<String, Long> parseFlatKeyed(String content) {
         Map<String, Long> out = new LinkedHashMap<>();
         for (String line : content.split("\n")) {
-            String[] kv = line.strip().split("\\s+");
-            if (kv.length != 2) {
-                continue;
+            String words = line.strip();
+            int gap = firstSpace(words, 0);
+            int value = gap;
+            while (value < words.length() && isSpace(words.charAt(value))) {
+                value++;
             }
-            OptionalLong v = parseSingle(kv[1]);
+            if (gap == words.length() || firstSpace(words, value) != words.length()) {
+                continue; // one word, or more than two
+            }
+            OptionalLong v = parseSingle(words.substring(value));
             if (v.isPresent()) {
-                out.put(kv[0], v.getAsLong());
+                out.put(words.substring(0, gap), v.getAsLong());
             }
         }
         return out;
+    }
+
+    private static int firstSpace(String s, int from) {
+        int i = from;
+        while (i < s.length() && !isSpace(s.charAt(i))) {
+            i++;
+        }
+        return i;
+    }
+
+    /** Regex's \s: what separates a key from its value. */
+    private static boolean isSpace(char c) {
+        return c == ' ' || c == '\t' || c == '\n' || c == 0x0B || c == '\f' || c == '\r';
     }
 
     /** Pids listed in a cgroup.procs file; empty when the cgroup is gone. */
