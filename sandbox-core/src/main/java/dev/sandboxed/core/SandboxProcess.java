@@ -72,9 +72,12 @@ public final class SandboxProcess {
         return state.isAlive();
     }
 
-    /** Completes when the process has ended. */
+    /**
+     * A new future that completes when the process has ended, like {@code Process.onExit()}: what is chained on it runs
+     * on a pool thread (or the caller's, once ended), so it may exec in this sandbox or close it.
+     */
     public CompletableFuture<ExitStatus> onExit() {
-        return state.exit();
+        return state.exitForCaller();
     }
 
     /** Waits until the process ends. */

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
@@ -21,6 +22,9 @@ import dev.sandboxed.core.result.SandboxInterruptedException;
  * ended (or the reason it never started). Completed by whichever thread receives for the sandbox.
  */
 public final class ProcessState {
+    /** Where callers' exit callbacks run: they may block, use the sandbox or close it. */
+    private static final ExecutorService EXIT_CALLBACKS = DaemonPool.named("sandboxed-exit-callback");
+
     private final int execId;
     private final List<String> command;
     private final Instant sentAt = Instant.now();
@@ -116,6 +120,20 @@ public final class ProcessState {
 
     public CompletableFuture<ExitStatus> exit() {
         return exit;
+    }
+
+    /**
+     * The exit for a caller, as the JDK's {@code Process.onExit()} gives it: a future of its own (completing it changes
+     * nothing here), done at once for an ended process, else completed on a pool thread. The thread that completes
+     * {@link #exit()} receives the sandbox's messages; a callback run there that execs in the sandbox or closes it
+     * would wait for its own thread.
+     */
+    public CompletableFuture<ExitStatus> exitForCaller() {
+        ExitStatus now = exit.getNow(null);
+        if (now != null) {
+            return CompletableFuture.completedFuture(now);
+        }
+        return exit.thenApplyAsync(status -> status, EXIT_CALLBACKS);
     }
 
     /** Waits until the process ends; one that never started ended with 127 or 126 (see {@link #awaitStart}). */
