@@ -93,6 +93,8 @@ public final class InitConnection {
     private volatile String keptBy;
     /** A set-up step that failed after the init reported ready (the old root's detach, see sandbox-init). */
     private volatile SandboxException lateSetupFailure;
+    /** Set by the thread that starts a reader; read by the same starting thread's rollback. */
+    private volatile boolean readerStarted;
 
     /**
      * @param serverFate why the server that made this sandbox died, if it did (it is reaped on asking): the inits it
@@ -125,7 +127,18 @@ public final class InitConnection {
 
     /** A reader thread takes the socket: it dispatches every message until the init hangs up. */
     void startReader() {
+        readerStarted = true;
         READERS.execute(this::readLoop);
+    }
+
+    /**
+     * For a start that failed: a reader unless one was started already. The starting thread, the only one that
+     * received before, has stopped; without a reader nobody would see the init's hang-up that a close waits for.
+     */
+    void startReaderUnlessStarted() {
+        if (!readerStarted) {
+            startReader();
+        }
     }
 
     ControlSocket socket() {

@@ -376,6 +376,8 @@ public final class SandboxStarter {
             made.member.leave();
         }
         if (made.sandbox != null) {
+            // A failure before the ready answer was awaited leaves nobody receiving: the close needs the hang-up.
+            made.sandbox.connection().startReaderUnlessStarted();
             made.sandbox.close(() -> { });
             return;
         }
