@@ -6,31 +6,43 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 
+import dev.sandboxed.core.internal.os.Fd;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.os.PollSet;
 
 /**
  * Waits for a sandbox's init to be gone: its hang-up comes a little before its exit, and close() must return only
  * once no process of the sandbox is left. A pidfd, opened while the init surely runs, waits without polling and
- * without mistaking a later process that reuses the pid; without one, /proc is polled.
+ * without mistaking a later process that reuses the pid; without one, /proc is polled. A hand-over to a keeper and a
+ * close may both close it, and one may wait on it while the other does: the pidfd is an {@link Fd}.
  */
 final class InitExit implements AutoCloseable {
     private final int pid;
-    private final int pidfd;
+    private final Fd pidfd; // null without pidfds
 
-    private InitExit(int pid, int pidfd) {
+    InitExit(int pid, int pidfd) {
         this.pid = pid;
-        this.pidfd = pidfd;
+        this.pidfd = pidfd >= 0 ? new Fd(pidfd, "the pidfd of init " + pid) : null;
     }
 
     static InitExit watch(int pid) {
         return new InitExit(pid, Native.pidfdOpen(pid));
     }
 
-    /** Waits up to {@code limit} until the init has exited; true once it has. */
+    /** Waits up to {@code limit} until the init has exited; true once it has. False once closed: it is not watched. */
     boolean await(Duration limit) {
-        if (pidfd >= 0) {
-            return PollSet.awaitExit(pidfd, limit.toMillis());
+        if (pidfd != null) {
+            int fd;
+            try {
+                fd = pidfd.acquire();
+            } catch (Fd.ClosedException handedOver) {
+                return false;
+            }
+            try {
+                return PollSet.awaitExit(fd, limit.toMillis());
+            } finally {
+                pidfd.release();
+            }
         }
         long deadline = System.nanoTime() + limit.toNanos();
         while (running()) {
@@ -56,6 +68,8 @@ final class InitExit implements AutoCloseable {
 
     @Override
     public void close() {
-        Native.close(pidfd);
+        if (pidfd != null) {
+            pidfd.close();
+        }
     }
 }
