@@ -56,11 +56,14 @@ public final class InitServer implements AutoCloseable {
     }
 
     public static InitServer start() {
-        return start(pid -> Native.kill(pid, Native.SIGKILL));
+        return start(InitBinary.locate(), pid -> Native.kill(pid, Native.SIGKILL));
     }
 
     static InitServer start(IntConsumer sigkill) {
-        Path binary = InitBinary.locate();
+        return start(InitBinary.locate(), sigkill);
+    }
+
+    static InitServer start(Path binary, IntConsumer sigkill) {
         int[] pair = Native.seqpacketPair("the sandbox-init server");
         int pid;
         try {
@@ -72,22 +75,41 @@ public final class InitServer implements AutoCloseable {
             Native.close(pair[1]);
         }
         ControlSocket socket = new ControlSocket(pair[0], "the sandbox-init server");
-        ControlSocket.Received hello = socket.receive();
-        if (hello == null || hello.message().kind() != Protocol.K_HELLO) {
+        try {
+            checkHello(socket, binary);
+        } catch (RuntimeException e) {
+            // Not a server we can talk to: it may not exit on its own, and must not stay behind, nor its socket.
             socket.close();
+            Native.kill(pid, Native.SIGKILL); // our unreaped child: the pid is still its own
             Native.reap(pid, true);
-            throw new SandboxException("start sandbox-init server (" + binary + "): it exited before saying hello; see its message on stderr", 0);
-        }
-        int version = hello.message().u32(Protocol.F_VERSION, 0);
-        if (version != Protocol.PROTOCOL_VERSION) {
-            socket.close();
-            Native.reap(pid, true);
-            throw new SandboxException("start sandbox-init server: protocol " + version + ", expected " + Protocol.PROTOCOL_VERSION, 0);
+            throw e;
         }
         LOG.log(Level.DEBUG, "sandbox-init server {0} started from {1}", pid, binary);
         return new InitServer(pid, socket, sigkill);
     }
 
+
+    /** The server's first message: hello with the protocol this JVM speaks. */
+    private static void checkHello(ControlSocket socket, Path binary) {
+        ControlSocket.Received hello;
+        try {
+            hello = socket.receive();
+        } catch (RuntimeException e) {
+            throw new SandboxException("start sandbox-init server (" + binary + "): its hello is not a message: "
+                    + e.getMessage(), e);
+        }
+        for (int fd : hello == null ? new int[0] : hello.fds()) {
+            Native.close(fd);
+        }
+        if (hello == null || hello.message().kind() != Protocol.K_HELLO) {
+            throw new SandboxException("start sandbox-init server (" + binary + "): it exited before saying hello;"
+                    + " see its message on stderr", 0);
+        }
+        int version = hello.message().u32(Protocol.F_VERSION, 0);
+        if (version != Protocol.PROTOCOL_VERSION) {
+            throw new SandboxException("start sandbox-init server: protocol " + version + ", expected " + Protocol.PROTOCOL_VERSION, 0);
+        }
+    }
 
     /** A new sandbox init: its host pid, and whether a process parked in its cgroups cloned it ({@link #park}). */
     public record Created(int pid, boolean byParked) {

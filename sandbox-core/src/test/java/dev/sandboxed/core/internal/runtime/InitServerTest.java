@@ -6,13 +6,16 @@ import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.result.SandboxException;
 
 /**
  * The server's pid is signalled only while it is unreaped: once any thread has reaped it, the pid may already name an
@@ -61,5 +64,28 @@ class InitServerTest {
                 server.close();
             }
         });
+    }
+
+    @Test
+    void aServerThatAnswersSomethingElseIsKilledNotWaitedFor(@TempDir Path dir) throws Exception {
+        // Not a hello, and no exit: before, the start waited for it to exit (here 30 s; a stuck one, forever).
+        Path fake = dir.resolve("sandbox-init");
+        Files.writeString(fake, "#!/bin/sh\nprintf x >&3\nexec sleep 30\n");
+        Files.setPosixFilePermissions(fake, PosixFilePermissions.fromString("rwx------"));
+        long childrenBefore = ProcessHandle.current().children().count();
+        long fdsBefore = openDescriptors();
+
+        assertTimeoutPreemptively(Duration.ofSeconds(10), () -> assertThatThrownBy(
+                () -> InitServer.start(fake, pid -> Native.kill(pid, Native.SIGKILL)))
+                .isInstanceOf(SandboxException.class).hasMessageContaining("start sandbox-init server (" + fake + ")"));
+        assertThat(ProcessHandle.current().children().count()).as("the fake server killed and reaped")
+                .isEqualTo(childrenBefore);
+        assertThat(openDescriptors()).as("its socket closed").isEqualTo(fdsBefore);
+    }
+
+    private static long openDescriptors() throws java.io.IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
     }
 }
