@@ -9,7 +9,7 @@
 #ifndef SANDBOX_PROTOCOL_H
 #define SANDBOX_PROTOCOL_H
 
-#define PROTOCOL_VERSION 2
+#define PROTOCOL_VERSION 3
 #define MAX_MESSAGE (256 * 1024)
 #define MAX_FDS 8
 /* The most bytes an argument memfd (F_ARGV_MEMFD) may hold: more than execve accepts (a quarter of the stack
@@ -84,6 +84,8 @@ enum kind {
     K_DETACH = 44,      /* Java -> sandbox init: outlive the server (no parent-death signal); answered with K_DETACH */
     K_KEEP_DRAINS = 46, /* Java -> keeper (its operations socket): fds: more output pipes to drain than K_KEEP carries
                            (the keeper takes up to 64 in all); no answer */
+    K_KILL_INIT = 47,   /* Java -> server: F_PID, F_INIT_SEQ: SIGKILL that init if the server has not reaped it (a
+                           hung one that a close gave up on); no answer */
 };
 
 /* Field tags. */
@@ -191,6 +193,8 @@ enum tag {
                             socket of that mapping (its host address and port), for a connection made inside */
     F_STDIO_NULL = 91,   /* u32, K_EXEC: bit i set: stream i (0 stdin, 1 stdout, 2 stderr) is the init's own stdio,
                             the host's /dev/null; no descriptor is sent for it */
+    F_INIT_SEQ = 92,     /* u32, K_CREATED and K_KILL_INIT: the server's number for this init, unique in the server; 0:
+                            not listed (no memory), K_KILL_INIT cannot name it */
 };
 
 /*

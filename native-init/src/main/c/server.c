@@ -120,6 +120,40 @@ static void close_network_sockets(void) {
  * In a parked process, whose descriptors are closed already: the tables name none of its own. Only entries in use
  * are written: a page written here is copied, and the init cloned later would keep that copy to itself (its Pss).
  */
+/*
+ * The inits this server cloned and has not reaped, with the number K_CREATED gave Java. Only while an init is listed
+ * is its pid surely its own: K_KILL_INIT names both, so a kill never reaches a later process given the same pid.
+ */
+struct live_init {
+    pid_t pid;
+    uint32_t seq;
+};
+
+static struct live_init *live_inits;
+static size_t live_count, live_capacity;
+static uint32_t last_init_seq;
+
+static void forget_init(pid_t pid) {
+    for (size_t i = live_count; i-- > 0;) {
+        if (live_inits[i].pid == pid) live_inits[i] = live_inits[--live_count];
+    }
+}
+
+/* Lists an init that K_CREATED names; returns its number, or 0 if there is no memory for it. */
+static uint32_t remember_init(pid_t pid) {
+    forget_init(pid); /* an entry of an earlier process with this pid: the kernel gave the pid anew */
+    if (live_count == live_capacity) {
+        size_t capacity = live_capacity == 0 ? 64 : live_capacity * 2;
+        struct live_init *grown = realloc(live_inits, capacity * sizeof *grown);
+        if (grown == NULL) return 0;
+        live_inits = grown;
+        live_capacity = capacity;
+    }
+    if (++last_init_seq == 0) last_init_seq = 1;
+    live_inits[live_count++] = (struct live_init){ .pid = pid, .seq = last_init_seq };
+    return last_init_seq;
+}
+
 static void forget_server_tables(void) {
     for (int i = 0; i < MAX_NETWORKS; i++) {
         if (networks[i].used) networks[i] = (struct network){ 0 };
@@ -130,6 +164,7 @@ static void forget_server_tables(void) {
     for (int i = 0; i < MAX_PARKED; i++) {
         if (parked[i].sock >= 0) parked[i].sock = -1;
     }
+    live_count = 0;
 }
 
 /* Where one creation stands: what the failure path must undo, and what the success path reports. */
@@ -427,9 +462,14 @@ static int clone_child(const struct create_request *req, struct creation *c, str
     return 0;
 }
 
-/* The released child exited already (reaped here), or hung up its end of the start-up socket (EPIPE). */
+/*
+ * The released child exited already, or hung up its end of the start-up socket (EPIPE). Left unreaped: the poll loop
+ * reaps it, so its pid stays its own while K_CREATED names it.
+ */
 static int child_gone(pid_t pid, int write_errno) {
-    return write_errno == EPIPE || waitpid(pid, NULL, WNOHANG) == pid;
+    siginfo_t si = { 0 };
+    return write_errno == EPIPE ||
+        (waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0 && si.si_pid == pid);
 }
 
 /* Joining: the child joins the cgroups first, since the init it forks inherits them; then its init's pid. */
@@ -832,6 +872,7 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
     } else {
         msg_init(&reply, K_CREATED);
         msg_put_u32(&reply, F_PID, (uint32_t)c.pid);
+        msg_put_u32(&reply, F_INIT_SEQ, remember_init(c.pid));
         if (by_parked > 0) msg_put_u32(&reply, F_PARKED, p.id);
     }
     if (rc == 0 && c.namespaces[1] >= 0) {
@@ -841,6 +882,20 @@ static void handle_create(int control, int signal_fd, const struct msg *request)
     }
     close_keep_errno(c.namespaces[0]);
     close_keep_errno(c.namespaces[1]);
+}
+
+/* K_KILL_INIT, no answer: only a listed init, so the pid is still the one Java means. */
+static void handle_kill_init(const struct msg *request) {
+    msg_close_fds(request);
+    struct field pid, seq;
+    if (!msg_find(request, F_PID, &pid) || pid.len != 4 || !msg_find(request, F_INIT_SEQ, &seq) || seq.len != 4) return;
+    for (size_t i = 0; i < live_count; i++) {
+        if (live_inits[i].pid == (pid_t)field_u32(&pid) && live_inits[i].seq == field_u32(&seq) &&
+            field_u32(&seq) != 0) {
+            kill(live_inits[i].pid, SIGKILL);
+            return;
+        }
+    }
 }
 
 /* K_PARK, no answer: forks a parked process (see parked_main); without a free slot, parks nothing. */
@@ -1250,7 +1305,9 @@ int server_loop(int control) {
             struct signalfd_siginfo si;
             while (read(signal_fd, &si, sizeof si) == sizeof si) {
             }
-            while (waitpid(-1, NULL, WNOHANG) > 0) {
+            pid_t gone;
+            while ((gone = waitpid(-1, NULL, WNOHANG)) > 0) {
+                forget_init(gone);
             }
         }
         if (pfds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
@@ -1268,6 +1325,7 @@ int server_loop(int control) {
             case K_PARK: handle_park(&request); break;
             case K_UNPARK: handle_unpark(&request); break;
             case K_KEEP: handle_keep(control, &request); break;
+            case K_KILL_INIT: handle_kill_init(&request); break;
             default: msg_close_fds(&request); break;
             }
         }

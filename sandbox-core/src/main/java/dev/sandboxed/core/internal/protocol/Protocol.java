@@ -6,7 +6,7 @@ package dev.sandboxed.core.internal.protocol;
  * constant and layout offset there has its twin here with the same value, so change the header, then this.
  */
 public final class Protocol {
-    public static final int PROTOCOL_VERSION = 2;
+    public static final int PROTOCOL_VERSION = 3;
     public static final int MAX_MESSAGE = 256 * 1024;
     public static final int MAX_FDS = 8;
     public static final int MAX_ARGV_MEMFD = 4 * 1024 * 1024;
@@ -45,6 +45,7 @@ public final class Protocol {
     public static final int K_KEEP = 43;
     public static final int K_DETACH = 44;
     public static final int K_KEEP_DRAINS = 46;
+    public static final int K_KILL_INIT = 47;
     public static final int K_PARK = 32;
     public static final int K_UNPARK = 33;
 
@@ -133,6 +134,7 @@ public final class Protocol {
     public static final int F_BYPASS = 89;
     public static final int F_PUBLISHED = 90;
     public static final int F_STDIO_NULL = 91;
+    public static final int F_INIT_SEQ = 92;
 
     // Layouts of the structured fields: byte offsets and lengths.
     public static final int DENIAL_ARCH = 0;

@@ -423,10 +423,10 @@ public final class InitConnection {
     }
 
     /**
-     * Asks the init to kill everything and exit, and waits for its hang-up (SIGKILL to {@code initPid} after 5 s);
-     * then closes the socket and waits for the reader to finish.
+     * Asks the init to kill everything and exit, and waits for its hang-up ({@code killInit} after 5 s); then closes
+     * the socket and waits for the reader to finish.
      */
-    public void shutDown(int initPid) {
+    public void shutDown(Runnable killInit) {
         if (!ended.isDone()) {
             try {
                 socket.send(Message.of(Protocol.K_SHUTDOWN));
@@ -434,7 +434,7 @@ public final class InitConnection {
                 // the init exited meanwhile
             }
             if (!Uninterruptibly.await(ended, Duration.ofSeconds(5))) {
-                Native.kill(initPid, Native.SIGKILL);
+                killInit.run();
             }
         }
         socket.close();

@@ -111,8 +111,18 @@ public final class InitServer implements AutoCloseable {
         }
     }
 
-    /** A new sandbox init: its host pid, and whether a process parked in its cgroups cloned it ({@link #park}). */
-    public record Created(int pid, boolean byParked) {
+    /**
+     * A new sandbox init: its host pid, whether a process parked in its cgroups cloned it ({@link #park}), and the
+     * server's number for it ({@link #kill}).
+     */
+    public record Created(int pid, boolean byParked, int seq, InitServer server) {
+        /**
+         * SIGKILL, sent by its server, which is its parent: only until the server reaped it, so never to a later
+         * process that got the pid. No effect once the server is gone (its inits die with it).
+         */
+        public void kill() {
+            server.killInit(pid, seq);
+        }
     }
 
     /**
@@ -143,7 +153,8 @@ public final class InitServer implements AutoCloseable {
                     + " namespace descriptors, expected " + namespaces.length, 0);
         }
         if (m.kind() == Protocol.K_CREATED) {
-            return new Created(m.u32(Protocol.F_PID, -1), m.find(Protocol.F_PARKED).isPresent());
+            return new Created(m.u32(Protocol.F_PID, -1), m.find(Protocol.F_PARKED).isPresent(),
+                    m.u32(Protocol.F_INIT_SEQ, 0), this);
         }
         throw new SandboxException(m.string(Protocol.F_STEP, "create sandbox"), m.u32(Protocol.F_ERRNO, 0));
     }
@@ -232,6 +243,14 @@ public final class InitServer implements AutoCloseable {
     /** Lets the parked process {@code id} exit (no answer); one that is gone or was used is no matter. */
     public synchronized void unpark(int id) {
         sendUnlessDead(Message.of(Protocol.K_UNPARK).putU32(Protocol.F_PARKED, id)); // a dead one's died with it
+    }
+
+    private synchronized void killInit(int pid, int seq) {
+        if (seq == 0) {
+            Native.kill(pid, Native.SIGKILL); // the server had no memory to list it: by pid, as before it could
+            return;
+        }
+        sendUnlessDead(Message.of(Protocol.K_KILL_INIT).putU32(Protocol.F_PID, pid).putU32(Protocol.F_INIT_SEQ, seq));
     }
 
     /** Lets the server drop network {@code id} (no answer): its namespace goes, so close its members first. */

@@ -42,6 +42,7 @@ public final class RunningSandbox {
     private final InitConnection connection;
     private final SandboxCgroup cgroup;
     private final StateDirectory.Entry stateEntry;
+    private final InitServer.Created init;
     private final int initPid;
     private final boolean clonedByParked;
     private final InitExit initExit;
@@ -65,6 +66,7 @@ public final class RunningSandbox {
         this.connection = connection;
         this.cgroup = cgroup;
         this.stateEntry = stateEntry;
+        this.init = init;
         this.initPid = init.pid();
         this.clonedByParked = init.byParked();
         this.initExit = InitExit.watch(initPid);
@@ -304,9 +306,9 @@ public final class RunningSandbox {
             return;
         }
         try {
-            connection.shutDown(initPid);
+            connection.shutDown(init::kill);
             if (!initExit.await(Duration.ofSeconds(5))) {
-                Native.kill(initPid, Native.SIGKILL); // it hung up but does not exit: it must not outlive close()
+                init.kill(); // it hung up but does not exit: it must not outlive close()
                 initExit.await(Duration.ofSeconds(5));
             }
             if (!spec.has(Namespace.PID)) {

@@ -9,13 +9,20 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import dev.sandboxed.core.internal.cgroup.CgroupManager;
+import dev.sandboxed.core.internal.host.HostFacts;
 import dev.sandboxed.core.internal.os.Native;
+import dev.sandboxed.core.internal.protocol.Message;
+import dev.sandboxed.core.internal.rootfs.MountPlan;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.SandboxSpec;
+import dev.sandboxed.core.testing.RequiresSandbox;
 
 /**
  * The server's pid is signalled only while it is unreaped: once any thread has reaped it, the pid may already name an
@@ -81,6 +88,63 @@ class InitServerTest {
         assertThat(ProcessHandle.current().children().count()).as("the fake server killed and reaped")
                 .isEqualTo(childrenBefore);
         assertThat(openDescriptors()).as("its socket closed").isEqualTo(fdsBefore);
+    }
+
+    @Test
+    @RequiresSandbox
+    void theServerKillsAnInitOnlyUnderTheNumberItGaveIt() {
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            InitServer server = InitServer.start();
+            int[] sockets = {-1, -1, -1};
+            try {
+                InitServer.Created first = create(server, sockets, 0);
+                InitServer.Created second = create(server, sockets, 1);
+                assertThat(first.seq()).isPositive().isNotEqualTo(second.seq());
+
+                // The first's number with the second's pid: what a kill of a reaped init whose pid was given anew
+                // would send. The server lists the pid under another number, so it leaves that process alone.
+                new InitServer.Created(second.pid(), false, first.seq(), server).kill();
+                InitServer.Created third = create(server, sockets, 2); // answered after the kill: it was handled
+                assertThat(alive(second.pid())).as("a process the kill's number does not name").isTrue();
+
+                for (InitServer.Created init : List.of(second, first, third)) {
+                    init.kill();
+                    awaitGone(init.pid());
+                }
+            } finally {
+                for (int socket : sockets) {
+                    Native.close(socket);
+                }
+                server.close();
+            }
+        });
+    }
+
+    /** An init without cgroups; its socket's other end goes to {@code sockets[slot]}. */
+    private static InitServer.Created create(InitServer server, int[] sockets, int slot) {
+        SandboxSpec spec = SandboxSpec.builder().trackUsage(false).build();
+        Message request = CreateMessage.of(spec, IdMapPlan.forSpec(spec, HostFacts.current()),
+                MountPlan.forSpec(spec, Optional.empty()),
+                CgroupManager.none().create("kill-test-" + slot, spec.limits()));
+        int[] pair = Native.seqpacketPair("a test init");
+        sockets[slot] = pair[0];
+        try {
+            return server.create(request, pair[1]);
+        } finally {
+            Native.close(pair[1]);
+        }
+    }
+
+    /** Running or stopped, not a zombie: the server reaps its inits as soon as they exit. */
+    private static boolean alive(int pid) throws java.io.IOException {
+        Path stat = Path.of("/proc/" + pid + "/stat");
+        return Files.exists(stat) && !Files.readString(stat).contains(") Z ");
+    }
+
+    private static void awaitGone(int pid) throws Exception {
+        while (alive(pid)) {
+            Thread.sleep(5);
+        }
     }
 
     private static long openDescriptors() throws java.io.IOException {
