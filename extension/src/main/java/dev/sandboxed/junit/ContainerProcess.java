@@ -108,7 +108,8 @@ public final class ContainerProcess {
             long left = deadline - System.nanoTime();
             boolean ended = log.isClosed();
             if (left <= 0 || ended) {
-                String how = ended ? "its output ended (" + (isAlive() ? "streams closed" : process.onExit().getNow(null)) + ")"
+                Object end = isAlive() ? "streams closed" : process.waitFor(Duration.ZERO).orElse(null);
+                String how = ended ? "its output ended (" + end + ")"
                         : "still running after " + timeout.toMillis() + " ms";
                 throw new AwaitTimeoutException("no output line of `" + String.join(" ", command()) + "` matched /"
                         + pattern + "/: " + how + "\n" + snapshot().tail(tailLines));
@@ -153,7 +154,7 @@ public final class ContainerProcess {
 
     /** The output so far and, if the process ended, its status; for diagnostics. */
     ExecResult snapshot() {
-        ExitStatus status = process.onExit().getNow(null);
+        ExitStatus status = process.waitFor(Duration.ZERO).orElse(null);
         return new ExecResult(command(), status == null ? new ExitStatus(-1, OptionalInt.empty(),
                 ExitReason.EXITED) : status, log.stdoutBytes(), log.stderrBytes(),
                 Duration.between(started, Instant.now()));

@@ -74,7 +74,8 @@ public final class SandboxProcess {
 
     /**
      * A new future that completes when the process has ended, like {@code Process.onExit()}: what is chained on it runs
-     * on a pool thread (or the caller's, once ended), so it may exec in this sandbox or close it.
+     * on a pool thread (or the caller's, once ended), so it may exec in this sandbox or close it. A future taken before
+     * {@link #waitFor()} returned may complete a moment after it.
      */
     public CompletableFuture<ExitStatus> onExit() {
         return state.exitForCaller();
