@@ -7,6 +7,7 @@ import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
+import dev.sandboxed.core.internal.os.Fd;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.protocol.ControlSocket;
 import dev.sandboxed.core.internal.protocol.Message;
@@ -81,7 +82,9 @@ public final class InitServer implements AutoCloseable {
             // Not a server we can talk to: it may not exit on its own, and must not stay behind, nor its socket.
             socket.close();
             Native.kill(pid, Native.SIGKILL); // our unreaped child: the pid is still its own
-            Native.reap(pid, true);
+            while (!Native.reap(pid, true)) {
+                Thread.onSpinWait(); // EINTR
+            }
             throw e;
         }
         LOG.log(Level.DEBUG, "sandbox-init server {0} started from {1}", pid, binary);
@@ -102,8 +105,8 @@ public final class InitServer implements AutoCloseable {
             Native.close(fd);
         }
         if (hello == null || hello.message().kind() != Protocol.K_HELLO) {
-            throw new SandboxException("start sandbox-init server (" + binary + "): it exited before saying hello;"
-                    + " see its message on stderr", 0);
+            throw new SandboxException("start sandbox-init server (" + binary + "): it did not say hello (it exited,"
+                    + " see its message on stderr, or it is not sandbox-init)", 0);
         }
         int version = hello.message().u32(Protocol.F_VERSION, 0);
         if (version != Protocol.PROTOCOL_VERSION) {
@@ -278,10 +281,15 @@ public final class InitServer implements AutoCloseable {
         }
     }
 
-    /** Sends a request that has no answer; a server that is gone needs it no more (what it held died with it). */
+    /**
+     * Sends a request that has no answer; a server that is gone needs it no more (what it held died with it), whether
+     * it died or this JVM closed it (at exit, or replaced after its death).
+     */
     private void sendUnlessDead(Message request) {
         try {
             socket.send(request);
+        } catch (Fd.ClosedException closed) {
+            // closed here: its sandboxes went with it
         } catch (SandboxException e) {
             if (!brokenConnection(e)) {
                 throw e;
