@@ -29,14 +29,14 @@ final class InitExit implements AutoCloseable {
         return new InitExit(pid, Native.pidfdOpen(pid));
     }
 
-    /** Waits up to {@code limit} until the init has exited; true once it has. False once closed: it is not watched. */
+    /** Waits up to {@code limit} until the init has exited; true once it has. */
     boolean await(Duration limit) {
         if (pidfd != null) {
             int fd;
             try {
                 fd = pidfd.acquire();
             } catch (Fd.ClosedException handedOver) {
-                return false;
+                return awaitByProc(limit); // closed by a hand-over that raced this close: still wait for the exit
             }
             try {
                 return PollSet.awaitExit(fd, limit.toMillis());
@@ -44,6 +44,10 @@ final class InitExit implements AutoCloseable {
                 pidfd.release();
             }
         }
+        return awaitByProc(limit);
+    }
+
+    private boolean awaitByProc(Duration limit) {
         long deadline = System.nanoTime() + limit.toNanos();
         while (running()) {
             if (System.nanoTime() >= deadline) {
