@@ -23,10 +23,11 @@ class StartRollbackTest {
     void anInitKilledWhileItsStartWaitsForTheHooksRollsBackAtOnce() {
         // The createRuntime hook kills the paused init (the state's pid): the go-ahead after the hooks cannot be sent.
         Hook killer = Hook.of(Hook.Stage.CREATE_RUNTIME, "/bin/sh", "-c",
-                "kill -9 $(sed -n 's/.*\"pid\":\\([0-9]*\\).*/\\1/p')").withEnv("PATH=/usr/bin:/bin");
+                "pid=$(sed -n 's/.*\"pid\":\\([0-9]*\\).*/\\1/p'); kill -9 $pid;"
+                        + " while kill -0 $pid 2>/dev/null; do sleep 0.01; done").withEnv("PATH=/usr/bin:/bin");
         SandboxSpec spec = SandboxSpec.builder().hook(killer).build();
         // Before the fix the close waited 5 s for its own hang-up, killed the init's (reaped) pid, and waited 5 s more.
-        assertTimeoutPreemptively(Duration.ofSeconds(4), () -> {
+        assertTimeoutPreemptively(Duration.ofSeconds(8), () -> {
             try (SandboxRuntime runtime = SandboxRuntime.create(RuntimeConfig.fromSystemProperties().withCgroupPool(0))) {
                 assertThatThrownBy(() -> runtime.start(spec)).isInstanceOf(SandboxException.class);
                 runtime.awaitIdle();
