@@ -487,8 +487,8 @@ static int release_joining_child(const struct create_request *req, struct creati
     do {
         r = read(c->sync[1], &init, sizeof init);
     } while (r < 0 && errno == EINTR);
-    if (r == (ssize_t)sizeof init && init > 0) {
-        waitpid(c->pid, NULL, 0);
+    if (r == (ssize_t)sizeof init && init > 0 && init != c->pid) {
+        waitpid(c->pid, NULL, 0); /* it exits once it cloned the init into a new pid namespace */
         c->pid = init;
     }
     return 0;

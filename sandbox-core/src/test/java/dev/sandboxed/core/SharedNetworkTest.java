@@ -2,14 +2,17 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.time.Duration;
 
 import org.junit.jupiter.api.Test;
 
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.result.SandboxException;
+import dev.sandboxed.core.spec.Namespace;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.Probes;
@@ -56,6 +59,21 @@ class SharedNetworkTest {
             assertThat(client.exec("sh", "-c", "cat /proc/[0-9]*/comm | grep -c python3 || true").stdout().trim()).isEqualTo("0");
             assertThat(client.exec("sh", "-c", "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '").stdout().trim()).isEqualTo("lo");
         }
+    }
+
+    @Test
+    void aSharerWithoutItsOwnPidNamespaceLeavesTheServerFreeForOtherStarts() {
+        // Without a pid namespace the joining process is the init itself: the server once waited for it to exit.
+        SandboxSpec noPids = SandboxSpec.builder().withoutNamespace(Namespace.PID).withoutNamespace(Namespace.MOUNT)
+                .build();
+        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+            try (Sandbox app = Sandbox.start(SandboxSpec.defaults());
+                    Sandbox client = app.startSharingNetwork(noPids);
+                    Sandbox next = Sandbox.start(SandboxSpec.defaults())) {
+                assertThat(client.exec("echo", "client").stdout()).isEqualTo("client\n");
+                assertThat(next.exec("echo", "next").stdout()).isEqualTo("next\n");
+            }
+        });
     }
 
     @Test
