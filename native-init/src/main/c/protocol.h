@@ -21,7 +21,7 @@ enum kind {
     /* Java -> server */
     K_CREATE = 1, /* fds: [sandbox control socket] */
     /* server -> Java */
-    K_CREATED = 2,       /* F_PID: host pid of the sandbox init; F_PARKED when a parked process cloned it */
+    K_CREATED = 2,       /* F_PID: host pid of the sandbox init; F_INIT_SEQ; F_PARKED when a parked process cloned it */
     K_CREATE_FAILED = 3, /* F_STEP, F_ERRNO */
     K_HELLO = 4,         /* F_VERSION: sent by the server once it is ready */
     /* Java -> server: a network (a bridge in a network namespace of its own), kept by the server's descriptors */

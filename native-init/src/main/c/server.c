@@ -117,10 +117,6 @@ static void close_network_sockets(void) {
 }
 
 /*
- * In a parked process, whose descriptors are closed already: the tables name none of its own. Only entries in use
- * are written: a page written here is copied, and the init cloned later would keep that copy to itself (its Pss).
- */
-/*
  * The inits this server cloned and has not reaped, with the number K_CREATED gave Java. Only while an init is listed
  * is its pid surely its own: K_KILL_INIT names both, so a kill never reaches a later process given the same pid.
  */
@@ -154,6 +150,10 @@ static uint32_t remember_init(pid_t pid) {
     return last_init_seq;
 }
 
+/*
+ * In a parked process, whose descriptors are closed already: the tables name none of its own. Only entries in use
+ * are written: a page written here is copied, and the init cloned later would keep that copy to itself (its Pss).
+ */
 static void forget_server_tables(void) {
     for (int i = 0; i < MAX_NETWORKS; i++) {
         if (networks[i].used) networks[i] = (struct network){ 0 };
@@ -164,7 +164,6 @@ static void forget_server_tables(void) {
     for (int i = 0; i < MAX_PARKED; i++) {
         if (parked[i].sock >= 0) parked[i].sock = -1;
     }
-    live_count = 0;
 }
 
 /* Where one creation stands: what the failure path must undo, and what the success path reports. */
