@@ -19,15 +19,13 @@ final class SandboxNames {
             throw new SpecException("sandboxId", "must be at most " + MAX_ID + " characters");
         }
         StringBuilder name = new StringBuilder(PREFIX.length() + sandboxId.length()).append(PREFIX);
-        for (int i = 0; i < sandboxId.length(); i++) {
-            char c = sandboxId.charAt(i);
-            name.append(isKept(c) ? c : '_');
-        }
+        // One '_' per character, also outside the BMP (two chars), as the regex this replaced gave.
+        sandboxId.codePoints().forEach(c -> name.append(isKept(c) ? (char) c : '_'));
         return name.toString();
     }
 
     /** [A-Za-z0-9_.-], checked by hand: a regex here was compiled again for every sandbox. */
-    private static boolean isKept(char c) {
+    private static boolean isKept(int c) {
         return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-';
     }
 }

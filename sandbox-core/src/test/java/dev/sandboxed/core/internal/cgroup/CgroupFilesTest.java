@@ -41,6 +41,8 @@ class CgroupFilesTest {
     void directoryNamesKeepSafeCharactersAndReplaceTheRest() {
         assertThat(SandboxNames.directoryName("a1B2-c_d.e")).isEqualTo("sandboxed-a1B2-c_d.e");
         assertThat(SandboxNames.directoryName("../x/y z\u00e9")).isEqualTo("sandboxed-.._x_y_z_");
+        assertThat(SandboxNames.directoryName("a\uD83D\uDE00b")).as("a character outside the BMP")
+                .isEqualTo("sandboxed-a_b");
         assertThatThrownBy(() -> SandboxNames.directoryName(" ")).isInstanceOf(SpecException.class)
                 .hasMessageContaining("sandboxId");
         assertThatThrownBy(() -> SandboxNames.directoryName("x".repeat(201))).isInstanceOf(SpecException.class)
