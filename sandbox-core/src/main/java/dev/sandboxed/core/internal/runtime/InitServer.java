@@ -82,15 +82,19 @@ public final class InitServer implements AutoCloseable {
             // Not a server we can talk to: it may not exit on its own, and must not stay behind, nor its socket.
             socket.close();
             Native.kill(pid, Native.SIGKILL); // our unreaped child: the pid is still its own
-            while (!Native.reap(pid, true)) {
-                Thread.onSpinWait(); // EINTR
-            }
+            reap(pid);
             throw e;
         }
         LOG.log(Level.DEBUG, "sandbox-init server {0} started from {1}", pid, binary);
         return new InitServer(pid, socket, sigkill);
     }
 
+    /** Waits until {@code pid}, our child, is reaped: an EINTR leaves it ours, so the wait starts again. */
+    private static void reap(int pid) {
+        while (!Native.reap(pid, true)) {
+            Thread.onSpinWait();
+        }
+    }
 
     /** The server's first message: hello with the protocol this JVM speaks. */
     private static void checkHello(ControlSocket socket, Path binary) {
@@ -353,9 +357,7 @@ public final class InitServer implements AutoCloseable {
         socket.close();
         synchronized (fate) {
             if (!reaped) {
-                while (!Native.reap(pid, true)) {
-                    Thread.onSpinWait(); // EINTR: try again, the pid stays ours until it is reaped
-                }
+                reap(pid);
                 reaped = true;
             }
         }
