@@ -889,8 +889,7 @@ static void handle_kill_init(const struct msg *request) {
     struct field pid, seq;
     if (!msg_find(request, F_PID, &pid) || pid.len != 4 || !msg_find(request, F_INIT_SEQ, &seq) || seq.len != 4) return;
     for (size_t i = 0; i < live_count; i++) {
-        if (live_inits[i].pid == (pid_t)field_u32(&pid) && live_inits[i].seq == field_u32(&seq) &&
-            field_u32(&seq) != 0) {
+        if (live_inits[i].pid == (pid_t)field_u32(&pid) && live_inits[i].seq == field_u32(&seq)) {
             kill(live_inits[i].pid, SIGKILL);
             return;
         }
