@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -135,16 +136,32 @@ static void forget_init(pid_t pid) {
     }
 }
 
+/*
+ * The list lives in a mapping no init inherits (MADV_DONTFORK). On the heap, the server's write of each new entry just
+ * after a clone would leave the new init holding the heap page's old copy as its own: a page more per idle sandbox.
+ */
+static int grow_live_inits(void) {
+    size_t capacity = live_capacity == 0 ? 512 : live_capacity * 2;
+    size_t bytes = capacity * sizeof *live_inits;
+    struct live_init *grown = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (grown == MAP_FAILED) return -1;
+    if (madvise(grown, bytes, MADV_DONTFORK) != 0) {
+        munmap(grown, bytes);
+        return -1;
+    }
+    if (live_inits != NULL) {
+        memcpy(grown, live_inits, live_count * sizeof *live_inits);
+        munmap(live_inits, live_capacity * sizeof *live_inits);
+    }
+    live_inits = grown;
+    live_capacity = capacity;
+    return 0;
+}
+
 /* Lists an init that K_CREATED names; returns its number, or 0 if there is no memory for it. */
 static uint32_t remember_init(pid_t pid) {
     forget_init(pid); /* an entry of an earlier process with this pid: the kernel gave the pid anew */
-    if (live_count == live_capacity) {
-        size_t capacity = live_capacity == 0 ? 64 : live_capacity * 2;
-        struct live_init *grown = realloc(live_inits, capacity * sizeof *grown);
-        if (grown == NULL) return 0;
-        live_inits = grown;
-        live_capacity = capacity;
-    }
+    if (live_count == live_capacity && grow_live_inits() != 0) return 0;
     if (++last_init_seq == 0) last_init_seq = 1;
     live_inits[live_count++] = (struct live_init){ .pid = pid, .seq = last_init_seq };
     return last_init_seq;
