@@ -24,7 +24,7 @@ import dev.sandboxed.core.testing.RequiresSandbox;
 class InitFootprintTest {
     /**
      * Pages an idle init may hold as its own: 11 or 12 measured on Debian 12 (x86_64), one of slack. The stack's share
-     * varies by a page from run to run.
+     * is 3 or 4 pages, as address randomisation places the frames across page boundaries.
      */
     private static final long MAX_PRIVATE_PAGES = 13;
 
