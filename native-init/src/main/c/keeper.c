@@ -361,7 +361,6 @@ void keeper_main(const struct msg *request, int jvm, uint64_t until, int report)
             shut_down = 1;
         }
         if (pfds[0].revents) from_init();
-        if (pfds[1].revents & POLLIN) accept_client(listener);
         if (pfds[2].revents) {
             close(jvm);
             jvm = -1;
@@ -369,6 +368,9 @@ void keeper_main(const struct msg *request, int jvm, uint64_t until, int report)
         for (int i = 0; i < MAX_CLIENTS; i++) {
             if (clients[i] >= 0 && pfds[3 + i].revents) from_client(i);
         }
+        /* After the clients: from_init may have freed a slot whose readiness this round still holds, and a client
+         * accepted into it would be read (blocking) on its predecessor's readiness. */
+        if (pfds[1].revents & POLLIN) accept_client(listener);
         for (int i = 0; i < polled; i++) {
             if (pfds[3 + MAX_CLIENTS + i].revents == 0) continue;
             char discard[16384];

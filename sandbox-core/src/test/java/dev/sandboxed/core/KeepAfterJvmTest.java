@@ -16,6 +16,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 
@@ -43,6 +44,8 @@ import dev.sandboxed.core.testing.TestRegistry;
 /** sandboxed.keep.afterJvm: a kept sandbox outlives its JVM, held by a keeper, until rm or its maxAge. */
 @RequiresSandbox
 class KeepAfterJvmTest {
+    private static final int SIGCONT = 18;
+    private static final int SIGSTOP = 19;
 
     /** What the child JVM printed: the sandbox's init pid and id. */
     private record Kept(int initPid, String id) {
@@ -290,6 +293,66 @@ class KeepAfterJvmTest {
                 ? Optional.of("yes") : Optional.empty()))
                 .isInstanceOf(SpecException.class).hasMessage("sandboxed.keep.afterJvm: 'yes'; allowed: true, false");
         assertThat(RuntimeConfig.from(key -> Optional.empty()).keepAfterJvm()).as("off by default").isFalse();
+    }
+
+    /**
+     * One round of the keeper's loop can see a client hang up while its process's end arrives, and a new client
+     * connect: the end's delivery fails and frees the client's slot, and the new client must not be read on the old
+     * one's readiness (a blocking read of a client that has sent nothing would stall every other client).
+     */
+    @SuppressWarnings("try") // the silent client's being connected is the act under test
+    @Test
+    void aClientThatHangsUpAsItsProcessEndsLeavesTheKeeperServingOthers(@TempDir Path stateDir) throws Exception {
+        Process owner = OwnerJvm.start(stateDir, KeepOwnerJvmMain.class, "after", "1h", "exit");
+        int keeper = 0;
+        try {
+            Kept kept = keepInChild(owner);
+            assertThat(owner.waitFor(30, TimeUnit.SECONDS)).isTrue();
+            SandboxState state = state(stateDir, kept.id());
+            keeper = (int) state.ownerPid();
+            ExecProfile profile = ExecProfile.read(new StateDirectory(stateDir).execProfile(state.id()));
+
+            int[] pipe = Native.pipe("output");
+            int stdin = Native.open("/dev/null", Native.O_RDONLY, 0, "stdin");
+            KeeperClient first = KeeperClient.connect(state);
+            Thread waiting = new Thread(() -> {
+                try {
+                    first.exec(profile, ProcessSpec.of("sh", "-c", "echo started; exec sleep 0.3"),
+                            new int[] {stdin, pipe[1], pipe[1]}, signals -> {
+                            });
+                } catch (RuntimeException hungUp) {
+                    // closed below while its process runs
+                }
+            });
+            waiting.start();
+            try (var started = new BufferedReader(new InputStreamReader(Native.adoptInput(pipe[0]), StandardCharsets.UTF_8))) {
+                assertThat(started.readLine()).isEqualTo("started");
+            }
+            Native.close(pipe[1]);
+            Native.close(stdin);
+
+            // While the keeper is stopped: the first client hangs up, its process ends, a silent client connects.
+            assertThat(Native.kill(keeper, SIGSTOP)).isTrue();
+            first.close();
+            waiting.join(10_000);
+            Thread.sleep(1000);
+            try (KeeperClient silent = KeeperClient.connect(state)) {
+                Native.kill(keeper, SIGCONT);
+                CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> exec(stateDir, state, "echo served", 0));
+                assertThat(next).as("a client after them is served while the silent one stays connected")
+                        .succeedsWithin(Duration.ofSeconds(10))
+                        .isEqualTo("served\n");
+            }
+            try (KeeperClient keeperClient = KeeperClient.connect(state)) {
+                keeperClient.remove(new StateDirectory(stateDir));
+            }
+            LeftBehind.in(stateDir).assertRemovedByNextRuntime();
+        } finally {
+            if (keeper > 0) {
+                Native.kill(keeper, SIGCONT);
+            }
+            OwnerJvm.killAndCleanUp(owner, stateDir); // also after a failure
+        }
     }
 
     @Test
