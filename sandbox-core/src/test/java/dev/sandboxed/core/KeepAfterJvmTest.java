@@ -312,33 +312,37 @@ class KeepAfterJvmTest {
             keeper = (int) state.ownerPid();
             ExecProfile profile = ExecProfile.read(new StateDirectory(stateDir).execProfile(state.id()));
 
-            int[] pipe = Native.pipe("output");
-            int stdin = Native.open("/dev/null", Native.O_RDONLY, 0, "stdin");
-            KeeperClient first = KeeperClient.connect(state);
-            Thread waiting = new Thread(() -> {
-                try {
-                    first.exec(profile, ProcessSpec.of("sh", "-c", "echo started; exec sleep 0.3"),
-                            new int[] {stdin, pipe[1], pipe[1]}, signals -> {
-                            });
-                } catch (RuntimeException hungUp) {
-                    // closed below while its process runs
+            try (KeeperClient first = KeeperClient.connect(state)) {
+                int[] pipe = Native.pipe("output");
+                int stdin = Native.open("/dev/null", Native.O_RDONLY, 0, "stdin");
+                Thread waiting = new Thread(() -> {
+                    try {
+                        first.exec(profile, ProcessSpec.of("sh", "-c", "echo started; exec sleep 0.3"),
+                                new int[] {stdin, pipe[1], pipe[1]}, signals -> {
+                                });
+                    } catch (RuntimeException hungUp) {
+                        // closed below while its process runs
+                    } finally {
+                        Native.close(pipe[1]); // the output's end: read below sees EOF should the process not start
+                        Native.close(stdin);
+                    }
+                });
+                waiting.start();
+                var output = new InputStreamReader(Native.adoptInput(pipe[0]), StandardCharsets.UTF_8);
+                try (var started = new BufferedReader(output)) {
+                    assertThat(started.readLine()).isEqualTo("started");
                 }
-            });
-            waiting.start();
-            try (var started = new BufferedReader(new InputStreamReader(Native.adoptInput(pipe[0]), StandardCharsets.UTF_8))) {
-                assertThat(started.readLine()).isEqualTo("started");
-            }
-            Native.close(pipe[1]);
-            Native.close(stdin);
 
-            // While the keeper is stopped: the first client hangs up, its process ends, a silent client connects.
-            assertThat(Native.kill(keeper, SIGSTOP)).isTrue();
-            first.close();
-            waiting.join(10_000);
+                // While the keeper is stopped: the first client hangs up, its process ends, a silent client connects.
+                assertThat(Native.kill(keeper, SIGSTOP)).isTrue();
+                first.close();
+                waiting.join(10_000);
+            }
             Thread.sleep(1000);
             try (KeeperClient silent = KeeperClient.connect(state)) {
                 Native.kill(keeper, SIGCONT);
-                CompletableFuture<String> next = CompletableFuture.supplyAsync(() -> exec(stateDir, state, "echo served", 0));
+                CompletableFuture<String> next =
+                        CompletableFuture.supplyAsync(() -> exec(stateDir, state, "echo served", 0));
                 assertThat(next).as("a client after them is served while the silent one stays connected")
                         .succeedsWithin(Duration.ofSeconds(10))
                         .isEqualTo("served\n");
