@@ -21,22 +21,45 @@ import dev.sandboxed.core.spec.SandboxSpec;
  * ending with a real sandbox started end to end. Exit 0 only if sandboxes can run.
  */
 final class DoctorCommand {
+    static final String USAGE = "usage: sandboxed doctor [--cgroup-parent PATH]";
+    private static final String CGROUP_PARENT = "--cgroup-parent";
+
     private final PrintStream out;
 
     DoctorCommand(PrintStream out) {
         this.out = out;
     }
 
-    int run(String cgroupParent) {
-        CgroupConfig.Builder cg = CgroupConfig.builder();
-        if (cgroupParent != null) {
-            cg.parent(cgroupParent);
+    /**
+     * The settings a runtime would take from {@code base} (the system properties, as {@code run} and the JUnit
+     * extension read them) with the command line's options over them; anything else on the line is refused.
+     */
+    static RuntimeConfig config(List<String> args, RuntimeConfig base) {
+        RuntimeConfig config = base;
+        for (int i = 0; i < args.size(); i++) {
+            String arg = args.get(i);
+            if (arg.startsWith(CGROUP_PARENT + "=")) {
+                config = config.withCgroupParent(arg.substring(CGROUP_PARENT.length() + 1));
+            } else if (arg.equals(CGROUP_PARENT) && i + 1 < args.size()) {
+                config = config.withCgroupParent(args.get(++i));
+            } else if (arg.equals(CGROUP_PARENT)) {
+                throw new UsageException(CGROUP_PARENT + " needs a value: a cgroup path such as sandboxed-ci");
+            } else {
+                throw new UsageException(
+                        "unknown argument '" + arg + "'; doctor takes only " + CGROUP_PARENT + " PATH");
+            }
         }
+        return config;
+    }
+
+    int run(RuntimeConfig config) {
+        CgroupConfig.Builder cg = CgroupConfig.builder().preferV2(config.cgroupV2());
+        config.cgroupParent().ifPresent(cg::parent);
         List<HostCheck> extra = new ArrayList<>();
         extra.add(new CgroupDoctorCheck(cg.build()));
         HostReport report = HostProbe.runStandard(extra);
         out.println(report.render());
-        CheckResult live = liveSandbox(cgroupParent);
+        CheckResult live = liveSandbox(config);
         out.println(live.render());
         boolean ok = report.sandboxesCanRun() && live.isOk();
         out.println(ok ? "sandboxes can run on this host" : "sandboxes cannot run on this host: apply the fixes above");
@@ -44,10 +67,9 @@ final class DoctorCommand {
     }
 
     /** Starting a real sandbox is the only proof that counts. */
-    private static CheckResult liveSandbox(String cgroupParent) {
+    private static CheckResult liveSandbox(RuntimeConfig config) {
         String name = "sandbox start";
-        RuntimeConfig config = RuntimeConfig.fromSystemProperties().withCgroupParent(cgroupParent).withCgroupPool(0);
-        try (SandboxRuntime runtime = SandboxRuntime.create(config);
+        try (SandboxRuntime runtime = SandboxRuntime.create(config.withCgroupPool(0));
                 Sandbox sandbox = runtime.start(SandboxSpec.defaults())) {
             ExecResult r = sandbox.exec("/bin/sh", "-c", "echo ok");
             if (r.succeeded() && r.stdout().trim().equals("ok")) {

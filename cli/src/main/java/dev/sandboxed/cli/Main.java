@@ -5,6 +5,7 @@ import java.io.UncheckedIOException;
 import java.util.Arrays;
 import java.util.List;
 
+import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.image.ImageException;
 import dev.sandboxed.core.result.SandboxException;
 import dev.sandboxed.core.spec.SpecException;
@@ -50,8 +51,7 @@ public final class Main {
                     return ops(args.get(0), args.subList(1, args.size()), out, err);
                 }
                 case "doctor" -> {
-                    String parent = args.size() >= 3 && args.get(1).equals("--cgroup-parent") ? args.get(2) : null;
-                    return new DoctorCommand(out).run(parent);
+                    return doctor(args.subList(1, args.size()), out, err);
                 }
                 case "version", "--version" -> {
                     out.println("sandboxed " + version());
@@ -82,6 +82,21 @@ public final class Main {
             err.println("sandboxed: " + e.getMessage());
             return RunCommand.SANDBOX_ERROR;
         }
+    }
+
+    private static int doctor(List<String> args, PrintStream out, PrintStream err) {
+        if (args.contains("--help") || args.contains("-h")) {
+            out.println(DoctorCommand.USAGE);
+            return 0;
+        }
+        RuntimeConfig config;
+        try {
+            config = DoctorCommand.config(args, RuntimeConfig.fromSystemProperties());
+        } catch (UsageException e) {
+            err.println("sandboxed doctor: " + e.getMessage() + "; see `sandboxed doctor --help`");
+            return RunCommand.SANDBOX_ERROR;
+        }
+        return new DoctorCommand(out).run(config);
     }
 
     private static int ops(String command, List<String> args, PrintStream out, PrintStream err) {

@@ -20,6 +20,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
+import dev.sandboxed.core.RuntimeConfig;
 import dev.sandboxed.core.testing.RequiresSandbox;
 
 /** `sandboxed run` and `doctor` as a user calls them: exit codes, messages and the stats file. */
@@ -294,6 +295,44 @@ class CliTest {
         @SuppressWarnings("unchecked")
         Map<String, Object> json = new ObjectMapper().readValue(stats.toFile(), Map.class);
         assertThat(json.get("seccompDenials")).asString().contains("unshare");
+    }
+
+    @Test
+    void doctorTakesTheCgroupParentFromTheSystemPropertyAsRunDoes() {
+        String before = System.getProperty("sandboxed.cgroup.parent");
+        System.setProperty("sandboxed.cgroup.parent", "/");
+        try {
+            assertThat(run("doctor")).isEqualTo(125);
+        } finally {
+            if (before == null) {
+                System.clearProperty("sandboxed.cgroup.parent");
+            } else {
+                System.setProperty("sandboxed.cgroup.parent", before);
+            }
+        }
+        assertThat(run("doctor", "--cgroup-parent=/")).as("the option's = form, as run takes it").isEqualTo(125);
+        assertThat(stderr().lines()).hasSize(2).allSatisfy(line -> assertThat(line)
+                .startsWith("sandboxed: invalid sandboxed.cgroup.parent: '/' is the cgroup root"));
+    }
+
+    @Test
+    void doctorOptionsGoOverTheSystemProperties() {
+        RuntimeConfig base = RuntimeConfig.fromSystemProperties().withCgroupParent("from-property");
+        assertThat(DoctorCommand.config(List.of(), base).cgroupParent()).contains("from-property");
+        assertThat(DoctorCommand.config(List.of("--cgroup-parent", "a"), base).cgroupParent()).contains("a");
+        assertThat(DoctorCommand.config(List.of("--cgroup-parent=b"), base).cgroupParent()).contains("b");
+    }
+
+    @Test
+    void doctorRefusesArgumentsItDoesNotTake() {
+        assertThat(run("doctor", "--cgroup-parent")).isEqualTo(125);
+        assertThat(run("doctor", "--verbose")).isEqualTo(125);
+        assertThat(stderr().lines()).containsExactly(
+                "sandboxed doctor: --cgroup-parent needs a value: a cgroup path such as sandboxed-ci;"
+                        + " see `sandboxed doctor --help`",
+                "sandboxed doctor: unknown argument '--verbose'; doctor takes only --cgroup-parent PATH;"
+                        + " see `sandboxed doctor --help`");
+        assertThat(out.toString(StandardCharsets.UTF_8)).as("nothing was checked").isEmpty();
     }
 
     @Test
