@@ -69,6 +69,8 @@ public final class LayerExtractor {
     public static final String MAX_LAYER_ENTRIES = "sandboxed.image.max-layer-entries";
     static final long DEFAULT_MAX_LAYER_BYTES = 16L << 30;
     static final long DEFAULT_MAX_LAYER_ENTRIES = 1_000_000;
+    /** The bytes one entry's headers may take, as Go's archive/tar (Docker's and containerd's reader) allows. */
+    static final long MAX_HEADER_BYTES = 1 << 20;
 
     private final boolean asRoot;
     private final Optional<OwnerApplier> owners;
@@ -152,10 +154,11 @@ public final class LayerExtractor {
         long entries = 0;
         long skipped = 0;
         long[] written = {0};
-        TarArchiveInputStream in = new TarArchiveInputStream(new Bounded(tar), StandardCharsets.UTF_8.name());
+        Bounded bounded = new Bounded(tar);
+        TarArchiveInputStream in = new TarArchiveInputStream(bounded, StandardCharsets.UTF_8.name());
         TarArchiveEntry e;
         long headers = 0;
-        while ((e = nextEntry(in)) != null) {
+        while ((e = nextEntry(in, bounded)) != null) {
             if (++headers > maxEntries) {
                 throw new LayerException("the layer holds more than " + maxEntries + " entries (" + MAX_LAYER_ENTRIES
                         + "); refused at '" + e.getName() + "'");
@@ -418,12 +421,21 @@ public final class LayerExtractor {
                 + "); refused at " + where);
     }
 
-    /** The decompressed tar, failing once it exceeds the byte limit (a small compressed blob can unpack to any size). */
+    /**
+     * The decompressed tar, failing once it exceeds the byte limit (a small compressed blob can unpack to any size),
+     * or once the headers of one entry exceed theirs: the tar reader holds a GNU long name or a pax record in memory
+     * whole, so a header claiming gigabytes would exhaust the heap long before the byte limit.
+     */
     private final class Bounded extends FilterInputStream {
         private long count;
+        private long headerBytesLeft = -1; // -1: not reading headers
 
         Bounded(InputStream in) {
             super(in);
+        }
+
+        void readingHeaders(boolean reading) {
+            headerBytesLeft = reading ? MAX_HEADER_BYTES : -1;
         }
 
         private long counted(long n) {
@@ -431,6 +443,10 @@ public final class LayerExtractor {
                 count += n;
                 if (count > maxBytes) {
                     throw tooBig("byte " + maxBytes + " of its tar");
+                }
+                if (headerBytesLeft >= 0 && (headerBytesLeft -= n) < 0) {
+                    throw new LayerException("an entry's headers (GNU long names, pax records) take more than "
+                            + MAX_HEADER_BYTES + " bytes of the layer's tar; refused at byte " + count);
                 }
             }
             return n;
@@ -459,7 +475,11 @@ public final class LayerExtractor {
      * end-of-archive blocks, is complete (umoci 0.4 writes such layers; the digest still covers every byte): a
      * truncation inside an entry's data fails while that data is read, never here.
      */
-    private static TarArchiveEntry nextEntry(TarArchiveInputStream in) throws IOException {
+    private static TarArchiveEntry nextEntry(TarArchiveInputStream in, Bounded bounded) throws IOException {
+        if (in.getCurrentEntry() != null) {
+            in.transferTo(OutputStream.nullOutputStream()); // data left unread (a skipped entry's) is no header
+        }
+        bounded.readingHeaders(true);
         try {
             return in.getNextEntry();
         } catch (IOException e) {
@@ -467,6 +487,8 @@ public final class LayerExtractor {
                 return null;
             }
             throw e;
+        } finally {
+            bounded.readingHeaders(false);
         }
     }
 

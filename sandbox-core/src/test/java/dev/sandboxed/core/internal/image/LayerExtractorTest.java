@@ -15,6 +15,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.nio.file.attribute.UserDefinedFileAttributeView;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -188,6 +189,83 @@ class LayerExtractorTest {
         assertThat(rootless.extract(new ByteArrayInputStream(many), third).entries()).isEqualTo(4); // defaults
         assertThatThrownBy(() -> withProperty("sandboxed.image.max-layer-bytes", "lots"))
                 .hasMessageContaining("sandboxed.image.max-layer-bytes");
+    }
+
+    @Test
+    void headersOverAMebibyteAreRefusedBeforeTheyAreHeld() throws IOException {
+        String longName = "n".repeat(600_000); // within the limit alone; an entry's name and link text, over it
+        ByteArrayOutputStream gnu = new ByteArrayOutputStream();
+        gnu.write(RawTar.header("././@LongLink", 'L', longName.length() + 1));
+        gnu.write(RawTar.padded(longName + "\0"));
+        gnu.write(RawTar.header("././@LongLink", 'K', longName.length() + 1));
+        gnu.write(RawTar.padded(longName + "\0"));
+        gnu.write(RawTar.header("n", '2', 0));
+        gnu.write(new byte[1024]);
+        String records = RawTar.paxRecord("path", longName) + RawTar.paxRecord("linkpath", longName);
+        ByteArrayOutputStream pax = new ByteArrayOutputStream();
+        pax.write(RawTar.header("PaxHeaders/n", 'x', records.length()));
+        pax.write(RawTar.padded(records));
+        pax.write(RawTar.header("n", '2', 0));
+        pax.write(new byte[1024]);
+        for (ByteArrayOutputStream tar : List.of(gnu, pax)) {
+            Path into = Files.createDirectory(tmp.resolve(tar == gnu ? "gnu" : "pax"));
+            assertThatThrownBy(() -> extract(tar.toByteArray(), into)).as(tar == gnu ? "GNU long names" : "pax records")
+                    .isInstanceOf(LayerException.class)
+                    .hasMessageContaining("headers (GNU long names, pax records) take more than 1048576 bytes");
+        }
+        // Long names of real layers pass, and the data of a skipped entry (a device node with data, rootless) is none.
+        byte[] named = new TarBuilder().file("a/".repeat(120) + "f", "x").build();
+        assertThat(extract(named, layer).entries()).isEqualTo(1);
+        ByteArrayOutputStream skipped = new ByteArrayOutputStream();
+        skipped.write(RawTar.header("dev", '3', 2 << 20));
+        skipped.write(new byte[2 << 20]);
+        skipped.write(RawTar.header("g", '0', 1));
+        skipped.write(RawTar.padded("y"));
+        skipped.write(new byte[1024]);
+        Path other = Files.createDirectory(tmp.resolve("other"));
+        assertThat(extract(skipped.toByteArray(), other)).isEqualTo(new LayerExtractor.Result(2, 1));
+        assertThat(Files.readString(other.resolve("g"))).isEqualTo("y");
+    }
+
+    /** Tar blocks written by hand: the tar writer shortens a long name one character at a time, for ever here. */
+    private static final class RawTar {
+        static byte[] header(String name, char type, long size) {
+            byte[] h = new byte[512];
+            put(h, 0, name);
+            put(h, 100, "0000644");
+            put(h, 108, "0000000");
+            put(h, 116, "0000000");
+            put(h, 124, String.format("%011o", size));
+            put(h, 136, "00000000000");
+            h[156] = (byte) type;
+            put(h, 257, "ustar  "); // the GNU magic and version
+            Arrays.fill(h, 148, 156, (byte) ' ');
+            int sum = 0;
+            for (byte b : h) {
+                sum += b & 0xff;
+            }
+            put(h, 148, String.format("%06o", sum));
+            h[154] = 0;
+            return h;
+        }
+
+        static byte[] padded(String data) {
+            byte[] bytes = data.getBytes(StandardCharsets.UTF_8);
+            return Arrays.copyOf(bytes, (bytes.length + 511) / 512 * 512);
+        }
+
+        /** "LENGTH key=value\n", where LENGTH counts itself. */
+        static String paxRecord(String key, String value) {
+            int rest = key.length() + value.length() + 3; // ' ', '=', '\n'
+            int length = rest + Integer.toString(rest).length();
+            length = rest + Integer.toString(length).length();
+            return length + " " + key + "=" + value + "\n";
+        }
+
+        private static void put(byte[] block, int at, String text) {
+            byte[] bytes = text.getBytes(StandardCharsets.US_ASCII);
+            System.arraycopy(bytes, 0, block, at, bytes.length);
+        }
     }
 
     private static LayerExtractor withProperty(String key, String value) {
