@@ -2,13 +2,18 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -19,6 +24,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.image.PruneResult;
+import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
@@ -66,6 +72,38 @@ class ImagePruneTest {
             }
         }
         throw new AssertionError("no record of " + image.source());
+    }
+
+    /**
+     * A removal in another JVM decides from the use locks it lists once: a start from an image that no sandbox used
+     * yet makes its use lock then, so it must wait until that removal is done rather than mount layers being deleted.
+     */
+    @Test
+    void aStartWaitsWhileAnotherProcessRemovesImages() throws Exception {
+        Image a = pull("a");
+        Path storeLock = images.cacheDirectory().resolve("locks").resolve("store.lock");
+        String holdAlone = "import fcntl, sys\n" // a POSIX lock, as the JDK takes file locks
+                + "f = open(sys.argv[1], 'a')\n"
+                + "fcntl.lockf(f, fcntl.LOCK_EX)\n"
+                + "print('locked', flush=True)\n"
+                + "sys.stdin.read()\n";
+        Process removal = new ProcessBuilder("python3", "-c", holdAlone, storeLock.toString()).start();
+        CompletableFuture<Void> start = null;
+        try {
+            var said = new BufferedReader(new InputStreamReader(removal.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(said.readLine()).isEqualTo("locked");
+            start = CompletableFuture.runAsync(() -> ImageUse.started(a));
+            Thread.sleep(500);
+            assertThat(start).as("the start waits while the other process holds the store alone").isNotDone();
+            removal.getOutputStream().close(); // that removal is done
+            assertThat(start).succeedsWithin(Duration.ofSeconds(10));
+        } finally {
+            removal.destroyForcibly();
+            removal.waitFor();
+            if (start != null && start.isDone() && !start.isCompletedExceptionally()) {
+                ImageUse.ended(a);
+            }
+        }
     }
 
     @Test

@@ -172,6 +172,11 @@ public final class ImageCache {
      * locks of one file, so its threads share one file lock, taken by the first and released by the last.
      */
     public <T> T shared(String key, IoSupplier<T> work) throws IOException {
+        return shared(root, key, work);
+    }
+
+    /** {@link #shared(String, IoSupplier)} in the cache at {@code root}, for a caller that holds no instance. */
+    static <T> T shared(Path root, String key, IoSupplier<T> work) throws IOException {
         SharedLock k = SHARED_LOCKS.computeIfAbsent(root.resolve("locks").resolve(key + ".lock"), SharedLock::new);
         k.jvm.readLock().lock();
         try {

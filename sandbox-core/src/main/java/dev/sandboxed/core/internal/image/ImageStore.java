@@ -41,7 +41,8 @@ import dev.sandboxed.core.image.PullListener.PullEvent.Kind;
  */
 public final class ImageStore {
     /** Held shared by pulls and exclusively by removals, so no removal takes a layer a pull has not recorded yet. */
-    private static final String STORE_LOCK = "store";
+    /** Held shared by pulls and by starts that take an image's use lock, alone by removals (prune, rm). */
+    static final String STORE_LOCK = "store";
     private static final System.Logger LOG = System.getLogger(ImageStore.class.getName());
     private final ImageCache cache;
     private final RegistryCredentials credentials;

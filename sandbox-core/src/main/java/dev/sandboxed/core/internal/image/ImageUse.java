@@ -69,12 +69,7 @@ public final class ImageUse {
         }
         synchronized (held) {
             if (held.running == 0) {
-                SCAN.readLock().lock();
-                try {
-                    held.channel = acquire(held.lockFile, root, image);
-                } finally {
-                    SCAN.readLock().unlock();
-                }
+                held.channel = acquireAgainstRemovals(held.lockFile, root, image);
             }
             held.running++;
         }
@@ -111,6 +106,25 @@ public final class ImageUse {
                 }
                 held.channel = null;
             }
+        }
+    }
+
+    /**
+     * Takes the use lock while no removal runs: a removal in another JVM lists the use locks only once, and one made
+     * after its list would not keep it from deleting the layers. The store lock comes first, as removals take it.
+     */
+    private static FileChannel acquireAgainstRemovals(Path lockFile, Path root, Image image) {
+        try {
+            return ImageCache.shared(root, ImageStore.STORE_LOCK, () -> {
+                SCAN.readLock().lock();
+                try {
+                    return acquire(lockFile, root, image);
+                } finally {
+                    SCAN.readLock().unlock();
+                }
+            });
+        } catch (IOException e) {
+            throw new UncheckedIOException("lock image " + image.source() + " in " + root + ": " + e.getMessage(), e);
         }
     }
 
