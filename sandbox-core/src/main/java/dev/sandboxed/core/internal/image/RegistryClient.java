@@ -62,6 +62,16 @@ public final class RegistryClient implements BlobSource {
      * localhost (in any case, as host names are), 127.0.0.0/8 and ::1, with or without a port: Docker's registries
      * allowed without TLS.
      */
+    /**
+     * Whether a request to {@code target} may carry the registry's credentials: the same scheme and authority as the
+     * registry's. A redirect to another host, or from https to plain http on the same one (a proxy that writes its
+     * Location headers so), gets none: they would go to someone else, or in clear text.
+     */
+    static boolean sameOrigin(URI target, URI registry) {
+        return target.getScheme().equalsIgnoreCase(registry.getScheme())
+                && target.getAuthority().equals(registry.getAuthority());
+    }
+
     static boolean isLoopback(String registry) {
         String host = registry.startsWith("[") ? registry.substring(1, registry.indexOf(']'))
                 : registry.contains(":") ? registry.substring(0, registry.lastIndexOf(':')) : registry;
@@ -114,7 +124,7 @@ public final class RegistryClient implements BlobSource {
         boolean challenged = false;
         for (int redirects = 0; redirects < 6; ) {
             HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).header("Accept", accept);
-            boolean sameHost = uri.getAuthority().equals(URI.create(base).getAuthority());
+            boolean sameHost = sameOrigin(uri, URI.create(base));
             if (authorization != null && sameHost) {
                 request.header("Authorization", authorization);
             }
