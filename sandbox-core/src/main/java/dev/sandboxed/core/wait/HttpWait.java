@@ -121,6 +121,29 @@ public final class HttpWait extends WaitStrategy {
         String host = address.contains(":") ? "[" + address + "]" : address;
         URI uri = URI.create((tls ? "https" : "http") + "://" + host + ":" + sandbox.mappedPort(containerPort) + path);
         HttpClient client = client();
+        try {
+            poll(target, deadline, uri, client);
+        } finally {
+            closeConnections(client);
+        }
+    }
+
+    /**
+     * Closes the client's pooled connection on Java 21+ (where HttpClient is AutoCloseable). Kept open, a server that
+     * serves one connection at a time would wait on the wait's idle connection while the test's first request hung.
+     * Java 17 has no way to close it: the JDK closes it after its keep-alive timeout or once the client is collected.
+     */
+    private static void closeConnections(HttpClient client) {
+        if (client instanceof AutoCloseable closeable) {
+            try {
+                closeable.close();
+            } catch (Exception e) {
+                // closing what the wait no longer needs: nothing to report
+            }
+        }
+    }
+
+    private void poll(WaitTarget target, long deadline, URI uri, HttpClient client) throws InterruptedException {
         String[] last = {null};
         target.poll(this, deadline, PAUSE_NANOS, () -> {
             long left = deadline - System.nanoTime();

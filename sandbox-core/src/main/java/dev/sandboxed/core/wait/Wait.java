@@ -35,7 +35,9 @@ public final class Wait {
      * An HTTP GET of {@code path} (such as {@code /health}) through the published mapping of a sandbox port
      * ({@link HttpWait#forPort}; the port must be published), until it answers 200 ({@link HttpWait#forStatusCode}
      * for others), each try within 5 s. Plain HTTP unless {@link HttpWait#usingTls()}; a self-signed certificate
-     * needs {@link HttpWait#allowInsecure()}.
+     * needs {@link HttpWait#allowInsecure()}. On Java 21+ the wait closes its connection when it returns; on Java 17
+     * the JDK keeps it open until its keep-alive timeout, which a server that serves one connection at a time (Python's
+     * {@code HTTPServer} with HTTP/1.1) spends on it.
      */
     public static HttpWait forHttp(String path) {
         return new HttpWait(path, 0, new int[] {200}, null, "GET", false, false, WaitStrategy.DEFAULT_TIMEOUT);

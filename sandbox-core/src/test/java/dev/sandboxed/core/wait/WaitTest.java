@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -110,6 +111,22 @@ class WaitTest {
         assertThat(response.body()).isEqualTo("home\n");
         // Without forPort, the only published TCP port is asked; HEAD and a set of statuses.
         Wait.forHttp("/missing").withMethod("HEAD").forStatusCode(404, 410).awaitOn(sandbox);
+    }
+
+    @Test
+    void anHttpWaitLeavesNoConnectionOpenForAServerThatServesOneAtATime() throws Exception {
+        assumeTrue(Runtime.version().feature() >= 21, "Java 17's HttpClient cannot close its pooled connections");
+        sandbox(SandboxSpec.builder().publish(PortMapping.tcp(18096)).build());
+        String oneAtATime = "import http.server as h\n" // keeps each connection open (HTTP/1.1) and serves only it
+                + "h.SimpleHTTPRequestHandler.protocol_version = 'HTTP/1.1'\n"
+                + "h.HTTPServer(('127.0.0.1', 18096), h.SimpleHTTPRequestHandler).serve_forever()\n";
+        ProcessLog server = spawn("sh", "-c", "mkdir -p /tmp/www && echo home > /tmp/www/index.html && cd /tmp/www"
+                + " && exec python3 -c \"$0\"", oneAtATime);
+        Wait.forHttp("/index.html").forPort(18096).awaitOn(sandbox, server);
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+                "http://" + sandbox.host() + ":" + sandbox.mappedPort(18096) + "/index.html")).timeout(Duration.ofSeconds(5))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(response.body()).as("the test's first request, served once the wait let go").isEqualTo("home\n");
     }
 
     @Test
