@@ -40,8 +40,10 @@ import dev.sandboxed.core.image.PullListener.PullEvent.Kind;
  * other's lock and the second finds the layers done.
  */
 public final class ImageStore {
-    /** Held shared by pulls and exclusively by removals, so no removal takes a layer a pull has not recorded yet. */
-    /** Held shared by pulls and by starts that take an image's use lock, alone by removals (prune, rm). */
+    /**
+     * Held shared by pulls (so no removal takes a layer a pull has not recorded yet) and by starts that take an image's
+     * use lock, alone by removals (prune, rm).
+     */
     static final String STORE_LOCK = "store";
     private static final System.Logger LOG = System.getLogger(ImageStore.class.getName());
     private final ImageCache cache;

@@ -59,10 +59,6 @@ public final class RegistryClient implements BlobSource {
     }
 
     /**
-     * localhost (in any case, as host names are), 127.0.0.0/8 and ::1, with or without a port: Docker's registries
-     * allowed without TLS.
-     */
-    /**
      * Whether a request to {@code target} may carry the registry's credentials: the same scheme and authority as the
      * registry's. A redirect to another host, or from https to plain http on the same one (a proxy that writes its
      * Location headers so), gets none: they would go to someone else, or in clear text.
@@ -72,6 +68,10 @@ public final class RegistryClient implements BlobSource {
                 && target.getAuthority().equals(registry.getAuthority());
     }
 
+    /**
+     * localhost (in any case, as host names are), 127.0.0.0/8 and ::1, with or without a port: Docker's registries
+     * allowed without TLS.
+     */
     static boolean isLoopback(String registry) {
         String host = registry.startsWith("[") ? registry.substring(1, registry.indexOf(']'))
                 : registry.contains(":") ? registry.substring(0, registry.lastIndexOf(':')) : registry;
