@@ -86,7 +86,8 @@ class ImageNonAsciiNamesTest {
             assertThat(layers.toList()).as("only the layer before it, complete").hasSizeLessThanOrEqualTo(1);
         }
         try (var left = Files.list(cache.resolve("tmp"))) {
-            assertThat(left.toList()).isEmpty();
+            assertThat(left.filter(f -> !f.getFileName().toString().endsWith(".owner")).toList())
+                    .as("no work left; only the lock files that say which processes run").isEmpty();
         }
     }
 

@@ -131,7 +131,8 @@ class ImageOwnersTest {
             assertThat(layer).doesNotExist();
         }
         try (var left = Files.list(work.resolve("cache2/tmp"))) {
-            assertThat(left).isEmpty();
+            assertThat(left.filter(f -> !f.getFileName().toString().endsWith(".owner")))
+                    .as("no work left; only the lock files that say which processes run").isEmpty();
         }
     }
 }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.DirectoryStream;
@@ -15,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -39,6 +41,9 @@ public final class ImageCache {
     public static final String PROPERTY = "sandboxed.image.cache";
     private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
     private static final Map<Path, SharedLock> SHARED_LOCKS = new ConcurrentHashMap<>();
+    /** This JVM's owner of work in progress, per cache root (see {@link WorkOwner}). */
+    private static final Map<Path, WorkOwner> WORK_OWNERS = new ConcurrentHashMap<>();
+    private static final String OWNER_SUFFIX = ".owner";
     private final Path root;
     private final Optional<OwnerApplier> owners;
 
@@ -121,14 +126,14 @@ public final class ImageCache {
 
     /** Writes a file by renaming a finished temporary file over it. */
     public void writeAtomically(Path file, byte[] data) throws IOException {
-        Path tmp = root.resolve("tmp").resolve(ProcessHandle.current().pid() + "-" + System.nanoTime() + ".part");
+        Path tmp = root.resolve("tmp").resolve(workOwner() + "-" + System.nanoTime() + ".part");
         Files.write(tmp, data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     }
 
-    /** A new private directory for work in progress, named after this process. */
+    /** A new private directory for work in progress, named after this JVM's {@link WorkOwner}. */
     public Path newWorkDirectory(String what) throws IOException {
-        return Files.createTempDirectory(root.resolve("tmp"), ProcessHandle.current().pid() + "-" + what + "-",
+        return Files.createTempDirectory(root.resolve("tmp"), workOwner() + "-" + what + "-",
                 PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     }
 
@@ -254,21 +259,62 @@ public final class ImageCache {
         T get() throws IOException;
     }
 
+    /**
+     * The name this JVM gives its work in progress in this cache, {@code PID.RANDOM}, and the lock that says it runs:
+     * {@code tmp/PID.RANDOM.owner}, held until the JVM ends. A pid alone cannot say so when the cache is shared by
+     * processes in other pid namespaces (containers on a shared volume): a live one's pid looks dead, or another's.
+     */
+    private record WorkOwner(String name, FileChannel lock) {
+        static WorkOwner create(Path root) {
+            String name = ProcessHandle.current().pid() + "." + Long.toHexString(new SecureRandom().nextLong() >>> 1);
+            Path file = root.resolve("tmp").resolve(name + OWNER_SUFFIX);
+            try {
+                FileChannel lock = FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+                lock.lock(); // never released here: the kernel releases it when this JVM ends, however it ends
+                return new WorkOwner(name, lock);
+            } catch (IOException e) {
+                throw new UncheckedIOException("create " + file + ": " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private String workOwner() {
+        return WORK_OWNERS.computeIfAbsent(root, WorkOwner::create).name();
+    }
+
     /** Removes the work directories and files of processes that no longer run (an interrupted pull). */
     private void removeAbandonedWork() {
         try (DirectoryStream<Path> entries = Files.newDirectoryStream(root.resolve("tmp"))) {
             for (Path entry : entries) {
-                String name = entry.getFileName().toString();
-                int dash = name.indexOf('-');
-                long pid = dash > 0 && name.substring(0, dash).chars().allMatch(Character::isDigit)
-                        ? Long.parseLong(name.substring(0, dash)) : -1;
-                if (pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true)) {
+                if (abandoned(entry.getFileName().toString())) {
                     deleteTree(entry);
                 }
             }
         } catch (IOException e) {
             System.getLogger(ImageCache.class.getName()).log(System.Logger.Level.WARNING,
                     "image cache: cannot remove abandoned work in " + root.resolve("tmp") + ": " + e.getMessage());
+        }
+    }
+
+    /** Whether an entry of {@code tmp/} belongs to a process that no longer runs. */
+    private boolean abandoned(String name) {
+        String owner = name.endsWith(OWNER_SUFFIX) ? name.substring(0, name.length() - OWNER_SUFFIX.length())
+                : name.substring(0, Math.max(0, name.indexOf('-')));
+        if (owner.contains(".")) {
+            return !owner.equals(workOwner()) && lockIsFree(root.resolve("tmp").resolve(owner + OWNER_SUFFIX));
+        }
+        // Named by a pid alone (written before owners had locks): a pid of this pid namespace.
+        long pid = !owner.isEmpty() && owner.chars().allMatch(Character::isDigit) ? Long.parseLong(owner) : -1;
+        return pid != ProcessHandle.current().pid() && ProcessHandle.of(pid).map(p -> !p.isAlive()).orElse(true);
+    }
+
+    private static boolean lockIsFree(Path ownerLock) {
+        try (FileChannel channel = FileChannel.open(ownerLock, StandardOpenOption.WRITE)) {
+            return channel.tryLock() != null; // released as the channel closes
+        } catch (NoSuchFileException gone) {
+            return true; // removed with its owner's other work
+        } catch (IOException | OverlappingFileLockException e) {
+            return false; // this JVM's, or unknown: keep it
         }
     }
 

@@ -2,7 +2,10 @@ package dev.sandboxed.core.internal.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -24,6 +27,41 @@ class ImageCacheTest {
         assertThat(root.resolve("tmp/" + dead + "-layer-123")).doesNotExist();
         assertThat(mine).exists();
         assertThat(cache.hasLayer("sha256:" + "c".repeat(64))).isFalse();
+    }
+
+    /**
+     * A cache shared with a process in another pid namespace (a container on a shared volume): its pid means nothing
+     * here, so its work stays while the lock it holds says it runs, and goes once it has ended.
+     */
+    @Test
+    void workOfAnotherPidNamespaceStaysWhileItsOwnerRuns() throws Exception {
+        new ImageCache(root);
+        String owner = "4194304.5eed"; // above any pid_max: no process of this namespace has it
+        Path work = Files.createDirectories(root.resolve("tmp/" + owner + "-layer-1/usr"));
+        Files.writeString(work.resolve("half-written"), "x");
+        Path lock = root.resolve("tmp/" + owner + ".owner");
+        String holdLock = "import fcntl, sys\n" // a POSIX lock, as the JDK takes file locks
+                + "f = open(sys.argv[1], 'w')\n"
+                + "fcntl.lockf(f, fcntl.LOCK_EX)\n"
+                + "print('locked', flush=True)\n"
+                + "sys.stdin.read()\n";
+        Process other = new ProcessBuilder("python3", "-c", holdLock, lock.toString()).start();
+        try {
+            var said = new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
+            assertThat(said.readLine()).isEqualTo("locked");
+            new ImageCache(root); // the next user of the cache
+            assertThat(work.resolve("half-written")).as("work of a process that still runs").exists();
+        } finally {
+            other.destroyForcibly();
+            other.waitFor();
+        }
+        new ImageCache(root);
+        assertThat(root.resolve("tmp/" + owner + "-layer-1")).as("its owner ended").doesNotExist();
+        assertThat(lock).doesNotExist();
+        try (var left = Files.list(root.resolve("tmp"))) {
+            assertThat(left.map(p -> p.getFileName().toString())).as("only this JVM's own lock")
+                    .singleElement().asString().endsWith(".owner");
+        }
     }
 
     @Test
