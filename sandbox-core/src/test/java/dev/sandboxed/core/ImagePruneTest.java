@@ -2,10 +2,7 @@ package dev.sandboxed.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -29,6 +26,7 @@ import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.ProcessSpec;
 import dev.sandboxed.core.spec.SandboxSpec;
 import dev.sandboxed.core.testing.OciLayouts;
+import dev.sandboxed.core.testing.OtherProcessLock;
 import dev.sandboxed.core.testing.RequiresSandbox;
 import dev.sandboxed.core.testing.TarBuilder;
 import dev.sandboxed.core.testing.TestRegistry;
@@ -82,24 +80,14 @@ class ImagePruneTest {
     void aStartWaitsWhileAnotherProcessRemovesImages() throws Exception {
         Image a = pull("a");
         Path storeLock = images.cacheDirectory().resolve("locks").resolve("store.lock");
-        String holdAlone = "import fcntl, sys\n" // a POSIX lock, as the JDK takes file locks
-                + "f = open(sys.argv[1], 'a')\n"
-                + "fcntl.lockf(f, fcntl.LOCK_EX)\n"
-                + "print('locked', flush=True)\n"
-                + "sys.stdin.read()\n";
-        Process removal = new ProcessBuilder("python3", "-c", holdAlone, storeLock.toString()).start();
         CompletableFuture<Void> start = null;
-        try {
-            var said = new BufferedReader(new InputStreamReader(removal.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(said.readLine()).isEqualTo("locked");
+        try (OtherProcessLock removal = OtherProcessLock.hold(storeLock)) {
             start = CompletableFuture.runAsync(() -> ImageUse.started(a));
             Thread.sleep(500);
             assertThat(start).as("the start waits while the other process holds the store alone").isNotDone();
-            removal.getOutputStream().close(); // that removal is done
+            removal.release(); // that removal is done
             assertThat(start).succeedsWithin(Duration.ofSeconds(10));
         } finally {
-            removal.destroyForcibly();
-            removal.waitFor();
             if (start != null && start.isDone() && !start.isCompletedExceptionally()) {
                 ImageUse.ended(a);
             }

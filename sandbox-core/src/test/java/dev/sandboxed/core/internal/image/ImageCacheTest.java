@@ -2,15 +2,14 @@ package dev.sandboxed.core.internal.image;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+
+import dev.sandboxed.core.testing.OtherProcessLock;
 
 class ImageCacheTest {
     @TempDir
@@ -33,6 +32,7 @@ class ImageCacheTest {
      * A cache shared with a process in another pid namespace (a container on a shared volume): its pid means nothing
      * here, so its work stays while the lock it holds says it runs, and goes once it has ended.
      */
+    @SuppressWarnings("try") // the lock being held is the act under test
     @Test
     void workOfAnotherPidNamespaceStaysWhileItsOwnerRuns() throws Exception {
         new ImageCache(root);
@@ -40,20 +40,9 @@ class ImageCacheTest {
         Path work = Files.createDirectories(root.resolve("tmp/" + owner + "-layer-1/usr"));
         Files.writeString(work.resolve("half-written"), "x");
         Path lock = root.resolve("tmp/" + owner + ".owner");
-        String holdLock = "import fcntl, sys\n" // a POSIX lock, as the JDK takes file locks
-                + "f = open(sys.argv[1], 'w')\n"
-                + "fcntl.lockf(f, fcntl.LOCK_EX)\n"
-                + "print('locked', flush=True)\n"
-                + "sys.stdin.read()\n";
-        Process other = new ProcessBuilder("python3", "-c", holdLock, lock.toString()).start();
-        try {
-            var said = new BufferedReader(new InputStreamReader(other.getInputStream(), StandardCharsets.UTF_8));
-            assertThat(said.readLine()).isEqualTo("locked");
+        try (OtherProcessLock running = OtherProcessLock.hold(lock)) {
             new ImageCache(root); // the next user of the cache
             assertThat(work.resolve("half-written")).as("work of a process that still runs").exists();
-        } finally {
-            other.destroyForcibly();
-            other.waitFor();
         }
         new ImageCache(root);
         assertThat(root.resolve("tmp/" + owner + "-layer-1")).as("its owner ended").doesNotExist();
