@@ -3,6 +3,7 @@ package dev.sandboxed.core;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -11,6 +12,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.image.PruneResult;
+import dev.sandboxed.core.internal.image.ImageCache;
 import dev.sandboxed.core.internal.image.ImageUse;
 import dev.sandboxed.core.result.ExecResult;
 import dev.sandboxed.core.spec.ProcessSpec;
@@ -88,6 +91,50 @@ class ImagePruneTest {
             removal.release(); // that removal is done
             assertThat(start).succeedsWithin(Duration.ofSeconds(10));
         } finally {
+            if (start != null && start.isDone() && !start.isCompletedExceptionally()) {
+                ImageUse.ended(a);
+            }
+        }
+    }
+
+    /**
+     * A start waits for a removal that holds the store, not for one that waits for it: that one may wait behind a pull
+     * of minutes, and the start's use lock takes a moment.
+     */
+    @Test
+    void aStartGoesAheadOfARemovalThatWaitsBehindAPull() throws Exception {
+        Image a = pull("a");
+        CountDownLatch pullDone = new CountDownLatch(1);
+        CompletableFuture<Void> pulling = CompletableFuture.runAsync(() -> {
+            try {
+                new ImageCache(images.cacheDirectory()).shared("store", () -> {
+                    try {
+                        pullDone.await(); // a long download: the store is held shared meanwhile
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                    return null;
+                });
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        });
+        CompletableFuture<PruneResult> pruning = null;
+        CompletableFuture<Void> start = null;
+        try {
+            Thread.sleep(200);
+            pruning = CompletableFuture.supplyAsync(() -> images.prune(0)); // waits for the pull
+            Thread.sleep(300);
+            start = CompletableFuture.runAsync(() -> ImageUse.started(a));
+            assertThat(start).as("the start while a removal waits behind a pull").succeedsWithin(Duration.ofSeconds(10));
+            assertThat(pruning).isNotDone();
+        } finally {
+            pullDone.countDown();
+            pulling.get(10, TimeUnit.SECONDS);
+            if (pruning != null) {
+                assertThat(pruning.get(10, TimeUnit.SECONDS).removedImages()).as("the image in use stays")
+                        .doesNotContain(a.source());
+            }
             if (start != null && start.isDone() && !start.isCompletedExceptionally()) {
                 ImageUse.ended(a);
             }

@@ -84,7 +84,7 @@ public final class ImageCache {
 
     /** The cache that holds an extracted layer's directory ({@code ROOT/layers/sha256/HEX}). */
     public static Path rootOfLayer(Path layerDirectory) {
-        return layerDirectory.getParent().getParent().getParent();
+        return layerDirectory.toAbsolutePath().normalize().getParent().getParent().getParent();
     }
 
     public Path layerDirectory(String digest) {
@@ -177,13 +177,23 @@ public final class ImageCache {
      * locks of one file, so its threads share one file lock, taken by the first and released by the last.
      */
     public <T> T shared(String key, IoSupplier<T> work) throws IOException {
-        return shared(root, key, work);
+        return shared(root, key, work, false);
     }
 
-    /** {@link #shared(String, IoSupplier)} in the cache at {@code root}, for a caller that holds no instance. */
-    static <T> T shared(Path root, String key, IoSupplier<T> work) throws IOException {
+    /**
+     * {@link #shared(String, IoSupplier)} in the cache at {@code root}, for short work of a caller that holds no
+     * instance. It goes ahead of a removal of this JVM that waits for the lock, and waits only while one holds it: a
+     * pull, which may hold the lock for minutes, would otherwise keep it waiting behind that removal.
+     */
+    static <T> T sharedAhead(Path root, String key, IoSupplier<T> work) throws IOException {
+        return shared(root.toAbsolutePath().normalize(), key, work, true);
+    }
+
+    private static <T> T shared(Path root, String key, IoSupplier<T> work, boolean ahead) throws IOException {
         SharedLock k = SHARED_LOCKS.computeIfAbsent(root.resolve("locks").resolve(key + ".lock"), SharedLock::new);
-        k.jvm.readLock().lock();
+        if (!ahead || !k.jvm.readLock().tryLock()) { // tryLock takes a free read lock even with writers queued
+            k.jvm.readLock().lock();
+        }
         try {
             synchronized (k) {
                 if (k.holders == 0) {

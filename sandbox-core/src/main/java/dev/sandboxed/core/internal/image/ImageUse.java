@@ -115,7 +115,7 @@ public final class ImageUse {
      */
     private static FileChannel acquireAgainstRemovals(Path lockFile, Path root, Image image) {
         try {
-            return ImageCache.shared(root, ImageStore.STORE_LOCK, () -> {
+            return ImageCache.sharedAhead(root, ImageStore.STORE_LOCK, () -> {
                 SCAN.readLock().lock();
                 try {
                     return acquire(lockFile, root, image);
