@@ -27,6 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 import dev.sandboxed.core.image.Image;
 import dev.sandboxed.core.internal.control.KeeperClient;
+import dev.sandboxed.core.internal.os.Fd;
 import dev.sandboxed.core.internal.os.Native;
 import dev.sandboxed.core.internal.runtime.ExecProfile;
 import dev.sandboxed.core.internal.state.SandboxState;
@@ -312,33 +313,37 @@ class KeepAfterJvmTest {
             keeper = (int) state.ownerPid();
             ExecProfile profile = ExecProfile.read(new StateDirectory(stateDir).execProfile(state.id()));
 
-            try (KeeperClient first = KeeperClient.connect(state)) {
+            int[] input = Native.pipe("input");
+            try (Fd inputEnd = new Fd(input[1], "input"); // the process ends once this is closed
+                    KeeperClient first = KeeperClient.connect(state)) {
                 int[] pipe = Native.pipe("output");
-                int stdin = Native.open("/dev/null", Native.O_RDONLY, 0, "stdin");
                 Thread waiting = new Thread(() -> {
                     try {
-                        first.exec(profile, ProcessSpec.of("sh", "-c", "echo started; exec sleep 0.3"),
-                                new int[] {stdin, pipe[1], pipe[1]}, signals -> {
+                        first.exec(profile, ProcessSpec.of("sh", "-c", "echo started; read line"),
+                                new int[] {input[0], pipe[1], pipe[1]}, signals -> {
                                 });
                     } catch (RuntimeException hungUp) {
                         // closed below while its process runs
                     } finally {
-                        Native.close(pipe[1]); // the output's end: read below sees EOF should the process not start
-                        Native.close(stdin);
+                        Native.close(pipe[1]); // the output's end: read below sees EOF once the process has ended
+                        Native.close(input[0]);
                     }
                 });
                 waiting.start();
                 var output = new InputStreamReader(Native.adoptInput(pipe[0]), StandardCharsets.UTF_8);
-                try (var started = new BufferedReader(output)) {
-                    assertThat(started.readLine()).isEqualTo("started");
-                }
+                try (var said = new BufferedReader(output)) {
+                    assertThat(said.readLine()).isEqualTo("started");
 
-                // While the keeper is stopped: the first client hangs up, its process ends, a silent client connects.
-                assertThat(Native.kill(keeper, SIGSTOP)).isTrue();
-                first.close();
-                waiting.join(10_000);
+                    // While the keeper is stopped: the first client hangs up, its process ends, a silent client
+                    // connects. The keeper then sees all three in one round.
+                    assertThat(Native.kill(keeper, SIGSTOP)).isTrue();
+                    first.close();
+                    waiting.join(10_000);
+                    inputEnd.close(); // once: closing again does nothing
+                    assertThat(said.readLine()).as("the process has ended").isNull();
+                }
             }
-            Thread.sleep(1000);
+            Thread.sleep(500); // for the init to report the end to the stopped keeper
             try (KeeperClient silent = KeeperClient.connect(state)) {
                 Native.kill(keeper, SIGCONT);
                 CompletableFuture<String> next =
