@@ -38,16 +38,19 @@ final class DoctorCommand {
         RuntimeConfig config = base;
         for (int i = 0; i < args.size(); i++) {
             String arg = args.get(i);
+            String value;
             if (arg.startsWith(CGROUP_PARENT + "=")) {
-                config = config.withCgroupParent(arg.substring(CGROUP_PARENT.length() + 1));
-            } else if (arg.equals(CGROUP_PARENT) && i + 1 < args.size()) {
-                config = config.withCgroupParent(args.get(++i));
+                value = arg.substring(CGROUP_PARENT.length() + 1);
             } else if (arg.equals(CGROUP_PARENT)) {
-                throw new UsageException(CGROUP_PARENT + " needs a value: a cgroup path such as sandboxed-ci");
+                value = i + 1 < args.size() ? args.get(++i) : "";
             } else {
                 throw new UsageException(
                         "unknown argument '" + arg + "'; doctor takes only " + CGROUP_PARENT + " PATH");
             }
+            if (value.isBlank()) {
+                throw new UsageException(CGROUP_PARENT + " needs a value: a cgroup path such as sandboxed-ci");
+            }
+            config = config.withCgroupParent(value);
         }
         return config;
     }

@@ -303,6 +303,7 @@ class CliTest {
         System.setProperty("sandboxed.cgroup.parent", "/");
         try {
             assertThat(run("doctor")).isEqualTo(125);
+            assertThat(out.toString(StandardCharsets.UTF_8)).as("refused before any check").isEmpty();
         } finally {
             if (before == null) {
                 System.clearProperty("sandboxed.cgroup.parent");
@@ -326,8 +327,11 @@ class CliTest {
     @Test
     void doctorRefusesArgumentsItDoesNotTake() {
         assertThat(run("doctor", "--cgroup-parent")).isEqualTo(125);
+        assertThat(run("doctor", "--cgroup-parent=")).isEqualTo(125);
         assertThat(run("doctor", "--verbose")).isEqualTo(125);
         assertThat(stderr().lines()).containsExactly(
+                "sandboxed doctor: --cgroup-parent needs a value: a cgroup path such as sandboxed-ci;"
+                        + " see `sandboxed doctor --help`",
                 "sandboxed doctor: --cgroup-parent needs a value: a cgroup path such as sandboxed-ci;"
                         + " see `sandboxed doctor --help`",
                 "sandboxed doctor: unknown argument '--verbose'; doctor takes only --cgroup-parent PATH;"
