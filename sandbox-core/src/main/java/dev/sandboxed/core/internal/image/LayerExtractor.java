@@ -69,7 +69,11 @@ public final class LayerExtractor {
     public static final String MAX_LAYER_ENTRIES = "sandboxed.image.max-layer-entries";
     static final long DEFAULT_MAX_LAYER_BYTES = 16L << 30;
     static final long DEFAULT_MAX_LAYER_ENTRIES = 1_000_000;
-    /** The bytes one entry's headers may take, as Go's archive/tar (Docker's and containerd's reader) allows. */
+    /**
+     * The bytes all of one entry's headers may take together (GNU long names, pax records, the blocks around them).
+     * Go's archive/tar, Docker's and containerd's reader, caps each such record at 1 MiB; a path the kernel accepts is
+     * at most 4 KiB, so a layer that could be extracted never comes near it.
+     */
     static final long MAX_HEADER_BYTES = 1 << 20;
 
     private final boolean asRoot;
