@@ -13,6 +13,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -105,36 +107,38 @@ class ImagePruneTest {
     void aStartGoesAheadOfARemovalThatWaitsBehindAPull() throws Exception {
         Image a = pull("a");
         CountDownLatch pullDone = new CountDownLatch(1);
-        CompletableFuture<Void> pulling = CompletableFuture.runAsync(() -> {
-            try {
-                new ImageCache(images.cacheDirectory()).shared("store", () -> {
-                    try {
-                        pullDone.await(); // a long download: the store is held shared meanwhile
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                    return null;
-                });
-            } catch (IOException e) {
-                throw new UncheckedIOException(e);
-            }
-        });
-        CompletableFuture<PruneResult> pruning = null;
+        // Threads of its own: Java 25 runs async work on the common pool, one thread on 2 cores, behind the pull.
+        ExecutorService threads = Executors.newCachedThreadPool();
         CompletableFuture<Void> start = null;
         try {
+            CompletableFuture<Void> pulling = CompletableFuture.runAsync(() -> {
+                try {
+                    new ImageCache(images.cacheDirectory()).shared("store", () -> {
+                        try {
+                            pullDone.await(); // a long download: the store is held shared meanwhile
+                        } catch (InterruptedException e) {
+                            Thread.currentThread().interrupt();
+                        }
+                        return null;
+                    });
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }, threads);
             Thread.sleep(200);
-            pruning = CompletableFuture.supplyAsync(() -> images.prune(0)); // waits for the pull
+            CompletableFuture<PruneResult> pruning = CompletableFuture.supplyAsync(() -> images.prune(0), threads);
             Thread.sleep(300);
-            start = CompletableFuture.runAsync(() -> ImageUse.started(a));
+            start = CompletableFuture.runAsync(() -> ImageUse.started(a), threads);
             assertThat(start).as("the start while a removal waits behind a pull").succeedsWithin(Duration.ofSeconds(10));
-            assertThat(pruning).isNotDone();
-        } finally {
+            assertThat(pruning).as("the removal still waits for the pull").isNotDone();
             pullDone.countDown();
             pulling.get(10, TimeUnit.SECONDS);
-            if (pruning != null) {
-                assertThat(pruning.get(10, TimeUnit.SECONDS).removedImages()).as("the image in use stays")
-                        .doesNotContain(a.source());
-            }
+            assertThat(pruning.get(10, TimeUnit.SECONDS).removedImages()).as("the image in use stays")
+                    .doesNotContain(a.source());
+        } finally {
+            pullDone.countDown();
+            threads.shutdown();
+            threads.awaitTermination(10, TimeUnit.SECONDS);
             if (start != null && start.isDone() && !start.isCompletedExceptionally()) {
                 ImageUse.ended(a);
             }
